@@ -1,0 +1,2 @@
+// FlowcastPipeline: see ../shared/DESIGN.md for this module's job. Replaced as the module is built.
+package enum FlowcastPipelineModule {}

@@ -1,0 +1,14 @@
+import ArgumentParser
+
+@main
+struct Flowcast: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "flowcast",
+        abstract: "Turn telecom traffic into network decisions: capture, decode, aggregate, predict, decide, review.",
+        version: "0.1.0",
+        // Each subcommand lives in its own file under Sources/flowcast/.
+        subcommands: [
+            DecodeCommand.self,
+        ]
+    )
+}
