@@ -1,0 +1,177 @@
+import Foundation
+import Yams
+
+/// A reference to another entry by id, with the line it was written on.
+struct RawRef: Sendable {
+    var id: String
+    var line: Int
+}
+
+struct RawBand { var id: String; var low: Double; var high: Double; var block: Double; var line: Int; var idLine: Int }
+struct RawNode { var id: String; var kind: String?; var line: Int }
+struct RawCell {
+    var id: String; var band: RawRef
+    var minBlocks: Int?; var maxBlocks: Int?; var minMHz: Double?; var maxMHz: Double?
+    var se: Double?; var kpiSource: String?; var neighbours: [RawRef]; var contiguous: Bool; var site: RawRef?
+    var line: Int; var boundsLine: Int; var seLine: Int
+}
+struct RawLink { var id: String; var a: RawRef; var b: RawRef; var capacity: Double; var weight: Double; var line: Int; var capacityLine: Int; var weightLine: Int }
+struct RawDemand { var id: String; var source: RawRef; var destination: RawRef; var cells: [RawRef]; var paths: [(links: [RawRef], line: Int)]; var line: Int }
+struct RawRule {
+    var cell: RawRef?; var links: [RawRef]
+    var gtpAddress: IPAddress?; var teid: ClosedRange<UInt32>?; var vlan: UInt16?; var prefix: IPPrefix?; var interface: String?
+    var line: Int
+}
+struct RawTopology {
+    var bands: [RawBand] = []
+    var nodes: [RawNode] = []
+    var cells: [RawCell] = []
+    var links: [RawLink] = []
+    var demands: [RawDemand] = []
+    var rules: [RawRule] = []
+}
+
+extension TopologyLoader {
+    mutating func parseBand(_ m: Yams.Node.Mapping, _ line: Int) -> RawBand? {
+        checkKeys(m, ["id", "lowMHz", "highMHz", "blockMHz"], in: "band")
+        let id = string(m, "id", line, in: "band", required: true)
+        let what = "band '\(id ?? "?")'"
+        let low = number(m, "lowMHz", line, in: what, required: true)
+        let high = number(m, "highMHz", line, in: what, required: true)
+        let block = number(m, "blockMHz", line, in: what, required: true)
+        guard let id, let low, let high, let block else { return nil }
+        return RawBand(id: id, low: low, high: high, block: block, line: line, idLine: keyLine(m, "id", line))
+    }
+
+    mutating func parseNode(_ m: Yams.Node.Mapping, _ line: Int) -> RawNode? {
+        checkKeys(m, ["id", "kind"], in: "node")
+        guard let id = string(m, "id", line, in: "node", required: true) else { return nil }
+        return RawNode(id: id, kind: string(m, "kind", line, in: "node '\(id)'"), line: line)
+    }
+
+    mutating func ref(_ m: Yams.Node.Mapping, _ key: String, _ line: Int, in what: String, required: Bool = true) -> RawRef? {
+        string(m, key, line, in: what, required: required).map { RawRef(id: $0, line: keyLine(m, key, line)) }
+    }
+
+    mutating func parseCell(_ m: Yams.Node.Mapping, _ line: Int) -> RawCell? {
+        checkKeys(m, ["id", "band", "minBlocks", "maxBlocks", "minMHz", "maxMHz", "peakSpectralEfficiency",
+                      "kpiSource", "neighbours", "contiguous", "site"], in: "cell")
+        let id = string(m, "id", line, in: "cell", required: true)
+        let what = "cell '\(id ?? "?")'"
+        let band = ref(m, "band", line, in: what)
+        let neighbours = strings(m, "neighbours", line, in: what).map { RawRef(id: $0.0, line: $0.1) }
+        let cell = RawCell(
+            id: id ?? "", band: band ?? RawRef(id: "", line: line),
+            minBlocks: integer(m, "minBlocks", line, in: what), maxBlocks: integer(m, "maxBlocks", line, in: what),
+            minMHz: number(m, "minMHz", line, in: what), maxMHz: number(m, "maxMHz", line, in: what),
+            se: number(m, "peakSpectralEfficiency", line, in: what), kpiSource: string(m, "kpiSource", line, in: what),
+            neighbours: neighbours, contiguous: bool(m, "contiguous", line, in: what) ?? false,
+            site: ref(m, "site", line, in: what, required: false),
+            line: line, boundsLine: keyLine(m, "maxBlocks", keyLine(m, "maxMHz", line)),
+            seLine: keyLine(m, "peakSpectralEfficiency", line))
+        guard id != nil, band != nil else { return nil }
+        return cell
+    }
+
+    mutating func parseLink(_ m: Yams.Node.Mapping, _ line: Int) -> RawLink? {
+        checkKeys(m, ["id", "a", "b", "capacity", "weight"], in: "link")
+        let id = string(m, "id", line, in: "link", required: true)
+        let what = "link '\(id ?? "?")'"
+        let a = ref(m, "a", line, in: what)
+        let b = ref(m, "b", line, in: what)
+        let capacity = number(m, "capacity", line, in: what, required: true)
+        let weight = number(m, "weight", line, in: what) ?? 1
+        guard let id, let a, let b, let capacity else { return nil }
+        return RawLink(id: id, a: a, b: b, capacity: capacity, weight: weight, line: line,
+                       capacityLine: keyLine(m, "capacity", line), weightLine: keyLine(m, "weight", line))
+    }
+
+    mutating func parseDemand(_ m: Yams.Node.Mapping, _ line: Int) -> RawDemand? {
+        checkKeys(m, ["id", "source", "destination", "cells", "paths"], in: "demand")
+        let id = string(m, "id", line, in: "demand", required: true)
+        let what = "demand '\(id ?? "?")'"
+        let source = ref(m, "source", line, in: what)
+        let destination = ref(m, "destination", line, in: what)
+        let cells = strings(m, "cells", line, in: what).map { RawRef(id: $0.0, line: $0.1) }
+        var paths: [(links: [RawRef], line: Int)] = []
+        if let node = m["paths"] {
+            if let seq = node.sequence {
+                for p in seq {
+                    guard let links = p.sequence, !links.isEmpty else {
+                        report(Self.line(p), "each path of \(what) must be a non-empty list of link ids")
+                        continue
+                    }
+                    paths.append((links.map { RawRef(id: $0.string ?? "", line: Self.line($0)) }, Self.line(p)))
+                }
+            } else {
+                report(Self.line(node), "'paths' in \(what) must be a list of paths (lists of link ids)")
+            }
+        }
+        guard let id, let source, let destination else { return nil }
+        return RawDemand(id: id, source: source, destination: destination, cells: cells, paths: paths, line: line)
+    }
+
+    mutating func parseRule(_ m: Yams.Node.Mapping, _ line: Int) -> RawRule? {
+        checkKeys(m, ["cell", "links", "gtpAddress", "teid", "vlan", "prefix", "interface"], in: "match rule")
+        let what = "match rule"
+        var rule = RawRule(cell: ref(m, "cell", line, in: what, required: false),
+                           links: strings(m, "links", line, in: what).map { RawRef(id: $0.0, line: $0.1) }, line: line)
+        var ok = true
+        if let text = string(m, "gtpAddress", line, in: what) {
+            if let a = IPAddress(text) { rule.gtpAddress = a } else {
+                report(keyLine(m, "gtpAddress", line), "bad GTP-U address '\(text)' in match rule (expected IPv4 or IPv6)")
+                ok = false
+            }
+        }
+        if let text = string(m, "prefix", line, in: what) {
+            do { rule.prefix = try IPPrefix(parsing: text) } catch {
+                let why: String
+                switch error {
+                case .badAddress: why = "not an IPv4/IPv6 address"
+                case .badLength: why = "prefix length out of range"
+                case .hostBitsSet: why = "host bits set beyond the prefix length"
+                }
+                report(keyLine(m, "prefix", line), "bad prefix '\(text)' in match rule: \(why)")
+                ok = false
+            }
+        }
+        if let node = m["teid"] {
+            rule.teid = teidRange(node)
+            ok = ok && rule.teid != nil
+        }
+        if let v = integer(m, "vlan", line, in: what) {
+            if (0...4095).contains(v) { rule.vlan = UInt16(v) } else {
+                report(keyLine(m, "vlan", line), "VLAN \(v) in match rule is outside 0…4095")
+                ok = false
+            }
+        }
+        rule.interface = string(m, "interface", line, in: what)
+        if rule.cell == nil && rule.links.isEmpty {
+            report(line, "match rule names neither 'cell' nor 'links'")
+        }
+        if ok && rule.gtpAddress == nil && rule.prefix == nil && rule.teid == nil && rule.vlan == nil && rule.interface == nil {
+            report(line, "match rule has no criterion (gtpAddress, teid, vlan, prefix or interface)")
+        }
+        return ok ? rule : nil
+    }
+
+    /// A TEID range: a single value, `[low, high]`, or `low-high` text.
+    mutating func teidRange(_ node: Yams.Node) -> ClosedRange<UInt32>? {
+        var bounds: [String] = []
+        if let seq = node.sequence { bounds = seq.map { $0.string ?? "" } }
+        else if let s = node.string {
+            bounds = s.contains("-") ? s.split(separator: "-").map { String($0).trimmingCharacters(in: .whitespaces) } : [s]
+        }
+        let values = bounds.map { Self.parseNumber($0) }
+        guard (1...2).contains(values.count), values.allSatisfy({ $0.map { $0 >= 0 && $0 <= Double(UInt32.max) && $0 == $0.rounded() } ?? false }) else {
+            report(Self.line(node), "bad TEID range in match rule (expected a value, [low, high] or low-high within 0…0xFFFFFFFF)")
+            return nil
+        }
+        let low = UInt32(values[0]!), high = UInt32(values.last!!)
+        guard low <= high else {
+            report(Self.line(node), "TEID range in match rule has low \(low) above high \(high)")
+            return nil
+        }
+        return low...high
+    }
+}

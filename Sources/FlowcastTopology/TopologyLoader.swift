@@ -1,0 +1,192 @@
+import Foundation
+import Yams
+
+extension Topology {
+    /// Loads and validates the topology at `path`, reporting every problem at once.
+    public init(contentsOfFile path: String) throws(TopologyError) {
+        let text: String
+        do {
+            text = try String(contentsOfFile: path, encoding: .utf8)
+        } catch {
+            throw TopologyError(problems: [TopologyProblem(file: path, line: 0, message: "cannot read file: \(error.localizedDescription)")])
+        }
+        try self.init(yaml: text, file: path)
+    }
+
+    /// Parses and validates topology YAML; `file` names the source in problems.
+    public init(yaml: String, file: String = "<topology>") throws(TopologyError) {
+        var loader = TopologyLoader(file: file)
+        let topology = loader.load(yaml)
+        loader.problems.sort { ($0.line, $0.message) < ($1.line, $1.message) }
+        guard loader.problems.isEmpty, let topology else { throw TopologyError(problems: loader.problems) }
+        self = topology
+    }
+}
+
+/// Turns YAML nodes into a `Topology`, collecting problems instead of stopping at the first.
+struct TopologyLoader {
+    let file: String
+    var problems: [TopologyProblem] = []
+
+    init(file: String) { self.file = file }
+
+    mutating func report(_ line: Int, _ message: String) {
+        problems.append(TopologyProblem(file: file, line: line, message: message))
+    }
+
+    mutating func load(_ yaml: String) -> Topology? {
+        let root: Yams.Node?
+        do {
+            root = try Yams.compose(yaml: yaml)
+        } catch let error as YamlError {
+            reportYAML(error)
+            return nil
+        } catch {
+            report(0, "YAML: \(error)")
+            return nil
+        }
+        guard let root, let top = mapping(root, "topology") else {
+            report(1, "topology file is empty; expected a mapping with bands, cells, nodes, links, demands, match")
+            return nil
+        }
+        checkKeys(top, ["bands", "cells", "nodes", "links", "demands", "match"], in: "topology")
+        var raw = RawTopology()
+        for (entry, line) in entries(top, "bands") { if let b = parseBand(entry, line) { raw.bands.append(b) } }
+        for (entry, line) in entries(top, "nodes") { if let n = parseNode(entry, line) { raw.nodes.append(n) } }
+        for (entry, line) in entries(top, "cells") { if let c = parseCell(entry, line) { raw.cells.append(c) } }
+        for (entry, line) in entries(top, "links") { if let l = parseLink(entry, line) { raw.links.append(l) } }
+        for (entry, line) in entries(top, "demands") { if let d = parseDemand(entry, line) { raw.demands.append(d) } }
+        for (entry, line) in entries(top, "match") { if let r = parseRule(entry, line) { raw.rules.append(r) } }
+        var validator = TopologyValidator(raw: raw)
+        let topology = validator.resolve()
+        for p in validator.problems { report(p.line, p.message) }
+        return topology
+    }
+
+    mutating func reportYAML(_ error: YamlError) {
+        switch error {
+        case let .scanner(context, problem, mark, _), let .parser(context, problem, mark, _),
+             let .composer(context, problem, mark, _):
+            let where_ = context.map { " (\($0.text) at line \($0.mark.line))" } ?? ""
+            report(mark.line, "YAML syntax: \(problem)\(where_)")
+        case let .duplicatedKeysInMapping(duplicates, context):
+            report(context.mark.line, "duplicate keys in mapping: \(duplicates.joined(separator: ", "))")
+        default:
+            report(0, "YAML: \(error)")
+        }
+    }
+
+    // MARK: YAML access helpers
+
+    static func line(_ node: Yams.Node) -> Int { node.mark?.line ?? 0 }
+
+    mutating func mapping(_ node: Yams.Node, _ what: String) -> Yams.Node.Mapping? {
+        guard let m = node.mapping else {
+            report(Self.line(node), "\(what) must be a mapping (key: value)")
+            return nil
+        }
+        return m
+    }
+
+    /// The entries of a top-level list, each with its line.
+    mutating func entries(_ top: Yams.Node.Mapping, _ key: String) -> [(Yams.Node.Mapping, Int)] {
+        guard let node = top[key] else { return [] }
+        if case .scalar(let s) = node, s.string.isEmpty || s.string == "~" || s.string == "null" { return [] }
+        guard let seq = node.sequence else {
+            report(Self.line(node), "'\(key)' must be a list")
+            return []
+        }
+        var out: [(Yams.Node.Mapping, Int)] = []
+        for item in seq {
+            if let m = mapping(item, "each entry of '\(key)'") { out.append((m, Self.line(item))) }
+        }
+        return out
+    }
+
+    mutating func checkKeys(_ m: Yams.Node.Mapping, _ allowed: Set<String>, in what: String) {
+        for key in m.keys {
+            guard let k = key.string else { continue }
+            if !allowed.contains(k) {
+                report(Self.line(key), "unknown key '\(k)' in \(what) (expected one of: \(allowed.sorted().joined(separator: ", ")))")
+            }
+        }
+    }
+
+    func keyLine(_ m: Yams.Node.Mapping, _ key: String, _ fallback: Int) -> Int {
+        m[key].map(Self.line) ?? fallback
+    }
+
+    mutating func string(_ m: Yams.Node.Mapping, _ key: String, _ line: Int, in what: String, required: Bool = false) -> String? {
+        guard let node = m[key] else {
+            if required { report(line, "\(what) is missing required '\(key)'") }
+            return nil
+        }
+        guard case .scalar(let s) = node, !s.string.isEmpty else {
+            report(Self.line(node), "'\(key)' in \(what) must be a non-empty text value")
+            return nil
+        }
+        return s.string
+    }
+
+    /// A number; accepts `1e9`, `10_000`, `0x1F` and the suffixes k, M, G, T (×1000) for rates.
+    mutating func number(_ m: Yams.Node.Mapping, _ key: String, _ line: Int, in what: String, required: Bool = false) -> Double? {
+        guard let node = m[key] else {
+            if required { report(line, "\(what) is missing required '\(key)'") }
+            return nil
+        }
+        guard case .scalar(let s) = node, let v = Self.parseNumber(s.string) else {
+            report(Self.line(node), "'\(key)' in \(what) must be a number, got '\(node.string ?? "a collection")'")
+            return nil
+        }
+        return v
+    }
+
+    static func parseNumber(_ text: String) -> Double? {
+        var t = text.replacingOccurrences(of: "_", with: "").trimmingCharacters(in: .whitespaces)
+        var sign = 1.0
+        if t.hasPrefix("-") { sign = -1; t.removeFirst() } else if t.hasPrefix("+") { t.removeFirst() }
+        if t.lowercased().hasPrefix("0x") { return UInt64(t.dropFirst(2), radix: 16).map { sign * Double($0) } }
+        var scale = 1.0
+        if let last = t.last, let s = ["k": 1e3, "K": 1e3, "M": 1e6, "G": 1e9, "T": 1e12][last] {
+            scale = s
+            t.removeLast()
+        }
+        guard !t.isEmpty, let v = Double(t), v.isFinite else { return nil }
+        return sign * v * scale
+    }
+
+    mutating func integer(_ m: Yams.Node.Mapping, _ key: String, _ line: Int, in what: String) -> Int? {
+        guard let v = number(m, key, line, in: what) else { return nil }
+        guard v == v.rounded(), abs(v) < 1e15 else {
+            report(keyLine(m, key, line), "'\(key)' in \(what) must be a whole number, got \(v)")
+            return nil
+        }
+        return Int(v)
+    }
+
+    mutating func bool(_ m: Yams.Node.Mapping, _ key: String, _ line: Int, in what: String) -> Bool? {
+        guard let node = m[key] else { return nil }
+        guard let b = node.bool else {
+            report(Self.line(node), "'\(key)' in \(what) must be true or false")
+            return nil
+        }
+        return b
+    }
+
+    /// A list of text values (a single value is accepted as a one-element list).
+    mutating func strings(_ m: Yams.Node.Mapping, _ key: String, _ line: Int, in what: String) -> [(String, Int)] {
+        guard let node = m[key] else { return [] }
+        if case .scalar(let s) = node, !s.string.isEmpty { return [(s.string, Self.line(node))] }
+        guard let seq = node.sequence else {
+            report(Self.line(node), "'\(key)' in \(what) must be a list of ids")
+            return []
+        }
+        var out: [(String, Int)] = []
+        for item in seq {
+            if case .scalar(let s) = item, !s.string.isEmpty { out.append((s.string, Self.line(item))) } else {
+                report(Self.line(item), "each entry of '\(key)' in \(what) must be an id")
+            }
+        }
+        return out
+    }
+}

@@ -1,0 +1,147 @@
+/// Where one packet belongs: a cell (from the first matching rule that names one) and the links
+/// (from the first matching rule that names links).
+public struct TopologyMatch: Hashable, Sendable {
+    /// Index into `Topology.cells`, or nil when no rule gives a cell.
+    public var cell: Int?
+    /// Range into `TopologyMatcher.ruleLinks`; empty when no rule gives links.
+    public var links: Range<Int>
+
+    @inlinable public init(cell: Int?, links: Range<Int>) {
+        self.cell = cell
+        self.links = links
+    }
+}
+
+/// Match rules compiled for per-packet use: hash lookups on the most selective criterion, then
+/// a check of the remaining criteria; no allocation per call.
+///
+/// Semantics: rules are tried in file order. The first rule whose every criterion matches and
+/// that names a cell gives the cell; likewise, independently, for links. Address criteria
+/// (`gtpAddress`, `prefix`) match either the outer source or the outer destination.
+public struct TopologyMatcher: Sendable {
+    @usableFromInline struct CompiledRule: Sendable {
+        @usableFromInline var cell: Int32       // -1: none
+        @usableFromInline var links: Range<Int>
+        @usableFromInline var hasAddress: Bool
+        @usableFromInline var address: IPAddress
+        @usableFromInline var hasPrefix: Bool
+        @usableFromInline var prefix: IPPrefix
+        @usableFromInline var teidLow: UInt32, teidHigh: UInt32, hasTEID: Bool
+        @usableFromInline var vlan: UInt16, hasVLAN: Bool
+        @usableFromInline var interface: Int32  // -1: any
+    }
+
+    @usableFromInline let rules: [CompiledRule]
+    /// Link indices of all rules, concatenated; `TopologyMatch.links` ranges into it.
+    public let ruleLinks: [Int]
+    /// Interface names used by rules; a rule's interface criterion compares against the position here.
+    public let interfaceNames: [String]
+    // Rule numbers (ascending) keyed by their most selective criterion.
+    @usableFromInline let byAddress: [IPAddress: [Int32]]
+    @usableFromInline let byVLAN: [UInt16: [Int32]]
+    @usableFromInline let others: [Int32]
+
+    /// Compiles the topology's match rules.
+    public init(_ topology: Topology) {
+        var names: [String] = []
+        var flat: [Int] = []
+        var compiled: [CompiledRule] = []
+        var byAddress: [IPAddress: [Int32]] = [:]
+        var byVLAN: [UInt16: [Int32]] = [:]
+        var others: [Int32] = []
+        let placeholderPrefix = try! IPPrefix(parsing: "::/0")
+        for (i, r) in topology.rules.enumerated() {
+            var interface: Int32 = -1
+            if let name = r.interface {
+                if let at = names.firstIndex(of: name) { interface = Int32(at) } else {
+                    names.append(name)
+                    interface = Int32(names.count - 1)
+                }
+            }
+            let start = flat.count
+            flat.append(contentsOf: r.links)
+            compiled.append(CompiledRule(
+                cell: Int32(r.cell ?? -1), links: start..<flat.count,
+                hasAddress: r.gtpAddress != nil, address: r.gtpAddress ?? IPAddress(high: 0, low: 0),
+                hasPrefix: r.prefix != nil, prefix: r.prefix ?? placeholderPrefix,
+                teidLow: r.teid?.lowerBound ?? 0, teidHigh: r.teid?.upperBound ?? 0, hasTEID: r.teid != nil,
+                vlan: r.vlan ?? 0, hasVLAN: r.vlan != nil, interface: interface))
+            if let a = r.gtpAddress { byAddress[a, default: []].append(Int32(i)) }
+            else if let v = r.vlan { byVLAN[v, default: []].append(Int32(i)) }
+            else { others.append(Int32(i)) }
+        }
+        self.rules = compiled
+        self.ruleLinks = flat
+        self.interfaceNames = names
+        self.byAddress = byAddress
+        self.byVLAN = byVLAN
+        self.others = others
+    }
+
+    /// The id to pass as `interface` for a capture interface name, or nil if no rule names it.
+    public func interfaceID(named name: String) -> Int32? {
+        interfaceNames.firstIndex(of: name).map { Int32($0) }
+    }
+
+    /// Link indices of a match (a slice of `ruleLinks`, no copy).
+    @inlinable public func links(of match: TopologyMatch) -> ArraySlice<Int> { ruleLinks[match.links] }
+
+    /// Matches one packet's plain values.
+    /// - Parameters:
+    ///   - source: outer source address (the GTP-U tunnel endpoint when tunnelled), if IP.
+    ///   - destination: outer destination address, if IP.
+    ///   - teid: GTP-U TEID when tunnelled.
+    ///   - vlan: outermost 802.1Q VLAN id when tagged.
+    ///   - interface: capture interface id from `interfaceID(named:)`, or -1 when unknown.
+    @inlinable public func match(source: IPAddress?, destination: IPAddress?, teid: UInt32?, vlan: UInt16?,
+                                 interface: Int32 = -1) -> TopologyMatch {
+        var bestCell = Int32.max, bestLinks = Int32.max
+        var cell: Int32 = -1
+        var links: Range<Int> = 0..<0
+        @inline(__always) func scan(_ list: [Int32]) {
+            for r in list {
+                if r >= bestCell && r >= bestLinks { return }
+                let rule = rules[Int(r)]
+                guard matches(rule, source, destination, teid, vlan, interface) else { continue }
+                if rule.cell >= 0 && r < bestCell { bestCell = r; cell = rule.cell }
+                if !rule.links.isEmpty && r < bestLinks { bestLinks = r; links = rule.links }
+            }
+        }
+        if let source, let list = byAddress[source] { scan(list) }
+        if let destination, destination != source, let list = byAddress[destination] { scan(list) }
+        if let vlan, let list = byVLAN[vlan] { scan(list) }
+        scan(others)
+        return TopologyMatch(cell: cell >= 0 ? Int(cell) : nil, links: links)
+    }
+
+    /// Matches an IPv4 packet given outer addresses as 32-bit values in host order.
+    @inlinable public func match(ipv4Source: UInt32, ipv4Destination: UInt32, teid: UInt32?, vlan: UInt16?,
+                                 interface: Int32 = -1) -> TopologyMatch {
+        match(source: IPAddress(ipv4: ipv4Source), destination: IPAddress(ipv4: ipv4Destination),
+              teid: teid, vlan: vlan, interface: interface)
+    }
+
+    /// Matches an IPv6 packet given outer addresses as (high, low) 64-bit halves.
+    @inlinable public func match(ipv6Source: (UInt64, UInt64), ipv6Destination: (UInt64, UInt64), teid: UInt32?,
+                                 vlan: UInt16?, interface: Int32 = -1) -> TopologyMatch {
+        match(source: IPAddress(high: ipv6Source.0, low: ipv6Source.1),
+              destination: IPAddress(high: ipv6Destination.0, low: ipv6Destination.1),
+              teid: teid, vlan: vlan, interface: interface)
+    }
+
+    @inlinable func matches(_ rule: CompiledRule, _ source: IPAddress?, _ destination: IPAddress?, _ teid: UInt32?,
+                            _ vlan: UInt16?, _ interface: Int32) -> Bool {
+        if rule.hasAddress && rule.address != source && rule.address != destination { return false }
+        if rule.hasPrefix {
+            let inSource = source.map { rule.prefix.contains($0) } ?? false
+            let inDestination = destination.map { rule.prefix.contains($0) } ?? false
+            if !inSource && !inDestination { return false }
+        }
+        if rule.hasTEID {
+            guard let teid, teid >= rule.teidLow, teid <= rule.teidHigh else { return false }
+        }
+        if rule.hasVLAN && rule.vlan != vlan { return false }
+        if rule.interface >= 0 && rule.interface != interface { return false }
+        return true
+    }
+}

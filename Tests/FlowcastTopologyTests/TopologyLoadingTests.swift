@@ -1,0 +1,134 @@
+import FlowcastTestSupport
+import FlowcastTopology
+import Foundation
+import Testing
+
+/// A minimal valid topology; tests splice faults into copies of it.
+let minimalYAML = """
+bands:
+  - { id: n78, lowMHz: 3300, highMHz: 3800, blockMHz: 10 }
+nodes:
+  - { id: s1 }
+  - { id: s2 }
+  - { id: core }
+cells:
+  - { id: c1, band: n78, minBlocks: 1, maxBlocks: 5, peakSpectralEfficiency: 5, neighbours: [c2] }
+  - { id: c2, band: n78, minBlocks: 1, maxBlocks: 5, peakSpectralEfficiency: 5, neighbours: [c1] }
+links:
+  - { id: l1, a: s1, b: core, capacity: 1G }
+  - { id: l2, a: s2, b: core, capacity: 1G }
+  - { id: l3, a: s1, b: s2, capacity: 100M, weight: 3 }
+demands:
+  - { id: d1, source: s1, destination: core, cells: [c1], paths: [[l1], [l3, l2]] }
+match:
+  - { gtpAddress: 10.10.0.1, cell: c1 }
+  - { vlan: 101, links: [l1] }
+
+"""
+
+func problems(_ yaml: String) -> [TopologyProblem] {
+    do {
+        _ = try Topology(yaml: yaml, file: "t.yaml")
+        return []
+    } catch {
+        return error.problems
+    }
+}
+
+@Test func minimalTopologyLoads() throws {
+    let t = try Topology(yaml: minimalYAML)
+    #expect(t.cells.count == 2)
+    #expect(t.bands[0].blockCount == 50)
+    #expect(t.links[0].capacity == 1e9)
+    #expect(t.links[2].weight == 3)
+    #expect(t.demands[0].paths == [[0], [2, 1]])
+    #expect(t.cells[0].neighbours == [1])
+}
+
+@Test func demoTopologyLoads() throws {
+    let path = Fixtures.captures.appendingPathComponent("demo/topology.yaml").path
+    let t = try Topology(contentsOfFile: path)
+    #expect(t.cells.count == 6)
+    #expect(t.nodes.count == 9)
+    #expect(t.demands.allSatisfy { (2...4).contains($0.paths.count) })
+    #expect(t.cells[3].minBlocks == 2 && t.cells[3].maxBlocks == 10)
+}
+
+@Test func everyProblemIsReportedWithItsLine() {
+    let yaml = """
+    bands:
+      - { id: n78, lowMHz: 3300, highMHz: 3800, blockMHz: 10 }
+      - { id: n77, lowMHz: 3700, highMHz: 4000, blockMHz: 10 }
+    nodes:
+      - { id: s1 }
+      - { id: s1 }
+      - { id: core }
+    cells:
+      - { id: c1, band: n78, peakSpectralEfficiency: 5, neighbours: [c2] }
+      - { id: c2, band: n78, peakSpectralEfficiency: 5 }
+      - { id: c3, band: n99, peakSpectralEfficiency: 5 }
+    links:
+      - { id: l1, a: s1, b: core, capacity: -5 }
+      - { id: l2, a: s1, b: core, capacity: 1G }
+    demands:
+      - { id: d1, source: s1, destination: core, paths: [[l1, l2]] }
+    match:
+      - { gtpAddress: 10.10.0.1, cell: nope }
+      - { prefix: 10.0.0.1/8, links: [l1] }
+      - { vlan: 5000, links: [l9] }
+
+    """
+    let found = problems(yaml)
+    let lines = found.map(\.line)
+    #expect(found.contains { $0.line == 3 && $0.message.contains("overlaps band 'n78'") })
+    #expect(found.contains { $0.line == 6 && $0.message.contains("duplicate node id 's1'") })
+    #expect(found.contains { $0.line == 9 && $0.message.contains("asymmetric") })
+    #expect(found.contains { $0.line == 11 && $0.message.contains("unknown band 'n99'") })
+    #expect(found.contains { $0.line == 13 && $0.message.contains("negative capacity") })
+    #expect(found.contains { $0.line == 16 && $0.message.contains("path 1 of demand 'd1'") })
+    #expect(found.contains { $0.line == 18 && $0.message.contains("unknown cell 'nope'") })
+    #expect(found.contains { $0.line == 19 && $0.message.contains("bad prefix") })
+    #expect(found.contains { $0.line == 20 && $0.message.contains("VLAN 5000") })
+    #expect(lines == lines.sorted())
+    #expect(found.allSatisfy { $0.description.hasPrefix("t.yaml:\($0.line): ") })
+}
+
+@Test func yamlSyntaxErrorNamesTheLine() {
+    let found = problems("bands:\n  - { id: n78, lowMHz: 3300\nnodes: [\n")
+    #expect(found.count == 1)
+    #expect((found.first?.line ?? 0) >= 2)
+    #expect(found.first?.message.hasPrefix("YAML syntax") == true)
+}
+
+@Test func unknownKeysAreProblems() {
+    let found = problems(minimalYAML.replacingOccurrences(of: "weight: 3", with: "wieght: 3"))
+    #expect(found.contains { $0.message.contains("unknown key 'wieght'") && $0.line == 13 })
+}
+
+@Test func disconnectedPathIsReported() {
+    let found = problems(minimalYAML.replacingOccurrences(of: "[[l1], [l3, l2]]", with: "[[l2], [l3, l2]]"))
+    #expect(found.map(\.message) == ["path 1 of demand 'd1' is not connected: link 'l2' does not touch node 's1'"])
+}
+
+@Test func bandwidthBoundsBeyondTheBandAreReported() {
+    let found = problems(minimalYAML.replacingOccurrences(
+        of: "minBlocks: 1, maxBlocks: 5, peakSpectralEfficiency: 5, neighbours: [c2]",
+        with: "minBlocks: 7, maxBlocks: 60, peakSpectralEfficiency: 5, neighbours: [c2]"))
+    #expect(found.contains { $0.message.contains("has only 50") })
+    let inverted = problems(minimalYAML.replacingOccurrences(
+        of: "minBlocks: 1, maxBlocks: 5, peakSpectralEfficiency: 5, neighbours: [c2]",
+        with: "minBlocks: 7, maxBlocks: 6, peakSpectralEfficiency: 5, neighbours: [c2]"))
+    #expect(inverted.contains { $0.message.contains("above maximum") })
+}
+
+@Test func missingSpectrumEfficiencyIsReported() {
+    let found = problems(minimalYAML.replacingOccurrences(
+        of: "maxBlocks: 5, peakSpectralEfficiency: 5, neighbours: [c1]", with: "maxBlocks: 5, neighbours: [c1]"))
+    #expect(found.map(\.message) == ["cell 'c2' needs 'peakSpectralEfficiency' or 'kpiSource'"])
+}
+
+@Test func emptyOrMisshapenFilesAreProblemsNotCrashes() {
+    #expect(problems("").count == 1)
+    #expect(problems("- 1\n- 2\n").count >= 1)
+    #expect(problems("bands: 3\n").first?.message == "'bands' must be a list")
+}

@@ -1,0 +1,98 @@
+import FlowcastTestSupport
+import FlowcastTopology
+import Foundation
+import Testing
+
+let matchYAML = """
+bands:
+  - { id: n78, lowMHz: 3300, highMHz: 3800, blockMHz: 10 }
+nodes:
+  - { id: s1 }
+  - { id: core }
+cells:
+  - { id: c1, band: n78, peakSpectralEfficiency: 5 }
+  - { id: c2, band: n78, peakSpectralEfficiency: 5 }
+  - { id: c3, band: n78, peakSpectralEfficiency: 5 }
+links:
+  - { id: l1, a: s1, b: core, capacity: 1G }
+  - { id: l2, a: s1, b: core, capacity: 1G }
+match:
+  - { gtpAddress: 10.10.0.1, cell: c1 }
+  - { gtpAddress: 10.10.0.2, teid: [0x1000, 0x1FFF], cell: c2 }
+  - { teid: 0x2000-0x2FFF, cell: c3 }
+  - { vlan: 101, links: [l1] }
+  - { prefix: "2001:db8:1::/48", cell: c3, links: [l2] }
+  - { prefix: 10.20.0.0/16, interface: eth1, links: [l2, l1] }
+
+"""
+
+@Test func gtpAddressMatchesEitherDirection() throws {
+    let m = TopologyMatcher(try Topology(yaml: matchYAML))
+    let up = m.match(ipv4Source: 0x0A0A_0001, ipv4Destination: 0x0A14_0001, teid: 7, vlan: nil)
+    let down = m.match(ipv4Source: 0x0A14_0001, ipv4Destination: 0x0A0A_0001, teid: 7, vlan: nil)
+    #expect(up.cell == 0 && down.cell == 0)
+    #expect(up.links.isEmpty)
+}
+
+@Test func everyCriterionOfARuleMustMatch() throws {
+    let m = TopologyMatcher(try Topology(yaml: matchYAML))
+    #expect(m.match(ipv4Source: 0x0A0A_0002, ipv4Destination: 1, teid: 0x1800, vlan: nil).cell == 1)
+    #expect(m.match(ipv4Source: 0x0A0A_0002, ipv4Destination: 1, teid: 0x3000, vlan: nil).cell == nil)
+    #expect(m.match(ipv4Source: 0x0A0A_0002, ipv4Destination: 1, teid: nil, vlan: nil).cell == nil)
+    #expect(m.match(ipv4Source: 9, ipv4Destination: 1, teid: 0x2FFF, vlan: nil).cell == 2)
+}
+
+@Test func cellAndLinksComeFromTheirFirstMatchingRules() throws {
+    let m = TopologyMatcher(try Topology(yaml: matchYAML))
+    let r = m.match(ipv4Source: 0x0A0A_0001, ipv4Destination: 0x0A14_0001, teid: nil, vlan: 101)
+    #expect(r.cell == 0)
+    #expect(Array(m.links(of: r)) == [0])
+}
+
+@Test func interfaceCriterion() throws {
+    let m = TopologyMatcher(try Topology(yaml: matchYAML))
+    let eth1 = try #require(m.interfaceID(named: "eth1"))
+    #expect(m.match(ipv4Source: 1, ipv4Destination: 0x0A14_0203, teid: nil, vlan: nil, interface: eth1).links.count == 2)
+    #expect(m.match(ipv4Source: 1, ipv4Destination: 0x0A14_0203, teid: nil, vlan: nil).links.isEmpty)
+}
+
+@Test func ipv6PrefixesMatchIPv6Only() throws {
+    let m = TopologyMatcher(try Topology(yaml: matchYAML))
+    let inside = m.match(ipv6Source: (0x2001_0DB8_0001_0000, 5), ipv6Destination: (0x2001_0DB8_9999_0000, 1),
+                         teid: nil, vlan: nil)
+    #expect(inside.cell == 2)
+    #expect(Array(m.links(of: inside)) == [1])
+    #expect(m.match(ipv4Source: 0x2001_0DB8, ipv4Destination: 0, teid: nil, vlan: nil).cell == nil)
+}
+
+@Test func addressesFromBytes() {
+    let v4: [UInt8] = [10, 10, 0, 1]
+    let a = v4.withUnsafeBytes { IPAddress(bytes: $0) }
+    #expect(a == IPAddress("10.10.0.1"))
+    #expect(a?.description == "10.10.0.1")
+    var v6 = [UInt8](repeating: 0, count: 16)
+    v6[0] = 0x20; v6[1] = 0x01; v6[15] = 1
+    #expect(v6.withUnsafeBytes { IPAddress(bytes: $0) } == IPAddress("2001::1"))
+    #expect(IPAddress("300.1.1.1") == nil)
+}
+
+@Test func prefixParsing() throws {
+    #expect(throws: IPPrefix.ParseError.hostBitsSet("10.0.0.1/8")) { try IPPrefix(parsing: "10.0.0.1/8") }
+    #expect(throws: IPPrefix.ParseError.badLength("10.0.0.0/33")) { try IPPrefix(parsing: "10.0.0.0/33") }
+    let p = try IPPrefix(parsing: "10.20.0.0/16")
+    #expect(p.contains(IPAddress(ipv4: 0x0A14_FFFF)))
+    #expect(!p.contains(IPAddress(ipv4: 0x0A15_0000)))
+    #expect(try IPPrefix(parsing: "0.0.0.0/0").contains(IPAddress(ipv4: 1)))
+}
+
+@Test func demoTopologyFollowsTheDemoCaptureConventions() throws {
+    let t = try Topology(contentsOfFile: Fixtures.captures.appendingPathComponent("demo/topology.yaml").path)
+    let m = TopologyMatcher(t)
+    for k in 1...6 {
+        let r = m.match(ipv4Source: 0x0A0A_0000 | UInt32(k), ipv4Destination: 0x0A14_0001, teid: 42, vlan: UInt16(100 + k))
+        #expect(r.cell.map { t.cells[$0].id } == "cell-\(k)")
+        #expect(m.links(of: r).count == 1)
+    }
+    let core = m.match(ipv4Source: 0x0A14_0002, ipv4Destination: 0x0A0A_0004, teid: 1, vlan: nil)
+    #expect(m.links(of: core).map { t.links[$0].id } == ["l-agg2-core"])
+}
