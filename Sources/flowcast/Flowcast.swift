@@ -9,6 +9,7 @@ struct Flowcast: ParsableCommand {
         // Each subcommand lives in its own file under Sources/flowcast/.
         subcommands: [
             DecodeCommand.self,
+            TrainCommand.self, EvaluateCommand.self,
             TopologyCommand.self,
         ]
     )

@@ -1,0 +1,129 @@
+/// A link-layer header type, by its LINKTYPE_ number (tcpdump.org/linktypes.html).
+///
+/// An open set rather than a closed enum: captures carry numbers Flowcast has never heard of,
+/// and those must still flow through (counted as unsupported by the decoder).
+public struct LinkType: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
+    public var rawValue: UInt32
+    public init(rawValue: UInt32) { self.rawValue = rawValue }
+
+    /// BSD loopback: 4-byte address family in host byte order.
+    public static let null = LinkType(rawValue: 0)
+    /// Ethernet (and 802.3).
+    public static let ethernet = LinkType(rawValue: 1)
+    /// PPP, RFC 1661 (optionally with address/control bytes).
+    public static let ppp = LinkType(rawValue: 9)
+    /// PPP in HDLC-like framing (RFC 1662) or Cisco HDLC.
+    public static let pppHDLC = LinkType(rawValue: 50)
+    /// Raw IPv4 or IPv6, version nibble decides.
+    public static let raw = LinkType(rawValue: 101)
+    /// OpenBSD loopback: 4-byte address family in network byte order.
+    public static let loop = LinkType(rawValue: 108)
+    /// Linux cooked capture v1.
+    public static let linuxSLL = LinkType(rawValue: 113)
+    /// Raw IPv4 only.
+    public static let ipv4 = LinkType(rawValue: 228)
+    /// Raw IPv6 only.
+    public static let ipv6 = LinkType(rawValue: 229)
+    /// Linux netfilter NFLOG.
+    public static let nflog = LinkType(rawValue: 239)
+    /// Linux cooked capture v2.
+    public static let linuxSLL2 = LinkType(rawValue: 276)
+
+    /// Maps a libpcap DLT_ value (what `pcap_datalink` returns) to its LINKTYPE_ number.
+    /// They differ only for a few historical values; DLT_RAW is 12 on Linux and 14 on OpenBSD.
+    public init(dlt: Int32) {
+        switch dlt {
+        case 12, 14: self = .raw
+        default: self.init(rawValue: UInt32(truncatingIfNeeded: dlt))
+        }
+    }
+
+    public var name: String {
+        switch self {
+        case .null: return "NULL"
+        case .ethernet: return "EN10MB"
+        case .ppp: return "PPP"
+        case .pppHDLC: return "PPP_HDLC"
+        case .raw: return "RAW"
+        case .loop: return "LOOP"
+        case .linuxSLL: return "LINUX_SLL"
+        case .ipv4: return "IPV4"
+        case .ipv6: return "IPV6"
+        case .nflog: return "NFLOG"
+        case .linuxSLL2: return "LINUX_SLL2"
+        default: return "LINKTYPE_\(rawValue)"
+        }
+    }
+    public var description: String { "\(name)(\(rawValue))" }
+}
+
+/// One captured packet, borrowed from the capture's buffer.
+///
+/// `bytes` is valid only inside the `forEachPacket` closure that received it: libpcap reuses the
+/// buffer on the next read. Call `copyBytes()` to keep the bytes longer.
+public struct Packet: @unchecked Sendable {
+    /// 1-based position of the packet in the capture.
+    public var number: Int
+    /// Nanoseconds since the Unix epoch.
+    public var timestampNanoseconds: Int64
+    /// The record's own seconds and fraction (in nanoseconds) as stored, before normalising:
+    /// a corrupt record may hold a fraction of a second of 1e9 or more, or a negative one, and a
+    /// faithful display shows it as stored (tshark does the same).
+    public var timestampSeconds: Int64
+    public var timestampFraction: Int64
+    /// Bytes on the wire (`len` in the record header); may exceed `bytes.count`.
+    public var wireLength: Int
+    /// The captured bytes (`caplen` of them).
+    public var bytes: UnsafeRawBufferPointer
+    /// The link-layer type of this packet's interface.
+    public var linkType: LinkType
+    /// The pcapng interface index (0 for pcap files and live captures).
+    public var interfaceIndex: Int
+
+    public init(number: Int, timestampNanoseconds: Int64, wireLength: Int,
+                bytes: UnsafeRawBufferPointer, linkType: LinkType, interfaceIndex: Int = 0) {
+        self.init(number: number, seconds: timestampNanoseconds / 1_000_000_000,
+                  fraction: timestampNanoseconds % 1_000_000_000, wireLength: wireLength,
+                  bytes: bytes, linkType: linkType, interfaceIndex: interfaceIndex)
+    }
+
+    /// A packet whose timestamp is given as the record stores it: seconds and a nanosecond
+    /// fraction that may be out of range.
+    public init(number: Int, seconds: Int64, fraction: Int64, wireLength: Int,
+                bytes: UnsafeRawBufferPointer, linkType: LinkType, interfaceIndex: Int = 0) {
+        self.number = number
+        self.timestampSeconds = seconds
+        self.timestampFraction = fraction
+        self.timestampNanoseconds = seconds &* 1_000_000_000 &+ fraction
+        self.wireLength = wireLength
+        self.bytes = bytes
+        self.linkType = linkType
+        self.interfaceIndex = interfaceIndex
+    }
+
+    /// Captured length.
+    @inlinable public var capturedLength: Int { bytes.count }
+
+    /// Copies the borrowed bytes into an array that outlives the read.
+    public func copyBytes() -> [UInt8] { Array(bytes) }
+}
+
+/// The container format of a capture file, as sniffed from its magic number.
+public enum CaptureFormat: Sendable, Equatable, CustomStringConvertible {
+    case pcap(nanosecond: Bool, bigEndian: Bool, major: UInt16, minor: UInt16, snaplen: UInt32)
+    case pcapng
+
+    public var description: String {
+        switch self {
+        case let .pcap(ns, be, major, minor, snaplen):
+            return "pcap v\(major).\(minor) (\(ns ? "ns" : "µs"), \(be ? "big" : "little")-endian, snaplen \(snaplen))"
+        case .pcapng: return "pcapng"
+        }
+    }
+}
+
+/// A record's original length, capped at 2^31−1 as tshark caps it: a larger value is corrupt
+/// (no link carries a 2 GiB frame) and must not overflow byte counters downstream.
+@inline(__always) func clampedWireLength(_ length: UInt32) -> Int {
+    Int(min(length, UInt32(Int32.max)))
+}

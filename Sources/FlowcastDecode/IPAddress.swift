@@ -1,0 +1,107 @@
+/// An IPv4 or IPv6 address held inline (no heap), printed as tshark prints it.
+public struct IPAddress: Hashable, Sendable, Comparable, CustomStringConvertible {
+    /// The upper 64 bits of an IPv6 address; 0 for IPv4.
+    public var high: UInt64
+    /// The lower 64 bits of an IPv6 address, or the IPv4 address in the low 32 bits.
+    public var low: UInt64
+    /// True for IPv6.
+    public var isIPv6: Bool
+
+    public init(ipv4: UInt32) { high = 0; low = UInt64(ipv4); isIPv6 = false }
+    public init(ipv6High: UInt64, low: UInt64) { high = ipv6High; self.low = low; isIPv6 = true }
+
+    /// The IPv4 address as a 32-bit number (meaningless for IPv6).
+    public var ipv4: UInt32 { UInt32(truncatingIfNeeded: low) }
+
+    /// Parses dotted-quad IPv4 or RFC 4291 IPv6 text (including `::` and an embedded IPv4 tail).
+    public init?(_ text: Substring) {
+        if !text.contains(":") {
+            let parts = text.split(separator: ".", omittingEmptySubsequences: false)
+            guard parts.count == 4 else { return nil }
+            var value: UInt32 = 0
+            for part in parts {
+                guard !part.isEmpty, part.count <= 3, let octet = UInt8(part) else { return nil }
+                value = value << 8 | UInt32(octet)
+            }
+            self.init(ipv4: value)
+            return
+        }
+        var words: [UInt16] = []
+        var gap: Int? = nil
+        var rest = text[...]
+        if rest.hasPrefix("::") { gap = 0; rest = rest.dropFirst(2) }
+        while !rest.isEmpty {
+            let piece: Substring
+            if let colon = rest.firstIndex(of: ":") { piece = rest[..<colon]; rest = rest[rest.index(after: colon)...] } else { piece = rest; rest = "" }
+            if piece.isEmpty {
+                guard gap == nil else { return nil }
+                gap = words.count
+                continue
+            }
+            if piece.contains(".") {
+                guard rest.isEmpty, let v4 = IPAddress(piece), !v4.isIPv6 else { return nil }
+                words.append(UInt16(v4.ipv4 >> 16)); words.append(UInt16(v4.ipv4 & 0xFFFF))
+                continue
+            }
+            guard piece.count <= 4, let word = UInt16(piece, radix: 16) else { return nil }
+            words.append(word)
+        }
+        if let gap {
+            guard words.count < 8 else { return nil }
+            words.insert(contentsOf: repeatElement(0, count: 8 - words.count), at: gap)
+        }
+        guard words.count == 8 else { return nil }
+        var hi: UInt64 = 0, lo: UInt64 = 0
+        for i in 0..<4 { hi = hi << 16 | UInt64(words[i]) }
+        for i in 4..<8 { lo = lo << 16 | UInt64(words[i]) }
+        self.init(ipv6High: hi, low: lo)
+    }
+
+    public static func < (a: IPAddress, b: IPAddress) -> Bool {
+        if a.isIPv6 != b.isIPv6 { return !a.isIPv6 }
+        return (a.high, a.low) < (b.high, b.low)
+    }
+
+    /// IPv4 dotted quad; IPv6 in RFC 5952 form as glibc's `inet_ntop` writes it (which is what
+    /// tshark prints): lowercase, the longest run of two or more zero words as `::` (first run on
+    /// ties), and an embedded IPv4 tail for IPv4-mapped and IPv4-compatible addresses.
+    public var description: String {
+        if !isIPv6 { return Self.dotted(ipv4) }
+        var words = [UInt16](repeating: 0, count: 8)
+        for i in 0..<4 { words[i] = UInt16(truncatingIfNeeded: high >> (48 - 16 * UInt64(i))) }
+        for i in 0..<4 { words[4 + i] = UInt16(truncatingIfNeeded: low >> (48 - 16 * UInt64(i))) }
+        var bestStart = -1, bestLength = 0, runStart = -1
+        for i in 0...8 {
+            if i < 8 && words[i] == 0 {
+                if runStart < 0 { runStart = i }
+            } else if runStart >= 0 {
+                let length = i - runStart
+                if length > bestLength { bestStart = runStart; bestLength = length }
+                runStart = -1
+            }
+        }
+        if bestLength < 2 { bestStart = -1 }
+        var out = ""
+        var i = 0
+        while i < 8 {
+            if i == bestStart {
+                out += "::"
+                i += bestLength
+                continue
+            }
+            // inet_ntop's embedded-IPv4 rule: ::a.b.c.d and ::ffff:a.b.c.d
+            if i == 6 && bestStart == 0 && (bestLength == 6 || (bestLength == 5 && words[5] == 0xFFFF)) {
+                out += Self.dotted(UInt32(words[6]) << 16 | UInt32(words[7]))
+                break
+            }
+            if !out.isEmpty && !out.hasSuffix(":") { out += ":" }
+            out += String(words[i], radix: 16)
+            i += 1
+        }
+        return out
+    }
+
+    static func dotted(_ v: UInt32) -> String {
+        "\(v >> 24).\(v >> 16 & 0xFF).\(v >> 8 & 0xFF).\(v & 0xFF)"
+    }
+}

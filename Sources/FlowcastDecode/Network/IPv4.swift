@@ -1,0 +1,75 @@
+extension DecodeRun {
+    /// IPv4 (RFC 791) with options and fragments. Only a datagram's first fragment carries a
+    /// transport header; later fragments keep the protocol number but no ports.
+    mutating func decodeIPv4() -> NextLayer {
+        guard remaining >= 20 else {
+            outerLocked = true
+            return truncated(.ipv4, needed: 20)
+        }
+        let versionIHL = b.u8(offset)
+        if versionIHL >> 4 == 6 {
+            // An IPv6 packet behind an IPv4 ethertype: tshark's IPv4 dissector hands it to IPv6
+            // but the outer "IPv4" layer has no addresses, so neither does the outer column.
+            outerLocked = true
+            return .ipv6
+        }
+        guard versionIHL >> 4 == 4 else { return malformed(.ipv4, value: Int(versionIHL >> 4), limit: 4) }
+        let headerLength = Int(versionIHL & 0x0F) * 4
+        guard headerLength >= 20 else { return malformed(.ipv4, value: headerLength, limit: 20) }
+        var totalLength = Int(b.u16(offset + 2))
+        // A total length of 0 comes from TCP segmentation offload: the frame holds the datagram.
+        if totalLength == 0 { totalLength = limit - offset }
+        guard totalLength >= headerLength else { return malformed(.ipv4, value: totalLength, limit: headerLength) }
+        let fragment = b.u16(offset + 6)
+        let proto = b.u8(offset + 9)
+        enterIP(source: IPAddress(ipv4: b.u32(offset + 12)), destination: IPAddress(ipv4: b.u32(offset + 16)), protocol: proto)
+        summary.isFragment = fragment & 0x3FFF != 0
+        guard remaining >= headerLength else { return truncated(.ipv4, needed: headerLength) }
+        limit = min(limit, offset + totalLength)
+        offset += headerLength
+        summary.payloadLength = max(0, totalLength - headerLength)
+        if fragment & 0x1FFF != 0 { return .done }  // not the first fragment: no transport header
+        return transport(proto)
+    }
+
+    /// Makes an IP header the innermost one (and the outermost, if it is the first).
+    mutating func enterIP(source: IPAddress, destination: IPAddress, protocol proto: UInt8) {
+        if summary.outerSource == nil && !outerLocked {
+            summary.outerSource = source
+            summary.outerDestination = destination
+        }
+        summary.innerSource = source
+        summary.innerDestination = destination
+        summary.ipProtocol = proto
+        summary.sourcePort = nil
+        summary.destinationPort = nil
+        summary.tcpFlags = nil
+        summary.isFragment = false
+    }
+
+    /// The header after an IP header (and its extension headers).
+    mutating func transport(_ proto: UInt8) -> NextLayer {
+        summary.ipProtocol = proto
+        switch proto {
+        case 6: return decodeTCP()
+        case 17: return decodeUDP()
+        case 132: return decodeSCTP()
+        case 1, 58: return .done  // ICMP: the quoted packet is never "innermost"
+        case 4: summary.tunnelDepth &+= 1; return .ipv4
+        case 41: summary.tunnelDepth &+= 1; return .ipv6
+        case 47: return decodeGRE()
+        case 51: return decodeAH()
+        default: return .done
+        }
+    }
+
+    /// IP Authentication Header (RFC 4302): skipped to reach the protected transport.
+    mutating func decodeAH() -> NextLayer {
+        guard remaining >= 2 else { return truncated(.ah, needed: 2) }
+        let next = b.u8(offset)
+        let length = (Int(b.u8(offset + 1)) + 2) * 4
+        guard remaining >= length else { return truncated(.ah, needed: length) }
+        offset += length
+        return transport(next)
+    }
+}

@@ -1,0 +1,53 @@
+extension DecodeRun {
+    /// IPv6 (RFC 8200) with hop-by-hop, routing, fragment, destination-options and AH headers.
+    mutating func decodeIPv6() -> NextLayer {
+        guard remaining >= 40 else { return truncated(.ipv6, needed: 40) }
+        let version = b.u8(offset) >> 4
+        guard version == 6 else { return malformed(.ipv6, value: Int(version), limit: 6) }
+        let payloadLength = Int(b.u16(offset + 4))
+        var next = b.u8(offset + 6)
+        let source = IPAddress(ipv6High: b.u64(offset + 8), low: b.u64(offset + 16))
+        let destination = IPAddress(ipv6High: b.u64(offset + 24), low: b.u64(offset + 32))
+        enterIP(source: source, destination: destination, protocol: next)
+        offset += 40
+        // Payload length 0 with a hop-by-hop header is a jumbogram (RFC 2675): the frame decides.
+        if payloadLength != 0 || next != 0 { limit = min(limit, offset + payloadLength) }
+        summary.payloadLength = payloadLength
+        while true {
+            switch next {
+            case 0, 43, 60, 135, 139, 140:
+                // A cut extension header still names its successor if its first byte is here
+                // (tshark reads that field before the rest).
+                guard remaining >= 8 else { return truncatedExtension(needed: 8) }
+                let length = (Int(b.u8(offset + 1)) + 1) * 8
+                guard remaining >= length else { return truncatedExtension(needed: length) }
+                next = b.u8(offset)
+                offset += length
+            case 51:
+                guard remaining >= 8 else { return truncatedExtension(needed: 8) }
+                let length = (Int(b.u8(offset + 1)) + 2) * 4
+                guard remaining >= length else { return truncatedExtension(needed: length) }
+                next = b.u8(offset)
+                offset += length
+            case 44:
+                guard remaining >= 8 else {
+                    summary.ipProtocol = nil  // the fragment header is read whole or not at all
+                    return truncated(.ipv6Extension, needed: 8)
+                }
+                let fragmentOffset = b.u16(offset + 2) >> 3
+                next = b.u8(offset)
+                offset += 8
+                summary.isFragment = true
+                if fragmentOffset != 0 { summary.ipProtocol = next; return .done }
+            default:
+                summary.payloadLength = max(0, limit - offset)
+                return transport(next)
+            }
+        }
+    }
+
+    private mutating func truncatedExtension(needed: Int) -> NextLayer {
+        summary.ipProtocol = remaining >= 1 ? b.u8(offset) : nil
+        return truncated(.ipv6Extension, needed: needed)
+    }
+}

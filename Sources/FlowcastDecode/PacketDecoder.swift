@@ -1,0 +1,149 @@
+/// Decodes one packet's headers into a `PacketSummary`, reading the bytes in place.
+///
+/// The decoder walks the layers iteratively (no recursion, so a hostile packet with thousands
+/// of nested tunnels costs time linear in its length and never a deep stack). Each layer checks
+/// its length once, then reads fields without further checks. Ports are taken only from the
+/// transport header that follows the innermost IP header; tunnels (GTP-U, GRE, ERSPAN, VXLAN,
+/// Geneve, IP-in-IP) move "innermost" inward, an ICMP error's quoted packet never does.
+public struct PacketDecoder: Sendable {
+    /// Well-known UDP ports of the tunnels Flowcast follows.
+    public var gtpUPort: UInt16 = 2152
+    public var gtpCPort: UInt16 = 2123
+    public var vxlanPort: UInt16 = 4789
+    public var genevePort: UInt16 = 6081
+    /// A bound on layers per packet; a packet that exceeds it is reported malformed.
+    public var maximumLayers = 64
+
+    public init() {}
+
+    /// Decodes `bytes` captured on a link of type `linkType` (a LINKTYPE_ number).
+    public func decode(_ bytes: UnsafeRawBufferPointer, linkType: UInt32, wireLength: Int,
+                       timestampNanoseconds: Int64) -> PacketSummary {
+        decode(bytes, linkType: linkType, wireLength: wireLength,
+               seconds: timestampNanoseconds / 1_000_000_000, fraction: timestampNanoseconds % 1_000_000_000)
+    }
+
+    /// Decodes `bytes`, with the timestamp as the record stores it (seconds and a nanosecond
+    /// fraction that a corrupt record may hold out of range).
+    public func decode(_ bytes: UnsafeRawBufferPointer, linkType: UInt32, wireLength: Int,
+                       seconds: Int64, fraction: Int64) -> PacketSummary {
+        var run = DecodeRun(bytes: bytes, decoder: self)
+        run.summary.timestampNanoseconds = seconds &* 1_000_000_000 &+ fraction
+        run.summary.timestampSeconds = seconds
+        run.summary.timestampFraction = fraction
+        run.summary.wireLength = wireLength
+        run.summary.capturedLength = bytes.count
+        run.summary.linkType = linkType
+        run.start(linkType: linkType)
+        return run.summary
+    }
+}
+
+/// The next header to decode, as decided by the one before it.
+enum NextLayer {
+    case ethernet
+    case etherType(UInt16)
+    case ipv4
+    case ipv6
+    /// IP whose version the first nibble decides (raw link type, MPLS payload, GTP T-PDU).
+    case ipAny
+    case mpls
+    case ppp(hdlc: Bool)
+    case done
+}
+
+/// Mutable state of one decode. Lives on the stack for one packet.
+struct DecodeRun {
+    let b: UnsafeRawBufferPointer
+    let decoder: PacketDecoder
+    var summary = PacketSummary()
+    /// Current header offset.
+    var offset = 0
+    /// End of the bytes that belong to the current layer (an IP datagram's length trims
+    /// Ethernet padding and anything beyond).
+    var limit: Int
+    /// True while a new IP header would still be "inner" (directly after a tunnel or IP).
+    var mayEnterIP = true
+    var layers = 0
+    /// Set when the outermost IP layer exists but has no addresses (cut short, or IPv6 behind
+    /// an IPv4 ethertype): later IP layers are then inner only.
+    var outerLocked = false
+
+    init(bytes: UnsafeRawBufferPointer, decoder: PacketDecoder) {
+        b = bytes
+        self.decoder = decoder
+        limit = bytes.count
+    }
+
+    var remaining: Int { max(0, limit - offset) }
+
+    /// Records a truncation at the current offset and returns `.done`.
+    mutating func truncated(_ layer: ProtocolLayer, needed: Int) -> NextLayer {
+        summary.issue = DecodeIssue(kind: .truncated, layer: layer, needed: needed, present: remaining, offset: offset)
+        return .done
+    }
+
+    mutating func malformed(_ layer: ProtocolLayer, value: Int, limit bound: Int) -> NextLayer {
+        summary.issue = DecodeIssue(kind: .malformed, layer: layer, needed: value, present: bound, offset: offset)
+        return .done
+    }
+
+    mutating func unsupported(_ layer: ProtocolLayer, type: Int) -> NextLayer {
+        summary.issue = DecodeIssue(kind: .unsupported, layer: layer, needed: type, present: remaining, offset: offset)
+        return .done
+    }
+
+    mutating func start(linkType: UInt32) {
+        var next: NextLayer
+        switch linkType {
+        case 1: next = .ethernet
+        case 0: next = decodeNull(networkOrder: false)
+        case 108: next = decodeNull(networkOrder: true)
+        case 9: next = .ppp(hdlc: false)
+        case 50: next = .ppp(hdlc: true)
+        case 101, 12, 14: next = .ipAny
+        case 228: next = .ipv4
+        case 229: next = .ipv6
+        case 113: next = decodeLinuxSLL()
+        case 276: next = decodeLinuxSLL2()
+        case 239: next = decodeNFLOG()
+        default: next = unsupported(.link, type: Int(linkType))
+        }
+        while true {
+            layers += 1
+            if layers > decoder.maximumLayers {
+                _ = malformed(.link, value: layers, limit: decoder.maximumLayers)
+                return
+            }
+            switch next {
+            case .ethernet: next = decodeEthernet()
+            case let .etherType(type): next = dispatch(etherType: type)
+            case .ipv4: next = decodeIPv4()
+            case .ipv6: next = decodeIPv6()
+            case .ipAny:
+                guard remaining >= 1 else { next = truncated(.ipv4, needed: 1); continue }
+                switch b.u8(offset) >> 4 {
+                case 4: next = decodeIPv4()
+                case 6: next = decodeIPv6()
+                default: next = unsupported(.link, type: Int(b.u8(offset) >> 4))
+                }
+            case .mpls: next = decodeMPLS()
+            case let .ppp(hdlc): next = decodePPP(hdlc: hdlc)
+            case .done: return
+            }
+        }
+    }
+
+    /// Ethertype dispatch shared by Ethernet, VLAN, SLL, SLL2, GRE and Geneve.
+    mutating func dispatch(etherType: UInt16) -> NextLayer {
+        switch etherType {
+        case 0x0800: return .ipv4
+        case 0x86DD: return .ipv6
+        case 0x8100, 0x88A8, 0x9100, 0x9200: return decodeVLAN(tpid: etherType)
+        case 0x8847, 0x8848: return .mpls
+        case 0x8864: return decodePPPoESession()
+        case 0x6558: return .ethernet
+        default: return unsupported(.ethernet, type: Int(etherType))
+        }
+    }
+}

@@ -1,0 +1,58 @@
+/// What Aggregate needs to know about one packet: a small value built with no heap allocation.
+public struct PacketSummary: Sendable, Equatable {
+    /// Nanoseconds since the Unix epoch.
+    public var timestampNanoseconds: Int64 = 0
+    /// The timestamp as the capture record stores it (see `Packet.timestampFraction`).
+    public var timestampSeconds: Int64 = 0
+    public var timestampFraction: Int64 = 0
+    public var wireLength: Int = 0
+    public var capturedLength: Int = 0
+    /// The LINKTYPE_ number of the packet's interface.
+    public var linkType: UInt32 = 0
+
+    /// Outermost VLAN ID (802.1Q or 802.1ad) and the second tag, when present.
+    public var vlan: UInt16? = nil
+    public var innerVLAN: UInt16? = nil
+    /// The first two MPLS labels, when present.
+    public var mplsLabel: UInt32? = nil
+    public var innerMPLSLabel: UInt32? = nil
+
+    /// Outermost IP header's addresses.
+    public var outerSource: IPAddress? = nil
+    public var outerDestination: IPAddress? = nil
+    /// Innermost IP header's addresses (after removing tunnels; never an ICMP-quoted packet).
+    public var innerSource: IPAddress? = nil
+    public var innerDestination: IPAddress? = nil
+    /// The innermost IP protocol number (after IPv6 extension headers).
+    public var ipProtocol: UInt8? = nil
+    /// Innermost ports (TCP, UDP and SCTP only; absent for non-first fragments).
+    public var sourcePort: UInt16? = nil
+    public var destinationPort: UInt16? = nil
+    /// Innermost TCP flags byte (FIN 0x01, SYN 0x02, RST 0x04, PSH 0x08, ACK 0x10 …).
+    public var tcpFlags: UInt8? = nil
+    /// Innermost TCP sequence number, window and payload length (for retransmission hints).
+    public var tcpSequence: UInt32 = 0
+    public var tcpWindow: UInt16 = 0
+    /// Bytes of transport payload of the innermost IP datagram (from its length fields).
+    public var payloadLength: Int = 0
+    /// True when the innermost IP datagram is a fragment (any, including the first).
+    public var isFragment = false
+
+    /// TEID of the outermost GTPv1 header (GTP-U or GTPv1-C).
+    public var teid: UInt32? = nil
+    /// GTP-U message type of the outermost GTP header (0xFF for G-PDU).
+    public var gtpMessageType: UInt8? = nil
+    /// QoS flow identifier from a 5G PDU Session Container extension header.
+    public var qfi: UInt8? = nil
+    /// Number of tunnel layers removed (GTP-U, GRE, IP-in-IP, VXLAN, Geneve, ERSPAN).
+    public var tunnelDepth: UInt8 = 0
+    /// True when the packet is 802.3 with an LLC header (not Ethernet II).
+    public var isLLC = false
+    /// UDP carrying GTPv2-C (port 2123, version 2): the offset of its header, for signalling.
+    public var gtpv2Offset: Int? = nil
+
+    /// Why decoding stopped early, if it did.
+    public var issue: DecodeIssue? = nil
+
+    public init() {}
+}

@@ -1,0 +1,44 @@
+extension DecodeRun {
+    /// TCP (RFC 9293): ports, flags, sequence number and window.
+    mutating func decodeTCP() -> NextLayer {
+        guard remaining >= 4 else { return truncated(.tcp, needed: 4) }
+        summary.sourcePort = b.u16(offset)
+        summary.destinationPort = b.u16(offset + 2)
+        guard remaining >= 20 else { return truncated(.tcp, needed: 20) }
+        summary.tcpSequence = b.u32(offset + 4)
+        summary.tcpFlags = b.u8(offset + 13)
+        summary.tcpWindow = b.u16(offset + 14)
+        let dataOffset = Int(b.u8(offset + 12) >> 4) * 4
+        guard dataOffset >= 20 else { return malformed(.tcp, value: dataOffset, limit: 20) }
+        summary.payloadLength = max(0, summary.payloadLength - dataOffset)
+        return .done
+    }
+
+    /// UDP (RFC 768), and the tunnels found on its well-known ports.
+    mutating func decodeUDP() -> NextLayer {
+        guard remaining >= 4 else { return truncated(.udp, needed: 4) }
+        let sourcePort = b.u16(offset), destinationPort = b.u16(offset + 2)
+        summary.sourcePort = sourcePort
+        summary.destinationPort = destinationPort
+        guard remaining >= 8 else { return truncated(.udp, needed: 8) }
+        let length = Int(b.u16(offset + 4))
+        let start = offset
+        offset += 8
+        if length >= 8 { limit = min(limit, start + length) }
+        summary.payloadLength = max(0, (length >= 8 ? length : summary.payloadLength) - 8)
+        let d = decoder
+        if sourcePort == d.gtpUPort || destinationPort == d.gtpUPort { return decodeGTP(userPlane: true) }
+        if sourcePort == d.gtpCPort || destinationPort == d.gtpCPort { return decodeGTP(userPlane: false) }
+        if sourcePort == d.vxlanPort || destinationPort == d.vxlanPort { return decodeVXLAN() }
+        if sourcePort == d.genevePort || destinationPort == d.genevePort { return decodeGeneve() }
+        return .done
+    }
+
+    /// SCTP common header (RFC 9260): ports only.
+    mutating func decodeSCTP() -> NextLayer {
+        guard remaining >= 4 else { return truncated(.sctp, needed: 4) }
+        summary.sourcePort = b.u16(offset)
+        summary.destinationPort = b.u16(offset + 2)
+        return .done
+    }
+}

@@ -1,0 +1,52 @@
+/// The result of scoring rolling one-step-ahead forecasts.
+public struct EvaluationReport: Sendable, Equatable {
+    /// Series scored.
+    public var seriesCount: Int
+    /// Forecasts scored per method (series × rows with an observed actual).
+    public var steps: Int
+    /// Metrics per method, in `ForecastMethod.allCases` order.
+    public var methods: [MethodMetrics]
+
+    public struct MethodMetrics: Sendable, Equatable {
+        public var method: ForecastMethod
+        public var metrics: ForecastMetrics
+    }
+
+    /// The metrics of one method.
+    public subscript(method: ForecastMethod) -> ForecastMetrics? {
+        methods.first { $0.method == method }?.metrics
+    }
+}
+
+/// Scores every method with rolling one-step-ahead forecasts: each row from `from` on is
+/// forecast from earlier rows only, then observed. Missing actuals are not scored; missing
+/// history rows carry the last value forward.
+public enum Evaluator {
+    public static func evaluate(model: ForecastModel, sets: [SeriesSet], from: Int) -> EvaluationReport {
+        var accumulators = ForecastMethod.allCases.map { _ in MetricAccumulator(quantile: model.quantile) }
+        var seriesCount = 0
+        var steps = 0
+        for set in sets {
+            for series in set.series {
+                seriesCount += 1
+                var state = model.makeState(step: set.step)
+                var last = Double.nan
+                for (t, value) in series.values.enumerated() {
+                    if t >= from, !value.isNaN, state.count > 0 {
+                        let forecast = model.forecast(state)
+                        for (index, method) in forecast.methods.enumerated() {
+                            accumulators[index].add(actual: value, point: method.point, upper: method.upper)
+                        }
+                        steps += 1
+                    }
+                    if !value.isNaN { last = value }
+                    if !last.isNaN { state.observe(last, at: set.time(ofRow: t)) }
+                }
+            }
+        }
+        let methods = zip(ForecastMethod.allCases, accumulators).map {
+            EvaluationReport.MethodMetrics(method: $0, metrics: $1.metrics)
+        }
+        return EvaluationReport(seriesCount: seriesCount, steps: steps, methods: methods)
+    }
+}

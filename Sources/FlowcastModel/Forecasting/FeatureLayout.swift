@@ -1,0 +1,51 @@
+/// The Flowcast model's features, all computed online from one series' history.
+///
+/// Every feature is scale free: differences from the last value divided by the series' scale
+/// (mean |x| over the last `scaleWindow` rows), so one global model serves series of any size,
+/// including ones it never saw. The target is the normalised change (x[t+1] − x[t]) / scale.
+public struct FeatureLayout: Sendable, Equatable, Codable {
+    /// Lags 1…n of the difference from the last value.
+    public var lagCount: Int
+    /// Rolling-mean windows (rows).
+    public var rollingWindows: [Int]
+    /// Rows in the normalisation window.
+    public var scaleWindow: Int
+    /// Rows in the rolling standard deviation.
+    public var volatilityWindow: Int
+    /// Longest daily season (rows) the model keeps history for; longer seasons are not used.
+    public var maxSeasonRows: Int
+    /// Normalised features are clipped to ±this, so one spike cannot dominate a forecast.
+    public var clip: Double
+
+    public static let standard = FeatureLayout(lagCount: 11, rollingWindows: [3, 6, 12, 36, 144], scaleWindow: 288,
+                                               volatilityWindow: 12, maxSeasonRows: 20_160, clip: 20)
+
+    public init(lagCount: Int, rollingWindows: [Int], scaleWindow: Int, volatilityWindow: Int, maxSeasonRows: Int, clip: Double) {
+        self.lagCount = lagCount
+        self.rollingWindows = rollingWindows
+        self.scaleWindow = scaleWindow
+        self.volatilityWindow = volatilityWindow
+        self.maxSeasonRows = maxSeasonRows
+        self.clip = clip
+    }
+
+    /// Feature names in vector order; stored in model files and checked on load.
+    public var names: [String] {
+        var names = ["bias"]
+        names += (1...lagCount).map { "lag\($0)_diff" }
+        names += rollingWindows.map { "mean\($0)_diff" }
+        names += ["std\(volatilityWindow)", "level", "last_abs_change",
+                  "day_lag_diff", "day_window_diff", "day_slope", "day_available",
+                  "tod_sin", "tod_cos", "weekend"]
+        return names
+    }
+
+    public var count: Int { 1 + lagCount + rollingWindows.count + 10 }
+
+    var rollingStart: Int { 1 + lagCount }
+    var dayStart: Int { rollingStart + rollingWindows.count + 3 }
+    var calendarStart: Int { dayStart + 4 }
+
+    /// Indices the ridge baseline uses: bias, lags and the daily lag — a plain lag regression.
+    var ridgeIndices: [Int] { [0] + Array(1...lagCount) + [dayStart, dayStart + 3] }
+}

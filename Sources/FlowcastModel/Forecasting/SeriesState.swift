@@ -1,0 +1,143 @@
+/// One series' online state: the recent history and running sums the model's features need, plus
+/// the baselines' states. Feed it one value per window with `observe(_:at:)`; forecast with
+/// `ForecastModel.forecast(_:)`. Nothing here looks ahead: features use only observed values.
+public struct SeriesState: Sendable {
+    let layout: FeatureLayout
+    /// Rows per day and week for this series' step, when usable.
+    public let seasonality: Seasonality
+    /// Seconds per row, when known (for calendar features).
+    public let step: Double?
+    let parameters: BaselineParameters
+    let dayPeriod: Int?
+    let weekPeriod: Int?
+    private var ring: [Double]
+    private var head = -1
+    /// Values observed so far.
+    public private(set) var count = 0
+    /// Time of the last observed value, when known.
+    public private(set) var lastTime: Double?
+    private var windowSums: [Double]
+    private var scaleSum = 0.0
+    private var volatilitySum = 0.0
+    private var volatilitySquares = 0.0
+    var ewmaLevel = 0.0
+    var holtWinters: HoltWintersState
+
+    public init(layout: FeatureLayout = .standard, seasonality: Seasonality, step: Double?,
+                parameters: BaselineParameters = BaselineParameters()) {
+        self.layout = layout
+        self.seasonality = seasonality
+        self.step = step
+        self.parameters = parameters
+        dayPeriod = seasonality.day.flatMap { $0 <= layout.maxSeasonRows ? $0 : nil }
+        weekPeriod = seasonality.week.flatMap { $0 <= layout.maxSeasonRows ? $0 : nil }
+        let longest = max(layout.scaleWindow, layout.rollingWindows.max() ?? 0, layout.lagCount, layout.volatilityWindow,
+                          (dayPeriod ?? 0) + 1, weekPeriod ?? 0)
+        ring = Array(repeating: 0, count: longest + 1)
+        windowSums = Array(repeating: 0, count: layout.rollingWindows.count)
+        holtWinters = HoltWintersState(period: dayPeriod)
+    }
+
+    /// The value `lag` rows before the latest (0 = latest); the oldest kept value if history is shorter.
+    @inline(__always)
+    public func value(lag: Int) -> Double {
+        let k = min(lag, count - 1, ring.count - 1)
+        var index = head - k
+        if index < 0 { index += ring.count }
+        return ring[index]
+    }
+
+    /// Adds the next value (a missing value should be passed as the last value, or skipped).
+    public mutating func observe(_ x: Double, at time: Double? = nil) {
+        // Baselines first: their update uses the state before x.
+        if count == 0 { ewmaLevel = x } else { ewmaLevel += parameters.ewmaAlpha * (x - ewmaLevel) }
+        holtWinters.observe(x, alpha: parameters.holtWintersAlpha, beta: parameters.holtWintersBeta,
+                            gamma: parameters.holtWintersGamma)
+        for (index, window) in layout.rollingWindows.enumerated() {
+            if count >= window { windowSums[index] -= value(lag: window - 1) }
+            windowSums[index] += x
+        }
+        if count >= layout.scaleWindow { scaleSum -= abs(value(lag: layout.scaleWindow - 1)) }
+        scaleSum += abs(x)
+        if count >= layout.volatilityWindow {
+            let leaving = value(lag: layout.volatilityWindow - 1)
+            volatilitySum -= leaving
+            volatilitySquares -= leaving * leaving
+        }
+        volatilitySum += x
+        volatilitySquares += x * x
+        head += 1
+        if head == ring.count { head = 0 }
+        ring[head] = x
+        count += 1
+        if let time { lastTime = time } else if let last = lastTime, let step { lastTime = last + step }
+    }
+
+    /// The normalisation scale: mean |x| over the scale window (never zero).
+    public var scale: Double {
+        let n = Double(min(count, layout.scaleWindow))
+        return max(n > 0 ? scaleSum / n : 0, 1e-9)
+    }
+
+    /// Writes the feature vector for forecasting the next row; returns the last value and scale.
+    func features(into f: UnsafeMutableBufferPointer<Double>) -> (last: Double, scale: Double) {
+        let x0 = value(lag: 0)
+        let s = scale
+        let clip = layout.clip
+        @inline(__always) func norm(_ v: Double) -> Double { min(max(v / s, -clip), clip) }
+        f[0] = 1
+        for k in 1...layout.lagCount { f[k] = norm(value(lag: k) - x0) }
+        var i = layout.rollingStart
+        for (index, window) in layout.rollingWindows.enumerated() {
+            f[i] = norm(windowSums[index] / Double(min(count, window)) - x0)
+            i += 1
+        }
+        let n = Double(min(count, layout.volatilityWindow))
+        let mean = volatilitySum / n
+        f[i] = norm(max(volatilitySquares / n - mean * mean, 0).squareRoot())
+        f[i + 1] = norm(x0) - 1
+        f[i + 2] = norm(abs(x0 - value(lag: 1)))
+        let d = layout.dayStart
+        if let day = dayPeriod, count > day {
+            let dayAhead = value(lag: day - 1)  // the row one day before the forecast row
+            f[d] = norm(dayAhead - x0)
+            f[d + 1] = norm((value(lag: day) + dayAhead + value(lag: day - 2)) / 3 - x0)
+            f[d + 2] = norm(dayAhead - value(lag: day))
+            f[d + 3] = 1
+        } else {
+            f[d] = 0; f[d + 1] = 0; f[d + 2] = 0; f[d + 3] = 0
+        }
+        let c = layout.calendarStart
+        if let last = lastTime, let step {
+            let target = last + step
+            let secondOfDay = target - (target / 86_400).rounded(.down) * 86_400
+            let angle = 2 * Double.pi * secondOfDay / 86_400
+            f[c] = sin(angle)
+            f[c + 1] = cos(angle)
+            // 1970-01-01 was a Thursday: day 0 → weekday 4 (Sunday = 0).
+            let weekday = (Int((target / 86_400).rounded(.down)) % 7 + 7 + 4) % 7
+            f[c + 2] = weekday == 0 || weekday == 6 ? 1 : 0
+        } else {
+            f[c] = 0; f[c + 1] = 0; f[c + 2] = 0
+        }
+        return (x0, s)
+    }
+
+    /// The baselines' point forecasts for the next row, in `ForecastMethod` order after flowcast.
+    func baselinePoints(features f: UnsafeMutableBufferPointer<Double>, last x0: Double, scale s: Double) -> (persistence: Double, seasonalDay: Double, seasonalWeek: Double, ewma: Double, holtWinters: Double, ridge: Double) {
+        let seasonalDay = dayPeriod.map { count >= $0 ? value(lag: $0 - 1) : x0 } ?? x0
+        let seasonalWeek = weekPeriod.map { count >= $0 ? value(lag: $0 - 1) : x0 } ?? x0
+        var ridge = 0.0
+        let weights = parameters.ridgeWeights
+        if weights.count == layout.count {
+            for index in layout.ridgeIndices { ridge += weights[index] * f[index] }
+        }
+        return (x0, seasonalDay, seasonalWeek, ewmaLevel, holtWinters.forecast, x0 + s * ridge)
+    }
+}
+
+#if canImport(Glibc)
+internal import Glibc
+#elseif canImport(Darwin)
+internal import Darwin
+#endif

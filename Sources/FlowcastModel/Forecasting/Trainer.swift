@@ -1,0 +1,231 @@
+/// Options for training the Flowcast model.
+public struct TrainingOptions: Sendable {
+    /// Train on rows before this 0-based data row of every series (nil: all rows).
+    public var until: Int?
+    /// Seed for the (only) random step: subsampling when there are more than `maxSamples` samples.
+    public var seed: UInt64 = 1
+    /// The upper quantile to fit (0.9 for P90).
+    public var quantile: Double = 0.9
+    /// Training samples kept at most; beyond this a seeded random subset is used.
+    public var maxSamples = 600_000
+    /// IRLS passes per quantile head.
+    public var iterations = 30
+    /// Shift the upper head so its training coverage matches `quantile` exactly.
+    public var calibrateUpper = true
+    public var layout: FeatureLayout = .standard
+
+    public init(until: Int? = nil, seed: UInt64 = 1, quantile: Double = 0.9) {
+        self.until = until
+        self.seed = seed
+        self.quantile = quantile
+    }
+}
+
+/// Why training could not produce a model.
+public enum TrainingError: Error, Sendable, Equatable, CustomStringConvertible {
+    case badQuantile(Double)
+    case tooLittleData(rows: Int)
+
+    public var description: String {
+        switch self {
+        case .badQuantile(let q): "quantile \(q) is not between 0.5 and 1 (exclusive)"
+        case .tooLittleData(let rows): "too little data to train: \(rows) usable samples (need at least 50; check --until)"
+        }
+    }
+}
+
+/// Trains the Flowcast model and tunes the baselines on the same training rows.
+public enum Trainer {
+    /// Rows of history a series needs before its rows become training samples.
+    static let minimumHistory = 12
+
+    public static func train(_ sets: [SeriesSet], options: TrainingOptions = TrainingOptions()) throws(TrainingError) -> ForecastModel {
+        guard options.quantile > 0.5, options.quantile < 1 else { throw .badQuantile(options.quantile) }
+        let layout = options.layout
+        let d = layout.count
+        var histories: [(filled: [Double], observed: [Bool], first: Int, set: Int)] = []
+        for (setIndex, set) in sets.enumerated() {
+            for series in set.series {
+                let end = min(options.until ?? series.values.count, series.values.count)
+                let history = fill(Array(series.values.prefix(end)))
+                if let first = history.first { histories.append((history.filled, history.observed, first, setIndex)) }
+            }
+        }
+        var parameters = tuneBaselines(histories, sets: sets)
+
+        // Collect samples through the same online state that forecasting uses.
+        var x: [Double] = []
+        var y: [Double] = []
+        var scale: [Double] = []
+        var residuals: [[Double]] = Array(repeating: [], count: 5)
+        for history in histories {
+            let set = sets[history.set]
+            var state = SeriesState(layout: layout, seasonality: set.seasonality, step: set.step, parameters: parameters)
+            for t in history.first..<history.filled.count {
+                state.observe(history.filled[t], at: set.time(ofRow: t))
+                guard state.count >= minimumHistory, t + 1 < history.filled.count, history.observed[t + 1] else { continue }
+                let target = history.filled[t + 1]
+                withUnsafeTemporaryAllocation(of: Double.self, capacity: d) { f in
+                    let (x0, s) = state.features(into: f)
+                    x.append(contentsOf: f)
+                    y.append((target - x0) / s)
+                    scale.append(s)
+                    let b = state.baselinePoints(features: f, last: x0, scale: s)
+                    for (index, point) in [b.persistence, b.seasonalDay, b.seasonalWeek, b.ewma, b.holtWinters].enumerated() {
+                        residuals[index].append((target - point) / s)
+                    }
+                }
+            }
+        }
+        guard y.count >= 50 else { throw .tooLittleData(rows: y.count) }
+        let totalSamples = y.count
+        if y.count > options.maxSamples {
+            let keep = seededSubset(count: y.count, keep: options.maxSamples, seed: options.seed)
+            var xs: [Double] = []
+            xs.reserveCapacity(keep.count * d)
+            for i in keep { xs.append(contentsOf: x[(i * d)..<((i + 1) * d)]) }
+            x = xs
+            y = keep.map { y[$0] }
+            scale = keep.map { scale[$0] }
+            residuals = residuals.map { r in keep.map { r[$0] } }
+        }
+
+        // Weighting by scale makes the loss the error in the series' own units, as MAE and WAPE are.
+        let point = LinearFit.quantile(x: x, columns: d, y: y, weights: scale, tau: 0.5, iterations: options.iterations)
+        var upper = LinearFit.quantile(x: x, columns: d, y: y, weights: scale, tau: options.quantile, iterations: options.iterations)
+        if options.calibrateUpper {
+            let gaps = y.indices.map { i in y[i] - dot(upper, x, row: i, columns: d) }
+            upper[0] += quantile(gaps, options.quantile)
+        }
+        parameters.ridgeWeights = LinearFit.ridge(x: x, columns: d, y: y, weights: scale.map { $0 * $0 }, lambda: 1e-4,
+                                                  use: layout.ridgeIndices)
+        let names: [ForecastMethod] = [.persistence, .seasonalDay, .seasonalWeek, .ewma, .holtWinters]
+        for (index, method) in names.enumerated() {
+            parameters.upperOffsets[method.rawValue] = quantile(residuals[index], options.quantile)
+        }
+        let ridgeResiduals = y.indices.map { i in y[i] - dot(parameters.ridgeWeights, x, row: i, columns: d) }
+        parameters.upperOffsets[ForecastMethod.ridge.rawValue] = quantile(ridgeResiduals, options.quantile)
+
+        var model = ForecastModel(id: "", quantile: options.quantile, seed: options.seed, layout: layout,
+                                  featureNames: layout.names, pointWeights: point, upperWeights: upper, baselines: parameters,
+                                  training: .init(sources: sets.map(\.source), series: histories.count, samples: totalSamples,
+                                                  untilRow: options.until, stepSeconds: sets.first?.step))
+        model.id = fingerprint(point + upper + parameters.ridgeWeights)
+        return model
+    }
+
+    /// Carries the last observed value over missing rows; leading missing rows stay unusable.
+    static func fill(_ values: [Double]) -> (filled: [Double], observed: [Bool], first: Int?) {
+        var filled = values
+        var observed = Array(repeating: false, count: values.count)
+        var first: Int?
+        var last = Double.nan
+        for (t, value) in values.enumerated() {
+            if value.isNaN {
+                filled[t] = last
+            } else {
+                observed[t] = true
+                last = value
+                if first == nil { first = t }
+            }
+        }
+        return (filled, observed, first)
+    }
+
+    /// Pooled-MAE grid search for the EWMA alpha and the Holt-Winters smoothing factors.
+    static func tuneBaselines(_ histories: [(filled: [Double], observed: [Bool], first: Int, set: Int)], sets: [SeriesSet]) -> BaselineParameters {
+        var parameters = BaselineParameters()
+        var bestError = Double.infinity
+        for step in 1...20 {
+            let alpha = Double(step) * 0.05
+            var error = 0.0
+            for history in histories {
+                var level = history.filled[history.first]
+                for t in (history.first + 1)..<max(history.filled.count, history.first + 1) {
+                    if history.observed[t] { error += abs(history.filled[t] - level) }
+                    level += alpha * (history.filled[t] - level)
+                }
+            }
+            if error < bestError { bestError = error; parameters.ewmaAlpha = alpha }
+        }
+        bestError = .infinity
+        for alpha in [0.1, 0.2, 0.3, 0.5, 0.7, 0.9] {
+            for beta in [0.0, 0.01] {
+                for gamma in [0.05, 0.1, 0.2, 0.3] {
+                    var error = 0.0
+                    for history in histories {
+                        let period = sets[history.set].seasonality.day.flatMap { $0 <= FeatureLayout.standard.maxSeasonRows ? $0 : nil }
+                        var state = HoltWintersState(period: period)
+                        // Score after the first season so the seasonal terms have been learnt once.
+                        let scoreFrom = history.first + min(period ?? 1, max(history.filled.count - history.first - 1, 1) / 2)
+                        for t in history.first..<history.filled.count {
+                            if t >= scoreFrom, history.observed[t] { error += abs(history.filled[t] - state.forecast) }
+                            state.observe(history.filled[t], alpha: alpha, beta: beta, gamma: gamma)
+                        }
+                    }
+                    if error < bestError {
+                        bestError = error
+                        parameters.holtWintersAlpha = alpha
+                        parameters.holtWintersBeta = beta
+                        parameters.holtWintersGamma = gamma
+                    }
+                }
+            }
+        }
+        return parameters
+    }
+
+    static func dot(_ w: [Double], _ x: [Double], row i: Int, columns d: Int) -> Double {
+        var sum = 0.0
+        for j in 0..<d { sum += w[j] * x[i * d + j] }
+        return sum
+    }
+
+    /// The empirical q-quantile (0 for no values).
+    static func quantile(_ values: [Double], _ q: Double) -> Double {
+        guard !values.isEmpty else { return 0 }
+        let sorted = values.filter { $0.isFinite }.sorted()
+        guard !sorted.isEmpty else { return 0 }
+        let position = q * Double(sorted.count - 1)
+        let lower = Int(position.rounded(.down))
+        let upper = min(lower + 1, sorted.count - 1)
+        return sorted[lower] + (sorted[upper] - sorted[lower]) * (position - Double(lower))
+    }
+
+    /// `keep` distinct indices of 0..<count, in order, chosen by a seeded partial shuffle.
+    static func seededSubset(count: Int, keep: Int, seed: UInt64) -> [Int] {
+        var generator = SplitMix64(seed: seed)
+        var indices = Array(0..<count)
+        for i in 0..<keep {
+            let j = i + Int(generator.next() % UInt64(count - i))
+            indices.swapAt(i, j)
+        }
+        return indices.prefix(keep).sorted()
+    }
+
+    static func fingerprint(_ values: [Double]) -> String {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for value in values {
+            var bits = value.bitPattern
+            for _ in 0..<8 {
+                hash = (hash ^ (bits & 0xff)) &* 0x100_0000_01b3
+                bits >>= 8
+            }
+        }
+        let hex = String(hash, radix: 16)
+        return "fc1-" + String(repeating: "0", count: 16 - hex.count) + hex
+    }
+}
+
+/// A small, fast, seedable generator (Steele, Lea & Flood's SplitMix64), so runs repeat exactly.
+struct SplitMix64: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9e37_79b9_7f4a_7c15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
+        z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
+        return z ^ (z >> 31)
+    }
+}

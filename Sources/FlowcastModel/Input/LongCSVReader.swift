@@ -1,0 +1,76 @@
+/// Reads long CSV series: `time,series,value`, one row per observation, any order.
+enum LongCSVReader {
+    static func isLong(_ header: [String]) -> Bool {
+        header.count >= 3 && header[0].lowercased() == "time" && header[1].lowercased() == "series"
+            && header[2].lowercased() == "value"
+    }
+
+    static func read(_ csv: CSVText, path: String) throws(SeriesInputError) -> SeriesSet {
+        var observations: [(time: Double, series: String, value: Double?)] = []
+        observations.reserveCapacity(csv.lines.count)
+        for line in csv.lines {
+            guard line.fields.count >= 3 else {
+                throw .wrongFieldCount(path: path, line: line.number, expected: 3, found: line.fields.count)
+            }
+            guard let time = Timestamp.parse(line.fields[0]) else {
+                throw .badTimestamp(path: path, line: line.number, text: String(line.fields[0]))
+            }
+            let value = try CSVText.number(line.fields[2], path: path, line: line.number, column: "value")
+            observations.append((time, String(line.fields[1].trimmingSpaces), value))
+        }
+        guard !observations.isEmpty else { throw .empty(path: path) }
+        return regularise(observations, source: path)
+    }
+
+    /// Shared by long CSV and windows.jsonl: one grid for all series (step from the union of
+    /// times), duplicates per series averaged, uncovered slots missing; all of it counted.
+    static func regularise(_ observations: [(time: Double, series: String, value: Double?)], source: String,
+                           absentIsZero: Bool = false, knownStep: Double? = nil) -> SeriesSet {
+        var report = SeriesLoadReport()
+        report.rowsRead = observations.count
+        let times = Array(Set(observations.map(\.time))).sorted()
+        let step = knownStep ?? TimeGrid.estimateStep(times)
+        let start = times.first ?? 0
+        let count = Int((((times.last ?? start) - start) / step).rounded()) + 1
+        var names: [String] = []
+        var columnOf: [String: Int] = [:]
+        var sums: [[Double]] = []
+        var counts: [[Int]] = []
+        var rowsInSlot: [[Int]] = []
+        for observation in observations {
+            let column: Int
+            if let existing = columnOf[observation.series] {
+                column = existing
+            } else {
+                column = names.count
+                columnOf[observation.series] = column
+                names.append(observation.series)
+                sums.append(Array(repeating: 0, count: count))
+                counts.append(Array(repeating: 0, count: count))
+                rowsInSlot.append(Array(repeating: 0, count: count))
+            }
+            let slot = Int(((observation.time - start) / step).rounded())
+            rowsInSlot[column][slot] += 1
+            if let value = observation.value {
+                sums[column][slot] += value
+                counts[column][slot] += 1
+            } else {
+                report.missingValues += 1
+            }
+        }
+        var series: [Series] = []
+        for column in names.indices {
+            var values = Array(repeating: Double.nan, count: count)
+            for slot in 0..<count {
+                if counts[column][slot] > 0 {
+                    values[slot] = sums[column][slot] / Double(counts[column][slot])
+                } else if rowsInSlot[column][slot] == 0 {
+                    if absentIsZero { values[slot] = 0 } else { report.gapRows += 1 }
+                }
+                report.duplicateRows += max(0, rowsInSlot[column][slot] - 1)
+            }
+            series.append(Series(name: names[column], values: values))
+        }
+        return SeriesSet(source: source, step: step, startTime: start, series: series, report: report)
+    }
+}

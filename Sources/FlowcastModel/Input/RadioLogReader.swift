@@ -1,0 +1,60 @@
+/// What to forecast from a radio KPI log.
+public enum RadioTarget: String, Sendable, CaseIterable {
+    /// Downlink bitrate in Mbit/s (the log's `DL_bitrate` is kbit/s).
+    case downlinkBitrate = "dl"
+    /// Spectral efficiency in bit/s/Hz from the logged CQI.
+    case spectralEfficiency = "se"
+}
+
+/// Reads G-NetTrack-style radio KPI logs (the 5G traces): per-second rows with `Timestamp`,
+/// `CQI`, `DL_bitrate`, …; `-` is missing. Rows are put on a one-second grid: repeated seconds
+/// are averaged and missing seconds become missing values, both counted in the report.
+enum RadioLogReader {
+    static func isRadioLog(_ header: [String]) -> Bool {
+        header.contains("Timestamp") && header.contains("DL_bitrate") && header.contains("CQI")
+    }
+
+    static func read(_ csv: CSVText, path: String, target: RadioTarget, cqiTable: CQITable) throws(SeriesInputError) -> SeriesSet {
+        let header = csv.header
+        guard let timeColumn = header.firstIndex(of: "Timestamp"),
+              let valueColumn = header.firstIndex(of: target == .downlinkBitrate ? "DL_bitrate" : "CQI") else {
+            throw .unknownFormat(path: path, reason: "radio log without Timestamp/DL_bitrate/CQI columns")
+        }
+        var report = SeriesLoadReport()
+        var times: [Double] = []
+        var rows: [[Double]] = []
+        for line in csv.lines {
+            guard line.fields.count == header.count else {
+                throw .wrongFieldCount(path: path, line: line.number, expected: header.count, found: line.fields.count)
+            }
+            guard let time = Timestamp.parse(line.fields[timeColumn]) else {
+                throw .badTimestamp(path: path, line: line.number, text: String(line.fields[timeColumn]))
+            }
+            let raw = try CSVText.number(line.fields[valueColumn], path: path, line: line.number, column: header[valueColumn])
+            var value = Double.nan
+            if let raw {
+                switch target {
+                case .downlinkBitrate: value = raw / 1_000
+                case .spectralEfficiency:
+                    guard let efficiency = SpectralEfficiency.bitsPerSecondPerHertz(loggedCQI: raw, table: cqiTable) else {
+                        throw .badNumber(path: path, line: line.number, column: "CQI", text: String(line.fields[valueColumn]))
+                    }
+                    value = efficiency
+                }
+            } else {
+                report.missingValues += 1
+            }
+            times.append(time)
+            rows.append([value])
+        }
+        guard !rows.isEmpty else { throw .empty(path: path) }
+        report.rowsRead = rows.count
+        let grid = TimeGrid(times: times, rows: rows, columnCount: 1, knownStep: 1)
+        report.duplicateRows = grid.duplicateRows
+        report.gapRows = grid.gapRows
+        let base = path.split(separator: "/").last.map { String($0) } ?? path
+        let name = (base.hasSuffix(".csv") ? String(base.dropLast(4)) : base) + ":" + target.rawValue
+        return SeriesSet(source: path, step: 1, startTime: grid.start,
+                         series: [Series(name: name, values: grid.columns[0])], report: report)
+    }
+}

@@ -1,0 +1,29 @@
+/// Why a series file could not be read; every case names the file and, where it applies, the line.
+public enum SeriesInputError: Error, Sendable, Equatable, CustomStringConvertible {
+    case fileNotFound(path: String)
+    case unreadable(path: String, reason: String)
+    case empty(path: String)
+    case unknownFormat(path: String, reason: String)
+    case wrongFieldCount(path: String, line: Int, expected: Int, found: Int)
+    case badNumber(path: String, line: Int, column: String, text: String)
+    case badTimestamp(path: String, line: Int, text: String)
+    case badJSON(path: String, line: Int, reason: String)
+    case badTarget(path: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case .fileNotFound(let path): "\(path): no such file or folder"
+        case .unreadable(let path, let reason): "\(path): cannot read: \(reason)"
+        case .empty(let path): "\(path): no data rows"
+        case .unknownFormat(let path, let reason): "\(path): not a series file: \(reason)"
+        case .wrongFieldCount(let path, let line, let expected, let found):
+            "\(path):\(line): expected \(expected) fields, found \(found)"
+        case .badNumber(let path, let line, let column, let text):
+            "\(path):\(line): column '\(column)': '\(text)' is not a number"
+        case .badTimestamp(let path, let line, let text):
+            "\(path):\(line): '\(text)' is not a timestamp"
+        case .badJSON(let path, let line, let reason): "\(path):\(line): bad JSON: \(reason)"
+        case .badTarget(let path, let reason): "\(path): \(reason)"
+        }
+    }
+}

@@ -1,0 +1,79 @@
+public import Foundation
+
+/// Options for reading series files.
+public struct SeriesReadOptions: Sendable {
+    /// What radio KPI logs yield.
+    public var radioTarget: RadioTarget = .downlinkBitrate
+    /// The CQI table radio logs report against.
+    public var cqiTable: CQITable = .table1
+    /// Keep Abilene self pairs (`od_s_s`), which the reference figures leave out.
+    public var includeSelfPairs = false
+
+    public init(radioTarget: RadioTarget = .downlinkBitrate, cqiTable: CQITable = .table1, includeSelfPairs: Bool = false) {
+        self.radioTarget = radioTarget
+        self.cqiTable = cqiTable
+        self.includeSelfPairs = includeSelfPairs
+    }
+}
+
+/// Reads any supported series file, or every series file in a folder (each file its own history).
+public enum SeriesReader {
+    /// Reads one file, choosing the format from its name and header.
+    public static func read(file url: URL, options: SeriesReadOptions = SeriesReadOptions()) throws(SeriesInputError) -> SeriesSet {
+        let path = url.path
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder), !isFolder.boolValue else {
+            throw .fileNotFound(path: path)
+        }
+        let text: String
+        do {
+            text = try String(contentsOf: url, encoding: .utf8)
+        } catch {
+            throw .unreadable(path: path, reason: "not UTF-8 text or not readable")
+        }
+        return try read(text: text, path: path, options: options)
+    }
+
+    /// Parses file contents already in memory; `path` names the source in messages.
+    public static func read(text: String, path: String, options: SeriesReadOptions = SeriesReadOptions()) throws(SeriesInputError) -> SeriesSet {
+        if path.hasSuffix(".jsonl") || path.hasSuffix(".ndjson") || text.first == "{" {
+            return try WindowsReader.read(text: text, path: path)
+        }
+        let csv = try CSVText(text: text, path: path)
+        if RadioLogReader.isRadioLog(csv.header) {
+            return try RadioLogReader.read(csv, path: path, target: options.radioTarget, cqiTable: options.cqiTable)
+        }
+        if LongCSVReader.isLong(csv.header) { return try LongCSVReader.read(csv, path: path) }
+        if WideCSVReader.isWide(csv.header) {
+            return try WideCSVReader.read(csv, path: path, includeSelfPairs: options.includeSelfPairs)
+        }
+        throw .unknownFormat(path: path, reason: "line 1: no time column (t, start, time, timestamp) or radio KPI header")
+    }
+
+    /// Reads each path: a file, or a folder searched recursively for `.csv`/`.jsonl` series files.
+    /// Inside a folder, files that are not series at all (e.g. an index) are skipped and listed.
+    public static func read(paths: [String], options: SeriesReadOptions = SeriesReadOptions()) throws(SeriesInputError) -> (sets: [SeriesSet], skipped: [String]) {
+        var sets: [SeriesSet] = []
+        var skipped: [String] = []
+        for path in paths {
+            var isFolder: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) else { throw .fileNotFound(path: path) }
+            guard isFolder.boolValue else {
+                sets.append(try read(file: URL(fileURLWithPath: path), options: options))
+                continue
+            }
+            let root = URL(fileURLWithPath: path)
+            let files = (FileManager.default.enumerator(at: root, includingPropertiesForKeys: nil)?.allObjects as? [URL] ?? [])
+                .filter { ["csv", "jsonl", "ndjson"].contains($0.pathExtension.lowercased()) }
+                .sorted { $0.path < $1.path }
+            for file in files {
+                do {
+                    sets.append(try read(file: file, options: options))
+                } catch {
+                    if case .unknownFormat = error { skipped.append(file.path) } else { throw error }
+                }
+            }
+        }
+        return (sets, skipped)
+    }
+}

@@ -1,0 +1,83 @@
+public import Foundation
+
+/// Why a model file could not be read or written; every case names the file.
+public enum ModelFileError: Error, Sendable, Equatable, CustomStringConvertible {
+    case notFound(path: String)
+    case corrupt(path: String, detail: String)
+    case notAModel(path: String)
+    case unsupportedVersion(path: String, found: Int, supported: Int)
+    case writeFailed(path: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case .notFound(let path): "\(path): no such model file"
+        case .corrupt(let path, let detail): "\(path): corrupt model file: \(detail)"
+        case .notAModel(let path): "\(path): not a Flowcast model file (no \"format\": \"\(ForecastModel.formatName)\")"
+        case .unsupportedVersion(let path, let found, let supported):
+            "\(path): model file version \(found) is not supported (this flowcast reads version \(supported)); retrain with `flowcast train`"
+        case .writeFailed(let path, let reason): "\(path): cannot write model: \(reason)"
+        }
+    }
+}
+
+/// Versioned JSON model files, written atomically (temporary file + rename).
+public enum ModelFile {
+    public static func write(_ model: ForecastModel, to url: URL) throws(ModelFileError) {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        do {
+            let data = try encoder.encode(model)
+            try data.write(to: url, options: .atomic)
+        } catch {
+            throw .writeFailed(path: url.path, reason: "\(error.localizedDescription)")
+        }
+    }
+
+    public static func read(from url: URL) throws(ModelFileError) -> ForecastModel {
+        let path = url.path
+        guard FileManager.default.fileExists(atPath: path) else { throw .notFound(path: path) }
+        let data: Data
+        do { data = try Data(contentsOf: url) } catch { throw .corrupt(path: path, detail: "unreadable") }
+        return try decode(data, path: path)
+    }
+
+    /// Decodes model JSON; the version is checked before anything else is trusted.
+    public static func decode(_ data: Data, path: String) throws(ModelFileError) -> ForecastModel {
+        let object: Any
+        do { object = try JSONSerialization.jsonObject(with: data) } catch {
+            throw .corrupt(path: path, detail: "not valid JSON")
+        }
+        guard let header = object as? [String: Any], header["format"] as? String == ForecastModel.formatName else {
+            throw .notAModel(path: path)
+        }
+        guard let version = header["version"] as? Int else { throw .corrupt(path: path, detail: "missing \"version\"") }
+        guard version == ForecastModel.formatVersion else {
+            throw .unsupportedVersion(path: path, found: version, supported: ForecastModel.formatVersion)
+        }
+        let model: ForecastModel
+        do { model = try JSONDecoder().decode(ForecastModel.self, from: data) } catch let error as DecodingError {
+            throw .corrupt(path: path, detail: describe(error))
+        } catch {
+            throw .corrupt(path: path, detail: "undecodable")
+        }
+        let d = model.layout.count
+        guard model.featureNames == model.layout.names, model.pointWeights.count == d, model.upperWeights.count == d,
+              model.baselines.ridgeWeights.isEmpty || model.baselines.ridgeWeights.count == d else {
+            throw .corrupt(path: path, detail: "weights do not match the feature definitions")
+        }
+        guard (model.pointWeights + model.upperWeights + model.baselines.ridgeWeights).allSatisfy(\.isFinite),
+              model.quantile > 0, model.quantile < 1 else {
+            throw .corrupt(path: path, detail: "non-finite weight or bad quantile")
+        }
+        return model
+    }
+
+    private static func describe(_ error: DecodingError) -> String {
+        switch error {
+        case .keyNotFound(let key, _): "missing \"\(key.stringValue)\""
+        case .typeMismatch(_, let context), .valueNotFound(_, let context), .dataCorrupted(let context):
+            "bad value at \(context.codingPath.map(\.stringValue).joined(separator: "."))"
+        @unknown default: "undecodable"
+        }
+    }
+}

@@ -1,0 +1,101 @@
+/// One named series on a regular time grid; `NaN` marks a missing value.
+public struct Series: Sendable, Equatable {
+    /// The series' name, e.g. `od_0_1`, `cell:c1` or `B_2019.11.25_15.34.34:dl`.
+    public var name: String
+    /// One value per grid row; `Double.nan` where the source had no value.
+    public var values: [Double]
+
+    public init(name: String, values: [Double]) {
+        self.name = name
+        self.values = values
+    }
+
+    /// Rows whose value is present.
+    public var observedCount: Int { values.reduce(0) { $1.isNaN ? $0 : $0 + 1 } }
+
+    public static func == (lhs: Series, rhs: Series) -> Bool {
+        guard lhs.name == rhs.name, lhs.values.count == rhs.values.count else { return false }
+        for (a, b) in zip(lhs.values, rhs.values) where !(a == b || (a.isNaN && b.isNaN)) { return false }
+        return true
+    }
+}
+
+/// What a reader did to put a file on a regular grid, so nothing is dropped silently.
+public struct SeriesLoadReport: Sendable, Equatable {
+    /// Data rows read from the file.
+    public var rowsRead = 0
+    /// Values that were missing (`-`, empty, `NaN`) in the file.
+    public var missingValues = 0
+    /// Rows that repeated an earlier grid time; they were averaged into that row.
+    public var duplicateRows = 0
+    /// Grid rows that no file row covered (gaps); their values are missing.
+    public var gapRows = 0
+    /// Columns skipped on purpose (e.g. Abilene self pairs `od_s_s`).
+    public var skippedColumns: [String] = []
+
+    public init() {}
+}
+
+/// A set of series sharing one time grid: one file's worth of history.
+public struct SeriesSet: Sendable, Equatable {
+    /// The file (or label) the set was read from; used in messages.
+    public var source: String
+    /// Seconds between grid rows, when the file has real timestamps.
+    public var step: Double?
+    /// Time of row 0 in seconds since 1970-01-01 (the file's clock, no time zone applied).
+    public var startTime: Double?
+    /// The series, all with `rowCount` values.
+    public var series: [Series]
+    /// How the file was regularised.
+    public var report: SeriesLoadReport
+
+    public init(source: String, step: Double?, startTime: Double?, series: [Series],
+                report: SeriesLoadReport = SeriesLoadReport()) {
+        self.source = source
+        self.step = step
+        self.startTime = startTime
+        self.series = series
+        self.report = report
+    }
+
+    /// Grid rows (the longest series).
+    public var rowCount: Int { series.map(\.values.count).max() ?? 0 }
+
+    /// Season lengths derived from the time step.
+    public var seasonality: Seasonality { Seasonality(step: step) }
+
+    /// Time of grid row `row`, when known.
+    public func time(ofRow row: Int) -> Double? {
+        guard let startTime, let step else { return nil }
+        return startTime + Double(row) * step
+    }
+}
+
+/// Daily and weekly season lengths in rows, derived from a series' time step (never hard coded:
+/// 5-minute data gives 288 and 2016, hourly data 24 and 168).
+public struct Seasonality: Sendable, Equatable, Codable {
+    /// Rows per day, when the step divides a day into at least two rows.
+    public var day: Int?
+    /// Rows per week.
+    public var week: Int?
+
+    public init(day: Int?, week: Int?) {
+        self.day = day
+        self.week = week
+    }
+
+    public init(step: Double?) {
+        guard let step, step > 0, step.isFinite else {
+            self.init(day: nil, week: nil)
+            return
+        }
+        let perDay = 86_400 / step
+        let rounded = perDay.rounded()
+        // Only a step that divides the day evenly has a season in whole rows.
+        if rounded >= 2, abs(perDay - rounded) < 1e-6 * rounded {
+            self.init(day: Int(rounded), week: Int(rounded) * 7)
+        } else {
+            self.init(day: nil, week: nil)
+        }
+    }
+}

@@ -1,0 +1,45 @@
+public import FlowcastCapture
+public import FlowcastDecode
+
+/// Counts kept while decoding a capture.
+public struct DecodeStatistics: Sendable {
+    public var packets = 0
+    public var wireBytes = 0
+    public var capturedBytes = 0
+    /// Decode issues by stable name (`truncated-tcp` …), with the first packet of each.
+    public var issues: [String: (count: Int, firstPacket: Int)] = [:]
+    public init() {}
+
+    mutating func record(_ issue: DecodeIssue, packet: Int) {
+        if let existing = issues[issue.name] {
+            issues[issue.name] = (existing.count + 1, existing.firstPacket)
+        } else {
+            issues[issue.name] = (1, packet)
+        }
+    }
+}
+
+/// Reads a capture and decodes every packet, handing each summary to `body`.
+///
+/// Packets read before a capture fault are delivered; the fault is then thrown. `limit` stops
+/// after that many packets.
+public func decodeCapture(path: String, limit: Int? = nil, decoder: PacketDecoder = PacketDecoder(),
+                          _ body: (_ number: Int, _ summary: borrowing PacketSummary) throws -> Void) throws -> DecodeStatistics {
+    let capture = try OfflineCapture(path: path)
+    var stats = DecodeStatistics()
+    struct Stop: Error {}
+    do {
+        try capture.forEachPacket { packet in
+            if let limit, stats.packets >= limit { throw Stop() }
+            let summary = decoder.decode(packet.bytes, linkType: packet.linkType.rawValue,
+                                         wireLength: packet.wireLength,
+                                         seconds: packet.timestampSeconds, fraction: packet.timestampFraction)
+            stats.packets += 1
+            stats.wireBytes += packet.wireLength
+            stats.capturedBytes += packet.capturedLength
+            if let issue = summary.issue { stats.record(issue, packet: packet.number) }
+            try body(packet.number, summary)
+        }
+    } catch is Stop {}
+    return stats
+}

@@ -1,0 +1,218 @@
+/// A reviewed-or-proposed network policy: routing splits and spectrum blocks, with why.
+///
+/// Deterministic by construction: arrays are in topology order, numbers are rounded, and the
+/// only time-dependent field (`provenance.window`) describes the input, not the run.
+public struct PolicyDocument: Codable, Hashable, Sendable {
+    /// Version of this document format; bump on incompatible change.
+    public static let currentSchemaVersion = 1
+
+    public var schemaVersion: Int
+    public var provenance: Provenance
+    public var routing: RoutingPlan
+    public var spectrum: SpectrumPlan
+    public var predicted: PredictedLoad
+
+    public init(schemaVersion: Int = PolicyDocument.currentSchemaVersion, provenance: Provenance, routing: RoutingPlan,
+                spectrum: SpectrumPlan, predicted: PredictedLoad) {
+        self.schemaVersion = schemaVersion
+        self.provenance = provenance
+        self.routing = routing
+        self.spectrum = spectrum
+        self.predicted = predicted
+    }
+}
+
+/// Where a policy came from.
+public struct Provenance: Codable, Hashable, Sendable {
+    /// `sha256:<hex>` of the forecasts (or series) input.
+    public var inputDigest: String
+    /// `sha256:<hex>` of the topology file.
+    public var topologyDigest: String
+    /// Id of the model behind the forecasts, when known.
+    public var modelId: String?
+    /// `sha256:<hex>` of the model file, when known.
+    public var modelDigest: String?
+    public var window: PlanWindow?
+    /// The program that wrote the policy.
+    public var generator: String
+
+    public init(inputDigest: String, topologyDigest: String, modelId: String? = nil, modelDigest: String? = nil,
+                window: PlanWindow? = nil, generator: String = "flowcast") {
+        self.inputDigest = inputDigest
+        self.topologyDigest = topologyDigest
+        self.modelId = modelId
+        self.modelDigest = modelDigest
+        self.window = window
+        self.generator = generator
+    }
+}
+
+/// The forecast that drove a decision (bit/s).
+public struct ForecastRef: Codable, Hashable, Sendable {
+    public var point: Double
+    public var upper: Double
+    public var spectralEfficiency: Double?
+    public var source: String
+
+    public init(point: Double, upper: Double, spectralEfficiency: Double? = nil, source: String) {
+        self.point = point
+        self.upper = upper
+        self.spectralEfficiency = spectralEfficiency
+        self.source = source
+    }
+}
+
+/// How traffic is split over paths.
+public struct RoutingPlan: Codable, Hashable, Sendable {
+    /// `exact-lp` (Cbc/Clp) — the only method so far.
+    public var method: String
+    public var status: SolveOutcome
+    /// Predicted max link utilisation under the upper-quantile forecasts.
+    public var maxUtilisation: Double
+    /// Number of demand matrices the plan is robust over (1 = the forecast only).
+    public var scenarios: Int
+    /// Churn penalty per unit of weight moved against the current policy (0 = none).
+    public var churnPenalty: Double
+    public var demands: [DemandDecision]
+
+    public init(method: String, status: SolveOutcome, maxUtilisation: Double, scenarios: Int, churnPenalty: Double,
+                demands: [DemandDecision]) {
+        self.method = method
+        self.status = status
+        self.maxUtilisation = maxUtilisation
+        self.scenarios = scenarios
+        self.churnPenalty = churnPenalty
+        self.demands = demands
+    }
+}
+
+/// The split chosen for one demand.
+public struct DemandDecision: Codable, Hashable, Sendable {
+    public var id: String
+    public var source: String
+    public var destination: String
+    public var forecast: ForecastRef
+    public var paths: [PathWeight]
+    public var reason: String
+
+    public init(id: String, source: String, destination: String, forecast: ForecastRef, paths: [PathWeight], reason: String) {
+        self.id = id
+        self.source = source
+        self.destination = destination
+        self.forecast = forecast
+        self.paths = paths
+        self.reason = reason
+    }
+}
+
+/// One path of a demand and the share of its traffic.
+public struct PathWeight: Codable, Hashable, Sendable {
+    /// Link ids from source to destination.
+    public var links: [String]
+    /// Node ids visited, source first.
+    public var nodes: [String]
+    /// Share of the demand, 0…1; a demand's shares sum to 1.
+    public var weight: Double
+
+    public init(links: [String], nodes: [String], weight: Double) {
+        self.links = links
+        self.nodes = nodes
+        self.weight = weight
+    }
+}
+
+/// Which spectrum blocks each cell gets.
+public struct SpectrumPlan: Codable, Hashable, Sendable {
+    /// `exact-mip` or `greedy-heuristic`.
+    public var method: String
+    public var status: SolveOutcome
+    /// Relative gap between this allocation's objective and the LP relaxation bound (0 when proven optimal).
+    public var gapToLPRelaxation: Double
+    /// Headroom multiplier applied to the required blocks.
+    public var headroom: Double
+    /// Why the method was chosen (size, time limit, fallback).
+    public var note: String
+    public var cells: [CellDecision]
+
+    public init(method: String, status: SolveOutcome, gapToLPRelaxation: Double, headroom: Double, note: String,
+                cells: [CellDecision]) {
+        self.method = method
+        self.status = status
+        self.gapToLPRelaxation = gapToLPRelaxation
+        self.headroom = headroom
+        self.note = note
+        self.cells = cells
+    }
+}
+
+/// The blocks chosen for one cell.
+public struct CellDecision: Codable, Hashable, Sendable {
+    public var id: String
+    public var band: String
+    /// Block indices within the band, ascending (block 0 starts at the band's low edge).
+    public var blocks: [Int]
+    /// Blocks the forecast needs (before bounds).
+    public var requiredBlocks: Int
+    public var bandwidthMHz: Double
+    /// Capacity of the allocation at the forecast spectrum efficiency, bit/s.
+    public var capacity: Double
+    /// Upper-quantile demand the allocation cannot carry, bit/s.
+    public var unmetDemand: Double
+    public var forecast: ForecastRef
+    public var reason: String
+
+    public init(id: String, band: String, blocks: [Int], requiredBlocks: Int, bandwidthMHz: Double, capacity: Double,
+                unmetDemand: Double, forecast: ForecastRef, reason: String) {
+        self.id = id
+        self.band = band
+        self.blocks = blocks
+        self.requiredBlocks = requiredBlocks
+        self.bandwidthMHz = bandwidthMHz
+        self.capacity = capacity
+        self.unmetDemand = unmetDemand
+        self.forecast = forecast
+        self.reason = reason
+    }
+}
+
+/// Predicted utilisation per link and per cell under the plan.
+public struct PredictedLoad: Codable, Hashable, Sendable {
+    public var links: [LinkLoad]
+    public var cells: [CellLoad]
+
+    public init(links: [LinkLoad], cells: [CellLoad]) {
+        self.links = links
+        self.cells = cells
+    }
+}
+
+/// Predicted load on one link (the busier direction).
+public struct LinkLoad: Codable, Hashable, Sendable {
+    public var id: String
+    /// bit/s in the busier direction.
+    public var load: Double
+    public var capacity: Double
+    public var utilisation: Double
+
+    public init(id: String, load: Double, capacity: Double, utilisation: Double) {
+        self.id = id
+        self.load = load
+        self.capacity = capacity
+        self.utilisation = utilisation
+    }
+}
+
+/// Predicted load on one cell.
+public struct CellLoad: Codable, Hashable, Sendable {
+    public var id: String
+    public var load: Double
+    public var capacity: Double
+    public var utilisation: Double
+
+    public init(id: String, load: Double, capacity: Double, utilisation: Double) {
+        self.id = id
+        self.load = load
+        self.capacity = capacity
+        self.utilisation = utilisation
+    }
+}

@@ -1,0 +1,69 @@
+public import Foundation
+
+/// A forecast for one cell, link or demand over the planning horizon (the Predict → Decide contract).
+public struct Forecast: Codable, Hashable, Sendable {
+    /// What the forecast is about.
+    public enum Kind: String, Codable, Sendable { case cell, link, demand }
+
+    /// Id of the cell, link or demand in the topology.
+    public var id: String
+    public var kind: Kind
+    /// Point estimate of the load in bit/s.
+    public var point: Double
+    /// Upper quantile (P90 by default) of the load in bit/s; plans size for this.
+    public var upper: Double
+    /// Forecast spectrum efficiency in bit/s/Hz (cells only); the topology's peak value is used when absent.
+    public var spectralEfficiency: Double?
+    /// Where the forecast came from (model id, baseline, file …).
+    public var source: String
+
+    public init(id: String, kind: Kind, point: Double, upper: Double, spectralEfficiency: Double? = nil, source: String) {
+        self.id = id
+        self.kind = kind
+        self.point = point
+        self.upper = upper
+        self.spectralEfficiency = spectralEfficiency
+        self.source = source
+    }
+}
+
+/// The forecasts one plan is made from, plus what identifies them.
+public struct ForecastSet: Codable, Hashable, Sendable {
+    /// The forecasts (upper quantile drives the plan).
+    public var forecasts: [Forecast]
+    /// Extra demand scenarios for a robust routing plan: each maps demand id → bit/s.
+    public var scenarios: [[String: Double]]?
+    /// Model that produced the forecasts, when known.
+    public var modelId: String?
+    /// The window the forecasts cover, as given by the producer (e.g. ISO 8601 times).
+    public var window: PlanWindow?
+
+    public init(forecasts: [Forecast], scenarios: [[String: Double]]? = nil, modelId: String? = nil, window: PlanWindow? = nil) {
+        self.forecasts = forecasts
+        self.scenarios = scenarios
+        self.modelId = modelId
+        self.window = window
+    }
+
+    /// Reads a forecasts JSON file (`{"forecasts": [...], "scenarios": [...], "modelId": …, "window": …}`).
+    public init(contentsOf url: URL) throws(PolicyError) {
+        let data: Data
+        do { data = try Data(contentsOf: url) } catch {
+            throw .io(path: url.path, message: error.localizedDescription)
+        }
+        do { self = try JSONDecoder().decode(ForecastSet.self, from: data) } catch {
+            throw .badInput(path: url.path, message: PolicyError.describe(decoding: error))
+        }
+    }
+}
+
+/// The time window a plan is for.
+public struct PlanWindow: Codable, Hashable, Sendable {
+    public var start: String
+    public var end: String
+
+    public init(start: String, end: String) {
+        self.start = start
+        self.end = end
+    }
+}

@@ -1,0 +1,42 @@
+import Foundation
+
+/// Why planning, reading, writing or exporting a policy failed.
+public enum PolicyError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// A file could not be read or written.
+    case io(path: String, message: String)
+    /// An input file (forecasts, policy) is not what was expected; the message names the field.
+    case badInput(path: String, message: String)
+    /// A policy document breaks the JSON Schema at `field` (a JSON path such as `$.routing.demands[0].id`).
+    case schemaViolation(path: String, field: String, message: String)
+    /// The inputs do not fit the topology (e.g. a demand with no path).
+    case inconsistent(String)
+    /// The solver failed.
+    case solver(SolverError)
+
+    public var description: String {
+        switch self {
+        case let .io(path, message): "\(path): \(message)"
+        case let .badInput(path, message): "\(path): \(message)"
+        case let .schemaViolation(path, field, message): "\(path): \(field): \(message)"
+        case let .inconsistent(message): message
+        case let .solver(error): "solver: \(error)"
+        }
+    }
+
+    /// A person-readable account of a `DecodingError`, naming the field.
+    static func describe(decoding error: any Error) -> String {
+        func path(_ keys: [any CodingKey]) -> String {
+            "$" + keys.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined()
+        }
+        switch error {
+        case DecodingError.keyNotFound(let key, let context):
+            return "\(path(context.codingPath + [key])): required field is missing"
+        case DecodingError.typeMismatch(_, let context), DecodingError.valueNotFound(_, let context):
+            return "\(path(context.codingPath)): \(context.debugDescription)"
+        case DecodingError.dataCorrupted(let context):
+            return "\(path(context.codingPath)): \(context.debugDescription)"
+        default:
+            return "\(error)"
+        }
+    }
+}

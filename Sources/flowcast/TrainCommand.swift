@@ -1,0 +1,59 @@
+import ArgumentParser
+import FlowcastModel
+import Foundation
+
+struct TrainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Train the Flowcast forecasting model (and tune its baselines) on series files.")
+
+    @Option(help: "A series file or folder (wide/long CSV, windows.jsonl, radio KPI logs); may be repeated.")
+    var series: [String]
+    @Option(help: "Where to write the model JSON (written atomically).")
+    var out: String
+    @Option(help: "Train on data rows before this 0-based row of every series (default: all rows).")
+    var until: Int?
+    @Option(help: "Seed for the training run's random choices.")
+    var seed: UInt64 = 1
+    @Option(help: "The upper quantile to forecast.")
+    var quantile: Double = 0.9
+    @Option(help: "For radio KPI logs: dl (DL bitrate, Mbit/s) or se (spectral efficiency from CQI).")
+    var target: String = "dl"
+    @Flag(help: "Keep Abilene self pairs (od_s_s), which are left out by default.")
+    var includeSelfPairs = false
+
+    func validate() throws {
+        guard quantile > 0.5, quantile < 1 else { throw ValidationError("--quantile must be between 0.5 and 1") }
+        guard RadioTarget(rawValue: target) != nil else { throw ValidationError("--target must be dl or se") }
+        if let until, until < 1 { throw ValidationError("--until must be at least 1") }
+    }
+
+    func run() throws {
+        let options = SeriesReadOptions(radioTarget: RadioTarget(rawValue: target) ?? .downlinkBitrate,
+                                        includeSelfPairs: includeSelfPairs)
+        do {
+            let sets = try SeriesReader.read(paths: series, options: options).sets
+            var training = TrainingOptions(until: until, seed: seed, quantile: quantile)
+            training.layout = .standard
+            let model = try Trainer.train(sets, options: training)
+            try ModelFile.write(model, to: URL(fileURLWithPath: out))
+            print("trained \(model.id) on \(model.training.series) series, \(model.training.samples) samples -> \(out)")
+        } catch let error as SeriesInputError {
+            throw CommandFailure(message: error.description)
+        } catch let error as TrainingError {
+            throw CommandFailure(message: "training: \(error.description)")
+        } catch let error as ModelFileError {
+            throw CommandFailure(message: error.description)
+        }
+    }
+}
+
+/// A one-line error message on stderr and exit status 1.
+struct CommandFailure: Error, CustomStringConvertible {
+    var message: String
+    var description: String { message }
+}
+
+extension CommandFailure: LocalizedError {
+    var errorDescription: String? { message }
+}
