@@ -10,6 +10,7 @@ struct Flowcast: ParsableCommand {
         subcommands: [
             DecodeCommand.self,
             TrainCommand.self, EvaluateCommand.self,
+            TrainCommand.self, EvaluateCommand.self,
             TopologyCommand.self,
         ]
     )
