@@ -10,7 +10,6 @@ struct Flowcast: ParsableCommand {
         subcommands: [
             DecodeCommand.self,
             TrainCommand.self, EvaluateCommand.self,
-            TrainCommand.self, EvaluateCommand.self,
             TopologyCommand.self,
         ]
     )
