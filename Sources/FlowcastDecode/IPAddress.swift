@@ -91,6 +91,7 @@ public struct IPAddress: Hashable, Sendable, Comparable, CustomStringConvertible
             }
             // inet_ntop's embedded-IPv4 rule: ::a.b.c.d and ::ffff:a.b.c.d
             if i == 6 && bestStart == 0 && (bestLength == 6 || (bestLength == 5 && words[5] == 0xFFFF)) {
+                if !out.hasSuffix(":") { out += ":" }
                 out += Self.dotted(UInt32(words[6]) << 16 | UInt32(words[7]))
                 break
             }

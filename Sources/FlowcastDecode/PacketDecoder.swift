@@ -83,6 +83,15 @@ struct DecodeRun {
         return .done
     }
 
+    /// For a header whose payload may legitimately be empty: a truncation when the capture
+    /// ended before the packet did, otherwise the natural end of decoding.
+    mutating func endOrTruncated(_ layer: ProtocolLayer, needed: Int) -> NextLayer {
+        if remaining < needed && limit >= b.count && summary.wireLength > b.count {
+            return truncated(layer, needed: needed)
+        }
+        return .done
+    }
+
     mutating func malformed(_ layer: ProtocolLayer, value: Int, limit bound: Int) -> NextLayer {
         summary.issue = DecodeIssue(kind: .malformed, layer: layer, needed: value, present: bound, offset: offset)
         return .done

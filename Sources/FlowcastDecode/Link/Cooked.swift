@@ -71,6 +71,6 @@ extension DecodeRun {
             }
             offset += (length + 3) & ~3
         }
-        return .done
+        return endOrTruncated(.nflog, needed: 4)
     }
 }

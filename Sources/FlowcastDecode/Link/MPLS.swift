@@ -11,7 +11,7 @@ extension DecodeRun {
             offset += 4
             if entry & 0x100 != 0 { break }  // bottom of stack
         }
-        guard remaining >= 1 else { return .done }
+        guard remaining >= 1 else { return endOrTruncated(.mpls, needed: 1) }
         switch b.u8(offset) >> 4 {
         case 4: return .ipv4
         case 6: return .ipv6

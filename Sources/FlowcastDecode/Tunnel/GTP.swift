@@ -4,7 +4,7 @@ extension DecodeRun {
     /// chain. A G-PDU (type 255) on the user-plane port carries an inner IPv4/IPv6 packet.
     /// GTPv2-C (version 2, TS 29.274) is only located here; `GTPv2Message` reads it.
     mutating func decodeGTP(userPlane: Bool) -> NextLayer {
-        guard remaining >= 1 else { return .done }
+        guard remaining >= 1 else { return endOrTruncated(userPlane ? .gtpU : .gtpC, needed: 1) }
         let flags = b.u8(offset)
         let version = flags >> 5
         if version == 2 {
@@ -39,7 +39,7 @@ extension DecodeRun {
         guard userPlane, messageType == 0xFF else { return .done }
         limit = min(limit, offset + 8 + length)
         offset += headerLength
-        guard remaining >= 1 else { return .done }
+        guard remaining >= 1 else { return endOrTruncated(.gtpU, needed: 1) }
         switch b.u8(offset) >> 4 {
         case 4: summary.tunnelDepth &+= 1; return .ipv4
         case 6: summary.tunnelDepth &+= 1; return .ipv6

@@ -1,0 +1,97 @@
+import FlowcastDecode
+import Testing
+
+/// Packets built byte by byte for behaviour the public captures do not show.
+@Suite("Hand-built packets")
+struct HandBuiltPacketTests {
+    let decoder = PacketDecoder()
+
+    func decode(_ bytes: [UInt8], linkType: UInt32 = 1) -> PacketSummary {
+        bytes.withUnsafeBytes { decoder.decode($0, linkType: linkType, wireLength: bytes.count, timestampNanoseconds: 0) }
+    }
+
+    static func ethernet(_ type: UInt16) -> [UInt8] {
+        [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, UInt8(type >> 8), UInt8(type & 0xFF)]
+    }
+
+    static func ipv4(proto: UInt8, src: [UInt8], dst: [UInt8], payload: Int, fragment: UInt16 = 0) -> [UInt8] {
+        let total = 20 + payload
+        return [0x45, 0, UInt8(total >> 8), UInt8(total & 0xFF), 0, 0, UInt8(fragment >> 8), UInt8(fragment & 0xFF),
+                64, proto, 0, 0] + src + dst
+    }
+
+    static func udp(_ sport: UInt16, _ dport: UInt16, payload: Int) -> [UInt8] {
+        let length = 8 + payload
+        return [UInt8(sport >> 8), UInt8(sport & 0xFF), UInt8(dport >> 8), UInt8(dport & 0xFF),
+                UInt8(length >> 8), UInt8(length & 0xFF), 0, 0]
+    }
+
+    @Test("GTP-U with a PDU Session Container yields TEID, QFI and the inner 5-tuple")
+    func gtpuWithPDUSessionContainer() {
+        let innerTCP: [UInt8] = [0x1F, 0x90, 0x00, 0x50] + [UInt8](repeating: 0, count: 8) + [0x50, 0x12, 0xFF, 0xFF, 0, 0, 0, 0]
+        let inner = Self.ipv4(proto: 6, src: [192, 168, 1, 2], dst: [8, 8, 8, 8], payload: innerTCP.count) + innerTCP
+        // flags: version 1, PT 1, E 1; type 0xFF; length; TEID 0x01020304; seq, N-PDU, next ext 0x85
+        let ext: [UInt8] = [1, 0x10, 9, 0]  // length 1 (4 bytes): PDU type 1 (UL), QFI 9, next type 0
+        let gtpPayload = 4 + ext.count + inner.count
+        let gtp: [UInt8] = [0x34, 0xFF, UInt8(gtpPayload >> 8), UInt8(gtpPayload & 0xFF), 1, 2, 3, 4, 0, 0, 0, 0x85] + ext
+        let udp = Self.udp(2152, 2152, payload: gtp.count + inner.count)
+        let outer = Self.ipv4(proto: 17, src: [10, 10, 0, 1], dst: [10, 20, 0, 1], payload: udp.count + gtp.count + inner.count)
+        let s = decode(Self.ethernet(0x0800) + outer + udp + gtp + inner)
+        #expect(s.issue == nil)
+        #expect(s.teid == 0x0102_0304)
+        #expect(s.qfi == 9)
+        #expect(s.outerSource?.description == "10.10.0.1")
+        #expect(s.innerSource?.description == "192.168.1.2")
+        #expect(s.ipProtocol == 6)
+        #expect(s.sourcePort == 8080 && s.destinationPort == 80)
+        #expect(s.tcpFlags == 0x12)
+        #expect(s.tunnelDepth == 1)
+    }
+
+    @Test("a non-first IPv4 fragment keeps its protocol but carries no ports")
+    func laterFragment() {
+        let packet = Self.ethernet(0x0800) + Self.ipv4(proto: 17, src: [1, 1, 1, 1], dst: [2, 2, 2, 2], payload: 8, fragment: 0x0010)
+            + Self.udp(53, 53, payload: 0)
+        let s = decode(packet)
+        #expect(s.ipProtocol == 17)
+        #expect(s.sourcePort == nil)
+        #expect(s.isFragment)
+    }
+
+    @Test("QinQ keeps the outer VLAN and the inner one")
+    func qinq() {
+        let packet: [UInt8] = Self.ethernet(0x88A8) + [0x00, 0x64, 0x81, 0x00, 0x00, 0xC8, 0x08, 0x00]
+            + Self.ipv4(proto: 1, src: [1, 1, 1, 1], dst: [2, 2, 2, 2], payload: 0)
+        let s = decode(packet)
+        #expect(s.vlan == 100)
+        #expect(s.innerVLAN == 200)
+        #expect(s.ipProtocol == 1)
+    }
+
+    @Test("an ICMP error's quoted packet is never the innermost")
+    func icmpQuoteIsNotInner() {
+        let quoted = Self.ipv4(proto: 17, src: [9, 9, 9, 9], dst: [8, 8, 8, 8], payload: 8) + Self.udp(1, 2, payload: 0)
+        let icmp: [UInt8] = [3, 3, 0, 0, 0, 0, 0, 0] + quoted
+        let s = decode(Self.ethernet(0x0800) + Self.ipv4(proto: 1, src: [1, 1, 1, 1], dst: [2, 2, 2, 2], payload: icmp.count) + icmp)
+        #expect(s.innerSource?.description == "1.1.1.1")
+        #expect(s.ipProtocol == 1)
+        #expect(s.sourcePort == nil)
+    }
+
+    @Test("an unknown link type is reported as unsupported, not guessed")
+    func unknownLinkType() {
+        let s = decode([1, 2, 3, 4], linkType: 160)
+        #expect(s.issue?.kind == .unsupported)
+        #expect(s.issue?.layer == .link)
+        #expect(s.outerSource == nil)
+    }
+
+    @Test("a packet of nested IP-in-IP beyond the layer bound stops as malformed, not by recursion")
+    func deepNesting() {
+        var bytes: [UInt8] = []
+        for _ in 0..<200 { bytes += Self.ipv4(proto: 4, src: [1, 1, 1, 1], dst: [2, 2, 2, 2], payload: 0) }
+        // Lengths are inconsistent on purpose: each header claims only itself.
+        let s = decode(bytes, linkType: 228)
+        #expect(s.issue != nil)
+    }
+}

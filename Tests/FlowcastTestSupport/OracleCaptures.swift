@@ -1,0 +1,60 @@
+public import Foundation
+
+/// A real capture with its tshark-derived expected decode.
+public struct OracleCapture: Sendable, CustomStringConvertible {
+    public var url: URL
+    /// Lines of `NAME.expected.tsv`, split into 13 fields each.
+    public var expectedRows: [[Substring]]
+    /// True when tshark refused (part of) the file: flowcast must fail too.
+    public var expectsError: Bool
+    /// True when the file is read from ../shared (copyleft; not bundled).
+    public var isShared: Bool
+
+    public var name: String { url.lastPathComponent }
+    public var description: String { name }
+}
+
+extension Fixtures {
+    /// Every capture with an expected file: bundled ones, then ../shared ones not bundled.
+    public static func oracleCaptures() -> [OracleCapture] {
+        var seen = Set<String>()
+        var result: [OracleCapture] = []
+        var folders: [(URL, Bool)] = [(captures.appendingPathComponent("real"), false)]
+        if let shared { folders.append((shared.appendingPathComponent("captures/real"), true)) }
+        for (folder, isShared) in folders {
+            let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
+            for name in names.sorted() where name.hasSuffix(".expected.tsv") {
+                let captureName = String(name.dropLast(".expected.tsv".count))
+                guard seen.insert(captureName).inserted else { continue }
+                let url = folder.appendingPathComponent(captureName)
+                let expected = (try? String(contentsOf: folder.appendingPathComponent(name), encoding: .utf8)) ?? ""
+                let rows = expected.split(separator: "\n", omittingEmptySubsequences: true)
+                    .map { $0.split(separator: "\t", omittingEmptySubsequences: false) }
+                let err = FileManager.default.fileExists(atPath: url.path + ".expected.err")
+                result.append(OracleCapture(url: url, expectedRows: rows, expectsError: err, isShared: isShared))
+            }
+        }
+        return result
+    }
+
+    /// Compares produced TSV lines with expected rows; returns human-readable differences.
+    /// A "?" expected field is not compared (tshark leaves it undecoded; see tools/tshark-expected.py).
+    public static func differences(expected: [[Substring]], actual: [String], limit: Int = 20) -> [String] {
+        var problems: [String] = []
+        if expected.count != actual.count {
+            problems.append("\(actual.count) packets decoded, \(expected.count) expected")
+        }
+        for (e, line) in zip(expected, actual) {
+            let a = line.split(separator: "\t", omittingEmptySubsequences: false)
+            guard a.count == e.count else {
+                problems.append("frame \(e.first ?? "?"): \(a.count) columns, \(e.count) expected")
+                continue
+            }
+            for (column, (ev, av)) in zip(e, a).enumerated() where ev != "?" && ev != av {
+                problems.append("frame \(e[0]) column \(column + 1): got '\(av)', expected '\(ev)'")
+            }
+            if problems.count >= limit { break }
+        }
+        return problems
+    }
+}

@@ -1,0 +1,12 @@
+#!/bin/sh
+# Regenerates captures/real/*.expected.tsv (and .expected.err) with tshark, the decoding oracle.
+# tools/tshark-expected.py defines every column and edge case; it needs tshark 4.0 (Debian 12:
+# apt-get install tshark). Usage: tools/regenerate-expected.sh [CAPTURE ...]
+set -eu
+cd "$(dirname "$0")/.."
+command -v tshark >/dev/null || { echo "tshark is not installed (apt-get install tshark)" >&2; exit 2; }
+if [ "$#" -eq 0 ]; then
+    set -- $(ls captures/real/* | grep -Ev '\.(tsv|err|txt|md)$' | grep -v MANIFEST)
+fi
+python3 tools/tshark-expected.py "$@" || true   # exit 1 just means tshark refused some file
+git status --short captures/
