@@ -1,0 +1,31 @@
+import Testing
+@testable import FlowcastModel
+
+@Suite struct MetricsTests {
+    @Test func handComputedMetrics() {
+        var accumulator = MetricAccumulator(quantile: 0.9)
+        // actual, point, upper
+        accumulator.add(actual: 10, point: 8, upper: 12)   // e=2, covered, pinball 0.1*2=0.2
+        accumulator.add(actual: 4, point: 6, upper: 5)     // e=-2, covered, pinball 0.1*1=0.1
+        accumulator.add(actual: 0, point: 0, upper: 0)     // e=0, covered, sMAPE term 0
+        accumulator.add(actual: 6, point: 2, upper: 3)     // e=4, not covered, pinball 0.9*3=2.7
+        let m = accumulator.metrics
+        #expect(m.count == 4)
+        #expect(abs(m.mae - 2.0) < 1e-12)
+        #expect(abs(m.rmse - (24.0 / 4).squareRoot()) < 1e-12)
+        #expect(abs(m.wape - 8.0 / 20.0) < 1e-12)
+        let smape = (2.0 * 2 / 18 + 2.0 * 2 / 10 + 0 + 2.0 * 4 / 8) / 4
+        #expect(abs(m.smape - smape) < 1e-12)
+        #expect(m.coverage == 0.75)
+        #expect(abs(m.pinball - 3.0 / 4) < 1e-12)
+    }
+
+    @Test func pinballLossIsAsymmetric() {
+        #expect(abs(MetricAccumulator.pinball(actual: 10, forecast: 8, quantile: 0.9) - 1.8) < 1e-12)
+        #expect(abs(MetricAccumulator.pinball(actual: 8, forecast: 10, quantile: 0.9) - 0.2) < 1e-12)
+    }
+
+    @Test func emptyAccumulatorReportsZeroCount() {
+        #expect(MetricAccumulator().metrics.count == 0)
+    }
+}

@@ -1,0 +1,153 @@
+import FlowcastTestSupport
+import Foundation
+import Testing
+@testable import FlowcastModel
+
+/// Real Abilene series from the repository's copy (data/abilene, MIT), loaded and trained once.
+enum Abilene {
+    static let od: SeriesSet = {
+        let url = Fixtures.repositoryRoot.appendingPathComponent("data/abilene/od_tm_public.csv")
+        var set = try! SeriesReader.read(file: url)
+        // A modest slice keeps the debug-build test quick: every third OD pair, first 2100 rows.
+        set.series = stride(from: 0, to: set.series.count, by: 3).map {
+            Series(name: set.series[$0].name, values: Array(set.series[$0].values.prefix(2100)))
+        }
+        return set
+    }()
+
+    static let trainUntil = 1500
+
+    static func options(seed: UInt64 = 7) -> TrainingOptions {
+        var options = TrainingOptions(until: trainUntil, seed: seed, quantile: 0.9)
+        options.maxSamples = 15_000
+        options.iterations = 15
+        return options
+    }
+
+    static let model: ForecastModel = try! Trainer.train([od], options: options())
+}
+
+@Suite struct ModelTests {
+    @Test func beatsEveryBaselineOnHeldOutAbileneRows() {
+        let report = Evaluator.evaluate(model: Abilene.model, sets: [Abilene.od], from: Abilene.trainUntil)
+        #expect(report.seriesCount == 44)
+        #expect(report.steps == 44 * 600)
+        let flowcast = report[.flowcast]!
+        for method in ForecastMethod.allCases where method != .flowcast {
+            let baseline = report[method]!
+            #expect(flowcast.mae < baseline.mae, "MAE vs \(method.rawValue)")
+            #expect(flowcast.wape < baseline.wape, "WAPE vs \(method.rawValue)")
+            #expect(flowcast.pinball < baseline.pinball, "P90 pinball vs \(method.rawValue)")
+        }
+        #expect(flowcast.mae < 0.98 * report[.persistence]!.mae)
+        #expect((0.86...0.94).contains(flowcast.coverage), "P90 coverage \(flowcast.coverage)")
+    }
+
+    @Test func corruptingFutureRowsDoesNotChangePastForecasts() {
+        let original = Abilene.od.series[5].values
+        var corrupted = original
+        let cut = 1800
+        for t in cut..<corrupted.count { corrupted[t] = t % 2 == 0 ? 1e6 : .nan }
+        let model = Abilene.model
+        var a = model.makeState(step: Abilene.od.step)
+        var b = model.makeState(step: Abilene.od.step)
+        for t in 0..<cut {
+            if t > 0 { #expect(model.forecast(a) == model.forecast(b)) }
+            a.observe(original[t], at: Abilene.od.time(ofRow: t))
+            b.observe(corrupted[t], at: Abilene.od.time(ofRow: t))
+        }
+        #expect(model.forecast(a) == model.forecast(b))  // the forecast of the first corrupted row
+        b.observe(1e6, at: Abilene.od.time(ofRow: cut))
+        #expect(model.forecast(a) != model.forecast(b))  // and the corruption is visible right after
+    }
+
+    @Test func trainingIsDeterministicGivenTheSeed() throws {
+        var small = Abilene.od
+        small.series = Array(small.series.prefix(6))
+        func options(_ seed: UInt64) -> TrainingOptions {
+            var options = TrainingOptions(until: 700, seed: seed)
+            options.maxSamples = 2_000
+            options.iterations = 6
+            return options
+        }
+        let first = try Trainer.train([small], options: options(3))
+        #expect(try Trainer.train([small], options: options(3)) == first)
+        #expect(try Trainer.train([small], options: options(4)).pointWeights != first.pointWeights)  // the seed picks the subsample
+    }
+
+    @Test func onlineStateMatchesEvaluation() {
+        // The live API (observe, then forecast) gives the forecasts evaluation scores.
+        let series = Abilene.od.series[0].values
+        var state = Abilene.model.makeState(step: Abilene.od.step)
+        var accumulator = MetricAccumulator()
+        for t in 0..<series.count {
+            if t >= Abilene.trainUntil {
+                let f = Abilene.model.forecastPoint(state)
+                accumulator.add(actual: series[t], point: f.point, upper: f.upper)
+            }
+            state.observe(series[t], at: Abilene.od.time(ofRow: t))
+        }
+        let one = SeriesSet(source: "one", step: Abilene.od.step, startTime: Abilene.od.startTime, series: [Abilene.od.series[0]])
+        let report = Evaluator.evaluate(model: Abilene.model, sets: [one], from: Abilene.trainUntil)
+        #expect(report[.flowcast] == accumulator.metrics)
+    }
+
+    @Test func tooLittleDataIsAClearError() {
+        let tiny = SeriesSet(source: "tiny", step: 300, startTime: 0, series: [Series(name: "a", values: [1, 2, 3])])
+        #expect(throws: TrainingError.tooLittleData(rows: 0)) { try Trainer.train([tiny]) }
+    }
+}
+
+@Suite struct ModelFileTests {
+    func temporaryURL() -> URL {
+        FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-model-\(UUID().uuidString).json")
+    }
+
+    @Test func roundTrip() throws {
+        let url = temporaryURL()
+        defer { try? FileManager.default.removeItem(at: url) }
+        try ModelFile.write(Abilene.model, to: url)
+        #expect(try ModelFile.read(from: url) == Abilene.model)
+    }
+
+    @Test func anotherVersionIsRefused() throws {
+        let url = temporaryURL()
+        defer { try? FileManager.default.removeItem(at: url) }
+        try ModelFile.write(Abilene.model, to: url)
+        let text = try String(contentsOf: url, encoding: .utf8).replacingOccurrences(of: "\"version\" : 1", with: "\"version\" : 2")
+        try text.write(to: url, atomically: true, encoding: .utf8)
+        #expect(throws: ModelFileError.unsupportedVersion(path: url.path, found: 2, supported: 1)) { try ModelFile.read(from: url) }
+    }
+
+    @Test func corruptAndForeignFilesAreRefused() throws {
+        let data = try JSONEncoder().encode(Abilene.model)
+        #expect(throws: ModelFileError.corrupt(path: "m.json", detail: "not valid JSON")) {
+            try ModelFile.decode(data.prefix(data.count / 2), path: "m.json")
+        }
+        #expect(throws: ModelFileError.notAModel(path: "m.json")) { try ModelFile.decode(Data("{\"a\": 1}".utf8), path: "m.json") }
+        var broken = Abilene.model
+        broken.pointWeights.removeLast()
+        #expect(throws: ModelFileError.corrupt(path: "m.json", detail: "weights do not match the feature definitions")) {
+            try ModelFile.decode(try JSONEncoder().encode(broken), path: "m.json")
+        }
+        #expect(throws: ModelFileError.notFound(path: "/no/such/model.json")) {
+            try ModelFile.read(from: URL(fileURLWithPath: "/no/such/model.json"))
+        }
+    }
+}
+
+@Suite(.enabled(if: Fixtures.shared.map { FileManager.default.fileExists(atPath: $0.appendingPathComponent("data/radio-5g/traces").path) } ?? false))
+struct RadioTraceTests {
+    /// GPL data: read in place from ../shared only, never copied.
+    @Test func realTraceIsRegularisedWithDuplicatesAndGapsCounted() throws {
+        let url = Fixtures.shared!.appendingPathComponent(
+            "data/radio-5g/traces/Netflix/Driving/Season3-StrangerThings/B_2019.11.25_15.34.34.csv")
+        let dl = try SeriesReader.read(file: url)
+        #expect(dl.step == 1)
+        #expect(dl.report.duplicateRows > 0)
+        #expect(dl.report.gapRows > 0)
+        #expect(dl.rowCount == dl.report.rowsRead - dl.report.duplicateRows + dl.report.gapRows)
+        let se = try SeriesReader.read(file: url, options: SeriesReadOptions(radioTarget: .spectralEfficiency))
+        #expect(se.series[0].values.filter { !$0.isNaN }.allSatisfy { $0 >= 0 && $0 <= 5.5547 })
+    }
+}

@@ -1,0 +1,111 @@
+import Foundation
+import Testing
+@testable import FlowcastModel
+
+@Suite struct SeriesInputTests {
+    @Test func wideCSVWithTimestampsDerivesStepAndSeasons() throws {
+        let text = "t,start,a,b\n0,2004-03-01T00:00,1,2\n1,2004-03-01T00:05,3,4\n2,2004-03-01T00:10,5,6\n"
+        let set = try SeriesReader.read(text: text, path: "x.csv")
+        #expect(set.step == 300)
+        #expect(set.seasonality == Seasonality(day: 288, week: 2016))
+        #expect(set.series.map(\.name) == ["a", "b"])
+        #expect(set.series[1].values == [2, 4, 6])
+        #expect(set.startTime == Double(Timestamp.daysFromCivil(year: 2004, month: 3, day: 1) * 86_400))
+    }
+
+    @Test func seasonLengthFollowsTheStep() {
+        #expect(Seasonality(step: 3600) == Seasonality(day: 24, week: 168))
+        #expect(Seasonality(step: 1) == Seasonality(day: 86_400, week: 604_800))
+        #expect(Seasonality(step: 7) == Seasonality(day: nil, week: nil))
+        #expect(Seasonality(step: nil) == Seasonality(day: nil, week: nil))
+    }
+
+    @Test func missingValuesDuplicatesAndGapsAreHandledAndCounted() throws {
+        // 00:05 appears twice (averaged), 00:15 is absent (a gap), '-' and empty are missing.
+        let text = """
+        start,a,b
+        2024-01-01T00:00,1,-
+        2024-01-01T00:05,2,10
+        2024-01-01T00:05,4,20
+        2024-01-01T00:10,,30
+        2024-01-01T00:20,7,40
+        """
+        let set = try SeriesReader.read(text: text, path: "gaps.csv")
+        #expect(set.step == 300)
+        #expect(set.report.rowsRead == 5)
+        #expect(set.report.missingValues == 2)
+        #expect(set.report.duplicateRows == 1)
+        #expect(set.report.gapRows == 1)
+        #expect(set.series[0] == Series(name: "a", values: [1, 3, .nan, .nan, 7]))
+        #expect(set.series[1] == Series(name: "b", values: [.nan, 15, 30, .nan, 40]))
+    }
+
+    @Test func abileneSelfPairsAreLeftOutUnlessAsked() throws {
+        let text = "t,start,od_0_0,od_0_1,od_1_0,od_1_1\n0,2004-03-01T00:00,1,2,3,4\n"
+        let set = try SeriesReader.read(text: text, path: "od.csv")
+        #expect(set.series.map(\.name) == ["od_0_1", "od_1_0"])
+        #expect(set.report.skippedColumns == ["od_0_0", "od_1_1"])
+        let all = try SeriesReader.read(text: text, path: "od.csv", options: SeriesReadOptions(includeSelfPairs: true))
+        #expect(all.series.count == 4)
+    }
+
+    @Test func longCSV() throws {
+        let text = "time,series,value\n0,a,1\n60,a,2\n0,b,5\n120,b,-\n120,a,3\n120,a,5\n"
+        let set = try SeriesReader.read(text: text, path: "long.csv")
+        #expect(set.step == 60)
+        #expect(set.series[0] == Series(name: "a", values: [1, 2, 4]))
+        #expect(set.series[1] == Series(name: "b", values: [5, .nan, .nan]))
+        #expect(set.report.duplicateRows == 1)
+        #expect(set.report.missingValues == 1)
+        #expect(set.report.gapRows == 1)
+    }
+
+    @Test func radioLogOnAOneSecondGrid() throws {
+        let header = "Timestamp,Longitude,Latitude,Speed,Operatorname,CellID,NetworkMode,RSRP,RSRQ,SNR,CQI,RSSI,DL_bitrate,UL_bitrate,State"
+        let text = [header,
+                    "2019.11.25_15.34.34,0,0,0,B,3,5G,-79,-12,10,8,-61,1000,3,D",
+                    "2019.11.25_15.34.34,0,0,0,B,3,5G,-79,-12,10,10,-61,3000,3,D",
+                    "2019.11.25_15.34.36,0,0,0,B,3,5G,-79,-12,10,-,-61,-,3,D",
+                    "2019.11.25_15.34.37,0,0,0,B,3,5G,-79,-12,10,15,-61,500,3,D"].joined(separator: "\n")
+        let dl = try SeriesReader.read(text: text, path: "B_trace.csv")
+        #expect(dl.step == 1)
+        #expect(dl.series[0] == Series(name: "B_trace:dl", values: [2, .nan, .nan, 0.5]))
+        #expect(dl.report.duplicateRows == 1)
+        #expect(dl.report.gapRows == 1)
+        #expect(dl.report.missingValues == 1)
+        let se = try SeriesReader.read(text: text, path: "B_trace.csv",
+                                       options: SeriesReadOptions(radioTarget: .spectralEfficiency))
+        #expect(se.series[0] == Series(name: "B_trace:se", values: [(1.9141 + 2.7305) / 2, .nan, .nan, 5.5547]))
+    }
+
+    @Test func windowsJSONLinesGiveBytesPerSecondPerCellAndLink() throws {
+        let text = """
+        {"start": 0, "duration": 10, "kind": "cell", "id": "c1", "bytesUp": 100, "bytesDown": 900}
+        {"start": 0, "duration": 10, "kind": "link", "id": "l1", "bytes": {"up": 50, "down": 50}}
+        {"start": 10, "duration": 10, "kind": "cell", "id": "c1", "bytes_up": 0, "bytes_down": 200}
+        """
+        let set = try SeriesReader.read(text: text, path: "windows.jsonl")
+        #expect(set.step == 10)
+        #expect(set.series == [Series(name: "cell:c1", values: [100, 20]), Series(name: "link:l1", values: [10, 0])])
+    }
+
+    @Test func badNumberNamesFileLineAndColumn() {
+        #expect(throws: SeriesInputError.badNumber(path: "bad.csv", line: 3, column: "a", text: "x1")) {
+            try SeriesReader.read(text: "t,a\n0,1\n1,x1\n", path: "bad.csv")
+        }
+        let error = SeriesInputError.badNumber(path: "bad.csv", line: 3, column: "a", text: "x1")
+        #expect(error.description == "bad.csv:3: column 'a': 'x1' is not a number")
+    }
+
+    @Test func wrongFieldCountAndMissingFile() {
+        #expect(throws: SeriesInputError.wrongFieldCount(path: "f.csv", line: 2, expected: 3, found: 2)) {
+            try SeriesReader.read(text: "t,a,b\n0,1\n", path: "f.csv")
+        }
+        #expect(throws: SeriesInputError.fileNotFound(path: "/no/such/file.csv")) {
+            try SeriesReader.read(file: URL(fileURLWithPath: "/no/such/file.csv"))
+        }
+        #expect(throws: SeriesInputError.badJSON(path: "w.jsonl", line: 2, reason: "unparseable line")) {
+            try SeriesReader.read(text: "{\"start\":0,\"duration\":1,\"id\":\"a\",\"bytes\":1}\n{oops\n", path: "w.jsonl")
+        }
+    }
+}
