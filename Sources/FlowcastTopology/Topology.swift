@@ -72,11 +72,14 @@ public struct TopologyNode: Hashable, Sendable {
     public var id: String
     /// Free-form role (`site`, `aggregation`, `core` …).
     public var kind: String?
+    /// The router's address, used as a next hop by route exporters.
+    public var address: IPAddress?
     public var line: Int
 
-    public init(id: String, kind: String? = nil, line: Int = 0) {
+    public init(id: String, kind: String? = nil, address: IPAddress? = nil, line: Int = 0) {
         self.id = id
         self.kind = kind
+        self.address = address
         self.line = line
     }
 }
@@ -122,9 +125,13 @@ public struct Demand: Hashable, Sendable {
     public var cells: [Int]
     /// Candidate paths as link indices from source to destination; empty means "compute them".
     public var paths: [[Int]]
+    /// Destination prefix the demand's traffic is routed to (for route exporters).
+    public var prefix: IPPrefix?
     public var line: Int
 
-    public init(id: String, source: Int, destination: Int, cells: [Int] = [], paths: [[Int]] = [], line: Int = 0) {
+    public init(id: String, source: Int, destination: Int, cells: [Int] = [], paths: [[Int]] = [], prefix: IPPrefix? = nil,
+                line: Int = 0) {
+        self.prefix = prefix
         self.id = id
         self.source = source
         self.destination = destination

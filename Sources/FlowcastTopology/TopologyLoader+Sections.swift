@@ -8,7 +8,7 @@ struct RawRef: Sendable {
 }
 
 struct RawBand { var id: String; var low: Double; var high: Double; var block: Double; var line: Int; var idLine: Int }
-struct RawNode { var id: String; var kind: String?; var line: Int }
+struct RawNode { var id: String; var kind: String?; var address: IPAddress?; var line: Int }
 struct RawCell {
     var id: String; var band: RawRef
     var minBlocks: Int?; var maxBlocks: Int?; var minMHz: Double?; var maxMHz: Double?
@@ -16,7 +16,7 @@ struct RawCell {
     var line: Int; var boundsLine: Int; var seLine: Int
 }
 struct RawLink { var id: String; var a: RawRef; var b: RawRef; var capacity: Double; var weight: Double; var line: Int; var capacityLine: Int; var weightLine: Int }
-struct RawDemand { var id: String; var source: RawRef; var destination: RawRef; var cells: [RawRef]; var paths: [(links: [RawRef], line: Int)]; var line: Int }
+struct RawDemand { var id: String; var source: RawRef; var destination: RawRef; var cells: [RawRef]; var paths: [(links: [RawRef], line: Int)]; var prefix: IPPrefix?; var line: Int }
 struct RawRule {
     var cell: RawRef?; var links: [RawRef]
     var gtpAddress: IPAddress?; var teid: ClosedRange<UInt32>?; var vlan: UInt16?; var prefix: IPPrefix?; var interface: String?
@@ -44,9 +44,14 @@ extension TopologyLoader {
     }
 
     mutating func parseNode(_ m: Yams.Node.Mapping, _ line: Int) -> RawNode? {
-        checkKeys(m, ["id", "kind"], in: "node")
+        checkKeys(m, ["id", "kind", "address"], in: "node")
         guard let id = string(m, "id", line, in: "node", required: true) else { return nil }
-        return RawNode(id: id, kind: string(m, "kind", line, in: "node '\(id)'"), line: line)
+        var address: IPAddress?
+        if let text = string(m, "address", line, in: "node '\(id)'") {
+            address = IPAddress(text)
+            if address == nil { report(keyLine(m, "address", line), "bad address '\(text)' for node '\(id)'") }
+        }
+        return RawNode(id: id, kind: string(m, "kind", line, in: "node '\(id)'"), address: address, line: line)
     }
 
     mutating func ref(_ m: Yams.Node.Mapping, _ key: String, _ line: Int, in what: String, required: Bool = true) -> RawRef? {
@@ -87,7 +92,7 @@ extension TopologyLoader {
     }
 
     mutating func parseDemand(_ m: Yams.Node.Mapping, _ line: Int) -> RawDemand? {
-        checkKeys(m, ["id", "source", "destination", "cells", "paths"], in: "demand")
+        checkKeys(m, ["id", "source", "destination", "cells", "paths", "prefix"], in: "demand")
         let id = string(m, "id", line, in: "demand", required: true)
         let what = "demand '\(id ?? "?")'"
         let source = ref(m, "source", line, in: what)
@@ -107,8 +112,13 @@ extension TopologyLoader {
                 report(Self.line(node), "'paths' in \(what) must be a list of paths (lists of link ids)")
             }
         }
+        var prefix: IPPrefix?
+        if let text = string(m, "prefix", line, in: what) {
+            prefix = try? IPPrefix(parsing: text)
+            if prefix == nil { report(keyLine(m, "prefix", line), "bad prefix '\(text)' in \(what)") }
+        }
         guard let id, let source, let destination else { return nil }
-        return RawDemand(id: id, source: source, destination: destination, cells: cells, paths: paths, line: line)
+        return RawDemand(id: id, source: source, destination: destination, cells: cells, paths: paths, prefix: prefix, line: line)
     }
 
     mutating func parseRule(_ m: Yams.Node.Mapping, _ line: Int) -> RawRule? {

@@ -39,7 +39,7 @@ struct TopologyValidator {
             return Band(id: b.id, lowMHz: b.low, highMHz: b.high, blockMHz: b.block, line: b.line)
         }
         checkOverlaps(bands)
-        let nodes = raw.nodes.map { TopologyNode(id: $0.id, kind: $0.kind, line: $0.line) }
+        let nodes = raw.nodes.map { TopologyNode(id: $0.id, kind: $0.kind, address: $0.address, line: $0.line) }
 
         var cells: [Cell] = []
         for c in raw.cells {
@@ -100,7 +100,7 @@ struct TopologyValidator {
                 if let s, let t { checkPath(path, from: s, to: t, links: links, nodes: nodes, line: p.line, what: "path \(n + 1) of \(what)") }
                 paths.append(path)
             }
-            demands.append(Demand(id: d.id, source: s ?? 0, destination: t ?? 0, cells: cellRefs, paths: paths, line: d.line))
+            demands.append(Demand(id: d.id, source: s ?? 0, destination: t ?? 0, cells: cellRefs, paths: paths, prefix: d.prefix, line: d.line))
         }
 
         var rules: [MatchRule] = []

@@ -10,7 +10,7 @@ struct Flowcast: ParsableCommand {
         subcommands: [
             DecodeCommand.self,
             TrainCommand.self, EvaluateCommand.self,
-            TopologyCommand.self,
+            TopologyCommand.self, PlanCommand.self, ExportCommand.self,
         ]
     )
 }

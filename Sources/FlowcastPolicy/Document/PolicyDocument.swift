@@ -91,12 +91,16 @@ public struct DemandDecision: Codable, Hashable, Sendable {
     public var id: String
     public var source: String
     public var destination: String
+    /// Destination prefix routed for this demand, when the topology gives one.
+    public var prefix: String?
     public var forecast: ForecastRef
     public var paths: [PathWeight]
     public var reason: String
 
-    public init(id: String, source: String, destination: String, forecast: ForecastRef, paths: [PathWeight], reason: String) {
+    public init(id: String, source: String, destination: String, prefix: String? = nil, forecast: ForecastRef,
+                paths: [PathWeight], reason: String) {
         self.id = id
+        self.prefix = prefix
         self.source = source
         self.destination = destination
         self.forecast = forecast
@@ -111,10 +115,13 @@ public struct PathWeight: Codable, Hashable, Sendable {
     public var links: [String]
     /// Node ids visited, source first.
     public var nodes: [String]
+    /// Address of the first hop after the source, when the topology gives one.
+    public var nextHop: String?
     /// Share of the demand, 0…1; a demand's shares sum to 1.
     public var weight: Double
 
-    public init(links: [String], nodes: [String], weight: Double) {
+    public init(links: [String], nodes: [String], nextHop: String? = nil, weight: Double) {
+        self.nextHop = nextHop
         self.links = links
         self.nodes = nodes
         self.weight = weight
@@ -154,6 +161,10 @@ public struct CellDecision: Codable, Hashable, Sendable {
     /// Blocks the forecast needs (before bounds).
     public var requiredBlocks: Int
     public var bandwidthMHz: Double
+    /// Each contiguous run of blocks as [low, high] MHz, lowest first.
+    public var carriersMHz: [[Double]]
+    /// Ids of interfering neighbour cells (for steering exporters).
+    public var neighbours: [String]
     /// Capacity of the allocation at the forecast spectrum efficiency, bit/s.
     public var capacity: Double
     /// Upper-quantile demand the allocation cannot carry, bit/s.
@@ -161,8 +172,10 @@ public struct CellDecision: Codable, Hashable, Sendable {
     public var forecast: ForecastRef
     public var reason: String
 
-    public init(id: String, band: String, blocks: [Int], requiredBlocks: Int, bandwidthMHz: Double, capacity: Double,
-                unmetDemand: Double, forecast: ForecastRef, reason: String) {
+    public init(id: String, band: String, blocks: [Int], requiredBlocks: Int, bandwidthMHz: Double, carriersMHz: [[Double]],
+                neighbours: [String], capacity: Double, unmetDemand: Double, forecast: ForecastRef, reason: String) {
+        self.carriersMHz = carriersMHz
+        self.neighbours = neighbours
         self.id = id
         self.band = band
         self.blocks = blocks

@@ -1,0 +1,87 @@
+public import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+extension PolicyDocument {
+    static let schemaValidator: SchemaValidator = {
+        // The embedded schema is a compile-time constant; failing to parse it is a programming error.
+        let schema = try! JSONDecoder().decode(JSONValue.self, from: Data(PolicySchema.text.utf8))
+        return SchemaValidator(schema: schema)
+    }()
+
+    /// The JSON Schema the document follows (same text as policies/schema/policy.schema.json).
+    public static var jsonSchema: String { PolicySchema.text }
+
+    /// Deterministic JSON: sorted keys, pretty-printed, trailing newline, no escaped slashes.
+    public func jsonData() throws(PolicyError) -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
+        do {
+            var data = try encoder.encode(self)
+            data.append(0x0A)
+            return data
+        } catch {
+            throw .inconsistent("cannot encode policy: \(error)")
+        }
+    }
+
+    /// Checks JSON bytes against the policy schema; `path` names the source in errors.
+    public static func validate(_ data: Data, path: String) throws(PolicyError) {
+        let value: JSONValue
+        do { value = try JSONDecoder().decode(JSONValue.self, from: data) } catch {
+            throw .badInput(path: path, message: "not valid JSON: \(PolicyError.describe(decoding: error))")
+        }
+        if let first = schemaValidator.violations(of: value).first {
+            throw .schemaViolation(path: path, field: first.field, message: first.message)
+        }
+    }
+
+    /// Every schema violation of JSON bytes, as `(field, message)` pairs.
+    public static func schemaViolations(_ data: Data) -> [(field: String, message: String)] {
+        guard let value = try? JSONDecoder().decode(JSONValue.self, from: data) else {
+            return [("$", "not valid JSON")]
+        }
+        return schemaValidator.violations(of: value).map { ($0.field, $0.message) }
+    }
+
+    /// Reads and validates a policy document.
+    public init(contentsOf url: URL) throws(PolicyError) {
+        let data: Data
+        do { data = try Data(contentsOf: url) } catch { throw .io(path: url.path, message: error.localizedDescription) }
+        try self.init(jsonData: data, path: url.path)
+    }
+
+    /// Decodes and validates a policy document from JSON bytes.
+    public init(jsonData data: Data, path: String = "<policy>") throws(PolicyError) {
+        try Self.validate(data, path: path)
+        do { self = try JSONDecoder().decode(PolicyDocument.self, from: data) } catch {
+            throw .badInput(path: path, message: PolicyError.describe(decoding: error))
+        }
+    }
+
+    /// Validates, then writes atomically (temporary file in the same folder, then rename).
+    public func write(to url: URL) throws(PolicyError) {
+        let data = try jsonData()
+        try Self.validate(data, path: url.path)
+        try Self.writeAtomically(data, to: url)
+    }
+
+    /// Writes bytes through a temporary sibling and `rename(2)`, so readers never see half a file.
+    public static func writeAtomically(_ data: Data, to url: URL) throws(PolicyError) {
+        let tmp = url.deletingLastPathComponent()
+            .appendingPathComponent(".\(url.lastPathComponent).\(ProcessInfo.processInfo.processIdentifier).tmp")
+        do {
+            try data.write(to: tmp)
+            // rename(2) replaces the target in one step on the same file system.
+            guard rename(tmp.path, url.path) == 0 else {
+                throw PolicyError.io(path: url.path, message: String(cString: strerror(errno)))
+            }
+        } catch {
+            try? FileManager.default.removeItem(at: tmp)
+            throw .io(path: url.path, message: error.localizedDescription)
+        }
+    }
+}

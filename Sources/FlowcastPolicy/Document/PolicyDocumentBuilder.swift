@@ -1,0 +1,128 @@
+import FlowcastTopology
+public import Foundation
+
+/// Assembles solver results into a deterministic `PolicyDocument` with a reason per decision.
+struct PolicyDocumentBuilder {
+    let topology: Topology
+    let options: PlanOptions
+
+    /// Rounds so that solver noise in the last bits never changes the document.
+    static func round(_ x: Double, _ places: Double = 6) -> Double {
+        let scale = pow(10, places)
+        let r = (x * scale).rounded() / scale
+        return r == 0 ? 0 : r
+    }
+
+    static func rate(_ bps: Double) -> String {
+        switch bps {
+        case 1e9...: String(format: "%.2f Gbit/s", bps / 1e9)
+        case 1e6...: String(format: "%.1f Mbit/s", bps / 1e6)
+        default: String(format: "%.0f kbit/s", bps / 1e3)
+        }
+    }
+
+    static func percent(_ x: Double) -> String { String(format: "%.0f%%", x * 100) }
+
+    func document(provenance: Provenance, paths: [[[Int]]], demandForecasts: [ForecastRef], routing: RoutingSolution,
+                  scenarios: Int, churnPenalty: Double, currentWeights: [[Double]]?, cellForecasts: [ForecastRef],
+                  requests: [SpectrumRequest], spectrum: SpectrumAllocation) -> PolicyDocument {
+        let r = Self.round
+        let bottleneckIndex = routing.linkLoads.indices.max { routing.linkLoads[$0] / topology.links[$0].capacity < routing.linkLoads[$1] / topology.links[$1].capacity }
+        var demands: [DemandDecision] = []
+        for (d, demand) in topology.demands.enumerated() {
+            let weights = routing.weights[d].map { r($0, 4) }
+            let used = paths[d].indices.filter { weights[$0] > 0 }
+            let pathWeights = paths[d].indices.map { p in
+                PathWeight(links: paths[d][p].map { topology.links[$0].id },
+                           nodes: topology.nodesAlong(paths[d][p], from: demand.source)!.map { topology.nodes[$0].id },
+                           nextHop: topology.nodesAlong(paths[d][p], from: demand.source)!.dropFirst().first
+                               .flatMap { topology.nodes[$0].address?.description },
+                           weight: weights[p])
+            }
+            let worstOnPaths = used.flatMap { paths[d][$0] }.map { routing.linkLoads[$0] / topology.links[$0].capacity }.max() ?? 0
+            var reason: String
+            if demandForecasts[d].upper == 0 {
+                reason = "no forecast traffic; kept on the shortest path"
+            } else if used.count == 1 {
+                reason = "all \(Self.rate(demandForecasts[d].upper)) (P90) on path \(used[0] + 1); busiest link on it at \(Self.percent(worstOnPaths))"
+            } else {
+                reason = "split " + used.map { Self.percent(weights[$0]) }.joined(separator: "/")
+                    + " over paths " + used.map { "\($0 + 1)" }.joined(separator: ",")
+                    + " to hold the busiest link at \(Self.percent(routing.maxUtilisation))"
+                    + (bottleneckIndex.map { " (\(topology.links[$0].id))" } ?? "")
+            }
+            if let current = currentWeights?[d], churnPenalty > 0, zip(current, weights).allSatisfy({ abs($0 - $1) < 1e-4 }) {
+                reason += "; unchanged from the current policy (churn penalty \(churnPenalty))"
+            }
+            if scenarios > 1 { reason += "; robust over \(scenarios) demand scenarios" }
+            demands.append(DemandDecision(id: demand.id, source: topology.nodes[demand.source].id,
+                                          destination: topology.nodes[demand.destination].id,
+                                          prefix: demand.prefix?.description,
+                                          forecast: rounded(demandForecasts[d]), paths: pathWeights, reason: reason))
+        }
+
+        var cells: [CellDecision] = []
+        var cellLoads: [CellLoad] = []
+        for (c, cell) in topology.cells.enumerated() {
+            let band = topology.bands[cell.band]
+            let blocks = spectrum.blocks[c]
+            let capacity = requests[c].capacityPerBlock * Double(blocks.count)
+            let demand = cellForecasts[c].upper
+            let unmet = max(0, demand - capacity)
+            let need = requests[c].requiredBlocks
+            let se = requests[c].capacityPerBlock / (band.blockMHz * 1e6)
+            var reason = "P90 \(Self.rate(demand)) at \(String(format: "%.2f", se)) bit/s/Hz with ×\(options.headroom) headroom needs \(need) block\(need == 1 ? "" : "s") of \(band.blockMHz.formatted()) MHz"
+            if blocks.count == need {
+                reason += "; given \(blocks.count)"
+            } else if blocks.count > need {
+                reason += "; given \(blocks.count) (minimum bandwidth \(cell.minBlocks) blocks)"
+            } else if blocks.count == cell.maxBlocks {
+                reason += "; capped at the maximum of \(cell.maxBlocks)"
+            } else {
+                reason += "; given \(blocks.count), limited by neighbours sharing band \(band.id)"
+            }
+            if unmet > 0 { reason += "; \(Self.rate(unmet)) unmet" }
+            if !requests[c].currentBlocks.isEmpty {
+                let moved = Set(blocks).symmetricDifference(requests[c].currentBlocks).count
+                reason += moved == 0 ? "; no change" : "; \(moved) block\(moved == 1 ? "" : "s") changed"
+            }
+            cells.append(CellDecision(id: cell.id, band: band.id, blocks: blocks, requiredBlocks: need,
+                                      bandwidthMHz: r(Double(blocks.count) * band.blockMHz, 3),
+                                      carriersMHz: Self.runs(blocks).map { [r(band.blockRangeMHz($0.lowerBound).low, 3), r(band.blockRangeMHz($0.upperBound).high, 3)] },
+                                      neighbours: cell.neighbours.map { topology.cells[$0].id }, capacity: r(capacity, 0),
+                                      unmetDemand: r(unmet, 0), forecast: rounded(cellForecasts[c]), reason: reason))
+            cellLoads.append(CellLoad(id: cell.id, load: r(demand, 0), capacity: r(capacity, 0),
+                                      utilisation: capacity > 0 ? r(demand / capacity, 4) : (demand > 0 ? 1e6 : 0)))
+        }
+        let linkLoads = topology.links.enumerated().map { i, l in
+            LinkLoad(id: l.id, load: r(routing.linkLoads[i], 0), capacity: l.capacity, utilisation: r(routing.linkLoads[i] / l.capacity, 4))
+        }
+        return PolicyDocument(
+            provenance: provenance,
+            routing: RoutingPlan(method: "exact-lp", status: routing.outcome, maxUtilisation: r(routing.maxUtilisation, 4),
+                                 scenarios: scenarios, churnPenalty: churnPenalty, demands: demands),
+            spectrum: SpectrumPlan(method: spectrum.method.rawValue, status: spectrum.outcome,
+                                   gapToLPRelaxation: r(spectrum.gapToLPRelaxation, 4), headroom: options.headroom,
+                                   note: spectrum.note, cells: cells),
+            predicted: PredictedLoad(links: linkLoads, cells: cellLoads))
+    }
+
+    /// Maximal runs of consecutive block indices.
+    static func runs(_ blocks: [Int]) -> [ClosedRange<Int>] {
+        var out: [ClosedRange<Int>] = []
+        for b in blocks.sorted() {
+            if let last = out.last, last.upperBound + 1 == b { out[out.count - 1] = last.lowerBound...b } else { out.append(b...b) }
+        }
+        return out
+    }
+
+    func rounded(_ f: ForecastRef) -> ForecastRef {
+        ForecastRef(point: Self.round(f.point, 0), upper: Self.round(f.upper, 0),
+                    spectralEfficiency: f.spectralEfficiency.map { Self.round($0, 4) }, source: f.source)
+    }
+}
+
+extension Provenance {
+    /// `sha256:<hex>` of bytes, the digest form used in provenance.
+    public static func digest(_ data: Data) -> String { "sha256:" + SHA256.hex(data) }
+}

@@ -1,0 +1,30 @@
+import Foundation
+
+/// Target formats for `flowcast export`.
+public enum ExportFormat: String, CaseIterable, Sendable {
+    /// O-RAN A1 TrafficSteeringPreference-shaped policies (JSON).
+    case a1
+    /// Linux `ip route replace … nexthop via … weight …` commands.
+    case iproute
+    /// 3GPP NRCellDU-style cell configuration (JSON): `arfcnDL`, `bSChannelBwDL`.
+    case nrcelldu
+}
+
+/// Renders a policy document in an operator format. Output is deterministic text.
+public enum PolicyExporter {
+    public static func export(_ document: PolicyDocument, as format: ExportFormat) throws(PolicyError) -> String {
+        switch format {
+        case .a1: try json(A1Exporter.policies(document))
+        case .iproute: IPRouteExporter.commands(document)
+        case .nrcelldu: try json(NRCellDUExporter.configuration(document))
+        }
+    }
+
+    static func json<T: Encodable>(_ value: T) throws(PolicyError) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
+        do { return String(decoding: try encoder.encode(value), as: UTF8.self) + "\n" } catch {
+            throw .inconsistent("cannot encode export: \(error)")
+        }
+    }
+}

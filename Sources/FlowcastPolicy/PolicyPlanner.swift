@@ -1,0 +1,106 @@
+public import FlowcastTopology
+import Foundation
+
+/// Settings for one plan.
+public struct PlanOptions: Sendable {
+    /// Multiplier on the blocks a forecast needs (1.2 = 20 % headroom).
+    public var headroom: Double
+    /// Objective cost per unit of split weight moved from the current policy (0 = none).
+    public var churnPenalty: Double
+    /// Paths per demand when the topology gives none.
+    public var pathsPerDemand: Int
+    /// Time limit per solve, seconds.
+    public var timeLimit: Double
+    /// Largest spectrum model (binaries) solved exactly.
+    public var exactSpectrumLimit: Int
+
+    public init(headroom: Double = 1.2, churnPenalty: Double = 0, pathsPerDemand: Int = 4, timeLimit: Double = 10,
+                exactSpectrumLimit: Int = 4000) {
+        self.headroom = headroom
+        self.churnPenalty = churnPenalty
+        self.pathsPerDemand = pathsPerDemand
+        self.timeLimit = timeLimit
+        self.exactSpectrumLimit = exactSpectrumLimit
+    }
+}
+
+/// Turns a topology and forecasts into a `PolicyDocument`: routing LP, then spectrum MIP.
+public struct PolicyPlanner: Sendable {
+    public var topology: Topology
+    public var options: PlanOptions
+
+    public init(topology: Topology, options: PlanOptions = PlanOptions()) {
+        self.topology = topology
+        self.options = options
+    }
+
+    /// Makes a plan. `current` (the policy in force) feeds the churn penalty and the change objective.
+    public func plan(_ input: ForecastSet, provenance: Provenance, current: PolicyDocument? = nil) throws(PolicyError) -> PolicyDocument {
+        let demandForecasts = topology.demands.map { demandForecast($0, input.forecasts) }
+        let finder = PathFinder(topology)
+        let paths = topology.demands.map { d in
+            d.paths.isEmpty ? finder.paths(from: d.source, to: d.destination, k: options.pathsPerDemand) : d.paths
+        }
+        var scenarios = [demandForecasts.map(\.upper)]
+        for extra in input.scenarios ?? [] {
+            scenarios.append(topology.demands.indices.map { extra[topology.demands[$0].id] ?? demandForecasts[$0].upper })
+        }
+        let currentWeights = current.map { doc in
+            topology.demands.indices.map { d in
+                let decision = doc.routing.demands.first { $0.id == topology.demands[d].id }
+                return paths[d].map { path in
+                    let ids = path.map { topology.links[$0].id }
+                    return decision?.paths.first { $0.links == ids }?.weight ?? 0
+                }
+            }
+        }
+        let problem = RoutingProblem(topology: topology, paths: paths, scenarios: scenarios, current: currentWeights,
+                                     churnPenalty: currentWeights == nil ? 0 : options.churnPenalty)
+        let routing = try RoutingOptimizer(timeLimit: options.timeLimit).solve(problem)
+
+        let cellForecasts = topology.cells.indices.map { cellForecast($0, input.forecasts, demandForecasts) }
+        var requests: [SpectrumRequest] = []
+        for (c, cell) in topology.cells.enumerated() {
+            let band = topology.bands[cell.band]
+            guard let se = cellForecasts[c].spectralEfficiency ?? cell.peakSpectralEfficiency else {
+                throw .inconsistent("cell '\(cell.id)' has no spectrum efficiency: give one in its forecast or in the topology")
+            }
+            let currentBlocks = current?.spectrum.cells.first { $0.id == cell.id }?.blocks ?? []
+            requests.append(SpectrumRequest(
+                requiredBlocks: SpectrumRequest.blocksNeeded(demand: cellForecasts[c].upper, spectralEfficiency: se,
+                                                             blockMHz: band.blockMHz, headroom: options.headroom),
+                capacityPerBlock: se * band.blockMHz * 1e6, currentBlocks: currentBlocks))
+        }
+        let spectrum = try SpectrumAllocator(timeLimit: options.timeLimit, exactLimit: options.exactSpectrumLimit)
+            .allocate(topology, requests: requests)
+        return PolicyDocumentBuilder(topology: topology, options: options).document(
+            provenance: provenance, paths: paths, demandForecasts: demandForecasts, routing: routing, scenarios: scenarios.count,
+            churnPenalty: problem.churnPenalty, currentWeights: currentWeights,
+            cellForecasts: cellForecasts, requests: requests, spectrum: spectrum)
+    }
+
+    /// The demand's own forecast, else the sum of its cells' forecasts, else zero.
+    func demandForecast(_ d: Demand, _ forecasts: [Forecast]) -> ForecastRef {
+        if let f = forecasts.first(where: { $0.kind == .demand && $0.id == d.id }) {
+            return ForecastRef(point: f.point, upper: f.upper, source: f.source)
+        }
+        let cellIDs = Set(d.cells.map { topology.cells[$0].id })
+        let parts = forecasts.filter { $0.kind == .cell && cellIDs.contains($0.id) }
+        guard !parts.isEmpty else { return ForecastRef(point: 0, upper: 0, source: "no forecast") }
+        return ForecastRef(point: parts.reduce(0) { $0 + $1.point }, upper: parts.reduce(0) { $0 + $1.upper },
+                           source: "sum of cells " + parts.map(\.id).sorted().joined(separator: ", ") + " (" + Set(parts.map(\.source)).sorted().joined(separator: ", ") + ")")
+    }
+
+    /// The cell's own forecast, else the sum of the demands that carry only it, else zero.
+    func cellForecast(_ c: Int, _ forecasts: [Forecast], _ demandForecasts: [ForecastRef]) -> ForecastRef {
+        let cell = topology.cells[c]
+        if let f = forecasts.first(where: { $0.kind == .cell && $0.id == cell.id }) {
+            return ForecastRef(point: f.point, upper: f.upper, spectralEfficiency: f.spectralEfficiency, source: f.source)
+        }
+        let carriers = topology.demands.indices.filter { topology.demands[$0].cells == [c] }
+        guard !carriers.isEmpty else { return ForecastRef(point: 0, upper: 0, source: "no forecast") }
+        return ForecastRef(point: carriers.reduce(0) { $0 + demandForecasts[$1].point },
+                           upper: carriers.reduce(0) { $0 + demandForecasts[$1].upper },
+                           source: "demand " + carriers.map { topology.demands[$0].id }.joined(separator: ", "))
+    }
+}

@@ -1,0 +1,171 @@
+public import FlowcastTopology
+
+/// One routing problem: demands (bit/s), their candidate paths, and optional scenarios and current weights.
+public struct RoutingProblem: Sendable {
+    public var topology: Topology
+    /// Candidate paths per demand (link indices), in topology demand order.
+    public var paths: [[[Int]]]
+    /// Demand per scenario (bit/s): `scenarios[0]` is the forecast the plan is reported for; the plan
+    /// minimises the worst max-link-utilisation over all of them.
+    public var scenarios: [[Double]]
+    /// Current split per demand and path (same shape as `paths`), for the churn penalty.
+    public var current: [[Double]]?
+    /// Objective cost per unit of split weight moved away from `current`.
+    public var churnPenalty: Double
+
+    public init(topology: Topology, paths: [[[Int]]], scenarios: [[Double]], current: [[Double]]? = nil, churnPenalty: Double = 0) {
+        self.topology = topology
+        self.paths = paths
+        self.scenarios = scenarios
+        self.current = current
+        self.churnPenalty = churnPenalty
+    }
+}
+
+/// The split weights chosen and what they do to the links.
+public struct RoutingSolution: Sendable {
+    /// Share of each demand on each of its paths; sums to 1 per demand.
+    public var weights: [[Double]]
+    /// Max link utilisation under `scenarios[0]`.
+    public var maxUtilisation: Double
+    /// Worst max link utilisation over all scenarios (the robust objective).
+    public var worstCaseUtilisation: Double
+    /// Load per link in its busier direction under `scenarios[0]`, bit/s.
+    public var linkLoads: [Double]
+    public var outcome: SolveOutcome
+}
+
+/// Min-max link utilisation routing as an LP (Clp through Cbc).
+///
+/// Variables: split x[d][p] ∈ [0,1] with Σp x = 1, and U. For every scenario, link and direction,
+/// Σ demand·x / capacity ≤ U. Objective: U (+ churn · Σ|x − current|). A second solve keeps that
+/// optimum and prefers shorter paths among the equally good splits, so plans do not wander.
+public struct RoutingOptimizer: Sendable {
+    public var timeLimit: Double
+
+    public init(timeLimit: Double = 10) { self.timeLimit = timeLimit }
+
+    /// Load of every (link, direction) given weights and one demand vector. Index 2·link + dir.
+    public static func directedLoads(_ problem: RoutingProblem, weights: [[Double]], demand: [Double]) -> [Double] {
+        var load = [Double](repeating: 0, count: problem.topology.links.count * 2)
+        for (d, paths) in problem.paths.enumerated() {
+            for (p, path) in paths.enumerated() {
+                for (link, dir) in directions(path, from: problem.topology.demands[d].source, problem.topology) {
+                    load[2 * link + dir] += demand[d] * weights[d][p]
+                }
+            }
+        }
+        return load
+    }
+
+    /// (link, direction) along a path; direction 0 is a→b.
+    static func directions(_ path: [Int], from source: Int, _ topology: Topology) -> [(Int, Int)] {
+        var here = source
+        return path.map { l in
+            let link = topology.links[l]
+            let dir = here == link.a ? 0 : 1
+            here = link.otherEnd(from: here) ?? here
+            return (l, dir)
+        }
+    }
+
+    /// Max utilisation over links for given weights and demand.
+    public static func maxUtilisation(_ problem: RoutingProblem, weights: [[Double]], demand: [Double]) -> Double {
+        let load = directedLoads(problem, weights: weights, demand: demand)
+        var worst = 0.0
+        for (i, l) in problem.topology.links.enumerated() {
+            worst = max(worst, max(load[2 * i], load[2 * i + 1]) / l.capacity)
+        }
+        return worst
+    }
+
+    public func solve(_ problem: RoutingProblem) throws(PolicyError) -> RoutingSolution {
+        for (d, paths) in problem.paths.enumerated() where paths.isEmpty {
+            throw .inconsistent("demand '\(problem.topology.demands[d].id)' has no path from source to destination")
+        }
+        let first = try build(problem, phase: nil).solve()
+        let second = try build(problem, phase: first.solution.objective).solve()
+        var weights = second.weights
+        for d in weights.indices {
+            let total = weights[d].reduce(0, +)
+            weights[d] = weights[d].map { max(0, $0) / (total > 0 ? total : 1) }
+        }
+        let loads = Self.directedLoads(problem, weights: weights, demand: problem.scenarios[0])
+        let linkLoads = problem.topology.links.indices.map { max(loads[2 * $0], loads[2 * $0 + 1]) }
+        let worst = problem.scenarios.map { Self.maxUtilisation(problem, weights: weights, demand: $0) }.max() ?? 0
+        return RoutingSolution(weights: weights, maxUtilisation: Self.maxUtilisation(problem, weights: weights, demand: problem.scenarios[0]),
+                               worstCaseUtilisation: worst, linkLoads: linkLoads,
+                               outcome: first.solution.outcome == .optimal && second.solution.outcome == .optimal ? .optimal : .timeLimit)
+    }
+
+    struct Built {
+        let model: LinearModel
+        let x: [[Int]]
+        let timeLimit: Double
+        func solve() throws(PolicyError) -> (solution: LinearSolution, weights: [[Double]]) {
+            do {
+                let s = try model.solve(timeLimit: timeLimit)
+                return (s, x.map { $0.map { s.values[$0] } })
+            } catch { throw .solver(error) }
+        }
+    }
+
+    /// Phase 1 (`optimum == nil`): minimise U + churn. Phase 2: keep that within a hair, minimise path length.
+    func build(_ problem: RoutingProblem, phase optimum: Double?) -> Built {
+        let model = LinearModel()
+        let topology = problem.topology
+        let secondary = optimum != nil
+        let u = model.addColumn(objective: secondary ? 0 : 1)
+        let finder = PathFinder(topology)
+        var x: [[Int]] = []
+        for (d, paths) in problem.paths.enumerated() {
+            let ids = paths.map { path in
+                model.addColumn(lower: 0, upper: 1, objective: secondary ? finder.cost(path).weightedHops : 0)
+            }
+            x.append(ids)
+            model.addRow(ids.map { ($0, 1.0) }, .equal, 1)
+            _ = d
+        }
+        var objectiveTerms: [(column: Int, coefficient: Double)] = [(u, 1)]
+        if let current = problem.current, problem.churnPenalty > 0 {
+            for d in x.indices {
+                for p in x[d].indices {
+                    let c = current[d][p]
+                    let t = model.addColumn(objective: secondary ? 0 : problem.churnPenalty)
+                    model.addRow([(t, 1), (x[d][p], -1)], .greaterOrEqual, -c)   // t ≥ x − c
+                    model.addRow([(t, 1), (x[d][p], 1)], .greaterOrEqual, c)     // t ≥ c − x
+                    objectiveTerms.append((t, problem.churnPenalty))
+                }
+            }
+        }
+        // Which (demand, path) cross each (link, direction).
+        var users = [[(d: Int, p: Int)]](repeating: [], count: topology.links.count * 2)
+        for (d, paths) in problem.paths.enumerated() {
+            for (p, path) in paths.enumerated() {
+                for (link, dir) in Self.directions(path, from: topology.demands[d].source, topology) {
+                    users[2 * link + dir].append((d, p))
+                }
+            }
+        }
+        for demand in problem.scenarios {
+            for (i, list) in users.enumerated() where !list.isEmpty {
+                let capacity = topology.links[i / 2].capacity
+                var terms = list.compactMap { use -> (column: Int, coefficient: Double)? in
+                    demand[use.d] > 0 ? (x[use.d][use.p], demand[use.d] / capacity) : nil
+                }
+                guard !terms.isEmpty else { continue }
+                terms.append((u, -1))
+                model.addRow(terms, .lessOrEqual, 0)
+            }
+        }
+        if let optimum {
+            model.addRow(objectiveTerms, .lessOrEqual, optimum * (1 + 1e-7) + 1e-9)
+        }
+        return Built(model: model, x: x, timeLimit: timeLimit)
+    }
+}
+
+extension PathFinder.Cost {
+    /// Hop count with weight as a fractional tie-break, for the secondary objective.
+    var weightedHops: Double { Double(hops) + weight / (1 + weight) * 0.5 }
+}

@@ -1,0 +1,60 @@
+import FlowcastTopology
+
+/// The allocation heuristic used beyond the exact MIP's size.
+///
+/// Cells are served in order of unmet-demand weight × blocks needed (largest first, ties by
+/// topology order). Each cell takes the largest block count from min(max(need, min), max) down
+/// to its minimum that fits among blocks not used by neighbours already served: contiguous
+/// cells take the free run that overlaps their current blocks most (lowest start on ties);
+/// others take free blocks, their current ones first, then lowest index. Returns nil when some
+/// cell cannot get even its minimum. It never breaks a constraint; its gap to the LP
+/// relaxation is reported in the policy.
+enum GreedySpectrumHeuristic {
+    static func allocate(_ shape: SpectrumModelShape) -> [[Int]]? {
+        let topology = shape.topology
+        let order = topology.cells.indices.sorted { a, b in
+            let ka = shape.unmetWeight[a] * Double(shape.requests[a].requiredBlocks)
+            let kb = shape.unmetWeight[b] * Double(shape.requests[b].requiredBlocks)
+            return ka != kb ? ka > kb : a < b
+        }
+        var result = [[Int]?](repeating: nil, count: topology.cells.count)
+        for c in order {
+            let cell = topology.cells[c]
+            let count = topology.bands[cell.band].blockCount
+            var used = [Bool](repeating: false, count: count)
+            for n in cell.neighbours where topology.cells[n].band == cell.band {
+                for b in result[n] ?? [] { used[b] = true }
+            }
+            let current = Set(shape.requests[c].currentBlocks)
+            let target = min(max(shape.requests[c].requiredBlocks, cell.minBlocks), cell.maxBlocks)
+            var chosen: [Int]?
+            for length in stride(from: target, through: cell.minBlocks, by: -1) {
+                if length == 0 { chosen = []; break }
+                if cell.contiguous {
+                    var best: (start: Int, overlap: Int)?
+                    var start = 0
+                    while start + length <= count {
+                        if let blocked = (start..<start + length).last(where: { used[$0] }) {
+                            start = blocked + 1
+                            continue
+                        }
+                        let overlap = (start..<start + length).filter(current.contains).count
+                        if best == nil || overlap > best!.overlap { best = (start, overlap) }
+                        start += 1
+                    }
+                    if let best { chosen = Array(best.start..<best.start + length) }
+                } else {
+                    let free = (0..<count).filter { !used[$0] }
+                    if free.count >= length {
+                        let preferred = free.filter(current.contains) + free.filter { !current.contains($0) }
+                        chosen = Array(preferred.prefix(length)).sorted()
+                    }
+                }
+                if chosen != nil { break }
+            }
+            guard let chosen else { return nil }
+            result[c] = chosen
+        }
+        return result.map { $0 ?? [] }
+    }
+}

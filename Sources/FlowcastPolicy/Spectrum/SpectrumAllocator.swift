@@ -1,0 +1,185 @@
+public import FlowcastTopology
+
+/// What one cell asks of the allocator.
+public struct SpectrumRequest: Hashable, Sendable {
+    /// Blocks the forecast needs (after headroom), before the cell's bounds are applied.
+    public var requiredBlocks: Int
+    /// bit/s one block carries at the forecast spectrum efficiency (weights unmet demand).
+    public var capacityPerBlock: Double
+    /// Blocks the cell has now, if any (changes from these are penalised).
+    public var currentBlocks: [Int]
+
+    public init(requiredBlocks: Int, capacityPerBlock: Double, currentBlocks: [Int] = []) {
+        self.requiredBlocks = requiredBlocks
+        self.capacityPerBlock = capacityPerBlock
+        self.currentBlocks = currentBlocks
+    }
+
+    /// ceil(demand / (efficiency × block bandwidth) × headroom): the blocks a P90 demand needs.
+    public static func blocksNeeded(demand: Double, spectralEfficiency: Double, blockMHz: Double, headroom: Double) -> Int {
+        guard demand > 0, spectralEfficiency > 0, blockMHz > 0 else { return 0 }
+        let exact = demand / (spectralEfficiency * blockMHz * 1e6) * headroom
+        return Int((exact - 1e-9).rounded(.up))
+    }
+}
+
+/// The blocks given to every cell and how they were found.
+public struct SpectrumAllocation: Hashable, Sendable {
+    /// Sorted block indices per cell, in topology cell order.
+    public var blocks: [[Int]]
+    public var method: Method
+    public var outcome: SolveOutcome
+    /// Relative gap to the LP relaxation bound: (objective − bound) / objective; 0 when proven optimal.
+    public var gapToLPRelaxation: Double
+    public var note: String
+
+    public enum Method: String, Hashable, Sendable { case exactMIP = "exact-mip", heuristic = "greedy-heuristic" }
+}
+
+/// Assigns spectrum blocks to cells.
+///
+/// Constraints: each cell gets between its min and max blocks of its own band; cells that
+/// interfere (neighbours on the same band) never share a block; contiguous cells get one run.
+/// Objective, lexicographic: least unmet demand (blocks short × bit/s per block), then fewest
+/// blocks changed from the current allocation. Exact MIP through Cbc when the model has at most
+/// `exactLimit` binaries and solves within `timeLimit`; otherwise the greedy heuristic below,
+/// with its gap to the LP relaxation reported.
+public struct SpectrumAllocator: Sendable {
+    public var timeLimit: Double
+    /// Largest number of binary variables solved exactly.
+    public var exactLimit: Int
+
+    public init(timeLimit: Double = 10, exactLimit: Int = 4000) {
+        self.timeLimit = timeLimit
+        self.exactLimit = exactLimit
+    }
+
+    public func allocate(_ topology: Topology, requests: [SpectrumRequest]) throws(PolicyError) -> SpectrumAllocation {
+        let shape = SpectrumModelShape(topology, requests)
+        if shape.binaryCount <= exactLimit {
+            let built = shape.build(integer: true)
+            do {
+                let s = try built.model.solve(timeLimit: timeLimit)
+                let blocks = built.blocks(from: s.values)
+                let objective = shape.objective(blocks)
+                let gap = s.outcome == .optimal ? 0 : Self.gap(objective, s.bound + shape.constant)
+                return SpectrumAllocation(
+                    blocks: blocks, method: .exactMIP, outcome: s.outcome, gapToLPRelaxation: gap,
+                    note: s.outcome == .optimal
+                        ? "exact MIP (\(shape.binaryCount) binaries), proven optimal"
+                        : "exact MIP stopped at the \(timeLimit) s time limit with its best solution")
+            } catch .timeLimitWithoutSolution {
+                return try heuristic(shape, why: "the exact MIP found no solution within \(timeLimit) s; fell back to the greedy heuristic")
+            } catch .infeasible {
+                throw .inconsistent("spectrum allocation is infeasible: the minimum bandwidths of neighbouring cells do not fit in their band")
+            } catch {
+                throw .solver(error)
+            }
+        }
+        return try heuristic(shape, why: "\(shape.binaryCount) binaries exceed the exact limit of \(exactLimit); greedy heuristic")
+    }
+
+    static func gap(_ objective: Double, _ bound: Double) -> Double {
+        guard objective > 1e-9 else { return 0 }
+        return max(0, (objective - bound) / objective)
+    }
+
+    func heuristic(_ shape: SpectrumModelShape, why: String) throws(PolicyError) -> SpectrumAllocation {
+        guard let blocks = GreedySpectrumHeuristic.allocate(shape) else {
+            throw .inconsistent("spectrum allocation: the greedy heuristic could not fit the minimum bandwidths of neighbouring cells")
+        }
+        let objective = shape.objective(blocks)
+        var gap = 0.0
+        do {
+            gap = Self.gap(objective, try shape.build(integer: false).model.solve(timeLimit: timeLimit).objective + shape.constant)
+        } catch {
+            return SpectrumAllocation(blocks: blocks, method: .heuristic, outcome: .timeLimit, gapToLPRelaxation: 1,
+                                      note: why + "; LP relaxation unavailable (\(error)), gap reported as 1")
+        }
+        return SpectrumAllocation(blocks: blocks, method: .heuristic, outcome: .timeLimit, gapToLPRelaxation: gap,
+                                  note: why + "; gap to LP relaxation \(gap)")
+    }
+}
+
+/// The allocation model's sizes, weights and objective, shared by the MIP and the heuristic.
+struct SpectrumModelShape {
+    let topology: Topology
+    let requests: [SpectrumRequest]
+    /// Weight of one unmet block per cell, ≥ 1, and the factor that makes unmet dominate change.
+    let unmetWeight: [Double]
+    let dominance: Double
+
+    init(_ topology: Topology, _ requests: [SpectrumRequest]) {
+        self.topology = topology
+        self.requests = requests
+        let floor = requests.map(\.capacityPerBlock).filter { $0 > 0 }.min() ?? 1
+        unmetWeight = requests.map { max(1, $0.capacityPerBlock / floor) }
+        let changes = topology.cells.reduce(0) { $0 + topology.bands[$1.band].blockCount }
+        dominance = Double(changes + 1)
+    }
+
+    /// The objective's constant part left out of the model: one per currently held block.
+    var constant: Double { Double(requests.reduce(0) { $0 + $1.currentBlocks.count }) }
+
+    var binaryCount: Int {
+        topology.cells.reduce(0) { $0 + topology.bands[$1.band].blockCount * ($1.contiguous ? 2 : 1) }
+    }
+
+    /// The same objective the MIP minimises.
+    func objective(_ blocks: [[Int]]) -> Double {
+        var total = 0.0
+        for (c, given) in blocks.enumerated() {
+            let short = max(0, requests[c].requiredBlocks - given.count)
+            total += dominance * unmetWeight[c] * Double(short)
+            total += Double(Set(given).symmetricDifference(requests[c].currentBlocks).count)
+        }
+        return total
+    }
+
+    struct Built {
+        let model: LinearModel
+        let y: [[Int]]
+        func blocks(from values: [Double]) -> [[Int]] {
+            y.map { columns in columns.indices.filter { values[columns[$0]] > 0.5 } }
+        }
+    }
+
+    func build(integer: Bool) -> Built {
+        let model = LinearModel()
+        var y: [[Int]] = []
+        for (c, cell) in topology.cells.enumerated() {
+            let count = topology.bands[cell.band].blockCount
+            let current = Set(requests[c].currentBlocks)
+            // Change cost: choosing a block the cell lacks costs +1, dropping one it has costs +1
+            // (the constant part, |current|, is left out of the model).
+            let columns = (0..<count).map { b in
+                model.addColumn(lower: 0, upper: 1, objective: current.contains(b) ? -1 : 1, integer: integer)
+            }
+            y.append(columns)
+            model.addRow(columns.map { ($0, 1.0) }, .greaterOrEqual, Double(cell.minBlocks))
+            model.addRow(columns.map { ($0, 1.0) }, .lessOrEqual, Double(cell.maxBlocks))
+            let need = requests[c].requiredBlocks
+            if need > 0 {
+                // short ≥ need − Σ y
+                let short = model.addColumn(lower: 0, objective: dominance * unmetWeight[c])
+                model.addRow(columns.map { ($0, 1.0) } + [(short, 1)], .greaterOrEqual, Double(need))
+            }
+            if cell.contiguous && count > 0 {
+                let starts = (0..<count).map { _ in model.addColumn(lower: 0, upper: 1, integer: integer) }
+                model.addRow(starts.map { ($0, 1.0) }, .lessOrEqual, 1)
+                for b in 0..<count {
+                    // A block is used only if the run starts here or the previous block is used.
+                    var terms: [(column: Int, coefficient: Double)] = [(columns[b], 1), (starts[b], -1)]
+                    if b > 0 { terms.append((columns[b - 1], -1)) }
+                    model.addRow(terms, .lessOrEqual, 0)
+                }
+            }
+        }
+        for (c, cell) in topology.cells.enumerated() {
+            for n in cell.neighbours where n > c && topology.cells[n].band == cell.band {
+                for b in y[c].indices { model.addRow([(y[c][b], 1), (y[n][b], 1)], .lessOrEqual, 1) }
+            }
+        }
+        return Built(model: model, y: y)
+    }
+}

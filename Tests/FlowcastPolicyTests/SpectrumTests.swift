@@ -1,0 +1,130 @@
+@testable import FlowcastPolicy
+import FlowcastTopology
+import Testing
+
+@Test func blocksNeededFollowsTheFormula() {
+    // 400 Mbit/s at 5.5 bit/s/Hz in 10 MHz blocks is 7.27 blocks; ×1.2 is 8.73 → 9.
+    #expect(SpectrumRequest.blocksNeeded(demand: 400e6, spectralEfficiency: 5.5, blockMHz: 10, headroom: 1.2) == 9)
+    #expect(SpectrumRequest.blocksNeeded(demand: 110e6, spectralEfficiency: 5.5, blockMHz: 10, headroom: 1) == 2)
+    #expect(SpectrumRequest.blocksNeeded(demand: 0, spectralEfficiency: 5.5, blockMHz: 10, headroom: 1.2) == 0)
+}
+
+/// A random band of `blocks` blocks with `cells` cells on a ring-or-path of neighbours.
+func randomInstance(_ rng: inout SplitMix, cells: Int, blocks: Int) -> (Topology, [SpectrumRequest]) {
+    var t = Topology(bands: [Band(id: "b", lowMHz: 0, highMHz: Double(blocks) * 5, blockMHz: 5)])
+    for c in 0..<cells {
+        let minBlocks = rng.int(2)
+        t.cells.append(Cell(id: "c\(c)", band: 0, minBlocks: minBlocks, maxBlocks: minBlocks + rng.int(blocks / 2 + 1),
+                            peakSpectralEfficiency: 4, contiguous: rng.int(2) == 0))
+    }
+    for c in 0..<cells {
+        for n in (c + 1)..<cells where rng.int(3) > 0 {
+            t.cells[c].neighbours.append(n)
+            t.cells[n].neighbours.append(c)
+        }
+    }
+    let requests = (0..<cells).map { _ in
+        SpectrumRequest(requiredBlocks: rng.int(blocks), capacityPerBlock: Double(1 + rng.int(3)) * 1e6,
+                        currentBlocks: (0..<blocks).filter { _ in rng.int(4) == 0 })
+    }
+    return (t, requests)
+}
+
+/// Checks every constraint of an allocation; returns the first broken one.
+func violation(_ t: Topology, _ blocks: [[Int]]) -> String? {
+    for (c, cell) in t.cells.enumerated() {
+        let b = blocks[c]
+        if b.count < cell.minBlocks || b.count > cell.maxBlocks { return "\(cell.id) outside its bounds" }
+        if Set(b).count != b.count || b.contains(where: { $0 < 0 || $0 >= t.bands[cell.band].blockCount }) { return "\(cell.id) bad blocks" }
+        if cell.contiguous, let lo = b.min(), let hi = b.max(), hi - lo + 1 != b.count { return "\(cell.id) not contiguous" }
+        for n in cell.neighbours where t.cells[n].band == cell.band && !Set(b).isDisjoint(with: blocks[n]) {
+            return "\(cell.id) shares a block with neighbour \(t.cells[n].id)"
+        }
+    }
+    return nil
+}
+
+/// Every assignment, by enumeration: the exact optimum of tiny instances.
+func bruteForceOptimum(_ t: Topology, _ requests: [SpectrumRequest]) -> Double? {
+    let shape = SpectrumModelShape(t, requests)
+    let count = t.bands[0].blockCount
+    let subsets = (0..<(1 << count)).map { mask in (0..<count).filter { mask & (1 << $0) != 0 } }
+    var best: Double?
+    var chosen = [[Int]](repeating: [], count: t.cells.count)
+    func go(_ c: Int) {
+        if c == t.cells.count {
+            if violation(t, chosen) == nil { best = min(best ?? .infinity, shape.objective(chosen)) }
+            return
+        }
+        for s in subsets {
+            chosen[c] = s
+            // prune early on neighbour clashes
+            if t.cells[c].neighbours.contains(where: { $0 < c && !Set(s).isDisjoint(with: chosen[$0]) }) { continue }
+            go(c + 1)
+        }
+    }
+    go(0)
+    return best
+}
+
+@Test(arguments: 0..<25)
+func mipOptimumEqualsBruteForce(seed: Int) throws {
+    var rng = SplitMix(seed: UInt64(1000 + seed))
+    let (t, requests) = randomInstance(&rng, cells: 3, blocks: 5)
+    let brute = bruteForceOptimum(t, requests)
+    do {
+        let a = try SpectrumAllocator().allocate(t, requests: requests)
+        #expect(violation(t, a.blocks) == nil)
+        #expect(a.method == .exactMIP && a.outcome == .optimal)
+        let objective = SpectrumModelShape(t, requests).objective(a.blocks)
+        #expect(brute != nil)
+        #expect(abs(objective - (brute ?? -1)) < 1e-6)
+    } catch {
+        #expect(brute == nil, "solver said \(error) but brute force found \(String(describing: brute))")
+    }
+}
+
+@Test func allocationConstraintsHoldOnThousandsOfRandomInstances() {
+    var rng = SplitMix(seed: 7)
+    var checked = 0
+    for i in 0..<2000 {
+        let (t, requests) = randomInstance(&rng, cells: 2 + rng.int(6), blocks: 4 + rng.int(12))
+        let shape = SpectrumModelShape(t, requests)
+        // The heuristic on every instance; the exact MIP on every 20th (Cbc runs one solve at a time).
+        if let h = GreedySpectrumHeuristic.allocate(shape) {
+            #expect(violation(t, h) == nil, "heuristic, instance \(i): \(violation(t, h) ?? "")")
+            checked += 1
+        }
+        if i % 20 == 0, let a = try? SpectrumAllocator().allocate(t, requests: requests) {
+            #expect(violation(t, a.blocks) == nil, "MIP, instance \(i): \(violation(t, a.blocks) ?? "")")
+        }
+    }
+    #expect(checked > 1000)
+}
+
+@Test func heuristicBeyondTheSizeLimitReportsItsGap() throws {
+    var rng = SplitMix(seed: 99)
+    let (t, requests) = randomInstance(&rng, cells: 6, blocks: 12)
+    let a = try SpectrumAllocator(exactLimit: 0).allocate(t, requests: requests)
+    #expect(a.method == .heuristic)
+    #expect(a.gapToLPRelaxation >= 0 && a.gapToLPRelaxation <= 1)
+    #expect(a.note.contains("exceed the exact limit"))
+    #expect(violation(t, a.blocks) == nil)
+}
+
+@Test func neighboursNeverShareABlockInTheDemoPlan() throws {
+    let (t, doc) = try demoPlan()
+    for cell in doc.spectrum.cells {
+        let c = t.cellIndex(cell.id)!
+        for n in t.cells[c].neighbours where t.cells[n].band == t.cells[c].band {
+            #expect(Set(cell.blocks).isDisjoint(with: doc.spectrum.cells[n].blocks))
+        }
+    }
+}
+
+@Test func leastChangeKeepsTheCurrentBlocks() throws {
+    var t = Topology(bands: [Band(id: "b", lowMHz: 0, highMHz: 50, blockMHz: 5)])
+    t.cells = [Cell(id: "a", band: 0, minBlocks: 1, maxBlocks: 4, peakSpectralEfficiency: 4, contiguous: true)]
+    let a = try SpectrumAllocator().allocate(t, requests: [SpectrumRequest(requiredBlocks: 3, capacityPerBlock: 1, currentBlocks: [5, 6, 7])])
+    #expect(a.blocks == [[5, 6, 7]])
+}
