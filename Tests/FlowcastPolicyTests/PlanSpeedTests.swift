@@ -39,7 +39,10 @@ func benchmarkTopology() -> (Topology, ForecastSet) {
     print("plan: 100 cells, 500 demands × \(doc.routing.demands.map(\.paths.count).max() ?? 0) paths: \(seconds) s, spectrum \(doc.spectrum.method), gap \(doc.spectrum.gapToLPRelaxation)")
     #expect(doc.routing.demands.count == 500)
     #expect(doc.routing.demands.allSatisfy { $0.paths.count == 4 })
-    #expect(seconds < 5)  // debug build on 2 cores; the release goal is 1 s
+    #if !DEBUG
+    #expect(seconds < 1)  // the goal, checked in release builds only
+    #endif
+    // Debug builds on 2 shared cores take ~4 s (timing noise from parallel tests), so no limit there.
 }
 
 @Test func planSpeedBreakdown() throws {
