@@ -11,6 +11,7 @@ struct Flowcast: ParsableCommand {
             DecodeCommand.self,
             TrainCommand.self, EvaluateCommand.self,
             TopologyCommand.self, PlanCommand.self, ExportCommand.self,
+            DiffCommand.self, ReportCommand.self,
         ]
     )
 }

@@ -1,0 +1,84 @@
+import ArgumentParser
+import FlowcastPolicy
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+struct DiffCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "diff",
+        abstract: "Compare two policy documents (or two folders of them) by cell, demand and link.",
+        discussion: """
+            Exit status: 0 when equal (changes hidden by thresholds do not count), 1 when different, \
+            2 on error (unreadable, corrupt or schema-invalid file; other schema version).
+            """)
+
+    @Argument(help: "The old policy JSON file, or a folder of them.") var old: String
+    @Argument(help: "The new policy JSON file, or a folder of them (files matched by name).") var new: String
+    @Option(help: "Output format: text, markdown or json.") var format: DiffOutputFormat = .text
+    @Flag(help: "Plain text even on a terminal.") var noColor = false
+    @Option(help: "Hide demands where less than this share of traffic moves (0.05 or 5%).")
+    var minWeightChange: Share = Share(value: 0)
+    @Option(help: "Hide cells where fewer blocks than this are gained plus lost.") var minBlocks: Int = 0
+    @Option(help: "Hide links whose predicted utilisation moves less than this (0.02 or 2%).")
+    var minUtilisationChange: Share = Share(value: 0)
+    @Option(help: "Path weights closer than this are equal.") var weightTolerance: Share = Share(value: 0.001)
+
+    func run() throws {
+        // Exit 2 (not ArgumentParser's 64) for bad values, like diff(1).
+        guard minBlocks >= 0, weightTolerance.value >= 0, minWeightChange.value >= 0, minUtilisationChange.value >= 0 else {
+            printError("error: thresholds and tolerances must not be negative")
+            throw ExitCode(2)
+        }
+        let options = DiffOptions(weightTolerance: weightTolerance.value, minWeightChange: minWeightChange.value,
+                                  minBlocks: minBlocks, minUtilisationChange: minUtilisationChange.value)
+        let comparison: PolicyComparison
+        let output: String
+        do {
+            comparison = try PolicyComparison.compare(old: URL(fileURLWithPath: old), new: URL(fileURLWithPath: new),
+                                                      options: options)
+            switch format {
+            case .text: output = comparison.text(colour: !noColor && Self.stdoutIsColourTerminal)
+            case .markdown: output = comparison.markdown()
+            case .json: output = try comparison.json()
+            }
+        } catch {
+            printError("error: \(error)")
+            throw ExitCode(2)
+        }
+        print(output, terminator: "")
+        throw ExitCode(comparison.exitStatus)
+    }
+
+    /// A terminal that wants colour: stdout is a TTY, `NO_COLOR` is unset and `TERM` is not `dumb`.
+    static var stdoutIsColourTerminal: Bool {
+        let env = ProcessInfo.processInfo.environment
+        return isatty(STDOUT_FILENO) == 1 && env["NO_COLOR"] == nil && env["TERM"] != "dumb"
+    }
+}
+
+enum DiffOutputFormat: String, ExpressibleByArgument, CaseIterable {
+    case text, markdown, json
+}
+
+/// A share written as a fraction (`0.05`) or a percentage (`5%`).
+struct Share: ExpressibleByArgument {
+    var value: Double
+
+    init(value: Double) { self.value = value }
+
+    init?(argument: String) {
+        if argument.hasSuffix("%") {
+            guard let percent = Double(argument.dropLast()) else { return nil }
+            value = percent / 100
+        } else {
+            guard let fraction = Double(argument) else { return nil }
+            value = fraction
+        }
+    }
+
+    var defaultValueDescription: String { "\(value)" }
+}

@@ -1,0 +1,46 @@
+import ArgumentParser
+import FlowcastPolicy
+import FlowcastTopology
+import Foundation
+
+struct ReportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "report",
+        abstract: "Write one self-contained HTML report of a replay run: load vs forecast, utilisation, spectrum, routing, policy changes.",
+        discussion: """
+            Reads RUN_DIR/windows.jsonl, flows.jsonl, summary.json and the plan intervals' policy-NNNN.json and \
+            forecasts.jsonl (from --policies, else RUN_DIR/policies, else RUN_DIR). Missing files give "no data" sections.
+            """)
+
+    @Argument(help: "The run folder written by flowcast replay.") var runDir: String
+    @Option(help: "Output HTML file.") var out: String
+    @Option(help: "Folder of policy-NNNN.json and forecasts.jsonl (default RUN_DIR/policies, else RUN_DIR).") var policies: String?
+    @Option(help: "Topology YAML, to chart the routing weights of the demands carrying each cell.") var topology: String?
+
+    func run() throws {
+        var cellDemands: [String: [String]] = [:]
+        if let topology {
+            do {
+                let t = try Topology(contentsOfFile: topology)
+                for d in t.demands {
+                    for c in d.cells where t.cells.indices.contains(c) { cellDemands[t.cells[c].id, default: []].append(d.id) }
+                }
+            } catch {
+                for problem in error.problems { printError("\(problem)") }
+                throw ExitCode.failure
+            }
+        }
+        do {
+            let data = try RunData.load(runDirectory: URL(fileURLWithPath: runDir), policies: policies.map { URL(fileURLWithPath: $0) })
+            let report = RunReport(run: data, cellDemands: cellDemands)
+            try PolicyDocument.writeAtomically(Data(report.html().utf8), to: URL(fileURLWithPath: out))
+            let cells = report.entities.filter { $0.kind == "cell" }.count, links = report.entities.count - cells
+            print("\(out): \(cells) cells, \(links) links, \(data.windows.count) windows, \(data.policies.count) policies"
+                  + (data.missing.isEmpty ? "" : "; not found: \(data.missing.joined(separator: ", "))"))
+            for problem in data.problems { printError("warning: \(problem)") }
+        } catch {
+            printError("error: \(error)")
+            throw ExitCode.failure
+        }
+    }
+}
