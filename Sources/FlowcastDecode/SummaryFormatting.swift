@@ -56,16 +56,17 @@ extension PacketSummary {
     }
 }
 
+/// Text building blocks shared by every line-oriented output (TSV, JSON Lines).
 extension Array where Element == UInt8 {
-    @inlinable mutating func appendASCII(_ s: String) { append(contentsOf: s.utf8) }
+    @inlinable public mutating func appendASCII(_ s: String) { append(contentsOf: s.utf8) }
 
     /// Appends a non-negative or negative integer in decimal.
-    mutating func appendDecimal(_ value: Int) {
+    public mutating func appendDecimal(_ value: Int) {
         if value < 0 { append(UInt8(ascii: "-")); appendDecimal(UInt64(value.magnitude)); return }
         appendDecimal(UInt64(value))
     }
 
-    mutating func appendDecimal(_ value: UInt64, minimumDigits: Int = 1) {
+    public mutating func appendDecimal(_ value: UInt64, minimumDigits: Int = 1) {
         var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
                      UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
             (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
@@ -85,14 +86,14 @@ extension Array where Element == UInt8 {
     /// Follows Wireshark's rendering of a stored time: a minus sign when either part is
     /// negative, then both magnitudes; a fraction of 1e9 or more is shown as stored rather than
     /// silently carried into the seconds, so a corrupt record stays visible.
-    mutating func appendTimestamp(seconds: Int64, fraction: Int64) {
+    public mutating func appendTimestamp(seconds: Int64, fraction: Int64) {
         if seconds < 0 || fraction < 0 { append(UInt8(ascii: "-")) }
         appendDecimal(seconds.magnitude)
         append(UInt8(ascii: "."))
         appendDecimal(fraction.magnitude, minimumDigits: 9)
     }
 
-    mutating func appendAddress(_ address: IPAddress?) {
+    public mutating func appendAddress(_ address: IPAddress?) {
         guard let address else { return }
         if address.isIPv6 { appendASCII(address.description); return }
         let v = address.ipv4

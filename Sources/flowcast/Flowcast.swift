@@ -9,6 +9,7 @@ struct Flowcast: ParsableCommand {
         // Each subcommand lives in its own file under Sources/flowcast/.
         subcommands: [
             DecodeCommand.self,
+            FlowsCommand.self,
             TrainCommand.self, EvaluateCommand.self,
             TopologyCommand.self, PlanCommand.self, ExportCommand.self,
             DiffCommand.self, ReportCommand.self,

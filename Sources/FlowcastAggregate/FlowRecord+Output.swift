@@ -1,0 +1,56 @@
+public import FlowcastDecode
+
+extension FlowRecord {
+    /// `flowcast flows --format tsv`: protocol, address A, port A, address B, port B, packets A→B,
+    /// bytes A→B, packets B→A, bytes B→A, first time, last time, TEID A→B, TEID B→A.
+    public func appendTSV(to out: inout [UInt8]) {
+        if let p = key.ipProtocol { out.appendDecimal(Int(p)) }; out.append(9)
+        out.appendAddress(addressA); out.append(9)
+        if key.hasPorts { out.appendDecimal(Int(portA)) }; out.append(9)
+        out.appendAddress(addressB); out.append(9)
+        if key.hasPorts { out.appendDecimal(Int(portB)) }; out.append(9)
+        out.appendDecimal(packets.0); out.append(9)
+        out.appendDecimal(bytes.0); out.append(9)
+        out.appendDecimal(packets.1); out.append(9)
+        out.appendDecimal(bytes.1); out.append(9)
+        out.appendTimestamp(seconds: firstSeconds, fraction: firstFraction); out.append(9)
+        out.appendTimestamp(seconds: lastSeconds, fraction: lastFraction); out.append(9)
+        if let t = teid.0 { out.appendDecimal(UInt64(t)) }; out.append(9)
+        if let t = teid.1 { out.appendDecimal(UInt64(t)) }
+        out.append(10)
+    }
+
+    /// One JSON object per flow (flows.jsonl and `flowcast flows --format json`).
+    public func appendJSON(reason: FlowEndReason?, cellName: String?, to out: inout [UInt8]) {
+        out.appendASCII("{\"proto\":")
+        if let p = key.ipProtocol { out.appendDecimal(Int(p)) } else { out.appendASCII("null") }
+        out.appendASCII(",\"a\":\""); out.appendAddress(addressA); out.appendASCII("\"")
+        if key.hasPorts { out.appendASCII(",\"port_a\":"); out.appendDecimal(Int(portA)) }
+        out.appendASCII(",\"b\":\""); out.appendAddress(addressB); out.appendASCII("\"")
+        if key.hasPorts { out.appendASCII(",\"port_b\":"); out.appendDecimal(Int(portB)) }
+        out.appendASCII(",\"packets_ab\":"); out.appendDecimal(packets.0)
+        out.appendASCII(",\"bytes_ab\":"); out.appendDecimal(bytes.0)
+        out.appendASCII(",\"packets_ba\":"); out.appendDecimal(packets.1)
+        out.appendASCII(",\"bytes_ba\":"); out.appendDecimal(bytes.1)
+        out.appendASCII(",\"first\":\""); out.appendTimestamp(seconds: firstSeconds, fraction: firstFraction)
+        out.appendASCII("\",\"last\":\""); out.appendTimestamp(seconds: lastSeconds, fraction: lastFraction)
+        out.appendASCII("\"")
+        if let t = teid.0 { out.appendASCII(",\"teid_ab\":"); out.appendDecimal(UInt64(t)) }
+        if let t = teid.1 { out.appendASCII(",\"teid_ba\":"); out.appendDecimal(UInt64(t)) }
+        if key.ipProtocol == 6 {
+            out.appendASCII(",\"tcp_flags_ab\":"); out.appendDecimal(Int(tcpFlags.0))
+            out.appendASCII(",\"tcp_flags_ba\":"); out.appendDecimal(Int(tcpFlags.1))
+            out.appendASCII(",\"retransmissions\":"); out.appendDecimal(UInt64(retransmissions.0) + UInt64(retransmissions.1))
+            out.appendASCII(",\"zero_windows\":"); out.appendDecimal(UInt64(zeroWindows.0) + UInt64(zeroWindows.1))
+        }
+        if let cellName { out.appendASCII(",\"cell\":\"\(cellName)\"") }
+        if let reason { out.appendASCII(",\"end\":\"\(reason.rawValue)\"") }
+        out.appendASCII("}\n")
+    }
+}
+
+/// Orders exported flows: by first packet time, then by the order their first packets appeared.
+public func flowOrder(_ a: FlowRecord, _ b: FlowRecord) -> Bool {
+    if a.firstNanoseconds != b.firstNanoseconds { return a.firstNanoseconds < b.firstNanoseconds }
+    return a.firstPacket < b.firstPacket
+}

@@ -1,0 +1,62 @@
+import ArgumentParser
+import FlowcastAggregate
+import FlowcastCapture
+import FlowcastPipeline
+
+struct FlowsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "flows",
+        abstract: "List the bidirectional flows of a capture (innermost 5-tuple).",
+        discussion: """
+            TSV columns: protocol, address A, port A, address B, port B (A sent the first packet), \
+            packets A→B, bytes A→B, packets B→A, bytes B→A, first time, last time, TEID A→B, TEID B→A. \
+            Flows are sorted by first time, then by the order their first packets appeared.
+            """)
+
+    enum Format: String, ExpressibleByArgument, CaseIterable { case tsv, json }
+
+    @Argument(help: "A pcap or pcapng file.") var file: String
+    @Option(help: "Seconds without packets after which a flow ends (0: never).") var idleTimeout: Double = 60
+    @Option(help: "Seconds after its first packet at which a flow is cut (0: never).") var activeTimeout: Double = 300
+    @Option(help: "Most live flows kept; beyond it the least recently seen is evicted (counted).") var maxFlows: Int = 1 << 20
+    @Option(help: "Output format: tsv or json (JSON Lines, with TCP flags, retransmissions and why each flow ended).")
+    var format: Format = .tsv
+
+    func validate() throws {
+        if idleTimeout < 0 || activeTimeout < 0 { throw ValidationError("timeouts must be zero or more") }
+        if maxFlows < 1 { throw ValidationError("--max-flows must be at least 1") }
+    }
+
+    func run() throws {
+        let config = FlowTable.Configuration(idleTimeout: Int64(idleTimeout * 1e9), activeTimeout: Int64(activeTimeout * 1e9),
+                                             maximumFlows: maxFlows)
+        var flows: [(FlowRecord, FlowEndReason)] = []
+        var table = FlowTable(configuration: config)
+        var failure: (any Error)?
+        do {
+            _ = try decodeCapture(path: file) { number, summary in
+                _ = table.update(summary, packetNumber: number) { record, reason in flows.append((record, reason)) }
+            }
+        } catch {
+            failure = error
+        }
+        table.drain { record, reason in flows.append((record, reason)) }
+        flows.sort { flowOrder($0.0, $1.0) }
+        let out = BufferedOutput()
+        for (record, reason) in flows {
+            switch format {
+            case .tsv: record.appendTSV(to: &out.buffer)
+            case .json: record.appendJSON(reason: reason, cellName: nil, to: &out.buffer)
+            }
+            out.flushIfNeeded()
+        }
+        out.flush()
+        if table.evictedFlows > 0 {
+            printError("flowcast flows: \(table.evictedFlows) flows evicted at the bound of \(maxFlows) live flows (each listed separately)")
+        }
+        if let failure {
+            printError("flowcast flows: \(failure)")
+            throw ExitCode(2)
+        }
+    }
+}

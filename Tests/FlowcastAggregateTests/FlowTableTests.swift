@@ -1,0 +1,109 @@
+import FlowcastAggregate
+import FlowcastCapture
+import FlowcastDecode
+import FlowcastPipeline
+import FlowcastTestSupport
+import Foundation
+import Testing
+
+/// Flows summed from the tshark-derived per-packet expectations: key (protocol, endpoints in
+/// either order) → packets and wire bytes per direction, A being the first packet's source.
+func expectedFlows(_ capture: OracleCapture) -> [String: [Int]] {
+    var flows: [String: (a: String, counts: [Int])] = [:]
+    for row in capture.expectedRows where row.count == 13 && !row[6].isEmpty && row[9] != "?" {
+        let a = "\(row[6])|\(row[9])", b = "\(row[7])|\(row[10])"
+        let key = "\(row[8])|" + [a, b].sorted().joined(separator: "|")
+        var flow = flows[key] ?? (a, [0, 0, 0, 0])
+        let wire = Int(row[2]) ?? 0
+        if flow.a == a { flow.counts[0] += 1; flow.counts[1] += wire } else { flow.counts[2] += 1; flow.counts[3] += wire }
+        flows[key] = flow
+    }
+    return flows.mapValues { $0.counts }
+}
+
+func tableFlows(_ path: String, configuration: FlowTable.Configuration) throws -> (flows: [FlowRecord], table: FlowTable, reasons: [FlowEndReason: Int]) {
+    var table = FlowTable(configuration: configuration)
+    var flows: [FlowRecord] = []
+    var reasons: [FlowEndReason: Int] = [:]
+    _ = try decodeCapture(path: path) { number, summary in
+        _ = table.update(summary, packetNumber: number) { record, reason in flows.append(record); reasons[reason, default: 0] += 1 }
+    }
+    table.drain { record, reason in flows.append(record); reasons[reason, default: 0] += 1 }
+    return (flows, table, reasons)
+}
+
+@Suite("Flow table")
+struct FlowTableTests {
+    static let captures = Fixtures.oracleCaptures().filter { !$0.expectsError }
+
+    @Test("with no timeouts, flows equal the per-packet oracle summed per flow", arguments: captures)
+    func flowsMatchOracle(_ capture: OracleCapture) throws {
+        let (flows, _, _) = try tableFlows(capture.url.path, configuration: .init(idleTimeout: 0, activeTimeout: 0))
+        let hasUndecidedPorts = capture.expectedRows.contains { $0.count == 13 && $0[9] == "?" }
+        var got: [String: [Int]] = [:]
+        for f in flows {
+            let p = f.key.ipProtocol.map(String.init) ?? ""
+            let a = "\(f.addressA)|\(f.key.hasPorts ? String(f.portA) : "")"
+            let b = "\(f.addressB)|\(f.key.hasPorts ? String(f.portB) : "")"
+            let key = "\(p)|" + [a, b].sorted().joined(separator: "|")
+            got[key] = [Int(f.packets.0), Int(f.bytes.0), Int(f.packets.1), Int(f.bytes.1)]
+        }
+        for (key, want) in expectedFlows(capture) {
+            let have = try #require(got[key], "\(capture.name): flow \(key) missing")
+            // Directions: both orientations agree in totals, and A is the first packet's source.
+            #expect(have == want || have == [want[2], want[3], want[0], want[1]], "\(capture.name) \(key): \(have) vs \(want)")
+            #expect(have[0] + have[2] == want[0] + want[2])
+        }
+        if !hasUndecidedPorts { #expect(got.count == expectedFlows(capture).count, "\(capture.name)") }
+    }
+
+    @Test("a small bound evicts exactly the flows beyond it, each exported, none lost")
+    func evictionIsCounted() throws {
+        let path = Fixtures.captures.appendingPathComponent("real/mixed-traffic-example.pcap").path
+        let (unbounded, _, _) = try tableFlows(path, configuration: .init(idleTimeout: 0, activeTimeout: 0))
+        let (bounded, table, reasons) = try tableFlows(path, configuration: .init(idleTimeout: 0, activeTimeout: 0, maximumFlows: 8))
+        #expect(table.evictedFlows > 0)
+        #expect(table.peakFlows == 8)
+        // Every created flow is exported exactly once: evicted ones when evicted, the rest at the end.
+        #expect(bounded.count == table.createdFlows)
+        #expect(reasons[.evicted] == table.evictedFlows)
+        #expect(reasons[.end] == 8)
+        #expect(bounded.count >= unbounded.count)
+        let packets = { (fs: [FlowRecord]) in fs.reduce(0) { $0 + Int($1.packets.0 + $1.packets.1) } }
+        let bytes = { (fs: [FlowRecord]) in fs.reduce(0) { $0 + Int($1.bytes.0 + $1.bytes.1) } }
+        #expect(packets(bounded) == packets(unbounded))
+        #expect(bytes(bounded) == bytes(unbounded))
+    }
+
+    @Test("an idle timeout splits a flow at the gap, and the pieces add up")
+    func idleTimeoutSplits() throws {
+        let path = Fixtures.captures.appendingPathComponent("real/mixed-traffic-example.pcap").path
+        let (whole, _, _) = try tableFlows(path, configuration: .init(idleTimeout: 0, activeTimeout: 0))
+        let (split, table, _) = try tableFlows(path, configuration: .init(idleTimeout: 20_000_000, activeTimeout: 0))
+        #expect(split.count >= whole.count)
+        #expect(table.expiredFlows > 0)
+        #expect(split.reduce(0) { $0 + $1.packets.0 + $1.packets.1 } == whole.reduce(0) { $0 + $1.packets.0 + $1.packets.1 })
+        for f in split { #expect(f.lastNanoseconds - f.firstNanoseconds >= 0) }
+    }
+
+    /// tshark's `tcp.analysis.retransmission` counts: tcp-reassembly.pcap 20, nflog-http.pcap 2,
+    /// mixed-traffic-example.pcap 10. Flowcast's estimate only looks at sequence numbers (no
+    /// timing), so it may count a little differently, but must find them and stay close.
+    @Test("TCP retransmissions are estimated from repeated sequence space", arguments: [
+        ("tcp-reassembly.pcap", 20), ("nflog-http.pcap", 2), ("mixed-traffic-example.pcap", 10), ("http-web-browsing.pcap", 0),
+    ])
+    func retransmissions(_ name: String, _ tshark: Int) throws {
+        let path = Fixtures.captures.appendingPathComponent("real/\(name)").path
+        let (flows, _, _) = try tableFlows(path, configuration: .init(idleTimeout: 0, activeTimeout: 0))
+        let found = flows.reduce(0) { $0 + Int($1.retransmissions.0 + $1.retransmissions.1) }
+        if tshark == 0 { #expect(found == 0) } else {
+            #expect(found > 0)
+            #expect(abs(found - tshark) <= max(3, tshark / 3), "\(name): \(found) vs tshark \(tshark)")
+        }
+    }
+
+    @Test("memory per live flow is what the README states")
+    func memoryPerFlow() {
+        #expect(FlowTable.bytesPerFlow <= 256)
+    }
+}
