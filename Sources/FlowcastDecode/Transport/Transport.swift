@@ -11,6 +11,12 @@ extension DecodeRun {
         let dataOffset = Int(b.u8(offset + 12) >> 4) * 4
         guard dataOffset >= 20 else { return malformed(.tcp, value: dataOffset, limit: 20) }
         summary.payloadLength = max(0, summary.payloadLength - dataOffset)
+        // GTPv2-C may also run over TCP on its port (TS 29.274 allows it; operators do).
+        let port = decoder.gtpCPort
+        if (summary.sourcePort == port || summary.destinationPort == port), remaining > dataOffset,
+           b.u8(offset + dataOffset) >> 5 == 2 {
+            summary.gtpv2Offset = offset + dataOffset
+        }
         return .done
     }
 

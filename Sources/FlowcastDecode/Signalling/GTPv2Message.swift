@@ -1,0 +1,164 @@
+/// A cell's global identity as signalling carries it: E-UTRAN (ECGI, 28-bit ECI) or NR (NCGI,
+/// 36-bit NCI), with its PLMN.
+public struct CellIdentity: Hashable, Sendable, Comparable, CustomStringConvertible {
+    public enum Kind: String, Sendable { case ecgi, ncgi }
+    public var kind: Kind
+    /// Mobile country code and network code as decimal text (an MNC keeps a leading zero).
+    public var mcc: String
+    public var mnc: String
+    /// ECI (28 bits) or NCI (36 bits).
+    public var cellID: UInt64
+
+    public init(kind: Kind, mcc: String, mnc: String, cellID: UInt64) {
+        self.kind = kind; self.mcc = mcc; self.mnc = mnc; self.cellID = cellID
+    }
+
+    /// `ecgi:MCC-MNC-ECI`, e.g. `ecgi:466-92-30303777` (the form topology files use).
+    public var description: String { "\(kind.rawValue):\(mcc)-\(mnc)-\(cellID)" }
+
+    public static func < (a: CellIdentity, b: CellIdentity) -> Bool { a.description < b.description }
+}
+
+/// A Fully Qualified TEID (3GPP TS 29.274 §8.22): interface type, TEID or GRE key, and address.
+public struct FullyQualifiedTEID: Hashable, Sendable {
+    /// Interface type (Table 8.22-1): 0 S1-U eNodeB, 1 S1-U SGW, 4 S5/S8 SGW GTP-U,
+    /// 5 S5/S8 PGW GTP-U, 6/7 S5/S8 GTP-C, 10 S11 MME, 11 S11/S4 SGW …
+    public var interfaceType: UInt8
+    public var teid: UInt32
+    public var ipv4: UInt32?
+    public var ipv6: IPAddress?
+    /// IE instance number.
+    public var instance: UInt8
+    /// True when the F-TEID sits inside a Bearer Context.
+    public var inBearerContext: Bool
+
+    /// True for interface types that carry GTP-U (user plane) rather than GTP-C.
+    public var isUserPlane: Bool {
+        switch interfaceType {
+        case 0, 1, 2, 3, 4, 5, 12, 13, 14, 15, 18, 19, 23, 24, 25, 26, 27, 28, 29, 31, 32, 33, 34, 36, 37, 38, 39, 40, 41:
+            return true
+        default:
+            return false
+        }
+    }
+
+    public var address: IPAddress? { ipv4.map { IPAddress(ipv4: $0) } ?? ipv6 }
+
+    public init(interfaceType: UInt8, teid: UInt32, ipv4: UInt32?, ipv6: IPAddress?, instance: UInt8, inBearerContext: Bool) {
+        self.interfaceType = interfaceType; self.teid = teid; self.ipv4 = ipv4; self.ipv6 = ipv6
+        self.instance = instance; self.inBearerContext = inBearerContext
+    }
+}
+
+/// The parts of a GTPv2-C message (TS 29.274) that tie user-plane tunnels to cells.
+public struct GTPv2Message: Sendable, Equatable {
+    public var messageType: UInt8
+    /// Header TEID (absent when the T flag is clear, as in Echo).
+    public var teid: UInt32?
+    public var sequence: UInt32
+    public var fteids: [FullyQualifiedTEID] = []
+    /// Cells from User Location Information (ECGI, and NCGI where present).
+    public var cells: [CellIdentity] = []
+    /// Tracking area codes from ULI.
+    public var trackingAreaCodes: [UInt16] = []
+
+    public init(messageType: UInt8, teid: UInt32?, sequence: UInt32) {
+        self.messageType = messageType; self.teid = teid; self.sequence = sequence
+    }
+
+    public static let createSessionRequest: UInt8 = 32
+    public static let createSessionResponse: UInt8 = 33
+    public static let modifyBearerRequest: UInt8 = 34
+    public static let modifyBearerResponse: UInt8 = 35
+    public static let createBearerRequest: UInt8 = 95
+    public static let createBearerResponse: UInt8 = 96
+
+    /// True for a request (odd-numbered responses follow their request's number + 1).
+    public var isRequest: Bool {
+        [Self.createSessionRequest, Self.modifyBearerRequest, Self.createBearerRequest].contains(messageType)
+    }
+
+    /// Parses every message in `bytes` (a piggybacked message follows its carrier). Returns
+    /// nil when the first header is not GTPv2 or is cut short; IEs that overrun stop the parse of
+    /// that message but keep what was read.
+    public static func parse(_ bytes: UnsafeRawBufferPointer) -> [GTPv2Message]? {
+        var messages: [GTPv2Message] = []
+        var offset = 0
+        while bytes.count - offset >= 8 {
+            let flags = bytes.u8(offset)
+            guard flags >> 5 == 2 else { break }
+            let hasTEID = flags & 0x08 != 0
+            let piggyback = flags & 0x10 != 0
+            let length = Int(bytes.u16(offset + 2))
+            let header = hasTEID ? 12 : 8
+            guard bytes.count - offset >= header else { break }
+            var message = GTPv2Message(
+                messageType: bytes.u8(offset + 1),
+                teid: hasTEID ? bytes.u32(offset + 4) : nil,
+                sequence: bytes.u32(offset + (hasTEID ? 8 : 4)) >> 8)
+            let end = min(bytes.count, offset + 4 + length)
+            message.readIEs(bytes, from: offset + header, to: end, inBearerContext: false, depth: 0)
+            messages.append(message)
+            guard piggyback, end > offset else { break }
+            offset = end
+        }
+        return messages.isEmpty ? nil : messages
+    }
+
+    mutating func readIEs(_ b: UnsafeRawBufferPointer, from start: Int, to end: Int, inBearerContext: Bool, depth: Int) {
+        var at = start
+        while end - at >= 4 {
+            let type = b.u8(at)
+            let length = Int(b.u16(at + 1))
+            let instance = b.u8(at + 3) & 0x0F
+            let value = at + 4
+            guard value + length <= end else { return }
+            switch type {
+            case 87: readFTEID(b, value, length, instance: instance, inBearerContext: inBearerContext)
+            case 86: readULI(b, value, length)
+            case 93 where depth < 4: readIEs(b, from: value, to: value + length, inBearerContext: true, depth: depth + 1)
+            default: break
+            }
+            at = value + length
+        }
+    }
+
+    mutating func readFTEID(_ b: UnsafeRawBufferPointer, _ at: Int, _ length: Int, instance: UInt8, inBearerContext: Bool) {
+        guard length >= 5 else { return }
+        let flags = b.u8(at)
+        var fteid = FullyQualifiedTEID(interfaceType: flags & 0x3F, teid: b.u32(at + 1), ipv4: nil, ipv6: nil,
+                                       instance: instance, inBearerContext: inBearerContext)
+        var next = at + 5
+        if flags & 0x80 != 0, next + 4 <= at + length { fteid.ipv4 = b.u32(next); next += 4 }
+        if flags & 0x40 != 0, next + 16 <= at + length { fteid.ipv6 = IPAddress(ipv6High: b.u64(next), low: b.u64(next + 8)) }
+        fteids.append(fteid)
+    }
+
+    /// User Location Information (§8.21): a flags octet, then CGI, SAI, RAI, TAI, ECGI, LAI,
+    /// macro and extended macro eNB IDs, each present when its flag is set, in that order.
+    mutating func readULI(_ b: UnsafeRawBufferPointer, _ at: Int, _ length: Int) {
+        guard length >= 1 else { return }
+        let flags = b.u8(at)
+        var next = at + 1
+        let end = at + length
+        let sizes: [(UInt8, Int)] = [(0x01, 7), (0x02, 7), (0x04, 7), (0x08, 5), (0x10, 7), (0x20, 5), (0x40, 6), (0x80, 6)]
+        for (bit, size) in sizes where flags & bit != 0 {
+            guard next + size <= end else { return }
+            if bit == 0x08 { trackingAreaCodes.append(b.u16(next + 3)) }
+            if bit == 0x10 {
+                let (mcc, mnc) = Self.plmn(b, next)
+                cells.append(CellIdentity(kind: .ecgi, mcc: mcc, mnc: mnc, cellID: UInt64(b.u32(next + 3) & 0x0FFF_FFFF)))
+            }
+            next += size
+        }
+    }
+
+    /// Decodes a 3-octet BCD PLMN identity (TS 24.008 §10.5.1.13).
+    static func plmn(_ b: UnsafeRawBufferPointer, _ at: Int) -> (String, String) {
+        let o0 = b.u8(at), o1 = b.u8(at + 1), o2 = b.u8(at + 2)
+        func digit(_ v: UInt8) -> String { v <= 9 ? String(v) : "" }
+        let mcc = digit(o0 & 0x0F) + digit(o0 >> 4) + digit(o1 & 0x0F)
+        let mnc = digit(o2 & 0x0F) + digit(o2 >> 4) + (o1 >> 4 == 0x0F ? "" : digit(o1 >> 4))
+        return (mcc, mnc)
+    }
+}

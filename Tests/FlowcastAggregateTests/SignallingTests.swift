@@ -1,0 +1,147 @@
+import FlowcastAggregate
+import FlowcastCapture
+import FlowcastDecode
+import FlowcastTestSupport
+import Foundation
+import Testing
+
+/// GTPv2-C parsing and TEID → cell learning, checked against tshark's gtpv2 fields
+/// (Oracles/NAME.gtpv2.tsv, written by tools/gtpv2-oracle.sh).
+@Suite("GTPv2-C signalling")
+struct SignallingTests {
+    struct Case: Sendable, CustomStringConvertible {
+        var capture: URL
+        var oracle: URL
+        /// TEID → cell the signalling implies, read off tshark's output by hand (see comments).
+        var expectedCells: [UInt32: String]
+        var description: String { capture.lastPathComponent }
+    }
+
+    static var oracles: URL {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Oracles")
+    }
+
+    static let cases: [Case] = {
+        var result = [
+            // Frame 1 is a Modify Bearer Request (to control TEID 0xd37d1590) whose ULI names ECGI
+            // 466-92-30303777 and whose bearer context names S5/S8 SGW GTP-U TEID 0xa430f3e2.
+            Case(capture: Fixtures.captures.appendingPathComponent("real/gtpv2c-messages.pcap"),
+                 oracle: oracles.appendingPathComponent("gtpv2c-messages.pcap.gtpv2.tsv"),
+                 expectedCells: [0xA430_F3E2: "ecgi:466-92-30303777"]),
+        ]
+        // Copyleft capture (nDPI, LGPL): read from ../shared when present. Create Session Request
+        // with ECGI 896-457-36984440 (0x2345678; tshark prints 305419896 with the spare bits) and SGW GTP-U TEID 0x35529205; the response (addressed to
+        // the request's control TEID 0x35529204) adds PGW GTP-U TEID 0x35529207.
+        if let shared = Fixtures.shared {
+            result.append(Case(capture: shared.appendingPathComponent("captures/real/gtpv2c-create-session.pcap"),
+                               oracle: oracles.appendingPathComponent("gtpv2c-create-session.pcap.gtpv2.tsv"),
+                               expectedCells: [0x3552_9205: "ecgi:896-457-36984440", 0x3552_9207: "ecgi:896-457-36984440"]))
+        }
+        return result
+    }()
+
+    /// Reads every GTPv2-C message of a capture, by frame number.
+    static func messages(_ path: String) throws -> [(Int, [GTPv2Message])] {
+        var result: [(Int, [GTPv2Message])] = []
+        let decoder = PacketDecoder()
+        try OfflineCapture(path: path).forEachPacket { packet in
+            let s = decoder.decode(packet.bytes, linkType: packet.linkType.rawValue, wireLength: packet.wireLength, timestampNanoseconds: 0)
+            guard let at = s.gtpv2Offset else { return }
+            if let parsed = GTPv2Message.parse(UnsafeRawBufferPointer(rebasing: packet.bytes[at...])) {
+                result.append((packet.number, parsed))
+            }
+        }
+        return result
+    }
+
+    @Test("messages, F-TEIDs and cell identities equal tshark's reading", arguments: cases)
+    func parseMatchesTshark(_ c: Case) throws {
+        let oracle = try String(contentsOf: c.oracle, encoding: .utf8).split(separator: "\n")
+        let parsed = try Self.messages(c.capture.path)
+        #expect(parsed.count == oracle.count)
+        for ((frame, messages), line) in zip(parsed, oracle) {
+            let f = line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
+            func list(_ s: String) -> [String] { s.isEmpty ? [] : s.split(separator: ",").map(String.init) }
+            #expect(String(frame) == f[0])
+            #expect(messages.map { String($0.messageType) } == list(f[1]), "frame \(frame)")
+            #expect(messages.compactMap(\.teid).map { String(format: "0x%08x", $0) } == list(f[2]), "frame \(frame)")
+            let fteids = messages.flatMap(\.fteids)
+            #expect(fteids.map { String($0.interfaceType) } == list(f[3]), "frame \(frame)")
+            #expect(fteids.map { String(format: "0x%08x", $0.teid) } == list(f[4]), "frame \(frame)")
+            #expect(fteids.compactMap { $0.ipv4.map { IPAddress(ipv4: $0).description } } == list(f[5]), "frame \(frame)")
+            let cells = messages.flatMap(\.cells)
+            // tshark 4.0 shows the ECI with the four spare bits in front (305419896 = 0x12345678 in
+            // gtpv2c-create-session, where the spare nibble is 1). TS 29.274 §8.21.5 makes the ECI
+            // the low 28 bits; Flowcast reads 28 bits, so the comparison masks tshark's value.
+            #expect(cells.map { String($0.cellID) } == list(f[6]).map { String((UInt64($0) ?? 0) & 0x0FFF_FFFF) },
+                    "frame \(frame)")
+            #expect(cells.map(\.mcc) == list(f[7]), "frame \(frame)")
+            #expect(cells.map(\.mnc) == list(f[8]), "frame \(frame)")
+        }
+    }
+
+    @Test("user-plane TEIDs are attributed to the cell the session's signalling names", arguments: cases)
+    func learnsTEIDCells(_ c: Case) throws {
+        var learner = TunnelCellLearner()
+        for (_, messages) in try Self.messages(c.capture.path) { messages.forEach { learner.learn($0) } }
+        #expect(learner.cellByTEID.mapValues(\.description) == c.expectedCells)
+        #expect(learner.conflicts == 0)
+    }
+
+    @Test("a TEID reused by a session in another cell is a counted conflict, and the newer session wins")
+    func conflictCounted() {
+        var learner = TunnelCellLearner()
+        let cellA = CellIdentity(kind: .ecgi, mcc: "001", mnc: "01", cellID: 1)
+        let cellB = CellIdentity(kind: .ecgi, mcc: "001", mnc: "01", cellID: 2)
+        func request(control: UInt32, user: UInt32, cell: CellIdentity) -> GTPv2Message {
+            var m = GTPv2Message(messageType: 32, teid: 0, sequence: 1)
+            m.fteids = [FullyQualifiedTEID(interfaceType: 10, teid: control, ipv4: 1, ipv6: nil, instance: 0, inBearerContext: false),
+                        FullyQualifiedTEID(interfaceType: 0, teid: user, ipv4: 2, ipv6: nil, instance: 0, inBearerContext: true)]
+            m.cells = [cell]
+            return m
+        }
+        learner.learn(request(control: 100, user: 7, cell: cellA))
+        learner.learn(request(control: 200, user: 7, cell: cellB))
+        #expect(learner.conflicts == 1)
+        #expect(learner.cellByTEID[7] == cellB)
+    }
+
+    @Test("a handover (Modify Bearer with a new ULI) moves the session's tunnels, without a conflict")
+    func handover() {
+        var learner = TunnelCellLearner()
+        let cellA = CellIdentity(kind: .ecgi, mcc: "001", mnc: "01", cellID: 1)
+        let cellB = CellIdentity(kind: .ecgi, mcc: "001", mnc: "01", cellID: 2)
+        var create = GTPv2Message(messageType: 32, teid: 0, sequence: 1)
+        create.fteids = [FullyQualifiedTEID(interfaceType: 10, teid: 100, ipv4: 1, ipv6: nil, instance: 0, inBearerContext: false),
+                         FullyQualifiedTEID(interfaceType: 0, teid: 7, ipv4: 2, ipv6: nil, instance: 0, inBearerContext: true)]
+        create.cells = [cellA]
+        learner.learn(create)
+        var modify = GTPv2Message(messageType: 34, teid: 100, sequence: 2)
+        modify.cells = [cellB]
+        learner.learn(modify)
+        #expect(learner.cellByTEID[7] == cellB)
+        #expect(learner.conflicts == 0)
+    }
+
+    @Test("hostile GTPv2-C bytes never trap: every prefix and every byte flip of real messages")
+    func hostileBytes() throws {
+        let path = Fixtures.captures.appendingPathComponent("real/gtpv2c-messages.pcap").path
+        let decoder = PacketDecoder()
+        try OfflineCapture(path: path).forEachPacket { packet in
+            let s = decoder.decode(packet.bytes, linkType: packet.linkType.rawValue, wireLength: packet.wireLength, timestampNanoseconds: 0)
+            guard let at = s.gtpv2Offset else { return }
+            var bytes = Array(packet.bytes[at...])
+            for length in 0...bytes.count {
+                _ = bytes.prefix(length).withUnsafeBytes { GTPv2Message.parse($0) }
+            }
+            for i in bytes.indices {
+                let original = bytes[i]
+                for v: UInt8 in [0x00, 0xFF, original ^ 0x80] {
+                    bytes[i] = v
+                    _ = bytes.withUnsafeBytes { GTPv2Message.parse($0) }
+                }
+                bytes[i] = original
+            }
+        }
+    }
+}
