@@ -107,8 +107,8 @@ extension RunReport {
             } else {
                 change = policy == nil ? "no policy" : "first policy"
             }
-            out += "<tr id=\"interval-\(iv.number)\"><td class=\"n\">\(iv.number)</td><td>\(HTML.timestamp(iv.start))</td>"
-                + "<td>\(policy.map { "<code>\(HTML.escape($0.fileName))</code>" } ?? "–")</td>"
+            out += "<tr id=\"interval-\(iv.number)\"><td class=\"n\">\(iv.number)</td><td class=\"nowrap\">\(HTML.timestamp(iv.start))</td>"
+                + "<td class=\"nowrap\">\(policy.map { "<code>\(HTML.escape($0.fileName))</code>" } ?? "–")</td>"
                 + "<td class=\"n\">\(peak.map(DiffFormat.percent) ?? "–")</td><td>\(change)</td></tr>"
         }
         return out + "</tbody></table></section>"
@@ -209,13 +209,22 @@ extension RunReport {
     }
 
     private func cellDemandWeights(_ cell: String) -> [(demand: String, shares: [(Interval, Double)])] {
-        // A cell's demand: its traffic share on its busiest path per interval, per demand.
-        (cellDemands[cell] ?? []).sorted { Natural($0) < Natural($1) }.map { demand in
-            (demand: demand, shares: intervals.compactMap { iv -> (Interval, Double)? in
-                guard let p = iv.policy, let d = run.policies[p].document.routing.demands.first(where: { $0.id == demand }) else { return nil }
-                return (iv, d.paths.first?.weight ?? 0)
-            })
-        }.filter { !$0.shares.isEmpty }
+        // Every path of every demand carrying the cell, with its weight per interval.
+        (cellDemands[cell] ?? []).sorted { Natural($0) < Natural($1) }.flatMap { demand in
+            pathWeights(demand).map { (demand: "\(demand): \(DiffFormat.path($0.links))", shares: $0.shares) }
+        }
+    }
+
+    /// A demand's paths that ever carry traffic, with their weight per interval.
+    private func pathWeights(_ demand: String) -> [(links: [String], shares: [(Interval, Double)])] {
+        var paths: [[String]: [(Interval, Double)]] = [:]
+        for iv in intervals {
+            guard let p = iv.policy, let d = run.policies[p].document.routing.demands.first(where: { $0.id == demand }) else { continue }
+            for path in d.paths { paths[path.links, default: []].append((iv, path.weight)) }
+        }
+        return paths.filter { $0.value.contains { $0.1 > 0.0005 } }
+            .sorted { $0.key.lexicographicallyPrecedes($1.key) { Natural($0) < Natural($1) } }
+            .map { (links: $0.key, shares: $0.value) }
     }
 
     private func routingChart(title: String, shares: [(demand: String, shares: [(Interval, Double)])], empty: String) -> String {
@@ -270,14 +279,7 @@ extension RunReport {
         guard !ids.isEmpty else { return out + "<p class=\"nodata\">No data: no policies.</p></section>" }
         out += "<div class=\"charts\">"
         for id in ids {
-            var paths: [[String]: [(Interval, Double)]] = [:]
-            for iv in intervals {
-                guard let p = iv.policy, let d = run.policies[p].document.routing.demands.first(where: { $0.id == id }) else { continue }
-                for path in d.paths { paths[path.links, default: []].append((iv, path.weight)) }
-            }
-            let used = paths.filter { $0.value.contains { $0.1 > 0.0005 } }
-                .sorted { $0.key.lexicographicallyPrecedes($1.key) { Natural($0) < Natural($1) } }
-            let shares = used.map { (demand: DiffFormat.path($0.key), shares: $0.value) }
+            let shares = pathWeights(id).map { (demand: DiffFormat.path($0.links), shares: $0.shares) }
             out += "<div class=\"demand\" id=\"\(HTML.anchor("demand", id))\">" + routingChart(title: "Path weights of \(id)", shares: shares, empty: "No path carries traffic.") + "</div>"
         }
         return out + "</div></section>"
@@ -315,7 +317,7 @@ extension RunReport {
         a{color:var(--blue)}
         table{border-collapse:collapse;font-size:13px;width:100%}th,td{padding:4px 8px;border-bottom:1px solid #e5e5e5;text-align:left;vertical-align:top}
         th{background:#f4f4f4;font-weight:600}td.n{text-align:right;font-variant-numeric:tabular-nums}
-        td.over{color:var(--verm);font-weight:700}
+        td.nowrap{white-space:nowrap}td.over{color:var(--verm);font-weight:700}
         .charts{display:grid;grid-template-columns:repeat(auto-fill,minmax(520px,1fr));gap:10px 18px}
         figure{margin:0;padding:6px 8px;border:1px solid #e5e5e5;border-radius:6px;background:#fff}
         figcaption{font-size:12.5px;font-weight:600;display:flex;flex-wrap:wrap;justify-content:space-between;gap:4px}

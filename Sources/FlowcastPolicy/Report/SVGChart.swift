@@ -18,7 +18,7 @@ package enum Palette {
 /// and whatever marks are added. Pure string building; no script, no external references.
 struct SVGChart {
     static let width = 560.0, height = 180.0
-    static let left = 62.0, right = 12.0, top = 10.0, bottom = 26.0
+    static let left = 62.0, right = 26.0, top = 10.0, bottom = 26.0
 
     var kind: String
     var title: String
@@ -101,7 +101,7 @@ struct SVGChart {
     // MARK: Rendering
 
     func render() -> String {
-        var out = "<svg class=\"chart \(kind)\" viewBox=\"0 0 \(f(Self.width)) \(f(Self.height))\" role=\"img\" aria-label=\"\(HTML.escape(title))\" xmlns=\"http://www.w3.org/2000/svg\">"
+        var out = "<svg class=\"chart \(kind)\" viewBox=\"0 0 \(f(Self.width)) \(f(Self.height))\" role=\"img\" aria-label=\"\(HTML.escape(title))\">"
         out += "<title>\(HTML.escape(title))</title>"
         let ticks = yTicks ?? Self.niceTicks(yMin, yMax)
         for v in ticks where v >= yMin && v <= yMax {

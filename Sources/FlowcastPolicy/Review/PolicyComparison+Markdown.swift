@@ -90,11 +90,12 @@ extension PolicyDiff {
         item("Spectrum lost", impact.spectrumLost.map { "`\($0.cell)` -\(DiffFormat.blocks(-$0.blocks)) (\(DiffFormat.signedMHz($0.mhz)))" })
         item("Busier links", impact.busierLinks.map { "`\($0.link)` \(DiffFormat.percent($0.old)) → \(DiffFormat.percent($0.new))" })
         item("Quieter links", impact.quieterLinks.map { "`\($0.link)` \(DiffFormat.percent($0.old)) → \(DiffFormat.percent($0.new))" })
-        if impact.violations.isEmpty {
+        if impact.violations.isEmpty && impact.resolved.isEmpty {
             item("Constraint violations", [])
         } else {
             out.append("- Constraint violations:")
             for v in impact.violations { out.append("  - \(v.isNew ? "**new**" : "still"): \(cellText(v.message))") }
+            for v in impact.resolved { out.append("  - fixed: \(cellText(v.message))") }
         }
         return out
     }

@@ -180,7 +180,7 @@ extension PolicyDiff {
         list("Spectrum lost:", impact.spectrumLost.map { "\($0.cell) -\(DiffFormat.blocks(-$0.blocks)) (\(DiffFormat.signedMHz($0.mhz)))" })
         list("Busier links:", impact.busierLinks.map { "\($0.link) \(DiffFormat.percent($0.old)) → \(DiffFormat.percent($0.new))" })
         list("Quieter links:", impact.quieterLinks.map { "\($0.link) \(DiffFormat.percent($0.old)) → \(DiffFormat.percent($0.new))" })
-        if impact.violations.isEmpty {
+        if impact.violations.isEmpty && impact.resolved.isEmpty {
             list("Violations:", [])
         } else {
             out.append("  Violations:")
@@ -188,6 +188,7 @@ extension PolicyDiff {
                 let tag = v.isNew ? style.removed("! new    ") : "! still  "
                 out.append("    \(tag)\(v.message)")
             }
+            for v in impact.resolved { out.append("    " + style.added("✓ fixed  ") + v.message) }
         }
         return out
     }

@@ -62,7 +62,7 @@ public struct PolicyComparison: Codable, Hashable, Sendable {
         let differ = PolicyDiffer(options: options)
         if !oldIsFolder {
             let a = try PolicyDocument(reviewing: old), b = try PolicyDocument(reviewing: new)
-            return PolicyComparison(old: old.path, new: new.path, isFolder: false,
+            return PolicyComparison(old: old.relativePath, new: new.relativePath, isFolder: false,
                                     files: [entry(name: nil, differ.diff(a, b))], options: options)
         }
         let before = try policyFiles(in: old), after = try policyFiles(in: new)
@@ -81,7 +81,7 @@ public struct PolicyComparison: Codable, Hashable, Sendable {
                 files.append(FileEntry(name: name, status: .removed, cells: a.spectrum.cells.count, demands: a.routing.demands.count))
             }
         }
-        return PolicyComparison(old: old.path, new: new.path, isFolder: true, files: files, options: options)
+        return PolicyComparison(old: old.relativePath, new: new.relativePath, isFolder: true, files: files, options: options)
     }
 
     private static func entry(name: String?, _ diff: PolicyDiff) -> FileEntry {

@@ -207,9 +207,12 @@ public struct Impact: Codable, Hashable, Sendable {
     public var quieterLinks: [UtilisationShift]
     /// Constraints the new document breaks.
     public var violations: [ConstraintViolation]
+    /// Constraints the old document broke and the new one no longer does.
+    public var resolved: [ConstraintViolation]
 
     public init(spectrumGained: [SpectrumShift], spectrumLost: [SpectrumShift], busierLinks: [UtilisationShift],
-                quieterLinks: [UtilisationShift], violations: [ConstraintViolation]) {
+                quieterLinks: [UtilisationShift], violations: [ConstraintViolation], resolved: [ConstraintViolation] = []) {
+        self.resolved = resolved
         self.spectrumGained = spectrumGained
         self.spectrumLost = spectrumLost
         self.busierLinks = busierLinks
@@ -264,7 +267,7 @@ public struct ConstraintViolation: Codable, Hashable, Sendable {
     /// The cell, link or demand concerned (for neighbours, "a+b").
     public var subject: String
     public var message: String
-    /// True when the old document did not break this constraint.
+    /// True when the old document did not break this constraint (for `resolved`: always false).
     public var isNew: Bool
 
     public init(kind: Kind, subject: String, message: String, isNew: Bool) {

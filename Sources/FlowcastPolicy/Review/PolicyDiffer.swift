@@ -21,7 +21,7 @@ public struct PolicyDiffer: Sendable {
                 .sorted { ($0.new - $0.old, Natural($1.link)) > ($1.new - $1.old, Natural($0.link)) },
             quieterLinks: utilisationShifts(links).filter { $0.new < $0.old }
                 .sorted { ($0.new - $0.old, Natural($0.link)) < ($1.new - $1.old, Natural($1.link)) },
-            violations: violations(new, comparedWith: old))
+            violations: violations(new, comparedWith: old), resolved: resolvedViolations(old, new))
         return PolicyDiff(cells: cells, demands: demands, links: links, unchanged: unchanged,
                           peakUtilisation: Change(old: Self.peakUtilisation(old), new: Self.peakUtilisation(new)),
                           hidden: hidden, impact: impact, provenance: provenanceChanges(old.provenance, new.provenance))
@@ -163,6 +163,15 @@ public struct PolicyDiffer: Sendable {
         return Self.violations(of: document).map {
             var v = $0
             v.isNew = !before.contains("\(v.kind.rawValue) \(v.subject)")
+            return v
+        }
+    }
+
+    private func resolvedViolations(_ old: PolicyDocument, _ new: PolicyDocument) -> [ConstraintViolation] {
+        let after = Set(Self.violations(of: new).map { "\($0.kind.rawValue) \($0.subject)" })
+        return Self.violations(of: old).filter { !after.contains("\($0.kind.rawValue) \($0.subject)") }.map {
+            var v = $0
+            v.isNew = false
             return v
         }
     }

@@ -1,0 +1,63 @@
+import FlowcastTestSupport
+import Foundation
+import Testing
+
+/// Runs the built `flowcast` executable; skipped when it has not been built.
+@Suite(.enabled(if: FileManager.default.isExecutableFile(atPath: Fixtures.flowcastExecutable.path)))
+struct ReviewCLITests {
+    func run(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
+        let process = Process()
+        process.executableURL = Fixtures.flowcastExecutable
+        process.arguments = arguments
+        process.currentDirectoryURL = Fixtures.repositoryRoot
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let stdout = out.fileHandleForReading.readDataToEndOfFile(), stderr = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self))
+    }
+
+    @Test func equalDocumentsExitZero() throws {
+        let r = try run(["diff", ReviewFixture.baselinePath, "policies/examples/demo-policy.json"])
+        #expect(r.status == 0)
+        #expect(r.stdout.contains("No changes."))
+    }
+
+    @Test func differentDocumentsExitOneAndMatchTheGolden() throws {
+        let r = try run(["diff", ReviewFixture.baselinePath, ReviewFixture.failedLinkPath])
+        #expect(r.status == 1)
+        // Not a terminal: plain text, byte for byte the library's rendering.
+        let golden = try String(contentsOf: ReviewFixture.folder.appendingPathComponent("Golden/failed-link.txt"), encoding: .utf8)
+        #expect(r.stdout == golden)
+    }
+
+    @Test func jsonAndMarkdownFormats() throws {
+        let json = try run(["diff", "--format", "json", ReviewFixture.baselinePath, ReviewFixture.failedLinkPath])
+        #expect(json.status == 1)
+        let object = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any]
+        #expect(object?["formatVersion"] as? Int == 1)
+        let md = try run(["diff", "--format", "markdown", "--min-weight-change", "10%", ReviewFixture.baselinePath, ReviewFixture.failedLinkPath])
+        #expect(md.status == 1)
+        #expect(md.stdout.hasPrefix("### Policy diff:"))
+        #expect(md.stdout.contains("Hidden below thresholds: 1 demand (--min-weight-change 0.1)"))
+    }
+
+    @Test func errorsExitTwoNamingTheFile() throws {
+        let r = try run(["diff", ReviewFixture.baselinePath, "policies/examples/demo-policy.a1.json"])
+        #expect(r.status == 2)
+        #expect(r.stderr.contains("demo-policy.a1.json"))
+        let missing = try run(["diff", ReviewFixture.baselinePath, "no/such/file.json"])
+        #expect(missing.status == 2)
+    }
+
+    @Test func reportWritesOneHTMLFile() throws {
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-report-\(UUID().uuidString).html")
+        defer { try? FileManager.default.removeItem(at: out) }
+        let r = try run(["report", ReviewFixture.runPath, "--topology", "captures/demo/topology.yaml", "--out", out.path])
+        #expect(r.status == 0)
+        #expect(r.stdout.contains("6 cells, 13 links, 270 windows, 5 policies"))
+        #expect(try String(contentsOf: out, encoding: .utf8).contains("<svg class=\"chart load\""))
+    }
+}
