@@ -65,6 +65,9 @@ public enum ModelFile {
               model.baselines.ridgeWeights.isEmpty || model.baselines.ridgeWeights.count == d else {
             throw .corrupt(path: path, detail: "weights do not match the feature definitions")
         }
+        for trees in [model.pointTrees, model.upperTrees].compactMap({ $0 }) where !trees.isConsistent(featureCount: d) {
+            throw .corrupt(path: path, detail: "trees do not match the feature definitions")
+        }
         guard (model.pointWeights + model.upperWeights + model.baselines.ridgeWeights).allSatisfy(\.isFinite),
               model.quantile > 0, model.quantile < 1 else {
             throw .corrupt(path: path, detail: "non-finite weight or bad quantile")

@@ -1,6 +1,11 @@
 import ArgumentParser
 import FlowcastModel
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 struct EvaluateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -19,6 +24,8 @@ struct EvaluateCommand: ParsableCommand {
     var target: String = "dl"
     @Flag(help: "Keep Abilene self pairs (od_s_s), which are left out by default.")
     var includeSelfPairs = false
+    @Flag(help: "Also time the model's hot path (observe, forecastPoint) over every scored series-step (thread CPU time).")
+    var timeInference = false
 
     func validate() throws {
         guard from >= 0 else { throw ValidationError("--from must be 0 or more") }
@@ -33,10 +40,74 @@ struct EvaluateCommand: ParsableCommand {
             let sets = try SeriesReader.read(paths: series, options: options).sets
             let report = Evaluator.evaluate(model: model, sets: sets, from: from)
             print(json ? report.json : report.table)
+            if timeInference {
+                let timing = Self.timeHotPath(model: model, sets: sets, from: from)
+                let line = "inference: forecastPoint \(Self.micro(timing.forecast)) µs, observe \(Self.micro(timing.observe)) µs "
+                    + "per series-step (\(timing.steps) series-steps, model \(model.id))"
+                FileHandle.standardError.write(Data((line + "\n").utf8))
+            }
         } catch let error as SeriesInputError {
             throw CommandFailure(message: error.description)
         } catch let error as ModelFileError {
             throw CommandFailure(message: error.description)
         }
+    }
+}
+
+extension EvaluateCommand {
+    /// Per series-step seconds of `forecastPoint` and of `observe`, by thread CPU time: one pass
+    /// observes only, a second observes and forecasts; the difference is the forecast. Best of 3.
+    static func timeHotPath(model: ForecastModel, sets: [SeriesSet], from: Int) -> (forecast: Double, observe: Double, steps: Int) {
+        var warm: [(state: SeriesState, values: ArraySlice<Double>, set: SeriesSet)] = []
+        for set in sets {
+            for series in set.series where series.values.count > from {
+                var state = model.makeState(step: set.step)
+                var last = Double.nan
+                for t in 0..<from {
+                    if !series.values[t].isNaN { last = series.values[t] }
+                    if !last.isNaN { state.observe(last, at: set.time(ofRow: t)) }
+                }
+                warm.append((state, series.values[from...], set))
+            }
+        }
+        func cpu() -> Double {
+            var t = timespec()
+            clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t)
+            return Double(t.tv_sec) + Double(t.tv_nsec) * 1e-9
+        }
+        func pass(forecasting: Bool) -> (seconds: Double, steps: Int, sink: Double) {
+            var sink = 0.0
+            var steps = 0
+            let start = cpu()
+            for entry in warm {
+                var state = entry.state
+                var t = from
+                for value in entry.values {
+                    if forecasting, state.count > 0 {
+                        let f = model.forecastPoint(state)
+                        sink += f.point + f.upper
+                    }
+                    if !value.isNaN { state.observe(value, at: entry.set.time(ofRow: t)) }
+                    steps += 1
+                    t += 1
+                }
+            }
+            return (cpu() - start, steps, sink)
+        }
+        var best = (forecast: Double.infinity, observe: Double.infinity, steps: 0)
+        for _ in 0..<3 {
+            let observing = pass(forecasting: false)
+            let both = pass(forecasting: true)
+            let steps = max(both.steps, 1)
+            if both.sink.isNaN { continue }
+            best.observe = min(best.observe, observing.seconds / Double(steps))
+            best.forecast = min(best.forecast, max(both.seconds - observing.seconds, 0) / Double(steps))
+            best.steps = both.steps
+        }
+        return best
+    }
+
+    static func micro(_ seconds: Double) -> String {
+        String(format: "%.3f", seconds * 1e6)
     }
 }

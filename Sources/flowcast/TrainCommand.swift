@@ -21,11 +21,14 @@ struct TrainCommand: ParsableCommand {
     var target: String = "dl"
     @Flag(help: "Keep Abilene self pairs (od_s_s), which are left out by default.")
     var includeSelfPairs = false
+    @Option(help: "Boosted trees per head at most (early stopping picks fewer); 0 keeps the linear heads only.")
+    var trees: Int = BoostingOptions().maxTrees
 
     func validate() throws {
         guard quantile > 0.5, quantile < 1 else { throw ValidationError("--quantile must be between 0.5 and 1") }
         guard RadioTarget(rawValue: target) != nil else { throw ValidationError("--target must be dl or se") }
         if let until, until < 1 { throw ValidationError("--until must be at least 1") }
+        guard trees >= 0 else { throw ValidationError("--trees must be 0 or more") }
     }
 
     func run() throws {
@@ -35,9 +38,15 @@ struct TrainCommand: ParsableCommand {
             let sets = try SeriesReader.read(paths: series, options: options).sets
             var training = TrainingOptions(until: until, seed: seed, quantile: quantile)
             training.layout = .standard
+            if trees == 0 {
+                training.boosting = nil
+            } else {
+                training.boosting?.maxTrees = trees
+            }
             let model = try Trainer.train(sets, options: training)
             try ModelFile.write(model, to: URL(fileURLWithPath: out))
-            print("trained \(model.id) on \(model.training.series) series, \(model.training.samples) samples -> \(out)")
+            let treeCounts = [model.pointTrees, model.upperTrees].map { "\($0?.treeCount ?? 0)" }.joined(separator: "+")
+            print("trained \(model.id) on \(model.training.series) series, \(model.training.samples) samples, \(treeCounts) trees -> \(out)")
         } catch let error as SeriesInputError {
             throw CommandFailure(message: error.description)
         } catch let error as TrainingError {

@@ -21,7 +21,20 @@ enum Abilene {
         var options = TrainingOptions(until: trainUntil, seed: seed, quantile: 0.9)
         options.maxSamples = 15_000
         options.iterations = 15
+        options.boosting = testBoosting
         return options
+    }
+
+    /// Fewer, shallower trees than the default keep the debug-build tests quick.
+    static var testBoosting: BoostingOptions {
+        var boosting = BoostingOptions()
+        boosting.maxTrees = 40
+        boosting.depth = 5
+        boosting.learningRate = 0.25
+        boosting.minLeafRows = 40
+        boosting.bins = 32
+        boosting.patience = 10
+        return boosting
     }
 
     static let model: ForecastModel = try! Trainer.train([od], options: options())
@@ -68,11 +81,14 @@ enum Abilene {
             var options = TrainingOptions(until: 700, seed: seed)
             options.maxSamples = 2_000
             options.iterations = 6
+            options.boosting = Abilene.testBoosting
+            options.boosting?.maxTrees = 10
             return options
         }
         let first = try Trainer.train([small], options: options(3))
         #expect(try Trainer.train([small], options: options(3)) == first)
         #expect(try Trainer.train([small], options: options(4)).pointWeights != first.pointWeights)  // the seed picks the subsample
+        #expect(first.pointTrees != nil && first.upperTrees != nil)
     }
 
     @Test func onlineStateMatchesEvaluation() {
@@ -114,9 +130,14 @@ enum Abilene {
         let url = temporaryURL()
         defer { try? FileManager.default.removeItem(at: url) }
         try ModelFile.write(Abilene.model, to: url)
-        let text = try String(contentsOf: url, encoding: .utf8).replacingOccurrences(of: "\"version\" : 1", with: "\"version\" : 2")
-        try text.write(to: url, atomically: true, encoding: .utf8)
-        #expect(throws: ModelFileError.unsupportedVersion(path: url.path, found: 2, supported: 1)) { try ModelFile.read(from: url) }
+        for old in [1, 3] {  // version 1 was the linear-only format
+            let text = try String(contentsOf: url, encoding: .utf8)
+                .replacingOccurrences(of: "\"version\" : \(ForecastModel.formatVersion)", with: "\"version\" : \(old)")
+            let other = temporaryURL()
+            defer { try? FileManager.default.removeItem(at: other) }
+            try text.write(to: other, atomically: true, encoding: .utf8)
+            #expect(throws: ModelFileError.unsupportedVersion(path: other.path, found: old, supported: 2)) { try ModelFile.read(from: other) }
+        }
     }
 
     @Test func corruptAndForeignFilesAreRefused() throws {
@@ -129,6 +150,16 @@ enum Abilene {
         broken.pointWeights.removeLast()
         #expect(throws: ModelFileError.corrupt(path: "m.json", detail: "weights do not match the feature definitions")) {
             try ModelFile.decode(try JSONEncoder().encode(broken), path: "m.json")
+        }
+        var badTrees = Abilene.model
+        badTrees.pointTrees?.features[0] = Abilene.model.layout.count  // past the feature vector
+        #expect(throws: ModelFileError.corrupt(path: "m.json", detail: "trees do not match the feature definitions")) {
+            try ModelFile.decode(try JSONEncoder().encode(badTrees), path: "m.json")
+        }
+        var shortLeaves = Abilene.model
+        shortLeaves.upperTrees?.leaves.removeLast()
+        #expect(throws: ModelFileError.corrupt(path: "m.json", detail: "trees do not match the feature definitions")) {
+            try ModelFile.decode(try JSONEncoder().encode(shortLeaves), path: "m.json")
         }
         #expect(throws: ModelFileError.notFound(path: "/no/such/model.json")) {
             try ModelFile.read(from: URL(fileURLWithPath: "/no/such/model.json"))

@@ -18,7 +18,7 @@ public struct Forecast: Sendable, Equatable {
 /// the tuned baselines. Read and written as versioned JSON by `ModelFile`.
 public struct ForecastModel: Sendable, Equatable, Codable {
     /// The model file format this code reads and writes.
-    public static let formatVersion = 1
+    public static let formatVersion = 2
     public static let formatName = "flowcast-model"
 
     public var format = ForecastModel.formatName
@@ -36,6 +36,10 @@ public struct ForecastModel: Sendable, Equatable, Codable {
     public var pointWeights: [Double]
     /// Weights of the upper-quantile head.
     public var upperWeights: [Double]
+    /// Boosted trees added to the point head (fitted to its residuals), if trained with trees.
+    public var pointTrees: TreeEnsemble?
+    /// Boosted trees added to the upper head.
+    public var upperTrees: TreeEnsemble?
     public var baselines: BaselineParameters
     public var training: TrainingSummary
 
@@ -57,14 +61,7 @@ public struct ForecastModel: Sendable, Equatable, Codable {
     public func forecast(_ state: SeriesState) -> Forecast {
         withUnsafeTemporaryAllocation(of: Double.self, capacity: layout.count) { f in
             let (x0, s) = state.features(into: f)
-            var dp = 0.0
-            var du = 0.0
-            for j in 0..<layout.count {
-                dp += pointWeights[j] * f[j]
-                du += upperWeights[j] * f[j]
-            }
-            let point = x0 + s * dp
-            let upper = max(x0 + s * du, point)
+            let (point, upper) = heads(f, last: x0, scale: s)
             let b = state.baselinePoints(features: f, last: x0, scale: s)
             func offset(_ m: ForecastMethod) -> Double { (baselines.upperOffsets[m.rawValue] ?? 0) * s }
             let methods: [(method: ForecastMethod, point: Double, upper: Double)] = [
@@ -84,14 +81,28 @@ public struct ForecastModel: Sendable, Equatable, Codable {
     public func forecastPoint(_ state: SeriesState) -> (point: Double, upper: Double) {
         withUnsafeTemporaryAllocation(of: Double.self, capacity: layout.count) { f in
             let (x0, s) = state.features(into: f)
-            var dp = 0.0
-            var du = 0.0
-            for j in 0..<layout.count {
-                dp += pointWeights[j] * f[j]
-                du += upperWeights[j] * f[j]
-            }
-            let point = x0 + s * dp
-            return (point, max(x0 + s * du, point))
+            return heads(f, last: x0, scale: s)
         }
+    }
+
+    /// Point and upper forecast from a feature vector: linear heads plus their trees, in scale
+    /// units of change from the last value; the upper forecast never falls below the point.
+    @inline(__always)
+    func heads(_ f: UnsafeMutableBufferPointer<Double>, last x0: Double, scale s: Double) -> (point: Double, upper: Double) {
+        var dp = 0.0
+        var du = 0.0
+        pointWeights.withUnsafeBufferPointer { pw in
+            upperWeights.withUnsafeBufferPointer { uw in
+                for j in 0..<f.count {
+                    dp += pw[j] * f[j]
+                    du += uw[j] * f[j]
+                }
+            }
+        }
+        let features = UnsafePointer(f.baseAddress!)
+        if let pointTrees { dp += pointTrees.predict(features) }
+        if let upperTrees { du += upperTrees.predict(features) }
+        let point = x0 + s * dp
+        return (point, max(x0 + s * du, point))
     }
 }

@@ -10,8 +10,15 @@ public struct TrainingOptions: Sendable {
     public var maxSamples = 600_000
     /// IRLS passes per quantile head.
     public var iterations = 30
-    /// Shift the upper head so its training coverage matches `quantile` exactly.
+    /// Shift the upper head so its coverage on the validation tail matches `quantile` exactly.
     public var calibrateUpper = true
+    /// Boosted trees on top of the linear heads (nil: linear heads only).
+    public var boosting: BoostingOptions? = BoostingOptions()
+    /// The last fraction of every series' training rows that is held out for early stopping and
+    /// calibration (time ordered: the validation rows come after the fitting rows).
+    public var validationFraction = 0.15
+    /// The point trees fit the Huber loss with this δ (normalised units) instead of L1 (nil: L1).
+    public var pointHuberDelta: Double? = nil
     public var layout: FeatureLayout = .standard
 
     public init(until: Int? = nil, seed: UInt64 = 1, quantile: Double = 0.9) {
@@ -57,10 +64,13 @@ public enum Trainer {
         var x: [Double] = []
         var y: [Double] = []
         var scale: [Double] = []
+        var isValidation: [Bool] = []
         var residuals: [[Double]] = Array(repeating: [], count: 5)
         for history in histories {
             let set = sets[history.set]
             var state = SeriesState(layout: layout, seasonality: set.seasonality, step: set.step, parameters: parameters)
+            let span = history.filled.count - history.first
+            let validationFrom = history.first + span - Int((Double(span) * options.validationFraction).rounded())
             for t in history.first..<history.filled.count {
                 state.observe(history.filled[t], at: set.time(ofRow: t))
                 guard state.count >= minimumHistory, t + 1 < history.filled.count, history.observed[t + 1] else { continue }
@@ -70,6 +80,7 @@ public enum Trainer {
                     x.append(contentsOf: f)
                     y.append((target - x0) / s)
                     scale.append(s)
+                    isValidation.append(t + 1 >= validationFrom)
                     let b = state.baselinePoints(features: f, last: x0, scale: s)
                     for (index, point) in [b.persistence, b.seasonalDay, b.seasonalWeek, b.ewma, b.holtWinters].enumerated() {
                         residuals[index].append((target - point) / s)
@@ -87,14 +98,49 @@ public enum Trainer {
             x = xs
             y = keep.map { y[$0] }
             scale = keep.map { scale[$0] }
+            isValidation = keep.map { isValidation[$0] }
             residuals = residuals.map { r in keep.map { r[$0] } }
         }
 
         // Weighting by scale makes the loss the error in the series' own units, as MAE and WAPE are.
-        let point = LinearFit.quantile(x: x, columns: d, y: y, weights: scale, tau: 0.5, iterations: options.iterations)
-        var upper = LinearFit.quantile(x: x, columns: d, y: y, weights: scale, tau: options.quantile, iterations: options.iterations)
+        // The heads are fitted on the earlier rows; the validation tail stops boosting and
+        // calibrates the upper head (with no tail, e.g. tiny inputs, everything is fitted on).
+        let hasTail = isValidation.contains(true) && isValidation.contains(false)
+        let fitRows = y.indices.filter { !hasTail || !isValidation[$0] }
+        let tailRows = hasTail ? y.indices.filter { isValidation[$0] } : []
+        func subset(_ rows: [Int]) -> (x: [Double], y: [Double], w: [Double]) {
+            var xs: [Double] = []
+            xs.reserveCapacity(rows.count * d)
+            for i in rows { xs.append(contentsOf: x[(i * d)..<((i + 1) * d)]) }
+            return (xs, rows.map { y[$0] }, rows.map { scale[$0] })
+        }
+        let fit = subset(fitRows)
+        let tail = subset(tailRows)
+        let point = LinearFit.quantile(x: fit.x, columns: d, y: fit.y, weights: fit.w, tau: 0.5, iterations: options.iterations)
+        var upper = LinearFit.quantile(x: fit.x, columns: d, y: fit.y, weights: fit.w, tau: options.quantile, iterations: options.iterations)
+        var pointTrees: TreeEnsemble?
+        var upperTrees: TreeEnsemble?
+        if let boosting = options.boosting, !tailRows.isEmpty {
+            func samples(_ part: (x: [Double], y: [Double], w: [Double]), _ weights: [Double]) -> TreeBooster.Samples {
+                let rows = part.y.count
+                return TreeBooster.Samples(x: part.x, y: part.y, weights: part.w,
+                                           base: (0..<rows).map { dot(weights, part.x, row: $0, columns: d) })
+            }
+            pointTrees = TreeBooster.fit(train: samples(fit, point), validation: samples(tail, point), columns: d, tau: 0.5,
+                                         huber: options.pointHuberDelta,
+                                         options: boosting, seed: options.seed).ensemble
+            upperTrees = TreeBooster.fit(train: samples(fit, upper), validation: samples(tail, upper), columns: d,
+                                         tau: options.quantile, options: boosting, seed: options.seed &+ 1).ensemble
+        }
         if options.calibrateUpper {
-            let gaps = y.indices.map { i in y[i] - dot(upper, x, row: i, columns: d) }
+            let check = tailRows.isEmpty ? fit : tail
+            let gaps = check.y.indices.map { i in
+                var prediction = dot(upper, check.x, row: i, columns: d)
+                if let upperTrees {
+                    prediction += check.x.withUnsafeBufferPointer { upperTrees.predict($0.baseAddress! + i * d) }
+                }
+                return check.y[i] - prediction
+            }
             upper[0] += quantile(gaps, options.quantile)
         }
         parameters.ridgeWeights = LinearFit.ridge(x: x, columns: d, y: y, weights: scale.map { $0 * $0 }, lambda: 1e-4,
@@ -107,10 +153,11 @@ public enum Trainer {
         parameters.upperOffsets[ForecastMethod.ridge.rawValue] = quantile(ridgeResiduals, options.quantile)
 
         var model = ForecastModel(id: "", quantile: options.quantile, seed: options.seed, layout: layout,
-                                  featureNames: layout.names, pointWeights: point, upperWeights: upper, baselines: parameters,
+                                  featureNames: layout.names, pointWeights: point, upperWeights: upper,
+                                  pointTrees: pointTrees, upperTrees: upperTrees, baselines: parameters,
                                   training: .init(sources: sets.map(\.source), series: histories.count, samples: totalSamples,
                                                   untilRow: options.until, stepSeconds: sets.first?.step))
-        model.id = fingerprint(point + upper + parameters.ridgeWeights)
+        model.id = fingerprint(point + upper + parameters.ridgeWeights + (pointTrees?.leaves ?? []) + (upperTrees?.leaves ?? []))
         return model
     }
 

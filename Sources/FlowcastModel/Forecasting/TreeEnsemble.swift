@@ -1,0 +1,360 @@
+internal import Foundation
+
+/// An additive ensemble of oblivious (symmetric) regression trees: every tree splits all nodes of
+/// a level on the same feature and threshold, so a tree of depth d is d independent comparisons
+/// that form a leaf index — branch free and cheap enough for the per-window hot path.
+public struct TreeEnsemble: Sendable, Equatable, Codable {
+    /// Levels per tree (leaves per tree = 2^depth).
+    public var depth: Int
+    /// Per tree and level, the feature index compared (trees × depth).
+    public var features: [Int]
+    /// Per tree and level, the threshold: values above it go right (bit set in the leaf index).
+    public var thresholds: [Double]
+    /// Per tree, its 2^depth leaf values, learning rate already applied (trees × 2^depth).
+    public var leaves: [Double]
+
+    public init(depth: Int, features: [Int] = [], thresholds: [Double] = [], leaves: [Double] = []) {
+        self.depth = depth
+        self.features = features
+        self.thresholds = thresholds
+        self.leaves = leaves
+    }
+
+    public var treeCount: Int { depth > 0 ? features.count / depth : 0 }
+
+    /// True when the arrays agree with each other and every index is inside a `featureCount` vector.
+    func isConsistent(featureCount: Int) -> Bool {
+        guard depth >= 1, depth <= 12, features.count == thresholds.count, features.count % depth == 0,
+              leaves.count == treeCount << depth else { return false }
+        return features.allSatisfy { $0 >= 0 && $0 < featureCount } && (thresholds + leaves).allSatisfy(\.isFinite)
+    }
+
+    /// The ensemble's output for one feature vector.
+    @inline(__always)
+    func predict(_ f: UnsafePointer<Double>) -> Double {
+        features.withUnsafeBufferPointer { feature in
+            thresholds.withUnsafeBufferPointer { threshold in
+                leaves.withUnsafeBufferPointer { leaf in
+                    Self.sum(f, feature.baseAddress!, threshold.baseAddress!, leaf.baseAddress!, trees: treeCount, depth: depth)
+                }
+            }
+        }
+    }
+
+    /// The hot loop: comparisons become bits without branches, so the cost is flat per level.
+    @inline(__always)
+    private static func sum(_ f: UnsafePointer<Double>, _ feature: UnsafePointer<Int>, _ threshold: UnsafePointer<Double>,
+                            _ leaf: UnsafePointer<Double>, trees: Int, depth: Int) -> Double {
+        @inline(__always) func bit(_ k: Int, _ node: Int) -> Int {
+            Int(unsafeBitCast(f[feature[node &+ k]] > threshold[node &+ k], to: UInt8.self)) &<< k
+        }
+        var total = 0.0
+        var node = 0
+        var leafBase = 0
+        let leafCount = 1 &<< depth
+        // Usual depths get a loop the compiler unrolls: constant shifts, no inner loop.
+        @inline(__always) func unrolled(_ depth: Int) -> Double {
+            var total = 0.0
+            var node = 0
+            var leafBase = 0
+            for _ in 0..<trees {
+                var index = 0
+                for k in 0..<depth { index |= bit(k, node) }
+                total += leaf[leafBase &+ index]
+                node &+= depth
+                leafBase &+= 1 &<< depth
+            }
+            return total
+        }
+        switch depth {
+        case 5: return unrolled(5)
+        case 6: return unrolled(6)
+        case 7: return unrolled(7)
+        case 8: return unrolled(8)
+        default: break
+        }
+        for _ in 0..<trees {
+            var index = 0
+            for level in 0..<depth {
+                let above = f[feature[node &+ level]] > threshold[node &+ level]
+                index |= Int(UInt8(truncatingIfNeeded: unsafeBitCast(above, to: UInt8.self))) &<< level
+            }
+            total += leaf[leafBase &+ index]
+            node &+= depth
+            leafBase &+= leafCount
+        }
+        return total
+    }
+}
+
+/// Settings for gradient boosting of oblivious trees.
+public struct BoostingOptions: Sendable, Equatable {
+    /// Trees at most (early stopping usually ends sooner).
+    public var maxTrees = 300
+    public var depth = 6
+    public var learningRate = 0.15
+    /// Histogram bins per feature (at most 256).
+    public var bins = 64
+    /// Fraction of training rows each tree sees (seeded).
+    public var rowFraction = 0.5
+    /// A leaf needs at least this many rows to get a value; smaller leaves output 0.
+    public var minLeafRows = 100
+    /// Stop after this many trees without a better validation loss.
+    public var patience = 40
+
+    public init() {}
+}
+
+/// Fits `TreeEnsemble`s by gradient boosting with the pinball loss at quantile τ (τ = 0.5: L1).
+///
+/// Histogram based: each feature is cut into at most `bins` quantile bins once; a level's split is
+/// the (feature, bin) that maximises the summed second-order gain over all nodes of the level.
+/// As for any L1-type loss the gradient carries no size, so leaf values are refitted to the
+/// weighted τ-quantile of the residuals in the leaf. Early stopping on a validation set.
+enum TreeBooster {
+    static let debugCurve = ProcessInfo.processInfo.environment["FC_CURVE"] != nil
+    struct Samples {
+        /// Row-major features, `columns` per row.
+        var x: [Double]
+        var y: [Double]
+        var weights: [Double]
+        /// The prediction the trees add to (e.g. a linear model's).
+        var base: [Double]
+        var count: Int { y.count }
+    }
+
+    /// `huber`: fit the Huber loss with this δ (in target units) instead of the pinball loss —
+    /// between the median and the mean, trading a little MAE for RMSE.
+    static func fit(train: Samples, validation: Samples, columns d: Int, tau: Double, huber: Double? = nil, options: BoostingOptions,
+                    seed: UInt64) -> (ensemble: TreeEnsemble, validationLoss: Double, baseValidationLoss: Double) {
+        let n = train.count
+        let depth = options.depth
+        let leafCount = 1 << depth
+        let edges = binEdges(train.x, columns: d, rows: n, bins: options.bins, seed: seed)
+        let binCount = options.bins
+        // Row-major bin codes, codes[i * d + j]: a row's histogram updates then go to d different
+        // places, so they do not wait on each other.
+        var codes = [UInt8](repeating: 0, count: n * d)
+        for i in 0..<n {
+            for j in 0..<d { codes[i * d + j] = UInt8(lowerBound(edges[j], train.x[i * d + j])) }
+        }
+        var prediction = train.base
+        var validationPrediction = validation.base
+        func loss(_ s: Samples, _ p: [Double]) -> Double {
+            var total = 0.0
+            for i in 0..<s.count {
+                let r = s.y[i] - p[i]
+                if let huber {
+                    let a = abs(r)
+                    total += s.weights[i] * (a <= huber ? 0.5 * r * r : huber * (a - 0.5 * huber))
+                } else {
+                    total += s.weights[i] * (r >= 0 ? tau * r : (tau - 1) * r)
+                }
+            }
+            return total
+        }
+        let baseValidationLoss = loss(validation, validationPrediction)
+        var bestLoss = baseValidationLoss
+        var bestTrees = 0
+        var ensemble = TreeEnsemble(depth: depth)
+        var generator = SplitMix64(seed: seed &+ 0x5eed)
+        var gradient = [Double](repeating: 0, count: n)
+        var node = [Int](repeating: 0, count: n)
+        // Histograms: [node][feature][bin] × (gradient, hessian, rows).
+        let block = d * binCount * 3
+        let histogramSize = d * leafCount * binCount
+        var histogram = [Double](repeating: 0, count: histogramSize * 3)
+        var previous = histogram
+        var inBag: [Int] = []
+        inBag.reserveCapacity(n)
+        var leftRows: [Int] = []
+        leftRows.reserveCapacity(n)
+
+        for _ in 0..<options.maxTrees {
+            inBag.removeAll(keepingCapacity: true)
+            let threshold = UInt64(Double(UInt64.max) * min(max(options.rowFraction, 0), 1))
+            for i in 0..<n where options.rowFraction >= 1 || generator.next() <= threshold { inBag.append(i) }
+            for i in inBag {
+                let r = train.y[i] - prediction[i]
+                gradient[i] = train.weights[i] * (huber.map { min(max(r, -$0), $0) } ?? (r > 0 ? tau : tau - 1))
+                node[i] = 0
+            }
+            var treeFeatures: [Int] = []
+            var treeThresholds: [Double] = []
+            var treeBins: [Int] = []
+            for level in 0..<depth {
+                let nodes = 1 << level
+                let half = nodes / 2
+                // Rows to histogram: all at the root, then only left children; right = parent − left.
+                leftRows.removeAll(keepingCapacity: true)
+                if level == 0 { leftRows = inBag } else { for i in inBag where node[i] < half { leftRows.append(i) } }
+                let rowCount = leftRows.count
+                let rowGradient = leftRows.map { gradient[$0] }
+                let rowWeight = leftRows.map { train.weights[$0] }
+                let rowSlot = leftRows.map { node[$0] * block }
+                histogram.withUnsafeMutableBufferPointer { h in
+                    for k in 0..<(histogramSize * 3) { h[k] = 0 }
+                    codes.withUnsafeBufferPointer { c in
+                        leftRows.withUnsafeBufferPointer { rows in
+                            rowGradient.withUnsafeBufferPointer { g in
+                                rowWeight.withUnsafeBufferPointer { w in
+                                    rowSlot.withUnsafeBufferPointer { slot in
+                                        for r in 0..<rowCount {
+                                            let rowCodes = c.baseAddress! + rows[r] &* d
+                                            let slab = h.baseAddress! + slot[r]
+                                            let gr = g[r], wr = w[r]
+                                            for j in 0..<d {
+                                                let at = (j &* binCount &+ Int(rowCodes[j])) &* 3
+                                                slab[at] += gr
+                                                slab[at &+ 1] += wr
+                                                slab[at &+ 2] += 1
+                                            }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                    if level > 0 {
+                        previous.withUnsafeBufferPointer { p in
+                            for parent in 0..<half {
+                                let left = parent * block
+                                let right = (parent + half) * block
+                                for k in 0..<block { h[right + k] = p[left + k] - h[left + k] }
+                            }
+                        }
+                    }
+                }
+                // Best (feature, bin) by summed gain G²/H over the level's nodes.
+                var bestGain = 0.0
+                var bestFeature = -1
+                var bestBin = 0
+                histogram.withUnsafeBufferPointer { h in
+                    for j in 0..<d where edges[j].count > 0 {
+                        var gain = [Double](repeating: 0, count: edges[j].count)
+                        for v in 0..<nodes {
+                            let base = v * block + j * binCount * 3
+                            var totalG = 0.0, totalH = 0.0, totalC = 0.0
+                            for b in 0..<binCount {
+                                totalG += h[base + b * 3]; totalH += h[base + b * 3 + 1]; totalC += h[base + b * 3 + 2]
+                            }
+                            guard totalH > 0 else { continue }
+                            let parentScore = totalG * totalG / totalH
+                            var g = 0.0, hh = 0.0, cc = 0.0
+                            for b in 0..<edges[j].count {
+                                g += h[base + b * 3]; hh += h[base + b * 3 + 1]; cc += h[base + b * 3 + 2]
+                                let rc = totalC - cc
+                                guard cc >= Double(options.minLeafRows), rc >= Double(options.minLeafRows) else { continue }
+                                let rg = totalG - g, rh = totalH - hh
+                                gain[b] += g * g / hh + rg * rg / rh - parentScore
+                            }
+                        }
+                        for b in 0..<gain.count where gain[b] > bestGain {
+                            bestGain = gain[b]; bestFeature = j; bestBin = b
+                        }
+                    }
+                }
+                if bestFeature < 0 { break }
+                treeFeatures.append(bestFeature)
+                treeThresholds.append(edges[bestFeature][bestBin])
+                treeBins.append(bestBin)
+                for i in inBag where Int(codes[i * d + bestFeature]) > bestBin { node[i] |= 1 << level }
+                swap(&histogram, &previous)
+            }
+            guard !treeFeatures.isEmpty else { break }
+            // Pad shallow trees with a split nobody takes, so every tree has `depth` levels.
+            while treeFeatures.count < depth {
+                treeFeatures.append(treeFeatures[0]); treeThresholds.append(.greatestFiniteMagnitude); treeBins.append(Int.max)
+            }
+            // Leaf values: the weighted τ-quantile of the in-bag residuals in each leaf.
+            var members = [[Int]](repeating: [], count: leafCount)
+            for i in inBag { members[node[i]].append(i) }
+            var leafValues = [Double](repeating: 0, count: leafCount)
+            for leaf in 0..<leafCount where members[leaf].count >= options.minLeafRows {
+                let rows = members[leaf]
+                let residuals = rows.map { train.y[$0] - prediction[$0] }
+                let weights = rows.map { train.weights[$0] }
+                if let huber {
+                    // One Newton step of the Huber loss: the weighted mean of the clipped residuals.
+                    var sum = 0.0, total = 0.0
+                    for (r, w) in zip(residuals, weights) { sum += w * min(max(r, -huber), huber); total += w }
+                    leafValues[leaf] = options.learningRate * (total > 0 ? sum / total : 0)
+                } else {
+                    leafValues[leaf] = options.learningRate * weightedQuantile(residuals, weights, tau)
+                }
+            }
+            // Update every training and validation prediction.
+            for i in 0..<n {
+                var index = 0
+                for level in 0..<depth where treeBins[level] != Int.max && Int(codes[i * d + treeFeatures[level]]) > treeBins[level] {
+                    index |= 1 << level
+                }
+                prediction[i] += leafValues[index]
+            }
+            let tree = TreeEnsemble(depth: depth, features: treeFeatures, thresholds: treeThresholds, leaves: leafValues)
+            validation.x.withUnsafeBufferPointer { vx in
+                for i in 0..<validation.count { validationPrediction[i] += tree.predict(vx.baseAddress! + i * d) }
+            }
+            ensemble.features += treeFeatures
+            ensemble.thresholds += treeThresholds
+            ensemble.leaves += leafValues
+            let current = loss(validation, validationPrediction)
+            if debugCurve, ensemble.treeCount % 10 == 0 { print("tree \(ensemble.treeCount) val \(current / baseValidationLoss)") }
+            if current < bestLoss * (1 - 1e-9) {
+                bestLoss = current
+                bestTrees = ensemble.treeCount
+            } else if ensemble.treeCount - bestTrees >= options.patience {
+                break
+            }
+        }
+        ensemble.features = Array(ensemble.features.prefix(bestTrees * depth))
+        ensemble.thresholds = Array(ensemble.thresholds.prefix(bestTrees * depth))
+        ensemble.leaves = Array(ensemble.leaves.prefix(bestTrees * leafCount))
+        return (ensemble, bestLoss, baseValidationLoss)
+    }
+
+    /// Per feature, up to `bins − 1` ascending cut points at quantiles of a seeded sample of rows.
+    static func binEdges(_ x: [Double], columns d: Int, rows n: Int, bins: Int, seed: UInt64) -> [[Double]] {
+        var generator = SplitMix64(seed: seed &+ 0xb1)
+        let sampleSize = min(n, 50_000)
+        let rows = n <= sampleSize ? Array(0..<n) : (0..<sampleSize).map { _ in Int(generator.next() % UInt64(n)) }
+        return (0..<d).map { j in
+            let values = rows.map { x[$0 * d + j] }.sorted()
+            var unique: [Double] = []
+            for v in values where unique.last != v { unique.append(v) }
+            guard unique.count > 1 else { return [] }
+            if unique.count <= bins { return Array(unique.dropLast()) }
+            var cuts: [Double] = []
+            for b in 1..<bins {
+                let v = values[min(values.count - 1, b * values.count / bins)]
+                // Cut between two distinct values so ties stay together.
+                if cuts.last.map({ v > $0 }) ?? true, v < unique.last! { cuts.append(v) }
+            }
+            return cuts
+        }
+    }
+
+    /// Index of the first edge ≥ value (= the bin of value; values ≤ edges[b] fall in bins ≤ b).
+    @inline(__always)
+    static func lowerBound(_ edges: [Double], _ value: Double) -> Int {
+        var low = 0, high = edges.count
+        while low < high {
+            let mid = (low + high) / 2
+            if edges[mid] < value { low = mid + 1 } else { high = mid }
+        }
+        return low
+    }
+
+    /// The weighted τ-quantile: the smallest value whose cumulative weight reaches τ of the total.
+    static func weightedQuantile(_ values: [Double], _ weights: [Double], _ tau: Double) -> Double {
+        guard !values.isEmpty else { return 0 }
+        let order = values.indices.sorted { values[$0] < values[$1] }
+        let total = weights.reduce(0, +)
+        var cumulative = 0.0
+        for i in order {
+            cumulative += weights[i]
+            if cumulative >= tau * total { return values[i] }
+        }
+        return values[order.last!]
+    }
+}

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Benchmark of the Flowcast forecasting model (FlowcastModel), release build, one core:
+#  - training on all public Abilene OD rows (about 400k samples): CPU and wall time of `flowcast train`;
+#  - inference: µs per series-step of the hot path (observe, forecastPoint), from
+#    `flowcast evaluate --time-inference` (thread CPU time, best of 3 passes).
+# Goals (issue 4): training ≤ 60 s on one core, forecastPoint ≤ 1 µs per series-step.
+# Usage: tools/bench-model.sh [scratch path]   (default .build-model-rel)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SCRATCH="${1:-.build-model-rel}"
+swift build -c release --scratch-path "$SCRATCH" --product flowcast >&2
+F="$SCRATCH/release/flowcast"
+OUT="$(mktemp -d)"
+trap 'rm -rf "$OUT"' EXIT
+OD=data/abilene/od_tm_public.csv
+
+echo "== train on all public OD rows (taskset: one core)"
+/usr/bin/time -f "train: %U s user CPU, %e s wall, %M KB max RSS" \
+    taskset -c 0 "$F" train --series "$OD" --out "$OUT/od-all.json"
+
+echo "== inference (model trained on rows < 2268, timed on rows 2268-3023)"
+taskset -c 0 "$F" train --series "$OD" --until 2268 --out "$OUT/od.json" >/dev/null
+taskset -c 0 "$F" evaluate --model "$OUT/od.json" --series "$OD" --from 2268 --time-inference 2>&1 >/dev/null \
+    | grep '^inference'
