@@ -11,7 +11,7 @@ struct Flowcast: ParsableCommand {
             DecodeCommand.self,
             FlowsCommand.self,
             TrainCommand.self, EvaluateCommand.self,
-            TopologyCommand.self, PlanCommand.self, ExportCommand.self,
+            TopologyCommand.self, PlanCommand.self, ExportCommand.self, BacktestCommand.self,
             DiffCommand.self, ReportCommand.self,
         ]
     )

@@ -22,6 +22,7 @@ struct PlanCommand: ParsableCommand {
     @Option(help: "Candidate paths per demand when the topology gives none.") var paths: Int = 4
     @Option(help: "Solver time limit per solve, seconds.") var timeLimit: Double = 10
     @Option(help: "Output policy JSON file.") var out: String
+    @Flag(help: "Print how long loading, path finding and planning took (standard error).") var timing = false
 
     func validate() throws {
         if (forecasts == nil) == (series == nil) {
@@ -32,6 +33,8 @@ struct PlanCommand: ParsableCommand {
     }
 
     func run() throws {
+        let clock = ContinuousClock()
+        let started = clock.now
         let topo: Topology
         do { topo = try Topology(contentsOfFile: topology) } catch {
             for problem in error.problems { printError("\(problem)") }
@@ -51,10 +54,22 @@ struct PlanCommand: ParsableCommand {
                 (input, provenance) = try forecastFromSeries(topologyData: topologyData)
             }
             let currentPolicy = try current.map { try PolicyDocument(contentsOf: URL(fileURLWithPath: $0)) }
+            let loaded = clock.now
+            if timing {
+                // Path finding alone, as the planner does it (it finds them again inside plan).
+                let finder = PathFinder(topo)
+                let t = clock.measure { for d in topo.demands where d.paths.isEmpty { _ = finder.paths(from: d.source, to: d.destination, k: paths) } }
+                printError("timing: path finding for \(topo.demands.count) demands × up to \(paths) paths: \(milliseconds(t)) ms")
+            }
+            let planStart = clock.now
             let planner = PolicyPlanner(topology: topo, options: PlanOptions(
                 headroom: headroom, churnPenalty: churn, pathsPerDemand: paths, timeLimit: timeLimit))
             let document = try planner.plan(input, provenance: provenance, current: currentPolicy)
+            let planned = clock.now
             try document.write(to: URL(fileURLWithPath: out))
+            if timing {
+                printError("timing: load \(milliseconds(loaded - started)) ms, plan (paths + routing LP + spectrum) \(milliseconds(planned - planStart)) ms, write \(milliseconds(clock.now - planned)) ms")
+            }
             print("\(out): max link utilisation \(document.routing.maxUtilisation), spectrum \(document.spectrum.method) (\(document.spectrum.status.rawValue))")
         } catch let error as ValidationError {
             throw error
@@ -100,6 +115,10 @@ struct PlanCommand: ParsableCommand {
             generator: "flowcast \(Flowcast.configuration.version)")
         return (ForecastSet(forecasts: forecasts, modelId: trained.id, window: window), provenance)
     }
+}
+
+func milliseconds(_ d: Duration) -> String {
+    String(format: "%.1f", Double(d.components.seconds) * 1e3 + Double(d.components.attoseconds) * 1e-15)
 }
 
 func printError(_ message: String) {

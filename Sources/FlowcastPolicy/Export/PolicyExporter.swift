@@ -12,11 +12,19 @@ public enum ExportFormat: String, CaseIterable, Sendable {
 
 /// Renders a policy document in an operator format. Output is deterministic text.
 public enum PolicyExporter {
+    /// The A1 export's JSON Schema (ORAN_TrafficSteeringPreference_2.0.0 shape); exports are checked against it.
+    public static var a1Schema: String { A1Schema.text }
+
     public static func export(_ document: PolicyDocument, as format: ExportFormat) throws(PolicyError) -> String {
         switch format {
-        case .a1: try json(A1Exporter.policies(document))
-        case .iproute: IPRouteExporter.commands(document)
-        case .nrcelldu: try json(NRCellDUExporter.configuration(document))
+        case .a1:
+            let text = try json(A1Exporter.policies(document))
+            if let v = A1Schema.violations(of: text).first {
+                throw .inconsistent("A1 export does not match its schema at \(v.field): \(v.message)")
+            }
+            return text
+        case .iproute: return IPRouteExporter.commands(document)
+        case .nrcelldu: return try json(NRCellDUExporter.configuration(document))
         }
     }
 

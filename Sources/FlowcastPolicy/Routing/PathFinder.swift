@@ -3,19 +3,28 @@ public import FlowcastTopology
 /// Loop-free paths through a topology, shortest first: by hop count, ties broken by total link
 /// weight, then by link indices (so the order is deterministic). Yen's algorithm over a
 /// lexicographic Dijkstra.
+///
+/// Built for many queries on one topology (500 demands in well under a second): flat adjacency,
+/// a binary heap, ban lists as reusable flag arrays, and costs computed once per candidate.
 public struct PathFinder: Sendable {
     public let topology: Topology
-    /// adjacency[node] = [(link, neighbour)] in link order.
-    private let adjacency: [[(link: Int, node: Int)]]
+    /// Flat adjacency: the neighbours of node v are `adjacency[start[v]..<start[v + 1]]`, in link order.
+    private let start: [Int]
+    private let adjacency: [(link: Int, node: Int)]
+    private let weights: [Double]
 
     public init(_ topology: Topology) {
         self.topology = topology
-        var adjacency = [[(link: Int, node: Int)]](repeating: [], count: topology.nodes.count)
+        var lists = [[(link: Int, node: Int)]](repeating: [], count: topology.nodes.count)
         for (i, l) in topology.links.enumerated() {
-            adjacency[l.a].append((i, l.b))
-            adjacency[l.b].append((i, l.a))
+            lists[l.a].append((i, l.b))
+            lists[l.b].append((i, l.a))
         }
-        self.adjacency = adjacency
+        var start = [0]
+        for list in lists { start.append(start.last! + list.count) }
+        self.start = start
+        adjacency = lists.flatMap { $0 }
+        weights = topology.links.map(\.weight)
     }
 
     struct Cost: Comparable {
@@ -24,7 +33,7 @@ public struct PathFinder: Sendable {
         static func < (x: Cost, y: Cost) -> Bool { (x.hops, x.weight) < (y.hops, y.weight) }
     }
 
-    func cost(_ links: [Int]) -> Cost { Cost(hops: links.count, weight: links.reduce(0) { $0 + topology.links[$1].weight }) }
+    func cost(_ links: [Int]) -> Cost { Cost(hops: links.count, weight: links.reduce(0) { $0 + weights[$1] }) }
 
     func precedes(_ x: [Int], _ y: [Int]) -> Bool {
         let cx = cost(x), cy = cost(y)
@@ -32,59 +41,150 @@ public struct PathFinder: Sendable {
         return x.lexicographicallyPrecedes(y)
     }
 
-    /// Shortest path avoiding some links and nodes, as link indices; nil when unreachable.
-    func shortest(from s: Int, to t: Int, bannedLinks: Set<Int>, bannedNodes: Set<Int>) -> [Int]? {
+    /// Scratch space for one query, reused across its Dijkstra runs.
+    struct Scratch {
+        var best: [Cost]
+        var via: [(link: Int, from: Int)]
+        var done: [Bool]
+        var bannedLink: [Bool]
+        var bannedNode: [Bool]
+        var heap: [(cost: Cost, node: Int)] = []
+
+        init(nodes: Int, links: Int) {
+            best = [Cost](repeating: Cost(hops: .max, weight: .infinity), count: nodes)
+            via = [(link: Int, from: Int)](repeating: (-1, -1), count: nodes)
+            done = [Bool](repeating: false, count: nodes)
+            bannedLink = [Bool](repeating: false, count: links)
+            bannedNode = [Bool](repeating: false, count: nodes)
+        }
+
+        mutating func push(_ c: Cost, _ v: Int) {
+            heap.append((c, v))
+            var i = heap.count - 1
+            while i > 0 {
+                let parent = (i - 1) / 2
+                guard heap[i].cost < heap[parent].cost else { break }
+                heap.swapAt(i, parent)
+                i = parent
+            }
+        }
+
+        mutating func pop() -> (cost: Cost, node: Int)? {
+            guard !heap.isEmpty else { return nil }
+            let top = heap[0]
+            let last = heap.removeLast()
+            if !heap.isEmpty {
+                heap[0] = last
+                var i = 0
+                while true {
+                    let l = 2 * i + 1, r = l + 1
+                    var m = i
+                    if l < heap.count && heap[l].cost < heap[m].cost { m = l }
+                    if r < heap.count && heap[r].cost < heap[m].cost { m = r }
+                    if m == i { break }
+                    heap.swapAt(i, m)
+                    i = m
+                }
+            }
+            return top
+        }
+    }
+
+    /// Shortest path (hops, then weight) avoiding the scratch's banned links and nodes; nil when unreachable.
+    func shortest(from s: Int, to t: Int, _ scratch: inout Scratch) -> [Int]? {
+        for v in scratch.best.indices {
+            scratch.best[v] = Cost(hops: .max, weight: .infinity)
+            scratch.done[v] = false
+        }
+        scratch.heap.removeAll(keepingCapacity: true)
+        scratch.best[s] = Cost(hops: 0, weight: 0)
+        scratch.push(scratch.best[s], s)
+        var reached = false
+        while let (c, u) = scratch.pop() {
+            if scratch.done[u] || c > scratch.best[u] { continue }
+            if u == t { reached = true; break }
+            scratch.done[u] = true
+            for e in start[u]..<start[u + 1] {
+                let (link, v) = adjacency[e]
+                if scratch.bannedLink[link] || scratch.bannedNode[v] || scratch.done[v] { continue }
+                let next = Cost(hops: c.hops + 1, weight: c.weight + weights[link])
+                if next < scratch.best[v] {
+                    scratch.best[v] = next
+                    scratch.via[v] = (link, u)
+                    scratch.push(next, v)
+                }
+            }
+        }
+        guard reached else { return nil }
+        var path: [Int] = []
+        var at = t
+        while at != s { let step = scratch.via[at]; path.append(step.link); at = step.from }
+        return path.reversed()
+    }
+
+    /// Shortest path by total link weight alone (what OSPF routes on), ties by fewer hops then
+    /// Dijkstra order; nil when unreachable.
+    public func shortestByWeight(from s: Int, to t: Int) -> [Int]? {
         let n = topology.nodes.count
-        var best = [Cost?](repeating: nil, count: n)
-        var via = [(link: Int, from: Int)?](repeating: nil, count: n)
+        var dist = [(Double, Int)](repeating: (.infinity, .max), count: n)
+        var via = [(link: Int, from: Int)](repeating: (-1, -1), count: n)
         var done = [Bool](repeating: false, count: n)
-        best[s] = Cost(hops: 0, weight: 0)
+        dist[s] = (0, 0)
         while true {
             var u = -1
-            for v in 0..<n where !done[v] {
-                if let c = best[v], u < 0 || c < best[u]! { u = v }
-            }
+            for v in 0..<n where !done[v] && dist[v].0.isFinite && (u < 0 || dist[v] < dist[u]) { u = v }
             if u < 0 { return nil }
             if u == t { break }
             done[u] = true
-            for (link, v) in adjacency[u] where !bannedLinks.contains(link) && !bannedNodes.contains(v) && !done[v] {
-                let c = Cost(hops: best[u]!.hops + 1, weight: best[u]!.weight + topology.links[link].weight)
-                if best[v] == nil || c < best[v]! { best[v] = c; via[v] = (link, u) }
+            for e in start[u]..<start[u + 1] {
+                let (link, v) = adjacency[e]
+                let next = (dist[u].0 + weights[link], dist[u].1 + 1)
+                if !done[v] && next < dist[v] { dist[v] = next; via[v] = (link, u) }
             }
         }
         var path: [Int] = []
         var at = t
-        while at != s, let step = via[at] { path.append(step.link); at = step.from }
+        while at != s { path.append(via[at].link); at = via[at].from }
         return path.reversed()
     }
 
     /// Up to `k` loop-free paths from `source` to `destination`, shortest first.
     public func paths(from source: Int, to destination: Int, k: Int = 4) -> [[Int]] {
+        var scratch = Scratch(nodes: topology.nodes.count, links: topology.links.count)
         guard k > 0, source != destination,
-              let first = shortest(from: source, to: destination, bannedLinks: [], bannedNodes: []) else { return [] }
-        var accepted = [first]
-        var candidates: [[Int]] = []
+              let first = shortest(from: source, to: destination, &scratch) else { return [] }
+        var accepted: [(path: [Int], cost: Cost)] = [(first, cost(first))]
+        var candidates: [(path: [Int], cost: Cost)] = []
+        func before(_ x: (path: [Int], cost: Cost), _ y: (path: [Int], cost: Cost)) -> Bool {
+            x.cost != y.cost ? x.cost < y.cost : x.path.lexicographicallyPrecedes(y.path)
+        }
         while accepted.count < 4 * k + 16 {
-            let previous = accepted.last!
+            let previous = accepted.last!.path
             let nodes = topology.nodesAlong(previous, from: source)!
             for j in 0..<previous.count {
-                let root = Array(previous[0..<j])
-                var bannedLinks: Set<Int> = []
-                for p in accepted where p.count > j && Array(p[0..<j]) == root { bannedLinks.insert(p[j]) }
-                let bannedNodes = Set(nodes[0..<j])
-                guard let spur = shortest(from: nodes[j], to: destination, bannedLinks: bannedLinks, bannedNodes: bannedNodes) else { continue }
-                let total = root + spur
-                if !accepted.contains(total) && !candidates.contains(total) { candidates.append(total) }
+                let root = previous[0..<j]
+                var banned: [Int] = []
+                for p in accepted where p.path.count > j && p.path[0..<j] == root { banned.append(p.path[j]) }
+                for l in banned { scratch.bannedLink[l] = true }
+                for v in nodes[0..<j] { scratch.bannedNode[v] = true }
+                let spur = shortest(from: nodes[j], to: destination, &scratch)
+                for l in banned { scratch.bannedLink[l] = false }
+                for v in nodes[0..<j] { scratch.bannedNode[v] = false }
+                guard let spur else { continue }
+                let total = Array(root) + spur
+                if !accepted.contains(where: { $0.path == total }) && !candidates.contains(where: { $0.path == total }) {
+                    candidates.append((total, cost(total)))
+                }
             }
             guard !candidates.isEmpty else { break }
             // Yen yields paths in non-decreasing cost, but ties come in no useful order: go on
             // while candidates tie with the k-th path, then sort (bounded by the loop limit).
             var bestIndex = 0
-            for i in candidates.indices.dropFirst() where precedes(candidates[i], candidates[bestIndex]) { bestIndex = i }
-            if accepted.count >= k && cost(candidates[bestIndex]) > cost(accepted[k - 1]) { break }
+            for i in candidates.indices.dropFirst() where before(candidates[i], candidates[bestIndex]) { bestIndex = i }
+            if accepted.count >= k && candidates[bestIndex].cost > accepted[k - 1].cost { break }
             accepted.append(candidates.remove(at: bestIndex))
         }
-        accepted.sort(by: precedes)
-        return Array(accepted.prefix(k))
+        accepted.sort(by: before)
+        return accepted.prefix(k).map(\.path)
     }
 }

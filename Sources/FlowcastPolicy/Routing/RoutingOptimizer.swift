@@ -12,14 +12,41 @@ public struct RoutingProblem: Sendable {
     public var current: [[Double]]?
     /// Objective cost per unit of split weight moved away from `current`.
     public var churnPenalty: Double
+    /// When set, the robust objective below replaces the plain worst case and its path-length
+    /// tie-break (one solve instead of two).
+    public var robust: RobustObjective?
 
-    public init(topology: Topology, paths: [[[Int]]], scenarios: [[Double]], current: [[Double]]? = nil, churnPenalty: Double = 0) {
+    public init(topology: Topology, paths: [[[Int]]], scenarios: [[Double]], current: [[Double]]? = nil, churnPenalty: Double = 0,
+                robust: RobustObjective? = nil) {
         self.topology = topology
         self.paths = paths
         self.scenarios = scenarios
         self.current = current
         self.churnPenalty = churnPenalty
+        self.robust = robust
     }
+}
+
+/// A robust routing objective over several demand scenarios:
+///
+///     minimise  U + meanWeight · mean_s U_s + linkWeight · mean_l z_l
+///     where     U_s ≥ utilisation of every link under scenario s,  U ≥ U_s,
+///               z_l ≥ utilisation of link l (each direction) under every scenario.
+///
+/// The worst case alone is degenerate: only the bottleneck link is priced, so every other link may
+/// be loaded up to U, and the next interval's bottleneck is often one of those. The mean term
+/// prices every scenario, the link term every link, so the split keeps headroom where it is cheap.
+public struct RobustObjective: Sendable, Hashable {
+    public var meanWeight: Double
+    public var linkWeight: Double
+
+    public init(meanWeight: Double, linkWeight: Double) {
+        self.meanWeight = meanWeight
+        self.linkWeight = linkWeight
+    }
+
+    /// The plain worst case in one solve (no tie-break): what an optimum-only caller needs.
+    public static let worstCaseOnly = RobustObjective(meanWeight: 0, linkWeight: 0)
 }
 
 /// The split weights chosen and what they do to the links.
@@ -84,7 +111,7 @@ public struct RoutingOptimizer: Sendable {
             throw .inconsistent("demand '\(problem.topology.demands[d].id)' has no path from source to destination")
         }
         let first = try build(problem, phase: nil).solve()
-        let second = try build(problem, phase: first.solution.objective).solve()
+        let second = problem.robust == nil ? try build(problem, phase: first.solution.objective).solve() : first
         var weights = second.weights
         for d in weights.indices {
             let total = weights[d].reduce(0, +)
@@ -147,21 +174,50 @@ public struct RoutingOptimizer: Sendable {
                 }
             }
         }
-        for demand in problem.scenarios {
-            for (i, list) in users.enumerated() where !list.isEmpty {
-                let capacity = topology.links[i / 2].capacity
-                var terms = list.compactMap { use -> (column: Int, coefficient: Double)? in
-                    demand[use.d] > 0 ? (x[use.d][use.p], demand[use.d] / capacity) : nil
+        if let robust = problem.robust {
+            addRobustRows(robust, problem, model: model, u: u, x: x, users: users)
+        } else {
+            for demand in problem.scenarios {
+                for (i, list) in users.enumerated() where !list.isEmpty {
+                    let capacity = topology.links[i / 2].capacity
+                    var terms = list.compactMap { use -> (column: Int, coefficient: Double)? in
+                        demand[use.d] > 0 ? (x[use.d][use.p], demand[use.d] / capacity) : nil
+                    }
+                    guard !terms.isEmpty else { continue }
+                    terms.append((u, -1))
+                    model.addRow(terms, .lessOrEqual, 0)
                 }
-                guard !terms.isEmpty else { continue }
-                terms.append((u, -1))
-                model.addRow(terms, .lessOrEqual, 0)
             }
         }
         if let optimum {
             model.addRow(objectiveTerms, .lessOrEqual, optimum * (1 + 1e-7) + 1e-9)
         }
         return Built(model: model, x: x, timeLimit: timeLimit)
+    }
+}
+
+extension RoutingOptimizer {
+    /// Rows and columns of `RobustObjective` (see there).
+    func addRobustRows(_ robust: RobustObjective, _ problem: RoutingProblem, model: LinearModel, u: Int, x: [[Int]],
+                       users: [[(d: Int, p: Int)]]) {
+        let topology = problem.topology
+        let used = users.indices.filter { !users[$0].isEmpty }
+        let perScenario = problem.scenarios.map { _ in
+            robust.meanWeight > 0 ? model.addColumn(objective: robust.meanWeight / Double(problem.scenarios.count)) : u
+        }
+        let perLink = robust.linkWeight > 0 ? used.map { _ in model.addColumn(objective: robust.linkWeight / Double(used.count)) } : []
+        for (s, demand) in problem.scenarios.enumerated() {
+            if perScenario[s] != u { model.addRow([(perScenario[s], 1), (u, -1)], .lessOrEqual, 0) }
+            for (j, i) in used.enumerated() {
+                let capacity = topology.links[i / 2].capacity
+                let terms = users[i].compactMap { use -> (column: Int, coefficient: Double)? in
+                    demand[use.d] > 0 ? (x[use.d][use.p], demand[use.d] / capacity) : nil
+                }
+                guard !terms.isEmpty else { continue }
+                model.addRow(terms + [(perScenario[s], -1)], .lessOrEqual, 0)
+                if !perLink.isEmpty { model.addRow(terms + [(perLink[j], -1)], .lessOrEqual, 0) }
+            }
+        }
     }
 }
 

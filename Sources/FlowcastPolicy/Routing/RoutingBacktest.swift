@@ -1,0 +1,217 @@
+public import FlowcastTopology
+import Foundation
+
+/// How the backtest's planner builds its robust plan.
+public struct RobustPlanOptions: Sendable, Hashable {
+    /// Observed matrices of the last `history` intervals used as scenarios.
+    public var history: Int
+    /// Also plan for the forecast's point and upper-quantile matrices.
+    public var forecastScenarios: Bool
+    /// Divide every scenario by its own optimal MLU, so the plan minimises regret (ratio to what
+    /// was achievable) rather than letting the busiest past interval dominate.
+    public var normalise: Bool
+    public var objective: RobustObjective
+    /// Candidate paths per demand when the topology gives none.
+    public var pathsPerDemand: Int
+    /// Solver time limit per solve, seconds.
+    public var timeLimit: Double
+
+    /// Defaults chosen on Abilene rows 1500–2267 (see docs/policy.md, "Backtest").
+    public init(history: Int = 12, forecastScenarios: Bool = true, normalise: Bool = true,
+                objective: RobustObjective = RobustObjective(meanWeight: 5, linkWeight: 1), pathsPerDemand: Int = 4,
+                timeLimit: Double = 10) {
+        self.history = history
+        self.forecastScenarios = forecastScenarios
+        self.normalise = normalise
+        self.objective = objective
+        self.pathsPerDemand = pathsPerDemand
+        self.timeLimit = timeLimit
+    }
+}
+
+/// Mean and 95th percentile (linear interpolation between order statistics) of a sample.
+public struct SampleSummary: Codable, Sendable, Hashable {
+    public var mean: Double
+    public var p95: Double
+
+    public init(_ values: [Double]) {
+        mean = values.isEmpty ? 0 : values.reduce(0, +) / Double(values.count)
+        p95 = Self.quantile(values, 0.95)
+    }
+
+    static func quantile(_ values: [Double], _ q: Double) -> Double {
+        guard !values.isEmpty else { return 0 }
+        let sorted = values.sorted()
+        let position = q * Double(sorted.count - 1)
+        let low = Int(position.rounded(.down)), high = min(low + 1, sorted.count - 1)
+        return sorted[low] + (sorted[high] - sorted[low]) * (position - Double(low))
+    }
+}
+
+/// The backtest's result, shaped as `flowcast backtest --json` prints it.
+public struct BacktestReport: Codable, Sendable {
+    public struct MLU: Codable, Sendable {
+        public var flowcast: SampleSummary
+        public var oracle: SampleSummary
+        public var ospf: SampleSummary
+        public var ecmp: SampleSummary
+    }
+    public struct Ratio: Codable, Sendable {
+        public var mean: Double
+        public var p95: Double
+        public var max: Double
+    }
+    public var intervals: Int
+    public var mlu: MLU
+    public var ratioToOracle: Ratio
+    public var solveMs: SampleSummary
+
+    /// Per-interval ratios of the baselines to the oracle, for the text report (not in the JSON).
+    public var ospfRatio: Ratio
+    public var ecmpRatio: Ratio
+
+    enum CodingKeys: String, CodingKey {
+        case intervals, mlu
+        case ratioToOracle = "ratio_to_oracle"
+        case solveMs = "solve_ms"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        intervals = try c.decode(Int.self, forKey: .intervals)
+        mlu = try c.decode(MLU.self, forKey: .mlu)
+        ratioToOracle = try c.decode(Ratio.self, forKey: .ratioToOracle)
+        solveMs = try c.decode(SampleSummary.self, forKey: .solveMs)
+        ospfRatio = Ratio(mean: 0, p95: 0, max: 0)
+        ecmpRatio = ospfRatio
+    }
+
+    init(flowcast: [Double], oracle: [Double], ospf: [Double], ecmp: [Double], solveMs: [Double]) {
+        func ratio(_ xs: [Double]) -> Ratio {
+            let r = zip(xs, oracle).map { $1 > 0 ? $0 / $1 : 1 }
+            let s = SampleSummary(r)
+            return Ratio(mean: s.mean, p95: s.p95, max: r.max() ?? 0)
+        }
+        intervals = flowcast.count
+        mlu = MLU(flowcast: SampleSummary(flowcast), oracle: SampleSummary(oracle), ospf: SampleSummary(ospf), ecmp: SampleSummary(ecmp))
+        ratioToOracle = ratio(flowcast)
+        ospfRatio = ratio(ospf)
+        ecmpRatio = ratio(ecmp)
+        self.solveMs = SampleSummary(solveMs)
+    }
+}
+
+/// One interval's forecast of every demand (bit/s, topology demand order).
+public struct MatrixForecast: Sendable {
+    public var point: [Double]
+    public var upper: [Double]
+
+    public init(point: [Double], upper: [Double]) {
+        self.point = point
+        self.upper = upper
+    }
+}
+
+/// Walks a series of true demand matrices: at each interval, plan from history (and a forecast),
+/// then score the plan's realised MLU on the true matrix against OSPF shortest paths, ECMP and the
+/// perfect-foresight LP over the same candidate paths.
+public struct RoutingBacktest: Sendable {
+    public let topology: Topology
+    public let options: RobustPlanOptions
+    /// Candidate paths per demand (link indices).
+    public let paths: [[[Int]]]
+
+    public init(topology: Topology, options: RobustPlanOptions = RobustPlanOptions()) {
+        self.topology = topology
+        self.options = options
+        let finder = PathFinder(topology)
+        paths = topology.demands.map { d in
+            d.paths.isEmpty ? finder.paths(from: d.source, to: d.destination, k: options.pathsPerDemand) : d.paths
+        }
+    }
+
+    /// Shortest path by total link weight (OSPF), ties by hops then link order: one split per demand.
+    public func ospfWeights() -> [[Double]] {
+        let finder = PathFinder(topology)
+        return topology.demands.indices.map { d in
+            let best = finder.shortestByWeight(from: topology.demands[d].source, to: topology.demands[d].destination)
+            return paths[d].map { $0 == best ? 1.0 : 0.0 }
+        }
+    }
+
+    /// Equal split over the candidate paths with the fewest hops (ECMP with unit link costs).
+    public func ecmpWeights() -> [[Double]] {
+        paths.map { candidates in
+            let fewest = candidates.map(\.count).min() ?? 0
+            let count = Double(candidates.filter { $0.count == fewest }.count)
+            return candidates.map { $0.count == fewest ? 1 / count : 0 }
+        }
+    }
+
+    func problem(_ scenarios: [[Double]], objective: RobustObjective) -> RoutingProblem {
+        RoutingProblem(topology: topology, paths: paths, scenarios: scenarios, robust: objective)
+    }
+
+    /// The perfect-foresight optimum MLU for one matrix.
+    public func oracle(_ matrix: [Double]) throws(PolicyError) -> Double {
+        try RoutingOptimizer(timeLimit: options.timeLimit).solve(problem([matrix], objective: .worstCaseOnly)).maxUtilisation
+    }
+
+    /// The robust plan's split weights for the interval after `history` (oldest first), with the
+    /// optimal MLU of each history matrix when `options.normalise` is on.
+    public func plan(history: [[Double]], historyOptimum: [Double], forecast: MatrixForecast?) throws(PolicyError) -> [[Double]] {
+        var scenarios: [[Double]] = []
+        for (i, m) in history.enumerated() {
+            let scale = options.normalise && historyOptimum[i] > 0 ? 1 / historyOptimum[i] : 1
+            scenarios.append(m.map { max(0, $0) * scale })
+        }
+        if let forecast, options.forecastScenarios {
+            // The forecast's own optimum would cost another solve; the newest observed optimum is
+            // the same scale to within a few per cent.
+            let scale = options.normalise && (historyOptimum.last ?? 0) > 0 ? 1 / historyOptimum.last! : 1
+            scenarios.append(forecast.point.map { max(0, $0) * scale })
+            scenarios.append(forecast.upper.map { max(0, $0) * scale })
+        }
+        return try RoutingOptimizer(timeLimit: options.timeLimit).solve(problem(scenarios, objective: options.objective)).weights
+    }
+
+    /// Realised max link utilisation of `weights` on a true matrix.
+    public func realisedMLU(weights: [[Double]], matrix: [Double]) -> Double {
+        RoutingOptimizer.maxUtilisation(RoutingProblem(topology: topology, paths: paths, scenarios: [matrix]), weights: weights, demand: matrix)
+    }
+
+    /// Runs from row `from` to the end of `matrices` (rows × demands, bit/s). `forecast(row)` must
+    /// use rows before `row` only; it is called once per row, in increasing order.
+    public func run(matrices: [[Double]], from: Int, forecast: (Int) throws -> MatrixForecast?,
+                    progress: ((Int, Int) -> Void)? = nil) throws -> BacktestReport {
+        precondition(from >= 1 && from < matrices.count, "from must leave history before it and rows after it")
+        let ospf = ospfWeights(), ecmp = ecmpWeights()
+        let k = max(1, options.history)
+        // Optimal MLU of the history window before the first planned row (not timed: a live
+        // planner has these from earlier intervals).
+        var optimum: [Int: Double] = [:]
+        for row in max(0, from - k)..<(from - 1) { optimum[row] = try oracle(matrices[row]) }
+        var flowcast: [Double] = [], oracleMLU: [Double] = [], ospfMLU: [Double] = [], ecmpMLU: [Double] = [], solveMs: [Double] = []
+        for row in from..<matrices.count {
+            let rows = Array(max(0, row - k)..<row)
+            let f = try forecast(row)
+            let clock = ContinuousClock()
+            var weights: [[Double]] = []
+            let elapsed = try clock.measure {
+                // The newest matrix's optimum is part of this interval's planning work.
+                if optimum[row - 1] == nil { optimum[row - 1] = try oracle(matrices[row - 1]) }
+                weights = try plan(history: rows.map { matrices[$0] }, historyOptimum: rows.map { optimum[$0]! }, forecast: f)
+            }
+            solveMs.append(Double(elapsed.components.seconds) * 1e3 + Double(elapsed.components.attoseconds) * 1e-15)
+            let truth = matrices[row]
+            let best = try oracle(truth)   // scoring only: the next interval solves it again, timed
+            optimum[row - k] = nil
+            oracleMLU.append(best)
+            flowcast.append(realisedMLU(weights: weights, matrix: truth))
+            ospfMLU.append(realisedMLU(weights: ospf, matrix: truth))
+            ecmpMLU.append(realisedMLU(weights: ecmp, matrix: truth))
+            progress?(row - from + 1, matrices.count - from)
+        }
+        return BacktestReport(flowcast: flowcast, oracle: oracleMLU, ospf: ospfMLU, ecmp: ecmpMLU, solveMs: solveMs)
+    }
+}

@@ -1,0 +1,172 @@
+import ArgumentParser
+import FlowcastModel
+import FlowcastPolicy
+import FlowcastTopology
+import Foundation
+
+struct BacktestCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "backtest",
+        abstract: "Replay a demand series interval by interval: forecast, plan robust routing, score realised MLU against OSPF, ECMP and the perfect-foresight LP.")
+
+    @Option(help: "Topology YAML file (demand ids name the series columns, e.g. od_0_1).") var topology: String
+    @Option(help: "Demand series (CSV, one column per demand id).") var series: String
+    @Option(help: "First 0-based row to plan and score; rows before it are history (and training data).") var from: Int
+    @Option(help: "Model file (flowcast train); without it a model is trained on the rows before --from.") var model: String?
+    @Option(help: "Unit of the series values: bit/s, kbit/s, Mbit/s or Gbit/s (the Abilene series are Mbit/s).")
+    var unit: String = "Mbit/s"
+    @Option(help: "Observed matrices of the last N intervals planned for as scenarios.") var history: Int = 12
+    @Option(help: "Weight of the mean scenario utilisation in the robust objective.") var meanWeight: Double = 5
+    @Option(help: "Weight of the mean per-link worst utilisation in the robust objective.") var linkWeight: Double = 1
+    @Flag(help: "Do not add the forecast's point and upper matrices as scenarios (and do not forecast).")
+    var noForecastScenarios = false
+    @Flag(help: "Do not scale each scenario by its own optimal MLU.") var noNormalise = false
+    @Option(help: "Candidate paths per demand when the topology gives none.") var paths: Int = 4
+    @Flag(help: "Print the summary as JSON.") var json = false
+
+    static let units: [String: Double] = ["bit/s": 1, "kbit/s": 1e3, "Mbit/s": 1e6, "Gbit/s": 1e9]
+
+    func validate() throws {
+        guard Self.units[unit] != nil else { throw ValidationError("--unit must be one of bit/s, kbit/s, Mbit/s, Gbit/s") }
+        guard from >= 1 else { throw ValidationError("--from must be at least 1 (the first plan needs history)") }
+        guard history >= 1, paths >= 1 else { throw ValidationError("--history and --paths must be at least 1") }
+        guard meanWeight >= 0, linkWeight >= 0 else { throw ValidationError("--mean-weight and --link-weight must not be negative") }
+    }
+
+    func run() throws {
+        let topo: Topology
+        do { topo = try Topology(contentsOfFile: topology) } catch {
+            for problem in error.problems { printError("\(problem)") }
+            throw ExitCode.failure
+        }
+        do {
+            let set = try SeriesReader.read(file: URL(fileURLWithPath: series))
+            guard from < set.rowCount else {
+                throw CommandFailure(message: "--from \(from) is past the last row of \(series) (\(set.rowCount) rows)")
+            }
+            let scale = Self.units[unit]!
+            // Series per demand, in topology order; a demand with no column is routed as zero traffic.
+            let byName = Dictionary(set.series.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+            let columns = topo.demands.map { byName[$0.id] }
+            let missing = topo.demands.indices.filter { columns[$0] == nil }.map { topo.demands[$0].id }
+            if missing.count == topo.demands.count {
+                throw CommandFailure(message: "no column of \(series) is named after a demand of \(topology)")
+            }
+            if !missing.isEmpty {
+                printError("warning: \(missing.count) demands have no series and carry no traffic: \(missing.prefix(5).joined(separator: ", "))\(missing.count > 5 ? ", …" : "")")
+            }
+            // Matrices with missing values carried forward (a missing first value is zero).
+            var matrices = [[Double]](repeating: [Double](repeating: 0, count: topo.demands.count), count: set.rowCount)
+            for (d, column) in columns.enumerated() {
+                guard let column else { continue }
+                var last = 0.0
+                for row in 0..<set.rowCount {
+                    let v = row < column.values.count ? column.values[row] : .nan
+                    if !v.isNaN { last = max(0, v) }
+                    matrices[row][d] = last * scale
+                }
+            }
+
+            let forecaster = noForecastScenarios ? nil : try makeForecaster(set: set, columns: columns, scale: scale)
+            let options = RobustPlanOptions(history: history, forecastScenarios: !noForecastScenarios, normalise: !noNormalise,
+                                            objective: RobustObjective(meanWeight: meanWeight, linkWeight: linkWeight),
+                                            pathsPerDemand: paths)
+            let backtest = RoutingBacktest(topology: topo, options: options)
+            if let d = backtest.paths.firstIndex(where: { $0.isEmpty }) {
+                throw CommandFailure(message: "demand '\(topo.demands[d].id)' has no path from source to destination")
+            }
+            let report = try backtest.run(matrices: matrices, from: from) { row in forecaster?.forecast(row: row) }
+            if json {
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.sortedKeys]
+                print(String(decoding: try encoder.encode(report), as: UTF8.self))
+            } else {
+                print(text(report, model: forecaster?.modelID))
+            }
+        } catch let error as CommandFailure {
+            throw error
+        } catch let error as SeriesInputError {
+            throw CommandFailure(message: error.description)
+        } catch let error as TrainingError {
+            throw CommandFailure(message: "training: \(error.description)")
+        } catch let error as ModelFileError {
+            throw CommandFailure(message: error.description)
+        } catch {
+            throw CommandFailure(message: "error: \(error)")
+        }
+    }
+
+    /// The model from --model, or one trained now on the rows before --from.
+    private func makeForecaster(set: SeriesSet, columns: [Series?], scale: Double) throws -> SeriesForecaster {
+        let trained: ForecastModel
+        if let model {
+            trained = try ModelFile.read(from: URL(fileURLWithPath: model))
+        } else {
+            if !json { printError("training a model on rows 0–\(from - 1) of \(series) …") }
+            trained = try Trainer.train([set], options: TrainingOptions(until: from))
+        }
+        return SeriesForecaster(model: trained, set: set, columns: columns, scale: scale)
+    }
+
+    private func text(_ r: BacktestReport, model: String?) -> String {
+        func f(_ x: Double, _ digits: Int = 4) -> String { String(format: "%.\(digits)f", x) }
+        var lines = ["\(r.intervals) intervals from row \(from); \(paths) paths per demand; robust plan over the last \(history) matrices"
+            + (noForecastScenarios ? "" : " + forecast (model \(model ?? "?"))")]
+        lines.append("method     mean MLU  P95 MLU   ratio to oracle: mean   P95     max")
+        func row(_ name: String, _ m: SampleSummary, _ ratio: BacktestReport.Ratio?) -> String {
+            name.padding(toLength: 11, withPad: " ", startingAt: 0) + f(m.mean) + "    " + f(m.p95)
+                + (ratio.map { "                    " + f($0.mean, 3) + "   " + f($0.p95, 3) + "   " + f($0.max, 3) } ?? "")
+        }
+        lines.append(row("flowcast", r.mlu.flowcast, r.ratioToOracle))
+        lines.append(row("oracle", r.mlu.oracle, nil))
+        lines.append(row("ospf", r.mlu.ospf, r.ospfRatio))
+        lines.append(row("ecmp", r.mlu.ecmp, r.ecmpRatio))
+        lines.append("plan solve time: mean \(f(r.solveMs.mean, 2)) ms, P95 \(f(r.solveMs.p95, 2)) ms")
+        return lines.joined(separator: "\n")
+    }
+}
+
+/// One-step forecasts of every demand from its history only, through FlowcastModel's online API.
+final class SeriesForecaster {
+    let model: ForecastModel
+    let set: SeriesSet
+    let columns: [Series?]
+    let scale: Double
+    private var states: [SeriesState?]
+    private var last: [Double]
+    private var observed = 0
+
+    var modelID: String { model.id }
+
+    init(model: ForecastModel, set: SeriesSet, columns: [Series?], scale: Double) {
+        self.model = model
+        self.set = set
+        self.columns = columns
+        self.scale = scale
+        states = columns.map { $0 == nil ? nil : model.makeState(step: set.step) }
+        last = [Double](repeating: 0, count: columns.count)
+    }
+
+    /// Forecast of `row` after observing rows before it (never `row` itself); rows must increase.
+    func forecast(row: Int) -> MatrixForecast {
+        precondition(row >= observed, "forecasts must go forward in time")
+        while observed < row {
+            let time = set.time(ofRow: observed)
+            for (d, column) in columns.enumerated() {
+                guard let column else { continue }
+                let v = observed < column.values.count ? column.values[observed] : .nan
+                if !v.isNaN { last[d] = v }
+                states[d]!.observe(last[d], at: time)
+            }
+            observed += 1
+        }
+        var point = [Double](repeating: 0, count: columns.count), upper = point
+        for d in columns.indices {
+            guard let state = states[d] else { continue }
+            let f = model.forecastPoint(state)
+            point[d] = max(0, f.point) * scale
+            upper[d] = max(0, f.upper, f.point) * scale
+        }
+        return MatrixForecast(point: point, upper: upper)
+    }
+}

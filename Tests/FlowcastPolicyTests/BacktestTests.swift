@@ -1,0 +1,87 @@
+@testable import FlowcastPolicy
+import FlowcastTestSupport
+import FlowcastTopology
+import Foundation
+import Testing
+
+func abileneTopology() throws -> Topology {
+    try Topology(contentsOfFile: Fixtures.captures.appendingPathComponent("abilene/topology.yaml").path)
+}
+
+@Test func abileneTopologyHasTheRealCapacitiesWeightsAndEveryODPair() throws {
+    let t = try abileneTopology()
+    #expect(t.nodes.map(\.id) == ["ATLAM5", "ATLAng", "CHINng", "DNVRng", "HSTNng", "IPLSng",
+                                  "KSCYng", "LOSAng", "NYCMng", "SNVAng", "STTLng", "WASHng"])
+    #expect(t.links.count == 15)
+    // The one OC-48 link, ATLAng–IPLSng (OSPF weight 587); the rest are OC-192.
+    let oc48 = t.links.filter { $0.capacity == 2.48e9 }
+    #expect(oc48.map(\.id) == ["ATLAng-IPLSng"])
+    #expect(oc48.first?.weight == 587)
+    #expect(t.links.filter { $0.capacity == 9.92e9 }.count == 14)
+    #expect(t.demands.count == 132)
+    let d = t.demands[t.demandIndex("od_3_9")!]
+    #expect(t.nodes[d.source].id == "DNVRng" && t.nodes[d.destination].id == "SNVAng")
+}
+
+@Test func kShortestPathsMatchExhaustiveEnumerationOnAbilene() throws {
+    let t = try abileneTopology()
+    let finder = PathFinder(t)
+    for d in t.demands {
+        var all: [[Int]] = []
+        func walk(_ at: Int, _ path: [Int], _ seen: Set<Int>) {
+            if at == d.destination { all.append(path); return }
+            for (i, l) in t.links.enumerated() {
+                guard let next = l.otherEnd(from: at), !seen.contains(next) else { continue }
+                walk(next, path + [i], seen.union([next]))
+            }
+        }
+        walk(d.source, [], [d.source])
+        all.sort { finder.precedes($0, $1) }
+        #expect(finder.paths(from: d.source, to: d.destination, k: 4) == Array(all.prefix(4)), "\(d.id)")
+        // OSPF: least total weight.
+        let ospf = finder.shortestByWeight(from: d.source, to: d.destination)!
+        #expect(finder.cost(ospf).weight == all.map { finder.cost($0).weight }.min())
+    }
+}
+
+@Test func robustObjectiveKeepsTheWorstCaseAndPricesTheOtherScenarios() throws {
+    // Two parallel links (capacity 1 and 2). Scenario demands 3 and 6: the worst case (6) needs
+    // the 1:2 split, utilisation 2; the robust objective must not give that up.
+    let t = try Topology(yaml: parallelYAML)
+    let p = RoutingProblem(topology: t, paths: [[[0], [1]]], scenarios: [[3], [6]],
+                           robust: RobustObjective(meanWeight: 5, linkWeight: 1))
+    let s = try RoutingOptimizer().solve(p)
+    #expect(abs(s.worstCaseUtilisation - 2) < 1e-6)
+    #expect(abs(s.weights[0][0] - 1.0 / 3) < 1e-6)
+}
+
+@Test func backtestOnAbileneBeatsOSPFAndScoresAgainstTheOracle() throws {
+    // 12 intervals of the real matrices (Mbit/s → bit/s), history only; no forecast.
+    let t = try abileneTopology()
+    let text = try String(contentsOf: Fixtures.repositoryRoot.appendingPathComponent("data/abilene/od_tm_public.csv"), encoding: .utf8)
+    let lines = text.split(separator: "\n")
+    let header = lines[0].split(separator: ",").map(String.init)
+    let columns = t.demands.map { header.firstIndex(of: $0.id)! }
+    let matrices = lines[2000..<2030].map { line -> [Double] in
+        let cells = line.split(separator: ",", omittingEmptySubsequences: false)
+        return columns.map { Double(cells[$0])! * 1e6 }
+    }
+    let backtest = RoutingBacktest(topology: t, options: RobustPlanOptions(forecastScenarios: false))
+    let report = try backtest.run(matrices: matrices, from: 18) { _ in nil }
+    #expect(report.intervals == 12)
+    #expect(report.ratioToOracle.mean >= 1 - 1e-6)                 // nothing beats perfect foresight
+    #expect(report.ratioToOracle.mean < report.ospfRatio.mean)
+    #expect(report.ospfRatio.mean < report.ecmpRatio.mean)
+    let json = String(decoding: try JSONEncoder().encode(report), as: UTF8.self)
+    let object = try JSONSerialization.jsonObject(with: Data(json.utf8)) as! [String: Any]
+    #expect(Set(object.keys) == ["intervals", "mlu", "ratio_to_oracle", "solve_ms"])
+    #expect(Set((object["mlu"] as! [String: Any]).keys) == ["flowcast", "oracle", "ospf", "ecmp"])
+    #expect(Set((object["ratio_to_oracle"] as! [String: Any]).keys) == ["mean", "p95", "max"])
+    #expect(Set((object["solve_ms"] as! [String: Any]).keys) == ["mean", "p95"])
+}
+
+@Test func p95InterpolatesBetweenOrderStatistics() {
+    // numpy.percentile([1…21], 95) = 20; [1, 2] → 1.95.
+    #expect(abs(SampleSummary((1...21).map(Double.init)).p95 - 20) < 1e-12)
+    #expect(abs(SampleSummary([2, 1]).p95 - 1.95) < 1e-12)
+}

@@ -1,0 +1,143 @@
+@testable import FlowcastPolicy
+import FlowcastTestSupport
+import FlowcastTopology
+import Foundation
+import Testing
+
+/// Applies `flowcast export --to iproute` output for real: one network namespace per source
+/// router, a veth pair whose link routes make every next hop on-link, then each exported command
+/// with `ip -n NS`, and `ip route show` must list the same next hops with the same weights.
+/// Needs root and iproute2 with namespace support; skipped (with this reason) otherwise.
+enum Namespaces {
+    static let ip: String? = ["/usr/sbin/ip", "/sbin/ip", "/usr/bin/ip", "/bin/ip"].first { FileManager.default.isExecutableFile(atPath: $0) }
+
+    /// Runs `ip` with arguments; returns (status, stdout + stderr).
+    @discardableResult
+    static func run(_ arguments: [String]) -> (status: Int32, output: String) {
+        guard let ip else { return (-1, "no ip") }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: ip)
+        process.arguments = arguments
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        do { try process.run() } catch { return (-1, "\(error)") }
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+
+    /// True when a namespace with a veth pair can be made here (root, iproute2, kernel support).
+    static let available: Bool = {
+        guard ip != nil, geteuid() == 0 else { return false }
+        let name = "fc-probe-\(getpid())"
+        defer { run(["netns", "del", name]) }
+        return run(["netns", "add", name]).status == 0
+            && run(["-n", name, "link", "add", "fcp0", "type", "veth", "peer", "name", "fcp1"]).status == 0
+    }()
+}
+
+/// Exported route per prefix: next hop → weight.
+typealias RouteTable = [String: [String: Int]]
+
+/// Parses the `ip route replace` lines of one source router's block.
+func exportedRoutes(_ lines: [Substring]) -> RouteTable {
+    var table: RouteTable = [:]
+    for line in lines where line.hasPrefix("ip route replace ") {
+        let words = line.split(separator: "#")[0].split(separator: " ").map(String.init)
+        var hops: [String: Int] = [:]
+        var i = 4
+        while i + 4 < words.count + 1 && words[i] == "nexthop" {
+            hops[words[i + 2]] = Int(words[i + 4])!
+            i += 5
+        }
+        table[words[3]] = hops
+    }
+    return table
+}
+
+/// Parses `ip route show` text: multipath routes as `nexthop via A dev D weight W` lines under
+/// the prefix; single next hops as `PREFIX via A dev D` (the kernel keeps no weight for those).
+func installedRoutes(_ text: String) -> RouteTable {
+    var table: RouteTable = [:]
+    var current: String?
+    for line in text.split(separator: "\n") {
+        let words = line.split(separator: " ").map(String.init)
+        guard let first = words.first else { continue }
+        if line.hasPrefix("\t") || line.hasPrefix(" ") {
+            guard first == "nexthop", let current, let via = words.firstIndex(of: "via") else { continue }
+            let weight = words.firstIndex(of: "weight").map { Int(words[$0 + 1])! } ?? 1
+            table[current, default: [:]][words[via + 1]] = weight
+        } else {
+            current = first
+            if let via = words.firstIndex(of: "via") { table[first] = [words[via + 1]: 256] }
+        }
+    }
+    return table
+}
+
+/// Applies every source router's block in its own namespace and checks what the kernel holds.
+func applyInNamespaces(_ export: String, tag: String) throws {
+    var blocks: [(source: String, lines: [Substring])] = []
+    for line in export.split(separator: "\n") {
+        if line.hasPrefix("# on ") { blocks.append((String(line.dropFirst(5)), [])) }
+        else if !blocks.isEmpty { blocks[blocks.count - 1].lines.append(line) }
+    }
+    #expect(!blocks.isEmpty)
+    for (n, block) in blocks.enumerated() {
+        let expected = exportedRoutes(block.lines)
+        guard !expected.isEmpty else { continue }
+        let ns = "fc-\(tag)-\(getpid())-\(n)"
+        Namespaces.run(["netns", "del", ns])
+        #expect(Namespaces.run(["netns", "add", ns]).status == 0)
+        defer { Namespaces.run(["netns", "del", ns]) }
+        #expect(Namespaces.run(["-n", ns, "link", "add", "fc0", "type", "veth", "peer", "name", "fc1"]).status == 0)
+        for dev in ["lo", "fc0", "fc1"] { Namespaces.run(["-n", ns, "link", "set", dev, "up"]) }
+        for hop in Set(expected.values.flatMap(\.keys)).sorted() {
+            let r = Namespaces.run(["-n", ns, "route", "add", hop, "dev", "fc0", "scope", "link"])
+            #expect(r.status == 0, "\(ns): \(r.output)")
+        }
+        for line in block.lines where line.hasPrefix("ip route replace ") {
+            let words = line.split(separator: "#")[0].split(separator: " ").map(String.init)
+            let r = Namespaces.run(["-n", ns] + words.dropFirst())
+            #expect(r.status == 0, "\(block.source): \(line): \(r.output)")
+        }
+        // Replacing again must be idempotent (the exporter's commands are re-runnable).
+        for line in block.lines where line.hasPrefix("ip route replace ") {
+            let words = line.split(separator: "#")[0].split(separator: " ").map(String.init)
+            #expect(Namespaces.run(["-n", ns] + words.dropFirst()).status == 0)
+        }
+        let shown = Namespaces.run(["-n", ns, "route", "show"])
+        #expect(shown.status == 0)
+        let installed = installedRoutes(shown.output).filter { expected[$0.key] != nil }
+        #expect(installed == expected, "\(block.source)")
+    }
+}
+
+@Test(.enabled(if: Namespaces.available, "needs root and iproute2 with network namespaces (ip netns add, veth); skipped"),
+      arguments: ["Tests/FlowcastPolicyTests/Golden/policy.json", "policies/examples/demo-policy.json"])
+func ipRouteExportAppliesInANamespaceAndReadsBack(path: String) throws {
+    let document = try PolicyDocument(contentsOf: Fixtures.repositoryRoot.appendingPathComponent(path))
+    try applyInNamespaces(try PolicyExporter.export(document, as: .iproute), tag: path.contains("Golden") ? "g" : "d")
+}
+
+@Test(.enabled(if: Namespaces.available, "needs root and iproute2 with network namespaces (ip netns add, veth); skipped"))
+func abilenePlanAppliesInNamespacesWithMultipathWeights() throws {
+    // A robust plan over three real matrices spreads many demands over several next hops.
+    let t = try abileneTopology()
+    let text = try String(contentsOf: Fixtures.repositoryRoot.appendingPathComponent("data/abilene/od_tm_public.csv"), encoding: .utf8)
+    let lines = text.split(separator: "\n")
+    let header = lines[0].split(separator: ",").map(String.init)
+    func row(_ r: Int) -> [String: Double] {
+        let cells = lines[r + 1].split(separator: ",", omittingEmptySubsequences: false)
+        return Dictionary(uniqueKeysWithValues: t.demands.map { ($0.id, Double(cells[header.firstIndex(of: $0.id)!])! * 1e6) })
+    }
+    let now = row(2000)
+    let input = ForecastSet(forecasts: t.demands.map { Forecast(id: $0.id, kind: .demand, point: now[$0.id]!, upper: now[$0.id]! * 1.5, source: "row 2000") },
+                            scenarios: [row(1999), row(1998)])
+    let zero = "sha256:" + String(repeating: "0", count: 64)
+    let document = try PolicyPlanner(topology: t).plan(input, provenance: Provenance(inputDigest: zero, topologyDigest: zero))
+    let export = try PolicyExporter.export(document, as: .iproute)
+    #expect(export.contains("weight"))
+    try applyInNamespaces(export, tag: "a")
+}
