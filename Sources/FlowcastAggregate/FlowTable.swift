@@ -61,7 +61,7 @@ public struct FlowTable {
     /// direction (0 = A→B), or nil for packets without an IP header.
     @inline(__always)
     public mutating func update(_ s: PacketSummary, packetNumber: Int,
-                                expired: (borrowing FlowRecord, FlowEndReason) -> Void) -> (index: Int, direction: Int, isNew: Bool)? {
+                                expired: (borrowing FlowRecord, FlowEndReason) -> Void) -> (index: Int, direction: Int, isNew: Bool, retransmission: Bool)? {
         guard let (key, fromLow) = FlowKey.of(s) else { return nil }
         let now = s.timestampNanoseconds
         if now &- lastSweep >= sweepInterval || now < lastSweep {
@@ -124,6 +124,7 @@ public struct FlowTable {
         appendLRU(index)
         let i = Int(index)
         let direction = records[i].aIsLow == fromLow ? 0 : 1
+        var retransmission = false
         records.withUnsafeMutableBufferPointer { buffer in
             let r = buffer.baseAddress! + i
             r.pointee.lastNanoseconds = now
@@ -137,48 +138,50 @@ public struct FlowTable {
                 r.pointee.packets.1 &+= 1; r.pointee.bytes.1 &+= bytes
                 if r.pointee.teid.1 == nil { r.pointee.teid.1 = s.teid }
             }
-            if let flags = s.tcpFlags { Self.trackTCP(&r.pointee, direction: direction, flags: flags, s) }
+            if let flags = s.tcpFlags { retransmission = Self.trackTCP(&r.pointee, direction: direction, flags: flags, s) }
         }
-        return (i, direction, isNew)
+        return (i, direction, isNew, retransmission)
     }
 
     /// Sequence tracking for the retransmission estimate: a segment with data (or SYN/FIN) whose
     /// sequence number lies before the next expected one re-sends sequence space.
     @inline(__always)
-    static func trackTCP(_ r: inout FlowRecord, direction: Int, flags: UInt8, _ s: PacketSummary) {
+    static func trackTCP(_ r: inout FlowRecord, direction: Int, flags: UInt8, _ s: PacketSummary) -> Bool {
         let length = UInt32(clamping: s.payloadLength) &+ (flags & 0x03 != 0 ? 1 : 0)
         let seq = s.tcpSequence
         if direction == 0 {
             r.tcpFlags.0 |= flags
             if s.tcpWindow == 0 && flags & 0x04 == 0 { r.zeroWindows.0 &+= 1 }
-            guard length > 0 else { return }
+            guard length > 0 else { return false }
             if r.sequenceValid.0 && Int32(bitPattern: seq &- r.nextSequence.0) < 0 {
                 r.retransmissions.0 &+= 1
-            } else {
-                r.nextSequence.0 = seq &+ length
-                r.sequenceValid.0 = true
+                return true
             }
+            r.nextSequence.0 = seq &+ length
+            r.sequenceValid.0 = true
+            return false
         } else {
             r.tcpFlags.1 |= flags
             if s.tcpWindow == 0 && flags & 0x04 == 0 { r.zeroWindows.1 &+= 1 }
-            guard length > 0 else { return }
+            guard length > 0 else { return false }
             if r.sequenceValid.1 && Int32(bitPattern: seq &- r.nextSequence.1) < 0 {
                 r.retransmissions.1 &+= 1
-            } else {
-                r.nextSequence.1 = seq &+ length
-                r.sequenceValid.1 = true
+                return true
             }
+            r.nextSequence.1 = seq &+ length
+            r.sequenceValid.1 = true
+            return false
         }
     }
 
     /// Reads or changes the per-aggregator bookkeeping of a live record.
     public subscript(index: Int) -> FlowRecord { records[index] }
 
-    mutating func setCell(_ index: Int, _ cell: Int32) { records[index].cell = cell }
+    public mutating func setCell(_ index: Int, _ cell: Int32) { records[index].cell = cell }
 
     /// Returns true (and records the window) when the flow has not yet been counted in `window`.
     @inline(__always)
-    mutating func markActive(_ index: Int, window: Int64) -> Bool {
+    public mutating func markActive(_ index: Int, window: Int64) -> Bool {
         if records[index].lastActiveWindow == window { return false }
         records[index].lastActiveWindow = window
         return true

@@ -13,6 +13,7 @@ public struct TunnelCellLearner: Sendable {
     struct Session: Sendable {
         var cell: CellIdentity?
         var userTEIDs: [UInt32] = []
+        var uplinkTEIDs: Set<UInt32> = []
         var userAddresses: [IPAddress] = []
     }
 
@@ -21,6 +22,9 @@ public struct TunnelCellLearner: Sendable {
     private var owner: [UInt32: Int] = [:]
     /// TEID → cell, as learned so far.
     public private(set) var cellByTEID: [UInt32: CellIdentity] = [:]
+    /// TEIDs that receive uplink traffic (the SGW/PGW/UPF side of a tunnel: S1-U SGW, S5/S8 PGW,
+    /// S12 SGW …); packets carrying any other learned TEID travel downlink, toward the radio.
+    public private(set) var uplinkTEIDs: Set<UInt32> = []
     /// eNodeB/gNodeB user-plane address → cell (from S1-U eNodeB / N3 F-TEIDs), kept only while
     /// an address serves a single cell.
     public private(set) var cellByAddress: [IPAddress: CellIdentity] = [:]
@@ -50,6 +54,7 @@ public struct TunnelCellLearner: Sendable {
         }
         for f in m.fteids where f.isUserPlane {
             if !sessions[s].userTEIDs.contains(f.teid) { sessions[s].userTEIDs.append(f.teid) }
+            if [1, 3, 5, 13].contains(f.interfaceType) { uplinkTEIDs.insert(f.teid) } else { uplinkTEIDs.remove(f.teid) }
             // S1-U eNodeB (0) and N3 gNB-side types name the radio node's address.
             if f.interfaceType == 0, let address = f.address, !sessions[s].userAddresses.contains(address) {
                 sessions[s].userAddresses.append(address)

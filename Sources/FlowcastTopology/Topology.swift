@@ -48,6 +48,9 @@ public struct Cell: Hashable, Sendable {
     public var contiguous: Bool
     /// Index into `Topology.nodes` of the site that backhauls the cell, when stated.
     public var site: Int?
+    /// The cell's global identity as signalling names it (`ecgi:001-01-4660`), when stated:
+    /// GTP-U tunnels that GTPv2-C places in this cell are attributed to it.
+    public var globalID: String? = nil
     public var line: Int
 
     public init(id: String, band: Int, minBlocks: Int, maxBlocks: Int, peakSpectralEfficiency: Double?,

@@ -13,6 +13,7 @@ struct RawCell {
     var id: String; var band: RawRef
     var minBlocks: Int?; var maxBlocks: Int?; var minMHz: Double?; var maxMHz: Double?
     var se: Double?; var kpiSource: String?; var neighbours: [RawRef]; var contiguous: Bool; var site: RawRef?
+    var globalID: String? = nil
     var line: Int; var boundsLine: Int; var seLine: Int
 }
 struct RawLink { var id: String; var a: RawRef; var b: RawRef; var capacity: Double; var weight: Double; var line: Int; var capacityLine: Int; var weightLine: Int }
@@ -60,12 +61,12 @@ extension TopologyLoader {
 
     mutating func parseCell(_ m: Yams.Node.Mapping, _ line: Int) -> RawCell? {
         checkKeys(m, ["id", "band", "minBlocks", "maxBlocks", "minMHz", "maxMHz", "peakSpectralEfficiency",
-                      "kpiSource", "neighbours", "contiguous", "site"], in: "cell")
+                      "kpiSource", "neighbours", "contiguous", "site", "globalId"], in: "cell")
         let id = string(m, "id", line, in: "cell", required: true)
         let what = "cell '\(id ?? "?")'"
         let band = ref(m, "band", line, in: what)
         let neighbours = strings(m, "neighbours", line, in: what).map { RawRef(id: $0.0, line: $0.1) }
-        let cell = RawCell(
+        var cell = RawCell(
             id: id ?? "", band: band ?? RawRef(id: "", line: line),
             minBlocks: integer(m, "minBlocks", line, in: what), maxBlocks: integer(m, "maxBlocks", line, in: what),
             minMHz: number(m, "minMHz", line, in: what), maxMHz: number(m, "maxMHz", line, in: what),
@@ -74,6 +75,17 @@ extension TopologyLoader {
             site: ref(m, "site", line, in: what, required: false),
             line: line, boundsLine: keyLine(m, "maxBlocks", keyLine(m, "maxMHz", line)),
             seLine: keyLine(m, "peakSpectralEfficiency", line))
+        if let global = string(m, "globalId", line, in: what) {
+            // `ecgi:MCC-MNC-ECI` or `ncgi:MCC-MNC-NCI`, as GTPv2-C ULI names the cell.
+            let parts = global.split(separator: ":")
+            let fields = parts.count == 2 ? parts[1].split(separator: "-") : []
+            if (parts.first == "ecgi" || parts.first == "ncgi"), fields.count == 3, fields[0].count == 3,
+               (2...3).contains(fields[1].count), fields.allSatisfy({ $0.allSatisfy(\.isNumber) }), UInt64(fields[2]) != nil {
+                cell.globalID = global
+            } else {
+                report(keyLine(m, "globalId", line), "\(what): globalId '\(global)' is not ecgi:MCC-MNC-ECI or ncgi:MCC-MNC-NCI")
+            }
+        }
         guard id != nil, band != nil else { return nil }
         return cell
     }

@@ -67,9 +67,11 @@ struct TopologyValidator {
                 report(c.line, "\(what) needs 'peakSpectralEfficiency' or 'kpiSource'")
             }
             if neighbours.contains(cellIDs[c.id] ?? -1) { report(c.line, "\(what) lists itself as a neighbour") }
-            cells.append(Cell(id: c.id, band: band ?? 0, minBlocks: minBlocks, maxBlocks: maxBlocks,
-                              peakSpectralEfficiency: c.se, kpiSource: c.kpiSource, neighbours: neighbours,
-                              contiguous: c.contiguous, site: site, line: c.line))
+            var cell = Cell(id: c.id, band: band ?? 0, minBlocks: minBlocks, maxBlocks: maxBlocks,
+                            peakSpectralEfficiency: c.se, kpiSource: c.kpiSource, neighbours: neighbours,
+                            contiguous: c.contiguous, site: site, line: c.line)
+            cell.globalID = c.globalID
+            cells.append(cell)
         }
         checkNeighbourSymmetry(cells)
 

@@ -10,6 +10,8 @@ struct Flowcast: ParsableCommand {
         subcommands: [
             DecodeCommand.self,
             FlowsCommand.self,
+            ReplayCommand.self,
+            SynthCommand.self,
             TrainCommand.self, EvaluateCommand.self,
             TopologyCommand.self, PlanCommand.self, ExportCommand.self, BacktestCommand.self,
             DiffCommand.self, ReportCommand.self,

@@ -1,0 +1,229 @@
+public import FlowcastDecode
+public import FlowcastTopology
+
+/// Turns decoded packets into flows and per-window load of every cell and link.
+///
+/// Cells come from the topology's match rules first; tunnels the rules do not place are placed
+/// by what GTPv2-C signalling in the capture taught `TunnelCellLearner`. On disagreement the
+/// static rule wins and the conflict is counted. Cells that signalling names but the topology
+/// lacks are added as dynamic cells named by their global identity (`ecgi:MCC-MNC-ECI`).
+/// Windows follow capture time: every window from the first packet's to the last packet's is
+/// emitted for every cell and link (empty ones included), the last one marked partial.
+public struct TrafficAggregator {
+    public struct Configuration: Sendable {
+        public var windowNanoseconds: Int64
+        public var flows: FlowTable.Configuration
+        /// The capture holds one packet in `sampling` (a sampled mirror or ERSPAN session): window
+        /// byte and packet counts are scaled by it; flow records stay as captured.
+        public var sampling: UInt64
+        public init(windowNanoseconds: Int64 = 10_000_000_000, flows: FlowTable.Configuration = .init(), sampling: UInt64 = 1) {
+            self.windowNanoseconds = max(1_000_000, windowNanoseconds)
+            self.flows = flows
+            self.sampling = max(1, sampling)
+        }
+    }
+
+    /// Totals for summary.json.
+    public struct Totals: Sendable {
+        public var packets: UInt64 = 0, bytes: UInt64 = 0
+        public var nonIPPackets: UInt64 = 0
+        public var cellPackets: UInt64 = 0, cellBytes: UInt64 = 0
+        public var unmatchedPackets: UInt64 = 0, unmatchedBytes: UInt64 = 0
+        public var learnedCellPackets: UInt64 = 0
+        public var staticLearnedConflicts: UInt64 = 0
+        public var latePackets: UInt64 = 0
+        public var windows: UInt64 = 0
+        public var signallingMessages: UInt64 = 0
+        public var firstNanoseconds: Int64? = nil, lastNanoseconds: Int64 = 0
+        public init() {}
+    }
+
+    public let configuration: Configuration
+    public let topology: Topology
+    public private(set) var flows: FlowTable
+    public private(set) var learner = TunnelCellLearner()
+    public private(set) var totals = Totals()
+    /// Cell names: the topology's cells, then dynamic cells learned from signalling.
+    public private(set) var cellNames: [String]
+    private let matcher: TopologyMatcher
+    private var cellIndexByIdentity: [CellIdentity: Int] = [:]
+    private var cells: [WindowSummary] = []
+    private var links: [WindowSummary] = []
+    private var currentWindow: Int64? = nil
+
+    public init(topology: Topology, configuration: Configuration = Configuration()) {
+        self.topology = topology
+        self.configuration = configuration
+        matcher = TopologyMatcher(topology)
+        flows = FlowTable(configuration: configuration.flows)
+        // A topology cell whose id is a global identity (`ecgi:MCC-MNC-ECI`) receives the
+        // tunnels signalling places in that cell (see `cellIndex(for:)`).
+        cellNames = topology.cells.map(\.id)
+    }
+
+    /// Learns from a GTPv2-C message seen in the capture.
+    public mutating func learn(_ message: GTPv2Message) {
+        learner.learn(message)
+        totals.signallingMessages += 1
+    }
+
+    /// Adds one packet. `windowClosed` receives each window's summaries as windows close,
+    /// `flowEnded` each flow as it leaves the table.
+    public mutating func add(_ s: PacketSummary, packetNumber: Int,
+                             windowClosed: ([WindowSummary]) -> Void,
+                             flowEnded: (borrowing FlowRecord, FlowEndReason) -> Void) {
+        let now = s.timestampNanoseconds
+        totals.packets += 1
+        totals.bytes += UInt64(s.wireLength)
+        if totals.firstNanoseconds == nil { totals.firstNanoseconds = now }
+        totals.lastNanoseconds = max(totals.lastNanoseconds, now)
+
+        // Window bookkeeping (floor division so pre-1970 captures still align).
+        let w = configuration.windowNanoseconds
+        var window = now / w
+        if now < 0 && now % w != 0 { window -= 1 }
+        if let current = currentWindow {
+            if window > current {
+                closeWindows(upTo: window, partial: false, windowClosed)
+            } else if window < current {
+                totals.latePackets += 1  // out of order: counted in the open window
+                window = current
+            }
+        } else {
+            currentWindow = window
+            resetAccumulators(window: window)
+        }
+
+        // Where the packet belongs.
+        var cell = -1
+        var uplink: Bool? = nil
+        var linkRange: Range<Int> = 0..<0
+        if let src = s.outerSource, let dst = s.outerDestination {
+            let tsrc = Self.topologyAddress(src), tdst = Self.topologyAddress(dst)
+            let m = matcher.match(source: tsrc, destination: tdst, teid: s.teid, vlan: s.vlan)
+            linkRange = m.links
+            if let c = m.cell {
+                cell = c
+                // The rule matched on the source side when the source alone still matches.
+                uplink = matcher.match(source: tsrc, destination: nil, teid: s.teid, vlan: s.vlan).cell == c
+            }
+            if let teid = s.teid, let identity = learner.cellByTEID[teid] {
+                if cell < 0 {
+                    cell = cellIndex(for: identity)
+                    uplink = learner.uplinkTEIDs.contains(teid)
+                    totals.learnedCellPackets += 1
+                } else if cellNames[cell] != identity.description && topology.cells[cell].globalID != identity.description {
+                    totals.staticLearnedConflicts += 1  // the static rule wins
+                }
+            }
+        }
+        if cell >= 0 {
+            totals.cellPackets += 1
+            totals.cellBytes += UInt64(s.wireLength)
+        } else {
+            totals.unmatchedPackets += 1
+            totals.unmatchedBytes += UInt64(s.wireLength)
+        }
+
+        // The flow.
+        var isNew = false, active = false, retransmission = false
+        var flowDirection = 0
+        if let update = flows.update(s, packetNumber: packetNumber, expired: flowEnded) {
+            isNew = update.isNew
+            flowDirection = update.direction
+            retransmission = update.retransmission
+            if isNew { flows.setCell(update.index, Int32(cell)) }
+            active = flows.markActive(update.index, window: window)
+        } else {
+            totals.nonIPPackets += 1
+        }
+        let up = uplink ?? (flowDirection == 0)
+        let bucket = Self.sizeBucket(s.wireLength)
+        let zeroWindow = s.tcpWindow == 0 && s.tcpFlags != nil && (s.tcpFlags! & 0x04) == 0
+        let scale = configuration.sampling
+        let scaledBytes = UInt64(s.wireLength) &* scale
+        @inline(__always) func account(_ w: inout WindowSummary) {
+            if up { w.bytesUp &+= scaledBytes; w.packetsUp &+= scale } else { w.bytesDown &+= scaledBytes; w.packetsDown &+= scale }
+            if isNew { w.newFlows &+= 1 }
+            if active { w.activeFlows &+= 1 }
+            if retransmission { w.retransmissions &+= 1 }
+            if zeroWindow { w.zeroWindows &+= 1 }
+            if s.issue != nil { w.decodeIssues &+= 1 }
+            w.sizeHistogram[bucket] &+= scale
+        }
+        if cell >= 0 { account(&cells[cell]) }
+        for l in matcher.links(of: TopologyMatch(cell: nil, links: linkRange)) { account(&links[l]) }
+    }
+
+    /// Closes the open window (marked partial) and drains the flow table.
+    public mutating func finish(windowClosed: ([WindowSummary]) -> Void,
+                                flowEnded: (borrowing FlowRecord, FlowEndReason) -> Void) {
+        if let current = currentWindow {
+            closeWindows(upTo: current + 1, partial: true, windowClosed)
+            currentWindow = nil
+        }
+        flows.drain(flowEnded)
+    }
+
+    // MARK: -
+
+    @inline(__always) static func sizeBucket(_ length: Int) -> Int {
+        var i = 0
+        for bound in WindowSummary.sizeBounds { if length <= bound { return i }; i += 1 }
+        return i
+    }
+
+    @inline(__always) static func topologyAddress(_ a: FlowcastDecode.IPAddress) -> FlowcastTopology.IPAddress {
+        a.isIPv6 ? FlowcastTopology.IPAddress(high: a.high, low: a.low) : FlowcastTopology.IPAddress(ipv4: a.ipv4)
+    }
+
+    private mutating func cellIndex(for identity: CellIdentity) -> Int {
+        if let known = cellIndexByIdentity[identity] { return known }
+        let name = identity.description
+        let index: Int
+        if let configured = topology.cells.firstIndex(where: { $0.globalID == name }) {
+            index = configured
+        } else if let existing = cellNames.firstIndex(of: name) {
+            index = existing
+        } else {
+            cellNames.append(name)
+            index = cellNames.count - 1
+            if let window = currentWindow {
+                cells.append(WindowSummary(kind: .cell, id: name, startNanoseconds: window * configuration.windowNanoseconds,
+                                           durationNanoseconds: configuration.windowNanoseconds, partial: false))
+            }
+        }
+        cellIndexByIdentity[identity] = index
+        return index
+    }
+
+    private mutating func resetAccumulators(window: Int64) {
+        let start = window * configuration.windowNanoseconds
+        let d = configuration.windowNanoseconds
+        cells = cellNames.map { WindowSummary(kind: .cell, id: $0, startNanoseconds: start, durationNanoseconds: d, partial: false) }
+        links = topology.links.map { WindowSummary(kind: .link, id: $0.id, startNanoseconds: start, durationNanoseconds: d, partial: false) }
+    }
+
+    /// Emits the open window and any empty windows before `next`, then opens `next`.
+    private mutating func closeWindows(upTo next: Int64, partial: Bool, _ windowClosed: ([WindowSummary]) -> Void) {
+        guard let current = currentWindow else { return }
+        for i in cells.indices { cells[i].partial = partial }
+        for i in links.indices { links[i].partial = partial }
+        windowClosed(cells + links)
+        totals.windows += 1
+        var w = current + 1
+        // A gap in the capture still yields (empty) windows, so series stay regular; a gap of
+        // more than a day of windows is reported through `latePackets`-style totals instead of
+        // writing millions of empty lines.
+        let gapLimit = max(1, 86_400_000_000_000 / configuration.windowNanoseconds)
+        while w < next && !partial {
+            if w - current > gapLimit { w = next; break }
+            resetAccumulators(window: w)
+            windowClosed(cells + links)
+            totals.windows += 1
+            w += 1
+        }
+        currentWindow = partial ? current : next
+        if !partial { resetAccumulators(window: next) }
+    }
+}

@@ -1,0 +1,86 @@
+public import FlowcastDecode
+
+/// Load of one cell or link over one time window: what Predict consumes.
+public struct WindowSummary: Sendable, Codable, Equatable {
+    public enum Kind: String, Sendable, Codable { case cell, link }
+    public var kind: Kind
+    public var id: String
+    /// Window start, nanoseconds since the epoch (capture time).
+    public var startNanoseconds: Int64
+    public var durationNanoseconds: Int64
+    /// True for the last window of a capture, cut short by its end.
+    public var partial: Bool
+    public var bytesUp: UInt64 = 0, bytesDown: UInt64 = 0
+    public var packetsUp: UInt64 = 0, packetsDown: UInt64 = 0
+    /// Flows with at least one packet in the window, and flows whose first packet is in it.
+    public var activeFlows: UInt64 = 0, newFlows: UInt64 = 0
+    /// TCP segments that re-sent sequence space (estimate), and zero-window advertisements.
+    public var retransmissions: UInt64 = 0, zeroWindows: UInt64 = 0
+    /// Packets whose decoding stopped early.
+    public var decodeIssues: UInt64 = 0
+    /// Packets by wire size: ≤64, ≤128, ≤256, ≤512, ≤1024, ≤1518, larger.
+    public var sizeHistogram: [UInt64] = Array(repeating: 0, count: 7)
+
+    public static let sizeBounds = [64, 128, 256, 512, 1024, 1518]
+
+    public init(kind: Kind, id: String, startNanoseconds: Int64, durationNanoseconds: Int64, partial: Bool) {
+        self.kind = kind; self.id = id; self.startNanoseconds = startNanoseconds
+        self.durationNanoseconds = durationNanoseconds; self.partial = partial
+    }
+
+    /// One line of windows.jsonl, keys in a fixed order, times in seconds.
+    public func appendJSON(to out: inout [UInt8]) {
+        out.appendASCII("{\"kind\":\"\(kind.rawValue)\",\"id\":")
+        out.appendJSONString(id)
+        out.appendASCII(",\"start\":"); out.appendSeconds(startNanoseconds)
+        out.appendASCII(",\"duration\":"); out.appendSeconds(durationNanoseconds)
+        out.appendASCII(",\"partial\":\(partial)")
+        out.appendASCII(",\"bytesUp\":"); out.appendDecimal(bytesUp)
+        out.appendASCII(",\"bytesDown\":"); out.appendDecimal(bytesDown)
+        out.appendASCII(",\"packetsUp\":"); out.appendDecimal(packetsUp)
+        out.appendASCII(",\"packetsDown\":"); out.appendDecimal(packetsDown)
+        out.appendASCII(",\"activeFlows\":"); out.appendDecimal(activeFlows)
+        out.appendASCII(",\"newFlows\":"); out.appendDecimal(newFlows)
+        out.appendASCII(",\"retransmissions\":"); out.appendDecimal(retransmissions)
+        out.appendASCII(",\"zeroWindows\":"); out.appendDecimal(zeroWindows)
+        out.appendASCII(",\"decodeIssues\":"); out.appendDecimal(decodeIssues)
+        out.appendASCII(",\"sizeHistogram\":[")
+        for (i, v) in sizeHistogram.enumerated() {
+            if i > 0 { out.append(UInt8(ascii: ",")) }
+            out.appendDecimal(v)
+        }
+        out.appendASCII("]}\n")
+    }
+}
+
+extension Array where Element == UInt8 {
+    /// Seconds with up to nine decimals and no trailing zeros (`10`, `0.5`, `1700000000.25`).
+    public mutating func appendSeconds(_ nanoseconds: Int64) {
+        if nanoseconds < 0 { append(UInt8(ascii: "-")) }
+        let magnitude = nanoseconds.magnitude
+        appendDecimal(magnitude / 1_000_000_000)
+        var fraction = magnitude % 1_000_000_000
+        guard fraction != 0 else { return }
+        var digits = 9
+        while fraction % 10 == 0 { fraction /= 10; digits -= 1 }
+        append(UInt8(ascii: "."))
+        appendDecimal(fraction, minimumDigits: digits)
+    }
+
+    /// A JSON string literal with the escapes RFC 8259 requires.
+    public mutating func appendJSONString(_ s: String) {
+        append(UInt8(ascii: "\""))
+        for byte in s.utf8 {
+            switch byte {
+            case UInt8(ascii: "\""): appendASCII("\\\"")
+            case UInt8(ascii: "\\"): appendASCII("\\\\")
+            case 0..<0x20:
+                appendASCII("\\u00")
+                let hex = Array("0123456789abcdef".utf8)
+                append(hex[Int(byte >> 4)]); append(hex[Int(byte & 0xF)])
+            default: append(byte)
+            }
+        }
+        append(UInt8(ascii: "\""))
+    }
+}

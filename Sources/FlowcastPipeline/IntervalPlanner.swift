@@ -1,0 +1,180 @@
+public import FlowcastAggregate
+internal import FlowcastModel
+public import FlowcastPolicy
+public import FlowcastTopology
+public import Foundation
+
+/// Forecasts every cell and link window by window during a replay or live run, and every
+/// `every` of capture time plans a policy from the latest forecasts.
+///
+/// Per window it writes POLICIES/forecasts.jsonl (the one-step-ahead forecast made for that
+/// window, its P90 and what happened), so forecasts are always scored against the truth; per
+/// interval POLICIES/policy-NNNN.json, planned with the previous policy as the current one (so
+/// the churn penalty and least-change spectrum keep plans stable).
+/// Without a model file the forecaster falls back to EWMA with an upper band from recent
+/// absolute errors, and every forecast says so in its `source`.
+public final class IntervalPlanner {
+    public struct Options: Sendable {
+        public var everyNanoseconds: Int64
+        public var directory: String
+        public var plan: PlanOptions
+        public var modelPath: String?
+        public init(everyNanoseconds: Int64, directory: String, plan: PlanOptions = PlanOptions(), modelPath: String? = nil) {
+            self.everyNanoseconds = everyNanoseconds; self.directory = directory; self.plan = plan; self.modelPath = modelPath
+        }
+    }
+
+    enum Forecaster {
+        case model(ForecastModel, SeriesState)
+        case ewma(level: Double?, error: Double)
+
+        mutating func observe(_ x: Double, at time: Double) {
+            switch self {
+            case .model(let m, var state):
+                state.observe(x, at: time)
+                self = .model(m, state)
+            case let .ewma(level, error):
+                guard let level else { self = .ewma(level: x, error: 0); return }
+                self = .ewma(level: level + 0.5 * (x - level), error: error + 0.3 * (abs(x - level) - error))
+            }
+        }
+
+        func forecast() -> (point: Double, upper: Double)? {
+            switch self {
+            case let .model(m, state):
+                guard state.count > 0 else { return nil }
+                let f = m.forecastPoint(state)
+                return (max(0, f.point), max(0, f.upper, f.point))
+            case let .ewma(level, error):
+                guard let level else { return nil }
+                // |error| EWMA × 1.25 estimates σ; +1.2816σ is the P90 of a normal error.
+                return (level, level + 1.2816 * 1.25 * error)
+            }
+        }
+    }
+
+    public let topology: Topology
+    let options: Options
+    let topologyDigest: String
+    let inputDigest: String
+    let model: ForecastModel?
+    let modelDigest: String?
+    private var forecasters: [String: Forecaster] = [:]
+    private var pending: [String: (point: Double, upper: Double)] = [:]
+    private var lastPlanEnd: Int64?
+    private var windowIndex = 0
+    private var current: PolicyDocument?
+    private let forecastFile: OutputFile
+    public private(set) var policiesWritten = 0
+    public private(set) var planFailures: [String] = []
+    private var latestEnd: Int64 = 0
+
+    public init(topology: Topology, topologyData: Data, inputDescription: String, options: Options) throws {
+        self.topology = topology
+        self.options = options
+        topologyDigest = Provenance.digest(topologyData)
+        inputDigest = Provenance.digest(Data(inputDescription.utf8))
+        if let path = options.modelPath {
+            let url = URL(fileURLWithPath: path)
+            model = try ModelFile.read(from: url)
+            modelDigest = Provenance.digest(try Data(contentsOf: url))
+        } else {
+            model = nil
+            modelDigest = nil
+        }
+        try FileManager.default.createDirectory(atPath: options.directory, withIntermediateDirectories: true)
+        forecastFile = try OutputFile(directory: options.directory, name: "forecasts.jsonl")
+    }
+
+    private func key(_ w: WindowSummary) -> String { "\(w.kind.rawValue):\(w.id)" }
+
+    /// Feeds one closed window (all cells and links of it).
+    public func windowClosed(_ windows: [WindowSummary]) {
+        guard let first = windows.first else { return }
+        let start = first.startNanoseconds, duration = first.durationNanoseconds
+        let startSeconds = Double(start) / 1e9
+        for w in windows {
+            let k = key(w)
+            let actual = Double(w.bytesUp + w.bytesDown) * 8 / (Double(w.durationNanoseconds) / 1e9)
+            if let f = pending[k] {
+                forecastFile.buffer.append(contentsOf: Array("{\"interval\":\(windowIndex),\"start\":".utf8))
+                forecastFile.buffer.appendSeconds(start)
+                forecastFile.buffer.append(contentsOf: Array(",\"kind\":\"\(w.kind.rawValue)\",\"id\":".utf8))
+                forecastFile.buffer.appendJSONString(w.id)
+                forecastFile.buffer.append(contentsOf: Array(String(format: ",\"point\":%.1f,\"upper\":%.1f,\"actual\":%.1f,\"partial\":%@}\n",
+                                                                   f.point, f.upper, actual, w.partial ? "true" : "false").utf8))
+            }
+            // A partial window understates the rate; it is reported, not learned from.
+            guard !w.partial else { continue }
+            var forecaster = forecasters[k] ?? makeForecaster()
+            forecaster.observe(actual, at: startSeconds)
+            forecasters[k] = forecaster
+            pending[k] = forecaster.forecast()
+        }
+        forecastFile.flushIfNeeded()
+        windowIndex += 1
+        let end = start + duration
+        latestEnd = end
+        if lastPlanEnd == nil { lastPlanEnd = start }
+        if let last = lastPlanEnd, end - last >= options.everyNanoseconds {
+            plan(windowStart: end, duration: options.everyNanoseconds)
+            lastPlanEnd = end
+        }
+    }
+
+    /// Writes the forecasts file and a final policy for the interval after the last window.
+    public func finish() throws {
+        if policiesWritten == 0 || lastPlanEnd != latestEnd {
+            plan(windowStart: latestEnd, duration: options.everyNanoseconds)
+        }
+        try forecastFile.commit()
+    }
+
+    private func makeForecaster() -> Forecaster {
+        if let model { return .model(model, model.makeState(step: nil)) }
+        return .ewma(level: nil, error: 0)
+    }
+
+    private func plan(windowStart: Int64, duration: Int64) {
+        let source = model.map { "model \($0.id)" } ?? "ewma fallback (no --model)"
+        var forecasts: [FlowcastPolicy.Forecast] = []
+        var cellForecast: [String: (Double, Double)] = [:]
+        for cell in topology.cells {
+            guard let f = pending["cell:\(cell.id)"] else { continue }
+            cellForecast[cell.id] = f
+            forecasts.append(.init(id: cell.id, kind: .cell, point: f.point, upper: f.upper, source: source))
+        }
+        for link in topology.links {
+            guard let f = pending["link:\(link.id)"] else { continue }
+            forecasts.append(.init(id: link.id, kind: .link, point: f.point, upper: f.upper, source: source))
+        }
+        for demand in topology.demands where !demand.cells.isEmpty {
+            // A demand carries its cells' traffic to the core: the sum of their forecasts (upper
+            // quantiles add conservatively, as if the cells peaked together).
+            let parts = demand.cells.compactMap { cellForecast[topology.cells[$0].id] }
+            guard !parts.isEmpty else { continue }
+            forecasts.append(.init(id: demand.id, kind: .demand, point: parts.reduce(0) { $0 + $1.0 },
+                                   upper: parts.reduce(0) { $0 + $1.1 }, source: source))
+        }
+        let window = PlanWindow(start: Self.iso(windowStart), end: Self.iso(windowStart + duration))
+        let provenance = Provenance(inputDigest: inputDigest, topologyDigest: topologyDigest, modelId: model?.id,
+                                    modelDigest: modelDigest, window: window, generator: "flowcast replay")
+        let name = String(format: "policy-%04d.json", policiesWritten + 1)
+        do {
+            let planner = PolicyPlanner(topology: topology, options: options.plan)
+            let document = try planner.plan(ForecastSet(forecasts: forecasts, modelId: model?.id, window: window),
+                                            provenance: provenance, current: current)
+            try document.write(to: URL(fileURLWithPath: options.directory).appendingPathComponent(name))
+            current = document
+            policiesWritten += 1
+        } catch {
+            planFailures.append("\(name): \(error)")
+        }
+    }
+
+    static func iso(_ nanoseconds: Int64) -> String {
+        let f = ISO8601DateFormatter()
+        f.formatOptions = [.withInternetDateTime]
+        return f.string(from: Date(timeIntervalSince1970: Double(nanoseconds) / 1e9))
+    }
+}

@@ -1,0 +1,67 @@
+#if canImport(Glibc)
+internal import Glibc
+#elseif canImport(Darwin)
+internal import Darwin
+#endif
+
+/// An output file written through a temporary name and renamed into place on `commit()`, so a
+/// reader never sees half a file and a failed run leaves the previous file intact. Write errors
+/// (a full disk) are kept and reported at `commit()` with the file's path.
+final class OutputFile {
+    let path: String
+    let temporaryPath: String
+    var buffer: [UInt8] = []
+    private var descriptor: Int32
+    private var failure: String?
+
+    init(directory: String, name: String) throws {
+        path = directory.hasSuffix("/") ? directory + name : directory + "/" + name
+        temporaryPath = path + ".partial"
+        descriptor = open(temporaryPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        guard descriptor >= 0 else {
+            throw ReplayError.output(path: temporaryPath, reason: String(cString: strerror(errno)))
+        }
+        buffer.reserveCapacity(1 << 17)
+    }
+
+    deinit {
+        if descriptor >= 0 {
+            close(descriptor)
+            unlink(temporaryPath)
+        }
+    }
+
+    func flushIfNeeded() { if buffer.count >= 1 << 16 { flush() } }
+
+    func flush() {
+        guard failure == nil else { buffer.removeAll(keepingCapacity: true); return }
+        var written = 0
+        buffer.withUnsafeBytes { raw in
+            while written < raw.count {
+                let n = write(descriptor, raw.baseAddress! + written, raw.count - written)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    failure = String(cString: strerror(errno))
+                    return
+                }
+                written += n
+            }
+        }
+        buffer.removeAll(keepingCapacity: true)
+    }
+
+    /// Flushes, syncs and renames the file into place.
+    func commit() throws {
+        flush()
+        if failure == nil && fsync(descriptor) != 0 { failure = String(cString: strerror(errno)) }
+        close(descriptor)
+        descriptor = -1
+        if let failure {
+            unlink(temporaryPath)
+            throw ReplayError.output(path: path, reason: failure)
+        }
+        guard rename(temporaryPath, path) == 0 else {
+            throw ReplayError.output(path: path, reason: String(cString: strerror(errno)))
+        }
+    }
+}

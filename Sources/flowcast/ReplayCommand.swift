@@ -1,0 +1,136 @@
+import ArgumentParser
+import FlowcastAggregate
+import FlowcastCapture
+import FlowcastPipeline
+import FlowcastPolicy
+import FlowcastTopology
+import Foundation
+
+/// A duration like `10s`, `500ms`, `5m`, `1h` or a bare number of seconds.
+struct DurationArgument: ExpressibleByArgument, Sendable {
+    var nanoseconds: Int64
+    init?(argument: String) {
+        let units: [(String, Double)] = [("ms", 1e6), ("s", 1e9), ("m", 60e9), ("h", 3600e9)]
+        for (suffix, scale) in units where argument.hasSuffix(suffix) {
+            guard let v = Double(argument.dropLast(suffix.count)), v > 0, v.isFinite else { return nil }
+            nanoseconds = Int64(v * scale)
+            return
+        }
+        guard let v = Double(argument), v > 0, v.isFinite else { return nil }
+        nanoseconds = Int64(v * 1e9)
+    }
+}
+
+struct ReplayCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "replay",
+        abstract: "Replay a capture into per-cell and per-link load windows, flows and a summary.",
+        discussion: """
+            Writes OUT/windows.jsonl (one WindowSummary per window per cell and link), OUT/flows.jsonl \
+            (flows as they end) and OUT/summary.json. Windows follow capture time; the last one is \
+            marked partial. The same input always gives byte-identical output.
+            """)
+
+    @Argument(help: "A pcap or pcapng file.") var file: String
+    @Option(help: "Topology YAML (cells, links, match rules). Without it, only cells learned from GTPv2-C signalling.")
+    var topology: String?
+    @Option(help: "Window length (e.g. 10s, 500ms, 1m).") var window: DurationArgument = DurationArgument(argument: "10s")!
+    @Option(help: "Output folder.") var out: String
+    @Option(help: "Seconds without packets after which a flow ends (0: never).") var idleTimeout: Double = 60
+    @Option(help: "Seconds after its first packet at which a flow is cut (0: never).") var activeTimeout: Double = 300
+    @Option(help: "Most live flows; beyond it the least recently seen is evicted (counted).") var maxFlows: Int = 1 << 20
+    @Option(help: "Threads: 2 reads and decodes beside aggregation, 1 does all on one.") var threads: Int = 2
+    @Option(help: "The capture holds 1 packet in N (sampled mirror): window bytes and packets are scaled by N.")
+    var sampling: UInt64 = 1
+    @Option(help: "Plan a policy every DURATION of capture time (e.g. 60s); needs --topology.")
+    var planEvery: DurationArgument?
+    @Option(help: "Folder for policy-NNNN.json and forecasts.jsonl (default: OUT/policies).") var policies: String?
+    @Option(help: "Model file from `flowcast train` (default: an EWMA forecaster, named as such in every forecast).")
+    var model: String?
+    @Option(help: "Headroom multiplier on required spectrum blocks.") var headroom: Double = 1.2
+    @Option(help: "Churn penalty per unit of split weight moved from the previous policy.") var churn: Double = 0.01
+    @Flag(help: "No progress line.") var quiet = false
+
+    func validate() throws {
+        if idleTimeout < 0 || activeTimeout < 0 { throw ValidationError("timeouts must be zero or more") }
+        if maxFlows < 1 { throw ValidationError("--max-flows must be at least 1") }
+        if !(1...2).contains(threads) { throw ValidationError("--threads must be 1 or 2") }
+        if sampling < 1 { throw ValidationError("--sampling must be at least 1") }
+        if planEvery != nil && topology == nil { throw ValidationError("--plan-every needs --topology") }
+        if let planEvery, planEvery.nanoseconds < window.nanoseconds {
+            throw ValidationError("--plan-every must be at least one --window")
+        }
+    }
+
+    func run() throws {
+        let topo: Topology
+        if let topology {
+            do { topo = try Topology(contentsOfFile: topology) } catch {
+                printError("flowcast replay: \(error)")
+                throw ExitCode(2)
+            }
+        } else {
+            topo = Topology()
+        }
+        let flows = FlowTable.Configuration(idleTimeout: Int64(idleTimeout * 1e9), activeTimeout: Int64(activeTimeout * 1e9),
+                                            maximumFlows: maxFlows)
+        let progress: ProgressLine? = quiet ? nil : ProgressLine.makeIfTerminal()
+        var callback: (@Sendable (Int, Double, Int) -> Void)? = nil
+        if let progress {
+            callback = { packets, fraction, flows in progress.update(packets: packets, fraction: fraction, flows: flows) }
+        }
+        let options = ReplayOptions(capturePath: file, topology: topo, outputDirectory: out,
+                                    aggregation: .init(windowNanoseconds: window.nanoseconds, flows: flows, sampling: sampling),
+                                    threads: threads, progress: callback)
+        let result: ReplayResult
+        var planner: IntervalPlanner? = nil
+        do {
+            if let planEvery, let topology {
+                planner = try IntervalPlanner(
+                    topology: topo, topologyData: try Data(contentsOf: URL(fileURLWithPath: topology)),
+                    inputDescription: "replay \((file as NSString).lastPathComponent) window \(window.nanoseconds)ns sampling \(sampling)",
+                    options: .init(everyNanoseconds: planEvery.nanoseconds, directory: policies ?? out + "/policies",
+                                   plan: PlanOptions(headroom: headroom, churnPenalty: churn), modelPath: model))
+            }
+            result = try runReplay(options, planner: planner)
+        } catch {
+            progress?.finish()
+            printError("flowcast replay: \(error)")
+            throw ExitCode(2)
+        }
+        progress?.finish()
+        let t = result.totals
+        if !quiet {
+            printError("flowcast replay: \(t.packets) packets, \(result.flowsWritten) flows, \(t.windows) windows; "
+                + "\(t.unmatchedPackets) packets matched no cell; wrote \(out)/windows.jsonl, flows.jsonl, summary.json")
+        }
+        if let planner {
+            if !quiet { printError("flowcast replay: \(planner.policiesWritten) policies in \(policies ?? out + "/policies")") }
+            for failure in planner.planFailures { printError("flowcast replay: plan failed: \(failure)") }
+        }
+        if let error = result.captureError {
+            printError("flowcast replay: \(error) (everything before it was written)")
+            throw ExitCode(2)
+        }
+    }
+}
+
+/// A live progress line on standard error, only when it is a terminal.
+final class ProgressLine: @unchecked Sendable {
+    private let start = Date()
+    private var last = Date.distantPast
+
+    static func makeIfTerminal() -> ProgressLine? { isatty(2) != 0 ? ProgressLine() : nil }
+
+    func update(packets: Int, fraction: Double, flows: Int) {
+        let now = Date()
+        guard now.timeIntervalSince(last) >= 0.25 else { return }
+        last = now
+        let elapsed = max(now.timeIntervalSince(start), 1e-3)
+        let line = String(format: "\r%5.1f%%  %d packets  %.2f Mpkt/s  %d live flows ", min(fraction, 1) * 100,
+                          packets, Double(packets) / elapsed / 1e6, flows)
+        FileHandle.standardError.write(Data(line.utf8))
+    }
+
+    func finish() { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+}
