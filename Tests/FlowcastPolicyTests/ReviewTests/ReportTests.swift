@@ -72,7 +72,9 @@ import Testing
     @Test func usesOnlyTheOkabeItoPalette() throws {
         let (_, html) = try fixtureReport()
         let allowed = Set(Palette.cycle.map { $0.uppercased() })
-        let colours = html.components(separatedBy: "=\"#").dropFirst().map { "#" + $0.prefix(6).uppercased() }
+        let colours = ["fill=\"#", "stroke=\"#", "border-color:#"].flatMap { marker in
+            html.components(separatedBy: marker).dropFirst().map { "#" + $0.prefix(6).uppercased() }
+        }
         #expect(!colours.isEmpty)
         for c in colours { #expect(allowed.contains(c), "colour \(c) is not Okabe–Ito") }
     }

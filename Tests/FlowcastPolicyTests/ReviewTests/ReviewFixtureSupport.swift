@@ -27,7 +27,8 @@ enum ReviewFixture {
     }
 
     /// Every fixture policy: enough variety for the property tests.
-    static var all: [PolicyDocument] { get throws { try [baseline, failedLink] + runPolicies } }
+    static var all: [PolicyDocument] { get throws { try loaded.get() } }
+    private static let loaded = Result { try [baseline, failedLink] + runPolicies }
 
     /// Compares `actual` with the golden file, or rewrites it when FLOWCAST_UPDATE_GOLDEN=1.
     static func expectGolden(_ actual: String, _ name: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
