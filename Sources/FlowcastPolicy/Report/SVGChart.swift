@@ -120,11 +120,11 @@ struct SVGChart {
     private func f(_ v: Double) -> String { DiffFormat.trimmed(v, decimals: 1) }
 
     /// About five round values (1, 2 or 5 × 10^k apart) covering lo…hi.
-    static func niceTicks(_ lo: Double, _ hi: Double, count: Double = 4) -> [Double] {
+    static func niceTicks(_ lo: Double, _ hi: Double, count: Double = 5) -> [Double] {
         let span = hi - lo
         guard span > 0, span.isFinite else { return [lo] }
         let raw = span / count, magnitude = pow(10, floor(log10(raw)))
-        let step = [1.0, 2, 5, 10].map { $0 * magnitude }.first { $0 >= raw } ?? 10 * magnitude
+        let step = [1.0, 2, 2.5, 5, 10].map { $0 * magnitude }.first { $0 >= raw } ?? 10 * magnitude
         var out: [Double] = [], v = ceil(lo / step) * step
         while v <= hi + step * 1e-9 { out.append(v); v += step }
         return out

@@ -216,7 +216,7 @@ public struct PolicyDiffer: Sendable {
     // MARK: Provenance
 
     private func provenanceChanges(_ o: Provenance, _ n: Provenance) -> [ProvenanceChange] {
-        func window(_ w: PlanWindow?) -> String? { w.map { "\($0.start) – \($0.end)" } }
+        func window(_ w: PlanWindow?) -> String? { w.map { "\($0.start)/\($0.end)" } }  // ISO 8601 interval
         let fields: [(String, String?, String?)] = [
             ("inputDigest", o.inputDigest, n.inputDigest), ("topologyDigest", o.topologyDigest, n.topologyDigest),
             ("modelId", o.modelId, n.modelId), ("modelDigest", o.modelDigest, n.modelDigest),
