@@ -13,8 +13,8 @@ extension FlowRecord {
         out.appendDecimal(bytes.0); out.append(9)
         out.appendDecimal(packets.1); out.append(9)
         out.appendDecimal(bytes.1); out.append(9)
-        out.appendTimestamp(seconds: firstSeconds, fraction: firstFraction); out.append(9)
-        out.appendTimestamp(seconds: lastSeconds, fraction: lastFraction); out.append(9)
+        out.appendTimestamp(seconds: firstNanoseconds.floorDivided(by: 1_000_000_000), fraction: firstNanoseconds.floorModulo(1_000_000_000)); out.append(9)
+        out.appendTimestamp(seconds: lastNanoseconds.floorDivided(by: 1_000_000_000), fraction: lastNanoseconds.floorModulo(1_000_000_000)); out.append(9)
         if let t = teid.0 { out.appendDecimal(UInt64(t)) }; out.append(9)
         if let t = teid.1 { out.appendDecimal(UInt64(t)) }
         out.append(10)
@@ -32,8 +32,8 @@ extension FlowRecord {
         out.appendASCII(",\"bytes_ab\":"); out.appendDecimal(bytes.0)
         out.appendASCII(",\"packets_ba\":"); out.appendDecimal(packets.1)
         out.appendASCII(",\"bytes_ba\":"); out.appendDecimal(bytes.1)
-        out.appendASCII(",\"first\":\""); out.appendTimestamp(seconds: firstSeconds, fraction: firstFraction)
-        out.appendASCII("\",\"last\":\""); out.appendTimestamp(seconds: lastSeconds, fraction: lastFraction)
+        out.appendASCII(",\"first\":\""); out.appendTimestamp(seconds: firstNanoseconds.floorDivided(by: 1_000_000_000), fraction: firstNanoseconds.floorModulo(1_000_000_000))
+        out.appendASCII("\",\"last\":\""); out.appendTimestamp(seconds: lastNanoseconds.floorDivided(by: 1_000_000_000), fraction: lastNanoseconds.floorModulo(1_000_000_000))
         out.appendASCII("\"")
         if let t = teid.0 { out.appendASCII(",\"teid_ab\":"); out.appendDecimal(UInt64(t)) }
         if let t = teid.1 { out.appendASCII(",\"teid_ba\":"); out.appendDecimal(UInt64(t)) }
@@ -53,4 +53,9 @@ extension FlowRecord {
 public func flowOrder(_ a: FlowRecord, _ b: FlowRecord) -> Bool {
     if a.firstNanoseconds != b.firstNanoseconds { return a.firstNanoseconds < b.firstNanoseconds }
     return a.firstPacket < b.firstPacket
+}
+
+extension Int64 {
+    @inline(__always) func floorDivided(by d: Int64) -> Int64 { self >= 0 ? self / d : (self - d + 1) / d }
+    @inline(__always) func floorModulo(_ d: Int64) -> Int64 { self - floorDivided(by: d) * d }
 }

@@ -1,42 +1,51 @@
 public import FlowcastDecode
 
-/// One flow's counters. Direction 0 is A→B, where A is the source of the flow's first packet.
+/// One flow's counters (144 bytes). Direction 0 is A→B, where A is the source of the flow's
+/// first packet.
 public struct FlowRecord: Sendable {
     public var key: FlowKey
-    /// True when A is `key.low`.
-    public var aIsLow: Bool
     public var packets: (UInt64, UInt64) = (0, 0)
     public var bytes: (UInt64, UInt64) = (0, 0)
     public var firstNanoseconds: Int64
     public var lastNanoseconds: Int64
-    /// The record's own timestamp text parts of the first and last packets (for exact display).
-    public var firstSeconds: Int64 = 0, firstFraction: Int64 = 0
-    public var lastSeconds: Int64 = 0, lastFraction: Int64 = 0
     /// Capture packet number of the first packet (orders flows that start at the same time).
     public var firstPacket: Int
-    /// OR of TCP flags seen per direction.
-    public var tcpFlags: (UInt8, UInt8) = (0, 0)
-    /// First GTP-U TEID seen per direction.
-    public var teid: (UInt32?, UInt32?) = (nil, nil)
+    /// First GTP-U TEID seen per direction (valid when `hasTEID`).
+    var teidValue: (UInt32, UInt32) = (0, 0)
     /// Segments that re-sent sequence space already seen, per direction (a retransmission estimate).
     public var retransmissions: (UInt32, UInt32) = (0, 0)
     /// TCP segments advertising a zero window, per direction.
     public var zeroWindows: (UInt32, UInt32) = (0, 0)
-    /// Next expected TCP sequence number per direction (valid when `seqValid`).
+    /// Next expected TCP sequence number per direction (valid per `flags`).
     var nextSequence: (UInt32, UInt32) = (0, 0)
-    var sequenceValid: (Bool, Bool) = (false, false)
+    /// Last window index in which this flow was counted active (low 32 bits).
+    var lastActiveWindow: Int32 = .min
     /// Cell index the flow was first attributed to (-1: none).
     public var cell: Int32 = -1
-    /// Last window index in which this flow was counted active, per the aggregator.
-    var lastActiveWindow: Int64 = .min
-    // Intrusive lists: least-recently-seen order and creation order (record indices, -1 = none).
-    var lruPrevious: Int32 = -1, lruNext: Int32 = -1
-    var agePrevious: Int32 = -1, ageNext: Int32 = -1
+    /// OR of TCP flags seen per direction.
+    public var tcpFlags: (UInt8, UInt8) = (0, 0)
+    /// Bit 0: A is `key.low`; 1/2: TEID seen A→B / B→A; 3/4: sequence valid A→B / B→A; 7: live.
+    var flags: UInt8
 
+    init(key: FlowKey, aIsLow: Bool, now: Int64, firstPacket: Int) {
+        self.key = key
+        firstNanoseconds = now
+        lastNanoseconds = now
+        self.firstPacket = firstPacket
+        flags = (aIsLow ? 1 : 0) | 0x80
+    }
+
+    /// True when A is `key.low`.
+    public var aIsLow: Bool { flags & 1 != 0 }
+    var isLive: Bool { flags & 0x80 != 0 }
     public var addressA: IPAddress { aIsLow ? key.low : key.high }
     public var addressB: IPAddress { aIsLow ? key.high : key.low }
     public var portA: UInt16 { aIsLow ? key.lowPort : key.highPort }
     public var portB: UInt16 { aIsLow ? key.highPort : key.lowPort }
+    /// First GTP-U TEID seen per direction.
+    public var teid: (UInt32?, UInt32?) {
+        (flags & 2 != 0 ? teidValue.0 : nil, flags & 4 != 0 ? teidValue.1 : nil)
+    }
 }
 
 /// Why a flow left the table.

@@ -46,6 +46,17 @@ public struct TrafficAggregator {
     /// Cell names: the topology's cells, then dynamic cells learned from signalling.
     public private(set) var cellNames: [String]
     private let matcher: TopologyMatcher
+    /// Direct-mapped cache of match results by outer addresses, VLAN (and TEID when a rule
+    /// names TEIDs): most packets share a few hundred tunnel endpoint pairs, and the matcher's
+    /// dictionary lookups cost more than the rest of the packet's aggregation.
+    private struct CachedMatch {
+        var srcHigh: UInt64 = 0, srcLow: UInt64 = 0, dstHigh: UInt64 = 0, dstLow: UInt64 = 0
+        var teid: UInt32 = 0, vlan: UInt32 = 0, valid = false
+        var cell: Int32 = -1, uplink = false
+        var links: Range<Int> = 0..<0
+    }
+    private var matchCache: [CachedMatch] = Array(repeating: CachedMatch(), count: 4096)
+    private let rulesUseTEID: Bool
     private var cellIndexByIdentity: [CellIdentity: Int] = [:]
     private var cells: [WindowSummary] = []
     private var links: [WindowSummary] = []
@@ -55,6 +66,7 @@ public struct TrafficAggregator {
         self.topology = topology
         self.configuration = configuration
         matcher = TopologyMatcher(topology)
+        rulesUseTEID = topology.rules.contains { $0.teid != nil }
         flows = FlowTable(configuration: configuration.flows)
         // A topology cell whose id is a global identity (`ecgi:MCC-MNC-ECI`) receives the
         // tunnels signalling places in that cell (see `cellIndex(for:)`).
@@ -99,15 +111,32 @@ public struct TrafficAggregator {
         var uplink: Bool? = nil
         var linkRange: Range<Int> = 0..<0
         if let src = s.outerSource, let dst = s.outerDestination {
-            let tsrc = Self.topologyAddress(src), tdst = Self.topologyAddress(dst)
-            let m = matcher.match(source: tsrc, destination: tdst, teid: s.teid, vlan: s.vlan)
-            linkRange = m.links
-            if let c = m.cell {
-                cell = c
-                // The rule matched on the source side when the source alone still matches.
-                uplink = matcher.match(source: tsrc, destination: nil, teid: s.teid, vlan: s.vlan).cell == c
+            let teidKey = rulesUseTEID ? (s.teid ?? 0) : 0
+            let vlanKey = s.vlan.map { UInt32($0) | 0x10000 } ?? 0
+            var h = (src.low &* 0x9E37_79B9_7F4A_7C15) ^ (dst.low &* 0xC2B2_AE3D_27D4_EB4F) ^ src.high ^ (dst.high >> 1)
+            h ^= UInt64(teidKey) &* 0x1656_67B1_9E37_79F9 ^ UInt64(vlanKey) << 20
+            let slot = Int(truncatingIfNeeded: (h ^ (h >> 29)) & 4095)
+            let c = matchCache[slot]
+            if c.valid && c.srcLow == src.low && c.dstLow == dst.low && c.srcHigh == src.high && c.dstHigh == dst.high
+                && c.teid == teidKey && c.vlan == vlanKey {
+                cell = Int(c.cell)
+                if cell >= 0 { uplink = c.uplink }
+                linkRange = c.links
+            } else {
+                let tsrc = Self.topologyAddress(src), tdst = Self.topologyAddress(dst)
+                let m = matcher.match(source: tsrc, destination: tdst, teid: s.teid, vlan: s.vlan)
+                linkRange = m.links
+                var up = false
+                if let mc = m.cell {
+                    cell = mc
+                    // The rule matched on the source side when the source alone still matches.
+                    up = matcher.match(source: tsrc, destination: nil, teid: s.teid, vlan: s.vlan).cell == mc
+                    uplink = up
+                }
+                matchCache[slot] = CachedMatch(srcHigh: src.high, srcLow: src.low, dstHigh: dst.high, dstLow: dst.low,
+                                               teid: teidKey, vlan: vlanKey, valid: true, cell: Int32(cell), uplink: up, links: m.links)
             }
-            if let teid = s.teid, let identity = learner.cellByTEID[teid] {
+            if !learner.cellByTEID.isEmpty, let teid = s.teid, let identity = learner.cellByTEID[teid] {
                 if cell < 0 {
                     cell = cellIndex(for: identity)
                     uplink = learner.uplinkTEIDs.contains(teid)
