@@ -16,11 +16,15 @@ public struct FeatureLayout: Sendable, Equatable, Codable {
     public var maxSeasonRows: Int
     /// Normalised features are clipped to ±this, so one spike cannot dominate a forecast.
     public var clip: Double
+    /// Rows in the recent maximum and minimum (what a spike or a dip in the last rows looked like).
+    public var extremaWindow: Int
 
     public static let standard = FeatureLayout(lagCount: 11, rollingWindows: [3, 6, 12, 36, 144], scaleWindow: 288,
-                                               volatilityWindow: 12, maxSeasonRows: 20_160, clip: 20)
+                                               volatilityWindow: 12, maxSeasonRows: 20_160, clip: 20, extremaWindow: 12)
 
-    public init(lagCount: Int, rollingWindows: [Int], scaleWindow: Int, volatilityWindow: Int, maxSeasonRows: Int, clip: Double) {
+    public init(lagCount: Int, rollingWindows: [Int], scaleWindow: Int, volatilityWindow: Int, maxSeasonRows: Int, clip: Double,
+                extremaWindow: Int) {
+        self.extremaWindow = extremaWindow
         self.lagCount = lagCount
         self.rollingWindows = rollingWindows
         self.scaleWindow = scaleWindow
@@ -36,15 +40,17 @@ public struct FeatureLayout: Sendable, Equatable, Codable {
         names += rollingWindows.map { "mean\($0)_diff" }
         names += ["std\(volatilityWindow)", "level", "last_abs_change",
                   "day_lag_diff", "day_window_diff", "day_slope", "day_available",
-                  "tod_sin", "tod_cos", "weekend"]
+                  "tod_sin", "tod_cos", "weekend",
+                  "log_scale", "max\(extremaWindow)_diff", "min\(extremaWindow)_diff"]
         return names
     }
 
-    public var count: Int { 1 + lagCount + rollingWindows.count + 10 }
+    public var count: Int { 1 + lagCount + rollingWindows.count + 13 }
 
     var rollingStart: Int { 1 + lagCount }
     var dayStart: Int { rollingStart + rollingWindows.count + 3 }
     var calendarStart: Int { dayStart + 4 }
+    var shapeStart: Int { calendarStart + 3 }
 
     /// Indices the ridge baseline uses: bias, lags and the daily lag — a plain lag regression.
     var ridgeIndices: [Int] { [0] + Array(1...lagCount) + [dayStart, dayStart + 3] }

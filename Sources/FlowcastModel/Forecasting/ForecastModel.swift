@@ -100,8 +100,9 @@ public struct ForecastModel: Sendable, Equatable, Codable {
             }
         }
         let features = UnsafePointer(f.baseAddress!)
-        if let pointTrees { dp += pointTrees.predict(features) }
-        if let upperTrees { du += upperTrees.predict(features) }
+        // Optional chaining reads the stored trees in place (`if let` would copy and retain them).
+        dp += pointTrees?.predict(features) ?? 0
+        du += upperTrees?.predict(features) ?? 0
         let point = x0 + s * dp
         return (point, max(x0 + s * du, point))
     }

@@ -34,8 +34,8 @@ enum LinearFit {
     /// Minimises Σ wᵢ · pinball_τ(yᵢ − xᵢβ) by IRLS: each pass is a weighted least-squares fit with
     /// weights wᵢ · (τ or 1 − τ) / max(|rᵢ|, ε). Deterministic; converges in a few dozen passes.
     static func quantile(x: [Double], columns d: Int, y: [Double], weights w: [Double], tau: Double,
-                         iterations: Int = 30, epsilon: Double = 1e-3, lambda: Double = 1e-6) -> [Double] {
-        var beta = ridge(x: x, columns: d, y: y, weights: w, lambda: lambda)
+                         iterations: Int = 30, epsilon: Double = 1e-3, lambda: Double = 1e-6, use: [Int]? = nil) -> [Double] {
+        var beta = ridge(x: x, columns: d, y: y, weights: w, lambda: lambda, use: use)
         var irlsWeights = w
         for _ in 0..<iterations {
             for i in 0..<y.count {
@@ -44,7 +44,7 @@ enum LinearFit {
                 let r = y[i] - prediction
                 irlsWeights[i] = w[i] * (r >= 0 ? tau : 1 - tau) / max(abs(r), epsilon)
             }
-            beta = ridge(x: x, columns: d, y: y, weights: irlsWeights, lambda: lambda)
+            beta = ridge(x: x, columns: d, y: y, weights: irlsWeights, lambda: lambda, use: use)
         }
         return beta
     }

@@ -31,7 +31,7 @@ public struct SeriesState: Sendable {
         self.parameters = parameters
         dayPeriod = seasonality.day.flatMap { $0 <= layout.maxSeasonRows ? $0 : nil }
         weekPeriod = seasonality.week.flatMap { $0 <= layout.maxSeasonRows ? $0 : nil }
-        let longest = max(layout.scaleWindow, layout.rollingWindows.max() ?? 0, layout.lagCount, layout.volatilityWindow,
+        let longest = max(layout.scaleWindow, layout.rollingWindows.max() ?? 0, layout.lagCount, layout.volatilityWindow, layout.extremaWindow,
                           (dayPeriod ?? 0) + 1, weekPeriod ?? 0)
         ring = Array(repeating: 0, count: longest + 1)
         windowSums = Array(repeating: 0, count: layout.rollingWindows.count)
@@ -119,6 +119,30 @@ public struct SeriesState: Sendable {
             f[c + 2] = weekday == 0 || weekday == 6 ? 1 : 0
         } else {
             f[c] = 0; f[c + 1] = 0; f[c + 2] = 0
+        }
+        // Series size (not scale free on purpose: large aggregates are smoother than small ones).
+        let e = layout.shapeStart
+        f[e] = min(max(log(s), -clip), clip)
+        if layout.extremaWindow - 1 <= layout.lagCount {
+            // The lag features already hold the window, normalised and clipped (both monotone).
+            var high = 0.0
+            var low = 0.0
+            for k in 1..<max(layout.extremaWindow, 1) {
+                high = max(high, f[k])
+                low = min(low, f[k])
+            }
+            f[e + 1] = high
+            f[e + 2] = low
+        } else {
+            var high = x0
+            var low = x0
+            for k in 1..<max(min(layout.extremaWindow, count), 1) {
+                let v = value(lag: k)
+                high = max(high, v)
+                low = min(low, v)
+            }
+            f[e + 1] = norm(high - x0)
+            f[e + 2] = norm(low - x0)
         }
         return (x0, s)
     }

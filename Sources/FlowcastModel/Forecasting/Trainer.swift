@@ -8,8 +8,8 @@ public struct TrainingOptions: Sendable {
     public var quantile: Double = 0.9
     /// Training samples kept at most; beyond this a seeded random subset is used.
     public var maxSamples = 600_000
-    /// IRLS passes per quantile head.
-    public var iterations = 30
+    /// IRLS passes per quantile head (the trees correct what few passes leave).
+    public var iterations = 12
     /// Shift the upper head so its coverage on the validation tail matches `quantile` exactly.
     public var calibrateUpper = true
     /// Boosted trees on top of the linear heads (nil: linear heads only).
@@ -117,7 +117,8 @@ public enum Trainer {
         let fit = subset(fitRows)
         let tail = subset(tailRows)
         let point = LinearFit.quantile(x: fit.x, columns: d, y: fit.y, weights: fit.w, tau: 0.5, iterations: options.iterations)
-        var upper = LinearFit.quantile(x: fit.x, columns: d, y: fit.y, weights: fit.w, tau: options.quantile, iterations: options.iterations)
+        var upper = LinearFit.quantile(x: fit.x, columns: d, y: fit.y, weights: fit.w, tau: options.quantile,
+                                       iterations: options.iterations)
         var pointTrees: TreeEnsemble?
         var upperTrees: TreeEnsemble?
         if let boosting = options.boosting, !tailRows.isEmpty {
