@@ -64,7 +64,8 @@ public func runReplay(_ options: ReplayOptions, planner: IntervalPlanner? = nil)
     let flowsFile = try OutputFile(directory: options.outputDirectory, name: "flows.jsonl")
     var aggregator = TrafficAggregator(topology: options.topology, configuration: options.aggregation)
     var result = ReplayResult(totals: .init(), decode: .init())
-    var ended: [(FlowRecord, FlowEndReason)] = []
+    // Cell names as of the latest packet; flows name their cell by index into it.
+    var cellNames = aggregator.cellNames
 
     func windowClosed(_ windows: [WindowSummary]) {
         for w in windows { w.appendJSON(to: &windowsFile.buffer) }
@@ -73,16 +74,10 @@ public func runReplay(_ options: ReplayOptions, planner: IntervalPlanner? = nil)
         planner?.windowClosed(windows)
     }
     func flowEnded(_ record: borrowing FlowRecord, _ reason: FlowEndReason) {
-        ended.append((copy record, reason))
-    }
-    func writeEndedFlows() {
-        guard !ended.isEmpty else { return }
-        for (record, reason) in ended {
-            let cell = record.cell >= 0 ? aggregator.cellNames[Int(record.cell)] : nil
-            record.appendJSON(reason: reason, cellName: cell, to: &flowsFile.buffer)
-        }
-        result.flowsWritten += ended.count
-        ended.removeAll(keepingCapacity: true)
+        let index = Int(record.cell)
+        let cell: String? = (0..<cellNames.count).contains(index) ? cellNames[index] : nil
+        record.appendJSON(reason: reason, cellName: cell, to: &flowsFile.buffer)
+        result.flowsWritten += 1
         flowsFile.flushIfNeeded()
     }
     func consume(_ batch: PacketBatch) {
@@ -93,7 +88,7 @@ public func runReplay(_ options: ReplayOptions, planner: IntervalPlanner? = nil)
                 m += 1
             }
             aggregator.add(batch.summaries[i], packetNumber: batch.numbers[i], windowClosed: windowClosed, flowEnded: flowEnded)
-            if !ended.isEmpty { writeEndedFlows() }
+            if aggregator.cellNames.count != cellNames.count { cellNames = aggregator.cellNames }
         }
         options.progress?(Int(aggregator.totals.packets), batch.fileFraction, aggregator.flows.liveFlows)
     }
@@ -118,7 +113,6 @@ public func runReplay(_ options: ReplayOptions, planner: IntervalPlanner? = nil)
         }
     }
     aggregator.finish(windowClosed: windowClosed, flowEnded: flowEnded)
-    writeEndedFlows()
     result.totals = aggregator.totals
     result.decode = reader.statistics
     try windowsFile.commit()
