@@ -28,12 +28,14 @@ let package = Package(
         .systemLibrary(name: "CPcap", pkgConfig: "libpcap", providers: [.apt(["libpcap-dev"])]),
         .systemLibrary(name: "CCbc", pkgConfig: "cbc", providers: [.apt(["coinor-libcbc-dev"])]),
 
+        // Small C helpers Swift cannot express (a cache prefetch).
+        .target(name: "CFlowcastShims", path: "Sources/CFlowcastShims"),
         .target(name: "FlowcastCapture", dependencies: ["CPcap"], swiftSettings: strict),
         .target(name: "FlowcastDecode", swiftSettings: strict),
         .target(name: "FlowcastTopology",
                 dependencies: [.product(name: "Yams", package: "Yams")], swiftSettings: strict),
         .target(name: "FlowcastAggregate",
-                dependencies: ["FlowcastDecode", "FlowcastTopology"], swiftSettings: strict),
+                dependencies: ["FlowcastDecode", "FlowcastTopology", "CFlowcastShims"], swiftSettings: strict),
         .target(name: "FlowcastModel", swiftSettings: strict),
         .target(name: "FlowcastPolicy",
                 dependencies: ["CCbc", "FlowcastTopology"], swiftSettings: strict),

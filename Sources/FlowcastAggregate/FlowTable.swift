@@ -1,3 +1,4 @@
+internal import CFlowcastShims
 public import FlowcastDecode
 
 /// Bidirectional flows with idle and active timeouts and a hard bound on live flows.
@@ -68,12 +69,32 @@ public final class FlowTable: @unchecked Sendable {
     public func update(_ s: borrowing PacketSummary, packetNumber: Int,
                        expired: (borrowing FlowRecord, FlowEndReason) -> Void) -> (index: Int, direction: Int, isNew: Bool, retransmission: Bool)? {
         guard let (key, fromLow) = FlowKey.of(s) else { return nil }
+        return update(s, key: key, fromLow: fromLow, hash: key.hash(seed: seed), packetNumber: packetNumber, expired: expired)
+    }
+
+    /// The seed of this table's hash (for callers that compute keys ahead, see `prefetch`).
+    public var hashSeed: UInt64 { seed }
+
+    /// Starts loading the slot a key hashes to (call a few packets ahead of `update`).
+    @inline(__always) public func prefetchSlot(hash: UInt64) {
+        slots.withUnsafeBufferPointer { flowcast_prefetch($0.baseAddress! + (Int(truncatingIfNeeded: hash) & mask)) }
+    }
+
+    /// Starts loading the record in a key's home slot (call after `prefetchSlot` had time to land).
+    @inline(__always) public func prefetchRecord(hash: UInt64) {
+        let entry = slots.withUnsafeBufferPointer { $0[Int(truncatingIfNeeded: hash) & mask] }
+        if entry != 0 { flowcast_prefetch(records + (Int(entry & 0xFFFF_FFFF) - 1)) }
+    }
+
+    /// `update` with the key and hash already computed (by `FlowKey.of` and `hashSeed`).
+    @inline(__always)
+    public func update(_ s: borrowing PacketSummary, key: FlowKey, fromLow: Bool, hash: UInt64, packetNumber: Int,
+                       expired: (borrowing FlowRecord, FlowEndReason) -> Void) -> (index: Int, direction: Int, isNew: Bool, retransmission: Bool)? {
         let now = s.timestampNanoseconds
         if now &- lastSweep >= sweepInterval || now < lastSweep {
             sweep(now: now, expired: expired)
             lastSweep = now
         }
-        let hash = key.hash(seed: seed)
         var index = find(key, hash: hash)
         if index >= 0 {
             // A flow past its timeout ends here even if no sweep has reached it yet, so a

@@ -79,11 +79,44 @@ public struct TrafficAggregator {
         totals.signallingMessages += 1
     }
 
+    /// Flow keys and hashes of the current batch, computed ahead so the table can prefetch.
+    private var batchKeys: [FlowKey] = []
+    private var batchHashes: [UInt64] = []
+    private var batchFromLow: [Bool] = []
+    private var batchHasKey: [Bool] = []
+    private static let slotLookahead = 8, recordLookahead = 4
+
+    /// Prepares a batch of packets that `add(_:packetNumber:batchIndex:…)` will receive in order:
+    /// computes their flow keys once, so slots and records can be prefetched a few packets ahead.
+    public mutating func prepare(_ summaries: [PacketSummary]) {
+        batchKeys.removeAll(keepingCapacity: true)
+        batchHashes.removeAll(keepingCapacity: true)
+        batchFromLow.removeAll(keepingCapacity: true)
+        batchHasKey.removeAll(keepingCapacity: true)
+        let seed = flows.hashSeed
+        let empty = FlowKey(lowHigh: 0, lowLow: 0, highHigh: 0, highLow: 0, lowPort: 0, highPort: 0, proto: 0, familyBits: 0)
+        for s in summaries {
+            if let (key, fromLow) = FlowKey.of(s) {
+                batchKeys.append(key); batchHashes.append(key.hash(seed: seed)); batchFromLow.append(fromLow); batchHasKey.append(true)
+            } else {
+                batchKeys.append(empty); batchHashes.append(0); batchFromLow.append(false); batchHasKey.append(false)
+            }
+        }
+        let n = min(summaries.count, Self.slotLookahead)
+        for i in 0..<n where batchHasKey[i] { flows.prefetchSlot(hash: batchHashes[i]) }
+    }
+
     /// Adds one packet. `windowClosed` receives each window's summaries as windows close,
-    /// `flowEnded` each flow as it leaves the table.
-    public mutating func add(_ s: PacketSummary, packetNumber: Int,
+    /// `flowEnded` each flow as it leaves the table. `batchIndex` is the packet's position in
+    /// the batch given to `prepare`, or nil.
+    public mutating func add(_ s: PacketSummary, packetNumber: Int, batchIndex: Int? = nil,
                              windowClosed: ([WindowSummary]) -> Void,
                              flowEnded: (borrowing FlowRecord, FlowEndReason) -> Void) {
+        if let b = batchIndex {
+            let ahead = b + Self.slotLookahead, near = b + Self.recordLookahead
+            if ahead < batchHashes.count && batchHasKey[ahead] { flows.prefetchSlot(hash: batchHashes[ahead]) }
+            if near < batchHashes.count && batchHasKey[near] { flows.prefetchRecord(hash: batchHashes[near]) }
+        }
         let now = s.timestampNanoseconds
         totals.packets += 1
         totals.bytes += UInt64(s.wireLength)
@@ -157,7 +190,14 @@ public struct TrafficAggregator {
         // The flow.
         var isNew = false, active = false, retransmission = false
         var flowDirection = 0
-        if let update = flows.update(s, packetNumber: packetNumber, expired: flowEnded) {
+        let result: (index: Int, direction: Int, isNew: Bool, retransmission: Bool)?
+        if let b = batchIndex {
+            result = batchHasKey[b] ? flows.update(s, key: batchKeys[b], fromLow: batchFromLow[b], hash: batchHashes[b],
+                                                   packetNumber: packetNumber, expired: flowEnded) : nil
+        } else {
+            result = flows.update(s, packetNumber: packetNumber, expired: flowEnded)
+        }
+        if let update = result {
             isNew = update.isNew
             flowDirection = update.direction
             retransmission = update.retransmission

@@ -82,12 +82,14 @@ public func runReplay(_ options: ReplayOptions, planner: IntervalPlanner? = nil)
     }
     func consume(_ batch: PacketBatch) {
         var m = 0
+        aggregator.prepare(batch.summaries)
         for i in batch.summaries.indices {
             while m < batch.messages.count && batch.messages[m].0 == i {
                 aggregator.learn(batch.messages[m].1)
                 m += 1
             }
-            aggregator.add(batch.summaries[i], packetNumber: batch.numbers[i], windowClosed: windowClosed, flowEnded: flowEnded)
+            aggregator.add(batch.summaries[i], packetNumber: batch.numbers[i], batchIndex: i,
+                           windowClosed: windowClosed, flowEnded: flowEnded)
             if aggregator.cellNames.count != cellNames.count { cellNames = aggregator.cellNames }
         }
         options.progress?(Int(aggregator.totals.packets), batch.fileFraction, aggregator.flows.liveFlows)
