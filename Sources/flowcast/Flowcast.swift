@@ -9,9 +9,11 @@ struct Flowcast: ParsableCommand {
         // Each subcommand lives in its own file under Sources/flowcast/.
         subcommands: [
             DecodeCommand.self,
+            InspectCommand.self,
             FlowsCommand.self,
             ReplayCommand.self,
             SynthCommand.self,
+            DemoCommand.self,
             TrainCommand.self, EvaluateCommand.self,
             TopologyCommand.self, PlanCommand.self, ExportCommand.self, BacktestCommand.self,
             DiffCommand.self, ReportCommand.self,

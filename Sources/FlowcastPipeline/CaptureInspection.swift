@@ -1,0 +1,148 @@
+public import FlowcastCapture
+public import FlowcastDecode
+internal import Foundation
+
+/// What `flowcast inspect` reports about a capture.
+public struct CaptureInspection: Sendable {
+    public var file: String
+    public var format: String
+    public var linkTypes: [String]
+    public var packets = 0
+    public var wireBytes = 0
+    public var capturedBytes = 0
+    public var firstNanoseconds: Int64?
+    public var lastNanoseconds: Int64?
+    /// Packet counts per layer: "link", "network", "tunnel", "transport" → name → packets.
+    public var protocolMix: [String: [String: Int]] = [:]
+    /// Innermost source addresses by wire bytes.
+    public var talkers: [String: (packets: Int, bytes: Int)] = [:]
+    /// GTP-U tunnels by TEID.
+    public var tunnels: [UInt32: (packets: Int, bytes: Int)] = [:]
+    public var issues: [String: (count: Int, firstPacket: Int)] = [:]
+    public var error: String?
+
+    /// Reads the whole capture. A capture fault ends the read and is kept in `error`.
+    public static func inspect(path: String) throws -> CaptureInspection {
+        let capture = try OfflineCapture(path: path)
+        var r = CaptureInspection(file: path, format: capture.format.description, linkTypes: [])
+        let decoder = PacketDecoder()
+        var seenLinks: [String] = []
+        func count(_ layer: String, _ name: String) { r.protocolMix[layer, default: [:]][name, default: 0] += 1 }
+        do {
+            try capture.forEachPacket { packet in
+                let s = decoder.decode(packet.bytes, linkType: packet.linkType.rawValue, wireLength: packet.wireLength,
+                                       seconds: packet.timestampSeconds, fraction: packet.timestampFraction)
+                r.packets += 1
+                r.wireBytes += packet.wireLength
+                r.capturedBytes += packet.capturedLength
+                let t = packet.timestampNanoseconds
+                r.firstNanoseconds = min(r.firstNanoseconds ?? t, t)
+                r.lastNanoseconds = max(r.lastNanoseconds ?? t, t)
+                let link = packet.linkType.description
+                if !seenLinks.contains(link) { seenLinks.append(link) }
+                count("link", packet.linkType.name)
+                if s.vlan != nil { count("link", s.innerVLAN != nil ? "802.1Q/QinQ (2+ tags)" : "802.1Q/802.1ad") }
+                if s.mplsLabel != nil { count("link", "MPLS") }
+                if s.isLLC { count("link", "802.3/LLC") }
+                if let outer = s.outerSource {
+                    count("network", outer.isIPv6 ? "IPv6" : "IPv4")
+                    if s.isFragment { count("network", "fragment") }
+                } else {
+                    count("network", "non-IP")
+                }
+                if let teid = s.teid {
+                    count("tunnel", s.gtpMessageType == 0xFF ? "GTP-U G-PDU" : "GTPv1 other")
+                    if s.qfi != nil { count("tunnel", "5G PDU session container") }
+                    var entry = r.tunnels[teid] ?? (0, 0)
+                    entry.packets += 1; entry.bytes += packet.wireLength
+                    r.tunnels[teid] = entry
+                } else if s.tunnelDepth > 0 {
+                    count("tunnel", "other tunnel (GRE/ERSPAN/VXLAN/Geneve/IP-in-IP)")
+                }
+                if s.gtpv2Offset != nil { count("tunnel", "GTPv2-C") }
+                if let p = s.ipProtocol {
+                    let names: [UInt8: String] = [6: "TCP", 17: "UDP", 132: "SCTP", 1: "ICMP", 58: "ICMPv6", 47: "GRE", 50: "ESP"]
+                    count("transport", names[p] ?? "IP protocol \(p)")
+                }
+                if let inner = s.innerSource {
+                    let key = inner.description
+                    var entry = r.talkers[key] ?? (0, 0)
+                    entry.packets += 1; entry.bytes += packet.wireLength
+                    r.talkers[key] = entry
+                }
+                if let issue = s.issue {
+                    let e = r.issues[issue.name]
+                    r.issues[issue.name] = (count: (e?.count ?? 0) + 1, firstPacket: e?.firstPacket ?? packet.number)
+                }
+            }
+        } catch {
+            r.error = "\(error)"
+        }
+        r.linkTypes = seenLinks.isEmpty ? capture.linkTypes.map(\.description) : seenLinks
+        return r
+    }
+
+    public func topTalkers(_ n: Int) -> [(String, Int, Int)] {
+        talkers.map { ($0.key, $0.value.packets, $0.value.bytes) }.sorted { $0.2 != $1.2 ? $0.2 > $1.2 : $0.0 < $1.0 }.prefix(n).map { $0 }
+    }
+
+    public func topTunnels(_ n: Int) -> [(UInt32, Int, Int)] {
+        tunnels.map { ($0.key, $0.value.packets, $0.value.bytes) }.sorted { $0.2 != $1.2 ? $0.2 > $1.2 : $0.0 < $1.0 }.prefix(n).map { $0 }
+    }
+
+    static func time(_ ns: Int64?) -> String {
+        guard let ns else { return "-" }
+        let f = ISO8601DateFormatter()
+        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return f.string(from: Date(timeIntervalSince1970: Double(ns) / 1e9))
+    }
+
+    /// Human-readable report.
+    public func text(top: Int = 10) -> String {
+        var out = "\(file)\n  format: \(format)\n  link types: \(linkTypes.joined(separator: ", "))\n"
+        out += "  packets: \(packets)  wire bytes: \(wireBytes)  captured bytes: \(capturedBytes)\n"
+        let span = (firstNanoseconds != nil && lastNanoseconds != nil) ? Double(lastNanoseconds! - firstNanoseconds!) / 1e9 : 0
+        out += "  time: \(Self.time(firstNanoseconds)) → \(Self.time(lastNanoseconds)) (\(String(format: "%.3f", span)) s)\n"
+        for layer in ["link", "network", "tunnel", "transport"] {
+            guard let mix = protocolMix[layer], !mix.isEmpty else { continue }
+            let parts = mix.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }
+                .map { "\($0.key) \($0.value) (\(String(format: "%.1f", Double($0.value) * 100 / Double(max(packets, 1))))%)" }
+            out += "  \(layer): \(parts.joined(separator: ", "))\n"
+        }
+        let talkers = topTalkers(top)
+        if !talkers.isEmpty {
+            out += "  top talkers (innermost source, by bytes):\n"
+            for (a, p, b) in talkers { out += "    \(a.padding(toLength: 40, withPad: " ", startingAt: 0)) \(b) bytes, \(p) packets\n" }
+        }
+        let tunnels = topTunnels(top)
+        if !tunnels.isEmpty {
+            out += "  top GTP-U tunnels (by bytes):\n"
+            for (t, p, b) in tunnels { out += "    TEID \(t) (0x\(String(t, radix: 16))): \(b) bytes, \(p) packets\n" }
+        }
+        if issues.isEmpty {
+            out += "  decode issues: none\n"
+        } else {
+            out += "  decode issues:\n"
+            for (name, e) in issues.sorted(by: { $0.key < $1.key }) { out += "    \(name): \(e.count) (first at packet \(e.firstPacket))\n" }
+        }
+        if let error { out += "  error: \(error)\n" }
+        return out
+    }
+
+    /// JSON form (sorted keys).
+    public func json(top: Int = 10) -> String {
+        let object: [String: Any] = [
+            "file": file, "format": format, "linkTypes": linkTypes, "packets": packets, "wireBytes": wireBytes,
+            "capturedBytes": capturedBytes,
+            "firstTime": firstNanoseconds.map { Double($0) / 1e9 } as Any,
+            "lastTime": lastNanoseconds.map { Double($0) / 1e9 } as Any,
+            "protocolMix": protocolMix,
+            "topTalkers": topTalkers(top).map { ["address": $0.0, "packets": $0.1, "bytes": $0.2] },
+            "topTunnels": topTunnels(top).map { ["teid": Int($0.0), "packets": $0.1, "bytes": $0.2] },
+            "decodeIssues": issues.mapValues { ["count": $0.count, "firstPacket": $0.firstPacket] },
+            "error": error as Any,
+        ]
+        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .prettyPrinted])) ?? Data()
+        return String(decoding: data, as: UTF8.self)
+    }
+}

@@ -1,0 +1,28 @@
+import ArgumentParser
+import FlowcastCapture
+import FlowcastPipeline
+
+struct InspectCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "inspect",
+        abstract: "Summarise a capture: format, link types, time span, protocol mix, top talkers and tunnels, decode issues.")
+
+    @Argument(help: "A pcap or pcapng file.") var file: String
+    @Flag(help: "Print JSON instead of text.") var json = false
+    @Option(help: "How many top talkers and tunnels to list.") var top: Int = 10
+
+    func run() throws {
+        let report: CaptureInspection
+        do {
+            report = try CaptureInspection.inspect(path: file)
+        } catch {
+            printError("flowcast inspect: \(error)")
+            throw ExitCode(2)
+        }
+        print(json ? report.json(top: top) : report.text(top: top), terminator: json ? "\n" : "")
+        if let error = report.error {
+            printError("flowcast inspect: \(error) (the report covers the packets before it)")
+            throw ExitCode(2)
+        }
+    }
+}
