@@ -102,8 +102,9 @@ struct FlowTableTests {
         }
     }
 
-    @Test("memory per live flow is what the README states")
+    @Test("memory per live flow is what the README states (160 bytes)")
     func memoryPerFlow() {
-        #expect(FlowTable.bytesPerFlow <= 256)
+        #expect(MemoryLayout<FlowRecord>.stride == 144)
+        #expect(FlowTable.bytesPerFlow == 160)
     }
 }
