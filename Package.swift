@@ -22,6 +22,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
         // C libraries, wrapped as system-library targets (GRDB's recipe).
@@ -46,7 +47,7 @@ let package = Package(
         .executableTarget(name: "flowcast",
                           dependencies: ["FlowcastPipeline", "FlowcastCapture", "FlowcastDecode",
                                          "FlowcastTopology", "FlowcastAggregate", "FlowcastModel",
-                                         "FlowcastPolicy",
+                                         "FlowcastPolicy", .product(name: "Logging", package: "swift-log"),
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")],
                           swiftSettings: strict),
 

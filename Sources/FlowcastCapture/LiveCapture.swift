@@ -1,0 +1,284 @@
+internal import CPcap
+internal import Foundation
+
+/// A source of packets handed out one at a time as borrowed views: a capture file or a live
+/// interface. Used through generics (`BatchReader<Source>`), so no packet goes through an
+/// existential.
+public protocol PacketSource: AnyObject {
+    /// The link type of the source's packets, as far as known before reading.
+    var primaryLinkType: LinkType { get }
+    /// Calls `body` per packet, in order. `drained` runs whenever the source has handed out all
+    /// it has ready (a live source about to wait for more; never for a file), so a caller can
+    /// pass on a partial batch and look at stop flags. Returns at the end of a file or when a
+    /// live capture is stopped.
+    func forEachPacket(_ body: (Packet) throws -> Void, drained: () throws -> Void) throws
+}
+
+extension OfflineCapture: PacketSource {
+    public var primaryLinkType: LinkType { linkTypes.first ?? .ethernet }
+    public func forEachPacket(_ body: (Packet) throws -> Void, drained: () throws -> Void) throws {
+        try forEachPacket(body)
+    }
+}
+
+/// libpcap's counters for a live capture (`pcap_stats`).
+public struct LiveCaptureStatistics: Sendable, Equatable {
+    /// Packets the kernel saw on the interface for this capture (after the filter).
+    public var received: UInt64 = 0
+    /// Dropped because the kernel buffer was full (grow `--buffer-mb`, or read faster).
+    public var kernelDrops: UInt64 = 0
+    /// Dropped by the interface or its driver before the kernel saw them.
+    public var interfaceDrops: UInt64 = 0
+    public init() {}
+}
+
+/// A network interface as `pcap_findalldevs` lists it.
+public struct CaptureInterface: Sendable, Equatable {
+    public var name: String
+    public var description: String?
+    public var addresses: [String]
+    public var isUp: Bool
+    public var isRunning: Bool
+    public var isLoopback: Bool
+}
+
+/// Captures live from a network interface through libpcap.
+///
+/// Every libpcap warning and error becomes a `CaptureError` (or a warning string) carrying
+/// libpcap's own text. The handle uses TPACKET_V3 blocks on Linux (no immediate mode): a block
+/// is handed over when full or after `timeoutMilliseconds`, which is what keeps up with
+/// line-rate bursts; `forEachPacket` reads one block per `pcap_dispatch` call and reports the
+/// end of each through `drained`.
+public final class LiveCapture: PacketSource, @unchecked Sendable {
+    public struct Options: Sendable {
+        public var snapshotLength: Int32 = 262_144
+        public var bufferMegabytes: Int = 64
+        public var promiscuous = true
+        public var timeoutMilliseconds: Int32 = 100
+        public var filter: String? = nil
+        public init() {}
+    }
+
+    /// The interface captured from.
+    public let interface: String
+    public let options: Options
+    /// The link type libpcap reports for the interface.
+    public let primaryLinkType: LinkType
+    /// True when the interface gives nanosecond timestamps (else microseconds, scaled).
+    public let nanosecondTimestamps: Bool
+    /// libpcap's warnings from activation (e.g. promiscuous mode not supported).
+    public let warnings: [String]
+    /// Packets handed to the caller so far.
+    public private(set) var packetsRead = 0
+
+    private let handle: OpaquePointer
+    private let lock = NSLock()
+    private var latest = LiveCaptureStatistics()
+    private var lastStatisticsRead = DispatchTime.now()
+
+    /// Opens and activates `interface`. Throws `.liveCapture` with libpcap's text (and what to do
+    /// about a missing privilege), or `.badFilter` with libpcap's compile error as given.
+    public init(interface: String, options: Options = Options()) throws(CaptureError) {
+        self.interface = interface
+        self.options = options
+        var errbuf = [CChar](repeating: 0, count: Int(PCAP_ERRBUF_SIZE) + 1)
+        guard let pcap = pcap_create(interface, &errbuf) else {
+            throw .liveCapture(interface: interface, reason: Self.text(errbuf))
+        }
+        func check(_ status: Int32, _ what: String) throws(CaptureError) {
+            if status != 0 {
+                let reason = "\(what): \(String(cString: pcap_statustostr(status)))"
+                pcap_close(pcap)
+                throw .liveCapture(interface: interface, reason: reason)
+            }
+        }
+        try check(pcap_set_snaplen(pcap, options.snapshotLength), "cannot set the snapshot length")
+        try check(pcap_set_buffer_size(pcap, Int32(clamping: options.bufferMegabytes << 20)), "cannot set the buffer size")
+        try check(pcap_set_promisc(pcap, options.promiscuous ? 1 : 0), "cannot set promiscuous mode")
+        try check(pcap_set_timeout(pcap, options.timeoutMilliseconds), "cannot set the read timeout")
+        // Nanosecond timestamps where offered; PCAP_ERROR_TSTAMP_PRECISION_NOTSUP means microseconds.
+        let nano = pcap_set_tstamp_precision(pcap, Int32(PCAP_TSTAMP_PRECISION_NANO)) == 0
+        var warnings: [String] = []
+        let status = pcap_activate(pcap)
+        if status < 0 {
+            let detail = String(cString: pcap_geterr(pcap))
+            pcap_close(pcap)
+            throw Self.activationError(status, detail: detail, interface: interface)
+        }
+        if status > 0 {
+            let detail = String(cString: pcap_geterr(pcap))
+            warnings.append("\(String(cString: pcap_statustostr(status)))\(detail.isEmpty ? "" : ": " + detail)")
+        }
+        handle = pcap
+        nanosecondTimestamps = nano && pcap_get_tstamp_precision(pcap) == Int32(PCAP_TSTAMP_PRECISION_NANO)
+        primaryLinkType = LinkType(dlt: pcap_datalink(pcap))
+        self.warnings = warnings
+        if let filter = options.filter {
+            var program = bpf_program()
+            if pcap_compile(pcap, &program, filter, 1, PCAP_NETMASK_UNKNOWN) != 0 {
+                let reason = String(cString: pcap_geterr(pcap))
+                throw .badFilter(filter: filter, reason: reason)
+            }
+            defer { pcap_freecode(&program) }
+            if pcap_setfilter(pcap, &program) != 0 {
+                throw .badFilter(filter: filter, reason: String(cString: pcap_geterr(pcap)))
+            }
+        }
+    }
+
+    deinit { pcap_close(handle) }
+
+    static func text(_ errbuf: [CChar]) -> String {
+        String(decoding: errbuf.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    static func activationError(_ status: Int32, detail: String, interface: String) -> CaptureError {
+        let name = String(cString: pcap_statustostr(status))
+        let said = detail.isEmpty ? name : detail
+        switch status {
+        case PCAP_ERROR_PERM_DENIED:
+            return .liveCapture(interface: interface, reason:
+                "permission denied: run as root or grant CAP_NET_RAW, e.g. setcap cap_net_raw,cap_net_admin+eip "
+                + "$(command -v flowcast) (libpcap: \(said))")
+        case PCAP_ERROR_NO_SUCH_DEVICE:
+            return .liveCapture(interface: interface, reason: "no such interface (see flowcast live --list-interfaces) (libpcap: \(said))")
+        case PCAP_ERROR_IFACE_NOT_UP:
+            return .liveCapture(interface: interface, reason: "the interface is down: ip link set \(interface) up (libpcap: \(said))")
+        default:
+            return .liveCapture(interface: interface, reason: said)
+        }
+    }
+
+    /// Whether a capture error means the interface does not exist (for the CLI's exit status).
+    public static func isMissingInterface(_ error: CaptureError) -> Bool {
+        if case let .liveCapture(_, reason) = error { return reason.hasPrefix("no such interface") }
+        return false
+    }
+
+    /// Stops `forEachPacket` soon: safe from any thread (libpcap ≥ 1.10 wakes a blocked read).
+    public func stop() { pcap_breakloop(handle) }
+
+    /// The latest counters, refreshed by the reading thread about twice a second (and at the end).
+    public var statistics: LiveCaptureStatistics {
+        lock.lock(); defer { lock.unlock() }
+        return latest
+    }
+
+    /// Reads libpcap's counters now. Call from the reading thread only (or once reading stopped).
+    @discardableResult
+    public func refreshStatistics() -> LiveCaptureStatistics {
+        var s = pcap_stat()
+        guard pcap_stats(handle, &s) == 0 else { return statistics }
+        lock.lock(); defer { lock.unlock() }
+        // libpcap's counters are 32 bits; keep 64-bit totals across wrap-around.
+        latest.received = Self.widen(latest.received, UInt32(s.ps_recv))
+        latest.kernelDrops = Self.widen(latest.kernelDrops, UInt32(s.ps_drop))
+        latest.interfaceDrops = Self.widen(latest.interfaceDrops, UInt32(s.ps_ifdrop))
+        return latest
+    }
+
+    static func widen(_ previous: UInt64, _ now: UInt32) -> UInt64 {
+        let low = UInt32(truncatingIfNeeded: previous)
+        let high = previous & ~UInt64(UInt32.max)
+        return now >= low ? high | UInt64(now) : (high + (1 << 32)) | UInt64(now)
+    }
+
+    private final class DispatchContext {
+        var body: (Packet) throws -> Void
+        var error: (any Error)?
+        var number: Int
+        let linkType: LinkType
+        let scale: Int64
+        init(body: @escaping (Packet) throws -> Void, number: Int, linkType: LinkType, scale: Int64) {
+            self.body = body; self.number = number; self.linkType = linkType; self.scale = scale
+        }
+    }
+
+    /// Reads until `stop()`. `drained` runs after each block libpcap hands over (and on each read
+    /// timeout), from this thread.
+    public func forEachPacket(_ body: (Packet) throws -> Void, drained: () throws -> Void) throws {
+        try withoutActuallyEscaping(body) { escapable in
+            let context = DispatchContext(body: escapable, number: packetsRead, linkType: primaryLinkType,
+                                          scale: nanosecondTimestamps ? 1 : 1000)
+            let user = Unmanaged.passUnretained(context).toOpaque()
+            defer { packetsRead = context.number }
+            while true {
+                let status = pcap_dispatch(handle, -1, { user, header, data in
+                    guard let user, let header, let data else { return }
+                    let context = Unmanaged<DispatchContext>.fromOpaque(user).takeUnretainedValue()
+                    guard context.error == nil else { return }
+                    context.number += 1
+                    let h = header.pointee
+                    let packet = Packet(number: context.number, seconds: Int64(h.ts.tv_sec),
+                                        fraction: Int64(h.ts.tv_usec) * context.scale,
+                                        wireLength: Int(min(h.len, UInt32(Int32.max))),
+                                        bytes: UnsafeRawBufferPointer(start: data, count: Int(h.caplen)),
+                                        linkType: context.linkType)
+                    do { try context.body(packet) } catch { context.error = error }
+                }, user.assumingMemoryBound(to: UInt8.self))
+                if let error = context.error {
+                    packetsRead = context.number
+                    throw error
+                }
+                if status == PCAP_ERROR_BREAK { break }
+                if status < 0 {
+                    throw CaptureError.liveCapture(interface: interface, reason: String(cString: pcap_geterr(handle)))
+                }
+                let now = DispatchTime.now()
+                if now.uptimeNanoseconds &- lastStatisticsRead.uptimeNanoseconds > 500_000_000 {
+                    lastStatisticsRead = now
+                    refreshStatistics()
+                }
+                packetsRead = context.number
+                try drained()
+            }
+            refreshStatistics()
+        }
+    }
+
+    /// The interfaces libpcap can capture from.
+    public static func listInterfaces() throws(CaptureError) -> [CaptureInterface] {
+        var errbuf = [CChar](repeating: 0, count: Int(PCAP_ERRBUF_SIZE) + 1)
+        var list: UnsafeMutablePointer<pcap_if_t>?
+        guard pcap_findalldevs(&list, &errbuf) == 0 else {
+            throw .liveCapture(interface: "(all)", reason: text(errbuf))
+        }
+        defer { pcap_freealldevs(list) }
+        var result: [CaptureInterface] = []
+        var next = list
+        while let device = next {
+            let d = device.pointee
+            var addresses: [String] = []
+            var a = d.addresses
+            while let address = a {
+                if let text = Self.describe(address.pointee.addr) { addresses.append(text) }
+                a = address.pointee.next
+            }
+            result.append(CaptureInterface(
+                name: String(cString: d.name), description: d.description.map { String(cString: $0) },
+                addresses: addresses, isUp: d.flags & UInt32(PCAP_IF_UP) != 0,
+                isRunning: d.flags & UInt32(PCAP_IF_RUNNING) != 0, isLoopback: d.flags & UInt32(PCAP_IF_LOOPBACK) != 0))
+            next = d.next
+        }
+        return result
+    }
+
+    private static func describe(_ address: UnsafeMutablePointer<sockaddr>?) -> String? {
+        guard let address else { return nil }
+        var buffer = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN) + 1)
+        switch Int32(address.pointee.sa_family) {
+        case AF_INET:
+            return address.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { sin in
+                var a = sin.pointee.sin_addr
+                return inet_ntop(AF_INET, &a, &buffer, socklen_t(buffer.count)).map { String(cString: $0) }
+            }
+        case AF_INET6:
+            return address.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { sin in
+                var a = sin.pointee.sin6_addr
+                return inet_ntop(AF_INET6, &a, &buffer, socklen_t(buffer.count)).map { String(cString: $0) }
+            }
+        default:
+            return nil
+        }
+    }
+}

@@ -1,0 +1,101 @@
+import FlowcastTestSupport
+import Foundation
+import Testing
+
+/// End-to-end: the real executable, its stdout, stderr and exit status.
+@Suite("flowcast command line")
+struct CLITests {
+    func temporary(_ bytes: [UInt8], suffix: String = ".pcap") throws -> String {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-cli-\(UUID().uuidString)\(suffix)")
+        try Data(bytes).write(to: url)
+        return url.path
+    }
+
+    @Test("the executable is built (the CLI tests must not silently skip)")
+    func executableExists() {
+        #expect(FileManager.default.isExecutableFile(atPath: Fixtures.flowcastExecutable.path),
+                "no flowcast at \(Fixtures.flowcastExecutable.path)")
+    }
+
+    @Test("decode prints exactly the tshark-derived lines", arguments: ["gtpu-ext-header.pcap", "vlan-qinq-8021q.pcap", "pcapng-example-comments.pcapng"])
+    func decodeMatchesOracle(_ name: String) throws {
+        let path = "captures/real/\(name)"
+        let run = try Fixtures.runFlowcast(["decode", path, "--format", "tsv"])
+        #expect(run.status == 0)
+        let expected = try String(contentsOf: Fixtures.repositoryRoot.appendingPathComponent(path + ".expected.tsv"), encoding: .utf8)
+        #expect(run.stdout == expected)
+    }
+
+    @Test("-c N stops after N packets")
+    func countLimit() throws {
+        let run = try Fixtures.runFlowcast(["decode", "captures/real/dhcp-flood.pcap", "-c", "3"])
+        #expect(run.stdout.split(separator: "\n").count == 3)
+    }
+
+    @Test("bad files give one line naming the file and exit 2", arguments: ["missing", "empty", "text"])
+    func badFiles(_ kind: String) throws {
+        let path: String
+        switch kind {
+        case "missing": path = "/nonexistent/capture.pcap"
+        case "empty": path = try temporary([])
+        default: path = try temporary(Array("not a capture\n".utf8))
+        }
+        let run = try Fixtures.runFlowcast(["decode", path])
+        #expect(run.status == 2)
+        #expect(run.stdout.isEmpty)
+        let lines = run.stderr.split(separator: "\n")
+        #expect(lines.count == 1)
+        #expect(run.stderr.contains(path))
+    }
+
+    @Test("a truncated capture prints the packets before the fault, names the packet, exits 2")
+    func truncatedCapture() throws {
+        let bytes = [UInt8](try Data(contentsOf: Fixtures.captures.appendingPathComponent("real/dhcp-flood.pcap")))
+        let path = try temporary(Array(bytes.prefix(bytes.count - 50)))
+        let run = try Fixtures.runFlowcast(["decode", path])
+        #expect(run.status == 2)
+        #expect(run.stdout.split(separator: "\n").count == 499)
+        #expect(run.stderr.contains("packet 500"))
+    }
+
+    @Test("inspect --json is valid JSON with the capture's counts")
+    func inspectJSON() throws {
+        let run = try Fixtures.runFlowcast(["inspect", "captures/real/gtpu-ipv4-inner-mixed.pcap", "--json"])
+        #expect(run.status == 0)
+        let object = try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any]
+        #expect(object?["packets"] as? Int == 102)
+        #expect((object?["topTunnels"] as? [Any])?.isEmpty == false)
+    }
+
+    @Test("flows lists one line per flow with 13 columns")
+    func flows() throws {
+        let run = try Fixtures.runFlowcast(["flows", "captures/real/http-web-browsing.pcap", "--idle-timeout", "0", "--active-timeout", "0"])
+        #expect(run.status == 0)
+        let lines = run.stdout.split(separator: "\n")
+        #expect(!lines.isEmpty)
+        #expect(lines.allSatisfy { $0.split(separator: "\t", omittingEmptySubsequences: false).count == 13 })
+    }
+
+    @Test("the demo runs end to end: windows, flows, summary, forecasts, policies and a report; diff of a policy with itself is empty")
+    func demo() throws {
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-demo-\(UUID().uuidString)").path
+        let run = try Fixtures.runFlowcast(["demo", "--out", out])
+        #expect(run.status == 0, "\(run.stderr)")
+        for file in ["windows.jsonl", "flows.jsonl", "summary.json", "policies/forecasts.jsonl", "policies/policy-0001.json",
+                     "policies/policy-0010.json", "report.html"] {
+            #expect(FileManager.default.fileExists(atPath: out + "/" + file), "\(file) missing")
+        }
+        let same = try Fixtures.runFlowcast(["diff", out + "/policies/policy-0001.json", out + "/policies/policy-0001.json"])
+        #expect(same.status == 0)
+        let changed = try Fixtures.runFlowcast(["diff", out + "/policies/policy-0001.json", out + "/policies/policy-0010.json", "--no-color"])
+        #expect(changed.status == 1)
+        #expect(changed.stdout.contains("Plan:"))
+    }
+
+    @Test("replay refuses a missing topology with its path, exit 2")
+    func replayMissingTopology() throws {
+        let run = try Fixtures.runFlowcast(["replay", "captures/demo/demo.pcapng", "--topology", "/nonexistent.yaml", "--out", "/tmp/x"])
+        #expect(run.status == 2)
+        #expect(run.stderr.contains("/nonexistent.yaml"))
+    }
+}
