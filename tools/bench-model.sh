@@ -5,11 +5,16 @@
 #    `flowcast evaluate --time-inference` (thread CPU time, best of 3 passes).
 # Goals (issue 4): training ≤ 60 s on one core, forecastPoint ≤ 1 µs per series-step.
 # Usage: tools/bench-model.sh [scratch path]   (default .build-model-rel)
+#        FLOWCAST=/path/to/release/flowcast tools/bench-model.sh   (use a binary already built)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SCRATCH="${1:-.build-model-rel}"
-swift build -c release --scratch-path "$SCRATCH" --product flowcast >&2
-F="$SCRATCH/release/flowcast"
+if [[ -n "${FLOWCAST:-}" ]]; then
+    F="$FLOWCAST"
+else
+    swift build -c release --scratch-path "$SCRATCH" --product flowcast >&2
+    F="$SCRATCH/release/flowcast"
+fi
 OUT="$(mktemp -d)"
 trap 'rm -rf "$OUT"' EXIT
 OD=data/abilene/od_tm_public.csv
