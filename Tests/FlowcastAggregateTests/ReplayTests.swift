@@ -103,3 +103,33 @@ struct ReplayTests {
         #expect(try !lines(out + "/windows.jsonl").isEmpty)
     }
 }
+
+@Suite("Cells named by global identity")
+struct GlobalIdentityTests {
+    @Test("a topology cell with a globalId receives the tunnels signalling places in it, with no match rule")
+    func globalIdentityAttribution() throws {
+        var yaml = "bands:\n  - { id: n78, lowMHz: 3300, highMHz: 3800, blockMHz: 10 }\ncells:\n"
+        for k in 1...6 {
+            let eci = (0x100 + k) << 8 | 1  // the demo capture's ECGIs (DemoCaptureGenerator.eci)
+            yaml += "  - { id: site\(k)-cell, band: n78, peakSpectralEfficiency: 5.5, globalId: \"ecgi:001-01-\(eci)\" }\n"
+        }
+        let topology = try Topology(yaml: yaml, file: "inline.yaml")
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-gid-\(UUID().uuidString)").path
+        let result = try runReplay(ReplayOptions(capturePath: ReplayTests.demo, topology: topology, outputDirectory: out,
+                                                 aggregation: .init(flows: .init(idleTimeout: 0, activeTimeout: 0)), threads: 1))
+        let summary = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/summary.json"))) as! [String: Any]
+        let cells = summary["cells"] as! [String: Any]
+        #expect(cells["names"] as? [String] == (1...6).map { "site\($0)-cell" })
+        #expect(result.totals.unmatchedPackets == result.totals.signallingMessages)
+        #expect(result.totals.learnedCellPackets == result.totals.cellPackets)
+    }
+
+    @Test("a malformed globalId is a topology problem with its line")
+    func badGlobalIdentity() {
+        let yaml = "bands:\n  - { id: n78, lowMHz: 3300, highMHz: 3800, blockMHz: 10 }\ncells:\n  - { id: c, band: n78, peakSpectralEfficiency: 5, globalId: \"ecgi:1-2\" }\n"
+        #expect(throws: (any Error).self) { try Topology(yaml: yaml, file: "bad.yaml") }
+        do { _ = try Topology(yaml: yaml, file: "bad.yaml") } catch {
+            #expect("\(error)".contains("bad.yaml:4"))
+        }
+    }
+}
