@@ -20,6 +20,8 @@ struct BacktestCommand: ParsableCommand {
     @Option(help: "Weight of the mean per-link worst utilisation in the robust objective.") var linkWeight: Double = 1
     @Flag(help: "Do not add the forecast's point and upper matrices as scenarios (and do not forecast).")
     var noForecastScenarios = false
+    @Flag(help: "Do not add the newest matrix plus each recent one-step change as scenarios.")
+    var noChangeScenarios = false
     @Flag(help: "Do not scale each scenario by its own optimal MLU.") var noNormalise = false
     @Option(help: "Candidate paths per demand when the topology gives none.") var paths: Int = 4
     @Flag(help: "Print the summary as JSON.") var json = false
@@ -68,7 +70,8 @@ struct BacktestCommand: ParsableCommand {
             }
 
             let forecaster = noForecastScenarios ? nil : try makeForecaster(set: set, columns: columns, scale: scale)
-            let options = RobustPlanOptions(history: history, forecastScenarios: !noForecastScenarios, normalise: !noNormalise,
+            let options = RobustPlanOptions(history: history, forecastScenarios: !noForecastScenarios,
+                                            changeScenarios: !noChangeScenarios, normalise: !noNormalise,
                                             objective: RobustObjective(meanWeight: meanWeight, linkWeight: linkWeight),
                                             pathsPerDemand: paths)
             let backtest = RoutingBacktest(topology: topo, options: options)

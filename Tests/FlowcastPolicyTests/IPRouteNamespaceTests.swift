@@ -62,7 +62,7 @@ func installedRoutes(_ text: String) -> RouteTable {
     var table: RouteTable = [:]
     var current: String?
     for line in text.split(separator: "\n") {
-        let words = line.split(separator: " ").map(String.init)
+        let words = line.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
         guard let first = words.first else { continue }
         if line.hasPrefix("\t") || line.hasPrefix(" ") {
             guard first == "nexthop", let current, let via = words.firstIndex(of: "via") else { continue }

@@ -7,6 +7,9 @@ public struct RobustPlanOptions: Sendable, Hashable {
     public var history: Int
     /// Also plan for the forecast's point and upper-quantile matrices.
     public var forecastScenarios: Bool
+    /// Also plan for the newest matrix plus each recent one-step change (m[t−1] + m[t−i] − m[t−i−1],
+    /// i = 2…history): plausible next matrices at today's level with the recent volatility.
+    public var changeScenarios: Bool
     /// Divide every scenario by its own optimal MLU, so the plan minimises regret (ratio to what
     /// was achievable) rather than letting the busiest past interval dominate.
     public var normalise: Bool
@@ -17,11 +20,12 @@ public struct RobustPlanOptions: Sendable, Hashable {
     public var timeLimit: Double
 
     /// Defaults chosen on Abilene rows 1500–2267 (see docs/policy.md, "Backtest").
-    public init(history: Int = 12, forecastScenarios: Bool = true, normalise: Bool = true,
+    public init(history: Int = 12, forecastScenarios: Bool = true, changeScenarios: Bool = true, normalise: Bool = true,
                 objective: RobustObjective = RobustObjective(meanWeight: 5, linkWeight: 1), pathsPerDemand: Int = 4,
                 timeLimit: Double = 10) {
         self.history = history
         self.forecastScenarios = forecastScenarios
+        self.changeScenarios = changeScenarios
         self.normalise = normalise
         self.objective = objective
         self.pathsPerDemand = pathsPerDemand
@@ -165,10 +169,15 @@ public struct RoutingBacktest: Sendable {
             let scale = options.normalise && historyOptimum[i] > 0 ? 1 / historyOptimum[i] : 1
             scenarios.append(m.map { max(0, $0) * scale })
         }
+        // Scenarios at today's level: their own optima would cost a solve each; the newest
+        // observed optimum is the same scale to within a few per cent.
+        let scale = options.normalise && (historyOptimum.last ?? 0) > 0 ? 1 / historyOptimum.last! : 1
+        if options.changeScenarios, let newest = history.last, history.count >= 3 {
+            for i in stride(from: history.count - 2, through: 1, by: -1) {
+                scenarios.append(newest.indices.map { d in max(0, newest[d] + history[i][d] - history[i - 1][d]) * scale })
+            }
+        }
         if let forecast, options.forecastScenarios {
-            // The forecast's own optimum would cost another solve; the newest observed optimum is
-            // the same scale to within a few per cent.
-            let scale = options.normalise && (historyOptimum.last ?? 0) > 0 ? 1 / historyOptimum.last! : 1
             scenarios.append(forecast.point.map { max(0, $0) * scale })
             scenarios.append(forecast.upper.map { max(0, $0) * scale })
         }

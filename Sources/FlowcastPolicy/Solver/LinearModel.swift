@@ -42,26 +42,59 @@ final class LinearModel {
 
     deinit { Cbc_deleteModel(model) }
 
+    // The model is kept here and handed to Cbc in one `Cbc_loadProblem` call at solve time:
+    // Cbc_addRow appends to a column-ordered matrix and costs O(non-zeros) per row, which made a
+    // 1 400-row routing LP spend most of its time being built.
+    private var columnLower: [Double] = []
+    private var columnUpper: [Double] = []
+    private var objectiveCoefficients: [Double] = []
+    private var integerColumns: [Int32] = []
+    private var rowLower: [Double] = []
+    private var rowUpper: [Double] = []
+    /// Non-zeros as (row, column, value), in the order added.
+    private var entries: [(row: Int32, column: Int32, value: Double)] = []
+
     /// Adds a column (variable) and returns its index.
     @discardableResult
     func addColumn(lower: Double = 0, upper: Double = .infinity, objective: Double = 0, integer: Bool = false) -> Int {
-        let upper = upper.isInfinite ? Double.greatestFiniteMagnitude : upper
-        Cbc_addCol(model, "", lower, upper, objective, integer ? 1 : 0, 0, nil, nil)
-        if integer { integerCount += 1 }
+        columnLower.append(lower.isInfinite ? -Double.greatestFiniteMagnitude : lower)
+        columnUpper.append(upper.isInfinite ? Double.greatestFiniteMagnitude : upper)
+        objectiveCoefficients.append(objective)
+        if integer { integerColumns.append(Int32(columnCount)); integerCount += 1 }
         columnCount += 1
         return columnCount - 1
     }
 
     /// Adds a row `Σ coefficient × column (sense) rhs`.
     func addRow(_ terms: [(column: Int, coefficient: Double)], _ sense: Sense, _ rhs: Double) {
-        let columns = terms.map { Int32($0.column) }
-        let coefficients = terms.map(\.coefficient)
-        columns.withUnsafeBufferPointer { c in
-            coefficients.withUnsafeBufferPointer { v in
-                Cbc_addRow(model, "", Int32(terms.count), c.baseAddress, v.baseAddress, CChar(bitPattern: sense.rawValue), rhs)
-            }
+        let row = Int32(rowCount)
+        for t in terms { entries.append((row, Int32(t.column), t.coefficient)) }
+        switch sense {
+        case .lessOrEqual: rowLower.append(-Double.greatestFiniteMagnitude); rowUpper.append(rhs)
+        case .greaterOrEqual: rowLower.append(rhs); rowUpper.append(Double.greatestFiniteMagnitude)
+        case .equal: rowLower.append(rhs); rowUpper.append(rhs)
         }
         rowCount += 1
+    }
+
+    /// Hands the accumulated model to Cbc as one compressed-sparse-column matrix.
+    private func load() {
+        var start = [CoinBigIndex](repeating: 0, count: columnCount + 1)
+        for e in entries { start[Int(e.column) + 1] += 1 }
+        for c in 0..<columnCount { start[c + 1] += start[c] }
+        var fill = start
+        var index = [Int32](repeating: 0, count: entries.count)
+        var value = [Double](repeating: 0, count: entries.count)
+        for e in entries {
+            let k = Int(fill[Int(e.column)])
+            index[k] = e.row
+            value[k] = e.value
+            fill[Int(e.column)] += 1
+        }
+        Cbc_loadProblem(model, Int32(columnCount), Int32(rowCount), start, index, value,
+                        columnLower, columnUpper, objectiveCoefficients, rowLower, rowUpper)
+        for c in integerColumns { Cbc_setInteger(model, c) }
+        Cbc_setObjSense(model, 1)
     }
 
     /// Solves within `timeLimit` seconds.
@@ -69,6 +102,7 @@ final class LinearModel {
     func solve(timeLimit: Double) throws(SolverError) -> LinearSolution {
         Self.solveLock.lock()
         defer { Self.solveLock.unlock() }
+        load()
         Cbc_setMaximumSeconds(model, timeLimit)
         Cbc_setParameter(model, "log", "0")
         Cbc_setParameter(model, "slog", "0")
