@@ -19,7 +19,7 @@ public struct WindowSummary: Sendable, Codable, Equatable {
     /// Packets whose decoding stopped early.
     public var decodeIssues: UInt64 = 0
     /// Packets by wire size: ≤64, ≤128, ≤256, ≤512, ≤1024, ≤1518, larger.
-    public var sizeHistogram: [UInt64] = Array(repeating: 0, count: 7)
+    public var sizeHistogram: SizeHistogram = SizeHistogram()
 
     public static let sizeBounds = [64, 128, 256, 512, 1024, 1518]
 
@@ -45,12 +45,30 @@ public struct WindowSummary: Sendable, Codable, Equatable {
         out.appendASCII(",\"zeroWindows\":"); out.appendDecimal(zeroWindows)
         out.appendASCII(",\"decodeIssues\":"); out.appendDecimal(decodeIssues)
         out.appendASCII(",\"sizeHistogram\":[")
-        for (i, v) in sizeHistogram.enumerated() {
+        for i in 0..<SizeHistogram.count {
             if i > 0 { out.append(UInt8(ascii: ",")) }
-            out.appendDecimal(v)
+            out.appendDecimal(sizeHistogram[i])
         }
         out.appendASCII("]}\n")
     }
+}
+
+/// Seven packet-size counters held inline (no array, so counting allocates nothing and
+/// needs no copy-on-write check per packet).
+public struct SizeHistogram: Sendable, Codable, Equatable {
+    public static let count = 7
+    var counts: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0, 0, 0)
+    public init() {}
+    public subscript(i: Int) -> UInt64 {
+        get { withUnsafeBytes(of: counts) { $0.load(fromByteOffset: i * 8, as: UInt64.self) } }
+        set { withUnsafeMutableBytes(of: &counts) { $0.storeBytes(of: newValue, toByteOffset: i * 8, as: UInt64.self) } }
+    }
+    public static func == (a: SizeHistogram, b: SizeHistogram) -> Bool { (0..<count).allSatisfy { a[$0] == b[$0] } }
+    public init(from decoder: any Decoder) throws {
+        let values = try [UInt64](from: decoder)
+        for (i, v) in values.prefix(Self.count).enumerated() { self[i] = v }
+    }
+    public func encode(to encoder: any Encoder) throws { try (0..<Self.count).map { self[$0] }.encode(to: encoder) }
 }
 
 extension Array where Element == UInt8 {
