@@ -434,6 +434,9 @@ public func runLive(_ options: LiveOptions, capture: LiveCapture, control: LiveC
     var cellBytes: [String: UInt64] = [:]
     var failure: (any Error)?
     var policiesBefore = 0
+    // As of the end of the previous batch: window callbacks run inside the aggregator's own
+    // mutation and must not read it.
+    var packetsSoFar: UInt64 = 0, evictedSoFar = 0
 
     func windowClosed(_ windows: [WindowSummary]) {
         for w in windows {
@@ -447,9 +450,9 @@ public func runLive(_ options: LiveOptions, capture: LiveCapture, control: LiveC
             statsFile.buffer.append(contentsOf: Array("{\"windowStart\":".utf8))
             statsFile.buffer.appendSeconds(start)
             statsFile.buffer.append(contentsOf: Array((",\"received\":\(stats.received),\"kernelDrops\":\(stats.kernelDrops),"
-                + "\"interfaceDrops\":\(stats.interfaceDrops),\"packets\":\(retired.packets + aggregator.totals.packets),"
-                + "\"flowsEvicted\":\(retiredEvicted + aggregator.flows.evictedFlows)}\n").utf8))
-            log(.windowClosed(start: start, lines: windows.count, capture: stats, packets: retired.packets + aggregator.totals.packets))
+                + "\"interfaceDrops\":\(stats.interfaceDrops),\"packets\":\(packetsSoFar),"
+                + "\"flowsEvicted\":\(evictedSoFar)}\n").utf8))
+            log(.windowClosed(start: start, lines: windows.count, capture: stats, packets: packetsSoFar))
         }
         do { try windowsFile.flush(); try statsFile.flush() } catch { if failure == nil { failure = error } }
     }
@@ -526,6 +529,7 @@ public func runLive(_ options: LiveOptions, capture: LiveCapture, control: LiveC
         let t = aggregator.totals, f = aggregator.flows
         let written = result.flowsWritten, issues = batch.decodeIssues, stats = capture.statistics, cells = cellBytes
         let evicted = retiredEvicted + f.evictedFlows, live = f.liveFlows, windows = retired.windows + t.windows
+        packetsSoFar = retired.packets + t.packets; evictedSoFar = evicted
         let planFailures = planner?.planFailures.count ?? 0
         control.update {
             $0.packets = retired.packets + t.packets; $0.bytes = retired.bytes + t.bytes

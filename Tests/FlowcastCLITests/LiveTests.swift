@@ -1,0 +1,281 @@
+import FlowcastTestSupport
+import Foundation
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `flowcast live` end to end: a veth pair whose far end sits in a fresh network namespace,
+/// a real capture replayed into it with tcpreplay, the real executable on the near end.
+/// Needs root, `ip`, `tcpreplay` and `tcprewrite` (Debian: iproute2, tcpreplay); skipped otherwise.
+@Suite("flowcast live", .serialized)
+struct LiveTests {
+    static func tool(_ name: String) -> String? {
+        for dir in ["/usr/sbin", "/usr/bin", "/sbin", "/bin", "/usr/local/bin", "/usr/local/sbin"] {
+            let path = dir + "/" + name
+            if FileManager.default.isExecutableFile(atPath: path) { return path }
+        }
+        return nil
+    }
+    static let isRoot = getuid() == 0
+    static let canReplay = isRoot && tool("ip") != nil && tool("tcpreplay") != nil && tool("tcprewrite") != nil
+    static let demoTopology = "captures/demo/topology.yaml"
+
+    // MARK: helpers
+
+    /// A veth pair: `capture` in this namespace (what flowcast reads), `feed` inside a new
+    /// namespace (where tcpreplay writes). Removing the namespace removes both ends.
+    final class VethPair: Sendable {
+        let namespace: String, capture: String, feed: String
+        init() throws {
+            let tag = String(UInt32.random(in: 0..<UInt32.max), radix: 36)
+            namespace = "fclive-\(tag)"; capture = "fcl\(tag)a"; feed = "fcl\(tag)b"
+            try run("ip", ["netns", "add", namespace])
+            do {
+                try run("ip", ["link", "add", capture, "mtu", "9000", "type", "veth", "peer", "name", feed, "mtu", "9000", "netns", namespace])
+                // No addresses and no IPv6: the kernel then sends nothing of its own on the pair.
+                try? run("sysctl", ["-qw", "net.ipv6.conf.\(capture).disable_ipv6=1"])
+                try? run("ip", ["netns", "exec", namespace, "sysctl", "-qw", "net.ipv6.conf.\(feed).disable_ipv6=1"])
+                try run("ip", ["link", "set", capture, "up"])
+                try run("ip", ["netns", "exec", namespace, "ip", "link", "set", feed, "up"])
+            } catch {
+                cleanUp()
+                throw error
+            }
+        }
+        func cleanUp() {
+            _ = try? LiveTests.run("ip", ["link", "del", capture])
+            _ = try? LiveTests.run("ip", ["netns", "del", namespace])
+        }
+        deinit { cleanUp() }
+
+        /// Replays `file` into the feed end from inside the namespace.
+        func replay(_ file: String, rate: [String] = ["--topspeed"]) throws {
+            try LiveTests.run("ip", ["netns", "exec", namespace, LiveTests.tool("tcpreplay")!, "-q"] + rate + ["-i", feed, file])
+        }
+    }
+
+    struct CommandFailed: Error, CustomStringConvertible { var description: String }
+
+    @discardableResult
+    static func run(_ name: String, _ arguments: [String]) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: tool(name) ?? name)
+        process.arguments = arguments
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("fclive-\(UUID().uuidString).log")
+        FileManager.default.createFile(atPath: out.path, contents: nil)
+        let handle = try FileHandle(forWritingTo: out)
+        process.standardOutput = handle; process.standardError = handle
+        try process.run()
+        process.waitUntilExit()
+        try handle.close()
+        let text = (try? String(contentsOf: out, encoding: .utf8)) ?? ""
+        try? FileManager.default.removeItem(at: out)
+        guard process.terminationStatus == 0 else {
+            throw CommandFailed(description: "\(name) \(arguments.joined(separator: " ")): status \(process.terminationStatus): \(text)")
+        }
+        return text
+    }
+
+    /// A running `flowcast live`, its stderr going to a file.
+    final class LiveProcess {
+        let process = Process()
+        let log: URL
+        let port: UInt16
+        init(interface: String, out: String, extra: [String] = []) throws {
+            port = LiveTests.freePort()
+            log = URL(fileURLWithPath: out + ".log")
+            FileManager.default.createFile(atPath: log.path, contents: nil)
+            process.executableURL = Fixtures.flowcastExecutable
+            process.currentDirectoryURL = Fixtures.repositoryRoot
+            process.arguments = ["live", "-i", interface, "--topology", LiveTests.demoTopology, "--out", out,
+                                 "--metrics", "127.0.0.1:\(port)"] + extra
+            let handle = try FileHandle(forWritingTo: log)
+            process.standardError = handle; process.standardOutput = handle
+            try process.run()
+        }
+        var stderr: String { (try? String(contentsOf: log, encoding: .utf8)) ?? "" }
+        /// A metric from the live endpoint, or nil while it is not up.
+        func metric(_ name: String) -> Double? {
+            guard let text = LiveTests.httpGet(port: port, path: "/metrics") else { return nil }
+            for line in text.split(separator: "\n") where line.hasPrefix(name + " ") {
+                return Double(line.split(separator: " ").last ?? "")
+            }
+            return nil
+        }
+        /// Polls (there is nothing to wait on) until `condition` holds or `seconds` pass.
+        func waitFor(_ seconds: Double, _ condition: () -> Bool) -> Bool {
+            let deadline = Date().addingTimeInterval(seconds)
+            while Date() < deadline {
+                if condition() { return true }
+                if !process.isRunning { return false }
+                usleep(20_000)
+            }
+            return condition()
+        }
+        func terminate() -> Int32 {
+            kill(process.processIdentifier, SIGTERM)
+            process.waitUntilExit()
+            return process.terminationStatus
+        }
+        deinit { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+    }
+
+    static func freePort() -> UInt16 {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_addr.s_addr = UInt32(0x7F00_0001).bigEndian
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
+        _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
+        return UInt16(bigEndian: addr.sin_port)
+    }
+
+    static func httpGet(port: UInt16, path: String) -> String? {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_port = port.bigEndian
+        addr.sin_addr.s_addr = UInt32(0x7F00_0001).bigEndian
+        let connected = withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard connected == 0 else { return nil }
+        let request = Array("GET \(path) HTTP/1.1\r\nHost: localhost\r\n\r\n".utf8)
+        _ = request.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+        var response: [UInt8] = [], chunk = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            if n <= 0 { break }
+            response += chunk[0..<n]
+        }
+        let text = String(decoding: response, as: UTF8.self)
+        guard text.hasPrefix("HTTP/1.1 200"), let body = text.range(of: "\r\n\r\n") else { return nil }
+        return String(text[body.upperBound...])
+    }
+
+    static func temporaryDirectory() -> String {
+        FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-live-\(UUID().uuidString)").path
+    }
+
+    static func json(_ path: String) throws -> [String: Any] {
+        try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) as! [String: Any]
+    }
+
+    static func jsonLines(_ path: String) throws -> [[String: Any]] {
+        try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").map {
+            try JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any]
+        }
+    }
+
+    /// Bytes and packets per cell and link, summed over every window (live windows start at
+    /// other times than replayed ones; their sums must not differ).
+    static func windowTotals(_ out: String) throws -> [String: [Int]] {
+        var totals: [String: [Int]] = [:]
+        for w in try jsonLines(out + "/windows.jsonl") {
+            let key = "\(w["kind"]!):\(w["id"]!)"
+            var t = totals[key] ?? [0, 0]
+            t[0] += (w["bytesUp"] as! Int) + (w["bytesDown"] as! Int)
+            t[1] += (w["packetsUp"] as! Int) + (w["packetsDown"] as! Int)
+            totals[key] = t
+        }
+        return totals
+    }
+
+    /// Every output is complete JSON, nothing is left half-written, and a final policy exists.
+    static func requireCompleteOutputs(_ out: String) throws {
+        let files = try FileManager.default.subpathsOfDirectory(atPath: out)
+        #expect(!files.contains { $0.hasSuffix(".partial") }, "half-written files left: \(files)")
+        for name in ["windows.jsonl", "flows.jsonl", "stats.jsonl", "policies/forecasts.jsonl"] {
+            _ = try jsonLines(out + "/" + name)
+        }
+        _ = try json(out + "/summary.json")
+        let policies = files.filter { $0.hasPrefix("policies/policy-") && $0.hasSuffix(".json") }
+        #expect(!policies.isEmpty, "no final policy")
+        for p in policies { _ = try json(out + "/" + p) }
+    }
+
+    // MARK: tests
+
+    @Test("live capture of a replayed capture counts what replay counts: packets, bytes, flows, window totals",
+          .enabled(if: canReplay, "needs root, ip, tcpreplay and tcprewrite"),
+          arguments: ["captures/demo/demo.pcapng", "captures/real/gtpu-ipv4-inner-mixed.pcap"])
+    func liveEqualsReplay(_ capture: String) throws {
+        // tcpreplay sends the captured bytes only; the demo capture keeps 128 bytes of each
+        // packet, so pad every packet to its original length first (replay counts wire length).
+        let input = FileManager.default.temporaryDirectory.appendingPathComponent("fclive-\(UUID().uuidString).pcap").path
+        defer { try? FileManager.default.removeItem(atPath: input) }
+        try Self.run("tcprewrite", ["--fixlen=pad", "-i", Fixtures.repositoryRoot.appendingPathComponent(capture).path, "-o", input])
+        let timeouts = ["--idle-timeout", "0", "--active-timeout", "0"]
+        let replayed = Self.temporaryDirectory()
+        let r = try Fixtures.runFlowcast(["replay", input, "--topology", Self.demoTopology, "--out", replayed, "--quiet"] + timeouts)
+        #expect(r.status == 0, "\(r.stderr)")
+        let expected = try Self.json(replayed + "/summary.json")
+        let expectedPackets = (expected["totals"] as! [String: Any])["packets"] as! Int
+
+        let pair = try VethPair()
+        defer { pair.cleanUp() }
+        let out = Self.temporaryDirectory()
+        let live = try LiveProcess(interface: pair.capture, out: out, extra: timeouts)
+        #expect(live.waitFor(20) { live.metric("flowcast_packets_total") != nil }, "metrics never came up: \(live.stderr)")
+        try pair.replay(input)
+        let all = live.waitFor(30) { (live.metric("flowcast_packets_total") ?? 0) >= Double(expectedPackets) }
+        #expect(all, "live saw \(live.metric("flowcast_packets_total") ?? -1) of \(expectedPackets) packets")
+        #expect(live.metric("flowcast_kernel_drops_total") == 0)
+        #expect(live.terminate() == 0, "\(live.stderr)")
+
+        try Self.requireCompleteOutputs(out)
+        let got = try Self.json(out + "/summary.json")
+        for key in ["totals", "unmatched"] {
+            #expect(got[key] as? [String: Int] == expected[key] as? [String: Int], "\(key)")
+        }
+        let gotFlows = got["flows"] as! [String: Any], expectedFlows = expected["flows"] as! [String: Any]
+        #expect(gotFlows["created"] as? Int == expectedFlows["created"] as? Int)
+        #expect(gotFlows["written"] as? Int == expectedFlows["written"] as? Int)
+        #expect(try Self.jsonLines(out + "/flows.jsonl").count == Self.jsonLines(replayed + "/flows.jsonl").count)
+        #expect(try Self.windowTotals(out) == Self.windowTotals(replayed))
+        let libpcap = (got["capture"] as! [String: Any])["libpcap"] as! [String: Int]
+        #expect(libpcap["received"] == expectedPackets && libpcap["kernelDrops"] == 0)
+    }
+
+    @Test("SIGTERM in the middle of a run leaves complete, valid JSON and a final policy",
+          .enabled(if: canReplay, "needs root, ip and tcpreplay"))
+    func sigtermMidRun() throws {
+        let pair = try VethPair()
+        defer { pair.cleanUp() }
+        let out = Self.temporaryDirectory()
+        let live = try LiveProcess(interface: pair.capture, out: out, extra: ["--window", "200ms", "--plan-every", "400ms"])
+        #expect(live.waitFor(20) { live.metric("flowcast_packets_total") != nil }, "metrics never came up: \(live.stderr)")
+        // About two seconds of traffic; stop while it is still arriving.
+        let feeder = Thread {
+            _ = try? pair.replay(Fixtures.repositoryRoot.appendingPathComponent("captures/demo/demo.pcapng").path,
+                                 rate: ["--pps", "20000"])
+        }
+        feeder.start()
+        #expect(live.waitFor(20) { (live.metric("flowcast_windows_total") ?? 0) >= 2 }, "\(live.stderr)")
+        #expect(live.terminate() == 0, "\(live.stderr)")
+        try Self.requireCompleteOutputs(out)
+        let summary = try Self.json(out + "/summary.json")
+        #expect(((summary["totals"] as! [String: Any])["packets"] as! Int) > 0)
+    }
+
+    @Test("a bad BPF filter is refused with libpcap's words and exit status 2", .enabled(if: isRoot, "needs root"))
+    func badFilter() throws {
+        let run = try Fixtures.runFlowcast(["live", "-i", "lo", "--filter", "tcp port", "--topology", Self.demoTopology,
+                                            "--out", Self.temporaryDirectory()])
+        #expect(run.status == 2)
+        #expect(run.stderr.contains("bad capture filter 'tcp port'"), "\(run.stderr)")
+        #expect(run.stderr.contains("syntax error"), "\(run.stderr)")
+    }
+
+    @Test("a missing interface is named, with exit status 2", .enabled(if: isRoot, "needs root"))
+    func missingInterface() throws {
+        let run = try Fixtures.runFlowcast(["live", "-i", "nosuchif9", "--topology", Self.demoTopology,
+                                            "--out", Self.temporaryDirectory()])
+        #expect(run.status == 2)
+        #expect(run.stderr.contains("nosuchif9: no such interface"), "\(run.stderr)")
+    }
+}
