@@ -28,7 +28,7 @@ enum Abilene {
     /// Fewer, shallower trees than the default keep the debug-build tests quick.
     static var testBoosting: BoostingOptions {
         var boosting = BoostingOptions()
-        boosting.maxTrees = 40
+        boosting.maxTrees = 25
         boosting.depth = 5
         boosting.learningRate = 0.25
         boosting.minLeafRows = 40

@@ -53,7 +53,7 @@ import Testing
     static var smallOptions: BoostingOptions {
         var options = BoostingOptions()
         options.depth = 3
-        options.maxTrees = 60
+        options.maxTrees = 40
         options.learningRate = 0.3
         options.minLeafRows = 20
         options.bins = 32
