@@ -1,4 +1,7 @@
 internal import CFlowcastShims
+#if canImport(Glibc)
+internal import Glibc
+#endif
 public import FlowcastDecode
 
 /// Bidirectional flows with idle and active timeouts and a hard bound on live flows.
@@ -31,9 +34,10 @@ public final class FlowTable: @unchecked Sendable {
     private var capacity: Int
     /// Records ever used (the slab's high-water mark); free ones are on `free`.
     private var used = 0
-    private var slots: [UInt64]
+    private var slots: UnsafeMutablePointer<UInt64>
+    private var slotCount: Int
     private var mask: Int
-    private var free: [Int32] = []
+    private var freeList: [Int32] = []
     private let seed: UInt64
     public private(set) var liveFlows = 0
     public private(set) var peakFlows = 0
@@ -46,8 +50,10 @@ public final class FlowTable: @unchecked Sendable {
     public init(configuration: Configuration = Configuration()) {
         self.configuration = configuration
         capacity = min(4096, configuration.maximumFlows)
-        records = .allocate(capacity: capacity)
-        slots = [UInt64](repeating: 0, count: 1024)
+        records = LargeAllocation.allocate(FlowRecord.self, count: capacity)
+        slotCount = 1024
+        slots = LargeAllocation.allocate(UInt64.self, count: slotCount)
+        slots.initialize(repeating: 0, count: slotCount)
         mask = 1023
         seed = UInt64.random(in: 1...UInt64.max)
         let timeouts = [configuration.idleTimeout, configuration.activeTimeout].filter { $0 > 0 }
@@ -56,7 +62,8 @@ public final class FlowTable: @unchecked Sendable {
 
     deinit {
         records.deinitialize(count: used)
-        records.deallocate()
+        free(records)
+        free(slots)
     }
 
     /// Bytes of memory one live flow costs: its record and, at most, two slots.
@@ -77,12 +84,12 @@ public final class FlowTable: @unchecked Sendable {
 
     /// Starts loading the slot a key hashes to (call a few packets ahead of `update`).
     @inline(__always) public func prefetchSlot(hash: UInt64) {
-        slots.withUnsafeBufferPointer { flowcast_prefetch($0.baseAddress! + (Int(truncatingIfNeeded: hash) & mask)) }
+        flowcast_prefetch(slots + (Int(truncatingIfNeeded: hash) & mask))
     }
 
     /// Starts loading the record in a key's home slot (call after `prefetchSlot` had time to land).
     @inline(__always) public func prefetchRecord(hash: UInt64) {
-        let entry = slots.withUnsafeBufferPointer { $0[Int(truncatingIfNeeded: hash) & mask] }
+        let entry = slots[Int(truncatingIfNeeded: hash) & mask]
         if entry != 0 { flowcast_prefetch(records + (Int(entry & 0xFFFF_FFFF) - 1)) }
     }
 
@@ -211,34 +218,32 @@ public final class FlowTable: @unchecked Sendable {
     private func find(_ key: FlowKey, hash: UInt64) -> Int {
         let tag = (hash & 0xFFFF_FFFF_0000_0000)
         var slot = Int(truncatingIfNeeded: hash) & mask
-        return slots.withUnsafeBufferPointer { s in
-            while true {
-                let entry = s[slot]
-                if entry == 0 { return -1 }
-                if entry & 0xFFFF_FFFF_0000_0000 == tag {
-                    let candidate = Int(entry & 0xFFFF_FFFF) - 1
-                    if records[candidate].key == key { return candidate }
-                }
-                slot = (slot + 1) & mask
+        while true {
+            let entry = slots[slot]
+            if entry == 0 { return -1 }
+            if entry & 0xFFFF_FFFF_0000_0000 == tag {
+                let candidate = Int(entry & 0xFFFF_FFFF) - 1
+                if records[candidate].key == key { return candidate }
             }
+            slot = (slot + 1) & mask
         }
     }
 
     private func insertSlot(hash: UInt64, index: Int) {
-        if (liveFlows + 1) * 2 > slots.count { growSlots() }
+        if (liveFlows + 1) * 2 > slotCount { growSlots() }
         var slot = Int(truncatingIfNeeded: hash) & mask
         while slots[slot] != 0 { slot = (slot + 1) & mask }
         slots[slot] = (hash & 0xFFFF_FFFF_0000_0000) | UInt64(index + 1)
     }
 
     private func allocate() -> Int {
-        if let reused = free.popLast() { return Int(reused) }
+        if let reused = freeList.popLast() { return Int(reused) }
         if used == capacity {
             // Grow by half (not double): the slab is most of the memory.
             let bigger = min(max(capacity + capacity / 2, 1024), max(configuration.maximumFlows, capacity + 1))
-            let fresh = UnsafeMutablePointer<FlowRecord>.allocate(capacity: bigger)
+            let fresh = LargeAllocation.allocate(FlowRecord.self, count: bigger)
             fresh.moveInitialize(from: records, count: used)
-            records.deallocate()
+            free(records)
             records = fresh
             capacity = bigger
         }
@@ -264,20 +269,24 @@ public final class FlowTable: @unchecked Sendable {
         }
         slots[hole] = 0
         records[index].flags &= 0x7F
-        free.append(Int32(index))
+        freeList.append(Int32(index))
         liveFlows -= 1
     }
 
     private func growSlots() {
-        let count = slots.count * 2
-        var fresh = [UInt64](repeating: 0, count: count)
+        let count = slotCount * 2
+        let fresh = LargeAllocation.allocate(UInt64.self, count: count)
+        fresh.initialize(repeating: 0, count: count)
         let newMask = count - 1
-        for entry in slots where entry != 0 {
+        for i in 0..<slotCount where slots[i] != 0 {
+            let entry = slots[i]
             var slot = Int(truncatingIfNeeded: records[Int(entry & 0xFFFF_FFFF) - 1].key.hash(seed: seed)) & newMask
             while fresh[slot] != 0 { slot = (slot + 1) & newMask }
             fresh[slot] = entry
         }
+        free(slots)
         slots = fresh
+        slotCount = count
         mask = newMask
     }
 
@@ -303,5 +312,29 @@ public final class FlowTable: @unchecked Sendable {
             remove(victim)
             evictedFlows += 1
         }
+    }
+}
+
+/// Allocations for the flow table's slab and slots: 2 MiB-aligned and advised for transparent
+/// huge pages once they are that large, because a table of 10⁵–10⁶ flows is touched at random
+/// and 4 KiB pages would add a TLB miss to every lookup. Freed with `free`.
+enum LargeAllocation {
+    static func allocate<T>(_: T.Type, count: Int) -> UnsafeMutablePointer<T> {
+        let bytes = max(1, count * MemoryLayout<T>.stride)
+        let huge = 2 << 20
+        var raw: UnsafeMutableRawPointer? = nil
+        if bytes >= huge {
+            let rounded = (bytes + huge - 1) / huge * huge
+            if posix_memalign(&raw, huge, rounded) == 0, let raw {
+                #if canImport(Glibc)
+                _ = madvise(raw, rounded, MADV_HUGEPAGE)
+                #endif
+                return raw.bindMemory(to: T.self, capacity: count)
+            }
+        }
+        guard posix_memalign(&raw, max(64, MemoryLayout<T>.alignment), bytes) == 0, let raw else {
+            fatalError("flow table: out of memory allocating \(bytes) bytes")
+        }
+        return raw.bindMemory(to: T.self, capacity: count)
     }
 }
