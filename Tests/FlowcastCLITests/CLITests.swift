@@ -99,3 +99,46 @@ struct CLITests {
         #expect(run.stderr.contains("/nonexistent.yaml"))
     }
 }
+
+/// Issue 6's end-to-end check: replay the demo, change the topology (link l-s1-s2 fails and
+/// cell-2 may use up to 14 blocks; Tests/FlowcastPolicyTests/ReviewFixtures/failed-link-topology.yaml),
+/// replay again, and the diff of the final policies shows those consequences.
+@Suite("Topology change, replay, diff")
+struct TopologyChangeDiffTests {
+    func replay(_ topology: String) throws -> String {
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-e2e-\(UUID().uuidString)").path
+        let run = try Fixtures.runFlowcast(["replay", "captures/demo/demo.pcapng", "--topology", topology, "--sampling", "1500",
+                                            "--plan-every", "60s", "--out", out, "--quiet"])
+        #expect(run.status == 0, "\(run.stderr)")
+        return out + "/policies/policy-0010.json"
+    }
+
+    @Test("a failed link reroutes exactly the demands that used it, and the link is shown removed")
+    func failedLink() throws {
+        let before = try replay("captures/demo/topology.yaml")
+        let after = try replay("Tests/FlowcastPolicyTests/ReviewFixtures/failed-link-topology.yaml")
+        let run = try Fixtures.runFlowcast(["diff", before, after, "--format", "json"])
+        #expect(run.status == 1)
+        let root = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
+        let diff = try #require((root["files"] as? [[String: Any]])?.first?["diff"] as? [String: Any])
+        let links = try #require(diff["links"] as? [[String: Any]])
+        #expect(links.contains { $0["id"] as? String == "l-s1-s2" && $0["action"] as? String == "removed" })
+        // The demands whose old plan sent traffic over l-s1-s2 must change, and no new path uses it.
+        let oldPolicy = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: before))) as? [String: Any])
+        let newPolicy = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: after))) as? [String: Any])
+        func demands(_ policy: [String: Any]) -> [[String: Any]] { ((policy["routing"] as? [String: Any])?["demands"] as? [[String: Any]]) ?? [] }
+        func usesFailedLink(_ demand: [String: Any]) -> Bool {
+            ((demand["paths"] as? [[String: Any]]) ?? []).contains {
+                (($0["links"] as? [String]) ?? []).contains("l-s1-s2") && (($0["weight"] as? Double) ?? 0) > 0
+            }
+        }
+        let affected = Set(demands(oldPolicy).filter(usesFailedLink).compactMap { $0["id"] as? String })
+        #expect(!affected.isEmpty)
+        let changed = Set(((diff["demands"] as? [[String: Any]]) ?? []).compactMap { $0["id"] as? String })
+        #expect(affected.isSubset(of: changed), "affected \(affected), changed \(changed)")
+        #expect(!demands(newPolicy).contains(where: usesFailedLink))
+        // Spectrum: only cell-2's bounds changed, so no other cell may be reallocated.
+        let cells = Set(((diff["cells"] as? [[String: Any]]) ?? []).compactMap { $0["id"] as? String })
+        #expect(cells.isSubset(of: ["cell-2"]))
+    }
+}
