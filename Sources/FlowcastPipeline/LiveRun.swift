@@ -1,0 +1,378 @@
+public import FlowcastAggregate
+public import FlowcastCapture
+public import FlowcastDecode
+public import FlowcastTopology
+internal import Foundation
+#if canImport(Glibc)
+internal import Glibc
+#endif
+
+// MARK: - Live
+
+/// How live output files rotate.
+public enum LiveRotation: Sendable, Equatable {
+    case never
+    /// A new segment at each UTC hour.
+    case hourly
+    /// A new segment once windows.jsonl passes this many bytes.
+    case bytes(Int)
+}
+
+/// Where a live run also saves what it captured: a ring of `files` pcapng files of `megabytes`.
+public struct LiveCaptureFileOptions: Sendable {
+    public var path: String
+    public var files: Int
+    public var megabytes: Int
+    public init(path: String, files: Int, megabytes: Int) { self.path = path; self.files = files; self.megabytes = megabytes }
+}
+
+public struct LiveOptions: Sendable {
+    public var topology: Topology
+    public var outputDirectory: String
+    public var aggregation: TrafficAggregator.Configuration
+    public var rotation: LiveRotation
+    public var captureFile: LiveCaptureFileOptions?
+    public init(topology: Topology, outputDirectory: String, aggregation: TrafficAggregator.Configuration = .init(),
+                rotation: LiveRotation = .never, captureFile: LiveCaptureFileOptions? = nil) {
+        self.topology = topology; self.outputDirectory = outputDirectory; self.aggregation = aggregation
+        self.rotation = rotation; self.captureFile = captureFile
+    }
+}
+
+/// What a live run has done so far: read by the metrics endpoint from any thread.
+public struct LiveSnapshot: Sendable {
+    public var packets: UInt64 = 0
+    public var bytes: UInt64 = 0
+    public var liveFlows = 0
+    public var flowsWritten = 0
+    public var flowsEvicted = 0
+    public var windows: UInt64 = 0
+    public var decodeIssues = 0
+    public var unmatchedPackets: UInt64 = 0
+    public var capture = LiveCaptureStatistics()
+    /// Bytes per cell over all closed windows (both directions).
+    public var cellBytes: [String: UInt64] = [:]
+    public var policiesWritten = 0
+    public var planFailures = 0
+    /// Wall-clock time of the latest policy written, in seconds since the epoch.
+    public var lastPolicySeconds: Double?
+    public var topologyReloads = 0
+    public init() {}
+}
+
+/// Something a live run reports to the operator's log.
+public enum LiveEvent: Sendable {
+    case windowClosed(start: Int64, lines: Int, capture: LiveCaptureStatistics, packets: UInt64)
+    case topologyReloaded(generation: Int)
+    case policyWritten(count: Int)
+    case planFailed(String)
+    case rotated(segment: Int)
+}
+
+/// The thread-safe controls of a live run: stop, topology reload and the metrics snapshot.
+public final class LiveControl: @unchecked Sendable {
+    private let lock = NSLock()
+    private var pending: Topology?
+    private var current = LiveSnapshot()
+    private var stopping = false
+
+    public init() {}
+
+    /// Hands over a validated topology; it takes effect after the current batch.
+    public func reload(_ topology: Topology) {
+        lock.lock(); pending = topology; lock.unlock()
+    }
+
+    func takePendingTopology() -> Topology? {
+        lock.lock(); defer { lock.unlock() }
+        let p = pending; pending = nil
+        return p
+    }
+
+    public var snapshot: LiveSnapshot {
+        lock.lock(); defer { lock.unlock() }
+        return current
+    }
+
+    func update(_ body: (inout LiveSnapshot) -> Void) {
+        lock.lock(); body(&current); lock.unlock()
+    }
+
+    public var isStopping: Bool {
+        lock.lock(); defer { lock.unlock() }
+        return stopping
+    }
+
+    /// Marks the run as stopping (the caller then stops the capture).
+    public func markStopping() { lock.lock(); stopping = true; lock.unlock() }
+}
+
+/// An output file of a live run: appended as windows close, flushed at once (a write error, a
+/// full disk say, is thrown there and then), renamed into place from `NAME.partial` when its
+/// segment ends, so a reader never sees a torn line in a committed file.
+final class LiveOutputFile {
+    let path: String
+    let temporaryPath: String
+    var buffer: [UInt8] = []
+    private(set) var bytesWritten = 0
+    private var descriptor: Int32
+
+    init(directory: String, name: String) throws {
+        path = directory.hasSuffix("/") ? directory + name : directory + "/" + name
+        temporaryPath = path + ".partial"
+        descriptor = open(temporaryPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        guard descriptor >= 0 else {
+            throw ReplayError.output(path: temporaryPath, reason: String(cString: strerror(errno)))
+        }
+    }
+
+    deinit { if descriptor >= 0 { close(descriptor) } }
+
+    func flush() throws {
+        var written = 0
+        let failure: String? = buffer.withUnsafeBytes { raw in
+            while written < raw.count {
+                let n = write(descriptor, raw.baseAddress! + written, raw.count - written)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    return String(cString: strerror(errno))
+                }
+                written += n
+            }
+            return nil
+        }
+        bytesWritten += written
+        buffer.removeAll(keepingCapacity: true)
+        if let failure {
+            throw ReplayError.output(path: temporaryPath, reason: failure + " (the file is incomplete and left as .partial)")
+        }
+    }
+
+    func commit() throws {
+        try flush()
+        if fsync(descriptor) != 0 { throw ReplayError.output(path: temporaryPath, reason: String(cString: strerror(errno))) }
+        close(descriptor)
+        descriptor = -1
+        guard rename(temporaryPath, path) == 0 else {
+            throw ReplayError.output(path: path, reason: String(cString: strerror(errno)))
+        }
+    }
+}
+
+/// A ring of pcapng files: FILE, then FILE.1 … FILE.(N-1) as each fills; the oldest is reused.
+final class CaptureRing {
+    let options: LiveCaptureFileOptions
+    let linkType: LinkType
+    let snaplen: UInt32
+    private var writer: CaptureWriter?
+    private var index = 0
+
+    init(_ options: LiveCaptureFileOptions, linkType: LinkType, snaplen: UInt32) throws {
+        self.options = options; self.linkType = linkType; self.snaplen = snaplen
+        writer = try CaptureWriter(path: options.path, format: .pcapng, linkType: linkType, snaplen: snaplen)
+    }
+
+    func write(_ packet: Packet) throws {
+        guard let writer else { return }
+        try writer.write(packet.bytes, timestampNanoseconds: packet.timestampNanoseconds, wireLength: packet.wireLength)
+        if options.megabytes > 0 && writer.bytesWritten >= options.megabytes << 20 {
+            try writer.close()
+            index = (index + 1) % max(1, options.files)
+            let path = index == 0 ? options.path : "\(options.path).\(index)"
+            self.writer = try CaptureWriter(path: path, format: .pcapng, linkType: linkType, snaplen: snaplen)
+        }
+    }
+
+    func close() throws { try writer?.close(); writer = nil }
+}
+
+/// Runs the replay pipeline on a live capture until `capture.stop()`: windows are written (and
+/// flushed) as they close, flows as they end, per-window capture statistics to stats.jsonl, and
+/// on stop the open window, the remaining flows, a final policy and summary.json.
+///
+/// `makePlanner(topology, data, generation)` makes the planner for the first topology
+/// (generation 0) and for each reloaded one. A reload ends the open window (marked partial)
+/// and the open flows, and starts aggregating with the new topology.
+public func runLive(_ options: LiveOptions, capture: LiveCapture, control: LiveControl,
+                    makePlanner: (Topology, Int) throws -> IntervalPlanner?,
+                    log: (LiveEvent) -> Void) throws -> ReplayResult {
+    let directory = options.outputDirectory
+    var result = ReplayResult(totals: .init(), decode: .init())
+    var segment = 0
+    func segmentName(_ base: String) -> String {
+        options.rotation == .never ? "\(base).jsonl" : String(format: "\(base)-%04d.jsonl", segment)
+    }
+    func hour() -> Int { Int(Date().timeIntervalSince1970 / 3600) }
+    var windowsFile = try LiveOutputFile(directory: directory, name: segmentName("windows"))
+    var flowsFile = try LiveOutputFile(directory: directory, name: segmentName("flows"))
+    var statsFile = try LiveOutputFile(directory: directory, name: segmentName("stats"))
+    var segmentHour = hour()
+    var generation = 0
+    var aggregator = TrafficAggregator(topology: options.topology, configuration: options.aggregation)
+    var planner = try makePlanner(options.topology, 0)
+    var retired = TrafficAggregator.Totals()
+    var retiredEvicted = 0, retiredCreated = 0
+    var cellNames = aggregator.cellNames
+    var cellBytes: [String: UInt64] = [:]
+    var failure: (any Error)?
+    var policiesBefore = 0
+    // As of the end of the previous batch: window callbacks run inside the aggregator's own
+    // mutation and must not read it.
+    var packetsSoFar: UInt64 = 0, evictedSoFar = 0
+
+    func windowClosed(_ windows: [WindowSummary]) {
+        for w in windows {
+            w.appendJSON(to: &windowsFile.buffer)
+            if w.kind == .cell { cellBytes[w.id, default: 0] += w.bytesUp + w.bytesDown }
+        }
+        result.windowLines += windows.count
+        planner?.windowClosed(windows)
+        let stats = capture.statistics
+        if let start = windows.first?.startNanoseconds {
+            statsFile.buffer.append(contentsOf: Array("{\"windowStart\":".utf8))
+            statsFile.buffer.appendSeconds(start)
+            statsFile.buffer.append(contentsOf: Array((",\"received\":\(stats.received),\"kernelDrops\":\(stats.kernelDrops),"
+                + "\"interfaceDrops\":\(stats.interfaceDrops),\"packets\":\(packetsSoFar),"
+                + "\"flowsEvicted\":\(evictedSoFar)}\n").utf8))
+            log(.windowClosed(start: start, lines: windows.count, capture: stats, packets: packetsSoFar))
+        }
+        do { try windowsFile.flush(); try statsFile.flush() } catch { if failure == nil { failure = error } }
+    }
+    func flowEnded(_ record: borrowing FlowRecord, _ reason: FlowEndReason) {
+        let index = Int(record.cell)
+        let cell: String? = (0..<cellNames.count).contains(index) ? cellNames[index] : nil
+        record.appendJSON(reason: reason, cellName: cell, to: &flowsFile.buffer)
+        result.flowsWritten += 1
+    }
+    func retire() {
+        aggregator.finish(windowClosed: windowClosed, flowEnded: flowEnded)
+        retired.add(aggregator.totals)
+        retiredEvicted += aggregator.flows.evictedFlows
+        retiredCreated += aggregator.flows.createdFlows
+    }
+    func finishPlanner() {
+        guard let p = planner else { return }
+        do { try p.finish() } catch { if failure == nil { failure = error } }
+        for f in p.planFailures { log(.planFailed(f)) }
+    }
+    func rotateIfDue() throws {
+        let due: Bool
+        switch options.rotation {
+        case .never: due = false
+        case .hourly: due = hour() != segmentHour
+        case .bytes(let limit): due = windowsFile.bytesWritten >= limit
+        }
+        guard due else { return }
+        try windowsFile.commit(); try flowsFile.commit(); try statsFile.commit()
+        segment += 1
+        segmentHour = hour()
+        windowsFile = try LiveOutputFile(directory: directory, name: segmentName("windows"))
+        flowsFile = try LiveOutputFile(directory: directory, name: segmentName("flows"))
+        statsFile = try LiveOutputFile(directory: directory, name: segmentName("stats"))
+        log(.rotated(segment: segment))
+    }
+
+    let reader = BatchReader(source: capture, decoder: PacketDecoder(), batchSize: 4096)
+    var ring: CaptureRing?
+    if let file = options.captureFile {
+        let r = try CaptureRing(file, linkType: capture.primaryLinkType, snaplen: UInt32(capture.options.snapshotLength))
+        ring = r
+        reader.tap = { packet in try r.write(packet) }
+    }
+    reader.pump(threads: 2) { batch in
+        if let topology = control.takePendingTopology() {
+            retire()
+            finishPlanner()
+            generation += 1
+            aggregator = TrafficAggregator(topology: topology, configuration: options.aggregation)
+            cellNames = aggregator.cellNames
+            do { planner = try makePlanner(topology, generation) } catch { planner = nil; log(.planFailed("\(error)")) }
+            policiesBefore = 0
+            log(.topologyReloaded(generation: generation))
+        }
+        aggregator.add(batch, windowClosed: windowClosed, flowEnded: flowEnded) { cellNames = $0 }
+        if let error = batch.error { result.captureError = "\(error)" }
+        do { try flowsFile.flush(); try rotateIfDue() } catch { if failure == nil { failure = error } }
+        if let p = planner, p.policiesWritten != policiesBefore {
+            policiesBefore = p.policiesWritten
+            log(.policyWritten(count: p.policiesWritten))
+            control.update { $0.lastPolicySeconds = Date().timeIntervalSince1970; $0.policiesWritten += 1 }
+        }
+        let t = aggregator.totals, f = aggregator.flows
+        let written = result.flowsWritten, issues = batch.decodeIssues, stats = capture.statistics, cells = cellBytes
+        let evicted = retiredEvicted + f.evictedFlows, live = f.liveFlows, windows = retired.windows + t.windows
+        packetsSoFar = retired.packets + t.packets; evictedSoFar = evicted
+        let planFailures = planner?.planFailures.count ?? 0
+        control.update {
+            $0.packets = retired.packets + t.packets; $0.bytes = retired.bytes + t.bytes
+            $0.unmatchedPackets = retired.unmatchedPackets + t.unmatchedPackets
+            $0.liveFlows = live; $0.flowsWritten = written; $0.flowsEvicted = evicted; $0.windows = windows
+            $0.decodeIssues = issues; $0.capture = stats; $0.cellBytes = cells; $0.planFailures = planFailures
+            $0.topologyReloads = generation
+        }
+        if failure != nil { capture.stop() }
+    }
+    if let ring { do { try ring.close() } catch { if failure == nil { failure = error } } }
+    // Stopped: the open window, every open flow and a final policy, then the summary.
+    retire()
+    let policiesAtStop = planner?.policiesWritten ?? 0
+    finishPlanner()
+    if let p = planner, p.policiesWritten != policiesAtStop {
+        control.update { $0.lastPolicySeconds = Date().timeIntervalSince1970; $0.policiesWritten += 1 }
+    }
+    if let failure { throw failure }
+    try windowsFile.commit(); try flowsFile.commit(); try statsFile.commit()
+    result.totals = retired
+    result.decode = reader.statistics
+    let stats = capture.refreshStatistics()
+    control.update { $0.capture = stats; $0.liveFlows = 0; $0.flowsWritten = result.flowsWritten; $0.windows = retired.windows }
+
+    var issues: [String: Any] = [:]
+    for (name, entry) in result.decode.issues { issues[name] = ["count": entry.count, "firstPacket": entry.firstPacket] }
+    let t = retired
+    let object: [String: Any] = [
+        "formatVersion": 1,
+        "capture": [
+            "interface": capture.interface,
+            "linkType": capture.primaryLinkType.description,
+            "filter": capture.options.filter as Any,
+            "nanosecondTimestamps": capture.nanosecondTimestamps,
+            "packets": result.decode.packets,
+            "wireBytes": result.decode.wireBytes,
+            "capturedBytes": result.decode.capturedBytes,
+            "firstTime": t.firstNanoseconds.map { Double($0) / 1e9 } as Any,
+            "lastTime": Double(t.lastNanoseconds) / 1e9,
+            "error": result.captureError as Any,
+            "libpcap": ["received": stats.received, "kernelDrops": stats.kernelDrops, "interfaceDrops": stats.interfaceDrops],
+        ] as [String: Any],
+        "decode": ["issues": issues, "packetsWithIssues": result.decode.issueCount, "nonIPPackets": t.nonIPPackets] as [String: Any],
+        "cells": ["names": cellNames, "matchedPackets": t.cellPackets, "matchedBytes": t.cellBytes,
+                  "learnedFromSignallingPackets": t.learnedCellPackets, "signallingMessages": t.signallingMessages] as [String: Any],
+        "unmatched": ["packets": t.unmatchedPackets, "bytes": t.unmatchedBytes],
+        "flows": ["created": retiredCreated, "written": result.flowsWritten, "evicted": retiredEvicted] as [String: Any],
+        "windows": ["seconds": Double(options.aggregation.windowNanoseconds) / 1e9, "count": t.windows,
+                    "lines": result.windowLines, "latePackets": t.latePackets,
+                    "statisticsPerWindow": segmentName("stats")] as [String: Any],
+        "topologyReloads": generation,
+        "segments": segment + 1,
+        "totals": ["packets": t.packets, "bytes": t.bytes],
+    ]
+    let summaryFile = try LiveOutputFile(directory: directory, name: "summary.json")
+    let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .prettyPrinted])) ?? Data()
+    summaryFile.buffer.append(contentsOf: [UInt8](data) + [10])
+    try summaryFile.commit()
+    return result
+}
+
+extension TrafficAggregator.Totals {
+    /// Adds another aggregator's totals (a live run swaps aggregators on a topology reload).
+    mutating func add(_ o: TrafficAggregator.Totals) {
+        packets += o.packets; bytes += o.bytes; nonIPPackets += o.nonIPPackets
+        cellPackets += o.cellPackets; cellBytes += o.cellBytes
+        unmatchedPackets += o.unmatchedPackets; unmatchedBytes += o.unmatchedBytes
+        learnedCellPackets += o.learnedCellPackets; staticLearnedConflicts += o.staticLearnedConflicts
+        latePackets += o.latePackets; windows += o.windows; signallingMessages += o.signallingMessages
+        if let f = o.firstNanoseconds { firstNanoseconds = min(firstNanoseconds ?? f, f) }
+        lastNanoseconds = max(lastNanoseconds, o.lastNanoseconds)
+    }
+}
