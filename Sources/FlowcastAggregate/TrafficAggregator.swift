@@ -224,6 +224,16 @@ public struct TrafficAggregator {
         for l in matcher.links(of: TopologyMatch(cell: nil, links: linkRange)) { account(&links[l]) }
     }
 
+    /// Closes every window that ended by `now` (capture-clock nanoseconds) although no packet
+    /// after it has arrived: a live interface gone quiet still produces its (empty) windows.
+    public mutating func advance(to now: Int64, windowClosed: ([WindowSummary]) -> Void) {
+        guard let current = currentWindow else { return }
+        let w = configuration.windowNanoseconds
+        var window = now / w
+        if now < 0 && now % w != 0 { window -= 1 }
+        if window > current { closeWindows(upTo: window, partial: false, windowClosed) }
+    }
+
     /// Closes the open window (marked partial) and drains the flow table.
     public mutating func finish(windowClosed: ([WindowSummary]) -> Void,
                                 flowEnded: (borrowing FlowRecord, FlowEndReason) -> Void) {

@@ -45,6 +45,9 @@ struct PacketBatch: @unchecked Sendable {
     /// GTPv2-C messages with the index of the packet that carried them.
     var messages: [(Int, GTPv2Message)] = []
     var fileFraction: Double = 0
+    /// For an empty batch from a quiet live source: the wall-clock time it was sent (ns), so
+    /// windows that ended before it close even though no packet arrived.
+    var idleClockNanoseconds: Int64? = nil
     /// Packets with decode issues so far (read on the aggregating thread, for live metrics).
     var decodeIssues = 0
     var error: (any Error)? = nil
@@ -164,7 +167,16 @@ final class BatchReader<Source: PacketSource>: @unchecked Sendable {
         body(batch)
     }
 
+    private var lastIdleTick: Int64 = 0
+
+    static func wallClockNanoseconds() -> Int64 {
+        var t = timespec()
+        clock_gettime(CLOCK_REALTIME, &t)
+        return Int64(t.tv_sec) * 1_000_000_000 + Int64(t.tv_nsec)
+    }
+
     private func reset(_ batch: inout PacketBatch) {
+        batch.idleClockNanoseconds = nil
         batch.summaries.removeAll(keepingCapacity: true)
         batch.numbers.removeAll(keepingCapacity: true)
         batch.messages.removeAll(keepingCapacity: true)
@@ -200,7 +212,18 @@ final class BatchReader<Source: PacketSource>: @unchecked Sendable {
             }
         }, drained: {
             // A live source waits for more: pass on what there is, so windows and metrics keep up.
-            guard !batch.summaries.isEmpty else { return }
+            // When nothing came at all, say so (at most once a second) with the wall-clock time,
+            // so windows of a quiet interface still close.
+            guard !batch.summaries.isEmpty else {
+                let now = Self.wallClockNanoseconds()
+                guard now - lastIdleTick >= 1_000_000_000 else { return }
+                lastIdleTick = now
+                batch.idleClockNanoseconds = now
+                var next = handOff(batch)
+                reset(&next)
+                batch = next
+                return
+            }
             batch.decodeIssues = statistics.issueCount
             var next = handOff(batch)
             reset(&next)
@@ -218,6 +241,11 @@ extension TrafficAggregator {
     mutating func add(_ batch: PacketBatch, windowClosed: ([WindowSummary]) -> Void,
                       flowEnded: (borrowing FlowRecord, FlowEndReason) -> Void,
                       cellNamesChanged: ([String]) -> Void) {
+        if batch.summaries.isEmpty, let clock = batch.idleClockNanoseconds {
+            // Packets may sit in the kernel buffer for a read timeout: a second of grace.
+            advance(to: clock - 1_000_000_000, windowClosed: windowClosed)
+            return
+        }
         var m = 0
         var known = cellNames.count
         prepare(batch.summaries)

@@ -1,4 +1,5 @@
 import FlowcastAggregate
+import FlowcastDecode
 import FlowcastPipeline
 import FlowcastTestSupport
 import FlowcastTopology
@@ -131,5 +132,25 @@ struct GlobalIdentityTests {
         do { _ = try Topology(yaml: yaml, file: "bad.yaml") } catch {
             #expect("\(error)".contains("bad.yaml:4"))
         }
+    }
+}
+
+@Suite("Windows on a quiet link")
+struct QuietLinkTests {
+    @Test("advancing the clock closes the windows that ended, empty ones included, and no others")
+    func advanceClosesEndedWindows() throws {
+        var aggregator = TrafficAggregator(topology: try Topology(contentsOfFile: ReplayTests.demoTopology))
+        var s = PacketSummary()
+        s.timestampNanoseconds = 5_000_000_000
+        s.wireLength = 100
+        var closed: [Int64] = []
+        let record: ([WindowSummary]) -> Void = { closed.append($0[0].startNanoseconds) }
+        aggregator.add(s, packetNumber: 1, windowClosed: record, flowEnded: { _, _ in })
+        aggregator.advance(to: 9_000_000_000, windowClosed: record)
+        #expect(closed.isEmpty)
+        aggregator.advance(to: 35_000_000_000, windowClosed: record)
+        #expect(closed == [0, 10_000_000_000, 20_000_000_000])
+        aggregator.advance(to: 36_000_000_000, windowClosed: record)
+        #expect(closed.count == 3)
     }
 }
