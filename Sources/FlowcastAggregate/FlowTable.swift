@@ -30,21 +30,23 @@ public final class FlowTable: @unchecked Sendable {
     }
 
     public let configuration: Configuration
-    private var records: UnsafeMutablePointer<FlowRecord>
-    private var capacity: Int
+    // Checked once per packet by construction (one thread owns the table); dynamic exclusivity
+    // checks on these would cost a runtime call per access on the hot path.
+    @exclusivity(unchecked) private var records: UnsafeMutablePointer<FlowRecord>
+    @exclusivity(unchecked) private var capacity: Int
     /// Records ever used (the slab's high-water mark); free ones are on `free`.
-    private var used = 0
-    private var slots: UnsafeMutablePointer<UInt64>
-    private var slotCount: Int
-    private var mask: Int
-    private var freeList: [Int32] = []
+    @exclusivity(unchecked) private var used = 0
+    @exclusivity(unchecked) private var slots: UnsafeMutablePointer<UInt64>
+    @exclusivity(unchecked) private var slotCount: Int
+    @exclusivity(unchecked) private var mask: Int
+    @exclusivity(unchecked) private var freeList: [Int32] = []
     private let seed: UInt64
-    public private(set) var liveFlows = 0
-    public private(set) var peakFlows = 0
-    public private(set) var createdFlows = 0
+    @exclusivity(unchecked) public private(set) var liveFlows = 0
+    @exclusivity(unchecked) public private(set) var peakFlows = 0
+    @exclusivity(unchecked) public private(set) var createdFlows = 0
     public private(set) var evictedFlows = 0
     public private(set) var expiredFlows = 0
-    private var lastSweep: Int64 = .min
+    @exclusivity(unchecked) private var lastSweep: Int64 = .min
     private let sweepInterval: Int64
 
     public init(configuration: Configuration = Configuration()) {
