@@ -4,18 +4,48 @@ public struct Series: Sendable, Equatable {
     public var name: String
     /// One value per grid row; `Double.nan` where the source had no value.
     public var values: [Double]
+    /// Exogenous covariates known at each row (e.g. a radio log's CQI, RSRP, SNR), one column per
+    /// name in `covariateNames`, each with one value per row (`NaN` = missing). Empty for plain series.
+    public var covariates: [[Double]]
+    /// Names of the covariate columns.
+    public var covariateNames: [String]
 
-    public init(name: String, values: [Double]) {
+    public init(name: String, values: [Double], covariateNames: [String] = [], covariates: [[Double]] = []) {
         self.name = name
         self.values = values
+        self.covariateNames = covariateNames
+        self.covariates = covariates
+    }
+
+    /// The covariates of row `row` written into `out` in this series' column order (NaN where missing or absent).
+    public func covariates(atRow row: Int, into out: inout [Double]) {
+        for k in out.indices {
+            out[k] = k < covariates.count && row < covariates[k].count ? covariates[k][row] : .nan
+        }
+    }
+
+    /// This series' column of each name (nil where it has no such covariate).
+    public func covariateColumns(for names: [String]) -> [Int?] {
+        names.map { covariateNames.firstIndex(of: $0) }
+    }
+
+    /// The covariates of row `row` in the order `columns` gives (from `covariateColumns(for:)`).
+    public func covariates(atRow row: Int, columns: [Int?], into out: inout [Double]) {
+        for k in out.indices {
+            if k < columns.count, let c = columns[k], row < covariates[c].count { out[k] = covariates[c][row] } else { out[k] = .nan }
+        }
     }
 
     /// Rows whose value is present.
     public var observedCount: Int { values.reduce(0) { $1.isNaN ? $0 : $0 + 1 } }
 
     public static func == (lhs: Series, rhs: Series) -> Bool {
-        guard lhs.name == rhs.name, lhs.values.count == rhs.values.count else { return false }
+        guard lhs.name == rhs.name, lhs.values.count == rhs.values.count, lhs.covariateNames == rhs.covariateNames,
+              lhs.covariates.map(\.count) == rhs.covariates.map(\.count) else { return false }
         for (a, b) in zip(lhs.values, rhs.values) where !(a == b || (a.isNaN && b.isNaN)) { return false }
+        for (ca, cb) in zip(lhs.covariates, rhs.covariates) {
+            for (a, b) in zip(ca, cb) where !(a == b || (a.isNaN && b.isNaN)) { return false }
+        }
         return true
     }
 }

@@ -58,16 +58,19 @@ extension EvaluateCommand {
     /// Per series-step seconds of `forecastPoint` and of `observe`, by thread CPU time: one pass
     /// observes only, a second observes and forecasts; the difference is the forecast. Best of 3.
     static func timeHotPath(model: ForecastModel, sets: [SeriesSet], from: Int) -> (forecast: Double, observe: Double, steps: Int) {
-        var warm: [(state: SeriesState, values: ArraySlice<Double>, set: SeriesSet)] = []
+        var warm: [(state: SeriesState, values: ArraySlice<Double>, set: SeriesSet, series: Series, columns: [Int?])] = []
+        var row = Array(repeating: Double.nan, count: model.layout.covariates.count)
         for set in sets {
             for series in set.series where series.values.count > from {
                 var state = model.makeState(step: set.step)
                 var last = Double.nan
+                let columns = series.covariateColumns(for: model.layout.covariates)
                 for t in 0..<from {
                     if !series.values[t].isNaN { last = series.values[t] }
-                    if !last.isNaN { state.observe(last, at: set.time(ofRow: t)) }
+                    series.covariates(atRow: t, columns: columns, into: &row)
+                    if !last.isNaN { state.observe(last, at: set.time(ofRow: t), covariates: row.isEmpty ? nil : row) }
                 }
-                warm.append((state, series.values[from...], set))
+                warm.append((state, series.values[from...], set, series, columns))
             }
         }
         func cpu() -> Double {
@@ -87,7 +90,14 @@ extension EvaluateCommand {
                         let f = model.forecastPoint(state)
                         sink += f.point + f.upper
                     }
-                    if !value.isNaN { state.observe(value, at: entry.set.time(ofRow: t)) }
+                    if !value.isNaN {
+                        if row.isEmpty {
+                            state.observe(value, at: entry.set.time(ofRow: t))
+                        } else {
+                            entry.series.covariates(atRow: t, columns: entry.columns, into: &row)
+                            state.observe(value, at: entry.set.time(ofRow: t), covariates: row)
+                        }
+                    }
                     steps += 1
                     t += 1
                 }

@@ -23,6 +23,8 @@ struct TrainCommand: ParsableCommand {
     var includeSelfPairs = false
     @Option(help: "Boosted trees per head at most (early stopping picks fewer); 0 keeps the linear heads only.")
     var trees: Int = BoostingOptions().maxTrees
+    @Flag(help: "Ignore exogenous covariates (radio logs' CQI, RSRP, SNR, RSRQ, State, Speed); train on the series alone.")
+    var noCovariates = false
 
     func validate() throws {
         guard quantile > 0.5, quantile < 1 else { throw ValidationError("--quantile must be between 0.5 and 1") }
@@ -38,6 +40,7 @@ struct TrainCommand: ParsableCommand {
             let sets = try SeriesReader.read(paths: series, options: options).sets
             var training = TrainingOptions(until: until, seed: seed, quantile: quantile)
             training.layout = .standard
+            training.useCovariates = !noCovariates
             if trees == 0 {
                 training.boosting = nil
             } else {

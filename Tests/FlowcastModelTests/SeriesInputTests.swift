@@ -69,13 +69,20 @@ import Testing
                     "2019.11.25_15.34.37,0,0,0,B,3,5G,-79,-12,10,15,-61,500,3,D"].joined(separator: "\n")
         let dl = try SeriesReader.read(text: text, path: "B_trace.csv")
         #expect(dl.step == 1)
-        #expect(dl.series[0] == Series(name: "B_trace:dl", values: [2, .nan, .nan, 0.5]))
+        let covariates = dl.series[0].covariates
+        #expect(dl.series[0] == Series(name: "B_trace:dl", values: [2, .nan, .nan, 0.5],
+                                       covariateNames: ["cqi", "rsrp", "snr", "rsrq", "state", "speed"], covariates: covariates))
+        // Covariates on the same grid: duplicates averaged, gaps missing, fixed unit-ish maps.
+        #expect(covariates.count == 6 && covariates.allSatisfy { $0.count == 4 })
+        #expect(covariates[0][0] == 9.0 / 15 && covariates[0][1].isNaN && covariates[0][3] == 1)
+        #expect(covariates[1][0] == 21.0 / 20 && covariates[4][0] == 1 && covariates[5][3] == 0)
         #expect(dl.report.duplicateRows == 1)
         #expect(dl.report.gapRows == 1)
         #expect(dl.report.missingValues == 1)
         let se = try SeriesReader.read(text: text, path: "B_trace.csv",
                                        options: SeriesReadOptions(radioTarget: .spectralEfficiency))
-        #expect(se.series[0] == Series(name: "B_trace:se", values: [(1.9141 + 2.7305) / 2, .nan, .nan, 5.5547]))
+        #expect(se.series[0] == Series(name: "B_trace:se", values: [(1.9141 + 2.7305) / 2, .nan, .nan, 5.5547],
+                                       covariateNames: se.series[0].covariateNames, covariates: se.series[0].covariates))
     }
 
     @Test func windowsJSONLinesGiveBytesPerSecondPerCellAndLink() throws {

@@ -31,6 +31,8 @@ public enum Evaluator {
                 seriesCount += 1
                 var state = model.makeState(step: set.step)
                 var last = Double.nan
+                var row = Array(repeating: Double.nan, count: model.layout.covariates.count)
+                let columns = series.covariateColumns(for: model.layout.covariates)  // by name, not position
                 for (t, value) in series.values.enumerated() {
                     if t >= from, !value.isNaN, state.count > 0 {
                         let forecast = model.forecast(state)
@@ -40,7 +42,14 @@ public enum Evaluator {
                         steps += 1
                     }
                     if !value.isNaN { last = value }
-                    if !last.isNaN { state.observe(last, at: set.time(ofRow: t)) }
+                    if !last.isNaN {
+                        if row.isEmpty {
+                            state.observe(last, at: set.time(ofRow: t))
+                        } else {
+                            series.covariates(atRow: t, columns: columns, into: &row)
+                            state.observe(last, at: set.time(ofRow: t), covariates: row)
+                        }
+                    }
                 }
             }
         }

@@ -18,6 +18,16 @@ public struct FeatureLayout: Sendable, Equatable, Codable {
     public var clip: Double
     /// Rows in the recent maximum and minimum (what a spike or a dip in the last rows looked like).
     public var extremaWindow: Int
+    /// Names of the exogenous covariates (known at each row, e.g. a radio log's CQI, RSRP, SNR,
+    /// RSRQ, download state, speed) the model reads beside the series; empty: no covariate features.
+    public var covariates: [String] = []
+
+    /// Rows back for a covariate's trend feature (value now minus value this many rows before).
+    static let covariateTrendLag = 5
+    /// Rows in the rolling standard deviation of the first covariate (e.g. CQI variability).
+    static let covariateVolatilityWindow = 10
+    /// Rows of covariate history a state keeps.
+    static let covariateHistory = 16
 
     public static let standard = FeatureLayout(lagCount: 11, rollingWindows: [3, 6, 12, 36, 144], scaleWindow: 288,
                                                volatilityWindow: 12, maxSeasonRows: 20_160, clip: 20, extremaWindow: 12)
@@ -42,15 +52,26 @@ public struct FeatureLayout: Sendable, Equatable, Codable {
                   "day_lag_diff", "day_window_diff", "day_slope", "day_available",
                   "tod_sin", "tod_cos", "weekend",
                   "log_scale", "max\(extremaWindow)_diff", "min\(extremaWindow)_diff"]
+        for name in covariates {
+            names += ["\(name)_now", "\(name)_d1", "\(name)_d\(FeatureLayout.covariateTrendLag)"]
+        }
+        if let first = covariates.first {
+            names += ["\(first)_std\(FeatureLayout.covariateVolatilityWindow)", "run_length"]
+        }
         return names
     }
 
-    public var count: Int { 1 + lagCount + rollingWindows.count + 13 }
+    public var count: Int { 1 + lagCount + rollingWindows.count + 13 + covariateFeatureCount }
+
+    /// Features from covariates: per covariate its value, 1-row and 5-row change; the first
+    /// covariate's recent standard deviation; the signed log length of the current idle/busy run.
+    var covariateFeatureCount: Int { covariates.isEmpty ? 0 : 3 * covariates.count + 2 }
 
     var rollingStart: Int { 1 + lagCount }
     var dayStart: Int { rollingStart + rollingWindows.count + 3 }
     var calendarStart: Int { dayStart + 4 }
     var shapeStart: Int { calendarStart + 3 }
+    var covariateStart: Int { shapeStart + 3 }
 
     /// Indices the ridge baseline uses: bias, lags and the daily lag — a plain lag regression.
     var ridgeIndices: [Int] { [0] + Array(1...lagCount) + [dayStart, dayStart + 3] }

@@ -22,6 +22,12 @@ public struct SeriesState: Sendable {
     private var volatilitySquares = 0.0
     var ewmaLevel = 0.0
     var holtWinters: HoltWintersState
+    /// Covariate history: `covariateHistory` rows × covariates, row-major ring sharing `count`.
+    private var covariateRing: [Double]
+    private var covariateHead = -1
+    /// The current idle/busy run: its length in rows and whether the series is busy.
+    private var runLength = 0
+    private var runBusy = false
 
     public init(layout: FeatureLayout = .standard, seasonality: Seasonality, step: Double?,
                 parameters: BaselineParameters = BaselineParameters()) {
@@ -36,6 +42,16 @@ public struct SeriesState: Sendable {
         ring = Array(repeating: 0, count: longest + 1)
         windowSums = Array(repeating: 0, count: layout.rollingWindows.count)
         holtWinters = HoltWintersState(period: dayPeriod)
+        covariateRing = Array(repeating: 0, count: FeatureLayout.covariateHistory * layout.covariates.count)
+    }
+
+    /// Covariate `k` `lag` rows before the latest (0 = latest); the oldest kept value if history is shorter.
+    @inline(__always)
+    func covariate(_ k: Int, lag: Int) -> Double {
+        let history = FeatureLayout.covariateHistory
+        var row = covariateHead - min(lag, count - 1, history - 1)
+        if row < 0 { row += history }
+        return covariateRing[row * layout.covariates.count + k]
     }
 
     /// The value `lag` rows before the latest (0 = latest); the oldest kept value if history is shorter.
@@ -47,8 +63,25 @@ public struct SeriesState: Sendable {
         return ring[index]
     }
 
-    /// Adds the next value (a missing value should be passed as the last value, or skipped).
-    public mutating func observe(_ x: Double, at time: Double? = nil) {
+    /// Adds the next value (a missing value should be passed as the last value, or skipped), with
+    /// the row's covariates when the model uses them (`layout.covariates` order; a missing or
+    /// `NaN` covariate carries its last value forward, 0 before the first one).
+    public mutating func observe(_ x: Double, at time: Double? = nil, covariates: [Double]? = nil) {
+        let kCount = layout.covariates.count
+        if kCount > 0 {
+            let history = FeatureLayout.covariateHistory
+            let previous = covariateHead
+            covariateHead += 1
+            if covariateHead == history { covariateHead = 0 }
+            for k in 0..<kCount {
+                var c = covariates.flatMap { k < $0.count ? $0[k] : nil } ?? .nan
+                if c.isNaN { c = previous >= 0 ? covariateRing[previous * kCount + k] : 0 }
+                covariateRing[covariateHead * kCount + k] = c
+            }
+            // Busy: above 5 % of the scale (the scale before this row; any positive value at first).
+            let busy = x > (count > 0 ? 0.05 * scale : 0)
+            if count > 0, busy == runBusy { runLength += 1 } else { runLength = 1; runBusy = busy }
+        }
         // Baselines first: their update uses the state before x.
         if count == 0 { ewmaLevel = x } else { ewmaLevel += parameters.ewmaAlpha * (x - ewmaLevel) }
         holtWinters.observe(x, alpha: parameters.holtWintersAlpha, beta: parameters.holtWintersBeta,
@@ -143,6 +176,30 @@ public struct SeriesState: Sendable {
             }
             f[e + 1] = norm(high - x0)
             f[e + 2] = norm(low - x0)
+        }
+        let kCount = layout.covariates.count
+        if kCount > 0 {
+            var i = layout.covariateStart
+            let trend = FeatureLayout.covariateTrendLag
+            for k in 0..<kCount {
+                let now = covariate(k, lag: 0)
+                f[i] = min(max(now, -clip), clip)
+                f[i + 1] = min(max(now - covariate(k, lag: 1), -clip), clip)
+                f[i + 2] = min(max(now - covariate(k, lag: trend), -clip), clip)
+                i += 3
+            }
+            let window = min(FeatureLayout.covariateVolatilityWindow, count)
+            var sum = 0.0
+            var squares = 0.0
+            for lag in 0..<window {
+                let c = covariate(0, lag: lag)
+                sum += c
+                squares += c * c
+            }
+            let mean = sum / Double(max(window, 1))
+            f[i] = min(max(squares / Double(max(window, 1)) - mean * mean, 0).squareRoot(), clip)
+            let run = log(1 + Double(runLength))
+            f[i + 1] = runBusy ? run : -run
         }
         return (x0, s)
     }

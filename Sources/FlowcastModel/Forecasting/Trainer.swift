@@ -20,6 +20,9 @@ public struct TrainingOptions: Sendable {
     /// The point trees fit the Huber loss with this δ (normalised units) instead of L1 (nil: L1).
     public var pointHuberDelta: Double? = nil
     public var layout: FeatureLayout = .standard
+    /// Use the series' exogenous covariates (e.g. radio KPIs) as features when the training series
+    /// have them (all with the same names); series without covariates never get covariate features.
+    public var useCovariates = true
 
     public init(until: Int? = nil, seed: UInt64 = 1, quantile: Double = 0.9) {
         self.until = until
@@ -48,16 +51,26 @@ public enum Trainer {
 
     public static func train(_ sets: [SeriesSet], options: TrainingOptions = TrainingOptions()) throws(TrainingError) -> ForecastModel {
         guard options.quantile > 0.5, options.quantile < 1 else { throw .badQuantile(options.quantile) }
-        let layout = options.layout
+        var layout = options.layout
+        let allSeries = sets.flatMap(\.series)
+        if options.useCovariates, let names = allSeries.first?.covariateNames, !names.isEmpty,
+           allSeries.allSatisfy({ $0.covariateNames == names }) {
+            layout.covariates = names
+        }
         let d = layout.count
         var histories: [(filled: [Double], observed: [Bool], first: Int, set: Int)] = []
+        var historySeries: [Series] = []
         for (setIndex, set) in sets.enumerated() {
             for series in set.series {
                 let end = min(options.until ?? series.values.count, series.values.count)
                 let history = fill(Array(series.values.prefix(end)))
-                if let first = history.first { histories.append((history.filled, history.observed, first, setIndex)) }
+                if let first = history.first {
+                    histories.append((history.filled, history.observed, first, setIndex))
+                    historySeries.append(series)
+                }
             }
         }
+        var row = Array(repeating: Double.nan, count: layout.covariates.count)
         var parameters = tuneBaselines(histories, sets: sets)
 
         // Collect samples through the same online state that forecasting uses.
@@ -66,13 +79,19 @@ public enum Trainer {
         var scale: [Double] = []
         var isValidation: [Bool] = []
         var residuals: [[Double]] = Array(repeating: [], count: 5)
-        for history in histories {
+        for (historyIndex, history) in histories.enumerated() {
             let set = sets[history.set]
+            let series = historySeries[historyIndex]
             var state = SeriesState(layout: layout, seasonality: set.seasonality, step: set.step, parameters: parameters)
             let span = history.filled.count - history.first
             let validationFrom = history.first + span - Int((Double(span) * options.validationFraction).rounded())
             for t in history.first..<history.filled.count {
-                state.observe(history.filled[t], at: set.time(ofRow: t))
+                if row.isEmpty {
+                    state.observe(history.filled[t], at: set.time(ofRow: t))
+                } else {
+                    series.covariates(atRow: t, into: &row)
+                    state.observe(history.filled[t], at: set.time(ofRow: t), covariates: row)
+                }
                 guard state.count >= minimumHistory, t + 1 < history.filled.count, history.observed[t + 1] else { continue }
                 let target = history.filled[t + 1]
                 withUnsafeTemporaryAllocation(of: Double.self, capacity: d) { f in

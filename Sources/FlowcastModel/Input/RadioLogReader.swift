@@ -10,6 +10,24 @@ public enum RadioTarget: String, Sendable, CaseIterable {
 /// `CQI`, `DL_bitrate`, …; `-` is missing. Rows are put on a one-second grid: repeated seconds
 /// are averaged and missing seconds become missing values, both counted in the report.
 enum RadioLogReader {
+    /// Exogenous covariates read beside the target, when the log has the column: name, column,
+    /// and a fixed affine map to a unit-ish range (the model's features are not rescaled per series).
+    /// `State` is the download state: `D` (downloading) 1, `I` (idle) 0.
+    static let covariateColumns: [(name: String, column: String, offset: Double, divisor: Double)] = [
+        ("cqi", "CQI", 0, 15), ("rsrp", "RSRP", 100, 20), ("snr", "SNR", 0, 10), ("rsrq", "RSRQ", 12, 5),
+        ("state", "State", 0, 1), ("speed", "Speed", 0, 50),
+    ]
+
+    static func covariate(_ field: Substring, offset: Double, divisor: Double) -> Double {
+        switch field {
+        case "D": return 1
+        case "I": return 0
+        default:
+            guard let raw = Double(field), raw.isFinite else { return .nan }
+            return (raw + offset) / divisor
+        }
+    }
+
     static func isRadioLog(_ header: [String]) -> Bool {
         header.contains("Timestamp") && header.contains("DL_bitrate") && header.contains("CQI")
     }
@@ -20,6 +38,7 @@ enum RadioLogReader {
               let valueColumn = header.firstIndex(of: target == .downlinkBitrate ? "DL_bitrate" : "CQI") else {
             throw .unknownFormat(path: path, reason: "radio log without Timestamp/DL_bitrate/CQI columns")
         }
+        let covariates = covariateColumns.compactMap { c in header.firstIndex(of: c.column).map { (c, $0) } }
         var report = SeriesLoadReport()
         var times: [Double] = []
         var rows: [[Double]] = []
@@ -45,16 +64,20 @@ enum RadioLogReader {
                 report.missingValues += 1
             }
             times.append(time)
-            rows.append([value])
+            var row = [value]
+            for (c, column) in covariates { row.append(covariate(line.fields[column], offset: c.offset, divisor: c.divisor)) }
+            rows.append(row)
         }
         guard !rows.isEmpty else { throw .empty(path: path) }
         report.rowsRead = rows.count
-        let grid = TimeGrid(times: times, rows: rows, columnCount: 1, knownStep: 1)
+        let grid = TimeGrid(times: times, rows: rows, columnCount: 1 + covariates.count, knownStep: 1)
         report.duplicateRows = grid.duplicateRows
         report.gapRows = grid.gapRows
         let base = path.split(separator: "/").last.map { String($0) } ?? path
         let name = (base.hasSuffix(".csv") ? String(base.dropLast(4)) : base) + ":" + target.rawValue
         return SeriesSet(source: path, step: 1, startTime: grid.start,
-                         series: [Series(name: name, values: grid.columns[0])], report: report)
+                         series: [Series(name: name, values: grid.columns[0], covariateNames: covariates.map(\.0.name),
+                                         covariates: Array(grid.columns.dropFirst()))],
+                         report: report)
     }
 }
