@@ -28,10 +28,16 @@ extension PolicyDocument {
         }
     }
 
+    /// `data` as a `JSONValue`: the direct parser, or `JSONDecoder` (for its error) when that fails.
+    static func jsonValue(_ data: Data) throws -> JSONValue {
+        if let value = data.withUnsafeBytes({ JSONValue.parse($0) }) { return value }
+        return try JSONDecoder().decode(JSONValue.self, from: data)
+    }
+
     /// Checks JSON bytes against the policy schema; `path` names the source in errors.
     public static func validate(_ data: Data, path: String) throws(PolicyError) {
         let value: JSONValue
-        do { value = try JSONDecoder().decode(JSONValue.self, from: data) } catch {
+        do { value = try jsonValue(data) } catch {
             throw .badInput(path: path, message: "not valid JSON: \(PolicyError.describe(decoding: error))")
         }
         if let first = schemaValidator.violations(of: value).first {
@@ -41,7 +47,7 @@ extension PolicyDocument {
 
     /// Every schema violation of JSON bytes, as `(field, message)` pairs.
     public static func schemaViolations(_ data: Data) -> [(field: String, message: String)] {
-        guard let value = try? JSONDecoder().decode(JSONValue.self, from: data) else {
+        guard let value = try? jsonValue(data) else {
             return [("$", "not valid JSON")]
         }
         return schemaValidator.violations(of: value).map { ($0.field, $0.message) }
