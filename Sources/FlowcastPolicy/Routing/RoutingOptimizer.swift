@@ -140,6 +140,8 @@ public struct RoutingOptimizer: Sendable {
     /// Phase 1 (`optimum == nil`): minimise U + churn. Phase 2: keep that within a hair, minimise path length.
     func build(_ problem: RoutingProblem, phase optimum: Double?) -> Built {
         let model = LinearModel()
+        // The robust objective is solved once per backtest interval: straight to Clp's dual simplex.
+        model.directLP = problem.robust != nil
         let topology = problem.topology
         let secondary = optimum != nil
         let u = model.addColumn(objective: secondary ? 0 : 1)

@@ -77,8 +77,14 @@ final class LinearModel {
         rowCount += 1
     }
 
-    /// Hands the accumulated model to Cbc as one compressed-sparse-column matrix.
-    private func load() {
+    /// Pure LPs go to Clp directly (dual simplex from the slack basis, no presolve, no Cbc driver)
+    /// when set; see `ClpDirect`. Measured on the Abilene backtest's LPs: about 25 % less CPU than
+    /// `Cbc_solve`. Warm-starting from the previous interval's basis was measured 3× slower: the
+    /// matrix changes, so the old basis is neither primal nor dual feasible.
+    var directLP = false
+
+    /// The accumulated model as one compressed-sparse-column matrix.
+    private func compressed() -> (start: [CoinBigIndex], index: [Int32], value: [Double]) {
         var start = [CoinBigIndex](repeating: 0, count: columnCount + 1)
         for e in entries { start[Int(e.column) + 1] += 1 }
         for c in 0..<columnCount { start[c + 1] += start[c] }
@@ -91,6 +97,12 @@ final class LinearModel {
             value[k] = e.value
             fill[Int(e.column)] += 1
         }
+        return (start, index, value)
+    }
+
+    /// Hands the accumulated model to Cbc.
+    private func load() {
+        let (start, index, value) = compressed()
         Cbc_loadProblem(model, Int32(columnCount), Int32(rowCount), start, index, value,
                         columnLower, columnUpper, objectiveCoefficients, rowLower, rowUpper)
         for c in integerColumns { Cbc_setInteger(model, c) }
@@ -100,6 +112,7 @@ final class LinearModel {
     /// Solves within `timeLimit` seconds.
     /// - Throws: `SolverError` when no usable solution exists.
     func solve(timeLimit: Double) throws(SolverError) -> LinearSolution {
+        if directLP, integerCount == 0, let clp = ClpDirect.shared { return try solveDirect(clp, timeLimit: timeLimit) }
         Self.solveLock.lock()
         defer { Self.solveLock.unlock() }
         load()
@@ -131,5 +144,28 @@ final class LinearModel {
         return LinearSolution(values: values, objective: objective,
                               bound: optimal ? objective : Cbc_getBestPossibleObjValue(model),
                               outcome: optimal ? .optimal : .timeLimit)
+    }
+
+    /// A pure LP through Clp's dual simplex.
+    private func solveDirect(_ clp: ClpDirect, timeLimit: Double) throws(SolverError) -> LinearSolution {
+        guard let m = clp.newModel() else { throw .abandoned }
+        defer { clp.deleteModel(m) }
+        clp.setLogLevel(m, 0)
+        let (start, index, value) = compressed()
+        clp.loadProblem(m, Int32(columnCount), Int32(rowCount), start, index, value,
+                        columnLower, columnUpper, objectiveCoefficients, rowLower, rowUpper)
+        clp.setMaximumSeconds(m, timeLimit)
+        _ = clp.dual(m, 0)
+        switch clp.status(m) {
+        case 0: break
+        case 1: throw .infeasible
+        case 2: throw .unbounded
+        case 3: throw .timeLimitWithoutSolution(seconds: timeLimit)
+        case let status: throw .unexpectedStatus(status: status, secondary: 0)
+        }
+        guard let solution = clp.colSolution(m) else { throw .abandoned }
+        let objective = clp.objectiveValue(m)
+        return LinearSolution(values: Array(UnsafeBufferPointer(start: solution, count: columnCount)), objective: objective,
+                              bound: objective, outcome: .optimal)
     }
 }
