@@ -208,6 +208,24 @@ extension RoutingOptimizer {
             robust.meanWeight > 0 ? model.addColumn(objective: robust.meanWeight / Double(problem.scenarios.count)) : u
         }
         let perLink = robust.linkWeight > 0 ? used.map { _ in model.addColumn(objective: robust.linkWeight / Double(used.count)) } : []
+        // z_l ≥ util_s(l) is implied by z_l ≥ util_t(l) when scenario t's demand is at least s's on
+        // every demand crossing l (all coefficients are non-negative): that row is left out.
+        let dominated: [[Bool]] = perLink.isEmpty ? [] : used.map { i in
+            let demands = Array(Set(users[i].map(\.d))).sorted()
+            let scenarios = problem.scenarios
+            return scenarios.indices.map { s in
+                scenarios.indices.contains { t in
+                    guard t != s else { return false }
+                    var strict = false
+                    for d in demands {
+                        let a = max(0, scenarios[s][d]), b = max(0, scenarios[t][d])
+                        if a > b { return false }
+                        if a < b { strict = true }
+                    }
+                    return strict || t < s   // equal rows: keep the first
+                }
+            }
+        }
         for (s, demand) in problem.scenarios.enumerated() {
             if perScenario[s] != u { model.addRow([(perScenario[s], 1), (u, -1)], .lessOrEqual, 0) }
             for (j, i) in used.enumerated() {
@@ -217,7 +235,7 @@ extension RoutingOptimizer {
                 }
                 guard !terms.isEmpty else { continue }
                 model.addRow(terms + [(perScenario[s], -1)], .lessOrEqual, 0)
-                if !perLink.isEmpty { model.addRow(terms + [(perLink[j], -1)], .lessOrEqual, 0) }
+                if !perLink.isEmpty, !dominated[j][s] { model.addRow(terms + [(perLink[j], -1)], .lessOrEqual, 0) }
             }
         }
     }
