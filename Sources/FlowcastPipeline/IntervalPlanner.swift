@@ -3,6 +3,7 @@ internal import FlowcastModel
 public import FlowcastPolicy
 public import FlowcastTopology
 public import Foundation
+internal import Dispatch
 
 /// Forecasts every cell and link window by window during a replay or live run, and every
 /// `every` of capture time plans a policy from the latest forecasts.
@@ -66,6 +67,14 @@ public final class IntervalPlanner {
     private var current: PolicyDocument?
     private let forecastFile: OutputFile
     public private(set) var policiesWritten = 0
+    /// Seconds the latest plan took (forecast assembly, solves and writing the document).
+    public private(set) var lastSolveSeconds: Double?
+    /// The latest one-step-ahead forecast per cell (bit/s): point and upper quantile.
+    public var cellForecasts: [String: (point: Double, upper: Double)] {
+        var result: [String: (point: Double, upper: Double)] = [:]
+        for cell in topology.cells { if let f = pending["cell:\(cell.id)"] { result[cell.id] = f } }
+        return result
+    }
     public private(set) var planFailures: [String] = []
     private var latestEnd: Int64 = 0
 
@@ -136,6 +145,8 @@ public final class IntervalPlanner {
     }
 
     private func plan(windowStart: Int64, duration: Int64) {
+        let started = DispatchTime.now()
+        defer { lastSolveSeconds = Double(DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1e9 }
         let source = model.map { "model \($0.id)" } ?? "ewma fallback (no --model)"
         var forecasts: [FlowcastPolicy.Forecast] = []
         var cellForecast: [String: (Double, Double)] = [:]

@@ -56,6 +56,10 @@ public struct LiveSnapshot: Sendable {
     public var planFailures = 0
     /// Wall-clock time of the latest policy written, in seconds since the epoch.
     public var lastPolicySeconds: Double?
+    /// Seconds the latest plan took.
+    public var lastSolveSeconds: Double?
+    /// Latest forecast per cell (bit/s): point and upper quantile.
+    public var cellForecasts: [String: (point: Double, upper: Double)] = [:]
     public var topologyReloads = 0
     public init() {}
 }
@@ -297,6 +301,10 @@ public func runLive(_ options: LiveOptions, capture: LiveCapture, control: LiveC
             policiesBefore = p.policiesWritten
             log(.policyWritten(count: p.policiesWritten))
             control.update { $0.lastPolicySeconds = Date().timeIntervalSince1970; $0.policiesWritten += 1 }
+        }
+        if let p = planner {
+            let forecasts = p.cellForecasts, solve = p.lastSolveSeconds
+            control.update { $0.cellForecasts = forecasts; $0.lastSolveSeconds = solve }
         }
         let t = aggregator.totals, f = aggregator.flows
         let written = result.flowsWritten, issues = batch.decodeIssues, stats = capture.statistics, cells = cellBytes

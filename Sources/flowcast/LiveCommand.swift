@@ -366,6 +366,15 @@ final class MetricsServer: @unchecked Sendable {
         metric("flowcast_policies_total", "counter", "Policies written.", [("", "\(s.policiesWritten)")])
         metric("flowcast_plan_failures_total", "counter", "Plans that failed.", [("", "\(s.planFailures)")])
         metric("flowcast_topology_reloads_total", "counter", "Topology reloads applied.", [("", "\(s.topologyReloads)")])
+        let forecasts = s.cellForecasts.sorted { $0.key < $1.key }
+        metric("flowcast_cell_forecast_bits_per_second", "gauge", "Latest one-step-ahead forecast per cell (point).",
+               forecasts.map { ("{cell=\"\(escape($0.key))\"}", String(format: "%.0f", $0.value.point)) })
+        metric("flowcast_cell_forecast_upper_bits_per_second", "gauge", "Latest forecast per cell, upper quantile (P90).",
+               forecasts.map { ("{cell=\"\(escape($0.key))\"}", String(format: "%.0f", $0.value.upper)) })
+        if let solve = s.lastSolveSeconds {
+            metric("flowcast_plan_seconds", "gauge", "How long the latest plan took (forecasts, solves, writing).",
+                   [("", String(format: "%.6f", solve))])
+        }
         if let t = s.lastPolicySeconds {
             metric("flowcast_last_policy_timestamp_seconds", "gauge", "When the latest policy was written.", [("", String(format: "%.3f", t))])
         }
