@@ -22,10 +22,16 @@ public final class OfflineCapture {
 
     private var handle: OpaquePointer?
     private var fallback: PcapngBlockReader?
+    /// True when records are read in place from a memory mapping (`MappedPcapRecords`).
+    public var readsInPlace: Bool { mapped != nil }
+    /// The file mapped for reading records in place (classic pcap; see `MappedPcapRecords`).
+    private var mapped: MappedPcapRecords?
     private var libpcapLinkType = LinkType.ethernet
 
     /// Opens `path`. Throws a `CaptureError` saying exactly why a file cannot be read.
-    public init(path: String) throws(CaptureError) {
+    /// `mapFile: false` reads every record through libpcap (the mapping is otherwise used for
+    /// classic pcap files, see `MappedPcapRecords`).
+    public init(path: String, mapFile: Bool = true) throws(CaptureError) {
         self.path = path
         let header = try CaptureFileHeader.read(path: path)
         format = header.format
@@ -40,6 +46,8 @@ public final class OfflineCapture {
             libpcapLinkType = header.linkType.map { LinkType(dlt: Int32($0.rawValue)) }
                 ?? LinkType(dlt: pcap_datalink(pcap))
             linkTypes = [libpcapLinkType]
+            mapped = !mapFile ? nil : MappedPcapRecords(path: path, format: format, linkType: header.linkType,
+                                       snapshot: Int(pcap_snapshot(pcap)))
             return
         }
         let message = String(decoding: errbuf.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
@@ -54,6 +62,7 @@ public final class OfflineCapture {
 
     deinit {
         if let handle { pcap_close(handle) }
+        mapped?.unmap()
     }
 
     /// Opens through a stdio stream with a 1 MiB buffer: libpcap's own `fopen` keeps glibc's 4 KiB
@@ -114,6 +123,20 @@ public final class OfflineCapture {
         // recover bytes libpcap drops (below).
         var recordOffset: Int64 = 24
         var recovered: [UInt8] = []
+        if let mapped {
+            // Well-formed records straight from the mapping; libpcap reads on from the first
+            // record that is not (or reports the truncation at the end of the file).
+            self.mapped = nil
+            defer { mapped.unmap() }
+            var number = packetsRead
+            defer { packetsRead = number }
+            let stop = try mapped.forEach(from: Int(recordOffset), linkType: linkType, number: &number, body)
+            if stop >= mapped.size { return }
+            guard let file = pcap_file(handle), fseeko(file, off_t(stop), SEEK_SET) == 0 else {
+                throw CaptureError.corrupt(path: path, packet: number + 1, reason: "cannot seek to offset \(stop)")
+            }
+            recordOffset = Int64(stop)
+        }
         while true {
             let status = pcap_next_ex(handle, &header, &data)
             if status == 1, let header, let data {

@@ -1,0 +1,72 @@
+import FlowcastCapture
+import FlowcastTestSupport
+import Foundation
+import Testing
+
+/// The in-place reader of classic pcap files must deliver exactly what libpcap delivers.
+@Suite("Mapped pcap reader")
+struct MappedReaderTests {
+    struct Record: Equatable {
+        var number: Int, seconds: Int64, fraction: Int64, wireLength: Int, linkType: UInt32, bytes: [UInt8]
+    }
+
+    /// Every packet and the error (if any) the reader ends with.
+    func read(_ path: String, mapFile: Bool) -> (records: [Record], error: String?) {
+        var records: [Record] = []
+        do {
+            let capture = try OfflineCapture(path: path, mapFile: mapFile)
+            try capture.forEachPacket { p in
+                records.append(Record(number: p.number, seconds: p.timestampSeconds, fraction: p.timestampFraction,
+                                      wireLength: p.wireLength, linkType: p.linkType.rawValue, bytes: p.copyBytes()))
+            }
+            #expect(capture.packetsRead == records.count)
+            return (records, nil)
+        } catch {
+            return (records, "\(error)")
+        }
+    }
+
+    @Test("every capture with an oracle reads the same mapped as through libpcap alone")
+    func sameAsLibpcap() {
+        let captures = Fixtures.oracleCaptures()
+        #expect(captures.count >= 88)
+        for capture in captures {
+            let mapped = read(capture.url.path, mapFile: true)
+            let plain = read(capture.url.path, mapFile: false)
+            #expect(mapped.records == plain.records, "\(capture.name)")
+            #expect(mapped.error == plain.error, "\(capture.name)")
+        }
+    }
+
+    @Test("cut and corrupted pcap files read the same mapped as through libpcap alone")
+    func damagedFiles() throws {
+        let source = Fixtures.captures.appendingPathComponent("real/dhcp-flood.pcap")
+        let bytes = [UInt8](try Data(contentsOf: source))
+        var variants: [[UInt8]] = []
+        // Cut at many lengths, including inside record headers and data.
+        for length in stride(from: 24, through: bytes.count, by: 997) { variants.append(Array(bytes.prefix(length))) }
+        // A captured length beyond the snapshot length, and one beyond the file, mid-file.
+        var huge = bytes
+        huge[24 + 8] = 0xFF; huge[24 + 9] = 0xFF; huge[24 + 10] = 0x0F
+        variants.append(huge)
+        var second = bytes
+        let firstLength = Int(bytes[32]) | Int(bytes[33]) << 8
+        let at = 24 + 16 + firstLength + 8
+        second[at] = 0xF0; second[at + 1] = 0xFF
+        variants.append(second)
+        #expect(try OfflineCapture(path: source.path).readsInPlace)
+        #expect(try !OfflineCapture(path: source.path, mapFile: false).readsInPlace)
+        var checked = 0
+        for variant in variants {
+            let url = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-mapped-\(UUID().uuidString).pcap")
+            try Data(variant).write(to: url)
+            defer { try? FileManager.default.removeItem(at: url) }
+            let mapped = read(url.path, mapFile: true)
+            let plain = read(url.path, mapFile: false)
+            #expect(mapped.records == plain.records)
+            #expect(mapped.error == plain.error)
+            checked += 1
+        }
+        #expect(checked == variants.count)
+    }
+}
