@@ -31,7 +31,7 @@ let package = Package(
 
         // Small C helpers Swift cannot express (a cache prefetch).
         .target(name: "CFlowcastShims", path: "Sources/CFlowcastShims"),
-        .target(name: "FlowcastCapture", dependencies: ["CPcap"], swiftSettings: strict),
+        .target(name: "FlowcastCapture", dependencies: ["CPcap", "CFlowcastShims"], swiftSettings: strict),
         .target(name: "FlowcastDecode", swiftSettings: strict),
         .target(name: "FlowcastTopology",
                 dependencies: [.product(name: "Yams", package: "Yams")], swiftSettings: strict),

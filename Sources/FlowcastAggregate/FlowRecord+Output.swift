@@ -22,30 +22,30 @@ extension FlowRecord {
 
     /// One JSON object per flow (flows.jsonl and `flowcast flows --format json`).
     public func appendJSON(reason: FlowEndReason?, cellName: String?, to out: inout [UInt8]) {
-        out.appendASCII("{\"proto\":")
-        if let p = key.ipProtocol { out.appendDecimal(Int(p)) } else { out.appendASCII("null") }
-        out.appendASCII(",\"a\":\""); out.appendAddress(addressA); out.appendASCII("\"")
-        if key.hasPorts { out.appendASCII(",\"port_a\":"); out.appendDecimal(Int(portA)) }
-        out.appendASCII(",\"b\":\""); out.appendAddress(addressB); out.appendASCII("\"")
-        if key.hasPorts { out.appendASCII(",\"port_b\":"); out.appendDecimal(Int(portB)) }
-        out.appendASCII(",\"packets_ab\":"); out.appendDecimal(packets.0)
-        out.appendASCII(",\"bytes_ab\":"); out.appendDecimal(bytes.0)
-        out.appendASCII(",\"packets_ba\":"); out.appendDecimal(packets.1)
-        out.appendASCII(",\"bytes_ba\":"); out.appendDecimal(bytes.1)
-        out.appendASCII(",\"first\":\""); out.appendTimestamp(seconds: firstNanoseconds.floorDivided(by: 1_000_000_000), fraction: firstNanoseconds.floorModulo(1_000_000_000))
-        out.appendASCII("\",\"last\":\""); out.appendTimestamp(seconds: lastNanoseconds.floorDivided(by: 1_000_000_000), fraction: lastNanoseconds.floorModulo(1_000_000_000))
-        out.appendASCII("\"")
-        if let t = teid.0 { out.appendASCII(",\"teid_ab\":"); out.appendDecimal(UInt64(t)) }
-        if let t = teid.1 { out.appendASCII(",\"teid_ba\":"); out.appendDecimal(UInt64(t)) }
+        out.appendLiteral("{\"proto\":")
+        if let p = key.ipProtocol { out.appendDecimal(Int(p)) } else { out.appendLiteral("null") }
+        out.appendLiteral(",\"a\":\""); out.appendAddress(addressA); out.appendLiteral("\"")
+        if key.hasPorts { out.appendLiteral(",\"port_a\":"); out.appendDecimal(Int(portA)) }
+        out.appendLiteral(",\"b\":\""); out.appendAddress(addressB); out.appendLiteral("\"")
+        if key.hasPorts { out.appendLiteral(",\"port_b\":"); out.appendDecimal(Int(portB)) }
+        out.appendLiteral(",\"packets_ab\":"); out.appendDecimal(packets.0)
+        out.appendLiteral(",\"bytes_ab\":"); out.appendDecimal(bytes.0)
+        out.appendLiteral(",\"packets_ba\":"); out.appendDecimal(packets.1)
+        out.appendLiteral(",\"bytes_ba\":"); out.appendDecimal(bytes.1)
+        out.appendLiteral(",\"first\":\""); out.appendTimestamp(seconds: firstNanoseconds.floorDivided(by: 1_000_000_000), fraction: firstNanoseconds.floorModulo(1_000_000_000))
+        out.appendLiteral("\",\"last\":\""); out.appendTimestamp(seconds: lastNanoseconds.floorDivided(by: 1_000_000_000), fraction: lastNanoseconds.floorModulo(1_000_000_000))
+        out.appendLiteral("\"")
+        if let t = teid.0 { out.appendLiteral(",\"teid_ab\":"); out.appendDecimal(UInt64(t)) }
+        if let t = teid.1 { out.appendLiteral(",\"teid_ba\":"); out.appendDecimal(UInt64(t)) }
         if key.ipProtocol == 6 {
-            out.appendASCII(",\"tcp_flags_ab\":"); out.appendDecimal(Int(tcpFlags.0))
-            out.appendASCII(",\"tcp_flags_ba\":"); out.appendDecimal(Int(tcpFlags.1))
-            out.appendASCII(",\"retransmissions\":"); out.appendDecimal(UInt64(retransmissions.0) + UInt64(retransmissions.1))
-            out.appendASCII(",\"zero_windows\":"); out.appendDecimal(UInt64(zeroWindows.0) + UInt64(zeroWindows.1))
+            out.appendLiteral(",\"tcp_flags_ab\":"); out.appendDecimal(Int(tcpFlags.0))
+            out.appendLiteral(",\"tcp_flags_ba\":"); out.appendDecimal(Int(tcpFlags.1))
+            out.appendLiteral(",\"retransmissions\":"); out.appendDecimal(UInt64(retransmissions.0) + UInt64(retransmissions.1))
+            out.appendLiteral(",\"zero_windows\":"); out.appendDecimal(UInt64(zeroWindows.0) + UInt64(zeroWindows.1))
         }
-        if let cellName { out.appendASCII(",\"cell\":\"\(cellName)\"") }
-        if let reason { out.appendASCII(",\"end\":\"\(reason.rawValue)\"") }
-        out.appendASCII("}\n")
+        if let cellName { out.appendLiteral(",\"cell\":"); out.appendJSONString(cellName) }
+        if let reason { out.appendLiteral(",\"end\":\""); out.appendASCII(reason.rawValue); out.appendLiteral("\"") }
+        out.appendLiteral("}\n")
     }
 }
 

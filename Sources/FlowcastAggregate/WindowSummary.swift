@@ -30,26 +30,26 @@ public struct WindowSummary: Sendable, Codable, Equatable {
 
     /// One line of windows.jsonl, keys in a fixed order, times in seconds.
     public func appendJSON(to out: inout [UInt8]) {
-        out.appendASCII("{\"kind\":\"\(kind.rawValue)\",\"id\":")
+        out.appendLiteral("{\"kind\":\""); out.appendASCII(kind.rawValue); out.appendLiteral("\",\"id\":")
         out.appendJSONString(id)
-        out.appendASCII(",\"start\":"); out.appendSeconds(startNanoseconds)
-        out.appendASCII(",\"duration\":"); out.appendSeconds(durationNanoseconds)
-        out.appendASCII(",\"partial\":\(partial)")
-        out.appendASCII(",\"bytesUp\":"); out.appendDecimal(bytesUp)
-        out.appendASCII(",\"bytesDown\":"); out.appendDecimal(bytesDown)
-        out.appendASCII(",\"packetsUp\":"); out.appendDecimal(packetsUp)
-        out.appendASCII(",\"packetsDown\":"); out.appendDecimal(packetsDown)
-        out.appendASCII(",\"activeFlows\":"); out.appendDecimal(activeFlows)
-        out.appendASCII(",\"newFlows\":"); out.appendDecimal(newFlows)
-        out.appendASCII(",\"retransmissions\":"); out.appendDecimal(retransmissions)
-        out.appendASCII(",\"zeroWindows\":"); out.appendDecimal(zeroWindows)
-        out.appendASCII(",\"decodeIssues\":"); out.appendDecimal(decodeIssues)
-        out.appendASCII(",\"sizeHistogram\":[")
+        out.appendLiteral(",\"start\":"); out.appendSeconds(startNanoseconds)
+        out.appendLiteral(",\"duration\":"); out.appendSeconds(durationNanoseconds)
+        out.appendLiteral(",\"partial\":"); if partial { out.appendLiteral("true") } else { out.appendLiteral("false") }
+        out.appendLiteral(",\"bytesUp\":"); out.appendDecimal(bytesUp)
+        out.appendLiteral(",\"bytesDown\":"); out.appendDecimal(bytesDown)
+        out.appendLiteral(",\"packetsUp\":"); out.appendDecimal(packetsUp)
+        out.appendLiteral(",\"packetsDown\":"); out.appendDecimal(packetsDown)
+        out.appendLiteral(",\"activeFlows\":"); out.appendDecimal(activeFlows)
+        out.appendLiteral(",\"newFlows\":"); out.appendDecimal(newFlows)
+        out.appendLiteral(",\"retransmissions\":"); out.appendDecimal(retransmissions)
+        out.appendLiteral(",\"zeroWindows\":"); out.appendDecimal(zeroWindows)
+        out.appendLiteral(",\"decodeIssues\":"); out.appendDecimal(decodeIssues)
+        out.appendLiteral(",\"sizeHistogram\":[")
         for i in 0..<SizeHistogram.count {
             if i > 0 { out.append(UInt8(ascii: ",")) }
             out.appendDecimal(sizeHistogram[i])
         }
-        out.appendASCII("]}\n")
+        out.appendLiteral("]}\n")
     }
 }
 

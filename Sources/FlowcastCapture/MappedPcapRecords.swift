@@ -1,3 +1,4 @@
+internal import CFlowcastShims
 internal import Foundation
 #if canImport(Glibc)
 internal import Glibc
@@ -87,6 +88,12 @@ struct MappedPcapRecords {
             let caplen = Int(h.loadUnaligned(fromByteOffset: 8, as: UInt32.self))
             let len = h.loadUnaligned(fromByteOffset: 12, as: UInt32.self)
             guard caplen <= snapshot, caplen <= end - at - 16 else { return at }
+            // The next record's header and the first bytes the decoder reads: they load while
+            // this packet is decoded, instead of stalling the next iteration.
+            let next = h + 16 + caplen
+            flowcast_prefetch_read(next)
+            flowcast_prefetch_read(next + 64)
+            flowcast_prefetch_read(next + 128)
             number += 1
             // As libpcap 1.10 with nanosecond precision requested: signed 32-bit seconds, and
             // a microsecond fraction scaled by 1000 in 32-bit arithmetic.

@@ -66,43 +66,9 @@ public struct IPAddress: Hashable, Sendable, Comparable, CustomStringConvertible
     /// tshark prints): lowercase, the longest run of two or more zero words as `::` (first run on
     /// ties), and an embedded IPv4 tail for IPv4-mapped and IPv4-compatible addresses.
     public var description: String {
-        if !isIPv6 { return Self.dotted(ipv4) }
-        var words = [UInt16](repeating: 0, count: 8)
-        for i in 0..<4 { words[i] = UInt16(truncatingIfNeeded: high >> (48 - 16 * UInt64(i))) }
-        for i in 0..<4 { words[4 + i] = UInt16(truncatingIfNeeded: low >> (48 - 16 * UInt64(i))) }
-        var bestStart = -1, bestLength = 0, runStart = -1
-        for i in 0...8 {
-            if i < 8 && words[i] == 0 {
-                if runStart < 0 { runStart = i }
-            } else if runStart >= 0 {
-                let length = i - runStart
-                if length > bestLength { bestStart = runStart; bestLength = length }
-                runStart = -1
-            }
-        }
-        if bestLength < 2 { bestStart = -1 }
-        var out = ""
-        var i = 0
-        while i < 8 {
-            if i == bestStart {
-                out += "::"
-                i += bestLength
-                continue
-            }
-            // inet_ntop's embedded-IPv4 rule: ::a.b.c.d and ::ffff:a.b.c.d
-            if i == 6 && bestStart == 0 && (bestLength == 6 || (bestLength == 5 && words[5] == 0xFFFF)) {
-                if !out.hasSuffix(":") { out += ":" }
-                out += Self.dotted(UInt32(words[6]) << 16 | UInt32(words[7]))
-                break
-            }
-            if !out.isEmpty && !out.hasSuffix(":") { out += ":" }
-            out += String(words[i], radix: 16)
-            i += 1
-        }
-        return out
+        var out: [UInt8] = []
+        out.appendAddress(self)
+        return String(decoding: out, as: UTF8.self)
     }
 
-    static func dotted(_ v: UInt32) -> String {
-        "\(v >> 24).\(v >> 16 & 0xFF).\(v >> 8 & 0xFF).\(v & 0xFF)"
-    }
 }

@@ -67,19 +67,23 @@ extension Array where Element == UInt8 {
     }
 
     public mutating func appendDecimal(_ value: UInt64, minimumDigits: Int = 1) {
-        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
-                     UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
-            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
-        var count = 0
-        var v = value
-        Swift.withUnsafeMutableBytes(of: &digits) { d in
+        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // 24 bytes: room for 20 digits
+        Swift.withUnsafeMutableBytes(of: &digits) { raw in
+            let d = raw.baseAddress!.assumingMemoryBound(to: UInt8.self)
+            var count = 0
+            var v = value
             repeat {
-                d[19 - count] = UInt8(truncatingIfNeeded: v % 10) &+ 48
+                d[23 - count] = UInt8(truncatingIfNeeded: v % 10) &+ 48
                 v /= 10
                 count += 1
             } while v > 0 || count < minimumDigits
-            append(contentsOf: d[(20 - count)...])
+            append(contentsOf: UnsafeBufferPointer(start: d + 24 - count, count: count))
         }
+    }
+
+    /// Appends a string literal's bytes (no String machinery: for per-line output).
+    @inlinable public mutating func appendLiteral(_ s: StaticString) {
+        append(contentsOf: UnsafeBufferPointer(start: s.utf8Start, count: s.utf8CodeUnitCount))
     }
 
     /// Seconds since the epoch with (at least) nine decimals, as the record stores them.
@@ -95,8 +99,60 @@ extension Array where Element == UInt8 {
 
     public mutating func appendAddress(_ address: IPAddress?) {
         guard let address else { return }
-        if address.isIPv6 { appendASCII(address.description); return }
-        let v = address.ipv4
+        guard address.isIPv6 else { appendDottedQuad(address.ipv4); return }
+        var words: (UInt16, UInt16, UInt16, UInt16, UInt16, UInt16, UInt16, UInt16) = (0, 0, 0, 0, 0, 0, 0, 0)
+        Swift.withUnsafeMutableBytes(of: &words) { raw in
+            for i in 0..<4 {
+                raw.storeBytes(of: UInt16(truncatingIfNeeded: address.high >> (48 - 16 * UInt64(i))), toByteOffset: 2 * i, as: UInt16.self)
+                raw.storeBytes(of: UInt16(truncatingIfNeeded: address.low >> (48 - 16 * UInt64(i))), toByteOffset: 8 + 2 * i, as: UInt16.self)
+            }
+        }
+        Swift.withUnsafeBytes(of: &words) { raw in
+            let word = { (i: Int) in raw.load(fromByteOffset: 2 * i, as: UInt16.self) }
+            // RFC 5952: the longest run of two or more zero words (the first of equals) becomes "::".
+            var bestStart = -1, bestLength = 0, runStart = -1
+            for i in 0...8 {
+                if i < 8 && word(i) == 0 {
+                    if runStart < 0 { runStart = i }
+                } else if runStart >= 0 {
+                    if i - runStart > bestLength { bestStart = runStart; bestLength = i - runStart }
+                    runStart = -1
+                }
+            }
+            if bestLength < 2 { bestStart = -1 }
+            let begin = count
+            var i = 0
+            while i < 8 {
+                if i == bestStart {
+                    append(58); append(58)
+                    i += bestLength
+                    continue
+                }
+                // inet_ntop's embedded-IPv4 rule: ::a.b.c.d and ::ffff:a.b.c.d
+                if i == 6 && bestStart == 0 && (bestLength == 6 || (bestLength == 5 && word(5) == 0xFFFF)) {
+                    if last != 58 { append(58) }
+                    appendDottedQuad(UInt32(word(6)) << 16 | UInt32(word(7)))
+                    return
+                }
+                if count > begin && last != 58 { append(58) }
+                appendHex(word(i))
+                i += 1
+            }
+        }
+    }
+
+    /// Lower-case hexadecimal without leading zeros.
+    mutating func appendHex(_ value: UInt16) {
+        var shift = 12
+        while shift > 0 && (value >> UInt16(shift)) == 0 { shift -= 4 }
+        while shift >= 0 {
+            let nibble = UInt8(truncatingIfNeeded: value >> UInt16(shift)) & 0xF
+            append(nibble < 10 ? 48 &+ nibble : 87 &+ nibble)
+            shift -= 4
+        }
+    }
+
+    mutating func appendDottedQuad(_ v: UInt32) {
         appendDecimal(UInt64(v >> 24)); append(UInt8(ascii: "."))
         appendDecimal(UInt64(v >> 16 & 0xFF)); append(UInt8(ascii: "."))
         appendDecimal(UInt64(v >> 8 & 0xFF)); append(UInt8(ascii: "."))
