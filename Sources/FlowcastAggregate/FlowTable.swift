@@ -49,7 +49,9 @@ public final class FlowTable: @unchecked Sendable {
     @exclusivity(unchecked) private var lastSweep: Int64 = .min
     private let sweepInterval: Int64
 
-    public init(configuration: Configuration = Configuration()) {
+    /// `seed` fixes the hash seed (a live run keeps one across topology reloads, because its
+    /// reading thread hashes packets ahead); by default it is random per table.
+    public init(configuration: Configuration = Configuration(), seed: UInt64? = nil) {
         self.configuration = configuration
         capacity = min(4096, configuration.maximumFlows)
         records = LargeAllocation.allocate(FlowRecord.self, count: capacity)
@@ -57,7 +59,7 @@ public final class FlowTable: @unchecked Sendable {
         slots = LargeAllocation.allocate(UInt64.self, count: slotCount)
         slots.initialize(repeating: 0, count: slotCount)
         mask = 1023
-        seed = UInt64.random(in: 1...UInt64.max)
+        self.seed = seed ?? UInt64.random(in: 1...UInt64.max)
         let timeouts = [configuration.idleTimeout, configuration.activeTimeout].filter { $0 > 0 }
         sweepInterval = max(1_000_000, min(1_000_000_000, (timeouts.min() ?? 1_000_000_000) / 4))
     }
@@ -77,8 +79,9 @@ public final class FlowTable: @unchecked Sendable {
     @inline(__always)
     public func update(_ s: borrowing PacketSummary, packetNumber: Int,
                        expired: (borrowing FlowRecord, FlowEndReason) -> Void) -> (index: Int, direction: Int, isNew: Bool, retransmission: Bool)? {
-        guard let (key, fromLow) = FlowKey.of(s) else { return nil }
-        return update(s, key: key, fromLow: fromLow, hash: key.hash(seed: seed), packetNumber: packetNumber, expired: expired)
+        let d = PacketDigest(s, seed: seed)
+        guard d.has(PacketDigest.hasKey) else { return nil }
+        return update(d, packetNumber: packetNumber, expired: expired)
     }
 
     /// The seed of this table's hash (for callers that compute keys ahead, see `prefetch`).
@@ -95,11 +98,13 @@ public final class FlowTable: @unchecked Sendable {
         if entry != 0 { flowcast_prefetch(records + (Int(entry & 0xFFFF_FFFF) - 1)) }
     }
 
-    /// `update` with the key and hash already computed (by `FlowKey.of` and `hashSeed`).
+    /// `update` from a digest whose key and hash are computed (with this table's `hashSeed`);
+    /// the digest must have a key (`PacketDigest.hasKey`).
     @inline(__always)
-    public func update(_ s: borrowing PacketSummary, key: FlowKey, fromLow: Bool, hash: UInt64, packetNumber: Int,
-                       expired: (borrowing FlowRecord, FlowEndReason) -> Void) -> (index: Int, direction: Int, isNew: Bool, retransmission: Bool)? {
-        let now = s.timestampNanoseconds
+    public func update(_ d: PacketDigest, packetNumber: Int,
+                       expired: (borrowing FlowRecord, FlowEndReason) -> Void) -> (index: Int, direction: Int, isNew: Bool, retransmission: Bool) {
+        let now = d.timestampNanoseconds
+        let key = d.key, hash = d.hash, fromLow = d.has(PacketDigest.fromLow)
         if now &- lastSweep >= sweepInterval || now < lastSweep {
             sweep(now: now, expired: expired)
             lastSweep = now
@@ -108,10 +113,11 @@ public final class FlowTable: @unchecked Sendable {
         if index >= 0 {
             // A flow past its timeout ends here even if no sweep has reached it yet, so a
             // timeout splits flows at exactly the configured gap.
-            let r = records[index]
+            // Fields read through the pointer: copying the 144-byte record costs a memcpy.
+            let last = records[index].lastNanoseconds, first = records[index].firstNanoseconds
             let idle = configuration.idleTimeout, active = configuration.activeTimeout
-            let reason: FlowEndReason? = idle > 0 && now &- r.lastNanoseconds >= idle ? .idle
-                : active > 0 && now &- r.firstNanoseconds >= active ? .active : nil
+            let reason: FlowEndReason? = idle > 0 && now &- last >= idle ? .idle
+                : active > 0 && now &- first >= active ? .active : nil
             if let reason {
                 expired(records[index], reason)
                 remove(index)
@@ -133,27 +139,28 @@ public final class FlowTable: @unchecked Sendable {
         let r = records + index
         let direction = r.pointee.aIsLow == fromLow ? 0 : 1
         r.pointee.lastNanoseconds = now
-        let wire = UInt64(s.wireLength)
+        let wire = UInt64(d.wireLength)
+        let hasTEID = d.has(PacketDigest.hasTEID)
         if direction == 0 {
             r.pointee.packets.0 &+= 1; r.pointee.bytes.0 &+= wire
-            if r.pointee.flags & 2 == 0, let t = s.teid { r.pointee.teidValue.0 = t; r.pointee.flags |= 2 }
+            if r.pointee.flags & 2 == 0 && hasTEID { r.pointee.teidValue.0 = d.teid; r.pointee.flags |= 2 }
         } else {
             r.pointee.packets.1 &+= 1; r.pointee.bytes.1 &+= wire
-            if r.pointee.flags & 4 == 0, let t = s.teid { r.pointee.teidValue.1 = t; r.pointee.flags |= 4 }
+            if r.pointee.flags & 4 == 0 && hasTEID { r.pointee.teidValue.1 = d.teid; r.pointee.flags |= 4 }
         }
         var retransmission = false
-        if let tcpFlags = s.tcpFlags { retransmission = Self.trackTCP(r, direction: direction, flags: tcpFlags, s) }
+        if d.has(PacketDigest.hasTCP) { retransmission = Self.trackTCP(r, direction: direction, flags: d.tcpFlags, d) }
         return (index, direction, isNew, retransmission)
     }
 
     /// Sequence tracking for the retransmission estimate: a segment with data (or SYN/FIN) whose
     /// sequence number lies before the next expected one re-sends sequence space.
     @inline(__always)
-    static func trackTCP(_ r: UnsafeMutablePointer<FlowRecord>, direction: Int, flags: UInt8, _ s: borrowing PacketSummary) -> Bool {
-        let length = UInt32(clamping: s.payloadLength) &+ (flags & 0x03 != 0 ? 1 : 0)
-        let seq = s.tcpSequence
+    static func trackTCP(_ r: UnsafeMutablePointer<FlowRecord>, direction: Int, flags: UInt8, _ d: PacketDigest) -> Bool {
+        let length = d.payloadLength &+ (flags & 0x03 != 0 ? 1 : 0)
+        let seq = d.tcpSequence
         let validBit: UInt8 = direction == 0 ? 8 : 16
-        let zero = s.tcpWindow == 0 && flags & 0x04 == 0
+        let zero = d.tcpWindow == 0 && flags & 0x04 == 0
         if direction == 0 {
             r.pointee.tcpFlags.0 |= flags
             if zero { r.pointee.zeroWindows.0 &+= 1 }
@@ -191,11 +198,11 @@ public final class FlowTable: @unchecked Sendable {
         let idle = configuration.idleTimeout, active = configuration.activeTimeout
         guard idle > 0 || active > 0, liveFlows > 0 else { return }
         for i in 0..<used where records[i].isLive {
-            let r = records[i]
-            let reason: FlowEndReason? = idle > 0 && now &- r.lastNanoseconds >= idle ? .idle
-                : active > 0 && now &- r.firstNanoseconds >= active ? .active : nil
+            let last = records[i].lastNanoseconds, first = records[i].firstNanoseconds
+            let reason: FlowEndReason? = idle > 0 && now &- last >= idle ? .idle
+                : active > 0 && now &- first >= active ? .active : nil
             if let reason {
-                expired(r, reason)
+                expired(records[i], reason)
                 remove(i)
                 expiredFlows += 1
             }

@@ -46,28 +46,21 @@ public struct TrafficAggregator {
     /// Cell names: the topology's cells, then dynamic cells learned from signalling.
     public private(set) var cellNames: [String]
     private let matcher: TopologyMatcher
-    /// Direct-mapped cache of match results by outer addresses, VLAN (and TEID when a rule
-    /// names TEIDs): most packets share a few hundred tunnel endpoint pairs, and the matcher's
-    /// dictionary lookups cost more than the rest of the packet's aggregation.
-    private struct CachedMatch {
-        var srcHigh: UInt64 = 0, srcLow: UInt64 = 0, dstHigh: UInt64 = 0, dstLow: UInt64 = 0
-        var teid: UInt32 = 0, vlan: UInt32 = 0, valid = false
-        var cell: Int32 = -1, uplink = false
-        var links: Range<Int> = 0..<0
-    }
-    private var matchCache: [CachedMatch] = Array(repeating: CachedMatch(), count: 4096)
-    private let rulesUseTEID: Bool
+    /// Digests packets for the single-threaded path; a reading thread takes a copy
+    /// (`classifier`) and digests there.
+    public private(set) var classifier: PacketClassifier
     private var cellIndexByIdentity: [CellIdentity: Int] = [:]
     private var cells: [WindowSummary] = []
     private var links: [WindowSummary] = []
     private var currentWindow: Int64? = nil
 
-    public init(topology: Topology, configuration: Configuration = Configuration()) {
+    /// `hashSeed` fixes the flow table's hash seed (see `FlowTable.init(configuration:seed:)`).
+    public init(topology: Topology, configuration: Configuration = Configuration(), hashSeed: UInt64? = nil) {
         self.topology = topology
         self.configuration = configuration
         matcher = TopologyMatcher(topology)
-        rulesUseTEID = topology.rules.contains { $0.teid != nil }
-        flows = FlowTable(configuration: configuration.flows)
+        flows = FlowTable(configuration: configuration.flows, seed: hashSeed)
+        classifier = PacketClassifier(topology: topology, matcher: matcher, seed: flows.hashSeed)
         // A topology cell whose id is a global identity (`ecgi:MCC-MNC-ECI`) receives the
         // tunnels signalling places in that cell (see `cellIndex(for:)`).
         cellNames = topology.cells.map(\.id)
@@ -79,47 +72,43 @@ public struct TrafficAggregator {
         totals.signallingMessages += 1
     }
 
-    /// Flow keys and hashes of the current batch, computed ahead so the table can prefetch.
-    private var batchKeys: [FlowKey] = []
-    private var batchHashes: [UInt64] = []
-    private var batchFromLow: [Bool] = []
-    private var batchHasKey: [Bool] = []
     private static let slotLookahead = 8, recordLookahead = 4
 
-    /// Prepares a batch of packets that `add(_:packetNumber:batchIndex:…)` will receive in order:
-    /// computes their flow keys once, so slots and records can be prefetched a few packets ahead.
-    public mutating func prepare(_ summaries: [PacketSummary]) {
-        batchKeys.removeAll(keepingCapacity: true)
-        batchHashes.removeAll(keepingCapacity: true)
-        batchFromLow.removeAll(keepingCapacity: true)
-        batchHasKey.removeAll(keepingCapacity: true)
-        let seed = flows.hashSeed
-        let empty = FlowKey(lowHigh: 0, lowLow: 0, highHigh: 0, highLow: 0, lowPort: 0, highPort: 0, proto: 0, familyBits: 0)
-        for s in summaries {
-            if let (key, fromLow) = FlowKey.of(s) {
-                batchKeys.append(key); batchHashes.append(key.hash(seed: seed)); batchFromLow.append(fromLow); batchHasKey.append(true)
-            } else {
-                batchKeys.append(empty); batchHashes.append(0); batchFromLow.append(false); batchHasKey.append(false)
-            }
-        }
-        let n = min(summaries.count, Self.slotLookahead)
-        for i in 0..<n where batchHasKey[i] { flows.prefetchSlot(hash: batchHashes[i]) }
+    /// Starts loading the flow-table entries of packets a few ahead of `index` in a batch of
+    /// digests, so the cache misses of a large table overlap instead of stalling in turn.
+    @inline(__always)
+    public func prefetch(_ batch: UnsafeBufferPointer<PacketDigest>, at index: Int) {
+        let ahead = index + Self.slotLookahead, near = index + Self.recordLookahead
+        if ahead < batch.count && batch[ahead].has(PacketDigest.hasKey) { flows.prefetchSlot(hash: batch[ahead].hash) }
+        if near < batch.count && batch[near].has(PacketDigest.hasKey) { flows.prefetchRecord(hash: batch[near].hash) }
     }
 
-    /// Adds one packet. `windowClosed` receives each window's summaries as windows close,
-    /// `flowEnded` each flow as it leaves the table. `batchIndex` is the packet's position in
-    /// the batch given to `prepare`, or nil.
-    public mutating func add(_ s: PacketSummary, packetNumber: Int, batchIndex: Int? = nil,
+    /// Starts loading the slots of a batch's first packets (before the first `prefetch(_:at:)`).
+    @inline(__always)
+    public func prefetchStart(_ batch: UnsafeBufferPointer<PacketDigest>) {
+        for i in 0..<min(batch.count, Self.slotLookahead) where batch[i].has(PacketDigest.hasKey) {
+            flows.prefetchSlot(hash: batch[i].hash)
+        }
+    }
+
+    /// Adds one decoded packet. `windowClosed` receives each window's summaries as windows
+    /// close, `flowEnded` each flow as it leaves the table.
+    public mutating func add(_ s: PacketSummary, packetNumber: Int,
                              windowClosed: ([WindowSummary]) -> Void,
                              flowEnded: (borrowing FlowRecord, FlowEndReason) -> Void) {
-        if let b = batchIndex {
-            let ahead = b + Self.slotLookahead, near = b + Self.recordLookahead
-            if ahead < batchHashes.count && batchHasKey[ahead] { flows.prefetchSlot(hash: batchHashes[ahead]) }
-            if near < batchHashes.count && batchHasKey[near] { flows.prefetchRecord(hash: batchHashes[near]) }
-        }
-        let now = s.timestampNanoseconds
+        let d = classifier.digest(s)
+        add(d, packetNumber: packetNumber, windowClosed: windowClosed, flowEnded: flowEnded)
+    }
+
+    /// Adds one packet's digest (from `classifier`, or a copy of it on another thread).
+    @inline(__always)
+    public mutating func add(_ d: PacketDigest, packetNumber: Int,
+                             windowClosed: ([WindowSummary]) -> Void,
+                             flowEnded: (borrowing FlowRecord, FlowEndReason) -> Void) {
+        let now = d.timestampNanoseconds
+        let wire = UInt64(d.wireLength)
         totals.packets += 1
-        totals.bytes += UInt64(s.wireLength)
+        totals.bytes += wire
         if totals.firstNanoseconds == nil { totals.firstNanoseconds = now }
         totals.lastNanoseconds = max(totals.lastNanoseconds, now)
 
@@ -139,65 +128,32 @@ public struct TrafficAggregator {
             resetAccumulators(window: window)
         }
 
-        // Where the packet belongs.
-        var cell = -1
-        var uplink: Bool? = nil
-        var linkRange: Range<Int> = 0..<0
-        if let src = s.outerSource, let dst = s.outerDestination {
-            let teidKey = rulesUseTEID ? (s.teid ?? 0) : 0
-            let vlanKey = s.vlan.map { UInt32($0) | 0x10000 } ?? 0
-            var h = (src.low &* 0x9E37_79B9_7F4A_7C15) ^ (dst.low &* 0xC2B2_AE3D_27D4_EB4F) ^ src.high ^ (dst.high >> 1)
-            h ^= UInt64(teidKey) &* 0x1656_67B1_9E37_79F9 ^ UInt64(vlanKey) << 20
-            let slot = Int(truncatingIfNeeded: (h ^ (h >> 29)) & 4095)
-            let c = matchCache[slot]
-            if c.valid && c.srcLow == src.low && c.dstLow == dst.low && c.srcHigh == src.high && c.dstHigh == dst.high
-                && c.teid == teidKey && c.vlan == vlanKey {
-                cell = Int(c.cell)
-                if cell >= 0 { uplink = c.uplink }
-                linkRange = c.links
-            } else {
-                let tsrc = Self.topologyAddress(src), tdst = Self.topologyAddress(dst)
-                let m = matcher.match(source: tsrc, destination: tdst, teid: s.teid, vlan: s.vlan)
-                linkRange = m.links
-                var up = false
-                if let mc = m.cell {
-                    cell = mc
-                    // The rule matched on the source side when the source alone still matches.
-                    up = matcher.match(source: tsrc, destination: nil, teid: s.teid, vlan: s.vlan).cell == mc
-                    uplink = up
-                }
-                matchCache[slot] = CachedMatch(srcHigh: src.high, srcLow: src.low, dstHigh: dst.high, dstLow: dst.low,
-                                               teid: teidKey, vlan: vlanKey, valid: true, cell: Int32(cell), uplink: up, links: m.links)
-            }
-            if !learner.cellByTEID.isEmpty, let teid = s.teid, let identity = learner.cellByTEID[teid] {
-                if cell < 0 {
-                    cell = cellIndex(for: identity)
-                    uplink = learner.uplinkTEIDs.contains(teid)
-                    totals.learnedCellPackets += 1
-                } else if cellNames[cell] != identity.description && topology.cells[cell].globalID != identity.description {
-                    totals.staticLearnedConflicts += 1  // the static rule wins
-                }
+        // Where the packet belongs: the topology's rules first, then what signalling taught.
+        var cell = Int(d.cell)
+        var uplink: Bool? = cell >= 0 ? d.has(PacketDigest.staticUplink) : nil
+        if d.has(PacketDigest.hasOuter) && d.has(PacketDigest.hasTEID) && !learner.cellByTEID.isEmpty,
+           let identity = learner.cellByTEID[d.teid] {
+            if cell < 0 {
+                cell = cellIndex(for: identity)
+                uplink = learner.uplinkTEIDs.contains(d.teid)
+                totals.learnedCellPackets += 1
+            } else if cellNames[cell] != identity.description && topology.cells[cell].globalID != identity.description {
+                totals.staticLearnedConflicts += 1  // the static rule wins
             }
         }
         if cell >= 0 {
             totals.cellPackets += 1
-            totals.cellBytes += UInt64(s.wireLength)
+            totals.cellBytes += wire
         } else {
             totals.unmatchedPackets += 1
-            totals.unmatchedBytes += UInt64(s.wireLength)
+            totals.unmatchedBytes += wire
         }
 
         // The flow.
         var isNew = false, active = false, retransmission = false
         var flowDirection = 0
-        let result: (index: Int, direction: Int, isNew: Bool, retransmission: Bool)?
-        if let b = batchIndex {
-            result = batchHasKey[b] ? flows.update(s, key: batchKeys[b], fromLow: batchFromLow[b], hash: batchHashes[b],
-                                                   packetNumber: packetNumber, expired: flowEnded) : nil
-        } else {
-            result = flows.update(s, packetNumber: packetNumber, expired: flowEnded)
-        }
-        if let update = result {
+        if d.has(PacketDigest.hasKey) {
+            let update = flows.update(d, packetNumber: packetNumber, expired: flowEnded)
             isNew = update.isNew
             flowDirection = update.direction
             retransmission = update.retransmission
@@ -207,21 +163,22 @@ public struct TrafficAggregator {
             totals.nonIPPackets += 1
         }
         let up = uplink ?? (flowDirection == 0)
-        let bucket = Self.sizeBucket(s.wireLength)
-        let zeroWindow = s.tcpWindow == 0 && s.tcpFlags != nil && (s.tcpFlags! & 0x04) == 0
+        let bucket = Self.sizeBucket(Int(d.wireLength))
+        let zeroWindow = d.has(PacketDigest.hasTCP) && d.tcpWindow == 0 && d.tcpFlags & 0x04 == 0
+        let hasIssue = d.has(PacketDigest.hasIssue)
         let scale = configuration.sampling
-        let scaledBytes = UInt64(s.wireLength) &* scale
+        let scaledBytes = wire &* scale
         @inline(__always) func account(_ w: inout WindowSummary) {
             if up { w.bytesUp &+= scaledBytes; w.packetsUp &+= scale } else { w.bytesDown &+= scaledBytes; w.packetsDown &+= scale }
             if isNew { w.newFlows &+= 1 }
             if active { w.activeFlows &+= 1 }
             if retransmission { w.retransmissions &+= 1 }
             if zeroWindow { w.zeroWindows &+= 1 }
-            if s.issue != nil { w.decodeIssues &+= 1 }
+            if hasIssue { w.decodeIssues &+= 1 }
             w.sizeHistogram[bucket] &+= scale
         }
         if cell >= 0 { account(&cells[cell]) }
-        for l in matcher.links(of: TopologyMatch(cell: nil, links: linkRange)) { account(&links[l]) }
+        for l in matcher.links(of: TopologyMatch(cell: nil, links: d.linkRange)) { account(&links[l]) }
     }
 
     /// Closes every window that ended by `now` (capture-clock nanoseconds) although no packet
@@ -250,10 +207,6 @@ public struct TrafficAggregator {
         var i = 0
         for bound in WindowSummary.sizeBounds { if length <= bound { return i }; i += 1 }
         return i
-    }
-
-    @inline(__always) static func topologyAddress(_ a: FlowcastDecode.IPAddress) -> FlowcastTopology.IPAddress {
-        a.isIPv6 ? FlowcastTopology.IPAddress(high: a.high, low: a.low) : FlowcastTopology.IPAddress(ipv4: a.ipv4)
     }
 
     private mutating func cellIndex(for identity: CellIdentity) -> Int {

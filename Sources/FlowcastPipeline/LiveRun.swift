@@ -276,7 +276,10 @@ public func runLive(_ options: LiveOptions, capture: LiveCapture, control: LiveC
         log(.rotated(segment: segment))
     }
 
-    let reader = BatchReader(source: capture, decoder: PacketDecoder(), batchSize: 4096)
+    // The reading thread digests packets (flow hash, topology match), so it applies a reloaded
+    // topology itself and flags the first batch digested with it; one hash seed serves the run.
+    let reader = BatchReader(source: capture, decoder: PacketDecoder(), classifier: aggregator.classifier, batchSize: 4096)
+    reader.pendingTopology = { control.takePendingTopology() }
     var ring: CaptureRing?
     if let file = options.captureFile {
         let r = try CaptureRing(file, linkType: capture.primaryLinkType, snaplen: UInt32(capture.options.snapshotLength))
@@ -284,11 +287,12 @@ public func runLive(_ options: LiveOptions, capture: LiveCapture, control: LiveC
         reader.tap = { packet in try r.write(packet) }
     }
     reader.pump(threads: 2) { batch in
-        if let topology = control.takePendingTopology() {
+        if let topology = batch.reloadedTopology {
             retire()
             finishPlanner()
             generation += 1
-            aggregator = TrafficAggregator(topology: topology, configuration: options.aggregation)
+            aggregator = TrafficAggregator(topology: topology, configuration: options.aggregation,
+                                           hashSeed: aggregator.flows.hashSeed)
             cellNames = aggregator.cellNames
             do { planner = try makePlanner(topology, generation) } catch { planner = nil; log(.planFailed("\(error)")) }
             policiesBefore = 0

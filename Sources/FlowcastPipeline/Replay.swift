@@ -38,9 +38,9 @@ public struct ReplayResult: Sendable {
     public var captureError: String?
 }
 
-/// A batch of decoded packets passed from the reader to the aggregator.
+/// A batch of decoded packets, as digests, passed from the reader to the aggregator.
 struct PacketBatch: @unchecked Sendable {
-    var summaries: [PacketSummary] = []
+    var digests: [PacketDigest] = []
     var numbers: [Int] = []
     /// GTPv2-C messages with the index of the packet that carried them.
     var messages: [(Int, GTPv2Message)] = []
@@ -51,6 +51,9 @@ struct PacketBatch: @unchecked Sendable {
     /// Packets with decode issues so far (read on the aggregating thread, for live metrics).
     var decodeIssues = 0
     var error: (any Error)? = nil
+    /// Set on the first batch digested with a reloaded topology (live runs): the aggregator
+    /// must switch to it before adding the batch.
+    var reloadedTopology: Topology? = nil
 }
 
 public enum ReplayError: Error, CustomStringConvertible {
@@ -93,7 +96,7 @@ public func runReplay(_ options: ReplayOptions, planner: IntervalPlanner? = nil)
         options.progress?(Int(aggregator.totals.packets), batch.fileFraction, aggregator.flows.liveFlows)
     }
 
-    let reader = BatchReader(source: capture, decoder: PacketDecoder(), batchSize: 4096)
+    let reader = BatchReader(source: capture, decoder: PacketDecoder(), classifier: aggregator.classifier, batchSize: 4096)
     reader.pump(threads: options.threads) { batch in
         consume(batch)
         if let error = batch.error { result.captureError = "\(error)" }
@@ -116,13 +119,20 @@ public func runReplay(_ options: ReplayOptions, planner: IntervalPlanner? = nil)
 final class BatchReader<Source: PacketSource>: @unchecked Sendable {
     let source: Source
     let decoder: PacketDecoder
+    /// The reading thread's own copy: packets are digested (flow key, hash, topology match)
+    /// where they are decoded.
+    @exclusivity(unchecked) var classifier: PacketClassifier
     let batchSize: Int
     /// Sees every packet before decoding, on the reading thread (live capture to file).
     var tap: ((Packet) throws -> Void)?
-    private(set) var statistics = DecodeStatistics()
+    /// Asked on the reading thread before each batch: a new topology to digest with from that
+    /// batch on (live reload). The classifier keeps its hash seed.
+    var pendingTopology: (() -> Topology?)?
+    // Only the reading thread touches these while it runs: no dynamic exclusivity checks per packet.
+    @exclusivity(unchecked) private(set) var statistics = DecodeStatistics()
 
-    init(source: Source, decoder: PacketDecoder, batchSize: Int) {
-        self.source = source; self.decoder = decoder; self.batchSize = batchSize
+    init(source: Source, decoder: PacketDecoder, classifier: PacketClassifier, batchSize: Int) {
+        self.source = source; self.decoder = decoder; self.classifier = classifier; self.batchSize = batchSize
     }
 
     /// Reads everything and hands each batch to `consume` on the calling thread; with
@@ -176,13 +186,18 @@ final class BatchReader<Source: PacketSource>: @unchecked Sendable {
     }
 
     private func reset(_ batch: inout PacketBatch) {
+        batch.reloadedTopology = nil
+        if let topology = pendingTopology?() {
+            classifier = PacketClassifier(topology: topology, matcher: TopologyMatcher(topology), seed: classifier.seed)
+            batch.reloadedTopology = topology
+        }
         batch.idleClockNanoseconds = nil
-        batch.summaries.removeAll(keepingCapacity: true)
+        batch.digests.removeAll(keepingCapacity: true)
         batch.numbers.removeAll(keepingCapacity: true)
         batch.messages.removeAll(keepingCapacity: true)
         batch.error = nil
-        if batch.summaries.capacity < batchSize {
-            batch.summaries.reserveCapacity(batchSize)
+        if batch.digests.capacity < batchSize {
+            batch.digests.reserveCapacity(batchSize)
             batch.numbers.reserveCapacity(batchSize)
         }
     }
@@ -199,11 +214,11 @@ final class BatchReader<Source: PacketSource>: @unchecked Sendable {
             statistics.capturedBytes += packet.capturedLength
             if let issue = s.issue { statistics.record(issue, packet: packet.number) }
             if let at = s.gtpv2Offset, let messages = GTPv2Message.parse(UnsafeRawBufferPointer(rebasing: packet.bytes[at...])) {
-                for m in messages { batch.messages.append((batch.summaries.count, m)) }
+                for m in messages { batch.messages.append((batch.digests.count, m)) }
             }
-            batch.summaries.append(s)
+            batch.digests.append(classifier.digest(s))
             batch.numbers.append(packet.number)
-            if batch.summaries.count >= batchSize {
+            if batch.digests.count >= batchSize {
                 batch.fileFraction = Double(statistics.capturedBytes + 16 * statistics.packets) / size
                 batch.decodeIssues = statistics.issueCount
                 var next = handOff(batch)
@@ -214,7 +229,7 @@ final class BatchReader<Source: PacketSource>: @unchecked Sendable {
             // A live source waits for more: pass on what there is, so windows and metrics keep up.
             // When nothing came at all, say so (at most once a second) with the wall-clock time,
             // so windows of a quiet interface still close.
-            guard !batch.summaries.isEmpty else {
+            guard !batch.digests.isEmpty else {
                 let now = Self.wallClockNanoseconds()
                 guard now - lastIdleTick >= 1_000_000_000 else { return }
                 lastIdleTick = now
@@ -241,23 +256,28 @@ extension TrafficAggregator {
     mutating func add(_ batch: PacketBatch, windowClosed: ([WindowSummary]) -> Void,
                       flowEnded: (borrowing FlowRecord, FlowEndReason) -> Void,
                       cellNamesChanged: ([String]) -> Void) {
-        if batch.summaries.isEmpty, let clock = batch.idleClockNanoseconds {
+        if batch.digests.isEmpty, let clock = batch.idleClockNanoseconds {
             // Packets may sit in the kernel buffer for a read timeout: a second of grace.
             advance(to: clock - 1_000_000_000, windowClosed: windowClosed)
             return
         }
         var m = 0
         var known = cellNames.count
-        prepare(batch.summaries)
-        for i in batch.summaries.indices {
-            while m < batch.messages.count && batch.messages[m].0 == i {
-                learn(batch.messages[m].1)
-                m += 1
-            }
-            add(batch.summaries[i], packetNumber: batch.numbers[i], batchIndex: i, windowClosed: windowClosed, flowEnded: flowEnded)
-            if cellNames.count != known {
-                known = cellNames.count
-                cellNamesChanged(cellNames)
+        batch.digests.withUnsafeBufferPointer { digests in
+            batch.numbers.withUnsafeBufferPointer { numbers in
+                prefetchStart(digests)
+                for i in digests.indices {
+                    while m < batch.messages.count && batch.messages[m].0 == i {
+                        learn(batch.messages[m].1)
+                        m += 1
+                    }
+                    prefetch(digests, at: i)
+                    add(digests[i], packetNumber: numbers[i], windowClosed: windowClosed, flowEnded: flowEnded)
+                    if cellNames.count != known {
+                        known = cellNames.count
+                        cellNamesChanged(cellNames)
+                    }
+                }
             }
         }
     }

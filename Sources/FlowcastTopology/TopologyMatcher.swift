@@ -40,6 +40,23 @@ public struct TopologyMatcher: Sendable {
     @usableFromInline let byAddress: [IPAddress: [Int32]]
     @usableFromInline let byVLAN: [UInt16: [Int32]]
     @usableFromInline let others: [Int32]
+    /// One bit per (cheap hash of an) address and per VLAN id that some rule is keyed by: most
+    /// packets' addresses name no rule, and a bit test spares them the dictionaries' SipHash.
+    @usableFromInline let addressBits: [UInt64]
+    @usableFromInline let vlanBits: [UInt64]
+
+    @inlinable static func addressBit(_ a: IPAddress) -> Int {
+        let h = (a.high ^ (a.low &* 0x9E37_79B9_7F4A_7C15)) &* 0xD6E8_FEB8_6659_FD93
+        return Int(truncatingIfNeeded: h >> 52)  // 12 bits: 4096 bits of filter
+    }
+    @inlinable func mayName(_ a: IPAddress) -> Bool {
+        let b = Self.addressBit(a)
+        return addressBits.withUnsafeBufferPointer { $0[b >> 6] & (1 << UInt64(b & 63)) != 0 }
+    }
+    @inlinable func mayName(vlan v: UInt16) -> Bool {
+        let b = Int(v)
+        return vlanBits.withUnsafeBufferPointer { $0[b >> 6] & (1 << UInt64(b & 63)) != 0 }
+    }
 
     /// Compiles the topology's match rules.
     public init(_ topology: Topology) {
@@ -76,6 +93,12 @@ public struct TopologyMatcher: Sendable {
         self.byAddress = byAddress
         self.byVLAN = byVLAN
         self.others = others
+        var addressBits = [UInt64](repeating: 0, count: 64)
+        for a in byAddress.keys { let b = Self.addressBit(a); addressBits[b >> 6] |= 1 << UInt64(b & 63) }
+        var vlanBits = [UInt64](repeating: 0, count: 1024)
+        for v in byVLAN.keys { vlanBits[Int(v) >> 6] |= 1 << UInt64(v & 63) }
+        self.addressBits = addressBits
+        self.vlanBits = vlanBits
     }
 
     /// The id to pass as `interface` for a capture interface name, or nil if no rule names it.
@@ -107,9 +130,9 @@ public struct TopologyMatcher: Sendable {
                 if !rule.links.isEmpty && r < bestLinks { bestLinks = r; links = rule.links }
             }
         }
-        if let source, let list = byAddress[source] { scan(list) }
-        if let destination, destination != source, let list = byAddress[destination] { scan(list) }
-        if let vlan, let list = byVLAN[vlan] { scan(list) }
+        if let source, mayName(source), let list = byAddress[source] { scan(list) }
+        if let destination, destination != source, mayName(destination), let list = byAddress[destination] { scan(list) }
+        if let vlan, mayName(vlan: vlan), let list = byVLAN[vlan] { scan(list) }
         scan(others)
         return TopologyMatch(cell: cell >= 0 ? Int(cell) : nil, links: links)
     }
