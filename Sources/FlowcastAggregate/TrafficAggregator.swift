@@ -76,8 +76,10 @@ public struct TrafficAggregator {
 
     /// Starts loading the flow-table entries of packets a few ahead of `index` in a batch of
     /// digests, so the cache misses of a large table overlap instead of stalling in turn.
+    /// (Static, on the table: a method on the aggregator value would copy the whole aggregator
+    /// per packet where the optimiser cannot borrow it in place.)
     @inline(__always)
-    public func prefetch(_ batch: UnsafeBufferPointer<PacketDigest>, at index: Int) {
+    public static func prefetch(_ flows: FlowTable, _ batch: [PacketDigest], at index: Int) {
         let ahead = index + Self.slotLookahead, near = index + Self.recordLookahead
         if ahead < batch.count && batch[ahead].has(PacketDigest.hasKey) { flows.prefetchSlot(hash: batch[ahead].hash) }
         if near < batch.count && batch[near].has(PacketDigest.hasKey) { flows.prefetchRecord(hash: batch[near].hash) }
@@ -85,7 +87,7 @@ public struct TrafficAggregator {
 
     /// Starts loading the slots of a batch's first packets (before the first `prefetch(_:at:)`).
     @inline(__always)
-    public func prefetchStart(_ batch: UnsafeBufferPointer<PacketDigest>) {
+    public static func prefetchStart(_ flows: FlowTable, _ batch: [PacketDigest]) {
         for i in 0..<min(batch.count, Self.slotLookahead) where batch[i].has(PacketDigest.hasKey) {
             flows.prefetchSlot(hash: batch[i].hash)
         }

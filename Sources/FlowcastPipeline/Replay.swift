@@ -263,21 +263,21 @@ extension TrafficAggregator {
         }
         var m = 0
         var known = cellNames.count
-        batch.digests.withUnsafeBufferPointer { digests in
-            batch.numbers.withUnsafeBufferPointer { numbers in
-                prefetchStart(digests)
-                for i in digests.indices {
-                    while m < batch.messages.count && batch.messages[m].0 == i {
-                        learn(batch.messages[m].1)
-                        m += 1
-                    }
-                    prefetch(digests, at: i)
-                    add(digests[i], packetNumber: numbers[i], windowClosed: windowClosed, flowEnded: flowEnded)
-                    if cellNames.count != known {
-                        known = cellNames.count
-                        cellNamesChanged(cellNames)
-                    }
-                }
+        // A plain loop over the arrays: a closure over `self` (withUnsafeBufferPointer) would
+        // copy the whole aggregator in and out for every packet.
+        let digests = batch.digests, numbers = batch.numbers
+        let table = flows
+        Self.prefetchStart(table, digests)
+        for i in digests.indices {
+            while m < batch.messages.count && batch.messages[m].0 == i {
+                learn(batch.messages[m].1)
+                m += 1
+            }
+            Self.prefetch(table, digests, at: i)
+            add(digests[i], packetNumber: numbers[i], windowClosed: windowClosed, flowEnded: flowEnded)
+            if cellNames.count != known {
+                known = cellNames.count
+                cellNamesChanged(cellNames)
             }
         }
     }
