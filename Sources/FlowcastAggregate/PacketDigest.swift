@@ -84,6 +84,9 @@ public struct PacketClassifier: Sendable {
     public mutating func digest(_ s: PacketSummary) -> PacketDigest {
         var d = PacketDigest(s, seed: seed)
         guard let src = s.outerSource, let dst = s.outerDestination else { return d }
+        let tsrc = Self.topologyAddress(src), tdst = Self.topologyAddress(dst)
+        // Most plain traffic names no rule: settled by a bit test, without touching the cache.
+        guard matcher.mayMatch(source: tsrc, destination: tdst, vlan: s.vlan) else { return d }
         let teidKey = rulesUseTEID ? (s.teid ?? 0) : 0
         let vlanKey = s.vlan.map { UInt32($0) | 0x10000 } ?? 0
         var h = (src.low &* 0x9E37_79B9_7F4A_7C15) ^ (dst.low &* 0xC2B2_AE3D_27D4_EB4F) ^ src.high ^ (dst.high >> 1)
@@ -98,7 +101,6 @@ public struct PacketClassifier: Sendable {
             return true
         }
         if hit { return d }
-        let tsrc = Self.topologyAddress(src), tdst = Self.topologyAddress(dst)
         let m = matcher.match(source: tsrc, destination: tdst, teid: s.teid, vlan: s.vlan)
         var entry = CachedMatch(srcHigh: src.high, srcLow: src.low, dstHigh: dst.high, dstLow: dst.low,
                                 teid: teidKey, vlan: vlanKey, cell: -1,

@@ -53,6 +53,13 @@ public struct TopologyMatcher: Sendable {
         let b = Self.addressBit(a)
         return addressBits.withUnsafeBufferPointer { $0[b >> 6] & (1 << UInt64(b & 63)) != 0 }
     }
+    /// False when no rule can match a packet with these outer addresses and VLAN (a few bit
+    /// tests): the caller may skip `match` and any cache in front of it.
+    @inlinable public func mayMatch(source: IPAddress, destination: IPAddress, vlan: UInt16?) -> Bool {
+        if !others.isEmpty || mayName(source) || mayName(destination) { return true }
+        if let vlan { return mayName(vlan: vlan) }
+        return false
+    }
     @inlinable func mayName(vlan v: UInt16) -> Bool {
         let b = Int(v)
         return vlanBits.withUnsafeBufferPointer { $0[b >> 6] & (1 << UInt64(b & 63)) != 0 }

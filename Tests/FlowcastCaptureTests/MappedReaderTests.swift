@@ -69,4 +69,33 @@ struct MappedReaderTests {
         }
         #expect(checked == variants.count)
     }
+
+    @Test("a capture large enough for the pager thread reads the same mapped as through libpcap")
+    func largeFile() throws {
+        let source = Fixtures.captures.appendingPathComponent("real/dhcp-flood.pcap")
+        let bytes = [UInt8](try Data(contentsOf: source))
+        let records = bytes[24...]
+        var file = Array(bytes.prefix(24))
+        file.reserveCapacity(72 << 20)
+        while file.count < 72 << 20 { file.append(contentsOf: records) }
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-large-\(UUID().uuidString).pcap")
+        try Data(file).write(to: url)
+        defer { try? FileManager.default.removeItem(at: url) }
+        func fingerprint(mapFile: Bool) throws -> (Int, UInt64, Bool) {
+            let capture = try OfflineCapture(path: url.path, mapFile: mapFile)
+            let inPlace = capture.readsInPlace
+            var count = 0
+            var h: UInt64 = 0xCBF2_9CE4_8422_2325
+            try capture.forEachPacket { p in
+                count += 1
+                h = (h ^ UInt64(p.wireLength) ^ UInt64(bitPattern: p.timestampNanoseconds)) &* 0x100_0000_01B3
+                for b in p.bytes { h = (h ^ UInt64(b)) &* 0x100_0000_01B3 }
+            }
+            return (count, h, inPlace)
+        }
+        let mapped = try fingerprint(mapFile: true), plain = try fingerprint(mapFile: false)
+        #expect(mapped.2 && !plain.2)
+        #expect(mapped.0 == plain.0 && mapped.0 > 100_000)
+        #expect(mapped.1 == plain.1)
+    }
 }
