@@ -81,7 +81,7 @@ public final class FlowTable: @unchecked Sendable {
                        expired: (borrowing FlowRecord, FlowEndReason) -> Void) -> (index: Int, direction: Int, isNew: Bool, retransmission: Bool)? {
         let d = PacketDigest(s, seed: seed)
         guard d.has(PacketDigest.hasKey) else { return nil }
-        return update(d, packetNumber: packetNumber, expired: expired)
+        return update(d, hash: d.hash, packetNumber: packetNumber, expired: expired)
     }
 
     /// The seed of this table's hash (for callers that compute keys ahead, see `prefetch`).
@@ -98,13 +98,13 @@ public final class FlowTable: @unchecked Sendable {
         if entry != 0 { flowcast_prefetch(records + (Int(entry & 0xFFFF_FFFF) - 1)) }
     }
 
-    /// `update` from a digest whose key and hash are computed (with this table's `hashSeed`);
-    /// the digest must have a key (`PacketDigest.hasKey`).
+    /// `update` from a digest and its key's hash (with this table's `hashSeed`); the digest must
+    /// have a key (`PacketDigest.hasKey`).
     @inline(__always)
-    public func update(_ d: PacketDigest, packetNumber: Int,
+    public func update(_ d: PacketDigest, hash: UInt64, packetNumber: Int,
                        expired: (borrowing FlowRecord, FlowEndReason) -> Void) -> (index: Int, direction: Int, isNew: Bool, retransmission: Bool) {
         let now = d.timestampNanoseconds
-        let key = d.key, hash = d.hash, fromLow = d.has(PacketDigest.fromLow)
+        let key = d.key, fromLow = d.has(PacketDigest.fromLow)
         if now &- lastSweep >= sweepInterval || now < lastSweep {
             sweep(now: now, expired: expired)
             lastSweep = now

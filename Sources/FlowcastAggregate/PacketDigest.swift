@@ -29,12 +29,13 @@ public struct PacketDigest: Sendable {
     @inline(__always) public func has(_ bit: UInt8) -> Bool { bits & bit != 0 }
     @inline(__always) public var linkRange: Range<Int> { Int(linkLower)..<Int(linkUpper) }
 
-    /// The digest of a packet without a topology match (cell −1, no links).
-    @inlinable public init(_ s: PacketSummary, seed: UInt64) {
+    /// The digest of a packet without a topology match (cell −1, no links). With `seed` nil the
+    /// hash is left 0 for the aggregating thread to compute (`TrafficAggregator.add(batch…)`).
+    @inlinable public init(_ s: PacketSummary, seed: UInt64?) {
         var bits: UInt8 = 0
         if let (key, fromLow) = FlowKey.of(s) {
             self.key = key
-            hash = key.hash(seed: seed)
+            hash = seed.map { key.hash(seed: $0) } ?? 0
             bits |= Self.hasKey | (fromLow ? Self.fromLow : 0)
         } else {
             key = FlowKey(lowHigh: 0, lowLow: 0, highHigh: 0, highLow: 0, lowPort: 0, highPort: 0, proto: 0, familyBits: 0)
@@ -61,6 +62,9 @@ public struct PacketDigest: Sendable {
 /// immutable while a replay runs. The hash seed must be the flow table's (`FlowTable.hashSeed`).
 public struct PacketClassifier: Sendable {
     public let seed: UInt64
+    /// False on a reading thread whose batches the aggregator hashes itself (it has cycles to
+    /// spare there, and the reading thread has none).
+    public var computesHash = true
     let matcher: TopologyMatcher
     let rulesUseTEID: Bool
     /// Direct-mapped cache of match results by outer addresses, VLAN (and TEID when a rule
@@ -82,7 +86,7 @@ public struct PacketClassifier: Sendable {
 
     @inline(__always)
     public mutating func digest(_ s: PacketSummary) -> PacketDigest {
-        var d = PacketDigest(s, seed: seed)
+        var d = PacketDigest(s, seed: computesHash ? seed : nil)
         guard let src = s.outerSource, let dst = s.outerDestination else { return d }
         let tsrc = Self.topologyAddress(src), tdst = Self.topologyAddress(dst)
         // Most plain traffic names no rule: settled by a bit test, without touching the cache.

@@ -74,23 +74,30 @@ public struct TrafficAggregator {
 
     private static let slotLookahead = 8, recordLookahead = 4
 
-    /// Starts loading the flow-table entries of packets a few ahead of `index` in a batch of
-    /// digests, so the cache misses of a large table overlap instead of stalling in turn.
-    /// (Static, on the table: a method on the aggregator value would copy the whole aggregator
-    /// per packet where the optimiser cannot borrow it in place.)
-    @inline(__always)
-    public static func prefetch(_ flows: FlowTable, _ batch: [PacketDigest], at index: Int) {
-        let ahead = index + Self.slotLookahead, near = index + Self.recordLookahead
-        if ahead < batch.count && batch[ahead].has(PacketDigest.hasKey) { flows.prefetchSlot(hash: batch[ahead].hash) }
-        if near < batch.count && batch[near].has(PacketDigest.hasKey) { flows.prefetchRecord(hash: batch[near].hash) }
+    /// Hashes of the current batch's keys (`hashBatch`), reused from batch to batch.
+    public private(set) var batchHashes: [UInt64] = []
+
+    /// Computes the flow hashes of a batch whose digests came without (`computesHash` false),
+    /// and starts loading the slots of its first packets. The pass also brings the digests,
+    /// written on the other core, into this core's cache.
+    public mutating func hashBatch(_ batch: [PacketDigest]) {
+        let seed = flows.hashSeed
+        batchHashes.removeAll(keepingCapacity: true)
+        for d in batch { batchHashes.append(d.has(PacketDigest.hasKey) ? d.key.hash(seed: seed) : 0) }
+        for i in 0..<min(batch.count, Self.slotLookahead) where batch[i].has(PacketDigest.hasKey) {
+            flows.prefetchSlot(hash: batchHashes[i])
+        }
     }
 
-    /// Starts loading the slots of a batch's first packets (before the first `prefetch(_:at:)`).
+    /// Starts loading the flow-table entries of packets a few ahead of `index` in a batch, so
+    /// the cache misses of a large table overlap instead of stalling in turn. (Static, on the
+    /// table: a method on the aggregator value would copy the whole aggregator per packet where
+    /// the optimiser cannot borrow it in place.)
     @inline(__always)
-    public static func prefetchStart(_ flows: FlowTable, _ batch: [PacketDigest]) {
-        for i in 0..<min(batch.count, Self.slotLookahead) where batch[i].has(PacketDigest.hasKey) {
-            flows.prefetchSlot(hash: batch[i].hash)
-        }
+    public static func prefetch(_ flows: FlowTable, _ batch: [PacketDigest], _ hashes: [UInt64], at index: Int) {
+        let ahead = index + Self.slotLookahead, near = index + Self.recordLookahead
+        if ahead < batch.count && batch[ahead].has(PacketDigest.hasKey) { flows.prefetchSlot(hash: hashes[ahead]) }
+        if near < batch.count && batch[near].has(PacketDigest.hasKey) { flows.prefetchRecord(hash: hashes[near]) }
     }
 
     /// Adds one decoded packet. `windowClosed` receives each window's summaries as windows
@@ -99,12 +106,13 @@ public struct TrafficAggregator {
                              windowClosed: ([WindowSummary]) -> Void,
                              flowEnded: (borrowing FlowRecord, FlowEndReason) -> Void) {
         let d = classifier.digest(s)
-        add(d, packetNumber: packetNumber, windowClosed: windowClosed, flowEnded: flowEnded)
+        add(d, hash: d.hash, packetNumber: packetNumber, windowClosed: windowClosed, flowEnded: flowEnded)
     }
 
-    /// Adds one packet's digest (from `classifier`, or a copy of it on another thread).
+    /// Adds one packet's digest (from `classifier`, or a copy of it on another thread) with its
+    /// key's hash.
     @inline(__always)
-    public mutating func add(_ d: PacketDigest, packetNumber: Int,
+    public mutating func add(_ d: PacketDigest, hash: UInt64, packetNumber: Int,
                              windowClosed: ([WindowSummary]) -> Void,
                              flowEnded: (borrowing FlowRecord, FlowEndReason) -> Void) {
         let now = d.timestampNanoseconds
@@ -155,7 +163,7 @@ public struct TrafficAggregator {
         var isNew = false, active = false, retransmission = false
         var flowDirection = 0
         if d.has(PacketDigest.hasKey) {
-            let update = flows.update(d, packetNumber: packetNumber, expired: flowEnded)
+            let update = flows.update(d, hash: hash, packetNumber: packetNumber, expired: flowEnded)
             isNew = update.isNew
             flowDirection = update.direction
             retransmission = update.retransmission

@@ -133,6 +133,7 @@ final class BatchReader<Source: PacketSource>: @unchecked Sendable {
 
     init(source: Source, decoder: PacketDecoder, classifier: PacketClassifier, batchSize: Int) {
         self.source = source; self.decoder = decoder; self.classifier = classifier; self.batchSize = batchSize
+        self.classifier.computesHash = false  // the aggregating thread hashes (`hashBatch`)
     }
 
     /// Reads everything and hands each batch to `consume` on the calling thread; with
@@ -189,6 +190,7 @@ final class BatchReader<Source: PacketSource>: @unchecked Sendable {
         batch.reloadedTopology = nil
         if let topology = pendingTopology?() {
             classifier = PacketClassifier(topology: topology, matcher: TopologyMatcher(topology), seed: classifier.seed)
+            classifier.computesHash = false
             batch.reloadedTopology = topology
         }
         batch.idleClockNanoseconds = nil
@@ -267,14 +269,15 @@ extension TrafficAggregator {
         // copy the whole aggregator in and out for every packet.
         let digests = batch.digests, numbers = batch.numbers
         let table = flows
-        Self.prefetchStart(table, digests)
+        hashBatch(digests)
+        let hashes = batchHashes
         for i in digests.indices {
             while m < batch.messages.count && batch.messages[m].0 == i {
                 learn(batch.messages[m].1)
                 m += 1
             }
-            Self.prefetch(table, digests, at: i)
-            add(digests[i], packetNumber: numbers[i], windowClosed: windowClosed, flowEnded: flowEnded)
+            Self.prefetch(table, digests, hashes, at: i)
+            add(digests[i], hash: hashes[i], packetNumber: numbers[i], windowClosed: windowClosed, flowEnded: flowEnded)
             if cellNames.count != known {
                 known = cellNames.count
                 cellNamesChanged(cellNames)
