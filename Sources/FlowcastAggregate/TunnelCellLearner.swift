@@ -60,7 +60,9 @@ public struct TunnelCellLearner: Sendable {
                 sessions[s].userAddresses.append(address)
             }
         }
-        if let cell = m.cells.last { sessions[s].cell = cell }
+        // The E-UTRAN cell of ULI anchors the session; an NR cell (PSCell ID of a dual
+        // connection) names it only when signalling gives no E-UTRAN cell.
+        if let cell = m.cells.last(where: { $0.kind == .ecgi }) ?? m.cells.last { sessions[s].cell = cell }
         guard let cell = sessions[s].cell else { return }
         for teid in sessions[s].userTEIDs {
             if let previous = owner[teid], previous != s, cellByTEID[teid] != cell { conflicts += 1 }

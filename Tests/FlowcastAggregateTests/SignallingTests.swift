@@ -106,6 +106,30 @@ struct SignallingTests {
         #expect(learner.cellByTEID[7] == cellB)
     }
 
+    @Test("an NR cell from PSCell ID (IE 217) is read as an NCGI; ULI's ECGI still anchors the session")
+    func nrCellFromPSCellID() throws {
+        // Modify Bearer Request (34) with TEID, ULI (ECGI only: MCC 001, MNC 01, ECI 0x0ABCDEF)
+        // and PSCell ID (MCC 001, MNC 01, NCI 0x123456789 in the upper 36 of 40 bits).
+        var body: [UInt8] = []
+        body += [86, 0, 8, 0, 0x10, 0x00, 0xF1, 0x10, 0x00, 0xAB, 0xCD, 0xEF]
+        body += [217, 0, 8, 0, 0x00, 0xF1, 0x10, 0x12, 0x34, 0x56, 0x78, 0x90]
+        let length = UInt16(8 + body.count)
+        var bytes: [UInt8] = [0x48, 34, UInt8(length >> 8), UInt8(length & 0xFF), 0, 0, 0, 100, 0, 0, 1, 0]
+        bytes += body
+        let messages = try #require(bytes.withUnsafeBytes { GTPv2Message.parse($0) })
+        let cells = try #require(messages.first?.cells)
+        #expect(cells.map(\.description) == ["ecgi:001-01-11259375", "ncgi:001-01-4886718345"])
+        var learner = TunnelCellLearner()
+        var create = GTPv2Message(messageType: 32, teid: 0, sequence: 1)
+        create.fteids = [FullyQualifiedTEID(interfaceType: 10, teid: 100, ipv4: 1, ipv6: nil, instance: 0, inBearerContext: false),
+                         FullyQualifiedTEID(interfaceType: 0, teid: 7, ipv4: 2, ipv6: nil, instance: 0, inBearerContext: true)]
+        create.cells = [cells[1]]
+        learner.learn(create)
+        #expect(learner.cellByTEID[7] == cells[1])  // only an NR cell known: it names the session
+        learner.learn(messages[0])
+        #expect(learner.cellByTEID[7] == cells[0])  // the ECGI anchors once signalled
+    }
+
     @Test("a handover (Modify Bearer with a new ULI) moves the session's tunnels, without a conflict")
     func handover() {
         var learner = TunnelCellLearner()

@@ -116,6 +116,7 @@ public struct GTPv2Message: Sendable, Equatable {
             switch type {
             case 87: readFTEID(b, value, length, instance: instance, inBearerContext: inBearerContext)
             case 86: readULI(b, value, length)
+            case 217: readPSCellID(b, value, length)
             case 93 where depth < 4: readIEs(b, from: value, to: value + length, inBearerContext: true, depth: depth + 1)
             default: break
             }
@@ -151,6 +152,16 @@ public struct GTPv2Message: Sendable, Equatable {
             }
             next += size
         }
+    }
+
+    /// PSCell ID (§8.148, Release 16): the NR primary secondary cell of an E-UTRA–NR dual
+    /// connection, as an NCGI: a PLMN, then the 36-bit NR cell identity in the upper bits of the
+    /// next five octets (the last four bits are spare). ULI itself carries no NR cell.
+    mutating func readPSCellID(_ b: UnsafeRawBufferPointer, _ at: Int, _ length: Int) {
+        guard length >= 8 else { return }
+        let (mcc, mnc) = Self.plmn(b, at)
+        let forty = UInt64(b.u8(at + 3)) << 32 | UInt64(b.u32(at + 4))
+        cells.append(CellIdentity(kind: .ncgi, mcc: mcc, mnc: mnc, cellID: forty >> 4))
     }
 
     /// Decodes a 3-octet BCD PLMN identity (TS 24.008 §10.5.1.13).
