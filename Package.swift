@@ -42,7 +42,7 @@ let package = Package(
                 dependencies: ["CCbc", "FlowcastTopology"], swiftSettings: strict),
         .target(name: "FlowcastPipeline",
                 dependencies: ["FlowcastCapture", "FlowcastDecode", "FlowcastTopology",
-                               "FlowcastAggregate", "FlowcastModel", "FlowcastPolicy"],
+                               "FlowcastAggregate", "FlowcastModel", "FlowcastPolicy", "CFlowcastShims"],
                 swiftSettings: strict),
         .executableTarget(name: "flowcast",
                           dependencies: ["FlowcastPipeline", "FlowcastCapture", "FlowcastDecode",

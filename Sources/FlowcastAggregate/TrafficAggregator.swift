@@ -211,6 +211,17 @@ public struct TrafficAggregator {
         flows.drain(flowEnded)
     }
 
+    /// `finish` that formats the flows still open on `parts` threads (`FlowTable.drainFormatted`).
+    public mutating func finish(windowClosed: ([WindowSummary]) -> Void, parts: Int,
+                                formatEnded: @escaping @Sendable (borrowing FlowRecord, inout [UInt8]) -> Void,
+                                emit: ([UInt8], Int) -> Void) {
+        if let current = currentWindow {
+            closeWindows(upTo: current + 1, partial: true, windowClosed)
+            currentWindow = nil
+        }
+        flows.drainFormatted(parts: parts, format: formatEnded, emit: emit)
+    }
+
     // MARK: -
 
     @inline(__always) static func sizeBucket(_ length: Int) -> Int {

@@ -1,3 +1,4 @@
+internal import CFlowcastShims
 #if canImport(Glibc)
 internal import Glibc
 #elseif canImport(Darwin)
@@ -13,6 +14,8 @@ final class OutputFile {
     var buffer: [UInt8] = []
     private var descriptor: Int32
     private var failure: String?
+    /// Bytes written so far, and how far disk write-back has been started.
+    private var written: Int64 = 0, writebackStarted: Int64 = 0
 
     init(directory: String, name: String) throws {
         path = directory.hasSuffix("/") ? directory + name : directory + "/" + name
@@ -35,19 +38,26 @@ final class OutputFile {
 
     func flush() {
         guard failure == nil else { buffer.removeAll(keepingCapacity: true); return }
-        var written = 0
+        var done = 0
         buffer.withUnsafeBytes { raw in
-            while written < raw.count {
-                let n = write(descriptor, raw.baseAddress! + written, raw.count - written)
+            while done < raw.count {
+                let n = write(descriptor, raw.baseAddress! + done, raw.count - done)
                 if n < 0 {
                     if errno == EINTR { continue }
                     failure = String(cString: strerror(errno))
                     return
                 }
-                written += n
+                done += n
             }
         }
+        written += Int64(done)
         buffer.removeAll(keepingCapacity: true)
+        // Every 8 MiB, start writing the new bytes to disk in the background: the fsync in
+        // `commit` then waits for the tail only, not for the whole file.
+        if written - writebackStarted >= 8 << 20 {
+            _ = flowcast_start_writeback(descriptor, writebackStarted, written - writebackStarted)
+            writebackStarted = written
+        }
     }
 
     /// Flushes, syncs and renames the file into place.

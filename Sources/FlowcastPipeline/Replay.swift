@@ -101,7 +101,16 @@ public func runReplay(_ options: ReplayOptions, planner: IntervalPlanner? = nil)
         consume(batch)
         if let error = batch.error { result.captureError = "\(error)" }
     }
-    aggregator.finish(windowClosed: windowClosed, flowEnded: flowEnded)
+    // The flows still open at the end are formatted on both cores: the reading thread is done.
+    let names = cellNames
+    aggregator.finish(windowClosed: windowClosed, parts: max(1, options.threads), formatEnded: { record, out in
+        let index = Int(record.cell)
+        record.appendJSON(reason: .end, cellName: (0..<names.count).contains(index) ? names[index] : nil, to: &out)
+    }, emit: { bytes, count in
+        flowsFile.buffer.append(contentsOf: bytes)
+        result.flowsWritten += count
+        flowsFile.flushIfNeeded()
+    })
     result.totals = aggregator.totals
     result.decode = reader.statistics
     try windowsFile.commit()

@@ -7,4 +7,6 @@ static inline void flowcast_prefetch(const void *address) { __builtin_prefetch(a
 // The mapped capture reader asks for the next record's header and first bytes while the current
 // packet is decoded: records sit in page-cache memory the CPU has not touched yet.
 static inline void flowcast_prefetch_read(const void *address) { __builtin_prefetch(address, 0, 3); }
+// Asks the kernel to start writing a range of a file to disk, without waiting (see shims.c).
+int flowcast_start_writeback(int fd, long long offset, long long length);
 #endif
