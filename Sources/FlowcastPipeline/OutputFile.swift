@@ -52,9 +52,9 @@ final class OutputFile {
         }
         written += Int64(done)
         buffer.removeAll(keepingCapacity: true)
-        // Every 8 MiB, start writing the new bytes to disk in the background: the fsync in
+        // Every 2 MiB, start writing the new bytes to disk in the background: the fsync in
         // `commit` then waits for the tail only, not for the whole file.
-        if written - writebackStarted >= 8 << 20 {
+        if written - writebackStarted >= 2 << 20 {
             _ = flowcast_start_writeback(descriptor, writebackStarted, written - writebackStarted)
             writebackStarted = written
         }
