@@ -44,6 +44,26 @@ public struct TopologyMatcher: Sendable {
     /// packets' addresses name no rule, and a bit test spares them the dictionaries' SipHash.
     @usableFromInline let addressBits: [UInt64]
     @usableFromInline let vlanBits: [UInt64]
+    /// When every rule in `others` names a prefix: the masks of their distinct prefix lengths
+    /// and a bit filter over the hashes of masked addresses (nil masks: no such filter, every
+    /// packet may match one of `others`).
+    @usableFromInline let prefixMasks: [(UInt64, UInt64)]?
+    @usableFromInline let prefixBits: [UInt64]
+
+    @inlinable static func prefixBit(_ high: UInt64, _ low: UInt64, _ length: Int) -> Int {
+        let h = (high ^ (low &* 0x9E37_79B9_7F4A_7C15) ^ UInt64(length) &* 0xC2B2_AE3D_27D4_EB4F) &* 0xD6E8_FEB8_6659_FD93
+        return Int(truncatingIfNeeded: h >> 52)
+    }
+    @inlinable func mayBeInPrefix(_ a: IPAddress) -> Bool {
+        guard let masks = prefixMasks else { return true }
+        return prefixBits.withUnsafeBufferPointer { bits in
+            for (i, m) in masks.enumerated() {
+                let b = Self.prefixBit(a.high & m.0, a.low & m.1, i)
+                if bits[b >> 6] & (1 << UInt64(b & 63)) != 0 { return true }
+            }
+            return false
+        }
+    }
 
     @inlinable static func addressBit(_ a: IPAddress) -> Int {
         let h = (a.high ^ (a.low &* 0x9E37_79B9_7F4A_7C15)) &* 0xD6E8_FEB8_6659_FD93
@@ -56,9 +76,10 @@ public struct TopologyMatcher: Sendable {
     /// False when no rule can match a packet with these outer addresses and VLAN (a few bit
     /// tests): the caller may skip `match` and any cache in front of it.
     @inlinable public func mayMatch(source: IPAddress, destination: IPAddress, vlan: UInt16?) -> Bool {
-        if !others.isEmpty || mayName(source) || mayName(destination) { return true }
-        if let vlan { return mayName(vlan: vlan) }
-        return false
+        if mayName(source) || mayName(destination) { return true }
+        if let vlan, mayName(vlan: vlan) { return true }
+        if others.isEmpty { return false }
+        return mayBeInPrefix(source) || mayBeInPrefix(destination)
     }
     @inlinable func mayName(vlan v: UInt16) -> Bool {
         let b = Int(v)
@@ -106,6 +127,21 @@ public struct TopologyMatcher: Sendable {
         for v in byVLAN.keys { vlanBits[Int(v) >> 6] |= 1 << UInt64(v & 63) }
         self.addressBits = addressBits
         self.vlanBits = vlanBits
+        var masks: [(UInt64, UInt64)] = []
+        var prefixBits = [UInt64](repeating: 0, count: 64)
+        let otherRules = others.map { compiled[Int($0)] }
+        if otherRules.allSatisfy(\.hasPrefix) {
+            for rule in otherRules {
+                let m = (rule.prefix.maskHigh, rule.prefix.maskLow)
+                let i = masks.firstIndex { $0 == m } ?? { masks.append(m); return masks.count - 1 }()
+                let b = Self.prefixBit(rule.prefix.network.high, rule.prefix.network.low, i)
+                prefixBits[b >> 6] |= 1 << UInt64(b & 63)
+            }
+            self.prefixMasks = masks
+        } else {
+            self.prefixMasks = nil
+        }
+        self.prefixBits = prefixBits
     }
 
     /// The id to pass as `interface` for a capture interface name, or nil if no rule names it.

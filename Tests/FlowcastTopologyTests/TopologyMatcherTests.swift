@@ -96,3 +96,58 @@ match:
     let core = m.match(ipv4Source: 0x0A14_0002, ipv4Destination: 0x0A0A_0004, teid: 1, vlan: nil)
     #expect(m.links(of: core).map { t.links[$0].id } == ["l-agg2-core"])
 }
+
+/// `mayMatch` lets callers skip `match` (and any cache) for most traffic: it must never say
+/// "no" to a packet some rule matches.
+@Test("mayMatch is conservative: whenever it says no rule can match, match finds none",
+      arguments: [matchYAML, prefixOnlyYAML])
+func mayMatchIsConservative(_ yaml: String) throws {
+    let m = TopologyMatcher(try Topology(yaml: yaml))
+    var rng = SystemRandomNumberGenerator()
+    // Addresses near the rules' own (so matches happen) and random ones, both families.
+    let bases: [IPAddress] = [IPAddress("10.10.0.1")!, IPAddress("10.20.3.4")!, IPAddress("10.30.7.9")!,
+                              IPAddress("2001:db8:1::5")!, IPAddress("2001:db8:2::1")!]
+    func address() -> IPAddress {
+        let base = bases.randomElement(using: &rng)!
+        switch Int.random(in: 0..<3, using: &rng) {
+        case 0: return base
+        case 1: return base.isIPv4 ? IPAddress(ipv4: UInt32(truncatingIfNeeded: base.low) ^ UInt32.random(in: 0..<1024, using: &rng))
+                                   : IPAddress(high: base.high, low: base.low ^ UInt64.random(in: 0..<1024, using: &rng))
+        default: return Bool.random(using: &rng) ? IPAddress(ipv4: UInt32.random(in: 0...UInt32.max, using: &rng))
+                                                 : IPAddress(high: UInt64.random(in: 0...UInt64.max, using: &rng), low: UInt64.random(in: 0...UInt64.max, using: &rng))
+        }
+    }
+    var skipped = 0, matched = 0
+    for _ in 0..<50_000 {
+        let src = address(), dst = address()
+        let vlan: UInt16? = Bool.random(using: &rng) ? UInt16.random(in: 99...102, using: &rng) : nil
+        let teid: UInt32? = Bool.random(using: &rng) ? UInt32.random(in: 0xF00...0x3000, using: &rng) : nil
+        let result = m.match(source: src, destination: dst, teid: teid, vlan: vlan)
+        if result.cell != nil || !result.links.isEmpty { matched += 1 }
+        if !m.mayMatch(source: src, destination: dst, vlan: vlan) {
+            skipped += 1
+            #expect(result.cell == nil && result.links.isEmpty, "\(src) \(dst) vlan \(String(describing: vlan))")
+        }
+    }
+    #expect(matched > 1000)
+    if yaml == prefixOnlyYAML { #expect(skipped > 10_000) }  // the filter does its job
+}
+
+let prefixOnlyYAML = """
+bands:
+  - { id: n78, lowMHz: 3300, highMHz: 3800, blockMHz: 10 }
+nodes:
+  - { id: s1 }
+  - { id: core }
+cells:
+  - { id: c1, band: n78, peakSpectralEfficiency: 5 }
+  - { id: c2, band: n78, peakSpectralEfficiency: 5 }
+links:
+  - { id: l1, a: s1, b: core, capacity: 1G }
+match:
+  - { prefix: 10.20.0.0/24, cell: c1, links: [l1] }
+  - { prefix: 10.30.7.0/28, cell: c2 }
+  - { prefix: "2001:db8:1::/48", links: [l1] }
+  - { prefix: 10.10.0.1/32, cell: c2 }
+
+"""
