@@ -33,25 +33,14 @@ struct MappedPcapRecords {
     init?(path: String, format: CaptureFormat, linkType: LinkType?, snapshot: Int) {
         guard case let .pcap(nanosecond, bigEndian, _, _, _) = format, let linkType,
               bigEndian == (UInt32(1).bigEndian == 1), Self.passThroughLinkTypes.contains(linkType.rawValue),
-              snapshot > 0, ProcessInfo.processInfo.environment["FLOWCAST_NO_MMAP"] == nil else { return nil }
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        var st = stat()
-        guard fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG, st.st_size > 24 else { return nil }
-        let size = Int(st.st_size)
-        guard let mapped = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0), mapped != MAP_FAILED else { return nil }
-        // Sequential: the kernel reads ahead and maps pages around each fault in batches.
-        _ = madvise(mapped, size, MADV_SEQUENTIAL)
-        base = UnsafeRawPointer(mapped)
-        self.size = size
+              snapshot > 0, let mapping = FileMapping(path: path, minimumSize: 25) else { return nil }
+        base = mapping.base
+        size = mapping.size
         self.nanosecond = nanosecond
         self.snapshot = snapshot
     }
 
-    func unmap() {
-        munmap(UnsafeMutableRawPointer(mutating: base), size)
-    }
+    func unmap() { FileMapping.unmap(base, size) }
 
     /// Walks records from `offset` (24, just past the file header), calling `body` with each
     /// packet. Returns the offset of the first record it did not deliver: `size` at a clean end
@@ -95,6 +84,32 @@ struct MappedPcapRecords {
             at += 16 + caplen
         }
         return at
+    }
+}
+
+/// A regular file mapped read-only, for the in-place readers (nil for pipes, empty files, a
+/// failed mapping, or `FLOWCAST_NO_MMAP` set).
+struct FileMapping {
+    let base: UnsafeRawPointer
+    let size: Int
+
+    init?(path: String, minimumSize: Int) {
+        guard ProcessInfo.processInfo.environment["FLOWCAST_NO_MMAP"] == nil else { return nil }
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG, st.st_size >= minimumSize else { return nil }
+        let size = Int(st.st_size)
+        guard let mapped = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0), mapped != MAP_FAILED else { return nil }
+        // Sequential: the kernel reads ahead and maps pages around each fault in batches.
+        _ = madvise(mapped, size, MADV_SEQUENTIAL)
+        base = UnsafeRawPointer(mapped)
+        self.size = size
+    }
+
+    static func unmap(_ base: UnsafeRawPointer, _ size: Int) {
+        munmap(UnsafeMutableRawPointer(mutating: base), size)
     }
 }
 

@@ -23,9 +23,10 @@ public final class OfflineCapture {
     private var handle: OpaquePointer?
     private var fallback: PcapngBlockReader?
     /// True when records are read in place from a memory mapping (`MappedPcapRecords`).
-    public var readsInPlace: Bool { mapped != nil }
-    /// The file mapped for reading records in place (classic pcap; see `MappedPcapRecords`).
+    public var readsInPlace: Bool { mapped != nil || mappedBlocks != nil }
+    /// The file mapped for reading records in place (`MappedPcapRecords`, `MappedPcapngBlocks`).
     private var mapped: MappedPcapRecords?
+    private var mappedBlocks: MappedPcapngBlocks?
     private var libpcapLinkType = LinkType.ethernet
 
     /// Opens `path`. Throws a `CaptureError` saying exactly why a file cannot be read.
@@ -46,8 +47,13 @@ public final class OfflineCapture {
             libpcapLinkType = header.linkType.map { LinkType(dlt: Int32($0.rawValue)) }
                 ?? LinkType(dlt: pcap_datalink(pcap))
             linkTypes = [libpcapLinkType]
-            mapped = !mapFile ? nil : MappedPcapRecords(path: path, format: format, linkType: header.linkType,
-                                       snapshot: Int(pcap_snapshot(pcap)))
+            if mapFile, case .pcap = format {
+                mapped = MappedPcapRecords(path: path, format: format, linkType: header.linkType,
+                                           snapshot: Int(pcap_snapshot(pcap)))
+            } else if mapFile {
+                mappedBlocks = MappedPcapngBlocks(path: path, format: format, libpcapLinkType: libpcapLinkType,
+                                                  snapshot: Int(pcap_snapshot(pcap)))
+            }
             return
         }
         let message = String(decoding: errbuf.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
@@ -63,6 +69,7 @@ public final class OfflineCapture {
     deinit {
         if let handle { pcap_close(handle) }
         mapped?.unmap()
+        mappedBlocks?.unmap()
     }
 
     /// Opens through a stdio stream with a 1 MiB buffer: libpcap's own `fopen` keeps glibc's 4 KiB
@@ -136,6 +143,18 @@ public final class OfflineCapture {
                 throw CaptureError.corrupt(path: path, packet: number + 1, reason: "cannot seek to offset \(stop)")
             }
             recordOffset = Int64(stop)
+        }
+        if let blocks = mappedBlocks {
+            // The same for pcapng: plain enhanced packet blocks from the mapping, the rest by libpcap.
+            mappedBlocks = nil
+            defer { blocks.unmap() }
+            var number = packetsRead
+            defer { packetsRead = number }
+            let stop = try blocks.forEach(number: &number, body)
+            if stop >= blocks.size { return }
+            guard let file = pcap_file(handle), fseeko(file, off_t(stop), SEEK_SET) == 0 else {
+                throw CaptureError.corrupt(path: path, packet: number + 1, reason: "cannot seek to offset \(stop)")
+            }
         }
         while true {
             let status = pcap_next_ex(handle, &header, &data)

@@ -98,4 +98,73 @@ struct MappedReaderTests {
         #expect(mapped.0 == plain.0 && mapped.0 > 100_000)
         #expect(mapped.1 == plain.1)
     }
+
+    /// Offsets of a little-endian pcapng file's blocks.
+    func blockOffsets(_ bytes: [UInt8]) -> [Int] {
+        var offsets: [Int] = []
+        var at = 0
+        while at + 12 <= bytes.count {
+            offsets.append(at)
+            let length = Int(bytes[at + 4]) | Int(bytes[at + 5]) << 8 | Int(bytes[at + 6]) << 16 | Int(bytes[at + 7]) << 24
+            guard length >= 12 else { break }
+            at += length
+        }
+        return offsets
+    }
+
+    @Test("cut and corrupted pcapng files read the same mapped as through libpcap alone",
+          arguments: ["vlan-qinq-8021ad.pcapng", "gtpv1c-pdp-ctx-messages.pcapng"])
+    func damagedPcapng(_ name: String) throws {
+        let source = Fixtures.captures.appendingPathComponent("real/\(name)")
+        let bytes = [UInt8](try Data(contentsOf: source))
+        #expect(try OfflineCapture(path: source.path).readsInPlace)
+        var variants: [[UInt8]] = []
+        for length in stride(from: 28, through: bytes.count, by: 5) { variants.append(Array(bytes.prefix(length))) }
+        // Each block's total length made odd, too large, or disagreeing with its trailer.
+        for at in blockOffsets(bytes).dropFirst(2) {
+            var odd = bytes; odd[at + 4] ^= 0x01; variants.append(odd)
+            var huge = bytes; huge[at + 7] = 0x7F; variants.append(huge)
+            var captured = bytes; captured[at + 21] ^= 0x40; variants.append(captured)
+            var interface = bytes; interface[at + 8] = 3; variants.append(interface)
+        }
+        for variant in variants {
+            let url = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-mapped-\(UUID().uuidString).pcapng")
+            try Data(variant).write(to: url)
+            defer { try? FileManager.default.removeItem(at: url) }
+            let mapped = read(url.path, mapFile: true)
+            let plain = read(url.path, mapFile: false)
+            #expect(mapped.records == plain.records)
+            #expect(mapped.error == plain.error)
+        }
+    }
+
+    @Test("a pcapng large enough for the pager thread reads the same mapped as through libpcap")
+    func largePcapng() throws {
+        let source = Fixtures.captures.appendingPathComponent("real/vlan-qinq-8021ad.pcapng")
+        let bytes = [UInt8](try Data(contentsOf: source))
+        let offsets = blockOffsets(bytes)
+        let head = Array(bytes[..<offsets[2]]), packets = bytes[offsets[2]...]  // SHB, IDB; then the rest
+        var file = head
+        file.reserveCapacity(72 << 20)
+        while file.count < 72 << 20 { file.append(contentsOf: packets) }
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-large-\(UUID().uuidString).pcapng")
+        try Data(file).write(to: url)
+        defer { try? FileManager.default.removeItem(at: url) }
+        func fingerprint(mapFile: Bool) throws -> (Int, UInt64, Bool) {
+            let capture = try OfflineCapture(path: url.path, mapFile: mapFile)
+            let inPlace = capture.readsInPlace
+            var count = 0
+            var h: UInt64 = 0xCBF2_9CE4_8422_2325
+            try capture.forEachPacket { p in
+                count += 1
+                h = (h ^ UInt64(p.wireLength) ^ UInt64(bitPattern: p.timestampNanoseconds)) &* 0x100_0000_01B3
+                for b in p.bytes { h = (h ^ UInt64(b)) &* 0x100_0000_01B3 }
+            }
+            return (count, h, inPlace)
+        }
+        let mapped = try fingerprint(mapFile: true), plain = try fingerprint(mapFile: false)
+        #expect(mapped.2 && !plain.2)
+        #expect(mapped.0 == plain.0 && mapped.0 > 40_000)
+        #expect(mapped.1 == plain.1)
+    }
 }
