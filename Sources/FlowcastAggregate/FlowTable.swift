@@ -35,6 +35,9 @@ public final class FlowTable: @unchecked Sendable {
     // checks on these would cost a runtime call per access on the hot path.
     @exclusivity(unchecked) private var records: UnsafeMutablePointer<FlowRecord>
     @exclusivity(unchecked) private var capacity: Int
+    /// The slab's address-space reservation (for the table's whole bound), or nil when the slab
+    /// is an ordinary allocation that grows by copying.
+    private var reservation: LargeAllocation.Reservation?
     /// Records ever used (the slab's high-water mark); free ones are on `free`.
     @exclusivity(unchecked) private var used = 0
     @exclusivity(unchecked) private var slots: UnsafeMutablePointer<UInt64>
@@ -54,8 +57,16 @@ public final class FlowTable: @unchecked Sendable {
     /// reading thread hashes packets ahead); by default it is random per table.
     public init(configuration: Configuration = Configuration(), seed: UInt64? = nil) {
         self.configuration = configuration
-        capacity = min(4096, configuration.maximumFlows)
-        records = LargeAllocation.allocate(FlowRecord.self, count: capacity)
+        // Reserve address space for every record the bound allows: pages are backed only as
+        // records are first used, and the slab never moves or re-zeroes as the table grows.
+        if let r = LargeAllocation.reserve(FlowRecord.self, count: configuration.maximumFlows) {
+            reservation = r
+            capacity = configuration.maximumFlows
+            records = r.base.bindMemory(to: FlowRecord.self, capacity: capacity)
+        } else {
+            capacity = min(4096, configuration.maximumFlows)
+            records = LargeAllocation.allocate(FlowRecord.self, count: capacity)
+        }
         slotCount = 1024
         slots = LargeAllocation.allocate(UInt64.self, count: slotCount)
         slots.initialize(repeating: 0, count: slotCount)
@@ -67,7 +78,7 @@ public final class FlowTable: @unchecked Sendable {
 
     deinit {
         records.deinitialize(count: used)
-        free(records)
+        if let reservation { reservation.release() } else { free(records) }
         free(slots)
     }
 
@@ -380,6 +391,31 @@ public final class FlowTable: @unchecked Sendable {
 /// huge pages once they are that large, because a table of 10⁵–10⁶ flows is touched at random
 /// and 4 KiB pages would add a TLB miss to every lookup. Freed with `free`.
 enum LargeAllocation {
+    /// Address space mapped without backing (MAP_NORESERVE): memory is committed page by page
+    /// as it is first written, in 2 MiB pages where the kernel allows.
+    struct Reservation {
+        let mapping: UnsafeMutableRawPointer
+        let length: Int
+        let base: UnsafeMutableRawPointer
+        func release() { munmap(mapping, length) }
+    }
+
+    static func reserve<T>(_: T.Type, count: Int) -> Reservation? {
+        #if canImport(Glibc)
+        let huge = 2 << 20
+        let bytes = (max(1, count * MemoryLayout<T>.stride) + huge - 1) / huge * huge
+        let length = bytes + huge  // room to align the start to a huge page
+        guard let mapping = mmap(nil, length, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0),
+              mapping != MAP_FAILED else { return nil }
+        let aligned = (Int(bitPattern: mapping) + huge - 1) / huge * huge
+        let base = UnsafeMutableRawPointer(bitPattern: aligned)!
+        _ = madvise(base, bytes, MADV_HUGEPAGE)
+        return Reservation(mapping: mapping, length: length, base: base)
+        #else
+        return nil
+        #endif
+    }
+
     static func allocate<T>(_: T.Type, count: Int) -> UnsafeMutablePointer<T> {
         let bytes = max(1, count * MemoryLayout<T>.stride)
         let huge = 2 << 20
