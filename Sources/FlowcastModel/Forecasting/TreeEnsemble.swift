@@ -41,7 +41,7 @@ public struct TreeEnsemble: Sendable, Equatable, Codable {
 
     /// The hot loop: comparisons become bits without branches, so the cost is flat per level.
     @inline(__always)
-    private static func sum(_ f: UnsafePointer<Double>, _ feature: UnsafePointer<Int>, _ threshold: UnsafePointer<Double>,
+    static func sum(_ f: UnsafePointer<Double>, _ feature: UnsafePointer<Int>, _ threshold: UnsafePointer<Double>,
                             _ leaf: UnsafePointer<Double>, trees: Int, depth: Int) -> Double {
         @inline(__always) func bit(_ k: Int, _ node: Int) -> Int {
             Int(unsafeBitCast(f[feature[node &+ k]] > threshold[node &+ k], to: UInt8.self)) &<< k
