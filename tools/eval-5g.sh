@@ -10,6 +10,8 @@
 #
 # Split: a trace is held out when the first byte of md5("<absolute path>\n") is divisible by 5
 # (24 of the 77 public traces); folds of the other 53: first byte of md5("<absolute path>") mod 4.
+# The hash is of the resolved absolute path, so the split in docs/forecasting.md is the one with the
+# traces at /work/shared/data/radio-5g/traces (elsewhere the split differs).
 # Prints, per run, the flowcast and persistence MAE/RMSE and the ratios (× persistence).
 # Env: FLOWCAST (binary; default .build-rel/release/flowcast), TRACES (default
 # ../shared/data/radio-5g/traces relative to the repository, then /work/shared/...).
