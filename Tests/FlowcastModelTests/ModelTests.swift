@@ -223,6 +223,14 @@ enum Abilene {
         #expect(g.upper >= g.point)
         state.observe(g.point, at: Abilene.od.time(ofRow: 301))
         #expect(abs(state.upperOffset - (before + rate * model.quantile - rate * (1 - model.quantile))) < 1e-12)
+        // A missing value (NaN) carries the last value forward and leaves the calibration alone.
+        let calibrated = state.upperOffset
+        state.observe(.nan, at: Abilene.od.time(ofRow: 302))
+        #expect(state.upperOffset == calibrated)
+        #expect(state.value(lag: 0) == state.value(lag: 1) && state.count == 303)
+        var empty = model.makeState(step: Abilene.od.step)
+        empty.observe(.nan, at: 0)
+        #expect(empty.count == 0)
         // A plain state (no model heads) forecasts with the model's heads and no calibration.
         var plain = SeriesState(layout: model.layout, seasonality: Seasonality(step: Abilene.od.step), step: Abilene.od.step,
                                 parameters: model.baselines)

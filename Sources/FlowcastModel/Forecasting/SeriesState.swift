@@ -77,11 +77,16 @@ public struct SeriesState: Sendable {
         return ring[index]
     }
 
-    /// Adds the next value (a missing value should be passed as the last value, or skipped), with
-    /// the row's covariates when the model uses them (`layout.covariates` order; a missing or
-    /// `NaN` covariate carries its last value forward, 0 before the first one).
-    public mutating func observe(_ x: Double, at time: Double? = nil, covariates: [Double]? = nil) {
-        if let heads, count > 0 {
+    /// Adds the next value, with the row's covariates when the model uses them
+    /// (`layout.covariates` order; a missing or `NaN` covariate carries its last value forward, 0
+    /// before the first one). A missing value is `NaN`: the last value is carried forward (before
+    /// the first value the row is skipped), and the upper calibration is not updated (passing the
+    /// last value again instead counts the row as covered).
+    public mutating func observe(_ newValue: Double, at time: Double? = nil, covariates: [Double]? = nil) {
+        let missing = newValue.isNaN
+        if missing && count == 0 { return }
+        let x = missing ? value(lag: 0) : newValue
+        if let heads, count > 0, !missing {
             // Was x above the upper forecast made for it? Move the offset so coverage tracks q.
             let upper = max(nextUpper + nextScale * upperOffset, nextPoint)
             upperOffset += ForecastModel.upperAdaptationRate * ((x > upper ? 1 : 0) - (1 - heads.quantile))
