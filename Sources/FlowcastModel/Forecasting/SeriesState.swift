@@ -35,7 +35,7 @@ public struct SeriesState: Sendable {
     private var nextPoint = Double.nan
     private var nextUpper = Double.nan
     private var nextScale = 1.0
-    /// Online calibration of the upper forecast (scale units), updated by every observed value.
+    /// Online calibration of the upper forecast (scale units), updated by every observed (not missing) value.
     public private(set) var upperOffset = 0.0
 
     public init(layout: FeatureLayout = .standard, seasonality: Seasonality, step: Double?,
