@@ -129,3 +129,28 @@ public struct Seasonality: Sendable, Equatable, Codable {
         }
     }
 }
+
+extension SeriesLoadReport {
+    /// The reports of several files added up (skipped columns listed once each).
+    public init(combining reports: [SeriesLoadReport]) {
+        self.init()
+        for report in reports {
+            rowsRead += report.rowsRead
+            missingValues += report.missingValues
+            duplicateRows += report.duplicateRows
+            gapRows += report.gapRows
+            for column in report.skippedColumns where !skippedColumns.contains(column) { skippedColumns.append(column) }
+        }
+    }
+
+    /// One line for the user: what was read and what was regularised, e.g. `read 3 files, 1200
+    /// rows: 14 missing values, 5 duplicate rows averaged, 9 gap rows (missing)`.
+    public func summary(files: Int) -> String {
+        var parts: [String] = []
+        if missingValues > 0 { parts.append("\(missingValues) missing values") }
+        if duplicateRows > 0 { parts.append("\(duplicateRows) duplicate rows averaged") }
+        if gapRows > 0 { parts.append("\(gapRows) gap rows (missing)") }
+        let head = "read \(files) file\(files == 1 ? "" : "s"), \(rowsRead) rows"
+        return parts.isEmpty ? head : head + ": " + parts.joined(separator: ", ")
+    }
+}

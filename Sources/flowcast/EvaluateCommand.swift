@@ -38,6 +38,8 @@ struct EvaluateCommand: ParsableCommand {
         do {
             let model = try ModelFile.read(from: URL(fileURLWithPath: self.model))
             let sets = try SeriesReader.read(paths: series, options: options).sets
+            let loaded = SeriesLoadReport(combining: sets.map(\.report)).summary(files: sets.count)
+            FileHandle.standardError.write(Data((loaded + "\n").utf8))
             let report = Evaluator.evaluate(model: model, sets: sets, from: from)
             print(json ? report.json : report.table)
             if timeInference {

@@ -25,12 +25,17 @@ struct TrainCommand: ParsableCommand {
     var trees: Int = BoostingOptions().maxTrees
     @Flag(help: "Ignore exogenous covariates (radio logs' CQI, RSRP, SNR, RSRQ, State, Speed); train on the series alone.")
     var noCovariates = false
+    @Option(help: "Point head loss: L1 plus this q × r²/2 on the normalised change (0: L1 alone, the median).")
+    var pointQuadratic: Double?
 
     func validate() throws {
         guard quantile > 0.5, quantile < 1 else { throw ValidationError("--quantile must be between 0.5 and 1") }
         guard RadioTarget(rawValue: target) != nil else { throw ValidationError("--target must be dl or se") }
         if let until, until < 1 { throw ValidationError("--until must be at least 1") }
         guard trees >= 0 else { throw ValidationError("--trees must be 0 or more") }
+        if let pointQuadratic, !(pointQuadratic >= 0 && pointQuadratic.isFinite) {
+            throw ValidationError("--point-quadratic must be 0 or more")
+        }
     }
 
     func run() throws {
@@ -38,9 +43,12 @@ struct TrainCommand: ParsableCommand {
                                         includeSelfPairs: includeSelfPairs)
         do {
             let sets = try SeriesReader.read(paths: series, options: options).sets
+            let loaded = SeriesLoadReport(combining: sets.map(\.report)).summary(files: sets.count)
+            FileHandle.standardError.write(Data((loaded + "\n").utf8))
             var training = TrainingOptions(until: until, seed: seed, quantile: quantile)
             training.layout = .standard
             training.useCovariates = !noCovariates
+            if let pointQuadratic { training.pointQuadratic = pointQuadratic }
             if trees == 0 {
                 training.boosting = nil
             } else {

@@ -205,6 +205,42 @@ enum Abilene {
         #expect(report[.flowcast] == accumulator.metrics)
     }
 
+    @Test func upperForecastCalibratesOnline() {
+        // A value above the upper forecast moves the offset up by rate × q, one below it down by
+        // rate × (1 − q); forecastPoint and forecast agree on the calibrated upper forecast.
+        let model = Abilene.model
+        let series = Abilene.od.series[3].values
+        var state = model.makeState(step: Abilene.od.step)
+        for t in 0..<300 { state.observe(series[t], at: Abilene.od.time(ofRow: t)) }
+        let rate = ForecastModel.upperAdaptationRate
+        let before = state.upperOffset
+        let f = model.forecastPoint(state)
+        let full = model.forecast(state)
+        #expect(f.point == full.point && f.upper == full.upper)
+        state.observe(f.upper + 1, at: Abilene.od.time(ofRow: 300))
+        #expect(abs(state.upperOffset - (before + rate * model.quantile)) < 1e-12)
+        let g = model.forecastPoint(state)
+        #expect(g.upper >= g.point)
+        state.observe(g.point, at: Abilene.od.time(ofRow: 301))
+        #expect(abs(state.upperOffset - (before + rate * model.quantile - rate * (1 - model.quantile))) < 1e-12)
+        // A missing value (NaN) carries the last value forward and leaves the calibration alone.
+        let calibrated = state.upperOffset
+        state.observe(.nan, at: Abilene.od.time(ofRow: 302))
+        #expect(state.upperOffset == calibrated)
+        #expect(state.value(lag: 0) == state.value(lag: 1) && state.count == 303)
+        var empty = model.makeState(step: Abilene.od.step)
+        empty.observe(.nan, at: 0)
+        #expect(empty.count == 0)
+        // A plain state (no model heads) forecasts with the model's heads and no calibration.
+        var plain = SeriesState(layout: model.layout, seasonality: Seasonality(step: Abilene.od.step), step: Abilene.od.step,
+                                parameters: model.baselines)
+        var made = model.makeState(step: Abilene.od.step)
+        plain.observe(series[0], at: Abilene.od.time(ofRow: 0))
+        made.observe(series[0], at: Abilene.od.time(ofRow: 0))
+        let (p, m) = (model.forecastPoint(plain), model.forecastPoint(made))
+        #expect(p.point == m.point && p.upper == m.upper)
+    }
+
     @Test func tooLittleDataIsAClearError() {
         let tiny = SeriesSet(source: "tiny", step: 300, startTime: 0, series: [Series(name: "a", values: [1, 2, 3])])
         #expect(throws: TrainingError.tooLittleData(rows: 0)) { try Trainer.train([tiny]) }

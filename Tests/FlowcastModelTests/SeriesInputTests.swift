@@ -38,6 +38,10 @@ import Testing
         #expect(set.report.gapRows == 1)
         #expect(set.series[0] == Series(name: "a", values: [1, 3, .nan, .nan, 7]))
         #expect(set.series[1] == Series(name: "b", values: [.nan, 15, 30, .nan, 40]))
+        // What train/evaluate print on stderr, over every file read.
+        let both = SeriesLoadReport(combining: [set.report, set.report])
+        #expect(both.summary(files: 2) == "read 2 files, 10 rows: 4 missing values, 2 duplicate rows averaged, 2 gap rows (missing)")
+        #expect(SeriesLoadReport().summary(files: 1) == "read 1 file, 0 rows")
     }
 
     @Test func abileneSelfPairsAreLeftOutUnlessAsked() throws {

@@ -43,11 +43,13 @@ public enum Evaluator {
                     }
                     if !value.isNaN { last = value }
                     if !last.isNaN {
+                        // A missing value goes in as NaN: the state carries the last one forward
+                        // and leaves the upper calibration alone.
                         if row.isEmpty {
-                            state.observe(last, at: set.time(ofRow: t))
+                            state.observe(value, at: set.time(ofRow: t))
                         } else {
                             series.covariates(atRow: t, columns: columns, into: &row)
-                            state.observe(last, at: set.time(ofRow: t), covariates: row)
+                            state.observe(value, at: set.time(ofRow: t), covariates: row)
                         }
                     }
                 }

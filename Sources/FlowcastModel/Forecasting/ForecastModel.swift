@@ -54,16 +54,26 @@ public struct ForecastModel: Sendable, Equatable, Codable {
         public var stepSeconds: Double?
     }
 
-    /// A fresh state for a series with the given time step, using this model's layout and baselines.
+    /// Step size of the online calibration of the upper forecast, in scale units per row: after
+    /// every row the offset added to the upper head moves up by `rate × q` when the row was above
+    /// the upper forecast and down by `rate × (1 − q)` when not, so its coverage tracks q on any
+    /// period (adaptive conformal calibration). Chosen on the Abilene OD splits (docs/forecasting.md).
+    public static let upperAdaptationRate = 0.005
+
+    /// A fresh state for a series with the given time step, using this model's layout, baselines
+    /// and heads: the state keeps its next forecast and the upper forecast's online calibration up
+    /// to date as values are observed (`forecastPoint` then only reads them).
     public func makeState(step: Double?) -> SeriesState {
-        SeriesState(layout: layout, seasonality: Seasonality(step: step), step: step, parameters: baselines)
+        SeriesState(layout: layout, seasonality: Seasonality(step: step), step: step, parameters: baselines,
+                    heads: ForecastHeads(self))
     }
 
     /// Forecasts the next row of a series from its state (the state must hold at least one value).
+    /// A state from `makeState` forecasts with the model that made it, including its calibration.
     public func forecast(_ state: SeriesState) -> Forecast {
         withUnsafeTemporaryAllocation(of: Double.self, capacity: layout.count) { f in
             let (x0, s) = state.features(into: f)
-            let (point, upper) = heads(f, last: x0, scale: s)
+            let (point, upper) = state.cachedForecast ?? ForecastHeads(self).forecast(f, last: x0, scale: s, upperOffset: 0)
             let b = state.baselinePoints(features: f, last: x0, scale: s)
             func offset(_ m: ForecastMethod) -> Double { (baselines.upperOffsets[m.rawValue] ?? 0) * s }
             let methods: [(method: ForecastMethod, point: Double, upper: Double)] = [
@@ -79,33 +89,104 @@ public struct ForecastModel: Sendable, Equatable, Codable {
         }
     }
 
-    /// Point and upper forecast only (the pipeline's hot path: no baseline bookkeeping).
+    /// Point and upper forecast only (the pipeline's hot path: no baseline bookkeeping). For a state
+    /// from `makeState` this reads the forecast `observe` already computed.
     public func forecastPoint(_ state: SeriesState) -> (point: Double, upper: Double) {
-        withUnsafeTemporaryAllocation(of: Double.self, capacity: layout.count) { f in
+        if let cached = state.cachedForecast { return cached }
+        return withUnsafeTemporaryAllocation(of: Double.self, capacity: layout.count) { f in
             let (x0, s) = state.features(into: f)
-            return heads(f, last: x0, scale: s)
+            return ForecastHeads(self).forecast(f, last: x0, scale: s, upperOffset: 0)
+        }
+    }
+}
+
+/// A model's two heads (linear weights plus boosted trees) in flat memory of their own, shared by
+/// reference with the states the model makes: the hot path reads them with no reference counting.
+/// Immutable after `init`.
+final class ForecastHeads: @unchecked Sendable {
+    /// Features per vector.
+    let count: Int
+    let quantile: Double
+    /// Point weights then upper weights (2 × count).
+    private let weights: UnsafeMutablePointer<Double>
+    private let point: Trees
+    private let upper: Trees
+
+    /// One ensemble's arrays, copied into owned memory.
+    private struct Trees {
+        var trees = 0
+        var depth = 0
+        var features: UnsafeMutablePointer<Int>
+        var thresholds: UnsafeMutablePointer<Double>
+        var leaves: UnsafeMutablePointer<Double>
+
+        init(_ ensemble: TreeEnsemble?) {
+            func copy<T>(_ values: [T]) -> UnsafeMutablePointer<T> {
+                let memory = UnsafeMutablePointer<T>.allocate(capacity: max(values.count, 1))
+                values.withUnsafeBufferPointer { source in
+                    if let base = source.baseAddress { memory.initialize(from: base, count: values.count) }
+                }
+                return memory
+            }
+            let e = ensemble ?? TreeEnsemble(depth: 1)
+            trees = e.treeCount
+            depth = e.depth
+            features = copy(e.features)
+            thresholds = copy(e.thresholds)
+            leaves = copy(e.leaves)
+        }
+
+        func free() {
+            features.deallocate()
+            thresholds.deallocate()
+            leaves.deallocate()
+        }
+
+        @inline(__always)
+        func predict(_ f: UnsafePointer<Double>) -> Double {
+            trees == 0 ? 0 : TreeEnsemble.sum(f, features, thresholds, leaves, trees: trees, depth: depth)
         }
     }
 
-    /// Point and upper forecast from a feature vector: linear heads plus their trees, in scale
-    /// units of change from the last value; the upper forecast never falls below the point.
+    init(_ model: ForecastModel) {
+        count = model.layout.count
+        quantile = model.quantile
+        weights = .allocate(capacity: 2 * count)
+        for j in 0..<count {
+            weights[j] = j < model.pointWeights.count ? model.pointWeights[j] : 0
+            weights[count + j] = j < model.upperWeights.count ? model.upperWeights[j] : 0
+        }
+        point = Trees(model.pointTrees)
+        upper = Trees(model.upperTrees)
+    }
+
+    deinit {
+        weights.deallocate()
+        point.free()
+        upper.free()
+    }
+
+    /// The heads' raw outputs from a feature vector: point and upper, x0 + s × (linear + trees).
     @inline(__always)
-    func heads(_ f: UnsafeMutableBufferPointer<Double>, last x0: Double, scale s: Double) -> (point: Double, upper: Double) {
+    func raw(_ f: UnsafeMutableBufferPointer<Double>, last x0: Double, scale s: Double) -> (point: Double, upper: Double) {
         var dp = 0.0
         var du = 0.0
-        pointWeights.withUnsafeBufferPointer { pw in
-            upperWeights.withUnsafeBufferPointer { uw in
-                for j in 0..<f.count {
-                    dp += pw[j] * f[j]
-                    du += uw[j] * f[j]
-                }
-            }
+        let n = min(f.count, count)
+        for j in 0..<n {
+            dp += weights[j] * f[j]
+            du += weights[count &+ j] * f[j]
         }
         let features = UnsafePointer(f.baseAddress!)
-        // Optional chaining reads the stored trees in place (`if let` would copy and retain them).
-        dp += pointTrees?.predict(features) ?? 0
-        du += upperTrees?.predict(features) ?? 0
-        let point = x0 + s * dp
-        return (point, max(x0 + s * du, point))
+        dp += point.predict(features)
+        du += upper.predict(features)
+        return (x0 + s * dp, x0 + s * du)
+    }
+
+    /// Point and upper forecast: the upper head plus the calibration offset (scale units), never
+    /// below the point.
+    @inline(__always)
+    func forecast(_ f: UnsafeMutableBufferPointer<Double>, last x0: Double, scale s: Double, upperOffset: Double) -> (point: Double, upper: Double) {
+        let (point, upper) = raw(f, last: x0, scale: s)
+        return (point, max(upper + s * upperOffset, point))
     }
 }

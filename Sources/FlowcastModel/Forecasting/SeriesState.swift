@@ -28,9 +28,23 @@ public struct SeriesState: Sendable {
     /// The current idle/busy run: its length in rows and whether the series is busy.
     private var runLength = 0
     private var runBusy = false
+    /// The model's heads when the state was made by `ForecastModel.makeState` (nil: plain state).
+    let heads: ForecastHeads?
+    /// With heads: the raw point and upper forecasts of the next row, computed when the last value
+    /// was observed, and the scale they were made with.
+    private var nextPoint = Double.nan
+    private var nextUpper = Double.nan
+    private var nextScale = 1.0
+    /// Online calibration of the upper forecast (scale units), updated by every observed (not missing) value.
+    public private(set) var upperOffset = 0.0
 
     public init(layout: FeatureLayout = .standard, seasonality: Seasonality, step: Double?,
                 parameters: BaselineParameters = BaselineParameters()) {
+        self.init(layout: layout, seasonality: seasonality, step: step, parameters: parameters, heads: nil)
+    }
+
+    init(layout: FeatureLayout, seasonality: Seasonality, step: Double?, parameters: BaselineParameters, heads: ForecastHeads?) {
+        self.heads = heads
         self.layout = layout
         self.seasonality = seasonality
         self.step = step
@@ -63,10 +77,20 @@ public struct SeriesState: Sendable {
         return ring[index]
     }
 
-    /// Adds the next value (a missing value should be passed as the last value, or skipped), with
-    /// the row's covariates when the model uses them (`layout.covariates` order; a missing or
-    /// `NaN` covariate carries its last value forward, 0 before the first one).
-    public mutating func observe(_ x: Double, at time: Double? = nil, covariates: [Double]? = nil) {
+    /// Adds the next value, with the row's covariates when the model uses them
+    /// (`layout.covariates` order; a missing or `NaN` covariate carries its last value forward, 0
+    /// before the first one). A missing value is `NaN`: the last value is carried forward (before
+    /// the first value the row is skipped), and the upper calibration is not updated (passing the
+    /// last value again instead counts the row as covered).
+    public mutating func observe(_ newValue: Double, at time: Double? = nil, covariates: [Double]? = nil) {
+        let missing = newValue.isNaN
+        if missing && count == 0 { return }
+        let x = missing ? value(lag: 0) : newValue
+        if let heads, count > 0, !missing {
+            // Was x above the upper forecast made for it? Move the offset so coverage tracks q.
+            let upper = max(nextUpper + nextScale * upperOffset, nextPoint)
+            upperOffset += ForecastModel.upperAdaptationRate * ((x > upper ? 1 : 0) - (1 - heads.quantile))
+        }
         let kCount = layout.covariates.count
         if kCount > 0 {
             let history = FeatureLayout.covariateHistory
@@ -104,6 +128,25 @@ public struct SeriesState: Sendable {
         ring[head] = x
         count += 1
         if let time { lastTime = time } else if let last = lastTime, let step { lastTime = last + step }
+        if let heads { (nextPoint, nextUpper, nextScale) = rawForecast(heads) }
+    }
+
+    /// The heads' raw point and upper forecast of the next row and the scale (non-mutating, so the
+    /// closure borrows the state instead of copying it).
+    @inline(__always)
+    private func rawForecast(_ heads: ForecastHeads) -> (point: Double, upper: Double, scale: Double) {
+        withUnsafeTemporaryAllocation(of: Double.self, capacity: layout.count) { f in
+            let (x0, s) = features(into: f)
+            let (point, upper) = heads.raw(f, last: x0, scale: s)
+            return (point, upper, s)
+        }
+    }
+
+    /// With heads (a state from `makeState` holding a value): the next row's point and calibrated
+    /// upper forecast.
+    var cachedForecast: (point: Double, upper: Double)? {
+        guard heads != nil, count > 0 else { return nil }
+        return (nextPoint, max(nextUpper + nextScale * upperOffset, nextPoint))
     }
 
     /// The normalisation scale: mean |x| over the scale window (never zero).

@@ -19,6 +19,10 @@ public struct TrainingOptions: Sendable {
     public var validationFraction = 0.15
     /// The point trees fit the Huber loss with this δ (normalised units) instead of L1 (nil: L1).
     public var pointHuberDelta: Double? = nil
+    /// The point head fits the L1 loss plus q · r²/2 on the normalised change (weight s for both
+    /// parts): 0 is L1 alone (the median, the default); larger q moves the point forecast towards
+    /// the mean where residuals are large. Measured, not adopted (docs/forecasting.md).
+    public var pointQuadratic = 0.0
     public var layout: FeatureLayout = .standard
     /// Use the series' exogenous covariates (e.g. radio KPIs) as features when the training series
     /// have them (all with the same names); series without covariates never get covariate features.
@@ -135,7 +139,8 @@ public enum Trainer {
         }
         let fit = subset(fitRows)
         let tail = subset(tailRows)
-        let point = LinearFit.quantile(x: fit.x, columns: d, y: fit.y, weights: fit.w, tau: 0.5, iterations: options.iterations)
+        let point = LinearFit.quantile(x: fit.x, columns: d, y: fit.y, weights: fit.w, tau: 0.5, quadratic: options.pointQuadratic,
+                                       iterations: options.iterations)
         var upper = LinearFit.quantile(x: fit.x, columns: d, y: fit.y, weights: fit.w, tau: options.quantile,
                                        iterations: options.iterations)
         var pointTrees: TreeEnsemble?
@@ -147,7 +152,7 @@ public enum Trainer {
                                            base: (0..<rows).map { dot(weights, part.x, row: $0, columns: d) })
             }
             pointTrees = TreeBooster.fit(train: samples(fit, point), validation: samples(tail, point), columns: d, tau: 0.5,
-                                         huber: options.pointHuberDelta,
+                                         huber: options.pointHuberDelta, quadratic: options.pointQuadratic,
                                          options: boosting, seed: options.seed).ensemble
             upperTrees = TreeBooster.fit(train: samples(fit, upper), validation: samples(tail, upper), columns: d,
                                          tau: options.quantile, options: boosting, seed: options.seed &+ 1).ensemble

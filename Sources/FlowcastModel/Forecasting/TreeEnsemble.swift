@@ -41,7 +41,7 @@ public struct TreeEnsemble: Sendable, Equatable, Codable {
 
     /// The hot loop: comparisons become bits without branches, so the cost is flat per level.
     @inline(__always)
-    private static func sum(_ f: UnsafePointer<Double>, _ feature: UnsafePointer<Int>, _ threshold: UnsafePointer<Double>,
+    static func sum(_ f: UnsafePointer<Double>, _ feature: UnsafePointer<Int>, _ threshold: UnsafePointer<Double>,
                             _ leaf: UnsafePointer<Double>, trees: Int, depth: Int) -> Double {
         @inline(__always) func bit(_ k: Int, _ node: Int) -> Int {
             Int(unsafeBitCast(f[feature[node &+ k]] > threshold[node &+ k], to: UInt8.self)) &<< k
@@ -136,8 +136,10 @@ enum TreeBooster {
 
     /// `huber`: fit the Huber loss with this δ (in target units) instead of the pinball loss —
     /// between the median and the mean, trading a little MAE for RMSE.
-    static func fit(train: Samples, validation: Samples, columns d: Int, tau: Double, huber: Double? = nil, options: BoostingOptions,
-                    seed: UInt64) -> (ensemble: TreeEnsemble, validationLoss: Double, baseValidationLoss: Double) {
+    /// `quadratic` q > 0: fit pinball_τ(r) + q/2 · r² — the pinball loss near zero, squared error
+    /// for large residuals (a point between the median and the mean, nearer the mean for rare large moves).
+    static func fit(train: Samples, validation: Samples, columns d: Int, tau: Double, huber: Double? = nil, quadratic: Double = 0,
+                    options: BoostingOptions, seed: UInt64) -> (ensemble: TreeEnsemble, validationLoss: Double, baseValidationLoss: Double) {
         let n = train.count
         let depth = options.depth
         let leafCount = 1 << depth
@@ -159,7 +161,7 @@ enum TreeBooster {
                     let a = abs(r)
                     total += s.weights[i] * (a <= huber ? 0.5 * r * r : huber * (a - 0.5 * huber))
                 } else {
-                    total += s.weights[i] * (r >= 0 ? tau * r : (tau - 1) * r)
+                    total += s.weights[i] * ((r >= 0 ? tau * r : (tau - 1) * r) + 0.5 * quadratic * r * r)
                 }
             }
             return total
@@ -187,7 +189,7 @@ enum TreeBooster {
             for i in 0..<n where options.rowFraction >= 1 || generator.next() <= threshold { inBag.append(i) }
             for i in inBag {
                 let r = train.y[i] - prediction[i]
-                gradient[i] = train.weights[i] * (huber.map { min(max(r, -$0), $0) } ?? (r > 0 ? tau : tau - 1))
+                gradient[i] = train.weights[i] * (huber.map { min(max(r, -$0), $0) } ?? ((r > 0 ? tau : tau - 1) + quadratic * r))
                 node[i] = 0
             }
             var treeFeatures: [Int] = []
@@ -290,6 +292,8 @@ enum TreeBooster {
                     var sum = 0.0, total = 0.0
                     for (r, w) in zip(residuals, weights) { sum += w * min(max(r, -huber), huber); total += w }
                     leafValues[leaf] = options.learningRate * (total > 0 ? sum / total : 0)
+                } else if quadratic > 0 {
+                    leafValues[leaf] = options.learningRate * blendMinimiser(residuals, weights, tau, quadratic)
                 } else {
                     leafValues[leaf] = options.learningRate * weightedQuantile(residuals, weights, tau)
                 }
@@ -353,6 +357,22 @@ enum TreeBooster {
             if edges[mid] < value { low = mid + 1 } else { high = mid }
         }
         return low
+    }
+
+    /// argmin over v of Σ wᵢ (pinball_τ(rᵢ − v) + q/2 · (rᵢ − v)²), by bisection on the (monotone)
+    /// derivative; the minimiser lies between the τ-quantile and the mean.
+    static func blendMinimiser(_ values: [Double], _ weights: [Double], _ tau: Double, _ q: Double) -> Double {
+        guard var low = values.min(), var high = values.max(), low < high else { return values.first ?? 0 }
+        for _ in 0..<60 {
+            let v = 0.5 * (low + high)
+            var slope = 0.0  // −derivative: positive while v is below the minimiser
+            for (r, w) in zip(values, weights) {
+                let u = r - v
+                slope += w * ((u > 0 ? tau : (u < 0 ? tau - 1 : 0)) + q * u)
+            }
+            if slope > 0 { low = v } else { high = v }
+        }
+        return 0.5 * (low + high)
     }
 
     /// The weighted τ-quantile: the smallest value whose cumulative weight reaches τ of the total.
