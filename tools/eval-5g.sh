@@ -7,6 +7,9 @@
 #                                                   (train on three, score the fourth; pooled)
 #   tools/eval-5g.sh static  dl|se [train flags…]   training traces only: train on the Driving
 #                                                   ones, score the Static ones (a category held out)
+#   tools/eval-5g.sh all     dl|se [train flags…]   5 folds of all 77 public traces (train on four,
+#                                                   score the fifth; pooled): for choosing defaults
+#                                                   on every public trace, none of them scored twice
 #
 # Split: a trace is held out when the first byte of md5("<absolute path>\n") is divisible by 5
 # (24 of the 77 public traces); folds of the other 53: first byte of md5("<absolute path>") mod 4.
@@ -35,9 +38,11 @@ fi
 TRACES="$(cd "$TRACES" && pwd -P)"
 TMP="$(mktemp -d)"
 trap 'rm -rf "$TMP"' EXIT
-mkdir -p "$TMP/test" "$TMP/train" "$TMP/driving" "$TMP/static" "$TMP/fold0" "$TMP/fold1" "$TMP/fold2" "$TMP/fold3"
+mkdir -p "$TMP/test" "$TMP/train" "$TMP/driving" "$TMP/static" "$TMP/fold0" "$TMP/fold1" "$TMP/fold2" "$TMP/fold3" \
+    "$TMP/all0" "$TMP/all1" "$TMP/all2" "$TMP/all3" "$TMP/all4"
 while IFS= read -r path; do
     name="$(printf '%s\n' "$path" | md5sum | cut -c1-8)"
+    ln -s "$path" "$TMP/all$(( 16#$(printf '%s' "$path" | md5sum | cut -c3-4) % 5 ))/$name.csv"
     if (( 16#${name:0:2} % 5 == 0 )); then
         ln -s "$path" "$TMP/test/$name.csv"
     else
@@ -67,6 +72,12 @@ TRAIN_FLAGS=("$@")
         run heldout "$TMP/test" "$TMP/train"
     elif [[ "$MODE" == static ]]; then
         run static "$TMP/static" "$TMP/driving"
+    elif [[ "$MODE" == all ]]; then
+        for k in 0 1 2 3 4; do
+            others=()
+            for j in 0 1 2 3 4; do [[ $j != "$k" ]] && others+=("$TMP/all$j"); done
+            run "all$k" "$TMP/all$k" "${others[@]}"
+        done
     else
         for k in 0 1 2 3; do
             others=()
