@@ -26,6 +26,21 @@ struct MappedReaderTests {
         }
     }
 
+    /// Packet count, an FNV hash of every packet's length, time and bytes, and whether the
+    /// capture was read in place.
+    func fingerprint(_ path: String, mapFile: Bool) throws -> (Int, UInt64, Bool) {
+        let capture = try OfflineCapture(path: path, mapFile: mapFile)
+        let inPlace = capture.readsInPlace
+        var count = 0
+        var h: UInt64 = 0xCBF2_9CE4_8422_2325
+        try capture.forEachPacket { p in
+            count += 1
+            h = (h ^ UInt64(p.wireLength) ^ UInt64(bitPattern: p.timestampNanoseconds)) &* 0x100_0000_01B3
+            for b in p.bytes { h = (h ^ UInt64(b)) &* 0x100_0000_01B3 }
+        }
+        return (count, h, inPlace)
+    }
+
     @Test("every capture with an oracle reads the same mapped as through libpcap alone")
     func sameAsLibpcap() {
         let captures = Fixtures.oracleCaptures()
@@ -74,29 +89,7 @@ struct MappedReaderTests {
     func largeFile() throws {
         let source = Fixtures.captures.appendingPathComponent("real/dhcp-flood.pcap")
         let bytes = [UInt8](try Data(contentsOf: source))
-        let records = bytes[24...]
-        var file = Array(bytes.prefix(24))
-        file.reserveCapacity(72 << 20)
-        while file.count < 72 << 20 { file.append(contentsOf: records) }
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-large-\(UUID().uuidString).pcap")
-        try Data(file).write(to: url)
-        defer { try? FileManager.default.removeItem(at: url) }
-        func fingerprint(mapFile: Bool) throws -> (Int, UInt64, Bool) {
-            let capture = try OfflineCapture(path: url.path, mapFile: mapFile)
-            let inPlace = capture.readsInPlace
-            var count = 0
-            var h: UInt64 = 0xCBF2_9CE4_8422_2325
-            try capture.forEachPacket { p in
-                count += 1
-                h = (h ^ UInt64(p.wireLength) ^ UInt64(bitPattern: p.timestampNanoseconds)) &* 0x100_0000_01B3
-                for b in p.bytes { h = (h ^ UInt64(b)) &* 0x100_0000_01B3 }
-            }
-            return (count, h, inPlace)
-        }
-        let mapped = try fingerprint(mapFile: true), plain = try fingerprint(mapFile: false)
-        #expect(mapped.2 && !plain.2)
-        #expect(mapped.0 == plain.0 && mapped.0 > 100_000)
-        #expect(mapped.1 == plain.1)
+        try compareLarge(head: Array(bytes.prefix(24)), repeating: bytes[24...], suffix: "pcap", atLeast: 100_000)
     }
 
     /// Offsets of a little-endian pcapng file's blocks.
@@ -143,28 +136,22 @@ struct MappedReaderTests {
         let source = Fixtures.captures.appendingPathComponent("real/vlan-qinq-8021ad.pcapng")
         let bytes = [UInt8](try Data(contentsOf: source))
         let offsets = blockOffsets(bytes)
-        let head = Array(bytes[..<offsets[2]]), packets = bytes[offsets[2]...]  // SHB, IDB; then the rest
+        // The section and interface blocks, then the packet blocks over and over.
+        try compareLarge(head: Array(bytes[..<offsets[2]]), repeating: bytes[offsets[2]...], suffix: "pcapng", atLeast: 40_000)
+    }
+
+    /// Writes `head` then `repeating` until the file passes 72 MiB (large enough for the pager
+    /// thread), and checks the mapped read equals libpcap's.
+    func compareLarge(head: [UInt8], repeating body: ArraySlice<UInt8>, suffix: String, atLeast packets: Int) throws {
         var file = head
         file.reserveCapacity(72 << 20)
-        while file.count < 72 << 20 { file.append(contentsOf: packets) }
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-large-\(UUID().uuidString).pcapng")
+        while file.count < 72 << 20 { file.append(contentsOf: body) }
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-large-\(UUID().uuidString).\(suffix)")
         try Data(file).write(to: url)
         defer { try? FileManager.default.removeItem(at: url) }
-        func fingerprint(mapFile: Bool) throws -> (Int, UInt64, Bool) {
-            let capture = try OfflineCapture(path: url.path, mapFile: mapFile)
-            let inPlace = capture.readsInPlace
-            var count = 0
-            var h: UInt64 = 0xCBF2_9CE4_8422_2325
-            try capture.forEachPacket { p in
-                count += 1
-                h = (h ^ UInt64(p.wireLength) ^ UInt64(bitPattern: p.timestampNanoseconds)) &* 0x100_0000_01B3
-                for b in p.bytes { h = (h ^ UInt64(b)) &* 0x100_0000_01B3 }
-            }
-            return (count, h, inPlace)
-        }
-        let mapped = try fingerprint(mapFile: true), plain = try fingerprint(mapFile: false)
+        let mapped = try fingerprint(url.path, mapFile: true), plain = try fingerprint(url.path, mapFile: false)
         #expect(mapped.2 && !plain.2)
-        #expect(mapped.0 == plain.0 && mapped.0 > 40_000)
+        #expect(mapped.0 == plain.0 && mapped.0 > packets)
         #expect(mapped.1 == plain.1)
     }
 }
