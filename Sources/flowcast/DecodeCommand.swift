@@ -27,7 +27,7 @@ struct DecodeCommand: ParsableCommand {
     }
 
     func run() throws {
-        var out = BufferedOutput()
+        let out = BufferedOutput()
         let format = self.format
         do {
             _ = try decodeCapture(path: file, limit: count) { number, summary in

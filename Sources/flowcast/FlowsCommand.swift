@@ -31,7 +31,7 @@ struct FlowsCommand: ParsableCommand {
         let config = FlowTable.Configuration(idleTimeout: Int64(idleTimeout * 1e9), activeTimeout: Int64(activeTimeout * 1e9),
                                              maximumFlows: maxFlows)
         var flows: [(FlowRecord, FlowEndReason)] = []
-        var table = FlowTable(configuration: config)
+        let table = FlowTable(configuration: config)
         var failure: (any Error)?
         do {
             _ = try decodeCapture(path: file) { number, summary in

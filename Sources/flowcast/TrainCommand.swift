@@ -27,6 +27,8 @@ struct TrainCommand: ParsableCommand {
     var noCovariates = false
     @Option(help: "Point head loss: L1 plus this q × r²/2 on the normalised change (0: L1 alone, the median).")
     var pointQuadratic: Double?
+    @Flag(help: "Keep the trees fitted without the validation tail (by default they are fitted again on every row once the tail has chosen how many).")
+    var noRefit = false
 
     func validate() throws {
         guard quantile > 0.5, quantile < 1 else { throw ValidationError("--quantile must be between 0.5 and 1") }
@@ -48,6 +50,7 @@ struct TrainCommand: ParsableCommand {
             var training = TrainingOptions(until: until, seed: seed, quantile: quantile)
             training.layout = .standard
             training.useCovariates = !noCovariates
+            training.refitOnAllRows = !noRefit
             if let pointQuadratic { training.pointQuadratic = pointQuadratic }
             if trees == 0 {
                 training.boosting = nil
