@@ -53,9 +53,7 @@ public final class FlowTable: @unchecked Sendable {
     @exclusivity(unchecked) private var lastSweep: Int64 = .min
     private let sweepInterval: Int64
 
-    /// `seed` fixes the hash seed (a live run keeps one across topology reloads, because its
-    /// reading thread hashes packets ahead); by default it is random per table.
-    public init(configuration: Configuration = Configuration(), seed: UInt64? = nil) {
+    public init(configuration: Configuration = Configuration()) {
         self.configuration = configuration
         // Reserve address space for every record the bound allows: pages are backed only as
         // records are first used, and the slab never moves or re-zeroes as the table grows.
@@ -71,7 +69,7 @@ public final class FlowTable: @unchecked Sendable {
         slots = LargeAllocation.allocate(UInt64.self, count: slotCount)
         slots.initialize(repeating: 0, count: slotCount)
         mask = 1023
-        self.seed = seed ?? UInt64.random(in: 1...UInt64.max)
+        seed = UInt64.random(in: 1...UInt64.max)
         let timeouts = [configuration.idleTimeout, configuration.activeTimeout].filter { $0 > 0 }
         sweepInterval = max(1_000_000, min(1_000_000_000, (timeouts.min() ?? 1_000_000_000) / 4))
     }
@@ -91,9 +89,9 @@ public final class FlowTable: @unchecked Sendable {
     @inline(__always)
     public func update(_ s: borrowing PacketSummary, packetNumber: Int,
                        expired: (borrowing FlowRecord, FlowEndReason) -> Void) -> (index: Int, direction: Int, isNew: Bool, retransmission: Bool)? {
-        let d = PacketDigest(s, seed: seed)
+        let d = PacketDigest(s)
         guard d.has(PacketDigest.hasKey) else { return nil }
-        return update(d, hash: d.hash, packetNumber: packetNumber, expired: expired)
+        return update(d, hash: d.key.hash(seed: seed), packetNumber: packetNumber, expired: expired)
     }
 
     /// The seed of this table's hash (for callers that compute keys ahead, see `prefetch`).

@@ -1,15 +1,16 @@
 public import FlowcastDecode
 public import FlowcastTopology
 
-/// What aggregation needs of one decoded packet, in 88 bytes: its flow key and hash, the static
-/// topology match, and the few fields the flow table and windows count.
+/// What aggregation needs of one decoded packet, in 80 bytes: its flow key, the static topology
+/// match, and the few fields the flow table and windows count.
 ///
-/// The reading thread computes digests right after decoding (`PacketClassifier`), so the hash and
+/// The reading thread computes digests right after decoding (`PacketClassifier`), so the key and
 /// the topology match run beside the decoder rather than on the aggregating thread, and the
-/// batch handed across threads is a third the size of the decoded summaries it replaces.
+/// batch handed across threads is a third the size of the decoded summaries it replaces. The
+/// key's hash is not part of it: the flow table's seed belongs to the aggregating thread, which
+/// hashes each batch (`TrafficAggregator.hashBatch`).
 public struct PacketDigest: Sendable {
     public var key: FlowKey
-    public var hash: UInt64
     public var timestampNanoseconds: Int64
     public var wireLength: UInt32
     public var teid: UInt32
@@ -29,17 +30,14 @@ public struct PacketDigest: Sendable {
     @inline(__always) public func has(_ bit: UInt8) -> Bool { bits & bit != 0 }
     @inline(__always) public var linkRange: Range<Int> { Int(linkLower)..<Int(linkUpper) }
 
-    /// The digest of a packet without a topology match (cell −1, no links). With `seed` nil the
-    /// hash is left 0 for the aggregating thread to compute (`TrafficAggregator.add(batch…)`).
-    @inlinable public init(_ s: PacketSummary, seed: UInt64?) {
+    /// The digest of a packet without a topology match (cell −1, no links).
+    @inlinable public init(_ s: PacketSummary) {
         var bits: UInt8 = 0
         if let (key, fromLow) = FlowKey.of(s) {
             self.key = key
-            hash = seed.map { key.hash(seed: $0) } ?? 0
             bits |= Self.hasKey | (fromLow ? Self.fromLow : 0)
         } else {
             key = FlowKey(lowHigh: 0, lowLow: 0, highHigh: 0, highLow: 0, lowPort: 0, highPort: 0, proto: 0, familyBits: 0)
-            hash = 0
         }
         timestampNanoseconds = s.timestampNanoseconds
         wireLength = UInt32(truncatingIfNeeded: s.wireLength)
@@ -56,15 +54,11 @@ public struct PacketDigest: Sendable {
     }
 }
 
-/// Turns decoded packets into digests: flow key, hash and the topology's static match.
+/// Turns decoded packets into digests: flow key and the topology's static match.
 ///
 /// A value type: the reading thread keeps its own copy (its own match cache); the topology is
-/// immutable while a replay runs. The hash seed must be the flow table's (`FlowTable.hashSeed`).
+/// immutable while a replay runs.
 public struct PacketClassifier: Sendable {
-    public let seed: UInt64
-    /// False on a reading thread whose batches the aggregator hashes itself (it has cycles to
-    /// spare there, and the reading thread has none).
-    public var computesHash = true
     let matcher: TopologyMatcher
     let rulesUseTEID: Bool
     /// Direct-mapped cache of match results by outer addresses, VLAN (and TEID when a rule
@@ -78,15 +72,14 @@ public struct PacketClassifier: Sendable {
     }
     var cache: [CachedMatch] = Array(repeating: CachedMatch(), count: 4096)
 
-    public init(topology: Topology, matcher: TopologyMatcher, seed: UInt64) {
+    public init(topology: Topology, matcher: TopologyMatcher) {
         self.matcher = matcher
-        self.seed = seed
         rulesUseTEID = topology.rules.contains { $0.teid != nil }
     }
 
     @inline(__always)
     public mutating func digest(_ s: PacketSummary) -> PacketDigest {
-        var d = PacketDigest(s, seed: computesHash ? seed : nil)
+        var d = PacketDigest(s)
         guard let src = s.outerSource, let dst = s.outerDestination else { return d }
         let tsrc = Self.topologyAddress(src), tdst = Self.topologyAddress(dst)
         // Most plain traffic names no rule: settled by a bit test, without touching the cache.
@@ -96,25 +89,20 @@ public struct PacketClassifier: Sendable {
         var h = (src.low &* 0x9E37_79B9_7F4A_7C15) ^ (dst.low &* 0xC2B2_AE3D_27D4_EB4F) ^ src.high ^ (dst.high >> 1)
         h ^= UInt64(teidKey) &* 0x1656_67B1_9E37_79F9 ^ UInt64(vlanKey) << 20
         let slot = Int(truncatingIfNeeded: (h ^ (h >> 29)) & 4095)
-        let hit = cache.withUnsafeBufferPointer { c -> Bool in
-            let e = c[slot]
-            guard e.valid && e.srcLow == src.low && e.dstLow == dst.low && e.srcHigh == src.high && e.dstHigh == dst.high
-                && e.teid == teidKey && e.vlan == vlanKey else { return false }
-            d.cell = e.cell; d.linkLower = e.linkLower; d.linkUpper = e.linkUpper
-            if e.uplink { d.bits |= PacketDigest.staticUplink }
-            return true
-        }
-        if hit { return d }
-        let m = matcher.match(source: tsrc, destination: tdst, teid: s.teid, vlan: s.vlan)
-        var entry = CachedMatch(srcHigh: src.high, srcLow: src.low, dstHigh: dst.high, dstLow: dst.low,
+        var entry = cache.withUnsafeBufferPointer { $0[slot] }
+        if !(entry.valid && entry.srcLow == src.low && entry.dstLow == dst.low && entry.srcHigh == src.high
+             && entry.dstHigh == dst.high && entry.teid == teidKey && entry.vlan == vlanKey) {
+            let m = matcher.match(source: tsrc, destination: tdst, teid: s.teid, vlan: s.vlan)
+            entry = CachedMatch(srcHigh: src.high, srcLow: src.low, dstHigh: dst.high, dstLow: dst.low,
                                 teid: teidKey, vlan: vlanKey, cell: -1,
                                 linkLower: Int32(m.links.lowerBound), linkUpper: Int32(m.links.upperBound), valid: true)
-        if let mc = m.cell {
-            entry.cell = Int32(mc)
-            // The rule matched on the source side when the source alone still matches.
-            entry.uplink = matcher.match(source: tsrc, destination: nil, teid: s.teid, vlan: s.vlan).cell == mc
+            if let mc = m.cell {
+                entry.cell = Int32(mc)
+                // The rule matched on the source side when the source alone still matches.
+                entry.uplink = matcher.match(source: tsrc, destination: nil, teid: s.teid, vlan: s.vlan).cell == mc
+            }
+            cache[slot] = entry
         }
-        cache[slot] = entry
         d.cell = entry.cell; d.linkLower = entry.linkLower; d.linkUpper = entry.linkUpper
         if entry.uplink { d.bits |= PacketDigest.staticUplink }
         return d

@@ -54,13 +54,12 @@ public struct TrafficAggregator {
     private var links: [WindowSummary] = []
     private var currentWindow: Int64? = nil
 
-    /// `hashSeed` fixes the flow table's hash seed (see `FlowTable.init(configuration:seed:)`).
-    public init(topology: Topology, configuration: Configuration = Configuration(), hashSeed: UInt64? = nil) {
+    public init(topology: Topology, configuration: Configuration = Configuration()) {
         self.topology = topology
         self.configuration = configuration
         matcher = TopologyMatcher(topology)
-        flows = FlowTable(configuration: configuration.flows, seed: hashSeed)
-        classifier = PacketClassifier(topology: topology, matcher: matcher, seed: flows.hashSeed)
+        flows = FlowTable(configuration: configuration.flows)
+        classifier = PacketClassifier(topology: topology, matcher: matcher)
         // A topology cell whose id is a global identity (`ecgi:MCC-MNC-ECI`) receives the
         // tunnels signalling places in that cell (see `cellIndex(for:)`).
         cellNames = topology.cells.map(\.id)
@@ -77,8 +76,8 @@ public struct TrafficAggregator {
     /// Hashes of the current batch's keys (`hashBatch`), reused from batch to batch.
     public private(set) var batchHashes: [UInt64] = []
 
-    /// Computes the flow hashes of a batch whose digests came without (`computesHash` false),
-    /// and starts loading the slots of its first packets. The pass also brings the digests,
+    /// Computes the flow hashes of a batch (with this table's seed) and starts loading the slots
+    /// of its first packets. The pass also brings the digests,
     /// written on the other core, into this core's cache.
     public mutating func hashBatch(_ batch: [PacketDigest]) {
         let seed = flows.hashSeed
@@ -106,7 +105,7 @@ public struct TrafficAggregator {
                              windowClosed: ([WindowSummary]) -> Void,
                              flowEnded: (borrowing FlowRecord, FlowEndReason) -> Void) {
         let d = classifier.digest(s)
-        add(d, hash: d.hash, packetNumber: packetNumber, windowClosed: windowClosed, flowEnded: flowEnded)
+        add(d, hash: d.key.hash(seed: flows.hashSeed), packetNumber: packetNumber, windowClosed: windowClosed, flowEnded: flowEnded)
     }
 
     /// Adds one packet's digest (from `classifier`, or a copy of it on another thread) with its
@@ -204,10 +203,7 @@ public struct TrafficAggregator {
     /// Closes the open window (marked partial) and drains the flow table.
     public mutating func finish(windowClosed: ([WindowSummary]) -> Void,
                                 flowEnded: (borrowing FlowRecord, FlowEndReason) -> Void) {
-        if let current = currentWindow {
-            closeWindows(upTo: current + 1, partial: true, windowClosed)
-            currentWindow = nil
-        }
+        closeOpenWindow(windowClosed)
         flows.drain(flowEnded)
     }
 
@@ -215,11 +211,15 @@ public struct TrafficAggregator {
     public mutating func finish(windowClosed: ([WindowSummary]) -> Void, parts: Int,
                                 formatEnded: @escaping @Sendable (borrowing FlowRecord, inout [UInt8]) -> Void,
                                 emit: ([UInt8], Int) -> Void) {
-        if let current = currentWindow {
-            closeWindows(upTo: current + 1, partial: true, windowClosed)
-            currentWindow = nil
-        }
+        closeOpenWindow(windowClosed)
         flows.drainFormatted(parts: parts, format: formatEnded, emit: emit)
+    }
+
+    /// Emits the open window, marked partial (the end of the run).
+    private mutating func closeOpenWindow(_ windowClosed: ([WindowSummary]) -> Void) {
+        guard let current = currentWindow else { return }
+        closeWindows(upTo: current + 1, partial: true, windowClosed)
+        currentWindow = nil
     }
 
     // MARK: -

@@ -276,8 +276,8 @@ public func runLive(_ options: LiveOptions, capture: LiveCapture, control: LiveC
         log(.rotated(segment: segment))
     }
 
-    // The reading thread digests packets (flow hash, topology match), so it applies a reloaded
-    // topology itself and flags the first batch digested with it; one hash seed serves the run.
+    // The reading thread digests packets (flow key, topology match), so it applies a reloaded
+    // topology itself and flags the first batch digested with it.
     let reader = BatchReader(source: capture, decoder: PacketDecoder(), classifier: aggregator.classifier, batchSize: 4096)
     reader.pendingTopology = { control.takePendingTopology() }
     var ring: CaptureRing?
@@ -291,8 +291,7 @@ public func runLive(_ options: LiveOptions, capture: LiveCapture, control: LiveC
             retire()
             finishPlanner()
             generation += 1
-            aggregator = TrafficAggregator(topology: topology, configuration: options.aggregation,
-                                           hashSeed: aggregator.flows.hashSeed)
+            aggregator = TrafficAggregator(topology: topology, configuration: options.aggregation)
             cellNames = aggregator.cellNames
             do { planner = try makePlanner(topology, generation) } catch { planner = nil; log(.planFailed("\(error)")) }
             policiesBefore = 0

@@ -128,21 +128,20 @@ public func runReplay(_ options: ReplayOptions, planner: IntervalPlanner? = nil)
 final class BatchReader<Source: PacketSource>: @unchecked Sendable {
     let source: Source
     let decoder: PacketDecoder
-    /// The reading thread's own copy: packets are digested (flow key, hash, topology match)
-    /// where they are decoded.
+    /// The reading thread's own copy: packets are digested (flow key, topology match) where
+    /// they are decoded.
     @exclusivity(unchecked) var classifier: PacketClassifier
     let batchSize: Int
     /// Sees every packet before decoding, on the reading thread (live capture to file).
     var tap: ((Packet) throws -> Void)?
     /// Asked on the reading thread before each batch: a new topology to digest with from that
-    /// batch on (live reload). The classifier keeps its hash seed.
+    /// batch on (live reload).
     var pendingTopology: (() -> Topology?)?
     // Only the reading thread touches these while it runs: no dynamic exclusivity checks per packet.
     @exclusivity(unchecked) private(set) var statistics = DecodeStatistics()
 
     init(source: Source, decoder: PacketDecoder, classifier: PacketClassifier, batchSize: Int) {
         self.source = source; self.decoder = decoder; self.classifier = classifier; self.batchSize = batchSize
-        self.classifier.computesHash = false  // the aggregating thread hashes (`hashBatch`)
     }
 
     /// Reads everything and hands each batch to `consume` on the calling thread; with
@@ -198,8 +197,7 @@ final class BatchReader<Source: PacketSource>: @unchecked Sendable {
     private func reset(_ batch: inout PacketBatch) {
         batch.reloadedTopology = nil
         if let topology = pendingTopology?() {
-            classifier = PacketClassifier(topology: topology, matcher: TopologyMatcher(topology), seed: classifier.seed)
-            classifier.computesHash = false
+            classifier = PacketClassifier(topology: topology, matcher: TopologyMatcher(topology))
             batch.reloadedTopology = topology
         }
         batch.idleClockNanoseconds = nil
