@@ -149,17 +149,26 @@ public enum Trainer {
                                        iterations: options.iterations)
         var pointTrees: TreeEnsemble?
         var upperTrees: TreeEnsemble?
+        func samples(_ part: (x: [Double], y: [Double], w: [Double]), _ weights: [Double]) -> TreeBooster.Samples {
+            TreeBooster.Samples(x: part.x, y: part.y, weights: part.w,
+                                base: (0..<part.y.count).map { dot(weights, part.x, row: $0, columns: d) })
+        }
+        /// Boosts one head's trees, stopping early on `validation` (the point head, τ 0.5, takes
+        /// the point loss options).
+        func boost(_ train: TreeBooster.Samples, _ validation: TreeBooster.Samples, tau: Double, seed: UInt64,
+                   _ boosting: BoostingOptions) -> TreeEnsemble {
+            TreeBooster.fit(train: train, validation: validation, columns: d, tau: tau,
+                            huber: tau == 0.5 ? options.pointHuberDelta : nil,
+                            quadratic: tau == 0.5 ? options.pointQuadratic : 0,
+                            options: boosting, seed: seed).ensemble
+        }
+        var tailPoint: TreeBooster.Samples?, tailUpper: TreeBooster.Samples?
         if let boosting = options.boosting, !tailRows.isEmpty {
-            func samples(_ part: (x: [Double], y: [Double], w: [Double]), _ weights: [Double]) -> TreeBooster.Samples {
-                let rows = part.y.count
-                return TreeBooster.Samples(x: part.x, y: part.y, weights: part.w,
-                                           base: (0..<rows).map { dot(weights, part.x, row: $0, columns: d) })
-            }
-            pointTrees = TreeBooster.fit(train: samples(fit, point), validation: samples(tail, point), columns: d, tau: 0.5,
-                                         huber: options.pointHuberDelta, quadratic: options.pointQuadratic,
-                                         options: boosting, seed: options.seed).ensemble
-            upperTrees = TreeBooster.fit(train: samples(fit, upper), validation: samples(tail, upper), columns: d,
-                                         tau: options.quantile, options: boosting, seed: options.seed &+ 1).ensemble
+            let validationPoint = samples(tail, point), validationUpper = samples(tail, upper)
+            pointTrees = boost(samples(fit, point), validationPoint, tau: 0.5, seed: options.seed, boosting)
+            upperTrees = boost(samples(fit, upper), validationUpper, tau: options.quantile, seed: options.seed &+ 1, boosting)
+            tailPoint = validationPoint
+            tailUpper = validationUpper
         }
         var shift = 0.0
         if options.calibrateUpper {
@@ -173,29 +182,20 @@ public enum Trainer {
             }
             shift = quantile(gaps, options.quantile)
         }
-        if options.refitOnAllRows && !tailRows.isEmpty {
+        if options.refitOnAllRows, var boosting = options.boosting, let tailPoint, let tailUpper {
             // The tail chose the tree counts; now the trees are fitted on every row, the most
-            // recent included, on top of the linear heads.
+            // recent included, on top of the linear heads. Only the trees: refitting the linear
+            // heads as well measured no better and costs 7 s on the Abilene OD rows.
             let all = subset(Array(y.indices))
-            // Only the trees: refitting the linear heads as well measured no better and costs
-            // 7 s on the Abilene OD rows.
-            if var boosting = options.boosting {
-                func samples(_ part: (x: [Double], y: [Double], w: [Double]), _ weights: [Double]) -> TreeBooster.Samples {
-                    TreeBooster.Samples(x: part.x, y: part.y, weights: part.w,
-                                        base: (0..<part.y.count).map { dot(weights, part.x, row: $0, columns: d) })
-                }
-                func refit(_ chosen: TreeEnsemble?, weights: [Double], tau: Double, seed: UInt64) -> TreeEnsemble? {
-                    guard let chosen, chosen.treeCount > 0 else { return chosen }  // no trees chosen: none to refit
-                    boosting.maxTrees = chosen.treeCount
-                    boosting.patience = chosen.treeCount
-                    return TreeBooster.fit(train: samples(all, weights), validation: samples(tail, weights), columns: d, tau: tau,
-                                           huber: tau == 0.5 ? options.pointHuberDelta : nil,
-                                           quadratic: tau == 0.5 ? options.pointQuadratic : 0,
-                                           options: boosting, seed: seed).ensemble
-                }
-                pointTrees = refit(pointTrees, weights: point, tau: 0.5, seed: options.seed)
-                upperTrees = refit(upperTrees, weights: upper, tau: options.quantile, seed: options.seed &+ 1)
+            func refit(_ chosen: TreeEnsemble?, _ weights: [Double], _ validation: TreeBooster.Samples,
+                       tau: Double, seed: UInt64) -> TreeEnsemble? {
+                guard let chosen, chosen.treeCount > 0 else { return chosen }  // no trees chosen: none to refit
+                boosting.maxTrees = chosen.treeCount
+                boosting.patience = chosen.treeCount
+                return boost(samples(all, weights), validation, tau: tau, seed: seed, boosting)
             }
+            pointTrees = refit(pointTrees, point, tailPoint, tau: 0.5, seed: options.seed)
+            upperTrees = refit(upperTrees, upper, tailUpper, tau: options.quantile, seed: options.seed &+ 1)
         }
         upper[0] += shift
         parameters.ridgeWeights = LinearFit.ridge(x: x, columns: d, y: y, weights: scale.map { $0 * $0 }, lambda: 1e-4,
