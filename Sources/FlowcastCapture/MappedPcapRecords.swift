@@ -20,8 +20,7 @@ internal import Glibc
 /// A mapping faults if the file shrinks while it is read (SIGBUS). Replay reads finished captures;
 /// `FLOWCAST_NO_MMAP=1` turns the mapping off for a file still being rotated or truncated.
 struct MappedPcapRecords {
-    let base: UnsafeRawPointer
-    let size: Int
+    let mapping: FileMapping
     let nanosecond: Bool
     let snapshot: Int
 
@@ -34,13 +33,10 @@ struct MappedPcapRecords {
         guard case let .pcap(nanosecond, bigEndian, _, _, _) = format, let linkType,
               bigEndian == (UInt32(1).bigEndian == 1), Self.passThroughLinkTypes.contains(linkType.rawValue),
               snapshot > 0, let mapping = FileMapping(path: path, minimumSize: 25) else { return nil }
-        base = mapping.base
-        size = mapping.size
+        self.mapping = mapping
         self.nanosecond = nanosecond
         self.snapshot = snapshot
     }
-
-    func unmap() { FileMapping.unmap(base, size) }
 
     /// Walks records from `offset` (24, just past the file header), calling `body` with each
     /// packet. Returns the offset of the first record it did not deliver: `size` at a clean end
@@ -49,31 +45,18 @@ struct MappedPcapRecords {
     func forEach(from offset: Int, linkType: LinkType, number: inout Int,
                  _ body: (Packet) throws -> Void) rethrows -> Int {
         var at = offset
-        let end = size
-        // A large file gets a pager thread: it maps pages ahead of this loop and drops them
-        // behind it (they stay in the page cache, and resident memory stays a few tens of MiB
-        // rather than the file's size). That kernel work is a fifth of the reading thread's time
-        // on a 4 GB capture, and the pager does it on the other core, beside the aggregator.
-        let pager = size >= MappingPager.minimumSize ? MappingPager(base: base, size: size) : nil
-        defer { pager?.stop() }
-        var nextSignal = MappingPager.step
+        let base = mapping.base, end = mapping.size
+        var pager = PagerCursor(mapping)
+        defer { pager.stop() }
         while end - at >= 16 {
-            if at >= nextSignal, let pager {
-                pager.advance(to: at)
-                nextSignal = at + MappingPager.step
-            }
+            pager.reached(at)
             let h = base + at
             let seconds = h.loadUnaligned(as: Int32.self)
             let fraction = h.loadUnaligned(fromByteOffset: 4, as: Int32.self)
             let caplen = Int(h.loadUnaligned(fromByteOffset: 8, as: UInt32.self))
             let len = h.loadUnaligned(fromByteOffset: 12, as: UInt32.self)
             guard caplen <= snapshot, caplen <= end - at - 16 else { return at }
-            // The next record's header and the first bytes the decoder reads: they load while
-            // this packet is decoded, instead of stalling the next iteration.
-            let next = h + 16 + caplen
-            flowcast_prefetch_read(next)
-            flowcast_prefetch_read(next + 64)
-            flowcast_prefetch_read(next + 128)
+            flowcast_prefetch_record(h + 16 + caplen)  // the next record, while this one is decoded
             number += 1
             // As libpcap 1.10 with nanosecond precision requested: signed 32-bit seconds, and
             // a microsecond fraction scaled by 1000 in 32-bit arithmetic.
@@ -108,9 +91,32 @@ struct FileMapping {
         self.size = size
     }
 
-    static func unmap(_ base: UnsafeRawPointer, _ size: Int) {
+    func unmap() {
         munmap(UnsafeMutableRawPointer(mutating: base), size)
     }
+}
+
+/// A reader's link to its mapping's pager: a large file gets a pager thread that maps pages
+/// ahead of the reading loop and drops them behind it (they stay in the page cache, and resident
+/// memory stays a few tens of MiB rather than the file's size). That kernel work is a fifth of
+/// the reading thread's time on a 4 GB capture; the pager does it on the other core.
+struct PagerCursor {
+    let pager: MappingPager?
+    var next = MappingPager.step
+
+    init(_ mapping: FileMapping) {
+        pager = mapping.size >= MappingPager.minimumSize ? MappingPager(base: mapping.base, size: mapping.size) : nil
+    }
+
+    /// The reader is at `offset`; the pager hears of it every `MappingPager.step` bytes.
+    @inline(__always) mutating func reached(_ offset: Int) {
+        if offset >= next, let pager {
+            pager.advance(to: offset)
+            next = offset + MappingPager.step
+        }
+    }
+
+    func stop() { pager?.stop() }
 }
 
 /// Maps a read-only file mapping's pages ahead of a sequential reader and unmaps them behind it,

@@ -12,8 +12,7 @@ internal import CFlowcastShims
 /// disagree or exceed 16 MiB. libpcap then reads on from that block with its own checks and
 /// messages. A test compares both readers on every bundled pcapng capture and on damaged ones.
 struct MappedPcapngBlocks {
-    let base: UnsafeRawPointer
-    let size: Int
+    let mapping: FileMapping
     /// Offset of the first block after the first interface description (where libpcap stands
     /// once it has opened the file).
     let dataStart: Int
@@ -80,11 +79,10 @@ struct MappedPcapngBlocks {
         guard let interface, !interface.offset,
               LinkType(dlt: Int32(interface.linkType)) == libpcapLinkType || LinkType(rawValue: UInt32(interface.linkType)) == libpcapLinkType
         else {
-            FileMapping.unmap(base, size)
+            mapping.unmap()
             return nil
         }
-        self.base = base
-        self.size = size
+        self.mapping = mapping
         dataStart = at
         self.snapshot = snapshot
         unitsPerSecond = interface.units
@@ -92,23 +90,17 @@ struct MappedPcapngBlocks {
         linkType = libpcapLinkType
     }
 
-    func unmap() { FileMapping.unmap(base, size) }
-
     /// Walks blocks from `dataStart`, calling `body` with each packet. Returns the offset of the
     /// first block it did not handle: `size` at a clean end of file, otherwise where libpcap
     /// must take over. `number` counts delivered packets.
     @inline(__always)
     func forEach(number: inout Int, _ body: (Packet) throws -> Void) rethrows -> Int {
         var at = dataStart
-        let end = size
-        let pager = size >= MappingPager.minimumSize ? MappingPager(base: base, size: size) : nil
-        defer { pager?.stop() }
-        var nextSignal = MappingPager.step
+        let base = mapping.base, end = mapping.size
+        var pager = PagerCursor(mapping)
+        defer { pager.stop() }
         while end - at >= 12 {
-            if at >= nextSignal, let pager {
-                pager.advance(to: at)
-                nextSignal = at + MappingPager.step
-            }
+            pager.reached(at)
             let h = base + at
             let type = h.loadUnaligned(as: UInt32.self)
             let length = Int(h.loadUnaligned(fromByteOffset: 4, as: UInt32.self))
@@ -119,10 +111,7 @@ struct MappedPcapngBlocks {
                 guard length >= 32, h.loadUnaligned(fromByteOffset: 8, as: UInt32.self) == 0 else { return at }
                 let caplen = Int(h.loadUnaligned(fromByteOffset: 20, as: UInt32.self))
                 guard caplen <= length - 32, caplen <= snapshot else { return at }
-                let next = h + length
-                flowcast_prefetch_read(next)
-                flowcast_prefetch_read(next + 64)
-                flowcast_prefetch_read(next + 128)
+                flowcast_prefetch_record(h + length)  // the next block, while this packet is decoded
                 let ticks = UInt64(h.loadUnaligned(fromByteOffset: 12, as: UInt32.self)) << 32
                     | UInt64(h.loadUnaligned(fromByteOffset: 16, as: UInt32.self))
                 number += 1

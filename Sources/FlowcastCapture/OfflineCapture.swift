@@ -68,8 +68,8 @@ public final class OfflineCapture {
 
     deinit {
         if let handle { pcap_close(handle) }
-        mapped?.unmap()
-        mappedBlocks?.unmap()
+        mapped?.mapping.unmap()
+        mappedBlocks?.mapping.unmap()
     }
 
     /// Opens through a stdio stream with a 1 MiB buffer: libpcap's own `fopen` keeps glibc's 4 KiB
@@ -130,31 +130,27 @@ public final class OfflineCapture {
         // recover bytes libpcap drops (below).
         var recordOffset: Int64 = 24
         var recovered: [UInt8] = []
-        if let mapped {
-            // Well-formed records straight from the mapping; libpcap reads on from the first
-            // record that is not (or reports the truncation at the end of the file).
-            self.mapped = nil
-            defer { mapped.unmap() }
+        // Well-formed records or blocks straight from the mapping; libpcap reads on from the
+        // first that is not (or reports the truncation at the end of the file).
+        func readInPlace(_ mapping: FileMapping, _ walk: (inout Int) throws -> Int) throws -> Bool {
+            defer { mapping.unmap() }
             var number = packetsRead
             defer { packetsRead = number }
-            let stop = try mapped.forEach(from: Int(recordOffset), linkType: linkType, number: &number, body)
-            if stop >= mapped.size { return }
+            let stop = try walk(&number)
+            if stop >= mapping.size { return true }
             guard let file = pcap_file(handle), fseeko(file, off_t(stop), SEEK_SET) == 0 else {
                 throw CaptureError.corrupt(path: path, packet: number + 1, reason: "cannot seek to offset \(stop)")
             }
             recordOffset = Int64(stop)
+            return false
         }
-        if let blocks = mappedBlocks {
-            // The same for pcapng: plain enhanced packet blocks from the mapping, the rest by libpcap.
+        if let records = mapped {
+            mapped = nil
+            let first = Int(recordOffset)
+            if try readInPlace(records.mapping, { try records.forEach(from: first, linkType: linkType, number: &$0, body) }) { return }
+        } else if let blocks = mappedBlocks {
             mappedBlocks = nil
-            defer { blocks.unmap() }
-            var number = packetsRead
-            defer { packetsRead = number }
-            let stop = try blocks.forEach(number: &number, body)
-            if stop >= blocks.size { return }
-            guard let file = pcap_file(handle), fseeko(file, off_t(stop), SEEK_SET) == 0 else {
-                throw CaptureError.corrupt(path: path, packet: number + 1, reason: "cannot seek to offset \(stop)")
-            }
+            if try readInPlace(blocks.mapping, { try blocks.forEach(number: &$0, body) }) { return }
         }
         while true {
             let status = pcap_next_ex(handle, &header, &data)
