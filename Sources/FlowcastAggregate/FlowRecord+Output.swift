@@ -20,6 +20,11 @@ extension FlowRecord {
         out.append(10)
     }
 
+    /// The name of the flow's cell among `names` (the aggregator's cell names), or nil.
+    public func cellName(in names: [String]) -> String? {
+        names.indices.contains(Int(cell)) ? names[Int(cell)] : nil
+    }
+
     /// One JSON object per flow (flows.jsonl and `flowcast flows --format json`).
     public func appendJSON(reason: FlowEndReason?, cellName: String?, to out: inout [UInt8]) {
         out.appendLiteral("{\"proto\":")

@@ -221,11 +221,7 @@ public final class FlowTable: @unchecked Sendable {
 
     /// Removes every live flow, in the order their first packets appeared.
     public func drain(_ body: (borrowing FlowRecord, FlowEndReason) -> Void) {
-        var live: [Int] = []
-        live.reserveCapacity(liveFlows)
-        for i in 0..<used where records[i].isLive { live.append(i) }
-        live.sort { records[$0].firstPacket < records[$1].firstPacket }
-        for i in live {
+        for i in liveByFirstPacket() {
             body(records[i], .end)
             remove(i)
         }
@@ -238,33 +234,28 @@ public final class FlowTable: @unchecked Sendable {
     /// at the end of a replay, when the other core has nothing left to do.
     public func drainFormatted(parts: Int, format: @escaping @Sendable (borrowing FlowRecord, inout [UInt8]) -> Void,
                                emit: ([UInt8], Int) -> Void) {
-        var live: [Int] = []
-        live.reserveCapacity(liveFlows)
-        for i in 0..<used where records[i].isLive { live.append(i) }
-        live.sort { records[$0].firstPacket < records[$1].firstPacket }
+        let live = liveByFirstPacket()
         let parts = max(1, parts)
         var outputs = [[UInt8]](repeating: [], count: parts)
         let chunk = 8192
         var start = 0
         while start < live.count {
             let end = min(live.count, start + chunk), first = start
+            // Part p formats the p-th contiguous share of this chunk.
+            let shares = (0..<parts).map { p in (first + (end - first) * p / parts)..<(first + (end - first) * (p + 1) / parts) }
             live.withUnsafeBufferPointer { indices in
                 outputs.withUnsafeMutableBufferPointer { out in
                     let shared = DrainShare(records: records, indices: indices, outputs: out)
                     DispatchQueue.concurrentPerform(iterations: parts) { p in
-                        let lo = first + (end - first) * p / parts, hi = first + (end - first) * (p + 1) / parts
                         var buffer: [UInt8] = []
                         swap(&buffer, &shared.outputs[p])
                         buffer.removeAll(keepingCapacity: true)
-                        for j in lo..<hi { format(shared.records[shared.indices[j]], &buffer) }
+                        for j in shares[p] { format(shared.records[shared.indices[j]], &buffer) }
                         swap(&buffer, &shared.outputs[p])
                     }
                 }
             }
-            for p in 0..<parts {
-                let lo = start + (end - start) * p / parts, hi = start + (end - start) * (p + 1) / parts
-                emit(outputs[p], hi - lo)
-            }
+            for p in 0..<parts { emit(outputs[p], shares[p].count) }
             start = end
         }
         // Empty the table wholesale (no per-flow removal).
@@ -274,6 +265,15 @@ public final class FlowTable: @unchecked Sendable {
         used = 0
         liveFlows = 0
         slots.update(repeating: 0, count: slotCount)
+    }
+
+    /// Indices of the live records, in the order their flows' first packets appeared.
+    private func liveByFirstPacket() -> [Int] {
+        var live: [Int] = []
+        live.reserveCapacity(liveFlows)
+        for i in 0..<used where records[i].isLive { live.append(i) }
+        live.sort { records[$0].firstPacket < records[$1].firstPacket }
+        return live
     }
 
     // MARK: storage

@@ -243,9 +243,7 @@ public func runLive(_ options: LiveOptions, capture: LiveCapture, control: LiveC
         do { try windowsFile.flush(); try statsFile.flush() } catch { if failure == nil { failure = error } }
     }
     func flowEnded(_ record: borrowing FlowRecord, _ reason: FlowEndReason) {
-        let index = Int(record.cell)
-        let cell: String? = (0..<cellNames.count).contains(index) ? cellNames[index] : nil
-        record.appendJSON(reason: reason, cellName: cell, to: &flowsFile.buffer)
+        record.appendJSON(reason: reason, cellName: record.cellName(in: cellNames), to: &flowsFile.buffer)
         result.flowsWritten += 1
     }
     func retire() {

@@ -85,9 +85,7 @@ public func runReplay(_ options: ReplayOptions, planner: IntervalPlanner? = nil)
         planner?.windowClosed(windows)
     }
     func flowEnded(_ record: borrowing FlowRecord, _ reason: FlowEndReason) {
-        let index = Int(record.cell)
-        let cell: String? = (0..<cellNames.count).contains(index) ? cellNames[index] : nil
-        record.appendJSON(reason: reason, cellName: cell, to: &flowsFile.buffer)
+        record.appendJSON(reason: reason, cellName: record.cellName(in: cellNames), to: &flowsFile.buffer)
         result.flowsWritten += 1
         flowsFile.flushIfNeeded()
     }
@@ -104,8 +102,7 @@ public func runReplay(_ options: ReplayOptions, planner: IntervalPlanner? = nil)
     // The flows still open at the end are formatted on both cores: the reading thread is done.
     let names = cellNames
     aggregator.finish(windowClosed: windowClosed, parts: max(1, options.threads), formatEnded: { record, out in
-        let index = Int(record.cell)
-        record.appendJSON(reason: .end, cellName: (0..<names.count).contains(index) ? names[index] : nil, to: &out)
+        record.appendJSON(reason: .end, cellName: record.cellName(in: names), to: &out)
     }, emit: { bytes, count in
         flowsFile.buffer.append(contentsOf: bytes)
         result.flowsWritten += count
