@@ -60,6 +60,9 @@ public enum ModelFile {
         } catch {
             throw .corrupt(path: path, detail: "undecodable")
         }
+        if let problem = model.layout.problem {
+            throw .corrupt(path: path, detail: "bad layout: \(problem)")
+        }
         let d = model.layout.count
         guard model.featureNames == model.layout.names, model.pointWeights.count == d, model.upperWeights.count == d,
               model.baselines.ridgeWeights.isEmpty || model.baselines.ridgeWeights.count == d else {

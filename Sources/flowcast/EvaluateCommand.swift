@@ -26,6 +26,9 @@ struct EvaluateCommand: ParsableCommand {
     var includeSelfPairs = false
     @Flag(help: "Also time the model's hot path (observe, forecastPoint) over every scored series-step (thread CPU time).")
     var timeInference = false
+    @Option(help: ArgumentHelp("Also write every scored forecast to this CSV file: source, series, row, time, actual, then each method's point and P90.",
+                               valueName: "file"))
+    var forecasts: String?
 
     func validate() throws {
         guard from >= 0 else { throw ValidationError("--from must be 0 or more") }
@@ -40,7 +43,16 @@ struct EvaluateCommand: ParsableCommand {
             let sets = try SeriesReader.read(paths: series, options: options).sets
             let loaded = SeriesLoadReport(combining: sets.map(\.report)).summary(files: sets.count)
             FileHandle.standardError.write(Data((loaded + "\n").utf8))
-            let report = Evaluator.evaluate(model: model, sets: sets, from: from)
+            var table: ForecastTable? = forecasts.map { _ in ForecastTable() }
+            let report = Evaluator.evaluate(model: model, sets: sets, from: from,
+                                            record: table == nil ? nil : { table?.append($0) })
+            if let forecasts, let table {
+                do {
+                    try Data(table.text.utf8).write(to: URL(fileURLWithPath: forecasts), options: .atomic)
+                } catch {
+                    throw CommandFailure(message: "\(forecasts): cannot write the forecasts: \(error.localizedDescription)")
+                }
+            }
             print(json ? report.json : report.table)
             if timeInference {
                 let timing = Self.timeHotPath(model: model, sets: sets, from: from)
@@ -53,6 +65,26 @@ struct EvaluateCommand: ParsableCommand {
         } catch let error as ModelFileError {
             throw CommandFailure(message: error.description)
         }
+    }
+}
+
+/// The CSV behind `evaluate --forecasts`: one line per scored forecast.
+struct ForecastTable {
+    private(set) var text = "source,series,row,time,actual,"
+        + ForecastMethod.allCases.map { "\($0.rawValue),\($0.rawValue)_p90" }.joined(separator: ",") + "\n"
+
+    mutating func append(_ scored: ScoredForecast) {
+        text += Self.quoted(scored.source) + "," + Self.quoted(scored.series) + ",\(scored.row),"
+        text += scored.time.map { "\($0)" } ?? ""
+        text += ",\(scored.actual)"
+        for method in scored.forecast.methods { text += ",\(method.point),\(method.upper)" }
+        text += "\n"
+    }
+
+    /// RFC 4180 quoting, only where a field needs it.
+    static func quoted(_ field: String) -> String {
+        guard field.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return field }
+        return "\"" + field.replacingOccurrences(of: "\"", with: "\"\"") + "\""
     }
 }
 

@@ -98,6 +98,44 @@ struct CLITests {
         #expect(run.status == 2)
         #expect(run.stderr.contains("/nonexistent.yaml"))
     }
+
+    @Test("evaluate --forecasts writes every scored forecast; the report's figures follow from it")
+    func evaluateForecastsFile() throws {
+        // Three Abilene pairs, 400 rows: a linear model (no trees) trained on 300, scored on 100.
+        let lines = try String(contentsOfFile: "\(Fixtures.repositoryRoot.path)/data/abilene/od_tm_public.csv", encoding: .utf8)
+            .split(separator: "\n").prefix(401)
+        let header = lines[0].split(separator: ",")
+        let keep = [0, 1] + ["od_0_1", "od_4_7", "od_7_2"].compactMap { name in header.firstIndex { $0 == name } }
+        #expect(keep.count == 5)
+        let csv = lines.map { line in
+            let fields = line.split(separator: ",", omittingEmptySubsequences: false)
+            return keep.map { String(fields[$0]) }.joined(separator: ",")
+        }.joined(separator: "\n") + "\n"
+        let series = try temporary(Array(csv.utf8), suffix: ".csv")
+        let model = series + ".model.json", table = series + ".forecasts.csv"
+        let train = try Fixtures.runFlowcast(["train", "--series", series, "--until", "300", "--trees", "0", "--out", model])
+        #expect(train.status == 0, "\(train.stderr)")
+        let run = try Fixtures.runFlowcast(["evaluate", "--model", model, "--series", series, "--from", "300", "--json",
+                                            "--forecasts", table])
+        #expect(run.status == 0, "\(run.stderr)")
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
+        let methods = try #require(report["methods"] as? [[String: Any]])
+        let rows = try String(contentsOfFile: table, encoding: .utf8).split(separator: "\n").map { $0.split(separator: ",") }
+        #expect(rows.first?.prefix(7).joined(separator: ",") == "source,series,row,time,actual,flowcast,flowcast_p90")
+        #expect(rows.count - 1 == report["steps"] as? Int)
+        #expect(rows.count - 1 == 300)
+        // Persistence is the previous row's actual, and each method's MAE is the file's mean error.
+        let actual = rows.dropFirst().map { Double($0[4])! }
+        for (index, row) in rows.dropFirst().enumerated() where index % 100 != 0 {
+            #expect(Double(row[7]) == actual[index - 1])
+        }
+        for name in ["flowcast", "persistence", "ewma"] {
+            let column = rows[0].firstIndex { $0 == name }!
+            let mae = zip(rows.dropFirst(), actual).map { abs(Double($0[column])! - $1) }.reduce(0, +) / Double(actual.count)
+            let reported = try #require(methods.first { $0["name"] as? String == name }?["mae"] as? Double)
+            #expect(abs(mae - reported) <= 1e-9 * max(1, reported), "\(name)")
+        }
+    }
 }
 
 /// Issue 6's end-to-end check: replay the demo, change the topology (link l-s1-s2 fails and

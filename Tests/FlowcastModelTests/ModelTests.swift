@@ -263,7 +263,8 @@ enum Abilene {
         let url = temporaryURL()
         defer { try? FileManager.default.removeItem(at: url) }
         try ModelFile.write(Abilene.model, to: url)
-        for old in [1, 2, 4] {  // version 1 was the linear-only format, 2 had no covariates
+        // version 1 was the linear-only format, 2 had no covariates, 3 clipped the daily-season features at ±20
+        for old in [1, 2, 3, 5] {
             let text = try String(contentsOf: url, encoding: .utf8)
                 .replacingOccurrences(of: "\"version\" : \(ForecastModel.formatVersion)", with: "\"version\" : \(old)")
             let other = temporaryURL()
@@ -294,6 +295,17 @@ enum Abilene {
         #expect(throws: ModelFileError.corrupt(path: "m.json", detail: "trees do not match the feature definitions")) {
             try ModelFile.decode(try JSONEncoder().encode(shortLeaves), path: "m.json")
         }
+        // A hostile layout is refused before anything is sized or ranged by it.
+        for (mutate, problem) in [({ (l: inout FeatureLayout) in l.lagCount = 0 }, "lagCount 0 is not 1…64"),
+                                  ({ $0.scaleWindow = 1 << 40 }, "scaleWindow 1099511627776 is not 1…100000"),
+                                  ({ $0.rollingWindows = [] }, "rollingWindows must be 1 to 16 windows of 1…100000 rows"),
+                                  ({ $0.seasonClip = -1 }, "seasonClip must be a positive number")] {
+            var hostile = Abilene.model
+            mutate(&hostile.layout)
+            #expect(throws: ModelFileError.corrupt(path: "m.json", detail: "bad layout: \(problem)")) {
+                try ModelFile.decode(try JSONEncoder().encode(hostile), path: "m.json")
+            }
+        }
         #expect(throws: ModelFileError.notFound(path: "/no/such/model.json")) {
             try ModelFile.read(from: URL(fileURLWithPath: "/no/such/model.json"))
         }
@@ -313,5 +325,33 @@ struct RadioTraceTests {
         #expect(dl.rowCount == dl.report.rowsRead - dl.report.duplicateRows + dl.report.gapRows)
         let se = try SeriesReader.read(file: url, options: SeriesReadOptions(radioTarget: .spectralEfficiency))
         #expect(se.series[0].values.filter { !$0.isNaN }.allSatisfy { $0 >= 0 && $0 <= 5.5547 })
+    }
+}
+
+@Suite struct FeatureTests {
+    /// A burst yesterday must not be replayed today: the daily-season features stay within their
+    /// own clip while the lags keep the general one.
+    @Test func aBurstYesterdayIsBoundedInTheDailyFeatures() {
+        let layout = FeatureLayout.standard
+        var state = SeriesState(layout: layout, seasonality: Seasonality(step: 300), step: 300)
+        let day = 288
+        let burst = (day + 12)...(day + 32)  // steady 100, with a burst to 5 000 for rows 300…320
+        for t in 0..<(2 * day + 40) {
+            state.observe(burst.contains(t) ? 5_000 : 100, at: Double(t) * 300)
+            if t == burst.lowerBound + day - 1 {
+                // Forecasting row 588, one day after the burst's first row.
+                let f = UnsafeMutableBufferPointer<Double>.allocate(capacity: layout.count)
+                defer { f.deallocate() }
+                let (last, scale) = state.features(into: f)
+                #expect(last == 100)
+                let d = layout.dayStart
+                #expect(f[d] == layout.seasonClip)  // (5 000 − 100) / scale would be far above it
+                #expect(f[d + 1] == layout.seasonClip)
+                #expect(f[d + 2] == layout.seasonSlopeClip)
+                #expect(f[d + 3] == 1)
+                #expect((4_900 / scale) > layout.seasonClip)
+                for k in 1...layout.lagCount { #expect(f[k] == 0) }  // today is steady
+            }
+        }
     }
 }

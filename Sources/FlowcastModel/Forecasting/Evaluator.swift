@@ -18,11 +18,26 @@ public struct EvaluationReport: Sendable, Equatable {
     }
 }
 
+/// One scored forecast, as `Evaluator.evaluate` hands it to its `record` callback.
+public struct ScoredForecast {
+    /// The series' file (or label) and name.
+    public var source: String
+    public var series: String
+    /// The 0-based data row forecast, and its time (seconds) when the file has timestamps.
+    public var row: Int
+    public var time: Double?
+    public var actual: Double
+    /// Every method's point and upper forecast, in `ForecastMethod.allCases` order.
+    public var forecast: Forecast
+}
+
 /// Scores every method with rolling one-step-ahead forecasts: each row from `from` on is
 /// forecast from earlier rows only, then observed. Missing actuals are not scored; missing
-/// history rows carry the last value forward.
+/// history rows carry the last value forward. `record`, when given, sees every scored forecast
+/// (`flowcast evaluate --forecasts`).
 public enum Evaluator {
-    public static func evaluate(model: ForecastModel, sets: [SeriesSet], from: Int) -> EvaluationReport {
+    public static func evaluate(model: ForecastModel, sets: [SeriesSet], from: Int,
+                                record: ((ScoredForecast) -> Void)? = nil) -> EvaluationReport {
         var accumulators = ForecastMethod.allCases.map { _ in MetricAccumulator(quantile: model.quantile) }
         var seriesCount = 0
         var steps = 0
@@ -40,6 +55,8 @@ public enum Evaluator {
                             accumulators[index].add(actual: value, point: method.point, upper: method.upper)
                         }
                         steps += 1
+                        record?(ScoredForecast(source: set.source, series: series.name, row: t, time: set.time(ofRow: t),
+                                               actual: value, forecast: forecast))
                     }
                     if !value.isNaN { last = value }
                     if !last.isNaN {

@@ -16,6 +16,13 @@ public struct FeatureLayout: Sendable, Equatable, Codable {
     public var maxSeasonRows: Int
     /// Normalised features are clipped to ±this, so one spike cannot dominate a forecast.
     public var clip: Double
+    /// The daily-season level features (`day_lag_diff`, `day_window_diff`) are clipped to ±this,
+    /// and the daily slope (`day_slope`) to ±`seasonSlopeClip`: they stand for yesterday's shape,
+    /// and without a tighter bound a burst yesterday is replayed today. On Abilene OD pair 7→2, a
+    /// burst of 1 000 Mbit/s made the forecast a day later jump by up to 180 Mbit/s from a steady
+    /// 115 (docs/forecasting.md). A normal daily slope is a few percent of the scale per 5 minutes.
+    public var seasonClip: Double
+    public var seasonSlopeClip: Double
     /// Rows in the recent maximum and minimum (what a spike or a dip in the last rows looked like).
     public var extremaWindow: Int
     /// Names of the exogenous covariates (known at each row, e.g. a radio log's CQI, RSRP, SNR,
@@ -30,10 +37,13 @@ public struct FeatureLayout: Sendable, Equatable, Codable {
     static let covariateHistory = 16
 
     public static let standard = FeatureLayout(lagCount: 11, rollingWindows: [3, 6, 12, 36, 144], scaleWindow: 288,
-                                               volatilityWindow: 12, maxSeasonRows: 20_160, clip: 20, extremaWindow: 12)
+                                               volatilityWindow: 12, maxSeasonRows: 20_160, clip: 20, extremaWindow: 12,
+                                               seasonClip: 3, seasonSlopeClip: 1)
 
     public init(lagCount: Int, rollingWindows: [Int], scaleWindow: Int, volatilityWindow: Int, maxSeasonRows: Int, clip: Double,
-                extremaWindow: Int) {
+                extremaWindow: Int, seasonClip: Double, seasonSlopeClip: Double) {
+        self.seasonClip = seasonClip
+        self.seasonSlopeClip = seasonSlopeClip
         self.extremaWindow = extremaWindow
         self.lagCount = lagCount
         self.rollingWindows = rollingWindows
@@ -41,6 +51,27 @@ public struct FeatureLayout: Sendable, Equatable, Codable {
         self.volatilityWindow = volatilityWindow
         self.maxSeasonRows = maxSeasonRows
         self.clip = clip
+    }
+
+    /// What makes this layout unusable, if anything (a model file is untrusted input: a zero lag
+    /// count or a window of a billion rows must be refused, not trapped on or allocated).
+    public var problem: String? {
+        let rows = 1...100_000
+        if !(1...64).contains(lagCount) { return "lagCount \(lagCount) is not 1…64" }
+        if rollingWindows.isEmpty || rollingWindows.count > 16 || !rollingWindows.allSatisfy(rows.contains) {
+            return "rollingWindows must be 1 to 16 windows of 1…100000 rows"
+        }
+        for (name, window) in [("scaleWindow", scaleWindow), ("volatilityWindow", volatilityWindow),
+                              ("extremaWindow", extremaWindow)] where !rows.contains(window) {
+            return "\(name) \(window) is not 1…100000"
+        }
+        if !(0...100_000).contains(maxSeasonRows) { return "maxSeasonRows \(maxSeasonRows) is not 0…100000" }
+        for (name, value) in [("clip", clip), ("seasonClip", seasonClip), ("seasonSlopeClip", seasonSlopeClip)]
+        where !(value.isFinite && value > 0) {
+            return "\(name) must be a positive number"
+        }
+        if covariates.count > 64 { return "more than 64 covariates" }
+        return nil
     }
 
     /// Feature names in vector order; stored in model files and checked on load.

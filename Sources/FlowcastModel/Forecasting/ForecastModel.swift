@@ -17,10 +17,11 @@ public struct Forecast: Sendable, Equatable {
 /// L1 loss) and the upper quantile (pinball loss) of the next normalised change — each a linear
 /// model plus boosted oblivious trees fitted to its residuals; and the tuned baselines. Read and
 /// written as versioned JSON by `ModelFile` (version 2 added the trees and the shape features,
-/// version 3 the exogenous covariates in the layout).
+/// version 3 the exogenous covariates in the layout, version 4 the tighter clip of the daily-season
+/// features, `layout.seasonClip` and `seasonSlopeClip`).
 public struct ForecastModel: Sendable, Equatable, Codable {
     /// The model file format this code reads and writes.
-    public static let formatVersion = 3
+    public static let formatVersion = 4
     public static let formatName = "flowcast-model"
 
     public var format = ForecastModel.formatName

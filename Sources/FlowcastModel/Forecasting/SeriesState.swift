@@ -176,9 +176,11 @@ public struct SeriesState: Sendable {
         let d = layout.dayStart
         if let day = dayPeriod, count > day {
             let dayAhead = value(lag: day - 1)  // the row one day before the forecast row
-            f[d] = norm(dayAhead - x0)
-            f[d + 1] = norm((value(lag: day) + dayAhead + value(lag: day - 2)) / 3 - x0)
-            f[d + 2] = norm(dayAhead - value(lag: day))
+            let level = min(layout.seasonClip, clip)
+            let slope = min(layout.seasonSlopeClip, clip)
+            f[d] = min(max(norm(dayAhead - x0), -level), level)
+            f[d + 1] = min(max(norm((value(lag: day) + dayAhead + value(lag: day - 2)) / 3 - x0), -level), level)
+            f[d + 2] = min(max(norm(dayAhead - value(lag: day)), -slope), slope)
             f[d + 3] = 1
         } else {
             f[d] = 0; f[d + 1] = 0; f[d + 2] = 0; f[d + 3] = 0
