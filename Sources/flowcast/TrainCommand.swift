@@ -21,8 +21,10 @@ struct TrainCommand: ParsableCommand {
     var target: String = "dl"
     @Flag(help: "Keep Abilene self pairs (od_s_s), which are left out by default.")
     var includeSelfPairs = false
-    @Option(help: "Boosted trees per head at most (early stopping picks fewer); 0 keeps the linear heads only.")
+    @Option(help: "Boosted trees of the point head at most (early stopping may pick fewer); 0 keeps the linear heads only.")
     var trees: Int = BoostingOptions().maxTrees
+    @Option(help: "Boosted trees of the upper-quantile head at most, and at most --trees. (default: 32)")
+    var upperTrees: Int?
     @Flag(help: "Ignore exogenous covariates (radio logs' CQI, RSRP, SNR, RSRQ, State, Speed); train on the series alone.")
     var noCovariates = false
     @Option(help: "Point head loss: L1 plus this q × r²/2 on the normalised change (0: L1 alone, the median).")
@@ -35,6 +37,7 @@ struct TrainCommand: ParsableCommand {
         guard RadioTarget(rawValue: target) != nil else { throw ValidationError("--target must be dl or se") }
         if let until, until < 1 { throw ValidationError("--until must be at least 1") }
         guard trees >= 0 else { throw ValidationError("--trees must be 0 or more") }
+        if let upperTrees, upperTrees < 0 || trees == 0 { throw ValidationError("--upper-trees must be 0 or more, with --trees above 0") }
         if let pointQuadratic, !(pointQuadratic >= 0 && pointQuadratic.isFinite) {
             throw ValidationError("--point-quadratic must be 0 or more")
         }
@@ -56,6 +59,7 @@ struct TrainCommand: ParsableCommand {
                 training.boosting = nil
             } else {
                 training.boosting?.maxTrees = trees
+                if let upperTrees { training.boosting?.maxUpperTrees = upperTrees }
             }
             let model = try Trainer.train(sets, options: training)
             try ModelFile.write(model, to: URL(fileURLWithPath: out))

@@ -166,7 +166,9 @@ public enum Trainer {
         if let boosting = options.boosting, !tailRows.isEmpty {
             let validationPoint = samples(tail, point), validationUpper = samples(tail, upper)
             pointTrees = boost(samples(fit, point), validationPoint, tau: 0.5, seed: options.seed, boosting)
-            upperTrees = boost(samples(fit, upper), validationUpper, tau: options.quantile, seed: options.seed &+ 1, boosting)
+            var upperBoosting = boosting
+            upperBoosting.maxTrees = min(boosting.maxUpperTrees ?? boosting.maxTrees, boosting.maxTrees)
+            upperTrees = boost(samples(fit, upper), validationUpper, tau: options.quantile, seed: options.seed &+ 1, upperBoosting)
             tailPoint = validationPoint
             tailUpper = validationUpper
         }
