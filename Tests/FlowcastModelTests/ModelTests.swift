@@ -355,3 +355,62 @@ struct RadioTraceTests {
         }
     }
 }
+
+extension FeatureTests {
+    /// A bulk download (busy 10 rows, idle 2) and a stream (busy 2, idle 3) are told apart by their
+    /// own history: the typical run lengths are averages of the runs that ended.
+    @Test func typicalRunLengthsComeFromTheSeriesOwnRuns() {
+        var layout = FeatureLayout.standard
+        layout.covariates = ["cqi"]
+        func typicalRuns(busy: Int, idle: Int) -> (busy: Double, idle: Double) {
+            var state = SeriesState(layout: layout, seasonality: Seasonality(step: 1), step: 1)
+            var t = 0
+            for _ in 0..<20 {
+                for _ in 0..<busy { state.observe(200, at: Double(t), covariates: [0.6]); t += 1 }
+                for _ in 0..<idle { state.observe(0, at: Double(t), covariates: [0.6]); t += 1 }
+            }
+            let f = UnsafeMutableBufferPointer<Double>.allocate(capacity: layout.count)
+            defer { f.deallocate() }
+            _ = state.features(into: f)
+            let names = layout.names
+            let busyIndex = names.firstIndex(of: "busy_run_typical")!, idleIndex = names.firstIndex(of: "idle_run_typical")!
+            #expect(names[f.count - 3] == "run_length")
+            #expect(f[f.count - 3] == -log(1 + Double(idle)))  // ends idle: the current run is idle
+            return (exp(f[busyIndex]) - 1, exp(f[idleIndex]) - 1)
+        }
+        let download = typicalRuns(busy: 10, idle: 2)
+        #expect(abs(download.busy - 10) < 1e-9 && abs(download.idle - 2) < 1e-9)
+        let stream = typicalRuns(busy: 2, idle: 3)
+        #expect(abs(stream.busy - 2) < 1e-9 && abs(stream.idle - 3) < 1e-9)
+    }
+
+    /// A series that has never been negative is never forecast below 0; one that has is not floored.
+    @Test func forecastsOfANonNegativeSeriesAreFlooredAtZero() {
+        var falling = Abilene.model
+        falling.pointWeights[0] = -100  // the point head now forecasts x − 100 × scale
+        falling.upperWeights[0] = -90
+        var positive = falling.makeState(step: 300)
+        var signed = falling.makeState(step: 300)
+        for t in 0..<400 {
+            let value = 50 + Double(t % 7)
+            positive.observe(value, at: Double(t) * 300)
+            signed.observe(t == 10 ? -1 : value, at: Double(t) * 300)
+        }
+        let floored = falling.forecastPoint(positive)
+        #expect(floored.point == 0)
+        #expect(floored.upper >= 0)
+        #expect(falling.forecast(positive).point == 0)
+        #expect(falling.forecastPoint(signed).point < -1_000)
+        // Plain states (no heads) are floored the same way.
+        #expect(falling.forecast(SeriesState(layout: falling.layout, seasonality: Seasonality(step: 300), step: 300)
+            .observed([3, 2, 1])).point == 0)
+    }
+}
+
+extension SeriesState {
+    func observed(_ values: [Double]) -> SeriesState {
+        var state = self
+        for (t, v) in values.enumerated() { state.observe(v, at: Double(t) * 300) }
+        return state
+    }
+}

@@ -87,7 +87,7 @@ public struct FeatureLayout: Sendable, Equatable, Codable {
             names += ["\(name)_now", "\(name)_d1", "\(name)_d\(FeatureLayout.covariateTrendLag)"]
         }
         if let first = covariates.first {
-            names += ["\(first)_std\(FeatureLayout.covariateVolatilityWindow)", "run_length"]
+            names += ["\(first)_std\(FeatureLayout.covariateVolatilityWindow)", "run_length", "busy_run_typical", "idle_run_typical"]
         }
         return names
     }
@@ -95,8 +95,9 @@ public struct FeatureLayout: Sendable, Equatable, Codable {
     public var count: Int { 1 + lagCount + rollingWindows.count + 13 + covariateFeatureCount }
 
     /// Features from covariates: per covariate its value, 1-row and 5-row change; the first
-    /// covariate's recent standard deviation; the signed log length of the current idle/busy run.
-    var covariateFeatureCount: Int { covariates.isEmpty ? 0 : 3 * covariates.count + 2 }
+    /// covariate's recent standard deviation; the signed log length of the current idle/busy run, and
+    /// the log of the typical busy and idle run lengths (averages of the runs that ended).
+    var covariateFeatureCount: Int { covariates.isEmpty ? 0 : 3 * covariates.count + 4 }
 
     var rollingStart: Int { 1 + lagCount }
     var dayStart: Int { rollingStart + rollingWindows.count + 3 }

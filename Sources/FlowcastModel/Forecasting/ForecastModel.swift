@@ -74,7 +74,7 @@ public struct ForecastModel: Sendable, Equatable, Codable {
     public func forecast(_ state: SeriesState) -> Forecast {
         withUnsafeTemporaryAllocation(of: Double.self, capacity: layout.count) { f in
             let (x0, s) = state.features(into: f)
-            let (point, upper) = state.cachedForecast ?? ForecastHeads(self).forecast(f, last: x0, scale: s, upperOffset: 0)
+            let (point, upper) = state.cachedForecast ?? ForecastHeads(self).forecast(f, last: x0, scale: s, upperOffset: 0, floor: state.forecastFloor)
             let b = state.baselinePoints(features: f, last: x0, scale: s)
             func offset(_ m: ForecastMethod) -> Double { (baselines.upperOffsets[m.rawValue] ?? 0) * s }
             let methods: [(method: ForecastMethod, point: Double, upper: Double)] = [
@@ -96,7 +96,7 @@ public struct ForecastModel: Sendable, Equatable, Codable {
         if let cached = state.cachedForecast { return cached }
         return withUnsafeTemporaryAllocation(of: Double.self, capacity: layout.count) { f in
             let (x0, s) = state.features(into: f)
-            return ForecastHeads(self).forecast(f, last: x0, scale: s, upperOffset: 0)
+            return ForecastHeads(self).forecast(f, last: x0, scale: s, upperOffset: 0, floor: state.forecastFloor)
         }
     }
 }
@@ -184,10 +184,12 @@ final class ForecastHeads: @unchecked Sendable {
     }
 
     /// Point and upper forecast: the upper head plus the calibration offset (scale units), never
-    /// below the point.
+    /// below the point; both at least `floor`.
     @inline(__always)
-    func forecast(_ f: UnsafeMutableBufferPointer<Double>, last x0: Double, scale s: Double, upperOffset: Double) -> (point: Double, upper: Double) {
+    func forecast(_ f: UnsafeMutableBufferPointer<Double>, last x0: Double, scale s: Double, upperOffset: Double,
+                  floor: Double) -> (point: Double, upper: Double) {
         let (point, upper) = raw(f, last: x0, scale: s)
-        return (point, max(upper + s * upperOffset, point))
+        let floored = max(point, floor)
+        return (floored, max(max(upper, floor) + s * upperOffset, floored))
     }
 }

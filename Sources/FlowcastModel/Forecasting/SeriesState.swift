@@ -28,6 +28,14 @@ public struct SeriesState: Sendable {
     /// The current idle/busy run: its length in rows and whether the series is busy.
     private var runLength = 0
     private var runBusy = false
+    /// The series' typical busy and idle run lengths: exponential averages of the runs that ended,
+    /// in rows (0 before the first one ends). A bulk download's runs last about ten seconds, a
+    /// video stream's one or two: the series' own history says which it is, so the model does not
+    /// have to guess from covariates that only correlate with it (such as speed).
+    private var typicalBusyRun = 0.0
+    private var typicalIdleRun = 0.0
+    /// Whether any observed value was negative; while none was, forecasts are floored at 0.
+    private var sawNegative = false
     /// The model's heads when the state was made by `ForecastModel.makeState` (nil: plain state).
     let heads: ForecastHeads?
     /// With heads: the raw point and upper forecasts of the next row, computed when the last value
@@ -104,8 +112,22 @@ public struct SeriesState: Sendable {
             }
             // Busy: above 5 % of the scale (the scale before this row; any positive value at first).
             let busy = x > (count > 0 ? 0.05 * scale : 0)
-            if count > 0, busy == runBusy { runLength += 1 } else { runLength = 1; runBusy = busy }
+            if count > 0, busy == runBusy {
+                runLength += 1
+            } else {
+                if count > 0 {
+                    let ended = Double(runLength)
+                    if runBusy {
+                        typicalBusyRun = typicalBusyRun == 0 ? ended : typicalBusyRun + Self.runAveraging * (ended - typicalBusyRun)
+                    } else {
+                        typicalIdleRun = typicalIdleRun == 0 ? ended : typicalIdleRun + Self.runAveraging * (ended - typicalIdleRun)
+                    }
+                }
+                runLength = 1
+                runBusy = busy
+            }
         }
+        if x < 0 { sawNegative = true }
         // Baselines first: their update uses the state before x.
         if count == 0 { ewmaLevel = x } else { ewmaLevel += parameters.ewmaAlpha * (x - ewmaLevel) }
         holtWinters.observe(x, alpha: parameters.holtWintersAlpha, beta: parameters.holtWintersBeta,
@@ -138,9 +160,17 @@ public struct SeriesState: Sendable {
         withUnsafeTemporaryAllocation(of: Double.self, capacity: layout.count) { f in
             let (x0, s) = features(into: f)
             let (point, upper) = heads.raw(f, last: x0, scale: s)
-            return (point, upper, s)
+            return (max(point, forecastFloor), max(upper, forecastFloor), s)
         }
     }
+
+    /// The lowest value a forecast may take: 0 for a series that has never been negative (loads,
+    /// bitrates: a forecast below 0 is never right, and flooring it only lowers the error), else
+    /// none.
+    var forecastFloor: Double { sawNegative ? -.infinity : 0 }
+
+    /// Exponential-average weight of the latest ended run in the typical run lengths.
+    static let runAveraging = 0.2
 
     /// With heads (a state from `makeState` holding a value): the next row's point and calibrated
     /// upper forecast.
@@ -245,6 +275,8 @@ public struct SeriesState: Sendable {
             f[i] = min(max(squares / Double(max(window, 1)) - mean * mean, 0).squareRoot(), clip)
             let run = log(1 + Double(runLength))
             f[i + 1] = runBusy ? run : -run
+            f[i + 2] = log(1 + typicalBusyRun)
+            f[i + 3] = log(1 + typicalIdleRun)
         }
         return (x0, s)
     }
