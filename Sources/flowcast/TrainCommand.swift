@@ -27,6 +27,9 @@ struct TrainCommand: ParsableCommand {
     var upperTrees: Int?
     @Flag(help: "Ignore exogenous covariates (radio logs' CQI, RSRP, SNR, RSRQ, State, Speed); train on the series alone.")
     var noCovariates = false
+    @Option(name: .customLong("without-covariate"),
+            help: ArgumentHelp("Leave out one covariate (cqi, rsrp, snr, rsrq, state, speed); may be repeated.", valueName: "name"))
+    var withoutCovariates: [String] = []
     @Option(help: "Point head loss: L1 plus this q × r²/2 on the normalised change (0: L1 alone, the median).")
     var pointQuadratic: Double?
     @Flag(help: "Keep the trees fitted without the validation tail (by default they are fitted again on every row once the tail has chosen how many).")
@@ -53,6 +56,7 @@ struct TrainCommand: ParsableCommand {
             var training = TrainingOptions(until: until, seed: seed, quantile: quantile)
             training.layout = .standard
             training.useCovariates = !noCovariates
+            training.excludedCovariates = Set(withoutCovariates)
             training.refitOnAllRows = !noRefit
             if let pointQuadratic { training.pointQuadratic = pointQuadratic }
             if trees == 0 {

@@ -27,6 +27,8 @@ public struct TrainingOptions: Sendable {
     /// Use the series' exogenous covariates (e.g. radio KPIs) as features when the training series
     /// have them (all with the same names); series without covariates never get covariate features.
     public var useCovariates = true
+    /// Covariates left out even when the series have them (e.g. `speed`).
+    public var excludedCovariates: Set<String> = []
     /// After the validation tail has chosen the number of trees per head (and measured the upper
     /// head's calibration shift out of sample), fit the trees again on every training row, the
     /// tail included, so the most recent rows shape the model too.
@@ -63,7 +65,7 @@ public enum Trainer {
         let allSeries = sets.flatMap(\.series)
         if options.useCovariates, let names = allSeries.first?.covariateNames, !names.isEmpty,
            allSeries.allSatisfy({ $0.covariateNames == names }) {
-            layout.covariates = names
+            layout.covariates = names.filter { !options.excludedCovariates.contains($0) }
         }
         let d = layout.count
         var histories: [(filled: [Double], observed: [Bool], first: Int, set: Int)] = []
