@@ -4,12 +4,7 @@
 # for CPU and wall ratios, then one run under /usr/bin/time -v for peak RSS.
 # Usage: tools/bench-replay.sh [RUNS]
 set -eu
-cd "$(dirname "$0")/.."
-shared=${SHARED:-../shared}
-data=${BENCH_DATA:-../bench-data}
-mkdir -p "$data"
-[ -f "$data/bench-5m.pcap" ] || python3 "$shared/bench/make-bench-pcap.py" "$data/bench-5m.pcap"
-swift build -c release --product flowcast
+. "$(dirname "$0")/bench-common.sh"
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 BENCH_DATA=$data bash "$shared/bench/compare.sh" -n "${1:-3}" "$data/bench-5m.pcap" -- \

@@ -40,39 +40,32 @@ public struct TopologyMatcher: Sendable {
     @usableFromInline let byAddress: [IPAddress: [Int32]]
     @usableFromInline let byVLAN: [UInt16: [Int32]]
     @usableFromInline let others: [Int32]
-    /// One bit per (cheap hash of an) address and per VLAN id that some rule is keyed by: most
-    /// packets' addresses name no rule, and a bit test spares them the dictionaries' SipHash.
-    @usableFromInline let addressBits: [UInt64]
-    @usableFromInline let vlanBits: [UInt64]
-    /// When every rule in `others` names a prefix: the masks of their distinct prefix lengths
-    /// and a bit filter over the hashes of masked addresses (nil masks: no such filter, every
-    /// packet may match one of `others`).
+    /// Pre-filters in front of the lookups above: most packets carry addresses and a VLAN that
+    /// no rule is keyed by, and a clear bit proves it after one cheap hash and a bit test, which
+    /// spares those packets the dictionaries' SipHash (and `mayMatch` callers their match cache).
+    /// `addressFilter`: one bit per `byAddress` key; `vlanFilter`: one bit per `byVLAN` key,
+    /// the VLAN id itself being the position.
+    @usableFromInline let addressFilter: BitFilter
+    @usableFromInline let vlanFilter: BitFilter
+    /// When every rule in `others` names a prefix: the masks of their distinct prefix lengths,
+    /// and in `prefixFilter` one bit per rule's network hashed with its mask's index (nil masks:
+    /// no such filter, every packet may match one of `others`).
     @usableFromInline let prefixMasks: [(UInt64, UInt64)]?
-    @usableFromInline let prefixBits: [UInt64]
+    @usableFromInline let prefixFilter: BitFilter
 
-    @inlinable static func prefixBit(_ high: UInt64, _ low: UInt64, _ length: Int) -> Int {
-        let h = (high ^ (low &* 0x9E37_79B9_7F4A_7C15) ^ UInt64(length) &* 0xC2B2_AE3D_27D4_EB4F) &* 0xD6E8_FEB8_6659_FD93
-        return Int(truncatingIfNeeded: h >> 52)
-    }
     @inlinable func mayBeInPrefix(_ a: IPAddress) -> Bool {
         guard let masks = prefixMasks else { return true }
-        return prefixBits.withUnsafeBufferPointer { bits in
-            for (i, m) in masks.enumerated() {
-                let b = Self.prefixBit(a.high & m.0, a.low & m.1, i)
-                if bits[b >> 6] & (1 << UInt64(b & 63)) != 0 { return true }
-            }
-            return false
+        for (i, m) in masks.enumerated()
+        where prefixFilter.mayContain(BitFilter.hash(high: a.high & m.0, low: a.low & m.1, salt: i)) {
+            return true
         }
-    }
-
-    @inlinable static func addressBit(_ a: IPAddress) -> Int {
-        let h = (a.high ^ (a.low &* 0x9E37_79B9_7F4A_7C15)) &* 0xD6E8_FEB8_6659_FD93
-        return Int(truncatingIfNeeded: h >> 52)  // 12 bits: 4096 bits of filter
+        return false
     }
     @inlinable func mayName(_ a: IPAddress) -> Bool {
-        let b = Self.addressBit(a)
-        return addressBits.withUnsafeBufferPointer { $0[b >> 6] & (1 << UInt64(b & 63)) != 0 }
+        addressFilter.mayContain(BitFilter.hash(high: a.high, low: a.low))
     }
+    @inlinable func mayName(vlan v: UInt16) -> Bool { vlanFilter.mayContain(Int(v)) }
+
     /// False when no rule can match a packet with these outer addresses and VLAN (a few bit
     /// tests): the caller may skip `match` and any cache in front of it.
     @inlinable public func mayMatch(source: IPAddress, destination: IPAddress, vlan: UInt16?) -> Bool {
@@ -80,10 +73,6 @@ public struct TopologyMatcher: Sendable {
         if let vlan, mayName(vlan: vlan) { return true }
         if others.isEmpty { return false }
         return mayBeInPrefix(source) || mayBeInPrefix(destination)
-    }
-    @inlinable func mayName(vlan v: UInt16) -> Bool {
-        let b = Int(v)
-        return vlanBits.withUnsafeBufferPointer { $0[b >> 6] & (1 << UInt64(b & 63)) != 0 }
     }
 
     /// Compiles the topology's match rules.
@@ -121,27 +110,26 @@ public struct TopologyMatcher: Sendable {
         self.byAddress = byAddress
         self.byVLAN = byVLAN
         self.others = others
-        var addressBits = [UInt64](repeating: 0, count: 64)
-        for a in byAddress.keys { let b = Self.addressBit(a); addressBits[b >> 6] |= 1 << UInt64(b & 63) }
-        var vlanBits = [UInt64](repeating: 0, count: 1024)
-        for v in byVLAN.keys { vlanBits[Int(v) >> 6] |= 1 << UInt64(v & 63) }
-        self.addressBits = addressBits
-        self.vlanBits = vlanBits
+        var addressFilter = BitFilter(bitCount: BitFilter.hashedBitCount)
+        for a in byAddress.keys { addressFilter.insert(BitFilter.hash(high: a.high, low: a.low)) }
+        var vlanFilter = BitFilter(bitCount: 1 << UInt16.bitWidth)
+        for v in byVLAN.keys { vlanFilter.insert(Int(v)) }
+        self.addressFilter = addressFilter
+        self.vlanFilter = vlanFilter
         var masks: [(UInt64, UInt64)] = []
-        var prefixBits = [UInt64](repeating: 0, count: 64)
+        var prefixFilter = BitFilter(bitCount: BitFilter.hashedBitCount)
         let otherRules = others.map { compiled[Int($0)] }
         if otherRules.allSatisfy(\.hasPrefix) {
             for rule in otherRules {
                 let m = (rule.prefix.maskHigh, rule.prefix.maskLow)
                 let i = masks.firstIndex { $0 == m } ?? { masks.append(m); return masks.count - 1 }()
-                let b = Self.prefixBit(rule.prefix.network.high, rule.prefix.network.low, i)
-                prefixBits[b >> 6] |= 1 << UInt64(b & 63)
+                prefixFilter.insert(BitFilter.hash(high: rule.prefix.network.high, low: rule.prefix.network.low, salt: i))
             }
             self.prefixMasks = masks
         } else {
             self.prefixMasks = nil
         }
-        self.prefixBits = prefixBits
+        self.prefixFilter = prefixFilter
     }
 
     /// The id to pass as `interface` for a capture interface name, or nil if no rule names it.
