@@ -27,3 +27,18 @@ echo "== inference (model trained on rows < 2268, timed on rows 2268-3023)"
 taskset -c 0 "$F" train --series "$OD" --until 2268 --out "$OUT/od.json" >/dev/null
 taskset -c 0 "$F" evaluate --model "$OUT/od.json" --series "$OD" --from 2268 --time-inference 2>&1 >/dev/null \
     | grep '^inference'
+
+# The radio path (52 features with the covariates) when the GPL 5G traces are beside the project;
+# they are read in place, never copied.
+TRACES=""
+for candidate in ../shared/data/radio-5g/traces /work/shared/data/radio-5g/traces; do
+    [[ -d "$candidate/Download" ]] && { TRACES="$candidate"; break; }
+done
+if [[ -n "$TRACES" ]]; then
+    echo "== inference, 5G DL with covariates (trained on Download + Netflix, timed on Amazon_Prime)"
+    taskset -c 0 "$F" train --series "$TRACES/Download" --series "$TRACES/Netflix" --out "$OUT/dl.json" >/dev/null 2>&1
+    taskset -c 0 "$F" evaluate --model "$OUT/dl.json" --series "$TRACES/Amazon_Prime" --from 0 --time-inference 2>&1 >/dev/null \
+        | grep '^inference'
+else
+    echo "== 5G traces not found: radio inference not timed" >&2
+fi
