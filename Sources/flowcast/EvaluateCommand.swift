@@ -29,6 +29,8 @@ struct EvaluateCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Also write every scored forecast to this CSV file: source, series, row, time, actual, then each method's point and P90.",
                                valueName: "file"))
     var forecasts: String?
+    @Flag(help: "Score the model's point forecast without its per-series persistence fallback.")
+    var noFallback = false
 
     func validate() throws {
         guard from >= 0 else { throw ValidationError("--from must be 0 or more") }
@@ -44,7 +46,7 @@ struct EvaluateCommand: ParsableCommand {
             let loaded = SeriesLoadReport(combining: sets.map(\.report)).summary(files: sets.count)
             FileHandle.standardError.write(Data((loaded + "\n").utf8))
             var table: ForecastTable? = forecasts.map { _ in ForecastTable() }
-            let report = Evaluator.evaluate(model: model, sets: sets, from: from,
+            let report = Evaluator.evaluate(model: model, sets: sets, from: from, fallback: !noFallback,
                                             record: table == nil ? nil : { table?.append($0) })
             if let forecasts, let table {
                 do {
@@ -55,7 +57,7 @@ struct EvaluateCommand: ParsableCommand {
             }
             print(json ? report.json : report.table)
             if timeInference {
-                let timing = Self.timeHotPath(model: model, sets: sets, from: from)
+                let timing = Self.timeHotPath(model: model, sets: sets, from: from, fallback: !noFallback)
                 let line = "inference: forecastPoint \(Self.micro(timing.forecast)) µs, observe \(Self.micro(timing.observe)) µs "
                     + "per series-step (\(timing.steps) series-steps, model \(model.id))"
                 FileHandle.standardError.write(Data((line + "\n").utf8))
@@ -91,12 +93,12 @@ struct ForecastTable {
 extension EvaluateCommand {
     /// Per series-step seconds of `forecastPoint` and of `observe`, by thread CPU time: one pass
     /// observes only, a second observes and forecasts; the difference is the forecast. Best of 3.
-    static func timeHotPath(model: ForecastModel, sets: [SeriesSet], from: Int) -> (forecast: Double, observe: Double, steps: Int) {
+    static func timeHotPath(model: ForecastModel, sets: [SeriesSet], from: Int, fallback: Bool) -> (forecast: Double, observe: Double, steps: Int) {
         var warm: [(state: SeriesState, values: ArraySlice<Double>, set: SeriesSet, series: Series, columns: [Int?])] = []
         var row = Array(repeating: Double.nan, count: model.layout.covariates.count)
         for set in sets {
             for series in set.series where series.values.count > from {
-                var state = model.makeState(step: set.step)
+                var state = model.makeState(step: set.step, fallback: fallback)
                 var last = Double.nan
                 let columns = series.covariateColumns(for: model.layout.covariates)
                 for t in 0..<from {

@@ -231,10 +231,11 @@ enum Abilene {
         var empty = model.makeState(step: Abilene.od.step)
         empty.observe(.nan, at: 0)
         #expect(empty.count == 0)
-        // A plain state (no model heads) forecasts with the model's heads and no calibration.
+        // A plain state (no model heads) forecasts with the model's heads, with no calibration and
+        // no persistence fallback.
         var plain = SeriesState(layout: model.layout, seasonality: Seasonality(step: Abilene.od.step), step: Abilene.od.step,
                                 parameters: model.baselines)
-        var made = model.makeState(step: Abilene.od.step)
+        var made = model.makeState(step: Abilene.od.step, fallback: false)
         plain.observe(series[0], at: Abilene.od.time(ofRow: 0))
         made.observe(series[0], at: Abilene.od.time(ofRow: 0))
         let (p, m) = (model.forecastPoint(plain), model.forecastPoint(made))
@@ -389,8 +390,10 @@ extension FeatureTests {
         var falling = Abilene.model
         falling.pointWeights[0] = -100  // the point head now forecasts x − 100 × scale
         falling.upperWeights[0] = -90
-        var positive = falling.makeState(step: 300)
-        var signed = falling.makeState(step: 300)
+        // Without the persistence fallback, which would soon hand this hopeless model's series to
+        // persistence (FallbackTests).
+        var positive = falling.makeState(step: 300, fallback: false)
+        var signed = falling.makeState(step: 300, fallback: false)
         for t in 0..<400 {
             let value = 50 + Double(t % 7)
             positive.observe(value, at: Double(t) * 300)
@@ -400,6 +403,7 @@ extension FeatureTests {
         #expect(floored.point == 0)
         #expect(floored.upper >= 0)
         #expect(falling.forecast(positive).point == 0)
+        #expect(falling.forecastPoint(falling.makeState(step: 300).observed([50])).point >= 0)
         #expect(falling.forecastPoint(signed).point < -1_000)
         // Plain states (no heads) are floored the same way.
         #expect(falling.forecast(SeriesState(layout: falling.layout, seasonality: Seasonality(step: 300), step: 300)
@@ -412,5 +416,42 @@ extension SeriesState {
         var state = self
         for (t, v) in values.enumerated() { state.observe(v, at: Double(t) * 300) }
         return state
+    }
+}
+
+@Suite struct FallbackTests {
+    /// A model that is wrong for a series hands that series over to persistence; a new series
+    /// starts at weight 0.9 on the model.
+    @Test func aSeriesTheModelGetsWrongFallsBackToPersistence() {
+        var overshooting = Abilene.model
+        overshooting.pointWeights[0] += 0.5  // half a scale above the trained forecast, every row
+        var withFallback = overshooting.makeState(step: 300)
+        var without = overshooting.makeState(step: 300, fallback: false)
+        withFallback.observe(100, at: 0)
+        without.observe(100, at: 0)
+        let first = (fallback: overshooting.forecastPoint(withFallback).point, model: overshooting.forecastPoint(without).point)
+        #expect(abs((first.fallback - 100) - 0.9 * (first.model - 100)) < 1e-9)
+        for t in 1..<400 {
+            let value = 100 + Double(t % 3)  // steady: persistence is off by at most 2
+            withFallback.observe(value, at: Double(t) * 300)
+            without.observe(value, at: Double(t) * 300)
+        }
+        let last = 100 + Double(399 % 3)
+        let model = overshooting.forecastPoint(without).point
+        let fallen = overshooting.forecastPoint(withFallback).point
+        #expect(model - last > 20)  // the model still overshoots by about half the scale
+        #expect(abs(fallen - last) < 0.01 * (model - last))
+        // The upper forecast is the model's own (calibrated), never below the point.
+        #expect(overshooting.forecastPoint(withFallback).upper >= fallen)
+    }
+
+    /// Where the model beats persistence the fallback keeps (almost) all of it: on held-out Abilene
+    /// rows the point forecast's MAE is at least as good with the fallback as without.
+    @Test func theFallbackDoesNotCostTheModelWhereItWins() {
+        let with = Evaluator.evaluate(model: Abilene.model, sets: [Abilene.od], from: Abilene.trainUntil)
+        let without = Evaluator.evaluate(model: Abilene.model, sets: [Abilene.od], from: Abilene.trainUntil, fallback: false)
+        let withMAE = with[.flowcast]!.mae, withoutMAE = without[.flowcast]!.mae, persistence = with[.persistence]!.mae
+        #expect(withoutMAE < persistence)
+        #expect(withMAE <= withoutMAE * 1.005)
     }
 }

@@ -118,3 +118,34 @@ import Testing
         #expect(TreeBooster.lowerBound([0, 1], 2) == 2)
     }
 }
+
+@Suite struct PackedTreesTests {
+    /// The hot path's eight-trees-at-a-time layout gives the ensemble's own sum, for tree counts
+    /// that fill groups of eight or not and for every depth the booster makes, including features
+    /// exactly at a threshold (not above: the left side) and NaN (never above).
+    @Test(arguments: [(0, 6), (1, 1), (7, 3), (8, 6), (9, 6), (40, 6), (63, 5), (17, 8)])
+    func packedSumEqualsTheEnsembles(trees: Int, depth: Int) {
+        var state: UInt64 = 0x9E37_79B9_7F4A_7C15 &+ UInt64(trees * 31 + depth)
+        func next() -> Double {
+            state ^= state << 13; state ^= state >> 7; state ^= state << 17
+            return Double(state % 10_000) / 10_000 - 0.5
+        }
+        let featureCount = 12
+        var ensemble = TreeEnsemble(depth: depth)
+        for _ in 0..<(trees * depth) {
+            ensemble.features.append(Int((next() + 0.5) * Double(featureCount)) % featureCount)
+            ensemble.thresholds.append((next() * 20).rounded() / 20)
+        }
+        for _ in 0..<(trees << depth) { ensemble.leaves.append(next()) }
+        #expect(ensemble.isConsistent(featureCount: featureCount))
+        let packed = PackedTrees(ensemble)
+        defer { packed.free() }
+        for row in 0..<200 {
+            var x = (0..<featureCount).map { _ in (next() * 20).rounded() / 20 }  // often exactly a threshold
+            if row % 17 == 0 { x[row % featureCount] = .nan }
+            let expected = x.withUnsafeBufferPointer { ensemble.predict($0.baseAddress!) }
+            let got = x.withUnsafeBufferPointer { packed.predict($0.baseAddress!) }
+            #expect(abs(got - expected) <= 1e-12, "row \(row)")
+        }
+    }
+}

@@ -36,7 +36,7 @@ public struct ScoredForecast {
 /// history rows carry the last value forward. `record`, when given, sees every scored forecast
 /// (`flowcast evaluate --forecasts`).
 public enum Evaluator {
-    public static func evaluate(model: ForecastModel, sets: [SeriesSet], from: Int,
+    public static func evaluate(model: ForecastModel, sets: [SeriesSet], from: Int, fallback: Bool = true,
                                 record: ((ScoredForecast) -> Void)? = nil) -> EvaluationReport {
         var accumulators = ForecastMethod.allCases.map { _ in MetricAccumulator(quantile: model.quantile) }
         var seriesCount = 0
@@ -44,7 +44,7 @@ public enum Evaluator {
         for set in sets {
             for series in set.series {
                 seriesCount += 1
-                var state = model.makeState(step: set.step)
+                var state = model.makeState(step: set.step, fallback: fallback)
                 var last = Double.nan
                 var row = Array(repeating: Double.nan, count: model.layout.covariates.count)
                 let columns = series.covariateColumns(for: model.layout.covariates)  // by name, not position

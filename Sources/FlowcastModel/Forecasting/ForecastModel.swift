@@ -61,12 +61,29 @@ public struct ForecastModel: Sendable, Equatable, Codable {
     /// period (adaptive conformal calibration). Chosen on the Abilene OD splits (docs/forecasting.md).
     public static let upperAdaptationRate = 0.005
 
+    /// The persistence fallback of the point forecast, per series and online: the forecast is
+    /// x + w × (heads' point − x), where x is the last value and w = 1 / (1 + e^(rate × (M − P))),
+    /// M and P the discounted sums (factor `memory` per row, about 100 rows) of the absolute errors,
+    /// in scale units, of the heads' point forecast and of persistence on this series. A global
+    /// model can be wrong for one series in a way its features do not show (a trace type it barely
+    /// saw, a link whose level shifts where others revert); the fallback then moves that series'
+    /// forecast towards the last value, and back as the model does better again. P starts
+    /// `priorAdvantage` ahead, so a new series starts at w = 0.9: the trained model is trusted
+    /// until the series says otherwise. The weights follow the absolute error because the point
+    /// forecast is a median. Measured in docs/forecasting.md; not stored in the model file.
+    public enum Fallback {
+        public static let rate = 1.0
+        public static let memory = 0.99
+        public static let priorAdvantage = 2.1972245773362196 / rate  // ln 9
+    }
+
     /// A fresh state for a series with the given time step, using this model's layout, baselines
-    /// and heads: the state keeps its next forecast and the upper forecast's online calibration up
-    /// to date as values are observed (`forecastPoint` then only reads them).
-    public func makeState(step: Double?) -> SeriesState {
+    /// and heads: the state keeps its next forecast, the upper forecast's online calibration and
+    /// the point forecast's persistence fallback (`Fallback`; `fallback: false` turns it off) up to
+    /// date as values are observed (`forecastPoint` then only reads them).
+    public func makeState(step: Double?, fallback: Bool = true) -> SeriesState {
         SeriesState(layout: layout, seasonality: Seasonality(step: step), step: step, parameters: baselines,
-                    heads: ForecastHeads(self))
+                    heads: ForecastHeads(self), fallback: fallback)
     }
 
     /// Forecasts the next row of a series from its state (the state must hold at least one value).
@@ -110,44 +127,8 @@ final class ForecastHeads: @unchecked Sendable {
     let quantile: Double
     /// Point weights then upper weights (2 × count).
     private let weights: UnsafeMutablePointer<Double>
-    private let point: Trees
-    private let upper: Trees
-
-    /// One ensemble's arrays, copied into owned memory.
-    private struct Trees {
-        var trees = 0
-        var depth = 0
-        var features: UnsafeMutablePointer<Int>
-        var thresholds: UnsafeMutablePointer<Double>
-        var leaves: UnsafeMutablePointer<Double>
-
-        init(_ ensemble: TreeEnsemble?) {
-            func copy<T>(_ values: [T]) -> UnsafeMutablePointer<T> {
-                let memory = UnsafeMutablePointer<T>.allocate(capacity: max(values.count, 1))
-                values.withUnsafeBufferPointer { source in
-                    if let base = source.baseAddress { memory.initialize(from: base, count: values.count) }
-                }
-                return memory
-            }
-            let e = ensemble ?? TreeEnsemble(depth: 1)
-            trees = e.treeCount
-            depth = e.depth
-            features = copy(e.features)
-            thresholds = copy(e.thresholds)
-            leaves = copy(e.leaves)
-        }
-
-        func free() {
-            features.deallocate()
-            thresholds.deallocate()
-            leaves.deallocate()
-        }
-
-        @inline(__always)
-        func predict(_ f: UnsafePointer<Double>) -> Double {
-            trees == 0 ? 0 : TreeEnsemble.sum(f, features, thresholds, leaves, trees: trees, depth: depth)
-        }
-    }
+    private let point: PackedTrees
+    private let upper: PackedTrees
 
     init(_ model: ForecastModel) {
         count = model.layout.count
@@ -157,8 +138,8 @@ final class ForecastHeads: @unchecked Sendable {
             weights[j] = j < model.pointWeights.count ? model.pointWeights[j] : 0
             weights[count + j] = j < model.upperWeights.count ? model.upperWeights[j] : 0
         }
-        point = Trees(model.pointTrees)
-        upper = Trees(model.upperTrees)
+        point = PackedTrees(model.pointTrees)
+        upper = PackedTrees(model.upperTrees)
     }
 
     deinit {

@@ -41,6 +41,13 @@ public struct SeriesState: Sendable {
     /// With heads: the raw point and upper forecasts of the next row, computed when the last value
     /// was observed, and the scale they were made with.
     private var nextPoint = Double.nan
+    /// The heads' own point forecast of the next row, before the persistence fallback.
+    private var nextModelPoint = Double.nan
+    /// Persistence fallback (with heads, unless turned off): exponentially discounted absolute
+    /// errors, in scale units, of the heads' point forecast and of persistence on this series.
+    let fallback: Bool
+    private var modelLoss = 0.0
+    private var persistenceLoss = ForecastModel.Fallback.priorAdvantage
     private var nextUpper = Double.nan
     private var nextScale = 1.0
     /// Online calibration of the upper forecast (scale units), updated by every observed (not missing) value.
@@ -51,8 +58,10 @@ public struct SeriesState: Sendable {
         self.init(layout: layout, seasonality: seasonality, step: step, parameters: parameters, heads: nil)
     }
 
-    init(layout: FeatureLayout, seasonality: Seasonality, step: Double?, parameters: BaselineParameters, heads: ForecastHeads?) {
+    init(layout: FeatureLayout, seasonality: Seasonality, step: Double?, parameters: BaselineParameters, heads: ForecastHeads?,
+         fallback: Bool = false) {
         self.heads = heads
+        self.fallback = fallback && heads != nil
         self.layout = layout
         self.seasonality = seasonality
         self.step = step
@@ -97,6 +106,12 @@ public struct SeriesState: Sendable {
         if let heads, count > 0, !missing {
             // Was x above the upper forecast made for it? Move the offset so coverage tracks q.
             let upper = max(nextUpper + nextScale * upperOffset, nextPoint)
+            if fallback {
+                let memory = ForecastModel.Fallback.memory
+                let perScale = 1 / nextScale
+                modelLoss = memory * modelLoss + abs(x - nextModelPoint) * perScale
+                persistenceLoss = memory * persistenceLoss + abs(x - value(lag: 0)) * perScale
+            }
             upperOffset += ForecastModel.upperAdaptationRate * ((x > upper ? 1 : 0) - (1 - heads.quantile))
         }
         let kCount = layout.covariates.count
@@ -150,7 +165,15 @@ public struct SeriesState: Sendable {
         ring[head] = x
         count += 1
         if let time { lastTime = time } else if let last = lastTime, let step { lastTime = last + step }
-        if let heads { (nextPoint, nextUpper, nextScale) = rawForecast(heads) }
+        if let heads {
+            (nextModelPoint, nextUpper, nextScale) = rawForecast(heads)
+            nextPoint = nextModelPoint
+            if fallback {
+                // Towards the last value as far as persistence has recently done better here.
+                let w = 1 / (1 + exp(ForecastModel.Fallback.rate * (modelLoss - persistenceLoss)))
+                nextPoint = x + w * (nextModelPoint - x)
+            }
+        }
     }
 
     /// The heads' raw point and upper forecast of the next row and the scale (non-mutating, so the
