@@ -38,8 +38,8 @@ public struct SeriesState: Sendable {
     private var sawNegative = false
     /// The model's heads when the state was made by `ForecastModel.makeState` (nil: plain state).
     let heads: ForecastHeads?
-    /// With heads: the raw point and upper forecasts of the next row, computed when the last value
-    /// was observed, and the scale they were made with.
+    /// With heads: the point (after the persistence fallback) and raw upper forecasts of the next
+    /// row, computed when the last value was observed, and the scale they were made with.
     private var nextPoint = Double.nan
     /// The heads' own point forecast of the next row, before the persistence fallback.
     private var nextModelPoint = Double.nan
@@ -131,12 +131,11 @@ public struct SeriesState: Sendable {
                 runLength += 1
             } else {
                 if count > 0 {
-                    let ended = Double(runLength)
-                    if runBusy {
-                        typicalBusyRun = typicalBusyRun == 0 ? ended : typicalBusyRun + Self.runAveraging * (ended - typicalBusyRun)
-                    } else {
-                        typicalIdleRun = typicalIdleRun == 0 ? ended : typicalIdleRun + Self.runAveraging * (ended - typicalIdleRun)
+                    // The run that just ended joins its kind's average (the first one is the average).
+                    func averaged(_ typical: Double) -> Double {
+                        typical == 0 ? Double(runLength) : typical + Self.runAveraging * (Double(runLength) - typical)
                     }
+                    if runBusy { typicalBusyRun = averaged(typicalBusyRun) } else { typicalIdleRun = averaged(typicalIdleRun) }
                 }
                 runLength = 1
                 runBusy = busy
