@@ -135,6 +135,25 @@ struct CLITests {
             let reported = try #require(methods.first { $0["name"] as? String == name }?["mae"] as? Double)
             #expect(abs(mae - reported) <= 1e-9 * max(1, reported), "\(name)")
         }
+        // --no-fallback scores the model's own point forecast: the baselines are untouched, the
+        // model's figures differ (a new series starts at weight 0.9 on the model).
+        let plain = try Fixtures.runFlowcast(["evaluate", "--model", model, "--series", series, "--from", "300", "--json", "--no-fallback"])
+        #expect(plain.status == 0, "\(plain.stderr)")
+        let plainMethods = try #require((try JSONSerialization.jsonObject(with: Data(plain.stdout.utf8)) as? [String: Any])?["methods"] as? [[String: Any]])
+        func mae(_ methods: [[String: Any]], _ name: String) -> Double? { methods.first { $0["name"] as? String == name }?["mae"] as? Double }
+        #expect(mae(plainMethods, "persistence") == mae(methods, "persistence"))
+        #expect(mae(plainMethods, "flowcast") != mae(methods, "flowcast"))
+        // --trees and --upper-trees cap each head.
+        let capped = series + ".capped.json"
+        let trained = try Fixtures.runFlowcast(["train", "--series", series, "--until", "300", "--trees", "3", "--upper-trees", "1", "--out", capped])
+        #expect(trained.status == 0, "\(trained.stderr)")
+        let file = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: capped))) as? [String: Any])
+        func treeCount(_ head: String) -> Int? {
+            guard let trees = file[head] as? [String: Any], let depth = trees["depth"] as? Int, let features = trees["features"] as? [Int] else { return nil }
+            return features.count / depth
+        }
+        #expect((treeCount("pointTrees") ?? 99) <= 3)
+        #expect((treeCount("upperTrees") ?? 99) <= 1)
     }
 }
 

@@ -117,6 +117,14 @@ enum Abilene {
         plainSet.series = set.series.map { Series(name: $0.name, values: $0.values) }
         let plain = try Trainer.train([plainSet], options: options)
         #expect(plain.layout.covariates.isEmpty)
+        // Leaving out the informative covariate (train --without-covariate) loses most of that gain.
+        var without = options
+        without.excludedCovariates = ["state"]
+        let noState = try Trainer.train([set], options: without)
+        #expect(noState.layout.covariates == ["quality"])
+        #expect(!noState.featureNames.contains("state_d1") && noState.featureNames.contains("quality_d1"))
+        let noStateReport = Evaluator.evaluate(model: noState, sets: [set], from: 700)
+        #expect(noStateReport[.flowcast]!.mae > report[.flowcast]!.mae)
 
         // Corrupting future values and covariates leaves every earlier forecast unchanged.
         let original = set.series[1]
