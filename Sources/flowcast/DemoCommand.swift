@@ -14,7 +14,7 @@ struct DemoCommand: ParsableCommand {
 
     @Option(help: "The scenario folder (holding demo.pcapng and topology.yaml).") var scenario: String = "captures/demo"
     @Option(help: "Output folder.") var out: String = "out/demo"
-    @Option(help: "Model file from `flowcast train` (default: EWMA forecaster).") var model: String?
+    @Option(help: "Model file from `flowcast train` (default: persistence).") var model: String?
 
     func run() throws {
         let capture = scenario + "/demo.pcapng", topology = scenario + "/topology.yaml"

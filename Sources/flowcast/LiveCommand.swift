@@ -42,7 +42,7 @@ struct LiveCommand: ParsableCommand {
     @Option(help: "Seconds without packets after which a flow ends (0: never).") var idleTimeout: Double = 60
     @Option(help: "Seconds after its first packet at which a flow is cut (0: never).") var activeTimeout: Double = 300
     @Option(help: "Most live flows; beyond it the least recently seen is evicted (counted).") var maxFlows: Int = 1 << 20
-    @Option(help: "Model file from `flowcast train` (default: EWMA).") var model: String?
+    @Option(help: "Model file from `flowcast train` (default: persistence).") var model: String?
     @Flag(help: "List the interfaces libpcap can capture from, and exit.") var listInterfaces = false
     @Flag(help: "Log warnings and errors only.") var quiet = false
 

@@ -45,7 +45,7 @@ struct ReplayCommand: ParsableCommand {
     @Option(help: "Plan a policy every DURATION of capture time (e.g. 60s); needs --topology.")
     var planEvery: DurationArgument?
     @Option(help: "Folder for policy-NNNN.json and forecasts.jsonl (default: OUT/policies).") var policies: String?
-    @Option(help: "Model file from `flowcast train` (default: an EWMA forecaster, named as such in every forecast).")
+    @Option(help: "Model file from `flowcast train` (default: persistence, named as such in every forecast).")
     var model: String?
     @Option(help: "Headroom multiplier on required spectrum blocks.") var headroom: Double = 1.2
     @Option(help: "Churn penalty per unit of split weight moved from the previous policy.") var churn: Double = 0.01

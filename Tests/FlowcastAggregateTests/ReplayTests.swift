@@ -45,6 +45,28 @@ struct ReplayTests {
         }
     }
 
+    @Test("without a model every forecast is persistence: the series' last window, with a P90 above it, and says so")
+    func persistenceWithoutAModel() throws {
+        let topology = try Topology(contentsOfFile: Self.demoTopology)
+        let out = temporaryDirectory()
+        _ = try replay(Self.demo, topology: topology, threads: 2, out: out, plan: true, flows: .init())
+        var last: [String: Double] = [:]
+        var checked = 0
+        for f in try lines(out + "/policies/forecasts.jsonl") {
+            let key = "\(f["kind"]!):\(f["id"]!)"
+            let point = try #require(f["point"] as? Double), upper = try #require(f["upper"] as? Double)
+            if let previous = last[key] {
+                #expect(point == previous, "\(key) interval \(f["interval"]!)")
+                checked += 1
+            }
+            #expect(upper >= point)
+            if let actual = f["actual"] as? Double { last[key] = actual }
+        }
+        #expect(checked > 500)
+        let policy = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/policies/policy-0003.json")))
+        #expect(String(decoding: try JSONSerialization.data(withJSONObject: policy), as: UTF8.self).contains("persistence (no --model)"))
+    }
+
     @Test("window totals equal flow totals per cell, and every window of the capture is there")
     func windowsAddUpToFlows() throws {
         let topology = try Topology(contentsOfFile: Self.demoTopology)
