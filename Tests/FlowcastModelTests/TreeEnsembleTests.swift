@@ -91,6 +91,22 @@ import Testing
         #expect(fit(5).leaves != fit(6).leaves)  // the seed picks each tree's rows
     }
 
+    /// A tree may see every row (row fraction 1, which used to trap converting 2^64 to UInt64) or
+    /// about the given share of them; with every row the seed no longer matters.
+    @Test func rowFractionOneUsesEveryRowAndIsSeedFree() {
+        let train = Self.stepData(rows: 1500, seed: 1), validation = Self.stepData(rows: 500, seed: 2)
+        var options = Self.smallOptions
+        options.rowFraction = 1
+        func fit(_ seed: UInt64) -> (ensemble: TreeEnsemble, validationLoss: Double, baseValidationLoss: Double) {
+            TreeBooster.fit(train: train, validation: validation, columns: 3, tau: 0.5, options: options, seed: seed)
+        }
+        let first = fit(5)
+        #expect(first.validationLoss < 0.3 * first.baseValidationLoss)
+        #expect(first.ensemble.leaves == fit(6).ensemble.leaves)
+        options.rowFraction = 0.999
+        #expect(fit(5).validationLoss < 0.3 * first.baseValidationLoss)
+    }
+
     /// The median-plus-squared-error leaf: q → 0 gives the median, large q the mean, and in
     /// between the exact minimiser of Σ w (|r − v|/2 + q/2 (r − v)²).
     @Test func blendLeafLiesBetweenMedianAndMean() {

@@ -190,8 +190,13 @@ enum TreeBooster {
 
         for _ in 0..<options.maxTrees {
             inBag.removeAll(keepingCapacity: true)
-            let threshold = UInt64(Double(UInt64.max) * min(max(options.rowFraction, 0), 1))
-            for i in 0..<n where options.rowFraction >= 1 || generator.next() <= threshold { inBag.append(i) }
+            if options.rowFraction >= 1 {
+                inBag.append(contentsOf: 0..<n)
+            } else {
+                // 2^64 × fraction, computed below 2^64 (Double(UInt64.max) rounds up to 2^64, which traps).
+                let threshold = UInt64(Double(1 << 62) * max(options.rowFraction, 0)) << 2
+                for i in 0..<n where generator.next() < threshold { inBag.append(i) }
+            }
             for i in inBag {
                 let r = train.y[i] - prediction[i]
                 gradient[i] = train.weights[i] * (huber.map { min(max(r, -$0), $0) } ?? ((r > 0 ? tau : tau - 1) + quadratic * r))
