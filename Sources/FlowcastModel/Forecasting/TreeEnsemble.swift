@@ -112,8 +112,11 @@ public struct BoostingOptions: Sendable, Equatable {
     public var learningRate = 0.25
     /// Histogram bins per feature (at most 256).
     public var bins = 64
-    /// Fraction of training rows each tree sees (seeded).
-    public var rowFraction = 0.5
+    /// Fraction of training rows each tree sees (seeded when below 1). Every row (1) measured better
+    /// than half (0.5) on the 5G DL traces (all 77, 5 folds: MAE 0.761 → 0.753 × persistence;
+    /// held-out 24: 0.897 → 0.881) and level on the Abilene splits, and costs about 1.5× the
+    /// training time (docs/forecasting.md).
+    public var rowFraction = 1.0
     /// A leaf needs at least this many rows to get a value; smaller leaves output 0.
     public var minLeafRows = 100
     /// Stop after this many trees without a better validation loss.
@@ -187,6 +190,8 @@ enum TreeBooster {
         inBag.reserveCapacity(n)
         var leftRows: [Int] = []
         leftRows.reserveCapacity(n)
+        var nodeRows = [Int](repeating: 0, count: leafCount)
+        var buildRight = [Bool](repeating: false, count: leafCount)
 
         for _ in 0..<options.maxTrees {
             inBag.removeAll(keepingCapacity: true)
@@ -208,15 +213,26 @@ enum TreeBooster {
             for level in 0..<depth {
                 let nodes = 1 << level
                 let half = nodes / 2
-                // Rows to histogram: all at the root, then only left children; right = parent − left.
+                // Rows to histogram: all at the root, then of each pair of children only the one with
+                // fewer rows; the other's histogram is the parent's minus it.
                 leftRows.removeAll(keepingCapacity: true)
-                if level == 0 { leftRows = inBag } else { for i in inBag where node[i] < half { leftRows.append(i) } }
+                if level == 0 {
+                    leftRows = inBag
+                } else {
+                    for k in 0..<nodes { nodeRows[k] = 0 }
+                    for i in inBag { nodeRows[node[i]] += 1 }
+                    for parent in 0..<half { buildRight[parent] = nodeRows[parent + half] < nodeRows[parent] }
+                    for i in inBag {
+                        let v = node[i]
+                        if v < half ? !buildRight[v] : buildRight[v - half] { leftRows.append(i) }
+                    }
+                }
                 let rowCount = leftRows.count
                 let rowGradient = leftRows.map { gradient[$0] }
                 let rowWeight = leftRows.map { train.weights[$0] }
                 let rowSlot = leftRows.map { node[$0] * block }
                 histogram.withUnsafeMutableBufferPointer { h in
-                    for k in 0..<(histogramSize * 3) { h[k] = 0 }
+                    for k in 0..<(nodes * block) { h[k] = 0 }  // the level's nodes only
                     codes.withUnsafeBufferPointer { c in
                         leftRows.withUnsafeBufferPointer { rows in
                             rowGradient.withUnsafeBufferPointer { g in
@@ -241,9 +257,11 @@ enum TreeBooster {
                     if level > 0 {
                         previous.withUnsafeBufferPointer { p in
                             for parent in 0..<half {
-                                let left = parent * block
-                                let right = (parent + half) * block
-                                for k in 0..<block { h[right + k] = p[left + k] - h[left + k] }
+                                // The parent's histogram is at the left child's slot of the level before.
+                                let from = parent * block
+                                let (built, derived) = buildRight[parent] ? ((parent + half) * block, parent * block)
+                                                                          : (parent * block, (parent + half) * block)
+                                for k in 0..<block { h[derived + k] = p[from + k] - h[built + k] }
                             }
                         }
                     }
@@ -388,14 +406,17 @@ enum TreeBooster {
     /// The weighted τ-quantile: the smallest value whose cumulative weight reaches τ of the total.
     static func weightedQuantile(_ values: [Double], _ weights: [Double], _ tau: Double) -> Double {
         guard !values.isEmpty else { return 0 }
-        let order = values.indices.sorted { values[$0] < values[$1] }
+        // Sorting (value, weight) pairs, not indices into the two arrays: contiguous, and this sort
+        // was a tenth of the training time.
+        var pairs = Array(zip(values, weights))
+        pairs.sort { $0.0 < $1.0 }
         let total = weights.reduce(0, +)
         var cumulative = 0.0
-        for i in order {
-            cumulative += weights[i]
-            if cumulative >= tau * total { return values[i] }
+        for (value, weight) in pairs {
+            cumulative += weight
+            if cumulative >= tau * total { return value }
         }
-        return values[order.last!]
+        return pairs[pairs.count - 1].0
     }
 }
 
