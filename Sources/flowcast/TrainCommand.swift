@@ -23,7 +23,7 @@ struct TrainCommand: ParsableCommand {
     var includeSelfPairs = false
     @Option(help: "Boosted trees of the point head at most (early stopping may pick fewer); 0 keeps the linear heads only.")
     var trees: Int = BoostingOptions().maxTrees
-    @Option(help: "Boosted trees of the upper-quantile head at most, and at most --trees. (default: 32)")
+    @Option(help: "Boosted trees of the upper-quantile head at most, and at most --trees. (default: 24)")
     var upperTrees: Int?
     @Flag(help: "Ignore exogenous covariates (radio logs' CQI, RSRP, SNR, RSRQ, State, Speed); train on the series alone.")
     var noCovariates = false
