@@ -189,8 +189,8 @@ enum TreeBooster {
         var previous = histogram
         var inBag: [Int] = []
         inBag.reserveCapacity(n)
-        var leftRows: [Int] = []
-        leftRows.reserveCapacity(n)
+        var builtRows: [Int] = []
+        builtRows.reserveCapacity(n)
         var nodeRows = [Int](repeating: 0, count: leafCount)
         var buildRight = [Bool](repeating: false, count: leafCount)
 
@@ -216,26 +216,26 @@ enum TreeBooster {
                 let half = nodes / 2
                 // Rows to histogram: all at the root, then of each pair of children only the one with
                 // fewer rows; the other's histogram is the parent's minus it.
-                leftRows.removeAll(keepingCapacity: true)
+                builtRows.removeAll(keepingCapacity: true)
                 if level == 0 {
-                    leftRows = inBag
+                    builtRows = inBag
                 } else {
                     for k in 0..<nodes { nodeRows[k] = 0 }
                     for i in inBag { nodeRows[node[i]] += 1 }
                     for parent in 0..<half { buildRight[parent] = nodeRows[parent + half] < nodeRows[parent] }
                     for i in inBag {
                         let v = node[i]
-                        if v < half ? !buildRight[v] : buildRight[v - half] { leftRows.append(i) }
+                        if v < half ? !buildRight[v] : buildRight[v - half] { builtRows.append(i) }
                     }
                 }
-                let rowCount = leftRows.count
-                let rowGradient = leftRows.map { gradient[$0] }
-                let rowWeight = leftRows.map { train.weights[$0] }
-                let rowSlot = leftRows.map { node[$0] * block }
+                let rowCount = builtRows.count
+                let rowGradient = builtRows.map { gradient[$0] }
+                let rowWeight = builtRows.map { train.weights[$0] }
+                let rowSlot = builtRows.map { node[$0] * block }
                 histogram.withUnsafeMutableBufferPointer { h in
                     for k in 0..<(nodes * block) { h[k] = 0 }  // the level's nodes only
                     codes.withUnsafeBufferPointer { c in
-                        leftRows.withUnsafeBufferPointer { rows in
+                        builtRows.withUnsafeBufferPointer { rows in
                             rowGradient.withUnsafeBufferPointer { g in
                                 rowWeight.withUnsafeBufferPointer { w in
                                     rowSlot.withUnsafeBufferPointer { slot in
