@@ -1,3 +1,4 @@
+import FlowcastTestSupport
 import Foundation
 import Testing
 @testable import FlowcastModel
@@ -117,6 +118,36 @@ import Testing
         }
         #expect(throws: SeriesInputError.badJSON(path: "w.jsonl", line: 2, reason: "unparseable line")) {
             try SeriesReader.read(text: "{\"start\":0,\"duration\":1,\"id\":\"a\",\"bytes\":1}\n{oops\n", path: "w.jsonl")
+        }
+    }
+}
+
+@Suite struct SeriesLineEndTests {
+    /// The bundled Abilene OD matrix (real data), its first rows as written and as a Windows export
+    /// would write them: CRLF line ends and a byte-order mark. Both must read the same.
+    @Test func crlfAndByteOrderMarkReadLikeTheOriginal() throws {
+        let url = Fixtures.repositoryRoot.appendingPathComponent("data/abilene/od_tm_public.csv")
+        let text = try String(contentsOf: url, encoding: .utf8)
+        let head = text.split(separator: "\n", omittingEmptySubsequences: false).prefix(301).joined(separator: "\n") + "\n"
+        let original = try SeriesReader.read(text: head, path: "od.csv")
+        #expect(original.series.count == 132 && original.series[0].values.count == 300)
+        let windows = "\u{FEFF}" + head.replacingOccurrences(of: "\n", with: "\r\n")
+        let converted = try SeriesReader.read(text: windows, path: "od.csv")
+        #expect(converted.series == original.series)
+        #expect(converted.step == original.step && converted.startTime == original.startTime)
+        #expect(converted.report.rowsRead == 300)
+    }
+
+    @Test func crlfLongCSVAndWindowsLines() throws {
+        let long = try SeriesReader.read(text: "time,series,value\r\n0,a,1\r\n60,a,2\r\n\r\n120,a,\r\n", path: "long.csv")
+        #expect(long.series == [Series(name: "a", values: [1, 2, .nan])])
+        let jsonl = "{\"start\": 0, \"duration\": 10, \"kind\": \"cell\", \"id\": \"c1\", \"bytes\": 100}\r\n"
+            + "{\"start\": 10, \"duration\": 10, \"kind\": \"cell\", \"id\": \"c1\", \"bytes\": 300}\r\n"
+        let windows = try SeriesReader.read(text: jsonl, path: "windows.jsonl")
+        #expect(windows.series == [Series(name: "cell:c1", values: [10, 30])])
+        // Line numbers stay file lines with CRLF ends.
+        #expect(throws: SeriesInputError.badNumber(path: "bad.csv", line: 3, column: "a", text: "x1")) {
+            try SeriesReader.read(text: "t,a\r\n0,1\r\n1,x1\r\n", path: "bad.csv")
         }
     }
 }

@@ -13,9 +13,8 @@ struct CSVText {
         var lines: [Line] = []
         var header: [String]?
         var number = 0
-        for rawLine in text.split(separator: "\n", omittingEmptySubsequences: false) {
+        for line in CSVText.lines(text) {
             number += 1
-            let line = rawLine.last == "\r" ? rawLine.dropLast() : rawLine
             if line.allSatisfy({ $0 == " " || $0 == "\t" }) { continue }
             let fields = CSVText.split(line)
             if header == nil {
@@ -27,6 +26,14 @@ struct CSVText {
         guard let header else { throw .empty(path: path) }
         self.header = header
         self.lines = lines
+    }
+
+    /// The file's lines, ending at `\n` or `\r\n`, without their line ends. A Swift `String` holds
+    /// `\r\n` as one `Character`, so splitting on `"\n"` alone would keep a CRLF file (a Windows
+    /// export) as a single line.
+    static func lines(_ text: String) -> [Substring] {
+        text.split(omittingEmptySubsequences: false) { $0 == "\n" || $0 == "\r\n" }
+            .map { $0.last == "\r" ? $0.dropLast() : $0 }
     }
 
     static func split(_ line: Substring) -> [Substring] {

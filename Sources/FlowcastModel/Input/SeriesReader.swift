@@ -36,6 +36,8 @@ public enum SeriesReader {
 
     /// Parses file contents already in memory; `path` names the source in messages.
     public static func read(text: String, path: String, options: SeriesReadOptions = SeriesReadOptions()) throws(SeriesInputError) -> SeriesSet {
+        // A byte-order mark (spreadsheet exports write one) is not part of the first column's name.
+        if text.first == "\u{FEFF}" { return try read(text: String(text.dropFirst()), path: path, options: options) }
         if path.hasSuffix(".jsonl") || path.hasSuffix(".ndjson") || text.first == "{" {
             return try WindowsReader.read(text: text, path: path)
         }

@@ -10,7 +10,7 @@ enum WindowsReader {
         var observations: [(time: Double, series: String, value: Double?)] = []
         var durations: [Double] = []
         var number = 0
-        for rawLine in text.split(separator: "\n", omittingEmptySubsequences: false) {
+        for rawLine in CSVText.lines(text) {
             number += 1
             let line = rawLine.trimmingSpaces
             if line.isEmpty { continue }

@@ -129,7 +129,8 @@ public struct RunData: Sendable {
     private mutating func readLines<T>(_ url: URL, _ parse: ([String: JSONValue]) -> T?) -> [T] {
         guard let text = text(url) else { return [] }
         var out: [T] = [], skipped = 0, firstBad: Int?
-        for (n, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        // `\r\n` is one `Character` in a Swift `String`: a CRLF file must split on it too.
+        for (n, line) in text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" }).enumerated() {
             let trimmed = line.trimmingCharacters(in: .whitespaces)
             if trimmed.isEmpty { continue }
             if case .object(let o)? = try? JSONDecoder().decode(JSONValue.self, from: Data(trimmed.utf8)), let value = parse(o) {

@@ -90,7 +90,8 @@ import Testing
         #expect(html.hasPrefix("<!DOCTYPE html>") && html.hasSuffix("</html>\n"))
     }
 
-    @Test func badLinesAreSkippedAndCounted() throws {
+    /// Also with CRLF line ends, which a Swift `String` holds as one `Character`.
+    @Test(arguments: ["\n", "\r\n"]) func badLinesAreSkippedAndCounted(lineEnd: String) throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-bad-run-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
@@ -100,7 +101,7 @@ import Testing
             "not json",
             #"{"kind":"link","id":"l-1","start":"1970-01-01T00:01:50Z","duration":10,"bytesUp":10,"bytesDown":20,"partial":true}"#,
         ]
-        try Data(lines.joined(separator: "\n").utf8).write(to: folder.appendingPathComponent("windows.jsonl"))
+        try Data(lines.joined(separator: lineEnd).utf8).write(to: folder.appendingPathComponent("windows.jsonl"))
         let run = try RunData.load(runDirectory: folder)
         #expect(run.windows.count == 2)
         #expect(run.windows[0].decodeIssues == 3 && run.windows[0].load == 4000)
