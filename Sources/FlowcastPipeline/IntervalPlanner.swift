@@ -81,6 +81,8 @@ public final class IntervalPlanner {
         return result
     }
     public private(set) var planFailures: [String] = []
+    /// Set when the model was trained with covariates, which windows do not carry (print it once).
+    public let modelWarning: String?
     private var latestEnd: Int64 = 0
 
     public init(topology: Topology, topologyData: Data, inputDescription: String, options: Options) throws {
@@ -91,9 +93,11 @@ public final class IntervalPlanner {
         if let path = options.modelPath {
             let url = URL(fileURLWithPath: path)
             model = try ModelFile.read(from: url)
+            modelWarning = model?.covariateWarningForWindows
             modelDigest = Provenance.digest(try Data(contentsOf: url))
         } else {
             model = nil
+            modelWarning = nil
             modelDigest = nil
         }
         try FileManager.default.createDirectory(atPath: options.directory, withIntermediateDirectories: true)

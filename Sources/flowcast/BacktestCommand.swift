@@ -104,6 +104,7 @@ struct BacktestCommand: ParsableCommand {
         let trained: ForecastModel
         if let model {
             trained = try ModelFile.read(from: URL(fileURLWithPath: model))
+            if let warning = trained.covariateWarning(for: [set]) { printError(warning) }
         } else {
             if !json { printError("training a model on rows 0–\(from - 1) of \(series) …") }
             trained = try Trainer.train([set], options: TrainingOptions(until: from))

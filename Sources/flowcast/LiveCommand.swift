@@ -152,10 +152,12 @@ struct LiveCommand: ParsableCommand {
                 let directory = generation == 0 ? out + "/policies" : out + "/policies/reload-\(generation)"
                 // The digest is of the file as read now; a reload validated it a moment ago.
                 let data = (try? Data(contentsOf: URL(fileURLWithPath: topologyPath))) ?? Data()
-                return try IntervalPlanner(
+                let planner = try IntervalPlanner(
                     topology: topology, topologyData: data,
                     inputDescription: "live \(interface) window \(windowLength)ns",
                     options: .init(everyNanoseconds: planEvery, directory: directory, plan: PlanOptions(), modelPath: model))
+                if generation == 0, let warning = planner.modelWarning { printError("flowcast live: \(warning)") }
+                return planner
             }, log: { event in
                 switch event {
                 case let .windowClosed(start, lines, stats, packets):

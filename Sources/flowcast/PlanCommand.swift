@@ -85,6 +85,7 @@ struct PlanCommand: ParsableCommand {
         let seriesURL = URL(fileURLWithPath: series!), modelURL = URL(fileURLWithPath: model!)
         let trained = try ModelFile.read(from: modelURL)
         let set = try SeriesReader.read(file: seriesURL)
+        if let warning = trained.covariateWarning(for: [set]) { printError(warning) }
         guard let at, at > 0, at <= set.rowCount else {
             throw ValidationError("--at must be between 1 and \(set.rowCount) (rows in \(series!))")
         }

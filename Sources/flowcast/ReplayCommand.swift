@@ -91,6 +91,7 @@ struct ReplayCommand: ParsableCommand {
                     inputDescription: "replay \((file as NSString).lastPathComponent) window \(window.nanoseconds)ns sampling \(sampling)",
                     options: .init(everyNanoseconds: planEvery.nanoseconds, directory: policies ?? out + "/policies",
                                    plan: PlanOptions(headroom: headroom, churnPenalty: churn), modelPath: model))
+                if let warning = planner?.modelWarning { printError("flowcast replay: \(warning)") }
             }
             result = try runReplay(options, planner: planner)
         } catch {

@@ -118,6 +118,10 @@ struct CLITests {
         let run = try Fixtures.runFlowcast(["evaluate", "--model", model, "--series", series, "--from", "300", "--json",
                                             "--forecasts", table])
         #expect(run.status == 0, "\(run.stderr)")
+        // Scoring from past the last row is an error, not a report of zeros.
+        let past = try Fixtures.runFlowcast(["evaluate", "--model", model, "--series", series, "--from", "400", "--json"])
+        #expect(past.status == 1 && past.stdout.isEmpty)
+        #expect(past.stderr.contains("nothing to score: no series has an observed value at row 400 or later (the longest has 400 rows)"))
         let report = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
         let methods = try #require(report["methods"] as? [[String: Any]])
         let rows = try String(contentsOfFile: table, encoding: .utf8).split(separator: "\n").map { $0.split(separator: ",") }
@@ -154,6 +158,38 @@ struct CLITests {
         }
         #expect((treeCount("pointTrees") ?? 99) <= 3)
         #expect((treeCount("upperTrees") ?? 99) <= 1)
+    }
+}
+
+@Suite("A model used on inputs without its covariates")
+struct CovariateWarningTests {
+    @Test("replay and evaluate say when the model's covariates are absent, and still run")
+    func warnsAndRuns() throws {
+        // A radio KPI log in the 5G traces' format (600 s; the bitrate follows CQI and State).
+        var lines = ["Timestamp,Speed,RSRP,RSRQ,SNR,CQI,DL_bitrate,State"]
+        for t in 0..<600 {
+            let cqi = 6 + (t / 37) % 8, busy = (t / 23) % 3 != 0
+            lines.append(String(format: "2019.11.25_15.%02d.%02d,0,-90,-11,8,%d,%d,%@", t / 60, t % 60, cqi,
+                                busy ? cqi * 900 + (t * 7919) % 500 : 3, busy ? "D" : "I"))
+        }
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-cov-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let log = folder.appendingPathComponent("B_2019.11.25_15.00.00.csv").path
+        try Data((lines.joined(separator: "\n") + "\n").utf8).write(to: URL(fileURLWithPath: log))
+        let model = folder.appendingPathComponent("radio.json").path
+        let train = try Fixtures.runFlowcast(["train", "--series", log, "--trees", "0", "--out", model])
+        #expect(train.status == 0, "\(train.stderr)")
+        let radio = try Fixtures.runFlowcast(["evaluate", "--model", model, "--series", log, "--from", "500"])
+        #expect(radio.status == 0 && !radio.stderr.contains("warning"), "\(radio.stderr)")
+        let od = try Fixtures.runFlowcast(["evaluate", "--model", model, "--series", "data/abilene/od_tm_public.csv", "--from", "3000"])
+        #expect(od.status == 0, "\(od.stderr)")
+        #expect(od.stderr.contains("was trained with covariates (cqi, rsrp, snr, rsrq, state, speed); 132 of 132 series lack"))
+        let out = folder.appendingPathComponent("run").path
+        let replay = try Fixtures.runFlowcast(["replay", "captures/demo/demo.pcapng", "--topology", "captures/demo/topology.yaml",
+                                               "--sampling", "1500", "--plan-every", "60s", "--model", model, "--out", out, "--quiet"])
+        #expect(replay.status == 0, "\(replay.stderr)")
+        #expect(replay.stderr.contains("flowcast replay: warning: model ") && replay.stderr.contains("traffic windows carry none of them"))
     }
 }
 

@@ -117,6 +117,16 @@ enum Abilene {
         plainSet.series = set.series.map { Series(name: $0.name, values: $0.values) }
         let plain = try Trainer.train([plainSet], options: options)
         #expect(plain.layout.covariates.isEmpty)
+        // Series without the model's covariates are still forecast, and the commands say so.
+        #expect(model.covariateWarning(for: [set]) == nil && plain.covariateWarning(for: [set, plainSet]) == nil)
+        var mixed = set
+        mixed.series[0] = Series(name: "s0", values: set.series[0].values, covariateNames: ["quality"], covariates: [set.series[0].covariates[1]])
+        mixed.series[1] = plainSet.series[1]
+        #expect(model.absentCovariates(in: mixed.series[0]) == ["state"])
+        let warning = try #require(model.covariateWarning(for: [mixed]))
+        #expect(warning.contains("(state, quality)") && warning.contains("2 of \(set.series.count) series lack state, quality"))
+        #expect(model.covariateWarningForWindows?.contains("traffic windows carry none of them") == true)
+        #expect(plain.covariateWarningForWindows == nil)
         // Leaving out the informative covariate (train --without-covariate) loses most of that gain.
         var without = options
         without.excludedCovariates = ["state"]
