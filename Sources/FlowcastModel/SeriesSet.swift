@@ -78,14 +78,17 @@ public struct SeriesSet: Sendable, Equatable {
     public var series: [Series]
     /// How the file was regularised.
     public var report: SeriesLoadReport
+    /// What was read from a radio KPI log (DL bitrate or spectral efficiency); nil for other files.
+    public var radioTarget: RadioTarget?
 
     public init(source: String, step: Double?, startTime: Double?, series: [Series],
-                report: SeriesLoadReport = SeriesLoadReport()) {
+                report: SeriesLoadReport = SeriesLoadReport(), radioTarget: RadioTarget? = nil) {
         self.source = source
         self.step = step
         self.startTime = startTime
         self.series = series
         self.report = report
+        self.radioTarget = radioTarget
     }
 
     /// Grid rows (the longest series).

@@ -45,6 +45,10 @@ struct EvaluateCommand: ParsableCommand {
             let sets = try SeriesReader.read(paths: series, options: options).sets
             let loaded = SeriesLoadReport(combining: sets.map(\.report)).summary(files: sets.count)
             FileHandle.standardError.write(Data((loaded + "\n").utf8))
+            if let problem = SeriesReader.targetProblem(options.radioTarget, sets: sets) {
+                if problem.fatal { throw CommandFailure(message: problem.message) }
+                FileHandle.standardError.write(Data((problem.message + "\n").utf8))
+            }
             if let warning = model.covariateWarning(for: sets) { FileHandle.standardError.write(Data((warning + "\n").utf8)) }
             var table: ForecastTable? = forecasts.map { _ in ForecastTable() }
             let report = Evaluator.evaluate(model: model, sets: sets, from: from, fallback: !noFallback,

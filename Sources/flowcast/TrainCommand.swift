@@ -53,6 +53,10 @@ struct TrainCommand: ParsableCommand {
             let sets = try SeriesReader.read(paths: series, options: options).sets
             let loaded = SeriesLoadReport(combining: sets.map(\.report)).summary(files: sets.count)
             FileHandle.standardError.write(Data((loaded + "\n").utf8))
+            if let problem = SeriesReader.targetProblem(options.radioTarget, sets: sets) {
+                if problem.fatal { throw CommandFailure(message: problem.message) }
+                FileHandle.standardError.write(Data((problem.message + "\n").utf8))
+            }
             var training = TrainingOptions(until: until, seed: seed, quantile: quantile)
             training.layout = .standard
             training.useCovariates = !noCovariates

@@ -86,6 +86,16 @@ import Testing
         #expect(dl.report.missingValues == 1)
         let se = try SeriesReader.read(text: text, path: "B_trace.csv",
                                        options: SeriesReadOptions(radioTarget: .spectralEfficiency))
+        #expect(se.radioTarget == .spectralEfficiency && dl.radioTarget == .downlinkBitrate)
+        // --target se asked of files that are not radio logs: an error when none is, a warning when some are not.
+        let wide = try SeriesReader.read(text: "t,a\n0,1\n1,2\n", path: "w.csv")
+        #expect(wide.radioTarget == nil)
+        #expect(SeriesReader.targetProblem(.spectralEfficiency, sets: [se]) == nil)
+        #expect(SeriesReader.targetProblem(.downlinkBitrate, sets: [wide]) == nil)
+        let none = try #require(SeriesReader.targetProblem(.spectralEfficiency, sets: [wide]))
+        #expect(none.fatal && none.message.hasSuffix("w.csv is not one"))
+        let some = try #require(SeriesReader.targetProblem(.spectralEfficiency, sets: [se, wide]))
+        #expect(!some.fatal && some.message == "warning: --target se: 1 of 2 files are not radio KPI logs and are read as they are (w.csv)")
         #expect(se.series[0] == Series(name: "B_trace:se", values: [(1.9141 + 2.7305) / 2, .nan, .nan, 5.5547],
                                        covariateNames: se.series[0].covariateNames, covariates: se.series[0].covariates))
     }

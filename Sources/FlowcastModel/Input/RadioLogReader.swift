@@ -78,6 +78,6 @@ enum RadioLogReader {
         return SeriesSet(source: path, step: 1, startTime: grid.start,
                          series: [Series(name: name, values: grid.columns[0], covariateNames: covariates.map(\.0.name),
                                          covariates: Array(grid.columns.dropFirst()))],
-                         report: report)
+                         report: report, radioTarget: target)
     }
 }

@@ -52,6 +52,22 @@ public enum SeriesReader {
         throw .unknownFormat(path: path, reason: "line 1: no time column (t, start, time, timestamp) or radio KPI header")
     }
 
+    /// Spectral efficiency comes only from radio KPI logs (their CQI): other files are read as they
+    /// are, whatever the target. So `target` `.spectralEfficiency` with no radio log among `sets` is
+    /// an error (`fatal`: the user would get bytes, not bit/s/Hz), and with some a warning.
+    public static func targetProblem(_ target: RadioTarget, sets: [SeriesSet]) -> (fatal: Bool, message: String)? {
+        guard target == .spectralEfficiency else { return nil }
+        let other = sets.filter { $0.radioTarget == nil }.map(\.source)
+        if other.isEmpty { return nil }
+        if other.count == sets.count {
+            return (true, "--target se needs radio KPI logs (Timestamp, CQI and DL_bitrate columns); "
+                + (sets.count == 1 ? "\(other[0]) is not one" : "none of the \(sets.count) files read is one"))
+        }
+        let names = other.prefix(3).joined(separator: ", ") + (other.count > 3 ? ", …" : "")
+        return (false, "warning: --target se: \(other.count) of \(sets.count) files are not radio KPI logs and are read "
+            + "as they are (\(names))")
+    }
+
     /// Reads each path: a file, or a folder searched recursively for `.csv`/`.jsonl` series files.
     /// Inside a folder, files that are not series at all (e.g. an index) are skipped and listed.
     public static func read(paths: [String], options: SeriesReadOptions = SeriesReadOptions()) throws(SeriesInputError) -> (sets: [SeriesSet], skipped: [String]) {
