@@ -59,7 +59,7 @@ let package = Package(
                     swiftSettings: strict),
         .testTarget(name: "FlowcastAggregateTests",
                     dependencies: ["FlowcastAggregate", "FlowcastDecode", "FlowcastCapture", "FlowcastPipeline",
-                                   "FlowcastTopology", "FlowcastTestSupport"],
+                                   "FlowcastPolicy", "FlowcastTopology", "FlowcastTestSupport"],
                     exclude: ["Oracles"],  // tshark's GTPv2 fields, read from the source tree by path
                     swiftSettings: strict),
         .testTarget(name: "FlowcastTopologyTests",

@@ -81,6 +81,9 @@ public final class IntervalPlanner {
         return result
     }
     public private(set) var planFailures: [String] = []
+    /// Radio KPI logs that gave a cell no efficiency (each problem once); those cells were planned
+    /// at their configured peak.
+    public private(set) var efficiencyProblems: [String] = []
     /// Set when the model was trained with covariates, which windows do not carry (print it once).
     public let modelWarning: String?
     private var latestEnd: Int64 = 0
@@ -182,7 +185,11 @@ public final class IntervalPlanner {
         let name = String(format: "policy-%04d.json", policiesWritten + 1)
         do {
             let planner = PolicyPlanner(topology: topology, options: options.plan)
-            let document = try planner.plan(ForecastSet(forecasts: forecasts, modelId: model?.id, window: window),
+            let kpi = RadioKPIEfficiency.measure(topology, horizon: Double(duration) / 1e9)
+            for problem in kpi.problems where !efficiencyProblems.contains(problem) { efficiencyProblems.append(problem) }
+            let input = ForecastSet(forecasts: forecasts, modelId: model?.id, window: window,
+                                    measuredEfficiencies: kpi.measured.isEmpty ? nil : kpi.measured)
+            let document = try planner.plan(input,
                                             provenance: provenance, current: current)
             try document.write(to: URL(fileURLWithPath: options.directory).appendingPathComponent(name))
             current = document

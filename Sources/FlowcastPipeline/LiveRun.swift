@@ -70,6 +70,8 @@ public enum LiveEvent: Sendable {
     case topologyReloaded(generation: Int)
     case policyWritten(count: Int)
     case planFailed(String)
+    /// A cell's radio KPI log gave no efficiency (the problem): its plans used the configured peak.
+    case efficiencyUnavailable(String)
     case rotated(segment: Int)
 }
 
@@ -256,6 +258,7 @@ public func runLive(_ options: LiveOptions, capture: LiveCapture, control: LiveC
         guard let p = planner else { return }
         do { try p.finish() } catch { if failure == nil { failure = error } }
         for f in p.planFailures { log(.planFailed(f)) }
+        for problem in p.efficiencyProblems { log(.efficiencyUnavailable(problem)) }
     }
     func rotateIfDue() throws {
         let due: Bool

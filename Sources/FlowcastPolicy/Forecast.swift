@@ -37,12 +37,17 @@ public struct ForecastSet: Codable, Hashable, Sendable {
     public var modelId: String?
     /// The window the forecasts cover, as given by the producer (e.g. ISO 8601 times).
     public var window: PlanWindow?
+    /// Spectrum efficiencies measured from cells' radio KPIs (the topology's `kpiSource`), used for
+    /// cells whose forecast gives none, before the topology's configured peak.
+    public var measuredEfficiencies: [MeasuredEfficiency]?
 
-    public init(forecasts: [Forecast], scenarios: [[String: Double]]? = nil, modelId: String? = nil, window: PlanWindow? = nil) {
+    public init(forecasts: [Forecast], scenarios: [[String: Double]]? = nil, modelId: String? = nil, window: PlanWindow? = nil,
+                measuredEfficiencies: [MeasuredEfficiency]? = nil) {
         self.forecasts = forecasts
         self.scenarios = scenarios
         self.modelId = modelId
         self.window = window
+        self.measuredEfficiencies = measuredEfficiencies
     }
 
     /// Reads a forecasts JSON file (`{"forecasts": [...], "scenarios": [...], "modelId": …, "window": …}`).
@@ -54,6 +59,23 @@ public struct ForecastSet: Codable, Hashable, Sendable {
         do { self = try JSONDecoder().decode(ForecastSet.self, from: data) } catch {
             throw .badInput(path: url.path, message: PolicyError.describe(decoding: error))
         }
+    }
+}
+
+/// A cell's spectrum efficiency estimated from its radio KPI reports (CQI through the TS 38.214
+/// table), with how it was estimated, which the cell's decision quotes.
+public struct MeasuredEfficiency: Codable, Hashable, Sendable {
+    /// Id of the cell in the topology.
+    public var cell: String
+    /// Estimated efficiency over the planning horizon, bit/s/Hz.
+    public var bitsPerSecondPerHertz: Double
+    /// How it was estimated, e.g. `radio KPIs: mean of 120 s of CQI reports to 2019-11-25T15:40:12, table1, in kpi/cell-1.csv`.
+    public var source: String
+
+    public init(cell: String, bitsPerSecondPerHertz: Double, source: String) {
+        self.cell = cell
+        self.bitsPerSecondPerHertz = bitsPerSecondPerHertz
+        self.source = source
     }
 }
 

@@ -58,12 +58,27 @@ public struct PolicyPlanner: Sendable {
                                      churnPenalty: currentWeights == nil ? 0 : options.churnPenalty)
         let routing = try RoutingOptimizer(timeLimit: options.timeLimit).solve(problem)
 
-        let cellForecasts = topology.cells.indices.map { cellForecast($0, input.forecasts, demandForecasts) }
+        var cellForecasts = topology.cells.indices.map { cellForecast($0, input.forecasts, demandForecasts) }
         var requests: [SpectrumRequest] = []
+        var efficiencySources: [String] = []
         for (c, cell) in topology.cells.enumerated() {
             let band = topology.bands[cell.band]
-            guard let se = cellForecasts[c].spectralEfficiency ?? cell.peakSpectralEfficiency else {
-                throw .inconsistent("cell '\(cell.id)' has no spectrum efficiency: give one in its forecast or in the topology")
+            // The cell's own forecast first, then its radio KPIs, then the configured peak; the
+            // decision's reason says which.
+            let se: Double
+            if let forecast = cellForecasts[c].spectralEfficiency {
+                se = forecast
+                efficiencySources.append("forecast")
+            } else if let measured = input.measuredEfficiencies?.first(where: { $0.cell == cell.id }) {
+                se = measured.bitsPerSecondPerHertz
+                cellForecasts[c].spectralEfficiency = se
+                efficiencySources.append(measured.source)
+            } else if let peak = cell.peakSpectralEfficiency {
+                se = peak
+                efficiencySources.append("configured peak")
+            } else {
+                throw .inconsistent("cell '\(cell.id)' has no spectrum efficiency: its forecast gives none, "
+                    + (cell.kpiSource == nil ? "" : "its radio KPIs gave none, ") + "and the topology states no peakSpectralEfficiency")
             }
             let currentBlocks = current?.spectrum.cells.first { $0.id == cell.id }?.blocks ?? []
             requests.append(SpectrumRequest(
@@ -76,7 +91,7 @@ public struct PolicyPlanner: Sendable {
         return PolicyDocumentBuilder(topology: topology, options: options).document(
             provenance: provenance, paths: paths, demandForecasts: demandForecasts, routing: routing, scenarios: scenarios.count,
             churnPenalty: problem.churnPenalty, currentWeights: currentWeights,
-            cellForecasts: cellForecasts, requests: requests, spectrum: spectrum)
+            cellForecasts: cellForecasts, requests: requests, efficiencySources: efficiencySources, spectrum: spectrum)
     }
 
     /// The demand's own forecast, else the sum of its cells' forecasts, else zero.

@@ -40,8 +40,13 @@ public struct Cell: Hashable, Sendable {
     public var maxBlocks: Int
     /// Peak spectrum efficiency in bit/s/Hz, when stated in the topology.
     public var peakSpectralEfficiency: Double?
-    /// Where a measured spectrum efficiency comes from (a radio-KPI file or feed), when stated.
+    /// Where a measured spectrum efficiency comes from, when stated: a radio KPI log (CSV with
+    /// `Timestamp`, `CQI` and `DL_bitrate` columns, e.g. G-NetTrack's), possibly still being
+    /// appended to. A relative path in the topology file is resolved against the file's folder.
     public var kpiSource: String?
+    /// The CQI table the cell's reports use (`table1`, or `table2-256qam` for TS 38.214 Table
+    /// 5.2.2.1-3); nil means table 1. Only with `kpiSource`.
+    public var cqiTable: String? = nil
     /// Indices into `Topology.cells` of cells that interfere with this one (symmetric).
     public var neighbours: [Int]
     /// True when the cell's blocks must be adjacent.

@@ -14,6 +14,7 @@ struct RawCell {
     var minBlocks: Int?; var maxBlocks: Int?; var minMHz: Double?; var maxMHz: Double?
     var se: Double?; var kpiSource: String?; var neighbours: [RawRef]; var contiguous: Bool; var site: RawRef?
     var globalID: String? = nil
+    var cqiTable: String? = nil
     var line: Int; var boundsLine: Int; var seLine: Int
 }
 struct RawLink { var id: String; var a: RawRef; var b: RawRef; var capacity: Double; var weight: Double; var line: Int; var capacityLine: Int; var weightLine: Int }
@@ -61,7 +62,7 @@ extension TopologyLoader {
 
     mutating func parseCell(_ m: Yams.Node.Mapping, _ line: Int) -> RawCell? {
         checkKeys(m, ["id", "band", "minBlocks", "maxBlocks", "minMHz", "maxMHz", "peakSpectralEfficiency",
-                      "kpiSource", "neighbours", "contiguous", "site", "globalId"], in: "cell")
+                      "kpiSource", "cqiTable", "neighbours", "contiguous", "site", "globalId"], in: "cell")
         let id = string(m, "id", line, in: "cell", required: true)
         let what = "cell '\(id ?? "?")'"
         let band = ref(m, "band", line, in: what)
@@ -75,6 +76,20 @@ extension TopologyLoader {
             site: ref(m, "site", line, in: what, required: false),
             line: line, boundsLine: keyLine(m, "maxBlocks", keyLine(m, "maxMHz", line)),
             seLine: keyLine(m, "peakSpectralEfficiency", line))
+        if let source = cell.kpiSource, !source.hasPrefix("/"), file != "<topology>" {
+            // A relative radio-KPI log is found beside the topology file, wherever flowcast runs.
+            let folder = URL(fileURLWithPath: file).deletingLastPathComponent()
+            cell.kpiSource = URL(fileURLWithPath: source, relativeTo: folder).standardizedFileURL.path
+        }
+        if let table = string(m, "cqiTable", line, in: what) {
+            // TS 38.214 §5.2.2.1: the CQI table the cell's UEs report against (RRC cqi-Table).
+            if ["table1", "table2-256qam"].contains(table) {
+                cell.cqiTable = table
+            } else {
+                report(keyLine(m, "cqiTable", line), "\(what): cqiTable '\(table)' is not table1 or table2-256qam")
+            }
+            if cell.kpiSource == nil { report(keyLine(m, "cqiTable", line), "\(what): cqiTable is given without a kpiSource") }
+        }
         if let global = string(m, "globalId", line, in: what) {
             // `ecgi:MCC-MNC-ECI` or `ncgi:MCC-MNC-NCI`, as GTPv2-C ULI names the cell.
             let parts = global.split(separator: ":")

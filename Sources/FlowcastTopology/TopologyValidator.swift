@@ -71,6 +71,7 @@ struct TopologyValidator {
                             peakSpectralEfficiency: c.se, kpiSource: c.kpiSource, neighbours: neighbours,
                             contiguous: c.contiguous, site: site, line: c.line)
             cell.globalID = c.globalID
+            cell.cqiTable = c.cqiTable
             cells.append(cell)
         }
         checkNeighbourSymmetry(cells)

@@ -170,6 +170,8 @@ struct LiveCommand: ParsableCommand {
                     log.info("policy written", metadata: ["count": "\(count)"])
                 case let .planFailed(reason):
                     log.error("plan failed", metadata: ["reason": "\(reason)"])
+                case let .efficiencyUnavailable(problem):
+                    log.warning("radio KPIs gave a cell no efficiency", metadata: ["problem": "\(problem)"])
                 case let .rotated(segment):
                     log.info("output rotated", metadata: ["segment": "\(segment)"])
                 }

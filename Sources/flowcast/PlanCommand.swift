@@ -1,5 +1,6 @@
 import ArgumentParser
 import FlowcastModel
+import FlowcastPipeline
 import FlowcastPolicy
 import FlowcastTopology
 import Foundation
@@ -42,7 +43,7 @@ struct PlanCommand: ParsableCommand {
         }
         do {
             let topologyData = try Data(contentsOf: URL(fileURLWithPath: topology))
-            let input: ForecastSet
+            var input: ForecastSet
             var provenance: Provenance
             if let forecasts {
                 let url = URL(fileURLWithPath: forecasts)
@@ -53,6 +54,12 @@ struct PlanCommand: ParsableCommand {
             } else {
                 (input, provenance) = try forecastFromSeries(topologyData: topologyData)
             }
+            // Cells with radio KPIs (topology kpiSource): their efficiency over the plan's window.
+            let kpi = RadioKPIEfficiency.measure(topo, horizon: Self.seconds(of: input.window) ?? 60)
+            for problem in kpi.problems { printError("warning: radio KPIs: \(problem)") }
+            let given = Set((input.measuredEfficiencies ?? []).map(\.cell))
+            let added = kpi.measured.filter { !given.contains($0.cell) }
+            if !added.isEmpty { input.measuredEfficiencies = (input.measuredEfficiencies ?? []) + added }
             let currentPolicy = try current.map { try PolicyDocument(contentsOf: URL(fileURLWithPath: $0)) }
             let loaded = clock.now
             if timing {
@@ -81,6 +88,14 @@ struct PlanCommand: ParsableCommand {
 
     /// Forecasts the row after `at` for every series named after a demand, cell or link, with
     /// FlowcastModel's public API (ModelFile, SeriesReader, ForecastModel).
+    /// The length of a plan window given as ISO 8601 times, in seconds.
+    static func seconds(of window: PlanWindow?) -> Double? {
+        guard let window else { return nil }
+        let iso = ISO8601DateFormatter()
+        guard let start = iso.date(from: window.start), let end = iso.date(from: window.end), end > start else { return nil }
+        return end.timeIntervalSince(start)
+    }
+
     private func forecastFromSeries(topologyData: Data) throws -> (ForecastSet, Provenance) {
         let seriesURL = URL(fileURLWithPath: series!), modelURL = URL(fileURLWithPath: model!)
         let trained = try ModelFile.read(from: modelURL)

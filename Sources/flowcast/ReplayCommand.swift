@@ -108,6 +108,7 @@ struct ReplayCommand: ParsableCommand {
         if let planner {
             if !quiet { printError("flowcast replay: \(planner.policiesWritten) policies in \(policies ?? out + "/policies")") }
             for failure in planner.planFailures { printError("flowcast replay: plan failed: \(failure)") }
+            for problem in planner.efficiencyProblems { printError("flowcast replay: warning: radio KPIs: \(problem)") }
         }
         if let error = result.captureError {
             printError("flowcast replay: \(error) (everything before it was written)")

@@ -193,6 +193,37 @@ struct CovariateWarningTests {
     }
 }
 
+@Suite("Cells with radio KPI logs")
+struct RadioKPIPlanTests {
+    @Test("plan sizes a cell from its radio KPI log, says so, and warns about a log it cannot read")
+    func planReadsTheLogs() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-kpi-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        // cell-1 reports CQI 8 (1.9141 bit/s/Hz, table 1) for ten minutes; cell-3's log is missing.
+        let log = ["Timestamp,CQI,DL_bitrate"] + (0..<600).map { String(format: "2019.11.25_15.%02d.%02d,8,1000", $0 / 60, $0 % 60) }
+        try Data(log.joined(separator: "\r\n").utf8).write(to: folder.appendingPathComponent("cell-1.csv"))
+        var topology = try String(contentsOfFile: "captures/demo/topology.yaml", encoding: .utf8)
+        for (cell, entry) in [("cell-1", "kpiSource: cell-1.csv"), ("cell-3", "kpiSource: missing.csv, peakSpectralEfficiency: 5.5")] {
+            topology = topology.replacingOccurrences(of: "{ id: \(cell), band: n78, minBlocks: 2, maxBlocks: 10, peakSpectralEfficiency: 5.5",
+                                                     with: "{ id: \(cell), band: n78, minBlocks: 2, maxBlocks: 10, \(entry)")
+        }
+        let topologyPath = folder.appendingPathComponent("topology.yaml").path
+        try Data(topology.utf8).write(to: URL(fileURLWithPath: topologyPath))
+        let out = folder.appendingPathComponent("policy.json").path
+        let run = try Fixtures.runFlowcast(["plan", "--topology", topologyPath, "--forecasts", "policies/examples/demo-forecasts.json", "--out", out])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stderr.contains("warning: radio KPIs: cell 'cell-3': \(folder.path)/missing.csv: no such file or folder"))
+        let policy = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out))) as? [String: Any])
+        let cells = try #require((policy["spectrum"] as? [String: Any])?["cells"] as? [[String: Any]])
+        let reasons = Dictionary(uniqueKeysWithValues: cells.map { ($0["id"] as! String, $0["reason"] as! String) })
+        // The demo forecasts cover 600 s, so the last 1200 s of reports are averaged: all 600.
+        #expect(reasons["cell-1"]?.hasPrefix("P90 400.0 Mbit/s at 1.91 bit/s/Hz (radio KPIs: mean of the last 1200 s of cell-1.csv, "
+            + "600 CQI reports to 2019-11-25T15:09:59Z, table1) with ×1.2 headroom needs 26 blocks") == true, "\(reasons)")
+        #expect(reasons["cell-3"]?.contains("at 5.50 bit/s/Hz (configured peak)") == true)
+    }
+}
+
 /// Issue 6's end-to-end check: replay the demo, change the topology (link l-s1-s2 fails and
 /// cell-2 may use up to 14 blocks; Tests/FlowcastPolicyTests/ReviewFixtures/failed-link-topology.yaml),
 /// replay again, and the diff of the final policies shows those consequences.

@@ -93,3 +93,29 @@ func schemaError(_ edit: (inout [String: Any]) -> Void) throws -> PolicyError? {
 @Test func notJSONIsABadInputNotACrash() {
     #expect(throws: PolicyError.self) { try PolicyDocument(jsonData: Data("{\"schemaVersion\": ".utf8), path: "p.json") }
 }
+
+/// A cell's efficiency: its forecast's, else the one measured from its radio KPIs, else the
+/// configured peak; the decision's reason says which, and a cell with none of them is an error.
+@Test func spectrumEfficiencyComesFromTheForecastThenRadioKPIsThenThePeak() throws {
+    let (topology, _) = try demoPlan()
+    var input = try ForecastSet(contentsOf: Fixtures.repositoryRoot.appendingPathComponent("policies/examples/demo-forecasts.json"))
+    #expect(input.forecasts.first { $0.id == "cell-2" }?.spectralEfficiency == 5.2)
+    input.measuredEfficiencies = [MeasuredEfficiency(cell: "cell-1", bitsPerSecondPerHertz: 2.75, source: "radio KPIs: test"),
+                                  MeasuredEfficiency(cell: "cell-2", bitsPerSecondPerHertz: 1.0, source: "radio KPIs: ignored")]
+    let provenance = Provenance(inputDigest: "x", topologyDigest: "y", modelId: nil, window: nil, generator: "test")
+    let doc = try PolicyPlanner(topology: topology).plan(input, provenance: provenance)
+    let cells = Dictionary(uniqueKeysWithValues: doc.spectrum.cells.map { ($0.id, $0) })
+    // 400 Mbit/s at 2.75 bit/s/Hz × 1.2 in 10 MHz blocks: 17.5 → 18 blocks, capped at 10.
+    #expect(cells["cell-1"]?.reason.hasPrefix("P90 400.0 Mbit/s at 2.75 bit/s/Hz (radio KPIs: test) with ×1.2 headroom needs 18 blocks") == true)
+    #expect(cells["cell-1"]?.forecast.spectralEfficiency == 2.75)
+    #expect(cells["cell-2"]?.reason.contains("at 5.20 bit/s/Hz (forecast)") == true)
+    #expect(cells["cell-3"]?.reason.contains("at 5.50 bit/s/Hz (configured peak)") == true)
+    #expect(cells["cell-3"]?.forecast.spectralEfficiency == nil)
+
+    var noPeak = topology
+    noPeak.cells[2].peakSpectralEfficiency = nil
+    noPeak.cells[2].kpiSource = "/data/cell-3.csv"
+    #expect(throws: PolicyError.inconsistent("cell 'cell-3' has no spectrum efficiency: its forecast gives none, its radio KPIs gave none, and the topology states no peakSpectralEfficiency")) {
+        try PolicyPlanner(topology: noPeak).plan(input, provenance: provenance)
+    }
+}

@@ -132,3 +132,21 @@ func problems(_ yaml: String) -> [TopologyProblem] {
     #expect(problems("- 1\n- 2\n").count >= 1)
     #expect(problems("bands: 3\n").first?.message == "'bands' must be a list")
 }
+
+@Test func radioKPISourceAndCQITable() throws {
+    let yaml = minimalYAML.replacingOccurrences(
+        of: "{ id: c1, band: n78, minBlocks: 1, maxBlocks: 5, peakSpectralEfficiency: 5, neighbours: [c2] }",
+        with: "{ id: c1, band: n78, minBlocks: 1, maxBlocks: 5, kpiSource: kpi/c1.csv, cqiTable: table2-256qam, neighbours: [c2] }")
+    // A relative log is found beside the topology file; an absolute one is kept.
+    let t = try Topology(yaml: yaml, file: "/etc/flowcast/site.yaml")
+    #expect(t.cells[0].kpiSource == "/etc/flowcast/kpi/c1.csv" && t.cells[0].cqiTable == "table2-256qam")
+    #expect(t.cells[0].peakSpectralEfficiency == nil && t.cells[1].cqiTable == nil)
+    let absolute = try Topology(yaml: yaml.replacingOccurrences(of: "kpi/c1.csv", with: "/data/c1.csv"), file: "/etc/site.yaml")
+    #expect(absolute.cells[0].kpiSource == "/data/c1.csv")
+    // A table that TS 38.214 does not have, or a table with no log to read, is a problem on its line.
+    #expect(problems(yaml.replacingOccurrences(of: "table2-256qam", with: "table3")).map(\.description)
+        == ["t.yaml:8: cell 'c1': cqiTable 'table3' is not table1 or table2-256qam"])
+    #expect(problems(minimalYAML.replacingOccurrences(of: "peakSpectralEfficiency: 5, neighbours: [c1]",
+                                                      with: "peakSpectralEfficiency: 5, cqiTable: table1, neighbours: [c1]")).map(\.description)
+        == ["t.yaml:9: cell 'c2': cqiTable is given without a kpiSource"])
+}

@@ -25,7 +25,7 @@ struct PolicyDocumentBuilder {
 
     func document(provenance: Provenance, paths: [[[Int]]], demandForecasts: [ForecastRef], routing: RoutingSolution,
                   scenarios: Int, churnPenalty: Double, currentWeights: [[Double]]?, cellForecasts: [ForecastRef],
-                  requests: [SpectrumRequest], spectrum: SpectrumAllocation) -> PolicyDocument {
+                  requests: [SpectrumRequest], efficiencySources: [String], spectrum: SpectrumAllocation) -> PolicyDocument {
         let r = Self.round
         let bottleneckIndex = routing.linkLoads.indices.max { routing.linkLoads[$0] / topology.links[$0].capacity < routing.linkLoads[$1] / topology.links[$1].capacity }
         var demands: [DemandDecision] = []
@@ -71,7 +71,7 @@ struct PolicyDocumentBuilder {
             let unmet = max(0, demand - capacity)
             let need = requests[c].requiredBlocks
             let se = requests[c].capacityPerBlock / (band.blockMHz * 1e6)
-            var reason = "P90 \(Self.rate(demand)) at \(String(format: "%.2f", se)) bit/s/Hz with ×\(options.headroom) headroom needs \(need) block\(need == 1 ? "" : "s") of \(band.blockMHz.formatted()) MHz"
+            var reason = "P90 \(Self.rate(demand)) at \(String(format: "%.2f", se)) bit/s/Hz (\(efficiencySources[c])) with ×\(options.headroom) headroom needs \(need) block\(need == 1 ? "" : "s") of \(band.blockMHz.formatted()) MHz"
             if blocks.count == need {
                 reason += "; given \(blocks.count)"
             } else if blocks.count > need {

@@ -1,0 +1,114 @@
+import FlowcastPipeline
+import FlowcastPolicy
+import FlowcastTestSupport
+import FlowcastTopology
+import Foundation
+import Testing
+
+@Suite struct RadioKPIEfficiencyTests {
+    func topology(_ cells: [(id: String, extra: String)]) throws -> Topology {
+        let cellLines = cells.map { c in
+            "  - { id: \(c.id), band: n78, minBlocks: 1, maxBlocks: 5, \(c.extra) }"
+        }
+        let yaml = """
+        bands:
+          - { id: n78, lowMHz: 3300, highMHz: 3800, blockMHz: 10 }
+        nodes:
+          - { id: s1 }
+          - { id: core }
+        cells:
+        \(cellLines.joined(separator: "\n"))
+        links:
+          - { id: l1, a: s1, b: core, capacity: 1G }
+        demands:
+          - { id: d1, source: s1, destination: core, cells: [\(cells[0].id)], paths: [[l1]] }
+        """
+        return try Topology(yaml: yaml, file: "<topology>")
+    }
+
+    func folder() throws -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-kpi-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }
+
+    @Test func theRecentMeanOfTheCellsCQIThroughItsTable() throws {
+        let dir = try folder()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        // 200 s of reports: CQI 7 for the first 100 s, then 9 and 15 alternating, one second
+        // missing its CQI ('-') and one second reported twice (averaged first, as on the grid).
+        var lines = ["Timestamp,Speed,RSRP,CQI,DL_bitrate,State"]
+        for t in 0..<200 {
+            let cqi = t < 100 ? "7" : t == 150 ? "-" : t % 2 == 0 ? "9" : "15"
+            lines.append(String(format: "2019.11.25_15.%02d.%02d,0,-90,%@,1000,D", 10 + t / 60, t % 60, cqi))
+            if t == 199 { lines.append("2019.11.25_15.13.19,0,-90,9,1000,D") }
+        }
+        let log = dir.appendingPathComponent("c1.csv")
+        try Data(lines.joined(separator: "\n").utf8).write(to: log)
+        let t = try topology([("c1", "kpiSource: \(log.path), cqiTable: table2-256qam"), ("c2", "kpiSource: \(log.path)"),
+                              ("c3", "peakSpectralEfficiency: 5")])
+        // A 20 s plan interval averages the last 60 s (rows 140–199): 29 seconds of CQI 9, 30 of
+        // 15 (row 150 has none), and row 199 = mean of 15 and 9 in efficiency.
+        let (measured, problems) = RadioKPIEfficiency.measure(t, horizon: 20)
+        #expect(problems.isEmpty)
+        #expect(measured.map(\.cell) == ["c1", "c2"])
+        let table2 = (29 * 3.9023 + 29 * 7.4063 + (7.4063 + 3.9023) / 2) / 59  // TS 38.214 Table 5.2.2.1-3
+        let table1 = (29 * 2.4063 + 29 * 5.5547 + (5.5547 + 2.4063) / 2) / 59  // Table 5.2.2.1-2
+        #expect(abs(measured[0].bitsPerSecondPerHertz - table2) < 1e-12)
+        #expect(abs(measured[1].bitsPerSecondPerHertz - table1) < 1e-12)
+        #expect(measured[0].source == "radio KPIs: mean of the last 60 s of c1.csv, 59 CQI reports to 2019-11-25T15:13:19Z, table2-256qam")
+        // A 150 s interval averages 300 s: the whole log.
+        let whole = RadioKPIEfficiency.measure(t, horizon: 150).measured[1].bitsPerSecondPerHertz
+        #expect(abs(whole - (100 * 1.4766 + 49 * 2.4063 + 49 * 5.5547 + (5.5547 + 2.4063) / 2) / 199) < 1e-12)
+    }
+
+    @Test func unusableLogsAreProblemsNotEstimates() throws {
+        let dir = try folder()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let plain = dir.appendingPathComponent("plain.csv")
+        try Data("t,a\n0,1\n1,2\n".utf8).write(to: plain)
+        let silent = dir.appendingPathComponent("silent.csv")
+        try Data("Timestamp,CQI,DL_bitrate\n2019.11.25_15.00.00,-,10\n2019.11.25_15.00.01,-,20\n".utf8).write(to: silent)
+        let t = try topology([("c1", "kpiSource: \(dir.path)/none.csv, peakSpectralEfficiency: 5"),
+                              ("c2", "kpiSource: \(plain.path), peakSpectralEfficiency: 5"),
+                              ("c3", "kpiSource: \(silent.path), peakSpectralEfficiency: 5")])
+        let (measured, problems) = RadioKPIEfficiency.measure(t, horizon: 60)
+        #expect(measured.isEmpty)
+        #expect(problems == ["cell 'c1': \(dir.path)/none.csv: no such file or folder",
+                             "cell 'c2': \(plain.path) is not a radio KPI log (Timestamp, CQI and DL_bitrate columns)",
+                             "cell 'c3': no CQI report in the last 120 s of \(silent.path)"])
+    }
+
+    /// Real data (GPL, read in place and skipped when ../shared is absent): a public 5G trace's
+    /// estimate equals the mean, over its last 120 s, of each second's efficiency computed here
+    /// straight from the CSV and the TS 38.214 table.
+    @Test func aRealTraceMatchesAnIndependentComputation() throws {
+        guard let shared = Fixtures.shared else { return }
+        let url = shared.appendingPathComponent("data/radio-5g/traces/Download/Static")
+        guard let name = try? FileManager.default.contentsOfDirectory(atPath: url.path).filter({ $0.hasSuffix(".csv") }).sorted().first
+        else { return }
+        let path = url.appendingPathComponent(name).path
+        let table1 = [0, 0.1523, 0.2344, 0.3770, 0.6016, 0.8770, 1.1758, 1.4766, 1.9141, 2.4063, 2.7305, 3.3223,
+                      3.9023, 4.5234, 5.1152, 5.5547]
+        let rows = try String(contentsOfFile: path, encoding: .utf8).split(whereSeparator: \.isNewline)
+        let header = rows[0].split(separator: ",", omittingEmptySubsequences: false)
+        let tColumn = try #require(header.firstIndex(of: "Timestamp")), qColumn = try #require(header.firstIndex(of: "CQI"))
+        var perSecond: [Int: (sum: Double, count: Int)] = [:]
+        var last = Int.min
+        for row in rows.dropFirst() {
+            let fields = row.split(separator: ",", omittingEmptySubsequences: false)
+            // 2019.11.25_15.34.34 → seconds within the trace (the traces never cross a month).
+            let t = fields[tColumn].split(whereSeparator: { $0 == "." || $0 == "_" }).compactMap { Int($0) }
+            let second = ((t[2] * 24 + t[3]) * 60 + t[4]) * 60 + t[5]
+            last = max(last, second)
+            guard let cqi = Int(fields[qColumn]) else { continue }
+            perSecond[second, default: (0, 0)].sum += table1[cqi]
+            perSecond[second, default: (0, 0)].count += 1
+        }
+        let window = perSecond.filter { $0.key > last - 120 }.values.map { $0.sum / Double($0.count) }
+        let t = try topology([("c1", "kpiSource: \(path)")])
+        let measured = try #require(RadioKPIEfficiency.measure(t, horizon: 60).measured.first)
+        #expect(abs(measured.bitsPerSecondPerHertz - window.reduce(0, +) / Double(window.count)) < 1e-9)
+        #expect(measured.source.contains("\(window.count) CQI reports"))
+    }
+}
