@@ -210,6 +210,10 @@ struct RadioKPIPlanTests {
         }
         let topologyPath = folder.appendingPathComponent("topology.yaml").path
         try Data(topology.utf8).write(to: URL(fileURLWithPath: topologyPath))
+        let check = try Fixtures.runFlowcast(["topology", "check", topologyPath])
+        #expect(check.status == 0 && check.stdout.contains(
+            ":\(topology.split(separator: "\n", omittingEmptySubsequences: false).firstIndex { $0.contains("id: cell-3,") }! + 1): note: cell 'cell-3': radio KPI log "
+            + "\(folder.path)/missing.csv does not exist; plans will use its configured peak, 5.5 bit/s/Hz"), "\(check.stdout)")
         let out = folder.appendingPathComponent("policy.json").path
         let run = try Fixtures.runFlowcast(["plan", "--topology", topologyPath, "--forecasts", "policies/examples/demo-forecasts.json", "--out", out])
         #expect(run.status == 0, "\(run.stderr)")
