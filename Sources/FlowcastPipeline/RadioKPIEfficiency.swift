@@ -27,14 +27,23 @@ public enum RadioKPIEfficiency {
         for cell in topology.cells {
             guard let path = cell.kpiSource else { continue }
             let table = cell.cqiTable.flatMap(CQITable.init(rawValue:)) ?? .table1
+            let seconds = window(horizon: horizon)
+            let options = SeriesReadOptions(radioTarget: .spectralEfficiency, cqiTable: table)
             do {
-                let set = try SeriesReader.read(file: URL(fileURLWithPath: path),
-                                                options: SeriesReadOptions(radioTarget: .spectralEfficiency, cqiTable: table))
+                let set: SeriesSet
+                if let recent = try recentText(path: path, bytes: Int(seconds) * bytesPerSecond + 65_536) {
+                    // Only the tail is parsed; if it does not parse, the whole file is read so
+                    // the error names the right line.
+                    do { set = try SeriesReader.read(text: recent, path: path, options: options) } catch {
+                        set = try SeriesReader.read(file: URL(fileURLWithPath: path), options: options)
+                    }
+                } else {
+                    set = try SeriesReader.read(file: URL(fileURLWithPath: path), options: options)
+                }
                 guard set.radioTarget != nil, let values = set.series.first?.values else {
                     problems.append("cell '\(cell.id)': \(path) is not a radio KPI log (Timestamp, CQI and DL_bitrate columns)")
                     continue
                 }
-                let seconds = window(horizon: horizon)
                 let rows = set.step.map { max(1, Int((seconds / $0).rounded())) } ?? values.count
                 var sum = 0.0
                 var reports = 0
@@ -56,5 +65,30 @@ public enum RadioKPIEfficiency {
             }
         }
         return (measured, problems)
+    }
+
+    /// Bytes of log read per second of window: two rows a second (repeated seconds happen) of
+    /// at most 256 bytes (the public traces' rows are 121 bytes on average, 209 at most).
+    static let bytesPerSecond = 512
+
+    /// The header line and the whole lines of the last `bytes` of the file, or nil when the file
+    /// is small enough to read whole. A log that grows for days is not parsed again in full for
+    /// every plan.
+    static func recentText(path: String, bytes: Int) throws(SeriesInputError) -> String? {
+        guard let handle = FileHandle(forReadingAtPath: path) else { return nil }  // the full read reports why
+        defer { try? handle.close() }
+        guard let size = try? handle.seekToEnd(), size > UInt64(2 * bytes) else { return nil }
+        do {
+            try handle.seek(toOffset: 0)
+            let head = try handle.read(upToCount: 65_536) ?? Data()
+            guard let end = head.firstIndex(of: UInt8(ascii: "\n")) else { return nil }
+            try handle.seek(toOffset: size - UInt64(bytes))
+            var tail = try handle.readToEnd() ?? Data()
+            guard let first = tail.firstIndex(of: UInt8(ascii: "\n")) else { return nil }
+            tail = tail[tail.index(after: first)...]  // the first line is cut: drop it
+            return String(decoding: head[..<end], as: UTF8.self) + "\n" + String(decoding: tail, as: UTF8.self)
+        } catch {
+            throw .unreadable(path: path, reason: error.localizedDescription)
+        }
     }
 }

@@ -1,4 +1,4 @@
-import FlowcastPipeline
+@testable import FlowcastPipeline
 import FlowcastPolicy
 import FlowcastTestSupport
 import FlowcastTopology
@@ -62,6 +62,36 @@ import Testing
         #expect(abs(whole - (100 * 1.4766 + 49 * 2.4063 + 49 * 5.5547 + (5.5547 + 2.4063) / 2) / 199) < 1e-12)
     }
 
+    /// A long log is read from its tail only; the estimate is the one the whole file gives, and a
+    /// bad row in the tail is reported at its line in the file.
+    @Test func aLongLogIsReadFromItsTail() throws {
+        let dir = try folder()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        // Six hours (21 600 rows, about 1 MB); CQI cycles so every window has its own mean.
+        var lines = ["Timestamp,Speed,RSRP,RSRQ,SNR,CQI,RSSI,DL_bitrate,UL_bitrate,State"]
+        for t in 0..<21_600 {
+            lines.append(String(format: "2019.11.25_%02d.%02d.%02d,12,-95,-11,7.0,%d,-70,%d,40,D", 8 + t / 3600, t / 60 % 60, t % 60,
+                                1 + (t * 7) % 15, 1000 + t % 977))
+        }
+        let log = dir.appendingPathComponent("long.csv")
+        try Data(lines.joined(separator: "\r\n").utf8).write(to: log)
+        let t = try topology([("c1", "kpiSource: \(log.path)")])
+        let measured = try #require(RadioKPIEfficiency.measure(t, horizon: 30).measured.first)
+        let table1: [Double] = [0, 0.1523, 0.2344, 0.3770, 0.6016, 0.8770, 1.1758, 1.4766, 1.9141, 2.4063, 2.7305, 3.3223,
+                                3.9023, 4.5234, 5.1152, 5.5547]
+        var sum = 0.0
+        for row in 21_540..<21_600 { sum += table1[1 + (row * 7) % 15] }
+        let expected = sum / 60
+        #expect(abs(measured.bitsPerSecondPerHertz - expected) < 1e-12)
+        #expect(measured.source.contains("60 CQI reports to 2019-11-25T13:59:59Z"))
+        let recent = try #require(try RadioKPIEfficiency.recentText(path: log.path, bytes: 60 * 512 + 65_536))
+        #expect(recent.hasPrefix(lines[0] + "\r\n") && recent.count < 120_000)
+
+        lines[21_590] = lines[21_590].replacingOccurrences(of: ",D", with: ",D,extra")
+        try Data(lines.joined(separator: "\n").utf8).write(to: log)
+        #expect(RadioKPIEfficiency.measure(t, horizon: 30).problems == ["cell 'c1': \(log.path):21591: expected 10 fields, found 11"])
+    }
+
     @Test func unusableLogsAreProblemsNotEstimates() throws {
         let dir = try folder()
         defer { try? FileManager.default.removeItem(at: dir) }
@@ -88,8 +118,8 @@ import Testing
         guard let name = try? FileManager.default.contentsOfDirectory(atPath: url.path).filter({ $0.hasSuffix(".csv") }).sorted().first
         else { return }
         let path = url.appendingPathComponent(name).path
-        let table1 = [0, 0.1523, 0.2344, 0.3770, 0.6016, 0.8770, 1.1758, 1.4766, 1.9141, 2.4063, 2.7305, 3.3223,
-                      3.9023, 4.5234, 5.1152, 5.5547]
+        let table1: [Double] = [0, 0.1523, 0.2344, 0.3770, 0.6016, 0.8770, 1.1758, 1.4766, 1.9141, 2.4063, 2.7305, 3.3223,
+                                3.9023, 4.5234, 5.1152, 5.5547]
         let rows = try String(contentsOfFile: path, encoding: .utf8).split(whereSeparator: \.isNewline)
         let header = rows[0].split(separator: ",", omittingEmptySubsequences: false)
         let tColumn = try #require(header.firstIndex(of: "Timestamp")), qColumn = try #require(header.firstIndex(of: "CQI"))
