@@ -67,6 +67,9 @@ public final class IntervalPlanner {
     let modelDigest: String?
     private var forecasters: [String: Forecaster] = [:]
     private var pending: [String: (point: Double, upper: Double)] = [:]
+    /// The last value each series was observed at: persistence, the baseline written beside every
+    /// forecast (so replay and live runs score the model against it, as `evaluate` does).
+    private var lastObserved: [String: Double] = [:]
     private var lastPlanEnd: Int64?
     private var windowIndex = 0
     private var current: PolicyDocument?
@@ -122,14 +125,16 @@ public final class IntervalPlanner {
                 forecastFile.buffer.appendSeconds(start)
                 forecastFile.buffer.append(contentsOf: Array(",\"kind\":\"\(w.kind.rawValue)\",\"id\":".utf8))
                 forecastFile.buffer.appendJSONString(w.id)
-                forecastFile.buffer.append(contentsOf: Array(String(format: ",\"point\":%.1f,\"upper\":%.1f,\"actual\":%.1f,\"partial\":%@}\n",
-                                                                   f.point, f.upper, actual, w.partial ? "true" : "false").utf8))
+                let baseline = lastObserved[k].map { String(format: ",\"persistence\":%.1f", $0) } ?? ""
+                forecastFile.buffer.append(contentsOf: Array(String(format: ",\"point\":%.1f,\"upper\":%.1f,\"actual\":%.1f%@,\"partial\":%@}\n",
+                                                                   f.point, f.upper, actual, baseline, w.partial ? "true" : "false").utf8))
             }
             // A partial window understates the rate; it is reported, not learned from.
             guard !w.partial else { continue }
             var forecaster = forecasters[k] ?? makeForecaster()
             forecaster.observe(actual, at: startSeconds)
             forecasters[k] = forecaster
+            lastObserved[k] = actual
             pending[k] = forecaster.forecast()
         }
         forecastFile.flushIfNeeded()

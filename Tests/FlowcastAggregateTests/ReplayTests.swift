@@ -57,6 +57,8 @@ struct ReplayTests {
             let point = try #require(f["point"] as? Double), upper = try #require(f["upper"] as? Double)
             if let previous = last[key] {
                 #expect(point == previous, "\(key) interval \(f["interval"]!)")
+                // The baseline written beside each forecast is persistence too.
+                #expect(f["persistence"] as? Double == previous)
                 checked += 1
             }
             #expect(upper >= point)

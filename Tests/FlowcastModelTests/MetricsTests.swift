@@ -29,3 +29,21 @@ import Testing
         #expect(MetricAccumulator().metrics.count == 0)
     }
 }
+
+@Suite struct EvaluationTableTests {
+    /// Columns fit their widest value: bit/s-sized errors stay apart and aligned.
+    @Test func largeValuesKeepTheirColumnsApart() {
+        let big = ForecastMetrics(count: 950, mae: 1_221_468.18621, rmse: 1_971_351.3651, wape: 0.0952, smape: 0.7003,
+                                  coverage: 0.786, pinball: 411_416.4991)
+        let small = ForecastMetrics(count: 950, mae: 2.5, rmse: 7.25, wape: 0.049, smape: 0.2, coverage: 0.9, pinball: 0.7)
+        let report = EvaluationReport(seriesCount: 19, steps: 950, methods: [
+            .init(method: .flowcast, metrics: big), .init(method: .persistence, metrics: small)])
+        let lines = report.table.split(separator: "\n").map(String.init)
+        #expect(lines == [
+            "19 series, 950 one-step forecasts per method",
+            "method                MAE          RMSE  WAPE%  sMAPE%  P90cov   P90pinball",
+            "flowcast     1221468.1862  1971351.3651   9.52   70.03   0.786  411416.4991",
+            "persistence        2.5000        7.2500   4.90   20.00   0.900       0.7000",
+        ])
+    }
+}

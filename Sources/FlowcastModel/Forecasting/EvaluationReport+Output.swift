@@ -28,18 +28,21 @@ extension EvaluationReport {
             }
             return text
         }
-        func pad(_ text: String, _ width: Int, left: Bool = false) -> String {
-            let padding = String(repeating: " ", count: max(0, width - text.count))
-            return left ? text + padding : padding + text
-        }
-        var lines = ["\(seriesCount) series, \(steps) one-step forecasts per method"]
-        lines.append(pad("method", 14, left: true) + pad("MAE", 11) + pad("RMSE", 11) + pad("WAPE%", 8) + pad("sMAPE%", 8)
-                     + pad("P90cov", 8) + pad("P90pinball", 12))
+        // Columns as wide as their widest cell, two spaces apart, so large values (bit/s from
+        // replay windows) never run into the next column.
+        var rows = [["method", "MAE", "RMSE", "WAPE%", "sMAPE%", "P90cov", "P90pinball"]]
         for entry in methods {
             let m = entry.metrics
-            lines.append(pad(entry.method.rawValue, 14, left: true) + pad(fixed(m.mae, 4), 11) + pad(fixed(m.rmse, 4), 11)
-                         + pad(fixed(m.wape * 100, 2), 8) + pad(fixed(m.smape * 100, 2), 8) + pad(fixed(m.coverage, 3), 8)
-                         + pad(fixed(m.pinball, 4), 12))
+            rows.append([entry.method.rawValue, fixed(m.mae, 4), fixed(m.rmse, 4), fixed(m.wape * 100, 2),
+                         fixed(m.smape * 100, 2), fixed(m.coverage, 3), fixed(m.pinball, 4)])
+        }
+        let widths = rows[0].indices.map { column in rows.map { $0[column].count }.max() ?? 0 }
+        var lines = ["\(seriesCount) series, \(steps) one-step forecasts per method"]
+        for row in rows {
+            lines.append(row.indices.map { column in
+                let padding = String(repeating: " ", count: widths[column] - row[column].count)
+                return column == 0 ? row[column] + padding : "  " + padding + row[column]
+            }.joined())
         }
         return lines.joined(separator: "\n")
     }

@@ -49,8 +49,13 @@ public struct RunData: Sendable {
         public var point: Double
         public var upper: Double
         public var actual: Double?
+        /// The baseline's forecast (persistence: the last observed value), when the run wrote it.
+        public var persistence: Double?
+        /// True when the window was cut short (its rate understates the load).
+        public var partial: Bool
 
-        public init(interval: Int, start: Double, id: String, kind: String, point: Double, upper: Double, actual: Double?) {
+        public init(interval: Int, start: Double, id: String, kind: String, point: Double, upper: Double, actual: Double?,
+                    persistence: Double? = nil, partial: Bool = false) {
             self.interval = interval
             self.start = start
             self.id = id
@@ -58,6 +63,8 @@ public struct RunData: Sendable {
             self.point = point
             self.upper = upper
             self.actual = actual
+            self.persistence = persistence
+            self.partial = partial
         }
     }
 
@@ -181,7 +188,8 @@ public struct RunData: Sendable {
         guard let id = string(o["id"]), let interval = number(o["interval"]), let start = time(o["start"]),
               let point = number(o["point"]) else { return nil }
         return ForecastLine(interval: Int(interval), start: start, id: id, kind: string(o["kind"]) ?? "cell", point: point,
-                            upper: number(o["upper"]) ?? point, actual: number(o["actual"]))
+                            upper: number(o["upper"]) ?? point, actual: number(o["actual"]), persistence: number(o["persistence"]),
+                            partial: o["partial"] == .bool(true))
     }
 
     private static func string(_ v: JSONValue?) -> String? {

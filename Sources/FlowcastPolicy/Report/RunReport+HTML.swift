@@ -66,6 +66,7 @@ extension RunReport {
             out += "<table class=\"summary\"><thead><tr><th>Kind</th><th>Id</th><th>Windows</th><th>Mean load</th><th>Peak load</th>"
                 + "<th title=\"Intervals whose actual load stayed at or under the P90 forecast\">Within P90</th>"
                 + "<th title=\"Mean absolute percentage error of the point forecast\">Forecast error</th>"
+                + "<th title=\"Mean absolute error of the point forecast over that of persistence (the last value), on complete windows; below 1 beats it\">MAE × persistence</th>"
                 + "<th>Peak utilisation</th><th>Decode issues</th><th>Partial windows</th></tr></thead><tbody>"
             for e in entities {
                 let s = summary(e.kind, e.id)
@@ -75,6 +76,7 @@ extension RunReport {
                     + "<td class=\"n\">\(s.peakLoad.map(DiffFormat.rate) ?? "–")</td>"
                     + "<td class=\"n\">\(s.p90Coverage.map { DiffFormat.trimmed($0 * 100, decimals: 0) + "%" } ?? "–")</td>"
                     + "<td class=\"n\">\(s.meanAbsolutePercentageError.map(DiffFormat.percent) ?? "–")</td>"
+                    + "<td class=\"n\">\(s.maeToPersistence.map { DiffFormat.trimmed($0, decimals: 2) } ?? "–")</td>"
                     + "<td class=\"n\"\(over)>\(s.peakUtilisation.map(DiffFormat.percent) ?? "–")</td>"
                     + "<td class=\"n\">\(DiffFormat.trimmed(s.decodeIssues, decimals: 0))</td><td class=\"n\">\(s.partialWindows)</td></tr>"
             }

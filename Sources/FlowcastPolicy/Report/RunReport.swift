@@ -24,6 +24,9 @@ public struct RunReport: Sendable {
         public var p90Coverage: Double?
         /// Mean |actual − point| / actual over intervals with actual > 0.
         public var meanAbsolutePercentageError: Double?
+        /// The point forecast's MAE over the baseline's (persistence), on the complete windows
+        /// that have both: below 1 the forecaster beats the last value.
+        public var maeToPersistence: Double?
         /// Highest measured utilisation against the planned capacity.
         public var peakUtilisation: Double?
         public var decodeIssues: Double
@@ -131,12 +134,19 @@ public struct RunReport: Sendable {
         let loads = ws.map(\.load)
         let withActual = fs.compactMap { f in f.line.actual.map { (f.line, $0) } }
         let errors = withActual.filter { $0.1 > 0 }.map { abs($0.1 - $0.0.point) / $0.1 }
+        var modelError = 0.0, baselineError = 0.0
+        for (line, actual) in withActual where !line.partial {
+            guard let persistence = line.persistence else { continue }
+            modelError += abs(actual - line.point)
+            baselineError += abs(actual - persistence)
+        }
         let utilisations = ws.compactMap { utilisation($0, capacity: capacity(at: $0.start, in: p)) }
         return EntitySummary(
             kind: kind, id: id, windows: ws.count, meanLoad: loads.isEmpty ? nil : loads.reduce(0, +) / Double(loads.count),
             peakLoad: loads.max(),
             p90Coverage: withActual.isEmpty ? nil : Double(withActual.filter { $0.1 <= $0.0.upper }.count) / Double(withActual.count),
             meanAbsolutePercentageError: errors.isEmpty ? nil : errors.reduce(0, +) / Double(errors.count),
+            maeToPersistence: baselineError > 0 ? modelError / baselineError : nil,
             peakUtilisation: utilisations.max(), decodeIssues: ws.reduce(0) { $0 + $1.decodeIssues },
             partialWindows: ws.filter(\.partial).count)
     }

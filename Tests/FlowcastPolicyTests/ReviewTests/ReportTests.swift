@@ -112,6 +112,26 @@ import Testing
         #expect(sections(html, kind: "cell").count == 1)
     }
 
+    /// The forecaster's MAE over persistence's, from the baseline each forecasts.jsonl line carries;
+    /// partial windows and lines without a baseline are left out.
+    @Test func forecastErrorAgainstPersistence() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-baseline-run-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder.appendingPathComponent("policies"), withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let lines = [
+            #"{"interval":1,"start":0,"kind":"cell","id":"c1","point":100,"upper":120,"actual":90,"partial":false}"#,
+            #"{"interval":2,"start":10,"kind":"cell","id":"c1","point":95,"upper":120,"actual":100,"persistence":90,"partial":false}"#,
+            #"{"interval":3,"start":20,"kind":"cell","id":"c1","point":98,"upper":120,"actual":80,"persistence":100,"partial":false}"#,
+            #"{"interval":4,"start":30,"kind":"cell","id":"c1","point":85,"upper":120,"actual":10,"persistence":80,"partial":true}"#,
+        ]
+        try Data(lines.joined(separator: "\n").utf8).write(to: folder.appendingPathComponent("policies/forecasts.jsonl"))
+        let report = RunReport(run: try RunData.load(runDirectory: folder))
+        // (|100 − 95| + |80 − 98|) / (|100 − 90| + |80 − 100|) = 23 / 30.
+        let ratio = try #require(report.summary("cell", "c1").maeToPersistence)
+        #expect(abs(ratio - 23.0 / 30) < 1e-12)
+        #expect(report.html().contains("<td class=\"n\">0.77</td>"))
+    }
+
     @Test func summaryNumbersComeFromTheWindowsAndForecasts() throws {
         let (report, _) = try fixtureReport()
         let s = report.summary("cell", "cell-3")
