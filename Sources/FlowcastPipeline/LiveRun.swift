@@ -222,6 +222,7 @@ public func runLive(_ options: LiveOptions, capture: LiveCapture, control: LiveC
     var cellBytes: [String: UInt64] = [:]
     var failure: (any Error)?
     var policiesBefore = 0
+    var efficiencyProblemsLogged = 0  // of the planner's efficiencyProblems
     // As of the end of the previous batch: window callbacks run inside the aggregator's own
     // mutation and must not read it.
     var packetsSoFar: UInt64 = 0, evictedSoFar = 0
@@ -258,7 +259,7 @@ public func runLive(_ options: LiveOptions, capture: LiveCapture, control: LiveC
         guard let p = planner else { return }
         do { try p.finish() } catch { if failure == nil { failure = error } }
         for f in p.planFailures { log(.planFailed(f)) }
-        for problem in p.efficiencyProblems { log(.efficiencyUnavailable(problem)) }
+        for problem in p.efficiencyProblems.dropFirst(efficiencyProblemsLogged) { log(.efficiencyUnavailable(problem)) }
     }
     func rotateIfDue() throws {
         let due: Bool
@@ -296,6 +297,7 @@ public func runLive(_ options: LiveOptions, capture: LiveCapture, control: LiveC
             cellNames = aggregator.cellNames
             do { planner = try makePlanner(topology, generation) } catch { planner = nil; log(.planFailed("\(error)")) }
             policiesBefore = 0
+            efficiencyProblemsLogged = 0
             log(.topologyReloaded(generation: generation))
         }
         aggregator.add(batch, windowClosed: windowClosed, flowEnded: flowEnded) { cellNames = $0 }
@@ -305,6 +307,11 @@ public func runLive(_ options: LiveOptions, capture: LiveCapture, control: LiveC
             policiesBefore = p.policiesWritten
             log(.policyWritten(count: p.policiesWritten))
             control.update { $0.lastPolicySeconds = Date().timeIntervalSince1970; $0.policiesWritten += 1 }
+        }
+        if let p = planner, p.efficiencyProblems.count > efficiencyProblemsLogged {
+            // As soon as a plan meets it, not only when the run stops.
+            for problem in p.efficiencyProblems.dropFirst(efficiencyProblemsLogged) { log(.efficiencyUnavailable(problem)) }
+            efficiencyProblemsLogged = p.efficiencyProblems.count
         }
         if let p = planner {
             let forecasts = p.cellForecasts, solve = p.lastSolveSeconds

@@ -82,13 +82,13 @@ struct LiveTests {
         let process = Process()
         let log: URL
         let port: UInt16
-        init(interface: String, out: String, extra: [String] = []) throws {
+        init(interface: String, out: String, topology: String = LiveTests.demoTopology, extra: [String] = []) throws {
             port = LiveTests.freePort()
             log = URL(fileURLWithPath: out + ".log")
             FileManager.default.createFile(atPath: log.path, contents: nil)
             process.executableURL = Fixtures.flowcastExecutable
             process.currentDirectoryURL = Fixtures.repositoryRoot
-            process.arguments = ["live", "-i", interface, "--topology", LiveTests.demoTopology, "--out", out,
+            process.arguments = ["live", "-i", interface, "--topology", topology, "--out", out,
                                  "--metrics", "127.0.0.1:\(port)"] + extra
             let handle = try FileHandle(forWritingTo: log)
             process.standardError = handle; process.standardOutput = handle
@@ -260,6 +260,37 @@ struct LiveTests {
         try Self.requireCompleteOutputs(out)
         let summary = try Self.json(out + "/summary.json")
         #expect(((summary["totals"] as! [String: Any])["packets"] as! Int) > 0)
+    }
+
+    @Test("a cell whose radio KPI log is missing is logged as soon as a plan meets it, and planned at its peak",
+          .enabled(if: canReplay, "needs root, ip and tcpreplay"))
+    func missingRadioKPILogIsLoggedDuringTheRun() throws {
+        let pair = try VethPair()
+        defer { pair.cleanUp() }
+        let out = Self.temporaryDirectory()
+        let topology = out + "-topology.yaml"
+        let demo = try String(contentsOfFile: Fixtures.repositoryRoot.path + "/" + Self.demoTopology, encoding: .utf8)
+        try Data(demo.replacingOccurrences(of: "{ id: cell-3, band: n78, minBlocks: 2, maxBlocks: 10, peakSpectralEfficiency: 5.5",
+                                           with: "{ id: cell-3, band: n78, minBlocks: 2, maxBlocks: 10, peakSpectralEfficiency: 5.5, kpiSource: no-such-log.csv")
+            .utf8).write(to: URL(fileURLWithPath: topology))
+        let live = try LiveProcess(interface: pair.capture, out: out, topology: topology,
+                                   extra: ["--window", "200ms", "--plan-every", "400ms"])
+        #expect(live.waitFor(20) { live.metric("flowcast_packets_total") != nil }, "metrics never came up: \(live.stderr)")
+        let feeder = Thread {
+            _ = try? pair.replay(Fixtures.repositoryRoot.appendingPathComponent("captures/demo/demo.pcapng").path,
+                                 rate: ["--pps", "20000"])
+        }
+        feeder.start()
+        #expect(live.waitFor(20) { live.stderr.contains("radio KPIs gave a cell no efficiency") }, "\(live.stderr)")
+        #expect(live.stderr.contains("no-such-log.csv: no such file or folder"))
+        #expect(live.terminate() == 0, "\(live.stderr)")
+        // Logged once, not again at the stop.
+        #expect(live.stderr.components(separatedBy: "radio KPIs gave a cell no efficiency").count == 2, "\(live.stderr)")
+        let policies = try FileManager.default.contentsOfDirectory(atPath: out + "/policies").filter { $0.hasPrefix("policy-") }.sorted()
+        let last = try Self.json(out + "/policies/" + (try #require(policies.last)))
+        let cells = try #require((last["spectrum"] as? [String: Any])?["cells"] as? [[String: Any]])
+        let reason = try #require(cells.first { $0["id"] as? String == "cell-3" }?["reason"] as? String)
+        #expect(reason.contains("at 5.50 bit/s/Hz (configured peak)"), "\(reason)")
     }
 
     @Test("a bad BPF filter is refused with libpcap's words and exit status 2", .enabled(if: isRoot, "needs root"))
