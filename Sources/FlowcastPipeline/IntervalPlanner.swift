@@ -84,8 +84,8 @@ public final class IntervalPlanner {
         return result
     }
     public private(set) var planFailures: [String] = []
-    /// Radio KPI logs that gave a cell no efficiency (each problem once); those cells were planned
-    /// at their configured peak.
+    /// Radio KPI logs that gave a cell no efficiency (each problem once); those cells' plans used
+    /// the configured peak (or failed, into `planFailures`, without one).
     public private(set) var efficiencyProblems: [String] = []
     /// Set when the model was trained with covariates, which windows do not carry (print it once).
     public let modelWarning: String?
