@@ -42,28 +42,22 @@ struct EvaluateCommand: ParsableCommand {
                                         includeSelfPairs: includeSelfPairs)
         do {
             let model = try ModelFile.read(from: URL(fileURLWithPath: self.model))
-            let sets = try SeriesReader.read(paths: series, options: options).sets
-            let loaded = SeriesLoadReport(combining: sets.map(\.report)).summary(files: sets.count)
-            FileHandle.standardError.write(Data((loaded + "\n").utf8))
-            if let problem = SeriesReader.targetProblem(options.radioTarget, sets: sets) {
-                if problem.fatal { throw CommandFailure(message: problem.message) }
-                FileHandle.standardError.write(Data((problem.message + "\n").utf8))
-            }
+            let sets = try readSeries(series, options: options)
             if let warning = model.covariateWarning(for: sets) { FileHandle.standardError.write(Data((warning + "\n").utf8)) }
             var table: ForecastTable? = forecasts.map { _ in ForecastTable() }
             let report = Evaluator.evaluate(model: model, sets: sets, from: from, fallback: !noFallback,
                                             record: table == nil ? nil : { table?.append($0) })
+            guard report.steps > 0 else {
+                // All-zero metrics would read as a perfect score (and there is no forecast to write).
+                throw CommandFailure(message: "nothing to score: no series has an observed value at row \(from) or later "
+                    + "(the longest has \(sets.map(\.rowCount).max() ?? 0) rows)")
+            }
             if let forecasts, let table {
                 do {
                     try Data(table.text.utf8).write(to: URL(fileURLWithPath: forecasts), options: .atomic)
                 } catch {
                     throw CommandFailure(message: "\(forecasts): cannot write the forecasts: \(error.localizedDescription)")
                 }
-            }
-            guard report.steps > 0 else {
-                // All-zero metrics would read as a perfect score.
-                throw CommandFailure(message: "nothing to score: no series has an observed value at row \(from) or later "
-                    + "(the longest has \(sets.map(\.rowCount).max() ?? 0) rows)")
             }
             print(json ? report.json : report.table)
             if timeInference {

@@ -86,8 +86,6 @@ struct PlanCommand: ParsableCommand {
         }
     }
 
-    /// Forecasts the row after `at` for every series named after a demand, cell or link, with
-    /// FlowcastModel's public API (ModelFile, SeriesReader, ForecastModel).
     /// The length of a plan window given as ISO 8601 times, in seconds.
     static func seconds(of window: PlanWindow?) -> Double? {
         guard let window else { return nil }
@@ -96,6 +94,8 @@ struct PlanCommand: ParsableCommand {
         return end.timeIntervalSince(start)
     }
 
+    /// Forecasts the row after `at` for every series named after a demand, cell or link, with
+    /// FlowcastModel's public API (ModelFile, SeriesReader, ForecastModel).
     private func forecastFromSeries(topologyData: Data) throws -> (ForecastSet, Provenance) {
         let seriesURL = URL(fileURLWithPath: series!), modelURL = URL(fileURLWithPath: model!)
         let trained = try ModelFile.read(from: modelURL)

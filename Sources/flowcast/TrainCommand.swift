@@ -50,13 +50,7 @@ struct TrainCommand: ParsableCommand {
         let options = SeriesReadOptions(radioTarget: RadioTarget(rawValue: target) ?? .downlinkBitrate,
                                         includeSelfPairs: includeSelfPairs)
         do {
-            let sets = try SeriesReader.read(paths: series, options: options).sets
-            let loaded = SeriesLoadReport(combining: sets.map(\.report)).summary(files: sets.count)
-            FileHandle.standardError.write(Data((loaded + "\n").utf8))
-            if let problem = SeriesReader.targetProblem(options.radioTarget, sets: sets) {
-                if problem.fatal { throw CommandFailure(message: problem.message) }
-                FileHandle.standardError.write(Data((problem.message + "\n").utf8))
-            }
+            let sets = try readSeries(series, options: options)
             var training = TrainingOptions(until: until, seed: seed, quantile: quantile)
             training.layout = .standard
             training.useCovariates = !noCovariates
@@ -81,6 +75,19 @@ struct TrainCommand: ParsableCommand {
             throw CommandFailure(message: error.description)
         }
     }
+}
+
+/// Reads the series files as `train` and `evaluate` do: says on stderr what was read, and refuses
+/// (none of the files can give it) or warns about (some cannot) a radio target.
+func readSeries(_ paths: [String], options: SeriesReadOptions) throws -> [SeriesSet] {
+    let sets = try SeriesReader.read(paths: paths, options: options).sets
+    let loaded = SeriesLoadReport(combining: sets.map(\.report)).summary(files: sets.count)
+    FileHandle.standardError.write(Data((loaded + "\n").utf8))
+    if let problem = SeriesReader.targetProblem(options.radioTarget, sets: sets) {
+        if problem.fatal { throw CommandFailure(message: problem.message) }
+        FileHandle.standardError.write(Data((problem.message + "\n").utf8))
+    }
+    return sets
 }
 
 /// A one-line error message on stderr and exit status 1.
