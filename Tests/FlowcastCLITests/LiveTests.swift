@@ -241,6 +241,15 @@ struct LiveTests {
         #expect(libpcap["received"] == expectedPackets && libpcap["kernelDrops"] == 0)
     }
 
+    /// Sends the demo capture through the pair at 20 000 packets/s (about two seconds) from a
+    /// thread of its own, so the test can watch the live run meanwhile.
+    static func feedDemo(_ pair: VethPair) {
+        Thread {
+            _ = try? pair.replay(Fixtures.repositoryRoot.appendingPathComponent("captures/demo/demo.pcapng").path,
+                                 rate: ["--pps", "20000"])
+        }.start()
+    }
+
     @Test("SIGTERM in the middle of a run leaves complete, valid JSON and a final policy",
           .enabled(if: canReplay, "needs root, ip and tcpreplay"))
     func sigtermMidRun() throws {
@@ -250,11 +259,7 @@ struct LiveTests {
         let live = try LiveProcess(interface: pair.capture, out: out, extra: ["--window", "200ms", "--plan-every", "400ms"])
         #expect(live.waitFor(20) { live.metric("flowcast_packets_total") != nil }, "metrics never came up: \(live.stderr)")
         // About two seconds of traffic; stop while it is still arriving.
-        let feeder = Thread {
-            _ = try? pair.replay(Fixtures.repositoryRoot.appendingPathComponent("captures/demo/demo.pcapng").path,
-                                 rate: ["--pps", "20000"])
-        }
-        feeder.start()
+        Self.feedDemo(pair)
         #expect(live.waitFor(20) { (live.metric("flowcast_windows_total") ?? 0) >= 2 }, "\(live.stderr)")
         #expect(live.terminate() == 0, "\(live.stderr)")
         try Self.requireCompleteOutputs(out)
@@ -276,11 +281,7 @@ struct LiveTests {
         let live = try LiveProcess(interface: pair.capture, out: out, topology: topology,
                                    extra: ["--window", "200ms", "--plan-every", "400ms"])
         #expect(live.waitFor(20) { live.metric("flowcast_packets_total") != nil }, "metrics never came up: \(live.stderr)")
-        let feeder = Thread {
-            _ = try? pair.replay(Fixtures.repositoryRoot.appendingPathComponent("captures/demo/demo.pcapng").path,
-                                 rate: ["--pps", "20000"])
-        }
-        feeder.start()
+        Self.feedDemo(pair)
         #expect(live.waitFor(20) { live.stderr.contains("radio KPIs gave a cell no efficiency") }, "\(live.stderr)")
         #expect(live.stderr.contains("no-such-log.csv: no such file or folder"))
         #expect(live.terminate() == 0, "\(live.stderr)")
