@@ -18,6 +18,7 @@ let package = Package(
         .library(name: "FlowcastCapture", targets: ["FlowcastCapture"]),
         .library(name: "FlowcastModel", targets: ["FlowcastModel"]),
         .library(name: "FlowcastPolicy", targets: ["FlowcastPolicy"]),
+        .library(name: "FlowcastReview", targets: ["FlowcastReview"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -31,6 +32,8 @@ let package = Package(
 
         // Small C helpers Swift cannot express (a cache prefetch).
         .target(name: "CFlowcastShims", path: "Sources/CFlowcastShims"),
+        // The shared vocabulary every stage speaks; depends on nothing.
+        .target(name: "FlowcastCore", swiftSettings: strict),
         .target(name: "FlowcastCapture", dependencies: ["CPcap", "CFlowcastShims"], swiftSettings: strict),
         .target(name: "FlowcastDecode", swiftSettings: strict),
         .target(name: "FlowcastTopology",
@@ -39,7 +42,11 @@ let package = Package(
                 dependencies: ["FlowcastDecode", "FlowcastTopology", "CFlowcastShims"], swiftSettings: strict),
         .target(name: "FlowcastModel", swiftSettings: strict),
         .target(name: "FlowcastPolicy",
-                dependencies: ["CCbc", "FlowcastTopology"], swiftSettings: strict),
+                dependencies: ["CCbc", "FlowcastCore", "FlowcastTopology"], swiftSettings: strict),
+        .target(name: "FlowcastReview",
+                dependencies: ["FlowcastCore", "FlowcastPolicy", "FlowcastPipeline", "FlowcastTopology"], swiftSettings: strict),
+        // The demo scenario's synthetic capture, used by `flowcast synth` only (no library depends on it).
+        .target(name: "FlowcastDemo", dependencies: ["FlowcastCapture", "FlowcastDecode"], swiftSettings: strict),
         .target(name: "FlowcastPipeline",
                 dependencies: ["FlowcastCapture", "FlowcastDecode", "FlowcastTopology",
                                "FlowcastAggregate", "FlowcastModel", "FlowcastPolicy", "CFlowcastShims"],
@@ -47,11 +54,14 @@ let package = Package(
         .executableTarget(name: "flowcast",
                           dependencies: ["FlowcastPipeline", "FlowcastCapture", "FlowcastDecode",
                                          "FlowcastTopology", "FlowcastAggregate", "FlowcastModel",
-                                         "FlowcastPolicy", .product(name: "Logging", package: "swift-log"),
+                                         "FlowcastPolicy", "FlowcastReview", "FlowcastDemo",
+                                         .product(name: "Logging", package: "swift-log"),
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")],
                           swiftSettings: strict),
 
         .target(name: "FlowcastTestSupport", path: "Tests/FlowcastTestSupport", swiftSettings: strict),
+        .testTarget(name: "FlowcastCoreTests",
+                    dependencies: ["FlowcastCore", "FlowcastTestSupport"], swiftSettings: strict),
         .testTarget(name: "FlowcastCaptureTests",
                     dependencies: ["FlowcastCapture", "FlowcastTestSupport"], swiftSettings: strict),
         .testTarget(name: "FlowcastDecodeTests",
@@ -67,8 +77,12 @@ let package = Package(
         .testTarget(name: "FlowcastModelTests",
                     dependencies: ["FlowcastModel", "FlowcastTestSupport"], swiftSettings: strict),
         .testTarget(name: "FlowcastPolicyTests",
-                    dependencies: ["FlowcastPolicy", "FlowcastTopology", "FlowcastTestSupport"],
-                    exclude: ["Golden", "ReviewFixtures"],  // fixtures read from the source tree by path
+                    dependencies: ["FlowcastPolicy", "FlowcastCore", "FlowcastTopology", "FlowcastTestSupport"],
+                    exclude: ["Golden"],  // fixtures read from the source tree by path
+                    swiftSettings: strict),
+        .testTarget(name: "FlowcastReviewTests",
+                    dependencies: ["FlowcastReview", "FlowcastPolicy", "FlowcastTopology", "FlowcastTestSupport"],
+                    exclude: ["ReviewFixtures"],  // fixtures read from the source tree by path
                     swiftSettings: strict),
         .testTarget(name: "FlowcastCLITests",
                     dependencies: ["FlowcastTestSupport"], swiftSettings: strict),

@@ -1,3 +1,4 @@
+import FlowcastReview
 import ArgumentParser
 import FlowcastPolicy
 import FlowcastTopology

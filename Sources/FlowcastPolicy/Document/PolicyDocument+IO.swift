@@ -1,3 +1,4 @@
+internal import FlowcastCore
 public import Foundation
 #if canImport(Glibc)
 import Glibc
