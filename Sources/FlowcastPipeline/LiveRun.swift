@@ -1,3 +1,4 @@
+internal import FlowcastCore
 public import FlowcastAggregate
 public import FlowcastCapture
 public import FlowcastDecode

@@ -1,3 +1,4 @@
+internal import FlowcastCore
 import FlowcastDecode
 import Testing
 

@@ -1,3 +1,4 @@
+internal import FlowcastCore
 extension DecodeRun {
     /// IPv4 (RFC 791) with options and fragments. Only a datagram's first fragment carries a
     /// transport header; later fragments keep the protocol number but no ports.

@@ -1,3 +1,4 @@
+internal import FlowcastCore
 extension DecodeRun {
     /// IPv6 (RFC 8200) with hop-by-hop, routing, fragment, destination-options and AH headers.
     mutating func decodeIPv6() -> NextLayer {

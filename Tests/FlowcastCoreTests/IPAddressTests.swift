@@ -1,4 +1,4 @@
-import FlowcastDecode
+import FlowcastCore
 import Testing
 
 @Suite("IP address text")
@@ -25,5 +25,27 @@ struct IPAddressTests {
         #expect(IPAddress("256.1.1.1") == nil)
         #expect(IPAddress("1.2.3") == nil)
         #expect(IPAddress("1::2::3") == nil)
+    }
+
+    @Test("Text is refused where inet_pton refuses it: leading zeros, signs, non-hex words")
+    func strictText() {
+        #expect(IPAddress("010.0.0.1") == nil)
+        #expect(IPAddress("+1.2.3.4") == nil)
+        #expect(IPAddress("1.2.3.-4") == nil)
+        #expect(IPAddress("::+f") == nil)
+        #expect(IPAddress("0.0.0.0")?.description == "0.0.0.0")
+    }
+
+    @Test("An IPv4-mapped IPv6 address unmaps to its IPv4 address and shares its 128-bit form")
+    func mapped() throws {
+        let mapped = try #require(IPAddress("::ffff:10.1.2.3")), v4 = try #require(IPAddress("10.1.2.3"))
+        #expect(mapped != v4)
+        #expect(mapped.unmapped == v4)
+        #expect(v4.unmapped == v4)
+        #expect(mapped.mapped128 == v4.mapped128)
+        let v6 = try #require(IPAddress("2001:db8::1"))
+        #expect(v6.unmapped == v6)
+        let bytes: [UInt8] = [10, 1, 2, 3]
+        #expect(bytes.withUnsafeBytes { IPAddress(bytes: $0) } == v4)
     }
 }
