@@ -1,3 +1,4 @@
+internal import FlowcastCore
 public import FlowcastCapture
 internal import FlowcastDecode
 internal import Foundation
@@ -153,20 +154,6 @@ public struct DemoCaptureGenerator: Sendable {
         try writer.close()
         return packets
     }
-}
-
-/// SplitMix64: a small, well-known deterministic generator (same seed, same capture).
-struct SplitMix64 {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func nextDouble() -> Double { Double(next() >> 11) / Double(1 << 53) }
 }
 
 /// Header builders for the demo capture (valid lengths and IPv4 checksums).

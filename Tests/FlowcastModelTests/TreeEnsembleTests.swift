@@ -1,3 +1,4 @@
+import FlowcastCore
 import Testing
 @testable import FlowcastModel
 

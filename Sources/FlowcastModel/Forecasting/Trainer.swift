@@ -1,3 +1,4 @@
+internal import FlowcastCore
 /// Options for training the Flowcast model.
 public struct TrainingOptions: Sendable {
     /// Train on rows before this 0-based data row of every series (nil: all rows).
@@ -323,15 +324,3 @@ public enum Trainer {
     }
 }
 
-/// A small, fast, seedable generator (Steele, Lea & Flood's SplitMix64), so runs repeat exactly.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9e37_79b9_7f4a_7c15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
-        z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
-        return z ^ (z >> 31)
-    }
-}

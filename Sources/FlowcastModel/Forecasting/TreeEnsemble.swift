@@ -1,3 +1,4 @@
+internal import FlowcastCore
 /// An additive ensemble of oblivious (symmetric) regression trees: every tree splits all nodes of
 /// a level on the same feature and threshold, so a tree of depth d is d independent comparisons
 /// that form a leaf index — branch free and cheap enough for the per-window hot path.
