@@ -18,12 +18,6 @@ public struct TrainingOptions: Sendable {
     /// The last fraction of every series' training rows that is held out for early stopping and
     /// calibration (time ordered: the validation rows come after the fitting rows).
     public var validationFraction = 0.15
-    /// The point trees fit the Huber loss with this δ (normalised units) instead of L1 (nil: L1).
-    public var pointHuberDelta: Double? = nil
-    /// The point head fits the L1 loss plus q · r²/2 on the normalised change (weight s for both
-    /// parts): 0 is L1 alone (the median, the default); larger q moves the point forecast towards
-    /// the mean where residuals are large. Measured, not adopted (docs/forecasting.md).
-    public var pointQuadratic = 0.0
     public var layout: FeatureLayout = .standard
     /// Use the series' exogenous covariates (e.g. radio KPIs) as features when the training series
     /// have them (all with the same names); series without covariates never get covariate features.
@@ -146,7 +140,7 @@ public enum Trainer {
         }
         let fit = subset(fitRows)
         let tail = subset(tailRows)
-        let point = LinearFit.quantile(x: fit.x, columns: d, y: fit.y, weights: fit.w, tau: 0.5, quadratic: options.pointQuadratic,
+        let point = LinearFit.quantile(x: fit.x, columns: d, y: fit.y, weights: fit.w, tau: 0.5,
                                        iterations: options.iterations)
         var upper = LinearFit.quantile(x: fit.x, columns: d, y: fit.y, weights: fit.w, tau: options.quantile,
                                        iterations: options.iterations)
@@ -161,8 +155,6 @@ public enum Trainer {
         func boost(_ train: TreeBooster.Samples, _ validation: TreeBooster.Samples, tau: Double, seed: UInt64,
                    _ boosting: BoostingOptions) -> TreeEnsemble {
             TreeBooster.fit(train: train, validation: validation, columns: d, tau: tau,
-                            huber: tau == 0.5 ? options.pointHuberDelta : nil,
-                            quadratic: tau == 0.5 ? options.pointQuadratic : 0,
                             options: boosting, seed: seed).ensemble
         }
         var tailPoint: TreeBooster.Samples?, tailUpper: TreeBooster.Samples?

@@ -144,11 +144,9 @@ enum TreeBooster {
         var count: Int { y.count }
     }
 
-    /// `huber`: fit the Huber loss with this δ (in target units) instead of the pinball loss —
-    /// between the median and the mean, trading a little MAE for RMSE.
-    /// `quadratic` q > 0: fit pinball_τ(r) + q/2 · r² — the pinball loss near zero, squared error
-    /// for large residuals (a point between the median and the mean, nearer the mean for rare large moves).
-    static func fit(train: Samples, validation: Samples, columns d: Int, tau: Double, huber: Double? = nil, quadratic: Double = 0,
+    /// Fits trees to the pinball loss at `tau` (the median at 0.5). Huber and pinball-plus-squared
+    /// losses for the point head were measured and not adopted (docs/forecasting.md).
+    static func fit(train: Samples, validation: Samples, columns d: Int, tau: Double,
                     options: BoostingOptions, seed: UInt64) -> (ensemble: TreeEnsemble, validationLoss: Double, baseValidationLoss: Double) {
         let n = train.count
         let depth = options.depth
@@ -167,12 +165,7 @@ enum TreeBooster {
             var total = 0.0
             for i in 0..<s.count {
                 let r = s.y[i] - p[i]
-                if let huber {
-                    let a = abs(r)
-                    total += s.weights[i] * (a <= huber ? 0.5 * r * r : huber * (a - 0.5 * huber))
-                } else {
-                    total += s.weights[i] * ((r >= 0 ? tau * r : (tau - 1) * r) + 0.5 * quadratic * r * r)
-                }
+                total += s.weights[i] * (r >= 0 ? tau * r : (tau - 1) * r)
             }
             return total
         }
@@ -206,7 +199,7 @@ enum TreeBooster {
             }
             for i in inBag {
                 let r = train.y[i] - prediction[i]
-                gradient[i] = train.weights[i] * (huber.map { min(max(r, -$0), $0) } ?? ((r > 0 ? tau : tau - 1) + quadratic * r))
+                gradient[i] = train.weights[i] * (r > 0 ? tau : tau - 1)
                 node[i] = 0
             }
             var treeFeatures: [Int] = []
@@ -317,16 +310,7 @@ enum TreeBooster {
                 let rows = members[leaf]
                 let residuals = rows.map { train.y[$0] - prediction[$0] }
                 let weights = rows.map { train.weights[$0] }
-                if let huber {
-                    // One Newton step of the Huber loss: the weighted mean of the clipped residuals.
-                    var sum = 0.0, total = 0.0
-                    for (r, w) in zip(residuals, weights) { sum += w * min(max(r, -huber), huber); total += w }
-                    leafValues[leaf] = options.learningRate * (total > 0 ? sum / total : 0)
-                } else if quadratic > 0 {
-                    leafValues[leaf] = options.learningRate * blendMinimiser(residuals, weights, tau, quadratic)
-                } else {
-                    leafValues[leaf] = options.learningRate * weightedQuantile(residuals, weights, tau)
-                }
+                leafValues[leaf] = options.learningRate * weightedQuantile(residuals, weights, tau)
             }
             // Update every training and validation prediction.
             for i in 0..<n {
@@ -387,22 +371,6 @@ enum TreeBooster {
             if edges[mid] < value { low = mid + 1 } else { high = mid }
         }
         return low
-    }
-
-    /// argmin over v of Σ wᵢ (pinball_τ(rᵢ − v) + q/2 · (rᵢ − v)²), by bisection on the (monotone)
-    /// derivative; the minimiser lies between the τ-quantile and the mean.
-    static func blendMinimiser(_ values: [Double], _ weights: [Double], _ tau: Double, _ q: Double) -> Double {
-        guard var low = values.min(), var high = values.max(), low < high else { return values.first ?? 0 }
-        for _ in 0..<60 {
-            let v = 0.5 * (low + high)
-            var slope = 0.0  // −derivative: positive while v is below the minimiser
-            for (r, w) in zip(values, weights) {
-                let u = r - v
-                slope += w * ((u > 0 ? tau : (u < 0 ? tau - 1 : 0)) + q * u)
-            }
-            if slope > 0 { low = v } else { high = v }
-        }
-        return 0.5 * (low + high)
     }
 
     /// The weighted τ-quantile: the smallest value whose cumulative weight reaches τ of the total.

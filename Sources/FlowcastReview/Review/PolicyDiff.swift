@@ -2,7 +2,7 @@ public import FlowcastPolicy
 internal import FlowcastTopology
 /// The semantic difference between two policy documents, keyed by cell, demand and link id.
 ///
-/// Built by `PolicyDiffer`; rendered by `PolicyDiffRenderer` as text, Markdown or JSON. Entries are
+/// Built by `PolicyDiffer`; rendered as text, Markdown or JSON by the `PolicyComparison` extensions. Entries are
 /// sorted by id (numbers inside ids compare as numbers), so neither document's order shows.
 public struct PolicyDiff: Codable, Hashable, Sendable {
     /// Version of the JSON rendering; bump on incompatible change.
