@@ -73,6 +73,9 @@ public final class LiveCapture: PacketSource, @unchecked Sendable {
 
     private let handle: OpaquePointer
     private let lock = NSLock()
+    /// Serializes `pcap_stats`: libpcap adds the socket's counters (which reading resets) into
+    /// running totals, so two concurrent calls could lose counts.
+    private let statisticsLock = NSLock()
     private var latest = LiveCaptureStatistics()
     private var lastStatisticsRead = DispatchTime.now()
 
@@ -158,15 +161,20 @@ public final class LiveCapture: PacketSource, @unchecked Sendable {
     /// Stops `forEachPacket` soon: safe from any thread (libpcap ≥ 1.10 wakes a blocked read).
     public func stop() { pcap_breakloop(handle) }
 
-    /// The latest counters, refreshed by the reading thread about twice a second (and at the end).
+    /// The latest counters, as of the last `refreshStatistics()` (the reading thread calls it about
+    /// twice a second while packets arrive, and at the end).
     public var statistics: LiveCaptureStatistics {
         lock.lock(); defer { lock.unlock() }
         return latest
     }
 
-    /// Reads libpcap's counters now. Call from the reading thread only (or once reading stopped).
+    /// Reads libpcap's counters now. Safe from any thread while the handle is open: calls are
+    /// serialized, and `pcap_stats` reads the socket's counters (on Linux `PACKET_STATISTICS`),
+    /// which the reading path does not touch. A blocked read does not wake while the interface is
+    /// idle, so a caller that needs fresh counters then (a metrics scrape) calls this itself.
     @discardableResult
     public func refreshStatistics() -> LiveCaptureStatistics {
+        statisticsLock.lock(); defer { statisticsLock.unlock() }
         var s = pcap_stat()
         guard pcap_stats(handle, &s) == 0 else { return statistics }
         lock.lock(); defer { lock.unlock() }
