@@ -46,7 +46,7 @@ let package = Package(
                 dependencies: ["FlowcastCapture", "FlowcastDecode", "FlowcastTopology",
                                "FlowcastAggregate", "FlowcastModel", "FlowcastPolicy", "CFlowcastShims",
                                .product(name: "Logging", package: "swift-log"),
-                               .product(name: "Metrics", package: "swift-metrics"),
+                               .product(name: "CoreMetrics", package: "swift-metrics"),
                                .product(name: "Prometheus", package: "swift-prometheus")],
                 swiftSettings: strict),
         .executableTarget(name: "flowcast",
