@@ -141,10 +141,9 @@ public final class LiveCapture: PacketSource, @unchecked Sendable {
         switch status {
         case PCAP_ERROR_PERM_DENIED:
             return .liveCapture(interface: interface, reason:
-                "permission denied: run as root or grant CAP_NET_RAW, e.g. setcap cap_net_raw,cap_net_admin+eip "
-                + "$(command -v flowcast) (libpcap: \(said))")
+                "permission denied: run as root or grant the program CAP_NET_RAW and CAP_NET_ADMIN (libpcap: \(said))")
         case PCAP_ERROR_NO_SUCH_DEVICE:
-            return .liveCapture(interface: interface, reason: "no such interface (see flowcast live --list-interfaces) (libpcap: \(said))")
+            return .liveCapture(interface: interface, reason: "no such interface (libpcap: \(said))")
         case PCAP_ERROR_IFACE_NOT_UP:
             return .liveCapture(interface: interface, reason: "the interface is down: ip link set \(interface) up (libpcap: \(said))")
         default:
@@ -152,9 +151,15 @@ public final class LiveCapture: PacketSource, @unchecked Sendable {
         }
     }
 
-    /// Whether a capture error means the interface does not exist (for the CLI's exit status).
+    /// Whether a capture error means the interface does not exist (a program may say how to list them).
     public static func isMissingInterface(_ error: CaptureError) -> Bool {
         if case let .liveCapture(_, reason) = error { return reason.hasPrefix("no such interface") }
+        return false
+    }
+
+    /// Whether a capture error means the process may not capture (a program may say how to grant it).
+    public static func isPermissionDenied(_ error: CaptureError) -> Bool {
+        if case let .liveCapture(_, reason) = error { return reason.hasPrefix("permission denied") }
         return false
     }
 

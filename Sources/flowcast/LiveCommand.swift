@@ -118,6 +118,10 @@ struct LiveCommand: ParsableCommand {
             result = try LiveService(configuration: configuration, logger: Logger(label: "flowcast.live")).run()
         } catch {
             switch error {
+            case .capture(let e) where LiveCapture.isMissingInterface(e):
+                throw fail("\(e); flowcast live --list-interfaces lists the interfaces")
+            case .capture(let e) where LiveCapture.isPermissionDenied(e):
+                throw fail("\(e); e.g. setcap cap_net_raw,cap_net_admin+eip $(command -v flowcast)")
             case let .metricsAddress(address, reason): throw fail("--metrics \(address): \(reason)")
             case let .privilegeDrop(user, reason): throw fail("--user \(user): \(reason)")
             default: throw fail("\(error)")

@@ -84,7 +84,10 @@ public final class LiveService {
             }
         }
         if let user = c.user {
-            do { try PrivilegeDrop.to(user: user, owning: out) } catch { throw .privilegeDrop(user: user, reason: error.description) }
+            do { try PrivilegeDrop.to(user: user, owning: out) } catch {
+                listener?.stop()
+                throw .privilegeDrop(user: user, reason: error.description)
+            }
         }
         for warning in capture.warnings {
             log.warning("libpcap warning", metadata: ["interface": "\(c.interface)", "warning": "\(warning)"])
