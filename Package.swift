@@ -24,6 +24,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         // C libraries, wrapped as system-library targets (GRDB's recipe).
@@ -49,7 +51,10 @@ let package = Package(
         .target(name: "FlowcastDemo", dependencies: ["FlowcastCore", "FlowcastCapture", "FlowcastDecode"], swiftSettings: strict),
         .target(name: "FlowcastPipeline",
                 dependencies: ["FlowcastCapture", "FlowcastDecode", "FlowcastTopology",
-                               "FlowcastAggregate", "FlowcastModel", "FlowcastPolicy", "CFlowcastShims"],
+                               "FlowcastAggregate", "FlowcastModel", "FlowcastPolicy", "CFlowcastShims",
+                               .product(name: "Logging", package: "swift-log"),
+                               .product(name: "CoreMetrics", package: "swift-metrics"),
+                               .product(name: "Prometheus", package: "swift-prometheus")],
                 swiftSettings: strict),
         .executableTarget(name: "flowcast",
                           dependencies: ["FlowcastCore", "FlowcastPipeline", "FlowcastCapture", "FlowcastDecode",

@@ -1,7 +1,7 @@
 internal import FlowcastCore
 public import FlowcastAggregate
 public import FlowcastCapture
-public import FlowcastDecode
+internal import FlowcastDecode
 public import FlowcastTopology
 internal import Foundation
 #if canImport(Glibc)
@@ -40,7 +40,8 @@ public struct LiveOptions: Sendable {
     }
 }
 
-/// What a live run has done so far: read by the metrics endpoint from any thread.
+/// What a live run has done so far: read by the metrics endpoint from any thread. Every count
+/// is a running total over the whole run (topology reloads included).
 public struct LiveSnapshot: Sendable {
     public var packets: UInt64 = 0
     public var bytes: UInt64 = 0
@@ -223,6 +224,7 @@ public func runLive(_ options: LiveOptions, capture: LiveCapture, control: LiveC
     var cellBytes: [String: UInt64] = [:]
     var failure: (any Error)?
     var policiesBefore = 0
+    var retiredPlanFailures = 0  // of the planners before a reload: the metric never goes back
     var efficiencyProblemsLogged = 0  // of the planner's efficiencyProblems
     // As of the end of the previous batch: window callbacks run inside the aggregator's own
     // mutation and must not read it.
@@ -293,6 +295,7 @@ public func runLive(_ options: LiveOptions, capture: LiveCapture, control: LiveC
         if let topology = batch.reloadedTopology {
             retire()
             finishPlanner()
+            retiredPlanFailures += planner?.planFailures.count ?? 0
             generation += 1
             aggregator = TrafficAggregator(topology: topology, configuration: options.aggregation)
             cellNames = aggregator.cellNames
@@ -322,12 +325,13 @@ public func runLive(_ options: LiveOptions, capture: LiveCapture, control: LiveC
         let written = result.flowsWritten, issues = batch.decodeIssues, stats = capture.statistics, cells = cellBytes
         let evicted = retiredEvicted + f.evictedFlows, live = f.liveFlows, windows = retired.windows + t.windows
         packetsSoFar = retired.packets + t.packets; evictedSoFar = evicted
-        let planFailures = planner?.planFailures.count ?? 0
+        let planFailures = retiredPlanFailures + (planner?.planFailures.count ?? 0)
         control.update {
             $0.packets = retired.packets + t.packets; $0.bytes = retired.bytes + t.bytes
             $0.unmatchedPackets = retired.unmatchedPackets + t.unmatchedPackets
             $0.liveFlows = live; $0.flowsWritten = written; $0.flowsEvicted = evicted; $0.windows = windows
-            $0.decodeIssues = issues; $0.capture = stats; $0.cellBytes = cells; $0.planFailures = planFailures
+            $0.decodeIssues = issues; $0.capture = $0.capture.merged(with: stats); $0.cellBytes = cells
+            $0.planFailures = planFailures
             $0.topologyReloads = generation
         }
         if failure != nil { capture.stop() }
@@ -345,7 +349,7 @@ public func runLive(_ options: LiveOptions, capture: LiveCapture, control: LiveC
     result.totals = retired
     result.decode = reader.statistics
     let stats = capture.refreshStatistics()
-    control.update { $0.capture = stats; $0.liveFlows = 0; $0.flowsWritten = result.flowsWritten; $0.windows = retired.windows }
+    control.update { $0.capture = $0.capture.merged(with: stats); $0.liveFlows = 0; $0.flowsWritten = result.flowsWritten; $0.windows = retired.windows }
 
     var issues: [String: Any] = [:]
     for (name, entry) in result.decode.issues { issues[name] = ["count": entry.count, "firstPacket": entry.firstPacket] }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import FlowcastModel
+import FlowcastPipeline
 import FlowcastPolicy
 import FlowcastTopology
 import Foundation
