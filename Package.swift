@@ -77,6 +77,10 @@ let package = Package(
                                    "FlowcastPolicy", "FlowcastTopology", "FlowcastTestSupport"],
                     exclude: ["Oracles"],  // tshark's GTPv2 fields, read from the source tree by path
                     swiftSettings: strict),
+        .testTarget(name: "FlowcastPipelineTests",
+                    dependencies: ["FlowcastCore", "FlowcastPipeline", "FlowcastAggregate", "FlowcastDecode", "FlowcastCapture",
+                                   "FlowcastModel", "FlowcastPolicy", "FlowcastTopology", "FlowcastTestSupport"],
+                    swiftSettings: strict),
         .testTarget(name: "FlowcastTopologyTests",
                     dependencies: ["FlowcastCore", "FlowcastTopology", "FlowcastTestSupport"], swiftSettings: strict),
         .testTarget(name: "FlowcastModelTests",
