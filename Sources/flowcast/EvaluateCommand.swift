@@ -65,10 +65,8 @@ struct EvaluateCommand: ParsableCommand {
                     + "per series-step (\(timing.steps) series-steps, model \(model.id))"
                 FileHandle.standardError.write(Data((line + "\n").utf8))
             }
-        } catch let error as SeriesInputError {
-            throw CommandFailure(message: error.description)
-        } catch let error as ModelFileError {
-            throw CommandFailure(message: error.description)
+        } catch {
+            throw CommandFailure.wording(error)
         }
     }
 }

@@ -61,12 +61,8 @@ struct TrainCommand: ParsableCommand {
             try ModelFile.write(model, to: URL(fileURLWithPath: out))
             let treeCounts = [model.pointTrees, model.upperTrees].map { "\($0?.treeCount ?? 0)" }.joined(separator: "+")
             print("trained \(model.id) on \(model.training.series) series, \(model.training.samples) samples, \(treeCounts) trees -> \(out)")
-        } catch let error as SeriesInputError {
-            throw CommandFailure(message: error.description)
-        } catch let error as TrainingError {
-            throw CommandFailure(message: "training: \(error.description)")
-        } catch let error as ModelFileError {
-            throw CommandFailure(message: error.description)
+        } catch {
+            throw CommandFailure.wording(error)
         }
     }
 }
@@ -92,4 +88,18 @@ struct CommandFailure: Error, CustomStringConvertible {
 
 extension CommandFailure: LocalizedError {
     var errorDescription: String? { message }
+}
+
+extension CommandFailure {
+    /// The one wording of the model stage's errors (series input, training, model files) for
+    /// train, evaluate and backtest; any other error is returned as it is.
+    static func wording(_ error: any Error) -> any Error {
+        switch error {
+        case let error as CommandFailure: error
+        case let error as SeriesInputError: CommandFailure(message: error.description)
+        case let error as TrainingError: CommandFailure(message: "training: \(error.description)")
+        case let error as ModelFileError: CommandFailure(message: error.description)
+        default: error
+        }
+    }
 }
