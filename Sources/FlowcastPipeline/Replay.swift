@@ -113,9 +113,9 @@ public func runReplay(_ options: ReplayOptions, planner: IntervalPlanner? = nil)
     try windowsFile.commit()
     try flowsFile.commit()
     try planner?.finish()
-    let summary = ReplaySummary(options: options, capture: capture, aggregator: aggregator, result: result)
+    let summary = RunSummary(replay: options, capture: capture, aggregator: aggregator, result: result)
     let summaryFile = try OutputFile(directory: options.outputDirectory, name: "summary.json")
-    summaryFile.buffer.append(contentsOf: summary.json())
+    summaryFile.buffer.append(contentsOf: try summary.json())
     try summaryFile.commit()
     return result
 }
