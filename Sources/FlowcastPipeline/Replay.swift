@@ -1,6 +1,6 @@
 public import FlowcastAggregate
-public import FlowcastCapture
-public import FlowcastDecode
+internal import FlowcastCapture
+internal import FlowcastDecode
 public import FlowcastTopology
 internal import Foundation
 #if canImport(Glibc)
@@ -122,7 +122,7 @@ public func runReplay(_ options: ReplayOptions, planner: IntervalPlanner? = nil)
 
 /// Reads and decodes packets into batches (on its own thread, or inline), from a capture file or
 /// a live interface: generic over the source so each packet is read without an existential.
-final class BatchReader<Source: PacketSource>: @unchecked Sendable {
+final class BatchReader<Source: PacketSource & SendableMetatype>: @unchecked Sendable {
     let source: Source
     let decoder: PacketDecoder
     /// The reading thread's own copy: packets are digested (flow key, topology match) where

@@ -410,7 +410,7 @@ struct StandardErrorLogHandler: LogHandler {
         for (k, v) in event.metadata ?? [:] { all[k] = v }
         let time = Date()
         if json {
-            var object: [String: Any] = ["time": ISO8601DateFormatter.string(from: time, timeZone: .gmt, formatOptions: [.withInternetDateTime, .withFractionalSeconds]),
+            var object: [String: String] = ["time": ISO8601DateFormatter.string(from: time, timeZone: .gmt, formatOptions: [.withInternetDateTime, .withFractionalSeconds]),
                                          "level": event.level.rawValue, "label": label, "message": event.message.description]
             for (k, v) in all { object[k] = "\(v)" }
             if let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) {
