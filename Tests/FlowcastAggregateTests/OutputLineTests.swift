@@ -154,4 +154,49 @@ struct OutputLineTests {
                                                     options: [.sortedKeys, .prettyPrinted])
         #expect(String(decoding: ours, as: UTF8.self) == String(decoding: foundation, as: UTF8.self))
     }
+
+    /// A live run's summary.json has the bytes the dictionary LiveRun built before had (the shape
+    /// a live test cannot compare byte for byte: its counts depend on timing).
+    @Test("a live summary writes the bytes the former dictionary wrote", arguments: [nil, "udp port 2152"] as [String?])
+    func liveSummaryBytes(filter: String?) throws {
+        let summary = RunSummary(
+            capture: .interface(.init(interface: "fcl1a", linkType: "EN10MB(1)", filter: filter, nanosecondTimestamps: true,
+                                      packets: 42789, wireBytes: 48902611, capturedBytes: 4169911, firstTime: 1764403200.25,
+                                      lastTime: 1764403799.9975524, error: filter == nil ? nil : "eth9: went down",
+                                      libpcap: .init(received: 42790, kernelDrops: 1, interfaceDrops: 0))),
+            decode: .init(issues: ["truncated-ipv4": .init(count: 2, firstPacket: 17), "IPv6-ext": .init(count: 1, firstPacket: 3),
+                                   "unsupported-PPP": .init(count: 10, firstPacket: 1)], packetsWithIssues: 13, nonIPPackets: 4),
+            cells: .init(names: ["cell-1", "cell 2"], matchedPackets: 42594, matchedBytes: 48886876,
+                         learnedFromSignallingPackets: 7, signallingMessages: 195),
+            unmatched: .init(packets: 195, bytes: 15735),
+            flows: .init(created: 195, written: 190, evicted: 5),
+            windows: .init(seconds: 0.5, count: 60, lines: 1140, latePackets: 0, statisticsPerWindow: "stats-0002.jsonl"),
+            totals: .init(packets: 42789, bytes: 48902611),
+            topologyReloads: 1, segments: 3)
+        let issues: [String: Any] = ["truncated-ipv4": ["count": 2, "firstPacket": 17], "IPv6-ext": ["count": 1, "firstPacket": 3],
+                                     "unsupported-PPP": ["count": 10, "firstPacket": 1]]
+        let object: [String: Any] = [
+            "formatVersion": 1,
+            "capture": [
+                "interface": "fcl1a", "linkType": "EN10MB(1)", "filter": filter as Any, "nanosecondTimestamps": true,
+                "packets": 42789, "wireBytes": 48902611, "capturedBytes": 4169911,
+                "firstTime": Optional(1764403200.25) as Any, "lastTime": 1764403799.9975524,
+                "error": (filter == nil ? nil : "eth9: went down") as Any,
+                "libpcap": ["received": UInt64(42790), "kernelDrops": UInt64(1), "interfaceDrops": UInt64(0)],
+            ] as [String: Any],
+            "decode": ["issues": issues, "packetsWithIssues": 13, "nonIPPackets": UInt64(4)] as [String: Any],
+            "cells": ["names": ["cell-1", "cell 2"], "matchedPackets": UInt64(42594), "matchedBytes": UInt64(48886876),
+                      "learnedFromSignallingPackets": UInt64(7), "signallingMessages": UInt64(195)] as [String: Any],
+            "unmatched": ["packets": UInt64(195), "bytes": UInt64(15735)],
+            "flows": ["created": 195, "written": 190, "evicted": 5] as [String: Any],
+            "windows": ["seconds": 0.5, "count": UInt64(60), "lines": 1140, "latePackets": UInt64(0),
+                        "statisticsPerWindow": "stats-0002.jsonl"] as [String: Any],
+            "topologyReloads": 1,
+            "segments": 3,
+            "totals": ["packets": UInt64(42789), "bytes": UInt64(48902611)],
+        ]
+        let former = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .prettyPrinted])
+        #expect(String(decoding: try summary.json(), as: UTF8.self) == String(decoding: former, as: UTF8.self) + "\n")
+        #expect(try RunSummary.read(Data(try summary.json()), path: "summary.json") == summary)
+    }
 }
