@@ -31,10 +31,18 @@ public struct WindowSummary: Sendable, Equatable {
 
     /// The windows.jsonl line this window is written as (times in seconds).
     public var line: WindowLine {
-        WindowLine(kind: kind, id: id, start: Double(startNanoseconds) / 1e9, duration: Double(durationNanoseconds) / 1e9,
+        WindowLine(kind: kind, id: id, start: Self.seconds(startNanoseconds), duration: Self.seconds(durationNanoseconds),
                    partial: partial, bytesUp: bytesUp, bytesDown: bytesDown, packetsUp: packetsUp, packetsDown: packetsDown,
                    activeFlows: activeFlows, newFlows: newFlows, retransmissions: retransmissions, zeroWindows: zeroWindows,
                    decodeIssues: decodeIssues, sizeHistogram: (0..<SizeHistogram.count).map { sizeHistogram[$0] })
+    }
+
+    /// Seconds as the line reads: its exact decimal text converted once (as a JSON decoder does),
+    /// not `Double(nanoseconds) / 1e9`, which rounds twice.
+    static func seconds(_ nanoseconds: Int64) -> Double {
+        var text: [UInt8] = []
+        text.appendSeconds(nanoseconds)
+        return Double(String(decoding: text, as: UTF8.self))!
     }
 
     /// One line of windows.jsonl, written by hand for speed: the `WindowLine` format, keys in its

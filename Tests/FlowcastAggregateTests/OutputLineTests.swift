@@ -13,13 +13,14 @@ import Testing
 /// values the writer holds. summary.json reads back through `RunSummary` to the same bytes.
 @Suite("Output lines decode through their format types")
 struct OutputLineTests {
-    static let captures: [(capture: String, topology: String?)] = [
-        ("demo/demo.pcapng", "demo/topology.yaml"),
-        ("real/mixed-traffic-example.pcap", nil),
-        ("real/gtpv1-gn-gtpu-ipv4-inner-frag.pcap", nil),
-        ("real/sll-linux-cooked-capture.pcap", nil),
-        ("real/erspan-gre-mirror.pcap", nil),
-        ("real/dhcp-flood.pcap", nil),
+    static let captures: [(capture: String, topology: String?, windowNanoseconds: Int64)] = [
+        ("demo/demo.pcapng", "demo/topology.yaml", 1_000_000_000),
+        ("demo/demo.pcapng", "demo/topology.yaml", 333_333_333),  // starts that are not whole seconds
+        ("real/mixed-traffic-example.pcap", nil, 1_000_000_000),
+        ("real/gtpv1-gn-gtpu-ipv4-inner-frag.pcap", nil, 1_000_000_000),
+        ("real/sll-linux-cooked-capture.pcap", nil, 1_000_000_000),
+        ("real/erspan-gre-mirror.pcap", nil, 1_000_000_000),
+        ("real/dhcp-flood.pcap", nil, 1_000_000_000),
     ]
 
     /// Every IPv4 packet in one cell and on one link, every IPv6 packet in another cell (names the
@@ -45,10 +46,10 @@ struct OutputLineTests {
     }
 
     @Test("every window and flow line of a capture decodes to the writer's values", arguments: captures)
-    func emittedLinesDecode(_ c: (capture: String, topology: String?)) throws {
+    func emittedLinesDecode(_ c: (capture: String, topology: String?, windowNanoseconds: Int64)) throws {
         let topology = try c.topology.map { try Topology(contentsOfFile: Fixtures.captures.appendingPathComponent($0).path) }
             ?? Topology(yaml: Self.everything, file: "everything.yaml")
-        var aggregator = TrafficAggregator(topology: topology, configuration: .init(windowNanoseconds: 1_000_000_000))
+        var aggregator = TrafficAggregator(topology: topology, configuration: .init(windowNanoseconds: c.windowNanoseconds))
         let decoder = JSONDecoder()
         var windows = 0, flows = 0, tcpFlows = 0, mismatches: [String] = []
         func checkWindows(_ closed: [WindowSummary]) {
