@@ -46,7 +46,8 @@ let package = Package(
         .target(name: "FlowcastPolicy",
                 dependencies: ["CCbc", "FlowcastCore", "FlowcastTopology"], swiftSettings: strict),
         .target(name: "FlowcastReview",
-                dependencies: ["FlowcastCore", "FlowcastPolicy", "FlowcastPipeline", "FlowcastTopology"], swiftSettings: strict),
+                dependencies: ["FlowcastCore", "FlowcastAggregate", "FlowcastPolicy", "FlowcastPipeline", "FlowcastTopology"],
+                swiftSettings: strict),
         // The demo scenario's synthetic capture, used by `flowcast synth` only (no library depends on it).
         .target(name: "FlowcastDemo", dependencies: ["FlowcastCore", "FlowcastCapture", "FlowcastDecode"], swiftSettings: strict),
         .target(name: "FlowcastPipeline",

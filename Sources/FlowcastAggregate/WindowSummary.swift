@@ -1,9 +1,9 @@
-internal import FlowcastCore
-public import FlowcastDecode
+public import FlowcastCore
 
-/// Load of one cell or link over one time window: what Predict consumes.
-public struct WindowSummary: Sendable, Codable, Equatable {
-    public enum Kind: String, Sendable, Codable { case cell, link }
+/// Load of one cell or link over one time window: what Predict consumes. Counted in place by the
+/// aggregator; written as one `WindowLine` of windows.jsonl by `appendJSON`.
+public struct WindowSummary: Sendable, Equatable {
+    public typealias Kind = WindowLine.Kind
     public var kind: Kind
     public var id: String
     /// Window start, nanoseconds since the epoch (capture time).
@@ -29,7 +29,24 @@ public struct WindowSummary: Sendable, Codable, Equatable {
         self.durationNanoseconds = durationNanoseconds; self.partial = partial
     }
 
-    /// One line of windows.jsonl, keys in a fixed order, times in seconds.
+    /// The windows.jsonl line this window is written as (times in seconds).
+    public var line: WindowLine {
+        WindowLine(kind: kind, id: id, start: Self.seconds(startNanoseconds), duration: Self.seconds(durationNanoseconds),
+                   partial: partial, bytesUp: bytesUp, bytesDown: bytesDown, packetsUp: packetsUp, packetsDown: packetsDown,
+                   activeFlows: activeFlows, newFlows: newFlows, retransmissions: retransmissions, zeroWindows: zeroWindows,
+                   decodeIssues: decodeIssues, sizeHistogram: (0..<SizeHistogram.count).map { sizeHistogram[$0] })
+    }
+
+    /// Seconds as the line reads: its exact decimal text converted once (as a JSON decoder does),
+    /// not `Double(nanoseconds) / 1e9`, which rounds twice.
+    static func seconds(_ nanoseconds: Int64) -> Double {
+        var text: [UInt8] = []
+        text.appendSeconds(nanoseconds)
+        return Double(String(decoding: text, as: UTF8.self))!
+    }
+
+    /// One line of windows.jsonl, written by hand for speed: the `WindowLine` format, keys in its
+    /// order, times in seconds with up to nine decimals. Tests check it decodes to `line`.
     public func appendJSON(to out: inout [UInt8]) {
         out.appendLiteral("{\"kind\":\""); out.appendASCII(kind.rawValue); out.appendLiteral("\",\"id\":")
         out.appendJSONString(id)
@@ -56,7 +73,7 @@ public struct WindowSummary: Sendable, Codable, Equatable {
 
 /// Seven packet-size counters held inline (no array, so counting allocates nothing and
 /// needs no copy-on-write check per packet).
-public struct SizeHistogram: Sendable, Codable, Equatable {
+public struct SizeHistogram: Sendable, Equatable {
     public static let count = 7
     var counts: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0, 0, 0)
     public init() {}
@@ -65,9 +82,4 @@ public struct SizeHistogram: Sendable, Codable, Equatable {
         set { withUnsafeMutableBytes(of: &counts) { $0.storeBytes(of: newValue, toByteOffset: i * 8, as: UInt64.self) } }
     }
     public static func == (a: SizeHistogram, b: SizeHistogram) -> Bool { (0..<count).allSatisfy { a[$0] == b[$0] } }
-    public init(from decoder: any Decoder) throws {
-        let values = try [UInt64](from: decoder)
-        for (i, v) in values.prefix(Self.count).enumerated() { self[i] = v }
-    }
-    public func encode(to encoder: any Encoder) throws { try (0..<Self.count).map { self[$0] }.encode(to: encoder) }
 }

@@ -48,14 +48,16 @@ public enum ModelFile {
 
     /// Decodes model JSON; the version is checked before anything else is trusted.
     public static func decode(_ data: Data, path: String) throws(ModelFileError) -> ForecastModel {
-        let object: Any
-        do { object = try JSONSerialization.jsonObject(with: data) } catch {
+        let header: Header
+        do { header = try JSONDecoder().decode(Header.self, from: data) } catch DecodingError.dataCorrupted(let context) where context.codingPath.isEmpty {
             throw .corrupt(path: path, detail: "not valid JSON")
+        } catch {
+            throw .notAModel(path: path)  // JSON, but not an object
         }
-        guard let header = object as? [String: Any], header["format"] as? String == ForecastModel.formatName else {
-            throw .notAModel(path: path)
+        guard header.format == .string(ForecastModel.formatName) else { throw .notAModel(path: path) }
+        guard case .number(let number)? = header.version, let version = Int(exactly: number) else {
+            throw .corrupt(path: path, detail: "missing \"version\"")
         }
-        guard let version = header["version"] as? Int else { throw .corrupt(path: path, detail: "missing \"version\"") }
         guard version == ForecastModel.formatVersion else {
             throw .unsupportedVersion(path: path, found: version, supported: ForecastModel.formatVersion)
         }
@@ -81,6 +83,12 @@ public enum ModelFile {
             throw .corrupt(path: path, detail: "non-finite weight or bad quantile")
         }
         return model
+    }
+
+    /// The two fields read before anything else is trusted, whatever their types.
+    private struct Header: Decodable {
+        var format: JSONValue?
+        var version: JSONValue?
     }
 
     private static func describe(_ error: DecodingError) -> String {

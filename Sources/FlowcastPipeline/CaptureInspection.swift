@@ -1,6 +1,6 @@
 internal import FlowcastCore
-public import FlowcastCapture
-public import FlowcastDecode
+internal import FlowcastCapture
+internal import FlowcastDecode
 internal import Foundation
 
 /// What `flowcast inspect` reports about a capture.
@@ -129,20 +129,47 @@ public struct CaptureInspection: Sendable {
         return out
     }
 
-    /// JSON form (sorted keys).
-    public func json(top: Int = 10) -> String {
-        let object: [String: Any] = [
-            "file": file, "format": format, "linkTypes": linkTypes, "packets": packets, "wireBytes": wireBytes,
-            "capturedBytes": capturedBytes,
-            "firstTime": firstNanoseconds.map { Double($0) / 1e9 } as Any,
-            "lastTime": lastNanoseconds.map { Double($0) / 1e9 } as Any,
-            "protocolMix": protocolMix,
-            "topTalkers": topTalkers(top).map { ["address": $0.0, "packets": $0.1, "bytes": $0.2] },
-            "topTunnels": topTunnels(top).map { ["teid": Int($0.0), "packets": $0.1, "bytes": $0.2] },
-            "decodeIssues": issues.mapValues { ["count": $0.count, "firstPacket": $0.firstPacket] },
-            "error": error as Any,
-        ]
-        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .prettyPrinted])) ?? Data()
-        return String(decoding: data, as: UTF8.self)
+    /// JSON form (pretty printed, keys in `JSONSerialization` order); throws rather than print nothing.
+    public func json(top: Int = 10) throws -> String {
+        let report = JSONReport(
+            file: file, format: format, linkTypes: linkTypes, packets: packets, wireBytes: wireBytes,
+            capturedBytes: capturedBytes, firstTime: firstNanoseconds.map { Double($0) / 1e9 },
+            lastTime: lastNanoseconds.map { Double($0) / 1e9 }, protocolMix: protocolMix,
+            topTalkers: topTalkers(top).map { .init(address: $0.0, packets: $0.1, bytes: $0.2) },
+            topTunnels: topTunnels(top).map { .init(teid: Int($0.0), packets: $0.1, bytes: $0.2) },
+            decodeIssues: issues.mapValues { .init(count: $0.count, firstPacket: $0.firstPacket) }, error: error)
+        return String(decoding: try FoundationOrderedJSON.encode(report), as: UTF8.self)
+    }
+
+    /// The shape of `flowcast inspect --json` (stdout only; no file reads it back).
+    private struct JSONReport: Encodable {
+        struct Talker: Encodable { var address: String; var packets: Int; var bytes: Int }
+        struct Tunnel: Encodable { var teid: Int; var packets: Int; var bytes: Int }
+        struct Issue: Encodable { var count: Int; var firstPacket: Int }
+        var file: String, format: String, linkTypes: [String], packets: Int, wireBytes: Int, capturedBytes: Int
+        var firstTime: Double?, lastTime: Double?
+        var protocolMix: [String: [String: Int]]
+        var topTalkers: [Talker], topTunnels: [Tunnel]
+        var decodeIssues: [String: Issue]
+        var error: String?
+
+        enum CodingKeys: String, CodingKey {
+            case file, format, linkTypes, packets, wireBytes, capturedBytes, firstTime, lastTime, protocolMix
+            case topTalkers, topTunnels, decodeIssues, error
+        }
+
+        func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(file, forKey: .file); try c.encode(format, forKey: .format); try c.encode(linkTypes, forKey: .linkTypes)
+            try c.encode(packets, forKey: .packets); try c.encode(wireBytes, forKey: .wireBytes)
+            try c.encode(capturedBytes, forKey: .capturedBytes)
+            // Absent times and no error are written as null.
+            if let firstTime { try c.encode(firstTime, forKey: .firstTime) } else { try c.encodeNil(forKey: .firstTime) }
+            if let lastTime { try c.encode(lastTime, forKey: .lastTime) } else { try c.encodeNil(forKey: .lastTime) }
+            try c.encode(protocolMix, forKey: .protocolMix)
+            try c.encode(topTalkers, forKey: .topTalkers); try c.encode(topTunnels, forKey: .topTunnels)
+            try c.encode(decodeIssues, forKey: .decodeIssues)
+            if let error { try c.encode(error, forKey: .error) } else { try c.encodeNil(forKey: .error) }
+        }
     }
 }

@@ -88,13 +88,9 @@ public final class IntervalPlanner {
             let k = key(w)
             let actual = Double(w.bytesUp + w.bytesDown) * 8 / (Double(w.durationNanoseconds) / 1e9)
             if let f = pending[k] {
-                forecastFile.buffer.append(contentsOf: Array("{\"interval\":\(windowIndex),\"start\":".utf8))
-                forecastFile.buffer.appendSeconds(start)
-                forecastFile.buffer.append(contentsOf: Array(",\"kind\":\"\(w.kind.rawValue)\",\"id\":".utf8))
-                forecastFile.buffer.appendJSONString(w.id)
-                let baseline = lastObserved[k].map { String(format: ",\"persistence\":%.1f", $0) } ?? ""
-                forecastFile.buffer.append(contentsOf: Array(String(format: ",\"point\":%.1f,\"upper\":%.1f,\"actual\":%.1f%@,\"partial\":%@}\n",
-                                                                   f.point, f.upper, actual, baseline, w.partial ? "true" : "false").utf8))
+                ForecastLine.appendJSON(interval: windowIndex, startNanoseconds: start, kind: w.kind, id: w.id, point: f.point,
+                                        upper: f.upper, actual: actual, persistence: lastObserved[k], partial: w.partial,
+                                        to: &forecastFile.buffer)
             }
             // A partial window understates the rate; it is reported, not learned from.
             guard !w.partial else { continue }

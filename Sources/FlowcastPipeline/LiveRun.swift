@@ -351,39 +351,27 @@ public func runLive(_ options: LiveOptions, capture: LiveCapture, control: LiveC
     let stats = capture.refreshStatistics()
     control.update { $0.capture = $0.capture.merged(with: stats); $0.liveFlows = 0; $0.flowsWritten = result.flowsWritten; $0.windows = retired.windows }
 
-    var issues: [String: Any] = [:]
-    for (name, entry) in result.decode.issues { issues[name] = ["count": entry.count, "firstPacket": entry.firstPacket] }
     let t = retired
-    let object: [String: Any] = [
-        "formatVersion": 1,
-        "capture": [
-            "interface": capture.interface,
-            "linkType": capture.primaryLinkType.description,
-            "filter": capture.options.filter as Any,
-            "nanosecondTimestamps": capture.nanosecondTimestamps,
-            "packets": result.decode.packets,
-            "wireBytes": result.decode.wireBytes,
-            "capturedBytes": result.decode.capturedBytes,
-            "firstTime": t.firstNanoseconds.map { Double($0) / 1e9 } as Any,
-            "lastTime": Double(t.lastNanoseconds) / 1e9,
-            "error": result.captureError as Any,
-            "libpcap": ["received": stats.received, "kernelDrops": stats.kernelDrops, "interfaceDrops": stats.interfaceDrops],
-        ] as [String: Any],
-        "decode": ["issues": issues, "packetsWithIssues": result.decode.issueCount, "nonIPPackets": t.nonIPPackets] as [String: Any],
-        "cells": ["names": cellNames, "matchedPackets": t.cellPackets, "matchedBytes": t.cellBytes,
-                  "learnedFromSignallingPackets": t.learnedCellPackets, "signallingMessages": t.signallingMessages] as [String: Any],
-        "unmatched": ["packets": t.unmatchedPackets, "bytes": t.unmatchedBytes],
-        "flows": ["created": retiredCreated, "written": result.flowsWritten, "evicted": retiredEvicted] as [String: Any],
-        "windows": ["seconds": Double(options.aggregation.windowNanoseconds) / 1e9, "count": t.windows,
-                    "lines": result.windowLines, "latePackets": t.latePackets,
-                    "statisticsPerWindow": segmentName("stats")] as [String: Any],
-        "topologyReloads": generation,
-        "segments": segment + 1,
-        "totals": ["packets": t.packets, "bytes": t.bytes],
-    ]
+    let summary = RunSummary(
+        capture: .interface(.init(
+            interface: capture.interface, linkType: capture.primaryLinkType.description, filter: capture.options.filter,
+            nanosecondTimestamps: capture.nanosecondTimestamps, packets: result.decode.packets,
+            wireBytes: result.decode.wireBytes, capturedBytes: result.decode.capturedBytes,
+            firstTime: t.firstNanoseconds.map { Double($0) / 1e9 }, lastTime: Double(t.lastNanoseconds) / 1e9,
+            error: result.captureError,
+            libpcap: .init(received: stats.received, kernelDrops: stats.kernelDrops, interfaceDrops: stats.interfaceDrops))),
+        decode: .init(issues: result.decode.issues.mapValues { .init(count: $0.count, firstPacket: $0.firstPacket) },
+                      packetsWithIssues: result.decode.issueCount, nonIPPackets: t.nonIPPackets),
+        cells: .init(names: cellNames, matchedPackets: t.cellPackets, matchedBytes: t.cellBytes,
+                     learnedFromSignallingPackets: t.learnedCellPackets, signallingMessages: t.signallingMessages),
+        unmatched: .init(packets: t.unmatchedPackets, bytes: t.unmatchedBytes),
+        flows: .init(created: retiredCreated, written: result.flowsWritten, evicted: retiredEvicted),
+        windows: .init(seconds: Double(options.aggregation.windowNanoseconds) / 1e9, count: t.windows,
+                       lines: result.windowLines, latePackets: t.latePackets, statisticsPerWindow: segmentName("stats")),
+        totals: .init(packets: t.packets, bytes: t.bytes),
+        topologyReloads: generation, segments: segment + 1)
     let summaryFile = try LiveOutputFile(directory: directory, name: "summary.json")
-    let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .prettyPrinted])) ?? Data()
-    summaryFile.buffer.append(contentsOf: [UInt8](data) + [10])
+    summaryFile.buffer.append(contentsOf: try summary.json())
     try summaryFile.commit()
     return result
 }

@@ -1,6 +1,6 @@
 public import FlowcastAggregate
-public import FlowcastCapture
-public import FlowcastDecode
+internal import FlowcastCapture
+internal import FlowcastDecode
 public import FlowcastTopology
 internal import Foundation
 #if canImport(Glibc)
@@ -113,16 +113,16 @@ public func runReplay(_ options: ReplayOptions, planner: IntervalPlanner? = nil)
     try windowsFile.commit()
     try flowsFile.commit()
     try planner?.finish()
-    let summary = ReplaySummary(options: options, capture: capture, aggregator: aggregator, result: result)
+    let summary = RunSummary(replay: options, capture: capture, aggregator: aggregator, result: result)
     let summaryFile = try OutputFile(directory: options.outputDirectory, name: "summary.json")
-    summaryFile.buffer.append(contentsOf: summary.json())
+    summaryFile.buffer.append(contentsOf: try summary.json())
     try summaryFile.commit()
     return result
 }
 
 /// Reads and decodes packets into batches (on its own thread, or inline), from a capture file or
 /// a live interface: generic over the source so each packet is read without an existential.
-final class BatchReader<Source: PacketSource>: @unchecked Sendable {
+final class BatchReader<Source: PacketSource & SendableMetatype>: @unchecked Sendable {
     let source: Source
     let decoder: PacketDecoder
     /// The reading thread's own copy: packets are digested (flow key, topology match) where

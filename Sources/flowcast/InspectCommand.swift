@@ -19,7 +19,7 @@ struct InspectCommand: ParsableCommand {
             printError("flowcast inspect: \(error)")
             throw ExitCode(2)
         }
-        print(json ? report.json(top: top) : report.text(top: top), terminator: json ? "\n" : "")
+        print(try json ? report.json(top: top) : report.text(top: top), terminator: json ? "\n" : "")
         if let error = report.error {
             printError("flowcast inspect: \(error) (the report covers the packets before it)")
             throw ExitCode(2)

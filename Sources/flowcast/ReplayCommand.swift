@@ -34,7 +34,7 @@ struct ReplayCommand: ParsableCommand {
         commandName: "replay",
         abstract: "Replay a capture into per-cell and per-link load windows, flows and a summary.",
         discussion: """
-            Writes OUT/windows.jsonl (one WindowSummary per window per cell and link), OUT/flows.jsonl \
+            Writes OUT/windows.jsonl (one WindowLine per window per cell and link), OUT/flows.jsonl \
             (flows as they end) and OUT/summary.json. Windows follow capture time; the last one is \
             marked partial. The same input always gives byte-identical output.
             """)

@@ -1,3 +1,4 @@
+import FlowcastCore
 import FlowcastTestSupport
 import Foundation
 import Testing
@@ -123,11 +124,11 @@ import Testing
     }
 
     @Test func windowsJSONLinesGiveBytesPerSecondPerCellAndLink() throws {
-        let text = """
-        {"start": 0, "duration": 10, "kind": "cell", "id": "c1", "bytesUp": 100, "bytesDown": 900}
-        {"start": 0, "duration": 10, "kind": "link", "id": "l1", "bytes": {"up": 50, "down": 50}}
-        {"start": 10, "duration": 10, "kind": "cell", "id": "c1", "bytes_up": 0, "bytes_down": 200}
-        """
+        let text = [
+            windowLine(start: 0, kind: "cell", id: "c1", up: 100, down: 900),
+            windowLine(start: 0, kind: "link", id: "l1", up: 50, down: 50),
+            windowLine(start: 10, kind: "cell", id: "c1", up: 0, down: 200),
+        ].joined(separator: "\n")
         let set = try SeriesReader.read(text: text, path: "windows.jsonl")
         #expect(set.step == 10)
         #expect(set.series == [Series(name: "cell:c1", values: [100, 20]), Series(name: "link:l1", values: [10, 0])])
@@ -149,7 +150,7 @@ import Testing
             try SeriesReader.read(file: URL(fileURLWithPath: "/no/such/file.csv"))
         }
         #expect(throws: SeriesInputError.badJSON(path: "w.jsonl", line: 2, reason: "unparseable line")) {
-            try SeriesReader.read(text: "{\"start\":0,\"duration\":1,\"id\":\"a\",\"bytes\":1}\n{oops\n", path: "w.jsonl")
+            try SeriesReader.read(text: windowLine(start: 0, duration: 1, id: "a", up: 1, down: 0) + "\n{oops\n", path: "w.jsonl")
         }
     }
 }
@@ -173,8 +174,7 @@ import Testing
     @Test func crlfLongCSVAndWindowsLines() throws {
         let long = try SeriesReader.read(text: "time,series,value\r\n0,a,1\r\n60,a,2\r\n\r\n120,a,\r\n", path: "long.csv")
         #expect(long.series == [Series(name: "a", values: [1, 2, .nan])])
-        let jsonl = "{\"start\": 0, \"duration\": 10, \"kind\": \"cell\", \"id\": \"c1\", \"bytes\": 100}\r\n"
-            + "{\"start\": 10, \"duration\": 10, \"kind\": \"cell\", \"id\": \"c1\", \"bytes\": 300}\r\n"
+        let jsonl = windowLine(start: 0, id: "c1", up: 100, down: 0) + "\r\n" + windowLine(start: 10, id: "c1", up: 0, down: 300) + "\r\n"
         let windows = try SeriesReader.read(text: jsonl, path: "windows.jsonl")
         #expect(windows.series == [Series(name: "cell:c1", values: [10, 30])])
         // Line numbers stay file lines with CRLF ends.
@@ -183,3 +183,50 @@ import Testing
         }
     }
 }
+
+/// One windows.jsonl line as `flowcast replay` writes it (`WindowLine`, keys in the written order).
+func windowLine(start: Int, duration: Int = 10, kind: String = "cell", id: String, up: Int, down: Int,
+                extra: String = "") -> String {
+    #"{"kind":"\#(kind)","id":"\#(id)","start":\#(start),"duration":\#(duration),"partial":false,"bytesUp":\#(up),"#
+        + #""bytesDown":\#(down),"packetsUp":1,"packetsDown":1,"activeFlows":1,"newFlows":1,"retransmissions":0,"#
+        + #""zeroWindows":0,"decodeIssues":0,"sizeHistogram":[2,0,0,0,0,0,0]\#(extra)}"#
+}
+
+@Suite struct WindowsFormatTests {
+    /// No writer of windows.jsonl ever wrote these spellings (replay's first version wrote today's
+    /// keys, in seconds); the reader once guessed them. Each is now an error naming file and line.
+    @Test(arguments: [
+        (#"{"start":0,"duration":10,"kind":"cell","id":"c1","bytes_up":1,"bytes_down":2}"#, "missing \"partial\""),
+        (#"{"start":0,"duration":10,"kind":"cell","id":"c1","bytes":{"up":1,"down":2}}"#, "missing \"partial\""),
+        (windowLine(start: 0, id: "c1", up: 1, down: 2).replacingOccurrences(of: #""start":0"#, with: #""start":"1970-01-01T00:00:00Z""#),
+         "bad value for \"start\""),
+        (windowLine(start: 0, id: "c1", up: 1, down: 2).replacingOccurrences(of: #""bytesUp":1"#, with: #""bytes_up":1"#),
+         "missing \"bytesUp\""),
+    ])
+    func otherSpellingsAreRefused(line: String, reason: String) {
+        let text = windowLine(start: 0, id: "c0", up: 1, down: 1) + "\n" + line + "\n"
+        #expect(throws: SeriesInputError.self) { try SeriesReader.read(text: text, path: "w.jsonl") }
+        do {
+            _ = try SeriesReader.read(text: text, path: "w.jsonl")
+        } catch {
+            #expect("\(error)" == "w.jsonl:2: \(reason)")
+        }
+    }
+
+    @Test func anUnknownFormatVersionNamesFileAndLine() {
+        let text = windowLine(start: 0, id: "c1", up: 1, down: 1, extra: #","formatVersion":1"#) + "\n"
+            + windowLine(start: 10, id: "c1", up: 1, down: 1, extra: #","formatVersion":2"#) + "\n"
+        let expected = SeriesInputError.badLine(FormatReadError(path: "w.jsonl", line: 2,
+                                                                problem: .unsupportedVersion(found: 2, supported: 1)))
+        #expect(throws: expected) { try SeriesReader.read(text: text, path: "w.jsonl") }
+        #expect(expected.description == "w.jsonl:2: formatVersion 2 is not supported (this flowcast reads version 1)")
+    }
+
+    /// Times are seconds, whatever their size: a start in milliseconds is not divided down.
+    @Test func noUnitIsGuessed() throws {
+        let set = try SeriesReader.read(text: windowLine(start: 1_700_000_000_000, id: "c1", up: 100, down: 0), path: "w.jsonl")
+        #expect(set.startTime == 1_700_000_000_000)
+        #expect(set.series == [Series(name: "cell:c1", values: [10])])
+    }
+}
+

@@ -1,3 +1,5 @@
+public import FlowcastCore
+
 /// Why a series file could not be read; every case names the file and, where it applies, the line.
 public enum SeriesInputError: Error, Sendable, Equatable, CustomStringConvertible {
     case fileNotFound(path: String)
@@ -8,6 +10,9 @@ public enum SeriesInputError: Error, Sendable, Equatable, CustomStringConvertibl
     case badNumber(path: String, line: Int, column: String, text: String)
     case badTimestamp(path: String, line: Int, text: String)
     case badJSON(path: String, line: Int, reason: String)
+    /// A windows.jsonl line that is JSON but not a `WindowLine` (a missing field, a bad value, an
+    /// unsupported `formatVersion`); names the file and line.
+    case badLine(FormatReadError)
     case badTarget(path: String, reason: String)
     case unterminatedQuote(path: String, line: Int)
 
@@ -24,6 +29,7 @@ public enum SeriesInputError: Error, Sendable, Equatable, CustomStringConvertibl
         case .badTimestamp(let path, let line, let text):
             "\(path):\(line): '\(text)' is not a timestamp"
         case .badJSON(let path, let line, let reason): "\(path):\(line): bad JSON: \(reason)"
+        case .badLine(let error): error.description
         case .badTarget(let path, let reason): "\(path): \(reason)"
         case .unterminatedQuote(let path, let line):
             "\(path):\(line): a quoted field opened here is never closed"

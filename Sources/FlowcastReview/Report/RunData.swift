@@ -1,12 +1,16 @@
+internal import FlowcastAggregate
 internal import FlowcastCore
+internal import FlowcastPipeline
 public import FlowcastPolicy
 internal import FlowcastTopology
 public import Foundation
 
 /// Everything `flowcast report` reads from a run folder, loaded tolerantly: a missing file leaves
-/// its part empty (the report says "no data"), a bad line is skipped and counted.
+/// its part empty (the report says "no data"), a bad line is skipped and counted. Every file is
+/// read through its format type (`WindowLine`, `FlowLine`, `ForecastLine`, `RunSummary`, the
+/// policy document); `Window` and `ForecastLine` here are the report's views of those lines.
 public struct RunData: Sendable {
-    /// One line of windows.jsonl: a cell's or link's traffic in one window.
+    /// A cell's or link's traffic in one window (from one `WindowLine` of windows.jsonl).
     public struct Window: Hashable, Sendable {
         public var kind: String
         public var id: String
@@ -43,7 +47,7 @@ public struct RunData: Sendable {
         public var busierDirection: Double { duration > 0 ? max(bytesUp, bytesDown) * 8 / duration : 0 }
     }
 
-    /// One line of forecasts.jsonl: the forecast made for one interval and what happened.
+    /// The forecast made for one interval and what happened (from one line of forecasts.jsonl).
     public struct ForecastLine: Hashable, Sendable {
         public var interval: Int
         public var start: Double
@@ -102,29 +106,31 @@ public struct RunData: Sendable {
             throw .io(path: runDirectory.path, message: "not a folder")
         }
         var run = RunData(runDirectory: runDirectory.path)
-        run.windows = run.readLines(runDirectory.appendingPathComponent("windows.jsonl"), Self.window)
-        if let flows = run.text(runDirectory.appendingPathComponent("flows.jsonl")) {
-            run.flowCount = flows.split(whereSeparator: \.isNewline).count
-        }
-        if let summary = run.text(runDirectory.appendingPathComponent("summary.json")) {
-            if let value = try? JSONDecoder().decode(JSONValue.self, from: Data(summary.utf8)) {
-                run.summary = flatten(value, prefix: "")
-            } else {
-                run.problems.append("summary.json: not valid JSON")
+        run.windows = run.readLines(runDirectory.appendingPathComponent("windows.jsonl"), as: WindowLine.self).map(Window.init)
+        let flows: [FlowLine] = run.readLines(runDirectory.appendingPathComponent("flows.jsonl"), as: FlowLine.self)
+        if !run.missing.contains("flows.jsonl") { run.flowCount = flows.count }
+        let summaryURL = runDirectory.appendingPathComponent("summary.json")
+        if let summary = run.data(summaryURL) {
+            do {
+                let decoded = try RunSummary.read(summary, path: summaryURL.lastPathComponent)
+                run.summary = flatten(try JSONDecoder().decode(JSONValue.self, from: Data(try decoded.json())), prefix: "")
+            } catch {
+                run.problems.append("\(error)")
             }
         }
         let policyFolder = policies ?? {
             let sub = runDirectory.appendingPathComponent("policies")
             return FileManager.default.fileExists(atPath: sub.path) ? sub : runDirectory
         }()
-        run.forecasts = run.readLines(policyFolder.appendingPathComponent("forecasts.jsonl"), Self.forecast)
+        run.forecasts = run.readLines(policyFolder.appendingPathComponent("forecasts.jsonl"), as: FlowcastPipeline.ForecastLine.self)
+            .map(ForecastLine.init)
         run.loadPolicies(from: policyFolder)
         return run
     }
 
     // MARK: Reading
 
-    private mutating func text(_ url: URL) -> String? {
+    private mutating func data(_ url: URL) -> Data? {
         guard FileManager.default.fileExists(atPath: url.path) else {
             missing.append(url.lastPathComponent)
             return nil
@@ -133,19 +139,25 @@ public struct RunData: Sendable {
             problems.append("\(url.lastPathComponent): cannot be read")
             return nil
         }
-        return String(decoding: data, as: UTF8.self)
+        return data
     }
 
-    private mutating func readLines<T>(_ url: URL, _ parse: ([String: JSONValue]) -> T?) -> [T] {
-        guard let text = text(url) else { return [] }
-        var out: [T] = [], skipped = 0, firstBad: Int?
-        // `\r\n` is one `Character` in a Swift `String`: a CRLF file must split on it too.
-        for (n, line) in text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" }).enumerated() {
-            let trimmed = line.trimmingCharacters(in: .whitespaces)
-            if trimmed.isEmpty { continue }
-            if case .object(let o)? = try? JSONDecoder().decode(JSONValue.self, from: Data(trimmed.utf8)), let value = parse(o) {
-                out.append(value)
-            } else {
+    /// Decodes each line through the file's format type; bad lines are skipped and counted, and a
+    /// line of an unsupported `formatVersion` is also named on its own.
+    private mutating func readLines<Line: Decodable>(_ url: URL, as type: Line.Type) -> [Line] {
+        guard let data = data(url) else { return [] }
+        let decoder = JSONDecoder()
+        var out: [Line] = [], skipped = 0, firstBad: Int?
+        // Lines end at LF; a CRLF line's CR is trimmed with the other blanks around it. Split as
+        // bytes: splitting a large flows.jsonl as `Character`s took longer than decoding it.
+        let isBlank: (UInt8) -> Bool = { $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }
+        for (n, line) in data.split(separator: 10, omittingEmptySubsequences: false).enumerated() {
+            guard let first = line.firstIndex(where: { !isBlank($0) }), let last = line.lastIndex(where: { !isBlank($0) }) else { continue }
+            do {
+                out.append(try FormatReading.decode(Line.self, from: line[first...last], path: url.lastPathComponent, line: n + 1,
+                                                    decoder: decoder))
+            } catch {
+                if case .unsupportedVersion = error.problem { problems.append(error.description) }
                 skipped += 1
                 firstBad = firstBad ?? n + 1
             }
@@ -176,53 +188,11 @@ public struct RunData: Sendable {
         }
     }
 
-    // MARK: Field extraction
-
-    private static func window(_ o: [String: JSONValue]) -> Window? {
-        guard let id = string(o["id"]), let start = time(o["start"]) else { return nil }
-        return Window(kind: string(o["kind"]) ?? "cell", id: id, start: start, duration: number(o["duration"]) ?? 0,
-                      bytesUp: number(o["bytesUp"]) ?? 0, bytesDown: number(o["bytesDown"]) ?? 0,
-                      packets: (number(o["packetsUp"]) ?? 0) + (number(o["packetsDown"]) ?? 0),
-                      activeFlows: number(o["activeFlows"]) ?? 0, retransmissions: number(o["retransmissions"]) ?? 0,
-                      decodeIssues: count(o["decodeIssues"]), partial: o["partial"] == .bool(true))
-    }
-
-    private static func forecast(_ o: [String: JSONValue]) -> ForecastLine? {
-        guard let id = string(o["id"]), let interval = number(o["interval"]), let start = time(o["start"]),
-              let point = number(o["point"]) else { return nil }
-        return ForecastLine(interval: Int(interval), start: start, id: id, kind: string(o["kind"]) ?? "cell", point: point,
-                            upper: number(o["upper"]) ?? point, actual: number(o["actual"]), persistence: number(o["persistence"]),
-                            partial: o["partial"] == .bool(true))
-    }
-
-    private static func string(_ v: JSONValue?) -> String? {
-        if case .string(let s)? = v { return s }
-        return nil
-    }
-
-    private static func number(_ v: JSONValue?) -> Double? {
-        if case .number(let n)? = v { return n }
-        return nil
-    }
-
-    /// Epoch seconds, or an ISO 8601 date string.
-    private static func time(_ v: JSONValue?) -> Double? { number(v) ?? string(v).flatMap(epoch) }
-
     static func epoch(_ iso: String) -> Double? {
         let f = ISO8601DateFormatter()
         if let d = f.date(from: iso) { return d.timeIntervalSince1970 }
         f.formatOptions.insert(.withFractionalSeconds)
         return f.date(from: iso)?.timeIntervalSince1970
-    }
-
-    /// Decode issues may be a count, counts by kind, or a list of issues.
-    private static func count(_ v: JSONValue?) -> Double {
-        switch v {
-        case .number(let n)?: n
-        case .object(let o)?: o.values.reduce(0) { $0 + (number($1) ?? 1) }
-        case .array(let a)?: Double(a.count)
-        default: 0
-        }
     }
 
     private static func flatten(_ value: JSONValue, prefix: String) -> [(key: String, value: String)] {
@@ -238,5 +208,21 @@ public struct RunData: Sendable {
         case .bool(let b): return [(prefix, b ? "true" : "false")]
         case .null: return [(prefix, "null")]
         }
+    }
+}
+
+extension RunData.Window {
+    init(_ line: WindowLine) {
+        self.init(kind: line.kind.rawValue, id: line.id, start: line.start, duration: line.duration,
+                  bytesUp: Double(line.bytesUp), bytesDown: Double(line.bytesDown),
+                  packets: Double(line.packetsUp) + Double(line.packetsDown), activeFlows: Double(line.activeFlows),
+                  retransmissions: Double(line.retransmissions), decodeIssues: Double(line.decodeIssues), partial: line.partial)
+    }
+}
+
+extension RunData.ForecastLine {
+    init(_ line: FlowcastPipeline.ForecastLine) {
+        self.init(interval: line.interval, start: line.start, id: line.id, kind: line.kind.rawValue, point: line.point,
+                  upper: line.upper, actual: line.actual, persistence: line.persistence, partial: line.partial)
     }
 }

@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 """Writes the small hand-made run folder the review tests and the report screenshot use.
 
-Shape follows what `flowcast replay --plan-every 60s --policies DIR` writes (windows.jsonl,
-flows.jsonl, summary.json, policies/policy-NNNN.json, policies/forecasts.jsonl) so the report can
-be built and tested before replay exists. Loads are synthetic but deterministic: the demo's
+Every file has the format `flowcast replay --plan-every 60s --policies DIR` writes (windows.jsonl
+lines are WindowLine, flows.jsonl FlowLine, policies/forecasts.jsonl ForecastLine, summary.json
+RunSummary; the report reads them through those types), with synthetic values. Loads are synthetic but deterministic: the demo's
 hand-written forecasts, with cell-2 growing through the run so its spectrum and d-cell-2's split
 change between intervals. Policies are planned by the real `flowcast plan`.
 
@@ -39,24 +39,42 @@ for w in range(INTERVALS * STEP // WINDOW):
         windows.append({"kind": "cell", "id": cid, "start": start, "duration": WINDOW, "bytesUp": round(up),
                         "bytesDown": round(down), "packetsUp": round(up / 600), "packetsDown": round(down / 1200),
                         "activeFlows": rng.randint(40, 90), "newFlows": rng.randint(2, 12),
-                        "retransmissions": rng.randint(0, 6), "decodeIssues": issues,
-                        "partial": w == INTERVALS * STEP // WINDOW - 1})
+                        "retransmissions": rng.randint(0, 6), "zeroWindows": 0, "decodeIssues": issues,
+                        "sizeHistogram": [0, 0, 0, 0, 0, 0, 0], "partial": w == INTERVALS * STEP // WINDOW - 1})
         actual.setdefault((w * WINDOW // STEP, cid), []).append(rate)
     for lid, share in (("l-s1-s2", 0.9), ("l-s2-agg1", 2.6), ("l-agg1-core", 4.2)):
         rate = cells["cell-2"]["point"] * growth("cell-2", start) * share * rng.uniform(0.9, 1.1)
         windows.append({"kind": "link", "id": lid, "start": start, "duration": WINDOW, "bytesUp": round(rate * 0.3 * WINDOW / 8),
                         "bytesDown": round(rate * 0.7 * WINDOW / 8), "packetsUp": 0, "packetsDown": 0, "activeFlows": 0,
-                        "newFlows": 0, "retransmissions": 0, "decodeIssues": 0, "partial": w == INTERVALS * STEP // WINDOW - 1})
+                        "newFlows": 0, "retransmissions": 0, "zeroWindows": 0, "decodeIssues": 0,
+                        "sizeHistogram": [0, 0, 0, 0, 0, 0, 0], "partial": w == INTERVALS * STEP // WINDOW - 1})
 
 with open(os.path.join(run, "windows.jsonl"), "w") as out:
     for row in windows:
         out.write(json.dumps(row, sort_keys=True) + "\n")
 with open(os.path.join(run, "flows.jsonl"), "w") as out:
     for i in range(12):
-        out.write(json.dumps({"id": i, "cell": f"cell-{i % 6 + 1}", "bytes": 1000 * (i + 1)}) + "\n")
-json.dump({"capture": "captures/demo/demo.pcapng", "packets": 48210, "windows": len(windows), "flows": 12,
-           "decodeIssues": sum(w["decodeIssues"] for w in windows), "planEvery": "60s"},
-          open(os.path.join(run, "summary.json"), "w"), indent=2, sort_keys=True)
+        out.write(json.dumps({"proto": 17, "a": f"10.0.{i}.2", "port_a": 40000 + i, "b": "10.9.0.1", "port_b": 443,
+                              "packets_ab": i + 1, "bytes_ab": 1000 * (i + 1), "packets_ba": 0, "bytes_ba": 0,
+                              "first": f"{T0 + i}.000000000", "last": f"{T0 + i + 1}.000000000",
+                              "cell": f"cell-{i % 6 + 1}", "end": "end"}, separators=(",", ":")) + "\n")
+issues = sum(w["decodeIssues"] for w in windows)
+T1 = T0 + INTERVALS * STEP
+summary = {
+    "formatVersion": 1,
+    "capture": {"file": "demo.pcapng", "format": "pcapng", "linkTypes": ["EN10MB(1)"], "packets": 48210,
+                "wireBytes": 55000000, "capturedBytes": 4700000, "firstTime": T0, "lastTime": T1 - 0.5, "error": None},
+    "decode": {"issues": {"truncated-ipv4": {"count": issues, "firstPacket": 17}}, "packetsWithIssues": issues,
+               "nonIPPackets": 0},
+    "cells": {"names": sorted(cells), "matchedPackets": 48000, "matchedBytes": 54900000, "learnedFromSignallingPackets": 0,
+              "staticRuleConflicts": 0, "signallingMessages": 0, "learnedTEIDs": 0, "signallingConflicts": 0},
+    "unmatched": {"packets": 210, "bytes": 100000},
+    "flows": {"created": 12, "written": 12, "evicted": 0, "expired": 0, "peakLive": 12, "maximumLive": 1048576,
+              "idleTimeoutSeconds": 60, "activeTimeoutSeconds": 300, "bytesPerFlow": 160},
+    "windows": {"seconds": WINDOW, "sampling": 1, "count": INTERVALS * STEP // WINDOW, "lines": len(windows), "latePackets": 0},
+    "totals": {"packets": 48210, "bytes": 55000000},
+}
+json.dump(summary, open(os.path.join(run, "summary.json"), "w"), indent=2, sort_keys=True)
 
 forecast_lines, previous = [], None
 for i in range(INTERVALS):
@@ -69,7 +87,7 @@ for i in range(INTERVALS):
                    "source": f"replay interval {i}", **({"spectralEfficiency": f["spectralEfficiency"]} if "spectralEfficiency" in f else {})})
         a = actual[(i, cid)]
         forecast_lines.append({"interval": i, "start": start, "id": cid, "kind": "cell", "point": round(point),
-                               "upper": round(f["upper"] * g), "actual": round(sum(a) / len(a))})
+                               "upper": round(f["upper"] * g), "actual": round(sum(a) / len(a)), "partial": False})
     d2 = next(f for f in base["forecasts"] if f["id"] == "d-cell-2")
     g = growth("cell-2", start + STEP / 2)
     fs.append({"id": "d-cell-2", "kind": "demand", "point": round(d2["point"] * g), "upper": round(d2["upper"] * g),

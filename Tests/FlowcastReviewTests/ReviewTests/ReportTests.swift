@@ -97,10 +97,10 @@ import Testing
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
         let lines = [
-            #"{"kind":"cell","id":"cell-1","start":100,"duration":10,"bytesUp":1000,"bytesDown":4000,"decodeIssues":{"truncated":2,"unsupported":1}}"#,
+            windowLine(kind: "cell", id: "cell-1", start: 100, bytesUp: 1000, bytesDown: 4000, decodeIssues: 3),
             #"{"kind":"cell","id":"cell-1","start":110,"duration":10,"bytesUp":1000"#,
             "not json",
-            #"{"kind":"link","id":"l-1","start":"1970-01-01T00:01:50Z","duration":10,"bytesUp":10,"bytesDown":20,"partial":true}"#,
+            windowLine(kind: "link", id: "l-1", start: 110, bytesUp: 10, bytesDown: 20, partial: true),
         ]
         try Data(lines.joined(separator: lineEnd).utf8).write(to: folder.appendingPathComponent("windows.jsonl"))
         let run = try RunData.load(runDirectory: folder)
@@ -111,6 +111,47 @@ import Testing
         let html = RunReport(run: run).html()
         #expect(html.contains("2 lines skipped"))
         #expect(sections(html, kind: "cell").count == 1)
+    }
+
+    /// windows.jsonl has one spelling: decode issues as counts by kind and ISO start times were
+    /// never written by replay (whose first version wrote today's keys); such lines are skipped.
+    @Test func otherSpellingsAreSkippedAndCounted() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-spelling-run-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let lines = [
+            windowLine(kind: "cell", id: "cell-1", start: 100, bytesUp: 1000, bytesDown: 4000, decodeIssues: 3),
+            windowLine(kind: "cell", id: "cell-1", start: 110, bytesUp: 1000, bytesDown: 4000, decodeIssues: 3)
+                .replacingOccurrences(of: #""decodeIssues":3"#, with: #""decodeIssues":{"truncated":2,"unsupported":1}"#),
+            windowLine(kind: "link", id: "l-1", start: 110, bytesUp: 10, bytesDown: 20, partial: true)
+                .replacingOccurrences(of: #""start":110"#, with: #""start":"1970-01-01T00:01:50Z""#),
+        ]
+        try Data(lines.joined(separator: "\n").utf8).write(to: folder.appendingPathComponent("windows.jsonl"))
+        let run = try RunData.load(runDirectory: folder)
+        #expect(run.windows.count == 1)
+        #expect(run.problems == ["windows.jsonl: 2 lines skipped (first at line 2)"])
+    }
+
+    /// A line of a formatVersion this flowcast does not read is skipped and named with its line.
+    @Test func anUnknownFormatVersionIsNamed() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-version-run-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder.appendingPathComponent("policies"), withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let forecast = #"{"interval":1,"start":0,"kind":"cell","id":"c1","point":100,"upper":120,"actual":90,"partial":false"#
+        try Data((forecast + "}\n" + forecast + #","formatVersion":7}"#).utf8)
+            .write(to: folder.appendingPathComponent("policies/forecasts.jsonl"))
+        let run = try RunData.load(runDirectory: folder)
+        #expect(run.forecasts.count == 1)
+        #expect(run.problems == ["forecasts.jsonl:2: formatVersion 7 is not supported (this flowcast reads version 1)",
+                                 "forecasts.jsonl: 1 line skipped (first at line 2)"])
+    }
+
+    /// One windows.jsonl line as replay writes it (the `WindowLine` format).
+    func windowLine(kind: String, id: String, start: Int, bytesUp: Int, bytesDown: Int, decodeIssues: Int = 0,
+                    partial: Bool = false) -> String {
+        #"{"kind":"\#(kind)","id":"\#(id)","start":\#(start),"duration":10,"partial":\#(partial),"bytesUp":\#(bytesUp),"#
+            + #""bytesDown":\#(bytesDown),"packetsUp":3,"packetsDown":4,"activeFlows":1,"newFlows":1,"retransmissions":0,"#
+            + #""zeroWindows":0,"decodeIssues":\#(decodeIssues),"sizeHistogram":[0,0,0,0,0,7,0]}"#
     }
 
     /// The forecaster's MAE over persistence's, from the baseline each forecasts.jsonl line carries;

@@ -1,0 +1,89 @@
+public import Foundation
+
+/// Why one line of a JSON Lines output file (windows.jsonl, flows.jsonl, forecasts.jsonl), or one
+/// JSON output document, could not be read through its format type. Names the file and line.
+public struct FormatReadError: Error, Sendable, Equatable, CustomStringConvertible {
+    public enum Problem: Sendable, Equatable {
+        /// The text is not JSON.
+        case notJSON
+        /// The JSON is not an object.
+        case notAnObject
+        /// A field the format always has is absent.
+        case missing(field: String)
+        /// A field holds the wrong type of value (or a value out of range).
+        case badValue(field: String)
+        /// The line says a `formatVersion` this flowcast does not read.
+        case unsupportedVersion(found: Int, supported: Int)
+    }
+
+    public var path: String
+    /// 1-based line of a JSON Lines file; nil for a whole-file document.
+    public var line: Int?
+    public var problem: Problem
+
+    public init(path: String, line: Int?, problem: Problem) {
+        self.path = path; self.line = line; self.problem = problem
+    }
+
+    /// The problem alone, without file and line.
+    public var reason: String {
+        switch problem {
+        case .notJSON: "not valid JSON"
+        case .notAnObject: "not a JSON object"
+        case .missing(let field): "missing \"\(field)\""
+        case .badValue(let field): "bad value for \"\(field)\""
+        case let .unsupportedVersion(found, supported):
+            "formatVersion \(found) is not supported (this flowcast reads version \(supported))"
+        }
+    }
+
+    public var description: String { line.map { "\(path):\($0): \(reason)" } ?? "\(path): \(reason)" }
+}
+
+/// Thrown by a format type's `init(from:)` when the data names a `formatVersion` it does not read;
+/// `FormatReading` turns it into a `FormatReadError` naming the file and line.
+public struct UnsupportedFormatVersion: Error, Sendable, Equatable {
+    public var found: Int
+    public var supported: Int
+    public init(found: Int, supported: Int) { self.found = found; self.supported = supported }
+}
+
+/// Decodes Flowcast's output files through their format types, with errors that say where.
+public enum FormatReading {
+    /// Decodes one JSON value (a JSON Lines line or a whole document) as `T`.
+    public static func decode<T: Decodable>(_ type: T.Type, from data: Data, path: String, line: Int? = nil,
+                                            decoder: JSONDecoder = JSONDecoder()) throws(FormatReadError) -> T {
+        do {
+            return try decoder.decode(T.self, from: data)
+        } catch let error as UnsupportedFormatVersion {
+            throw FormatReadError(path: path, line: line, problem: .unsupportedVersion(found: error.found, supported: error.supported))
+        } catch let error as DecodingError {
+            throw FormatReadError(path: path, line: line, problem: problem(error))
+        } catch {
+            throw FormatReadError(path: path, line: line, problem: .notJSON)
+        }
+    }
+
+    private static func problem(_ error: DecodingError) -> FormatReadError.Problem {
+        func name(_ path: [any CodingKey]) -> String { path.map { $0.intValue.map(String.init) ?? $0.stringValue }.joined(separator: ".") }
+        switch error {
+        case .keyNotFound(let key, let context): return .missing(field: name(context.codingPath + [key]))
+        case .typeMismatch(_, let context), .valueNotFound(_, let context):
+            return context.codingPath.isEmpty ? .notAnObject : .badValue(field: name(context.codingPath))
+        case .dataCorrupted(let context):
+            // Invalid JSON text has no coding path; a bad enum value or number has one.
+            return context.codingPath.isEmpty ? .notJSON : .badValue(field: name(context.codingPath))
+        @unknown default: return .notJSON
+        }
+    }
+}
+
+extension KeyedDecodingContainer {
+    /// Checks an optional `formatVersion` key first, before any other field is trusted. Absent
+    /// means version 1: the JSON Lines formats carried no version field when they were first
+    /// written, and version 1 is the only one there has been.
+    public func checkFormatVersion(_ key: Key, supported: Int) throws {
+        let found = try decodeIfPresent(Int.self, forKey: key) ?? 1
+        guard found == supported else { throw UnsupportedFormatVersion(found: found, supported: supported) }
+    }
+}

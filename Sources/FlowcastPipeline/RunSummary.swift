@@ -1,0 +1,262 @@
+public import FlowcastCore
+public import Foundation
+
+/// `summary.json` of a replay or live run: totals, unmatched traffic, decode issues, flow-table
+/// and capture statistics. Owner: FlowcastPipeline (replay and live write it, the report reads it).
+///
+/// Written pretty printed with sorted keys (`FoundationOrderedJSON`); deterministic (no wall-clock
+/// times). A replay's `capture` describes a file, a live run's an interface; fields only one of
+/// them writes are optional and left out when nil. `null` is written where a value may be absent
+/// (first packet time, capture error, live filter).
+public struct RunSummary: Codable, Sendable, Equatable {
+    public static let formatVersion = 1
+
+    public var capture: Capture
+    public var decode: Decode
+    public var cells: Cells
+    public var unmatched: Traffic
+    public var flows: Flows
+    public var windows: Windows
+    public var totals: Traffic
+    /// Live runs only: topology reloads, and output segments written.
+    public var topologyReloads: Int?
+    public var segments: Int?
+
+    /// What was read: a capture file (replay) or an interface (live).
+    public enum Capture: Codable, Sendable, Equatable {
+        case file(FileCapture)
+        case interface(InterfaceCapture)
+
+        public init(from decoder: any Decoder) throws {
+            // The two shapes are told apart by the key each always has, never by guessing.
+            let keys = try decoder.container(keyedBy: FileCapture.CodingKeys.self)
+            self = keys.contains(.file) ? .file(try FileCapture(from: decoder)) : .interface(try InterfaceCapture(from: decoder))
+        }
+
+        public func encode(to encoder: any Encoder) throws {
+            switch self {
+            case .file(let c): try c.encode(to: encoder)
+            case .interface(let c): try c.encode(to: encoder)
+            }
+        }
+    }
+
+    public struct FileCapture: Codable, Sendable, Equatable {
+        /// The capture's file name (no folder).
+        public var file: String
+        public var format: String
+        public var linkTypes: [String]
+        public var packets: Int
+        public var wireBytes: Int
+        public var capturedBytes: Int
+        /// Seconds since the epoch; null when the capture held no packet.
+        public var firstTime: Double?
+        public var lastTime: Double
+        /// The capture fault that ended the read early, or null.
+        public var error: String?
+
+        enum CodingKeys: String, CodingKey {
+            case file, format, linkTypes, packets, wireBytes, capturedBytes, firstTime, lastTime, error
+        }
+
+        public init(file: String, format: String, linkTypes: [String], packets: Int, wireBytes: Int, capturedBytes: Int,
+                    firstTime: Double?, lastTime: Double, error: String?) {
+            self.file = file; self.format = format; self.linkTypes = linkTypes; self.packets = packets
+            self.wireBytes = wireBytes; self.capturedBytes = capturedBytes
+            self.firstTime = firstTime; self.lastTime = lastTime; self.error = error
+        }
+
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(file, forKey: .file); try c.encode(format, forKey: .format); try c.encode(linkTypes, forKey: .linkTypes)
+            try c.encode(packets, forKey: .packets); try c.encode(wireBytes, forKey: .wireBytes)
+            try c.encode(capturedBytes, forKey: .capturedBytes)
+            try c.encodeOrNull(firstTime, forKey: .firstTime); try c.encode(lastTime, forKey: .lastTime)
+            try c.encodeOrNull(error, forKey: .error)
+        }
+    }
+
+    public struct InterfaceCapture: Codable, Sendable, Equatable {
+        public var interface: String
+        public var linkType: String
+        /// The BPF filter, or null.
+        public var filter: String?
+        public var nanosecondTimestamps: Bool
+        public var packets: Int
+        public var wireBytes: Int
+        public var capturedBytes: Int
+        public var firstTime: Double?
+        public var lastTime: Double
+        public var error: String?
+        public var libpcap: LibpcapStatistics
+
+        public struct LibpcapStatistics: Codable, Sendable, Equatable {
+            public var received: UInt64
+            public var kernelDrops: UInt64
+            public var interfaceDrops: UInt64
+            public init(received: UInt64, kernelDrops: UInt64, interfaceDrops: UInt64) {
+                self.received = received; self.kernelDrops = kernelDrops; self.interfaceDrops = interfaceDrops
+            }
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case interface, linkType, filter, nanosecondTimestamps, packets, wireBytes, capturedBytes
+            case firstTime, lastTime, error, libpcap
+        }
+
+        public init(interface: String, linkType: String, filter: String?, nanosecondTimestamps: Bool, packets: Int,
+                    wireBytes: Int, capturedBytes: Int, firstTime: Double?, lastTime: Double, error: String?,
+                    libpcap: LibpcapStatistics) {
+            self.interface = interface; self.linkType = linkType; self.filter = filter
+            self.nanosecondTimestamps = nanosecondTimestamps; self.packets = packets; self.wireBytes = wireBytes
+            self.capturedBytes = capturedBytes; self.firstTime = firstTime; self.lastTime = lastTime; self.error = error
+            self.libpcap = libpcap
+        }
+
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(interface, forKey: .interface); try c.encode(linkType, forKey: .linkType)
+            try c.encodeOrNull(filter, forKey: .filter); try c.encode(nanosecondTimestamps, forKey: .nanosecondTimestamps)
+            try c.encode(packets, forKey: .packets); try c.encode(wireBytes, forKey: .wireBytes)
+            try c.encode(capturedBytes, forKey: .capturedBytes)
+            try c.encodeOrNull(firstTime, forKey: .firstTime); try c.encode(lastTime, forKey: .lastTime)
+            try c.encodeOrNull(error, forKey: .error); try c.encode(libpcap, forKey: .libpcap)
+        }
+    }
+
+    public struct Decode: Codable, Sendable, Equatable {
+        /// Decode issues by name: how many packets, and the first packet's number.
+        public var issues: [String: Issue]
+        public var packetsWithIssues: Int
+        public var nonIPPackets: UInt64
+
+        public struct Issue: Codable, Sendable, Equatable {
+            public var count: Int
+            public var firstPacket: Int
+            public init(count: Int, firstPacket: Int) { self.count = count; self.firstPacket = firstPacket }
+        }
+
+        public init(issues: [String: Issue], packetsWithIssues: Int, nonIPPackets: UInt64) {
+            self.issues = issues; self.packetsWithIssues = packetsWithIssues; self.nonIPPackets = nonIPPackets
+        }
+    }
+
+    public struct Cells: Codable, Sendable, Equatable {
+        public var names: [String]
+        public var matchedPackets: UInt64
+        public var matchedBytes: UInt64
+        public var learnedFromSignallingPackets: UInt64
+        public var signallingMessages: UInt64
+        /// Replay only.
+        public var staticRuleConflicts: UInt64?
+        public var learnedTEIDs: Int?
+        public var signallingConflicts: Int?
+
+        public init(names: [String], matchedPackets: UInt64, matchedBytes: UInt64, learnedFromSignallingPackets: UInt64,
+                    signallingMessages: UInt64, staticRuleConflicts: UInt64? = nil, learnedTEIDs: Int? = nil,
+                    signallingConflicts: Int? = nil) {
+            self.names = names; self.matchedPackets = matchedPackets; self.matchedBytes = matchedBytes
+            self.learnedFromSignallingPackets = learnedFromSignallingPackets; self.signallingMessages = signallingMessages
+            self.staticRuleConflicts = staticRuleConflicts; self.learnedTEIDs = learnedTEIDs
+            self.signallingConflicts = signallingConflicts
+        }
+    }
+
+    public struct Traffic: Codable, Sendable, Equatable {
+        public var packets: UInt64
+        public var bytes: UInt64
+        public init(packets: UInt64, bytes: UInt64) { self.packets = packets; self.bytes = bytes }
+    }
+
+    public struct Flows: Codable, Sendable, Equatable {
+        public var created: Int
+        public var written: Int
+        public var evicted: Int
+        /// Replay only: the flow table's counters and configuration.
+        public var expired: Int?
+        public var peakLive: Int?
+        public var maximumLive: Int?
+        public var idleTimeoutSeconds: Double?
+        public var activeTimeoutSeconds: Double?
+        public var bytesPerFlow: Int?
+
+        public init(created: Int, written: Int, evicted: Int, expired: Int? = nil, peakLive: Int? = nil,
+                    maximumLive: Int? = nil, idleTimeoutSeconds: Double? = nil, activeTimeoutSeconds: Double? = nil,
+                    bytesPerFlow: Int? = nil) {
+            self.created = created; self.written = written; self.evicted = evicted; self.expired = expired
+            self.peakLive = peakLive; self.maximumLive = maximumLive; self.idleTimeoutSeconds = idleTimeoutSeconds
+            self.activeTimeoutSeconds = activeTimeoutSeconds; self.bytesPerFlow = bytesPerFlow
+        }
+    }
+
+    public struct Windows: Codable, Sendable, Equatable {
+        public var seconds: Double
+        public var count: UInt64
+        public var lines: Int
+        public var latePackets: UInt64
+        /// Replay only: 1 in N packets captured.
+        public var sampling: UInt64?
+        /// Live only: the per-window statistics file of the last segment.
+        public var statisticsPerWindow: String?
+
+        public init(seconds: Double, count: UInt64, lines: Int, latePackets: UInt64, sampling: UInt64? = nil,
+                    statisticsPerWindow: String? = nil) {
+            self.seconds = seconds; self.count = count; self.lines = lines; self.latePackets = latePackets
+            self.sampling = sampling; self.statisticsPerWindow = statisticsPerWindow
+        }
+    }
+
+    public init(capture: Capture, decode: Decode, cells: Cells, unmatched: Traffic, flows: Flows, windows: Windows,
+                totals: Traffic, topologyReloads: Int? = nil, segments: Int? = nil) {
+        self.capture = capture; self.decode = decode; self.cells = cells; self.unmatched = unmatched
+        self.flows = flows; self.windows = windows; self.totals = totals
+        self.topologyReloads = topologyReloads; self.segments = segments
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case formatVersion, capture, decode, cells, unmatched, flows, windows, totals, topologyReloads, segments
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        // summary.json has always carried its version: it is required here.
+        let version = try c.decode(Int.self, forKey: .formatVersion)
+        guard version == Self.formatVersion else { throw UnsupportedFormatVersion(found: version, supported: Self.formatVersion) }
+        capture = try c.decode(Capture.self, forKey: .capture)
+        decode = try c.decode(Decode.self, forKey: .decode)
+        cells = try c.decode(Cells.self, forKey: .cells)
+        unmatched = try c.decode(Traffic.self, forKey: .unmatched)
+        flows = try c.decode(Flows.self, forKey: .flows)
+        windows = try c.decode(Windows.self, forKey: .windows)
+        totals = try c.decode(Traffic.self, forKey: .totals)
+        topologyReloads = try c.decodeIfPresent(Int.self, forKey: .topologyReloads)
+        segments = try c.decodeIfPresent(Int.self, forKey: .segments)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(Self.formatVersion, forKey: .formatVersion)
+        try c.encode(capture, forKey: .capture); try c.encode(decode, forKey: .decode); try c.encode(cells, forKey: .cells)
+        try c.encode(unmatched, forKey: .unmatched); try c.encode(flows, forKey: .flows); try c.encode(windows, forKey: .windows)
+        try c.encode(totals, forKey: .totals)
+        try c.encodeIfPresent(topologyReloads, forKey: .topologyReloads); try c.encodeIfPresent(segments, forKey: .segments)
+    }
+
+    /// The file's bytes: pretty printed, keys sorted as `JSONSerialization` sorts them (decode issue
+    /// names mix case), a final newline. Throws rather than write an empty file when encoding fails.
+    public func json() throws -> [UInt8] {
+        try FoundationOrderedJSON.encode(self) + [10]
+    }
+
+    /// Reads summary.json; errors name the file.
+    public static func read(_ data: Data, path: String) throws(FormatReadError) -> RunSummary {
+        try FormatReading.decode(RunSummary.self, from: data, path: path)
+    }
+}
+
+extension KeyedEncodingContainer {
+    /// Writes `null` for nil (where the format keeps the key), the value otherwise.
+    mutating func encodeOrNull<T: Encodable>(_ value: T?, forKey key: Key) throws {
+        if let value { try encode(value, forKey: key) } else { try encodeNil(forKey: key) }
+    }
+}
