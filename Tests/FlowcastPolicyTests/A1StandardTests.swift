@@ -1,5 +1,6 @@
 @testable import FlowcastPolicy
 import FlowcastTestSupport
+import FlowcastTopology
 import Foundation
 import Testing
 
@@ -76,4 +77,18 @@ struct A1StandardSchemaTests {
     // cell-6 is an NR cell: ncgi:001-01-4294968833 → ncI.
     let listed = (object["tspResources"] as? [[String: Any]] ?? []).flatMap { $0["cellIdList"] as? [[String: Any]] ?? [] }
     #expect(listed.contains { ($0["cId"] as? [String: Int]) == ["ncI": 4_294_968_833] })
+}
+
+/// Abilene is routing only: with no cells there is nothing to steer or configure, and neither
+/// export asks for identities it has no use for.
+@Test func aTopologyWithoutCellsExportsEmptyA1AndNRCellDU() throws {
+    let t = try abileneTopology()
+    let input = ForecastSet(forecasts: t.demands.map { Forecast(id: $0.id, kind: .demand, point: 1e6, upper: 2e6, source: "test") })
+    let zero = "sha256:" + String(repeating: "0", count: 64)
+    let document = try PolicyPlanner(topology: t).plan(input, provenance: Provenance(inputDigest: zero, topologyDigest: zero))
+    #expect(document.spectrum.cells.isEmpty)
+    let a1 = try #require(try JSONSerialization.jsonObject(with: Data(PolicyExporter.export(document, as: .a1).utf8)) as? [String: Any])
+    #expect((a1["policies"] as? [Any])?.isEmpty == true)
+    let nr = try #require(try JSONSerialization.jsonObject(with: Data(PolicyExporter.export(document, as: .nrcelldu).utf8)) as? [String: [Any]])
+    #expect(nr["NRCellDU"]?.isEmpty == true && nr["NRSectorCarrier"]?.isEmpty == true)
 }
