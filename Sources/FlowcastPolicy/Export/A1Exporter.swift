@@ -57,7 +57,8 @@ enum A1Exporter {
     }
 
     static func policies(_ document: PolicyDocument) throws(PolicyError) -> Document {
-        var cellIDs: [String: CellID] = [:]
+        // Every cell's scope (its slice in its PLMN, and itself), checked before any policy is made.
+        var scopes: [String: Scope] = [:]
         for cell in document.spectrum.cells {
             guard let text = cell.globalId else {
                 throw .inconsistent("A1 export: cell '\(cell.id)' has no global identity; add 'globalId: ecgi:MCC-MNC-ECI' "
@@ -66,15 +67,16 @@ enum A1Exporter {
             guard let global = GlobalCellID(text) else {
                 throw .inconsistent("A1 export: cell '\(cell.id)' has globalId '\(text)', not ecgi:MCC-MNC-ECI or ncgi:MCC-MNC-NCI")
             }
-            guard cell.slice != nil else {
+            guard let slice = cell.slice else {
                 throw .inconsistent("A1 export: cell '\(cell.id)' has no slice; add 'slice: { sst: 1 }' (and sd if the slice has one) "
                                     + "to cell '\(cell.id)' or at the top of the topology as the default, and plan again")
             }
+            let plmn = PLMNID(mcc: global.mcc, mnc: global.mnc)
             let cId = global.kind == .ecgi ? CID(ecI: global.cellIdentity) : CID(ncI: global.cellIdentity)
-            cellIDs[cell.id] = CellID(plmnId: PLMNID(mcc: global.mcc, mnc: global.mnc), cId: cId)
+            scopes[cell.id] = Scope(sliceId: SliceID(sst: slice.sst, sd: slice.sd, plmnId: plmn), cellId: CellID(plmnId: plmn, cId: cId))
         }
         func cellID(_ id: String) throws(PolicyError) -> CellID {
-            guard let known = cellIDs[id] else {
+            guard let known = scopes[id]?.cellId else {
                 throw .inconsistent("A1 export: neighbour '\(id)' is not a cell of the policy's spectrum plan")
             }
             return known
@@ -92,13 +94,10 @@ enum A1Exporter {
             if !prefer.isEmpty { resources.append(Resource(cellIdList: try prefer.map(cellID), preference: "PREFER")) }
             if !avoided.isEmpty { resources.append(Resource(cellIdList: try avoided.map(cellID), preference: "AVOID")) }
             guard !resources.isEmpty else { continue }
-            let slice = cell.slice ?? SliceRef(sst: 0)  // every cell has one: checked above
-            let scopeCell = try cellID(cell.id)
+            guard let scope = scopes[cell.id] else { continue }  // every cell has one: made above
             out.append(Policy(
                 policyId: "flowcast-\(cell.id)",
-                policyObject: PolicyObject(
-                    scope: Scope(sliceId: SliceID(sst: slice.sst, sd: slice.sd, plmnId: scopeCell.plmnId), cellId: scopeCell),
-                    tspResources: resources),
+                policyObject: PolicyObject(scope: scope, tspResources: resources),
                 reason: "cell \(cell.id) (\(cell.globalId ?? "")) predicted at \(Int((u * 100).rounded()))% of its allocated capacity"))
         }
         return Document(policies: out)
