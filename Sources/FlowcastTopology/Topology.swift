@@ -57,6 +57,9 @@ public struct Cell: Hashable, Sendable {
     /// The cell's global identity as signalling names it (`ecgi:001-01-4660`), when stated:
     /// GTP-U tunnels that GTPv2-C places in this cell are attributed to it.
     public var globalID: String? = nil
+    /// The slice the cell's traffic-steering policies are scoped to, when stated (else the
+    /// topology's `defaultSlice`).
+    public var slice: NetworkSlice? = nil
     public var line: Int
 
     public init(id: String, band: Int, minBlocks: Int, maxBlocks: Int, peakSpectralEfficiency: Double?,
@@ -189,6 +192,8 @@ public struct Topology: Hashable, Sendable {
     public var links: [Link]
     public var demands: [Demand]
     public var rules: [MatchRule]
+    /// The slice of cells that state none (top-level `slice`), when stated.
+    public var defaultSlice: NetworkSlice? = nil
 
     public init(bands: [Band] = [], cells: [Cell] = [], nodes: [TopologyNode] = [], links: [Link] = [],
                 demands: [Demand] = [], rules: [MatchRule] = []) {

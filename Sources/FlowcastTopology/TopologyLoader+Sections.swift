@@ -15,6 +15,7 @@ struct RawCell {
     var minBlocks: Int?; var maxBlocks: Int?; var minMHz: Double?; var maxMHz: Double?
     var se: Double?; var kpiSource: String?; var neighbours: [RawRef]; var contiguous: Bool; var site: RawRef?
     var globalID: String? = nil
+    var slice: NetworkSlice? = nil
     var cqiTable: String? = nil
     var line: Int; var boundsLine: Int; var seLine: Int
 }
@@ -32,6 +33,7 @@ struct RawTopology {
     var links: [RawLink] = []
     var demands: [RawDemand] = []
     var rules: [RawRule] = []
+    var slice: NetworkSlice?
 }
 
 extension TopologyLoader {
@@ -63,7 +65,7 @@ extension TopologyLoader {
 
     mutating func parseCell(_ m: Yams.Node.Mapping, _ line: Int) -> RawCell? {
         checkKeys(m, ["id", "band", "minBlocks", "maxBlocks", "minMHz", "maxMHz", "peakSpectralEfficiency",
-                      "kpiSource", "cqiTable", "neighbours", "contiguous", "site", "globalId"], in: "cell")
+                      "kpiSource", "cqiTable", "neighbours", "contiguous", "site", "globalId", "slice"], in: "cell")
         let id = string(m, "id", line, in: "cell", required: true)
         let what = "cell '\(id ?? "?")'"
         let band = ref(m, "band", line, in: what)
@@ -93,17 +95,43 @@ extension TopologyLoader {
         }
         if let global = string(m, "globalId", line, in: what) {
             // `ecgi:MCC-MNC-ECI` or `ncgi:MCC-MNC-NCI`, as GTPv2-C ULI names the cell.
-            let parts = global.split(separator: ":")
-            let fields = parts.count == 2 ? parts[1].split(separator: "-") : []
-            if (parts.first == "ecgi" || parts.first == "ncgi"), fields.count == 3, fields[0].count == 3,
-               (2...3).contains(fields[1].count), fields.allSatisfy({ $0.allSatisfy(\.isNumber) }), UInt64(fields[2]) != nil {
-                cell.globalID = global
+            if let identity = GlobalCellID(global) {
+                cell.globalID = identity.description
             } else {
-                report(keyLine(m, "globalId", line), "\(what): globalId '\(global)' is not ecgi:MCC-MNC-ECI or ncgi:MCC-MNC-NCI")
+                report(keyLine(m, "globalId", line), "\(what): globalId '\(global)' is not ecgi:MCC-MNC-ECI (ECI 0–268435455) "
+                       + "or ncgi:MCC-MNC-NCI (NCI 0–68719476735)")
             }
         }
+        if let node = m["slice"] { cell.slice = parseSlice(node, in: what) }
         guard id != nil, band != nil else { return nil }
         return cell
+    }
+
+    /// An S-NSSAI: `{ sst: 1, sd: "000001" }` (SST 0–255; SD, when given, six hex digits).
+    mutating func parseSlice(_ node: Yams.Node, in what: String) -> NetworkSlice? {
+        let line = Self.line(node)
+        guard let m = node.mapping else {
+            report(line, "'slice' in \(what) must be a mapping such as { sst: 1, sd: \"000001\" }")
+            return nil
+        }
+        checkKeys(m, ["sst", "sd"], in: "the slice of \(what)")
+        guard let sst = integer(m, "sst", line, in: "the slice of \(what)") else {
+            if m["sst"] == nil { report(line, "the slice of \(what) is missing required 'sst'") }
+            return nil
+        }
+        guard (0...255).contains(sst) else {
+            report(keyLine(m, "sst", line), "the slice of \(what) has sst \(sst); expected 0–255")
+            return nil
+        }
+        var slice = NetworkSlice(sst: sst)
+        if let sd = string(m, "sd", line, in: "the slice of \(what)") {
+            guard sd.count == 6, sd.allSatisfy(\.isHexDigit) else {
+                report(keyLine(m, "sd", line), "the slice of \(what) has sd '\(sd)'; expected six hexadecimal digits such as \"000001\"")
+                return nil
+            }
+            slice.sd = sd
+        }
+        return slice
     }
 
     mutating func parseLink(_ m: Yams.Node.Mapping, _ line: Int) -> RawLink? {

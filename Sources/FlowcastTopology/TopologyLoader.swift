@@ -49,8 +49,9 @@ struct TopologyLoader {
             report(1, "topology file is empty; expected a mapping with bands, cells, nodes, links, demands, match")
             return nil
         }
-        checkKeys(top, ["bands", "cells", "nodes", "links", "demands", "match"], in: "topology")
+        checkKeys(top, ["bands", "cells", "nodes", "links", "demands", "match", "slice"], in: "topology")
         var raw = RawTopology()
+        if let node = top["slice"] { raw.slice = parseSlice(node, in: "the topology") }
         for (entry, line) in entries(top, "bands") { if let b = parseBand(entry, line) { raw.bands.append(b) } }
         for (entry, line) in entries(top, "nodes") { if let n = parseNode(entry, line) { raw.nodes.append(n) } }
         for (entry, line) in entries(top, "cells") { if let c = parseCell(entry, line) { raw.cells.append(c) } }

@@ -71,10 +71,20 @@ struct TopologyValidator {
                             peakSpectralEfficiency: c.se, kpiSource: c.kpiSource, neighbours: neighbours,
                             contiguous: c.contiguous, site: site, line: c.line)
             cell.globalID = c.globalID
+            cell.slice = c.slice
             cell.cqiTable = c.cqiTable
             cells.append(cell)
         }
         checkNeighbourSymmetry(cells)
+        var cellByGlobalID: [String: String] = [:]
+        for c in raw.cells {
+            guard let global = c.globalID else { continue }
+            if let first = cellByGlobalID[global] {
+                report(c.line, "cell '\(c.id)' has globalId '\(global)', as cell '\(first)' does; a global identity names one cell")
+            } else {
+                cellByGlobalID[global] = c.id
+            }
+        }
 
         var links: [Link] = []
         for l in raw.links {
@@ -114,7 +124,9 @@ struct TopologyValidator {
                                    prefix: r.prefix, interface: r.interface, line: r.line))
         }
         guard problems.isEmpty else { return nil }
-        return Topology(bands: bands, cells: cells, nodes: nodes, links: links, demands: demands, rules: rules)
+        var topology = Topology(bands: bands, cells: cells, nodes: nodes, links: links, demands: demands, rules: rules)
+        topology.defaultSlice = raw.slice
+        return topology
     }
 
     mutating func checkBand(_ b: RawBand) {

@@ -30,8 +30,86 @@ func exporterMatchesGolden(format: ExportFormat, file: String) throws {
     }
 }
 
-@Test func nrArfcnFollowsTheGlobalRaster() {
-    // TS 38.104 §5.4.2.1: 3500 MHz → 600000 + 500/0.015 = 633333; 1842.5 MHz → 368500.
-    #expect(NRCellDUExporter.arfcn(mhz: 3500) == 633_333)
-    #expect(NRCellDUExporter.arfcn(mhz: 1842.5) == 368_500)
+/// TS 38.104 §5.4.2.1: F_REF = F_REF-Offs + ΔF_Global (N_REF − N_REF-Offs), one range per row of
+/// Table 5.4.2.1-1 (0 / 3000 / 24250.08 MHz at 5 / 15 / 60 kHz from N_REF 0 / 600000 / 2016667).
+@Test func globalRasterFrequenciesAreTheStandardsFormula() {
+    #expect(NRBand.frequencyKHz(nref: 372_000) == 1_860_000)      // 0 + 5 kHz × 372000
+    #expect(NRBand.frequencyKHz(nref: 631_000) == 3_465_000)      // 3000 MHz + 15 kHz × 31000
+    #expect(NRBand.frequencyKHz(nref: 637_334) == 3_560_010)      // 3000 MHz + 15 kHz × 37334
+    #expect(NRBand.frequencyKHz(nref: 2_016_667) == 24_250_080)   // the first FR2 point
+    #expect(NRBand.frequencyKHz(nref: 2_016_677) == 24_250_680)   // + 10 × 60 kHz
+}
+
+/// Hand-computed from TS 38.104 for n78 (30 kHz raster: N_REF 620000 – <2> – 653332), n3
+/// (100 kHz raster: 361000 – <20> – 376000) and n41 (30 kHz raster: 499200 – <6> – 537996).
+@Test(arguments: [
+    // n78 3420–3510 MHz: centre 3465 MHz → 600000 + 465 / 0.015 = 631000, even offset from 620000.
+    ("n78", 3420.0, 3510.0, [631_000], [90]),
+    // n78 3510–3610: centre 3560 → 637333.3; raster points 637332 (3559.98) and 637334 (3560.01) → 637334.
+    ("n78", 3510.0, 3610.0, [637_334], [100]),
+    // n78 3300–3420 is 120 MHz, wider than n78's 100 MHz: 100 MHz centred 3350 (623333.3 → 623334)
+    // and 20 MHz centred 3410 (627333.3 → 627334).
+    ("n78", 3300.0, 3420.0, [623_334, 627_334], [100, 20]),
+    // n3 1850–1870: centre 1860 MHz → 1860 / 0.005 = 372000 = 361000 + 20 × 550.
+    ("n3", 1850.0, 1870.0, [372_000], [20]),
+    // n3 1810–1815: centre 1812.5 → 362500 = 361000 + 20 × 75.
+    ("n3", 1810.0, 1815.0, [362_500], [5]),
+    // n3 1805–1840 is 35 MHz, not an n3 bandwidth: 30 MHz centred 1820 (364000) and 5 MHz centred 1837.5 (367500).
+    ("n3", 1805.0, 1840.0, [364_000, 367_500], [30, 5]),
+    // n41 2496–2596: centre 2546 → 509200; (509200 − 499200) / 6 = 1666.7 → 499200 + 6 × 1667 = 509202 (2546.01 MHz).
+    ("n41", 2496.0, 2596.0, [509_202], [100]),
+])
+func carriersSitOnTheBandsRasterWithItsBandwidths(band: String, low: Double, high: Double, arfcn: [Int], bandwidth: [Int]) throws {
+    let carriers = try NRCellDUExporter.carriers(lowMHz: low, highMHz: high, band: try #require(NRBand.known[band]), cell: "c")
+    #expect(carriers.map(\.arfcnDL) == arfcn)
+    #expect(carriers.map(\.bSChannelBwDL) == bandwidth)
+}
+
+@Test func aRunNoSumOfTheBandsBandwidthsFillsIsRefusedAndTheFewestCarriersAreUsed() throws {
+    let n79 = try #require(NRBand.known["n79"])
+    // n79 allows 40, 50, 60, 80, 100 MHz: 90 = 50 + 40 (not 80 + 10); 30 MHz cannot be configured.
+    #expect(n79.carrierBandwidths(filling: 90) == [50, 40])
+    #expect(n79.carrierBandwidths(filling: 30) == nil)
+    #expect(throws: PolicyError.self) { try NRCellDUExporter.carriers(lowMHz: 4400, highMHz: 4430, band: n79, cell: "c") }
+}
+
+@Test func nrCellDUExportKeepsToTheNRMAttributes() throws {
+    let document = try PolicyDocument(contentsOf: goldenFolder.appendingPathComponent("policy.json"))
+    let text = try PolicyExporter.export(document, as: .nrcelldu)
+    let root = try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: [[String: Any]]])
+    #expect(Set(root.keys) == ["NRCellDU", "NRSectorCarrier"])
+    let cellAttributes: Set<String> = ["administrativeState", "arfcnDL", "bSChannelBwDL", "nRSectorCarrierRef", "userLabel"]
+    let carrierAttributes: Set<String> = ["arfcnDL", "bSChannelBwDL", "userLabel"]
+    var carriers: [String: [String: Any]] = [:]
+    for carrier in root["NRSectorCarrier"] ?? [] {
+        let attributes = try #require(carrier["attributes"] as? [String: Any])
+        #expect(Set(attributes.keys).isSubset(of: carrierAttributes))
+        carriers[carrier["id"] as? String ?? ""] = attributes
+    }
+    for (cell, decision) in zip(root["NRCellDU"] ?? [], document.spectrum.cells) {
+        let attributes = try #require(cell["attributes"] as? [String: Any])
+        #expect(Set(attributes.keys).isSubset(of: cellAttributes))
+        let band = try #require(NRBand.known[decision.band])
+        for id in attributes["nRSectorCarrierRef"] as? [String] ?? [] {
+            let carrier = try #require(carriers[id])
+            let arfcn = try #require(carrier["arfcnDL"] as? Int), bandwidth = try #require(carrier["bSChannelBwDL"] as? Int)
+            #expect(band.channelBandwidthsMHz.contains(bandwidth))
+            #expect((arfcn - band.firstNREF) % band.step == 0 && (band.firstNREF...band.lastNREF).contains(arfcn))
+        }
+    }
+    // cell-6's blocks 1, 5–6 and 8 are three runs: three sector carriers, the cell naming the first.
+    let six = try #require((root["NRCellDU"] ?? []).last?["attributes"] as? [String: Any])
+    #expect(six["nRSectorCarrierRef"] as? [String] == ["cell-6-carrier-1", "cell-6-carrier-2", "cell-6-carrier-3"])
+    #expect(six["arfcnDL"] as? Int == 362_500 && six["bSChannelBwDL"] as? Int == 5)
+}
+
+@Test func nrCellDUExportRefusesABandThatIsNotAnNROperatingBand() throws {
+    var document = try PolicyDocument(contentsOf: goldenFolder.appendingPathComponent("policy.json"))
+    document.spectrum.cells[0].band = "mid-band"
+    do {
+        _ = try PolicyExporter.export(document, as: .nrcelldu)
+        Issue.record("exported a band Flowcast does not know")
+    } catch {
+        #expect("\(error)".contains("cell 'cell-1' is in band 'mid-band'"))
+    }
 }

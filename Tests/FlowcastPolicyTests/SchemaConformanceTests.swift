@@ -33,13 +33,16 @@ func a1ExportValidatesAgainstTheA1Schema(path: String) throws {
     }
 }
 
-@Test func a1SchemaRejectsAnUnknownPreferenceAndAnEmptyCellList() throws {
+@Test func a1SchemaRejectsAnUnknownPreferenceAnEmptyCellListAndACellNamedByText() throws {
     let bad = """
     {"policyTypeId": "ORAN_TrafficSteeringPreference_2.0.0", "policies": [{"policyId": "flowcast-c1", "reason": "r",
-      "policyObject": {"scope": {"cellId": {"cId": "c1"}},
-        "tspResources": [{"cellIdList": [{"cId": "c2"}], "preference": "LIKE"}, {"cellIdList": [], "preference": "AVOID"}]}}]}
+      "policyObject": {"scope": {"sliceId": {"sst": 1, "plmnId": {"mcc": "001", "mnc": "01"}},
+                                 "cellId": {"plmnId": {"mcc": "001", "mnc": "01"}, "cId": "c1"}},
+        "tspResources": [{"cellIdList": [{"plmnId": {"mcc": "001", "mnc": "01"}, "cId": {"ecI": 1}}], "preference": "LIKE"},
+                         {"cellIdList": [], "preference": "AVOID"}]}}]}
     """
     let fields = A1Schema.violations(of: bad).map(\.field)
-    #expect(fields == ["$.policies[0].policyObject.tspResources[0].preference",
+    #expect(fields == ["$.policies[0].policyObject.scope.cellId.cId",
+                       "$.policies[0].policyObject.tspResources[0].preference",
                        "$.policies[0].policyObject.tspResources[1].cellIdList"])
 }

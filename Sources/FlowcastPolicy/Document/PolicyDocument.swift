@@ -171,6 +171,11 @@ public struct CellDecision: Codable, Hashable, Sendable {
     public var unmetDemand: Double
     public var forecast: ForecastRef
     public var reason: String
+    /// The cell's global identity from the topology (`ecgi:MCC-MNC-ECI` or `ncgi:MCC-MNC-NCI`),
+    /// for exporters that name cells as the RAN does (A1).
+    public var globalId: String? = nil
+    /// The slice the cell's steering policies are scoped to, from the topology.
+    public var slice: SliceRef? = nil
 
     public init(id: String, band: String, blocks: [Int], requiredBlocks: Int, bandwidthMHz: Double, carriersMHz: [[Double]],
                 neighbours: [String], capacity: Double, unmetDemand: Double, forecast: ForecastRef, reason: String) {
@@ -185,6 +190,17 @@ public struct CellDecision: Codable, Hashable, Sendable {
         self.unmetDemand = unmetDemand
         self.forecast = forecast
         self.reason = reason
+    }
+}
+
+/// A network slice (S-NSSAI): slice/service type and optional differentiator (six hex digits).
+public struct SliceRef: Codable, Hashable, Sendable {
+    public var sst: Int
+    public var sd: String?
+
+    public init(sst: Int, sd: String? = nil) {
+        self.sst = sst
+        self.sd = sd
     }
 }
 

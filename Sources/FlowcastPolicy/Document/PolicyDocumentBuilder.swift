@@ -92,6 +92,8 @@ struct PolicyDocumentBuilder {
                                       carriersMHz: Self.runs(blocks).map { [r(band.blockRangeMHz($0.lowerBound).low, 3), r(band.blockRangeMHz($0.upperBound).high, 3)] },
                                       neighbours: cell.neighbours.map { topology.cells[$0].id }, capacity: r(capacity, 0),
                                       unmetDemand: r(unmet, 0), forecast: rounded(cellForecasts[c]), reason: reason))
+            cells[cells.count - 1].globalId = cell.globalID
+            cells[cells.count - 1].slice = topology.slice(ofCell: c).map { SliceRef(sst: $0.sst, sd: $0.sd) }
             cellLoads.append(CellLoad(id: cell.id, load: r(demand, 0), capacity: r(capacity, 0),
                                       utilisation: capacity > 0 ? r(demand / capacity, 4) : (demand > 0 ? 1e6 : 0)))
         }

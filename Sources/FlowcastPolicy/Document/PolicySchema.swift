@@ -102,7 +102,17 @@ enum PolicySchema {
               "capacity": { "type": "number", "minimum": 0 },
               "unmetDemand": { "type": "number", "minimum": 0 },
               "forecast": { "$ref": "#/$defs/forecast" },
-              "reason": { "$ref": "#/$defs/reason" }
+              "reason": { "$ref": "#/$defs/reason" },
+              "globalId": { "type": "string", "pattern": "^(ecgi|ncgi):[0-9]{3}-[0-9]{2,3}-[0-9]+$" },
+              "slice": {
+                "type": "object",
+                "required": ["sst"],
+                "additionalProperties": false,
+                "properties": {
+                  "sst": { "type": "integer", "minimum": 0, "maximum": 255 },
+                  "sd": { "type": "string", "pattern": "^[0-9A-Fa-f]{6}$" }
+                }
+              }
             }
           }
         }

@@ -1,9 +1,13 @@
-/// O-RAN A1 traffic-steering policies: for each cell predicted hot, which neighbours to PREFER
-/// (spare capacity) and which to AVOID (also hot) for load shifted away from it.
+import FlowcastTopology
+
+/// O-RAN A1 traffic-steering policies (ORAN_TrafficSteeringPreference_2.0.0, O-RAN.WG2.A1TD): for
+/// each cell predicted hot, which neighbours to PREFER (spare capacity) and which to AVOID (also
+/// hot) for the load of its slice.
 ///
-/// Shaped like ORAN_TrafficSteeringPreference_2.0.0 (`scope.cellId`, `tspResources[]` with
-/// `cellIdList` and `preference`). Cells are identified by their topology ids (`cId`) because the
-/// topology carries no PLMN / NCI numbering.
+/// Each `policyObject` is what the standard type defines: a slice-scoped `scope` (`sliceId` with
+/// the cell's PLMN, and the hot cell as `cellId`) and `tspResources`; cells are
+/// `{plmnId: {mcc, mnc}, cId: {ecI | ncI}}` from their `globalId`. A cell without a global identity
+/// or a slice cannot be named to a RAN, so the export fails naming the cell and the topology field.
 enum A1Exporter {
     /// A cell at or above this predicted utilisation gets a steering policy.
     static let hot = 0.8
@@ -25,14 +29,59 @@ enum A1Exporter {
         var scope: Scope
         var tspResources: [Resource]
     }
-    struct Scope: Encodable { var cellId: CellID }
-    struct CellID: Encodable { var cId: String }
+    struct Scope: Encodable {
+        var sliceId: SliceID
+        var cellId: CellID
+    }
+    struct PLMNID: Encodable, Hashable {
+        var mcc: String
+        var mnc: String
+    }
+    struct SliceID: Encodable {
+        var sst: Int
+        var sd: String?
+        var plmnId: PLMNID
+    }
+    struct CellID: Encodable {
+        var plmnId: PLMNID
+        var cId: CID
+    }
+    /// Exactly one of `ecI` (E-UTRA) and `ncI` (NR).
+    struct CID: Encodable {
+        var ecI: UInt64?
+        var ncI: UInt64?
+    }
     struct Resource: Encodable {
         var cellIdList: [CellID]
         var preference: String
     }
 
-    static func policies(_ document: PolicyDocument) -> Document {
+    static func policies(_ document: PolicyDocument) throws(PolicyError) -> Document {
+        // Every cell's scope (its slice in its PLMN, and itself), checked before any policy is made.
+        var scopes: [String: Scope] = [:]
+        for cell in document.spectrum.cells {
+            guard let text = cell.globalId else {
+                throw .inconsistent("A1 export: cell '\(cell.id)' has no global identity; add 'globalId: ecgi:MCC-MNC-ECI' "
+                                    + "(or ncgi:MCC-MNC-NCI) to cell '\(cell.id)' in the topology and plan again")
+            }
+            guard let global = GlobalCellID(text) else {
+                throw .inconsistent("A1 export: cell '\(cell.id)' has globalId '\(text)', not ecgi:MCC-MNC-ECI or ncgi:MCC-MNC-NCI")
+            }
+            guard let slice = cell.slice else {
+                throw .inconsistent("A1 export: cell '\(cell.id)' has no slice; add 'slice: { sst: 1 }' (and sd if the slice has one) "
+                                    + "to cell '\(cell.id)' or at the top of the topology as the default, and plan again")
+            }
+            let plmn = PLMNID(mcc: global.mcc, mnc: global.mnc)
+            let cId = global.kind == .ecgi ? CID(ecI: global.cellIdentity) : CID(ncI: global.cellIdentity)
+            scopes[cell.id] = Scope(sliceId: SliceID(sst: slice.sst, sd: slice.sd, plmnId: plmn), cellId: CellID(plmnId: plmn, cId: cId))
+        }
+        func cellID(_ id: String) throws(PolicyError) -> CellID {
+            guard let known = scopes[id]?.cellId else {
+                throw .inconsistent("A1 export: neighbour '\(id)' is not a cell of the policy's spectrum plan")
+            }
+            return known
+        }
+
         let utilisation = Dictionary(document.predicted.cells.map { ($0.id, $0.utilisation) }, uniquingKeysWith: { a, _ in a })
         var out: [Policy] = []
         for cell in document.spectrum.cells {
@@ -42,13 +91,14 @@ enum A1Exporter {
             let prefer = neighbours.filter { (utilisation[$0] ?? 1) < spare }
             let avoided = neighbours.filter { (utilisation[$0] ?? 0) >= avoid }
             var resources: [Resource] = []
-            if !prefer.isEmpty { resources.append(Resource(cellIdList: prefer.map(CellID.init), preference: "PREFER")) }
-            if !avoided.isEmpty { resources.append(Resource(cellIdList: avoided.map(CellID.init), preference: "AVOID")) }
+            if !prefer.isEmpty { resources.append(Resource(cellIdList: try prefer.map(cellID), preference: "PREFER")) }
+            if !avoided.isEmpty { resources.append(Resource(cellIdList: try avoided.map(cellID), preference: "AVOID")) }
             guard !resources.isEmpty else { continue }
+            guard let scope = scopes[cell.id] else { continue }  // every cell has one: made above
             out.append(Policy(
                 policyId: "flowcast-\(cell.id)",
-                policyObject: PolicyObject(scope: Scope(cellId: CellID(cId: cell.id)), tspResources: resources),
-                reason: "cell \(cell.id) predicted at \(Int((u * 100).rounded()))% of its allocated capacity"))
+                policyObject: PolicyObject(scope: scope, tspResources: resources),
+                reason: "cell \(cell.id) (\(cell.globalId ?? "")) predicted at \(Int((u * 100).rounded()))% of its allocated capacity"))
         }
         return Document(policies: out)
     }

@@ -1,9 +1,12 @@
 internal import FlowcastCore
 import Foundation
 
-/// JSON Schema of the `a1` export: a list of policies shaped like O-RAN's
-/// ORAN_TrafficSteeringPreference_2.0.0 (scope by cell id, `tspResources` with a cell list and a
-/// preference), plus Flowcast's `reason`. Exports are checked against it before they are returned.
+/// JSON Schema of the `a1` export: a list of ORAN_TrafficSteeringPreference_2.0.0 policies, each
+/// with Flowcast's `policyId` and `reason` around a `policyObject` shaped as O-RAN.WG2.A1TD defines
+/// it (slice-scoped, cells by PLMN and numeric ECI / NCI). Exports are checked against it before
+/// they are returned. It is the standard type narrowed to what Flowcast writes (the scope always
+/// names a slice and a cell) and written in the keywords `SchemaValidator` knows, so the standard's
+/// `oneOf` between `ecI` and `ncI` is checked by the tests against the published schema instead.
 enum A1Schema {
     static let text = #"""
 {
@@ -18,11 +21,40 @@ enum A1Schema {
     "policies": { "type": "array", "items": { "$ref": "#/$defs/policy" } }
   },
   "$defs": {
+    "plmnId": {
+      "type": "object",
+      "required": ["mcc", "mnc"],
+      "additionalProperties": false,
+      "properties": {
+        "mcc": { "type": "string", "pattern": "^[0-9]{3}$" },
+        "mnc": { "type": "string", "pattern": "^[0-9]{2,3}$" }
+      }
+    },
+    "sliceId": {
+      "type": "object",
+      "required": ["sst", "plmnId"],
+      "additionalProperties": false,
+      "properties": {
+        "sst": { "type": "integer", "minimum": 0, "maximum": 255 },
+        "sd": { "type": "string", "pattern": "^[A-Fa-f0-9]{6}$" },
+        "plmnId": { "$ref": "#/$defs/plmnId" }
+      }
+    },
     "cellId": {
       "type": "object",
-      "required": ["cId"],
+      "required": ["plmnId", "cId"],
       "additionalProperties": false,
-      "properties": { "cId": { "type": "string", "minLength": 1 } }
+      "properties": {
+        "plmnId": { "$ref": "#/$defs/plmnId" },
+        "cId": {
+          "type": "object",
+          "additionalProperties": false,
+          "properties": {
+            "ecI": { "type": "integer", "minimum": 0, "maximum": 268435455 },
+            "ncI": { "type": "integer", "minimum": 0, "maximum": 68719476735 }
+          }
+        }
+      }
     },
     "policy": {
       "type": "object",
@@ -38,9 +70,12 @@ enum A1Schema {
           "properties": {
             "scope": {
               "type": "object",
-              "required": ["cellId"],
+              "required": ["sliceId", "cellId"],
               "additionalProperties": false,
-              "properties": { "cellId": { "$ref": "#/$defs/cellId" } }
+              "properties": {
+                "sliceId": { "$ref": "#/$defs/sliceId" },
+                "cellId": { "$ref": "#/$defs/cellId" }
+              }
             },
             "tspResources": {
               "type": "array",

@@ -1,43 +1,95 @@
-/// NR cell configuration in the style of 3GPP TS 28.541 `NRCellDU`: per cell, `arfcnDL` (the
-/// NR-ARFCN of the carrier centre, TS 38.104 §5.4.2.1) and `bSChannelBwDL` (MHz). A cell whose
-/// blocks form several runs lists the later runs under `additionalCarriers`.
+/// NR cell configuration as 3GPP TS 28.541's NR NRM names it: per cell an `NRCellDU` and, for each
+/// carrier, an `NRSectorCarrier` (both with `arfcnDL` and `bSChannelBwDL`), and nothing the NRM
+/// does not define.
+///
+/// Each contiguous run of a cell's blocks becomes carriers of the bandwidths its NR band allows
+/// (TS 38.104 Table 5.3.5-1; a run no single bandwidth fits becomes the fewest carriers that fill
+/// it exactly), each at the point of the band's channel raster nearest its centre
+/// (Table 5.4.2.3-1, on the global raster of §5.4.2.1). The `NRCellDU` carries its first carrier's
+/// `arfcnDL` / `bSChannelBwDL` and refers to all of them through `nRSectorCarrierRef`.
 enum NRCellDUExporter {
-    struct Document: Encodable { var NRCellDU: [Cell] }
+    struct Document: Encodable {
+        var NRCellDU: [Cell]
+        var NRSectorCarrier: [SectorCarrier]
+    }
     struct Cell: Encodable {
         var id: String
-        var attributes: Attributes
+        var attributes: CellAttributes
     }
-    struct Attributes: Encodable {
+    struct CellAttributes: Encodable {
         var administrativeState: String
         var arfcnDL: Int?
-        var bSChannelBwDL: Int
-        var additionalCarriers: [Carrier]?
+        var bSChannelBwDL: Int?
+        var nRSectorCarrierRef: [String]?
         var userLabel: String
     }
-    struct Carrier: Encodable {
+    struct SectorCarrier: Encodable {
+        var id: String
+        var attributes: CarrierAttributes
+    }
+    struct CarrierAttributes: Encodable {
         var arfcnDL: Int
         var bSChannelBwDL: Int
+        var userLabel: String
+    }
+    /// One carrier: its NR-ARFCN and bandwidth, and the MHz range it was cut from.
+    struct Carrier: Equatable {
+        var arfcnDL: Int
+        var bSChannelBwDL: Int
+        var lowMHz: Double
     }
 
-    /// NR-ARFCN of a frequency in MHz (global raster: 5 kHz below 3 GHz, 15 kHz from 3 to 24.25 GHz,
-    /// 60 kHz above).
-    static func arfcn(mhz: Double) -> Int {
-        switch mhz {
-        case ..<3000: Int((mhz / 0.005).rounded())
-        case ..<24250: 600_000 + Int(((mhz - 3000) / 0.015).rounded())
-        default: 2_016_667 + Int(((mhz - 24250.08) / 0.06).rounded())
+    /// The carriers of one contiguous run `[lowMHz, highMHz]` in `band`, lowest first.
+    static func carriers(lowMHz: Double, highMHz: Double, band: NRBand, cell: String) throws(PolicyError) -> [Carrier] {
+        let dl = band.downlinkKHz
+        guard Double(dl.lowerBound) <= lowMHz * 1000 + 1e-6, highMHz * 1000 <= Double(dl.upperBound) + 1e-6 else {
+            throw .inconsistent("NRCellDU export: cell '\(cell)' uses \(lowMHz)–\(highMHz) MHz, outside band \(band.name)'s downlink "
+                                + "\(Double(dl.lowerBound) / 1000)–\(Double(dl.upperBound) / 1000) MHz (TS 38.104 Table 5.2-1)")
+        }
+        guard let widths = band.carrierBandwidths(filling: highMHz - lowMHz) else {
+            throw .inconsistent("NRCellDU export: cell '\(cell)' has a run of \(highMHz - lowMHz) MHz (\(lowMHz)–\(highMHz) MHz) that no "
+                                + "sum of \(band.name)'s channel bandwidths (\(band.channelBandwidthsMHz.map(String.init).joined(separator: ", ")) MHz) fills")
+        }
+        var low = lowMHz
+        return widths.map { width in
+            defer { low += Double(width) }
+            let centreKHz = (low + Double(width) / 2) * 1000
+            return Carrier(arfcnDL: band.nearestNREF(toKHz: centreKHz), bSChannelBwDL: width, lowMHz: low)
         }
     }
 
-    static func configuration(_ document: PolicyDocument) -> Document {
-        Document(NRCellDU: document.spectrum.cells.map { cell in
-            let carriers = cell.carriersMHz.map { Carrier(arfcnDL: arfcn(mhz: ($0[0] + $0[1]) / 2), bSChannelBwDL: Int(($0[1] - $0[0]).rounded())) }
-            return Cell(id: cell.id, attributes: Attributes(
+    /// `1810` or `1812.5`: MHz as the topology writes them, whatever the locale.
+    static func mhz(_ value: Double) -> String {
+        value == value.rounded() ? String(Int(value)) : String(value)
+    }
+
+    static func configuration(_ document: PolicyDocument) throws(PolicyError) -> Document {
+        var cells: [Cell] = []
+        var sectorCarriers: [SectorCarrier] = []
+        for cell in document.spectrum.cells {
+            let label = "\(cell.band) blocks \(cell.blocks.map(String.init).joined(separator: ","))"
+            var carriers: [Carrier] = []
+            if !cell.carriersMHz.isEmpty {
+                guard let band = NRBand.known[cell.band] else {
+                    throw .inconsistent("NRCellDU export: cell '\(cell.id)' is in band '\(cell.band)', which is not an NR operating band "
+                                        + "Flowcast knows (\(NRBand.known.keys.sorted { $0.count == $1.count ? $0 < $1 : $0.count < $1.count }.joined(separator: ", "))); "
+                                        + "name the topology's band by its TS 38.104 operating band")
+                }
+                for run in cell.carriersMHz where run.count >= 2 {
+                    carriers += try Self.carriers(lowMHz: run[0], highMHz: run[1], band: band, cell: cell.id)
+                }
+            }
+            let ids = carriers.indices.map { "\(cell.id)-carrier-\($0 + 1)" }
+            for (id, carrier) in zip(ids, carriers) {
+                sectorCarriers.append(SectorCarrier(id: id, attributes: CarrierAttributes(
+                    arfcnDL: carrier.arfcnDL, bSChannelBwDL: carrier.bSChannelBwDL,
+                    userLabel: "\(cell.band) \(mhz(carrier.lowMHz))–\(mhz(carrier.lowMHz + Double(carrier.bSChannelBwDL))) MHz")))
+            }
+            cells.append(Cell(id: cell.id, attributes: CellAttributes(
                 administrativeState: carriers.isEmpty ? "LOCKED" : "UNLOCKED",
-                arfcnDL: carriers.first?.arfcnDL,
-                bSChannelBwDL: carriers.first?.bSChannelBwDL ?? 0,
-                additionalCarriers: carriers.count > 1 ? Array(carriers.dropFirst()) : nil,
-                userLabel: "\(cell.band) blocks \(cell.blocks.map(String.init).joined(separator: ","))"))
-        })
+                arfcnDL: carriers.first?.arfcnDL, bSChannelBwDL: carriers.first?.bSChannelBwDL,
+                nRSectorCarrierRef: ids.isEmpty ? nil : ids, userLabel: label)))
+        }
+        return Document(NRCellDU: cells, NRSectorCarrier: sectorCarriers)
     }
 }

@@ -2,11 +2,11 @@ import Foundation
 
 /// Target formats for `flowcast export`.
 public enum ExportFormat: String, CaseIterable, Sendable {
-    /// O-RAN A1 TrafficSteeringPreference-shaped policies (JSON).
+    /// O-RAN A1 ORAN_TrafficSteeringPreference_2.0.0 policies (JSON), slice-scoped, cells by global identity.
     case a1
     /// Linux `ip route replace … nexthop via … weight …` commands.
     case iproute
-    /// 3GPP NRCellDU-style cell configuration (JSON): `arfcnDL`, `bSChannelBwDL`.
+    /// 3GPP TS 28.541 NRCellDU and NRSectorCarrier attributes (JSON): `arfcnDL`, `bSChannelBwDL`.
     case nrcelldu
 }
 
@@ -18,13 +18,13 @@ public enum PolicyExporter {
     public static func export(_ document: PolicyDocument, as format: ExportFormat) throws(PolicyError) -> String {
         switch format {
         case .a1:
-            let text = try json(A1Exporter.policies(document))
+            let text = try json(try A1Exporter.policies(document))
             if let v = A1Schema.violations(of: text).first {
                 throw .inconsistent("A1 export does not match its schema at \(v.field): \(v.message)")
             }
             return text
         case .iproute: return IPRouteExporter.commands(document)
-        case .nrcelldu: return try json(NRCellDUExporter.configuration(document))
+        case .nrcelldu: return try json(try NRCellDUExporter.configuration(document))
         }
     }
 

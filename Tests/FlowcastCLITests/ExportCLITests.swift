@@ -1,0 +1,47 @@
+import FlowcastTestSupport
+import Foundation
+import Testing
+
+/// `flowcast export` on the demo's own policies and on a policy the RAN could not be told about.
+@Suite("flowcast export")
+struct ExportCLITests {
+    @Test("every policy of the demo exports to A1 that the O-RAN schemas accept, and to NRCellDU",
+          .enabled(if: ORANA1Schemas.available, "needs ../shared/schemas/oran-a1 (the published O-RAN A1 schemas); skipped"))
+    func demoPoliciesExport() throws {
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-demo-export-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        let run = try Fixtures.runFlowcast(["demo", "--out", out])
+        #expect(run.status == 0, "\(run.stderr)")
+        let policies = try FileManager.default.contentsOfDirectory(atPath: out + "/policies")
+            .filter { $0.hasPrefix("policy-") && $0.hasSuffix(".json") }.sorted()
+        #expect(policies.count >= 10)
+        var exports: [String] = []
+        for policy in policies {
+            let a1 = "\(out)/\(policy).a1.json"
+            let export = try Fixtures.runFlowcast(["export", "\(out)/policies/\(policy)", "--to", "a1", "--out", a1])
+            #expect(export.status == 0, "\(policy): \(export.stderr)")
+            exports.append(a1)
+            let nr = try Fixtures.runFlowcast(["export", "\(out)/policies/\(policy)", "--to", "nrcelldu"])
+            #expect(nr.status == 0 && !nr.stdout.contains("additionalCarriers"), "\(policy): \(nr.stderr)")
+        }
+        let (count, problems) = try ORANA1Schemas.check(exports: exports)
+        #expect(problems == [])
+        #expect(count > 0, "no demo policy steers a hot cell, so nothing was validated")
+    }
+
+    @Test("A1 export of a policy whose cells have no global identity fails naming the cell and the field")
+    func a1ExportWithoutGlobalIdentity() throws {
+        var object = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: Fixtures.repositoryRoot
+            .appendingPathComponent("policies/examples/demo-policy.json"))) as? [String: Any])
+        var spectrum = try #require(object["spectrum"] as? [String: Any])
+        spectrum["cells"] = (spectrum["cells"] as? [[String: Any]] ?? []).map { var c = $0; c["globalId"] = nil; return c }
+        object["spectrum"] = spectrum
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-no-global-\(UUID().uuidString).json").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try JSONSerialization.data(withJSONObject: object).write(to: URL(fileURLWithPath: path))
+        let run = try Fixtures.runFlowcast(["export", path, "--to", "a1"])
+        #expect(run.status != 0)
+        #expect(run.stderr.contains("cell 'cell-1' has no global identity; add 'globalId: ecgi:MCC-MNC-ECI'"), "\(run.stderr)")
+        #expect(run.stdout.isEmpty)
+    }
+}

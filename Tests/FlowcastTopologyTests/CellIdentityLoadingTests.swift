@@ -1,0 +1,43 @@
+import FlowcastTopology
+import Foundation
+import Testing
+
+/// A cell's global identity and slice, as the A1 export names cells and scopes policies.
+let identifiedYAML = minimalYAML
+    .replacingOccurrences(of: "nodes:\n", with: "slice: { sst: 1 }\nnodes:\n")
+    .replacingOccurrences(of: "neighbours: [c2] }", with: "neighbours: [c2], globalId: ecgi:001-01-65793, slice: { sst: 2, sd: 00a0B1 } }")
+    .replacingOccurrences(of: "neighbours: [c1] }", with: "neighbours: [c1], globalId: ncgi:310-410-68719476735 }")
+
+@Test func globalIdentitiesAndSlicesLoad() throws {
+    let t = try Topology(yaml: identifiedYAML)
+    #expect(t.cells[0].globalIdentity == GlobalCellID("ecgi:001-01-65793"))
+    #expect(t.cells[0].globalIdentity?.kind == .ecgi && t.cells[0].globalIdentity?.cellIdentity == 65793)
+    #expect(t.cells[1].globalIdentity?.kind == .ncgi && t.cells[1].globalIdentity?.mnc == "410")
+    #expect(t.slice(ofCell: 0) == NetworkSlice(sst: 2, sd: "00a0B1"))
+    #expect(t.slice(ofCell: 1) == NetworkSlice(sst: 1))  // the topology's default
+}
+
+@Test func aGlobalIdentityBeyondItsBitsIsRefusedAtItsLine() {
+    // ECI is 28 bits (≤ 268435455), NCI 36 bits (≤ 68719476735).
+    let yaml = identifiedYAML.replacingOccurrences(of: "ecgi:001-01-65793", with: "ecgi:001-01-268435456")
+    #expect(problems(yaml).map(\.description) == [
+        "t.yaml:9: cell 'c1': globalId 'ecgi:001-01-268435456' is not ecgi:MCC-MNC-ECI (ECI 0–268435455) or ncgi:MCC-MNC-NCI (NCI 0–68719476735)"])
+    #expect(GlobalCellID("ncgi:001-01-68719476736") == nil)
+    #expect(GlobalCellID("ecgi:01-01-1") == nil)
+}
+
+@Test func twoCellsWithOneGlobalIdentityAreRefused() {
+    let yaml = identifiedYAML.replacingOccurrences(of: "ncgi:310-410-68719476735", with: "ecgi:001-01-65793")
+    #expect(problems(yaml).map(\.description) == [
+        "t.yaml:10: cell 'c2' has globalId 'ecgi:001-01-65793', as cell 'c1' does; a global identity names one cell"])
+}
+
+@Test func aBadSliceIsRefusedAtItsLine() {
+    let sst = identifiedYAML.replacingOccurrences(of: "slice: { sst: 1 }", with: "slice: { sst: 256 }")
+    #expect(problems(sst).map(\.description) == ["t.yaml:3: the slice of the topology has sst 256; expected 0–255"])
+    let sd = identifiedYAML.replacingOccurrences(of: "sd: 00a0B1", with: "sd: 12345")
+    #expect(problems(sd).map(\.description) == [
+        "t.yaml:9: the slice of cell 'c1' has sd '12345'; expected six hexadecimal digits such as \"000001\""])
+    let missing = identifiedYAML.replacingOccurrences(of: "slice: { sst: 1 }", with: "slice: { sd: \"000001\" }")
+    #expect(problems(missing).map(\.description) == ["t.yaml:3: the slice of the topology is missing required 'sst'"])
+}
