@@ -82,8 +82,9 @@ struct MappedCaptureFile: CaptureBytes {
 
 /// A file read through a buffer with `pread`: what `--no-mmap`-style callers get (see
 /// `OfflineCapture.init(path:mapFile:)`), and the source for anything that cannot be mapped.
-/// The buffer grows only for a record larger than it; no packet allocates.
-struct BufferedCaptureFile: CaptureBytes {
+/// The buffer grows only for a record larger than it; no packet allocates. A class, so that
+/// every copy of a reader shares the one buffer it owns.
+final class BufferedCaptureFile: CaptureBytes {
     private let fd: Int32
     private var buffer: UnsafeMutableRawPointer
     private var capacity: Int
@@ -101,7 +102,7 @@ struct BufferedCaptureFile: CaptureBytes {
     }
 
     @inline(__always)
-    mutating func bytes(at offset: Int, count wanted: Int) -> UnsafeRawBufferPointer {
+    func bytes(at offset: Int, count wanted: Int) -> UnsafeRawBufferPointer {
         if offset >= start, offset + wanted <= start + count {
             return UnsafeRawBufferPointer(start: buffer + (offset - start), count: wanted)
         }
@@ -111,7 +112,7 @@ struct BufferedCaptureFile: CaptureBytes {
     /// Moves the window to start at `offset` and reads until it holds `wanted` bytes or the
     /// file ends.
     @inline(never)
-    private mutating func refill(at offset: Int, count wanted: Int) -> UnsafeRawBufferPointer {
+    private func refill(at offset: Int, count wanted: Int) -> UnsafeRawBufferPointer {
         if offset >= start, offset < start + count {
             let kept = start + count - offset
             buffer.copyMemory(from: buffer + (offset - start), byteCount: kept)
@@ -121,13 +122,19 @@ struct BufferedCaptureFile: CaptureBytes {
         }
         start = offset
         if wanted > capacity {
-            let larger = UnsafeMutableRawPointer.allocate(byteCount: wanted, alignment: 16)
-            larger.copyMemory(from: buffer, byteCount: count)
-            buffer.deallocate()
-            buffer = larger
-            capacity = wanted
+            // Never more than the file holds: a corrupt length must not allocate gigabytes.
+            var st = stat()
+            let available = fstat(fd, &st) == 0 ? max(0, Int(st.st_size) - offset) : 0
+            let size = min(wanted, max(available, capacity))
+            if size > capacity {
+                let larger = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 16)
+                larger.copyMemory(from: buffer, byteCount: count)
+                buffer.deallocate()
+                buffer = larger
+                capacity = size
+            }
         }
-        while count < wanted {
+        while count < min(wanted, capacity) {
             let got = pread(fd, buffer + count, capacity - count, off_t(start + count))
             if got < 0, errno == EINTR { continue }
             guard got > 0 else { break }

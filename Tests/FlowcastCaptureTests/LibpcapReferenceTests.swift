@@ -1,0 +1,142 @@
+import FlowcastCapture
+import FlowcastTestSupport
+import Foundation
+import Testing
+
+/// The in-place readers against libpcap itself: the same packets, and where libpcap stops, the
+/// same packet, the same kind of fault and libpcap's own words. (libpcap clips a record longer
+/// than the snapshot length, where Flowcast keeps it whole; and it refuses a pcapng whose
+/// interfaces differ in link type or snapshot length, where Flowcast reads on.)
+@Suite("In-place readers against libpcap")
+struct LibpcapReferenceTests {
+    struct Outcome {
+        var records: [LibpcapReference.Record] = []
+        var error: CaptureError?
+    }
+
+    func readInPlace(_ path: String, mapFile: Bool = true) -> Outcome {
+        var outcome = Outcome()
+        do {
+            let capture = try OfflineCapture(path: path, mapFile: mapFile)
+            try capture.forEachPacket { p in
+                outcome.records.append(.init(seconds: p.timestampSeconds, fraction: p.timestampFraction,
+                                             wireLength: p.wireLength, bytes: p.copyBytes()))
+            }
+        } catch {
+            outcome.error = error as? CaptureError
+        }
+        return outcome
+    }
+
+    /// The reason, the packet (0 at opening) and whether it is a truncation.
+    func parts(_ error: CaptureError) -> (reason: String, packet: Int, truncated: Bool)? {
+        switch error {
+        case let .truncatedRecord(_, packet, reason): return (reason, packet, true)
+        case let .corrupt(_, packet, reason): return (reason, packet ?? 0, false)
+        case let .unsupportedVersion(_, reason): return (reason, 0, false)
+        default: return nil
+        }
+    }
+
+    func compare(_ path: String, _ label: String) {
+        let reference = LibpcapReference.read(path: path)
+        for mapFile in [true, false] {
+            let ours = readInPlace(path, mapFile: mapFile)
+            let mixed = reference.refusal?.hasPrefix("an interface has a") ?? false
+            #expect(ours.records.count >= reference.records.count, "\(label)")
+            for (mine, theirs) in zip(ours.records, reference.records) {
+                // Whole where libpcap clips at the snapshot length: compare libpcap's part.
+                #expect(Array(mine.bytes.prefix(theirs.bytes.count)) == theirs.bytes, "\(label)")
+                #expect(mine.seconds == theirs.seconds && mine.fraction == theirs.fraction, "\(label)")
+                #expect(mine.wireLength == theirs.wireLength, "\(label)")
+            }
+            guard !mixed else { continue }
+            #expect(ours.records.count == reference.records.count, "\(label)")
+            if let error = ours.error, ours.records.isEmpty, let (_, packet, _) = parts(error), packet == 0 {
+                continue  // Flowcast's own header checks refuse at opening (as tshark does) before libpcap is asked
+            }
+            guard let refusal = reference.refusal else {
+                #expect(ours.error == nil, "\(label): \(String(describing: ours.error))")
+                continue
+            }
+            guard let error = ours.error, let (reason, packet, truncated) = parts(error) else {
+                Issue.record("\(label): libpcap refuses (\(refusal)), Flowcast reads on: \(String(describing: ours.error))")
+                continue
+            }
+            #expect(reason == refusal, "\(label)")
+            #expect(packet == reference.records.count + 1, "\(label)")
+            #expect(truncated == refusal.hasPrefix("truncated"), "\(label)")
+        }
+    }
+
+    func write(_ bytes: [UInt8], suffix: String) throws -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-ref-\(UUID().uuidString).\(suffix)")
+        try Data(bytes).write(to: url)
+        return url
+    }
+
+    @Test("every capture with an oracle reads as libpcap reads it")
+    func oracleCaptures() {
+        let captures = Fixtures.oracleCaptures()
+        #expect(captures.count >= 88)
+        for capture in captures { compare(capture.url.path, capture.name) }
+    }
+
+    @Test("cut and corrupted pcap files, in both byte orders, stop where libpcap stops and say what it says",
+          arguments: ["dhcp-flood.pcap", "nsec-big-endian.pcap", "ss7-isup.pcap"])
+    func damagedPcap(_ name: String) throws {
+        let bytes = [UInt8](try Data(contentsOf: Fixtures.captures.appendingPathComponent("real/\(name)")))
+        let big = bytes[0] == 0xA1
+        func put32(_ file: inout [UInt8], _ at: Int, _ value: UInt32) {
+            for i in 0..<4 { file[at + i] = UInt8(truncatingIfNeeded: big ? value >> (24 - 8 * i) : value >> (8 * i)) }
+        }
+        var variants: [[UInt8]] = []
+        for length in stride(from: 24, through: bytes.count, by: max(1, bytes.count / 150)) { variants.append(Array(bytes.prefix(length))) }
+        func get32(_ at: Int) -> UInt32 {
+            var value: UInt32 = 0
+            for i in 0..<4 { value |= UInt32(bytes[at + i]) << (big ? 24 - 8 * i : 8 * i) }
+            return value
+        }
+        let first = 24 + 16 + Int(get32(32))
+        for caplen: UInt32 in [0x000F_FFFF, 300_000, 0xFFFF_FFFF] {  // beyond any maximum, beyond the snapshot, absurd
+            var file = bytes; put32(&file, first + 8, caplen); variants.append(file)
+        }
+        var clipped = bytes  // a small snapshot length: records beyond it are clipped or kept whole
+        put32(&clipped, 16, 64)
+        variants.append(clipped)
+        variants.append(Array(clipped.prefix(first + 16 + 30)))
+        variants.append(Array(clipped.prefix(first + 16 + 70)))
+        for (i, variant) in variants.enumerated() {
+            let url = try write(variant, suffix: "pcap")
+            defer { try? FileManager.default.removeItem(at: url) }
+            compare(url.path, "\(name) variant \(i)")
+        }
+    }
+
+    @Test("cut and corrupted pcapng files stop where libpcap stops and say what it says",
+          arguments: ["vlan-qinq-8021ad.pcapng", "gtpv1c-pdp-ctx-messages.pcapng", "pcapng-multi-interface.pcapng",
+                     "pcapng-example-comments.pcapng"])
+    func damagedPcapng(_ name: String) throws {
+        let bytes = [UInt8](try Data(contentsOf: Fixtures.captures.appendingPathComponent("real/\(name)")))
+        var variants: [[UInt8]] = []
+        for length in stride(from: 16, through: bytes.count, by: max(1, bytes.count / 200)) { variants.append(Array(bytes.prefix(length))) }
+        var at = 0
+        var blocks: [Int] = []
+        while at + 12 <= bytes.count {
+            blocks.append(at)
+            let length = Int(bytes[at + 4]) | Int(bytes[at + 5]) << 8 | Int(bytes[at + 6]) << 16 | Int(bytes[at + 7]) << 24
+            guard length >= 12 else { break }
+            at += length
+        }
+        for at in blocks.prefix(8) {
+            for (offset, value) in [(4, UInt8(0x01)), (7, 0x7F), (8, 0x03), (12, 0x40), (16, 0x09), (21, 0x40), (24, 0xFF)] where at + offset < bytes.count {
+                var file = bytes; file[at + offset] ^= value; variants.append(file)
+            }
+        }
+        for (i, variant) in variants.enumerated() {
+            let url = try write(variant, suffix: "pcapng")
+            defer { try? FileManager.default.removeItem(at: url) }
+            compare(url.path, "\(name) variant \(i)")
+        }
+    }
+}
