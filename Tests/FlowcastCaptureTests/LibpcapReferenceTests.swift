@@ -139,4 +139,26 @@ struct LibpcapReferenceTests {
             compare(url.path, "\(name) variant \(i)")
         }
     }
+
+    @Test("a pcapng block larger than the read buffer reads the same mapped, buffered and through libpcap")
+    func blockLargerThanBuffer() throws {
+        func le32(_ v: Int) -> [UInt8] { (0..<4).map { UInt8(truncatingIfNeeded: v >> (8 * $0)) } }
+        func le16(_ v: Int) -> [UInt8] { (0..<2).map { UInt8(truncatingIfNeeded: v >> (8 * $0)) } }
+        var file = le32(0x0A0D_0D0A) + le32(28) + le32(0x1A2B_3C4D) + le16(1) + le16(0) + [UInt8](repeating: 0xFF, count: 8) + le32(28)
+        file += le32(1) + le32(20) + le16(1) + le16(0) + le32(0) + le32(20)
+        let frame = [UInt8](repeating: 0xAB, count: 60)
+        for packet in 0..<3 {
+            // Comments of 65,532 bytes each push the middle block past 2 MiB.
+            let comments = packet == 1 ? 33 : 0
+            let options = comments * (4 + 65_532)
+            let total = 12 + 20 + frame.count + options
+            file += le32(6) + le32(total) + le32(0) + le32(0) + le32(1_000_000 + packet) + le32(frame.count) + le32(frame.count) + frame
+            for _ in 0..<comments { file += le16(1) + le16(65_532) + [UInt8](repeating: 0x41, count: 65_532) }
+            file += le32(total)
+        }
+        let url = try write(file, suffix: "pcapng")
+        defer { try? FileManager.default.removeItem(at: url) }
+        #expect(LibpcapReference.read(path: url.path).records.count == 3)
+        compare(url.path, "large block")
+    }
 }
