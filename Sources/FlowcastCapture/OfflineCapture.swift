@@ -14,7 +14,8 @@ public final class OfflineCapture {
     public let format: CaptureFormat
     /// Link types seen in the file header or interface descriptions, in order of first use.
     public var linkTypes: [LinkType] { reader.linkTypes }
-    /// Packets handed to the caller so far.
+    /// Packets handed to the caller so far, as of the last `forEachPacket` to return (the count
+    /// lives in the reader's loop, not in this object, while packets are handed out).
     public var packetsRead: Int { reader.packetsRead }
     /// Size of the file in bytes (for progress).
     public let fileSize: Int64

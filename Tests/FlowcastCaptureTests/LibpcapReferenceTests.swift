@@ -161,4 +161,56 @@ struct LibpcapReferenceTests {
         #expect(LibpcapReference.read(path: url.path).records.count == 3)
         compare(url.path, "large block")
     }
+
+    /// A little-endian pcapng file rewritten big-endian: block headers and trailers, the section
+    /// header, interface descriptions with their option headers and `if_tsoffset`, and the fixed
+    /// fields of enhanced packet blocks (what a reader parses).
+    func bigEndian(_ bytes: [UInt8]) -> [UInt8] {
+        var out = bytes
+        func swap(_ at: Int, _ width: Int) { out[at..<(at + width)].reverse() }
+        func le(_ at: Int) -> Int { Int(bytes[at]) | Int(bytes[at + 1]) << 8 | Int(bytes[at + 2]) << 16 | Int(bytes[at + 3]) << 24 }
+        func options(from start: Int, to end: Int) {
+            var at = start
+            while at + 4 <= end {
+                let code = Int(bytes[at]) | Int(bytes[at + 1]) << 8, length = Int(bytes[at + 2]) | Int(bytes[at + 3]) << 8
+                swap(at, 2); swap(at + 2, 2)
+                if code == 0 || at + 4 + length > end { break }
+                if code == 14, length == 8 { swap(at + 4, 8) }
+                at += 4 + (length + 3) & ~3
+            }
+        }
+        var at = 0
+        while at + 12 <= bytes.count {
+            let type = le(at), length = le(at + 4)
+            guard length >= 12, at + length <= bytes.count else { break }
+            swap(at, 4); swap(at + 4, 4); swap(at + length - 4, 4)
+            switch type {
+            case 0x0A0D_0D0A: swap(at + 8, 4); swap(at + 12, 2); swap(at + 14, 2); swap(at + 16, 8); options(from: at + 24, to: at + length - 4)
+            case 1: swap(at + 8, 2); swap(at + 12, 4); options(from: at + 16, to: at + length - 4)
+            case 6: for field in 0..<5 { swap(at + 8 + 4 * field, 4) }
+            default: break
+            }
+            at += length
+        }
+        return out
+    }
+
+    @Test("big-endian pcapng files, whole and cut, read as libpcap reads them",
+          arguments: ["vlan-qinq-8021ad.pcapng", "pcapng-multi-interface.pcapng", "pcapng-example-comments.pcapng"])
+    func bigEndianPcapng(_ name: String) throws {
+        let little = [UInt8](try Data(contentsOf: Fixtures.captures.appendingPathComponent("real/\(name)")))
+        let big = bigEndian(little)
+        let whole = try write(big, suffix: "pcapng")
+        defer { try? FileManager.default.removeItem(at: whole) }
+        let reference = LibpcapReference.read(path: whole.path)
+        #expect(!reference.records.isEmpty, "\(String(describing: reference.refusal))")
+        let same = readInPlace(whole.path).records, original = readInPlace(Fixtures.captures.appendingPathComponent("real/\(name)").path).records
+        #expect(same == original)
+        for length in stride(from: 16, through: big.count, by: max(1, big.count / 100)) {
+            let url = try write(Array(big.prefix(length)), suffix: "pcapng")
+            defer { try? FileManager.default.removeItem(at: url) }
+            compare(url.path, "\(name) big-endian cut at \(length)")
+        }
+        compare(whole.path, "\(name) big-endian")
+    }
 }
