@@ -2,9 +2,10 @@
 ///
 /// Follows libpcap 1.10's `pcap_next_packet`: either byte order, microsecond or nanosecond
 /// files, the swapped length fields of versions before 2.4, a refusal of captured lengths beyond
-/// what libpcap accepts for the link type, and the same words for every refusal. One difference,
-/// on purpose: a record longer than the file's snapshot length whose wire length says so is
-/// delivered whole (libpcap clips it to the snapshot length; tshark keeps it).
+/// what libpcap accepts for the link type, pseudo-headers turned to this host's byte order, and
+/// the same words for every refusal. One difference, on purpose: a record longer than the
+/// file's snapshot length whose wire length says so is delivered whole (libpcap clips it to the
+/// snapshot length; tshark keeps it).
 struct PcapReader<Bytes: CaptureBytes>: CaptureReader {
     private var bytes: Bytes
     private let path: String
@@ -16,7 +17,7 @@ struct PcapReader<Bytes: CaptureBytes>: CaptureReader {
     /// The largest captured length libpcap accepts for the link type.
     private let maximumCapture: Int
     private let linkType: LinkType
-    private let swapsNFLOG: Bool
+    private let swapsPseudoHeader: Bool
     private var scratch: UnsafeMutableRawBufferPointer?
     private var offset = 24
     private(set) var packetsRead = 0
@@ -37,7 +38,7 @@ struct PcapReader<Bytes: CaptureBytes>: CaptureReader {
         self.snapshot = snapshot
         maximumCapture = LibpcapLimits.maximumSnapshot(dlt: dlt)
         self.linkType = linkType
-        swapsNFLOG = swapped && linkType == .nflog
+        swapsPseudoHeader = swapped && PseudoHeaderByteOrder.applies(to: linkType)
     }
 
     var linkTypes: [LinkType] { [linkType] }
@@ -93,7 +94,8 @@ struct PcapReader<Bytes: CaptureBytes>: CaptureReader {
             // As libpcap 1.10 with nanosecond precision requested: signed 32-bit seconds, and
             // a microsecond fraction scaled by 1000 in 32-bit arithmetic.
             let nanos = nanosecond ? Int64(fraction) : Int64(fraction &* 1000)
-            if swapsNFLOG { data = swapNFLOG(data, wireLength: len) }
+            if swapsPseudoHeader { data = swapPseudoHeader(data, wireLength: len) }
+            if linkType == USBMappedLength.linkType { len = USBMappedLength.corrected(data, wireLength: len) }
             try body(Packet(number: packetsRead, seconds: Int64(seconds), fraction: nanos,
                             wireLength: clampedWireLength(len), bytes: data, linkType: linkType))
             offset += 16 + captured
@@ -104,14 +106,15 @@ struct PcapReader<Bytes: CaptureBytes>: CaptureReader {
         fault.error(path: path, packet: packetsRead + 1)
     }
 
-    private mutating func swapNFLOG(_ data: UnsafeRawBufferPointer, wireLength: UInt32) -> UnsafeRawBufferPointer {
+    /// A copy of `data` with its pseudo-header in this host's byte order (`PseudoHeaderByteOrder`).
+    private mutating func swapPseudoHeader(_ data: UnsafeRawBufferPointer, wireLength: UInt32) -> UnsafeRawBufferPointer {
         if scratch == nil || scratch!.count < data.count {
             scratch?.deallocate()
             scratch = .allocate(byteCount: max(data.count, 65_536), alignment: 8)
         }
         let copy = UnsafeMutableRawBufferPointer(rebasing: scratch![..<data.count])
         copy.copyMemory(from: data)
-        NFLOGByteOrder.swapTLVHeaders(copy, wireLength: wireLength)
+        PseudoHeaderByteOrder.swap(copy, linkType: linkType, wireLength: wireLength)
         return UnsafeRawBufferPointer(copy)
     }
 }

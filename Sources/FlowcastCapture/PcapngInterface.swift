@@ -87,25 +87,3 @@ enum LibpcapLimits {
         return snaplen == 0 || Int(snaplen) > maximum ? maximum : Int(snaplen)
     }
 }
-
-/// NFLOG records carry their TLV types and lengths in the byte order of the host that wrote the
-/// file; libpcap turns them into this host's order when the file's byte order differs, and so do
-/// the readers (into a scratch copy: the mapping is read-only).
-enum NFLOGByteOrder {
-    static func swapTLVHeaders(_ packet: UnsafeMutableRawBufferPointer, wireLength: UInt32) {
-        // A 4-byte header (family, version, resource id), then TLVs of length, type, value.
-        guard packet.count >= 4, wireLength >= 4, packet[1] == 0 else { return }
-        var at = 4
-        var captured = packet.count - 4, length = Int(wireLength) - 4
-        while captured >= 4 {
-            let tlvLength = packet.loadUnaligned(fromByteOffset: at, as: UInt16.self).byteSwapped
-            packet.storeBytes(of: tlvLength, toByteOffset: at, as: UInt16.self)
-            packet.storeBytes(of: packet.loadUnaligned(fromByteOffset: at + 2, as: UInt16.self).byteSwapped,
-                              toByteOffset: at + 2, as: UInt16.self)
-            var size = Int(tlvLength)
-            if size % 4 != 0 { size += 4 - size % 4 }
-            guard size >= 4, captured >= size, length >= size else { return }
-            at += size; captured -= size; length -= size
-        }
-    }
-}

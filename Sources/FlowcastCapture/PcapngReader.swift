@@ -162,7 +162,8 @@ struct PcapngReader<Bytes: CaptureBytes>: CaptureReader {
             var data = UnsafeRawBufferPointer(rebasing: block[dataAt..<(dataAt + captured)])
             bytes.prefetch(offset + block.count)  // the next block, while this packet is decoded
             packetsRead += 1
-            if swapped, firstLinkType == .nflog { data = swapNFLOG(data, wireLength: wire) }
+            if swapped, PseudoHeaderByteOrder.applies(to: firstLinkType) { data = swapPseudoHeader(data, wireLength: wire) }
+            if firstLinkType == USBMappedLength.linkType { wire = USBMappedLength.corrected(data, wireLength: wire) }
             try body(Packet(number: packetsRead, seconds: seconds, fraction: fraction, wireLength: clampedWireLength(wire),
                             bytes: data, linkType: firstLinkType, interfaceIndex: interface))
             offset += block.count
@@ -264,14 +265,15 @@ struct PcapngReader<Bytes: CaptureBytes>: CaptureReader {
         fault(.corrupt("block of type \(type) in pcapng dump file is too short"))
     }
 
-    private mutating func swapNFLOG(_ data: UnsafeRawBufferPointer, wireLength: UInt32) -> UnsafeRawBufferPointer {
+    /// A copy of `data` with its pseudo-header in this host's byte order (`PseudoHeaderByteOrder`).
+    private mutating func swapPseudoHeader(_ data: UnsafeRawBufferPointer, wireLength: UInt32) -> UnsafeRawBufferPointer {
         if scratch == nil || scratch!.count < data.count {
             scratch?.deallocate()
             scratch = .allocate(byteCount: max(data.count, 65_536), alignment: 8)
         }
         let copy = UnsafeMutableRawBufferPointer(rebasing: scratch![..<data.count])
         copy.copyMemory(from: data)
-        NFLOGByteOrder.swapTLVHeaders(copy, wireLength: wireLength)
+        PseudoHeaderByteOrder.swap(copy, linkType: firstLinkType, wireLength: wireLength)
         return UnsafeRawBufferPointer(copy)
     }
 

@@ -213,4 +213,84 @@ struct LibpcapReferenceTests {
         }
         compare(whole.path, "\(name) big-endian")
     }
+
+    /// A big-endian pcap file of `linkType` holding `packets`.
+    func bigEndianPcap(linkType: UInt32, _ packets: [[UInt8]]) -> [UInt8] {
+        func be32(_ v: UInt32) -> [UInt8] { (0..<4).map { UInt8(truncatingIfNeeded: v >> (24 - 8 * $0)) } }
+        var file = be32(0xA1B2_C3D4) + [0, 2, 0, 4] + be32(0) + be32(0) + be32(65_535) + be32(linkType)
+        for (i, packet) in packets.enumerated() {
+            file += be32(1_000 + UInt32(i)) + be32(5) + be32(UInt32(packet.count)) + be32(UInt32(packet.count) + 4) + packet
+        }
+        return file
+    }
+
+    @Test("pseudo-headers written in the other byte order are turned round as libpcap turns them",
+          arguments: [113, 276, 117, 189, 220, 239] as [UInt32])
+    func pseudoHeaders(_ linkType: UInt32) throws {
+        let pattern = (0..<200).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ 1) }
+        var packets: [[UInt8]] = []
+        switch linkType {
+        case 113:  // Linux cooked: CAN, CAN FD, CAN XL, IPv4 behind the protocol field
+            for proto: [UInt8] in [[0, 0x0C], [0, 0x0D], [0, 0x0E], [0x08, 0]] { packets.append(Array(pattern[0..<14]) + proto + Array(pattern[16..<40])) }
+        case 276:
+            for proto: [UInt8] in [[0, 0x0C], [0, 0x0D], [0, 0x0E], [0x08, 0]] { packets.append(proto + Array(pattern[2..<44])) }
+        case 117:  // pflog header lengths that reach each field, and one that reaches none
+            for length: UInt8 in [61, 50, 45, 40] { packets.append([length] + Array(pattern[1..<80])) }
+        case 189, 220:  // isochronous (transfer type 0) with descriptors, and bulk
+            var iso = Array(pattern[0..<160]); iso[9] = 0
+            iso[60...63] = [0, 0, 0, 3]  // three descriptors (big-endian)
+            var bulk = Array(pattern[0..<100]); bulk[9] = 3
+            packets = [iso, bulk]
+        default:  // NFLOG: version 0 with TLVs, and an unknown version
+            packets = [[2, 0, 0, 0, 0, 8, 0, 1, 0xAA, 0xBB, 0xCC, 0xDD, 0, 5, 0, 2, 0x11, 0x22, 0x33, 0],
+                       [2, 1, 0, 0, 0, 8, 0, 1, 0xAA, 0xBB, 0xCC, 0xDD]]
+        }
+        // Every packet also cut short, inside the pseudo-header.
+        packets += packets.flatMap { packet in stride(from: 1, to: min(packet.count, 70), by: 5).map { Array(packet.prefix($0)) } }
+        let url = try write(bigEndianPcap(linkType: linkType, packets), suffix: "pcap")
+        defer { try? FileManager.default.removeItem(at: url) }
+        let reference = LibpcapReference.read(path: url.path)
+        #expect(reference.refusal == nil && reference.records.count == packets.count)
+        #expect(reference.records.map(\.bytes) != packets, "libpcap turned nothing round: the test shows nothing")
+        for mapFile in [true, false] {
+            #expect(readInPlace(url.path, mapFile: mapFile).records == reference.records)
+        }
+    }
+
+    @Test("memory-mapped USB captures get libpcap's corrected wire length", arguments: [false, true])
+    func usbMappedLength(_ bigEndian: Bool) throws {
+        func bytes32(_ v: UInt32) -> [UInt8] { (0..<4).map { UInt8(truncatingIfNeeded: bigEndian ? v >> (24 - 8 * $0) : v >> (8 * $0)) } }
+        /// A completion event of an incoming isochronous transfer whose wire length was computed
+        /// from the URB length, with descriptors (offset, length), some payload, cut by `cut` bytes.
+        func event(urb: UInt32, descriptors: [(UInt32, UInt32)], payload: Int, dataFlag: UInt8 = 0,
+                   endpoint: UInt8 = 0x81, cut: Int = 0) -> (bytes: [UInt8], wire: UInt32) {
+            var packet = [UInt8](repeating: 0, count: 64)
+            packet[8] = UInt8(ascii: "C"); packet[9] = 0; packet[10] = endpoint; packet[15] = dataFlag
+            packet.replaceSubrange(32..<36, with: bytes32(urb))
+            packet.replaceSubrange(60..<64, with: bytes32(UInt32(descriptors.count)))
+            for (offset, length) in descriptors { packet += bytes32(0) + bytes32(offset) + bytes32(length) + bytes32(0) }
+            packet += [UInt8](repeating: 0x5A, count: payload)
+            return (Array(packet.dropLast(cut)), 64 + UInt32(descriptors.count) * 16 + urb)
+        }
+        let events = [
+            event(urb: 3000, descriptors: [(0, 100), (1000, 200), (500, 0)], payload: 40),
+            event(urb: 10, descriptors: [(0, 4), (8, 4)], payload: 300),
+            event(urb: 3000, descriptors: [(0, 100), (1000, 200)], payload: 40, dataFlag: 1),
+            event(urb: 3000, descriptors: [(0, 100), (1000, 200)], payload: 40, endpoint: 0x01),
+            event(urb: 3000, descriptors: [(0, 100), (1000, 200), (4000, 8)], payload: 0, cut: 16),
+        ]
+        var file: [UInt8] = bigEndian ? [0xA1, 0xB2, 0xC3, 0xD4, 0, 2, 0, 4] : [0xD4, 0xC3, 0xB2, 0xA1, 2, 0, 4, 0]
+        file += bytes32(0) + bytes32(0) + bytes32(65_535) + bytes32(220)
+        for (packet, wire) in events {
+            file += bytes32(1) + bytes32(2) + bytes32(UInt32(packet.count)) + bytes32(wire) + packet
+        }
+        let url = try write(file, suffix: "pcap")
+        defer { try? FileManager.default.removeItem(at: url) }
+        let reference = LibpcapReference.read(path: url.path)
+        #expect(reference.refusal == nil && reference.records.count == events.count)
+        #expect(reference.records.map(\.wireLength) != events.map { Int($0.wire) }, "libpcap corrected nothing: the test shows nothing")
+        for mapFile in [true, false] {
+            #expect(readInPlace(url.path, mapFile: mapFile).records == reference.records)
+        }
+    }
 }
