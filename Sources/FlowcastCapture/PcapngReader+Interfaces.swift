@@ -58,13 +58,13 @@ extension PcapngReader {
                 if !deliver { state.describedLinkTypes = state.interfaces.map(\.linkType) }
             case 6, 2:
                 guard bodyLength >= 20 else { throw fault(.corrupt("packet block too short at offset \(offset)")) }
-                state.number += 1
                 let index = type == 6 ? Int(u32(block, 8, swapped)) : Int(u16(block, 8, swapped))
                 guard index < state.interfaces.count else {
                     throw fault(.corrupt("packet names interface \(index), only \(state.interfaces.count) described"))
                 }
                 let captured = Int(u32(block, 20, swapped))
                 guard captured <= bodyLength - 20 else { throw fault(.corrupt("captured length \(captured) exceeds its block")) }
+                state.number += 1
                 if deliver {
                     let interface = state.interfaces[index]
                     let ticks = UInt64(u32(block, 12, swapped)) << 32 | UInt64(u32(block, 16, swapped))
