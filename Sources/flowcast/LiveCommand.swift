@@ -107,13 +107,7 @@ struct LiveCommand: ParsableCommand {
         captureOptions.promiscuous = !noPromisc
         captureOptions.filter = filter
         let capture: LiveCapture
-        do { capture = try LiveCapture(interface: interface, options: captureOptions) } catch {
-            // The capture library names no commands; the hint on where to find interfaces is the CLI's.
-            if case let .noSuchInterface(name, detail) = error as? CaptureError {
-                throw fail("\(name): no such interface (see flowcast live --list-interfaces) (libpcap: \(detail))")
-            }
-            throw fail("\(error)")
-        }
+        do { capture = try LiveCapture(interface: interface, options: captureOptions) } catch { throw fail(liveCaptureMessage(error)) }
 
         do { try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true) } catch {
             throw fail("\(out): cannot create the folder: \(error.localizedDescription)")
