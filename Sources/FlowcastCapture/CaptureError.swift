@@ -15,6 +15,8 @@ public enum CaptureError: Error, Equatable, Sendable, CustomStringConvertible {
     case corrupt(path: String, packet: Int?, reason: String)
     /// A live interface could not be opened or configured.
     case liveCapture(interface: String, reason: String)
+    /// The live interface does not exist (`detail`: libpcap's words).
+    case noSuchInterface(interface: String, detail: String)
     /// A BPF filter that libpcap could not compile.
     case badFilter(filter: String, reason: String)
     /// Writing a capture failed.
@@ -29,6 +31,7 @@ public enum CaptureError: Error, Equatable, Sendable, CustomStringConvertible {
         case let .corrupt(path, packet?, reason): return "\(path): packet \(packet): corrupt capture: \(reason)"
         case let .corrupt(path, nil, reason): return "\(path): corrupt capture: \(reason)"
         case let .liveCapture(interface, reason): return "\(interface): \(reason)"
+        case let .noSuchInterface(interface, detail): return "\(interface): no such interface (libpcap: \(detail))"
         case let .badFilter(filter, reason): return "bad capture filter '\(filter)': \(reason)"
         case let .writeFailed(path, reason): return "\(path): write failed: \(reason)"
         }

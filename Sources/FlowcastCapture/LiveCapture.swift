@@ -25,7 +25,7 @@ extension OfflineCapture: PacketSource {
 public struct LiveCaptureStatistics: Sendable, Equatable {
     /// Packets the kernel saw on the interface for this capture (after the filter).
     public var received: UInt64 = 0
-    /// Dropped because the kernel buffer was full (grow `--buffer-mb`, or read faster).
+    /// Dropped because the kernel buffer was full (grow `Options.bufferMegabytes`, or read faster).
     public var kernelDrops: UInt64 = 0
     /// Dropped by the interface or its driver before the kernel saw them.
     public var interfaceDrops: UInt64 = 0
@@ -143,7 +143,7 @@ public final class LiveCapture: PacketSource, @unchecked Sendable {
             return .liveCapture(interface: interface, reason:
                 "permission denied: run as root or grant the program CAP_NET_RAW and CAP_NET_ADMIN (libpcap: \(said))")
         case PCAP_ERROR_NO_SUCH_DEVICE:
-            return .liveCapture(interface: interface, reason: "no such interface (libpcap: \(said))")
+            return .noSuchInterface(interface: interface, detail: said)
         case PCAP_ERROR_IFACE_NOT_UP:
             return .liveCapture(interface: interface, reason: "the interface is down: ip link set \(interface) up (libpcap: \(said))")
         default:
@@ -153,7 +153,7 @@ public final class LiveCapture: PacketSource, @unchecked Sendable {
 
     /// Whether a capture error means the interface does not exist (a program may say how to list them).
     public static func isMissingInterface(_ error: CaptureError) -> Bool {
-        if case let .liveCapture(_, reason) = error { return reason.hasPrefix("no such interface") }
+        if case .noSuchInterface = error { return true }
         return false
     }
 

@@ -22,10 +22,10 @@ public struct DecodeStatistics: Sendable {
 /// Reads a capture and decodes every packet, handing each summary to `body`.
 ///
 /// Packets read before a capture fault are delivered; the fault is then thrown. `limit` stops
-/// after that many packets.
-public func decodeCapture(path: String, limit: Int? = nil, decoder: PacketDecoder = PacketDecoder(),
+/// after that many packets. `mapFile: false` reads through a buffer instead of a memory mapping.
+public func decodeCapture(path: String, limit: Int? = nil, decoder: PacketDecoder = PacketDecoder(), mapFile: Bool = true,
                           _ body: (_ number: Int, _ summary: borrowing PacketSummary) throws -> Void) throws -> DecodeStatistics {
-    let capture = try OfflineCapture(path: path)
+    let capture = try OfflineCapture(path: path, mapFile: mapFile)
     var stats = DecodeStatistics()
     struct Stop: Error {}
     do {

@@ -23,8 +23,9 @@ public struct CaptureInspection: Sendable {
     public var error: String?
 
     /// Reads the whole capture. A capture fault ends the read and is kept in `error`.
-    public static func inspect(path: String) throws -> CaptureInspection {
-        let capture = try OfflineCapture(path: path)
+    /// `mapFile: false` reads through a buffer instead of a memory mapping.
+    public static func inspect(path: String, mapFile: Bool = true) throws -> CaptureInspection {
+        let capture = try OfflineCapture(path: path, mapFile: mapFile)
         var r = CaptureInspection(file: path, format: capture.format.description, linkTypes: [])
         let decoder = PacketDecoder()
         var seenLinks: [String] = []

@@ -18,6 +18,9 @@ public struct ReplayOptions: Sendable {
     public var outputDirectory: String
     public var aggregation: TrafficAggregator.Configuration
     public var threads: Int
+    /// Read the capture through a memory mapping (false: through a buffer, for a file that may
+    /// shrink or be rotated while it is read).
+    public var mapFile = true
     /// Called now and then from the aggregating thread with (packets, file fraction, live flows).
     public var progress: (@Sendable (Int, Double, Int) -> Void)?
 
@@ -70,7 +73,7 @@ public func runReplay(_ options: ReplayOptions, planner: IntervalPlanner? = nil)
     } catch {
         throw ReplayError.output(path: options.outputDirectory, reason: "cannot create the folder: \(error.localizedDescription)")
     }
-    let capture = try OfflineCapture(path: options.capturePath)
+    let capture = try OfflineCapture(path: options.capturePath, mapFile: options.mapFile)
     let windowsFile = try OutputFile(directory: options.outputDirectory, name: "windows.jsonl")
     let flowsFile = try OutputFile(directory: options.outputDirectory, name: "flows.jsonl")
     var aggregator = TrafficAggregator(topology: options.topology, configuration: options.aggregation)

@@ -21,6 +21,7 @@ struct DecodeCommand: ParsableCommand {
     var format: Format = .tsv
     @Option(name: .short, help: "Stop after N packets.")
     var count: Int?
+    @OptionGroup var reading: CaptureReadingOptions
 
     func validate() throws {
         if let count, count < 0 { throw ValidationError("-c must be zero or more") }
@@ -30,7 +31,7 @@ struct DecodeCommand: ParsableCommand {
         let out = BufferedOutput()
         let format = self.format
         do {
-            _ = try decodeCapture(path: file, limit: count) { number, summary in
+            _ = try decodeCapture(path: file, limit: count, mapFile: reading.mapFile) { number, summary in
                 switch format {
                 case .tsv: summary.appendTSV(number: number, to: &out.buffer)
                 case .json: summary.appendJSON(number: number, to: &out.buffer)

@@ -21,6 +21,7 @@ struct FlowsCommand: ParsableCommand {
     @Option(help: "Most live flows kept; beyond it the least recently seen is evicted (counted).") var maxFlows: Int = 1 << 20
     @Option(help: "Output format: tsv or json (JSON Lines, with TCP flags, retransmissions and why each flow ended).")
     var format: Format = .tsv
+    @OptionGroup var reading: CaptureReadingOptions
 
     func validate() throws {
         if idleTimeout < 0 || activeTimeout < 0 { throw ValidationError("timeouts must be zero or more") }
@@ -34,7 +35,7 @@ struct FlowsCommand: ParsableCommand {
         let table = FlowTable(configuration: config)
         var failure: (any Error)?
         do {
-            _ = try decodeCapture(path: file) { number, summary in
+            _ = try decodeCapture(path: file, mapFile: reading.mapFile) { number, summary in
                 _ = table.update(summary, packetNumber: number) { record, reason in flows.append((record, reason)) }
             }
         } catch {

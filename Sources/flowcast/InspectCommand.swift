@@ -10,11 +10,12 @@ struct InspectCommand: ParsableCommand {
     @Argument(help: "A pcap or pcapng file.") var file: String
     @Flag(help: "Print JSON instead of text.") var json = false
     @Option(help: "How many top talkers and tunnels to list.") var top: Int = 10
+    @OptionGroup var reading: CaptureReadingOptions
 
     func run() throws {
         let report: CaptureInspection
         do {
-            report = try CaptureInspection.inspect(path: file)
+            report = try CaptureInspection.inspect(path: file, mapFile: reading.mapFile)
         } catch {
             printError("flowcast inspect: \(error)")
             throw ExitCode(2)

@@ -58,6 +58,7 @@ struct ReplayCommand: ParsableCommand {
     @Option(help: "Headroom multiplier on required spectrum blocks.") var headroom: Double = 1.2
     @Option(help: "Churn penalty per unit of split weight moved from the previous policy.") var churn: Double = 0.01
     @Flag(help: "No progress line.") var quiet = false
+    @OptionGroup var reading: CaptureReadingOptions
 
     func validate() throws {
         if idleTimeout < 0 || activeTimeout < 0 { throw ValidationError("timeouts must be zero or more") }
@@ -87,9 +88,10 @@ struct ReplayCommand: ParsableCommand {
         if let progress {
             callback = { packets, fraction, flows in progress.update(packets: packets, fraction: fraction, flows: flows) }
         }
-        let options = ReplayOptions(capturePath: file, topology: topo, outputDirectory: out,
+        var options = ReplayOptions(capturePath: file, topology: topo, outputDirectory: out,
                                     aggregation: .init(windowNanoseconds: window.nanoseconds, flows: flows, sampling: sampling),
                                     threads: threads, progress: callback)
+        options.mapFile = reading.mapFile
         let result: ReplayResult
         var planner: IntervalPlanner? = nil
         do {

@@ -48,6 +48,18 @@ struct CLITests {
         #expect(run.stderr.contains(path))
     }
 
+    @Test("--no-mmap reads through a buffer and prints the same", arguments: [
+        ["decode", "--format", "json"], ["inspect", "--json"], ["flows"]])
+    func noMmap(_ command: [String]) throws {
+        for name in ["dhcp-flood.pcap", "pcapng-example-comments.pcapng"] {
+            let path = "captures/real/\(name)"
+            let mapped = try Fixtures.runFlowcast(command + [path])
+            let buffered = try Fixtures.runFlowcast(command + [path, "--no-mmap"])
+            #expect(mapped.status == 0 && buffered.status == 0, "\(buffered.stderr)")
+            #expect(!mapped.stdout.isEmpty && buffered.stdout == mapped.stdout)
+        }
+    }
+
     @Test("a truncated capture prints the packets before the fault, names the packet, exits 2")
     func truncatedCapture() throws {
         let bytes = [UInt8](try Data(contentsOf: Fixtures.captures.appendingPathComponent("real/dhcp-flood.pcap")))

@@ -1,0 +1,37 @@
+internal import CPcap
+
+/// libpcap's own offline reader, `pcap_next_ex` from the first packet to the last: the reference
+/// the in-place readers are compared against in tests (package access; Flowcast reads files
+/// through `OfflineCapture`).
+package enum LibpcapReference {
+    /// One packet as libpcap hands it over, copied.
+    package struct Record: Equatable, Sendable {
+        package var seconds: Int64, fraction: Int64, wireLength: Int, bytes: [UInt8]
+        package init(seconds: Int64, fraction: Int64, wireLength: Int, bytes: [UInt8]) {
+            self.seconds = seconds; self.fraction = fraction; self.wireLength = wireLength; self.bytes = bytes
+        }
+    }
+
+    /// Every packet libpcap delivers, with nanosecond timestamps, and libpcap's own words if it
+    /// stops before the end of the file (at opening when there are no records).
+    package static func read(path: String) -> (records: [Record], refusal: String?) {
+        var errbuf = [CChar](repeating: 0, count: Int(PCAP_ERRBUF_SIZE) + 1)
+        guard let pcap = pcap_open_offline_with_tstamp_precision(path, UInt32(PCAP_TSTAMP_PRECISION_NANO), &errbuf) else {
+            return ([], String(decoding: errbuf.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
+        }
+        defer { pcap_close(pcap) }
+        var records: [Record] = []
+        var header: UnsafeMutablePointer<pcap_pkthdr>?
+        var data: UnsafePointer<UInt8>?
+        while true {
+            let status = pcap_next_ex(pcap, &header, &data)
+            guard status == 1, let header, let data else {
+                return (records, status == PCAP_ERROR_BREAK ? nil : String(cString: pcap_geterr(pcap)))
+            }
+            let h = header.pointee
+            // With nanosecond precision requested, tv_usec holds nanoseconds.
+            records.append(Record(seconds: Int64(h.ts.tv_sec), fraction: Int64(h.ts.tv_usec), wireLength: clampedWireLength(h.len),
+                                  bytes: Array(UnsafeBufferPointer(start: data, count: Int(h.caplen)))))
+        }
+    }
+}

@@ -1,0 +1,120 @@
+/// Reads the records of a classic pcap file in place.
+///
+/// Follows libpcap 1.10's `pcap_next_packet`: either byte order, microsecond or nanosecond
+/// files, the swapped length fields of versions before 2.4, a refusal of captured lengths beyond
+/// what libpcap accepts for the link type, pseudo-headers turned to this host's byte order, and
+/// the same words for every refusal. One difference, on purpose: a record longer than the
+/// file's snapshot length whose wire length says so is delivered whole (libpcap clips it to the
+/// snapshot length; tshark keeps it).
+struct PcapReader<Bytes: CaptureBytes>: CaptureReader {
+    private var bytes: Bytes
+    private let path: String
+    private let swapped: Bool
+    private let nanosecond: Bool
+    private let lengths: LengthOrder
+    /// libpcap's snapshot length for the file (the header's, adjusted).
+    private let snapshot: Int
+    /// The largest captured length libpcap accepts for the link type.
+    private let maximumCapture: Int
+    private let linkType: LinkType
+    private let swapsPseudoHeader: Bool
+    private var scratch: UnsafeMutableRawBufferPointer?
+    private var offset = 24
+    private(set) var packetsRead = 0
+
+    /// Where versions before 2.4 may have stored the captured and wire lengths the other way round.
+    enum LengthOrder { case asStored, swappedIfCaptureExceedsWire, swapped }
+
+    /// `header`: the file header as sniffed; `dlt` and `snapshot`: what libpcap made of it.
+    init(bytes: Bytes, path: String, header: CaptureFormat, linkType: LinkType, dlt: Int32, snapshot: Int) {
+        self.bytes = bytes
+        self.path = path
+        guard case let .pcap(nanosecond, bigEndian, major, minor, _) = header else {
+            preconditionFailure("a pcap reader for a pcapng file")
+        }
+        swapped = bigEndian != (UInt32(1).bigEndian == 1)
+        self.nanosecond = nanosecond
+        lengths = major == 2 && minor < 3 ? .swapped : major == 2 && minor == 3 ? .swappedIfCaptureExceedsWire : .asStored
+        self.snapshot = snapshot
+        maximumCapture = LibpcapLimits.maximumSnapshot(dlt: dlt)
+        self.linkType = linkType
+        swapsPseudoHeader = swapped && PseudoHeaderByteOrder.applies(to: linkType)
+    }
+
+    var linkTypes: [LinkType] { [linkType] }
+    var readsInPlace: Bool { bytes.readsInPlace }
+
+    func close() {
+        bytes.close()
+        scratch?.deallocate()
+    }
+
+    mutating func forEachPacket(_ body: (Packet) throws -> Void) throws {
+        defer { bytes.pause() }
+        while true {
+            bytes.reached(offset)
+            let header = bytes.bytes(at: offset, count: 16)
+            guard header.count == 16 else {
+                if header.count == 0 { return }
+                throw fault(.truncated("truncated dump file; tried to read 16 header bytes, only got \(header.count)"))
+            }
+            var seconds = header.loadUnaligned(as: Int32.self)
+            var fraction = header.loadUnaligned(fromByteOffset: 4, as: Int32.self)
+            var caplen = header.loadUnaligned(fromByteOffset: 8, as: UInt32.self)
+            var len = header.loadUnaligned(fromByteOffset: 12, as: UInt32.self)
+            if swapped {
+                seconds = seconds.byteSwapped; fraction = fraction.byteSwapped
+                caplen = caplen.byteSwapped; len = len.byteSwapped
+            }
+            switch lengths {
+            case .asStored: break
+            case .swappedIfCaptureExceedsWire: if caplen > len { swap(&caplen, &len) }
+            case .swapped: swap(&caplen, &len)
+            }
+            let captured = Int(caplen)
+            if captured > maximumCapture {
+                throw fault(.corrupt(captured > snapshot
+                    ? "invalid packet capture length \(caplen), bigger than snaplen of \(snapshot)"
+                    : "invalid packet capture length \(caplen), bigger than maximum of \(maximumCapture)"))
+            }
+            var data = bytes.bytes(at: offset + 16, count: captured)
+            if data.count < captured {
+                let message = captured > snapshot && data.count < snapshot
+                    ? "truncated dump file; tried to read \(snapshot) captured bytes, only got \(data.count)"
+                    : "truncated dump file; tried to read \(caplen) captured bytes, only got \(data.count)"
+                throw fault(.truncated(message))
+            }
+            // Beyond the snapshot length libpcap keeps the first `snapshot` bytes; when the
+            // wire length says more was captured, the whole record is the packet.
+            if captured > snapshot, Int(len) <= snapshot {
+                data = UnsafeRawBufferPointer(rebasing: data[..<snapshot])
+            }
+            bytes.prefetch(offset + 16 + captured)  // the next record, while this one is decoded
+            packetsRead += 1
+            // As libpcap 1.10 with nanosecond precision requested: signed 32-bit seconds, and
+            // a microsecond fraction scaled by 1000 in 32-bit arithmetic.
+            let nanos = nanosecond ? Int64(fraction) : Int64(fraction &* 1000)
+            if swapsPseudoHeader { data = swapPseudoHeader(data, wireLength: len) }
+            if linkType == USBMappedLength.linkType { len = USBMappedLength.corrected(data, wireLength: len) }
+            try body(Packet(number: packetsRead, seconds: Int64(seconds), fraction: nanos,
+                            wireLength: clampedWireLength(len), bytes: data, linkType: linkType))
+            offset += 16 + captured
+        }
+    }
+
+    private func fault(_ fault: ReadFault) -> CaptureError {
+        fault.error(path: path, packet: packetsRead + 1)
+    }
+
+    /// A copy of `data` with its pseudo-header in this host's byte order (`PseudoHeaderByteOrder`).
+    private mutating func swapPseudoHeader(_ data: UnsafeRawBufferPointer, wireLength: UInt32) -> UnsafeRawBufferPointer {
+        if scratch == nil || scratch!.count < data.count {
+            scratch?.deallocate()
+            scratch = .allocate(byteCount: max(data.count, 65_536), alignment: 8)
+        }
+        let copy = UnsafeMutableRawBufferPointer(rebasing: scratch![..<data.count])
+        copy.copyMemory(from: data)
+        PseudoHeaderByteOrder.swap(copy, linkType: linkType, wireLength: wireLength)
+        return UnsafeRawBufferPointer(copy)
+    }
+}
