@@ -1,3 +1,4 @@
+internal import FlowcastCore
 internal import Foundation
 
 /// What the first bytes of a capture file say about it, checked before libpcap sees the file so

@@ -1,3 +1,4 @@
+internal import FlowcastCore
 /// Reads the packets of one capture file format in place, from the bytes of the file.
 ///
 /// One conformer per format (`PcapReader`, `PcapngReader`), each generic over where the bytes

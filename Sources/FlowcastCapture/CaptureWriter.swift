@@ -1,4 +1,4 @@
-internal import FlowcastCore
+public import FlowcastCore
 internal import Foundation
 
 /// Writes packets to a pcap (nanosecond) or pcapng file.

@@ -1,3 +1,4 @@
+public import FlowcastCore
 internal import CPcap
 internal import Foundation
 

@@ -1,3 +1,4 @@
+internal import FlowcastCore
 /// Reads the records of a classic pcap file in place.
 ///
 /// Follows libpcap 1.10's `pcap_next_packet`: either byte order, microsecond or nanosecond

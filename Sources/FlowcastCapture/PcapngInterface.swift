@@ -1,3 +1,4 @@
+internal import FlowcastCore
 /// One pcapng Interface Description Block, as far as reading packets needs it.
 struct PcapngInterface {
     /// The link type (LINKTYPE_ number, historical DLT_ values mapped).

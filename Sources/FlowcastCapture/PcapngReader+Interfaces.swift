@@ -1,3 +1,4 @@
+internal import FlowcastCore
 /// Flowcast's own pcapng rules, for files whose interfaces differ in link type or snapshot
 /// length (libpcap 1.10 refuses them at the first such interface): section headers with their
 /// own byte order, interface descriptions with `if_tsresol` / `if_tsoffset`, enhanced, simple

@@ -1,3 +1,4 @@
+internal import FlowcastCore
 /// Reads the packets of a pcapng file in place.
 ///
 /// Two sets of rules, chosen by what the file holds rather than by any error text:

@@ -1,3 +1,4 @@
+internal import FlowcastCore
 /// Some link types start with a pseudo-header whose fields are in the byte order of the host
 /// that wrote the file. When the file's byte order differs from this host's, libpcap turns those
 /// fields around before handing the packet over, and so do the readers (into a scratch copy: a

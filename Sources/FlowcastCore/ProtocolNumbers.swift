@@ -3,6 +3,69 @@
 /// The constants are computed and inlinable, so a `switch` over raw values in a decoder's hot
 /// path compiles to plain integer comparisons.
 
+/// A link-layer header type, by its LINKTYPE_ number (tcpdump.org/linktypes.html).
+///
+/// An open set rather than a closed enum: captures carry numbers Flowcast has never heard of,
+/// and those must still flow through (counted as unsupported by the decoder).
+public struct LinkType: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
+    public var rawValue: UInt32
+    @inlinable public init(rawValue: UInt32) { self.rawValue = rawValue }
+
+    /// BSD loopback: 4-byte address family in host byte order.
+    @inlinable public static var null: LinkType { LinkType(rawValue: 0) }
+    /// Ethernet (and 802.3).
+    @inlinable public static var ethernet: LinkType { LinkType(rawValue: 1) }
+    /// PPP, RFC 1661 (optionally with address/control bytes).
+    @inlinable public static var ppp: LinkType { LinkType(rawValue: 9) }
+    /// PPP in HDLC-like framing (RFC 1662) or Cisco HDLC.
+    @inlinable public static var pppHDLC: LinkType { LinkType(rawValue: 50) }
+    /// Raw IPv4 or IPv6, version nibble decides.
+    @inlinable public static var raw: LinkType { LinkType(rawValue: 101) }
+    /// OpenBSD loopback: 4-byte address family in network byte order.
+    @inlinable public static var loop: LinkType { LinkType(rawValue: 108) }
+    /// Linux cooked capture v1.
+    @inlinable public static var linuxSLL: LinkType { LinkType(rawValue: 113) }
+    /// Raw IPv4 only.
+    @inlinable public static var ipv4: LinkType { LinkType(rawValue: 228) }
+    /// Raw IPv6 only.
+    @inlinable public static var ipv6: LinkType { LinkType(rawValue: 229) }
+    /// Linux netfilter NFLOG.
+    @inlinable public static var nflog: LinkType { LinkType(rawValue: 239) }
+    /// Linux cooked capture v2.
+    @inlinable public static var linuxSLL2: LinkType { LinkType(rawValue: 276) }
+
+    /// DLT_RAW as some systems number it (12 on Linux, 14 on OpenBSD); a capture file says 101.
+    @inlinable public static var rawDLT12: LinkType { LinkType(rawValue: 12) }
+    @inlinable public static var rawDLT14: LinkType { LinkType(rawValue: 14) }
+
+    /// Maps a libpcap DLT_ value (what `pcap_datalink` returns) to its LINKTYPE_ number.
+    /// They differ only for a few historical values; DLT_RAW is 12 on Linux and 14 on OpenBSD.
+    public init(dlt: Int32) {
+        switch dlt {
+        case 12, 14: self = .raw
+        default: self.init(rawValue: UInt32(truncatingIfNeeded: dlt))
+        }
+    }
+
+    public var name: String {
+        switch self {
+        case .null: return "NULL"
+        case .ethernet: return "EN10MB"
+        case .ppp: return "PPP"
+        case .pppHDLC: return "PPP_HDLC"
+        case .raw: return "RAW"
+        case .loop: return "LOOP"
+        case .linuxSLL: return "LINUX_SLL"
+        case .ipv4: return "IPV4"
+        case .ipv6: return "IPV6"
+        case .nflog: return "NFLOG"
+        case .linuxSLL2: return "LINUX_SLL2"
+        default: return "LINKTYPE_\(rawValue)"
+        }
+    }
+    public var description: String { "\(name)(\(rawValue))" }
+}
+
 /// An EtherType (IEEE 802 numbers; also GRE's protocol type and SLL's protocol field).
 public struct EtherType: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
     public var rawValue: UInt16

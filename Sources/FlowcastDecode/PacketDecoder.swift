@@ -106,17 +106,17 @@ struct DecodeRun {
     mutating func start(linkType: UInt32) {
         var next: NextLayer
         switch linkType {
-        case 1: next = .ethernet
-        case 0: next = decodeNull(networkOrder: false)
-        case 108: next = decodeNull(networkOrder: true)
-        case 9: next = .ppp(hdlc: false)
-        case 50: next = .ppp(hdlc: true)
-        case 101, 12, 14: next = .ipAny
-        case 228: next = .ipv4
-        case 229: next = .ipv6
-        case 113: next = decodeLinuxSLL()
-        case 276: next = decodeLinuxSLL2()
-        case 239: next = decodeNFLOG()
+        case LinkType.ethernet.rawValue: next = .ethernet
+        case LinkType.null.rawValue: next = decodeNull(networkOrder: false)
+        case LinkType.loop.rawValue: next = decodeNull(networkOrder: true)
+        case LinkType.ppp.rawValue: next = .ppp(hdlc: false)
+        case LinkType.pppHDLC.rawValue: next = .ppp(hdlc: true)
+        case LinkType.raw.rawValue, LinkType.rawDLT12.rawValue, LinkType.rawDLT14.rawValue: next = .ipAny
+        case LinkType.ipv4.rawValue: next = .ipv4
+        case LinkType.ipv6.rawValue: next = .ipv6
+        case LinkType.linuxSLL.rawValue: next = decodeLinuxSLL()
+        case LinkType.linuxSLL2.rawValue: next = decodeLinuxSLL2()
+        case LinkType.nflog.rawValue: next = decodeNFLOG()
         default: next = unsupported(.link, type: Int(linkType))
         }
         while true {

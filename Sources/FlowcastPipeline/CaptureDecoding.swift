@@ -1,3 +1,4 @@
+internal import FlowcastCore
 public import FlowcastCapture
 public import FlowcastDecode
 

@@ -1,3 +1,4 @@
+internal import FlowcastCore
 public import FlowcastAggregate
 internal import FlowcastCapture
 internal import FlowcastDecode

@@ -1,3 +1,4 @@
+internal import FlowcastCore
 internal import FlowcastAggregate
 internal import FlowcastCapture
 internal import Foundation

@@ -1,3 +1,4 @@
+internal import FlowcastCore
 import FlowcastCapture
 import FlowcastTestSupport
 import Foundation

@@ -1,3 +1,4 @@
+internal import FlowcastCore
 import FlowcastCapture
 import FlowcastDecode
 import FlowcastTestSupport
