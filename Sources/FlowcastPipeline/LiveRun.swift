@@ -32,6 +32,8 @@ public struct LiveOptions: Sendable {
     public var aggregation: TrafficAggregator.Configuration
     public var rotation: LiveRotation
     public var captureFile: LiveCaptureFileOptions?
+    /// Export every flow over IPFIX as well (docs/ipfix.md).
+    public var ipfix: IPFIXOptions?
     public init(topology: Topology, outputDirectory: String, aggregation: TrafficAggregator.Configuration = .init(),
                 rotation: LiveRotation = .never, captureFile: LiveCaptureFileOptions? = nil) {
         self.topology = topology; self.outputDirectory = outputDirectory; self.aggregation = aggregation
@@ -215,6 +217,7 @@ public func runLive(_ options: LiveOptions, capture: LiveCapture, control: LiveC
     var segmentHour = hour()
     var generation = 0
     var aggregator = TrafficAggregator(topology: options.topology, configuration: options.aggregation)
+    let ipfix = try options.ipfix.map { IPFIXFlowSource(exporter: try IPFIXExporter($0), topology: options.topology) }
     var planner = try makePlanner(options.topology, 0)
     var retired = TrafficAggregator.Totals()
     var retiredEvicted = 0, retiredCreated = 0
@@ -246,8 +249,10 @@ public func runLive(_ options: LiveOptions, capture: LiveCapture, control: LiveC
         do { try windowsFile.flush(); try statsFile.flush() } catch { if failure == nil { failure = error } }
     }
     func flowEnded(_ record: borrowing FlowRecord, _ reason: FlowEndReason) {
-        record.appendJSON(reason: reason, cellName: record.cellName(in: cellNames), to: &flowsFile.buffer)
+        let cellName = record.cellName(in: cellNames)
+        record.appendJSON(reason: reason, cellName: cellName, to: &flowsFile.buffer)
         result.flowsWritten += 1
+        ipfix?.flowEnded(record, reason, cellName: cellName)
     }
     func retire() {
         aggregator.finish(windowClosed: windowClosed, flowEnded: flowEnded)
@@ -282,6 +287,7 @@ public func runLive(_ options: LiveOptions, capture: LiveCapture, control: LiveC
     // topology itself and flags the first batch digested with it.
     let reader = BatchReader(source: capture, decoder: PacketDecoder(), classifier: aggregator.classifier, batchSize: 4096)
     reader.pendingTopology = { control.takePendingTopology() }
+    reader.keepsFlowContexts = ipfix != nil
     var ring: CaptureRing?
     if let file = options.captureFile {
         let r = try CaptureRing(file, linkType: capture.primaryLinkType, snaplen: UInt32(capture.options.snapshotLength))
@@ -294,13 +300,15 @@ public func runLive(_ options: LiveOptions, capture: LiveCapture, control: LiveC
             finishPlanner()
             generation += 1
             aggregator = TrafficAggregator(topology: topology, configuration: options.aggregation)
+            ipfix?.topologyChanged(topology)
             cellNames = aggregator.cellNames
             do { planner = try makePlanner(topology, generation) } catch { planner = nil; log(.planFailed("\(error)")) }
             policiesBefore = 0
             efficiencyProblemsLogged = 0
             log(.topologyReloaded(generation: generation))
         }
-        aggregator.add(batch, windowClosed: windowClosed, flowEnded: flowEnded) { cellNames = $0 }
+        aggregator.add(batch, windowClosed: windowClosed, flowEnded: flowEnded, contexts: ipfix?.contexts) { cellNames = $0 }
+        ipfix?.exporter.endBatch()
         if let error = batch.error { result.captureError = "\(error)" }
         do { try flowsFile.flush(); try rotateIfDue() } catch { if failure == nil { failure = error } }
         if let p = planner, p.policiesWritten != policiesBefore {
@@ -334,6 +342,7 @@ public func runLive(_ options: LiveOptions, capture: LiveCapture, control: LiveC
     if let ring { do { try ring.close() } catch { if failure == nil { failure = error } } }
     // Stopped: the open window, every open flow and a final policy, then the summary.
     retire()
+    if let ipfix { result.ipfix = ipfix.exporter.finish() }
     let policiesAtStop = planner?.policiesWritten ?? 0
     finishPlanner()
     if let p = planner, p.policiesWritten != policiesAtStop {
@@ -349,7 +358,7 @@ public func runLive(_ options: LiveOptions, capture: LiveCapture, control: LiveC
     var issues: [String: Any] = [:]
     for (name, entry) in result.decode.issues { issues[name] = ["count": entry.count, "firstPacket": entry.firstPacket] }
     let t = retired
-    let object: [String: Any] = [
+    var object: [String: Any] = [
         "formatVersion": 1,
         "capture": [
             "interface": capture.interface,
@@ -376,6 +385,7 @@ public func runLive(_ options: LiveOptions, capture: LiveCapture, control: LiveC
         "segments": segment + 1,
         "totals": ["packets": t.packets, "bytes": t.bytes],
     ]
+    if options.ipfix != nil { object["ipfix"] = result.ipfix.map(\.json) }
     let summaryFile = try LiveOutputFile(directory: directory, name: "summary.json")
     let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .prettyPrinted])) ?? Data()
     summaryFile.buffer.append(contentsOf: [UInt8](data) + [10])

@@ -64,6 +64,7 @@ struct ReplaySummary {
             ] as [String: Any],
             "totals": ["packets": t.packets, "bytes": t.bytes],
         ]
+        if options.ipfix != nil { object["ipfix"] = result.ipfix.map(\.json) }
     }
 
     func json() -> [UInt8] {

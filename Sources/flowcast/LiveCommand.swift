@@ -45,6 +45,7 @@ struct LiveCommand: ParsableCommand {
     @Option(help: "Model file from `flowcast train` (default: persistence).") var model: String?
     @Flag(help: "List the interfaces libpcap can capture from, and exit.") var listInterfaces = false
     @Flag(help: "Log warnings and errors only.") var quiet = false
+    @OptionGroup(title: "IPFIX export") var ipfix: IPFIXArguments
 
     func validate() throws {
         if listInterfaces { return }
@@ -140,11 +141,13 @@ struct LiveCommand: ParsableCommand {
 
         let flows = FlowTable.Configuration(idleTimeout: Int64(idleTimeout * 1e9), activeTimeout: Int64(activeTimeout * 1e9),
                                             maximumFlows: maxFlows)
-        let options = LiveOptions(
+        var options = LiveOptions(
             topology: topo, outputDirectory: out,
             aggregation: .init(windowNanoseconds: window.nanoseconds, flows: flows),
             rotation: rotate.flatMap(Self.rotation) ?? .never,
             captureFile: write.map { LiveCaptureFileOptions(path: $0.hasPrefix("/") ? $0 : out + "/" + $0, files: ring, megabytes: ringMb) })
+        // Records name the interface by its index (observationPointId); a capture never waits on a collector.
+        options.ipfix = ipfix.options(observationPoint: if_nametoindex(interface), waitWhenFull: false)
         let planEvery = planEvery.nanoseconds, model = model, windowLength = window.nanoseconds
         let result: ReplayResult
         do {
@@ -186,6 +189,7 @@ struct LiveCommand: ParsableCommand {
             "packets": "\(result.totals.packets)", "bytes": "\(result.totals.bytes)", "flows": "\(result.flowsWritten)",
             "windows": "\(result.totals.windows)", "received": "\(s.capture.received)",
             "kernelDrops": "\(s.capture.kernelDrops)", "interfaceDrops": "\(s.capture.interfaceDrops)"])
+        for line in IPFIXArguments.report(result.ipfix) { log.notice("\(line)") }
         if let error = result.captureError { throw fail("\(error) (everything before it was written)") }
     }
 }
