@@ -39,14 +39,10 @@ struct IPFIXEncoder {
         scratch.reserveCapacity(512)
     }
 
-    /// Every flow template, the type-record options template and one type record per Flowcast
-    /// element (RFC 5610), so a collector can decode and name every field that follows.
+    /// The type-record options template and one type record per Flowcast element (RFC 5610),
+    /// then every flow template: a collector that learns elements from type records knows them
+    /// by the time it reads the templates that use them.
     mutating func appendTemplates(emit: ([UInt8], Int) -> Void) {
-        for template in IPFIXTemplate.all {
-            scratch.removeAll(keepingCapacity: true)
-            template.appendRecord(to: &scratch)
-            append(set: 2, record: scratch, isData: false, emit: emit)
-        }
         scratch.removeAll(keepingCapacity: true)
         IPFIXTemplate.appendTypeRecordTemplate(to: &scratch)
         append(set: 3, record: scratch, isData: false, emit: emit)
@@ -54,6 +50,11 @@ struct IPFIXEncoder {
             scratch.removeAll(keepingCapacity: true)
             element.appendTypeRecord(to: &scratch)
             append(set: IPFIXTemplate.typeRecordTemplateID, record: scratch, isData: true, emit: emit)
+        }
+        for template in IPFIXTemplate.all {
+            scratch.removeAll(keepingCapacity: true)
+            template.appendRecord(to: &scratch)
+            append(set: 2, record: scratch, isData: false, emit: emit)
         }
     }
 
