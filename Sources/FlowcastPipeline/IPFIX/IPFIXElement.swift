@@ -68,6 +68,8 @@ extension IPFIXElement {
     static let informationElementDataType = IPFIXElement(339, 1, "informationElementDataType", .unsigned8)
     static let informationElementDescription = IPFIXElement(340, variableLength, "informationElementDescription", .string)
     static let informationElementName = IPFIXElement(341, variableLength, "informationElementName", .string)
+    static let informationElementRangeBegin = IPFIXElement(342, 8, "informationElementRangeBegin", .unsigned64)
+    static let informationElementRangeEnd = IPFIXElement(343, 8, "informationElementRangeEnd", .unsigned64)
     static let informationElementSemantics = IPFIXElement(344, 1, "informationElementSemantics", .unsigned8)
     static let informationElementUnits = IPFIXElement(345, 2, "informationElementUnits", .unsigned16)
     static let privateEnterpriseNumber = IPFIXElement(346, 4, "privateEnterpriseNumber", .unsigned32, semantics: .identifier)

@@ -19,8 +19,10 @@ struct IPFIXTemplate: Sendable {
     /// The options template of the RFC 5610 type records.
     static let typeRecordTemplateID: UInt16 = 262
     static let typeRecordScope: [IPFIXElement] = [.privateEnterpriseNumber, .informationElementId]
+    /// RFC 5610 makes the range optional; libfixbuf recognises type records only with it.
     static let typeRecordFields: [IPFIXElement] = typeRecordScope + [
         .informationElementDataType, .informationElementSemantics, .informationElementUnits,
+        .informationElementRangeBegin, .informationElementRangeEnd,
         .informationElementName, .informationElementDescription,
     ]
 
@@ -83,6 +85,8 @@ extension IPFIXElement {
         out.append(dataType.rawValue)
         out.append(semantics.rawValue)
         out.appendBigEndian(units)
+        out.appendBigEndian(UInt64(0))  // range: none (0 to 0)
+        out.appendBigEndian(UInt64(0))
         out.appendVariableLength(Array(name.utf8))
         out.appendVariableLength(Array(summary.utf8))
     }
