@@ -397,6 +397,54 @@ struct IPFIXCollectorTests {
         #expect(checked >= 1)
     }
 
+    // MARK: live
+
+    @Test("live --ipfix exports what it writes to flows.jsonl, each record naming the interface",
+          .enabled(if: hasNfdump && LiveTests.canReplay, "needs nfdump, root, ip and tcpreplay"))
+    func liveExports() throws {
+        let port = Self.freePort(udp: true)
+        let directory = Self.temporaryDirectory()
+        let collector = try Collector("nfcapd", ["-b", "127.0.0.1", "-p", "\(port)", "-w", directory], log: directory + ".log")
+        defer { collector.stop() }
+        #expect(Self.waitFor(10) { Self.udpReceiveQueue(port: port) != nil }, "nfcapd never bound: \(collector.output)")
+
+        let pair = try LiveTests.VethPair()
+        defer { pair.cleanUp() }
+        let out = Self.temporaryDirectory()
+        let live = try LiveTests.LiveProcess(interface: pair.capture, out: out,
+                                             extra: ["--ipfix", "udp://127.0.0.1:\(port)", "--ipfix-domain-id", "9"])
+        #expect(live.waitFor(20) { live.metric("flowcast_packets_total") != nil }, "metrics never came up: \(live.stderr)")
+        try pair.replay(Fixtures.repositoryRoot.appendingPathComponent(Self.demo).path)
+        let packets = try Fixtures.runFlowcast(["inspect", Self.demo, "--json"]).stdout
+        let expectedPackets = ((try JSONSerialization.jsonObject(with: Data(packets.utf8)) as? [String: Any])?["packets"] as? Int) ?? 1
+        #expect(live.waitFor(30) { (live.metric("flowcast_packets_total") ?? 0) >= Double(expectedPackets) })
+        #expect(live.terminate() == 0, "\(live.stderr)")
+        #expect(Self.waitFor(10) { Self.udpReceiveQueue(port: port) == 0 })
+        collector.stop()
+
+        var records: [[String: Any]] = []
+        for file in try FileManager.default.contentsOfDirectory(atPath: directory) where file.hasPrefix("nfcapd.") {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: Self.tool("nfdump")!)
+            process.arguments = ["-r", directory + "/" + file, "-o", "json"]
+            process.environment = ["TZ": "UTC"]
+            let pipe = Pipe()
+            process.standardOutput = pipe
+            try process.run()
+            let data = pipe.fileHandleForReading.readDataToEndOfFile()
+            process.waitUntilExit()
+            records += (try JSONSerialization.jsonObject(with: data) as? [[String: Any]] ?? []).filter { $0["type"] as? String == "FLOW" }
+        }
+        let expected = Self.expectedRecords(try Self.jsonLines(out + "/flows.jsonl"))
+        #expect(expected.count > 100)
+        #expect(Self.counts(records.map(Self.directed)) == Self.counts(expected))
+        let index = Int(if_nametoindex(pair.capture))
+        #expect(records.allSatisfy { $0["observationPointID"] as? Int == index && ($0["observationDoaminID"] ?? $0["observationDomainID"]) as? Int == 9 })
+        let summary = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/summary.json"))) as! [String: Any]
+        let stats = summary["ipfix"] as? [[String: Any]] ?? []
+        #expect(stats.count == 1 && stats.first?["flowsDropped"] as? Int == 0, "\(stats)")
+    }
+
     // MARK: libfixbuf
 
     /// A TCP collector that writes the stream it receives to a file (an IPFIX file, RFC 5655).

@@ -128,6 +128,17 @@ final class IPFIXSocket {
         return nil
     }
 
+    /// True when a TCP collector has closed the connection (it restarted, say). A collector
+    /// never sends anything, so a readable socket means end of stream or an error: checked
+    /// before each batch, so the batch goes to the next session instead of into a dead one.
+    func peerClosed() -> Bool {
+        guard descriptor >= 0, collector.transport == .tcp else { return false }
+        var p = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
+        guard poll(&p, 1, 0) > 0 else { return false }
+        var byte: UInt8 = 0
+        return recv(descriptor, &byte, 1, Int32(MSG_PEEK) | Int32(MSG_DONTWAIT)) <= 0
+    }
+
     func close() {
         if descriptor >= 0 { Glibc.close(descriptor); descriptor = -1 }
     }

@@ -201,6 +201,13 @@ final class CollectorSender: @unchecked Sendable {
             condition.broadcast()  // room in the queue
             condition.unlock()
 
+            if !batch.isEmpty && socket.peerClosed() {
+                socket.close()
+                if !connect() {
+                    requeue(&batch)
+                    continue
+                }
+            }
             if templatesDue() { sendTemplates() }
             for flow in batch { encoder.append(flow) { message, records in send(message, records: records) } }
             encoder.flush { message, records in send(message, records: records) }
@@ -212,6 +219,17 @@ final class CollectorSender: @unchecked Sendable {
         connected = false
         done = true
         condition.broadcast()
+        condition.unlock()
+    }
+
+    /// Puts a taken batch back at the front of the queue (what no longer fits is dropped).
+    private func requeue(_ batch: inout [IPFIXFlow]) {
+        condition.lock()
+        let keep = min(batch.count, max(0, options.queueCapacity - queue.count))
+        stats.flowsDropped += batch.count - keep
+        queue.insert(contentsOf: batch.prefix(keep), at: 0)
+        batch.removeAll(keepingCapacity: true)
+        connected = false
         condition.unlock()
     }
 

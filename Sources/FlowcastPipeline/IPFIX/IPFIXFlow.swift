@@ -23,6 +23,18 @@ public struct IPFIXFlow: Sendable {
     public var context: FlowContext?
     public var cell: IPFIXCell?
 
+    /// A flow from its parts (flows that do not come from a flow table, and tests).
+    init(flowID: UInt64, ipProtocol: UInt8?, addressA: IPAddress, addressB: IPAddress, portA: UInt16, portB: UInt16,
+         packets: (UInt64, UInt64), bytes: (UInt64, UInt64), firstNanoseconds: Int64, lastNanoseconds: Int64,
+         tcpFlags: (UInt8, UInt8) = (0, 0), teid: (UInt32?, UInt32?) = (nil, nil), abIsUplink: Bool = true,
+         endReason: FlowEndReason = .end, context: FlowContext? = nil, cell: IPFIXCell? = nil) {
+        self.flowID = flowID; self.ipProtocol = ipProtocol; self.addressA = addressA; self.addressB = addressB
+        self.portA = portA; self.portB = portB; self.packets = packets; self.bytes = bytes
+        self.firstNanoseconds = firstNanoseconds; self.lastNanoseconds = lastNanoseconds
+        self.tcpFlags = tcpFlags; self.teid = teid; self.abIsUplink = abIsUplink; self.endReason = endReason
+        self.context = context; self.cell = cell
+    }
+
     /// A flow as it leaves the table.
     public init(_ record: borrowing FlowRecord, reason: FlowEndReason, context: FlowContext?, cell: IPFIXCell?) {
         flowID = UInt64(record.firstPacket) &+ 1
