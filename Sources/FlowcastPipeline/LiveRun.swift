@@ -63,6 +63,8 @@ public struct LiveSnapshot: Sendable {
     /// Latest forecast per cell (bit/s): point and upper quantile.
     public var cellForecasts: [String: (point: Double, upper: Double)] = [:]
     public var topologyReloads = 0
+    /// Per IPFIX collector, when flows are exported.
+    public var ipfix: [IPFIXCollectorStatistics] = []
     public init() {}
 }
 
@@ -330,7 +332,9 @@ public func runLive(_ options: LiveOptions, capture: LiveCapture, control: LiveC
         let evicted = retiredEvicted + f.evictedFlows, live = f.liveFlows, windows = retired.windows + t.windows
         packetsSoFar = retired.packets + t.packets; evictedSoFar = evicted
         let planFailures = planner?.planFailures.count ?? 0
+        let exportStatistics = ipfix?.exporter.statistics ?? []
         control.update {
+            $0.ipfix = exportStatistics
             $0.packets = retired.packets + t.packets; $0.bytes = retired.bytes + t.bytes
             $0.unmatchedPackets = retired.unmatchedPackets + t.unmatchedPackets
             $0.liveFlows = live; $0.flowsWritten = written; $0.flowsEvicted = evicted; $0.windows = windows
@@ -353,7 +357,10 @@ public func runLive(_ options: LiveOptions, capture: LiveCapture, control: LiveC
     result.totals = retired
     result.decode = reader.statistics
     let stats = capture.refreshStatistics()
-    control.update { $0.capture = stats; $0.liveFlows = 0; $0.flowsWritten = result.flowsWritten; $0.windows = retired.windows }
+    control.update {
+        $0.capture = stats; $0.liveFlows = 0; $0.flowsWritten = result.flowsWritten; $0.windows = retired.windows
+        $0.ipfix = result.ipfix
+    }
 
     var issues: [String: Any] = [:]
     for (name, entry) in result.decode.issues { issues[name] = ["count": entry.count, "firstPacket": entry.firstPacket] }
