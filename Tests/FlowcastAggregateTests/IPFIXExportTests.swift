@@ -269,6 +269,24 @@ struct IPFIXExportTests {
         #expect(ids.count == flows.count && ids.values.allSatisfy { $0.count <= 2 })
     }
 
+    @Test("UDP: templates and type records are sent again every template interval, also while no flow ends")
+    func udpTemplateRefresh() throws {
+        let receiver = UDPReceiver()
+        let exporter = try IPFIXExporter(IPFIXOptions(collectors: [IPFIXCollector(transport: .udp, host: "127.0.0.1", port: receiver.port)],
+                                                      templateInterval: 0.2))
+        var stream: [UInt8] = []
+        #expect(Self.waitFor(10) {
+            stream += receiver.drain()
+            return Self.parse(stream).filter { $0.templates[256] != nil }.count >= 3
+        })
+        let stats = exporter.finish()
+        #expect((stats.first?.templateSends ?? 0) >= 3)
+        // Each refresh carries the type records too, before the templates.
+        let messages = Self.parse(stream)
+        let typeRecords = messages.flatMap(\.records).filter { $0.template == IPFIXTemplate.typeRecordTemplateID }
+        #expect(typeRecords.count >= 3 * IPFIXElement.flowcastElements.count)
+    }
+
     /// A TCP listener on a fixed loopback port, accepting one connection and reading it to the end.
     final class TCPListener: @unchecked Sendable {
         let fd: Int32

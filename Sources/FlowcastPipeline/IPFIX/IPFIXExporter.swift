@@ -194,7 +194,10 @@ final class CollectorSender: @unchecked Sendable {
             }
             condition.lock()
             while queue.isEmpty && !finishing && !templatesDue() {
-                _ = condition.wait(until: Date().addingTimeInterval(1))
+                // Wake for the next template refresh (UDP), or now and then.
+                var until = Date().addingTimeInterval(1)
+                if socket.collector.transport == .udp { until = min(until, lastTemplates.addingTimeInterval(options.templateInterval)) }
+                _ = condition.wait(until: until)
             }
             swap(&batch, &queue)
             let last = finishing && batch.isEmpty
