@@ -374,15 +374,6 @@ final class MetricsServer: @unchecked Sendable {
         metric("flowcast_policies_total", "counter", "Policies written.", [("", "\(s.policiesWritten)")])
         metric("flowcast_plan_failures_total", "counter", "Plans that failed.", [("", "\(s.planFailures)")])
         metric("flowcast_topology_reloads_total", "counter", "Topology reloads applied.", [("", "\(s.topologyReloads)")])
-        if !s.ipfix.isEmpty {
-            func perCollector(_ value: (IPFIXCollectorStatistics) -> Int) -> [(String, String)] {
-                s.ipfix.map { ("{collector=\"\(escape($0.collector))\"}", "\(value($0))") }
-            }
-            metric("flowcast_ipfix_records_sent_total", "counter", "IPFIX data records sent, per collector.", perCollector(\.recordsSent))
-            metric("flowcast_ipfix_flows_dropped_total", "counter", "Flows dropped for a full IPFIX queue, per collector.", perCollector(\.flowsDropped))
-            metric("flowcast_ipfix_records_lost_total", "counter", "IPFIX data records whose send failed, per collector.", perCollector(\.recordsLost))
-            metric("flowcast_ipfix_connections_total", "counter", "IPFIX sessions opened, per collector.", perCollector(\.connections))
-        }
         let forecasts = s.cellForecasts.sorted { $0.key < $1.key }
         metric("flowcast_cell_forecast_bits_per_second", "gauge", "Latest one-step-ahead forecast per cell (point).",
                forecasts.map { ("{cell=\"\(escape($0.key))\"}", String(format: "%.0f", $0.value.point)) })
