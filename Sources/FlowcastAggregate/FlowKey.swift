@@ -1,3 +1,4 @@
+public import FlowcastCore
 public import FlowcastDecode
 
 /// A bidirectional flow's identity: the innermost IP protocol, addresses and ports, in a

@@ -1,3 +1,4 @@
+internal import FlowcastCore
 public import FlowcastDecode
 
 extension FlowRecord {
@@ -42,7 +43,7 @@ extension FlowRecord {
         out.appendLiteral("\"")
         if let t = teid.0 { out.appendLiteral(",\"teid_ab\":"); out.appendDecimal(UInt64(t)) }
         if let t = teid.1 { out.appendLiteral(",\"teid_ba\":"); out.appendDecimal(UInt64(t)) }
-        if key.ipProtocol == 6 {
+        if key.ipProtocol == IPProtocol.tcp.rawValue {
             out.appendLiteral(",\"tcp_flags_ab\":"); out.appendDecimal(Int(tcpFlags.0))
             out.appendLiteral(",\"tcp_flags_ba\":"); out.appendDecimal(Int(tcpFlags.1))
             out.appendLiteral(",\"retransmissions\":"); out.appendDecimal(UInt64(retransmissions.0) + UInt64(retransmissions.1))

@@ -1,3 +1,4 @@
+public import FlowcastCore
 public import FlowcastDecode
 
 /// One flow's counters (144 bytes). Direction 0 is A→B, where A is the source of the flow's

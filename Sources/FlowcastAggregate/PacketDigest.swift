@@ -1,3 +1,4 @@
+internal import FlowcastCore
 public import FlowcastDecode
 public import FlowcastTopology
 
@@ -81,9 +82,8 @@ public struct PacketClassifier: Sendable {
     public mutating func digest(_ s: PacketSummary) -> PacketDigest {
         var d = PacketDigest(s)
         guard let src = s.outerSource, let dst = s.outerDestination else { return d }
-        let tsrc = Self.topologyAddress(src), tdst = Self.topologyAddress(dst)
         // Most plain traffic names no rule: settled by a bit test, without touching the cache.
-        guard matcher.mayMatch(source: tsrc, destination: tdst, vlan: s.vlan) else { return d }
+        guard matcher.mayMatch(source: src, destination: dst, vlan: s.vlan) else { return d }
         let teidKey = rulesUseTEID ? (s.teid ?? 0) : 0
         let vlanKey = s.vlan.map { UInt32($0) | 0x10000 } ?? 0
         var h = (src.low &* 0x9E37_79B9_7F4A_7C15) ^ (dst.low &* 0xC2B2_AE3D_27D4_EB4F) ^ src.high ^ (dst.high >> 1)
@@ -92,14 +92,14 @@ public struct PacketClassifier: Sendable {
         var entry = cache.withUnsafeBufferPointer { $0[slot] }
         if !(entry.valid && entry.srcLow == src.low && entry.dstLow == dst.low && entry.srcHigh == src.high
              && entry.dstHigh == dst.high && entry.teid == teidKey && entry.vlan == vlanKey) {
-            let m = matcher.match(source: tsrc, destination: tdst, teid: s.teid, vlan: s.vlan)
+            let m = matcher.match(source: src, destination: dst, teid: s.teid, vlan: s.vlan)
             entry = CachedMatch(srcHigh: src.high, srcLow: src.low, dstHigh: dst.high, dstLow: dst.low,
                                 teid: teidKey, vlan: vlanKey, cell: -1,
                                 linkLower: Int32(m.links.lowerBound), linkUpper: Int32(m.links.upperBound), valid: true)
             if let mc = m.cell {
                 entry.cell = Int32(mc)
                 // The rule matched on the source side when the source alone still matches.
-                entry.uplink = matcher.match(source: tsrc, destination: nil, teid: s.teid, vlan: s.vlan).cell == mc
+                entry.uplink = matcher.match(source: src, destination: nil, teid: s.teid, vlan: s.vlan).cell == mc
             }
             cache[slot] = entry
         }
@@ -108,7 +108,4 @@ public struct PacketClassifier: Sendable {
         return d
     }
 
-    @inline(__always) static func topologyAddress(_ a: FlowcastDecode.IPAddress) -> FlowcastTopology.IPAddress {
-        a.isIPv6 ? FlowcastTopology.IPAddress(high: a.high, low: a.low) : FlowcastTopology.IPAddress(ipv4: a.ipv4)
-    }
 }

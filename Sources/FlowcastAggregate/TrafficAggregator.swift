@@ -50,6 +50,9 @@ public struct TrafficAggregator {
     /// (`classifier`) and digests there.
     public private(set) var classifier: PacketClassifier
     private var cellIndexByIdentity: [CellIdentity: Int] = [:]
+    /// The topology cell a learned identity names (by `globalId` or id), -1 for none; filled once
+    /// per identity, so the per-packet conflict check builds no string.
+    private var topologyCellByIdentity: [CellIdentity: Int] = [:]
     private var cells: [WindowSummary] = []
     private var links: [WindowSummary] = []
     private var currentWindow: Int64? = nil
@@ -146,7 +149,7 @@ public struct TrafficAggregator {
                 cell = cellIndex(for: identity)
                 uplink = learner.uplinkTEIDs.contains(d.teid)
                 totals.learnedCellPackets += 1
-            } else if cellNames[cell] != identity.description && topology.cells[cell].globalID != identity.description {
+            } else if learnedIdentityConflicts(staticCell: cell, identity) {
                 totals.staticLearnedConflicts += 1  // the static rule wins
             }
         }
@@ -232,6 +235,22 @@ public struct TrafficAggregator {
         var i = 0
         for bound in WindowSummary.sizeBounds { if length <= bound { return i }; i += 1 }
         return i
+    }
+
+    /// A conflict is a learned identity that contradicts the static rule's cell: it names another
+    /// cell of the topology, or the static cell has a global identity of its own that differs.
+    /// A static cell without a global identity conflicts only with an identity naming another cell.
+    private mutating func learnedIdentityConflicts(staticCell cell: Int, _ identity: CellIdentity) -> Bool {
+        let named: Int
+        if let known = topologyCellByIdentity[identity] {
+            named = known
+        } else {
+            let name = identity.description
+            named = topology.cells.firstIndex { $0.globalID == name || $0.id == name } ?? -1
+            topologyCellByIdentity[identity] = named
+        }
+        if named >= 0 { return named != cell }
+        return cell < topology.cells.count && topology.cells[cell].globalID != nil
     }
 
     private mutating func cellIndex(for identity: CellIdentity) -> Int {

@@ -1,3 +1,4 @@
+public import FlowcastCore
 public import FlowcastDecode
 
 /// Learns which GTP-U tunnels belong to which cell from the GTPv2-C signalling in the capture.

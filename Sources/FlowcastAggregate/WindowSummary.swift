@@ -1,3 +1,4 @@
+internal import FlowcastCore
 public import FlowcastDecode
 
 /// Load of one cell or link over one time window: what Predict consumes.
@@ -69,36 +70,4 @@ public struct SizeHistogram: Sendable, Codable, Equatable {
         for (i, v) in values.prefix(Self.count).enumerated() { self[i] = v }
     }
     public func encode(to encoder: any Encoder) throws { try (0..<Self.count).map { self[$0] }.encode(to: encoder) }
-}
-
-extension Array where Element == UInt8 {
-    /// Seconds with up to nine decimals and no trailing zeros (`10`, `0.5`, `1700000000.25`).
-    public mutating func appendSeconds(_ nanoseconds: Int64) {
-        if nanoseconds < 0 { append(UInt8(ascii: "-")) }
-        let magnitude = nanoseconds.magnitude
-        appendDecimal(magnitude / 1_000_000_000)
-        var fraction = magnitude % 1_000_000_000
-        guard fraction != 0 else { return }
-        var digits = 9
-        while fraction % 10 == 0 { fraction /= 10; digits -= 1 }
-        append(UInt8(ascii: "."))
-        appendDecimal(fraction, minimumDigits: digits)
-    }
-
-    /// A JSON string literal with the escapes RFC 8259 requires.
-    public mutating func appendJSONString(_ s: String) {
-        append(UInt8(ascii: "\""))
-        for byte in s.utf8 {
-            switch byte {
-            case UInt8(ascii: "\""): appendASCII("\\\"")
-            case UInt8(ascii: "\\"): appendASCII("\\\\")
-            case 0..<0x20:
-                appendASCII("\\u00")
-                let hex = Array("0123456789abcdef".utf8)
-                append(hex[Int(byte >> 4)]); append(hex[Int(byte & 0xF)])
-            default: append(byte)
-            }
-        }
-        append(UInt8(ascii: "\""))
-    }
 }

@@ -1,3 +1,4 @@
+internal import FlowcastCore
 internal import Foundation
 
 /// Writes packets to a pcap (nanosecond) or pcapng file.
@@ -97,11 +98,5 @@ public final class CaptureWriter {
             throw .writeFailed(path: path, reason: String(cString: strerror(errno)))
         }
         bytesWritten += written
-    }
-}
-
-extension Array where Element == UInt8 {
-    mutating func appendLE<T: FixedWidthInteger>(_ value: T) {
-        Swift.withUnsafeBytes(of: value.littleEndian) { append(contentsOf: $0) }
     }
 }

@@ -73,6 +73,9 @@ public final class LiveCapture: PacketSource, @unchecked Sendable {
 
     private let handle: OpaquePointer
     private let lock = NSLock()
+    /// Serializes `pcap_stats`: libpcap adds the socket's counters (which reading resets) into
+    /// running totals, so two concurrent calls could lose counts.
+    private let statisticsLock = NSLock()
     private var latest = LiveCaptureStatistics()
     private var lastStatisticsRead = DispatchTime.now()
 
@@ -138,10 +141,9 @@ public final class LiveCapture: PacketSource, @unchecked Sendable {
         switch status {
         case PCAP_ERROR_PERM_DENIED:
             return .liveCapture(interface: interface, reason:
-                "permission denied: run as root or grant CAP_NET_RAW, e.g. setcap cap_net_raw,cap_net_admin+eip "
-                + "$(command -v flowcast) (libpcap: \(said))")
+                "permission denied: run as root or grant the program CAP_NET_RAW and CAP_NET_ADMIN (libpcap: \(said))")
         case PCAP_ERROR_NO_SUCH_DEVICE:
-            return .liveCapture(interface: interface, reason: "no such interface (see flowcast live --list-interfaces) (libpcap: \(said))")
+            return .liveCapture(interface: interface, reason: "no such interface (libpcap: \(said))")
         case PCAP_ERROR_IFACE_NOT_UP:
             return .liveCapture(interface: interface, reason: "the interface is down: ip link set \(interface) up (libpcap: \(said))")
         default:
@@ -149,24 +151,35 @@ public final class LiveCapture: PacketSource, @unchecked Sendable {
         }
     }
 
-    /// Whether a capture error means the interface does not exist (for the CLI's exit status).
+    /// Whether a capture error means the interface does not exist (a program may say how to list them).
     public static func isMissingInterface(_ error: CaptureError) -> Bool {
         if case let .liveCapture(_, reason) = error { return reason.hasPrefix("no such interface") }
+        return false
+    }
+
+    /// Whether a capture error means the process may not capture (a program may say how to grant it).
+    public static func isPermissionDenied(_ error: CaptureError) -> Bool {
+        if case let .liveCapture(_, reason) = error { return reason.hasPrefix("permission denied") }
         return false
     }
 
     /// Stops `forEachPacket` soon: safe from any thread (libpcap ≥ 1.10 wakes a blocked read).
     public func stop() { pcap_breakloop(handle) }
 
-    /// The latest counters, refreshed by the reading thread about twice a second (and at the end).
+    /// The latest counters, as of the last `refreshStatistics()` (the reading thread calls it about
+    /// twice a second while packets arrive, and at the end).
     public var statistics: LiveCaptureStatistics {
         lock.lock(); defer { lock.unlock() }
         return latest
     }
 
-    /// Reads libpcap's counters now. Call from the reading thread only (or once reading stopped).
+    /// Reads libpcap's counters now. Safe from any thread while the handle is open: calls are
+    /// serialized, and `pcap_stats` reads the socket's counters (on Linux `PACKET_STATISTICS`),
+    /// which the reading path does not touch. A blocked read does not wake while the interface is
+    /// idle, so a caller that needs fresh counters then (a metrics scrape) calls this itself.
     @discardableResult
     public func refreshStatistics() -> LiveCaptureStatistics {
+        statisticsLock.lock(); defer { statisticsLock.unlock() }
         var s = pcap_stat()
         guard pcap_stats(handle, &s) == 0 else { return statistics }
         lock.lock(); defer { lock.unlock() }

@@ -1,3 +1,4 @@
+internal import FlowcastCore
 /// Decodes one packet's headers into a `PacketSummary`, reading the bytes in place.
 ///
 /// The decoder walks the layers iteratively (no recursion, so a hostile packet with thousands
@@ -146,12 +147,13 @@ struct DecodeRun {
     /// Ethertype dispatch shared by Ethernet, VLAN, SLL, SLL2, GRE and Geneve.
     mutating func dispatch(etherType: UInt16) -> NextLayer {
         switch etherType {
-        case 0x0800: return .ipv4
-        case 0x86DD: return .ipv6
-        case 0x8100, 0x88A8, 0x9100, 0x9200: return decodeVLAN(tpid: etherType)
-        case 0x8847, 0x8848: return .mpls
-        case 0x8864: return decodePPPoESession()
-        case 0x6558: return .ethernet
+        case EtherType.ipv4.rawValue: return .ipv4
+        case EtherType.ipv6.rawValue: return .ipv6
+        case EtherType.vlan.rawValue, EtherType.qinq.rawValue, EtherType.qinqLegacy9100.rawValue,
+             EtherType.qinqLegacy9200.rawValue: return decodeVLAN(tpid: etherType)
+        case EtherType.mplsUnicast.rawValue, EtherType.mplsMulticast.rawValue: return .mpls
+        case EtherType.pppoeSession.rawValue: return decodePPPoESession()
+        case EtherType.transparentEthernet.rawValue: return .ethernet
         default: return unsupported(.ethernet, type: Int(etherType))
         }
     }

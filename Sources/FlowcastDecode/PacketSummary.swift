@@ -1,3 +1,4 @@
+public import FlowcastCore
 /// What Aggregate needs to know about one packet: a small value built with no heap allocation.
 public struct PacketSummary: Sendable, Equatable {
     /// Nanoseconds since the Unix epoch.

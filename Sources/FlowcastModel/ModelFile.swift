@@ -1,3 +1,4 @@
+internal import FlowcastCore
 public import Foundation
 
 /// Why a model file could not be read or written; every case names the file.
@@ -25,12 +26,16 @@ public enum ModelFile {
     public static func write(_ model: ForecastModel, to url: URL) throws(ModelFileError) {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        do {
-            let data = try encoder.encode(model)
-            try data.write(to: url, options: .atomic)
-        } catch {
+        let data: Data
+        do { data = try encoder.encode(model) } catch {
             throw .writeFailed(path: url.path, reason: "\(error.localizedDescription)")
         }
+        do throws(AtomicFileError) {
+            let file = try AtomicFile(path: url.path)
+            data.withUnsafeBytes { file.write($0) }
+            try file.commit()
+        }
+        catch { throw .writeFailed(path: error.path, reason: error.reason) }
     }
 
     public static func read(from url: URL) throws(ModelFileError) -> ForecastModel {

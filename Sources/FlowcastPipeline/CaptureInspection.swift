@@ -1,3 +1,4 @@
+internal import FlowcastCore
 public import FlowcastCapture
 public import FlowcastDecode
 internal import Foundation
@@ -61,8 +62,7 @@ public struct CaptureInspection: Sendable {
                 }
                 if s.gtpv2Offset != nil { count("tunnel", "GTPv2-C") }
                 if let p = s.ipProtocol {
-                    let names: [UInt8: String] = [6: "TCP", 17: "UDP", 132: "SCTP", 1: "ICMP", 58: "ICMPv6", 47: "GRE", 50: "ESP"]
-                    count("transport", names[p] ?? "IP protocol \(p)")
+                    count("transport", IPProtocol(rawValue: p).name)
                 }
                 if let inner = s.innerSource {
                     let key = inner.description

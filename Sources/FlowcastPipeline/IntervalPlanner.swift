@@ -1,3 +1,4 @@
+internal import FlowcastCore
 public import FlowcastAggregate
 internal import FlowcastModel
 public import FlowcastPolicy
@@ -25,47 +26,13 @@ public final class IntervalPlanner {
         }
     }
 
-    /// Without `--model`, each series is forecast by persistence (its last window), with a P90 from
-    /// the recent mean absolute change. Of the fixed-parameter forecasters measured on the Abilene
-    /// series (persistence, EWMA α 0.5, Holt α 0.5 with β 0.1–0.3, damped or not), persistence had the
-    /// lowest MAE (EWMA 2 % above it, Holt 4–14 %), and on the demo EWMA was 35 % above it: it lags
-    /// the load's swings.
-    enum Forecaster {
-        case model(ForecastModel, SeriesState)
-        case persistence(last: Double?, change: Double)
-
-        mutating func observe(_ x: Double, at time: Double) {
-            switch self {
-            case .model(let m, var state):
-                state.observe(x, at: time)
-                self = .model(m, state)
-            case let .persistence(last, change):
-                guard let last else { self = .persistence(last: x, change: 0); return }
-                self = .persistence(last: x, change: change + 0.3 * (abs(x - last) - change))
-            }
-        }
-
-        func forecast() -> (point: Double, upper: Double)? {
-            switch self {
-            case let .model(m, state):
-                guard state.count > 0 else { return nil }
-                let f = m.forecastPoint(state)
-                return (max(0, f.point), max(0, f.upper, f.point))
-            case let .persistence(last, change):
-                guard let last else { return nil }
-                // The mean absolute change × 1.25 estimates σ; +1.2816σ is the P90 of a normal error.
-                return (last, last + 1.2816 * 1.25 * change)
-            }
-        }
-    }
-
     public let topology: Topology
     let options: Options
     let topologyDigest: String
     let inputDigest: String
     let model: ForecastModel?
     let modelDigest: String?
-    private var forecasters: [String: Forecaster] = [:]
+    private var forecasters: [String: StepForecaster] = [:]
     private var pending: [String: (point: Double, upper: Double)] = [:]
     /// The last value each series was observed at: persistence, the baseline written beside every
     /// forecast (so replay and live runs score the model against it, as `evaluate` does).
@@ -156,7 +123,7 @@ public final class IntervalPlanner {
         try forecastFile.commit()
     }
 
-    private func makeForecaster() -> Forecaster {
+    private func makeForecaster() -> StepForecaster {
         if let model { return .model(model, model.makeState(step: nil)) }
         return .persistence(last: nil, change: 0)
     }

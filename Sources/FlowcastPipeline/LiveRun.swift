@@ -1,6 +1,7 @@
+internal import FlowcastCore
 public import FlowcastAggregate
 public import FlowcastCapture
-public import FlowcastDecode
+internal import FlowcastDecode
 public import FlowcastTopology
 internal import Foundation
 #if canImport(Glibc)
@@ -41,7 +42,8 @@ public struct LiveOptions: Sendable {
     }
 }
 
-/// What a live run has done so far: read by the metrics endpoint from any thread.
+/// What a live run has done so far: read by the metrics endpoint from any thread. Every count
+/// is a running total over the whole run (topology reloads included).
 public struct LiveSnapshot: Sendable {
     public var packets: UInt64 = 0
     public var bytes: UInt64 = 0
@@ -227,6 +229,7 @@ public func runLive(_ options: LiveOptions, capture: LiveCapture, control: LiveC
     var cellBytes: [String: UInt64] = [:]
     var failure: (any Error)?
     var policiesBefore = 0
+    var retiredPlanFailures = 0  // of the planners before a reload: the metric never goes back
     var efficiencyProblemsLogged = 0  // of the planner's efficiencyProblems
     // As of the end of the previous batch: window callbacks run inside the aggregator's own
     // mutation and must not read it.
@@ -300,6 +303,7 @@ public func runLive(_ options: LiveOptions, capture: LiveCapture, control: LiveC
         if let topology = batch.reloadedTopology {
             retire()
             finishPlanner()
+            retiredPlanFailures += planner?.planFailures.count ?? 0
             generation += 1
             aggregator = TrafficAggregator(topology: topology, configuration: options.aggregation)
             ipfix?.topologyChanged(topology)
@@ -331,14 +335,15 @@ public func runLive(_ options: LiveOptions, capture: LiveCapture, control: LiveC
         let written = result.flowsWritten, issues = batch.decodeIssues, stats = capture.statistics, cells = cellBytes
         let evicted = retiredEvicted + f.evictedFlows, live = f.liveFlows, windows = retired.windows + t.windows
         packetsSoFar = retired.packets + t.packets; evictedSoFar = evicted
-        let planFailures = planner?.planFailures.count ?? 0
+        let planFailures = retiredPlanFailures + (planner?.planFailures.count ?? 0)
         let exportStatistics = ipfix?.exporter.statistics ?? []
         control.update {
             $0.ipfix = exportStatistics
             $0.packets = retired.packets + t.packets; $0.bytes = retired.bytes + t.bytes
             $0.unmatchedPackets = retired.unmatchedPackets + t.unmatchedPackets
             $0.liveFlows = live; $0.flowsWritten = written; $0.flowsEvicted = evicted; $0.windows = windows
-            $0.decodeIssues = issues; $0.capture = stats; $0.cellBytes = cells; $0.planFailures = planFailures
+            $0.decodeIssues = issues; $0.capture = $0.capture.merged(with: stats); $0.cellBytes = cells
+            $0.planFailures = planFailures
             $0.topologyReloads = generation
         }
         if failure != nil { capture.stop() }
@@ -358,7 +363,7 @@ public func runLive(_ options: LiveOptions, capture: LiveCapture, control: LiveC
     result.decode = reader.statistics
     let stats = capture.refreshStatistics()
     control.update {
-        $0.capture = stats; $0.liveFlows = 0; $0.flowsWritten = result.flowsWritten; $0.windows = retired.windows
+        $0.capture = $0.capture.merged(with: stats); $0.liveFlows = 0; $0.flowsWritten = result.flowsWritten; $0.windows = retired.windows
         $0.ipfix = result.ipfix
     }
 

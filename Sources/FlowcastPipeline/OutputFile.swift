@@ -1,61 +1,34 @@
 internal import CFlowcastShims
-#if canImport(Glibc)
-internal import Glibc
-#elseif canImport(Darwin)
-internal import Darwin
-#endif
+internal import FlowcastCore
 
-/// An output file written through a temporary name and renamed into place on `commit()`, so a
-/// reader never sees half a file and a failed run leaves the previous file intact. Write errors
-/// (a full disk) are kept and reported at `commit()` with the file's path.
+/// A run's output file (windows.jsonl, flows.jsonl, forecasts.jsonl …): an `AtomicFile`
+/// behind a reusable byte buffer, so a reader never sees half a file and a failed run leaves the
+/// previous file intact. Write errors (a full disk) are kept and reported at `commit()` with the
+/// file's path.
 final class OutputFile {
-    let path: String
-    let temporaryPath: String
+    let file: AtomicFile
     var buffer: [UInt8] = []
-    private var descriptor: Int32
-    private var failure: String?
-    /// Bytes written so far, and how far disk write-back has been started.
-    private var written: Int64 = 0, writebackStarted: Int64 = 0
+    /// How far disk write-back has been started.
+    private var writebackStarted: Int64 = 0
+
+    var path: String { file.path }
 
     init(directory: String, name: String) throws {
-        path = directory.hasSuffix("/") ? directory + name : directory + "/" + name
-        temporaryPath = path + ".partial"
-        descriptor = open(temporaryPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        guard descriptor >= 0 else {
-            throw ReplayError.output(path: temporaryPath, reason: String(cString: strerror(errno)))
-        }
+        let path = directory.hasSuffix("/") ? directory + name : directory + "/" + name
+        do { file = try AtomicFile(path: path) } catch { throw ReplayError.output(path: error.path, reason: error.reason) }
         buffer.reserveCapacity(1 << 17)
-    }
-
-    deinit {
-        if descriptor >= 0 {
-            close(descriptor)
-            unlink(temporaryPath)
-        }
     }
 
     func flushIfNeeded() { if buffer.count >= 1 << 16 { flush() } }
 
     func flush() {
-        guard failure == nil else { buffer.removeAll(keepingCapacity: true); return }
-        var done = 0
-        buffer.withUnsafeBytes { raw in
-            while done < raw.count {
-                let n = write(descriptor, raw.baseAddress! + done, raw.count - done)
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    failure = String(cString: strerror(errno))
-                    return
-                }
-                done += n
-            }
-        }
-        written += Int64(done)
+        file.write(buffer)
         buffer.removeAll(keepingCapacity: true)
         // Every 2 MiB, start writing the new bytes to disk in the background: the fsync in
         // `commit` then waits for the tail only, not for the whole file.
-        if written - writebackStarted >= 2 << 20 {
-            _ = flowcast_start_writeback(descriptor, writebackStarted, written - writebackStarted)
+        let written = file.bytesWritten
+        if file.failure == nil && written - writebackStarted >= 2 << 20 {
+            _ = flowcast_start_writeback(file.descriptor, writebackStarted, written - writebackStarted)
             writebackStarted = written
         }
     }
@@ -63,15 +36,6 @@ final class OutputFile {
     /// Flushes, syncs and renames the file into place.
     func commit() throws {
         flush()
-        if failure == nil && fsync(descriptor) != 0 { failure = String(cString: strerror(errno)) }
-        close(descriptor)
-        descriptor = -1
-        if let failure {
-            unlink(temporaryPath)
-            throw ReplayError.output(path: path, reason: failure)
-        }
-        guard rename(temporaryPath, path) == 0 else {
-            throw ReplayError.output(path: path, reason: String(cString: strerror(errno)))
-        }
+        do { try file.commit() } catch { throw ReplayError.output(path: error.path, reason: error.reason) }
     }
 }

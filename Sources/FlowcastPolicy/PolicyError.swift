@@ -24,7 +24,7 @@ public enum PolicyError: Error, Equatable, Sendable, CustomStringConvertible {
     }
 
     /// A person-readable account of a `DecodingError`, naming the field.
-    static func describe(decoding error: any Error) -> String {
+    package static func describe(decoding error: any Error) -> String {
         func path(_ keys: [any CodingKey]) -> String {
             "$" + keys.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined()
         }

@@ -1,3 +1,4 @@
+public import FlowcastCore
 /// A band: a contiguous frequency range cut into equal spectrum blocks.
 public struct Band: Hashable, Sendable {
     /// Identifier such as `n78`.

@@ -1,3 +1,4 @@
+internal import FlowcastCore
 import Foundation
 import Yams
 
@@ -50,7 +51,7 @@ extension TopologyLoader {
         guard let id = string(m, "id", line, in: "node", required: true) else { return nil }
         var address: IPAddress?
         if let text = string(m, "address", line, in: "node '\(id)'") {
-            address = IPAddress(text)
+            address = IPAddress(text)?.unmapped
             if address == nil { report(keyLine(m, "address", line), "bad address '\(text)' for node '\(id)'") }
         }
         return RawNode(id: id, kind: string(m, "kind", line, in: "node '\(id)'"), address: address, line: line)
@@ -155,7 +156,7 @@ extension TopologyLoader {
                            links: strings(m, "links", line, in: what).map { RawRef(id: $0.0, line: $0.1) }, line: line)
         var ok = true
         if let text = string(m, "gtpAddress", line, in: what) {
-            if let a = IPAddress(text) { rule.gtpAddress = a } else {
+            if let a = IPAddress(text)?.unmapped { rule.gtpAddress = a } else {
                 report(keyLine(m, "gtpAddress", line), "bad GTP-U address '\(text)' in match rule (expected IPv4 or IPv6)")
                 ok = false
             }

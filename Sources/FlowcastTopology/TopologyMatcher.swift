@@ -1,3 +1,4 @@
+public import FlowcastCore
 /// Where one packet belongs: a cell (from the first matching rule that names one) and the links
 /// (from the first matching rule that names links).
 public struct TopologyMatch: Hashable, Sendable {
@@ -55,8 +56,9 @@ public struct TopologyMatcher: Sendable {
 
     @inlinable func mayBeInPrefix(_ a: IPAddress) -> Bool {
         guard let masks = prefixMasks else { return true }
+        let bits = a.mapped128
         for (i, m) in masks.enumerated()
-        where prefixFilter.mayContain(BitFilter.hash(high: a.high & m.0, low: a.low & m.1, salt: i)) {
+        where prefixFilter.mayContain(BitFilter.hash(high: bits.high & m.0, low: bits.low & m.1, salt: i)) {
             return true
         }
         return false
@@ -69,6 +71,7 @@ public struct TopologyMatcher: Sendable {
     /// False when no rule can match a packet with these outer addresses and VLAN (a few bit
     /// tests): the caller may skip `match` and any cache in front of it.
     @inlinable public func mayMatch(source: IPAddress, destination: IPAddress, vlan: UInt16?) -> Bool {
+        let source = source.unmapped, destination = destination.unmapped
         if mayName(source) || mayName(destination) { return true }
         if let vlan, mayName(vlan: vlan) { return true }
         if others.isEmpty { return false }
@@ -96,7 +99,7 @@ public struct TopologyMatcher: Sendable {
             flat.append(contentsOf: r.links)
             compiled.append(CompiledRule(
                 cell: Int32(r.cell ?? -1), links: start..<flat.count,
-                hasAddress: r.gtpAddress != nil, address: r.gtpAddress ?? IPAddress(high: 0, low: 0),
+                hasAddress: r.gtpAddress != nil, address: r.gtpAddress ?? IPAddress(ipv4: 0),
                 hasPrefix: r.prefix != nil, prefix: r.prefix ?? placeholderPrefix,
                 teidLow: r.teid?.lowerBound ?? 0, teidHigh: r.teid?.upperBound ?? 0, hasTEID: r.teid != nil,
                 vlan: r.vlan ?? 0, hasVLAN: r.vlan != nil, interface: interface))
@@ -123,7 +126,7 @@ public struct TopologyMatcher: Sendable {
             for rule in otherRules {
                 let m = (rule.prefix.maskHigh, rule.prefix.maskLow)
                 let i = masks.firstIndex { $0 == m } ?? { masks.append(m); return masks.count - 1 }()
-                prefixFilter.insert(BitFilter.hash(high: rule.prefix.network.high, low: rule.prefix.network.low, salt: i))
+                prefixFilter.insert(BitFilter.hash(high: rule.prefix.networkHigh, low: rule.prefix.networkLow, salt: i))
             }
             self.prefixMasks = masks
         } else {
@@ -149,6 +152,8 @@ public struct TopologyMatcher: Sendable {
     ///   - interface: capture interface id from `interfaceID(named:)`, or -1 when unknown.
     @inlinable public func match(source: IPAddress?, destination: IPAddress?, teid: UInt32?, vlan: UInt16?,
                                  interface: Int32 = -1) -> TopologyMatch {
+        // Rules name hosts in one form; a packet may carry an IPv4 host IPv4-mapped in IPv6.
+        let source = source?.unmapped, destination = destination?.unmapped
         var bestCell = Int32.max, bestLinks = Int32.max
         var cell: Int32 = -1
         var links: Range<Int> = 0..<0
@@ -178,8 +183,8 @@ public struct TopologyMatcher: Sendable {
     /// Matches an IPv6 packet given outer addresses as (high, low) 64-bit halves.
     @inlinable public func match(ipv6Source: (UInt64, UInt64), ipv6Destination: (UInt64, UInt64), teid: UInt32?,
                                  vlan: UInt16?, interface: Int32 = -1) -> TopologyMatch {
-        match(source: IPAddress(high: ipv6Source.0, low: ipv6Source.1),
-              destination: IPAddress(high: ipv6Destination.0, low: ipv6Destination.1),
+        match(source: IPAddress(ipv6High: ipv6Source.0, low: ipv6Source.1),
+              destination: IPAddress(ipv6High: ipv6Destination.0, low: ipv6Destination.1),
               teid: teid, vlan: vlan, interface: interface)
     }
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import FlowcastModel
+import FlowcastPipeline
 import FlowcastPolicy
 import FlowcastTopology
 import Foundation
@@ -86,16 +87,9 @@ struct BacktestCommand: ParsableCommand {
             } else {
                 print(text(report, model: forecaster?.modelID))
             }
-        } catch let error as CommandFailure {
-            throw error
-        } catch let error as SeriesInputError {
-            throw CommandFailure(message: error.description)
-        } catch let error as TrainingError {
-            throw CommandFailure(message: "training: \(error.description)")
-        } catch let error as ModelFileError {
-            throw CommandFailure(message: error.description)
         } catch {
-            throw CommandFailure(message: "error: \(error)")
+            let worded = CommandFailure.wording(error)
+            throw worded is CommandFailure ? worded : CommandFailure(message: "error: \(error)")
         }
     }
 

@@ -1,4 +1,6 @@
+import FlowcastReview
 import ArgumentParser
+import FlowcastPipeline
 import FlowcastPolicy
 import Foundation
 #if canImport(Glibc)

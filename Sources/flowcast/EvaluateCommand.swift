@@ -1,3 +1,4 @@
+import FlowcastCore
 import ArgumentParser
 import FlowcastModel
 import Foundation
@@ -53,10 +54,8 @@ struct EvaluateCommand: ParsableCommand {
                     + "(the longest has \(sets.map(\.rowCount).max() ?? 0) rows)")
             }
             if let forecasts, let table {
-                do {
-                    try Data(table.text.utf8).write(to: URL(fileURLWithPath: forecasts), options: .atomic)
-                } catch {
-                    throw CommandFailure(message: "\(forecasts): cannot write the forecasts: \(error.localizedDescription)")
+                do { try AtomicFile.write(Array(table.text.utf8), to: forecasts) } catch {
+                    throw CommandFailure(message: "\(forecasts): cannot write the forecasts: \(error.reason)")
                 }
             }
             print(json ? report.json : report.table)
@@ -66,10 +65,8 @@ struct EvaluateCommand: ParsableCommand {
                     + "per series-step (\(timing.steps) series-steps, model \(model.id))"
                 FileHandle.standardError.write(Data((line + "\n").utf8))
             }
-        } catch let error as SeriesInputError {
-            throw CommandFailure(message: error.description)
-        } catch let error as ModelFileError {
-            throw CommandFailure(message: error.description)
+        } catch {
+            throw CommandFailure.wording(error)
         }
     }
 }

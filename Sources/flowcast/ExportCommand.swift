@@ -1,4 +1,5 @@
 import ArgumentParser
+import FlowcastPipeline
 import FlowcastPolicy
 import Foundation
 

@@ -1,5 +1,4 @@
 import ArgumentParser
-import FlowcastModel
 import FlowcastPipeline
 import FlowcastPolicy
 import FlowcastTopology
@@ -52,14 +51,16 @@ struct PlanCommand: ParsableCommand {
                                         topologyDigest: Provenance.digest(topologyData), modelId: input.modelId,
                                         window: input.window, generator: "flowcast \(Flowcast.configuration.version)")
             } else {
-                (input, provenance) = try forecastFromSeries(topologyData: topologyData)
+                do {
+                    (input, provenance) = try SeriesForecasts.forecast(
+                        seriesPath: series!, row: at!, modelPath: model!, topologyData: topologyData,
+                        generator: "flowcast \(Flowcast.configuration.version)", warn: { printError($0) })
+                } catch SeriesForecasts.Failure.rowOutOfRange(_, let rows, let path) {
+                    throw ValidationError("--at must be between 1 and \(rows) (rows in \(path))")
+                }
             }
             // Cells with radio KPIs (topology kpiSource): their efficiency over the plan's window.
-            let kpi = RadioKPIEfficiency.measure(topo, horizon: Self.seconds(of: input.window) ?? 60)
-            for problem in kpi.problems { printError("warning: radio KPIs: \(problem)") }
-            let given = Set((input.measuredEfficiencies ?? []).map(\.cell))
-            let added = kpi.measured.filter { !given.contains($0.cell) }
-            if !added.isEmpty { input.measuredEfficiencies = (input.measuredEfficiencies ?? []) + added }
+            for problem in input.addRadioKPIEfficiencies(topo) { printError("warning: radio KPIs: \(problem)") }
             let currentPolicy = try current.map { try PolicyDocument(contentsOf: URL(fileURLWithPath: $0)) }
             let loaded = clock.now
             if timing {
@@ -85,58 +86,8 @@ struct PlanCommand: ParsableCommand {
             throw ExitCode.failure
         }
     }
-
-    /// The length of a plan window given as ISO 8601 times, in seconds.
-    static func seconds(of window: PlanWindow?) -> Double? {
-        guard let window else { return nil }
-        let iso = ISO8601DateFormatter()
-        guard let start = iso.date(from: window.start), let end = iso.date(from: window.end), end > start else { return nil }
-        return end.timeIntervalSince(start)
-    }
-
-    /// Forecasts the row after `at` for every series named after a demand, cell or link, with
-    /// FlowcastModel's public API (ModelFile, SeriesReader, ForecastModel).
-    private func forecastFromSeries(topologyData: Data) throws -> (ForecastSet, Provenance) {
-        let seriesURL = URL(fileURLWithPath: series!), modelURL = URL(fileURLWithPath: model!)
-        let trained = try ModelFile.read(from: modelURL)
-        let set = try SeriesReader.read(file: seriesURL)
-        if let warning = trained.covariateWarning(for: [set]) { printError(warning) }
-        guard let at, at > 0, at <= set.rowCount else {
-            throw ValidationError("--at must be between 1 and \(set.rowCount) (rows in \(series!))")
-        }
-        var forecasts: [FlowcastPolicy.Forecast] = []
-        for s in set.series {
-            let kind: FlowcastPolicy.Forecast.Kind, id: String
-            if s.name.hasPrefix("cell:") { kind = .cell; id = String(s.name.dropFirst(5)) }
-            else if s.name.hasPrefix("link:") { kind = .link; id = String(s.name.dropFirst(5)) }
-            else { kind = .demand; id = s.name }
-            var state = trained.makeState(step: set.step)
-            var last = 0.0
-            for row in 0..<at {
-                let v = s.values[row]
-                last = v.isNaN ? last : v
-                state.observe(last, at: set.time(ofRow: row))
-            }
-            let f = trained.forecast(state)
-            forecasts.append(FlowcastPolicy.Forecast(id: id, kind: kind, point: max(0, f.point), upper: max(0, f.upper),
-                                                     source: "model \(trained.id) at row \(at)"))
-        }
-        let window = set.time(ofRow: at).map { t in
-            PlanWindow(start: ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: t)),
-                       end: ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: t + (set.step ?? 0))))
-        }
-        let provenance = Provenance(
-            inputDigest: Provenance.digest(try Data(contentsOf: seriesURL)), topologyDigest: Provenance.digest(topologyData),
-            modelId: trained.id, modelDigest: Provenance.digest(try Data(contentsOf: modelURL)), window: window,
-            generator: "flowcast \(Flowcast.configuration.version)")
-        return (ForecastSet(forecasts: forecasts, modelId: trained.id, window: window), provenance)
-    }
 }
 
 func milliseconds(_ d: Duration) -> String {
     String(format: "%.1f", Double(d.components.seconds) * 1e3 + Double(d.components.attoseconds) * 1e-15)
-}
-
-func printError(_ message: String) {
-    FileHandle.standardError.write(Data((message + "\n").utf8))
 }

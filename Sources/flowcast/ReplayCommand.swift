@@ -19,6 +19,14 @@ struct DurationArgument: ExpressibleByArgument, Sendable {
         guard let v = Double(argument), v > 0, v.isFinite else { return nil }
         nanoseconds = Int64(v * 1e9)
     }
+
+    /// As a user would type it: `10s`, `500ms`, `2h`; help prints defaults through this.
+    var defaultValueDescription: String {
+        if nanoseconds % 3_600_000_000_000 == 0 { return "\(nanoseconds / 3_600_000_000_000)h" }
+        if nanoseconds % 1_000_000_000 == 0 { return "\(nanoseconds / 1_000_000_000)s" }
+        if nanoseconds % 1_000_000 == 0 { return "\(nanoseconds / 1_000_000)ms" }
+        return "\(Double(nanoseconds) / 1e9)s"
+    }
 }
 
 struct ReplayCommand: ParsableCommand {

@@ -1,4 +1,6 @@
+import FlowcastReview
 import ArgumentParser
+import FlowcastPipeline
 import FlowcastPolicy
 import FlowcastTopology
 import Foundation

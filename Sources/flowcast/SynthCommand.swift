@@ -1,3 +1,4 @@
+import FlowcastDemo
 import ArgumentParser
 import FlowcastPipeline
 

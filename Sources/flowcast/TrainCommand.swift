@@ -30,8 +30,6 @@ struct TrainCommand: ParsableCommand {
     @Option(name: .customLong("without-covariate"),
             help: ArgumentHelp("Leave out one covariate (cqi, rsrp, snr, rsrq, state, speed); may be repeated.", valueName: "name"))
     var withoutCovariates: [String] = []
-    @Option(help: "Point head loss: L1 plus this q × r²/2 on the normalised change (0: L1 alone, the median).")
-    var pointQuadratic: Double?
     @Flag(help: "Keep the trees fitted without the validation tail (by default they are fitted again on every row once the tail has chosen how many).")
     var noRefit = false
 
@@ -41,9 +39,6 @@ struct TrainCommand: ParsableCommand {
         if let until, until < 1 { throw ValidationError("--until must be at least 1") }
         guard trees >= 0 else { throw ValidationError("--trees must be 0 or more") }
         if let upperTrees, upperTrees < 0 || trees == 0 { throw ValidationError("--upper-trees must be 0 or more, with --trees above 0") }
-        if let pointQuadratic, !(pointQuadratic >= 0 && pointQuadratic.isFinite) {
-            throw ValidationError("--point-quadratic must be 0 or more")
-        }
     }
 
     func run() throws {
@@ -56,7 +51,6 @@ struct TrainCommand: ParsableCommand {
             training.useCovariates = !noCovariates
             training.excludedCovariates = Set(withoutCovariates)
             training.refitOnAllRows = !noRefit
-            if let pointQuadratic { training.pointQuadratic = pointQuadratic }
             if trees == 0 {
                 training.boosting = nil
             } else {
@@ -67,12 +61,8 @@ struct TrainCommand: ParsableCommand {
             try ModelFile.write(model, to: URL(fileURLWithPath: out))
             let treeCounts = [model.pointTrees, model.upperTrees].map { "\($0?.treeCount ?? 0)" }.joined(separator: "+")
             print("trained \(model.id) on \(model.training.series) series, \(model.training.samples) samples, \(treeCounts) trees -> \(out)")
-        } catch let error as SeriesInputError {
-            throw CommandFailure(message: error.description)
-        } catch let error as TrainingError {
-            throw CommandFailure(message: "training: \(error.description)")
-        } catch let error as ModelFileError {
-            throw CommandFailure(message: error.description)
+        } catch {
+            throw CommandFailure.wording(error)
         }
     }
 }
@@ -98,4 +88,18 @@ struct CommandFailure: Error, CustomStringConvertible {
 
 extension CommandFailure: LocalizedError {
     var errorDescription: String? { message }
+}
+
+extension CommandFailure {
+    /// The one wording of the model stage's errors (series input, training, model files) for
+    /// train, evaluate and backtest; any other error is returned as it is.
+    static func wording(_ error: any Error) -> any Error {
+        switch error {
+        case let error as CommandFailure: error
+        case let error as SeriesInputError: CommandFailure(message: error.description)
+        case let error as TrainingError: CommandFailure(message: "training: \(error.description)")
+        case let error as ModelFileError: CommandFailure(message: error.description)
+        default: error
+        }
+    }
 }

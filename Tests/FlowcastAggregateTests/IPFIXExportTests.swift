@@ -1,5 +1,6 @@
 @testable import FlowcastPipeline
 import FlowcastAggregate
+import FlowcastCore
 import FlowcastDecode
 import FlowcastTestSupport
 import FlowcastTopology

@@ -1,3 +1,4 @@
+internal import FlowcastCore
 import FlowcastAggregate
 import FlowcastCapture
 import FlowcastDecode

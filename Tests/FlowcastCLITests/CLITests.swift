@@ -229,7 +229,7 @@ struct RadioKPIPlanTests {
 }
 
 /// Issue 6's end-to-end check: replay the demo, change the topology (link l-s1-s2 fails and
-/// cell-2 may use up to 14 blocks; Tests/FlowcastPolicyTests/ReviewFixtures/failed-link-topology.yaml),
+/// cell-2 may use up to 14 blocks; Tests/FlowcastReviewTests/ReviewFixtures/failed-link-topology.yaml),
 /// replay again, and the diff of the final policies shows those consequences.
 @Suite("Topology change, replay, diff")
 struct TopologyChangeDiffTests {
@@ -244,7 +244,7 @@ struct TopologyChangeDiffTests {
     @Test("a failed link reroutes exactly the demands that used it, and the link is shown removed")
     func failedLink() throws {
         let before = try replay("captures/demo/topology.yaml")
-        let after = try replay("Tests/FlowcastPolicyTests/ReviewFixtures/failed-link-topology.yaml")
+        let after = try replay("Tests/FlowcastReviewTests/ReviewFixtures/failed-link-topology.yaml")
         let run = try Fixtures.runFlowcast(["diff", before, after, "--format", "json"])
         #expect(run.status == 1)
         let root = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])

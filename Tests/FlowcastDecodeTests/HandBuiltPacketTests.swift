@@ -1,3 +1,4 @@
+internal import FlowcastCore
 import FlowcastDecode
 import Testing
 
@@ -56,6 +57,28 @@ struct HandBuiltPacketTests {
         #expect(s.ipProtocol == 17)
         #expect(s.sourcePort == nil)
         #expect(s.isFragment)
+    }
+
+    /// Issue #16 item 13 said tshark marks these packets malformed and decodes no transport.
+    /// tshark 4.0.17 (Debian 12, the oracle of every expected file here) does not: for a PadN,
+    /// Router Alert, Jumbo Payload or unknown option whose length runs past its Hop-by-Hop or
+    /// Destination Options header, and for an option header cut by the header's end, it lists
+    /// `ipv6.hopopts:udp` (or `ipv6.dstopts:udp`) with both ports, and `tools/tshark-expected.py`
+    /// derives `17 1234 5678`. Flowcast follows the oracle, raises no issue (a `DecodeIssue`
+    /// means decoding stopped) and skips the header by its own length, as tshark does.
+    @Test("option TLVs overrunning a Hop-by-Hop or Destination Options header: the transport decodes as tshark's",
+          arguments: [[0, 0x3E, 10], [0, 0x05, 10], [0, 0xC2, 10], [0, 0x01, 10], [60, 0x3E, 10], [0, 0, 0, 0, 0, 0, 0x3E]] as [[UInt8]])
+    func overrunningOptions(_ headerAndOptions: [UInt8]) {
+        let header = headerAndOptions[0], options = Array(headerAndOptions.dropFirst())
+        let src = [0x20, 0x01, 0x0D, 0xB8] + [UInt8](repeating: 0, count: 11) + [1]
+        let dst = [0x20, 0x01, 0x0D, 0xB8] + [UInt8](repeating: 0, count: 11) + [2]
+        let ext = [17, 0] + options + [UInt8](repeating: 0, count: 6 - options.count)
+        let payload = ext + Self.udp(1234, 5678, payload: 4) + [0x61, 0x62, 0x63, 0x64]
+        let packet = Self.ethernet(0x86DD) + [0x60, 0, 0, 0, 0, UInt8(payload.count), header, 64] + src + dst + payload
+        let s = decode(packet)
+        #expect(s.issue == nil)
+        #expect(s.ipProtocol == 17)
+        #expect(s.sourcePort == 1234 && s.destinationPort == 5678)
     }
 
     @Test("QinQ keeps the outer VLAN and the inner one")

@@ -1,3 +1,4 @@
+import FlowcastCore
 import FlowcastTestSupport
 import Foundation
 import Testing

@@ -54,6 +54,28 @@ import Testing
         #expect(all.series.count == 4)
     }
 
+    @Test("CSV follows RFC 4180: quoted commas, doubled quotes and line ends inside quotes are data")
+    func rfc4180QuotedFields() throws {
+        let text = "time,series,value\r\n0,\"cell, north\",1\r\n0,\"say \"\"hi\"\"\",2\n0,\"two\nlines\",3\n60,\"cell, north\",4\n"
+        let set = try SeriesReader.read(text: text, path: "quoted.csv")
+        #expect(set.series.map(\.name) == ["cell, north", "say \"hi\"", "two\nlines"])
+        #expect(set.series[0].values == [1, 4])
+        let csv = try CSVText(text: text, path: "quoted.csv")
+        // A record's line is the file line it begins on; a quoted line end moves the next one on.
+        #expect(csv.lines.map(\.number) == [2, 3, 4, 6])
+        #expect(csv.lines[2].fields == ["0", "two\nlines", "3"])
+    }
+
+    @Test("A quote never closed is an error naming the line the field began on")
+    func unterminatedQuoteNamesItsLine() {
+        #expect(throws: SeriesInputError.unterminatedQuote(path: "open.csv", line: 3)) {
+            try SeriesReader.read(text: "time,series,value\n0,a,1\n60,\"a,2\n120,a,3\n", path: "open.csv")
+        }
+        #expect(throws: SeriesInputError.badNumber(path: "bad.csv", line: 4, column: "a", text: "x")) {
+            try SeriesReader.read(text: "t,a\n0,\"1\"\n\n1,x\n", path: "bad.csv")
+        }
+    }
+
     @Test func longCSV() throws {
         let text = "time,series,value\n0,a,1\n60,a,2\n0,b,5\n120,b,-\n120,a,3\n120,a,5\n"
         let set = try SeriesReader.read(text: text, path: "long.csv")

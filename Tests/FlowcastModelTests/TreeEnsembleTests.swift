@@ -1,3 +1,4 @@
+import FlowcastCore
 import Testing
 @testable import FlowcastModel
 
@@ -107,17 +108,6 @@ import Testing
         #expect(first.ensemble.leaves == fit(6).ensemble.leaves)
         options.rowFraction = 0.999
         #expect(fit(5).validationLoss < 0.3 * first.baseValidationLoss)
-    }
-
-    /// The median-plus-squared-error leaf: q → 0 gives the median, large q the mean, and in
-    /// between the exact minimiser of Σ w (|r − v|/2 + q/2 (r − v)²).
-    @Test func blendLeafLiesBetweenMedianAndMean() {
-        let values: [Double] = [0, 0, 0, 0, 10]  // median 0, mean 2
-        let weights = Array(repeating: 1.0, count: 5)
-        #expect(abs(TreeBooster.blendMinimiser(values, weights, 0.5, 1e-9)) < 1e-6)
-        #expect(abs(TreeBooster.blendMinimiser(values, weights, 0.5, 1e6) - 2) < 1e-5)
-        // q = 1, 0 < v < 10: the slope 4·(−½) + ½ + (10 − v) − 4v = 8.5 − 5v is 0 at v = 1.7.
-        #expect(abs(TreeBooster.blendMinimiser(values, weights, 0.5, 1) - 1.7) < 1e-9)
     }
 
     @Test func weightedQuantileAndBinning() {

@@ -1,4 +1,5 @@
 @testable import FlowcastPolicy
+import FlowcastCore
 import FlowcastTestSupport
 import Foundation
 import Testing

@@ -1,3 +1,4 @@
+internal import FlowcastCore
 import FlowcastTestSupport
 import FlowcastTopology
 import Foundation
@@ -65,6 +66,19 @@ match:
     #expect(m.match(ipv4Source: 0x2001_0DB8, ipv4Destination: 0, teid: nil, vlan: nil).cell == nil)
 }
 
+@Test("An IPv4 host carried IPv4-mapped in IPv6 matches the rules that name it in IPv4")
+func ipv4MappedAddressesMatchIPv4Rules() throws {
+    let m = TopologyMatcher(try Topology(yaml: matchYAML))
+    for v4: UInt32 in [0x0A0A_0001, 0x0A14_0304] {
+        // 10.10.0.1 is a gtpAddress rule's (a cell); 10.20.3.4 lies in a prefix rule's (links, on eth1).
+        let plain = m.match(ipv4Source: v4, ipv4Destination: 0x0808_0808, teid: nil, vlan: nil, interface: 0)
+        let mapped = m.match(ipv6Source: (0, 0x0000_FFFF_0000_0000 | UInt64(v4)), ipv6Destination: (0, 0x0000_FFFF_0808_0808),
+                             teid: nil, vlan: nil, interface: 0)
+        #expect(plain.cell != nil || !plain.links.isEmpty)
+        #expect(mapped == plain)
+    }
+}
+
 @Test func addressesFromBytes() {
     let v4: [UInt8] = [10, 10, 0, 1]
     let a = v4.withUnsafeBytes { IPAddress(bytes: $0) }
@@ -106,15 +120,15 @@ func mayMatchIsConservative(_ yaml: String) throws {
     var rng = SystemRandomNumberGenerator()
     // Addresses near the rules' own (so matches happen) and random ones, both families.
     let bases: [IPAddress] = [IPAddress("10.10.0.1")!, IPAddress("10.20.3.4")!, IPAddress("10.30.7.9")!,
-                              IPAddress("2001:db8:1::5")!, IPAddress("2001:db8:2::1")!]
+                              IPAddress("2001:db8:1::5")!, IPAddress("2001:db8:2::1")!, IPAddress("::ffff:10.20.3.4")!]
     func address() -> IPAddress {
         let base = bases.randomElement(using: &rng)!
         switch Int.random(in: 0..<3, using: &rng) {
         case 0: return base
         case 1: return base.isIPv4 ? IPAddress(ipv4: UInt32(truncatingIfNeeded: base.low) ^ UInt32.random(in: 0..<1024, using: &rng))
-                                   : IPAddress(high: base.high, low: base.low ^ UInt64.random(in: 0..<1024, using: &rng))
+                                   : IPAddress(ipv6High: base.high, low: base.low ^ UInt64.random(in: 0..<1024, using: &rng))
         default: return Bool.random(using: &rng) ? IPAddress(ipv4: UInt32.random(in: 0...UInt32.max, using: &rng))
-                                                 : IPAddress(high: UInt64.random(in: 0...UInt64.max, using: &rng), low: UInt64.random(in: 0...UInt64.max, using: &rng))
+                                                 : IPAddress(ipv6High: UInt64.random(in: 0...UInt64.max, using: &rng), low: UInt64.random(in: 0...UInt64.max, using: &rng))
         }
     }
     var skipped = 0, matched = 0

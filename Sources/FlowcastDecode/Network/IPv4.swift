@@ -1,3 +1,4 @@
+internal import FlowcastCore
 extension DecodeRun {
     /// IPv4 (RFC 791) with options and fragments. Only a datagram's first fragment carries a
     /// transport header; later fragments keep the protocol number but no ports.
@@ -51,14 +52,14 @@ extension DecodeRun {
     mutating func transport(_ proto: UInt8) -> NextLayer {
         summary.ipProtocol = proto
         switch proto {
-        case 6: return decodeTCP()
-        case 17: return decodeUDP()
-        case 132: return decodeSCTP()
-        case 1, 58: return .done  // ICMP: the quoted packet is never "innermost"
-        case 4: summary.tunnelDepth &+= 1; return .ipv4
-        case 41: summary.tunnelDepth &+= 1; return .ipv6
-        case 47: return decodeGRE()
-        case 51: return decodeAH()
+        case IPProtocol.tcp.rawValue: return decodeTCP()
+        case IPProtocol.udp.rawValue: return decodeUDP()
+        case IPProtocol.sctp.rawValue: return decodeSCTP()
+        case IPProtocol.icmp.rawValue, IPProtocol.icmpv6.rawValue: return .done  // ICMP: the quoted packet is never "innermost"
+        case IPProtocol.ipv4.rawValue: summary.tunnelDepth &+= 1; return .ipv4
+        case IPProtocol.ipv6.rawValue: summary.tunnelDepth &+= 1; return .ipv6
+        case IPProtocol.gre.rawValue: return decodeGRE()
+        case IPProtocol.ah.rawValue: return decodeAH()
         default: return .done
         }
     }

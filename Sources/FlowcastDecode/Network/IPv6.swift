@@ -1,3 +1,4 @@
+internal import FlowcastCore
 extension DecodeRun {
     /// IPv6 (RFC 8200) with hop-by-hop, routing, fragment, destination-options and AH headers.
     mutating func decodeIPv6() -> NextLayer {
@@ -15,7 +16,8 @@ extension DecodeRun {
         summary.payloadLength = payloadLength
         while true {
             switch next {
-            case 0, 43, 60, 135, 139, 140:
+            case IPProtocol.hopByHop.rawValue, IPProtocol.ipv6Routing.rawValue, IPProtocol.ipv6DestinationOptions.rawValue,
+                 IPProtocol.mobility.rawValue, IPProtocol.hip.rawValue, IPProtocol.shim6.rawValue:
                 // A cut extension header still names its successor if its first byte is here
                 // (tshark reads that field before the rest).
                 guard remaining >= 8 else { return truncatedExtension(needed: 8) }
@@ -23,13 +25,13 @@ extension DecodeRun {
                 guard remaining >= length else { return truncatedExtension(needed: length) }
                 next = b.u8(offset)
                 offset += length
-            case 51:
+            case IPProtocol.ah.rawValue:
                 guard remaining >= 8 else { return truncatedExtension(needed: 8) }
                 let length = (Int(b.u8(offset + 1)) + 2) * 4
                 guard remaining >= length else { return truncatedExtension(needed: length) }
                 next = b.u8(offset)
                 offset += length
-            case 44:
+            case IPProtocol.ipv6Fragment.rawValue:
                 guard remaining >= 8 else {
                     summary.ipProtocol = nil  // the fragment header is read whole or not at all
                     return truncated(.ipv6Extension, needed: 8)

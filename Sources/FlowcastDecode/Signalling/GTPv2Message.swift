@@ -1,3 +1,4 @@
+public import FlowcastCore
 /// A cell's global identity as signalling carries it: E-UTRAN (ECGI, 28-bit ECI) or NR (NCGI,
 /// 36-bit NCI), with its PLMN.
 public struct CellIdentity: Hashable, Sendable, Comparable, CustomStringConvertible {

@@ -1,3 +1,4 @@
+internal import FlowcastCore
 extension DecodeRun {
     /// GRE (RFC 2784/2890, and version 1 of RFC 2637) carrying IPv4, IPv6, MPLS, PPP,
     /// transparent Ethernet bridging, or ERSPAN.
@@ -14,13 +15,13 @@ extension DecodeRun {
         offset += length
         summary.tunnelDepth &+= 1
         switch protocolType {
-        case 0x0800: return .ipv4
-        case 0x86DD: return .ipv6
-        case 0x6558: return .ethernet
-        case 0x8847, 0x8848: return .mpls
-        case 0x880B: return .ppp(hdlc: false)
-        case 0x88BE: return decodeERSPAN(typeIII: false, hasHeader: flags & 0x1000 != 0)
-        case 0x22EB: return decodeERSPAN(typeIII: true, hasHeader: true)
+        case EtherType.ipv4.rawValue: return .ipv4
+        case EtherType.ipv6.rawValue: return .ipv6
+        case EtherType.transparentEthernet.rawValue: return .ethernet
+        case EtherType.mplsUnicast.rawValue, EtherType.mplsMulticast.rawValue: return .mpls
+        case EtherType.ppp.rawValue: return .ppp(hdlc: false)
+        case EtherType.erspanII.rawValue: return decodeERSPAN(typeIII: false, hasHeader: flags & 0x1000 != 0)
+        case EtherType.erspanIII.rawValue: return decodeERSPAN(typeIII: true, hasHeader: true)
         default: return unsupported(.gre, type: Int(protocolType))
         }
     }

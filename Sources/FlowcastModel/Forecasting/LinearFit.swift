@@ -31,10 +31,10 @@ enum LinearFit {
         return beta
     }
 
-    /// Minimises Σ wᵢ · (pinball_τ(rᵢ) + q/2 · rᵢ²), rᵢ = yᵢ − xᵢβ, by IRLS: each pass is a weighted
-    /// least-squares fit with weights wᵢ · ((τ or 1 − τ) / max(|rᵢ|, ε) + q). q = 0: quantile
-    /// regression. Deterministic; converges in a few dozen passes.
-    static func quantile(x: [Double], columns d: Int, y: [Double], weights w: [Double], tau: Double, quadratic q: Double = 0,
+    /// Minimises Σ wᵢ · pinball_τ(rᵢ), rᵢ = yᵢ − xᵢβ (quantile regression), by IRLS: each pass is a
+    /// weighted least-squares fit with weights wᵢ · (τ or 1 − τ) / max(|rᵢ|, ε). Deterministic;
+    /// converges in a few dozen passes.
+    static func quantile(x: [Double], columns d: Int, y: [Double], weights w: [Double], tau: Double,
                          iterations: Int = 30, epsilon: Double = 1e-3, lambda: Double = 1e-6, use: [Int]? = nil) -> [Double] {
         var beta = ridge(x: x, columns: d, y: y, weights: w, lambda: lambda, use: use)
         var irlsWeights = w
@@ -43,7 +43,7 @@ enum LinearFit {
                 var prediction = 0.0
                 for j in 0..<d { prediction += x[i * d + j] * beta[j] }
                 let r = y[i] - prediction
-                irlsWeights[i] = w[i] * ((r >= 0 ? tau : 1 - tau) / max(abs(r), epsilon) + q)
+                irlsWeights[i] = w[i] * ((r >= 0 ? tau : 1 - tau) / max(abs(r), epsilon))
             }
             beta = ridge(x: x, columns: d, y: y, weights: irlsWeights, lambda: lambda, use: use)
         }

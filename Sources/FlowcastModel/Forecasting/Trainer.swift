@@ -1,3 +1,4 @@
+internal import FlowcastCore
 /// Options for training the Flowcast model.
 public struct TrainingOptions: Sendable {
     /// Train on rows before this 0-based data row of every series (nil: all rows).
@@ -17,12 +18,6 @@ public struct TrainingOptions: Sendable {
     /// The last fraction of every series' training rows that is held out for early stopping and
     /// calibration (time ordered: the validation rows come after the fitting rows).
     public var validationFraction = 0.15
-    /// The point trees fit the Huber loss with this δ (normalised units) instead of L1 (nil: L1).
-    public var pointHuberDelta: Double? = nil
-    /// The point head fits the L1 loss plus q · r²/2 on the normalised change (weight s for both
-    /// parts): 0 is L1 alone (the median, the default); larger q moves the point forecast towards
-    /// the mean where residuals are large. Measured, not adopted (docs/forecasting.md).
-    public var pointQuadratic = 0.0
     public var layout: FeatureLayout = .standard
     /// Use the series' exogenous covariates (e.g. radio KPIs) as features when the training series
     /// have them (all with the same names); series without covariates never get covariate features.
@@ -145,7 +140,7 @@ public enum Trainer {
         }
         let fit = subset(fitRows)
         let tail = subset(tailRows)
-        let point = LinearFit.quantile(x: fit.x, columns: d, y: fit.y, weights: fit.w, tau: 0.5, quadratic: options.pointQuadratic,
+        let point = LinearFit.quantile(x: fit.x, columns: d, y: fit.y, weights: fit.w, tau: 0.5,
                                        iterations: options.iterations)
         var upper = LinearFit.quantile(x: fit.x, columns: d, y: fit.y, weights: fit.w, tau: options.quantile,
                                        iterations: options.iterations)
@@ -160,8 +155,6 @@ public enum Trainer {
         func boost(_ train: TreeBooster.Samples, _ validation: TreeBooster.Samples, tau: Double, seed: UInt64,
                    _ boosting: BoostingOptions) -> TreeEnsemble {
             TreeBooster.fit(train: train, validation: validation, columns: d, tau: tau,
-                            huber: tau == 0.5 ? options.pointHuberDelta : nil,
-                            quadratic: tau == 0.5 ? options.pointQuadratic : 0,
                             options: boosting, seed: seed).ensemble
         }
         var tailPoint: TreeBooster.Samples?, tailUpper: TreeBooster.Samples?
@@ -323,15 +316,3 @@ public enum Trainer {
     }
 }
 
-/// A small, fast, seedable generator (Steele, Lea & Flood's SplitMix64), so runs repeat exactly.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9e37_79b9_7f4a_7c15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
-        z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
-        return z ^ (z >> 31)
-    }
-}

@@ -1,5 +1,10 @@
-/// Minimal CSV splitting for the series formats: comma-separated, optional double quotes,
-/// `\n` or `\r\n` line ends, blank lines ignored. Line numbers are 1-based file lines.
+/// CSV for the series formats, as RFC 4180 defines it: comma-separated fields, each optionally
+/// in double quotes, inside which a comma, a line end and a doubled quote (`""`, one quote) are
+/// data; records end at `\n` or `\r\n` outside quotes. Beyond the RFC, as spreadsheets and
+/// scripts write: spaces around a field are dropped, blank lines are ignored, and a quote inside
+/// an unquoted field is kept as a character. A quote left open at the end of the file is an error
+/// naming the line where the field began. `Line.number` is the 1-based file line on which a
+/// record begins. Hand-written: the one CSV package resolvable here is larger than this reader.
 struct CSVText {
     struct Line {
         var number: Int
@@ -12,13 +17,9 @@ struct CSVText {
     init(text: String, path: String) throws(SeriesInputError) {
         var lines: [Line] = []
         var header: [String]?
-        var number = 0
-        for line in CSVText.lines(text) {
-            number += 1
-            if line.allSatisfy({ $0 == " " || $0 == "\t" }) { continue }
-            let fields = CSVText.split(line)
+        try CSVText.records(text, path: path) { number, fields in
             if header == nil {
-                header = fields.map { String($0.trimmingSpaces) }
+                header = fields.map { String($0) }
             } else {
                 lines.append(Line(number: number, fields: fields))
             }
@@ -28,39 +29,83 @@ struct CSVText {
         self.lines = lines
     }
 
+    /// Calls `body` with each non-blank record and the file line it begins on.
+    static func records(_ text: String, path: String,
+                        _ body: (Int, [Substring]) throws(SeriesInputError) -> Void) throws(SeriesInputError) {
+        let bytes = Array(text.utf8)
+        let quote = UInt8(ascii: "\""), comma = UInt8(ascii: ","), cr = UInt8(ascii: "\r"), lf = UInt8(ascii: "\n")
+        var at = 0, line = 1
+        var fields: [Substring] = []
+        var recordLine = 1, blank = true
+        func isSpace(_ b: UInt8) -> Bool { b == 0x20 || b == 0x09 }
+        func slice(_ range: Range<Int>) -> Substring { Substring(decoding: bytes[range], as: UTF8.self) }
+        while at <= bytes.count {
+            // One field, starting at `at`.
+            var start = at
+            while start < bytes.count, isSpace(bytes[start]) { start += 1 }
+            var field: Substring
+            var end: Int
+            if start < bytes.count, bytes[start] == quote {
+                blank = false
+                let openedOn = line
+                var value: [UInt8] = []
+                var i = start + 1
+                while true {
+                    guard i < bytes.count else {
+                        throw .unterminatedQuote(path: path, line: openedOn)
+                    }
+                    let b = bytes[i]
+                    if b == quote {
+                        if i + 1 < bytes.count, bytes[i + 1] == quote { value.append(quote); i += 2; continue }
+                        i += 1
+                        break
+                    }
+                    if b == lf { line += 1 }
+                    value.append(b)
+                    i += 1
+                }
+                // Anything between the closing quote and the separator is kept, as an unquoted tail.
+                var tailEnd = i
+                while tailEnd < bytes.count, bytes[tailEnd] != comma, bytes[tailEnd] != lf { tailEnd += 1 }
+                var tail = tailEnd
+                if tail > i, bytes[tail - 1] == cr, tail == bytes.count || bytes[tail] == lf { tail -= 1 }
+                while tail > i, isSpace(bytes[tail - 1]) { tail -= 1 }
+                value.append(contentsOf: bytes[i..<tail])
+                field = Substring(decoding: value, as: UTF8.self)
+                end = tailEnd
+            } else {
+                end = start
+                while end < bytes.count, bytes[end] != comma, bytes[end] != lf { end += 1 }
+                var stop = end
+                if stop > start, bytes[stop - 1] == cr, stop == bytes.count || bytes[stop] == lf { stop -= 1 }
+                while stop > start, isSpace(bytes[stop - 1]) { stop -= 1 }
+                if stop > start { blank = false }
+                field = slice(start..<stop)
+            }
+            fields.append(field)
+            if end < bytes.count, bytes[end] == comma {
+                blank = false
+                at = end + 1
+                continue
+            }
+            // End of record: a line end or the end of the text.
+            if !blank { try body(recordLine, fields) }
+            fields.removeAll(keepingCapacity: true)
+            blank = true
+            if end >= bytes.count { break }
+            line += 1
+            recordLine = line
+            at = end + 1
+            if at == bytes.count { break }
+        }
+    }
+
     /// The file's lines, ending at `\n` or `\r\n`, without their line ends. A Swift `String` holds
     /// `\r\n` as one `Character`, so splitting on `"\n"` alone would keep a CRLF file (a Windows
     /// export) as a single line.
     static func lines(_ text: String) -> [Substring] {
         text.split(omittingEmptySubsequences: false) { $0 == "\n" || $0 == "\r\n" }
             .map { $0.last == "\r" ? $0.dropLast() : $0 }
-    }
-
-    static func split(_ line: Substring) -> [Substring] {
-        guard line.contains("\"") else { return line.split(separator: ",", omittingEmptySubsequences: false) }
-        var fields: [Substring] = []
-        var start = line.startIndex
-        var inQuotes = false
-        var index = line.startIndex
-        while index < line.endIndex {
-            let character = line[index]
-            if character == "\"" { inQuotes.toggle() }
-            if character == ",", !inQuotes {
-                fields.append(unquote(line[start..<index]))
-                start = line.index(after: index)
-            }
-            index = line.index(after: index)
-        }
-        fields.append(unquote(line[start..<line.endIndex]))
-        return fields
-    }
-
-    private static func unquote(_ field: Substring) -> Substring {
-        let trimmed = field.trimmingSpaces
-        if trimmed.count >= 2, trimmed.first == "\"", trimmed.last == "\"" {
-            return trimmed.dropFirst().dropLast()
-        }
-        return trimmed
     }
 
     /// A numeric cell: `nil` for a missing marker (`-`, empty, `NaN`, `NA`), throws for anything else.

@@ -9,6 +9,7 @@ public enum SeriesInputError: Error, Sendable, Equatable, CustomStringConvertibl
     case badTimestamp(path: String, line: Int, text: String)
     case badJSON(path: String, line: Int, reason: String)
     case badTarget(path: String, reason: String)
+    case unterminatedQuote(path: String, line: Int)
 
     public var description: String {
         switch self {
@@ -24,6 +25,8 @@ public enum SeriesInputError: Error, Sendable, Equatable, CustomStringConvertibl
             "\(path):\(line): '\(text)' is not a timestamp"
         case .badJSON(let path, let line, let reason): "\(path):\(line): bad JSON: \(reason)"
         case .badTarget(let path, let reason): "\(path): \(reason)"
+        case .unterminatedQuote(let path, let line):
+            "\(path):\(line): a quoted field opened here is never closed"
         }
     }
 }

@@ -1,5 +1,6 @@
 internal import FlowcastAggregate
-public import FlowcastDecode
+public import FlowcastCore
+internal import FlowcastDecode
 public import FlowcastTopology
 internal import Foundation
 
@@ -8,8 +9,8 @@ internal import Foundation
 /// flow record, so runs that export nothing pay nothing for it.
 public struct FlowContext: Sendable, Equatable {
     /// Outermost IP source and destination, when the packet was tunnelled (A's side first).
-    public var outerSource: FlowcastDecode.IPAddress?
-    public var outerDestination: FlowcastDecode.IPAddress?
+    public var outerSource: IPAddress?
+    public var outerDestination: IPAddress?
     public var vlan: UInt16?
     public var qfi: UInt8?
 
@@ -24,7 +25,7 @@ public struct FlowContext: Sendable, Equatable {
         qfi = s.qfi
     }
 
-    public init(outerSource: FlowcastDecode.IPAddress?, outerDestination: FlowcastDecode.IPAddress?, vlan: UInt16?, qfi: UInt8?) {
+    public init(outerSource: IPAddress?, outerDestination: IPAddress?, vlan: UInt16?, qfi: UInt8?) {
         self.outerSource = outerSource; self.outerDestination = outerDestination; self.vlan = vlan; self.qfi = qfi
     }
 }

@@ -1,5 +1,5 @@
 internal import FlowcastAggregate
-internal import FlowcastDecode
+internal import FlowcastCore
 
 /// Packs templates and flow records into IPFIX messages (RFC 7011) for one transport session.
 ///

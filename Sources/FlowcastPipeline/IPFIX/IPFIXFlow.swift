@@ -1,5 +1,5 @@
 public import FlowcastAggregate
-public import FlowcastDecode
+public import FlowcastCore
 
 /// What the exporter sends of one ended flow: the flow record's counters and identity plus what
 /// only the pipeline knows (end reason, cell, tunnel endpoints). A value copied out of the flow

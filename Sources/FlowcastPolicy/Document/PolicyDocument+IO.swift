@@ -1,3 +1,4 @@
+internal import FlowcastCore
 public import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -75,19 +76,14 @@ extension PolicyDocument {
         try Self.writeAtomically(data, to: url)
     }
 
-    /// Writes bytes through a temporary sibling and `rename(2)`, so readers never see half a file.
+    /// Writes bytes atomically (`AtomicFile`: a temporary sibling, then `rename(2)`), so readers
+    /// never see half a file; errors carry the operating system's words.
     public static func writeAtomically(_ data: Data, to url: URL) throws(PolicyError) {
-        let tmp = url.deletingLastPathComponent()
-            .appendingPathComponent(".\(url.lastPathComponent).\(ProcessInfo.processInfo.processIdentifier).tmp")
-        do {
-            try data.write(to: tmp)
-            // rename(2) replaces the target in one step on the same file system.
-            guard rename(tmp.path, url.path) == 0 else {
-                throw PolicyError.io(path: url.path, message: String(cString: strerror(errno)))
-            }
-        } catch {
-            try? FileManager.default.removeItem(at: tmp)
-            throw .io(path: url.path, message: error.localizedDescription)
+        do throws(AtomicFileError) {
+            let file = try AtomicFile(path: url.path)
+            data.withUnsafeBytes { file.write($0) }
+            try file.commit()
         }
+        catch { throw .io(path: error.path, message: error.reason) }
     }
 }

@@ -1,3 +1,4 @@
+internal import FlowcastCore
 import FlowcastTopology
 public import Foundation
 

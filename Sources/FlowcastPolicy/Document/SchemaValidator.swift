@@ -1,3 +1,4 @@
+internal import FlowcastCore
 import Foundation
 
 /// Validates JSON against the subset of JSON Schema (2020-12) that policy.schema.json uses:

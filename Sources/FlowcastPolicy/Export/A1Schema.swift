@@ -1,3 +1,4 @@
+internal import FlowcastCore
 import Foundation
 
 /// JSON Schema of the `a1` export: a list of policies shaped like O-RAN's

@@ -78,7 +78,7 @@ final class LinearModel {
     }
 
     /// Pure LPs go to Clp directly (dual simplex from the slack basis, no presolve, no Cbc driver)
-    /// when set; see `ClpDirect`. Measured on the Abilene backtest's LPs: about 25 % less CPU than
+    /// when set; see `solveDirect`. Measured on the Abilene backtest's LPs: about 25 % less CPU than
     /// `Cbc_solve`. Warm-starting from the previous interval's basis was measured 3× slower: the
     /// matrix changes, so the old basis is neither primal nor dual feasible.
     var directLP = false
@@ -112,7 +112,7 @@ final class LinearModel {
     /// Solves within `timeLimit` seconds.
     /// - Throws: `SolverError` when no usable solution exists.
     func solve(timeLimit: Double) throws(SolverError) -> LinearSolution {
-        if directLP, integerCount == 0, let clp = ClpDirect.shared { return try solveDirect(clp, timeLimit: timeLimit) }
+        if directLP, integerCount == 0 { return try solveDirect(timeLimit: timeLimit) }
         Self.solveLock.lock()
         defer { Self.solveLock.unlock() }
         load()
@@ -146,25 +146,26 @@ final class LinearModel {
                               outcome: optimal ? .optimal : .timeLimit)
     }
 
-    /// A pure LP through Clp's dual simplex.
-    private func solveDirect(_ clp: ClpDirect, timeLimit: Double) throws(SolverError) -> LinearSolution {
-        guard let m = clp.newModel() else { throw .abandoned }
-        defer { clp.deleteModel(m) }
-        clp.setLogLevel(m, 0)
+    /// A pure LP through Clp's dual simplex, by Clp's own C interface (`Clp_C_Interface.h`,
+    /// linked through the CCbc module): `Cbc_solve` would run it through `CbcMain1` first.
+    private func solveDirect(timeLimit: Double) throws(SolverError) -> LinearSolution {
+        guard let m = Clp_newModel() else { throw .abandoned }
+        defer { Clp_deleteModel(m) }
+        Clp_setLogLevel(m, 0)
         let (start, index, value) = compressed()
-        clp.loadProblem(m, Int32(columnCount), Int32(rowCount), start, index, value,
+        Clp_loadProblem(m, Int32(columnCount), Int32(rowCount), start, index, value,
                         columnLower, columnUpper, objectiveCoefficients, rowLower, rowUpper)
-        clp.setMaximumSeconds(m, timeLimit)
-        _ = clp.dual(m, 0)
-        switch clp.status(m) {
+        Clp_setMaximumSeconds(m, timeLimit)
+        _ = Clp_dual(m, 0)
+        switch Clp_status(m) {
         case 0: break
         case 1: throw .infeasible
         case 2: throw .unbounded
         case 3: throw .timeLimitWithoutSolution(seconds: timeLimit)
         case let status: throw .unexpectedStatus(status: status, secondary: 0)
         }
-        guard let solution = clp.colSolution(m) else { throw .abandoned }
-        let objective = clp.objectiveValue(m)
+        guard let solution = Clp_getColSolution(m) else { throw .abandoned }
+        let objective = Clp_objectiveValue(m)
         return LinearSolution(values: Array(UnsafeBufferPointer(start: solution, count: columnCount)), objective: objective,
                               bound: objective, outcome: .optimal)
     }

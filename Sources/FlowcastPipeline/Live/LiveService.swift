@@ -1,0 +1,206 @@
+internal import Dispatch
+public import FlowcastAggregate
+public import FlowcastCapture
+internal import FlowcastPolicy
+internal import FlowcastTopology
+internal import Foundation
+public import Logging
+
+/// A live capture run as a daemon: opens the interface, binds the metrics listener, drops root,
+/// handles signals, keeps libpcap's counters fresh and runs the pipeline (`runLive`) until a
+/// signal stops it. The caller parses arguments, bootstraps logging and prints; everything a
+/// run does in between is here.
+public final class LiveService {
+    public struct Configuration: Sendable {
+        public var interface: String
+        public var topologyPath: String
+        /// An absolute path; the run writes nowhere else.
+        public var outputDirectory: String
+        public var capture = LiveCapture.Options()
+        public var aggregation = TrafficAggregator.Configuration()
+        public var planEveryNanoseconds: Int64 = 60_000_000_000
+        /// A model file from `flowcast train`; nil forecasts by persistence.
+        public var modelPath: String?
+        public var rotation: LiveRotation = .never
+        public var captureFile: LiveCaptureFileOptions?
+        /// HOST:PORT (or a bare PORT on 127.0.0.1) to serve Prometheus metrics on; nil serves none.
+        public var metricsAddress: String?
+        /// Drop root to this user once the capture is open and the metrics socket bound.
+        public var user: String?
+        /// Export every flow over IPFIX as well (docs/ipfix.md); records name the interface by
+        /// its index (`observationPointId`).
+        public var ipfix: IPFIXOptions?
+        /// How often libpcap's counters are read while the run goes on: the reading thread does
+        /// not wake while the interface is idle, and would leave them stale.
+        public var statisticsInterval: Duration = .milliseconds(250)
+
+        public init(interface: String, topologyPath: String, outputDirectory: String) {
+            self.interface = interface; self.topologyPath = topologyPath; self.outputDirectory = outputDirectory
+        }
+    }
+
+    /// Why a run did not start, or stopped on an error.
+    public enum Failure: Error, CustomStringConvertible {
+        case topology(any Error)
+        case capture(CaptureError)
+        case outputDirectory(path: String, reason: String)
+        case metricsAddress(address: String, reason: String)
+        case privilegeDrop(user: String, reason: String)
+        case run(any Error)
+
+        public var description: String {
+            switch self {
+            case .topology(let error): "\(error)"
+            case .capture(let error): "\(error)"
+            case let .outputDirectory(path, reason): "\(path): cannot create the folder: \(reason)"
+            case let .metricsAddress(address, reason): "metrics address \(address): \(reason)"
+            case let .privilegeDrop(user, reason): "dropping root to \(user): \(reason)"
+            case .run(let error): "\(error)"
+            }
+        }
+    }
+
+    public let configuration: Configuration
+    let log: Logger
+
+    public init(configuration: Configuration, logger: Logger) {
+        self.configuration = configuration
+        log = logger
+    }
+
+    /// Runs until SIGINT or SIGTERM (or a capture error, in the result), then writes the open
+    /// window, the open flows, a final policy and summary.json.
+    public func run() throws(Failure) -> ReplayResult {
+        let c = configuration, out = c.outputDirectory
+        let topology: Topology
+        do { topology = try Topology(contentsOfFile: c.topologyPath) } catch { throw .topology(error) }
+        let capture: LiveCapture
+        do { capture = try LiveCapture(interface: c.interface, options: c.capture) } catch { throw .capture(error) }
+        do { try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true) } catch {
+            throw .outputDirectory(path: out, reason: error.localizedDescription)
+        }
+        // Bind before dropping root, so a privileged port still works (as tcpdump opens first).
+        var listener: MetricsListener?
+        if let address = c.metricsAddress {
+            do { listener = try MetricsListener(address: address) } catch {
+                throw .metricsAddress(address: address, reason: error.description)
+            }
+        }
+        if let user = c.user {
+            do { try PrivilegeDrop.to(user: user, owning: out) } catch {
+                listener?.stop()
+                throw .privilegeDrop(user: user, reason: error.description)
+            }
+        }
+        for warning in capture.warnings {
+            log.warning("libpcap warning", metadata: ["interface": "\(c.interface)", "warning": "\(warning)"])
+        }
+
+        let control = LiveControl()
+        let signals = LiveSignals(capture: capture, control: control, topologyPath: c.topologyPath, log: log)
+        signals.install()
+        defer { signals.uninstall() }
+        let statistics = Self.refreshStatistics(of: capture, into: control, every: c.statisticsInterval)
+        defer { statistics.cancel() }
+        if let listener {
+            let metrics = LiveMetrics()
+            listener.start { Self.scrape(metrics, control: control, capture: capture) }
+            log.info("metrics", metadata: ["address": "\(listener.boundAddress)"])
+        }
+        defer { listener?.stop() }
+        log.info("capturing", metadata: ["interface": "\(c.interface)", "linkType": "\(capture.primaryLinkType)",
+                                         "nanosecondTimestamps": "\(capture.nanosecondTimestamps)", "out": "\(out)"])
+
+        var options = LiveOptions(topology: topology, outputDirectory: out, aggregation: c.aggregation,
+                                  rotation: c.rotation, captureFile: c.captureFile)
+        options.ipfix = c.ipfix.map { var o = $0; o.observationPoint = if_nametoindex(c.interface); return o }
+        let result: ReplayResult
+        do {
+            result = try runLive(options, capture: capture, control: control, makePlanner: makePlanner, log: logEvent)
+        } catch {
+            log.error("stopped on error", metadata: ["error": "\(error)"])
+            throw .run(error)
+        }
+        let s = control.snapshot
+        log.notice("stopped", metadata: [
+            "packets": "\(result.totals.packets)", "bytes": "\(result.totals.bytes)", "flows": "\(result.flowsWritten)",
+            "windows": "\(result.totals.windows)", "received": "\(s.capture.received)",
+            "kernelDrops": "\(s.capture.kernelDrops)", "interfaceDrops": "\(s.capture.interfaceDrops)"])
+        for e in result.ipfix {
+            log.notice("IPFIX export", metadata: [
+                "collector": "\(e.collector)", "records": "\(e.recordsSent)", "messages": "\(e.messagesSent)",
+                "flowsDropped": "\(e.flowsDropped)", "recordsLost": "\(e.recordsLost)", "lastError": "\(e.lastError ?? "")"])
+        }
+        return result
+    }
+
+    /// The planner for the first topology (generation 0) and for each reloaded one.
+    private func makePlanner(_ topology: Topology, _ generation: Int) throws -> IntervalPlanner? {
+        let c = configuration
+        let directory = c.outputDirectory + (generation == 0 ? "/policies" : "/policies/reload-\(generation)")
+        // The digest is of the file as read now; a reload validated it a moment ago.
+        let data = (try? Data(contentsOf: URL(fileURLWithPath: c.topologyPath))) ?? Data()
+        let planner = try IntervalPlanner(
+            topology: topology, topologyData: data,
+            inputDescription: "live \(c.interface) window \(c.aggregation.windowNanoseconds)ns",
+            options: .init(everyNanoseconds: c.planEveryNanoseconds, directory: directory, plan: PlanOptions(),
+                           modelPath: c.modelPath))
+        if generation == 0, let warning = planner.modelWarning {
+            log.warning("\(warning.hasPrefix("warning: ") ? String(warning.dropFirst(9)) : warning)")
+        }
+        return planner
+    }
+
+    private func logEvent(_ event: LiveEvent) {
+        switch event {
+        case let .windowClosed(start, lines, stats, packets):
+            log.info("window closed", metadata: [
+                "start": "\(Double(start) / 1e9)", "lines": "\(lines)", "packets": "\(packets)",
+                "received": "\(stats.received)", "kernelDrops": "\(stats.kernelDrops)", "interfaceDrops": "\(stats.interfaceDrops)"])
+        case let .topologyReloaded(generation):
+            log.notice("topology reloaded", metadata: ["generation": "\(generation)", "file": "\(configuration.topologyPath)"])
+        case let .policyWritten(count):
+            log.info("policy written", metadata: ["count": "\(count)"])
+        case let .planFailed(reason):
+            log.error("plan failed", metadata: ["reason": "\(reason)"])
+        case let .efficiencyUnavailable(problem):
+            log.warning("radio KPIs gave a cell no efficiency", metadata: ["problem": "\(problem)"])
+        case let .rotated(segment):
+            log.info("output rotated", metadata: ["segment": "\(segment)"])
+        }
+    }
+
+    /// Reads libpcap's counters every `interval` into the run's snapshot, on a queue of its own.
+    private static func refreshStatistics(of capture: LiveCapture, into control: LiveControl,
+                                          every interval: Duration) -> any DispatchSourceTimer {
+        let timer = DispatchSource.makeTimerSource(queue: DispatchQueue(label: "flowcast.capture-statistics"))
+        let nanoseconds = Int(interval.components.seconds) * 1_000_000_000 + Int(interval.components.attoseconds / 1_000_000_000)
+        timer.schedule(deadline: .now() + .nanoseconds(nanoseconds), repeating: .nanoseconds(max(1_000_000, nanoseconds)))
+        timer.setEventHandler {
+            let fresh = capture.refreshStatistics()
+            control.update { $0.capture = $0.capture.merged(with: fresh) }
+        }
+        timer.resume()
+        return timer
+    }
+
+    /// One scrape: the run's totals, then libpcap's counters read after them, so `received` is
+    /// never below the packets aggregated (every packet aggregated was received first).
+    private static func scrape(_ metrics: LiveMetrics, control: LiveControl, capture: LiveCapture) -> [UInt8] {
+        var s = control.snapshot
+        s.capture = s.capture.merged(with: capture.refreshStatistics())
+        metrics.record(s)
+        return metrics.exposition()
+    }
+}
+
+extension LiveCaptureStatistics {
+    /// Each counter at the larger of the two: counters read at different moments never go back.
+    func merged(with other: LiveCaptureStatistics) -> LiveCaptureStatistics {
+        var m = self
+        m.received = max(received, other.received)
+        m.kernelDrops = max(kernelDrops, other.kernelDrops)
+        m.interfaceDrops = max(interfaceDrops, other.interfaceDrops)
+        return m
+    }
+}

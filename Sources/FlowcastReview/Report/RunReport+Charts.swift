@@ -1,0 +1,137 @@
+internal import FlowcastPolicy
+internal import FlowcastTopology
+import Foundation
+
+/// The report's charts: load against forecast, utilisation, spectrum blocks, routing weights and
+/// decode issues over time, with the plan intervals marked.
+extension RunReport {
+    func addIntervalMarkers(_ chart: inout SVGChart) {
+        for iv in intervals {
+            guard let diff = iv.diff, !diff.isEmpty else { continue }
+            chart.intervalMarker(at: iv.start, href: "#diff-\(iv.number)", label: "Interval \(iv.number): \(diff.summaryLine)")
+        }
+    }
+
+    func loadChart(_ kind: String, _ id: String) -> String {
+        let title = "Load vs forecast (P90 band), \(id)"
+        let ws = windows(kind, id), fs = forecasts(kind, id)
+        guard !ws.isEmpty || !fs.isEmpty else { return noData(title, kind: "chart load", "No data: no windows or forecasts for \(id).") }
+        let top = max(ws.map(\.load).max() ?? 0, fs.map { max($0.line.upper, $0.line.actual ?? 0) }.max() ?? 0) * 1.1
+        var chart = SVGChart(kind: "load", title: title, t0: timeRange.lowerBound, t1: timeRange.upperBound,
+                             yMax: SVGChart.niceTicks(0, max(top, 1)).last.map { max($0, top) } ?? top, yLabel: DiffFormat.rate)
+        chart.band(fs.map { ($0.line.start, $0.end, $0.line.point, $0.line.upper) }, colour: Palette.orange, opacity: 0.25)
+        chart.steps(fs.map { ($0.line.start, $0.end, $0.line.point) }, colour: Palette.orange, width: 2, dash: "6 3")
+        chart.line(points(ws) { $0.load }, colour: Palette.blue)
+        addIntervalMarkers(&chart)
+        return figure(title, legend: [("actual", Palette.blue, false), ("forecast", Palette.orange, true), ("P90 band", Palette.orange, false)],
+                      chart.render())
+    }
+
+    func utilisationChart(_ kind: String, _ id: String) -> String {
+        let title = "Utilisation of planned capacity, \(id)"
+        let ws = windows(kind, id), p = plan(kind, id)
+        guard !p.isEmpty else { return noData(title, kind: "chart utilisation", "No data: no policy gives \(id) a capacity.") }
+        let measured = points(ws) { utilisation($0, capacity: capacity(at: $0.start, in: p)) }
+        let top = max(1.2, (measured.compactMap(\.1).max() ?? 0) * 1.05, (p.map(\.utilisation).max() ?? 0) * 1.05)
+        var chart = SVGChart(kind: "utilisation", title: title, t0: timeRange.lowerBound, t1: timeRange.upperBound,
+                             yMax: top, yLabel: { DiffFormat.trimmed($0 * 100, decimals: 0) + "%" })
+        chart.reference(1, label: "capacity")
+        chart.steps(p.map { ($0.interval.start, $0.interval.end, $0.utilisation) }, colour: Palette.vermillion, width: 2, dash: "6 3")
+        chart.line(measured, colour: Palette.blue)
+        addIntervalMarkers(&chart)
+        return figure(title, legend: [("measured", Palette.blue, false), ("predicted (plan)", Palette.vermillion, true)], chart.render())
+    }
+
+    func spectrumChart(_ id: String) -> String {
+        let title = "Spectrum blocks over time, \(id)"
+        let allocations = intervals.compactMap { iv -> (Interval, CellDecision)? in
+            guard let p = iv.policy, let c = run.policies[p].document.spectrum.cells.first(where: { $0.id == id }) else { return nil }
+            return (iv, c)
+        }
+        guard !allocations.isEmpty else { return noData(title, kind: "chart spectrum", "No data: no policy allocates spectrum to \(id).") }
+        let lo = allocations.flatMap(\.1.blocks).min() ?? 0, hi = allocations.flatMap(\.1.blocks).max() ?? 0
+        let yMin = Double(max(0, lo - 1)), yMax = Double(hi + 2)
+        let bands = Set(allocations.map(\.1.band)).sorted().joined(separator: ", ")
+        let step = max(1, Int((yMax - yMin) / 5))
+        var chart = SVGChart(kind: "spectrum", title: "\(title) (band \(bands))", t0: timeRange.lowerBound, t1: timeRange.upperBound,
+                             yMin: yMin, yMax: yMax, yTicks: stride(from: Int(yMin), through: Int(yMax), by: step).map { Double($0) + 0.5 },
+                             yLabel: { "block \(Int($0))" })
+        var previous: Set<Int>?
+        for (iv, c) in allocations {
+            let gap = (iv.end - iv.start) * 0.04
+            for b in c.blocks {
+                let fresh = previous.map { !$0.contains(b) } ?? false
+                chart.rect(t0: iv.start + gap, t1: iv.end - gap, low: Double(b) + 0.1, high: Double(b) + 0.9,
+                           colour: fresh ? Palette.orange : Palette.green,
+                           tooltip: "interval \(iv.number): \(c.band) block \(b)\(fresh ? " (new)" : ""), \(DiffFormat.mhz(c.bandwidthMHz)) in total")
+            }
+            previous = Set(c.blocks)
+        }
+        addIntervalMarkers(&chart)
+        return figure("\(title) (band \(bands))", legend: [("allocated", Palette.green, false), ("newly allocated", Palette.orange, false)],
+                      chart.render())
+    }
+
+    func cellDemandWeights(_ cell: String) -> [(demand: String, shares: [(Interval, Double)])] {
+        // Every path of every demand carrying the cell, with its weight per interval.
+        (cellDemands[cell] ?? []).sorted { Natural($0) < Natural($1) }.flatMap { demand in
+            pathWeights(demand).map { (demand: "\(demand): \(DiffFormat.path($0.links))", shares: $0.shares) }
+        }
+    }
+
+    /// A demand's paths that ever carry traffic, with their weight per interval.
+    func pathWeights(_ demand: String) -> [(links: [String], shares: [(Interval, Double)])] {
+        var paths: [[String]: [(Interval, Double)]] = [:]
+        for iv in intervals {
+            guard let p = iv.policy, let d = run.policies[p].document.routing.demands.first(where: { $0.id == demand }) else { continue }
+            for path in d.paths { paths[path.links, default: []].append((iv, path.weight)) }
+        }
+        return paths.filter { $0.value.contains { $0.1 > 0.0005 } }
+            .sorted { $0.key.lexicographicallyPrecedes($1.key) { Natural($0) < Natural($1) } }
+            .map { (links: $0.key, shares: $0.value) }
+    }
+
+    func routingChart(title: String, shares: [(demand: String, shares: [(Interval, Double)])], empty: String) -> String {
+        guard !shares.isEmpty else { return noData(title, kind: "chart routing", empty) }
+        var chart = SVGChart(kind: "routing", title: title, t0: timeRange.lowerBound, t1: timeRange.upperBound, yMax: 1.05,
+                             yTicks: [0, 0.25, 0.5, 0.75, 1], yLabel: { DiffFormat.trimmed($0 * 100, decimals: 0) + "%" })
+        var legend: [(String, String, Bool)] = []
+        let dashes: [String?] = [nil, "6 3", "2 2", "8 2 2 2"]
+        for (i, s) in shares.enumerated() {
+            let colour = Palette.cycle[i % Palette.cycle.count], dash = dashes[(i / Palette.cycle.count + i) % dashes.count]
+            chart.steps(s.shares.map { ($0.0.start, $0.0.end, $0.1) }, colour: colour, width: 2.5, dash: dash)
+            legend.append((s.demand, colour, dash != nil))
+        }
+        addIntervalMarkers(&chart)
+        return figure(title, legend: legend, chart.render())
+    }
+
+    func decodeIssuesChart(_ kind: String, _ id: String) -> String {
+        let title = "Decode issues and partial windows, \(id)"
+        let ws = windows(kind, id)
+        guard !ws.isEmpty else { return noData(title, kind: "chart issues", "No data: no windows for \(id).") }
+        let top = max(4, (ws.map(\.decodeIssues).max() ?? 0) * 1.15)
+        var chart = SVGChart(kind: "issues", title: title, t0: timeRange.lowerBound, t1: timeRange.upperBound, yMax: top,
+                             yLabel: { DiffFormat.trimmed($0, decimals: 1) })
+        for w in ws {
+            if w.partial { chart.rect(t0: w.start, t1: w.start + w.duration, low: 0, high: top, colour: Palette.skyBlue, opacity: 0.25, tooltip: "partial window") }
+            if w.decodeIssues > 0 {
+                chart.rect(t0: w.start + w.duration * 0.15, t1: w.start + w.duration * 0.85, low: 0, high: w.decodeIssues,
+                           colour: Palette.vermillion, tooltip: "\(DiffFormat.trimmed(w.decodeIssues, decimals: 0)) decode issues at \(HTML.timestamp(w.start))")
+            }
+        }
+        let total = ws.reduce(0) { $0 + $1.decodeIssues }
+        return figure("\(title): \(DiffFormat.trimmed(total, decimals: 0)) issues", legend: [("decode issues", Palette.vermillion, false), ("partial window", Palette.skyBlue, false)],
+                      chart.render())
+    }
+
+    func points(_ ws: [RunData.Window], _ value: (RunData.Window) -> Double?) -> [(Double, Double?)] {
+        // A gap in the line where windows are missing, so no trend is drawn across them.
+        var out: [(Double, Double?)] = []
+        for (i, w) in ws.enumerated() {
+            if i > 0, w.start - (ws[i - 1].start + ws[i - 1].duration) > max(w.duration, 1) * 0.5 { out.append((w.start, nil)) }
+            out.append((w.start + w.duration / 2, value(w)))
+        }
+        return out
+    }
+}

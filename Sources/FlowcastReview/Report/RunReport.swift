@@ -1,0 +1,174 @@
+public import FlowcastPolicy
+internal import FlowcastTopology
+/// The numbers behind `flowcast report`: per cell and link, load against forecast, utilisation
+/// against the planned capacity, spectrum and routing per plan interval, and the policy diffs
+/// between consecutive intervals. `html()` renders them.
+public struct RunReport: Sendable {
+    /// One plan interval on the time axis.
+    public struct Interval: Hashable, Sendable {
+        public var number: Int
+        public var start: Double
+        public var end: Double
+        /// Index into `run.policies`, when this interval has a policy.
+        public var policy: Int?
+        /// Changes from the previous interval's policy, when both exist.
+        public var diff: PolicyDiff?
+    }
+
+    /// Headline numbers for one cell or link.
+    public struct EntitySummary: Hashable, Sendable {
+        public var kind: String
+        public var id: String
+        public var windows: Int
+        public var meanLoad: Double?
+        public var peakLoad: Double?
+        /// Share of intervals whose actual load stayed at or under the P90 forecast.
+        public var p90Coverage: Double?
+        /// Mean |actual − point| / actual over intervals with actual > 0.
+        public var meanAbsolutePercentageError: Double?
+        /// The point forecast's MAE over the baseline's (persistence), on the complete windows
+        /// that have both: below 1 the forecaster beats the last value.
+        public var maeToPersistence: Double?
+        /// Highest measured utilisation against the planned capacity.
+        public var peakUtilisation: Double?
+        public var decodeIssues: Double
+        public var partialWindows: Int
+    }
+
+    public let run: RunData
+    /// Demands carrying each cell (from the topology), for the cells' routing charts.
+    public let cellDemands: [String: [String]]
+    public let intervals: [Interval]
+    /// Cells then links, ids in natural order.
+    public let entities: [(kind: String, id: String)]
+    /// The report's time axis, epoch seconds.
+    public let timeRange: ClosedRange<Double>
+
+    public init(run: RunData, cellDemands: [String: [String]] = [:]) {
+        self.run = run
+        self.cellDemands = cellDemands
+        var ids: [String: Set<String>] = ["cell": [], "link": []]
+        for w in run.windows { ids[w.kind, default: []].insert(w.id) }
+        for f in run.forecasts where f.kind == "cell" || f.kind == "link" { ids[f.kind, default: []].insert(f.id) }
+        for p in run.policies {
+            p.document.predicted.cells.forEach { ids["cell", default: []].insert($0.id) }
+            p.document.predicted.links.forEach { ids["link", default: []].insert($0.id) }
+        }
+        entities = ["cell", "link"].flatMap { kind in
+            (ids[kind] ?? []).sorted { Natural($0) < Natural($1) }.map { (kind: kind, id: $0) }
+        }
+        let windowStart = run.windows.map(\.start).min(), windowEnd = run.windows.map { $0.start + $0.duration }.max()
+        intervals = Self.intervals(run, windowStart: windowStart, windowEnd: windowEnd)
+        let lo = [windowStart, intervals.first?.start].compactMap { $0 }.min() ?? 0
+        let hi = [windowEnd, intervals.last?.end].compactMap { $0 }.max() ?? lo + 60
+        timeRange = lo...max(hi, lo + 1)
+    }
+
+    /// Intervals from policies and forecasts; starts from forecasts.jsonl or the policy window,
+    /// else spread evenly over the windows' time range.
+    private static func intervals(_ run: RunData, windowStart: Double?, windowEnd: Double?) -> [Interval] {
+        var starts: [Int: Double] = [:]
+        for f in run.forecasts { starts[f.interval] = min(starts[f.interval] ?? f.start, f.start) }
+        for p in run.policies where starts[p.interval] == nil { starts[p.interval] = p.start }
+        let numbers = Set(run.policies.map(\.interval)).union(run.forecasts.map(\.interval)).sorted()
+        guard !numbers.isEmpty else { return [] }
+        if numbers.contains(where: { starts[$0] == nil }) {
+            // No times given: lay the intervals end to end over the captured windows.
+            let lo = windowStart ?? 0, span = ((windowEnd ?? lo + Double(numbers.count) * 60) - lo) / Double(numbers.count)
+            for (i, n) in numbers.enumerated() where starts[n] == nil { starts[n] = lo + Double(i) * span }
+        }
+        let sortedStarts = numbers.map { starts[$0]! }
+        let gaps = zip(sortedStarts, sortedStarts.dropFirst()).map { $1 - $0 }.filter { $0 > 0 }.sorted()
+        let typical = gaps.isEmpty ? max(1, (windowEnd ?? sortedStarts[0] + 60) - sortedStarts[0]) : gaps[gaps.count / 2]
+        var out: [Interval] = []
+        for (i, n) in numbers.enumerated() {
+            let start = starts[n]!
+            let end = i + 1 < numbers.count ? starts[numbers[i + 1]]! : start + typical
+            out.append(Interval(number: n, start: start, end: end, policy: run.policies.firstIndex { $0.interval == n }))
+        }
+        var previous: PolicyDocument?
+        let differ = PolicyDiffer()
+        for i in out.indices {
+            guard let p = out[i].policy else { continue }
+            let doc = run.policies[p].document
+            if let previous { out[i].diff = differ.diff(previous, doc) }
+            previous = doc
+        }
+        return out
+    }
+
+    // MARK: Per-entity series
+
+    func windows(_ kind: String, _ id: String) -> [RunData.Window] {
+        run.windows.filter { $0.kind == kind && $0.id == id }.sorted { $0.start < $1.start }
+    }
+
+    func forecasts(_ kind: String, _ id: String) -> [(line: RunData.ForecastLine, end: Double)] {
+        let ends = Dictionary(intervals.map { ($0.number, $0.end) }, uniquingKeysWith: { a, _ in a })
+        return run.forecasts.filter { $0.kind == kind && $0.id == id }.sorted { $0.interval < $1.interval }
+            .map { ($0, ends[$0.interval] ?? $0.start + 60) }
+    }
+
+    /// Planned capacity and predicted utilisation per interval.
+    func plan(_ kind: String, _ id: String) -> [(interval: Interval, capacity: Double, utilisation: Double)] {
+        intervals.compactMap { iv in
+            guard let p = iv.policy else { return nil }
+            let predicted = run.policies[p].document.predicted
+            if kind == "cell", let c = predicted.cells.first(where: { $0.id == id }) { return (iv, c.capacity, c.utilisation) }
+            if kind == "link", let l = predicted.links.first(where: { $0.id == id }) { return (iv, l.capacity, l.utilisation) }
+            return nil
+        }
+    }
+
+    /// Capacity in force at time `t`.
+    func capacity(at t: Double, in plan: [(interval: Interval, capacity: Double, utilisation: Double)]) -> Double? {
+        plan.last { $0.interval.start <= t }?.capacity ?? plan.first?.capacity
+    }
+
+    /// Measured utilisation of a window: both directions for a cell, the busier direction for a link.
+    func utilisation(_ w: RunData.Window, capacity: Double?) -> Double? {
+        guard let capacity, capacity > 0 else { return nil }
+        return (w.kind == "link" ? w.busierDirection : w.load) / capacity
+    }
+
+    public func summary(_ kind: String, _ id: String) -> EntitySummary {
+        let ws = windows(kind, id), fs = forecasts(kind, id), p = plan(kind, id)
+        let loads = ws.map(\.load)
+        let withActual = fs.compactMap { f in f.line.actual.map { (f.line, $0) } }
+        let errors = withActual.filter { $0.1 > 0 }.map { abs($0.1 - $0.0.point) / $0.1 }
+        var modelError = 0.0, baselineError = 0.0
+        for (line, actual) in withActual where !line.partial {
+            guard let persistence = line.persistence else { continue }
+            modelError += abs(actual - line.point)
+            baselineError += abs(actual - persistence)
+        }
+        let utilisations = ws.compactMap { utilisation($0, capacity: capacity(at: $0.start, in: p)) }
+        return EntitySummary(
+            kind: kind, id: id, windows: ws.count, meanLoad: loads.isEmpty ? nil : loads.reduce(0, +) / Double(loads.count),
+            peakLoad: loads.max(),
+            p90Coverage: withActual.isEmpty ? nil : Double(withActual.filter { $0.1 <= $0.0.upper }.count) / Double(withActual.count),
+            meanAbsolutePercentageError: errors.isEmpty ? nil : errors.reduce(0, +) / Double(errors.count),
+            maeToPersistence: baselineError > 0 ? modelError / baselineError : nil,
+            peakUtilisation: utilisations.max(), decodeIssues: ws.reduce(0) { $0 + $1.decodeIssues },
+            partialWindows: ws.filter(\.partial).count)
+    }
+
+    /// Share of each demand routed over a link, per interval (demands that ever use it).
+    func demandSharesOnLink(_ link: String) -> [(demand: String, shares: [(Interval, Double)])] {
+        var byDemand: [String: [(Interval, Double)]] = [:]
+        for iv in intervals {
+            guard let p = iv.policy else { continue }
+            for d in run.policies[p].document.routing.demands {
+                let share = d.paths.filter { $0.links.contains(link) }.reduce(0) { $0 + $1.weight }
+                byDemand[d.id, default: []].append((iv, share))
+            }
+        }
+        return byDemand.filter { $0.value.contains { $0.1 > 0.0005 } }.sorted { Natural($0.key) < Natural($1.key) }
+            .map { (demand: $0.key, shares: $0.value) }
+    }
+
+    /// Every demand id in any policy, natural order.
+    var demandIds: [String] {
+        sortedUnion(run.policies.flatMap { $0.document.routing.demands.map(\.id) }, [])
+    }
+}

@@ -1,0 +1,183 @@
+public import FlowcastPolicy
+internal import FlowcastTopology
+import Foundation
+
+/// The Okabe–Ito palette: eight colours that stay distinct under the common colour blindnesses.
+package enum Palette {
+    package static let black = "#000000"
+    package static let orange = "#E69F00"
+    package static let skyBlue = "#56B4E9"
+    package static let green = "#009E73"
+    package static let yellow = "#F0E442"
+    package static let blue = "#0072B2"
+    package static let vermillion = "#D55E00"
+    package static let purple = "#CC79A7"
+    /// Series colours in the order they are handed out (yellow last: weak on white).
+    package static let cycle = [blue, orange, green, purple, skyBlue, vermillion, black, yellow]
+}
+
+/// One inline SVG chart on the report's shared time axis: a plot area, gridlines, axis labels
+/// and whatever marks are added. Pure string building; no script, no external references.
+struct SVGChart {
+    static let width = 560.0, height = 180.0
+    static let left = 62.0, right = 26.0, top = 10.0, bottom = 26.0
+
+    var kind: String
+    var title: String
+    var t0: Double
+    var t1: Double
+    var yMin: Double
+    var yMax: Double
+    var yLabel: (Double) -> String
+    var yTicks: [Double]? = nil
+    private var marks: [String] = []
+
+    init(kind: String, title: String, t0: Double, t1: Double, yMin: Double = 0, yMax: Double, yTicks: [Double]? = nil,
+         yLabel: @escaping (Double) -> String) {
+        self.kind = kind
+        self.title = title
+        self.t0 = t0
+        self.t1 = t1 > t0 ? t1 : t0 + 1
+        self.yMin = yMin
+        self.yMax = yMax > yMin ? yMax : yMin + 1
+        self.yTicks = yTicks
+        self.yLabel = yLabel
+    }
+
+    var plotWidth: Double { Self.width - Self.left - Self.right }
+    var plotHeight: Double { Self.height - Self.top - Self.bottom }
+
+    func x(_ t: Double) -> Double { Self.left + (t - t0) / (t1 - t0) * plotWidth }
+    func y(_ v: Double) -> Double { Self.top + (1 - (min(max(v, yMin), yMax) - yMin) / (yMax - yMin)) * plotHeight }
+
+    // MARK: Marks
+
+    /// A line through (time, value) points; a gap wherever `value` is nil.
+    mutating func line(_ points: [(Double, Double?)], colour: String, width: Double = 2, dash: String? = nil) {
+        var d = "", pen = false
+        for (t, v) in points {
+            guard let v else { pen = false; continue }
+            d += "\(pen ? "L" : "M")\(f(x(t))) \(f(y(v)))"
+            pen = true
+        }
+        guard !d.isEmpty else { return }
+        marks.append("<path d=\"\(d)\" fill=\"none\" stroke=\"\(colour)\" stroke-width=\"\(f(width))\"\(dash.map { " stroke-dasharray=\"\($0)\"" } ?? "") stroke-linejoin=\"round\"/>")
+    }
+
+    /// Horizontal steps: each (start, end, value) drawn flat over its span.
+    mutating func steps(_ spans: [(Double, Double, Double)], colour: String, width: Double = 2, dash: String? = nil) {
+        for (a, b, v) in spans {
+            marks.append("<line x1=\"\(f(x(a)))\" y1=\"\(f(y(v)))\" x2=\"\(f(x(b)))\" y2=\"\(f(y(v)))\" stroke=\"\(colour)\" stroke-width=\"\(f(width))\"\(dash.map { " stroke-dasharray=\"\($0)\"" } ?? "")/>")
+        }
+    }
+
+    /// A shaded band between low and high over each span (the forecast's P90 band).
+    mutating func band(_ spans: [(Double, Double, Double, Double)], colour: String, opacity: Double = 0.3) {
+        for (a, b, low, high) in spans {
+            rect(t0: a, t1: b, low: low, high: high, colour: colour, opacity: opacity)
+        }
+    }
+
+    /// A filled rectangle in data coordinates.
+    mutating func rect(t0 a: Double, t1 b: Double, low: Double, high: Double, colour: String, opacity: Double = 1,
+                       tooltip: String? = nil) {
+        let x0 = x(a), x1 = x(b), y0 = y(high), y1 = y(low)
+        let shape = "<rect x=\"\(f(x0))\" y=\"\(f(y0))\" width=\"\(f(max(0.5, x1 - x0)))\" height=\"\(f(max(0.5, y1 - y0)))\" fill=\"\(colour)\"\(opacity < 1 ? " fill-opacity=\"\(f(opacity))\"" : "")"
+        marks.append(tooltip.map { shape + "><title>\(HTML.escape($0))</title></rect>" } ?? shape + "/>")
+    }
+
+    /// A horizontal reference line across the plot (e.g. 100 % utilisation).
+    mutating func reference(_ v: Double, colour: String = Palette.black, label: String? = nil) {
+        marks.append("<line x1=\"\(f(Self.left))\" y1=\"\(f(y(v)))\" x2=\"\(f(Self.width - Self.right))\" y2=\"\(f(y(v)))\" stroke=\"\(colour)\" stroke-width=\"1\" stroke-dasharray=\"2 3\"/>")
+        if let label {
+            marks.append("<text x=\"\(f(Self.width - Self.right - 2))\" y=\"\(f(y(v) - 3))\" text-anchor=\"end\" class=\"ref\">\(HTML.escape(label))</text>")
+        }
+    }
+
+    /// A vertical marker at a plan interval, linking to that interval's policy diff.
+    mutating func intervalMarker(at t: Double, href: String, label: String) {
+        let xx = f(x(t))
+        marks.append("<a href=\"\(HTML.escape(href))\"><title>\(HTML.escape(label))</title><line x1=\"\(xx)\" y1=\"\(f(Self.top))\" x2=\"\(xx)\" y2=\"\(f(Self.top + plotHeight))\" class=\"marker\"/><path d=\"M\(xx) \(f(Self.top))l-4 -6h8z\" class=\"marker-head\"/></a>")
+    }
+
+    // MARK: Rendering
+
+    func render() -> String {
+        var out = "<svg class=\"chart \(kind)\" viewBox=\"0 0 \(f(Self.width)) \(f(Self.height))\" role=\"img\" aria-label=\"\(HTML.escape(title))\">"
+        out += "<title>\(HTML.escape(title))</title>"
+        let ticks = yTicks ?? Self.niceTicks(yMin, yMax)
+        for v in ticks where v >= yMin && v <= yMax {
+            out += "<line x1=\"\(f(Self.left))\" y1=\"\(f(y(v)))\" x2=\"\(f(Self.width - Self.right))\" y2=\"\(f(y(v)))\" class=\"grid\"/>"
+            out += "<text x=\"\(f(Self.left - 6))\" y=\"\(f(y(v) + 4))\" text-anchor=\"end\">\(HTML.escape(yLabel(v)))</text>"
+        }
+        for t in Self.timeTicks(t0, t1) {
+            out += "<line x1=\"\(f(x(t)))\" y1=\"\(f(Self.top + plotHeight))\" x2=\"\(f(x(t)))\" y2=\"\(f(Self.top + plotHeight + 4))\" class=\"axis\"/>"
+            out += "<text x=\"\(f(x(t)))\" y=\"\(f(Self.height - 8))\" text-anchor=\"middle\">\(Self.clock(t, span: t1 - t0))</text>"
+        }
+        out += "<rect x=\"\(f(Self.left))\" y=\"\(f(Self.top))\" width=\"\(f(plotWidth))\" height=\"\(f(plotHeight))\" class=\"frame\"/>"
+        out += marks.joined()
+        return out + "</svg>"
+    }
+
+    private func f(_ v: Double) -> String { DiffFormat.trimmed(v, decimals: 1) }
+
+    /// About five round values (1, 2 or 5 × 10^k apart) covering lo…hi.
+    static func niceTicks(_ lo: Double, _ hi: Double, count: Double = 5) -> [Double] {
+        let span = hi - lo
+        guard span > 0, span.isFinite else { return [lo] }
+        let raw = span / count, magnitude = pow(10, floor(log10(raw)))
+        let step = [1.0, 2, 2.5, 5, 10].map { $0 * magnitude }.first { $0 >= raw } ?? 10 * magnitude
+        var out: [Double] = [], v = ceil(lo / step) * step
+        while v <= hi + step * 1e-9 { out.append(v); v += step }
+        return out
+    }
+
+    /// Round times (10 s … 1 day apart) for the time axis, about six of them.
+    static func timeTicks(_ t0: Double, _ t1: Double) -> [Double] {
+        let steps: [Double] = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400]
+        let step = steps.first { (t1 - t0) / $0 <= 6 } ?? 86400
+        var out: [Double] = [], t = ceil(t0 / step) * step
+        while t <= t1 { out.append(t); t += step }
+        return out
+    }
+
+    /// `HH:MM` (UTC), with seconds when the span is short.
+    static func clock(_ t: Double, span: Double) -> String {
+        let s = Int((t.truncatingRemainder(dividingBy: 86400) + 86400).truncatingRemainder(dividingBy: 86400))
+        let hm = String(format: "%02d:%02d", s / 3600, s % 3600 / 60)
+        return span < 600 ? hm + String(format: ":%02d", s % 60) : hm
+    }
+}
+
+/// HTML text helpers.
+enum HTML {
+    static func escape(_ s: String) -> String {
+        var out = ""
+        out.reserveCapacity(s.count)
+        for ch in s {
+            switch ch {
+            case "&": out += "&amp;"
+            case "<": out += "&lt;"
+            case ">": out += "&gt;"
+            case "\"": out += "&quot;"
+            case "'": out += "&#39;"
+            default: out.append(ch)
+            }
+        }
+        return out
+    }
+
+    /// A fragment id from a kind and an id (`cell-cell-1`).
+    static func anchor(_ kind: String, _ id: String) -> String {
+        kind + "-" + String(id.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" ? $0 : "_" })
+    }
+
+    /// `2026-01-05 18:00:00 UTC`.
+    static func timestamp(_ t: Double) -> String {
+        let f = DateFormatter()
+        f.locale = Locale(identifier: "en_US_POSIX")
+        f.timeZone = TimeZone(identifier: "UTC")
+        f.dateFormat = "yyyy-MM-dd HH:mm:ss"
+        return f.string(from: Date(timeIntervalSince1970: t)) + " UTC"
+    }
+}

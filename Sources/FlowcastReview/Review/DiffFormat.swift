@@ -1,0 +1,73 @@
+public import FlowcastPolicy
+internal import FlowcastTopology
+import Foundation
+
+/// Number formatting shared by the diff and report renderers; locale-independent so goldens are stable.
+package enum DiffFormat {
+    /// `75.6%` (utilisation 0.7556).
+    package static func percent(_ x: Double) -> String { number(x * 100, decimals: 1) + "%" }
+
+    /// Signed percentage points: `+4.2 pp`, `-12.0 pp`.
+    package static func points(_ delta: Double) -> String {
+        let value = number(abs(delta) * 100, decimals: 1)
+        return (delta < 0 ? "-" : "+") + value + " pp"
+    }
+
+    /// Bit rate with a unit and three significant figures: `620 Mbit/s`, `2.6 Gbit/s`.
+    package static func rate(_ bitsPerSecond: Double) -> String {
+        let units: [(Double, String)] = [(1e12, "Tbit/s"), (1e9, "Gbit/s"), (1e6, "Mbit/s"), (1e3, "kbit/s")]
+        for (scale, unit) in units where abs(bitsPerSecond) >= scale {
+            return significant(bitsPerSecond / scale) + " " + unit
+        }
+        return significant(bitsPerSecond) + " bit/s"
+    }
+
+    /// MHz without a needless `.0`: `100 MHz`, `12.5 MHz`.
+    package static func mhz(_ x: Double) -> String { trimmed(x, decimals: 3) + " MHz" }
+
+    /// Signed MHz: `+20 MHz`, `-5 MHz`.
+    package static func signedMHz(_ x: Double) -> String { (x < 0 ? "-" : "+") + mhz(abs(x)) }
+
+    /// Fixed decimals, always with a `.` separator.
+    package static func number(_ x: Double, decimals: Int) -> String {
+        String(format: "%.\(decimals)f", x == 0 ? 0 : x)  // no "-0.0"
+    }
+
+    /// Up to `decimals` decimals, trailing zeros removed.
+    package static func trimmed(_ x: Double, decimals: Int) -> String {
+        var s = number(x, decimals: decimals)
+        if s.contains(".") {
+            while s.hasSuffix("0") { s.removeLast() }
+            if s.hasSuffix(".") { s.removeLast() }
+        }
+        return s
+    }
+
+    /// Three significant figures, trailing zeros removed.
+    package static func significant(_ x: Double) -> String {
+        let magnitude = abs(x)
+        let decimals = magnitude >= 100 ? 0 : magnitude >= 10 ? 1 : 2
+        return trimmed(x, decimals: decimals)
+    }
+
+    /// Ascending block indices as runs: `[0,1,2,5,7,8]` → `0-2, 5, 7-8`; empty → `none`.
+    package static func blockRanges(_ blocks: [Int]) -> String {
+        let sorted = Array(Set(blocks)).sorted()
+        guard var start = sorted.first else { return "none" }
+        var runs: [String] = [], previous = start
+        for b in sorted.dropFirst() {
+            if b == previous + 1 { previous = b; continue }
+            runs.append(start == previous ? "\(start)" : "\(start)-\(previous)")
+            start = b
+            previous = b
+        }
+        runs.append(start == previous ? "\(start)" : "\(start)-\(previous)")
+        return runs.joined(separator: ", ")
+    }
+
+    /// `3 blocks` / `1 block`.
+    package static func blocks(_ n: Int) -> String { "\(n) block\(abs(n) == 1 ? "" : "s")" }
+
+    /// A path as its links: `l-s2-agg1 > l-agg1-core`.
+    package static func path(_ links: [String]) -> String { links.joined(separator: " > ") }
+}

@@ -1,0 +1,29 @@
+public import FlowcastPolicy
+internal import FlowcastTopology
+public import Foundation
+
+extension PolicyComparison {
+    /// Versioned, deterministic JSON (`formatVersion`, sorted keys) for tools.
+    public func json() throws(PolicyError) -> String {
+        struct Envelope: Encodable {
+            var formatVersion = PolicyDiff.formatVersion
+            var old: String
+            var new: String
+            var folders: Bool
+            var equal: Bool
+            var options: DiffOptions
+            var files: [FileEntry]
+            /// The plan line per file, so a reader need not recompute it.
+            var summaries: [String]
+        }
+        let envelope = Envelope(old: old, new: new, folders: isFolder, equal: isEqual, options: options, files: files,
+                                summaries: files.compactMap { f in f.diff.map { (f.name.map { "\($0): " } ?? "") + $0.summaryLine } })
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
+        do {
+            return String(decoding: try encoder.encode(envelope), as: UTF8.self) + "\n"
+        } catch {
+            throw .inconsistent("cannot encode diff: \(error)")
+        }
+    }
+}

@@ -1,0 +1,116 @@
+public import FlowcastPolicy
+internal import FlowcastTopology
+import Foundation
+
+extension PolicyComparison {
+    /// Markdown for a pull-request comment: the plan line in bold, one table per kind of change,
+    /// the evidence behind each change in a collapsed block, then the impact.
+    public func markdown() -> String {
+        var out: [String] = []
+        if !isFolder, let diff = files.first?.diff {
+            out.append("### Policy diff: `\(old)` → `\(new)`")
+            out.append(contentsOf: diff.markdownLines(options: options))
+            return out.joined(separator: "\n") + "\n"
+        }
+        out.append("### Policy diff: `\(old)/` → `\(new)/`")
+        out.append("")
+        out.append("| | File | Status |")
+        out.append("|---|---|---|")
+        for f in files {
+            let symbol = switch f.status { case .added: "+"; case .removed: "-"; case .changed: "~"; case .unchanged: "=" }
+            let detail = f.cells.map { " (\($0) cells, \(f.demands ?? 0) demands)" } ?? ""
+            let link = f.status == .changed ? "[`\(f.name ?? "")`](#\(anchor(f.name ?? "")))" : "`\(f.name ?? "")`"
+            out.append("| \(symbol) | \(link) | \(f.status.rawValue)\(detail) |")
+        }
+        for f in files where f.status == .changed {
+            out.append("")
+            out.append("#### \(f.name ?? "")")
+            out.append(contentsOf: f.diff?.markdownLines(options: options) ?? [])
+        }
+        return out.joined(separator: "\n") + "\n"
+    }
+
+    /// GitHub's heading anchor for a file name heading.
+    private func anchor(_ name: String) -> String {
+        String(name.lowercased().filter { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" })
+    }
+}
+
+extension PolicyDiff {
+    func markdownLines(options: DiffOptions) -> [String] {
+        var out = ["", "**\(isEmpty ? "No changes. " : "")\(summaryLine)**"]
+        if let hidden = hiddenLine(options: options) { out.append(""); out.append("_\(hidden)_") }
+        if !cells.isEmpty {
+            out += ["", "| | Cell | Band | Blocks | Bandwidth | Predicted utilisation | Blocks gained / lost |", "|---|---|---|---|---|---|---|"]
+            for c in cells {
+                out.append("| \(c.action.symbol) | \(cellText(c.id)) | \(arrow(c.band.old, c.band.new)) | "
+                    + "\(arrow(c.blocks.old.map(DiffFormat.blockRanges), c.blocks.new.map(DiffFormat.blockRanges))) | "
+                    + "\(arrow(c.bandwidthMHz.old.map(DiffFormat.mhz), c.bandwidthMHz.new.map(DiffFormat.mhz))) | "
+                    + "\(arrow(c.utilisation.old.map(DiffFormat.percent), c.utilisation.new.map(DiffFormat.percent))) | "
+                    + "+\(c.blocksGained) / -\(c.blocksLost) |")
+            }
+        }
+        if !demands.isEmpty {
+            out += ["", "| | Demand | Path | Weight | Change |", "|---|---|---|---|---|"]
+            for d in demands {
+                for (i, p) in d.paths.enumerated() {
+                    let first = i == 0
+                    let change = d.action == .changed ? (abs(p.delta) >= 0.0005 ? DiffFormat.points(p.delta) : "") : ""
+                    let moved = first && d.action == .changed ? " (\(DiffFormat.percent(d.moved)) moved)" : ""
+                    out.append("| \(first ? d.action.symbol : "") | \(first ? cellText(d.id) + moved : "") | "
+                        + "\(cellText(DiffFormat.path(p.links))) | "
+                        + "\(arrow(p.weight.old.map(DiffFormat.percent), p.weight.new.map(DiffFormat.percent))) | \(change) |")
+                }
+                if d.paths.isEmpty { out.append("| \(d.action.symbol) | \(cellText(d.id)) | | | |") }
+            }
+        }
+        if !links.isEmpty {
+            out += ["", "| | Link | Predicted utilisation | Change | Capacity |", "|---|---|---|---|---|"]
+            for l in links {
+                let change = (l.utilisation.old).flatMap { o in l.utilisation.new.map { DiffFormat.points($0 - o) } } ?? ""
+                out.append("| \(l.action.symbol) | \(cellText(l.id)) | "
+                    + "\(arrow(l.utilisation.old.map(DiffFormat.percent), l.utilisation.new.map(DiffFormat.percent))) | \(change) | "
+                    + "\(arrow(l.capacity.old.map(DiffFormat.rate), l.capacity.new.map(DiffFormat.rate))) |")
+            }
+        }
+        if !cells.isEmpty || !demands.isEmpty {
+            out += ["", "<details><summary>Why: forecasts and reasons</summary>", ""]
+            for c in cells {
+                out.append("- `\(c.action.symbol) \(c.id)`: \(Self.evidence(c.forecast, previous: c.previousForecast)). \(c.reason)")
+            }
+            for d in demands {
+                out.append("- `\(d.action.symbol) \(d.id)`: \(Self.evidence(d.forecast, previous: d.previousForecast)). \(d.reason)")
+            }
+            out += ["", "</details>"]
+        }
+        if !provenance.isEmpty {
+            out += ["", "Inputs: " + provenance.map { "`\($0.field)` \($0.old ?? "none") → \($0.new ?? "none")" }.joined(separator: "; ")]
+        }
+        out += ["", "**Impact**", ""]
+        func item(_ label: String, _ items: [String]) { out.append("- \(label): " + (items.isEmpty ? "none" : items.joined(separator: ", "))) }
+        item("Spectrum gained", impact.spectrumGained.map { "`\($0.cell)` +\(DiffFormat.blocks($0.blocks)) (\(DiffFormat.signedMHz($0.mhz)))" })
+        item("Spectrum lost", impact.spectrumLost.map { "`\($0.cell)` -\(DiffFormat.blocks(-$0.blocks)) (\(DiffFormat.signedMHz($0.mhz)))" })
+        item("Busier links", impact.busierLinks.map { "`\($0.link)` \(DiffFormat.percent($0.old)) → \(DiffFormat.percent($0.new))" })
+        item("Quieter links", impact.quieterLinks.map { "`\($0.link)` \(DiffFormat.percent($0.old)) → \(DiffFormat.percent($0.new))" })
+        if impact.violations.isEmpty && impact.resolved.isEmpty {
+            item("Constraint violations", [])
+        } else {
+            out.append("- Constraint violations:")
+            for v in impact.violations { out.append("  - \(v.isNew ? "**new**" : "still"): \(cellText(v.message))") }
+            for v in impact.resolved { out.append("  - fixed: \(cellText(v.message))") }
+        }
+        return out
+    }
+
+    private func arrow(_ old: String?, _ new: String?) -> String {
+        switch (old, new) {
+        case let (o?, n?): o == n ? cellText(n) : "\(cellText(o)) → \(cellText(n))"
+        case let (nil, n?): cellText(n)
+        case let (o?, nil): "~~\(cellText(o))~~"
+        default: ""
+        }
+    }
+
+    /// Escapes what would break a Markdown table cell.
+    private func cellText(_ s: String) -> String { s.replacingOccurrences(of: "|", with: "\\|") }
+}

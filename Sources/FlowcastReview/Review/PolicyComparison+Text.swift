@@ -1,0 +1,222 @@
+public import FlowcastPolicy
+internal import FlowcastTopology
+import Foundation
+
+/// Terminal colours for the text diff. Okabe–Ito hues (blue, vermillion, orange) so added and
+/// removed stay apart for red–green colour blindness; the symbols carry the meaning without colour.
+struct TextStyle {
+    var colour: Bool
+
+    func added(_ s: String) -> String { paint(s, "38;5;25") }
+    func removed(_ s: String) -> String { paint(s, "38;5;166") }
+    func changed(_ s: String) -> String { paint(s, "38;5;172") }
+    func bold(_ s: String) -> String { paint(s, "1") }
+    func dim(_ s: String) -> String { paint(s, "2") }
+
+    func action(_ a: ChangeAction, _ s: String) -> String {
+        switch a {
+        case .added: added(s)
+        case .removed: removed(s)
+        case .changed: changed(s)
+        }
+    }
+
+    private func paint(_ s: String, _ code: String) -> String { colour ? "\u{1B}[\(code)m\(s)\u{1B}[0m" : s }
+}
+
+extension PolicyComparison {
+    /// Human-readable diff: `+`/`-`/`~` per cell, demand and link, a summary line and the impact.
+    /// ANSI colours only when `colour` is true (a terminal without `--no-color`).
+    public func text(colour: Bool = false) -> String {
+        let style = TextStyle(colour: colour)
+        var out: [String] = []
+        if !isFolder, let only = files.first, let diff = only.diff {
+            out.append(style.bold("Policy diff: \(old) → \(new)"))
+            out.append(contentsOf: diff.textLines(style: style, options: options))
+            return out.joined(separator: "\n") + "\n"
+        }
+        let counts = Dictionary(grouping: files, by: \.status).mapValues(\.count)
+        let tally = [FileStatus.changed, .added, .removed, .unchanged].compactMap { s in
+            counts[s].map { "\($0) \(s.rawValue)" }
+        }.joined(separator: ", ")
+        out.append(style.bold("Policy diff: \(old)/ → \(new)/ (\(files.count) file\(files.count == 1 ? "" : "s"): \(tally.isEmpty ? "none" : tally))"))
+        for file in files {
+            let name = file.name ?? ""
+            out.append("")
+            switch file.status {
+            case .added:
+                out.append(style.added("+ \(name)") + "  added (\(file.cells ?? 0) cells, \(file.demands ?? 0) demands)")
+            case .removed:
+                out.append(style.removed("- \(name)") + "  removed (\(file.cells ?? 0) cells, \(file.demands ?? 0) demands)")
+            case .unchanged:
+                out.append("= \(name)  unchanged" + (file.diff.map { $0.hidden.total > 0 ? " (\($0.hidden.total) hidden below thresholds)" : "" } ?? ""))
+            case .changed:
+                out.append(style.changed("~ \(name)"))
+                out.append(contentsOf: (file.diff?.textLines(style: style, options: options) ?? []).map { $0.isEmpty ? $0 : "  " + $0 })
+            }
+        }
+        return out.joined(separator: "\n") + "\n"
+    }
+}
+
+extension PolicyDiff {
+    /// The plan line: `Plan: X cells reallocated, Y demands rerouted, Z unchanged; peak predicted utilisation A% → B%`.
+    public var summaryLine: String {
+        func peak(_ x: Double?) -> String { x.map(DiffFormat.percent) ?? "n/a" }
+        return "Plan: \(cellsReallocated) cells reallocated, \(demandsRerouted) demands rerouted, \(unchanged) unchanged; "
+            + "peak predicted utilisation \(peak(peakUtilisation.old)) → \(peak(peakUtilisation.new))"
+    }
+
+    /// What the thresholds hid, or nil when nothing was hidden.
+    func hiddenLine(options: DiffOptions) -> String? {
+        var parts: [String] = []
+        if hidden.demands > 0 {
+            parts.append("\(hidden.demands) demand\(hidden.demands == 1 ? "" : "s") (--min-weight-change \(DiffFormat.trimmed(options.minWeightChange, decimals: 4)))")
+        }
+        if hidden.cells > 0 {
+            parts.append("\(hidden.cells) cell\(hidden.cells == 1 ? "" : "s") (--min-blocks \(options.minBlocks))")
+        }
+        if hidden.links > 0 {
+            parts.append("\(hidden.links) link\(hidden.links == 1 ? "" : "s") (--min-utilisation-change \(DiffFormat.trimmed(options.minUtilisationChange, decimals: 4)))")
+        }
+        return parts.isEmpty ? nil : "Hidden below thresholds: " + parts.joined(separator: ", ")
+    }
+
+    func textLines(style: TextStyle, options: DiffOptions) -> [String] {
+        var out: [String] = []
+        for p in provenance {
+            out.append(style.dim("  \(p.field): \(short(p.old)) → \(short(p.new))"))
+        }
+        if !cells.isEmpty {
+            out.append("")
+            out.append(style.bold("Cells"))
+            for c in cells { out.append(contentsOf: cellLines(c, style: style)) }
+        }
+        if !demands.isEmpty {
+            out.append("")
+            out.append(style.bold("Demands"))
+            for d in demands { out.append(contentsOf: demandLines(d, style: style)) }
+        }
+        if !links.isEmpty {
+            out.append("")
+            out.append(style.bold("Links"))
+            let width = links.map(\.id.count).max() ?? 0
+            for l in links { out.append(linkLine(l, width: width, style: style)) }
+        }
+        out.append("")
+        out.append(style.bold(isEmpty ? "No changes. " + summaryLine : summaryLine))
+        if let hiddenLine = hiddenLine(options: options) { out.append(hiddenLine) }
+        out.append(contentsOf: impactLines(style: style))
+        return out
+    }
+
+    private func cellLines(_ c: CellChange, style: TextStyle) -> [String] {
+        let head: String
+        switch c.action {
+        case .added:
+            head = "\(c.band.new ?? "") blocks \(DiffFormat.blockRanges(c.blocks.new ?? [])) (\(DiffFormat.mhz(c.bandwidthMHz.new ?? 0)))"
+        case .removed:
+            head = "\(c.band.old ?? "") blocks \(DiffFormat.blockRanges(c.blocks.old ?? [])) (\(DiffFormat.mhz(c.bandwidthMHz.old ?? 0)))"
+        case .changed:
+            let band = c.band.old == c.band.new ? (c.band.new ?? "") : "\(c.band.old ?? "") → \(c.band.new ?? "")"
+            head = "\(band) blocks \(DiffFormat.blockRanges(c.blocks.old ?? [])) → \(DiffFormat.blockRanges(c.blocks.new ?? []))"
+                + "  (+\(c.blocksGained)/-\(c.blocksLost) blocks, \(DiffFormat.mhz(c.bandwidthMHz.old ?? 0)) → \(DiffFormat.mhz(c.bandwidthMHz.new ?? 0)))"
+        }
+        var out = [style.action(c.action, "\(c.action.symbol) \(c.id)") + "  " + head]
+        if let u = utilisationText(c.utilisation) { out.append("    predicted utilisation \(u)") }
+        out.append(style.dim("    " + Self.evidence(c.forecast, previous: c.previousForecast)))
+        out.append(style.dim("    reason: \(c.reason)"))
+        return out
+    }
+
+    private func demandLines(_ d: DemandChange, style: TextStyle) -> [String] {
+        let head: String
+        switch d.action {
+        case .added: head = "new demand"
+        case .removed: head = "demand removed"
+        case .changed: head = "\(DiffFormat.percent(d.moved)) of traffic moved"
+        }
+        var out = [style.action(d.action, "\(d.action.symbol) \(d.id)") + "  " + head]
+        let width = d.paths.map { DiffFormat.path($0.links).count }.max() ?? 0
+        for p in d.paths {
+            let name = DiffFormat.path(p.links).padding(toLength: width, withPad: " ", startingAt: 0)
+            var weights: String
+            switch d.action {
+            case .added: weights = DiffFormat.percent(p.weight.new ?? 0)
+            case .removed: weights = DiffFormat.percent(p.weight.old ?? 0)
+            case .changed:
+                weights = "\(DiffFormat.percent(p.weight.old ?? 0)) → \(DiffFormat.percent(p.weight.new ?? 0))"
+                if abs(p.delta) >= 0.0005 { weights += "  \(DiffFormat.points(p.delta))" }
+            }
+            out.append("    \(name)  \(weights)")
+        }
+        out.append(style.dim("    " + Self.evidence(d.forecast, previous: d.previousForecast)))
+        out.append(style.dim("    reason: \(d.reason)"))
+        return out
+    }
+
+    private func linkLine(_ l: LinkChange, width: Int, style: TextStyle) -> String {
+        let id = l.id.padding(toLength: width, withPad: " ", startingAt: 0)
+        let body: String
+        switch l.action {
+        case .added:
+            body = "added, predicted utilisation \(DiffFormat.percent(l.utilisation.new ?? 0)) of \(DiffFormat.rate(l.capacity.new ?? 0))"
+        case .removed:
+            body = "removed (was \(DiffFormat.percent(l.utilisation.old ?? 0)) of \(DiffFormat.rate(l.capacity.old ?? 0)))"
+        case .changed:
+            var s = "predicted utilisation \(utilisationText(l.utilisation) ?? "")"
+            if l.capacity.old != l.capacity.new {
+                s += "; capacity \(DiffFormat.rate(l.capacity.old ?? 0)) → \(DiffFormat.rate(l.capacity.new ?? 0))"
+            }
+            body = s
+        }
+        return style.action(l.action, "\(l.action.symbol) \(id)") + "  " + body
+    }
+
+    private func impactLines(style: TextStyle) -> [String] {
+        var out = ["", style.bold("Impact")]
+        func list(_ label: String, _ items: [String]) {
+            out.append("  \(label.padding(toLength: 17, withPad: " ", startingAt: 0))" + (items.isEmpty ? "none" : items.joined(separator: ", ")))
+        }
+        list("Spectrum gained:", impact.spectrumGained.map { "\($0.cell) +\(DiffFormat.blocks($0.blocks)) (\(DiffFormat.signedMHz($0.mhz)))" })
+        list("Spectrum lost:", impact.spectrumLost.map { "\($0.cell) -\(DiffFormat.blocks(-$0.blocks)) (\(DiffFormat.signedMHz($0.mhz)))" })
+        list("Busier links:", impact.busierLinks.map { "\($0.link) \(DiffFormat.percent($0.old)) → \(DiffFormat.percent($0.new))" })
+        list("Quieter links:", impact.quieterLinks.map { "\($0.link) \(DiffFormat.percent($0.old)) → \(DiffFormat.percent($0.new))" })
+        if impact.violations.isEmpty && impact.resolved.isEmpty {
+            list("Violations:", [])
+        } else {
+            out.append("  Violations:")
+            for v in impact.violations {
+                let tag = v.isNew ? style.removed("! new    ") : "! still  "
+                out.append("    \(tag)\(v.message)")
+            }
+            for v in impact.resolved { out.append("    " + style.added("✓ fixed  ") + v.message) }
+        }
+        return out
+    }
+
+    private func utilisationText(_ u: Change<Double>) -> String? {
+        switch (u.old, u.new) {
+        case let (o?, n?):
+            abs(n - o) < 0.0005 ? "\(DiffFormat.percent(n)) (unchanged)" : "\(DiffFormat.percent(o)) → \(DiffFormat.percent(n))  (\(DiffFormat.points(n - o)))"
+        case let (nil, n?): DiffFormat.percent(n)
+        case let (o?, nil): DiffFormat.percent(o)
+        default: nil
+        }
+    }
+
+    private func short(_ s: String?) -> String {
+        guard let s else { return "none" }
+        if s.hasPrefix("sha256:") { return String(s.prefix(19)) + "…" }
+        return s
+    }
+
+    /// `forecast P90 620 Mbit/s (was 500 Mbit/s), point 420 Mbit/s, SE 5.2 bit/s/Hz — source`.
+    static func evidence(_ f: ForecastRef, previous: ForecastRef?) -> String {
+        var s = "forecast P90 \(DiffFormat.rate(f.upper))"
+        if let previous, abs(previous.upper - f.upper) > 0.5 { s += " (was \(DiffFormat.rate(previous.upper)))" }
+        s += ", point \(DiffFormat.rate(f.point))"
+        if let se = f.spectralEfficiency { s += ", SE \(DiffFormat.trimmed(se, decimals: 2)) bit/s/Hz" }
+        return s + " — \(f.source)"
+    }
+}

@@ -1,0 +1,294 @@
+public import FlowcastPolicy
+internal import FlowcastTopology
+/// The semantic difference between two policy documents, keyed by cell, demand and link id.
+///
+/// Built by `PolicyDiffer`; rendered as text, Markdown or JSON by the `PolicyComparison` extensions. Entries are
+/// sorted by id (numbers inside ids compare as numbers), so neither document's order shows.
+public struct PolicyDiff: Codable, Hashable, Sendable {
+    /// Version of the JSON rendering; bump on incompatible change.
+    public static let formatVersion = 1
+
+    /// Cells whose spectrum changed, appeared or disappeared (visible ones only).
+    public var cells: [CellChange]
+    /// Demands whose split changed, appeared or disappeared (visible ones only).
+    public var demands: [DemandChange]
+    /// Links whose predicted utilisation changed, appeared or disappeared (visible ones only).
+    public var links: [LinkChange]
+    /// Cells and demands present in both documents with no change (hidden ones not included).
+    public var unchanged: Int
+    /// Highest predicted utilisation over all links and cells, old → new.
+    public var peakUtilisation: Change<Double>
+    /// Changes left out because they are below a threshold.
+    public var hidden: HiddenChanges
+    public var impact: Impact
+    /// Provenance fields that differ (not decisions, so they never make documents "different").
+    public var provenance: [ProvenanceChange]
+
+    public init(cells: [CellChange], demands: [DemandChange], links: [LinkChange], unchanged: Int,
+                peakUtilisation: Change<Double>, hidden: HiddenChanges, impact: Impact, provenance: [ProvenanceChange]) {
+        self.cells = cells
+        self.demands = demands
+        self.links = links
+        self.unchanged = unchanged
+        self.peakUtilisation = peakUtilisation
+        self.hidden = hidden
+        self.impact = impact
+        self.provenance = provenance
+    }
+
+    /// True when no visible change remains (hidden changes do not count).
+    public var isEmpty: Bool { cells.isEmpty && demands.isEmpty && links.isEmpty }
+
+    /// Cells whose blocks changed (added and removed cells included).
+    public var cellsReallocated: Int { cells.count }
+    /// Demands whose split changed (added and removed demands included).
+    public var demandsRerouted: Int { demands.count }
+}
+
+/// What happened to one keyed entry.
+public enum ChangeAction: String, Codable, Hashable, Sendable, CaseIterable {
+    case added, removed, changed
+
+    /// `+`, `-` or `~`, as in `terraform plan`.
+    public var symbol: String {
+        switch self {
+        case .added: "+"
+        case .removed: "-"
+        case .changed: "~"
+        }
+    }
+
+    /// The action seen from the other side (added ↔ removed).
+    public var mirrored: ChangeAction {
+        switch self {
+        case .added: .removed
+        case .removed: .added
+        case .changed: .changed
+        }
+    }
+}
+
+/// An old and a new value; either is nil when the entry exists on one side only.
+public struct Change<Value: Codable & Hashable & Sendable>: Codable, Hashable, Sendable {
+    public var old: Value?
+    public var new: Value?
+
+    public init(old: Value?, new: Value?) {
+        self.old = old
+        self.new = new
+    }
+
+    /// The same change seen from the other side.
+    public var mirrored: Change { Change(old: new, new: old) }
+}
+
+/// A cell's spectrum, old → new.
+public struct CellChange: Codable, Hashable, Sendable {
+    public var id: String
+    public var action: ChangeAction
+    public var band: Change<String>
+    public var blocks: Change<[Int]>
+    public var bandwidthMHz: Change<Double>
+    /// Predicted utilisation of the cell's allocation (from `predicted.cells`).
+    public var utilisation: Change<Double>
+    /// Blocks in the new allocation that were not in the old one.
+    public var blocksGained: Int
+    /// Blocks in the old allocation that are not in the new one.
+    public var blocksLost: Int
+    /// The forecast behind the new allocation (the old one's when the cell was removed).
+    public var forecast: ForecastRef
+    /// The forecast behind the other side's allocation, when there is one.
+    public var previousForecast: ForecastRef?
+    /// Why the new allocation is what it is (the old reason when removed).
+    public var reason: String
+
+    public init(id: String, action: ChangeAction, band: Change<String>, blocks: Change<[Int]>, bandwidthMHz: Change<Double>,
+                utilisation: Change<Double>, blocksGained: Int, blocksLost: Int, forecast: ForecastRef,
+                previousForecast: ForecastRef?, reason: String) {
+        self.id = id
+        self.action = action
+        self.band = band
+        self.blocks = blocks
+        self.bandwidthMHz = bandwidthMHz
+        self.utilisation = utilisation
+        self.blocksGained = blocksGained
+        self.blocksLost = blocksLost
+        self.forecast = forecast
+        self.previousForecast = previousForecast
+        self.reason = reason
+    }
+
+    /// Size of the change: blocks retuned (gained plus lost).
+    public var blocksChanged: Int { blocksGained + blocksLost }
+}
+
+/// A demand's split over paths, old → new.
+public struct DemandChange: Codable, Hashable, Sendable {
+    public var id: String
+    public var action: ChangeAction
+    /// Every path carrying traffic on either side, busiest first.
+    public var paths: [PathChange]
+    /// Share of the demand's traffic that moves to another path (half the sum of |Δweight|), 0…1.
+    public var moved: Double
+    public var forecast: ForecastRef
+    public var previousForecast: ForecastRef?
+    public var reason: String
+
+    public init(id: String, action: ChangeAction, paths: [PathChange], moved: Double, forecast: ForecastRef,
+                previousForecast: ForecastRef?, reason: String) {
+        self.id = id
+        self.action = action
+        self.paths = paths
+        self.moved = moved
+        self.forecast = forecast
+        self.previousForecast = previousForecast
+        self.reason = reason
+    }
+}
+
+/// One path's share of a demand, old → new (0 when the path is absent on a side).
+public struct PathChange: Codable, Hashable, Sendable {
+    /// Link ids from source to destination; the path's identity.
+    public var links: [String]
+    public var weight: Change<Double>
+
+    public init(links: [String], weight: Change<Double>) {
+        self.links = links
+        self.weight = weight
+    }
+
+    /// New minus old weight, absent sides counting as 0.
+    public var delta: Double { (weight.new ?? 0) - (weight.old ?? 0) }
+}
+
+/// A link's predicted load, old → new.
+public struct LinkChange: Codable, Hashable, Sendable {
+    public var id: String
+    public var action: ChangeAction
+    public var utilisation: Change<Double>
+    /// bit/s in the busier direction.
+    public var load: Change<Double>
+    public var capacity: Change<Double>
+
+    public init(id: String, action: ChangeAction, utilisation: Change<Double>, load: Change<Double>, capacity: Change<Double>) {
+        self.id = id
+        self.action = action
+        self.utilisation = utilisation
+        self.load = load
+        self.capacity = capacity
+    }
+}
+
+/// How many changes each threshold hid.
+public struct HiddenChanges: Codable, Hashable, Sendable {
+    /// Demands whose moved share is below `--min-weight-change`.
+    public var demands: Int
+    /// Cells with fewer retuned blocks than `--min-blocks`.
+    public var cells: Int
+    /// Links whose utilisation moved less than `--min-utilisation-change`.
+    public var links: Int
+
+    public init(demands: Int = 0, cells: Int = 0, links: Int = 0) {
+        self.demands = demands
+        self.cells = cells
+        self.links = links
+    }
+
+    public var total: Int { demands + cells + links }
+}
+
+/// What the change does to the network.
+public struct Impact: Codable, Hashable, Sendable {
+    /// Cells with more spectrum than before, most gained first.
+    public var spectrumGained: [SpectrumShift]
+    /// Cells with less spectrum than before, most lost first.
+    public var spectrumLost: [SpectrumShift]
+    /// Links whose predicted utilisation rises, largest rise first.
+    public var busierLinks: [UtilisationShift]
+    /// Links whose predicted utilisation falls, largest fall first.
+    public var quieterLinks: [UtilisationShift]
+    /// Constraints the new document breaks.
+    public var violations: [ConstraintViolation]
+    /// Constraints the old document broke and the new one no longer does.
+    public var resolved: [ConstraintViolation]
+
+    public init(spectrumGained: [SpectrumShift], spectrumLost: [SpectrumShift], busierLinks: [UtilisationShift],
+                quieterLinks: [UtilisationShift], violations: [ConstraintViolation], resolved: [ConstraintViolation] = []) {
+        self.resolved = resolved
+        self.spectrumGained = spectrumGained
+        self.spectrumLost = spectrumLost
+        self.busierLinks = busierLinks
+        self.quieterLinks = quieterLinks
+        self.violations = violations
+    }
+}
+
+/// A cell's net change in spectrum.
+public struct SpectrumShift: Codable, Hashable, Sendable {
+    public var cell: String
+    /// Net block count change (positive when gained).
+    public var blocks: Int
+    public var mhz: Double
+
+    public init(cell: String, blocks: Int, mhz: Double) {
+        self.cell = cell
+        self.blocks = blocks
+        self.mhz = mhz
+    }
+}
+
+/// A link's utilisation, old → new.
+public struct UtilisationShift: Codable, Hashable, Sendable {
+    public var link: String
+    public var old: Double
+    public var new: Double
+
+    public init(link: String, old: Double, new: Double) {
+        self.link = link
+        self.old = old
+        self.new = new
+    }
+}
+
+/// A constraint the new document breaks.
+public struct ConstraintViolation: Codable, Hashable, Sendable {
+    public enum Kind: String, Codable, Hashable, Sendable {
+        /// A link's predicted load exceeds its capacity.
+        case linkOverloaded
+        /// A cell's predicted load exceeds its allocation's capacity.
+        case cellOverloaded
+        /// A cell has fewer blocks than its forecast needs.
+        case cellShortOfBlocks
+        /// Two neighbouring cells on one band share a block.
+        case neighboursShareBlock
+        /// A demand's path weights do not sum to 1.
+        case weightsDoNotSumToOne
+    }
+
+    public var kind: Kind
+    /// The cell, link or demand concerned (for neighbours, "a+b").
+    public var subject: String
+    public var message: String
+    /// True when the old document did not break this constraint (for `resolved`: always false).
+    public var isNew: Bool
+
+    public init(kind: Kind, subject: String, message: String, isNew: Bool) {
+        self.kind = kind
+        self.subject = subject
+        self.message = message
+        self.isNew = isNew
+    }
+}
+
+/// A provenance field that differs.
+public struct ProvenanceChange: Codable, Hashable, Sendable {
+    public var field: String
+    public var old: String?
+    public var new: String?
+
+    public init(field: String, old: String?, new: String?) {
+        self.field = field
+        self.old = old
+        self.new = new
+    }
+}

@@ -1,0 +1,273 @@
+public import FlowcastPolicy
+internal import FlowcastTopology
+/// Compares two policy documents by identity: cells by id, demands by id and their paths by link
+/// sequence, links by id. Never textual, so key order and array order never show as a change.
+public struct PolicyDiffer: Sendable {
+    public var options: DiffOptions
+
+    public init(options: DiffOptions = DiffOptions()) { self.options = options }
+
+    /// The semantic difference from `old` to `new`.
+    public func diff(_ old: PolicyDocument, _ new: PolicyDocument) -> PolicyDiff {
+        var hidden = HiddenChanges()
+        var unchanged = 0
+        let cells = diffCells(old, new, hidden: &hidden, unchanged: &unchanged)
+        let demands = diffDemands(old, new, hidden: &hidden, unchanged: &unchanged)
+        let links = diffLinks(old, new, hidden: &hidden)
+        let impact = Impact(
+            spectrumGained: spectrumShifts(cells).filter { $0.blocks > 0 || ($0.blocks == 0 && $0.mhz > 0) }
+                .sorted { ($0.blocks, $0.mhz, Natural($1.cell)) > ($1.blocks, $1.mhz, Natural($0.cell)) },
+            spectrumLost: spectrumShifts(cells).filter { $0.blocks < 0 || ($0.blocks == 0 && $0.mhz < 0) }
+                .sorted { ($0.blocks, $0.mhz, Natural($0.cell)) < ($1.blocks, $1.mhz, Natural($1.cell)) },
+            busierLinks: utilisationShifts(links).filter { $0.new > $0.old }
+                .sorted { ($0.new - $0.old, Natural($1.link)) > ($1.new - $1.old, Natural($0.link)) },
+            quieterLinks: utilisationShifts(links).filter { $0.new < $0.old }
+                .sorted { ($0.new - $0.old, Natural($0.link)) < ($1.new - $1.old, Natural($1.link)) },
+            violations: violations(new, comparedWith: old), resolved: resolvedViolations(old, new))
+        return PolicyDiff(cells: cells, demands: demands, links: links, unchanged: unchanged,
+                          peakUtilisation: Change(old: Self.peakUtilisation(old), new: Self.peakUtilisation(new)),
+                          hidden: hidden, impact: impact, provenance: provenanceChanges(old.provenance, new.provenance))
+    }
+
+    /// Highest predicted utilisation over the document's links and cells.
+    public static func peakUtilisation(_ document: PolicyDocument) -> Double? {
+        (document.predicted.links.map(\.utilisation) + document.predicted.cells.map(\.utilisation)).max()
+    }
+
+    // MARK: Cells
+
+    private func diffCells(_ old: PolicyDocument, _ new: PolicyDocument, hidden: inout HiddenChanges,
+                           unchanged: inout Int) -> [CellChange] {
+        let before = keyed(old.spectrum.cells, by: \.id), after = keyed(new.spectrum.cells, by: \.id)
+        let useBefore = keyed(old.predicted.cells, by: \.id), useAfter = keyed(new.predicted.cells, by: \.id)
+        var out: [CellChange] = []
+        for id in sortedUnion(before.keys, after.keys) {
+            let o = before[id], n = after[id]
+            let oldBlocks = Set(o?.blocks ?? []), newBlocks = Set(n?.blocks ?? [])
+            let sameBand = o?.band == n?.band
+            let gained = sameBand ? newBlocks.subtracting(oldBlocks).count : newBlocks.count
+            let lost = sameBand ? oldBlocks.subtracting(newBlocks).count : oldBlocks.count
+            let action: ChangeAction
+            switch (o, n) {
+            case (nil, _): action = .added
+            case (_, nil): action = .removed
+            default:
+                if gained + lost == 0 { unchanged += 1; continue }
+                if gained + lost < options.minBlocks { hidden.cells += 1; continue }
+                action = .changed
+            }
+            let evidence = n ?? o!
+            out.append(CellChange(
+                id: id, action: action, band: Change(old: o?.band, new: n?.band),
+                blocks: Change(old: o.map { $0.blocks.sorted() }, new: n.map { $0.blocks.sorted() }),
+                bandwidthMHz: Change(old: o?.bandwidthMHz, new: n?.bandwidthMHz),
+                utilisation: Change(old: o == nil ? nil : useBefore[id]?.utilisation,
+                                    new: n == nil ? nil : useAfter[id]?.utilisation),
+                blocksGained: gained, blocksLost: lost, forecast: evidence.forecast,
+                previousForecast: n == nil ? nil : o?.forecast, reason: evidence.reason))
+        }
+        return out
+    }
+
+    private func spectrumShifts(_ cells: [CellChange]) -> [SpectrumShift] {
+        cells.map {
+            SpectrumShift(cell: $0.id, blocks: ($0.blocks.new?.count ?? 0) - ($0.blocks.old?.count ?? 0),
+                          mhz: Self.round(($0.bandwidthMHz.new ?? 0) - ($0.bandwidthMHz.old ?? 0)))
+        }
+    }
+
+    // MARK: Demands
+
+    private func diffDemands(_ old: PolicyDocument, _ new: PolicyDocument, hidden: inout HiddenChanges,
+                             unchanged: inout Int) -> [DemandChange] {
+        let before = keyed(old.routing.demands, by: \.id), after = keyed(new.routing.demands, by: \.id)
+        var out: [DemandChange] = []
+        for id in sortedUnion(before.keys, after.keys) {
+            let o = before[id], n = after[id]
+            let oldPaths = weights(o), newPaths = weights(n)
+            var paths: [PathChange] = []
+            var moved = 0.0, changed = false
+            for key in Set(oldPaths.keys).union(newPaths.keys) {
+                let ow = oldPaths[key], nw = newPaths[key]
+                let delta = (nw ?? 0) - (ow ?? 0)
+                moved += abs(delta)
+                if abs(delta) > options.weightTolerance { changed = true }
+                if max(ow ?? 0, nw ?? 0) > options.weightTolerance || abs(delta) > options.weightTolerance {
+                    paths.append(PathChange(links: key, weight: Change(old: o == nil ? nil : ow ?? 0,
+                                                                       new: n == nil ? nil : nw ?? 0)))
+                }
+            }
+            paths.sort {
+                let a = max($0.weight.old ?? 0, $0.weight.new ?? 0), b = max($1.weight.old ?? 0, $1.weight.new ?? 0)
+                return a != b ? a > b : $0.links.lexicographicallyPrecedes($1.links) { Natural($0) < Natural($1) }
+            }
+            let action: ChangeAction
+            switch (o, n) {
+            case (nil, _): action = .added; moved = 1
+            case (_, nil): action = .removed; moved = 1
+            default:
+                moved = Self.round(moved / 2)
+                if !changed { unchanged += 1; continue }
+                if moved < options.minWeightChange { hidden.demands += 1; continue }
+                action = .changed
+            }
+            let evidence = n ?? o!
+            out.append(DemandChange(id: id, action: action, paths: paths, moved: moved, forecast: evidence.forecast,
+                                    previousForecast: n == nil ? nil : o?.forecast, reason: evidence.reason))
+        }
+        return out
+    }
+
+    /// Weight per path (keyed by its link sequence); repeated paths add up.
+    private func weights(_ demand: DemandDecision?) -> [[String]: Double] {
+        var out: [[String]: Double] = [:]
+        for p in demand?.paths ?? [] { out[p.links, default: 0] += p.weight }
+        return out
+    }
+
+    // MARK: Links
+
+    private func diffLinks(_ old: PolicyDocument, _ new: PolicyDocument, hidden: inout HiddenChanges) -> [LinkChange] {
+        let before = keyed(old.predicted.links, by: \.id), after = keyed(new.predicted.links, by: \.id)
+        var out: [LinkChange] = []
+        for id in sortedUnion(before.keys, after.keys) {
+            let o = before[id], n = after[id]
+            let action: ChangeAction
+            switch (o, n) {
+            case (nil, _): action = .added
+            case (_, nil): action = .removed
+            case let (o?, n?):
+                let delta = abs(n.utilisation - o.utilisation)
+                let capacityChanged = o.capacity != n.capacity
+                if delta <= options.utilisationTolerance && !capacityChanged { continue }
+                if delta < options.minUtilisationChange && !capacityChanged { hidden.links += 1; continue }
+                action = .changed
+            }
+            out.append(LinkChange(id: id, action: action, utilisation: Change(old: o?.utilisation, new: n?.utilisation),
+                                  load: Change(old: o?.load, new: n?.load), capacity: Change(old: o?.capacity, new: n?.capacity)))
+        }
+        return out
+    }
+
+    private func utilisationShifts(_ links: [LinkChange]) -> [UtilisationShift] {
+        links.compactMap { l in
+            guard let o = l.utilisation.old, let n = l.utilisation.new, abs(n - o) > options.utilisationTolerance else {
+                return nil
+            }
+            return UtilisationShift(link: l.id, old: o, new: n)
+        }
+    }
+
+    // MARK: Constraints
+
+    private func violations(_ document: PolicyDocument, comparedWith old: PolicyDocument) -> [ConstraintViolation] {
+        let before = Set(Self.violations(of: old).map { "\($0.kind.rawValue) \($0.subject)" })
+        return Self.violations(of: document).map {
+            var v = $0
+            v.isNew = !before.contains("\(v.kind.rawValue) \(v.subject)")
+            return v
+        }
+    }
+
+    private func resolvedViolations(_ old: PolicyDocument, _ new: PolicyDocument) -> [ConstraintViolation] {
+        let after = Set(Self.violations(of: new).map { "\($0.kind.rawValue) \($0.subject)" })
+        return Self.violations(of: old).filter { !after.contains("\($0.kind.rawValue) \($0.subject)") }.map {
+            var v = $0
+            v.isNew = false
+            return v
+        }
+    }
+
+    /// Every constraint a document breaks, in a stable order (kind, then subject).
+    public static func violations(of document: PolicyDocument) -> [ConstraintViolation] {
+        var out: [ConstraintViolation] = []
+        for l in document.predicted.links where l.utilisation > 1 {
+            out.append(.init(kind: .linkOverloaded, subject: l.id, message:
+                "\(l.id) is predicted at \(DiffFormat.percent(l.utilisation)) of its \(DiffFormat.rate(l.capacity))", isNew: true))
+        }
+        let spectrum = keyed(document.spectrum.cells, by: \.id)
+        for c in document.predicted.cells where c.utilisation > 1 {
+            let unmet = spectrum[c.id].map { ", \(DiffFormat.rate($0.unmetDemand)) of P90 unmet" } ?? ""
+            out.append(.init(kind: .cellOverloaded, subject: c.id, message:
+                "\(c.id) is predicted at \(DiffFormat.percent(c.utilisation)) of its allocation\(unmet)", isNew: true))
+        }
+        for c in document.spectrum.cells where c.blocks.count < c.requiredBlocks {
+            out.append(.init(kind: .cellShortOfBlocks, subject: c.id, message:
+                "\(c.id) has \(c.blocks.count) blocks, its forecast needs \(c.requiredBlocks)", isNew: true))
+        }
+        for c in document.spectrum.cells {
+            for nid in c.neighbours where Natural(c.id) < Natural(nid) {
+                guard let n = spectrum[nid], n.band == c.band else { continue }
+                let shared = Set(c.blocks).intersection(n.blocks).sorted()
+                if !shared.isEmpty {
+                    out.append(.init(kind: .neighboursShareBlock, subject: "\(c.id)+\(nid)", message:
+                        "neighbours \(c.id) and \(nid) share \(c.band) blocks \(DiffFormat.blockRanges(shared))", isNew: true))
+                }
+            }
+        }
+        for d in document.routing.demands {
+            let sum = d.paths.reduce(0) { $0 + $1.weight }
+            if abs(sum - 1) > 0.01 {
+                out.append(.init(kind: .weightsDoNotSumToOne, subject: d.id, message:
+                    "\(d.id)'s path weights sum to \(DiffFormat.number(sum, decimals: 4)), not 1", isNew: true))
+            }
+        }
+        return out.sorted { ($0.kind.rawValue, Natural($0.subject)) < ($1.kind.rawValue, Natural($1.subject)) }
+    }
+
+    // MARK: Provenance
+
+    private func provenanceChanges(_ o: Provenance, _ n: Provenance) -> [ProvenanceChange] {
+        func window(_ w: PlanWindow?) -> String? { w.map { "\($0.start)/\($0.end)" } }  // ISO 8601 interval
+        let fields: [(String, String?, String?)] = [
+            ("inputDigest", o.inputDigest, n.inputDigest), ("topologyDigest", o.topologyDigest, n.topologyDigest),
+            ("modelId", o.modelId, n.modelId), ("modelDigest", o.modelDigest, n.modelDigest),
+            ("window", window(o.window), window(n.window)), ("generator", o.generator, n.generator),
+        ]
+        return fields.filter { $0.1 != $0.2 }.map { ProvenanceChange(field: $0.0, old: $0.1, new: $0.2) }
+    }
+
+    // MARK: Helpers
+
+    static func round(_ x: Double) -> Double { (x * 10_000).rounded() / 10_000 }
+}
+
+/// First entry per key (a duplicated id is the schema's business, not the diff's).
+func keyed<T>(_ items: [T], by key: (T) -> String) -> [String: T] {
+    var out: [String: T] = [:]
+    for item in items where out[key(item)] == nil { out[key(item)] = item }
+    return out
+}
+
+func sortedUnion(_ a: some Sequence<String>, _ b: some Sequence<String>) -> [String] {
+    Set(a).union(b).sorted { Natural($0) < Natural($1) }
+}
+
+/// Orders strings with digit runs compared as numbers, so `cell-2` sorts before `cell-10`.
+struct Natural: Comparable {
+    let text: String
+    init(_ text: String) { self.text = text }
+
+    static func < (lhs: Natural, rhs: Natural) -> Bool {
+        let a = chunks(lhs.text), b = chunks(rhs.text)
+        for (x, y) in zip(a, b) where x != y {
+            switch (UInt64(x), UInt64(y)) {
+            case let (i?, j?) where i != j: return i < j
+            default: return x < y
+            }
+        }
+        return a.count != b.count ? a.count < b.count : lhs.text < rhs.text
+    }
+
+    private static func chunks(_ s: String) -> [String] {
+        var out: [String] = [], current = "", digits = false
+        for ch in s {
+            let isDigit = ch.isASCII && ch.isNumber
+            if !current.isEmpty && isDigit != digits { out.append(current); current = "" }
+            current.append(ch)
+            digits = isDigit
+        }
+        if !current.isEmpty { out.append(current) }
+        return out
+    }
+}

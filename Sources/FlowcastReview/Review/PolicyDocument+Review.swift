@@ -1,0 +1,45 @@
+internal import FlowcastCore
+public import FlowcastPolicy
+internal import FlowcastTopology
+public import Foundation
+
+extension PolicyDocument {
+    /// Reads a policy for review, checking its `schemaVersion` before the schema so that a
+    /// document from another version gets a message about versions, not about fields.
+    ///
+    /// Version 1 is the only version so far, so there is nothing to migrate yet: other versions
+    /// are refused, saying whether flowcast or the document needs updating. A future version 2
+    /// adds the step from 1 here and keeps reading version-1 baselines.
+    public init(reviewing url: URL) throws(PolicyError) {
+        let data: Data
+        do { data = try Data(contentsOf: url) } catch { throw .io(path: url.path, message: error.localizedDescription) }
+        try self.init(reviewing: data, path: url.path)
+    }
+
+    /// Like `init(reviewing:)`, from bytes; `path` names the source in errors.
+    public init(reviewing data: Data, path: String) throws(PolicyError) {
+        let value: JSONValue
+        do { value = try JSONDecoder().decode(JSONValue.self, from: data) } catch {
+            throw .badInput(path: path, message: "not valid JSON: \(PolicyError.describe(decoding: error))")
+        }
+        guard case .object(let members) = value else {
+            throw .schemaViolation(path: path, field: "$", message: "expected a policy document (object), found \(value.typeName)")
+        }
+        guard let version = members["schemaVersion"] else {
+            throw .schemaViolation(path: path, field: "$.schemaVersion", message: "required field is missing")
+        }
+        guard case .number(let n) = version, n == n.rounded(), let v = Int(exactly: n) else {
+            throw .schemaViolation(path: path, field: "$.schemaVersion", message: "expected integer, found \(version.typeName)")
+        }
+        let current = PolicyDocument.currentSchemaVersion
+        if v > current {
+            throw .schemaViolation(path: path, field: "$.schemaVersion", message:
+                "schema version \(v) is newer than this flowcast reads (\(current)); update flowcast to review it")
+        }
+        if v < current {
+            throw .schemaViolation(path: path, field: "$.schemaVersion", message:
+                "schema version \(v) has no migration to version \(current); re-plan it with `flowcast plan`")
+        }
+        try self.init(jsonData: data, path: path)
+    }
+}

@@ -1,0 +1,66 @@
+@testable import FlowcastReview
+import FlowcastPolicy
+import Foundation
+import Testing
+
+/// The demo baseline against the plan after link l-s1-s2 fails and cell-2 may use 14 blocks.
+@Suite struct ReviewDiffGoldenTests {
+    func failedLinkComparison(_ options: DiffOptions = DiffOptions()) throws -> PolicyComparison {
+        try PolicyComparison.compare(old: ReviewFixture.url(ReviewFixture.baselinePath),
+                                     new: ReviewFixture.url(ReviewFixture.failedLinkPath), options: options)
+    }
+
+    @Test func textMatchesGolden() throws {
+        try ReviewFixture.expectGolden(try failedLinkComparison().text(), "failed-link.txt")
+    }
+
+    @Test func colouredTextMatchesGolden() throws {
+        try ReviewFixture.expectGolden(try failedLinkComparison().text(colour: true), "failed-link.ansi")
+    }
+
+    @Test func markdownMatchesGolden() throws {
+        try ReviewFixture.expectGolden(try failedLinkComparison().markdown(), "failed-link.md")
+    }
+
+    @Test func jsonMatchesGolden() throws {
+        try ReviewFixture.expectGolden(try failedLinkComparison().json(), "failed-link.json")
+    }
+
+    @Test func thresholdedTextMatchesGolden() throws {
+        let options = DiffOptions(minWeightChange: 0.1, minBlocks: 11, minUtilisationChange: 0.05)
+        try ReviewFixture.expectGolden(try failedLinkComparison(options).text(), "failed-link-thresholds.txt")
+    }
+
+    @Test func folderTextMatchesGolden() throws {
+        let c = try PolicyComparison.compare(old: ReviewFixture.url("Tests/FlowcastReviewTests/ReviewFixtures/Folders/old"),
+                                             new: ReviewFixture.url("Tests/FlowcastReviewTests/ReviewFixtures/Folders/new"))
+        try ReviewFixture.expectGolden(c.text(), "folders.txt")
+        try ReviewFixture.expectGolden(c.markdown(), "folders.md")
+        try ReviewFixture.expectGolden(try c.json(), "folders.json")
+    }
+
+    @Test func theFailedLinkShowsExactlyItsConsequences() throws {
+        let diff = try #require(try failedLinkComparison().files.first?.diff)
+        // The failed link is gone, and nothing routes over it any more.
+        #expect(diff.links.filter { $0.action == .removed }.map(\.id) == ["l-s1-s2"])
+        #expect(diff.demands.allSatisfy { d in d.paths.allSatisfy { !$0.links.contains("l-s1-s2") || $0.weight.new ?? 0 == 0 } })
+        // cell-2 was allowed more blocks and took them.
+        #expect(diff.impact.spectrumGained.map(\.cell) == ["cell-2"])
+        #expect(diff.impact.spectrumGained.first?.blocks == 4)
+        #expect(diff.summaryLine == "Plan: 2 cells reallocated, 3 demands rerouted, 7 unchanged; peak predicted utilisation 119.2% → 104.0%")
+        // Losing the link overloads cell-2's fibre uplink: a new violation.
+        #expect(diff.impact.violations.filter(\.isNew).map(\.subject) == ["l-s2-agg1"])
+    }
+
+    @Test func jsonCarriesTheFormatVersion() throws {
+        let json = try failedLinkComparison().json()
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
+        #expect(object["formatVersion"] as? Int == PolicyDiff.formatVersion)
+        #expect(object["equal"] as? Bool == false)
+    }
+
+    @Test func plainTextHasNoEscapeCodes() throws {
+        #expect(!(try failedLinkComparison().text()).contains("\u{1B}"))
+        #expect(try failedLinkComparison().text(colour: true).contains("\u{1B}["))
+    }
+}

@@ -1,0 +1,151 @@
+@testable import FlowcastReview
+import FlowcastPolicy
+import Foundation
+import Testing
+
+@Suite struct ReviewDiffPropertyTests {
+    @Test func aDocumentAgainstItselfIsEmpty() throws {
+        for doc in try ReviewFixture.all {
+            let diff = PolicyDiffer().diff(doc, doc)
+            #expect(diff.isEmpty)
+            #expect(diff.hidden.total == 0)
+            #expect(diff.unchanged == doc.spectrum.cells.count + doc.routing.demands.count)
+            #expect(diff.impact.busierLinks.isEmpty && diff.impact.spectrumGained.isEmpty && diff.impact.resolved.isEmpty)
+        }
+    }
+
+    @Test func theSameFileComparesEqualWithExitZero() throws {
+        let url = ReviewFixture.url(ReviewFixture.baselinePath)
+        let c = try PolicyComparison.compare(old: url, new: url)
+        #expect(c.isEqual && c.exitStatus == 0)
+        #expect(c.text().contains("No changes. Plan: 0 cells reallocated, 0 demands rerouted, 12 unchanged"))
+    }
+
+    @Test func swappingTheSidesMirrorsTheDiff() throws {
+        let docs = try ReviewFixture.all
+        for a in docs {
+            for b in docs {
+                let forward = PolicyDiffer().diff(a, b), backward = PolicyDiffer().diff(b, a)
+                #expect(forward.cells.map(\.id) == backward.cells.map(\.id))
+                for (f, r) in zip(forward.cells, backward.cells) {
+                    #expect(f.action == r.action.mirrored)
+                    #expect(f.blocks == r.blocks.mirrored && f.bandwidthMHz == r.bandwidthMHz.mirrored)
+                    #expect(f.utilisation == r.utilisation.mirrored)
+                    #expect(f.blocksGained == r.blocksLost && f.blocksLost == r.blocksGained)
+                }
+                #expect(forward.demands.map(\.id) == backward.demands.map(\.id))
+                for (f, r) in zip(forward.demands, backward.demands) {
+                    #expect(f.action == r.action.mirrored)
+                    #expect(f.moved == r.moved)
+                    #expect(f.paths.map(\.links) == r.paths.map(\.links))
+                    #expect(f.paths.map(\.weight) == r.paths.map(\.weight.mirrored))
+                }
+                #expect(forward.links.map(\.id) == backward.links.map(\.id))
+                #expect(zip(forward.links, backward.links).allSatisfy { $0.action == $1.action.mirrored && $0.utilisation == $1.utilisation.mirrored })
+                #expect(forward.unchanged == backward.unchanged)
+                #expect(forward.peakUtilisation == backward.peakUtilisation.mirrored)
+                #expect(forward.impact.spectrumGained.map(\.cell).sorted() == backward.impact.spectrumLost.map(\.cell).sorted())
+                #expect(forward.impact.busierLinks.map(\.link).sorted() == backward.impact.quieterLinks.map(\.link).sorted())
+                #expect(Set(forward.impact.violations.filter(\.isNew).map(\.subject)) == Set(backward.impact.resolved.map(\.subject)))
+            }
+        }
+    }
+
+    @Test func reorderingADocumentChangesNothing() throws {
+        var rng = SplitMix64(state: 6)
+        let docs = try ReviewFixture.all
+        for a in docs {
+            for _ in 0..<5 {
+                #expect(PolicyDiffer().diff(a, a.shuffled(using: &rng)).isEmpty)
+            }
+            for b in docs {
+                let shuffledA = a.shuffled(using: &rng), shuffledB = b.shuffled(using: &rng)
+                #expect(PolicyDiffer().diff(shuffledA, shuffledB) == PolicyDiffer().diff(a, b))
+            }
+        }
+    }
+
+    @Test func keyOrderInTheFileChangesNothing() throws {
+        // JSONSerialization writes keys in hash order, not sorted: a different text, the same document.
+        let original = try Data(contentsOf: ReviewFixture.url(ReviewFixture.failedLinkPath))
+        let object = try JSONSerialization.jsonObject(with: original)
+        let rewritten = try JSONSerialization.data(withJSONObject: object)
+        #expect(rewritten != original)
+        let diff = PolicyDiffer().diff(try PolicyDocument(reviewing: original, path: "a.json"),
+                                       try PolicyDocument(reviewing: rewritten, path: "b.json"))
+        #expect(diff.isEmpty)
+    }
+
+    @Test func weightsWithinTheToleranceAreEqual() throws {
+        let a = try ReviewFixture.baseline
+        var b = a
+        for i in b.routing.demands.indices where b.routing.demands[i].paths.count >= 2 {
+            b.routing.demands[i].paths[0].weight += 0.0004
+            b.routing.demands[i].paths[1].weight -= 0.0004
+        }
+        #expect(PolicyDiffer().diff(a, b).isEmpty)
+        #expect(!PolicyDiffer(options: DiffOptions(weightTolerance: 0.0001)).diff(a, b).isEmpty)
+    }
+
+    @Test func minWeightChangeHidesExactlyTheSmallerReroutes() throws {
+        let docs = try ReviewFixture.all
+        for (a, b) in zip(docs, docs.dropFirst()) + [(docs[0], docs[1])] {
+            let all = PolicyDiffer().diff(a, b).demands.filter { $0.action == .changed }
+            for threshold in [0, 0.01, 0.05, 0.056, 0.1, 0.291, 0.5, 1.0] {
+                let diff = PolicyDiffer(options: DiffOptions(minWeightChange: threshold)).diff(a, b)
+                let shown = diff.demands.filter { $0.action == .changed }
+                #expect(shown.map(\.id) == all.filter { $0.moved >= threshold }.map(\.id))
+                #expect(diff.hidden.demands == all.filter { $0.moved < threshold }.count)
+                #expect(diff.cells == PolicyDiffer().diff(a, b).cells)  // one threshold touches one kind
+            }
+        }
+    }
+
+    @Test func minBlocksHidesExactlyTheSmallerReallocations() throws {
+        let docs = try ReviewFixture.all
+        for (a, b) in zip(docs, docs.dropFirst()) + [(docs[0], docs[1])] {
+            let all = PolicyDiffer().diff(a, b).cells.filter { $0.action == .changed }
+            for threshold in 0...16 {
+                let diff = PolicyDiffer(options: DiffOptions(minBlocks: threshold)).diff(a, b)
+                #expect(diff.cells.filter { $0.action == .changed }.map(\.id) == all.filter { $0.blocksChanged >= threshold }.map(\.id))
+                #expect(diff.hidden.cells == all.filter { $0.blocksChanged < threshold }.count)
+                #expect(diff.demands == PolicyDiffer().diff(a, b).demands)
+            }
+        }
+    }
+
+    @Test func minUtilisationChangeHidesExactlyTheSmallerLinkShifts() throws {
+        let (a, b) = (try ReviewFixture.baseline, try ReviewFixture.failedLink)
+        let all = PolicyDiffer().diff(a, b).links.filter { $0.action == .changed }
+        func delta(_ l: LinkChange) -> Double { abs((l.utilisation.new ?? 0) - (l.utilisation.old ?? 0)) }
+        for threshold in [0, 0.005, 0.01, 0.05, 0.1, 0.3] {
+            let diff = PolicyDiffer(options: DiffOptions(minUtilisationChange: threshold)).diff(a, b)
+            #expect(diff.links.filter { $0.action == .changed }.map(\.id) == all.filter { delta($0) >= threshold }.map(\.id))
+            #expect(diff.hidden.links == all.filter { delta($0) < threshold }.count)
+            #expect(diff.links.filter { $0.action == .removed }.map(\.id) == ["l-s1-s2"])  // structure is never hidden
+        }
+    }
+
+    @Test func onlyHiddenChangesCompareEqual() throws {
+        let options = DiffOptions(minWeightChange: 2, minBlocks: 100, minUtilisationChange: 2)
+        let c = try PolicyComparison.compare(old: ReviewFixture.url("\(ReviewFixture.runPath)/policies/policy-0000.json"),
+                                             new: ReviewFixture.url("\(ReviewFixture.runPath)/policies/policy-0001.json"),
+                                             options: options)
+        #expect(c.isEqual)
+        #expect((c.files.first?.diff?.hidden.total ?? 0) > 0)
+        #expect(c.text().contains("Hidden below thresholds:"))
+    }
+
+    @Test func addedAndRemovedEntriesAreListed() throws {
+        let a = try ReviewFixture.baseline
+        var b = a
+        let removed = b.spectrum.cells.removeLast()
+        var extra = b.routing.demands[0]
+        extra.id = "d-new"
+        b.routing.demands.append(extra)
+        let diff = PolicyDiffer().diff(a, b)
+        #expect(diff.cells.map { "\($0.action.symbol)\($0.id)" } == ["-\(removed.id)"])
+        #expect(diff.demands.map { "\($0.action.symbol)\($0.id)" } == ["+d-new"])
+        #expect(diff.impact.spectrumLost.map(\.cell) == [removed.id])
+    }
+}

@@ -1,0 +1,146 @@
+@testable import FlowcastReview
+import FlowcastPolicy
+import Foundation
+import Testing
+
+@Suite struct ReviewReportTests {
+    func fixtureReport() throws -> (RunReport, String) {
+        let run = try RunData.load(runDirectory: ReviewFixture.url(ReviewFixture.runPath))
+        let report = RunReport(run: run, cellDemands: ["cell-2": ["d-cell-2"]])
+        return (report, report.html())
+    }
+
+    /// The text of each `<section class="entity KIND" …>…</section>`.
+    func sections(_ html: String, kind: String) -> [String] {
+        html.components(separatedBy: "<section class=\"entity \(kind)\"").dropFirst().map {
+            String($0[..<($0.range(of: "</section>")?.lowerBound ?? $0.endIndex)])
+        }
+    }
+
+    func count(_ needle: String, in text: String) -> Int { text.components(separatedBy: needle).count - 1 }
+
+    @Test func readsTheWholeRunFolder() throws {
+        let (report, _) = try fixtureReport()
+        #expect(report.run.windows.count == 270)
+        #expect(report.run.policies.map(\.interval) == [0, 1, 2, 3, 4])
+        #expect(report.run.forecasts.count == 30)
+        #expect(report.run.flowCount == 12)
+        #expect(report.run.missing.isEmpty && report.run.problems.isEmpty)
+        #expect(report.intervals.map(\.start) == (0..<5).map { 1_767_636_000 + Double($0) * 60 })
+    }
+
+    @Test func everyCellHasExactlyOneLoadChart() throws {
+        let (report, html) = try fixtureReport()
+        let cells = sections(html, kind: "cell")
+        #expect(cells.count == report.entities.filter { $0.kind == "cell" }.count)
+        #expect(cells.count == 6)
+        for section in cells {
+            #expect(count("<svg class=\"chart load\"", in: section) == 1)
+            #expect(count("<svg class=\"chart utilisation\"", in: section) == 1)
+            #expect(count("<svg class=\"chart spectrum\"", in: section) == 1)
+            #expect(count("<svg class=\"chart issues\"", in: section) == 1)
+        }
+        #expect(sections(html, kind: "link").count == 13)
+    }
+
+    @Test func theHTMLIsSelfContained() throws {
+        let (_, html) = try fixtureReport()
+        for forbidden in ["http://", "https://", "<script", " src=", "url(", "@import", "<link", "<iframe", "<img"] {
+            #expect(!html.lowercased().contains(forbidden), "report contains \(forbidden)")
+        }
+    }
+
+    @Test func everyInternalLinkHasATarget() throws {
+        let (_, html) = try fixtureReport()
+        let hrefs = html.components(separatedBy: "href=\"").dropFirst().map { String($0.prefix { $0 != "\"" }) }
+        #expect(!hrefs.isEmpty)
+        for href in Set(hrefs) {
+            #expect(href.hasPrefix("#"), "external link \(href)")
+            #expect(html.contains("id=\"\(href.dropFirst())\""), "no target for \(href)")
+        }
+    }
+
+    @Test func policyChangesAreLinkedFromTheirTime() throws {
+        let (report, html) = try fixtureReport()
+        let changed = report.intervals.filter { $0.diff.map { !$0.isEmpty } ?? false }
+        #expect(!changed.isEmpty)
+        for iv in changed {
+            #expect(html.contains("id=\"diff-\(iv.number)\""))
+            #expect(html.contains("<a href=\"#diff-\(iv.number)\"><title>Interval \(iv.number)"))  // marker on the charts
+        }
+    }
+
+    @Test func usesOnlyTheOkabeItoPalette() throws {
+        let (_, html) = try fixtureReport()
+        let allowed = Set(Palette.cycle.map { $0.uppercased() })
+        let colours = ["fill=\"#", "stroke=\"#", "border-color:#"].flatMap { marker in
+            html.components(separatedBy: marker).dropFirst().map { "#" + $0.prefix(6).uppercased() }
+        }
+        #expect(!colours.isEmpty)
+        for c in colours { #expect(allowed.contains(c), "colour \(c) is not Okabe–Ito") }
+    }
+
+    @Test func anEmptyRunFolderSaysNoData() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-empty-run-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let run = try RunData.load(runDirectory: folder)
+        #expect(Set(run.missing) == ["windows.jsonl", "flows.jsonl", "summary.json", "forecasts.jsonl", "policy-NNNN.json"])
+        let html = RunReport(run: run).html()
+        #expect(html.contains("No data"))
+        #expect(html.hasPrefix("<!DOCTYPE html>") && html.hasSuffix("</html>\n"))
+    }
+
+    /// Also with CRLF line ends, which a Swift `String` holds as one `Character`.
+    @Test(arguments: ["\n", "\r\n"]) func badLinesAreSkippedAndCounted(lineEnd: String) throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-bad-run-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let lines = [
+            #"{"kind":"cell","id":"cell-1","start":100,"duration":10,"bytesUp":1000,"bytesDown":4000,"decodeIssues":{"truncated":2,"unsupported":1}}"#,
+            #"{"kind":"cell","id":"cell-1","start":110,"duration":10,"bytesUp":1000"#,
+            "not json",
+            #"{"kind":"link","id":"l-1","start":"1970-01-01T00:01:50Z","duration":10,"bytesUp":10,"bytesDown":20,"partial":true}"#,
+        ]
+        try Data(lines.joined(separator: lineEnd).utf8).write(to: folder.appendingPathComponent("windows.jsonl"))
+        let run = try RunData.load(runDirectory: folder)
+        #expect(run.windows.count == 2)
+        #expect(run.windows[0].decodeIssues == 3 && run.windows[0].load == 4000)
+        #expect(run.windows[1].start == 110 && run.windows[1].partial)
+        #expect(run.problems == ["windows.jsonl: 2 lines skipped (first at line 2)"])
+        let html = RunReport(run: run).html()
+        #expect(html.contains("2 lines skipped"))
+        #expect(sections(html, kind: "cell").count == 1)
+    }
+
+    /// The forecaster's MAE over persistence's, from the baseline each forecasts.jsonl line carries;
+    /// partial windows and lines without a baseline are left out.
+    @Test func forecastErrorAgainstPersistence() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-baseline-run-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder.appendingPathComponent("policies"), withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let lines = [
+            #"{"interval":1,"start":0,"kind":"cell","id":"c1","point":100,"upper":120,"actual":90,"partial":false}"#,
+            #"{"interval":2,"start":10,"kind":"cell","id":"c1","point":95,"upper":120,"actual":100,"persistence":90,"partial":false}"#,
+            #"{"interval":3,"start":20,"kind":"cell","id":"c1","point":98,"upper":120,"actual":80,"persistence":100,"partial":false}"#,
+            #"{"interval":4,"start":30,"kind":"cell","id":"c1","point":85,"upper":120,"actual":10,"persistence":80,"partial":true}"#,
+        ]
+        try Data(lines.joined(separator: "\n").utf8).write(to: folder.appendingPathComponent("policies/forecasts.jsonl"))
+        let report = RunReport(run: try RunData.load(runDirectory: folder))
+        // (|100 − 95| + |80 − 98|) / (|100 − 90| + |80 − 100|) = 23 / 30.
+        let ratio = try #require(report.summary("cell", "c1").maeToPersistence)
+        #expect(abs(ratio - 23.0 / 30) < 1e-12)
+        #expect(report.html().contains("<td class=\"n\">0.77</td>"))
+    }
+
+    @Test func summaryNumbersComeFromTheWindowsAndForecasts() throws {
+        let (report, _) = try fixtureReport()
+        let s = report.summary("cell", "cell-3")
+        #expect(s.windows == 30 && s.partialWindows == 1)
+        let windows = report.run.windows.filter { $0.id == "cell-3" }
+        #expect(s.decodeIssues == windows.reduce(0) { $0 + $1.decodeIssues })
+        #expect(s.peakLoad == windows.map(\.load).max())
+        let lines = report.run.forecasts.filter { $0.id == "cell-3" }
+        #expect(s.p90Coverage == Double(lines.filter { $0.actual! <= $0.upper }.count) / Double(lines.count))
+    }
+}
