@@ -111,21 +111,20 @@ public func runReplay(_ options: ReplayOptions, planner: IntervalPlanner? = nil)
         if let error = batch.error { result.captureError = "\(error)" }
     }
     if let ipfix {
-        // One by one, each flow also to the exporter: the same bytes in flows.jsonl as the
-        // parallel drain writes (same order, same formatting).
+        // With export, the open flows end one by one (each also goes to the exporter); the
+        // same bytes in flows.jsonl as the parallel drain below, which then has nothing left.
         aggregator.finish(windowClosed: windowClosed, flowEnded: flowEnded)
         result.ipfix = ipfix.exporter.finish()
-    } else {
-        // The flows still open at the end are formatted on both cores: the reading thread is done.
-        let names = cellNames
-        aggregator.finish(windowClosed: windowClosed, parts: max(1, options.threads), formatEnded: { record, out in
-            record.appendJSON(reason: .end, cellName: record.cellName(in: names), to: &out)
-        }, emit: { bytes, count in
-            flowsFile.buffer.append(contentsOf: bytes)
-            result.flowsWritten += count
-            flowsFile.flushIfNeeded()
-        })
     }
+    // The flows still open at the end are formatted on both cores: the reading thread is done.
+    let names = cellNames
+    aggregator.finish(windowClosed: windowClosed, parts: max(1, options.threads), formatEnded: { record, out in
+        record.appendJSON(reason: .end, cellName: record.cellName(in: names), to: &out)
+    }, emit: { bytes, count in
+        flowsFile.buffer.append(contentsOf: bytes)
+        result.flowsWritten += count
+        flowsFile.flushIfNeeded()
+    })
     result.totals = aggregator.totals
     result.decode = reader.statistics
     try windowsFile.commit()
