@@ -399,7 +399,7 @@ struct IPFIXCollectorTests {
 
     // MARK: live
 
-    @Test("live --ipfix exports what it writes to flows.jsonl, each record naming the interface",
+    @Test("live --ipfix exports what it writes to flows.jsonl, each record naming the interface; an unreachable collector beside it costs no packet",
           .enabled(if: hasNfdump && LiveTests.canReplay, "needs nfdump, root, ip and tcpreplay"))
     func liveExports() throws {
         let port = Self.freePort(udp: true)
@@ -411,8 +411,9 @@ struct IPFIXCollectorTests {
         let pair = try LiveTests.VethPair()
         defer { pair.cleanUp() }
         let out = Self.temporaryDirectory()
+        let unreachable = "tcp://127.0.0.1:\(Self.freePort(udp: false))"
         let live = try LiveTests.LiveProcess(interface: pair.capture, out: out,
-                                             extra: ["--ipfix", "udp://127.0.0.1:\(port)", "--ipfix-domain-id", "9"])
+                                             extra: ["--ipfix", "udp://127.0.0.1:\(port)", "--ipfix", unreachable, "--ipfix-domain-id", "9"])
         #expect(live.waitFor(20) { live.metric("flowcast_packets_total") != nil }, "metrics never came up: \(live.stderr)")
         try pair.replay(Fixtures.repositoryRoot.appendingPathComponent(Self.demo).path)
         let packets = try Fixtures.runFlowcast(["inspect", Self.demo, "--json"]).stdout
@@ -442,7 +443,12 @@ struct IPFIXCollectorTests {
         #expect(records.allSatisfy { $0["observationPointID"] as? Int == index && ($0["observationDoaminID"] ?? $0["observationDomainID"]) as? Int == 9 })
         let summary = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/summary.json"))) as! [String: Any]
         let stats = summary["ipfix"] as? [[String: Any]] ?? []
-        #expect(stats.count == 1 && stats.first?["flowsDropped"] as? Int == 0, "\(stats)")
+        let flows = try Self.jsonLines(out + "/flows.jsonl").count
+        #expect(stats.count == 2 && stats.first?["flowsDropped"] as? Int == 0, "\(stats)")
+        // Every flow dropped for the unreachable collector, none lost to the capture.
+        #expect(stats.last?["collector"] as? String == unreachable && stats.last?["flowsDropped"] as? Int == flows, "\(stats)")
+        let libpcap = (summary["capture"] as? [String: Any])?["libpcap"] as? [String: Int]
+        #expect(libpcap?["received"] == expectedPackets && libpcap?["kernelDrops"] == 0, "\(String(describing: libpcap))")
     }
 
     // MARK: libfixbuf
