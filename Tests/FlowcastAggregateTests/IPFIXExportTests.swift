@@ -251,6 +251,7 @@ struct IPFIXExportTests {
         let capture = Fixtures.captures.appendingPathComponent("demo/demo.pcapng").path
         let plain = FileManager.default.temporaryDirectory.appendingPathComponent("fcipfix-\(UUID().uuidString)").path
         let exported = plain + "-ipfix"
+        defer { for p in [plain, exported] { try? FileManager.default.removeItem(atPath: p) } }
         _ = try runReplay(ReplayOptions(capturePath: capture, topology: topology, outputDirectory: plain))
         let receiver = UDPReceiver()
         var options = ReplayOptions(capturePath: capture, topology: topology, outputDirectory: exported)

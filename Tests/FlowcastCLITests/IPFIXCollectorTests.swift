@@ -80,6 +80,11 @@ struct IPFIXCollectorTests {
 
     // MARK: processes and ports
 
+    /// Removes what a test left in the temporary folder.
+    static func remove(_ paths: String...) {
+        for p in paths { try? FileManager.default.removeItem(atPath: p) }
+    }
+
     static func temporaryDirectory() -> String {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("fcipfix-\(UUID().uuidString)").path
         try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
@@ -194,6 +199,7 @@ struct IPFIXCollectorTests {
     static func throughNfcapd(_ capture: String, topology: String? = nil, extra: [String] = []) throws -> (records: [[String: Any]], out: String) {
         let port = freePort(udp: true)
         let directory = temporaryDirectory()
+        defer { remove(directory, directory + ".log") }
         let collector = try Collector("nfcapd", ["-b", "127.0.0.1", "-p", "\(port)", "-w", directory], log: directory + ".log")
         defer { collector.stop() }
         #expect(waitFor(10) { udpReceiveQueue(port: port) != nil }, "nfcapd never bound: \(collector.output)")
@@ -246,6 +252,7 @@ struct IPFIXCollectorTests {
                       "captures/real/http-web-browsing.pcap", "captures/real/sip-rtp-call.pcap"])
     func nfdumpReadsBackFlows(_ capture: String) throws {
         let (records, out) = try Self.throughNfcapd(capture)
+        defer { Self.remove(out) }
         let expected = Self.expectedRecords(try Self.jsonLines(out + "/flows.jsonl"))
         #expect(!expected.isEmpty)
         let got = records.map(Self.directed)
@@ -259,7 +266,8 @@ struct IPFIXCollectorTests {
           .enabled(if: hasNfdump, "needs nfcapd and nfdump (Debian nfdump)"))
     func nfdumpDomainAndVLAN() throws {
         let capture = "captures/real/vlan-mpls-mixed.pcap"
-        let (records, _) = try Self.throughNfcapd(capture, extra: ["--ipfix-domain-id", "4242"])
+        let (records, out) = try Self.throughNfcapd(capture, extra: ["--ipfix-domain-id", "4242"])
+        Self.remove(out)
         #expect(!records.isEmpty)
         // `flowcast decode`: one line per packet; inner addresses in columns 7 and 8, ports in
         // 10 and 11, the outer VLAN last.
@@ -291,6 +299,7 @@ struct IPFIXCollectorTests {
     static func throughNfacctd(_ capture: String, topology: String?, expectedLines: (String) throws -> Int) throws -> (rows: [[String: String]], out: String) {
         let port = freePort(udp: true)
         let directory = temporaryDirectory()
+        defer { remove(directory, directory + ".log") }
         let csv = directory + "/flows.csv"
         let primitives = Fixtures.repositoryRoot.appendingPathComponent("tools/ipfix/flowcast.primitives").path
         let config = """
@@ -363,6 +372,7 @@ struct IPFIXCollectorTests {
         let (rows, out) = try Self.throughNfacctd(Self.demo, topology: Self.demoTopology) {
             Self.expectedRecords(try Self.jsonLines($0 + "/flows.jsonl")).count
         }
+        defer { Self.remove(out) }
         let checked = try Self.checkGTPFlows(rows, out: out)
         #expect(checked > 100, "only \(checked) GTP flows")
         // Every demo GTP flow is in a cell (the topology places every eNB address).
@@ -393,6 +403,7 @@ struct IPFIXCollectorTests {
         let (rows, out) = try Self.throughNfacctd(capture, topology: topology) {
             Self.expectedRecords(try Self.jsonLines($0 + "/flows.jsonl")).count
         }
+        defer { Self.remove(out, (topology as NSString).deletingLastPathComponent) }
         let checked = try Self.checkGTPFlows(rows, out: out, ecgi: "001-01-4660")
         #expect(checked >= 1)
     }
@@ -404,6 +415,7 @@ struct IPFIXCollectorTests {
     func liveExports() throws {
         let port = Self.freePort(udp: true)
         let directory = Self.temporaryDirectory()
+        defer { Self.remove(directory, directory + ".log") }
         let collector = try Collector("nfcapd", ["-b", "127.0.0.1", "-p", "\(port)", "-w", directory], log: directory + ".log")
         defer { collector.stop() }
         #expect(Self.waitFor(10) { Self.udpReceiveQueue(port: port) != nil }, "nfcapd never bound: \(collector.output)")
@@ -411,6 +423,7 @@ struct IPFIXCollectorTests {
         let pair = try LiveTests.VethPair()
         defer { pair.cleanUp() }
         let out = Self.temporaryDirectory()
+        defer { Self.remove(out, out + ".log") }
         let unreachable = "tcp://127.0.0.1:\(Self.freePort(udp: false))"
         let live = try LiveTests.LiveProcess(interface: pair.capture, out: out,
                                              extra: ["--ipfix", "udp://127.0.0.1:\(port)", "--ipfix", unreachable, "--ipfix-domain-id", "9"])
@@ -511,9 +524,11 @@ struct IPFIXCollectorTests {
           .enabled(if: hasFixbuf, "needs ipfixDump (Debian libfixbuf-tools)"))
     func libfixbufReadsTheStream() throws {
         let file = Self.temporaryDirectory() + "/demo.ipfix"
+        defer { Self.remove((file as NSString).deletingLastPathComponent) }
         let sink = TCPSink(path: file)
         let out = try Self.replay(Self.demo, topology: Self.demoTopology, ipfix: ["tcp://127.0.0.1:\(sink.port)"],
                                   extra: ["--ipfix-mtu", "576"])
+        defer { Self.remove(out) }
         #expect(sink.wait(), "the exporter never closed the connection")
         let expected = Self.expectedRecords(try Self.jsonLines(out + "/flows.jsonl")).count
 
@@ -560,6 +575,7 @@ struct IPFIXCollectorTests {
         let started = Date()
         let out = try Self.replay(Self.demo, topology: Self.demoTopology,
                                   ipfix: ["tcp://127.0.0.1:\(closedTCP)", "udp://127.0.0.1:\(closedUDP)"])
+        defer { Self.remove(out) }
         #expect(Date().timeIntervalSince(started) < 30)
         let flows = try Self.jsonLines(out + "/flows.jsonl")
         let records = Self.expectedRecords(flows).count
