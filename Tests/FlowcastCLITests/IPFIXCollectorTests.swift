@@ -140,9 +140,12 @@ struct IPFIXCollectorTests {
     final class Collector {
         let pid: pid_t
         let log: String
+        private let stopSignal: Int32
         private var exited = false
-        init(_ tool: String, _ arguments: [String], log: String) throws {
+        /// nfcapd stops on SIGTERM; nfacctd's core blocks SIGTERM and stops on SIGINT.
+        init(_ tool: String, _ arguments: [String], log: String, stopSignal: Int32 = SIGTERM) throws {
             self.log = log
+            self.stopSignal = stopSignal
             let path = IPFIXCollectorTests.tool(tool)!
             var actions = posix_spawn_file_actions_t()
             posix_spawn_file_actions_init(&actions)
@@ -164,10 +167,10 @@ struct IPFIXCollectorTests {
             guard status == 0 else { throw POSIXError(POSIXErrorCode(rawValue: status) ?? .EINVAL) }
             pid = child
         }
-        /// SIGTERM, and wait for the process to finish its files (SIGKILL after 10 s).
+        /// The stop signal, and wait for the process to finish its files (SIGKILL after 10 s).
         func stop() {
             guard !exited else { return }
-            kill(pid, SIGTERM)
+            kill(pid, stopSignal)
             var status: Int32 = 0
             let stopped = IPFIXCollectorTests.waitFor(10) { waitpid(pid, &status, WNOHANG) == pid }
             if !stopped { kill(pid, SIGKILL); waitpid(pid, &status, 0) }
@@ -317,7 +320,7 @@ struct IPFIXCollectorTests {
 
             """
         try config.write(toFile: directory + "/nfacctd.conf", atomically: true, encoding: .utf8)
-        let collector = try Collector("nfacctd", ["-f", directory + "/nfacctd.conf"], log: directory + ".log")
+        let collector = try Collector("nfacctd", ["-f", directory + "/nfacctd.conf"], log: directory + ".log", stopSignal: SIGINT)
         defer { collector.stop() }
         // nfacctd loses what arrives before its print plugin runs: wait for the plugin's first
         // (empty) purge as well as for the bound socket.
