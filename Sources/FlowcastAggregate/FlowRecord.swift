@@ -25,7 +25,8 @@ public struct FlowRecord: Sendable {
     public var cell: Int32 = -1
     /// OR of TCP flags seen per direction.
     public var tcpFlags: (UInt8, UInt8) = (0, 0)
-    /// Bit 0: A is `key.low`; 1/2: TEID seen A→B / B→A; 3/4: sequence valid A→B / B→A; 7: live.
+    /// Bit 0: A is `key.low`; 1/2: TEID seen A→B / B→A; 3/4: sequence valid A→B / B→A;
+    /// 5: the uplink direction is known, 6: and it is A→B; 7: live.
     var flags: UInt8
 
     init(key: FlowKey, aIsLow: Bool, now: Int64, firstPacket: Int) {
@@ -43,6 +44,9 @@ public struct FlowRecord: Sendable {
     public var addressB: IPAddress { aIsLow ? key.high : key.low }
     public var portA: UInt16 { aIsLow ? key.lowPort : key.highPort }
     public var portB: UInt16 { aIsLow ? key.highPort : key.lowPort }
+    /// True when A→B is the uplink, false when B→A is, nil when nothing placed the flow in a
+    /// cell (as its first packet's direction was judged; see `TrafficAggregator`).
+    public var abIsUplink: Bool? { flags & 0x20 != 0 ? flags & 0x40 != 0 : nil }
     /// First GTP-U TEID seen per direction.
     public var teid: (UInt32?, UInt32?) {
         (flags & 2 != 0 ? teidValue.0 : nil, flags & 4 != 0 ? teidValue.1 : nil)

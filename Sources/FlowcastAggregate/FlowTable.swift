@@ -194,6 +194,9 @@ public final class FlowTable: @unchecked Sendable {
 
     public func setCell(_ index: Int, _ cell: Int32) { records[index].cell = cell }
 
+    /// Records which direction of a flow is the uplink (`FlowRecord.abIsUplink`).
+    public func setUplink(_ index: Int, abIsUplink: Bool) { records[index].flags |= abIsUplink ? 0x60 : 0x20 }
+
     /// Returns true (and records the window) when the flow has not yet been counted in `window`.
     @inline(__always)
     public func markActive(_ index: Int, window: Int64) -> Bool {

@@ -170,7 +170,11 @@ public struct TrafficAggregator {
             isNew = update.isNew
             flowDirection = update.direction
             retransmission = update.retransmission
-            if isNew { flows.setCell(update.index, Int32(cell)) }
+            if isNew {
+                flows.setCell(update.index, Int32(cell))
+                // A new flow's first packet travels A→B.
+                if let uplink { flows.setUplink(update.index, abIsUplink: uplink) }
+            }
             active = flows.markActive(update.index, window: window)
         } else {
             totals.nonIPPackets += 1

@@ -33,6 +33,8 @@ public struct LiveOptions: Sendable {
     public var aggregation: TrafficAggregator.Configuration
     public var rotation: LiveRotation
     public var captureFile: LiveCaptureFileOptions?
+    /// Export every flow over IPFIX as well (docs/ipfix.md).
+    public var ipfix: IPFIXOptions?
     public init(topology: Topology, outputDirectory: String, aggregation: TrafficAggregator.Configuration = .init(),
                 rotation: LiveRotation = .never, captureFile: LiveCaptureFileOptions? = nil) {
         self.topology = topology; self.outputDirectory = outputDirectory; self.aggregation = aggregation
@@ -63,6 +65,8 @@ public struct LiveSnapshot: Sendable {
     /// Latest forecast per cell (bit/s): point and upper quantile.
     public var cellForecasts: [String: (point: Double, upper: Double)] = [:]
     public var topologyReloads = 0
+    /// Per IPFIX collector, when flows are exported.
+    public var ipfix: [IPFIXCollectorStatistics] = []
     public init() {}
 }
 
@@ -217,6 +221,7 @@ public func runLive(_ options: LiveOptions, capture: LiveCapture, control: LiveC
     var segmentHour = hour()
     var generation = 0
     var aggregator = TrafficAggregator(topology: options.topology, configuration: options.aggregation)
+    let ipfix = try options.ipfix.map { IPFIXFlowSource(exporter: try IPFIXExporter($0), topology: options.topology) }
     var planner = try makePlanner(options.topology, 0)
     var retired = TrafficAggregator.Totals()
     var retiredEvicted = 0, retiredCreated = 0
@@ -249,8 +254,10 @@ public func runLive(_ options: LiveOptions, capture: LiveCapture, control: LiveC
         do { try windowsFile.flush(); try statsFile.flush() } catch { if failure == nil { failure = error } }
     }
     func flowEnded(_ record: borrowing FlowRecord, _ reason: FlowEndReason) {
-        record.appendJSON(reason: reason, cellName: record.cellName(in: cellNames), to: &flowsFile.buffer)
+        let cellName = record.cellName(in: cellNames)
+        record.appendJSON(reason: reason, cellName: cellName, to: &flowsFile.buffer)
         result.flowsWritten += 1
+        ipfix?.flowEnded(record, reason, cellName: cellName)
     }
     func retire() {
         aggregator.finish(windowClosed: windowClosed, flowEnded: flowEnded)
@@ -285,6 +292,7 @@ public func runLive(_ options: LiveOptions, capture: LiveCapture, control: LiveC
     // topology itself and flags the first batch digested with it.
     let reader = BatchReader(source: capture, decoder: PacketDecoder(), classifier: aggregator.classifier, batchSize: 4096)
     reader.pendingTopology = { control.takePendingTopology() }
+    reader.keepsFlowContexts = ipfix != nil
     var ring: CaptureRing?
     if let file = options.captureFile {
         let r = try CaptureRing(file, linkType: capture.primaryLinkType, snaplen: UInt32(capture.options.snapshotLength))
@@ -298,13 +306,15 @@ public func runLive(_ options: LiveOptions, capture: LiveCapture, control: LiveC
             retiredPlanFailures += planner?.planFailures.count ?? 0
             generation += 1
             aggregator = TrafficAggregator(topology: topology, configuration: options.aggregation)
+            ipfix?.topologyChanged(topology)
             cellNames = aggregator.cellNames
             do { planner = try makePlanner(topology, generation) } catch { planner = nil; log(.planFailed("\(error)")) }
             policiesBefore = 0
             efficiencyProblemsLogged = 0
             log(.topologyReloaded(generation: generation))
         }
-        aggregator.add(batch, windowClosed: windowClosed, flowEnded: flowEnded) { cellNames = $0 }
+        aggregator.add(batch, windowClosed: windowClosed, flowEnded: flowEnded, contexts: ipfix?.contexts) { cellNames = $0 }
+        ipfix?.exporter.endBatch()
         if let error = batch.error { result.captureError = "\(error)" }
         do { try flowsFile.flush(); try rotateIfDue() } catch { if failure == nil { failure = error } }
         if let p = planner, p.policiesWritten != policiesBefore {
@@ -326,7 +336,9 @@ public func runLive(_ options: LiveOptions, capture: LiveCapture, control: LiveC
         let evicted = retiredEvicted + f.evictedFlows, live = f.liveFlows, windows = retired.windows + t.windows
         packetsSoFar = retired.packets + t.packets; evictedSoFar = evicted
         let planFailures = retiredPlanFailures + (planner?.planFailures.count ?? 0)
+        let exportStatistics = ipfix?.exporter.statistics ?? []
         control.update {
+            $0.ipfix = exportStatistics
             $0.packets = retired.packets + t.packets; $0.bytes = retired.bytes + t.bytes
             $0.unmatchedPackets = retired.unmatchedPackets + t.unmatchedPackets
             $0.liveFlows = live; $0.flowsWritten = written; $0.flowsEvicted = evicted; $0.windows = windows
@@ -339,6 +351,7 @@ public func runLive(_ options: LiveOptions, capture: LiveCapture, control: LiveC
     if let ring { do { try ring.close() } catch { if failure == nil { failure = error } } }
     // Stopped: the open window, every open flow and a final policy, then the summary.
     retire()
+    if let ipfix { result.ipfix = ipfix.exporter.finish() }
     let policiesAtStop = planner?.policiesWritten ?? 0
     finishPlanner()
     if let p = planner, p.policiesWritten != policiesAtStop {
@@ -349,7 +362,10 @@ public func runLive(_ options: LiveOptions, capture: LiveCapture, control: LiveC
     result.totals = retired
     result.decode = reader.statistics
     let stats = capture.refreshStatistics()
-    control.update { $0.capture = $0.capture.merged(with: stats); $0.liveFlows = 0; $0.flowsWritten = result.flowsWritten; $0.windows = retired.windows }
+    control.update {
+        $0.capture = $0.capture.merged(with: stats); $0.liveFlows = 0; $0.flowsWritten = result.flowsWritten; $0.windows = retired.windows
+        $0.ipfix = result.ipfix
+    }
 
     let t = retired
     let summary = RunSummary(
@@ -363,13 +379,15 @@ public func runLive(_ options: LiveOptions, capture: LiveCapture, control: LiveC
         decode: .init(issues: result.decode.issues.mapValues { .init(count: $0.count, firstPacket: $0.firstPacket) },
                       packetsWithIssues: result.decode.issueCount, nonIPPackets: t.nonIPPackets),
         cells: .init(names: cellNames, matchedPackets: t.cellPackets, matchedBytes: t.cellBytes,
-                     learnedFromSignallingPackets: t.learnedCellPackets, signallingMessages: t.signallingMessages),
+                     learnedFromSignallingPackets: t.learnedCellPackets, signallingMessages: t.signallingMessages,
+                     staticRuleConflicts: t.staticLearnedConflicts, learnedTEIDs: aggregator.learner.cellByTEID.count,
+                     signallingConflicts: aggregator.learner.conflicts),
         unmatched: .init(packets: t.unmatchedPackets, bytes: t.unmatchedBytes),
         flows: .init(created: retiredCreated, written: result.flowsWritten, evicted: retiredEvicted),
         windows: .init(seconds: Double(options.aggregation.windowNanoseconds) / 1e9, count: t.windows,
                        lines: result.windowLines, latePackets: t.latePackets, statisticsPerWindow: segmentName("stats")),
         totals: .init(packets: t.packets, bytes: t.bytes),
-        topologyReloads: generation, segments: segment + 1)
+        topologyReloads: generation, segments: segment + 1, ipfix: options.ipfix != nil ? result.ipfix : nil)
     let summaryFile = try LiveOutputFile(directory: directory, name: "summary.json")
     summaryFile.buffer.append(contentsOf: try summary.json())
     try summaryFile.commit()

@@ -24,6 +24,8 @@ public struct ReplayOptions: Sendable {
     public var mapFile = true
     /// Called now and then from the aggregating thread with (packets, file fraction, live flows).
     public var progress: (@Sendable (Int, Double, Int) -> Void)?
+    /// Export every flow over IPFIX as well (docs/ipfix.md).
+    public var ipfix: IPFIXOptions?
 
     public init(capturePath: String, topology: Topology, outputDirectory: String,
                 aggregation: TrafficAggregator.Configuration = .init(), threads: Int = 2,
@@ -40,6 +42,8 @@ public struct ReplayResult: Sendable {
     public var flowsWritten = 0
     public var windowLines = 0
     public var captureError: String?
+    /// Per IPFIX collector, when flows were exported.
+    public var ipfix: [IPFIXCollectorStatistics] = []
 }
 
 /// A batch of decoded packets, as digests, passed from the reader to the aggregator.
@@ -48,6 +52,8 @@ struct PacketBatch: @unchecked Sendable {
     var numbers: [Int] = []
     /// GTPv2-C messages with the index of the packet that carried them.
     var messages: [(Int, GTPv2Message)] = []
+    /// For IPFIX export: the flow context of packets that have one, with the packet's index.
+    var contexts: [(Int, FlowContext)] = []
     var fileFraction: Double = 0
     /// For an empty batch from a quiet live source: the wall-clock time it was sent (ns), so
     /// windows that ended before it close even though no packet arrived.
@@ -79,6 +85,7 @@ public func runReplay(_ options: ReplayOptions, planner: IntervalPlanner? = nil)
     let flowsFile = try OutputFile(directory: options.outputDirectory, name: "flows.jsonl")
     var aggregator = TrafficAggregator(topology: options.topology, configuration: options.aggregation)
     var result = ReplayResult(totals: .init(), decode: .init())
+    let ipfix = try options.ipfix.map { IPFIXFlowSource(exporter: try IPFIXExporter($0), topology: options.topology) }
     // Cell names as of the latest packet; flows name their cell by index into it.
     var cellNames = aggregator.cellNames
 
@@ -89,19 +96,29 @@ public func runReplay(_ options: ReplayOptions, planner: IntervalPlanner? = nil)
         planner?.windowClosed(windows)
     }
     func flowEnded(_ record: borrowing FlowRecord, _ reason: FlowEndReason) {
-        record.appendJSON(reason: reason, cellName: record.cellName(in: cellNames), to: &flowsFile.buffer)
+        let cellName = record.cellName(in: cellNames)
+        record.appendJSON(reason: reason, cellName: cellName, to: &flowsFile.buffer)
         result.flowsWritten += 1
         flowsFile.flushIfNeeded()
+        ipfix?.flowEnded(record, reason, cellName: cellName)
     }
     func consume(_ batch: PacketBatch) {
-        aggregator.add(batch, windowClosed: windowClosed, flowEnded: flowEnded) { cellNames = $0 }
+        aggregator.add(batch, windowClosed: windowClosed, flowEnded: flowEnded, contexts: ipfix?.contexts) { cellNames = $0 }
+        ipfix?.exporter.endBatch()
         options.progress?(Int(aggregator.totals.packets), batch.fileFraction, aggregator.flows.liveFlows)
     }
 
     let reader = BatchReader(source: capture, decoder: PacketDecoder(), classifier: aggregator.classifier, batchSize: 4096)
+    reader.keepsFlowContexts = ipfix != nil
     reader.pump(threads: options.threads) { batch in
         consume(batch)
         if let error = batch.error { result.captureError = "\(error)" }
+    }
+    if let ipfix {
+        // With export, the open flows end one by one (each also goes to the exporter); the
+        // same bytes in flows.jsonl as the parallel drain below, which then has nothing left.
+        aggregator.finish(windowClosed: windowClosed, flowEnded: flowEnded)
+        result.ipfix = ipfix.exporter.finish()
     }
     // The flows still open at the end are formatted on both cores: the reading thread is done.
     let names = cellNames
@@ -133,6 +150,8 @@ final class BatchReader<Source: PacketSource & SendableMetatype>: @unchecked Sen
     /// they are decoded.
     @exclusivity(unchecked) var classifier: PacketClassifier
     let batchSize: Int
+    /// Keep each packet's `FlowContext` in its batch (for IPFIX export).
+    var keepsFlowContexts = false
     /// Sees every packet before decoding, on the reading thread (live capture to file).
     var tap: ((Packet) throws -> Void)?
     /// Asked on the reading thread before each batch: a new topology to digest with from that
@@ -205,6 +224,7 @@ final class BatchReader<Source: PacketSource & SendableMetatype>: @unchecked Sen
         batch.digests.removeAll(keepingCapacity: true)
         batch.numbers.removeAll(keepingCapacity: true)
         batch.messages.removeAll(keepingCapacity: true)
+        batch.contexts.removeAll(keepingCapacity: true)
         batch.error = nil
         if batch.digests.capacity < batchSize {
             batch.digests.reserveCapacity(batchSize)
@@ -226,6 +246,7 @@ final class BatchReader<Source: PacketSource & SendableMetatype>: @unchecked Sen
             if let at = s.gtpv2Offset, let messages = GTPv2Message.parse(UnsafeRawBufferPointer(rebasing: packet.bytes[at...])) {
                 for m in messages { batch.messages.append((batch.digests.count, m)) }
             }
+            if keepsFlowContexts, let context = FlowContext(s) { batch.contexts.append((batch.digests.count, context)) }
             batch.digests.append(classifier.digest(s))
             batch.numbers.append(packet.number)
             if batch.digests.count >= batchSize {
@@ -262,16 +283,18 @@ final class BatchReader<Source: PacketSource & SendableMetatype>: @unchecked Sen
 extension TrafficAggregator {
     /// Learns a batch's signalling and adds its packets in capture order (each GTPv2-C message
     /// before the packet after it), prefetching flow-table entries a few packets ahead.
-    /// `cellNamesChanged` hears of dynamic cells as they appear, for naming flows as they end.
+    /// `cellNamesChanged` hears of dynamic cells as they appear, for naming flows as they end;
+    /// `contexts` (IPFIX export) receives the context of each flow's first packet.
     mutating func add(_ batch: PacketBatch, windowClosed: ([WindowSummary]) -> Void,
                       flowEnded: (borrowing FlowRecord, FlowEndReason) -> Void,
+                      contexts: FlowContextTable? = nil,
                       cellNamesChanged: ([String]) -> Void) {
         if batch.digests.isEmpty, let clock = batch.idleClockNanoseconds {
             // Packets may sit in the kernel buffer for a read timeout: a second of grace.
             advance(to: clock - 1_000_000_000, windowClosed: windowClosed)
             return
         }
-        var m = 0
+        var m = 0, c = 0
         var known = cellNames.count
         // A plain loop over the arrays: a closure over `self` (withUnsafeBufferPointer) would
         // copy the whole aggregator in and out for every packet.
@@ -285,7 +308,13 @@ extension TrafficAggregator {
                 m += 1
             }
             Self.prefetch(table, digests, hashes, at: i)
+            let created = table.createdFlows
             add(digests[i], hash: hashes[i], packetNumber: numbers[i], windowClosed: windowClosed, flowEnded: flowEnded)
+            if let contexts, c < batch.contexts.count, batch.contexts[c].0 == i {
+                // Kept only for the packet that created its flow.
+                if table.createdFlows != created { contexts.insert(batch.contexts[c].1, firstPacket: numbers[i]) }
+                c += 1
+            }
             if cellNames.count != known {
                 known = cellNames.count
                 cellNamesChanged(cellNames)

@@ -28,6 +28,7 @@ extension RunSummary {
                          activeTimeoutSeconds: Double(f.configuration.activeTimeout) / 1e9, bytesPerFlow: FlowTable.bytesPerFlow),
             windows: Windows(seconds: Double(options.aggregation.windowNanoseconds) / 1e9, count: t.windows,
                              lines: result.windowLines, latePackets: t.latePackets, sampling: options.aggregation.sampling),
-            totals: Traffic(packets: t.packets, bytes: t.bytes))
+            totals: Traffic(packets: t.packets, bytes: t.bytes),
+            ipfix: options.ipfix != nil ? result.ipfix : nil)
     }
 }

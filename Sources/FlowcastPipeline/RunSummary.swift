@@ -21,6 +21,8 @@ public struct RunSummary: Codable, Sendable, Equatable {
     /// Live runs only: topology reloads, and output segments written.
     public var topologyReloads: Int?
     public var segments: Int?
+    /// Runs with `--ipfix`: what each collector was sent and lost (docs/ipfix.md).
+    public var ipfix: [IPFIXCollectorStatistics]?
 
     /// What was read: a capture file (replay) or an interface (live).
     public enum Capture: Codable, Sendable, Equatable {
@@ -147,7 +149,7 @@ public struct RunSummary: Codable, Sendable, Equatable {
         public var matchedBytes: UInt64
         public var learnedFromSignallingPackets: UInt64
         public var signallingMessages: UInt64
-        /// Replay only.
+        /// Optional only to read summaries written before live wrote them (replay always has).
         public var staticRuleConflicts: UInt64?
         public var learnedTEIDs: Int?
         public var signallingConflicts: Int?
@@ -207,14 +209,15 @@ public struct RunSummary: Codable, Sendable, Equatable {
     }
 
     public init(capture: Capture, decode: Decode, cells: Cells, unmatched: Traffic, flows: Flows, windows: Windows,
-                totals: Traffic, topologyReloads: Int? = nil, segments: Int? = nil) {
+                totals: Traffic, topologyReloads: Int? = nil, segments: Int? = nil, ipfix: [IPFIXCollectorStatistics]? = nil) {
         self.capture = capture; self.decode = decode; self.cells = cells; self.unmatched = unmatched
         self.flows = flows; self.windows = windows; self.totals = totals
         self.topologyReloads = topologyReloads; self.segments = segments
+        self.ipfix = ipfix
     }
 
     enum CodingKeys: String, CodingKey {
-        case formatVersion, capture, decode, cells, unmatched, flows, windows, totals, topologyReloads, segments
+        case formatVersion, capture, decode, cells, unmatched, flows, windows, totals, topologyReloads, segments, ipfix
     }
 
     public init(from decoder: any Decoder) throws {
@@ -231,6 +234,7 @@ public struct RunSummary: Codable, Sendable, Equatable {
         totals = try c.decode(Traffic.self, forKey: .totals)
         topologyReloads = try c.decodeIfPresent(Int.self, forKey: .topologyReloads)
         segments = try c.decodeIfPresent(Int.self, forKey: .segments)
+        ipfix = try c.decodeIfPresent([IPFIXCollectorStatistics].self, forKey: .ipfix)
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -240,6 +244,7 @@ public struct RunSummary: Codable, Sendable, Equatable {
         try c.encode(unmatched, forKey: .unmatched); try c.encode(flows, forKey: .flows); try c.encode(windows, forKey: .windows)
         try c.encode(totals, forKey: .totals)
         try c.encodeIfPresent(topologyReloads, forKey: .topologyReloads); try c.encodeIfPresent(segments, forKey: .segments)
+        try c.encodeIfPresent(ipfix, forKey: .ipfix)
     }
 
     /// The file's bytes: pretty printed, keys sorted as `JSONSerialization` sorts them (decode issue

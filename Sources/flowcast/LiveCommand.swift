@@ -39,6 +39,7 @@ struct LiveCommand: ParsableCommand {
     @Option(help: "Model file from `flowcast train` (default: persistence).") var model: String?
     @Flag(help: "List the interfaces libpcap can capture from, and exit.") var listInterfaces = false
     @Flag(help: "Log warnings and errors only.") var quiet = false
+    @OptionGroup(title: "IPFIX export") var ipfix: IPFIXArguments
 
     func validate() throws {
         if listInterfaces { return }
@@ -112,6 +113,8 @@ struct LiveCommand: ParsableCommand {
         }
         configuration.metricsAddress = metrics
         configuration.user = user
+        // A capture never waits on a collector; the service names the interface (observationPointId).
+        configuration.ipfix = ipfix.options(observationPoint: 0, waitWhenFull: false)
 
         let result: ReplayResult
         do {

@@ -57,6 +57,7 @@ struct ReplayCommand: ParsableCommand {
     var model: String?
     @Option(help: "Headroom multiplier on required spectrum blocks.") var headroom: Double = 1.2
     @Option(help: "Churn penalty per unit of split weight moved from the previous policy.") var churn: Double = 0.01
+    @OptionGroup(title: "IPFIX export") var ipfix: IPFIXArguments
     @Flag(help: "No progress line.") var quiet = false
     @OptionGroup var reading: CaptureReadingOptions
 
@@ -92,6 +93,7 @@ struct ReplayCommand: ParsableCommand {
                                     aggregation: .init(windowNanoseconds: window.nanoseconds, flows: flows, sampling: sampling),
                                     threads: threads, progress: callback)
         options.mapFile = reading.mapFile
+        options.ipfix = ipfix.options(observationPoint: 0, waitWhenFull: true)
         let result: ReplayResult
         var planner: IntervalPlanner? = nil
         do {
@@ -115,6 +117,7 @@ struct ReplayCommand: ParsableCommand {
             printError("flowcast replay: \(t.packets) packets, \(result.flowsWritten) flows, \(t.windows) windows; "
                 + "\(t.unmatchedPackets) packets matched no cell; wrote \(out)/windows.jsonl, flows.jsonl, summary.json")
         }
+        if !quiet { for line in IPFIXArguments.report(result.ipfix) { printError("flowcast replay: \(line)") } }
         if let planner {
             if !quiet { printError("flowcast replay: \(planner.policiesWritten) policies in \(policies ?? out + "/policies")") }
             for failure in planner.planFailures { printError("flowcast replay: plan failed: \(failure)") }

@@ -239,6 +239,12 @@ struct LiveTests {
         #expect(try Self.windowTotals(out) == Self.windowTotals(replayed))
         let libpcap = (got["capture"] as! [String: Any])["libpcap"] as! [String: Int]
         #expect(libpcap["received"] == expectedPackets && libpcap["kernelDrops"] == 0)
+        // What signalling taught, and how it met the static rules, as replay counts it (the demo:
+        // 99 TEIDs, and no conflict now that a cell without a global identity cannot conflict).
+        let gotCells = got["cells"] as! [String: Any], expectedCells = expected["cells"] as! [String: Any]
+        for key in ["learnedTEIDs", "staticRuleConflicts", "signallingConflicts", "matchedPackets"] {
+            #expect(gotCells[key] as? Int != nil && gotCells[key] as? Int == expectedCells[key] as? Int, "cells.\(key)")
+        }
     }
 
     /// Sends the demo capture through the pair at 20 000 packets/s (about two seconds) from a

@@ -27,6 +27,9 @@ public final class LiveService {
         public var metricsAddress: String?
         /// Drop root to this user once the capture is open and the metrics socket bound.
         public var user: String?
+        /// Export every flow over IPFIX as well (docs/ipfix.md); records name the interface by
+        /// its index (`observationPointId`).
+        public var ipfix: IPFIXOptions?
         /// How often libpcap's counters are read while the run goes on: the reading thread does
         /// not wake while the interface is idle, and would leave them stale.
         public var statisticsInterval: Duration = .milliseconds(250)
@@ -108,8 +111,9 @@ public final class LiveService {
         log.info("capturing", metadata: ["interface": "\(c.interface)", "linkType": "\(capture.primaryLinkType)",
                                          "nanosecondTimestamps": "\(capture.nanosecondTimestamps)", "out": "\(out)"])
 
-        let options = LiveOptions(topology: topology, outputDirectory: out, aggregation: c.aggregation,
+        var options = LiveOptions(topology: topology, outputDirectory: out, aggregation: c.aggregation,
                                   rotation: c.rotation, captureFile: c.captureFile)
+        options.ipfix = c.ipfix.map { var o = $0; o.observationPoint = if_nametoindex(c.interface); return o }
         let result: ReplayResult
         do {
             result = try runLive(options, capture: capture, control: control, makePlanner: makePlanner, log: logEvent)
@@ -122,6 +126,11 @@ public final class LiveService {
             "packets": "\(result.totals.packets)", "bytes": "\(result.totals.bytes)", "flows": "\(result.flowsWritten)",
             "windows": "\(result.totals.windows)", "received": "\(s.capture.received)",
             "kernelDrops": "\(s.capture.kernelDrops)", "interfaceDrops": "\(s.capture.interfaceDrops)"])
+        for e in result.ipfix {
+            log.notice("IPFIX export", metadata: [
+                "collector": "\(e.collector)", "records": "\(e.recordsSent)", "messages": "\(e.messagesSent)",
+                "flowsDropped": "\(e.flowsDropped)", "recordsLost": "\(e.recordsLost)", "lastError": "\(e.lastError ?? "")"])
+        }
         return result
     }
 

@@ -1,0 +1,145 @@
+internal import Foundation
+#if canImport(Glibc)
+internal import Glibc
+#endif
+
+/// A collector to export to: `udp://HOST:PORT` or `tcp://HOST:PORT` (an IPv6 host in brackets).
+public struct IPFIXCollector: Sendable, Hashable, CustomStringConvertible {
+    public enum Transport: String, Sendable { case udp, tcp }
+    public var transport: Transport
+    public var host: String
+    public var port: UInt16
+
+    public init(transport: Transport, host: String, port: UInt16) {
+        self.transport = transport; self.host = host; self.port = port
+    }
+
+    /// Parses `udp://HOST:PORT` or `tcp://HOST:PORT`; nil when it is neither.
+    public init?(url: String) {
+        let parts = url.split(separator: "://", maxSplits: 1, omittingEmptySubsequences: false)
+        guard parts.count == 2, let transport = Transport(rawValue: parts[0].lowercased()) else { return nil }
+        let rest = parts[1]
+        guard let colon = rest.lastIndex(of: ":"), let port = UInt16(rest[rest.index(after: colon)...]), port > 0 else { return nil }
+        var host = rest[..<colon]
+        if host.hasPrefix("[") && host.hasSuffix("]") { host = host.dropFirst().dropLast() }
+        guard !host.isEmpty, !host.contains("/") else { return nil }
+        self.init(transport: transport, host: String(host), port: port)
+    }
+
+    public var description: String {
+        "\(transport.rawValue)://\(host.contains(":") ? "[\(host)]" : host):\(port)"
+    }
+}
+
+/// Errors of IPFIX export setup (sending errors are counted, never thrown).
+public enum IPFIXError: Error, CustomStringConvertible {
+    case unresolvable(IPFIXCollector, String)
+    public var description: String {
+        switch self {
+        case let .unresolvable(c, reason): return "IPFIX collector \(c): cannot resolve \(c.host): \(reason)"
+        }
+    }
+}
+
+/// A socket to one collector: a connected UDP socket, or a TCP connection made with a timeout.
+/// Owns the descriptor; nothing outside sees it.
+final class IPFIXSocket {
+    let collector: IPFIXCollector
+    private let address: [UInt8]
+    private let family: Int32
+    private var descriptor: Int32 = -1
+
+    /// Resolves the collector's address (once: a name that moves needs a restart).
+    init(_ collector: IPFIXCollector) throws {
+        self.collector = collector
+        var hints = addrinfo()
+        hints.ai_family = AF_UNSPEC
+        hints.ai_socktype = Int32(collector.transport == .udp ? SOCK_DGRAM.rawValue : SOCK_STREAM.rawValue)
+        var result: UnsafeMutablePointer<addrinfo>?
+        let status = getaddrinfo(collector.host, String(collector.port), &hints, &result)
+        guard status == 0, let first = result else {
+            throw IPFIXError.unresolvable(collector, String(cString: gai_strerror(status)))
+        }
+        defer { freeaddrinfo(result) }
+        family = first.pointee.ai_family
+        address = Array(UnsafeRawBufferPointer(start: first.pointee.ai_addr, count: Int(first.pointee.ai_addrlen)))
+    }
+
+    deinit { close() }
+
+    var isOpen: Bool { descriptor >= 0 }
+
+    /// Opens the socket; for TCP, connects within `timeoutMilliseconds`. Returns an error text.
+    func open(timeoutMilliseconds: Int32) -> String? {
+        close()
+        let type = collector.transport == .udp ? Int32(SOCK_DGRAM.rawValue) : Int32(SOCK_STREAM.rawValue)
+        let fd = socket(family, type | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { return String(cString: strerror(errno)) }
+        if collector.transport == .tcp {
+            // Connect without blocking, so an unreachable collector costs at most the timeout.
+            let flags = fcntl(fd, F_GETFL)
+            _ = fcntl(fd, F_SETFL, flags | O_NONBLOCK)
+            let started = address.withUnsafeBytes { connect(fd, $0.baseAddress!.assumingMemoryBound(to: sockaddr.self), socklen_t($0.count)) }
+            if started != 0 && errno != EINPROGRESS {
+                let reason = String(cString: strerror(errno)); Glibc.close(fd); return reason
+            }
+            if started != 0 {
+                var p = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
+                let ready = poll(&p, 1, timeoutMilliseconds)
+                var error: Int32 = 0
+                var length = socklen_t(MemoryLayout<Int32>.size)
+                _ = getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &length)
+                if ready <= 0 || error != 0 {
+                    let reason = ready <= 0 ? "connection timed out" : String(cString: strerror(error))
+                    Glibc.close(fd); return reason
+                }
+            }
+            _ = fcntl(fd, F_SETFL, flags)
+            // A stalled collector must not hold the exporter forever: sends time out.
+            var timeout = timeval(tv_sec: 2, tv_usec: 0)
+            _ = setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+            var one: Int32 = 1
+            _ = setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
+        } else {
+            let connected = address.withUnsafeBytes { connect(fd, $0.baseAddress!.assumingMemoryBound(to: sockaddr.self), socklen_t($0.count)) }
+            if connected != 0 { let reason = String(cString: strerror(errno)); Glibc.close(fd); return reason }
+            var size: Int32 = 1 << 20
+            _ = setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, socklen_t(MemoryLayout<Int32>.size))
+        }
+        descriptor = fd
+        return nil
+    }
+
+    /// Sends one message whole. Returns an error text; a TCP socket is closed on error (the
+    /// stream is no longer framed), a UDP one stays open (the next datagram may get through).
+    func send(_ message: [UInt8]) -> String? {
+        guard descriptor >= 0 else { return "not connected" }
+        var sent = 0
+        while sent < message.count {
+            let n = message.withUnsafeBytes { Glibc.send(descriptor, $0.baseAddress! + sent, $0.count - sent, Int32(MSG_NOSIGNAL)) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                let reason = String(cString: strerror(errno))
+                if collector.transport == .tcp { close() }
+                return reason
+            }
+            sent += n
+        }
+        return nil
+    }
+
+    /// True when a TCP collector has closed the connection (it restarted, say). A collector
+    /// never sends anything, so a readable socket means end of stream or an error: checked
+    /// before each batch, so the batch goes to the next session instead of into a dead one.
+    func peerClosed() -> Bool {
+        guard descriptor >= 0, collector.transport == .tcp else { return false }
+        var p = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
+        guard poll(&p, 1, 0) > 0 else { return false }
+        var byte: UInt8 = 0
+        return recv(descriptor, &byte, 1, Int32(MSG_PEEK) | Int32(MSG_DONTWAIT)) <= 0
+    }
+
+    func close() {
+        if descriptor >= 0 { Glibc.close(descriptor); descriptor = -1 }
+    }
+}

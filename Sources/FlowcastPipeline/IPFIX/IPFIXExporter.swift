@@ -1,0 +1,278 @@
+internal import Foundation
+#if canImport(Glibc)
+internal import Glibc
+#endif
+
+/// How a run exports flows over IPFIX.
+public struct IPFIXOptions: Sendable {
+    public var collectors: [IPFIXCollector]
+    /// The header's observationDomainId: one per tap (RFC 7011 §3.1).
+    public var observationDomain: UInt32
+    /// Every record's observationPointId: the capture interface's index (0 for a file).
+    public var observationPoint: UInt32
+    /// Seconds between template (and type record) refreshes on UDP.
+    public var templateInterval: Double
+    /// Largest message in bytes: the path MTU less IP and UDP headers.
+    public var maximumMessageSize: Int
+    /// Flows waiting per collector beyond which new ones are dropped (counted).
+    public var queueCapacity: Int
+    /// Wait for room instead of dropping while a collector is reachable: for replay, where the
+    /// file can wait and every flow should arrive. A live capture never waits.
+    public var waitWhenFull: Bool
+
+    public init(collectors: [IPFIXCollector], observationDomain: UInt32 = 0, observationPoint: UInt32 = 0,
+                templateInterval: Double = 60, maximumMessageSize: Int = 1400, queueCapacity: Int = 1 << 16,
+                waitWhenFull: Bool = false) {
+        self.collectors = collectors; self.observationDomain = observationDomain; self.observationPoint = observationPoint
+        self.templateInterval = templateInterval; self.maximumMessageSize = maximumMessageSize
+        self.queueCapacity = max(1, queueCapacity); self.waitWhenFull = waitWhenFull
+    }
+}
+
+/// What export to one collector did, for summary.json and the metrics.
+public struct IPFIXCollectorStatistics: Codable, Sendable, Equatable {
+    public var collector: String
+    /// Flows handed to this collector's queue, and those dropped because it was full.
+    public var flowsQueued = 0, flowsDropped = 0
+    /// Data records (flow and type records) and messages sent, and their bytes.
+    public var recordsSent = 0, messagesSent = 0, bytesSent = 0
+    /// Messages (and the data records in them) a send failed for.
+    public var messagesLost = 0, recordsLost = 0
+    public var templateSends = 0
+    /// TCP connections made, and attempts that failed.
+    public var connections = 0, connectFailures = 0
+    public var lastError: String?
+}
+
+/// Exports ended flows to IPFIX collectors, each from a thread of its own.
+///
+/// The aggregating thread only appends flows to a local list and hands the list over once per
+/// packet batch (`endBatch`); encoding, sending, template refresh and reconnection happen on the
+/// collectors' threads. Each collector's queue is bounded: when it is full (a slow or
+/// unreachable collector) new flows are dropped and counted, so capture never waits on the
+/// network (replay may wait instead, see `IPFIXOptions.waitWhenFull`).
+public final class IPFIXExporter: @unchecked Sendable {
+    public let options: IPFIXOptions
+    private var pending: [IPFIXFlow] = []
+    private let senders: [CollectorSender]
+
+    public init(_ options: IPFIXOptions) throws {
+        self.options = options
+        senders = try options.collectors.map { try CollectorSender(IPFIXSocket($0), options: options) }
+        pending.reserveCapacity(4096)
+        for s in senders { s.start() }
+    }
+
+    /// Adds a flow to the current batch (aggregating thread).
+    public func export(_ flow: IPFIXFlow) {
+        pending.append(flow)
+        if pending.count >= 4096 { endBatch() }
+    }
+
+    /// Hands the current batch to every collector (aggregating thread).
+    public func endBatch() {
+        guard !pending.isEmpty else { return }
+        for s in senders { s.enqueue(pending) }
+        pending.removeAll(keepingCapacity: true)
+    }
+
+    /// Sends what is queued (a TCP collector that cannot be reached gets `timeout` seconds),
+    /// stops the threads and returns the statistics.
+    @discardableResult
+    public func finish(timeout: Double = 5) -> [IPFIXCollectorStatistics] {
+        endBatch()
+        for s in senders { s.finish(deadline: Date().addingTimeInterval(timeout)) }
+        for s in senders { s.join() }
+        return statistics
+    }
+
+    /// Statistics so far, per collector (any thread).
+    public var statistics: [IPFIXCollectorStatistics] { senders.map(\.statistics) }
+}
+
+/// One collector's queue, thread and session state.
+final class CollectorSender: @unchecked Sendable {
+    private let socket: IPFIXSocket
+    private let options: IPFIXOptions
+    private let condition = NSCondition()
+    // Guarded by `condition`.
+    private var queue: [IPFIXFlow] = []
+    private var finishing = false
+    private var finishDeadline = Date.distantFuture
+    private var done = false
+    private var connected = false
+    private var stats: IPFIXCollectorStatistics
+    // The sender thread's own.
+    private var encoder: IPFIXEncoder
+    private var lastTemplates = Date.distantPast
+    private var backoff = 0.25
+    private var nextConnect = Date.distantPast
+
+    init(_ socket: IPFIXSocket, options: IPFIXOptions) {
+        self.socket = socket
+        self.options = options
+        stats = IPFIXCollectorStatistics(collector: socket.collector.description)
+        encoder = IPFIXEncoder(observationDomain: options.observationDomain, observationPoint: options.observationPoint,
+                               maximumMessageSize: options.maximumMessageSize,
+                               clock: { UInt32(truncatingIfNeeded: Int(Date().timeIntervalSince1970)) })
+    }
+
+    var statistics: IPFIXCollectorStatistics {
+        condition.lock(); defer { condition.unlock() }
+        return stats
+    }
+
+    func start() {
+        let thread = Thread { [self] in run() }
+        thread.name = "ipfix \(socket.collector)"
+        thread.start()
+    }
+
+    func enqueue(_ flows: [IPFIXFlow]) {
+        condition.lock()
+        defer { condition.unlock() }
+        if options.waitWhenFull {
+            while !queue.isEmpty && queue.count + flows.count > options.queueCapacity && connected && !done {
+                condition.wait()
+            }
+        }
+        let room = max(0, options.queueCapacity - queue.count)
+        if room >= flows.count {
+            queue.append(contentsOf: flows)
+        } else {
+            queue.append(contentsOf: flows.prefix(room))
+            stats.flowsDropped += flows.count - room
+        }
+        stats.flowsQueued += min(room, flows.count)
+        condition.broadcast()
+    }
+
+    func finish(deadline: Date) {
+        condition.lock()
+        finishing = true
+        finishDeadline = deadline
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    func join() {
+        condition.lock()
+        while !done { condition.wait() }
+        condition.unlock()
+    }
+
+    // MARK: the sender thread
+
+    private func run() {
+        var batch: [IPFIXFlow] = []
+        while true {
+            if !socket.isOpen && !connect() {
+                // Unreachable: keep the queue (bounded) and retry after the backoff, or give up
+                // at the finish deadline.
+                condition.lock()
+                if finishing && Date() >= finishDeadline {
+                    stats.flowsDropped += queue.count
+                    queue.removeAll()
+                    condition.unlock()
+                    break
+                }
+                let until = finishing ? min(nextConnect, finishDeadline) : nextConnect
+                _ = condition.wait(until: until)
+                condition.unlock()
+                continue
+            }
+            condition.lock()
+            while queue.isEmpty && !finishing && !templatesDue() {
+                // Wake for the next template refresh (UDP), or now and then.
+                var until = Date().addingTimeInterval(1)
+                if socket.collector.transport == .udp { until = min(until, lastTemplates.addingTimeInterval(options.templateInterval)) }
+                _ = condition.wait(until: until)
+            }
+            swap(&batch, &queue)
+            let last = finishing && batch.isEmpty
+            condition.broadcast()  // room in the queue
+            condition.unlock()
+
+            if !batch.isEmpty && socket.peerClosed() {
+                socket.close()
+                if !connect() {
+                    requeue(&batch)
+                    continue
+                }
+            }
+            if templatesDue() { sendTemplates() }
+            for flow in batch { encoder.append(flow) { message, records in send(message, records: records) } }
+            encoder.flush { message, records in send(message, records: records) }
+            batch.removeAll(keepingCapacity: true)
+            if last { break }
+        }
+        socket.close()
+        condition.lock()
+        connected = false
+        done = true
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    /// Puts a taken batch back at the front of the queue (what no longer fits is dropped).
+    private func requeue(_ batch: inout [IPFIXFlow]) {
+        condition.lock()
+        let keep = min(batch.count, max(0, options.queueCapacity - queue.count))
+        stats.flowsDropped += batch.count - keep
+        queue.insert(contentsOf: batch.prefix(keep), at: 0)
+        batch.removeAll(keepingCapacity: true)
+        connected = false
+        condition.unlock()
+    }
+
+    private func templatesDue() -> Bool {
+        socket.collector.transport == .udp && Date().timeIntervalSince(lastTemplates) >= options.templateInterval
+    }
+
+    /// Opens the socket (after the backoff for TCP); a new session starts with templates.
+    private func connect() -> Bool {
+        if Date() < nextConnect { return false }
+        if let error = socket.open(timeoutMilliseconds: 1000) {
+            nextConnect = Date().addingTimeInterval(backoff)
+            backoff = min(backoff * 2, 30)
+            condition.lock()
+            stats.connectFailures += 1
+            stats.lastError = "connect: \(error)"
+            connected = false
+            condition.broadcast()  // a replay waiting for room stops waiting
+            condition.unlock()
+            return false
+        }
+        backoff = 0.25
+        encoder.resetSession()
+        condition.lock()
+        stats.connections += 1
+        connected = true
+        condition.unlock()
+        sendTemplates()
+        return true
+    }
+
+    private func sendTemplates() {
+        encoder.appendTemplates { message, records in send(message, records: records) }
+        encoder.flush { message, records in send(message, records: records) }
+        lastTemplates = Date()
+        condition.lock(); stats.templateSends += 1; condition.unlock()
+    }
+
+    private func send(_ message: [UInt8], records: Int) {
+        let error = socket.send(message)
+        condition.lock()
+        if let error {
+            stats.messagesLost += 1
+            stats.recordsLost += records
+            stats.lastError = "send: \(error)"
+            if !socket.isOpen { connected = false }
+        } else {
+            stats.messagesSent += 1
+            stats.recordsSent += records
+            stats.bytesSent += message.count
+        }
+        condition.unlock()
+    }
+}

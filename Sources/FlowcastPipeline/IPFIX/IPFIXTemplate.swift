@@ -1,0 +1,116 @@
+/// The templates Flowcast exports flows with: one per combination of inner address family and
+/// tunnel (none, over IPv4, over IPv6), so no record carries an address it does not have.
+///
+/// Every template starts with the same fields in the same order; tunnelled ones add the outer
+/// endpoints, TEIDs and QFI; all end with the three variable-length cell strings.
+struct IPFIXTemplate: Sendable {
+    enum Outer: Int, Sendable { case none = 0, ipv4 = 1, ipv6 = 2 }
+
+    let id: UInt16
+    let innerIPv6: Bool
+    let outer: Outer
+    let fields: [IPFIXElement]
+
+    /// Template ids: 256 + inner family + 2 × outer family.
+    static let all: [IPFIXTemplate] = [false, true].flatMap { v6 in
+        [Outer.none, .ipv4, .ipv6].map { IPFIXTemplate(innerIPv6: v6, outer: $0) }
+    }.sorted { $0.id < $1.id }
+
+    /// The options template of the RFC 5610 type records.
+    static let typeRecordTemplateID: UInt16 = 262
+    static let typeRecordScope: [IPFIXElement] = [.privateEnterpriseNumber, .informationElementId]
+    /// RFC 5610 makes the range optional; libfixbuf recognises type records only with it.
+    static let typeRecordFields: [IPFIXElement] = typeRecordScope + [
+        .informationElementDataType, .informationElementSemantics, .informationElementUnits,
+        .informationElementRangeBegin, .informationElementRangeEnd,
+        .informationElementName, .informationElementDescription,
+    ]
+
+    static func id(innerIPv6: Bool, outer: Outer) -> UInt16 { 256 + (innerIPv6 ? 1 : 0) + 2 * UInt16(outer.rawValue) }
+
+    static func forFlow(innerIPv6: Bool, outer: Outer) -> IPFIXTemplate {
+        all[Int(id(innerIPv6: innerIPv6, outer: outer)) - 256]
+    }
+
+    private init(innerIPv6: Bool, outer: Outer) {
+        self.innerIPv6 = innerIPv6
+        self.outer = outer
+        id = Self.id(innerIPv6: innerIPv6, outer: outer)
+        var f: [IPFIXElement] = [
+            .flowId, .observationPointId, .biflowDirection, .protocolIdentifier,
+            innerIPv6 ? .sourceIPv6Address : .sourceIPv4Address,
+            innerIPv6 ? .destinationIPv6Address : .destinationIPv4Address,
+            .sourceTransportPort, .destinationTransportPort, .tcpControlBits,
+            .octetDeltaCount, .packetDeltaCount, .flowStartMilliseconds, .flowEndMilliseconds,
+            .vlanId, .flowEndReason, .radioDirection,
+        ]
+        switch outer {
+        case .none: break
+        case .ipv4: f += [.tunnelSourceIPv4Address, .tunnelDestinationIPv4Address]
+        case .ipv6: f += [.tunnelSourceIPv6Address, .tunnelDestinationIPv6Address]
+        }
+        if outer != .none { f += [.gtpTeidUplink, .gtpTeidDownlink, .qosFlowIdentifier] }
+        f += [.cellECGI, .cellNCGI, .cellName]
+        fields = f
+    }
+
+    /// The template record (RFC 7011 §3.4.1).
+    func appendRecord(to out: inout [UInt8]) {
+        out.appendBigEndian(id)
+        out.appendBigEndian(UInt16(fields.count))
+        for field in fields { field.appendSpecifier(to: &out) }
+    }
+
+    /// The options template record of the type records (RFC 7011 §3.4.2.2, RFC 5610 §3.9).
+    static func appendTypeRecordTemplate(to out: inout [UInt8]) {
+        out.appendBigEndian(typeRecordTemplateID)
+        out.appendBigEndian(UInt16(typeRecordFields.count))
+        out.appendBigEndian(UInt16(typeRecordScope.count))
+        for field in typeRecordFields { field.appendSpecifier(to: &out) }
+    }
+}
+
+extension IPFIXElement {
+    /// The field specifier (RFC 7011 §3.2): the enterprise bit and number for Flowcast's own.
+    func appendSpecifier(to out: inout [UInt8]) {
+        out.appendBigEndian(enterprise != 0 ? id | 0x8000 : id)
+        out.appendBigEndian(length)
+        if enterprise != 0 { out.appendBigEndian(enterprise) }
+    }
+
+    /// The RFC 5610 type record that describes this element.
+    func appendTypeRecord(to out: inout [UInt8]) {
+        out.appendBigEndian(enterprise)
+        out.appendBigEndian(id)
+        out.append(dataType.rawValue)
+        out.append(semantics.rawValue)
+        out.appendBigEndian(units)
+        out.appendBigEndian(UInt64(0))  // range: none (0 to 0)
+        out.appendBigEndian(UInt64(0))
+        out.appendVariableLength(Array(name.utf8))
+        out.appendVariableLength(Array(summary.utf8))
+    }
+}
+
+extension [UInt8] {
+    @inline(__always) mutating func appendBigEndian<T: FixedWidthInteger>(_ value: T) {
+        var v = value.bigEndian
+        Swift.withUnsafeBytes(of: &v) { append(contentsOf: $0) }
+    }
+
+    /// A variable-length field (RFC 7011 §7): one length byte below 255, else 255 and two bytes.
+    mutating func appendVariableLength(_ bytes: [UInt8]) {
+        if bytes.count < 255 {
+            append(UInt8(bytes.count))
+        } else {
+            append(255)
+            appendBigEndian(UInt16(Swift.min(bytes.count, 0xFFFF)))
+        }
+        append(contentsOf: bytes.prefix(0xFFFF))
+    }
+
+    /// Overwrites two bytes at `offset` with `value`, big-endian.
+    mutating func setBigEndian(_ value: UInt16, at offset: Int) {
+        self[offset] = UInt8(value >> 8); self[offset + 1] = UInt8(value & 0xFF)
+    }
+}

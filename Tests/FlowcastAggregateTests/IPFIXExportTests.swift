@@ -1,0 +1,396 @@
+@testable import FlowcastPipeline
+import FlowcastAggregate
+import FlowcastCore
+import FlowcastDecode
+import FlowcastTestSupport
+import FlowcastTopology
+import Foundation
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The IPFIX encoder and exporter on their own: message framing read back by a small reader
+/// written from RFC 7011 here, the collectors' files against the elements sent, replay output
+/// unchanged by export, and TCP reconnection. (Real collectors: FlowcastCLITests.)
+@Suite("IPFIX export")
+struct IPFIXExportTests {
+    // MARK: a reader for what the encoder writes (RFC 7011 §3)
+
+    struct Field: Hashable { var id: UInt16; var enterprise: UInt32; var length: UInt16 }
+    struct Message {
+        var length: Int, sequence: UInt32, domain: UInt32
+        var templates: [UInt16: [Field]] = [:]
+        var records: [(template: UInt16, values: [Field: [UInt8]])] = []
+    }
+
+    static func u16(_ b: [UInt8], _ i: Int) -> Int { Int(b[i]) << 8 | Int(b[i + 1]) }
+    static func u32(_ b: [UInt8], _ i: Int) -> UInt32 { UInt32(u16(b, i)) << 16 | UInt32(u16(b, i + 2)) }
+    static func number(_ bytes: [UInt8]) -> UInt64 { bytes.reduce(0) { $0 << 8 | UInt64($1) } }
+
+    /// Parses a stream of messages; templates carry over from message to message.
+    static func parse(_ stream: [UInt8]) -> [Message] {
+        var messages: [Message] = []
+        var templates: [UInt16: [Field]] = [:]
+        var at = 0
+        while at + 16 <= stream.count {
+            #expect(u16(stream, at) == 10)
+            let length = u16(stream, at + 2)
+            var m = Message(length: length, sequence: u32(stream, at + 8), domain: u32(stream, at + 12))
+            var set = at + 16
+            while set < at + length {
+                let id = UInt16(u16(stream, set)), setLength = u16(stream, set + 2)
+                #expect(setLength >= 4 && set + setLength <= at + length, "set overruns its message")
+                var r = set + 4
+                let end = set + setLength
+                if id == 2 || id == 3 {
+                    while r + 4 <= end {
+                        let tid = UInt16(u16(stream, r)), count = u16(stream, r + 2)
+                        r += id == 3 ? 6 : 4
+                        var fields: [Field] = []
+                        for _ in 0..<count {
+                            var f = Field(id: UInt16(u16(stream, r)), enterprise: 0, length: UInt16(u16(stream, r + 2)))
+                            r += 4
+                            if f.id & 0x8000 != 0 { f.id &= 0x7FFF; f.enterprise = u32(stream, r); r += 4 }
+                            fields.append(f)
+                        }
+                        templates[tid] = fields
+                        m.templates[tid] = fields
+                    }
+                } else if let fields = templates[id] {
+                    while r < end {
+                        var values: [Field: [UInt8]] = [:]
+                        for f in fields {
+                            var n = Int(f.length)
+                            if f.length == 0xFFFF {
+                                n = Int(stream[r]); r += 1
+                                if n == 255 { n = u16(stream, r); r += 2 }
+                            }
+                            values[f] = Array(stream[r..<(r + n)])
+                            r += n
+                        }
+                        m.records.append((id, values))
+                    }
+                }
+                set = end
+            }
+            messages.append(m)
+            at += length
+        }
+        #expect(at == stream.count, "a message's length does not match the bytes")
+        return messages
+    }
+
+    static func value(_ record: [Field: [UInt8]], _ id: UInt16, enterprise: UInt32 = 0) -> [UInt8]? {
+        record.first { $0.key.id == id && $0.key.enterprise == enterprise }?.value
+    }
+
+    static func flow(_ n: Int, cell: String? = nil, tunnelled: Bool = false, ipv6: Bool = false) -> IPFIXFlow {
+        let a = ipv6 ? IPAddress(ipv6High: 0x2001_0db8_0000_0000, low: UInt64(n)) : IPAddress(ipv4: 0x0A00_0000 | UInt32(n))
+        let b = ipv6 ? IPAddress(ipv6High: 0x2001_0db8_0000_0001, low: 1) : IPAddress(ipv4: 0xC633_6401)
+        let context = tunnelled ? FlowContext(outerSource: IPAddress(ipv4: 0x0A0A_0001), outerDestination: IPAddress(ipv4: 0x0A14_0001),
+                                              vlan: 7, qfi: 9) : nil
+        return IPFIXFlow(flowID: UInt64(n), ipProtocol: 6, addressA: a, addressB: b, portA: UInt16(1000 + n % 5000), portB: 443,
+                         packets: (UInt64(n + 1), UInt64(n % 3)), bytes: (UInt64(100 * (n + 1)), UInt64(60 * (n % 3))),
+                         firstNanoseconds: 1_764_403_200_123_456_789, lastNanoseconds: 1_764_403_201_987_000_000,
+                         tcpFlags: (0x1B, 0x12), teid: tunnelled ? (0x3000_0000 | UInt32(n), 0x4000_0000 | UInt32(n)) : (nil, nil),
+                         abIsUplink: n % 2 == 0, endReason: .idle, context: context,
+                         cell: cell.map { IPFIXCell(name: $0, globalID: "ecgi:001-01-\(n)") })
+    }
+
+    static func encode(_ flows: [IPFIXFlow], mtu: Int) -> (stream: [UInt8], sizes: [Int]) {
+        var encoder = IPFIXEncoder(observationDomain: 77, observationPoint: 3, maximumMessageSize: mtu, clock: { 1_800_000_000 })
+        var stream: [UInt8] = [], sizes: [Int] = []
+        let emit: ([UInt8], Int) -> Void = { message, _ in stream += message; sizes.append(message.count) }
+        encoder.appendTemplates(emit: emit)
+        for f in flows { encoder.append(f, emit: emit) }
+        encoder.flush(emit: emit)
+        return (stream, sizes)
+    }
+
+    // MARK: framing
+
+    @Test("messages stay within the MTU, sequence numbers count the data records before each message",
+          arguments: [512, 1400])
+    func framing(mtu: Int) {
+        let flows = (0..<500).map { Self.flow($0, cell: $0 % 4 == 0 ? String(repeating: "é", count: 200) : "cell-\($0)",
+                                               tunnelled: $0 % 2 == 0, ipv6: $0 % 3 == 0) }
+        let (stream, sizes) = Self.encode(flows, mtu: mtu)
+        #expect(sizes.allSatisfy { $0 <= mtu })
+        let messages = Self.parse(stream)
+        var before: UInt32 = 0
+        for m in messages {
+            #expect(m.sequence == before)
+            #expect(m.domain == 77)
+            before &+= UInt32(m.records.count)
+        }
+        let flowRecords = messages.flatMap(\.records).filter { (256...261).contains($0.template) }
+        let expected = flows.reduce(0) { $0 + ($1.packets.ba > 0 ? 2 : 1) }
+        #expect(flowRecords.count == expected)
+        // Cell names longer than 128 bytes are cut at a character boundary ("é" is two bytes).
+        for r in flowRecords {
+            let name = Self.value(r.values, 11, enterprise: IPFIXElement.flowcastEnterprise)!
+            #expect(name.count <= IPFIXEncoder.maximumStringBytes && String(validating: name, as: UTF8.self) != nil)
+        }
+    }
+
+    @Test("a flow's records: both directions paired by flowId, counters, times, TEIDs by radio direction, cell")
+    func recordContents() {
+        let f = Self.flow(4, cell: "cell-4", tunnelled: true)  // packets 5 A→B and 1 B→A; A→B is uplink
+        let records = Self.parse(Self.encode([f], mtu: 1400).stream).flatMap(\.records).filter { $0.template == 258 }
+        #expect(records.count == 2)
+        let pen = IPFIXElement.flowcastEnterprise
+        for r in records {
+            let reverse = Self.number(Self.value(r.values, 239)!) == 2
+            #expect(Self.number(Self.value(r.values, 148)!) == 4)
+            #expect(Self.number(Self.value(r.values, 138)!) == 3)
+            #expect(Self.number(Self.value(r.values, 8)!) == UInt64(reverse ? 0xC633_6401 : 0x0A00_0004))
+            #expect(Self.number(Self.value(r.values, 7)!) == UInt64(reverse ? 443 : 1004))
+            #expect(Self.number(Self.value(r.values, 2)!) == (reverse ? 1 : 5))
+            #expect(Self.number(Self.value(r.values, 1)!) == (reverse ? 60 : 500))
+            #expect(Self.number(Self.value(r.values, 6)!) == (reverse ? 0x12 : 0x1B))
+            #expect(Self.number(Self.value(r.values, 152)!) == 1_764_403_200_123)
+            #expect(Self.number(Self.value(r.values, 153)!) == 1_764_403_201_987)
+            #expect(Self.number(Self.value(r.values, 136)!) == 1)
+            #expect(Self.number(Self.value(r.values, 58)!) == 7)
+            #expect(Self.number(Self.value(r.values, 8, enterprise: pen)!) == (reverse ? 2 : 1))
+            #expect(Self.number(Self.value(r.values, 1, enterprise: pen)!) == UInt64(reverse ? 0x0A14_0001 : 0x0A0A_0001))
+            #expect(Self.number(Self.value(r.values, 5, enterprise: pen)!) == 0x3000_0004)
+            #expect(Self.number(Self.value(r.values, 6, enterprise: pen)!) == 0x4000_0004)
+            #expect(Self.number(Self.value(r.values, 7, enterprise: pen)!) == 9)
+            #expect(Self.value(r.values, 9, enterprise: pen)! == Array("001-01-4".utf8))
+            #expect(Self.value(r.values, 11, enterprise: pen)! == Array("cell-4".utf8))
+        }
+    }
+
+    // MARK: the collectors' files
+
+    @Test("the ipfixDump element file and the pmacct primitives file describe exactly the elements sent")
+    func collectorFiles() throws {
+        let root = Fixtures.repositoryRoot.appendingPathComponent("tools/ipfix")
+        let xml = try String(contentsOf: root.appendingPathComponent("flowcast-elements.xml"), encoding: .utf8)
+        func tag(_ record: Substring, _ name: String) -> String? {
+            guard let open = record.range(of: "<\(name)>"), let close = record.range(of: "</\(name)>") else { return nil }
+            return String(record[open.upperBound..<close.lowerBound])
+        }
+        let records = xml.components(separatedBy: "<record>").dropFirst().map { Substring($0) }
+        let typeNames: [IPFIXElement.DataType: String] = [.unsigned8: "unsigned8", .unsigned32: "unsigned32", .string: "string",
+                                                          .ipv4Address: "ipv4Address", .ipv6Address: "ipv6Address"]
+        #expect(records.count == IPFIXElement.flowcastElements.count)
+        for e in IPFIXElement.flowcastElements {
+            let r = records.first { tag($0, "elementId") == String(e.id) }
+            #expect(r.flatMap { tag($0, "name") } == e.name)
+            #expect(r.flatMap { tag($0, "enterpriseId") } == String(IPFIXElement.flowcastEnterprise))
+            #expect(r.flatMap { tag($0, "dataType") } == typeNames[e.dataType])
+            #expect(r.flatMap { tag($0, "description") } == "<paragraph>\(e.summary)</paragraph>")
+        }
+
+        let primitives = try String(contentsOf: root.appendingPathComponent("flowcast.primitives"), encoding: .utf8)
+        var byField: [String: [String: String]] = [:]
+        for line in primitives.split(separator: "\n") where !line.hasPrefix("!") {
+            let keys = Dictionary(uniqueKeysWithValues: line.split(whereSeparator: { $0 == "\t" || $0 == " " }).map {
+                let kv = $0.split(separator: "=", maxSplits: 1); return (String(kv[0]), String(kv[1]))
+            })
+            byField[keys["field_type"]!] = keys
+        }
+        for e in IPFIXElement.flowcastElements {
+            let p = byField["\(IPFIXElement.flowcastEnterprise):\(e.id)"]
+            #expect(p != nil, "no primitive for \(e.name)")
+            #expect(p?["len"] == (e.length == IPFIXElement.variableLength ? "vlen" : String(e.length)), "\(e.name)")
+            let semantics = e.dataType == .string ? "str" : e.dataType == .ipv4Address || e.dataType == .ipv6Address ? "ip" : "u_int"
+            #expect(p?["semantics"] == semantics, "\(e.name)")
+        }
+        #expect(byField["148"]?["len"] == "8")  // flowId, for pairing
+    }
+
+    @Test("collector URLs", arguments: [
+        ("udp://127.0.0.1:4739", "udp://127.0.0.1:4739"), ("TCP://collector.example:2055", "tcp://collector.example:2055"),
+        ("udp://[2001:db8::1]:4739", "udp://[2001:db8::1]:4739"), ("http://x:1", nil), ("udp://host", nil), ("udp://:80", nil),
+        ("udp://host:0", nil), ("udp://host:70000", nil),
+    ] as [(String, String?)])
+    func collectorURLs(_ text: String, _ parsed: String?) {
+        #expect(IPFIXCollector(url: text)?.description == parsed)
+    }
+
+    // MARK: replay and transport
+
+    /// A UDP socket bound on loopback that the test reads from.
+    final class UDPReceiver {
+        let fd: Int32
+        let port: UInt16
+        init() {
+            let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+            self.fd = fd
+            var size: Int32 = 8 << 20
+            setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+            withUnsafeMutablePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { _ = bind(fd, $0, length); _ = getsockname(fd, $0, &length) }
+            }
+            port = UInt16(bigEndian: address.sin_port)
+        }
+        /// Every datagram waiting, concatenated.
+        func drain() -> [UInt8] {
+            var all: [UInt8] = []
+            var buffer = [UInt8](repeating: 0, count: 65536)
+            while true {
+                let n = recv(fd, &buffer, buffer.count, Int32(MSG_DONTWAIT))
+                if n <= 0 { return all }
+                all += buffer[0..<n]
+            }
+        }
+        deinit { close(fd) }
+    }
+
+    @Test("replay with --ipfix writes the same windows.jsonl and flows.jsonl as without, and exports every flow")
+    func replayOutputUnchanged() throws {
+        let topology = try Topology(contentsOfFile: Fixtures.captures.appendingPathComponent("demo/topology.yaml").path)
+        let capture = Fixtures.captures.appendingPathComponent("demo/demo.pcapng").path
+        let plain = FileManager.default.temporaryDirectory.appendingPathComponent("fcipfix-\(UUID().uuidString)").path
+        let exported = plain + "-ipfix"
+        defer { for p in [plain, exported] { try? FileManager.default.removeItem(atPath: p) } }
+        _ = try runReplay(ReplayOptions(capturePath: capture, topology: topology, outputDirectory: plain))
+        let receiver = UDPReceiver()
+        var options = ReplayOptions(capturePath: capture, topology: topology, outputDirectory: exported)
+        options.ipfix = IPFIXOptions(collectors: [IPFIXCollector(transport: .udp, host: "127.0.0.1", port: receiver.port)],
+                                     waitWhenFull: true)
+        let result = try runReplay(options)
+        for name in ["windows.jsonl", "flows.jsonl"] {
+            #expect(FileManager.default.contents(atPath: plain + "/" + name) == FileManager.default.contents(atPath: exported + "/" + name))
+        }
+        let flows = try String(contentsOfFile: exported + "/flows.jsonl", encoding: .utf8).split(separator: "\n")
+        let twoWay = flows.filter { !$0.contains("\"packets_ba\":0,") }.count
+        let records = Self.parse(receiver.drain()).flatMap(\.records).filter { (256...261).contains($0.template) }
+        #expect(records.count == flows.count + twoWay)
+        #expect(result.ipfix.first?.flowsQueued == flows.count && result.ipfix.first?.recordsLost == 0)
+        // Flow ids are unique per flow and shared by the two records of a flow.
+        let ids = Dictionary(grouping: records) { Self.number(Self.value($0.values, 148)!) }
+        #expect(ids.count == flows.count && ids.values.allSatisfy { $0.count <= 2 })
+    }
+
+    @Test("UDP: templates and type records are sent again every template interval, also while no flow ends")
+    func udpTemplateRefresh() throws {
+        let receiver = UDPReceiver()
+        let exporter = try IPFIXExporter(IPFIXOptions(collectors: [IPFIXCollector(transport: .udp, host: "127.0.0.1", port: receiver.port)],
+                                                      templateInterval: 0.2))
+        var stream: [UInt8] = []
+        #expect(Self.waitFor(10) {
+            stream += receiver.drain()
+            return Self.parse(stream).filter { $0.templates[256] != nil }.count >= 3
+        })
+        let stats = exporter.finish()
+        #expect((stats.first?.templateSends ?? 0) >= 3)
+        // Each refresh carries the type records too, before the templates.
+        let messages = Self.parse(stream)
+        let typeRecords = messages.flatMap(\.records).filter { $0.template == IPFIXTemplate.typeRecordTemplateID }
+        #expect(typeRecords.count >= 3 * IPFIXElement.flowcastElements.count)
+    }
+
+    /// A TCP listener on a fixed loopback port, accepting one connection and reading it to the end.
+    final class TCPListener: @unchecked Sendable {
+        let fd: Int32
+        private let lock = NSLock()
+        private var received: [UInt8] = []
+        private var connection: Int32 = -1
+        init?(port: UInt16) {
+            fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            var one: Int32 = 1
+            setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            address.sin_port = port.bigEndian
+            let bound = withUnsafeMutablePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            }
+            guard bound == 0, listen(fd, 1) == 0 else { close(fd); return nil }
+            Thread { [self] in
+                let c = accept(fd, nil, nil)
+                lock.lock(); connection = c; lock.unlock()
+                var buffer = [UInt8](repeating: 0, count: 65536)
+                while c >= 0 {
+                    let n = recv(c, &buffer, buffer.count, 0)
+                    if n <= 0 { break }
+                    lock.lock(); received += buffer[0..<n]; lock.unlock()
+                }
+                if c >= 0 { close(c) }
+                lock.lock(); ended = true; lock.unlock()
+            }.start()
+        }
+        var bytes: [UInt8] { lock.lock(); defer { lock.unlock() }; return received }
+        private var ended = false
+        /// True once the reading thread has seen the connection end.
+        var isClosed: Bool { lock.lock(); defer { lock.unlock() }; return ended }
+        /// Closes the listener and the connection, as a collector that restarts.
+        func shutDown() {
+            lock.lock(); let c = connection; lock.unlock()
+            if c >= 0 { shutdown(c, Int32(SHUT_RDWR)) }
+            close(fd)
+        }
+    }
+
+    static func waitFor(_ seconds: Double, _ condition: () -> Bool) -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            if condition() { return true }
+            usleep(20_000)
+        }
+        return condition()
+    }
+
+    @Test("TCP: flows wait in the queue while the collector is down, and a restarted collector gets a new session")
+    func tcpReconnects() throws {
+        let port = IPFIXCollectorPort.free()
+        let exporter = try IPFIXExporter(IPFIXOptions(collectors: [IPFIXCollector(transport: .tcp, host: "127.0.0.1", port: port)]))
+        for n in 0..<10 { exporter.export(Self.flow(n)) }
+        exporter.endBatch()
+        #expect(Self.waitFor(5) { (exporter.statistics.first?.connectFailures ?? 0) >= 1 })
+
+        // The collector comes up: the queued flows arrive, after the templates.
+        let first = try #require(TCPListener(port: port))
+        let firstRecords = (0..<10).reduce(0) { $0 + ($1 % 3 > 0 ? 2 : 1) }
+        #expect(Self.waitFor(10) { Self.parse(first.bytes).flatMap(\.records).filter { (256...261).contains($0.template) }.count == firstRecords })
+        #expect(exporter.statistics.first?.connections == 1)
+
+        // It restarts: the next flows go to a new session whose sequence numbers start again.
+        let failuresBefore = exporter.statistics.first?.connectFailures ?? 0
+        first.shutDown()
+        #expect(Self.waitFor(5) { first.isClosed })
+        for n in 10..<20 { exporter.export(Self.flow(n)) }
+        exporter.endBatch()  // the exporter sees the closed connection and keeps these queued
+        #expect(Self.waitFor(5) { (exporter.statistics.first?.connectFailures ?? 0) > failuresBefore })
+        let second = try #require(TCPListener(port: port))
+        defer { second.shutDown() }
+        for n in 20..<30 { exporter.export(Self.flow(n)) }
+        exporter.endBatch()
+        #expect(Self.waitFor(15) { Self.parse(second.bytes).flatMap(\.records).contains { Self.value($0.values, 148).map(Self.number) == 29 } })
+        let stats = exporter.finish()
+        #expect(stats.first?.connections == 2)
+        #expect(stats.first?.recordsLost == 0 && stats.first?.flowsDropped == 0, "\(String(describing: stats.first))")
+        // Nothing was lost across the restart: flows 10–29 all reached the second session.
+        let ids = Set(Self.parse(second.bytes).flatMap(\.records).compactMap { Self.value($0.values, 148).map(Self.number) })
+        #expect(ids.isSuperset(of: (10..<30).map(UInt64.init)))
+        let messages = Self.parse(second.bytes)
+        #expect(messages.first?.sequence == 0)
+        #expect(!(messages.first?.templates.isEmpty ?? true), "a new session starts with templates")
+    }
+}
+
+/// A free loopback TCP port (bound and released).
+enum IPFIXCollectorPort {
+    static func free() -> UInt16 {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { _ = bind(fd, $0, length); _ = getsockname(fd, $0, &length) }
+        }
+        return UInt16(bigEndian: address.sin_port)
+    }
+}

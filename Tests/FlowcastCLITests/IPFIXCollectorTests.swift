@@ -1,0 +1,596 @@
+import FlowcastTestSupport
+import Foundation
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `--ipfix` end to end against the collectors operators run: nfdump's nfcapd, pmacct's nfacctd
+/// and libfixbuf's ipfixDump (Debian nfdump, pmacct, libfixbuf-tools; installed by .ci/run),
+/// each started on a free loopback port. What they decode must be what flows.jsonl says.
+@Suite("IPFIX export to real collectors", .serialized)
+struct IPFIXCollectorTests {
+    static func tool(_ name: String) -> String? {
+        for dir in ["/usr/sbin", "/usr/bin", "/usr/local/bin", "/usr/local/sbin"] {
+            let path = dir + "/" + name
+            if FileManager.default.isExecutableFile(atPath: path) { return path }
+        }
+        return nil
+    }
+    static let hasNfdump = tool("nfcapd") != nil && tool("nfdump") != nil
+    static let hasPmacct = tool("nfacctd") != nil
+    static let hasFixbuf = tool("ipfixDump") != nil
+    static let demo = "captures/demo/demo.pcapng"
+    static let demoTopology = "captures/demo/topology.yaml"
+
+    // MARK: expectations from flows.jsonl
+
+    /// One direction of a flow, as a collector should show it.
+    struct DirectedFlow: Hashable, CustomStringConvertible {
+        var source: String, destination: String
+        var sourcePort: Int, destinationPort: Int, proto: Int
+        var packets: Int, bytes: Int
+        var firstMilliseconds: Int64, lastMilliseconds: Int64
+        var description: String {
+            "\(proto) \(source):\(sourcePort) → \(destination):\(destinationPort) \(packets) pkts \(bytes) B \(firstMilliseconds)–\(lastMilliseconds)"
+        }
+    }
+
+    static func jsonLines(_ path: String) throws -> [[String: Any]] {
+        try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").map {
+            try JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any]
+        }
+    }
+
+    /// flows.jsonl's "first"/"last" (`SECONDS.NANOSECONDS`) in whole milliseconds.
+    static func milliseconds(_ text: String) -> Int64 {
+        let parts = text.split(separator: ".")
+        return Int64(parts[0])! * 1000 + Int64(parts[1].prefix(3))!
+    }
+
+    /// Addresses in one canonical text form (RFC 5952, as inet_ntop writes them).
+    static func canonical(_ address: String) -> String {
+        var buffer = [UInt8](repeating: 0, count: 16)
+        var text = [CChar](repeating: 0, count: 64)
+        let family = address.contains(":") ? AF_INET6 : AF_INET
+        guard inet_pton(family, address, &buffer) == 1, inet_ntop(family, buffer, &text, 64) != nil else { return address }
+        return String(decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    /// The records a run's flows.jsonl says a collector must receive: one per direction that
+    /// carried packets.
+    static func expectedRecords(_ flows: [[String: Any]]) -> [DirectedFlow] {
+        flows.flatMap { f -> [DirectedFlow] in
+            let a = canonical(f["a"] as! String), b = canonical(f["b"] as! String)
+            let pa = f["port_a"] as? Int ?? 0, pb = f["port_b"] as? Int ?? 0, proto = f["proto"] as? Int ?? 255
+            let first = milliseconds(f["first"] as! String), last = milliseconds(f["last"] as! String)
+            var records = [DirectedFlow(source: a, destination: b, sourcePort: pa, destinationPort: pb, proto: proto,
+                                        packets: f["packets_ab"] as! Int, bytes: f["bytes_ab"] as! Int,
+                                        firstMilliseconds: first, lastMilliseconds: last)]
+            if f["packets_ba"] as! Int > 0 {
+                records.append(DirectedFlow(source: b, destination: a, sourcePort: pb, destinationPort: pa, proto: proto,
+                                            packets: f["packets_ba"] as! Int, bytes: f["bytes_ba"] as! Int,
+                                            firstMilliseconds: first, lastMilliseconds: last))
+            }
+            return records
+        }
+    }
+
+    static func counts<T: Hashable>(_ items: [T]) -> [T: Int] { items.reduce(into: [:]) { $0[$1, default: 0] += 1 } }
+
+    // MARK: processes and ports
+
+    /// Removes what a test left in the temporary folder.
+    static func remove(_ paths: String...) {
+        for p in paths { try? FileManager.default.removeItem(atPath: p) }
+    }
+
+    static func temporaryDirectory() -> String {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("fcipfix-\(UUID().uuidString)").path
+        try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        return path
+    }
+
+    /// A loopback port no one uses right now, for a collector to bind.
+    static func freePort(udp: Bool) -> UInt16 {
+        let fd = socket(AF_INET, Int32(udp ? SOCK_DGRAM.rawValue : SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                _ = bind(fd, $0, length)
+                _ = getsockname(fd, $0, &length)
+            }
+        }
+        return UInt16(bigEndian: address.sin_port)
+    }
+
+    /// The receive queue of the UDP socket bound to `port` (from /proc/net/udp), or nil while
+    /// nothing is bound there.
+    static func udpReceiveQueue(port: UInt16) -> Int? {
+        guard let table = try? String(contentsOfFile: "/proc/net/udp", encoding: .utf8) else { return nil }
+        let suffix = ":" + String(format: "%04X", port)
+        for line in table.split(separator: "\n").dropFirst() {
+            let columns = line.split(separator: " ", omittingEmptySubsequences: true)
+            guard columns.count > 4, columns[1].hasSuffix(suffix) else { continue }
+            return Int(columns[4].split(separator: ":")[1], radix: 16)
+        }
+        return nil
+    }
+
+    /// Polls `condition` every 20 ms for up to `seconds`.
+    static func waitFor(_ seconds: Double, _ condition: () -> Bool) -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            if condition() { return true }
+            usleep(20_000)
+        }
+        return condition()
+    }
+
+    /// A collector process, its output going to a log file.
+    ///
+    /// Spawned with an empty signal mask: Foundation's `Process` passes on the mask of the
+    /// thread that starts it, and a test's worker thread blocks SIGTERM, which nfcapd and
+    /// nfacctd need to write out their files and stop.
+    final class Collector {
+        let pid: pid_t
+        let log: String
+        private let stopSignal: Int32
+        private var exited = false
+        /// nfcapd stops on SIGTERM; nfacctd's core blocks SIGTERM and stops on SIGINT.
+        init(_ tool: String, _ arguments: [String], log: String, stopSignal: Int32 = SIGTERM) throws {
+            self.log = log
+            self.stopSignal = stopSignal
+            let path = IPFIXCollectorTests.tool(tool)!
+            var actions = posix_spawn_file_actions_t()
+            posix_spawn_file_actions_init(&actions)
+            defer { posix_spawn_file_actions_destroy(&actions) }
+            posix_spawn_file_actions_addopen(&actions, 1, log, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+            posix_spawn_file_actions_adddup2(&actions, 1, 2)
+            var attributes = posix_spawnattr_t()
+            posix_spawnattr_init(&attributes)
+            defer { posix_spawnattr_destroy(&attributes) }
+            var empty = sigset_t(), all = sigset_t()
+            sigemptyset(&empty); sigfillset(&all)
+            posix_spawnattr_setsigmask(&attributes, &empty)
+            posix_spawnattr_setsigdefault(&attributes, &all)
+            posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+            let argv = ([path] + arguments).map { strdup($0) } + [nil]
+            defer { for p in argv { free(p) } }
+            var child: pid_t = 0
+            let status = posix_spawn(&child, path, &actions, &attributes, argv, environ)
+            guard status == 0 else { throw POSIXError(POSIXErrorCode(rawValue: status) ?? .EINVAL) }
+            pid = child
+        }
+        /// The stop signal, and wait for the process to finish its files (SIGKILL after 10 s).
+        func stop() {
+            guard !exited else { return }
+            kill(pid, stopSignal)
+            var status: Int32 = 0
+            let stopped = IPFIXCollectorTests.waitFor(10) { waitpid(pid, &status, WNOHANG) == pid }
+            if !stopped { kill(pid, SIGKILL); waitpid(pid, &status, 0) }
+            exited = true
+        }
+        var output: String { (try? String(contentsOfFile: log, encoding: .utf8)) ?? "" }
+        deinit { stop() }
+    }
+
+    /// Runs `flowcast replay` with `--ipfix`; returns the output folder.
+    static func replay(_ capture: String, topology: String?, ipfix: [String], extra: [String] = []) throws -> String {
+        let out = temporaryDirectory()
+        var arguments = ["replay", capture, "--out", out, "--quiet"] + extra
+        if let topology { arguments += ["--topology", topology] }
+        for url in ipfix { arguments += ["--ipfix", url] }
+        let run = try Fixtures.runFlowcast(arguments)
+        #expect(run.status == 0, "\(run.stderr)")
+        return out
+    }
+
+    static func ipfixSummary(_ out: String) throws -> [[String: Any]] {
+        let summary = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/summary.json"))) as! [String: Any]
+        return summary["ipfix"] as? [[String: Any]] ?? []
+    }
+
+    // MARK: nfcapd + nfdump
+
+    /// Replays `capture` to a fresh nfcapd and returns what nfdump reads back, and the run folder.
+    static func throughNfcapd(_ capture: String, topology: String? = nil, extra: [String] = []) throws -> (records: [[String: Any]], out: String) {
+        let port = freePort(udp: true)
+        let directory = temporaryDirectory()
+        defer { remove(directory, directory + ".log") }
+        let collector = try Collector("nfcapd", ["-b", "127.0.0.1", "-p", "\(port)", "-w", directory], log: directory + ".log")
+        defer { collector.stop() }
+        #expect(waitFor(10) { udpReceiveQueue(port: port) != nil }, "nfcapd never bound: \(collector.output)")
+        let out = try replay(capture, topology: topology, ipfix: ["udp://127.0.0.1:\(port)"], extra: extra)
+        // Every datagram read by nfcapd before it is stopped (it writes its file on SIGTERM).
+        #expect(waitFor(10) { udpReceiveQueue(port: port) == 0 })
+        collector.stop()
+        let files = try FileManager.default.contentsOfDirectory(atPath: directory).filter { $0.hasPrefix("nfcapd.") }
+        #expect(!files.isEmpty, "nfcapd wrote no file: \(collector.output)")
+        var records: [[String: Any]] = []
+        for file in files {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: tool("nfdump")!)
+            process.arguments = ["-r", directory + "/" + file, "-o", "json"]
+            process.environment = ["TZ": "UTC"]
+            let pipe = Pipe()
+            process.standardOutput = pipe
+            try process.run()
+            let data = pipe.fileHandleForReading.readDataToEndOfFile()
+            process.waitUntilExit()
+            if let array = try JSONSerialization.jsonObject(with: data) as? [[String: Any]] { records += array }
+        }
+        #expect(collector.output.contains("Sequence Errors: 0"), "nfcapd: \(collector.output)")
+        return (records.filter { $0["type"] as? String == "FLOW" }, out)
+    }
+
+    /// nfdump's `first`/`last` (`YYYY-MM-DDTHH:MM:SS.mmm`, UTC) in milliseconds since the epoch.
+    static func nfdumpMilliseconds(_ text: String) -> Int64 {
+        let parts = text.split(separator: ".")
+        let fields = parts.first.map { $0.split(whereSeparator: { "-T:".contains($0) }).compactMap { Int($0) } } ?? []
+        guard fields.count == 6 else { return -1 }
+        var t = tm()
+        t.tm_year = Int32(fields[0] - 1900); t.tm_mon = Int32(fields[1] - 1); t.tm_mday = Int32(fields[2])
+        t.tm_hour = Int32(fields[3]); t.tm_min = Int32(fields[4]); t.tm_sec = Int32(fields[5])
+        return Int64(timegm(&t)) * 1000 + Int64(parts.count > 1 ? Int(parts[1]) ?? 0 : 0)
+    }
+
+    static func directed(_ r: [String: Any]) -> DirectedFlow {
+        DirectedFlow(source: canonical((r["src4_addr"] ?? r["src6_addr"]) as! String),
+                     destination: canonical((r["dst4_addr"] ?? r["dst6_addr"]) as! String),
+                     sourcePort: r["src_port"] as? Int ?? 0, destinationPort: r["dst_port"] as? Int ?? 0,
+                     proto: r["proto"] as? Int ?? -1, packets: r["in_packets"] as? Int ?? -1, bytes: r["in_bytes"] as? Int ?? -1,
+                     firstMilliseconds: nfdumpMilliseconds(r["first"] as? String ?? ""),
+                     lastMilliseconds: nfdumpMilliseconds(r["last"] as? String ?? ""))
+    }
+
+    @Test("nfcapd + nfdump read back every flow of a real capture: addresses, ports, protocol, packets, bytes, times",
+          .enabled(if: hasNfdump, "needs nfcapd and nfdump (Debian nfdump)"),
+          arguments: ["captures/real/mixed-traffic-example.pcap", "captures/real/ftp-ipv6.pcap",
+                      "captures/real/http-web-browsing.pcap", "captures/real/sip-rtp-call.pcap"])
+    func nfdumpReadsBackFlows(_ capture: String) throws {
+        let (records, out) = try Self.throughNfcapd(capture)
+        defer { Self.remove(out) }
+        let expected = Self.expectedRecords(try Self.jsonLines(out + "/flows.jsonl"))
+        #expect(!expected.isEmpty)
+        let got = records.map(Self.directed)
+        #expect(Self.counts(got) == Self.counts(expected),
+                "missing: \(Set(expected).subtracting(got).sorted { $0.description < $1.description }.prefix(5)); unexpected: \(Set(got).subtracting(expected).sorted { $0.description < $1.description }.prefix(5))")
+        let stats = try Self.ipfixSummary(out)
+        #expect(stats.count == 1 && stats[0]["flowsDropped"] as? Int == 0 && stats[0]["recordsLost"] as? Int == 0)
+    }
+
+    @Test("nfdump sees the configured observation domain and each flow's VLAN (of its first packet)",
+          .enabled(if: hasNfdump, "needs nfcapd and nfdump (Debian nfdump)"))
+    func nfdumpDomainAndVLAN() throws {
+        let capture = "captures/real/vlan-mpls-mixed.pcap"
+        let (records, out) = try Self.throughNfcapd(capture, extra: ["--ipfix-domain-id", "4242"])
+        Self.remove(out)
+        #expect(!records.isEmpty)
+        // `flowcast decode`: one line per packet; inner addresses in columns 7 and 8, ports in
+        // 10 and 11, the outer VLAN last.
+        let decoded = try Fixtures.runFlowcast(["decode", capture]).stdout.split(separator: "\n").map {
+            $0.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
+        }
+        var vlans: Set<Int> = []
+        for r in records {
+            // nfdump 1.7.1 spells the key "observationDoaminID".
+            #expect((r["observationDoaminID"] ?? r["observationDomainID"]) as? Int == 4242)
+            let d = Self.directed(r)
+            let first = decoded.first { p in
+                let (s, t) = (Self.canonical(p[6]), Self.canonical(p[7]))
+                let (sp, tp) = (Int(p[9]) ?? 0, Int(p[10]) ?? 0)
+                return (s == d.source && t == d.destination && sp == d.sourcePort && tp == d.destinationPort)
+                    || (t == d.source && s == d.destination && tp == d.sourcePort && sp == d.destinationPort)
+            }
+            #expect(first != nil, "no packet of \(d)")
+            let vlan = Int(first?.last ?? "") ?? 0
+            #expect(r["src_vlan"] as? Int == vlan, "\(d)")
+            vlans.insert(vlan)
+        }
+        #expect(vlans.contains { $0 != 0 }, "the capture should have tagged flows")
+    }
+
+    // MARK: pmacct nfacctd
+
+    /// Replays `capture` to a fresh nfacctd using the shipped primitives file, printing CSV.
+    static func throughNfacctd(_ capture: String, topology: String?, expectedLines: (String) throws -> Int) throws -> (rows: [[String: String]], out: String) {
+        let port = freePort(udp: true)
+        let directory = temporaryDirectory()
+        defer { remove(directory, directory + ".log") }
+        let csv = directory + "/flows.csv"
+        let primitives = Fixtures.repositoryRoot.appendingPathComponent("tools/ipfix/flowcast.primitives").path
+        let config = """
+            daemonize: false
+            nfacctd_ip: 127.0.0.1
+            nfacctd_port: \(port)
+            aggregate_primitives: \(primitives)
+            plugins: print
+            aggregate: src_host, dst_host, src_port, dst_port, proto, fc_flow_id, fc_tun_src, fc_tun_dst, fc_tun_src6, fc_tun_dst6, \
+            fc_teid_up, fc_teid_down, fc_qfi, fc_radio_dir, fc_cell_ecgi, fc_cell_ncgi, fc_cell_name
+            print_output: csv
+            print_output_file: \(csv)
+            print_output_file_append: true
+            print_refresh_time: 1
+
+            """
+        try config.write(toFile: directory + "/nfacctd.conf", atomically: true, encoding: .utf8)
+        let collector = try Collector("nfacctd", ["-f", directory + "/nfacctd.conf"], log: directory + ".log", stopSignal: SIGINT)
+        defer { collector.stop() }
+        // nfacctd loses what arrives before its print plugin runs: wait for the plugin's first
+        // (empty) purge as well as for the bound socket.
+        #expect(waitFor(15) { udpReceiveQueue(port: port) != nil && collector.output.contains("Purging cache - END") },
+                "nfacctd never came up: \(collector.output)")
+        let out = try replay(capture, topology: topology, ipfix: ["udp://127.0.0.1:\(port)"])
+        let want = try expectedLines(out)
+        func rows() -> [[String: String]] {
+            guard let text = try? String(contentsOfFile: csv, encoding: .utf8) else { return [] }
+            let lines = text.split(separator: "\n").map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
+            guard let header = lines.first else { return [] }
+            return lines.filter { $0 != header && $0.count == header.count }.map { Dictionary(uniqueKeysWithValues: zip(header, $0)) }
+        }
+        // The print plugin writes every print_refresh_time: wait until all records are out.
+        #expect(waitFor(20) { rows().count >= want }, "nfacctd printed \(rows().count) of \(want) records: \(collector.output.suffix(2000))")
+        return (rows(), out)
+    }
+
+    /// Checks every GTP flow of flows.jsonl against nfacctd's rows: both directions' records
+    /// carry the flow's TEIDs (uplink/downlink as flows.jsonl's directions say) and its cell.
+    static func checkGTPFlows(_ rows: [[String: String]], out: String, ecgi: String? = nil) throws -> Int {
+        let flows = try jsonLines(out + "/flows.jsonl")
+        var checked = 0
+        for f in flows where f["teid_ab"] != nil || f["teid_ba"] != nil {
+            let a = canonical(f["a"] as! String), b = canonical(f["b"] as! String)
+            let pa = String(f["port_a"] as? Int ?? 0), pb = String(f["port_b"] as? Int ?? 0)
+            let forward = rows.filter { canonical($0["SRC_IP"] ?? "") == a && canonical($0["DST_IP"] ?? "") == b
+                && $0["SRC_PORT"] == pa && $0["DST_PORT"] == pb && $0["PACKETS"] == String(f["packets_ab"] as! Int)
+                && $0["BYTES"] == String(f["bytes_ab"] as! Int) }
+            #expect(forward.count >= 1, "no record for \(f)")
+            guard let row = forward.first else { continue }
+            let teidAB = (f["teid_ab"] as? Int).map(String.init) ?? "0", teidBA = (f["teid_ba"] as? Int).map(String.init) ?? "0"
+            let uplinkAB = row["fc_radio_dir"] == "1"
+            #expect(row["fc_teid_up"] == (uplinkAB ? teidAB : teidBA), "\(row) for \(f)")
+            #expect(row["fc_teid_down"] == (uplinkAB ? teidBA : teidAB), "\(row) for \(f)")
+            #expect(row["fc_cell_name"] == f["cell"] as? String, "\(row) for \(f)")
+            if let ecgi { #expect(row["fc_cell_ecgi"] == ecgi) }
+            #expect(!(row["fc_tun_src"] ?? "").isEmpty || !(row["fc_tun_src6"] ?? "").isEmpty)
+            if f["packets_ba"] as! Int > 0 {
+                let reverse = rows.filter { $0["fc_flow_id"] == row["fc_flow_id"] && $0 != row }
+                #expect(reverse.count == 1 && reverse.first?["fc_teid_up"] == row["fc_teid_up"]
+                        && reverse.first?["fc_radio_dir"] != row["fc_radio_dir"], "reverse of \(row): \(reverse)")
+            }
+            checked += 1
+        }
+        return checked
+    }
+
+    @Test("nfacctd with the shipped primitives file gets the TEIDs and the cell of every GTP flow of the demo",
+          .enabled(if: hasPmacct, "needs nfacctd (Debian pmacct)"))
+    func pmacctDemo() throws {
+        let (rows, out) = try Self.throughNfacctd(Self.demo, topology: Self.demoTopology) {
+            Self.expectedRecords(try Self.jsonLines($0 + "/flows.jsonl")).count
+        }
+        defer { Self.remove(out) }
+        let checked = try Self.checkGTPFlows(rows, out: out)
+        #expect(checked > 100, "only \(checked) GTP flows")
+        // Every demo GTP flow is in a cell (the topology places every eNB address).
+        #expect(rows.allSatisfy { $0["fc_teid_up"] == "0" && $0["fc_teid_down"] == "0" || !($0["fc_cell_name"] ?? "").isEmpty })
+    }
+
+    /// A topology placing every TEID in one cell with a global identity, for real captures.
+    static func oneCellTopology() throws -> String {
+        let path = temporaryDirectory() + "/topology.yaml"
+        try """
+            bands:
+              - { id: b1, lowMHz: 3300, highMHz: 3400, blockMHz: 10 }
+            cells:
+              - { id: real-cell, band: b1, minBlocks: 1, maxBlocks: 4, peakSpectralEfficiency: 5, globalId: "ecgi:001-01-4660" }
+            match:
+              - { teid: 0-4294967295, cell: real-cell }
+
+            """.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    @Test("nfacctd gets the TEIDs, the cell and its ECGI of every GTP flow of real GTP captures",
+          .enabled(if: hasPmacct, "needs nfacctd (Debian pmacct)"),
+          arguments: ["captures/real/gtpv1-gn-gtpu-ipv4-inner-frag.pcap", "captures/real/gtpu-msgtype-0x32.pcap",
+                      "captures/real/gtpu-inner-ipv6.pcap", "captures/real/gtpu-ipv4-inner-mixed.pcap"])
+    func pmacctRealGTP(_ capture: String) throws {
+        let topology = try Self.oneCellTopology()
+        let (rows, out) = try Self.throughNfacctd(capture, topology: topology) {
+            Self.expectedRecords(try Self.jsonLines($0 + "/flows.jsonl")).count
+        }
+        defer { Self.remove(out, (topology as NSString).deletingLastPathComponent) }
+        let checked = try Self.checkGTPFlows(rows, out: out, ecgi: "001-01-4660")
+        #expect(checked >= 1)
+    }
+
+    // MARK: live
+
+    @Test("live --ipfix exports what it writes to flows.jsonl, each record naming the interface; an unreachable collector beside it costs no packet",
+          .enabled(if: hasNfdump && LiveTests.canReplay, "needs nfdump, root, ip and tcpreplay"))
+    func liveExports() throws {
+        let port = Self.freePort(udp: true)
+        let directory = Self.temporaryDirectory()
+        defer { Self.remove(directory, directory + ".log") }
+        let collector = try Collector("nfcapd", ["-b", "127.0.0.1", "-p", "\(port)", "-w", directory], log: directory + ".log")
+        defer { collector.stop() }
+        #expect(Self.waitFor(10) { Self.udpReceiveQueue(port: port) != nil }, "nfcapd never bound: \(collector.output)")
+
+        let pair = try LiveTests.VethPair()
+        defer { pair.cleanUp() }
+        let out = Self.temporaryDirectory()
+        defer { Self.remove(out, out + ".log") }
+        let unreachable = "tcp://127.0.0.1:\(Self.freePort(udp: false))"
+        let live = try LiveTests.LiveProcess(interface: pair.capture, out: out,
+                                             extra: ["--ipfix", "udp://127.0.0.1:\(port)", "--ipfix", unreachable, "--ipfix-domain-id", "9"])
+        #expect(live.waitFor(20) { live.metric("flowcast_packets_total") != nil }, "metrics never came up: \(live.stderr)")
+        try pair.replay(Fixtures.repositoryRoot.appendingPathComponent(Self.demo).path)
+        let packets = try Fixtures.runFlowcast(["inspect", Self.demo, "--json"]).stdout
+        let expectedPackets = ((try JSONSerialization.jsonObject(with: Data(packets.utf8)) as? [String: Any])?["packets"] as? Int) ?? 1
+        #expect(live.waitFor(30) { (live.metric("flowcast_packets_total") ?? 0) >= Double(expectedPackets) })
+        #expect(live.terminate() == 0, "\(live.stderr)")
+        #expect(Self.waitFor(10) { Self.udpReceiveQueue(port: port) == 0 })
+        collector.stop()
+
+        var records: [[String: Any]] = []
+        for file in try FileManager.default.contentsOfDirectory(atPath: directory) where file.hasPrefix("nfcapd.") {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: Self.tool("nfdump")!)
+            process.arguments = ["-r", directory + "/" + file, "-o", "json"]
+            process.environment = ["TZ": "UTC"]
+            let pipe = Pipe()
+            process.standardOutput = pipe
+            try process.run()
+            let data = pipe.fileHandleForReading.readDataToEndOfFile()
+            process.waitUntilExit()
+            records += (try JSONSerialization.jsonObject(with: data) as? [[String: Any]] ?? []).filter { $0["type"] as? String == "FLOW" }
+        }
+        let expected = Self.expectedRecords(try Self.jsonLines(out + "/flows.jsonl"))
+        #expect(expected.count > 100)
+        #expect(Self.counts(records.map(Self.directed)) == Self.counts(expected))
+        let index = Int(if_nametoindex(pair.capture))
+        #expect(records.allSatisfy { $0["observationPointID"] as? Int == index && ($0["observationDoaminID"] ?? $0["observationDomainID"]) as? Int == 9 })
+        let summary = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/summary.json"))) as! [String: Any]
+        let stats = summary["ipfix"] as? [[String: Any]] ?? []
+        let flows = try Self.jsonLines(out + "/flows.jsonl").count
+        #expect(stats.count == 2 && stats.first?["flowsDropped"] as? Int == 0, "\(stats)")
+        // Every flow dropped for the unreachable collector, none lost to the capture.
+        #expect(stats.last?["collector"] as? String == unreachable && stats.last?["flowsDropped"] as? Int == flows, "\(stats)")
+        let libpcap = (summary["capture"] as? [String: Any])?["libpcap"] as? [String: Int]
+        #expect(libpcap?["received"] == expectedPackets && libpcap?["kernelDrops"] == 0, "\(String(describing: libpcap))")
+    }
+
+    // MARK: libfixbuf
+
+    /// A TCP collector that writes the stream it receives to a file (an IPFIX file, RFC 5655).
+    final class TCPSink: @unchecked Sendable {
+        let port: UInt16
+        let path: String
+        private let listener: Int32
+        private let done = DispatchSemaphore(value: 0)
+        init(path: String) {
+            self.path = path
+            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+            withUnsafeMutablePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    _ = bind(fd, $0, length)
+                    _ = getsockname(fd, $0, &length)
+                }
+            }
+            listener = fd
+            port = UInt16(bigEndian: address.sin_port)
+            listen(fd, 1)
+            let done = self.done
+            Thread {
+                let connection = accept(fd, nil, nil)
+                var data = Data()
+                var buffer = [UInt8](repeating: 0, count: 65536)
+                while connection >= 0 {
+                    let n = recv(connection, &buffer, buffer.count, 0)
+                    if n <= 0 { break }
+                    data.append(contentsOf: buffer[0..<n])
+                }
+                if connection >= 0 { close(connection) }
+                _ = FileManager.default.createFile(atPath: path, contents: data)
+                done.signal()
+            }.start()
+        }
+        /// Waits for the exporter to close the connection.
+        func wait() -> Bool { done.wait(timeout: .now() + 20) == .success }
+        deinit { close(listener) }
+    }
+
+    static func ipfixDump(_ arguments: [String]) throws -> (status: Int32, output: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: tool("ipfixDump")!)
+        process.arguments = arguments
+        let pipe = Pipe()
+        process.standardOutput = pipe; process.standardError = pipe
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+
+    @Test("libfixbuf's ipfixDump reads the TCP stream: names from RFC 5610 type records, sequence numbers, message sizes",
+          .enabled(if: hasFixbuf, "needs ipfixDump (Debian libfixbuf-tools)"))
+    func libfixbufReadsTheStream() throws {
+        let file = Self.temporaryDirectory() + "/demo.ipfix"
+        defer { Self.remove((file as NSString).deletingLastPathComponent) }
+        let sink = TCPSink(path: file)
+        let out = try Self.replay(Self.demo, topology: Self.demoTopology, ipfix: ["tcp://127.0.0.1:\(sink.port)"],
+                                  extra: ["--ipfix-mtu", "576"])
+        defer { Self.remove(out) }
+        #expect(sink.wait(), "the exporter never closed the connection")
+        let expected = Self.expectedRecords(try Self.jsonLines(out + "/flows.jsonl")).count
+
+        // Names learned from the type records alone (no element file given).
+        let dump = try Self.ipfixDump(["--rfc5610", "-i", file])
+        #expect(dump.status == 0, "\(dump.output.suffix(2000))")
+        for name in ["gtpTeidUplink", "gtpTeidDownlink", "qosFlowIdentifier", "cellName", "tunnelSourceIPv4Address", "radioDirection"] {
+            #expect(dump.output.contains(") \(name)") || dump.output.contains(" \(name) :"), "\(name) not learned")
+        }
+        #expect(!dump.output.contains("_alienInformationElement"))
+
+        // Per message: length within the MTU, and the sequence number = data records before it.
+        var dataRecords = 0, flowRecords = 0, messages = 0
+        var sequenceOK = true
+        for line in dump.output.split(separator: "\n") {
+            if line.hasPrefix("message length:") {
+                let length = Int(line.split(separator: " ", omittingEmptySubsequences: true)[2])!
+                #expect(length <= 576)
+                if let seq = line.components(separatedBy: "sequence number:").last?.split(separator: " ").first, Int(seq) != dataRecords {
+                    sequenceOK = false
+                }
+                messages += 1
+            } else if line.trimmingCharacters(in: .whitespaces).hasPrefix("count:") {  // a data record's header
+                let tid = Int(line.components(separatedBy: "tid:")[1].split(separator: " ").first!)!
+                if tid >= 256 { dataRecords += 1 }
+                if (256...261).contains(tid) { flowRecords += 1 }
+            }
+        }
+        #expect(sequenceOK, "a message's sequence number is not the count of data records before it")
+        #expect(messages > 10)
+        #expect(flowRecords == expected)
+
+        // The shipped element file names the fields as well.
+        let named = try Self.ipfixDump(["-e", Fixtures.repositoryRoot.appendingPathComponent("tools/ipfix/flowcast-elements.xml").path, "-d", "-i", file])
+        #expect(named.status == 0)
+        #expect(named.output.contains("gtpTeidUplink") && !named.output.contains("_alienInformationElement"))
+    }
+
+    // MARK: unreachable collectors
+
+    @Test("an unreachable collector stalls nothing: the run completes, its output is whole, the loss is counted")
+    func unreachableCollector() throws {
+        let closedTCP = Self.freePort(udp: false), closedUDP = Self.freePort(udp: true)
+        let started = Date()
+        let out = try Self.replay(Self.demo, topology: Self.demoTopology,
+                                  ipfix: ["tcp://127.0.0.1:\(closedTCP)", "udp://127.0.0.1:\(closedUDP)"])
+        defer { Self.remove(out) }
+        #expect(Date().timeIntervalSince(started) < 30)
+        let flows = try Self.jsonLines(out + "/flows.jsonl")
+        let records = Self.expectedRecords(flows).count
+        let stats = try Self.ipfixSummary(out)
+        #expect(stats.count == 2)
+        let tcp = stats.first { ($0["collector"] as? String)?.hasPrefix("tcp://") == true } ?? [:]
+        #expect(tcp["connections"] as? Int == 0 && (tcp["connectFailures"] as? Int ?? 0) > 0)
+        #expect(tcp["flowsDropped"] as? Int == flows.count, "\(tcp)")
+        #expect(tcp["recordsSent"] as? Int == 0)
+        let udp = stats.first { ($0["collector"] as? String)?.hasPrefix("udp://") == true } ?? [:]
+        // Nothing listens: the kernel refuses some datagrams; what was not refused was sent.
+        #expect((udp["recordsSent"] as? Int ?? 0) + (udp["recordsLost"] as? Int ?? 0) >= records, "\(udp)")
+        #expect((udp["recordsLost"] as? Int ?? 0) > 0, "\(udp)")
+    }
+}
