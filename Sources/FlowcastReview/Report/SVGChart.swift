@@ -1,4 +1,4 @@
-public import FlowcastPolicy
+internal import FlowcastPolicy
 internal import FlowcastTopology
 import Foundation
 
@@ -103,7 +103,9 @@ struct SVGChart {
     // MARK: Rendering
 
     func render() -> String {
-        var out = "<svg class=\"chart \(kind)\" viewBox=\"0 0 \(f(Self.width)) \(f(Self.height))\" role=\"img\" aria-label=\"\(HTML.escape(title))\">"
+        // data-* give the axes, so a test (or a tool) can read the drawn values back from the marks.
+        var out = "<svg class=\"chart \(kind)\" viewBox=\"0 0 \(f(Self.width)) \(f(Self.height))\" role=\"img\" aria-label=\"\(HTML.escape(title))\""
+            + " data-t0=\"\(t0)\" data-t1=\"\(t1)\" data-y-min=\"\(yMin)\" data-y-max=\"\(yMax)\">"
         out += "<title>\(HTML.escape(title))</title>"
         let ticks = yTicks ?? Self.niceTicks(yMin, yMax)
         for v in ticks where v >= yMin && v <= yMax {
