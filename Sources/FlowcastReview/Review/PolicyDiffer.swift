@@ -46,11 +46,13 @@ public struct PolicyDiffer: Sendable {
     }
 
     /// Which policy each side's reasons compare with. A planner writes "no change" against the
-    /// policy in force before it; that is OLD only when OLD's window ends where NEW's begins.
+    /// policy in force before its window; that is OLD only when OLD's window ends where NEW's
+    /// begins. Two plans of one window (a what-if) both compare with the policy before it.
     static func reasonBasis(_ old: PolicyDocument, _ new: PolicyDocument) -> (new: String, old: String) {
-        let oldEnd = old.provenance.window.flatMap { RunData.epoch($0.end) }
+        let oldStart = old.provenance.window.flatMap { RunData.epoch($0.start) }, oldEnd = old.provenance.window.flatMap { RunData.epoch($0.end) }
         let newStart = new.provenance.window.flatMap { RunData.epoch($0.start) }
-        guard let oldEnd, let newStart else { return ("the policy before NEW", "the policy before OLD") }
+        guard let oldStart, let oldEnd, let newStart else { return ("the policy before NEW", "the policy before OLD") }
+        if oldStart == newStart { return ("the policy before this window", "the policy before this window") }
         return (oldEnd == newStart ? "OLD" : "the policy before NEW, not OLD", "the policy before OLD")
     }
 

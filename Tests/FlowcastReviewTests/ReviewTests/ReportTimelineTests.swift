@@ -1,4 +1,5 @@
 @testable import FlowcastReview
+import FlowcastPolicy
 import Foundation
 import Testing
 
@@ -146,7 +147,8 @@ import Testing
             for piece in chart.body.components(separatedBy: "<a href=\"#diff-").dropFirst() {
                 let n = try #require(Int(piece.prefix { $0.isNumber }))
                 let x = attribute("x1", String(try #require(piece.components(separatedBy: "<line").dropFirst().first)))
-                let w = try #require(windows[try #require(byNumber[n])])
+                let file = try #require(byNumber[n])
+                let w = try #require(windows[file])
                 #expect(abs(chart.time(x) - w.start) <= chart.slack, "\(chart.kind) marker for interval \(n)")
                 markers += 1
             }
@@ -164,7 +166,8 @@ import Testing
             for piece in chart.body.components(separatedBy: "<rect x=\"").dropFirst() where piece.contains("<title>interval ") {
                 let x = Double(piece.prefix { $0 != "\"" })!, width = attribute("width", piece)
                 let n = Int(try #require(piece.components(separatedBy: "<title>interval ").dropFirst().first).prefix { $0.isNumber })!
-                let w = try #require(windows[try #require(byNumber[n])])
+                let file = try #require(byNumber[n])
+                let w = try #require(windows[file])
                 // Drawn over the window with 4 % gaps either side.
                 #expect(abs(chart.time(x + width / 2) - (w.start + w.end) / 2) <= chart.slack * 2, "interval \(n)")
             }
