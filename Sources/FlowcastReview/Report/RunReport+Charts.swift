@@ -111,8 +111,11 @@ extension RunReport {
         let title = "Decode issues and partial windows, \(id)"
         let ws = windows(kind, id)
         guard !ws.isEmpty else { return noData(title, kind: "chart issues", "No data: no windows for \(id).") }
-        guard ws.contains(where: { $0.partial || $0.decodeIssues > 0 }) else {
-            return noData(title, kind: "chart issues", "none in \(ws.count) windows.")
+        guard ws.contains(where: { $0.decodeIssues > 0 }) else {
+            // Nothing to draw but the partial windows: say them in words.
+            let partial = ws.filter(\.partial).map { SVGChart.clock($0.start, span: 0) }
+            return noData(title, kind: "chart issues", "no decode issues in \(ws.count) windows"
+                + (partial.isEmpty ? "." : "; partial window\(partial.count == 1 ? "" : "s") at \(partial.joined(separator: ", ")) (cut short: load understated)."))
         }
         let top = max(4, (ws.map(\.decodeIssues).max() ?? 0) * 1.15)
         var chart = SVGChart(kind: "issues", title: title, t0: timeRange.lowerBound, t1: timeRange.upperBound, yMax: top,

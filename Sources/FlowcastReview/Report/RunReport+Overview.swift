@@ -104,7 +104,8 @@ extension RunReport {
             lines.append("Unmet demand: none. Every cell's P90 forecast fits its spectrum in all \(unmet.count) plan intervals.")
         } else {
             let worst = unmet.max { $0.total < $1.total }!
-            let title = "Unmet demand per plan interval (P90 beyond the cells' spectrum), peak \(DiffFormat.rate(worst.total))"
+            let short = Set(unmet.flatMap(\.cells)).sorted { Natural($0) < Natural($1) }.joined(separator: ", ")
+            let title = "Unmet demand per plan interval (P90 beyond the spectrum of \(short)), peak \(DiffFormat.rate(worst.total))"
             let top = SVGChart.niceTicks(0, worst.total * 1.1).last.map { max($0, worst.total * 1.1) } ?? worst.total * 1.1
             var chart = SVGChart(kind: "unmet", title: title, t0: timeRange.lowerBound, t1: timeRange.upperBound, yMax: top, yLabel: DiffFormat.rate)
             for u in unmet where u.total > 0 {
@@ -117,7 +118,8 @@ extension RunReport {
         }
         out += "<div class=\"charts overview\">\(charts.joined())</div>"
         if !lines.isEmpty { out += "<ul class=\"empty\">" + lines.map { "<li>\(HTML.escape($0))</li>" }.joined() + "</ul>" }
-        out += "<p class=\"hint\">Dashed purple markers are policy changes; click one for its diff. Times are UTC.</p>"
+        out += "<p class=\"hint\">Measured is the captured traffic, as it was routed; predicted is each policy's plan for its P90 "
+            + "forecast. Dashed purple markers are policy changes; click one for its diff. Times are UTC.</p>"
         return out + "</section>"
     }
 }

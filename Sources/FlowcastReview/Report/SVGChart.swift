@@ -90,7 +90,8 @@ struct SVGChart {
     mutating func reference(_ v: Double, colour: String = Palette.black, label: String? = nil) {
         marks.append("<line x1=\"\(f(Self.left))\" y1=\"\(f(y(v)))\" x2=\"\(f(Self.width - Self.right))\" y2=\"\(f(y(v)))\" stroke=\"\(colour)\" stroke-width=\"1\" stroke-dasharray=\"2 3\"/>")
         if let label {
-            marks.append("<text x=\"\(f(Self.width - Self.right - 2))\" y=\"\(f(y(v) - 3))\" text-anchor=\"end\" class=\"ref\">\(HTML.escape(label))</text>")
+            // At the left end: plan steps start at the first policy, so the label stays clear of them.
+            marks.append("<text x=\"\(f(Self.left + 3))\" y=\"\(f(y(v) - 3))\" text-anchor=\"start\" class=\"ref\">\(HTML.escape(label))</text>")
         }
     }
 

@@ -253,9 +253,13 @@ import Testing
             let id = String(try #require(section.components(separatedBy: "data-id=\"").dropFirst().first).prefix { $0 != "\"" })
             let kind = section.hasPrefix("cell") ? "cell" : "link"
             let ws = report.run.windows.filter { $0.kind == kind && $0.id == id }
-            let quiet = !ws.contains { $0.partial || $0.decodeIssues > 0 }
+            let quiet = !ws.contains { $0.decodeIssues > 0 }
             #expect(section.contains("<svg class=\"chart issues\"") == !quiet, "\(kind) \(id)")
             #expect(section.contains("<li class=\"empty chart issues\">") == quiet, "\(kind) \(id)")
+            if quiet, let partial = ws.first(where: \.partial) {
+                let clock = SVGChart.clock(partial.start, span: 0)
+                #expect(section.contains(" at \(clock)") || section.contains(", \(clock)"), "\(kind) \(id): partial window named")
+            }
         }
     }
 }
