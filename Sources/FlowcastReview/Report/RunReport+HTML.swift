@@ -116,8 +116,11 @@ extension RunReport {
             let change: String
             if let diff = iv.diff {
                 // The peaks have their own columns; the link says what moved.
-                let moved = "\(diff.cellsReallocated) cell\(diff.cellsReallocated == 1 ? "" : "s") reallocated, "
-                    + "\(diff.demandsRerouted) demand\(diff.demandsRerouted == 1 ? "" : "s") rerouted"
+                func n(_ count: Int, _ thing: String) -> String { "\(count) \(thing)\(count == 1 ? "" : "s")" }
+                let moved = [diff.cellsReallocated > 0 ? n(diff.cellsReallocated, "cell") + " reallocated" : nil,
+                             diff.demandsRerouted > 0 ? n(diff.demandsRerouted, "demand") + " rerouted" : nil,
+                             diff.cellsReallocated + diff.demandsRerouted == 0 ? "predicted utilisation changed on " + n(diff.links.count, "link") : nil]
+                    .compactMap { $0 }.joined(separator: ", ")
                 change = diff.isEmpty ? "no change" : "<a href=\"#diff-\(iv.number)\" title=\"\(HTML.escape(diff.summaryLine))\">\(moved)</a>"
             } else {
                 change = "first policy"
