@@ -77,10 +77,13 @@ public struct RunData: Sendable {
 
     /// The policy document planned for one interval (policy-<NNNN>.json).
     public struct IntervalPolicy: Sendable {
+        /// NNNN from the file name: the plan interval's number, not a load window's.
         public var interval: Int
         public var fileName: String
-        /// Epoch seconds, from forecasts.jsonl or the policy's window; nil when neither says.
+        /// Epoch seconds, from the policy's provenance window; nil when it has none.
         public var start: Double?
+        /// Epoch seconds, from the policy's provenance window; nil when it has none.
+        public var end: Double?
         public var document: PolicyDocument
     }
 
@@ -176,12 +179,14 @@ public struct RunData: Sendable {
             return (n, name)
         }.sorted { $0.0 < $1.0 }
         if numbered.isEmpty { missing.append("policy-NNNN.json") }
-        let starts = Dictionary(forecasts.map { ($0.interval, $0.start) }, uniquingKeysWith: min)
+        // A policy's time is its own provenance window. forecasts.jsonl numbers load windows, not
+        // plan intervals, so its `interval` must not be matched with NNNN.
         for (n, name) in numbered {
             do {
                 let doc = try PolicyDocument(reviewing: folder.appendingPathComponent(name))
-                let start = starts[n] ?? doc.provenance.window.flatMap { Self.epoch($0.start) }
-                policies.append(IntervalPolicy(interval: n, fileName: name, start: start, document: doc))
+                let window = doc.provenance.window
+                policies.append(IntervalPolicy(interval: n, fileName: name, start: window.flatMap { Self.epoch($0.start) },
+                                               end: window.flatMap { Self.epoch($0.end) }, document: doc))
             } catch {
                 problems.append("\(name): \(error)")
             }

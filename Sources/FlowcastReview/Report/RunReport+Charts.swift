@@ -27,8 +27,8 @@ extension RunReport {
                       chart.render())
     }
 
-    func utilisationChart(_ kind: String, _ id: String) -> String {
-        let title = "Utilisation of planned capacity, \(id)"
+    func utilisationChart(_ kind: String, _ id: String, title: String? = nil, panel: String? = nil) -> String {
+        let title = title ?? "Utilisation of planned capacity, \(id)"
         let ws = windows(kind, id), p = plan(kind, id)
         guard !p.isEmpty else { return noData(title, kind: "chart utilisation", "No data: no policy gives \(id) a capacity.") }
         let measured = points(ws) { utilisation($0, capacity: capacity(at: $0.start, in: p)) }
@@ -39,7 +39,8 @@ extension RunReport {
         chart.steps(p.map { ($0.interval.start, $0.interval.end, $0.utilisation) }, colour: Palette.vermillion, width: 2, dash: "6 3")
         chart.line(measured, colour: Palette.blue)
         addIntervalMarkers(&chart)
-        return figure(title, legend: [("measured", Palette.blue, false), ("predicted (plan)", Palette.vermillion, true)], chart.render())
+        return figure(title, legend: [("measured", Palette.blue, false), ("predicted per plan interval", Palette.vermillion, true),
+                                      ("capacity", Palette.black, true)], chart.render(), panel: panel, id: id)
     }
 
     func spectrumChart(_ id: String) -> String {
@@ -110,6 +111,12 @@ extension RunReport {
         let title = "Decode issues and partial windows, \(id)"
         let ws = windows(kind, id)
         guard !ws.isEmpty else { return noData(title, kind: "chart issues", "No data: no windows for \(id).") }
+        guard ws.contains(where: { $0.decodeIssues > 0 }) else {
+            // Nothing to draw but the partial windows: say them in words.
+            let partial = ws.filter(\.partial).map { SVGChart.clock($0.start, span: 0) }
+            return noData(title, kind: "chart issues", "no decode issues in \(ws.count) windows"
+                + (partial.isEmpty ? "." : "; partial window\(partial.count == 1 ? "" : "s") at \(partial.joined(separator: ", ")) (cut short: load understated)."))
+        }
         let top = max(4, (ws.map(\.decodeIssues).max() ?? 0) * 1.15)
         var chart = SVGChart(kind: "issues", title: title, t0: timeRange.lowerBound, t1: timeRange.upperBound, yMax: top,
                              yLabel: { DiffFormat.trimmed($0, decimals: 1) })

@@ -1,4 +1,4 @@
-public import FlowcastPolicy
+internal import FlowcastPolicy
 internal import FlowcastTopology
 import Foundation
 
@@ -7,8 +7,9 @@ extension RunReport {
     public func html() -> String {
         var body: [String] = []
         body.append(header())
-        body.append(summarySection())
+        body.append(overviewSection())
         body.append(timelineSection())
+        body.append(summarySection())
         for kind in ["cell", "link"] {
             let title = kind == "cell" ? "Cells" : "Links"
             let ids = entities.filter { $0.kind == kind }.map(\.id)
@@ -56,7 +57,7 @@ extension RunReport {
         }.joined(separator: " ")
         return """
             <header><h1>Flowcast run report</h1><p class="meta">\(HTML.escape(run.runDirectory)) · \(facts.joined(separator: " · "))</p>
-            <nav>\(nav) <span><a href="#demands">Demands</a> · <a href="#timeline">Plan intervals</a> · <a href="#diffs">Policy changes</a></span></nav></header>
+            <nav>\(nav) <span><a href="#timeline">Plan intervals</a> · <a href="#summary">Summary</a> · <a href="#demands">Demands</a> · <a href="#diffs">Policy changes</a></span></nav></header>
             """
     }
 
@@ -85,7 +86,7 @@ extension RunReport {
             out += "</tbody></table>"
         }
         if !run.summary.isEmpty {
-            out += "<details open><summary>Run summary (summary.json)</summary><dl class=\"kv\">"
+            out += "<details><summary>Run summary (summary.json)</summary><dl class=\"kv\">"
             for (k, v) in run.summary { out += "<dt>\(HTML.escape(k))</dt><dd>\(HTML.escape(v))</dd>" }
             out += "</dl></details>"
         }
@@ -100,20 +101,35 @@ extension RunReport {
 
     func timelineSection() -> String {
         var out = "<section id=\"timeline\"><h2>Plan intervals</h2>"
-        guard !intervals.isEmpty else { return out + "<p class=\"nodata\">No data: no policy-NNNN.json or forecasts.jsonl.</p></section>" }
-        out += "<table class=\"timeline\"><thead><tr><th>Interval</th><th>Start (UTC)</th><th>Policy</th><th>Peak predicted utilisation</th><th>Changes from the previous interval</th></tr></thead><tbody>"
+        guard !intervals.isEmpty else { return out + "<p class=\"nodata\">No data: no policy-NNNN.json.</p></section>" }
+        out += "<table class=\"timeline\"><thead><tr><th>Interval</th><th>Policy</th><th>Window start (UTC)</th><th>Until</th>"
+            + "<th>Busiest link (predicted)</th><th>Busiest cell (spectrum, predicted)</th><th>Unmet demand</th>"
+            + "<th>Changes from the previous interval</th></tr></thead><tbody>"
         for iv in intervals {
-            let policy = iv.policy.map { run.policies[$0] }
-            let peak = policy.flatMap { PolicyDiffer.peakUtilisation($0.document) }
+            guard let p = iv.policy else { continue }
+            let policy = run.policies[p]
+            let link = PolicyDiffer.peakLink(policy.document), cell = PolicyDiffer.peakCell(policy.document)
+            let unmet = policy.document.spectrum.cells.reduce(0) { $0 + $1.unmetDemand }
+            func peak(_ x: UtilisationPeak?) -> String {
+                x.map { "<span\($0.utilisation > 1 ? " class=\"over\"" : "")>\(DiffFormat.percent($0.utilisation))</span> \(HTML.escape($0.id))" } ?? "–"
+            }
             let change: String
             if let diff = iv.diff {
-                change = diff.isEmpty ? "no change" : "<a href=\"#diff-\(iv.number)\">\(HTML.escape(diff.summaryLine))</a>"
+                // The peaks have their own columns; the link says what moved.
+                func n(_ count: Int, _ thing: String) -> String { "\(count) \(thing)\(count == 1 ? "" : "s")" }
+                let moved = [diff.cellsReallocated > 0 ? n(diff.cellsReallocated, "cell") + " reallocated" : nil,
+                             diff.demandsRerouted > 0 ? n(diff.demandsRerouted, "demand") + " rerouted" : nil,
+                             diff.cellsReallocated + diff.demandsRerouted == 0 ? "predicted utilisation changed on " + n(diff.links.count, "link") : nil]
+                    .compactMap { $0 }.joined(separator: ", ")
+                change = diff.isEmpty ? "no change" : "<a href=\"#diff-\(iv.number)\" title=\"\(HTML.escape(diff.summaryLine))\">\(moved)</a>"
             } else {
-                change = policy == nil ? "no policy" : "first policy"
+                change = "first policy"
             }
-            out += "<tr id=\"interval-\(iv.number)\"><td class=\"n\">\(iv.number)</td><td class=\"nowrap\">\(HTML.timestamp(iv.start))</td>"
-                + "<td class=\"nowrap\">\(policy.map { "<code>\(HTML.escape($0.fileName))</code>" } ?? "–")</td>"
-                + "<td class=\"n\">\(peak.map(DiffFormat.percent) ?? "–")</td><td>\(change)</td></tr>"
+            out += "<tr id=\"interval-\(iv.number)\" data-policy=\"\(HTML.escape(policy.fileName))\"><td class=\"n\">\(iv.number)</td>"
+                + "<td class=\"nowrap\"><code>\(HTML.escape(policy.fileName))</code></td>"
+                + "<td class=\"nowrap start\">\(HTML.timestamp(iv.start))</td><td class=\"nowrap\">\(SVGChart.clock(iv.end, span: 0))</td>"
+                + "<td class=\"nowrap\">\(peak(link))</td><td class=\"nowrap\">\(peak(cell))</td>"
+                + "<td class=\"n\">\(unmet > 0 ? DiffFormat.rate(unmet) : "none")</td><td>\(change)</td></tr>"
         }
         return out + "</tbody></table></section>"
     }
@@ -130,19 +146,23 @@ extension RunReport {
                                        empty: "No data: no policy routes traffic over this link."))
         }
         charts.append(decodeIssuesChart(kind, id))
+        let empty = charts.filter { $0.hasPrefix("<li") }, drawn = charts.filter { !$0.hasPrefix("<li") }
         return "<section class=\"entity \(kind)\" id=\"\(HTML.anchor(kind, id))\" data-kind=\"\(kind)\" data-id=\"\(HTML.escape(id))\">"
-            + "<h3>\(kind == "cell" ? "Cell" : "Link") \(HTML.escape(id))</h3><div class=\"charts\">\(charts.joined())</div></section>"
+            + "<h3>\(kind == "cell" ? "Cell" : "Link") \(HTML.escape(id))</h3><div class=\"charts\">\(drawn.joined())</div>"
+            + (empty.isEmpty ? "" : "<ul class=\"empty\">\(empty.joined())</ul>") + "</section>"
     }
 
     // MARK: Charts
 
-    func figure(_ title: String, legend: [(String, String, Bool)], _ svg: String) -> String {
+    func figure(_ title: String, legend: [(String, String, Bool)], _ svg: String, panel: String? = nil, id: String? = nil) -> String {
         let keys = legend.map { "<span class=\"key\"><i class=\"\($0.2 ? "dash" : "solid")\" style=\"border-color:\($0.1)\"></i>\(HTML.escape($0.0))</span>" }
-        return "<figure><figcaption>\(HTML.escape(title))\(keys.isEmpty ? "" : "<span class=\"legend\">\(keys.joined())</span>")</figcaption>\(svg)</figure>"
+        let attributes = (panel.map { " data-panel=\"\($0)\"" } ?? "") + (id.map { " data-id=\"\(HTML.escape($0))\"" } ?? "")
+        return "<figure\(attributes)><figcaption>\(HTML.escape(title))\(keys.isEmpty ? "" : "<span class=\"legend\">\(keys.joined())</span>")</figcaption>\(svg)</figure>"
     }
 
+    /// An empty panel: one line, not a box (collected under the charts by `entitySection`).
     func noData(_ title: String, kind: String, _ message: String) -> String {
-        "<figure class=\"empty \(kind)\"><figcaption>\(HTML.escape(title))</figcaption><p class=\"nodata\">\(HTML.escape(message))</p></figure>"
+        "<li class=\"empty \(kind)\">\(HTML.escape(title)): \(HTML.escape(message))</li>"
     }
 
     // MARK: Demands and diffs
@@ -154,7 +174,8 @@ extension RunReport {
         out += "<div class=\"charts\">"
         for id in ids {
             let shares = pathWeights(id).map { (demand: DiffFormat.path($0.links), shares: $0.shares) }
-            out += "<div class=\"demand\" id=\"\(HTML.anchor("demand", id))\">" + routingChart(title: "Path weights of \(id)", shares: shares, empty: "No path carries traffic.") + "</div>"
+            let chart = routingChart(title: "Path weights of \(id)", shares: shares, empty: "No path carries traffic.")
+            out += "<div class=\"demand\" id=\"\(HTML.anchor("demand", id))\">" + (chart.hasPrefix("<li") ? "<ul class=\"empty\">\(chart)</ul>" : chart) + "</div>"
         }
         return out + "</div></section>"
     }
@@ -193,6 +214,9 @@ extension RunReport {
         th{background:#f4f4f4;font-weight:600}td.n{text-align:right;font-variant-numeric:tabular-nums}
         td.nowrap{white-space:nowrap}td.over{color:var(--verm);font-weight:700}
         .charts{display:grid;grid-template-columns:repeat(auto-fill,minmax(520px,1fr));gap:10px 18px}
+        .overview svg.chart{max-height:210px}
+        ul.empty{list-style:none;padding:0;margin:6px 0;color:#555;font-size:12.5px}ul.empty li{margin:2px 0}
+        .hint{color:#555;font-size:12px;margin:4px 0}td .over{color:var(--verm);font-weight:700}
         figure{margin:0;padding:6px 8px;border:1px solid #e5e5e5;border-radius:6px;background:#fff}
         figcaption{font-size:12.5px;font-weight:600;display:flex;flex-wrap:wrap;justify-content:space-between;gap:4px}
         .legend{font-weight:400;color:#333}.key{margin-left:10px;white-space:nowrap}

@@ -1,4 +1,4 @@
-public import FlowcastPolicy
+internal import FlowcastPolicy
 internal import FlowcastTopology
 /// The numbers behind `flowcast report`: per cell and link, load against forecast, utilisation
 /// against the planned capacity, spectrum and routing per plan interval, and the policy diffs
@@ -43,6 +43,8 @@ public struct RunReport: Sendable {
     public let entities: [(kind: String, id: String)]
     /// The report's time axis, epoch seconds.
     public let timeRange: ClosedRange<Double>
+    /// Where a forecast line starting at a time ends (forecasts follow load windows, not plan intervals).
+    let forecastEnds: [Double: Double]
 
     public init(run: RunData, cellDemands: [String: [String]] = [:]) {
         self.run = run
@@ -59,32 +61,32 @@ public struct RunReport: Sendable {
         }
         let windowStart = run.windows.map(\.start).min(), windowEnd = run.windows.map { $0.start + $0.duration }.max()
         intervals = Self.intervals(run, windowStart: windowStart, windowEnd: windowEnd)
-        let lo = [windowStart, intervals.first?.start].compactMap { $0 }.min() ?? 0
-        let hi = [windowEnd, intervals.last?.end].compactMap { $0 }.max() ?? lo + 60
+        forecastEnds = Self.forecastEnds(run.forecasts, windows: run.windows)
+        let forecastStart = run.forecasts.map(\.start).min(), forecastEnd = forecastEnds.values.max()
+        let lo = [windowStart, intervals.first?.start, forecastStart].compactMap { $0 }.min() ?? 0
+        let hi = [windowEnd, intervals.map(\.end).max(), forecastEnd].compactMap { $0 }.max() ?? lo + 60
         timeRange = lo...max(hi, lo + 1)
     }
 
-    /// Intervals from policies and forecasts; starts from forecasts.jsonl or the policy window,
-    /// else spread evenly over the windows' time range.
+    /// One interval per policy, at its provenance window, in time order. Policies without a window
+    /// are laid end to end over the captured windows (and say so nowhere else, so they are rare).
     private static func intervals(_ run: RunData, windowStart: Double?, windowEnd: Double?) -> [Interval] {
-        var starts: [Int: Double] = [:]
-        for f in run.forecasts { starts[f.interval] = min(starts[f.interval] ?? f.start, f.start) }
-        for p in run.policies where starts[p.interval] == nil { starts[p.interval] = p.start }
-        let numbers = Set(run.policies.map(\.interval)).union(run.forecasts.map(\.interval)).sorted()
-        guard !numbers.isEmpty else { return [] }
-        if numbers.contains(where: { starts[$0] == nil }) {
-            // No times given: lay the intervals end to end over the captured windows.
-            let lo = windowStart ?? 0, span = ((windowEnd ?? lo + Double(numbers.count) * 60) - lo) / Double(numbers.count)
-            for (i, n) in numbers.enumerated() where starts[n] == nil { starts[n] = lo + Double(i) * span }
+        guard !run.policies.isEmpty else { return [] }
+        var spans = run.policies.map { p -> (start: Double?, end: Double?) in (p.start, p.end) }
+        if spans.contains(where: { $0.start == nil }) {
+            let count = Double(run.policies.count), lo = windowStart ?? 0
+            let span = max(1, ((windowEnd ?? lo + count * 60) - lo) / count)
+            for i in spans.indices where spans[i].start == nil { spans[i] = (lo + Double(i) * span, lo + Double(i + 1) * span) }
         }
-        let sortedStarts = numbers.map { starts[$0]! }
-        let gaps = zip(sortedStarts, sortedStarts.dropFirst()).map { $1 - $0 }.filter { $0 > 0 }.sorted()
-        let typical = gaps.isEmpty ? max(1, (windowEnd ?? sortedStarts[0] + 60) - sortedStarts[0]) : gaps[gaps.count / 2]
+        let order = run.policies.indices.sorted { (spans[$0].start!, run.policies[$0].interval) < (spans[$1].start!, run.policies[$1].interval) }
+        let starts = order.map { spans[$0].start! }
+        let gaps = zip(starts, starts.dropFirst()).map { $1 - $0 }.filter { $0 > 0 }.sorted()
+        let typical = gaps.isEmpty ? 60 : gaps[gaps.count / 2]
         var out: [Interval] = []
-        for (i, n) in numbers.enumerated() {
-            let start = starts[n]!
-            let end = i + 1 < numbers.count ? starts[numbers[i + 1]]! : start + typical
-            out.append(Interval(number: n, start: start, end: end, policy: run.policies.firstIndex { $0.interval == n }))
+        for (k, i) in order.enumerated() {
+            let start = starts[k]
+            let end = spans[i].end.flatMap { $0 > start ? $0 : nil } ?? (k + 1 < starts.count ? starts[k + 1] : start + typical)
+            out.append(Interval(number: run.policies[i].interval, start: start, end: end, policy: i))
         }
         var previous: PolicyDocument?
         let differ = PolicyDiffer()
@@ -97,6 +99,18 @@ public struct RunReport: Sendable {
         return out
     }
 
+    /// Where each forecast line's span ends: the next forecast start, else the typical step (or the
+    /// windows' duration when there is only one start).
+    private static func forecastEnds(_ forecasts: [RunData.ForecastLine], windows: [RunData.Window]) -> [Double: Double] {
+        let starts = Set(forecasts.map(\.start)).sorted()
+        let gaps = zip(starts, starts.dropFirst()).map { $1 - $0 }.sorted()
+        let durations = windows.map(\.duration).filter { $0 > 0 }.sorted()
+        let typical = gaps.isEmpty ? (durations.isEmpty ? 60 : durations[durations.count / 2]) : gaps[gaps.count / 2]
+        var out: [Double: Double] = [:]
+        for (i, s) in starts.enumerated() { out[s] = i + 1 < starts.count ? min(starts[i + 1], s + typical) : s + typical }
+        return out
+    }
+
     // MARK: Per-entity series
 
     func windows(_ kind: String, _ id: String) -> [RunData.Window] {
@@ -104,9 +118,8 @@ public struct RunReport: Sendable {
     }
 
     func forecasts(_ kind: String, _ id: String) -> [(line: RunData.ForecastLine, end: Double)] {
-        let ends = Dictionary(intervals.map { ($0.number, $0.end) }, uniquingKeysWith: { a, _ in a })
-        return run.forecasts.filter { $0.kind == kind && $0.id == id }.sorted { $0.interval < $1.interval }
-            .map { ($0, ends[$0.interval] ?? $0.start + 60) }
+        run.forecasts.filter { $0.kind == kind && $0.id == id }.sorted { ($0.start, $0.interval) < ($1.start, $1.interval) }
+            .map { ($0, forecastEnds[$0.start] ?? $0.start + 60) }
     }
 
     /// Planned capacity and predicted utilisation per interval.

@@ -1,4 +1,4 @@
-public import FlowcastPolicy
+internal import FlowcastPolicy
 internal import FlowcastTopology
 import Foundation
 
@@ -90,7 +90,8 @@ struct SVGChart {
     mutating func reference(_ v: Double, colour: String = Palette.black, label: String? = nil) {
         marks.append("<line x1=\"\(f(Self.left))\" y1=\"\(f(y(v)))\" x2=\"\(f(Self.width - Self.right))\" y2=\"\(f(y(v)))\" stroke=\"\(colour)\" stroke-width=\"1\" stroke-dasharray=\"2 3\"/>")
         if let label {
-            marks.append("<text x=\"\(f(Self.width - Self.right - 2))\" y=\"\(f(y(v) - 3))\" text-anchor=\"end\" class=\"ref\">\(HTML.escape(label))</text>")
+            // At the left end: plan steps start at the first policy, so the label stays clear of them.
+            marks.append("<text x=\"\(f(Self.left + 3))\" y=\"\(f(y(v) - 3))\" text-anchor=\"start\" class=\"ref\">\(HTML.escape(label))</text>")
         }
     }
 
@@ -103,7 +104,9 @@ struct SVGChart {
     // MARK: Rendering
 
     func render() -> String {
-        var out = "<svg class=\"chart \(kind)\" viewBox=\"0 0 \(f(Self.width)) \(f(Self.height))\" role=\"img\" aria-label=\"\(HTML.escape(title))\">"
+        // data-* give the axes, so a test (or a tool) can read the drawn values back from the marks.
+        var out = "<svg class=\"chart \(kind)\" viewBox=\"0 0 \(f(Self.width)) \(f(Self.height))\" role=\"img\" aria-label=\"\(HTML.escape(title))\""
+            + " data-t0=\"\(t0)\" data-t1=\"\(t1)\" data-y-min=\"\(yMin)\" data-y-max=\"\(yMax)\">"
         out += "<title>\(HTML.escape(title))</title>"
         let ticks = yTicks ?? Self.niceTicks(yMin, yMax)
         for v in ticks where v >= yMin && v <= yMax {

@@ -1,4 +1,4 @@
-public import FlowcastPolicy
+internal import FlowcastPolicy
 internal import FlowcastTopology
 import Foundation
 
@@ -76,10 +76,12 @@ extension PolicyDiff {
         if !cells.isEmpty || !demands.isEmpty {
             out += ["", "<details><summary>Why: forecasts and reasons</summary>", ""]
             for c in cells {
-                out.append("- `\(c.action.symbol) \(c.id)`: \(Self.evidence(c.forecast, previous: c.previousForecast)). \(c.reason)")
+                out.append("- `\(c.action.symbol) \(c.id)`: \(Self.evidence(c.forecast, previous: c.previousForecast)). "
+                    + "Reason (vs \(c.reasonComparedWith)): \(c.reason)")
             }
             for d in demands {
-                out.append("- `\(d.action.symbol) \(d.id)`: \(Self.evidence(d.forecast, previous: d.previousForecast)). \(d.reason)")
+                out.append("- `\(d.action.symbol) \(d.id)`: \(Self.evidence(d.forecast, previous: d.previousForecast)). "
+                    + "Reason (vs \(d.reasonComparedWith)): \(d.reason)")
             }
             out += ["", "</details>"]
         }

@@ -1,4 +1,4 @@
-public import FlowcastPolicy
+internal import FlowcastPolicy
 internal import FlowcastTopology
 import Foundation
 
@@ -60,11 +60,21 @@ extension PolicyComparison {
 }
 
 extension PolicyDiff {
-    /// The plan line: `Plan: X cells reallocated, Y demands rerouted, Z unchanged; peak predicted utilisation A% → B%`.
+    /// The plan line: `Plan: X cells reallocated, Y demands rerouted, Z unchanged; peak link
+    /// utilisation A% (l-1) → B% (l-2); peak cell utilisation C% (cell-1) → D% (cell-1)`.
     public var summaryLine: String {
-        func peak(_ x: Double?) -> String { x.map(DiffFormat.percent) ?? "n/a" }
-        return "Plan: \(cellsReallocated) cells reallocated, \(demandsRerouted) demands rerouted, \(unchanged) unchanged; "
-            + "peak predicted utilisation \(peak(peakUtilisation.old)) → \(peak(peakUtilisation.new))"
+        "Plan: \(cellsReallocated) cells reallocated, \(demandsRerouted) demands rerouted, \(unchanged) unchanged; "
+            + "peak link utilisation \(peakLinkText); peak cell utilisation \(peakCellText)"
+    }
+
+    /// `A% (l-1) → B% (l-2)`: the busiest link on each side.
+    public var peakLinkText: String { Self.peakText(peakLink) }
+    /// `C% (cell-1) → D% (cell-3)`: the busiest cell (spectrum) on each side.
+    public var peakCellText: String { Self.peakText(peakCell) }
+
+    static func peakText(_ c: Change<UtilisationPeak>) -> String {
+        func side(_ p: UtilisationPeak?) -> String { p.map { "\(DiffFormat.percent($0.utilisation)) (\($0.id))" } ?? "n/a" }
+        return "\(side(c.old)) → \(side(c.new))"
     }
 
     /// What the thresholds hid, or nil when nothing was hidden.
@@ -125,7 +135,7 @@ extension PolicyDiff {
         var out = [style.action(c.action, "\(c.action.symbol) \(c.id)") + "  " + head]
         if let u = utilisationText(c.utilisation) { out.append("    predicted utilisation \(u)") }
         out.append(style.dim("    " + Self.evidence(c.forecast, previous: c.previousForecast)))
-        out.append(style.dim("    reason: \(c.reason)"))
+        out.append(style.dim("    reason (vs \(c.reasonComparedWith)): \(c.reason)"))
         return out
     }
 
@@ -151,7 +161,7 @@ extension PolicyDiff {
             out.append("    \(name)  \(weights)")
         }
         out.append(style.dim("    " + Self.evidence(d.forecast, previous: d.previousForecast)))
-        out.append(style.dim("    reason: \(d.reason)"))
+        out.append(style.dim("    reason (vs \(d.reasonComparedWith)): \(d.reason)"))
         return out
     }
 

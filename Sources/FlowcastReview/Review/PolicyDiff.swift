@@ -6,7 +6,7 @@ internal import FlowcastTopology
 /// sorted by id (numbers inside ids compare as numbers), so neither document's order shows.
 public struct PolicyDiff: Codable, Hashable, Sendable {
     /// Version of the JSON rendering; bump on incompatible change.
-    public static let formatVersion = 1
+    public static let formatVersion = 2
 
     /// Cells whose spectrum changed, appeared or disappeared (visible ones only).
     public var cells: [CellChange]
@@ -16,8 +16,11 @@ public struct PolicyDiff: Codable, Hashable, Sendable {
     public var links: [LinkChange]
     /// Cells and demands present in both documents with no change (hidden ones not included).
     public var unchanged: Int
-    /// Highest predicted utilisation over all links and cells, old → new.
-    public var peakUtilisation: Change<Double>
+    /// The link with the highest predicted utilisation, old → new (a link's load over its capacity).
+    public var peakLink: Change<UtilisationPeak>
+    /// The cell with the highest predicted spectrum utilisation, old → new (its load over its
+    /// allocation's capacity): a different measure from a link's, so never mixed with it.
+    public var peakCell: Change<UtilisationPeak>
     /// Changes left out because they are below a threshold.
     public var hidden: HiddenChanges
     public var impact: Impact
@@ -25,12 +28,14 @@ public struct PolicyDiff: Codable, Hashable, Sendable {
     public var provenance: [ProvenanceChange]
 
     public init(cells: [CellChange], demands: [DemandChange], links: [LinkChange], unchanged: Int,
-                peakUtilisation: Change<Double>, hidden: HiddenChanges, impact: Impact, provenance: [ProvenanceChange]) {
+                peakLink: Change<UtilisationPeak>, peakCell: Change<UtilisationPeak>, hidden: HiddenChanges, impact: Impact,
+                provenance: [ProvenanceChange]) {
         self.cells = cells
         self.demands = demands
         self.links = links
         self.unchanged = unchanged
-        self.peakUtilisation = peakUtilisation
+        self.peakLink = peakLink
+        self.peakCell = peakCell
         self.hidden = hidden
         self.impact = impact
         self.provenance = provenance
@@ -43,6 +48,17 @@ public struct PolicyDiff: Codable, Hashable, Sendable {
     public var cellsReallocated: Int { cells.count }
     /// Demands whose split changed (added and removed demands included).
     public var demandsRerouted: Int { demands.count }
+}
+
+/// The busiest element of one kind in a document: its id and predicted utilisation.
+public struct UtilisationPeak: Codable, Hashable, Sendable {
+    public var id: String
+    public var utilisation: Double
+
+    public init(id: String, utilisation: Double) {
+        self.id = id
+        self.utilisation = utilisation
+    }
 }
 
 /// What happened to one keyed entry.
@@ -101,10 +117,13 @@ public struct CellChange: Codable, Hashable, Sendable {
     public var previousForecast: ForecastRef?
     /// Why the new allocation is what it is (the old reason when removed).
     public var reason: String
+    /// The policy `reason` compares with (its planner's current policy), e.g. "OLD" or
+    /// "the policy before NEW, not OLD": a reason's "no change" is relative to that policy only.
+    public var reasonComparedWith: String
 
     public init(id: String, action: ChangeAction, band: Change<String>, blocks: Change<[Int]>, bandwidthMHz: Change<Double>,
                 utilisation: Change<Double>, blocksGained: Int, blocksLost: Int, forecast: ForecastRef,
-                previousForecast: ForecastRef?, reason: String) {
+                previousForecast: ForecastRef?, reason: String, reasonComparedWith: String) {
         self.id = id
         self.action = action
         self.band = band
@@ -116,6 +135,7 @@ public struct CellChange: Codable, Hashable, Sendable {
         self.forecast = forecast
         self.previousForecast = previousForecast
         self.reason = reason
+        self.reasonComparedWith = reasonComparedWith
     }
 
     /// Size of the change: blocks retuned (gained plus lost).
@@ -133,9 +153,11 @@ public struct DemandChange: Codable, Hashable, Sendable {
     public var forecast: ForecastRef
     public var previousForecast: ForecastRef?
     public var reason: String
+    /// The policy `reason` compares with (see `CellChange.reasonComparedWith`).
+    public var reasonComparedWith: String
 
     public init(id: String, action: ChangeAction, paths: [PathChange], moved: Double, forecast: ForecastRef,
-                previousForecast: ForecastRef?, reason: String) {
+                previousForecast: ForecastRef?, reason: String, reasonComparedWith: String) {
         self.id = id
         self.action = action
         self.paths = paths
@@ -143,6 +165,7 @@ public struct DemandChange: Codable, Hashable, Sendable {
         self.forecast = forecast
         self.previousForecast = previousForecast
         self.reason = reason
+        self.reasonComparedWith = reasonComparedWith
     }
 }
 

@@ -11,8 +11,9 @@ public struct PolicyDiffer: Sendable {
     public func diff(_ old: PolicyDocument, _ new: PolicyDocument) -> PolicyDiff {
         var hidden = HiddenChanges()
         var unchanged = 0
-        let cells = diffCells(old, new, hidden: &hidden, unchanged: &unchanged)
-        let demands = diffDemands(old, new, hidden: &hidden, unchanged: &unchanged)
+        let basis = Self.reasonBasis(old, new)
+        let cells = diffCells(old, new, basis: basis, hidden: &hidden, unchanged: &unchanged)
+        let demands = diffDemands(old, new, basis: basis, hidden: &hidden, unchanged: &unchanged)
         let links = diffLinks(old, new, hidden: &hidden)
         let impact = Impact(
             spectrumGained: spectrumShifts(cells).filter { $0.blocks > 0 || ($0.blocks == 0 && $0.mhz > 0) }
@@ -25,18 +26,39 @@ public struct PolicyDiffer: Sendable {
                 .sorted { ($0.new - $0.old, Natural($0.link)) < ($1.new - $1.old, Natural($1.link)) },
             violations: violations(new, comparedWith: old), resolved: resolvedViolations(old, new))
         return PolicyDiff(cells: cells, demands: demands, links: links, unchanged: unchanged,
-                          peakUtilisation: Change(old: Self.peakUtilisation(old), new: Self.peakUtilisation(new)),
+                          peakLink: Change(old: Self.peakLink(old), new: Self.peakLink(new)),
+                          peakCell: Change(old: Self.peakCell(old), new: Self.peakCell(new)),
                           hidden: hidden, impact: impact, provenance: provenanceChanges(old.provenance, new.provenance))
     }
 
-    /// Highest predicted utilisation over the document's links and cells.
-    public static func peakUtilisation(_ document: PolicyDocument) -> Double? {
-        (document.predicted.links.map(\.utilisation) + document.predicted.cells.map(\.utilisation)).max()
+    /// The link with the highest predicted utilisation (ties: the first id in natural order).
+    public static func peakLink(_ document: PolicyDocument) -> UtilisationPeak? {
+        peak(document.predicted.links.map { UtilisationPeak(id: $0.id, utilisation: $0.utilisation) })
+    }
+
+    /// The cell with the highest predicted spectrum utilisation (ties: the first id in natural order).
+    public static func peakCell(_ document: PolicyDocument) -> UtilisationPeak? {
+        peak(document.predicted.cells.map { UtilisationPeak(id: $0.id, utilisation: $0.utilisation) })
+    }
+
+    private static func peak(_ all: [UtilisationPeak]) -> UtilisationPeak? {
+        all.min { ($1.utilisation, Natural($0.id)) < ($0.utilisation, Natural($1.id)) }
+    }
+
+    /// Which policy each side's reasons compare with. A planner writes "no change" against the
+    /// policy in force before its window; that is OLD only when OLD's window ends where NEW's
+    /// begins. Two plans of one window (a what-if) both compare with the policy before it.
+    static func reasonBasis(_ old: PolicyDocument, _ new: PolicyDocument) -> (new: String, old: String) {
+        let oldStart = old.provenance.window.flatMap { RunData.epoch($0.start) }, oldEnd = old.provenance.window.flatMap { RunData.epoch($0.end) }
+        let newStart = new.provenance.window.flatMap { RunData.epoch($0.start) }
+        guard let oldStart, let oldEnd, let newStart else { return ("the policy before NEW", "the policy before OLD") }
+        if oldStart == newStart { return ("the policy before this window", "the policy before this window") }
+        return (oldEnd == newStart ? "OLD" : "the policy before NEW, not OLD", "the policy before OLD")
     }
 
     // MARK: Cells
 
-    private func diffCells(_ old: PolicyDocument, _ new: PolicyDocument, hidden: inout HiddenChanges,
+    private func diffCells(_ old: PolicyDocument, _ new: PolicyDocument, basis: (new: String, old: String), hidden: inout HiddenChanges,
                            unchanged: inout Int) -> [CellChange] {
         let before = keyed(old.spectrum.cells, by: \.id), after = keyed(new.spectrum.cells, by: \.id)
         let useBefore = keyed(old.predicted.cells, by: \.id), useAfter = keyed(new.predicted.cells, by: \.id)
@@ -64,7 +86,8 @@ public struct PolicyDiffer: Sendable {
                 utilisation: Change(old: o == nil ? nil : useBefore[id]?.utilisation,
                                     new: n == nil ? nil : useAfter[id]?.utilisation),
                 blocksGained: gained, blocksLost: lost, forecast: evidence.forecast,
-                previousForecast: n == nil ? nil : o?.forecast, reason: evidence.reason))
+                previousForecast: n == nil ? nil : o?.forecast, reason: evidence.reason,
+                reasonComparedWith: n == nil ? basis.old : basis.new))
         }
         return out
     }
@@ -78,7 +101,7 @@ public struct PolicyDiffer: Sendable {
 
     // MARK: Demands
 
-    private func diffDemands(_ old: PolicyDocument, _ new: PolicyDocument, hidden: inout HiddenChanges,
+    private func diffDemands(_ old: PolicyDocument, _ new: PolicyDocument, basis: (new: String, old: String), hidden: inout HiddenChanges,
                              unchanged: inout Int) -> [DemandChange] {
         let before = keyed(old.routing.demands, by: \.id), after = keyed(new.routing.demands, by: \.id)
         var out: [DemandChange] = []
@@ -113,7 +136,8 @@ public struct PolicyDiffer: Sendable {
             }
             let evidence = n ?? o!
             out.append(DemandChange(id: id, action: action, paths: paths, moved: moved, forecast: evidence.forecast,
-                                    previousForecast: n == nil ? nil : o?.forecast, reason: evidence.reason))
+                                    previousForecast: n == nil ? nil : o?.forecast, reason: evidence.reason,
+                reasonComparedWith: n == nil ? basis.old : basis.new))
         }
         return out
     }

@@ -37,7 +37,7 @@ struct ReviewCLITests {
         let json = try run(["diff", "--format", "json", ReviewFixture.baselinePath, ReviewFixture.failedLinkPath])
         #expect(json.status == 1)
         let object = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any]
-        #expect(object?["formatVersion"] as? Int == 1)
+        #expect(object?["formatVersion"] as? Int == 2)
         let md = try run(["diff", "--format", "markdown", "--min-weight-change", "10%", ReviewFixture.baselinePath, ReviewFixture.failedLinkPath])
         #expect(md.status == 1)
         #expect(md.stdout.hasPrefix("### Policy diff:"))

@@ -47,9 +47,41 @@ import Testing
         // cell-2 was allowed more blocks and took them.
         #expect(diff.impact.spectrumGained.map(\.cell) == ["cell-2"])
         #expect(diff.impact.spectrumGained.first?.blocks == 4)
-        #expect(diff.summaryLine == "Plan: 2 cells reallocated, 3 demands rerouted, 7 unchanged; peak predicted utilisation 119.2% → 104.0%")
+        #expect(diff.summaryLine == "Plan: 2 cells reallocated, 3 demands rerouted, 7 unchanged; "
+            + "peak link utilisation 75.6% (l-s1-s2) → 104.0% (l-s2-agg1); peak cell utilisation 119.2% (cell-2) → 92.1% (cell-6)")
         // Losing the link overloads cell-2's fibre uplink: a new violation.
         #expect(diff.impact.violations.filter(\.isNew).map(\.subject) == ["l-s2-agg1"])
+    }
+
+    /// Link and cell utilisation are different measures: each peak is reported on its own, with its element.
+    @Test func peaksAreSeparateForLinksAndCells() throws {
+        let diff = try #require(try failedLinkComparison().files.first?.diff)
+        for (doc, side) in [(try ReviewFixture.baseline, diff.peakLink.old), (try ReviewFixture.failedLink, diff.peakLink.new)] {
+            let top = try #require(doc.predicted.links.max { $0.utilisation < $1.utilisation })
+            #expect(side == UtilisationPeak(id: top.id, utilisation: top.utilisation))
+        }
+        for (doc, side) in [(try ReviewFixture.baseline, diff.peakCell.old), (try ReviewFixture.failedLink, diff.peakCell.new)] {
+            let top = try #require(doc.predicted.cells.max { $0.utilisation < $1.utilisation })
+            #expect(side == UtilisationPeak(id: top.id, utilisation: top.utilisation))
+        }
+        #expect(diff.summaryLine.contains("peak link utilisation \(diff.peakLinkText); peak cell utilisation \(diff.peakCellText)"))
+    }
+
+    /// A planner's reason ("no change", "unchanged from the current policy") compares with the
+    /// policy before it: OLD only when the two are consecutive.
+    @Test func reasonsSayWhichPolicyTheyCompareWith() throws {
+        let run = try ReviewFixture.runPolicies
+        // The first consecutive pair with a visible change, and the first such pair further apart.
+        let next = try #require(zip(run, run.dropFirst()).map { PolicyDiffer().diff($0, $1) }.first { !$0.cells.isEmpty || !$0.demands.isEmpty })
+        let apart = try #require(run.indices.flatMap { i in stride(from: i + 2, to: run.count, by: 1).map { (i, $0) } }
+            .map { PolicyDiffer().diff(run[$0.0], run[$0.1]) }.first { !$0.cells.isEmpty || !$0.demands.isEmpty })
+        #expect((next.cells.map(\.reasonComparedWith) + next.demands.map(\.reasonComparedWith)).allSatisfy { $0 == "OLD" })
+        #expect((apart.cells.map(\.reasonComparedWith) + apart.demands.map(\.reasonComparedWith))
+            .allSatisfy { $0 == "the policy before NEW, not OLD" })
+        let text = PolicyComparison(old: "a.json", new: "b.json", isFolder: false,
+                                    files: [PolicyComparison.FileEntry(name: nil, status: .changed, diff: apart)]).text()
+        #expect(text.contains("reason (vs the policy before NEW, not OLD): "))
+        #expect(!text.contains("    reason: "))
     }
 
     @Test func jsonCarriesTheFormatVersion() throws {

@@ -43,7 +43,7 @@ import Testing
                 #expect(forward.links.map(\.id) == backward.links.map(\.id))
                 #expect(zip(forward.links, backward.links).allSatisfy { $0.action == $1.action.mirrored && $0.utilisation == $1.utilisation.mirrored })
                 #expect(forward.unchanged == backward.unchanged)
-                #expect(forward.peakUtilisation == backward.peakUtilisation.mirrored)
+                #expect(forward.peakLink == backward.peakLink.mirrored && forward.peakCell == backward.peakCell.mirrored)
                 #expect(forward.impact.spectrumGained.map(\.cell).sorted() == backward.impact.spectrumLost.map(\.cell).sorted())
                 #expect(forward.impact.busierLinks.map(\.link).sorted() == backward.impact.quieterLinks.map(\.link).sorted())
                 #expect(Set(forward.impact.violations.filter(\.isNew).map(\.subject)) == Set(backward.impact.resolved.map(\.subject)))

@@ -1,0 +1,125 @@
+internal import FlowcastPolicy
+internal import FlowcastTopology
+import Foundation
+
+/// The report's first screen: what a reviewer wants before any table. Network-wide load against
+/// forecast, the busiest link's and the busiest cell's utilisation per plan interval against
+/// capacity, and unmet demand.
+extension RunReport {
+    /// The element of one kind with the highest predicted utilisation in any policy, with the
+    /// policy it peaks in (ties: the earlier interval, then the first id in natural order).
+    struct Busiest: Hashable {
+        var kind: String
+        var id: String
+        var utilisation: Double
+        var interval: Interval
+    }
+
+    func busiest(_ kind: String) -> Busiest? {
+        var best: Busiest?
+        for iv in intervals {
+            guard let p = iv.policy else { continue }
+            let predicted = run.policies[p].document.predicted
+            let all = kind == "link" ? predicted.links.map { ($0.id, $0.utilisation) } : predicted.cells.map { ($0.id, $0.utilisation) }
+            for (id, u) in all.sorted(by: { Natural($0.0) < Natural($1.0) }) where u > (best?.utilisation ?? -1) {
+                best = Busiest(kind: kind, id: id, utilisation: u, interval: iv)
+            }
+        }
+        return best
+    }
+
+    /// The kind summed for the network-wide load: cells (the radio side), else links.
+    var networkKind: String { run.windows.contains { $0.kind == "cell" } || !run.forecasts.contains { $0.kind == "link" } ? "cell" : "link" }
+
+    /// Network-wide load per window start: the sum of every `networkKind` window's load (bit/s).
+    func networkLoad() -> [(start: Double, duration: Double, load: Double)] {
+        var byStart: [Double: (duration: Double, bits: Double)] = [:]
+        for w in run.windows where w.kind == networkKind {
+            let e = byStart[w.start] ?? (w.duration, 0)
+            byStart[w.start] = (max(e.duration, w.duration), e.bits + w.load * w.duration)
+        }
+        return byStart.keys.sorted().map { t in
+            let e = byStart[t]!
+            return (t, e.duration, e.duration > 0 ? e.bits / e.duration : 0)
+        }
+    }
+
+    /// Network-wide forecast per forecast start: sums of the point forecasts and of the P90s.
+    func networkForecast() -> [(start: Double, end: Double, point: Double, upper: Double)] {
+        var byStart: [Double: (point: Double, upper: Double)] = [:]
+        for f in run.forecasts where f.kind == networkKind {
+            let e = byStart[f.start] ?? (0, 0)
+            byStart[f.start] = (e.point + f.point, e.upper + f.upper)
+        }
+        return byStart.keys.sorted().map { t in (t, forecastEnds[t] ?? t + 60, byStart[t]!.point, byStart[t]!.upper) }
+    }
+
+    /// Unmet demand per plan interval (bit/s, summed over cells), with the cells short of spectrum.
+    func unmetDemand() -> [(interval: Interval, total: Double, cells: [String])] {
+        intervals.compactMap { iv in
+            guard let p = iv.policy else { return nil }
+            let short = run.policies[p].document.spectrum.cells.filter { $0.unmetDemand > 0 }
+            return (iv, short.reduce(0) { $0 + $1.unmetDemand }, short.map(\.id).sorted { Natural($0) < Natural($1) })
+        }
+    }
+
+    func overviewSection() -> String {
+        var out = "<section id=\"overview\"><h2>At a glance</h2>"
+        guard !run.windows.isEmpty || !run.policies.isEmpty || !run.forecasts.isEmpty else {
+            return out + "<p class=\"nodata\">No data: no windows, forecasts or policies.</p></section>"
+        }
+        var charts: [String] = [], lines: [String] = []
+        let load = networkLoad(), forecast = networkForecast()
+        let things = networkKind == "cell" ? "cells" : "links"
+        let count = Set(run.windows.filter { $0.kind == networkKind }.map(\.id)).count
+        let title = "Network-wide load (sum of \(count) \(things)) vs forecast, P90 band"
+        if load.isEmpty && forecast.isEmpty {
+            lines.append("\(title): no windows or forecasts.")
+        } else {
+            let top = max(load.map(\.load).max() ?? 0, forecast.map(\.upper).max() ?? 0) * 1.1
+            var chart = SVGChart(kind: "network-load", title: title, t0: timeRange.lowerBound, t1: timeRange.upperBound,
+                                 yMax: SVGChart.niceTicks(0, max(top, 1)).last.map { max($0, top) } ?? top, yLabel: DiffFormat.rate)
+            chart.band(forecast.map { ($0.start, $0.end, $0.point, $0.upper) }, colour: Palette.orange, opacity: 0.25)
+            chart.steps(forecast.map { ($0.start, $0.end, $0.point) }, colour: Palette.orange, width: 2, dash: "6 3")
+            chart.line(points(load.map { RunData.Window(kind: networkKind, id: "", start: $0.start, duration: $0.duration, bytesUp: $0.load * $0.duration / 8) }) { $0.load },
+                       colour: Palette.blue)
+            addIntervalMarkers(&chart)
+            charts.append(figure(title, legend: [("actual", Palette.blue, false), ("forecast", Palette.orange, true),
+                                                 ("P90 band (sum of P90s)", Palette.orange, false)], chart.render(), panel: "network-load"))
+        }
+        for kind in ["link", "cell"] {
+            let name = kind == "link" ? "link" : "cell (spectrum)"
+            guard let b = busiest(kind) else {
+                lines.append("Busiest \(name): no policy predicts any \(kind)s.")
+                continue
+            }
+            let policy = b.interval.policy.map { run.policies[$0].fileName } ?? "interval \(b.interval.number)"
+            let caption = "Busiest \(name): \(b.id), peak \(DiffFormat.percent(b.utilisation)) predicted in \(policy)"
+            charts.append(utilisationChart(kind, b.id, title: caption, panel: "busiest-\(kind)"))
+        }
+        let unmet = unmetDemand()
+        if unmet.isEmpty {
+            lines.append("Unmet demand: no policies.")
+        } else if unmet.allSatisfy({ $0.total == 0 }) {
+            lines.append("Unmet demand: none. Every cell's P90 forecast fits its spectrum in all \(unmet.count) plan intervals.")
+        } else {
+            let worst = unmet.max { $0.total < $1.total }!
+            let short = Set(unmet.flatMap(\.cells)).sorted { Natural($0) < Natural($1) }.joined(separator: ", ")
+            let title = "Unmet demand per plan interval (P90 beyond the spectrum of \(short)), peak \(DiffFormat.rate(worst.total))"
+            let top = SVGChart.niceTicks(0, worst.total * 1.1).last.map { max($0, worst.total * 1.1) } ?? worst.total * 1.1
+            var chart = SVGChart(kind: "unmet", title: title, t0: timeRange.lowerBound, t1: timeRange.upperBound, yMax: top, yLabel: DiffFormat.rate)
+            for u in unmet where u.total > 0 {
+                let gap = (u.interval.end - u.interval.start) * 0.08
+                chart.rect(t0: u.interval.start + gap, t1: u.interval.end - gap, low: 0, high: u.total, colour: Palette.vermillion,
+                           tooltip: "interval \(u.interval.number) at \(HTML.timestamp(u.interval.start)): \(DiffFormat.rate(u.total)) unmet (\(u.cells.joined(separator: ", ")))")
+            }
+            addIntervalMarkers(&chart)
+            charts.append(figure(title, legend: [("unmet P90 demand", Palette.vermillion, false)], chart.render(), panel: "unmet"))
+        }
+        out += "<div class=\"charts overview\">\(charts.joined())</div>"
+        if !lines.isEmpty { out += "<ul class=\"empty\">" + lines.map { "<li>\(HTML.escape($0))</li>" }.joined() + "</ul>" }
+        out += "<p class=\"hint\">Measured is the captured traffic, as it was routed; predicted is each policy's plan for its P90 "
+            + "forecast. Dashed purple markers are policy changes; click one for its diff. Times are UTC.</p>"
+        return out + "</section>"
+    }
+}
