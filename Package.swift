@@ -3,11 +3,15 @@ import PackageDescription
 
 // Strict settings for every Flowcast target (see ../shared/STYLE.md, hummingbird):
 // SE-0335 ExistentialAny, SE-0444 MemberImportVisibility, SE-0409 InternalImportsByDefault.
+// `.ci/run` sets FLOWCAST_WARNINGS_AS_ERRORS=1: Flowcast's own targets (never its dependencies)
+// must then build without a single warning.
+let warningsAsErrors: [SwiftSetting] =
+    Context.environment["FLOWCAST_WARNINGS_AS_ERRORS"] == "1" ? [.unsafeFlags(["-warnings-as-errors"])] : []
 let strict: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
     .enableUpcomingFeature("MemberImportVisibility"),
     .enableUpcomingFeature("InternalImportsByDefault"),
-]
+] + warningsAsErrors
 
 let package = Package(
     name: "Flowcast",
@@ -67,7 +71,7 @@ let package = Package(
 
         .target(name: "FlowcastTestSupport", path: "Tests/FlowcastTestSupport", swiftSettings: strict),
         .testTarget(name: "FlowcastCoreTests",
-                    dependencies: ["FlowcastCore", "FlowcastCore", "FlowcastTestSupport"], swiftSettings: strict),
+                    dependencies: ["FlowcastCore", "FlowcastTestSupport"], swiftSettings: strict),
         .testTarget(name: "FlowcastCaptureTests",
                     dependencies: ["FlowcastCore", "FlowcastCapture", "FlowcastTestSupport"], swiftSettings: strict),
         .testTarget(name: "FlowcastDecodeTests",
@@ -87,7 +91,7 @@ let package = Package(
         .testTarget(name: "FlowcastModelTests",
                     dependencies: ["FlowcastCore", "FlowcastModel", "FlowcastTestSupport"], swiftSettings: strict),
         .testTarget(name: "FlowcastPolicyTests",
-                    dependencies: ["FlowcastCore", "FlowcastPolicy", "FlowcastCore", "FlowcastTopology", "FlowcastTestSupport"],
+                    dependencies: ["FlowcastCore", "FlowcastPolicy", "FlowcastTopology", "FlowcastTestSupport"],
                     exclude: ["Golden"],  // fixtures read from the source tree by path
                     swiftSettings: strict),
         .testTarget(name: "FlowcastReviewTests",

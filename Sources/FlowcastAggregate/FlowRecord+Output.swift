@@ -1,5 +1,5 @@
 internal import FlowcastCore
-public import FlowcastDecode
+internal import FlowcastDecode
 
 extension FlowRecord {
     /// `flowcast flows --format tsv`: protocol, address A, port A, address B, port B, packets A→B,

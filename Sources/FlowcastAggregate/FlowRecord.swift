@@ -1,5 +1,5 @@
 public import FlowcastCore
-public import FlowcastDecode
+internal import FlowcastDecode
 
 /// One flow's counters (144 bytes). Direction 0 is A→B, where A is the source of the flow's
 /// first packet.

@@ -1,5 +1,5 @@
 internal import FlowcastCore
-public import FlowcastCapture
+internal import FlowcastCapture
 internal import FlowcastDecode
 internal import Foundation
 

@@ -1,5 +1,5 @@
 internal import FlowcastCore
-public import FlowcastCapture
+internal import FlowcastCapture
 public import FlowcastDecode
 
 /// Counts kept while decoding a capture.

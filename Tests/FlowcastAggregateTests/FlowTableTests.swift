@@ -22,7 +22,7 @@ func expectedFlows(_ capture: OracleCapture) -> [String: [Int]] {
 }
 
 func tableFlows(_ path: String, configuration: FlowTable.Configuration) throws -> (flows: [FlowRecord], table: FlowTable, reasons: [FlowEndReason: Int]) {
-    var table = FlowTable(configuration: configuration)
+    let table = FlowTable(configuration: configuration)
     var flows: [FlowRecord] = []
     var reasons: [FlowEndReason: Int] = [:]
     _ = try decodeCapture(path: path) { number, summary in

@@ -34,8 +34,8 @@ struct LiveTests {
             do {
                 try run("ip", ["link", "add", capture, "mtu", "9000", "type", "veth", "peer", "name", feed, "mtu", "9000", "netns", namespace])
                 // No addresses and no IPv6: the kernel then sends nothing of its own on the pair.
-                try? run("sysctl", ["-qw", "net.ipv6.conf.\(capture).disable_ipv6=1"])
-                try? run("ip", ["netns", "exec", namespace, "sysctl", "-qw", "net.ipv6.conf.\(feed).disable_ipv6=1"])
+                _ = try? run("sysctl", ["-qw", "net.ipv6.conf.\(capture).disable_ipv6=1"])
+                _ = try? run("ip", ["netns", "exec", namespace, "sysctl", "-qw", "net.ipv6.conf.\(feed).disable_ipv6=1"])
                 try run("ip", ["link", "set", capture, "up"])
                 try run("ip", ["netns", "exec", namespace, "ip", "link", "set", feed, "up"])
             } catch {
@@ -63,7 +63,7 @@ struct LiveTests {
         process.executableURL = URL(fileURLWithPath: tool(name) ?? name)
         process.arguments = arguments
         let out = FileManager.default.temporaryDirectory.appendingPathComponent("fclive-\(UUID().uuidString).log")
-        FileManager.default.createFile(atPath: out.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: out.path, contents: nil)
         let handle = try FileHandle(forWritingTo: out)
         process.standardOutput = handle; process.standardError = handle
         try process.run()
@@ -85,7 +85,7 @@ struct LiveTests {
         init(interface: String, out: String, topology: String = LiveTests.demoTopology, extra: [String] = []) throws {
             port = LiveTests.freePort()
             log = URL(fileURLWithPath: out + ".log")
-            FileManager.default.createFile(atPath: log.path, contents: nil)
+            _ = FileManager.default.createFile(atPath: log.path, contents: nil)
             process.executableURL = Fixtures.flowcastExecutable
             process.currentDirectoryURL = Fixtures.repositoryRoot
             process.arguments = ["live", "-i", interface, "--topology", topology, "--out", out,

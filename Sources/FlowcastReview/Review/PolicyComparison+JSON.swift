@@ -1,6 +1,6 @@
 public import FlowcastPolicy
 internal import FlowcastTopology
-public import Foundation
+internal import Foundation
 
 extension PolicyComparison {
     /// Versioned, deterministic JSON (`formatVersion`, sorted keys) for tools.
