@@ -28,6 +28,8 @@ let package = Package(
         // C libraries, wrapped as system-library targets (GRDB's recipe).
         .systemLibrary(name: "CPcap", pkgConfig: "libpcap", providers: [.apt(["libpcap-dev"])]),
         .systemLibrary(name: "CCbc", pkgConfig: "cbc", providers: [.apt(["coinor-libcbc-dev"])]),
+        .systemLibrary(name: "CNats", pkgConfig: "libnats", providers: [.apt(["libnats-dev"])]),
+        .target(name: "FlowcastNATS", dependencies: ["CNats"], swiftSettings: strict),
 
         // Small C helpers Swift cannot express (a cache prefetch).
         .target(name: "CFlowcastShims", path: "Sources/CFlowcastShims"),
@@ -42,7 +44,7 @@ let package = Package(
                 dependencies: ["CCbc", "FlowcastTopology"], swiftSettings: strict),
         .target(name: "FlowcastPipeline",
                 dependencies: ["FlowcastCapture", "FlowcastDecode", "FlowcastTopology",
-                               "FlowcastAggregate", "FlowcastModel", "FlowcastPolicy", "CFlowcastShims"],
+                               "FlowcastAggregate", "FlowcastModel", "FlowcastPolicy", "FlowcastNATS", "CFlowcastShims"],
                 swiftSettings: strict),
         .executableTarget(name: "flowcast",
                           dependencies: ["FlowcastPipeline", "FlowcastCapture", "FlowcastDecode",
