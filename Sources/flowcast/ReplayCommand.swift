@@ -50,6 +50,7 @@ struct ReplayCommand: ParsableCommand {
     @Option(help: "Headroom multiplier on required spectrum blocks.") var headroom: Double = 1.2
     @Option(help: "Churn penalty per unit of split weight moved from the previous policy.") var churn: Double = 0.01
     @Flag(help: "No progress line.") var quiet = false
+    @OptionGroup(title: "Publishing to a planner") var publishing: PublishArguments
 
     func validate() throws {
         if idleTimeout < 0 || activeTimeout < 0 { throw ValidationError("timeouts must be zero or more") }
@@ -93,7 +94,14 @@ struct ReplayCommand: ParsableCommand {
                                    plan: PlanOptions(headroom: headroom, churnPenalty: churn), modelPath: model))
                 if let warning = planner?.modelWarning { printError("flowcast replay: \(warning)") }
             }
-            result = try runReplay(options, planner: planner)
+            let publisher = try publishing.makePublisher(command: "replay", out: out, mode: "replay")
+            result = try runReplay(options, planner: planner, publisher: publisher)
+            publishing.finish(publisher, command: "replay", quiet: quiet,
+                              summary: ["packets": result.totals.packets, "windowLines": result.windowLines,
+                                        "capture": (file as NSString).lastPathComponent])
+        } catch let exit as ExitCode {
+            progress?.finish()
+            throw exit
         } catch {
             progress?.finish()
             printError("flowcast replay: \(error)")

@@ -123,14 +123,23 @@ public final class TapPublisher: @unchecked Sendable {
     }
 
     /// Queues one ended flow's flows.jsonl line (with `--publish-flows`).
-    public func flowEnded(line: ArraySlice<UInt8>, firstNanoseconds: Int64) {
+    /// The message id is `<site>|flow|<n>`, n counting the tap's flows from 1 (a replay of the same
+    /// capture ends its flows in the same order, so a re-sent capture's flows are duplicates).
+    public func flowEnded(line: ArraySlice<UInt8>) {
         guard options.publishFlows else { return }
         flowsPublished += 1
         var payload = Array(line)
         if payload.last == UInt8(ascii: "\n") { payload.removeLast() }
         enqueue([OutgoingMessage(subject: FlowcastSubjects.flow(site: options.site),
-                                 id: "\(options.site)|flow|\(firstNanoseconds)|\(flowsPublished)", payload: payload)],
+                                 id: "\(options.site)|flow|\(flowsPublished)", payload: payload)],
                 windowLines: 0)
+    }
+
+    /// Queues several flows.jsonl lines (the flows still open at the end of a capture).
+    public func flowsEnded<Bytes: Collection<UInt8>>(lines: Bytes) {
+        guard options.publishFlows else { return }
+        let all = Array(lines)
+        for line in all.split(separator: UInt8(ascii: "\n")) where !line.isEmpty { flowEnded(line: line) }
     }
 
     private func enqueue(_ messages: [OutgoingMessage], windowLines: Int) {
@@ -232,11 +241,15 @@ public final class TapPublisher: @unchecked Sendable {
         }
         inFlight[m.id] = fromSpool
         lock.unlock()
-        do {
-            try m.payload.withUnsafeBytes { raw throws(NATSError) in
+        let queued = m.payload.withUnsafeBytes { raw -> Bool in
+            do {
                 try connection.publishAsync(subject: m.subject, messageID: m.id, payload: raw)
+                return true
+            } catch {
+                return false
             }
-        } catch {
+        }
+        if !queued {
             lock.lock()
             if inFlight.removeValue(forKey: m.id) != nil {
                 if fromSpool { resolvedFromSending() }
