@@ -15,14 +15,24 @@ final class OutputFile {
     private var descriptor: Int32
     private var failure: String?
     /// Bytes written so far, and how far disk write-back has been started.
-    private var written: Int64 = 0, writebackStarted: Int64 = 0
+    private(set) var written: Int64 = 0
+    private var writebackStarted: Int64 = 0
 
-    init(directory: String, name: String) throws {
+    /// `resumingAt`: carry on an earlier run's temporary file from that length (a restarted
+    /// planner), rather than starting it empty.
+    init(directory: String, name: String, resumingAt length: Int64? = nil) throws {
         path = directory.hasSuffix("/") ? directory + name : directory + "/" + name
         temporaryPath = path + ".partial"
-        descriptor = open(temporaryPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        descriptor = open(temporaryPath, O_WRONLY | O_CREAT | (length == nil ? O_TRUNC : 0), 0o644)
         guard descriptor >= 0 else {
             throw ReplayError.output(path: temporaryPath, reason: String(cString: strerror(errno)))
+        }
+        if let length {
+            guard ftruncate(descriptor, off_t(length)) == 0, lseek(descriptor, off_t(length), SEEK_SET) == off_t(length) else {
+                throw ReplayError.output(path: temporaryPath, reason: String(cString: strerror(errno)))
+            }
+            written = length
+            writebackStarted = length
         }
         buffer.reserveCapacity(1 << 17)
     }
@@ -58,6 +68,13 @@ final class OutputFile {
             _ = flowcast_start_writeback(descriptor, writebackStarted, written - writebackStarted)
             writebackStarted = written
         }
+    }
+
+    /// Flushes and syncs the temporary file, so `written` bytes survive a crash.
+    func sync() throws {
+        flush()
+        if failure == nil && fsync(descriptor) != 0 { failure = String(cString: strerror(errno)) }
+        if let failure { throw ReplayError.output(path: temporaryPath, reason: failure) }
     }
 
     /// Flushes, syncs and renames the file into place.
