@@ -72,6 +72,9 @@ let package = Package(
                     dependencies: ["FlowcastPolicy", "FlowcastTopology", "FlowcastTestSupport"],
                     exclude: ["Golden", "ReviewFixtures"],  // fixtures read from the source tree by path
                     swiftSettings: strict),
+        .testTarget(name: "FlowcastNATSTests",
+                    dependencies: ["FlowcastNATS", "FlowcastPipeline", "FlowcastCapture", "FlowcastDecode", "FlowcastTestSupport"],
+                    swiftSettings: strict),
         .testTarget(name: "FlowcastCLITests",
                     dependencies: ["FlowcastTestSupport"], swiftSettings: strict),
     ]
