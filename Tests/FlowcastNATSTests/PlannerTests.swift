@@ -170,10 +170,13 @@ struct PlannerTests {
         #expect(result.stderr.contains("without d"))
         let provenance = try Scenario.provenance(out.appendingPathComponent("policies"), "policy-0009.json")
         #expect(provenance["missingSites"] as? [String] == ["d"])
-        // Apart from provenance the policies are those of a, b and c together (d saw nothing).
+        // Apart from provenance the policies are those of a, b and c together (d saw nothing). The
+        // reference's last policy is planned at the capture's end, which the planner cannot know
+        // while d has not ended (it plans the last window as a full one): the first nine compare.
         let reference = try Scenario.policies(in: try Scenario.singleReplayPolicies())
         let got = try Scenario.policies(in: out.appendingPathComponent("policies"))
-        for (name, policy) in got { #expect(reference[name] == policy, "\(name) differs") }
+        #expect(got.count >= 9)
+        for (name, policy) in got where name <= "policy-0009.json" { #expect(reference[name] == policy, "\(name) differs") }
         let summary = try Scenario.summary(out)
         #expect((summary["policiesMissingSites"] as? [String: [String]])?["policy-0001.json"] == ["d"])
     }

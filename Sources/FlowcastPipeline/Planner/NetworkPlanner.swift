@@ -177,8 +177,9 @@ public final class NetworkPlanner {
                 usleep(200_000)
                 continue
             }
+            let received = Self.wallClock()
             for m in batch.messages {
-                let outcome = state.merger.ingest(subject: m.subject, payload: m.payload)
+                let outcome = state.merger.ingest(subject: m.subject, payload: m.payload, now: received)
                 if outcome == .garbage && state.garbageSubjects.count < 1 {
                     state.garbageSubjects.append(m.subject)
                     log("ignored a message on \(m.subject) that is not a Flowcast v1 window, mark or end (each one is counted in planner-summary.json; this is logged once)")

@@ -55,6 +55,7 @@ public struct SiteMerger: Codable, Sendable {
     public private(set) var duration: Int64?
     /// Wall time (s) at which the first site closed each unreleased window.
     private var firstClosedAt: [Int64: Double] = [:]
+    private var now: Double = 0
     public private(set) var counts: [IngestOutcome: Int] = [:]
     /// Lines ignored because the topology names another site as the cell's or link's observer.
     public private(set) var observerIgnored = 0
@@ -92,8 +93,10 @@ public struct SiteMerger: Codable, Sendable {
 
     // MARK: ingest
 
-    /// Takes one message from the window stream.
-    public mutating func ingest(subject: String, payload: [UInt8]) -> IngestOutcome {
+    /// Takes one message from the window stream; `now` (wall-clock seconds) starts the lateness
+    /// clock of the windows it lets a site close.
+    public mutating func ingest(subject: String, payload: [UInt8], now: Double) -> IngestOutcome {
+        self.now = now
         let outcome = classify(subject: subject, payload: payload)
         counts[outcome, default: 0] += 1
         return outcome
@@ -170,6 +173,7 @@ public struct SiteMerger: Codable, Sendable {
             let released = releasedThrough.map { start < $0 } ?? false
             guard released || (lines[start]?[site]?.count ?? 0) >= mark.lines else { return }
             s.marks[start] = nil
+            if !released && firstClosedAt[start] == nil { firstClosedAt[start] = now }
             if s.chainFirst == nil { s.chainFirst = start }
             s.chainLast = start
             if s.ended, let endLast = s.endLastStart, start > endLast { s.ended = false; s.endLastStart = nil }
