@@ -166,6 +166,23 @@ enum Scenario {
         return paths
     }
 
+    /// The capture `times` times over, each copy `shift` seconds after the one before: a longer
+    /// capture with the same traffic pattern (pcap, nanosecond timestamps).
+    static func repeated(_ path: String, times: Int, shift: Int64 = 620, into folder: URL) throws -> String {
+        let out = folder.appendingPathComponent("repeated.pcap").path
+        let first = try OfflineCapture(path: path)
+        let writer = try CaptureWriter(path: out, format: .pcap, linkType: first.linkTypes[0])
+        for k in 0..<times {
+            let capture = try OfflineCapture(path: path)
+            try capture.forEachPacket { packet in
+                try writer.write(packet.bytes, timestampNanoseconds: packet.timestampNanoseconds + Int64(k) * shift * 1_000_000_000,
+                                 wireLength: packet.wireLength)
+            }
+        }
+        try writer.close()
+        return out
+    }
+
     /// policy-NNNN.json files of a folder, each without its provenance.
     static func policies(in folder: URL) throws -> [String: NSDictionary] {
         var out: [String: NSDictionary] = [:]

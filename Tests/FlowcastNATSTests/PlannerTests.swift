@@ -154,6 +154,51 @@ struct PlannerTests {
         #expect((summary["windowsPlanned"] as? Int) == 60)
     }
 
+    @Test("nats-server stopped while the taps run and started again: they spool, re-send, and the policies are the same")
+    func serverRestartDuringTaps() throws {
+        let folder = try Scenario.temporaryFolder("long")
+        // Ten demo captures end to end (100 minutes of traffic): the taps run long enough to lose the server.
+        let long = try Scenario.repeated(Scenario.demo, times: 10, into: folder)
+        let captures = try Scenario.split(long, into: folder)
+        let server = try NATSServer()
+        let out = try Scenario.temporaryFolder("planner")
+        let planner = try RunningFlowcast(Scenario.plannerArguments(server, out: out, extra: ["--exit-when-done"]))
+        var outs: [String: URL] = [:]
+        let taps = try Scenario.sites.map { site in
+            let tapOut = try Scenario.temporaryFolder("tap-\(site)")
+            outs[site] = tapOut
+            return try RunningFlowcast(["replay", captures[site]!, "--topology", Scenario.topology, "--out", tapOut.path,
+                                        "--publish", server.url, "--site", site, "--publish-wait", "60"])
+        }
+        // Once a tap has written windows (it is publishing), stop the server; start it again a second later.
+        func writing() -> Bool {
+            outs.values.contains { url in
+                let size = (try? FileManager.default.attributesOfItem(atPath: url.appendingPathComponent("windows.jsonl.partial").path)[.size]) as? NSNumber
+                return (size?.intValue ?? 0) > 0
+            }
+        }
+        for _ in 0..<3000 where !writing() { usleep(10_000) }
+        server.stop()
+        usleep(1_500_000)
+        try server.start()
+        var spooled = 0, resent = 0
+        for (i, tap) in taps.enumerated() {
+            let run = tap.wait()
+            #expect(run.status == 0, "tap \(Scenario.sites[i]): \(run.stderr)")
+            #expect(!run.stderr.contains("still in"), "\(run.stderr)")
+            if let line = run.stderr.split(separator: "\n").first(where: { $0.contains("re-sent") }) {
+                let words = line.split(whereSeparator: { $0 == " " || $0 == "," || $0 == ";" })
+                if let i = words.firstIndex(of: "spooled") { spooled += Int(words[i + 1]) ?? 0 }
+                if let i = words.firstIndex(of: "re-sent") { resent += Int(words[i + 1]) ?? 0 }
+            }
+        }
+        #expect(spooled > 0)
+        #expect(resent > 0)
+        let result = planner.wait(timeout: 180)
+        #expect(result.status == 0, "\(result.stderr)")
+        try Self.expectSamePolicies(out.appendingPathComponent("policies"), try Scenario.singleReplayPolicies(long))
+    }
+
     @Test("a tap that never ends: the planner plans after --lateness, naming the missing site")
     func lateSite() throws {
         let server = try NATSServer()
