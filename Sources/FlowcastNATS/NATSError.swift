@@ -29,7 +29,7 @@ public struct NATSError: Error, CustomStringConvertible, Sendable {
         jetStreamCode = Int32(code.rawValue)
         var text = String(cString: natsStatus_GetText(status))
         var detailStatus = NATS_OK
-        if let detail = nats_GetLastError(&detailStatus).map({ String(cString: $0) }), !detail.isEmpty, detail != text {
+        if let detail = nats_GetLastError(&detailStatus).map({ String(cString: $0) }), !detail.isEmpty, !detail.contains(text) {
             text += " (\(detail))"
         }
         reason = text

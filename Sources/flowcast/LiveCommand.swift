@@ -45,6 +45,7 @@ struct LiveCommand: ParsableCommand {
     @Option(help: "Model file from `flowcast train` (default: persistence).") var model: String?
     @Flag(help: "List the interfaces libpcap can capture from, and exit.") var listInterfaces = false
     @Flag(help: "Log warnings and errors only.") var quiet = false
+    @OptionGroup(title: "Publishing to a planner") var publishing: PublishArguments
 
     func validate() throws {
         if listInterfaces { return }
@@ -130,6 +131,9 @@ struct LiveCommand: ParsableCommand {
         let log = Logger(label: "flowcast.live")
         for warning in capture.warnings { log.warning("libpcap warning", metadata: ["interface": "\(interface)", "warning": "\(warning)"]) }
 
+        // Connect before capturing: an unreachable NATS server is an error at start, not later.
+        let publisher = try publishing.makePublisher(command: "live", out: out, mode: "live", heartbeatSeconds: 10)
+
         let control = LiveControl()
         let signals = SignalHandling(capture: capture, control: control, topologyPath: topologyPath, log: log)
         signals.install()
@@ -148,7 +152,7 @@ struct LiveCommand: ParsableCommand {
         let planEvery = planEvery.nanoseconds, model = model, windowLength = window.nanoseconds
         let result: ReplayResult
         do {
-            result = try runLive(options, capture: capture, control: control, makePlanner: { topology, generation in
+            result = try runLive(options, capture: capture, control: control, publisher: publisher, makePlanner: { topology, generation in
                 let directory = generation == 0 ? out + "/policies" : out + "/policies/reload-\(generation)"
                 // The digest is of the file as read now; a reload validated it a moment ago.
                 let data = (try? Data(contentsOf: URL(fileURLWithPath: topologyPath))) ?? Data()
@@ -181,6 +185,8 @@ struct LiveCommand: ParsableCommand {
             throw fail("\(error)")
         }
         server?.stop()
+        publishing.finish(publisher, command: "live", quiet: quiet,
+                          summary: ["packets": result.totals.packets, "windowLines": result.windowLines, "interface": interface])
         let s = control.snapshot
         log.notice("stopped", metadata: [
             "packets": "\(result.totals.packets)", "bytes": "\(result.totals.bytes)", "flows": "\(result.flowsWritten)",
