@@ -107,6 +107,9 @@ struct PlannerCommand: ParsableCommand {
             printError("flowcast planner: \(summary.windowsPlanned) windows from \(summary.sites.count) sites, \(summary.policies) policies in "
                 + "\(options.policyDirectory); messages: "
                 + summary.messages.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
+            let reading = max(planner.runSeconds - planner.planningSeconds, 1e-6)
+            printError(String(format: "flowcast planner: this run took %d messages in %.2f s (%.0f/s outside plan steps); plan steps took %.2f s",
+                              planner.messagesThisRun, planner.runSeconds, Double(planner.messagesThisRun) / reading, planner.planningSeconds))
         }
         for failure in summary.planFailures { printError("flowcast planner: plan failed: \(failure)") }
         if !summary.planFailures.isEmpty { throw ExitCode(1) }

@@ -82,6 +82,9 @@ public final class NetworkPlanner {
     public private(set) var streamDifferences: [String] = []
     /// Messages taken from the stream by this process (the bench's ingest rate).
     public private(set) var messagesThisRun = 0
+    /// Wall time of this run, and the part of it spent in plan steps (solves and writing policies) (s).
+    public private(set) var runSeconds = 0.0
+    public private(set) var planningSeconds = 0.0
     public private(set) var restored = false
 
     /// Loads the topology and any saved state, connects (an unreachable server throws at once), makes
@@ -164,6 +167,8 @@ public final class NetworkPlanner {
     /// `shouldStop` says so; saves the state before it returns.
     public func run(shouldStop: () -> Bool) throws -> NetworkPlannerSummary {
         var unacknowledged: [FetchedBatch] = []
+        let started = Self.wallClock()
+        defer { runSeconds = Self.wallClock() - started }
         var lastSave = Self.wallClock()
         var fetchFailureLogged = false
         var policyFailureLogged = false
@@ -197,6 +202,7 @@ public final class NetworkPlanner {
                 if !state.finished && state.merger.isComplete && state.windowsPlanned > 0 {
                     try save()  // the checkpoint needs forecasts.jsonl still open
                     try planner.finish()
+                    planningSeconds += planner.lastSolveSeconds ?? 0
                     state.finished = true
                     state.planner?.policiesWritten = planner.policiesWritten
                     state.planner?.planFailures = planner.planFailures
@@ -245,7 +251,9 @@ public final class NetworkPlanner {
                 state.historyTimes[key, default: []].append(Double(line.startNanoseconds) / 1e9)
             }
         }
+        let before = planner.policiesWritten
         planner.windowClosed(w.windows)
+        if planner.policiesWritten != before { planningSeconds += planner.lastSolveSeconds ?? 0 }
         state.windowsPlanned += 1
     }
 
