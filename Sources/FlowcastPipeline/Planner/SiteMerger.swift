@@ -69,7 +69,11 @@ public struct SiteMerger: Codable, Sendable {
 
     enum CodingKeys: String, CodingKey {
         case sites, state, lines, releasedThrough, duration, firstClosedAt, counts, observerIgnored, conflicts, windowsWithMissingSites
+        case seenOutsideTopology
     }
+    /// Cells and links not in the topology (learned from signalling) seen so far, as `kind:id`: as in
+    /// a single replay, each has a line in every window after its first.
+    private var seenOutsideTopology: Set<String> = []
 
     public init(sites: [String]) {
         self.sites = sites
@@ -222,7 +226,15 @@ public struct SiteMerger: Codable, Sendable {
             }
         }
         if closed.isEmpty { return nil }  // nobody has it yet, or everyone is done
-        if !pending.isEmpty {
+        var waiting = !pending.isEmpty
+        if !waiting && closed.contains(where: { site in lines[start]?[site]?.values.contains(where: \.partial) ?? false }) {
+            // A partial line is its site's last window: whether the network's capture ends here too
+            // is known once some site has gone past it or every site has ended.
+            let continues = sites.contains { (state[$0]!.chainLast ?? Int64.min) > start }
+            let allEnded = sites.allSatisfy { state[$0]!.ended && (state[$0]!.endLastStart ?? Int64.min) <= start }
+            waiting = !continues && !allEnded
+        }
+        if waiting {
             let seen = firstClosedAt[start] ?? now
             firstClosedAt[start] = seen
             guard now - seen >= lateness else { return nil }
@@ -261,6 +273,12 @@ public struct SiteMerger: Codable, Sendable {
                 ?? WindowSummary(kind: kind, id: id, startNanoseconds: start, durationNanoseconds: d, partial: false)
             w.partial = partial
             ordered.append(w)
+        }
+        let known = Set(topologyCells.map { "cell:\($0)" } + topologyLinks.map { "link:\($0)" })
+        for key in merged.keys where !known.contains(key) { seenOutsideTopology.insert(key) }
+        for key in seenOutsideTopology where merged[key] == nil {
+            let kind: WindowSummary.Kind = key.hasPrefix("cell:") ? .cell : .link
+            merged[key] = WindowSummary(kind: kind, id: String(key.dropFirst(5)), startNanoseconds: start, durationNanoseconds: d, partial: false)
         }
         for cell in topologyCells { take(.cell, cell) }
         for id in merged.keys.filter({ $0.hasPrefix("cell:") }).map({ String($0.dropFirst(5)) }).sorted() { take(.cell, id) }

@@ -110,7 +110,8 @@ extension RunReport {
                 change = policy == nil ? "no policy" : "first policy"
             }
             out += "<tr id=\"interval-\(iv.number)\"><td class=\"n\">\(iv.number)</td><td class=\"nowrap\">\(HTML.timestamp(iv.start))</td>"
-                + "<td class=\"nowrap\">\(policy.map { "<code>\(HTML.escape($0.fileName))</code>" } ?? "–")</td>"
+                + "<td class=\"nowrap\">\(policy.map { "<code>\(HTML.escape($0.fileName))</code>" } ?? "–")"
+                + "\(policy?.document.provenance.missingSites.map { " (planned without sites \(HTML.escape($0.joined(separator: ", "))))" } ?? "")</td>"
                 + "<td class=\"n\">\(peak.map(DiffFormat.percent) ?? "–")</td><td>\(change)</td></tr>"
         }
         return out + "</tbody></table></section>"
