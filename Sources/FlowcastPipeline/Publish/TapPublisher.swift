@@ -65,8 +65,8 @@ public final class TapPublisher: @unchecked Sendable {
     private let lock = NSCondition()
     private var queue: [OutgoingMessage] = []
     private let spool: PublishSpool
-    /// Unacknowledged messages by id: true when the message came from the spool.
-    private var inFlight: [String: Bool] = [:]
+    /// Unacknowledged messages by id, and whether each came from the spool.
+    private var inFlight: [String: (message: OutgoingMessage, fromSpool: Bool)] = [:]
     private var counters = PublishCounters()
     private var finishing = false
     private var thread: Thread?
@@ -170,8 +170,8 @@ public final class TapPublisher: @unchecked Sendable {
         done.wait()
         lock.lock()
         defer { lock.unlock() }
-        counters.leftInSpool = Int(spool.sendingOutstanding) + queue.count + inFlight.count
-            + PublishSpool.parse([UInt8](FileManager.default.contents(atPath: options.spoolDirectory + "/active.spool") ?? Data())).count
+        let files = ["active.spool", "sending.spool"].map { options.spoolDirectory + "/" + $0 }
+        counters.leftInSpool = queue.count + files.reduce(0) { $0 + PublishSpool.parse([UInt8](FileManager.default.contents(atPath: $1) ?? Data())).count }
         if spool.isEmpty { try? FileManager.default.removeItem(atPath: options.spoolDirectory) }
         return counters
     }
@@ -221,7 +221,13 @@ public final class TapPublisher: @unchecked Sendable {
                 let settled = queue.isEmpty && inFlight.isEmpty && resend.isEmpty && spool.isEmpty
                 lock.unlock()
                 if settled || Self.now() >= deadline! {
-                    // Unsent re-sends stay in sending.spool for the next tap with this folder.
+                    // Unsent re-sends stay in sending.spool for the next tap with this folder, and
+                    // what still waits for an acknowledgement is spooled too (a late acknowledgement
+                    // then finds nothing to resolve; the next run's re-send is a duplicate).
+                    lock.lock()
+                    for (_, entry) in inFlight where !entry.fromSpool { spoolLocked(entry.message) }
+                    inFlight.removeAll()
+                    lock.unlock()
                     break
                 }
                 if !connection.isConnected { usleep(100_000) }
@@ -239,7 +245,7 @@ public final class TapPublisher: @unchecked Sendable {
             lock.unlock()
             return
         }
-        inFlight[m.id] = fromSpool
+        inFlight[m.id] = (m, fromSpool)
         lock.unlock()
         let queued = m.payload.withUnsafeBytes { raw -> Bool in
             do {
@@ -263,10 +269,10 @@ public final class TapPublisher: @unchecked Sendable {
     private func acknowledged(_ ack: PublishAcknowledgement) {
         lock.lock()
         defer { lock.signal(); lock.unlock() }
-        guard let fromSpool = inFlight.removeValue(forKey: ack.messageID) else { return }
+        guard let (message, fromSpool) = inFlight.removeValue(forKey: ack.messageID) else { return }
         if fromSpool { resolvedFromSending() }
         if ack.error != nil {
-            spoolLocked(OutgoingMessage(subject: ack.subject, id: ack.messageID, payload: ack.payload))
+            spoolLocked(message)
         } else {
             if fromSpool { counters.resent += 1 } else { counters.published += 1 }
             if ack.duplicate { counters.duplicates += 1 }
