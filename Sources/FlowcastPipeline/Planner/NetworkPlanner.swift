@@ -1,6 +1,6 @@
 public import FlowcastNATS
 public import FlowcastPolicy
-public import FlowcastTopology
+internal import FlowcastTopology
 internal import FlowcastAggregate
 internal import Foundation
 #if canImport(Glibc)

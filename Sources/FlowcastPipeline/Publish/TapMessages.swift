@@ -1,4 +1,4 @@
-public import FlowcastAggregate
+internal import FlowcastAggregate
 internal import FlowcastDecode
 internal import Foundation
 
