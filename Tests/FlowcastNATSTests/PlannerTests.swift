@@ -89,6 +89,24 @@ struct PlannerTests {
         #expect((after["messages"] as? [String: Int])?["duplicate"] == 1)
     }
 
+    @Test("--from: a second planner beside the first, reading the streams from a point in time")
+    func secondPlannerFromTime() throws {
+        let server = try NATSServer()
+        let captures = try Self.siteCaptures()
+        let before = ISO8601DateFormatter().string(from: Date().addingTimeInterval(-5))
+        _ = try Self.runTaps(captures, server: server)
+        let first = try Scenario.temporaryFolder("planner")
+        #expect(try Fixtures.runFlowcast(Scenario.plannerArguments(server, out: first, extra: ["--exit-when-done"])).status == 0)
+        let second = try Scenario.temporaryFolder("planner")
+        let run = try Fixtures.runFlowcast(Scenario.plannerArguments(server, out: second,
+                                                                     extra: ["--exit-when-done", "--durable", "backfill", "--from", before]))
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(try Scenario.policies(in: second.appendingPathComponent("policies")) == (try Scenario.policies(in: first.appendingPathComponent("policies"))))
+        let bad = try Fixtures.runFlowcast(Scenario.plannerArguments(server, out: second, extra: ["--from", "yesterday"]))
+        #expect(bad.status != 0)
+        #expect(bad.stderr.contains("--from"))
+    }
+
     @Test("a garbage message on a flowcast subject is counted, logged once and ignored")
     func garbageIsIgnored() throws {
         let server = try NATSServer()
