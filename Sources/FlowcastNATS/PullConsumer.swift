@@ -83,7 +83,7 @@ public final class PullConsumer: @unchecked Sendable {
             options.ManualAck = true
             options.Config.AckPolicy = js_AckExplicit
             options.Config.AckWait = ackWaitNanoseconds
-            options.Config.MaxAckPending = 65536
+            options.Config.MaxAckPending = 1 << 20
             if let start = startTimeNanoseconds {
                 options.Config.DeliverPolicy = js_DeliverByStartTime
                 options.Config.OptStartTime = start
