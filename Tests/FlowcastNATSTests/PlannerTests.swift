@@ -124,6 +124,21 @@ struct PlannerTests {
         try Self.expectSamePolicies(out.appendingPathComponent("policies"), try Scenario.singleReplayPolicies())
     }
 
+    @Test("a stream that exists with another configuration is used as it is, the difference logged")
+    func existingStreamIsUsedAsItIs() throws {
+        let server = try NATSServer()
+        let connection = try NATSConnection(NATSConnectionOptions(url: server.url, name: "test"))
+        var other = FlowcastSubjects.windowStream
+        other.maxAgeNanoseconds = 3600 * 1_000_000_000
+        #expect(try connection.ensureStream(other) == .created)
+        let tap = try Fixtures.runFlowcast(Scenario.replayArguments(Scenario.demo, out: try Scenario.temporaryFolder("tap"),
+                                                                    extra: ["--publish", server.url, "--site", "a"]))
+        #expect(tap.status == 0, "\(tap.stderr)")
+        #expect(tap.stderr.contains("warning: NATS stream FLOWCAST_WINDOWS: maxAge: 3600s on the server, 604800s wanted"), "\(tap.stderr)")
+        #expect(try connection.ensureStream(FlowcastSubjects.windowStream)
+                    == .existing(differences: ["maxAge: 3600s on the server, 604800s wanted"]))
+    }
+
     @Test("an unreachable server at start: one line naming the URL, exit status 2, no hang")
     func unreachableServer() throws {
         let port = try NATSServer.freePort()
