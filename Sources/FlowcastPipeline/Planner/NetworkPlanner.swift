@@ -213,11 +213,12 @@ public final class NetworkPlanner {
             }
             // Save before acknowledging: after every plan, and otherwise every second, or every 20
             // saves' durations when the state is large (many sites' windows waiting for a slow one),
-            // so saving costs at most about 5 % of the time; sooner when many messages await it.
+            // so saving costs about 5 % of the time; but within 5 s, well inside the consumer's 10 s
+            // ack wait (no redeliveries), and at once when many messages await it.
             let now = Self.wallClock()
             let pendingMessages = unacknowledged.reduce(0) { $0 + $1.messages.count }
             if planned || state.finished
-                || (pendingMessages > 0 && (now - lastSave >= max(1, 20 * lastSaveSeconds) || pendingMessages >= 200_000)) {
+                || (pendingMessages > 0 && (now - lastSave >= min(5, max(1, 20 * lastSaveSeconds)) || pendingMessages >= 200_000)) {
                 let saveStarted = Self.wallClock()
                 try save()
                 lastSaveSeconds = Self.wallClock() - saveStarted
