@@ -123,3 +123,11 @@ final class StopFlag: @unchecked Sendable {
     func set() { lock.lock(); value = true; lock.unlock() }
     var isSet: Bool { lock.lock(); defer { lock.unlock() }; return value }
 }
+
+extension DurationArgument {
+    /// `60s`, `500ms`, `1.5s` in help text, not the struct's dump.
+    var defaultValueDescription: String {
+        nanoseconds % 1_000_000_000 == 0 ? "\(nanoseconds / 1_000_000_000)s"
+            : nanoseconds % 1_000_000 == 0 ? "\(nanoseconds / 1_000_000)ms" : "\(Double(nanoseconds) / 1e9)s"
+    }
+}
