@@ -9,7 +9,7 @@
 #     1,000 and 5,000 cells (their difference per cell is the memory a cell costs);
 #  3. a tap's cost of publishing: `replay` of the 5,000,000-packet bench capture with and without
 #     `--publish` (one run each).
-# Usage: tools/bench-planner.sh      (env: SCRATCH=.build-rel, SKIP_TAP=1 skips part 3)
+# Usage: tools/bench-planner.sh      (env: SCRATCH=.build-rel, PARTS=123 picks the parts, PLAN_CELLS="100 1000 5000")
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SCRATCH=${SCRATCH:-.build-rel}
@@ -62,8 +62,10 @@ json.dump({"forecasts": forecasts, "modelId": "synthetic"}, open(f"{work}/foreca
 PY
 }
 
+PARTS=${PARTS:-123}
+if [[ $PARTS == *1* ]]; then
 echo "== 1. one plan step (5 demands per cell, 4 paths each) =="
-for n in 100 1000 5000; do
+for n in ${PLAN_CELLS:-100 1000 5000}; do
     d="$WORK/plan-$n"; mkdir -p "$d"; gen "$n" 5 "$d"
     start=$(date +%s%N)
     timing=$("$BIN" plan --topology "$d/topology.yaml" --forecasts "$d/forecasts.json" --out "$d/policy.json" --timing 2>&1 >/dev/null | tr '\n' ' ')
@@ -71,6 +73,9 @@ for n in 100 1000 5000; do
     echo "cells $n, demands $((n * 5)): process $(( (end - start) / 1000000 )) ms; $timing"
 done
 
+fi
+
+if [[ $PARTS == *2* ]]; then
 echo "== 2. planner ingest (three taps × the demo capture's 60 windows) =="
 for n in 1000 5000; do
     d="$WORK/ingest-$n"; mkdir -p "$d"; gen "$n" 0 "$d"
@@ -92,7 +97,9 @@ for n in 1000 5000; do
     stop_server
 done
 
-if [ "${SKIP_TAP:-0}" != 1 ]; then
+fi
+
+if [[ $PARTS == *3* ]]; then
     echo "== 3. a tap's cost of publishing (5,000,000-packet bench capture, one run each) =="
     data=${BENCH_DATA:-../bench-data}
     [ -f "$data/bench-5m.pcap" ] || python3 "${SHARED:-../shared}/bench/make-bench-pcap.py" "$data/bench-5m.pcap"
