@@ -21,6 +21,9 @@ public struct NATSConnectionOptions: Sendable {
     public var maxPendingPublishes: Int64 = 8192
     /// How long an asynchronous publish waits for its acknowledgement before it is reported failed (ms).
     public var publishAckWaitMilliseconds: Int64 = 4000
+    /// How long JetStream API requests (stream info, add stream, add consumer) may take (ms); a
+    /// busy server with a large stream can take seconds to create a consumer.
+    public var apiWaitMilliseconds: Int64 = 10_000
 
     public init(url: String, name: String, credentialsFile: String? = nil, trustedCAFile: String? = nil) {
         self.url = url; self.name = name; self.credentialsFile = credentialsFile; self.trustedCAFile = trustedCAFile
@@ -111,7 +114,7 @@ public final class NATSConnection: @unchecked Sendable {
 
         var jsOpts = jsOptions()
         jsOptions_Init(&jsOpts)
-        jsOpts.Wait = max(2000, options.publishAckWaitMilliseconds)
+        jsOpts.Wait = options.apiWaitMilliseconds
         jsOpts.PublishAsync.MaxPending = options.maxPendingPublishes
         jsOpts.PublishAsync.AckHandler = acknowledgementCallback
         jsOpts.PublishAsync.AckHandlerClosure = Unmanaged.passUnretained(relay).toOpaque()

@@ -13,6 +13,10 @@ public struct ReceivedMessage: Sendable {
     public var streamSequence: UInt64
     /// How many times the server has delivered it (1 the first time).
     public var deliveries: UInt64
+    /// When the stream stored it (ns since the epoch; 0 when unknown).
+    public var timestampNanoseconds: Int64
+    /// Messages still waiting in the consumer after this one, as the server counted on delivery.
+    public var pending: UInt64
 }
 
 /// A batch from `PullConsumer.fetch`; its messages are acknowledged together with `acknowledge()`
@@ -36,14 +40,17 @@ public final class FetchedBatch: @unchecked Sendable {
             var idPointer: UnsafePointer<CChar>? = nil
             let id = natsMsgHeader_Get(msg, "Nats-Msg-Id", &idPointer) == NATS_OK ? idPointer.map { String(cString: $0) } ?? "" : ""
             var meta: UnsafeMutablePointer<jsMsgMetaData>? = nil
-            var sequence: UInt64 = 0, deliveries: UInt64 = 0
+            var sequence: UInt64 = 0, deliveries: UInt64 = 0, pending: UInt64 = 0
+            var timestamp: Int64 = 0
             if natsMsg_GetMetaData(&meta, msg) == NATS_OK, let meta {
                 sequence = meta.pointee.Sequence.Stream
                 deliveries = meta.pointee.NumDelivered
+                pending = meta.pointee.NumPending
+                timestamp = meta.pointee.Timestamp
                 jsMsgMetaData_Destroy(meta)
             }
-            messages.append(ReceivedMessage(subject: subject, payload: payload, messageID: id,
-                                            streamSequence: sequence, deliveries: deliveries))
+            messages.append(ReceivedMessage(subject: subject, payload: payload, messageID: id, streamSequence: sequence,
+                                            deliveries: deliveries, timestampNanoseconds: timestamp, pending: pending))
         }
         self.messages = messages
     }

@@ -171,6 +171,7 @@ public final class NetworkPlanner {
         defer { runSeconds = Self.wallClock() - started }
         var lastSave = Self.wallClock()
         var lastSaveSeconds = 0.0
+        var streamClock = 0.0
         var fetchFailureLogged = false
         var policyFailureLogged = false
         while !shouldStop() {
@@ -183,9 +184,15 @@ public final class NetworkPlanner {
                 usleep(200_000)
                 continue
             }
+            // Lateness runs on the stream's clock: when the server stored the mark that closed a
+            // window, and, while a backlog is read, the newest message's time; once caught up, the
+            // wall clock. So a planner reading a backlog (a restart, --from) does not plan early
+            // windows without a site just because reading took longer than --lateness.
             let received = Self.wallClock()
             for m in batch.messages {
-                let outcome = state.merger.ingest(subject: m.subject, payload: m.payload, now: received)
+                let stored = m.timestampNanoseconds > 0 ? Double(m.timestampNanoseconds) / 1e9 : received
+                streamClock = max(streamClock, stored)
+                let outcome = state.merger.ingest(subject: m.subject, payload: m.payload, now: stored)
                 if outcome == .garbage && state.garbageSubjects.count < 1 {
                     state.garbageSubjects.append(m.subject)
                     log("ignored a message on \(m.subject) that is not a Flowcast v1 window, mark or end (each one is counted in planner-summary.json; this is logged once)")
@@ -197,7 +204,9 @@ public final class NetworkPlanner {
             var planned = false
             if let planner {
                 let before = planner.policiesWritten
-                while let w = state.merger.nextReady(now: Self.wallClock(), lateness: options.latenessSeconds) {
+                let caughtUp = batch.messages.last.map { $0.pending == 0 } ?? true
+                let clock = caughtUp ? max(Self.wallClock(), streamClock) : streamClock
+                while let w = state.merger.nextReady(now: clock, lateness: options.latenessSeconds) {
                     feed(w, to: planner)
                 }
                 if !state.finished && state.merger.isComplete && state.windowsPlanned > 0 {
@@ -272,8 +281,8 @@ public final class NetworkPlanner {
             for (k, v) in state.historyValues { history[k] = (v, state.historyTimes[k] ?? []) }
             if !state.finished { state.planner = try planner.checkpoint(history: history) }
         }
+        // Key order does not matter in the state file; not sorting saves time on a large state.
         let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
         do {
             try PolicyDocument.writeAtomically(try encoder.encode(state), to: URL(fileURLWithPath: statePath))
         } catch {
