@@ -35,6 +35,8 @@ let package = Package(
         // C libraries, wrapped as system-library targets (GRDB's recipe).
         .systemLibrary(name: "CPcap", pkgConfig: "libpcap", providers: [.apt(["libpcap-dev"])]),
         .systemLibrary(name: "CCbc", pkgConfig: "cbc", providers: [.apt(["coinor-libcbc-dev"])]),
+        .systemLibrary(name: "CNats", pkgConfig: "libnats", providers: [.apt(["libnats-dev"])]),
+        .target(name: "FlowcastNATS", dependencies: ["CNats"], swiftSettings: strict),
 
         // Small C helpers Swift cannot express (a cache prefetch).
         .target(name: "CFlowcastShims", path: "Sources/CFlowcastShims"),
@@ -56,7 +58,7 @@ let package = Package(
         .target(name: "FlowcastDemo", dependencies: ["FlowcastCore", "FlowcastCapture", "FlowcastDecode"], swiftSettings: strict),
         .target(name: "FlowcastPipeline",
                 dependencies: ["FlowcastCapture", "FlowcastDecode", "FlowcastTopology",
-                               "FlowcastAggregate", "FlowcastModel", "FlowcastPolicy", "CFlowcastShims",
+                               "FlowcastAggregate", "FlowcastModel", "FlowcastPolicy", "FlowcastNATS", "CFlowcastShims",
                                .product(name: "Logging", package: "swift-log"),
                                .product(name: "CoreMetrics", package: "swift-metrics"),
                                .product(name: "Prometheus", package: "swift-prometheus")],
@@ -97,6 +99,9 @@ let package = Package(
         .testTarget(name: "FlowcastReviewTests",
                     dependencies: ["FlowcastCore", "FlowcastReview", "FlowcastPolicy", "FlowcastTopology", "FlowcastTestSupport"],
                     exclude: ["ReviewFixtures"],  // fixtures read from the source tree by path
+                    swiftSettings: strict),
+        .testTarget(name: "FlowcastNATSTests",
+                    dependencies: ["FlowcastCore", "FlowcastNATS", "FlowcastPipeline", "FlowcastCapture", "FlowcastDecode", "FlowcastTestSupport"],
                     swiftSettings: strict),
         .testTarget(name: "FlowcastCLITests",
                     dependencies: ["FlowcastCore", "FlowcastTestSupport"], swiftSettings: strict),

@@ -42,11 +42,29 @@ public final class AtomicFile {
     /// The first write failure, in the operating system's words.
     public private(set) var failure: String?
 
-    public init(path: String) throws(AtomicFileError) {
+    /// Opens `path + ".partial"` empty or, with `resumingAt`, carries on an earlier writer's
+    /// partial file from that length (a restarted planner picks up its own checkpointed bytes).
+    public init(path: String, resumingAt length: Int64? = nil) throws(AtomicFileError) {
         self.path = path
         temporaryPath = path + ".partial"
-        descriptor = open(temporaryPath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        descriptor = open(temporaryPath, O_WRONLY | O_CREAT | O_CLOEXEC | (length == nil ? O_TRUNC : 0), 0o644)
         guard descriptor >= 0 else { throw AtomicFileError(path: temporaryPath, reason: Self.lastError()) }
+        if let length {
+            guard ftruncate(descriptor, off_t(length)) == 0, lseek(descriptor, off_t(length), SEEK_SET) == off_t(length) else {
+                let reason = Self.lastError()
+                close(descriptor)
+                descriptor = -1
+                throw AtomicFileError(path: temporaryPath, reason: reason)
+            }
+            bytesWritten = length
+        }
+    }
+
+    /// Syncs the partial file, so the `bytesWritten` bytes so far survive a crash; throws the
+    /// first write failure, if any.
+    public func sync() throws(AtomicFileError) {
+        if failure == nil && descriptor >= 0 && fsync(descriptor) != 0 { failure = Self.lastError() }
+        if let failure { throw AtomicFileError(path: temporaryPath, reason: failure) }
     }
 
     deinit { discard() }

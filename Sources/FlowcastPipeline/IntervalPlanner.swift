@@ -21,6 +21,8 @@ public final class IntervalPlanner {
         public var directory: String
         public var plan: PlanOptions
         public var modelPath: String?
+        /// Carry on forecasts.jsonl's temporary file from this length (a restarted planner).
+        public var resumeForecastsAt: Int64? = nil
         public init(everyNanoseconds: Int64, directory: String, plan: PlanOptions = PlanOptions(), modelPath: String? = nil) {
             self.everyNanoseconds = everyNanoseconds; self.directory = directory; self.plan = plan; self.modelPath = modelPath
         }
@@ -32,16 +34,16 @@ public final class IntervalPlanner {
     let inputDigest: String
     let model: ForecastModel?
     let modelDigest: String?
-    private var forecasters: [String: StepForecaster] = [:]
-    private var pending: [String: (point: Double, upper: Double)] = [:]
+    var forecasters: [String: StepForecaster] = [:]
+    var pending: [String: (point: Double, upper: Double)] = [:]
     /// The last value each series was observed at: persistence, the baseline written beside every
     /// forecast (so replay and live runs score the model against it, as `evaluate` does).
-    private var lastObserved: [String: Double] = [:]
-    private var lastPlanEnd: Int64?
-    private var windowIndex = 0
-    private var current: PolicyDocument?
-    private let forecastFile: OutputFile
-    public private(set) var policiesWritten = 0
+    var lastObserved: [String: Double] = [:]
+    var lastPlanEnd: Int64?
+    var windowIndex = 0
+    var current: PolicyDocument?
+    var forecastFile: OutputFile
+    public internal(set) var policiesWritten = 0
     /// Seconds the latest plan took (forecast assembly, solves and writing the document).
     public private(set) var lastSolveSeconds: Double?
     /// The latest one-step-ahead forecast per cell (bit/s): point and upper quantile.
@@ -50,13 +52,18 @@ public final class IntervalPlanner {
         for cell in topology.cells { if let f = pending["cell:\(cell.id)"] { result[cell.id] = f } }
         return result
     }
-    public private(set) var planFailures: [String] = []
+    public internal(set) var planFailures: [String] = []
     /// Radio KPI logs that gave a cell no efficiency (each problem once); those cells' plans used
     /// the configured peak (or failed, into `planFailures`, without one).
-    public private(set) var efficiencyProblems: [String] = []
+    public internal(set) var efficiencyProblems: [String] = []
     /// Set when the model was trained with covariates, which windows do not carry (print it once).
     public let modelWarning: String?
-    private var latestEnd: Int64 = 0
+    var latestEnd: Int64 = 0
+    /// Who wrote the policies (`provenance.generator`).
+    public var generator = "flowcast replay"
+    /// Sites missing from windows of the interval being gathered (flowcast planner); the next plan
+    /// names them in its provenance and clears them.
+    public var missingSites: Set<String> = []
 
     public init(topology: Topology, topologyData: Data, inputDescription: String, options: Options) throws {
         self.topology = topology
@@ -74,7 +81,7 @@ public final class IntervalPlanner {
             modelDigest = nil
         }
         try FileManager.default.createDirectory(atPath: options.directory, withIntermediateDirectories: true)
-        forecastFile = try OutputFile(directory: options.directory, name: "forecasts.jsonl")
+        forecastFile = try OutputFile(directory: options.directory, name: "forecasts.jsonl", resumingAt: options.resumeForecastsAt)
     }
 
     private func key(_ w: WindowSummary) -> String { "\(w.kind.rawValue):\(w.id)" }
@@ -119,7 +126,7 @@ public final class IntervalPlanner {
         try forecastFile.commit()
     }
 
-    private func makeForecaster() -> StepForecaster {
+    func makeForecaster() -> StepForecaster {
         if let model { return .model(model, model.makeState(step: nil)) }
         return .persistence(last: nil, change: 0)
     }
@@ -148,8 +155,10 @@ public final class IntervalPlanner {
                                    upper: parts.reduce(0) { $0 + $1.1 }, source: source))
         }
         let window = PlanWindow(start: Self.iso(windowStart), end: Self.iso(windowStart + duration))
-        let provenance = Provenance(inputDigest: inputDigest, topologyDigest: topologyDigest, modelId: model?.id,
-                                    modelDigest: modelDigest, window: window, generator: "flowcast replay")
+        var provenance = Provenance(inputDigest: inputDigest, topologyDigest: topologyDigest, modelId: model?.id,
+                                    modelDigest: modelDigest, window: window, generator: generator)
+        if !missingSites.isEmpty { provenance.missingSites = missingSites.sorted() }
+        missingSites = []
         let name = String(format: "policy-%04d.json", policiesWritten + 1)
         do {
             let planner = PolicyPlanner(topology: topology, options: options.plan)

@@ -205,7 +205,7 @@ final class CaptureRing {
 /// `makePlanner(topology, data, generation)` makes the planner for the first topology
 /// (generation 0) and for each reloaded one. A reload ends the open window (marked partial)
 /// and the open flows, and starts aggregating with the new topology.
-public func runLive(_ options: LiveOptions, capture: LiveCapture, control: LiveControl,
+public func runLive(_ options: LiveOptions, capture: LiveCapture, control: LiveControl, publisher: TapPublisher? = nil,
                     makePlanner: (Topology, Int) throws -> IntervalPlanner?,
                     log: (LiveEvent) -> Void) throws -> ReplayResult {
     let directory = options.outputDirectory
@@ -242,6 +242,7 @@ public func runLive(_ options: LiveOptions, capture: LiveCapture, control: LiveC
         }
         result.windowLines += windows.count
         planner?.windowClosed(windows)
+        publisher?.windowsClosed(windows)
         let stats = capture.statistics
         if let start = windows.first?.startNanoseconds {
             statsFile.buffer.append(contentsOf: Array("{\"windowStart\":".utf8))
@@ -254,8 +255,10 @@ public func runLive(_ options: LiveOptions, capture: LiveCapture, control: LiveC
         do { try windowsFile.flush(); try statsFile.flush() } catch { if failure == nil { failure = error } }
     }
     func flowEnded(_ record: borrowing FlowRecord, _ reason: FlowEndReason) {
+        let lineStart = flowsFile.buffer.count
         let cellName = record.cellName(in: cellNames)
         record.appendJSON(reason: reason, cellName: cellName, to: &flowsFile.buffer)
+        publisher?.flowEnded(line: flowsFile.buffer[lineStart...])
         result.flowsWritten += 1
         ipfix?.flowEnded(record, reason, cellName: cellName)
     }

@@ -12,10 +12,15 @@ final class OutputFile {
     private var writebackStarted: Int64 = 0
 
     var path: String { file.path }
+    /// Bytes in the file so far (a resumed file's earlier bytes included).
+    var written: Int64 { file.bytesWritten }
 
-    init(directory: String, name: String) throws {
+    /// `resumingAt`: carry on an earlier run's temporary file from that length (a restarted
+    /// planner), rather than starting it empty.
+    init(directory: String, name: String, resumingAt length: Int64? = nil) throws {
         let path = directory.hasSuffix("/") ? directory + name : directory + "/" + name
-        do { file = try AtomicFile(path: path) } catch { throw ReplayError.output(path: error.path, reason: error.reason) }
+        do { file = try AtomicFile(path: path, resumingAt: length) } catch { throw ReplayError.output(path: error.path, reason: error.reason) }
+        writebackStarted = length ?? 0
         buffer.reserveCapacity(1 << 17)
     }
 
@@ -31,6 +36,12 @@ final class OutputFile {
             _ = flowcast_start_writeback(file.descriptor, writebackStarted, written - writebackStarted)
             writebackStarted = written
         }
+    }
+
+    /// Flushes and syncs the temporary file, so `written` bytes survive a crash.
+    func sync() throws {
+        flush()
+        do { try file.sync() } catch { throw ReplayError.output(path: error.path, reason: error.reason) }
     }
 
     /// Flushes, syncs and renames the file into place.

@@ -73,7 +73,7 @@ public enum ReplayError: Error, CustomStringConvertible {
     }
 }
 
-public func runReplay(_ options: ReplayOptions, planner: IntervalPlanner? = nil) throws -> ReplayResult {
+public func runReplay(_ options: ReplayOptions, planner: IntervalPlanner? = nil, publisher: TapPublisher? = nil) throws -> ReplayResult {
     let fm = FileManager.default
     do {
         try fm.createDirectory(atPath: options.outputDirectory, withIntermediateDirectories: true)
@@ -94,10 +94,13 @@ public func runReplay(_ options: ReplayOptions, planner: IntervalPlanner? = nil)
         result.windowLines += windows.count
         windowsFile.flushIfNeeded()
         planner?.windowClosed(windows)
+        publisher?.windowsClosed(windows)
     }
     func flowEnded(_ record: borrowing FlowRecord, _ reason: FlowEndReason) {
+        let lineStart = flowsFile.buffer.count
         let cellName = record.cellName(in: cellNames)
         record.appendJSON(reason: reason, cellName: cellName, to: &flowsFile.buffer)
+        publisher?.flowEnded(line: flowsFile.buffer[lineStart...])
         result.flowsWritten += 1
         flowsFile.flushIfNeeded()
         ipfix?.flowEnded(record, reason, cellName: cellName)
@@ -125,6 +128,7 @@ public func runReplay(_ options: ReplayOptions, planner: IntervalPlanner? = nil)
     aggregator.finish(windowClosed: windowClosed, parts: max(1, options.threads), formatEnded: { record, out in
         record.appendJSON(reason: .end, cellName: record.cellName(in: names), to: &out)
     }, emit: { bytes, count in
+        publisher?.flowsEnded(lines: bytes)
         flowsFile.buffer.append(contentsOf: bytes)
         result.flowsWritten += count
         flowsFile.flushIfNeeded()

@@ -60,6 +60,9 @@ public struct Cell: Hashable, Sendable {
     /// The slice the cell's traffic-steering policies are scoped to, when stated (else the
     /// topology's `defaultSlice`).
     public var slice: NetworkSlice? = nil
+    /// The one tap site whose window lines count for this cell in `flowcast planner`, when stated
+    /// (`observer:`): other sites' lines for it are counted and ignored.
+    public var observer: String? = nil
     public var line: Int
 
     public init(id: String, band: Int, minBlocks: Int, maxBlocks: Int, peakSpectralEfficiency: Double?,
@@ -108,6 +111,8 @@ public struct Link: Hashable, Sendable {
     public var capacity: Double
     /// Routing weight (as an IGP metric); used to break ties between equally short paths.
     public var weight: Double
+    /// The one tap site whose window lines count for this link in `flowcast planner`, when stated.
+    public var observer: String? = nil
     public var line: Int
 
     public init(id: String, a: Int, b: Int, capacity: Double, weight: Double = 1, line: Int = 0) {

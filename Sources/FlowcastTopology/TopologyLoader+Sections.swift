@@ -17,9 +17,10 @@ struct RawCell {
     var globalID: String? = nil
     var slice: NetworkSlice? = nil
     var cqiTable: String? = nil
+    var observer: String? = nil
     var line: Int; var boundsLine: Int; var seLine: Int
 }
-struct RawLink { var id: String; var a: RawRef; var b: RawRef; var capacity: Double; var weight: Double; var line: Int; var capacityLine: Int; var weightLine: Int }
+struct RawLink { var id: String; var a: RawRef; var b: RawRef; var capacity: Double; var weight: Double; var line: Int; var capacityLine: Int; var weightLine: Int; var observer: String? = nil }
 struct RawDemand { var id: String; var source: RawRef; var destination: RawRef; var cells: [RawRef]; var paths: [(links: [RawRef], line: Int)]; var prefix: IPPrefix?; var line: Int }
 struct RawRule {
     var cell: RawRef?; var links: [RawRef]
@@ -65,7 +66,7 @@ extension TopologyLoader {
 
     mutating func parseCell(_ m: Yams.Node.Mapping, _ line: Int) -> RawCell? {
         checkKeys(m, ["id", "band", "minBlocks", "maxBlocks", "minMHz", "maxMHz", "peakSpectralEfficiency",
-                      "kpiSource", "cqiTable", "neighbours", "contiguous", "site", "globalId", "slice"], in: "cell")
+                      "kpiSource", "cqiTable", "neighbours", "contiguous", "site", "globalId", "slice", "observer"], in: "cell")
         let id = string(m, "id", line, in: "cell", required: true)
         let what = "cell '\(id ?? "?")'"
         let band = ref(m, "band", line, in: what)
@@ -103,6 +104,7 @@ extension TopologyLoader {
             }
         }
         if let node = m["slice"] { cell.slice = parseSlice(node, in: what) }
+        cell.observer = observer(m, line, in: what)
         guard id != nil, band != nil else { return nil }
         return cell
     }
@@ -135,16 +137,28 @@ extension TopologyLoader {
     }
 
     mutating func parseLink(_ m: Yams.Node.Mapping, _ line: Int) -> RawLink? {
-        checkKeys(m, ["id", "a", "b", "capacity", "weight"], in: "link")
+        checkKeys(m, ["id", "a", "b", "capacity", "weight", "observer"], in: "link")
         let id = string(m, "id", line, in: "link", required: true)
         let what = "link '\(id ?? "?")'"
         let a = ref(m, "a", line, in: what)
         let b = ref(m, "b", line, in: what)
         let capacity = number(m, "capacity", line, in: what, required: true)
         let weight = number(m, "weight", line, in: what) ?? 1
+        let observer = observer(m, line, in: what)
         guard let id, let a, let b, let capacity else { return nil }
         return RawLink(id: id, a: a, b: b, capacity: capacity, weight: weight, line: line,
-                       capacityLine: keyLine(m, "capacity", line), weightLine: keyLine(m, "weight", line))
+                       capacityLine: keyLine(m, "capacity", line), weightLine: keyLine(m, "weight", line), observer: observer)
+    }
+
+    /// `observer: SITE`: the tap site whose lines alone count for a cell or link (flowcast planner).
+    /// A site name is a non-empty string without spaces.
+    mutating func observer(_ m: Yams.Node.Mapping, _ line: Int, in what: String) -> String? {
+        guard let site = string(m, "observer", line, in: what) else { return nil }
+        guard !site.isEmpty, !site.contains(where: \.isWhitespace) else {
+            report(keyLine(m, "observer", line), "\(what): observer '\(site)' is not a site name (non-empty, no spaces)")
+            return nil
+        }
+        return site
     }
 
     mutating func parseDemand(_ m: Yams.Node.Mapping, _ line: Int) -> RawDemand? {

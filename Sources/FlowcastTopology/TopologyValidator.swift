@@ -72,6 +72,7 @@ struct TopologyValidator {
                             contiguous: c.contiguous, site: site, line: c.line)
             cell.globalID = c.globalID
             cell.slice = c.slice
+            cell.observer = c.observer
             cell.cqiTable = c.cqiTable
             cells.append(cell)
         }
@@ -95,7 +96,9 @@ struct TopologyValidator {
             else if l.capacity == 0 { report(l.capacityLine, "\(what) has zero capacity") }
             if l.weight < 0 { report(l.weightLine, "\(what) has negative weight \(l.weight)") }
             if let a, let b, a == b { report(l.line, "\(what) connects node '\(l.a.id)' to itself") }
-            links.append(Link(id: l.id, a: a ?? 0, b: b ?? 0, capacity: l.capacity, weight: l.weight, line: l.line))
+            var link = Link(id: l.id, a: a ?? 0, b: b ?? 0, capacity: l.capacity, weight: l.weight, line: l.line)
+            link.observer = l.observer
+            links.append(link)
         }
 
         var demands: [Demand] = []

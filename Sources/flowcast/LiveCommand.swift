@@ -40,6 +40,7 @@ struct LiveCommand: ParsableCommand {
     @Flag(help: "List the interfaces libpcap can capture from, and exit.") var listInterfaces = false
     @Flag(help: "Log warnings and errors only.") var quiet = false
     @OptionGroup(title: "IPFIX export") var ipfix: IPFIXArguments
+    @OptionGroup(title: "Publishing to a planner") var publishing: PublishArguments
 
     func validate() throws {
         if listInterfaces { return }
@@ -116,6 +117,9 @@ struct LiveCommand: ParsableCommand {
         // A capture never waits on a collector; the service names the interface (observationPointId).
         configuration.ipfix = ipfix.options(observationPoint: 0, waitWhenFull: false)
 
+        // Connect before capturing: an unreachable NATS server is an error at start, not later.
+        let publisher = try publishing.makePublisher(command: "live", out: out, mode: "live", heartbeatSeconds: 10)
+        configuration.publisher = publisher
         let result: ReplayResult
         do {
             result = try LiveService(configuration: configuration, logger: Logger(label: "flowcast.live")).run()
@@ -130,6 +134,8 @@ struct LiveCommand: ParsableCommand {
             default: throw fail("\(error)")
             }
         }
+        publishing.finish(publisher, command: "live", quiet: quiet,
+                          summary: ["packets": result.totals.packets, "windowLines": result.windowLines, "interface": interface!])
         if let error = result.captureError { throw fail("\(error) (everything before it was written)") }
     }
 }

@@ -60,6 +60,7 @@ struct ReplayCommand: ParsableCommand {
     @OptionGroup(title: "IPFIX export") var ipfix: IPFIXArguments
     @Flag(help: "No progress line.") var quiet = false
     @OptionGroup var reading: CaptureReadingOptions
+    @OptionGroup(title: "Publishing to a planner") var publishing: PublishArguments
 
     func validate() throws {
         if idleTimeout < 0 || activeTimeout < 0 { throw ValidationError("timeouts must be zero or more") }
@@ -105,7 +106,14 @@ struct ReplayCommand: ParsableCommand {
                                    plan: PlanOptions(headroom: headroom, churnPenalty: churn), modelPath: model))
                 if let warning = planner?.modelWarning { printError("flowcast replay: \(warning)") }
             }
-            result = try runReplay(options, planner: planner)
+            let publisher = try publishing.makePublisher(command: "replay", out: out, mode: "replay")
+            result = try runReplay(options, planner: planner, publisher: publisher)
+            publishing.finish(publisher, command: "replay", quiet: quiet,
+                              summary: ["packets": result.totals.packets, "windowLines": result.windowLines,
+                                        "capture": (file as NSString).lastPathComponent])
+        } catch let exit as ExitCode {
+            progress?.finish()
+            throw exit
         } catch {
             progress?.finish()
             printError("flowcast replay: \(error)")

@@ -30,6 +30,8 @@ public final class LiveService {
         /// Export every flow over IPFIX as well (docs/ipfix.md); records name the interface by
         /// its index (`observationPointId`).
         public var ipfix: IPFIXOptions?
+        /// Publish windows (and flows, ends, heartbeats) to a planner over NATS (docs/scaleout.md).
+        public var publisher: TapPublisher?
         /// How often libpcap's counters are read while the run goes on: the reading thread does
         /// not wake while the interface is idle, and would leave them stale.
         public var statisticsInterval: Duration = .milliseconds(250)
@@ -116,7 +118,8 @@ public final class LiveService {
         options.ipfix = c.ipfix.map { var o = $0; o.observationPoint = if_nametoindex(c.interface); return o }
         let result: ReplayResult
         do {
-            result = try runLive(options, capture: capture, control: control, makePlanner: makePlanner, log: logEvent)
+            result = try runLive(options, capture: capture, control: control, publisher: configuration.publisher,
+                                 makePlanner: makePlanner, log: logEvent)
         } catch {
             log.error("stopped on error", metadata: ["error": "\(error)"])
             throw .run(error)

@@ -35,6 +35,9 @@ public struct Provenance: Codable, Hashable, Sendable {
     public var window: PlanWindow?
     /// The program that wrote the policy.
     public var generator: String
+    /// Tap sites (`flowcast planner --sites`) whose windows were missing when the interval was
+    /// planned after `--lateness`; absent when every site's windows were in.
+    public var missingSites: [String]?
 
     public init(inputDigest: String, topologyDigest: String, modelId: String? = nil, modelDigest: String? = nil,
                 window: PlanWindow? = nil, generator: String = "flowcast") {

@@ -26,7 +26,8 @@ enum PolicySchema {
           "additionalProperties": false,
           "properties": { "start": { "type": "string" }, "end": { "type": "string" } }
         },
-        "generator": { "type": "string", "minLength": 1 }
+        "generator": { "type": "string", "minLength": 1 },
+        "missingSites": { "type": "array", "items": { "type": "string", "minLength": 1 } }
       }
     },
     "routing": {

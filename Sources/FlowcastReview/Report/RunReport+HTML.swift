@@ -126,7 +126,8 @@ extension RunReport {
                 change = "first policy"
             }
             out += "<tr id=\"interval-\(iv.number)\" data-policy=\"\(HTML.escape(policy.fileName))\"><td class=\"n\">\(iv.number)</td>"
-                + "<td class=\"nowrap\"><code>\(HTML.escape(policy.fileName))</code></td>"
+                + "<td class=\"nowrap\"><code>\(HTML.escape(policy.fileName))</code>"
+                + "\(policy.document.provenance.missingSites.map { " (planned without sites \(HTML.escape($0.joined(separator: ", "))))" } ?? "")</td>"
                 + "<td class=\"nowrap start\">\(HTML.timestamp(iv.start))</td><td class=\"nowrap\">\(SVGChart.clock(iv.end, span: 0))</td>"
                 + "<td class=\"nowrap\">\(peak(link))</td><td class=\"nowrap\">\(peak(cell))</td>"
                 + "<td class=\"n\">\(unmet > 0 ? DiffFormat.rate(unmet) : "none")</td><td>\(change)</td></tr>"

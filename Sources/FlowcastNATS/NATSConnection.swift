@@ -1,0 +1,205 @@
+internal import CNats
+#if canImport(Glibc)
+internal import Glibc
+#endif
+
+/// How to reach a NATS server. Credentials and CA paths go to the C client and are never logged.
+public struct NATSConnectionOptions: Sendable {
+    /// `nats://HOST:PORT` (several separated by commas).
+    public var url: String
+    /// The connection's name as the server shows it (`flowcast-tap-<site>`).
+    public var name: String
+    /// A `.creds` file (user JWT and NKey seed), for `natsOptions_SetUserCredentialsFromFiles`.
+    public var credentialsFile: String?
+    /// PEM CA certificates the server's TLS certificate must chain to; turns TLS on.
+    public var trustedCAFile: String?
+    /// How long the first connection may take before it is an error (ms).
+    public var connectTimeoutMilliseconds: Int64 = 2000
+    /// Pause between reconnection attempts (ms); reconnection is retried for ever.
+    public var reconnectWaitMilliseconds: Int64 = 250
+    /// Most asynchronous publishes waiting for their acknowledgement.
+    public var maxPendingPublishes: Int64 = 8192
+    /// How long an asynchronous publish waits for its acknowledgement before it is reported failed (ms).
+    public var publishAckWaitMilliseconds: Int64 = 4000
+    /// How long JetStream API requests (stream info, add stream, add consumer) may take (ms); a
+    /// busy server with a large stream can take seconds to create a consumer.
+    public var apiWaitMilliseconds: Int64 = 10_000
+
+    public init(url: String, name: String, credentialsFile: String? = nil, trustedCAFile: String? = nil) {
+        self.url = url; self.name = name; self.credentialsFile = credentialsFile; self.trustedCAFile = trustedCAFile
+    }
+}
+
+/// The outcome of one asynchronous JetStream publish, delivered on a client thread.
+public struct PublishAcknowledgement: Sendable {
+    public var subject: String
+    public var messageID: String
+    public var payload: [UInt8]
+    /// nil when the stream stored the message (or dropped it as a duplicate of one it stored).
+    public var error: NATSError?
+    /// True when the stream's duplicate window recognised the message id.
+    public var duplicate: Bool
+}
+
+/// Relays the C client's per-message acknowledgement callback to a Swift closure.
+final class AcknowledgementRelay: @unchecked Sendable {
+    var handler: (@Sendable (PublishAcknowledgement) -> Void)?
+}
+
+/// Called by the C client for every asynchronous publish, positive or not. The message is ours to
+/// destroy (nats.h, `jsPubAckHandler`).
+private func acknowledgementCallback(_ js: OpaquePointer?, _ msg: OpaquePointer?, _ ack: UnsafeMutablePointer<jsPubAck>?,
+                                     _ failure: UnsafeMutablePointer<jsPubAckErr>?, _ closure: UnsafeMutableRawPointer?) {
+    guard let msg, let closure else { return }
+    defer { natsMsg_Destroy(msg) }
+    let relay = Unmanaged<AcknowledgementRelay>.fromOpaque(closure).takeUnretainedValue()
+    guard let handler = relay.handler else { return }
+    let subject = natsMsg_GetSubject(msg).map { String(cString: $0) } ?? ""
+    var idPointer: UnsafePointer<CChar>? = nil
+    let id = natsMsgHeader_Get(msg, "Nats-Msg-Id", &idPointer) == NATS_OK ? idPointer.map { String(cString: $0) } ?? "" : ""
+    let count = Int(natsMsg_GetDataLength(msg))
+    var payload = [UInt8](repeating: 0, count: count)
+    if count > 0, let data = natsMsg_GetData(msg) {
+        payload.withUnsafeMutableBytes { $0.copyMemory(from: UnsafeRawBufferPointer(start: data, count: count)) }
+    }
+    var error: NATSError? = nil
+    if let failure {
+        error = NATSError("publish \(subject)", failure.pointee.Err, jetStream: failure.pointee.ErrCode)
+        if let text = failure.pointee.ErrText { error?.reason += ": " + String(cString: text) }
+    } else if ack == nil {
+        error = NATSError("publish \(subject)", NATS_ERR)
+    }
+    handler(PublishAcknowledgement(subject: subject, messageID: id, payload: payload, error: error,
+                                   duplicate: ack?.pointee.Duplicate ?? false))
+}
+
+/// A connection to a NATS server with its JetStream context: the only owner of the C handles.
+///
+/// The first connection is made (or refused) at init, within `connectTimeoutMilliseconds`; after
+/// that the client reconnects for ever, buffering what is published meanwhile.
+public final class NATSConnection: @unchecked Sendable {
+    let connection: OpaquePointer
+    let jetStream: OpaquePointer
+    private let relay = AcknowledgementRelay()
+    public let url: String
+    let ackWait: Int64
+
+    /// Connects; throws at once (no retry) when the server refuses, cannot be reached in time, or
+    /// the credentials or CA file cannot be used.
+    public init(_ options: NATSConnectionOptions) throws(NATSError) {
+        url = options.url
+        ackWait = options.publishAckWaitMilliseconds
+        var opts: OpaquePointer? = nil
+        try check(natsOptions_Create(&opts), "connect to \(options.url)")
+        defer { natsOptions_Destroy(opts) }
+        let what = "connect to \(options.url)"
+        try check(natsOptions_SetURL(opts, options.url), what)
+        try check(natsOptions_SetName(opts, options.name), what)
+        try check(natsOptions_SetTimeout(opts, options.connectTimeoutMilliseconds), what)
+        try check(natsOptions_SetMaxReconnect(opts, -1), what)
+        try check(natsOptions_SetReconnectWait(opts, options.reconnectWaitMilliseconds), what)
+        try check(natsOptions_SetPingInterval(opts, 2000), what)
+        try check(natsOptions_SetMaxPingsOut(opts, 2), what)
+        if let creds = options.credentialsFile {
+            try check(natsOptions_SetUserCredentialsFromFiles(opts, creds, nil), "\(what): credentials file")
+        }
+        if let ca = options.trustedCAFile {
+            try check(natsOptions_SetSecure(opts, true), "\(what): TLS")
+            try check(natsOptions_LoadCATrustedCertificates(opts, ca), "\(what): CA file")
+        }
+        var nc: OpaquePointer? = nil
+        try check(natsConnection_Connect(&nc, opts), what)
+        guard let nc else { throw NATSError(what, NATS_ERR) }
+        connection = nc
+
+        var jsOpts = jsOptions()
+        jsOptions_Init(&jsOpts)
+        jsOpts.Wait = options.apiWaitMilliseconds
+        jsOpts.PublishAsync.MaxPending = options.maxPendingPublishes
+        jsOpts.PublishAsync.AckHandler = acknowledgementCallback
+        jsOpts.PublishAsync.AckHandlerClosure = Unmanaged.passUnretained(relay).toOpaque()
+        jsOpts.PublishAsync.StallWait = 50
+        var js: OpaquePointer? = nil
+        let status = natsConnection_JetStream(&js, nc, &jsOpts)
+        guard status == NATS_OK, let js else {
+            natsConnection_Destroy(nc)
+            throw NATSError("\(what): JetStream context", status)
+        }
+        jetStream = js
+    }
+
+    deinit {
+        jsCtx_Destroy(jetStream)
+        natsConnection_Close(connection)
+        natsConnection_Destroy(connection)
+    }
+
+    /// True while the connection is up (not reconnecting, not closed).
+    public var isConnected: Bool { natsConnection_Status(connection) == NATS_CONN_STATUS_CONNECTED }
+
+    /// Where every asynchronous publish's acknowledgement (or failure) goes; set before publishing.
+    public func onAcknowledgement(_ handler: @escaping @Sendable (PublishAcknowledgement) -> Void) {
+        relay.handler = handler
+    }
+
+    /// Publishes without waiting (`js_PublishMsgAsync`); the outcome reaches `onAcknowledgement`.
+    /// Throws when the message cannot even be queued (closed connection, stalled past StallWait).
+    public func publishAsync(subject: String, messageID: String, payload: UnsafeRawBufferPointer) throws(NATSError) {
+        var msg: OpaquePointer? = nil
+        let base = payload.baseAddress?.assumingMemoryBound(to: CChar.self)
+        try check(natsMsg_Create(&msg, subject, nil, base, Int32(payload.count)), "publish \(subject)")
+        var pubOpts = jsPubOptions()
+        jsPubOptions_Init(&pubOpts)
+        pubOpts.MaxWait = ackWait
+        let status = messageID.withCString { id -> natsStatus in
+            pubOpts.MsgId = id
+            return js_PublishMsgAsync(jetStream, &msg, &pubOpts)
+        }
+        // On success the library owns the message and sets `msg` to NULL.
+        if let msg { natsMsg_Destroy(msg) }
+        try check(status, "publish \(subject)")
+    }
+
+    /// Publishes and waits for the stream's acknowledgement (`js_PublishMsg`); returns true when the
+    /// stream already held a message with this id.
+    @discardableResult
+    public func publish(subject: String, messageID: String?, payload: [UInt8]) throws(NATSError) -> Bool {
+        var msg: OpaquePointer? = nil
+        let status: natsStatus = payload.withUnsafeBytes { raw in
+            natsMsg_Create(&msg, subject, nil, raw.baseAddress?.assumingMemoryBound(to: CChar.self), Int32(raw.count))
+        }
+        try check(status, "publish \(subject)")
+        defer { natsMsg_Destroy(msg) }
+        var pubOpts = jsPubOptions()
+        jsPubOptions_Init(&pubOpts)
+        pubOpts.MaxWait = ackWait
+        var ack: UnsafeMutablePointer<jsPubAck>? = nil
+        var code = jsErrCode(rawValue: 0)
+        let result: natsStatus
+        if let messageID {
+            result = messageID.withCString { id in
+                pubOpts.MsgId = id
+                return js_PublishMsg(&ack, jetStream, msg, &pubOpts, &code)
+            }
+        } else {
+            result = js_PublishMsg(&ack, jetStream, msg, &pubOpts, &code)
+        }
+        defer { if let ack { jsPubAck_Destroy(ack) } }
+        try check(result, "publish \(subject)", jetStream: code)
+        return ack?.pointee.Duplicate ?? false
+    }
+
+    /// Waits until every asynchronous publish has its outcome, or `milliseconds` pass (then throws
+    /// a timeout error; the outcomes still arrive later).
+    public func waitForAcknowledgements(milliseconds: Int64) throws(NATSError) {
+        var pubOpts = jsPubOptions()
+        jsPubOptions_Init(&pubOpts)
+        pubOpts.MaxWait = milliseconds
+        try check(js_PublishAsyncComplete(jetStream, &pubOpts), "wait for publish acknowledgements")
+    }
+
+    /// Sends what is buffered and waits for the server's PONG.
+    public func flush(milliseconds: Int64) throws(NATSError) {
+        try check(natsConnection_FlushTimeout(connection, milliseconds), "flush to \(url)")
+    }
+}

@@ -1,0 +1,44 @@
+internal import CNats
+
+/// A failed NATS or JetStream call: what was being done, the client's status text and, for
+/// JetStream API errors, the server's error code.
+public struct NATSError: Error, CustomStringConvertible, Sendable {
+    /// What Flowcast was doing (`connect to nats://127.0.0.1:4222`, `add stream FLOWCAST`, …).
+    public var operation: String
+    /// `natsStatus_GetText` of the status, plus `nats_GetLastError`'s detail when it adds any.
+    public var reason: String
+    /// The C client's `natsStatus` value.
+    public var status: Int32
+    /// JetStream's `jsErrCode` (0 when the server sent none).
+    public var jetStreamCode: Int32
+
+    public var description: String {
+        jetStreamCode != 0 ? "\(operation): \(reason) (JetStream error \(jetStreamCode))" : "\(operation): \(reason)"
+    }
+
+    /// True for a status that means the server or an answer could not be reached in time.
+    public var isUnreachable: Bool {
+        status == Int32(NATS_NO_SERVER.rawValue) || status == Int32(NATS_TIMEOUT.rawValue)
+            || status == Int32(NATS_CONNECTION_CLOSED.rawValue) || status == Int32(NATS_CONNECTION_DISCONNECTED.rawValue)
+            || status == Int32(NATS_NO_RESPONDERS.rawValue) || status == Int32(NATS_STALE_CONNECTION.rawValue)
+    }
+
+    init(_ operation: String, _ status: natsStatus, jetStream code: jsErrCode = jsErrCode(rawValue: 0)) {
+        self.operation = operation
+        self.status = Int32(status.rawValue)
+        jetStreamCode = Int32(code.rawValue)
+        var text = String(cString: natsStatus_GetText(status))
+        var detailStatus = NATS_OK
+        if let detail = nats_GetLastError(&detailStatus).map({ String(cString: $0) }), !detail.isEmpty, !detail.contains(text) {
+            text += " (\(detail))"
+        }
+        reason = text
+    }
+}
+
+/// Turns a `natsStatus` into a thrown `NATSError` (the one choke point for C return codes).
+@inline(__always)
+func check(_ status: natsStatus, _ operation: @autoclosure () -> String,
+           jetStream code: jsErrCode = jsErrCode(rawValue: 0)) throws(NATSError) {
+    guard status == NATS_OK else { throw NATSError(operation(), status, jetStream: code) }
+}

@@ -1,0 +1,95 @@
+internal import CNats
+#if canImport(Glibc)
+internal import Glibc
+#endif
+
+/// The parts of a JetStream stream's configuration Flowcast sets (`jsStreamConfig`); everything
+/// else keeps the server's default. Storage is always file, retention always by limits.
+public struct StreamConfiguration: Sendable, Equatable {
+    public var name: String
+    public var subjects: [String]
+    /// Messages older than this are removed (ns).
+    public var maxAgeNanoseconds: Int64
+    /// Most bytes kept; the oldest messages are removed first (-1: no limit).
+    public var maxBytes: Int64
+    /// How long a message id is remembered for duplicate detection (ns).
+    public var duplicateWindowNanoseconds: Int64
+
+    public init(name: String, subjects: [String], maxAgeNanoseconds: Int64, maxBytes: Int64 = -1,
+                duplicateWindowNanoseconds: Int64) {
+        self.name = name; self.subjects = subjects; self.maxAgeNanoseconds = maxAgeNanoseconds
+        self.maxBytes = maxBytes; self.duplicateWindowNanoseconds = duplicateWindowNanoseconds
+    }
+}
+
+/// What `ensureStream` found.
+public enum StreamEnsureResult: Sendable, Equatable {
+    case created
+    /// The stream existed; it is used as it is. `differences` lists each setting that differs
+    /// from the wanted configuration (`maxAge: 86400s on the server, 604800s wanted`).
+    case existing(differences: [String])
+}
+
+extension NATSConnection {
+    /// Creates the stream when it is missing (`js_AddStream`); an existing stream is left as it is
+    /// and compared with `configuration` (`js_GetStreamInfo`).
+    public func ensureStream(_ configuration: StreamConfiguration) throws(NATSError) -> StreamEnsureResult {
+        var info: UnsafeMutablePointer<jsStreamInfo>? = nil
+        var code = jsErrCode(rawValue: 0)
+        let status = js_GetStreamInfo(&info, jetStream, configuration.name, nil, &code)
+        if status == NATS_OK, let info {
+            defer { jsStreamInfo_Destroy(info) }
+            return .existing(differences: Self.differences(info.pointee.Config.pointee, configuration))
+        }
+        guard status == NATS_NOT_FOUND || code == JSStreamNotFoundErr else {
+            throw NATSError("stream info \(configuration.name)", status, jetStream: code)
+        }
+        var config = jsStreamConfig()
+        jsStreamConfig_Init(&config)
+        let name = strdup(configuration.name)
+        let subjects = configuration.subjects.map { UnsafePointer(strdup($0)) }
+        defer {
+            free(name)
+            for s in subjects { free(UnsafeMutableRawPointer(mutating: s)) }
+        }
+        config.Name = UnsafePointer(name)
+        config.Storage = js_FileStorage
+        config.Retention = js_LimitsPolicy
+        config.Discard = js_DiscardOld
+        config.MaxAge = configuration.maxAgeNanoseconds
+        config.MaxBytes = configuration.maxBytes
+        config.Duplicates = configuration.duplicateWindowNanoseconds
+        var added: UnsafeMutablePointer<jsStreamInfo>? = nil
+        code = jsErrCode(rawValue: 0)
+        let addStatus = subjects.withUnsafeBufferPointer { buffer -> natsStatus in
+            config.Subjects = UnsafeMutablePointer(mutating: buffer.baseAddress)
+            config.SubjectsLen = Int32(buffer.count)
+            return js_AddStream(&added, jetStream, &config, nil, &code)
+        }
+        if let added { jsStreamInfo_Destroy(added) }
+        try check(addStatus, "add stream \(configuration.name)", jetStream: code)
+        return .created
+    }
+
+    static func differences(_ have: jsStreamConfig, _ want: StreamConfiguration) -> [String] {
+        var out: [String] = []
+        var subjects: [String] = []
+        if let list = have.Subjects {
+            for i in 0..<Int(have.SubjectsLen) { if let s = list[i] { subjects.append(String(cString: s)) } }
+        }
+        if subjects.sorted() != want.subjects.sorted() {
+            out.append("subjects: \(subjects.joined(separator: ",")) on the server, \(want.subjects.joined(separator: ",")) wanted")
+        }
+        func seconds(_ ns: Int64) -> String { "\(ns / 1_000_000_000)s" }
+        if have.MaxAge != want.maxAgeNanoseconds {
+            out.append("maxAge: \(seconds(have.MaxAge)) on the server, \(seconds(want.maxAgeNanoseconds)) wanted")
+        }
+        if have.Duplicates != want.duplicateWindowNanoseconds {
+            out.append("duplicateWindow: \(seconds(have.Duplicates)) on the server, \(seconds(want.duplicateWindowNanoseconds)) wanted")
+        }
+        if have.MaxBytes != want.maxBytes { out.append("maxBytes: \(have.MaxBytes) on the server, \(want.maxBytes) wanted") }
+        if have.Storage != js_FileStorage { out.append("storage: memory on the server, file wanted") }
+        if have.Retention != js_LimitsPolicy { out.append("retention: not limits on the server, limits wanted") }
+        return out
+    }
+}

@@ -1,0 +1,79 @@
+internal import FlowcastPolicy
+
+/// What an `IntervalPlanner` needs to carry on after its process is killed: forecaster states,
+/// the interval bookkeeping, the policy planned last (the next plan's "current"), and how far
+/// forecasts.jsonl had been written.
+struct IntervalPlannerCheckpoint: Codable, Sendable {
+    struct Series: Codable, Sendable {
+        /// Persistence forecaster: last value and smoothed absolute change.
+        var last: Double?
+        var change: Double
+        /// Model forecaster: the series' observed values and their times (s), replayed into a
+        /// fresh state on restore (the model's state has no serialised form).
+        var values: [Double]?
+        var times: [Double]?
+    }
+    var series: [String: Series]
+    var lastObserved: [String: Double]
+    var lastPlanEnd: Int64?
+    var windowIndex: Int
+    var current: PolicyDocument?
+    var policiesWritten: Int
+    var latestEnd: Int64
+    var planFailures: [String]
+    var efficiencyProblems: [String]
+    var missingSites: [String]
+    var forecastBytes: Int64
+}
+
+extension IntervalPlanner {
+    /// The planner's state now, with forecasts.jsonl flushed and synced to the length recorded.
+    /// `history` holds each series' observations when a model forecasts (see `Series.values`).
+    func checkpoint(history: [String: (values: [Double], times: [Double])]) throws -> IntervalPlannerCheckpoint {
+        try forecastFile.sync()
+        var series: [String: IntervalPlannerCheckpoint.Series] = [:]
+        for (key, forecaster) in forecasters {
+            switch forecaster {
+            case let .persistence(last, change):
+                series[key] = .init(last: last, change: change)
+            case .model:
+                let h = history[key]
+                series[key] = .init(last: nil, change: 0, values: h?.values ?? [], times: h?.times ?? [])
+            }
+        }
+        return IntervalPlannerCheckpoint(
+            series: series, lastObserved: lastObserved, lastPlanEnd: lastPlanEnd, windowIndex: windowIndex,
+            current: current, policiesWritten: policiesWritten, latestEnd: latestEnd, planFailures: planFailures,
+            efficiencyProblems: efficiencyProblems, missingSites: missingSites.sorted(), forecastBytes: forecastFile.written)
+    }
+
+    /// Puts a checkpoint's state back (the planner was made with `resumeForecastsAt` = its
+    /// `forecastBytes`).
+    func restore(_ c: IntervalPlannerCheckpoint) {
+        forecasters = [:]
+        pending = [:]
+        for (key, s) in c.series {
+            var f = makeForecaster()
+            switch f {
+            case .persistence:
+                f = .persistence(last: s.last, change: s.change)
+            case .model:
+                for (x, t) in zip(s.values ?? [], s.times ?? []) { f.observe(x, at: t) }
+            }
+            forecasters[key] = f
+            pending[key] = f.forecast()
+        }
+        lastObserved = c.lastObserved
+        lastPlanEnd = c.lastPlanEnd
+        windowIndex = c.windowIndex
+        current = c.current
+        policiesWritten = c.policiesWritten
+        latestEnd = c.latestEnd
+        planFailures = c.planFailures
+        efficiencyProblems = c.efficiencyProblems
+        missingSites = Set(c.missingSites)
+    }
+
+    /// True when a model (not persistence) forecasts, so the caller keeps series histories.
+    var forecastsWithModel: Bool { model != nil }
+}

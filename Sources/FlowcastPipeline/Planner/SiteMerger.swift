@@ -1,0 +1,346 @@
+internal import FlowcastCore
+public import FlowcastAggregate
+public import FlowcastTopology
+
+/// One window of the whole network: every site's lines for it summed per cell and link.
+public struct MergedWindow: Sendable {
+    public var start: Int64
+    public var duration: Int64
+    /// Topology cells, other cells by id, topology links, other links by id.
+    public var windows: [WindowSummary]
+    /// Listed sites that had not closed this window when `--lateness` ran out.
+    public var missingSites: [String]
+}
+
+/// What became of one message.
+public enum IngestOutcome: String, Sendable, Codable {
+    case windowLine, mark, end, heartbeat
+    /// Already held, or for a window already planned: ignored (at-least-once delivery, a re-sent
+    /// capture).
+    case duplicate
+    /// For a window planned without its site (after `--lateness`): ignored.
+    case late
+    /// From a site not in `--sites`: ignored.
+    case unlistedSite
+    /// Not a Flowcast message of a version this planner reads.
+    case garbage
+}
+
+/// Merges the window lines of many taps into network-wide windows, idempotently and in an order
+/// that does not depend on the order messages arrive in: each line is keyed by (site, kind, id,
+/// window start); a site's windows count as closed up to a time only when the chain of its window
+/// marks (each naming the window before it) is unbroken and every mark's lines are in. A window is
+/// released when every listed site has closed it or ended before it, or `lateness` seconds (wall
+/// time) after the first site closed it, naming the sites that had not.
+public struct SiteMerger: Codable, Sendable {
+    struct Mark: Codable, Sendable { var duration: Int64; var previous: Int64?; var lines: Int }
+    struct Site: Codable, Sendable {
+        /// Marks not yet chained, by window start.
+        var marks: [Int64: Mark] = [:]
+        /// Start of the first and the last window of the unbroken chain.
+        var chainFirst: Int64?
+        var chainLast: Int64?
+        /// The tap's end: its last window's start (nil inside: it closed none).
+        var ended: Bool = false
+        var endLastStart: Int64?
+        var windowLines = 0
+        var mode = "replay"
+    }
+
+    public let sites: [String]
+    private var state: [String: Site]
+    /// Lines not yet merged: window start → site → "kind:id" → line.
+    private var lines: [Int64: [String: [String: WindowSummary]]] = [:]
+    /// End of the last released window.
+    public private(set) var releasedThrough: Int64?
+    public private(set) var duration: Int64?
+    /// Wall time (s) at which the first site closed each unreleased window.
+    private var firstClosedAt: [Int64: Double] = [:]
+    private var now: Double = 0
+    public private(set) var counts: [IngestOutcome: Int] = [:]
+    /// Lines ignored because the topology names another site as the cell's or link's observer.
+    public private(set) var observerIgnored = 0
+    /// Lines for the same key with different counts (the first one is kept).
+    public private(set) var conflicts = 0
+    /// Windows released without some site, and which.
+    public private(set) var windowsWithMissingSites = 0
+    /// `kind:id` → the only site whose lines count for it (topology `observer:`). Not persisted:
+    /// set from the topology on every start.
+    public var observers: [String: String] = [:]
+
+    enum CodingKeys: String, CodingKey {
+        case sites, state, lines, releasedThrough, duration, firstClosedAt, counts, observerIgnored, conflicts, windowsWithMissingSites
+        case seenOutsideTopology
+    }
+    /// Cells and links not in the topology (learned from signalling) seen so far, as `kind:id`: as in
+    /// a single replay, each has a line in every window after its first.
+    private var seenOutsideTopology: Set<String> = []
+
+    public init(sites: [String]) {
+        self.sites = sites
+        state = Dictionary(uniqueKeysWithValues: sites.map { ($0, Site()) })
+    }
+
+    /// True once every listed site has ended and every window up to the last one is released.
+    public var isComplete: Bool {
+        guard let releasedThrough else { return sites.allSatisfy { state[$0]!.ended && state[$0]!.endLastStart == nil } }
+        return sites.allSatisfy { s in
+            let st = state[s]!
+            return st.ended && (st.endLastStart.map { $0 < releasedThrough } ?? true)
+        }
+    }
+
+    /// Sites that have published their end.
+    public var endedSites: [String] { sites.filter { state[$0]!.ended } }
+    public func windowLines(of site: String) -> Int { state[site]?.windowLines ?? 0 }
+    /// Sites whose taps are live (their lateness is wall time in any case; see docs/scaleout.md).
+    public func mode(of site: String) -> String { state[site]?.mode ?? "replay" }
+
+    // MARK: ingest
+
+    /// Takes one message from the window stream; `now` (wall-clock seconds) starts the lateness
+    /// clock of the windows it lets a site close.
+    public mutating func ingest(subject: String, payload: [UInt8], now: Double) -> IngestOutcome {
+        self.now = now
+        let outcome = classify(subject: subject, payload: payload)
+        counts[outcome, default: 0] += 1
+        return outcome
+    }
+
+    private mutating func classify(subject: String, payload: [UInt8]) -> IngestOutcome {
+        guard let json = FlatJSON(payload) else { return .garbage }
+        if subject.hasPrefix(FlowcastSubjects.prefix + ".win.") {
+            guard let (site, w) = WindowSummary.parsePublished(json),
+                  subject == FlowcastSubjects.window(site: site, kind: w.kind, id: w.id) else { return .garbage }
+            guard state[site] != nil else { return .unlistedSite }
+            if let d = duration, d != w.durationNanoseconds { return .garbage }
+            if let last = state[site]!.chainLast, w.startNanoseconds <= last { return .duplicate }
+            // Released without this site (after --lateness): too late to count.
+            if let r = releasedThrough, w.startNanoseconds < r { return .late }
+            let key = "\(w.kind.rawValue):\(w.id)"
+            if let held = lines[w.startNanoseconds]?[site]?[key] {
+                if held != w { conflicts += 1 }
+                return .duplicate
+            }
+            lines[w.startNanoseconds, default: [:]][site, default: [:]][key] = w
+            state[site]!.windowLines += 1
+            advance(site)
+            return .windowLine
+        }
+        guard subject.hasPrefix(FlowcastSubjects.prefix + ".tap.") else { return .garbage }
+        switch json.string("type") {
+        case "window":
+            guard let mark = TapMark(json), subject == FlowcastSubjects.tap(site: mark.site) else { return .garbage }
+            guard state[mark.site] != nil else { return .unlistedSite }
+            if let d = duration, d != mark.duration { return .garbage }
+            if duration == nil { duration = mark.duration }
+            if let last = state[mark.site]!.chainLast, mark.start <= last { return .duplicate }
+            if state[mark.site]!.marks[mark.start] != nil { return .duplicate }
+            state[mark.site]!.marks[mark.start] = Mark(duration: mark.duration, previous: mark.previous, lines: mark.lines)
+            state[mark.site]!.mode = mark.mode
+            advance(mark.site)
+            return .mark
+        case "end":
+            guard let end = TapEnd(json), subject == FlowcastSubjects.tap(site: end.site) else { return .garbage }
+            guard state[end.site] != nil else { return .unlistedSite }
+            if state[end.site]!.ended && state[end.site]!.endLastStart == end.lastStart { return .duplicate }
+            // An end for windows before the chain's last is a re-sent earlier run's: the site went on.
+            if let last = state[end.site]!.chainLast, let endLast = end.lastStart, endLast < last { return .duplicate }
+            state[end.site]!.ended = true
+            state[end.site]!.endLastStart = end.lastStart
+            return .end
+        case "heartbeat":
+            guard let site = json.string("site"), subject == FlowcastSubjects.tap(site: site) else { return .garbage }
+            return state[site] != nil ? .heartbeat : .unlistedSite
+        default:
+            return .garbage
+        }
+    }
+
+    /// Extends a site's chain over every mark whose window is complete.
+    private mutating func advance(_ site: String) {
+        var s = state[site]!
+        defer { state[site] = s }
+        while true {
+            var next: Int64? = nil
+            if let last = s.chainLast, let d = duration, let m = s.marks[last + d], m.previous == last {
+                next = last + d
+            } else {
+                // The first mark, a restarted tap's first mark, or an overlap: the earliest mark
+                // that names no window after the chain's last as its predecessor.
+                let floor = s.chainLast ?? Int64.min
+                next = s.marks.filter { start, m in
+                    start > floor && (s.chainLast == nil ? m.previous == nil : (m.previous ?? Int64.min) <= floor)
+                }.keys.min()
+            }
+            guard let start = next, let mark = s.marks[start] else { return }
+            // A window released without this site needs no lines to pass: they would come too late.
+            let released = releasedThrough.map { start < $0 } ?? false
+            guard released || (lines[start]?[site]?.count ?? 0) >= mark.lines else { return }
+            s.marks[start] = nil
+            if !released && firstClosedAt[start] == nil { firstClosedAt[start] = now }
+            if s.chainFirst == nil { s.chainFirst = start }
+            s.chainLast = start
+            if s.ended, let endLast = s.endLastStart, start > endLast { s.ended = false; s.endLastStart = nil }
+        }
+    }
+
+    // MARK: release
+
+    private enum SiteState { case closed, finished, pending }
+
+    private func status(_ site: String, window start: Int64, duration d: Int64) -> SiteState {
+        let s = state[site]!
+        if let last = s.chainLast, last >= start { return .closed }
+        if s.ended {
+            let reached = s.endLastStart.map { endLast in (s.chainLast ?? Int64.min) >= endLast } ?? true
+            if reached && start > (s.endLastStart ?? Int64.min) { return .finished }
+        }
+        return .pending
+    }
+
+    /// The next window to plan, when it is ready (`now`: wall-clock seconds).
+    public mutating func nextReady(now: Double, lateness: Double) -> MergedWindow? {
+        guard let d = duration else { return nil }
+        let start: Int64
+        if let r = releasedThrough {
+            start = r
+        } else {
+            let firsts = sites.compactMap { state[$0]!.chainFirst }
+            guard let first = firsts.min() else { return nil }
+            start = first
+            // Every site must have shown its first window (or ended without any) first: a site
+            // whose first window is earlier may still be on its way.
+            let unknown = sites.filter { state[$0]!.chainFirst == nil && !(state[$0]!.ended && state[$0]!.endLastStart == nil) }
+            if !unknown.isEmpty {
+                let seen = firstClosedAt[start] ?? now
+                firstClosedAt[start] = seen
+                guard now - seen >= lateness else { return nil }
+            }
+        }
+        var closed: [String] = [], pending: [String] = []
+        for site in sites {
+            switch status(site, window: start, duration: d) {
+            case .closed: closed.append(site)
+            case .finished: break
+            case .pending: pending.append(site)
+            }
+        }
+        if closed.isEmpty { return nil }  // nobody has it yet, or everyone is done
+        var waiting = !pending.isEmpty
+        if !waiting && closed.contains(where: { site in lines[start]?[site]?.values.contains(where: \.partial) ?? false }) {
+            // A partial line is its site's last window: whether the network's capture ends here too
+            // is known once some site has gone past it or every site has ended.
+            let continues = sites.contains { (state[$0]!.chainLast ?? Int64.min) > start }
+            let allEnded = sites.allSatisfy { state[$0]!.ended && (state[$0]!.endLastStart ?? Int64.min) <= start }
+            waiting = !continues && !allEnded
+        }
+        if waiting {
+            let seen = firstClosedAt[start] ?? now
+            firstClosedAt[start] = seen
+            guard now - seen >= lateness else { return nil }
+        }
+        return release(start: start, duration: d, contributors: closed, missing: pending)
+    }
+
+    private mutating func release(start: Int64, duration d: Int64, contributors: [String], missing: [String]) -> MergedWindow {
+        var merged: [String: WindowSummary] = [:]
+        var anyPartial = false
+        let held = lines[start] ?? [:]
+        for site in contributors {
+            for (key, line) in held[site] ?? [:] {
+                if let observer = observers[key], observer != site { observerIgnored += 1; continue }
+                if line.partial { anyPartial = true }
+                if merged[key] == nil {
+                    var w = line
+                    w.partial = false
+                    merged[key] = w
+                } else {
+                    merged[key]!.add(line)
+                }
+            }
+        }
+        // Partial only when the network's capture ends in it: every site ended at or before it.
+        let networkEnds = sites.allSatisfy { state[$0]!.ended && (state[$0]!.endLastStart ?? Int64.min) <= start }
+        let partial = anyPartial && networkEnds
+        lines[start] = nil
+        firstClosedAt[start] = nil
+        releasedThrough = start + d
+        if !missing.isEmpty { windowsWithMissingSites += 1 }
+        var ordered: [WindowSummary] = []
+        ordered.reserveCapacity(merged.count)
+        func take(_ kind: WindowSummary.Kind, _ id: String) {
+            var w = merged.removeValue(forKey: "\(kind.rawValue):\(id)")
+                ?? WindowSummary(kind: kind, id: id, startNanoseconds: start, durationNanoseconds: d, partial: false)
+            w.partial = partial
+            ordered.append(w)
+        }
+        let known = Set(topologyCells.map { "cell:\($0)" } + topologyLinks.map { "link:\($0)" })
+        for key in merged.keys where !known.contains(key) { seenOutsideTopology.insert(key) }
+        for key in seenOutsideTopology where merged[key] == nil {
+            let kind: WindowSummary.Kind = key.hasPrefix("cell:") ? .cell : .link
+            merged[key] = WindowSummary(kind: kind, id: String(key.dropFirst(5)), startNanoseconds: start, durationNanoseconds: d, partial: false)
+        }
+        for cell in topologyCells { take(.cell, cell) }
+        for id in merged.keys.filter({ $0.hasPrefix("cell:") }).map({ String($0.dropFirst(5)) }).sorted() { take(.cell, id) }
+        for link in topologyLinks { take(.link, link) }
+        for id in merged.keys.filter({ $0.hasPrefix("link:") }).map({ String($0.dropFirst(5)) }).sorted() { take(.link, id) }
+        return MergedWindow(start: start, duration: d, windows: ordered, missingSites: missing)
+    }
+
+    /// The topology's cells and links, in order: every merged window has a line for each.
+    public var topologyCells: [String] = []
+    public var topologyLinks: [String] = []
+
+    /// Sets the topology's order and `observer:` fields (on every start; not persisted).
+    public mutating func use(_ topology: Topology) {
+        topologyCells = topology.cells.map(\.id)
+        topologyLinks = topology.links.map(\.id)
+        observers = [:]
+        for c in topology.cells { if let o = c.observer { observers["cell:\(c.id)"] = o } }
+        for l in topology.links { if let o = l.observer { observers["link:\(l.id)"] = o } }
+    }
+}
+
+/// How the planner's checkpoint (planner-state.json, under `--out`) holds a window it has not yet
+/// merged: every counter as the aggregator keeps it and times in nanoseconds, so a restarted
+/// planner resumes with exactly the values it saved. This is the checkpoint's private form; the
+/// window's published form is `WindowLine` (windows.jsonl).
+extension WindowSummary: Codable {
+    enum CheckpointKeys: String, CodingKey {
+        case kind, id, startNanoseconds, durationNanoseconds, partial, bytesUp, bytesDown, packetsUp, packetsDown
+        case activeFlows, newFlows, retransmissions, zeroWindows, decodeIssues, sizeHistogram
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CheckpointKeys.self)
+        self.init(kind: try c.decode(Kind.self, forKey: .kind), id: try c.decode(String.self, forKey: .id),
+                  startNanoseconds: try c.decode(Int64.self, forKey: .startNanoseconds),
+                  durationNanoseconds: try c.decode(Int64.self, forKey: .durationNanoseconds),
+                  partial: try c.decode(Bool.self, forKey: .partial))
+        bytesUp = try c.decode(UInt64.self, forKey: .bytesUp); bytesDown = try c.decode(UInt64.self, forKey: .bytesDown)
+        packetsUp = try c.decode(UInt64.self, forKey: .packetsUp); packetsDown = try c.decode(UInt64.self, forKey: .packetsDown)
+        activeFlows = try c.decode(UInt64.self, forKey: .activeFlows); newFlows = try c.decode(UInt64.self, forKey: .newFlows)
+        retransmissions = try c.decode(UInt64.self, forKey: .retransmissions)
+        zeroWindows = try c.decode(UInt64.self, forKey: .zeroWindows); decodeIssues = try c.decode(UInt64.self, forKey: .decodeIssues)
+        let sizes = try c.decode([UInt64].self, forKey: .sizeHistogram)
+        guard sizes.count == SizeHistogram.count else {
+            throw DecodingError.dataCorruptedError(forKey: .sizeHistogram, in: c,
+                                                   debugDescription: "expected \(SizeHistogram.count) size classes, found \(sizes.count)")
+        }
+        for (i, n) in sizes.enumerated() { sizeHistogram[i] = n }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CheckpointKeys.self)
+        try c.encode(kind, forKey: .kind); try c.encode(id, forKey: .id)
+        try c.encode(startNanoseconds, forKey: .startNanoseconds); try c.encode(durationNanoseconds, forKey: .durationNanoseconds)
+        try c.encode(partial, forKey: .partial)
+        try c.encode(bytesUp, forKey: .bytesUp); try c.encode(bytesDown, forKey: .bytesDown)
+        try c.encode(packetsUp, forKey: .packetsUp); try c.encode(packetsDown, forKey: .packetsDown)
+        try c.encode(activeFlows, forKey: .activeFlows); try c.encode(newFlows, forKey: .newFlows)
+        try c.encode(retransmissions, forKey: .retransmissions); try c.encode(zeroWindows, forKey: .zeroWindows)
+        try c.encode(decodeIssues, forKey: .decodeIssues)
+        try c.encode((0..<SizeHistogram.count).map { sizeHistogram[$0] }, forKey: .sizeHistogram)
+    }
+}

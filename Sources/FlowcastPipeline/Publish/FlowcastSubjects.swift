@@ -1,0 +1,57 @@
+public import FlowcastCore
+public import FlowcastAggregate
+public import FlowcastNATS
+
+/// The NATS subjects, message ids and streams of Flowcast's scale-out (docs/scaleout.md): one
+/// owner for the names both taps and the planner use. Version 1 of the formats (`flowcast.v1.…`).
+public enum FlowcastSubjects {
+    public static let prefix = "flowcast.v1"
+    /// Every tap's closed windows and tap events: the planner's one input stream.
+    public static let windowStream = StreamConfiguration(
+        name: "FLOWCAST_WINDOWS", subjects: ["flowcast.v1.win.>", "flowcast.v1.tap.>"],
+        maxAgeNanoseconds: 7 * 86_400 * 1_000_000_000, duplicateWindowNanoseconds: 15 * 60 * 1_000_000_000)
+    /// Flows as they end (`--publish-flows`).
+    public static let flowStream = StreamConfiguration(
+        name: "FLOWCAST_FLOWS", subjects: ["flowcast.v1.flow.>"],
+        maxAgeNanoseconds: 86_400 * 1_000_000_000, duplicateWindowNanoseconds: 2 * 60 * 1_000_000_000)
+    /// Planned policies, for exporters and taps.
+    public static let policyStream = StreamConfiguration(
+        name: "FLOWCAST_POLICIES", subjects: ["flowcast.v1.policy"],
+        maxAgeNanoseconds: 30 * 86_400 * 1_000_000_000, duplicateWindowNanoseconds: 15 * 60 * 1_000_000_000)
+
+    public static let policy = "flowcast.v1.policy"
+
+    /// `flowcast.v1.win.<site>.<cell|link>.<id>`.
+    public static func window(site: String, kind: WindowSummary.Kind, id: String) -> String {
+        "\(prefix).win.\(token(site)).\(kind.rawValue).\(token(id))"
+    }
+    /// `flowcast.v1.tap.<site>`: window marks, heartbeats and the tap's end.
+    public static func tap(site: String) -> String { "\(prefix).tap.\(token(site))" }
+    /// `flowcast.v1.flow.<site>`.
+    public static func flow(site: String) -> String { "\(prefix).flow.\(token(site))" }
+
+    /// `<site>|<kind>|<id>|<window start ns>`: the stream's duplicate window drops a re-sent window.
+    public static func windowMessageID(site: String, kind: WindowSummary.Kind, id: String, start: Int64) -> String {
+        "\(site)|\(kind.rawValue)|\(id)|\(start)"
+    }
+
+    /// A name as one subject token: ASCII letters, digits, `-`, `_` and `:` stay; every other byte
+    /// of its UTF-8 (`.`, `*`, `>`, space, `%`, non-ASCII …) becomes `%XX` (upper-case hex), so
+    /// distinct names stay distinct and no name adds a token or a wildcard. "" becomes `%`.
+    public static func token(_ name: String) -> String {
+        if name.isEmpty { return "%" }
+        var out: [UInt8] = []
+        out.reserveCapacity(name.utf8.count)
+        let hex = Array("0123456789ABCDEF".utf8)
+        for b in name.utf8 {
+            switch b {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+                 UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: ":"):
+                out.append(b)
+            default:
+                out.append(UInt8(ascii: "%")); out.append(hex[Int(b >> 4)]); out.append(hex[Int(b & 0xF)])
+            }
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+}

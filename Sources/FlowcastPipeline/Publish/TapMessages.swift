@@ -1,0 +1,114 @@
+internal import FlowcastCore
+internal import FlowcastAggregate
+internal import FlowcastDecode
+internal import Foundation
+
+/// `flowcast.v1.tap.<site>` `{"type":"window",…}`: a tap closed one window and published `lines`
+/// window lines for it. `previous` is the start of the window it closed before (null for its
+/// first), so the planner can tell when it holds all of a site's windows up to a time even when
+/// re-sent messages arrive out of order.
+public struct TapMark: Sendable, Equatable {
+    public static let formatVersion = 1
+    public var site: String
+    public var mode: String
+    public var start: Int64
+    public var duration: Int64
+    public var previous: Int64?
+    public var lines: Int
+
+    public var messageID: String { "\(site)|window|\(start)" }
+
+    func json() -> [UInt8] {
+        var out: [UInt8] = []
+        out.appendLiteral("{\"formatVersion\":1,\"type\":\"window\",\"site\":"); out.appendJSONString(site)
+        out.appendLiteral(",\"mode\":"); out.appendJSONString(mode)
+        out.appendLiteral(",\"start\":"); out.appendSeconds(start)
+        out.appendLiteral(",\"duration\":"); out.appendSeconds(duration)
+        out.appendLiteral(",\"previous\":")
+        if let previous { out.appendSeconds(previous) } else { out.appendLiteral("null") }
+        out.appendLiteral(",\"lines\":"); out.appendDecimal(lines)
+        out.appendLiteral("}")
+        return out
+    }
+
+    init(site: String, mode: String, start: Int64, duration: Int64, previous: Int64?, lines: Int) {
+        self.site = site; self.mode = mode; self.start = start; self.duration = duration; self.previous = previous; self.lines = lines
+    }
+
+    init?(_ j: FlatJSON) {
+        guard j.unsigned("formatVersion") == 1, j.string("type") == "window", let site = j.string("site"),
+              let start = j.nanoseconds("start"), let duration = j.nanoseconds("duration"), duration > 0,
+              let lines = j.unsigned("lines") else { return nil }
+        let previous = j.nanoseconds("previous")
+        guard previous != nil || j.isNull("previous") else { return nil }
+        self.init(site: site, mode: j.string("mode") ?? "replay", start: start, duration: duration, previous: previous, lines: Int(lines))
+    }
+}
+
+/// `flowcast.v1.tap.<site>` `{"type":"end",…}`: the tap stopped; its last window started at
+/// `lastStart` (null: it closed none). `summary` carries the tap's totals, for people.
+public struct TapEnd: Sendable, Equatable {
+    public var site: String
+    public var mode: String
+    public var lastStart: Int64?
+    public var windows: Int
+
+    public var messageID: String { "\(site)|end|\(lastStart.map(String.init) ?? "none")" }
+
+    func json(extra: [String: Any]) -> [UInt8] {
+        var out: [UInt8] = []
+        out.appendLiteral("{\"formatVersion\":1,\"type\":\"end\",\"site\":"); out.appendJSONString(site)
+        out.appendLiteral(",\"mode\":"); out.appendJSONString(mode)
+        out.appendLiteral(",\"lastStart\":")
+        if let lastStart { out.appendSeconds(lastStart) } else { out.appendLiteral("null") }
+        out.appendLiteral(",\"windows\":"); out.appendDecimal(windows)
+        if !extra.isEmpty, JSONSerialization.isValidJSONObject(extra),
+           let data = try? JSONSerialization.data(withJSONObject: extra, options: [.sortedKeys]) {
+            out.appendLiteral(",\"summary\":"); out.append(contentsOf: data)
+        }
+        out.appendLiteral("}")
+        return out
+    }
+
+    init(site: String, mode: String, lastStart: Int64?, windows: Int) {
+        self.site = site; self.mode = mode; self.lastStart = lastStart; self.windows = windows
+    }
+
+    init?(_ j: FlatJSON) {
+        guard j.unsigned("formatVersion") == 1, j.string("type") == "end", let site = j.string("site"),
+              let windows = j.unsigned("windows") else { return nil }
+        let lastStart = j.nanoseconds("lastStart")
+        guard lastStart != nil || j.isNull("lastStart") else { return nil }
+        self.init(site: site, mode: j.string("mode") ?? "replay", lastStart: lastStart, windows: Int(windows))
+    }
+}
+
+extension WindowSummary {
+    /// Reads a published window line (a windows.jsonl line plus `site`); nil when it is not one.
+    static func parsePublished(_ j: FlatJSON) -> (site: String, window: WindowSummary)? {
+        guard let site = j.string("site"), let kindText = j.string("kind"), let kind = WindowSummary.Kind(rawValue: kindText),
+              let id = j.string("id"), let start = j.nanoseconds("start"), let duration = j.nanoseconds("duration"),
+              duration > 0, let partial = j.bool("partial"),
+              let bytesUp = j.unsigned("bytesUp"), let bytesDown = j.unsigned("bytesDown"),
+              let packetsUp = j.unsigned("packetsUp"), let packetsDown = j.unsigned("packetsDown") else { return nil }
+        var w = WindowSummary(kind: kind, id: id, startNanoseconds: start, durationNanoseconds: duration, partial: partial)
+        w.bytesUp = bytesUp; w.bytesDown = bytesDown; w.packetsUp = packetsUp; w.packetsDown = packetsDown
+        w.activeFlows = j.unsigned("activeFlows") ?? 0
+        w.newFlows = j.unsigned("newFlows") ?? 0
+        w.retransmissions = j.unsigned("retransmissions") ?? 0
+        w.zeroWindows = j.unsigned("zeroWindows") ?? 0
+        w.decodeIssues = j.unsigned("decodeIssues") ?? 0
+        if case let .array(items)? = j["sizeHistogram"] {
+            for (i, item) in items.prefix(SizeHistogram.count).enumerated() { w.sizeHistogram[i] = UInt64(Substring(item)) ?? 0 }
+        }
+        return (site, w)
+    }
+
+    /// Adds another site's counts for the same cell or link and window.
+    mutating func add(_ o: WindowSummary) {
+        bytesUp &+= o.bytesUp; bytesDown &+= o.bytesDown; packetsUp &+= o.packetsUp; packetsDown &+= o.packetsDown
+        activeFlows &+= o.activeFlows; newFlows &+= o.newFlows; retransmissions &+= o.retransmissions
+        zeroWindows &+= o.zeroWindows; decodeIssues &+= o.decodeIssues
+        for i in 0..<SizeHistogram.count { sizeHistogram[i] &+= o.sizeHistogram[i] }
+    }
+}

@@ -1,0 +1,297 @@
+internal import FlowcastCore
+public import FlowcastAggregate
+public import FlowcastNATS
+internal import FlowcastDecode
+internal import Foundation
+#if canImport(Glibc)
+internal import Glibc
+#endif
+
+/// What `replay --publish` and `live --publish` need to reach the planner.
+public struct PublishOptions: Sendable {
+    public var connection: NATSConnectionOptions
+    /// The tap's name in subjects, message ids and the planner's `--sites`.
+    public var site: String
+    public var publishFlows: Bool
+    /// `replay` or `live`: tells the planner how to read this tap's lateness.
+    public var mode: String
+    /// The spool folder (`OUT/publish-spool`) and its size limit.
+    public var spoolDirectory: String
+    public var spoolLimitBytes: Int64
+    /// Messages held in memory for the publishing thread; past it they go to the spool.
+    public var queueCapacity: Int
+    /// At the end, how long to wait for the server to take what is still spooled or unacknowledged.
+    public var drainSeconds: Double
+    /// Live taps: seconds between heartbeats on `flowcast.v1.tap.<site>` (0: none).
+    public var heartbeatSeconds: Double
+
+    public init(connection: NATSConnectionOptions, site: String, publishFlows: Bool = false, mode: String,
+                spoolDirectory: String, spoolLimitBytes: Int64 = 512 << 20, queueCapacity: Int = 200_000,
+                drainSeconds: Double = 60, heartbeatSeconds: Double = 0) {
+        self.connection = connection; self.site = site; self.publishFlows = publishFlows; self.mode = mode
+        self.spoolDirectory = spoolDirectory; self.spoolLimitBytes = spoolLimitBytes; self.queueCapacity = queueCapacity
+        self.drainSeconds = drainSeconds; self.heartbeatSeconds = heartbeatSeconds
+    }
+}
+
+/// A tap's publishing totals, in messages (window lines, window marks, flows, the end).
+public struct PublishCounters: Sendable, Equatable {
+    /// Acknowledged by the stream the first time they were sent.
+    public var published = 0
+    /// Acknowledged after being spooled and sent again.
+    public var resent = 0
+    /// Written to the spool (server unreachable, queue full, no acknowledgement in time).
+    public var spooled = 0
+    /// Lost because the spool was full.
+    public var dropped = 0
+    /// Window lines handed to the publisher.
+    public var windowLines = 0
+    /// Still in the spool or unacknowledged when the tap stopped (re-sent by the next tap with the
+    /// same output folder).
+    public var leftInSpool = 0
+    /// Acknowledgements the stream marked duplicate (a re-sent window it already held).
+    public var duplicates = 0
+}
+
+/// Publishes a tap's closed windows to NATS JetStream without ever blocking capture: the capture
+/// thread appends to a bounded in-memory queue and returns; one publishing thread sends
+/// asynchronously with message ids, and every message stays owned (in memory or in the spool) until
+/// the stream acknowledges it. Unreachable server: messages go to the spool and are re-sent on
+/// reconnect.
+public final class TapPublisher: @unchecked Sendable {
+    public let options: PublishOptions
+    public let connection: NATSConnection
+    /// Stream settings that differ on the server from Flowcast's (the stream is used as it is).
+    public private(set) var streamDifferences: [String] = []
+    private let lock = NSCondition()
+    private var queue: [OutgoingMessage] = []
+    private let spool: PublishSpool
+    /// Unacknowledged messages by id, and whether each came from the spool.
+    private var inFlight: [String: (message: OutgoingMessage, fromSpool: Bool)] = [:]
+    private var counters = PublishCounters()
+    private var finishing = false
+    private var thread: Thread?
+    private let done = DispatchSemaphore(value: 0)
+    // Capture-thread state.
+    private var previousWindowStart: Int64?
+    private var windowsPublished = 0
+    private var flowsPublished = 0
+    private var scratch: [UInt8] = []
+
+    /// Connects, makes sure the streams exist, and starts the publishing thread. Throws when the
+    /// server cannot be reached or refuses (the caller exits with status 2).
+    public init(_ options: PublishOptions) throws {
+        self.options = options
+        connection = try NATSConnection(options.connection)
+        for stream in [FlowcastSubjects.windowStream] + (options.publishFlows ? [FlowcastSubjects.flowStream] : []) {
+            if case let .existing(differences) = try connection.ensureStream(stream) {
+                streamDifferences += differences.map { "stream \(stream.name): \($0)" }
+            }
+        }
+        spool = try PublishSpool(directory: options.spoolDirectory, limitBytes: options.spoolLimitBytes)
+        connection.onAcknowledgement { [unowned self] ack in self.acknowledged(ack) }
+        let thread = Thread { [unowned self] in self.run() }
+        thread.name = "flowcast-publish"
+        self.thread = thread
+        thread.start()
+    }
+
+    // MARK: capture thread
+
+    /// Queues one closed window (every cell and link of it) and its mark.
+    public func windowsClosed(_ windows: [WindowSummary]) {
+        guard let first = windows.first else { return }
+        let site = options.site
+        var messages: [OutgoingMessage] = []
+        messages.reserveCapacity(windows.count + 1)
+        for w in windows {
+            scratch.removeAll(keepingCapacity: true)
+            w.appendJSON(to: &scratch)
+            // `…]}\n` → `…],"site":"NAME"}`: the windows.jsonl line plus the site.
+            scratch.removeLast(2)
+            scratch.appendLiteral(",\"site\":"); scratch.appendJSONString(site); scratch.append(UInt8(ascii: "}"))
+            messages.append(OutgoingMessage(subject: FlowcastSubjects.window(site: site, kind: w.kind, id: w.id),
+                                            id: FlowcastSubjects.windowMessageID(site: site, kind: w.kind, id: w.id,
+                                                                                 start: w.startNanoseconds),
+                                            payload: scratch))
+        }
+        let mark = TapMark(site: site, mode: options.mode, start: first.startNanoseconds,
+                           duration: first.durationNanoseconds, previous: previousWindowStart, lines: windows.count)
+        messages.append(OutgoingMessage(subject: FlowcastSubjects.tap(site: site), id: mark.messageID, payload: mark.json()))
+        previousWindowStart = first.startNanoseconds
+        windowsPublished += 1
+        enqueue(messages, windowLines: windows.count)
+    }
+
+    /// Queues one ended flow's flows.jsonl line (with `--publish-flows`).
+    /// The message id is `<site>|flow|<n>`, n counting the tap's flows from 1 (a replay of the same
+    /// capture ends its flows in the same order, so a re-sent capture's flows are duplicates).
+    public func flowEnded(line: ArraySlice<UInt8>) {
+        guard options.publishFlows else { return }
+        flowsPublished += 1
+        var payload = Array(line)
+        if payload.last == UInt8(ascii: "\n") { payload.removeLast() }
+        enqueue([OutgoingMessage(subject: FlowcastSubjects.flow(site: options.site),
+                                 id: "\(options.site)|flow|\(flowsPublished)", payload: payload)],
+                windowLines: 0)
+    }
+
+    /// Queues several flows.jsonl lines (the flows still open at the end of a capture).
+    public func flowsEnded<Bytes: Collection<UInt8>>(lines: Bytes) {
+        guard options.publishFlows else { return }
+        let all = Array(lines)
+        for line in all.split(separator: UInt8(ascii: "\n")) where !line.isEmpty { flowEnded(line: line) }
+    }
+
+    private func enqueue(_ messages: [OutgoingMessage], windowLines: Int) {
+        lock.lock()
+        counters.windowLines += windowLines
+        for m in messages {
+            if queue.count < options.queueCapacity { queue.append(m) } else { spoolLocked(m) }
+        }
+        lock.signal()
+        lock.unlock()
+    }
+
+    /// Publishes the tap's end (`flowcast.v1.tap.<site>`, with `summary` merged in), waits up to
+    /// `drainSeconds` for the server to acknowledge everything, and stops the publishing thread.
+    public func finish(summary: [String: Any] = [:]) -> PublishCounters {
+        let end = TapEnd(site: options.site, mode: options.mode, lastStart: previousWindowStart, windows: windowsPublished)
+        var extra = summary
+        lock.lock()
+        extra["publish"] = ["published": counters.published, "resent": counters.resent,
+                            "spooled": counters.spooled, "dropped": counters.dropped]
+        lock.unlock()
+        enqueue([OutgoingMessage(subject: FlowcastSubjects.tap(site: options.site), id: end.messageID,
+                                 payload: end.json(extra: extra))], windowLines: 0)
+        lock.lock()
+        finishing = true
+        lock.signal()
+        lock.unlock()
+        done.wait()
+        lock.lock()
+        defer { lock.unlock() }
+        let files = ["active.spool", "sending.spool"].map { options.spoolDirectory + "/" + $0 }
+        counters.leftInSpool = queue.count + files.reduce(0) { $0 + PublishSpool.parse([UInt8](FileManager.default.contents(atPath: $1) ?? Data())).count }
+        if spool.isEmpty { try? FileManager.default.removeItem(atPath: options.spoolDirectory) }
+        return counters
+    }
+
+    /// The counters so far (live metrics).
+    public var snapshot: PublishCounters { lock.lock(); defer { lock.unlock() }; return counters }
+
+    // MARK: publishing thread
+
+    private func run() {
+        var deadline: Double? = nil
+        var lastHeartbeat = Self.now()
+        var resend: [OutgoingMessage] = []
+        while true {
+            lock.lock()
+            while queue.isEmpty && !finishing
+                    && !(connection.isConnected && (!resend.isEmpty || (!spool.isEmpty && spool.sendingOutstanding == 0))) {
+                if !lock.wait(until: Date(timeIntervalSinceNow: 0.2)) { break }
+            }
+            let batch = queue
+            queue.removeAll(keepingCapacity: true)
+            let ending = finishing
+            if connection.isConnected && resend.isEmpty { resend = spool.takeForResend() }
+            lock.unlock()
+
+            if options.heartbeatSeconds > 0 && Self.now() - lastHeartbeat >= options.heartbeatSeconds && !ending {
+                lastHeartbeat = Self.now()
+                let ns = Int64(lastHeartbeat * 1e9)
+                var payload: [UInt8] = []
+                payload.appendLiteral("{\"formatVersion\":1,\"type\":\"heartbeat\",\"site\":"); payload.appendJSONString(options.site)
+                payload.appendLiteral(",\"time\":"); payload.appendSeconds(ns); payload.appendLiteral("}")
+                send(OutgoingMessage(subject: FlowcastSubjects.tap(site: options.site), id: "\(options.site)|heartbeat|\(ns)",
+                                     payload: payload), fromSpool: false)
+            }
+            // The spool first, a chunk at a time, so new windows are not held behind a long backlog.
+            if connection.isConnected && !resend.isEmpty {
+                let chunk = resend.prefix(2048)
+                for m in chunk { send(m, fromSpool: true) }
+                resend.removeFirst(chunk.count)
+            }
+            for m in batch { send(m, fromSpool: false) }
+
+            if ending {
+                if deadline == nil { deadline = Self.now() + options.drainSeconds }
+                try? connection.waitForAcknowledgements(milliseconds: 200)
+                lock.lock()
+                let settled = queue.isEmpty && inFlight.isEmpty && resend.isEmpty && spool.isEmpty
+                lock.unlock()
+                if settled || Self.now() >= deadline! {
+                    // Unsent re-sends stay in sending.spool for the next tap with this folder, and
+                    // what still waits for an acknowledgement is spooled too (a late acknowledgement
+                    // then finds nothing to resolve; the next run's re-send is a duplicate).
+                    lock.lock()
+                    for (_, entry) in inFlight where !entry.fromSpool { spoolLocked(entry.message) }
+                    inFlight.removeAll()
+                    lock.unlock()
+                    break
+                }
+                if !connection.isConnected { usleep(100_000) }
+            }
+        }
+        done.signal()
+    }
+
+    private func send(_ m: OutgoingMessage, fromSpool: Bool) {
+        lock.lock()
+        if !connection.isConnected {
+            // Not even queued in the client: spool it now (re-sent on reconnect).
+            if fromSpool { resolvedFromSending() }
+            spoolLocked(m)
+            lock.unlock()
+            return
+        }
+        inFlight[m.id] = (m, fromSpool)
+        lock.unlock()
+        let queued = m.payload.withUnsafeBytes { raw -> Bool in
+            do {
+                try connection.publishAsync(subject: m.subject, messageID: m.id, payload: raw)
+                return true
+            } catch {
+                return false
+            }
+        }
+        if !queued {
+            lock.lock()
+            if inFlight.removeValue(forKey: m.id) != nil {
+                if fromSpool { resolvedFromSending() }
+                spoolLocked(m)
+            }
+            lock.unlock()
+        }
+    }
+
+    /// The client's acknowledgement thread.
+    private func acknowledged(_ ack: PublishAcknowledgement) {
+        lock.lock()
+        defer { lock.signal(); lock.unlock() }
+        guard let (message, fromSpool) = inFlight.removeValue(forKey: ack.messageID) else { return }
+        if fromSpool { resolvedFromSending() }
+        if ack.error != nil {
+            spoolLocked(message)
+        } else {
+            if fromSpool { counters.resent += 1 } else { counters.published += 1 }
+            if ack.duplicate { counters.duplicates += 1 }
+        }
+    }
+
+    private func resolvedFromSending() {
+        spool.sendingOutstanding -= 1
+        if spool.sendingOutstanding == 0 { spool.finishedSending() }
+    }
+
+    private func spoolLocked(_ m: OutgoingMessage) {
+        if spool.append(m) { counters.spooled += 1 } else { counters.dropped += 1 }
+    }
+
+    static func now() -> Double {
+        var t = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &t)
+        return Double(t.tv_sec) + Double(t.tv_nsec) / 1e9
+    }
+}

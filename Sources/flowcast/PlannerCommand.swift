@@ -1,0 +1,125 @@
+import ArgumentParser
+import Dispatch
+import FlowcastNATS
+import FlowcastPipeline
+import FlowcastPolicy
+import Foundation
+
+struct PlannerCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "planner",
+        abstract: "Plan one network's policies from many taps' windows (replay/live --publish) over NATS JetStream.",
+        discussion: """
+            Reads every listed site's windows through a durable JetStream consumer, sums each cell's and \
+            link's lines across sites (or takes only its `observer:` site's), and plans every --plan-every \
+            as `replay --plan-every` does: OUT/policies/policy-NNNN.json, OUT/policies/forecasts.jsonl and \
+            OUT/planner-summary.json; each policy is also published on flowcast.v1.policy. An interval \
+            is planned when every site has closed it, or --lateness after the first did (its provenance then \
+            names the missing sites). State is kept in OUT/planner-state.json: killed and restarted with the \
+            same --out, the planner carries on. See docs/scaleout.md.
+            """)
+
+    @Option(help: ArgumentHelp("NATS server URL (nats://HOST:PORT).", valueName: "url")) var nats: String
+    @Option(help: "Topology YAML file.") var topology: String
+    @Option(help: "Output folder (state, summary; policies under OUT/policies unless --policies).") var out: String
+    @Option(help: "The tap sites to wait for, comma-separated.") var sites: String
+    @Option(help: "Plan a policy every DURATION of capture time.") var planEvery: DurationArgument = DurationArgument(argument: "60s")!
+    @Option(help: "Model file from `flowcast train` (default: persistence).") var model: String?
+    @Option(help: "Plan a window without the sites that have not closed it this long (wall time) after the first site did.")
+    var lateness: DurationArgument = DurationArgument(argument: "30s")!
+    @Flag(help: "Exit once every listed site has published its end and the last interval is planned.") var exitWhenDone = false
+    @Option(help: "When the durable consumer is created: read the streams from TIME (ISO 8601, or seconds since the epoch).")
+    var from: String?
+    @Option(help: "Durable consumer name (a second planner beside the first needs its own).") var durable: String = "flowcast-planner"
+    @Option(help: "Folder for policy-NNNN.json and forecasts.jsonl (default: OUT/policies).") var policies: String?
+    @Option(help: "Headroom multiplier on required spectrum blocks.") var headroom: Double = 1.2
+    @Option(help: "Churn penalty per unit of split weight moved from the previous policy.") var churn: Double = 0.01
+    @Option(help: ArgumentHelp("NATS credentials file (user JWT and NKey seed).", valueName: "file")) var natsCreds: String?
+    @Option(help: ArgumentHelp("CA certificates (PEM) for a TLS connection to NATS.", valueName: "file")) var natsTlsCa: String?
+    @Flag(help: "Only warnings and errors on standard error.") var quiet = false
+
+    var siteList: [String] { sites.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty } }
+
+    func validate() throws {
+        let list = siteList
+        if list.isEmpty { throw ValidationError("--sites needs at least one site name") }
+        if Set(list).count != list.count { throw ValidationError("--sites names a site twice") }
+        if fromNanoseconds == nil && from != nil { throw ValidationError("--from must be ISO 8601 (2025-11-29T08:00:00Z) or seconds since the epoch") }
+        if durable.isEmpty || durable.contains(where: { ".*> ".contains($0) }) {
+            throw ValidationError("--durable must be a name without '.', '*', '>' or spaces")
+        }
+    }
+
+    var fromNanoseconds: Int64? {
+        guard let from else { return nil }
+        if let seconds = Double(from), seconds.isFinite { return Int64(seconds * 1e9) }
+        let f = ISO8601DateFormatter()
+        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        if let d = f.date(from: from) { return Int64(d.timeIntervalSince1970 * 1e9) }
+        f.formatOptions = [.withInternetDateTime]
+        return f.date(from: from).map { Int64($0.timeIntervalSince1970 * 1e9) }
+    }
+
+    func run() throws {
+        let options = NetworkPlannerOptions(
+            connection: NATSConnectionOptions(url: nats, name: "flowcast-planner-\(durable)", credentialsFile: natsCreds,
+                                              trustedCAFile: natsTlsCa),
+            topologyPath: topology, outputDirectory: out, policyDirectory: policies ?? out + "/policies", sites: siteList,
+            everyNanoseconds: planEvery.nanoseconds, modelPath: model, plan: PlanOptions(headroom: headroom, churnPenalty: churn),
+            latenessSeconds: Double(lateness.nanoseconds) / 1e9, exitWhenDone: exitWhenDone, fromNanoseconds: fromNanoseconds,
+            durable: durable)
+        let planner: NetworkPlanner
+        do {
+            planner = try NetworkPlanner(options)
+        } catch let error as NATSError {
+            printError("flowcast planner: cannot use NATS at \(nats): \(error.reason)")
+            throw ExitCode(2)
+        } catch {
+            printError("flowcast planner: \(error)")
+            throw ExitCode(2)
+        }
+        let quiet = self.quiet
+        planner.log = { line in if !quiet || line.contains("without") || line.contains("ignored") { printError("flowcast planner: \(line)") } }
+        for difference in planner.streamDifferences { printError("flowcast planner: warning: NATS \(difference); using the stream as it is") }
+        if let warning = planner.modelWarning { printError("flowcast planner: \(warning)") }
+        if planner.restored && !quiet { printError("flowcast planner: resuming from \(out)/planner-state.json") }
+
+        let stop = StopFlag()
+        let queue = DispatchQueue(label: "flowcast.planner.signals")
+        var sources: [any DispatchSourceSignal] = []
+        for number in [SIGINT, SIGTERM] {
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: queue)
+            source.setEventHandler { stop.set() }
+            source.resume()
+            sources.append(source)
+        }
+        defer { for s in sources { s.cancel() } }
+
+        let summary: NetworkPlannerSummary
+        do {
+            summary = try planner.run(shouldStop: { stop.isSet })
+        } catch {
+            printError("flowcast planner: \(error)")
+            throw ExitCode(2)
+        }
+        if !quiet {
+            printError("flowcast planner: \(summary.windowsPlanned) windows from \(summary.sites.count) sites, \(summary.policies) policies in "
+                + "\(options.policyDirectory); messages: "
+                + summary.messages.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
+            let reading = max(planner.runSeconds - planner.planningSeconds, 1e-6)
+            printError(String(format: "flowcast planner: this run took %d messages in %.2f s (%.0f/s outside plan steps); plan steps took %.2f s",
+                              planner.messagesThisRun, planner.runSeconds, Double(planner.messagesThisRun) / reading, planner.planningSeconds))
+        }
+        for failure in summary.planFailures { printError("flowcast planner: plan failed: \(failure)") }
+        if !summary.planFailures.isEmpty { throw ExitCode(1) }
+    }
+}
+
+/// Set from a signal handler's queue, read by the planning loop.
+final class StopFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = false
+    func set() { lock.lock(); value = true; lock.unlock() }
+    var isSet: Bool { lock.lock(); defer { lock.unlock() }; return value }
+}

@@ -1,0 +1,65 @@
+import ArgumentParser
+import FlowcastNATS
+import FlowcastPipeline
+import Foundation
+
+/// `--publish` and friends, shared by `replay` and `live` (docs/scaleout.md).
+struct PublishArguments: ParsableArguments {
+    @Option(help: ArgumentHelp("Publish every closed window to NATS JetStream at this URL (nats://HOST:PORT) for `flowcast planner`.",
+                               valueName: "url"))
+    var publish: String?
+    @Option(help: "This tap's site name in subjects and message ids (default: the host name).") var site: String?
+    @Flag(help: "Also publish flows as they end (flowcast.v1.flow.<site>).") var publishFlows = false
+    @Option(help: ArgumentHelp("NATS credentials file (user JWT and NKey seed).", valueName: "file")) var natsCreds: String?
+    @Option(help: ArgumentHelp("CA certificates (PEM) for a TLS connection to NATS.", valueName: "file")) var natsTlsCa: String?
+    @Option(help: "Most MiB spooled under OUT/publish-spool while NATS is unreachable; beyond it windows are dropped (counted).")
+    var spoolLimit: Int = 512
+    @Option(help: "Seconds to wait at the end for NATS to acknowledge what is still spooled or in flight.")
+    var publishWait: Double = 60
+
+    func validate() throws {
+        if publish == nil && (site != nil || publishFlows || natsCreds != nil || natsTlsCa != nil) {
+            throw ValidationError("--site, --publish-flows, --nats-creds and --nats-tls-ca need --publish")
+        }
+        if let site, site.isEmpty { throw ValidationError("--site must not be empty") }
+        if spoolLimit < 1 { throw ValidationError("--spool-limit must be at least 1 (MiB)") }
+        if publishWait < 0 { throw ValidationError("--publish-wait must be zero or more") }
+    }
+
+    var siteName: String { site ?? ProcessInfo.processInfo.hostName.split(separator: ".").first.map(String.init) ?? "tap" }
+
+    /// Connects and starts publishing, or nil without `--publish`. An unreachable or refusing server
+    /// is one line on standard error and exit status 2.
+    func makePublisher(command: String, out: String, mode: String, heartbeatSeconds: Double = 0) throws -> TapPublisher? {
+        guard let url = publish else { return nil }
+        let connection = NATSConnectionOptions(url: url, name: "flowcast-\(mode)-\(siteName)", credentialsFile: natsCreds,
+                                               trustedCAFile: natsTlsCa)
+        let options = PublishOptions(connection: connection, site: siteName, publishFlows: publishFlows, mode: mode,
+                                     spoolDirectory: out + "/publish-spool", spoolLimitBytes: Int64(spoolLimit) << 20,
+                                     drainSeconds: publishWait, heartbeatSeconds: heartbeatSeconds)
+        do {
+            let publisher = try TapPublisher(options)
+            for difference in publisher.streamDifferences {
+                printError("flowcast \(command): warning: NATS \(difference); using the stream as it is")
+            }
+            return publisher
+        } catch let error as NATSError {
+            printError("flowcast \(command): cannot publish to \(url): \(error.reason)")
+            throw ExitCode(2)
+        } catch {
+            printError("flowcast \(command): cannot publish to \(url): \(error)")
+            throw ExitCode(2)
+        }
+    }
+
+    /// Publishes the tap's end, waits for acknowledgements, and prints the counters.
+    func finish(_ publisher: TapPublisher?, command: String, quiet: Bool, summary: [String: Any]) {
+        guard let publisher else { return }
+        let c = publisher.finish(summary: summary)
+        if !quiet || c.leftInSpool > 0 || c.dropped > 0 {
+            printError("flowcast \(command): published \(c.published) messages (\(c.windowLines) window lines) to \(publisher.connection.url) "
+                + "as site \(publisher.options.site); re-sent \(c.resent), spooled \(c.spooled), dropped \(c.dropped)"
+                + (c.leftInSpool > 0 ? "; \(c.leftInSpool) still in \(publisher.options.spoolDirectory) (re-sent by the next run with this --out)" : ""))
+        }
+    }
+}

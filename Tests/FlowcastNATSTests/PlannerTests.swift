@@ -1,0 +1,261 @@
+import FlowcastNATS
+import FlowcastPipeline
+import FlowcastTestSupport
+import Foundation
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Taps publishing to a real nats-server and `flowcast planner` planning from it, end to end with
+/// the built executable. The demo capture is split into three sites' captures (each packet in
+/// exactly one); the reference is one `replay --plan-every 60s` of the whole capture.
+@Suite("flowcast planner over NATS JetStream", .serialized, .enabled(if: NATSServer.isAvailable, "needs nats-server (Debian: nats-server)"))
+struct PlannerTests {
+    /// The three site captures, made once per test (a fraction of a second).
+    static func siteCaptures() throws -> [String: String] {
+        try Scenario.split(Scenario.demo, into: try Scenario.temporaryFolder("split"))
+    }
+
+    static func runTaps(_ captures: [String: String], server: NATSServer, sites: [String] = Scenario.sites,
+                        extra: [String] = []) throws -> [String: ProcessResult] {
+        let taps = try sites.map { site in
+            (site, try RunningFlowcast(Scenario.replayArguments(captures[site]!, out: try Scenario.temporaryFolder("tap-\(site)"),
+                                                                 extra: ["--publish", server.url, "--site", site] + extra)))
+        }
+        var runs: [String: ProcessResult] = [:]
+        for (site, tap) in taps { runs[site] = tap.wait() }
+        return runs
+    }
+
+    static func expectSamePolicies(_ planner: URL, _ reference: URL) throws {
+        let got = try Scenario.policies(in: planner), want = try Scenario.policies(in: reference)
+        #expect(want.count >= 9)
+        #expect(got.keys.sorted() == want.keys.sorted())
+        for (name, policy) in want { #expect(got[name] == policy, "\(name) differs") }
+    }
+
+    @Test("three taps at once and the planner: the single replay's policies and forecasts")
+    func threeSitesEqualOneReplay() throws {
+        let server = try NATSServer()
+        let captures = try Self.siteCaptures()
+        let out = try Scenario.temporaryFolder("planner")
+        let planner = try RunningFlowcast(Scenario.plannerArguments(server, out: out, extra: ["--exit-when-done"]))
+        let taps = try Self.runTaps(captures, server: server)
+        for (site, run) in taps { #expect(run.status == 0, "tap \(site): \(run.stderr)") }
+        let result = planner.wait()
+        #expect(result.status == 0, "\(result.stderr)")
+        let reference = try Scenario.singleReplayPolicies()
+        try Self.expectSamePolicies(out.appendingPathComponent("policies"), reference)
+        // Forecasts are merged window by window, so they match byte for byte.
+        let forecasts = try Data(contentsOf: out.appendingPathComponent("policies/forecasts.jsonl"))
+        #expect(forecasts == (try Data(contentsOf: reference.appendingPathComponent("forecasts.jsonl"))))
+        let provenance = try Scenario.provenance(out.appendingPathComponent("policies"), "policy-0001.json")
+        #expect(provenance["generator"] as? String == "flowcast planner")
+        #expect(provenance["missingSites"] == nil)
+        let summary = try Scenario.summary(out)
+        #expect((summary["endedSites"] as? [String]) == Scenario.sites)
+        #expect((summary["messages"] as? [String: Int])?["garbage"] == nil)
+    }
+
+    @Test("a tap run twice (a re-sent capture) changes nothing")
+    func tapRunTwice() throws {
+        let server = try NATSServer()
+        let captures = try Self.siteCaptures()
+        _ = try Self.runTaps(captures, server: server)
+        let again = try Self.runTaps(captures, server: server, sites: ["b"])
+        #expect(again["b"]?.status == 0)
+        let out = try Scenario.temporaryFolder("planner")
+        let first = try Fixtures.runFlowcast(Scenario.plannerArguments(server, out: out, extra: ["--exit-when-done"]))
+        #expect(first.status == 0, "\(first.stderr)")
+        let policies = out.appendingPathComponent("policies")
+        try Self.expectSamePolicies(policies, try Scenario.singleReplayPolicies())
+        let before = try Scenario.policies(in: policies)
+        let summary = try Scenario.summary(out)
+
+        // Once more after the planner is done: the stream drops the re-sent windows (duplicate
+        // message ids), and a window re-sent under another id (past the stream's duplicate
+        // window) is a duplicate to the planner; no policy changes.
+        let third = try Self.runTaps(captures, server: server, sites: ["c"])
+        #expect(third["c"]?.status == 0)
+        let connection = try NATSConnection(NATSConnectionOptions(url: server.url, name: "test"))
+        let line = #"{"kind":"cell","id":"cell-1","start":1764403200,"duration":10,"partial":false,"bytesUp":1,"bytesDown":1,"packetsUp":1,"packetsDown":1,"activeFlows":1,"newFlows":1,"retransmissions":0,"zeroWindows":0,"decodeIssues":0,"sizeHistogram":[0,0,0,0,0,0,0],"site":"a"}"#
+        try connection.publish(subject: "flowcast.v1.win.a.cell.cell-1", messageID: "another-id", payload: Array(line.utf8))
+        let rerun = try Fixtures.runFlowcast(Scenario.plannerArguments(server, out: out, extra: ["--exit-when-done"]))
+        #expect(rerun.status == 0, "\(rerun.stderr)")
+        #expect(try Scenario.policies(in: policies) == before)
+        let after = try Scenario.summary(out)
+        #expect((after["windowsPlanned"] as? Int) == (summary["windowsPlanned"] as? Int))
+        #expect((after["messages"] as? [String: Int])?["duplicate"] == 1)
+    }
+
+    @Test("--from: a second planner beside the first, reading the streams from a point in time")
+    func secondPlannerFromTime() throws {
+        let server = try NATSServer()
+        let captures = try Self.siteCaptures()
+        let before = ISO8601DateFormatter().string(from: Date().addingTimeInterval(-5))
+        _ = try Self.runTaps(captures, server: server)
+        let first = try Scenario.temporaryFolder("planner")
+        #expect(try Fixtures.runFlowcast(Scenario.plannerArguments(server, out: first, extra: ["--exit-when-done"])).status == 0)
+        let second = try Scenario.temporaryFolder("planner")
+        let run = try Fixtures.runFlowcast(Scenario.plannerArguments(server, out: second,
+                                                                     extra: ["--exit-when-done", "--durable", "backfill", "--from", before]))
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(try Scenario.policies(in: second.appendingPathComponent("policies")) == (try Scenario.policies(in: first.appendingPathComponent("policies"))))
+        let bad = try Fixtures.runFlowcast(Scenario.plannerArguments(server, out: second, extra: ["--from", "yesterday"]))
+        #expect(bad.status != 0)
+        #expect(bad.stderr.contains("--from"))
+    }
+
+    @Test("a garbage message on a flowcast subject is counted, logged once and ignored")
+    func garbageIsIgnored() throws {
+        let server = try NATSServer()
+        let connection = try NATSConnection(NATSConnectionOptions(url: server.url, name: "test"))
+        _ = try connection.ensureStream(FlowcastSubjects.windowStream)
+        try connection.publish(subject: "flowcast.v1.win.a.cell.cell-1", messageID: "junk-1", payload: Array("not json".utf8))
+        try connection.publish(subject: "flowcast.v1.tap.a", messageID: "junk-2", payload: Array("{\"type\":\"window\"}".utf8))
+        let captures = try Self.siteCaptures()
+        _ = try Self.runTaps(captures, server: server)
+        let out = try Scenario.temporaryFolder("planner")
+        let run = try Fixtures.runFlowcast(Scenario.plannerArguments(server, out: out, extra: ["--exit-when-done"]))
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stderr.components(separatedBy: "ignored a message").count - 1 == 1)
+        #expect((try Scenario.summary(out)["messages"] as? [String: Int])?["garbage"] == 2)
+        try Self.expectSamePolicies(out.appendingPathComponent("policies"), try Scenario.singleReplayPolicies())
+    }
+
+    @Test("a stream that exists with another configuration is used as it is, the difference logged")
+    func existingStreamIsUsedAsItIs() throws {
+        let server = try NATSServer()
+        let connection = try NATSConnection(NATSConnectionOptions(url: server.url, name: "test"))
+        var other = FlowcastSubjects.windowStream
+        other.maxAgeNanoseconds = 3600 * 1_000_000_000
+        #expect(try connection.ensureStream(other) == .created)
+        let tap = try Fixtures.runFlowcast(Scenario.replayArguments(Scenario.demo, out: try Scenario.temporaryFolder("tap"),
+                                                                    extra: ["--publish", server.url, "--site", "a"]))
+        #expect(tap.status == 0, "\(tap.stderr)")
+        #expect(tap.stderr.contains("warning: NATS stream FLOWCAST_WINDOWS: maxAge: 3600s on the server, 604800s wanted"), "\(tap.stderr)")
+        #expect(try connection.ensureStream(FlowcastSubjects.windowStream)
+                    == .existing(differences: ["maxAge: 3600s on the server, 604800s wanted"]))
+    }
+
+    @Test("an unreachable server at start: one line naming the URL, exit status 2, no hang")
+    func unreachableServer() throws {
+        let port = try NATSServer.freePort()
+        let url = "nats://127.0.0.1:\(port)"
+        let started = Date()
+        let tap = try Fixtures.runFlowcast(Scenario.replayArguments(Scenario.demo, out: try Scenario.temporaryFolder("tap"),
+                                                                    extra: ["--publish", url, "--site", "a"]))
+        #expect(tap.status == 2)
+        #expect(tap.stderr.split(separator: "\n").count == 1)
+        #expect(tap.stderr.contains(url))
+        let planner = try Fixtures.runFlowcast(["planner", "--nats", url, "--topology", Scenario.topology,
+                                                "--out", try Scenario.temporaryFolder("planner").path, "--sites", "a"])
+        #expect(planner.status == 2)
+        #expect(planner.stderr.split(separator: "\n").count == 1)
+        #expect(planner.stderr.contains(url))
+        #expect(Date().timeIntervalSince(started) < 20)
+    }
+
+    @Test("the planner killed (SIGKILL) midway and started again: the same policies")
+    func killedAndRestarted() throws {
+        let server = try NATSServer()
+        let captures = try Self.siteCaptures()
+        let out = try Scenario.temporaryFolder("planner")
+        // Sites a and b first: the planner holds their windows and waits for c; killed there.
+        _ = try Self.runTaps(captures, server: server, sites: ["a", "b"])
+        let first = try RunningFlowcast(Scenario.plannerArguments(server, out: out))
+        let state = out.appendingPathComponent("planner-state.json")
+        for _ in 0..<500 where !FileManager.default.fileExists(atPath: state.path) { usleep(20_000) }
+        #expect(FileManager.default.fileExists(atPath: state.path))
+        first.signal(SIGKILL)
+        _ = first.wait()
+        // Then c; killed again as soon as it has planned something.
+        _ = try Self.runTaps(captures, server: server, sites: ["c"])
+        let second = try RunningFlowcast(Scenario.plannerArguments(server, out: out))
+        let policy = out.appendingPathComponent("policies/policy-0002.json")
+        for _ in 0..<1500 where !FileManager.default.fileExists(atPath: policy.path) { usleep(10_000) }
+        second.signal(SIGKILL)
+        _ = second.wait()
+        let last = try Fixtures.runFlowcast(Scenario.plannerArguments(server, out: out, extra: ["--exit-when-done"]))
+        #expect(last.status == 0, "\(last.stderr)")
+        try Self.expectSamePolicies(out.appendingPathComponent("policies"), try Scenario.singleReplayPolicies())
+        let forecasts = try Data(contentsOf: out.appendingPathComponent("policies/forecasts.jsonl"))
+        let reference = try Scenario.singleReplayPolicies()
+        #expect(forecasts == (try Data(contentsOf: reference.appendingPathComponent("forecasts.jsonl"))))
+        let summary = try Scenario.summary(out)
+        #expect((summary["windowsPlanned"] as? Int) == 60)
+    }
+
+    @Test("nats-server stopped while the taps run and started again: they spool, re-send, and the policies are the same")
+    func serverRestartDuringTaps() throws {
+        let folder = try Scenario.temporaryFolder("long")
+        // Ten demo captures end to end (100 minutes of traffic): the taps run long enough to lose the server.
+        let long = try Scenario.repeated(Scenario.demo, times: 10, into: folder)
+        let captures = try Scenario.split(long, into: folder)
+        let server = try NATSServer()
+        let out = try Scenario.temporaryFolder("planner")
+        let planner = try RunningFlowcast(Scenario.plannerArguments(server, out: out, extra: ["--exit-when-done"]))
+        var outs: [String: URL] = [:]
+        let taps = try Scenario.sites.map { site in
+            let tapOut = try Scenario.temporaryFolder("tap-\(site)")
+            outs[site] = tapOut
+            return try RunningFlowcast(["replay", captures[site]!, "--topology", Scenario.topology, "--out", tapOut.path,
+                                        "--publish", server.url, "--site", site, "--publish-wait", "60"])
+        }
+        // Once a tap has written windows (it is publishing), stop the server; start it again a second later.
+        func writing() -> Bool {
+            outs.values.contains { url in
+                let size = (try? FileManager.default.attributesOfItem(atPath: url.appendingPathComponent("windows.jsonl.partial").path)[.size]) as? NSNumber
+                return (size?.intValue ?? 0) > 0
+            }
+        }
+        for _ in 0..<3000 where !writing() { usleep(10_000) }
+        server.stop()
+        usleep(1_500_000)
+        try server.start()
+        var spooled = 0, resent = 0
+        for (i, tap) in taps.enumerated() {
+            let run = tap.wait()
+            #expect(run.status == 0, "tap \(Scenario.sites[i]): \(run.stderr)")
+            #expect(!run.stderr.contains("still in"), "\(run.stderr)")
+            if let line = run.stderr.split(separator: "\n").first(where: { $0.contains("re-sent") }) {
+                let words = line.split(whereSeparator: { $0 == " " || $0 == "," || $0 == ";" })
+                if let i = words.firstIndex(of: "spooled") { spooled += Int(words[i + 1]) ?? 0 }
+                if let i = words.firstIndex(of: "re-sent") { resent += Int(words[i + 1]) ?? 0 }
+            }
+        }
+        #expect(spooled > 0)
+        #expect(resent > 0)
+        let result = planner.wait(timeout: 180)
+        #expect(result.status == 0, "\(result.stderr)")
+        try Self.expectSamePolicies(out.appendingPathComponent("policies"), try Scenario.singleReplayPolicies(long))
+    }
+
+    @Test("a tap that never ends: the planner plans after --lateness, naming the missing site")
+    func lateSite() throws {
+        let server = try NATSServer()
+        let captures = try Self.siteCaptures()
+        _ = try Self.runTaps(captures, server: server)
+        let out = try Scenario.temporaryFolder("planner")
+        let planner = try RunningFlowcast(Scenario.plannerArguments(server, out: out, sites: ["a", "b", "c", "d"],
+                                                                   extra: ["--lateness", "1s"]))
+        let policy = out.appendingPathComponent("policies/policy-0009.json")
+        for _ in 0..<3000 where !FileManager.default.fileExists(atPath: policy.path) { usleep(10_000) }
+        planner.signal(SIGTERM)
+        let result = planner.wait(timeout: 30)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stderr.contains("without d"))
+        let provenance = try Scenario.provenance(out.appendingPathComponent("policies"), "policy-0009.json")
+        #expect(provenance["missingSites"] as? [String] == ["d"])
+        // Apart from provenance the policies are those of a, b and c together (d saw nothing). The
+        // reference's last policy is planned at the capture's end, which the planner cannot know
+        // while d has not ended (it plans the last window as a full one): the first nine compare.
+        let reference = try Scenario.policies(in: try Scenario.singleReplayPolicies())
+        let got = try Scenario.policies(in: out.appendingPathComponent("policies"))
+        #expect(got.count >= 9)
+        for (name, policy) in got where name <= "policy-0009.json" { #expect(reference[name] == policy, "\(name) differs") }
+        let summary = try Scenario.summary(out)
+        #expect((summary["policiesMissingSites"] as? [String: [String]])?["policy-0001.json"] == ["d"])
+    }
+}

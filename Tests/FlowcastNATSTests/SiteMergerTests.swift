@@ -1,0 +1,144 @@
+import FlowcastCore
+import FlowcastAggregate
+import FlowcastPipeline
+import Testing
+
+/// The planner's merge on its own: messages as taps publish them, in any order.
+@Suite("SiteMerger")
+struct SiteMergerTests {
+    static func line(_ site: String, _ kind: String, _ id: String, start: Int, bytes: Int, partial: Bool = false) -> (String, [UInt8]) {
+        let json = #"{"kind":"\#(kind)","id":"\#(id)","start":\#(start),"duration":10,"partial":\#(partial),"bytesUp":\#(bytes),"bytesDown":1,"packetsUp":1,"packetsDown":1,"activeFlows":1,"newFlows":0,"retransmissions":0,"zeroWindows":0,"decodeIssues":0,"sizeHistogram":[1,0,0,0,0,0,1],"site":"\#(site)"}"#
+        return ("flowcast.v1.win.\(site).\(kind).\(id)", Array(json.utf8))
+    }
+    static func mark(_ site: String, start: Int, previous: Int?, lines: Int) -> (String, [UInt8]) {
+        let json = #"{"formatVersion":1,"type":"window","site":"\#(site)","mode":"replay","start":\#(start),"duration":10,"previous":\#(previous.map(String.init) ?? "null"),"lines":\#(lines)}"#
+        return ("flowcast.v1.tap.\(site)", Array(json.utf8))
+    }
+    static func end(_ site: String, lastStart: Int) -> (String, [UInt8]) {
+        ("flowcast.v1.tap.\(site)", Array(#"{"formatVersion":1,"type":"end","site":"\#(site)","mode":"replay","lastStart":\#(lastStart),"windows":3}"#.utf8))
+    }
+
+    /// Sites a and b over windows 100, 110, 120 (a ends after 110, its last window partial).
+    static var messages: [(String, [UInt8])] {
+        var out: [(String, [UInt8])] = []
+        for (k, start) in [100, 110].enumerated() {
+            out.append(line("a", "cell", "c1", start: start, bytes: 10 + k, partial: start == 110))
+            out.append(line("a", "link", "l1", start: start, bytes: 5, partial: start == 110))
+            out.append(mark("a", start: start, previous: k == 0 ? nil : 100, lines: 2))
+        }
+        out.append(end("a", lastStart: 110))
+        for (k, start) in [100, 110, 120].enumerated() {
+            out.append(line("b", "cell", "c1", start: start, bytes: 100 + k, partial: start == 120))
+            out.append(line("b", "cell", "c2", start: start, bytes: 7, partial: start == 120))
+            out.append(mark("b", start: start, previous: k == 0 ? nil : start - 10, lines: 2))
+        }
+        out.append(end("b", lastStart: 120))
+        return out
+    }
+
+    static func merge(_ messages: [(String, [UInt8])], observers: [String: String] = [:]) -> ([MergedWindow], SiteMerger) {
+        var merger = SiteMerger(sites: ["a", "b"])
+        merger.observers = observers
+        var out: [MergedWindow] = []
+        for (subject, payload) in messages {
+            _ = merger.ingest(subject: subject, payload: payload, now: 0)
+            while let w = merger.nextReady(now: 0, lateness: 30) { out.append(w) }
+        }
+        return (out, merger)
+    }
+
+    static func digest(_ windows: [MergedWindow]) -> [String] {
+        windows.flatMap { w in w.windows.map { "\($0.startNanoseconds) \($0.kind.rawValue):\($0.id) \($0.bytesUp) \($0.partial) \($0.sizeHistogram[0])" } }
+    }
+
+    @Test("the order messages arrive in changes nothing")
+    func orderIndependent() {
+        let (inOrder, _) = Self.merge(Self.messages)
+        #expect(inOrder.map(\.start) == [100_000_000_000, 110_000_000_000, 120_000_000_000])
+        var generator = SplitMix(seed: 14)
+        for _ in 0..<20 {
+            let (shuffled, merger) = Self.merge(Self.messages.shuffled(using: &generator))
+            #expect(Self.digest(shuffled) == Self.digest(inOrder))
+            #expect(merger.isComplete)
+        }
+        let (reversed, _) = Self.merge(Self.messages.reversed())
+        #expect(Self.digest(reversed) == Self.digest(inOrder))
+    }
+
+    @Test("lines are summed across sites; partial only where the network's capture ends")
+    func sumsAndPartial() {
+        let (windows, _) = Self.merge(Self.messages)
+        let first = windows[0].windows.first { $0.id == "c1" }!
+        #expect(first.bytesUp == 110)
+        #expect(first.sizeHistogram[0] == 2)
+        // a's last window (110) is partial for a, not for the network: b went on.
+        #expect(windows[1].windows.allSatisfy { !$0.partial })
+        #expect(windows[2].windows.allSatisfy { $0.partial })
+        // Every id seen anywhere has a line in every window (zero where nobody saw it).
+        #expect(windows[2].windows.map(\.id) == ["c1", "c2", "l1"])
+        #expect(windows[2].windows.first { $0.id == "l1" }!.bytesUp == 0)
+    }
+
+    @Test("a re-sent message is a duplicate and changes nothing")
+    func duplicates() {
+        let (once, _) = Self.merge(Self.messages)
+        let (twice, merger) = Self.merge(Self.messages + Self.messages)
+        #expect(Self.digest(twice) == Self.digest(once))
+        #expect(merger.counts[.duplicate] == Self.messages.count)
+    }
+
+    @Test("observer: only that site's lines count for the cell")
+    func observer() {
+        let (windows, merger) = Self.merge(Self.messages, observers: ["cell:c1": "b"])
+        #expect(windows[0].windows.first { $0.id == "c1" }!.bytesUp == 100)
+        #expect(merger.observerIgnored == 2)
+    }
+
+    @Test("a site that has not closed a window holds it until lateness, then is named missing")
+    func lateness() {
+        var merger = SiteMerger(sites: ["a", "b"])
+        for m in [Self.line("a", "cell", "c1", start: 100, bytes: 1), Self.mark("a", start: 100, previous: nil, lines: 1)] {
+            _ = merger.ingest(subject: m.0, payload: m.1, now: 1000)
+        }
+        #expect(merger.nextReady(now: 1029, lateness: 30) == nil)
+        let w = merger.nextReady(now: 1030, lateness: 30)
+        #expect(w?.missingSites == ["b"])
+        let late = Self.line("b", "cell", "c1", start: 100, bytes: 1)
+        #expect(merger.ingest(subject: late.0, payload: late.1, now: 1031) == .late)
+    }
+
+    @Test("garbage: not JSON, wrong subject for the payload, unknown type")
+    func garbage() {
+        var merger = SiteMerger(sites: ["a"])
+        #expect(merger.ingest(subject: "flowcast.v1.win.a.cell.c1", payload: Array("nope".utf8), now: 0) == .garbage)
+        let l = Self.line("a", "cell", "c1", start: 100, bytes: 1)
+        #expect(merger.ingest(subject: "flowcast.v1.win.a.cell.c2", payload: l.1, now: 0) == .garbage)
+        #expect(merger.ingest(subject: "flowcast.v1.tap.a", payload: Array(#"{"type":"other"}"#.utf8), now: 0) == .garbage)
+        #expect(merger.ingest(subject: "flowcast.v1.win.z.cell.c1", payload: Self.line("z", "cell", "c1", start: 100, bytes: 1).1, now: 0) == .unlistedSite)
+    }
+
+    @Test("subject tokens: escaped, injective, never a wildcard or an extra token")
+    func tokens() {
+        #expect(FlowcastSubjects.token("cell-1") == "cell-1")
+        #expect(FlowcastSubjects.token("ecgi:001-01-4660") == "ecgi:001-01-4660")
+        #expect(FlowcastSubjects.token("a.b") == "a%2Eb")
+        #expect(FlowcastSubjects.token("*>") == "%2A%3E")
+        #expect(FlowcastSubjects.token("50%") == "50%25")
+        #expect(FlowcastSubjects.token("") == "%")
+        #expect(FlowcastSubjects.token("é") == "%C3%A9")
+        #expect(FlowcastSubjects.window(site: "north 1", kind: .link, id: "l.1") == "flowcast.v1.win.north%201.link.l%2E1")
+    }
+}
+
+/// A seeded generator, so a failing shuffle can be replayed.
+struct SplitMix: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
