@@ -137,8 +137,8 @@ struct PolicyDocumentBuilder {
                 + "busiest link on it at \(Self.percent(busiest))"
                 + (regime.isEmpty ? ", under the \(Self.percent(cap)) target" : "; " + regime)
         }
-        let split = "split " + used.map { Self.percent(weights[$0]) }.joined(separator: "/") + " over paths "
-            + used.map { "\($0 + 1)" }.joined(separator: ",")
+        let split = used.count == 1 ? "all \(Self.rate(demand)) (P90) on path \(used[0] + 1)"
+            : "split " + used.map { Self.percent(weights[$0]) }.joined(separator: "/") + " over paths " + used.map { "\($0 + 1)" }.joined(separator: ",")
         let binding = paths[cheapest].filter { utilisation[$0] >= cap - 5e-5 }
             .sorted { (utilisation[$0], topology.links[$1].id) > (utilisation[$1], topology.links[$0].id) }
         if let link = binding.first {
