@@ -129,7 +129,7 @@ struct BacktestCommand: ParsableCommand {
         lines.append(row("ospf", r.mlu.ospf, r.ospfRatio))
         lines.append(row("ecmp", r.mlu.ecmp, r.ecmpRatio))
         lines.append("plan solve time: mean \(f(r.solveMs.mean, 2)) ms, P95 \(f(r.solveMs.p95, 2)) ms")
-        lines.append("method     over target  path stretch  moved per interval   (target utilisation \(f(targetUtilisation, 2)))")
+        lines.append("method     over target  path stretch  moved per interval   (target \(f(targetUtilisation, 2)); oracle: perfect foresight, same objective)")
         for m in r.methods {
             lines.append(m.name.padding(toLength: 11, withPad: " ", startingAt: 0) + f(m.overTargetFraction) + "       "
                 + f(m.pathStretch) + "        " + f(m.movedFraction))

@@ -76,6 +76,7 @@ public struct RoutingSolution: Sendable {
 /// Variables: split x[d][p] ∈ [0,1] with Σp x = 1, and U. For every scenario, link and direction,
 /// Σ demand·x / capacity ≤ U. Objective: U (+ churn · Σ|x − current|). A second solve keeps that
 /// optimum and prefers shorter paths among the equally good splits, so plans do not wander.
+/// With a target utilisation, least path cost under it instead (`RoutingRegime`).
 public struct RoutingOptimizer: Sendable {
     public var timeLimit: Double
 
