@@ -67,7 +67,8 @@ public struct RoutingSolution: Sendable {
     public var outcome: SolveOutcome
     /// Which objective chose the split (pure min-max unless the problem has a target).
     public var regime: RoutingRegime = .minMaxUtilisation
-    /// Utilisation of each link in its busier direction, worst over all scenarios.
+    /// Utilisation of each link in its busier direction, worst over all scenarios (empty for a
+    /// `RobustObjective` solve).
     public var worstLinkUtilisation: [Double] = []
 }
 
@@ -134,7 +135,8 @@ public struct RoutingOptimizer: Sendable {
         return RoutingSolution(weights: weights, maxUtilisation: Self.maxUtilisation(problem, weights: weights, demand: problem.scenarios[0]),
                                worstCaseUtilisation: worst, linkLoads: linkLoads,
                                outcome: first.solution.outcome == .optimal && second.solution.outcome == .optimal ? .optimal : .timeLimit,
-                               worstLinkUtilisation: Self.worstLinkUtilisation(problem, weights: weights))
+                               // Not for the robust objective: the backtest solves it once per timed interval.
+                               worstLinkUtilisation: problem.robust == nil ? Self.worstLinkUtilisation(problem, weights: weights) : [])
     }
 
     /// Utilisation of every link in its busier direction, worst over the problem's scenarios.
