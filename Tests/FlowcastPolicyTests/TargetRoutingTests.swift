@@ -112,3 +112,33 @@ import Testing
         }
     }
 }
+
+/// The demo's reasons under a target: each names the target or the link that binds.
+@Suite struct TargetReasonTests {
+    func plan(scale: Double) throws -> PolicyDocument {
+        let (t, _) = try demoPlan()
+        var input = try ForecastSet(contentsOf: Fixtures.repositoryRoot.appendingPathComponent("policies/examples/demo-forecasts.json"))
+        input.forecasts = input.forecasts.map { var f = $0; f.point *= scale; f.upper *= scale; return f }
+        input.scenarios = input.scenarios?.map { $0.mapValues { $0 * scale } }
+        let provenance = Provenance(inputDigest: Provenance.digest(Data()), topologyDigest: Provenance.digest(Data()), modelId: input.modelId,
+                                    window: input.window, generator: "test")
+        return try PolicyPlanner(topology: t).plan(input, provenance: provenance)
+    }
+
+    @Test func lightLoadKeepsEveryDemandOnItsLeastCostPathAndSaysUnderTheTarget() throws {
+        let document = try plan(scale: 0.3)
+        for d in document.routing.demands {
+            #expect(d.paths.filter { $0.weight > 0 }.count == 1, "\(d.id)")
+            #expect(d.reason.contains("its least-cost path") && d.reason.contains("under the 70% target"), "\(d.reason)")
+        }
+    }
+
+    @Test func overTheTargetEveryMovedDemandNamesTheLinkThatBinds() throws {
+        let document = try plan(scale: 1)
+        #expect(document.routing.maxUtilisation <= 0.7556 * 1.01 + 1e-4)
+        for d in document.routing.demands {
+            #expect(d.reason.contains("no plan fits under the 70% target"), "\(d.reason)")
+            if !d.reason.contains("its least-cost path") { #expect(d.reason.contains("because l-"), "\(d.reason)") }
+        }
+    }
+}

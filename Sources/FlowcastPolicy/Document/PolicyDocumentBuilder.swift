@@ -129,7 +129,7 @@ struct PolicyDocumentBuilder {
                 + String(format: "%.1f%%", optimum * 100)
         }
         if demand == 0 {
-            return "no forecast traffic; kept on the least-cost path" + (regime.isEmpty ? "" : "; " + regime)
+            return "no forecast traffic; kept on the least-cost path" + (regime.isEmpty ? ", under the \(Self.percent(cap)) target" : "; " + regime)
         }
         if used == [cheapest] {
             let busiest = paths[cheapest].map { utilisation[$0] }.max() ?? 0
