@@ -13,14 +13,18 @@ public struct PlanOptions: Sendable {
     public var timeLimit: Double
     /// Largest spectrum model (binaries) solved exactly.
     public var exactSpectrumLimit: Int
+    /// Link utilisation under which traffic stays on its least-cost path (`RoutingRegime`);
+    /// 0 is pure min-max utilisation.
+    public var targetUtilisation: Double
 
     public init(headroom: Double = 1.2, churnPenalty: Double = 0, pathsPerDemand: Int = 4, timeLimit: Double = 10,
-                exactSpectrumLimit: Int = 4000) {
+                exactSpectrumLimit: Int = 4000, targetUtilisation: Double = 0.7) {
         self.headroom = headroom
         self.churnPenalty = churnPenalty
         self.pathsPerDemand = pathsPerDemand
         self.timeLimit = timeLimit
         self.exactSpectrumLimit = exactSpectrumLimit
+        self.targetUtilisation = targetUtilisation
     }
 }
 
@@ -55,7 +59,8 @@ public struct PolicyPlanner: Sendable {
             }
         }
         let problem = RoutingProblem(topology: topology, paths: paths, scenarios: scenarios, current: currentWeights,
-                                     churnPenalty: currentWeights == nil ? 0 : options.churnPenalty)
+                                     churnPenalty: currentWeights == nil ? 0 : options.churnPenalty,
+                                     targetUtilisation: options.targetUtilisation)
         let routing = try RoutingOptimizer(timeLimit: options.timeLimit).solve(problem)
 
         var cellForecasts = topology.cells.indices.map { cellForecast($0, input.forecasts, demandForecasts) }

@@ -25,6 +25,9 @@ struct BacktestCommand: ParsableCommand {
     var noChangeScenarios = false
     @Flag(help: "Do not scale each scenario by its own optimal MLU.") var noNormalise = false
     @Option(help: "Candidate paths per demand when the topology gives none.") var paths: Int = 4
+    @Option(help: "Keep every link at or under this utilisation, traffic on least-cost paths until it must move (0: pure min-max utilisation, the robust plan).")
+    var targetUtilisation: Double = 0.7
+    @Option(help: "Multiply every demand by K (a loaded network).") var scale: Double = 1
     @Flag(help: "Print the summary as JSON.") var json = false
 
     static let units: [String: Double] = ["bit/s": 1, "kbit/s": 1e3, "Mbit/s": 1e6, "Gbit/s": 1e9]
@@ -34,6 +37,8 @@ struct BacktestCommand: ParsableCommand {
         guard from >= 1 else { throw ValidationError("--from must be at least 1 (the first plan needs history)") }
         guard history >= 1, paths >= 1 else { throw ValidationError("--history and --paths must be at least 1") }
         guard meanWeight >= 0, linkWeight >= 0 else { throw ValidationError("--mean-weight and --link-weight must not be negative") }
+        guard targetUtilisation >= 0 else { throw ValidationError("--target-utilisation must be zero or more") }
+        guard scale > 0, scale.isFinite else { throw ValidationError("--scale must be a positive number") }
     }
 
     func run() throws {
@@ -47,7 +52,7 @@ struct BacktestCommand: ParsableCommand {
             guard from < set.rowCount else {
                 throw CommandFailure(message: "--from \(from) is past the last row of \(series) (\(set.rowCount) rows)")
             }
-            let scale = Self.units[unit]!
+            let scale = Self.units[unit]! * self.scale
             // Series per demand, in topology order; a demand with no column is routed as zero traffic.
             let byName = Dictionary(set.series.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
             let columns = topo.demands.map { byName[$0.id] }
@@ -74,12 +79,13 @@ struct BacktestCommand: ParsableCommand {
             let options = RobustPlanOptions(history: history, forecastScenarios: !noForecastScenarios,
                                             changeScenarios: !noChangeScenarios, normalise: !noNormalise,
                                             objective: RobustObjective(meanWeight: meanWeight, linkWeight: linkWeight),
-                                            pathsPerDemand: paths)
+                                            pathsPerDemand: paths, targetUtilisation: targetUtilisation)
             let backtest = RoutingBacktest(topology: topo, options: options)
             if let d = backtest.paths.firstIndex(where: { $0.isEmpty }) {
                 throw CommandFailure(message: "demand '\(topo.demands[d].id)' has no path from source to destination")
             }
-            let report = try backtest.run(matrices: matrices, from: from) { row in forecaster?.forecast(row: row) }
+            var report = try backtest.run(matrices: matrices, from: from) { row in forecaster?.forecast(row: row) }
+            report.scale = self.scale
             if json {
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.sortedKeys]
@@ -108,7 +114,10 @@ struct BacktestCommand: ParsableCommand {
 
     private func text(_ r: BacktestReport, model: String?) -> String {
         func f(_ x: Double, _ digits: Int = 4) -> String { String(format: "%.\(digits)f", x) }
-        var lines = ["\(r.intervals) intervals from row \(from); \(paths) paths per demand; robust plan over the last \(history) matrices"
+        var lines = ["\(r.intervals) intervals from row \(from)" + (scale == 1 ? "" : " (demands × \(scale.formatted()))")
+            + "; \(paths) paths per demand; "
+            + (targetUtilisation > 0 ? "least-cost paths under a \(f(targetUtilisation * 100, 0))% target, " : "")
+            + "robust plan over the last \(history) matrices"
             + (noForecastScenarios ? "" : " + forecast (model \(model ?? "?"))")]
         lines.append("method     mean MLU  P95 MLU   ratio to oracle: mean   P95     max")
         func row(_ name: String, _ m: SampleSummary, _ ratio: BacktestReport.Ratio?) -> String {
@@ -120,6 +129,11 @@ struct BacktestCommand: ParsableCommand {
         lines.append(row("ospf", r.mlu.ospf, r.ospfRatio))
         lines.append(row("ecmp", r.mlu.ecmp, r.ecmpRatio))
         lines.append("plan solve time: mean \(f(r.solveMs.mean, 2)) ms, P95 \(f(r.solveMs.p95, 2)) ms")
+        lines.append("method     over target  path stretch  moved per interval   (target \(f(targetUtilisation, 2)); oracle: perfect foresight, same objective)")
+        for m in r.methods {
+            lines.append(m.name.padding(toLength: 11, withPad: " ", startingAt: 0) + f(m.overTargetFraction) + "       "
+                + f(m.pathStretch) + "        " + f(m.movedFraction))
+        }
         return lines.joined(separator: "\n")
     }
 }

@@ -37,6 +37,7 @@ struct LiveCommand: ParsableCommand {
     @Option(help: "Seconds after its first packet at which a flow is cut (0: never).") var activeTimeout: Double = 300
     @Option(help: "Most live flows; beyond it the least recently seen is evicted (counted).") var maxFlows: Int = 1 << 20
     @Option(help: "Model file from `flowcast train` (default: persistence).") var model: String?
+    @Option(help: "Keep every link at or under this utilisation, traffic on least-cost paths until it must move (0: pure min-max utilisation).") var targetUtilisation: Double = 0.7
     @Flag(help: "List the interfaces libpcap can capture from, and exit.") var listInterfaces = false
     @Flag(help: "Log warnings and errors only.") var quiet = false
     @OptionGroup(title: "IPFIX export") var ipfix: IPFIXArguments
@@ -52,6 +53,7 @@ struct LiveCommand: ParsableCommand {
         if snaplen < 64 { throw ValidationError("--snaplen must be at least 64") }
         if ring < 1 || ringMb < 0 { throw ValidationError("--ring must be at least 1 and --ring-mb zero or more") }
         if planEvery.nanoseconds < window.nanoseconds { throw ValidationError("--plan-every must be at least one --window") }
+        if !(targetUtilisation >= 0) { throw ValidationError("--target-utilisation must be zero or more") }
         if let rotate, Self.rotation(rotate) == nil { throw ValidationError("--rotate must be 'hour' or a size like 100MB") }
         if let write, write.contains("..") || (write.hasPrefix("/") && !write.hasPrefix(Self.absolute(out!) + "/")) {
             throw ValidationError("--write must name a file inside --out")
@@ -108,6 +110,7 @@ struct LiveCommand: ParsableCommand {
                                            maximumFlows: maxFlows))
         configuration.planEveryNanoseconds = planEvery.nanoseconds
         configuration.modelPath = model
+        configuration.targetUtilisation = targetUtilisation
         configuration.rotation = rotate.flatMap(Self.rotation) ?? .never
         configuration.captureFile = write.map {
             LiveCaptureFileOptions(path: $0.hasPrefix("/") ? $0 : out + "/" + $0, files: ring, megabytes: ringMb)

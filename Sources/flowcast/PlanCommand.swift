@@ -20,6 +20,7 @@ struct PlanCommand: ParsableCommand {
     @Option(help: "Headroom multiplier on required spectrum blocks.") var headroom: Double = 1.2
     @Option(help: "Churn penalty per unit of split weight moved (needs --current).") var churn: Double = 0
     @Option(help: "Candidate paths per demand when the topology gives none.") var paths: Int = 4
+    @Option(help: "Keep every link at or under this utilisation, traffic on least-cost paths until it must move (0: pure min-max utilisation).") var targetUtilisation: Double = 0.7
     @Option(help: "Solver time limit per solve, seconds.") var timeLimit: Double = 10
     @Option(help: "Output policy JSON file.") var out: String
     @Flag(help: "Print how long loading, path finding and planning took (standard error).") var timing = false
@@ -30,6 +31,7 @@ struct PlanCommand: ParsableCommand {
         }
         if series != nil && (at == nil || model == nil) { throw ValidationError("--series needs --at ROW and --model M") }
         if headroom < 1 { throw ValidationError("--headroom must be at least 1") }
+        if !(targetUtilisation >= 0) { throw ValidationError("--target-utilisation must be zero or more") }
     }
 
     func run() throws {
@@ -71,7 +73,8 @@ struct PlanCommand: ParsableCommand {
             }
             let planStart = clock.now
             let planner = PolicyPlanner(topology: topo, options: PlanOptions(
-                headroom: headroom, churnPenalty: churn, pathsPerDemand: paths, timeLimit: timeLimit))
+                headroom: headroom, churnPenalty: churn, pathsPerDemand: paths, timeLimit: timeLimit,
+                targetUtilisation: targetUtilisation))
             let document = try planner.plan(input, provenance: provenance, current: currentPolicy)
             let planned = clock.now
             try document.write(to: URL(fileURLWithPath: out))

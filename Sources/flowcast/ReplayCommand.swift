@@ -58,6 +58,7 @@ struct ReplayCommand: ParsableCommand {
     @Option(help: "Headroom multiplier on required spectrum blocks.") var headroom: Double = 1.2
     @Option(help: "Churn penalty per unit of split weight moved from the previous policy.") var churn: Double = 0.01
     @OptionGroup(title: "IPFIX export") var ipfix: IPFIXArguments
+    @Option(help: "Keep every link at or under this utilisation, traffic on least-cost paths until it must move (0: pure min-max utilisation).") var targetUtilisation: Double = 0.7
     @Flag(help: "No progress line.") var quiet = false
     @OptionGroup var reading: CaptureReadingOptions
     @OptionGroup(title: "Publishing to a planner") var publishing: PublishArguments
@@ -67,6 +68,7 @@ struct ReplayCommand: ParsableCommand {
         if maxFlows < 1 { throw ValidationError("--max-flows must be at least 1") }
         if !(1...2).contains(threads) { throw ValidationError("--threads must be 1 or 2") }
         if sampling < 1 { throw ValidationError("--sampling must be at least 1") }
+        if !(targetUtilisation >= 0) { throw ValidationError("--target-utilisation must be zero or more") }
         if planEvery != nil && topology == nil { throw ValidationError("--plan-every needs --topology") }
         if let planEvery, planEvery.nanoseconds < window.nanoseconds {
             throw ValidationError("--plan-every must be at least one --window")
@@ -103,7 +105,7 @@ struct ReplayCommand: ParsableCommand {
                     topology: topo, topologyData: try Data(contentsOf: URL(fileURLWithPath: topology)),
                     inputDescription: "replay \((file as NSString).lastPathComponent) window \(window.nanoseconds)ns sampling \(sampling)",
                     options: .init(everyNanoseconds: planEvery.nanoseconds, directory: policies ?? out + "/policies",
-                                   plan: PlanOptions(headroom: headroom, churnPenalty: churn), modelPath: model))
+                                   plan: PlanOptions(headroom: headroom, churnPenalty: churn, targetUtilisation: targetUtilisation), modelPath: model))
                 if let warning = planner?.modelWarning { printError("flowcast replay: \(warning)") }
             }
             let publisher = try publishing.makePublisher(command: "replay", out: out, mode: "replay")

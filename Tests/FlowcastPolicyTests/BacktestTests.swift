@@ -55,18 +55,23 @@ func abileneTopology() throws -> Topology {
     #expect(abs(s.weights[0][0] - 1.0 / 3) < 1e-6)
 }
 
-@Test func backtestOnAbileneBeatsOSPFAndScoresAgainstTheOracle() throws {
-    // 12 intervals of the real matrices (Mbit/s → bit/s), history only; no forecast.
-    let t = try abileneTopology()
+/// Rows `rows` of the real Abilene matrices (Mbit/s → bit/s, times `scale`), topology demand order.
+func abileneMatrices(_ t: Topology, rows: Range<Int>, scale: Double = 1) throws -> [[Double]] {
     let text = try String(contentsOf: Fixtures.repositoryRoot.appendingPathComponent("data/abilene/od_tm_public.csv"), encoding: .utf8)
     let lines = text.split(separator: "\n")
     let header = lines[0].split(separator: ",").map(String.init)
     let columns = t.demands.map { header.firstIndex(of: $0.id)! }
-    let matrices = lines[2000..<2030].map { line -> [Double] in
+    return lines[rows].map { line -> [Double] in
         let cells = line.split(separator: ",", omittingEmptySubsequences: false)
-        return columns.map { Double(cells[$0])! * 1e6 }
+        return columns.map { Double(cells[$0])! * 1e6 * scale }
     }
-    let backtest = RoutingBacktest(topology: t, options: RobustPlanOptions(forecastScenarios: false))
+}
+
+@Test func backtestOnAbileneBeatsOSPFAndScoresAgainstTheOracle() throws {
+    // 12 intervals of the real matrices, history only; no forecast; pure min-max (target 0).
+    let t = try abileneTopology()
+    let matrices = try abileneMatrices(t, rows: 2000..<2030)
+    let backtest = RoutingBacktest(topology: t, options: RobustPlanOptions(forecastScenarios: false, targetUtilisation: 0))
     let report = try backtest.run(matrices: matrices, from: 18) { _ in nil }
     #expect(report.intervals == 12)
     #expect(report.ratioToOracle.mean >= 1 - 1e-6)                 // nothing beats perfect foresight
@@ -74,10 +79,43 @@ func abileneTopology() throws -> Topology {
     #expect(report.ospfRatio.mean < report.ecmpRatio.mean)
     let json = String(decoding: try JSONEncoder().encode(report), as: UTF8.self)
     let object = try JSONSerialization.jsonObject(with: Data(json.utf8)) as! [String: Any]
-    #expect(Set(object.keys) == ["intervals", "mlu", "ratio_to_oracle", "solve_ms"])
+    #expect(Set(object.keys) == ["intervals", "mlu", "ratio_to_oracle", "solve_ms", "methods", "scale", "targetUtilisation"])
     #expect(Set((object["mlu"] as! [String: Any]).keys) == ["flowcast", "oracle", "ospf", "ecmp"])
     #expect(Set((object["ratio_to_oracle"] as! [String: Any]).keys) == ["mean", "p95", "max"])
     #expect(Set((object["solve_ms"] as! [String: Any]).keys) == ["mean", "p95"])
+    // The per-method summary agrees with the MLU figures it repeats; at target 0 every interval
+    // is over the target.
+    let methods = Dictionary(uniqueKeysWithValues: report.methods.map { ($0.name, $0) })
+    #expect(report.methods.map(\.name) == ["flowcast", "ospf", "ecmp", "oracle"])
+    #expect(methods["flowcast"]!.mluMean == report.mlu.flowcast.mean && methods["oracle"]!.mluP95 == report.mlu.oracle.p95)
+    #expect(methods["ospf"]!.overTargetFraction == 1)
+}
+
+@Test func backtestWithATargetKeepsShortestPathsOnTheUnloadedAbileneAndMovesWhenLoaded() throws {
+    let t = try abileneTopology()
+    let options = RobustPlanOptions(forecastScenarios: false, targetUtilisation: 0.7)
+    let backtest = RoutingBacktest(topology: t, options: options)
+    // Every OSPF path is a candidate, so OSPF's stretch is 1 and a plan can keep to it.
+    #expect(backtest.ospfWeights().allSatisfy { $0.reduce(0, +) == 1 })
+    let quiet = try backtest.run(matrices: try abileneMatrices(t, rows: 2000..<2030), from: 18) { _ in nil }
+    let q = Dictionary(uniqueKeysWithValues: quiet.methods.map { ($0.name, $0) })
+    #expect(quiet.targetUtilisation == 0.7)
+    #expect(q["ospf"]!.pathStretch == 1 && q["ospf"]!.movedFraction == 0 && q["ecmp"]!.movedFraction == 0)
+    #expect(q["ecmp"]!.pathStretch > 1)
+    #expect(q["flowcast"]!.overTargetFraction == 0 && q["flowcast"]!.pathStretch == 1 && q["flowcast"]!.movedFraction == 0)
+    #expect(q["oracle"]!.pathStretch == 1)
+
+    // Ten times the traffic of a busy hour: OSPF goes over 70 %, Flowcast moves traffic to stay
+    // under it as often as it can, and never does worse than OSPF on that count.
+    let busyMatrices = try abileneMatrices(t, rows: 2180..<2210, scale: 10)
+    let busy = try backtest.run(matrices: busyMatrices, from: 18) { _ in nil }
+    let b = Dictionary(uniqueKeysWithValues: busy.methods.map { ($0.name, $0) })
+    #expect(b["ospf"]!.overTargetFraction > 0)
+    #expect(b["flowcast"]!.overTargetFraction < b["ospf"]!.overTargetFraction)
+    #expect(b["flowcast"]!.pathStretch > 1 && b["flowcast"]!.movedFraction > 0)
+    // The perfect-foresight plan under the same objective: never over where the min-max optimum fits.
+    if try busyMatrices[18...].allSatisfy({ try backtest.oracle($0) <= 0.7 }) { #expect(b["oracle"]!.overTargetFraction == 0) }
+    #expect(b["oracle"]!.pathStretch <= b["flowcast"]!.pathStretch + 0.05)
 }
 
 @Test func p95InterpolatesBetweenOrderStatistics() {

@@ -2,12 +2,12 @@
 # on site-1
 ip route replace 10.20.0.0/24 nexthop via 10.255.0.11 weight 256  # d-cell-1
 # on site-2
-ip route replace 10.20.0.0/24 nexthop via 10.255.0.11 weight 182 nexthop via 10.255.0.1 weight 74  # d-cell-2
+ip route replace 10.20.0.0/24 nexthop via 10.255.0.11 weight 188 nexthop via 10.255.0.1 weight 68  # d-cell-2
 # on site-3
-ip route replace 10.20.0.0/24 nexthop via 10.255.0.2 weight 14 nexthop via 10.255.0.4 weight 242  # d-cell-3
+ip route replace 10.20.0.0/24 nexthop via 10.255.0.4 weight 244 nexthop via 10.255.0.2 weight 12  # d-cell-3
 # on site-4
 ip route replace 10.20.0.0/24 nexthop via 10.255.0.12 weight 256  # d-cell-4
 # on site-5
 ip route replace 10.20.0.0/24 nexthop via 10.255.0.12 weight 256  # d-cell-5
 # on site-6
-ip route replace 10.20.0.0/24 nexthop via 10.255.0.1 weight 256  # d-cell-6
+ip route replace 10.20.0.0/24 nexthop via 10.255.0.5 weight 256  # d-cell-6

@@ -21,6 +21,8 @@ public final class LiveService {
         public var planEveryNanoseconds: Int64 = 60_000_000_000
         /// A model file from `flowcast train`; nil forecasts by persistence.
         public var modelPath: String?
+        /// Link utilisation under which routing stays on least-cost paths; 0 is pure min-max.
+        public var targetUtilisation = PlanOptions().targetUtilisation
         public var rotation: LiveRotation = .never
         public var captureFile: LiveCaptureFileOptions?
         /// HOST:PORT (or a bare PORT on 127.0.0.1) to serve Prometheus metrics on; nil serves none.
@@ -146,7 +148,7 @@ public final class LiveService {
         let planner = try IntervalPlanner(
             topology: topology, topologyData: data,
             inputDescription: "live \(c.interface) window \(c.aggregation.windowNanoseconds)ns",
-            options: .init(everyNanoseconds: c.planEveryNanoseconds, directory: directory, plan: PlanOptions(),
+            options: .init(everyNanoseconds: c.planEveryNanoseconds, directory: directory, plan: PlanOptions(targetUtilisation: c.targetUtilisation),
                            modelPath: c.modelPath))
         if generation == 0, let warning = planner.modelWarning {
             log.warning("\(warning.hasPrefix("warning: ") ? String(warning.dropFirst(9)) : warning)")

@@ -42,7 +42,14 @@ struct PolicyDocumentBuilder {
             }
             let worstOnPaths = used.flatMap { paths[d][$0] }.map { routing.linkLoads[$0] / topology.links[$0].capacity }.max() ?? 0
             var reason: String
-            if demandForecasts[d].upper == 0 {
+            // Under a target, a demand on its least-cost path is there for its cost, not its churn.
+            var churnKept = churnPenalty > 0
+            if routing.regime != .minMaxUtilisation {
+                let costs = paths[d].map { $0.reduce(0) { $0 + topology.links[$1].weight } }
+                churnKept = churnKept && used.contains { costs[$0] > (costs.min() ?? 0) }
+                reason = targetReason(d, paths: paths[d], weights: weights, used: used, routing: routing,
+                                      demand: demandForecasts[d].upper, churn: churnPenalty > 0 && currentWeights != nil)
+            } else if demandForecasts[d].upper == 0 {
                 reason = "no forecast traffic; kept on the shortest path"
             } else if used.count == 1 {
                 reason = "all \(Self.rate(demandForecasts[d].upper)) (P90) on path \(used[0] + 1); busiest link on it at \(Self.percent(worstOnPaths))"
@@ -53,7 +60,7 @@ struct PolicyDocumentBuilder {
                     + (bottleneckIndex.map { " (\(topology.links[$0].id))" } ?? "")
             }
             if let current = currentWeights?[d], churnPenalty > 0, zip(current, weights).allSatisfy({ abs($0 - $1) < 1e-4 }) {
-                reason += "; unchanged from the current policy (churn penalty \(churnPenalty))"
+                reason += "; unchanged from the current policy" + (churnKept ? " (churn penalty \(churnPenalty))" : "")
             }
             if scenarios > 1 { reason += "; robust over \(scenarios) demand scenarios" }
             demands.append(DemandDecision(id: demand.id, source: topology.nodes[demand.source].id,
@@ -108,6 +115,44 @@ struct PolicyDocumentBuilder {
                                    gapToLPRelaxation: r(spectrum.gapToLPRelaxation, 4), headroom: options.headroom,
                                    note: spectrum.note, cells: cells),
             predicted: PredictedLoad(links: linkLoads, cells: cellLoads))
+    }
+
+    /// A routing reason under a target utilisation: the least-cost path and the target, or the
+    /// link on it that holds the demand off it.
+    func targetReason(_ d: Int, paths: [[Int]], weights: [Double], used: [Int], routing: RoutingSolution, demand: Double,
+                      churn: Bool) -> String {
+        let costs = paths.map { $0.reduce(0) { $0 + topology.links[$1].weight } }
+        let cheapest = costs.indices.min { costs[$0] < costs[$1] } ?? 0
+        let cap = routing.regime.cap ?? 0
+        let utilisation = routing.worstLinkUtilisation
+        var regime = ""
+        if case .overTarget(let target, let optimum, _) = routing.regime {
+            regime = "no plan fits under the \(Self.percent(target)) target, so links are held within 1 % of the least possible "
+                + String(format: "%.1f%%", optimum * 100)
+        }
+        if demand == 0 {
+            return "no forecast traffic; kept on the least-cost path" + (regime.isEmpty ? ", under the \(Self.percent(cap)) target" : "; " + regime)
+        }
+        if used == [cheapest] {
+            let busiest = paths[cheapest].map { utilisation[$0] }.max() ?? 0
+            return "all \(Self.rate(demand)) (P90) on path \(cheapest + 1), its least-cost path (cost \(costs[cheapest].formatted())); "
+                + "busiest link on it at \(Self.percent(busiest))"
+                + (regime.isEmpty ? ", under the \(Self.percent(cap)) target" : "; " + regime)
+        }
+        let split = used.count == 1 ? "all \(Self.rate(demand)) (P90) on path \(used[0] + 1)"
+            : "split " + used.map { Self.percent(weights[$0]) }.joined(separator: "/") + " over paths " + used.map { "\($0 + 1)" }.joined(separator: ",")
+        let binding = paths[cheapest].filter { utilisation[$0] >= cap - 5e-5 }
+            .sorted { (utilisation[$0], topology.links[$1].id) > (utilisation[$1], topology.links[$0].id) }
+        if let link = binding.first {
+            return split + " because \(topology.links[link].id) on the least-cost path \(cheapest + 1) is at "
+                + (regime.isEmpty ? "the \(Self.percent(cap)) target" : "\(Self.percent(utilisation[link])); " + regime)
+        }
+        if used.allSatisfy({ costs[$0] == costs[cheapest] }) {
+            return split + " of equal least cost (\(costs[cheapest].formatted())), under the \(Self.percent(cap)) target"
+        }
+        return split + "; the least-cost path \(cheapest + 1) has room under the "
+            + (regime.isEmpty ? "\(Self.percent(cap)) target" : "\(Self.percent(cap)) cap (" + regime + ")")
+            + (churn ? ", kept off it by the churn penalty" : "")
     }
 
     /// Maximal runs of consecutive block indices.

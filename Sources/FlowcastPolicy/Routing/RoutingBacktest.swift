@@ -18,11 +18,18 @@ public struct RobustPlanOptions: Sendable, Hashable {
     public var pathsPerDemand: Int
     /// Solver time limit per solve, seconds.
     public var timeLimit: Double
+    /// Link utilisation under which traffic stays on least-cost paths (`RoutingRegime`); 0 plans
+    /// min-max utilisation with the robust objective above (`normalise`, `objective`).
+    public var targetUtilisation: Double
+    /// With a target: cost per unit of traffic share moved from the previous interval's plan.
+    public var churnPenalty: Double
 
     /// Defaults chosen on Abilene rows 1500–2267 (see docs/policy.md, "Backtest").
     public init(history: Int = 12, forecastScenarios: Bool = true, changeScenarios: Bool = true, normalise: Bool = true,
                 objective: RobustObjective = RobustObjective(meanWeight: 5, linkWeight: 1), pathsPerDemand: Int = 4,
-                timeLimit: Double = 10) {
+                timeLimit: Double = 10, targetUtilisation: Double = 0.7, churnPenalty: Double = 0.01) {
+        self.targetUtilisation = targetUtilisation
+        self.churnPenalty = churnPenalty
         self.history = history
         self.forecastScenarios = forecastScenarios
         self.changeScenarios = changeScenarios
@@ -30,78 +37,6 @@ public struct RobustPlanOptions: Sendable, Hashable {
         self.objective = objective
         self.pathsPerDemand = pathsPerDemand
         self.timeLimit = timeLimit
-    }
-}
-
-/// Mean and 95th percentile (linear interpolation between order statistics) of a sample.
-public struct SampleSummary: Codable, Sendable, Hashable {
-    public var mean: Double
-    public var p95: Double
-
-    public init(_ values: [Double]) {
-        mean = values.isEmpty ? 0 : values.reduce(0, +) / Double(values.count)
-        p95 = Self.quantile(values, 0.95)
-    }
-
-    static func quantile(_ values: [Double], _ q: Double) -> Double {
-        guard !values.isEmpty else { return 0 }
-        let sorted = values.sorted()
-        let position = q * Double(sorted.count - 1)
-        let low = Int(position.rounded(.down)), high = min(low + 1, sorted.count - 1)
-        return sorted[low] + (sorted[high] - sorted[low]) * (position - Double(low))
-    }
-}
-
-/// The backtest's result, shaped as `flowcast backtest --json` prints it.
-public struct BacktestReport: Codable, Sendable {
-    public struct MLU: Codable, Sendable {
-        public var flowcast: SampleSummary
-        public var oracle: SampleSummary
-        public var ospf: SampleSummary
-        public var ecmp: SampleSummary
-    }
-    public struct Ratio: Codable, Sendable {
-        public var mean: Double
-        public var p95: Double
-        public var max: Double
-    }
-    public var intervals: Int
-    public var mlu: MLU
-    public var ratioToOracle: Ratio
-    public var solveMs: SampleSummary
-
-    /// Per-interval ratios of the baselines to the oracle, for the text report (not in the JSON).
-    public var ospfRatio: Ratio
-    public var ecmpRatio: Ratio
-
-    enum CodingKeys: String, CodingKey {
-        case intervals, mlu
-        case ratioToOracle = "ratio_to_oracle"
-        case solveMs = "solve_ms"
-    }
-
-    public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        intervals = try c.decode(Int.self, forKey: .intervals)
-        mlu = try c.decode(MLU.self, forKey: .mlu)
-        ratioToOracle = try c.decode(Ratio.self, forKey: .ratioToOracle)
-        solveMs = try c.decode(SampleSummary.self, forKey: .solveMs)
-        ospfRatio = Ratio(mean: 0, p95: 0, max: 0)
-        ecmpRatio = ospfRatio
-    }
-
-    init(flowcast: [Double], oracle: [Double], ospf: [Double], ecmp: [Double], solveMs: [Double]) {
-        func ratio(_ xs: [Double]) -> Ratio {
-            let r = zip(xs, oracle).map { $1 > 0 ? $0 / $1 : 1 }
-            let s = SampleSummary(r)
-            return Ratio(mean: s.mean, p95: s.p95, max: r.max() ?? 0)
-        }
-        intervals = flowcast.count
-        mlu = MLU(flowcast: SampleSummary(flowcast), oracle: SampleSummary(oracle), ospf: SampleSummary(ospf), ecmp: SampleSummary(ecmp))
-        ratioToOracle = ratio(flowcast)
-        ospfRatio = ratio(ospf)
-        ecmpRatio = ratio(ecmp)
-        self.solveMs = SampleSummary(solveMs)
     }
 }
 
@@ -158,7 +93,51 @@ public struct RoutingBacktest: Sendable {
 
     /// The perfect-foresight optimum MLU for one matrix.
     public func oracle(_ matrix: [Double]) throws(PolicyError) -> Double {
-        try RoutingOptimizer(timeLimit: options.timeLimit).solve(problem([matrix], objective: .worstCaseOnly)).maxUtilisation
+        try oracleSolution(matrix).maxUtilisation
+    }
+
+    /// The perfect-foresight min-max plan for one matrix.
+    func oracleSolution(_ matrix: [Double]) throws(PolicyError) -> RoutingSolution {
+        try RoutingOptimizer(timeLimit: options.timeLimit).solve(problem([matrix], objective: .worstCaseOnly))
+    }
+
+    /// With a target utilisation: the plan for the interval after `history` (oldest first), every
+    /// link at or under the target in every scenario where that fits (see `RoutingRegime`). The
+    /// scenarios are the observed matrices, the newest plus each recent one-step change, and the
+    /// forecast's point and upper matrices, in bit/s (not normalised: the target is an absolute
+    /// utilisation). Path cost and churn are weighed by the forecast point (else the newest matrix).
+    public func targetPlan(history: [[Double]], forecast: MatrixForecast?, current: [[Double]]?) throws(PolicyError) -> RoutingSolution {
+        guard let newest = history.last else { throw .inconsistent("a plan needs at least one observed matrix") }
+        var scenarios: [[Double]] = [forecast.map { $0.point.map { max(0, $0) } } ?? newest.map { max(0, $0) }]
+        scenarios += history.map { $0.map { max(0, $0) } }
+        if options.changeScenarios, history.count >= 3 {
+            for i in stride(from: history.count - 2, through: 1, by: -1) {
+                scenarios.append(newest.indices.map { d in max(0, newest[d] + history[i][d] - history[i - 1][d]) })
+            }
+        }
+        if let forecast, options.forecastScenarios { scenarios.append(forecast.upper.map { max(0, $0) }) }
+        let problem = RoutingProblem(topology: topology, paths: paths, scenarios: scenarios, current: current,
+                                     churnPenalty: options.churnPenalty, targetUtilisation: options.targetUtilisation)
+        return try RoutingOptimizer(timeLimit: options.timeLimit).solve(problem)
+    }
+
+    /// With a target utilisation: the perfect-foresight plan under the same objective, churn
+    /// counted against the oracle's own previous plan.
+    func targetOracle(_ matrix: [Double], current: [[Double]]?) throws(PolicyError) -> RoutingSolution {
+        let problem = RoutingProblem(topology: topology, paths: paths, scenarios: [matrix.map { max(0, $0) }], current: current,
+                                     churnPenalty: options.churnPenalty, targetUtilisation: options.targetUtilisation)
+        return try RoutingOptimizer(timeLimit: options.timeLimit).solve(problem)
+    }
+
+    /// Least total link weight from each demand's source to its destination (over every path of
+    /// the topology, not only the candidates): the denominator of path stretch.
+    public func shortestCosts() -> [Double] {
+        let finder = PathFinder(topology)
+        let costs = RoutingOptimizer.pathCosts(RoutingProblem(topology: topology, paths: paths, scenarios: []))
+        return topology.demands.indices.map { d in
+            let best = finder.shortestByWeight(from: topology.demands[d].source, to: topology.demands[d].destination)
+            return best.map { $0.reduce(0) { $0 + topology.links[$1].weight } } ?? (costs[d].min() ?? 0)
+        }
     }
 
     /// The robust plan's split weights for the interval after `history` (oldest first), with the
@@ -196,31 +175,45 @@ public struct RoutingBacktest: Sendable {
         precondition(from >= 1 && from < matrices.count, "from must leave history before it and rows after it")
         let ospf = ospfWeights(), ecmp = ecmpWeights()
         let k = max(1, options.history)
+        let target = options.targetUtilisation
+        let costs = RoutingOptimizer.pathCosts(RoutingProblem(topology: topology, paths: paths, scenarios: []))
+        let shortest = shortestCosts()
         // Optimal MLU of the history window before the first planned row (not timed: a live
-        // planner has these from earlier intervals).
+        // planner has these from earlier intervals). Only the min-max plan normalises by them.
         var optimum: [Int: Double] = [:]
-        for row in max(0, from - k)..<(from - 1) { optimum[row] = try oracle(matrices[row]) }
+        if target <= 0 { for row in max(0, from - k)..<(from - 1) { optimum[row] = try oracle(matrices[row]) } }
         var flowcast: [Double] = [], oracleMLU: [Double] = [], ospfMLU: [Double] = [], ecmpMLU: [Double] = [], solveMs: [Double] = []
+        var scores = ["flowcast", "ospf", "ecmp", "oracle"].map(MethodScore.init)
         for row in from..<matrices.count {
             let rows = Array(max(0, row - k)..<row)
             let f = try forecast(row)
             let clock = ContinuousClock()
             var weights: [[Double]] = []
             let elapsed = try clock.measure {
-                // The newest matrix's optimum is part of this interval's planning work.
-                if optimum[row - 1] == nil { optimum[row - 1] = try oracle(matrices[row - 1]) }
-                weights = try plan(history: rows.map { matrices[$0] }, historyOptimum: rows.map { optimum[$0]! }, forecast: f)
+                if target > 0 {
+                    weights = try targetPlan(history: rows.map { matrices[$0] }, forecast: f, current: scores[0].previous).weights
+                } else {
+                    // The newest matrix's optimum is part of this interval's planning work.
+                    if optimum[row - 1] == nil { optimum[row - 1] = try oracle(matrices[row - 1]) }
+                    weights = try plan(history: rows.map { matrices[$0] }, historyOptimum: rows.map { optimum[$0]! }, forecast: f)
+                }
             }
             solveMs.append(Double(elapsed.components.seconds) * 1e3 + Double(elapsed.components.attoseconds) * 1e-15)
             let truth = matrices[row]
-            let best = try oracle(truth)   // scoring only: the next interval solves it again, timed
+            let best = try oracleSolution(truth)   // scoring only: the next interval solves it again, timed
             optimum[row - k] = nil
-            oracleMLU.append(best)
+            oracleMLU.append(best.maxUtilisation)
             flowcast.append(realisedMLU(weights: weights, matrix: truth))
             ospfMLU.append(realisedMLU(weights: ospf, matrix: truth))
             ecmpMLU.append(realisedMLU(weights: ecmp, matrix: truth))
+            let oracleWeights = target > 0 ? try targetOracle(truth, current: scores[3].previous).weights : best.weights
+            for (m, (w, mlu)) in [(weights, flowcast.last!), (ospf, ospfMLU.last!), (ecmp, ecmpMLU.last!),
+                                  (oracleWeights, target > 0 ? realisedMLU(weights: oracleWeights, matrix: truth) : best.maxUtilisation)].enumerated() {
+                scores[m].add(weights: w, matrix: truth, mlu: mlu, target: target, costs: costs, shortest: shortest)
+            }
             progress?(row - from + 1, matrices.count - from)
         }
-        return BacktestReport(flowcast: flowcast, oracle: oracleMLU, ospf: ospfMLU, ecmp: ecmpMLU, solveMs: solveMs)
+        return BacktestReport(flowcast: flowcast, oracle: oracleMLU, ospf: ospfMLU, ecmp: ecmpMLU, solveMs: solveMs,
+                              targetUtilisation: target, methods: scores.map(\.summary))
     }
 }

@@ -15,15 +15,20 @@ public struct RoutingProblem: Sendable {
     /// When set, the robust objective below replaces the plain worst case and its path-length
     /// tie-break (one solve instead of two).
     public var robust: RobustObjective?
+    /// Utilisation every link should stay at or under; 0 is pure min-max utilisation (the objective
+    /// above). Above 0, see `RoutingRegime`: least path cost while every link fits under it.
+    /// `robust` is then not used.
+    public var targetUtilisation: Double
 
     public init(topology: Topology, paths: [[[Int]]], scenarios: [[Double]], current: [[Double]]? = nil, churnPenalty: Double = 0,
-                robust: RobustObjective? = nil) {
+                robust: RobustObjective? = nil, targetUtilisation: Double = 0) {
         self.topology = topology
         self.paths = paths
         self.scenarios = scenarios
         self.current = current
         self.churnPenalty = churnPenalty
         self.robust = robust
+        self.targetUtilisation = targetUtilisation
     }
 }
 
@@ -60,6 +65,11 @@ public struct RoutingSolution: Sendable {
     /// Load per link in its busier direction under `scenarios[0]`, bit/s.
     public var linkLoads: [Double]
     public var outcome: SolveOutcome
+    /// Which objective chose the split (pure min-max unless the problem has a target).
+    public var regime: RoutingRegime = .minMaxUtilisation
+    /// Utilisation of each link in its busier direction, worst over all scenarios (empty for a
+    /// `RobustObjective` solve).
+    public var worstLinkUtilisation: [Double] = []
 }
 
 /// Min-max link utilisation routing as an LP (Clp through Cbc).
@@ -67,6 +77,7 @@ public struct RoutingSolution: Sendable {
 /// Variables: split x[d][p] ∈ [0,1] with Σp x = 1, and U. For every scenario, link and direction,
 /// Σ demand·x / capacity ≤ U. Objective: U (+ churn · Σ|x − current|). A second solve keeps that
 /// optimum and prefers shorter paths among the equally good splits, so plans do not wander.
+/// With a target utilisation, least path cost under it instead (`RoutingRegime`).
 public struct RoutingOptimizer: Sendable {
     public var timeLimit: Double
 
@@ -110,6 +121,7 @@ public struct RoutingOptimizer: Sendable {
         for (d, paths) in problem.paths.enumerated() where paths.isEmpty {
             throw .inconsistent("demand '\(problem.topology.demands[d].id)' has no path from source to destination")
         }
+        if problem.targetUtilisation > 0 { return try solveWithTarget(problem) }
         let first = try build(problem, phase: nil).solve()
         let second = problem.robust == nil ? try build(problem, phase: first.solution.objective).solve() : first
         var weights = second.weights
@@ -122,7 +134,19 @@ public struct RoutingOptimizer: Sendable {
         let worst = problem.scenarios.map { Self.maxUtilisation(problem, weights: weights, demand: $0) }.max() ?? 0
         return RoutingSolution(weights: weights, maxUtilisation: Self.maxUtilisation(problem, weights: weights, demand: problem.scenarios[0]),
                                worstCaseUtilisation: worst, linkLoads: linkLoads,
-                               outcome: first.solution.outcome == .optimal && second.solution.outcome == .optimal ? .optimal : .timeLimit)
+                               outcome: first.solution.outcome == .optimal && second.solution.outcome == .optimal ? .optimal : .timeLimit,
+                               // Not for the robust objective: the backtest solves it once per timed interval.
+                               worstLinkUtilisation: problem.robust == nil ? Self.worstLinkUtilisation(problem, weights: weights) : [])
+    }
+
+    /// Utilisation of every link in its busier direction, worst over the problem's scenarios.
+    static func worstLinkUtilisation(_ problem: RoutingProblem, weights: [[Double]]) -> [Double] {
+        var worst = [Double](repeating: 0, count: problem.topology.links.count)
+        for demand in problem.scenarios {
+            let load = directedLoads(problem, weights: weights, demand: demand)
+            for (i, l) in problem.topology.links.enumerated() { worst[i] = max(worst[i], load[2 * i] / l.capacity, load[2 * i + 1] / l.capacity) }
+        }
+        return worst
     }
 
     struct Built {

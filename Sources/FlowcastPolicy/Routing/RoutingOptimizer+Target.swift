@@ -1,0 +1,143 @@
+import FlowcastTopology
+
+/// How a routing plan with a target utilisation U was chosen.
+///
+/// Min-max utilisation moves traffic off its shortest path even when every link is nearly idle,
+/// which no operator would accept. With a target, traffic stays on its least-cost path (the
+/// topology's link weights, what OSPF minimises) until a link would go over U:
+///
+///     minimise  Σ_d Σ_p demand[d] · cost(p) · x[d][p] / Σ_d demand[d] · cost(shortest d)   (path stretch)
+///             + churn · Σ_d share[d] · Σ_p |x[d][p] − current[d][p]|
+///     subject to Σ_p x[d][p] = 1, x ≥ 0,  util_s(l) ≤ cap   for every scenario s, link l, direction
+///
+/// with cap = U when some plan fits under U; otherwise a first LP finds the least worst-case
+/// utilisation U* and cap = U* × (1 + `RoutingOptimizer.overTargetSlack`). Demands and shares are
+/// those of `scenarios[0]`, so churn is priced per unit of traffic moved.
+public enum RoutingRegime: Sendable, Hashable {
+    /// Pure min-max utilisation (target 0).
+    case minMaxUtilisation
+    /// Every link fits at or under the target; least path cost and churn subject to it.
+    case underTarget(target: Double)
+    /// No plan fits under the target: the least worst-case utilisation is `optimum`, and path cost
+    /// and churn are minimised with every link at or under `cap`.
+    case overTarget(target: Double, optimum: Double, cap: Double)
+
+    /// The utilisation bound of the path-cost solve (nil for pure min-max).
+    public var cap: Double? {
+        switch self {
+        case .minMaxUtilisation: nil
+        case .underTarget(let target): target
+        case .overTarget(_, _, let cap): cap
+        }
+    }
+}
+
+extension RoutingOptimizer {
+    /// Relative slack on the min-max optimum within which an over-target plan minimises path cost.
+    public static let overTargetSlack = 0.01
+
+    /// Total link weight of every candidate path (the cost OSPF minimises).
+    public static func pathCosts(_ problem: RoutingProblem) -> [[Double]] {
+        problem.paths.map { $0.map { path in path.reduce(0) { $0 + problem.topology.links[$1].weight } } }
+    }
+
+    /// All traffic of each demand on its cheapest candidate path (the first of equal cost).
+    public static func shortestWeights(_ costs: [[Double]]) -> [[Double]] {
+        costs.map { c in
+            let best = c.indices.min { c[$0] < c[$1] } ?? 0
+            return c.indices.map { $0 == best ? 1 : 0 }
+        }
+    }
+
+    /// See `RoutingRegime`: one LP when the shortest paths already fit under the target (none when
+    /// there is also nothing to weigh against the current split), two otherwise.
+    func solveWithTarget(_ problem: RoutingProblem) throws(PolicyError) -> RoutingSolution {
+        let target = problem.targetUtilisation
+        let costs = Self.pathCosts(problem)
+        let shortest = Self.shortestWeights(costs)
+        let churn = problem.current != nil && problem.churnPenalty > 0
+        let shortestFits = problem.scenarios.allSatisfy { Self.maxUtilisation(problem, weights: shortest, demand: $0) <= target }
+        var regime = RoutingRegime.underTarget(target: target)
+        var weights = shortest
+        var cap = target
+        if !shortestFits {
+            var minMax = problem
+            minMax.current = nil
+            minMax.robust = .worstCaseOnly
+            minMax.targetUtilisation = 0
+            let optimum = try build(minMax, phase: nil).solve().solution.objective
+            if optimum > target {
+                cap = optimum * (1 + Self.overTargetSlack)
+                regime = .overTarget(target: target, optimum: optimum, cap: cap)
+            } else {
+                // An optimum on the target itself: a hair of room so rounding cannot make it infeasible.
+                cap = max(target, optimum * (1 + 1e-9))
+            }
+        }
+        let unchanged = problem.current.map { current in
+            zip(current, shortest).allSatisfy { zip($0, $1).allSatisfy { abs($0 - $1) < 1e-9 } }
+        } ?? true
+        if !shortestFits || (churn && !unchanged) {
+            weights = try buildPathCost(problem, costs: costs, cap: cap).solve().weights
+            for d in weights.indices {
+                let total = weights[d].reduce(0, +)
+                weights[d] = weights[d].map { max(0, $0) / (total > 0 ? total : 1) }
+            }
+        }
+        let loads = Self.directedLoads(problem, weights: weights, demand: problem.scenarios[0])
+        let linkUtilisation = Self.worstLinkUtilisation(problem, weights: weights)
+        return RoutingSolution(weights: weights, maxUtilisation: Self.maxUtilisation(problem, weights: weights, demand: problem.scenarios[0]),
+                               worstCaseUtilisation: linkUtilisation.max() ?? 0,
+                               linkLoads: problem.topology.links.indices.map { max(loads[2 * $0], loads[2 * $0 + 1]) },
+                               outcome: .optimal, regime: regime, worstLinkUtilisation: linkUtilisation)
+    }
+
+    /// Least path stretch plus churn with every link, in every scenario, at or under `cap`.
+    func buildPathCost(_ problem: RoutingProblem, costs: [[Double]], cap: Double) -> Built {
+        let model = LinearModel()
+        model.directLP = true
+        let topology = problem.topology
+        let demand = problem.scenarios[0].map { max(0, $0) }
+        let total = demand.reduce(0, +)
+        let shortestTotal = zip(demand, costs).reduce(0) { $0 + $1.0 * ($1.1.min() ?? 0) }
+        // A hair of cost on every path, whatever its traffic, so a demand with none still sits on
+        // its cheapest path rather than wherever the simplex leaves it.
+        let largest = max(costs.joined().max() ?? 1, 1e-12)
+        let tie = 1e-6 / Double(max(1, costs.count)) / largest
+        var x: [[Int]] = []
+        for (d, paths) in problem.paths.enumerated() {
+            let ids = paths.indices.map { p in
+                model.addColumn(lower: 0, upper: 1,
+                                objective: (shortestTotal > 0 ? demand[d] * costs[d][p] / shortestTotal : 0) + tie * costs[d][p])
+            }
+            x.append(ids)
+            model.addRow(ids.map { ($0, 1.0) }, .equal, 1)
+        }
+        if let current = problem.current, problem.churnPenalty > 0, total > 0 {
+            for d in x.indices where demand[d] > 0 {
+                for p in x[d].indices {
+                    let c = current[d][p]
+                    let t = model.addColumn(objective: problem.churnPenalty * demand[d] / total)
+                    model.addRow([(t, 1), (x[d][p], -1)], .greaterOrEqual, -c)
+                    model.addRow([(t, 1), (x[d][p], 1)], .greaterOrEqual, c)
+                }
+            }
+        }
+        var users = [[(d: Int, p: Int)]](repeating: [], count: topology.links.count * 2)
+        for (d, paths) in problem.paths.enumerated() {
+            for (p, path) in paths.enumerated() {
+                for (link, dir) in Self.directions(path, from: topology.demands[d].source, topology) { users[2 * link + dir].append((d, p)) }
+            }
+        }
+        for scenario in problem.scenarios {
+            for (i, list) in users.enumerated() where !list.isEmpty {
+                let capacity = topology.links[i / 2].capacity
+                let terms = list.compactMap { use -> (column: Int, coefficient: Double)? in
+                    scenario[use.d] > 0 ? (x[use.d][use.p], scenario[use.d] / capacity) : nil
+                }
+                if !terms.isEmpty { model.addRow(terms, .lessOrEqual, cap) }
+            }
+        }
+        return Built(model: model, x: x, timeLimit: timeLimit)
+    }
+}

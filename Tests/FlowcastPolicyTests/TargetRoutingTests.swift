@@ -1,0 +1,144 @@
+@testable import FlowcastPolicy
+import FlowcastTestSupport
+import FlowcastTopology
+import Foundation
+import Testing
+
+/// Routing with a target utilisation: least-cost paths until a link would go over the target.
+/// `parallelYAML`: `small` (capacity 1, weight 1) and `big` (capacity 2, weight 2) between a and b.
+@Suite struct TargetRoutingTests {
+    let topology: Topology
+    init() throws { topology = try Topology(yaml: parallelYAML) }
+
+    func solve(_ demand: Double, target: Double = 0.7, current: [[Double]]? = nil, churn: Double = 0) throws -> RoutingSolution {
+        try RoutingOptimizer().solve(RoutingProblem(topology: topology, paths: [[[0], [1]]], scenarios: [[demand]], current: current,
+                                                    churnPenalty: churn, targetUtilisation: target))
+    }
+
+    @Test func underTheTargetEverythingStaysOnTheLeastCostPath() throws {
+        // 0.5 on `small` is 50 %: under 70 %, so nothing moves to `big` (min-max would split 1:2).
+        let s = try solve(0.5)
+        #expect(s.weights[0] == [1, 0])
+        #expect(s.regime == .underTarget(target: 0.7))
+        #expect(abs(s.maxUtilisation - 0.5) < 1e-9)
+    }
+
+    @Test func onlyTheExcessOverTheTargetMoves() throws {
+        // Hand-derived optimum: demand 1, `small` may carry 0.7 (its 70 %), the other 0.3 goes to
+        // `big` (15 %); path cost 0.7·1 + 0.3·2 = 1.3, stretch 1.3. Any more on `big` costs more.
+        let s = try solve(1)
+        #expect(abs(s.weights[0][0] - 0.7) < 1e-7)
+        #expect(abs(s.weights[0][1] - 0.3) < 1e-7)
+        #expect(abs(s.maxUtilisation - 0.7) < 1e-7)
+        #expect(s.regime == .underTarget(target: 0.7))
+    }
+
+    @Test func overTheTargetMinMaxFirstThenPathCostWithinOnePercent() throws {
+        // Demand 3 cannot fit under 70 %: the min-max optimum is 1 (split 1/3, 2/3). Within 1 %
+        // of it (cap 1.01) path cost is least with `small` full: x = 1.01 / 3.
+        let s = try solve(3)
+        guard case .overTarget(let target, let optimum, let cap) = s.regime else {
+            Issue.record("expected over target, got \(s.regime)")
+            return
+        }
+        #expect(target == 0.7)
+        #expect(abs(optimum - 1) < 1e-7)
+        #expect(abs(cap - 1.01) < 1e-7)
+        #expect(abs(s.weights[0][0] - 1.01 / 3) < 1e-7)
+        #expect(abs(s.maxUtilisation - 1.01) < 1e-7)
+        // Path cost no more than the pure min-max plan's, utilisation within 1 % of it.
+        let minMax = try solve(3, target: 0)
+        let costs = RoutingOptimizer.pathCosts(RoutingProblem(topology: topology, paths: [[[0], [1]]], scenarios: [[3]]))
+        func cost(_ w: [[Double]]) -> Double { zip(w[0], costs[0]).reduce(0) { $0 + $1.0 * $1.1 } }
+        #expect(cost(s.weights) < cost(minMax.weights) - 1e-3)
+        #expect(s.maxUtilisation <= minMax.maxUtilisation * 1.01 + 1e-9)
+    }
+
+    @Test func targetZeroIsPureMinMax() throws {
+        let s = try solve(0.5, target: 0)
+        #expect(s.regime == .minMaxUtilisation)
+        #expect(abs(s.weights[0][0] - 1.0 / 3) < 1e-6)   // 1:2 by capacity, as min-max always did
+    }
+
+    @Test func churnIsPricedPerUnitOfTrafficMoved() throws {
+        // Current plan all on `big` (cost 2). Moving back to `small` halves the path cost; a churn
+        // penalty of 0.4 per unit moved (0.8 for the whole demand, both sides counted) is cheaper
+        // than the stretch saved (1), one of 0.6 (1.2) is not.
+        #expect(try solve(0.5, current: [[0, 1]], churn: 0.4).weights[0] == [1, 0])
+        let kept = try solve(0.5, current: [[0, 1]], churn: 0.6).weights[0]
+        #expect(abs(kept[0]) < 1e-7 && abs(kept[1] - 1) < 1e-7)
+    }
+
+    @Test func aDemandWithNoTrafficSitsOnItsLeastCostPath() throws {
+        let s = try solve(0, current: [[0, 1]], churn: 1)
+        #expect(s.weights[0] == [1, 0])
+    }
+
+    /// Brute force over a grid of splits: the LP's path cost is the least of every grid split that
+    /// keeps every link at or under the target, and the LP's split keeps it too.
+    @Test(arguments: 0..<10)
+    func leastPathCostUnderTheTargetEqualsBruteForce(seed: Int) throws {
+        var rng = SplitMix(seed: UInt64(100 + seed))
+        var t = try Topology(yaml: parallelYAML)
+        let paths: [[[Int]]] = [[[0], [1], [2, 3]], [[1], [2, 3]]]
+        t.demands.append(Demand(id: "d2", source: 0, destination: 1, paths: paths[1]))
+        let demands = [0.3 + Double(rng.int(10)) / 4, 0.2 + Double(rng.int(8)) / 4]   // some fit under 0.8, some not
+        let problem = RoutingProblem(topology: t, paths: paths, scenarios: [demands], targetUtilisation: 0.8)
+        let lp = try RoutingOptimizer().solve(problem)
+        let costs = RoutingOptimizer.pathCosts(problem)
+        func cost(_ w: [[Double]]) -> Double {
+            (0..<2).reduce(0) { total, d in total + demands[d] * zip(w[d], costs[d]).reduce(0) { $0 + $1.0 * $1.1 } }
+        }
+        var best = Double.infinity, bestMinMax = Double.infinity
+        let steps = 40
+        for i in 0...steps {
+            for j in 0...(steps - i) {
+                for k in 0...steps {
+                    let w: [[Double]] = [[Double(i) / Double(steps), Double(j) / Double(steps), Double(steps - i - j) / Double(steps)],
+                                         [Double(k) / Double(steps), Double(steps - k) / Double(steps)]]
+                    let mlu = RoutingOptimizer.maxUtilisation(problem, weights: w, demand: demands)
+                    bestMinMax = min(bestMinMax, mlu)
+                    if mlu <= 0.8 + 1e-12 { best = min(best, cost(w)) }
+                }
+            }
+        }
+        if case .underTarget = lp.regime {
+            #expect(lp.maxUtilisation <= 0.8 + 1e-7)
+            #expect(cost(lp.weights) <= best + 1e-6)
+        } else {
+            // Nothing fits under 0.8, and the LP stays within 1 % of a min-max the grid cannot beat.
+            #expect(best == .infinity)
+            #expect(lp.maxUtilisation <= bestMinMax * 1.01 + 1e-6)
+        }
+    }
+}
+
+/// The demo's reasons under a target: each names the target or the link that binds.
+@Suite struct TargetReasonTests {
+    func plan(scale: Double) throws -> PolicyDocument {
+        let (t, _) = try demoPlan()
+        var input = try ForecastSet(contentsOf: Fixtures.repositoryRoot.appendingPathComponent("policies/examples/demo-forecasts.json"))
+        input.forecasts = input.forecasts.map { var f = $0; f.point *= scale; f.upper *= scale; return f }
+        input.scenarios = input.scenarios?.map { $0.mapValues { $0 * scale } }
+        let provenance = Provenance(inputDigest: Provenance.digest(Data()), topologyDigest: Provenance.digest(Data()), modelId: input.modelId,
+                                    window: input.window, generator: "test")
+        return try PolicyPlanner(topology: t).plan(input, provenance: provenance)
+    }
+
+    @Test func lightLoadKeepsEveryDemandOnItsLeastCostPathAndSaysUnderTheTarget() throws {
+        let document = try plan(scale: 0.3)
+        for d in document.routing.demands {
+            #expect(d.paths.filter { $0.weight > 0 }.count == 1, "\(d.id)")
+            #expect(d.reason.contains("its least-cost path") && d.reason.contains("under the 70% target"), "\(d.reason)")
+        }
+    }
+
+    @Test func overTheTargetEveryMovedDemandNamesTheLinkThatBinds() throws {
+        let document = try plan(scale: 1)
+        #expect(document.routing.maxUtilisation <= 0.7556 * 1.01 + 1e-4)
+        for d in document.routing.demands {
+            #expect(d.reason.contains("no plan fits under the 70% target"), "\(d.reason)")
+            if !d.reason.contains("its least-cost path") { #expect(d.reason.contains("because l-"), "\(d.reason)") }
+        }
+    }
+}
