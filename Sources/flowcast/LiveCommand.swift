@@ -138,7 +138,7 @@ struct LiveCommand: ParsableCommand {
             }
         }
         publishing.finish(publisher, command: "live", quiet: quiet,
-                          summary: ["packets": result.totals.packets, "windowLines": result.windowLines, "interface": interface!])
+                          summary: TapEndSummary(packets: result.totals.packets, windowLines: result.windowLines, interface: interface!))
         if let error = result.captureError { throw fail("\(error) (everything before it was written)") }
     }
 }

@@ -53,7 +53,7 @@ struct PublishArguments: ParsableArguments {
     }
 
     /// Publishes the tap's end, waits for acknowledgements, and prints the counters.
-    func finish(_ publisher: TapPublisher?, command: String, quiet: Bool, summary: [String: Any]) {
+    func finish(_ publisher: TapPublisher?, command: String, quiet: Bool, summary: TapEndSummary) {
         guard let publisher else { return }
         let c = publisher.finish(summary: summary)
         if !quiet || c.leftInSpool > 0 || c.dropped > 0 {

@@ -111,8 +111,8 @@ struct ReplayCommand: ParsableCommand {
             let publisher = try publishing.makePublisher(command: "replay", out: out, mode: "replay")
             result = try runReplay(options, planner: planner, publisher: publisher)
             publishing.finish(publisher, command: "replay", quiet: quiet,
-                              summary: ["packets": result.totals.packets, "windowLines": result.windowLines,
-                                        "capture": (file as NSString).lastPathComponent])
+                              summary: TapEndSummary(packets: result.totals.packets, windowLines: result.windowLines,
+                                                     capture: (file as NSString).lastPathComponent))
         } catch let exit as ExitCode {
             progress?.finish()
             throw exit

@@ -45,6 +45,25 @@ public struct TapMark: Sendable, Equatable {
     }
 }
 
+/// The totals a tap's end message carries under `summary`, for people reading the stream.
+public struct TapEndSummary: Codable, Sendable, Equatable {
+    public var packets: UInt64?
+    public var windowLines: Int?
+    /// The capture file's name (replay) or the interface (live).
+    public var capture: String?
+    public var interface: String?
+    /// The publishing counters as the tap stopped.
+    public var publish: Publish?
+
+    public struct Publish: Codable, Sendable, Equatable {
+        public var published: Int, resent: Int, spooled: Int, dropped: Int
+    }
+
+    public init(packets: UInt64? = nil, windowLines: Int? = nil, capture: String? = nil, interface: String? = nil) {
+        self.packets = packets; self.windowLines = windowLines; self.capture = capture; self.interface = interface
+    }
+}
+
 /// `flowcast.v1.tap.<site>` `{"type":"end",…}`: the tap stopped; its last window started at
 /// `lastStart` (null: it closed none). `summary` carries the tap's totals, for people.
 public struct TapEnd: Sendable, Equatable {
@@ -55,15 +74,17 @@ public struct TapEnd: Sendable, Equatable {
 
     public var messageID: String { "\(site)|end|\(lastStart.map(String.init) ?? "none")" }
 
-    func json(extra: [String: Any]) -> [UInt8] {
+    func json(summary: TapEndSummary) -> [UInt8] {
         var out: [UInt8] = []
         out.appendLiteral("{\"formatVersion\":1,\"type\":\"end\",\"site\":"); out.appendJSONString(site)
         out.appendLiteral(",\"mode\":"); out.appendJSONString(mode)
         out.appendLiteral(",\"lastStart\":")
         if let lastStart { out.appendSeconds(lastStart) } else { out.appendLiteral("null") }
         out.appendLiteral(",\"windows\":"); out.appendDecimal(windows)
-        if !extra.isEmpty, JSONSerialization.isValidJSONObject(extra),
-           let data = try? JSONSerialization.data(withJSONObject: extra, options: [.sortedKeys]) {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        // A summary of plain numbers and strings always encodes; the message goes out without one otherwise.
+        if let data = try? encoder.encode(summary) {
             out.appendLiteral(",\"summary\":"); out.append(contentsOf: data)
         }
         out.appendLiteral("}")

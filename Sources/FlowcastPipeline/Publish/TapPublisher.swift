@@ -155,15 +155,15 @@ public final class TapPublisher: @unchecked Sendable {
 
     /// Publishes the tap's end (`flowcast.v1.tap.<site>`, with `summary` merged in), waits up to
     /// `drainSeconds` for the server to acknowledge everything, and stops the publishing thread.
-    public func finish(summary: [String: Any] = [:]) -> PublishCounters {
+    public func finish(summary: TapEndSummary = TapEndSummary()) -> PublishCounters {
         let end = TapEnd(site: options.site, mode: options.mode, lastStart: previousWindowStart, windows: windowsPublished)
         var extra = summary
         lock.lock()
-        extra["publish"] = ["published": counters.published, "resent": counters.resent,
-                            "spooled": counters.spooled, "dropped": counters.dropped]
+        extra.publish = .init(published: counters.published, resent: counters.resent,
+                              spooled: counters.spooled, dropped: counters.dropped)
         lock.unlock()
         enqueue([OutgoingMessage(subject: FlowcastSubjects.tap(site: options.site), id: end.messageID,
-                                 payload: end.json(extra: extra))], windowLines: 0)
+                                 payload: end.json(summary: extra))], windowLines: 0)
         lock.lock()
         finishing = true
         lock.signal()
