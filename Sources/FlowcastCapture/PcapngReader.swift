@@ -268,14 +268,7 @@ struct PcapngReader<Bytes: CaptureBytes>: CaptureReader {
 
     /// A copy of `data` with its pseudo-header in this host's byte order (`PseudoHeaderByteOrder`).
     private mutating func swapPseudoHeader(_ data: UnsafeRawBufferPointer, wireLength: UInt32) -> UnsafeRawBufferPointer {
-        if scratch == nil || scratch!.count < data.count {
-            scratch?.deallocate()
-            scratch = .allocate(byteCount: max(data.count, 65_536), alignment: 8)
-        }
-        let copy = UnsafeMutableRawBufferPointer(rebasing: scratch![..<data.count])
-        copy.copyMemory(from: data)
-        PseudoHeaderByteOrder.swap(copy, linkType: firstLinkType, wireLength: wireLength)
-        return UnsafeRawBufferPointer(copy)
+        PseudoHeaderByteOrder.swappedCopy(data, linkType: firstLinkType, wireLength: wireLength, scratch: &scratch)
     }
 
     @inline(__always)

@@ -14,6 +14,20 @@ enum PseudoHeaderByteOrder {
     }
 
     /// Swaps the pseudo-header of `packet` (captured bytes) in place.
+    /// A copy of `data` in `scratch` (grown as needed, owned by the reader) with its pseudo-header
+    /// swapped: the mapped file itself is never written.
+    static func swappedCopy(_ data: UnsafeRawBufferPointer, linkType: LinkType, wireLength: UInt32,
+                            scratch: inout UnsafeMutableRawBufferPointer?) -> UnsafeRawBufferPointer {
+        if scratch == nil || scratch!.count < data.count {
+            scratch?.deallocate()
+            scratch = .allocate(byteCount: max(data.count, 65_536), alignment: 8)
+        }
+        let copy = UnsafeMutableRawBufferPointer(rebasing: scratch![..<data.count])
+        copy.copyMemory(from: data)
+        swap(copy, linkType: linkType, wireLength: wireLength)
+        return UnsafeRawBufferPointer(copy)
+    }
+
     static func swap(_ packet: UnsafeMutableRawBufferPointer, linkType: LinkType, wireLength: UInt32) {
         let captured = packet.count, wire = Int(wireLength)
         switch linkType.rawValue {
