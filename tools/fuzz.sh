@@ -21,11 +21,13 @@ if [ $# -lt 2 ]; then echo "usage: tools/fuzz.sh --list | TARGET SECONDS [CORPUS
 target="$1" seconds="$2"; shift 2
 [[ " ${targets[*]} " == *" $target "* ]] || { echo "unknown target '$target' (tools/fuzz.sh --list)" >&2; exit 2; }
 
-# One build of every target: the sanitized build of Flowcast's modules is shared, so building
-# all costs little more than one. --disable-dead-strip: --gc-sections would drop the coverage
-# counters' sections and leave libFuzzer blind.
+# The target's product only (a plain `swift build` would also build the flowcast executable,
+# whose `main` clashes with libFuzzer's). The sanitized build of Flowcast's modules is shared by
+# all targets, so the second target builds in seconds. --disable-dead-strip: --gc-sections would
+# drop the coverage counters' sections and leave libFuzzer blind.
 if [ "${FUZZ_SKIP_BUILD:-0}" != 1 ]; then
-    if ! swift build -c release --package-path "$fuzz" --scratch-path "$fuzz/.build" \
+    mkdir -p "$fuzz/.build"
+    if ! swift build -c release --package-path "$fuzz" --scratch-path "$fuzz/.build" --product "fuzz-$target" \
             --sanitize fuzzer --sanitize address --disable-dead-strip >"$fuzz/.build/fuzz-build.log" 2>&1; then
         tail -40 "$fuzz/.build/fuzz-build.log" >&2
         echo "fuzz $target: 0 execs, build failed"
@@ -66,7 +68,8 @@ count() { ls "$fuzz/artifacts" | grep -cE "^$target-(crash|timeout|oom|leak)-" |
 before=$(count)
 log="$fuzz/artifacts/$target.log"
 status=0
-FLOWCAST_FUZZ_SLOW_DIR="${FLOWCAST_FUZZ_SLOW_DIR:-$fuzz/artifacts}" "$bin" "${flags[@]}" "${corpora[@]}" >"$log" 2>&1 || status=$?
+LSAN_OPTIONS="suppressions=$fuzz/lsan.supp:${LSAN_OPTIONS:-}" \
+    FLOWCAST_FUZZ_SLOW_DIR="${FLOWCAST_FUZZ_SLOW_DIR:-$fuzz/artifacts}" "$bin" "${flags[@]}" "${corpora[@]}" >"$log" 2>&1 || status=$?
 grep -E "^(stat::|slowest unit|==[0-9]+==ERROR|SUMMARY|Fatal error|.*deadly signal|ALARM|.*Test unit written)" "$log" | tail -12 || true
 execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
 [ -n "$execs" ] || execs=0

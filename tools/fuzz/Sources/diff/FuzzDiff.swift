@@ -13,7 +13,7 @@ nonisolated(unsafe) let newFile = ScratchFile()
 public func fuzz(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
     Fuzz.run(data, size) { bytes in
         let split = bytes.firstIndex(of: 0)
-        oldFile.write(UnsafeRawBufferPointer(rebasing: bytes[..<(split ?? bytes.endIndex)])))
+        oldFile.write(UnsafeRawBufferPointer(rebasing: bytes[..<(split ?? bytes.endIndex)]))
         newFile.write(UnsafeRawBufferPointer(rebasing: bytes[(split.map { $0 + 1 } ?? 0)...]))
         guard let comparison = try? PolicyComparison.compare(old: URL(fileURLWithPath: oldFile.path),
                                                              new: URL(fileURLWithPath: newFile.path)) else { return }
