@@ -41,7 +41,7 @@ enum WindowsReader {
         }
         guard !observations.isEmpty else { throw .empty(path: path) }
         let step = durations.isEmpty ? nil : TimeGrid.estimateStep([0] + [durations.sorted()[durations.count / 2]])
-        return LongCSVReader.regularise(observations, source: path, absentIsZero: true, knownStep: step)
+        return try LongCSVReader.regularise(observations, source: path, absentIsZero: true, knownStep: step)
     }
 
     private static func number(_ any: Any?) -> Double? {
