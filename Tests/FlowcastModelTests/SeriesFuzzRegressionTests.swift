@@ -34,7 +34,7 @@ import Testing
     }
 
     @Test func wideCSVFarApartIsRefused() {
-        let text = "t,a\n0,1\n1,2\n99999999999,3\n"
+        let text = "time,a\n0,1\n1,2\n99999999999,3\n"
         #expect(gridError(text).map { "\($0)" }?.contains("cells allowed") == true)
     }
 

@@ -15,7 +15,6 @@ struct TimeGrid {
         let sortedTimes = order.map { times[$0] }
         let step = knownStep ?? TimeGrid.estimateStep(sortedTimes)
         let start = sortedTimes.first ?? 0
-        let last = sortedTimes.last ?? 0
         let count = sortedTimes.isEmpty ? 0
             : try TimeGrid.rowCount(times: sortedTimes, step: step, columns: columnCount,
                                     valuesRead: times.count * columnCount, path: path)
