@@ -39,7 +39,14 @@ bin="$fuzz/.build/release/fuzz-$target"
 mkdir -p "$fuzz/corpus/$target" "$fuzz/artifacts"
 corpora=("$fuzz/corpus/$target")
 if [ $# -eq 0 ]; then
-    [ -d "$fuzz/corpus/$target-seeds" ] || "$fuzz/make-seeds.sh" "$fuzz/.build/release" >/dev/null
+    if [ ! -d "$fuzz/corpus/$target-seeds" ]; then
+        # gtpv2's seeds are the GTPv2-C payloads the decode target finds in the captures.
+        if [ "$target" = gtpv2 ] && [ "${FUZZ_SKIP_BUILD:-0}" != 1 ]; then
+            swift build -c release --package-path "$fuzz" --scratch-path "$fuzz/.build" --product fuzz-decode \
+                --sanitize fuzzer --sanitize address --disable-dead-strip >>"$fuzz/.build/fuzz-build.log" 2>&1
+        fi
+        "$fuzz/make-seeds.sh" "$target" >/dev/null
+    fi
     corpora+=("$fuzz/corpus/$target-seeds")
     if [ -d "$fuzz/seeds/$target" ]; then corpora+=("$fuzz/seeds/$target"); fi
     # Inputs that once crashed or hung a target, kept as seeds (and as regression tests).
