@@ -23,6 +23,7 @@ let package = Package(
         .library(name: "FlowcastModel", targets: ["FlowcastModel"]),
         .library(name: "FlowcastPolicy", targets: ["FlowcastPolicy"]),
         .library(name: "FlowcastReview", targets: ["FlowcastReview"]),
+        .library(name: "FlowcastTopology", targets: ["FlowcastTopology"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),

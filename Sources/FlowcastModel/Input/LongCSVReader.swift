@@ -19,19 +19,21 @@ enum LongCSVReader {
             observations.append((time, String(line.fields[1].trimmingSpaces), value))
         }
         guard !observations.isEmpty else { throw .empty(path: path) }
-        return regularise(observations, source: path)
+        return try regularise(observations, source: path)
     }
 
     /// Shared by long CSV and windows.jsonl: one grid for all series (step from the union of
     /// times), duplicates per series averaged, uncovered slots missing; all of it counted.
     static func regularise(_ observations: [(time: Double, series: String, value: Double?)], source: String,
-                           absentIsZero: Bool = false, knownStep: Double? = nil) -> SeriesSet {
+                           absentIsZero: Bool = false, knownStep: Double? = nil) throws(SeriesInputError) -> SeriesSet {
         var report = SeriesLoadReport()
         report.rowsRead = observations.count
         let times = Array(Set(observations.map(\.time))).sorted()
-        let step = knownStep ?? TimeGrid.estimateStep(times)
+        let step = knownStep.flatMap { $0.isFinite && $0 > 0 ? $0 : nil } ?? TimeGrid.estimateStep(times)
         let start = times.first ?? 0
-        let count = Int((((times.last ?? start) - start) / step).rounded()) + 1
+        let seriesCount = Set(observations.map(\.series)).count
+        let count = try TimeGrid.rowCount(times: times, step: step, columns: seriesCount,
+                                          valuesRead: observations.count, path: source)
         var names: [String] = []
         var columnOf: [String: Int] = [:]
         var sums: [[Double]] = []

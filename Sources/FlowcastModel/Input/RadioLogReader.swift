@@ -70,7 +70,7 @@ enum RadioLogReader {
         }
         guard !rows.isEmpty else { throw .empty(path: path) }
         report.rowsRead = rows.count
-        let grid = TimeGrid(times: times, rows: rows, columnCount: 1 + covariates.count, knownStep: 1)
+        let grid = try TimeGrid(times: times, rows: rows, columnCount: 1 + covariates.count, knownStep: 1, path: path)
         report.duplicateRows = grid.duplicateRows
         report.gapRows = grid.gapRows
         let base = path.split(separator: "/").last.map { String($0) } ?? path

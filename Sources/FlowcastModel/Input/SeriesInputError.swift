@@ -15,6 +15,9 @@ public enum SeriesInputError: Error, Sendable, Equatable, CustomStringConvertibl
     case badLine(FormatReadError)
     case badTarget(path: String, reason: String)
     case unterminatedQuote(path: String, line: Int)
+    /// The times cannot be put on one grid: one is not finite, or they span more grid rows
+    /// than the bound of `TimeGrid.rowCount` (a timestamp far off, most likely).
+    case badTimeGrid(path: String, reason: String)
 
     public var description: String {
         switch self {
@@ -33,6 +36,7 @@ public enum SeriesInputError: Error, Sendable, Equatable, CustomStringConvertibl
         case .badTarget(let path, let reason): "\(path): \(reason)"
         case .unterminatedQuote(let path, let line):
             "\(path):\(line): a quoted field opened here is never closed"
+        case .badTimeGrid(let path, let reason): "\(path): \(reason)"
         }
     }
 }

@@ -9,13 +9,15 @@ struct TimeGrid {
     var gapRows: Int
 
     /// `rows[i]` holds one value per column (NaN when missing) at `times[i]`.
-    init(times: [Double], rows: [[Double]], columnCount: Int, knownStep: Double? = nil) {
+    init(times: [Double], rows: [[Double]], columnCount: Int, knownStep: Double? = nil,
+         path: String) throws(SeriesInputError) {
         let order = times.indices.sorted { times[$0] < times[$1] }
         let sortedTimes = order.map { times[$0] }
         let step = knownStep ?? TimeGrid.estimateStep(sortedTimes)
         let start = sortedTimes.first ?? 0
-        let last = sortedTimes.last ?? 0
-        let count = sortedTimes.isEmpty ? 0 : Int(((last - start) / step).rounded()) + 1
+        let count = sortedTimes.isEmpty ? 0
+            : try TimeGrid.rowCount(times: sortedTimes, step: step, columns: columnCount,
+                                    valuesRead: times.count * columnCount, path: path)
         var sums = Array(repeating: Array(repeating: 0.0, count: count), count: columnCount)
         var counts = Array(repeating: Array(repeating: 0, count: count), count: columnCount)
         var rowsInSlot = Array(repeating: 0, count: count)
@@ -43,9 +45,32 @@ struct TimeGrid {
         self.gapRows = rowsInSlot.reduce(0) { $0 + ($1 == 0 ? 1 : 0) }
     }
 
+    /// Rows of the grid from the first to the last of `sortedTimes` at `step`. A grid is
+    /// refused when a time is not finite, or when it would hold more than
+    /// `max(1,000,000, 100 × valuesRead)` cells (rows × columns): a grid that much emptier than
+    /// its input comes from a timestamp far off, and would cost memory out of all proportion to
+    /// the file (found by fuzzing: two windows 39 years apart made a 3.4 million-row grid).
+    static func rowCount(times sortedTimes: [Double], step: Double, columns: Int, valuesRead: Int,
+                         path: String) throws(SeriesInputError) -> Int {
+        guard let start = sortedTimes.first, let last = sortedTimes.last else { return 0 }
+        if let bad = sortedTimes.first(where: { !$0.isFinite }) {
+            throw .badTimeGrid(path: path, reason: "time \(bad) is not a finite number")
+        }
+        let span = ((last - start) / step).rounded()
+        let limit = max(1_000_000, 100 * valuesRead)
+        guard step.isFinite, step > 0, span.isFinite, span < Double(limit),
+              (Int(span) + 1).multipliedReportingOverflow(by: max(1, columns)).partialValue <= limit else {
+            throw .badTimeGrid(path: path, reason:
+                "times from \(start) to \(last) at a step of \(step) s make a grid of \(span + 1) rows "
+                + "× \(columns) columns, more than the \(limit) cells allowed for \(valuesRead) values read")
+        }
+        return Int(span) + 1
+    }
+
     static func estimateStep(_ sortedTimes: [Double]) -> Double {
         var histogram: [Double: Int] = [:]
-        for (a, b) in zip(sortedTimes, sortedTimes.dropFirst()) where b - a > 0 {
+        // Differences under half a millisecond round to 0, which is no step: skip them.
+        for (a, b) in zip(sortedTimes, sortedTimes.dropFirst()) where ((b - a) * 1_000).rounded() > 0 {
             histogram[((b - a) * 1_000).rounded() / 1_000, default: 0] += 1
         }
         // Most common difference; ties go to the smaller step so no real row is merged away.

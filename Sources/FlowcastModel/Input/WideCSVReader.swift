@@ -66,8 +66,8 @@ enum WideCSVReader {
             rows.append(row)
         }
         report.rowsRead = rows.count
-        let grid = TimeGrid(times: times, rows: rows, columnCount: valueColumns.count,
-                            knownStep: clockColumn == nil ? 1 : nil)
+        let grid = try TimeGrid(times: times, rows: rows, columnCount: valueColumns.count,
+                                knownStep: clockColumn == nil ? 1 : nil, path: path)
         report.duplicateRows = grid.duplicateRows
         report.gapRows = grid.gapRows
         let series = valueColumns.enumerated().map { Series(name: header[$0.element], values: grid.columns[$0.offset]) }

@@ -31,6 +31,6 @@ enum WindowsReader {
         }
         guard !observations.isEmpty else { throw .empty(path: path) }
         let step = durations.isEmpty ? nil : TimeGrid.estimateStep([0] + [durations.sorted()[durations.count / 2]])
-        return LongCSVReader.regularise(observations, source: path, absentIsZero: true, knownStep: step)
+        return try LongCSVReader.regularise(observations, source: path, absentIsZero: true, knownStep: step)
     }
 }

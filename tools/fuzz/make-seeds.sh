@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# Generates the seed corpora that are too large to commit, into tools/fuzz/corpus/TARGET-seeds/
+# (gitignored), from what the repository holds.
+#
+#   tools/fuzz/make-seeds.sh [TARGET...]      (default: every target)
+#
+# The built fuzz-decode (for decode and gtpv2) and fuzz-model (for model) make the seeds only
+# they can make; FUZZ_BIN names the folder holding them (default tools/fuzz/.build/release).
+# Set FLOWCAST_FUZZ_EXTRA_CAPTURES to a folder of captures the project has never seen to add
+# them as seeds too (see docs/fuzzing.md).
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+root="$(cd "$here/../.." && pwd)"
+bin="${FUZZ_BIN:-$here/.build/release}"
+wanted=" ${*:-decode pcap pcapng gtpv2 topology policy diff series model} "
+wants() { [[ "$wanted" == *" $1 "* ]]; }
+out="$here/corpus"
+mkdir -p "$out"
+seeds() { rm -rf "$out/$1-seeds"; mkdir -p "$out/$1-seeds"; echo "$out/$1-seeds"; }
+
+captures=("$root"/captures/real/*.pcap "$root"/captures/real/*.pcapng "$root"/captures/real/*.cap "$root"/captures/demo/demo.pcapng)
+if [ -n "${FLOWCAST_FUZZ_EXTRA_CAPTURES:-}" ]; then
+    captures+=("$FLOWCAST_FUZZ_EXTRA_CAPTURES"/*.pcap "$FLOWCAST_FUZZ_EXTRA_CAPTURES"/*.pcapng "$FLOWCAST_FUZZ_EXTRA_CAPTURES"/*.cap)
+fi
+existing=()
+for c in "${captures[@]}"; do [ -f "$c" ] && existing+=("$c"); done
+
+# pcap, pcapng: whole files, cut to their first 64 KiB (libFuzzer's -max_len cuts them anyway).
+if wants pcap || wants pcapng; then
+    p=$(seeds pcap); n=$(seeds pcapng)
+    for c in "${existing[@]}"; do
+        magic=$(head -c4 "$c" | od -An -tx1 | tr -d ' \n')
+        case "$magic" in
+            0a0d0d0a) head -c 65536 "$c" > "$n/$(basename "$c")" ;;
+            *) head -c 65536 "$c" > "$p/$(basename "$c")" ;;
+        esac
+    done
+fi
+
+# decode: the first packets of each capture, one file each (link-type byte + packet), and
+# gtpv2: the GTPv2-C payloads among them; both written by the decode target itself.
+if wants decode || wants gtpv2; then
+    d=$(seeds decode); g=$(seeds gtpv2)
+    (IFS=:; FLOWCAST_FUZZ_MAKE_SEEDS="$d" FLOWCAST_FUZZ_GTPV2_SEEDS="$g" FLOWCAST_FUZZ_MAX_PACKETS=64 \
+        FLOWCAST_FUZZ_CAPTURES="${existing[*]}" "$bin/fuzz-decode" -runs=0 "$d" >/dev/null 2>&1) || true
+fi
+
+# topology: every topology in the repository.
+if wants topology; then
+    t=$(seeds topology)
+    for f in "$root"/captures/*/topology.yaml "$root"/tools/bench-topology.yaml "$root"/Tests/*/ReviewFixtures/*.yaml; do
+        if [ -f "$f" ]; then cp "$f" "$t/$(basename "$(dirname "$f")")-$(basename "$f")"; fi
+    done
+fi
+
+# policy: every policy document in the repository; diff: pairs of them (OLD NUL NEW).
+if wants policy || wants diff; then
+pol=$(seeds policy); dif=$(seeds diff)
+docs=("$root"/policies/baseline/*.json "$root"/policies/examples/demo-policy.json \
+      "$root"/Tests/FlowcastReviewTests/ReviewFixtures/Run/policies/*.json \
+      "$root"/Tests/FlowcastReviewTests/ReviewFixtures/Folders/*/*.json \
+      "$root"/Tests/FlowcastReviewTests/ReviewFixtures/Policies/*.json "$root"/Tests/FlowcastPolicyTests/Golden/policy.json)
+i=0
+for f in "${docs[@]}"; do
+    [ -f "$f" ] || continue
+    i=$((i + 1)); cp "$f" "$pol/$i-$(basename "$f")"
+done
+pair() { { cat "$1"; printf '\0'; cat "$2"; } > "$dif/$3"; }
+pair "$root/policies/baseline/demo.json" "$root/policies/examples/demo-policy.json" baseline-example
+pair "$root/Tests/FlowcastReviewTests/ReviewFixtures/Folders/old/demo.json" "$root/Tests/FlowcastReviewTests/ReviewFixtures/Folders/new/demo.json" folders-demo
+pair "$root/Tests/FlowcastReviewTests/ReviewFixtures/Folders/old/policy-0000.json" "$root/Tests/FlowcastReviewTests/ReviewFixtures/Folders/new/policy-0000.json" folders-0000
+pair "$root/Tests/FlowcastReviewTests/ReviewFixtures/Run/policies/policy-0000.json" "$root/Tests/FlowcastReviewTests/ReviewFixtures/Run/policies/policy-0004.json" run-0000-0004
+pair "$root/policies/baseline/demo.json" "$root/Tests/FlowcastReviewTests/ReviewFixtures/Policies/failed-link.json" baseline-failed-link
+fi
+
+# series: head rows of the Abilene data (wide CSV) and the review fixtures' windows.jsonl.
+if wants series; then
+    s=$(seeds series)
+    for f in "$root"/data/abilene/*.csv; do head -n 12 "$f" > "$s/abilene-$(basename "$f")"; done
+    head -n 40 "$root/Tests/FlowcastReviewTests/ReviewFixtures/Run/windows.jsonl" > "$s/windows.jsonl"
+fi
+
+# model: a small model trained by the model target itself.
+if wants model; then
+    m=$(seeds model)
+    FLOWCAST_FUZZ_MAKE_SEEDS="$m" "$bin/fuzz-model" -runs=0 "$m" >/dev/null 2>&1 || true
+fi
+
+for target in $wanted; do
+    printf '%s: %s seeds\n' "$target" "$(ls "$out/$target-seeds" 2>/dev/null | wc -l)"
+done
