@@ -15,7 +15,8 @@ public func fuzz(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
         }
         if let document = try? PolicyDocument(reviewing: json, path: "fuzz.json") {
             _ = PolicyDiffer.violations(of: document)
-            _ = PolicyDiffer.peakUtilisation(document)
+            _ = PolicyDiffer.peakLink(document)
+            _ = PolicyDiffer.peakCell(document)
         }
     }
 }
