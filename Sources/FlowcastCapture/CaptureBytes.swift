@@ -22,6 +22,20 @@ protocol CaptureBytes {
     func close()
     /// True when packets are views into the page cache rather than copies.
     var readsInPlace: Bool { get }
+    /// False when the file has shrunk below `end` since it was opened, so that the bytes up to
+    /// `end` are no longer the file's (a mapping then reads zeros where the file was cut).
+    /// Called once per record with the record's end, before the record is handed out.
+    func holds(through end: Int) -> Bool
+    /// The file's size now, when it is smaller than when it was opened; nil otherwise.
+    func shrunkSize() -> Int?
+}
+
+extension CaptureBytes {
+    /// The reason given when the file shrank below what a record needs.
+    static func shrankReason(to size: Int) -> String {
+        "the file shrank to \(size) bytes while it was being read (is it still being written or rotated? "
+            + "such a file must be read without mapping it)"
+    }
 }
 
 /// A regular file mapped read-only.
@@ -29,26 +43,70 @@ protocol CaptureBytes {
 /// Why by hand, beside libpcap: libpcap's offline reader copies every packet twice (the kernel
 /// into the stdio buffer, then stdio into libpcap's own buffer) and makes a library call per
 /// packet; on the 5M-packet benchmark those copies were a quarter of all CPU time. A mapping
-/// faults (SIGBUS) if the file shrinks while it is read: callers reading a file that is still
-/// being written or rotated ask for `BufferedCaptureFile` instead.
+/// faults (SIGBUS) if the file shrinks while it is read: the mapping is watched
+/// (`flowcast_mapping_watch`), vanished pages read as zeros, and `holds(through:)` tells the
+/// reader, which stops with the packet number. Callers reading a file that is still being
+/// written or rotated should ask for `BufferedCaptureFile`.
 struct MappedCaptureFile: CaptureBytes {
     let base: UnsafeRawPointer
     let size: Int
     private var pager: PagerCursor?
+    /// Kept open to learn the file's size again after a fault.
+    private let fd: Int32
+    /// Raised by the SIGBUS handler when a page of the mapping vanished (the file shrank under
+    /// it); the handler maps zeros there so the faulting read completes.
+    private let faulted: UnsafePointer<Int32>
+    private let pageSize: Int
 
-    /// Nil for pipes, empty files and failed mappings.
+    /// Nil for pipes, empty files and failed mappings, and when 64 mappings are already watched.
     init?(path: String) {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { return nil }
-        defer { Glibc.close(fd) }
         var st = stat()
-        guard fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG, st.st_size > 0 else { return nil }
+        guard fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG, st.st_size > 0 else { Glibc.close(fd); return nil }
         let size = Int(st.st_size)
-        guard let mapped = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0), mapped != MAP_FAILED else { return nil }
+        guard let mapped = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0), mapped != MAP_FAILED else { Glibc.close(fd); return nil }
+        guard let faulted = flowcast_mapping_watch(mapped, UInt(size)) else {
+            munmap(mapped, size)
+            Glibc.close(fd)
+            return nil
+        }
         // Sequential: the kernel reads ahead and maps pages around each fault in batches.
         _ = madvise(mapped, size, MADV_SEQUENTIAL)
         base = UnsafeRawPointer(mapped)
         self.size = size
+        self.fd = fd
+        self.faulted = faulted
+        pageSize = sysconf(Int32(_SC_PAGESIZE))
+    }
+
+    /// Touches a byte one page past the record's end, then reads the flag. A file cut at S
+    /// faults on every page wholly past S; the page that holds S reads as zeros past S without
+    /// a fault, so touching the record's own bytes would not tell. The page after the record's
+    /// last byte starts past it, so if the file was cut inside the record, that page faults.
+    /// The touch reads memory the reader reaches a few packets later (the pager, or the
+    /// kernel's read-ahead, has usually mapped it). Records in the file's last page have no
+    /// page after them: those ask the file's size (a few hundred `fstat` calls at most).
+    /// A cut that lands between this check and the decoder's read of the same packet still
+    /// lets that one packet be read as zeros; the next record's check then stops the reader.
+    @inline(__always)
+    func holds(through end: Int) -> Bool {
+        if end <= size &- pageSize {
+            flowcast_touch(base + (end - 1 + pageSize))
+            if flowcast_flag_raised(faulted) == 0 { return true }
+        }
+        return end <= currentSize()
+    }
+
+    func shrunkSize() -> Int? {
+        let now = currentSize()
+        return now < size ? now : nil
+    }
+
+    @inline(never)
+    private func currentSize() -> Int {
+        var st = stat()
+        return fstat(fd, &st) == 0 ? Int(st.st_size) : 0
     }
 
     @inline(__always)
@@ -75,7 +133,11 @@ struct MappedCaptureFile: CaptureBytes {
         pager = nil
     }
 
-    func close() { munmap(UnsafeMutableRawPointer(mutating: base), size) }
+    func close() {
+        flowcast_mapping_unwatch(faulted)
+        munmap(UnsafeMutableRawPointer(mutating: base), size)
+        Glibc.close(fd)
+    }
 
     var readsInPlace: Bool { true }
 }
@@ -146,6 +208,10 @@ final class BufferedCaptureFile: CaptureBytes {
     func reached(_ offset: Int) {}
     func prefetch(_ offset: Int) {}
     func pause() {}
+    /// `pread` sees a shrunk file as a shorter one: the readers report the cut record as they
+    /// report any truncated file.
+    func holds(through end: Int) -> Bool { true }
+    func shrunkSize() -> Int? { nil }
 
     func close() {
         Glibc.close(fd)

@@ -56,7 +56,11 @@ struct PcapReader<Bytes: CaptureBytes>: CaptureReader {
             bytes.reached(offset)
             let header = bytes.bytes(at: offset, count: 16)
             guard header.count == 16 else {
-                if header.count == 0 { return }
+                if header.count == 0 {
+                    // A file cut inside its last page reads as zeros there, without a fault.
+                    if let size = bytes.shrunkSize() { throw shrank(to: size) }
+                    return
+                }
                 throw fault(.truncated("truncated dump file; tried to read 16 header bytes, only got \(header.count)"))
             }
             var seconds = header.loadUnaligned(as: Int32.self)
@@ -85,6 +89,7 @@ struct PcapReader<Bytes: CaptureBytes>: CaptureReader {
                     : "truncated dump file; tried to read \(caplen) captured bytes, only got \(data.count)"
                 throw fault(.truncated(message))
             }
+            guard bytes.holds(through: offset + 16 + captured) else { throw shrank(to: bytes.shrunkSize() ?? 0) }
             // Beyond the snapshot length libpcap keeps the first `snapshot` bytes; when the
             // wire length says more was captured, the whole record is the packet.
             if captured > snapshot, Int(len) <= snapshot {
@@ -103,8 +108,14 @@ struct PcapReader<Bytes: CaptureBytes>: CaptureReader {
         }
     }
 
+    /// A fault in a file that shrank while it was read is reported as that.
     private func fault(_ fault: ReadFault) -> CaptureError {
-        fault.error(path: path, packet: packetsRead + 1)
+        if let size = bytes.shrunkSize() { return shrank(to: size) }
+        return fault.error(path: path, packet: packetsRead + 1)
+    }
+
+    private func shrank(to size: Int) -> CaptureError {
+        ReadFault.truncated(Bytes.shrankReason(to: size)).error(path: path, packet: packetsRead + 1)
     }
 
     /// A copy of `data` with its pseudo-header in this host's byte order (`PseudoHeaderByteOrder`).

@@ -27,13 +27,19 @@ extension PcapngReader {
     /// when `deliver` is set.
     static func walkIndependently(_ bytes: inout Bytes, path: String, _ state: inout IndependentWalk, deliver: Bool,
                                   _ body: (Packet) throws -> Void) throws {
-        func fault(_ fault: ReadFault) -> CaptureError { fault.error(path: path, packet: state.number + 1) }
+        func fault(_ fault: ReadFault) -> CaptureError {
+            if let size = bytes.shrunkSize() { return ReadFault.truncated(Bytes.shrankReason(to: size)).error(path: path, packet: state.number + 1) }
+            return fault.error(path: path, packet: state.number + 1)
+        }
         while true {
             let offset = state.offset
             if deliver { bytes.reached(offset) }
             let head = bytes.bytes(at: offset, count: 12)
             guard head.count == 12 else {
-                if head.isEmpty { return }
+                if head.isEmpty {
+                    if deliver, bytes.shrunkSize() != nil { throw fault(.truncated("")) }
+                    return
+                }
                 throw fault(.truncated("block header cut at \(head.count) bytes, offset \(offset)"))
             }
             if head.loadUnaligned(as: UInt32.self) == sectionHeader {  // palindromic: either byte order
@@ -51,6 +57,7 @@ extension PcapngReader {
             guard block.count == length else {
                 throw fault(.truncated("block at offset \(offset) declares \(length) bytes, only \(block.count) remain"))
             }
+            guard bytes.holds(through: offset + length) else { throw fault(.truncated("")) }
             let bodyLength = length - 12
             switch type {
             case 1:

@@ -110,7 +110,13 @@ struct PcapngReader<Bytes: CaptureBytes>: CaptureReader {
             } catch {
                 throw fault(error)
             }
-            guard let (type, block) = found else { return }
+            guard let (type, block) = found else {
+                // A file cut inside its last page reads as zeros there, without a fault.
+                if let size = bytes.shrunkSize() { throw shrank(to: size) }
+                return
+            }
+            // The trailer check above read the block's last bytes: a vanished page faulted there.
+            guard bytes.holds(through: offset + block.count) else { throw shrank(to: bytes.shrunkSize() ?? 0) }
             let remaining = block.count - 12
             var interface = 0, captured = 0, wire: UInt32 = 0, ticks: UInt64 = 0, dataAt = 0
             switch type {
@@ -258,8 +264,14 @@ struct PcapngReader<Bytes: CaptureBytes>: CaptureReader {
         return interface
     }
 
+    /// A fault in a file that shrank while it was read is reported as that.
     private func fault(_ fault: ReadFault) -> CaptureError {
-        fault.error(path: path, packet: packetsRead + 1)
+        if let size = bytes.shrunkSize() { return shrank(to: size) }
+        return fault.error(path: path, packet: packetsRead + 1)
+    }
+
+    private func shrank(to size: Int) -> CaptureError {
+        ReadFault.truncated(Bytes.shrankReason(to: size)).error(path: path, packet: packetsRead + 1)
     }
 
     private func tooShort(_ type: UInt32) -> CaptureError {

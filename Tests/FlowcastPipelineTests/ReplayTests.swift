@@ -163,6 +163,7 @@ struct ReplayTests {
     func truncatedCaptureKeepsOutput() throws {
         let bytes = try Data(contentsOf: URL(fileURLWithPath: Self.demo))
         let cut = FileManager.default.temporaryDirectory.appendingPathComponent("cut-\(UUID().uuidString).pcapng")
+        defer { try? FileManager.default.removeItem(at: cut) }
         try bytes.prefix(bytes.count / 2 + 3).write(to: cut)
         let out = temporaryDirectory()
         let result = try replay(cut.path, topology: Topology(contentsOfFile: Self.demoTopology), threads: 2, out: out)

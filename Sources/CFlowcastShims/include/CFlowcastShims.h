@@ -14,4 +14,18 @@ static inline void flowcast_prefetch_record(const void *address) {
 }
 // Asks the kernel to start writing a range of a file to disk, without waiting (see shims.c).
 int flowcast_start_writeback(int fd, long long offset, long long length);
+
+// A mapped capture file that shrinks while it is read faults (SIGBUS) on the pages past its new
+// end. `flowcast_mapping_watch` registers a read-only mapping with a SIGBUS handler (installed on
+// first use, chaining to whatever handler was there before for faults elsewhere): a fault inside a
+// watched mapping maps a page of zeros over the faulting page, so the faulting load completes, and
+// raises the mapping's flag. Returns the flag to read with `flowcast_flag_raised`, or NULL when
+// every slot is taken (the caller reads the file another way). `flowcast_mapping_unwatch` before
+// the mapping is unmapped.
+const int *flowcast_mapping_watch(const void *base, unsigned long size);
+void flowcast_mapping_unwatch(const int *flag);
+static inline int flowcast_flag_raised(const int *flag) { return __atomic_load_n(flag, __ATOMIC_ACQUIRE); }
+// Reads one byte the compiler cannot drop: touches the page that holds it (so that a vanished page
+// faults here, before the bytes around it are handed out).
+static inline void flowcast_touch(const void *address) { (void)*(const volatile char *)address; }
 #endif
