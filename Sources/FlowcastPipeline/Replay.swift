@@ -26,6 +26,9 @@ public struct ReplayOptions: Sendable {
     public var progress: (@Sendable (Int, Double, Int) -> Void)?
     /// Export every flow over IPFIX as well (docs/ipfix.md).
     public var ipfix: IPFIXOptions?
+    /// What the caller cleared from the output folder first (`PreviousRun.clear`), for
+    /// summary.json.
+    public var previousRun: PreviousRun?
 
     public init(capturePath: String, topology: Topology, outputDirectory: String,
                 aggregation: TrafficAggregator.Configuration = .init(), threads: Int = 2,
@@ -44,6 +47,8 @@ public struct ReplayResult: Sendable {
     public var captureError: String?
     /// Per IPFIX collector, when flows were exported.
     public var ipfix: [IPFIXCollectorStatistics] = []
+    /// What an earlier run had left in the output folder, removed before this one wrote there.
+    public var previousRun: PreviousRun?
 }
 
 /// A batch of decoded packets, as digests, passed from the reader to the aggregator.
@@ -85,6 +90,7 @@ public func runReplay(_ options: ReplayOptions, planner: IntervalPlanner? = nil,
     let flowsFile = try OutputFile(directory: options.outputDirectory, name: "flows.jsonl")
     var aggregator = TrafficAggregator(topology: options.topology, configuration: options.aggregation)
     var result = ReplayResult(totals: .init(), decode: .init())
+    result.previousRun = options.previousRun
     let ipfix = try options.ipfix.map { IPFIXFlowSource(exporter: try IPFIXExporter($0), topology: options.topology) }
     // Cell names as of the latest packet; flows name their cell by index into it.
     var cellNames = aggregator.cellNames
@@ -138,7 +144,8 @@ public func runReplay(_ options: ReplayOptions, planner: IntervalPlanner? = nil,
     try windowsFile.commit()
     try flowsFile.commit()
     try planner?.finish()
-    let summary = RunSummary(replay: options, capture: capture, aggregator: aggregator, result: result)
+    var summary = RunSummary(replay: options, capture: capture, aggregator: aggregator, result: result)
+    summary.previousRun = result.previousRun
     let summaryFile = try OutputFile(directory: options.outputDirectory, name: "summary.json")
     summaryFile.buffer.append(contentsOf: try summary.json())
     try summaryFile.commit()

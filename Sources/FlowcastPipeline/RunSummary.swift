@@ -23,6 +23,8 @@ public struct RunSummary: Codable, Sendable, Equatable {
     public var segments: Int?
     /// Runs with `--ipfix`: what each collector was sent and lost (docs/ipfix.md).
     public var ipfix: [IPFIXCollectorStatistics]?
+    /// What an earlier run had left in the output folder and this one removed (replay).
+    public var previousRun: PreviousRun?
 
     /// What was read: a capture file (replay) or an interface (live).
     public enum Capture: Codable, Sendable, Equatable {
@@ -218,6 +220,7 @@ public struct RunSummary: Codable, Sendable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case formatVersion, capture, decode, cells, unmatched, flows, windows, totals, topologyReloads, segments, ipfix
+        case previousRun
     }
 
     public init(from decoder: any Decoder) throws {
@@ -235,6 +238,7 @@ public struct RunSummary: Codable, Sendable, Equatable {
         topologyReloads = try c.decodeIfPresent(Int.self, forKey: .topologyReloads)
         segments = try c.decodeIfPresent(Int.self, forKey: .segments)
         ipfix = try c.decodeIfPresent([IPFIXCollectorStatistics].self, forKey: .ipfix)
+        previousRun = try c.decodeIfPresent(PreviousRun.self, forKey: .previousRun)
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -245,6 +249,7 @@ public struct RunSummary: Codable, Sendable, Equatable {
         try c.encode(totals, forKey: .totals)
         try c.encodeIfPresent(topologyReloads, forKey: .topologyReloads); try c.encodeIfPresent(segments, forKey: .segments)
         try c.encodeIfPresent(ipfix, forKey: .ipfix)
+        try c.encodeIfPresent(previousRun, forKey: .previousRun)
     }
 
     /// The file's bytes: pretty printed, keys sorted as `JSONSerialization` sorts them (decode issue

@@ -100,6 +100,10 @@ struct ReplayCommand: ParsableCommand {
         let result: ReplayResult
         var planner: IntervalPlanner? = nil
         do {
+            // The capture must open before an earlier run's outputs are cleared from `--out`.
+            _ = try OfflineCapture(path: file, mapFile: reading.mapFile)
+            options.previousRun = try PreviousRun.clear(out, policyDirectory: policies)
+            if let previous = options.previousRun, !quiet { printError("flowcast replay: \(out) \(previous)") }
             if let planEvery, let topology {
                 planner = try IntervalPlanner(
                     topology: topo, topologyData: try Data(contentsOf: URL(fileURLWithPath: topology)),

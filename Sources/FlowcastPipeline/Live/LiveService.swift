@@ -83,6 +83,17 @@ public final class LiveService {
         do { try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true) } catch {
             throw .outputDirectory(path: out, reason: error.localizedDescription)
         }
+        // An earlier run's files (a tap restarted after a crash, or run again) move to
+        // earlier-N/, so this run's folder holds this run only and nothing recorded is lost.
+        do {
+            var n = 1
+            while FileManager.default.fileExists(atPath: out + "/earlier-\(n)") { n += 1 }
+            if let previous = try PreviousRun.clear(out, keepingIn: out + "/earlier-\(n)") {
+                log.notice("earlier run found", metadata: ["folder": "\(out)", "found": "\(previous)"])
+            }
+        } catch {
+            throw .outputDirectory(path: out, reason: error.description)
+        }
         // Bind before dropping root, so a privileged port still works (as tcpdump opens first).
         var listener: MetricsListener?
         if let address = c.metricsAddress {

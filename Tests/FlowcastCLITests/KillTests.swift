@@ -1,0 +1,189 @@
+import FlowcastTestSupport
+import Foundation
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// SIGKILL in the middle of a run: whatever is under a final name is complete, and a run
+/// started again into the same folder works and says what it found there.
+@Suite("Killed runs", .serialized)
+struct KillTests {
+    static let topology = "captures/demo/topology.yaml"
+
+    /// Every file under its final name (not `.partial`) is complete JSON or JSON lines.
+    static func requireNothingHalfWritten(_ out: String) throws -> [String] {
+        let files = try FileManager.default.subpathsOfDirectory(atPath: out).sorted()
+        for name in files where !name.hasSuffix(".partial") {
+            var isFolder: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: out + "/" + name, isDirectory: &isFolder), !isFolder.boolValue else { continue }
+            let data = try Data(contentsOf: URL(fileURLWithPath: out + "/" + name))
+            if name.hasSuffix(".jsonl") {
+                #expect(data.isEmpty || data.last == 10, "\(name) does not end with a whole line")
+                for line in data.split(separator: 10) {
+                    #expect((try? JSONSerialization.jsonObject(with: Data(line))) != nil, "\(name): a line that is not JSON")
+                }
+            } else if name.hasSuffix(".json") {
+                #expect((try? JSONSerialization.jsonObject(with: data)) != nil, "\(name) is not complete JSON")
+            }
+        }
+        return files
+    }
+
+    /// Starts `flowcast ARGS` with its output to a file; the caller kills it.
+    static func start(_ arguments: [String], log: String) throws -> Process {
+        let process = Process()
+        process.executableURL = Fixtures.flowcastExecutable
+        process.currentDirectoryURL = Fixtures.repositoryRoot
+        process.arguments = arguments
+        _ = FileManager.default.createFile(atPath: log, contents: nil)
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
+        process.standardOutput = handle; process.standardError = handle
+        try process.run()
+        return process
+    }
+
+    static func waitFor(_ seconds: Double, _ condition: () -> Bool) -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            if condition() { return true }
+            usleep(5_000)
+        }
+        return condition()
+    }
+
+    static func temporaryDirectory() -> String {
+        FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-kill-\(UUID().uuidString)").path
+    }
+
+    @Test("SIGKILL during replay: nothing half-written under a final name; the rerun says what it found and writes what a clean run writes")
+    func killedReplay() throws {
+        let work = Self.temporaryDirectory()
+        try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: work) }
+        // Five minutes of the demo scenario at five times its rate: a few seconds of replay.
+        let capture = work + "/big.pcapng"
+        let synth = try Fixtures.runFlowcast(["synth", "--out", capture, "--duration", "300", "--rate", "350"])
+        #expect(synth.status == 0, "\(synth.stderr)")
+        let arguments = ["replay", capture, "--topology", Self.topology, "--plan-every", "30s", "--threads", "1"]
+
+        let out = work + "/out"
+        let process = try Self.start(arguments + ["--out", out], log: work + "/killed.log")
+        // Killed once the run has committed some policies and is writing its windows.
+        let midRun = Self.waitFor(120) { FileManager.default.fileExists(atPath: out + "/policies/policy-0002.json") }
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        #expect(midRun, "the run never reached its second policy")
+        #expect(process.terminationReason == .uncaughtSignal && process.terminationStatus == SIGKILL,
+                "the run ended before it was killed: \(process.terminationReason) \(process.terminationStatus)")
+        let left = try Self.requireNothingHalfWritten(out)
+        #expect(!left.contains("summary.json") && !left.contains("windows.jsonl"), "\(left)")
+        #expect(left.contains("windows.jsonl.partial"), "\(left)")
+        let policiesLeft = left.filter { $0.hasPrefix("policies/policy-") && $0.hasSuffix(".json") }.count
+
+        let again = try Fixtures.runFlowcast(arguments + ["--out", out])
+        #expect(again.status == 0, "\(again.stderr)")
+        #expect(again.stderr.contains("\(out) held an interrupted run (no summary.json); removed its"), "\(again.stderr)")
+        #expect(again.stderr.contains("\(policiesLeft) polic"), "\(again.stderr)")
+        let summary = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/summary.json"))) as! [String: Any]
+        let previous = try #require(summary["previousRun"] as? [String: Any])
+        #expect(previous["state"] as? String == "interrupted")
+        #expect(previous["policies"] as? Int == policiesLeft)
+
+        let clean = work + "/clean"
+        let reference = try Fixtures.runFlowcast(arguments + ["--out", clean])
+        #expect(reference.status == 0, "\(reference.stderr)")
+        let files = try FileManager.default.subpathsOfDirectory(atPath: out).sorted()
+        #expect(files == (try FileManager.default.subpathsOfDirectory(atPath: clean).sorted()))
+        for name in ["windows.jsonl", "flows.jsonl", "policies/forecasts.jsonl"] {
+            #expect(try Data(contentsOf: URL(fileURLWithPath: out + "/" + name)) == Data(contentsOf: URL(fileURLWithPath: clean + "/" + name)), "\(name)")
+        }
+    }
+
+    @Test("a replay into a folder of a longer finished run leaves none of its policies behind, and nothing else is touched")
+    func rerunWithFewerPolicies() throws {
+        let out = Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        let demo = "captures/demo/demo.pcapng"
+        let first = try Fixtures.runFlowcast(["replay", demo, "--topology", Self.topology, "--out", out, "--plan-every", "30s"])
+        #expect(first.status == 0, "\(first.stderr)")
+        // The user's own files, and a publish spool, stay whatever happens.
+        try Data("notes".utf8).write(to: URL(fileURLWithPath: out + "/notes.txt"))
+        try FileManager.default.createDirectory(atPath: out + "/spool", withIntermediateDirectories: true)
+        try Data("{}\n".utf8).write(to: URL(fileURLWithPath: out + "/spool/windows.jsonl"))
+        let second = try Fixtures.runFlowcast(["replay", demo, "--topology", Self.topology, "--out", out, "--plan-every", "60s"])
+        #expect(second.status == 0, "\(second.stderr)")
+        #expect(second.stderr.contains("held a finished run; removed its 4 output files and 20 policies"), "\(second.stderr)")
+        let policies = try FileManager.default.contentsOfDirectory(atPath: out + "/policies").filter { $0.hasPrefix("policy-") }
+        #expect(policies.count == 10)
+        #expect(FileManager.default.fileExists(atPath: out + "/notes.txt"))
+        #expect(FileManager.default.fileExists(atPath: out + "/spool/windows.jsonl"))
+        // The report reads the run it sits beside: ten policies, not twenty.
+        let report = try Fixtures.runFlowcast(["report", out, "--out", out + "/report.html"])
+        #expect(report.status == 0, "\(report.stderr)")
+        #expect((report.stdout + report.stderr).contains(" 10 policies"), "\(report.stdout)\(report.stderr)")
+        // A capture that does not open costs the folder nothing.
+        let missing = try Fixtures.runFlowcast(["replay", "no-such.pcap", "--topology", Self.topology, "--out", out])
+        #expect(missing.status == 2)
+        #expect(FileManager.default.fileExists(atPath: out + "/summary.json"))
+    }
+
+    @Test("SIGKILL during train, at any moment: a model file is either absent or whole")
+    func killedTrain() throws {
+        let work = Self.temporaryDirectory()
+        try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: work) }
+        let run = try Fixtures.runFlowcast(["replay", "captures/demo/demo.pcapng", "--topology", Self.topology, "--out", work + "/run", "--quiet"])
+        #expect(run.status == 0, "\(run.stderr)")
+        var killedMidRun = 0
+        for delay in [50_000, 200_000, 500_000, 1_000_000] as [UInt32] {
+            let model = work + "/model-\(delay).json"
+            let process = try Self.start(["train", "--series", work + "/run/windows.jsonl", "--out", model], log: work + "/train.log")
+            usleep(delay)
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+            if process.terminationReason == .uncaughtSignal { killedMidRun += 1 }
+            if FileManager.default.fileExists(atPath: model) {
+                let check = try Fixtures.runFlowcast(["evaluate", "--series", work + "/run/windows.jsonl", "--model", model, "--from", "40", "--json"])
+                #expect(check.status == 0, "a model under its final name does not load: \(check.stderr)")
+            }
+        }
+        #expect(killedMidRun > 0, "train always finished before the kill; the test proves nothing")
+    }
+
+    @Test("SIGKILL during live: nothing half-written under a final name; a restart keeps the earlier run's files in earlier-1/ and says so",
+          .enabled(if: LiveTests.canReplay, "needs root, ip and tcpreplay"))
+    func killedLive() throws {
+        let pair = try LiveTests.VethPair()
+        defer { pair.cleanUp() }
+        let out = Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: out); try? FileManager.default.removeItem(atPath: out + ".log") }
+        let live = try LiveTests.LiveProcess(interface: pair.capture, out: out, extra: ["--window", "200ms", "--plan-every", "400ms"])
+        #expect(live.waitFor(20) { live.metric("flowcast_packets_total") != nil }, "metrics never came up: \(live.stderr)")
+        LiveTests.feedDemo(pair)
+        #expect(live.waitFor(20) {
+            (live.metric("flowcast_windows_total") ?? 0) >= 3 && FileManager.default.fileExists(atPath: out + "/policies/policy-0001.json")
+        }, "\(live.stderr)")
+        kill(live.process.processIdentifier, SIGKILL)
+        live.process.waitUntilExit()
+        #expect(live.process.terminationReason == .uncaughtSignal)
+        let left = try Self.requireNothingHalfWritten(out)
+        #expect(!left.contains("summary.json") && left.contains("windows.jsonl.partial"), "\(left)")
+        let windowBytes = try Data(contentsOf: URL(fileURLWithPath: out + "/windows.jsonl.partial"))
+
+        let again = try LiveTests.LiveProcess(interface: pair.capture, out: out)
+        #expect(again.waitFor(20) { again.metric("flowcast_packets_total") != nil }, "metrics never came up: \(again.stderr)")
+        #expect(again.terminate() == 0, "\(again.stderr)")
+        #expect(again.stderr.contains("earlier run found"), "\(again.stderr)")
+        #expect(again.stderr.contains("held an interrupted run (no summary.json); moved its"), "\(again.stderr)")
+        // The killed run's files, byte for byte, in earlier-1/; this run's complete beside them.
+        #expect(try Data(contentsOf: URL(fileURLWithPath: out + "/earlier-1/windows.jsonl.partial")) == windowBytes)
+        for name in left where name.hasPrefix("policies/policy-") {
+            #expect(FileManager.default.fileExists(atPath: out + "/earlier-1/" + name), "\(name) was not kept")
+        }
+        _ = try Self.requireNothingHalfWritten(out)
+        #expect(FileManager.default.fileExists(atPath: out + "/summary.json"))
+        let now = try FileManager.default.contentsOfDirectory(atPath: out)
+        #expect(!now.contains { $0.hasSuffix(".partial") }, "\(now)")
+    }
+}
