@@ -187,3 +187,77 @@ struct KillTests {
         #expect(!now.contains { $0.hasSuffix(".partial") }, "\(now)")
     }
 }
+
+/// A full disk, made with a small tmpfs: the error names the file, the exit status is not 0, and
+/// nothing incomplete is left under a final name.
+@Suite("Full disks", .serialized, .enabled(if: getuid() == 0, "mounting a tmpfs needs root"))
+struct FullDiskTests {
+    /// Mounts a tmpfs of `kilobytes` for the duration of `body`.
+    static func withTmpfs(kilobytes: Int, _ body: (String) throws -> Void) throws {
+        let mountPoint = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-full-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: mountPoint, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: mountPoint) }
+        try LiveTests.run("mount", ["-t", "tmpfs", "-o", "size=\(kilobytes)k", "tmpfs", mountPoint])
+        defer { _ = try? LiveTests.run("umount", [mountPoint]) }
+        try body(mountPoint)
+    }
+
+    @Test("replay onto a full disk: the file and the reason, exit status 2, no half-written file")
+    func replay() throws {
+        try Self.withTmpfs(kilobytes: 300) { disk in
+            let out = disk + "/out"
+            let run = try Fixtures.runFlowcast(["replay", "captures/demo/demo.pcapng", "--topology", KillTests.topology,
+                                                "--out", out, "--plan-every", "60s"])
+            #expect(run.status == 2)
+            #expect(run.stderr.contains("flowcast replay: \(out)/") && run.stderr.contains(": No space left on device"), "\(run.stderr)")
+            let left = try KillTests.requireNothingHalfWritten(out)
+            #expect(!left.contains { $0.hasSuffix(".partial") }, "\(left)")
+            #expect(!left.contains("summary.json"))
+        }
+    }
+
+    @Test("train onto a full disk: the model's path and the reason, no model file")
+    func train() throws {
+        let work = KillTests.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: work) }
+        let run = try Fixtures.runFlowcast(["replay", "captures/demo/demo.pcapng", "--topology", KillTests.topology,
+                                            "--out", work, "--quiet"])
+        #expect(run.status == 0, "\(run.stderr)")
+        try Self.withTmpfs(kilobytes: 64) { disk in
+            // Fill the disk but for a few bytes.
+            let filler = FileHandle(forWritingAtPath: disk + "/filler") ?? {
+                _ = FileManager.default.createFile(atPath: disk + "/filler", contents: nil)
+                return FileHandle(forWritingAtPath: disk + "/filler")!
+            }()
+            while (try? filler.write(contentsOf: Data(count: 4096))) != nil {}
+            try? filler.close()
+            let model = disk + "/model.json"
+            let train = try Fixtures.runFlowcast(["train", "--series", work + "/windows.jsonl", "--out", model])
+            #expect(train.status != 0)
+            #expect(train.stderr.contains(model) && train.stderr.contains("No space left on device"), "\(train.stderr)")
+            #expect(!FileManager.default.fileExists(atPath: model))
+            #expect(!FileManager.default.fileExists(atPath: model + ".partial"))
+        }
+    }
+
+    @Test("live onto a full disk stops with the file and the reason, exit status 2, as docs/live.md says",
+          .enabled(if: LiveTests.canReplay, "needs ip and tcpreplay"))
+    func live() throws {
+        try Self.withTmpfs(kilobytes: 48) { disk in
+            let pair = try LiveTests.VethPair()
+            defer { pair.cleanUp() }
+            let out = disk + "/out"
+            let live = try LiveTests.LiveProcess(interface: pair.capture, out: out, extra: ["--window", "200ms", "--plan-every", "400ms"])
+            #expect(live.waitFor(20) { live.metric("flowcast_packets_total") != nil }, "metrics never came up: \(live.stderr)")
+            LiveTests.feedDemo(pair)
+            let deadline = Date().addingTimeInterval(30)
+            while live.process.isRunning && Date() < deadline { usleep(50_000) }
+            #expect(!live.process.isRunning, "live kept running on a full disk: \(live.stderr) \((try? FileManager.default.subpathsOfDirectory(atPath: out)) ?? [])")
+            if live.process.isRunning { kill(live.process.processIdentifier, SIGKILL) }
+            live.process.waitUntilExit()
+            #expect(live.process.terminationStatus == 2, "\(live.stderr)")
+            #expect(live.stderr.contains(out + "/") && live.stderr.contains("No space left on device"), "\(live.stderr)")
+            _ = try KillTests.requireNothingHalfWritten(out)
+        }
+    }
+}
