@@ -29,8 +29,10 @@ final class LiveSignals: @unchecked Sendable {
         for number in [SIGINT, SIGTERM] {
             signal(number, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: number, queue: queue)
-            source.setEventHandler { [self] in
-                stops += 1
+            source.setEventHandler { [self, source] in  // the cycle ends when `uninstall` cancels the source
+                // A dispatch source merges signals that arrive before its handler runs: `data`
+                // counts them, so two quick SIGTERMs are still a second signal.
+                stops += max(1, Int(source.data))
                 if stops > 1 {
                     log.critical("second signal: exiting now")
                     _exit(128 + number)

@@ -261,3 +261,95 @@ struct FullDiskTests {
         }
     }
 }
+
+/// Signals and privileges of `flowcast live` that used to be checked by hand only.
+@Suite("Live faults", .serialized)
+struct LiveFaultTests {
+    @Test("a second SIGTERM while the first is being handled exits at once with status 143",
+          .enabled(if: LiveTests.canReplay, "needs root, ip and tcpreplay"))
+    func secondSignal() throws {
+        let pair = try LiveTests.VethPair()
+        defer { pair.cleanUp() }
+        let out = KillTests.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: out); try? FileManager.default.removeItem(atPath: out + ".log") }
+        let live = try LiveTests.LiveProcess(interface: pair.capture, out: out, extra: ["--window", "200ms", "--plan-every", "400ms"])
+        #expect(live.waitFor(20) { live.metric("flowcast_packets_total") != nil }, "metrics never came up: \(live.stderr)")
+        LiveTests.feedDemo(pair)
+        #expect(live.waitFor(20) { (live.metric("flowcast_windows_total") ?? 0) >= 2 }, "\(live.stderr)")
+        // Two signals sent back to back are one to the kernel (a pending signal is not queued
+        // twice): the second goes once the first is being handled, while the run writes its end.
+        kill(live.process.processIdentifier, SIGTERM)
+        let deadline = Date().addingTimeInterval(10)
+        while !live.stderr.contains("stopping: writing") && live.process.isRunning && Date() < deadline { usleep(500) }
+        guard live.process.isRunning else {
+            // The whole orderly stop fitted between two polls: this run cannot tell.
+            live.process.waitUntilExit()
+            withKnownIssue("the first SIGTERM's stop ended before the second could be sent") { Issue.record("raced") }
+            return
+        }
+        kill(live.process.processIdentifier, SIGTERM)
+        live.process.waitUntilExit()
+        #expect(live.process.terminationReason == .exit && live.process.terminationStatus == 128 + SIGTERM, "\(live.stderr)")
+        #expect(live.stderr.contains("second signal: exiting now"), "\(live.stderr)")
+        // Exiting at once leaves the run interrupted: half-written files keep their .partial names.
+        _ = try KillTests.requireNothingHalfWritten(out)
+        #expect(!FileManager.default.fileExists(atPath: out + "/summary.json"))
+    }
+
+    @Test("SIGHUP with an invalid topology: the reason with file and line is logged, and the running topology stays in force",
+          .enabled(if: LiveTests.canReplay, "needs root, ip and tcpreplay"))
+    func invalidReload() throws {
+        let pair = try LiveTests.VethPair()
+        defer { pair.cleanUp() }
+        let out = KillTests.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: out); try? FileManager.default.removeItem(atPath: out + ".log") }
+        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+        let topology = out + "/topology.yaml"
+        let original = try String(contentsOfFile: Fixtures.repositoryRoot.appendingPathComponent(KillTests.topology).path, encoding: .utf8)
+        try original.write(toFile: topology, atomically: true, encoding: .utf8)
+        let live = try LiveTests.LiveProcess(interface: pair.capture, out: out + "/run", topology: topology,
+                                             extra: ["--window", "200ms", "--idle-timeout", "0", "--active-timeout", "0"])
+        #expect(live.waitFor(20) { live.metric("flowcast_packets_total") != nil }, "metrics never came up: \(live.stderr)")
+        // A link that names a node the topology does not have: valid YAML, invalid topology.
+        let broken = original.replacingOccurrences(of: "{ id: l-s1-s2, a: site-1, b: site-2,", with: "{ id: l-s1-s2, a: site-1, b: nowhere,")
+        #expect(broken != original)
+        try broken.write(toFile: topology, atomically: true, encoding: .utf8)
+        kill(live.process.processIdentifier, SIGHUP)
+        #expect(live.waitFor(10) { live.stderr.contains("topology reload refused; keeping the current one") }, "\(live.stderr)")
+        #expect(live.stderr.contains(topology), "\(live.stderr)")
+        // Traffic after the refused reload is still attributed to the original cells.
+        LiveTests.feedDemo(pair)
+        #expect(live.waitFor(30) { (live.metric("flowcast_packets_total") ?? 0) >= 42_789 }, "\(live.stderr)")
+        #expect(live.metric("flowcast_topology_reloads_total") == 0)
+        #expect(live.terminate() == 0, "\(live.stderr)")
+        let summary = try LiveTests.json(out + "/run/summary.json")
+        #expect(summary["topologyReloads"] as? Int == 0)
+        let cells = summary["cells"] as! [String: Any]
+        #expect((cells["matchedPackets"] as? Int ?? 0) > 40_000, "\(cells)")
+        #expect(!FileManager.default.fileExists(atPath: out + "/run/policies/reload-1"))
+    }
+
+    @Test("live without the privilege to capture: one line naming the interface and what to grant, exit status 2",
+          .enabled(if: getuid() == 0 && LiveTests.tool("runuser") != nil, "needs root to become nobody"))
+    func withoutPrivilege() throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: LiveTests.tool("runuser")!)
+        process.currentDirectoryURL = Fixtures.repositoryRoot
+        process.arguments = ["-u", "nobody", "--", Fixtures.flowcastExecutable.path, "live", "-i", "lo",
+                             "--topology", KillTests.topology, "--out", "/nonexistent/flowcast-out"]
+        let err = Pipe()
+        process.standardError = err
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        let text = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        guard !text.contains("Permission denied") || text.contains("lo: permission denied") else {
+            // The executable itself is out of nobody's reach (a private checkout): nothing to test.
+            withKnownIssue("nobody cannot run \(Fixtures.flowcastExecutable.path): \(text)") { Issue.record("skipped") }
+            return
+        }
+        #expect(process.terminationStatus == 2, "\(text)")
+        #expect(text.contains("lo: permission denied: run as root or grant the program CAP_NET_RAW and CAP_NET_ADMIN"), "\(text)")
+        #expect(text.split(separator: "\n").count == 1, "\(text)")
+    }
+}
