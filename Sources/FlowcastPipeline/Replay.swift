@@ -26,6 +26,9 @@ public struct ReplayOptions: Sendable {
     public var progress: (@Sendable (Int, Double, Int) -> Void)?
     /// Export every flow over IPFIX as well (docs/ipfix.md).
     public var ipfix: IPFIXOptions?
+    /// Set when `topology` was inferred from the capture (`inferNetwork`, no `--topology`):
+    /// summary.json then says what was inferred and that no plan is made.
+    public var inferred: InferredNetwork?
 
     public init(capturePath: String, topology: Topology, outputDirectory: String,
                 aggregation: TrafficAggregator.Configuration = .init(), threads: Int = 2,
