@@ -146,8 +146,10 @@ extension TopologyLoader {
         let capacity = number(m, "capacity", line, in: what, required: true)
         let weight = number(m, "weight", line, in: what) ?? 1
         let observer = observer(m, line, in: what)
-        guard let id, let a, let b, let capacity else { return nil }
-        return RawLink(id: id, a: a, b: b, capacity: capacity, weight: weight, line: line,
+        guard let id, let a, let b else { return nil }
+        // A capacity that is missing or not a number is reported above; the link is kept with a
+        // stand-in so that rules and paths naming it do not each report it unknown as well.
+        return RawLink(id: id, a: a, b: b, capacity: capacity ?? 1, weight: weight, line: line,
                        capacityLine: keyLine(m, "capacity", line), weightLine: keyLine(m, "weight", line), observer: observer)
     }
 
