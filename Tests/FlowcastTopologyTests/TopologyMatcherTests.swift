@@ -165,3 +165,21 @@ match:
   - { prefix: 10.10.0.1/32, cell: c2 }
 
 """
+
+@Test func mplsCriterionMatchesTheOutermostLabel() throws {
+    let yaml = matchYAML.replacingOccurrences(of: "match:\n", with: "match:\n  - { vlan: 7, mpls: 16, links: [l1, l2] }\n  - { mpls: 16, links: [l2] }\n")
+    let m = TopologyMatcher(try Topology(yaml: yaml))
+    #expect(m.rulesUseMPLS)
+    #expect(Array(m.links(of: m.match(source: IPAddress(ipv4: 1), destination: IPAddress(ipv4: 2), teid: nil, vlan: 7, mpls: 16))) == [0, 1])
+    #expect(Array(m.links(of: m.match(source: IPAddress(ipv4: 1), destination: IPAddress(ipv4: 2), teid: nil, vlan: nil, mpls: 16))) == [1])
+    #expect(m.match(source: IPAddress(ipv4: 1), destination: IPAddress(ipv4: 2), teid: nil, vlan: nil, mpls: 17).links.isEmpty)
+    #expect(m.mayMatch(source: IPAddress(ipv4: 1), destination: IPAddress(ipv4: 2), vlan: nil, mpls: 16))
+    #expect(!TopologyMatcher(try Topology(yaml: matchYAML)).rulesUseMPLS)
+}
+
+@Test func anMPLSLabelOutOfRangeIsRefusedAtItsLine() {
+    let yaml = matchYAML.replacingOccurrences(of: "match:\n", with: "match:\n  - { mpls: 1048576, links: [l2] }\n")
+    let found = problems(yaml)
+    let line = yaml.split(separator: "\n", omittingEmptySubsequences: false).firstIndex { $0.contains("1048576") }! + 1
+    #expect(found.contains { $0.message.contains("MPLS label 1048576") && $0.line == line }, "\(found)")
+}
