@@ -2,6 +2,7 @@ import FlowcastAggregate
 import FlowcastCore
 import FlowcastDecode
 import FlowcastTopology
+import Foundation
 import Testing
 
 @Suite("Endpoint discovery (replay without a topology)")
@@ -60,5 +61,27 @@ struct EndpointDiscoveryTests {
         var echo = gPDU(1, 2); echo.gtpMessageType = 1
         d.add(echo)
         #expect(InferredNetwork(d).hasNoGTP)
+    }
+
+    @Test("an IPv6 draft, filled in, loads: cells named in RFC 5952 text, quoted where YAML needs it")
+    func ipv6Draft() throws {
+        var d = EndpointDiscovery()
+        var s = PacketSummary()
+        s.outerSource = IPAddress("2001:db8::1"); s.outerDestination = IPAddress("2001:db8:0:0:1::2")
+        s.teid = 7; s.gtpMessageType = 0xFF; s.wireLength = 120; s.mplsLabel = 16; s.vlan = 5
+        d.add(s)
+        let n = InferredNetwork(d)
+        let draft = n.draftYAML(captureName: "x.pcap")
+        #expect(draft.contains("{ id: \"2001:db8::1\", band: band-1"))
+        #expect(draft.contains("{ vlan: 5, mpls: 16, links: [\"vlan:5\", \"mpls:16\"] }"))
+        var filled = draft
+        for (k, v) in ["lowMHz": "3300", "highMHz": "3400", "blockMHz": "10", "peakSpectralEfficiency": "4",
+                       "capacity": "1G", "a": "\"ran-2001:db8::1\"", "b": "\"upf-2001:db8::1:0:0:2\""] {
+            filled = filled.replacingOccurrences(of: "\(k): FILL-IN", with: "\(k): \(v)")
+        }
+        let t = try Topology(yaml: filled)
+        #expect(t.cells.map(\.id) == ["2001:db8::1"])
+        #expect(t.links.map(\.id) == ["vlan:5", "mpls:16"])
+        #expect(t.rules.last?.mpls == 16)
     }
 }
