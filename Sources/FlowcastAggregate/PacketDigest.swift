@@ -62,12 +62,13 @@ public struct PacketDigest: Sendable {
 public struct PacketClassifier: Sendable {
     let matcher: TopologyMatcher
     let rulesUseTEID: Bool
+    let rulesUseMPLS: Bool
     /// Direct-mapped cache of match results by outer addresses, VLAN (and TEID when a rule
     /// names TEIDs): most packets share a few hundred tunnel endpoint pairs, and the matcher's
     /// dictionary lookups cost more than the rest of the packet's aggregation.
     struct CachedMatch: Sendable {
         var srcHigh: UInt64 = 0, srcLow: UInt64 = 0, dstHigh: UInt64 = 0, dstLow: UInt64 = 0
-        var teid: UInt32 = 0, vlan: UInt32 = 0
+        var teid: UInt32 = 0, vlan: UInt32 = 0, mpls: UInt32 = 0
         var cell: Int32 = -1, linkLower: Int32 = 0, linkUpper: Int32 = 0
         var valid = false, uplink = false
     }
@@ -76,6 +77,7 @@ public struct PacketClassifier: Sendable {
     public init(topology: Topology, matcher: TopologyMatcher) {
         self.matcher = matcher
         rulesUseTEID = topology.rules.contains { $0.teid != nil }
+        rulesUseMPLS = matcher.rulesUseMPLS
     }
 
     @inline(__always)
@@ -83,23 +85,25 @@ public struct PacketClassifier: Sendable {
         var d = PacketDigest(s)
         guard let src = s.outerSource, let dst = s.outerDestination else { return d }
         // Most plain traffic names no rule: settled by a bit test, without touching the cache.
-        guard matcher.mayMatch(source: src, destination: dst, vlan: s.vlan) else { return d }
+        let mpls = rulesUseMPLS ? s.mplsLabel : nil
+        guard matcher.mayMatch(source: src, destination: dst, vlan: s.vlan, mpls: mpls) else { return d }
         let teidKey = rulesUseTEID ? (s.teid ?? 0) : 0
         let vlanKey = s.vlan.map { UInt32($0) | 0x10000 } ?? 0
+        let mplsKey = mpls.map { $0 | 0x10_0000 } ?? 0
         var h = (src.low &* 0x9E37_79B9_7F4A_7C15) ^ (dst.low &* 0xC2B2_AE3D_27D4_EB4F) ^ src.high ^ (dst.high >> 1)
-        h ^= UInt64(teidKey) &* 0x1656_67B1_9E37_79F9 ^ UInt64(vlanKey) << 20
+        h ^= UInt64(teidKey) &* 0x1656_67B1_9E37_79F9 ^ UInt64(vlanKey) << 20 ^ UInt64(mplsKey) &* 0x27D4_EB2F_1656_67C5
         let slot = Int(truncatingIfNeeded: (h ^ (h >> 29)) & 4095)
         var entry = cache.withUnsafeBufferPointer { $0[slot] }
         if !(entry.valid && entry.srcLow == src.low && entry.dstLow == dst.low && entry.srcHigh == src.high
-             && entry.dstHigh == dst.high && entry.teid == teidKey && entry.vlan == vlanKey) {
-            let m = matcher.match(source: src, destination: dst, teid: s.teid, vlan: s.vlan)
+             && entry.dstHigh == dst.high && entry.teid == teidKey && entry.vlan == vlanKey && entry.mpls == mplsKey) {
+            let m = matcher.match(source: src, destination: dst, teid: s.teid, vlan: s.vlan, mpls: mpls)
             entry = CachedMatch(srcHigh: src.high, srcLow: src.low, dstHigh: dst.high, dstLow: dst.low,
-                                teid: teidKey, vlan: vlanKey, cell: -1,
+                                teid: teidKey, vlan: vlanKey, mpls: mplsKey, cell: -1,
                                 linkLower: Int32(m.links.lowerBound), linkUpper: Int32(m.links.upperBound), valid: true)
             if let mc = m.cell {
                 entry.cell = Int32(mc)
                 // The rule matched on the source side when the source alone still matches.
-                entry.uplink = matcher.match(source: src, destination: nil, teid: s.teid, vlan: s.vlan).cell == mc
+                entry.uplink = matcher.match(source: src, destination: nil, teid: s.teid, vlan: s.vlan, mpls: mpls).cell == mc
             }
             cache[slot] = entry
         }

@@ -29,6 +29,9 @@ public struct ReplayOptions: Sendable {
     /// What the caller cleared from the output folder first (`PreviousRun.clear`), for
     /// summary.json.
     public var previousRun: PreviousRun?
+    /// Set when `topology` was inferred from the capture (`inferNetwork`, no `--topology`):
+    /// summary.json then says what was inferred and that no plan is made.
+    public var inferred: InferredNetwork?
 
     public init(capturePath: String, topology: Topology, outputDirectory: String,
                 aggregation: TrafficAggregator.Configuration = .init(), threads: Int = 2,

@@ -30,5 +30,6 @@ extension RunSummary {
                              lines: result.windowLines, latePackets: t.latePackets, sampling: options.aggregation.sampling),
             totals: Traffic(packets: t.packets, bytes: t.bytes),
             ipfix: options.ipfix != nil ? result.ipfix : nil)
+        inferredTopology = options.inferred.map(InferredTopology.init)
     }
 }

@@ -25,6 +25,27 @@ public struct RunSummary: Codable, Sendable, Equatable {
     public var ipfix: [IPFIXCollectorStatistics]?
     /// What an earlier run had left in the output folder and this one removed (replay).
     public var previousRun: PreviousRun?
+    /// Replays without `--topology`: what was inferred from the capture, its bounds, and why no
+    /// plan was made.
+    public var inferredTopology: InferredTopology?
+
+    public struct InferredTopology: Codable, Sendable, Equatable {
+        public var cells: Int, radioEndpoints: Int, coreEndpoints: Int, identityCells: Int, links: Int
+        public var maximumCells: Int, maximumLinks: Int, maximumEndpointPairs: Int
+        /// Cells and links left out by the bounds, and the packets and bytes they would have had.
+        public var cellsOverLimit: Int, linksOverLimit: Int
+        public var packetsOverLimit: UInt64, bytesOverLimit: UInt64
+        public var planning: String
+        public init(cells: Int, radioEndpoints: Int, coreEndpoints: Int, identityCells: Int, links: Int,
+                    maximumCells: Int, maximumLinks: Int, maximumEndpointPairs: Int, cellsOverLimit: Int,
+                    linksOverLimit: Int, packetsOverLimit: UInt64, bytesOverLimit: UInt64, planning: String) {
+            self.cells = cells; self.radioEndpoints = radioEndpoints; self.coreEndpoints = coreEndpoints
+            self.identityCells = identityCells; self.links = links; self.maximumCells = maximumCells
+            self.maximumLinks = maximumLinks; self.maximumEndpointPairs = maximumEndpointPairs
+            self.cellsOverLimit = cellsOverLimit; self.linksOverLimit = linksOverLimit
+            self.packetsOverLimit = packetsOverLimit; self.bytesOverLimit = bytesOverLimit; self.planning = planning
+        }
+    }
 
     /// What was read: a capture file (replay) or an interface (live).
     public enum Capture: Codable, Sendable, Equatable {
@@ -221,6 +242,7 @@ public struct RunSummary: Codable, Sendable, Equatable {
     enum CodingKeys: String, CodingKey {
         case formatVersion, capture, decode, cells, unmatched, flows, windows, totals, topologyReloads, segments, ipfix
         case previousRun
+        case inferredTopology
     }
 
     public init(from decoder: any Decoder) throws {
@@ -239,6 +261,7 @@ public struct RunSummary: Codable, Sendable, Equatable {
         segments = try c.decodeIfPresent(Int.self, forKey: .segments)
         ipfix = try c.decodeIfPresent([IPFIXCollectorStatistics].self, forKey: .ipfix)
         previousRun = try c.decodeIfPresent(PreviousRun.self, forKey: .previousRun)
+        inferredTopology = try c.decodeIfPresent(InferredTopology.self, forKey: .inferredTopology)
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -250,6 +273,7 @@ public struct RunSummary: Codable, Sendable, Equatable {
         try c.encodeIfPresent(topologyReloads, forKey: .topologyReloads); try c.encodeIfPresent(segments, forKey: .segments)
         try c.encodeIfPresent(ipfix, forKey: .ipfix)
         try c.encodeIfPresent(previousRun, forKey: .previousRun)
+        try c.encodeIfPresent(inferredTopology, forKey: .inferredTopology)
     }
 
     /// The file's bytes: pretty printed, keys sorted as `JSONSerialization` sorts them (decode issue

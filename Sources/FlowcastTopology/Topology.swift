@@ -170,6 +170,8 @@ public struct MatchRule: Hashable, Sendable {
     public var teid: ClosedRange<UInt32>?
     /// 802.1Q VLAN id (outermost tag).
     public var vlan: UInt16?
+    /// MPLS label (outermost label stack entry), 0–1048575.
+    public var mpls: UInt32? = nil
     /// Prefix matching either outer source or destination.
     public var prefix: IPPrefix?
     /// Capture interface name.

@@ -25,6 +25,7 @@ struct RawDemand { var id: String; var source: RawRef; var destination: RawRef; 
 struct RawRule {
     var cell: RawRef?; var links: [RawRef]
     var gtpAddress: IPAddress?; var teid: ClosedRange<UInt32>?; var vlan: UInt16?; var prefix: IPPrefix?; var interface: String?
+    var mpls: UInt32? = nil
     var line: Int
 }
 struct RawTopology {
@@ -145,8 +146,10 @@ extension TopologyLoader {
         let capacity = number(m, "capacity", line, in: what, required: true)
         let weight = number(m, "weight", line, in: what) ?? 1
         let observer = observer(m, line, in: what)
-        guard let id, let a, let b, let capacity else { return nil }
-        return RawLink(id: id, a: a, b: b, capacity: capacity, weight: weight, line: line,
+        guard let id, let a, let b else { return nil }
+        // A capacity that is missing or not a number is reported above; the link is kept with a
+        // stand-in so that rules and paths naming it do not each report it unknown as well.
+        return RawLink(id: id, a: a, b: b, capacity: capacity ?? 1, weight: weight, line: line,
                        capacityLine: keyLine(m, "capacity", line), weightLine: keyLine(m, "weight", line), observer: observer)
     }
 
@@ -192,7 +195,7 @@ extension TopologyLoader {
     }
 
     mutating func parseRule(_ m: Yams.Node.Mapping, _ line: Int) -> RawRule? {
-        checkKeys(m, ["cell", "links", "gtpAddress", "teid", "vlan", "prefix", "interface"], in: "match rule")
+        checkKeys(m, ["cell", "links", "gtpAddress", "teid", "vlan", "mpls", "prefix", "interface"], in: "match rule")
         let what = "match rule"
         var rule = RawRule(cell: ref(m, "cell", line, in: what, required: false),
                            links: strings(m, "links", line, in: what).map { RawRef(id: $0.0, line: $0.1) }, line: line)
@@ -225,12 +228,19 @@ extension TopologyLoader {
                 ok = false
             }
         }
+        if let v = integer(m, "mpls", line, in: what) {
+            if (0...1_048_575).contains(v) { rule.mpls = UInt32(v) } else {
+                report(keyLine(m, "mpls", line), "MPLS label \(v) in match rule is outside 0…1048575")
+                ok = false
+            }
+        }
         rule.interface = string(m, "interface", line, in: what)
         if rule.cell == nil && rule.links.isEmpty {
             report(line, "match rule names neither 'cell' nor 'links'")
         }
-        if ok && rule.gtpAddress == nil && rule.prefix == nil && rule.teid == nil && rule.vlan == nil && rule.interface == nil {
-            report(line, "match rule has no criterion (gtpAddress, teid, vlan, prefix or interface)")
+        if ok && rule.gtpAddress == nil && rule.prefix == nil && rule.teid == nil && rule.vlan == nil && rule.mpls == nil
+            && rule.interface == nil {
+            report(line, "match rule has no criterion (gtpAddress, teid, vlan, mpls, prefix or interface)")
         }
         return ok ? rule : nil
     }

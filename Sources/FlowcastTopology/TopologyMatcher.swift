@@ -29,6 +29,7 @@ public struct TopologyMatcher: Sendable {
         @usableFromInline var prefix: IPPrefix
         @usableFromInline var teidLow: UInt32, teidHigh: UInt32, hasTEID: Bool
         @usableFromInline var vlan: UInt16, hasVLAN: Bool
+        @usableFromInline var mpls: UInt32, hasMPLS: Bool
         @usableFromInline var interface: Int32  // -1: any
     }
 
@@ -40,6 +41,7 @@ public struct TopologyMatcher: Sendable {
     // Rule numbers (ascending) keyed by their most selective criterion.
     @usableFromInline let byAddress: [IPAddress: [Int32]]
     @usableFromInline let byVLAN: [UInt16: [Int32]]
+    @usableFromInline let byMPLS: [UInt32: [Int32]]
     @usableFromInline let others: [Int32]
     /// Pre-filters in front of the lookups above: most packets carry addresses and a VLAN that
     /// no rule is keyed by, and a clear bit proves it after one cheap hash and a bit test, which
@@ -48,6 +50,10 @@ public struct TopologyMatcher: Sendable {
     /// the VLAN id itself being the position.
     @usableFromInline let addressFilter: BitFilter
     @usableFromInline let vlanFilter: BitFilter
+    /// One bit per `byMPLS` key (hashed).
+    @usableFromInline let mplsFilter: BitFilter
+    /// True when some rule names an MPLS label (callers then key their caches by the label too).
+    public let rulesUseMPLS: Bool
     /// When every rule in `others` names a prefix: the masks of their distinct prefix lengths,
     /// and in `prefixFilter` one bit per rule's network hashed with its mask's index (nil masks:
     /// no such filter, every packet may match one of `others`).
@@ -67,13 +73,15 @@ public struct TopologyMatcher: Sendable {
         addressFilter.mayContain(BitFilter.hash(high: a.high, low: a.low))
     }
     @inlinable func mayName(vlan v: UInt16) -> Bool { vlanFilter.mayContain(Int(v)) }
+    @inlinable func mayName(mpls label: UInt32) -> Bool { mplsFilter.mayContain(BitFilter.hash(high: 0, low: UInt64(label), salt: 1)) }
 
-    /// False when no rule can match a packet with these outer addresses and VLAN (a few bit
-    /// tests): the caller may skip `match` and any cache in front of it.
-    @inlinable public func mayMatch(source: IPAddress, destination: IPAddress, vlan: UInt16?) -> Bool {
+    /// False when no rule can match a packet with these outer addresses, VLAN and MPLS label (a
+    /// few bit tests): the caller may skip `match` and any cache in front of it.
+    @inlinable public func mayMatch(source: IPAddress, destination: IPAddress, vlan: UInt16?, mpls: UInt32? = nil) -> Bool {
         let source = source.unmapped, destination = destination.unmapped
         if mayName(source) || mayName(destination) { return true }
         if let vlan, mayName(vlan: vlan) { return true }
+        if let mpls, mayName(mpls: mpls) { return true }
         if others.isEmpty { return false }
         return mayBeInPrefix(source) || mayBeInPrefix(destination)
     }
@@ -85,6 +93,7 @@ public struct TopologyMatcher: Sendable {
         var compiled: [CompiledRule] = []
         var byAddress: [IPAddress: [Int32]] = [:]
         var byVLAN: [UInt16: [Int32]] = [:]
+        var byMPLS: [UInt32: [Int32]] = [:]
         var others: [Int32] = []
         let placeholderPrefix = try! IPPrefix(parsing: "::/0")
         for (i, r) in topology.rules.enumerated() {
@@ -102,9 +111,10 @@ public struct TopologyMatcher: Sendable {
                 hasAddress: r.gtpAddress != nil, address: r.gtpAddress ?? IPAddress(ipv4: 0),
                 hasPrefix: r.prefix != nil, prefix: r.prefix ?? placeholderPrefix,
                 teidLow: r.teid?.lowerBound ?? 0, teidHigh: r.teid?.upperBound ?? 0, hasTEID: r.teid != nil,
-                vlan: r.vlan ?? 0, hasVLAN: r.vlan != nil, interface: interface))
+                vlan: r.vlan ?? 0, hasVLAN: r.vlan != nil, mpls: r.mpls ?? 0, hasMPLS: r.mpls != nil, interface: interface))
             if let a = r.gtpAddress { byAddress[a, default: []].append(Int32(i)) }
             else if let v = r.vlan { byVLAN[v, default: []].append(Int32(i)) }
+            else if let label = r.mpls { byMPLS[label, default: []].append(Int32(i)) }
             else { others.append(Int32(i)) }
         }
         self.rules = compiled
@@ -112,6 +122,8 @@ public struct TopologyMatcher: Sendable {
         self.interfaceNames = names
         self.byAddress = byAddress
         self.byVLAN = byVLAN
+        self.byMPLS = byMPLS
+        rulesUseMPLS = topology.rules.contains { $0.mpls != nil }
         self.others = others
         var addressFilter = BitFilter(bitCount: BitFilter.hashedBitCount)
         for a in byAddress.keys { addressFilter.insert(BitFilter.hash(high: a.high, low: a.low)) }
@@ -119,6 +131,9 @@ public struct TopologyMatcher: Sendable {
         for v in byVLAN.keys { vlanFilter.insert(Int(v)) }
         self.addressFilter = addressFilter
         self.vlanFilter = vlanFilter
+        var mplsFilter = BitFilter(bitCount: BitFilter.hashedBitCount)
+        for label in byMPLS.keys { mplsFilter.insert(BitFilter.hash(high: 0, low: UInt64(label), salt: 1)) }
+        self.mplsFilter = mplsFilter
         var masks: [(UInt64, UInt64)] = []
         var prefixFilter = BitFilter(bitCount: BitFilter.hashedBitCount)
         let otherRules = others.map { compiled[Int($0)] }
@@ -150,8 +165,9 @@ public struct TopologyMatcher: Sendable {
     ///   - teid: GTP-U TEID when tunnelled.
     ///   - vlan: outermost 802.1Q VLAN id when tagged.
     ///   - interface: capture interface id from `interfaceID(named:)`, or -1 when unknown.
+    ///   - mpls: outermost MPLS label when labelled.
     @inlinable public func match(source: IPAddress?, destination: IPAddress?, teid: UInt32?, vlan: UInt16?,
-                                 interface: Int32 = -1) -> TopologyMatch {
+                                 interface: Int32 = -1, mpls: UInt32? = nil) -> TopologyMatch {
         // Rules name hosts in one form; a packet may carry an IPv4 host IPv4-mapped in IPv6.
         let source = source?.unmapped, destination = destination?.unmapped
         var bestCell = Int32.max, bestLinks = Int32.max
@@ -161,7 +177,7 @@ public struct TopologyMatcher: Sendable {
             for r in list {
                 if r >= bestCell && r >= bestLinks { return }
                 let rule = rules[Int(r)]
-                guard matches(rule, source, destination, teid, vlan, interface) else { continue }
+                guard matches(rule, source, destination, teid, vlan, interface, mpls) else { continue }
                 if rule.cell >= 0 && r < bestCell { bestCell = r; cell = rule.cell }
                 if !rule.links.isEmpty && r < bestLinks { bestLinks = r; links = rule.links }
             }
@@ -169,6 +185,7 @@ public struct TopologyMatcher: Sendable {
         if let source, mayName(source), let list = byAddress[source] { scan(list) }
         if let destination, destination != source, mayName(destination), let list = byAddress[destination] { scan(list) }
         if let vlan, mayName(vlan: vlan), let list = byVLAN[vlan] { scan(list) }
+        if let mpls, mayName(mpls: mpls), let list = byMPLS[mpls] { scan(list) }
         scan(others)
         return TopologyMatch(cell: cell >= 0 ? Int(cell) : nil, links: links)
     }
@@ -189,7 +206,7 @@ public struct TopologyMatcher: Sendable {
     }
 
     @inlinable func matches(_ rule: CompiledRule, _ source: IPAddress?, _ destination: IPAddress?, _ teid: UInt32?,
-                            _ vlan: UInt16?, _ interface: Int32) -> Bool {
+                            _ vlan: UInt16?, _ interface: Int32, _ mpls: UInt32? = nil) -> Bool {
         if rule.hasAddress && rule.address != source && rule.address != destination { return false }
         if rule.hasPrefix {
             let inSource = source.map { rule.prefix.contains($0) } ?? false
@@ -200,6 +217,7 @@ public struct TopologyMatcher: Sendable {
             guard let teid, teid >= rule.teidLow, teid <= rule.teidHigh else { return false }
         }
         if rule.hasVLAN && rule.vlan != vlan { return false }
+        if rule.hasMPLS && rule.mpls != mpls { return false }
         if rule.interface >= 0 && rule.interface != interface { return false }
         return true
     }

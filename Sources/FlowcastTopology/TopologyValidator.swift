@@ -123,8 +123,10 @@ struct TopologyValidator {
         for r in raw.rules {
             let cell = r.cell.flatMap { lookup($0, cellIDs, kind: "cell", in: "match rule") }
             let ruleLinks = r.links.compactMap { lookup($0, linkIDs, kind: "link", in: "match rule") }
-            rules.append(MatchRule(cell: cell, links: ruleLinks, gtpAddress: r.gtpAddress, teid: r.teid, vlan: r.vlan,
-                                   prefix: r.prefix, interface: r.interface, line: r.line))
+            var rule = MatchRule(cell: cell, links: ruleLinks, gtpAddress: r.gtpAddress, teid: r.teid, vlan: r.vlan,
+                                 prefix: r.prefix, interface: r.interface, line: r.line)
+            rule.mpls = r.mpls
+            rules.append(rule)
         }
         guard problems.isEmpty else { return nil }
         var topology = Topology(bands: bands, cells: cells, nodes: nodes, links: links, demands: demands, rules: rules)

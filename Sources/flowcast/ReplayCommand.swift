@@ -40,7 +40,7 @@ struct ReplayCommand: ParsableCommand {
             """)
 
     @Argument(help: "A pcap or pcapng file.") var file: String
-    @Option(help: "Topology YAML (cells, links, match rules). Without it, only cells learned from GTPv2-C signalling.")
+    @Option(help: "Topology YAML (cells, links, match rules). Without it, cells and links are inferred from the capture (GTP-U endpoints, signalled cell identities, VLANs, MPLS labels) and nothing is planned.")
     var topology: String?
     @Option(help: "Window length (e.g. 10s, 500ms, 1m).") var window: DurationArgument = DurationArgument(argument: "10s")!
     @Option(help: "Output folder.") var out: String
@@ -77,13 +77,24 @@ struct ReplayCommand: ParsableCommand {
 
     func run() throws {
         let topo: Topology
+        var inferred: InferredNetwork? = nil
         if let topology {
             do { topo = try Topology(contentsOfFile: topology) } catch {
                 printError("flowcast replay: \(error)")
                 throw ExitCode(2)
             }
         } else {
-            topo = Topology()
+            // A first pass over the capture finds its cells and links (docs/replay.md).
+            do { inferred = try inferNetwork(capturePath: file, mapFile: reading.mapFile) } catch {
+                printError("flowcast replay: \(error)")
+                throw ExitCode(2)
+            }
+            topo = inferred!.topology
+            if !quiet {
+                let n = inferred!
+                printError("flowcast replay: no --topology: inferred \(n.cellCount) cells (\(n.radio.count) eNB/gNB addresses, "
+                    + "\(n.identityCells.count) signalled identities) and \(n.links.count) links from the capture; nothing is planned")
+            }
         }
         let flows = FlowTable.Configuration(idleTimeout: Int64(idleTimeout * 1e9), activeTimeout: Int64(activeTimeout * 1e9),
                                             maximumFlows: maxFlows)
@@ -97,6 +108,7 @@ struct ReplayCommand: ParsableCommand {
                                     threads: threads, progress: callback)
         options.mapFile = reading.mapFile
         options.ipfix = ipfix.options(observationPoint: 0, waitWhenFull: true)
+        options.inferred = inferred
         let result: ReplayResult
         var planner: IntervalPlanner? = nil
         do {

@@ -1,11 +1,14 @@
 import ArgumentParser
+import FlowcastAggregate
+import FlowcastCore
+import FlowcastPipeline
 import FlowcastTopology
 import Foundation
 
 struct TopologyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "topology", abstract: "Work with topology files.",
-        subcommands: [Check.self])
+        subcommands: [Check.self, Infer.self])
 
     struct Check: ParsableCommand {
         static let configuration = CommandConfiguration(
@@ -29,6 +32,43 @@ struct TopologyCommand: ParsableCommand {
                 print("\(file): \(error.problems.count) problem\(error.problems.count == 1 ? "" : "s")")
                 throw ExitCode.failure
             }
+        }
+    }
+
+    struct Infer: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Draft a topology file from a capture: what it shows, and FILL-IN for what it cannot.",
+            discussion: """
+                Nodes from GTP-U endpoints (eNB/gNB and UPF/SGW), cells from eNB/gNB addresses and \
+                GTPv2-C cell identities (ECGI/NCGI), links from outer VLANs and MPLS labels, match rules \
+                for the addresses, VLANs and labels seen. Bands, efficiencies, capacities and link ends \
+                are written as FILL-IN with a `# FILL IN` comment: `topology check` fails until each is \
+                replaced. A capture with no GTP-U traffic and no signalled cell identity is refused \
+                (exit status 1, nothing written).
+                """)
+        @Argument(help: "A pcap or pcapng file.") var capture: String
+        @Option(help: "Where to write the draft (default: standard output).") var out: String?
+        @OptionGroup var reading: CaptureReadingOptions
+
+        func run() throws {
+            let network: InferredNetwork
+            do { network = try inferNetwork(capturePath: capture, mapFile: reading.mapFile) } catch {
+                printError("flowcast topology infer: \(error)")
+                throw ExitCode(2)
+            }
+            guard !network.hasNoGTP else {
+                printError("flowcast topology infer: \(capture): no GTP-U traffic and no GTPv2-C cell identity in "
+                    + "\(network.packets) packets: nothing to draft a topology from")
+                throw ExitCode.failure
+            }
+            let yaml = network.draftYAML(captureName: (capture as NSString).lastPathComponent)
+            guard let out else { print(yaml, terminator: ""); return }
+            do { try AtomicFile.write(Array(yaml.utf8), to: out) } catch {
+                printError("flowcast topology infer: \(out): \(error)")
+                throw ExitCode(2)
+            }
+            printError("flowcast topology infer: wrote \(out): \(network.cellCount) cells, \(network.radio.count + network.core.count) "
+                + "nodes, \(network.links.count) links; replace every FILL-IN, then run `flowcast topology check \(out)`")
         }
     }
 }

@@ -114,7 +114,7 @@ func ipv4MappedAddressesMatchIPv4Rules() throws {
 /// `mayMatch` lets callers skip `match` (and any cache) for most traffic: it must never say
 /// "no" to a packet some rule matches.
 @Test("mayMatch is conservative: whenever it says no rule can match, match finds none",
-      arguments: [matchYAML, prefixOnlyYAML])
+      arguments: [matchYAML, prefixOnlyYAML, mplsYAML])
 func mayMatchIsConservative(_ yaml: String) throws {
     let m = TopologyMatcher(try Topology(yaml: yaml))
     var rng = SystemRandomNumberGenerator()
@@ -136,9 +136,10 @@ func mayMatchIsConservative(_ yaml: String) throws {
         let src = address(), dst = address()
         let vlan: UInt16? = Bool.random(using: &rng) ? UInt16.random(in: 99...102, using: &rng) : nil
         let teid: UInt32? = Bool.random(using: &rng) ? UInt32.random(in: 0xF00...0x3000, using: &rng) : nil
-        let result = m.match(source: src, destination: dst, teid: teid, vlan: vlan)
+        let mpls: UInt32? = Bool.random(using: &rng) ? UInt32.random(in: 14...18, using: &rng) : nil
+        let result = m.match(source: src, destination: dst, teid: teid, vlan: vlan, mpls: mpls)
         if result.cell != nil || !result.links.isEmpty { matched += 1 }
-        if !m.mayMatch(source: src, destination: dst, vlan: vlan) {
+        if !m.mayMatch(source: src, destination: dst, vlan: vlan, mpls: mpls) {
             skipped += 1
             #expect(result.cell == nil && result.links.isEmpty, "\(src) \(dst) vlan \(String(describing: vlan))")
         }
@@ -146,6 +147,9 @@ func mayMatchIsConservative(_ yaml: String) throws {
     #expect(matched > 1000)
     if yaml == prefixOnlyYAML { #expect(skipped > 10_000) }  // the filter does its job
 }
+
+/// `matchYAML` with MPLS rules in front (one with a VLAN too).
+let mplsYAML = matchYAML.replacingOccurrences(of: "match:\n", with: "match:\n  - { vlan: 100, mpls: 15, links: [l1] }\n  - { mpls: 16, links: [l2] }\n")
 
 let prefixOnlyYAML = """
 bands:
@@ -165,3 +169,21 @@ match:
   - { prefix: 10.10.0.1/32, cell: c2 }
 
 """
+
+@Test func mplsCriterionMatchesTheOutermostLabel() throws {
+    let yaml = matchYAML.replacingOccurrences(of: "match:\n", with: "match:\n  - { vlan: 7, mpls: 16, links: [l1, l2] }\n  - { mpls: 16, links: [l2] }\n")
+    let m = TopologyMatcher(try Topology(yaml: yaml))
+    #expect(m.rulesUseMPLS)
+    #expect(Array(m.links(of: m.match(source: IPAddress(ipv4: 1), destination: IPAddress(ipv4: 2), teid: nil, vlan: 7, mpls: 16))) == [0, 1])
+    #expect(Array(m.links(of: m.match(source: IPAddress(ipv4: 1), destination: IPAddress(ipv4: 2), teid: nil, vlan: nil, mpls: 16))) == [1])
+    #expect(m.match(source: IPAddress(ipv4: 1), destination: IPAddress(ipv4: 2), teid: nil, vlan: nil, mpls: 17).links.isEmpty)
+    #expect(m.mayMatch(source: IPAddress(ipv4: 1), destination: IPAddress(ipv4: 2), vlan: nil, mpls: 16))
+    #expect(!TopologyMatcher(try Topology(yaml: matchYAML)).rulesUseMPLS)
+}
+
+@Test func anMPLSLabelOutOfRangeIsRefusedAtItsLine() {
+    let yaml = matchYAML.replacingOccurrences(of: "match:\n", with: "match:\n  - { mpls: 1048576, links: [l2] }\n")
+    let found = problems(yaml)
+    let line = yaml.split(separator: "\n", omittingEmptySubsequences: false).firstIndex { $0.contains("1048576") }! + 1
+    #expect(found.contains { $0.message.contains("MPLS label 1048576") && $0.line == line }, "\(found)")
+}

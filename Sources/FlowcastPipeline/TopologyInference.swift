@@ -1,0 +1,36 @@
+internal import FlowcastCore
+public import FlowcastAggregate
+internal import FlowcastCapture
+internal import FlowcastDecode
+
+/// Reads a capture once and infers its network (`InferredNetwork`): the pass in front of a
+/// replay without `--topology`, and all of `flowcast topology infer`. Single-threaded; each
+/// packet is decoded in place, and only a new endpoint pair or VLAN/MPLS combination allocates.
+/// A capture fault ends the read and is rethrown: a draft from part of a capture would look whole.
+public func inferNetwork(capturePath: String, mapFile: Bool = true) throws -> InferredNetwork {
+    let capture = try OfflineCapture(path: capturePath, mapFile: mapFile)
+    let decoder = PacketDecoder()
+    var discovery = EndpointDiscovery()
+    try capture.forEachPacket { packet in
+        let s = decoder.decode(packet.bytes, linkType: packet.linkType.rawValue, wireLength: packet.wireLength,
+                               seconds: packet.timestampSeconds, fraction: packet.timestampFraction)
+        if let at = s.gtpv2Offset, let messages = GTPv2Message.parse(UnsafeRawBufferPointer(rebasing: packet.bytes[at...])) {
+            for m in messages { discovery.learn(m) }
+        }
+        discovery.add(s)
+    }
+    return InferredNetwork(discovery)
+}
+
+extension RunSummary.InferredTopology {
+    init(_ n: InferredNetwork) {
+        self.init(cells: n.cellCount, radioEndpoints: n.radio.count, coreEndpoints: n.core.count,
+                  identityCells: n.identityCells.count, links: n.links.count,
+                  maximumCells: InferredNetwork.maximumCells, maximumLinks: InferredNetwork.maximumLinks,
+                  maximumEndpointPairs: EndpointDiscovery.maximumPairs,
+                  cellsOverLimit: n.cellsOverLimit, linksOverLimit: n.linksOverLimit,
+                  packetsOverLimit: n.packetsOverLimit, bytesOverLimit: n.bytesOverLimit,
+                  planning: "skipped: an inferred topology has no bands, capacities or efficiencies "
+                    + "(draft one with `flowcast topology infer`, fill it in, and replay with --topology)")
+    }
+}
