@@ -35,3 +35,31 @@ package enum LibpcapReference {
         }
     }
 }
+
+extension LibpcapReference {
+    /// The 1-based numbers of the packets that pass `filter` as tcpdump judges them: compiled by
+    /// libpcap on the file's own handle (netmask 0, optimised, as tcpdump does) and run on each
+    /// packet exactly as libpcap hands it over. Nil with libpcap's message when it cannot compile.
+    package static func matching(path: String, filter: String) -> (numbers: [Int], refusal: String?)? {
+        var errbuf = [CChar](repeating: 0, count: Int(PCAP_ERRBUF_SIZE) + 1)
+        guard let pcap = pcap_open_offline_with_tstamp_precision(path, UInt32(PCAP_TSTAMP_PRECISION_NANO), &errbuf) else {
+            return ([], String(decoding: errbuf.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
+        }
+        defer { pcap_close(pcap) }
+        var program = bpf_program()
+        guard pcap_compile(pcap, &program, filter, 1, 0) == 0 else { return nil }
+        defer { pcap_freecode(&program) }
+        var numbers: [Int] = []
+        var number = 0
+        var header: UnsafeMutablePointer<pcap_pkthdr>?
+        var data: UnsafePointer<UInt8>?
+        while true {
+            let status = pcap_next_ex(pcap, &header, &data)
+            guard status == 1, let header, let data else {
+                return (numbers, status == PCAP_ERROR_BREAK ? nil : String(cString: pcap_geterr(pcap)))
+            }
+            number += 1
+            if pcap_offline_filter(&program, header, data) != 0 { numbers.append(number) }
+        }
+    }
+}

@@ -15,9 +15,14 @@ public final class OfflineCapture {
     public let format: CaptureFormat
     /// Link types seen in the file header or interface descriptions, in order of first use.
     public var linkTypes: [LinkType] { reader.linkTypes }
-    /// Packets handed to the caller so far, as of the last `forEachPacket` to return (the count
-    /// lives in the reader's loop, not in this object, while packets are handed out).
+    /// Packets read from the file so far, as of the last `forEachPacket` to return (the count
+    /// lives in the reader's loop, not in this object, while packets are handed out). With a
+    /// filter this includes the packets it skipped: `packetsRead - packetsFiltered` were handed out.
     public var packetsRead: Int { reader.packetsRead }
+    /// The BPF filter packets must pass to be handed out (nil: every packet is).
+    public let filter: CaptureFilter?
+    /// Packets the filter skipped so far, as of the last `forEachPacket` to return.
+    public private(set) var packetsFiltered = 0
     /// Size of the file in bytes (for progress).
     public let fileSize: Int64
     /// True when records are read in place from a memory mapping rather than through a buffer.
@@ -42,18 +47,43 @@ public final class OfflineCapture {
         var linkTypes: [LinkType] { base.linkTypes }
         var packetsRead: Int { base.packetsRead }
         var readsInPlace: Bool { base.readsInPlace }
+        /// What a filter sees of a record at most: libpcap clips a pcap record at the snapshot
+        /// length where `PcapReader` keeps it whole, and tcpdump's filter sees what libpcap hands over.
+        var filterLength: Int {
+            switch self {
+            case let .pcap(r): return r.snapshot
+            case let .pcapBuffered(r): return r.snapshot
+            case .pcapng, .pcapngBuffered: return Int.max
+            }
+        }
     }
     private var reader: Reader
 
     /// Opens `path`. Throws a `CaptureError` saying exactly why a file cannot be read.
     /// `mapFile: false` reads through a buffer instead of a memory mapping: for a file that may
     /// shrink or be rotated while it is read (a mapping would fault).
-    public init(path: String, mapFile: Bool = true) throws(CaptureError) {
+    ///
+    /// `filter`: a BPF expression (tcpdump's syntax); only packets that pass it are handed out,
+    /// keeping their numbers in the file, and the others are counted in `packetsFiltered`. It is
+    /// compiled here for the link types the file declares up front, so a bad expression throws
+    /// `.badFilter` (libpcap's message) before any packet is read.
+    public init(path: String, mapFile: Bool = true, filter: String? = nil) throws(CaptureError) {
         self.path = path
         let header = try CaptureFileHeader.read(path: path)
         format = header.format
         fileSize = ((try? FileManager.default.attributesOfItem(atPath: path)[.size]) as? NSNumber)?.int64Value ?? 0
-        reader = try Self.makeReader(path: path, header: header, mapFile: mapFile)
+        let reader = try Self.makeReader(path: path, header: header, mapFile: mapFile)
+        if let filter {
+            do throws(CaptureError) {
+                self.filter = try CaptureFilter(expression: filter, linkTypes: reader.linkTypes)
+            } catch {
+                reader.base.close()
+                throw error
+            }
+        } else {
+            self.filter = nil
+        }
+        self.reader = reader
     }
 
     /// The reader for the file's format, over a mapping or a buffer, once libpcap has accepted
@@ -115,8 +145,25 @@ public final class OfflineCapture {
     /// Calls `body` once per packet, in file order, with a borrowed view of its bytes.
     ///
     /// Packets read before a fault are delivered before the fault is thrown. Errors thrown by
-    /// `body` stop the read and propagate unchanged.
+    /// `body` stop the read and propagate unchanged. With a filter, only the packets that pass
+    /// it reach `body`.
     public func forEachPacket(_ body: (Packet) throws -> Void) throws {
+        // Without a filter the readers call `body` directly: the hot path is unchanged.
+        guard let filter else { return try forEachRecord(body) }
+        var skipped = 0
+        defer { packetsFiltered += skipped }
+        let clip = reader.filterLength
+        try forEachRecord { packet in
+            if try filter.matches(packet, capturedLength: min(packet.capturedLength, clip)) {
+                try body(packet)
+            } else {
+                skipped += 1
+            }
+        }
+    }
+
+    /// Every record of the file, through the reader of its format (specialised per case).
+    private func forEachRecord(_ body: (Packet) throws -> Void) throws {
         switch reader {
         case var .pcap(r):
             defer { reader = .pcap(r) }

@@ -14,7 +14,7 @@ struct PcapReader<Bytes: CaptureBytes>: CaptureReader {
     private let nanosecond: Bool
     private let lengths: LengthOrder
     /// libpcap's snapshot length for the file (the header's, adjusted).
-    private let snapshot: Int
+    let snapshot: Int
     /// The largest captured length libpcap accepts for the link type.
     private let maximumCapture: Int
     private let linkType: LinkType

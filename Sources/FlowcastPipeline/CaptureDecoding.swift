@@ -7,6 +7,8 @@ public struct DecodeStatistics: Sendable {
     public var packets = 0
     public var wireBytes = 0
     public var capturedBytes = 0
+    /// Packets a `--filter` skipped (not decoded, not in `packets`).
+    public var filteredPackets = 0
     /// Decode issues by stable name (`truncated-tcp` …), with the first packet of each.
     public var issues: [String: (count: Int, firstPacket: Int)] = [:]
     public init() {}
@@ -24,10 +26,21 @@ public struct DecodeStatistics: Sendable {
 ///
 /// Packets read before a capture fault are delivered; the fault is then thrown. `limit` stops
 /// after that many packets. `mapFile: false` reads through a buffer instead of a memory mapping.
+/// `filter`: a BPF expression; only packets passing it are decoded (with their numbers in the
+/// file), the others are counted in `filteredPackets`, and `limit` counts passing packets.
+/// `onStatistics` receives the counts as of the end of the read, also when a fault ends it.
 public func decodeCapture(path: String, limit: Int? = nil, decoder: PacketDecoder = PacketDecoder(), mapFile: Bool = true,
+                          filter: String? = nil, onStatistics: ((DecodeStatistics) -> Void)? = nil,
                           _ body: (_ number: Int, _ summary: borrowing PacketSummary) throws -> Void) throws -> DecodeStatistics {
-    let capture = try OfflineCapture(path: path, mapFile: mapFile)
+    let capture = try OfflineCapture(path: path, mapFile: mapFile, filter: filter)
     var stats = DecodeStatistics()
+    defer {
+        if let onStatistics {
+            var final = stats
+            final.filteredPackets = capture.packetsFiltered
+            onStatistics(final)
+        }
+    }
     struct Stop: Error {}
     do {
         try capture.forEachPacket { packet in
@@ -42,5 +55,6 @@ public func decodeCapture(path: String, limit: Int? = nil, decoder: PacketDecode
             try body(packet.number, summary)
         }
     } catch is Stop {}
+    stats.filteredPackets = capture.packetsFiltered
     return stats
 }

@@ -8,7 +8,11 @@ public struct CaptureInspection: Sendable {
     public var file: String
     public var format: String
     public var linkTypes: [String]
+    /// Packets that passed the filter (all packets read, without one).
     public var packets = 0
+    /// The BPF filter the packets had to pass, if any, and how many it skipped.
+    public var filter: String?
+    public var filteredPackets = 0
     public var wireBytes = 0
     public var capturedBytes = 0
     public var firstNanoseconds: Int64?
@@ -23,10 +27,12 @@ public struct CaptureInspection: Sendable {
     public var error: String?
 
     /// Reads the whole capture. A capture fault ends the read and is kept in `error`.
-    /// `mapFile: false` reads through a buffer instead of a memory mapping.
-    public static func inspect(path: String, mapFile: Bool = true) throws -> CaptureInspection {
-        let capture = try OfflineCapture(path: path, mapFile: mapFile)
+    /// `mapFile: false` reads through a buffer instead of a memory mapping. `filter`: a BPF
+    /// expression; the report covers the packets passing it and counts the others.
+    public static func inspect(path: String, mapFile: Bool = true, filter: String? = nil) throws -> CaptureInspection {
+        let capture = try OfflineCapture(path: path, mapFile: mapFile, filter: filter)
         var r = CaptureInspection(file: path, format: capture.format.description, linkTypes: [])
+        r.filter = filter
         let decoder = PacketDecoder()
         var seenLinks: [String] = []
         func count(_ layer: String, _ name: String) { r.protocolMix[layer, default: [:]][name, default: 0] += 1 }
@@ -79,6 +85,7 @@ public struct CaptureInspection: Sendable {
         } catch {
             r.error = "\(error)"
         }
+        r.filteredPackets = capture.packetsFiltered
         r.linkTypes = seenLinks.isEmpty ? capture.linkTypes.map(\.description) : seenLinks
         return r
     }
@@ -101,6 +108,9 @@ public struct CaptureInspection: Sendable {
     /// Human-readable report.
     public func text(top: Int = 10) -> String {
         var out = "\(file)\n  format: \(format)\n  link types: \(linkTypes.joined(separator: ", "))\n"
+        if let filter {
+            out += "  filter: \(filter) (\(packets) of \(packets + filteredPackets) packets passed, \(filteredPackets) skipped)\n"
+        }
         out += "  packets: \(packets)  wire bytes: \(wireBytes)  captured bytes: \(capturedBytes)\n"
         let span = (firstNanoseconds != nil && lastNanoseconds != nil) ? Double(lastNanoseconds! - firstNanoseconds!) / 1e9 : 0
         out += "  time: \(Self.time(firstNanoseconds)) → \(Self.time(lastNanoseconds)) (\(String(format: "%.3f", span)) s)\n"
@@ -138,7 +148,8 @@ public struct CaptureInspection: Sendable {
             lastTime: lastNanoseconds.map { Double($0) / 1e9 }, protocolMix: protocolMix,
             topTalkers: topTalkers(top).map { .init(address: $0.0, packets: $0.1, bytes: $0.2) },
             topTunnels: topTunnels(top).map { .init(teid: Int($0.0), packets: $0.1, bytes: $0.2) },
-            decodeIssues: issues.mapValues { .init(count: $0.count, firstPacket: $0.firstPacket) }, error: error)
+            decodeIssues: issues.mapValues { .init(count: $0.count, firstPacket: $0.firstPacket) }, error: error,
+            filter: filter, filteredPackets: filteredPackets)
         return String(decoding: try FoundationOrderedJSON.encode(report), as: UTF8.self)
     }
 
@@ -153,15 +164,20 @@ public struct CaptureInspection: Sendable {
         var topTalkers: [Talker], topTunnels: [Tunnel]
         var decodeIssues: [String: Issue]
         var error: String?
+        /// Only with a filter: the expression and the packets it skipped (`packets` passed it).
+        var filter: String?, filteredPackets: Int
 
         enum CodingKeys: String, CodingKey {
             case file, format, linkTypes, packets, wireBytes, capturedBytes, firstTime, lastTime, protocolMix
-            case topTalkers, topTunnels, decodeIssues, error
+            case topTalkers, topTunnels, decodeIssues, error, filter, filteredPackets
         }
 
         func encode(to encoder: any Encoder) throws {
             var c = encoder.container(keyedBy: CodingKeys.self)
             try c.encode(file, forKey: .file); try c.encode(format, forKey: .format); try c.encode(linkTypes, forKey: .linkTypes)
+            if let filter {
+                try c.encode(filter, forKey: .filter); try c.encode(filteredPackets, forKey: .filteredPackets)
+            }
             try c.encode(packets, forKey: .packets); try c.encode(wireBytes, forKey: .wireBytes)
             try c.encode(capturedBytes, forKey: .capturedBytes)
             // Absent times and no error are written as null.

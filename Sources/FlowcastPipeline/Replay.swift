@@ -22,6 +22,9 @@ public struct ReplayOptions: Sendable {
     /// Read the capture through a memory mapping (false: through a buffer, for a file that may
     /// shrink or be rotated while it is read).
     public var mapFile = true
+    /// A BPF expression (tcpdump's syntax): only packets passing it are replayed; summary.json
+    /// names it and counts the packets it skipped.
+    public var filter: String?
     /// Called now and then from the aggregating thread with (packets, file fraction, live flows).
     public var progress: (@Sendable (Int, Double, Int) -> Void)?
     /// Export every flow over IPFIX as well (docs/ipfix.md).
@@ -83,12 +86,14 @@ public enum ReplayError: Error, CustomStringConvertible {
 
 public func runReplay(_ options: ReplayOptions, planner: IntervalPlanner? = nil, publisher: TapPublisher? = nil) throws -> ReplayResult {
     let fm = FileManager.default
+    // Opened (and any filter compiled) before the output folder is made: a bad filter or capture
+    // leaves nothing behind.
+    let capture = try OfflineCapture(path: options.capturePath, mapFile: options.mapFile, filter: options.filter)
     do {
         try fm.createDirectory(atPath: options.outputDirectory, withIntermediateDirectories: true)
     } catch {
         throw ReplayError.output(path: options.outputDirectory, reason: "cannot create the folder: \(error.localizedDescription)")
     }
-    let capture = try OfflineCapture(path: options.capturePath, mapFile: options.mapFile)
     let windowsFile = try OutputFile(directory: options.outputDirectory, name: "windows.jsonl")
     let flowsFile = try OutputFile(directory: options.outputDirectory, name: "flows.jsonl")
     var aggregator = TrafficAggregator(topology: options.topology, configuration: options.aggregation)
@@ -144,6 +149,7 @@ public func runReplay(_ options: ReplayOptions, planner: IntervalPlanner? = nil,
     })
     result.totals = aggregator.totals
     result.decode = reader.statistics
+    result.decode.filteredPackets = capture.packetsFiltered
     try windowsFile.commit()
     try flowsFile.commit()
     try planner?.finish()

@@ -79,16 +79,22 @@ public struct RunSummary: Codable, Sendable, Equatable {
         public var lastTime: Double
         /// The capture fault that ended the read early, or null.
         public var error: String?
+        /// Only with `--filter`: the BPF expression, and the packets it skipped (`packets` and the
+        /// byte counts are those that passed it). Left out without a filter.
+        public var filter: String?
+        public var filteredPackets: Int?
 
         enum CodingKeys: String, CodingKey {
             case file, format, linkTypes, packets, wireBytes, capturedBytes, firstTime, lastTime, error
+            case filter, filteredPackets
         }
 
         public init(file: String, format: String, linkTypes: [String], packets: Int, wireBytes: Int, capturedBytes: Int,
-                    firstTime: Double?, lastTime: Double, error: String?) {
+                    firstTime: Double?, lastTime: Double, error: String?, filter: String? = nil, filteredPackets: Int? = nil) {
             self.file = file; self.format = format; self.linkTypes = linkTypes; self.packets = packets
             self.wireBytes = wireBytes; self.capturedBytes = capturedBytes
             self.firstTime = firstTime; self.lastTime = lastTime; self.error = error
+            self.filter = filter; self.filteredPackets = filteredPackets
         }
 
         public func encode(to encoder: any Encoder) throws {
@@ -98,6 +104,8 @@ public struct RunSummary: Codable, Sendable, Equatable {
             try c.encode(capturedBytes, forKey: .capturedBytes)
             try c.encodeOrNull(firstTime, forKey: .firstTime); try c.encode(lastTime, forKey: .lastTime)
             try c.encodeOrNull(error, forKey: .error)
+            try c.encodeIfPresent(filter, forKey: .filter)
+            try c.encodeIfPresent(filteredPackets, forKey: .filteredPackets)
         }
     }
 

@@ -34,13 +34,19 @@ struct FlowsCommand: ParsableCommand {
         var flows: [(FlowRecord, FlowEndReason)] = []
         let table = FlowTable(configuration: config)
         var failure: (any Error)?
+        var final: DecodeStatistics?  // set once the capture is open and read
         do {
-            _ = try decodeCapture(path: file, mapFile: reading.mapFile) { number, summary in
+            _ = try decodeCapture(path: file, mapFile: reading.mapFile, filter: reading.filter,
+                                  onStatistics: { final = $0 }) { number, summary in
                 _ = table.update(summary, packetNumber: number) { record, reason in flows.append((record, reason)) }
             }
+        } catch let error as CaptureError where error.isBadFilter {
+            printError("flowcast flows: \(error)")
+            throw ExitCode(2)
         } catch {
             failure = error
         }
+        if let final { reading.filterNote(command: "flows", passed: final.packets, skipped: final.filteredPackets) }
         table.drain { record, reason in flows.append((record, reason)) }
         flows.sort { flowOrder($0.0, $1.0) }
         let out = BufferedOutput()

@@ -15,7 +15,7 @@ struct InspectCommand: ParsableCommand {
     func run() throws {
         let report: CaptureInspection
         do {
-            report = try CaptureInspection.inspect(path: file, mapFile: reading.mapFile)
+            report = try CaptureInspection.inspect(path: file, mapFile: reading.mapFile, filter: reading.filter)
         } catch {
             printError("flowcast inspect: \(error)")
             throw ExitCode(2)

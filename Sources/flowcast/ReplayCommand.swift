@@ -76,6 +76,16 @@ struct ReplayCommand: ParsableCommand {
     }
 
     func run() throws {
+        if let filter = reading.filter {
+            // A filter libpcap refuses for this file's link types stops the run before anything is
+            // written (the planner and publisher below may create folders).
+            do {
+                _ = try OfflineCapture(path: file, mapFile: reading.mapFile, filter: filter)
+            } catch let error where error.isBadFilter {
+                printError("flowcast replay: \(error)")
+                throw ExitCode(2)
+            } catch {}  // any other fault of the file is reported by the replay itself
+        }
         let topo: Topology
         var inferred: InferredNetwork? = nil
         if let topology {
@@ -107,6 +117,7 @@ struct ReplayCommand: ParsableCommand {
                                     aggregation: .init(windowNanoseconds: window.nanoseconds, flows: flows, sampling: sampling),
                                     threads: threads, progress: callback)
         options.mapFile = reading.mapFile
+        options.filter = reading.filter
         options.ipfix = ipfix.options(observationPoint: 0, waitWhenFull: true)
         options.inferred = inferred
         let result: ReplayResult
@@ -140,6 +151,7 @@ struct ReplayCommand: ParsableCommand {
         progress?.finish()
         let t = result.totals
         if !quiet {
+            reading.filterNote(command: "replay", passed: result.decode.packets, skipped: result.decode.filteredPackets)
             printError("flowcast replay: \(t.packets) packets, \(result.flowsWritten) flows, \(t.windows) windows; "
                 + "\(t.unmatchedPackets) packets matched no cell; wrote \(out)/windows.jsonl, flows.jsonl, summary.json")
         }
