@@ -14,7 +14,7 @@ static inline void flowcast_prefetch_record(const void *address) {
 }
 // Asks the kernel to start writing a range of a file to disk, without waiting (see shims.c).
 int flowcast_start_writeback(int fd, long long offset, long long length);
-// Live capture on several threads (see shims.c): join a PACKET_FANOUT group hashing by flow
+// Live capture on several threads (see shims.c): join a PACKET_FANOUT group that keeps each flow on one member
 // (id -1: the kernel picks a unique id, returned), and a reject-everything socket filter for
 // while a group is being assembled. Each returns -errno on failure.
 int flowcast_fanout_join(int fd, int id);
