@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Benchmark: the highest tcpreplay rate at which `flowcast live` reports zero kernel drops on a
+# Benchmark: the highest tcpreplay rate at which `flowcast live` (on 1 and on 2 capture threads,
+# --capture-threads) reports zero kernel drops on a
 # veth pair, against `tcpdump -w /dev/null` at the same rates, on the 5,000,000-packet bench
 # capture. Root only (it makes a network namespace and a veth pair, removed on exit).
 #
@@ -11,6 +12,7 @@
 #   BUFFER_MB=64     kernel capture buffer for both tools
 #   LIMIT=N          send only the first N packets (tcpreplay --limit)
 #   PRELOAD=1        tcpreplay --preload-pcap (reads the whole capture into memory first)
+#   THREADS="1 2"    flowcast --capture-threads values to run at each rate (default "1 2")
 # Installs nothing: it stops and says what is missing (tcpreplay, tcpdump, iproute2).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,6 +20,7 @@ cd "$(dirname "$0")/.."
 capture=${1:-../bench-data/bench-5m.pcap}
 rates=${RATES:-"100000 200000 400000 800000 topspeed"}
 buffer_mb=${BUFFER_MB:-64}
+threads=${THREADS:-"1 2"}
 
 [ "$(id -u)" -eq 0 ] || { echo "bench-live: run as root (network namespaces, veth, capture)" >&2; exit 2; }
 missing=()
@@ -66,19 +69,19 @@ feed() {
 settle() { sleep 2; }
 
 run_flowcast() {
-    local rate=$1 out="$work/flowcast-$rate"
-    "$FLOWCAST" live -i "$near" --topology captures/demo/topology.yaml --out "$out" --buffer-mb "$buffer_mb" \
+    local rate=$1 n=$2 out="$work/flowcast-$rate-$2"
+    "$FLOWCAST" live -i "$near" --capture-threads "$n" --topology captures/demo/topology.yaml --out "$out" --buffer-mb "$buffer_mb" \
         --idle-timeout 60 --active-timeout 300 --quiet 2> "$work/flowcast.err" &
     pid=$!
     sleep 1
     local achieved; achieved=$(feed "$rate")
     settle
     kill -TERM "$pid"; wait "$pid" || true; pid=
-    python3 - "$out/summary.json" "$rate" "$achieved" <<'EOF'
+    python3 - "$out/summary.json" "$rate" "$achieved" "$n" <<'EOF'
 import json, sys
 s = json.load(open(sys.argv[1]))
 p = s["capture"]["libpcap"]
-print(f"flowcast  rate={sys.argv[2]:>9}  achieved={sys.argv[3]:>8} pps  received={p['received']:>8}  "
+print(f"flowcast/{sys.argv[4]} rate={sys.argv[2]:>9}  achieved={sys.argv[3]:>8} pps  received={p['received']:>8}  "
       f"aggregated={s['totals']['packets']:>8}  kernel_drops={p['kernelDrops']:>8}  if_drops={p['interfaceDrops']}")
 EOF
 }
@@ -99,6 +102,6 @@ run_tcpdump() {
 
 echo "capture: $capture; buffer ${buffer_mb} MiB; $(nproc) cores; $(uname -r)"
 for rate in $rates; do
-    run_flowcast "$rate"
+    for n in $threads; do run_flowcast "$rate" "$n"; done
     run_tcpdump "$rate"
 done

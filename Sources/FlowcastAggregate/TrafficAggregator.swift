@@ -75,6 +75,15 @@ public struct TrafficAggregator {
         totals.signallingMessages += 1
     }
 
+    /// Learns from a GTPv2-C message another capture thread of the same run saw (counted there).
+    public mutating func learnShared(_ message: GTPv2Message) {
+        learner.learn(message)
+    }
+
+    /// Start of the open window (capture-clock nanoseconds): every earlier window has been
+    /// handed to `windowClosed`. Nil before the first packet.
+    public var openWindowStartNanoseconds: Int64? { currentWindow.map { $0 * configuration.windowNanoseconds } }
+
     private static let slotLookahead = 8, recordLookahead = 4
 
     /// Hashes of the current batch's keys (`hashBatch`), reused from batch to batch.

@@ -1,5 +1,6 @@
 public import FlowcastCore
 internal import CPcap
+internal import CFlowcastShims
 internal import Foundation
 
 /// A source of packets handed out one at a time as borrowed views: a capture file or a live
@@ -82,7 +83,44 @@ public final class LiveCapture: PacketSource, @unchecked Sendable {
 
     /// Opens and activates `interface`. Throws `.liveCapture` with libpcap's text (and what to do
     /// about a missing privilege), or `.badFilter` with libpcap's compile error as given.
-    public init(interface: String, options: Options = Options()) throws(CaptureError) {
+    public convenience init(interface: String, options: Options = Options()) throws(CaptureError) {
+        try self.init(interface: interface, options: options, rejectingAll: false)
+        try applyFilter()
+    }
+
+    /// Opens `threads` handles on `interface` joined in one PACKET_FANOUT group that hashes by
+    /// flow (the kernel's symmetric hash of the outer addresses and ports, so both directions of a
+    /// flow, and every packet of a GTP-U tunnel endpoint pair, reach the same handle), each with
+    /// its own TPACKET_V3 ring. The kernel picks a group id unused in the network namespace.
+    ///
+    /// Each socket accepts nothing until the whole group is joined and the rings are drained (a
+    /// socket not yet in the group would see a copy of what the group sees), then gets the filter:
+    /// no packet is read twice.
+    public static func fanout(interface: String, options: Options, threads: Int) throws(CaptureError) -> [LiveCapture] {
+        var captures: [LiveCapture] = []
+        var group: Int32 = -1  // -1: the kernel picks an unused id for the first handle
+        for _ in 0..<max(1, threads) {
+            let capture = try LiveCapture(interface: interface, options: options, rejectingAll: true)
+            let id = flowcast_fanout_join(pcap_fileno(capture.handle), group)
+            if id < 0 {
+                throw .liveCapture(interface: interface, reason: "cannot join a PACKET_FANOUT group: \(String(cString: strerror(-id)))")
+            }
+            group = id
+            capture.fanoutGroup = UInt16(truncatingIfNeeded: id)
+            captures.append(capture)
+        }
+        // Packets that reached a socket before its group was complete: read and dropped. A
+        // TPACKET_V3 block is handed over at most a read timeout after its first packet.
+        let deadline = DispatchTime.now().uptimeNanoseconds + UInt64(max(0, options.timeoutMilliseconds)) * 1_000_000 + 50_000_000
+        for capture in captures { capture.discardPending(until: deadline) }
+        for capture in captures { try capture.applyFilter() }
+        return captures
+    }
+
+    /// The PACKET_FANOUT group this handle belongs to, if any.
+    public private(set) var fanoutGroup: UInt16?
+
+    private init(interface: String, options: Options, rejectingAll: Bool) throws(CaptureError) {
         self.interface = interface
         self.options = options
         var errbuf = [CChar](repeating: 0, count: Int(PCAP_ERRBUF_SIZE) + 1)
@@ -117,6 +155,18 @@ public final class LiveCapture: PacketSource, @unchecked Sendable {
         nanosecondTimestamps = nano && pcap_get_tstamp_precision(pcap) == Int32(PCAP_TSTAMP_PRECISION_NANO)
         primaryLinkType = LinkType(dlt: pcap_datalink(pcap))
         self.warnings = warnings
+        if rejectingAll {
+            let status = flowcast_filter_reject_all(pcap_fileno(pcap))
+            if status < 0 { throw .liveCapture(interface: interface, reason: "cannot attach a socket filter: \(String(cString: strerror(-status)))") }
+            rejecting = true
+        }
+    }
+
+    /// Set while the reject-everything socket filter of `fanout` is attached.
+    private var rejecting = false
+
+    private func applyFilter() throws(CaptureError) {
+        let pcap = handle
         if let filter = options.filter {
             var program = bpf_program()
             if pcap_compile(pcap, &program, filter, 1, PCAP_NETMASK_UNKNOWN) != 0 {
@@ -127,6 +177,20 @@ public final class LiveCapture: PacketSource, @unchecked Sendable {
             if pcap_setfilter(pcap, &program) != 0 {
                 throw .badFilter(filter: filter, reason: String(cString: pcap_geterr(pcap)))
             }
+        } else if rejecting {
+            let status = flowcast_filter_detach(pcap_fileno(pcap))
+            if status < 0 { throw .liveCapture(interface: interface, reason: "cannot detach the socket filter: \(String(cString: strerror(-status)))") }
+        }
+        rejecting = false
+    }
+
+    /// Reads and drops whatever the ring holds until `deadline` (uptime nanoseconds).
+    private func discardPending(until deadline: UInt64) {
+        var errbuf = [CChar](repeating: 0, count: Int(PCAP_ERRBUF_SIZE) + 1)
+        guard pcap_setnonblock(handle, 1, &errbuf) == 0 else { return }
+        defer { _ = pcap_setnonblock(handle, 0, &errbuf) }
+        while DispatchTime.now().uptimeNanoseconds < deadline {
+            if pcap_dispatch(handle, -1, { _, _, _ in }, nil) <= 0 { usleep(5_000) }
         }
     }
 
@@ -165,7 +229,19 @@ public final class LiveCapture: PacketSource, @unchecked Sendable {
     }
 
     /// Stops `forEachPacket` soon: safe from any thread (libpcap ≥ 1.10 wakes a blocked read).
-    public func stop() { pcap_breakloop(handle) }
+    public func stop() {
+        lock.lock(); stopped = true; lock.unlock()
+        pcap_breakloop(handle)
+    }
+
+    /// Makes a blocked `forEachPacket` return from its read and call `drained` once, then read
+    /// on: safe from any thread. On a quiet interface a TPACKET_V3 read does not wake by itself
+    /// (the kernel hands over no empty block), so a run on several threads wakes an idle one to
+    /// have it close its windows by the wall clock.
+    public func wake() { pcap_breakloop(handle) }
+
+    private var stopped = false
+    private var isStopped: Bool { lock.lock(); defer { lock.unlock() }; return stopped }
 
     /// The latest counters, as of the last `refreshStatistics()` (the reading thread calls it about
     /// twice a second while packets arrive, and at the end).
@@ -234,8 +310,8 @@ public final class LiveCapture: PacketSource, @unchecked Sendable {
                     packetsRead = context.number
                     throw error
                 }
-                if status == PCAP_ERROR_BREAK { break }
-                if status < 0 {
+                if status == PCAP_ERROR_BREAK && isStopped { break }
+                if status < 0 && status != PCAP_ERROR_BREAK {  // a break not from stop() is a wake()
                     throw CaptureError.liveCapture(interface: interface, reason: String(cString: pcap_geterr(handle)))
                 }
                 let now = DispatchTime.now()

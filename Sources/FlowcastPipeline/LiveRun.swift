@@ -79,6 +79,8 @@ public enum LiveEvent: Sendable {
     /// A cell's radio KPI log gave no efficiency (the problem): its plans used the configured peak.
     case efficiencyUnavailable(String)
     case rotated(segment: Int)
+    /// A reload asked of a run on several capture threads, which keeps its topology.
+    case topologyReloadRefused
 }
 
 /// The thread-safe controls of a live run: stop, topology reload and the metrics snapshot.

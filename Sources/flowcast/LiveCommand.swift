@@ -24,6 +24,8 @@ struct LiveCommand: ParsableCommand {
     @Option(help: "Plan a policy every DURATION of capture time.") var planEvery: DurationArgument = DurationArgument(argument: "60s")!
     @Option(help: "Output folder; Flowcast writes nowhere else.") var out: String?
     @Option(help: "Kernel capture buffer in MiB.") var bufferMb: Int = 64
+    @Option(help: ArgumentHelp("Capture threads, joined in a PACKET_FANOUT group that keeps each flow on one thread; each has its own kernel buffer and aggregates what it reads, and their windows are merged exactly. Not yet with a SIGHUP topology reload (refused and logged), --write or IPFIX export. Default: 1 (this machine has \(ProcessInfo.processInfo.activeProcessorCount) cores).", valueName: "n"))
+    var captureThreads: Int?
     @Option(help: "Bytes kept of each packet.") var snaplen: Int32 = 262_144
     @Flag(help: "Do not put the interface into promiscuous mode.") var noPromisc = false
     @Option(help: "Drop root to this user once the capture is open (like tcpdump -Z).") var user: String?
@@ -50,6 +52,12 @@ struct LiveCommand: ParsableCommand {
         if out == nil { throw ValidationError("missing --out") }
         if !["text", "json"].contains(logFormat) { throw ValidationError("--log-format must be text or json") }
         if bufferMb < 1 { throw ValidationError("--buffer-mb must be at least 1") }
+        if let captureThreads, captureThreads < 1 || captureThreads > 64 {
+            throw ValidationError("--capture-threads must be from 1 to 64")
+        }
+        if let captureThreads, captureThreads > 1, write != nil || !ipfix.collectors.isEmpty {
+            throw ValidationError("--capture-threads above 1 cannot be combined with --write or IPFIX export (yet)")
+        }
         if snaplen < 64 { throw ValidationError("--snaplen must be at least 64") }
         if ring < 1 || ringMb < 0 { throw ValidationError("--ring must be at least 1 and --ring-mb zero or more") }
         if planEvery.nanoseconds < window.nanoseconds { throw ValidationError("--plan-every must be at least one --window") }
@@ -101,6 +109,8 @@ struct LiveCommand: ParsableCommand {
         let out = Self.absolute(out!)
         var configuration = LiveService.Configuration(interface: interface!, topologyPath: topology!, outputDirectory: out)
         configuration.capture.bufferMegabytes = bufferMb
+        // One thread unless asked: a SIGHUP reload is refused with several (docs/live.md).
+        configuration.captureThreads = captureThreads ?? 1
         configuration.capture.snapshotLength = snaplen
         configuration.capture.promiscuous = !noPromisc
         configuration.capture.filter = filter

@@ -200,10 +200,10 @@ struct LiveTests {
 
     // MARK: tests
 
-    @Test("live capture of a replayed capture counts what replay counts: packets, bytes, flows, window totals",
+    @Test("live capture of a replayed capture counts what replay counts: packets, bytes, flows, window totals, on 1 and 2 capture threads",
           .enabled(if: canReplay, "needs root, ip, tcpreplay and tcprewrite"),
-          arguments: ["captures/demo/demo.pcapng", "captures/real/gtpu-ipv4-inner-mixed.pcap"])
-    func liveEqualsReplay(_ capture: String) throws {
+          arguments: ["captures/demo/demo.pcapng", "captures/real/gtpu-ipv4-inner-mixed.pcap"], [1, 2])
+    func liveEqualsReplay(_ capture: String, captureThreads: Int) throws {
         // tcpreplay sends the captured bytes only; the demo capture keeps 128 bytes of each
         // packet, so pad every packet to its original length first (replay counts wire length).
         let input = FileManager.default.temporaryDirectory.appendingPathComponent("fclive-\(UUID().uuidString).pcap").path
@@ -219,7 +219,9 @@ struct LiveTests {
         let pair = try VethPair()
         defer { pair.cleanUp() }
         let out = Self.temporaryDirectory()
-        let live = try LiveProcess(interface: pair.capture, out: out, extra: timeouts)
+        // Two threads: a PACKET_FANOUT group whose windows are merged; the demo's handovers move
+        // UE flows between tunnels, which must still stay on one thread (counted once).
+        let live = try LiveProcess(interface: pair.capture, out: out, extra: timeouts + ["--capture-threads", "\(captureThreads)"])
         #expect(live.waitFor(20) { live.metric("flowcast_packets_total") != nil }, "metrics never came up: \(live.stderr)")
         try pair.replay(input)
         let all = live.waitFor(30) { (live.metric("flowcast_packets_total") ?? 0) >= Double(expectedPackets) }

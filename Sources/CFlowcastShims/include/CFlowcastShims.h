@@ -28,4 +28,11 @@ static inline int flowcast_flag_raised(const int *flag) { return __atomic_load_n
 // Reads one byte the compiler cannot drop: touches the page that holds it (so that a vanished page
 // faults here, before the bytes around it are handed out).
 static inline void flowcast_touch(const void *address) { (void)*(const volatile char *)address; }
+
+// Live capture on several threads (see shims.c): join a PACKET_FANOUT group that keeps each flow on one member
+// (id -1: the kernel picks a unique id, returned), and a reject-everything socket filter for
+// while a group is being assembled. Each returns -errno on failure.
+int flowcast_fanout_join(int fd, int id);
+int flowcast_filter_reject_all(int fd);
+int flowcast_filter_detach(int fd);
 #endif

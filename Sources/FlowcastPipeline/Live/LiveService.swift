@@ -37,6 +37,9 @@ public final class LiveService {
         /// How often libpcap's counters are read while the run goes on: the reading thread does
         /// not wake while the interface is idle, and would leave them stale.
         public var statisticsInterval: Duration = .milliseconds(250)
+        /// Capture threads on the interface, joined in a PACKET_FANOUT group (docs/live.md); 1
+        /// reads with one handle. Capture to file and IPFIX export need 1.
+        public var captureThreads = 1
 
         public init(interface: String, topologyPath: String, outputDirectory: String) {
             self.interface = interface; self.topologyPath = topologyPath; self.outputDirectory = outputDirectory
@@ -78,8 +81,13 @@ public final class LiveService {
         let c = configuration, out = c.outputDirectory
         let topology: Topology
         do { topology = try Topology(contentsOfFile: c.topologyPath) } catch { throw .topology(error) }
-        let capture: LiveCapture
-        do { capture = try LiveCapture(interface: c.interface, options: c.capture) } catch { throw .capture(error) }
+        let captures: [LiveCapture]
+        do {
+            captures = c.captureThreads > 1
+                ? try LiveCapture.fanout(interface: c.interface, options: c.capture, threads: c.captureThreads)
+                : [try LiveCapture(interface: c.interface, options: c.capture)]
+        } catch { throw .capture(error) }
+        let capture = captures[0]
         do { try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true) } catch {
             throw .outputDirectory(path: out, reason: error.localizedDescription)
         }
@@ -107,32 +115,37 @@ public final class LiveService {
                 throw .privilegeDrop(user: user, reason: error.description)
             }
         }
-        for warning in capture.warnings {
+        for warning in Set(captures.flatMap(\.warnings)).sorted() {
             log.warning("libpcap warning", metadata: ["interface": "\(c.interface)", "warning": "\(warning)"])
         }
 
         let control = LiveControl()
-        let signals = LiveSignals(capture: capture, control: control, topologyPath: c.topologyPath, log: log)
+        let signals = LiveSignals(captures: captures, control: control, topologyPath: c.topologyPath, log: log)
         signals.install()
         defer { signals.uninstall() }
-        let statistics = Self.refreshStatistics(of: capture, into: control, every: c.statisticsInterval)
+        let statistics = Self.refreshStatistics(of: captures, into: control, every: c.statisticsInterval)
         defer { statistics.cancel() }
         if let listener {
             let metrics = LiveMetrics()
-            listener.start { Self.scrape(metrics, control: control, capture: capture) }
+            listener.start { Self.scrape(metrics, control: control, captures: captures) }
             log.info("metrics", metadata: ["address": "\(listener.boundAddress)"])
         }
         defer { listener?.stop() }
         log.info("capturing", metadata: ["interface": "\(c.interface)", "linkType": "\(capture.primaryLinkType)",
-                                         "nanosecondTimestamps": "\(capture.nanosecondTimestamps)", "out": "\(out)"])
+                                         "nanosecondTimestamps": "\(capture.nanosecondTimestamps)", "out": "\(out)",
+                                         "captureThreads": "\(captures.count)",
+                                         "fanoutGroup": "\(capture.fanoutGroup.map { String($0) } ?? "none")"])
 
         var options = LiveOptions(topology: topology, outputDirectory: out, aggregation: c.aggregation,
                                   rotation: c.rotation, captureFile: c.captureFile)
         options.ipfix = c.ipfix.map { var o = $0; o.observationPoint = if_nametoindex(c.interface); return o }
         let result: ReplayResult
         do {
-            result = try runLive(options, capture: capture, control: control, publisher: configuration.publisher,
-                                 makePlanner: makePlanner, log: logEvent)
+            result = captures.count > 1
+                ? try runLiveParallel(options, captures: captures, control: control, publisher: configuration.publisher,
+                                      makePlanner: makePlanner, log: logEvent)
+                : try runLive(options, capture: capture, control: control, publisher: configuration.publisher,
+                              makePlanner: makePlanner, log: logEvent)
         } catch {
             log.error("stopped on error", metadata: ["error": "\(error)"])
             throw .run(error)
@@ -183,17 +196,19 @@ public final class LiveService {
             log.warning("radio KPIs gave a cell no efficiency", metadata: ["problem": "\(problem)"])
         case let .rotated(segment):
             log.info("output rotated", metadata: ["segment": "\(segment)"])
+        case .topologyReloadRefused:
+            log.error("topology reload needs --capture-threads 1; keeping the current topology (restart to apply it)")
         }
     }
 
     /// Reads libpcap's counters every `interval` into the run's snapshot, on a queue of its own.
-    private static func refreshStatistics(of capture: LiveCapture, into control: LiveControl,
+    private static func refreshStatistics(of captures: [LiveCapture], into control: LiveControl,
                                           every interval: Duration) -> any DispatchSourceTimer {
         let timer = DispatchSource.makeTimerSource(queue: DispatchQueue(label: "flowcast.capture-statistics"))
         let nanoseconds = Int(interval.components.seconds) * 1_000_000_000 + Int(interval.components.attoseconds / 1_000_000_000)
         timer.schedule(deadline: .now() + .nanoseconds(nanoseconds), repeating: .nanoseconds(max(1_000_000, nanoseconds)))
         timer.setEventHandler {
-            let fresh = capture.refreshStatistics()
+            let fresh = LiveCaptureStatistics.sum(captures.map { $0.refreshStatistics() })
             control.update { $0.capture = $0.capture.merged(with: fresh) }
         }
         timer.resume()
@@ -202,9 +217,9 @@ public final class LiveService {
 
     /// One scrape: the run's totals, then libpcap's counters read after them, so `received` is
     /// never below the packets aggregated (every packet aggregated was received first).
-    private static func scrape(_ metrics: LiveMetrics, control: LiveControl, capture: LiveCapture) -> [UInt8] {
+    private static func scrape(_ metrics: LiveMetrics, control: LiveControl, captures: [LiveCapture]) -> [UInt8] {
         var s = control.snapshot
-        s.capture = s.capture.merged(with: capture.refreshStatistics())
+        s.capture = s.capture.merged(with: .sum(captures.map { $0.refreshStatistics() }))
         metrics.record(s)
         return metrics.exposition()
     }

@@ -13,7 +13,7 @@ internal import Glibc
 /// lock, allocate and log. The signals themselves are ignored (SIG_IGN) while installed, so only
 /// the sources see them; `uninstall` gives them back their default action.
 final class LiveSignals: @unchecked Sendable {
-    let capture: LiveCapture
+    let captures: [LiveCapture]
     let control: LiveControl
     let topologyPath: String
     let log: Logger
@@ -21,8 +21,8 @@ final class LiveSignals: @unchecked Sendable {
     private var stops = 0
     private let queue = DispatchQueue(label: "flowcast.signals")
 
-    init(capture: LiveCapture, control: LiveControl, topologyPath: String, log: Logger) {
-        self.capture = capture; self.control = control; self.topologyPath = topologyPath; self.log = log
+    init(captures: [LiveCapture], control: LiveControl, topologyPath: String, log: Logger) {
+        self.captures = captures; self.control = control; self.topologyPath = topologyPath; self.log = log
     }
 
     func install() {
@@ -40,7 +40,7 @@ final class LiveSignals: @unchecked Sendable {
                 log.notice("stopping: writing the open window, flows, final policy and summary",
                            metadata: ["signal": "\(number == SIGINT ? "SIGINT" : "SIGTERM")"])
                 control.markStopping()
-                capture.stop()
+                for capture in captures { capture.stop() }
             }
             source.resume()
             sources.append(source)

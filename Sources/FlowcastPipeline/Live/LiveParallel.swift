@@ -1,0 +1,433 @@
+internal import FlowcastCore
+internal import FlowcastAggregate
+public import FlowcastCapture
+internal import FlowcastDecode
+public import FlowcastTopology
+internal import Foundation
+internal import Synchronization
+#if canImport(Glibc)
+internal import Glibc
+#endif
+
+// MARK: - Live capture on several threads
+
+/// The GTPv2-C messages every capture thread of a run has read, so each thread's learner knows
+/// the tunnels signalling placed on any thread (signalling and the tunnels it sets up hash to
+/// different threads). A thread publishes once per batch that carried signalling and looks for
+/// others' messages once per batch: an atomic count spares the lock when there is nothing new.
+final class SignallingExchange: @unchecked Sendable {
+    private let lock = NSLock()
+    private var log: [(worker: Int, nanoseconds: Int64, message: GTPv2Message)] = []
+    private let published = Atomic<Int>(0)
+
+    func publish(worker: Int, _ messages: [(Int64, GTPv2Message)]) {
+        guard !messages.isEmpty else { return }
+        lock.lock()
+        for (t, m) in messages { log.append((worker, t, m)) }
+        published.store(log.count, ordering: .releasing)
+        lock.unlock()
+    }
+
+    /// Other threads' messages from `cursor` on (advanced past them).
+    func take(for worker: Int, from cursor: inout Int) -> [GTPv2Message] {
+        guard published.load(ordering: .acquiring) != cursor else { return [] }
+        lock.lock(); defer { lock.unlock() }
+        let new = log[cursor...].filter { $0.worker != worker }.map(\.message)
+        cursor = log.count
+        return new
+    }
+
+    /// Every message in capture-time order (stable for equal times): what one thread reading the
+    /// whole interface would have learned from, for the summary's learned-tunnel counts.
+    func learnerInCaptureOrder() -> TunnelCellLearner {
+        lock.lock(); defer { lock.unlock() }
+        var learner = TunnelCellLearner()
+        for entry in log.enumerated().sorted(by: { ($0.element.nanoseconds, $0.offset) < ($1.element.nanoseconds, $1.offset) }) {
+            learner.learn(entry.element.message)
+        }
+        return learner
+    }
+}
+
+/// What a capture thread hands the merging thread after each batch (never per packet).
+struct WorkerReport: Sendable {
+    var worker: Int
+    /// Windows the thread's aggregator closed, each as its cells and links.
+    var windows: [[WindowSummary]] = []
+    /// flows.jsonl lines of the flows that ended, formatted on the capture thread.
+    var flowLines: [UInt8] = []
+    var flowCount = 0
+    /// Every window ending at or before this (capture-clock nanoseconds) is final for the thread.
+    var watermark = Int64.min
+    var totals = TrafficAggregator.Totals()
+    var liveFlows = 0, createdFlows = 0, evictedFlows = 0
+    var decodeIssues = 0
+    var decode: DecodeStatistics?
+    var captureError: String?
+    var failure: String?
+    var finished = false
+}
+
+/// The hand-off from capture threads to the merging thread: one lock per batch.
+final class ReportQueue: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var reports: [WorkerReport] = []
+
+    func send(_ report: WorkerReport) {
+        condition.lock(); reports.append(report); condition.signal(); condition.unlock()
+    }
+
+    /// Everything queued, waiting up to `seconds` for the first.
+    func receive(waiting seconds: Double) -> [WorkerReport] {
+        condition.lock(); defer { condition.unlock() }
+        if reports.isEmpty { _ = condition.wait(until: Date().addingTimeInterval(seconds)) }
+        let taken = reports
+        reports.removeAll(keepingCapacity: true)
+        return taken
+    }
+}
+
+/// Merges the windows of several capture threads into the windows one thread would have closed:
+/// per window start, the per-cell and per-link counts of every thread added up (a flow lives on
+/// one thread, so flow counts add up too). A window is written once every thread has passed its
+/// end; a thread's missing window counts as empty. The same rule as the planner's site merge,
+/// with threads for sites.
+struct WindowMerger {
+    let duration: Int64
+    private(set) var watermarks: [Int64]
+    private var cellKeys: [String] = [], linkKeys: [String] = []
+    private var known: Set<String> = []
+    private var pending: [Int64: [String: WindowSummary]] = [:]
+    /// Start of the next window to write, once one was written.
+    private(set) var nextStart: Int64?
+    /// Thread windows that arrived after their window was written (counted in the next one).
+    private(set) var lateWindows = 0
+    private(set) var written: UInt64 = 0
+
+    init(duration: Int64, workers: Int, topology: Topology) {
+        self.duration = duration
+        watermarks = Array(repeating: Int64.min, count: workers)
+        for c in topology.cells { cellKeys.append(c.id); known.insert("cell\u{0}" + c.id) }
+        for l in topology.links { linkKeys.append(l.id); known.insert("link\u{0}" + l.id) }
+    }
+
+    var cellNames: [String] { cellKeys }
+
+    mutating func add(_ window: [WindowSummary]) {
+        guard var start = window.first?.startNanoseconds else { return }
+        if let next = nextStart, start < next { start = next; lateWindows += 1 }
+        var slot = pending[start] ?? [:]
+        for w in window {
+            let key = w.kind.rawValue + "\u{0}" + w.id
+            if known.insert(key).inserted {
+                if w.kind == .cell { cellKeys.append(w.id) } else { linkKeys.append(w.id) }
+            }
+            if var sum = slot[key] {
+                sum.bytesUp &+= w.bytesUp; sum.bytesDown &+= w.bytesDown
+                sum.packetsUp &+= w.packetsUp; sum.packetsDown &+= w.packetsDown
+                sum.activeFlows &+= w.activeFlows; sum.newFlows &+= w.newFlows
+                sum.retransmissions &+= w.retransmissions; sum.zeroWindows &+= w.zeroWindows
+                sum.decodeIssues &+= w.decodeIssues
+                for i in 0..<SizeHistogram.count { sum.sizeHistogram[i] &+= w.sizeHistogram[i] }
+                slot[key] = sum
+            } else {
+                var copy = w
+                copy.startNanoseconds = start
+                slot[key] = copy
+            }
+        }
+        pending[start] = slot
+    }
+
+    mutating func advance(worker: Int, to watermark: Int64) {
+        watermarks[worker] = max(watermarks[worker], watermark)
+    }
+
+    /// The windows every thread has passed, in order, gaps between them filled with empty
+    /// windows; with `final`, everything pending, the last one marked partial.
+    mutating func ready(final: Bool = false) -> [[WindowSummary]] {
+        let low = final ? Int64.max : (watermarks.min() ?? Int64.min)
+        var out: [[WindowSummary]] = []
+        while let last = pending.keys.max() {
+            let start = nextStart ?? pending.keys.min()!
+            guard start <= last, final || start <= low &- duration else { break }
+            let slot = pending.removeValue(forKey: start) ?? [:]
+            func line(_ kind: WindowSummary.Kind, _ id: String) -> WindowSummary {
+                var w = slot[kind.rawValue + "\u{0}" + id]
+                    ?? WindowSummary(kind: kind, id: id, startNanoseconds: start, durationNanoseconds: duration, partial: false)
+                w.partial = final && pending.isEmpty
+                return w
+            }
+            out.append(cellKeys.map { line(.cell, $0) } + linkKeys.map { line(.link, $0) })
+            written += 1
+            nextStart = start + duration
+        }
+        return out
+    }
+}
+
+extension DecodeStatistics {
+    /// Adds another thread's counts (issues: counts added, the earlier first packet kept).
+    mutating func add(_ o: DecodeStatistics) {
+        packets += o.packets; wireBytes += o.wireBytes; capturedBytes += o.capturedBytes
+        for (name, issue) in o.issues {
+            if let mine = issues[name] {
+                issues[name] = (mine.count + issue.count, min(mine.firstPacket, issue.firstPacket))
+            } else {
+                issues[name] = issue
+            }
+        }
+    }
+}
+
+extension LiveCaptureStatistics {
+    /// The counters of several handles added up.
+    static func sum(_ all: [LiveCaptureStatistics]) -> LiveCaptureStatistics {
+        var s = LiveCaptureStatistics()
+        for o in all { s.received += o.received; s.kernelDrops += o.kernelDrops; s.interfaceDrops += o.interfaceDrops }
+        return s
+    }
+}
+
+/// One capture thread: reads its handle of the fanout group, decodes, and aggregates into a
+/// flow table and windows of its own; hands closed windows and ended flows over per batch.
+/// Allocates nothing and takes no lock per packet.
+private func captureThread(worker: Int, capture: LiveCapture, options: LiveOptions, exchange: SignallingExchange,
+                           queue: ReportQueue) {
+    var aggregator = TrafficAggregator(topology: options.topology, configuration: options.aggregation)
+    var cellNames = aggregator.cellNames
+    var report = WorkerReport(worker: worker)
+    var cursor = 0
+    var ownMessages: [(Int64, GTPv2Message)] = []
+    func windowClosed(_ windows: [WindowSummary]) { report.windows.append(windows) }
+    func flowEnded(_ record: borrowing FlowRecord, _ reason: FlowEndReason) {
+        record.appendJSON(reason: reason, cellName: record.cellName(in: cellNames), to: &report.flowLines)
+        report.flowCount += 1
+    }
+    func send(finished: Bool, idleClock: Int64?) {
+        if let start = aggregator.openWindowStartNanoseconds {
+            report.watermark = start
+        } else if let clock = idleClock {
+            // No window open: whatever this thread reads later was captured after clock - 1 s
+            // (the grace for packets waiting in the kernel ring; see `TrafficAggregator.add(_:…)`).
+            report.watermark = clock - 1_000_000_000
+        }
+        if finished { report.watermark = Int64.max }
+        report.totals = aggregator.totals
+        report.liveFlows = aggregator.flows.liveFlows
+        report.createdFlows = aggregator.flows.createdFlows
+        report.evictedFlows = aggregator.flows.evictedFlows
+        report.finished = finished
+        queue.send(report)
+        let watermark = report.watermark
+        report = WorkerReport(worker: worker)
+        report.watermark = watermark
+        report.flowLines.reserveCapacity(4096)
+    }
+    let reader = BatchReader(source: capture, decoder: PacketDecoder(), classifier: aggregator.classifier, batchSize: 4096)
+    reader.runInline { batch in
+        for m in exchange.take(for: worker, from: &cursor) { aggregator.learnShared(m) }
+        aggregator.add(batch, windowClosed: windowClosed, flowEnded: flowEnded) { cellNames = $0 }
+        if !batch.messages.isEmpty {
+            ownMessages.removeAll(keepingCapacity: true)
+            for (i, m) in batch.messages { ownMessages.append((batch.digests[i].timestampNanoseconds, m)) }  // i: the carrying packet
+            exchange.publish(worker: worker, ownMessages)
+        }
+        if let error = batch.error { report.captureError = "\(error)" }
+        report.decodeIssues = batch.decodeIssues
+        send(finished: false, idleClock: batch.idleClockNanoseconds)
+    }
+    // Stopped: the open window and every open flow of this thread.
+    for m in exchange.take(for: worker, from: &cursor) { aggregator.learnShared(m) }
+    aggregator.finish(windowClosed: windowClosed, flowEnded: flowEnded)
+    report.decode = reader.statistics
+    send(finished: true, idleClock: nil)
+}
+
+/// `runLive` on the handles of a PACKET_FANOUT group, one capture thread each (aggregating what
+/// its handle reads), this thread merging their windows exactly (`WindowMerger`) and writing
+/// every output as `runLive` does. Flows are formatted on the capture threads and written here.
+///
+/// A topology reload (SIGHUP) is not applied with several threads: it is logged, and the run
+/// keeps its topology. Capture to file and IPFIX export run on one thread (`runLive`).
+public func runLiveParallel(_ options: LiveOptions, captures: [LiveCapture], control: LiveControl,
+                            publisher: TapPublisher? = nil,
+                            makePlanner: (Topology, Int) throws -> IntervalPlanner?,
+                            log: (LiveEvent) -> Void) throws -> ReplayResult {
+    let directory = options.outputDirectory
+    var result = ReplayResult(totals: .init(), decode: .init())
+    var segment = 0
+    func segmentName(_ base: String) -> String {
+        options.rotation == .never ? "\(base).jsonl" : String(format: "\(base)-%04d.jsonl", segment)
+    }
+    func hour() -> Int { Int(Date().timeIntervalSince1970 / 3600) }
+    var windowsFile = try LiveOutputFile(directory: directory, name: segmentName("windows"))
+    var flowsFile = try LiveOutputFile(directory: directory, name: segmentName("flows"))
+    var statsFile = try LiveOutputFile(directory: directory, name: segmentName("stats"))
+    var segmentHour = hour()
+    let planner = try makePlanner(options.topology, 0)
+    var failure: (any Error)?
+    var cellBytes: [String: UInt64] = [:]
+    var efficiencyProblemsLogged = 0, policiesBefore = 0
+    let n = captures.count
+    var merger = WindowMerger(duration: options.aggregation.windowNanoseconds, workers: n, topology: options.topology)
+    var latest = [WorkerReport](repeating: WorkerReport(worker: 0), count: n)
+    var lastReport = [UInt64](repeating: DispatchTime.now().uptimeNanoseconds, count: n)
+    var finished = [Bool](repeating: false, count: n)
+    var decode = DecodeStatistics()
+    func statistics() -> LiveCaptureStatistics { .sum(captures.map(\.statistics)) }
+    func packetsSoFar() -> UInt64 { latest.reduce(0) { $0 + $1.totals.packets } }
+    func evictedSoFar() -> Int { latest.reduce(0) { $0 + $1.evictedFlows } }
+
+    func windowClosed(_ windows: [WindowSummary]) {
+        for w in windows {
+            w.appendJSON(to: &windowsFile.buffer)
+            if w.kind == .cell { cellBytes[w.id, default: 0] += w.bytesUp + w.bytesDown }
+        }
+        result.windowLines += windows.count
+        planner?.windowClosed(windows)
+        publisher?.windowsClosed(windows)
+        let stats = statistics(), packets = packetsSoFar()
+        if let start = windows.first?.startNanoseconds {
+            statsFile.buffer.append(contentsOf: Array("{\"windowStart\":".utf8))
+            statsFile.buffer.appendSeconds(start)
+            statsFile.buffer.append(contentsOf: Array((",\"received\":\(stats.received),\"kernelDrops\":\(stats.kernelDrops),"
+                + "\"interfaceDrops\":\(stats.interfaceDrops),\"packets\":\(packets),"
+                + "\"flowsEvicted\":\(evictedSoFar())}\n").utf8))
+            log(.windowClosed(start: start, lines: windows.count, capture: stats, packets: packets))
+        }
+        do { try windowsFile.flush(); try statsFile.flush() } catch { if failure == nil { failure = error } }
+    }
+    func rotateIfDue() throws {
+        let due: Bool
+        switch options.rotation {
+        case .never: due = false
+        case .hourly: due = hour() != segmentHour
+        case .bytes(let limit): due = windowsFile.bytesWritten >= limit
+        }
+        guard due else { return }
+        try windowsFile.commit(); try flowsFile.commit(); try statsFile.commit()
+        segment += 1
+        segmentHour = hour()
+        windowsFile = try LiveOutputFile(directory: directory, name: segmentName("windows"))
+        flowsFile = try LiveOutputFile(directory: directory, name: segmentName("flows"))
+        statsFile = try LiveOutputFile(directory: directory, name: segmentName("stats"))
+        log(.rotated(segment: segment))
+    }
+    func stopAll() { for c in captures { c.stop() } }
+
+    let exchange = SignallingExchange()
+    let queue = ReportQueue()
+    var threads: [Thread] = []
+    for (i, capture) in captures.enumerated() {
+        let thread = Thread { captureThread(worker: i, capture: capture, options: options, exchange: exchange, queue: queue) }
+        thread.stackSize = 1 << 20
+        thread.name = "flowcast capture \(i)"
+        threads.append(thread)
+    }
+    for thread in threads { thread.start() }
+
+    while !finished.allSatisfy({ $0 }) {
+        let reports = queue.receive(waiting: 0.25)
+        for r in reports {
+            for w in r.windows { merger.add(w) }
+            merger.advance(worker: r.worker, to: r.watermark)
+            if r.flowCount > 0 {
+                flowsFile.buffer.append(contentsOf: r.flowLines)
+                publisher?.flowsEnded(lines: r.flowLines)
+                result.flowsWritten += r.flowCount
+            }
+            if let e = r.captureError { result.captureError = e; stopAll() }
+            if let d = r.decode { decode.add(d) }
+            latest[r.worker] = r
+            lastReport[r.worker] = DispatchTime.now().uptimeNanoseconds
+            if r.finished { finished[r.worker] = true }
+        }
+        for window in merger.ready() { windowClosed(window) }
+        do { try flowsFile.flush(); try rotateIfDue() } catch { if failure == nil { failure = error } }
+        if control.takePendingTopology() != nil { log(.topologyReloadRefused) }
+        // A thread blocked on a quiet interface does not wake by itself: wake it (at most once a
+        // second) so it closes its windows by the wall clock and the merge can go on.
+        let now = DispatchTime.now().uptimeNanoseconds
+        for i in 0..<n where !finished[i] && now &- lastReport[i] > 1_000_000_000 {
+            lastReport[i] = now
+            captures[i].wake()
+        }
+        if let p = planner, p.policiesWritten != policiesBefore {
+            policiesBefore = p.policiesWritten
+            log(.policyWritten(count: p.policiesWritten))
+            control.update { $0.lastPolicySeconds = Date().timeIntervalSince1970; $0.policiesWritten += 1 }
+        }
+        if let p = planner, p.efficiencyProblems.count > efficiencyProblemsLogged {
+            for problem in p.efficiencyProblems.dropFirst(efficiencyProblemsLogged) { log(.efficiencyUnavailable(problem)) }
+            efficiencyProblemsLogged = p.efficiencyProblems.count
+        }
+        if let p = planner {
+            let forecasts = p.cellForecasts, solve = p.lastSolveSeconds
+            control.update { $0.cellForecasts = forecasts; $0.lastSolveSeconds = solve }
+        }
+        var t = TrafficAggregator.Totals()
+        for r in latest { t.add(r.totals) }
+        let written = result.flowsWritten, issues = latest.reduce(0) { $0 + $1.decodeIssues }, stats = statistics()
+        let cells = cellBytes, live = latest.reduce(0) { $0 + $1.liveFlows }, evicted = evictedSoFar()
+        let windows = merger.written, planFailures = planner?.planFailures.count ?? 0
+        control.update {
+            $0.packets = t.packets; $0.bytes = t.bytes; $0.unmatchedPackets = t.unmatchedPackets
+            $0.liveFlows = live; $0.flowsWritten = written; $0.flowsEvicted = evicted; $0.windows = windows
+            $0.decodeIssues = issues; $0.capture = $0.capture.merged(with: stats); $0.cellBytes = cells
+            $0.planFailures = planFailures
+        }
+        if failure != nil { stopAll() }
+    }
+    for thread in threads { while thread.isExecuting { usleep(1_000) } }
+    // Stopped: every thread closed its open window; the merge writes what is left, the last
+    // window marked partial; then a final policy and the summary.
+    for window in merger.ready(final: true) { windowClosed(window) }
+    let policiesAtStop = planner?.policiesWritten ?? 0
+    if let p = planner {
+        do { try p.finish() } catch { if failure == nil { failure = error } }
+        for f in p.planFailures { log(.planFailed(f)) }
+        for problem in p.efficiencyProblems.dropFirst(efficiencyProblemsLogged) { log(.efficiencyUnavailable(problem)) }
+        if p.policiesWritten != policiesAtStop {
+            control.update { $0.lastPolicySeconds = Date().timeIntervalSince1970; $0.policiesWritten += 1 }
+        }
+    }
+    if let failure { throw failure }
+    try windowsFile.commit(); try flowsFile.commit(); try statsFile.commit()
+    var t = TrafficAggregator.Totals()
+    for r in latest { t.add(r.totals) }
+    t.windows = merger.written
+    t.latePackets += UInt64(merger.lateWindows)
+    result.totals = t
+    result.decode = decode
+    let stats = LiveCaptureStatistics.sum(captures.map { $0.refreshStatistics() })
+    control.update {
+        $0.capture = $0.capture.merged(with: stats); $0.liveFlows = 0; $0.flowsWritten = result.flowsWritten; $0.windows = t.windows
+    }
+    let learner = exchange.learnerInCaptureOrder()
+    let first = captures[0]
+    let summary = RunSummary(
+        capture: .interface(.init(
+            interface: first.interface, linkType: first.primaryLinkType.description, filter: first.options.filter,
+            nanosecondTimestamps: first.nanosecondTimestamps, packets: result.decode.packets,
+            wireBytes: result.decode.wireBytes, capturedBytes: result.decode.capturedBytes,
+            firstTime: t.firstNanoseconds.map { Double($0) / 1e9 }, lastTime: Double(t.lastNanoseconds) / 1e9,
+            error: result.captureError,
+            libpcap: .init(received: stats.received, kernelDrops: stats.kernelDrops, interfaceDrops: stats.interfaceDrops))),
+        decode: .init(issues: result.decode.issues.mapValues { .init(count: $0.count, firstPacket: $0.firstPacket) },
+                      packetsWithIssues: result.decode.issueCount, nonIPPackets: t.nonIPPackets),
+        cells: .init(names: merger.cellNames, matchedPackets: t.cellPackets, matchedBytes: t.cellBytes,
+                     learnedFromSignallingPackets: t.learnedCellPackets, signallingMessages: t.signallingMessages,
+                     staticRuleConflicts: t.staticLearnedConflicts, learnedTEIDs: learner.cellByTEID.count,
+                     signallingConflicts: learner.conflicts),
+        unmatched: .init(packets: t.unmatchedPackets, bytes: t.unmatchedBytes),
+        flows: .init(created: latest.reduce(0) { $0 + $1.createdFlows }, written: result.flowsWritten, evicted: evictedSoFar()),
+        windows: .init(seconds: Double(options.aggregation.windowNanoseconds) / 1e9, count: t.windows,
+                       lines: result.windowLines, latePackets: t.latePackets, statisticsPerWindow: segmentName("stats")),
+        totals: .init(packets: t.packets, bytes: t.bytes),
+        topologyReloads: 0, segments: segment + 1, ipfix: nil)
+    let summaryFile = try LiveOutputFile(directory: directory, name: "summary.json")
+    summaryFile.buffer.append(contentsOf: try summary.json())
+    try summaryFile.commit()
+    return result
+}
