@@ -35,6 +35,12 @@ public struct LiveOptions: Sendable {
     public var captureFile: LiveCaptureFileOptions?
     /// Export every flow over IPFIX as well (docs/ipfix.md).
     public var ipfix: IPFIXOptions?
+    /// Seconds added to the wall clock that hourly rotation reads, and to nothing else (windows
+    /// follow capture time). For tests: a run started a second before an hour ends rotates a
+    /// second later.
+    public var rotationClockOffset: Double = 0
+    /// The hour (since 1970, UTC) that hourly rotation is in now.
+    func rotationHour() -> Int { Int((Date().timeIntervalSince1970 + rotationClockOffset) / 3600) }
     public init(topology: Topology, outputDirectory: String, aggregation: TrafficAggregator.Configuration = .init(),
                 rotation: LiveRotation = .never, captureFile: LiveCaptureFileOptions? = nil) {
         self.topology = topology; self.outputDirectory = outputDirectory; self.aggregation = aggregation
@@ -216,7 +222,7 @@ public func runLive(_ options: LiveOptions, capture: LiveCapture, control: LiveC
     func segmentName(_ base: String) -> String {
         options.rotation == .never ? "\(base).jsonl" : String(format: "\(base)-%04d.jsonl", segment)
     }
-    func hour() -> Int { Int(Date().timeIntervalSince1970 / 3600) }
+    func hour() -> Int { options.rotationHour() }
     var windowsFile = try LiveOutputFile(directory: directory, name: segmentName("windows"))
     var flowsFile = try LiveOutputFile(directory: directory, name: segmentName("flows"))
     var statsFile = try LiveOutputFile(directory: directory, name: segmentName("stats"))

@@ -34,6 +34,8 @@ struct LiveCommand: ParsableCommand {
     @Option(help: "With --write: keep a ring of N files.") var ring: Int = 1
     @Option(help: "With --write: start the next ring file after M MiB (0: never).") var ringMb: Int = 0
     @Option(help: "Rotate output files: hour, or a size such as 100MB.") var rotate: String?
+    @Option(help: ArgumentHelp("For tests: seconds added to the clock that --rotate hour reads.", visibility: .hidden))
+    var rotationClockOffset: Double = 0
     @Option(help: "Log format: text or json.") var logFormat: String = "text"
     @Option(help: "Seconds without packets after which a flow ends (0: never).") var idleTimeout: Double = 60
     @Option(help: "Seconds after its first packet at which a flow is cut (0: never).") var activeTimeout: Double = 300
@@ -122,6 +124,7 @@ struct LiveCommand: ParsableCommand {
         configuration.modelPath = model
         configuration.targetUtilisation = targetUtilisation
         configuration.rotation = rotate.flatMap(Self.rotation) ?? .never
+        configuration.rotationClockOffset = rotationClockOffset
         configuration.captureFile = write.map {
             LiveCaptureFileOptions(path: $0.hasPrefix("/") ? $0 : out + "/" + $0, files: ring, megabytes: ringMb)
         }

@@ -353,3 +353,61 @@ struct LiveFaultTests {
         #expect(text.split(separator: "\n").count == 1, "\(text)")
     }
 }
+
+extension LiveFaultTests {
+    @Test("--rotate hour: at the turn of the hour (a test clock set a moment before it) every file closes whole and the next segment starts",
+          .enabled(if: LiveTests.canReplay, "needs root, ip and tcpreplay"))
+    func hourlyRotation() throws {
+        let pair = try LiveTests.VethPair()
+        defer { pair.cleanUp() }
+        let out = KillTests.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: out); try? FileManager.default.removeItem(atPath: out + ".log") }
+        // The hour ends three seconds after the run starts, by the run's rotation clock.
+        let now = Date().timeIntervalSince1970
+        let offset = 3600 - now.truncatingRemainder(dividingBy: 3600) - 3
+        let live = try LiveTests.LiveProcess(interface: pair.capture, out: out,
+                                             extra: ["--window", "200ms", "--rotate", "hour", "--rotation-clock-offset", "\(offset)"])
+        #expect(live.waitFor(20) { live.metric("flowcast_packets_total") != nil }, "metrics never came up: \(live.stderr)")
+        LiveTests.feedDemo(pair)
+        #expect(live.waitFor(20) { live.stderr.contains("output rotated") }, "no rotation: \(live.stderr)")
+        #expect(live.waitFor(20) { (live.metric("flowcast_packets_total") ?? 0) >= 42_789 }, "\(live.stderr)")
+        #expect(live.terminate() == 0, "\(live.stderr)")
+        let files = try FileManager.default.contentsOfDirectory(atPath: out).sorted()
+        for base in ["windows", "flows", "stats"] {
+            #expect(files.contains("\(base)-0000.jsonl") && files.contains("\(base)-0001.jsonl"), "\(files)")
+        }
+        #expect(!files.contains { $0.hasSuffix(".partial") }, "\(files)")
+        _ = try KillTests.requireNothingHalfWritten(out)
+        // Both segments together hold every window: their packets add up to the run's total.
+        var packets = 0
+        for name in files where name.hasPrefix("windows-") {
+            for line in try LiveTests.jsonLines(out + "/" + name) where line["kind"] as? String == "cell" {
+                packets += (line["packetsUp"] as? Int ?? 0) + (line["packetsDown"] as? Int ?? 0)
+            }
+        }
+        let summary = try LiveTests.json(out + "/summary.json")
+        #expect(summary["segments"] as? Int == 2)
+        let cells = summary["cells"] as! [String: Any]
+        #expect(packets == cells["matchedPackets"] as? Int, "window packets \(packets), summary \(cells)")
+    }
+}
+
+extension LiveFaultTests {
+    @Test("a quiet interface still closes its windows by the wall clock (the blocked read is woken once a second)",
+          .enabled(if: LiveTests.canReplay, "needs root, ip and tcpreplay"))
+    func quietInterfaceClosesWindows() throws {
+        let pair = try LiveTests.VethPair()
+        defer { pair.cleanUp() }
+        let out = KillTests.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: out); try? FileManager.default.removeItem(atPath: out + ".log") }
+        let live = try LiveTests.LiveProcess(interface: pair.capture, out: out, extra: ["--window", "500ms"])
+        #expect(live.waitFor(20) { live.metric("flowcast_packets_total") != nil }, "metrics never came up: \(live.stderr)")
+        try pair.replay(Fixtures.repositoryRoot.appendingPathComponent("captures/real/gtpu-ipv4-inner-mixed.pcap").path)
+        #expect(live.waitFor(10) { (live.metric("flowcast_packets_total") ?? 0) > 0 }, "\(live.stderr)")
+        // Nothing more is sent: the window the traffic fell in, and empty ones after it, close anyway.
+        let before = live.metric("flowcast_windows_total") ?? 0
+        #expect(live.waitFor(6) { (live.metric("flowcast_windows_total") ?? 0) >= before + 3 },
+                "windows stayed at \(live.metric("flowcast_windows_total") ?? -1) on a quiet interface: \(live.stderr)")
+        #expect(live.terminate() == 0, "\(live.stderr)")
+    }
+}

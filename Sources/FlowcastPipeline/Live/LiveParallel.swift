@@ -260,7 +260,7 @@ public func runLiveParallel(_ options: LiveOptions, captures: [LiveCapture], con
     func segmentName(_ base: String) -> String {
         options.rotation == .never ? "\(base).jsonl" : String(format: "\(base)-%04d.jsonl", segment)
     }
-    func hour() -> Int { Int(Date().timeIntervalSince1970 / 3600) }
+    func hour() -> Int { options.rotationHour() }
     var windowsFile = try LiveOutputFile(directory: directory, name: segmentName("windows"))
     var flowsFile = try LiveOutputFile(directory: directory, name: segmentName("flows"))
     var statsFile = try LiveOutputFile(directory: directory, name: segmentName("stats"))

@@ -24,6 +24,8 @@ public final class LiveService {
         /// Link utilisation under which routing stays on least-cost paths; 0 is pure min-max.
         public var targetUtilisation = PlanOptions().targetUtilisation
         public var rotation: LiveRotation = .never
+        /// For tests: seconds added to the clock hourly rotation reads (`LiveOptions`).
+        public var rotationClockOffset: Double = 0
         public var captureFile: LiveCaptureFileOptions?
         /// HOST:PORT (or a bare PORT on 127.0.0.1) to serve Prometheus metrics on; nil serves none.
         public var metricsAddress: String?
@@ -125,6 +127,12 @@ public final class LiveService {
         defer { signals.uninstall() }
         let statistics = Self.refreshStatistics(of: captures, into: control, every: c.statisticsInterval)
         defer { statistics.cancel() }
+        // libpcap's TPACKET_V3 read blocks until a block has a packet (the kernel does not retire
+        // an empty block at the read timeout), so on a quiet interface the reader would never
+        // come back to close windows by the wall clock, nor to rotate. Wake it once a second;
+        // several capture threads are woken by their merging thread instead.
+        let idleWake = captures.count == 1 ? Self.wakeEverySecond(captures[0]) : nil
+        defer { idleWake?.cancel() }
         if let listener {
             let metrics = LiveMetrics()
             listener.start { Self.scrape(metrics, control: control, captures: captures) }
@@ -139,6 +147,7 @@ public final class LiveService {
         var options = LiveOptions(topology: topology, outputDirectory: out, aggregation: c.aggregation,
                                   rotation: c.rotation, captureFile: c.captureFile)
         options.ipfix = c.ipfix.map { var o = $0; o.observationPoint = if_nametoindex(c.interface); return o }
+        options.rotationClockOffset = c.rotationClockOffset
         let result: ReplayResult
         do {
             result = captures.count > 1
@@ -199,6 +208,16 @@ public final class LiveService {
         case .topologyReloadRefused:
             log.error("topology reload needs --capture-threads 1; keeping the current topology (restart to apply it)")
         }
+    }
+
+    /// Makes the capture's blocked read return once a second (`LiveCapture.wake`), so the reader
+    /// hands over an idle tick (docs/live.md).
+    private static func wakeEverySecond(_ capture: LiveCapture) -> any DispatchSourceTimer {
+        let timer = DispatchSource.makeTimerSource(queue: DispatchQueue(label: "flowcast.capture-wake"))
+        timer.schedule(deadline: .now() + .seconds(1), repeating: .seconds(1), leeway: .milliseconds(100))
+        timer.setEventHandler { capture.wake() }
+        timer.resume()
+        return timer
     }
 
     /// Reads libpcap's counters every `interval` into the run's snapshot, on a queue of its own.
