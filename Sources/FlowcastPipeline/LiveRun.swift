@@ -218,15 +218,7 @@ public func runLive(_ options: LiveOptions, capture: LiveCapture, control: LiveC
                     log: (LiveEvent) -> Void) throws -> ReplayResult {
     let directory = options.outputDirectory
     var result = ReplayResult(totals: .init(), decode: .init())
-    var segment = 0
-    func segmentName(_ base: String) -> String {
-        options.rotation == .never ? "\(base).jsonl" : String(format: "\(base)-%04d.jsonl", segment)
-    }
-    func hour() -> Int { options.rotationHour() }
-    var windowsFile = try LiveOutputFile(directory: directory, name: segmentName("windows"))
-    var flowsFile = try LiveOutputFile(directory: directory, name: segmentName("flows"))
-    var statsFile = try LiveOutputFile(directory: directory, name: segmentName("stats"))
-    var segmentHour = hour()
+    let segments = try LiveSegments(options)
     var generation = 0
     var aggregator = TrafficAggregator(topology: options.topology, configuration: options.aggregation)
     let ipfix = try options.ipfix.map { IPFIXFlowSource(exporter: try IPFIXExporter($0), topology: options.topology) }
@@ -245,7 +237,7 @@ public func runLive(_ options: LiveOptions, capture: LiveCapture, control: LiveC
 
     func windowClosed(_ windows: [WindowSummary]) {
         for w in windows {
-            w.appendJSON(to: &windowsFile.buffer)
+            w.appendJSON(to: &segments.windows.buffer)
             if w.kind == .cell { cellBytes[w.id, default: 0] += w.bytesUp + w.bytesDown }
         }
         result.windowLines += windows.count
@@ -253,20 +245,16 @@ public func runLive(_ options: LiveOptions, capture: LiveCapture, control: LiveC
         publisher?.windowsClosed(windows)
         let stats = capture.statistics
         if let start = windows.first?.startNanoseconds {
-            statsFile.buffer.append(contentsOf: Array("{\"windowStart\":".utf8))
-            statsFile.buffer.appendSeconds(start)
-            statsFile.buffer.append(contentsOf: Array((",\"received\":\(stats.received),\"kernelDrops\":\(stats.kernelDrops),"
-                + "\"interfaceDrops\":\(stats.interfaceDrops),\"packets\":\(packetsSoFar),"
-                + "\"flowsEvicted\":\(evictedSoFar)}\n").utf8))
+            segments.appendStatistics(windowStart: start, capture: stats, packets: packetsSoFar, flowsEvicted: evictedSoFar)
             log(.windowClosed(start: start, lines: windows.count, capture: stats, packets: packetsSoFar))
         }
-        do { try windowsFile.flush(); try statsFile.flush() } catch { if failure == nil { failure = error } }
+        do { try segments.windows.flush(); try segments.stats.flush() } catch { if failure == nil { failure = error } }
     }
     func flowEnded(_ record: borrowing FlowRecord, _ reason: FlowEndReason) {
-        let lineStart = flowsFile.buffer.count
+        let lineStart = segments.flows.buffer.count
         let cellName = record.cellName(in: cellNames)
-        record.appendJSON(reason: reason, cellName: cellName, to: &flowsFile.buffer)
-        publisher?.flowEnded(line: flowsFile.buffer[lineStart...])
+        record.appendJSON(reason: reason, cellName: cellName, to: &segments.flows.buffer)
+        publisher?.flowEnded(line: segments.flows.buffer[lineStart...])
         result.flowsWritten += 1
         ipfix?.flowEnded(record, reason, cellName: cellName)
     }
@@ -283,20 +271,7 @@ public func runLive(_ options: LiveOptions, capture: LiveCapture, control: LiveC
         for problem in p.efficiencyProblems.dropFirst(efficiencyProblemsLogged) { log(.efficiencyUnavailable(problem)) }
     }
     func rotateIfDue() throws {
-        let due: Bool
-        switch options.rotation {
-        case .never: due = false
-        case .hourly: due = hour() != segmentHour
-        case .bytes(let limit): due = windowsFile.bytesWritten >= limit
-        }
-        guard due else { return }
-        try windowsFile.commit(); try flowsFile.commit(); try statsFile.commit()
-        segment += 1
-        segmentHour = hour()
-        windowsFile = try LiveOutputFile(directory: directory, name: segmentName("windows"))
-        flowsFile = try LiveOutputFile(directory: directory, name: segmentName("flows"))
-        statsFile = try LiveOutputFile(directory: directory, name: segmentName("stats"))
-        log(.rotated(segment: segment))
+        if let segment = try segments.rotateIfDue() { log(.rotated(segment: segment)) }
     }
 
     // The reading thread digests packets (flow key, topology match), so it applies a reloaded
@@ -327,7 +302,7 @@ public func runLive(_ options: LiveOptions, capture: LiveCapture, control: LiveC
         aggregator.add(batch, windowClosed: windowClosed, flowEnded: flowEnded, contexts: ipfix?.contexts) { cellNames = $0 }
         ipfix?.exporter.endBatch()
         if let error = batch.error { result.captureError = "\(error)" }
-        do { try flowsFile.flush(); try rotateIfDue() } catch { if failure == nil { failure = error } }
+        do { try segments.flows.flush(); try rotateIfDue() } catch { if failure == nil { failure = error } }
         if let p = planner, p.policiesWritten != policiesBefore {
             policiesBefore = p.policiesWritten
             log(.policyWritten(count: p.policiesWritten))
@@ -369,7 +344,7 @@ public func runLive(_ options: LiveOptions, capture: LiveCapture, control: LiveC
         control.update { $0.lastPolicySeconds = Date().timeIntervalSince1970; $0.policiesWritten += 1 }
     }
     if let failure { throw failure }
-    try windowsFile.commit(); try flowsFile.commit(); try statsFile.commit()
+    try segments.commit()
     result.totals = retired
     result.decode = reader.statistics
     let stats = capture.refreshStatistics()
@@ -396,9 +371,9 @@ public func runLive(_ options: LiveOptions, capture: LiveCapture, control: LiveC
         unmatched: .init(packets: t.unmatchedPackets, bytes: t.unmatchedBytes),
         flows: .init(created: retiredCreated, written: result.flowsWritten, evicted: retiredEvicted),
         windows: .init(seconds: Double(options.aggregation.windowNanoseconds) / 1e9, count: t.windows,
-                       lines: result.windowLines, latePackets: t.latePackets, statisticsPerWindow: segmentName("stats")),
+                       lines: result.windowLines, latePackets: t.latePackets, statisticsPerWindow: segments.name("stats")),
         totals: .init(packets: t.packets, bytes: t.bytes),
-        topologyReloads: generation, segments: segment + 1, ipfix: options.ipfix != nil ? result.ipfix : nil)
+        topologyReloads: generation, segments: segments.segment + 1, ipfix: options.ipfix != nil ? result.ipfix : nil)
     let summaryFile = try LiveOutputFile(directory: directory, name: "summary.json")
     summaryFile.buffer.append(contentsOf: try summary.json())
     try summaryFile.commit()

@@ -256,15 +256,7 @@ public func runLiveParallel(_ options: LiveOptions, captures: [LiveCapture], con
                             log: (LiveEvent) -> Void) throws -> ReplayResult {
     let directory = options.outputDirectory
     var result = ReplayResult(totals: .init(), decode: .init())
-    var segment = 0
-    func segmentName(_ base: String) -> String {
-        options.rotation == .never ? "\(base).jsonl" : String(format: "\(base)-%04d.jsonl", segment)
-    }
-    func hour() -> Int { options.rotationHour() }
-    var windowsFile = try LiveOutputFile(directory: directory, name: segmentName("windows"))
-    var flowsFile = try LiveOutputFile(directory: directory, name: segmentName("flows"))
-    var statsFile = try LiveOutputFile(directory: directory, name: segmentName("stats"))
-    var segmentHour = hour()
+    let segments = try LiveSegments(options)
     let planner = try makePlanner(options.topology, 0)
     var failure: (any Error)?
     var cellBytes: [String: UInt64] = [:]
@@ -281,7 +273,7 @@ public func runLiveParallel(_ options: LiveOptions, captures: [LiveCapture], con
 
     func windowClosed(_ windows: [WindowSummary]) {
         for w in windows {
-            w.appendJSON(to: &windowsFile.buffer)
+            w.appendJSON(to: &segments.windows.buffer)
             if w.kind == .cell { cellBytes[w.id, default: 0] += w.bytesUp + w.bytesDown }
         }
         result.windowLines += windows.count
@@ -289,30 +281,13 @@ public func runLiveParallel(_ options: LiveOptions, captures: [LiveCapture], con
         publisher?.windowsClosed(windows)
         let stats = statistics(), packets = packetsSoFar()
         if let start = windows.first?.startNanoseconds {
-            statsFile.buffer.append(contentsOf: Array("{\"windowStart\":".utf8))
-            statsFile.buffer.appendSeconds(start)
-            statsFile.buffer.append(contentsOf: Array((",\"received\":\(stats.received),\"kernelDrops\":\(stats.kernelDrops),"
-                + "\"interfaceDrops\":\(stats.interfaceDrops),\"packets\":\(packets),"
-                + "\"flowsEvicted\":\(evictedSoFar())}\n").utf8))
+            segments.appendStatistics(windowStart: start, capture: stats, packets: packets, flowsEvicted: evictedSoFar())
             log(.windowClosed(start: start, lines: windows.count, capture: stats, packets: packets))
         }
-        do { try windowsFile.flush(); try statsFile.flush() } catch { if failure == nil { failure = error } }
+        do { try segments.windows.flush(); try segments.stats.flush() } catch { if failure == nil { failure = error } }
     }
     func rotateIfDue() throws {
-        let due: Bool
-        switch options.rotation {
-        case .never: due = false
-        case .hourly: due = hour() != segmentHour
-        case .bytes(let limit): due = windowsFile.bytesWritten >= limit
-        }
-        guard due else { return }
-        try windowsFile.commit(); try flowsFile.commit(); try statsFile.commit()
-        segment += 1
-        segmentHour = hour()
-        windowsFile = try LiveOutputFile(directory: directory, name: segmentName("windows"))
-        flowsFile = try LiveOutputFile(directory: directory, name: segmentName("flows"))
-        statsFile = try LiveOutputFile(directory: directory, name: segmentName("stats"))
-        log(.rotated(segment: segment))
+        if let segment = try segments.rotateIfDue() { log(.rotated(segment: segment)) }
     }
     func stopAll() { for c in captures { c.stop() } }
 
@@ -333,7 +308,7 @@ public func runLiveParallel(_ options: LiveOptions, captures: [LiveCapture], con
             for w in r.windows { merger.add(w) }
             merger.advance(worker: r.worker, to: r.watermark)
             if r.flowCount > 0 {
-                flowsFile.buffer.append(contentsOf: r.flowLines)
+                segments.flows.buffer.append(contentsOf: r.flowLines)
                 publisher?.flowsEnded(lines: r.flowLines)
                 result.flowsWritten += r.flowCount
             }
@@ -344,7 +319,7 @@ public func runLiveParallel(_ options: LiveOptions, captures: [LiveCapture], con
             if r.finished { finished[r.worker] = true }
         }
         for window in merger.ready() { windowClosed(window) }
-        do { try flowsFile.flush(); try rotateIfDue() } catch { if failure == nil { failure = error } }
+        do { try segments.flows.flush(); try rotateIfDue() } catch { if failure == nil { failure = error } }
         if control.takePendingTopology() != nil { log(.topologyReloadRefused) }
         // A thread blocked on a quiet interface does not wake by itself: wake it (at most once a
         // second) so it closes its windows by the wall clock and the merge can go on.
@@ -393,7 +368,7 @@ public func runLiveParallel(_ options: LiveOptions, captures: [LiveCapture], con
         }
     }
     if let failure { throw failure }
-    try windowsFile.commit(); try flowsFile.commit(); try statsFile.commit()
+    try segments.commit()
     var t = TrafficAggregator.Totals()
     for r in latest { t.add(r.totals) }
     t.windows = merger.written
@@ -423,9 +398,9 @@ public func runLiveParallel(_ options: LiveOptions, captures: [LiveCapture], con
         unmatched: .init(packets: t.unmatchedPackets, bytes: t.unmatchedBytes),
         flows: .init(created: latest.reduce(0) { $0 + $1.createdFlows }, written: result.flowsWritten, evicted: evictedSoFar()),
         windows: .init(seconds: Double(options.aggregation.windowNanoseconds) / 1e9, count: t.windows,
-                       lines: result.windowLines, latePackets: t.latePackets, statisticsPerWindow: segmentName("stats")),
+                       lines: result.windowLines, latePackets: t.latePackets, statisticsPerWindow: segments.name("stats")),
         totals: .init(packets: t.packets, bytes: t.bytes),
-        topologyReloads: 0, segments: segment + 1, ipfix: nil)
+        topologyReloads: 0, segments: segments.segment + 1, ipfix: nil)
     let summaryFile = try LiveOutputFile(directory: directory, name: "summary.json")
     summaryFile.buffer.append(contentsOf: try summary.json())
     try summaryFile.commit()

@@ -1,0 +1,69 @@
+internal import FlowcastCapture
+internal import FlowcastCore
+internal import Foundation
+
+/// A live run's current output segment: `windows`, `flows` and `stats` files (`NAME.jsonl`, or
+/// `NAME-NNNN.jsonl` when rotating), their rotation by the hour or by size, and the per-window
+/// statistics line. Shared by the one-thread run (`runLive`) and the several-thread one
+/// (`runLiveParallel`), which differ in how windows reach them, not in what they write.
+final class LiveSegments {
+    let directory: String
+    let rotation: LiveRotation
+    private let options: LiveOptions
+    private(set) var segment = 0
+    private var hour: Int
+    private(set) var windows: LiveOutputFile
+    private(set) var flows: LiveOutputFile
+    private(set) var stats: LiveOutputFile
+
+    init(_ options: LiveOptions) throws {
+        self.options = options
+        directory = options.outputDirectory
+        rotation = options.rotation
+        hour = options.rotationHour()
+        func open(_ base: String) throws -> LiveOutputFile {
+            try LiveOutputFile(directory: options.outputDirectory, name: Self.name(base, segment: 0, rotation: options.rotation))
+        }
+        windows = try open("windows"); flows = try open("flows"); stats = try open("stats")
+    }
+
+    static func name(_ base: String, segment: Int, rotation: LiveRotation) -> String {
+        rotation == .never ? "\(base).jsonl" : String(format: "\(base)-%04d.jsonl", segment)
+    }
+
+    /// The current segment's file name for `base`.
+    func name(_ base: String) -> String { Self.name(base, segment: segment, rotation: rotation) }
+
+    /// Appends the statistics line of the window that starts at `start`.
+    func appendStatistics(windowStart start: Int64, capture: LiveCaptureStatistics, packets: UInt64, flowsEvicted: Int) {
+        stats.buffer.append(contentsOf: Array("{\"windowStart\":".utf8))
+        stats.buffer.appendSeconds(start)
+        stats.buffer.append(contentsOf: Array((",\"received\":\(capture.received),\"kernelDrops\":\(capture.kernelDrops),"
+            + "\"interfaceDrops\":\(capture.interfaceDrops),\"packets\":\(packets),"
+            + "\"flowsEvicted\":\(flowsEvicted)}\n").utf8))
+    }
+
+    /// Commits the segment and opens the next when the hour has turned or the windows file has
+    /// reached its size; returns the new segment's number, or nil when it was not due.
+    func rotateIfDue() throws -> Int? {
+        let due: Bool
+        switch rotation {
+        case .never: due = false
+        case .hourly: due = options.rotationHour() != hour
+        case .bytes(let limit): due = windows.bytesWritten >= limit
+        }
+        guard due else { return nil }
+        try commit()
+        segment += 1
+        hour = options.rotationHour()
+        windows = try LiveOutputFile(directory: directory, name: name("windows"))
+        flows = try LiveOutputFile(directory: directory, name: name("flows"))
+        stats = try LiveOutputFile(directory: directory, name: name("stats"))
+        return segment
+    }
+
+    /// Syncs and renames the three files into place.
+    func commit() throws {
+        try windows.commit(); try flows.commit(); try stats.commit()
+    }
+}
