@@ -137,10 +137,12 @@ struct ReplayCommand: ParsableCommand {
             for failure in planner.planFailures { printError("flowcast replay: plan failed: \(failure)") }
             for problem in planner.efficiencyProblems { printError("flowcast replay: warning: radio KPIs: \(problem)") }
         }
+        if let error = result.windowBoundError { printError("flowcast replay: \(error)") }
         if let error = result.captureError {
             printError("flowcast replay: \(error) (everything before it was written)")
             throw ExitCode(2)
         }
+        if result.windowBoundError != nil { throw ExitCode(2) }
     }
 }
 
