@@ -50,6 +50,9 @@ struct LiveCommand: ParsableCommand {
         if out == nil { throw ValidationError("missing --out") }
         if !["text", "json"].contains(logFormat) { throw ValidationError("--log-format must be text or json") }
         if bufferMb < 1 { throw ValidationError("--buffer-mb must be at least 1") }
+        if !(1...FlowTable.Configuration.largestMaximumFlows).contains(maxFlows) {
+            throw ValidationError("--max-flows must be between 1 and \(FlowTable.Configuration.largestMaximumFlows)")
+        }
         if snaplen < 64 { throw ValidationError("--snaplen must be at least 64") }
         if ring < 1 || ringMb < 0 { throw ValidationError("--ring must be at least 1 and --ring-mb zero or more") }
         if planEvery.nanoseconds < window.nanoseconds { throw ValidationError("--plan-every must be at least one --window") }
