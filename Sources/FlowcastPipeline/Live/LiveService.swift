@@ -119,7 +119,10 @@ public final class LiveService {
         defer { statistics.cancel() }
         if let listener {
             let metrics = LiveMetrics()
-            listener.start { Self.scrape(metrics, control: control, capture: capture) }
+            listener.start { refusals in
+                metrics.recordEndpoint(refusals)
+                return Self.scrape(metrics, control: control, capture: capture)
+            }
             log.info("metrics", metadata: ["address": "\(listener.boundAddress)"])
         }
         defer { listener?.stop() }
