@@ -2,6 +2,7 @@ import FlowcastAggregate
 import FlowcastCapture
 import FlowcastCore
 import FlowcastPipeline
+import FlowcastTestSupport
 import FlowcastTopology
 import Foundation
 import Testing
@@ -100,5 +101,26 @@ struct ReplayLimitTests {
         #expect((summary["flows"] as? [String: Any])?["written"] as? Int == 20)
         let message = try #require(result.windowBoundError)
         #expect(message.contains("more than 5 windows") && message.contains("15 windows from packet 7 on"), "\(message)")
+    }
+
+    @Test("cells signalling names beyond the bound on cells are refused and counted; their packets are unmatched")
+    func learnedCellsBeyondTheBound() throws {
+        // A topology already at the bound: the six cells the demo's signalling teaches find no room.
+        let band = Band(id: "b", lowMHz: 3300, highMHz: 3400, blockMHz: 10)
+        let cells = (0..<TopologyLimits.maximumCells).map {
+            Cell(id: "c\($0)", band: 0, minBlocks: 1, maxBlocks: 2, peakSpectralEfficiency: nil)
+        }
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-limits-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        let demo = Fixtures.captures.appendingPathComponent("demo/demo.pcapng").path
+        // One window of an hour: 65,536 lines, not one per 10 s.
+        _ = try runReplay(ReplayOptions(capturePath: demo, topology: Topology(bands: [band], cells: cells), outputDirectory: out,
+                                        aggregation: .init(windowNanoseconds: 3_600_000_000_000), threads: 1))
+        let summary = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/summary.json"))) as! [String: Any]
+        let c = try #require(summary["cells"] as? [String: Any])
+        #expect(c["cellsRefused"] as? Int == 6)
+        #expect(c["learnedTEIDs"] as? Int == 99 && c["learnedFromSignallingPackets"] as? Int == 0)
+        #expect((c["names"] as? [String])?.count == TopologyLimits.maximumCells)
+        #expect(c["matchedPackets"] as? Int == 0)
     }
 }
