@@ -16,4 +16,13 @@ struct LimitsCLITests {
             #expect(run.stderr.contains("--max-flows must be between 1 and 268435456"), "\(run.stderr)")
         }
     }
+
+    @Test("--trees and --upper-trees beyond the largest a model file holds are usage errors")
+    func treesBeyondTheBound() throws {
+        let base = ["train", "--series", "data/abilene/link_load_ospf_public.csv", "--out", "/nonexistent/model.json"]
+        let trees = try Fixtures.runFlowcast(base + ["--trees", "4097"])
+        #expect(trees.status == 64 && trees.stderr.contains("--trees must be between 0 and 4096"), "\(trees.stderr)")
+        let upper = try Fixtures.runFlowcast(base + ["--trees", "64", "--upper-trees", "4097"])
+        #expect(upper.status == 64 && upper.stderr.contains("--upper-trees must be at most 4096"), "\(upper.stderr)")
+    }
 }
