@@ -206,7 +206,8 @@ final class MetricsListener: @unchecked Sendable {
     /// request, so that unread bytes do not turn the close into a reset that loses the response.
     private static func finish(_ fd: Int32) {
         var junk = [UInt8](repeating: 0, count: 4096)
-        for _ in 0..<16 where junk.withUnsafeMutableBytes({ recv(fd, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT)) }) > 0 {}
+        var reads = 0
+        while reads < 16, junk.withUnsafeMutableBytes({ recv(fd, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT)) }) > 0 { reads += 1 }
         close(fd)
     }
 
