@@ -26,8 +26,13 @@ public final class FlowTable: @unchecked Sendable {
         public init(idleTimeout: Int64 = 60_000_000_000, activeTimeout: Int64 = 300_000_000_000, maximumFlows: Int = 1 << 20) {
             self.idleTimeout = idleTimeout
             self.activeTimeout = activeTimeout
-            self.maximumFlows = max(1, maximumFlows)
+            self.maximumFlows = min(max(1, maximumFlows), Self.largestMaximumFlows)
         }
+
+        /// The largest `maximumFlows` (`--max-flows`) accepted: 2²⁸ (268,435,456) flows. A slot
+        /// keeps a record index in 32 bits, and at `bytesPerFlow` (160 bytes) the bound is a 43 GB
+        /// table, beyond the hosts Flowcast runs on (docs/limits.md).
+        public static let largestMaximumFlows = 1 << 28
     }
 
     public let configuration: Configuration

@@ -17,12 +17,27 @@ public struct TrafficAggregator {
         /// The capture holds one packet in `sampling` (a sampled mirror or ERSPAN session): window
         /// byte and packet counts are scaled by it; flow records stay as captured.
         public var sampling: UInt64
-        public init(windowNanoseconds: Int64 = 10_000_000_000, flows: FlowTable.Configuration = .init(), sampling: UInt64 = 1) {
+        /// Most windows the run writes (nil: no bound, as a live run, which writes as time
+        /// passes); windows beyond it are counted in `Totals.droppedWindows`, not written.
+        public var maximumWindows: UInt64?
+        public init(windowNanoseconds: Int64 = 10_000_000_000, flows: FlowTable.Configuration = .init(), sampling: UInt64 = 1,
+                    maximumWindows: UInt64? = nil) {
             self.windowNanoseconds = max(1_000_000, windowNanoseconds)
             self.flows = flows
             self.sampling = max(1, sampling)
+            self.maximumWindows = maximumWindows
         }
     }
+
+    /// 10,000,000 windows: the bound a replay runs with. 3.2 years of 10 s windows, 116 days of
+    /// 1 s ones; beyond it a capture's timestamps are far off (a clock jump) rather than a
+    /// capture, and every window is a line per cell and link in windows.jsonl, which `train` then
+    /// puts on one grid in memory.
+    public static let replayMaximumWindows: UInt64 = 10_000_000
+    /// 100,000 empty windows: a gap in capture time longer than this or than a day of windows is
+    /// skipped whole and counted (`Totals.skippedEmptyWindows`) instead of written as empty
+    /// windows, so one far-off timestamp costs one count, not millions of lines.
+    public static let maximumGapWindows: Int64 = 100_000
 
     /// Totals for summary.json.
     public struct Totals: Sendable {
@@ -34,6 +49,14 @@ public struct TrafficAggregator {
         public var staticLearnedConflicts: UInt64 = 0
         public var latePackets: UInt64 = 0
         public var windows: UInt64 = 0
+        /// Empty windows of over-long gaps, not written (`maximumGapWindows`).
+        public var skippedEmptyWindows: UInt64 = 0
+        /// Windows beyond `Configuration.maximumWindows`, not written, and the packet that
+        /// opened the first of them.
+        public var droppedWindows: UInt64 = 0
+        public var firstDroppedWindowPacket: Int? = nil
+        /// Cells signalling named beyond `TopologyLimits.maximumCells` (their packets are unmatched).
+        public var cellsRefused: UInt64 = 0
         public var signallingMessages: UInt64 = 0
         public var firstNanoseconds: Int64? = nil, lastNanoseconds: Int64 = 0
         public init() {}
@@ -140,7 +163,7 @@ public struct TrafficAggregator {
         if now < 0 && now % w != 0 { window -= 1 }
         if let current = currentWindow {
             if window > current {
-                closeWindows(upTo: window, partial: false, windowClosed)
+                closeWindows(upTo: window, partial: false, packet: packetNumber, windowClosed)
             } else if window < current {
                 totals.latePackets += 1  // out of order: counted in the open window
                 window = current
@@ -157,8 +180,10 @@ public struct TrafficAggregator {
            let identity = learner.cellByTEID[d.teid] {
             if cell < 0 {
                 cell = cellIndex(for: identity)
-                uplink = learner.uplinkTEIDs.contains(d.teid)
-                totals.learnedCellPackets += 1
+                if cell >= 0 {
+                    uplink = learner.uplinkTEIDs.contains(d.teid)
+                    totals.learnedCellPackets += 1
+                }
             } else if learnedIdentityConflicts(staticCell: cell, identity) {
                 totals.staticLearnedConflicts += 1  // the static rule wins
             }
@@ -271,6 +296,10 @@ public struct TrafficAggregator {
             index = configured
         } else if let existing = cellNames.firstIndex(of: name) {
             index = existing
+        } else if cellNames.count >= TopologyLimits.maximumCells {
+            // Remembered as refused (the identities are bounded by the learner's tables).
+            totals.cellsRefused += 1
+            index = -1
         } else {
             cellNames.append(name)
             index = cellNames.count - 1
@@ -290,26 +319,42 @@ public struct TrafficAggregator {
         links = topology.links.map { WindowSummary(kind: .link, id: $0.id, startNanoseconds: start, durationNanoseconds: d, partial: false) }
     }
 
-    /// Emits the open window and any empty windows before `next`, then opens `next`.
-    private mutating func closeWindows(upTo next: Int64, partial: Bool, _ windowClosed: ([WindowSummary]) -> Void) {
+    /// Emits the open window and any empty windows before `next`, then opens `next` (opened by
+    /// packet `packet`).
+    private mutating func closeWindows(upTo next: Int64, partial: Bool, packet: Int = 0,
+                                       _ windowClosed: ([WindowSummary]) -> Void) {
         guard let current = currentWindow else { return }
         for i in cells.indices { cells[i].partial = partial }
         for i in links.indices { links[i].partial = partial }
-        windowClosed(cells + links)
-        totals.windows += 1
-        var w = current + 1
+        emit(windowClosed, packet: packet)
         // A gap in the capture still yields (empty) windows, so series stay regular; a gap of
-        // more than a day of windows is reported through `latePackets`-style totals instead of
-        // writing millions of empty lines.
-        let gapLimit = max(1, 86_400_000_000_000 / configuration.windowNanoseconds)
-        while w < next && !partial {
-            if w - current > gapLimit { w = next; break }
-            resetAccumulators(window: w)
-            windowClosed(cells + links)
-            totals.windows += 1
-            w += 1
+        // more than a day of windows (or more than `maximumGapWindows`) is skipped whole and
+        // counted (`Totals.skippedEmptyWindows`) instead of written as millions of empty lines.
+        let empty = next &- current &- 1
+        let gapLimit = min(max(1, 86_400_000_000_000 / configuration.windowNanoseconds), Self.maximumGapWindows)
+        if !partial && empty > gapLimit {
+            let (sum, overflow) = totals.skippedEmptyWindows.addingReportingOverflow(UInt64(empty))
+            totals.skippedEmptyWindows = overflow ? .max : sum
+        } else {
+            var w = current + 1
+            while w < next && !partial {
+                resetAccumulators(window: w)
+                emit(windowClosed, packet: packet)
+                w += 1
+            }
         }
         currentWindow = partial ? current : next
         if !partial { resetAccumulators(window: next) }
+    }
+
+    /// Hands the accumulated window on, unless the run is at its bound on windows.
+    private mutating func emit(_ windowClosed: ([WindowSummary]) -> Void, packet: Int) {
+        if let bound = configuration.maximumWindows, totals.windows >= bound {
+            if totals.droppedWindows == 0 { totals.firstDroppedWindowPacket = packet }
+            totals.droppedWindows += 1
+            return
+        }
+        windowClosed(cells + links)
+        totals.windows += 1
     }
 }

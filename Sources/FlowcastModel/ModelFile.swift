@@ -8,6 +8,8 @@ public enum ModelFileError: Error, Sendable, Equatable, CustomStringConvertible 
     case notAModel(path: String)
     case unsupportedVersion(path: String, found: Int, supported: Int)
     case writeFailed(path: String, reason: String)
+    /// Larger than `ModelFile.maximumBytes`: refused before it is read.
+    case tooLarge(path: String, bytes: Int, limit: Int)
 
     public var description: String {
         switch self {
@@ -17,18 +19,32 @@ public enum ModelFileError: Error, Sendable, Equatable, CustomStringConvertible 
         case .unsupportedVersion(let path, let found, let supported):
             "\(path): model file version \(found) is not supported (this flowcast reads version \(supported)); retrain with `flowcast train`"
         case .writeFailed(let path, let reason): "\(path): cannot write model: \(reason)"
+        case .tooLarge(let path, let bytes, let limit):
+            "\(path): the model file is \(bytes) bytes, more than the bound of \(limit) bytes (docs/limits.md)"
         }
     }
 }
 
 /// Versioned JSON model files, written atomically (temporary file + rename).
 public enum ModelFile {
+    /// 64 MiB (docs/limits.md). A model trained on all of Abilene (both public files, self pairs
+    /// included: 174 series, 524,088 samples, 64 + 24 trees) is 144 KB; each depth-6 tree adds
+    /// about 1.4 KB, so even two heads of `BoostingOptions.largestMaxTrees` (4,096) trees are about
+    /// 12 MB. A file near 64 MiB was not written by `flowcast train`, and `write` refuses to write
+    /// one. Decoding JSON holds several times the file in memory.
+    public static let maximumBytes = 64 << 20
+
     public static func write(_ model: ForecastModel, to url: URL) throws(ModelFileError) {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         let data: Data
         do { data = try encoder.encode(model) } catch {
             throw .writeFailed(path: url.path, reason: "\(error.localizedDescription)")
+        }
+        // Never write a model that `read` would refuse.
+        guard data.count <= maximumBytes else {
+            throw .writeFailed(path: url.path, reason: "the model is \(data.count) bytes, more than the bound of "
+                + "\(maximumBytes) bytes a model file is read within (docs/limits.md)")
         }
         do throws(AtomicFileError) {
             let file = try AtomicFile(path: url.path)
@@ -41,9 +57,14 @@ public enum ModelFile {
     public static func read(from url: URL) throws(ModelFileError) -> ForecastModel {
         let path = url.path
         guard FileManager.default.fileExists(atPath: path) else { throw .notFound(path: path) }
-        let data: Data
-        do { data = try Data(contentsOf: url) } catch { throw .corrupt(path: path, detail: "unreadable") }
-        return try decode(data, path: path)
+        let bytes: [UInt8]
+        // A JSON document may sit on one line: the one bound is the file's size.
+        do { bytes = try BoundedInput.read(path: path, bounds: InputBounds(what: "model file", maximumBytes: maximumBytes,
+                                                                          maximumLineBytes: maximumBytes)) } catch {
+            if case .tooLarge(let size, let limit) = error.problem { throw .tooLarge(path: path, bytes: size, limit: limit) }
+            throw .corrupt(path: path, detail: "unreadable")
+        }
+        return try decode(Data(bytes), path: path)
     }
 
     /// Decodes model JSON; the version is checked before anything else is trusted.

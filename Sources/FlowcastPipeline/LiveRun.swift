@@ -354,7 +354,7 @@ public func runLive(_ options: LiveOptions, capture: LiveCapture, control: LiveC
     }
 
     let t = retired
-    let summary = RunSummary(
+    var summary = RunSummary(
         capture: .interface(.init(
             interface: capture.interface, linkType: capture.primaryLinkType.description, filter: capture.options.filter,
             nanosecondTimestamps: capture.nanosecondTimestamps, packets: result.decode.packets,
@@ -367,13 +367,15 @@ public func runLive(_ options: LiveOptions, capture: LiveCapture, control: LiveC
         cells: .init(names: cellNames, matchedPackets: t.cellPackets, matchedBytes: t.cellBytes,
                      learnedFromSignallingPackets: t.learnedCellPackets, signallingMessages: t.signallingMessages,
                      staticRuleConflicts: t.staticLearnedConflicts, learnedTEIDs: aggregator.learner.cellByTEID.count,
-                     signallingConflicts: aggregator.learner.conflicts),
+                     signallingConflicts: aggregator.learner.conflicts, teidsRefused: aggregator.learner.refused,
+                     cellsRefused: Int(t.cellsRefused)),
         unmatched: .init(packets: t.unmatchedPackets, bytes: t.unmatchedBytes),
         flows: .init(created: retiredCreated, written: result.flowsWritten, evicted: retiredEvicted),
         windows: .init(seconds: Double(options.aggregation.windowNanoseconds) / 1e9, count: t.windows,
                        lines: result.windowLines, latePackets: t.latePackets, statisticsPerWindow: segments.name("stats")),
         totals: .init(packets: t.packets, bytes: t.bytes),
         topologyReloads: generation, segments: segments.segment + 1, ipfix: options.ipfix != nil ? result.ipfix : nil)
+    summary.windows.skippedEmptyWindows = t.skippedEmptyWindows
     let summaryFile = try LiveOutputFile(directory: directory, name: "summary.json")
     summaryFile.buffer.append(contentsOf: try summary.json())
     try summaryFile.commit()
@@ -388,6 +390,7 @@ extension TrafficAggregator.Totals {
         unmatchedPackets += o.unmatchedPackets; unmatchedBytes += o.unmatchedBytes
         learnedCellPackets += o.learnedCellPackets; staticLearnedConflicts += o.staticLearnedConflicts
         latePackets += o.latePackets; windows += o.windows; signallingMessages += o.signallingMessages
+        skippedEmptyWindows += o.skippedEmptyWindows; cellsRefused += o.cellsRefused
         if let f = o.firstNanoseconds { firstNanoseconds = min(firstNanoseconds ?? f, f) }
         lastNanoseconds = max(lastNanoseconds, o.lastNanoseconds)
     }

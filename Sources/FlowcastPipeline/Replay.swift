@@ -51,6 +51,9 @@ public struct ReplayResult: Sendable {
     public var flowsWritten = 0
     public var windowLines = 0
     public var captureError: String?
+    /// Set when the capture spans more windows than a replay writes
+    /// (`TrafficAggregator.replayMaximumWindows`): the windows beyond were counted, not written.
+    public var windowBoundError: String?
     /// Per IPFIX collector, when flows were exported.
     public var ipfix: [IPFIXCollectorStatistics] = []
     /// What an earlier run had left in the output folder, removed before this one wrote there.
@@ -96,7 +99,9 @@ public func runReplay(_ options: ReplayOptions, planner: IntervalPlanner? = nil,
     }
     let windowsFile = try OutputFile(directory: options.outputDirectory, name: "windows.jsonl")
     let flowsFile = try OutputFile(directory: options.outputDirectory, name: "flows.jsonl")
-    var aggregator = TrafficAggregator(topology: options.topology, configuration: options.aggregation)
+    var configuration = options.aggregation
+    if configuration.maximumWindows == nil { configuration.maximumWindows = TrafficAggregator.replayMaximumWindows }
+    var aggregator = TrafficAggregator(topology: options.topology, configuration: configuration)
     var result = ReplayResult(totals: .init(), decode: .init())
     result.previousRun = options.previousRun
     let ipfix = try options.ipfix.map { IPFIXFlowSource(exporter: try IPFIXExporter($0), topology: options.topology) }
@@ -150,6 +155,12 @@ public func runReplay(_ options: ReplayOptions, planner: IntervalPlanner? = nil,
     result.totals = aggregator.totals
     result.decode = reader.statistics
     result.decode.filteredPackets = capture.packetsFiltered
+    if aggregator.totals.droppedWindows > 0, let bound = configuration.maximumWindows {
+        let from = aggregator.totals.firstDroppedWindowPacket.map { $0 > 0 ? " from packet \($0) on" : "" } ?? ""
+        result.windowBoundError = "\(options.capturePath): the capture spans more than \(bound) windows, the bound of a replay "
+            + "(docs/limits.md): \(aggregator.totals.droppedWindows) windows\(from) were counted, not written "
+            + "(flows.jsonl and summary.json are complete; a longer --window or a split capture fits)"
+    }
     try windowsFile.commit()
     try flowsFile.commit()
     try planner?.finish()

@@ -21,14 +21,16 @@ extension RunSummary {
             cells: Cells(names: aggregator.cellNames, matchedPackets: t.cellPackets, matchedBytes: t.cellBytes,
                          learnedFromSignallingPackets: t.learnedCellPackets, signallingMessages: t.signallingMessages,
                          staticRuleConflicts: t.staticLearnedConflicts, learnedTEIDs: aggregator.learner.cellByTEID.count,
-                         signallingConflicts: aggregator.learner.conflicts),
+                         signallingConflicts: aggregator.learner.conflicts, teidsRefused: aggregator.learner.refused,
+                         cellsRefused: Int(t.cellsRefused)),
             unmatched: Traffic(packets: t.unmatchedPackets, bytes: t.unmatchedBytes),
             flows: Flows(created: f.createdFlows, written: result.flowsWritten, evicted: f.evictedFlows, expired: f.expiredFlows,
                          peakLive: f.peakFlows, maximumLive: f.configuration.maximumFlows,
                          idleTimeoutSeconds: Double(f.configuration.idleTimeout) / 1e9,
                          activeTimeoutSeconds: Double(f.configuration.activeTimeout) / 1e9, bytesPerFlow: FlowTable.bytesPerFlow),
             windows: Windows(seconds: Double(options.aggregation.windowNanoseconds) / 1e9, count: t.windows,
-                             lines: result.windowLines, latePackets: t.latePackets, sampling: options.aggregation.sampling),
+                             lines: result.windowLines, latePackets: t.latePackets, sampling: options.aggregation.sampling,
+                             skippedEmptyWindows: t.skippedEmptyWindows, droppedWindows: t.droppedWindows),
             totals: Traffic(packets: t.packets, bytes: t.bytes),
             ipfix: options.ipfix != nil ? result.ipfix : nil)
         inferredTopology = options.inferred.map(InferredTopology.init)

@@ -184,14 +184,21 @@ public struct RunSummary: Codable, Sendable, Equatable {
         public var staticRuleConflicts: UInt64?
         public var learnedTEIDs: Int?
         public var signallingConflicts: Int?
+        /// TEIDs (and node addresses) signalling named but the learner's bounded tables could not
+        /// take (docs/limits.md); absent from summaries written before the bound.
+        public var teidsRefused: Int?
+        /// Cells signalling named beyond the bound on cells (docs/limits.md): their traffic is
+        /// counted as unmatched. Absent from summaries written before the bound.
+        public var cellsRefused: Int?
 
         public init(names: [String], matchedPackets: UInt64, matchedBytes: UInt64, learnedFromSignallingPackets: UInt64,
                     signallingMessages: UInt64, staticRuleConflicts: UInt64? = nil, learnedTEIDs: Int? = nil,
-                    signallingConflicts: Int? = nil) {
+                    signallingConflicts: Int? = nil, teidsRefused: Int? = nil, cellsRefused: Int? = nil) {
             self.names = names; self.matchedPackets = matchedPackets; self.matchedBytes = matchedBytes
             self.learnedFromSignallingPackets = learnedFromSignallingPackets; self.signallingMessages = signallingMessages
             self.staticRuleConflicts = staticRuleConflicts; self.learnedTEIDs = learnedTEIDs
             self.signallingConflicts = signallingConflicts
+            self.teidsRefused = teidsRefused; self.cellsRefused = cellsRefused
         }
     }
 
@@ -231,11 +238,18 @@ public struct RunSummary: Codable, Sendable, Equatable {
         public var sampling: UInt64?
         /// Live only: the per-window statistics file of the last segment.
         public var statisticsPerWindow: String?
+        /// Empty windows not written because a gap in capture time was longer than the bound
+        /// (docs/limits.md); absent from summaries written before it was counted.
+        public var skippedEmptyWindows: UInt64?
+        /// Windows not written because the run reached its bound on windows (replay exits
+        /// non-zero); absent when the run has no such bound or from older summaries.
+        public var droppedWindows: UInt64?
 
         public init(seconds: Double, count: UInt64, lines: Int, latePackets: UInt64, sampling: UInt64? = nil,
-                    statisticsPerWindow: String? = nil) {
+                    statisticsPerWindow: String? = nil, skippedEmptyWindows: UInt64? = nil, droppedWindows: UInt64? = nil) {
             self.seconds = seconds; self.count = count; self.lines = lines; self.latePackets = latePackets
             self.sampling = sampling; self.statisticsPerWindow = statisticsPerWindow
+            self.skippedEmptyWindows = skippedEmptyWindows; self.droppedWindows = droppedWindows
         }
     }
 

@@ -52,10 +52,7 @@ public struct ForecastSet: Codable, Hashable, Sendable {
 
     /// Reads a forecasts JSON file (`{"forecasts": [...], "scenarios": [...], "modelId": …, "window": …}`).
     public init(contentsOf url: URL) throws(PolicyError) {
-        let data: Data
-        do { data = try Data(contentsOf: url) } catch {
-            throw .io(path: url.path, message: error.localizedDescription)
-        }
+        let data = try PolicyLimits.read(url, what: "forecasts file")
         do { self = try JSONDecoder().decode(ForecastSet.self, from: data) } catch {
             throw .badInput(path: url.path, message: PolicyError.describe(decoding: error))
         }

@@ -1,4 +1,5 @@
-import Foundation
+package import Foundation
+internal import FlowcastCore
 
 /// Why planning, reading, writing or exporting a policy failed.
 public enum PolicyError: Error, Equatable, Sendable, CustomStringConvertible {
@@ -37,6 +38,23 @@ public enum PolicyError: Error, Equatable, Sendable, CustomStringConvertible {
             return "\(path(context.codingPath)): \(context.debugDescription)"
         default:
             return "\(error)"
+        }
+    }
+}
+
+/// How large a policy document or a planner input (forecasts JSON) may be (docs/limits.md).
+public enum PolicyLimits {
+    /// 256 MiB. The demo's policy is 18 KB for 6 cells and 6 demands, about 1.5 KB per entry; a
+    /// policy for a topology at its bounds (65,536 cells and as many demands) stays under 200 MB.
+    /// JSON may sit on one line, so the file's size is the one bound (it bounds the line too).
+    public static let maximumFileBytes = 256 << 20
+
+    /// The file's bytes, refused before reading when beyond `maximumFileBytes`; errors name the file.
+    package static func read(_ url: URL, what: String) throws(PolicyError) -> Data {
+        let bounds = InputBounds(what: what, maximumBytes: maximumFileBytes, maximumLineBytes: maximumFileBytes)
+        do { return Data(try BoundedInput.read(path: url.path, bounds: bounds)) } catch {
+            if case .unreadable(let reason) = error.problem { throw .io(path: url.path, message: reason) }
+            throw .badInput(path: url.path, message: error.reason)
         }
     }
 }

@@ -1,14 +1,44 @@
 import Foundation
 import Yams
+public import FlowcastCore
+
+/// What a topology may hold (docs/limits.md). Beyond a bound, loading fails with a problem naming
+/// the file and the line of the first entry beyond it.
+public enum TopologyLimits {
+    /// 16 MiB. The largest topology in the repository is 13 KB (Abilene); a cell entry is 80–150
+    /// bytes of YAML, so 16 MiB holds more entries than the count bounds below allow. Loading a
+    /// 16 MiB file of 184,363 cells peaked at 400 MB (release build, docs/limits.md).
+    public static let maximumFileBytes = 16 << 20
+    /// 1 MiB. Topology lines are under 200 bytes; a flow-style list (`cells: [a, b, …]`) of every
+    /// one of `maximumCells` ids still fits.
+    public static let maximumLineBytes = 1 << 20
+    /// 65,536 cells (static ones; cells learned from signalling are bounded by the aggregator).
+    /// Every window writes a windows.jsonl line per cell and link (about 300 bytes): 65,536 of
+    /// them are 20 MB per window, and the planner's problem grows with cells × demands.
+    public static let maximumCells = 65_536
+    /// 65,536 links, for the same reasons as cells.
+    public static let maximumLinks = 65_536
+    /// 65,536 entries in each of the other lists (bands, nodes, demands, match rules).
+    public static let maximumEntries = 65_536
+
+    public static let fileBounds = InputBounds(what: "topology file", maximumBytes: maximumFileBytes,
+                                               maximumLineBytes: maximumLineBytes)
+}
 
 extension Topology {
     /// Loads and validates the topology at `path`, reporting every problem at once.
     public init(contentsOfFile path: String) throws(TopologyError) {
-        let text: String
+        let bytes: [UInt8]
         do {
-            text = try String(contentsOfFile: path, encoding: .utf8)
+            bytes = try BoundedInput.read(path: path, bounds: TopologyLimits.fileBounds)
         } catch {
-            throw TopologyError(problems: [TopologyProblem(file: path, line: 0, message: "cannot read file: \(error.localizedDescription)")])
+            if case .unreadable(let reason) = error.problem {
+                throw TopologyError(problems: [TopologyProblem(file: path, line: 0, message: "cannot read file: \(reason)")])
+            }
+            throw TopologyError(problems: [TopologyProblem(file: path, line: error.line, message: error.reason)])
+        }
+        guard let text = String(validating: bytes, as: UTF8.self) else {
+            throw TopologyError(problems: [TopologyProblem(file: path, line: 0, message: "cannot read file: not UTF-8 text")])
         }
         try self.init(yaml: text, file: path)
     }
@@ -27,6 +57,8 @@ extension Topology {
 struct TopologyLoader {
     let file: String
     var problems: [TopologyProblem] = []
+    /// A list was longer than its bound (`TopologyLimits`).
+    var boundCrossed = false
 
     init(file: String) { self.file = file }
 
@@ -52,12 +84,19 @@ struct TopologyLoader {
         checkKeys(top, ["bands", "cells", "nodes", "links", "demands", "match", "slice"], in: "topology")
         var raw = RawTopology()
         if let node = top["slice"] { raw.slice = parseSlice(node, in: "the topology") }
-        for (entry, line) in entries(top, "bands") { if let b = parseBand(entry, line) { raw.bands.append(b) } }
-        for (entry, line) in entries(top, "nodes") { if let n = parseNode(entry, line) { raw.nodes.append(n) } }
-        for (entry, line) in entries(top, "cells") { if let c = parseCell(entry, line) { raw.cells.append(c) } }
-        for (entry, line) in entries(top, "links") { if let l = parseLink(entry, line) { raw.links.append(l) } }
-        for (entry, line) in entries(top, "demands") { if let d = parseDemand(entry, line) { raw.demands.append(d) } }
-        for (entry, line) in entries(top, "match") { if let r = parseRule(entry, line) { raw.rules.append(r) } }
+        let E = TopologyLimits.maximumEntries
+        for (entry, line) in entries(top, "bands", bound: E) { if let b = parseBand(entry, line) { raw.bands.append(b) } }
+        for (entry, line) in entries(top, "nodes", bound: E) { if let n = parseNode(entry, line) { raw.nodes.append(n) } }
+        for (entry, line) in entries(top, "cells", bound: TopologyLimits.maximumCells) {
+            if let c = parseCell(entry, line) { raw.cells.append(c) }
+        }
+        for (entry, line) in entries(top, "links", bound: TopologyLimits.maximumLinks) {
+            if let l = parseLink(entry, line) { raw.links.append(l) }
+        }
+        for (entry, line) in entries(top, "demands", bound: E) { if let d = parseDemand(entry, line) { raw.demands.append(d) } }
+        for (entry, line) in entries(top, "match", bound: E) { if let r = parseRule(entry, line) { raw.rules.append(r) } }
+        // Past a bound the topology is refused: the rest is not resolved.
+        if boundCrossed { return nil }
         var validator = TopologyValidator(raw: raw)
         let topology = validator.resolve()
         for p in validator.problems { report(p.line, p.message) }
@@ -89,16 +128,21 @@ struct TopologyLoader {
         return m
     }
 
-    /// The entries of a top-level list, each with its line.
-    mutating func entries(_ top: Yams.Node.Mapping, _ key: String) -> [(Yams.Node.Mapping, Int)] {
+    /// The entries of a top-level list, each with its line. A list longer than `bound` is a
+    /// problem at the first entry beyond it, and only the first `bound` entries are returned.
+    mutating func entries(_ top: Yams.Node.Mapping, _ key: String, bound: Int = .max) -> [(Yams.Node.Mapping, Int)] {
         guard let node = top[key] else { return [] }
         if case .scalar(let s) = node, s.string.isEmpty || s.string == "~" || s.string == "null" { return [] }
         guard let seq = node.sequence else {
             report(Self.line(node), "'\(key)' must be a list")
             return []
         }
+        if seq.count > bound {
+            boundCrossed = true
+            report(Self.line(seq[bound]), "more than \(bound) entries in '\(key)' (the bound, docs/limits.md); this is entry \(bound + 1)")
+        }
         var out: [(Yams.Node.Mapping, Int)] = []
-        for item in seq {
+        for item in seq.prefix(bound) {
             if let m = mapping(item, "each entry of '\(key)'") { out.append((m, Self.line(item))) }
         }
         return out

@@ -25,7 +25,9 @@ struct FlowsCommand: ParsableCommand {
 
     func validate() throws {
         if idleTimeout < 0 || activeTimeout < 0 { throw ValidationError("timeouts must be zero or more") }
-        if maxFlows < 1 { throw ValidationError("--max-flows must be at least 1") }
+        if !(1...FlowTable.Configuration.largestMaximumFlows).contains(maxFlows) {
+            throw ValidationError("--max-flows must be between 1 and \(FlowTable.Configuration.largestMaximumFlows)")
+        }
     }
 
     func run() throws {

@@ -60,6 +60,9 @@ struct LiveCommand: ParsableCommand {
         if let captureThreads, captureThreads > 1, write != nil || !ipfix.collectors.isEmpty {
             throw ValidationError("--capture-threads above 1 cannot be combined with --write or IPFIX export (yet)")
         }
+        if !(1...FlowTable.Configuration.largestMaximumFlows).contains(maxFlows) {
+            throw ValidationError("--max-flows must be between 1 and \(FlowTable.Configuration.largestMaximumFlows)")
+        }
         if snaplen < 64 { throw ValidationError("--snaplen must be at least 64") }
         if ring < 1 || ringMb < 0 { throw ValidationError("--ring must be at least 1 and --ring-mb zero or more") }
         if planEvery.nanoseconds < window.nanoseconds { throw ValidationError("--plan-every must be at least one --window") }

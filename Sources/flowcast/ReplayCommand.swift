@@ -65,7 +65,9 @@ struct ReplayCommand: ParsableCommand {
 
     func validate() throws {
         if idleTimeout < 0 || activeTimeout < 0 { throw ValidationError("timeouts must be zero or more") }
-        if maxFlows < 1 { throw ValidationError("--max-flows must be at least 1") }
+        if !(1...FlowTable.Configuration.largestMaximumFlows).contains(maxFlows) {
+            throw ValidationError("--max-flows must be between 1 and \(FlowTable.Configuration.largestMaximumFlows)")
+        }
         if !(1...2).contains(threads) { throw ValidationError("--threads must be 1 or 2") }
         if sampling < 1 { throw ValidationError("--sampling must be at least 1") }
         if !(targetUtilisation >= 0) { throw ValidationError("--target-utilisation must be zero or more") }
@@ -161,10 +163,12 @@ struct ReplayCommand: ParsableCommand {
             for failure in planner.planFailures { printError("flowcast replay: plan failed: \(failure)") }
             for problem in planner.efficiencyProblems { printError("flowcast replay: warning: radio KPIs: \(problem)") }
         }
+        if let error = result.windowBoundError { printError("flowcast replay: \(error)") }
         if let error = result.captureError {
             printError("flowcast replay: \(error) (everything before it was written)")
             throw ExitCode(2)
         }
+        if result.windowBoundError != nil { throw ExitCode(2) }
     }
 }
 

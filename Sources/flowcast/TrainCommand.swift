@@ -37,8 +37,10 @@ struct TrainCommand: ParsableCommand {
         guard quantile > 0.5, quantile < 1 else { throw ValidationError("--quantile must be between 0.5 and 1") }
         guard RadioTarget(rawValue: target) != nil else { throw ValidationError("--target must be dl or se") }
         if let until, until < 1 { throw ValidationError("--until must be at least 1") }
-        guard trees >= 0 else { throw ValidationError("--trees must be 0 or more") }
+        let most = BoostingOptions.largestMaxTrees
+        guard (0...most).contains(trees) else { throw ValidationError("--trees must be between 0 and \(most)") }
         if let upperTrees, upperTrees < 0 || trees == 0 { throw ValidationError("--upper-trees must be 0 or more, with --trees above 0") }
+        if let upperTrees, upperTrees > most { throw ValidationError("--upper-trees must be at most \(most)") }
     }
 
     func run() throws {

@@ -23,7 +23,7 @@ extension LiveTests {
 
     static let canScrapeAndParse = canReplay && prometheusPython != nil
 
-    /// Every metric `flowcast live` serves and its type (docs/live.md lists the same 19).
+    /// Every metric `flowcast live` serves and its type (docs/live.md lists the same 20).
     static let metricTypes: [String: String] = [
         "flowcast_packets_total": "counter", "flowcast_bytes_total": "counter", "flowcast_received_total": "counter",
         "flowcast_kernel_drops_total": "counter", "flowcast_interface_drops_total": "counter",
@@ -33,6 +33,7 @@ extension LiveTests {
         "flowcast_plan_failures_total": "counter", "flowcast_topology_reloads_total": "counter",
         "flowcast_cell_forecast_bits_per_second": "gauge", "flowcast_cell_forecast_upper_bits_per_second": "gauge",
         "flowcast_plan_seconds": "gauge", "flowcast_last_policy_timestamp_seconds": "gauge",
+        "flowcast_metrics_connections_refused_total": "counter",
     ]
 
     /// One parsed scrape: each sample (name and labels) with its family's type and its value.

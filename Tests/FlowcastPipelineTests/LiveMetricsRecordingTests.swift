@@ -27,7 +27,8 @@ struct LiveMetricsRecordingTests {
     @Test("a run serves every counter at zero from the start, each with its type and the help text it always had")
     func startsAtZero() {
         let e = Exposition(LiveMetrics())
-        for d in LiveMetrics.all where d.kind == .counter && d.name != LiveMetrics.cellBytes.name {
+        for d in LiveMetrics.all where d.kind == .counter && d.name != LiveMetrics.cellBytes.name
+            && d.name != LiveMetrics.endpointRefused.name {
             #expect(e.samples[d.name] == 0, "\(d.name)")
             #expect(e.types[d.name] == "counter", "\(d.name)")
         }
@@ -35,7 +36,10 @@ struct LiveMetricsRecordingTests {
         #expect(e.types["flowcast_live_flows"] == "gauge")
         #expect(e.help["flowcast_received_total"] == "Packets libpcap reports received.")
         #expect(e.help["flowcast_kernel_drops_total"] == "Packets dropped by the kernel (buffer full).")
-        #expect(LiveMetrics.all.count == 19)
+        for reason in ["busy", "oversized", "timeout"] {
+            #expect(e.samples["flowcast_metrics_connections_refused_total{reason=\"\(reason)\"}"] == 0, "\(reason)")
+        }
+        #expect(LiveMetrics.all.count == 20)
     }
 
     @Test("counters follow the run's totals and never go back")

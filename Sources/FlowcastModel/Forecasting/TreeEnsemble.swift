@@ -107,6 +107,11 @@ public struct BoostingOptions: Sendable, Equatable {
     /// inside its goal, does not need them: 24 instead of 32 moved the pinball loss by at most 1 %
     /// on every split and gave the 5G DL hot path back its margin (docs/forecasting.md).
     public var maxTrees = 64
+    /// The most trees `flowcast train --trees` (and `--upper-trees`) accepts: 4,096 per head. A
+    /// depth-6 tree is about 1.4 KB of model JSON (measured on Abilene), so two full heads are
+    /// about 12 MB, well inside `ModelFile.maximumBytes`. Without this cap, `train` could write
+    /// a model that `evaluate` refuses.
+    public static let largestMaxTrees = 4_096
     /// Trees at most for the upper head, and never more than `maxTrees` (nil: `maxTrees`).
     public var maxUpperTrees: Int? = 24
     public var depth = 6

@@ -1,4 +1,5 @@
 public import Foundation
+public import FlowcastCore
 
 /// Options for reading series files.
 public struct SeriesReadOptions: Sendable {
@@ -18,6 +19,12 @@ public struct SeriesReadOptions: Sendable {
 
 /// Reads any supported series file, or every series file in a folder (each file its own history).
 public enum SeriesReader {
+    /// 2 GiB per file and 1 MiB per line (docs/limits.md). The largest series here is 4 MB
+    /// (Abilene's traffic matrix, lines of 1.4 KB); 2 GiB is a day of 10 s windows.jsonl for
+    /// some 800 cells, and reading holds the text about three times over (text, bytes, rows).
+    /// A line of 1 MiB is a wide CSV of some 80,000 series.
+    public static let fileBounds = InputBounds(what: "series file", maximumBytes: 2 << 30, maximumLineBytes: 1 << 20)
+
     /// Reads one file, choosing the format from its name and header.
     public static func read(file url: URL, options: SeriesReadOptions = SeriesReadOptions()) throws(SeriesInputError) -> SeriesSet {
         let path = url.path
@@ -25,10 +32,12 @@ public enum SeriesReader {
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder), !isFolder.boolValue else {
             throw .fileNotFound(path: path)
         }
-        let text: String
-        do {
-            text = try String(contentsOf: url, encoding: .utf8)
-        } catch {
+        let bytes: [UInt8]
+        do { bytes = try BoundedInput.read(path: path, bounds: fileBounds) } catch {
+            if case .unreadable = error.problem { throw .unreadable(path: path, reason: "not UTF-8 text or not readable") }
+            throw .beyondBound(error)
+        }
+        guard let text = String(validating: bytes, as: UTF8.self) else {
             throw .unreadable(path: path, reason: "not UTF-8 text or not readable")
         }
         return try read(text: text, path: path, options: options)

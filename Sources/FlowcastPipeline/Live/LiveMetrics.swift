@@ -46,13 +46,17 @@ final class LiveMetrics: @unchecked Sendable {
                                         help: "How long the latest plan took (forecasts, solves, writing).")
     static let lastPolicy = Definition(name: "flowcast_last_policy_timestamp_seconds", kind: .gauge,
                                        help: "When the latest policy was written.")
+    static let endpointRefused = Definition(
+        name: "flowcast_metrics_connections_refused_total", kind: .counter,
+        help: "Metrics endpoint connections closed unserved, by reason: busy (over the connection bound), "
+            + "oversized (request over the size bound), timeout (request or response not done in time).")
 
     /// Every metric a live run serves. The per-cell ones appear with their first cell, the plan
     /// ones with the first plan.
     static let all: [Definition] = [
         packets, bytes, received, kernelDrops, interfaceDrops, decodeIssues, unmatched, liveFlows, flowsWritten,
         flowsEvicted, windows, cellBytes, policies, planFailures, topologyReloads, forecast, forecastUpper,
-        planSeconds, lastPolicy,
+        planSeconds, lastPolicy, endpointRefused,
     ]
 
     /// A swift-metrics counter and the total it has been advanced to.
@@ -71,13 +75,19 @@ final class LiveMetrics: @unchecked Sendable {
     private let lock = NSLock()
     private var totals: [String: Total] = [:]
     private var cellTotals: [String: Total] = [:]
+    /// `endpointRefused` by reason.
+    private var refusedTotals: [String: Total] = [:]
     private var gauges: [String: Gauge] = [:]
     private var forecastGauges: [String: (point: Gauge, upper: Gauge)] = [:]
 
     init() {
         // Served from the first scrape on, at zero, so a scraper sees the run is up.
-        for d in Self.all where d.kind == .counter && d.name != Self.cellBytes.name {
+        for d in Self.all where d.kind == .counter && d.name != Self.cellBytes.name && d.name != Self.endpointRefused.name {
             totals[d.name] = Total(counter: Counter(label: d.name, factory: factory))
+        }
+        for reason in ["busy", "oversized", "timeout"] {
+            refusedTotals[reason] = Total(counter: Counter(label: Self.endpointRefused.name, dimensions: [("reason", reason)],
+                                                           factory: factory))
         }
         gauge(Self.liveFlows).record(0)
     }
@@ -130,6 +140,14 @@ final class LiveMetrics: @unchecked Sendable {
         }
         if let seconds = s.lastSolveSeconds { gauge(Self.planSeconds).record(seconds) }
         if let seconds = s.lastPolicySeconds { gauge(Self.lastPolicy).record(seconds) }
+    }
+
+    /// Records the metrics endpoint's refusals so far (counters only ever advance).
+    func recordEndpoint(_ r: MetricsListener.Refusals) {
+        lock.lock(); defer { lock.unlock() }
+        refusedTotals["busy"]?.advance(to: r.busy)
+        refusedTotals["oversized"]?.advance(to: r.oversized)
+        refusedTotals["timeout"]?.advance(to: r.timedOut)
     }
 
     /// The Prometheus text exposition of what was recorded last.

@@ -381,7 +381,7 @@ public func runLiveParallel(_ options: LiveOptions, captures: [LiveCapture], con
     }
     let learner = exchange.learnerInCaptureOrder()
     let first = captures[0]
-    let summary = RunSummary(
+    var summary = RunSummary(
         capture: .interface(.init(
             interface: first.interface, linkType: first.primaryLinkType.description, filter: first.options.filter,
             nanosecondTimestamps: first.nanosecondTimestamps, packets: result.decode.packets,
@@ -401,6 +401,8 @@ public func runLiveParallel(_ options: LiveOptions, captures: [LiveCapture], con
                        lines: result.windowLines, latePackets: t.latePackets, statisticsPerWindow: segments.name("stats")),
         totals: .init(packets: t.packets, bytes: t.bytes),
         topologyReloads: 0, segments: segments.segment + 1, ipfix: nil)
+    // Every thread skips the same quiet gap: the run skipped what the most-skipping thread did.
+    summary.windows.skippedEmptyWindows = latest.map(\.totals.skippedEmptyWindows).max() ?? 0
     let summaryFile = try LiveOutputFile(directory: directory, name: "summary.json")
     summaryFile.buffer.append(contentsOf: try summary.json())
     try summaryFile.commit()

@@ -135,7 +135,10 @@ public final class LiveService {
         defer { idleWake?.cancel() }
         if let listener {
             let metrics = LiveMetrics()
-            listener.start { Self.scrape(metrics, control: control, captures: captures) }
+            listener.start { refusals in
+                metrics.recordEndpoint(refusals)
+                return Self.scrape(metrics, control: control, captures: captures)
+            }
             log.info("metrics", metadata: ["address": "\(listener.boundAddress)"])
         }
         defer { listener?.stop() }

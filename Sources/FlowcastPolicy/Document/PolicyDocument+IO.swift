@@ -56,8 +56,7 @@ extension PolicyDocument {
 
     /// Reads and validates a policy document.
     public init(contentsOf url: URL) throws(PolicyError) {
-        let data: Data
-        do { data = try Data(contentsOf: url) } catch { throw .io(path: url.path, message: error.localizedDescription) }
+        let data = try PolicyLimits.read(url, what: "policy document")
         try self.init(jsonData: data, path: url.path)
     }
 

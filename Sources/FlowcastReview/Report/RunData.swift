@@ -138,11 +138,17 @@ public struct RunData: Sendable {
             missing.append(url.lastPathComponent)
             return nil
         }
-        guard let data = try? Data(contentsOf: url) else {
-            problems.append("\(url.lastPathComponent): cannot be read")
+        // 4 GiB per run file and 1 MiB per line (docs/limits.md): flows.jsonl of a long replay is
+        // the largest, at about 400 bytes a flow; a line is under 2 KB.
+        let bounds = InputBounds(what: "run file", maximumBytes: 4 << 30, maximumLineBytes: 1 << 20)
+        do { return Data(try BoundedInput.read(path: url.path, bounds: bounds)) } catch {
+            if case .unreadable = error.problem {
+                problems.append("\(url.lastPathComponent): cannot be read")
+            } else {
+                problems.append("\(url.lastPathComponent)\(error.line > 0 ? ":\(error.line)" : ""): \(error.reason)")
+            }
             return nil
         }
-        return data
     }
 
     /// Decodes each line through the file's format type; bad lines are skipped and counted, and a

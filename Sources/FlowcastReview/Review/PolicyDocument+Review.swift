@@ -11,8 +11,7 @@ extension PolicyDocument {
     /// are refused, saying whether flowcast or the document needs updating. A future version 2
     /// adds the step from 1 here and keeps reading version-1 baselines.
     public init(reviewing url: URL) throws(PolicyError) {
-        let data: Data
-        do { data = try Data(contentsOf: url) } catch { throw .io(path: url.path, message: error.localizedDescription) }
+        let data = try PolicyLimits.read(url, what: "policy document")
         try self.init(reviewing: data, path: url.path)
     }
 
