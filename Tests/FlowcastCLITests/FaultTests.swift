@@ -151,6 +151,28 @@ struct KillTests {
         #expect(killedMidRun > 0, "train always finished before the kill; the test proves nothing")
     }
 
+    @Test("SIGKILL during plan, at any moment: the policy file is either absent or whole")
+    func killedPlan() throws {
+        let work = Self.temporaryDirectory()
+        try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: work) }
+        var killedMidRun = 0
+        for delay in [2_000, 10_000, 25_000, 40_000, 60_000, 80_000, 100_000] as [UInt32] {
+            let policy = work + "/policy-\(delay).json"
+            let process = try Self.start(["plan", "--topology", Self.topology, "--forecasts", "policies/examples/demo-forecasts.json",
+                                          "--out", policy], log: work + "/plan.log")
+            usleep(delay)
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+            if process.terminationReason == .uncaughtSignal { killedMidRun += 1 }
+            if FileManager.default.fileExists(atPath: policy) {
+                let check = try Fixtures.runFlowcast(["diff", policy, policy])
+                #expect(check.status == 0, "a policy under its final name does not read: \(check.stderr)")
+            }
+        }
+        #expect(killedMidRun > 0, "plan always finished before the kill; the test proves nothing")
+    }
+
     @Test("SIGKILL during live: nothing half-written under a final name; a restart keeps the earlier run's files in earlier-1/ and says so",
           .enabled(if: LiveTests.canReplay, "needs root, ip and tcpreplay"))
     func killedLive() throws {
