@@ -86,7 +86,6 @@ public enum LiveEvent: Sendable {
     case efficiencyUnavailable(String)
     case rotated(segment: Int)
     /// A reload asked of a run on several capture threads, which keeps its topology.
-    case topologyReloadRefused
 }
 
 /// The thread-safe controls of a live run: stop, topology reload and the metrics snapshot.

@@ -24,7 +24,7 @@ struct LiveCommand: ParsableCommand {
     @Option(help: "Plan a policy every DURATION of capture time.") var planEvery: DurationArgument = DurationArgument(argument: "60s")!
     @Option(help: "Output folder; Flowcast writes nowhere else.") var out: String?
     @Option(help: "Kernel capture buffer in MiB.") var bufferMb: Int = 64
-    @Option(help: ArgumentHelp("Capture threads, joined in a PACKET_FANOUT group that keeps each flow on one thread; each has its own kernel buffer and aggregates what it reads, and their windows are merged exactly. Not yet with a SIGHUP topology reload (refused and logged), --write or IPFIX export. Default: 1 (this machine has \(ProcessInfo.processInfo.activeProcessorCount) cores).", valueName: "n"))
+    @Option(help: ArgumentHelp("Capture threads, joined in a PACKET_FANOUT group that keeps each flow on one thread; each has its own kernel buffer and aggregates what it reads, and their windows are merged exactly. Default: the number of cores (\(ProcessInfo.processInfo.activeProcessorCount) here); 1 with --write or IPFIX export, which need one thread for now.", valueName: "n"))
     var captureThreads: Int?
     @Option(help: "Bytes kept of each packet.") var snaplen: Int32 = 262_144
     @Flag(help: "Do not put the interface into promiscuous mode.") var noPromisc = false
@@ -114,8 +114,8 @@ struct LiveCommand: ParsableCommand {
         let out = Self.absolute(out!)
         var configuration = LiveService.Configuration(interface: interface!, topologyPath: topology!, outputDirectory: out)
         configuration.capture.bufferMegabytes = bufferMb
-        // One thread unless asked: a SIGHUP reload is refused with several (docs/live.md).
-        configuration.captureThreads = captureThreads ?? 1
+        configuration.captureThreads = captureThreads
+            ?? (write != nil || !ipfix.collectors.isEmpty ? 1 : max(1, ProcessInfo.processInfo.activeProcessorCount))
         configuration.capture.snapshotLength = snaplen
         configuration.capture.promiscuous = !noPromisc
         configuration.capture.filter = filter

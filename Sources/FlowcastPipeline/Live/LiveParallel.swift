@@ -52,6 +52,10 @@ final class SignallingExchange: @unchecked Sendable {
 /// What a capture thread hands the merging thread after each batch (never per packet).
 struct WorkerReport: Sendable {
     var worker: Int
+    /// The topology generation the report's windows belong to (0, then one more per reload).
+    var generation = 0
+    /// The thread has closed its last window of `generation` (a reload, or the stop).
+    var endsGeneration = false
     /// Windows the thread's aggregator closed, each as its cells and links.
     var windows: [[WindowSummary]] = []
     /// flows.jsonl lines of the flows that ended, formatted on the capture thread.
@@ -104,8 +108,11 @@ struct WindowMerger {
     private(set) var lateWindows = 0
     private(set) var written: UInt64 = 0
 
+    let topology: Topology
+
     init(duration: Int64, workers: Int, topology: Topology) {
         self.duration = duration
+        self.topology = topology
         watermarks = Array(repeating: Int64.min, count: workers)
         for c in topology.cells { cellKeys.append(c.id); known.insert("cell\u{0}" + c.id) }
         for l in topology.links { linkKeys.append(l.id); known.insert("link\u{0}" + l.id) }
@@ -137,6 +144,12 @@ struct WindowMerger {
             }
         }
         pending[start] = slot
+    }
+
+    /// A thread's closed windows and how far it has got.
+    mutating func add(windows: [[WindowSummary]], worker: Int, watermark: Int64) {
+        for w in windows { add(w) }
+        advance(worker: worker, to: watermark)
     }
 
     mutating func advance(worker: Int, to watermark: Int64) {
@@ -189,14 +202,42 @@ extension LiveCaptureStatistics {
     }
 }
 
+/// A topology reload handed to every capture thread: each takes it once, at its next batch
+/// (`BatchReader.pendingTopology`), closes its open window and flows under the old topology and
+/// goes on under the new one. The merging thread offers the next only once every thread has
+/// taken the last.
+final class TopologyHandoff: @unchecked Sendable {
+    private let lock = NSLock()
+    private var offered: (generation: Int, topology: Topology)?
+    private var taken: [Int]
+
+    init(workers: Int) { taken = Array(repeating: 0, count: workers) }
+
+    func offer(_ topology: Topology, generation: Int) {
+        lock.lock(); offered = (generation, topology); lock.unlock()
+    }
+
+    /// The offered topology, once per thread; nil when there is none new for it.
+    func take(for worker: Int) -> Topology? {
+        lock.lock(); defer { lock.unlock() }
+        guard let o = offered, taken[worker] < o.generation else { return nil }
+        taken[worker] = o.generation
+        return o.topology
+    }
+}
+
 /// One capture thread: reads its handle of the fanout group, decodes, and aggregates into a
 /// flow table and windows of its own; hands closed windows and ended flows over per batch.
 /// Allocates nothing and takes no lock per packet.
 private func captureThread(worker: Int, capture: LiveCapture, options: LiveOptions, exchange: SignallingExchange,
-                           queue: ReportQueue) {
+                           handoff: TopologyHandoff, queue: ReportQueue) {
     var aggregator = TrafficAggregator(topology: options.topology, configuration: options.aggregation)
     var cellNames = aggregator.cellNames
     var report = WorkerReport(worker: worker)
+    var generation = 0
+    // What the aggregators of earlier topologies counted: reports carry running totals.
+    var retired = TrafficAggregator.Totals()
+    var retiredCreated = 0, retiredEvicted = 0
     var cursor = 0
     var ownMessages: [(Int64, GTPv2Message)] = []
     func windowClosed(_ windows: [WindowSummary]) { report.windows.append(windows) }
@@ -213,11 +254,14 @@ private func captureThread(worker: Int, capture: LiveCapture, options: LiveOptio
             report.watermark = clock - 1_000_000_000
         }
         if finished { report.watermark = Int64.max }
-        report.totals = aggregator.totals
+        report.generation = generation
+        report.totals = retired
+        report.totals.add(aggregator.totals)
         report.liveFlows = aggregator.flows.liveFlows
-        report.createdFlows = aggregator.flows.createdFlows
-        report.evictedFlows = aggregator.flows.evictedFlows
+        report.createdFlows = retiredCreated + aggregator.flows.createdFlows
+        report.evictedFlows = retiredEvicted + aggregator.flows.evictedFlows
         report.finished = finished
+        if finished { report.endsGeneration = true }
         queue.send(report)
         let watermark = report.watermark
         report = WorkerReport(worker: worker)
@@ -225,7 +269,25 @@ private func captureThread(worker: Int, capture: LiveCapture, options: LiveOptio
         report.flowLines.reserveCapacity(4096)
     }
     let reader = BatchReader(source: capture, decoder: PacketDecoder(), classifier: aggregator.classifier, batchSize: 4096)
+    // The reader digests with the new topology from the batch that carries it, as `runLive`'s does.
+    reader.pendingTopology = { handoff.take(for: worker) }
     reader.runInline { batch in
+        if let topology = batch.reloadedTopology {
+            // As one thread does on a reload: the open window closes (partial) and open flows
+            // end under the old topology; that generation ends here for this thread.
+            for m in exchange.take(for: worker, from: &cursor) { aggregator.learnShared(m) }
+            aggregator.finish(windowClosed: windowClosed, flowEnded: flowEnded)
+            report.watermark = Int64.max
+            report.endsGeneration = true
+            send(finished: false, idleClock: nil)
+            retired.add(aggregator.totals)
+            retiredCreated += aggregator.flows.createdFlows
+            retiredEvicted += aggregator.flows.evictedFlows
+            generation += 1
+            aggregator = TrafficAggregator(topology: topology, configuration: options.aggregation)
+            cellNames = aggregator.cellNames
+            report.watermark = Int64.min
+        }
         for m in exchange.take(for: worker, from: &cursor) { aggregator.learnShared(m) }
         aggregator.add(batch, windowClosed: windowClosed, flowEnded: flowEnded) { cellNames = $0 }
         if !batch.messages.isEmpty {
@@ -248,8 +310,11 @@ private func captureThread(worker: Int, capture: LiveCapture, options: LiveOptio
 /// its handle reads), this thread merging their windows exactly (`WindowMerger`) and writing
 /// every output as `runLive` does. Flows are formatted on the capture threads and written here.
 ///
-/// A topology reload (SIGHUP) is not applied with several threads: it is logged, and the run
-/// keeps its topology. Capture to file and IPFIX export run on one thread (`runLive`).
+/// A topology reload (SIGHUP) is offered to every thread (`TopologyHandoff`); each closes its
+/// open window and flows under the old topology at its next batch, and once all have, the old
+/// generation's windows are written (the last partial), its planner finishes, and the new one's
+/// planner (policies/reload-N) takes over, as with one thread. Capture to file and IPFIX export
+/// run on one thread (`runLive`).
 public func runLiveParallel(_ options: LiveOptions, captures: [LiveCapture], control: LiveControl,
                             publisher: TapPublisher? = nil,
                             makePlanner: (Topology, Int) throws -> IntervalPlanner?,
@@ -257,12 +322,18 @@ public func runLiveParallel(_ options: LiveOptions, captures: [LiveCapture], con
     let directory = options.outputDirectory
     var result = ReplayResult(totals: .init(), decode: .init())
     let segments = try LiveSegments(options)
-    let planner = try makePlanner(options.topology, 0)
+    var planner = try makePlanner(options.topology, 0)
+    var generation = 0
+    var retiredPlanFailures = 0
     var failure: (any Error)?
     var cellBytes: [String: UInt64] = [:]
     var efficiencyProblemsLogged = 0, policiesBefore = 0
     let n = captures.count
-    var merger = WindowMerger(duration: options.aggregation.windowNanoseconds, workers: n, topology: options.topology)
+    // One merger per topology generation; two only while a reload is under way.
+    var mergers = [0: WindowMerger(duration: options.aggregation.windowNanoseconds, workers: n, topology: options.topology)]
+    var endedGeneration = [Bool](repeating: false, count: n)
+    var windowsWritten: UInt64 = 0, lateWindows = 0
+    var cellNames = mergers[0]!.cellNames
     var latest = [WorkerReport](repeating: WorkerReport(worker: 0), count: n)
     var lastReport = [UInt64](repeating: DispatchTime.now().uptimeNanoseconds, count: n)
     var finished = [Bool](repeating: false, count: n)
@@ -292,10 +363,11 @@ public func runLiveParallel(_ options: LiveOptions, captures: [LiveCapture], con
     func stopAll() { for c in captures { c.stop() } }
 
     let exchange = SignallingExchange()
+    let handoff = TopologyHandoff(workers: n)
     let queue = ReportQueue()
     var threads: [Thread] = []
     for (i, capture) in captures.enumerated() {
-        let thread = Thread { captureThread(worker: i, capture: capture, options: options, exchange: exchange, queue: queue) }
+        let thread = Thread { captureThread(worker: i, capture: capture, options: options, exchange: exchange, handoff: handoff, queue: queue) }
         thread.stackSize = 1 << 20
         thread.name = "flowcast capture \(i)"
         threads.append(thread)
@@ -305,8 +377,8 @@ public func runLiveParallel(_ options: LiveOptions, captures: [LiveCapture], con
     while !finished.allSatisfy({ $0 }) {
         let reports = queue.receive(waiting: 0.25)
         for r in reports {
-            for w in r.windows { merger.add(w) }
-            merger.advance(worker: r.worker, to: r.watermark)
+            mergers[r.generation]?.add(windows: r.windows, worker: r.worker, watermark: r.watermark)
+            if r.endsGeneration && r.generation == generation { endedGeneration[r.worker] = true }
             if r.flowCount > 0 {
                 segments.flows.buffer.append(contentsOf: r.flowLines)
                 publisher?.flowsEnded(lines: r.flowLines)
@@ -318,9 +390,39 @@ public func runLiveParallel(_ options: LiveOptions, captures: [LiveCapture], con
             lastReport[r.worker] = DispatchTime.now().uptimeNanoseconds
             if r.finished { finished[r.worker] = true }
         }
-        for window in merger.ready() { windowClosed(window) }
+        if mergers.count > 1, endedGeneration.allSatisfy({ $0 }) {
+            // Every thread has closed the old topology's windows: write them (the last partial),
+            // finish its planner, and go on with the new generation's.
+            var old = mergers.removeValue(forKey: generation)!
+            for window in old.ready(final: true) { windowClosed(window) }
+            windowsWritten += old.written; lateWindows += old.lateWindows
+            if let p = planner {
+                do { try p.finish() } catch { if failure == nil { failure = error } }
+                for f in p.planFailures { log(.planFailed(f)) }
+                for problem in p.efficiencyProblems.dropFirst(efficiencyProblemsLogged) { log(.efficiencyUnavailable(problem)) }
+                retiredPlanFailures += p.planFailures.count
+            }
+            generation += 1
+            endedGeneration = Array(repeating: false, count: n)
+            let topology = mergers[generation]!.topology
+            cellNames = mergers[generation]!.cellNames
+            do { planner = try makePlanner(topology, generation) } catch { planner = nil; log(.planFailed("\(error)")) }
+            policiesBefore = 0
+            efficiencyProblemsLogged = 0
+            log(.topologyReloaded(generation: generation))
+        }
+        if let current = mergers[generation] {
+            var m = current
+            for window in m.ready() { windowClosed(window) }
+            mergers[generation] = m
+        }
         do { try segments.flows.flush(); try rotateIfDue() } catch { if failure == nil { failure = error } }
-        if control.takePendingTopology() != nil { log(.topologyReloadRefused) }
+        // A reload is offered once the previous one is through (one generation ahead at most).
+        if mergers.count == 1, let topology = control.takePendingTopology() {
+            mergers[generation + 1] = WindowMerger(duration: options.aggregation.windowNanoseconds, workers: n, topology: topology)
+            handoff.offer(topology, generation: generation + 1)
+            for c in captures { c.wake() }  // each thread takes it at its next batch, even on a quiet interface
+        }
         // A thread blocked on a quiet interface does not wake by itself: wake it (at most once a
         // second) so it closes its windows by the wall clock and the merge can go on.
         let now = DispatchTime.now().uptimeNanoseconds
@@ -345,19 +447,38 @@ public func runLiveParallel(_ options: LiveOptions, captures: [LiveCapture], con
         for r in latest { t.add(r.totals) }
         let written = result.flowsWritten, issues = latest.reduce(0) { $0 + $1.decodeIssues }, stats = statistics()
         let cells = cellBytes, live = latest.reduce(0) { $0 + $1.liveFlows }, evicted = evictedSoFar()
-        let windows = merger.written, planFailures = planner?.planFailures.count ?? 0
+        let windows = windowsWritten + (mergers[generation]?.written ?? 0)
+        let planFailures = retiredPlanFailures + (planner?.planFailures.count ?? 0)
         control.update {
             $0.packets = t.packets; $0.bytes = t.bytes; $0.unmatchedPackets = t.unmatchedPackets
             $0.liveFlows = live; $0.flowsWritten = written; $0.flowsEvicted = evicted; $0.windows = windows
             $0.decodeIssues = issues; $0.capture = $0.capture.merged(with: stats); $0.cellBytes = cells
-            $0.planFailures = planFailures
+            $0.planFailures = planFailures; $0.topologyReloads = generation
         }
         if failure != nil { stopAll() }
     }
     for thread in threads { while thread.isExecuting { usleep(1_000) } }
     // Stopped: every thread closed its open window; the merge writes what is left, the last
     // window marked partial; then a final policy and the summary.
-    for window in merger.ready(final: true) { windowClosed(window) }
+    // A reload still under way at the stop: the old generation closes first, with its planner,
+    // then the new one's windows go to a planner of their own.
+    for g in mergers.keys.sorted() {
+        var m = mergers[g]!
+        if g > generation {
+            if let p = planner {
+                do { try p.finish() } catch { if failure == nil { failure = error } }
+                for f in p.planFailures { log(.planFailed(f)) }
+                retiredPlanFailures += p.planFailures.count
+            }
+            generation = g
+            do { planner = try makePlanner(m.topology, generation) } catch { planner = nil; log(.planFailed("\(error)")) }
+            efficiencyProblemsLogged = 0
+            log(.topologyReloaded(generation: generation))
+        }
+        for window in m.ready(final: true) { windowClosed(window) }
+        windowsWritten += m.written; lateWindows += m.lateWindows
+        cellNames = m.cellNames
+    }
     let policiesAtStop = planner?.policiesWritten ?? 0
     if let p = planner {
         do { try p.finish() } catch { if failure == nil { failure = error } }
@@ -371,8 +492,8 @@ public func runLiveParallel(_ options: LiveOptions, captures: [LiveCapture], con
     try segments.commit()
     var t = TrafficAggregator.Totals()
     for r in latest { t.add(r.totals) }
-    t.windows = merger.written
-    t.latePackets += UInt64(merger.lateWindows)
+    t.windows = windowsWritten
+    t.latePackets += UInt64(lateWindows)
     result.totals = t
     result.decode = decode
     let stats = LiveCaptureStatistics.sum(captures.map { $0.refreshStatistics() })
@@ -391,7 +512,7 @@ public func runLiveParallel(_ options: LiveOptions, captures: [LiveCapture], con
             libpcap: .init(received: stats.received, kernelDrops: stats.kernelDrops, interfaceDrops: stats.interfaceDrops))),
         decode: .init(issues: result.decode.issues.mapValues { .init(count: $0.count, firstPacket: $0.firstPacket) },
                       packetsWithIssues: result.decode.issueCount, nonIPPackets: t.nonIPPackets),
-        cells: .init(names: merger.cellNames, matchedPackets: t.cellPackets, matchedBytes: t.cellBytes,
+        cells: .init(names: cellNames, matchedPackets: t.cellPackets, matchedBytes: t.cellBytes,
                      learnedFromSignallingPackets: t.learnedCellPackets, signallingMessages: t.signallingMessages,
                      staticRuleConflicts: t.staticLearnedConflicts, learnedTEIDs: learner.cellByTEID.count,
                      signallingConflicts: learner.conflicts),
@@ -400,7 +521,7 @@ public func runLiveParallel(_ options: LiveOptions, captures: [LiveCapture], con
         windows: .init(seconds: Double(options.aggregation.windowNanoseconds) / 1e9, count: t.windows,
                        lines: result.windowLines, latePackets: t.latePackets, statisticsPerWindow: segments.name("stats")),
         totals: .init(packets: t.packets, bytes: t.bytes),
-        topologyReloads: 0, segments: segments.segment + 1, ipfix: nil)
+        topologyReloads: generation, segments: segments.segment + 1, ipfix: nil)
     // Every thread skips the same quiet gap: the run skipped what the most-skipping thread did.
     summary.windows.skippedEmptyWindows = latest.map(\.totals.skippedEmptyWindows).max() ?? 0
     let summaryFile = try LiveOutputFile(directory: directory, name: "summary.json")

@@ -208,8 +208,6 @@ public final class LiveService {
             log.warning("radio KPIs gave a cell no efficiency", metadata: ["problem": "\(problem)"])
         case let .rotated(segment):
             log.info("output rotated", metadata: ["segment": "\(segment)"])
-        case .topologyReloadRefused:
-            log.error("topology reload needs --capture-threads 1; keeping the current topology (restart to apply it)")
         }
     }
 
