@@ -1,0 +1,234 @@
+public import FlowcastTopology
+import Foundation
+
+/// What a cell asked for and could use, second by second.
+public struct RadioTruth: Sendable {
+    /// bit/s, `demand[c][t]` (topology cell order, one value a second).
+    public var demand: [[Double]]
+    /// bit/s/Hz, `efficiency[c][t]`.
+    public var efficiency: [[Double]]
+
+    public init(demand: [[Double]], efficiency: [[Double]]) {
+        self.demand = demand
+        self.efficiency = efficiency
+    }
+
+    public var seconds: Int { demand.first?.count ?? 0 }
+}
+
+/// Flowcast's estimates for the interval starting at a second, per cell.
+public struct RadioForecast: Sendable {
+    /// Demand, bit/s: the point forecast and the upper (P90) one.
+    public var point: [Double]
+    public var upper: [Double]
+    /// Spectral efficiency, bit/s/Hz.
+    public var efficiency: [Double]
+
+    public init(point: [Double], upper: [Double], efficiency: [Double]) {
+        self.point = point
+        self.upper = upper
+        self.efficiency = efficiency
+    }
+}
+
+/// How the `flowcast` method sizes its plan (chosen by measurement, docs/policy.md).
+public enum SpectrumSizing: Sendable, Hashable {
+    /// One scenario: the forecast's upper quantile at the forecast efficiency.
+    case quantile
+    /// The last `seconds` observed seconds (demand and efficiency of every cell) as scenarios.
+    case recentSeconds(Int)
+    /// The last `seconds` observed seconds, each cell's demand scaled by its point forecast over
+    /// its mean demand in those seconds.
+    case forecastScaledSeconds(Int)
+}
+
+/// One method's result over a spectrum backtest.
+public struct SpectrumMethodSummary: Codable, Sendable, Hashable {
+    public var name: String
+    /// Unmet demand over total demand, whole run.
+    public var unmetFraction: Double
+    /// Served over total demand, whole run.
+    public var servedFraction: Double
+    /// Blocks given or taken away per interval (summed over cells), mean over the intervals after the first.
+    public var blocksChangedPerInterval: Double
+    /// Plans the exact MIP did not prove optimal (time limit or heuristic).
+    public var unprovenPlans: Int
+}
+
+/// `flowcast backtest --radio-scenario --json`: `{"spectrum": {...}}`.
+public struct SpectrumBacktestReport: Codable, Sendable {
+    public struct Body: Codable, Sendable {
+        public var intervals: Int
+        public var planEverySeconds: Int
+        public var fromSecond: Int
+        public var sizing: String
+        public var methods: [SpectrumMethodSummary]
+        /// (best naive unmet − flowcast unmet) / (best naive unmet − oracle unmet).
+        public var gapClosed: Double
+    }
+    public var spectrum: Body
+
+    public func method(_ name: String) -> SpectrumMethodSummary? { spectrum.methods.first { $0.name == name } }
+}
+
+/// Plans blocks every interval and scores each plan second by second against what happened.
+///
+/// Served bit/s of a cell in a second = min(demand, blocks × block bandwidth × efficiency).
+/// Every method but `static` plans through the same scenario MIP
+/// (`SpectrumAllocator.allocate(_:scenarios:current:weights:)`):
+/// - `flowcast`: `sizing` from the forecasts and recent seconds, the planner's weights;
+/// - `oracle`: the interval's own seconds as scenarios, served traffic only (perfect foresight
+///   for a plan fixed over the interval);
+/// - `static`: an equal split by colouring, never changed;
+/// - `lastInterval`: one scenario, the last interval's mean demand and efficiency;
+/// - `peakEfficiency`: one scenario, the forecast's upper demand at the cells' configured peak efficiency.
+public struct SpectrumBacktest: Sendable {
+    public let topology: Topology
+    public let truth: RadioTruth
+    public var planEvery: Int
+    public var sizing: SpectrumSizing
+    public var weights: SpectrumScenarioWeights
+    public var allocator: SpectrumAllocator
+
+    public static let methodNames = ["flowcast", "oracle", "static", "lastInterval", "peakEfficiency"]
+
+    public init(topology: Topology, truth: RadioTruth, planEvery: Int, sizing: SpectrumSizing = .recentSeconds(120),
+                weights: SpectrumScenarioWeights = SpectrumScenarioWeights(changeCost: 0.02, spreadReward: 0.01),
+                allocator: SpectrumAllocator = SpectrumAllocator(timeLimit: 5)) {
+        self.topology = topology
+        self.truth = truth
+        self.planEvery = planEvery
+        self.sizing = sizing
+        self.weights = weights
+        self.allocator = allocator
+    }
+
+    var blockHz: [Double] { topology.cells.map { topology.bands[$0.band].blockMHz * 1e6 } }
+
+    /// An equal split by colouring: cells coloured greedily in topology order (lowest colour no
+    /// neighbour on the band has), each band's blocks cut into one equal contiguous run per colour
+    /// (the first runs one block longer when it does not divide), each cell its colour's run,
+    /// cut to its maximum and, if short of its minimum, extended.
+    public func staticSplit() -> [[Int]] {
+        let cells = topology.cells
+        var colour = [Int](repeating: -1, count: cells.count)
+        for c in cells.indices {
+            let taken = Set(cells[c].neighbours.filter { cells[$0].band == cells[c].band }.map { colour[$0] })
+            colour[c] = (0...).first { !taken.contains($0) }!
+        }
+        return cells.indices.map { c in
+            let band = cells[c].band
+            let colours = (cells.indices.filter { cells[$0].band == band }.map { colour[$0] }.max() ?? 0) + 1
+            let count = topology.bands[band].blockCount
+            let size = count / colours, extra = count % colours
+            let start = colour[c] * size + min(colour[c], extra)
+            var run = Array(start..<min(count, start + size + (colour[c] < extra ? 1 : 0)))
+            run = Array(run.prefix(cells[c].maxBlocks))
+            var next = run.last.map { $0 + 1 } ?? 0
+            while run.count < cells[c].minBlocks && next < count { run.append(next); next += 1 }
+            return run
+        }
+    }
+
+    func seconds(_ range: Range<Int>, scale: [Double]? = nil) -> SpectrumScenarios {
+        let hz = blockHz
+        var demand: [[Double]] = [], capacity: [[Double]] = []
+        for t in range {
+            demand.append(topology.cells.indices.map { c in max(0, truth.demand[c][t]) * (scale?[c] ?? 1) })
+            capacity.append(topology.cells.indices.map { c in max(0, truth.efficiency[c][t]) * hz[c] })
+        }
+        return SpectrumScenarios(demand: demand, capacityPerBlock: capacity)
+    }
+
+    func mean(_ series: [[Double]], _ range: Range<Int>) -> [Double] {
+        series.map { row in range.isEmpty ? 0 : range.reduce(0.0) { $0 + row[$1] } / Double(range.count) }
+    }
+
+    /// The `flowcast` method's scenarios for the interval starting at `t0`.
+    public func flowcastScenarios(at t0: Int, forecast: RadioForecast) -> SpectrumScenarios {
+        let hz = blockHz
+        switch sizing {
+        case .quantile:
+            return SpectrumScenarios(demand: [forecast.upper], capacityPerBlock: [zip(forecast.efficiency, hz).map { $0 * $1 }])
+        case .recentSeconds(let w):
+            return seconds(max(0, t0 - w)..<t0)
+        case .forecastScaledSeconds(let w):
+            let range = max(0, t0 - w)..<t0
+            let recent = mean(truth.demand, range)
+            let scale = topology.cells.indices.map { c in recent[c] > 0 ? forecast.point[c] / recent[c] : 1 }
+            return seconds(range, scale: scale)
+        }
+    }
+
+    /// Runs from second `from` (which must leave at least one interval of history) over every whole
+    /// interval; `forecast(t0)` may use seconds before t0 only and is called in increasing order.
+    public func run(from: Int, forecast: (Int) throws -> RadioForecast,
+                    progress: ((Int, Int) -> Void)? = nil) throws -> SpectrumBacktestReport {
+        precondition(planEvery >= 1 && from >= planEvery, "from must leave one interval of history")
+        let intervals = (truth.seconds - from) / planEvery
+        let hz = blockHz
+        let names = Self.methodNames
+        var current = [[[Int]]](repeating: topology.cells.map { _ in [] }, count: names.count)
+        var served = [Double](repeating: 0, count: names.count), changed = served
+        var unproven = [Int](repeating: 0, count: names.count)
+        var total = 0.0
+        let fixed = staticSplit()
+        let peak = topology.cells.map { $0.peakSpectralEfficiency ?? 0 }
+        for i in 0..<intervals {
+            let t0 = from + i * planEvery, range = t0..<(t0 + planEvery)
+            let f = try forecast(t0)
+            let lastRange = (t0 - planEvery)..<t0
+            let lastDemand = mean(truth.demand, lastRange), lastEfficiency = mean(truth.efficiency, lastRange)
+            var plans: [[[Int]]] = []
+            for (m, name) in names.enumerated() {
+                let scenarios: SpectrumScenarios
+                var w = weights
+                switch name {
+                case "flowcast": scenarios = flowcastScenarios(at: t0, forecast: f)
+                case "oracle": scenarios = seconds(range); w = .tieBreakOnly
+                case "lastInterval":
+                    scenarios = SpectrumScenarios(demand: [lastDemand], capacityPerBlock: [zip(lastEfficiency, hz).map { $0 * $1 }])
+                case "peakEfficiency":
+                    scenarios = SpectrumScenarios(demand: [f.upper], capacityPerBlock: [zip(peak, hz).map { $0 * $1 }])
+                default:
+                    plans.append(fixed)
+                    continue
+                }
+                let a = try allocator.allocate(topology, scenarios: scenarios, current: current[m], weights: w)
+                if a.method != .exactMIP || a.outcome != .optimal { unproven[m] += 1 }
+                plans.append(a.blocks)
+            }
+            for (m, plan) in plans.enumerated() {
+                if i > 0 {
+                    changed[m] += Double(zip(plan, current[m]).reduce(0) { $0 + Set($1.0).symmetricDifference($1.1).count })
+                }
+                current[m] = plan
+                for c in topology.cells.indices {
+                    let n = Double(plan[c].count)
+                    for t in range { served[m] += min(max(0, truth.demand[c][t]), n * hz[c] * max(0, truth.efficiency[c][t])) }
+                }
+            }
+            for c in topology.cells.indices { for t in range { total += max(0, truth.demand[c][t]) } }
+            progress?(i + 1, intervals)
+        }
+        let summaries = names.indices.map { m in
+            SpectrumMethodSummary(name: names[m], unmetFraction: total > 0 ? 1 - served[m] / total : 0,
+                                  servedFraction: total > 0 ? served[m] / total : 1,
+                                  blocksChangedPerInterval: intervals > 1 ? changed[m] / Double(intervals - 1) : 0,
+                                  unprovenPlans: unproven[m])
+        }
+        let naive = summaries.filter { ["static", "lastInterval", "peakEfficiency"].contains($0.name) }.map(\.unmetFraction).min() ?? 0
+        let oracle = summaries[1].unmetFraction, ours = summaries[0].unmetFraction
+        let gap = naive - oracle > 1e-12 ? (naive - ours) / (naive - oracle) : 0
+        return SpectrumBacktestReport(spectrum: .init(intervals: intervals, planEverySeconds: planEvery, fromSecond: from,
+                                                      sizing: Self.describe(sizing), methods: summaries, gapClosed: gap))
+    }
+
+    public static func describe(_ sizing: SpectrumSizing) -> String {
+        switch sizing {
+        case .quantile: return "quantile"
+        case .recentSeconds(let w): return "recent-seconds-\(w)"
+        case .forecastScaledSeconds(let w): return "forecast-scaled-seconds-\(w)"
+        }
+    }
+}
