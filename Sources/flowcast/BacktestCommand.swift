@@ -22,7 +22,7 @@ struct BacktestCommand: ParsableCommand {
     @Option(help: "With --radio-scenario: efficiency model (flowcast train --target se); without it the mean of the last max(60 s, 2 × interval) of CQI reports, as plan and live use.")
     var modelSe: String?
     @Option(help: "With --radio-scenario: how long each spectrum plan holds.") var planEvery: DurationArgument = DurationArgument(argument: "60s")!
-    @Option(help: "With --radio-scenario: how the flowcast method sizes its plan: recent-N (the last N seconds as scenarios), scaled-N (the same, scaled by the demand forecast) or quantile (the forecast's P90).")
+    @Option(help: "With --radio-scenario: how the flowcast method sizes its plan: recent-N (the last N seconds as scenarios), recent-N-half-H (weighted by 2^(−age/H)), scaled-N (the same, scaled by the demand forecast), ar1-N (the same, scaled by an AR(1) forecast of the next interval mean) or quantile (the forecast's P90).")
     var sizing: String = "recent-120"
     @Option(help: "With --radio-scenario: cost of one block changed, in blocks' worth of expected served traffic.")
     var changeCost: Double = 0.02
@@ -50,7 +50,7 @@ struct BacktestCommand: ParsableCommand {
                 throw ValidationError("--radio-scenario takes its topology and series from its folder: leave out --topology, --series and --model")
             }
             guard planEvery.nanoseconds % 1_000_000_000 == 0 else { throw ValidationError("--plan-every must be whole seconds") }
-            guard Self.parseSizing(sizing) != nil else { throw ValidationError("--sizing must be recent-N, scaled-N (N seconds, at least 1) or quantile") }
+            guard Self.parseSizing(sizing) != nil else { throw ValidationError("--sizing must be recent-N, recent-N-half-H, scaled-N, ar1-N (N seconds, at least 1) or quantile") }
             guard changeCost >= 0, changeCost.isFinite else { throw ValidationError("--change-cost must be zero or more") }
             if let from, from < 1 { throw ValidationError("--from must be at least 1") }
             return

@@ -132,13 +132,22 @@ final class RadioForecaster {
 }
 
 extension BacktestCommand {
-    /// `recent-N`, `scaled-N` or `quantile`.
+    /// `recent-N`, `recent-N-half-H`, `scaled-N` or `quantile`.
     static func parseSizing(_ text: String) -> SpectrumSizing? {
         if text == "quantile" { return .quantile }
-        for (prefix, make) in [("recent-", SpectrumSizing.recentSeconds), ("scaled-", SpectrumSizing.forecastScaledSeconds)]
-        where text.hasPrefix(prefix) {
+        if text.hasPrefix("recent-"), let half = text.range(of: "-half-") {
+            guard let n = Int(text[text.index(text.startIndex, offsetBy: 7)..<half.lowerBound]), n >= 1,
+                  let h = Int(text[half.upperBound...]), h >= 1 else { return nil }
+            return .recentSeconds(n, halfLife: h)
+        }
+        for prefix in ["recent-", "scaled-", "ar1-", "ar1f-"] where text.hasPrefix(prefix) {
             guard let n = Int(text.dropFirst(prefix.count)), n >= 1 else { return nil }
-            return make(n)
+            switch prefix {
+            case "recent-": return .recentSeconds(n)
+            case "scaled-": return .forecastScaledSeconds(n)
+            case "ar1f-": return .persistenceDemandForecastEfficiency(n)
+            default: return .persistenceScaledSeconds(n)
+            }
         }
         return nil
     }

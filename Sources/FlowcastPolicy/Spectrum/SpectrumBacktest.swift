@@ -35,11 +35,20 @@ public struct RadioForecast: Sendable {
 public enum SpectrumSizing: Sendable, Hashable {
     /// One scenario: the forecast's upper quantile at the forecast efficiency.
     case quantile
-    /// The last `seconds` observed seconds (demand and efficiency of every cell) as scenarios.
-    case recentSeconds(Int)
+    /// The last `seconds` observed seconds (demand and efficiency of every cell) as scenarios,
+    /// weighted by 2^(−age / halfLife) when a half-life (seconds) is given, else equally.
+    case recentSeconds(Int, halfLife: Int? = nil)
     /// The last `seconds` observed seconds, each cell's demand scaled by its point forecast over
     /// its mean demand in those seconds.
     case forecastScaledSeconds(Int)
+    /// The last `seconds` observed seconds, each cell's demand (and efficiency, likewise) scaled towards its last interval:
+    /// by (μ + ρ (m − μ)) / μ, with μ the cell's mean demand over those seconds, m its mean over
+    /// the last interval and ρ ∈ [0, 1] the lag-one autocorrelation of its interval means over
+    /// those seconds (an AR(1) forecast of the next interval's mean, fitted per cell and plan).
+    case persistenceScaledSeconds(Int)
+    /// As `persistenceScaledSeconds` for demand; each cell's efficiency scaled by Flowcast's
+    /// efficiency forecast over its mean efficiency in those seconds.
+    case persistenceDemandForecastEfficiency(Int)
 }
 
 /// One method's result over a spectrum backtest.
@@ -75,10 +84,13 @@ public struct SpectrumBacktestReport: Codable, Sendable {
 ///
 /// Served bit/s of a cell in a second = min(demand, blocks × block bandwidth × efficiency).
 /// Every method but `static` plans through the same scenario MIP
-/// (`SpectrumAllocator.allocate(_:scenarios:current:weights:)`):
-/// - `flowcast`: `sizing` from the forecasts and recent seconds, the planner's weights;
-/// - `oracle`: the interval's own seconds as scenarios, served traffic only (perfect foresight
-///   for a plan fixed over the interval);
+/// (`SpectrumAllocator.allocate(_:scenarios:current:weights:)`); only `flowcast` prices block
+/// changes (`weights`), the others maximise served traffic and use changes and spreading as tie
+/// breaks (`SpectrumScenarioWeights.tieBreakOnly`: served first, then fewest changes, then spare
+/// blocks given out evenly):
+/// - `flowcast`: `sizing` from the forecasts and recent seconds;
+/// - `oracle`: the interval's own seconds as scenarios (perfect foresight for a plan fixed over
+///   the interval);
 /// - `static`: an equal split by colouring, never changed;
 /// - `lastInterval`: one scenario, the last interval's mean demand and efficiency;
 /// - `peakEfficiency`: one scenario, the forecast's upper demand at the cells' configured peak efficiency.
@@ -130,14 +142,15 @@ public struct SpectrumBacktest: Sendable {
         }
     }
 
-    func seconds(_ range: Range<Int>, scale: [Double]? = nil) -> SpectrumScenarios {
+    func seconds(_ range: Range<Int>, scale: [Double]? = nil, efficiencyScale: [Double]? = nil, halfLife: Int? = nil) -> SpectrumScenarios {
         let hz = blockHz
         var demand: [[Double]] = [], capacity: [[Double]] = []
         for t in range {
             demand.append(topology.cells.indices.map { c in max(0, truth.demand[c][t]) * (scale?[c] ?? 1) })
-            capacity.append(topology.cells.indices.map { c in max(0, truth.efficiency[c][t]) * hz[c] })
+            capacity.append(topology.cells.indices.map { c in max(0, truth.efficiency[c][t]) * hz[c] * (efficiencyScale?[c] ?? 1) })
         }
-        return SpectrumScenarios(demand: demand, capacityPerBlock: capacity)
+        let weights = halfLife.map { h in range.map { t in pow(2, -Double(range.upperBound - 1 - t) / Double(max(1, h))) } }
+        return SpectrumScenarios(demand: demand, capacityPerBlock: capacity, weights: weights)
     }
 
     func mean(_ series: [[Double]], _ range: Range<Int>) -> [Double] {
@@ -150,14 +163,44 @@ public struct SpectrumBacktest: Sendable {
         switch sizing {
         case .quantile:
             return SpectrumScenarios(demand: [forecast.upper], capacityPerBlock: [zip(forecast.efficiency, hz).map { $0 * $1 }])
-        case .recentSeconds(let w):
-            return seconds(max(0, t0 - w)..<t0)
+        case .recentSeconds(let w, let halfLife):
+            return seconds(max(0, t0 - w)..<t0, halfLife: halfLife)
         case .forecastScaledSeconds(let w):
             let range = max(0, t0 - w)..<t0
             let recent = mean(truth.demand, range)
             let scale = topology.cells.indices.map { c in recent[c] > 0 ? forecast.point[c] / recent[c] : 1 }
             return seconds(range, scale: scale)
+        case .persistenceScaledSeconds(let w):
+            let range = max(0, t0 - w)..<t0
+            let scale = topology.cells.indices.map { c in persistenceScale(truth.demand[c], range) }
+            let efficiency = topology.cells.indices.map { c in persistenceScale(truth.efficiency[c], range) }
+            return seconds(range, scale: scale, efficiencyScale: efficiency)
+        case .persistenceDemandForecastEfficiency(let w):
+            let range = max(0, t0 - w)..<t0
+            let scale = topology.cells.indices.map { c in persistenceScale(truth.demand[c], range) }
+            let recent = mean(truth.efficiency, range)
+            let efficiency = topology.cells.indices.map { c in recent[c] > 0 ? forecast.efficiency[c] / recent[c] : 1 }
+            return seconds(range, scale: scale, efficiencyScale: efficiency)
         }
+    }
+
+    /// (μ + ρ (m − μ)) / μ for `persistenceScaledSeconds` (1 without two whole intervals).
+    func persistenceScale(_ series: [Double], _ range: Range<Int>) -> Double {
+        let count = range.count / planEvery
+        guard count >= 3 else { return 1 }
+        let means = (0..<count).map { i in
+            let start = range.upperBound - (count - i) * planEvery
+            return series[start..<(start + planEvery)].reduce(0, +) / Double(planEvery)
+        }
+        let mu = means.reduce(0, +) / Double(count)
+        guard mu > 0 else { return 1 }
+        var num = 0.0, den = 0.0
+        for i in 0..<count {
+            den += (means[i] - mu) * (means[i] - mu)
+            if i > 0 { num += (means[i] - mu) * (means[i - 1] - mu) }
+        }
+        let rho = den > 0 ? min(1, max(0, num / den)) : 0
+        return max(0, mu + rho * (means[count - 1] - mu)) / mu
     }
 
     /// Runs from second `from` (which must leave at least one interval of history) over every whole
@@ -182,10 +225,10 @@ public struct SpectrumBacktest: Sendable {
             var plans: [[[Int]]] = []
             for (m, name) in names.enumerated() {
                 let scenarios: SpectrumScenarios
-                var w = weights
+                var w = SpectrumScenarioWeights.tieBreakOnly
                 switch name {
-                case "flowcast": scenarios = flowcastScenarios(at: t0, forecast: f)
-                case "oracle": scenarios = seconds(range); w = .tieBreakOnly
+                case "flowcast": scenarios = flowcastScenarios(at: t0, forecast: f); w = weights
+                case "oracle": scenarios = seconds(range)
                 case "lastInterval":
                     scenarios = SpectrumScenarios(demand: [lastDemand], capacityPerBlock: [zip(lastEfficiency, hz).map { $0 * $1 }])
                 case "peakEfficiency":
@@ -227,8 +270,10 @@ public struct SpectrumBacktest: Sendable {
     public static func describe(_ sizing: SpectrumSizing) -> String {
         switch sizing {
         case .quantile: return "quantile"
-        case .recentSeconds(let w): return "recent-seconds-\(w)"
-        case .forecastScaledSeconds(let w): return "forecast-scaled-seconds-\(w)"
+        case .recentSeconds(let w, let h): return "recent-\(w)" + (h.map { "-half-\($0)" } ?? "")
+        case .forecastScaledSeconds(let w): return "scaled-\(w)"
+        case .persistenceScaledSeconds(let w): return "ar1-\(w)"
+        case .persistenceDemandForecastEfficiency(let w): return "ar1f-\(w)"
         }
     }
 }

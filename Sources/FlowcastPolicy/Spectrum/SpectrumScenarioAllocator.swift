@@ -8,11 +8,15 @@ public struct SpectrumScenarios: Sendable, Hashable {
     public var demand: [[Double]]
     /// bit/s one block carries for cell c in scenario s (block bandwidth × spectral efficiency).
     public var capacityPerBlock: [[Double]]
+    /// How much each scenario counts (nil: equally); the objective uses them normalised to sum 1.
+    public var weights: [Double]?
 
-    public init(demand: [[Double]], capacityPerBlock: [[Double]]) {
+    public init(demand: [[Double]], capacityPerBlock: [[Double]], weights: [Double]? = nil) {
         precondition(demand.count == capacityPerBlock.count, "one capacity row per demand row")
+        precondition(weights.map { $0.count == demand.count && $0.allSatisfy { $0 >= 0 } } ?? true, "one non-negative weight per scenario")
         self.demand = demand
         self.capacityPerBlock = capacityPerBlock
+        self.weights = weights
     }
 }
 
@@ -21,8 +25,9 @@ public struct SpectrumScenarios: Sendable, Hashable {
 public struct SpectrumScenarioWeights: Sendable, Hashable {
     /// Cost of one block changed from the current allocation (given or taken away).
     public var changeCost: Double
-    /// Value of a cell's first block beyond what serves its scenarios, falling linearly to zero at
-    /// its maximum: spare spectrum is given out, evenly, rather than left idle.
+    /// Evenness of spare spectrum: a cell's k-th block is worth `changeCost` (so taking a free
+    /// block never costs) plus `spreadReward × (max − k + 1) / max`, falling with k: spare blocks
+    /// are given out, to the cells with fewest first, rather than left idle.
     public var spreadReward: Double
 
     public init(changeCost: Double, spreadReward: Double) {
@@ -30,21 +35,22 @@ public struct SpectrumScenarioWeights: Sendable, Hashable {
         self.spreadReward = spreadReward
     }
 
-    /// Served traffic first: changes and spreading only break ties (perfect-foresight bound).
-    public static let tieBreakOnly = SpectrumScenarioWeights(changeCost: 1e-6, spreadReward: 1e-7)
+    /// Served traffic first, then fewest blocks changed, then spare blocks spread evenly: the
+    /// weights only break ties (the oracle's and the naive methods' objective).
+    public static let tieBreakOnly = SpectrumScenarioWeights(changeCost: 1e-5, spreadReward: 1e-6)
 }
 
 extension SpectrumAllocator {
     /// The allocation that maximises expected served traffic over `scenarios`,
     /// Σ_s Σ_c min(demand[s][c], blocks[c] × capacityPerBlock[s][c]) / S, minus the change cost,
     /// plus the spread reward, under the same constraints as `allocate(_:requests:)` (bounds,
-    /// neighbours never share a block, contiguity). Exact MIP through Cbc (served is an LP column
-    /// per cell and scenario, bounded by the demand and by the blocks' capacity) within the time
-    /// limit; with no solution in time, a greedy heuristic (blocks one at a time to the cell whose
+    /// neighbours never share a block, contiguity). Exact MIP through Cbc (expected served traffic
+    /// by the marginal gain of each block, `ScenarioShape.build`) within the time limit; with no solution in time, a greedy heuristic (blocks one at a time to the cell whose
     /// expected served traffic gains most).
     public func allocate(_ topology: Topology, scenarios: SpectrumScenarios, current: [[Int]],
                          weights: SpectrumScenarioWeights) throws(PolicyError) -> SpectrumAllocation {
         let shape = ScenarioShape(topology: topology, scenarios: scenarios, current: current, weights: weights)
+        assert(shape.gainsAreConcave, "expected served traffic must be concave in the block count")
         let (model, y) = shape.build()
         do {
             let s = try model.solve(timeLimit: timeLimit)
@@ -88,6 +94,13 @@ struct ScenarioShape {
         unit = count > 0 ? sum / Double(count) : 1
     }
 
+    var gainsAreConcave: Bool {
+        topology.cells.indices.allSatisfy { c in
+            let g = gains(c)
+            return zip(g, g.dropFirst()).allSatisfy { $1 <= $0 + 1e-9 }
+        }
+    }
+
     var binaryCount: Int {
         topology.cells.reduce(0) { $0 + topology.bands[$1.band].blockCount * ($1.contiguous ? 2 : 1) }
     }
@@ -96,22 +109,40 @@ struct ScenarioShape {
     func served(_ c: Int, blocks n: Int) -> Double {
         let s = scenarios.demand.count
         guard s > 0 else { return 0 }
-        var total = 0.0
+        var total = 0.0, weight = 0.0
         for i in 0..<s {
-            total += min(max(0, scenarios.demand[i][c]), Double(n) * max(0, scenarios.capacityPerBlock[i][c]))
+            let w = scenarios.weights?[i] ?? 1
+            total += w * min(max(0, scenarios.demand[i][c]), Double(n) * max(0, scenarios.capacityPerBlock[i][c]))
+            weight += w
         }
-        return total / unit / Double(s)
+        return weight > 0 ? total / unit / weight : 0
     }
 
     /// Spread reward of a cell's k-th block (1-based).
     func spread(_ c: Int, _ k: Int) -> Double {
         let top = max(1, topology.cells[c].maxBlocks)
-        return weights.spreadReward * Double(top - k + 1) / Double(top)
+        return weights.changeCost + weights.spreadReward * Double(top - k + 1) / Double(top)
     }
 
+    /// What a cell's k-th block (1-based) adds: expected served traffic, then spread reward.
+    /// Expected served traffic is concave in the block count (a mean of min(d, n × k)), and the
+    /// spread reward falls with k, so these gains never rise with k.
+    func gains(_ c: Int) -> [Double] {
+        let top = max(0, topology.cells[c].maxBlocks)
+        var previous = 0.0
+        return top == 0 ? [] : (1...top).map { k in
+            let now = served(c, blocks: k)
+            defer { previous = now }
+            return now - previous + spread(c, k)
+        }
+    }
+
+    /// The MIP. Expected served traffic is separable by cell and concave in its block count, so
+    /// it is modelled exactly by one column per possible block of the cell, z[c][k] in [0, 1]
+    /// with gain g[c][k] (non-increasing in k) and Σ_k z[c][k] ≤ Σ_b y[c][b]: the LP fills the
+    /// best gains first, so the model's size does not grow with the number of scenarios.
     func build() -> (LinearModel, [[Int]]) {
         let model = LinearModel()
-        let count = scenarios.demand.count
         var y: [[Int]] = []
         for (c, cell) in topology.cells.enumerated() {
             let blocks = topology.bands[cell.band].blockCount
@@ -123,17 +154,8 @@ struct ScenarioShape {
             let sum = columns.map { ($0, 1.0) }
             model.addRow(sum, .greaterOrEqual, Double(cell.minBlocks))
             model.addRow(sum, .lessOrEqual, Double(cell.maxBlocks))
-            for s in 0..<count {
-                let d = max(0, scenarios.demand[s][c]) / unit, k = max(0, scenarios.capacityPerBlock[s][c]) / unit
-                guard d > 0, k > 0 else { continue }
-                // served ≤ demand (bound), served ≤ k × Σ y
-                let x = model.addColumn(lower: 0, upper: d, objective: -1 / Double(count))
-                model.addRow([(x, 1.0)] + columns.map { ($0, -k) }, .lessOrEqual, 0)
-            }
-            if weights.spreadReward > 0 {
-                let z = (1...max(1, cell.maxBlocks)).map { k in model.addColumn(lower: 0, upper: 1, objective: -spread(c, k)) }
-                model.addRow(z.map { ($0, 1.0) } + columns.map { ($0, -1.0) }, .lessOrEqual, 0)
-            }
+            let z = gains(c).map { g in model.addColumn(lower: 0, upper: 1, objective: -g) }
+            if !z.isEmpty { model.addRow(z.map { ($0, 1.0) } + columns.map { ($0, -1.0) }, .lessOrEqual, 0) }
             if cell.contiguous && blocks > 0 {
                 let starts = (0..<blocks).map { _ in model.addColumn(lower: 0, upper: 1, integer: true) }
                 model.addRow(starts.map { ($0, 1.0) }, .lessOrEqual, 1)
