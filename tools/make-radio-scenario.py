@@ -92,7 +92,8 @@ def read_trace(path):
         cqi.append(last_cqi)
     known = [c for c in cqi if c is not None]
     if not known:
-        fail(f"{path}: no CQI report")
+        print(f"make-radio-scenario: warning: {path}: no CQI report (a 2G/3G-only log); skipped", file=sys.stderr)
+        return None
     fill = known[0]
     cqi = [fill if c is None else c for c in cqi]
     return dl, [min(15, max(0, c)) for c in cqi]
@@ -133,16 +134,24 @@ def main():
     p.add_argument("--cells", type=int, default=7)
     p.add_argument("--users", type=int, default=16, help="users per cell")
     p.add_argument("--blocks", type=int, default=30, help="blocks in the shared band")
-    p.add_argument("--block-mhz", type=float, default=1.44, help="width of one block (1.44 MHz: 4 PRBs at 30 kHz)")
+    p.add_argument("--block-mhz", type=float, help="width of one block (default: the width at which the static split leaves --static-unmet of the demand unmet)")
+    p.add_argument("--static-unmet", type=float, default=0.10,
+                   help="the load: without --block-mhz, blocks are as wide as makes the static equal split by colouring leave this fraction of demand unmet")
     p.add_argument("--seconds", type=int, default=3600, help="length of the scenario")
     p.add_argument("--cqi-table", choices=sorted(TABLES), default="table1")
     p.add_argument("--seed", type=int, default=1)
     a = p.parse_args()
-    if a.cells < 1 or a.users < 1 or a.blocks < a.cells or a.seconds < 1 or not a.block_mhz > 0:
+    if a.cells < 1 or a.users < 1 or a.blocks < a.cells or a.seconds < 1 or (a.block_mhz is not None and not a.block_mhz > 0):
         fail("--cells, --users and --seconds must be positive, --blocks at least --cells, --block-mhz positive")
+    if not 0 < a.static_unmet < 1:
+        fail("--static-unmet must be between 0 and 1")
 
     paths = sorted(set(a.traces))
-    traces = [read_trace(path) for path in paths]
+    read = [(path, read_trace(path)) for path in paths]
+    paths = [path for path, trace in read if trace is not None]
+    traces = [trace for _, trace in read if trace is not None]
+    if not traces:
+        fail("no trace with CQI reports")
     rng = random.Random(a.seed)
     order = list(range(len(paths)))
     rng.shuffle(order)
@@ -152,33 +161,64 @@ def main():
         k = order[u % len(order)]
         users.append((k, rng.randrange(len(traces[k][0]))))
 
-    os.makedirs(a.out, exist_ok=True)
     coords = hex_cells(a.cells)
     neighbours = hex_neighbours(coords)
     names = [f"cell-{c + 1}" for c in range(a.cells)]
+    series = []  # per cell: (demand kbit/s, CQI index) per second
     for c in range(a.cells):
         mine = users[c * a.users:(c + 1) * a.users]
+        rows = []
+        for t in range(a.seconds):
+            demand, airtime, se_sum = 0.0, 0.0, 0.0
+            for k, offset in mine:
+                dl, cqi = traces[k]
+                i = (offset + t) % len(dl)
+                se = max(table[1], table[cqi[i]])  # CQI 0 (out of range) counts as the lowest index
+                demand += dl[i]
+                airtime += dl[i] / se
+                se_sum += se
+            cell_se = demand / airtime if airtime > 0 else se_sum / len(mine)
+            index = min(range(1, 16), key=lambda q: (abs(table[q] - cell_se), q))
+            rows.append((int(round(demand)), index))
+        series.append(rows)
+
+    # The static split (flowcast backtest's): greedy colouring in cell order, equal runs per colour.
+    colour = []
+    for c in range(a.cells):
+        taken = {colour[n] for n in neighbours[c] if n < c}
+        colour.append(min(q for q in range(a.cells + 1) if q not in taken))
+    colours = max(colour) + 1
+    static_blocks = [a.blocks // colours + (1 if colour[c] < a.blocks % colours else 0) for c in range(a.cells)]
+
+    def static_unmet(width):
+        total = unmet = 0.0
+        for c in range(a.cells):
+            for demand, index in series[c]:
+                total += demand
+                unmet += max(0.0, demand - static_blocks[c] * width * 1e3 * table[index])
+        return unmet / total if total > 0 else 0.0
+
+    width = a.block_mhz
+    if width is None:
+        low, high = 1e-3, 1e3
+        for _ in range(60):
+            mid = (low * high) ** 0.5
+            low, high = (mid, high) if static_unmet(mid) > a.static_unmet else (low, mid)
+        width = round(high, 3)
+
+    os.makedirs(a.out, exist_ok=True)
+    for c in range(a.cells):
         with open(os.path.join(a.out, names[c] + ".csv"), "w", newline="", encoding="utf-8") as f:
             f.write("Timestamp,CQI,DL_bitrate\n")
-            for t in range(a.seconds):
-                demand, airtime, se_sum = 0.0, 0.0, 0.0
-                for k, offset in mine:
-                    dl, cqi = traces[k]
-                    i = (offset + t) % len(dl)
-                    se = max(table[1], table[cqi[i]])  # CQI 0 (out of range) counts as the lowest index
-                    demand += dl[i]
-                    airtime += dl[i] / se
-                    se_sum += se
-                cell_se = demand / airtime if airtime > 0 else se_sum / len(mine)
-                index = min(range(1, 16), key=lambda q: (abs(table[q] - cell_se), q))
+            for t, (demand, index) in enumerate(series[c]):
                 stamp = time.strftime("%Y.%m.%d_%H.%M.%S", time.gmtime(START + t))
-                f.write(f"{stamp},{index},{int(round(demand))}\n")
+                f.write(f"{stamp},{index},{demand}\n")
 
     lines = [
         "# Spectrum scenario made by tools/make-radio-scenario.py from 5G radio KPI logs.",
         f"# {a.cells} cells x {a.users} users, seed {a.seed}; see scenario.json.",
         "bands:",
-        f"  - {{ id: n78, lowMHz: 3400, highMHz: {3400 + a.blocks * a.block_mhz:g}, blockMHz: {a.block_mhz:g} }}",
+        f"  - {{ id: n78, lowMHz: 3400, highMHz: {round(3400 + a.blocks * width, 6):g}, blockMHz: {width:g} }}",
         "cells:",
     ]
     for c in range(a.cells):
@@ -189,7 +229,8 @@ def main():
     with open(os.path.join(a.out, "topology.yaml"), "w", encoding="utf-8") as f:
         f.write("\n".join(lines) + "\n")
     meta = {
-        "cells": a.cells, "usersPerCell": a.users, "blocks": a.blocks, "blockMHz": a.block_mhz,
+        "cells": a.cells, "usersPerCell": a.users, "blocks": a.blocks, "blockMHz": width,
+        "staticUnmetFraction": round(static_unmet(width), 6),
         "seconds": a.seconds, "seed": a.seed, "cqiTable": a.cqi_table,
         "peakSpectralEfficiency": table[15],
         "traces": [os.path.basename(path) for path in paths],

@@ -23,9 +23,9 @@ struct BacktestCommand: ParsableCommand {
     var modelSe: String?
     @Option(help: "With --radio-scenario: how long each spectrum plan holds.") var planEvery: DurationArgument = DurationArgument(argument: "60s")!
     @Option(help: "With --radio-scenario: how the flowcast method sizes its plan: recent-N (the last N seconds as scenarios), recent-N-half-H (weighted by 2^(−age/H)), scaled-N (the same, scaled by the demand forecast), ar1-N (the same, scaled by an AR(1) forecast of the next interval mean) or quantile (the forecast's P90).")
-    var sizing: String = "recent-120"
+    var sizing: String = "ar1-1800"
     @Option(help: "With --radio-scenario: cost of one block changed, in blocks' worth of expected served traffic.")
-    var changeCost: Double = 0.02
+    var changeCost: Double = 0.01
     @Option(help: "Unit of the series values: bit/s, kbit/s, Mbit/s or Gbit/s (the Abilene series are Mbit/s).")
     var unit: String = "Mbit/s"
     @Option(help: "Observed matrices of the last N intervals planned for as scenarios.") var history: Int = 12

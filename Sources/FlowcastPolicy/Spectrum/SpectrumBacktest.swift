@@ -104,8 +104,9 @@ public struct SpectrumBacktest: Sendable {
 
     public static let methodNames = ["flowcast", "oracle", "static", "lastInterval", "peakEfficiency"]
 
-    public init(topology: Topology, truth: RadioTruth, planEvery: Int, sizing: SpectrumSizing = .recentSeconds(120),
-                weights: SpectrumScenarioWeights = SpectrumScenarioWeights(changeCost: 0.02, spreadReward: 0.01),
+    /// Defaults chosen on the design split of the public 5G traces (docs/policy.md, "Spectrum backtest").
+    public init(topology: Topology, truth: RadioTruth, planEvery: Int, sizing: SpectrumSizing = .persistenceScaledSeconds(1800),
+                weights: SpectrumScenarioWeights = SpectrumScenarioWeights(changeCost: 0.01, spreadReward: 0.005),
                 allocator: SpectrumAllocator = SpectrumAllocator(timeLimit: 5)) {
         self.topology = topology
         self.truth = truth
