@@ -22,10 +22,10 @@ struct BacktestCommand: ParsableCommand {
     @Option(help: "With --radio-scenario: efficiency model (flowcast train --target se); without it the mean of the last max(60 s, 2 × interval) of CQI reports, as plan and live use.")
     var modelSe: String?
     @Option(help: "With --radio-scenario: how long each spectrum plan holds.") var planEvery: DurationArgument = DurationArgument(argument: "60s")!
-    @Option(help: "With --radio-scenario: how the flowcast method sizes its plan: recent-N (the last N seconds as scenarios), recent-N-half-H (weighted by 2^(−age/H)), scaled-N (the same, scaled by the demand forecast), ar1-N (the same, scaled by an AR(1) forecast of the next interval mean) or quantile (the forecast's P90).")
-    var sizing: String = "ar1-1800"
+    @Option(help: "With --radio-scenario: how the flowcast method sizes its plan from the last N seconds (as scenarios): reg-N (scaled by a regression on the last interval and its last 10 s, see docs/policy.md), ar1-N (scaled by an AR(1) forecast of the interval mean; ar1f-N: efficiency by Flowcast's forecast), scaled-N (by the demand model's forecast), recent-N, recent-N-half-H (weighted by 2^(−age/H)), or quantile (one scenario, the forecast's P90).")
+    var sizing: String = "reg-1800"
     @Option(help: "With --radio-scenario: cost of one block changed, in blocks' worth of expected served traffic.")
-    var changeCost: Double = 0.01
+    var changeCost: Double = 0.0175
     @Option(help: "Unit of the series values: bit/s, kbit/s, Mbit/s or Gbit/s (the Abilene series are Mbit/s).")
     var unit: String = "Mbit/s"
     @Option(help: "Observed matrices of the last N intervals planned for as scenarios.") var history: Int = 12
@@ -50,7 +50,7 @@ struct BacktestCommand: ParsableCommand {
                 throw ValidationError("--radio-scenario takes its topology and series from its folder: leave out --topology, --series and --model")
             }
             guard planEvery.nanoseconds % 1_000_000_000 == 0 else { throw ValidationError("--plan-every must be whole seconds") }
-            guard Self.parseSizing(sizing) != nil else { throw ValidationError("--sizing must be recent-N, recent-N-half-H, scaled-N, ar1-N (N seconds, at least 1) or quantile") }
+            guard Self.parseSizing(sizing) != nil else { throw ValidationError("--sizing must be recent-N, recent-N-half-H, scaled-N, ar1-N, ar1f-N, reg-N (N seconds, at least 1) or quantile") }
             guard changeCost >= 0, changeCost.isFinite else { throw ValidationError("--change-cost must be zero or more") }
             if let from, from < 1 { throw ValidationError("--from must be at least 1") }
             return

@@ -140,12 +140,13 @@ extension BacktestCommand {
                   let h = Int(text[half.upperBound...]), h >= 1 else { return nil }
             return .recentSeconds(n, halfLife: h)
         }
-        for prefix in ["recent-", "scaled-", "ar1-", "ar1f-"] where text.hasPrefix(prefix) {
+        for prefix in ["recent-", "scaled-", "ar1-", "ar1f-", "reg-"] where text.hasPrefix(prefix) {
             guard let n = Int(text.dropFirst(prefix.count)), n >= 1 else { return nil }
             switch prefix {
             case "recent-": return .recentSeconds(n)
             case "scaled-": return .forecastScaledSeconds(n)
             case "ar1f-": return .persistenceDemandForecastEfficiency(n)
+            case "reg-": return .pooledRegressionSeconds(n)
             default: return .persistenceScaledSeconds(n)
             }
         }

@@ -49,6 +49,12 @@ public enum SpectrumSizing: Sendable, Hashable {
     /// As `persistenceScaledSeconds` for demand; each cell's efficiency scaled by Flowcast's
     /// efficiency forecast over its mean efficiency in those seconds.
     case persistenceDemandForecastEfficiency(Int)
+    /// The last `seconds` observed seconds, each cell's demand and efficiency scaled by a linear
+    /// forecast of the next interval's mean relative to the cell's mean μ over those seconds, from
+    /// the last interval's mean and the mean of its last 10 s (both relative to μ), fitted by least
+    /// squares on every cell's interval means in those seconds at once (one fit for demand, one
+    /// for efficiency, per plan).
+    case pooledRegressionSeconds(Int)
 }
 
 /// One method's result over a spectrum backtest.
@@ -105,8 +111,8 @@ public struct SpectrumBacktest: Sendable {
     public static let methodNames = ["flowcast", "oracle", "static", "lastInterval", "peakEfficiency"]
 
     /// Defaults chosen on the design split of the public 5G traces (docs/policy.md, "Spectrum backtest").
-    public init(topology: Topology, truth: RadioTruth, planEvery: Int, sizing: SpectrumSizing = .persistenceScaledSeconds(1800),
-                weights: SpectrumScenarioWeights = SpectrumScenarioWeights(changeCost: 0.01, spreadReward: 0.005),
+    public init(topology: Topology, truth: RadioTruth, planEvery: Int, sizing: SpectrumSizing = .pooledRegressionSeconds(1800),
+                weights: SpectrumScenarioWeights = SpectrumScenarioWeights(changeCost: 0.0175, spreadReward: 0.00875),
                 allocator: SpectrumAllocator = SpectrumAllocator(timeLimit: 5)) {
         self.topology = topology
         self.truth = truth
@@ -176,12 +182,48 @@ public struct SpectrumBacktest: Sendable {
             let scale = topology.cells.indices.map { c in persistenceScale(truth.demand[c], range) }
             let efficiency = topology.cells.indices.map { c in persistenceScale(truth.efficiency[c], range) }
             return seconds(range, scale: scale, efficiencyScale: efficiency)
+        case .pooledRegressionSeconds(let w):
+            let range = max(0, t0 - w)..<t0
+            return seconds(range, scale: regressionScales(truth.demand, range), efficiencyScale: regressionScales(truth.efficiency, range))
         case .persistenceDemandForecastEfficiency(let w):
             let range = max(0, t0 - w)..<t0
             let scale = topology.cells.indices.map { c in persistenceScale(truth.demand[c], range) }
             let recent = mean(truth.efficiency, range)
             let efficiency = topology.cells.indices.map { c in recent[c] > 0 ? forecast.efficiency[c] / recent[c] : 1 }
             return seconds(range, scale: scale, efficiencyScale: efficiency)
+        }
+    }
+
+    /// Per-cell scales for `pooledRegressionSeconds` (1 for every cell without three whole intervals).
+    func regressionScales(_ series: [[Double]], _ range: Range<Int>) -> [Double] {
+        let count = range.count / planEvery
+        guard count >= 3 else { return series.map { _ in 1 } }
+        let tail = min(10, planEvery)
+        func features(_ row: [Double], _ i: Int, _ mu: Double) -> (Double, Double) {
+            let start = range.upperBound - (count - i) * planEvery
+            let m = row[start..<(start + planEvery)].reduce(0, +) / Double(planEvery)
+            let end = start + planEvery
+            let t = row[(end - tail)..<end].reduce(0, +) / Double(tail)
+            return (m / mu - 1, t / mu - 1)
+        }
+        var a11 = 1e-6, a12 = 0.0, a22 = 1e-6, b1 = 0.0, b2 = 0.0
+        var mus: [Double] = []
+        for row in series {
+            let mu = row[range].reduce(0, +) / Double(range.count)
+            mus.append(mu)
+            guard mu > 0 else { continue }
+            for i in 1..<count {
+                let (x1, x2) = features(row, i - 1, mu)
+                let y = features(row, i, mu).0
+                a11 += x1 * x1; a12 += x1 * x2; a22 += x2 * x2; b1 += x1 * y; b2 += x2 * y
+            }
+        }
+        let det = a11 * a22 - a12 * a12
+        let beta1 = det != 0 ? (b1 * a22 - b2 * a12) / det : 0, beta2 = det != 0 ? (a11 * b2 - a12 * b1) / det : 0
+        return series.indices.map { c in
+            guard mus[c] > 0 else { return 1 }
+            let (x1, x2) = features(series[c], count, mus[c])
+            return max(0, 1 + beta1 * x1 + beta2 * x2)
         }
     }
 
@@ -275,6 +317,7 @@ public struct SpectrumBacktest: Sendable {
         case .forecastScaledSeconds(let w): return "scaled-\(w)"
         case .persistenceScaledSeconds(let w): return "ar1-\(w)"
         case .persistenceDemandForecastEfficiency(let w): return "ar1f-\(w)"
+        case .pooledRegressionSeconds(let w): return "reg-\(w)"
         }
     }
 }
