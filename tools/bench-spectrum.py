@@ -4,8 +4,8 @@ chosen on scenarios built from the design traces and reported on scenarios built
 held-out ones (traces never used to choose anything). The split is by SHA-256 of each trace's
 path in ../shared/data/radio-5g/traces_index.csv: a third held out.
 
-  tools/bench-spectrum.py [--split design|heldout] [--sizing recent-120 ...] [--change-cost 0.02 ...]
-                          [--seeds 1 2] [--work /tmp/flowcast-spectrum]
+  tools/bench-spectrum.py [--split design|heldout] [--sizing reg-1800 ...] [--change-cost 0.0175 ...]
+                          [--seeds 1 2] [--static-unmet 0.10] [--work /tmp/flowcast-spectrum]
 
 Prints per scenario and averaged: unmet and served fraction, blocks changed per interval for
 every method, and the gap flowcast closes between the best naive method and the oracle.
@@ -35,10 +35,11 @@ def traces(split):
 
 
 def scenario(split, seed, a):
-    out = os.path.join(a.work, f"{split}-seed{seed}")
+    out = os.path.join(a.work, f"{split}-seed{seed}" + ("" if a.static_unmet == 0.10 else f"-load{a.static_unmet:g}"))
     if not os.path.exists(os.path.join(out, "scenario.json")):
         subprocess.run([sys.executable, os.path.join(ROOT, "tools", "make-radio-scenario.py"), "--traces", *traces(split),
-                        "--out", out, "--seed", str(seed), "--seconds", str(a.seconds)], check=True)
+                        "--out", out, "--seed", str(seed), "--seconds", str(a.seconds), "--static-unmet", str(a.static_unmet)],
+                       check=True)
     return out
 
 
@@ -72,10 +73,11 @@ def table(title, methods):
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--split", choices=["design", "heldout"], default="heldout")
-    p.add_argument("--sizing", nargs="+", default=["recent-120"])
-    p.add_argument("--change-cost", nargs="+", type=float, default=[0.02])
+    p.add_argument("--sizing", nargs="+", default=["reg-1800"])
+    p.add_argument("--change-cost", nargs="+", type=float, default=[0.0175])
     p.add_argument("--seeds", nargs="+", type=int, default=[1, 2])
     p.add_argument("--seconds", type=int, default=3600)
+    p.add_argument("--static-unmet", type=float, default=0.10, help="the load (make-radio-scenario.py --static-unmet)")
     p.add_argument("--from", dest="start", type=int, default=600)
     p.add_argument("--plan-every", default="60s")
     p.add_argument("--work", default="/tmp/flowcast-spectrum")
