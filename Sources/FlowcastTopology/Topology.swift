@@ -20,8 +20,9 @@ public struct Band: Hashable, Sendable {
         self.line = line
     }
 
-    /// Number of whole blocks in the band.
-    public var blockCount: Int { blockMHz > 0 ? Int(((highMHz - lowMHz) / blockMHz).rounded(.down)) : 0 }
+    /// Number of whole blocks in the band. The validator accepts a range within 1e-9 blocks of a
+    /// whole number (43.2 / 1.44 is 29.999999999999876 in binary floating point); so does this.
+    public var blockCount: Int { blockMHz > 0 ? Int(((highMHz - lowMHz) / blockMHz + 1e-9).rounded(.down)) : 0 }
 
     /// Lower and upper edge of block `index` in MHz.
     public func blockRangeMHz(_ index: Int) -> (low: Double, high: Double) {

@@ -8,12 +8,24 @@ import Foundation
 struct BacktestCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "backtest",
-        abstract: "Replay a demand series interval by interval: forecast, plan robust routing, score realised MLU against OSPF, ECMP and the perfect-foresight LP.")
+        abstract: "Replay a demand series interval by interval: forecast, plan robust routing, score realised MLU against OSPF, ECMP and the perfect-foresight LP; or, with --radio-scenario, plan spectrum blocks and score served bits against naive plans and the oracle.")
 
-    @Option(help: "Topology YAML file (demand ids name the series columns, e.g. od_0_1).") var topology: String
-    @Option(help: "Demand series (CSV, one column per demand id).") var series: String
-    @Option(help: "First 0-based row to plan and score; rows before it are history (and training data).") var from: Int
+    @Option(help: "Topology YAML file (demand ids name the series columns, e.g. od_0_1).") var topology: String?
+    @Option(help: "Demand series (CSV, one column per demand id).") var series: String?
+    @Option(help: "First 0-based row to plan and score; rows before it are history (and training data). With --radio-scenario: the first second planned (600 when not given).")
+    var from: Int?
     @Option(help: "Model file (flowcast train); without it a model is trained on the rows before --from.") var model: String?
+    @Option(help: "Spectrum backtest: a folder made by tools/make-radio-scenario.py (topology.yaml and one radio KPI log per cell).")
+    var radioScenario: String?
+    @Option(help: "With --radio-scenario: demand model (flowcast train --target dl on 1 s series); without it one is trained on the seconds before --from.")
+    var modelDemand: String?
+    @Option(help: "With --radio-scenario: efficiency model (flowcast train --target se); without it the mean of the last max(60 s, 2 × interval) of CQI reports, as plan and live use.")
+    var modelSe: String?
+    @Option(help: "With --radio-scenario: how long each spectrum plan holds.") var planEvery: DurationArgument = DurationArgument(argument: "60s")!
+    @Option(help: "With --radio-scenario: how the flowcast method sizes its plan from the last N seconds (as scenarios): reg-N (scaled by a regression on the last interval and its last 10 s, see docs/policy.md), ar1-N (scaled by an AR(1) forecast of the interval mean; ar1f-N: efficiency by Flowcast's forecast), scaled-N (by the demand model's forecast), recent-N, recent-N-half-H (weighted by 2^(−age/H)), or quantile (one scenario, the forecast's P90).")
+    var sizing: String = "reg-1800"
+    @Option(help: "With --radio-scenario: cost of one block changed, in blocks' worth of expected served traffic.")
+    var changeCost: Double = 0.0175
     @Option(help: "Unit of the series values: bit/s, kbit/s, Mbit/s or Gbit/s (the Abilene series are Mbit/s).")
     var unit: String = "Mbit/s"
     @Option(help: "Observed matrices of the last N intervals planned for as scenarios.") var history: Int = 12
@@ -33,8 +45,22 @@ struct BacktestCommand: ParsableCommand {
     static let units: [String: Double] = ["bit/s": 1, "kbit/s": 1e3, "Mbit/s": 1e6, "Gbit/s": 1e9]
 
     func validate() throws {
+        if radioScenario != nil {
+            guard topology == nil, series == nil, model == nil else {
+                throw ValidationError("--radio-scenario takes its topology and series from its folder: leave out --topology, --series and --model")
+            }
+            guard planEvery.nanoseconds % 1_000_000_000 == 0 else { throw ValidationError("--plan-every must be whole seconds") }
+            guard Self.parseSizing(sizing) != nil else { throw ValidationError("--sizing must be recent-N, recent-N-half-H, scaled-N, ar1-N, ar1f-N, reg-N (N seconds, at least 1) or quantile") }
+            guard changeCost >= 0, changeCost.isFinite else { throw ValidationError("--change-cost must be zero or more") }
+            if let from, from < 1 { throw ValidationError("--from must be at least 1") }
+            return
+        }
+        guard topology != nil, series != nil, from != nil else {
+            throw ValidationError("give --topology, --series and --from (routing backtest) or --radio-scenario (spectrum backtest)")
+        }
+        if modelDemand != nil || modelSe != nil { throw ValidationError("--model-demand and --model-se need --radio-scenario") }
         guard Self.units[unit] != nil else { throw ValidationError("--unit must be one of bit/s, kbit/s, Mbit/s, Gbit/s") }
-        guard from >= 1 else { throw ValidationError("--from must be at least 1 (the first plan needs history)") }
+        guard from! >= 1 else { throw ValidationError("--from must be at least 1 (the first plan needs history)") }
         guard history >= 1, paths >= 1 else { throw ValidationError("--history and --paths must be at least 1") }
         guard meanWeight >= 0, linkWeight >= 0 else { throw ValidationError("--mean-weight and --link-weight must not be negative") }
         guard targetUtilisation >= 0 else { throw ValidationError("--target-utilisation must be zero or more") }
@@ -42,6 +68,11 @@ struct BacktestCommand: ParsableCommand {
     }
 
     func run() throws {
+        if let radioScenario {
+            try runSpectrum(folder: radioScenario)
+            return
+        }
+        let topology = self.topology!, series = self.series!, from = self.from!
         let topo: Topology
         do { topo = try Topology(contentsOfFile: topology) } catch {
             for problem in error.problems { printError("\(problem)") }
@@ -75,7 +106,7 @@ struct BacktestCommand: ParsableCommand {
                 }
             }
 
-            let forecaster = noForecastScenarios ? nil : try makeForecaster(set: set, columns: columns, scale: scale)
+            let forecaster = noForecastScenarios ? nil : try makeForecaster(set: set, columns: columns, scale: scale, from: from)
             let options = RobustPlanOptions(history: history, forecastScenarios: !noForecastScenarios,
                                             changeScenarios: !noChangeScenarios, normalise: !noNormalise,
                                             objective: RobustObjective(meanWeight: meanWeight, linkWeight: linkWeight),
@@ -100,13 +131,13 @@ struct BacktestCommand: ParsableCommand {
     }
 
     /// The model from --model, or one trained now on the rows before --from.
-    private func makeForecaster(set: SeriesSet, columns: [Series?], scale: Double) throws -> SeriesForecaster {
+    private func makeForecaster(set: SeriesSet, columns: [Series?], scale: Double, from: Int) throws -> SeriesForecaster {
         let trained: ForecastModel
         if let model {
             trained = try ModelFile.read(from: URL(fileURLWithPath: model))
             if let warning = trained.covariateWarning(for: [set]) { printError(warning) }
         } else {
-            if !json { printError("training a model on rows 0–\(from - 1) of \(series) …") }
+            if !json { printError("training a model on rows 0–\(from - 1) of \(series ?? "") …") }
             trained = try Trainer.train([set], options: TrainingOptions(until: from))
         }
         return SeriesForecaster(model: trained, set: set, columns: columns, scale: scale)
@@ -114,7 +145,7 @@ struct BacktestCommand: ParsableCommand {
 
     private func text(_ r: BacktestReport, model: String?) -> String {
         func f(_ x: Double, _ digits: Int = 4) -> String { String(format: "%.\(digits)f", x) }
-        var lines = ["\(r.intervals) intervals from row \(from)" + (scale == 1 ? "" : " (demands × \(scale.formatted()))")
+        var lines = ["\(r.intervals) intervals from row \(from ?? 0)" + (scale == 1 ? "" : " (demands × \(scale.formatted()))")
             + "; \(paths) paths per demand; "
             + (targetUtilisation > 0 ? "least-cost paths under a \(f(targetUtilisation * 100, 0))% target, " : "")
             + "robust plan over the last \(history) matrices"

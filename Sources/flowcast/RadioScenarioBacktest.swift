@@ -1,0 +1,218 @@
+import FlowcastModel
+import FlowcastPipeline
+import FlowcastPolicy
+import FlowcastTopology
+import Foundation
+
+/// A scenario folder of `tools/make-radio-scenario.py`: `topology.yaml` and one radio KPI log
+/// per cell (`kpiSource`), all covering the same seconds.
+struct RadioScenario {
+    let topology: Topology
+    let truth: RadioTruth
+    /// Each cell's log read as downlink bitrate (Mbit/s) and as spectral efficiency.
+    let demandSets: [SeriesSet]
+    let efficiencySets: [SeriesSet]
+
+    static func load(folder: String) throws -> RadioScenario {
+        let path = URL(fileURLWithPath: folder).appendingPathComponent("topology.yaml").path
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder), isFolder.boolValue else {
+            throw CommandFailure(message: "\(folder): no such scenario folder")
+        }
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw CommandFailure(message: "\(path): missing (a radio scenario folder holds topology.yaml and one radio KPI log per cell)")
+        }
+        let topology: Topology
+        do { topology = try Topology(contentsOfFile: path) } catch {
+            let first = error.problems.first.map { "\($0)" } ?? "\(path): invalid topology"
+            throw CommandFailure(message: first + (error.problems.count > 1 ? " (and \(error.problems.count - 1) more problems)" : ""))
+        }
+        guard !topology.cells.isEmpty else { throw CommandFailure(message: "\(path): no cells") }
+        var demandSets: [SeriesSet] = [], efficiencySets: [SeriesSet] = []
+        var demand: [[Double]] = [], efficiency: [[Double]] = []
+        for cell in topology.cells {
+            guard let log = cell.kpiSource else {
+                throw CommandFailure(message: "\(path): cell '\(cell.id)' has no kpiSource (a radio scenario needs one radio KPI log per cell)")
+            }
+            let table = cell.cqiTable.flatMap(CQITable.init(rawValue:)) ?? .table1
+            let url = URL(fileURLWithPath: log)
+            let dl = try SeriesReader.read(file: url, options: SeriesReadOptions(radioTarget: .downlinkBitrate, cqiTable: table))
+            guard dl.radioTarget != nil, let values = dl.series.first?.values else {
+                throw CommandFailure(message: "\(log): not a radio KPI log (Timestamp, CQI and DL_bitrate columns), named by cell '\(cell.id)'")
+            }
+            let se = try SeriesReader.read(file: url, options: SeriesReadOptions(radioTarget: .spectralEfficiency, cqiTable: table))
+            if let first = demandSets.first {
+                guard dl.startTime == first.startTime, values.count == first.series[0].values.count else {
+                    throw CommandFailure(message: "\(log): \(values.count) seconds from \(dl.startTime.map { "\($0)" } ?? "?"), but "
+                        + "\(first.source) has \(first.series[0].values.count) from \(first.startTime.map { "\($0)" } ?? "?") "
+                        + "(every cell's log must cover the same seconds)")
+                }
+            }
+            demandSets.append(dl)
+            efficiencySets.append(se)
+            demand.append(carried(values).map { $0 * 1e6 })
+            efficiency.append(carried(se.series[0].values))
+        }
+        return RadioScenario(topology: topology, truth: RadioTruth(demand: demand, efficiency: efficiency),
+                             demandSets: demandSets, efficiencySets: efficiencySets)
+    }
+
+    /// Missing seconds take the last value (zero before the first).
+    static func carried(_ values: [Double]) -> [Double] {
+        var last = 0.0
+        return values.map { v in
+            if v.isFinite { last = max(0, v) }
+            return last
+        }
+    }
+}
+
+/// Flowcast's per-cell forecasts of a radio scenario, from history only: the demand model's
+/// one-second-ahead point and upper forecast (Mbit/s → bit/s), and the efficiency either from an
+/// efficiency model or, as `plan`, `replay` and `live` do, the mean of the last
+/// max(60 s, 2 × interval) seconds of CQI reports (`RadioKPIEfficiency.window`).
+final class RadioForecaster {
+    let demandModel: ForecastModel
+    let efficiencyModel: ForecastModel?
+    let scenario: RadioScenario
+    let horizon: Int
+    private var demandStates: [SeriesState]
+    private var efficiencyStates: [SeriesState]
+    private var observed = 0
+
+    init(scenario: RadioScenario, demandModel: ForecastModel, efficiencyModel: ForecastModel?, horizon: Int) {
+        self.scenario = scenario
+        self.demandModel = demandModel
+        self.efficiencyModel = efficiencyModel
+        self.horizon = horizon
+        demandStates = scenario.demandSets.map { demandModel.makeState(step: $0.step) }
+        efficiencyStates = efficiencyModel.map { m in scenario.efficiencySets.map { m.makeState(step: $0.step) } } ?? []
+    }
+
+    /// The row's covariates in the model's order (nil for a model without covariates).
+    static func covariates(_ model: ForecastModel, _ series: Series, row: Int) -> [Double]? {
+        guard !model.layout.covariates.isEmpty else { return nil }
+        return model.layout.covariates.map { name in
+            guard let k = series.covariateNames.firstIndex(of: name), row < series.covariates[k].count else { return .nan }
+            return series.covariates[k][row]
+        }
+    }
+
+    func forecast(at t0: Int) -> RadioForecast {
+        let truth = scenario.truth
+        let cells = scenario.topology.cells.indices
+        while observed < t0 {
+            for c in cells {
+                let dl = scenario.demandSets[c]
+                demandStates[c].observe(truth.demand[c][observed] / 1e6, at: dl.time(ofRow: observed),
+                                        covariates: Self.covariates(demandModel, dl.series[0], row: observed))
+                if let efficiencyModel {
+                    let se = scenario.efficiencySets[c]
+                    efficiencyStates[c].observe(truth.efficiency[c][observed], at: se.time(ofRow: observed),
+                                                covariates: Self.covariates(efficiencyModel, se.series[0], row: observed))
+                }
+            }
+            observed += 1
+        }
+        var point: [Double] = [], upper: [Double] = [], efficiency: [Double] = []
+        let window = Int(RadioKPIEfficiency.window(horizon: Double(horizon)))
+        for c in cells {
+            let f = demandModel.forecastPoint(demandStates[c])
+            point.append(max(0, f.point) * 1e6)
+            upper.append(max(0, f.upper, f.point) * 1e6)
+            if let efficiencyModel {
+                efficiency.append(max(0, efficiencyModel.forecastPoint(efficiencyStates[c]).point))
+            } else {
+                let recent = truth.efficiency[c][max(0, t0 - window)..<t0]
+                efficiency.append(recent.isEmpty ? 0 : recent.reduce(0, +) / Double(recent.count))
+            }
+        }
+        return RadioForecast(point: point, upper: upper, efficiency: efficiency)
+    }
+}
+
+extension BacktestCommand {
+    /// `recent-N`, `recent-N-half-H`, `scaled-N` or `quantile`.
+    static func parseSizing(_ text: String) -> SpectrumSizing? {
+        if text == "quantile" { return .quantile }
+        if text.hasPrefix("recent-"), let half = text.range(of: "-half-") {
+            guard let n = Int(text[text.index(text.startIndex, offsetBy: 7)..<half.lowerBound]), n >= 1,
+                  let h = Int(text[half.upperBound...]), h >= 1 else { return nil }
+            return .recentSeconds(n, halfLife: h)
+        }
+        for prefix in ["recent-", "scaled-", "ar1-", "ar1f-", "reg-"] where text.hasPrefix(prefix) {
+            guard let n = Int(text.dropFirst(prefix.count)), n >= 1 else { return nil }
+            switch prefix {
+            case "recent-": return .recentSeconds(n)
+            case "scaled-": return .forecastScaledSeconds(n)
+            case "ar1f-": return .persistenceDemandForecastEfficiency(n)
+            case "reg-": return .pooledRegressionSeconds(n)
+            default: return .persistenceScaledSeconds(n)
+            }
+        }
+        return nil
+    }
+
+    /// A model file for a 1 s series of `target`; wrong step or unreadable: one line naming the file.
+    func radioModel(_ path: String, what: String) throws -> ForecastModel {
+        let model = try ModelFile.read(from: URL(fileURLWithPath: path))
+        if let step = model.training.stepSeconds, step != 1 {
+            throw CommandFailure(message: "\(path): the \(what) model was trained on \(step.formatted()) s steps; a radio scenario's "
+                + "cell logs are 1 s series (train it on them: flowcast train --series DIR/cell-1.csv …)")
+        }
+        return model
+    }
+
+    func runSpectrum(folder: String) throws {
+        do {
+            let scenario = try RadioScenario.load(folder: folder)
+            let every = Int(planEvery.nanoseconds / 1_000_000_000)
+            let from = self.from ?? 600
+            let seconds = scenario.truth.seconds
+            guard from >= every else {
+                throw CommandFailure(message: "--from \(from) leaves less than one --plan-every (\(every) s) of history before the first plan")
+            }
+            guard from + every <= seconds else {
+                throw CommandFailure(message: "\(folder): its cell logs hold \(seconds) s; --from \(from) leaves no whole \(every) s interval to plan")
+            }
+            let demandModel: ForecastModel
+            if let modelDemand {
+                demandModel = try radioModel(modelDemand, what: "demand")
+            } else {
+                if !json { printError("training a demand model on seconds 0–\(from - 1) of \(folder)'s cell logs …") }
+                demandModel = try Trainer.train(scenario.demandSets, options: TrainingOptions(until: from))
+            }
+            let efficiencyModel = try modelSe.map { try radioModel($0, what: "efficiency") }
+            var topology = scenario.topology
+            for c in topology.cells.indices where topology.cells[c].peakSpectralEfficiency == nil {
+                // The configured peak: the top of the cell's CQI table when the topology gives none.
+                let table = topology.cells[c].cqiTable.flatMap(CQITable.init(rawValue:)) ?? .table1
+                topology.cells[c].peakSpectralEfficiency = SpectralEfficiency.bitsPerSecondPerHertz(cqi: 15, table: table)
+            }
+            let forecaster = RadioForecaster(scenario: scenario, demandModel: demandModel, efficiencyModel: efficiencyModel, horizon: every)
+            let backtest = SpectrumBacktest(topology: topology, truth: scenario.truth, planEvery: every,
+                                            sizing: Self.parseSizing(sizing)!,
+                                            weights: SpectrumScenarioWeights(changeCost: changeCost, spreadReward: changeCost / 2))
+            let report = try backtest.run(from: from) { forecaster.forecast(at: $0) }
+            if json {
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.sortedKeys]
+                print(String(decoding: try encoder.encode(report), as: UTF8.self))
+            } else {
+                func f(_ x: Double) -> String { String(format: "%.4f", x) }
+                var lines = ["\(report.spectrum.intervals) intervals of \(every) s from second \(from); flowcast sizing \(sizing); "
+                    + "model \(demandModel.id)"]
+                lines.append("method          unmet    served   blocks changed per interval")
+                for m in report.spectrum.methods {
+                    lines.append(m.name.padding(toLength: 16, withPad: " ", startingAt: 0) + f(m.unmetFraction) + "   "
+                        + f(m.servedFraction) + "   " + String(format: "%.2f", m.blocksChangedPerInterval))
+                }
+                lines.append("gap closed (best naive → oracle): \(f(report.spectrum.gapClosed))")
+                print(lines.joined(separator: "\n"))
+            }
+        } catch {
+            let worded = CommandFailure.wording(error)
+            throw worded is CommandFailure ? worded : CommandFailure(message: "error: \(error)")
+        }
+    }
+}

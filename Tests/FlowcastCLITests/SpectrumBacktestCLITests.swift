@@ -1,0 +1,144 @@
+import FlowcastTestSupport
+import Foundation
+import Testing
+
+/// `flowcast backtest --radio-scenario` and `tools/make-radio-scenario.py`.
+@Suite("spectrum backtest")
+struct SpectrumBacktestCLITests {
+    static func folder(_ name: String) throws -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-spectrum-\(name)-\(getpid())")
+        try? FileManager.default.removeItem(at: url)
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }
+
+    /// A radio KPI log of `seconds` rows from 2020-01-01T00:00:00.
+    static func log(seconds: Int, start: Int = 0) -> String {
+        var text = "Timestamp,CQI,DL_bitrate\n"
+        for t in start..<(start + seconds) {
+            let m = t / 60, s = t % 60
+            text += String(format: "2020.01.01_00.%02d.%02d,%d,%d\n", m, s, 5 + t % 10, 20_000 + (t * 7919) % 50_000)
+        }
+        return text
+    }
+
+    /// Two neighbouring cells, logs `cell-1.csv` and `cell-2.csv`.
+    static func scenario(_ name: String, seconds: [Int] = [300, 300]) throws -> URL {
+        let url = try folder(name)
+        try """
+        bands:
+          - { id: n78, lowMHz: 3400, highMHz: 3410, blockMHz: 1 }
+        cells:
+          - { id: cell-1, band: n78, peakSpectralEfficiency: 5.5547, kpiSource: cell-1.csv, neighbours: [cell-2] }
+          - { id: cell-2, band: n78, peakSpectralEfficiency: 5.5547, kpiSource: cell-2.csv, neighbours: [cell-1] }
+
+        """.write(to: url.appendingPathComponent("topology.yaml"), atomically: true, encoding: .utf8)
+        for (c, n) in seconds.enumerated() {
+            try log(seconds: n).write(to: url.appendingPathComponent("cell-\(c + 1).csv"), atomically: true, encoding: .utf8)
+        }
+        return url
+    }
+
+    static func failsWithOneLine(_ arguments: [String], mentioning: String) throws {
+        let run = try Fixtures.runFlowcast(["backtest"] + arguments)
+        #expect(run.status != 0)
+        let lines = run.stderr.split(separator: "\n").filter { !$0.hasPrefix("training") }
+        #expect(lines.count == 1, "\(run.stderr)")
+        #expect(run.stderr.contains(mentioning), "\(run.stderr)")
+    }
+
+    @Test func runsOnAHandMadeScenario() throws {
+        let url = try Self.scenario("ok")
+        let run = try Fixtures.runFlowcast(["backtest", "--radio-scenario", url.path, "--from", "120", "--plan-every", "30s", "--json"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
+        let spectrum = try #require(json["spectrum"] as? [String: Any])
+        #expect(spectrum["intervals"] as? Int == 6)
+        let methods = try #require(spectrum["methods"] as? [[String: Any]])
+        #expect(methods.compactMap { $0["name"] as? String } == ["flowcast", "oracle", "static", "lastInterval", "peakEfficiency"])
+        let served = Dictionary(uniqueKeysWithValues: methods.map { ($0["name"] as! String, $0["servedFraction"] as! Double) })
+        for (name, value) in served { #expect(served["oracle"]! >= value - 1e-9, "\(name)") }
+        #expect(methods.first { $0["name"] as? String == "static" }?["blocksChangedPerInterval"] as? Double == 0)
+    }
+
+    @Test func missingFolderOrTopology() throws {
+        try Self.failsWithOneLine(["--radio-scenario", "/nonexistent/scenario"], mentioning: "/nonexistent/scenario")
+        let empty = try Self.folder("empty")
+        try Self.failsWithOneLine(["--radio-scenario", empty.path], mentioning: "topology.yaml: missing")
+    }
+
+    @Test func missingCellLog() throws {
+        let url = try Self.scenario("missing")
+        try FileManager.default.removeItem(at: url.appendingPathComponent("cell-2.csv"))
+        try Self.failsWithOneLine(["--radio-scenario", url.path, "--from", "120"], mentioning: "cell-2.csv")
+    }
+
+    @Test func mismatchedLogs() throws {
+        let url = try Self.scenario("mismatch", seconds: [300, 280])
+        try Self.failsWithOneLine(["--radio-scenario", url.path, "--from", "120"], mentioning: "cell-2.csv: 280 seconds")
+    }
+
+    @Test func notARadioLog() throws {
+        let url = try Self.scenario("notradio")
+        try "t,x\n0,1\n1,2\n".write(to: url.appendingPathComponent("cell-1.csv"), atomically: true, encoding: .utf8)
+        try Self.failsWithOneLine(["--radio-scenario", url.path, "--from", "120"], mentioning: "cell-1.csv")
+    }
+
+    @Test func modelForTheWrongHorizon() throws {
+        let url = try Self.scenario("horizon")
+        // A model trained on 5-minute steps.
+        var wide = "time,a\n"
+        for i in 0..<400 { wide += "\(1_600_000_000 + i * 300),\(100 + (i * 37) % 50)\n" }
+        let series = url.appendingPathComponent("wide.csv"), model = url.appendingPathComponent("m.json")
+        try wide.write(to: series, atomically: true, encoding: .utf8)
+        let train = try Fixtures.runFlowcast(["train", "--series", series.path, "--out", model.path, "--trees", "0"])
+        try #require(train.status == 0, "\(train.stderr)")
+        try Self.failsWithOneLine(["--radio-scenario", url.path, "--from", "120", "--model-demand", model.path],
+                                  mentioning: "m.json: the demand model was trained on 300 s steps")
+        try Self.failsWithOneLine(["--radio-scenario", url.path, "--from", "120", "--model-se", model.path],
+                                  mentioning: "m.json: the efficiency model was trained on 300 s steps")
+    }
+
+    @Test func fromLeavesNoInterval() throws {
+        let url = try Self.scenario("late")
+        try Self.failsWithOneLine(["--radio-scenario", url.path, "--from", "290"], mentioning: "no whole 60 s interval")
+    }
+
+    static let traces: URL? = Fixtures.shared.map { $0.appendingPathComponent("data/radio-5g/traces") }
+        .flatMap { FileManager.default.fileExists(atPath: $0.path) ? $0 : nil }
+
+    @Test(.enabled(if: traces != nil)) func scenarioScriptMakesAValidTopologyAndAlignedLogs() throws {
+        let base = try #require(Self.traces)
+        let files = ["Download/Static/B_2020.02.13_13.57.29.csv", "Netflix/Driving/Season3-StrangerThings/B_2019.11.25_15.34.34.csv",
+                     "Amazon_Prime/Driving/Season3-TheExpanse/B_2019.12.01_12.11.21.csv"].map { base.appendingPathComponent($0).path }
+        for file in files { try #require(FileManager.default.fileExists(atPath: file), "\(file)") }
+        var outputs: [[String: Data]] = []
+        for name in ["a", "b"] {
+            let out = try Self.folder("script-\(name)")
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            process.arguments = ["python3", Fixtures.repositoryRoot.appendingPathComponent("tools/make-radio-scenario.py").path,
+                                 "--traces"] + files + ["--out", out.path, "--cells", "4", "--users", "5", "--seconds", "900", "--seed", "3"]
+            try process.run()
+            process.waitUntilExit()
+            try #require(process.terminationStatus == 0)
+            let check = try Fixtures.runFlowcast(["topology", "check", out.appendingPathComponent("topology.yaml").path])
+            #expect(check.status == 0, "\(check.stdout)\(check.stderr)")
+            var contents: [String: Data] = [:]
+            for file in try FileManager.default.contentsOfDirectory(atPath: out.path) {
+                contents[file] = try Data(contentsOf: out.appendingPathComponent(file))
+            }
+            for c in 1...4 {
+                let text = String(decoding: try #require(contents["cell-\(c).csv"]), as: UTF8.self)
+                #expect(text.split(separator: "\n").count == 901, "cell-\(c).csv")
+            }
+            outputs.append(contents)
+            if name == "a" {
+                let run = try Fixtures.runFlowcast(["backtest", "--radio-scenario", out.path, "--from", "600", "--json"])
+                #expect(run.status == 0, "\(run.stderr)")
+                #expect(run.stdout.contains("\"intervals\":5"), "\(run.stdout)")
+            }
+        }
+        #expect(outputs[0] == outputs[1], "the same seed must give the same files")
+    }
+}
