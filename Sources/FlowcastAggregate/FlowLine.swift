@@ -31,6 +31,8 @@ public struct FlowLine: Codable, Sendable, Equatable {
     public var zeroWindows: UInt64?
     public var cell: String?
     public var end: FlowEndReason?
+    /// Live runs on several interfaces (`live -i A -i B`): the interface the flow was seen on.
+    public var interface: String?
 
     public init(proto: Int?, a: String, portA: UInt16?, b: String, portB: UInt16?, packetsAB: UInt64, bytesAB: UInt64,
                 packetsBA: UInt64, bytesBA: UInt64, first: String, last: String, teidAB: UInt32? = nil, teidBA: UInt32? = nil,
@@ -50,7 +52,7 @@ public struct FlowLine: Codable, Sendable, Equatable {
         case packetsAB = "packets_ab", bytesAB = "bytes_ab", packetsBA = "packets_ba", bytesBA = "bytes_ba"
         case first, last, teidAB = "teid_ab", teidBA = "teid_ba"
         case tcpFlagsAB = "tcp_flags_ab", tcpFlagsBA = "tcp_flags_ba", retransmissions, zeroWindows = "zero_windows"
-        case cell, end
+        case cell, end, interface
     }
 
     public init(from decoder: any Decoder) throws {
@@ -76,6 +78,7 @@ public struct FlowLine: Codable, Sendable, Equatable {
         zeroWindows = try c.decodeIfPresent(UInt64.self, forKey: .zeroWindows)
         cell = try c.decodeIfPresent(String.self, forKey: .cell)
         end = try c.decodeIfPresent(FlowEndReason.self, forKey: .end)
+        interface = try c.decodeIfPresent(String.self, forKey: .interface)
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -90,6 +93,7 @@ public struct FlowLine: Codable, Sendable, Equatable {
         try c.encodeIfPresent(tcpFlagsAB, forKey: .tcpFlagsAB); try c.encodeIfPresent(tcpFlagsBA, forKey: .tcpFlagsBA)
         try c.encodeIfPresent(retransmissions, forKey: .retransmissions); try c.encodeIfPresent(zeroWindows, forKey: .zeroWindows)
         try c.encodeIfPresent(cell, forKey: .cell); try c.encodeIfPresent(end, forKey: .end)
+        try c.encodeIfPresent(interface, forKey: .interface)
     }
 }
 

@@ -39,6 +39,8 @@ public struct LiveOptions: Sendable {
     /// follow capture time). For tests: a run started a second before an hour ends rotates a
     /// second later.
     public var rotationClockOffset: Double = 0
+    /// Several interfaces in one run: each flow line names the interface it was seen on.
+    public var tagsInterfaces = false
     /// The hour (since 1970, UTC) that hourly rotation is in now.
     func rotationHour() -> Int { Int((Date().timeIntervalSince1970 + rotationClockOffset) / 3600) }
     public init(topology: Topology, outputDirectory: String, aggregation: TrafficAggregator.Configuration = .init(),

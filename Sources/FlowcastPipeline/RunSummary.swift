@@ -122,6 +122,15 @@ public struct RunSummary: Codable, Sendable, Equatable {
         public var lastTime: Double
         public var error: String?
         public var libpcap: LibpcapStatistics
+        /// A run on several interfaces (`interface` then names them all, comma-separated): each
+        /// one's libpcap counters; `libpcap` is their sum.
+        public var interfaces: [PerInterface]?
+
+        public struct PerInterface: Codable, Sendable, Equatable {
+            public var interface: String
+            public var libpcap: LibpcapStatistics
+            public init(interface: String, libpcap: LibpcapStatistics) { self.interface = interface; self.libpcap = libpcap }
+        }
 
         public struct LibpcapStatistics: Codable, Sendable, Equatable {
             public var received: UInt64
@@ -134,7 +143,7 @@ public struct RunSummary: Codable, Sendable, Equatable {
 
         enum CodingKeys: String, CodingKey {
             case interface, linkType, filter, nanosecondTimestamps, packets, wireBytes, capturedBytes
-            case firstTime, lastTime, error, libpcap
+            case firstTime, lastTime, error, libpcap, interfaces
         }
 
         public init(interface: String, linkType: String, filter: String?, nanosecondTimestamps: Bool, packets: Int,
@@ -154,6 +163,7 @@ public struct RunSummary: Codable, Sendable, Equatable {
             try c.encode(capturedBytes, forKey: .capturedBytes)
             try c.encodeOrNull(firstTime, forKey: .firstTime); try c.encode(lastTime, forKey: .lastTime)
             try c.encodeOrNull(error, forKey: .error); try c.encode(libpcap, forKey: .libpcap)
+            try c.encodeIfPresent(interfaces, forKey: .interfaces)
         }
     }
 

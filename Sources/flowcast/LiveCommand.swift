@@ -17,7 +17,9 @@ struct LiveCommand: ParsableCommand {
             first; on error the old one stays). Errors exit with status 2. See docs/live.md.
             """)
 
-    @Option(name: [.customShort("i"), .long], help: "Interface to capture from.") var interface: String?
+    @Option(name: [.customShort("i"), .long],
+            help: "Interface to capture from; repeat for several (their windows add up, each flow names its interface).")
+    var interface: [String] = []
     @Option(help: "BPF capture filter (compiled by libpcap).") var filter: String?
     @Option(help: "Topology YAML (cells, links, match rules, demands).") var topology: String?
     @Option(help: "Window length (e.g. 10s, 500ms, 1m).") var window: DurationArgument = DurationArgument(argument: "10s")!
@@ -49,7 +51,11 @@ struct LiveCommand: ParsableCommand {
 
     func validate() throws {
         if listInterfaces { return }
-        if interface == nil { throw ValidationError("missing -i/--interface") }
+        if interface.isEmpty { throw ValidationError("missing -i/--interface") }
+        if Set(interface).count != interface.count { throw ValidationError("an interface is named twice with -i") }
+        if interface.count > 1, write != nil || !ipfix.collectors.isEmpty {
+            throw ValidationError("several interfaces cannot be combined with --write or IPFIX export (yet)")
+        }
         if topology == nil { throw ValidationError("missing --topology") }
         if out == nil { throw ValidationError("missing --out") }
         if !["text", "json"].contains(logFormat) { throw ValidationError("--log-format must be text or json") }
@@ -112,7 +118,8 @@ struct LiveCommand: ParsableCommand {
         LoggingSystem.bootstrap { StandardErrorLogHandler(label: $0, format: format, prefix: "flowcast live", level: level) }
 
         let out = Self.absolute(out!)
-        var configuration = LiveService.Configuration(interface: interface!, topologyPath: topology!, outputDirectory: out)
+        var configuration = LiveService.Configuration(interface: interface[0], topologyPath: topology!, outputDirectory: out)
+        configuration.additionalInterfaces = Array(interface.dropFirst())
         configuration.capture.bufferMegabytes = bufferMb
         configuration.captureThreads = captureThreads
             ?? (write != nil || !ipfix.collectors.isEmpty ? 1 : max(1, ProcessInfo.processInfo.activeProcessorCount))
@@ -154,7 +161,7 @@ struct LiveCommand: ParsableCommand {
             }
         }
         publishing.finish(publisher, command: "live", quiet: quiet,
-                          summary: TapEndSummary(packets: result.totals.packets, windowLines: result.windowLines, interface: interface!))
+                          summary: TapEndSummary(packets: result.totals.packets, windowLines: result.windowLines, interface: interface.joined(separator: ",")))
         if let error = result.captureError { throw fail("\(error) (everything before it was written)") }
     }
 }

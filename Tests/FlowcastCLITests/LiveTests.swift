@@ -319,3 +319,49 @@ struct LiveTests {
         #expect(run.stderr.contains("nosuchif9: no such interface"), "\(run.stderr)")
     }
 }
+
+extension LiveTests {
+    @Test("two interfaces in one run (-i A -i B): totals add up, each flow names its interface, drops are counted per interface",
+          .enabled(if: canReplay, "needs root, ip, tcpreplay and tcprewrite"))
+    func twoInterfaces() throws {
+        let demo = "captures/demo/demo.pcapng", gtp = "captures/real/gtpu-ipv4-inner-mixed.pcap"
+        let timeouts = ["--idle-timeout", "0", "--active-timeout", "0"]
+        var expectedPackets: [String: Int] = [:], expectedFlows: [String: Int] = [:]
+        for capture in [demo, gtp] {
+            let out = Self.temporaryDirectory()
+            defer { try? FileManager.default.removeItem(atPath: out) }
+            let r = try Fixtures.runFlowcast(["replay", capture, "--topology", Self.demoTopology, "--out", out, "--quiet"] + timeouts)
+            #expect(r.status == 0, "\(r.stderr)")
+            expectedPackets[capture] = ((try Self.json(out + "/summary.json"))["totals"] as! [String: Any])["packets"] as? Int
+            expectedFlows[capture] = try Self.jsonLines(out + "/flows.jsonl").count
+        }
+        let a = try VethPair(), b = try VethPair()
+        defer { a.cleanUp(); b.cleanUp() }
+        let out = Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: out); try? FileManager.default.removeItem(atPath: out + ".log") }
+        let live = try LiveProcess(interface: a.capture, out: out, extra: ["-i", b.capture] + timeouts)
+        #expect(live.waitFor(20) { live.metric("flowcast_packets_total") != nil }, "metrics never came up: \(live.stderr)")
+        try a.replay(Fixtures.repositoryRoot.appendingPathComponent(demo).path)
+        try b.replay(Fixtures.repositoryRoot.appendingPathComponent(gtp).path)
+        let total = expectedPackets[demo]! + expectedPackets[gtp]!
+        #expect(live.waitFor(30) { (live.metric("flowcast_packets_total") ?? 0) >= Double(total) }, "\(live.stderr)")
+        #expect(live.metric("flowcast_capture_received_total{interface=\"\(a.capture)\"}") == Double(expectedPackets[demo]!))
+        #expect(live.metric("flowcast_capture_received_total{interface=\"\(b.capture)\"}") == Double(expectedPackets[gtp]!))
+        #expect(live.terminate() == 0, "\(live.stderr)")
+
+        let summary = try Self.json(out + "/summary.json")
+        #expect((summary["totals"] as! [String: Any])["packets"] as? Int == total)
+        let capture = summary["capture"] as! [String: Any]
+        #expect(capture["interface"] as? String == "\(a.capture),\(b.capture)")
+        let perInterface = try #require(capture["interfaces"] as? [[String: Any]])
+        #expect(perInterface.map { $0["interface"] as? String } == [a.capture, b.capture])
+        for (entry, file) in zip(perInterface, [demo, gtp]) {
+            let libpcap = entry["libpcap"] as! [String: Int]
+            #expect(libpcap["received"] == expectedPackets[file] && libpcap["kernelDrops"] == 0, "\(entry)")
+        }
+        let flows = try Self.jsonLines(out + "/flows.jsonl")
+        #expect(flows.filter { $0["interface"] as? String == a.capture }.count == expectedFlows[demo])
+        #expect(flows.filter { $0["interface"] as? String == b.capture }.count == expectedFlows[gtp])
+        #expect(flows.allSatisfy { $0["interface"] != nil })
+    }
+}

@@ -51,12 +51,22 @@ final class LiveMetrics: @unchecked Sendable {
         help: "Metrics endpoint connections closed unserved, by reason: busy (over the connection bound), "
             + "oversized (request over the size bound), timeout (request or response not done in time).")
 
+    /// A run on several interfaces (`live -i A -i B`): libpcap's counters of each, labelled by
+    /// interface (the unlabelled ones above are their sums). Served only by such runs.
+    static let captureReceived = Definition(name: "flowcast_capture_received_total", kind: .counter,
+                                            help: "Packets libpcap reports received, per interface.")
+    static let captureKernelDrops = Definition(name: "flowcast_capture_kernel_drops_total", kind: .counter,
+                                               help: "Packets dropped by the kernel (buffer full), per interface.")
+    static let captureInterfaceDrops = Definition(name: "flowcast_capture_interface_drops_total", kind: .counter,
+                                                  help: "Packets dropped by the interface, per interface.")
+    static let perInterface = [captureReceived, captureKernelDrops, captureInterfaceDrops]
+
     /// Every metric a live run serves. The per-cell ones appear with their first cell, the plan
     /// ones with the first plan.
     static let all: [Definition] = [
         packets, bytes, received, kernelDrops, interfaceDrops, decodeIssues, unmatched, liveFlows, flowsWritten,
         flowsEvicted, windows, cellBytes, policies, planFailures, topologyReloads, forecast, forecastUpper,
-        planSeconds, lastPolicy, endpointRefused,
+        planSeconds, lastPolicy, endpointRefused, captureReceived, captureKernelDrops, captureInterfaceDrops,
     ]
 
     /// A swift-metrics counter and the total it has been advanced to.
@@ -82,7 +92,8 @@ final class LiveMetrics: @unchecked Sendable {
 
     init() {
         // Served from the first scrape on, at zero, so a scraper sees the run is up.
-        for d in Self.all where d.kind == .counter && d.name != Self.cellBytes.name && d.name != Self.endpointRefused.name {
+        for d in Self.all where d.kind == .counter && d.name != Self.cellBytes.name && d.name != Self.endpointRefused.name
+            && !Self.perInterface.contains(where: { $0.name == d.name }) {
             totals[d.name] = Total(counter: Counter(label: d.name, factory: factory))
         }
         for reason in ["busy", "oversized", "timeout"] {
@@ -140,6 +151,23 @@ final class LiveMetrics: @unchecked Sendable {
         }
         if let seconds = s.lastSolveSeconds { gauge(Self.planSeconds).record(seconds) }
         if let seconds = s.lastPolicySeconds { gauge(Self.lastPolicy).record(seconds) }
+    }
+
+    private var interfaceTotals: [String: Total] = [:]
+
+    /// Records each interface's libpcap counters, for a run on several (counters only ever advance).
+    func record(interfaces: [(name: String, statistics: LiveCaptureStatistics)]) {
+        lock.lock(); defer { lock.unlock() }
+        for (name, s) in interfaces {
+            for (d, value) in [(Self.captureReceived, s.received), (Self.captureKernelDrops, s.kernelDrops),
+                               (Self.captureInterfaceDrops, s.interfaceDrops)] {
+                let key = d.name + "\u{0}" + name
+                var total = interfaceTotals[key]
+                    ?? Total(counter: Counter(label: d.name, dimensions: [("interface", name)], factory: factory))
+                total.advance(to: value)
+                interfaceTotals[key] = total
+            }
+        }
     }
 
     /// Records the metrics endpoint's refusals so far (counters only ever advance).

@@ -241,8 +241,16 @@ private func captureThread(worker: Int, capture: LiveCapture, options: LiveOptio
     var cursor = 0
     var ownMessages: [(Int64, GTPv2Message)] = []
     func windowClosed(_ windows: [WindowSummary]) { report.windows.append(windows) }
+    // `,"interface":"NAME"}` (NAME as JSON text), for a run on several interfaces.
+    let interfaceTag: [UInt8]? = options.tagsInterfaces
+        ? Array((",\"interface\":" + String(decoding: (try? JSONEncoder().encode(capture.interface)) ?? Data("\"\"".utf8), as: UTF8.self) + "}\n").utf8)
+        : nil
     func flowEnded(_ record: borrowing FlowRecord, _ reason: FlowEndReason) {
         record.appendJSON(reason: reason, cellName: record.cellName(in: cellNames), to: &report.flowLines)
+        if let interfaceTag {
+            report.flowLines.removeLast(2)  // the line's closing "}\n"
+            report.flowLines.append(contentsOf: interfaceTag)
+        }
         report.flowCount += 1
     }
     func send(finished: Bool, idleClock: Int64?) {
@@ -502,9 +510,11 @@ public func runLiveParallel(_ options: LiveOptions, captures: [LiveCapture], con
     }
     let learner = exchange.learnerInCaptureOrder()
     let first = captures[0]
+    var names: [String] = []
+    for c in captures where !names.contains(c.interface) { names.append(c.interface) }
     var summary = RunSummary(
         capture: .interface(.init(
-            interface: first.interface, linkType: first.primaryLinkType.description, filter: first.options.filter,
+            interface: names.joined(separator: ","), linkType: first.primaryLinkType.description, filter: first.options.filter,
             nanosecondTimestamps: first.nanosecondTimestamps, packets: result.decode.packets,
             wireBytes: result.decode.wireBytes, capturedBytes: result.decode.capturedBytes,
             firstTime: t.firstNanoseconds.map { Double($0) / 1e9 }, lastTime: Double(t.lastNanoseconds) / 1e9,
@@ -522,6 +532,13 @@ public func runLiveParallel(_ options: LiveOptions, captures: [LiveCapture], con
                        lines: result.windowLines, latePackets: t.latePackets, statisticsPerWindow: segments.name("stats")),
         totals: .init(packets: t.packets, bytes: t.bytes),
         topologyReloads: generation, segments: segments.segment + 1, ipfix: nil)
+    if names.count > 1, case .interface(var capture) = summary.capture {
+        capture.interfaces = names.map { name in
+            let s = LiveCaptureStatistics.sum(captures.filter { $0.interface == name }.map(\.statistics))
+            return .init(interface: name, libpcap: .init(received: s.received, kernelDrops: s.kernelDrops, interfaceDrops: s.interfaceDrops))
+        }
+        summary.capture = .interface(capture)
+    }
     // Every thread skips the same quiet gap: the run skipped what the most-skipping thread did.
     summary.windows.skippedEmptyWindows = latest.map(\.totals.skippedEmptyWindows).max() ?? 0
     let summaryFile = try LiveOutputFile(directory: directory, name: "summary.json")

@@ -13,6 +13,10 @@ public import Logging
 public final class LiveService {
     public struct Configuration: Sendable {
         public var interface: String
+        /// More interfaces read by the same run (`live -i A -i B`): their windows are added up
+        /// and each flow line names its interface (docs/live.md).
+        public var additionalInterfaces: [String] = []
+        public var interfaces: [String] { [interface] + additionalInterfaces }
         public var topologyPath: String
         /// An absolute path; the run writes nowhere else.
         public var outputDirectory: String
@@ -85,9 +89,13 @@ public final class LiveService {
         do { topology = try Topology(contentsOfFile: c.topologyPath) } catch { throw .topology(error) }
         let captures: [LiveCapture]
         do {
-            captures = c.captureThreads > 1
-                ? try LiveCapture.fanout(interface: c.interface, options: c.capture, threads: c.captureThreads)
-                : [try LiveCapture(interface: c.interface, options: c.capture)]
+            var opened: [LiveCapture] = []
+            for interface in c.interfaces {
+                opened += c.captureThreads > 1
+                    ? try LiveCapture.fanout(interface: interface, options: c.capture, threads: c.captureThreads)
+                    : [try LiveCapture(interface: interface, options: c.capture)]
+            }
+            captures = opened
         } catch { throw .capture(error) }
         let capture = captures[0]
         do { try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true) } catch {
@@ -117,8 +125,10 @@ public final class LiveService {
                 throw .privilegeDrop(user: user, reason: error.description)
             }
         }
-        for warning in Set(captures.flatMap(\.warnings)).sorted() {
-            log.warning("libpcap warning", metadata: ["interface": "\(c.interface)", "warning": "\(warning)"])
+        for interface in c.interfaces {
+            for warning in Set(captures.filter { $0.interface == interface }.flatMap(\.warnings)).sorted() {
+                log.warning("libpcap warning", metadata: ["interface": "\(interface)", "warning": "\(warning)"])
+            }
         }
 
         let control = LiveControl()
@@ -142,15 +152,19 @@ public final class LiveService {
             log.info("metrics", metadata: ["address": "\(listener.boundAddress)"])
         }
         defer { listener?.stop() }
-        log.info("capturing", metadata: ["interface": "\(c.interface)", "linkType": "\(capture.primaryLinkType)",
-                                         "nanosecondTimestamps": "\(capture.nanosecondTimestamps)", "out": "\(out)",
-                                         "captureThreads": "\(captures.count)",
-                                         "fanoutGroup": "\(capture.fanoutGroup.map { String($0) } ?? "none")"])
+        for interface in c.interfaces {
+            let mine = captures.filter { $0.interface == interface }
+            log.info("capturing", metadata: ["interface": "\(interface)", "linkType": "\(mine[0].primaryLinkType)",
+                                             "nanosecondTimestamps": "\(mine[0].nanosecondTimestamps)", "out": "\(out)",
+                                             "captureThreads": "\(mine.count)",
+                                             "fanoutGroup": "\(mine[0].fanoutGroup.map { String($0) } ?? "none")"])
+        }
 
         var options = LiveOptions(topology: topology, outputDirectory: out, aggregation: c.aggregation,
                                   rotation: c.rotation, captureFile: c.captureFile)
         options.ipfix = c.ipfix.map { var o = $0; o.observationPoint = if_nametoindex(c.interface); return o }
         options.rotationClockOffset = c.rotationClockOffset
+        options.tagsInterfaces = c.interfaces.count > 1
         let result: ReplayResult
         do {
             result = captures.count > 1
@@ -183,7 +197,7 @@ public final class LiveService {
         let data = (try? Data(contentsOf: URL(fileURLWithPath: c.topologyPath))) ?? Data()
         let planner = try IntervalPlanner(
             topology: topology, topologyData: data,
-            inputDescription: "live \(c.interface) window \(c.aggregation.windowNanoseconds)ns",
+            inputDescription: "live \(c.interfaces.joined(separator: ",")) window \(c.aggregation.windowNanoseconds)ns",
             options: .init(everyNanoseconds: c.planEveryNanoseconds, directory: directory, plan: PlanOptions(targetUtilisation: c.targetUtilisation),
                            modelPath: c.modelPath))
         if generation == 0, let warning = planner.modelWarning {
@@ -239,8 +253,16 @@ public final class LiveService {
     /// never below the packets aggregated (every packet aggregated was received first).
     private static func scrape(_ metrics: LiveMetrics, control: LiveControl, captures: [LiveCapture]) -> [UInt8] {
         var s = control.snapshot
-        s.capture = s.capture.merged(with: .sum(captures.map { $0.refreshStatistics() }))
+        let fresh = captures.map { $0.refreshStatistics() }
+        s.capture = s.capture.merged(with: .sum(fresh))
         metrics.record(s)
+        var names: [String] = []
+        for c in captures where !names.contains(c.interface) { names.append(c.interface) }
+        if names.count > 1 {
+            metrics.record(interfaces: names.map { name in
+                (name, LiveCaptureStatistics.sum(zip(captures, fresh).filter { $0.0.interface == name }.map(\.1)))
+            })
+        }
         return metrics.exposition()
     }
 }
