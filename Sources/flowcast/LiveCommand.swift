@@ -26,7 +26,7 @@ struct LiveCommand: ParsableCommand {
     @Option(help: "Plan a policy every DURATION of capture time.") var planEvery: DurationArgument = DurationArgument(argument: "60s")!
     @Option(help: "Output folder; Flowcast writes nowhere else.") var out: String?
     @Option(help: "Kernel capture buffer in MiB.") var bufferMb: Int = 64
-    @Option(help: ArgumentHelp("Capture threads, joined in a PACKET_FANOUT group that keeps each flow on one thread; each has its own kernel buffer and aggregates what it reads, and their windows are merged exactly. Default: the number of cores (\(ProcessInfo.processInfo.activeProcessorCount) here); 1 with --write or IPFIX export, which need one thread for now.", valueName: "n"))
+    @Option(help: ArgumentHelp("Capture threads, joined in a PACKET_FANOUT group that keeps each flow on one thread; each has its own kernel buffer and aggregates what it reads, and their windows are merged exactly. Default: the number of cores (\(ProcessInfo.processInfo.activeProcessorCount) here); 1 with --write, which needs one thread for now.", valueName: "n"))
     var captureThreads: Int?
     @Option(help: "Bytes kept of each packet.") var snaplen: Int32 = 262_144
     @Flag(help: "Do not put the interface into promiscuous mode.") var noPromisc = false
@@ -53,8 +53,8 @@ struct LiveCommand: ParsableCommand {
         if listInterfaces { return }
         if interface.isEmpty { throw ValidationError("missing -i/--interface") }
         if Set(interface).count != interface.count { throw ValidationError("an interface is named twice with -i") }
-        if interface.count > 1, write != nil || !ipfix.collectors.isEmpty {
-            throw ValidationError("several interfaces cannot be combined with --write or IPFIX export (yet)")
+        if interface.count > 1, write != nil {
+            throw ValidationError("several interfaces cannot be combined with --write (yet)")
         }
         if topology == nil { throw ValidationError("missing --topology") }
         if out == nil { throw ValidationError("missing --out") }
@@ -63,8 +63,8 @@ struct LiveCommand: ParsableCommand {
         if let captureThreads, captureThreads < 1 || captureThreads > 64 {
             throw ValidationError("--capture-threads must be from 1 to 64")
         }
-        if let captureThreads, captureThreads > 1, write != nil || !ipfix.collectors.isEmpty {
-            throw ValidationError("--capture-threads above 1 cannot be combined with --write or IPFIX export (yet)")
+        if let captureThreads, captureThreads > 1, write != nil {
+            throw ValidationError("--capture-threads above 1 cannot be combined with --write (yet)")
         }
         if !(1...FlowTable.Configuration.largestMaximumFlows).contains(maxFlows) {
             throw ValidationError("--max-flows must be between 1 and \(FlowTable.Configuration.largestMaximumFlows)")
@@ -122,7 +122,7 @@ struct LiveCommand: ParsableCommand {
         configuration.additionalInterfaces = Array(interface.dropFirst())
         configuration.capture.bufferMegabytes = bufferMb
         configuration.captureThreads = captureThreads
-            ?? (write != nil || !ipfix.collectors.isEmpty ? 1 : max(1, ProcessInfo.processInfo.activeProcessorCount))
+            ?? (write != nil ? 1 : max(1, ProcessInfo.processInfo.activeProcessorCount))
         configuration.capture.snapshotLength = snaplen
         configuration.capture.promiscuous = !noPromisc
         configuration.capture.filter = filter

@@ -414,8 +414,8 @@ struct IPFIXCollectorTests {
     // MARK: live
 
     @Test("live --ipfix exports what it writes to flows.jsonl, each record naming the interface; an unreachable collector beside it costs no packet",
-          .enabled(if: hasNfdump && LiveTests.canReplay, "needs nfdump, root, ip and tcpreplay"))
-    func liveExports() throws {
+          .enabled(if: hasNfdump && LiveTests.canReplay, "needs nfdump, root, ip and tcpreplay"), arguments: [1, 2])
+    func liveExports(captureThreads: Int) throws {
         let port = Self.freePort(udp: true)
         let directory = Self.temporaryDirectory()
         defer { Self.remove(directory, directory + ".log") }
@@ -429,7 +429,8 @@ struct IPFIXCollectorTests {
         defer { Self.remove(out, out + ".log") }
         let unreachable = "tcp://127.0.0.1:\(Self.freePort(udp: false))"
         let live = try LiveTests.LiveProcess(interface: pair.capture, out: out,
-                                             extra: ["--ipfix", "udp://127.0.0.1:\(port)", "--ipfix", unreachable, "--ipfix-domain-id", "9"])
+                                             extra: ["--ipfix", "udp://127.0.0.1:\(port)", "--ipfix", unreachable, "--ipfix-domain-id", "9",
+                                                     "--capture-threads", "\(captureThreads)"])
         #expect(live.waitFor(20) { live.metric("flowcast_packets_total") != nil }, "metrics never came up: \(live.stderr)")
         try pair.replay(Fixtures.repositoryRoot.appendingPathComponent(Self.demo).path)
         let packets = try Fixtures.runFlowcast(["inspect", Self.demo, "--json"]).stdout

@@ -44,6 +44,25 @@ public struct IPFIXCollectorStatistics: Codable, Sendable, Equatable {
     public var lastError: String?
 }
 
+extension IPFIXCollectorStatistics {
+    /// Several exporters' statistics (capture threads of one run), added up per collector, in
+    /// the order the collectors were given.
+    static func merged(_ exporters: [[IPFIXCollectorStatistics]]) -> [IPFIXCollectorStatistics] {
+        guard var sum = exporters.first else { return [] }
+        for other in exporters.dropFirst() {
+            for (i, o) in other.enumerated() where i < sum.count {
+                sum[i].flowsQueued += o.flowsQueued; sum[i].flowsDropped += o.flowsDropped
+                sum[i].recordsSent += o.recordsSent; sum[i].messagesSent += o.messagesSent; sum[i].bytesSent += o.bytesSent
+                sum[i].messagesLost += o.messagesLost; sum[i].recordsLost += o.recordsLost
+                sum[i].templateSends += o.templateSends
+                sum[i].connections += o.connections; sum[i].connectFailures += o.connectFailures
+                sum[i].lastError = sum[i].lastError ?? o.lastError
+            }
+        }
+        return sum
+    }
+}
+
 /// Exports ended flows to IPFIX collectors, each from a thread of its own.
 ///
 /// The aggregating thread only appends flows to a local list and hands the list over once per

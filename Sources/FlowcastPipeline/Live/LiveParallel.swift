@@ -230,7 +230,7 @@ final class TopologyHandoff: @unchecked Sendable {
 /// flow table and windows of its own; hands closed windows and ended flows over per batch.
 /// Allocates nothing and takes no lock per packet.
 private func captureThread(worker: Int, capture: LiveCapture, options: LiveOptions, exchange: SignallingExchange,
-                           handoff: TopologyHandoff, queue: ReportQueue) {
+                           handoff: TopologyHandoff, ipfix: IPFIXFlowSource?, queue: ReportQueue) {
     var aggregator = TrafficAggregator(topology: options.topology, configuration: options.aggregation)
     var cellNames = aggregator.cellNames
     var report = WorkerReport(worker: worker)
@@ -246,7 +246,9 @@ private func captureThread(worker: Int, capture: LiveCapture, options: LiveOptio
         ? Array((",\"interface\":" + String(decoding: (try? JSONEncoder().encode(capture.interface)) ?? Data("\"\"".utf8), as: UTF8.self) + "}\n").utf8)
         : nil
     func flowEnded(_ record: borrowing FlowRecord, _ reason: FlowEndReason) {
-        record.appendJSON(reason: reason, cellName: record.cellName(in: cellNames), to: &report.flowLines)
+        let cellName = record.cellName(in: cellNames)
+        record.appendJSON(reason: reason, cellName: cellName, to: &report.flowLines)
+        ipfix?.flowEnded(record, reason, cellName: cellName)
         if let interfaceTag {
             report.flowLines.removeLast(2)  // the line's closing "}\n"
             report.flowLines.append(contentsOf: interfaceTag)
@@ -279,6 +281,7 @@ private func captureThread(worker: Int, capture: LiveCapture, options: LiveOptio
     let reader = BatchReader(source: capture, decoder: PacketDecoder(), classifier: aggregator.classifier, batchSize: 4096)
     // The reader digests with the new topology from the batch that carries it, as `runLive`'s does.
     reader.pendingTopology = { handoff.take(for: worker) }
+    reader.keepsFlowContexts = ipfix != nil
     reader.runInline { batch in
         if let topology = batch.reloadedTopology {
             // As one thread does on a reload: the open window closes (partial) and open flows
@@ -293,11 +296,13 @@ private func captureThread(worker: Int, capture: LiveCapture, options: LiveOptio
             retiredEvicted += aggregator.flows.evictedFlows
             generation += 1
             aggregator = TrafficAggregator(topology: topology, configuration: options.aggregation)
+            ipfix?.topologyChanged(topology)
             cellNames = aggregator.cellNames
             report.watermark = Int64.min
         }
         for m in exchange.take(for: worker, from: &cursor) { aggregator.learnShared(m) }
-        aggregator.add(batch, windowClosed: windowClosed, flowEnded: flowEnded) { cellNames = $0 }
+        aggregator.add(batch, windowClosed: windowClosed, flowEnded: flowEnded, contexts: ipfix?.contexts) { cellNames = $0 }
+        ipfix?.exporter.endBatch()
         if !batch.messages.isEmpty {
             ownMessages.removeAll(keepingCapacity: true)
             for (i, m) in batch.messages { ownMessages.append((batch.digests[i].timestampNanoseconds, m)) }  // i: the carrying packet
@@ -321,8 +326,8 @@ private func captureThread(worker: Int, capture: LiveCapture, options: LiveOptio
 /// A topology reload (SIGHUP) is offered to every thread (`TopologyHandoff`); each closes its
 /// open window and flows under the old topology at its next batch, and once all have, the old
 /// generation's windows are written (the last partial), its planner finishes, and the new one's
-/// planner (policies/reload-N) takes over, as with one thread. Capture to file and IPFIX export
-/// run on one thread (`runLive`).
+/// planner (policies/reload-N) takes over, as with one thread. IPFIX export runs on every capture
+/// thread (an exporter each); capture to file runs on one thread (`runLive`).
 public func runLiveParallel(_ options: LiveOptions, captures: [LiveCapture], control: LiveControl,
                             publisher: TapPublisher? = nil,
                             makePlanner: (Topology, Int) throws -> IntervalPlanner?,
@@ -373,9 +378,21 @@ public func runLiveParallel(_ options: LiveOptions, captures: [LiveCapture], con
     let exchange = SignallingExchange()
     let handoff = TopologyHandoff(workers: n)
     let queue = ReportQueue()
+    // IPFIX: an exporter per capture thread, each naming its interface (observationPointId), so
+    // no lock is taken per flow; each has its own transport session to every collector.
+    let exporters: [IPFIXFlowSource?] = try captures.map { capture in
+        guard var o = options.ipfix else { return nil }
+        o.observationPoint = if_nametoindex(capture.interface)
+        return IPFIXFlowSource(exporter: try IPFIXExporter(o), topology: options.topology)
+    }
+    func exportStatistics() -> [IPFIXCollectorStatistics] {
+        IPFIXCollectorStatistics.merged(exporters.compactMap { $0?.exporter.statistics })
+    }
     var threads: [Thread] = []
     for (i, capture) in captures.enumerated() {
-        let thread = Thread { captureThread(worker: i, capture: capture, options: options, exchange: exchange, handoff: handoff, queue: queue) }
+        let ipfix = exporters[i]
+        let thread = Thread { captureThread(worker: i, capture: capture, options: options, exchange: exchange, handoff: handoff,
+                                            ipfix: ipfix, queue: queue) }
         thread.stackSize = 1 << 20
         thread.name = "flowcast capture \(i)"
         threads.append(thread)
@@ -463,9 +480,18 @@ public func runLiveParallel(_ options: LiveOptions, captures: [LiveCapture], con
             $0.decodeIssues = issues; $0.capture = $0.capture.merged(with: stats); $0.cellBytes = cells
             $0.planFailures = planFailures; $0.topologyReloads = generation
         }
+        if options.ipfix != nil {
+            let exported = exportStatistics()
+            control.update { $0.ipfix = exported }
+        }
         if failure != nil { stopAll() }
     }
     for thread in threads { while thread.isExecuting { usleep(1_000) } }
+    if options.ipfix != nil {
+        result.ipfix = IPFIXCollectorStatistics.merged(exporters.compactMap { $0?.exporter.finish() })
+        let exported = result.ipfix
+        control.update { $0.ipfix = exported }
+    }
     // Stopped: every thread closed its open window; the merge writes what is left, the last
     // window marked partial; then a final policy and the summary.
     // A reload still under way at the stop: the old generation closes first, with its planner,
@@ -531,7 +557,7 @@ public func runLiveParallel(_ options: LiveOptions, captures: [LiveCapture], con
         windows: .init(seconds: Double(options.aggregation.windowNanoseconds) / 1e9, count: t.windows,
                        lines: result.windowLines, latePackets: t.latePackets, statisticsPerWindow: segments.name("stats")),
         totals: .init(packets: t.packets, bytes: t.bytes),
-        topologyReloads: generation, segments: segments.segment + 1, ipfix: nil)
+        topologyReloads: generation, segments: segments.segment + 1, ipfix: options.ipfix != nil ? result.ipfix : nil)
     if names.count > 1, case .interface(var capture) = summary.capture {
         capture.interfaces = names.map { name in
             let s = LiveCaptureStatistics.sum(captures.filter { $0.interface == name }.map(\.statistics))
