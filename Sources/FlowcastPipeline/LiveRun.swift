@@ -229,9 +229,8 @@ public func runLive(_ options: LiveOptions, capture: LiveCapture, control: LiveC
     var cellNames = aggregator.cellNames
     var cellBytes: [String: UInt64] = [:]
     var failure: (any Error)?
-    var policiesBefore = 0
+    var progress = PlannerProgress()
     var retiredPlanFailures = 0  // of the planners before a reload: the metric never goes back
-    var efficiencyProblemsLogged = 0  // of the planner's efficiencyProblems
     // As of the end of the previous batch: window callbacks run inside the aggregator's own
     // mutation and must not read it.
     var packetsSoFar: UInt64 = 0, evictedSoFar = 0
@@ -269,7 +268,7 @@ public func runLive(_ options: LiveOptions, capture: LiveCapture, control: LiveC
         guard let p = planner else { return }
         do { try p.finish() } catch { if failure == nil { failure = error } }
         for f in p.planFailures { log(.planFailed(f)) }
-        for problem in p.efficiencyProblems.dropFirst(efficiencyProblemsLogged) { log(.efficiencyUnavailable(problem)) }
+        progress.logEfficiencyProblems(of: p, log: log)
     }
     func rotateIfDue() throws {
         if let segment = try segments.rotateIfDue() { log(.rotated(segment: segment)) }
@@ -296,28 +295,14 @@ public func runLive(_ options: LiveOptions, capture: LiveCapture, control: LiveC
             ipfix?.topologyChanged(topology)
             cellNames = aggregator.cellNames
             do { planner = try makePlanner(topology, generation) } catch { planner = nil; log(.planFailed("\(error)")) }
-            policiesBefore = 0
-            efficiencyProblemsLogged = 0
+            progress.reset()
             log(.topologyReloaded(generation: generation))
         }
         aggregator.add(batch, windowClosed: windowClosed, flowEnded: flowEnded, contexts: ipfix?.contexts) { cellNames = $0 }
         ipfix?.exporter.endBatch()
         if let error = batch.error { result.captureError = "\(error)" }
         do { try segments.flows.flush(); try rotateIfDue() } catch { if failure == nil { failure = error } }
-        if let p = planner, p.policiesWritten != policiesBefore {
-            policiesBefore = p.policiesWritten
-            log(.policyWritten(count: p.policiesWritten))
-            control.update { $0.lastPolicySeconds = Date().timeIntervalSince1970; $0.policiesWritten += 1 }
-        }
-        if let p = planner, p.efficiencyProblems.count > efficiencyProblemsLogged {
-            // As soon as a plan meets it, not only when the run stops.
-            for problem in p.efficiencyProblems.dropFirst(efficiencyProblemsLogged) { log(.efficiencyUnavailable(problem)) }
-            efficiencyProblemsLogged = p.efficiencyProblems.count
-        }
-        if let p = planner {
-            let forecasts = p.cellForecasts, solve = p.lastSolveSeconds
-            control.update { $0.cellForecasts = forecasts; $0.lastSolveSeconds = solve }
-        }
+        progress.report(planner, control: control, log: log)
         let t = aggregator.totals, f = aggregator.flows
         let written = result.flowsWritten, issues = batch.decodeIssues, stats = capture.statistics, cells = cellBytes
         let evicted = retiredEvicted + f.evictedFlows, live = f.liveFlows, windows = retired.windows + t.windows

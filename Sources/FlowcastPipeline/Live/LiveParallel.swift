@@ -102,6 +102,7 @@ struct WindowMerger {
     private var cellKeys: [String] = [], linkKeys: [String] = []
     private var known: Set<String> = []
     private var pending: [Int64: [String: WindowSummary]] = [:]
+    private var partialStarts: Set<Int64> = []
     /// Start of the next window to write, once one was written.
     private(set) var nextStart: Int64?
     /// Thread windows that arrived after their window was written (counted in the next one).
@@ -123,6 +124,8 @@ struct WindowMerger {
     mutating func add(_ window: [WindowSummary]) {
         guard var start = window.first?.startNanoseconds else { return }
         if let next = nextStart, start < next { start = next; lateWindows += 1 }
+        // A thread's window cut short (a reload, the stop) makes the merged window partial.
+        if window.first?.partial == true { partialStarts.insert(start) }
         var slot = pending[start] ?? [:]
         for w in window {
             let key = w.kind.rawValue + "\u{0}" + w.id
@@ -165,10 +168,11 @@ struct WindowMerger {
             let start = nextStart ?? pending.keys.min()!
             guard start <= last, final || start <= low &- duration else { break }
             let slot = pending.removeValue(forKey: start) ?? [:]
+            let cutShort = partialStarts.remove(start) != nil
             func line(_ kind: WindowSummary.Kind, _ id: String) -> WindowSummary {
                 var w = slot[kind.rawValue + "\u{0}" + id]
                     ?? WindowSummary(kind: kind, id: id, startNanoseconds: start, durationNanoseconds: duration, partial: false)
-                w.partial = final && pending.isEmpty
+                w.partial = (final && pending.isEmpty) || cutShort
                 return w
             }
             out.append(cellKeys.map { line(.cell, $0) } + linkKeys.map { line(.link, $0) })
@@ -340,7 +344,7 @@ public func runLiveParallel(_ options: LiveOptions, captures: [LiveCapture], con
     var retiredPlanFailures = 0
     var failure: (any Error)?
     var cellBytes: [String: UInt64] = [:]
-    var efficiencyProblemsLogged = 0, policiesBefore = 0
+    var progress = PlannerProgress()
     let n = captures.count
     // One merger per topology generation; two only while a reload is under way.
     var mergers = [0: WindowMerger(duration: options.aggregation.windowNanoseconds, workers: n, topology: options.topology)]
@@ -424,7 +428,7 @@ public func runLiveParallel(_ options: LiveOptions, captures: [LiveCapture], con
             if let p = planner {
                 do { try p.finish() } catch { if failure == nil { failure = error } }
                 for f in p.planFailures { log(.planFailed(f)) }
-                for problem in p.efficiencyProblems.dropFirst(efficiencyProblemsLogged) { log(.efficiencyUnavailable(problem)) }
+                progress.logEfficiencyProblems(of: p, log: log)
                 retiredPlanFailures += p.planFailures.count
             }
             generation += 1
@@ -432,8 +436,7 @@ public func runLiveParallel(_ options: LiveOptions, captures: [LiveCapture], con
             let topology = mergers[generation]!.topology
             cellNames = mergers[generation]!.cellNames
             do { planner = try makePlanner(topology, generation) } catch { planner = nil; log(.planFailed("\(error)")) }
-            policiesBefore = 0
-            efficiencyProblemsLogged = 0
+            progress.reset()
             log(.topologyReloaded(generation: generation))
         }
         if let current = mergers[generation] {
@@ -455,19 +458,7 @@ public func runLiveParallel(_ options: LiveOptions, captures: [LiveCapture], con
             lastReport[i] = now
             captures[i].wake()
         }
-        if let p = planner, p.policiesWritten != policiesBefore {
-            policiesBefore = p.policiesWritten
-            log(.policyWritten(count: p.policiesWritten))
-            control.update { $0.lastPolicySeconds = Date().timeIntervalSince1970; $0.policiesWritten += 1 }
-        }
-        if let p = planner, p.efficiencyProblems.count > efficiencyProblemsLogged {
-            for problem in p.efficiencyProblems.dropFirst(efficiencyProblemsLogged) { log(.efficiencyUnavailable(problem)) }
-            efficiencyProblemsLogged = p.efficiencyProblems.count
-        }
-        if let p = planner {
-            let forecasts = p.cellForecasts, solve = p.lastSolveSeconds
-            control.update { $0.cellForecasts = forecasts; $0.lastSolveSeconds = solve }
-        }
+        progress.report(planner, control: control, log: log)
         var t = TrafficAggregator.Totals()
         for r in latest { t.add(r.totals) }
         let written = result.flowsWritten, issues = latest.reduce(0) { $0 + $1.decodeIssues }, stats = statistics()
@@ -506,7 +497,7 @@ public func runLiveParallel(_ options: LiveOptions, captures: [LiveCapture], con
             }
             generation = g
             do { planner = try makePlanner(m.topology, generation) } catch { planner = nil; log(.planFailed("\(error)")) }
-            efficiencyProblemsLogged = 0
+            progress.reset()
             log(.topologyReloaded(generation: generation))
         }
         for window in m.ready(final: true) { windowClosed(window) }
@@ -517,7 +508,7 @@ public func runLiveParallel(_ options: LiveOptions, captures: [LiveCapture], con
     if let p = planner {
         do { try p.finish() } catch { if failure == nil { failure = error } }
         for f in p.planFailures { log(.planFailed(f)) }
-        for problem in p.efficiencyProblems.dropFirst(efficiencyProblemsLogged) { log(.efficiencyUnavailable(problem)) }
+        progress.logEfficiencyProblems(of: p, log: log)
         if p.policiesWritten != policiesAtStop {
             control.update { $0.lastPolicySeconds = Date().timeIntervalSince1970; $0.policiesWritten += 1 }
         }

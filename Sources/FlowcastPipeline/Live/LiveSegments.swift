@@ -67,3 +67,32 @@ final class LiveSegments {
         try windows.commit(); try flows.commit(); try stats.commit()
     }
 }
+
+/// What a live run has told of its planner so far: after each batch, new policies and radio KPI
+/// problems are logged and the latest forecasts go to the metrics. Shared by the one-thread and
+/// the several-thread runs; `reset` when a reload brings a new planner.
+struct PlannerProgress {
+    var policiesBefore = 0
+    /// Of the planner's efficiencyProblems.
+    var efficiencyProblemsLogged = 0
+
+    mutating func reset() { policiesBefore = 0; efficiencyProblemsLogged = 0 }
+
+    mutating func report(_ planner: IntervalPlanner?, control: LiveControl, log: (LiveEvent) -> Void) {
+        guard let p = planner else { return }
+        if p.policiesWritten != policiesBefore {
+            policiesBefore = p.policiesWritten
+            log(.policyWritten(count: p.policiesWritten))
+            control.update { $0.lastPolicySeconds = Date().timeIntervalSince1970; $0.policiesWritten += 1 }
+        }
+        // As soon as a plan meets a problem, not only when the run stops.
+        logEfficiencyProblems(of: p, log: log)
+        let forecasts = p.cellForecasts, solve = p.lastSolveSeconds
+        control.update { $0.cellForecasts = forecasts; $0.lastSolveSeconds = solve }
+    }
+
+    mutating func logEfficiencyProblems(of p: IntervalPlanner, log: (LiveEvent) -> Void) {
+        for problem in p.efficiencyProblems.dropFirst(efficiencyProblemsLogged) { log(.efficiencyUnavailable(problem)) }
+        efficiencyProblemsLogged = max(efficiencyProblemsLogged, p.efficiencyProblems.count)
+    }
+}

@@ -164,22 +164,35 @@ struct SpectrumModelShape {
                 let short = model.addColumn(lower: 0, objective: dominance * unmetWeight[c])
                 model.addRow(columns.map { ($0, 1.0) } + [(short, 1)], .greaterOrEqual, Double(need))
             }
-            if cell.contiguous && count > 0 {
-                let starts = (0..<count).map { _ in model.addColumn(lower: 0, upper: 1, integer: integer) }
-                model.addRow(starts.map { ($0, 1.0) }, .lessOrEqual, 1)
-                for b in 0..<count {
-                    // A block is used only if the run starts here or the previous block is used.
-                    var terms: [(column: Int, coefficient: Double)] = [(columns[b], 1), (starts[b], -1)]
-                    if b > 0 { terms.append((columns[b - 1], -1)) }
-                    model.addRow(terms, .lessOrEqual, 0)
-                }
-            }
+            if cell.contiguous { model.addContiguity(of: columns, integer: integer) }
         }
+        model.addNeighbourExclusion(topology, blocks: y)
+        return Built(model: model, y: y)
+    }
+}
+
+extension LinearModel {
+    /// The blocks `columns` (0/1 per block of a band, in order) form one contiguous run: a block
+    /// is used only if the run starts there or the block before it is used, and the run starts
+    /// once at most. Shared by the spectrum MIPs (`SpectrumAllocator`, `SpectrumScenarioAllocator`).
+    func addContiguity(of columns: [Int], integer: Bool) {
+        guard !columns.isEmpty else { return }
+        let starts = columns.map { _ in addColumn(lower: 0, upper: 1, integer: integer) }
+        addRow(starts.map { ($0, 1.0) }, .lessOrEqual, 1)
+        for b in columns.indices {
+            var terms: [(column: Int, coefficient: Double)] = [(columns[b], 1), (starts[b], -1)]
+            if b > 0 { terms.append((columns[b - 1], -1)) }
+            addRow(terms, .lessOrEqual, 0)
+        }
+    }
+
+    /// Neighbouring cells on the same band never share a block: `blocks[c][b]` is cell c's
+    /// 0/1 column for block b.
+    func addNeighbourExclusion(_ topology: Topology, blocks y: [[Int]]) {
         for (c, cell) in topology.cells.enumerated() {
             for n in cell.neighbours where n > c && topology.cells[n].band == cell.band {
-                for b in y[c].indices { model.addRow([(y[c][b], 1), (y[n][b], 1)], .lessOrEqual, 1) }
+                for b in y[c].indices { addRow([(y[c][b], 1), (y[n][b], 1)], .lessOrEqual, 1) }
             }
         }
-        return Built(model: model, y: y)
     }
 }

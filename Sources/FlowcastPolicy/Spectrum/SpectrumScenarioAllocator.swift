@@ -156,21 +156,9 @@ struct ScenarioShape {
             model.addRow(sum, .lessOrEqual, Double(cell.maxBlocks))
             let z = gains(c).map { g in model.addColumn(lower: 0, upper: 1, objective: -g) }
             if !z.isEmpty { model.addRow(z.map { ($0, 1.0) } + columns.map { ($0, -1.0) }, .lessOrEqual, 0) }
-            if cell.contiguous && blocks > 0 {
-                let starts = (0..<blocks).map { _ in model.addColumn(lower: 0, upper: 1, integer: true) }
-                model.addRow(starts.map { ($0, 1.0) }, .lessOrEqual, 1)
-                for b in 0..<blocks {
-                    var terms: [(column: Int, coefficient: Double)] = [(columns[b], 1), (starts[b], -1)]
-                    if b > 0 { terms.append((columns[b - 1], -1)) }
-                    model.addRow(terms, .lessOrEqual, 0)
-                }
-            }
+            if cell.contiguous { model.addContiguity(of: columns, integer: true) }
         }
-        for (c, cell) in topology.cells.enumerated() {
-            for n in cell.neighbours where n > c && topology.cells[n].band == cell.band {
-                for b in y[c].indices { model.addRow([(y[c][b], 1), (y[n][b], 1)], .lessOrEqual, 1) }
-            }
-        }
+        model.addNeighbourExclusion(topology, blocks: y)
         return (model, y)
     }
 
