@@ -28,6 +28,17 @@ import Testing
         #expect(reason.contains("more than the 1000000 cells allowed"))
     }
 
+    /// A radio KPI log whose G-NetTrack timestamp has a 90-digit seconds field: parsing it
+    /// overflowed an Int and trapped. Now such a field is no timestamp, and the row is refused.
+    @Test func timestampFieldOverflowIsNotATimestamp() throws {
+        let text = try regression("crash-timestamp-field-overflow")
+        #expect(text.contains("2019.11.25_15.34.3455555"))
+        _ = try? SeriesReader.read(text: text, path: "radio.csv")  // must return, not trap
+        let long = "2019.11.25_15.34." + String(repeating: "5", count: 90)
+        let log = "Timestamp,CQI,DL_bitrate\n\(long),10,500\n"
+        _ = try? SeriesReader.read(text: log, path: "radio.csv")
+    }
+
     @Test func longCSVFarApartIsRefused() {
         let text = "time,series,value\n0,a,1\n10,a,2\n1000000000,a,3\n"
         #expect(gridError(text).map { "\($0)" }?.contains("cells allowed") == true)

@@ -15,6 +15,9 @@ enum Timestamp {
         while index < trimmed.endIndex {
             let character = trimmed[index]
             if let digit = character.wholeNumberValue, character.isASCII {
+                // No field of a date-time has ten digits; a longer run is not a timestamp (and
+                // would overflow `current`: found by fuzzing, tools/fuzz/regressions/series).
+                guard digits < 9 else { return nil }
                 current = current * 10 + digit
                 digits += 1
             } else {
