@@ -340,28 +340,9 @@ public func runLive(_ options: LiveOptions, capture: LiveCapture, control: LiveC
     }
 
     let t = retired
-    var summary = RunSummary(
-        capture: .interface(.init(
-            interface: capture.interface, linkType: capture.primaryLinkType.description, filter: capture.options.filter,
-            nanosecondTimestamps: capture.nanosecondTimestamps, packets: result.decode.packets,
-            wireBytes: result.decode.wireBytes, capturedBytes: result.decode.capturedBytes,
-            firstTime: t.firstNanoseconds.map { Double($0) / 1e9 }, lastTime: Double(t.lastNanoseconds) / 1e9,
-            error: result.captureError,
-            libpcap: .init(received: stats.received, kernelDrops: stats.kernelDrops, interfaceDrops: stats.interfaceDrops))),
-        decode: .init(issues: result.decode.issues.mapValues { .init(count: $0.count, firstPacket: $0.firstPacket) },
-                      packetsWithIssues: result.decode.issueCount, nonIPPackets: t.nonIPPackets),
-        cells: .init(names: cellNames, matchedPackets: t.cellPackets, matchedBytes: t.cellBytes,
-                     learnedFromSignallingPackets: t.learnedCellPackets, signallingMessages: t.signallingMessages,
-                     staticRuleConflicts: t.staticLearnedConflicts, learnedTEIDs: aggregator.learner.cellByTEID.count,
-                     signallingConflicts: aggregator.learner.conflicts, teidsRefused: aggregator.learner.refused,
-                     cellsRefused: Int(t.cellsRefused)),
-        unmatched: .init(packets: t.unmatchedPackets, bytes: t.unmatchedBytes),
-        flows: .init(created: retiredCreated, written: result.flowsWritten, evicted: retiredEvicted),
-        windows: .init(seconds: Double(options.aggregation.windowNanoseconds) / 1e9, count: t.windows,
-                       lines: result.windowLines, latePackets: t.latePackets, statisticsPerWindow: segments.name("stats")),
-        totals: .init(packets: t.packets, bytes: t.bytes),
-        topologyReloads: generation, segments: segments.segment + 1, ipfix: options.ipfix != nil ? result.ipfix : nil)
-    summary.windows.skippedEmptyWindows = t.skippedEmptyWindows
+    let summary = RunSummary.live(interface: capture.interface, capture: capture, result: result, totals: t, statistics: stats,
+                                  cellNames: cellNames, learner: aggregator.learner, flowsCreated: retiredCreated,
+                                  flowsEvicted: retiredEvicted, options: options, segments: segments, topologyReloads: generation)
     let summaryFile = try LiveOutputFile(directory: directory, name: "summary.json")
     summaryFile.buffer.append(contentsOf: try summary.json())
     try summaryFile.commit()

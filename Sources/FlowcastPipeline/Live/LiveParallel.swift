@@ -529,26 +529,10 @@ public func runLiveParallel(_ options: LiveOptions, captures: [LiveCapture], con
     let first = captures[0]
     var names: [String] = []
     for c in captures where !names.contains(c.interface) { names.append(c.interface) }
-    var summary = RunSummary(
-        capture: .interface(.init(
-            interface: names.joined(separator: ","), linkType: first.primaryLinkType.description, filter: first.options.filter,
-            nanosecondTimestamps: first.nanosecondTimestamps, packets: result.decode.packets,
-            wireBytes: result.decode.wireBytes, capturedBytes: result.decode.capturedBytes,
-            firstTime: t.firstNanoseconds.map { Double($0) / 1e9 }, lastTime: Double(t.lastNanoseconds) / 1e9,
-            error: result.captureError,
-            libpcap: .init(received: stats.received, kernelDrops: stats.kernelDrops, interfaceDrops: stats.interfaceDrops))),
-        decode: .init(issues: result.decode.issues.mapValues { .init(count: $0.count, firstPacket: $0.firstPacket) },
-                      packetsWithIssues: result.decode.issueCount, nonIPPackets: t.nonIPPackets),
-        cells: .init(names: cellNames, matchedPackets: t.cellPackets, matchedBytes: t.cellBytes,
-                     learnedFromSignallingPackets: t.learnedCellPackets, signallingMessages: t.signallingMessages,
-                     staticRuleConflicts: t.staticLearnedConflicts, learnedTEIDs: learner.cellByTEID.count,
-                     signallingConflicts: learner.conflicts),
-        unmatched: .init(packets: t.unmatchedPackets, bytes: t.unmatchedBytes),
-        flows: .init(created: latest.reduce(0) { $0 + $1.createdFlows }, written: result.flowsWritten, evicted: evictedSoFar()),
-        windows: .init(seconds: Double(options.aggregation.windowNanoseconds) / 1e9, count: t.windows,
-                       lines: result.windowLines, latePackets: t.latePackets, statisticsPerWindow: segments.name("stats")),
-        totals: .init(packets: t.packets, bytes: t.bytes),
-        topologyReloads: generation, segments: segments.segment + 1, ipfix: options.ipfix != nil ? result.ipfix : nil)
+    var summary = RunSummary.live(interface: names.joined(separator: ","), capture: first, result: result, totals: t,
+                                  statistics: stats, cellNames: cellNames, learner: learner,
+                                  flowsCreated: latest.reduce(0) { $0 + $1.createdFlows }, flowsEvicted: evictedSoFar(),
+                                  options: options, segments: segments, topologyReloads: generation)
     if names.count > 1, case .interface(var capture) = summary.capture {
         capture.interfaces = names.map { name in
             let s = LiveCaptureStatistics.sum(captures.filter { $0.interface == name }.map(\.statistics))

@@ -1,3 +1,4 @@
+internal import FlowcastAggregate
 internal import FlowcastCapture
 internal import FlowcastCore
 internal import Foundation
@@ -94,5 +95,39 @@ struct PlannerProgress {
     mutating func logEfficiencyProblems(of p: IntervalPlanner, log: (LiveEvent) -> Void) {
         for problem in p.efficiencyProblems.dropFirst(efficiencyProblemsLogged) { log(.efficiencyUnavailable(problem)) }
         efficiencyProblemsLogged = max(efficiencyProblemsLogged, p.efficiencyProblems.count)
+    }
+}
+
+extension RunSummary {
+    /// summary.json of a live run, on one capture thread or several: `interface` names every
+    /// interface read, `capture` is the first handle (link type, filter, timestamps), `t` the
+    /// run's totals, `learner` what signalling taught (in capture order).
+    static func live(interface: String, capture: LiveCapture, result: ReplayResult, totals t: TrafficAggregator.Totals,
+                     statistics stats: LiveCaptureStatistics, cellNames: [String], learner: TunnelCellLearner,
+                     flowsCreated: Int, flowsEvicted: Int, options: LiveOptions, segments: LiveSegments,
+                     topologyReloads: Int) -> RunSummary {
+        var summary = RunSummary(
+            capture: .interface(.init(
+                interface: interface, linkType: capture.primaryLinkType.description, filter: capture.options.filter,
+                nanosecondTimestamps: capture.nanosecondTimestamps, packets: result.decode.packets,
+                wireBytes: result.decode.wireBytes, capturedBytes: result.decode.capturedBytes,
+                firstTime: t.firstNanoseconds.map { Double($0) / 1e9 }, lastTime: Double(t.lastNanoseconds) / 1e9,
+                error: result.captureError,
+                libpcap: .init(received: stats.received, kernelDrops: stats.kernelDrops, interfaceDrops: stats.interfaceDrops))),
+            decode: .init(issues: result.decode.issues.mapValues { .init(count: $0.count, firstPacket: $0.firstPacket) },
+                          packetsWithIssues: result.decode.issueCount, nonIPPackets: t.nonIPPackets),
+            cells: .init(names: cellNames, matchedPackets: t.cellPackets, matchedBytes: t.cellBytes,
+                         learnedFromSignallingPackets: t.learnedCellPackets, signallingMessages: t.signallingMessages,
+                         staticRuleConflicts: t.staticLearnedConflicts, learnedTEIDs: learner.cellByTEID.count,
+                         signallingConflicts: learner.conflicts, teidsRefused: learner.refused,
+                         cellsRefused: Int(t.cellsRefused)),
+            unmatched: .init(packets: t.unmatchedPackets, bytes: t.unmatchedBytes),
+            flows: .init(created: flowsCreated, written: result.flowsWritten, evicted: flowsEvicted),
+            windows: .init(seconds: Double(options.aggregation.windowNanoseconds) / 1e9, count: t.windows,
+                           lines: result.windowLines, latePackets: t.latePackets, statisticsPerWindow: segments.name("stats")),
+            totals: .init(packets: t.packets, bytes: t.bytes),
+            topologyReloads: topologyReloads, segments: segments.segment + 1, ipfix: options.ipfix != nil ? result.ipfix : nil)
+        summary.windows.skippedEmptyWindows = t.skippedEmptyWindows
+        return summary
     }
 }
