@@ -287,6 +287,15 @@ struct FullDiskTests {
 /// Signals and privileges of `flowcast live` that used to be checked by hand only.
 @Suite("Live faults", .serialized)
 struct LiveFaultTests {
+    /// A copy of the demo topology in `folder` (made), for a test to rewrite under a running
+    /// live: its path and its original text.
+    static func editableTopology(in folder: String) throws -> (path: String, original: String) {
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let original = try String(contentsOfFile: Fixtures.repositoryRoot.appendingPathComponent(KillTests.topology).path, encoding: .utf8)
+        try original.write(toFile: folder + "/topology.yaml", atomically: true, encoding: .utf8)
+        return (folder + "/topology.yaml", original)
+    }
+
     @Test("a second SIGTERM while the first is being handled exits at once with status 143",
           .enabled(if: LiveTests.canReplay, "needs root, ip and tcpreplay"))
     func secondSignal() throws {
@@ -325,10 +334,7 @@ struct LiveFaultTests {
         defer { pair.cleanUp() }
         let out = KillTests.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: out); try? FileManager.default.removeItem(atPath: out + ".log") }
-        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
-        let topology = out + "/topology.yaml"
-        let original = try String(contentsOfFile: Fixtures.repositoryRoot.appendingPathComponent(KillTests.topology).path, encoding: .utf8)
-        try original.write(toFile: topology, atomically: true, encoding: .utf8)
+        let (topology, original) = try Self.editableTopology(in: out)
         let live = try LiveTests.LiveProcess(interface: pair.capture, out: out + "/run", topology: topology,
                                              extra: ["--window", "200ms", "--idle-timeout", "0", "--active-timeout", "0"])
         #expect(live.waitFor(20) { live.metric("flowcast_packets_total") != nil }, "metrics never came up: \(live.stderr)")
@@ -442,10 +448,7 @@ extension LiveFaultTests {
         defer { pair.cleanUp() }
         let out = KillTests.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: out); try? FileManager.default.removeItem(atPath: out + ".log") }
-        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
-        let topology = out + "/topology.yaml"
-        let original = try String(contentsOfFile: Fixtures.repositoryRoot.appendingPathComponent(KillTests.topology).path, encoding: .utf8)
-        try original.write(toFile: topology, atomically: true, encoding: .utf8)
+        let (topology, original) = try Self.editableTopology(in: out)
         let live = try LiveTests.LiveProcess(interface: pair.capture, out: out + "/run", topology: topology,
                                              extra: ["--capture-threads", "2", "--window", "200ms", "--plan-every", "400ms",
                                                      "--idle-timeout", "0", "--active-timeout", "0"])

@@ -11,8 +11,8 @@ let support: Target.Dependency = "FuzzSupport"
 /// Target name → the Flowcast library products it exercises.
 let targets: [(name: String, products: [String])] = [
     ("decode", ["FlowcastDecode", "FlowcastCapture"]),
-    ("pcap", ["FlowcastCapture"]),
-    ("pcapng", ["FlowcastCapture"]),
+    ("pcap", []),    // through FuzzCapture
+    ("pcapng", []),
     ("gtpv2", ["FlowcastDecode"]),
     ("topology", ["FlowcastTopology"]),
     ("policy", ["FlowcastPolicy", "FlowcastReview"]),
@@ -27,9 +27,11 @@ let package = Package(
     dependencies: [.package(name: flowcast, path: "../..")],
     targets: [
         .target(name: "FuzzSupport"),
+        .target(name: "FuzzCapture", dependencies: [support, .product(name: "FlowcastCapture", package: flowcast)]),
     ] + targets.map { target in
         .executableTarget(name: "fuzz-\(target.name)",
-                          dependencies: [support] + target.products.map { .product(name: $0, package: flowcast) },
+                          dependencies: [support] + target.products.map { .product(name: $0, package: flowcast) }
+                              + (["pcap", "pcapng"].contains(target.name) ? ["FuzzCapture"] : []),
                           path: "Sources/\(target.name)")
     }
 )
