@@ -25,14 +25,52 @@ target="$1" seconds="$2"; shift 2
 # whose `main` clashes with libFuzzer's). The sanitized build of Flowcast's modules is shared by
 # all targets, so the second target builds in seconds. --disable-dead-strip: --gc-sections would
 # drop the coverage counters' sections and leave libFuzzer blind.
+#
+# SwiftPM's `--sanitize fuzzer --sanitize address` alone is not enough: SwiftPM passes them to
+# swiftc as two `-sanitize=` options in a Set's (random) order, and swiftc keeps only the last,
+# so each build came out with either AddressSanitizer or the coverage counters, never both
+# (checked with a one-line file: `-sanitize=fuzzer -sanitize=address` gives no `__sancov`
+# sections, the other order no `__asan` calls, `-sanitize=fuzzer,address` both). The SwiftPM
+# options stay (they make it link libFuzzer's `main` rather than the executable's own); the one
+# combined option after them is the one swiftc keeps. clang adds its `-fsanitize=` options up, so
+# C targets had both already.
+sanitize=(--sanitize fuzzer --sanitize address -Xswiftc -sanitize=fuzzer,address --disable-dead-strip)
+objects="$fuzz/.build/x86_64-unknown-linux-gnu/release"
+# Every object of Flowcast's own modules must carry both the ASan checks and the coverage
+# counters: a fuzz run of a binary without them proves little, so it is refused.
+uninstrumented() {
+    local o
+    for o in "$objects"/Flowcast*.build/*.o "$objects"/Fuzz*.build/*.o "$objects"/fuzz_"$target".build/*.o; do
+        [ -f "$o" ] || continue
+        # grep -c reads to the end (grep -q would stop early and, under pipefail, fail the pipe).
+        if [ "$(nm "$o" 2>/dev/null | grep -c '__asan_')" = 0 ] || [ "$(readelf -S -W "$o" 2>/dev/null | grep -c sancov)" = 0 ]; then
+            echo "$o"
+        fi
+    done
+}
 if [ "${FUZZ_SKIP_BUILD:-0}" != 1 ]; then
     mkdir -p "$fuzz/.build"
-    if ! swift build -c release --package-path "$fuzz" --scratch-path "$fuzz/.build" --product "fuzz-$target" \
-            --sanitize fuzzer --sanitize address --disable-dead-strip >"$fuzz/.build/fuzz-build.log" 2>&1; then
+    build() {
+        swift build -c release --package-path "$fuzz" --scratch-path "$fuzz/.build" --product "fuzz-$target" \
+            "${sanitize[@]}" >"$fuzz/.build/fuzz-build.log" 2>&1
+    }
+    if ! build; then
         tail -40 "$fuzz/.build/fuzz-build.log" >&2
         echo "fuzz $target: 0 execs, build failed"
         exit 1
     fi
+    # Objects left by a build with other flags are not always recompiled: start again once.
+    if [ -n "$(uninstrumented)" ]; then
+        echo "objects without both sanitizers in $fuzz/.build: rebuilding it from scratch" >&2
+        rm -rf "$fuzz/.build/x86_64-unknown-linux-gnu/release"
+        build || { tail -40 "$fuzz/.build/fuzz-build.log" >&2; echo "fuzz $target: 0 execs, build failed"; exit 1; }
+    fi
+fi
+bad=$(uninstrumented | head -3)
+if [ -n "$bad" ]; then
+    echo "not instrumented for both AddressSanitizer and coverage: $bad" >&2
+    echo "fuzz $target: 0 execs, build failed"
+    exit 1
 fi
 bin="$fuzz/.build/release/fuzz-$target"
 
@@ -43,7 +81,7 @@ if [ $# -eq 0 ]; then
         # gtpv2's seeds are the GTPv2-C payloads the decode target finds in the captures.
         if [ "$target" = gtpv2 ] && [ "${FUZZ_SKIP_BUILD:-0}" != 1 ]; then
             swift build -c release --package-path "$fuzz" --scratch-path "$fuzz/.build" --product fuzz-decode \
-                --sanitize fuzzer --sanitize address --disable-dead-strip >>"$fuzz/.build/fuzz-build.log" 2>&1
+                "${sanitize[@]}" >>"$fuzz/.build/fuzz-build.log" 2>&1
         fi
         "$fuzz/make-seeds.sh" "$target" >/dev/null
     fi

@@ -160,12 +160,17 @@ final class BufferedCaptureFile: CaptureBytes {
     private var start = 0, count = 0
 
     static let initialCapacity = 1 << 20
+    static let minimumCapacity = 1 << 12
 
     init?(path: String) {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { return nil }
         self.fd = fd
-        capacity = Self.initialCapacity
+        // A small file gets a buffer its size (it grows, as for any large record, if the file
+        // does): a 1 MiB buffer for a 2 KB capture cost more than reading it.
+        var st = stat()
+        let size = fstat(fd, &st) == 0 ? Int(st.st_size) : Self.initialCapacity
+        capacity = min(Self.initialCapacity, max(Self.minimumCapacity, size))
         buffer = UnsafeMutableRawPointer.allocate(byteCount: capacity, alignment: 16)
     }
 
