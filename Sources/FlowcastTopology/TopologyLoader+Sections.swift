@@ -39,7 +39,7 @@ struct RawTopology {
 }
 
 extension TopologyLoader {
-    mutating func parseBand(_ m: Yams.Node.Mapping, _ line: Int) -> RawBand? {
+    mutating func parseBand(_ m: Fields, _ line: Int) -> RawBand? {
         checkKeys(m, ["id", "lowMHz", "highMHz", "blockMHz"], in: "band")
         let id = string(m, "id", line, in: "band", required: true)
         let what = "band '\(id ?? "?")'"
@@ -50,7 +50,7 @@ extension TopologyLoader {
         return RawBand(id: id, low: low, high: high, block: block, line: line, idLine: keyLine(m, "id", line))
     }
 
-    mutating func parseNode(_ m: Yams.Node.Mapping, _ line: Int) -> RawNode? {
+    mutating func parseNode(_ m: Fields, _ line: Int) -> RawNode? {
         checkKeys(m, ["id", "kind", "address"], in: "node")
         guard let id = string(m, "id", line, in: "node", required: true) else { return nil }
         var address: IPAddress?
@@ -61,11 +61,11 @@ extension TopologyLoader {
         return RawNode(id: id, kind: string(m, "kind", line, in: "node '\(id)'"), address: address, line: line)
     }
 
-    mutating func ref(_ m: Yams.Node.Mapping, _ key: String, _ line: Int, in what: String, required: Bool = true) -> RawRef? {
+    mutating func ref(_ m: Fields, _ key: String, _ line: Int, in what: String, required: Bool = true) -> RawRef? {
         string(m, key, line, in: what, required: required).map { RawRef(id: $0, line: keyLine(m, key, line)) }
     }
 
-    mutating func parseCell(_ m: Yams.Node.Mapping, _ line: Int) -> RawCell? {
+    mutating func parseCell(_ m: Fields, _ line: Int) -> RawCell? {
         checkKeys(m, ["id", "band", "minBlocks", "maxBlocks", "minMHz", "maxMHz", "peakSpectralEfficiency",
                       "kpiSource", "cqiTable", "neighbours", "contiguous", "site", "globalId", "slice", "observer"], in: "cell")
         let id = string(m, "id", line, in: "cell", required: true)
@@ -113,7 +113,7 @@ extension TopologyLoader {
     /// An S-NSSAI: `{ sst: 1, sd: "000001" }` (SST 0–255; SD, when given, six hex digits).
     mutating func parseSlice(_ node: Yams.Node, in what: String) -> NetworkSlice? {
         let line = Self.line(node)
-        guard let m = node.mapping else {
+        guard let m = node.mapping.map(Fields.init) else {
             report(line, "'slice' in \(what) must be a mapping such as { sst: 1, sd: \"000001\" }")
             return nil
         }
@@ -137,7 +137,7 @@ extension TopologyLoader {
         return slice
     }
 
-    mutating func parseLink(_ m: Yams.Node.Mapping, _ line: Int) -> RawLink? {
+    mutating func parseLink(_ m: Fields, _ line: Int) -> RawLink? {
         checkKeys(m, ["id", "a", "b", "capacity", "weight", "observer"], in: "link")
         let id = string(m, "id", line, in: "link", required: true)
         let what = "link '\(id ?? "?")'"
@@ -155,7 +155,7 @@ extension TopologyLoader {
 
     /// `observer: SITE`: the tap site whose lines alone count for a cell or link (flowcast planner).
     /// A site name is a non-empty string without spaces.
-    mutating func observer(_ m: Yams.Node.Mapping, _ line: Int, in what: String) -> String? {
+    mutating func observer(_ m: Fields, _ line: Int, in what: String) -> String? {
         guard let site = string(m, "observer", line, in: what) else { return nil }
         guard !site.isEmpty, !site.contains(where: \.isWhitespace) else {
             report(keyLine(m, "observer", line), "\(what): observer '\(site)' is not a site name (non-empty, no spaces)")
@@ -164,7 +164,7 @@ extension TopologyLoader {
         return site
     }
 
-    mutating func parseDemand(_ m: Yams.Node.Mapping, _ line: Int) -> RawDemand? {
+    mutating func parseDemand(_ m: Fields, _ line: Int) -> RawDemand? {
         checkKeys(m, ["id", "source", "destination", "cells", "paths", "prefix"], in: "demand")
         let id = string(m, "id", line, in: "demand", required: true)
         let what = "demand '\(id ?? "?")'"
@@ -194,7 +194,7 @@ extension TopologyLoader {
         return RawDemand(id: id, source: source, destination: destination, cells: cells, paths: paths, prefix: prefix, line: line)
     }
 
-    mutating func parseRule(_ m: Yams.Node.Mapping, _ line: Int) -> RawRule? {
+    mutating func parseRule(_ m: Fields, _ line: Int) -> RawRule? {
         checkKeys(m, ["cell", "links", "gtpAddress", "teid", "vlan", "mpls", "prefix", "interface"], in: "match rule")
         let what = "match rule"
         var rule = RawRule(cell: ref(m, "cell", line, in: what, required: false),

@@ -69,7 +69,10 @@ struct TopologyLoader {
     mutating func load(_ yaml: String) -> Topology? {
         let root: Yams.Node?
         do {
-            root = try Yams.compose(yaml: yaml)
+            // The basic resolver leaves every scalar a string: the loader parses its own numbers,
+            // booleans and nulls, and the default resolver's regular expressions (run on every
+            // scalar and again on every key looked up) were most of the loading time.
+            root = try Yams.compose(yaml: yaml, .basic)
         } catch let error as YamlError {
             reportYAML(error)
             return nil
@@ -120,17 +123,33 @@ struct TopologyLoader {
 
     static func line(_ node: Yams.Node) -> Int { node.mark?.line ?? 0 }
 
-    mutating func mapping(_ node: Yams.Node, _ what: String) -> Yams.Node.Mapping? {
+    /// A YAML mapping with its text keys hashed once. Yams's own `Mapping[String]` builds a node
+    /// for the key and compares it with every key in turn; the loader looks up a dozen keys per
+    /// entry. Yams has already refused duplicate keys, so each text key is here once.
+    struct Fields {
+        let keys: [Yams.Node]
+        private var values: [String: Yams.Node] = [:]
+
+        init(_ mapping: Yams.Node.Mapping) {
+            keys = Array(mapping.keys)
+            values.reserveCapacity(keys.count)
+            for (key, value) in mapping { if case .scalar(let s) = key { values[s.string] = value } }
+        }
+
+        subscript(_ key: String) -> Yams.Node? { values[key] }
+    }
+
+    mutating func mapping(_ node: Yams.Node, _ what: String) -> Fields? {
         guard let m = node.mapping else {
             report(Self.line(node), "\(what) must be a mapping (key: value)")
             return nil
         }
-        return m
+        return Fields(m)
     }
 
     /// The entries of a top-level list, each with its line. A list longer than `bound` is a
     /// problem at the first entry beyond it, and only the first `bound` entries are returned.
-    mutating func entries(_ top: Yams.Node.Mapping, _ key: String, bound: Int = .max) -> [(Yams.Node.Mapping, Int)] {
+    mutating func entries(_ top: Fields, _ key: String, bound: Int = .max) -> [(Fields, Int)] {
         guard let node = top[key] else { return [] }
         if case .scalar(let s) = node, s.string.isEmpty || s.string == "~" || s.string == "null" { return [] }
         guard let seq = node.sequence else {
@@ -141,14 +160,14 @@ struct TopologyLoader {
             boundCrossed = true
             report(Self.line(seq[bound]), "more than \(bound) entries in '\(key)' (the bound, docs/limits.md); this is entry \(bound + 1)")
         }
-        var out: [(Yams.Node.Mapping, Int)] = []
+        var out: [(Fields, Int)] = []
         for item in seq.prefix(bound) {
             if let m = mapping(item, "each entry of '\(key)'") { out.append((m, Self.line(item))) }
         }
         return out
     }
 
-    mutating func checkKeys(_ m: Yams.Node.Mapping, _ allowed: Set<String>, in what: String) {
+    mutating func checkKeys(_ m: Fields, _ allowed: Set<String>, in what: String) {
         for key in m.keys {
             guard let k = key.string else { continue }
             if !allowed.contains(k) {
@@ -157,11 +176,11 @@ struct TopologyLoader {
         }
     }
 
-    func keyLine(_ m: Yams.Node.Mapping, _ key: String, _ fallback: Int) -> Int {
+    func keyLine(_ m: Fields, _ key: String, _ fallback: Int) -> Int {
         m[key].map(Self.line) ?? fallback
     }
 
-    mutating func string(_ m: Yams.Node.Mapping, _ key: String, _ line: Int, in what: String, required: Bool = false) -> String? {
+    mutating func string(_ m: Fields, _ key: String, _ line: Int, in what: String, required: Bool = false) -> String? {
         guard let node = m[key] else {
             if required { report(line, "\(what) is missing required '\(key)'") }
             return nil
@@ -174,7 +193,7 @@ struct TopologyLoader {
     }
 
     /// A number; accepts `1e9`, `10_000`, `0x1F` and the suffixes k, M, G, T (×1000) for rates.
-    mutating func number(_ m: Yams.Node.Mapping, _ key: String, _ line: Int, in what: String, required: Bool = false) -> Double? {
+    mutating func number(_ m: Fields, _ key: String, _ line: Int, in what: String, required: Bool = false) -> Double? {
         guard let node = m[key] else {
             if required { report(line, "\(what) is missing required '\(key)'") }
             return nil
@@ -200,7 +219,7 @@ struct TopologyLoader {
         return sign * v * scale
     }
 
-    mutating func integer(_ m: Yams.Node.Mapping, _ key: String, _ line: Int, in what: String) -> Int? {
+    mutating func integer(_ m: Fields, _ key: String, _ line: Int, in what: String) -> Int? {
         guard let v = number(m, key, line, in: what) else { return nil }
         guard v == v.rounded(), abs(v) < 1e15 else {
             report(keyLine(m, key, line), "'\(key)' in \(what) must be a whole number, got \(v)")
@@ -209,17 +228,28 @@ struct TopologyLoader {
         return Int(v)
     }
 
-    mutating func bool(_ m: Yams.Node.Mapping, _ key: String, _ line: Int, in what: String) -> Bool? {
+    mutating func bool(_ m: Fields, _ key: String, _ line: Int, in what: String) -> Bool? {
         guard let node = m[key] else { return nil }
-        guard let b = node.bool else {
+        guard let b = Self.bool(node) else {
             report(Self.line(node), "'\(key)' in \(what) must be true or false")
             return nil
         }
         return b
     }
 
+    /// YAML 1.1's booleans, as Yams's default resolver read them: a plain (unquoted) scalar
+    /// true/yes/on or false/no/off in any case; a quoted one is text.
+    static func bool(_ node: Yams.Node) -> Bool? {
+        guard case .scalar(let s) = node, s.style == .plain else { return nil }
+        switch s.string.lowercased() {
+        case "true", "yes", "on": return true
+        case "false", "no", "off": return false
+        default: return nil
+        }
+    }
+
     /// A list of text values (a single value is accepted as a one-element list).
-    mutating func strings(_ m: Yams.Node.Mapping, _ key: String, _ line: Int, in what: String) -> [(String, Int)] {
+    mutating func strings(_ m: Fields, _ key: String, _ line: Int, in what: String) -> [(String, Int)] {
         guard let node = m[key] else { return [] }
         if case .scalar(let s) = node, !s.string.isEmpty { return [(s.string, Self.line(node))] }
         guard let seq = node.sequence else {

@@ -51,6 +51,40 @@ if wants topology; then
     for f in "$root"/captures/*/topology.yaml "$root"/tools/bench-topology.yaml "$root"/Tests/*/ReviewFixtures/*.yaml; do
         if [ -f "$f" ]; then cp "$f" "$t/$(basename "$(dirname "$f")")-$(basename "$f")"; fi
     done
+    # And small ones (the target runs under a 4 KiB input bound, docs/fuzzing.md): each
+    # topology with every top-level list cut to its first two entries, and each section alone.
+    python3 - "$t" <<'PY'
+import os, re, sys
+folder = sys.argv[1]
+for name in sorted(os.listdir(folder)):
+    if name.startswith("small-"):
+        continue
+    text = open(os.path.join(folder, name), encoding="utf-8").read()
+    sections, current = [], None
+    for line in text.splitlines():
+        if re.match(r"[A-Za-z]", line):
+            current = [line, []]
+            sections.append(current)
+        elif current is not None and line.strip() and not line.lstrip().startswith("#"):
+            if line.startswith("  - ") or line.startswith("- ") or not current[1]:
+                current[1].append([line])
+            else:
+                current[1][-1].append(line)
+    def render(parts, keep):
+        out = []
+        for head, entries in parts:
+            out.append(head)
+            for entry in entries[:keep]:
+                out.extend(entry)
+        return "\n".join(out) + "\n"
+    base = os.path.splitext(name)[0]
+    with open(os.path.join(folder, f"small-{base}.yaml"), "w", encoding="utf-8") as f:
+        f.write(render(sections, 2))
+    for head, entries in sections:
+        key = head.split(":")[0]
+        with open(os.path.join(folder, f"small-{base}-{key}.yaml"), "w", encoding="utf-8") as f:
+            f.write(render([(head, entries)], 3))
+PY
 fi
 
 # policy: every policy document in the repository; diff: pairs of them (OLD NUL NEW).
@@ -71,6 +105,32 @@ pair "$root/Tests/FlowcastReviewTests/ReviewFixtures/Folders/old/demo.json" "$ro
 pair "$root/Tests/FlowcastReviewTests/ReviewFixtures/Folders/old/policy-0000.json" "$root/Tests/FlowcastReviewTests/ReviewFixtures/Folders/new/policy-0000.json" folders-0000
 pair "$root/Tests/FlowcastReviewTests/ReviewFixtures/Run/policies/policy-0000.json" "$root/Tests/FlowcastReviewTests/ReviewFixtures/Run/policies/policy-0004.json" run-0000-0004
 pair "$root/policies/baseline/demo.json" "$root/Tests/FlowcastReviewTests/ReviewFixtures/Policies/failed-link.json" baseline-failed-link
+# Small documents for the 8 KiB input bound of policy and diff: each document with every list
+# cut to its first two entries, written compactly; pairs of them for diff.
+python3 - "$pol" "$dif" <<'PY'
+import json, os, sys
+pol, dif = sys.argv[1], sys.argv[2]
+def trim(value):
+    if isinstance(value, list):
+        return [trim(v) for v in value[:2]]
+    if isinstance(value, dict):
+        return {k: trim(v) for k, v in value.items()}
+    return value
+small = []
+for name in sorted(os.listdir(pol)):
+    if name.startswith("small-"):
+        continue
+    try:
+        doc = json.load(open(os.path.join(pol, name), encoding="utf-8"))
+    except ValueError:
+        continue
+    text = json.dumps(trim(doc), separators=(",", ":"), sort_keys=True).encode()
+    path = os.path.join(pol, "small-" + name)
+    open(path, "wb").write(text)
+    small.append(text)
+for i in range(len(small) - 1):
+    open(os.path.join(dif, f"small-{i}"), "wb").write(small[i] + b"\0" + small[i + 1])
+PY
 fi
 
 # series: head rows of the Abilene data (wide CSV) and the review fixtures' windows.jsonl.
