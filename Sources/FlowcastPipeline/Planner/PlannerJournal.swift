@@ -163,9 +163,11 @@ final class PlannerJournal {
 
     /// FNV-1a, 32 bits: enough to tell a torn or partly written record from a whole one.
     private static func checksum(_ bytes: ArraySlice<UInt8>) -> UInt32 {
-        var h: UInt32 = 2_166_136_261
-        for b in bytes { h = (h ^ UInt32(b)) &* 16_777_619 }
-        return h
+        bytes.withUnsafeBufferPointer { buffer in
+            var h: UInt32 = 2_166_136_261
+            for b in buffer { h = (h ^ UInt32(b)) &* 16_777_619 }
+            return h
+        }
     }
 
     /// The record at `offset` and the offset after it, or nil when it is missing, torn or corrupt.
