@@ -114,7 +114,7 @@ public struct SiteMerger: Codable, Sendable {
         guard let json = FlatJSON(payload) else { return .garbage }
         if subject.hasPrefix(FlowcastSubjects.prefix + ".win.") {
             guard let (site, w) = WindowSummary.parsePublished(json),
-                  subject == FlowcastSubjects.window(site: site, kind: w.kind, id: w.id) else { return .garbage }
+                  FlowcastSubjects.isWindow(subject, site: site, kind: w.kind, id: w.id) else { return .garbage }
             guard state[site] != nil else { return .unlistedSite }
             if let d = duration, d != w.durationNanoseconds { return .garbage }
             if let last = state[site]!.chainLast, w.startNanoseconds <= last { return .duplicate }
