@@ -341,6 +341,9 @@ public final class NetworkPlanner {
     /// A full save: the state under the next generation, then an empty journal for it, then the
     /// acknowledgements (a kill between the two writes leaves a journal the new state ignores).
     private func save() throws {
+        // What the journal holds is acknowledged first: writing a large state can take longer than
+        // the ack wait, and a kill meanwhile leaves the journal to replay.
+        try syncAndAcknowledge()
         if let planner {
             var history: [String: (values: [Double], times: [Double])] = [:]
             for (k, v) in state.historyValues { history[k] = (v, state.historyTimes[k] ?? []) }
