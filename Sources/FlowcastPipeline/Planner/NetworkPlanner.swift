@@ -89,6 +89,8 @@ public final class NetworkPlanner {
     /// Batches taken and journaled, not yet acknowledged.
     var unacknowledged: [FetchedBatch] = []
     var unacknowledgedMessages = 0
+    /// When the journal was last synced and its messages acknowledged (wall clock, s).
+    var lastSync = 0.0
     /// Lines for the log (standard error in the CLI).
     public var log: (String) -> Void = { _ in }
     public private(set) var streamDifferences: [String] = []
@@ -194,7 +196,7 @@ public final class NetworkPlanner {
             release(clock: batch.clock)
         }
         if state.generation == nil || !replay.isEmpty { try save() }
-        var lastSync = Self.wallClock()
+        lastSync = Self.wallClock()
         var streamClock = 0.0
         var fetchFailureLogged = false
         var policyFailureLogged = false
@@ -253,10 +255,8 @@ public final class NetworkPlanner {
             let now = Self.wallClock()
             if planned || journal.bytes >= 2 * Int64(lastStateBytes) + (64 << 20) {
                 try save()
-                lastSync = Self.wallClock()
             } else if unacknowledgedMessages > 0 && (now - lastSync >= 1 || unacknowledgedMessages >= 100_000) {
                 try syncAndAcknowledge()
-                lastSync = Self.wallClock()
             }
             do {
                 try publishPolicies()
@@ -309,6 +309,7 @@ public final class NetworkPlanner {
             throw NetworkPlannerError.state(path: error.path, reason: "cannot sync: \(error.reason)")
         }
         acknowledgeAll()
+        lastSync = Self.wallClock()
     }
 
     private func acknowledgeAll() {
@@ -331,7 +332,10 @@ public final class NetworkPlanner {
         }
         // A plan step may take longer than the consumer's ack wait: what is journaled is
         // acknowledged first, so the stream does not deliver it again meanwhile.
-        if planner.plansOnClosing(start: w.start, end: w.start + w.duration) { try? syncAndAcknowledge() }
+        // So may releasing many windows in a row (a slow site catching up): at least every second.
+        if planner.plansOnClosing(start: w.start, end: w.start + w.duration) || Self.wallClock() - lastSync >= 1 {
+            try? syncAndAcknowledge()
+        }
         let before = planner.policiesWritten
         planner.windowClosed(w.windows)
         if planner.policiesWritten != before { planningSeconds += planner.lastSolveSeconds ?? 0 }
