@@ -118,6 +118,11 @@ public final class IntervalPlanner {
         }
     }
 
+    /// Whether `windowClosed` with the window from `start` to `end` plans an interval.
+    public func plansOnClosing(start: Int64, end: Int64) -> Bool {
+        end - (lastPlanEnd ?? start) >= options.everyNanoseconds
+    }
+
     /// Writes the forecasts file and a final policy for the interval after the last window.
     public func finish() throws {
         if policiesWritten == 0 || lastPlanEnd != latestEnd {
