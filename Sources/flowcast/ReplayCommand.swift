@@ -20,6 +20,8 @@ struct DurationArgument: ExpressibleByArgument, Sendable {
         nanoseconds = Int64(v * 1e9)
     }
 
+    var seconds: Double { Double(nanoseconds) / 1e9 }
+
     /// As a user would type it: `10s`, `500ms`, `2h`; help prints defaults through this.
     var defaultValueDescription: String {
         if nanoseconds % 3_600_000_000_000 == 0 { return "\(nanoseconds / 3_600_000_000_000)h" }
