@@ -55,6 +55,9 @@ struct IntervalSeries {
     let windowRows: [Int]
     let shortRows: Int
     let changeRows: Int
+    /// Rows of the busy fractions' windows (10 s, 60 s) and of the long one (600 s, or the recent window).
+    let busyRows: (Int, Int)
+    let longRows: Int
     let day: Int?
 
     /// `covariateColumns`: the series' column for each of the model's covariates (nil = absent).
@@ -68,6 +71,8 @@ struct IntervalSeries {
         windowRows = Self.windowSeconds.map(rows)
         shortRows = rows(Self.shortSeconds)
         changeRows = rows(Self.covariateChangeSeconds)
+        busyRows = (rows(10), rows(60))
+        longRows = max(rows(600), recentRows)
         self.day = day
         var filled = values, sum = [Double](repeating: 0, count: n + 1), sumAbs = sum, sumSquares = sum
         var count = [Int32](repeating: 0, count: n + 1)
@@ -176,12 +181,13 @@ struct IntervalSeries {
         var names = ["bias"]
         names += windowSeconds.map { "mean_\(Int($0))s" }
         names += ["last", "log_scale", "level", "spread_recent", "spread_short", "trend", "max_short", "min_short",
-                  "idle_fraction", "observed_fraction", "season", "season_available"]
+                  "idle_fraction", "observed_fraction", "season", "season_available",
+                  "busy_10s", "busy_60s", "busy_600s", "busy_level", "run", "mean_so_far", "log_age"]
         for c in covariates { names += ["\(c)_last", "\(c)_recent", "\(c)_change"] }
         return names
     }
 
-    static func featureCount(covariates: Int) -> Int { 1 + windowSeconds.count + 12 + 3 * covariates }
+    static func featureCount(covariates: Int) -> Int { 1 + windowSeconds.count + 19 + 3 * covariates }
 
     /// Normalised features are clipped to this, so one outlier cannot dominate a linear head.
     static let clip = 20.0
@@ -225,6 +231,32 @@ struct IntervalSeries {
             f[k] = 0; f[k + 1] = 0
         }
         k += 2
+        // On-off structure (DL: transfers and idle seconds): busy = above 5 % of the scale.
+        var busy10 = 0, busy60 = 0, busy600 = 0, seen10 = 0, seen60 = 0, seen600 = 0, busySum = 0.0
+        var run = 0, runBusy: Bool?
+        var runOpen = true
+        for r in stride(from: t, through: max(0, t + 1 - longRows), by: -1) {
+            let v = values[r]
+            if v.isNaN { continue }
+            let isBusy = abs(v) > 0.05 * s
+            let age = t - r
+            if age < busyRows.0 { seen10 += 1; if isBusy { busy10 += 1 } }
+            if age < busyRows.1 { seen60 += 1; if isBusy { busy60 += 1 } }
+            seen600 += 1
+            if isBusy { busy600 += 1; busySum += v }
+            if runOpen {
+                if runBusy == nil { runBusy = isBusy }
+                if runBusy == isBusy { run += 1 } else { runOpen = false }
+            }
+        }
+        f[k] = seen10 > 0 ? Double(busy10) / Double(seen10) : 0
+        f[k + 1] = seen60 > 0 ? Double(busy60) / Double(seen60) : 0
+        f[k + 2] = seen600 > 0 ? Double(busy600) / Double(seen600) : 0
+        f[k + 3] = busy600 > 0 ? norm(busySum / Double(busy600) - m) : 0
+        f[k + 4] = (runBusy == false ? -1 : 1) * log(1 + Double(run))
+        f[k + 5] = norm((mean(0, t + 1) ?? m) - m)
+        f[k + 6] = log(1 + Double(t))
+        k += 7
         for c in covariateFilled.indices {
             let last = covariateFilled[c][t]
             let sums = covariateSum[c], counts = covariateCount[c]
