@@ -39,6 +39,8 @@ struct TrainCommand: ParsableCommand {
     var originStride: Int = 1
     @Flag(help: "With --horizon: boosted trees only, no linear part in the heads.")
     var noLinear = false
+    @Option(help: "With --horizon: ridge penalty of the heads' linear parts (× the mean diagonal of XᵀWX).")
+    var ridge: Double?
 
     func validate() throws {
         guard quantile > 0.5, quantile < 1 else { throw ValidationError("--quantile must be between 0.5 and 1") }
@@ -88,6 +90,7 @@ extension TrainCommand {
         training.refitOnAllRows = !noRefit
         training.originStride = originStride
         training.linear = !noLinear
+        if let ridge { training.ridge = ridge }
         if trees == 0 { training.boosting = nil } else { training.boosting?.maxTrees = trees }
         let model = try IntervalTrainer.train(sets, options: training)
         try ModelFile.write(model, to: URL(fileURLWithPath: out))
