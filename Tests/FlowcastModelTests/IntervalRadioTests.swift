@@ -6,18 +6,20 @@ import FlowcastTestSupport
 /// The interval model on the public 5G traces (GPL-3.0, read in place from ../shared, never copied):
 /// trained on some traces, scored on whole traces it never saw. A smaller run than
 /// `tools/eval-5g.sh heldout … --horizon` (docs/forecasting.md has those figures): every fourth
-/// trace in path order is held out, the training traces are the ones two after them (a quarter of
-/// the traces, every third origin), so a debug build runs it in seconds.
-@Suite(.enabled(if: IntervalRadioTests.traces != nil))
+/// trace in path order is held out, the model is trained on every tenth origin of the others with
+/// at most 16 trees per head, so a debug build runs it in tens of seconds.
+let publicRadioTraces: URL? = Fixtures.shared.map { $0.appendingPathComponent("data/radio-5g/traces") }
+    .flatMap { FileManager.default.fileExists(atPath: $0.path) ? $0 : nil }
+
+@Suite(.enabled(if: publicRadioTraces != nil))
 struct IntervalRadioTests {
-    static let traces: URL? = Fixtures.shared.map { $0.appendingPathComponent("data/radio-5g/traces") }
-        .flatMap { FileManager.default.fileExists(atPath: $0.path) ? $0 : nil }
+    static var traces: URL? { publicRadioTraces }
 
     static func split() throws -> (train: [String], heldOut: [String]) {
         let root = try #require(traces)
         let files = (FileManager.default.enumerator(atPath: root.path)?.compactMap { $0 as? String } ?? [])
             .filter { $0.hasSuffix(".csv") }.sorted()
-        let train = files.indices.filter { $0 % 4 == 3 }.map { root.appendingPathComponent(files[$0]).path }
+        let train = files.indices.filter { $0 % 4 != 1 }.map { root.appendingPathComponent(files[$0]).path }
         let heldOut = files.indices.filter { $0 % 4 == 1 }.map { root.appendingPathComponent(files[$0]).path }
         return (train, heldOut)
     }
@@ -28,8 +30,8 @@ struct IntervalRadioTests {
         let trainSets = try SeriesReader.read(paths: train, options: options).sets
         let heldOutSets = try SeriesReader.read(paths: heldOut, options: options).sets
         var training = IntervalTrainingOptions(horizonSeconds: horizon, target: target)
-        training.originStride = 3
-        training.boosting?.maxTrees = 24
+        training.originStride = 10
+        training.boosting?.maxTrees = 16
         let model = try IntervalTrainer.train(trainSets, options: training)
         return try IntervalEvaluator.evaluate(model: model, sets: heldOutSets, from: 0)
     }
@@ -44,7 +46,7 @@ struct IntervalRadioTests {
         #expect(try ratio(report) <= 0.90)            // goal: ≤ 0.90 × recentMean
         #expect(try ratio(report, .persistence) > 1)  // the last report is a poor guide to a minute
         let coverage = try #require(report[.flowcast]).bandCoverage
-        #expect(coverage >= 0.75 && coverage <= 0.85)
+        #expect(coverage >= 0.75 && coverage <= 0.85, "\(coverage)")
     }
 
     @Test func downlinkOverTheNextMinute() throws {
@@ -55,6 +57,6 @@ struct IntervalRadioTests {
             #expect(ratio <= 0.78)
         }
         let coverage = try #require(report[.flowcast]).bandCoverage
-        #expect(coverage >= 0.75 && coverage <= 0.85)
+        #expect(coverage >= 0.75 && coverage <= 0.85, "\(coverage)")
     }
 }

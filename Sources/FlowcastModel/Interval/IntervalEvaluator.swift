@@ -51,7 +51,7 @@ public struct IntervalEvaluationReport: Sendable, Equatable {
     /// Origins scored per method.
     public var steps: Int
     /// Metrics per method, in `IntervalMethod.allCases` order (`seasonal` only when some series
-    /// has a daily season).
+    /// has a daily season and more than a day of rows).
     public var methods: [MethodMetrics]
 
     public struct MethodMetrics: Sendable, Equatable {
@@ -70,7 +70,8 @@ public struct IntervalEvaluationReport: Sendable, Equatable {
 public enum IntervalEvaluator {
     public static func evaluate(model: IntervalModel, sets: [SeriesSet], from: Int) throws(HorizonError) -> IntervalEvaluationReport {
         let horizon = model.horizonSeconds
-        let seasonal = sets.contains { $0.seasonality.day != nil }
+        // Seasonal only where a series has a season it can use: a daily one and more than a day of rows.
+        let seasonal = sets.contains { set in set.seasonality.day.map { set.rowCount > $0 } ?? false }
         let methods = IntervalMethod.allCases.filter { $0 != .seasonal || seasonal }
         var accumulators = methods.map { _ in IntervalMetricAccumulator() }
         var seriesCount = 0, steps = 0
