@@ -215,7 +215,8 @@ public final class IntervalPlanner {
             let parts = demand.cells.compactMap { cellForecast[topology.cells[$0].id] }
             guard !parts.isEmpty else { continue }
             forecasts.append(.init(id: demand.id, kind: .demand, point: parts.reduce(0) { $0 + $1.0 },
-                                   upper: parts.reduce(0) { $0 + $1.1 }, source: source))
+                                   upper: parts.reduce(0) { $0 + $1.1 },
+                                   source: intervalModel.map { "sum of its cells' forecasts of the interval's mean (model \($0.id))" } ?? source))
         }
         let window = PlanWindow(start: Self.iso(windowStart), end: Self.iso(windowStart + duration))
         var provenance = Provenance(inputDigest: inputDigest, topologyDigest: topologyDigest, modelId: model?.id ?? intervalModel?.id,

@@ -41,6 +41,8 @@ struct TrainCommand: ParsableCommand {
     var noLinear = false
     @Option(help: "With --horizon: ridge penalty of the heads' linear parts (× the mean diagonal of XᵀWX).")
     var ridge: Double?
+    @Option(help: "With --horizon: the boosting learning rate.")
+    var learningRate: Double?
 
     func validate() throws {
         guard quantile > 0.5, quantile < 1 else { throw ValidationError("--quantile must be between 0.5 and 1") }
@@ -91,6 +93,7 @@ extension TrainCommand {
         training.originStride = originStride
         training.linear = !noLinear
         if let ridge { training.ridge = ridge }
+        if let learningRate { training.boosting?.learningRate = learningRate }
         if trees == 0 { training.boosting = nil } else { training.boosting?.maxTrees = trees }
         let model = try IntervalTrainer.train(sets, options: training)
         try ModelFile.write(model, to: URL(fileURLWithPath: out))
