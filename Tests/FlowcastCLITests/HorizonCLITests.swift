@@ -83,3 +83,32 @@ struct HorizonCLITests {
                            "\(od): the horizon 60 s is shorter than the series step 300 s")
     }
 }
+
+@Suite("replay plans each interval from an interval model")
+struct HorizonReplayTests {
+    @Test("the policies' forecasts name the interval model; a model for another interval is one line, exit 2")
+    func replayWithAnIntervalModel() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-horizon-replay-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let capture = "captures/demo/demo.pcapng", topology = "captures/demo/topology.yaml"
+        let first = folder.appendingPathComponent("windows").path
+        #expect(try Fixtures.runFlowcast(["replay", capture, "--topology", topology, "--out", first, "--quiet"]).status == 0)
+        let model = folder.appendingPathComponent("m60.json").path
+        let train = try Fixtures.runFlowcast(["train", "--series", first + "/windows.jsonl", "--horizon", "60s", "--trees", "0", "--out", model])
+        #expect(train.status == 0, "\(train.stderr)")
+        let out = folder.appendingPathComponent("planned").path
+        let run = try Fixtures.runFlowcast(["replay", capture, "--topology", topology, "--out", out, "--plan-every", "60s",
+                                            "--model", model, "--quiet"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let policy = try String(contentsOfFile: out + "/policies/policy-0005.json", encoding: .utf8)
+        #expect(policy.contains("mean of the next 60 s, P10–P90 band"))
+        #expect(policy.contains("sum of its cells' forecasts of the interval's mean"))
+        #expect(!policy.contains("persistence (no --model)"))
+        let wrong = try Fixtures.runFlowcast(["replay", capture, "--topology", topology, "--out", folder.appendingPathComponent("wrong").path,
+                                              "--plan-every", "120s", "--model", model, "--quiet"])
+        #expect(wrong.status == 2)
+        #expect(wrong.stderr.split(separator: "\n").count == 1)
+        #expect(wrong.stderr.contains("\(model): the model forecasts the mean of the next 60 s, not of the next 120 s"))
+    }
+}
