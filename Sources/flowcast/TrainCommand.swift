@@ -43,6 +43,8 @@ struct TrainCommand: ParsableCommand {
     var ridge: Double?
     @Option(help: "With --horizon: the boosting learning rate.")
     var learningRate: Double?
+    @Option(help: "With --horizon: trees without a better validation loss before boosting stops.")
+    var patience: Int?
 
     func validate() throws {
         guard quantile > 0.5, quantile < 1 else { throw ValidationError("--quantile must be between 0.5 and 1") }
@@ -94,6 +96,7 @@ extension TrainCommand {
         training.linear = !noLinear
         if let ridge { training.ridge = ridge }
         if let learningRate { training.boosting?.learningRate = learningRate }
+        if let patience { training.boosting?.patience = patience }
         if trees == 0 { training.boosting = nil } else { training.boosting?.maxTrees = trees }
         let model = try IntervalTrainer.train(sets, options: training)
         try ModelFile.write(model, to: URL(fileURLWithPath: out))
