@@ -45,6 +45,10 @@ struct TrainCommand: ParsableCommand {
     var learningRate: Double?
     @Option(help: "With --horizon: trees without a better validation loss before boosting stops.")
     var patience: Int?
+    @Flag(help: "With --horizon: stop boosting and calibrate on the last fifth of every series instead of every fifth series.")
+    var validationTail = false
+    @Flag(help: "With --horizon: stop boosting on the last fifth of every series; calibrate on every fifth series.")
+    var stopOnTail = false
 
     func validate() throws {
         guard quantile > 0.5, quantile < 1 else { throw ValidationError("--quantile must be between 0.5 and 1") }
@@ -97,6 +101,8 @@ extension TrainCommand {
         if let ridge { training.ridge = ridge }
         if let learningRate { training.boosting?.learningRate = learningRate }
         if let patience { training.boosting?.patience = patience }
+        training.validationBySeries = !validationTail
+        training.stopOnTail = stopOnTail
         if trees == 0 { training.boosting = nil } else { training.boosting?.maxTrees = trees }
         let model = try IntervalTrainer.train(sets, options: training)
         try ModelFile.write(model, to: URL(fileURLWithPath: out))

@@ -26,6 +26,12 @@ public struct IntervalTrainingOptions: Sendable {
     /// Refit the trees on every training row (the validation series included) once the
     /// validation series have chosen how many.
     public var refitOnAllRows = true
+    /// Hold out every fifth series for early stopping and calibration (false: the last fifth of
+    /// every series' origins).
+    public var validationBySeries = true
+    /// Stop boosting on the last fifth of every fitted series' origins (the held-out series still
+    /// calibrate the band and measure the model against the rule).
+    public var stopOnTail = false
 
     /// Interval heads: 64 depth-6 trees each at most, every head the same.
     public static var defaultBoosting: BoostingOptions {
@@ -60,8 +66,8 @@ public enum IntervalTrainer {
             covariates = first.covariateNames.filter { !options.excludedCovariates.contains($0) }
         }
         let d = IntervalSeries.featureCount(covariates: covariates.count)
-        let byName = all.count >= 5
-        var x: [Double] = [], y: [Double] = [], scale: [Double] = [], isValidation: [Bool] = []
+        let byName = all.count >= 5 && options.validationBySeries
+        var x: [Double] = [], y: [Double] = [], scale: [Double] = [], isValidation: [Bool] = [], isTail: [Bool] = []
         var residuals: [IntervalMethod: [Double]] = [:]
         var ewmaErrors = [Double](repeating: 0, count: ewmaGrid.count)
         var seriesIndex = 0
@@ -77,7 +83,7 @@ public enum IntervalTrainer {
                 let held = byName && seriesIndex % 5 == 4
                 if held { validationSeries += 1 }
                 let limit = min(options.until ?? prepared.rowCount, prepared.rowCount)
-                let tailFrom = byName ? Int.max : Int(Double(limit) * 0.8)
+                let tailFrom = byName && !options.stopOnTail ? Int.max : Int(Double(limit) * 0.8)
                 var ewma = [Double](repeating: .nan, count: ewmaGrid.count)
                 for t in 0..<limit {
                     let v = prepared.values[t]
@@ -91,7 +97,8 @@ public enum IntervalTrainer {
                     let s = origin.scale
                     y.append((target - origin.recentMean) / s)
                     scale.append(s)
-                    isValidation.append(held || t >= tailFrom)
+                    isValidation.append(held || (!byName && t >= tailFrom))
+                    isTail.append(!held && t >= tailFrom)
                     for k in ewma.indices { ewmaErrors[k] += abs(target - ewma[k]) }
                     residuals[.persistence, default: []].append((target - origin.last) / s)
                     residuals[.recentMean, default: []].append((target - origin.recentMean) / s)
@@ -110,6 +117,7 @@ public enum IntervalTrainer {
             y = keep.map { y[$0] }
             scale = keep.map { scale[$0] }
             isValidation = keep.map { isValidation[$0] }
+            isTail = keep.map { isTail[$0] }
         }
         let alpha = ewmaGrid[ewmaErrors.indices.min { ewmaErrors[$0] < ewmaErrors[$1] } ?? 0]
         // The EWMA residuals need the chosen alpha: a second, cheap pass.
@@ -134,15 +142,19 @@ public enum IntervalTrainer {
         bandOffsets[IntervalMethod.ewma.rawValue] = [Trainer.quantile(ewmaResiduals, 0.1), Trainer.quantile(ewmaResiduals, 0.9)]
 
         let hasValidation = isValidation.contains(true) && isValidation.contains(false)
-        let fitRows = y.indices.filter { !hasValidation || !isValidation[$0] }
+        // With `stopOnTail` the trees stop on the last fifth of the other series' origins and the
+        // held-out series only calibrate the band and measure the model against the rule.
+        let stopOnTail = hasValidation && isTail.contains(true)
+        let fitRows = y.indices.filter { !hasValidation || (!isValidation[$0] && !(stopOnTail && isTail[$0])) }
         let checkRows = hasValidation ? y.indices.filter { isValidation[$0] } : fitRows
+        let stopRows = stopOnTail ? y.indices.filter { isTail[$0] } : checkRows
         func subset(_ rows: [Int]) -> (x: [Double], y: [Double], w: [Double]) {
             var xs: [Double] = []
             xs.reserveCapacity(rows.count * d)
             for i in rows { xs.append(contentsOf: x[(i * d)..<((i + 1) * d)]) }
             return (xs, rows.map { y[$0] }, rows.map { scale[$0] })
         }
-        let fit = subset(fitRows), check = subset(checkRows), everything = subset(Array(y.indices))
+        let fit = subset(fitRows), check = subset(checkRows), stop = subset(stopRows), everything = subset(Array(y.indices))
         func samples(_ part: (x: [Double], y: [Double], w: [Double]), _ weights: [Double]) -> TreeBooster.Samples {
             TreeBooster.Samples(x: part.x, y: part.y, weights: part.w,
                                 base: (0..<part.y.count).map { Trainer.dot(weights, part.x, row: $0, columns: d) })
@@ -153,7 +165,7 @@ public enum IntervalTrainer {
                 : [Double](repeating: 0, count: d)
             var trees: TreeEnsemble?
             if let boosting = options.boosting {
-                let validation = samples(check, weights)
+                let validation = samples(stop, weights)
                 trees = TreeBooster.fit(train: samples(fit, weights), validation: validation, columns: d, tau: tau,
                                         options: boosting, seed: seed).ensemble
             }
