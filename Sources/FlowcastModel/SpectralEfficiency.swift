@@ -68,7 +68,9 @@ public enum SpectralEfficiency {
 
     /// Efficiency for a logged CQI that may be fractional or missing: rounded to the nearest index.
     public static func bitsPerSecondPerHertz(loggedCQI: Double, table: CQITable = .table1) -> Double? {
-        guard loggedCQI.isFinite else { return nil }
+        // Outside -0.5..<15.5 no index is near: refused before the conversion to Int, which
+        // traps on a value beyond Int's range (found by fuzzing: a CQI field of 115 digits).
+        guard loggedCQI.isFinite, loggedCQI > -0.5, loggedCQI < 15.5 else { return nil }
         return bitsPerSecondPerHertz(cqi: Int(loggedCQI.rounded()), table: table)
     }
 }

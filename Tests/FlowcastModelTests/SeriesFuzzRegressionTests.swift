@@ -39,6 +39,20 @@ import Testing
         _ = try? SeriesReader.read(text: log, path: "radio.csv")
     }
 
+    /// A radio KPI log whose CQI field has 115 digits: turning its efficiency into a CQI index
+    /// converted 1.3e114 to Int and trapped. A logged CQI outside 0–15 has no efficiency.
+    @Test func cqiBeyondIntHasNoEfficiency() throws {
+        let text = try regression("crash-cqi-beyond-int")
+        _ = try? SeriesReader.read(text: text, path: "radio.csv")  // must return, not trap
+        let log = "Timestamp,CQI,DL_bitrate\n2019.11.25_15.34.34,1\(String(repeating: "3", count: 114)),500\n2019.11.25_15.34.35,9,500\n"
+        _ = try? SeriesReader.read(text: log, path: "radio.csv")
+        for cqi in [1e300, -1e300, 15.5, -0.5, 16, .infinity, .nan] {
+            #expect(SpectralEfficiency.bitsPerSecondPerHertz(loggedCQI: cqi) == nil, "\(cqi)")
+        }
+        #expect(SpectralEfficiency.bitsPerSecondPerHertz(loggedCQI: 15.4) == SpectralEfficiency.bitsPerSecondPerHertz(cqi: 15))
+        #expect(SpectralEfficiency.bitsPerSecondPerHertz(loggedCQI: -0.4) == 0)
+    }
+
     @Test func longCSVFarApartIsRefused() {
         let text = "time,series,value\n0,a,1\n10,a,2\n1000000000,a,3\n"
         #expect(gridError(text).map { "\($0)" }?.contains("cells allowed") == true)
