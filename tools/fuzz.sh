@@ -58,6 +58,14 @@ uninstrumented() {
 }
 if [ "${FUZZ_SKIP_BUILD:-0}" != 1 ]; then
     mkdir -p "$fuzz/.build"
+    # SwiftPM plans Flowcast (a path dependency here) once and does not notice a source file
+    # added to or removed from one of its targets: the build then fails to find a new type.
+    # When the list of source files changes, the plan is thrown away (the objects stay).
+    files=$(cd "$root" && find Sources tools/fuzz/Sources -name '*.swift' -o -name '*.c' -o -name '*.h' | sort | cksum)
+    if [ "$(cat "$fuzz/.build/source-files" 2>/dev/null)" != "$files" ]; then
+        rm -f "$fuzz/.build/release.yaml" "$fuzz/.build/build.db"
+        echo "$files" > "$fuzz/.build/source-files"
+    fi
     build() {
         swift build -c release --package-path "$fuzz" --scratch-path "$fuzz/.build" --product "fuzz-$target" \
             "${sanitize[@]}" >"$fuzz/.build/fuzz-build.log" 2>&1
