@@ -102,10 +102,10 @@ public final class IntervalPlanner {
             // A partial window understates the rate; it is reported, not learned from.
             guard !w.partial else { continue }
             var forecaster = forecasters[k] ?? makeForecaster()
-            forecaster.observe(actual, at: startSeconds)
+            forecaster.observe(actual / modelUnit, at: startSeconds)
             forecasters[k] = forecaster
             lastObserved[k] = actual
-            pending[k] = forecaster.forecast()
+            pending[k] = forecaster.forecast().map { ($0.point * modelUnit, $0.upper * modelUnit) }
         }
         forecastFile.flushIfNeeded()
         windowIndex += 1
@@ -125,6 +125,11 @@ public final class IntervalPlanner {
         }
         try forecastFile.commit()
     }
+
+    /// Bits per unit of the series a model sees: a model is trained on windows.jsonl, which
+    /// `flowcast train` reads in bytes/s, and its size feature (log of the series' scale) must see
+    /// the same unit here; persistence is unit free.
+    var modelUnit: Double { model == nil ? 1 : 8 }
 
     func makeForecaster() -> StepForecaster {
         if let model { return .model(model, model.makeState(step: nil)) }
@@ -162,7 +167,8 @@ public final class IntervalPlanner {
         let name = String(format: "policy-%04d.json", policiesWritten + 1)
         do {
             let planner = PolicyPlanner(topology: topology, options: options.plan)
-            let kpi = RadioKPIEfficiency.measure(topology, horizon: Double(duration) / 1e9)
+            // Reports before the interval only: a replayed log already holds the seconds after it.
+            let kpi = RadioKPIEfficiency.measure(topology, horizon: Double(duration) / 1e9, until: Double(windowStart) / 1e9)
             for problem in kpi.problems where !efficiencyProblems.contains(problem) { efficiencyProblems.append(problem) }
             let input = ForecastSet(forecasts: forecasts, modelId: model?.id, window: window,
                                     measuredEfficiencies: kpi.measured.isEmpty ? nil : kpi.measured)

@@ -21,7 +21,12 @@ public enum RadioKPIEfficiency {
     /// Estimates every cell with a `kpiSource`, re-reading the logs (they may still be growing).
     /// A log that cannot be read, is not a radio KPI log or has no CQI report in the window gives
     /// a problem (file and reason) and no estimate: that cell falls back to its configured peak.
-    public static func measure(_ topology: Topology, horizon: Double) -> (measured: [MeasuredEfficiency], problems: [String]) {
+    ///
+    /// `until` (seconds since the epoch, the log's clock) averages the reports before that time
+    /// instead of the log's last ones: a replay plans at capture time from a log that already
+    /// holds the seconds after it, which a plan made then could not have seen.
+    public static func measure(_ topology: Topology, horizon: Double, until: Double? = nil)
+        -> (measured: [MeasuredEfficiency], problems: [String]) {
         var measured: [MeasuredEfficiency] = []
         var problems: [String] = []
         for cell in topology.cells {
@@ -30,7 +35,7 @@ public enum RadioKPIEfficiency {
             let seconds = window(horizon: horizon)
             let options = SeriesReadOptions(radioTarget: .spectralEfficiency, cqiTable: table)
             do {
-                let set: SeriesSet
+                var set: SeriesSet
                 if let recent = try recentText(path: path, bytes: Int(seconds) * bytesPerSecond + 65_536) {
                     // Only the tail is parsed; if it does not parse, the whole file is read so
                     // the error names the right line.
@@ -40,9 +45,19 @@ public enum RadioKPIEfficiency {
                 } else {
                     set = try SeriesReader.read(file: URL(fileURLWithPath: path), options: options)
                 }
-                guard set.radioTarget != nil, let values = set.series.first?.values else {
+                if let until, set.step != nil, let first = set.time(ofRow: 0), first > until - seconds {
+                    // The tail starts after the window: the reports before `until` are further back.
+                    set = try SeriesReader.read(file: URL(fileURLWithPath: path), options: options)
+                }
+                guard set.radioTarget != nil, var values = set.series.first?.values else {
                     problems.append("cell '\(cell.id)': \(path) is not a radio KPI log (Timestamp, CQI and DL_bitrate columns)")
                     continue
+                }
+                if let until {
+                    // Rows starting before `until` only (a grid row's time is its start).
+                    var kept = 0
+                    while kept < values.count, let t = set.time(ofRow: kept), t < until { kept += 1 }
+                    values = Array(values.prefix(kept))
                 }
                 let rows = set.step.map { max(1, Int((seconds / $0).rounded())) } ?? values.count
                 var sum = 0.0
@@ -52,7 +67,8 @@ public enum RadioKPIEfficiency {
                     reports += 1
                 }
                 guard reports > 0 else {
-                    problems.append("cell '\(cell.id)': no CQI report in the last \(Int(seconds)) s of \(path)")
+                    let before = until.map { " before " + IntervalPlanner.iso(Int64($0 * 1e9)) } ?? ""
+                    problems.append("cell '\(cell.id)': no CQI report in the last \(Int(seconds)) s\(before) of \(path)")
                     continue
                 }
                 let last = set.time(ofRow: values.count - 1).map { " to " + IntervalPlanner.iso(Int64($0 * 1e9)) } ?? ""
