@@ -32,7 +32,7 @@ public struct DemoRadioLogGenerator: Sendable {
     /// Probability a second of taking a new report.
     static let reportProbability = 0.35
     /// Latent shift per cell (1-based), in latent standard deviations.
-    static let offset: [Double] = [0, 0.3, -0.1, -0.7, 0.4, 0.0, -0.3]
+    static let offset: [Double] = [0, 0.4, 0.2, -1.2, 0.5, 0.1, -0.2]
 
     /// The file name of cell k's log (1-based), as the topology's `kpiSource` names it.
     public static func fileName(cell k: Int) -> String { "radio-cell-\(k).csv" }

@@ -101,7 +101,7 @@ public final class IntervalPlanner {
             }
             // A partial window understates the rate; it is reported, not learned from.
             guard !w.partial else { continue }
-            var forecaster = forecasters[k] ?? makeForecaster()
+            var forecaster = forecasters[k] ?? makeForecaster(step: Double(duration) / 1e9)
             forecaster.observe(actual / modelUnit, at: startSeconds)
             forecasters[k] = forecaster
             lastObserved[k] = actual
@@ -131,8 +131,10 @@ public final class IntervalPlanner {
     /// the same unit here; persistence is unit free.
     var modelUnit: Double { model == nil ? 1 : 8 }
 
-    func makeForecaster() -> StepForecaster {
-        if let model { return .model(model, model.makeState(step: nil)) }
+    /// `step`: the window length in seconds, which the model's seasonal features are counted in
+    /// (as `evaluate` counts them from windows.jsonl); without it they assume 5-minute rows.
+    func makeForecaster(step: Double? = nil) -> StepForecaster {
+        if let model { return .model(model, model.makeState(step: step)) }
         return .persistence(last: nil, change: 0)
     }
 
