@@ -8,6 +8,7 @@ extension RunReport {
         var body: [String] = []
         body.append(header())
         body.append(overviewSection())
+        if let scores { body.append(scoresSection(scores)) }
         body.append(timelineSection())
         body.append(summarySection())
         for kind in ["cell", "link"] {
