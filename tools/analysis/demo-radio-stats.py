@@ -31,6 +31,19 @@ def stats(series):
     return m, math.sqrt(var), acf, changes / sum(len(s) - 1 for s in series)
 
 
+def within(series):
+    """Autocorrelation around each series' own mean (what differs between traces left out)."""
+    acf = {}
+    for lag in LAGS:
+        num = den = 0
+        for s in series:
+            m = sum(s) / len(s)
+            den += sum((x - m) ** 2 for x in s)
+            num += sum((s[i] - m) * (s[i + lag] - m) for i in range(len(s) - lag))
+        acf[lag] = round(num / den, 3)
+    return acf
+
+
 def traces(root):
     series = []
     for f in sorted(glob.glob(root + "/traces/*/*/*/*.csv")):
@@ -76,6 +89,7 @@ if __name__ == "__main__":
     print("marginal", [round(c / total, 4) for c in counts])
     m, sd, acf, ch = stats(series)
     print(f"traces: mean {m:.2f} sd {sd:.2f} acf {acf} changes {ch:.3f}")
+    print("within each trace: acf", within(series))
     means = [sum(s) / len(s) for s in series]
     mm = sum(means) / len(means)
     print(f"sd of trace means {math.sqrt(sum((x - mm) ** 2 for x in means) / len(means)):.2f}")
@@ -84,3 +98,4 @@ if __name__ == "__main__":
         out = simulate(marginal, [(0.38, 0.997), (0.32, 0.96), (0.30, 0.0)], 0.35)
         m, sd, acf, ch = stats([out])
         print(f"generator: mean {m:.2f} sd {sd:.2f} acf {acf} changes {ch:.3f}")
+        print("generator, within 2-hour runs: acf", within([out[i:i + 7200] for i in range(0, len(out), 7200)]))
