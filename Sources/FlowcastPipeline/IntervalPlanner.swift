@@ -131,8 +131,9 @@ public final class IntervalPlanner {
     /// the same unit here; persistence is unit free.
     var modelUnit: Double { model == nil ? 1 : 8 }
 
-    /// `step`: the window length in seconds, which the model's seasonal features are counted in
-    /// (as `evaluate` counts them from windows.jsonl); without it they assume 5-minute rows.
+    /// `step`: the window length in seconds, which the model's season lengths and calendar
+    /// features (time of day and weekend of the target) are counted in, as `evaluate` has them from
+    /// windows.jsonl; without it the calendar features are 0, which no trained model saw.
     func makeForecaster(step: Double? = nil) -> StepForecaster {
         if let model { return .model(model, model.makeState(step: step)) }
         return .persistence(last: nil, change: 0)
