@@ -207,6 +207,19 @@ struct CovariateWarningTests {
 
 @Suite("Cells with radio KPI logs")
 struct RadioKPIPlanTests {
+    @Test("the committed demo example and baseline are what flowcast plan writes (cells sized by the demo's radio KPI logs)")
+    func committedDemoExample() throws {
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-example-\(UUID().uuidString).json").path
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        let run = try Fixtures.runFlowcast(["plan", "--topology", "captures/demo/topology.yaml", "--forecasts",
+                                            "policies/examples/demo-forecasts.json", "--out", out])
+        #expect(run.status == 0, "\(run.stderr)")
+        let made = FileManager.default.contents(atPath: out)
+        #expect(made != nil && made == FileManager.default.contents(atPath: "policies/examples/demo-policy.json"))
+        #expect(made != nil && made == FileManager.default.contents(atPath: "policies/baseline/demo.json"))
+        #expect(String(decoding: made ?? Data(), as: UTF8.self).contains("(radio KPIs: mean of the last 1200 s of radio-cell-1.csv, 600 CQI reports"))
+    }
+
     @Test("plan sizes a cell from its radio KPI log, says so, and warns about a log it cannot read")
     func planReadsTheLogs() throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-kpi-\(UUID().uuidString)")
