@@ -40,14 +40,14 @@ public enum RadioKPIEfficiency {
                     // Only the tail is parsed; if it does not parse, the whole file is read so
                     // the error names the right line.
                     do { set = try SeriesReader.read(text: recent, path: path, options: options) } catch {
-                        set = try SeriesReader.read(file: URL(fileURLWithPath: path), options: options)
+                        set = try RadioLogCache.shared.read(path: path, options: options)
                     }
                 } else {
-                    set = try SeriesReader.read(file: URL(fileURLWithPath: path), options: options)
+                    set = try RadioLogCache.shared.read(path: path, options: options)
                 }
                 if let until, set.step != nil, let first = set.time(ofRow: 0), first > until - seconds {
                     // The tail starts after the window: the reports before `until` are further back.
-                    set = try SeriesReader.read(file: URL(fileURLWithPath: path), options: options)
+                    set = try RadioLogCache.shared.read(path: path, options: options)
                 }
                 guard set.radioTarget != nil, var values = set.series.first?.values else {
                     problems.append("cell '\(cell.id)': \(path) is not a radio KPI log (Timestamp, CQI and DL_bitrate columns)")
@@ -106,5 +106,31 @@ public enum RadioKPIEfficiency {
         } catch {
             throw .unreadable(path: path, reason: error.localizedDescription)
         }
+    }
+}
+
+/// Radio KPI logs read whole, kept while the file's size and modification time stay the same: a
+/// replay plans every interval from the same finished logs (the demo: six logs, ten plans), and
+/// a log that grows is read again.
+final class RadioLogCache: @unchecked Sendable {
+    static let shared = RadioLogCache()
+    private let lock = NSLock()
+    private var entries: [String: (size: UInt64, modified: Date, set: SeriesSet)] = [:]
+
+    func read(path: String, options: SeriesReadOptions) throws(SeriesInputError) -> SeriesSet {
+        let attributes = try? FileManager.default.attributesOfItem(atPath: path)
+        guard let size = (attributes?[.size] as? NSNumber)?.uint64Value, let modified = attributes?[.modificationDate] as? Date else {
+            return try SeriesReader.read(file: URL(fileURLWithPath: path), options: options)  // it says why it cannot
+        }
+        let key = path + "\u{0}" + options.cqiTable.rawValue + "\u{0}" + options.radioTarget.rawValue
+        lock.lock()
+        let cached = entries[key]
+        lock.unlock()
+        if let cached, cached.size == size, cached.modified == modified { return cached.set }
+        let set = try SeriesReader.read(file: URL(fileURLWithPath: path), options: options)
+        lock.lock()
+        entries[key] = (size, modified, set)
+        lock.unlock()
+        return set
     }
 }

@@ -1,7 +1,6 @@
 import ArgumentParser
 import FlowcastPipeline
 import FlowcastReview
-import FlowcastTopology
 import Foundation
 
 struct DemoCommand: ParsableCommand {
@@ -32,12 +31,8 @@ struct DemoCommand: ParsableCommand {
                          "--plan-every", "60s", "--out", out]
         arguments += ["--model", files.model]
         try ReplayCommand.parse(arguments).run()
-        try ReportCommand.parse([out, "--out", out + "/report.html", "--topology", topology]).run()
-        if let data = try? RunData.load(runDirectory: URL(fileURLWithPath: out)) {
-            for line in DemoCommand.headline(RunScores.compute(run: data, topology: try? Topology(contentsOfFile: topology))) {
-                print(line)
-            }
-        }
+        let scores = try ReportCommand.parse([out, "--out", out + "/report.html", "--topology", topology]).write()
+        for line in DemoCommand.headline(scores) { print(line) }
         print("""
             Next: open \(out)/report.html, or review what changed over the run:
               flowcast diff \(out)/policies/policy-0001.json \(out)/policies/policy-0010.json

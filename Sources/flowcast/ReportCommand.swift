@@ -19,7 +19,10 @@ struct ReportCommand: ParsableCommand {
     @Option(help: "Folder of policy-NNNN.json and forecasts.jsonl (default RUN_DIR/policies, else RUN_DIR).") var policies: String?
     @Option(help: "Topology YAML, to chart the routing weights of the demands carrying each cell and to score the spectrum plans against a static split (with the cells' radio KPI logs).") var topology: String?
 
-    func run() throws {
+    func run() throws { _ = try write() }
+
+    /// Writes the report; returns the run's scores (`flowcast demo` prints them).
+    func write() throws -> RunScores {
         var cellDemands: [String: [String]] = [:]
         var loaded: Topology?
         if let topology {
@@ -43,6 +46,7 @@ struct ReportCommand: ParsableCommand {
             print("\(out): \(cells) cells, \(links) links, \(data.windows.count) windows, \(data.policies.count) policies"
                   + (data.missing.isEmpty ? "" : "; not found: \(data.missing.joined(separator: ", "))"))
             for problem in data.problems { printError("warning: \(problem)") }
+            return report.scores ?? RunScores()
         } catch {
             printError("error: \(error)")
             throw ExitCode.failure
