@@ -11,6 +11,8 @@ extension RunReport {
             "<td class=\"n\" data-metric=\"\(metric)\" data-value=\"\(String(format: "%.6g", value))\">\(bold ? "<b>\(text)</b>" : text)</td>"
         }
         func ratio(_ x: Double, _ y: Double) -> Double { y > 0 ? x / y : .nan }
+        // Two decimals: the plans and the static split can differ by a tenth of a percent.
+        func share(_ x: Double) -> String { String(format: "%.2f%%", x * 100) }
         if scores.forecasts.isEmpty {
             out += "<p class=\"nodata\">No forecasts to score (forecasts.jsonl with actuals and the persistence baseline).</p>"
         } else {
@@ -47,9 +49,9 @@ extension RunReport {
                     + cell("spectrum-\(s.cell)-plan-blocks", s.plannedBlocks, DiffFormat.trimmed(s.plannedBlocks, decimals: 1))
                     + cell("spectrum-\(s.cell)-static-blocks", s.staticBlocks, DiffFormat.trimmed(s.staticBlocks, decimals: 1))
                     + cell("spectrum-\(s.cell)-plan-unmet", s.plannedUnmetFraction,
-                           DiffFormat.percent(s.plannedUnmetFraction) + " (\(DiffFormat.rate(s.plannedUnmet / Double(max(1, s.windows)))))", bold: better)
+                           share(s.plannedUnmetFraction) + " (\(DiffFormat.rate(s.plannedUnmet / Double(max(1, s.windows)))))", bold: better)
                     + cell("spectrum-\(s.cell)-static-unmet", s.staticUnmetFraction,
-                           DiffFormat.percent(s.staticUnmetFraction) + " (\(DiffFormat.rate(s.staticUnmet / Double(max(1, s.windows)))))",
+                           share(s.staticUnmetFraction) + " (\(DiffFormat.rate(s.staticUnmet / Double(max(1, s.windows)))))",
                            bold: s.staticUnmet < s.plannedUnmet) + "</tr>"
             }
             out += "</tbody></table><p class=\"hint\">Each complete cell window after the first plan, with the blocks of the "
