@@ -16,6 +16,11 @@
 # The hash is of the resolved absolute path, so the split in docs/forecasting.md is the one with the
 # traces at /work/shared/data/radio-5g/traces (elsewhere the split differs).
 # Prints, per run, the flowcast and persistence MAE/RMSE and the ratios (× persistence).
+#
+#   tools/eval-5g.sh heldout dl|se --horizon 60s [train flags…]
+# forecasts the mean of the next 60 s instead of the next second (`train`/`evaluate --horizon`) and
+# prints, per run, the MAE of flowcast, recentMean, persistence and EWMA, the ratios × recentMean
+# and the P10–P90 band coverage of flowcast and recentMean (pooled over folds like the rest).
 # Env: FLOWCAST (binary; default .build-rel/release/flowcast), TRACES (default
 # ../shared/data/radio-5g/traces relative to the repository, then /work/shared/...).
 # Skips (exit 0) when the traces are absent.
@@ -61,12 +66,36 @@ run() {
     local name="$1" test="$2"; shift 2
     local args=()
     for d in "$@"; do args+=(--series "$d"); done
+    if [[ -n "$HORIZON" ]]; then
+        "$F" train "${args[@]}" --target "$TARGET" --horizon "$HORIZON" --out "$TMP/model.json" "${TRAIN_FLAGS[@]}" >&2
+        "$F" evaluate --model "$TMP/model.json" --series "$test" --from 0 --target "$TARGET" --horizon "$HORIZON" --json \
+            | jq -r --arg n "$name" '[$n, .steps] + ([.methods[] | select(.name=="flowcast" or .name=="recentMean" or .name=="persistence" or .name=="ewma")
+                                       | .mae, .p10_p90_coverage, .pinball]) | map(tostring) | join(" ")'
+        return
+    fi
     "$F" train "${args[@]}" --target "$TARGET" --out "$TMP/model.json" "${TRAIN_FLAGS[@]}" >/dev/null
     "$F" evaluate --model "$TMP/model.json" --series "$test" --from 0 --target "$TARGET" --json \
         | jq -r --arg n "$name" '[$n, .steps, (.methods[] | select(.name=="flowcast") | .mae, .rmse, .p90_coverage, .p90_pinball),
                                    (.methods[] | select(.name=="persistence") | .mae, .rmse)] | map(tostring) | join(" ")'
 }
-TRAIN_FLAGS=("$@")
+TRAIN_FLAGS=()
+HORIZON=""
+while (( $# > 0 )); do
+    if [[ "$1" == --horizon ]]; then HORIZON="$2"; shift 2; else TRAIN_FLAGS+=("$1"); shift; fi
+done
+SUMMARY='
+    { printf "%-8s %s steps %6d  flowcast MAE %.4f RMSE %.4f cov %.3f pinball %.4f | persistence MAE %.4f RMSE %.4f | x p: MAE %.3f RMSE %.3f\n",
+             $1, target, $2, $3, $4, $5, $6, $7, $8, $3 / $7, $4 / $8
+      n += $2; a += $3 * $2; r += $4 * $4 * $2; pa += $7 * $2; pr += $8 * $8 * $2; c += $5 * $2 }
+    END { if (NR > 1) printf "pooled   %s steps %6d  flowcast MAE %.4f RMSE %.4f cov %.3f | persistence MAE %.4f RMSE %.4f | x p: MAE %.3f RMSE %.3f\n",
+                              target, n, a / n, sqrt(r / n), c / n, pa / n, sqrt(pr / n), a / pa, sqrt(r / pr) }'
+# columns: name steps, then MAE, band coverage, pinball of flowcast, persistence, recentMean, ewma (report order)
+HORIZON_SUMMARY='
+    { printf "%-8s %s %s steps %6d  MAE flowcast %.4f recentMean %.4f persistence %.4f ewma %.4f | x recentMean: flowcast %.3f persistence %.3f ewma %.3f | P10-P90 cov flowcast %.3f recentMean %.3f | pinball flowcast %.4f recentMean %.4f\n",
+             $1, target, horizon, $2, $3, $9, $6, $12, $3 / $9, $6 / $9, $12 / $9, $4, $10, $5, $11
+      n += $2; a += $3 * $2; rm += $9 * $2; p += $6 * $2; e += $12 * $2; c += $4 * $2; cr += $10 * $2 }
+    END { if (NR > 1) printf "pooled   %s %s steps %6d  MAE flowcast %.4f recentMean %.4f | x recentMean: flowcast %.3f persistence %.3f ewma %.3f | P10-P90 cov flowcast %.3f recentMean %.3f\n",
+                              target, horizon, n, a / n, rm / n, a / rm, p / rm, e / rm, c / n, cr / n }'
 {
     if [[ "$MODE" == heldout ]]; then
         run heldout "$TMP/test" "$TMP/train"
@@ -85,9 +114,4 @@ TRAIN_FLAGS=("$@")
             run "fold$k" "$TMP/fold$k" "${others[@]}"
         done
     fi
-} | awk -v target="$TARGET" '
-    { printf "%-8s %s steps %6d  flowcast MAE %.4f RMSE %.4f cov %.3f pinball %.4f | persistence MAE %.4f RMSE %.4f | x p: MAE %.3f RMSE %.3f\n",
-             $1, target, $2, $3, $4, $5, $6, $7, $8, $3 / $7, $4 / $8
-      n += $2; a += $3 * $2; r += $4 * $4 * $2; pa += $7 * $2; pr += $8 * $8 * $2; c += $5 * $2 }
-    END { if (NR > 1) printf "pooled   %s steps %6d  flowcast MAE %.4f RMSE %.4f cov %.3f | persistence MAE %.4f RMSE %.4f | x p: MAE %.3f RMSE %.3f\n",
-                              target, n, a / n, sqrt(r / n), c / n, pa / n, sqrt(pr / n), a / pa, sqrt(r / pr) }'
+} | awk -v target="$TARGET" -v horizon="$HORIZON" "$([[ -n "$HORIZON" ]] && echo "$HORIZON_SUMMARY" || echo "$SUMMARY")"

@@ -10,6 +10,10 @@ public enum ModelFileError: Error, Sendable, Equatable, CustomStringConvertible 
     case writeFailed(path: String, reason: String)
     /// Larger than `ModelFile.maximumBytes`: refused before it is read.
     case tooLarge(path: String, bytes: Int, limit: Int)
+    /// An interval model (`train --horizon`) where a next-row model is needed.
+    case intervalModel(path: String, horizon: Double)
+    /// A next-row model where an interval model (`--horizon`) is needed.
+    case nextRowModel(path: String, horizon: Double)
 
     public var description: String {
         switch self {
@@ -21,6 +25,12 @@ public enum ModelFileError: Error, Sendable, Equatable, CustomStringConvertible 
         case .writeFailed(let path, let reason): "\(path): cannot write model: \(reason)"
         case .tooLarge(let path, let bytes, let limit):
             "\(path): the model file is \(bytes) bytes, more than the bound of \(limit) bytes (docs/limits.md)"
+        case .intervalModel(let path, let horizon):
+            "\(path): the model forecasts the mean of the next \(IntervalSeries.seconds(horizon)) (trained with --horizon), "
+                + "not the next row: pass --horizon \(IntervalSeries.argument(horizon)) or train without --horizon"
+        case .nextRowModel(let path, let horizon):
+            "\(path): the model forecasts the next row (trained without --horizon), not the mean of the next "
+                + "\(IntervalSeries.seconds(horizon)): train one with --horizon \(IntervalSeries.argument(horizon))"
         }
     }
 }
@@ -35,6 +45,14 @@ public enum ModelFile {
     public static let maximumBytes = 64 << 20
 
     public static func write(_ model: ForecastModel, to url: URL) throws(ModelFileError) {
+        try write(encodable: model, to: url)
+    }
+
+    public static func write(_ model: IntervalModel, to url: URL) throws(ModelFileError) {
+        try write(encodable: model, to: url)
+    }
+
+    private static func write(encodable model: some Encodable, to url: URL) throws(ModelFileError) {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         let data: Data
@@ -55,6 +73,16 @@ public enum ModelFile {
     }
 
     public static func read(from url: URL) throws(ModelFileError) -> ForecastModel {
+        try decode(bytes(of: url), path: url.path)
+    }
+
+    /// Reads an interval model (`train --horizon`); `horizon` is the one the caller needs (named
+    /// in the error when the file holds a next-row model).
+    public static func readInterval(from url: URL, horizon: Double) throws(ModelFileError) -> IntervalModel {
+        try decodeInterval(bytes(of: url), path: url.path, horizon: horizon)
+    }
+
+    private static func bytes(of url: URL) throws(ModelFileError) -> Data {
         let path = url.path
         guard FileManager.default.fileExists(atPath: path) else { throw .notFound(path: path) }
         let bytes: [UInt8]
@@ -64,16 +92,59 @@ public enum ModelFile {
             if case .tooLarge(let size, let limit) = error.problem { throw .tooLarge(path: path, bytes: size, limit: limit) }
             throw .corrupt(path: path, detail: "unreadable")
         }
-        return try decode(Data(bytes), path: path)
+        return Data(bytes)
+    }
+
+    /// Decodes interval-model JSON; the format and version are checked before anything else.
+    public static func decodeInterval(_ data: Data, path: String, horizon: Double) throws(ModelFileError) -> IntervalModel {
+        let header = try header(data, path: path)
+        if header.format == .string(ForecastModel.formatName) { throw .nextRowModel(path: path, horizon: horizon) }
+        guard header.format == .string(IntervalModel.formatName) else { throw .notAModel(path: path) }
+        guard case .number(let number)? = header.version, let version = Int(exactly: number) else {
+            throw .corrupt(path: path, detail: "missing \"version\"")
+        }
+        guard version == IntervalModel.formatVersion else {
+            throw .unsupportedVersion(path: path, found: version, supported: IntervalModel.formatVersion)
+        }
+        let model: IntervalModel
+        do { model = try JSONDecoder().decode(IntervalModel.self, from: data) } catch let error as DecodingError {
+            throw .corrupt(path: path, detail: describe(error))
+        } catch {
+            throw .corrupt(path: path, detail: "undecodable")
+        }
+        let d = IntervalSeries.featureCount(covariates: model.covariates.count)
+        guard model.featureNames == IntervalSeries.featureNames(covariates: model.covariates) else {
+            throw .corrupt(path: path, detail: "feature names do not match this flowcast's interval features")
+        }
+        for head in [model.lower, model.point, model.upper] {
+            guard head.weights.count == d, (head.weights + [head.shift]).allSatisfy(\.isFinite) else {
+                throw .corrupt(path: path, detail: "weights do not match the feature definitions")
+            }
+            if let trees = head.trees, !trees.isConsistent(featureCount: d) {
+                throw .corrupt(path: path, detail: "trees do not match the feature definitions")
+            }
+        }
+        guard model.horizonSeconds > 0, model.horizonSeconds.isFinite, model.ewmaAlpha > 0, model.ewmaAlpha <= 1 else {
+            throw .corrupt(path: path, detail: "bad horizon or EWMA factor")
+        }
+        return model
+    }
+
+    private static func header(_ data: Data, path: String) throws(ModelFileError) -> Header {
+        do { return try JSONDecoder().decode(Header.self, from: data) } catch DecodingError.dataCorrupted(let context) where context.codingPath.isEmpty {
+            throw .corrupt(path: path, detail: "not valid JSON")
+        } catch {
+            throw .notAModel(path: path)  // JSON, but not an object
+        }
     }
 
     /// Decodes model JSON; the version is checked before anything else is trusted.
     public static func decode(_ data: Data, path: String) throws(ModelFileError) -> ForecastModel {
-        let header: Header
-        do { header = try JSONDecoder().decode(Header.self, from: data) } catch DecodingError.dataCorrupted(let context) where context.codingPath.isEmpty {
-            throw .corrupt(path: path, detail: "not valid JSON")
-        } catch {
-            throw .notAModel(path: path)  // JSON, but not an object
+        let header = try header(data, path: path)
+        if header.format == .string(IntervalModel.formatName) {
+            var horizon = 0.0
+            if let interval = try? JSONDecoder().decode(IntervalHeader.self, from: data) { horizon = interval.horizonSeconds }
+            throw .intervalModel(path: path, horizon: horizon)
         }
         guard header.format == .string(ForecastModel.formatName) else { throw .notAModel(path: path) }
         guard case .number(let number)? = header.version, let version = Int(exactly: number) else {
@@ -110,6 +181,10 @@ public enum ModelFile {
     private struct Header: Decodable {
         var format: JSONValue?
         var version: JSONValue?
+    }
+
+    private struct IntervalHeader: Decodable {
+        var horizonSeconds: Double
     }
 
     private static func describe(_ error: DecodingError) -> String {

@@ -23,6 +23,9 @@ public final class IntervalPlanner {
         public var modelPath: String?
         /// Carry on forecasts.jsonl's temporary file from this length (a restarted planner).
         public var resumeForecastsAt: Int64? = nil
+        /// An interval model of spectral efficiency (`train --target se --horizon` the plan
+        /// interval) for the cells with radio KPI logs; without one they use the recent mean.
+        public var efficiencyModelPath: String? = nil
         public init(everyNanoseconds: Int64, directory: String, plan: PlanOptions = PlanOptions(), modelPath: String? = nil) {
             self.everyNanoseconds = everyNanoseconds; self.directory = directory; self.plan = plan; self.modelPath = modelPath
         }
@@ -34,6 +37,13 @@ public final class IntervalPlanner {
     let inputDigest: String
     let model: ForecastModel?
     let modelDigest: String?
+    /// The demand model when `--model` is an interval model: each interval is planned from the
+    /// forecast of its mean (and band), made from every window's history.
+    let intervalModel: IntervalModel?
+    /// Each series' recent windows (bit/s), for the interval model: at most `historyLimit`.
+    var history: [String: [Double]] = [:]
+    var windowSeconds: Double?
+    let efficiencyModel: IntervalModel?
     var forecasters: [String: StepForecaster] = [:]
     var pending: [String: (point: Double, upper: Double)] = [:]
     /// The last value each series was observed at: persistence, the baseline written beside every
@@ -70,15 +80,35 @@ public final class IntervalPlanner {
         self.options = options
         topologyDigest = Provenance.digest(topologyData)
         inputDigest = Provenance.digest(Data(inputDescription.utf8))
+        let every = Double(options.everyNanoseconds) / 1e9
         if let path = options.modelPath {
             let url = URL(fileURLWithPath: path)
-            model = try ModelFile.read(from: url)
+            do {
+                model = try ModelFile.read(from: url)
+                intervalModel = nil
+            } catch .intervalModel {
+                let interval = try ModelFile.readInterval(from: url, horizon: every)
+                if let problem = interval.mismatch(path: path, horizon: every, target: nil) { throw IntervalPlannerError.badModel(problem + " (--plan-every)") }
+                model = nil
+                intervalModel = interval
+            }
             modelWarning = model?.covariateWarningForWindows
             modelDigest = Provenance.digest(try Data(contentsOf: url))
         } else {
             model = nil
+            intervalModel = nil
             modelWarning = nil
             modelDigest = nil
+        }
+        if let path = options.efficiencyModelPath {
+            let interval = try ModelFile.readInterval(from: URL(fileURLWithPath: path), horizon: every)
+            if let problem = interval.mismatch(path: path, horizon: every, target: .spectralEfficiency) {
+                throw IntervalPlannerError.badModel(problem + " (--plan-every)")
+            }
+            if interval.target == nil { throw IntervalPlannerError.badModel("\(path): the model was not trained on radio KPI logs (--target se)") }
+            efficiencyModel = interval
+        } else {
+            efficiencyModel = nil
         }
         try FileManager.default.createDirectory(atPath: options.directory, withIntermediateDirectories: true)
         forecastFile = try OutputFile(directory: options.directory, name: "forecasts.jsonl", resumingAt: options.resumeForecastsAt)
@@ -106,6 +136,13 @@ public final class IntervalPlanner {
             forecasters[k] = forecaster
             lastObserved[k] = actual
             pending[k] = forecaster.forecast().map { ($0.point * modelUnit, $0.upper * modelUnit) }
+            if intervalModel != nil {
+                windowSeconds = Double(duration) / 1e9
+                var values = history[k] ?? []
+                values.append(actual)
+                if values.count > Self.historyLimit { values.removeFirst(values.count - Self.historyLimit) }
+                history[k] = values
+            }
         }
         forecastFile.flushIfNeeded()
         windowIndex += 1
@@ -118,12 +155,33 @@ public final class IntervalPlanner {
         }
     }
 
+    /// Whether `windowClosed` with the window from `start` to `end` plans an interval.
+    public func plansOnClosing(start: Int64, end: Int64) -> Bool {
+        end - (lastPlanEnd ?? start) >= options.everyNanoseconds
+    }
+
     /// Writes the forecasts file and a final policy for the interval after the last window.
     public func finish() throws {
         if policiesWritten == 0 || lastPlanEnd != latestEnd {
             plan(windowStart: latestEnd, duration: options.everyNanoseconds)
         }
         try forecastFile.commit()
+    }
+
+    /// Windows of history kept per series for an interval model (its longest feature window is
+    /// 1800 s: 1-second windows for half an hour).
+    static let historyLimit = 1800
+
+    /// The interval model's forecast of each series' next interval, where `--model` is one.
+    func intervalForecasts() -> [String: IntervalForecaster.Result] {
+        guard let intervalModel, let step = windowSeconds, step <= intervalModel.horizonSeconds else { return [:] }
+        var result: [String: IntervalForecaster.Result] = [:]
+        for (key, values) in history {
+            if let f = try? IntervalForecaster.forecast(intervalModel, series: Series(name: key, values: values), step: step) {
+                result[key] = f
+            }
+        }
+        return result
     }
 
     /// Bits per unit of the series a model sees: a model is trained on windows.jsonl, which
@@ -143,16 +201,26 @@ public final class IntervalPlanner {
         let started = DispatchTime.now()
         defer { lastSolveSeconds = Double(DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1e9 }
         let source = model.map { "model \($0.id)" } ?? "persistence (no --model)"
+        let intervals = intervalForecasts()
+        /// The interval model's forecast (mean of the interval, P90 of it) where there is one, else the next window's.
+        func forecast(_ key: String) -> (point: Double, upper: Double, source: String)? {
+            if let f = intervals[key] {
+                return (f.forecast.point, f.forecast.upper,
+                        f.source + String(format: ", P10 %.0f bit/s, recentMean %.0f bit/s", f.forecast.lower, f.recentMean))
+            }
+            guard let f = pending[key] else { return nil }
+            return (f.point, f.upper, intervalModel == nil ? source : "persistence (model \(intervalModel?.id ?? "") has no forecast yet)")
+        }
         var forecasts: [FlowcastPolicy.Forecast] = []
         var cellForecast: [String: (Double, Double)] = [:]
         for cell in topology.cells {
-            guard let f = pending["cell:\(cell.id)"] else { continue }
-            cellForecast[cell.id] = f
-            forecasts.append(.init(id: cell.id, kind: .cell, point: f.point, upper: f.upper, source: source))
+            guard let f = forecast("cell:\(cell.id)") else { continue }
+            cellForecast[cell.id] = (f.point, f.upper)
+            forecasts.append(.init(id: cell.id, kind: .cell, point: f.point, upper: f.upper, source: f.source))
         }
         for link in topology.links {
-            guard let f = pending["link:\(link.id)"] else { continue }
-            forecasts.append(.init(id: link.id, kind: .link, point: f.point, upper: f.upper, source: source))
+            guard let f = forecast("link:\(link.id)") else { continue }
+            forecasts.append(.init(id: link.id, kind: .link, point: f.point, upper: f.upper, source: f.source))
         }
         for demand in topology.demands where !demand.cells.isEmpty {
             // A demand carries its cells' traffic to the core: the sum of their forecasts (upper
@@ -160,10 +228,11 @@ public final class IntervalPlanner {
             let parts = demand.cells.compactMap { cellForecast[topology.cells[$0].id] }
             guard !parts.isEmpty else { continue }
             forecasts.append(.init(id: demand.id, kind: .demand, point: parts.reduce(0) { $0 + $1.0 },
-                                   upper: parts.reduce(0) { $0 + $1.1 }, source: source))
+                                   upper: parts.reduce(0) { $0 + $1.1 },
+                                   source: intervalModel.map { "sum of its cells' forecasts of the interval's mean (model \($0.id))" } ?? source))
         }
         let window = PlanWindow(start: Self.iso(windowStart), end: Self.iso(windowStart + duration))
-        var provenance = Provenance(inputDigest: inputDigest, topologyDigest: topologyDigest, modelId: model?.id,
+        var provenance = Provenance(inputDigest: inputDigest, topologyDigest: topologyDigest, modelId: model?.id ?? intervalModel?.id,
                                     modelDigest: modelDigest, window: window, generator: generator)
         if !missingSites.isEmpty { provenance.missingSites = missingSites.sorted() }
         missingSites = []
@@ -171,9 +240,10 @@ public final class IntervalPlanner {
         do {
             let planner = PolicyPlanner(topology: topology, options: options.plan)
             // Reports before the interval only: a replayed log already holds the seconds after it.
-            let kpi = RadioKPIEfficiency.measure(topology, horizon: Double(duration) / 1e9, until: Double(windowStart) / 1e9)
+            let kpi = RadioKPIEfficiency.measure(topology, horizon: Double(duration) / 1e9, model: efficiencyModel,
+                                                 until: Double(windowStart) / 1e9)
             for problem in kpi.problems where !efficiencyProblems.contains(problem) { efficiencyProblems.append(problem) }
-            let input = ForecastSet(forecasts: forecasts, modelId: model?.id, window: window,
+            let input = ForecastSet(forecasts: forecasts, modelId: model?.id ?? intervalModel?.id, window: window,
                                     measuredEfficiencies: kpi.measured.isEmpty ? nil : kpi.measured)
             let document = try planner.plan(input,
                                             provenance: provenance, current: current)
@@ -189,5 +259,16 @@ public final class IntervalPlanner {
         let f = ISO8601DateFormatter()
         f.formatOptions = [.withInternetDateTime]
         return f.string(from: Date(timeIntervalSince1970: Double(nanoseconds) / 1e9))
+    }
+}
+
+/// A model the interval planner cannot plan with: one line naming the file and what is wrong.
+public enum IntervalPlannerError: Error, CustomStringConvertible {
+    case badModel(String)
+
+    public var description: String {
+        switch self {
+        case .badModel(let message): message
+        }
     }
 }

@@ -1,6 +1,6 @@
 public import FlowcastPolicy
 public import FlowcastTopology
-internal import FlowcastModel
+public import FlowcastModel
 internal import Foundation
 
 /// Spectrum efficiency of the cells whose topology entry names a radio KPI log (`kpiSource`):
@@ -16,27 +16,36 @@ internal import Foundation
 /// (`tools/analysis/se_horizon.py`; the window rule was chosen on the other traces).
 public enum RadioKPIEfficiency {
     /// Seconds of reports averaged for a planning interval of `horizon` seconds.
-    public static func window(horizon: Double) -> Double { max(60, 2 * horizon) }
+    public static func window(horizon: Double) -> Double { RecentMeanRule.window(horizon: horizon) }
+
+    /// Seconds of log an interval model needs: its longest feature window (1800 s).
+    static let modelHistorySeconds = 1800.0
 
     /// Estimates every cell with a `kpiSource`, re-reading the logs (they may still be growing).
     /// A log that cannot be read, is not a radio KPI log or has no CQI report in the window gives
     /// a problem (file and reason) and no estimate: that cell falls back to its configured peak.
     ///
-    /// `until` (seconds since the epoch, the log's clock) averages the reports before that time
-    /// instead of the log's last ones: a replay plans at capture time from a log that already
-    /// holds the seconds after it, which a plan made then could not have seen.
-    public static func measure(_ topology: Topology, horizon: Double, until: Double? = nil)
-        -> (measured: [MeasuredEfficiency], problems: [String]) {
+    /// With `model` (an interval model of spectral efficiency, `train --target se --horizon`), each
+    /// cell's efficiency is the model's forecast of the mean over the next `horizon` and its source
+    /// names the model and the band; where the model did not beat the rule on its validation traces
+    /// the rule's mean is used, and the source says so.
+    ///
+    /// `until` (seconds since the epoch, the log's clock) uses the reports before that time instead
+    /// of the log's last ones: a replay plans at capture time from a log that already holds the
+    /// seconds after it, which a plan made then could not have seen.
+    public static func measure(_ topology: Topology, horizon: Double, model: IntervalModel? = nil,
+                               until: Double? = nil) -> (measured: [MeasuredEfficiency], problems: [String]) {
         var measured: [MeasuredEfficiency] = []
         var problems: [String] = []
         for cell in topology.cells {
             guard let path = cell.kpiSource else { continue }
             let table = cell.cqiTable.flatMap(CQITable.init(rawValue:)) ?? .table1
             let seconds = window(horizon: horizon)
+            let history = model == nil ? seconds : max(seconds, modelHistorySeconds)
             let options = SeriesReadOptions(radioTarget: .spectralEfficiency, cqiTable: table)
             do {
                 var set: SeriesSet
-                if let recent = try recentText(path: path, bytes: Int(seconds) * bytesPerSecond + 65_536) {
+                if let recent = try recentText(path: path, bytes: Int(history) * bytesPerSecond + 65_536) {
                     // Only the tail is parsed; if it does not parse, the whole file is read so
                     // the error names the right line.
                     do { set = try SeriesReader.read(text: recent, path: path, options: options) } catch {
@@ -45,20 +54,22 @@ public enum RadioKPIEfficiency {
                 } else {
                     set = try RadioLogCache.shared.read(path: path, options: options)
                 }
-                if let until, set.step != nil, let first = set.time(ofRow: 0), first > until - seconds {
+                if let until, set.step != nil, let first = set.time(ofRow: 0), first > until - history {
                     // The tail starts after the window: the reports before `until` are further back.
                     set = try RadioLogCache.shared.read(path: path, options: options)
                 }
-                guard set.radioTarget != nil, var values = set.series.first?.values else {
+                guard set.radioTarget != nil, var series = set.series.first else {
                     problems.append("cell '\(cell.id)': \(path) is not a radio KPI log (Timestamp, CQI and DL_bitrate columns)")
                     continue
                 }
                 if let until {
                     // Rows starting before `until` only (a grid row's time is its start).
                     var kept = 0
-                    while kept < values.count, let t = set.time(ofRow: kept), t < until { kept += 1 }
-                    values = Array(values.prefix(kept))
+                    while kept < series.values.count, let t = set.time(ofRow: kept), t < until { kept += 1 }
+                    series.values = Array(series.values.prefix(kept))
+                    series.covariates = series.covariates.map { Array($0.prefix(kept)) }
                 }
+                let values = series.values
                 let rows = set.step.map { max(1, Int((seconds / $0).rounded())) } ?? values.count
                 var sum = 0.0
                 var reports = 0
@@ -73,11 +84,23 @@ public enum RadioKPIEfficiency {
                 }
                 let last = set.time(ofRow: values.count - 1).map { " to " + IntervalPlanner.iso(Int64($0 * 1e9)) } ?? ""
                 let name = URL(fileURLWithPath: path).lastPathComponent
+                if let model, let result = try IntervalForecaster.forecast(model, series: series, step: set.step ?? 1) {
+                    let f = result.forecast
+                    func number(_ x: Double) -> String { String(format: "%.3f", x) }
+                    measured.append(MeasuredEfficiency(
+                        cell: cell.id, bitsPerSecondPerHertz: f.point,
+                        source: "radio KPIs of \(name)\(last), \(table.rawValue): \(result.source); "
+                            + "\(number(f.point)) bit/s/Hz, P10 \(number(f.lower)), P90 \(number(f.upper)); "
+                            + "recentMean \(number(result.recentMean))"))
+                    continue
+                }
                 measured.append(MeasuredEfficiency(
                     cell: cell.id, bitsPerSecondPerHertz: sum / Double(reports),
                     source: "radio KPIs: mean of the last \(Int(seconds)) s of \(name), \(reports) CQI reports\(last), \(table.rawValue)"))
-            } catch {
+            } catch let error as SeriesInputError {
                 problems.append("cell '\(cell.id)': \(error.description)")
+            } catch {
+                problems.append("cell '\(cell.id)': \(error)")
             }
         }
         return (measured, problems)

@@ -32,6 +32,9 @@ struct EvaluateCommand: ParsableCommand {
     var forecasts: String?
     @Flag(help: "Score the model's point forecast without its per-series persistence fallback.")
     var noFallback = false
+    @Option(help: ArgumentHelp("Score forecasts of the mean of the next DURATION (e.g. 60s) with a model from `train --horizon`, "
+                               + "beside persistence, recentMean, EWMA and (with a daily season) seasonal.", valueName: "duration"))
+    var horizon: DurationArgument?
 
     func validate() throws {
         guard from >= 0 else { throw ValidationError("--from must be 0 or more") }
@@ -42,8 +45,12 @@ struct EvaluateCommand: ParsableCommand {
         let options = SeriesReadOptions(radioTarget: RadioTarget(rawValue: target) ?? .downlinkBitrate,
                                         includeSelfPairs: includeSelfPairs)
         do {
+            if let horizon { return try evaluateInterval(horizon: horizon.seconds, options: options) }
             let model = try ModelFile.read(from: URL(fileURLWithPath: self.model))
             let sets = try readSeries(series, options: options)
+            if let own = model.training.radioTarget, sets.contains(where: { $0.radioTarget != nil }), own != target {
+                throw CommandFailure(message: "\(self.model): the model forecasts --target \(own), not --target \(target)")
+            }
             if let warning = model.covariateWarning(for: sets) { FileHandle.standardError.write(Data((warning + "\n").utf8)) }
             var table: ForecastTable? = forecasts.map { _ in ForecastTable() }
             let report = Evaluator.evaluate(model: model, sets: sets, from: from, fallback: !noFallback,
@@ -68,6 +75,25 @@ struct EvaluateCommand: ParsableCommand {
         } catch {
             throw CommandFailure.wording(error)
         }
+    }
+}
+
+extension EvaluateCommand {
+    func evaluateInterval(horizon: Double, options: SeriesReadOptions) throws {
+        guard forecasts == nil, !timeInference, !noFallback else {
+            throw CommandFailure(message: "--forecasts, --time-inference and --no-fallback are for next-row models, not with --horizon")
+        }
+        let model = try ModelFile.readInterval(from: URL(fileURLWithPath: self.model), horizon: horizon)
+        let sets = try readSeries(series, options: options)
+        let radio = sets.contains { $0.radioTarget != nil }
+        if let problem = model.mismatch(path: self.model, horizon: horizon, target: radio ? options.radioTarget : nil) {
+            throw CommandFailure(message: problem)
+        }
+        let report = try IntervalEvaluator.evaluate(model: model, sets: sets, from: from)
+        guard report.steps > 0 else {
+            throw CommandFailure(message: "nothing to score: no series has a whole \(horizon.formatted()) s interval observed after row \(from)")
+        }
+        print(json ? report.json : report.table)
     }
 }
 

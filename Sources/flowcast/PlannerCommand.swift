@@ -15,7 +15,7 @@ struct PlannerCommand: ParsableCommand {
             as `replay --plan-every` does: OUT/policies/policy-NNNN.json, OUT/policies/forecasts.jsonl and \
             OUT/planner-summary.json; each policy is also published on flowcast.v1.policy. An interval \
             is planned when every site has closed it, or --lateness after the first did (its provenance then \
-            names the missing sites). State is kept in OUT/planner-state.json: killed and restarted with the \
+            names the missing sites). State is kept in OUT/planner-state.json and OUT/planner-journal.bin: killed and restarted with the \
             same --out, the planner carries on. See docs/scaleout.md.
             """)
 

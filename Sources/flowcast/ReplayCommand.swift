@@ -20,6 +20,8 @@ struct DurationArgument: ExpressibleByArgument, Sendable {
         nanoseconds = Int64(v * 1e9)
     }
 
+    var seconds: Double { Double(nanoseconds) / 1e9 }
+
     /// As a user would type it: `10s`, `500ms`, `2h`; help prints defaults through this.
     var defaultValueDescription: String {
         if nanoseconds % 3_600_000_000_000 == 0 { return "\(nanoseconds / 3_600_000_000_000)h" }
@@ -53,8 +55,12 @@ struct ReplayCommand: ParsableCommand {
     @Option(help: "Plan a policy every DURATION of capture time (e.g. 60s); needs --topology.")
     var planEvery: DurationArgument?
     @Option(help: "Folder for policy-NNNN.json and forecasts.jsonl (default: OUT/policies).") var policies: String?
-    @Option(help: "Model file from `flowcast train` (default: persistence, named as such in every forecast).")
+    @Option(help: ArgumentHelp("Model file from `flowcast train` (without one: persistence, named as such in every forecast); a model from "
+        + "`train --horizon` the --plan-every plans each interval from the forecast of its mean and band."))
     var model: String?
+    @Option(help: ArgumentHelp("For cells with radio KPI logs: an efficiency model from `train --target se --horizon` the --plan-every "
+        + "; without one, the mean of the last max(60 s, 2 × interval) of CQI reports."))
+    var efficiencyModel: String?
     @Option(help: "Headroom multiplier on required spectrum blocks.") var headroom: Double = 1.2
     @Option(help: "Churn penalty per unit of split weight moved from the previous policy.") var churn: Double = 0.01
     @OptionGroup(title: "IPFIX export") var ipfix: IPFIXArguments
@@ -130,11 +136,14 @@ struct ReplayCommand: ParsableCommand {
             options.previousRun = try PreviousRun.clear(out, policyDirectory: policies)
             if let previous = options.previousRun, !quiet { printError("flowcast replay: \(out) \(previous)") }
             if let planEvery, let topology {
+                var plannerOptions = IntervalPlanner.Options(
+                    everyNanoseconds: planEvery.nanoseconds, directory: policies ?? out + "/policies",
+                    plan: PlanOptions(headroom: headroom, churnPenalty: churn, targetUtilisation: targetUtilisation), modelPath: model)
+                plannerOptions.efficiencyModelPath = efficiencyModel
                 planner = try IntervalPlanner(
                     topology: topo, topologyData: try Data(contentsOf: URL(fileURLWithPath: topology)),
                     inputDescription: "replay \((file as NSString).lastPathComponent) window \(window.nanoseconds)ns sampling \(sampling)",
-                    options: .init(everyNanoseconds: planEvery.nanoseconds, directory: policies ?? out + "/policies",
-                                   plan: PlanOptions(headroom: headroom, churnPenalty: churn, targetUtilisation: targetUtilisation), modelPath: model))
+                    options: plannerOptions)
                 if let warning = planner?.modelWarning { printError("flowcast replay: \(warning)") }
             }
             let publisher = try publishing.makePublisher(command: "replay", out: out, mode: "replay")

@@ -32,6 +32,23 @@ struct TrainCommand: ParsableCommand {
     var withoutCovariates: [String] = []
     @Flag(help: "Keep the trees fitted without the validation tail (by default they are fitted again on every row once the tail has chosen how many).")
     var noRefit = false
+    @Option(help: ArgumentHelp("Forecast the mean of the next DURATION (e.g. 60s, 5m) instead of the next row: an interval model.",
+                               valueName: "duration"))
+    var horizon: DurationArgument?
+    @Option(help: "With --horizon: every this many rows is a training origin.")
+    var originStride: Int = 1
+    @Flag(help: "With --horizon: boosted trees only, no linear part in the heads.")
+    var noLinear = false
+    @Option(help: "With --horizon: ridge penalty of the heads' linear parts (× the mean diagonal of XᵀWX).")
+    var ridge: Double?
+    @Option(help: "With --horizon: the boosting learning rate.")
+    var learningRate: Double?
+    @Option(help: "With --horizon: trees without a better validation loss before boosting stops.")
+    var patience: Int?
+    @Flag(help: "With --horizon: stop boosting and calibrate on the last fifth of every series instead of every fifth series.")
+    var validationTail = false
+    @Flag(help: "With --horizon: stop boosting on the last fifth of every series; calibrate on every fifth series.")
+    var stopOnTail = false
 
     func validate() throws {
         guard quantile > 0.5, quantile < 1 else { throw ValidationError("--quantile must be between 0.5 and 1") }
@@ -41,6 +58,7 @@ struct TrainCommand: ParsableCommand {
         guard (0...most).contains(trees) else { throw ValidationError("--trees must be between 0 and \(most)") }
         if let upperTrees, upperTrees < 0 || trees == 0 { throw ValidationError("--upper-trees must be 0 or more, with --trees above 0") }
         if let upperTrees, upperTrees > most { throw ValidationError("--upper-trees must be at most \(most)") }
+        guard originStride >= 1 else { throw ValidationError("--origin-stride must be at least 1") }
     }
 
     func run() throws {
@@ -48,6 +66,7 @@ struct TrainCommand: ParsableCommand {
                                         includeSelfPairs: includeSelfPairs)
         do {
             let sets = try readSeries(series, options: options)
+            if let horizon { return try trainInterval(sets, horizon: horizon.seconds) }
             var training = TrainingOptions(until: until, seed: seed, quantile: quantile)
             training.layout = .standard
             training.useCovariates = !noCovariates
@@ -66,6 +85,32 @@ struct TrainCommand: ParsableCommand {
         } catch {
             throw CommandFailure.wording(error)
         }
+    }
+}
+
+extension TrainCommand {
+    func trainInterval(_ sets: [SeriesSet], horizon: Double) throws {
+        let radio = sets.contains { $0.radioTarget != nil }
+        var training = IntervalTrainingOptions(horizonSeconds: horizon, target: radio ? RadioTarget(rawValue: target) : nil,
+                                               until: until, seed: seed)
+        training.useCovariates = !noCovariates
+        training.excludedCovariates = Set(withoutCovariates)
+        training.refitOnAllRows = !noRefit
+        training.originStride = originStride
+        training.linear = !noLinear
+        if let ridge { training.ridge = ridge }
+        if let learningRate { training.boosting?.learningRate = learningRate }
+        if let patience { training.boosting?.patience = patience }
+        training.validationBySeries = !validationTail
+        training.stopOnTail = stopOnTail
+        if trees == 0 { training.boosting = nil } else { training.boosting?.maxTrees = trees }
+        let model = try IntervalTrainer.train(sets, options: training)
+        try ModelFile.write(model, to: URL(fileURLWithPath: out))
+        let treeCounts = [model.lower, model.point, model.upper].map { "\($0.trees?.treeCount ?? 0)" }.joined(separator: "+")
+        let verdict = model.beatsRecentMean ? "beats" : "does not beat (planners keep the rule)"
+        print("trained \(model.id) (mean of the next \(horizon.formatted()) s) on \(model.training.series) series, "
+            + "\(model.training.samples) samples, \(treeCounts) trees; validation MAE \(String(format: "%.3f", model.validation.ratio)) × recentMean: "
+            + "\(verdict) the rule -> \(out)")
     }
 }
 
@@ -101,6 +146,7 @@ extension CommandFailure {
         case let error as SeriesInputError: CommandFailure(message: error.description)
         case let error as TrainingError: CommandFailure(message: "training: \(error.description)")
         case let error as ModelFileError: CommandFailure(message: error.description)
+        case let error as HorizonError: CommandFailure(message: error.description)
         default: error
         }
     }

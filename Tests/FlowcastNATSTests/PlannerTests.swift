@@ -165,9 +165,11 @@ struct PlannerTests {
         // Sites a and b first: the planner holds their windows and waits for c; killed there.
         _ = try Self.runTaps(captures, server: server, sites: ["a", "b"])
         let first = try RunningFlowcast(Scenario.plannerArguments(server, out: out))
-        let state = out.appendingPathComponent("planner-state.json")
-        for _ in 0..<500 where !FileManager.default.fileExists(atPath: state.path) { usleep(20_000) }
-        #expect(FileManager.default.fileExists(atPath: state.path))
+        // Killed once it has journaled a batch (the state file is written at start).
+        let journal = out.appendingPathComponent("planner-journal.bin").path
+        func journaled() -> Bool { ((try? FileManager.default.attributesOfItem(atPath: journal)[.size] as? Int) ?? 0) > 16 }
+        for _ in 0..<500 where !journaled() { usleep(20_000) }
+        #expect(journaled())
         first.signal(SIGKILL)
         _ = first.wait()
         // Then c; killed again as soon as it has planned something.

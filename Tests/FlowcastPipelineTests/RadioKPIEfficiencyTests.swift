@@ -1,4 +1,5 @@
 @testable import FlowcastPipeline
+@testable import FlowcastModel
 import FlowcastPolicy
 import FlowcastTestSupport
 import FlowcastTopology
@@ -168,5 +169,45 @@ import Testing
         let measured = try #require(RadioKPIEfficiency.measure(t, horizon: 60).measured.first)
         #expect(abs(measured.bitsPerSecondPerHertz - window.reduce(0, +) / Double(window.count)) < 1e-9)
         #expect(measured.source.contains("\(window.count) CQI reports"))
+    }
+}
+
+/// The planner's efficiency from an interval model (`train --target se --horizon`).
+@Suite struct IntervalEfficiencyTests {
+    /// Zero heads plus `shift` scale units: the forecast is recentMean + shift × scale.
+    func model(shift: Double, beats: Bool) -> IntervalModel {
+        let names = IntervalSeries.featureNames(covariates: [])
+        func head(_ tau: Double, _ offset: Double) -> IntervalHead {
+            IntervalHead(tau: tau, weights: [Double](repeating: 0, count: names.count), trees: nil, shift: offset)
+        }
+        return IntervalModel(id: "hand", horizonSeconds: 20, target: "se", covariates: [], featureNames: names,
+                             lower: head(0.1, shift - 0.1), point: head(0.5, shift), upper: head(0.9, shift + 0.1),
+                             ewmaAlpha: 0.5, bandOffsets: ["recentMean": [-0.2, 0.2]],
+                             validation: .init(series: 3, origins: 100, flowcastMAE: beats ? 0.8 : 1.2, recentMeanMAE: 1),
+                             training: .init(sources: [], series: 0, samples: 0, untilRow: nil, stepSeconds: 1))
+    }
+
+    @Test func theModelsForecastWhereItBeatsTheRuleAndTheRuleWhereNot() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-kpi-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        // 100 s of CQI 9 (Table 5.2.2.1-2: 2.4063 bit/s/Hz): recentMean and scale are both 2.4063.
+        var lines = ["Timestamp,Speed,RSRP,CQI,DL_bitrate,State"]
+        for t in 0..<100 { lines.append(String(format: "2019.11.25_15.%02d.%02d,0,-90,9,1000,D", 10 + t / 60, t % 60)) }
+        let log = dir.appendingPathComponent("c1.csv")
+        try Data(lines.joined(separator: "\n").utf8).write(to: log)
+        let topology = try RadioKPIEfficiencyTests().topology([("c1", "kpiSource: \(log.path)")])
+        let se = 2.4063
+        let used = RadioKPIEfficiency.measure(topology, horizon: 20, model: model(shift: 0.5, beats: true))
+        #expect(used.problems.isEmpty)
+        let forecast = try #require(used.measured.first)
+        #expect(abs(forecast.bitsPerSecondPerHertz - 1.5 * se) < 1e-9)
+        #expect(forecast.source.contains("c1.csv"))
+        #expect(forecast.source.contains("model hand: mean of the next 20 s, P10–P90 band (MAE 0.800 × recentMean on its validation traces)"))
+        #expect(forecast.source.contains("P10 3.369, P90 3.850; recentMean 2.406"))
+        let kept = RadioKPIEfficiency.measure(topology, horizon: 20, model: model(shift: 0.5, beats: false))
+        let rule = try #require(kept.measured.first)
+        #expect(abs(rule.bitsPerSecondPerHertz - se) < 1e-9)
+        #expect(rule.source.contains("recentMean: mean of the last 60 s (model hand does not beat it: MAE 1.200 × on its validation traces)"))
     }
 }

@@ -53,6 +53,8 @@ public struct ForecastModel: Sendable, Equatable, Codable {
         public var samples: Int
         public var untilRow: Int?
         public var stepSeconds: Double?
+        /// What was read from radio KPI logs (`dl`, `se`); nil for other series and older files.
+        public var radioTarget: String? = nil
     }
 
     /// Step size of the online calibration of the upper forecast, in scale units per row: after

@@ -208,7 +208,8 @@ public enum Trainer {
                                   featureNames: layout.names, pointWeights: point, upperWeights: upper,
                                   pointTrees: pointTrees, upperTrees: upperTrees, baselines: parameters,
                                   training: .init(sources: sets.map(\.source), series: histories.count, samples: totalSamples,
-                                                  untilRow: options.until, stepSeconds: sets.first?.step))
+                                                  untilRow: options.until, stepSeconds: sets.first?.step,
+                                                  radioTarget: sets.first { $0.radioTarget != nil }?.radioTarget?.rawValue))
         model.id = fingerprint(point + upper + parameters.ridgeWeights + (pointTrees?.leaves ?? []) + (upperTrees?.leaves ?? []))
         return model
     }

@@ -34,11 +34,13 @@ enum LongCSVReader {
         let seriesCount = Set(observations.map(\.series)).count
         let count = try TimeGrid.rowCount(times: times, step: step, columns: seriesCount,
                                           valuesRead: observations.count, path: source)
+        // Only the slots that observations fall in are accumulated (sparse); the dense grid is
+        // allocated once per series, for its values. A grid of a million empty slots used to
+        // cost four arrays and a pass with three comparisons per slot.
+        struct Slot { var sum = 0.0, values = 0, rows = 0 }
         var names: [String] = []
         var columnOf: [String: Int] = [:]
-        var sums: [[Double]] = []
-        var counts: [[Int]] = []
-        var rowsInSlot: [[Int]] = []
+        var slots: [[Int: Slot]] = []
         for observation in observations {
             let column: Int
             if let existing = columnOf[observation.series] {
@@ -47,29 +49,26 @@ enum LongCSVReader {
                 column = names.count
                 columnOf[observation.series] = column
                 names.append(observation.series)
-                sums.append(Array(repeating: 0, count: count))
-                counts.append(Array(repeating: 0, count: count))
-                rowsInSlot.append(Array(repeating: 0, count: count))
+                slots.append([:])
             }
             let slot = Int(((observation.time - start) / step).rounded())
-            rowsInSlot[column][slot] += 1
+            slots[column][slot, default: Slot()].rows += 1
             if let value = observation.value {
-                sums[column][slot] += value
-                counts[column][slot] += 1
+                slots[column][slot]!.sum += value
+                slots[column][slot]!.values += 1
             } else {
                 report.missingValues += 1
             }
         }
         var series: [Series] = []
         for column in names.indices {
-            var values = Array(repeating: Double.nan, count: count)
-            for slot in 0..<count {
-                if counts[column][slot] > 0 {
-                    values[slot] = sums[column][slot] / Double(counts[column][slot])
-                } else if rowsInSlot[column][slot] == 0 {
-                    if absentIsZero { values[slot] = 0 } else { report.gapRows += 1 }
-                }
-                report.duplicateRows += max(0, rowsInSlot[column][slot] - 1)
+            // A slot no row fell in is a gap (or 0 when absence means none); a slot whose rows
+            // all lacked a value is missing, not a gap.
+            var values = Array(repeating: absentIsZero ? 0 : Double.nan, count: count)
+            if !absentIsZero { report.gapRows += count - slots[column].count }
+            for (slot, accumulated) in slots[column] {
+                values[slot] = accumulated.values > 0 ? accumulated.sum / Double(accumulated.values) : .nan
+                report.duplicateRows += accumulated.rows - 1
             }
             series.append(Series(name: names[column], values: values))
         }

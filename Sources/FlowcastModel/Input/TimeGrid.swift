@@ -18,31 +18,47 @@ struct TimeGrid {
         let count = sortedTimes.isEmpty ? 0
             : try TimeGrid.rowCount(times: sortedTimes, step: step, columns: columnCount,
                                     valuesRead: times.count * columnCount, path: path)
-        var sums = Array(repeating: Array(repeating: 0.0, count: count), count: columnCount)
-        var counts = Array(repeating: Array(repeating: 0, count: count), count: columnCount)
-        var rowsInSlot = Array(repeating: 0, count: count)
+        // Sums and counts are kept for the occupied slots only (at most one per row); the dense
+        // grid is allocated once, for the values. A grid of a million empty slots used to cost
+        // three grids and a pass over every slot of every column.
+        var occupied: [Int: Int] = [:]          // slot → index k of its sums and counts
+        var occupiedSlots: [Int] = []
+        var rowsAt: [Int] = []
+        var sums: [Double] = []                  // k × columnCount + column
+        var counts: [Int] = []
         for index in order {
             let slot = Int(((times[index] - start) / step).rounded())
-            rowsInSlot[slot] += 1
+            let k: Int
+            if let existing = occupied[slot] {
+                k = existing
+            } else {
+                k = rowsAt.count
+                occupied[slot] = k
+                occupiedSlots.append(slot)
+                rowsAt.append(0)
+                sums.append(contentsOf: repeatElement(0, count: columnCount))
+                counts.append(contentsOf: repeatElement(0, count: columnCount))
+            }
+            rowsAt[k] += 1
             for column in 0..<columnCount {
                 let value = rows[index][column]
                 if !value.isNaN {
-                    sums[column][slot] += value
-                    counts[column][slot] += 1
+                    sums[k * columnCount + column] += value
+                    counts[k * columnCount + column] += 1
                 }
             }
         }
-        var columns = sums
-        for column in 0..<columnCount {
-            for slot in 0..<count {
-                columns[column][slot] = counts[column][slot] > 0 ? sums[column][slot] / Double(counts[column][slot]) : .nan
+        var columns = Array(repeating: Array(repeating: Double.nan, count: count), count: columnCount)
+        for (k, slot) in occupiedSlots.enumerated() {
+            for column in 0..<columnCount where counts[k * columnCount + column] > 0 {
+                columns[column][slot] = sums[k * columnCount + column] / Double(counts[k * columnCount + column])
             }
         }
         self.start = start
         self.step = step
         self.columns = columns
-        self.duplicateRows = rowsInSlot.reduce(0) { $0 + max(0, $1 - 1) }
-        self.gapRows = rowsInSlot.reduce(0) { $0 + ($1 == 0 ? 1 : 0) }
+        self.duplicateRows = rowsAt.reduce(0) { $0 + $1 - 1 }
+        self.gapRows = count - occupiedSlots.count
     }
 
     /// Rows of the grid from the first to the last of `sortedTimes` at `step`. A grid is

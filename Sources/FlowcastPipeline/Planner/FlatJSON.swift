@@ -15,6 +15,15 @@ struct FlatJSON {
         func string() -> String? {
             guard i < n && bytes[i] == UInt8(ascii: "\"") else { return nil }
             i += 1
+            // Most strings (every key, ids, sites) have no escape: one String straight from the
+            // bytes, with no buffer in between (and no allocation at all up to 15 bytes).
+            var end = i
+            while end < n, bytes[end] != UInt8(ascii: "\""), bytes[end] != UInt8(ascii: "\\"), bytes[end] >= 0x20 { end += 1 }
+            if end < n && bytes[end] == UInt8(ascii: "\"") {
+                let text = String(decoding: bytes[i..<end], as: UTF8.self)
+                i = end + 1
+                return text
+            }
             var out: [UInt8] = []
             while i < n {
                 let b = bytes[i]
@@ -61,6 +70,7 @@ struct FlatJSON {
             }
             return false
         }
+        members.reserveCapacity(20)
         skipSpace()
         guard i < n && bytes[i] == UInt8(ascii: "{") else { return nil }
         i += 1

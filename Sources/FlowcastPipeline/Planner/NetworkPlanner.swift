@@ -66,6 +66,9 @@ struct NetworkPlannerState: Codable {
     /// The last interval is planned and forecasts.jsonl committed.
     var finished = false
     var garbageSubjects: [String] = []
+    /// Counts full saves; the journal (`PlannerJournal`) names the one it follows. Absent in a
+    /// state saved before the journal existed.
+    var generation: UInt64?
 }
 
 /// Merges every listed site's windows as they arrive, plans each interval as `replay --plan-every`
@@ -78,6 +81,16 @@ public final class NetworkPlanner {
     var state: NetworkPlannerState
     var planner: IntervalPlanner?
     let statePath: String
+    /// Batches since the last full save of the state (see `PlannerJournal`).
+    let journal: PlannerJournal
+    /// Size of the last full save (bytes): the journal may grow to twice that (plus 64 MiB)
+    /// before the next, so full saves cost a bounded share of the ingest.
+    var lastStateBytes = 0
+    /// Batches taken and journaled, not yet acknowledged.
+    var unacknowledged: [FetchedBatch] = []
+    var unacknowledgedMessages = 0
+    /// When the journal was last synced and its messages acknowledged (wall clock, s).
+    var lastSync = 0.0
     /// Lines for the log (standard error in the CLI).
     public var log: (String) -> Void = { _ in }
     public private(set) var streamDifferences: [String] = []
@@ -125,6 +138,12 @@ public final class NetworkPlanner {
                                         merger: SiteMerger(sites: options.sites))
         }
         state.merger.use(topology)
+        do {
+            journal = try PlannerJournal(path: options.outputDirectory + "/planner-journal.bin", generation: state.generation ?? 0)
+        } catch {
+            throw NetworkPlannerError.state(path: error.path, reason: error.reason)
+        }
+        if !journal.batches.isEmpty { restored = true }
 
         if !state.finished {
             // A kill between committing forecasts.jsonl and saving "finished": take the file back.
@@ -167,11 +186,17 @@ public final class NetworkPlanner {
     /// Runs until every site has ended and the last interval is planned (`exitWhenDone`), or
     /// `shouldStop` says so; saves the state before it returns.
     public func run(shouldStop: () -> Bool) throws -> NetworkPlannerSummary {
-        var unacknowledged: [FetchedBatch] = []
         let started = Self.wallClock()
         defer { runSeconds = Self.wallClock() - started }
-        var lastSave = Self.wallClock()
-        var lastSaveSeconds = 0.0
+        // Where the killed planner was: its state, then the batches it journaled after saving it.
+        let replay = journal.batches
+        journal.batches = []
+        for batch in replay {
+            for m in batch.messages { ingest(subject: m.subject, payload: m.payload, stored: m.stored) }
+            release(clock: batch.clock)
+        }
+        if state.generation == nil || !replay.isEmpty { try save() }
+        lastSync = Self.wallClock()
         var streamClock = 0.0
         var fetchFailureLogged = false
         var policyFailureLogged = false
@@ -190,51 +215,48 @@ public final class NetworkPlanner {
             // wall clock. So a planner reading a backlog (a restart, --from) does not plan early
             // windows without a site just because reading took longer than --lateness.
             let received = Self.wallClock()
-            for m in batch.messages {
-                let stored = m.timestampNanoseconds > 0 ? Double(m.timestampNanoseconds) / 1e9 : received
-                streamClock = max(streamClock, stored)
-                let outcome = state.merger.ingest(subject: m.subject, payload: m.payload, now: stored)
-                if outcome == .garbage && state.garbageSubjects.count < 1 {
-                    state.garbageSubjects.append(m.subject)
-                    log("ignored a message on \(m.subject) that is not a Flowcast v1 window, mark or end (each one is counted in planner-summary.json; this is logged once)")
-                }
+            let messages = batch.messages.map { m in
+                PlannerJournal.Message(subject: m.subject, payload: m.payload,
+                                       stored: m.timestampNanoseconds > 0 ? Double(m.timestampNanoseconds) / 1e9 : received)
             }
-            messagesThisRun += batch.messages.count
-            if !batch.messages.isEmpty { unacknowledged.append(batch) }
+            for m in messages { streamClock = max(streamClock, m.stored) }
+            let caughtUp = batch.messages.last.map { $0.pending == 0 } ?? true
+            let clock = caughtUp ? max(Self.wallClock(), streamClock) : streamClock
+            // Journaled before it takes effect: the record (messages, then release at `clock`) is
+            // what a restart replays, and a plan step may acknowledge it (see `feed`).
+            if !messages.isEmpty {
+                try appendToJournal(clock: clock, messages)
+                unacknowledged.append(batch)
+                unacknowledgedMessages += messages.count
+            }
+            for m in messages { ingest(subject: m.subject, payload: m.payload, stored: m.stored) }
+            messagesThisRun += messages.count
 
-            var planned = false
-            if let planner {
-                let before = planner.policiesWritten
-                let caughtUp = batch.messages.last.map { $0.pending == 0 } ?? true
-                let clock = caughtUp ? max(Self.wallClock(), streamClock) : streamClock
-                while let w = state.merger.nextReady(now: clock, lateness: options.latenessSeconds) {
-                    feed(w, to: planner)
-                }
-                if !state.finished && state.merger.isComplete && state.windowsPlanned > 0 {
-                    try save()  // the checkpoint needs forecasts.jsonl still open
-                    try planner.finish()
-                    planningSeconds += planner.lastSolveSeconds ?? 0
-                    state.finished = true
-                    state.planner?.policiesWritten = planner.policiesWritten
-                    state.planner?.planFailures = planner.planFailures
-                    log("every site has ended; planned the last interval")
-                }
-                planned = planner.policiesWritten != before || state.finished
+            let changes = state.merger.changes
+            let policiesBefore = planner?.policiesWritten ?? 0
+            release(clock: clock)
+            // A release with no message (lateness ran out on the wall clock) changes the state too.
+            if messages.isEmpty && state.merger.changes != changes { try appendToJournal(clock: clock, []) }
+            var planned = (planner?.policiesWritten ?? 0) != policiesBefore
+            if let planner, !state.finished && state.merger.isComplete && state.windowsPlanned > 0 {
+                try save()  // the checkpoint needs forecasts.jsonl still open
+                try planner.finish()
+                planningSeconds += planner.lastSolveSeconds ?? 0
+                state.finished = true
+                state.planner?.policiesWritten = planner.policiesWritten
+                state.planner?.planFailures = planner.planFailures
+                log("every site has ended; planned the last interval")
+                planned = true
             }
-            // Save before acknowledging: after every plan, and otherwise every second, or every 20
-            // saves' durations when the state is large (many sites' windows waiting for a slow one),
-            // so saving costs about 5 % of the time; but within 5 s, well inside the consumer's 10 s
-            // ack wait (no redeliveries), and at once when many messages await it.
+            // A full save after every plan (so no restart plans an interval again) and when the
+            // journal has grown past twice the state; otherwise the journal, synced at least every
+            // second (well inside the consumer's 10 s ack wait) or at once when many messages
+            // await it, and then the acknowledgements.
             let now = Self.wallClock()
-            let pendingMessages = unacknowledged.reduce(0) { $0 + $1.messages.count }
-            if planned || state.finished
-                || (pendingMessages > 0 && (now - lastSave >= min(5, max(1, 20 * lastSaveSeconds)) || pendingMessages >= 200_000)) {
-                let saveStarted = Self.wallClock()
+            if planned || journal.bytes >= 2 * Int64(lastStateBytes) + (64 << 20) {
                 try save()
-                lastSaveSeconds = Self.wallClock() - saveStarted
-                lastSave = Self.wallClock()
-                for b in unacknowledged { try? b.acknowledge() }
-                unacknowledged.removeAll()
+            } else if unacknowledgedMessages > 0 && (now - lastSync >= 1 || unacknowledgedMessages >= 100_000) {
+                try syncAndAcknowledge()
             }
             do {
                 try publishPolicies()
@@ -250,12 +272,50 @@ public final class NetworkPlanner {
                 }
             }
         }
-        if planner != nil { try save() }
-        for b in unacknowledged { try? b.acknowledge() }
+        try save()
         try? connection.flush(milliseconds: 2000)
         let summary = makeSummary()
         try writeSummary(summary)
         return summary
+    }
+
+    /// One message into the merger (the fetch loop and the journal's replay).
+    private func ingest(subject: String, payload: [UInt8], stored: Double) {
+        let outcome = state.merger.ingest(subject: subject, payload: payload, now: stored)
+        if outcome == .garbage && state.garbageSubjects.count < 1 {
+            state.garbageSubjects.append(subject)
+            log("ignored a message on \(subject) that is not a Flowcast v1 window, mark or end (each one is counted in planner-summary.json; this is logged once)")
+        }
+    }
+
+    /// Plans every window that is ready at `clock` (the fetch loop and the journal's replay).
+    private func release(clock: Double) {
+        guard let planner else { return }
+        while let w = state.merger.nextReady(now: clock, lateness: options.latenessSeconds) {
+            feed(w, to: planner)
+        }
+    }
+
+    private func appendToJournal(clock: Double, _ messages: [PlannerJournal.Message]) throws {
+        do { try journal.append(clock: clock, messages: messages) } catch {
+            throw NetworkPlannerError.state(path: error.path, reason: "cannot write: \(error.reason)")
+        }
+    }
+
+    /// Makes the journal durable, then acknowledges what it holds.
+    private func syncAndAcknowledge() throws {
+        guard !unacknowledged.isEmpty else { return }
+        do { try journal.sync() } catch {
+            throw NetworkPlannerError.state(path: error.path, reason: "cannot sync: \(error.reason)")
+        }
+        acknowledgeAll()
+        lastSync = Self.wallClock()
+    }
+
+    private func acknowledgeAll() {
+        for b in unacknowledged { try? b.acknowledge() }
+        unacknowledged.removeAll()
+        unacknowledgedMessages = 0
     }
 
     private func feed(_ w: MergedWindow, to planner: IntervalPlanner) {
@@ -270,25 +330,44 @@ public final class NetworkPlanner {
                 state.historyTimes[key, default: []].append(Double(line.startNanoseconds) / 1e9)
             }
         }
+        // A plan step may take longer than the consumer's ack wait: what is journaled is
+        // acknowledged first, so the stream does not deliver it again meanwhile.
+        // So may releasing many windows in a row (a slow site catching up): at least every second.
+        if planner.plansOnClosing(start: w.start, end: w.start + w.duration) || Self.wallClock() - lastSync >= 1 {
+            try? syncAndAcknowledge()
+        }
         let before = planner.policiesWritten
         planner.windowClosed(w.windows)
         if planner.policiesWritten != before { planningSeconds += planner.lastSolveSeconds ?? 0 }
         state.windowsPlanned += 1
     }
 
+    /// A full save: the state under the next generation, then an empty journal for it, then the
+    /// acknowledgements (a kill between the two writes leaves a journal the new state ignores).
     private func save() throws {
+        // What the journal holds is acknowledged first: writing a large state can take longer than
+        // the ack wait, and a kill meanwhile leaves the journal to replay.
+        try syncAndAcknowledge()
         if let planner {
             var history: [String: (values: [Double], times: [Double])] = [:]
             for (k, v) in state.historyValues { history[k] = (v, state.historyTimes[k] ?? []) }
             if !state.finished { state.planner = try planner.checkpoint(history: history) }
         }
+        let generation = (state.generation ?? 0) + 1
+        state.generation = generation
         // Key order does not matter in the state file; not sorting saves time on a large state.
         let encoder = JSONEncoder()
         do {
-            try PolicyDocument.writeAtomically(try encoder.encode(state), to: URL(fileURLWithPath: statePath))
+            let data = try encoder.encode(state)
+            try PolicyDocument.writeAtomically(data, to: URL(fileURLWithPath: statePath))
+            lastStateBytes = data.count
         } catch {
             throw NetworkPlannerError.state(path: statePath, reason: "cannot save: \(error)")
         }
+        do { try journal.reset(generation: generation) } catch {
+            throw NetworkPlannerError.state(path: error.path, reason: "cannot write: \(error.reason)")
+        }
+        acknowledgeAll()
     }
 
     /// Publishes every policy written and not yet published (message id: durable name and file

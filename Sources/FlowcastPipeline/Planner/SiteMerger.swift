@@ -67,6 +67,9 @@ public struct SiteMerger: Codable, Sendable {
     /// `kind:id` → the only site whose lines count for it (topology `observer:`). Not persisted:
     /// set from the topology on every start.
     public var observers: [String: String] = [:]
+    /// Counts what `nextReady` changed (windows released, lateness clocks started), so the planner
+    /// knows when a call with no new message must be journaled. Not persisted.
+    public private(set) var changes = 0
 
     enum CodingKeys: String, CodingKey {
         case sites, state, lines, releasedThrough, duration, firstClosedAt, counts, observerIgnored, conflicts, windowsWithMissingSites
@@ -111,7 +114,7 @@ public struct SiteMerger: Codable, Sendable {
         guard let json = FlatJSON(payload) else { return .garbage }
         if subject.hasPrefix(FlowcastSubjects.prefix + ".win.") {
             guard let (site, w) = WindowSummary.parsePublished(json),
-                  subject == FlowcastSubjects.window(site: site, kind: w.kind, id: w.id) else { return .garbage }
+                  FlowcastSubjects.isWindow(subject, site: site, kind: w.kind, id: w.id) else { return .garbage }
             guard state[site] != nil else { return .unlistedSite }
             if let d = duration, d != w.durationNanoseconds { return .garbage }
             if let last = state[site]!.chainLast, w.startNanoseconds <= last { return .duplicate }
@@ -214,7 +217,7 @@ public struct SiteMerger: Codable, Sendable {
             let unknown = sites.filter { state[$0]!.chainFirst == nil && !(state[$0]!.ended && state[$0]!.endLastStart == nil) }
             if !unknown.isEmpty {
                 let seen = firstClosedAt[start] ?? now
-                firstClosedAt[start] = seen
+                if firstClosedAt[start] == nil { firstClosedAt[start] = seen; changes += 1 }
                 guard now - seen >= lateness else { return nil }
             }
         }
@@ -237,13 +240,14 @@ public struct SiteMerger: Codable, Sendable {
         }
         if waiting {
             let seen = firstClosedAt[start] ?? now
-            firstClosedAt[start] = seen
+            if firstClosedAt[start] == nil { firstClosedAt[start] = seen; changes += 1 }
             guard now - seen >= lateness else { return nil }
         }
         return release(start: start, duration: d, contributors: closed, missing: pending)
     }
 
     private mutating func release(start: Int64, duration d: Int64, contributors: [String], missing: [String]) -> MergedWindow {
+        changes += 1
         var merged: [String: WindowSummary] = [:]
         var anyPartial = false
         let held = lines[start] ?? [:]

@@ -25,6 +25,38 @@ public enum FlowcastSubjects {
     public static func window(site: String, kind: WindowSummary.Kind, id: String) -> String {
         "\(prefix).win.\(token(site)).\(kind.rawValue).\(token(id))"
     }
+    /// Whether `subject` is `window(site:kind:id:)`, compared byte by byte without building it (the
+    /// planner checks every line it reads). The expected subject is ASCII, so this is `==`.
+    static func isWindow(_ subject: String, site: String, kind: WindowSummary.Kind, id: String) -> Bool {
+        var subject = subject
+        return subject.withUTF8 { s -> Bool in
+            var i = 0
+            func expect(_ b: UInt8) -> Bool {
+                guard i < s.count, s[i] == b else { return false }
+                i += 1
+                return true
+            }
+            func literal(_ text: String) -> Bool { text.utf8.allSatisfy(expect) }
+            func token(_ name: String) -> Bool {
+                if name.isEmpty { return expect(UInt8(ascii: "%")) }
+                for b in name.utf8 {
+                    switch b {
+                    case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+                         UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: ":"):
+                        guard expect(b) else { return false }
+                    default:
+                        guard expect(UInt8(ascii: "%")), expect(hexDigit(b >> 4)), expect(hexDigit(b & 0xF)) else { return false }
+                    }
+                }
+                return true
+            }
+            return literal(prefix) && literal(".win.") && token(site) && expect(UInt8(ascii: ".")) && literal(kind.rawValue)
+                && expect(UInt8(ascii: ".")) && token(id) && i == s.count
+        }
+    }
+
+    private static func hexDigit(_ v: UInt8) -> UInt8 { v < 10 ? UInt8(ascii: "0") + v : UInt8(ascii: "A") + v - 10 }
+
     /// `flowcast.v1.tap.<site>`: window marks, heartbeats and the tap's end.
     public static func tap(site: String) -> String { "\(prefix).tap.\(token(site))" }
     /// `flowcast.v1.flow.<site>`.

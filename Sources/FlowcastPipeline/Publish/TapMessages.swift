@@ -107,20 +107,47 @@ public struct TapEnd: Sendable, Equatable {
 extension WindowSummary {
     /// Reads a published window line (a windows.jsonl line plus `site`); nil when it is not one.
     static func parsePublished(_ j: FlatJSON) -> (site: String, window: WindowSummary)? {
-        guard let site = j.string("site"), let kindText = j.string("kind"), let kind = WindowSummary.Kind(rawValue: kindText),
-              let id = j.string("id"), let start = j.nanoseconds("start"), let duration = j.nanoseconds("duration"),
-              duration > 0, let partial = j.bool("partial"),
-              let bytesUp = j.unsigned("bytesUp"), let bytesDown = j.unsigned("bytesDown"),
-              let packetsUp = j.unsigned("packetsUp"), let packetsDown = j.unsigned("packetsDown") else { return nil }
+        // One pass over the members, last to first, so the first of a repeated key wins (as a
+        // lookup by key would find it), wrong types included.
+        var site: String?, kindText: String?, id: String?, start: Int64?, duration: Int64?, partial: Bool?
+        var counters = [UInt64?](repeating: nil, count: 9)
+        var sizes: [Substring.UTF8View]?
+        for (key, value) in j.members.reversed() {
+            func text() -> String? { if case let .string(s) = value { return s }; return nil }
+            func unsigned() -> UInt64? { if case let .number(v) = value { return UInt64(Substring(v)) }; return nil }
+            func nanoseconds() -> Int64? { if case let .number(v) = value { return FlatJSON.nanoseconds(v) }; return nil }
+            switch key {
+            case "site": site = text()
+            case "kind": kindText = text()
+            case "id": id = text()
+            case "start": start = nanoseconds()
+            case "duration": duration = nanoseconds()
+            case "partial": if case let .bool(b) = value { partial = b } else { partial = nil }
+            case "bytesUp": counters[0] = unsigned()
+            case "bytesDown": counters[1] = unsigned()
+            case "packetsUp": counters[2] = unsigned()
+            case "packetsDown": counters[3] = unsigned()
+            case "activeFlows": counters[4] = unsigned()
+            case "newFlows": counters[5] = unsigned()
+            case "retransmissions": counters[6] = unsigned()
+            case "zeroWindows": counters[7] = unsigned()
+            case "decodeIssues": counters[8] = unsigned()
+            case "sizeHistogram": if case let .array(items) = value { sizes = items } else { sizes = nil }
+            default: break
+            }
+        }
+        guard let site, let kindText, let kind = WindowSummary.Kind(rawValue: kindText), let id, let start, let duration,
+              duration > 0, let partial, let bytesUp = counters[0], let bytesDown = counters[1],
+              let packetsUp = counters[2], let packetsDown = counters[3] else { return nil }
         var w = WindowSummary(kind: kind, id: id, startNanoseconds: start, durationNanoseconds: duration, partial: partial)
         w.bytesUp = bytesUp; w.bytesDown = bytesDown; w.packetsUp = packetsUp; w.packetsDown = packetsDown
-        w.activeFlows = j.unsigned("activeFlows") ?? 0
-        w.newFlows = j.unsigned("newFlows") ?? 0
-        w.retransmissions = j.unsigned("retransmissions") ?? 0
-        w.zeroWindows = j.unsigned("zeroWindows") ?? 0
-        w.decodeIssues = j.unsigned("decodeIssues") ?? 0
-        if case let .array(items)? = j["sizeHistogram"] {
-            for (i, item) in items.prefix(SizeHistogram.count).enumerated() { w.sizeHistogram[i] = UInt64(Substring(item)) ?? 0 }
+        w.activeFlows = counters[4] ?? 0
+        w.newFlows = counters[5] ?? 0
+        w.retransmissions = counters[6] ?? 0
+        w.zeroWindows = counters[7] ?? 0
+        w.decodeIssues = counters[8] ?? 0
+        if let sizes {
+            for (i, item) in sizes.prefix(SizeHistogram.count).enumerated() { w.sizeHistogram[i] = UInt64(Substring(item)) ?? 0 }
         }
         return (site, w)
     }

@@ -1,0 +1,114 @@
+import Foundation
+import Testing
+import FlowcastTestSupport
+
+@Suite("train and evaluate --horizon")
+struct HorizonCLITests {
+    /// A radio KPI log in the 5G traces' format (900 s; the bitrate follows CQI and State).
+    func radioLog(in folder: URL) throws -> String {
+        var lines = ["Timestamp,Speed,RSRP,RSRQ,SNR,CQI,DL_bitrate,State"]
+        for t in 0..<900 {
+            let cqi = 6 + (t / 37) % 8, busy = (t / 23) % 3 != 0
+            lines.append(String(format: "2019.11.25_15.%02d.%02d,0,-90,-11,8,%d,%d,%@", t / 60, t % 60, cqi,
+                                busy ? cqi * 900 + (t * 7919) % 500 : 3, busy ? "D" : "I"))
+        }
+        let log = folder.appendingPathComponent("B_2019.11.25_15.00.00.csv").path
+        try Data((lines.joined(separator: "\n") + "\n").utf8).write(to: URL(fileURLWithPath: log))
+        return log
+    }
+
+    func folder() throws -> URL {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-horizon-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        return folder
+    }
+
+    /// A failure: exit 1, nothing on stdout, one line on stderr that contains `text`.
+    func expectOneLineError(_ run: FlowcastRun, _ text: String, sourceLocation: SourceLocation = #_sourceLocation) {
+        #expect(run.status == 1, "\(run.stderr)", sourceLocation: sourceLocation)
+        #expect(run.stdout.isEmpty, sourceLocation: sourceLocation)
+        let errorLines = run.stderr.split(separator: "\n").filter { !$0.hasPrefix("read ") }
+        #expect(errorLines.count == 1, "\(run.stderr)", sourceLocation: sourceLocation)
+        #expect(run.stderr.contains(text), "\(run.stderr)", sourceLocation: sourceLocation)
+    }
+
+    @Test("evaluate --horizon lists every baseline with MAE, RMSE, band coverage and pinball loss")
+    func evaluateReportsBaselines() throws {
+        let folder = try folder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let log = try radioLog(in: folder)
+        let model = folder.appendingPathComponent("se60.json").path
+        let train = try Fixtures.runFlowcast(["train", "--series", log, "--target", "se", "--horizon", "60s", "--trees", "0", "--out", model])
+        #expect(train.status == 0, "\(train.stderr)")
+        #expect(train.stdout.contains("mean of the next 60 s"))
+        let run = try Fixtures.runFlowcast(["evaluate", "--model", model, "--series", log, "--target", "se", "--horizon", "60s",
+                                            "--from", "600", "--json"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
+        #expect(report["horizon_seconds"] as? Double == 60)
+        #expect(report["steps"] as? Int == 900 - 600 - 60)  // origins 600…839: their next 60 s lie inside the log
+        let methods = try #require(report["methods"] as? [[String: Any]])
+        #expect(methods.compactMap { $0["name"] as? String } == ["flowcast", "persistence", "recentMean", "ewma"])
+        for method in methods {
+            for key in ["mae", "rmse", "p10_p90_coverage", "pinball"] { #expect(method[key] is Double, "\(key)") }
+        }
+        let table = try Fixtures.runFlowcast(["evaluate", "--model", model, "--series", log, "--target", "se", "--horizon", "1m",
+                                              "--from", "600"])
+        #expect(table.status == 0 && table.stdout.contains("recentMean"), "\(table.stderr)")
+    }
+
+    @Test("a model for another horizon, target or kind, or a horizon shorter than the step: one line naming the file, exit 1")
+    func badInput() throws {
+        let folder = try folder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let log = try radioLog(in: folder)
+        let interval = folder.appendingPathComponent("se60.json").path, nextRow = folder.appendingPathComponent("se.json").path
+        #expect(try Fixtures.runFlowcast(["train", "--series", log, "--target", "se", "--horizon", "60s", "--trees", "0", "--out", interval]).status == 0)
+        #expect(try Fixtures.runFlowcast(["train", "--series", log, "--target", "se", "--trees", "0", "--out", nextRow]).status == 0)
+        expectOneLineError(try Fixtures.runFlowcast(["evaluate", "--model", interval, "--series", log, "--target", "se", "--horizon", "300s", "--from", "0"]),
+                           "\(interval): the model forecasts the mean of the next 60 s, not of the next 300 s")
+        expectOneLineError(try Fixtures.runFlowcast(["evaluate", "--model", interval, "--series", log, "--target", "dl", "--horizon", "60s", "--from", "0"]),
+                           "\(interval): the model forecasts --target se, not --target dl")
+        expectOneLineError(try Fixtures.runFlowcast(["evaluate", "--model", nextRow, "--series", log, "--target", "dl", "--from", "0"]),
+                           "\(nextRow): the model forecasts --target se, not --target dl")
+        expectOneLineError(try Fixtures.runFlowcast(["evaluate", "--model", interval, "--series", log, "--target", "se", "--from", "0"]),
+                           "\(interval): the model forecasts the mean of the next 60 s (trained with --horizon), not the next row")
+        expectOneLineError(try Fixtures.runFlowcast(["evaluate", "--model", nextRow, "--series", log, "--target", "se", "--horizon", "60s", "--from", "0"]),
+                           "\(nextRow): the model forecasts the next row (trained without --horizon)")
+        // Abilene rows are 5 minutes apart: a 60 s horizon is shorter than a row.
+        let od = "\(Fixtures.repositoryRoot.path)/data/abilene/od_tm_public.csv"
+        expectOneLineError(try Fixtures.runFlowcast(["train", "--series", od, "--horizon", "60s", "--out", folder.appendingPathComponent("od.json").path]),
+                           "\(od): the horizon 60 s is shorter than the series step 300 s")
+        expectOneLineError(try Fixtures.runFlowcast(["evaluate", "--model", interval, "--series", od, "--horizon", "60s", "--from", "0"]),
+                           "\(od): the horizon 60 s is shorter than the series step 300 s")
+    }
+}
+
+@Suite("replay plans each interval from an interval model")
+struct HorizonReplayTests {
+    @Test("the policies' forecasts name the interval model; a model for another interval is one line, exit 2")
+    func replayWithAnIntervalModel() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-horizon-replay-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let capture = "captures/demo/demo.pcapng", topology = "captures/demo/topology.yaml"
+        let first = folder.appendingPathComponent("windows").path
+        #expect(try Fixtures.runFlowcast(["replay", capture, "--topology", topology, "--out", first, "--quiet"]).status == 0)
+        let model = folder.appendingPathComponent("m60.json").path
+        let train = try Fixtures.runFlowcast(["train", "--series", first + "/windows.jsonl", "--horizon", "60s", "--trees", "0", "--out", model])
+        #expect(train.status == 0, "\(train.stderr)")
+        let out = folder.appendingPathComponent("planned").path
+        let run = try Fixtures.runFlowcast(["replay", capture, "--topology", topology, "--out", out, "--plan-every", "60s",
+                                            "--model", model, "--quiet"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let policy = try String(contentsOfFile: out + "/policies/policy-0005.json", encoding: .utf8)
+        #expect(policy.contains("mean of the next 60 s, P10–P90 band"))
+        #expect(policy.contains("sum of its cells' forecasts of the interval's mean"))
+        #expect(!policy.contains("persistence (no --model)"))
+        let wrong = try Fixtures.runFlowcast(["replay", capture, "--topology", topology, "--out", folder.appendingPathComponent("wrong").path,
+                                              "--plan-every", "120s", "--model", model, "--quiet"])
+        #expect(wrong.status == 2)
+        #expect(wrong.stderr.split(separator: "\n").count == 1)
+        #expect(wrong.stderr.contains("\(model): the model forecasts the mean of the next 60 s, not of the next 120 s"))
+    }
+}
