@@ -131,11 +131,11 @@ public final class IntervalPlanner {
             }
             // A partial window understates the rate; it is reported, not learned from.
             guard !w.partial else { continue }
-            var forecaster = forecasters[k] ?? makeForecaster()
-            forecaster.observe(actual, at: startSeconds)
+            var forecaster = forecasters[k] ?? makeForecaster(step: Double(duration) / 1e9)
+            forecaster.observe(actual / modelUnit, at: startSeconds)
             forecasters[k] = forecaster
             lastObserved[k] = actual
-            pending[k] = forecaster.forecast()
+            pending[k] = forecaster.forecast().map { ($0.point * modelUnit, $0.upper * modelUnit) }
             if intervalModel != nil {
                 windowSeconds = Double(duration) / 1e9
                 var values = history[k] ?? []
@@ -184,8 +184,16 @@ public final class IntervalPlanner {
         return result
     }
 
-    func makeForecaster() -> StepForecaster {
-        if let model { return .model(model, model.makeState(step: nil)) }
+    /// Bits per unit of the series a model sees: a model is trained on windows.jsonl, which
+    /// `flowcast train` reads in bytes/s, and its size feature (log of the series' scale) must see
+    /// the same unit here; persistence is unit free.
+    var modelUnit: Double { model == nil ? 1 : 8 }
+
+    /// `step`: the window length in seconds, which the model's season lengths and calendar
+    /// features (time of day and weekend of the target) are counted in, as `evaluate` has them from
+    /// windows.jsonl; without it the calendar features are 0, which no trained model saw.
+    func makeForecaster(step: Double? = nil) -> StepForecaster {
+        if let model { return .model(model, model.makeState(step: step)) }
         return .persistence(last: nil, change: 0)
     }
 
@@ -231,7 +239,9 @@ public final class IntervalPlanner {
         let name = String(format: "policy-%04d.json", policiesWritten + 1)
         do {
             let planner = PolicyPlanner(topology: topology, options: options.plan)
-            let kpi = RadioKPIEfficiency.measure(topology, horizon: Double(duration) / 1e9, model: efficiencyModel)
+            // Reports before the interval only: a replayed log already holds the seconds after it.
+            let kpi = RadioKPIEfficiency.measure(topology, horizon: Double(duration) / 1e9, model: efficiencyModel,
+                                                 until: Double(windowStart) / 1e9)
             for problem in kpi.problems where !efficiencyProblems.contains(problem) { efficiencyProblems.append(problem) }
             let input = ForecastSet(forecasts: forecasts, modelId: model?.id ?? intervalModel?.id, window: window,
                                     measuredEfficiencies: kpi.measured.isEmpty ? nil : kpi.measured)

@@ -29,8 +29,12 @@ public enum RadioKPIEfficiency {
     /// cell's efficiency is the model's forecast of the mean over the next `horizon` and its source
     /// names the model and the band; where the model did not beat the rule on its validation traces
     /// the rule's mean is used, and the source says so.
-    public static func measure(_ topology: Topology, horizon: Double,
-                               model: IntervalModel? = nil) -> (measured: [MeasuredEfficiency], problems: [String]) {
+    ///
+    /// `until` (seconds since the epoch, the log's clock) uses the reports before that time instead
+    /// of the log's last ones: a replay plans at capture time from a log that already holds the
+    /// seconds after it, which a plan made then could not have seen.
+    public static func measure(_ topology: Topology, horizon: Double, model: IntervalModel? = nil,
+                               until: Double? = nil) -> (measured: [MeasuredEfficiency], problems: [String]) {
         var measured: [MeasuredEfficiency] = []
         var problems: [String] = []
         for cell in topology.cells {
@@ -40,20 +44,32 @@ public enum RadioKPIEfficiency {
             let history = model == nil ? seconds : max(seconds, modelHistorySeconds)
             let options = SeriesReadOptions(radioTarget: .spectralEfficiency, cqiTable: table)
             do {
-                let set: SeriesSet
+                var set: SeriesSet
                 if let recent = try recentText(path: path, bytes: Int(history) * bytesPerSecond + 65_536) {
                     // Only the tail is parsed; if it does not parse, the whole file is read so
                     // the error names the right line.
                     do { set = try SeriesReader.read(text: recent, path: path, options: options) } catch {
-                        set = try SeriesReader.read(file: URL(fileURLWithPath: path), options: options)
+                        set = try RadioLogCache.shared.read(path: path, options: options)
                     }
                 } else {
-                    set = try SeriesReader.read(file: URL(fileURLWithPath: path), options: options)
+                    set = try RadioLogCache.shared.read(path: path, options: options)
                 }
-                guard set.radioTarget != nil, let values = set.series.first?.values else {
+                if let until, set.step != nil, let first = set.time(ofRow: 0), first > until - history {
+                    // The tail starts after the window: the reports before `until` are further back.
+                    set = try RadioLogCache.shared.read(path: path, options: options)
+                }
+                guard set.radioTarget != nil, var series = set.series.first else {
                     problems.append("cell '\(cell.id)': \(path) is not a radio KPI log (Timestamp, CQI and DL_bitrate columns)")
                     continue
                 }
+                if let until {
+                    // Rows starting before `until` only (a grid row's time is its start).
+                    var kept = 0
+                    while kept < series.values.count, let t = set.time(ofRow: kept), t < until { kept += 1 }
+                    series.values = Array(series.values.prefix(kept))
+                    series.covariates = series.covariates.map { Array($0.prefix(kept)) }
+                }
+                let values = series.values
                 let rows = set.step.map { max(1, Int((seconds / $0).rounded())) } ?? values.count
                 var sum = 0.0
                 var reports = 0
@@ -62,13 +78,13 @@ public enum RadioKPIEfficiency {
                     reports += 1
                 }
                 guard reports > 0 else {
-                    problems.append("cell '\(cell.id)': no CQI report in the last \(Int(seconds)) s of \(path)")
+                    let before = until.map { " before " + IntervalPlanner.iso(Int64($0 * 1e9)) } ?? ""
+                    problems.append("cell '\(cell.id)': no CQI report in the last \(Int(seconds)) s\(before) of \(path)")
                     continue
                 }
                 let last = set.time(ofRow: values.count - 1).map { " to " + IntervalPlanner.iso(Int64($0 * 1e9)) } ?? ""
                 let name = URL(fileURLWithPath: path).lastPathComponent
-                if let model, let series = set.series.first,
-                   let result = try IntervalForecaster.forecast(model, series: series, step: set.step ?? 1) {
+                if let model, let result = try IntervalForecaster.forecast(model, series: series, step: set.step ?? 1) {
                     let f = result.forecast
                     func number(_ x: Double) -> String { String(format: "%.3f", x) }
                     measured.append(MeasuredEfficiency(
@@ -113,5 +129,31 @@ public enum RadioKPIEfficiency {
         } catch {
             throw .unreadable(path: path, reason: error.localizedDescription)
         }
+    }
+}
+
+/// Radio KPI logs read whole, kept while the file's size and modification time stay the same: a
+/// replay plans every interval from the same finished logs (the demo: six logs, ten plans), and
+/// a log that grows is read again.
+final class RadioLogCache: @unchecked Sendable {
+    static let shared = RadioLogCache()
+    private let lock = NSLock()
+    private var entries: [String: (size: UInt64, modified: Date, set: SeriesSet)] = [:]
+
+    func read(path: String, options: SeriesReadOptions) throws(SeriesInputError) -> SeriesSet {
+        let attributes = try? FileManager.default.attributesOfItem(atPath: path)
+        guard let size = (attributes?[.size] as? NSNumber)?.uint64Value, let modified = attributes?[.modificationDate] as? Date else {
+            return try SeriesReader.read(file: URL(fileURLWithPath: path), options: options)  // it says why it cannot
+        }
+        let key = path + "\u{0}" + options.cqiTable.rawValue + "\u{0}" + options.radioTarget.rawValue
+        lock.lock()
+        let cached = entries[key]
+        lock.unlock()
+        if let cached, cached.size == size, cached.modified == modified { return cached.set }
+        let set = try SeriesReader.read(file: URL(fileURLWithPath: path), options: options)
+        lock.lock()
+        entries[key] = (size, modified, set)
+        lock.unlock()
+        return set
     }
 }

@@ -17,13 +17,18 @@ struct ReportCommand: ParsableCommand {
     @Argument(help: "The run folder written by flowcast replay.") var runDir: String
     @Option(help: "Output HTML file.") var out: String
     @Option(help: "Folder of policy-NNNN.json and forecasts.jsonl (default RUN_DIR/policies, else RUN_DIR).") var policies: String?
-    @Option(help: "Topology YAML, to chart the routing weights of the demands carrying each cell.") var topology: String?
+    @Option(help: "Topology YAML, to chart the routing weights of the demands carrying each cell and to score the spectrum plans against a static split (with the cells' radio KPI logs).") var topology: String?
 
-    func run() throws {
+    func run() throws { _ = try write() }
+
+    /// Writes the report; returns the run's scores (`flowcast demo` prints them).
+    func write() throws -> RunScores {
         var cellDemands: [String: [String]] = [:]
+        var loaded: Topology?
         if let topology {
             do {
                 let t = try Topology(contentsOfFile: topology)
+                loaded = t
                 for d in t.demands {
                     for c in d.cells where t.cells.indices.contains(c) { cellDemands[t.cells[c].id, default: []].append(d.id) }
                 }
@@ -34,12 +39,14 @@ struct ReportCommand: ParsableCommand {
         }
         do {
             let data = try RunData.load(runDirectory: URL(fileURLWithPath: runDir), policies: policies.map { URL(fileURLWithPath: $0) })
-            let report = RunReport(run: data, cellDemands: cellDemands)
+            var report = RunReport(run: data, cellDemands: cellDemands)
+            report.scores = RunScores.compute(run: data, topology: loaded)
             try PolicyDocument.writeAtomically(Data(report.html().utf8), to: URL(fileURLWithPath: out))
             let cells = report.entities.filter { $0.kind == "cell" }.count, links = report.entities.count - cells
             print("\(out): \(cells) cells, \(links) links, \(data.windows.count) windows, \(data.policies.count) policies"
                   + (data.missing.isEmpty ? "" : "; not found: \(data.missing.joined(separator: ", "))"))
             for problem in data.problems { printError("warning: \(problem)") }
+            return report.scores ?? RunScores()
         } catch {
             printError("error: \(error)")
             throw ExitCode.failure

@@ -8,13 +8,16 @@ struct SynthCommand: ParsableCommand {
         abstract: "Write the demo scenario's synthetic capture (deterministic: same options, same bytes).",
         discussion: """
             Six cells of captures/demo/topology.yaml behind a sampled backhaul tap: GTPv2-C attach and \
-            handover signalling, GTP-U user traffic with VLANs and 5G QFIs, a load swing and a hotspot.
+            handover signalling, GTP-U user traffic with VLANs and 5G QFIs, a load swing and a hotspot. With --radio, \
+            per-cell radio KPI logs whose CQI has the statistics of the public 5G traces.
             """)
 
     @Option(help: "Output pcapng file.") var out: String
     @Option(help: "Seconds of traffic.") var duration: Int = 600
     @Option(help: "Mean captured packets per second.") var rate: Double = 70
     @Option(help: "Random seed.") var seed: UInt64 = 20_261_129
+    @Option(help: "Also write one radio KPI log per cell (radio-cell-K.csv: Timestamp, CQI) into this folder, over the same seconds.")
+    var radio: String?
 
     func validate() throws {
         guard duration > 0, duration <= 86_400 else { throw ValidationError("--duration must be 1 to 86400 seconds") }
@@ -29,6 +32,14 @@ struct SynthCommand: ParsableCommand {
         do {
             let packets = try generator.write(to: out)
             printError("flowcast synth: wrote \(packets) packets to \(out) (sampled 1:\(generator.sampling); replay with --sampling \(generator.sampling))")
+            if let radio {
+                var logs = DemoRadioLogGenerator()
+                logs.durationSeconds = duration
+                logs.seed = seed
+                logs.startSeconds = generator.startSeconds
+                let paths = try logs.write(to: radio)
+                printError("flowcast synth: wrote \(paths.count) radio KPI logs to \(radio)")
+            }
         } catch {
             printError("flowcast synth: \(error)")
             throw ExitCode(2)

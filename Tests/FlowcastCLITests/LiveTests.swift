@@ -282,10 +282,13 @@ struct LiveTests {
         defer { pair.cleanUp() }
         let out = Self.temporaryDirectory()
         let topology = out + "-topology.yaml"
-        let demo = try String(contentsOfFile: Fixtures.repositoryRoot.path + "/" + Self.demoTopology, encoding: .utf8)
-        try Data(demo.replacingOccurrences(of: "{ id: cell-3, band: n78, minBlocks: 2, maxBlocks: 10, peakSpectralEfficiency: 5.5",
-                                           with: "{ id: cell-3, band: n78, minBlocks: 2, maxBlocks: 10, peakSpectralEfficiency: 5.5, kpiSource: no-such-log.csv")
-            .utf8).write(to: URL(fileURLWithPath: topology))
+        // The demo topology without its own radio KPI logs (relative to its folder, so absent here), and cell-3's missing.
+        var demo = try String(contentsOfFile: Fixtures.repositoryRoot.path + "/" + Self.demoTopology, encoding: .utf8)
+        for k in 1...6 { demo = demo.replacingOccurrences(of: ", kpiSource: radio-cell-\(k).csv, cqiTable: table1", with: "") }
+        demo = demo.replacingOccurrences(of: "{ id: cell-3, band: n78, minBlocks: 2, maxBlocks: 18, peakSpectralEfficiency: 5.5",
+                                         with: "{ id: cell-3, band: n78, minBlocks: 2, maxBlocks: 18, peakSpectralEfficiency: 5.5, kpiSource: no-such-log.csv")
+        #expect(!demo.contains("radio-cell-") && demo.contains("kpiSource: no-such-log.csv"))
+        try Data(demo.utf8).write(to: URL(fileURLWithPath: topology))
         let live = try LiveProcess(interface: pair.capture, out: out, topology: topology,
                                    extra: ["--window", "200ms", "--plan-every", "400ms"])
         #expect(live.waitFor(20) { live.metric("flowcast_packets_total") != nil }, "metrics never came up: \(live.stderr)")

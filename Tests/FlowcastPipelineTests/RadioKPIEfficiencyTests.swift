@@ -33,6 +33,34 @@ import Testing
         return url
     }
 
+    @Test("with until, only the reports before that time count: a replay's plan cannot see later seconds")
+    func untilAveragesTheReportsBeforeThePlan() throws {
+        let dir = try folder()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        // 300 s: CQI 5 (0.8770 bit/s/Hz, table 1) for the first 150 s, then CQI 12 (3.9023).
+        let start = 1_764_403_200.0  // 2025-11-29T08:00:00Z
+        let lines = ["Timestamp,CQI,DL_bitrate"] + (0..<300).map { t in
+            String(format: "2025.11.29_08.%02d.%02d,%d,-", t / 60, t % 60, t < 150 ? 5 : 12)
+        }
+        let log = dir.appendingPathComponent("c1.csv")
+        try Data((lines.joined(separator: "\n") + "\n").utf8).write(to: log)
+        let t = try topology([("c1", "kpiSource: \(log.path)")])
+        // Without until: the last 60 s, all CQI 12.
+        #expect(abs((RadioKPIEfficiency.measure(t, horizon: 30).measured.first?.bitsPerSecondPerHertz ?? 0) - 3.9023) < 1e-12)
+        // Planning at 120 s: rows 60–119, all CQI 5, and the source says up to when.
+        let early = RadioKPIEfficiency.measure(t, horizon: 30, until: start + 120)
+        #expect(early.problems.isEmpty)
+        #expect(abs((early.measured.first?.bitsPerSecondPerHertz ?? 0) - 0.8770) < 1e-12)
+        #expect(early.measured.first?.source == "radio KPIs: mean of the last 60 s of c1.csv, 60 CQI reports to 2025-11-29T08:01:59Z, table1")
+        // At 180 s: 30 s of each.
+        let mid = RadioKPIEfficiency.measure(t, horizon: 30, until: start + 180)
+        #expect(abs((mid.measured.first?.bitsPerSecondPerHertz ?? 0) - (0.8770 + 3.9023) / 2) < 1e-12)
+        // Before the log starts: no report, named as such, so the cell falls back to its peak.
+        let before = RadioKPIEfficiency.measure(t, horizon: 30, until: start - 10)
+        #expect(before.measured.isEmpty)
+        #expect(before.problems == ["cell 'c1': no CQI report in the last 60 s before 2025-11-29T07:59:50Z of \(log.path)"])
+    }
+
     @Test func theRecentMeanOfTheCellsCQIThroughItsTable() throws {
         let dir = try folder()
         defer { try? FileManager.default.removeItem(at: dir) }

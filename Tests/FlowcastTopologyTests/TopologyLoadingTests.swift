@@ -51,7 +51,11 @@ func problems(_ yaml: String) -> [TopologyProblem] {
     #expect(t.cells.count == 6)
     #expect(t.nodes.count == 9)
     #expect(t.demands.allSatisfy { (2...4).contains($0.paths.count) })
-    #expect(t.cells[3].minBlocks == 2 && t.cells[3].maxBlocks == 10)
+    #expect(t.cells[3].minBlocks == 2 && t.cells[3].maxBlocks == 18)
+    #expect(t.bands[0].blockCount == 20)
+    // Every cell's radio KPI log, resolved against the topology's folder.
+    #expect(t.cells.map { $0.kpiSource.map { URL(fileURLWithPath: $0).standardizedFileURL.path } }
+        == (1...6).map { Fixtures.captures.appendingPathComponent("demo/radio-cell-\($0).csv").standardizedFileURL.path })
 }
 
 @Test func everyProblemIsReportedWithItsLine() {

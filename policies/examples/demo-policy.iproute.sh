@@ -1,4 +1,4 @@
-# flowcast policy (schemaVersion 1); topology sha256:d14feedc0d772790d0986510eb7ceb91b2e985f456dc282ad66f77cef1b12bf3
+# flowcast policy (schemaVersion 1); topology sha256:106630e81aa337550db5c16b7a5bbc93f5aa1407b33a1eedf2496d4788a416a2
 # on site-1
 ip route replace 10.20.0.0/24 nexthop via 10.255.0.11 weight 256  # d-cell-1
 # on site-2

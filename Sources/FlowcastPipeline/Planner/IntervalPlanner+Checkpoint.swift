@@ -53,15 +53,17 @@ extension IntervalPlanner {
         forecasters = [:]
         pending = [:]
         for (key, s) in c.series {
-            var f = makeForecaster()
+            // The window length, from the first two observations (as `windowClosed` had it).
+            let step = s.times.flatMap { $0.count > 1 ? $0[1] - $0[0] : nil }
+            var f = makeForecaster(step: step)
             switch f {
             case .persistence:
                 f = .persistence(last: s.last, change: s.change)
             case .model:
-                for (x, t) in zip(s.values ?? [], s.times ?? []) { f.observe(x, at: t) }
+                for (x, t) in zip(s.values ?? [], s.times ?? []) { f.observe(x / modelUnit, at: t) }
             }
             forecasters[key] = f
-            pending[key] = f.forecast()
+            pending[key] = f.forecast().map { ($0.point * modelUnit, $0.upper * modelUnit) }
         }
         lastObserved = c.lastObserved
         lastPlanEnd = c.lastPlanEnd

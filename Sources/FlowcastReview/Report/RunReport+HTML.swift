@@ -8,6 +8,7 @@ extension RunReport {
         var body: [String] = []
         body.append(header())
         body.append(overviewSection())
+        if let scores { body.append(scoresSection(scores)) }
         body.append(timelineSection())
         body.append(summarySection())
         for kind in ["cell", "link"] {
@@ -57,7 +58,7 @@ extension RunReport {
         }.joined(separator: " ")
         return """
             <header><h1>Flowcast run report</h1><p class="meta">\(HTML.escape(run.runDirectory)) · \(facts.joined(separator: " · "))</p>
-            <nav>\(nav) <span><a href="#timeline">Plan intervals</a> · <a href="#summary">Summary</a> · <a href="#demands">Demands</a> · <a href="#diffs">Policy changes</a></span></nav></header>
+            <nav>\(nav) <span>\(scores == nil ? "" : "<a href=\"#baselines\">Against the baselines</a> · ")<a href="#timeline">Plan intervals</a> · <a href="#summary">Summary</a> · <a href="#demands">Demands</a> · <a href="#diffs">Policy changes</a></span></nav></header>
             """
     }
 

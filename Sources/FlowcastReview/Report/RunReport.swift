@@ -45,6 +45,9 @@ public struct RunReport: Sendable {
     public let timeRange: ClosedRange<Double>
     /// Where a forecast line starting at a time ends (forecasts follow load windows, not plan intervals).
     let forecastEnds: [Double: Double]
+    /// The forecaster and the spectrum plans against their baselines, when computed
+    /// (`RunScores.compute`); the report shows them after the overview.
+    public var scores: RunScores?
 
     public init(run: RunData, cellDemands: [String: [String]] = [:]) {
         self.run = run

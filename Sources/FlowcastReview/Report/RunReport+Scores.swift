@@ -1,0 +1,69 @@
+internal import FlowcastPolicy
+import Foundation
+
+/// The report's "against the baselines" section: the forecaster's MAE against persistence and
+/// `recentMean`, and the spectrum plans' unmet demand against the static split. Every number is
+/// in a `data-metric` / `data-value` cell, so tests read the figures the page shows.
+extension RunReport {
+    func scoresSection(_ scores: RunScores) -> String {
+        var out = "<section id=\"baselines\"><h2>Against the baselines</h2>"
+        func cell(_ metric: String, _ value: Double, _ text: String, bold: Bool = false) -> String {
+            "<td class=\"n\" data-metric=\"\(metric)\" data-value=\"\(String(format: "%.6g", value))\">\(bold ? "<b>\(text)</b>" : text)</td>"
+        }
+        func ratio(_ x: Double, _ y: Double) -> Double { y > 0 ? x / y : .nan }
+        // Two decimals: the plans and the static split can differ by a tenth of a percent.
+        func share(_ x: Double) -> String { String(format: "%.2f%%", x * 100) }
+        if scores.forecasts.isEmpty {
+            out += "<p class=\"nodata\">No forecasts to score (forecasts.jsonl with actuals and the persistence baseline).</p>"
+        } else {
+            let seconds = scores.forecasts.first.map { DiffFormat.trimmed($0.recentSeconds, decimals: 0) } ?? "60"
+            out += "<h3>Forecasts, one window ahead</h3><table class=\"scores\" data-table=\"forecasts\"><thead><tr><th>Kind</th>"
+                + "<th>Forecaster</th><th>Windows scored</th><th>MAE, forecaster</th><th>MAE, persistence</th>"
+                + "<th title=\"Mean of the complete windows that started in the last \(seconds) s: max(60 s, 2 × window), the planner's rule for efficiency\">MAE, recentMean (\(seconds) s)</th>"
+                + "<th>× persistence</th><th>× recentMean</th></tr></thead><tbody>"
+            for f in scores.forecasts {
+                let p = ratio(f.forecastMAE, f.persistenceMAE), r = ratio(f.forecastMAE, f.recentMeanMAE)
+                out += "<tr data-kind=\"\(f.kind)\"><td>\(f.kind)s</td><td>\(HTML.escape(f.forecaster))</td>"
+                    + cell("\(f.kind)-count", Double(f.count), "\(f.count)")
+                    + cell("\(f.kind)-forecast-mae", f.forecastMAE, DiffFormat.rate(f.forecastMAE))
+                    + cell("\(f.kind)-persistence-mae", f.persistenceMAE, DiffFormat.rate(f.persistenceMAE))
+                    + cell("\(f.kind)-recentmean-mae", f.recentMeanMAE, DiffFormat.rate(f.recentMeanMAE))
+                    + cell("\(f.kind)-vs-persistence", p, DiffFormat.trimmed(p, decimals: 3), bold: p < 1)
+                    + cell("\(f.kind)-vs-recentmean", r, DiffFormat.trimmed(r, decimals: 3), bold: r < 1) + "</tr>"
+            }
+            out += "</tbody></table><p class=\"hint\">Mean absolute error of the point forecast made for each complete window "
+                + "(forecasts.jsonl) against the window's load (windows.jsonl), beside persistence (the last window) and recentMean "
+                + "on the same windows; below 1 the forecaster is better.</p>"
+        }
+        if !scores.spectrum.isEmpty {
+            out += "<h3>Spectrum plans against a static split</h3><table class=\"scores\" data-table=\"spectrum\"><thead><tr>"
+                + "<th>Cell</th><th>Windows scored</th><th>Measured efficiency</th><th>Configured peak</th><th>Blocks, plan</th>"
+                + "<th>Blocks, static</th><th>Unmet, plan</th><th>Unmet, static</th></tr></thead><tbody>"
+            for s in scores.spectrum {
+                let all = s.cell == "all"
+                let better = s.plannedUnmet < s.staticUnmet
+                out += "<tr data-cell=\"\(HTML.escape(s.cell))\"\(all ? " class=\"total\"" : "")><td>\(all ? "all cells" : HTML.escape(s.cell))</td>"
+                    + cell("spectrum-\(s.cell)-windows", Double(s.windows), "\(s.windows)")
+                    + cell("spectrum-\(s.cell)-efficiency", s.efficiency, DiffFormat.trimmed(s.efficiency, decimals: 2) + " bit/s/Hz")
+                    + "<td class=\"n\">\(s.peakEfficiency.map { DiffFormat.trimmed($0, decimals: 2) + " bit/s/Hz" } ?? "–")</td>"
+                    + cell("spectrum-\(s.cell)-plan-blocks", s.plannedBlocks, DiffFormat.trimmed(s.plannedBlocks, decimals: 1))
+                    + cell("spectrum-\(s.cell)-static-blocks", s.staticBlocks, DiffFormat.trimmed(s.staticBlocks, decimals: 1))
+                    + cell("spectrum-\(s.cell)-plan-unmet", s.plannedUnmetFraction,
+                           share(s.plannedUnmetFraction) + " (\(DiffFormat.rate(s.plannedUnmet / Double(max(1, s.windows)))))", bold: better)
+                    + cell("spectrum-\(s.cell)-static-unmet", s.staticUnmetFraction,
+                           share(s.staticUnmetFraction) + " (\(DiffFormat.rate(s.staticUnmet / Double(max(1, s.windows)))))",
+                           bold: s.staticUnmet < s.plannedUnmet) + "</tr>"
+            }
+            out += "</tbody></table><p class=\"hint\">Each complete cell window after the first plan, with the blocks of the "
+                + "policy in force: demand is the window's load, what the blocks carry is blocks × block width × the efficiency "
+                + "the cell's radio KPI log measured over the window's seconds (CQI through its TS 38.214 table); unmet is the "
+                + "demand beyond it, as a share of the cells' demand (and its mean per window). The static split colours the "
+                + "cells of each band greedily and gives each colour an equal run of blocks, never changed (as "
+                + "<code>flowcast backtest --radio-scenario</code>'s <code>static</code>).</p>"
+        }
+        if !scores.notes.isEmpty {
+            out += "<ul class=\"empty\">" + scores.notes.map { "<li>\(HTML.escape($0))</li>" }.joined() + "</ul>"
+        }
+        return out + "</section>"
+    }
+}
