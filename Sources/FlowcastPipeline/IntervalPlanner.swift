@@ -139,7 +139,7 @@ public final class IntervalPlanner {
             if intervalModel != nil {
                 windowSeconds = Double(duration) / 1e9
                 var values = history[k] ?? []
-                values.append(actual)
+                values.append(actual / Self.windowsUnit)
                 if values.count > Self.historyLimit { values.removeFirst(values.count - Self.historyLimit) }
                 history[k] = values
             }
@@ -177,7 +177,12 @@ public final class IntervalPlanner {
         guard let intervalModel, let step = windowSeconds, step <= intervalModel.horizonSeconds else { return [:] }
         var result: [String: IntervalForecaster.Result] = [:]
         for (key, values) in history {
-            if let f = try? IntervalForecaster.forecast(intervalModel, series: Series(name: key, values: values), step: step) {
+            if var f = try? IntervalForecaster.forecast(intervalModel, series: Series(name: key, values: values), step: step) {
+                // Back from the model's unit (bytes/s) to the plan's bit/s.
+                f.forecast.point *= Self.windowsUnit
+                f.forecast.lower *= Self.windowsUnit
+                f.forecast.upper *= Self.windowsUnit
+                f.recentMean *= Self.windowsUnit
                 result[key] = f
             }
         }
@@ -187,7 +192,11 @@ public final class IntervalPlanner {
     /// Bits per unit of the series a model sees: a model is trained on windows.jsonl, which
     /// `flowcast train` reads in bytes/s, and its size feature (log of the series' scale) must see
     /// the same unit here; persistence is unit free.
-    var modelUnit: Double { model == nil ? 1 : 8 }
+    var modelUnit: Double { model == nil ? 1 : Self.windowsUnit }
+
+    /// Bits per unit of windows.jsonl as `flowcast train` reads it (bytes/s): the unit every model
+    /// trained on windows sees, interval models included (their history is kept in it).
+    static let windowsUnit = 8.0
 
     /// `step`: the window length in seconds, which the model's season lengths and calendar
     /// features (time of day and weekend of the target) are counted in, as `evaluate` has them from
