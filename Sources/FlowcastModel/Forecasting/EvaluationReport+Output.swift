@@ -36,8 +36,16 @@ extension EvaluationReport {
             rows.append([entry.method.rawValue, fixed(m.mae, 4), fixed(m.rmse, 4), fixed(m.wape * 100, 2),
                          fixed(m.smape * 100, 2), fixed(m.coverage, 3), fixed(m.pinball, 4)])
         }
-        let widths = rows[0].indices.map { column in rows.map { $0[column].count }.max() ?? 0 }
-        var lines = ["\(seriesCount) series, \(steps) one-step forecasts per method"]
+        return AlignedTable.render(rows, title: "\(seriesCount) series, \(steps) one-step forecasts per method")
+    }
+}
+
+/// The text tables of `evaluate`: a title line, then columns as wide as their widest cell, the
+/// first left-aligned and the others right-aligned two spaces apart.
+enum AlignedTable {
+    static func render(_ rows: [[String]], title: String) -> String {
+        let widths = rows.first.map { $0.indices.map { column in rows.map { $0[column].count }.max() ?? 0 } } ?? []
+        var lines = [title]
         for row in rows {
             lines.append(row.indices.map { column in
                 let padding = String(repeating: " ", count: widths[column] - row[column].count)

@@ -116,10 +116,7 @@ public enum Trainer {
         let totalSamples = y.count
         if y.count > options.maxSamples {
             let keep = seededSubset(count: y.count, keep: options.maxSamples, seed: options.seed)
-            var xs: [Double] = []
-            xs.reserveCapacity(keep.count * d)
-            for i in keep { xs.append(contentsOf: x[(i * d)..<((i + 1) * d)]) }
-            x = xs
+            x = Self.rows(keep, of: x, width: d)
             y = keep.map { y[$0] }
             scale = keep.map { scale[$0] }
             isValidation = keep.map { isValidation[$0] }
@@ -290,6 +287,14 @@ public enum Trainer {
         let lower = Int(position.rounded(.down))
         let upper = min(lower + 1, sorted.count - 1)
         return sorted[lower] + (sorted[upper] - sorted[lower]) * (position - Double(lower))
+    }
+
+    /// The rows `keep` of a row-major matrix `x` of `width` columns, in that order.
+    static func rows(_ keep: [Int], of x: [Double], width d: Int) -> [Double] {
+        var xs: [Double] = []
+        xs.reserveCapacity(keep.count * d)
+        for i in keep { xs.append(contentsOf: x[(i * d)..<((i + 1) * d)]) }
+        return xs
     }
 
     /// `keep` distinct indices of 0..<count, in order, chosen by a seeded partial shuffle.

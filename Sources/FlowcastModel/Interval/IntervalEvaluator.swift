@@ -135,14 +135,6 @@ extension IntervalEvaluationReport {
             rows.append([entry.method.rawValue, fixed(m.mae, 4), fixed(m.rmse, 4), fixed(m.wape * 100, 2),
                          fixed(m.bandCoverage, 3), fixed(m.pinball, 4), fixed(rule > 0 ? m.mae / rule : .nan, 3)])
         }
-        let widths = rows[0].indices.map { column in rows.map { $0[column].count }.max() ?? 0 }
-        var lines = ["\(seriesCount) series, \(steps) forecasts per method of the mean of the next \(IntervalSeries.seconds(horizonSeconds))"]
-        for row in rows {
-            lines.append(row.indices.map { column in
-                let padding = String(repeating: " ", count: widths[column] - row[column].count)
-                return column == 0 ? row[column] + padding : "  " + padding + row[column]
-            }.joined())
-        }
-        return lines.joined(separator: "\n")
+        return AlignedTable.render(rows, title: "\(seriesCount) series, \(steps) forecasts per method of the mean of the next \(IntervalSeries.seconds(horizonSeconds))")
     }
 }

@@ -110,10 +110,7 @@ public enum IntervalTrainer {
         let totalSamples = y.count
         if y.count > options.maxSamples {
             let keep = Trainer.seededSubset(count: y.count, keep: options.maxSamples, seed: options.seed)
-            var xs: [Double] = []
-            xs.reserveCapacity(keep.count * d)
-            for i in keep { xs.append(contentsOf: x[(i * d)..<((i + 1) * d)]) }
-            x = xs
+            x = Trainer.rows(keep, of: x, width: d)
             y = keep.map { y[$0] }
             scale = keep.map { scale[$0] }
             isValidation = keep.map { isValidation[$0] }
