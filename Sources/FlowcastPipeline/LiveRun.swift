@@ -236,19 +236,14 @@ public func runLive(_ options: LiveOptions, capture: LiveCapture, control: LiveC
     var packetsSoFar: UInt64 = 0, evictedSoFar = 0
 
     func windowClosed(_ windows: [WindowSummary]) {
-        for w in windows {
-            w.appendJSON(to: &segments.windows.buffer)
-            if w.kind == .cell { cellBytes[w.id, default: 0] += w.bytesUp + w.bytesDown }
-        }
         result.windowLines += windows.count
-        planner?.windowClosed(windows)
-        publisher?.windowsClosed(windows)
-        let stats = capture.statistics
-        if let start = windows.first?.startNanoseconds {
-            segments.appendStatistics(windowStart: start, capture: stats, packets: packetsSoFar, flowsEvicted: evictedSoFar)
-            log(.windowClosed(start: start, lines: windows.count, capture: stats, packets: packetsSoFar))
-        }
-        do { try segments.windows.flush(); try segments.stats.flush() } catch { if failure == nil { failure = error } }
+        let stats = capture.statistics, packets = packetsSoFar
+        do {
+            if let start = try segments.windowsClosed(windows, cellBytes: &cellBytes, planner: planner, publisher: publisher,
+                                                      capture: stats, packets: packets, flowsEvicted: evictedSoFar) {
+                log(.windowClosed(start: start, lines: windows.count, capture: stats, packets: packets))
+            }
+        } catch { if failure == nil { failure = error } }
     }
     func flowEnded(_ record: borrowing FlowRecord, _ reason: FlowEndReason) {
         let lineStart = segments.flows.buffer.count

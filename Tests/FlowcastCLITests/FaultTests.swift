@@ -181,7 +181,7 @@ struct KillTests {
         let out = Self.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: out); try? FileManager.default.removeItem(atPath: out + ".log") }
         let live = try LiveTests.LiveProcess(interface: pair.capture, out: out, extra: ["--window", "200ms", "--plan-every", "400ms"])
-        #expect(live.waitFor(20) { live.metric("flowcast_packets_total") != nil }, "metrics never came up: \(live.stderr)")
+        live.expectMetricsUp()
         LiveTests.feedDemo(pair)
         #expect(live.waitFor(20) {
             (live.metric("flowcast_windows_total") ?? 0) >= 3 && FileManager.default.fileExists(atPath: out + "/policies/policy-0001.json")
@@ -194,7 +194,7 @@ struct KillTests {
         let windowBytes = try Data(contentsOf: URL(fileURLWithPath: out + "/windows.jsonl.partial"))
 
         let again = try LiveTests.LiveProcess(interface: pair.capture, out: out)
-        #expect(again.waitFor(20) { again.metric("flowcast_packets_total") != nil }, "metrics never came up: \(again.stderr)")
+        again.expectMetricsUp()
         #expect(again.terminate() == 0, "\(again.stderr)")
         #expect(again.stderr.contains("earlier run found"), "\(again.stderr)")
         #expect(again.stderr.contains("held an interrupted run (no summary.json); moved its"), "\(again.stderr)")
@@ -270,7 +270,7 @@ struct FullDiskTests {
             defer { pair.cleanUp() }
             let out = disk + "/out"
             let live = try LiveTests.LiveProcess(interface: pair.capture, out: out, extra: ["--window", "200ms", "--plan-every", "400ms"])
-            #expect(live.waitFor(20) { live.metric("flowcast_packets_total") != nil }, "metrics never came up: \(live.stderr)")
+            live.expectMetricsUp()
             LiveTests.feedDemo(pair)
             let deadline = Date().addingTimeInterval(30)
             while live.process.isRunning && Date() < deadline { usleep(50_000) }
@@ -304,7 +304,7 @@ struct LiveFaultTests {
         let out = KillTests.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: out); try? FileManager.default.removeItem(atPath: out + ".log") }
         let live = try LiveTests.LiveProcess(interface: pair.capture, out: out, extra: ["--window", "200ms", "--plan-every", "400ms"])
-        #expect(live.waitFor(20) { live.metric("flowcast_packets_total") != nil }, "metrics never came up: \(live.stderr)")
+        live.expectMetricsUp()
         LiveTests.feedDemo(pair)
         #expect(live.waitFor(20) { (live.metric("flowcast_windows_total") ?? 0) >= 2 }, "\(live.stderr)")
         // Two signals sent back to back are one to the kernel (a pending signal is not queued
@@ -337,7 +337,7 @@ struct LiveFaultTests {
         let (topology, original) = try Self.editableTopology(in: out)
         let live = try LiveTests.LiveProcess(interface: pair.capture, out: out + "/run", topology: topology,
                                              extra: ["--window", "200ms", "--idle-timeout", "0", "--active-timeout", "0"])
-        #expect(live.waitFor(20) { live.metric("flowcast_packets_total") != nil }, "metrics never came up: \(live.stderr)")
+        live.expectMetricsUp()
         // A link that names a node the topology does not have: valid YAML, invalid topology.
         let broken = original.replacingOccurrences(of: "{ id: l-s1-s2, a: site-1, b: site-2,", with: "{ id: l-s1-s2, a: site-1, b: nowhere,")
         #expect(broken != original)
@@ -395,7 +395,7 @@ extension LiveFaultTests {
         let offset = 3600 - now.truncatingRemainder(dividingBy: 3600) - 3
         let live = try LiveTests.LiveProcess(interface: pair.capture, out: out,
                                              extra: ["--window", "200ms", "--rotate", "hour", "--rotation-clock-offset", "\(offset)"])
-        #expect(live.waitFor(20) { live.metric("flowcast_packets_total") != nil }, "metrics never came up: \(live.stderr)")
+        live.expectMetricsUp()
         LiveTests.feedDemo(pair)
         #expect(live.waitFor(20) { live.stderr.contains("output rotated") }, "no rotation: \(live.stderr)")
         #expect(live.waitFor(20) { (live.metric("flowcast_packets_total") ?? 0) >= 42_789 }, "\(live.stderr)")
@@ -429,7 +429,7 @@ extension LiveFaultTests {
         let out = KillTests.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: out); try? FileManager.default.removeItem(atPath: out + ".log") }
         let live = try LiveTests.LiveProcess(interface: pair.capture, out: out, extra: ["--window", "500ms"])
-        #expect(live.waitFor(20) { live.metric("flowcast_packets_total") != nil }, "metrics never came up: \(live.stderr)")
+        live.expectMetricsUp()
         try pair.replay(Fixtures.repositoryRoot.appendingPathComponent("captures/real/gtpu-ipv4-inner-mixed.pcap").path)
         #expect(live.waitFor(10) { (live.metric("flowcast_packets_total") ?? 0) > 0 }, "\(live.stderr)")
         // Nothing more is sent: the window the traffic fell in, and empty ones after it, close anyway.
@@ -452,7 +452,7 @@ extension LiveFaultTests {
         let live = try LiveTests.LiveProcess(interface: pair.capture, out: out + "/run", topology: topology,
                                              extra: ["--capture-threads", "2", "--window", "200ms", "--plan-every", "400ms",
                                                      "--idle-timeout", "0", "--active-timeout", "0"])
-        #expect(live.waitFor(20) { live.metric("flowcast_packets_total") != nil }, "metrics never came up: \(live.stderr)")
+        live.expectMetricsUp()
         LiveTests.feedDemo(pair)
         #expect(live.waitFor(20) { (live.metric("flowcast_packets_total") ?? 0) > 10_000 }, "\(live.stderr)")
         // A valid change: one link twice as fast.

@@ -453,7 +453,7 @@ struct IPFIXCollectorTests {
         let live = try LiveTests.LiveProcess(interface: pair.capture, out: out,
                                              extra: ["--ipfix", "udp://127.0.0.1:\(port)", "--ipfix", unreachable, "--ipfix-domain-id", "9",
                                                      "--capture-threads", "\(captureThreads)"])
-        #expect(live.waitFor(20) { live.metric("flowcast_packets_total") != nil }, "metrics never came up: \(live.stderr)")
+        live.expectMetricsUp()
         try pair.replay(Fixtures.repositoryRoot.appendingPathComponent(Self.demo).path)
         let packets = try Fixtures.runFlowcast(["inspect", Self.demo, "--json"]).stdout
         let expectedPackets = ((try JSONSerialization.jsonObject(with: Data(packets.utf8)) as? [String: Any])?["packets"] as? Int) ?? 1

@@ -94,7 +94,7 @@ extension LiveTests {
         let out = Self.temporaryDirectory()
         // Short windows and plans, so two seconds of traffic close windows and write policies.
         let live = try LiveProcess(interface: pair.capture, out: out, extra: ["--window", "200ms", "--plan-every", "400ms"])
-        #expect(live.waitFor(20) { live.metric("flowcast_packets_total") != nil }, "metrics never came up: \(live.stderr)")
+        live.expectMetricsUp()
         var texts: [String] = []
         func scrape() {
             if let text = Self.httpGet(port: live.port, path: "/metrics") { texts.append(text) }

@@ -18,7 +18,7 @@ struct LivePublishTests {
         let out = LiveTests.temporaryDirectory()
         let live = try LiveTests.LiveProcess(interface: pair.capture, out: out,
                                              extra: ["--window", "200ms", "--plan-every", "1s", "--publish", server.url, "--site", "edge-1"])
-        #expect(live.waitFor(20) { live.metric("flowcast_packets_total") != nil }, "metrics never came up: \(live.stderr)")
+        live.expectMetricsUp()
         LiveTests.feedDemo(pair)
         #expect(live.waitFor(60) { (live.metric("flowcast_packets_total") ?? 0) >= 42_789 }, "\(live.stderr)")
         #expect(live.terminate() == 0, "\(live.stderr)")

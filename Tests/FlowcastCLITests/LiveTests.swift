@@ -113,6 +113,12 @@ struct LiveTests {
             }
             return condition()
         }
+        /// Waits up to 20 s for the metrics endpoint to serve `flowcast_packets_total` (the run is
+        /// capturing); records an issue with the run's stderr at the caller when it never does.
+        func expectMetricsUp(sourceLocation: SourceLocation = #_sourceLocation) {
+            #expect(waitFor(20) { metric("flowcast_packets_total") != nil }, "metrics never came up: \(stderr)",
+                    sourceLocation: sourceLocation)
+        }
         func terminate() -> Int32 {
             kill(process.processIdentifier, SIGTERM)
             process.waitUntilExit()
@@ -222,7 +228,7 @@ struct LiveTests {
         // Two threads: a PACKET_FANOUT group whose windows are merged; the demo's handovers move
         // UE flows between tunnels, which must still stay on one thread (counted once).
         let live = try LiveProcess(interface: pair.capture, out: out, extra: timeouts + ["--capture-threads", "\(captureThreads)"])
-        #expect(live.waitFor(20) { live.metric("flowcast_packets_total") != nil }, "metrics never came up: \(live.stderr)")
+        live.expectMetricsUp()
         try pair.replay(input)
         let all = live.waitFor(30) { (live.metric("flowcast_packets_total") ?? 0) >= Double(expectedPackets) }
         #expect(all, "live saw \(live.metric("flowcast_packets_total") ?? -1) of \(expectedPackets) packets")
@@ -265,7 +271,7 @@ struct LiveTests {
         defer { pair.cleanUp() }
         let out = Self.temporaryDirectory()
         let live = try LiveProcess(interface: pair.capture, out: out, extra: ["--window", "200ms", "--plan-every", "400ms"])
-        #expect(live.waitFor(20) { live.metric("flowcast_packets_total") != nil }, "metrics never came up: \(live.stderr)")
+        live.expectMetricsUp()
         // About two seconds of traffic; stop while it is still arriving.
         Self.feedDemo(pair)
         #expect(live.waitFor(20) { (live.metric("flowcast_windows_total") ?? 0) >= 2 }, "\(live.stderr)")
@@ -291,7 +297,7 @@ struct LiveTests {
         try Data(demo.utf8).write(to: URL(fileURLWithPath: topology))
         let live = try LiveProcess(interface: pair.capture, out: out, topology: topology,
                                    extra: ["--window", "200ms", "--plan-every", "400ms"])
-        #expect(live.waitFor(20) { live.metric("flowcast_packets_total") != nil }, "metrics never came up: \(live.stderr)")
+        live.expectMetricsUp()
         Self.feedDemo(pair)
         #expect(live.waitFor(20) { live.stderr.contains("radio KPIs gave a cell no efficiency") }, "\(live.stderr)")
         #expect(live.stderr.contains("no-such-log.csv: no such file or folder"))
@@ -343,7 +349,7 @@ extension LiveTests {
         let out = Self.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: out); try? FileManager.default.removeItem(atPath: out + ".log") }
         let live = try LiveProcess(interface: a.capture, out: out, extra: ["-i", b.capture] + timeouts)
-        #expect(live.waitFor(20) { live.metric("flowcast_packets_total") != nil }, "metrics never came up: \(live.stderr)")
+        live.expectMetricsUp()
         try a.replay(Fixtures.repositoryRoot.appendingPathComponent(demo).path)
         try b.replay(Fixtures.repositoryRoot.appendingPathComponent(gtp).path)
         let total = expectedPackets[demo]! + expectedPackets[gtp]!

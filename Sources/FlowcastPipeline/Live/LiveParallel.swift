@@ -360,19 +360,14 @@ public func runLiveParallel(_ options: LiveOptions, captures: [LiveCapture], con
     func evictedSoFar() -> Int { latest.reduce(0) { $0 + $1.evictedFlows } }
 
     func windowClosed(_ windows: [WindowSummary]) {
-        for w in windows {
-            w.appendJSON(to: &segments.windows.buffer)
-            if w.kind == .cell { cellBytes[w.id, default: 0] += w.bytesUp + w.bytesDown }
-        }
         result.windowLines += windows.count
-        planner?.windowClosed(windows)
-        publisher?.windowsClosed(windows)
         let stats = statistics(), packets = packetsSoFar()
-        if let start = windows.first?.startNanoseconds {
-            segments.appendStatistics(windowStart: start, capture: stats, packets: packets, flowsEvicted: evictedSoFar())
-            log(.windowClosed(start: start, lines: windows.count, capture: stats, packets: packets))
-        }
-        do { try segments.windows.flush(); try segments.stats.flush() } catch { if failure == nil { failure = error } }
+        do {
+            if let start = try segments.windowsClosed(windows, cellBytes: &cellBytes, planner: planner, publisher: publisher,
+                                                      capture: stats, packets: packets, flowsEvicted: evictedSoFar()) {
+                log(.windowClosed(start: start, lines: windows.count, capture: stats, packets: packets))
+            }
+        } catch { if failure == nil { failure = error } }
     }
     func rotateIfDue() throws {
         if let segment = try segments.rotateIfDue() { log(.rotated(segment: segment)) }

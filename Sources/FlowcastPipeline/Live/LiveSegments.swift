@@ -36,12 +36,31 @@ final class LiveSegments {
     func name(_ base: String) -> String { Self.name(base, segment: segment, rotation: rotation) }
 
     /// Appends the statistics line of the window that starts at `start`.
-    func appendStatistics(windowStart start: Int64, capture: LiveCaptureStatistics, packets: UInt64, flowsEvicted: Int) {
+    private func appendStatistics(windowStart start: Int64, capture: LiveCaptureStatistics, packets: UInt64, flowsEvicted: Int) {
         stats.buffer.append(contentsOf: Array("{\"windowStart\":".utf8))
         stats.buffer.appendSeconds(start)
         stats.buffer.append(contentsOf: Array((",\"received\":\(capture.received),\"kernelDrops\":\(capture.kernelDrops),"
             + "\"interfaceDrops\":\(capture.interfaceDrops),\"packets\":\(packets),"
             + "\"flowsEvicted\":\(flowsEvicted)}\n").utf8))
+    }
+
+    /// Writes one batch of closed windows, the same way for both kinds of run: their lines and
+    /// the statistics line go to the segment (flushed), cell bytes are counted, and the planner
+    /// and publisher see them. Returns the windows' start for the log line (nil for no windows);
+    /// a write error is thrown after the planner and publisher have had the windows.
+    func windowsClosed(_ windows: [WindowSummary], cellBytes: inout [String: UInt64], planner: IntervalPlanner?,
+                       publisher: TapPublisher?, capture: LiveCaptureStatistics, packets: UInt64,
+                       flowsEvicted: Int) throws -> Int64? {
+        for w in windows {
+            w.appendJSON(to: &self.windows.buffer)
+            if w.kind == .cell { cellBytes[w.id, default: 0] += w.bytesUp + w.bytesDown }
+        }
+        planner?.windowClosed(windows)
+        publisher?.windowsClosed(windows)
+        let start = windows.first?.startNanoseconds
+        if let start { appendStatistics(windowStart: start, capture: capture, packets: packets, flowsEvicted: flowsEvicted) }
+        try self.windows.flush(); try stats.flush()
+        return start
     }
 
     /// Commits the segment and opens the next when the hour has turned or the windows file has
