@@ -82,8 +82,11 @@ struct PolicyDocumentBuilder {
             var reason = "P90 \(Self.rate(demand)) at \(String(format: "%.2f", se)) bit/s/Hz (\(efficiencySources[c])) with ×\(options.headroom) headroom needs \(need) block\(need == 1 ? "" : "s") of \(band.blockMHz.formatted()) MHz"
             if blocks.count == need {
                 reason += "; given \(blocks.count)"
-            } else if blocks.count > need {
+            } else if blocks.count > need && blocks.count <= cell.minBlocks {
                 reason += "; given \(blocks.count) (minimum bandwidth \(cell.minBlocks) blocks)"
+            } else if blocks.count > need {
+                let spare = blocks.count - max(need, cell.minBlocks)
+                reason += "; given \(blocks.count): \(spare) spare (no neighbour needs them)"
             } else if blocks.count == cell.maxBlocks {
                 reason += "; capped at the maximum of \(cell.maxBlocks)"
             } else {

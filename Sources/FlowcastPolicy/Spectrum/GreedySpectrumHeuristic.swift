@@ -55,6 +55,43 @@ enum GreedySpectrumHeuristic {
             guard let chosen else { return nil }
             result[c] = chosen
         }
-        return result.map { $0 ?? [] }
+        var blocks = result.map { $0 ?? [] }
+        giveOutSpare(shape, &blocks)
+        return blocks
+    }
+
+    /// Gives blocks no neighbour holds to the cells, one at a time, each to the cell holding the
+    /// fewest spare blocks (ties by topology order) that can take one within its maximum: the
+    /// MIP's spare tier (`SpectrumModelShape.spareValue`) done greedily. A contiguous cell grows
+    /// its run at either end; a cell prefers a block it holds now, then the lowest.
+    static func giveOutSpare(_ shape: SpectrumModelShape, _ blocks: inout [[Int]]) {
+        let topology = shape.topology
+        var full = [Bool](repeating: false, count: topology.cells.count)
+        while true {
+            var pick: (cell: Int, spare: Int)?
+            for c in topology.cells.indices where !full[c] && blocks[c].count < topology.cells[c].maxBlocks {
+                let spare = blocks[c].count - shape.requests[c].requiredBlocks
+                if pick == nil || spare < pick!.spare { pick = (c, spare) }
+            }
+            guard let (c, _) = pick else { return }
+            let cell = topology.cells[c]
+            let count = topology.bands[cell.band].blockCount
+            var used = [Bool](repeating: false, count: count)
+            for b in blocks[c] { used[b] = true }
+            for n in cell.neighbours where topology.cells[n].band == cell.band { for b in blocks[n] { used[b] = true } }
+            var candidates: [Int]
+            if cell.contiguous, let lo = blocks[c].min(), let hi = blocks[c].max() {
+                candidates = [lo - 1, hi + 1].filter { $0 >= 0 && $0 < count && !used[$0] }
+            } else {
+                candidates = (0..<count).filter { !used[$0] }
+            }
+            let current = Set(shape.requests[c].currentBlocks)
+            guard let block = candidates.first(where: current.contains) ?? candidates.first else {
+                full[c] = true
+                continue
+            }
+            blocks[c].append(block)
+            blocks[c].sort()
+        }
     }
 }

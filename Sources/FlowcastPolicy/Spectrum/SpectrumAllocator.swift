@@ -40,10 +40,15 @@ public struct SpectrumAllocation: Hashable, Sendable {
 ///
 /// Constraints: each cell gets between its min and max blocks of its own band; cells that
 /// interfere (neighbours on the same band) never share a block; contiguous cells get one run.
-/// Objective, lexicographic: least unmet demand (blocks short × bit/s per block), then fewest
-/// blocks changed from the current allocation. Exact MIP through Cbc when the model has at most
-/// `exactLimit` binaries and solves within `timeLimit`; otherwise the greedy heuristic below,
-/// with its gap to the LP relaxation reported.
+/// Objective, lexicographic: least unmet demand (blocks short × bit/s per block), then blocks
+/// changed from the current allocation against spare blocks given out. A block no neighbour
+/// needs is worth more held than idle (an idle block carries nothing, and the forecast's P90 is
+/// exceeded one interval in ten): each spare block a cell holds beyond its need is worth between
+/// 1 and 1.5 changes, the first more than the next (`SpectrumModelShape.spareValue`), so a
+/// free block is taken, spare blocks spread evenly over the cells, and a spare block never moves
+/// from one cell to another (that is two changes for less than one change's worth). Exact MIP
+/// through Cbc when the model has at most `exactLimit` binaries and solves within `timeLimit`;
+/// otherwise the greedy heuristic below, with its gap to the LP relaxation reported.
 public struct SpectrumAllocator: Sendable {
     public var timeLimit: Double
     /// Largest number of binary variables solved exactly.
@@ -108,30 +113,55 @@ struct SpectrumModelShape {
     /// Weight of one unmet block per cell, ≥ 1, and the factor that makes unmet dominate change.
     let unmetWeight: [Double]
     let dominance: Double
+    /// Per cell, the most spare blocks it can hold (max blocks − need, at least 0).
+    let spareRoom: [Int]
 
     init(_ topology: Topology, _ requests: [SpectrumRequest]) {
         self.topology = topology
         self.requests = requests
         let floor = requests.map(\.capacityPerBlock).filter { $0 > 0 }.min() ?? 1
         unmetWeight = requests.map { max(1, $0.capacityPerBlock / floor) }
-        let changes = topology.cells.reduce(0) { $0 + topology.bands[$1.band].blockCount }
-        dominance = Double(changes + 1)
+        let blocks = topology.cells.reduce(0) { $0 + topology.bands[$1.band].blockCount }
+        // Changes (at most two per block of a cell's band) and spare blocks (at most 1.5 each)
+        // together stay below one unmet block.
+        dominance = Double(4 * blocks + 1)
+        spareRoom = topology.cells.indices.map { max(0, topology.cells[$0].maxBlocks - requests[$0].requiredBlocks) }
     }
 
-    /// The objective's constant part left out of the model: one per currently held block.
-    var constant: Double { Double(requests.reduce(0) { $0 + $1.currentBlocks.count }) }
+    /// What the k-th spare block (k from 1) of cell `c` is worth, in changes: from 1.5 down
+    /// towards 1 over the band's blocks, the same for every cell of a band, so free blocks go
+    /// first to the cells holding fewest spare ones.
+    func spareValue(_ c: Int, _ k: Int) -> Double {
+        let count = Double(topology.bands[topology.cells[c].band].blockCount)
+        return 1 + 0.5 * (count - Double(k) + 1) / count
+    }
+
+    /// The objective's constant part left out of the model: one per currently held block, and
+    /// every spare block's value (the model counts the spare blocks a cell does not hold).
+    var constant: Double {
+        var total = Double(requests.reduce(0) { $0 + $1.currentBlocks.count })
+        for c in topology.cells.indices where spareRoom[c] > 0 {
+            for k in 1...spareRoom[c] { total += spareValue(c, k) }
+        }
+        return total
+    }
 
     var binaryCount: Int {
         topology.cells.reduce(0) { $0 + topology.bands[$1.band].blockCount * ($1.contiguous ? 2 : 1) }
     }
 
-    /// The same objective the MIP minimises.
+    /// The same objective the MIP minimises (with its constant): unmet blocks, changes, and the
+    /// value of the spare blocks not held.
     func objective(_ blocks: [[Int]]) -> Double {
         var total = 0.0
         for (c, given) in blocks.enumerated() {
             let short = max(0, requests[c].requiredBlocks - given.count)
             total += dominance * unmetWeight[c] * Double(short)
             total += Double(Set(given).symmetricDifference(requests[c].currentBlocks).count)
+            let spare = min(spareRoom[c], max(0, given.count - requests[c].requiredBlocks))
+            if spare < spareRoom[c] {
+                for k in (spare + 1)...spareRoom[c] { total += spareValue(c, k) }
+            }
         }
         return total
     }
@@ -159,10 +189,19 @@ struct SpectrumModelShape {
             model.addRow(columns.map { ($0, 1.0) }, .greaterOrEqual, Double(cell.minBlocks))
             model.addRow(columns.map { ($0, 1.0) }, .lessOrEqual, Double(cell.maxBlocks))
             let need = requests[c].requiredBlocks
+            var short: Int?
             if need > 0 {
                 // short ≥ need − Σ y
-                let short = model.addColumn(lower: 0, objective: dominance * unmetWeight[c])
-                model.addRow(columns.map { ($0, 1.0) } + [(short, 1)], .greaterOrEqual, Double(need))
+                short = model.addColumn(lower: 0, objective: dominance * unmetWeight[c])
+                model.addRow(columns.map { ($0, 1.0) } + [(short!, 1)], .greaterOrEqual, Double(need))
+            }
+            if spareRoom[c] > 0 {
+                // Spare block k held (s_k, continuous: the values fall with k, so the solver
+                // fills them in order): Σ s ≤ Σ y − need + short, i.e. the blocks beyond the need.
+                let spare = (1...spareRoom[c]).map { model.addColumn(lower: 0, upper: 1, objective: -spareValue(c, $0)) }
+                var terms = spare.map { ($0, 1.0) } + columns.map { ($0, -1.0) }
+                if let short { terms.append((short, -1)) }
+                model.addRow(terms, .lessOrEqual, Double(-need))
             }
             if cell.contiguous { model.addContiguity(of: columns, integer: integer) }
         }
