@@ -198,6 +198,15 @@ public final class NATSConnection: @unchecked Sendable {
         try check(js_PublishAsyncComplete(jetStream, &pubOpts), "wait for publish acknowledgements")
     }
 
+    /// A core NATS publish with a reply subject (a JetStream API request by hand, as
+    /// `PullConsumer` sends its pull requests); thread-safe like every publish of the client.
+    func publish(subject: String, reply: String, payload: [UInt8]) throws(NATSError) {
+        let status = payload.withUnsafeBytes { raw in
+            natsConnection_PublishRequest(connection, subject, reply, raw.baseAddress, Int32(raw.count))
+        }
+        try check(status, "publish \(subject)")
+    }
+
     /// Sends what is buffered and waits for the server's PONG.
     public func flush(milliseconds: Int64) throws(NATSError) {
         try check(natsConnection_FlushTimeout(connection, milliseconds), "flush to \(url)")
