@@ -166,6 +166,9 @@ public final class PullConsumer: @unchecked Sendable {
         natsSubscription_Destroy(subscription)
     }
 
+    /// A reply subject for a pull request by hand (tests: deliveries of another request).
+    func replySubject(_ tag: String) -> String { inbox + "." + tag }
+
     /// Messages delivered to us and not yet taken by a fetch.
     var waiting: Int {
         var count: Int32 = 0

@@ -29,14 +29,14 @@ struct PullConsumerTests {
         let consumer = try PullConsumer(connection: connection, stream: "PULLTEST", durable: "pulltest", filterSubject: "pulltest.>")
         let next = "$JS.API.CONSUMER.MSG.NEXT.PULLTEST.pulltest"
         // Deliveries of a request whose fetch gave up: 3,000 waiting in the subscription.
-        try connection.publish(subject: next, reply: consumer.inbox + ".earlier", payload: Array("{\"batch\":3000,\"expires\":5000000000}".utf8))
+        try connection.publish(subject: next, reply: consumer.replySubject("earlier"), payload: Array("{\"batch\":3000,\"expires\":5000000000}".utf8))
         let until = Date().addingTimeInterval(10)
         while consumer.waiting < 3000 && Date() < until { usleep(10_000) }
         #expect(consumer.waiting == 3000)
         // And another one's, arriving while the fetch below could still be waiting.
         let late = Thread {
             usleep(300_000)
-            try? connection.publish(subject: next, reply: consumer.inbox + ".late", payload: Array("{\"batch\":2000,\"expires\":5000000000}".utf8))
+            try? connection.publish(subject: next, reply: consumer.replySubject("late"), payload: Array("{\"batch\":2000,\"expires\":5000000000}".utf8))
         }
         late.start()
         let first = try consumer.fetch(batch: 4096, milliseconds: 2000)
