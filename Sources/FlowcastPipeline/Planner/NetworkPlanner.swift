@@ -200,14 +200,17 @@ public final class NetworkPlanner {
         var streamClock = 0.0
         var fetchFailureLogged = false
         var policyFailureLogged = false
+        let prefetcher = Prefetcher(consumer, batch: 4096, milliseconds: 200)
+        prefetcher.start()
+        defer { prefetcher.stop() }
         while !shouldStop() {
             let batch: FetchedBatch
-            do {
-                batch = try consumer.fetch(batch: 4096, milliseconds: 200)
+            switch prefetcher.next() {
+            case let .success(fetched):
+                batch = fetched
                 fetchFailureLogged = false
-            } catch {
+            case let .failure(error):
                 if !fetchFailureLogged { log("NATS: \(error); retrying"); fetchFailureLogged = true }
-                usleep(200_000)
                 continue
             }
             // Lateness runs on the stream's clock: when the server stored the mark that closed a
@@ -313,7 +316,10 @@ public final class NetworkPlanner {
     }
 
     private func acknowledgeAll() {
-        for b in unacknowledged { try? b.acknowledge() }
+        for b in unacknowledged {
+            try? b.acknowledge()
+            b.releaseClientMessages()  // the client's copies are no longer needed (ours stay in the batch)
+        }
         unacknowledged.removeAll()
         unacknowledgedMessages = 0
     }
