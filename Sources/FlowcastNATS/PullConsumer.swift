@@ -66,6 +66,23 @@ public final class FetchedBatch: @unchecked Sendable {
         handles = []
     }
 
+    /// The headers of message `index` (name to first value); the `Nats-*` ones included.
+    public func headers(of index: Int) -> [String: String] {
+        guard handles.indices.contains(index) else { return [:] }
+        let msg = handles[index]
+        var keys: UnsafeMutablePointer<UnsafePointer<CChar>?>? = nil
+        var count: Int32 = 0
+        guard natsMsgHeader_Keys(msg, &keys, &count) == NATS_OK, let keys else { return [:] }
+        defer { free(keys) }
+        var out: [String: String] = [:]
+        for k in 0..<Int(count) {
+            guard let key = keys[k] else { continue }
+            var value: UnsafePointer<CChar>? = nil
+            if natsMsgHeader_Get(msg, key, &value) == NATS_OK, let value { out[String(cString: key)] = String(cString: value) }
+        }
+        return out
+    }
+
     /// Acknowledges every message of the batch, not waiting for confirmation (a lost
     /// acknowledgement means a redelivery, which the consumer's merge ignores).
     public func acknowledge() throws(NATSError) { try reply("+ACK") }

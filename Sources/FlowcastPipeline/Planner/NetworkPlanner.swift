@@ -384,8 +384,34 @@ public final class NetworkPlanner {
         while state.policiesPublished < count {
             let name = String(format: "policy-%04d.json", state.policiesPublished + 1)
             guard let data = FileManager.default.contents(atPath: options.policyDirectory + "/" + name) else { return }
-            try connection.publish(subject: FlowcastSubjects.policy, messageID: "\(options.durable)|\(name)", payload: [UInt8](data))
+            try Self.publishPolicy([UInt8](data), name: name, durable: options.durable, on: connection)
             state.policiesPublished += 1
+        }
+    }
+
+    /// Room left in a message for the headers of a policy's part (and the client's own).
+    static let partHeaderAllowance = 1024
+
+    /// One message when the document fits the server's `max_payload` (what readers of small
+    /// policies always got); otherwise numbered parts, each with the document's name, `i/n`, size
+    /// and SHA-256 (docs/scaleout.md, "Subjects and message formats"). Message ids make a
+    /// restart's re-publication a duplicate, part by part.
+    static func publishPolicy(_ data: [UInt8], name: String, durable: String, on connection: NATSConnection) throws(NATSError) {
+        let id = "\(durable)|\(name)"
+        let room = connection.maxPayload - partHeaderAllowance
+        if data.count <= room || room <= 0 {
+            try connection.publish(subject: FlowcastSubjects.policy, messageID: id, payload: data)
+            return
+        }
+        let parts = (data.count + room - 1) / room
+        let digest = SHA256.hex(data)
+        for i in 0..<parts {
+            let slice = data[(i * room)..<min(data.count, (i + 1) * room)]
+            let part = "\(i + 1)/\(parts)"
+            try connection.publish(subject: FlowcastSubjects.policy, messageID: "\(id)|\(part)",
+                                   headers: [("Flowcast-Policy", name), ("Flowcast-Part", part),
+                                             ("Flowcast-Size", String(data.count)), ("Flowcast-Sha256", digest)],
+                                   payload: slice)
         }
     }
 
