@@ -92,8 +92,9 @@ public final class FetchedBatch: @unchecked Sendable {
     public func markInProgress() throws(NATSError) { try reply("+WPI") }
 
     /// The JetStream acknowledgement protocol by hand: the body published to each message's reply
-    /// subject (`$JS.ACK.…`). `natsMsg_Ack` would need the message to come from the client's own
-    /// JetStream subscription, whose fetch we do not use (see `PullConsumer.fetch`).
+    /// subject (`$JS.ACK.…`), what `natsMsg_Ack` sends; by hand because these messages come from
+    /// a plain subscription of ours, not from the client's JetStream one (see `PullConsumer.fetch`),
+    /// and libnats's JetStream calls look the message's subscription up.
     private func reply(_ body: StaticString) throws(NATSError) {
         for msg in handles {
             guard let reply = natsMsg_GetReply(msg) else { continue }
@@ -125,7 +126,6 @@ public final class PullConsumer: @unchecked Sendable {
     public let stream: String
     private let nextSubject: String
     private var requestNumber: UInt64 = 0
-    private var requestJSON: [UInt8] = []
 
     /// Binds to the durable consumer `durable` on `stream`, creating it when missing: explicit
     /// acknowledgements, delivering from `startTimeNanoseconds` when given, otherwise from the
