@@ -160,16 +160,26 @@ public final class NATSConnection: @unchecked Sendable {
         try check(status, "publish \(subject)")
     }
 
+    /// The largest message the server accepts (its `max_payload`, 1 MiB by default), as it said on
+    /// connecting; headers count towards it.
+    public var maxPayload: Int { Int(natsConnection_GetMaxPayload(connection)) }
+
     /// Publishes and waits for the stream's acknowledgement (`js_PublishMsg`); returns true when the
-    /// stream already held a message with this id.
+    /// stream already held a message with this id. `headers` are set on the message in order.
     @discardableResult
-    public func publish(subject: String, messageID: String?, payload: [UInt8]) throws(NATSError) -> Bool {
+    public func publish(subject: String, messageID: String?, headers: [(String, String)] = [],
+                        payload: some Collection<UInt8>) throws(NATSError) -> Bool {
         var msg: OpaquePointer? = nil
-        let status: natsStatus = payload.withUnsafeBytes { raw in
+        let status: natsStatus = payload.withContiguousStorageIfAvailable { raw in
+            natsMsg_Create(&msg, subject, nil, UnsafeRawPointer(raw.baseAddress)?.assumingMemoryBound(to: CChar.self), Int32(raw.count))
+        } ?? Array(payload).withUnsafeBytes { raw in
             natsMsg_Create(&msg, subject, nil, raw.baseAddress?.assumingMemoryBound(to: CChar.self), Int32(raw.count))
         }
         try check(status, "publish \(subject)")
         defer { natsMsg_Destroy(msg) }
+        for (key, value) in headers {
+            try check(natsMsgHeader_Set(msg, key, value), "publish \(subject): header \(key)")
+        }
         var pubOpts = jsPubOptions()
         jsPubOptions_Init(&pubOpts)
         pubOpts.MaxWait = ackWait
@@ -196,6 +206,15 @@ public final class NATSConnection: @unchecked Sendable {
         jsPubOptions_Init(&pubOpts)
         pubOpts.MaxWait = milliseconds
         try check(js_PublishAsyncComplete(jetStream, &pubOpts), "wait for publish acknowledgements")
+    }
+
+    /// A core NATS publish with a reply subject (a JetStream API request by hand, as
+    /// `PullConsumer` sends its pull requests); thread-safe like every publish of the client.
+    func publish(subject: String, reply: String, payload: [UInt8]) throws(NATSError) {
+        let status = payload.withUnsafeBytes { raw in
+            natsConnection_PublishRequest(connection, subject, reply, raw.baseAddress, Int32(raw.count))
+        }
+        try check(status, "publish \(subject)")
     }
 
     /// Sends what is buffered and waits for the server's PONG.

@@ -23,14 +23,16 @@ public struct ReceivedMessage: Sendable {
 /// and the client's copies are released with the batch.
 public final class FetchedBatch: @unchecked Sendable {
     public let messages: [ReceivedMessage]
-    private var list: natsMsgList
+    /// The client's messages (`natsMsg*`), each destroyed once, in `deinit` or `releaseClientMessages`.
+    private var handles: [OpaquePointer]
+    private let connection: NATSConnection
 
-    init(list: natsMsgList) {
-        self.list = list
+    init(handles: [OpaquePointer], connection: NATSConnection) {
+        self.handles = handles
+        self.connection = connection
         var messages: [ReceivedMessage] = []
-        messages.reserveCapacity(Int(list.Count))
-        for i in 0..<Int(list.Count) {
-            guard let msg = list.Msgs[i] else { continue }
+        messages.reserveCapacity(handles.count)
+        for msg in handles {
             let subject = natsMsg_GetSubject(msg).map { String(cString: $0) } ?? ""
             let count = Int(natsMsg_GetDataLength(msg))
             var payload = [UInt8](repeating: 0, count: count)
@@ -55,24 +57,75 @@ public final class FetchedBatch: @unchecked Sendable {
         self.messages = messages
     }
 
-    deinit { natsMsgList_Destroy(&list) }
+    deinit { releaseClientMessages() }
 
-    /// Acknowledges every message of the batch (`natsMsg_Ack`, not waiting for confirmation: a
-    /// lost acknowledgement means a redelivery, which the consumer's merge ignores).
-    public func acknowledge() throws(NATSError) {
-        for i in 0..<Int(list.Count) {
-            guard let msg = list.Msgs[i] else { continue }
-            try check(natsMsg_Ack(msg, nil), "acknowledge \(messages.indices.contains(i) ? messages[i].subject : "")")
+    /// Frees the client's copies now rather than when the batch is dropped (`messages` stay).
+    /// After this, `acknowledge()` and `markInProgress()` do nothing.
+    public func releaseClientMessages() {
+        for msg in handles { natsMsg_Destroy(msg) }
+        handles = []
+    }
+
+    /// The headers of message `index` (name to first value); the `Nats-*` ones included.
+    public func headers(of index: Int) -> [String: String] {
+        guard handles.indices.contains(index) else { return [:] }
+        let msg = handles[index]
+        var keys: UnsafeMutablePointer<UnsafePointer<CChar>?>? = nil
+        var count: Int32 = 0
+        guard natsMsgHeader_Keys(msg, &keys, &count) == NATS_OK, let keys else { return [:] }
+        defer { free(keys) }
+        var out: [String: String] = [:]
+        for k in 0..<Int(count) {
+            guard let key = keys[k] else { continue }
+            var value: UnsafePointer<CChar>? = nil
+            if natsMsgHeader_Get(msg, key, &value) == NATS_OK, let value { out[String(cString: key)] = String(cString: value) }
+        }
+        return out
+    }
+
+    /// Acknowledges every message of the batch, not waiting for confirmation (a lost
+    /// acknowledgement means a redelivery, which the consumer's merge ignores).
+    public func acknowledge() throws(NATSError) { try reply("+ACK") }
+
+    /// Tells the server the batch is still being worked on: its ack wait starts again, so it is
+    /// not delivered a second time meanwhile.
+    public func markInProgress() throws(NATSError) { try reply("+WPI") }
+
+    /// The JetStream acknowledgement protocol by hand: the body published to each message's reply
+    /// subject (`$JS.ACK.…`), what `natsMsg_Ack` sends; by hand because these messages come from
+    /// a plain subscription of ours, not from the client's JetStream one (see `PullConsumer.fetch`),
+    /// and libnats's JetStream calls look the message's subscription up.
+    private func reply(_ body: StaticString) throws(NATSError) {
+        for msg in handles {
+            guard let reply = natsMsg_GetReply(msg) else { continue }
+            let status = body.withUTF8Buffer { b in
+                natsConnection_Publish(connection.connection, reply, b.baseAddress, Int32(b.count))
+            }
+            try check(status, "acknowledge \(String(cString: reply))")
         }
     }
 }
 
-/// A durable pull consumer on a stream (`js_PullSubscribe`): the server remembers what it
-/// delivered and what was acknowledged, across restarts of the process.
+/// A durable pull consumer on a stream: the server remembers what it delivered and what was
+/// acknowledged, across restarts of the process.
+///
+/// The consumer is created or bound with `js_PullSubscribe`, but messages are pulled with our own
+/// requests on our own subscription, not with `natsSubscription_Fetch`: in libnats 3.4.1 that
+/// function writes past its message array when, at the start of a fetch, more than half of the
+/// batch (but not all of it) is already waiting in the subscription, delivered for an earlier
+/// request whose fetch had timed out. Its loop then runs until `count == batch - already`, which
+/// it has passed, so it takes every message that arrives until its timeout: heap corruption
+/// (`malloc(): invalid size (unsorted)`), seen at 5,000 cells (docs/scaleout.md, "The abort").
 public final class PullConsumer: @unchecked Sendable {
     let subscription: OpaquePointer
+    /// Our subscription on `inbox.*`: each pull request has its own reply subject `inbox.N`.
+    let deliveries: OpaquePointer
+    let inbox: String
     let connection: NATSConnection
     public let durable: String
+    public let stream: String
+    private let nextSubject: String
+    private var requestNumber: UInt64 = 0
 
     /// Binds to the durable consumer `durable` on `stream`, creating it when missing: explicit
     /// acknowledgements, delivering from `startTimeNanoseconds` when given, otherwise from the
@@ -81,6 +134,8 @@ public final class PullConsumer: @unchecked Sendable {
                 startTimeNanoseconds: Int64? = nil, ackWaitNanoseconds: Int64 = 60_000_000_000) throws(NATSError) {
         self.connection = connection
         self.durable = durable
+        self.stream = stream
+        nextSubject = "$JS.API.CONSUMER.MSG.NEXT.\(stream).\(durable)"
         var options = jsSubOptions()
         jsSubOptions_Init(&options)
         var sub: OpaquePointer? = nil
@@ -102,18 +157,123 @@ public final class PullConsumer: @unchecked Sendable {
         try check(status, "consumer \(durable) on stream \(stream)", jetStream: code)
         guard let sub else { throw NATSError("consumer \(durable)", NATS_ERR) }
         subscription = sub
+
+        var inboxPointer: UnsafeMutablePointer<CChar>? = nil
+        let made = natsInbox_Create(&inboxPointer)
+        guard made == NATS_OK, let inboxPointer else {
+            natsSubscription_Destroy(sub)
+            throw NATSError("consumer \(durable): inbox", made)
+        }
+        inbox = String(cString: inboxPointer)
+        natsInbox_Destroy(inboxPointer)
+        var own: OpaquePointer? = nil
+        let subscribed = natsConnection_SubscribeSync(&own, connection.connection, inbox + ".*")
+        guard subscribed == NATS_OK, let own else {
+            natsSubscription_Destroy(sub)
+            throw NATSError("consumer \(durable): subscribe to its inbox", subscribed)
+        }
+        // No client-side limit (the default drops messages past 65,536 as a slow consumer): what
+        // waits here is bounded by the batches we asked for.
+        _ = natsSubscription_SetPendingLimits(own, -1, -1)
+        deliveries = own
     }
 
-    deinit { natsSubscription_Destroy(subscription) }
+    deinit {
+        natsSubscription_Destroy(deliveries)
+        natsSubscription_Destroy(subscription)
+    }
+
+    /// A reply subject for a pull request by hand (tests: deliveries of another request).
+    func replySubject(_ tag: String) -> String { inbox + "." + tag }
+
+    /// Messages delivered to us and not yet taken by a fetch.
+    var waiting: Int {
+        var count: Int32 = 0
+        return natsSubscription_GetPending(deliveries, &count, nil) == NATS_OK ? Int(count) : 0
+    }
+
+    /// Asks the server for up to `batch` messages on reply subject `inbox.N` and returns it:
+    /// `expires` in ms (0: none), or `noWait` (an immediate 404 or 408 when it has fewer).
+    @discardableResult
+    func request(batch: Int, expiresMilliseconds: Int64, noWait: Bool) throws(NATSError) -> String {
+        requestNumber += 1
+        let reply = inbox + "." + String(requestNumber)
+        var json = "{\"batch\":\(batch)"
+        if expiresMilliseconds > 0 { json += ",\"expires\":\(expiresMilliseconds * 1_000_000)" }
+        if noWait { json += ",\"no_wait\":true" }
+        json += "}"
+        let status = json.withCString { body in
+            natsConnection_PublishRequest(connection.connection, nextSubject, reply, body, Int32(strlen(body)))
+        }
+        try check(status, "fetch from consumer \(durable)")
+        return reply
+    }
 
     /// Fetches up to `batch` messages, waiting at most `milliseconds` for the first; an empty
-    /// batch when none came in time.
+    /// batch when none came in time. Never more than `batch`: messages of an earlier request that
+    /// arrive late stay in the subscription for the next fetch.
     public func fetch(batch: Int, milliseconds: Int64) throws(NATSError) -> FetchedBatch {
-        var list = natsMsgList()
-        var code = jsErrCode(rawValue: 0)
-        let status = natsSubscription_Fetch(&list, subscription, Int32(batch), milliseconds, &code)
-        if status == NATS_TIMEOUT { return FetchedBatch(list: list) }
-        try check(status, "fetch from consumer \(durable)", jetStream: code)
-        return FetchedBatch(list: list)
+        precondition(batch > 0 && milliseconds > 0)
+        var taken: [OpaquePointer] = []
+        taken.reserveCapacity(batch)
+        let deadline = Self.nowMilliseconds() + milliseconds
+        var current = ""        // reply subject of the request this fetch waits on
+        var waiting = false     // that request waits (expires) rather than answering at once (no_wait)
+        do {
+            // What already waits here (late deliveries of an earlier request) counts first.
+            let ready = min(self.waiting, batch)
+            if ready < batch { current = try request(batch: batch - ready, expiresMilliseconds: 0, noWait: true) }
+            while taken.count < batch {
+                let wait = deadline - Self.nowMilliseconds()
+                if wait <= 0 { break }
+                var msg: OpaquePointer? = nil
+                let status = natsSubscription_NextMsg(&msg, deliveries, wait)
+                if status == NATS_TIMEOUT { break }
+                try check(status, "fetch from consumer \(durable)")
+                guard let msg else { continue }
+                guard let code = Self.statusCode(msg) else {
+                    taken.append(msg)
+                    continue
+                }
+                // A status (404 no messages, 408 request expired, 409 a limit) ends its own
+                // request; one for an earlier request is stale.
+                let ours = natsMsg_GetSubject(msg).map { strcmp($0, current) == 0 } ?? false
+                natsMsg_Destroy(msg)
+                guard ours else { continue }
+                if taken.isEmpty && !waiting && (code == 404 || code == 408) {
+                    // Nothing was there: ask again, to wait for what comes before the deadline.
+                    waiting = true
+                    current = try request(batch: batch, expiresMilliseconds: Self.expires(deadline), noWait: false)
+                    continue
+                }
+                break
+            }
+        } catch {
+            for msg in taken { natsMsg_Destroy(msg) }
+            throw error
+        }
+        return FetchedBatch(handles: taken, connection: connection)
+    }
+
+    /// A request's expiry a little before the fetch's deadline (as libnats does: 10 ms less), so
+    /// that the server ends it first and says so.
+    static func expires(_ deadline: Int64) -> Int64 {
+        let left = deadline - nowMilliseconds()
+        return left >= 20 ? left - 10 : max(left, 1)
+    }
+
+    /// The status of a status message (no payload, a `NATS/1.0 CODE` header line), nil for a
+    /// stream message.
+    static func statusCode(_ msg: OpaquePointer) -> Int? {
+        guard natsMsg_GetDataLength(msg) == 0 else { return nil }
+        var value: UnsafePointer<CChar>? = nil
+        guard natsMsgHeader_Get(msg, "Status", &value) == NATS_OK, let value else { return nil }
+        return Int(String(cString: value)) ?? 0
+    }
+
+    static func nowMilliseconds() -> Int64 {
+        var t = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &t)
+        return Int64(t.tv_sec) * 1000 + Int64(t.tv_nsec) / 1_000_000
     }
 }

@@ -24,10 +24,14 @@ public final class NATSServer: @unchecked Sendable {
     private var process: Process?
     public var url: String { "nats://127.0.0.1:\(port)" }
 
-    public init() throws {
+    /// Extra lines for the server's configuration file (e.g. `max_payload: 8192`), if any.
+    public let configuration: String?
+
+    public init(configuration: String? = nil) throws {
         port = try Self.freePort()
         store = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-nats-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: store, withIntermediateDirectories: true)
+        self.configuration = configuration
         try start()
     }
 
@@ -41,6 +45,11 @@ public final class NATSServer: @unchecked Sendable {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: Self.executable!)
         p.arguments = ["-js", "-a", "127.0.0.1", "-p", String(port), "-sd", store.path]
+        if let configuration {
+            let file = store.appendingPathComponent("server.conf")
+            try Data(configuration.utf8).write(to: file)
+            p.arguments! += ["-c", file.path]
+        }
         p.standardOutput = FileHandle.nullDevice
         p.standardError = FileHandle.nullDevice
         try p.run()

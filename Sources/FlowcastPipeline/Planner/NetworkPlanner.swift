@@ -200,14 +200,17 @@ public final class NetworkPlanner {
         var streamClock = 0.0
         var fetchFailureLogged = false
         var policyFailureLogged = false
+        let prefetcher = Prefetcher(consumer, batch: 4096, milliseconds: 200)
+        prefetcher.start()
+        defer { prefetcher.stop() }
         while !shouldStop() {
             let batch: FetchedBatch
-            do {
-                batch = try consumer.fetch(batch: 4096, milliseconds: 200)
+            switch prefetcher.next() {
+            case let .success(fetched):
+                batch = fetched
                 fetchFailureLogged = false
-            } catch {
+            case let .failure(error):
                 if !fetchFailureLogged { log("NATS: \(error); retrying"); fetchFailureLogged = true }
-                usleep(200_000)
                 continue
             }
             // Lateness runs on the stream's clock: when the server stored the mark that closed a
@@ -313,7 +316,10 @@ public final class NetworkPlanner {
     }
 
     private func acknowledgeAll() {
-        for b in unacknowledged { try? b.acknowledge() }
+        for b in unacknowledged {
+            try? b.acknowledge()
+            b.releaseClientMessages()  // the client's copies are no longer needed (ours stay in the batch)
+        }
         unacknowledged.removeAll()
         unacknowledgedMessages = 0
     }
@@ -378,8 +384,34 @@ public final class NetworkPlanner {
         while state.policiesPublished < count {
             let name = String(format: "policy-%04d.json", state.policiesPublished + 1)
             guard let data = FileManager.default.contents(atPath: options.policyDirectory + "/" + name) else { return }
-            try connection.publish(subject: FlowcastSubjects.policy, messageID: "\(options.durable)|\(name)", payload: [UInt8](data))
+            try Self.publishPolicy([UInt8](data), name: name, durable: options.durable, on: connection)
             state.policiesPublished += 1
+        }
+    }
+
+    /// Room left in a message for the headers of a policy's part (and the client's own).
+    static let partHeaderAllowance = 1024
+
+    /// One message when the document fits the server's `max_payload` (what readers of small
+    /// policies always got); otherwise numbered parts, each with the document's name, `i/n`, size
+    /// and SHA-256 (docs/scaleout.md, "Subjects and message formats"). Message ids make a
+    /// restart's re-publication a duplicate, part by part.
+    static func publishPolicy(_ data: [UInt8], name: String, durable: String, on connection: NATSConnection) throws(NATSError) {
+        let id = "\(durable)|\(name)"
+        let room = connection.maxPayload - partHeaderAllowance
+        if data.count <= room || room <= 0 {
+            try connection.publish(subject: FlowcastSubjects.policy, messageID: id, payload: data)
+            return
+        }
+        let parts = (data.count + room - 1) / room
+        let digest = SHA256.hex(data)
+        for i in 0..<parts {
+            let slice = data[(i * room)..<min(data.count, (i + 1) * room)]
+            let part = "\(i + 1)/\(parts)"
+            try connection.publish(subject: FlowcastSubjects.policy, messageID: "\(id)|\(part)",
+                                   headers: [("Flowcast-Policy", name), ("Flowcast-Part", part),
+                                             ("Flowcast-Size", String(data.count)), ("Flowcast-Sha256", digest)],
+                                   payload: slice)
         }
     }
 

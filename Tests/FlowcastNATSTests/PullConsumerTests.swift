@@ -1,0 +1,87 @@
+@testable import FlowcastNATS
+import FlowcastTestSupport
+import Foundation
+import Testing
+
+/// `PullConsumer` against a real nats-server: what a fetch returns when deliveries of other pull
+/// requests are waiting or arrive meanwhile.
+@Suite("pull consumer over a real nats-server", .serialized, .enabled(if: NATSServer.isAvailable, "needs nats-server (Debian: nats-server)"))
+struct PullConsumerTests {
+    static func streamWith(_ count: Int, server: NATSServer) throws -> NATSConnection {
+        let connection = try NATSConnection(NATSConnectionOptions(url: server.url, name: "pull-consumer-test"))
+        _ = try connection.ensureStream(StreamConfiguration(name: "PULLTEST", subjects: ["pulltest.>"], maxAgeNanoseconds: 3_600_000_000_000,
+                                                            duplicateWindowNanoseconds: 120_000_000_000))
+        for i in 0..<count {
+            try Array("message \(i)".utf8).withUnsafeBytes { try connection.publishAsync(subject: "pulltest.x", messageID: "m\(i)", payload: $0) }
+        }
+        try connection.waitForAcknowledgements(milliseconds: 30_000)
+        return connection
+    }
+
+    /// libnats 3.4.1's `natsSubscription_Fetch`, given a batch of 4,096 with 3,000 messages of an
+    /// earlier request already waiting, asked for 1,096 more and then kept taking messages until
+    /// its timeout, writing each past its array of 4,096 (here 2,000 more: the heap corruption
+    /// behind `malloc(): invalid size (unsorted)` at 5,000 cells).
+    @Test("a fetch never takes more than its batch, with an earlier request's deliveries waiting and more arriving")
+    func fetchStaysWithinItsBatch() throws {
+        let server = try NATSServer()
+        let connection = try Self.streamWith(10_000, server: server)
+        let consumer = try PullConsumer(connection: connection, stream: "PULLTEST", durable: "pulltest", filterSubject: "pulltest.>")
+        let next = "$JS.API.CONSUMER.MSG.NEXT.PULLTEST.pulltest"
+        // Deliveries of a request whose fetch gave up: 3,000 waiting in the subscription.
+        try connection.publish(subject: next, reply: consumer.replySubject("earlier"), payload: Array("{\"batch\":3000,\"expires\":5000000000}".utf8))
+        let until = Date().addingTimeInterval(10)
+        while consumer.waiting < 3000 && Date() < until { usleep(10_000) }
+        #expect(consumer.waiting == 3000)
+        // And another one's, arriving while the fetch below could still be waiting.
+        let late = Thread {
+            usleep(300_000)
+            try? connection.publish(subject: next, reply: consumer.replySubject("late"), payload: Array("{\"batch\":2000,\"expires\":5000000000}".utf8))
+        }
+        late.start()
+        let first = try consumer.fetch(batch: 4096, milliseconds: 2000)
+        #expect(first.messages.count == 4096)
+        var seen = Set<UInt64>()
+        for m in first.messages { seen.insert(m.streamSequence) }
+        try first.acknowledge()
+        usleep(500_000)  // the late request's deliveries are in by now
+        var fetches = 0
+        while seen.count < 10_000 && fetches < 20 {
+            let batch = try consumer.fetch(batch: 4096, milliseconds: 500)
+            #expect(batch.messages.count <= 4096)
+            for m in batch.messages {
+                #expect(seen.insert(m.streamSequence).inserted, "sequence \(m.streamSequence) twice")
+                #expect(m.deliveries == 1)
+                #expect(m.payload == Array("message \(m.streamSequence - 1)".utf8))
+            }
+            try batch.acknowledge()
+            fetches += 1
+        }
+        #expect(seen.count == 10_000)
+        #expect(seen.min() == 1 && seen.max() == 10_000)
+    }
+
+    @Test("an empty stream: a fetch waits its time and returns nothing; a message published meanwhile comes at once")
+    func fetchWaitsThenDelivers() throws {
+        let server = try NATSServer()
+        let connection = try Self.streamWith(0, server: server)
+        let consumer = try PullConsumer(connection: connection, stream: "PULLTEST", durable: "pulltest", filterSubject: "pulltest.>")
+        var started = Date()
+        let empty = try consumer.fetch(batch: 100, milliseconds: 300)
+        #expect(empty.messages.isEmpty)
+        #expect(Date().timeIntervalSince(started) >= 0.25)
+        let publisher = Thread {
+            usleep(200_000)
+            _ = try? connection.publish(subject: "pulltest.y", messageID: "late", payload: Array("late".utf8))
+        }
+        started = Date()
+        publisher.start()
+        var got: [ReceivedMessage] = []
+        while got.isEmpty && Date().timeIntervalSince(started) < 5 {
+            got += try consumer.fetch(batch: 100, milliseconds: 1000).messages
+        }
+        #expect(got.map(\.payload) == [Array("late".utf8)])
+        #expect(got.first?.messageID == "late")
+        #expect(Date().timeIntervalSince(started) < 1.5)
+    }
+}
