@@ -106,6 +106,15 @@ public final class IntervalPlanner {
                                         upper: f.upper, actual: actual, persistence: lastObserved[k], partial: w.partial,
                                         to: &forecastFile.buffer)
             }
+            if intervalModel != nil {
+                // A partial window understates the rate: a missing value in the interval model's
+                // history (so the history stays on the windows' grid, as `plan --series` reads it).
+                windowSeconds = Double(duration) / 1e9
+                var values = history[k] ?? []
+                values.append(w.partial ? .nan : actual)
+                if values.count > Self.historyLimit { values.removeFirst(values.count - Self.historyLimit) }
+                history[k] = values
+            }
             // A partial window understates the rate; it is reported, not learned from.
             guard !w.partial else { continue }
             var forecaster = forecasters[k] ?? makeForecaster(step: Double(duration) / 1e9)
@@ -113,13 +122,6 @@ public final class IntervalPlanner {
             forecasters[k] = forecaster
             lastObserved[k] = actual
             pending[k] = forecaster.forecast().map { ($0.point * modelUnit, $0.upper * modelUnit) }
-            if intervalModel != nil {
-                windowSeconds = Double(duration) / 1e9
-                var values = history[k] ?? []
-                values.append(actual)
-                if values.count > Self.historyLimit { values.removeFirst(values.count - Self.historyLimit) }
-                history[k] = values
-            }
         }
         forecastFile.flushIfNeeded()
         windowIndex += 1

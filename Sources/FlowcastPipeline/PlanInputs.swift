@@ -90,13 +90,16 @@ extension ForecastSet {
     /// plan's window (60 s without one), for cells the set does not already give; returns the
     /// logs' problems. With `efficiencyModelPath` (an interval model from `train --target se
     /// --horizon` the window's length) each cell's efficiency is that model's forecast from the
-    /// reports before the window, as the interval planner makes it.
-    public mutating func addRadioKPIEfficiencies(_ topology: Topology, efficiencyModelPath: String? = nil) throws -> [String] {
+    /// reports before the window, as the interval planner makes it. `beforeWindow` (implied by a
+    /// model): only the reports before the window's start count, as in a replay's plans (a
+    /// `plan --series` at a past row), rather than the log's latest.
+    public mutating func addRadioKPIEfficiencies(_ topology: Topology, efficiencyModelPath: String? = nil,
+                                                 beforeWindow: Bool = false) throws -> [String] {
         let horizon = window?.seconds ?? 60
         let models = try PlannerModels(modelPath: nil, efficiencyModelPath: efficiencyModelPath, interval: horizon, flag: "the plan's window")
         let start = window.flatMap { ISO8601DateFormatter().date(from: $0.start) }?.timeIntervalSince1970
         let kpi = RadioKPIEfficiency.measure(topology, horizon: horizon, model: models.efficiencyModel,
-                                             until: models.efficiencyModel == nil ? nil : start)
+                                             until: models.efficiencyModel == nil && !beforeWindow ? nil : start)
         let given = Set((measuredEfficiencies ?? []).map(\.cell))
         let added = kpi.measured.filter { !given.contains($0.cell) }
         if !added.isEmpty { measuredEfficiencies = (measuredEfficiencies ?? []) + added }

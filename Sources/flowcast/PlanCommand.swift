@@ -67,7 +67,7 @@ struct PlanCommand: ParsableCommand {
                 }
             }
             // Cells with radio KPIs (topology kpiSource): their efficiency over the plan's window.
-            for problem in try input.addRadioKPIEfficiencies(topo, efficiencyModelPath: efficiencyModel) { printError("warning: radio KPIs: \(problem)") }
+            for problem in try input.addRadioKPIEfficiencies(topo, efficiencyModelPath: efficiencyModel, beforeWindow: series != nil) { printError("warning: radio KPIs: \(problem)") }
             let currentPolicy = try current.map { try PolicyDocument(contentsOf: URL(fileURLWithPath: $0)) }
             let loaded = clock.now
             if timing {

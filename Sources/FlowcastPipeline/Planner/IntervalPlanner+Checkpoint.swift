@@ -24,9 +24,10 @@ struct IntervalPlannerCheckpoint: Codable, Sendable {
     var efficiencyProblems: [String]
     var missingSites: [String]
     var forecastBytes: Int64
-    /// An interval model's history (bit/s per window, the newest last) and the window length:
-    /// what its next forecasts are made from (nil for older checkpoints and without one).
-    var intervalHistory: [String: [Double]]? = nil
+    /// An interval model's history (bit/s per window, the newest last; null for a partial
+    /// window) and the window length: what its next forecasts are made from (nil for older
+    /// checkpoints and without one).
+    var intervalHistory: [String: [Double?]]? = nil
     var windowSeconds: Double? = nil
 }
 
@@ -49,7 +50,8 @@ extension IntervalPlanner {
             series: series, lastObserved: lastObserved, lastPlanEnd: lastPlanEnd, windowIndex: windowIndex,
             current: current, policiesWritten: policiesWritten, latestEnd: latestEnd, planFailures: planFailures,
             efficiencyProblems: efficiencyProblems, missingSites: missingSites.sorted(), forecastBytes: forecastFile.written,
-            intervalHistory: intervalModel == nil ? nil : self.history, windowSeconds: windowSeconds)
+            intervalHistory: intervalModel == nil ? nil : self.history.mapValues { $0.map { $0.isNaN ? nil : $0 } },
+            windowSeconds: windowSeconds)
     }
 
     /// Puts a checkpoint's state back (the planner was made with `resumeForecastsAt` = its
@@ -80,7 +82,7 @@ extension IntervalPlanner {
         efficiencyProblems = c.efficiencyProblems
         missingSites = Set(c.missingSites)
         if intervalModel != nil {
-            self.history = c.intervalHistory ?? [:]
+            self.history = (c.intervalHistory ?? [:]).mapValues { $0.map { $0 ?? .nan } }
             windowSeconds = c.windowSeconds
         }
     }
