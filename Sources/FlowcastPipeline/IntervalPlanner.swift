@@ -80,36 +80,13 @@ public final class IntervalPlanner {
         self.options = options
         topologyDigest = Provenance.digest(topologyData)
         inputDigest = Provenance.digest(Data(inputDescription.utf8))
-        let every = Double(options.everyNanoseconds) / 1e9
-        if let path = options.modelPath {
-            let url = URL(fileURLWithPath: path)
-            do {
-                model = try ModelFile.read(from: url)
-                intervalModel = nil
-            } catch .intervalModel {
-                let interval = try ModelFile.readInterval(from: url, horizon: every)
-                if let problem = interval.mismatch(path: path, horizon: every, target: nil) { throw IntervalPlannerError.badModel(problem + " (--plan-every)") }
-                model = nil
-                intervalModel = interval
-            }
-            modelWarning = model?.covariateWarningForWindows
-            modelDigest = Provenance.digest(try Data(contentsOf: url))
-        } else {
-            model = nil
-            intervalModel = nil
-            modelWarning = nil
-            modelDigest = nil
-        }
-        if let path = options.efficiencyModelPath {
-            let interval = try ModelFile.readInterval(from: URL(fileURLWithPath: path), horizon: every)
-            if let problem = interval.mismatch(path: path, horizon: every, target: .spectralEfficiency) {
-                throw IntervalPlannerError.badModel(problem + " (--plan-every)")
-            }
-            if interval.target == nil { throw IntervalPlannerError.badModel("\(path): the model was not trained on radio KPI logs (--target se)") }
-            efficiencyModel = interval
-        } else {
-            efficiencyModel = nil
-        }
+        let models = try PlannerModels(modelPath: options.modelPath, efficiencyModelPath: options.efficiencyModelPath,
+                                       interval: Double(options.everyNanoseconds) / 1e9)
+        model = models.model
+        intervalModel = models.intervalModel
+        efficiencyModel = models.efficiencyModel
+        modelDigest = models.modelDigest
+        modelWarning = model?.covariateWarningForWindows
         try FileManager.default.createDirectory(atPath: options.directory, withIntermediateDirectories: true)
         forecastFile = try OutputFile(directory: options.directory, name: "forecasts.jsonl", resumingAt: options.resumeForecastsAt)
     }
@@ -129,6 +106,15 @@ public final class IntervalPlanner {
                                         upper: f.upper, actual: actual, persistence: lastObserved[k], partial: w.partial,
                                         to: &forecastFile.buffer)
             }
+            if intervalModel != nil {
+                // A partial window understates the rate: a missing value in the interval model's
+                // history (so the history stays on the windows' grid, as `plan --series` reads it).
+                windowSeconds = Double(duration) / 1e9
+                var values = history[k] ?? []
+                values.append(w.partial ? .nan : actual)
+                if values.count > Self.historyLimit { values.removeFirst(values.count - Self.historyLimit) }
+                history[k] = values
+            }
             // A partial window understates the rate; it is reported, not learned from.
             guard !w.partial else { continue }
             var forecaster = forecasters[k] ?? makeForecaster(step: Double(duration) / 1e9)
@@ -136,13 +122,6 @@ public final class IntervalPlanner {
             forecasters[k] = forecaster
             lastObserved[k] = actual
             pending[k] = forecaster.forecast().map { ($0.point * modelUnit, $0.upper * modelUnit) }
-            if intervalModel != nil {
-                windowSeconds = Double(duration) / 1e9
-                var values = history[k] ?? []
-                values.append(actual / Self.windowsUnit)
-                if values.count > Self.historyLimit { values.removeFirst(values.count - Self.historyLimit) }
-                history[k] = values
-            }
         }
         forecastFile.flushIfNeeded()
         windowIndex += 1
@@ -168,23 +147,15 @@ public final class IntervalPlanner {
         try forecastFile.commit()
     }
 
-    /// Windows of history kept per series for an interval model (its longest feature window is
-    /// 1800 s: 1-second windows for half an hour).
-    static let historyLimit = 1800
+    /// Windows of history kept per series for an interval model.
+    static let historyLimit = IntervalLoadForecast.historyLimit
 
     /// The interval model's forecast of each series' next interval, where `--model` is one.
-    func intervalForecasts() -> [String: IntervalForecaster.Result] {
-        guard let intervalModel, let step = windowSeconds, step <= intervalModel.horizonSeconds else { return [:] }
-        var result: [String: IntervalForecaster.Result] = [:]
+    func intervalForecasts() -> [String: IntervalLoadForecast] {
+        guard let intervalModel, let step = windowSeconds else { return [:] }
+        var result: [String: IntervalLoadForecast] = [:]
         for (key, values) in history {
-            if var f = try? IntervalForecaster.forecast(intervalModel, series: Series(name: key, values: values), step: step) {
-                // Back from the model's unit (bytes/s) to the plan's bit/s.
-                f.forecast.point *= Self.windowsUnit
-                f.forecast.lower *= Self.windowsUnit
-                f.forecast.upper *= Self.windowsUnit
-                f.recentMean *= Self.windowsUnit
-                result[key] = f
-            }
+            if let f = IntervalLoadForecast.forecast(intervalModel, name: key, bitsPerSecond: values[...], step: step) { result[key] = f }
         }
         return result
     }
@@ -196,7 +167,7 @@ public final class IntervalPlanner {
 
     /// Bits per unit of windows.jsonl as `flowcast train` reads it (bytes/s): the unit every model
     /// trained on windows sees, interval models included (their history is kept in it).
-    static let windowsUnit = 8.0
+    static let windowsUnit = IntervalLoadForecast.windowsUnit
 
     /// `step`: the window length in seconds, which the model's season lengths and calendar
     /// features (time of day and weekend of the target) are counted in, as `evaluate` has them from
@@ -213,10 +184,7 @@ public final class IntervalPlanner {
         let intervals = intervalForecasts()
         /// The interval model's forecast (mean of the interval, P90 of it) where there is one, else the next window's.
         func forecast(_ key: String) -> (point: Double, upper: Double, source: String)? {
-            if let f = intervals[key] {
-                return (f.forecast.point, f.forecast.upper,
-                        f.source + String(format: ", P10 %.0f bit/s, recentMean %.0f bit/s", f.forecast.lower, f.recentMean))
-            }
+            if let f = intervals[key] { return (f.point, f.upper, f.source) }
             guard let f = pending[key] else { return nil }
             return (f.point, f.upper, intervalModel == nil ? source : "persistence (model \(intervalModel?.id ?? "") has no forecast yet)")
         }

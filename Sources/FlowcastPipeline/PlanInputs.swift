@@ -19,51 +19,87 @@ public enum SeriesForecasts {
     }
 
     /// Forecasts every series of `seriesPath` named after a demand, `cell:<id>` or `link:<id>`
-    /// with the model file at `modelPath`; a missing value repeats the one before it (0 before
-    /// the first). `warn` hears the model's covariate warning, if any. The provenance digests
-    /// the series, topology and model files.
+    /// with the model file at `modelPath`. A next-row model forecasts row `row` (0-based; a
+    /// missing value repeats the one before it, 0 before the first). An interval model (`train
+    /// --horizon`) forecasts the mean of the `horizon` seconds from row `row` out of the rows before
+    /// it (bit/s, missing values missing), exactly as the interval planner does from the same
+    /// windows (`IntervalLoadForecast`), and the plan's window is that interval. `warn` hears the
+    /// model's covariate warning, if any. The provenance digests the series, topology and model files.
     public static func forecast(seriesPath: String, row: Int, modelPath: String, topologyData: Data, generator: String,
                                 warn: (String) -> Void) throws -> (ForecastSet, Provenance) {
-        let seriesURL = URL(fileURLWithPath: seriesPath), modelURL = URL(fileURLWithPath: modelPath)
-        let trained = try ModelFile.read(from: modelURL)
+        let seriesURL = URL(fileURLWithPath: seriesPath)
         let set = try SeriesReader.read(file: seriesURL)
-        if let warning = trained.covariateWarning(for: [set]) { warn(warning) }
         guard row > 0, row <= set.rowCount else { throw Failure.rowOutOfRange(row: row, rows: set.rowCount, path: seriesPath) }
-        var forecasts: [FlowcastPolicy.Forecast] = []
-        for s in set.series {
-            let kind: FlowcastPolicy.Forecast.Kind, id: String
-            if s.name.hasPrefix("cell:") { kind = .cell; id = String(s.name.dropFirst(5)) }
-            else if s.name.hasPrefix("link:") { kind = .link; id = String(s.name.dropFirst(5)) }
-            else { kind = .demand; id = s.name }
-            var forecaster = StepForecaster.model(trained, trained.makeState(step: set.step))
-            var last = 0.0
-            for r in 0..<row {
-                let v = s.values[r]
-                last = v.isNaN ? last : v
-                forecaster.observe(last, at: set.time(ofRow: r))
+        let models = try PlannerModels(modelPath: modelPath, efficiencyModelPath: nil, interval: nil)
+        let iso = ISO8601DateFormatter()
+        func window(_ seconds: Double?) -> PlanWindow? {
+            set.time(ofRow: row).map { t in
+                PlanWindow(start: iso.string(from: Date(timeIntervalSince1970: t)), end: iso.string(from: Date(timeIntervalSince1970: t + (seconds ?? 0))))
             }
-            guard let f = forecaster.forecast() else { continue }
-            forecasts.append(FlowcastPolicy.Forecast(id: id, kind: kind, point: f.point, upper: f.upper,
-                                                     source: "model \(trained.id) at row \(row)"))
         }
-        let window = set.time(ofRow: row).map { t in
-            PlanWindow(start: ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: t)),
-                       end: ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: t + (set.step ?? 0))))
+        var forecasts: [FlowcastPolicy.Forecast] = []
+        let modelId: String
+        let planWindow: PlanWindow?
+        if let interval = models.intervalModel {
+            guard let step = set.step else { throw HorizonError.noTimestamps(path: seriesPath) }
+            guard step <= interval.horizonSeconds else {
+                throw HorizonError.shorterThanStep(path: seriesPath, horizon: interval.horizonSeconds, step: step)
+            }
+            for s in set.series {
+                guard let f = IntervalLoadForecast.forecast(interval, name: s.name, bitsPerSecond: s.values[0..<row], step: step) else { continue }
+                let (kind, id) = Self.kind(of: s.name)
+                forecasts.append(FlowcastPolicy.Forecast(id: id, kind: kind, point: f.point, upper: f.upper, source: f.source + " (rows before \(row))"))
+            }
+            modelId = interval.id
+            planWindow = window(interval.horizonSeconds)
+        } else {
+            let trained = models.model!
+            if let warning = trained.covariateWarning(for: [set]) { warn(warning) }
+            for s in set.series {
+                let (kind, id) = Self.kind(of: s.name)
+                var forecaster = StepForecaster.model(trained, trained.makeState(step: set.step))
+                var last = 0.0
+                for r in 0..<row {
+                    let v = s.values[r]
+                    last = v.isNaN ? last : v
+                    forecaster.observe(last, at: set.time(ofRow: r))
+                }
+                guard let f = forecaster.forecast() else { continue }
+                forecasts.append(FlowcastPolicy.Forecast(id: id, kind: kind, point: f.point, upper: f.upper,
+                                                         source: "model \(trained.id) at row \(row)"))
+            }
+            modelId = trained.id
+            planWindow = window(set.step)
         }
         let provenance = Provenance(
             inputDigest: Provenance.digest(try Data(contentsOf: seriesURL)), topologyDigest: Provenance.digest(topologyData),
-            modelId: trained.id, modelDigest: Provenance.digest(try Data(contentsOf: modelURL)), window: window,
-            generator: generator)
-        return (ForecastSet(forecasts: forecasts, modelId: trained.id, window: window), provenance)
+            modelId: modelId, modelDigest: models.modelDigest, window: planWindow, generator: generator)
+        return (ForecastSet(forecasts: forecasts, modelId: modelId, window: planWindow), provenance)
+    }
+
+    /// A series' forecast kind and id from its column name.
+    static func kind(of name: String) -> (FlowcastPolicy.Forecast.Kind, String) {
+        if name.hasPrefix("cell:") { return (.cell, String(name.dropFirst(5))) }
+        if name.hasPrefix("link:") { return (.link, String(name.dropFirst(5))) }
+        return (.demand, name)
     }
 }
 
 extension ForecastSet {
     /// Adds the efficiency that each cell's radio KPI log (topology `kpiSource`) gives over the
     /// plan's window (60 s without one), for cells the set does not already give; returns the
-    /// logs' problems.
-    public mutating func addRadioKPIEfficiencies(_ topology: Topology) -> [String] {
-        let kpi = RadioKPIEfficiency.measure(topology, horizon: window?.seconds ?? 60)
+    /// logs' problems. With `efficiencyModelPath` (an interval model from `train --target se
+    /// --horizon` the window's length) each cell's efficiency is that model's forecast from the
+    /// reports before the window, as the interval planner makes it. `beforeWindow` (implied by a
+    /// model): only the reports before the window's start count, as in a replay's plans (a
+    /// `plan --series` at a past row), rather than the log's latest.
+    public mutating func addRadioKPIEfficiencies(_ topology: Topology, efficiencyModelPath: String? = nil,
+                                                 beforeWindow: Bool = false) throws -> [String] {
+        let horizon = window?.seconds ?? 60
+        let models = try PlannerModels(modelPath: nil, efficiencyModelPath: efficiencyModelPath, interval: horizon, flag: "the plan's window")
+        let start = window.flatMap { ISO8601DateFormatter().date(from: $0.start) }?.timeIntervalSince1970
+        let kpi = RadioKPIEfficiency.measure(topology, horizon: horizon, model: models.efficiencyModel,
+                                             until: models.efficiencyModel == nil && !beforeWindow ? nil : start)
         let given = Set((measuredEfficiencies ?? []).map(\.cell))
         let added = kpi.measured.filter { !given.contains($0.cell) }
         if !added.isEmpty { measuredEfficiencies = (measuredEfficiencies ?? []) + added }

@@ -42,7 +42,12 @@ struct LiveCommand: ParsableCommand {
     @Option(help: "Seconds without packets after which a flow ends (0: never).") var idleTimeout: Double = 60
     @Option(help: "Seconds after its first packet at which a flow is cut (0: never).") var activeTimeout: Double = 300
     @Option(help: "Most live flows; beyond it the least recently seen is evicted (counted).") var maxFlows: Int = 1 << 20
-    @Option(help: "Model file from `flowcast train` (default: persistence).") var model: String?
+    @Option(help: ArgumentHelp("Model file from `flowcast train` (default: persistence); a model from `train --horizon` the "
+        + "--plan-every plans each interval from the forecast of its mean and band (as `replay --model`)."))
+    var model: String?
+    @Option(help: ArgumentHelp("For cells with radio KPI logs: an efficiency model from `train --target se --horizon` the --plan-every "
+        + "(as `replay --efficiency-model`); without one, the mean of the last max(60 s, 2 × interval) of CQI reports."))
+    var efficiencyModel: String?
     @Option(help: "Keep every link at or under this utilisation, traffic on least-cost paths until it must move (0: pure min-max utilisation).") var targetUtilisation: Double = 0.7
     @Flag(help: "List the interfaces libpcap can capture from, and exit.") var listInterfaces = false
     @Flag(help: "Log warnings and errors only.") var quiet = false
@@ -132,6 +137,7 @@ struct LiveCommand: ParsableCommand {
                                            maximumFlows: maxFlows))
         configuration.planEveryNanoseconds = planEvery.nanoseconds
         configuration.modelPath = model
+        configuration.efficiencyModelPath = efficiencyModel
         configuration.targetUtilisation = targetUtilisation
         configuration.rotation = rotate.flatMap(Self.rotation) ?? .never
         configuration.rotationClockOffset = rotationClockOffset

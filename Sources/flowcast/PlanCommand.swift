@@ -15,7 +15,12 @@ struct PlanCommand: ParsableCommand {
     @Option(help: "Series file (CSV) to forecast from with --model; columns named by demand id, cell:<id> or link:<id>.")
     var series: String?
     @Option(help: "Forecast the row after the first ROW rows of --series.") var at: Int?
-    @Option(help: "Model file (flowcast train) for --series.") var model: String?
+    @Option(help: ArgumentHelp("Model file (flowcast train) for --series: a next-row model forecasts the row after the first ROW rows; "
+        + "a model from `train --horizon D` the mean of the D seconds from there, and the plan is for that interval."))
+    var model: String?
+    @Option(help: ArgumentHelp("For cells with radio KPI logs: an efficiency model from `train --target se --horizon` the plan's window "
+        + "(the interval model's horizon with --series); without one, the mean of the recent CQI reports."))
+    var efficiencyModel: String?
     @Option(help: "The policy in force, for the churn penalty and least-change spectrum.") var current: String?
     @Option(help: "Headroom multiplier on required spectrum blocks.") var headroom: Double = 1.2
     @Option(help: "Churn penalty per unit of split weight moved (needs --current).") var churn: Double = 0
@@ -62,7 +67,7 @@ struct PlanCommand: ParsableCommand {
                 }
             }
             // Cells with radio KPIs (topology kpiSource): their efficiency over the plan's window.
-            for problem in input.addRadioKPIEfficiencies(topo) { printError("warning: radio KPIs: \(problem)") }
+            for problem in try input.addRadioKPIEfficiencies(topo, efficiencyModelPath: efficiencyModel, beforeWindow: series != nil) { printError("warning: radio KPIs: \(problem)") }
             let currentPolicy = try current.map { try PolicyDocument(contentsOf: URL(fileURLWithPath: $0)) }
             let loaded = clock.now
             if timing {

@@ -112,3 +112,76 @@ struct HorizonReplayTests {
         #expect(wrong.stderr.contains("\(model): the model forecasts the mean of the next 60 s, not of the next 120 s"))
     }
 }
+
+/// Each policy's forecasts by `kind:id` (cells from spectrum, demands from routing, links from
+/// predicted are derived, so cells and demands): point, upper, source, and the cells' reasons.
+func policyForecasts(_ path: String) throws -> [String: (point: Double, upper: Double, source: String, efficiency: Double?, reason: String?)] {
+    let object = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) as? [String: Any])
+    var result: [String: (point: Double, upper: Double, source: String, efficiency: Double?, reason: String?)] = [:]
+    let cells = try #require((object["spectrum"] as? [String: Any])?["cells"] as? [[String: Any]])
+    for cell in cells {
+        guard let f = cell["forecast"] as? [String: Any] else { continue }
+        result["cell:\(cell["id"] as! String)"] = ((f["point"] as! NSNumber).doubleValue, (f["upper"] as! NSNumber).doubleValue,
+                                                   f["source"] as! String, (f["spectralEfficiency"] as? NSNumber)?.doubleValue,
+                                                   cell["reason"] as? String)
+    }
+    let demands = try #require((object["routing"] as? [String: Any])?["demands"] as? [[String: Any]])
+    for demand in demands {
+        guard let f = demand["forecast"] as? [String: Any] else { continue }
+        result["demand:\(demand["id"] as! String)"] = ((f["point"] as! NSNumber).doubleValue, (f["upper"] as! NSNumber).doubleValue,
+                                                       f["source"] as! String, nil, nil)
+    }
+    return result
+}
+
+@Suite("plan --series plans an interval from an interval model")
+struct HorizonPlanSeriesTests {
+    @Test("plan --series --at R with an interval model (and --efficiency-model) forecasts what replay's plan of that interval does")
+    func planSeriesEqualsReplay() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-horizon-plan-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let models = try DemoIntervalModels(in: folder)
+        let demandId = try DemoIntervalModels.id(of: models.demand), seId = try DemoIntervalModels.id(of: models.efficiency)
+        let capture = "captures/demo/demo.pcapng", topology = "captures/demo/topology.yaml"
+        let replayed = folder.appendingPathComponent("planned").path
+        let run = try Fixtures.runFlowcast(["replay", capture, "--topology", topology, "--out", replayed, "--plan-every", "60s",
+                                            "--model", models.demand, "--efficiency-model", models.efficiency, "--quiet"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let csv = folder.appendingPathComponent("series.csv").path
+        try DemoIntervalModels.seriesCSV(windows: models.windows, to: csv)
+        // Replay plans policy-0005 after 5 × 60 s of 10 s windows: the first 30 rows.
+        let plan = folder.appendingPathComponent("plan.json").path
+        let planned = try Fixtures.runFlowcast(["plan", "--topology", topology, "--series", csv, "--at", "30", "--model", models.demand,
+                                                "--efficiency-model", models.efficiency, "--out", plan])
+        #expect(planned.status == 0, "\(planned.stderr)")
+        let got = try policyForecasts(plan), want = try policyForecasts(replayed + "/policies/policy-0005.json")
+        #expect(got.count == want.count && got.count >= 12, "\(got.keys.sorted()) vs \(want.keys.sorted())")
+        for (key, w) in want {
+            let g = try #require(got[key], "\(key) missing from plan --series")
+            #expect(g.point == w.point && g.upper == w.upper && g.efficiency == w.efficiency, "\(key): \(g) vs \(w)")
+            if key.hasPrefix("cell:") {
+                #expect(g.source == w.source + " (rows before 30)", "\(g.source)")
+                #expect(g.source.hasPrefix("model \(demandId): mean of the next 60 s, P10–P90 band"), "\(g.source)")
+                #expect(g.reason?.contains("model \(seId): mean of the next 60 s") == true, "\(g.reason ?? "")")
+            }
+        }
+        // A model whose validation does not beat recentMean: the rule's mean, and the source says so.
+        let losing = folder.appendingPathComponent("losing.json").path
+        try DemoIntervalModels.notBeatingTheRule(models.demand, to: losing)
+        let rule = folder.appendingPathComponent("rule.json").path
+        #expect(try Fixtures.runFlowcast(["plan", "--topology", topology, "--series", csv, "--at", "30", "--model", losing,
+                                          "--out", rule]).status == 0)
+        let replayedRule = folder.appendingPathComponent("rule-replay").path
+        #expect(try Fixtures.runFlowcast(["replay", capture, "--topology", topology, "--out", replayedRule, "--plan-every", "60s",
+                                          "--model", losing, "--quiet"]).status == 0)
+        let ruleGot = try policyForecasts(rule), ruleWant = try policyForecasts(replayedRule + "/policies/policy-0005.json")
+        for (key, w) in ruleWant where key.hasPrefix("cell:") {
+            let g = try #require(ruleGot[key])
+            #expect(g.point == w.point && g.upper == w.upper, "\(key)")
+            #expect(g.source.hasPrefix("recentMean: mean of the last 120 s (model \(demandId) does not beat it: MAE 2.000 × on its validation traces)"),
+                    "\(g.source)")
+            #expect(g.point != got[key]!.point || g.point == 0)
+        }
+    }
+}

@@ -311,6 +311,57 @@ struct LiveTests {
         #expect(reason.contains("at 5.50 bit/s/Hz (configured peak)"), "\(reason)")
     }
 
+    @Test("--model with an interval model: each interval planned from its forecast, equal to plan --series on live's own windows",
+          .enabled(if: canReplay, "needs root, ip and tcpreplay"))
+    func intervalModel() throws {
+        let folder = URL(fileURLWithPath: Self.temporaryDirectory())
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        // 200 ms windows and a 400 ms interval, so a couple of seconds of traffic make several plans.
+        let models = try DemoIntervalModels(in: folder, horizon: "400ms", window: "200ms", efficiency: false)
+        let id = try DemoIntervalModels.id(of: models.demand)
+        let pair = try VethPair()
+        defer { pair.cleanUp() }
+        let out = folder.appendingPathComponent("live").path
+        let live = try LiveProcess(interface: pair.capture, out: out, extra: ["--window", "200ms", "--plan-every", "400ms", "--model", models.demand])
+        #expect(live.waitFor(20) { live.metric("flowcast_packets_total") != nil }, "metrics never came up: \(live.stderr)")
+        Self.feedDemo(pair)
+        #expect(live.waitFor(30) { (live.metric("flowcast_windows_total") ?? 0) >= 12 }, "\(live.stderr)")
+        #expect(live.terminate() == 0, "\(live.stderr)")
+        // Policy n is planned after the first 2n windows: plan --series --at 2n on the same windows gives the same forecasts.
+        let csv = folder.appendingPathComponent("live.csv").path
+        try DemoIntervalModels.seriesCSV(windows: out + "/windows.jsonl", to: csv)
+        let names = try FileManager.default.contentsOfDirectory(atPath: out + "/policies").filter { $0.hasPrefix("policy-") }.sorted()
+        #expect(names.count >= 4)
+        var compared = 0
+        for (index, name) in names.dropLast().enumerated() {
+            let policy = try policyForecasts(out + "/policies/" + name)
+            let cells = policy.filter { $0.key.hasPrefix("cell:") }
+            #expect(cells.count == 6)
+            guard cells.values.allSatisfy({ $0.source.hasPrefix("model \(id): mean of the next 0.4 s, P10–P90 band") }) else {
+                // Before the first forecast a series has no history: persistence, and the source says so.
+                #expect(cells.values.allSatisfy { $0.source.contains("model \(id)") }, "\(name): \(cells.values.map(\.source))")
+                continue
+            }
+            let plan = folder.appendingPathComponent("plan-\(index).json").path
+            let run = try Fixtures.runFlowcast(["plan", "--topology", Self.demoTopology, "--series", csv, "--at", "\(2 * (index + 1))",
+                                                "--model", models.demand, "--out", plan])
+            #expect(run.status == 0, "\(run.stderr)")
+            let expected = try policyForecasts(plan)
+            for (key, f) in cells {
+                let e = try #require(expected[key])
+                #expect(e.point == f.point && e.upper == f.upper, "\(name) \(key): live \(f) vs plan --series \(e)")
+            }
+            compared += 1
+        }
+        #expect(compared >= 2)
+        // A model for another interval is refused, exit status 2.
+        let refused = try Fixtures.runFlowcast(["live", "-i", "lo", "--topology", Self.demoTopology, "--out", Self.temporaryDirectory(),
+                                                "--window", "200ms", "--plan-every", "1s", "--model", models.demand])
+        #expect(refused.status == 2)
+        #expect(refused.stderr.contains("\(models.demand): the model forecasts the mean of the next 0.4 s, not of the next 1 s"), "\(refused.stderr)")
+    }
+
     @Test("a bad BPF filter is refused with libpcap's words and exit status 2", .enabled(if: isRoot, "needs root"))
     func badFilter() throws {
         let run = try Fixtures.runFlowcast(["live", "-i", "lo", "--filter", "tcp port", "--topology", Self.demoTopology,

@@ -134,9 +134,9 @@ enum Scenario {
     }
 
     /// The single-process reference: `replay --plan-every 60s` of the whole capture.
-    static func singleReplayPolicies(_ capture: String = demo) throws -> URL {
+    static func singleReplayPolicies(_ capture: String = demo, extra: [String] = []) throws -> URL {
         let out = try temporaryFolder("single")
-        let run = try Fixtures.runFlowcast(replayArguments(capture, out: out, extra: ["--plan-every", "60s"]))
+        let run = try Fixtures.runFlowcast(replayArguments(capture, out: out, extra: ["--plan-every", "60s"] + extra))
         guard run.status == 0 else { throw TestFailure("single replay failed: \(run.stderr)") }
         return out.appendingPathComponent("policies")
     }

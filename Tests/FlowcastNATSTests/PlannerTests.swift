@@ -189,6 +189,61 @@ struct PlannerTests {
         #expect((summary["windowsPlanned"] as? Int) == 60)
     }
 
+    @Test("--model and --efficiency-model interval models, the planner killed midway and started again: replay's policies with the same models")
+    func intervalModelsKilledAndRestarted() throws {
+        let server = try NATSServer()
+        let captures = try Self.siteCaptures()
+        let models = try DemoIntervalModels(in: try Scenario.temporaryFolder("models"))
+        let demandId = try DemoIntervalModels.id(of: models.demand)
+        let flags = ["--model", models.demand, "--efficiency-model", models.efficiency]
+        let out = try Scenario.temporaryFolder("planner")
+        // As the test above: sites a and b, the planner killed once it has journaled them; then c,
+        // and the planner killed again once it has planned: the restart must carry on the models' history.
+        _ = try Self.runTaps(captures, server: server, sites: ["a", "b"])
+        let first = try RunningFlowcast(Scenario.plannerArguments(server, out: out, extra: flags))
+        let journal = out.appendingPathComponent("planner-journal.bin").path
+        func journaled() -> Bool { ((try? FileManager.default.attributesOfItem(atPath: journal)[.size] as? Int) ?? 0) > 16 }
+        for _ in 0..<500 where !journaled() { usleep(20_000) }
+        #expect(journaled())
+        first.signal(SIGKILL)
+        _ = first.wait()
+        _ = try Self.runTaps(captures, server: server, sites: ["c"])
+        let second = try RunningFlowcast(Scenario.plannerArguments(server, out: out, extra: flags))
+        let policy = out.appendingPathComponent("policies/policy-0002.json")
+        for _ in 0..<1500 where !FileManager.default.fileExists(atPath: policy.path) { usleep(10_000) }
+        second.signal(SIGKILL)
+        _ = second.wait()
+        // A third run saves its state (with the history so far) once it has replayed the journal,
+        // plans on, and is killed: the last run starts from that saved history.
+        let statePath = out.appendingPathComponent("planner-state.json")
+        func generation() -> Int {
+            let object = (try? Data(contentsOf: statePath)).flatMap { try? JSONSerialization.jsonObject(with: $0) as? [String: Any] }
+            return object?["generation"] as? Int ?? -1
+        }
+        let before = generation()
+        let third = try RunningFlowcast(Scenario.plannerArguments(server, out: out, extra: flags))
+        for _ in 0..<1500 where generation() <= before { usleep(10_000) }
+        third.signal(SIGKILL)
+        _ = third.wait()
+        let saved = try JSONSerialization.jsonObject(with: Data(contentsOf: statePath)) as? [String: Any]
+        let history = (saved?["planner"] as? [String: Any])?["intervalHistory"] as? [String: [Any]]
+        #expect((history?["cell:cell-1"]?.count ?? 0) >= 12, "the saved state holds the interval model's history")
+        let last = try Fixtures.runFlowcast(Scenario.plannerArguments(server, out: out, extra: ["--exit-when-done"] + flags))
+        #expect(last.status == 0, "\(last.stderr)")
+        let reference = try Scenario.singleReplayPolicies(extra: flags)
+        try Self.expectSamePolicies(out.appendingPathComponent("policies"), reference)
+        let text = try String(contentsOf: out.appendingPathComponent("policies/policy-0009.json"), encoding: .utf8)
+        #expect(text.contains("model \(demandId): mean of the next 60 s, P10–P90 band"), "\(text.prefix(3000))")
+        #expect(text.contains("model \(try DemoIntervalModels.id(of: models.efficiency)): mean of the next 60 s"))
+        #expect(!text.contains("persistence"))
+        // A model for another interval: one line naming the file, exit status 2.
+        let wrong = try Fixtures.runFlowcast(["planner", "--nats", server.url, "--topology", Scenario.topology,
+                                              "--out", try Scenario.temporaryFolder("wrong").path, "--sites", "a", "--plan-every", "120s",
+                                              "--model", models.demand])
+        #expect(wrong.status == 2)
+        #expect(wrong.stderr.contains("\(models.demand): the model forecasts the mean of the next 60 s, not of the next 120 s"), "\(wrong.stderr)")
+    }
+
     @Test("nats-server stopped while the taps run and started again: they spool, re-send, and the policies are the same")
     func serverRestartDuringTaps() throws {
         let folder = try Scenario.temporaryFolder("long")

@@ -25,6 +25,8 @@ public final class LiveService {
         public var planEveryNanoseconds: Int64 = 60_000_000_000
         /// A model file from `flowcast train`; nil forecasts by persistence.
         public var modelPath: String?
+        /// An interval model of spectral efficiency for the cells with radio KPI logs (`IntervalPlanner.Options`).
+        public var efficiencyModelPath: String?
         /// Link utilisation under which routing stays on least-cost paths; 0 is pure min-max.
         public var targetUtilisation = PlanOptions().targetUtilisation
         public var rotation: LiveRotation = .never
@@ -195,11 +197,13 @@ public final class LiveService {
         let directory = c.outputDirectory + (generation == 0 ? "/policies" : "/policies/reload-\(generation)")
         // The digest is of the file as read now; a reload validated it a moment ago.
         let data = (try? Data(contentsOf: URL(fileURLWithPath: c.topologyPath))) ?? Data()
+        var options = IntervalPlanner.Options(everyNanoseconds: c.planEveryNanoseconds, directory: directory,
+                                              plan: PlanOptions(targetUtilisation: c.targetUtilisation), modelPath: c.modelPath)
+        options.efficiencyModelPath = c.efficiencyModelPath
         let planner = try IntervalPlanner(
             topology: topology, topologyData: data,
             inputDescription: "live \(c.interfaces.joined(separator: ",")) window \(c.aggregation.windowNanoseconds)ns",
-            options: .init(everyNanoseconds: c.planEveryNanoseconds, directory: directory, plan: PlanOptions(targetUtilisation: c.targetUtilisation),
-                           modelPath: c.modelPath))
+            options: options)
         if generation == 0, let warning = planner.modelWarning {
             log.warning("\(warning.hasPrefix("warning: ") ? String(warning.dropFirst(9)) : warning)")
         }

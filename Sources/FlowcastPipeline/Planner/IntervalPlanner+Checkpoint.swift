@@ -24,6 +24,11 @@ struct IntervalPlannerCheckpoint: Codable, Sendable {
     var efficiencyProblems: [String]
     var missingSites: [String]
     var forecastBytes: Int64
+    /// An interval model's history (bit/s per window, the newest last; null for a partial
+    /// window) and the window length: what its next forecasts are made from (nil for older
+    /// checkpoints and without one).
+    var intervalHistory: [String: [Double?]]? = nil
+    var windowSeconds: Double? = nil
 }
 
 extension IntervalPlanner {
@@ -44,7 +49,9 @@ extension IntervalPlanner {
         return IntervalPlannerCheckpoint(
             series: series, lastObserved: lastObserved, lastPlanEnd: lastPlanEnd, windowIndex: windowIndex,
             current: current, policiesWritten: policiesWritten, latestEnd: latestEnd, planFailures: planFailures,
-            efficiencyProblems: efficiencyProblems, missingSites: missingSites.sorted(), forecastBytes: forecastFile.written)
+            efficiencyProblems: efficiencyProblems, missingSites: missingSites.sorted(), forecastBytes: forecastFile.written,
+            intervalHistory: intervalModel == nil ? nil : self.history.mapValues { $0.map { $0.isNaN ? nil : $0 } },
+            windowSeconds: windowSeconds)
     }
 
     /// Puts a checkpoint's state back (the planner was made with `resumeForecastsAt` = its
@@ -74,6 +81,10 @@ extension IntervalPlanner {
         planFailures = c.planFailures
         efficiencyProblems = c.efficiencyProblems
         missingSites = Set(c.missingSites)
+        if intervalModel != nil {
+            self.history = (c.intervalHistory ?? [:]).mapValues { $0.map { $0 ?? .nan } }
+            windowSeconds = c.windowSeconds
+        }
     }
 
     /// True when a model (not persistence) forecasts, so the caller keeps series histories.

@@ -18,6 +18,8 @@ public struct NetworkPlannerOptions: Sendable {
     public var sites: [String]
     public var everyNanoseconds: Int64
     public var modelPath: String?
+    /// An interval model of spectral efficiency for the cells with radio KPI logs (`IntervalPlanner.Options`).
+    public var efficiencyModelPath: String?
     public var plan: PlanOptions
     /// Seconds (wall time) after the first site closed a window before it is planned without the rest.
     public var latenessSeconds: Double
@@ -155,6 +157,7 @@ public final class NetworkPlanner {
             var plannerOptions = IntervalPlanner.Options(everyNanoseconds: options.everyNanoseconds, directory: options.policyDirectory,
                                                          plan: options.plan, modelPath: options.modelPath)
             plannerOptions.resumeForecastsAt = state.planner?.forecastBytes
+            plannerOptions.efficiencyModelPath = options.efficiencyModelPath
             let planner = try IntervalPlanner(
                 topology: topology, topologyData: topologyData,
                 inputDescription: "planner sites \(options.sites.joined(separator: ",")) every \(options.everyNanoseconds)ns",
