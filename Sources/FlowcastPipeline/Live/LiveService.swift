@@ -57,6 +57,7 @@ public final class LiveService {
     /// Why a run did not start, or stopped on an error.
     public enum Failure: Error, CustomStringConvertible {
         case topology(any Error)
+        case models(any Error)
         case capture(CaptureError)
         case outputDirectory(path: String, reason: String)
         case metricsAddress(address: String, reason: String)
@@ -66,6 +67,7 @@ public final class LiveService {
         public var description: String {
             switch self {
             case .topology(let error): "\(error)"
+            case .models(let error): "\(error)"
             case .capture(let error): "\(error)"
             case let .outputDirectory(path, reason): "\(path): cannot create the folder: \(reason)"
             case let .metricsAddress(address, reason): "metrics address \(address): \(reason)"
@@ -89,6 +91,12 @@ public final class LiveService {
         let c = configuration, out = c.outputDirectory
         let topology: Topology
         do { topology = try Topology(contentsOfFile: c.topologyPath) } catch { throw .topology(error) }
+        // The models are read and checked before the capture opens, as the topology is: a wrong
+        // file is one line and exit status 2, not an error after the interface is up.
+        do {
+            _ = try PlannerModels(modelPath: c.modelPath, efficiencyModelPath: c.efficiencyModelPath,
+                                  interval: Double(c.planEveryNanoseconds) / 1e9)
+        } catch { throw .models(error) }
         let captures: [LiveCapture]
         do {
             var opened: [LiveCapture] = []
