@@ -38,13 +38,22 @@ public struct PolicyPlanner: Sendable {
         self.options = options
     }
 
+    /// Candidate paths per demand, in topology demand order: the topology's own, else up to
+    /// `pathsPerDemand` shortest (`PathFinder.paths(for:k:)`).
+    public func candidatePaths() -> [[[Int]]] {
+        PathFinder(topology).paths(for: topology.demands, k: options.pathsPerDemand)
+    }
+
     /// Makes a plan. `current` (the policy in force) feeds the churn penalty and the change objective.
-    public func plan(_ input: ForecastSet, provenance: Provenance, current: PolicyDocument? = nil) throws(PolicyError) -> PolicyDocument {
+    /// `paths`, when given, are `candidatePaths()` found already (so `plan --timing` finds them once);
+    /// `timed` hears how long routing and spectrum took.
+    public func plan(_ input: ForecastSet, provenance: Provenance, current: PolicyDocument? = nil, paths given: [[[Int]]]? = nil,
+                     timed: (_ part: String, _ took: Duration) -> Void = { _, _ in }) throws(PolicyError) -> PolicyDocument {
+        let clock = ContinuousClock()
+        var mark = clock.now
         let demandForecasts = topology.demands.map { demandForecast($0, input.forecasts) }
-        let finder = PathFinder(topology)
-        let paths = topology.demands.map { d in
-            d.paths.isEmpty ? finder.paths(from: d.source, to: d.destination, k: options.pathsPerDemand) : d.paths
-        }
+        let paths = given ?? candidatePaths()
+        if given == nil { timed("paths", clock.now - mark); mark = clock.now }
         var scenarios = [demandForecasts.map(\.upper)]
         for extra in input.scenarios ?? [] {
             scenarios.append(topology.demands.indices.map { extra[topology.demands[$0].id] ?? demandForecasts[$0].upper })
@@ -62,6 +71,8 @@ public struct PolicyPlanner: Sendable {
                                      churnPenalty: currentWeights == nil ? 0 : options.churnPenalty,
                                      targetUtilisation: options.targetUtilisation)
         let routing = try RoutingOptimizer(timeLimit: options.timeLimit).solve(problem)
+        timed("routing", clock.now - mark)
+        mark = clock.now
 
         var cellForecasts = topology.cells.indices.map { cellForecast($0, input.forecasts, demandForecasts) }
         var requests: [SpectrumRequest] = []
@@ -93,6 +104,7 @@ public struct PolicyPlanner: Sendable {
         }
         let spectrum = try SpectrumAllocator(timeLimit: options.timeLimit, exactLimit: options.exactSpectrumLimit)
             .allocate(topology, requests: requests)
+        timed("spectrum", clock.now - mark)
         return PolicyDocumentBuilder(topology: topology, options: options).document(
             provenance: provenance, paths: paths, demandForecasts: demandForecasts, routing: routing, scenarios: scenarios.count,
             churnPenalty: problem.churnPenalty, currentWeights: currentWeights,
