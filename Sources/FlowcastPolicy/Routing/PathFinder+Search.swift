@@ -171,23 +171,26 @@ extension PathFinder {
     func fastPaths(from source: Int, k: Int, _ state: inout SearchState) -> [[Int]]? {
         let destination = state.destination
         guard k > 0, source != destination, let first = spur(from: source, bound: nil, &state) else { return [] }
-        typealias Found = (path: [Int], cost: Cost)
+        // `deviation`: where the path left the accepted path it was found from (Lawler: spurs
+        // from it start there; the earlier ones were searched with the same bans already).
+        typealias Found = (path: [Int], cost: Cost, deviation: Int)
         func before(_ x: Found, _ y: Found) -> Bool {
             x.cost != y.cost ? x.cost < y.cost : x.path.lexicographicallyPrecedes(y.path)
         }
-        var accepted: [Found] = [(first, cost(first))]
+        var accepted: [Found] = [(first, cost(first), 0)]
         var candidates: [Found] = []
         var known: Set<[Int]> = [first]
+        // An upper bound on the k-th cost (paths over it are never kept): the k-th least of the
+        // paths known so far, updated as soon as a candidate lowers it.
+        func bound() -> Cost? {
+            if accepted.count >= k { return accepted[k - 1].cost }
+            guard accepted.count + candidates.count >= k else { return nil }
+            return (accepted.map(\.cost) + candidates.map(\.cost)).sorted()[k - 1]
+        }
         while true {
-            // An upper bound on the k-th cost: paths over it are never kept.
-            var bound: Cost?
-            if accepted.count >= k {
-                bound = accepted[k - 1].cost
-            } else if accepted.count + candidates.count >= k {
-                let costs = (accepted.map(\.cost) + candidates.map(\.cost)).sorted()
-                bound = costs[k - 1]
-            }
+            var limit = bound()
             let previous = accepted.last!.path
+            let deviation = accepted.last!.deviation
             state.along.removeAll(keepingCapacity: true)
             state.along.append(source)
             for l in previous {
@@ -195,20 +198,31 @@ extension PathFinder {
                 let link = topology.links[l]
                 state.along.append(link.a == here ? link.b : link.a)
             }
+            // Accepted paths that start with previous[0..<j]: their next links are banned at j.
+            // The list only shrinks as j grows (the root nodes banned at j are along[0..<j]).
+            var sharing = accepted.indices.filter { accepted[$0].path.starts(with: previous[0..<deviation]) }
             var rootCost = Cost.zero
-            for j in 0..<previous.count {
-                var banned: [Int] = []
-                for p in accepted where p.path.count > j && p.path[0..<j] == previous[0..<j] { banned.append(p.path[j]) }
-                for l in banned { state.bannedLink[l] = true }
-                for v in state.along[0..<j] { state.bannedNode[v] = true }
-                let spurPath = spur(from: state.along[j], bound: bound.map { $0 - rootCost }, &state)
-                for l in banned { state.bannedLink[l] = false }
-                for v in state.along[0..<j] { state.bannedNode[v] = false }
+            for j in 0..<deviation {
+                state.bannedNode[state.along[j]] = true
+                rootCost = rootCost + Cost(hops: 1, weight: weights[previous[j]])
+            }
+            for j in deviation..<previous.count {
+                if j > deviation {
+                    sharing.removeAll { accepted[$0].path.count < j || accepted[$0].path[j - 1] != previous[j - 1] }
+                    state.bannedNode[state.along[j - 1]] = true
+                }
+                for i in sharing where accepted[i].path.count > j { state.bannedLink[accepted[i].path[j]] = true }
+                let spurPath = spur(from: state.along[j], bound: limit.map { $0 - rootCost }, &state)
+                for i in sharing where accepted[i].path.count > j { state.bannedLink[accepted[i].path[j]] = false }
                 rootCost = rootCost + Cost(hops: 1, weight: weights[previous[j]])
                 guard let spurPath else { continue }
                 let total = Array(previous[0..<j]) + spurPath
-                if known.insert(total).inserted { candidates.append((total, cost(total))) }
+                if known.insert(total).inserted {
+                    candidates.append((total, cost(total), j))
+                    if accepted.count < k { limit = bound() }
+                }
             }
+            for v in state.along[0..<max(deviation, previous.count - 1)] { state.bannedNode[v] = false }
             guard !candidates.isEmpty else { break }
             var bestIndex = 0
             for i in candidates.indices.dropFirst() where before(candidates[i], candidates[bestIndex]) { bestIndex = i }
