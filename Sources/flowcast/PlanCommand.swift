@@ -21,7 +21,8 @@ struct PlanCommand: ParsableCommand {
     @Option(help: "Churn penalty per unit of split weight moved (needs --current).") var churn: Double = 0
     @Option(help: "Candidate paths per demand when the topology gives none.") var paths: Int = 4
     @Option(help: "Keep every link at or under this utilisation, traffic on least-cost paths until it must move (0: pure min-max utilisation).") var targetUtilisation: Double = 0.7
-    @Option(help: "Solver time limit per solve, seconds.") var timeLimit: Double = 10
+    @Option(help: "Solver time limit per solve, seconds (default 10, and 10 more per 5,000 demands beyond 5,000).")
+    var timeLimit: Double?
     @Option(help: "Output policy JSON file.") var out: String
     @Flag(help: "Print how long loading, path finding and planning took (standard error).") var timing = false
 
@@ -32,6 +33,7 @@ struct PlanCommand: ParsableCommand {
         if series != nil && (at == nil || model == nil) { throw ValidationError("--series needs --at ROW and --model M") }
         if headroom < 1 { throw ValidationError("--headroom must be at least 1") }
         if !(targetUtilisation >= 0) { throw ValidationError("--target-utilisation must be zero or more") }
+        if let timeLimit, !(timeLimit > 0) { throw ValidationError("--time-limit must be more than zero") }
     }
 
     func run() throws {
@@ -66,7 +68,8 @@ struct PlanCommand: ParsableCommand {
             let currentPolicy = try current.map { try PolicyDocument(contentsOf: URL(fileURLWithPath: $0)) }
             let loaded = clock.now
             let planner = PolicyPlanner(topology: topo, options: PlanOptions(
-                headroom: headroom, churnPenalty: churn, pathsPerDemand: paths, timeLimit: timeLimit,
+                headroom: headroom, churnPenalty: churn, pathsPerDemand: paths,
+                timeLimit: timeLimit ?? PlanOptions.scaledTimeLimit(demands: topo.demands.count),
                 targetUtilisation: targetUtilisation))
             let planStart = clock.now
             // Found once, here, and handed to the plan (so the timing line can show them alone).

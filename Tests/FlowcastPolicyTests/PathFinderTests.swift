@@ -94,3 +94,9 @@ func gridTopology(side: Int) -> Topology {
     #expect(paths[1].isEmpty)
     #expect(paths[2] == finder.referencePaths(from: 0, to: 5, k: 4) && paths[2].count == 4)
 }
+
+@Test func planTimeLimitScalesWithDemandsBeyondFiveThousand() {
+    #expect(PlanOptions.scaledTimeLimit(demands: 6) == 10)
+    #expect(PlanOptions.scaledTimeLimit(demands: 5000) == 10)
+    #expect(PlanOptions.scaledTimeLimit(demands: 25000) == 50)
+}
