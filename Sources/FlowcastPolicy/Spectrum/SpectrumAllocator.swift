@@ -155,9 +155,10 @@ struct SpectrumModelShape {
 
     /// A lower bound on the LP relaxation's optimum (plus `constant`): each cell alone, without
     /// its neighbours' exclusion and its contiguity rows, as an LP. Alone, a cell takes Y blocks,
-    /// the ones it holds first (each −1, the others +1), and pays for the shortfall; the cost is
-    /// convex and piecewise linear in Y with breaks at integers, so the best integer Y is its
-    /// optimum. Nil when a cell cannot meet its own bounds (the LP decides then).
+    /// the ones it holds first (each −1, the others +1), pays for the shortfall and gains the
+    /// values of the spare blocks beyond its need (falling with k); the cost is convex and
+    /// piecewise linear in Y with breaks at integers, so the best integer Y is its optimum. Nil
+    /// when a cell cannot meet its own bounds (the LP decides then).
     func separateCellBound() -> Double? {
         var total = constant
         for (c, cell) in topology.cells.enumerated() {
@@ -170,7 +171,12 @@ struct SpectrumModelShape {
             for y in max(0, cell.minBlocks)...max(0, most) {
                 let change = Double(y <= held ? -y : y - 2 * held)
                 let short = need > 0 ? dominance * unmetWeight[c] * Double(max(0, need - y)) : 0
-                best = min(best, change + short)
+                // Spare blocks held: the ones beyond the need (taking more shortfall to hold more
+                // costs the dominance weight, over the 1.5 a spare block is worth at most).
+                var spare = 0.0
+                let beyond = min(spareRoom[c], max(0, y - need))
+                if beyond > 0 { for k in 1...beyond { spare += spareValue(c, k) } }
+                best = min(best, change + short - spare)
             }
             total += best
         }
