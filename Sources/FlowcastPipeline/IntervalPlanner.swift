@@ -52,6 +52,8 @@ public final class IntervalPlanner {
     var lastPlanEnd: Int64?
     var windowIndex = 0
     var current: PolicyDocument?
+    /// Candidate paths, found at the first plan and kept (they depend on the topology alone).
+    var candidatePaths: [[[Int]]]?
     var forecastFile: OutputFile
     public internal(set) var policiesWritten = 0
     /// Seconds the latest plan took (forecast assembly, solves and writing the document).
@@ -222,8 +224,9 @@ public final class IntervalPlanner {
             for problem in kpi.problems where !efficiencyProblems.contains(problem) { efficiencyProblems.append(problem) }
             let input = ForecastSet(forecasts: forecasts, modelId: model?.id ?? intervalModel?.id, window: window,
                                     measuredEfficiencies: kpi.measured.isEmpty ? nil : kpi.measured)
-            let document = try planner.plan(input,
-                                            provenance: provenance, current: current)
+            let paths = candidatePaths ?? planner.candidatePaths()
+            candidatePaths = paths
+            let document = try planner.plan(input, provenance: provenance, current: current, paths: paths)
             try document.write(to: URL(fileURLWithPath: options.directory).appendingPathComponent(name))
             current = document
             policiesWritten += 1

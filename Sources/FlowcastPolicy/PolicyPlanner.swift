@@ -28,6 +28,13 @@ public struct PlanOptions: Sendable {
     }
 }
 
+extension PlanOptions {
+    /// `plan`'s default time limit per solve: 10 s up to 5,000 demands, 10 s more per 5,000
+    /// beyond (the routing LPs grow with the demands: at 25,000 demands the benchmark's two took
+    /// 32–37 s together, over the old fixed 10 s each).
+    public static func scaledTimeLimit(demands: Int) -> Double { 10 * max(1, Double(demands) / 5000) }
+}
+
 /// Turns a topology and forecasts into a `PolicyDocument`: routing LP, then spectrum MIP.
 public struct PolicyPlanner: Sendable {
     public var topology: Topology
@@ -38,20 +45,31 @@ public struct PolicyPlanner: Sendable {
         self.options = options
     }
 
+    /// Candidate paths per demand, in topology demand order: the topology's own, else up to
+    /// `pathsPerDemand` shortest (`PathFinder.paths(for:k:)`).
+    public func candidatePaths() -> [[[Int]]] {
+        PathFinder(topology).paths(for: topology.demands, k: options.pathsPerDemand)
+    }
+
     /// Makes a plan. `current` (the policy in force) feeds the churn penalty and the change objective.
-    public func plan(_ input: ForecastSet, provenance: Provenance, current: PolicyDocument? = nil) throws(PolicyError) -> PolicyDocument {
-        let demandForecasts = topology.demands.map { demandForecast($0, input.forecasts) }
-        let finder = PathFinder(topology)
-        let paths = topology.demands.map { d in
-            d.paths.isEmpty ? finder.paths(from: d.source, to: d.destination, k: options.pathsPerDemand) : d.paths
-        }
+    /// `paths`, when given, are `candidatePaths()` found already (so `plan --timing` finds them once);
+    /// `timed` hears how long routing and spectrum took.
+    public func plan(_ input: ForecastSet, provenance: Provenance, current: PolicyDocument? = nil, paths given: [[[Int]]]? = nil,
+                     timed: (_ part: String, _ took: Duration) -> Void = { _, _ in }) throws(PolicyError) -> PolicyDocument {
+        let clock = ContinuousClock()
+        var mark = clock.now
+        let index = ForecastIndex(input.forecasts)
+        let demandForecasts = topology.demands.map { demandForecast($0, input.forecasts, index) }
+        let paths = given ?? candidatePaths()
+        if given == nil { timed("paths", clock.now - mark); mark = clock.now }
         var scenarios = [demandForecasts.map(\.upper)]
         for extra in input.scenarios ?? [] {
             scenarios.append(topology.demands.indices.map { extra[topology.demands[$0].id] ?? demandForecasts[$0].upper })
         }
         let currentWeights = current.map { doc in
-            topology.demands.indices.map { d in
-                let decision = doc.routing.demands.first { $0.id == topology.demands[d].id }
+            let decisions = Dictionary(doc.routing.demands.enumerated().map { ($1.id, $0) }, uniquingKeysWith: { first, _ in first })
+            return topology.demands.indices.map { d in
+                let decision = decisions[topology.demands[d].id].map { doc.routing.demands[$0] }
                 return paths[d].map { path in
                     let ids = path.map { topology.links[$0].id }
                     return decision?.paths.first { $0.links == ids }?.weight ?? 0
@@ -62,8 +80,14 @@ public struct PolicyPlanner: Sendable {
                                      churnPenalty: currentWeights == nil ? 0 : options.churnPenalty,
                                      targetUtilisation: options.targetUtilisation)
         let routing = try RoutingOptimizer(timeLimit: options.timeLimit).solve(problem)
+        timed("routing", clock.now - mark)
+        mark = clock.now
 
-        var cellForecasts = topology.cells.indices.map { cellForecast($0, input.forecasts, demandForecasts) }
+        var carriers = [[Int]](repeating: [], count: topology.cells.count)
+        for (d, demand) in topology.demands.enumerated() where demand.cells.count == 1 { carriers[demand.cells[0]].append(d) }
+        var cellForecasts = topology.cells.indices.map { cellForecast($0, input.forecasts, index, carriers: carriers[$0], demandForecasts) }
+        let measured = Dictionary((input.measuredEfficiencies ?? []).map { ($0.cell, $0) }, uniquingKeysWith: { first, _ in first })
+        let currentCells = Dictionary((current?.spectrum.cells ?? []).map { ($0.id, $0.blocks) }, uniquingKeysWith: { first, _ in first })
         var requests: [SpectrumRequest] = []
         var efficiencySources: [String] = []
         for (c, cell) in topology.cells.enumerated() {
@@ -74,7 +98,7 @@ public struct PolicyPlanner: Sendable {
             if let forecast = cellForecasts[c].spectralEfficiency {
                 se = forecast
                 efficiencySources.append("forecast")
-            } else if let measured = input.measuredEfficiencies?.first(where: { $0.cell == cell.id }) {
+            } else if let measured = measured[cell.id] {
                 se = measured.bitsPerSecondPerHertz
                 cellForecasts[c].spectralEfficiency = se
                 efficiencySources.append(measured.source)
@@ -85,7 +109,7 @@ public struct PolicyPlanner: Sendable {
                 throw .inconsistent("cell '\(cell.id)' has no spectrum efficiency: its forecast gives none, "
                     + (cell.kpiSource == nil ? "" : "its radio KPIs gave none, ") + "and the topology states no peakSpectralEfficiency")
             }
-            let currentBlocks = current?.spectrum.cells.first { $0.id == cell.id }?.blocks ?? []
+            let currentBlocks = currentCells[cell.id] ?? []
             requests.append(SpectrumRequest(
                 requiredBlocks: SpectrumRequest.blocksNeeded(demand: cellForecasts[c].upper, spectralEfficiency: se,
                                                              blockMHz: band.blockMHz, headroom: options.headroom),
@@ -93,31 +117,50 @@ public struct PolicyPlanner: Sendable {
         }
         let spectrum = try SpectrumAllocator(timeLimit: options.timeLimit, exactLimit: options.exactSpectrumLimit)
             .allocate(topology, requests: requests)
+        timed("spectrum", clock.now - mark)
         return PolicyDocumentBuilder(topology: topology, options: options).document(
             provenance: provenance, paths: paths, demandForecasts: demandForecasts, routing: routing, scenarios: scenarios.count,
             churnPenalty: problem.churnPenalty, currentWeights: currentWeights,
             cellForecasts: cellForecasts, requests: requests, efficiencySources: efficiencySources, spectrum: spectrum)
     }
 
+    /// Where each id's forecasts are, by kind, in input order: the plan looked every demand and
+    /// cell up by a linear search (quadratic: 7.5 % of a 1,000-cell plan step's CPU in a profile).
+    struct ForecastIndex {
+        var demands: [String: [Int]] = [:]
+        var cells: [String: [Int]] = [:]
+        init(_ forecasts: [Forecast]) {
+            for (i, f) in forecasts.enumerated() {
+                switch f.kind {
+                case .demand: demands[f.id, default: []].append(i)
+                case .cell: cells[f.id, default: []].append(i)
+                default: break
+                }
+            }
+        }
+    }
+
     /// The demand's own forecast, else the sum of its cells' forecasts, else zero.
-    func demandForecast(_ d: Demand, _ forecasts: [Forecast]) -> ForecastRef {
-        if let f = forecasts.first(where: { $0.kind == .demand && $0.id == d.id }) {
+    func demandForecast(_ d: Demand, _ forecasts: [Forecast], _ index: ForecastIndex) -> ForecastRef {
+        if let i = index.demands[d.id]?.first {
+            let f = forecasts[i]
             return ForecastRef(point: f.point, upper: f.upper, source: f.source)
         }
         let cellIDs = Set(d.cells.map { topology.cells[$0].id })
-        let parts = forecasts.filter { $0.kind == .cell && cellIDs.contains($0.id) }
+        let parts = cellIDs.flatMap { index.cells[$0] ?? [] }.sorted().map { forecasts[$0] }
         guard !parts.isEmpty else { return ForecastRef(point: 0, upper: 0, source: "no forecast") }
         return ForecastRef(point: parts.reduce(0) { $0 + $1.point }, upper: parts.reduce(0) { $0 + $1.upper },
                            source: "sum of cells " + parts.map(\.id).sorted().joined(separator: ", ") + " (" + Set(parts.map(\.source)).sorted().joined(separator: ", ") + ")")
     }
 
     /// The cell's own forecast, else the sum of the demands that carry only it, else zero.
-    func cellForecast(_ c: Int, _ forecasts: [Forecast], _ demandForecasts: [ForecastRef]) -> ForecastRef {
+    /// `carriers`: the demands whose only cell is this one, in topology order.
+    func cellForecast(_ c: Int, _ forecasts: [Forecast], _ index: ForecastIndex, carriers: [Int], _ demandForecasts: [ForecastRef]) -> ForecastRef {
         let cell = topology.cells[c]
-        if let f = forecasts.first(where: { $0.kind == .cell && $0.id == cell.id }) {
+        if let i = index.cells[cell.id]?.first {
+            let f = forecasts[i]
             return ForecastRef(point: f.point, upper: f.upper, spectralEfficiency: f.spectralEfficiency, source: f.source)
         }
-        let carriers = topology.demands.indices.filter { topology.demands[$0].cells == [c] }
         guard !carriers.isEmpty else { return ForecastRef(point: 0, upper: 0, source: "no forecast") }
         return ForecastRef(point: carriers.reduce(0) { $0 + demandForecasts[$1].point },
                            upper: carriers.reduce(0) { $0 + demandForecasts[$1].upper },

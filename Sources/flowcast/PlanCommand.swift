@@ -26,7 +26,8 @@ struct PlanCommand: ParsableCommand {
     @Option(help: "Churn penalty per unit of split weight moved (needs --current).") var churn: Double = 0
     @Option(help: "Candidate paths per demand when the topology gives none.") var paths: Int = 4
     @Option(help: "Keep every link at or under this utilisation, traffic on least-cost paths until it must move (0: pure min-max utilisation).") var targetUtilisation: Double = 0.7
-    @Option(help: "Solver time limit per solve, seconds.") var timeLimit: Double = 10
+    @Option(help: "Solver time limit per solve, seconds (default 10, and 10 more per 5,000 demands beyond 5,000).")
+    var timeLimit: Double?
     @Option(help: "Output policy JSON file.") var out: String
     @Flag(help: "Print how long loading, path finding and planning took (standard error).") var timing = false
 
@@ -37,6 +38,7 @@ struct PlanCommand: ParsableCommand {
         if series != nil && (at == nil || model == nil) { throw ValidationError("--series needs --at ROW and --model M") }
         if headroom < 1 { throw ValidationError("--headroom must be at least 1") }
         if !(targetUtilisation >= 0) { throw ValidationError("--target-utilisation must be zero or more") }
+        if let timeLimit, !(timeLimit > 0) { throw ValidationError("--time-limit must be more than zero") }
     }
 
     func run() throws {
@@ -70,21 +72,23 @@ struct PlanCommand: ParsableCommand {
             for problem in try input.addRadioKPIEfficiencies(topo, efficiencyModelPath: efficiencyModel, beforeWindow: series != nil) { printError("warning: radio KPIs: \(problem)") }
             let currentPolicy = try current.map { try PolicyDocument(contentsOf: URL(fileURLWithPath: $0)) }
             let loaded = clock.now
-            if timing {
-                // Path finding alone, as the planner does it (it finds them again inside plan).
-                let finder = PathFinder(topo)
-                let t = clock.measure { for d in topo.demands where d.paths.isEmpty { _ = finder.paths(from: d.source, to: d.destination, k: paths) } }
-                printError("timing: path finding for \(topo.demands.count) demands × up to \(paths) paths: \(milliseconds(t)) ms")
-            }
-            let planStart = clock.now
             let planner = PolicyPlanner(topology: topo, options: PlanOptions(
-                headroom: headroom, churnPenalty: churn, pathsPerDemand: paths, timeLimit: timeLimit,
+                headroom: headroom, churnPenalty: churn, pathsPerDemand: paths,
+                timeLimit: timeLimit ?? PlanOptions.scaledTimeLimit(demands: topo.demands.count),
                 targetUtilisation: targetUtilisation))
-            let document = try planner.plan(input, provenance: provenance, current: currentPolicy)
+            let planStart = clock.now
+            // Found once, here, and handed to the plan (so the timing line can show them alone).
+            let candidates = planner.candidatePaths()
+            let found = clock.now
+            var parts: [String] = []
+            let document = try planner.plan(input, provenance: provenance, current: currentPolicy, paths: candidates) { part, took in
+                parts.append("\(part) \(milliseconds(took)) ms")
+            }
             let planned = clock.now
             try document.write(to: URL(fileURLWithPath: out))
             if timing {
-                printError("timing: load \(milliseconds(loaded - started)) ms, plan (paths + routing LP + spectrum) \(milliseconds(planned - planStart)) ms, write \(milliseconds(clock.now - planned)) ms")
+                printError("timing: path finding for \(topo.demands.count) demands × up to \(paths) paths: \(milliseconds(found - planStart)) ms")
+                printError("timing: load \(milliseconds(loaded - started)) ms, plan (paths + routing LP + spectrum) \(milliseconds(planned - planStart)) ms (\(parts.joined(separator: ", "))), write \(milliseconds(clock.now - planned)) ms")
             }
             print("\(out): max link utilisation \(document.routing.maxUtilisation), spectrum \(document.spectrum.method) (\(document.spectrum.status.rawValue))")
         } catch let error as ValidationError {

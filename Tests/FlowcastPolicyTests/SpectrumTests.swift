@@ -169,3 +169,31 @@ func mipOptimumEqualsBruteForce(seed: Int) throws {
     #expect(violation(row, greedy.blocks) == nil)
     #expect(Set(greedy.blocks[1]).union(greedy.blocks[0]).count == 12, "\(greedy.blocks)")
 }
+
+/// Issue 14: the heuristic skips its LP relaxation when the cells' separate bound reaches its
+/// objective. That bound must never exceed the LP relaxation (else a gap would be hidden); where
+/// it closes the gap, the LP's gap is 0 too.
+@Test func separateCellBoundNeverExceedsTheLPRelaxation() throws {
+    var rng = SplitMix(seed: 1414)
+    var closed = 0, open = 0
+    for i in 0..<300 {
+        let (t, requests) = randomInstance(&rng, cells: 2 + rng.int(6), blocks: 4 + rng.int(12))
+        let shape = SpectrumModelShape(t, requests)
+        guard let lp = try? shape.build(integer: false).model.solve(timeLimit: 10) else { continue }
+        let relaxation = lp.objective + shape.constant
+        let bound = try #require(shape.separateCellBound(), "instance \(i)")
+        #expect(bound <= relaxation + 1e-6 * max(1, abs(relaxation)), "instance \(i): bound \(bound), LP \(relaxation)")
+        guard let blocks = GreedySpectrumHeuristic.allocate(shape) else { continue }
+        let objective = shape.objective(blocks)
+        if objective <= bound + 1e-9 * max(1, abs(objective)) {
+            closed += 1
+            #expect(SpectrumAllocator.gap(objective, relaxation) < 1e-9, "instance \(i)")
+            let a = try SpectrumAllocator(exactLimit: 0).allocate(t, requests: requests)
+            #expect(a.gapToLPRelaxation == 0 && a.note.hasSuffix("gap to LP relaxation 0.0"))
+        } else {
+            open += 1
+        }
+    }
+    // Both ways are exercised: the shortcut, and the LP where the bound does not close.
+    #expect(closed > 10 && open > 10, "closed \(closed), open \(open)")
+}

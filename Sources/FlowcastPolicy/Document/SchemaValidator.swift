@@ -16,79 +16,154 @@ struct SchemaValidator {
     }
 
     let root: JSONValue
+    /// The schema compiled once: keywords read into fields and `$ref`s resolved, so checking a
+    /// large document (a 1,000-cell policy has about a million values) does no keyword lookups.
+    private let compiled: Node
 
-    init(schema: JSONValue) { self.root = schema }
+    init(schema: JSONValue) {
+        self.root = schema
+        var cache: [String: Node] = [:]
+        compiled = Self.compile(schema, root: schema, cache: &cache)
+    }
 
     /// Every violation, in document order (stable for tests and messages).
     func violations(of value: JSONValue) -> [Violation] {
         var out: [Violation] = []
-        check(value, against: root, at: "$", into: &out)
+        var path: [Step] = []
+        check(value, against: compiled, at: &path, into: &out)
         return out
     }
 
-    private func resolve(_ schema: [String: JSONValue]) -> [String: JSONValue] {
-        guard case .string(let ref)? = schema["$ref"], ref.hasPrefix("#/") else { return schema }
-        var node = root
-        for part in ref.dropFirst(2).split(separator: "/") {
-            guard case .object(let o) = node, let next = o[String(part)] else { return [:] }
-            node = next
+    /// One schema, its keywords read (nil or empty: absent).
+    final class Node: Sendable {
+        let type: String?
+        let options: [JSONValue]?
+        let constant: JSONValue?
+        let minimum: Double?
+        let maximum: Double?
+        let minLength: Double?
+        let pattern: String?
+        let minItems: Double?
+        let items: Node?
+        let properties: [String: Node]
+        /// `properties`' keys, sorted: members are checked in key order.
+        let propertyKeys: [String]
+        let required: [String]
+        let closed: Bool
+
+        init(_ schema: [String: JSONValue], compile: (JSONValue) -> Node) {
+            if case .string(let t)? = schema["type"] { type = t } else { type = nil }
+            if case .array(let o)? = schema["enum"] { options = o } else { options = nil }
+            constant = schema["const"]
+            if case .number(let n)? = schema["minimum"] { minimum = n } else { minimum = nil }
+            if case .number(let n)? = schema["maximum"] { maximum = n } else { maximum = nil }
+            if case .number(let n)? = schema["minLength"] { minLength = n } else { minLength = nil }
+            if case .string(let p)? = schema["pattern"] { pattern = p } else { pattern = nil }
+            if case .number(let n)? = schema["minItems"] { minItems = n } else { minItems = nil }
+            items = schema["items"].map(compile)
+            if case .object(let p)? = schema["properties"] { properties = p.mapValues(compile) } else { properties = [:] }
+            propertyKeys = properties.keys.sorted()
+            if case .array(let r)? = schema["required"] {
+                required = r.compactMap { if case .string(let key) = $0 { key } else { nil } }
+            } else {
+                required = []
+            }
+            if case .bool(false)? = schema["additionalProperties"] { closed = true } else { closed = false }
         }
-        guard case .object(let resolved) = node else { return [:] }
-        return resolve(resolved)
     }
 
-    private func check(_ value: JSONValue, against schemaValue: JSONValue, at path: String, into out: inout [Violation]) {
-        guard case .object(let raw) = schemaValue else { return }
-        let schema = resolve(raw)
-        if case .string(let t)? = schema["type"], !matches(value, type: t) {
-            out.append(Violation(field: path, message: "expected \(t), found \(value.typeName)"))
+    /// A schema with its `$ref` followed (a ref replaces the whole schema; one that does not
+    /// resolve to an object is the empty schema). Refs to the same place share one node; the
+    /// schemas here have no cyclic refs.
+    private static func compile(_ value: JSONValue, root: JSONValue, cache: inout [String: Node]) -> Node {
+        guard case .object(let schema) = value else { return Node([:]) { _ in preconditionFailure("an empty schema has no subschemas") } }
+        if case .string(let ref)? = schema["$ref"], ref.hasPrefix("#/") {
+            if let node = cache[ref] { return node }
+            var target = root
+            for part in ref.dropFirst(2).split(separator: "/") {
+                guard case .object(let o) = target, let next = o[String(part)] else { target = .object([:]); break }
+                target = next
+            }
+            if case .object = target {} else { target = .object([:]) }
+            let node = compile(target, root: root, cache: &cache)
+            cache[ref] = node
+            return node
+        }
+        return Node(schema) { compile($0, root: root, cache: &cache) }
+    }
+
+    /// A step of the path to the value being checked; rendered only for a violation.
+    private enum Step { case key(String), index(Int) }
+
+    private static func fieldPath(_ path: [Step]) -> String {
+        var text = "$"
+        for step in path {
+            switch step {
+            case .key(let k): text += ".\(k)"
+            case .index(let i): text += "[\(i)]"
+            }
+        }
+        return text
+    }
+
+    private func check(_ value: JSONValue, against schema: Node, at path: inout [Step], into out: inout [Violation]) {
+        if let t = schema.type, !matches(value, type: t) {
+            out.append(Violation(field: Self.fieldPath(path), message: "expected \(t), found \(value.typeName)"))
             return
         }
-        if case .array(let options)? = schema["enum"], !options.contains(value) {
-            out.append(Violation(field: path, message: "must be one of \(options.map(render).joined(separator: ", "))"))
+        if let options = schema.options, !options.contains(value) {
+            out.append(Violation(field: Self.fieldPath(path), message: "must be one of \(options.map(render).joined(separator: ", "))"))
         }
-        if let c = schema["const"], c != value {
-            out.append(Violation(field: path, message: "must be \(render(c))"))
+        if let c = schema.constant, c != value {
+            out.append(Violation(field: Self.fieldPath(path), message: "must be \(render(c))"))
         }
-        if case .number(let n) = value {
-            if case .number(let min)? = schema["minimum"], n < min {
-                out.append(Violation(field: path, message: "must be at least \(render(.number(min))), found \(render(value))"))
+        switch value {
+        case .number(let n):
+            if let min = schema.minimum, n < min {
+                out.append(Violation(field: Self.fieldPath(path), message: "must be at least \(render(.number(min))), found \(render(value))"))
             }
-            if case .number(let max)? = schema["maximum"], n > max {
-                out.append(Violation(field: path, message: "must be at most \(render(.number(max))), found \(render(value))"))
+            if let max = schema.maximum, n > max {
+                out.append(Violation(field: Self.fieldPath(path), message: "must be at most \(render(.number(max))), found \(render(value))"))
             }
-        }
-        if case .string(let s) = value {
-            if case .number(let min)? = schema["minLength"], Double(s.count) < min {
-                out.append(Violation(field: path, message: "must have at least \(Int(min)) characters"))
+        case .string(let s):
+            if let min = schema.minLength, Double(s.count) < min {
+                out.append(Violation(field: Self.fieldPath(path), message: "must have at least \(Int(min)) characters"))
             }
-            if case .string(let pattern)? = schema["pattern"], s.range(of: pattern, options: .regularExpression) == nil {
-                out.append(Violation(field: path, message: "must match \(pattern)"))
+            if let pattern = schema.pattern, s.range(of: pattern, options: .regularExpression) == nil {
+                out.append(Violation(field: Self.fieldPath(path), message: "must match \(pattern)"))
             }
-        }
-        if case .array(let items) = value {
-            if case .number(let min)? = schema["minItems"], Double(items.count) < min {
-                out.append(Violation(field: path, message: "must have at least \(Int(min)) items"))
+        case .array(let items):
+            if let min = schema.minItems, Double(items.count) < min {
+                out.append(Violation(field: Self.fieldPath(path), message: "must have at least \(Int(min)) items"))
             }
-            if let itemSchema = schema["items"] {
-                for (i, item) in items.enumerated() { check(item, against: itemSchema, at: "\(path)[\(i)]", into: &out) }
-            }
-        }
-        if case .object(let members) = value {
-            let properties: [String: JSONValue]
-            if case .object(let p)? = schema["properties"] { properties = p } else { properties = [:] }
-            if case .array(let required)? = schema["required"] {
-                for case .string(let key) in required where members[key] == nil {
-                    out.append(Violation(field: "\(path).\(key)", message: "required field is missing"))
+            if let itemSchema = schema.items {
+                for (i, item) in items.enumerated() {
+                    path.append(.index(i))
+                    check(item, against: itemSchema, at: &path, into: &out)
+                    path.removeLast()
                 }
             }
-            for key in members.keys.sorted() {
-                if let sub = properties[key] {
-                    check(members[key]!, against: sub, at: "\(path).\(key)", into: &out)
-                } else if case .bool(false)? = schema["additionalProperties"] {
-                    out.append(Violation(field: "\(path).\(key)", message: "unknown field"))
-                }
+        case .object(let members):
+            for key in schema.required where members[key] == nil {
+                path.append(.key(key))
+                out.append(Violation(field: Self.fieldPath(path), message: "required field is missing"))
+                path.removeLast()
             }
+            // Members in key order: the schema's sorted property names when every member is one
+            // of them (the usual case), else the members' own keys, sorted.
+            let known = members.keys.allSatisfy { schema.properties[$0] != nil }
+            for key in known ? schema.propertyKeys : members.keys.sorted() {
+                guard let member = members[key] else { continue }
+                path.append(.key(key))
+                if let sub = schema.properties[key] {
+                    check(member, against: sub, at: &path, into: &out)
+                } else if schema.closed {
+                    out.append(Violation(field: Self.fieldPath(path), message: "unknown field"))
+                }
+                path.removeLast()
+            }
+        default:
+            break
         }
     }
 

@@ -9,9 +9,9 @@ public import FlowcastTopology
 public struct PathFinder: Sendable {
     public let topology: Topology
     /// Flat adjacency: the neighbours of node v are `adjacency[start[v]..<start[v + 1]]`, in link order.
-    private let start: [Int]
-    private let adjacency: [(link: Int, node: Int)]
-    private let weights: [Double]
+    let start: [Int]
+    let adjacency: [(link: Int, node: Int)]
+    let weights: [Double]
 
     public init(_ topology: Topology) {
         self.topology = topology
@@ -32,6 +32,9 @@ public struct PathFinder: Sendable {
         var weight: Double
         static func < (x: Cost, y: Cost) -> Bool { (x.hops, x.weight) < (y.hops, y.weight) }
     }
+
+    /// Yen's loop stops after this many paths even when more tie with the k-th.
+    static func yenCap(_ k: Int) -> Int { 4 * k + 16 }
 
     func cost(_ links: [Int]) -> Cost { Cost(hops: links.count, weight: links.reduce(0) { $0 + weights[$1] }) }
 
@@ -148,8 +151,11 @@ public struct PathFinder: Sendable {
         return path.reversed()
     }
 
-    /// Up to `k` loop-free paths from `source` to `destination`, shortest first.
-    public func paths(from source: Int, to destination: Int, k: Int = 4) -> [[Int]] {
+    /// Up to `k` loop-free paths from `source` to `destination`, shortest first: plain Yen's, the
+    /// implementation `paths(from:to:k:)` had until issue 14 (see `PathFinder+Search.swift`). It
+    /// stays as the fallback when more than `yenCap(k)` paths tie with the k-th, where its result
+    /// depends on the order it met the ties in, and as the tests' reference.
+    func referencePaths(from source: Int, to destination: Int, k: Int = 4) -> [[Int]] {
         var scratch = Scratch(nodes: topology.nodes.count, links: topology.links.count)
         guard k > 0, source != destination,
               let first = shortest(from: source, to: destination, &scratch) else { return [] }
@@ -158,7 +164,7 @@ public struct PathFinder: Sendable {
         func before(_ x: (path: [Int], cost: Cost), _ y: (path: [Int], cost: Cost)) -> Bool {
             x.cost != y.cost ? x.cost < y.cost : x.path.lexicographicallyPrecedes(y.path)
         }
-        while accepted.count < 4 * k + 16 {
+        while accepted.count < Self.yenCap(k) {
             let previous = accepted.last!.path
             let nodes = topology.nodesAlong(previous, from: source)!
             for j in 0..<previous.count {

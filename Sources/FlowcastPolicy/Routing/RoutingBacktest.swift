@@ -63,10 +63,7 @@ public struct RoutingBacktest: Sendable {
     public init(topology: Topology, options: RobustPlanOptions = RobustPlanOptions()) {
         self.topology = topology
         self.options = options
-        let finder = PathFinder(topology)
-        paths = topology.demands.map { d in
-            d.paths.isEmpty ? finder.paths(from: d.source, to: d.destination, k: options.pathsPerDemand) : d.paths
-        }
+        paths = PathFinder(topology).paths(for: topology.demands, k: options.pathsPerDemand)
     }
 
     /// Shortest path by total link weight (OSPF), ties by hops then link order: one split per demand.

@@ -157,6 +157,9 @@ public struct RoutingOptimizer: Sendable {
             do {
                 let s = try model.solve(timeLimit: timeLimit)
                 return (s, x.map { $0.map { s.values[$0] } })
+            } catch .timeLimitWithoutSolution(let seconds) {
+                throw .inconsistent("routing LP (\(x.count) demands, \(model.columnCount) columns, \(model.rowCount) rows) "
+                    + "found no solution within the \(seconds) s time limit per solve; give it more with --time-limit")
             } catch { throw .solver(error) }
         }
     }
