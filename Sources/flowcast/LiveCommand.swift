@@ -42,12 +42,7 @@ struct LiveCommand: ParsableCommand {
     @Option(help: "Seconds without packets after which a flow ends (0: never).") var idleTimeout: Double = 60
     @Option(help: "Seconds after its first packet at which a flow is cut (0: never).") var activeTimeout: Double = 300
     @Option(help: "Most live flows; beyond it the least recently seen is evicted (counted).") var maxFlows: Int = 1 << 20
-    @Option(help: ArgumentHelp("Model file from `flowcast train` (default: persistence); a model from `train --horizon` the "
-        + "--plan-every plans each interval from the forecast of its mean and band (as `replay --model`)."))
-    var model: String?
-    @Option(help: ArgumentHelp("For cells with radio KPI logs: an efficiency model from `train --target se --horizon` the --plan-every "
-        + "(as `replay --efficiency-model`); without one, the mean of the last max(60 s, 2 × interval) of CQI reports."))
-    var efficiencyModel: String?
+    @OptionGroup var models: PlannerModelArguments
     @Option(help: "Keep every link at or under this utilisation, traffic on least-cost paths until it must move (0: pure min-max utilisation).") var targetUtilisation: Double = 0.7
     @Flag(help: "List the interfaces libpcap can capture from, and exit.") var listInterfaces = false
     @Flag(help: "Log warnings and errors only.") var quiet = false
@@ -136,8 +131,8 @@ struct LiveCommand: ParsableCommand {
             flows: FlowTable.Configuration(idleTimeout: Int64(idleTimeout * 1e9), activeTimeout: Int64(activeTimeout * 1e9),
                                            maximumFlows: maxFlows))
         configuration.planEveryNanoseconds = planEvery.nanoseconds
-        configuration.modelPath = model
-        configuration.efficiencyModelPath = efficiencyModel
+        configuration.modelPath = models.model
+        configuration.efficiencyModelPath = models.efficiencyModel
         configuration.targetUtilisation = targetUtilisation
         configuration.rotation = rotate.flatMap(Self.rotation) ?? .never
         configuration.rotationClockOffset = rotationClockOffset

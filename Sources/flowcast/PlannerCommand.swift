@@ -24,12 +24,7 @@ struct PlannerCommand: ParsableCommand {
     @Option(help: "Output folder (state, summary; policies under OUT/policies unless --policies).") var out: String
     @Option(help: "The tap sites to wait for, comma-separated.") var sites: String
     @Option(help: "Plan a policy every DURATION of capture time.") var planEvery: DurationArgument = DurationArgument(argument: "60s")!
-    @Option(help: ArgumentHelp("Model file from `flowcast train` (default: persistence); a model from `train --horizon` the "
-        + "--plan-every plans each interval from the forecast of its mean and band (as `replay --model`)."))
-    var model: String?
-    @Option(help: ArgumentHelp("For cells with radio KPI logs: an efficiency model from `train --target se --horizon` the --plan-every "
-        + "(as `replay --efficiency-model`); without one, the mean of the last max(60 s, 2 × interval) of CQI reports."))
-    var efficiencyModel: String?
+    @OptionGroup var models: PlannerModelArguments
     @Option(help: "Plan a window without the sites that have not closed it this long (wall time) after the first site did.")
     var lateness: DurationArgument = DurationArgument(argument: "30s")!
     @Flag(help: "Exit once every listed site has published its end and the last interval is planned.") var exitWhenDone = false
@@ -70,11 +65,11 @@ struct PlannerCommand: ParsableCommand {
             connection: NATSConnectionOptions(url: nats, name: "flowcast-planner-\(durable)", credentialsFile: natsCreds,
                                               trustedCAFile: natsTlsCa),
             topologyPath: topology, outputDirectory: out, policyDirectory: policies ?? out + "/policies", sites: siteList,
-            everyNanoseconds: planEvery.nanoseconds, modelPath: model, plan: PlanOptions(headroom: headroom, churnPenalty: churn),
+            everyNanoseconds: planEvery.nanoseconds, modelPath: models.model, plan: PlanOptions(headroom: headroom, churnPenalty: churn),
             latenessSeconds: Double(lateness.nanoseconds) / 1e9, exitWhenDone: exitWhenDone, fromNanoseconds: fromNanoseconds,
             durable: durable)
         var plannerOptions = options
-        plannerOptions.efficiencyModelPath = efficiencyModel
+        plannerOptions.efficiencyModelPath = models.efficiencyModel
         let planner: NetworkPlanner
         do {
             planner = try NetworkPlanner(plannerOptions)

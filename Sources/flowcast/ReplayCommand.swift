@@ -55,12 +55,7 @@ struct ReplayCommand: ParsableCommand {
     @Option(help: "Plan a policy every DURATION of capture time (e.g. 60s); needs --topology.")
     var planEvery: DurationArgument?
     @Option(help: "Folder for policy-NNNN.json and forecasts.jsonl (default: OUT/policies).") var policies: String?
-    @Option(help: ArgumentHelp("Model file from `flowcast train` (without one: persistence, named as such in every forecast); a model from "
-        + "`train --horizon` the --plan-every plans each interval from the forecast of its mean and band."))
-    var model: String?
-    @Option(help: ArgumentHelp("For cells with radio KPI logs: an efficiency model from `train --target se --horizon` the --plan-every "
-        + "; without one, the mean of the last max(60 s, 2 × interval) of CQI reports."))
-    var efficiencyModel: String?
+    @OptionGroup var models: PlannerModelArguments
     @Option(help: "Headroom multiplier on required spectrum blocks.") var headroom: Double = 1.2
     @Option(help: "Churn penalty per unit of split weight moved from the previous policy.") var churn: Double = 0.01
     @OptionGroup(title: "IPFIX export") var ipfix: IPFIXArguments
@@ -138,8 +133,8 @@ struct ReplayCommand: ParsableCommand {
             if let planEvery, let topology {
                 var plannerOptions = IntervalPlanner.Options(
                     everyNanoseconds: planEvery.nanoseconds, directory: policies ?? out + "/policies",
-                    plan: PlanOptions(headroom: headroom, churnPenalty: churn, targetUtilisation: targetUtilisation), modelPath: model)
-                plannerOptions.efficiencyModelPath = efficiencyModel
+                    plan: PlanOptions(headroom: headroom, churnPenalty: churn, targetUtilisation: targetUtilisation), modelPath: models.model)
+                plannerOptions.efficiencyModelPath = models.efficiencyModel
                 planner = try IntervalPlanner(
                     topology: topo, topologyData: try Data(contentsOf: URL(fileURLWithPath: topology)),
                     inputDescription: "replay \((file as NSString).lastPathComponent) window \(window.nanoseconds)ns sampling \(sampling)",
