@@ -68,7 +68,8 @@ extension PathFinder {
         }
     }
 
-    /// A binary min-heap of (key, node). Hand-written: the standard library has no priority queue,
+    /// A binary min-heap of (key, node), for both searches: the plain Dijkstra (`Scratch`) and the
+    /// A* spur searches (`SearchState`). Hand-written: the standard library has no priority queue,
     /// and swift-collections' `Heap` would be a new package dependency for a few lines.
     struct Heap {
         var items: [(key: Cost, node: Int)] = []

@@ -51,7 +51,7 @@ public struct PathFinder: Sendable {
         var done: [Bool]
         var bannedLink: [Bool]
         var bannedNode: [Bool]
-        var heap: [(cost: Cost, node: Int)] = []
+        var heap = Heap()
 
         init(nodes: Int, links: Int) {
             best = [Cost](repeating: Cost(hops: .max, weight: .infinity), count: nodes)
@@ -59,37 +59,6 @@ public struct PathFinder: Sendable {
             done = [Bool](repeating: false, count: nodes)
             bannedLink = [Bool](repeating: false, count: links)
             bannedNode = [Bool](repeating: false, count: nodes)
-        }
-
-        mutating func push(_ c: Cost, _ v: Int) {
-            heap.append((c, v))
-            var i = heap.count - 1
-            while i > 0 {
-                let parent = (i - 1) / 2
-                guard heap[i].cost < heap[parent].cost else { break }
-                heap.swapAt(i, parent)
-                i = parent
-            }
-        }
-
-        mutating func pop() -> (cost: Cost, node: Int)? {
-            guard !heap.isEmpty else { return nil }
-            let top = heap[0]
-            let last = heap.removeLast()
-            if !heap.isEmpty {
-                heap[0] = last
-                var i = 0
-                while true {
-                    let l = 2 * i + 1, r = l + 1
-                    var m = i
-                    if l < heap.count && heap[l].cost < heap[m].cost { m = l }
-                    if r < heap.count && heap[r].cost < heap[m].cost { m = r }
-                    if m == i { break }
-                    heap.swapAt(i, m)
-                    i = m
-                }
-            }
-            return top
         }
     }
 
@@ -99,11 +68,11 @@ public struct PathFinder: Sendable {
             scratch.best[v] = Cost(hops: .max, weight: .infinity)
             scratch.done[v] = false
         }
-        scratch.heap.removeAll(keepingCapacity: true)
+        scratch.heap.items.removeAll(keepingCapacity: true)
         scratch.best[s] = Cost(hops: 0, weight: 0)
-        scratch.push(scratch.best[s], s)
+        scratch.heap.push(scratch.best[s], s)
         var reached = false
-        while let (c, u) = scratch.pop() {
+        while let (c, u) = scratch.heap.pop() {
             if scratch.done[u] || c > scratch.best[u] { continue }
             if u == t { reached = true; break }
             scratch.done[u] = true
@@ -114,7 +83,7 @@ public struct PathFinder: Sendable {
                 if next < scratch.best[v] {
                     scratch.best[v] = next
                     scratch.via[v] = (link, u)
-                    scratch.push(next, v)
+                    scratch.heap.push(next, v)
                 }
             }
         }
