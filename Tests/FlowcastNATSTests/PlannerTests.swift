@@ -157,28 +157,33 @@ struct PlannerTests {
         #expect(Date().timeIntervalSince(started) < 20)
     }
 
+    /// Sites a and b publish first: the planner holds their windows, waits for c, and is killed
+    /// (SIGKILL) once it has journaled a batch (the state file is written at start). Then c
+    /// publishes, and a second planner is killed as soon as it has written policy-0002.json.
+    static func killWhileWaitingThenAfterPlanning(_ captures: [String: String], server: NATSServer, out: URL,
+                                                  extra: [String] = [], sourceLocation: SourceLocation = #_sourceLocation) throws {
+        _ = try runTaps(captures, server: server, sites: ["a", "b"])
+        let first = try RunningFlowcast(Scenario.plannerArguments(server, out: out, extra: extra))
+        let journal = out.appendingPathComponent("planner-journal.bin").path
+        func journaled() -> Bool { ((try? FileManager.default.attributesOfItem(atPath: journal)[.size] as? Int) ?? 0) > 16 }
+        for _ in 0..<500 where !journaled() { usleep(20_000) }
+        #expect(journaled(), sourceLocation: sourceLocation)
+        first.signal(SIGKILL)
+        _ = first.wait()
+        _ = try runTaps(captures, server: server, sites: ["c"])
+        let second = try RunningFlowcast(Scenario.plannerArguments(server, out: out, extra: extra))
+        let policy = out.appendingPathComponent("policies/policy-0002.json")
+        for _ in 0..<1500 where !FileManager.default.fileExists(atPath: policy.path) { usleep(10_000) }
+        second.signal(SIGKILL)
+        _ = second.wait()
+    }
+
     @Test("the planner killed (SIGKILL) midway and started again: the same policies")
     func killedAndRestarted() throws {
         let server = try NATSServer()
         let captures = try Self.siteCaptures()
         let out = try Scenario.temporaryFolder("planner")
-        // Sites a and b first: the planner holds their windows and waits for c; killed there.
-        _ = try Self.runTaps(captures, server: server, sites: ["a", "b"])
-        let first = try RunningFlowcast(Scenario.plannerArguments(server, out: out))
-        // Killed once it has journaled a batch (the state file is written at start).
-        let journal = out.appendingPathComponent("planner-journal.bin").path
-        func journaled() -> Bool { ((try? FileManager.default.attributesOfItem(atPath: journal)[.size] as? Int) ?? 0) > 16 }
-        for _ in 0..<500 where !journaled() { usleep(20_000) }
-        #expect(journaled())
-        first.signal(SIGKILL)
-        _ = first.wait()
-        // Then c; killed again as soon as it has planned something.
-        _ = try Self.runTaps(captures, server: server, sites: ["c"])
-        let second = try RunningFlowcast(Scenario.plannerArguments(server, out: out))
-        let policy = out.appendingPathComponent("policies/policy-0002.json")
-        for _ in 0..<1500 where !FileManager.default.fileExists(atPath: policy.path) { usleep(10_000) }
-        second.signal(SIGKILL)
-        _ = second.wait()
+        try Self.killWhileWaitingThenAfterPlanning(captures, server: server, out: out)
         let last = try Fixtures.runFlowcast(Scenario.plannerArguments(server, out: out, extra: ["--exit-when-done"]))
         #expect(last.status == 0, "\(last.stderr)")
         try Self.expectSamePolicies(out.appendingPathComponent("policies"), try Scenario.singleReplayPolicies())
@@ -197,22 +202,8 @@ struct PlannerTests {
         let demandId = try DemoIntervalModels.id(of: models.demand)
         let flags = ["--model", models.demand, "--efficiency-model", models.efficiency]
         let out = try Scenario.temporaryFolder("planner")
-        // As the test above: sites a and b, the planner killed once it has journaled them; then c,
-        // and the planner killed again once it has planned: the restart must carry on the models' history.
-        _ = try Self.runTaps(captures, server: server, sites: ["a", "b"])
-        let first = try RunningFlowcast(Scenario.plannerArguments(server, out: out, extra: flags))
-        let journal = out.appendingPathComponent("planner-journal.bin").path
-        func journaled() -> Bool { ((try? FileManager.default.attributesOfItem(atPath: journal)[.size] as? Int) ?? 0) > 16 }
-        for _ in 0..<500 where !journaled() { usleep(20_000) }
-        #expect(journaled())
-        first.signal(SIGKILL)
-        _ = first.wait()
-        _ = try Self.runTaps(captures, server: server, sites: ["c"])
-        let second = try RunningFlowcast(Scenario.plannerArguments(server, out: out, extra: flags))
-        let policy = out.appendingPathComponent("policies/policy-0002.json")
-        for _ in 0..<1500 where !FileManager.default.fileExists(atPath: policy.path) { usleep(10_000) }
-        second.signal(SIGKILL)
-        _ = second.wait()
+        // As the test above, killed twice: the restart must carry on the models' history.
+        try Self.killWhileWaitingThenAfterPlanning(captures, server: server, out: out, extra: flags)
         // A third run saves its state (with the history so far) once it has replayed the journal,
         // plans on, and is killed: the last run starts from that saved history.
         let statePath = out.appendingPathComponent("planner-state.json")
