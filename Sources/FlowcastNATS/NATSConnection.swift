@@ -217,6 +217,15 @@ public final class NATSConnection: @unchecked Sendable {
         try check(status, "publish \(subject)")
     }
 
+    /// Acknowledges one message by its reply subject (`FetchedBatch.replySubject(of:)`), as
+    /// `FetchedBatch.acknowledge()` does each of its messages: `+ACK`, or with `negative` `-NAK`
+    /// (deliver it again at once, to this consumer or the next reader of a durable one).
+    public func acknowledge(reply: String, negative: Bool = false) throws(NATSError) {
+        let body = negative ? "-NAK" : "+ACK"
+        let status = body.withCString { b in natsConnection_Publish(connection, reply, b, Int32(strlen(b))) }
+        try check(status, "acknowledge \(reply)")
+    }
+
     /// Sends what is buffered and waits for the server's PONG.
     public func flush(milliseconds: Int64) throws(NATSError) {
         try check(natsConnection_FlushTimeout(connection, milliseconds), "flush to \(url)")

@@ -83,6 +83,13 @@ public final class FetchedBatch: @unchecked Sendable {
         return out
     }
 
+    /// The reply subject of message `index` (`$JS.ACK.…`): what acknowledges that one message
+    /// later, with `NATSConnection.acknowledge(reply:)`, after the batch is released.
+    public func replySubject(of index: Int) -> String? {
+        guard handles.indices.contains(index), let reply = natsMsg_GetReply(handles[index]) else { return nil }
+        return String(cString: reply)
+    }
+
     /// Acknowledges every message of the batch, not waiting for confirmation (a lost
     /// acknowledgement means a redelivery, which the consumer's merge ignores).
     public func acknowledge() throws(NATSError) { try reply("+ACK") }
@@ -122,20 +129,26 @@ public final class PullConsumer: @unchecked Sendable {
     let deliveries: OpaquePointer
     let inbox: String
     let connection: NATSConnection
+    /// The consumer's name: the durable's, or the one the server gave an ephemeral consumer.
     public let durable: String
     public let stream: String
+    /// True when the consumer is ephemeral: deleted by `deinit`, or by the server once nobody has
+    /// pulled from it for the inactivity threshold (a reader that was killed).
+    public let isEphemeral: Bool
     private let nextSubject: String
     private var requestNumber: UInt64 = 0
 
     /// Binds to the durable consumer `durable` on `stream`, creating it when missing: explicit
     /// acknowledgements, delivering from `startTimeNanoseconds` when given, otherwise from the
-    /// stream's first message.
-    public init(connection: NATSConnection, stream: String, durable: String, filterSubject: String,
-                startTimeNanoseconds: Int64? = nil, ackWaitNanoseconds: Int64 = 60_000_000_000) throws(NATSError) {
+    /// stream's first message. With `durable` nil the consumer is ephemeral (the server names it),
+    /// removed once nobody pulls from it for `inactiveThresholdNanoseconds`, or by `deinit`.
+    public init(connection: NATSConnection, stream: String, durable: String?, filterSubject: String,
+                startTimeNanoseconds: Int64? = nil, ackWaitNanoseconds: Int64 = 60_000_000_000,
+                inactiveThresholdNanoseconds: Int64 = 60_000_000_000) throws(NATSError) {
         self.connection = connection
-        self.durable = durable
         self.stream = stream
-        nextSubject = "$JS.API.CONSUMER.MSG.NEXT.\(stream).\(durable)"
+        isEphemeral = durable == nil
+        let what = durable.map { "consumer \($0) on stream \(stream)" } ?? "ephemeral consumer on stream \(stream)"
         var options = jsSubOptions()
         jsSubOptions_Init(&options)
         var sub: OpaquePointer? = nil
@@ -152,25 +165,45 @@ public final class PullConsumer: @unchecked Sendable {
             } else {
                 options.Config.DeliverPolicy = js_DeliverAll
             }
+            if durable == nil { options.Config.InactiveThreshold = inactiveThresholdNanoseconds }
             return js_PullSubscribe(&sub, connection.jetStream, filterSubject, durable, nil, &options, &code)
         }
-        try check(status, "consumer \(durable) on stream \(stream)", jetStream: code)
-        guard let sub else { throw NATSError("consumer \(durable)", NATS_ERR) }
+        try check(status, what, jetStream: code)
+        guard let sub else { throw NATSError(what, NATS_ERR) }
         subscription = sub
+        if let durable {
+            self.durable = durable
+        } else {
+            // The name the server gave the ephemeral consumer: our pull requests go to it.
+            var info: UnsafeMutablePointer<jsConsumerInfo>? = nil
+            var infoCode = jsErrCode(rawValue: 0)
+            let asked = natsSubscription_GetConsumerInfo(&info, sub, nil, &infoCode)
+            guard asked == NATS_OK, let info, let name = info.pointee.Name else {
+                if let info { jsConsumerInfo_Destroy(info) }
+                natsSubscription_Unsubscribe(sub)
+                natsSubscription_Destroy(sub)
+                throw NATSError("\(what): consumer info", asked == NATS_OK ? NATS_ERR : asked, jetStream: infoCode)
+            }
+            self.durable = String(cString: name)
+            jsConsumerInfo_Destroy(info)
+        }
+        nextSubject = "$JS.API.CONSUMER.MSG.NEXT.\(stream).\(self.durable)"
 
         var inboxPointer: UnsafeMutablePointer<CChar>? = nil
         let made = natsInbox_Create(&inboxPointer)
         guard made == NATS_OK, let inboxPointer else {
+            if durable == nil { natsSubscription_Unsubscribe(sub) }
             natsSubscription_Destroy(sub)
-            throw NATSError("consumer \(durable): inbox", made)
+            throw NATSError("consumer \(self.durable): inbox", made)
         }
         inbox = String(cString: inboxPointer)
         natsInbox_Destroy(inboxPointer)
         var own: OpaquePointer? = nil
         let subscribed = natsConnection_SubscribeSync(&own, connection.connection, inbox + ".*")
         guard subscribed == NATS_OK, let own else {
+            if durable == nil { natsSubscription_Unsubscribe(sub) }
             natsSubscription_Destroy(sub)
-            throw NATSError("consumer \(durable): subscribe to its inbox", subscribed)
+            throw NATSError("consumer \(self.durable): subscribe to its inbox", subscribed)
         }
         // No client-side limit (the default drops messages past 65,536 as a slow consumer): what
         // waits here is bounded by the batches we asked for.
@@ -180,6 +213,8 @@ public final class PullConsumer: @unchecked Sendable {
 
     deinit {
         natsSubscription_Destroy(deliveries)
+        // libnats 3.4 deletes a consumer it created on unsubscribe only, never on destroy.
+        if isEphemeral { natsSubscription_Unsubscribe(subscription) }
         natsSubscription_Destroy(subscription)
     }
 
