@@ -44,21 +44,11 @@ struct PlannerCommand: ParsableCommand {
         let list = siteList
         if list.isEmpty { throw ValidationError("--sites needs at least one site name") }
         if Set(list).count != list.count { throw ValidationError("--sites names a site twice") }
-        if fromNanoseconds == nil && from != nil { throw ValidationError("--from must be ISO 8601 (2025-11-29T08:00:00Z) or seconds since the epoch") }
-        if durable.isEmpty || durable.contains(where: { ".*> ".contains($0) }) {
-            throw ValidationError("--durable must be a name without '.', '*', '>' or spaces")
-        }
+        if fromNanoseconds == nil && from != nil { throw ValidationError(NATSCommandSupport.fromMessage) }
+        try NATSCommandSupport.validateDurable(durable)
     }
 
-    var fromNanoseconds: Int64? {
-        guard let from else { return nil }
-        if let seconds = Double(from), seconds.isFinite { return Int64(seconds * 1e9) }
-        let f = ISO8601DateFormatter()
-        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        if let d = f.date(from: from) { return Int64(d.timeIntervalSince1970 * 1e9) }
-        f.formatOptions = [.withInternetDateTime]
-        return f.date(from: from).map { Int64($0.timeIntervalSince1970 * 1e9) }
-    }
+    var fromNanoseconds: Int64? { from.flatMap(NATSCommandSupport.nanoseconds(fromTime:)) }
 
     func run() throws {
         let options = NetworkPlannerOptions(
@@ -73,12 +63,8 @@ struct PlannerCommand: ParsableCommand {
         let planner: NetworkPlanner
         do {
             planner = try NetworkPlanner(plannerOptions)
-        } catch let error as NATSError {
-            printError("flowcast planner: cannot use NATS at \(nats): \(error.reason)")
-            throw ExitCode(2)
         } catch {
-            printError("flowcast planner: \(error)")
-            throw ExitCode(2)
+            throw NATSCommandSupport.startFailure("planner", url: nats, error)
         }
         let quiet = self.quiet
         planner.log = { line in if !quiet || line.contains("without") || line.contains("ignored") { printError("flowcast planner: \(line)") } }
@@ -87,15 +73,7 @@ struct PlannerCommand: ParsableCommand {
         if planner.restored && !quiet { printError("flowcast planner: resuming from \(out)/planner-state.json") }
 
         let stop = StopFlag()
-        let queue = DispatchQueue(label: "flowcast.planner.signals")
-        var sources: [any DispatchSourceSignal] = []
-        for number in [SIGINT, SIGTERM] {
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: queue)
-            source.setEventHandler { stop.set() }
-            source.resume()
-            sources.append(source)
-        }
+        let sources = NATSCommandSupport.stopOnSignals(stop, label: "flowcast.planner.signals")
         defer { for s in sources { s.cancel() } }
 
         let summary: NetworkPlannerSummary
