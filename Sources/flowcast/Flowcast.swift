@@ -11,7 +11,7 @@ struct Flowcast: ParsableCommand {
             DecodeCommand.self,
             InspectCommand.self,
             FlowsCommand.self,
-            ReplayCommand.self, LiveCommand.self, PlannerCommand.self,
+            ReplayCommand.self, LiveCommand.self, PlannerCommand.self, PoliciesCommand.self,
             SynthCommand.self,
             DemoCommand.self,
             TrainCommand.self, EvaluateCommand.self,

@@ -1,0 +1,186 @@
+internal import FlowcastCore
+public import FlowcastNATS
+internal import FlowcastPolicy
+internal import Foundation
+#if canImport(Glibc)
+internal import Glibc
+#endif
+
+/// `flowcast policies`: the policies a planner publishes on `flowcast.v1.policy`, rebuilt
+/// (`PolicyReassembler`), checked against the policy schema and written as files.
+public struct PolicyReaderOptions: Sendable {
+    public var connection: NATSConnectionOptions
+    /// Where `policy-NNNN.json` and `policies-summary.json` go.
+    public var directory: String
+    /// Read the stream from this time (ns since the epoch) when the consumer is created.
+    public var fromNanoseconds: Int64?
+    /// A durable consumer (resumable: a second run reads what the first did not acknowledge), or
+    /// nil for an ephemeral one that reads the stream from its start (or `fromNanoseconds`).
+    public var durable: String?
+    /// Read what the stream holds now, then return; otherwise follow until `shouldStop`.
+    public var once: Bool
+    public var limits = PolicyReassembler<String>.Limits()
+
+    public init(connection: NATSConnectionOptions, directory: String, fromNanoseconds: Int64?, durable: String?, once: Bool) {
+        self.connection = connection; self.directory = directory; self.fromNanoseconds = fromNanoseconds
+        self.durable = durable; self.once = once
+    }
+}
+
+public enum PolicyReaderError: Error, CustomStringConvertible {
+    case output(path: String, reason: String)
+    public var description: String {
+        switch self { case let .output(path, reason): return "\(path): \(reason)" }
+    }
+}
+
+/// DIR/policies-summary.json: what one run of the reader did.
+public struct PolicyReaderSummary: Codable, Sendable, Equatable {
+    public var formatVersion = 1
+    /// Messages taken from the stream.
+    public var messages = 0
+    /// Whole, valid documents written to the folder (new, or different from the file there).
+    public var written = 0
+    /// Whole, valid documents the folder already held byte for byte (not written again).
+    public var unchanged = 0
+    /// Parts that came a second time (another stream message of a part held): ignored.
+    public var duplicates = 0
+    /// Policies dropped: bad headers or names, parts missing or out of order, a size or digest
+    /// that does not match, too large, or not a valid policy document.
+    public var bad = 0
+    /// Policies still in parts when the run ended (their messages are given back, unacknowledged).
+    public var incomplete = 0
+    /// The first problems (`policy-NNNN.json: what was wrong`), at most `problemsKept`.
+    public var problems: [String] = []
+
+    public static let problemsKept = 100
+    /// Everything read was whole and valid.
+    public var isClean: Bool { bad == 0 && incomplete == 0 }
+}
+
+public final class PolicyReader {
+    public let options: PolicyReaderOptions
+    let connection: NATSConnection
+    let consumer: PullConsumer
+    private var reassembler: PolicyReassembler<String>
+    private var summary = PolicyReaderSummary()
+    /// Lines for the log (standard error in the CLI).
+    public var log: (String) -> Void = { _ in }
+    public private(set) var streamDifferences: [String] = []
+
+    /// Creates the folder, connects (an unreachable server throws at once), makes sure the policy
+    /// stream exists and creates or binds the consumer.
+    public init(_ options: PolicyReaderOptions) throws {
+        self.options = options
+        reassembler = PolicyReassembler(limits: options.limits)
+        do {
+            try FileManager.default.createDirectory(atPath: options.directory, withIntermediateDirectories: true)
+        } catch {
+            throw PolicyReaderError.output(path: options.directory, reason: "cannot create the folder: \(error.localizedDescription)")
+        }
+        connection = try NATSConnection(options.connection)
+        if case let .existing(differences) = try connection.ensureStream(FlowcastSubjects.policyStream) {
+            streamDifferences = differences.map { "stream \(FlowcastSubjects.policyStream.name): \($0)" }
+        }
+        consumer = try PullConsumer(connection: connection, stream: FlowcastSubjects.policyStream.name, durable: options.durable,
+                                    filterSubject: FlowcastSubjects.policy, startTimeNanoseconds: options.fromNanoseconds,
+                                    ackWaitNanoseconds: 60_000_000_000)
+    }
+
+    /// The consumer's name (the server's for an ephemeral one).
+    public var consumerName: String { consumer.durable }
+
+    /// Reads until the stream is drained (`once`) or `shouldStop` says so; then gives back the
+    /// messages of policies still in parts, writes the summary and returns it. Throws when a file
+    /// cannot be written (nothing of that document is acknowledged) or, with `once`, when the
+    /// stream cannot be read.
+    public func run(shouldStop: () -> Bool) throws -> PolicyReaderSummary {
+        var fetchFailureLogged = false
+        while !shouldStop() {
+            let batch: FetchedBatch
+            do {
+                batch = try consumer.fetch(batch: 256, milliseconds: 500)
+                fetchFailureLogged = false
+            } catch {
+                if options.once { throw error }
+                if !fetchFailureLogged { log("NATS: \(error); retrying"); fetchFailureLogged = true }
+                usleep(200_000)
+                continue
+            }
+            if batch.messages.isEmpty {
+                if options.once { break }
+                continue
+            }
+            for (i, m) in batch.messages.enumerated() {
+                summary.messages += 1
+                let outcome = reassembler.add(payload: m.payload, headers: batch.headers(of: i), messageID: m.messageID,
+                                              sequence: m.streamSequence, token: batch.replySubject(of: i) ?? "")
+                try settle(outcome)
+            }
+            let caughtUp = batch.messages.last.map { $0.pending == 0 } ?? true
+            batch.releaseClientMessages()
+            if options.once && caughtUp { break }
+        }
+        // Policies still in parts: counted, and their messages given back for the next reader.
+        let (open, tokens) = reassembler.drainIncomplete()
+        for problem in open {
+            summary.incomplete += 1
+            note(problem)
+        }
+        for t in tokens where !t.isEmpty { try? connection.acknowledge(reply: t, negative: true) }
+        try? connection.flush(milliseconds: 2000)
+        try writeSummary()
+        return summary
+    }
+
+    /// Writes the document, if any, counts what the outcome says, then acknowledges its messages.
+    private func settle(_ outcome: PolicyReassembler<String>.Outcome) throws {
+        for problem in outcome.problems {
+            summary.bad += 1
+            note(problem)
+        }
+        if outcome.duplicate != nil { summary.duplicates += 1 }
+        if let document = outcome.document { try write(name: document.name, bytes: document.bytes) }
+        for t in outcome.tokens where !t.isEmpty { try? connection.acknowledge(reply: t) }
+    }
+
+    private func note(_ problem: PolicyReassembler<String>.Problem) {
+        log(problem.description)
+        if summary.problems.count < PolicyReaderSummary.problemsKept { summary.problems.append(problem.description) }
+    }
+
+    /// A whole document: checked against the policy schema, then written atomically under its name
+    /// (unless the folder holds the same bytes already).
+    private func write(name: String, bytes: [UInt8]) throws {
+        let data = Data(bytes)
+        if let violation = PolicyDocument.schemaViolations(data).first {
+            summary.bad += 1
+            note(.init(policy: name, reason: "not a policy document (\(violation.field): \(violation.message)); dropped"))
+            return
+        }
+        let path = options.directory + "/" + name
+        if let existing = FileManager.default.contents(atPath: path), existing == data {
+            summary.unchanged += 1
+            return
+        }
+        do { try AtomicFile.write(bytes, to: path) } catch {
+            throw PolicyReaderError.output(path: error.path, reason: error.reason)
+        }
+        summary.written += 1
+    }
+
+    private func writeSummary() throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
+        let path = options.directory + "/policies-summary.json"
+        do {
+            var data = try encoder.encode(summary)
+            data.append(0x0A)
+            try AtomicFile.write([UInt8](data), to: path)
+        } catch let error as AtomicFileError {
+            throw PolicyReaderError.output(path: error.path, reason: error.reason)
+        } catch {
+            throw PolicyReaderError.output(path: path, reason: "\(error)")
+        }
+    }
+}

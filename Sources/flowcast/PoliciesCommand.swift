@@ -1,0 +1,75 @@
+import ArgumentParser
+import FlowcastNATS
+import FlowcastPipeline
+import Foundation
+
+struct PoliciesCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "policies",
+        abstract: "Write the policies a planner publishes on NATS JetStream (flowcast.v1.policy) as files.",
+        discussion: """
+            Reads the FLOWCAST_POLICIES stream, rebuilds each policy published in parts (larger than \
+            the server's max_payload: parts 1/n to n/n in order, then size and SHA-256 checked), checks \
+            every document against the policy schema and writes it atomically to OUT/policy-NNNN.json, \
+            byte for byte the planner's file. A policy whose parts are missing, repeated out of order, \
+            of the wrong size or digest, over 256 MiB, or that is not a valid document is reported with \
+            its name, counted as bad and skipped; a part that comes twice is ignored and counted. \
+            Messages are acknowledged only once their document is written (or counted bad). \
+            Without --durable the consumer is ephemeral and reads the whole stream (or from --from); \
+            with it, a later run carries on where this one stopped. --once reads what the stream holds \
+            and exits: 0 when every policy was whole and valid, 1 otherwise. Without --once it \
+            follows the stream until SIGINT or SIGTERM and exits 0. Either way it prints the counts \
+            (written, unchanged, duplicates, bad, incomplete) and writes them to \
+            OUT/policies-summary.json. See docs/scaleout.md.
+            """)
+
+    @Option(help: ArgumentHelp("NATS server URL (nats://HOST:PORT).", valueName: "url")) var nats: String
+    @Option(help: "Folder for policy-NNNN.json and policies-summary.json.") var out: String
+    @Option(help: "When the consumer is created: read the stream from TIME (ISO 8601, or seconds since the epoch).")
+    var from: String?
+    @Option(help: "Durable consumer name, so that the next run carries on from this one (default: an ephemeral consumer).")
+    var durable: String?
+    @Flag(help: "Read what the stream holds now, then exit (1 if any policy was bad or incomplete).") var once = false
+    @Option(help: ArgumentHelp("NATS credentials file (user JWT and NKey seed).", valueName: "file")) var natsCreds: String?
+    @Option(help: ArgumentHelp("CA certificates (PEM) for a TLS connection to NATS.", valueName: "file")) var natsTlsCa: String?
+    @Flag(help: "Only problems and the final counts on standard error.") var quiet = false
+
+    func validate() throws {
+        if let from, NATSCommandSupport.nanoseconds(fromTime: from) == nil { throw ValidationError(NATSCommandSupport.fromMessage) }
+        if let durable { try NATSCommandSupport.validateDurable(durable) }
+    }
+
+    func run() throws {
+        let options = PolicyReaderOptions(
+            connection: NATSConnectionOptions(url: nats, name: "flowcast-policies-\(durable ?? "ephemeral")", credentialsFile: natsCreds,
+                                              trustedCAFile: natsTlsCa),
+            directory: out, fromNanoseconds: from.flatMap(NATSCommandSupport.nanoseconds(fromTime:)), durable: durable, once: once)
+        let reader: PolicyReader
+        do {
+            reader = try PolicyReader(options)
+        } catch {
+            throw NATSCommandSupport.startFailure("policies", url: nats, error)
+        }
+        reader.log = { line in printError("flowcast policies: \(line)") }
+        for difference in reader.streamDifferences { printError("flowcast policies: warning: NATS \(difference); using the stream as it is") }
+        if !quiet {
+            printError("flowcast policies: reading \(FlowcastSubjects.policy) at \(nats) with consumer \(reader.consumerName)"
+                + (durable == nil ? " (ephemeral)" : "") + (once ? ", once" : ", until SIGINT or SIGTERM"))
+        }
+
+        let stop = StopFlag()
+        let sources = NATSCommandSupport.stopOnSignals(stop, label: "flowcast.policies.signals")
+        defer { for s in sources { s.cancel() } }
+
+        let summary: PolicyReaderSummary
+        do {
+            summary = try reader.run(shouldStop: { stop.isSet })
+        } catch {
+            printError("flowcast policies: \(error)")
+            throw ExitCode(2)
+        }
+        printError("flowcast policies: \(summary.written) written, \(summary.unchanged) unchanged, \(summary.duplicates) duplicates, "
+            + "\(summary.bad) bad, \(summary.incomplete) incomplete (\(summary.messages) messages) in \(out)")
+        if once && !summary.isClean { throw ExitCode(1) }
+    }
+}
