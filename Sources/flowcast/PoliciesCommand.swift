@@ -69,7 +69,8 @@ struct PoliciesCommand: ParsableCommand {
             throw ExitCode(2)
         }
         printError("flowcast policies: \(summary.written) written, \(summary.unchanged) unchanged, \(summary.duplicates) duplicates, "
-            + "\(summary.bad) bad, \(summary.incomplete) incomplete (\(summary.messages) messages) in \(out)")
+            + "\(summary.bad) bad, \(summary.incomplete) incomplete (\(summary.messages) messages"
+            + (summary.skippedParts > 0 ? ", \(summary.skippedParts) later parts of bad policies skipped" : "") + ") in \(out)")
         if once && !summary.isClean { throw ExitCode(1) }
     }
 }

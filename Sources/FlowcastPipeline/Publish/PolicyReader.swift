@@ -45,8 +45,10 @@ public struct PolicyReaderSummary: Codable, Sendable, Equatable {
     public var unchanged = 0
     /// Parts that came a second time (another stream message of a part held): ignored.
     public var duplicates = 0
-    /// Policies dropped: bad headers or names, parts missing or out of order, a size or digest
-    /// that does not match, too large, or not a valid policy document.
+    /// Later parts of a policy already counted bad (a part missing before them, say): ignored.
+    public var skippedParts = 0
+    /// Policies dropped (parts missing or out of order, a size or digest that does not match, too
+    /// large, not a valid policy document), and messages refused for their headers or name.
     public var bad = 0
     /// Policies still in parts when the run ended (their messages are given back, unacknowledged).
     public var incomplete = 0
@@ -140,6 +142,7 @@ public final class PolicyReader {
             note(problem)
         }
         if outcome.duplicate != nil { summary.duplicates += 1 }
+        if outcome.skipped != nil { summary.skippedParts += 1 }
         if let document = outcome.document { try write(name: document.name, bytes: document.bytes) }
         for t in outcome.tokens where !t.isEmpty { try? connection.acknowledge(reply: t) }
     }

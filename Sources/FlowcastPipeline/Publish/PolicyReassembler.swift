@@ -47,6 +47,8 @@ public struct PolicyReassembler<Token> {
         public var problems: [Problem] = []
         /// A second copy (another stream message) of a part already held: ignored.
         public var duplicate: (policy: String, part: Int)?
+        /// A later part of a group dropped before (its problem was reported then): ignored.
+        public var skipped: (policy: String, part: Int)?
         /// The tokens settled now: the document's messages, the dropped groups', the duplicate's,
         /// to acknowledge once the document is written.
         public var tokens: [Token] = []
@@ -78,6 +80,10 @@ public struct PolicyReassembler<Token> {
 
     public let limits: Limits
     private var groups: [Key: Group] = [:]
+    /// The groups dropped last (at most `droppedKept`), so that their later parts are skipped
+    /// rather than reported again; a part 1 opens such a group anew (a re-publication).
+    private var dropped: [Key] = []
+    static var droppedKept: Int { 16 }
     private var clock: UInt64 = 0
     /// Bytes held by every open group.
     public private(set) var bufferedBytes = 0
@@ -140,11 +146,14 @@ public struct PolicyReassembler<Token> {
         var settled: [Token] = []
         guard var group = groups[key] else {
             guard index == 1 else {
+                if dropped.contains(key) { return Outcome(skipped: (name, index), tokens: [token]) }
+                forget(key)
                 return refuse("part \(index)/\(count) without part 1 (missing, or the parts came out of order); dropped")
             }
             // Room for one more group: the oldest goes.
             while groups.count >= limits.maximumOpenGroups, let oldest = oldestGroup(except: key) {
                 let dropped = remove(oldest)
+                forget(oldest)
                 problems.append(Problem(policy: dropped.name, reason: "dropped incomplete (\(dropped.tokens.count) of \(dropped.parts) parts): more than \(limits.maximumOpenGroups) policies in parts at once"))
                 settled += dropped.tokens
             }
@@ -157,6 +166,7 @@ public struct PolicyReassembler<Token> {
         }
         guard group.parts == count, group.size == size else {
             remove(key)
+            forget(key)
             settled = group.tokens + [token]
             return .bad([Problem(policy: name, reason: "part \(index)/\(count) of \(size) bytes disagrees with part 1/\(group.parts) of \(group.size) bytes; dropped")],
                         tokens: settled)
@@ -174,6 +184,7 @@ public struct PolicyReassembler<Token> {
         }
         guard index == held + 1 else {
             remove(key)
+            forget(key)
             return .bad([Problem(policy: name, reason: "part \(index)/\(count) after part \(held)/\(count) (part \(held + 1) missing, or the parts came out of order); dropped")],
                         tokens: group.tokens + [token])
         }
@@ -190,12 +201,14 @@ public struct PolicyReassembler<Token> {
                                  problems: inout [Problem], settled: inout [Token]) -> Outcome? {
         let index = group.tokens.count + 1
         guard group.bytes.count + payload.count <= group.size else {
+            forget(key)
             return .bad(problems + [Problem(policy: group.name, reason: "part \(index)/\(group.parts) brings \(group.bytes.count + payload.count) bytes, more than the declared \(group.size); dropped")],
                         tokens: settled + group.tokens + [token])
         }
         // Other groups make room for these bytes, oldest first.
         while bufferedBytes + group.bytes.count + payload.count > limits.maximumBufferedBytes, let oldest = oldestGroup(except: key) {
             let dropped = remove(oldest)
+            forget(oldest)
             problems.append(Problem(policy: dropped.name, reason: "dropped incomplete (\(dropped.tokens.count) of \(dropped.parts) parts): policies in parts hold more than \(limits.maximumBufferedBytes) bytes"))
             settled += dropped.tokens
         }
@@ -216,6 +229,7 @@ public struct PolicyReassembler<Token> {
             if digest != group.digest { reason = "SHA-256 of the \(group.parts) parts is \(digest), Flowcast-Sha256 says \(group.digest); dropped" }
         }
         if let reason {
+            forget(key)
             return .bad(problems + [Problem(policy: group.name, reason: reason)], tokens: settled + group.tokens)
         }
         return Outcome(document: (group.name, group.bytes), problems: problems, tokens: settled + group.tokens)
@@ -230,6 +244,13 @@ public struct PolicyReassembler<Token> {
         let group = groups.removeValue(forKey: key)!
         bufferedBytes -= group.bytes.count
         return group
+    }
+
+    /// Remembers a dropped group, so its later parts are skipped.
+    private mutating func forget(_ key: Key) {
+        dropped.removeAll { $0 == key }
+        dropped.append(key)
+        if dropped.count > Self.droppedKept { dropped.removeFirst() }
     }
 
     /// `policy-` then 1 to 12 digits then `.json`: a file name in the output folder, never a path.

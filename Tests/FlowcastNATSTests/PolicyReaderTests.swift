@@ -1,0 +1,413 @@
+@testable import FlowcastPipeline
+import FlowcastNATS
+import FlowcastPolicy
+import FlowcastTestSupport
+import Foundation
+import Testing
+
+/// One message of `flowcast.v1.policy` as a test builds it.
+struct PolicyTestMessage {
+    var headers: [String: String]
+    var payload: [UInt8]
+    var id: String
+    var sequence: UInt64
+}
+
+/// `bytes` cut as `NetworkPlanner.publishPolicy` cuts a document: slices of `room` bytes, each with
+/// the four headers; message ids as the planner's, stream sequences from `firstSequence`.
+func policyParts(_ bytes: [UInt8], name: String, room: Int, firstSequence: UInt64 = 1,
+                 digest: String? = nil, size: Int? = nil) -> [PolicyTestMessage] {
+    let n = (bytes.count + room - 1) / room
+    return (0..<n).map { i in
+        PolicyTestMessage(headers: ["Flowcast-Policy": name, "Flowcast-Part": "\(i + 1)/\(n)",
+                                    "Flowcast-Size": String(size ?? bytes.count), "Flowcast-Sha256": digest ?? SHA256.hex(bytes)],
+                          payload: Array(bytes[(i * room)..<min(bytes.count, (i + 1) * room)]),
+                          id: "planner|\(name)|\(i + 1)/\(n)", sequence: firstSequence + UInt64(i))
+    }
+}
+
+/// The reassembler alone: every way parts can go wrong, and what each outcome settles.
+@Suite("PolicyReader: reassembling policies from parts")
+struct PolicyReaderReassemblyTests {
+    /// 10,000 bytes that are not all alike (a digest of a repeated byte would hide slicing errors).
+    static let document: [UInt8] = {
+        var rng = SplitMix(seed: 42)
+        return (0..<10_000).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
+    }()
+
+    struct SplitMix {
+        var state: UInt64
+        init(seed: UInt64) { state = seed }
+        mutating func next() -> UInt64 {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+    }
+
+    /// Feeds `messages`, tokens their stream sequences; every outcome in order.
+    static func feed(_ r: inout PolicyReassembler<UInt64>, _ messages: [PolicyTestMessage]) -> [PolicyReassembler<UInt64>.Outcome] {
+        messages.map { r.add(payload: $0.payload, headers: $0.headers, messageID: $0.id, sequence: $0.sequence, token: $0.sequence) }
+    }
+
+    static func isHeld(_ o: PolicyReassembler<UInt64>.Outcome) -> Bool {
+        o.document == nil && o.problems.isEmpty && o.duplicate == nil && o.skipped == nil && o.tokens.isEmpty
+    }
+
+    @Test("parts in order: held until the last, which gives the document and every part's token")
+    func inOrder() {
+        var r = PolicyReassembler<UInt64>()
+        let parts = policyParts(Self.document, name: "policy-0007.json", room: 3000)
+        #expect(parts.count == 4)
+        let outcomes = Self.feed(&r, parts)
+        #expect(outcomes.dropLast().allSatisfy(Self.isHeld))
+        #expect(r.openGroups == 0 && r.bufferedBytes == 0)
+        let last = outcomes.last!
+        #expect(last.document?.name == "policy-0007.json")
+        #expect(last.document?.bytes == Self.document)
+        #expect(last.tokens == [1, 2, 3, 4])
+        #expect(last.problems.isEmpty)
+    }
+
+    @Test("a whole document: named by its message id after the last '|', or by Flowcast-Policy")
+    func wholeDocuments() {
+        var r = PolicyReassembler<UInt64>()
+        let a = r.add(payload: [1, 2], headers: [:], messageID: "flowcast-planner|policy-0002.json", token: 9)
+        #expect(a.document?.name == "policy-0002.json" && a.document?.bytes == [1, 2] && a.tokens == [9])
+        let b = r.add(payload: [3], headers: ["Flowcast-Policy": "policy-0003.json"], messageID: "", token: 10)
+        #expect(b.document?.name == "policy-0003.json")
+        for id in ["", "planner", "planner|../policy-0001.json", "planner|policy-0001.json/x", "planner|policy-.json",
+                   "planner|policy-0001.jsonx", "planner|/etc/passwd", "planner|policy-0001.json|"] {
+            let bad = r.add(payload: [1], headers: [:], messageID: id, token: 11)
+            #expect(bad.document == nil && bad.problems.count == 1 && bad.tokens == [11], "\(id)")
+        }
+    }
+
+    @Test("a part that comes again is ignored and counted; the same message delivered again is not a duplicate")
+    func duplicatePart() {
+        var r = PolicyReassembler<UInt64>()
+        var parts = policyParts(Self.document, name: "policy-0001.json", room: 3000)
+        // Part 2 published twice (another stream message, sequence 100), then the server
+        // delivering part 1 again (its own sequence, a new token).
+        var again = parts[1]
+        again.sequence = 100
+        var redelivered = parts[0]
+        redelivered.sequence = 1
+        parts.insert(again, at: 2)
+        var outcomes = Self.feed(&r, Array(parts[0..<3]))
+        #expect(outcomes[2].duplicate?.policy == "policy-0001.json" && outcomes[2].duplicate?.part == 2)
+        #expect(outcomes[2].tokens == [100])
+        let same = r.add(payload: redelivered.payload, headers: redelivered.headers, messageID: redelivered.id, sequence: 1, token: 55)
+        #expect(Self.isHeld(same))
+        outcomes = Self.feed(&r, Array(parts[3...]))
+        #expect(outcomes.last?.document?.bytes == Self.document)
+        #expect(outcomes.last?.tokens == [55, 2, 3, 4])  // the newer delivery's token for part 1
+    }
+
+    @Test("a missing part drops the policy (reported once; its later parts are skipped)")
+    func missingPart() {
+        var r = PolicyReassembler<UInt64>()
+        let parts = policyParts(Self.document, name: "policy-0001.json", room: 2000)  // 5 parts
+        let outcomes = Self.feed(&r, [parts[0], parts[1], parts[3], parts[4]])
+        #expect(Self.isHeld(outcomes[0]) && Self.isHeld(outcomes[1]))
+        #expect(outcomes[2].problems.map(\.policy) == ["policy-0001.json"])
+        #expect(outcomes[2].problems.first?.reason.contains("part 3 missing") == true)
+        #expect(outcomes[2].tokens == [1, 2, 4])
+        #expect(outcomes[3].skipped?.part == 5 && outcomes[3].problems.isEmpty && outcomes[3].tokens == [5])
+        #expect(r.openGroups == 0 && r.bufferedBytes == 0)
+        // The first part missing: reported at the first part that came.
+        var s = PolicyReassembler<UInt64>()
+        let late = Self.feed(&s, Array(parts[1...]))
+        #expect(late[0].problems.first?.reason.contains("without part 1") == true)
+        #expect(late.dropFirst().allSatisfy { $0.skipped != nil && $0.problems.isEmpty })
+        // Published again in full (a planner restarted past the duplicate window): rebuilt.
+        #expect(Self.feed(&s, parts).last?.document?.bytes == Self.document)
+    }
+
+    @Test("parts out of order drop the policy")
+    func reorderedParts() {
+        var r = PolicyReassembler<UInt64>()
+        let parts = policyParts(Self.document, name: "policy-0001.json", room: 3000)
+        let outcomes = Self.feed(&r, [parts[0], parts[2], parts[1], parts[3]])
+        #expect(outcomes[1].problems.first?.reason.contains("part 3/4 after part 1/4") == true)
+        #expect(outcomes[1].tokens == [1, 3])
+        #expect(outcomes[2].skipped != nil && outcomes[3].skipped != nil)
+        #expect(outcomes.allSatisfy { $0.document == nil })
+        #expect(outcomes.map(\.problems.count).reduce(0, +) == 1)
+    }
+
+    @Test("a digest that does not match the parts drops the policy at its last part")
+    func digestMismatch() {
+        var r = PolicyReassembler<UInt64>()
+        let wrong = SHA256.hex(Array("another document".utf8))
+        let outcomes = Self.feed(&r, policyParts(Self.document, name: "policy-0001.json", room: 3000, digest: wrong))
+        #expect(outcomes.dropLast().allSatisfy(Self.isHeld))
+        #expect(outcomes.last?.document == nil)
+        #expect(outcomes.last?.problems.first?.reason.contains("Flowcast-Sha256 says \(wrong)") == true)
+        #expect(outcomes.last?.tokens == [1, 2, 3, 4])
+        // One byte changed in a part, the headers right: the same.
+        var s = PolicyReassembler<UInt64>()
+        var parts = policyParts(Self.document, name: "policy-0001.json", room: 3000)
+        parts[2].payload[17] ^= 1
+        #expect(Self.feed(&s, parts).last?.problems.first?.reason.contains("SHA-256") == true)
+    }
+
+    @Test("a size that does not match the parts drops the policy")
+    func sizeMismatch() {
+        var r = PolicyReassembler<UInt64>()
+        let short = Self.feed(&r, policyParts(Self.document, name: "policy-0001.json", room: 3000, size: Self.document.count + 1))
+        #expect(short.last?.problems.first?.reason.contains("10000 bytes in 4 parts, Flowcast-Size says 10001") == true)
+        // Declared smaller than the parts: refused as soon as the bytes pass it, not at the end.
+        var s = PolicyReassembler<UInt64>()
+        let long = Self.feed(&s, policyParts(Self.document, name: "policy-0001.json", room: 3000, size: 5000))
+        #expect(long[1].problems.first?.reason.contains("more than the declared 5000") == true)
+        #expect(long[1].tokens == [1, 2])
+        #expect(long[2].skipped != nil && long[3].skipped != nil)
+        #expect(s.openGroups == 0)
+    }
+
+    @Test("bad headers: each refused with the policy's name and what is wrong, nothing kept",
+          arguments: [
+              ("Flowcast-Part", "1/0"), ("Flowcast-Part", "0/4"), ("Flowcast-Part", "5/4"), ("Flowcast-Part", "a/4"),
+              ("Flowcast-Part", "1/x"), ("Flowcast-Part", "-1/4"), ("Flowcast-Part", " 1/4"), ("Flowcast-Part", "1/4/4"),
+              ("Flowcast-Part", "1"), ("Flowcast-Part", ""), ("Flowcast-Size", "ten"), ("Flowcast-Size", "-5"),
+              ("Flowcast-Size", "3"), ("Flowcast-Size", ""), ("Flowcast-Sha256", "ABC"), ("Flowcast-Sha256", String(repeating: "A", count: 64)),
+              ("Flowcast-Policy", "../policy-0001.json"), ("Flowcast-Policy", "policy-0001.json/../../x"), ("Flowcast-Policy", ""),
+          ])
+    func badHeaders(_ header: String, _ value: String) {
+        var r = PolicyReassembler<UInt64>()
+        var first = policyParts(Self.document, name: "policy-0001.json", room: 3000)[0]
+        first.headers[header] = value
+        let o = r.add(payload: first.payload, headers: first.headers, messageID: first.id, sequence: 1, token: 1)
+        #expect(o.document == nil)
+        #expect(o.problems.count == 1)
+        #expect(o.tokens == [1])
+        #expect(r.openGroups == 0 && r.bufferedBytes == 0)
+        if header != "Flowcast-Policy" { #expect(o.problems.first?.policy == "policy-0001.json") }
+    }
+
+    @Test("a header missing is refused like a bad one", arguments: ["Flowcast-Policy", "Flowcast-Size", "Flowcast-Sha256"])
+    func missingHeader(_ header: String) {
+        var r = PolicyReassembler<UInt64>()
+        var first = policyParts(Self.document, name: "policy-0001.json", room: 3000)[0]
+        first.headers[header] = nil
+        let o = r.add(payload: first.payload, headers: first.headers, messageID: first.id, sequence: 1, token: 1)
+        #expect(o.document == nil && o.problems.count == 1 && r.openGroups == 0)
+    }
+
+    @Test("a declared size over the limit is refused before anything is kept; below it, memory follows the bytes, not the header")
+    func oversizedDeclaredSize() {
+        var r = PolicyReassembler<UInt64>()
+        let digest = SHA256.hex(Self.document)
+        for size in [String(PolicyLimits.maximumFileBytes + 1), "300000000000", "999999999999999999999999"] {
+            let o = r.add(payload: [1, 2, 3], headers: ["Flowcast-Policy": "policy-0001.json", "Flowcast-Part": "1/2",
+                                                       "Flowcast-Size": size, "Flowcast-Sha256": digest],
+                          messageID: "", sequence: 1, token: 1)
+            #expect(o.problems.count == 1 && o.tokens == [1], "\(size)")
+            #expect(r.openGroups == 0 && r.bufferedBytes == 0)
+        }
+        // 256 MiB declared, 3 bytes come: 3 bytes held.
+        let o = r.add(payload: [1, 2, 3], headers: ["Flowcast-Policy": "policy-0001.json", "Flowcast-Part": "1/2",
+                                                   "Flowcast-Size": String(PolicyLimits.maximumFileBytes), "Flowcast-Sha256": digest],
+                      messageID: "", sequence: 1, token: 1)
+        #expect(Self.isHeld(o))
+        #expect(r.openGroups == 1 && r.bufferedBytes == 3)
+        let (incomplete, tokens) = r.drainIncomplete()
+        #expect(incomplete.map(\.reason) == ["incomplete: 1 of 2 parts"] && tokens == [1])
+        #expect(r.openGroups == 0 && r.bufferedBytes == 0)
+    }
+
+    @Test("two policies' parts interleaved: both rebuilt")
+    func interleavedGroups() {
+        var r = PolicyReassembler<UInt64>()
+        let other = Array(Self.document.reversed().prefix(7000))
+        let a = policyParts(Self.document, name: "policy-0001.json", room: 3000, firstSequence: 1)   // 4 parts
+        let b = policyParts(other, name: "policy-0002.json", room: 3000, firstSequence: 100)          // 3 parts
+        let outcomes = Self.feed(&r, [a[0], b[0], a[1], b[1], a[2], b[2], a[3]])
+        #expect(outcomes[5].document?.name == "policy-0002.json" && outcomes[5].document?.bytes == other)
+        #expect(outcomes[5].tokens == [100, 101, 102])
+        #expect(outcomes[6].document?.name == "policy-0001.json" && outcomes[6].document?.bytes == Self.document)
+        #expect(outcomes.map(\.problems.count).reduce(0, +) == 0)
+        // The same name with another digest (a policy planned again) is another group.
+        var s = PolicyReassembler<UInt64>()
+        let c = policyParts(other, name: "policy-0001.json", room: 3000, firstSequence: 200)
+        let mixed = Self.feed(&s, [a[0], c[0], a[1], c[1], c[2], a[2], a[3]])
+        #expect(mixed[4].document?.bytes == other && mixed[6].document?.bytes == Self.document)
+    }
+
+    @Test("open groups are bounded: one more drops the oldest, reported; so does the buffered-bytes bound")
+    func boundedGroups() {
+        var limits = PolicyReassembler<UInt64>.Limits()
+        limits.maximumOpenGroups = 2
+        var r = PolicyReassembler<UInt64>(limits: limits)
+        let firsts = (1...3).map { policyParts(Self.document, name: String(format: "policy-%04d.json", $0), room: 3000,
+                                               firstSequence: UInt64($0) * 10)[0] }
+        let outcomes = Self.feed(&r, firsts)
+        #expect(Self.isHeld(outcomes[0]) && Self.isHeld(outcomes[1]))
+        #expect(outcomes[2].problems.map(\.policy) == ["policy-0001.json"] && outcomes[2].tokens == [10])
+        #expect(r.openGroups == 2 && r.bufferedBytes == 6000)
+
+        var small = PolicyReassembler<UInt64>.Limits()
+        small.maximumBufferedBytes = 8000
+        var s = PolicyReassembler<UInt64>(limits: small)
+        let a = policyParts(Self.document, name: "policy-0001.json", room: 3000, firstSequence: 1)
+        let b = policyParts(Self.document, name: "policy-0002.json", room: 3000, firstSequence: 100)
+        let fed = Self.feed(&s, [a[0], a[1], b[0]])
+        #expect(fed[2].problems.map(\.policy) == ["policy-0001.json"] && fed[2].tokens == [1, 2])
+        #expect(s.bufferedBytes == 3000)
+        #expect(Self.feed(&s, Array(b[1...])).last?.document?.bytes == Self.document)
+    }
+}
+
+/// `flowcast policies` against a real nats-server whose `max_payload` is smaller than a policy.
+@Suite("PolicyReader: flowcast policies over NATS JetStream", .serialized,
+       .enabled(if: NATSServer.isAvailable, "needs nats-server (Debian: nats-server)"))
+struct PolicyReaderTests {
+    static func summary(_ folder: URL) throws -> [String: Any] {
+        let data = try Data(contentsOf: folder.appendingPathComponent("policies-summary.json"))
+        return (try JSONSerialization.jsonObject(with: data) as? [String: Any]) ?? [:]
+    }
+
+    static func policyFiles(_ folder: URL) throws -> [String] {
+        try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasPrefix("policy-") }.sorted()
+    }
+
+    @Test("the planner's policies, published in parts (max_payload 8192), written byte for byte; the same durable again writes nothing")
+    func plannerPoliciesByteIdentical() throws {
+        let server = try NATSServer(configuration: "max_payload: 8192\n")
+        // One tap with the whole demo capture, and the planner for that one site.
+        let tap = try Fixtures.runFlowcast(Scenario.replayArguments(Scenario.demo, out: try Scenario.temporaryFolder("tap"),
+                                                                    extra: ["--publish", server.url, "--site", "a"]))
+        #expect(tap.status == 0, "\(tap.stderr)")
+        let planner = try Scenario.temporaryFolder("planner")
+        let planned = try Fixtures.runFlowcast(Scenario.plannerArguments(server, out: planner, sites: ["a"], extra: ["--exit-when-done", "--quiet"]))
+        #expect(planned.status == 0, "\(planned.stderr)")
+        let policies = planner.appendingPathComponent("policies")
+        let names = try Self.policyFiles(policies)
+        #expect(names.count >= 9)
+        // At least one of them went in parts.
+        let sizes = try names.map { try Data(contentsOf: policies.appendingPathComponent($0)).count }
+        #expect(sizes.contains { $0 > 8192 - NetworkPlanner.partHeaderAllowance })
+
+        let out = try Scenario.temporaryFolder("policies")
+        let run = try Fixtures.runFlowcast(["policies", "--nats", server.url, "--out", out.path, "--durable", "exporter", "--once"])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(try Self.policyFiles(out) == names)
+        for name in names {
+            #expect(try Data(contentsOf: out.appendingPathComponent(name)) == (try Data(contentsOf: policies.appendingPathComponent(name))),
+                    "\(name) differs from the planner's")
+        }
+        var summary = try Self.summary(out)
+        #expect(summary["written"] as? Int == names.count)
+        #expect(summary["bad"] as? Int == 0 && summary["incomplete"] as? Int == 0 && summary["duplicates"] as? Int == 0)
+        #expect(run.stderr.contains("\(names.count) written"))
+
+        // The same durable again: nothing left to read, nothing written.
+        let modified = try names.map { try FileManager.default.attributesOfItem(atPath: out.appendingPathComponent($0).path)[.modificationDate] as? Date }
+        let again = try Fixtures.runFlowcast(["policies", "--nats", server.url, "--out", out.path, "--durable", "exporter", "--once"])
+        #expect(again.status == 0, "\(again.stderr)")
+        summary = try Self.summary(out)
+        #expect(summary["messages"] as? Int == 0 && summary["written"] as? Int == 0)
+        #expect(try names.map { try FileManager.default.attributesOfItem(atPath: out.appendingPathComponent($0).path)[.modificationDate] as? Date } == modified)
+        #expect(try Self.policyFiles(out) == names)
+
+        // An ephemeral reader reads the whole stream again: every file already there, unchanged.
+        let ephemeral = try Fixtures.runFlowcast(["policies", "--nats", server.url, "--out", out.path, "--once", "--quiet"])
+        #expect(ephemeral.status == 0, "\(ephemeral.stderr)")
+        summary = try Self.summary(out)
+        #expect(summary["unchanged"] as? Int == names.count && summary["written"] as? Int == 0)
+    }
+
+    @Test("a part with a wrong digest: counted bad, named, nothing written, exit 1; the good policy beside it is written")
+    func corruptPart() throws {
+        let server = try NATSServer(configuration: "max_payload: 8192\n")
+        let connection = try NATSConnection(NATSConnectionOptions(url: server.url, name: "policy-reader-test"))
+        _ = try connection.ensureStream(FlowcastSubjects.policyStream)
+        let reference = try Scenario.singleReplayPolicies()
+        let large = try [UInt8](Data(contentsOf: reference.appendingPathComponent("policy-0001.json")))
+        #expect(large.count > 8192)
+        let room = 8192 - NetworkPlanner.partHeaderAllowance
+        // policy-0009.json: the document's parts under the digest of another document.
+        for part in policyParts(large, name: "policy-0009.json", room: room, digest: SHA256.hex(Array("not this".utf8))) {
+            try connection.publish(subject: FlowcastSubjects.policy, messageID: part.id,
+                                   headers: part.headers.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }, payload: part.payload)
+        }
+        try NetworkPlanner.publishPolicy(large, name: "policy-0001.json", durable: "planner", on: connection)
+
+        let out = try Scenario.temporaryFolder("policies")
+        let run = try Fixtures.runFlowcast(["policies", "--nats", server.url, "--out", out.path, "--durable", "exporter", "--once"])
+        #expect(run.status == 1, "\(run.stderr)")
+        #expect(run.stderr.contains("policy-0009.json: SHA-256"), "\(run.stderr)")
+        #expect(try Self.policyFiles(out) == ["policy-0001.json"])
+        #expect(try Data(contentsOf: out.appendingPathComponent("policy-0001.json")) == Data(large))
+        let summary = try Self.summary(out)
+        #expect(summary["bad"] as? Int == 1 && summary["written"] as? Int == 1)
+        #expect((summary["problems"] as? [String])?.first?.hasPrefix("policy-0009.json: SHA-256") == true)
+        // Acknowledged all the same: the next run has nothing to read.
+        let again = try Fixtures.runFlowcast(["policies", "--nats", server.url, "--out", out.path, "--durable", "exporter", "--once"])
+        #expect(again.status == 0, "\(again.stderr)")
+        #expect(try Self.summary(out)["messages"] as? Int == 0)
+    }
+
+    @Test("a policy whose last part is not in the stream yet: incomplete, exit 1, not acknowledged; the next run of the durable completes it")
+    func incompleteThenCompleted() throws {
+        let server = try NATSServer(configuration: "max_payload: 8192\n")
+        let connection = try NATSConnection(NATSConnectionOptions(url: server.url, name: "policy-reader-test"))
+        _ = try connection.ensureStream(FlowcastSubjects.policyStream)
+        let large = try [UInt8](Data(contentsOf: try Scenario.singleReplayPolicies().appendingPathComponent("policy-0001.json")))
+        let parts = policyParts(large, name: "policy-0001.json", room: 8192 - NetworkPlanner.partHeaderAllowance)
+        #expect(parts.count >= 3)
+        func publish(_ part: PolicyTestMessage) throws {
+            try connection.publish(subject: FlowcastSubjects.policy, messageID: part.id,
+                                   headers: part.headers.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }, payload: part.payload)
+        }
+        for part in parts.dropLast() { try publish(part) }
+        // Not a policy document: refused by the schema, counted bad.
+        try connection.publish(subject: FlowcastSubjects.policy, messageID: "planner|policy-0002.json", payload: Array("{}".utf8))
+
+        let out = try Scenario.temporaryFolder("policies")
+        let first = try Fixtures.runFlowcast(["policies", "--nats", server.url, "--out", out.path, "--durable", "exporter", "--once"])
+        #expect(first.status == 1)
+        #expect(first.stderr.contains("policy-0001.json: incomplete: \(parts.count - 1) of \(parts.count) parts"), "\(first.stderr)")
+        #expect(first.stderr.contains("policy-0002.json: not a policy document"), "\(first.stderr)")
+        var summary = try Self.summary(out)
+        #expect(summary["incomplete"] as? Int == 1 && summary["bad"] as? Int == 1 && summary["written"] as? Int == 0)
+        #expect(try Self.policyFiles(out).isEmpty)
+
+        try publish(parts.last!)
+        let second = try Fixtures.runFlowcast(["policies", "--nats", server.url, "--out", out.path, "--durable", "exporter", "--once"])
+        #expect(second.status == 0, "\(second.stderr)")
+        summary = try Self.summary(out)
+        #expect(summary["written"] as? Int == 1 && summary["messages"] as? Int == parts.count)
+        #expect(try Data(contentsOf: out.appendingPathComponent("policy-0001.json")) == Data(large))
+    }
+
+    @Test("an unreachable server: one line naming the URL, exit 2")
+    func unreachable() throws {
+        let port = try NATSServer.freePort()
+        let out = try Scenario.temporaryFolder("policies")
+        let run = try Fixtures.runFlowcast(["policies", "--nats", "nats://127.0.0.1:\(port)", "--out", out.path, "--once"])
+        #expect(run.status == 2)
+        #expect(run.stderr == "flowcast policies: cannot use NATS at nats://127.0.0.1:\(port): No server available for connection\n")
+    }
+
+    @Test("followed until SIGTERM: policies published while it runs are written, then it exits 0")
+    func followUntilSignal() throws {
+        let server = try NATSServer(configuration: "max_payload: 8192\n")
+        let connection = try NATSConnection(NATSConnectionOptions(url: server.url, name: "policy-reader-test"))
+        _ = try connection.ensureStream(FlowcastSubjects.policyStream)
+        let large = try [UInt8](Data(contentsOf: try Scenario.singleReplayPolicies().appendingPathComponent("policy-0001.json")))
+        let out = try Scenario.temporaryFolder("policies")
+        let reader = try RunningFlowcast(["policies", "--nats", server.url, "--out", out.path])
+        try NetworkPlanner.publishPolicy(large, name: "policy-0001.json", durable: "planner", on: connection)
+        let file = out.appendingPathComponent("policy-0001.json")
+        for _ in 0..<250 where !FileManager.default.fileExists(atPath: file.path) { usleep(20_000) }
+        reader.signal(SIGTERM)
+        let result = reader.wait(timeout: 20)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(try Data(contentsOf: file) == Data(large))
+        #expect(try Self.summary(out)["written"] as? Int == 1)
+    }
+}
