@@ -101,7 +101,9 @@ public final class PolicyReader {
         while !shouldStop() {
             let batch: FetchedBatch
             do {
-                batch = try consumer.fetch(batch: 256, milliseconds: 500)
+                // Small batches: a part can be max_payload (1 MiB by default), and a batch's
+                // messages are held (in the client and copied out) until it is released.
+                batch = try consumer.fetch(batch: 16, milliseconds: 500)
                 fetchFailureLogged = false
             } catch {
                 if options.once { throw error }
@@ -152,13 +154,20 @@ public final class PolicyReader {
         if summary.problems.count < PolicyReaderSummary.problemsKept { summary.problems.append(problem.description) }
     }
 
-    /// A whole document: checked against the policy schema, then written atomically under its name
-    /// (unless the folder holds the same bytes already).
+    /// A whole document: read as `flowcast diff` and `export` read a policy (the policy schema,
+    /// then decoding), then written atomically under its name (unless the folder holds the same
+    /// bytes already).
     private func write(name: String, bytes: [UInt8]) throws {
         let data = Data(bytes)
-        if let violation = PolicyDocument.schemaViolations(data).first {
+        do { _ = try PolicyDocument(jsonData: data, path: name) } catch {
+            let what: String
+            switch error {
+            case let .schemaViolation(_, field, message): what = "\(field): \(message)"
+            case let .badInput(_, message): what = message
+            default: what = "\(error)"
+            }
             summary.bad += 1
-            note(.init(policy: name, reason: "not a policy document (\(violation.field): \(violation.message)); dropped"))
+            note(.init(policy: name, reason: "not a policy document (\(what)); dropped"))
             return
         }
         let path = options.directory + "/" + name
