@@ -8,26 +8,30 @@ struct PoliciesCommand: ParsableCommand {
         commandName: "policies",
         abstract: "Write the policies a planner publishes on NATS JetStream (flowcast.v1.policy) as files.",
         discussion: """
-            Reads the FLOWCAST_POLICIES stream, rebuilds each policy published in parts (larger than \
-            the server's max_payload: parts 1/n to n/n in order, then size and SHA-256 checked), checks \
-            every document against the policy schema and writes it atomically to OUT/policy-NNNN.json, \
-            byte for byte the planner's file. A policy whose parts are missing, repeated out of order, \
-            of the wrong size or digest, over 256 MiB, or that is not a valid document is reported with \
-            its name, counted as bad and skipped; a part that comes twice is ignored and counted. \
-            Messages are acknowledged only once their document is written (or counted bad). \
+            Reads the FLOWCAST_POLICIES stream and rebuilds each policy the planner published in parts \
+            (when larger than the server's max_payload: parts 1/n to n/n in order, then the size and \
+            SHA-256 checked). Each document is read as `flowcast diff` reads a policy (the policy \
+            schema) and written atomically to OUT/policy-NNNN.json, byte for byte the planner's file; \
+            a file that already holds the same bytes is left alone (unchanged). A policy with a part \
+            missing or out of order, a size or digest that does not match, bad headers, a declared \
+            size over 256 MiB, or that is not a valid document is reported with its name, counted as \
+            bad and skipped; a part that comes twice is ignored and counted as a duplicate. A message \
+            is acknowledged only once its document is written (or it is counted bad or a duplicate). \
             Without --durable the consumer is ephemeral and reads the whole stream (or from --from); \
-            with it, a later run carries on where this one stopped. --once reads what the stream holds \
-            and exits: 0 when every policy was whole and valid, 1 otherwise. Without --once it \
+            with it, the next run carries on where this one stopped. --once reads what the stream \
+            holds and exits: 0 when every policy was whole and valid, 1 otherwise. Without --once it \
             follows the stream until SIGINT or SIGTERM and exits 0. Either way it prints the counts \
             (written, unchanged, duplicates, bad, incomplete) and writes them to \
-            OUT/policies-summary.json. See docs/scaleout.md.
+            OUT/policies-summary.json. See docs/scaleout.md, "Reading policies".
             """)
 
     @Option(help: ArgumentHelp("NATS server URL (nats://HOST:PORT).", valueName: "url")) var nats: String
     @Option(help: "Folder for policy-NNNN.json and policies-summary.json.") var out: String
-    @Option(help: "When the consumer is created: read the stream from TIME (ISO 8601, or seconds since the epoch).")
+    @Option(help: ArgumentHelp("When the consumer is created: read the stream from TIME (ISO 8601, or seconds since the epoch).",
+                               valueName: "time"))
     var from: String?
-    @Option(help: "Durable consumer name, so that the next run carries on from this one (default: an ephemeral consumer).")
+    @Option(help: ArgumentHelp("Durable consumer name, so that the next run carries on from this one (default: an ephemeral consumer).",
+                               valueName: "name"))
     var durable: String?
     @Flag(help: "Read what the stream holds now, then exit (1 if any policy was bad or incomplete).") var once = false
     @Option(help: ArgumentHelp("NATS credentials file (user JWT and NKey seed).", valueName: "file")) var natsCreds: String?
