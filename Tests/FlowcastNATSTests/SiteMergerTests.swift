@@ -1,6 +1,7 @@
+import Foundation
 import FlowcastCore
 import FlowcastAggregate
-import FlowcastPipeline
+@testable import FlowcastPipeline
 import Testing
 
 /// The planner's merge on its own: messages as taps publish them, in any order.
@@ -77,6 +78,66 @@ struct SiteMergerTests {
         // Every id seen anywhere has a line in every window (zero where nobody saw it).
         #expect(windows[2].windows.map(\.id) == ["c1", "c2", "l1"])
         #expect(windows[2].windows.first { $0.id == "l1" }!.bytesUp == 0)
+    }
+
+    @Test("a checkpoint taken at any message resumes to the same windows, in the compact form and the keyed one")
+    func checkpointResumes() throws {
+        let messages = Self.messages
+        let (whole, _) = Self.merge(messages)
+        var heldSomewhere = 0
+        // Lines with an id holding a colon and a space, and a large counter, round-trip too.
+        for cut in 0...messages.count {
+            var merger = SiteMerger(sites: ["a", "b"])
+            var out: [MergedWindow] = []
+            for (subject, payload) in messages[..<cut] {
+                _ = merger.ingest(subject: subject, payload: payload, now: 0)
+                while let w = merger.nextReady(now: 0, lateness: 30) { out.append(w) }
+            }
+            let saved = try JSONEncoder().encode(merger)
+            let text = String(decoding: saved, as: UTF8.self)
+            #expect(!text.contains("bytesUp"), "held lines are saved as numbers, not keyed objects")
+            let keyed = try Self.keyedForm(text)
+            if text.contains(#""cell:c1":""#) {
+                heldSomewhere += 1
+                #expect(String(decoding: keyed, as: UTF8.self).contains("bytesUp"))
+            }
+            for form in [saved, keyed] {
+                var resumed = try JSONDecoder().decode(SiteMerger.self, from: form)
+                var rest = out
+                for (subject, payload) in messages[cut...] {
+                    _ = resumed.ingest(subject: subject, payload: payload, now: 0)
+                    while let w = resumed.nextReady(now: 0, lateness: 30) { rest.append(w) }
+                }
+                #expect(Self.digest(rest) == Self.digest(whole), "cut at \(cut)")
+                #expect(rest.flatMap(\.windows) == whole.flatMap(\.windows), "cut at \(cut)")
+            }
+        }
+        #expect(heldSomewhere > 3)
+        let odd = WindowSummary.parsePublished(FlatJSON(Array(#"{"kind":"cell","id":"x: y","start":5,"duration":10,"partial":true,"bytesUp":18446744073709551615,"bytesDown":1,"packetsUp":2,"packetsDown":3,"activeFlows":4,"newFlows":5,"retransmissions":6,"zeroWindows":7,"decodeIssues":8,"sizeHistogram":[1,2,3,4,5,6,7],"site":"s"}"#.utf8))!)!.window
+        #expect(HeldLines.line(HeldLines.numbers(odd), key: "cell:x: y", start: odd.startNanoseconds) == odd)
+        #expect(HeldLines.line("10000000000 1 1 2", key: "cell:c1", start: 0) == nil)
+        #expect(HeldLines.line(HeldLines.numbers(odd), key: "tower:c1", start: 0) == nil)
+    }
+
+    /// The checkpoint as planners before the compact form wrote it: each held line a keyed object
+    /// (`lines` is window start, then site → "kind:id" → line, as alternating array items).
+    static func keyedForm(_ text: String) throws -> Data {
+        var top = try #require(JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
+        var lines = try #require(top["lines"] as? [Any])
+        for i in stride(from: 0, to: lines.count, by: 2) {
+            let start = try #require((lines[i] as? NSNumber)?.int64Value)
+            let sites = try #require(lines[i + 1] as? [String: [String: String]])
+            var keyed: [String: [String: Any]] = [:]
+            for (site, held) in sites {
+                for (key, numbers) in held {
+                    let w = try #require(HeldLines.line(numbers, key: key, start: start))
+                    keyed[site, default: [:]][key] = try JSONSerialization.jsonObject(with: JSONEncoder().encode(w))
+                }
+            }
+            lines[i + 1] = keyed
+        }
+        top["lines"] = lines
+        return try JSONSerialization.data(withJSONObject: top)
     }
 
     @Test("a re-sent message is a duplicate and changes nothing")

@@ -50,7 +50,7 @@ public struct SiteMerger: Codable, Sendable {
     public let sites: [String]
     private var state: [String: Site]
     /// Lines not yet merged: window start → site → "kind:id" → line.
-    private var lines: [Int64: [String: [String: WindowSummary]]] = [:]
+    private var lines = HeldLines()
     /// End of the last released window.
     public private(set) var releasedThrough: Int64?
     public private(set) var duration: Int64?
@@ -346,5 +346,98 @@ extension WindowSummary: Codable {
         try c.encode(retransmissions, forKey: .retransmissions); try c.encode(zeroWindows, forKey: .zeroWindows)
         try c.encode(decodeIssues, forKey: .decodeIssues)
         try c.encode((0..<SizeHistogram.count).map { sizeHistogram[$0] }, forKey: .sizeHistogram)
+    }
+}
+
+/// The lines a `SiteMerger` holds (window start → site → "kind:id" → line), saved in the
+/// checkpoint as one string of numbers per line: "duration partial bytesUp bytesDown packetsUp
+/// packetsDown activeFlows newFlows retransmissions zeroWindows decodeIssues h0 … h6" (the start,
+/// kind and id are the keys). With one site far behind, a checkpoint holds hundreds of thousands
+/// of lines, and Foundation's JSONEncoder spent most of a save on each line's keyed object: 26 %
+/// of the planner's CPU at 5,000 cells (tools/bench-planner.sh). A checkpoint of the keyed form
+/// (`WindowSummary`'s `CheckpointKeys`, written before 2026-12-05) still reads.
+struct HeldLines: Codable, Sendable {
+    private var storage: [Int64: [String: [String: WindowSummary]]] = [:]
+
+    init() {}
+
+    subscript(start: Int64) -> [String: [String: WindowSummary]]? {
+        get { storage[start] }
+        set { storage[start] = newValue }
+    }
+
+    subscript(start: Int64, default empty: [String: [String: WindowSummary]]) -> [String: [String: WindowSummary]] {
+        get { storage[start, default: empty] }
+        _modify { yield &storage[start, default: empty] }
+    }
+
+    private enum Form: Codable {
+        case numbers(String)
+        case keyed(WindowSummary)
+
+        init(from decoder: any Decoder) throws {
+            let single = try decoder.singleValueContainer()
+            if let text = try? single.decode(String.self) { self = .numbers(text) } else { self = .keyed(try single.decode(WindowSummary.self)) }
+        }
+
+        func encode(to encoder: any Encoder) throws {
+            var single = encoder.singleValueContainer()
+            switch self {
+            case .numbers(let text): try single.encode(text)
+            case .keyed(let w): try single.encode(w)
+            }
+        }
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var out: [Int64: [String: [String: Form]]] = [:]
+        for (start, sites) in storage {
+            out[start] = sites.mapValues { $0.mapValues { .numbers(Self.numbers($0)) } }
+        }
+        var single = encoder.singleValueContainer()
+        try single.encode(out)
+    }
+
+    init(from decoder: any Decoder) throws {
+        let single = try decoder.singleValueContainer()
+        let read = try single.decode([Int64: [String: [String: Form]]].self)
+        for (start, sites) in read {
+            for (site, lines) in sites {
+                for (key, form) in lines {
+                    switch form {
+                    case .keyed(let w): storage[start, default: [:]][site, default: [:]][key] = w
+                    case .numbers(let text):
+                        guard let w = Self.line(text, key: key, start: start) else {
+                            throw DecodingError.dataCorruptedError(in: single, debugDescription:
+                                "held line \(site) \(key) at \(start): expected \(11 + SizeHistogram.count) numbers after kind:id, found \"\(text)\"")
+                        }
+                        storage[start, default: [:]][site, default: [:]][key] = w
+                    }
+                }
+            }
+        }
+    }
+
+    static func numbers(_ w: WindowSummary) -> String {
+        var text = "\(w.durationNanoseconds) \(w.partial ? 1 : 0) \(w.bytesUp) \(w.bytesDown) \(w.packetsUp) \(w.packetsDown) "
+        text += "\(w.activeFlows) \(w.newFlows) \(w.retransmissions) \(w.zeroWindows) \(w.decodeIssues)"
+        for i in 0..<SizeHistogram.count { text += " \(w.sizeHistogram[i])" }
+        return text
+    }
+
+    static func line(_ text: String, key: String, start: Int64) -> WindowSummary? {
+        let fields = text.split(separator: " ", omittingEmptySubsequences: false)
+        guard fields.count == 11 + SizeHistogram.count, let colon = key.firstIndex(of: ":"),
+              let kind = WindowSummary.Kind(rawValue: String(key[..<colon])),
+              let duration = Int64(fields[0]), duration > 0, let partial = UInt8(fields[1]), partial <= 1 else { return nil }
+        let counters = fields.dropFirst(2).compactMap { UInt64($0) }
+        guard counters.count == 9 + SizeHistogram.count else { return nil }
+        var w = WindowSummary(kind: kind, id: String(key[key.index(after: colon)...]), startNanoseconds: start,
+                              durationNanoseconds: duration, partial: partial == 1)
+        (w.bytesUp, w.bytesDown, w.packetsUp, w.packetsDown) = (counters[0], counters[1], counters[2], counters[3])
+        (w.activeFlows, w.newFlows, w.retransmissions) = (counters[4], counters[5], counters[6])
+        (w.zeroWindows, w.decodeIssues) = (counters[7], counters[8])
+        for i in 0..<SizeHistogram.count { w.sizeHistogram[i] = counters[9 + i] }
+        return w
     }
 }
