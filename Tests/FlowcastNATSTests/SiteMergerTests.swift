@@ -97,7 +97,7 @@ struct SiteMergerTests {
             let text = String(decoding: saved, as: UTF8.self)
             #expect(!text.contains("bytesUp"), "held lines are saved as numbers, not keyed objects")
             let keyed = try Self.keyedForm(text)
-            if text.contains(#""cell:c1":""#) {
+            if text.contains(#"\tcell:c1\t"#) {
                 heldSomewhere += 1
                 #expect(String(decoding: keyed, as: UTF8.self).contains("bytesUp"))
             }
@@ -113,30 +113,30 @@ struct SiteMergerTests {
             }
         }
         #expect(heldSomewhere > 3)
-        let odd = WindowSummary.parsePublished(FlatJSON(Array(#"{"kind":"cell","id":"x: y","start":5,"duration":10,"partial":true,"bytesUp":18446744073709551615,"bytesDown":1,"packetsUp":2,"packetsDown":3,"activeFlows":4,"newFlows":5,"retransmissions":6,"zeroWindows":7,"decodeIssues":8,"sizeHistogram":[1,2,3,4,5,6,7],"site":"s"}"#.utf8))!)!.window
-        #expect(HeldLines.line(HeldLines.numbers(odd), key: "cell:x: y", start: odd.startNanoseconds) == odd)
-        #expect(HeldLines.line("10000000000 1 1 2", key: "cell:c1", start: 0) == nil)
-        #expect(HeldLines.line(HeldLines.numbers(odd), key: "tower:c1", start: 0) == nil)
+        let odd = WindowSummary.parsePublished(FlatJSON(Array(#"{"kind":"cell","id":"x:\t%y\n","start":5,"duration":10,"partial":true,"bytesUp":18446744073709551615,"bytesDown":1,"packetsUp":2,"packetsDown":3,"activeFlows":4,"newFlows":5,"retransmissions":6,"zeroWindows":7,"decodeIssues":8,"sizeHistogram":[1,2,3,4,5,6,7],"site":"s"}"#.utf8))!)!.window
+        #expect(odd.id == "x:\t%y\n")
+        var text: [UInt8] = []
+        HeldLines.append(odd, start: -5, site: "s%\t", key: "cell:" + odd.id, to: &text)
+        #expect(text.filter { $0 == 10 }.count == 1 && text.last == 10)
+        let back = try #require(HeldLines.line(text.dropLast()))
+        #expect(back.0 == -5 && back.1 == "s%\t" && back.2 == "cell:" + odd.id && back.3.bytesUp == odd.bytesUp && back.3.sizeHistogram == odd.sizeHistogram)
+        #expect(HeldLines.line(Array("5\ts\tcell:c1\t10000000000 1 1 2".utf8)) == nil)
+        #expect(HeldLines.line(Array("5\ts\ttower:c1\t10 0 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1".utf8)) == nil)
+        #expect(HeldLines.line(Array("5\ts%2\tcell:c1\t10 0 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1".utf8)) == nil)
+        #expect(HeldLines.line(Array("5\ts\tcell:c1\t10 0 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1".utf8)) != nil)
     }
 
-    /// The checkpoint as planners before the compact form wrote it: each held line a keyed object
-    /// (`lines` is window start, then site → "kind:id" → line, as alternating array items).
+    /// The checkpoint as planners before the compact form wrote it: `lines` a dictionary of keyed
+    /// objects (window start, then site → "kind:id" → line, as alternating array items).
     static func keyedForm(_ text: String) throws -> Data {
         var top = try #require(JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
-        var lines = try #require(top["lines"] as? [Any])
-        for i in stride(from: 0, to: lines.count, by: 2) {
-            let start = try #require((lines[i] as? NSNumber)?.int64Value)
-            let sites = try #require(lines[i + 1] as? [String: [String: String]])
-            var keyed: [String: [String: Any]] = [:]
-            for (site, held) in sites {
-                for (key, numbers) in held {
-                    let w = try #require(HeldLines.line(numbers, key: key, start: start))
-                    keyed[site, default: [:]][key] = try JSONSerialization.jsonObject(with: JSONEncoder().encode(w))
-                }
-            }
-            lines[i + 1] = keyed
+        let compact = try #require(top["lines"] as? String)
+        var byStart: [Int64: [String: [String: Any]]] = [:]
+        for row in compact.utf8.split(separator: 10) {
+            let (start, site, key, w) = try #require(HeldLines.line(row))
+            byStart[start, default: [:]][site, default: [:]][key] = try JSONSerialization.jsonObject(with: JSONEncoder().encode(w))
         }
-        top["lines"] = lines
+        top["lines"] = byStart.keys.sorted().flatMap { [NSNumber(value: $0), byStart[$0]!] as [Any] }
         return try JSONSerialization.data(withJSONObject: top)
     }
 
