@@ -1,6 +1,7 @@
+import Foundation
 import FlowcastCore
 import FlowcastAggregate
-import FlowcastPipeline
+@testable import FlowcastPipeline
 import Testing
 
 /// The planner's merge on its own: messages as taps publish them, in any order.
@@ -77,6 +78,66 @@ struct SiteMergerTests {
         // Every id seen anywhere has a line in every window (zero where nobody saw it).
         #expect(windows[2].windows.map(\.id) == ["c1", "c2", "l1"])
         #expect(windows[2].windows.first { $0.id == "l1" }!.bytesUp == 0)
+    }
+
+    @Test("a checkpoint taken at any message resumes to the same windows, in the compact form and the keyed one")
+    func checkpointResumes() throws {
+        let messages = Self.messages
+        let (whole, _) = Self.merge(messages)
+        var heldSomewhere = 0
+        // Lines with an id holding a colon and a space, and a large counter, round-trip too.
+        for cut in 0...messages.count {
+            var merger = SiteMerger(sites: ["a", "b"])
+            var out: [MergedWindow] = []
+            for (subject, payload) in messages[..<cut] {
+                _ = merger.ingest(subject: subject, payload: payload, now: 0)
+                while let w = merger.nextReady(now: 0, lateness: 30) { out.append(w) }
+            }
+            let saved = try JSONEncoder().encode(merger)
+            let text = String(decoding: saved, as: UTF8.self)
+            #expect(!text.contains("bytesUp"), "held lines are saved as numbers, not keyed objects")
+            let keyed = try Self.keyedForm(text)
+            if text.contains(#"\tcell:c1\t"#) {
+                heldSomewhere += 1
+                #expect(String(decoding: keyed, as: UTF8.self).contains("bytesUp"))
+            }
+            for form in [saved, keyed] {
+                var resumed = try JSONDecoder().decode(SiteMerger.self, from: form)
+                var rest = out
+                for (subject, payload) in messages[cut...] {
+                    _ = resumed.ingest(subject: subject, payload: payload, now: 0)
+                    while let w = resumed.nextReady(now: 0, lateness: 30) { rest.append(w) }
+                }
+                #expect(Self.digest(rest) == Self.digest(whole), "cut at \(cut)")
+                #expect(rest.flatMap(\.windows) == whole.flatMap(\.windows), "cut at \(cut)")
+            }
+        }
+        #expect(heldSomewhere > 3)
+        let odd = WindowSummary.parsePublished(FlatJSON(Array(#"{"kind":"cell","id":"x:\t%y\n","start":5,"duration":10,"partial":true,"bytesUp":18446744073709551615,"bytesDown":1,"packetsUp":2,"packetsDown":3,"activeFlows":4,"newFlows":5,"retransmissions":6,"zeroWindows":7,"decodeIssues":8,"sizeHistogram":[1,2,3,4,5,6,7],"site":"s"}"#.utf8))!)!.window
+        #expect(odd.id == "x:\t%y\n")
+        var text: [UInt8] = []
+        HeldLines.append(odd, start: -5, site: "s%\t", key: "cell:" + odd.id, to: &text)
+        #expect(text.filter { $0 == 10 }.count == 1 && text.last == 10)
+        let back = try #require(HeldLines.line(text.dropLast()))
+        #expect(back.0 == -5 && back.1 == "s%\t" && back.2 == "cell:" + odd.id && back.3.bytesUp == odd.bytesUp && back.3.sizeHistogram == odd.sizeHistogram)
+        #expect(HeldLines.line(Array("5\ts\tcell:c1\t10000000000 1 1 2".utf8)) == nil)
+        #expect(HeldLines.line(Array("5\ts\ttower:c1\t10 0 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1".utf8)) == nil)
+        #expect(HeldLines.line(Array("5\ts%2\tcell:c1\t10 0 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1".utf8)) == nil)
+        #expect(HeldLines.line(Array("5\ts\tcell:c1\t10 0 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1".utf8)) != nil)
+    }
+
+    /// The checkpoint as planners before the compact form wrote it: `lines` a dictionary of keyed
+    /// objects (window start, then site → "kind:id" → line, as alternating array items).
+    static func keyedForm(_ text: String) throws -> Data {
+        var top = try #require(JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
+        let compact = try #require(top["lines"] as? String)
+        var byStart: [Int64: [String: [String: Any]]] = [:]
+        for row in compact.utf8.split(separator: 10) {
+            let (start, site, key, w) = try #require(HeldLines.line(row))
+            byStart[start, default: [:]][site, default: [:]][key] = try JSONSerialization.jsonObject(with: JSONEncoder().encode(w))
+        }
+        top["lines"] = byStart.keys.sorted().flatMap { [NSNumber(value: $0), byStart[$0]!] as [Any] }
+        return try JSONSerialization.data(withJSONObject: top)
     }
 
     @Test("a re-sent message is a duplicate and changes nothing")

@@ -197,3 +197,41 @@ func mipOptimumEqualsBruteForce(seed: Int) throws {
     // Both ways are exercised: the shortcut, and the LP where the bound does not close.
     #expect(closed > 10 && open > 10, "closed \(closed), open \(open)")
 }
+
+/// Issue 14: beyond the exact MIP's size, an idle chain of contiguous cells must still get its
+/// spare spectrum. Before runs could move, the first pass put every other cell of a ring at one
+/// block beside its neighbour's run, where it could never grow: half of 5,000 cells held 1 block
+/// of a 50-block band with 40 idle.
+@Test(arguments: [400, 401])
+func heuristicFillsAnIdleRingOfContiguousCells(cells: Int) throws {
+    var t = Topology(bands: [Band(id: "n78", lowMHz: 3300, highMHz: 3800, blockMHz: 10)])
+    for c in 0..<cells {
+        t.cells.append(Cell(id: "c\(c)", band: 0, minBlocks: 1, maxBlocks: 10, peakSpectralEfficiency: 5,
+                            neighbours: [(c + cells - 1) % cells, (c + 1) % cells], contiguous: true))
+    }
+    let requests = (0..<cells).map { _ in SpectrumRequest(requiredBlocks: 0, capacityPerBlock: 5e7, currentBlocks: []) }
+    let a = try SpectrumAllocator().allocate(t, requests: requests)
+    #expect(a.method == .heuristic)
+    #expect(violation(t, a.blocks) == nil)
+    // An odd ring needs three colours, but 3 × 10 blocks still fit in 50.
+    #expect(a.blocks.allSatisfy { $0.count == 10 }, "\(Dictionary(grouping: a.blocks, by: \.count).mapValues(\.count))")
+    #expect(a.gapToLPRelaxation == 0)
+}
+
+/// A model over the relaxation's size limit reports the gap to the cells' separate bound, which
+/// is never smaller than the gap to the relaxation itself, and says the relaxation was not solved.
+@Test func gapBeyondTheRelaxationLimitBoundsTheRelaxationGap() throws {
+    var rng = SplitMix(seed: 2414)
+    var bounded = 0
+    for i in 0..<200 {
+        let (t, requests) = randomInstance(&rng, cells: 2 + rng.int(6), blocks: 4 + rng.int(12))
+        let shape = SpectrumModelShape(t, requests)
+        guard let lp = try? shape.build(integer: false).model.solve(timeLimit: 10),
+              let a = try? SpectrumAllocator(exactLimit: 0, relaxationLimit: 0).allocate(t, requests: requests)
+        else { continue }
+        let trueGap = SpectrumAllocator.gap(shape.objective(a.blocks), lp.objective + shape.constant)
+        #expect(a.gapToLPRelaxation >= trueGap - 1e-9, "instance \(i): \(a.gapToLPRelaxation) < \(trueGap)")
+        if a.note.contains("was not solved") && a.note.contains("exceeds 0") { bounded += 1 }
+    }
+    #expect(bounded > 20, "\(bounded)")
+}
