@@ -8,10 +8,13 @@
 #     `flowcast planner --exit-when-done` reads them all: messages per second, and peak RSS for
 #     1,000 and 5,000 cells (their difference per cell is the memory a cell costs);
 #  3. a tap's cost of publishing: `replay` of the 5,000,000-packet bench capture with and without
-#     `--publish` (one run each).
+#     `--publish` (one run each);
+#  4. the planner's peak RSS with the taps in step: the planner started first, the three taps
+#     publishing while it reads (the difference between 1,000 and 5,000 cells per cell is the
+#     memory a cell costs a running planner, rather than a backlog's).
 # The taps replay as fast as they can, at different speeds on a busy machine, so the planner runs
 # with --lateness 1h: it waits for every site, as it would for taps in step.
-# Usage: tools/bench-planner.sh      (env: SCRATCH=.build-rel, PARTS=123 picks the parts,
+# Usage: tools/bench-planner.sh      (env: SCRATCH=.build-rel, PARTS=1234 picks the parts,
 #        PLAN_CELLS="100 1000 5000", INGEST_CELLS="1000 5000")
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -65,7 +68,7 @@ json.dump({"forecasts": forecasts, "modelId": "synthetic"}, open(f"{work}/foreca
 PY
 }
 
-PARTS=${PARTS:-123}
+PARTS=${PARTS:-1234}
 if [[ $PARTS == *1* ]]; then
 echo "== 1. one plan step (5 demands per cell, 4 paths each) =="
 for n in ${PLAN_CELLS:-100 1000 5000}; do
@@ -97,6 +100,29 @@ for n in ${INGEST_CELLS:-1000 5000}; do
         --plan-every 3600s --lateness 1h --exit-when-done 2>"$d/planner.err" || { cat "$d/planner.err"; exit 1; }
     grep -E "took .* messages|windows from" "$d/planner.err" | sed "s/^/cells $n: /"
     grep -E "Maximum resident|User time|System time|Elapsed" "$d/planner.err" | sed "s/^\s*/cells $n: /"
+    stop_server
+done
+
+fi
+
+if [[ $PARTS == *4* ]]; then
+echo "== 4. planner memory with taps in step (planner started first, three taps publishing meanwhile) =="
+for n in ${INGEST_CELLS:-1000 5000}; do
+    d="$WORK/step-$n"; mkdir -p "$d"; gen "$n" 0 "$d"
+    start_server
+    /usr/bin/time -v "$BIN" planner --nats "$URL" --topology "$d/topology.yaml" --out "$d/planner" --sites a,b,c \
+        --plan-every 3600s --lateness 1h --exit-when-done 2>"$d/planner.err" &
+    planner=$!
+    sleep 1
+    pids=()
+    for site in a b c; do
+        "$BIN" replay captures/demo/demo.pcapng --topology "$d/topology.yaml" --out "$d/tap-$site" --publish "$URL" --site "$site" --quiet &
+        pids+=($!)
+    done
+    wait "${pids[@]}"
+    wait "$planner" || { cat "$d/planner.err"; exit 1; }
+    grep -E "took .* messages" "$d/planner.err" | sed "s/^/cells $n: /"
+    grep -E "Maximum resident" "$d/planner.err" | sed "s/^\s*/cells $n: /"
     stop_server
 done
 
