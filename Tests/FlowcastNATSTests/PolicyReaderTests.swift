@@ -35,18 +35,6 @@ struct PolicyReaderReassemblyTests {
         return (0..<10_000).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
     }()
 
-    struct SplitMix {
-        var state: UInt64
-        init(seed: UInt64) { state = seed }
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     /// Feeds `messages`, tokens their stream sequences; every outcome in order.
     static func feed(_ r: inout PolicyReassembler<UInt64>, _ messages: [PolicyTestMessage]) -> [PolicyReassembler<UInt64>.Outcome] {
         messages.map { r.add(payload: $0.payload, headers: $0.headers, messageID: $0.id, sequence: $0.sequence, token: $0.sequence) }
