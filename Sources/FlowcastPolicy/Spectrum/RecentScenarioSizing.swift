@@ -39,9 +39,13 @@ public enum RecentScenarioSizing {
         }
         let det = a11 * a22 - a12 * a12
         let beta1 = det != 0 ? (b1 * a22 - b2 * a12) / det : 0, beta2 = det != 0 ? (a11 * b2 - a12 * b1) / det : 0
+        // The fit predicts interval i from interval i − 1, so the next interval's forecast takes the
+        // last one in `range` (count − 1). Until 5 December 2026 this read interval `count`, the
+        // seconds after `range`: in the backtest the interval being planned (a look-ahead), and
+        // past the end of a running planner's windows.
         return series.indices.map { c in
             guard mus[c] > 0 else { return 1 }
-            let (x1, x2) = features(series[c], count, mus[c])
+            let (x1, x2) = features(series[c], count - 1, mus[c])
             return max(0, 1 + beta1 * x1 + beta2 * x2)
         }
     }
