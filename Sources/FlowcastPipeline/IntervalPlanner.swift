@@ -43,6 +43,12 @@ public final class IntervalPlanner {
     /// Each series' recent windows (bit/s), for the interval model: at most `historyLimit`.
     var history: [String: [Double]] = [:]
     var windowSeconds: Double?
+    /// The cells' recent windows for the `flowcast` sizing rule (`RecentScenarioSizing`): each
+    /// window's start and end, and every topology cell's rate in it (bit/s, NaN where the window
+    /// did not carry the cell or was partial), oldest first, at most the last 1800 s.
+    var recentWindows: [(start: Int64, end: Int64)] = []
+    var recentRates: [[Double]]
+    let cellIndex: [String: Int]
     let efficiencyModel: IntervalModel?
     var forecasters: [String: StepForecaster] = [:]
     var pending: [String: (point: Double, upper: Double)] = [:]
@@ -80,6 +86,8 @@ public final class IntervalPlanner {
     public init(topology: Topology, topologyData: Data, inputDescription: String, options: Options) throws {
         self.topology = topology
         self.options = options
+        recentRates = topology.cells.map { _ in [] }
+        cellIndex = Dictionary(topology.cells.enumerated().map { ($1.id, $0) }, uniquingKeysWith: { first, _ in first })
         topologyDigest = Provenance.digest(topologyData)
         inputDigest = Provenance.digest(Data(inputDescription.utf8))
         let models = try PlannerModels(modelPath: options.modelPath, efficiencyModelPath: options.efficiencyModelPath,
@@ -125,6 +133,7 @@ public final class IntervalPlanner {
             lastObserved[k] = actual
             pending[k] = forecaster.forecast().map { ($0.point * modelUnit, $0.upper * modelUnit) }
         }
+        recordRecent(windows, start: start, duration: duration)
         forecastFile.flushIfNeeded()
         windowIndex += 1
         let end = start + duration
@@ -134,6 +143,45 @@ public final class IntervalPlanner {
             plan(windowStart: end, duration: options.everyNanoseconds)
             lastPlanEnd = end
         }
+    }
+
+    /// Keeps the window's cell rates, dropping those older than the sizing rule's 1800 s.
+    func recordRecent(_ windows: [WindowSummary], start: Int64, duration: Int64) {
+        var rates = [Double](repeating: .nan, count: topology.cells.count)
+        for w in windows where w.kind == .cell && !w.partial {
+            if let c = cellIndex[w.id] { rates[c] = Double(w.bytesUp + w.bytesDown) * 8 / (Double(w.durationNanoseconds) / 1e9) }
+        }
+        recentWindows.append((start, start + duration))
+        for c in rates.indices { recentRates[c].append(rates[c]) }
+        let limit = max(1, Int((Double(RecentScenarioSizing.seconds) * 1e9 / Double(max(1, duration))).rounded(.up)))
+        if recentWindows.count > limit {
+            let drop = recentWindows.count - limit
+            recentWindows.removeFirst(drop)
+            for c in recentRates.indices { recentRates[c].removeFirst(drop) }
+        }
+    }
+
+    /// The recent windows as the sizing rule's input for an interval of `duration` from `end`
+    /// (the windows before `end` only; radio KPI logs read up to `end`).
+    func recentCellWindows(end: Int64, duration: Int64) -> RecentCellWindows? {
+        let kept = recentWindows.indices.filter { recentWindows[$0].end <= end }
+        guard let last = kept.last, let first = kept.first else { return nil }
+        let windowNanoseconds = recentWindows[last].end - recentWindows[last].start
+        guard windowNanoseconds > 0 else { return nil }
+        var demand: [String: [Double]] = [:]
+        for (c, cell) in topology.cells.enumerated() {
+            var row = Array(recentRates[c][first...last])
+            // A window that did not carry the cell takes the one before it (the first ones the first there is).
+            guard let firstValue = row.first(where: { !$0.isNaN }) else { continue }
+            var previous = firstValue
+            for i in row.indices { if row[i].isNaN { row[i] = previous } else { previous = row[i] } }
+            demand[cell.id] = row
+        }
+        let spans = kept.map { (start: Double(recentWindows[$0].start) / 1e9, end: Double(recentWindows[$0].end) / 1e9) }
+        let efficiency = demand.isEmpty ? [:] : RadioKPIEfficiency.windowMeans(topology, windows: spans, until: Double(end) / 1e9)
+        return RecentCellWindows(windowSeconds: Double(windowNanoseconds) / 1e9,
+                                 windowsPerInterval: Int((Double(duration) / Double(windowNanoseconds)).rounded()),
+                                 demand: demand, efficiency: efficiency, count: kept.count)
     }
 
     /// Whether `windowClosed` with the window from `start` to `end` plans an interval.
@@ -226,7 +274,8 @@ public final class IntervalPlanner {
                                     measuredEfficiencies: kpi.measured.isEmpty ? nil : kpi.measured)
             let paths = candidatePaths ?? planner.candidatePaths()
             candidatePaths = paths
-            let document = try planner.plan(input, provenance: provenance, current: current, paths: paths)
+            let document = try planner.plan(input, provenance: provenance, current: current, paths: paths,
+                                            recent: recentCellWindows(end: windowStart, duration: duration))
             try document.write(to: URL(fileURLWithPath: options.directory).appendingPathComponent(name))
             current = document
             policiesWritten += 1

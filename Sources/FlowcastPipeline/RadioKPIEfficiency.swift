@@ -106,6 +106,57 @@ public enum RadioKPIEfficiency {
         return (measured, problems)
     }
 
+    /// Each cell's measured efficiency over each of `windows` (seconds since the epoch, the log's
+    /// clock, ascending): the mean of its log's CQI reports (through its `cqiTable`) that start in
+    /// the window and before `until`, for the scenarios of the `flowcast` sizing rule. A window
+    /// without a report takes the previous window's value (the first ones the first value there
+    /// is); a cell without a `kpiSource`, or whose log gives no report in any window or cannot be
+    /// read (`measure` reports why), is left out.
+    public static func windowMeans(_ topology: Topology, windows: [(start: Double, end: Double)], until: Double) -> [String: [Double]] {
+        guard let first = windows.first?.start else { return [:] }
+        var result: [String: [Double]] = [:]
+        for cell in topology.cells {
+            guard let path = cell.kpiSource else { continue }
+            let table = cell.cqiTable.flatMap(CQITable.init(rawValue:)) ?? .table1
+            let options = SeriesReadOptions(radioTarget: .spectralEfficiency, cqiTable: table)
+            let history = max(0, until - first) + 60
+            do {
+                var set: SeriesSet
+                if let recent = try recentText(path: path, bytes: Int(history) * bytesPerSecond + 65_536),
+                   let tail = try? SeriesReader.read(text: recent, path: path, options: options) {
+                    set = tail
+                } else {
+                    set = try RadioLogCache.shared.read(path: path, options: options)
+                }
+                if set.step != nil, let start = set.time(ofRow: 0), start > first {
+                    set = try RadioLogCache.shared.read(path: path, options: options)
+                }
+                guard set.radioTarget != nil, let series = set.series.first, let start = set.startTime, let step = set.step, step > 0 else {
+                    continue
+                }
+                var means = [Double](repeating: .nan, count: windows.count)
+                for (i, w) in windows.enumerated() {
+                    let end = min(w.end, until)
+                    var row = max(0, Int(((w.start - start) / step).rounded(.up)))
+                    var sum = 0.0, reports = 0
+                    while row < series.values.count, start + Double(row) * step < end {
+                        let value = series.values[row]
+                        if !value.isNaN { sum += value; reports += 1 }
+                        row += 1
+                    }
+                    if reports > 0 { means[i] = sum / Double(reports) }
+                }
+                guard let firstValue = means.first(where: { !$0.isNaN }) else { continue }
+                var last = firstValue
+                for i in means.indices { if means[i].isNaN { means[i] = last } else { last = means[i] } }
+                result[cell.id] = means
+            } catch {
+                continue
+            }
+        }
+        return result
+    }
+
     /// Bytes of log read per second of window: two rows a second (repeated seconds happen) of
     /// at most 256 bytes (the public traces' rows are 121 bytes on average, 209 at most).
     static let bytesPerSecond = 512

@@ -54,7 +54,16 @@ public struct PolicyPlanner: Sendable {
     /// Makes a plan. `current` (the policy in force) feeds the churn penalty and the change objective.
     /// `paths`, when given, are `candidatePaths()` found already (so `plan --timing` finds them once);
     /// `timed` hears how long routing and spectrum took.
+    ///
+    /// `recent` (a running planner's recent windows, replay and live) sizes spectrum by the
+    /// `flowcast` rule the spectrum backtest scores (`RecentScenarioSizing`: every window one
+    /// scenario of the scenario MIP, scaled towards the last interval, with the current policy's
+    /// blocks and the backtest's change cost, `SpectrumScenarioWeights.flowcast`); without it, or
+    /// with fewer than two plan intervals of windows, each cell asks for the blocks its P90
+    /// forecast needs at its efficiency × headroom (`SpectrumRequest`), and the reasons say which.
+    /// Either way `requiredBlocks` and `unmetDemand` are the request sizing's (P90 forecast).
     public func plan(_ input: ForecastSet, provenance: Provenance, current: PolicyDocument? = nil, paths given: [[[Int]]]? = nil,
+                     recent: RecentCellWindows? = nil,
                      timed: (_ part: String, _ took: Duration) -> Void = { _, _ in }) throws(PolicyError) -> PolicyDocument {
         let clock = ContinuousClock()
         var mark = clock.now
@@ -115,13 +124,72 @@ public struct PolicyPlanner: Sendable {
                                                              blockMHz: band.blockMHz, headroom: options.headroom),
                 capacityPerBlock: se * band.blockMHz * 1e6, currentBlocks: currentBlocks))
         }
-        let spectrum = try SpectrumAllocator(timeLimit: options.timeLimit, exactLimit: options.exactSpectrumLimit)
-            .allocate(topology, requests: requests)
+        let allocator = SpectrumAllocator(timeLimit: options.timeLimit, exactLimit: options.exactSpectrumLimit)
+        var spectrum: SpectrumAllocation
+        var sizingReasons: [String]? = nil
+        if let recent, recent.enough {
+            (spectrum, sizingReasons) = try scenarioSized(recent, requests: requests, cellForecasts: cellForecasts,
+                                                          efficiencySources: efficiencySources, current: currentCells, allocator: allocator)
+        } else {
+            spectrum = try allocator.allocate(topology, requests: requests)
+            if let recent {
+                let why = "request sizing: \(Self.seconds(Double(recent.count) * recent.windowSeconds)) of window history"
+                    + (recent.demand.isEmpty ? " and no cell in it" : "")
+                    + ", the reg-1800 scenarios need two plan intervals (\(Self.seconds(Double(2 * recent.windowsPerInterval) * recent.windowSeconds)))"
+                spectrum.note += "; " + why
+                sizingReasons = Array(repeating: why, count: topology.cells.count)
+            }
+        }
         timed("spectrum", clock.now - mark)
         return PolicyDocumentBuilder(topology: topology, options: options).document(
             provenance: provenance, paths: paths, demandForecasts: demandForecasts, routing: routing, scenarios: scenarios.count,
             churnPenalty: problem.churnPenalty, currentWeights: currentWeights,
-            cellForecasts: cellForecasts, requests: requests, efficiencySources: efficiencySources, spectrum: spectrum)
+            cellForecasts: cellForecasts, requests: requests, efficiencySources: efficiencySources, spectrum: spectrum,
+            sizingReasons: sizingReasons, scenarioSized: recent?.enough ?? false)
+    }
+
+    static func seconds(_ s: Double) -> String { String(format: "%.0f s", s) }
+
+    /// Spectrum by the `flowcast` rule on `recent` windows; each cell's reason says how it was sized.
+    /// A cell the windows never carried has its P90 forecast in every scenario, at the efficiency
+    /// request sizing uses; a cell without measured efficiencies per window has that efficiency in every one.
+    func scenarioSized(_ recent: RecentCellWindows, requests: [SpectrumRequest], cellForecasts: [ForecastRef], efficiencySources: [String],
+                       current: [String: [Int]], allocator: SpectrumAllocator) throws(PolicyError) -> (SpectrumAllocation, [String]) {
+        let n = recent.count
+        let hz = topology.cells.map { topology.bands[$0.band].blockMHz * 1e6 }
+        let se = topology.cells.indices.map { requests[$0].capacityPerBlock / hz[$0] }
+        let demand = topology.cells.indices.map { c in recent.demand[topology.cells[c].id] ?? Array(repeating: cellForecasts[c].upper, count: n) }
+        let efficiency = topology.cells.indices.map { c in recent.efficiency[topology.cells[c].id] ?? Array(repeating: se[c], count: n) }
+        let sized = RecentScenarioSizing.sized(demand: demand, efficiency: efficiency, range: 0..<n, blockHz: hz,
+                                               samplesPerInterval: recent.windowsPerInterval, tail: recent.tail)
+        let spectrum = try allocator.allocate(topology, scenarios: sized.scenarios, current: topology.cells.map { current[$0.id] ?? [] },
+                                              weights: .flowcast)
+        let span = Self.seconds(Double(n) * recent.windowSeconds)
+        let reasons = topology.cells.indices.map { c -> String in
+            let cell = topology.cells[c]
+            let blocks = Double(spectrum.blocks[c].count)
+            var asked = 0.0, unmet = 0.0
+            for s in 0..<n {
+                let d = sized.scenarios.demand[s][c]
+                asked += d
+                unmet += max(0, d - blocks * sized.scenarios.capacityPerBlock[s][c])
+            }
+            let expected = String(format: "%.1f %%", asked > 0 ? 100 * unmet / asked : 0)
+            let scale = { (x: Double) in String(format: "%.2f", x) }
+            let measured = recent.efficiency[cell.id] != nil
+            let efficiencyText = String(format: "efficiency %.2f bit/s/Hz (%@) in every window", se[c], efficiencySources[c])
+            let scales = measured
+                ? "demand × \(scale(sized.demandScale[c])), efficiency × \(scale(sized.efficiencyScale[c])) from the last interval, reg-1800; "
+                    + "efficiency measured over each window from its radio KPIs"
+                : "demand × \(scale(sized.demandScale[c])) from the last interval, reg-1800; " + efficiencyText
+            if recent.demand[cell.id] == nil {
+                return "no window history for this cell: its P90 forecast \(PolicyDocumentBuilder.rate(cellForecasts[c].upper)) in each of "
+                    + "\(n) scenarios of the last \(span) (reg-1800; "
+                    + (measured ? "efficiency measured over each window from its radio KPIs" : efficiencyText) + "): expected unmet \(expected)"
+            }
+            return "sized on \(n) windows of the last \(span) as scenarios (\(scales)): expected unmet \(expected)"
+        }
+        return (spectrum, reasons)
     }
 
     /// Where each id's forecasts are, by kind, in input order: the plan looked every demand and

@@ -69,6 +69,29 @@ struct ReplayTests {
         #expect(String(decoding: try JSONSerialization.data(withJSONObject: policy), as: UTF8.self).contains("persistence (no --model)"))
     }
 
+    @Test("spectrum is sized by request in the first plan and on the recent windows as scenarios (reg-1800) from the second, and the reasons say so")
+    func spectrumSizedOnRecentWindows() throws {
+        let topology = try Topology(contentsOfFile: Self.demoTopology)
+        let out = temporaryDirectory()
+        _ = try replay(Self.demo, topology: topology, threads: 2, out: out, plan: true, flows: .init())
+        func cells(_ name: String) throws -> [[String: Any]] {
+            let policy = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/policies/" + name))) as! [String: Any]
+            return (policy["spectrum"] as! [String: Any])["cells"] as! [[String: Any]]
+        }
+        for cell in try cells("policy-0001.json") {
+            let reason = cell["reason"] as! String
+            #expect(reason.hasPrefix("P90 ") && reason.contains("request sizing: 60 s of window history"), "\(reason)")
+        }
+        for (name, windows) in [("policy-0002.json", 12), ("policy-0010.json", 60)] {
+            for cell in try cells(name) {
+                let reason = cell["reason"] as! String
+                #expect(reason.hasPrefix("sized on \(windows) windows of the last \(windows * 10) s as scenarios (demand ×"), "\(name): \(reason)")
+                #expect(reason.contains("efficiency measured over each window from its radio KPIs"), "\(name): \(reason)")
+                #expect(cell["requiredBlocks"] != nil && cell["unmetDemand"] != nil, "\(name)")
+            }
+        }
+    }
+
     @Test("window totals equal flow totals per cell, and every window of the capture is there")
     func windowsAddUpToFlows() throws {
         let topology = try Topology(contentsOfFile: Self.demoTopology)

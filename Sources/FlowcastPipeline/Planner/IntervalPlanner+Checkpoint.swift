@@ -1,4 +1,5 @@
 internal import FlowcastPolicy
+internal import FlowcastTopology
 
 /// What an `IntervalPlanner` needs to carry on after its process is killed: forecaster states,
 /// the interval bookkeeping, the policy planned last (the next plan's "current"), and how far
@@ -29,6 +30,11 @@ struct IntervalPlannerCheckpoint: Codable, Sendable {
     /// checkpoints and without one).
     var intervalHistory: [String: [Double?]]? = nil
     var windowSeconds: Double? = nil
+    /// The spectrum sizing rule's recent windows: each window's [start, end] (ns) and every cell's
+    /// rate in each (bit/s, null where the window did not carry it), oldest first (nil for older
+    /// checkpoints: the restored planner then sizes by request until it holds two intervals again).
+    var recentWindows: [[Int64]]? = nil
+    var recentRates: [String: [Double?]]? = nil
 }
 
 extension IntervalPlanner {
@@ -51,7 +57,9 @@ extension IntervalPlanner {
             current: current, policiesWritten: policiesWritten, latestEnd: latestEnd, planFailures: planFailures,
             efficiencyProblems: efficiencyProblems, missingSites: missingSites.sorted(), forecastBytes: forecastFile.written,
             intervalHistory: intervalModel == nil ? nil : self.history.mapValues { $0.map { $0.isNaN ? nil : $0 } },
-            windowSeconds: windowSeconds)
+            windowSeconds: windowSeconds, recentWindows: recentWindows.map { [$0.start, $0.end] },
+            recentRates: Dictionary(topology.cells.indices.map { c in (topology.cells[c].id, recentRates[c].map { $0.isNaN ? nil : $0 }) },
+                                    uniquingKeysWith: { first, _ in first }))
     }
 
     /// Puts a checkpoint's state back (the planner was made with `resumeForecastsAt` = its
@@ -81,6 +89,13 @@ extension IntervalPlanner {
         planFailures = c.planFailures
         efficiencyProblems = c.efficiencyProblems
         missingSites = Set(c.missingSites)
+        if let windows = c.recentWindows, let rates = c.recentRates {
+            recentWindows = windows.compactMap { $0.count == 2 ? ($0[0], $0[1]) : nil }
+            recentRates = topology.cells.map { cell in
+                let row = (rates[cell.id] ?? []).map { $0 ?? .nan }
+                return row.count == recentWindows.count ? row : Array(repeating: .nan, count: recentWindows.count)
+            }
+        }
         if intervalModel != nil {
             self.history = (c.intervalHistory ?? [:]).mapValues { $0.map { $0 ?? .nan } }
             windowSeconds = c.windowSeconds

@@ -161,7 +161,9 @@ public struct CellDecision: Codable, Hashable, Sendable {
     public var band: String
     /// Block indices within the band, ascending (block 0 starts at the band's low edge).
     public var blocks: [Int]
-    /// Blocks the forecast needs (before bounds).
+    /// Blocks the P90 forecast needs at the cell's efficiency × headroom (before bounds): what
+    /// request sizing asks for. A replay or live plan sized on recent windows as scenarios (the
+    /// `reason` says which) gives blocks by the scenario MIP instead; this stays for comparison.
     public var requiredBlocks: Int
     public var bandwidthMHz: Double
     /// Each contiguous run of blocks as [low, high] MHz, lowest first.
@@ -170,7 +172,8 @@ public struct CellDecision: Codable, Hashable, Sendable {
     public var neighbours: [String]
     /// Capacity of the allocation at the forecast spectrum efficiency, bit/s.
     public var capacity: Double
-    /// Upper-quantile demand the allocation cannot carry, bit/s.
+    /// Upper-quantile (P90 forecast) demand the allocation cannot carry at the cell's efficiency,
+    /// bit/s, however the blocks were sized.
     public var unmetDemand: Double
     public var forecast: ForecastRef
     public var reason: String

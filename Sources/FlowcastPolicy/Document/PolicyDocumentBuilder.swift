@@ -26,7 +26,8 @@ struct PolicyDocumentBuilder {
 
     func document(provenance: Provenance, paths: [[[Int]]], demandForecasts: [ForecastRef], routing: RoutingSolution,
                   scenarios: Int, churnPenalty: Double, currentWeights: [[Double]]?, cellForecasts: [ForecastRef],
-                  requests: [SpectrumRequest], efficiencySources: [String], spectrum: SpectrumAllocation) -> PolicyDocument {
+                  requests: [SpectrumRequest], efficiencySources: [String], spectrum: SpectrumAllocation,
+                  sizingReasons: [String]? = nil, scenarioSized: Bool = false) -> PolicyDocument {
         let r = Self.round
         let bottleneckIndex = routing.linkLoads.indices.max { routing.linkLoads[$0] / topology.links[$0].capacity < routing.linkLoads[$1] / topology.links[$1].capacity }
         var demands: [DemandDecision] = []
@@ -79,8 +80,15 @@ struct PolicyDocumentBuilder {
             let unmet = max(0, demand - capacity)
             let need = requests[c].requiredBlocks
             let se = requests[c].capacityPerBlock / (band.blockMHz * 1e6)
-            var reason = "P90 \(Self.rate(demand)) at \(String(format: "%.2f", se)) bit/s/Hz (\(efficiencySources[c])) with ×\(options.headroom) headroom needs \(need) block\(need == 1 ? "" : "s") of \(band.blockMHz.formatted()) MHz"
-            if blocks.count == need {
+            let request = "P90 \(Self.rate(demand)) at \(String(format: "%.2f", se)) bit/s/Hz (\(efficiencySources[c])) with ×\(options.headroom) headroom needs \(need) block\(need == 1 ? "" : "s") of \(band.blockMHz.formatted()) MHz"
+            var reason = request
+            if scenarioSized, let sized = sizingReasons?[c] {
+                // The scenario MIP sized it; the request sizing's figures (requiredBlocks, unmetDemand) follow for comparison.
+                reason = sized + "; given \(blocks.count) block\(blocks.count == 1 ? "" : "s")"
+                if blocks.count == cell.maxBlocks { reason += " (its maximum)" } else if blocks.count == cell.minBlocks { reason += " (its minimum)" }
+                reason += "; by request sizing, " + request
+                if unmet > 0 { reason += ", \(Self.rate(unmet)) of the P90 unmet" }
+            } else if blocks.count == need {
                 reason += "; given \(blocks.count)"
             } else if blocks.count > need && blocks.count <= cell.minBlocks {
                 reason += "; given \(blocks.count) (minimum bandwidth \(cell.minBlocks) blocks)"
@@ -92,7 +100,8 @@ struct PolicyDocumentBuilder {
             } else {
                 reason += "; given \(blocks.count), limited by neighbours sharing band \(band.id)"
             }
-            if unmet > 0 { reason += "; \(Self.rate(unmet)) unmet" }
+            if unmet > 0 && !scenarioSized { reason += "; \(Self.rate(unmet)) unmet" }
+            if !scenarioSized, let why = sizingReasons?[c] { reason += "; " + why }
             if !requests[c].currentBlocks.isEmpty {
                 let moved = Set(blocks).symmetricDifference(requests[c].currentBlocks).count
                 reason += moved == 0 ? "; no change" : "; \(moved) block\(moved == 1 ? "" : "s") changed"

@@ -112,7 +112,7 @@ public struct SpectrumBacktest: Sendable {
 
     /// Defaults chosen on the design split of the public 5G traces (docs/policy.md, "Spectrum backtest").
     public init(topology: Topology, truth: RadioTruth, planEvery: Int, sizing: SpectrumSizing = .pooledRegressionSeconds(1800),
-                weights: SpectrumScenarioWeights = SpectrumScenarioWeights(changeCost: 0.0175, spreadReward: 0.00875),
+                weights: SpectrumScenarioWeights = .flowcast,
                 allocator: SpectrumAllocator = SpectrumAllocator(timeLimit: 5)) {
         self.topology = topology
         self.truth = truth
@@ -150,14 +150,9 @@ public struct SpectrumBacktest: Sendable {
     }
 
     func seconds(_ range: Range<Int>, scale: [Double]? = nil, efficiencyScale: [Double]? = nil, halfLife: Int? = nil) -> SpectrumScenarios {
-        let hz = blockHz
-        var demand: [[Double]] = [], capacity: [[Double]] = []
-        for t in range {
-            demand.append(topology.cells.indices.map { c in max(0, truth.demand[c][t]) * (scale?[c] ?? 1) })
-            capacity.append(topology.cells.indices.map { c in max(0, truth.efficiency[c][t]) * hz[c] * (efficiencyScale?[c] ?? 1) })
-        }
         let weights = halfLife.map { h in range.map { t in pow(2, -Double(range.upperBound - 1 - t) / Double(max(1, h))) } }
-        return SpectrumScenarios(demand: demand, capacityPerBlock: capacity, weights: weights)
+        return RecentScenarioSizing.scenarios(demand: truth.demand, efficiency: truth.efficiency, range: range, blockHz: blockHz,
+                                              demandScale: scale, efficiencyScale: efficiencyScale, weights: weights)
     }
 
     func mean(_ series: [[Double]], _ range: Range<Int>) -> [Double] {
@@ -183,47 +178,15 @@ public struct SpectrumBacktest: Sendable {
             let efficiency = topology.cells.indices.map { c in persistenceScale(truth.efficiency[c], range) }
             return seconds(range, scale: scale, efficiencyScale: efficiency)
         case .pooledRegressionSeconds(let w):
-            let range = max(0, t0 - w)..<t0
-            return seconds(range, scale: regressionScales(truth.demand, range), efficiencyScale: regressionScales(truth.efficiency, range))
+            // The rule the interval planner of replay and live runs shares (there, samples are windows).
+            return RecentScenarioSizing.sized(demand: truth.demand, efficiency: truth.efficiency, range: max(0, t0 - w)..<t0,
+                                              blockHz: blockHz, samplesPerInterval: planEvery, tail: 10).scenarios
         case .persistenceDemandForecastEfficiency(let w):
             let range = max(0, t0 - w)..<t0
             let scale = topology.cells.indices.map { c in persistenceScale(truth.demand[c], range) }
             let recent = mean(truth.efficiency, range)
             let efficiency = topology.cells.indices.map { c in recent[c] > 0 ? forecast.efficiency[c] / recent[c] : 1 }
             return seconds(range, scale: scale, efficiencyScale: efficiency)
-        }
-    }
-
-    /// Per-cell scales for `pooledRegressionSeconds` (1 for every cell without three whole intervals).
-    func regressionScales(_ series: [[Double]], _ range: Range<Int>) -> [Double] {
-        let count = range.count / planEvery
-        guard count >= 3 else { return series.map { _ in 1 } }
-        let tail = min(10, planEvery)
-        func features(_ row: [Double], _ i: Int, _ mu: Double) -> (Double, Double) {
-            let start = range.upperBound - (count - i) * planEvery
-            let m = row[start..<(start + planEvery)].reduce(0, +) / Double(planEvery)
-            let end = start + planEvery
-            let t = row[(end - tail)..<end].reduce(0, +) / Double(tail)
-            return (m / mu - 1, t / mu - 1)
-        }
-        var a11 = 1e-6, a12 = 0.0, a22 = 1e-6, b1 = 0.0, b2 = 0.0
-        var mus: [Double] = []
-        for row in series {
-            let mu = row[range].reduce(0, +) / Double(range.count)
-            mus.append(mu)
-            guard mu > 0 else { continue }
-            for i in 1..<count {
-                let (x1, x2) = features(row, i - 1, mu)
-                let y = features(row, i, mu).0
-                a11 += x1 * x1; a12 += x1 * x2; a22 += x2 * x2; b1 += x1 * y; b2 += x2 * y
-            }
-        }
-        let det = a11 * a22 - a12 * a12
-        let beta1 = det != 0 ? (b1 * a22 - b2 * a12) / det : 0, beta2 = det != 0 ? (a11 * b2 - a12 * b1) / det : 0
-        return series.indices.map { c in
-            guard mus[c] > 0 else { return 1 }
-            let (x1, x2) = features(series[c], count, mus[c])
-            return max(0, 1 + beta1 * x1 + beta2 * x2)
         }
     }
 
