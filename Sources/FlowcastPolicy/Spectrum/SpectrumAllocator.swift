@@ -109,7 +109,8 @@ public struct SpectrumAllocator: Sendable {
         // the separate bound rarely reaches it exactly (each cell alone could hold every spare
         // block), but when the gap to it is under 5e-5 the gap to the LP relaxation, no larger,
         // rounds to the same 0.0000 in the document: the LP would change only the note.
-        if let separate = shape.separateCellBound() {
+        let separate = shape.separateCellBound()
+        if let separate {
             if objective <= separate + 1e-9 * max(1, abs(objective)) {
                 return SpectrumAllocation(blocks: blocks, method: .heuristic, outcome: .timeLimit, gapToLPRelaxation: 0,
                                           note: why + "; gap to LP relaxation \(0.0)")
@@ -134,7 +135,7 @@ public struct SpectrumAllocator: Sendable {
         do {
             gap = Self.gap(objective, try relaxation.solve(timeLimit: timeLimit).objective + shape.constant)
         } catch {
-            if let separate = shape.separateCellBound() {
+            if let separate {
                 let bounded = Self.gap(objective, separate)
                 return SpectrumAllocation(blocks: blocks, method: .heuristic, outcome: .timeLimit, gapToLPRelaxation: bounded,
                                           note: why + "; LP relaxation unavailable (\(error)); gap to LP relaxation at most "
