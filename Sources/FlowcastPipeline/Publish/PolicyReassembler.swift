@@ -225,7 +225,7 @@ public struct PolicyReassembler<Token> {
         if group.bytes.count != group.size {
             reason = "\(group.bytes.count) bytes in \(group.parts) parts, Flowcast-Size says \(group.size); dropped"
         } else {
-            let digest = Self.hex(group.hasher.finalize())
+            let digest = group.hasher.hexDigest()
             if digest != group.digest { reason = "SHA-256 of the \(group.parts) parts is \(digest), Flowcast-Sha256 says \(group.digest); dropped" }
         }
         if let reason {
@@ -278,11 +278,6 @@ public struct PolicyReassembler<Token> {
 
     static func isDigest(_ text: String) -> Bool {
         text.utf8.count == 64 && text.utf8.allSatisfy { ($0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9")) || ($0 >= UInt8(ascii: "a") && $0 <= UInt8(ascii: "f")) }
-    }
-
-    static func hex(_ bytes: [UInt8]) -> String {
-        let digits = Array("0123456789abcdef".utf8)
-        return String(decoding: bytes.flatMap { [digits[Int($0 >> 4)], digits[Int($0 & 0xF)]] }, as: UTF8.self)
     }
 
     /// A header value for a message: at most 80 characters, control characters as `?`.
