@@ -406,39 +406,24 @@ struct HeldLines: Codable, Sendable {
     }
 
     static func append(_ w: WindowSummary, start: Int64, site: String, key: String, to text: inout [UInt8]) {
-        appendNumber(start, to: &text)
+        text.appendDecimal(Int(start))
         text.append(9)
         appendEscaped(site, to: &text)
         text.append(9)
         appendEscaped(key, to: &text)
         text.append(9)
-        appendNumber(w.durationNanoseconds, to: &text)
+        text.appendDecimal(Int(w.durationNanoseconds))
         text.append(contentsOf: w.partial ? [32, 49] : [32, 48])
         for v in [w.bytesUp, w.bytesDown, w.packetsUp, w.packetsDown, w.activeFlows, w.newFlows, w.retransmissions,
                   w.zeroWindows, w.decodeIssues] {
             text.append(32)
-            appendNumber(v, to: &text)
+            text.appendDecimal(v)
         }
         for i in 0..<SizeHistogram.count {
             text.append(32)
-            appendNumber(w.sizeHistogram[i], to: &text)
+            text.appendDecimal(w.sizeHistogram[i])
         }
         text.append(10)
-    }
-
-    static func appendNumber<T: BinaryInteger>(_ value: T, to text: inout [UInt8]) {
-        if value < 0 { text.append(UInt8(ascii: "-")) }
-        var magnitude = value.magnitude
-        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // 24 bytes: room for 20 digits
-        withUnsafeMutableBytes(of: &digits) { raw in
-            var n = 0
-            repeat {
-                raw[23 - n] = UInt8(ascii: "0") + UInt8(magnitude % 10)
-                magnitude /= 10
-                n += 1
-            } while magnitude > 0
-            text.append(contentsOf: raw[(24 - n)...])
-        }
     }
 
     static func appendEscaped(_ s: String, to text: inout [UInt8]) {
