@@ -170,11 +170,8 @@ public final class IntervalPlanner {
         guard windowNanoseconds > 0 else { return nil }
         var demand: [String: [Double]] = [:]
         for (c, cell) in topology.cells.enumerated() {
-            var row = Array(recentRates[c][first...last])
             // A window that did not carry the cell takes the one before it (the first ones the first there is).
-            guard let firstValue = row.first(where: { !$0.isNaN }) else { continue }
-            var previous = firstValue
-            for i in row.indices { if row[i].isNaN { row[i] = previous } else { previous = row[i] } }
+            guard let row = RadioKPIEfficiency.carriedForward(Array(recentRates[c][first...last])) else { continue }
             demand[cell.id] = row
         }
         let spans = kept.map { (start: Double(recentWindows[$0].start) / 1e9, end: Double(recentWindows[$0].end) / 1e9) }

@@ -44,20 +44,7 @@ public enum RadioKPIEfficiency {
             let history = model == nil ? seconds : max(seconds, modelHistorySeconds)
             let options = SeriesReadOptions(radioTarget: .spectralEfficiency, cqiTable: table)
             do {
-                var set: SeriesSet
-                if let recent = try recentText(path: path, bytes: Int(history) * bytesPerSecond + 65_536) {
-                    // Only the tail is parsed; if it does not parse, the whole file is read so
-                    // the error names the right line.
-                    do { set = try SeriesReader.read(text: recent, path: path, options: options) } catch {
-                        set = try RadioLogCache.shared.read(path: path, options: options)
-                    }
-                } else {
-                    set = try RadioLogCache.shared.read(path: path, options: options)
-                }
-                if let until, set.step != nil, let first = set.time(ofRow: 0), first > until - history {
-                    // The tail starts after the window: the reports before `until` are further back.
-                    set = try RadioLogCache.shared.read(path: path, options: options)
-                }
+                let set = try recentReports(path: path, options: options, history: history, from: until.map { $0 - history })
                 guard set.radioTarget != nil, var series = set.series.first else {
                     problems.append("cell '\(cell.id)': \(path) is not a radio KPI log (Timestamp, CQI and DL_bitrate columns)")
                     continue
@@ -121,16 +108,7 @@ public enum RadioKPIEfficiency {
             let options = SeriesReadOptions(radioTarget: .spectralEfficiency, cqiTable: table)
             let history = max(0, until - first) + 60
             do {
-                var set: SeriesSet
-                if let recent = try recentText(path: path, bytes: Int(history) * bytesPerSecond + 65_536),
-                   let tail = try? SeriesReader.read(text: recent, path: path, options: options) {
-                    set = tail
-                } else {
-                    set = try RadioLogCache.shared.read(path: path, options: options)
-                }
-                if set.step != nil, let start = set.time(ofRow: 0), start > first {
-                    set = try RadioLogCache.shared.read(path: path, options: options)
-                }
+                let set = try recentReports(path: path, options: options, history: history, from: first)
                 guard set.radioTarget != nil, let series = set.series.first, let start = set.startTime, let step = set.step, step > 0 else {
                     continue
                 }
@@ -146,15 +124,35 @@ public enum RadioKPIEfficiency {
                     }
                     if reports > 0 { means[i] = sum / Double(reports) }
                 }
-                guard let firstValue = means.first(where: { !$0.isNaN }) else { continue }
-                var last = firstValue
-                for i in means.indices { if means[i].isNaN { means[i] = last } else { last = means[i] } }
-                result[cell.id] = means
+                guard let filled = carriedForward(means) else { continue }
+                result[cell.id] = filled
             } catch {
                 continue
             }
         }
         return result
+    }
+
+    /// A log's recent reports: only its tail (`history` seconds' worth of bytes) is parsed,
+    /// unless the tail does not parse (then the whole file is read, so an error names the right
+    /// line) or starts after `from` (then the reports needed are further back).
+    static func recentReports(path: String, options: SeriesReadOptions, history: Double, from: Double?) throws -> SeriesSet {
+        if let recent = try recentText(path: path, bytes: Int(history) * bytesPerSecond + 65_536),
+           let tail = try? SeriesReader.read(text: recent, path: path, options: options),
+           !(from.map { from in tail.step != nil && (tail.time(ofRow: 0).map { $0 > from } ?? false) } ?? false) {
+            return tail
+        }
+        return try RadioLogCache.shared.read(path: path, options: options)
+    }
+
+    /// `values` with each NaN replaced by the value before it (leading NaNs by the first value);
+    /// nil when every value is NaN.
+    static func carriedForward(_ values: [Double]) -> [Double]? {
+        guard var last = values.first(where: { !$0.isNaN }) else { return nil }
+        return values.map { value in
+            if !value.isNaN { last = value }
+            return last
+        }
     }
 
     /// Bytes of log read per second of window: two rows a second (repeated seconds happen) of
