@@ -38,8 +38,22 @@ enum NATSCommandSupport {
         return ExitCode(2)
     }
 
+    /// Runs a reader's loop: `body` sees `shouldStop` turn true on SIGINT or SIGTERM; an error it
+    /// throws is one line on standard error and exit status 2.
+    static func runUntilSignalled<Result>(_ command: String, _ body: (_ shouldStop: () -> Bool) throws -> Result) throws -> Result {
+        let stop = StopFlag()
+        let sources = stopOnSignals(stop, label: "flowcast.\(command).signals")
+        defer { for s in sources { s.cancel() } }
+        do {
+            return try body { stop.isSet }
+        } catch {
+            printError("flowcast \(command): \(error)")
+            throw ExitCode(2)
+        }
+    }
+
     /// Sets `stop` on SIGINT or SIGTERM (instead of ending the process); cancel the sources to stop.
-    static func stopOnSignals(_ stop: StopFlag, label: String) -> [any DispatchSourceSignal] {
+    private static func stopOnSignals(_ stop: StopFlag, label: String) -> [any DispatchSourceSignal] {
         let queue = DispatchQueue(label: label)
         var sources: [any DispatchSourceSignal] = []
         for number in [SIGINT, SIGTERM] {

@@ -72,17 +72,7 @@ struct PlannerCommand: ParsableCommand {
         if let warning = planner.modelWarning { printError("flowcast planner: \(warning)") }
         if planner.restored && !quiet { printError("flowcast planner: resuming from \(out)/planner-state.json") }
 
-        let stop = StopFlag()
-        let sources = NATSCommandSupport.stopOnSignals(stop, label: "flowcast.planner.signals")
-        defer { for s in sources { s.cancel() } }
-
-        let summary: NetworkPlannerSummary
-        do {
-            summary = try planner.run(shouldStop: { stop.isSet })
-        } catch {
-            printError("flowcast planner: \(error)")
-            throw ExitCode(2)
-        }
+        let summary = try NATSCommandSupport.runUntilSignalled("planner") { shouldStop in try planner.run(shouldStop: shouldStop) }
         if !quiet {
             printError("flowcast planner: \(summary.windowsPlanned) windows from \(summary.sites.count) sites, \(summary.policies) policies in "
                 + "\(options.policyDirectory); messages: "

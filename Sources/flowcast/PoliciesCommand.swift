@@ -61,17 +61,7 @@ struct PoliciesCommand: ParsableCommand {
                 + (durable == nil ? " (ephemeral)" : "") + (once ? ", once" : ", until SIGINT or SIGTERM"))
         }
 
-        let stop = StopFlag()
-        let sources = NATSCommandSupport.stopOnSignals(stop, label: "flowcast.policies.signals")
-        defer { for s in sources { s.cancel() } }
-
-        let summary: PolicyReaderSummary
-        do {
-            summary = try reader.run(shouldStop: { stop.isSet })
-        } catch {
-            printError("flowcast policies: \(error)")
-            throw ExitCode(2)
-        }
+        let summary = try NATSCommandSupport.runUntilSignalled("policies") { shouldStop in try reader.run(shouldStop: shouldStop) }
         printError("flowcast policies: \(summary.written) written, \(summary.unchanged) unchanged, \(summary.duplicates) duplicates, "
             + "\(summary.bad) bad, \(summary.incomplete) incomplete (\(summary.messages) messages"
             + (summary.skippedParts > 0 ? ", \(summary.skippedParts) later parts of bad policies skipped" : "") + ") in \(out)")
