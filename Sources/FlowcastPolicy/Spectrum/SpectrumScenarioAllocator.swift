@@ -189,27 +189,38 @@ struct ScenarioShape {
             }
             return GreedySpectrumHeuristic.allocate(SpectrumModelShape(topology, requests))
         }
+        // Each step gives the block with the largest gain over every cell. Scanning every cell and
+        // every block per step was O(steps × cells × blocks × users): seconds a plan at 300 cells,
+        // minutes at thousands. Here a cell's gain only falls as blocks are given (served traffic
+        // is concave, the spread reward falls with k, a held block once taken by a neighbour stays
+        // taken), so a heap of gains that are upper bounds picks the same block as the full scan
+        // (lazy greedy): pop the best, recompute it, take it if it still tops the heap. Blocks a
+        // cell may not use are counted per cell as they are given, so a pick is one pass over the
+        // band.
         let cells = topology.cells
         var given = cells.map { _ in [Int]() }
-        var users = topology.bands.map { [[Int]](repeating: [], count: $0.blockCount) }  // cells per block
-        func free(_ c: Int) -> [Int] {
-            let band = cells[c].band
-            return users[band].indices.filter { b in
-                !users[band][b].contains(c) && !users[band][b].contains { cells[c].neighbours.contains($0) }
-            }
+        var used = topology.bands.map { [Int](repeating: 0, count: $0.blockCount) }  // cells per block
+        var blocked = cells.map { [Int](repeating: 0, count: topology.bands[$0.band].blockCount) }
+        var held = cells.map { [Bool](repeating: false, count: topology.bands[$0.band].blockCount) }
+        var listedBy = cells.map { _ in [Int]() }  // cells that list c among their neighbours
+        for (c, cell) in cells.enumerated() {
+            for b in current[c] where held[c].indices.contains(b) { held[c][b] = true }
+            for n in cell.neighbours where cells.indices.contains(n) && cells[n].band == cell.band { listedBy[n].append(c) }
         }
         func pick(_ c: Int) -> Int? {
-            let options = free(c)
-            let held = Set(current[c])
-            return options.max { a, b in
-                let ka = (held.contains(a) ? 1 : 0, users[cells[c].band][a].count, -a)
-                let kb = (held.contains(b) ? 1 : 0, users[cells[c].band][b].count, -b)
-                return ka < kb
+            let band = cells[c].band
+            var best: Int?
+            for b in blocked[c].indices where blocked[c][b] == 0 {
+                guard let a = best else { best = b; continue }
+                if (held[c][b] ? 1 : 0, used[band][b]) > (held[c][a] ? 1 : 0, used[band][a]) { best = b }
             }
+            return best
         }
         func give(_ c: Int, _ b: Int) {
             given[c].append(b)
-            users[cells[c].band][b].append(c)
+            used[cells[c].band][b] += 1
+            blocked[c][b] += 1
+            for n in listedBy[c] { blocked[n][b] += 1 }
         }
         for c in cells.indices {
             while given[c].count < cells[c].minBlocks {
@@ -217,18 +228,62 @@ struct ScenarioShape {
                 give(c, b)
             }
         }
-        while true {
-            var best: (gain: Double, cell: Int, block: Int)?
-            for c in cells.indices where given[c].count < cells[c].maxBlocks {
-                guard let b = pick(c) else { continue }
-                let n = given[c].count
-                let gain = served(c, blocks: n + 1) - served(c, blocks: n) + spread(c, n + 1)
-                    + (Set(current[c]).contains(b) ? weights.changeCost : -weights.changeCost)
-                if gain > 0, best == nil || gain > best!.gain { best = (gain, c, b) }
+        let servedTable = cells.indices.map { c in (0...max(0, cells[c].maxBlocks)).map { served(c, blocks: $0) } }
+        func gain(_ c: Int) -> (gain: Double, block: Int)? {
+            let n = given[c].count
+            guard n < cells[c].maxBlocks, let b = pick(c) else { return nil }
+            let g = servedTable[c][n + 1] - servedTable[c][n] + spread(c, n + 1) + (held[c][b] ? weights.changeCost : -weights.changeCost)
+            return g > 0 ? (g, b) : nil
+        }
+        var heap = GainHeap()
+        for c in cells.indices { if let g = gain(c) { heap.push(g.gain, c) } }
+        while let top = heap.pop() {
+            guard let now = gain(top.cell) else { continue }  // gains never rise: a cell dropped stays out
+            if let next = heap.peek, GainHeap.precedes(next, (now.gain, top.cell)) {
+                heap.push(now.gain, top.cell)
+                continue
             }
-            guard let best else { break }
-            give(best.cell, best.block)
+            give(top.cell, now.block)
+            if let again = gain(top.cell) { heap.push(again.gain, top.cell) }
         }
         return given.map { $0.sorted() }
+    }
+}
+
+/// A max-heap of (gain, cell), larger gain first and the lower cell on ties (the order in which the
+/// scan over cells chose). Written here because the package has no heap dependency and this one
+/// needs thirty lines.
+struct GainHeap {
+    private var items: [(gain: Double, cell: Int)] = []
+
+    static func precedes(_ a: (gain: Double, cell: Int), _ b: (gain: Double, cell: Int)) -> Bool {
+        a.gain > b.gain || (a.gain == b.gain && a.cell < b.cell)
+    }
+
+    var peek: (gain: Double, cell: Int)? { items.first }
+
+    mutating func push(_ gain: Double, _ cell: Int) {
+        items.append((gain, cell))
+        var i = items.count - 1
+        while i > 0, Self.precedes(items[i], items[(i - 1) / 2]) {
+            items.swapAt(i, (i - 1) / 2)
+            i = (i - 1) / 2
+        }
+    }
+
+    mutating func pop() -> (gain: Double, cell: Int)? {
+        guard let first = items.first else { return nil }
+        items.swapAt(0, items.count - 1)
+        items.removeLast()
+        var i = 0
+        while true {
+            var best = i
+            let left = 2 * i + 1, right = left + 1
+            if left < items.count, Self.precedes(items[left], items[best]) { best = left }
+            if right < items.count, Self.precedes(items[right], items[best]) { best = right }
+            if best == i { return first }
+            items.swapAt(i, best)
+            i = best
+        }
     }
 }
