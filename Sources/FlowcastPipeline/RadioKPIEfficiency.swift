@@ -133,14 +133,19 @@ public enum RadioKPIEfficiency {
         return result
     }
 
-    /// A log's recent reports: only its tail (`history` seconds' worth of bytes) is parsed,
-    /// unless the tail does not parse (then the whole file is read, so an error names the right
-    /// line) or starts after `from` (then the reports needed are further back).
+    /// A log's recent reports: only its tail is parsed, unless the tail does not parse (then the
+    /// whole file is read, so an error names the right line). The tail read first is sized for
+    /// `history` seconds at `bytesPerSecond`; while it starts after `from` (the reports needed are
+    /// further back) a tail four times longer is read, up to the whole file. A fixed allowance
+    /// for the longest rows (512 bytes a second) parsed nine hours of a 28-byte-a-row log to use
+    /// half an hour of it, for every cell at every plan: 50 s a plan at 1,000 cells.
     static func recentReports(path: String, options: SeriesReadOptions, history: Double, from: Double?) throws -> SeriesSet {
-        if let recent = try recentText(path: path, bytes: Int(history) * bytesPerSecond + 65_536),
-           let tail = try? SeriesReader.read(text: recent, path: path, options: options),
-           !(from.map { from in tail.step != nil && (tail.time(ofRow: 0).map { $0 > from } ?? false) } ?? false) {
-            return tail
+        var bytes = Int(history.rounded(.up)) * bytesPerSecond + 4096
+        while let recent = try recentText(path: path, bytes: bytes) {
+            guard let tail = try? SeriesReader.read(text: recent, path: path, options: options) else { break }
+            let startsLate = from.map { from in tail.step != nil && (tail.time(ofRow: 0).map { $0 > from } ?? false) } ?? false
+            if !startsLate { return tail }
+            bytes *= 4
         }
         return try RadioLogCache.shared.read(path: path, options: options)
     }
@@ -155,9 +160,9 @@ public enum RadioKPIEfficiency {
         }
     }
 
-    /// Bytes of log read per second of window: two rows a second (repeated seconds happen) of
-    /// at most 256 bytes (the public traces' rows are 121 bytes on average, 209 at most).
-    static let bytesPerSecond = 512
+    /// Bytes of log first read per second of history: a row a second of 128 bytes (the public
+    /// traces' rows are 121 bytes on average; where a log has more, the tail grows).
+    static let bytesPerSecond = 128
 
     /// The header line and the whole lines of the last `bytes` of the file, or nil when the file
     /// is small enough to read whole. A log that grows for days is not parsed again in full for

@@ -121,6 +121,37 @@ import Testing
         #expect(RadioKPIEfficiency.measure(t, horizon: 30).problems == ["cell 'c1': \(log.path):21591: expected 10 fields, found 11"])
     }
 
+    /// The interval planner's efficiency per window over the last half hour, from a log whose
+    /// rows are longer than the first tail allows for (about 400 bytes): the tail grows until it
+    /// reaches back to the first window, and every window's mean is the one computed here from
+    /// the rows themselves.
+    @Test func windowMeansReachBackPastAShortTail() throws {
+        let dir = try folder()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let padding = String(repeating: "0", count: 360)
+        var lines = ["Timestamp,Speed,RSRP,RSRQ,SNR,CQI,RSSI,DL_bitrate,UL_bitrate,State"]
+        for t in 0..<21_600 {
+            lines.append(String(format: "2019.11.25_%02d.%02d.%02d,12,-95.%@,-11,7.0,%d,-70,1000,40,D", 8 + t / 3600, t / 60 % 60, t % 60,
+                                padding, 1 + (t * 7) % 15))
+        }
+        let log = dir.appendingPathComponent("wide.csv")
+        try Data(lines.joined(separator: "\n").utf8).write(to: log)
+        let t = try topology([("c1", "kpiSource: \(log.path)")])
+        let start = 1_574_668_800.0  // 2019-11-25T08:00:00Z, the log's first row
+        let end = start + 21_600
+        let windows = (0..<180).map { i in (start: end - 1800 + Double(i) * 10, end: end - 1790 + Double(i) * 10) }
+        let means = try #require(RadioKPIEfficiency.windowMeans(t, windows: windows, until: end)["c1"])
+        let table1: [Double] = [0, 0.1523, 0.2344, 0.3770, 0.6016, 0.8770, 1.1758, 1.4766, 1.9141, 2.4063, 2.7305, 3.3223,
+                                3.9023, 4.5234, 5.1152, 5.5547]
+        let expected: [Double] = (0..<180).map { (i: Int) -> Double in
+            var sum = 0.0
+            for row in (19_800 + 10 * i)..<(19_810 + 10 * i) { sum += table1[1 + (row * 7) % 15] }
+            return sum / 10
+        }
+        #expect(means.count == 180)
+        #expect(zip(means, expected).allSatisfy { abs($0 - $1) < 1e-12 }, "\(means.prefix(3)) against \(expected.prefix(3))")
+    }
+
     @Test func unusableLogsAreProblemsNotEstimates() throws {
         let dir = try folder()
         defer { try? FileManager.default.removeItem(at: dir) }
