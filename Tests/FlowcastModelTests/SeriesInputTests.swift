@@ -230,3 +230,36 @@ func windowLine(start: Int, duration: Int = 10, kind: String = "cell", id: Strin
     }
 }
 
+
+/// The byte-wise timestamp parser (ASCII text) reads exactly what the Character-wise one does:
+/// the formats series files use, and random text over the characters that matter to it.
+@Test func asciiTimestampsParseAsTheCharacterParserDoes() {
+    let known = ["2019.11.25_15.34.34", "2004-03-01T00:05", "2004-03-01T00:05:07Z", "2004-03-01 00:05:07.250",
+                 "2004-03-01T00:05:07+02:00", "2004-03-01T00:05:07-05", "2019.11.25_15.34.34.5", "1899-12-31T00:00",
+                 "2004-13-01T00:00", "2004-03-01T24:00", "2004-03-01T00:05:07:08", "1234567890-01-01T00:00", "2004.3.1.0.5\r"]
+    var rng = SystemRandomNumberGenerator()
+    let alphabet = Array("0123456789012345678901234567890123456789..--+_:TZ \r\n")
+    var texts = known
+    for _ in 0..<10_000 {
+        texts.append(String((0..<Int.random(in: 1...26, using: &rng)).map { _ in alphabet.randomElement(using: &rng)! }))
+        // Near misses: a known form with one to three characters replaced, inserted or removed.
+        var mutated = Array(known.randomElement(using: &rng)!)
+        for _ in 0..<Int.random(in: 1...3, using: &rng) {
+            let at = Int.random(in: 0..<mutated.count, using: &rng)
+            switch Int.random(in: 0..<3, using: &rng) {
+            case 0: mutated[at] = alphabet.randomElement(using: &rng)!
+            case 1: mutated.insert(alphabet.randomElement(using: &rng)!, at: at)
+            default: if mutated.count > 1 { mutated.remove(at: at) }
+            }
+        }
+        texts.append(String(mutated))
+    }
+    var parsed = 0
+    for text in texts {
+        let bytes = Timestamp.parseASCII(text.utf8), characters = Timestamp.parseCharacters(text)
+        #expect(bytes == characters, "\(text.debugDescription): \(String(describing: bytes)) against \(String(describing: characters))")
+        if characters != nil { parsed += 1 }
+    }
+    #expect(parsed > 2_000, "\(parsed) of \(texts.count) parsed")
+    #expect(Timestamp.parse("2019.11.25_15.34.34") == 1_574_696_074)
+}

@@ -7,6 +7,58 @@ enum Timestamp {
         let trimmed = text.trimmingSpaces
         guard !trimmed.isEmpty else { return nil }
         if let number = Double(trimmed), number.isFinite { return number }
+        // Logs are ASCII: reading their bytes is five times cheaper than asking each Character
+        // for its numeric value (a radio KPI log's timestamps were a third of a plan's time).
+        if trimmed.utf8.allSatisfy({ $0 < 0x80 }) { return parseASCII(trimmed.utf8) }
+        return parseCharacters(trimmed)
+    }
+
+    /// `parse` on ASCII text, a byte at a time: the same fields, separators and results as
+    /// `parseCharacters` (a test compares them), with no allocation unless there is a fraction.
+    static func parseASCII<C: Collection>(_ bytes: C) -> Double? where C.Element == UInt8 {
+        var fields = (0, 0, 0, 0, 0, 0), count = 0
+        var fraction = 0.0
+        var current = 0, digits = 0
+        var index = bytes.startIndex
+        func store(_ value: Int) -> Bool {
+            switch count {
+            case 0: fields.0 = value
+            case 1: fields.1 = value
+            case 2: fields.2 = value
+            case 3: fields.3 = value
+            case 4: fields.4 = value
+            case 5: fields.5 = value
+            default: return false  // a seventh field: not a timestamp, whatever follows
+            }
+            count += 1
+            return true
+        }
+        while index < bytes.endIndex {
+            let byte = bytes[index]
+            if byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") {
+                guard digits < 9 else { return nil }
+                current = current * 10 + Int(byte - UInt8(ascii: "0"))
+                digits += 1
+            } else {
+                if digits > 0 { guard store(current) else { return nil } }
+                current = 0
+                digits = 0
+                if byte == UInt8(ascii: "."), count == 6 {
+                    let rest = bytes[bytes.index(after: index)...].prefix { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }
+                    fraction = Double("0." + String(decoding: rest, as: UTF8.self)) ?? 0
+                    break
+                }
+                if byte == UInt8(ascii: "+") || (byte == UInt8(ascii: "-") && count >= 5) { break }
+            }
+            index = bytes.index(after: index)
+        }
+        if digits > 0 { guard store(current) else { return nil } }
+        guard count >= 5 else { return nil }
+        return civilSeconds(fields.0, fields.1, fields.2, fields.3, fields.4, count == 6 ? fields.5 : 0, fraction)
+    }
+
+    /// `parse` on any text, a Character at a time (a digit is an ASCII character with a numeric value).
+    static func parseCharacters<S: StringProtocol>(_ trimmed: S) -> Double? {
         var fields: [Int] = []
         var fraction = 0.0
         var current = 0
@@ -36,8 +88,12 @@ enum Timestamp {
         }
         if digits > 0 { fields.append(current) }
         guard fields.count >= 5, fields.count <= 6 else { return nil }
-        let (year, month, day, hour, minute) = (fields[0], fields[1], fields[2], fields[3], fields[4])
-        let second = fields.count == 6 ? fields[5] : 0
+        return civilSeconds(fields[0], fields[1], fields[2], fields[3], fields[4], fields.count == 6 ? fields[5] : 0, fraction)
+    }
+
+    /// Seconds since 1970-01-01 of a date-time whose fields are in range, else nil.
+    static func civilSeconds(_ year: Int, _ month: Int, _ day: Int, _ hour: Int, _ minute: Int, _ second: Int,
+                             _ fraction: Double) -> Double? {
         guard year >= 1900, (1...12).contains(month), (1...31).contains(day), hour < 24, minute < 60,
               second <= 60 else { return nil }
         let days = daysFromCivil(year: year, month: month, day: day)
