@@ -49,6 +49,9 @@ public final class IntervalPlanner {
     var recentWindows: [(start: Int64, end: Int64)] = []
     var recentRates: [[Double]]
     let cellIndex: [String: Int]
+    /// Each KPI-logged cell's efficiency over the windows its log has moved past, so a plan reads
+    /// only the seconds since the last one (`RadioKPIEfficiency.windowMeans`).
+    let efficiencyCache = WindowMeanCache()
     let efficiencyModel: IntervalModel?
     var forecasters: [String: StepForecaster] = [:]
     var pending: [String: (point: Double, upper: Double)] = [:]
@@ -175,7 +178,8 @@ public final class IntervalPlanner {
             demand[cell.id] = row
         }
         let spans = kept.map { (start: Double(recentWindows[$0].start) / 1e9, end: Double(recentWindows[$0].end) / 1e9) }
-        let efficiency = demand.isEmpty ? [:] : RadioKPIEfficiency.windowMeans(topology, windows: spans, until: Double(end) / 1e9)
+        let efficiency = demand.isEmpty ? [:] : RadioKPIEfficiency.windowMeans(topology, windows: spans, until: Double(end) / 1e9,
+                                                                                            cache: efficiencyCache)
         return RecentCellWindows(windowSeconds: Double(windowNanoseconds) / 1e9,
                                  windowsPerInterval: Int((Double(duration) / Double(windowNanoseconds)).rounded()),
                                  demand: demand, efficiency: efficiency, count: kept.count)

@@ -152,6 +152,50 @@ import Testing
         #expect(zip(means, expected).allSatisfy { abs($0 - $1) < 1e-12 }, "\(means.prefix(3)) against \(expected.prefix(3))")
     }
 
+    /// A planner's cache of window means gives, at every plan, what reading the whole half hour
+    /// again gives: with the log written up to the plan, a few seconds behind it (its last windows
+    /// are not final yet) or past it (a replay's finished log), and after the log is rewritten
+    /// shorter with other values.
+    @Test func cachedWindowMeansEqualAFreshRead() throws {
+        let dir = try folder()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let log = dir.appendingPathComponent("growing.csv")
+        let t = try topology([("c1", "kpiSource: \(log.path)")])
+        let origin = 1_574_668_800.0  // 2019-11-25T08:00:00Z
+        func write(seconds: Int, shift: Int) throws {
+            var lines = ["Timestamp,CQI,DL_bitrate"]
+            for s in 0..<seconds where s % 17 != 5 {  // a missing report now and then
+                lines.append(String(format: "2019.11.25_%02d.%02d.%02d,%d,-", 8 + s / 3600, s / 60 % 60, s % 60, 1 + (s * 7 + shift) % 15))
+            }
+            try Data((lines.joined(separator: "\n") + "\n").utf8).write(to: log)
+        }
+        let cache = WindowMeanCache()
+        var compared = 0
+        for (plan, lag) in [(0, 0), (1, 3), (2, 15), (3, 0), (4, -30), (5, 7), (6, 0)].map({ ($0.0, $0.1) }) {
+            let until = origin + 2400 + Double(plan) * 60
+            try write(seconds: Int(until - origin) - lag, shift: 0)
+            let windows = (0..<180).map { i in (start: until - 1800 + Double(i) * 10, end: until - 1790 + Double(i) * 10) }
+            let cached = RadioKPIEfficiency.windowMeans(t, windows: windows, until: until, cache: cache)["c1"]
+            let fresh = RadioKPIEfficiency.windowMeans(t, windows: windows, until: until)["c1"]
+            #expect(cached != nil && cached == fresh, "plan \(plan), lag \(lag)")
+            // Every window the log has moved past (a report at or after its end) is held, and
+            // none after the plan.
+            let lastReport = origin + Double((0..<(Int(until - origin) - lag)).last { $0 % 17 != 5 }!)
+            let settled = windows.filter { $0.end <= until && lastReport >= $0.end }.count
+            #expect(cache.count == settled && settled >= 177, "plan \(plan), lag \(lag): \(cache.count) held, \(settled) settled")
+            compared += 1
+        }
+        // Rewritten with other values (as long, and shorter): nothing cached is used.
+        let until = origin + 2400 + 7 * 60
+        let windows = (0..<180).map { i in (start: until - 1800 + Double(i) * 10, end: until - 1790 + Double(i) * 10) }
+        for (seconds, shift) in [(Int(until - origin), 4), (Int(until - origin) - 300, 9)] {
+            try write(seconds: seconds, shift: shift)
+            let cached = RadioKPIEfficiency.windowMeans(t, windows: windows, until: until, cache: cache)["c1"]
+            #expect(cached != nil && cached == RadioKPIEfficiency.windowMeans(t, windows: windows, until: until)["c1"], "shift \(shift)")
+        }
+        #expect(compared == 7)
+    }
+
     @Test func unusableLogsAreProblemsNotEstimates() throws {
         let dir = try folder()
         defer { try? FileManager.default.removeItem(at: dir) }
