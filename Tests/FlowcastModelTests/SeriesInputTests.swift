@@ -238,7 +238,7 @@ func windowLine(start: Int, duration: Int = 10, kind: String = "cell", id: Strin
                  "2004-03-01T00:05:07+02:00", "2004-03-01T00:05:07-05", "2019.11.25_15.34.34.5", "1899-12-31T00:00",
                  "2004-13-01T00:00", "2004-03-01T24:00", "2004-03-01T00:05:07:08", "1234567890-01-01T00:00", "2004.3.1.0.5\r"]
     var rng = SystemRandomNumberGenerator()
-    let alphabet = Array("0123456789012345678901234567890123456789..--+_:TZ \r\n")
+    let alphabet = Array("0123456789012345678901234567890123456789..--+_:TZ \r\n\t")
     var texts = known
     for _ in 0..<10_000 {
         texts.append(String((0..<Int.random(in: 1...26, using: &rng)).map { _ in alphabet.randomElement(using: &rng)! }))
@@ -258,6 +258,11 @@ func windowLine(start: Int, duration: Int = 10, kind: String = "cell", id: Strin
     for text in texts {
         let bytes = Timestamp.parseASCII(text.utf8), characters = Timestamp.parseCharacters(text)
         #expect(bytes == characters, "\(text.debugDescription): \(String(describing: bytes)) against \(String(describing: characters))")
+        // And `parse` (which trims spaces, tabs and carriage returns, and reads plain numbers
+        // first) as it did before it read bytes.
+        let trimmed = text.trimmingSpaces
+        let before = trimmed.isEmpty ? nil : (Double(trimmed).flatMap { $0.isFinite ? $0 : nil } ?? Timestamp.parseCharacters(trimmed))
+        #expect(Timestamp.parse(" \t" + text + "\r ") == before, "\(text.debugDescription)")
         if characters != nil { parsed += 1 }
     }
     #expect(parsed > 2_000, "\(parsed) of \(texts.count) parsed")

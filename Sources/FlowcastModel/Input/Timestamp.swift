@@ -4,13 +4,28 @@
 /// `2019.11.25_15.34.34`. No time zone is applied: calendar features read the clock as written.
 enum Timestamp {
     static func parse<S: StringProtocol>(_ text: S) -> Double? {
-        let trimmed = text.trimmingSpaces
-        guard !trimmed.isEmpty else { return nil }
-        if let number = Double(trimmed), number.isFinite { return number }
         // Logs are ASCII: reading their bytes is five times cheaper than asking each Character
         // for its numeric value (a radio KPI log's timestamps were a third of a plan's time).
-        if trimmed.utf8.allSatisfy({ $0 < 0x80 }) { return parseASCII(trimmed.utf8) }
-        return parseCharacters(trimmed)
+        let bytes = text.utf8
+        guard bytes.allSatisfy({ $0 < 0x80 }) else {
+            let trimmed = text.trimmingSpaces
+            guard !trimmed.isEmpty else { return nil }
+            if let number = Double(trimmed), number.isFinite { return number }
+            return parseCharacters(trimmed)
+        }
+        func isSpace(_ byte: UInt8) -> Bool { byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") || byte == UInt8(ascii: "\r") }
+        var start = bytes.startIndex
+        while start < bytes.endIndex, isSpace(bytes[start]) { start = bytes.index(after: start) }
+        var end = start, index = start  // just past the last byte that is not a space
+        while index < bytes.endIndex {
+            let next = bytes.index(after: index)
+            if !isSpace(bytes[index]) { end = next }
+            index = next
+        }
+        guard start < end else { return nil }
+        let trimmed = text[start..<end]  // ASCII: every byte index is a Character boundary
+        if let number = Double(trimmed), number.isFinite { return number }
+        return parseASCII(trimmed.utf8)
     }
 
     /// `parse` on ASCII text, a byte at a time: the same fields, separators and results as
