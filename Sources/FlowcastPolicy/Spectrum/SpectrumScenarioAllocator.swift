@@ -190,8 +190,8 @@ struct ScenarioShape {
             return GreedySpectrumHeuristic.allocate(SpectrumModelShape(topology, requests))
         }
         // Each step gives the block with the largest gain over every cell. Scanning every cell and
-        // every block per step was O(steps × cells × blocks × users): seconds a plan at 300 cells,
-        // minutes at thousands. Here a cell's gain only falls as blocks are given (served traffic
+        // every block per step was O(steps × cells × blocks × users): 3 s a plan at 300 cells,
+        // growing with the square of the cells. Here a cell's gain only falls as blocks are given (served traffic
         // is concave, the spread reward falls with k, a held block once taken by a neighbour stays
         // taken), so a heap of gains that are upper bounds picks the same block as the full scan
         // (lazy greedy): pop the best, recompute it, take it if it still tops the heap. Blocks a
