@@ -262,6 +262,16 @@ struct PolicyReaderTests {
         try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasPrefix("policy-") }.sorted()
     }
 
+    /// A nats-server with an 8 KB max_payload, a connection with the policy stream made, and the
+    /// single replay's first policy (larger than one message).
+    static func serverWithPolicyStream() throws -> (server: NATSServer, connection: NATSConnection, large: [UInt8]) {
+        let server = try NATSServer(configuration: "max_payload: 8192\n")
+        let connection = try NATSConnection(NATSConnectionOptions(url: server.url, name: "policy-reader-test"))
+        _ = try connection.ensureStream(FlowcastSubjects.policyStream)
+        let large = try [UInt8](Data(contentsOf: try Scenario.singleReplayPolicies().appendingPathComponent("policy-0001.json")))
+        return (server, connection, large)
+    }
+
     @Test("the planner's policies, published in parts (max_payload 8192), written byte for byte; the same durable again writes nothing")
     func plannerPoliciesByteIdentical() throws {
         let server = try NATSServer(configuration: "max_payload: 8192\n")
@@ -310,11 +320,7 @@ struct PolicyReaderTests {
 
     @Test("a part with a wrong digest: counted bad, named, nothing written, exit 1; the good policy beside it is written")
     func corruptPart() throws {
-        let server = try NATSServer(configuration: "max_payload: 8192\n")
-        let connection = try NATSConnection(NATSConnectionOptions(url: server.url, name: "policy-reader-test"))
-        _ = try connection.ensureStream(FlowcastSubjects.policyStream)
-        let reference = try Scenario.singleReplayPolicies()
-        let large = try [UInt8](Data(contentsOf: reference.appendingPathComponent("policy-0001.json")))
+        let (server, connection, large) = try Self.serverWithPolicyStream()
         #expect(large.count > 8192)
         let room = 8192 - NetworkPlanner.partHeaderAllowance
         // policy-0009.json: the document's parts under the digest of another document.
@@ -341,10 +347,7 @@ struct PolicyReaderTests {
 
     @Test("a policy whose last part is not in the stream yet: incomplete, exit 1, not acknowledged; the next run of the durable completes it")
     func incompleteThenCompleted() throws {
-        let server = try NATSServer(configuration: "max_payload: 8192\n")
-        let connection = try NATSConnection(NATSConnectionOptions(url: server.url, name: "policy-reader-test"))
-        _ = try connection.ensureStream(FlowcastSubjects.policyStream)
-        let large = try [UInt8](Data(contentsOf: try Scenario.singleReplayPolicies().appendingPathComponent("policy-0001.json")))
+        let (server, connection, large) = try Self.serverWithPolicyStream()
         let parts = policyParts(large, name: "policy-0001.json", room: 8192 - NetworkPlanner.partHeaderAllowance)
         #expect(parts.count >= 3)
         func publish(_ part: PolicyTestMessage) throws {
@@ -383,10 +386,7 @@ struct PolicyReaderTests {
 
     @Test("followed until SIGTERM: policies published while it runs are written, then it exits 0")
     func followUntilSignal() throws {
-        let server = try NATSServer(configuration: "max_payload: 8192\n")
-        let connection = try NATSConnection(NATSConnectionOptions(url: server.url, name: "policy-reader-test"))
-        _ = try connection.ensureStream(FlowcastSubjects.policyStream)
-        let large = try [UInt8](Data(contentsOf: try Scenario.singleReplayPolicies().appendingPathComponent("policy-0001.json")))
+        let (server, connection, large) = try Self.serverWithPolicyStream()
         let out = try Scenario.temporaryFolder("policies")
         let reader = try RunningFlowcast(["policies", "--nats", server.url, "--out", out.path])
         try NetworkPlanner.publishPolicy(large, name: "policy-0001.json", durable: "planner", on: connection)
