@@ -165,8 +165,9 @@ public final class IntervalPlanner {
     }
 
     /// The recent windows as the sizing rule's input for an interval of `duration` from `end`
-    /// (the windows before `end` only; radio KPI logs read up to `end`).
-    func recentCellWindows(end: Int64, duration: Int64) -> RecentCellWindows? {
+    /// (the windows before `end` only; radio KPI logs read up to `end`, through `reads`: the logs
+    /// the plan has already read).
+    func recentCellWindows(end: Int64, duration: Int64, reads: RecentReads? = nil) -> RecentCellWindows? {
         let kept = recentWindows.indices.filter { recentWindows[$0].end <= end }
         guard let last = kept.last, let first = kept.first else { return nil }
         let windowNanoseconds = recentWindows[last].end - recentWindows[last].start
@@ -179,7 +180,7 @@ public final class IntervalPlanner {
         }
         let spans = kept.map { (start: Double(recentWindows[$0].start) / 1e9, end: Double(recentWindows[$0].end) / 1e9) }
         let efficiency = demand.isEmpty ? [:] : RadioKPIEfficiency.windowMeans(topology, windows: spans, until: Double(end) / 1e9,
-                                                                                            cache: efficiencyCache)
+                                                                                            cache: efficiencyCache, reads: reads)
         return RecentCellWindows(windowSeconds: Double(windowNanoseconds) / 1e9,
                                  windowsPerInterval: Int((Double(duration) / Double(windowNanoseconds)).rounded()),
                                  demand: demand, efficiency: efficiency, count: kept.count)
@@ -268,15 +269,16 @@ public final class IntervalPlanner {
         do {
             let planner = PolicyPlanner(topology: topology, options: options.plan)
             // Reports before the interval only: a replayed log already holds the seconds after it.
+            let reads = RecentReads()
             let kpi = RadioKPIEfficiency.measure(topology, horizon: Double(duration) / 1e9, model: efficiencyModel,
-                                                 until: Double(windowStart) / 1e9)
+                                                 until: Double(windowStart) / 1e9, reads: reads)
             for problem in kpi.problems where !efficiencyProblems.contains(problem) { efficiencyProblems.append(problem) }
             let input = ForecastSet(forecasts: forecasts, modelId: model?.id ?? intervalModel?.id, window: window,
                                     measuredEfficiencies: kpi.measured.isEmpty ? nil : kpi.measured)
             let paths = candidatePaths ?? planner.candidatePaths()
             candidatePaths = paths
             let document = try planner.plan(input, provenance: provenance, current: current, paths: paths,
-                                            recent: recentCellWindows(end: windowStart, duration: duration))
+                                            recent: recentCellWindows(end: windowStart, duration: duration, reads: reads))
             try document.write(to: URL(fileURLWithPath: options.directory).appendingPathComponent(name))
             current = document
             policiesWritten += 1

@@ -33,8 +33,11 @@ public enum RadioKPIEfficiency {
     /// `until` (seconds since the epoch, the log's clock) uses the reports before that time instead
     /// of the log's last ones: a replay plans at capture time from a log that already holds the
     /// seconds after it, which a plan made then could not have seen.
+    ///
+    /// `reads` (one per plan) lets `windowMeans` of the same plan use the log this read, when it
+    /// reaches back far enough, rather than read it again.
     public static func measure(_ topology: Topology, horizon: Double, model: IntervalModel? = nil,
-                               until: Double? = nil) -> (measured: [MeasuredEfficiency], problems: [String]) {
+                               until: Double? = nil, reads: RecentReads? = nil) -> (measured: [MeasuredEfficiency], problems: [String]) {
         var measured: [MeasuredEfficiency] = []
         var problems: [String] = []
         for cell in topology.cells {
@@ -44,7 +47,7 @@ public enum RadioKPIEfficiency {
             let history = model == nil ? seconds : max(seconds, modelHistorySeconds)
             let options = SeriesReadOptions(radioTarget: .spectralEfficiency, cqiTable: table)
             do {
-                let set = try recentReports(path: path, options: options, history: history, from: until.map { $0 - history })
+                let set = try recentReports(path: path, options: options, history: history, from: until.map { $0 - history }, reads: reads)
                 guard set.radioTarget != nil, var series = set.series.first else {
                     problems.append("cell '\(cell.id)': \(path) is not a radio KPI log (Timestamp, CQI and DL_bitrate columns)")
                     continue
@@ -105,7 +108,7 @@ public enum RadioKPIEfficiency {
     /// seconds from the first window not yet known. Reading the whole half hour again at every
     /// plan cost 3.7 s a plan at 1,000 cells.
     public static func windowMeans(_ topology: Topology, windows: [(start: Double, end: Double)], until: Double,
-                                   cache: WindowMeanCache? = nil) -> [String: [Double]] {
+                                   cache: WindowMeanCache? = nil, reads: RecentReads? = nil) -> [String: [Double]] {
         guard !windows.isEmpty else { return [:] }
         var result: [String: [Double]] = [:]
         for cell in topology.cells {
@@ -120,7 +123,7 @@ public enum RadioKPIEfficiency {
                 let options = SeriesReadOptions(radioTarget: .spectralEfficiency, cqiTable: table)
                 let history = max(0, until - first) + 60
                 do {
-                    let set = try recentReports(path: path, options: options, history: history, from: first)
+                    let set = try recentReports(path: path, options: options, history: history, from: first, reads: reads)
                     guard set.radioTarget != nil, let series = set.series.first, let start = set.startTime, let step = set.step, step > 0 else {
                         continue
                     }
@@ -155,15 +158,27 @@ public enum RadioKPIEfficiency {
     /// further back) a tail four times longer is read, up to the whole file. A fixed allowance
     /// for the longest rows (512 bytes a second) parsed nine hours of a 28-byte-a-row log to use
     /// half an hour of it, for every cell at every plan: 50 s a plan at 1,000 cells.
-    static func recentReports(path: String, options: SeriesReadOptions, history: Double, from: Double?) throws -> SeriesSet {
+    /// With `reads`, a set this plan already read is used again when it reaches back to `from`
+    /// (a later plan reads afresh: the log may have grown).
+    static func recentReports(path: String, options: SeriesReadOptions, history: Double, from: Double?,
+                              reads: RecentReads? = nil) throws -> SeriesSet {
+        func startsLate(_ set: SeriesSet, _ from: Double?) -> Bool {
+            from.map { from in set.step != nil && (set.time(ofRow: 0).map { $0 > from } ?? false) } ?? false
+        }
+        let key = RadioLogCache.key(path, options)
+        if let from, let set = reads?.sets[key], !startsLate(set, from) { return set }
         var bytes = Int(history.rounded(.up)) * bytesPerSecond + 4096
         while let recent = try recentText(path: path, bytes: bytes) {
             guard let tail = try? SeriesReader.read(text: recent, path: path, options: options) else { break }
-            let startsLate = from.map { from in tail.step != nil && (tail.time(ofRow: 0).map { $0 > from } ?? false) } ?? false
-            if !startsLate { return tail }
+            if !startsLate(tail, from) {
+                reads?.sets[key] = tail
+                return tail
+            }
             bytes *= 4
         }
-        return try RadioLogCache.shared.read(path: path, options: options)
+        let whole = try RadioLogCache.shared.read(path: path, options: options)
+        reads?.sets[key] = whole
+        return whole
     }
 
     /// `values` with each NaN replaced by the value before it (leading NaNs by the first value);
@@ -200,6 +215,14 @@ public enum RadioKPIEfficiency {
             throw .unreadable(path: path, reason: error.localizedDescription)
         }
     }
+}
+
+/// The radio KPI logs one plan has read (`RadioKPIEfficiency.recentReports`), so `measure` and
+/// `windowMeans` of the same plan read each log once. Made afresh for every plan.
+public final class RecentReads {
+    var sets: [String: SeriesSet] = [:]
+
+    public init() {}
 }
 
 /// The window means of `RadioKPIEfficiency.windowMeans` that no later report can change, per cell
@@ -252,12 +275,17 @@ final class RadioLogCache: @unchecked Sendable {
     private let lock = NSLock()
     private var entries: [String: (size: UInt64, modified: Date, set: SeriesSet)] = [:]
 
+    /// One log read one way: its path, CQI table and target.
+    static func key(_ path: String, _ options: SeriesReadOptions) -> String {
+        path + "\u{0}" + options.cqiTable.rawValue + "\u{0}" + options.radioTarget.rawValue
+    }
+
     func read(path: String, options: SeriesReadOptions) throws(SeriesInputError) -> SeriesSet {
         let attributes = try? FileManager.default.attributesOfItem(atPath: path)
         guard let size = (attributes?[.size] as? NSNumber)?.uint64Value, let modified = attributes?[.modificationDate] as? Date else {
             return try SeriesReader.read(file: URL(fileURLWithPath: path), options: options)  // it says why it cannot
         }
-        let key = path + "\u{0}" + options.cqiTable.rawValue + "\u{0}" + options.radioTarget.rawValue
+        let key = Self.key(path, options)
         lock.lock()
         let cached = entries[key]
         lock.unlock()

@@ -196,6 +196,37 @@ import Testing
         #expect(compared == 7)
     }
 
+    /// One plan reads each log once: `windowMeans` uses what `measure` read when it reaches back
+    /// far enough (the log is gone by then here, and the means are still those of a fresh read);
+    /// when it does not, the log is read again.
+    @Test func aPlanReadsEachLogOnce() throws {
+        let dir = try folder()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let log = dir.appendingPathComponent("long.csv")
+        var lines = ["Timestamp,CQI,DL_bitrate"]
+        for s in 0..<21_600 {
+            lines.append(String(format: "2019.11.25_%02d.%02d.%02d,%d,-", 8 + s / 3600, s / 60 % 60, s % 60, 1 + (s * 7) % 15))
+        }
+        try Data((lines.joined(separator: "\n") + "\n").utf8).write(to: log)
+        let t = try topology([("c1", "kpiSource: \(log.path)")])
+        let until = 1_574_668_800.0 + 21_000
+        let recent = (0..<6).map { i in (start: until - 60 + Double(i) * 10, end: until - 50 + Double(i) * 10) }
+        let older = (0..<60).map { i in (start: until - 600 + Double(i) * 10, end: until - 590 + Double(i) * 10) }
+        let fresh = RadioKPIEfficiency.windowMeans(t, windows: recent, until: until)["c1"]
+        let freshOlder = RadioKPIEfficiency.windowMeans(t, windows: older, until: until)["c1"]
+        let freshMeasure = RadioKPIEfficiency.measure(t, horizon: 60, until: until).measured
+
+        let reads = RecentReads()
+        let measured = RadioKPIEfficiency.measure(t, horizon: 60, until: until, reads: reads).measured
+        #expect(measured == freshMeasure && measured.count == 1)
+        try FileManager.default.removeItem(at: log)
+        #expect(RadioKPIEfficiency.windowMeans(t, windows: recent, until: until, reads: reads)["c1"] == fresh)
+        #expect(fresh != nil)
+        // Ten minutes back is beyond what measure read: the log is read again, and it is gone.
+        #expect(RadioKPIEfficiency.windowMeans(t, windows: older, until: until, reads: reads)["c1"] == nil)
+        #expect(freshOlder != nil)
+    }
+
     @Test func unusableLogsAreProblemsNotEstimates() throws {
         let dir = try folder()
         defer { try? FileManager.default.removeItem(at: dir) }
