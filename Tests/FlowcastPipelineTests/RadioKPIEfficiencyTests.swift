@@ -216,10 +216,23 @@ import Testing
         let freshOlder = RadioKPIEfficiency.windowMeans(t, windows: older, until: until)["c1"]
         let freshMeasure = RadioKPIEfficiency.measure(t, horizon: 60, until: until).measured
 
+        let options = SeriesReadOptions(radioTarget: .spectralEfficiency, cqiTable: .table1)
+        let full = try RadioKPIEfficiency.recentReports(path: log.path, options: options, history: 120, from: until - 120)
+        #expect(!full.series[0].covariates.isEmpty)  // CQI beside the efficiency
+
         let reads = RecentReads()
         let measured = RadioKPIEfficiency.measure(t, horizon: 60, until: until, reads: reads).measured
         #expect(measured == freshMeasure && measured.count == 1)
+        // Kept as the efficiency series alone: the same values, none of the other columns.
+        let kept = try #require(reads.sets.values.first)
+        #expect(reads.sets.count == 1 && kept.series.count == 1 && kept.series[0].covariates.isEmpty)
+        #expect(kept.series[0].values == full.series[0].values && kept.startTime == full.startTime && kept.step == full.step)
         try FileManager.default.removeItem(at: log)
+        // A reader that needs the other columns (a model's forecast) reads the log itself: it is gone.
+        #expect(throws: SeriesInputError.self) {
+            try RadioKPIEfficiency.recentReports(path: log.path, options: options, history: 120, from: until - 120,
+                                                 reads: reads, covariates: true)
+        }
         #expect(RadioKPIEfficiency.windowMeans(t, windows: recent, until: until, reads: reads)["c1"] == fresh)
         #expect(fresh != nil)
         // Ten minutes back is beyond what measure read: the log is read again, and it is gone.
