@@ -116,8 +116,7 @@ public enum RadioKPIEfficiency {
             guard let path = cell.kpiSource else { continue }
             let table = cell.cqiTable.flatMap(CQITable.init(rawValue:)) ?? .table1
             let key = cell.id + "\u{0}" + path + "\u{0}" + table.rawValue
-            let log = cache == nil ? nil : WindowMeanCache.identity(of: path)
-            var known = cache?.means(key, log: log) ?? [:]
+            var (known, log) = cache?.means(key, path: path) ?? ([:], nil)
             var means = windows.map { known[$0.start] ?? .nan }
             if let firstMissing = windows.firstIndex(where: { known[$0.start] == nil }) {
                 let first = windows[firstMissing].start
@@ -125,6 +124,7 @@ public enum RadioKPIEfficiency {
                 let history = max(0, until - first) + 60
                 do {
                     let set = try recentReports(path: path, options: options, history: history, from: first, reads: reads)
+                    if let reads { log = reads.sets[RadioLogCache.key(path, options)]?.log }
                     guard set.radioTarget != nil, let series = set.series.first, let start = set.startTime, let step = set.step, step > 0 else {
                         continue
                     }
@@ -159,26 +159,33 @@ public enum RadioKPIEfficiency {
     /// further back) a tail four times longer is read, up to the whole file. A fixed allowance
     /// for the longest rows (512 bytes a second) parsed nine hours of a 28-byte-a-row log to use
     /// half an hour of it, for every cell at every plan: 50 s a plan at 1,000 cells.
+    /// Without `from`, the reports needed are the last `history` seconds before the log's last one.
+    /// A tail is late when its first row is not before `from`: the cut may have dropped an earlier
+    /// report of that same second.
     /// With `reads`, a set this plan already read is used again when it reaches back to `from`
     /// and the caller needs no `covariates` (a later plan reads afresh: the log may have grown).
     static func recentReports(path: String, options: SeriesReadOptions, history: Double, from: Double?,
                               reads: RecentReads? = nil, covariates: Bool = false) throws -> SeriesSet {
-        func startsLate(_ set: SeriesSet, _ from: Double?) -> Bool {
-            from.map { from in set.step != nil && (set.time(ofRow: 0).map { $0 > from } ?? false) } ?? false
+        func startsLate(_ set: SeriesSet) -> Bool {
+            guard set.step != nil, let first = set.time(ofRow: 0),
+                  let from = from ?? set.time(ofRow: set.rowCount - 1).map({ $0 - history }) else { return false }
+            return first >= from
         }
         let key = RadioLogCache.key(path, options)
-        if !covariates, let from, let set = reads?.sets[key], !startsLate(set, from) { return set }
+        if !covariates, from != nil, let set = reads?.sets[key]?.set, !startsLate(set) { return set }
+        // The log as it is before this read, for the window means computed from it.
+        let log = reads == nil ? nil : WindowMeanCache.identity(of: path)?.log
         var bytes = Int(history.rounded(.up)) * bytesPerSecond + 4096
         while let recent = try recentText(path: path, bytes: bytes) {
             guard let tail = try? SeriesReader.read(text: recent, path: path, options: options) else { break }
-            if !startsLate(tail, from) {
-                reads?.keep(tail, key)
+            if !startsLate(tail) {
+                reads?.keep(tail, key, log: log)
                 return tail
             }
             bytes *= 4
         }
         let whole = try RadioLogCache.shared.read(path: path, options: options)
-        reads?.keep(whole, key)
+        reads?.keep(whole, key, log: log)
         return whole
     }
 
@@ -225,12 +232,15 @@ public enum RadioKPIEfficiency {
 /// second reader without a model uses, and a plan holds every cell's log at once. Replay with
 /// 1,000 cells, a 28-byte-a-row log each: peak RSS 77 MB reading every log twice, 127 MB keeping
 /// whole sets, 101 MB keeping the efficiency series.
+///
+/// Each is kept with the log's identity as it was read (`WindowMeanCache.Identity`): window means
+/// computed from it are stored under that, not under what the file has become since.
 public final class RecentReads {
-    private(set) var sets: [String: SeriesSet] = [:]
+    private(set) var sets: [String: (set: SeriesSet, log: WindowMeanCache.Identity?)] = [:]
 
     public init() {}
 
-    func keep(_ set: SeriesSet, _ key: String) {
+    func keep(_ set: SeriesSet, _ key: String, log: WindowMeanCache.Identity?) {
         var slim = set
         slim.series = set.series.prefix(1).map { series in
             var series = series
@@ -238,23 +248,22 @@ public final class RecentReads {
             series.covariateNames = []
             return series
         }
-        sets[key] = slim
+        sets[key] = (slim, log)
     }
 }
 
 /// The window means of `RadioKPIEfficiency.windowMeans` that no later report can change, per cell
-/// and log, for the next plan: a planner keeps one. A log that shrinks or whose first bytes change
-/// (rotated or rewritten) is read again from the start of the windows. Used by one planner at a time.
+/// and log, for the next plan: a planner keeps one. A log that shrinks, or whose first bytes or
+/// the bytes where it last ended change (rotated or rewritten), is read again from the start of the
+/// windows. Reports appended with times before the last one (a clock set back) fall in windows
+/// already held and are not counted there, where a fresh read would merge them into those seconds.
+/// Used by one planner at a time.
 public final class WindowMeanCache {
-    /// A log as it was read: its size and first bytes.
+    /// A log as it was read: its size, first bytes and last bytes.
     struct Identity {
         var size: UInt64
         var head: Data
-
-        /// Whether `now` is this log grown by appending (as far as size and first bytes tell).
-        func isGrown(to now: Identity) -> Bool {
-            now.size >= size && (now.head.starts(with: head) || head.starts(with: now.head))
-        }
+        var end: Data
     }
 
     private var entries: [String: (log: Identity, means: [Double: Double])] = [:]
@@ -264,9 +273,12 @@ public final class WindowMeanCache {
     /// Window means held, over every cell.
     var count: Int { entries.values.reduce(0) { $0 + $1.means.count } }
 
-    func means(_ key: String, log: Identity?) -> [Double: Double] {
-        guard let entry = entries[key], let log, entry.log.isGrown(to: log) else { return [:] }
-        return entry.means
+    /// The means held for `key` when the log at `path` is the one they were computed from with
+    /// reports appended, and the log as it is now.
+    func means(_ key: String, path: String) -> (means: [Double: Double], log: Identity?) {
+        let entry = entries[key]
+        guard let now = Self.identity(of: path, since: entry?.log) else { return ([:], nil) }
+        return (now.grown ? entry?.means ?? [:] : [:], now.log)
     }
 
     /// Keeps the means of windows from `keeping` on (older windows leave the plan's history).
@@ -275,12 +287,23 @@ public final class WindowMeanCache {
         entries[key] = (log, means.filter { $0.key >= start })
     }
 
-    static func identity(of path: String) -> Identity? {
+    /// The log at `path` now, and whether it is `previous` with bytes appended: no shorter, the same
+    /// first bytes, and the same bytes where `previous` ended (a log rewritten in place that keeps
+    /// its first 256 bytes and does not shrink shows there). False without `previous`.
+    static func identity(of path: String, since previous: Identity? = nil) -> (log: Identity, grown: Bool)? {
         guard let handle = FileHandle(forReadingAtPath: path) else { return nil }
         defer { try? handle.close() }
-        guard let size = try? handle.seekToEnd(), (try? handle.seek(toOffset: 0)) != nil,
-              let head = try? handle.read(upToCount: 256) else { return nil }
-        return Identity(size: size, head: head)
+        func bytes(at offset: UInt64, count: UInt64) -> Data? {
+            guard (try? handle.seek(toOffset: offset)) != nil else { return nil }
+            return count == 0 ? Data() : (try? handle.read(upToCount: Int(count))) ?? Data()
+        }
+        guard let size = try? handle.seekToEnd(), let head = bytes(at: 0, count: 256),
+              let end = bytes(at: size - min(size, 64), count: min(size, 64)) else { return nil }
+        let log = Identity(size: size, head: head, end: end)
+        guard let previous, size >= previous.size,
+              head.starts(with: previous.head) || previous.head.starts(with: head) else { return (log, false) }
+        let count = UInt64(previous.end.count)
+        return (log, bytes(at: previous.size - count, count: count) == previous.end)
     }
 }
 
