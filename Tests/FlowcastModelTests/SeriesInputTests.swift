@@ -238,7 +238,8 @@ func windowLine(start: Int, duration: Int = 10, kind: String = "cell", id: Strin
                  "2004-03-01T00:05:07+02:00", "2004-03-01T00:05:07-05", "2019.11.25_15.34.34.5", "1899-12-31T00:00",
                  "2004-13-01T00:00", "2004-03-01T24:00", "2004-03-01T00:05:07:08", "1234567890-01-01T00:00", "2004.3.1.0.5\r"]
     var rng = SystemRandomNumberGenerator()
-    let alphabet = Array("0123456789012345678901234567890123456789..--+_:TZ \r\n\t")
+    // "\r\n" in one literal is one Character: the lone ones are added apart.
+    let alphabet: [Character] = Array("0123456789012345678901234567890123456789..--+_:TZ \t") + ["\r", "\n", "\r\n"]
     var texts = known
     for _ in 0..<10_000 {
         texts.append(String((0..<Int.random(in: 1...26, using: &rng)).map { _ in alphabet.randomElement(using: &rng)! }))
@@ -267,4 +268,9 @@ func windowLine(start: Int, duration: Int = 10, kind: String = "cell", id: Strin
     }
     #expect(parsed > 2_000, "\(parsed) of \(texts.count) parsed")
     #expect(Timestamp.parse("2019.11.25_15.34.34") == 1_574_696_074)
+    // Days within their month; leap years by the Gregorian rule.
+    #expect(Timestamp.parse("2019-02-29T00:00") == nil && Timestamp.parse("2019-04-31T00:00") == nil)
+    #expect(Timestamp.parse("2019.02.31_12.00.00") == nil && Timestamp.parse("1900-02-29T00:00") == nil)
+    #expect(Timestamp.parse("2020-02-29T00:00") == 1_582_934_400 && Timestamp.parse("2000-02-29T00:00") == 951_782_400)
+    #expect(Timestamp.parse("2019-12-31T23:59:60") == 1_577_836_800)
 }

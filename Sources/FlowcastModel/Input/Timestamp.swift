@@ -107,13 +107,22 @@ enum Timestamp {
         return civilSeconds(fields[0], fields[1], fields[2], fields[3], fields[4], fields.count == 6 ? fields[5] : 0, fraction)
     }
 
-    /// Seconds since 1970-01-01 of a date-time whose fields are in range, else nil.
+    /// Seconds since 1970-01-01 of a date-time whose fields are in range (the day within its month;
+    /// second 60, a leap second, is the next minute's first), else nil: 31 February is not 3 March.
     static func civilSeconds(_ year: Int, _ month: Int, _ day: Int, _ hour: Int, _ minute: Int, _ second: Int,
                              _ fraction: Double) -> Double? {
-        guard year >= 1900, (1...12).contains(month), (1...31).contains(day), hour < 24, minute < 60,
-              second <= 60 else { return nil }
+        guard year >= 1900, (1...12).contains(month), day >= 1, day <= daysIn(month: month, year: year), hour < 24,
+              minute < 60, second <= 60 else { return nil }
         let days = daysFromCivil(year: year, month: month, day: day)
         return Double(days * 86_400 + hour * 3_600 + minute * 60 + second) + fraction
+    }
+
+    static func daysIn(month: Int, year: Int) -> Int {
+        switch month {
+        case 2: year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) ? 29 : 28
+        case 4, 6, 9, 11: 30
+        default: 31
+        }
     }
 
     /// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
