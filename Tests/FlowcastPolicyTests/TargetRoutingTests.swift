@@ -54,6 +54,27 @@ import Testing
         #expect(s.maxUtilisation <= minMax.maxUtilisation * 1.01 + 1e-9)
     }
 
+    @Test func eachScenarioIsCappedAtWhatItAllows() throws {
+        // Demand A (a→b) is 3 in the first scenario and 0 in the second; demand B (a→b) is 0, then 1.
+        // The first cannot fit under 70 %: its least MLU is 1 (A 1/3 on `small`). The second fits:
+        // B alone may put 0.7 on `small`. One cap for both (1.01) would let B fill `small` (100 %);
+        // per scenario, B keeps 0.7 there and the first scenario is within 1 % of its least, with
+        // A's 1.01/3 on `small`. The two do not meet on a link, so λ = 1: caps 1.01 and 0.7.
+        let two = try Topology(yaml: parallelYAML + "  - { id: d2, source: a, destination: b, paths: [[small], [big]] }\n")
+        let problem = RoutingProblem(topology: two, paths: [[[0], [1]], [[0], [1]]], scenarios: [[3, 0], [0, 1]],
+                                     targetUtilisation: 0.7)
+        let s = try RoutingOptimizer().solve(problem)
+        guard case .overTarget(let target, let optimum, let cap) = s.regime else {
+            Issue.record("expected over target, got \(s.regime)")
+            return
+        }
+        #expect(target == 0.7 && abs(optimum - 1) < 1e-7 && abs(cap - 1.01) < 1e-7)
+        #expect(s.scenarioCaps.count == 2 && abs(s.scenarioCaps[0] - 1.01) < 1e-7 && abs(s.scenarioCaps[1] - 0.7) < 1e-7)
+        #expect(abs(s.weights[0][0] - 1.01 / 3) < 1e-7 && abs(s.weights[1][0] - 0.7) < 1e-7, "\(s.weights)")
+        #expect(RoutingOptimizer.maxUtilisation(problem, weights: s.weights, demand: [0, 1]) <= 0.7 + 1e-9)
+        #expect(s.bindingLinks == [0])  // `small`, at its cap in both
+    }
+
     @Test func targetZeroIsPureMinMax() throws {
         let s = try solve(0.5, target: 0)
         #expect(s.regime == .minMaxUtilisation)
@@ -136,8 +157,10 @@ import Testing
     @Test func overTheTargetEveryMovedDemandNamesTheLinkThatBinds() throws {
         let document = try plan(scale: 1)
         #expect(document.routing.maxUtilisation <= 0.7556 * 1.01 + 1e-4)
+        // Three demand scenarios: each is capped at the least it allows beside the others.
         for d in document.routing.demands {
-            #expect(d.reason.contains("no plan fits under the 70% target"), "\(d.reason)")
+            #expect(d.reason.contains("no plan fits every scenario under the 70% target, so each is capped at the least it allows"),
+                    "\(d.reason)")
             if !d.reason.contains("its least-cost path") { #expect(d.reason.contains("because l-"), "\(d.reason)") }
         }
     }

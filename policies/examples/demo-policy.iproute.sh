@@ -2,9 +2,9 @@
 # on site-1
 ip route replace 10.20.0.0/24 nexthop via 10.255.0.11 weight 256  # d-cell-1
 # on site-2
-ip route replace 10.20.0.0/24 nexthop via 10.255.0.11 weight 188 nexthop via 10.255.0.1 weight 68  # d-cell-2
+ip route replace 10.20.0.0/24 nexthop via 10.255.0.11 weight 185 nexthop via 10.255.0.1 weight 71  # d-cell-2
 # on site-3
-ip route replace 10.20.0.0/24 nexthop via 10.255.0.4 weight 244 nexthop via 10.255.0.2 weight 12  # d-cell-3
+ip route replace 10.20.0.0/24 nexthop via 10.255.0.2 weight 11 nexthop via 10.255.0.4 weight 245  # d-cell-3
 # on site-4
 ip route replace 10.20.0.0/24 nexthop via 10.255.0.12 weight 256  # d-cell-4
 # on site-5

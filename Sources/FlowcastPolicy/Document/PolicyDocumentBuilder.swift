@@ -139,8 +139,13 @@ struct PolicyDocumentBuilder {
         let utilisation = routing.worstLinkUtilisation
         var regime = ""
         if case .overTarget(let target, let optimum, _) = routing.regime {
-            regime = "no plan fits under the \(Self.percent(target)) target, so links are held within 1 % of the least possible "
-                + String(format: "%.1f%%", optimum * 100)
+            if let low = routing.scenarioCaps.min(), let high = routing.scenarioCaps.max() {
+                regime = "no plan fits every scenario under the \(Self.percent(target)) target, so each is capped at the least it "
+                    + "allows beside the others (" + String(format: "%.1f%%", low * 100) + " to " + String(format: "%.1f%%", high * 100) + ")"
+            } else {
+                regime = "no plan fits under the \(Self.percent(target)) target, so links are held within 1 % of the least possible "
+                    + String(format: "%.1f%%", optimum * 100)
+            }
         }
         if demand == 0 {
             return "no forecast traffic; kept on the least-cost path" + (regime.isEmpty ? ", under the \(Self.percent(cap)) target" : "; " + regime)
@@ -153,7 +158,7 @@ struct PolicyDocumentBuilder {
         }
         let split = used.count == 1 ? "all \(Self.rate(demand)) (P90) on path \(used[0] + 1)"
             : "split " + used.map { Self.percent(weights[$0]) }.joined(separator: "/") + " over paths " + used.map { "\($0 + 1)" }.joined(separator: ",")
-        let binding = paths[cheapest].filter { utilisation[$0] >= cap - 5e-5 }
+        let binding = paths[cheapest].filter { routing.bindingLinks?.contains($0) ?? (utilisation[$0] >= cap - 5e-5) }
             .sorted { (utilisation[$0], topology.links[$1].id) > (utilisation[$1], topology.links[$0].id) }
         if let link = binding.first {
             return split + " because \(topology.links[link].id) on the least-cost path \(cheapest + 1) is at "

@@ -70,6 +70,10 @@ public struct RoutingSolution: Sendable {
     /// Utilisation of each link in its busier direction, worst over all scenarios (empty for a
     /// `RobustObjective` solve).
     public var worstLinkUtilisation: [Double] = []
+    /// An over-target plan with several scenarios: each scenario's utilisation cap
+    /// (`RoutingRegime`), and the links where some scenario is at its cap. Empty and nil otherwise.
+    public var scenarioCaps: [Double] = []
+    public var bindingLinks: Set<Int>?
 }
 
 /// Min-max link utilisation routing as an LP (Clp's dual simplex).

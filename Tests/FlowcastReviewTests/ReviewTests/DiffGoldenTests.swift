@@ -50,7 +50,7 @@ import Testing
         #expect(diff.impact.spectrumGained.map(\.blocks) == [5, 5])
         #expect(diff.impact.spectrumLost.isEmpty)
         #expect(diff.summaryLine == "Plan: 2 cells reallocated, 2 demands rerouted, 8 unchanged; "
-            + "peak link utilisation 76.3% (l-s2-agg1) → 104.3% (l-s2-agg1); peak cell utilisation 119.2% (cell-2) → 119.0% (cell-6)")
+            + "peak link utilisation 75.3% (l-s2-agg1) → 104.3% (l-s2-agg1); peak cell utilisation 119.2% (cell-2) → 119.0% (cell-6)")
         // Losing the link overloads cell-2's fibre uplink: a new violation.
         #expect(diff.impact.violations.filter(\.isNew).map(\.subject) == ["l-s2-agg1"])
     }
