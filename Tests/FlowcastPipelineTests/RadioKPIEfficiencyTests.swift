@@ -33,6 +33,21 @@ import Testing
         return url
     }
 
+    /// 2019-11-25T08:00:00Z: second 0 of the logs `writeLog` writes.
+    static let origin = 1_574_668_800.0
+
+    /// A radio KPI log with the reports `cqi(s)` (CQI indices) in second s from `origin`, for
+    /// `seconds` seconds, none where `skip(s)`; `suffix` ends every row (for a longer `header`).
+    func writeLog(_ url: URL, seconds: Int, header: String = "Timestamp,CQI,DL_bitrate", suffix: String = "",
+                  skip: (Int) -> Bool = { _ in false }, cqi: (Int) -> [Int]) throws {
+        var lines = [header]
+        for s in 0..<seconds where !skip(s) {
+            let stamp = String(format: "2019.11.25_%02d.%02d.%02d", 8 + s / 3600, s / 60 % 60, s % 60)
+            for c in cqi(s) { lines.append("\(stamp),\(c),-\(suffix)") }
+        }
+        try Data((lines.joined(separator: "\n") + "\n").utf8).write(to: url)
+    }
+
     @Test("with until, only the reports before that time count: a replay's plan cannot see later seconds")
     func untilAveragesTheReportsBeforeThePlan() throws {
         let dir = try folder()
@@ -161,13 +176,10 @@ import Testing
         defer { try? FileManager.default.removeItem(at: dir) }
         let log = dir.appendingPathComponent("growing.csv")
         let t = try topology([("c1", "kpiSource: \(log.path)")])
-        let origin = 1_574_668_800.0  // 2019-11-25T08:00:00Z
+        let origin = Self.origin
         func write(seconds: Int, shift: Int) throws {
-            var lines = ["Timestamp,CQI,DL_bitrate"]
-            for s in 0..<seconds where s % 17 != 5 {  // a missing report now and then
-                lines.append(String(format: "2019.11.25_%02d.%02d.%02d,%d,-", 8 + s / 3600, s / 60 % 60, s % 60, 1 + (s * 7 + shift) % 15))
-            }
-            try Data((lines.joined(separator: "\n") + "\n").utf8).write(to: log)
+            // A missing report now and then.
+            try writeLog(log, seconds: seconds, skip: { $0 % 17 == 5 }) { [1 + ($0 * 7 + shift) % 15] }
         }
         let cache = WindowMeanCache()
         var compared = 0
@@ -203,15 +215,9 @@ import Testing
         let dir = try folder()
         defer { try? FileManager.default.removeItem(at: dir) }
         let short = dir.appendingPathComponent("short.csv"), long = dir.appendingPathComponent("long.csv")
-        let padding = String(repeating: "x", count: 370)
-        var shortLines = ["Timestamp,CQI,DL_bitrate"], longLines = ["Timestamp,CQI,DL_bitrate,Operatorname"]
-        for s in 0..<3600 {
-            let row = String(format: "2019.11.25_%02d.%02d.%02d,%d,-", 8 + s / 3600, s / 60 % 60, s % 60, 1 + (s * 7) % 15)
-            shortLines.append(row)
-            longLines.append(row + "," + padding)
-        }
-        try Data((shortLines.joined(separator: "\n") + "\n").utf8).write(to: short)
-        try Data((longLines.joined(separator: "\n") + "\n").utf8).write(to: long)
+        try writeLog(short, seconds: 3600) { [1 + ($0 * 7) % 15] }
+        try writeLog(long, seconds: 3600, header: "Timestamp,CQI,DL_bitrate,Operatorname",
+                     suffix: "," + String(repeating: "x", count: 370)) { [1 + ($0 * 7) % 15] }
         let seconds = Int(RadioKPIEfficiency.window(horizon: 60))
         let a = RadioKPIEfficiency.measure(try topology([("c1", "kpiSource: \(short.path)")]), horizon: 60).measured
         let b = RadioKPIEfficiency.measure(try topology([("c1", "kpiSource: \(long.path)")]), horizon: 60).measured
@@ -228,13 +234,9 @@ import Testing
         defer { try? FileManager.default.removeItem(at: dir) }
         let log = dir.appendingPathComponent("kpi.csv")
         let t = try topology([("c1", "kpiSource: \(log.path)")])
-        let origin = 1_574_668_800.0  // 2019-11-25T08:00:00Z
+        let origin = Self.origin
         func write(seconds: Int, shift: (Int) -> Int) throws {
-            var lines = ["Timestamp,CQI,DL_bitrate"]
-            for s in 0..<seconds {
-                lines.append(String(format: "2019.11.25_%02d.%02d.%02d,%d,-", 8 + s / 3600, s / 60 % 60, s % 60, 1 + (s * 7 + shift(s)) % 15))
-            }
-            try Data((lines.joined(separator: "\n") + "\n").utf8).write(to: log)
+            try writeLog(log, seconds: seconds) { [1 + ($0 * 7 + shift($0)) % 15] }
         }
         func windows(_ until: Double) -> [(start: Double, end: Double)] {
             (0..<180).map { i in (start: until - 1800 + Double(i) * 10, end: until - 1790 + Double(i) * 10) }
@@ -273,13 +275,7 @@ import Testing
         let dir = try folder()
         defer { try? FileManager.default.removeItem(at: dir) }
         let log = dir.appendingPathComponent("twice.csv")
-        var lines = ["Timestamp,CQI,DL_bitrate"]
-        for s in 0..<3600 {
-            let stamp = String(format: "2019.11.25_%02d.%02d.%02d", 8 + s / 3600, s / 60 % 60, s % 60)
-            lines.append("\(stamp),\(1 + (s * 7) % 15),-")
-            lines.append("\(stamp),\(1 + (s * 11 + 3) % 15),-")
-        }
-        try Data((lines.joined(separator: "\n") + "\n").utf8).write(to: log)
+        try writeLog(log, seconds: 3600) { [1 + ($0 * 7) % 15, 1 + ($0 * 11 + 3) % 15] }
         let options = SeriesReadOptions(radioTarget: .spectralEfficiency, cqiTable: .table1)
         let whole = try SeriesReader.read(file: log, options: options)
         func value(_ set: SeriesSet, at time: Double) throws -> Double {
@@ -306,13 +302,9 @@ import Testing
         let dir = try folder()
         defer { try? FileManager.default.removeItem(at: dir) }
         let log = dir.appendingPathComponent("long.csv")
-        var lines = ["Timestamp,CQI,DL_bitrate"]
-        for s in 0..<21_600 {
-            lines.append(String(format: "2019.11.25_%02d.%02d.%02d,%d,-", 8 + s / 3600, s / 60 % 60, s % 60, 1 + (s * 7) % 15))
-        }
-        try Data((lines.joined(separator: "\n") + "\n").utf8).write(to: log)
+        try writeLog(log, seconds: 21_600) { [1 + ($0 * 7) % 15] }
         let t = try topology([("c1", "kpiSource: \(log.path)")])
-        let until = 1_574_668_800.0 + 21_000
+        let until = Self.origin + 21_000
         let recent = (0..<6).map { i in (start: until - 60 + Double(i) * 10, end: until - 50 + Double(i) * 10) }
         let older = (0..<60).map { i in (start: until - 600 + Double(i) * 10, end: until - 590 + Double(i) * 10) }
         let fresh = RadioKPIEfficiency.windowMeans(t, windows: recent, until: until)["c1"]
