@@ -186,6 +186,46 @@ public final class IntervalPlanner {
                                  demand: demand, efficiency: efficiency, count: kept.count)
     }
 
+    /// The routing plan's extra demand scenarios for an interval of `duration` from `end`, as the
+    /// backtest's `flowcast` method has them (`RoutingBacktest.targetPlan`): the demand matrices
+    /// observed over the last `RobustPlanOptions.history` whole intervals before `end` (each demand's
+    /// mean rate, the sum of its cells'; a window that did not carry a cell takes the one before
+    /// it), then the newest plus each recent one-step change. Empty when no demand is carried by
+    /// cells or no whole interval has been seen yet.
+    func recentDemandScenarios(end: Int64, duration: Int64) -> [[String: Double]] {
+        let kept = recentWindows.indices.filter { recentWindows[$0].end <= end }
+        guard let last = kept.last, let first = kept.first, duration > 0 else { return [] }
+        let windowNanoseconds = recentWindows[last].end - recentWindows[last].start
+        guard windowNanoseconds > 0 else { return [] }
+        let perInterval = max(1, Int((Double(duration) / Double(windowNanoseconds)).rounded()))
+        let options = RobustPlanOptions()
+        let intervals = min(options.history, kept.count / perInterval)
+        let demands = topology.demands.filter { !$0.cells.isEmpty }
+        guard intervals > 0, !demands.isEmpty else { return [] }
+        let rates = topology.cells.indices.map { RadioKPIEfficiency.carriedForward(Array(recentRates[$0][first...last])) }
+        var matrices: [[String: Double]] = []
+        for k in stride(from: intervals, through: 1, by: -1) {  // oldest first
+            let rows = (kept.count - k * perInterval)..<(kept.count - (k - 1) * perInterval)
+            var matrix: [String: Double] = [:]
+            for demand in demands {
+                let cells = demand.cells.compactMap { rates[$0] }
+                guard !cells.isEmpty else { continue }
+                matrix[demand.id] = cells.reduce(0) { $0 + $1[rows].reduce(0, +) / Double(rows.count) }
+            }
+            matrices.append(matrix)
+        }
+        guard let newest = matrices.last, !newest.isEmpty else { return [] }
+        var scenarios = matrices
+        if options.changeScenarios, matrices.count >= 3 {
+            for i in stride(from: matrices.count - 2, through: 1, by: -1) {
+                scenarios.append(Dictionary(uniqueKeysWithValues: newest.map { id, rate in
+                    (id, max(0, rate + (matrices[i][id] ?? 0) - (matrices[i - 1][id] ?? 0)))
+                }))
+            }
+        }
+        return scenarios
+    }
+
     /// Whether `windowClosed` with the window from `start` to `end` plans an interval.
     public func plansOnClosing(start: Int64, end: Int64) -> Bool {
         end - (lastPlanEnd ?? start) >= options.everyNanoseconds
@@ -273,7 +313,11 @@ public final class IntervalPlanner {
             let kpi = RadioKPIEfficiency.measure(topology, horizon: Double(duration) / 1e9, model: efficiencyModel,
                                                  until: Double(windowStart) / 1e9, reads: reads)
             for problem in kpi.problems where !efficiencyProblems.contains(problem) { efficiencyProblems.append(problem) }
-            let input = ForecastSet(forecasts: forecasts, modelId: model?.id ?? intervalModel?.id, window: window,
+            // The routing plan holds every link under the target in the last hour's observed
+            // matrices too, as the backtest's scored method does.
+            let observed = recentDemandScenarios(end: windowStart, duration: duration)
+            let input = ForecastSet(forecasts: forecasts, scenarios: observed.isEmpty ? nil : observed,
+                                    modelId: model?.id ?? intervalModel?.id, window: window,
                                     measuredEfficiencies: kpi.measured.isEmpty ? nil : kpi.measured)
             let paths = candidatePaths ?? planner.candidatePaths()
             candidatePaths = paths
