@@ -192,6 +192,9 @@ public final class IntervalPlanner {
     /// mean rate, the sum of its cells'; a window that did not carry a cell takes the one before
     /// it), then the newest plus each recent one-step change. Empty when no demand is carried by
     /// cells or no whole interval has been seen yet.
+    ///
+    /// Bounded by size (`scenarioPairLimit` demands × scenarios, the forecast included), not time,
+    /// so documents do not depend on the machine: fewer intervals (and changes) on a large network.
     func recentDemandScenarios(end: Int64, duration: Int64) -> [[String: Double]] {
         let kept = recentWindows.indices.filter { recentWindows[$0].end <= end }
         guard let last = kept.last, let first = kept.first, duration > 0 else { return [] }
@@ -199,7 +202,7 @@ public final class IntervalPlanner {
         guard windowNanoseconds > 0 else { return [] }
         let perInterval = max(1, Int((Double(duration) / Double(windowNanoseconds)).rounded()))
         let options = RobustPlanOptions()
-        let intervals = min(options.history, kept.count / perInterval)
+        let intervals = Self.scenarioIntervals(available: kept.count / perInterval, demands: topology.demands.count)
         let demands = topology.demands.filter { !$0.cells.isEmpty }
         guard intervals > 0, !demands.isEmpty else { return [] }
         let rates = topology.cells.indices.map { RadioKPIEfficiency.carriedForward(Array(recentRates[$0][first...last])) }
@@ -224,6 +227,21 @@ public final class IntervalPlanner {
             }
         }
         return scenarios
+    }
+
+    /// Demands × routing scenarios above which the observed scenarios are thinned. The routing
+    /// LP's capacity rows grow with both; `flowcast plan --timing` with 2,000 demands of 4 paths
+    /// over target (release, 2 cores, with a test run beside it): 1 scenario 0.6 s, 3 1.8 s, 5
+    /// 2.7 s, 23 over the 10 s time limit. Abilene (132 demands × 24) is far inside it.
+    static let scenarioPairLimit = 10_000
+
+    /// Observed intervals the routing scenarios take, of `available`, for a topology of `demands`:
+    /// `RobustPlanOptions.history` at most, and room for them and their changes (h − 2) beside
+    /// the forecast within `scenarioPairLimit`.
+    static func scenarioIntervals(available: Int, demands: Int) -> Int {
+        let extra = scenarioPairLimit / max(1, demands) - 1
+        guard extra > 0 else { return 0 }
+        return max(0, min(RobustPlanOptions().history, available, (extra + 2) / 2))
     }
 
     /// Whether `windowClosed` with the window from `start` to `end` plans an interval.

@@ -69,4 +69,20 @@ struct RoutingScenarioTests {
         let last = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/policies/policy-0010.json"))) as! [String: Any]
         #expect((last["routing"] as! [String: Any])["scenarios"] as? Int == 1 + scenarios.count)
     }
+
+    @Test("on a large network fewer intervals are taken: demands × scenarios stay within the limit")
+    func scenariosAreBoundedBySize() {
+        #expect(IntervalPlanner.scenarioIntervals(available: 10, demands: 6) == 10)
+        #expect(IntervalPlanner.scenarioIntervals(available: 30, demands: 132) == 12)  // Abilene: 24 scenarios
+        #expect(IntervalPlanner.scenarioIntervals(available: 30, demands: 2_000) == 3)
+        #expect(IntervalPlanner.scenarioIntervals(available: 30, demands: 5_000) == 1)
+        #expect(IntervalPlanner.scenarioIntervals(available: 30, demands: 10_000) == 0)
+        for demands in [1, 7, 100, 417, 833, 1_000, 1_999, 3_334, 4_999, 9_999, 20_000] {
+            for available in 0...30 {
+                let h = IntervalPlanner.scenarioIntervals(available: available, demands: demands)
+                #expect(h <= available && h <= 12)
+                if h > 0 { #expect(demands * (1 + h + max(0, h - 2)) <= IntervalPlanner.scenarioPairLimit, "\(demands), \(available)") }
+            }
+        }
+    }
 }
