@@ -56,6 +56,39 @@ public struct ForecastSet: Codable, Hashable, Sendable {
         do { self = try JSONDecoder().decode(ForecastSet.self, from: data) } catch {
             throw .badInput(path: url.path, message: PolicyError.describe(decoding: error))
         }
+        if let problem = problem { throw .badInput(path: url.path, message: problem) }
+    }
+
+    /// Largest load a forecast or scenario may give, bit/s: 1 Pbit/s, a thousand times the fastest
+    /// router port. Beyond it (1e300 was seen) the routing LP fails with only a solver status.
+    public static let maximumRate = 1e15
+
+    /// The first value a plan cannot use, at its JSON path: a load that is negative, not finite or
+    /// beyond `maximumRate`, or an efficiency that is not positive and finite. Nil when all are usable.
+    public var problem: String? {
+        func rate(_ value: Double, _ path: String) -> String? {
+            if !value.isFinite { return "\(path): must be a finite number, found \(value)" }
+            if value < 0 { return "\(path): must be at least 0 bit/s, found \(value)" }
+            if value > Self.maximumRate { return "\(path): must be at most 1e15 bit/s (1 Pbit/s), found \(value)" }
+            return nil
+        }
+        func efficiency(_ value: Double, _ path: String) -> String? {
+            value.isFinite && value > 0 ? nil : "\(path): must be a positive finite bit/s/Hz, found \(value)"
+        }
+        for (i, f) in forecasts.enumerated() {
+            let at = "$.forecasts[\(i)] (\(f.kind.rawValue) '\(f.id)')"
+            if let p = rate(f.point, at + ".point") ?? rate(f.upper, at + ".upper") { return p }
+            if let se = f.spectralEfficiency, let p = efficiency(se, at + ".spectralEfficiency") { return p }
+        }
+        for (s, scenario) in (scenarios ?? []).enumerated() {
+            for id in scenario.keys.sorted() {
+                if let p = rate(scenario[id]!, "$.scenarios[\(s)]['\(id)']") { return p }
+            }
+        }
+        for (i, m) in (measuredEfficiencies ?? []).enumerated() {
+            if let p = efficiency(m.bitsPerSecondPerHertz, "$.measuredEfficiencies[\(i)] (cell '\(m.cell)').bitsPerSecondPerHertz") { return p }
+        }
+        return nil
     }
 }
 

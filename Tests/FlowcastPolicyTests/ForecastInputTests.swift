@@ -1,0 +1,57 @@
+import FlowcastPolicy
+import FlowcastTestSupport
+import Foundation
+import Testing
+
+/// A forecasts file whose loads or efficiencies a plan cannot use is refused when read, naming the
+/// file and the value's JSON path (a negative scenario load was used as given; 1e300 ended in
+/// "solver: unexpected solver status 4/0").
+@Suite struct ForecastInputTests {
+    let example = Fixtures.repositoryRoot.appendingPathComponent("policies/examples/demo-forecasts.json")
+
+    func refusal(_ edit: (inout [String: Any]) -> Void) throws -> String? {
+        var object = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: example)) as? [String: Any])
+        edit(&object)
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-forecasts-\(UUID().uuidString).json")
+        defer { try? FileManager.default.removeItem(at: url) }
+        try JSONSerialization.data(withJSONObject: object).write(to: url)
+        do {
+            _ = try ForecastSet(contentsOf: url)
+            return nil
+        } catch {
+            guard case .badInput(let path, let message) = error else { return "unexpected \(error)" }
+            #expect(path == url.path)
+            return message
+        }
+    }
+
+    func setForecast(_ object: inout [String: Any], _ id: String, _ key: String, _ value: Any) {
+        var forecasts = object["forecasts"] as! [[String: Any]]
+        let i = forecasts.firstIndex { $0["id"] as? String == id }!
+        forecasts[i][key] = value
+        object["forecasts"] = forecasts
+    }
+
+    @Test func theExampleIsUsable() throws {
+        #expect(try ForecastSet(contentsOf: example).problem == nil)
+        #expect(try refusal { _ in } == nil)
+    }
+
+    @Test func unusableValuesAreRefusedAtTheirPath() throws {
+        let forecasts = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: example)) as? [String: Any])["forecasts"] as! [[String: Any]]
+        let d2 = forecasts.firstIndex { $0["id"] as? String == "d-cell-2" }!
+        let c1 = forecasts.firstIndex { $0["id"] as? String == "cell-1" }!
+        #expect(try refusal { setForecast(&$0, "d-cell-2", "upper", -5e9) }
+                == "$.forecasts[\(d2)] (demand 'd-cell-2').upper: must be at least 0 bit/s, found -5000000000.0")
+        #expect(try refusal { setForecast(&$0, "d-cell-2", "point", 1e300) }
+                == "$.forecasts[\(d2)] (demand 'd-cell-2').point: must be at most 1e15 bit/s (1 Pbit/s), found 1e+300")
+        #expect(try refusal { setForecast(&$0, "cell-1", "spectralEfficiency", 0) }
+                == "$.forecasts[\(c1)] (cell 'cell-1').spectralEfficiency: must be a positive finite bit/s/Hz, found 0.0")
+        #expect(try refusal { $0["scenarios"] = [["d-cell-1": 1e9], ["d-cell-3": 2e9, "d-cell-2": -1]] }
+                == "$.scenarios[1]['d-cell-2']: must be at least 0 bit/s, found -1.0")
+        #expect(try refusal { $0["measuredEfficiencies"] = [["cell": "cell-1", "bitsPerSecondPerHertz": -2, "source": "x"]] }
+                == "$.measuredEfficiencies[0] (cell 'cell-1').bitsPerSecondPerHertz: must be a positive finite bit/s/Hz, found -2.0")
+        // At the bound itself, and zero, a plan can use.
+        #expect(try refusal { $0["scenarios"] = [["d-cell-1": 1e15, "d-cell-2": 0]] } == nil)
+    }
+}
