@@ -218,15 +218,11 @@ public final class IntervalPlanner {
             matrices.append(matrix)
         }
         guard let newest = matrices.last, !newest.isEmpty else { return [] }
-        var scenarios = matrices
-        if options.changeScenarios, matrices.count >= 3 {
-            for i in stride(from: matrices.count - 2, through: 1, by: -1) {
-                scenarios.append(Dictionary(uniqueKeysWithValues: newest.map { id, rate in
-                    (id, max(0, rate + (matrices[i][id] ?? 0) - (matrices[i - 1][id] ?? 0)))
-                }))
-            }
-        }
-        return scenarios
+        guard options.changeScenarios else { return matrices }
+        // Over the newest interval's demands (a demand missing from an older one counts 0 there).
+        let ids = newest.keys.sorted()
+        let changes = RoutingBacktest.changeScenarios(matrices.map { m in ids.map { m[$0] ?? 0 } })
+        return matrices + changes.map { Dictionary(uniqueKeysWithValues: zip(ids, $0)) }
     }
 
     /// Demands × routing scenarios above which the observed scenarios are thinned. The routing

@@ -98,6 +98,16 @@ public struct RoutingBacktest: Sendable {
         try RoutingOptimizer(timeLimit: options.timeLimit).solve(problem([matrix], objective: .worstCaseOnly))
     }
 
+    /// The newest of `history` (oldest first) plus each recent one-step change, newest change
+    /// first, below 0 taken as 0: the change scenarios of the robust and target plans (and of
+    /// replay's and live's, from their windows). None with fewer than three matrices.
+    public static func changeScenarios(_ history: [[Double]]) -> [[Double]] {
+        guard let newest = history.last, history.count >= 3 else { return [] }
+        return stride(from: history.count - 2, through: 1, by: -1).map { i in
+            newest.indices.map { d in max(0, newest[d] + history[i][d] - history[i - 1][d]) }
+        }
+    }
+
     /// With a target utilisation: the plan for the interval after `history` (oldest first), every
     /// link at or under the target in every scenario where that fits (see `RoutingRegime`). The
     /// scenarios are the observed matrices, the newest plus each recent one-step change, and the
@@ -107,11 +117,7 @@ public struct RoutingBacktest: Sendable {
         guard let newest = history.last else { throw .inconsistent("a plan needs at least one observed matrix") }
         var scenarios: [[Double]] = [forecast.map { $0.point.map { max(0, $0) } } ?? newest.map { max(0, $0) }]
         scenarios += history.map { $0.map { max(0, $0) } }
-        if options.changeScenarios, history.count >= 3 {
-            for i in stride(from: history.count - 2, through: 1, by: -1) {
-                scenarios.append(newest.indices.map { d in max(0, newest[d] + history[i][d] - history[i - 1][d]) })
-            }
-        }
+        if options.changeScenarios { scenarios += Self.changeScenarios(history) }
         if let forecast, options.forecastScenarios { scenarios.append(forecast.upper.map { max(0, $0) }) }
         let problem = RoutingProblem(topology: topology, paths: paths, scenarios: scenarios, current: current,
                                      churnPenalty: options.churnPenalty, targetUtilisation: options.targetUtilisation)
@@ -148,11 +154,7 @@ public struct RoutingBacktest: Sendable {
         // Scenarios at today's level: their own optima would cost a solve each; the newest
         // observed optimum is the same scale to within a few per cent.
         let scale = options.normalise && (historyOptimum.last ?? 0) > 0 ? 1 / historyOptimum.last! : 1
-        if options.changeScenarios, let newest = history.last, history.count >= 3 {
-            for i in stride(from: history.count - 2, through: 1, by: -1) {
-                scenarios.append(newest.indices.map { d in max(0, newest[d] + history[i][d] - history[i - 1][d]) * scale })
-            }
-        }
+        if options.changeScenarios { scenarios += Self.changeScenarios(history).map { $0.map { $0 * scale } } }
         if let forecast, options.forecastScenarios {
             scenarios.append(forecast.point.map { max(0, $0) * scale })
             scenarios.append(forecast.upper.map { max(0, $0) * scale })
