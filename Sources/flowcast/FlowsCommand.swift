@@ -18,7 +18,7 @@ struct FlowsCommand: ParsableCommand {
     @Argument(help: "A pcap or pcapng file.") var file: String
     @Option(help: "Seconds without packets after which a flow ends (0: never).") var idleTimeout: Double = 60
     @Option(help: "Seconds after its first packet at which a flow is cut (0: never).") var activeTimeout: Double = 300
-    @Option(help: "Most live flows kept; beyond it the least recently seen is evicted (counted).") var maxFlows: Int = 1 << 20
+    @Option(help: "Most live flows kept; at the bound the longest-idle eighth (by a sample of idle times) is evicted (counted).") var maxFlows: Int = 1 << 20
     @Option(help: "Output format: tsv or json (JSON Lines, with TCP flags, retransmissions and why each flow ended).")
     var format: Format = .tsv
     @OptionGroup var reading: CaptureReadingOptions

@@ -41,7 +41,7 @@ struct LiveCommand: ParsableCommand {
     @Option(help: "Log format: text or json.") var logFormat: String = "text"
     @Option(help: "Seconds without packets after which a flow ends (0: never).") var idleTimeout: Double = 60
     @Option(help: "Seconds after its first packet at which a flow is cut (0: never).") var activeTimeout: Double = 300
-    @Option(help: "Most live flows; beyond it the least recently seen is evicted (counted).") var maxFlows: Int = 1 << 20
+    @Option(help: "Most live flows; at the bound the longest-idle eighth (by a sample of idle times) is evicted (counted).") var maxFlows: Int = 1 << 20
     @OptionGroup var models: PlannerModelArguments
     @Option(help: "Keep every link at or under this utilisation, traffic on least-cost paths until it must move (0: pure min-max utilisation).") var targetUtilisation: Double = 0.7
     @Flag(help: "List the interfaces libpcap can capture from, and exit.") var listInterfaces = false

@@ -48,7 +48,7 @@ struct ReplayCommand: ParsableCommand {
     @Option(help: "Output folder.") var out: String
     @Option(help: "Seconds without packets after which a flow ends (0: never).") var idleTimeout: Double = 60
     @Option(help: "Seconds after its first packet at which a flow is cut (0: never).") var activeTimeout: Double = 300
-    @Option(help: "Most live flows; beyond it the least recently seen is evicted (counted).") var maxFlows: Int = 1 << 20
+    @Option(help: "Most live flows; at the bound the longest-idle eighth (by a sample of idle times) is evicted (counted).") var maxFlows: Int = 1 << 20
     @Option(help: "Threads: 2 reads and decodes beside aggregation, 1 does all on one.") var threads: Int = 2
     @Option(help: "The capture holds 1 packet in N (sampled mirror): window bytes and packets are scaled by N.")
     var sampling: UInt64 = 1

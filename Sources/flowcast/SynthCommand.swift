@@ -16,7 +16,7 @@ struct SynthCommand: ParsableCommand {
     @Option(help: "Seconds of traffic.") var duration: Int = 600
     @Option(help: "Mean captured packets per second.") var rate: Double = 70
     @Option(help: "Random seed.") var seed: UInt64 = 20_261_129
-    @Option(help: "Also write one radio KPI log per cell (radio-cell-K.csv: Timestamp, CQI) into this folder, over the same seconds.")
+    @Option(help: "Also write one radio KPI log per cell (radio-cell-K.csv: Timestamp, CQI, and DL_bitrate left as \"-\") into this folder, over the same seconds.")
     var radio: String?
 
     func validate() throws {
