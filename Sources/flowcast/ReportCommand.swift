@@ -43,7 +43,7 @@ struct ReportCommand: ParsableCommand {
             report.scores = RunScores.compute(run: data, topology: loaded)
             try PolicyDocument.writeAtomically(Data(report.html().utf8), to: URL(fileURLWithPath: out))
             let cells = report.entities.filter { $0.kind == "cell" }.count, links = report.entities.count - cells
-            print("\(out): \(cells) cells, \(links) links, \(data.windows.count) windows, \(data.policies.count) policies"
+            print("\(out): \(cells) cells, \(links) links, \(data.windowShape), \(data.policies.count) policies"
                   + (data.missing.isEmpty ? "" : "; not found: \(data.missing.joined(separator: ", "))"))
             for problem in data.problems { printError("warning: \(problem)") }
             return report.scores ?? RunScores()

@@ -1,4 +1,4 @@
-# flowcast policy (schemaVersion 1); topology sha256:106630e81aa337550db5c16b7a5bbc93f5aa1407b33a1eedf2496d4788a416a2
+# flowcast policy (schemaVersion 1); topology sha256:b72f40244119e65541281d753abbe969e623b1eea1f9f56420fbc90ea3162356
 # on site-1
 ip route replace 10.20.0.0/24 nexthop via 10.255.0.11 weight 256  # d-cell-1
 # on site-2

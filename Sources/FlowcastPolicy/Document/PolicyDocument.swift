@@ -224,7 +224,8 @@ public struct PredictedLoad: Codable, Hashable, Sendable {
 /// Predicted load on one link (the busier direction).
 public struct LinkLoad: Codable, Hashable, Sendable {
     public var id: String
-    /// bit/s in the busier direction.
+    /// bit/s in the busier direction, each demand's forecast (its cells' traffic, both ways)
+    /// counted in its path's direction, as the routing LP counts it.
     public var load: Double
     public var capacity: Double
     public var utilisation: Double

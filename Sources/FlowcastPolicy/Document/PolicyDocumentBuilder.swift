@@ -49,7 +49,8 @@ struct PolicyDocumentBuilder {
                 let costs = paths[d].map { $0.reduce(0) { $0 + topology.links[$1].weight } }
                 churnKept = churnKept && used.contains { costs[$0] > (costs.min() ?? 0) }
                 reason = targetReason(d, paths: paths[d], weights: weights, used: used, routing: routing,
-                                      demand: demandForecasts[d].upper, churn: churnPenalty > 0 && currentWeights != nil)
+                                      demand: demandForecasts[d].upper, churn: churnPenalty > 0 && currentWeights != nil,
+                                      scenarios: scenarios)
             } else if demandForecasts[d].upper == 0 {
                 reason = "no forecast traffic; kept on the shortest path"
             } else if used.count == 1 {
@@ -130,9 +131,11 @@ struct PolicyDocumentBuilder {
     }
 
     /// A routing reason under a target utilisation: the least-cost path and the target, or the
-    /// link on it that holds the demand off it.
+    /// link on it that holds the demand off it. Link utilisations are the worst over the
+    /// `scenarios` (the P90 forecast's own, `predicted.links`, can be lower), and say so.
     func targetReason(_ d: Int, paths: [[Int]], weights: [Double], used: [Int], routing: RoutingSolution, demand: Double,
-                      churn: Bool) -> String {
+                      churn: Bool, scenarios: Int = 1) -> String {
+        let worst = scenarios > 1 ? " in the worst scenario" : ""
         let costs = paths.map { $0.reduce(0) { $0 + topology.links[$1].weight } }
         let cheapest = costs.indices.min { costs[$0] < costs[$1] } ?? 0
         let cap = routing.regime.cap ?? 0
@@ -153,7 +156,7 @@ struct PolicyDocumentBuilder {
         if used == [cheapest] {
             let busiest = paths[cheapest].map { utilisation[$0] }.max() ?? 0
             return "all \(Self.rate(demand)) (P90) on path \(cheapest + 1), its least-cost path (cost \(costs[cheapest].formatted())); "
-                + "busiest link on it at \(Self.percent(busiest))"
+                + "busiest link on it at \(Self.percent(busiest))\(worst)"
                 + (regime.isEmpty ? ", under the \(Self.percent(cap)) target" : "; " + regime)
         }
         let split = used.count == 1 ? "all \(Self.rate(demand)) (P90) on path \(used[0] + 1)"
@@ -162,7 +165,7 @@ struct PolicyDocumentBuilder {
             .sorted { (utilisation[$0], topology.links[$1].id) > (utilisation[$1], topology.links[$0].id) }
         if let link = binding.first {
             return split + " because \(topology.links[link].id) on the least-cost path \(cheapest + 1) is at "
-                + (regime.isEmpty ? "the \(Self.percent(cap)) target" : "\(Self.percent(utilisation[link])); " + regime)
+                + (regime.isEmpty ? "the \(Self.percent(cap)) target" : "\(Self.percent(utilisation[link]))\(worst); " + regime)
         }
         if used.allSatisfy({ costs[$0] == costs[cheapest] }) {
             return split + " of equal least cost (\(costs[cheapest].formatted())), under the \(Self.percent(cap)) target"

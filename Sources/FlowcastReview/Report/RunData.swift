@@ -43,8 +43,6 @@ public struct RunData: Sendable {
 
         /// Both directions, bit/s.
         public var load: Double { duration > 0 ? (bytesUp + bytesDown) * 8 / duration : 0 }
-        /// The busier direction, bit/s (what a full-duplex link's capacity limits).
-        public var busierDirection: Double { duration > 0 ? max(bytesUp, bytesDown) * 8 / duration : 0 }
     }
 
     /// The forecast made for one interval and what happened (from one line of forecasts.jsonl).
@@ -89,6 +87,12 @@ public struct RunData: Sendable {
 
     public var runDirectory: String
     public var windows: [Window] = []
+    /// `windows` counts one line per series (cell or link) and time; this is the number of times
+    /// and of series: "60 windows × 19 series", not "1140 windows".
+    public var windowShape: String {
+        let times = Set(windows.map(\.start)).count, series = Set(windows.map { $0.kind + "/" + $0.id }).count
+        return "\(times) window\(times == 1 ? "" : "s") × \(series) series"
+    }
     public var forecasts: [ForecastLine] = []
     public var policies: [IntervalPolicy] = []
     /// summary.json flattened to `key.sub` → value text, in key order.

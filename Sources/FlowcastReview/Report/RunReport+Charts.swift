@@ -18,7 +18,8 @@ extension RunReport {
         guard !ws.isEmpty || !fs.isEmpty else { return noData(title, kind: "chart load", "No data: no windows or forecasts for \(id).") }
         let top = max(ws.map(\.load).max() ?? 0, fs.map { max($0.line.upper, $0.line.actual ?? 0) }.max() ?? 0) * 1.1
         var chart = SVGChart(kind: "load", title: title, t0: timeRange.lowerBound, t1: timeRange.upperBound,
-                             yMax: SVGChart.niceTicks(0, max(top, 1)).last.map { max($0, top) } ?? top, yLabel: DiffFormat.rate)
+                             // No load at all: a 0–1 Mbit/s axis (a 1 bit/s one reads as tiny but real traffic).
+                             yMax: top > 0 ? SVGChart.niceTicks(0, top).last.map { max($0, top) } ?? top : 1e6, yLabel: DiffFormat.rate)
         chart.band(fs.map { ($0.line.start, $0.end, $0.line.point, $0.line.upper) }, colour: Palette.orange, opacity: 0.25)
         chart.steps(fs.map { ($0.line.start, $0.end, $0.line.point) }, colour: Palette.orange, width: 2, dash: "6 3")
         chart.line(points(ws) { $0.load }, colour: Palette.blue)
@@ -55,7 +56,7 @@ extension RunReport {
         let bands = Set(allocations.map(\.1.band)).sorted().joined(separator: ", ")
         let step = max(1, Int((yMax - yMin) / 5))
         var chart = SVGChart(kind: "spectrum", title: "\(title) (band \(bands))", t0: timeRange.lowerBound, t1: timeRange.upperBound,
-                             yMin: yMin, yMax: yMax, yTicks: stride(from: Int(yMin), through: Int(yMax), by: step).map { Double($0) + 0.5 },
+                             yMin: yMin, yMax: yMax, yTicks: stride(from: lo, through: hi, by: step).map { Double($0) + 0.5 },  // blocks that were allocated, none past the band
                              yLabel: { "block \(Int($0))" })
         var previous: Set<Int>?
         for (iv, c) in allocations {

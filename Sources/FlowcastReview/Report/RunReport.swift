@@ -22,14 +22,15 @@ public struct RunReport: Sendable {
         public var windows: Int
         public var meanLoad: Double?
         public var peakLoad: Double?
-        /// Share of intervals whose actual load stayed at or under the P90 forecast.
+        /// Share of complete windows whose actual load stayed at or under the P90 forecast.
         public var p90Coverage: Double?
-        /// Mean |actual − point| / actual over intervals with actual > 0.
+        /// Mean |actual − point| / actual over complete windows with actual > 0.
         public var meanAbsolutePercentageError: Double?
         /// The point forecast's MAE over the baseline's (persistence), on the complete windows
         /// that have both: below 1 the forecaster beats the last value.
         public var maeToPersistence: Double?
-        /// Highest measured utilisation against the planned capacity.
+        /// Highest measured utilisation against the capacity planned for its time (windows before
+        /// the first plan have none).
         public var peakUtilisation: Double?
         public var decodeIssues: Double
         public var partialWindows: Int
@@ -136,24 +137,29 @@ public struct RunReport: Sendable {
         }
     }
 
-    /// Capacity in force at time `t`.
+    /// Capacity in force at time `t`; nil before the first plan's interval (no policy was in
+    /// force, so no utilisation is claimed for those windows).
     func capacity(at t: Double, in plan: [(interval: Interval, capacity: Double, utilisation: Double)]) -> Double? {
-        plan.last { $0.interval.start <= t }?.capacity ?? plan.first?.capacity
+        plan.last { $0.interval.start <= t }?.capacity
     }
 
-    /// Measured utilisation of a window: both directions for a cell, the busier direction for a link.
+    /// Measured utilisation of a window: both directions over the capacity, for a link too, as the
+    /// planner predicts it (a demand's forecast is its cells' traffic both ways, placed on its
+    /// path's direction), so the two lines of a link's chart measure the same thing. For a
+    /// full-duplex link it bounds the busier direction's utilisation from above.
     func utilisation(_ w: RunData.Window, capacity: Double?) -> Double? {
         guard let capacity, capacity > 0 else { return nil }
-        return (w.kind == "link" ? w.busierDirection : w.load) / capacity
+        return w.load / capacity
     }
 
     public func summary(_ kind: String, _ id: String) -> EntitySummary {
         let ws = windows(kind, id), fs = forecasts(kind, id), p = plan(kind, id)
         let loads = ws.map(\.load)
-        let withActual = fs.compactMap { f in f.line.actual.map { (f.line, $0) } }
+        // Scores use complete windows only: a partial window's rate understates its load.
+        let withActual = fs.compactMap { f in f.line.partial ? nil : f.line.actual.map { (f.line, $0) } }
         let errors = withActual.filter { $0.1 > 0 }.map { abs($0.1 - $0.0.point) / $0.1 }
         var modelError = 0.0, baselineError = 0.0
-        for (line, actual) in withActual where !line.partial {
+        for (line, actual) in withActual {
             guard let persistence = line.persistence else { continue }
             modelError += abs(actual - line.point)
             baselineError += abs(actual - persistence)

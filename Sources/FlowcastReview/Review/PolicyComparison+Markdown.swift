@@ -38,7 +38,7 @@ extension PolicyComparison {
 
 extension PolicyDiff {
     func markdownLines(options: DiffOptions) -> [String] {
-        var out = ["", "**\(isEmpty ? "No changes. " : "")\(summaryLine)**"]
+        var out = ["", "**\(headline)\(summaryLine)**"]
         if let hidden = hiddenLine(options: options) { out.append(""); out.append("_\(hidden)_") }
         if !cells.isEmpty {
             out += ["", "| | Cell | Band | Blocks | Bandwidth | Predicted utilisation | Blocks gained / lost |", "|---|---|---|---|---|---|---|"]

@@ -63,7 +63,8 @@ extension PolicyDiff {
     /// The plan line: `Plan: X cells reallocated, Y demands rerouted, Z unchanged; peak link
     /// utilisation A% (l-1) → B% (l-2); peak cell utilisation C% (cell-1) → D% (cell-1)`.
     public var summaryLine: String {
-        "Plan: \(cellsReallocated) cells reallocated, \(demandsRerouted) demands rerouted, \(unchanged) unchanged; "
+        "Plan: \(cellsReallocated) cell\(cellsReallocated == 1 ? "" : "s") reallocated, "
+            + "\(demandsRerouted) demand\(demandsRerouted == 1 ? "" : "s") rerouted, \(unchanged) unchanged; "
             + "peak link utilisation \(peakLinkText); peak cell utilisation \(peakCellText)"
     }
 
@@ -114,7 +115,7 @@ extension PolicyDiff {
             for l in links { out.append(linkLine(l, width: width, style: style)) }
         }
         out.append("")
-        out.append(style.bold(isEmpty ? "No changes. " + summaryLine : summaryLine))
+        out.append(style.bold(headline + summaryLine))
         if let hiddenLine = hiddenLine(options: options) { out.append(hiddenLine) }
         out.append(contentsOf: impactLines(style: style))
         return out

@@ -57,7 +57,7 @@ struct ReviewCLITests {
         defer { try? FileManager.default.removeItem(at: out) }
         let r = try run(["report", ReviewFixture.runPath, "--topology", "captures/demo/topology.yaml", "--out", out.path])
         #expect(r.status == 0)
-        #expect(r.stdout.contains("6 cells, 13 links, 270 windows, 5 policies"))
+        #expect(r.stdout.contains("6 cells, 13 links, 30 windows × 9 series, 5 policies"))
         #expect(try String(contentsOf: out, encoding: .utf8).contains("<svg class=\"chart load\""))
     }
 }

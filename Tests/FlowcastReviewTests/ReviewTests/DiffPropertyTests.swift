@@ -21,6 +21,42 @@ import Testing
         #expect(c.text().contains("No changes. Plan: 0 cells reallocated, 0 demands rerouted, 12 unchanged"))
     }
 
+    /// The same blocks and weights under a forecast that outgrew them: no plan change, but a new
+    /// overload, which is never "No changes" and never exit 0; the other way round it is fixed,
+    /// and nothing NEW breaks, so that side is equal.
+    @Test func aNewOverloadWithTheSamePlanIsADifference() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-overload-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let baseline = ReviewFixture.url(ReviewFixture.baselinePath)
+        var json = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: baseline)) as? [String: Any])
+        var predicted = try #require(json["predicted"] as? [String: Any])
+        var cells = try #require(predicted["cells"] as? [[String: Any]])
+        let k = try #require(cells.firstIndex { $0["id"] as? String == "cell-3" })
+        let capacity = try #require(cells[k]["capacity"] as? Double)
+        #expect(try #require(cells[k]["utilisation"] as? Double) <= 1)
+        cells[k]["utilisation"] = 1.3
+        cells[k]["load"] = 1.3 * capacity
+        predicted["cells"] = cells
+        json["predicted"] = predicted
+        let grown = folder.appendingPathComponent("grown.json")
+        try JSONSerialization.data(withJSONObject: json, options: [.sortedKeys]).write(to: grown)
+
+        let forward = try PolicyComparison.compare(old: baseline, new: grown)
+        let diff = try #require(forward.files.first?.diff)
+        #expect(diff.cells.isEmpty && diff.demands.isEmpty && diff.links.isEmpty)
+        #expect(diff.impact.violations.filter(\.isNew).map(\.subject) == ["cell-3"])
+        #expect(!forward.isEqual && forward.exitStatus == 1)
+        #expect(forward.text().contains("No plan changes, but NEW breaks 1 constraint OLD did not. Plan: 0 cells reallocated"))
+        #expect(!forward.text().contains("No changes."))
+        #expect(forward.markdown().contains("**No plan changes, but NEW breaks 1 constraint OLD did not. Plan:"))
+
+        let backward = try PolicyComparison.compare(old: grown, new: baseline)
+        #expect(backward.isEqual && backward.exitStatus == 0)
+        #expect(backward.text().contains("No changes. Plan: 0 cells reallocated"))
+        #expect(try #require(backward.files.first?.diff).impact.resolved.map(\.subject) == ["cell-3"])
+    }
+
     @Test func swappingTheSidesMirrorsTheDiff() throws {
         let docs = try ReviewFixture.all
         for a in docs {
@@ -126,14 +162,22 @@ import Testing
         }
     }
 
+    /// With every change hidden, documents compare equal unless NEW breaks a constraint OLD did
+    /// not (never hidden): both cases occur among the run's consecutive policies.
     @Test func onlyHiddenChangesCompareEqual() throws {
         let options = DiffOptions(minWeightChange: 2, minBlocks: 100, minUtilisationChange: 2)
-        let c = try PolicyComparison.compare(old: ReviewFixture.url("\(ReviewFixture.runPath)/policies/policy-0000.json"),
-                                             new: ReviewFixture.url("\(ReviewFixture.runPath)/policies/policy-0001.json"),
-                                             options: options)
-        #expect(c.isEqual)
-        #expect((c.files.first?.diff?.hidden.total ?? 0) > 0)
-        #expect(c.text().contains("Hidden below thresholds:"))
+        var equal = 0, overloaded = 0
+        for k in 0..<4 {
+            let c = try PolicyComparison.compare(old: ReviewFixture.url("\(ReviewFixture.runPath)/policies/policy-000\(k).json"),
+                                                 new: ReviewFixture.url("\(ReviewFixture.runPath)/policies/policy-000\(k + 1).json"),
+                                                 options: options)
+            let diff = try #require(c.files.first?.diff)
+            #expect(diff.cells.isEmpty && diff.demands.isEmpty && diff.links.isEmpty && diff.hidden.total > 0)
+            #expect(c.text().contains("Hidden below thresholds:"))
+            #expect(c.isEqual == (diff.newViolations == 0))
+            if c.isEqual { equal += 1 } else { overloaded += 1 }
+        }
+        #expect(equal > 0 && overloaded > 0)
     }
 
     @Test func addedAndRemovedEntriesAreListed() throws {

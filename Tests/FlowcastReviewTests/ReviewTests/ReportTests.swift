@@ -173,6 +173,11 @@ import Testing
         let ratio = try #require(report.summary("cell", "c1").maeToPersistence)
         #expect(abs(ratio - 23.0 / 30) < 1e-12)
         #expect(report.html().contains("<td class=\"n\">0.77</td>"))
+        // The partial window (actual 10, a cut-short rate) counts in none of the scores.
+        let summary = report.summary("cell", "c1")
+        #expect(summary.p90Coverage == 1)
+        let mape = try #require(summary.meanAbsolutePercentageError)
+        #expect(abs(mape - (10.0 / 90 + 5.0 / 100 + 18.0 / 80) / 3) < 1e-12)
     }
 
     @Test func summaryNumbersComeFromTheWindowsAndForecasts() throws {
@@ -182,7 +187,35 @@ import Testing
         let windows = report.run.windows.filter { $0.id == "cell-3" }
         #expect(s.decodeIssues == windows.reduce(0) { $0 + $1.decodeIssues })
         #expect(s.peakLoad == windows.map(\.load).max())
-        let lines = report.run.forecasts.filter { $0.id == "cell-3" }
+        let lines = report.run.forecasts.filter { $0.id == "cell-3" && !$0.partial }
         #expect(s.p90Coverage == Double(lines.filter { $0.actual! <= $0.upper }.count) / Double(lines.count))
+    }
+
+    /// Peak utilisation: each window's load (both directions, for a link too: what the planner
+    /// predicts) over the capacity of the policy in force at its start; none before the first.
+    @Test func peakUtilisationUsesTheCapacityInForceAndNoneBeforeTheFirstPlan() throws {
+        var run = try RunData.load(runDirectory: ReviewFixture.url(ReviewFixture.runPath))
+        let firstPlan = try #require(RunReport(run: run).intervals.first?.start)
+        // Windows the run had before its first plan (a capture starts before any plan), each
+        // far busier than anything later: none may set a peak.
+        for (kind, id) in [("cell", "cell-2"), ("link", "l-s2-agg1")] {
+            run.windows.append(RunData.Window(kind: kind, id: id, start: firstPlan - 10, duration: 10, bytesUp: 1e12, bytesDown: 1e12))
+        }
+        let report = RunReport(run: run)
+        for (kind, id) in report.entities {
+            let inForce = report.intervals.compactMap { iv -> (start: Double, capacity: Double)? in
+                guard let p = iv.policy else { return nil }
+                let predicted = report.run.policies[p].document.predicted
+                let capacity = kind == "cell" ? predicted.cells.first { $0.id == id }?.capacity
+                    : predicted.links.first { $0.id == id }?.capacity
+                return capacity.map { (iv.start, $0) }
+            }
+            let expected = report.run.windows.filter { $0.kind == kind && $0.id == id && $0.start >= firstPlan }.compactMap { w in
+                inForce.last { $0.start <= w.start }.map { w.load / $0.capacity }
+            }.max()
+            #expect(report.summary(kind, id).peakUtilisation == expected, "\(kind) \(id)")
+        }
+        #expect(try #require(report.summary("cell", "cell-2").peakUtilisation) < 10)
+        #expect(try #require(report.summary("link", "l-s2-agg1").peakUtilisation) < 10)
     }
 }
