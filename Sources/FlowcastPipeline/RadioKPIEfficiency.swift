@@ -173,6 +173,7 @@ public enum RadioKPIEfficiency {
         }
         let key = RadioLogCache.key(path, options)
         if !covariates, from != nil, let set = reads?.sets[key]?.set, !startsLate(set) { return set }
+        if let problem = notALogFile(path) { throw problem }
         // The log as it is before this read, for the window means computed from it.
         let log = reads == nil ? nil : WindowMeanCache.identity(of: path)?.log
         var bytes = Int(history.rounded(.up)) * bytesPerSecond + 4096
@@ -187,6 +188,20 @@ public enum RadioKPIEfficiency {
         let whole = try RadioLogCache.shared.read(path: path, options: options)
         reads?.keep(whole, key, log: log)
         return whole
+    }
+
+    /// Why `path` cannot be a radio KPI log, or nil: a log is a file that grows. A FIFO blocked
+    /// the plan forever at its open and a device was read to 2 GB before its bound, so anything
+    /// but a regular file (symbolic links followed) is refused before it is opened, for plan,
+    /// replay, live and the planner alike.
+    static func notALogFile(_ path: String) -> SeriesInputError? {
+        let resolved = URL(fileURLWithPath: path).resolvingSymlinksInPath().path
+        guard let type = (try? FileManager.default.attributesOfItem(atPath: resolved))?[.type] as? FileAttributeType else {
+            return .fileNotFound(path: path)
+        }
+        if type == .typeRegular { return nil }
+        return .unreadable(path: path, reason: type == .typeDirectory ? "is a folder, not a log file"
+                            : "not a regular file (a pipe, device or socket); a radio KPI log must be a file")
     }
 
     /// `values` with each NaN replaced by the value before it (leading NaNs by the first value);
@@ -291,7 +306,7 @@ public final class WindowMeanCache {
     /// first bytes, and the same bytes where `previous` ended (a log rewritten in place that keeps
     /// its first 256 bytes and does not shrink shows there). False without `previous`.
     static func identity(of path: String, since previous: Identity? = nil) -> (log: Identity, grown: Bool)? {
-        guard let handle = FileHandle(forReadingAtPath: path) else { return nil }
+        guard RadioKPIEfficiency.notALogFile(path) == nil, let handle = FileHandle(forReadingAtPath: path) else { return nil }
         defer { try? handle.close() }
         func bytes(at offset: UInt64, count: UInt64) -> Data? {
             guard (try? handle.seek(toOffset: offset)) != nil else { return nil }

@@ -63,6 +63,17 @@ public struct ForecastSet: Codable, Hashable, Sendable {
     /// router port. Beyond it (1e300 was seen) the routing LP fails with only a solver status.
     public static let maximumRate = 1e15
 
+    /// Spectrum efficiencies a forecasts file may give, bit/s/Hz: CQI 1 of TS 38.214 is 0.15 and
+    /// 256QAM over eight layers about 60. 1e-300 made the blocks a cell needs overflow Int.
+    public static let efficiencyRange = 0.001...100.0
+
+    /// Extra routing scenarios a forecasts file may hold; with the demands they also meet
+    /// `maximumScenarioEntries` (`problem(for:)`). 100,000 took a minute and 1.2 GB before.
+    public static let maximumScenarios = 1_000
+    /// Demands × scenarios (the forecast's own included) a plan takes: the routing LP's capacity
+    /// rows grow with it (60,000 took 5 s).
+    public static let maximumScenarioEntries = 100_000
+
     /// The first value a plan cannot use, at its JSON path: a load that is negative, not finite or
     /// beyond `maximumRate`, or an efficiency that is not positive and finite. Nil when all are usable.
     public var problem: String? {
@@ -73,12 +84,22 @@ public struct ForecastSet: Codable, Hashable, Sendable {
             return nil
         }
         func efficiency(_ value: Double, _ path: String) -> String? {
-            value.isFinite && value > 0 ? nil : "\(path): must be a positive finite bit/s/Hz, found \(value)"
+            Self.efficiencyRange.contains(value) ? nil
+                : "\(path): must be \(Self.efficiencyRange.lowerBound) to \(Self.efficiencyRange.upperBound) bit/s/Hz, found \(value)"
         }
+        var first: [String: Int] = [:]
         for (i, f) in forecasts.enumerated() {
             let at = "$.forecasts[\(i)] (\(f.kind.rawValue) '\(f.id)')"
             if let p = rate(f.point, at + ".point") ?? rate(f.upper, at + ".upper") { return p }
+            if f.upper < f.point { return "\(at).upper: must be at least the point forecast \(f.point) bit/s, found \(f.upper)" }
             if let se = f.spectralEfficiency, let p = efficiency(se, at + ".spectralEfficiency") { return p }
+            if let j = first["\(f.kind.rawValue) \(f.id)"] {
+                return "\(at): a second forecast for \(f.kind.rawValue) '\(f.id)' (the first is $.forecasts[\(j)])"
+            }
+            first["\(f.kind.rawValue) \(f.id)"] = i
+        }
+        if let count = scenarios?.count, count > Self.maximumScenarios {
+            return "$.scenarios: at most \(Self.maximumScenarios) scenarios, found \(count)"
         }
         for (s, scenario) in (scenarios ?? []).enumerated() {
             for id in scenario.keys.sorted() {

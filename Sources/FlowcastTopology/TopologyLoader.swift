@@ -20,6 +20,10 @@ public enum TopologyLimits {
     public static let maximumLinks = 65_536
     /// 65,536 entries in each of the other lists (bands, nodes, demands, match rules).
     public static let maximumEntries = 65_536
+    /// 4,096 blocks in one band. A 400 MHz band in NR resource blocks (180 kHz) is 2,223; every
+    /// spectrum plan walks each cell's blocks, and 3 million blocks (0.0001 MHz ones) held `plan`
+    /// in the greedy for over 40 s.
+    public static let maximumBlocksPerBand = 4_096
 
     public static let fileBounds = InputBounds(what: "topology file", maximumBytes: maximumFileBytes,
                                                maximumLineBytes: maximumLineBytes)

@@ -144,6 +144,9 @@ struct TopologyValidator {
             let blocks = (b.high - b.low) / b.block
             if abs(blocks - blocks.rounded()) > 1e-9 {
                 report(b.line, "band '\(b.id)' range of \(b.high - b.low) MHz is not a whole number of \(b.block) MHz blocks")
+            } else if blocks > Double(TopologyLimits.maximumBlocksPerBand) {
+                report(b.line, "band '\(b.id)' has \(Int(blocks.rounded())) blocks of \(b.block) MHz, more than the bound of "
+                    + "\(TopologyLimits.maximumBlocksPerBand) (docs/limits.md)")
             }
         }
     }

@@ -51,7 +51,8 @@ struct BacktestCommand: ParsableCommand {
             }
             guard planEvery.nanoseconds % 1_000_000_000 == 0 else { throw ValidationError("--plan-every must be whole seconds") }
             guard Self.parseSizing(sizing) != nil else { throw ValidationError("--sizing must be recent-N, recent-N-half-H, scaled-N, ar1-N, ar1f-N, reg-N (N seconds, at least 1) or quantile") }
-            guard changeCost >= 0, changeCost.isFinite else { throw ValidationError("--change-cost must be zero or more") }
+            // Bounded: 1e300 made Clp abort on its objective, 1e20 read as an infeasible band.
+            guard (0...100).contains(changeCost) else { throw ValidationError("--change-cost must be 0 to 100 (blocks' worth of served traffic)") }
             if let from, from < 1 { throw ValidationError("--from must be at least 1") }
             return
         }
@@ -61,10 +62,15 @@ struct BacktestCommand: ParsableCommand {
         if modelDemand != nil || modelSe != nil { throw ValidationError("--model-demand and --model-se need --radio-scenario") }
         guard Self.units[unit] != nil else { throw ValidationError("--unit must be one of bit/s, kbit/s, Mbit/s, Gbit/s") }
         guard from! >= 1 else { throw ValidationError("--from must be at least 1 (the first plan needs history)") }
-        guard history >= 1, paths >= 1 else { throw ValidationError("--history and --paths must be at least 1") }
-        guard meanWeight >= 0, linkWeight >= 0 else { throw ValidationError("--mean-weight and --link-weight must not be negative") }
-        guard targetUtilisation >= 0 else { throw ValidationError("--target-utilisation must be zero or more") }
-        guard scale > 0, scale.isFinite else { throw ValidationError("--scale must be a positive number") }
+        guard (1...288).contains(history), paths >= 1 else {
+            throw ValidationError("--history must be 1 to 288 intervals (a day of 5-minute rows) and --paths at least 1")
+        }
+        // Bounded: infinite or 1e300 weights made Clp abort on its objective coefficients.
+        guard (0...1000).contains(meanWeight), (0...1000).contains(linkWeight) else {
+            throw ValidationError("--mean-weight and --link-weight must be 0 to 1000")
+        }
+        if !(0...1).contains(targetUtilisation) { throw ValidationError("--target-utilisation must be 0 (pure min-max utilisation) to 1") }
+        guard scale > 0, scale <= 1e6 else { throw ValidationError("--scale must be more than 0 and at most 1e6") }
     }
 
     func run() throws {
@@ -94,14 +100,28 @@ struct BacktestCommand: ParsableCommand {
             if !missing.isEmpty {
                 printError("warning: \(missing.count) demands have no series and carry no traffic: \(missing.prefix(5).joined(separator: ", "))\(missing.count > 5 ? ", …" : "")")
             }
-            // Matrices with missing values carried forward (a missing first value is zero).
+            // What the reader regularised (averaged, filled), said rather than silently scored.
+            let loaded = set.report
+            if loaded.missingValues + loaded.duplicateRows + loaded.gapRows > 0 {
+                printError("warning: \(series): " + loaded.summary(files: 1) + " (a missing value takes the row before it)")
+            }
+            // Matrices with missing values carried forward (a missing first value is zero). A load
+            // the routing LP cannot use is refused at its row and column (1e200 ended in "solver:
+            // unexpected solver status 4/0"); a negative one was read as 0 without a word.
             var matrices = [[Double]](repeating: [Double](repeating: 0, count: topo.demands.count), count: set.rowCount)
             for (d, column) in columns.enumerated() {
                 guard let column else { continue }
                 var last = 0.0
                 for row in 0..<set.rowCount {
                     let v = row < column.values.count ? column.values[row] : .nan
-                    if !v.isNaN { last = max(0, v) }
+                    if !v.isNaN {
+                        guard v >= 0, v * scale <= ForecastSet.maximumRate else {
+                            throw CommandFailure(message: "\(series): row \(row) (0-based, as --from counts), column \(column.name): \(v) \(unit)"
+                                + (self.scale == 1 ? "" : " × --scale \(self.scale)")
+                                + " is not a load (it must be at least 0 and at most 1e15 bit/s, 1 Pbit/s)")
+                        }
+                        last = v
+                    }
                     matrices[row][d] = last * scale
                 }
             }
@@ -126,7 +146,7 @@ struct BacktestCommand: ParsableCommand {
             }
         } catch {
             let worded = CommandFailure.wording(error)
-            throw worded is CommandFailure ? worded : CommandFailure(message: "error: \(error)")
+            throw worded is CommandFailure ? worded : CommandFailure(message: "\(error)")
         }
     }
 

@@ -72,7 +72,7 @@ struct LiveCommand: ParsableCommand {
         if snaplen < 64 { throw ValidationError("--snaplen must be at least 64") }
         if ring < 1 || ringMb < 0 { throw ValidationError("--ring must be at least 1 and --ring-mb zero or more") }
         if planEvery.nanoseconds < window.nanoseconds { throw ValidationError("--plan-every must be at least one --window") }
-        if !(targetUtilisation >= 0) { throw ValidationError("--target-utilisation must be zero or more") }
+        if !(0...1).contains(targetUtilisation) { throw ValidationError("--target-utilisation must be 0 (pure min-max utilisation) to 1") }
         if let rotate, Self.rotation(rotate) == nil { throw ValidationError("--rotate must be 'hour' or a size like 100MB") }
         if let write, write.contains("..") || (write.hasPrefix("/") && !write.hasPrefix(Self.absolute(out!) + "/")) {
             throw ValidationError("--write must name a file inside --out")

@@ -37,7 +37,7 @@ struct PlanCommand: ParsableCommand {
         }
         if series != nil && (at == nil || model == nil) { throw ValidationError("--series needs --at ROW and --model M") }
         if headroom < 1 { throw ValidationError("--headroom must be at least 1") }
-        if !(targetUtilisation >= 0) { throw ValidationError("--target-utilisation must be zero or more") }
+        if !(0...1).contains(targetUtilisation) { throw ValidationError("--target-utilisation must be 0 (pure min-max utilisation) to 1") }
         if let timeLimit, !(timeLimit > 0) { throw ValidationError("--time-limit must be more than zero") }
     }
 
@@ -56,6 +56,7 @@ struct PlanCommand: ParsableCommand {
             if let forecasts {
                 let url = URL(fileURLWithPath: forecasts)
                 input = try ForecastSet(contentsOf: url)
+                if let problem = input.problem(for: topo) { throw PolicyError.badInput(path: forecasts, message: problem) }
                 provenance = Provenance(inputDigest: Provenance.digest(try Data(contentsOf: url)),
                                         topologyDigest: Provenance.digest(topologyData), modelId: input.modelId,
                                         window: input.window, generator: "flowcast \(Flowcast.configuration.version)")

@@ -48,6 +48,17 @@ struct RadioScenario {
                         + "(every cell's log must cover the same seconds)")
                 }
             }
+            if let problem = Self.problem(values, log: log, what: "DL_bitrate", unit: "Mbit/s", bound: Self.maximumMbitPerSecond)
+                ?? Self.problem(se.series[0].values, log: log, what: "CQI", unit: "bit/s/Hz", bound: .infinity) {
+                throw CommandFailure(message: problem)
+            }
+            func seconds(_ n: Int, _ what: String) -> String? { n > 0 ? "\(n) second\(n == 1 ? "" : "s") \(what)" : nil }
+            let regularised = [seconds(dl.report.missingValues, "without DL_bitrate"), seconds(se.report.missingValues, "without CQI"),
+                               seconds(dl.report.duplicateRows, "logged twice (averaged)"),
+                               seconds(dl.report.gapRows, "missing from the log")].compactMap { $0 }
+            if !regularised.isEmpty {
+                printError("warning: \(log): " + regularised.joined(separator: ", ") + " (each takes the second before it)")
+            }
             demandSets.append(dl)
             efficiencySets.append(se)
             demand.append(carried(values).map { $0 * 1e6 })
@@ -55,6 +66,20 @@ struct RadioScenario {
         }
         return RadioScenario(topology: topology, truth: RadioTruth(demand: demand, efficiency: efficiency),
                              demandSets: demandSets, efficiencySets: efficiencySets)
+    }
+
+    /// A cell's downlink no real cell carries, Mbit/s: 1 Tbit/s. One logged value of 1e15 made
+    /// every method's unmet demand 0.99999.
+    static let maximumMbitPerSecond = 1e6
+
+    /// Why a cell log's series cannot be scored: no value at all (every DL_bitrate '-' scored a
+    /// perfect 1.0 served), or a value negative, infinite or beyond `bound` (negative ones were
+    /// read as 0), with the second it is at. Nil when usable.
+    static func problem(_ values: [Double], log: String, what: String, unit: String, bound: Double) -> String? {
+        guard values.contains(where: { !$0.isNaN }) else { return "\(log): no \(what) value in any second" }
+        guard let bad = values.firstIndex(where: { !$0.isNaN && !($0 >= 0 && $0 <= bound) }) else { return nil }
+        let limit = bound.isFinite ? " and at most \(bound.formatted()) \(unit)" : ""
+        return "\(log): second \(bad) of the log: \(what) gives \(values[bad]) \(unit); it must be finite, at least 0\(limit)"
     }
 
     /// Missing seconds take the last value (zero before the first).
@@ -153,9 +178,14 @@ extension BacktestCommand {
         return nil
     }
 
-    /// A model file for a 1 s series of `target`; wrong step or unreadable: one line naming the file.
-    func radioModel(_ path: String, what: String) throws -> ForecastModel {
+    /// A model file for a 1 s series of `target`; wrong step, another target or unreadable: one
+    /// line naming the file (a bit/s/Hz model was taken for the demand model, and the reverse).
+    func radioModel(_ path: String, what: String, target: RadioTarget) throws -> ForecastModel {
         let model = try ModelFile.read(from: URL(fileURLWithPath: path))
+        if let own = model.training.radioTarget, own != target.rawValue {
+            throw CommandFailure(message: "\(path): the \(what) model forecasts --target \(own), not --target \(target.rawValue) "
+                + "(train it with flowcast train --target \(target.rawValue) on the scenario's cell logs)")
+        }
         if let step = model.training.stepSeconds, step != 1 {
             throw CommandFailure(message: "\(path): the \(what) model was trained on \(step.formatted()) s steps; a radio scenario's "
                 + "cell logs are 1 s series (train it on them: flowcast train --series DIR/cell-1.csv …)")
@@ -177,12 +207,12 @@ extension BacktestCommand {
             }
             let demandModel: ForecastModel
             if let modelDemand {
-                demandModel = try radioModel(modelDemand, what: "demand")
+                demandModel = try radioModel(modelDemand, what: "demand", target: .downlinkBitrate)
             } else {
                 if !json { printError("training a demand model on seconds 0–\(from - 1) of \(folder)'s cell logs …") }
                 demandModel = try Trainer.train(scenario.demandSets, options: TrainingOptions(until: from))
             }
-            let efficiencyModel = try modelSe.map { try radioModel($0, what: "efficiency") }
+            let efficiencyModel = try modelSe.map { try radioModel($0, what: "efficiency", target: .spectralEfficiency) }
             var topology = scenario.topology
             for c in topology.cells.indices where topology.cells[c].peakSpectralEfficiency == nil {
                 // The configured peak: the top of the cell's CQI table when the topology gives none.
@@ -212,7 +242,7 @@ extension BacktestCommand {
             }
         } catch {
             let worded = CommandFailure.wording(error)
-            throw worded is CommandFailure ? worded : CommandFailure(message: "error: \(error)")
+            throw worded is CommandFailure ? worded : CommandFailure(message: "\(error)")
         }
     }
 }

@@ -6,18 +6,20 @@ import FlowcastPolicy
 import FlowcastTopology
 import Foundation
 
-/// A duration like `10s`, `500ms`, `5m`, `1h` or a bare number of seconds.
+/// A duration like `10s`, `500ms`, `5m`, `1h` or a bare number of seconds: from 1 ms to 366 days.
+/// Anything else is refused as the option's invalid value (a value past Int64's nanoseconds
+/// trapped, and one that rounded to 0 ns passed every check that asks for a positive duration).
 struct DurationArgument: ExpressibleByArgument, Sendable {
     var nanoseconds: Int64
+    static let smallest: Double = 1e6, largest: Double = 366 * 86_400e9
     init?(argument: String) {
         let units: [(String, Double)] = [("ms", 1e6), ("s", 1e9), ("m", 60e9), ("h", 3600e9)]
-        for (suffix, scale) in units where argument.hasSuffix(suffix) {
-            guard let v = Double(argument.dropLast(suffix.count)), v > 0, v.isFinite else { return nil }
-            nanoseconds = Int64(v * scale)
-            return
-        }
-        guard let v = Double(argument), v > 0, v.isFinite else { return nil }
-        nanoseconds = Int64(v * 1e9)
+        let (number, scale) = units.first { argument.hasSuffix($0.0) }.map { (argument.dropLast($0.0.count), $0.1) }
+            ?? (Substring(argument), 1e9)
+        guard let v = Double(number), v.isFinite else { return nil }
+        let ns = (v * scale).rounded()
+        guard ns >= Self.smallest, ns <= Self.largest else { return nil }
+        nanoseconds = Int64(ns)
     }
 
     var seconds: Double { Double(nanoseconds) / 1e9 }
@@ -71,7 +73,7 @@ struct ReplayCommand: ParsableCommand {
         }
         if !(1...2).contains(threads) { throw ValidationError("--threads must be 1 or 2") }
         if sampling < 1 { throw ValidationError("--sampling must be at least 1") }
-        if !(targetUtilisation >= 0) { throw ValidationError("--target-utilisation must be zero or more") }
+        if !(0...1).contains(targetUtilisation) { throw ValidationError("--target-utilisation must be 0 (pure min-max utilisation) to 1") }
         if planEvery != nil && topology == nil { throw ValidationError("--plan-every needs --topology") }
         if let planEvery, planEvery.nanoseconds < window.nanoseconds {
             throw ValidationError("--plan-every must be at least one --window")

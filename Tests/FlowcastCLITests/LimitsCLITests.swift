@@ -25,4 +25,55 @@ struct LimitsCLITests {
         let upper = try Fixtures.runFlowcast(base + ["--trees", "64", "--upper-trees", "4097"])
         #expect(upper.status == 64 && upper.stderr.contains("--upper-trees must be at most 4096"), "\(upper.stderr)")
     }
+
+    /// Durations past Int64's nanoseconds trapped; ones that round to 0 ns passed every check for
+    /// a positive duration and trapped later. Both are the option's invalid value now.
+    @Test("a duration under 1 ms or over 366 days is a usage error", arguments: ["99999999999999999s", "1e-12s", "0.5ms", "367d", "8785h"])
+    func durationsBeyondTheirBounds(_ value: String) throws {
+        let run = try Fixtures.runFlowcast(["replay", "captures/demo/demo.pcapng", "--out", "/nonexistent/out", "--window", value])
+        #expect(run.status == 64, "\(value): \(run.stderr)")
+        #expect(run.stderr.contains("The value '\(value)' is invalid for '--window"), "\(run.stderr)")
+    }
+
+    /// Objective weights and costs a solver can take (1e300 or inf made Clp abort with an
+    /// assertion), a target that is a utilisation, a --history that stays a plan.
+    @Test("the backtest's weights, costs, target and history are bounded")
+    func backtestOptionsWithinTheirBounds() throws {
+        let routing = ["backtest", "--topology", "captures/abilene/topology.yaml", "--series", "data/abilene/od_tm_public.csv", "--from", "1"]
+        for (option, value, message) in [("--mean-weight", "inf", "--mean-weight and --link-weight must be 0 to 1000"),
+                                         ("--link-weight", "1e300", "--mean-weight and --link-weight must be 0 to 1000"),
+                                         ("--target-utilisation", "inf", "--target-utilisation must be 0 (pure min-max utilisation) to 1"),
+                                         ("--target-utilisation", "1.5", "--target-utilisation must be 0 (pure min-max utilisation) to 1"),
+                                         ("--history", "1000", "--history must be 1 to 288 intervals"),
+                                         ("--scale", "1e300", "--scale must be more than 0 and at most 1e6")] {
+            let run = try Fixtures.runFlowcast(routing + [option, value])
+            #expect(run.status == 64 && run.stderr.contains(message), "\(option) \(value): \(run.stderr)")
+        }
+        let spectrum = try Fixtures.runFlowcast(["backtest", "--radio-scenario", "/nonexistent", "--change-cost", "1e300"])
+        #expect(spectrum.status == 64 && spectrum.stderr.contains("--change-cost must be 0 to 100"), "\(spectrum.stderr)")
+    }
+
+    /// A load the routing LP cannot use is refused at its row and column (1e200 ended in "solver:
+    /// unexpected solver status 4/0"; a negative one was read as 0 without a word).
+    @Test("a routing backtest series value that is not a load is named by row and column")
+    func seriesValueBeyondTheBound() throws {
+        let text = try String(contentsOfFile: "data/abilene/od_tm_public.csv", encoding: .utf8)
+        var lines = text.split(separator: "\n", omittingEmptySubsequences: false).prefix(60).map(String.init)
+        let header = lines[0].split(separator: ",").map(String.init)
+        let column = try #require(header.firstIndex { $0 == "od_0_1" })
+        for (bad, expected) in [("1e200", "1e+200 Mbit/s"), ("-3", "-3.0 Mbit/s")] {
+            var fields = lines[6].split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+            let original = fields[column]
+            fields[column] = bad
+            lines[6] = fields.joined(separator: ",")
+            let path = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-od-\(UUID().uuidString).csv").path
+            defer { try? FileManager.default.removeItem(atPath: path) }
+            try (lines.joined(separator: "\n") + "\n").write(toFile: path, atomically: true, encoding: .utf8)
+            let run = try Fixtures.runFlowcast(["backtest", "--topology", "captures/abilene/topology.yaml", "--series", path, "--from", "40"])
+            #expect(run.status == 1, "\(run.stderr)")
+            #expect(run.stderr.contains("\(path): row 5 (0-based, as --from counts), column \(header[column]): \(expected) is not a load"), "\(run.stderr)")
+            fields[column] = original
+            lines[6] = fields.joined(separator: ",")
+        }
+    }
 }

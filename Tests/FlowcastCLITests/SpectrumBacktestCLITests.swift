@@ -99,6 +99,42 @@ struct SpectrumBacktestCLITests {
                                   mentioning: "m.json: the efficiency model was trained on 300 s steps")
     }
 
+    /// A model for the other target (its file records it): a bit/s/Hz model taken for demand
+    /// was accepted and scored, and the reverse.
+    @Test func modelForTheWrongTarget() throws {
+        let url = try Self.scenario("target")
+        let se = url.appendingPathComponent("se.json")
+        let train = try Fixtures.runFlowcast(["train", "--series", url.appendingPathComponent("cell-1.csv").path, "--target", "se",
+                                              "--out", se.path, "--trees", "0"])
+        try #require(train.status == 0, "\(train.stderr)")
+        try Self.failsWithOneLine(["--radio-scenario", url.path, "--from", "120", "--model-demand", se.path],
+                                  mentioning: "se.json: the demand model forecasts --target se, not --target dl")
+    }
+
+    /// Values no cell carries are refused at their second (negative ones were read as 0, 1e15
+    /// made every method leave all demand unmet, a log of only '-' scored a perfect 1.0 served);
+    /// seconds the reader filled are said, not silently scored.
+    @Test func unusableOrFilledSecondsAreReported() throws {
+        let url = try Self.scenario("values")
+        let cell2 = url.appendingPathComponent("cell-2.csv")
+        let good = Self.log(seconds: 300)
+        func rewrite(_ edit: (inout [String]) -> Void) throws {
+            var lines = good.split(separator: "\n").map(String.init)
+            edit(&lines)
+            try (lines.joined(separator: "\n") + "\n").write(to: cell2, atomically: true, encoding: .utf8)
+        }
+        try rewrite { $0[11] = "2020.01.01_00.00.10,7,-5000" }
+        try Self.failsWithOneLine(["--radio-scenario", url.path, "--from", "120"], mentioning: "cell-2.csv: second 10 of the log: DL_bitrate gives -5.0 Mbit/s")
+        try rewrite { $0[21] = "2020.01.01_00.00.20,7,1e15" }
+        try Self.failsWithOneLine(["--radio-scenario", url.path, "--from", "120"], mentioning: "cell-2.csv: second 20 of the log: DL_bitrate gives 1000000000000.0 Mbit/s")
+        try rewrite { lines in for i in 1..<lines.count { lines[i] = lines[i].split(separator: ",").prefix(2).joined(separator: ",") + ",-" } }
+        try Self.failsWithOneLine(["--radio-scenario", url.path, "--from", "120"], mentioning: "cell-2.csv: no DL_bitrate value in any second")
+        try rewrite { $0[31] = "2020.01.01_00.00.30,7,-" }
+        let run = try Fixtures.runFlowcast(["backtest", "--radio-scenario", url.path, "--from", "120", "--json"])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stderr.contains("warning: \(cell2.path): 1 second without DL_bitrate (each takes the second before it)"), "\(run.stderr)")
+    }
+
     @Test func fromLeavesNoInterval() throws {
         let url = try Self.scenario("late")
         try Self.failsWithOneLine(["--radio-scenario", url.path, "--from", "290"], mentioning: "no whole 60 s interval")

@@ -352,6 +352,24 @@ import Testing
                              "cell 'c3': no CQI report in the last 120 s of \(silent.path)"])
     }
 
+    /// A FIFO with no writer blocked the plan forever at its open, and a folder read as missing:
+    /// both are problems of their cell, found before the log is opened, and the window means
+    /// (the planner's other reader) leave the cell out rather than wait.
+    @Test func aLogThatIsNotAFileIsAProblemNotAWait() throws {
+        let dir = try folder()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let fifo = dir.appendingPathComponent("fifo.csv").path
+        #expect(mkfifo(fifo, 0o600) == 0)
+        let t = try topology([("c1", "kpiSource: \(fifo), peakSpectralEfficiency: 5"),
+                              ("c2", "kpiSource: \(dir.path), peakSpectralEfficiency: 5")])
+        let (measured, problems) = RadioKPIEfficiency.measure(t, horizon: 60, until: Self.origin + 600)
+        #expect(measured.isEmpty)
+        #expect(problems == ["cell 'c1': \(fifo): cannot read: not a regular file (a pipe, device or socket); a radio KPI log must be a file",
+                             "cell 'c2': \(dir.path): cannot read: is a folder, not a log file"])
+        let windows = [(start: Self.origin, end: Self.origin + 10)]
+        #expect(RadioKPIEfficiency.windowMeans(t, windows: windows, until: Self.origin + 600, cache: WindowMeanCache(), reads: RecentReads()).isEmpty)
+    }
+
     /// Real data (GPL, read in place and skipped when ../shared is absent): a public 5G trace's
     /// estimate equals the mean, over its last 120 s, of each second's efficiency computed here
     /// straight from the CSV and the TS 38.214 table.

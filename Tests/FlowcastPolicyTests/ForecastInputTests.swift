@@ -1,4 +1,5 @@
 import FlowcastPolicy
+import FlowcastTopology
 import FlowcastTestSupport
 import Foundation
 import Testing
@@ -46,12 +47,50 @@ import Testing
         #expect(try refusal { setForecast(&$0, "d-cell-2", "point", 1e300) }
                 == "$.forecasts[\(d2)] (demand 'd-cell-2').point: must be at most 1e15 bit/s (1 Pbit/s), found 1e+300")
         #expect(try refusal { setForecast(&$0, "cell-1", "spectralEfficiency", 0) }
-                == "$.forecasts[\(c1)] (cell 'cell-1').spectralEfficiency: must be a positive finite bit/s/Hz, found 0.0")
+                == "$.forecasts[\(c1)] (cell 'cell-1').spectralEfficiency: must be 0.001 to 100.0 bit/s/Hz, found 0.0")
+        // Positive and finite but far below any CQI: the blocks it needs overflowed Int.
+        #expect(try refusal { setForecast(&$0, "cell-1", "spectralEfficiency", 1e-300) }
+                == "$.forecasts[\(c1)] (cell 'cell-1').spectralEfficiency: must be 0.001 to 100.0 bit/s/Hz, found 1e-300")
         #expect(try refusal { $0["scenarios"] = [["d-cell-1": 1e9], ["d-cell-3": 2e9, "d-cell-2": -1]] }
                 == "$.scenarios[1]['d-cell-2']: must be at least 0 bit/s, found -1.0")
         #expect(try refusal { $0["measuredEfficiencies"] = [["cell": "cell-1", "bitsPerSecondPerHertz": -2, "source": "x"]] }
-                == "$.measuredEfficiencies[0] (cell 'cell-1').bitsPerSecondPerHertz: must be a positive finite bit/s/Hz, found -2.0")
+                == "$.measuredEfficiencies[0] (cell 'cell-1').bitsPerSecondPerHertz: must be 0.001 to 100.0 bit/s/Hz, found -2.0")
         // At the bound itself, and zero, a plan can use.
         #expect(try refusal { $0["scenarios"] = [["d-cell-1": 1e15, "d-cell-2": 0]] } == nil)
+    }
+
+    /// Forecasts that contradict themselves: an upper quantile below the point (the plan sized the
+    /// cell for it), a second forecast for one id (the first silently won), too many scenarios.
+    @Test func inconsistentForecastsAreRefused() throws {
+        let forecasts = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: example)) as? [String: Any])["forecasts"] as! [[String: Any]]
+        let c1 = forecasts.firstIndex { $0["id"] as? String == "cell-1" }!
+        let point = try #require(forecasts[c1]["point"] as? Double)
+        #expect(try refusal { setForecast(&$0, "cell-1", "upper", 1.0) }
+                == "$.forecasts[\(c1)] (cell 'cell-1').upper: must be at least the point forecast \(point) bit/s, found 1.0")
+        #expect(try refusal { $0["forecasts"] = ($0["forecasts"] as! [[String: Any]]) + [forecasts[c1]] }
+                == "$.forecasts[\(forecasts.count)] (cell 'cell-1'): a second forecast for cell 'cell-1' (the first is $.forecasts[\(c1)])")
+        let many = [[String: Double]](repeating: ["d-cell-1": 1e9], count: ForecastSet.maximumScenarios + 1)
+        #expect(try refusal { $0["scenarios"] = many } == "$.scenarios: at most \(ForecastSet.maximumScenarios) scenarios, found \(many.count)")
+        #expect(try refusal { $0["scenarios"] = Array(many.dropLast()) } == nil)
+    }
+
+    /// Against the topology: an id it does not have (a typo planned the cell it meant for nothing),
+    /// and more demand scenarios than a plan takes.
+    @Test func forecastsMustNameTheTopologysIds() throws {
+        let topology = try Topology(contentsOfFile: Fixtures.captures.appendingPathComponent("demo/topology.yaml").path)
+        let set = try ForecastSet(contentsOf: example)
+        #expect(set.problem(for: topology) == nil)
+        var typo = set
+        typo.forecasts[0].id += "9"
+        #expect(typo.problem(for: topology) == "$.forecasts[0].id: the topology has no \(set.forecasts[0].kind.rawValue) '\(set.forecasts[0].id)9'")
+        var key = set
+        key.scenarios = [["d-cell-1": 1e9], ["d-cell-7": 1e9]]
+        #expect(key.problem(for: topology) == "$.scenarios[1]['d-cell-7']: the topology has no demand 'd-cell-7' (scenarios map demand ids to bit/s)")
+        // 6 demands: 16,666 scenarios and the forecast are 100,002 demand scenarios.
+        var wide = set
+        wide.scenarios = [[String: Double]](repeating: [:], count: ForecastSet.maximumScenarioEntries / topology.demands.count)
+        #expect(wide.problem(for: topology)?.hasPrefix("$.scenarios: 16666 scenarios and the forecast over 6 demands are 100002") == true)
+        wide.scenarios!.removeLast()
+        #expect(wide.problem(for: topology) == nil)
     }
 }

@@ -49,4 +49,18 @@ struct TopologyLimitTests {
             "big.yaml:\(bound + 2): more than \(bound) entries in '\(key)' (the bound, docs/limits.md); this is entry \(bound + 1)",
         ])
     }
+
+    @Test("a band of more blocks than the bound is a problem at its line; one at the bound is not")
+    func blocksPerBandBeyondTheBound() throws {
+        func bandProblems(blocks: Int) -> [TopologyProblem] {
+            // 0.1 MHz blocks from 3400 MHz: the demo topology's n78 at a finer grid.
+            let yaml = "bands:\n  - { id: n78, lowMHz: 3400, highMHz: \(3400 + Double(blocks) / 10), blockMHz: 0.1 }\n"
+            do { _ = try Topology(yaml: yaml, file: "b.yaml"); return [] } catch { return error.problems.filter { $0.message.contains("blocks") } }
+        }
+        let bound = TopologyLimits.maximumBlocksPerBand
+        #expect(bandProblems(blocks: bound).isEmpty)
+        #expect(bandProblems(blocks: bound + 1).map(\.description) == [
+            "b.yaml:2: band 'n78' has \(bound + 1) blocks of 0.1 MHz, more than the bound of \(bound) (docs/limits.md)",
+        ])
+    }
 }

@@ -15,10 +15,16 @@ public struct SpectrumRequest: Hashable, Sendable {
         self.currentBlocks = currentBlocks
     }
 
+    /// The most blocks `blocksNeeded` reports: a band holds at most `Topology.maximumBlocksPerBand`.
+    public static let neededBlocksCeiling = 1_000_000_000
+
     /// ceil(demand / (efficiency × block bandwidth) × headroom): the blocks a P90 demand needs.
     public static func blocksNeeded(demand: Double, spectralEfficiency: Double, blockMHz: Double, headroom: Double) -> Int {
         guard demand > 0, spectralEfficiency > 0, blockMHz > 0 else { return 0 }
         let exact = demand / (spectralEfficiency * blockMHz * 1e6) * headroom
+        // Held far above any band's block count (and Int's range), so a tiny efficiency or huge
+        // demand means "more than the band has", never a trap converting to Int.
+        guard exact.isFinite, exact < Double(Self.neededBlocksCeiling) else { return Self.neededBlocksCeiling }
         return Int((exact - 1e-9).rounded(.up))
     }
 }

@@ -1,0 +1,29 @@
+public import FlowcastTopology
+
+extension ForecastSet {
+    /// The first thing in a forecasts file that does not fit `topology`, at its JSON path: a
+    /// forecast or a scenario naming an id the topology does not have (a typo dropped the
+    /// forecast and planned the cell it meant for nothing), or more demands × scenarios than
+    /// `maximumScenarioEntries`. Nil when everything fits. `problem` holds the checks that need
+    /// no topology.
+    public func problem(for topology: Topology) -> String? {
+        let ids: [Forecast.Kind: Set<String>] = [
+            .cell: Set(topology.cells.map(\.id)), .link: Set(topology.links.map(\.id)), .demand: Set(topology.demands.map(\.id)),
+        ]
+        for (i, f) in forecasts.enumerated() where !(ids[f.kind]?.contains(f.id) ?? false) {
+            return "$.forecasts[\(i)].id: the topology has no \(f.kind.rawValue) '\(f.id)'"
+        }
+        let demands = ids[.demand] ?? []
+        for (s, scenario) in (scenarios ?? []).enumerated() {
+            if let id = scenario.keys.sorted().first(where: { !demands.contains($0) }) {
+                return "$.scenarios[\(s)]['\(id)']: the topology has no demand '\(id)' (scenarios map demand ids to bit/s)"
+            }
+        }
+        let entries = ((scenarios?.count ?? 0) + 1) * topology.demands.count
+        if entries > Self.maximumScenarioEntries {
+            return "$.scenarios: \(scenarios?.count ?? 0) scenarios and the forecast over \(topology.demands.count) demands "
+                + "are \(entries) demand scenarios, more than the \(Self.maximumScenarioEntries) a plan takes"
+        }
+        return nil
+    }
+}
