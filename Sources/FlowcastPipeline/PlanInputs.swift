@@ -25,8 +25,10 @@ public enum SeriesForecasts {
     /// it (bit/s, missing values missing), exactly as the interval planner does from the same
     /// windows (`IntervalLoadForecast`), and the plan's window is that interval. `warn` hears the
     /// model's covariate warning, if any. The provenance digests the series, topology and model files.
+    /// `unitScale` turns the series' unit into bit/s (1e6 for the Abilene files' Mbit/s): the
+    /// model forecasts in the unit it was trained on, and the plan's forecasts are scaled after.
     public static func forecast(seriesPath: String, row: Int, modelPath: String, topologyData: Data, generator: String,
-                                warn: (String) -> Void) throws -> (ForecastSet, Provenance) {
+                                unitScale: Double = 1, warn: (String) -> Void) throws -> (ForecastSet, Provenance) {
         let seriesURL = URL(fileURLWithPath: seriesPath)
         let set = try SeriesReader.read(file: seriesURL)
         guard row > 0, row <= set.rowCount else { throw Failure.rowOutOfRange(row: row, rows: set.rowCount, path: seriesPath) }
@@ -70,6 +72,9 @@ public enum SeriesForecasts {
             }
             modelId = trained.id
             planWindow = window(set.step)
+        }
+        if unitScale != 1 {
+            for i in forecasts.indices { forecasts[i].point *= unitScale; forecasts[i].upper *= unitScale }
         }
         let provenance = Provenance(
             inputDigest: Provenance.digest(try Data(contentsOf: seriesURL)), topologyDigest: Provenance.digest(topologyData),

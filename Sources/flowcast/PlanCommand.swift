@@ -15,6 +15,8 @@ struct PlanCommand: ParsableCommand {
     @Option(help: "Series file (CSV) to forecast from with --model; columns named by demand id, cell:<id> or link:<id>.")
     var series: String?
     @Option(help: "Forecast the row after the first ROW rows of --series.") var at: Int?
+    @Option(help: "Unit of the --series values: bit/s, kbit/s, Mbit/s or Gbit/s (the Abilene series are Mbit/s).")
+    var unit: String = "bit/s"
     @Option(help: ArgumentHelp("Model file (flowcast train) for --series: a next-row model forecasts the row after the first ROW rows; "
         + "a model from `train --horizon D` the mean of the D seconds from there, and the plan is for that interval."))
     var model: String?
@@ -37,6 +39,8 @@ struct PlanCommand: ParsableCommand {
         }
         if series != nil && (at == nil || model == nil) { throw ValidationError("--series needs --at ROW and --model M") }
         if headroom < 1 { throw ValidationError("--headroom must be at least 1") }
+        guard BacktestCommand.units[unit] != nil else { throw ValidationError("--unit must be one of bit/s, kbit/s, Mbit/s, Gbit/s") }
+        if series == nil && unit != "bit/s" { throw ValidationError("--unit is the unit of --series") }
         if !(0...1).contains(targetUtilisation) { throw ValidationError("--target-utilisation must be 0 (pure min-max utilisation) to 1") }
         if let timeLimit, !(timeLimit > 0) { throw ValidationError("--time-limit must be more than zero") }
     }
@@ -64,7 +68,7 @@ struct PlanCommand: ParsableCommand {
                 do {
                     (input, provenance) = try SeriesForecasts.forecast(
                         seriesPath: series!, row: at!, modelPath: model!, topologyData: topologyData,
-                        generator: "flowcast \(Flowcast.configuration.version)", warn: { printError($0) })
+                        generator: "flowcast \(Flowcast.configuration.version)", unitScale: BacktestCommand.units[unit]!, warn: { printError($0) })
                 } catch SeriesForecasts.Failure.rowOutOfRange(_, let rows, let path) {
                     throw ValidationError("--at must be between 1 and \(rows) (rows in \(path))")
                 }

@@ -1,0 +1,56 @@
+import FlowcastTestSupport
+import Foundation
+import Testing
+
+/// `plan --series` in another unit than bit/s: the Abilene series are Mbit/s, and without a unit
+/// the plan read them as bit/s (links at 0 %).
+@Suite("plan --series --unit")
+struct PlanUnitCLITests {
+    @Test func aSeriesInMbitPerSecondIsPlannedInBitPerSecond() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-unit-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        // The first 200 rows of the real Abilene matrices (Mbit/s).
+        let lines = try String(contentsOfFile: "data/abilene/od_tm_public.csv", encoding: .utf8).split(separator: "\n").prefix(201)
+        let header = lines.first!.split(separator: ",").map(String.init)
+        let mbit = folder.appendingPathComponent("mbit.csv").path
+        try (lines.joined(separator: "\n") + "\n").write(toFile: mbit, atomically: true, encoding: .utf8)
+        let model = folder.appendingPathComponent("m.json").path
+        let train = try Fixtures.runFlowcast(["train", "--series", mbit, "--out", model, "--trees", "0"])
+        try #require(train.status == 0, "\(train.stderr)")
+        func plan(_ extra: [String]) throws -> [String: Any] {
+            let out = folder.appendingPathComponent(UUID().uuidString + ".json").path
+            let run = try Fixtures.runFlowcast(["plan", "--topology", "captures/abilene/topology.yaml", "--series", mbit, "--at", "150",
+                                                "--model", model, "--out", out] + extra)
+            try #require(run.status == 0, "\(run.stderr)")
+            return try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out))) as? [String: Any])
+        }
+        // Each demand's forecast, in bit/s, is near its last hour of rows (Mbit/s) × 1e6: the same
+        // order as the data, where without --unit it was a millionth of it.
+        let rows = lines.dropFirst().prefix(150).suffix(12).map { $0.split(separator: ",", omittingEmptySubsequences: false) }
+        let demands = try #require((plan(["--unit", "Mbit/s"])["routing"] as? [String: Any])?["demands"] as? [[String: Any]])
+        // (Demands burst: a few forecasts sit far from their hour's mean, so the test is on most
+        // of them and on the total.)
+        var compared = 0, near = 0, forecastTotal = 0.0, recentTotal = 0.0
+        for demand in demands {
+            let id = demand["id"] as! String, column = try #require(header.firstIndex(of: id))
+            let recent = rows.compactMap { Double($0[column]) }.reduce(0, +) / Double(rows.count) * 1e6
+            let point = try #require((demand["forecast"] as? [String: Any])?["point"] as? Double)
+            forecastTotal += point
+            recentTotal += recent
+            guard recent > 1e5 else { continue }
+            compared += 1
+            if point > recent / 3 && point < recent * 3 { near += 1 }
+        }
+        #expect(compared > 100 && Double(near) >= 0.9 * Double(compared), "\(near) of \(compared)")
+        #expect(forecastTotal > recentTotal / 1.5 && forecastTotal < recentTotal * 1.5, "\(forecastTotal) against \(recentTotal)")
+        let links = try #require((plan(["--unit", "Mbit/s"])["predicted"] as? [String: Any])?["links"] as? [[String: Any]])
+        #expect(links.compactMap { $0["load"] as? Double }.max()! > 1e8)  // hundreds of Mbit/s on the busiest link
+        let unscaled = try #require((plan([])["predicted"] as? [String: Any])?["links"] as? [[String: Any]])
+        #expect(unscaled.compactMap { $0["load"] as? Double }.max()! < 1e4)  // read as bit/s: what --unit is for
+        // --unit without --series is a usage error.
+        let wrong = try Fixtures.runFlowcast(["plan", "--topology", "captures/abilene/topology.yaml", "--forecasts", "x.json",
+                                              "--unit", "Mbit/s", "--out", "/nonexistent/p.json"])
+        #expect(wrong.status == 64 && wrong.stderr.contains("--unit is the unit of --series"), "\(wrong.stderr)")
+    }
+}
