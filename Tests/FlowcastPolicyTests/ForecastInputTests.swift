@@ -72,6 +72,10 @@ import Testing
         let many = [[String: Double]](repeating: ["d-cell-1": 1e9], count: ForecastSet.maximumScenarios + 1)
         #expect(try refusal { $0["scenarios"] = many } == "$.scenarios: at most \(ForecastSet.maximumScenarios) scenarios, found \(many.count)")
         #expect(try refusal { $0["scenarios"] = Array(many.dropLast()) } == nil)
+        for window in [["start": "yesterday", "end": "today"], ["start": "2026-01-05T18:10:00Z", "end": "2026-01-05T18:00:00Z"]] {
+            #expect(try refusal { $0["window"] = window } == "$.window: start and end must be ISO 8601 times with the end after the start "
+                    + "(e.g. 2026-01-05T18:00:00Z), found \(window["start"]!) to \(window["end"]!)")
+        }
     }
 
     /// Against the topology: an id it does not have (a typo planned the cell it meant for nothing),
