@@ -43,9 +43,12 @@ struct RadioScenario {
             let se = try SeriesReader.read(file: url, options: SeriesReadOptions(radioTarget: .spectralEfficiency, cqiTable: table))
             if let first = demandSets.first {
                 guard dl.startTime == first.startTime, values.count == first.series[0].values.count else {
-                    throw CommandFailure(message: "\(log): \(values.count) seconds from \(dl.startTime.map { "\($0)" } ?? "?"), but "
-                        + "\(first.source) has \(first.series[0].values.count) from \(first.startTime.map { "\($0)" } ?? "?") "
-                        + "(every cell's log must cover the same seconds)")
+                    // Both logs named, neither blamed: the first is not the right one by being first.
+                    func span(_ set: SeriesSet, _ n: Int) -> String {
+                        "\(n) seconds from " + (set.startTime.map { ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: $0)) } ?? "an unknown time")
+                    }
+                    throw CommandFailure(message: "\(log): \(span(dl, values.count)), but \(first.source) has "
+                        + "\(span(first, first.series[0].values.count)) (every cell's log must cover the same seconds)")
                 }
             }
             if let problem = Self.problem(values, log: log, what: "DL_bitrate", unit: "Mbit/s", bound: Self.maximumMbitPerSecond)
@@ -181,7 +184,12 @@ extension BacktestCommand {
     /// A model file for a 1 s series of `target`; wrong step, another target or unreadable: one
     /// line naming the file (a bit/s/Hz model was taken for the demand model, and the reverse).
     func radioModel(_ path: String, what: String, target: RadioTarget) throws -> ForecastModel {
-        let model = try ModelFile.read(from: URL(fileURLWithPath: path))
+        let model: ForecastModel
+        do { model = try ModelFile.read(from: URL(fileURLWithPath: path)) } catch .intervalModel(let path, let horizon) {
+            // The reader's own hint names --horizon, which this command does not take.
+            throw CommandFailure(message: "\(path): the \(what) model forecasts the mean of the next \(horizon.formatted()) s "
+                + "(trained with --horizon); the spectrum backtest needs a next-second model (train it without --horizon)")
+        }
         if let own = model.training.radioTarget, own != target.rawValue {
             throw CommandFailure(message: "\(path): the \(what) model forecasts --target \(own), not --target \(target.rawValue) "
                 + "(train it with flowcast train --target \(target.rawValue) on the scenario's cell logs)")
@@ -210,7 +218,11 @@ extension BacktestCommand {
                 demandModel = try radioModel(modelDemand, what: "demand", target: .downlinkBitrate)
             } else {
                 if !json { printError("training a demand model on seconds 0–\(from - 1) of \(folder)'s cell logs …") }
-                demandModel = try Trainer.train(scenario.demandSets, options: TrainingOptions(until: from))
+                do { demandModel = try Trainer.train(scenario.demandSets, options: TrainingOptions(until: from)) } catch TrainingError.tooLittleData(let rows) {
+                    // The trainer's hint names --until; here the seconds before --from train it.
+                    throw CommandFailure(message: "\(folder): too little data before --from \(from) to train the demand model: \(rows) usable "
+                        + "samples of the cell logs (need at least 50; give a later --from, or --model-demand)")
+                }
             }
             let efficiencyModel = try modelSe.map { try radioModel($0, what: "efficiency", target: .spectralEfficiency) }
             var topology = scenario.topology

@@ -135,6 +135,14 @@ struct SpectrumBacktestCLITests {
         #expect(run.stderr.contains("warning: \(cell2.path): 1 second without DL_bitrate (each takes the second before it)"), "\(run.stderr)")
     }
 
+    /// Too few seconds before --from to train on: the message names --from (the trainer's own
+    /// names --until, which backtest does not take).
+    @Test func tooLittleHistoryNamesFrom() throws {
+        let url = try Self.scenario("short")
+        try Self.failsWithOneLine(["--radio-scenario", url.path, "--from", "30", "--plan-every", "30s"],
+                                  mentioning: "too little data before --from 30 to train the demand model")
+    }
+
     @Test func fromLeavesNoInterval() throws {
         let url = try Self.scenario("late")
         try Self.failsWithOneLine(["--radio-scenario", url.path, "--from", "290"], mentioning: "no whole 60 s interval")
