@@ -118,3 +118,19 @@ func schemaError(_ edit: (inout [String: Any]) -> Void) throws -> PolicyError? {
         try PolicyPlanner(topology: noPeak).plan(input, provenance: provenance)
     }
 }
+
+/// A cell whose radio KPIs measure 0 bit/s/Hz (every CQI 0, out of range): its reason says no
+/// number of blocks carries its P90, where it said it needs 0 blocks beside the whole P90 unmet.
+@Test func aCellAtZeroEfficiencyIsNotSaidToNeedNoBlocks() throws {
+    let topologyURL = Fixtures.captures.appendingPathComponent("demo/topology.yaml")
+    let t = try Topology(contentsOfFile: topologyURL.path)
+    var input = try ForecastSet(contentsOf: Fixtures.repositoryRoot.appendingPathComponent("policies/examples/demo-forecasts.json"))
+    input.forecasts = input.forecasts.filter { $0.kind != .cell || $0.id != "cell-3" || $0.spectralEfficiency == nil }
+    input.measuredEfficiencies = [MeasuredEfficiency(cell: "cell-3", bitsPerSecondPerHertz: 0, source: "radio KPIs: every CQI 0")]
+    let provenance = Provenance(inputDigest: "sha256:0", topologyDigest: "sha256:0", modelId: nil, window: nil, generator: "test")
+    let doc = try PolicyPlanner(topology: t).plan(input, provenance: provenance)
+    let cell = try #require(doc.spectrum.cells.first { $0.id == "cell-3" })
+    #expect(cell.reason.contains("at 0.00 bit/s/Hz (radio KPIs: every CQI 0) with ×1.2 headroom no number of blocks carries it"), "\(cell.reason)")
+    #expect(!cell.reason.contains("needs 0 blocks"))
+    #expect(cell.unmetDemand > 0)
+}

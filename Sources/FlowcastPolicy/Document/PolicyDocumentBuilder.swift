@@ -81,7 +81,11 @@ struct PolicyDocumentBuilder {
             let unmet = max(0, demand - capacity)
             let need = requests[c].requiredBlocks
             let se = requests[c].capacityPerBlock / (band.blockMHz * 1e6)
-            let request = "P90 \(Self.rate(demand)) at \(String(format: "%.2f", se)) bit/s/Hz (\(efficiencySources[c])) with ×\(options.headroom) headroom needs \(need) block\(need == 1 ? "" : "s") of \(band.blockMHz.formatted()) MHz"
+            // At 0 bit/s/Hz (a log of CQI 0, out of range) no block carries anything: "needs 0
+            // blocks" beside the whole P90 unmet read as a contradiction.
+            let needs = se > 0 || demand == 0 ? "needs \(need) block\(need == 1 ? "" : "s") of \(band.blockMHz.formatted()) MHz"
+                : "no number of blocks carries it"
+            let request = "P90 \(Self.rate(demand)) at \(String(format: "%.2f", se)) bit/s/Hz (\(efficiencySources[c])) with ×\(options.headroom) headroom \(needs)"
             var reason = request
             if scenarioSized, let sized = sizingReasons?[c] {
                 // The scenario MIP sized it; the request sizing's figures (requiredBlocks, unmetDemand) follow for comparison.
