@@ -142,6 +142,16 @@ import Testing
         #expect(error.description == "bad.csv:3: column 'a': 'x1' is not a number")
     }
 
+    /// A CQI outside 0–15 is a number, just not a CQI: it was reported as "'99' is not a number".
+    @Test(arguments: ["99", "-3"]) func aCQIOutOfRangeSaysSo(_ cqi: String) {
+        let text = "Timestamp,CQI,DL_bitrate\n2020.01.01_00.00.00,7,100\n2020.01.01_00.00.01,\(cqi),100\n"
+        #expect(throws: SeriesInputError.outOfRange(path: "log.csv", line: 3, column: "CQI", text: cqi, expected: "a CQI is 0 to 15")) {
+            try SeriesReader.read(text: text, path: "log.csv", options: SeriesReadOptions(radioTarget: .spectralEfficiency))
+        }
+        #expect(SeriesInputError.outOfRange(path: "log.csv", line: 3, column: "CQI", text: cqi, expected: "a CQI is 0 to 15").description
+                == "log.csv:3: column 'CQI': \(cqi) is out of range (a CQI is 0 to 15)")
+    }
+
     @Test func wrongFieldCountAndMissingFile() {
         #expect(throws: SeriesInputError.wrongFieldCount(path: "f.csv", line: 2, expected: 3, found: 2)) {
             try SeriesReader.read(text: "t,a,b\n0,1\n", path: "f.csv")

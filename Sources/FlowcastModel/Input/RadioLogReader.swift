@@ -56,7 +56,8 @@ enum RadioLogReader {
                 case .downlinkBitrate: value = raw / 1_000
                 case .spectralEfficiency:
                     guard let efficiency = SpectralEfficiency.bitsPerSecondPerHertz(loggedCQI: raw, table: cqiTable) else {
-                        throw .badNumber(path: path, line: line.number, column: "CQI", text: String(line.fields[valueColumn]))
+                        throw .outOfRange(path: path, line: line.number, column: "CQI", text: String(line.fields[valueColumn]),
+                                          expected: "a CQI is 0 to 15")
                     }
                     value = efficiency
                 }

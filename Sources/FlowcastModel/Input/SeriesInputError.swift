@@ -8,6 +8,8 @@ public enum SeriesInputError: Error, Sendable, Equatable, CustomStringConvertibl
     case unknownFormat(path: String, reason: String)
     case wrongFieldCount(path: String, line: Int, expected: Int, found: Int)
     case badNumber(path: String, line: Int, column: String, text: String)
+    /// A number outside what its column can hold (a CQI of 99); `expected` says what it can.
+    case outOfRange(path: String, line: Int, column: String, text: String, expected: String)
     case badTimestamp(path: String, line: Int, text: String)
     case badJSON(path: String, line: Int, reason: String)
     /// A windows.jsonl line that is JSON but not a `WindowLine` (a missing field, a bad value, an
@@ -32,6 +34,8 @@ public enum SeriesInputError: Error, Sendable, Equatable, CustomStringConvertibl
             "\(path):\(line): expected \(expected) fields, found \(found)"
         case .badNumber(let path, let line, let column, let text):
             "\(path):\(line): column '\(column)': '\(text)' is not a number"
+        case .outOfRange(let path, let line, let column, let text, let expected):
+            "\(path):\(line): column '\(column)': \(text) is out of range (\(expected))"
         case .badTimestamp(let path, let line, let text):
             "\(path):\(line): '\(text)' is not a timestamp"
         case .badJSON(let path, let line, let reason): "\(path):\(line): bad JSON: \(reason)"
