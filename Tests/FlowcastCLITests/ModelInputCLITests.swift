@@ -1,0 +1,41 @@
+import FlowcastTestSupport
+import Foundation
+import Testing
+
+/// Bad input to `train` and `evaluate`, as a user meets it: one line naming the file or option,
+/// a non-zero exit, never a silently wrong result.
+@Suite("Model input on the command line")
+struct ModelInputCLITests {
+    func temporaryFolder() throws -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-model-input-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }
+
+    /// A wide CSV of one series with a 5-minute step and a daily wave.
+    func series(rows: Int = 600, header: String = "t") -> String {
+        var lines = ["\(header),x"]
+        for t in 0..<rows { lines.append("\(t * 300),\(100 + 30 * sin(Double(t) * 2 * .pi / 288) + Double(t % 7))") }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    @Test("a model file out of range is refused by evaluate, naming the file and the JSON path")
+    func outOfRangeModelIsRefused() throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        var object = try JSONSerialization.jsonObject(
+            with: Data(contentsOf: Fixtures.repositoryRoot.appendingPathComponent("captures/demo/model.json"))) as! [String: Any]
+        var baselines = object["baselines"] as! [String: Any]
+        baselines["holtWintersAlpha"] = 1e308
+        object["baselines"] = baselines
+        let model = folder.appendingPathComponent("m.json").path
+        try JSONSerialization.data(withJSONObject: object).write(to: URL(fileURLWithPath: model))
+        let data = folder.appendingPathComponent("a.csv")
+        try series().write(to: data, atomically: true, encoding: .utf8)
+        let run = try Fixtures.runFlowcast(["evaluate", "--model", model, "--series", data.path, "--from", "300", "--json"])
+        #expect(run.status == 1)
+        #expect(run.stderr.contains("\(model): $.baselines.holtWintersAlpha: must be a smoothing factor in (0, 1], found 1e+308"), "\(run.stderr)")
+        #expect(run.stdout.isEmpty)
+    }
+
+}
