@@ -72,7 +72,8 @@ public enum ModelFile {
             data.withUnsafeBytes { file.write($0) }
             try file.commit()
         }
-        catch { throw .writeFailed(path: error.path, reason: error.reason) }
+        // The user's path, not the temporary file's (`m.json.partial`).
+        catch { throw .writeFailed(path: url.path, reason: error.reason) }
     }
 
     public static func read(from url: URL) throws(ModelFileError) -> ForecastModel {

@@ -38,4 +38,16 @@ struct ModelInputCLITests {
         #expect(run.stdout.isEmpty)
     }
 
+    @Test("train --out in a missing folder names the file given, not its temporary")
+    func outInAMissingFolder() throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let data = folder.appendingPathComponent("a.csv")
+        try series().write(to: data, atomically: true, encoding: .utf8)
+        let out = folder.appendingPathComponent("missing/dir/m.json").path
+        let run = try Fixtures.runFlowcast(["train", "--series", data.path, "--trees", "0", "--out", out])
+        #expect(run.status == 1)
+        #expect(run.stderr.contains("\(out): cannot write model: "), "\(run.stderr)")
+        #expect(!run.stderr.contains(".partial"), "\(run.stderr)")
+    }
 }

@@ -129,4 +129,11 @@ import Testing
         #expect(try intervalRefusal { $0["version"] = [1] } == "m.json: $.version: must be a number, found an array")
     }
 
+    @Test func aWriteThatFailsNamesTheFileTheUserGave() throws {
+        let url = URL(fileURLWithPath: "/nonexistent-\(UUID().uuidString)/dir/m.json")
+        let error = try #require(throws: ModelFileError.self) { try ModelFile.write(handModel(BaselineParameters()), to: url) }
+        guard case .writeFailed(let path, _) = error else { Issue.record("\(error)"); return }
+        #expect(path == url.path)
+        #expect(!error.description.contains(".partial"))
+    }
 }
