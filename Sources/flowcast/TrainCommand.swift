@@ -59,6 +59,15 @@ struct TrainCommand: ParsableCommand {
         if let upperTrees, upperTrees < 0 || trees == 0 { throw ValidationError("--upper-trees must be 0 or more, with --trees above 0") }
         if let upperTrees, upperTrees > most { throw ValidationError("--upper-trees must be at most \(most)") }
         guard originStride >= 1 else { throw ValidationError("--origin-stride must be at least 1") }
+        // The boosting step must move towards the loss's minimum and not past it: 0 or NaN fitted no
+        // tree and still reported a model that beats the rule.
+        if let learningRate, !(learningRate > 0 && learningRate <= 1) {
+            throw ValidationError("--learning-rate must be above 0 and at most 1, found \(learningRate)")
+        }
+        if let ridge, !(ridge >= 0 && ridge.isFinite) {
+            throw ValidationError("--ridge must be a finite penalty of 0 or more, found \(ridge)")
+        }
+        if let patience, patience < 0 { throw ValidationError("--patience must be 0 or more, found \(patience)") }
     }
 
     func run() throws {

@@ -19,6 +19,23 @@ struct ModelInputCLITests {
         return lines.joined(separator: "\n") + "\n"
     }
 
+    @Test("--learning-rate, --ridge and --patience outside their ranges are usage errors naming the option")
+    func trainingOptionsOutOfRange() throws {
+        let base = ["train", "--series", "data/abilene/link_load_ospf_public.csv", "--horizon", "60m", "--out", "/nonexistent/model.json"]
+        let cases: [([String], String)] = [
+            (["--learning-rate", "nan"], "--learning-rate must be above 0 and at most 1, found nan"),
+            (["--learning-rate", "0"], "--learning-rate must be above 0 and at most 1, found 0.0"),
+            (["--learning-rate", "1.5"], "--learning-rate must be above 0 and at most 1, found 1.5"),
+            (["--ridge=-1"], "--ridge must be a finite penalty of 0 or more, found -1.0"),
+            (["--ridge", "inf"], "--ridge must be a finite penalty of 0 or more, found inf"),
+            (["--patience=-3"], "--patience must be 0 or more, found -3"),
+        ]
+        for (options, message) in cases {
+            let run = try Fixtures.runFlowcast(base + options)
+            #expect(run.status == 64 && run.stderr.contains(message), "\(options): \(run.stderr)")
+        }
+    }
+
     @Test("a model file out of range is refused by evaluate, naming the file and the JSON path")
     func outOfRangeModelIsRefused() throws {
         let folder = try temporaryFolder()
