@@ -123,11 +123,17 @@ extension TrainCommand {
     }
 }
 
-/// Reads the series files as `train` and `evaluate` do: says on stderr what was read, and refuses
+/// Reads the series files as `train` and `evaluate` do: says on stderr what was read (and each file
+/// of a folder skipped as not a series, with why), and refuses
 /// (none of the files can give it) or warns about (some cannot) a radio target.
 func readSeries(_ paths: [String], options: SeriesReadOptions) throws -> [SeriesSet] {
-    let sets = try SeriesReader.read(paths: paths, options: options).sets
-    let loaded = SeriesLoadReport(combining: sets.map(\.report)).summary(files: sets.count)
+    let (sets, skipped) = try SeriesReader.read(paths: paths, options: options)
+    // Files of a folder that are not series are left out, one warning each, and counted.
+    for file in skipped {
+        FileHandle.standardError.write(Data("warning: \(file.path): skipped, not a series file: \(file.reason)\n".utf8))
+    }
+    var loaded = SeriesLoadReport(combining: sets.map(\.report)).summary(files: sets.count)
+    if !skipped.isEmpty { loaded += "; skipped \(skipped.count) file\(skipped.count == 1 ? "" : "s") that \(skipped.count == 1 ? "is" : "are") not series" }
     FileHandle.standardError.write(Data((loaded + "\n").utf8))
     if let problem = SeriesReader.targetProblem(options.radioTarget, sets: sets) {
         if problem.fatal { throw CommandFailure(message: problem.message) }

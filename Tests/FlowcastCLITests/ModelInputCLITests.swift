@@ -36,6 +36,21 @@ struct ModelInputCLITests {
         }
     }
 
+    @Test("a file of a folder that is not a series is named with why on stderr and counted")
+    func skippedFilesAreListed() throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try series().write(to: folder.appendingPathComponent("a.csv"), atomically: true, encoding: .utf8)
+        try series().write(to: folder.appendingPathComponent("b.csv"), atomically: true, encoding: .utf8)
+        try series(header: "Timestmp").write(to: folder.appendingPathComponent("c.csv"), atomically: true, encoding: .utf8)
+        let out = folder.appendingPathComponent("m.json").path
+        let run = try Fixtures.runFlowcast(["train", "--series", folder.path, "--trees", "0", "--out", out])
+        #expect(run.status == 0, "\(run.stderr)")
+        let lines = run.stderr.split(separator: "\n").map(String.init)
+        #expect(lines.contains { $0.hasPrefix("warning: \(folder.path)/c.csv: skipped, not a series file: line 1: no time column") }, "\(run.stderr)")
+        #expect(lines.contains { $0.hasPrefix("read 2 files, 1200 rows") && $0.hasSuffix("; skipped 1 file that is not series") }, "\(run.stderr)")
+    }
+
     @Test("a model file out of range is refused by evaluate, naming the file and the JSON path")
     func outOfRangeModelIsRefused() throws {
         let folder = try temporaryFolder()
