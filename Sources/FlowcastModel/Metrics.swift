@@ -14,6 +14,10 @@ public struct ForecastMetrics: Sendable, Equatable, Codable {
     public var coverage: Double
     /// Mean pinball (quantile) loss of the upper quantile forecast.
     public var pinball: Double
+    /// Forecasts that were not finite numbers (a method that could not forecast). When any was,
+    /// every figure above is NaN: scoring only the others, or counting a NaN as no error (as
+    /// sMAPE's 0/0 rule did), would read as a score the method never earned.
+    public var nonFinite = 0
 }
 
 /// Accumulates forecast errors; one per method in an evaluation.
@@ -27,6 +31,7 @@ public struct MetricAccumulator: Sendable {
     private var symmetricError = 0.0
     private var covered = 0
     private var pinballLoss = 0.0
+    private var nonFinite = 0
 
     public init(quantile: Double = 0.9) {
         self.quantile = quantile
@@ -36,6 +41,7 @@ public struct MetricAccumulator: Sendable {
     public mutating func add(actual: Double, point: Double, upper: Double) {
         let error = actual - point
         count += 1
+        if !point.isFinite || !upper.isFinite { nonFinite += 1 }
         absoluteError += abs(error)
         squaredError += error * error
         absoluteActual += abs(actual)
@@ -51,9 +57,13 @@ public struct MetricAccumulator: Sendable {
         return difference >= 0 ? quantile * difference : (quantile - 1) * difference
     }
 
-    /// The metrics so far (all zero before any forecast).
+    /// The metrics so far (all zero before any forecast; all NaN once a forecast was not finite).
     public var metrics: ForecastMetrics {
         guard count > 0 else { return ForecastMetrics(count: 0, mae: 0, rmse: 0, wape: 0, smape: 0, coverage: 0, pinball: 0) }
+        guard nonFinite == 0 else {
+            return ForecastMetrics(count: count, mae: .nan, rmse: .nan, wape: .nan, smape: .nan, coverage: .nan, pinball: .nan,
+                                   nonFinite: nonFinite)
+        }
         let n = Double(count)
         return ForecastMetrics(count: count, mae: absoluteError / n, rmse: (squaredError / n).squareRoot(),
                                wape: absoluteActual > 0 ? absoluteError / absoluteActual : 0,

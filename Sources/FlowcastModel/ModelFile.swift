@@ -5,6 +5,8 @@ public import Foundation
 public enum ModelFileError: Error, Sendable, Equatable, CustomStringConvertible {
     case notFound(path: String)
     case corrupt(path: String, detail: String)
+    /// A value outside its range: `field` is its JSON path, `problem` what it must be and was.
+    case badValue(path: String, field: String, problem: String)
     case notAModel(path: String)
     case unsupportedVersion(path: String, found: Int, supported: Int)
     case writeFailed(path: String, reason: String)
@@ -19,6 +21,7 @@ public enum ModelFileError: Error, Sendable, Equatable, CustomStringConvertible 
         switch self {
         case .notFound(let path): "\(path): no such model file"
         case .corrupt(let path, let detail): "\(path): corrupt model file: \(detail)"
+        case .badValue(let path, let field, let problem): "\(path): \(field): \(problem)"
         case .notAModel(let path): "\(path): not a Flowcast model file (no \"format\": \"\(ForecastModel.formatName)\")"
         case .unsupportedVersion(let path, let found, let supported):
             "\(path): model file version \(found) is not supported (this flowcast reads version \(supported)); retrain with `flowcast train`"
@@ -69,7 +72,8 @@ public enum ModelFile {
             data.withUnsafeBytes { file.write($0) }
             try file.commit()
         }
-        catch { throw .writeFailed(path: error.path, reason: error.reason) }
+        // The user's path, not the temporary file's (`m.json.partial`).
+        catch { throw .writeFailed(path: url.path, reason: error.reason) }
     }
 
     public static func read(from url: URL) throws(ModelFileError) -> ForecastModel {
@@ -100,15 +104,13 @@ public enum ModelFile {
         let header = try header(data, path: path)
         if header.format == .string(ForecastModel.formatName) { throw .nextRowModel(path: path, horizon: horizon) }
         guard header.format == .string(IntervalModel.formatName) else { throw .notAModel(path: path) }
-        guard case .number(let number)? = header.version, let version = Int(exactly: number) else {
-            throw .corrupt(path: path, detail: "missing \"version\"")
-        }
+        let version = try header.checkedVersion(path: path)
         guard version == IntervalModel.formatVersion else {
             throw .unsupportedVersion(path: path, found: version, supported: IntervalModel.formatVersion)
         }
         let model: IntervalModel
         do { model = try JSONDecoder().decode(IntervalModel.self, from: data) } catch let error as DecodingError {
-            throw .corrupt(path: path, detail: describe(error))
+            throw refusal(error, data: data, path: path)
         } catch {
             throw .corrupt(path: path, detail: "undecodable")
         }
@@ -124,9 +126,7 @@ public enum ModelFile {
                 throw .corrupt(path: path, detail: "trees do not match the feature definitions")
             }
         }
-        guard model.horizonSeconds > 0, model.horizonSeconds.isFinite, model.ewmaAlpha > 0, model.ewmaAlpha <= 1 else {
-            throw .corrupt(path: path, detail: "bad horizon or EWMA factor")
-        }
+        if let problem = problem(in: model) { throw badValue(problem, path: path) }
         return model
     }
 
@@ -147,15 +147,13 @@ public enum ModelFile {
             throw .intervalModel(path: path, horizon: horizon)
         }
         guard header.format == .string(ForecastModel.formatName) else { throw .notAModel(path: path) }
-        guard case .number(let number)? = header.version, let version = Int(exactly: number) else {
-            throw .corrupt(path: path, detail: "missing \"version\"")
-        }
+        let version = try header.checkedVersion(path: path)
         guard version == ForecastModel.formatVersion else {
             throw .unsupportedVersion(path: path, found: version, supported: ForecastModel.formatVersion)
         }
         let model: ForecastModel
         do { model = try JSONDecoder().decode(ForecastModel.self, from: data) } catch let error as DecodingError {
-            throw .corrupt(path: path, detail: describe(error))
+            throw refusal(error, data: data, path: path)
         } catch {
             throw .corrupt(path: path, detail: "undecodable")
         }
@@ -170,10 +168,7 @@ public enum ModelFile {
         for trees in [model.pointTrees, model.upperTrees].compactMap({ $0 }) where !trees.isConsistent(featureCount: d) {
             throw .corrupt(path: path, detail: "trees do not match the feature definitions")
         }
-        guard (model.pointWeights + model.upperWeights + model.baselines.ridgeWeights).allSatisfy(\.isFinite),
-              model.quantile > 0, model.quantile < 1 else {
-            throw .corrupt(path: path, detail: "non-finite weight or bad quantile")
-        }
+        if let problem = problem(in: model) { throw badValue(problem, path: path) }
         return model
     }
 
@@ -181,6 +176,37 @@ public enum ModelFile {
     private struct Header: Decodable {
         var format: JSONValue?
         var version: JSONValue?
+
+        /// The version, or an error saying whether it is missing or of the wrong type.
+        func checkedVersion(path: String) throws(ModelFileError) -> Int {
+            switch version {
+            case nil, .null?: throw .corrupt(path: path, detail: "missing \"version\"")
+            case .number(let number)?:
+                guard let version = Int(exactly: number) else {
+                    throw .badValue(path: path, field: "$.version", problem: "must be a whole number, found \(number)")
+                }
+                return version
+            case let other?:
+                let name = other.typeName
+                let article = name.first.map { "aeiou".contains($0) } == true ? "an" : "a"
+                throw .badValue(path: path, field: "$.version", problem: "must be a number, found \(article) \(name)")
+            }
+        }
+    }
+
+    /// `$.path: problem` (from the range checks) as a `badValue` error.
+    private static func badValue(_ problem: String, path: String) -> ModelFileError {
+        let colon = problem.range(of: ": ")!
+        return .badValue(path: path, field: String(problem[..<colon.lowerBound]), problem: String(problem[colon.upperBound...]))
+    }
+
+    /// A decoding error as the model file's error: a number beyond `Double` (`1e999`) fails the
+    /// whole document with no coding path, so its path is found in the text.
+    private static func refusal(_ error: DecodingError, data: Data, path: String) -> ModelFileError {
+        if let number = UnrepresentableNumber.find(in: data) {
+            return .badValue(path: path, field: number.path, problem: "must be a finite number, found \(number.text)")
+        }
+        return .corrupt(path: path, detail: describe(error))
     }
 
     private struct IntervalHeader: Decodable {
@@ -188,10 +214,15 @@ public enum ModelFile {
     }
 
     private static func describe(_ error: DecodingError) -> String {
-        switch error {
-        case .keyNotFound(let key, _): "missing \"\(key.stringValue)\""
+        /// A coding path as a JSON path: `$.baselines.upperOffsets.ewma`, `$.pointWeights[3]`.
+        func path(_ keys: [any CodingKey]) -> String {
+            "$" + keys.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined()
+        }
+        return switch error {
+        case .keyNotFound(let key, let context):
+            "missing \"\(key.stringValue)\"" + (context.codingPath.isEmpty ? "" : " in \(path(context.codingPath))")
         case .typeMismatch(_, let context), .valueNotFound(_, let context), .dataCorrupted(let context):
-            "bad value at \(context.codingPath.map(\.stringValue).joined(separator: "."))"
+            context.codingPath.isEmpty ? "undecodable JSON" : "bad value at \(path(context.codingPath))"
         @unknown default: "undecodable"
         }
     }

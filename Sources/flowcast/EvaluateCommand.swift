@@ -65,6 +65,7 @@ struct EvaluateCommand: ParsableCommand {
                     throw CommandFailure(message: "\(forecasts): cannot write the forecasts: \(error.reason)")
                 }
             }
+            Self.noteUnscored(report.methods.map { ($0.method.rawValue, $0.metrics.nonFinite, $0.metrics.count) })
             print(json ? report.json : report.table)
             if timeInference {
                 let timing = Self.timeHotPath(model: model, sets: sets, from: from, fallback: !noFallback)
@@ -93,7 +94,18 @@ extension EvaluateCommand {
         guard report.steps > 0 else {
             throw CommandFailure(message: "nothing to score: no series has a whole \(horizon.formatted()) s interval observed after row \(from)")
         }
+        Self.noteUnscored(report.methods.map { ($0.method.rawValue, $0.metrics.nonFinite, $0.metrics.count) })
         print(json ? report.json : report.table)
+    }
+
+    /// Says on stderr which methods gave forecasts that were not numbers, and so have no scores
+    /// ('-' in the table, null in the JSON) rather than scores of the forecasts that were.
+    static func noteUnscored(_ methods: [(name: String, nonFinite: Int, count: Int)]) {
+        for method in methods where method.nonFinite > 0 {
+            let line = "warning: \(method.name) gave \(method.nonFinite) of \(method.count) forecasts that are not finite numbers: "
+                + "it is not scored ('-', null in --json)"
+            FileHandle.standardError.write(Data((line + "\n").utf8))
+        }
     }
 }
 

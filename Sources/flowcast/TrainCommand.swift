@@ -59,6 +59,15 @@ struct TrainCommand: ParsableCommand {
         if let upperTrees, upperTrees < 0 || trees == 0 { throw ValidationError("--upper-trees must be 0 or more, with --trees above 0") }
         if let upperTrees, upperTrees > most { throw ValidationError("--upper-trees must be at most \(most)") }
         guard originStride >= 1 else { throw ValidationError("--origin-stride must be at least 1") }
+        // The boosting step must move towards the loss's minimum and not past it: 0 or NaN fitted no
+        // tree and still reported a model that beats the rule.
+        if let learningRate, !(learningRate > 0 && learningRate <= 1) {
+            throw ValidationError("--learning-rate must be above 0 and at most 1, found \(learningRate)")
+        }
+        if let ridge, !(ridge >= 0 && ridge.isFinite) {
+            throw ValidationError("--ridge must be a finite penalty of 0 or more, found \(ridge)")
+        }
+        if let patience, patience < 0 { throw ValidationError("--patience must be 0 or more, found \(patience)") }
     }
 
     func run() throws {
@@ -114,11 +123,17 @@ extension TrainCommand {
     }
 }
 
-/// Reads the series files as `train` and `evaluate` do: says on stderr what was read, and refuses
+/// Reads the series files as `train` and `evaluate` do: says on stderr what was read (and each file
+/// of a folder skipped as not a series, with why), and refuses
 /// (none of the files can give it) or warns about (some cannot) a radio target.
 func readSeries(_ paths: [String], options: SeriesReadOptions) throws -> [SeriesSet] {
-    let sets = try SeriesReader.read(paths: paths, options: options).sets
-    let loaded = SeriesLoadReport(combining: sets.map(\.report)).summary(files: sets.count)
+    let (sets, skipped) = try SeriesReader.read(paths: paths, options: options)
+    // Files of a folder that are not series are left out, one warning each, and counted.
+    for file in skipped {
+        FileHandle.standardError.write(Data("warning: \(file.path): skipped, not a series file: \(file.reason)\n".utf8))
+    }
+    var loaded = SeriesLoadReport(combining: sets.map(\.report)).summary(files: sets.count)
+    if !skipped.isEmpty { loaded += "; skipped \(skipped.count) file\(skipped.count == 1 ? "" : "s") that \(skipped.count == 1 ? "is" : "are") not series" }
     FileHandle.standardError.write(Data((loaded + "\n").utf8))
     if let problem = SeriesReader.targetProblem(options.radioTarget, sets: sets) {
         if problem.fatal { throw CommandFailure(message: problem.message) }

@@ -2,9 +2,12 @@ import Foundation
 import Testing
 @testable import FlowcastModel
 
+/// Zero bands for every baseline (a model file must give each one).
+let zeroBands: [String: [Double]] = Dictionary(uniqueKeysWithValues: IntervalMethod.allCases.dropFirst().map { ($0.rawValue, [0.0, 0.0]) })
+
 /// An interval model whose heads are all zero, so its forecast is the recent mean and the
 /// baselines can be read off an evaluation.
-func handIntervalModel(horizon: Double, ewmaAlpha: Double = 0.5, bandOffsets: [String: [Double]] = [:]) -> IntervalModel {
+func handIntervalModel(horizon: Double, ewmaAlpha: Double = 0.5, bandOffsets: [String: [Double]] = zeroBands) -> IntervalModel {
     let d = IntervalSeries.featureCount(covariates: 0)
     func head(_ tau: Double) -> IntervalHead { IntervalHead(tau: tau, weights: [Double](repeating: 0, count: d), trees: nil, shift: 0) }
     return IntervalModel(id: "hand", horizonSeconds: horizon, target: nil, covariates: [],

@@ -25,6 +25,22 @@ import Testing
         #expect(abs(MetricAccumulator.pinball(actual: 8, forecast: 10, quantile: 0.9) - 0.2) < 1e-12)
     }
 
+    /// A method whose forecasts are not numbers (NaN from a diverging baseline) has no score: its
+    /// sMAPE read 0.0, a perfect score, beside an MAE of null.
+    @Test func aMethodWithoutFiniteForecastsHasNoScore() {
+        var accumulator = MetricAccumulator(quantile: 0.9)
+        accumulator.add(actual: 10, point: 8, upper: 12)
+        accumulator.add(actual: 4, point: .nan, upper: .nan)
+        let m = accumulator.metrics
+        #expect(m.count == 2 && m.nonFinite == 1)
+        #expect([m.mae, m.rmse, m.wape, m.smape, m.coverage, m.pinball].allSatisfy { $0.isNaN })
+        let report = EvaluationReport(seriesCount: 1, steps: 2, methods: [.init(method: .holtWinters, metrics: m)])
+        #expect(report.json.contains(#""name": "holt_winters", "mae": null, "rmse": null, "wape": null, "smape": null, "p90_coverage": null, "p90_pinball": null"#))
+        var interval = IntervalMetricAccumulator()
+        interval.add(actual: 3, IntervalForecast(point: .nan, lower: .nan, upper: .nan))
+        #expect(interval.metrics.nonFinite == 1 && interval.metrics.bandCoverage.isNaN)
+    }
+
     @Test func emptyAccumulatorReportsZeroCount() {
         #expect(MetricAccumulator().metrics.count == 0)
     }

@@ -78,10 +78,12 @@ public enum SeriesReader {
     }
 
     /// Reads each path: a file, or a folder searched recursively for `.csv`/`.jsonl` series files.
-    /// Inside a folder, files that are not series at all (e.g. an index) are skipped and listed.
-    public static func read(paths: [String], options: SeriesReadOptions = SeriesReadOptions()) throws(SeriesInputError) -> (sets: [SeriesSet], skipped: [String]) {
+    /// Inside a folder, files that are not series at all (e.g. an index) are skipped and listed in
+    /// `skipped`, each with why; a caller must say so (train and evaluate warn per file).
+    public static func read(paths: [String], options: SeriesReadOptions = SeriesReadOptions()) throws(SeriesInputError)
+        -> (sets: [SeriesSet], skipped: [(path: String, reason: String)]) {
         var sets: [SeriesSet] = []
-        var skipped: [String] = []
+        var skipped: [(path: String, reason: String)] = []
         for path in paths {
             var isFolder: ObjCBool = false
             guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) else { throw .fileNotFound(path: path) }
@@ -97,7 +99,7 @@ public enum SeriesReader {
                 do {
                     sets.append(try read(file: file, options: options))
                 } catch {
-                    if case .unknownFormat = error { skipped.append(file.path) } else { throw error }
+                    if case .unknownFormat(_, let reason) = error { skipped.append((file.path, reason)) } else { throw error }
                 }
             }
         }

@@ -11,6 +11,8 @@ public struct IntervalMetrics: Sendable, Equatable {
     public var bandCoverage: Double
     /// Mean pinball loss of the band: the average of the P10's (τ 0.1) and the P90's (τ 0.9).
     public var pinball: Double
+    /// Forecasts that were not finite; when any was, every figure above is NaN (as `ForecastMetrics`).
+    public var nonFinite = 0
 }
 
 /// Accumulates interval forecast errors; one per method.
@@ -21,12 +23,14 @@ public struct IntervalMetricAccumulator: Sendable {
     private var absoluteActual = 0.0
     private var covered = 0
     private var pinballLoss = 0.0
+    private var nonFinite = 0
 
     public init() {}
 
     public mutating func add(actual: Double, _ forecast: IntervalForecast) {
         let error = actual - forecast.point
         count += 1
+        if ![forecast.point, forecast.lower, forecast.upper].allSatisfy(\.isFinite) { nonFinite += 1 }
         absoluteError += abs(error)
         squaredError += error * error
         absoluteActual += abs(actual)
@@ -37,6 +41,9 @@ public struct IntervalMetricAccumulator: Sendable {
 
     public var metrics: IntervalMetrics {
         guard count > 0 else { return IntervalMetrics(count: 0, mae: 0, rmse: 0, wape: 0, bandCoverage: 0, pinball: 0) }
+        guard nonFinite == 0 else {
+            return IntervalMetrics(count: count, mae: .nan, rmse: .nan, wape: .nan, bandCoverage: .nan, pinball: .nan, nonFinite: nonFinite)
+        }
         let n = Double(count)
         return IntervalMetrics(count: count, mae: absoluteError / n, rmse: (squaredError / n).squareRoot(),
                                wape: absoluteActual > 0 ? absoluteError / absoluteActual : 0,

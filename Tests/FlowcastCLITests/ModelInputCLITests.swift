@@ -1,0 +1,85 @@
+import FlowcastTestSupport
+import Foundation
+import Testing
+
+/// Bad input to `train` and `evaluate`, as a user meets it: one line naming the file or option,
+/// a non-zero exit, never a silently wrong result.
+@Suite("Model input on the command line")
+struct ModelInputCLITests {
+    func temporaryFolder() throws -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-model-input-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }
+
+    /// A wide CSV of one series with a 5-minute step and a daily wave.
+    func series(rows: Int = 600, header: String = "t") -> String {
+        var lines = ["\(header),x"]
+        for t in 0..<rows { lines.append("\(t * 300),\(100 + 30 * sin(Double(t) * 2 * .pi / 288) + Double(t % 7))") }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    @Test("--learning-rate, --ridge and --patience outside their ranges are usage errors naming the option")
+    func trainingOptionsOutOfRange() throws {
+        let base = ["train", "--series", "data/abilene/link_load_ospf_public.csv", "--horizon", "60m", "--out", "/nonexistent/model.json"]
+        let cases: [([String], String)] = [
+            (["--learning-rate", "nan"], "--learning-rate must be above 0 and at most 1, found nan"),
+            (["--learning-rate", "0"], "--learning-rate must be above 0 and at most 1, found 0.0"),
+            (["--learning-rate", "1.5"], "--learning-rate must be above 0 and at most 1, found 1.5"),
+            (["--ridge=-1"], "--ridge must be a finite penalty of 0 or more, found -1.0"),
+            (["--ridge", "inf"], "--ridge must be a finite penalty of 0 or more, found inf"),
+            (["--patience=-3"], "--patience must be 0 or more, found -3"),
+        ]
+        for (options, message) in cases {
+            let run = try Fixtures.runFlowcast(base + options)
+            #expect(run.status == 64 && run.stderr.contains(message), "\(options): \(run.stderr)")
+        }
+    }
+
+    @Test("a file of a folder that is not a series is named with why on stderr and counted")
+    func skippedFilesAreListed() throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try series().write(to: folder.appendingPathComponent("a.csv"), atomically: true, encoding: .utf8)
+        try series().write(to: folder.appendingPathComponent("b.csv"), atomically: true, encoding: .utf8)
+        try series(header: "Timestmp").write(to: folder.appendingPathComponent("c.csv"), atomically: true, encoding: .utf8)
+        let out = folder.appendingPathComponent("m.json").path
+        let run = try Fixtures.runFlowcast(["train", "--series", folder.path, "--trees", "0", "--out", out])
+        #expect(run.status == 0, "\(run.stderr)")
+        let lines = run.stderr.split(separator: "\n").map(String.init)
+        #expect(lines.contains { $0.hasPrefix("warning: \(folder.path)/c.csv: skipped, not a series file: line 1: no time column") }, "\(run.stderr)")
+        #expect(lines.contains { $0.hasPrefix("read 2 files, 1200 rows") && $0.hasSuffix("; skipped 1 file that is not series") }, "\(run.stderr)")
+    }
+
+    @Test("a model file out of range is refused by evaluate, naming the file and the JSON path")
+    func outOfRangeModelIsRefused() throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        var object = try JSONSerialization.jsonObject(
+            with: Data(contentsOf: Fixtures.repositoryRoot.appendingPathComponent("captures/demo/model.json"))) as! [String: Any]
+        var baselines = object["baselines"] as! [String: Any]
+        baselines["holtWintersAlpha"] = 1e308
+        object["baselines"] = baselines
+        let model = folder.appendingPathComponent("m.json").path
+        try JSONSerialization.data(withJSONObject: object).write(to: URL(fileURLWithPath: model))
+        let data = folder.appendingPathComponent("a.csv")
+        try series().write(to: data, atomically: true, encoding: .utf8)
+        let run = try Fixtures.runFlowcast(["evaluate", "--model", model, "--series", data.path, "--from", "300", "--json"])
+        #expect(run.status == 1)
+        #expect(run.stderr.contains("\(model): $.baselines.holtWintersAlpha: must be a smoothing factor in (0, 1], found 1e+308"), "\(run.stderr)")
+        #expect(run.stdout.isEmpty)
+    }
+
+    @Test("train --out in a missing folder names the file given, not its temporary")
+    func outInAMissingFolder() throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let data = folder.appendingPathComponent("a.csv")
+        try series().write(to: data, atomically: true, encoding: .utf8)
+        let out = folder.appendingPathComponent("missing/dir/m.json").path
+        let run = try Fixtures.runFlowcast(["train", "--series", data.path, "--trees", "0", "--out", out])
+        #expect(run.status == 1)
+        #expect(run.stderr.contains("\(out): cannot write model: "), "\(run.stderr)")
+        #expect(!run.stderr.contains(".partial"), "\(run.stderr)")
+    }
+}
