@@ -25,7 +25,7 @@ struct DiffCommand: ParsableCommand {
     @Option(help: "Hide demands where less than this share of traffic moves (0.05 or 5%).")
     var minWeightChange: Share = Share(value: 0)
     @Option(help: "Hide cells where fewer blocks than this are gained plus lost.") var minBlocks: Int = 0
-    @Option(help: "Hide links whose predicted utilisation moves less than this (0.02 or 2%).")
+    @Option(help: "Hide links, and leave out of the impact cells, whose predicted utilisation moves less than this (0.02 or 2%).")
     var minUtilisationChange: Share = Share(value: 0)
     @Option(help: "Path weights closer than this are equal.") var weightTolerance: Share = Share(value: 0.001)
 

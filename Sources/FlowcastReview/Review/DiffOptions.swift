@@ -13,7 +13,8 @@ public struct DiffOptions: Codable, Hashable, Sendable {
     public var minWeightChange: Double
     /// Hide a reallocated cell when fewer than this many blocks are gained plus lost.
     public var minBlocks: Int
-    /// Hide a link whose predicted utilisation moves by less than this (0…1, absolute).
+    /// Hide a link whose predicted utilisation moves by less than this (0…1, absolute), and leave
+    /// such a cell out of the impact.
     public var minUtilisationChange: Double
 
     public init(weightTolerance: Double = 0.001, utilisationTolerance: Double = 0.0005, minWeightChange: Double = 0,

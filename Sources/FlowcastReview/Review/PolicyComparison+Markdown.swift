@@ -94,6 +94,8 @@ extension PolicyDiff {
         item("Spectrum lost", impact.spectrumLost.map { "`\($0.cell)` -\(DiffFormat.blocks(-$0.blocks)) (\(DiffFormat.signedMHz($0.mhz)))" })
         item("Busier links", impact.busierLinks.map { "`\($0.link)` \(DiffFormat.percent($0.old)) → \(DiffFormat.percent($0.new))" })
         item("Quieter links", impact.quieterLinks.map { "`\($0.link)` \(DiffFormat.percent($0.old)) → \(DiffFormat.percent($0.new))" })
+        item("Busier cells", impact.busierCells.map { "`\($0.cell)` \(DiffFormat.percent($0.old)) → \(DiffFormat.percent($0.new))" })
+        item("Quieter cells", impact.quieterCells.map { "`\($0.cell)` \(DiffFormat.percent($0.old)) → \(DiffFormat.percent($0.new))" })
         if impact.violations.isEmpty && impact.resolved.isEmpty {
             item("Constraint violations", [])
         } else {

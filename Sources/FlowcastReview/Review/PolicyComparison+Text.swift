@@ -193,6 +193,8 @@ extension PolicyDiff {
         list("Spectrum lost:", impact.spectrumLost.map { "\($0.cell) -\(DiffFormat.blocks(-$0.blocks)) (\(DiffFormat.signedMHz($0.mhz)))" })
         list("Busier links:", impact.busierLinks.map { "\($0.link) \(DiffFormat.percent($0.old)) → \(DiffFormat.percent($0.new))" })
         list("Quieter links:", impact.quieterLinks.map { "\($0.link) \(DiffFormat.percent($0.old)) → \(DiffFormat.percent($0.new))" })
+        list("Busier cells:", impact.busierCells.map { "\($0.cell) \(DiffFormat.percent($0.old)) → \(DiffFormat.percent($0.new))" })
+        list("Quieter cells:", impact.quieterCells.map { "\($0.cell) \(DiffFormat.percent($0.old)) → \(DiffFormat.percent($0.new))" })
         if impact.violations.isEmpty && impact.resolved.isEmpty {
             list("Violations:", [])
         } else {

@@ -243,13 +243,21 @@ public struct Impact: Codable, Hashable, Sendable {
     public var busierLinks: [UtilisationShift]
     /// Links whose predicted utilisation falls, largest fall first.
     public var quieterLinks: [UtilisationShift]
+    /// Cells whose predicted spectrum utilisation rises, largest rise first: with their blocks
+    /// kept too (a forecast that grew), which no cell change shows.
+    public var busierCells: [CellUtilisationShift]
+    /// Cells whose predicted spectrum utilisation falls, largest fall first.
+    public var quieterCells: [CellUtilisationShift]
     /// Constraints the new document breaks.
     public var violations: [ConstraintViolation]
     /// Constraints the old document broke and the new one no longer does.
     public var resolved: [ConstraintViolation]
 
     public init(spectrumGained: [SpectrumShift], spectrumLost: [SpectrumShift], busierLinks: [UtilisationShift],
-                quieterLinks: [UtilisationShift], violations: [ConstraintViolation], resolved: [ConstraintViolation] = []) {
+                quieterLinks: [UtilisationShift], busierCells: [CellUtilisationShift] = [], quieterCells: [CellUtilisationShift] = [],
+                violations: [ConstraintViolation], resolved: [ConstraintViolation] = []) {
+        self.busierCells = busierCells
+        self.quieterCells = quieterCells
         self.resolved = resolved
         self.spectrumGained = spectrumGained
         self.spectrumLost = spectrumLost
@@ -281,6 +289,19 @@ public struct UtilisationShift: Codable, Hashable, Sendable {
 
     public init(link: String, old: Double, new: Double) {
         self.link = link
+        self.old = old
+        self.new = new
+    }
+}
+
+/// A cell's predicted spectrum utilisation, old → new.
+public struct CellUtilisationShift: Codable, Hashable, Sendable {
+    public var cell: String
+    public var old: Double
+    public var new: Double
+
+    public init(cell: String, old: Double, new: Double) {
+        self.cell = cell
         self.old = old
         self.new = new
     }

@@ -15,6 +15,7 @@ public struct PolicyDiffer: Sendable {
         let cells = diffCells(old, new, basis: basis, hidden: &hidden, unchanged: &unchanged)
         let demands = diffDemands(old, new, basis: basis, hidden: &hidden, unchanged: &unchanged)
         let links = diffLinks(old, new, hidden: &hidden)
+        let cellShifts = cellUtilisationShifts(old, new)
         let impact = Impact(
             spectrumGained: spectrumShifts(cells).filter { $0.blocks > 0 || ($0.blocks == 0 && $0.mhz > 0) }
                 .sorted { ($0.blocks, $0.mhz, Natural($1.cell)) > ($1.blocks, $1.mhz, Natural($0.cell)) },
@@ -24,6 +25,10 @@ public struct PolicyDiffer: Sendable {
                 .sorted { ($0.new - $0.old, Natural($1.link)) > ($1.new - $1.old, Natural($0.link)) },
             quieterLinks: utilisationShifts(links).filter { $0.new < $0.old }
                 .sorted { ($0.new - $0.old, Natural($0.link)) < ($1.new - $1.old, Natural($1.link)) },
+            busierCells: cellShifts.filter { $0.new > $0.old }
+                .sorted { ($0.new - $0.old, Natural($1.cell)) > ($1.new - $1.old, Natural($0.cell)) },
+            quieterCells: cellShifts.filter { $0.new < $0.old }
+                .sorted { ($0.new - $0.old, Natural($0.cell)) < ($1.new - $1.old, Natural($1.cell)) },
             violations: violations(new, comparedWith: old), resolved: resolvedViolations(old, new))
         return PolicyDiff(cells: cells, demands: demands, links: links, unchanged: unchanged,
                           peakLink: Change(old: Self.peakLink(old), new: Self.peakLink(new)),
@@ -171,6 +176,24 @@ public struct PolicyDiffer: Sendable {
                                   load: Change(old: o?.load, new: n?.load), capacity: Change(old: o?.capacity, new: n?.capacity)))
         }
         return out
+    }
+
+    /// Cells in both documents whose predicted utilisation moved by more than the tolerance and
+    /// at least `minUtilisationChange` (the threshold links are held to), blocks changed or not;
+    /// a cell whose reallocation `--min-blocks` hid stays out, as hidden changes do.
+    private func cellUtilisationShifts(_ old: PolicyDocument, _ new: PolicyDocument) -> [CellUtilisationShift] {
+        let before = keyed(old.predicted.cells, by: \.id)
+        let blocksBefore = keyed(old.spectrum.cells, by: \.id), blocksAfter = keyed(new.spectrum.cells, by: \.id)
+        return new.predicted.cells.compactMap { n in
+            guard let o = before[n.id] else { return nil }
+            if let a = blocksBefore[n.id], let b = blocksAfter[n.id], a.band == b.band {
+                let moved = Set(a.blocks).symmetricDifference(b.blocks).count
+                if moved > 0 && moved < options.minBlocks { return nil }
+            }
+            let delta = abs(n.utilisation - o.utilisation)
+            guard delta > options.utilisationTolerance, delta >= options.minUtilisationChange else { return nil }
+            return CellUtilisationShift(cell: n.id, old: o.utilisation, new: n.utilisation)
+        }
     }
 
     private func utilisationShifts(_ links: [LinkChange]) -> [UtilisationShift] {

@@ -49,6 +49,11 @@ import Testing
         #expect(!forward.isEqual && forward.exitStatus == 1)
         #expect(forward.text().contains("No plan changes, but NEW breaks 1 constraint OLD did not. Plan: 0 cells reallocated"))
         #expect(!forward.text().contains("No changes."))
+        // The impact names the cell and its utilisation either side, read from the documents.
+        let before = try #require(try PolicyDocument(contentsOf: baseline).predicted.cells.first { $0.id == "cell-3" }?.utilisation)
+        #expect(diff.impact.busierCells == [CellUtilisationShift(cell: "cell-3", old: before, new: 1.3)])
+        #expect(forward.text().contains("Busier cells:    cell-3 \(DiffFormat.percent(before)) → 130.0%"))
+        #expect(try #require(try PolicyComparison.compare(old: grown, new: baseline).files.first?.diff).impact.quieterCells.map(\.cell) == ["cell-3"])
         #expect(forward.markdown().contains("**No plan changes, but NEW breaks 1 constraint OLD did not. Plan:"))
 
         let backward = try PolicyComparison.compare(old: grown, new: baseline)
@@ -82,6 +87,7 @@ import Testing
                 #expect(forward.peakLink == backward.peakLink.mirrored && forward.peakCell == backward.peakCell.mirrored)
                 #expect(forward.impact.spectrumGained.map(\.cell).sorted() == backward.impact.spectrumLost.map(\.cell).sorted())
                 #expect(forward.impact.busierLinks.map(\.link).sorted() == backward.impact.quieterLinks.map(\.link).sorted())
+                #expect(forward.impact.busierCells.map(\.cell).sorted() == backward.impact.quieterCells.map(\.cell).sorted())
                 #expect(Set(forward.impact.violations.filter(\.isNew).map(\.subject)) == Set(backward.impact.resolved.map(\.subject)))
             }
         }
