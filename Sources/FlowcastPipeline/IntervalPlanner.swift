@@ -168,7 +168,12 @@ public final class IntervalPlanner {
     /// (the windows before `end` only; radio KPI logs read up to `end`, through `reads`: the logs
     /// the plan has already read).
     func recentCellWindows(end: Int64, duration: Int64, reads: RecentReads? = nil) -> RecentCellWindows? {
-        let kept = recentWindows.indices.filter { recentWindows[$0].end <= end }
+        var kept = recentWindows.indices.filter { recentWindows[$0].end <= end }
+        // The newest windows with no cell's rate (a window cut short: the capture's end, a stop)
+        // are left out rather than copied from the one before: the sizing rule scales by the
+        // last interval and its last 10 s, which a copy would decide (the demo's last plan, after
+        // the capture's cut last window, scaled cell-6 by a copy of the window before it).
+        while let last = kept.last, recentRates.allSatisfy({ $0[last].isNaN }) { kept.removeLast() }
         guard let last = kept.last, let first = kept.first else { return nil }
         let windowNanoseconds = recentWindows[last].end - recentWindows[last].start
         guard windowNanoseconds > 0 else { return nil }
