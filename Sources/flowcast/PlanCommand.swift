@@ -70,7 +70,11 @@ struct PlanCommand: ParsableCommand {
                         seriesPath: series!, row: at!, modelPath: model!, topologyData: topologyData,
                         generator: "flowcast \(Flowcast.configuration.version)", unitScale: BacktestCommand.units[unit]!, warn: { printError($0) })
                 } catch SeriesForecasts.Failure.rowOutOfRange(_, let rows, let path) {
-                    throw ValidationError("--at must be between 1 and \(rows) (rows in \(path))")
+                    // A usage error found in run(): ValidationError from here printed the top
+                    // command's usage ("flowcast <subcommand>"), so the message goes out directly.
+                    printError("Error: --at must be between 1 and \(rows) (rows in \(path))")
+                    printError("Usage: flowcast plan --topology <topology> --series <series> --at <at> --model <model> --out <out>")
+                    throw ExitCode.validationFailure
                 }
             }
             // Cells with radio KPIs (topology kpiSource): their efficiency over the plan's window.
@@ -98,6 +102,8 @@ struct PlanCommand: ParsableCommand {
             print("\(out): max link utilisation \(document.routing.maxUtilisation), spectrum \(document.spectrum.method) (\(document.spectrum.status.rawValue))")
         } catch let error as ValidationError {
             throw error
+        } catch let exit as ExitCode {
+            throw exit
         } catch {
             printError("error: \(error)")
             throw ExitCode.failure

@@ -48,6 +48,11 @@ struct PlanUnitCLITests {
         #expect(links.compactMap { $0["load"] as? Double }.max()! > 1e8)  // hundreds of Mbit/s on the busiest link
         let unscaled = try #require((plan([])["predicted"] as? [String: Any])?["links"] as? [[String: Any]])
         #expect(unscaled.compactMap { $0["load"] as? Double }.max()! < 1e4)  // read as bit/s: what --unit is for
+        // --at past the rows is a usage error of plan (its usage line, not the top command's).
+        let late = try Fixtures.runFlowcast(["plan", "--topology", "captures/abilene/topology.yaml", "--series", mbit, "--at", "5000",
+                                             "--model", model, "--out", folder.appendingPathComponent("late.json").path])
+        #expect(late.status == 64 && late.stderr.contains("--at must be between 1 and 200 (rows in \(mbit))"), "\(late.stderr)")
+        #expect(late.stderr.contains("Usage: flowcast plan") && !late.stderr.contains("<subcommand>"), "\(late.stderr)")
         // --unit without --series is a usage error.
         let wrong = try Fixtures.runFlowcast(["plan", "--topology", "captures/abilene/topology.yaml", "--forecasts", "x.json",
                                               "--unit", "Mbit/s", "--out", "/nonexistent/p.json"])
