@@ -294,17 +294,12 @@ public struct UtilisationShift: Codable, Hashable, Sendable {
     }
 }
 
-/// A cell's predicted spectrum utilisation, old → new.
+/// A cell's predicted spectrum utilisation, old → new (made by `PolicyDiffer` only, so its
+/// memberwise initialiser stays internal).
 public struct CellUtilisationShift: Codable, Hashable, Sendable {
     public var cell: String
     public var old: Double
     public var new: Double
-
-    public init(cell: String, old: Double, new: Double) {
-        self.cell = cell
-        self.old = old
-        self.new = new
-    }
 }
 
 /// A constraint the new document breaks.
