@@ -99,6 +99,13 @@ struct TrainCommand: ParsableCommand {
 
 extension TrainCommand {
     func trainInterval(_ sets: [SeriesSet], horizon: Double) throws {
+        // A horizon as long as the longest series leaves no origin with a whole interval after it:
+        // said here, where the trainer's "too little data … check --until" misled.
+        let spans = sets.compactMap { set in set.step.map { (Double(set.rowCount) * $0, set.source) } }
+        if let longest = spans.max(by: { $0.0 < $1.0 }), horizon >= longest.0 {
+            throw CommandFailure(message: "--horizon " + String(format: "%g", horizon) + " s is not shorter than the longest series "
+                + "(\(longest.1): " + String(format: "%g", longest.0) + " s); a model needs history and a whole interval after each origin")
+        }
         let radio = sets.contains { $0.radioTarget != nil }
         var training = IntervalTrainingOptions(horizonSeconds: horizon, target: radio ? RadioTarget(rawValue: target) : nil,
                                                until: until, seed: seed)

@@ -36,6 +36,24 @@ struct ModelInputCLITests {
         }
     }
 
+    @Test("a --horizon as long as the series says so, not 'too little data … check --until'")
+    func horizonLongerThanTheSeries() throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let path = folder.appendingPathComponent("cell.csv").path
+        // A radio KPI log of 300 one-second rows.
+        var log = "Timestamp,CQI,DL_bitrate\n"
+        for t in 0..<300 {
+            let cqi = 5 + t % 10, rate = 20_000 + t * 7
+            log += String(format: "2020.01.01_00.%02d.%02d,%d,%d\n", t / 60, t % 60, cqi, rate)
+        }
+        try log.write(toFile: path, atomically: true, encoding: .utf8)
+        let run = try Fixtures.runFlowcast(["train", "--series", path, "--horizon", "300s", "--out", folder.appendingPathComponent("m.json").path])
+        #expect(run.status == 1, "\(run.stderr)")
+        #expect(run.stderr.contains("--horizon 300 s is not shorter than the longest series (\(path): 300 s)"), "\(run.stderr)")
+        #expect(!run.stderr.contains("--until"))
+    }
+
     @Test("a file of a folder that is not a series is named with why on stderr and counted")
     func skippedFilesAreListed() throws {
         let folder = try temporaryFolder()
