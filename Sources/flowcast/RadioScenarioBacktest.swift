@@ -242,7 +242,10 @@ extension BacktestCommand {
                 print(String(decoding: try encoder.encode(report), as: UTF8.self))
             } else {
                 func f(_ x: Double) -> String { String(format: "%.4f", x) }
-                var lines = ["\(report.spectrum.intervals) intervals of \(every) s from second \(from); flowcast sizing \(sizing); "
+                // Seconds after the last whole interval are not scored: said, not dropped silently.
+                let end = from + report.spectrum.intervals * every
+                let rest = end < seconds ? " (seconds \(end)–\(seconds - 1), less than an interval, not scored)" : ""
+                var lines = ["\(report.spectrum.intervals) intervals of \(every) s from second \(from)\(rest); flowcast sizing \(sizing); "
                     + "model \(demandModel.id)"]
                 lines.append("method          unmet    served   blocks changed per interval")
                 for m in report.spectrum.methods {

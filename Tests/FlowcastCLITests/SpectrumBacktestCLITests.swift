@@ -143,6 +143,15 @@ struct SpectrumBacktestCLITests {
                                   mentioning: "too little data before --from 30 to train the demand model")
     }
 
+    /// The seconds after the last whole interval are said to be unscored (they were dropped
+    /// without a word): 300 s from 120 in 50 s intervals are three, and 270–299 are left.
+    @Test func unscoredSecondsAreSaid() throws {
+        let url = try Self.scenario("rest")
+        let run = try Fixtures.runFlowcast(["backtest", "--radio-scenario", url.path, "--from", "120", "--plan-every", "50s"])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stdout.hasPrefix("3 intervals of 50 s from second 120 (seconds 270–299, less than an interval, not scored);"), "\(run.stdout)")
+    }
+
     @Test func fromLeavesNoInterval() throws {
         let url = try Self.scenario("late")
         try Self.failsWithOneLine(["--radio-scenario", url.path, "--from", "290"], mentioning: "no whole 60 s interval")
