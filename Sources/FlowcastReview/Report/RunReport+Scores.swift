@@ -28,8 +28,9 @@ extension RunReport {
                     + cell("\(f.kind)-forecast-mae", f.forecastMAE, DiffFormat.rate(f.forecastMAE))
                     + cell("\(f.kind)-persistence-mae", f.persistenceMAE, DiffFormat.rate(f.persistenceMAE))
                     + cell("\(f.kind)-recentmean-mae", f.recentMeanMAE, DiffFormat.rate(f.recentMeanMAE))
-                    + cell("\(f.kind)-vs-persistence", p, DiffFormat.trimmed(p, decimals: 3), bold: p < 1)
-                    + cell("\(f.kind)-vs-recentmean", r, DiffFormat.trimmed(r, decimals: 3), bold: r < 1) + "</tr>"
+                    // Three decimals always, as `flowcast demo` prints them (0.410, not 0.41).
+                    + cell("\(f.kind)-vs-persistence", p, p.isFinite ? String(format: "%.3f", p) : "–", bold: p < 1)
+                    + cell("\(f.kind)-vs-recentmean", r, r.isFinite ? String(format: "%.3f", r) : "–", bold: r < 1) + "</tr>"
             }
             out += "</tbody></table><p class=\"hint\">Mean absolute error of the point forecast made for each complete window "
                 + "(forecasts.jsonl) against the window's load (windows.jsonl), beside persistence (the last window) and recentMean "

@@ -218,4 +218,25 @@ import Testing
         #expect(try #require(report.summary("cell", "cell-2").peakUtilisation) < 10)
         #expect(try #require(report.summary("link", "l-s2-agg1").peakUtilisation) < 10)
     }
+
+    /// The plan-interval table names a constraint a policy newly breaks beside what moved (a
+    /// forecast outgrowing kept blocks read only as "predicted utilisation changed on 8 links"),
+    /// exactly the new violations of that interval's diff.
+    @Test func thePlanIntervalsTableNamesNewViolations() throws {
+        let (report, html) = try fixtureReport()
+        var named = 0
+        for iv in report.intervals {
+            guard let diff = iv.diff else { continue }
+            let row = try #require(html.components(separatedBy: "<tr id=\"interval-\(iv.number)\"").dropFirst().first?
+                .components(separatedBy: "</tr>").first)
+            let broken = Set(diff.impact.violations.filter(\.isNew).map(\.subject)).sorted { Natural($0) < Natural($1) }
+            if broken.isEmpty {
+                #expect(!row.contains("new violation"), "interval \(iv.number)")
+            } else {
+                #expect(row.contains("\(broken.count) new violation\(broken.count == 1 ? "" : "s"): \(broken.joined(separator: ", "))"), "\(row)")
+                named += 1
+            }
+        }
+        #expect(named > 0)
+    }
 }
