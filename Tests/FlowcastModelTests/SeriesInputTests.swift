@@ -159,6 +159,11 @@ import Testing
         #expect(throws: SeriesInputError.fileNotFound(path: "/no/such/file.csv")) {
             try SeriesReader.read(file: URL(fileURLWithPath: "/no/such/file.csv"))
         }
+        // A folder where a file was named is there: said so, not "no such file or folder".
+        let folder = FileManager.default.temporaryDirectory.path
+        #expect(throws: SeriesInputError.unreadable(path: folder, reason: "is a folder, not a series file")) {
+            try SeriesReader.read(file: URL(fileURLWithPath: folder))
+        }
         #expect(throws: SeriesInputError.badJSON(path: "w.jsonl", line: 2, reason: "unparseable line")) {
             try SeriesReader.read(text: windowLine(start: 0, duration: 1, id: "a", up: 1, down: 0) + "\n{oops\n", path: "w.jsonl")
         }

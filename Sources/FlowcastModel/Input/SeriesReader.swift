@@ -29,9 +29,9 @@ public enum SeriesReader {
     public static func read(file url: URL, options: SeriesReadOptions = SeriesReadOptions()) throws(SeriesInputError) -> SeriesSet {
         let path = url.path
         var isFolder: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder), !isFolder.boolValue else {
-            throw .fileNotFound(path: path)
-        }
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) else { throw .fileNotFound(path: path) }
+        // A folder is there, just not a file: "no such file or folder" sent users looking for it.
+        if isFolder.boolValue { throw .unreadable(path: path, reason: "is a folder, not a series file") }
         let bytes: [UInt8]
         do { bytes = try BoundedInput.read(path: path, bounds: fileBounds) } catch {
             if case .unreadable = error.problem { throw .unreadable(path: path, reason: "not UTF-8 text or not readable") }
