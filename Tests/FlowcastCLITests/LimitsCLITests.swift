@@ -76,4 +76,25 @@ struct LimitsCLITests {
             lines[6] = fields.joined(separator: ",")
         }
     }
+
+    /// Columns that carry no traffic say so: one with no value (it was silent, where a missing
+    /// column warned), a name given twice (the first was read without a word), and the values
+    /// the reader filled.
+    @Test("a routing backtest series' empty and repeated columns are warned of")
+    func emptyAndRepeatedColumnsAreWarnedOf() throws {
+        var lines = try String(contentsOfFile: "data/abilene/od_tm_public.csv", encoding: .utf8).split(separator: "\n").prefix(80)
+            .map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
+        let one = try #require(lines[0].firstIndex(of: "od_0_1")), two = try #require(lines[0].firstIndex(of: "od_0_2"))
+        lines[0][two] = "od_0_1"
+        for r in 1..<lines.count { lines[r][one] = "" }
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-od-\(UUID().uuidString).csv").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try (lines.map { $0.joined(separator: ",") }.joined(separator: "\n") + "\n").write(toFile: path, atomically: true, encoding: .utf8)
+        let run = try Fixtures.runFlowcast(["backtest", "--topology", "captures/abilene/topology.yaml", "--series", path, "--from", "60"])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stderr.contains("warning: 1 demands have no series and carry no traffic: od_0_2"), "\(run.stderr)")
+        #expect(run.stderr.contains("warning: 1 demands' columns hold no value and carry no traffic: od_0_1"), "\(run.stderr)")
+        #expect(run.stderr.contains("warning: \(path): columns named twice, the first of each used: od_0_1"), "\(run.stderr)")
+        #expect(run.stderr.contains("warning: \(path): read 1 file, 79 rows: 79 missing values"), "\(run.stderr)")
+    }
 }
