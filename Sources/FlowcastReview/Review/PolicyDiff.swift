@@ -44,7 +44,10 @@ public struct PolicyDiff: Codable, Hashable, Sendable {
     /// True when no visible change remains (hidden changes do not count) and NEW breaks no
     /// constraint OLD kept: a new overload is never hidden, even when the plan itself is the same
     /// (the blocks and weights kept, the forecast grown past them).
-    public var isEmpty: Bool { cells.isEmpty && demands.isEmpty && links.isEmpty && newViolations == 0 }
+    public var isEmpty: Bool { planUnchanged && newViolations == 0 }
+
+    /// No cell, demand or link change is shown (hidden ones do not count).
+    public var planUnchanged: Bool { cells.isEmpty && demands.isEmpty && links.isEmpty }
 
     /// Constraints NEW breaks that OLD did not.
     public var newViolations: Int { impact.violations.filter(\.isNew).count }
@@ -52,7 +55,7 @@ public struct PolicyDiff: Codable, Hashable, Sendable {
     /// What heads the plan line: "No changes. " for equal documents; for a plan kept as it was
     /// while its forecast now breaks a constraint, says so; empty otherwise.
     public var headline: String {
-        guard cells.isEmpty && demands.isEmpty && links.isEmpty else { return "" }
+        guard planUnchanged else { return "" }
         let n = newViolations
         return n == 0 ? "No changes. " : "No plan changes, but NEW breaks \(n) constraint\(n == 1 ? "" : "s") OLD did not. "
     }

@@ -12,10 +12,11 @@ public struct PolicyDiffer: Sendable {
         var hidden = HiddenChanges()
         var unchanged = 0
         let basis = Self.reasonBasis(old, new)
-        let cells = diffCells(old, new, basis: basis, hidden: &hidden, unchanged: &unchanged)
+        var hiddenCells: Set<String> = []
+        let cells = diffCells(old, new, basis: basis, hidden: &hidden, hiddenCells: &hiddenCells, unchanged: &unchanged)
         let demands = diffDemands(old, new, basis: basis, hidden: &hidden, unchanged: &unchanged)
         let links = diffLinks(old, new, hidden: &hidden)
-        let cellShifts = cellUtilisationShifts(old, new)
+        let cellShifts = cellUtilisationShifts(old, new, hidden: hiddenCells)
         let impact = Impact(
             spectrumGained: spectrumShifts(cells).filter { $0.blocks > 0 || ($0.blocks == 0 && $0.mhz > 0) }
                 .sorted { ($0.blocks, $0.mhz, Natural($1.cell)) > ($1.blocks, $1.mhz, Natural($0.cell)) },
@@ -64,6 +65,7 @@ public struct PolicyDiffer: Sendable {
     // MARK: Cells
 
     private func diffCells(_ old: PolicyDocument, _ new: PolicyDocument, basis: (new: String, old: String), hidden: inout HiddenChanges,
+                           hiddenCells: inout Set<String>,
                            unchanged: inout Int) -> [CellChange] {
         let before = keyed(old.spectrum.cells, by: \.id), after = keyed(new.spectrum.cells, by: \.id)
         let useBefore = keyed(old.predicted.cells, by: \.id), useAfter = keyed(new.predicted.cells, by: \.id)
@@ -80,7 +82,7 @@ public struct PolicyDiffer: Sendable {
             case (_, nil): action = .removed
             default:
                 if gained + lost == 0 { unchanged += 1; continue }
-                if gained + lost < options.minBlocks { hidden.cells += 1; continue }
+                if gained + lost < options.minBlocks { hidden.cells += 1; hiddenCells.insert(id); continue }
                 action = .changed
             }
             let evidence = n ?? o!
@@ -180,16 +182,12 @@ public struct PolicyDiffer: Sendable {
 
     /// Cells in both documents whose predicted utilisation moved by more than the tolerance and
     /// at least `minUtilisationChange` (the threshold links are held to), blocks changed or not;
-    /// a cell whose reallocation `--min-blocks` hid stays out, as hidden changes do.
-    private func cellUtilisationShifts(_ old: PolicyDocument, _ new: PolicyDocument) -> [CellUtilisationShift] {
+    /// a cell whose reallocation `--min-blocks` hid (`hidden`, as `diffCells` decided) stays out,
+    /// as hidden changes do.
+    private func cellUtilisationShifts(_ old: PolicyDocument, _ new: PolicyDocument, hidden: Set<String>) -> [CellUtilisationShift] {
         let before = keyed(old.predicted.cells, by: \.id)
-        let blocksBefore = keyed(old.spectrum.cells, by: \.id), blocksAfter = keyed(new.spectrum.cells, by: \.id)
         return new.predicted.cells.compactMap { n in
-            guard let o = before[n.id] else { return nil }
-            if let a = blocksBefore[n.id], let b = blocksAfter[n.id], a.band == b.band {
-                let moved = Set(a.blocks).symmetricDifference(b.blocks).count
-                if moved > 0 && moved < options.minBlocks { return nil }
-            }
+            guard let o = before[n.id], !hidden.contains(n.id) else { return nil }
             let delta = abs(n.utilisation - o.utilisation)
             guard delta > options.utilisationTolerance, delta >= options.minUtilisationChange else { return nil }
             return CellUtilisationShift(cell: n.id, old: o.utilisation, new: n.utilisation)
