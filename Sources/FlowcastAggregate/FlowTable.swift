@@ -120,7 +120,10 @@ public final class FlowTable: @unchecked Sendable {
                        expired: (borrowing FlowRecord, FlowEndReason) -> Void) -> (index: Int, direction: Int, isNew: Bool, retransmission: Bool) {
         let now = d.timestampNanoseconds
         let key = d.key, fromLow = d.has(PacketDigest.fromLow)
-        if now &- lastSweep >= sweepInterval || now < lastSweep {
+        // `lastSweep` starts at .min, where `now &- lastSweep` wraps negative for every capture
+        // time after 1970: until 5 December 2026 the first test was never true, so no sweep ever
+        // ran and a flow ended on its timeout only when a packet of its own came after it.
+        if lastSweep == .min || now < lastSweep || now &- lastSweep >= sweepInterval {
             sweep(now: now, expired: expired)
             lastSweep = now
         }

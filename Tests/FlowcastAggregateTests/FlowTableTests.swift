@@ -86,6 +86,30 @@ struct FlowTableTests {
         for f in split { #expect(f.lastNanoseconds - f.firstNanoseconds >= 0) }
     }
 
+    @Test("a flow that goes quiet ends on its idle timeout while other flows go on, not at the end of the capture")
+    func idleFlowsEndWithoutAPacketOfTheirOwn() throws {
+        let path = Fixtures.captures.appendingPathComponent("real/mixed-traffic-example.pcap").path
+        let idle: Int64 = 2_000_000_000
+        let table = FlowTable(configuration: .init(idleTimeout: idle, activeTimeout: 0))
+        var ended: [(record: FlowRecord, reason: FlowEndReason, at: Int64)] = []
+        var now: Int64 = 0
+        _ = try decodeCapture(path: path) { number, summary in
+            now = summary.timestampNanoseconds
+            _ = table.update(summary, packetNumber: number) { record, reason in ended.append((record, reason, now)) }
+        }
+        table.drain { record, reason in ended.append((record, reason, now)) }
+        let lastPacket = ended.map(\.record.lastNanoseconds).max() ?? 0
+        // The sweep runs every quarter of the shortest timeout, so a flow idle for longer than
+        // its timeout plus that quarter before the capture ends has ended idle.
+        let quietLong = ended.filter { lastPacket - $0.record.lastNanoseconds > idle + idle / 4 }
+        #expect(quietLong.count > 10)
+        for e in quietLong {
+            #expect(e.reason == .idle, "a flow last seen \(Double(lastPacket - e.record.lastNanoseconds) / 1e9) s before the end ended \(e.reason)")
+            // … when its timeout had passed, at most a sweep later.
+            if e.reason == .idle { #expect(e.at - e.record.lastNanoseconds >= idle && e.at - e.record.lastNanoseconds <= idle + idle / 4 + 1_000_000_000) }
+        }
+    }
+
     /// tshark's `tcp.analysis.retransmission` counts: tcp-reassembly.pcap 20, nflog-http.pcap 2,
     /// mixed-traffic-example.pcap 10. Flowcast's estimate only looks at sequence numbers (no
     /// timing), so it may count a little differently, but must find them and stay close.
