@@ -20,14 +20,28 @@ struct IPFIXArguments: ParsableArguments {
         }
         if !(templateInterval > 0) { throw ValidationError("--ipfix-template-interval must be more than 0") }
         if !(512...65535).contains(mtu) { throw ValidationError("--ipfix-mtu must be 512 to 65535") }
+        // A UDP datagram over IPv4 carries at most 65,535 − 20 − 8 bytes; a larger message
+        // would fail to send, every time.
+        if mtu > Self.largestUDPMessage, let udp = collectors.first(where: { IPFIXCollector(url: $0)?.transport == .udp }) {
+            throw ValidationError("--ipfix-mtu \(mtu) is more than a UDP datagram carries (\(Self.largestUDPMessage) bytes) for \(udp)")
+        }
     }
 
     /// The options, or nil without `--ipfix`.
-    func options(observationPoint: UInt32, waitWhenFull: Bool) -> IPFIXOptions? {
+    static let largestUDPMessage = 65_507
+
+    /// The options, or nil without `--ipfix`. `sampling`: N of a 1-in-N sampled tap.
+    func options(observationPoint: UInt32, waitWhenFull: Bool, sampling: UInt64 = 1) -> IPFIXOptions? {
         guard !collectors.isEmpty else { return nil }
         return IPFIXOptions(collectors: collectors.compactMap { IPFIXCollector(url: $0) }, observationDomain: domainID,
                             observationPoint: observationPoint, templateInterval: templateInterval,
-                            maximumMessageSize: mtu, waitWhenFull: waitWhenFull)
+                            maximumMessageSize: mtu, waitWhenFull: waitWhenFull,
+                            samplingInterval: UInt32(clamping: sampling))
+    }
+
+    /// Whether a run's export lost anything (printed even with --quiet).
+    static func lostSomething(_ statistics: [IPFIXCollectorStatistics]) -> Bool {
+        statistics.contains { $0.flowsDropped > 0 || $0.recordsLost > 0 }
     }
 
     /// One line per collector for the end of a run.

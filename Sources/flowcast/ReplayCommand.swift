@@ -62,7 +62,7 @@ struct ReplayCommand: ParsableCommand {
     @Option(help: "Churn penalty per unit of split weight moved from the previous policy.") var churn: Double = 0.01
     @OptionGroup(title: "IPFIX export") var ipfix: IPFIXArguments
     @Option(help: "Keep every link at or under this utilisation, traffic on least-cost paths until it must move (0: pure min-max utilisation).") var targetUtilisation: Double = 0.7
-    @Flag(help: "No progress line.") var quiet = false
+    @Flag(help: "No progress line or end-of-run counts (warnings and IPFIX loss are still printed).") var quiet = false
     @OptionGroup var reading: CaptureReadingOptions
     @OptionGroup(title: "Publishing to a planner") var publishing: PublishArguments
 
@@ -123,7 +123,7 @@ struct ReplayCommand: ParsableCommand {
                                     threads: threads, progress: callback)
         options.mapFile = reading.mapFile
         options.filter = reading.filter
-        options.ipfix = ipfix.options(observationPoint: 0, waitWhenFull: true)
+        options.ipfix = ipfix.options(observationPoint: 0, waitWhenFull: true, sampling: sampling)
         options.inferred = inferred
         let result: ReplayResult
         var planner: IntervalPlanner? = nil
@@ -163,7 +163,10 @@ struct ReplayCommand: ParsableCommand {
             printError("flowcast replay: \(t.packets) packets, \(result.flowsWritten) flows, \(t.windows) windows; "
                 + "\(t.unmatchedPackets) packets matched no cell; wrote \(out)/windows.jsonl, flows.jsonl, summary.json")
         }
-        if !quiet { for line in IPFIXArguments.report(result.ipfix) { printError("flowcast replay: \(line)") } }
+        // --quiet silences progress, not loss: a collector that missed flows is always said.
+        if !quiet || IPFIXArguments.lostSomething(result.ipfix) {
+            for line in IPFIXArguments.report(result.ipfix) { printError("flowcast replay: \(line)") }
+        }
         if let planner {
             if !quiet { printError("flowcast replay: \(planner.policiesWritten) policies in \(policies ?? out + "/policies")") }
             for failure in planner.planFailures { printError("flowcast replay: plan failed: \(failure)") }

@@ -287,6 +287,35 @@ struct IPFIXCollectorTests {
         #expect(stats.count == 1 && stats[0]["flowsDropped"] as? Int == 0 && stats[0]["recordsLost"] as? Int == 0)
     }
 
+    @Test("a 1-in-N tap (replay --sampling N): nfdump scales every record by the N the sampling options record announces",
+          .enabled(if: hasNfdump, "needs nfcapd and nfdump (Debian nfdump)"))
+    func nfdumpScalesSampledFlows() throws {
+        let (records, out) = try Self.throughNfcapd("captures/real/mixed-traffic-example.pcap", extra: ["--sampling", "1500"])
+        defer { Self.remove(out) }
+        // flows.jsonl keeps the counts the capture holds; the collector gets N times them, as the
+        // windows do.
+        let expected = Self.expectedRecords(try Self.jsonLines(out + "/flows.jsonl")).map {
+            var f = $0; f.packets *= 1500; f.bytes *= 1500; return f
+        }
+        #expect(!expected.isEmpty)
+        #expect(Self.counts(records.map(Self.directed)) == Self.counts(expected))
+    }
+
+    @Test("--ipfix-mtu over what a UDP datagram carries is refused for a UDP collector (every larger message would be lost), allowed for TCP")
+    func mtuOverUDPIsRefused() throws {
+        let out = Self.temporaryDirectory()
+        defer { Self.remove(out) }
+        let udp = try Fixtures.runFlowcast(["replay", "captures/real/mixed-traffic-example.pcap", "--out", out, "--quiet",
+                                            "--ipfix", "udp://127.0.0.1:9", "--ipfix-mtu", "65508"])
+        #expect(udp.status == 64)
+        #expect(udp.stderr.contains("--ipfix-mtu 65508 is more than a UDP datagram carries (65507 bytes) for udp://127.0.0.1:9"), "\(udp.stderr)")
+        let tcp = try Fixtures.runFlowcast(["replay", "captures/real/mixed-traffic-example.pcap", "--out", out, "--quiet",
+                                            "--ipfix", "tcp://127.0.0.1:9", "--ipfix-mtu", "65535"])
+        #expect(tcp.status == 0, "\(tcp.stderr)")
+        // The unreachable TCP collector lost every flow: said even with --quiet.
+        #expect(tcp.stderr.contains("IPFIX tcp://127.0.0.1:9:") && tcp.stderr.contains("flows dropped"), "\(tcp.stderr)")
+    }
+
     @Test("nfdump sees the configured observation domain and each flow's VLAN (of its first packet)",
           .enabled(if: hasNfdump, "needs nfcapd and nfdump (Debian nfdump)"))
     func nfdumpDomainAndVLAN() throws {

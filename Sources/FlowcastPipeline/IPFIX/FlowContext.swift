@@ -53,8 +53,15 @@ public final class IPFIXFlowSource: @unchecked Sendable {
     private var globalIDs: [String: String] = [:]
     private var cells: [String: IPFIXCell] = [:]
 
-    public init(exporter: IPFIXExporter, topology: Topology) {
+    /// Added to every flowId: a run whose flows come from several captures (`live` on several
+    /// interfaces or capture threads, each numbering its own packets from 1) puts the capture's
+    /// index in the top 16 bits, so flowIds stay unique within the run.
+    let flowIDPrefix: UInt64
+
+    /// `capture`: the index of the capture this source exports for (0 for a file or one capture).
+    public init(exporter: IPFIXExporter, topology: Topology, capture: Int = 0) {
         self.exporter = exporter
+        flowIDPrefix = UInt64(UInt16(clamping: capture)) << 48
         topologyChanged(topology)
     }
 
@@ -76,6 +83,8 @@ public final class IPFIXFlowSource: @unchecked Sendable {
             }
         }
         let context = contexts.count == 0 ? nil : contexts.take(firstPacket: record.firstPacket)
-        exporter.export(IPFIXFlow(record, reason: reason, context: context, cell: cell))
+        var flow = IPFIXFlow(record, reason: reason, context: context, cell: cell)
+        flow.flowID |= flowIDPrefix
+        exporter.export(flow)
     }
 }

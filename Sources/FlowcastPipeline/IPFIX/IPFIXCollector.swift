@@ -139,6 +139,16 @@ final class IPFIXSocket {
         return recv(descriptor, &byte, 1, Int32(MSG_PEEK) | Int32(MSG_DONTWAIT)) <= 0
     }
 
+    /// Reads and clears a connected UDP socket's pending error: the ICMP "port unreachable" of a
+    /// datagram sent while nobody listened is reported on the next send, which would otherwise
+    /// fail although the collector is back.
+    func clearPendingError() {
+        guard descriptor >= 0, collector.transport == .udp else { return }
+        var error: Int32 = 0
+        var length = socklen_t(MemoryLayout<Int32>.size)
+        _ = getsockopt(descriptor, SOL_SOCKET, SO_ERROR, &error, &length)
+    }
+
     func close() {
         if descriptor >= 0 { Glibc.close(descriptor); descriptor = -1 }
     }

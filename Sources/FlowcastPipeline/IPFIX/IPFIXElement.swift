@@ -63,6 +63,12 @@ extension IPFIXElement {
     static let flowStartMilliseconds = IPFIXElement(152, 8, "flowStartMilliseconds", .dateTimeMilliseconds)
     static let flowEndMilliseconds = IPFIXElement(153, 8, "flowEndMilliseconds", .dateTimeMilliseconds)
     static let biflowDirection = IPFIXElement(239, 1, "biflowDirection", .unsigned8, semantics: .identifier)
+    // Sampling (RFC 5477 PSAMP systematic count-based sampling: 1 packet taken, N − 1 skipped).
+    // Not the older samplingInterval/samplingAlgorithm (34/35, deprecated by RFC 7270): nfdump
+    // 1.7.1 scales by 305/306, or by 34 alone, but silently ignores the pair 34 and 35.
+    static let samplingPacketInterval = IPFIXElement(305, 4, "samplingPacketInterval", .unsigned32, semantics: .quantity, units: 3)
+    static let samplingPacketSpace = IPFIXElement(306, 4, "samplingPacketSpace", .unsigned32, semantics: .quantity, units: 3)
+    static let observationDomainId = IPFIXElement(149, 4, "observationDomainId", .unsigned32, semantics: .identifier)
     // RFC 5610 type records.
     static let informationElementId = IPFIXElement(303, 2, "informationElementId", .unsigned16, semantics: .identifier)
     static let informationElementDataType = IPFIXElement(339, 1, "informationElementDataType", .unsigned8)

@@ -12,6 +12,8 @@ struct IPFIXEncoder {
     let observationDomain: UInt32
     let observationPoint: UInt32
     let maximumMessageSize: Int
+    /// N of a 1-in-N sampled tap (`replay --sampling`); 1 when every packet was seen.
+    let samplingInterval: UInt32
     /// Export time (seconds since the epoch) to stamp a message with.
     var clock: () -> UInt32
 
@@ -30,26 +32,46 @@ struct IPFIXEncoder {
     /// The smallest message size that still fits every template and the longest fixed record.
     static let minimumMessageSize = 512
 
-    init(observationDomain: UInt32, observationPoint: UInt32, maximumMessageSize: Int, clock: @escaping () -> UInt32) {
+    init(observationDomain: UInt32, observationPoint: UInt32, maximumMessageSize: Int, samplingInterval: UInt32 = 1,
+         clock: @escaping () -> UInt32) {
         self.observationDomain = observationDomain
         self.observationPoint = observationPoint
+        self.samplingInterval = max(1, samplingInterval)
         self.maximumMessageSize = max(Self.minimumMessageSize, min(maximumMessageSize, 65535))
         self.clock = clock
         message.reserveCapacity(self.maximumMessageSize)
         scratch.reserveCapacity(512)
     }
 
-    /// The type-record options template and one type record per Flowcast element (RFC 5610),
-    /// then every flow template: a collector that learns elements from type records knows them
-    /// by the time it reads the templates that use them.
-    mutating func appendTemplates(emit: ([UInt8], Int) -> Void) {
+    /// The type-record options template and, with `typeRecords`, one type record per Flowcast
+    /// element (RFC 5610); for a sampled tap the sampling options template and its record; then
+    /// every flow template: a collector that learns elements from type records knows them by the
+    /// time it reads the templates that use them.
+    ///
+    /// Type records go out at the start of a session (and after a UDP send failed), not with every
+    /// refresh: nfdump 1.7 counts only flow records against the header's sequence number, so every
+    /// options data record in a refresh showed there as a lost message. The sampling record goes
+    /// with every refresh all the same: a collector that restarted scales nothing without it.
+    mutating func appendTemplates(typeRecords: Bool = true, emit: ([UInt8], Int) -> Void) {
         scratch.removeAll(keepingCapacity: true)
         IPFIXTemplate.appendTypeRecordTemplate(to: &scratch)
         append(set: 3, record: scratch, isData: false, emit: emit)
-        for element in IPFIXElement.flowcastElements {
+        if typeRecords {
+            for element in IPFIXElement.flowcastElements {
+                scratch.removeAll(keepingCapacity: true)
+                element.appendTypeRecord(to: &scratch)
+                append(set: IPFIXTemplate.typeRecordTemplateID, record: scratch, isData: true, emit: emit)
+            }
+        }
+        if samplingInterval > 1 {
             scratch.removeAll(keepingCapacity: true)
-            element.appendTypeRecord(to: &scratch)
-            append(set: IPFIXTemplate.typeRecordTemplateID, record: scratch, isData: true, emit: emit)
+            IPFIXTemplate.appendSamplingTemplate(to: &scratch)
+            append(set: 3, record: scratch, isData: false, emit: emit)
+            scratch.removeAll(keepingCapacity: true)
+            scratch.appendBigEndian(observationDomain)
+            scratch.appendBigEndian(UInt32(1))  // one packet taken …
+            scratch.appendBigEndian(samplingInterval - 1)  // … then N − 1 not
+            append(set: IPFIXTemplate.samplingTemplateID, record: scratch, isData: true, emit: emit)
         }
         for template in IPFIXTemplate.all {
             scratch.removeAll(keepingCapacity: true)
@@ -63,9 +85,7 @@ struct IPFIXEncoder {
     mutating func append(_ flow: IPFIXFlow, emit: ([UInt8], Int) -> Void) {
         let innerIPv6 = flow.addressA.isIPv6 || flow.addressB.isIPv6
         var outer = IPFIXTemplate.Outer.none
-        if let s = flow.context?.outerSource, let d = flow.context?.outerDestination {
-            outer = s.isIPv6 || d.isIPv6 ? .ipv6 : .ipv4
-        }
+        if let (s, d) = flow.tunnelEndpoints { outer = s.isIPv6 || d.isIPv6 ? .ipv6 : .ipv4 }
         let template = IPFIXTemplate.forFlow(innerIPv6: innerIPv6, outer: outer)
         if flow.packets.ab > 0 || flow.packets.ba == 0 {
             scratch.removeAll(keepingCapacity: true)
@@ -159,7 +179,7 @@ struct IPFIXEncoder {
         out.append(flow.endReason.ipfixCode)
         let uplink = flow.abIsUplink != reverse
         out.append(uplink ? 1 : 2)
-        if template.outer != .none, let context = flow.context, let s = context.outerSource, let d = context.outerDestination {
+        if template.outer != .none, let (s, d) = flow.tunnelEndpoints {
             let (outerSource, outerDestination) = reverse ? (d, s) : (s, d)
             if template.outer == .ipv6 {
                 out.appendIPv6(outerSource); out.appendIPv6(outerDestination)
@@ -169,7 +189,7 @@ struct IPFIXEncoder {
             let (up, down) = flow.abIsUplink ? (flow.teid.ab, flow.teid.ba) : (flow.teid.ba, flow.teid.ab)
             out.appendBigEndian(up ?? 0)
             out.appendBigEndian(down ?? 0)
-            out.append(context.qfi ?? 255)
+            out.append(flow.context?.qfi ?? 255)
         }
         out.appendVariableLength(Self.truncated(flow.cell?.ecgi))
         out.appendVariableLength(Self.truncated(flow.cell?.ncgi))

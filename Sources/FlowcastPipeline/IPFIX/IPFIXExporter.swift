@@ -19,20 +19,25 @@ public struct IPFIXOptions: Sendable {
     /// Wait for room instead of dropping while a collector is reachable: for replay, where the
     /// file can wait and every flow should arrive. A live capture never waits.
     public var waitWhenFull: Bool
+    /// N of a 1-in-N sampled tap (`replay --sampling`): announced in a sampling options record so
+    /// collectors scale the counters; 1 sends no such record.
+    public var samplingInterval: UInt32
 
     public init(collectors: [IPFIXCollector], observationDomain: UInt32 = 0, observationPoint: UInt32 = 0,
                 templateInterval: Double = 60, maximumMessageSize: Int = 1400, queueCapacity: Int = 1 << 16,
-                waitWhenFull: Bool = false) {
+                waitWhenFull: Bool = false, samplingInterval: UInt32 = 1) {
         self.collectors = collectors; self.observationDomain = observationDomain; self.observationPoint = observationPoint
         self.templateInterval = templateInterval; self.maximumMessageSize = maximumMessageSize
         self.queueCapacity = max(1, queueCapacity); self.waitWhenFull = waitWhenFull
+        self.samplingInterval = max(1, samplingInterval)
     }
 }
 
 /// What export to one collector did, for summary.json and the metrics.
 public struct IPFIXCollectorStatistics: Codable, Sendable, Equatable {
     public var collector: String
-    /// Flows handed to this collector's queue, and those dropped because it was full.
+    /// Flows handed to this collector, and those of them never sent: dropped because its queue
+    /// was full, or still queued when it could not be reached by the end of the run.
     public var flowsQueued = 0, flowsDropped = 0
     /// Data records (flow and type records) and messages sent, and their bytes.
     public var recordsSent = 0, messagesSent = 0, bytesSent = 0
@@ -124,6 +129,10 @@ final class CollectorSender: @unchecked Sendable {
     // The sender thread's own.
     private var encoder: IPFIXEncoder
     private var lastTemplates = Date.distantPast
+    /// A UDP send failed (no collector listening, or it restarted): send the templates and type
+    /// records again before the next records, rather than leave a collector that comes back
+    /// unable to decode anything until the next refresh.
+    private var templatesLost = false
     private var backoff = 0.25
     private var nextConnect = Date.distantPast
 
@@ -132,7 +141,7 @@ final class CollectorSender: @unchecked Sendable {
         self.options = options
         stats = IPFIXCollectorStatistics(collector: socket.collector.description)
         encoder = IPFIXEncoder(observationDomain: options.observationDomain, observationPoint: options.observationPoint,
-                               maximumMessageSize: options.maximumMessageSize,
+                               maximumMessageSize: options.maximumMessageSize, samplingInterval: options.samplingInterval,
                                clock: { UInt32(truncatingIfNeeded: Int(Date().timeIntervalSince1970)) })
     }
 
@@ -162,7 +171,7 @@ final class CollectorSender: @unchecked Sendable {
             queue.append(contentsOf: flows.prefix(room))
             stats.flowsDropped += flows.count - room
         }
-        stats.flowsQueued += min(room, flows.count)
+        stats.flowsQueued += flows.count
         condition.broadcast()
     }
 
@@ -219,7 +228,12 @@ final class CollectorSender: @unchecked Sendable {
                     continue
                 }
             }
-            if templatesDue() { sendTemplates() }
+            if templatesLost {
+                socket.clearPendingError()
+                sendTemplates(typeRecords: true)
+            } else if templatesDue() {
+                sendTemplates(typeRecords: false)
+            }
             for flow in batch { encoder.append(flow) { message, records in send(message, records: records) } }
             encoder.flush { message, records in send(message, records: records) }
             batch.removeAll(keepingCapacity: true)
@@ -272,8 +286,9 @@ final class CollectorSender: @unchecked Sendable {
         return true
     }
 
-    private func sendTemplates() {
-        encoder.appendTemplates { message, records in send(message, records: records) }
+    private func sendTemplates(typeRecords: Bool = true) {
+        templatesLost = false
+        encoder.appendTemplates(typeRecords: typeRecords) { message, records in send(message, records: records) }
         encoder.flush { message, records in send(message, records: records) }
         lastTemplates = Date()
         condition.lock(); stats.templateSends += 1; condition.unlock()
@@ -287,6 +302,7 @@ final class CollectorSender: @unchecked Sendable {
             stats.recordsLost += records
             stats.lastError = "send: \(error)"
             if !socket.isOpen { connected = false }
+            if socket.collector.transport == .udp { templatesLost = true }
         } else {
             stats.messagesSent += 1
             stats.recordsSent += records

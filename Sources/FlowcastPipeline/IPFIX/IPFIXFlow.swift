@@ -5,7 +5,8 @@ public import FlowcastCore
 /// only the pipeline knows (end reason, cell, tunnel endpoints). A value copied out of the flow
 /// table on the aggregating thread and encoded on the exporter's own.
 public struct IPFIXFlow: Sendable {
-    /// Unique per run: the capture packet number of the flow's first packet, plus one.
+    /// Unique per run: the capture packet number of the flow's first packet, plus one (with the
+    /// capture's index in the top 16 bits when a live run has several, `IPFIXFlowSource`).
     public var flowID: UInt64
     /// The IP protocol number; nil when the decoder did not know it.
     public var ipProtocol: UInt8?
@@ -52,6 +53,17 @@ public struct IPFIXFlow: Sendable {
         endReason = reason
         self.context = context
         self.cell = cell
+    }
+}
+
+extension IPFIXFlow {
+    /// The tunnel's endpoints (A's side first) for the templates that carry TEIDs: the outer
+    /// addresses of a tunnelled first packet, or, for a GTP-U flow whose payload was not an IP
+    /// packet (so the flow is the tunnel's own UDP flow, TEIDs known), its own addresses.
+    var tunnelEndpoints: (IPAddress, IPAddress)? {
+        if let s = context?.outerSource, let d = context?.outerDestination { return (s, d) }
+        if teid.ab != nil || teid.ba != nil { return (addressA, addressB) }
+        return nil
     }
 }
 

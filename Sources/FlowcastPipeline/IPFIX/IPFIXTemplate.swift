@@ -26,6 +26,13 @@ struct IPFIXTemplate: Sendable {
         .informationElementName, .informationElementDescription,
     ]
 
+    /// The options template of the sampling record, sent only when the tap is sampled: scope
+    /// `observationDomainId`, then `samplingPacketInterval` (1) and `samplingPacketSpace` (N − 1)
+    /// for a 1-in-N tap.
+    static let samplingTemplateID: UInt16 = 263
+    static let samplingScope: [IPFIXElement] = [.observationDomainId]
+    static let samplingFields: [IPFIXElement] = samplingScope + [.samplingPacketInterval, .samplingPacketSpace]
+
     static func id(innerIPv6: Bool, outer: Outer) -> UInt16 { 256 + (innerIPv6 ? 1 : 0) + 2 * UInt16(outer.rawValue) }
 
     static func forFlow(innerIPv6: Bool, outer: Outer) -> IPFIXTemplate {
@@ -63,10 +70,19 @@ struct IPFIXTemplate: Sendable {
 
     /// The options template record of the type records (RFC 7011 §3.4.2.2, RFC 5610 §3.9).
     static func appendTypeRecordTemplate(to out: inout [UInt8]) {
-        out.appendBigEndian(typeRecordTemplateID)
-        out.appendBigEndian(UInt16(typeRecordFields.count))
-        out.appendBigEndian(UInt16(typeRecordScope.count))
-        for field in typeRecordFields { field.appendSpecifier(to: &out) }
+        appendOptionsTemplate(typeRecordTemplateID, fields: typeRecordFields, scope: typeRecordScope.count, to: &out)
+    }
+
+    /// The options template record of the sampling record.
+    static func appendSamplingTemplate(to out: inout [UInt8]) {
+        appendOptionsTemplate(samplingTemplateID, fields: samplingFields, scope: samplingScope.count, to: &out)
+    }
+
+    private static func appendOptionsTemplate(_ id: UInt16, fields: [IPFIXElement], scope: Int, to out: inout [UInt8]) {
+        out.appendBigEndian(id)
+        out.appendBigEndian(UInt16(fields.count))
+        out.appendBigEndian(UInt16(scope))
+        for field in fields { field.appendSpecifier(to: &out) }
     }
 }
 

@@ -379,10 +379,10 @@ public func runLiveParallel(_ options: LiveOptions, captures: [LiveCapture], con
     let queue = ReportQueue()
     // IPFIX: an exporter per capture thread, each naming its interface (observationPointId), so
     // no lock is taken per flow; each has its own transport session to every collector.
-    let exporters: [IPFIXFlowSource?] = try captures.map { capture in
+    let exporters: [IPFIXFlowSource?] = try captures.enumerated().map { i, capture in
         guard var o = options.ipfix else { return nil }
         o.observationPoint = if_nametoindex(capture.interface)
-        return IPFIXFlowSource(exporter: try IPFIXExporter(o), topology: options.topology)
+        return IPFIXFlowSource(exporter: try IPFIXExporter(o), topology: options.topology, capture: i)
     }
     func exportStatistics() -> [IPFIXCollectorStatistics] {
         IPFIXCollectorStatistics.merged(exporters.compactMap { $0?.exporter.statistics })
@@ -422,7 +422,7 @@ public func runLiveParallel(_ options: LiveOptions, captures: [LiveCapture], con
             windowsWritten += old.written; lateWindows += old.lateWindows
             if let p = planner {
                 do { try p.finish() } catch { if failure == nil { failure = error } }
-                for f in p.planFailures { log(.planFailed(f)) }
+                progress.logPlanFailures(of: p, log: log)
                 progress.logEfficiencyProblems(of: p, log: log)
                 retiredPlanFailures += p.planFailures.count
             }
@@ -487,7 +487,7 @@ public func runLiveParallel(_ options: LiveOptions, captures: [LiveCapture], con
         if g > generation {
             if let p = planner {
                 do { try p.finish() } catch { if failure == nil { failure = error } }
-                for f in p.planFailures { log(.planFailed(f)) }
+                progress.logPlanFailures(of: p, log: log)
                 retiredPlanFailures += p.planFailures.count
             }
             generation = g
@@ -502,7 +502,7 @@ public func runLiveParallel(_ options: LiveOptions, captures: [LiveCapture], con
     let policiesAtStop = planner?.policiesWritten ?? 0
     if let p = planner {
         do { try p.finish() } catch { if failure == nil { failure = error } }
-        for f in p.planFailures { log(.planFailed(f)) }
+        progress.logPlanFailures(of: p, log: log)
         progress.logEfficiencyProblems(of: p, log: log)
         if p.policiesWritten != policiesAtStop {
             control.update { $0.lastPolicySeconds = Date().timeIntervalSince1970; $0.policiesWritten += 1 }
