@@ -262,7 +262,7 @@ public func runLive(_ options: LiveOptions, capture: LiveCapture, control: LiveC
     func finishPlanner() {
         guard let p = planner else { return }
         do { try p.finish() } catch { if failure == nil { failure = error } }
-        for f in p.planFailures { log(.planFailed(f)) }
+        progress.logPlanFailures(of: p, log: log)
         progress.logEfficiencyProblems(of: p, log: log)
     }
     func rotateIfDue() throws {

@@ -94,6 +94,10 @@ struct LiveCommand: ParsableCommand {
     }
 
     func run() throws {
+        // A tap outlives whatever reads its log: when that reader goes away (`| logger`, a log
+        // shipper that restarts), a write to the closed pipe must fail, not kill the capture
+        // with SIGPIPE and leave every file unfinished.
+        signal(SIGPIPE, SIG_IGN)
         if listInterfaces {
             do {
                 for i in try LiveCapture.listInterfaces() {

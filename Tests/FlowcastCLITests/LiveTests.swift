@@ -362,6 +362,26 @@ struct LiveTests {
         #expect(refused.stderr.contains("\(models.demand): the model forecasts the mean of the next 0.4 s, not of the next 1 s"), "\(refused.stderr)")
     }
 
+    @Test("a second live on a running tap's --out is refused before it moves anything; the first finishes whole",
+          .enabled(if: isRoot, "needs root"))
+    func oneRunPerFolder() throws {
+        let out = Self.temporaryDirectory()
+        let first = try LiveProcess(interface: "lo", out: out, extra: ["--window", "200ms", "--capture-threads", "1"])
+        first.expectMetricsUp()
+        let second = try Fixtures.runFlowcast(["live", "-i", "lo", "--topology", Self.demoTopology, "--out", out])
+        #expect(second.status == 2)
+        #expect(second.stderr.contains("in use by another flowcast live (pid \(first.process.processIdentifier))"), "\(second.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: out + "/earlier-1"), "the refused run moved the running tap's files")
+        #expect(first.terminate() == 0, "\(first.stderr)")
+        #expect(FileManager.default.fileExists(atPath: out + "/summary.json"))
+        #expect(FileManager.default.fileExists(atPath: out + "/windows.jsonl"))
+        // Once it has stopped, the folder is free again (the earlier run's files move aside).
+        let again = try LiveProcess(interface: "lo", out: out, extra: ["--window", "200ms", "--capture-threads", "1"])
+        again.expectMetricsUp()
+        #expect(again.terminate() == 0, "\(again.stderr)")
+        #expect(FileManager.default.fileExists(atPath: out + "/earlier-1/summary.json"))
+    }
+
     @Test("a bad BPF filter is refused with libpcap's words and exit status 2", .enabled(if: isRoot, "needs root"))
     func badFilter() throws {
         let run = try Fixtures.runFlowcast(["live", "-i", "lo", "--filter", "tcp port", "--topology", Self.demoTopology,

@@ -28,7 +28,8 @@ struct LiveMetricsRecordingTests {
     func startsAtZero() {
         let e = Exposition(LiveMetrics())
         for d in LiveMetrics.all where d.kind == .counter && d.name != LiveMetrics.cellBytes.name
-            && d.name != LiveMetrics.endpointRefused.name && !LiveMetrics.perInterface.contains(where: { $0.name == d.name }) {
+            && d.name != LiveMetrics.endpointRefused.name
+            && !(LiveMetrics.perInterface + LiveMetrics.perCollector).contains(where: { $0.name == d.name }) {
             #expect(e.samples[d.name] == 0, "\(d.name)")
             #expect(e.types[d.name] == "counter", "\(d.name)")
         }
@@ -39,7 +40,27 @@ struct LiveMetricsRecordingTests {
         for reason in ["busy", "oversized", "timeout"] {
             #expect(e.samples["flowcast_metrics_connections_refused_total{reason=\"\(reason)\"}"] == 0, "\(reason)")
         }
-        #expect(LiveMetrics.all.count == 23)
+        #expect(LiveMetrics.all.count == 26)
+    }
+
+    @Test("IPFIX export counters per collector follow the run's statistics (served only with --ipfix)")
+    func ipfixCounters() {
+        let metrics = LiveMetrics()
+        var s = LiveSnapshot()
+        #expect(!String(decoding: metrics.exposition(), as: UTF8.self).contains("flowcast_ipfix"))
+        var udp = IPFIXCollectorStatistics(collector: "udp://10.0.0.5:2055")
+        udp.recordsSent = 1_200; udp.recordsLost = 11; udp.flowsDropped = 3
+        var tcp = IPFIXCollectorStatistics(collector: "tcp://10.0.0.6:4739")
+        tcp.recordsSent = 1_211
+        s.ipfix = [udp, tcp]
+        metrics.record(s)
+        let e = Exposition(metrics)
+        #expect(e.samples[#"flowcast_ipfix_records_sent_total{collector="udp://10.0.0.5:2055"}"#] == 1_200)
+        #expect(e.samples[#"flowcast_ipfix_records_lost_total{collector="udp://10.0.0.5:2055"}"#] == 11)
+        #expect(e.samples[#"flowcast_ipfix_flows_dropped_total{collector="udp://10.0.0.5:2055"}"#] == 3)
+        #expect(e.samples[#"flowcast_ipfix_records_sent_total{collector="tcp://10.0.0.6:4739"}"#] == 1_211)
+        #expect(e.samples[#"flowcast_ipfix_flows_dropped_total{collector="tcp://10.0.0.6:4739"}"#] == 0)
+        #expect(e.types["flowcast_ipfix_records_lost_total"] == "counter")
     }
 
     @Test("counters follow the run's totals and never go back")

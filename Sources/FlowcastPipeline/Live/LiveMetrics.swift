@@ -61,12 +61,22 @@ final class LiveMetrics: @unchecked Sendable {
                                                   help: "Packets dropped by the interface, per interface.")
     static let perInterface = [captureReceived, captureKernelDrops, captureInterfaceDrops]
 
+    /// IPFIX export (`--ipfix`), labelled by collector URL: served only by such runs.
+    static let ipfixRecordsSent = Definition(name: "flowcast_ipfix_records_sent_total", kind: .counter,
+                                             help: "IPFIX data records the kernel accepted for the collector.")
+    static let ipfixRecordsLost = Definition(name: "flowcast_ipfix_records_lost_total", kind: .counter,
+                                             help: "IPFIX data records in messages whose send failed.")
+    static let ipfixFlowsDropped = Definition(name: "flowcast_ipfix_flows_dropped_total", kind: .counter,
+                                              help: "Flows never sent to the collector (queue full or collector unreachable).")
+    static let perCollector = [ipfixRecordsSent, ipfixRecordsLost, ipfixFlowsDropped]
+
     /// Every metric a live run serves. The per-cell ones appear with their first cell, the plan
     /// ones with the first plan.
     static let all: [Definition] = [
         packets, bytes, received, kernelDrops, interfaceDrops, decodeIssues, unmatched, liveFlows, flowsWritten,
         flowsEvicted, windows, cellBytes, policies, planFailures, topologyReloads, forecast, forecastUpper,
         planSeconds, lastPolicy, endpointRefused, captureReceived, captureKernelDrops, captureInterfaceDrops,
+        ipfixRecordsSent, ipfixRecordsLost, ipfixFlowsDropped,
     ]
 
     /// A swift-metrics counter and the total it has been advanced to.
@@ -93,7 +103,7 @@ final class LiveMetrics: @unchecked Sendable {
     init() {
         // Served from the first scrape on, at zero, so a scraper sees the run is up.
         for d in Self.all where d.kind == .counter && d.name != Self.cellBytes.name && d.name != Self.endpointRefused.name
-            && !Self.perInterface.contains(where: { $0.name == d.name }) {
+            && !(Self.perInterface + Self.perCollector).contains(where: { $0.name == d.name }) {
             totals[d.name] = Total(counter: Counter(label: d.name, factory: factory))
         }
         for reason in ["busy", "oversized", "timeout"] {
@@ -149,11 +159,22 @@ final class LiveMetrics: @unchecked Sendable {
             pair.point.destroy(); pair.upper.destroy()
             forecastGauges[cell] = nil
         }
+        for c in s.ipfix {
+            for (d, value) in [(Self.ipfixRecordsSent, c.recordsSent), (Self.ipfixRecordsLost, c.recordsLost),
+                               (Self.ipfixFlowsDropped, c.flowsDropped)] {
+                let key = d.name + "\u{0}" + c.collector
+                var total = collectorTotals[key]
+                    ?? Total(counter: Counter(label: d.name, dimensions: [("collector", c.collector)], factory: factory))
+                total.advance(to: UInt64(max(0, value)))
+                collectorTotals[key] = total
+            }
+        }
         if let seconds = s.lastSolveSeconds { gauge(Self.planSeconds).record(seconds) }
         if let seconds = s.lastPolicySeconds { gauge(Self.lastPolicy).record(seconds) }
     }
 
     private var interfaceTotals: [String: Total] = [:]
+    private var collectorTotals: [String: Total] = [:]
 
     /// Records each interface's libpcap counters, for a run on several (counters only ever advance).
     func record(interfaces: [(name: String, statistics: LiveCaptureStatistics)]) {

@@ -95,8 +95,10 @@ struct PlannerProgress {
     var policiesBefore = 0
     /// Of the planner's efficiencyProblems.
     var efficiencyProblemsLogged = 0
+    /// Of the planner's planFailures.
+    var planFailuresLogged = 0
 
-    mutating func reset() { policiesBefore = 0; efficiencyProblemsLogged = 0 }
+    mutating func reset() { policiesBefore = 0; efficiencyProblemsLogged = 0; planFailuresLogged = 0 }
 
     mutating func report(_ planner: IntervalPlanner?, control: LiveControl, log: (LiveEvent) -> Void) {
         guard let p = planner else { return }
@@ -105,10 +107,16 @@ struct PlannerProgress {
             log(.policyWritten(count: p.policiesWritten))
             control.update { $0.lastPolicySeconds = Date().timeIntervalSince1970; $0.policiesWritten += 1 }
         }
-        // As soon as a plan meets a problem, not only when the run stops.
+        // As soon as a plan meets a problem or fails, not only when the run stops.
         logEfficiencyProblems(of: p, log: log)
+        logPlanFailures(of: p, log: log)
         let forecasts = p.cellForecasts, solve = p.lastSolveSeconds
         control.update { $0.cellForecasts = forecasts; $0.lastSolveSeconds = solve }
+    }
+
+    mutating func logPlanFailures(of p: IntervalPlanner, log: (LiveEvent) -> Void) {
+        for failure in p.planFailures.dropFirst(planFailuresLogged) { log(.planFailed(failure)) }
+        planFailuresLogged = max(planFailuresLogged, p.planFailures.count)
     }
 
     mutating func logEfficiencyProblems(of p: IntervalPlanner, log: (LiveEvent) -> Void) {

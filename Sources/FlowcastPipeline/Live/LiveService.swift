@@ -111,6 +111,19 @@ public final class LiveService {
         do { try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true) } catch {
             throw .outputDirectory(path: out, reason: error.localizedDescription)
         }
+        // One run per folder: a second `live` on the same --out (a double start) would move the
+        // running tap's files away under it. Held until this function returns.
+        let lock: OutputFolderLock
+        do { lock = try OutputFolderLock(out) } catch { throw .outputDirectory(path: out, reason: "\(error)") }
+        defer { lock.release() }
+        // Bind before dropping root, so a privileged port still works (as tcpdump opens first),
+        // and before an earlier run's files are moved: a run that cannot start moves nothing.
+        var listener: MetricsListener?
+        if let address = c.metricsAddress {
+            do { listener = try MetricsListener(address: address) } catch {
+                throw .metricsAddress(address: address, reason: error.description)
+            }
+        }
         // An earlier run's files (a tap restarted after a crash, or run again) move to
         // earlier-N/, so this run's folder holds this run only and nothing recorded is lost.
         do {
@@ -120,14 +133,8 @@ public final class LiveService {
                 log.notice("earlier run found", metadata: ["folder": "\(out)", "found": "\(previous)"])
             }
         } catch {
+            listener?.stop()
             throw .outputDirectory(path: out, reason: error.description)
-        }
-        // Bind before dropping root, so a privileged port still works (as tcpdump opens first).
-        var listener: MetricsListener?
-        if let address = c.metricsAddress {
-            do { listener = try MetricsListener(address: address) } catch {
-                throw .metricsAddress(address: address, reason: error.description)
-            }
         }
         if let user = c.user {
             do { try PrivilegeDrop.to(user: user, owning: out) } catch {
@@ -145,7 +152,7 @@ public final class LiveService {
         let signals = LiveSignals(captures: captures, control: control, topologyPath: c.topologyPath, log: log)
         signals.install()
         defer { signals.uninstall() }
-        let statistics = Self.refreshStatistics(of: captures, into: control, every: c.statisticsInterval)
+        let statistics = Self.refreshStatistics(of: captures, into: control, every: c.statisticsInterval, log: log)
         defer { statistics.cancel() }
         // libpcap's TPACKET_V3 read blocks until a block has a packet (the kernel does not retire
         // an empty block at the read timeout), so on a quiet interface the reader would never
@@ -192,7 +199,9 @@ public final class LiveService {
             "windows": "\(result.totals.windows)", "received": "\(s.capture.received)",
             "kernelDrops": "\(s.capture.kernelDrops)", "interfaceDrops": "\(s.capture.interfaceDrops)"])
         for e in result.ipfix {
-            log.notice("IPFIX export", metadata: [
+            // A collector that missed flows is a warning, so `--quiet` still says it.
+            let lost = e.flowsDropped > 0 || e.recordsLost > 0
+            log.log(level: lost ? .warning : .notice, "IPFIX export", metadata: [
                 "collector": "\(e.collector)", "records": "\(e.recordsSent)", "messages": "\(e.messagesSent)",
                 "flowsDropped": "\(e.flowsDropped)", "recordsLost": "\(e.recordsLost)", "lastError": "\(e.lastError ?? "")"])
         }
@@ -248,14 +257,31 @@ public final class LiveService {
     }
 
     /// Reads libpcap's counters every `interval` into the run's snapshot, on a queue of its own.
+    /// Reads libpcap's counters every `interval`, and warns when the kernel or the interface has
+    /// dropped packets since the last warning (at most one warning every 10 s): the windows those
+    /// packets belonged to read low, and the planner cannot tell them from a quiet network.
     private static func refreshStatistics(of captures: [LiveCapture], into control: LiveControl,
-                                          every interval: Duration) -> any DispatchSourceTimer {
+                                          every interval: Duration, log: Logger) -> any DispatchSourceTimer {
         let timer = DispatchSource.makeTimerSource(queue: DispatchQueue(label: "flowcast.capture-statistics"))
         let nanoseconds = Int(interval.components.seconds) * 1_000_000_000 + Int(interval.components.attoseconds / 1_000_000_000)
         timer.schedule(deadline: .now() + .nanoseconds(nanoseconds), repeating: .nanoseconds(max(1_000_000, nanoseconds)))
+        /// What was last warned of; touched only on the timer's serial queue.
+        final class Warned: @unchecked Sendable {
+            var kernel: UInt64 = 0, interface: UInt64 = 0
+            var at: UInt64?
+        }
+        let warned = Warned()
         timer.setEventHandler {
             let fresh = LiveCaptureStatistics.sum(captures.map { $0.refreshStatistics() })
             control.update { $0.capture = $0.capture.merged(with: fresh) }
+            let now = DispatchTime.now().uptimeNanoseconds
+            guard fresh.kernelDrops > warned.kernel || fresh.interfaceDrops > warned.interface,
+                  warned.at.map({ now >= $0 + 10_000_000_000 }) ?? true else { return }
+            log.warning("packets dropped before capture", metadata: [
+                "kernelDrops": "\(fresh.kernelDrops)", "newKernelDrops": "\(fresh.kernelDrops - min(fresh.kernelDrops, warned.kernel))",
+                "interfaceDrops": "\(fresh.interfaceDrops)", "received": "\(fresh.received)",
+                "hint": "the windows of this time read low; a larger --buffer-mb or more --capture-threads may help"])
+            warned.kernel = fresh.kernelDrops; warned.interface = fresh.interfaceDrops; warned.at = now
         }
         timer.resume()
         return timer
