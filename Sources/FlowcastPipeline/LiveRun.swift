@@ -237,7 +237,9 @@ public func runLive(_ options: LiveOptions, capture: LiveCapture, control: LiveC
 
     func windowClosed(_ windows: [WindowSummary]) {
         result.windowLines += windows.count
-        let stats = capture.statistics, packets = packetsSoFar
+        // libpcap's counters read now, not the 250 ms timer's last read: a stats line must never
+        // show fewer packets received than aggregated.
+        let stats = capture.refreshStatistics(), packets = packetsSoFar
         do {
             if let start = try segments.windowsClosed(windows, cellBytes: &cellBytes, planner: planner, publisher: publisher,
                                                       capture: stats, packets: packets, flowsEvicted: evictedSoFar) {

@@ -355,7 +355,8 @@ public func runLiveParallel(_ options: LiveOptions, captures: [LiveCapture], con
     var lastReport = [UInt64](repeating: DispatchTime.now().uptimeNanoseconds, count: n)
     var finished = [Bool](repeating: false, count: n)
     var decode = DecodeStatistics()
-    func statistics() -> LiveCaptureStatistics { .sum(captures.map(\.statistics)) }
+    // Read now (a stats line must never show fewer packets received than aggregated).
+    func statistics() -> LiveCaptureStatistics { .sum(captures.map { $0.refreshStatistics() }) }
     func packetsSoFar() -> UInt64 { latest.reduce(0) { $0 + $1.totals.packets } }
     func evictedSoFar() -> Int { latest.reduce(0) { $0 + $1.evictedFlows } }
 
