@@ -88,14 +88,11 @@ public enum ReplayError: Error, CustomStringConvertible {
 }
 
 public func runReplay(_ options: ReplayOptions, planner: IntervalPlanner? = nil, publisher: TapPublisher? = nil) throws -> ReplayResult {
-    let fm = FileManager.default
     // Opened (and any filter compiled) before the output folder is made: a bad filter or capture
     // leaves nothing behind.
     let capture = try OfflineCapture(path: options.capturePath, mapFile: options.mapFile, filter: options.filter)
-    do {
-        try fm.createDirectory(atPath: options.outputDirectory, withIntermediateDirectories: true)
-    } catch {
-        throw ReplayError.output(path: options.outputDirectory, reason: "cannot create the folder: \(error.localizedDescription)")
+    do { try OutputFolder.create(options.outputDirectory) } catch {
+        throw ReplayError.output(path: options.outputDirectory, reason: "cannot create the folder: \(error.reason)")
     }
     let windowsFile = try OutputFile(directory: options.outputDirectory, name: "windows.jsonl")
     let flowsFile = try OutputFile(directory: options.outputDirectory, name: "flows.jsonl")

@@ -14,7 +14,7 @@ struct LiveCommand: ParsableCommand {
             (libpcap's received / kernel-dropped / interface-dropped counters per window) and, on \
             SIGINT or SIGTERM, the open window, the open flows, a final policy and OUT/summary.json, \
             then exits 0; a second signal exits at once. SIGHUP reloads the topology (validated \
-            first; on error the old one stays). Errors exit with status 2. See docs/live.md.
+            first; on error the old one stays). Errors exit with status 2, usage errors with 64. See docs/live.md.
             """)
 
     @Option(name: [.customShort("i"), .long],
@@ -98,6 +98,9 @@ struct LiveCommand: ParsableCommand {
         // shipper that restarts), a write to the closed pipe must fail, not kill the capture
         // with SIGPIPE and leave every file unfinished.
         signal(SIGPIPE, SIG_IGN)
+        // SIGHUP reloads the topology once the run is set up (LiveSignals); until then it must not
+        // kill a tap that is still opening its capture and its folder.
+        signal(SIGHUP, SIG_IGN)
         if listInterfaces {
             do {
                 for i in try LiveCapture.listInterfaces() {
@@ -114,12 +117,18 @@ struct LiveCommand: ParsableCommand {
             }
             return
         }
-        func fail(_ message: String) -> ExitCode {
-            printError("flowcast live: \(message)")
-            return ExitCode(2)
-        }
         let format: StandardErrorLogHandler.Format = logFormat == "json" ? .json : .text, level: Logger.Level = quiet ? .warning : .info
         LoggingSystem.bootstrap { StandardErrorLogHandler(label: $0, format: format, prefix: "flowcast live", level: level) }
+        // The error that ends the run: with --log-format json a JSON line at level error like every
+        // other, so a log shipper sees why the tap stopped.
+        func fail(_ message: String) -> ExitCode {
+            if format == .json {
+                Logger(label: "flowcast.live").error("\(message)")
+            } else {
+                printError("flowcast live: \(message)")
+            }
+            return ExitCode(2)
+        }
 
         let out = Self.absolute(out!)
         var configuration = LiveService.Configuration(interface: interface[0], topologyPath: topology!, outputDirectory: out)

@@ -382,6 +382,23 @@ struct LiveTests {
         #expect(FileManager.default.fileExists(atPath: out + "/earlier-1/summary.json"))
     }
 
+    @Test("an --out under a file is named as such (replay and live), and with --log-format json live's last word is a JSON error line",
+          .enabled(if: isRoot, "needs root"))
+    func outUnderAFile() throws {
+        let file = Self.temporaryDirectory() + "-file"
+        _ = FileManager.default.createFile(atPath: file, contents: Data("x".utf8))
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        let replay = try Fixtures.runFlowcast(["replay", "captures/real/mixed-traffic-example.pcap", "--out", file + "/sub"])
+        #expect(replay.status == 2)
+        #expect(replay.stderr.contains("\(file)/sub: cannot create the folder: \(file) is a file, not a folder"), "\(replay.stderr)")
+        let live = try Fixtures.runFlowcast(["live", "-i", "lo", "--topology", Self.demoTopology, "--out", file + "/sub", "--log-format", "json"])
+        #expect(live.status == 2)
+        let last = try #require(live.stderr.split(separator: "\n").last)
+        let line = try #require(try JSONSerialization.jsonObject(with: Data(last.utf8)) as? [String: Any], "\(live.stderr)")
+        #expect(line["level"] as? String == "error")
+        #expect((line["message"] as? String)?.hasSuffix("cannot create the folder: \(file) is a file, not a folder") == true, "\(line)")
+    }
+
     @Test("a bad BPF filter is refused with libpcap's words and exit status 2", .enabled(if: isRoot, "needs root"))
     func badFilter() throws {
         let run = try Fixtures.runFlowcast(["live", "-i", "lo", "--filter", "tcp port", "--topology", Self.demoTopology,

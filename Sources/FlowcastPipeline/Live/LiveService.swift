@@ -108,9 +108,7 @@ public final class LiveService {
             captures = opened
         } catch { throw .capture(error) }
         let capture = captures[0]
-        do { try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true) } catch {
-            throw .outputDirectory(path: out, reason: error.localizedDescription)
-        }
+        do { try OutputFolder.create(out) } catch { throw .outputDirectory(path: out, reason: error.reason) }
         // One run per folder: a second `live` on the same --out (a double start) would move the
         // running tap's files away under it. Held until this function returns.
         let lock: OutputFolderLock
