@@ -319,6 +319,7 @@ public func runLive(_ options: LiveOptions, capture: LiveCapture, control: LiveC
     }
     if let ring { do { try ring.close() } catch { if failure == nil { failure = error } } }
     // Stopped: the open window, every open flow and a final policy, then the summary.
+    ipfix?.exporter.beginDraining()
     retire()
     if let ipfix { result.ipfix = ipfix.exporter.finish() }
     let policiesAtStop = planner?.policiesWritten ?? 0

@@ -341,6 +341,27 @@ struct IPFIXExportTests {
         #expect(Self.value(initiator.values, 6, enterprise: e).map(Self.number) == 0)
     }
 
+    @Test("a live run that stops drains its flow table into the queues without dropping for a collector that keeps up")
+    func drainingWaitsForRoom() throws {
+        let receiver = UDPReceiver()
+        let exporter = try IPFIXExporter(IPFIXOptions(collectors: [IPFIXCollector(transport: .udp, host: "127.0.0.1", port: receiver.port)],
+                                                      queueCapacity: 16))
+        #expect(Self.waitFor(5) { exporter.statistics.first?.connections == 1 })  // as a running tap's is
+        exporter.beginDraining()
+        var stream: [UInt8] = []
+        for n in 0..<2_000 {
+            exporter.export(Self.flow(n))
+            if n % 10 == 9 { exporter.endBatch() }  // a queue of 16 takes one batch of 10 at a time
+            if n % 200 == 0 { stream += receiver.drain() }
+        }
+        let stats = exporter.finish()
+        stream += receiver.drain()
+        #expect(stats.first?.flowsQueued == 2_000)
+        #expect(stats.first?.flowsDropped == 0, "\(String(describing: stats.first))")
+        let ids = Set(Self.parse(stream).flatMap(\.records).filter { (256...261).contains($0.template) }.map { Self.number(Self.value($0.values, 148)!) })
+        #expect(ids.count == 2_000)
+    }
+
     @Test("UDP: a collector that starts after sends were refused gets the templates and type records before the next records, not at the next refresh")
     func udpCollectorComesUp() throws {
         let port = UDPReceiver().port  // a free port, closed again

@@ -100,6 +100,14 @@ public final class IPFIXExporter: @unchecked Sendable {
         pending.removeAll(keepingCapacity: true)
     }
 
+    /// The run has stopped reading and ends its open flows: from now until `timeout` seconds pass,
+    /// a full queue waits for room (as replay's does) rather than drop flows that a healthy
+    /// collector would take in a moment. A live capture calls this before it drains its flow table.
+    public func beginDraining(timeout: Double = 5) {
+        let deadline = Date().addingTimeInterval(timeout)
+        for s in senders { s.waitUntil(deadline) }
+    }
+
     /// Sends what is queued (a TCP collector that cannot be reached gets `timeout` seconds),
     /// stops the threads and returns the statistics.
     @discardableResult
@@ -125,6 +133,8 @@ final class CollectorSender: @unchecked Sendable {
     private var finishDeadline = Date.distantFuture
     private var done = false
     private var connected = false
+    /// Until when a full queue waits for room although `waitWhenFull` is off (`beginDraining`).
+    private var drainDeadline = Date.distantPast
     private var stats: IPFIXCollectorStatistics
     // The sender thread's own.
     private var encoder: IPFIXEncoder
@@ -163,6 +173,11 @@ final class CollectorSender: @unchecked Sendable {
             while !queue.isEmpty && queue.count + flows.count > options.queueCapacity && connected && !done {
                 condition.wait()
             }
+        } else {
+            while !queue.isEmpty && queue.count + flows.count > options.queueCapacity && connected && !done
+                && Date() < drainDeadline {
+                _ = condition.wait(until: drainDeadline)
+            }
         }
         let room = max(0, options.queueCapacity - queue.count)
         if room >= flows.count {
@@ -173,6 +188,12 @@ final class CollectorSender: @unchecked Sendable {
         }
         stats.flowsQueued += flows.count
         condition.broadcast()
+    }
+
+    func waitUntil(_ deadline: Date) {
+        condition.lock()
+        drainDeadline = deadline
+        condition.unlock()
     }
 
     func finish(deadline: Date) {

@@ -318,6 +318,7 @@ private func captureThread(worker: Int, capture: LiveCapture, options: LiveOptio
     }
     // Stopped: the open window and every open flow of this thread.
     for m in exchange.take(for: worker, from: &cursor) { aggregator.learnShared(m) }
+    ipfix?.exporter.beginDraining()
     aggregator.finish(windowClosed: windowClosed, flowEnded: flowEnded)
     report.decode = reader.statistics
     send(finished: true, idleClock: nil)

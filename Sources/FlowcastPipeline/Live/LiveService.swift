@@ -195,7 +195,9 @@ public final class LiveService {
         log.notice("stopped", metadata: [
             "packets": "\(result.totals.packets)", "bytes": "\(result.totals.bytes)", "flows": "\(result.flowsWritten)",
             "windows": "\(result.totals.windows)", "received": "\(s.capture.received)",
-            "kernelDrops": "\(s.capture.kernelDrops)", "interfaceDrops": "\(s.capture.interfaceDrops)"])
+            "kernelDrops": "\(s.capture.kernelDrops)", "interfaceDrops": "\(s.capture.interfaceDrops)",
+            // Received into the kernel's ring but not read when the stop came (a stop reads no more).
+            "notRead": "\(s.capture.received &- min(s.capture.received, s.capture.kernelDrops &+ UInt64(result.decode.packets)))"])
         for e in result.ipfix {
             // A collector that missed flows is a warning, so `--quiet` still says it.
             let lost = e.flowsDropped > 0 || e.recordsLost > 0
