@@ -256,6 +256,7 @@ public final class IntervalPlanner {
             plan(windowStart: latestEnd, duration: options.everyNanoseconds)
         }
         try forecastFile.commit()
+        if let writeFailure { throw writeFailure }
     }
 
     /// Windows of history kept per series for an interval model.
@@ -287,6 +288,10 @@ public final class IntervalPlanner {
         if let model { return .model(model, model.makeState(step: step)) }
         return .persistence(last: nil, change: 0)
     }
+
+    /// The first policy document that could not be written (a full disk, a folder in the way):
+    /// a live run stops on it, as on any write error, and `finish` throws it.
+    public private(set) var writeFailure: (any Error)?
 
     private func plan(windowStart: Int64, duration: Int64) {
         let started = DispatchTime.now()
@@ -342,7 +347,11 @@ public final class IntervalPlanner {
             candidatePaths = paths
             let document = try planner.plan(input, provenance: provenance, current: current, paths: paths,
                                             recent: recentCellWindows(end: windowStart, duration: duration, reads: reads))
-            try document.write(to: URL(fileURLWithPath: options.directory).appendingPathComponent(name))
+            do { try document.write(to: URL(fileURLWithPath: options.directory).appendingPathComponent(name)) } catch {
+                // A plan that cannot be written is not a plan that failed: the run cannot do its job.
+                if writeFailure == nil { writeFailure = error }
+                throw error
+            }
             current = document
             policiesWritten += 1
         } catch {

@@ -382,6 +382,22 @@ struct LiveTests {
         #expect(FileManager.default.fileExists(atPath: out + "/earlier-1/summary.json"))
     }
 
+    @Test("a policy that cannot be written stops the run, exit status 2, naming the file (as any write error does)",
+          .enabled(if: isRoot, "needs root"))
+    func policyWriteErrorStops() throws {
+        let out = Self.temporaryDirectory()
+        let live = try LiveProcess(interface: "lo", out: out, extra: ["--window", "500ms", "--plan-every", "2s", "--capture-threads", "1"])
+        let first = out + "/policies/policy-0001.json"
+        #expect(live.waitFor(30) { FileManager.default.fileExists(atPath: first) }, "no first policy: \(live.stderr)")
+        // A folder where the next policy goes.
+        try FileManager.default.createDirectory(atPath: out + "/policies/policy-0002.json/x", withIntermediateDirectories: true)
+        live.process.waitUntilExit()  // the run stops by itself
+        #expect(live.process.terminationStatus == 2, "\(live.stderr)")
+        // The run's last word names the file.
+        let last = live.stderr.split(separator: "\n").last.map(String.init) ?? ""
+        #expect(last.hasPrefix("flowcast live: ") && last.contains("policy-0002.json"), "\(live.stderr)")
+    }
+
     @Test("an --out under a file is named as such (replay and live), and with --log-format json live's last word is a JSON error line",
           .enabled(if: isRoot, "needs root"))
     func outUnderAFile() throws {

@@ -57,6 +57,7 @@ final class LiveSegments {
         }
         planner?.windowClosed(windows)
         publisher?.windowsClosed(windows)
+        if let failure = planner?.writeFailure { throw failure }
         let start = windows.first?.startNanoseconds
         if let start { appendStatistics(windowStart: start, capture: capture, packets: packets, flowsEvicted: flowsEvicted) }
         try self.windows.flush(); try stats.flush()
