@@ -252,7 +252,9 @@ public final class IntervalPlanner {
 
     /// Writes the forecasts file and a final policy for the interval after the last window.
     public func finish() throws {
-        if policiesWritten == 0 || lastPlanEnd != latestEnd {
+        // No window ever closed (a run that saw no packet): nothing to plan from, and no time to
+        // plan at (it read 1970-01-01).
+        if windowIndex > 0 && (policiesWritten == 0 || lastPlanEnd != latestEnd) {
             plan(windowStart: latestEnd, duration: options.everyNanoseconds)
         }
         try forecastFile.commit()
