@@ -161,20 +161,21 @@ struct PlannerTests {
     /// (SIGKILL) once it has journaled a batch (the state file is written at start). Then c
     /// publishes, and a second planner is killed as soon as it has written policy-0002.json.
     static func killWhileWaitingThenAfterPlanning(_ captures: [String: String], server: NATSServer, out: URL,
-                                                  extra: [String] = [], sourceLocation: SourceLocation = #_sourceLocation) throws {
+                                                  extra: [String] = [], signal: Int32 = SIGKILL,
+                                                  sourceLocation: SourceLocation = #_sourceLocation) throws {
         _ = try runTaps(captures, server: server, sites: ["a", "b"])
         let first = try RunningFlowcast(Scenario.plannerArguments(server, out: out, extra: extra))
         let journal = out.appendingPathComponent("planner-journal.bin").path
         func journaled() -> Bool { ((try? FileManager.default.attributesOfItem(atPath: journal)[.size] as? Int) ?? 0) > 16 }
         for _ in 0..<500 where !journaled() { usleep(20_000) }
         #expect(journaled(), sourceLocation: sourceLocation)
-        first.signal(SIGKILL)
+        first.signal(signal)
         _ = first.wait()
         _ = try runTaps(captures, server: server, sites: ["c"])
         let second = try RunningFlowcast(Scenario.plannerArguments(server, out: out, extra: extra))
         let policy = out.appendingPathComponent("policies/policy-0002.json")
         for _ in 0..<1500 where !FileManager.default.fileExists(atPath: policy.path) { usleep(10_000) }
-        second.signal(SIGKILL)
+        second.signal(signal)
         _ = second.wait()
     }
 
@@ -192,6 +193,37 @@ struct PlannerTests {
         #expect(forecasts == (try Data(contentsOf: reference.appendingPathComponent("forecasts.jsonl"))))
         let summary = try Scenario.summary(out)
         #expect((summary["windowsPlanned"] as? Int) == 60)
+    }
+
+    @Test("the planner stopped (SIGTERM, SIGINT) midway and started again: the same policies and forecasts, no hole in forecasts.jsonl",
+          arguments: [SIGTERM, SIGINT])
+    func stoppedAndRestarted(signal: Int32) throws {
+        let server = try NATSServer()
+        let captures = try Self.siteCaptures()
+        let out = try Scenario.temporaryFolder("planner")
+        try Self.killWhileWaitingThenAfterPlanning(captures, server: server, out: out, signal: signal)
+        let last = try Fixtures.runFlowcast(Scenario.plannerArguments(server, out: out, extra: ["--exit-when-done"]))
+        #expect(last.status == 0, "\(last.stderr)")
+        let reference = try Scenario.singleReplayPolicies()
+        try Self.expectSamePolicies(out.appendingPathComponent("policies"), reference)
+        let forecasts = try Data(contentsOf: out.appendingPathComponent("policies/forecasts.jsonl"))
+        #expect(!forecasts.contains(0))
+        #expect(forecasts == (try Data(contentsOf: reference.appendingPathComponent("forecasts.jsonl"))))
+    }
+
+    @Test("a restart whose forecasts.jsonl.partial is gone fails, naming the file, instead of writing after a hole")
+    func restartWithForecastsGone() throws {
+        let server = try NATSServer()
+        let captures = try Self.siteCaptures()
+        let out = try Scenario.temporaryFolder("planner")
+        try Self.killWhileWaitingThenAfterPlanning(captures, server: server, out: out)
+        let partial = out.appendingPathComponent("policies/forecasts.jsonl.partial").path
+        #expect(FileManager.default.fileExists(atPath: partial))
+        try FileManager.default.removeItem(atPath: partial)
+        let last = try Fixtures.runFlowcast(Scenario.plannerArguments(server, out: out, extra: ["--exit-when-done"]))
+        #expect(last.status != 0)
+        #expect(last.stderr.contains("forecasts.jsonl.partial"), "\(last.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: partial))
     }
 
     @Test("--model and --efficiency-model interval models, the planner killed midway and started again: replay's policies with the same models")

@@ -158,10 +158,15 @@ public final class NetworkPlanner {
                                                          plan: options.plan, modelPath: options.modelPath)
             plannerOptions.resumeForecastsAt = state.planner?.forecastBytes
             plannerOptions.efficiencyModelPath = options.efficiencyModelPath
-            let planner = try IntervalPlanner(
-                topology: topology, topologyData: topologyData,
-                inputDescription: "planner sites \(options.sites.joined(separator: ",")) every \(options.everyNanoseconds)ns",
-                options: plannerOptions)
+            let planner: IntervalPlanner
+            do {
+                planner = try IntervalPlanner(
+                    topology: topology, topologyData: topologyData,
+                    inputDescription: "planner sites \(options.sites.joined(separator: ",")) every \(options.everyNanoseconds)ns",
+                    options: plannerOptions)
+            } catch let ReplayError.output(path, reason) where plannerOptions.resumeForecastsAt != nil {
+                throw NetworkPlannerError.state(path: path, reason: "\(reason); \(statePath) cannot carry on without it: plan again with another --out and --durable (and --from)")
+            }
             planner.generator = "flowcast planner"
             if let saved = state.planner { planner.restore(saved) }
             self.planner = planner
