@@ -113,8 +113,9 @@ struct SiteMergerTests {
             }
         }
         #expect(heldSomewhere > 3)
-        let odd = WindowSummary.parsePublished(FlatJSON(Array(#"{"kind":"cell","id":"x:\t%y\n","start":5,"duration":10,"partial":true,"bytesUp":18446744073709551615,"bytesDown":1,"packetsUp":2,"packetsDown":3,"activeFlows":4,"newFlows":5,"retransmissions":6,"zeroWindows":7,"decodeIssues":8,"sizeHistogram":[1,2,3,4,5,6,7],"site":"s"}"#.utf8))!)!.window
+        var odd = try WindowSummary.parsePublished(FlatJSON(Array(#"{"kind":"cell","id":"x:\t%y\n","start":5,"duration":10,"partial":true,"bytesUp":9007199254740992,"bytesDown":1,"packetsUp":2,"packetsDown":3,"activeFlows":4,"newFlows":5,"retransmissions":6,"zeroWindows":7,"decodeIssues":8,"sizeHistogram":[1,2,3,4,5,6,7],"site":"s"}"#.utf8))!).window
         #expect(odd.id == "x:\t%y\n")
+        odd.bytesUp = .max  // a sum over sites may reach it (`add` saturates)
         var text: [UInt8] = []
         HeldLines.append(odd, start: -5, site: "s%\t", key: "cell:" + odd.id, to: &text)
         #expect(text.filter { $0 == 10 }.count == 1 && text.last == 10)
@@ -176,6 +177,56 @@ struct SiteMergerTests {
         #expect(merger.ingest(subject: "flowcast.v1.win.a.cell.c2", payload: l.1, now: 0) == .garbage)
         #expect(merger.ingest(subject: "flowcast.v1.tap.a", payload: Array(#"{"type":"other"}"#.utf8), now: 0) == .garbage)
         #expect(merger.ingest(subject: "flowcast.v1.win.z.cell.c1", payload: Self.line("z", "cell", "c1", start: 100, bytes: 1).1, now: 0) == .unlistedSite)
+    }
+
+    @Test("a number out of range is garbage with its reason, and the windows are the same",
+          arguments: [
+            (line: #"{"kind":"cell","id":"c1","start":100,"duration":10,"partial":false,"bytesUp":18446744073709551615,"bytesDown":1,"packetsUp":1,"packetsDown":1,"site":"a"}"#,
+             subject: "flowcast.v1.win.a.cell.c1", reason: #""bytesUp" 18446744073709551615 is out of range"#),
+            (line: #"{"formatVersion":1,"type":"window","site":"a","mode":"replay","start":130,"duration":10,"previous":120,"lines":18446744073709551615}"#,
+             subject: "flowcast.v1.tap.a", reason: #""lines" 18446744073709551615 is out of range"#),
+            (line: #"{"formatVersion":1,"type":"end","site":"a","mode":"replay","lastStart":130,"windows":9223372036854775808}"#,
+             subject: "flowcast.v1.tap.a", reason: #""windows" 9223372036854775808 is out of range"#),
+            (line: #"{"formatVersion":1,"type":"window","site":"b","mode":"replay","start":9223372035,"duration":10,"previous":120,"lines":0}"#,
+             subject: "flowcast.v1.tap.b", reason: #""start" 9223372035 is out of range"#),
+            (line: #"{"formatVersion":1,"type":"window","site":"b","mode":"replay","start":130,"duration":10,"previous":-5,"lines":0}"#,
+             subject: "flowcast.v1.tap.b", reason: #""previous" -5 is out of range"#),
+            (line: #"{"formatVersion":1,"type":"window","site":"b","mode":"replay","start":130,"duration":10,"previous":130,"lines":0}"#,
+             subject: "flowcast.v1.tap.b", reason: #""previous" is not before "start""#),
+            (line: #"{"kind":"cell","id":"c1","start":100,"duration":10,"partial":false,"bytesUp":1,"bytesDown":1,"packetsUp":1,"packetsDown":1,"sizeHistogram":[18446744073709551615],"site":"a"}"#,
+             subject: "flowcast.v1.win.a.cell.c1", reason: #""sizeHistogram" item 1"#),
+          ])
+    func outOfRange(line: String, subject: String, reason: String) {
+        let (reference, _) = Self.merge(Self.messages)
+        for at in [0, 5, Self.messages.count] {
+            var messages = Self.messages
+            messages.insert((subject, Array(line.utf8)), at: at)
+            var merger = SiteMerger(sites: ["a", "b"])
+            var out: [MergedWindow] = []
+            for (s, payload) in messages {
+                let outcome = merger.ingest(subject: s, payload: payload, now: 0)
+                if s == subject && payload == Array(line.utf8) {
+                    #expect(outcome == .garbage)
+                    #expect(merger.lastProblem?.contains(reason) == true, "\(merger.lastProblem ?? "no reason")")
+                }
+                while let w = merger.nextReady(now: 0, lateness: 30) { out.append(w) }
+            }
+            #expect(merger.counts[.garbage] == 1)
+            #expect(Self.digest(out) == Self.digest(reference))
+            #expect(out.flatMap(\.windows) == reference.flatMap(\.windows))
+        }
+    }
+
+    @Test("sums over sites stop at the largest count instead of wrapping")
+    func saturatingSums() {
+        var w = WindowSummary(kind: .cell, id: "c", startNanoseconds: 0, durationNanoseconds: 10, partial: false)
+        w.bytesUp = .max - 1
+        var o = w
+        o.bytesUp = 5
+        o.sizeHistogram[0] = 3
+        w.add(o)
+        #expect(w.bytesUp == .max)
+        #expect(w.sizeHistogram[0] == 3)
     }
 
     @Test("subject tokens: escaped, injective, never a wildcard or an extra token")

@@ -340,7 +340,7 @@ public final class NetworkPlanner {
         if planner.forecastsWithModel {
             for line in w.windows where !line.partial {
                 let key = "\(line.kind.rawValue):\(line.id)"
-                state.historyValues[key, default: []].append(Double(line.bytesUp + line.bytesDown) * 8 / (Double(line.durationNanoseconds) / 1e9))
+                state.historyValues[key, default: []].append((Double(line.bytesUp) + Double(line.bytesDown)) * 8 / (Double(line.durationNanoseconds) / 1e9))
                 state.historyTimes[key, default: []].append(Double(line.startNanoseconds) / 1e9)
             }
         }

@@ -70,6 +70,10 @@ public struct SiteMerger: Codable, Sendable {
     /// Counts what `nextReady` changed (windows released, lateness clocks started), so the planner
     /// knows when a call with no new message must be journaled. Not persisted.
     public private(set) var changes = 0
+    /// What was wrong with the message `ingest` took last: why it is `garbage`, or, for a line that
+    /// repeats a held line's key with other counts (a conflict, counted `duplicate`), which line.
+    /// nil otherwise. Not persisted.
+    public private(set) var lastProblem: String?
 
     enum CodingKeys: String, CodingKey {
         case sites, state, lines, releasedThrough, duration, firstClosedAt, counts, observerIgnored, conflicts, windowsWithMissingSites
@@ -105,24 +109,34 @@ public struct SiteMerger: Codable, Sendable {
     /// clock of the windows it lets a site close.
     public mutating func ingest(subject: String, payload: [UInt8], now: Double) -> IngestOutcome {
         self.now = now
-        let outcome = classify(subject: subject, payload: payload)
+        lastProblem = nil
+        let outcome: IngestOutcome
+        do { outcome = try classify(subject: subject, payload: payload) } catch {
+            lastProblem = error.reason
+            outcome = .garbage
+        }
         counts[outcome, default: 0] += 1
         return outcome
     }
 
-    private mutating func classify(subject: String, payload: [UInt8]) -> IngestOutcome {
-        guard let json = FlatJSON(payload) else { return .garbage }
+    private mutating func classify(subject: String, payload: [UInt8]) throws(BadMessage) -> IngestOutcome {
+        guard let json = FlatJSON(payload) else { throw BadMessage("not one JSON object") }
         if subject.hasPrefix(FlowcastSubjects.prefix + ".win.") {
-            guard let (site, w) = WindowSummary.parsePublished(json),
-                  FlowcastSubjects.isWindow(subject, site: site, kind: w.kind, id: w.id) else { return .garbage }
+            let (site, w) = try WindowSummary.parsePublished(json)
+            guard FlowcastSubjects.isWindow(subject, site: site, kind: w.kind, id: w.id) else {
+                throw BadMessage("the subject is not the one of its site, kind and id (\(FlowcastSubjects.window(site: site, kind: w.kind, id: w.id)))")
+            }
             guard state[site] != nil else { return .unlistedSite }
-            if let d = duration, d != w.durationNanoseconds { return .garbage }
+            if let d = duration, d != w.durationNanoseconds { throw Self.otherDuration(w.durationNanoseconds, d) }
             if let last = state[site]!.chainLast, w.startNanoseconds <= last { return .duplicate }
             // Released without this site (after --lateness): too late to count.
             if let r = releasedThrough, w.startNanoseconds < r { return .late }
             let key = "\(w.kind.rawValue):\(w.id)"
             if let held = lines[w.startNanoseconds]?[site]?[key] {
-                if held != w { conflicts += 1 }
+                if held != w {
+                    conflicts += 1
+                    lastProblem = "a second line for \(key) in the window at \(Self.seconds(w.startNanoseconds)) with other counts (bytes \(w.bytesUp)/\(w.bytesDown), packets \(w.packetsUp)/\(w.packetsDown); the first, \(held.bytesUp)/\(held.bytesDown) and \(held.packetsUp)/\(held.packetsDown), is kept)"
+                }
                 return .duplicate
             }
             lines[w.startNanoseconds, default: [:]][site, default: [:]][key] = w
@@ -130,12 +144,20 @@ public struct SiteMerger: Codable, Sendable {
             advance(site)
             return .windowLine
         }
-        guard subject.hasPrefix(FlowcastSubjects.prefix + ".tap.") else { return .garbage }
+        guard subject.hasPrefix(FlowcastSubjects.prefix + ".tap.") else {
+            throw BadMessage("not a \(FlowcastSubjects.prefix).win.… or \(FlowcastSubjects.prefix).tap.… subject")
+        }
+        func onItsSubject(_ site: String) throws(BadMessage) {
+            guard subject == FlowcastSubjects.tap(site: site) else {
+                throw BadMessage("the subject is not its site's (\(FlowcastSubjects.tap(site: site)))")
+            }
+        }
         switch json.string("type") {
         case "window":
-            guard let mark = TapMark(json), subject == FlowcastSubjects.tap(site: mark.site) else { return .garbage }
+            let mark = try TapMark(json)
+            try onItsSubject(mark.site)
             guard state[mark.site] != nil else { return .unlistedSite }
-            if let d = duration, d != mark.duration { return .garbage }
+            if let d = duration, d != mark.duration { throw Self.otherDuration(mark.duration, d) }
             if duration == nil { duration = mark.duration }
             if let last = state[mark.site]!.chainLast, mark.start <= last { return .duplicate }
             if state[mark.site]!.marks[mark.start] != nil { return .duplicate }
@@ -144,7 +166,8 @@ public struct SiteMerger: Codable, Sendable {
             advance(mark.site)
             return .mark
         case "end":
-            guard let end = TapEnd(json), subject == FlowcastSubjects.tap(site: end.site) else { return .garbage }
+            let end = try TapEnd(json)
+            try onItsSubject(end.site)
             guard state[end.site] != nil else { return .unlistedSite }
             if state[end.site]!.ended && state[end.site]!.endLastStart == end.lastStart { return .duplicate }
             // An end for windows before the chain's last is a re-sent earlier run's: the site went on.
@@ -153,11 +176,22 @@ public struct SiteMerger: Codable, Sendable {
             state[end.site]!.endLastStart = end.lastStart
             return .end
         case "heartbeat":
-            guard let site = json.string("site"), subject == FlowcastSubjects.tap(site: site) else { return .garbage }
+            guard let site = json.string("site") else { throw BadMessage("no \"site\" string") }
+            try onItsSubject(site)
             return state[site] != nil ? .heartbeat : .unlistedSite
-        default:
-            return .garbage
+        case let type?:
+            throw BadMessage("type \"\(type.prefix(40))\" is not window, end or heartbeat")
+        case nil:
+            throw BadMessage("no \"type\" string")
         }
+    }
+
+    static func seconds(_ t: Int64) -> String {
+        t % 1_000_000_000 == 0 ? "\(t / 1_000_000_000) s" : "\(Double(t) / 1e9) s"
+    }
+
+    static func otherDuration(_ got: Int64, _ stream: Int64) -> BadMessage {
+        BadMessage("window length \(seconds(got)), not the \(seconds(stream)) of the stream's first mark")
     }
 
     /// Extends a site's chain over every mark whose window is complete.
