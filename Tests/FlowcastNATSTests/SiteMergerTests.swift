@@ -15,8 +15,8 @@ struct SiteMergerTests {
         let json = #"{"formatVersion":1,"type":"window","site":"\#(site)","mode":"replay","start":\#(start),"duration":10,"previous":\#(previous.map(String.init) ?? "null"),"lines":\#(lines)}"#
         return ("flowcast.v1.tap.\(site)", Array(json.utf8))
     }
-    static func end(_ site: String, lastStart: Int) -> (String, [UInt8]) {
-        ("flowcast.v1.tap.\(site)", Array(#"{"formatVersion":1,"type":"end","site":"\#(site)","mode":"replay","lastStart":\#(lastStart),"windows":3}"#.utf8))
+    static func end(_ site: String, lastStart: Int?) -> (String, [UInt8]) {
+        ("flowcast.v1.tap.\(site)", Array(#"{"formatVersion":1,"type":"end","site":"\#(site)","mode":"replay","lastStart":\#(lastStart.map(String.init) ?? "null"),"windows":3}"#.utf8))
     }
 
     /// Sites a and b over windows 100, 110, 120 (a ends after 110, its last window partial).
@@ -167,6 +167,28 @@ struct SiteMergerTests {
         #expect(w?.missingSites == ["b"])
         let late = Self.line("b", "cell", "c1", start: 100, bytes: 1)
         #expect(merger.ingest(subject: late.0, payload: late.1, now: 1031) == .late)
+    }
+
+    @Test("a tap run that closed no window (lastStart null) does not end its site for later runs")
+    func endWithoutWindows() {
+        let (reference, _) = Self.merge(Self.messages)
+        let a = Self.messages.filter { $0.0.contains(".a") }, b = Self.messages.filter { $0.0.contains(".b") }
+        // b's first window, then a's two windows and its end, then the rest of b: before b's
+        // second mark, window 110 waits for b (lateness has not run out).
+        let firstOfB = Array(b.prefix(3))
+        let interleaved = [Self.end("b", lastStart: nil)] + firstOfB + a + Array(b.dropFirst(3))
+        let (windows, merger) = Self.merge(interleaved)
+        #expect(Self.digest(windows) == Self.digest(reference))
+        #expect(merger.counts[.late] == nil)
+        let missing = windows.flatMap(\.missingSites)
+        #expect(missing.isEmpty)
+        #expect(merger.endedSites == ["a", "b"] && merger.isComplete)
+        // The same empty end re-sent while b's run goes on is an earlier run's: ignored.
+        let resent = firstOfB + [Self.end("b", lastStart: nil)] + a + Array(b.dropFirst(3))
+        let (again, other) = Self.merge(resent)
+        #expect(Self.digest(again) == Self.digest(reference))
+        #expect(other.counts[IngestOutcome.late] == nil)
+        #expect(other.counts[IngestOutcome.duplicate] == 1)
     }
 
     @Test("garbage: not JSON, wrong subject for the payload, unknown type")

@@ -172,6 +172,9 @@ public struct SiteMerger: Codable, Sendable {
             if state[end.site]!.ended && state[end.site]!.endLastStart == end.lastStart { return .duplicate }
             // An end for windows before the chain's last is a re-sent earlier run's: the site went on.
             if let last = state[end.site]!.chainLast, let endLast = end.lastStart, endLast < last { return .duplicate }
+            // So is an end that closed none once the site has windows: a run before them (or one
+            // that added nothing); taking it would end the site, after every window, for good.
+            if end.lastStart == nil && state[end.site]!.chainLast != nil { return .duplicate }
             state[end.site]!.ended = true
             state[end.site]!.endLastStart = end.lastStart
             return .end
@@ -218,7 +221,9 @@ public struct SiteMerger: Codable, Sendable {
             if !released && firstClosedAt[start] == nil { firstClosedAt[start] = now }
             if s.chainFirst == nil { s.chainFirst = start }
             s.chainLast = start
-            if s.ended, let endLast = s.endLastStart, start > endLast { s.ended = false; s.endLastStart = nil }
+            // A window after the site's end (after any window at all, for an end that closed none):
+            // a later run of its tap, which the planner waits for again.
+            if s.ended && (s.endLastStart.map { start > $0 } ?? true) { s.ended = false; s.endLastStart = nil }
         }
     }
 
