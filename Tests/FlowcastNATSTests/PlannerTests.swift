@@ -107,21 +107,38 @@ struct PlannerTests {
         #expect(bad.stderr.contains("--from"))
     }
 
-    @Test("a garbage message on a flowcast subject is counted, logged once and ignored")
+    @Test("garbage on a flowcast subject (a number out of range included) is counted, logged with its reason and stream sequence, and ignored")
     func garbageIsIgnored() throws {
         let server = try NATSServer()
         let connection = try NATSConnection(NATSConnectionOptions(url: server.url, name: "test"))
         _ = try connection.ensureStream(FlowcastSubjects.windowStream)
         try connection.publish(subject: "flowcast.v1.win.a.cell.cell-1", messageID: "junk-1", payload: Array("not json".utf8))
         try connection.publish(subject: "flowcast.v1.tap.a", messageID: "junk-2", payload: Array("{\"type\":\"window\"}".utf8))
+        // The audit's four: each trapped the planner, on every restart too (the journal replays it).
+        let hostile = [
+            ("flowcast.v1.win.a.cell.cell-1", #"{"kind":"cell","id":"cell-1","start":1764403200,"duration":10,"partial":false,"bytesUp":18446744073709551615,"bytesDown":1,"packetsUp":1,"packetsDown":1,"site":"a"}"#),
+            ("flowcast.v1.tap.a", #"{"formatVersion":1,"type":"window","site":"a","mode":"replay","start":1764403200,"duration":10,"previous":null,"lines":18446744073709551615}"#),
+            ("flowcast.v1.tap.b", #"{"formatVersion":1,"type":"end","site":"b","mode":"replay","lastStart":1764403200,"windows":9223372036854775808}"#),
+            ("flowcast.v1.tap.c", #"{"formatVersion":1,"type":"window","site":"c","mode":"replay","start":9223372035,"duration":10,"previous":1764403200,"lines":0}"#),
+        ]
+        for (n, (subject, payload)) in hostile.enumerated() {
+            try connection.publish(subject: subject, messageID: "hostile-\(n)", payload: Array(payload.utf8))
+        }
         let captures = try Self.siteCaptures()
         _ = try Self.runTaps(captures, server: server)
         let out = try Scenario.temporaryFolder("planner")
         let run = try Fixtures.runFlowcast(Scenario.plannerArguments(server, out: out, extra: ["--exit-when-done"]))
         #expect(run.status == 0, "\(run.stderr)")
-        #expect(run.stderr.components(separatedBy: "ignored a message").count - 1 == 1)
-        #expect((try Scenario.summary(out)["messages"] as? [String: Int])?["garbage"] == 2)
+        #expect(run.stderr.components(separatedBy: "ignored a message").count - 1 == 6)
+        #expect(run.stderr.contains("ignored a message on flowcast.v1.win.a.cell.cell-1 (stream sequence 1): not one JSON object"), "\(run.stderr)")
+        #expect(run.stderr.contains(#"(stream sequence 2): "formatVersion" is not 1"#), "\(run.stderr)")
+        #expect(run.stderr.contains(#"(stream sequence 3): "bytesUp" 18446744073709551615 is out of range"#), "\(run.stderr)")
+        #expect(run.stderr.contains(#"(stream sequence 6): "start" 9223372035 is out of range"#), "\(run.stderr)")
+        #expect((try Scenario.summary(out)["messages"] as? [String: Int])?["garbage"] == 6)
         try Self.expectSamePolicies(out.appendingPathComponent("policies"), try Scenario.singleReplayPolicies())
+        // Started again, it replays nothing hostile into a trap; the state already counted them.
+        let again = try Fixtures.runFlowcast(Scenario.plannerArguments(server, out: out, extra: ["--exit-when-done"]))
+        #expect(again.status == 0, "\(again.stderr)")
     }
 
     @Test("a stream that exists with another configuration is used as it is, the difference logged")

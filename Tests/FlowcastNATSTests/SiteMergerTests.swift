@@ -149,6 +149,20 @@ struct SiteMergerTests {
         #expect(merger.counts[.duplicate] == Self.messages.count)
     }
 
+    @Test("a second line for a held key with other counts: a conflict, the first kept, and said which")
+    func conflict() {
+        var merger = SiteMerger(sites: ["a", "b"])
+        let first = Self.line("a", "cell", "c1", start: 100, bytes: 10), other = Self.line("a", "cell", "c1", start: 100, bytes: 99)
+        #expect(merger.ingest(subject: first.0, payload: first.1, now: 0) == .windowLine)
+        #expect(merger.lastProblem == nil)
+        #expect(merger.ingest(subject: first.0, payload: first.1, now: 0) == .duplicate)
+        #expect(merger.lastProblem == nil)
+        #expect(merger.ingest(subject: other.0, payload: other.1, now: 0) == .duplicate)
+        #expect(merger.conflicts == 1)
+        #expect(merger.lastProblem?.contains("cell:c1 in the window at 100 s") == true, "\(merger.lastProblem ?? "")")
+        #expect(merger.lastProblem?.contains("bytes 99/1") == true && merger.lastProblem?.contains("10/1") == true)
+    }
+
     @Test("observer: only that site's lines count for the cell")
     func observer() {
         let (windows, merger) = Self.merge(Self.messages, observers: ["cell:c1": "b"])

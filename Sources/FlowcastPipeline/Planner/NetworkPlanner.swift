@@ -67,6 +67,7 @@ struct NetworkPlannerState: Codable {
     var policiesPublished = 0
     /// The last interval is planned and forecasts.jsonl committed.
     var finished = false
+    /// Read and written for older states; no longer used (each bad message is logged, up to a limit).
     var garbageSubjects: [String] = []
     /// Counts full saves; the journal (`PlannerJournal`) names the one it follows. Absent in a
     /// state saved before the journal existed.
@@ -240,7 +241,10 @@ public final class NetworkPlanner {
                 unacknowledged.append(batch)
                 unacknowledgedMessages += messages.count
             }
-            for m in messages { ingest(subject: m.subject, payload: m.payload, stored: m.stored) }
+            for (m, received) in zip(messages, batch.messages) {
+                ingest(subject: m.subject, payload: m.payload, stored: m.stored,
+                       sequence: received.streamSequence > 0 ? received.streamSequence : nil)
+            }
             messagesThisRun += messages.count
 
             let changes = state.merger.changes
@@ -285,17 +289,50 @@ public final class NetworkPlanner {
         }
         try save()
         try? connection.flush(milliseconds: 2000)
+        logProblemTotals()
         let summary = makeSummary()
         try writeSummary(summary)
         return summary
     }
 
-    /// One message into the merger (the fetch loop and the journal's replay).
-    private func ingest(subject: String, payload: [UInt8], stored: Double) {
+    /// One message into the merger (the fetch loop, with the message's stream sequence, and the
+    /// journal's replay); a bad message, a conflicting line or one from an unlisted site is logged
+    /// (`logProblem`).
+    private func ingest(subject: String, payload: [UInt8], stored: Double, sequence: UInt64? = nil) {
         let outcome = state.merger.ingest(subject: subject, payload: payload, now: stored)
-        if outcome == .garbage && state.garbageSubjects.count < 1 {
-            state.garbageSubjects.append(subject)
-            log("ignored a message on \(subject) that is not a Flowcast v1 window, mark or end (each one is counted in planner-summary.json; this is logged once)")
+        let at = sequence.map { "stream sequence \($0)" } ?? "replayed from planner-journal.bin"
+        let site = FlowcastSubjects.siteToken(of: subject).map { "site \($0), " } ?? ""
+        switch outcome {
+        case .garbage:
+            logProblem("garbage", "ignored a message on \(subject) (\(at)): \(state.merger.lastProblem ?? "not a Flowcast v1 message")")
+        case .duplicate:
+            if let conflict = state.merger.lastProblem { logProblem("conflict", "conflict: \(site)\(at): \(conflict)") }
+        case .unlistedSite:
+            logProblem("unlistedSite", "ignored a message on \(subject) (\(at)): its site is not in --sites")
+        default:
+            break
+        }
+    }
+
+    /// At most this many problems of each kind are logged per run; the rest are counted (in
+    /// planner-summary.json, and in one line as the run ends).
+    static let problemLogLimit = 10
+    private var problemsSeen: [String: Int] = [:]
+
+    private func logProblem(_ kind: String, _ line: String) {
+        let n = problemsSeen[kind, default: 0] + 1
+        problemsSeen[kind] = n
+        guard n <= Self.problemLogLimit else { return }
+        log(line)
+        if n == Self.problemLogLimit {
+            log("logged \(n) \(kind) messages; the rest are only counted (planner-summary.json, and a total as the planner stops)")
+        }
+    }
+
+    /// The kinds whose problems went past the log's limit, with their counts this run.
+    private func logProblemTotals() {
+        for (kind, n) in problemsSeen.sorted(by: { $0.key < $1.key }) where n > Self.problemLogLimit {
+            log("\(n) \(kind) messages this run (\(n - Self.problemLogLimit) not logged)")
         }
     }
 

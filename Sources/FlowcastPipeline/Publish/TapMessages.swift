@@ -37,7 +37,7 @@ public struct TapMark: Sendable, Equatable {
 
     /// Reads a mark; throws what is wrong with it (every number range-checked, `MessageLimits`).
     init(_ j: FlatJSON) throws(BadMessage) {
-        guard j.unsigned("formatVersion") == 1 else { throw BadMessage("formatVersion is not 1") }
+        guard j.unsigned("formatVersion") == 1 else { throw BadMessage("\"formatVersion\" is not 1") }
         guard j.string("type") == "window" else { throw BadMessage("type is not \"window\"") }
         guard let site = j.string("site") else { throw BadMessage("no \"site\" string") }
         let start = try j.checkedStart("start")
@@ -105,7 +105,7 @@ public struct TapEnd: Sendable, Equatable {
 
     /// Reads an end; throws what is wrong with it (every number range-checked, `MessageLimits`).
     init(_ j: FlatJSON) throws(BadMessage) {
-        guard j.unsigned("formatVersion") == 1 else { throw BadMessage("formatVersion is not 1") }
+        guard j.unsigned("formatVersion") == 1 else { throw BadMessage("\"formatVersion\" is not 1") }
         guard j.string("type") == "end" else { throw BadMessage("type is not \"end\"") }
         guard let site = j.string("site") else { throw BadMessage("no \"site\" string") }
         let windows = try j.checkedCount("windows")
