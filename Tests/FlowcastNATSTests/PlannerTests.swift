@@ -284,6 +284,64 @@ struct PlannerTests {
         #expect(wrong.stderr.contains("\(models.demand): the model forecasts the mean of the next 60 s, not of the next 120 s"), "\(wrong.stderr)")
     }
 
+    /// Stops the server, removes its JetStream store (streams, consumers, messages) and starts it
+    /// again on the same port: what a restart on a fresh disk, or without `-sd`, looks like.
+    static func restartWithoutStore(_ server: NATSServer) throws {
+        server.stop()
+        try FileManager.default.removeItem(at: server.store.appendingPathComponent("jetstream"))
+        try server.start()
+    }
+
+    @Test("nats-server restarted without its JetStream store under a waiting planner: it says so, creates its consumer again, and plans what the taps publish")
+    func storeLostUnderPlanner() throws {
+        let server = try NATSServer()
+        let captures = try Self.siteCaptures()
+        let out = try Scenario.temporaryFolder("planner")
+        let planner = try RunningFlowcast(Scenario.plannerArguments(server, out: out, extra: ["--exit-when-done"]))
+        let state = out.appendingPathComponent("planner-state.json").path
+        for _ in 0..<500 where !FileManager.default.fileExists(atPath: state) { usleep(20_000) }
+        usleep(300_000)
+        try Self.restartWithoutStore(server)
+        let taps = try Self.runTaps(captures, server: server)
+        for (site, run) in taps { #expect(run.status == 0, "tap \(site): \(run.stderr)") }
+        let result = planner.wait(timeout: 60)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stderr.contains("the server has no consumer flowcast-planner on stream FLOWCAST_WINDOWS"), "\(result.stderr)")
+        #expect(result.stderr.contains("consumer flowcast-planner again"), "\(result.stderr)")
+        try Self.expectSamePolicies(out.appendingPathComponent("policies"), try Scenario.singleReplayPolicies())
+    }
+
+    @Test("nats-server restarted without its store under a publishing tap: it creates the stream again and re-sends; a server that stays away: exit status 3, the spool kept")
+    func storeLostUnderTap() throws {
+        let folder = try Scenario.temporaryFolder("long")
+        let long = try Scenario.repeated(Scenario.demo, times: 10, into: folder)
+        func started(_ server: NATSServer, wait: String) throws -> (RunningFlowcast, URL) {
+            let tapOut = try Scenario.temporaryFolder("tap")
+            let tap = try RunningFlowcast(["replay", long, "--topology", Scenario.topology, "--out", tapOut.path,
+                                           "--publish", server.url, "--site", "a", "--publish-wait", wait])
+            let partial = tapOut.appendingPathComponent("windows.jsonl.partial").path
+            func writing() -> Bool { ((try? FileManager.default.attributesOfItem(atPath: partial)[.size]) as? NSNumber)?.intValue ?? 0 > 0 }
+            for _ in 0..<3000 where !writing() { usleep(10_000) }
+            return (tap, tapOut)
+        }
+        let server = try NATSServer()
+        let (tap, _) = try started(server, wait: "60")
+        try Self.restartWithoutStore(server)
+        let run = tap.wait(timeout: 120)
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stderr.contains("created stream FLOWCAST_WINDOWS again"), "\(run.stderr)")
+        #expect(!run.stderr.contains("still in"), "\(run.stderr)")
+
+        let gone = try NATSServer()
+        let (second, secondOut) = try started(gone, wait: "1")
+        gone.stop()
+        let stranded = second.wait(timeout: 120)
+        #expect(stranded.status == 3, "\(stranded.stderr)")
+        #expect(stranded.stderr.contains("still in"), "\(stranded.stderr)")
+        #expect(stranded.stderr.contains("were not taken by the stream (exit status 3)"), "\(stranded.stderr)")
+        #expect(FileManager.default.fileExists(atPath: secondOut.appendingPathComponent("publish-spool").path))
+    }
+
     @Test("nats-server stopped while the taps run and started again: they spool, re-send, and the policies are the same")
     func serverRestartDuringTaps() throws {
         let folder = try Scenario.temporaryFolder("long")

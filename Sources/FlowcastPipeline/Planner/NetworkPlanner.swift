@@ -218,6 +218,21 @@ public final class NetworkPlanner {
             case let .success(fetched):
                 batch = fetched
                 fetchFailureLogged = false
+                // Nothing for a while: is the consumer still there? (A server that lost its store
+                // does not answer pulls from it at all.) Asked at most every 5 s while idle.
+                if fetched.messages.isEmpty && Self.wallClock() - lastConsumerCheck >= 5 {
+                    lastConsumerCheck = Self.wallClock()
+                    if case .success(false) = Result(catching: { () throws(NATSError) in try consumer.existsOnServer() }) {
+                        log("NATS: " + NATSError.consumerGone(durable: options.durable, stream: consumer.stream).reason)
+                        recreateStreams()
+                    }
+                } else if !fetched.messages.isEmpty {
+                    lastConsumerCheck = Self.wallClock()
+                }
+            case let .failure(error) where error.consumerGone:
+                if !fetchFailureLogged { log("NATS: \(error.reason)"); fetchFailureLogged = true }
+                recreateStreams()
+                continue
             case let .failure(error):
                 if !fetchFailureLogged { log("NATS: \(error); retrying"); fetchFailureLogged = true }
                 continue
@@ -293,6 +308,33 @@ public final class NetworkPlanner {
         let summary = makeSummary()
         try writeSummary(summary)
         return summary
+    }
+
+    /// Times `recreateStreams` has logged what it did (at most a few: the prefetcher may still
+    /// hand over failures fetched before the consumer was back).
+    private var recreationsLogged = 0
+    /// When the planner last had a message or asked whether its consumer still exists (wall clock, s).
+    private var lastConsumerCheck = 0.0
+
+    /// The server lost the consumer (nats-server restarted without its JetStream store): the
+    /// streams and the durable consumer are created again, as at start, and the planner goes on.
+    private func recreateStreams() {
+        do {
+            var created: [String] = []
+            for stream in [FlowcastSubjects.windowStream, FlowcastSubjects.policyStream] {
+                if case .created = try connection.ensureStream(stream) { created.append("stream \(stream.name)") }
+            }
+            try consumer.recreate()
+            guard recreationsLogged < 3 else { return }
+            recreationsLogged += 1
+            log("NATS: created \((created + ["consumer \(options.durable)"]).joined(separator: ", ")) again. What the lost store "
+                + "held and this planner had not read is gone: taps re-send only what they still spool, and a window a site "
+                + "then lacks is planned without it after --lateness (named in the log and the policy's provenance)")
+        } catch {
+            guard recreationsLogged < 3 else { return }
+            recreationsLogged += 1
+            log("NATS: cannot create the streams or consumer \(options.durable) again: \(error); retrying")
+        }
     }
 
     /// One message into the merger (the fetch loop, with the message's stream sequence, and the
