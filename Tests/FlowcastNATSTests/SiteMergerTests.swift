@@ -205,6 +205,47 @@ struct SiteMergerTests {
         #expect(other.counts[IngestOutcome.duplicate] == 1)
     }
 
+    @Test("a lost mark: the window waits --lateness and is planned without the site, which goes on from its next mark", arguments: [0, 1])
+    func lostMark(lostIndex: Int) {
+        // Sites a and b over windows 100 … 140; a's mark for window 100 + 10 * (1 + lostIndex) never comes.
+        let lost = 110 + 10 * lostIndex
+        var messages: [(String, [UInt8])] = []
+        for start in stride(from: 100, through: 140, by: 10) {
+            for site in ["a", "b"] {
+                messages.append(Self.line(site, "cell", "c1", start: start, bytes: site == "a" ? 1 : 100))
+                if !(site == "a" && start == lost) {
+                    messages.append(Self.mark(site, start: start, previous: start == 100 ? nil : start - 10, lines: 1))
+                }
+            }
+        }
+        messages.append(Self.end("a", lastStart: 140))
+        messages.append(Self.end("b", lastStart: 140))
+        var merger = SiteMerger(sites: ["a", "b"])
+        var out: [MergedWindow] = []
+        for (subject, payload) in messages {
+            _ = merger.ingest(subject: subject, payload: payload, now: 1000)
+            while let w = merger.nextReady(now: 1000, lateness: 30) { out.append(w) }
+        }
+        // Everything before the lost mark's window is planned; that one waits.
+        #expect(out.map(\.start) == stride(from: 100, to: lost, by: 10).map { Int64($0) * 1_000_000_000 })
+        while let w = merger.nextReady(now: 1030, lateness: 30) { out.append(w) }
+        #expect(out.map(\.start) == stride(from: 100, through: 140, by: 10).map { Int64($0) * 1_000_000_000 })
+        for w in out {
+            let bytes = w.windows.first { $0.id == "c1" }?.bytesUp
+            if w.start == Int64(lost) * 1_000_000_000 {
+                #expect(w.missingSites == ["a"])
+                #expect(bytes == 100)
+            } else {
+                #expect(w.missingSites.isEmpty, "window \(w.start)")
+                #expect(bytes == 101, "window \(w.start)")
+            }
+        }
+        #expect(merger.counts[.late] == nil)
+        #expect(merger.isComplete)
+        let gaps = merger.takeGaps()
+        #expect(gaps.count == 1 && gaps[0].contains("site a: the mark of its window at \(lost) s never came"), "\(gaps)")
+    }
+
     @Test("garbage: not JSON, wrong subject for the payload, unknown type")
     func garbage() {
         var merger = SiteMerger(sites: ["a"])

@@ -21,7 +21,8 @@ public struct NetworkPlannerOptions: Sendable {
     /// An interval model of spectral efficiency for the cells with radio KPI logs (`IntervalPlanner.Options`).
     public var efficiencyModelPath: String?
     public var plan: PlanOptions
-    /// Seconds (wall time) after the first site closed a window before it is planned without the rest.
+    /// Seconds after the first site closed a window before it is planned without the rest, on the
+    /// stream's clock (when the server stored the messages; the wall clock once caught up).
     public var latenessSeconds: Double
     public var exitWhenDone: Bool
     /// Read the stream from this time (ns since the epoch) when the durable consumer is created.
@@ -342,6 +343,7 @@ public final class NetworkPlanner {
     /// (`logProblem`).
     private func ingest(subject: String, payload: [UInt8], stored: Double, sequence: UInt64? = nil) {
         let outcome = state.merger.ingest(subject: subject, payload: payload, now: stored)
+        for gap in state.merger.takeGaps() { log(gap) }
         let at = sequence.map { "stream sequence \($0)" } ?? "replayed from planner-journal.bin"
         let site = FlowcastSubjects.siteToken(of: subject).map { "site \($0), " } ?? ""
         switch outcome {
@@ -383,6 +385,7 @@ public final class NetworkPlanner {
         guard let planner else { return }
         while let w = state.merger.nextReady(now: clock, lateness: options.latenessSeconds) {
             feed(w, to: planner)
+            for gap in state.merger.takeGaps() { log(gap) }
         }
     }
 

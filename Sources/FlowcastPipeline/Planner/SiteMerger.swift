@@ -29,9 +29,11 @@ public enum IngestOutcome: String, Sendable, Codable {
 /// Merges the window lines of many taps into network-wide windows, idempotently and in an order
 /// that does not depend on the order messages arrive in: each line is keyed by (site, kind, id,
 /// window start); a site's windows count as closed up to a time only when the chain of its window
-/// marks (each naming the window before it) is unbroken and every mark's lines are in. A window is
-/// released when every listed site has closed it or ended before it, or `lateness` seconds (wall
-/// time) after the first site closed it, naming the sites that had not.
+/// marks (each naming the window before it) is unbroken and every mark's lines are in (a chain
+/// waiting on a mark that never came goes on from the next mark once the window before it is
+/// released). A window is released when every listed site has closed it or ended before it, or
+/// `lateness` seconds after the first site closed it (on the clock the caller gives: the planner's
+/// is the stream's), naming the sites that had not.
 public struct SiteMerger: Codable, Sendable {
     struct Mark: Codable, Sendable { var duration: Int64; var previous: Int64?; var lines: Int }
     struct Site: Codable, Sendable {
@@ -74,6 +76,14 @@ public struct SiteMerger: Codable, Sendable {
     /// repeats a held line's key with other counts (a conflict, counted `duplicate`), which line.
     /// nil otherwise. Not persisted.
     public private(set) var lastProblem: String?
+    /// Chains that went on past a window whose mark never came (`advance`), for the log; the
+    /// planner takes them (`takeGaps`). Not persisted.
+    public private(set) var gaps: [String] = []
+
+    public mutating func takeGaps() -> [String] {
+        defer { gaps = [] }
+        return gaps
+    }
 
     enum CodingKeys: String, CodingKey {
         case sites, state, lines, releasedThrough, duration, firstClosedAt, counts, observerIgnored, conflicts, windowsWithMissingSites
@@ -105,7 +115,7 @@ public struct SiteMerger: Codable, Sendable {
 
     // MARK: ingest
 
-    /// Takes one message from the window stream; `now` (wall-clock seconds) starts the lateness
+    /// Takes one message from the window stream; `now` (the caller's clock, s) starts the lateness
     /// clock of the windows it lets a site close.
     public mutating func ingest(subject: String, payload: [UInt8], now: Double) -> IngestOutcome {
         self.now = now
@@ -207,10 +217,15 @@ public struct SiteMerger: Codable, Sendable {
                 next = last + d
             } else {
                 // The first mark, a restarted tap's first mark, or an overlap: the earliest mark
-                // that names no window after the chain's last as its predecessor.
+                // that names no window after the chain's last as its predecessor. Or a mark after
+                // a gap: its predecessor's mark never came (lost), but that window is released
+                // already (without this site, after --lateness), so nothing is waited for.
                 let floor = s.chainLast ?? Int64.min
+                let released = releasedThrough ?? Int64.min
                 next = s.marks.filter { start, m in
-                    start > floor && (s.chainLast == nil ? m.previous == nil : (m.previous ?? Int64.min) <= floor)
+                    guard start > floor else { return false }
+                    if let p = m.previous, p < released { return true }
+                    return s.chainLast == nil ? m.previous == nil : (m.previous ?? Int64.min) <= floor
                 }.keys.min()
             }
             guard let start = next, let mark = s.marks[start] else { return }
@@ -218,6 +233,10 @@ public struct SiteMerger: Codable, Sendable {
             let released = releasedThrough.map { start < $0 } ?? false
             guard released || (lines[start]?[site]?.count ?? 0) >= mark.lines else { return }
             s.marks[start] = nil
+            if let p = mark.previous, p > (s.chainLast ?? Int64.min) {
+                gaps.append("site \(site): the mark of its window at \(Self.seconds(p)) never came; its windows go on from "
+                    + "\(Self.seconds(start)) (the windows before were planned without it)")
+            }
             if !released && firstClosedAt[start] == nil { firstClosedAt[start] = now }
             if s.chainFirst == nil { s.chainFirst = start }
             s.chainLast = start
@@ -241,9 +260,10 @@ public struct SiteMerger: Codable, Sendable {
         return .pending
     }
 
-    /// The next window to plan, when it is ready (`now`: wall-clock seconds).
+    /// The next window to plan, when it is ready (`now`: the caller's clock, s).
     public mutating func nextReady(now: Double, lateness: Double) -> MergedWindow? {
         guard let d = duration else { return nil }
+        self.now = now
         let start: Int64
         if let r = releasedThrough {
             start = r
@@ -309,6 +329,9 @@ public struct SiteMerger: Codable, Sendable {
         lines[start] = nil
         firstClosedAt[start] = nil
         releasedThrough = start + d
+        // A site waiting on a mark that never came goes on from its next mark once the window
+        // before that one is released.
+        for site in sites where !state[site]!.marks.isEmpty { advance(site) }
         if !missing.isEmpty { windowsWithMissingSites += 1 }
         var ordered: [WindowSummary] = []
         ordered.reserveCapacity(merged.count)
