@@ -142,10 +142,7 @@ public final class PolicyReader {
             for (i, m) in batch.messages.enumerated() {
                 summary.messages += 1
                 if let name = Self.planner(ofMessageID: m.messageID) {
-                    if summary.planner == nil {
-                        summary.planner = name
-                        log("reading the policies of planner \(name) (the first read; --planner chooses)")
-                    }
+                    if summary.planner == nil { summary.planner = name }
                     if name != summary.planner {
                         summary.otherPlanners += 1
                         if otherPlannersLogged.insert(name).inserted {

@@ -244,6 +244,7 @@ public final class TapPublisher: @unchecked Sendable {
                 try? connection.waitForAcknowledgements(milliseconds: 200)
                 lock.lock()
                 let settled = queue.isEmpty && inFlight.isEmpty && resend.isEmpty && spool.isEmpty
+                let backingOff = Self.now() < resendNotBefore
                 lock.unlock()
                 if settled || Self.now() >= deadline! {
                     // Unsent re-sends stay in sending.spool for the next tap with this folder, and
@@ -255,7 +256,8 @@ public final class TapPublisher: @unchecked Sendable {
                     lock.unlock()
                     break
                 }
-                if !connection.isConnected { usleep(100_000) }
+                // Not a tight loop while the server is away or the spool waits out a refusal.
+                if !connection.isConnected || backingOff { usleep(100_000) }
             }
         }
         done.signal()
