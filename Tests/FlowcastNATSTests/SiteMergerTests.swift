@@ -243,7 +243,7 @@ struct SiteMergerTests {
         #expect(merger.counts[.late] == nil)
         #expect(merger.isComplete)
         let gaps = merger.takeGaps()
-        #expect(gaps.count == 1 && gaps[0].contains("site a: the mark of its window at \(lost) s never came"), "\(gaps)")
+        #expect(gaps.count == 1 && gaps[0].contains("site a: the mark of its window at \(lost) s had not come when that window was planned"), "\(gaps)")
     }
 
     @Test("garbage: not JSON, wrong subject for the payload, unknown type")

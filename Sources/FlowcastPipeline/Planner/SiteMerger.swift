@@ -234,8 +234,8 @@ public struct SiteMerger: Codable, Sendable {
             guard released || (lines[start]?[site]?.count ?? 0) >= mark.lines else { return }
             s.marks[start] = nil
             if let p = mark.previous, p > (s.chainLast ?? Int64.min) {
-                gaps.append("site \(site): the mark of its window at \(Self.seconds(p)) never came; its windows go on from "
-                    + "\(Self.seconds(start)) (the windows before were planned without it)")
+                gaps.append("site \(site): the mark of its window at \(Self.seconds(p)) had not come when that window was planned "
+                    + "(lost?); its windows go on from \(Self.seconds(start)) (the windows before were planned without it)")
             }
             if !released && firstClosedAt[start] == nil { firstClosedAt[start] = now }
             if s.chainFirst == nil { s.chainFirst = start }
