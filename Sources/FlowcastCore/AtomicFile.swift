@@ -29,7 +29,8 @@ public struct AtomicFileError: Error, Equatable, Sendable, CustomStringConvertib
 ///
 /// `write` keeps the first failure (a full disk, say) instead of throwing, so a streaming
 /// writer can go on buffering; `commit` reports it with the path, removes the partial file and
-/// throws. Dropping an uncommitted file removes its partial file.
+/// throws. Dropping an uncommitted file removes its partial file, unless `keepsPartialFile` says a
+/// saved state counts on it (a resumed file, or one the planner's checkpoint has recorded).
 public final class AtomicFile {
     /// The final name.
     public let path: String
@@ -41,13 +42,39 @@ public final class AtomicFile {
     public private(set) var bytesWritten: Int64 = 0
     /// The first write failure, in the operating system's words.
     public private(set) var failure: String?
+    /// Dropping the file uncommitted closes it and leaves the partial file where it is, because a
+    /// saved state records its length (`init(resumingAt:)` sets it; the planner sets it when it
+    /// checkpoints). A graceful stop of such a writer must not remove the bytes the state claims.
+    public var keepsPartialFile: Bool
 
     /// Opens `path + ".partial"` empty or, with `resumingAt`, carries on an earlier writer's
-    /// partial file from that length (a restarted planner picks up its own checkpointed bytes).
+    /// partial file from that length (a restarted planner picks up its own checkpointed bytes):
+    /// bytes past it are cut; a partial file that is missing or shorter than `length` throws
+    /// (its earlier bytes are gone, and writing on would leave a hole of zeros in their place).
     public init(path: String, resumingAt length: Int64? = nil) throws(AtomicFileError) {
         self.path = path
         temporaryPath = path + ".partial"
-        descriptor = open(temporaryPath, O_WRONLY | O_CREAT | O_CLOEXEC | (length == nil ? O_TRUNC : 0), 0o644)
+        keepsPartialFile = length != nil
+        if let length {
+            descriptor = open(temporaryPath, O_WRONLY | O_CLOEXEC)
+            guard descriptor >= 0 else {
+                throw AtomicFileError(path: temporaryPath, reason: "\(Self.lastError()): the saved state says \(length) bytes were written to it")
+            }
+            var info = stat()
+            guard fstat(descriptor, &info) == 0 else {
+                let reason = Self.lastError()
+                close(descriptor)
+                descriptor = -1
+                throw AtomicFileError(path: temporaryPath, reason: reason)
+            }
+            guard Int64(info.st_size) >= length else {
+                close(descriptor)
+                descriptor = -1
+                throw AtomicFileError(path: temporaryPath, reason: "holds \(info.st_size) bytes, but the saved state says \(length) were written to it (the file was cut or replaced)")
+            }
+        } else {
+            descriptor = open(temporaryPath, O_WRONLY | O_CREAT | O_CLOEXEC | O_TRUNC, 0o644)
+        }
         guard descriptor >= 0 else { throw AtomicFileError(path: temporaryPath, reason: Self.lastError()) }
         if let length {
             guard ftruncate(descriptor, off_t(length)) == 0, lseek(descriptor, off_t(length), SEEK_SET) == off_t(length) else {
@@ -67,7 +94,13 @@ public final class AtomicFile {
         if let failure { throw AtomicFileError(path: temporaryPath, reason: failure) }
     }
 
-    deinit { discard() }
+    deinit {
+        if keepsPartialFile {
+            if descriptor >= 0 { close(descriptor) }
+        } else {
+            discard()
+        }
+    }
 
     /// Appends bytes; after a failure, later writes are ignored (see `failure`).
     public func write(_ bytes: UnsafeRawBufferPointer) {

@@ -16,6 +16,20 @@ public struct NATSError: Error, CustomStringConvertible, Sendable {
         jetStreamCode != 0 ? "\(operation): \(reason) (JetStream error \(jetStreamCode))" : "\(operation): \(reason)"
     }
 
+    /// A pull answered 503 (no responders): the server has no consumer `durable` on `stream`.
+    public static func consumerGone(durable: String, stream: String) -> NATSError {
+        var e = NATSError("fetch from consumer \(durable)", NATS_NO_RESPONDERS)
+        e.reason = "the server has no consumer \(durable) on stream \(stream): was nats-server restarted without its JetStream store?"
+        e.consumerGone = true
+        return e
+    }
+
+    /// Set by `fetch` for a pull no consumer answered (`consumerGone`).
+    public internal(set) var consumerGone = false
+
+    /// The stream took no message on its subject: no responders (no stream listens on it).
+    public var isNoResponders: Bool { status == Int32(NATS_NO_RESPONDERS.rawValue) }
+
     /// True for a status that means the server or an answer could not be reached in time.
     public var isUnreachable: Bool {
         status == Int32(NATS_NO_SERVER.rawValue) || status == Int32(NATS_TIMEOUT.rawValue)

@@ -137,6 +137,10 @@ public final class PullConsumer: @unchecked Sendable {
     public let isEphemeral: Bool
     private let nextSubject: String
     private var requestNumber: UInt64 = 0
+    /// What the consumer was made with, for `recreate()`.
+    private let filterSubject: String
+    private let startTimeNanoseconds: Int64?
+    private let ackWaitNanoseconds: Int64
 
     /// Binds to the durable consumer `durable` on `stream`, creating it when missing: explicit
     /// acknowledgements, delivering from `startTimeNanoseconds` when given, otherwise from the
@@ -147,6 +151,9 @@ public final class PullConsumer: @unchecked Sendable {
                 inactiveThresholdNanoseconds: Int64 = 60_000_000_000) throws(NATSError) {
         self.connection = connection
         self.stream = stream
+        self.filterSubject = filterSubject
+        self.startTimeNanoseconds = startTimeNanoseconds
+        self.ackWaitNanoseconds = ackWaitNanoseconds
         isEphemeral = durable == nil
         let what = durable.map { "consumer \($0) on stream \(stream)" } ?? "ephemeral consumer on stream \(stream)"
         var options = jsSubOptions()
@@ -211,6 +218,49 @@ public final class PullConsumer: @unchecked Sendable {
         deliveries = own
     }
 
+    /// False when the server says it has no such consumer (or no such stream): a nats-server
+    /// restarted without its JetStream store. Pulls from a consumer that is gone are not answered
+    /// at all by nats-server 2.9 (a fetch just finds nothing), so a reader that finds nothing for
+    /// a while asks.
+    public func existsOnServer() throws(NATSError) -> Bool {
+        var info: UnsafeMutablePointer<jsConsumerInfo>? = nil
+        var code = jsErrCode(rawValue: 0)
+        let status = js_GetConsumerInfo(&info, connection.jetStream, stream, durable, nil, &code)
+        if let info { jsConsumerInfo_Destroy(info) }
+        if status == NATS_OK { return true }
+        if status == NATS_NOT_FOUND || code == JSConsumerNotFoundErr || code == JSStreamNotFoundErr { return false }
+        throw NATSError("consumer info \(durable) on stream \(stream)", status, jetStream: code)
+    }
+
+    /// Creates the durable consumer again, as `init` made it, when the server no longer has it
+    /// (a nats-server restarted without its JetStream store: `fetch` throws `isConsumerGone`).
+    /// The stream must exist (`NATSConnection.ensureStream`). Pulls go on to the same name.
+    public func recreate() throws(NATSError) {
+        guard !isEphemeral else { throw NATSError("recreate ephemeral consumer \(durable)", NATS_INVALID_ARG) }
+        var config = jsConsumerConfig()
+        jsConsumerConfig_Init(&config)
+        var info: UnsafeMutablePointer<jsConsumerInfo>? = nil
+        var code = jsErrCode(rawValue: 0)
+        let status = durable.withCString { name in
+            filterSubject.withCString { filter in
+                config.Durable = name
+                config.FilterSubject = filter
+                config.AckPolicy = js_AckExplicit
+                config.AckWait = ackWaitNanoseconds
+                config.MaxAckPending = 1 << 20
+                if let start = startTimeNanoseconds {
+                    config.DeliverPolicy = js_DeliverByStartTime
+                    config.OptStartTime = start
+                } else {
+                    config.DeliverPolicy = js_DeliverAll
+                }
+                return js_AddConsumer(&info, connection.jetStream, stream, &config, nil, &code)
+            }
+        }
+        if let info { jsConsumerInfo_Destroy(info) }
+        try check(status, "add consumer \(durable) on stream \(stream)", jetStream: code)
+    }
+
     deinit {
         natsSubscription_Destroy(deliveries)
         // libnats 3.4 deletes a consumer it created on unsubscribe only, never on destroy.
@@ -254,7 +304,7 @@ public final class PullConsumer: @unchecked Sendable {
         let deadline = Self.nowMilliseconds() + milliseconds
         var current = ""        // reply subject of the request this fetch waits on
         var waiting = false     // that request waits (expires) rather than answering at once (no_wait)
-        do {
+        do throws(NATSError) {
             // What already waits here (late deliveries of an earlier request) counts first.
             let ready = min(self.waiting, batch)
             if ready < batch { current = try request(batch: batch - ready, expiresMilliseconds: 0, noWait: true) }
@@ -275,6 +325,11 @@ public final class PullConsumer: @unchecked Sendable {
                 let ours = natsMsg_GetSubject(msg).map { strcmp($0, current) == 0 } ?? false
                 natsMsg_Destroy(msg)
                 guard ours else { continue }
+                if code == 503 && taken.isEmpty {
+                    // No responders: the server has no such consumer (nor, maybe, its stream). Said,
+                    // not taken for an empty batch: pulling again would wait for ever, silently.
+                    throw NATSError.consumerGone(durable: durable, stream: stream)
+                }
                 if taken.isEmpty && !waiting && (code == 404 || code == 408) {
                     // Nothing was there: ask again, to wait for what comes before the deadline.
                     waiting = true

@@ -113,7 +113,7 @@ public final class IntervalPlanner {
         let startSeconds = Double(start) / 1e9
         for w in windows {
             let k = key(w)
-            let actual = Double(w.bytesUp + w.bytesDown) * 8 / (Double(w.durationNanoseconds) / 1e9)
+            let actual = (Double(w.bytesUp) + Double(w.bytesDown)) * 8 / (Double(w.durationNanoseconds) / 1e9)
             if let f = pending[k] {
                 ForecastLine.appendJSON(interval: windowIndex, startNanoseconds: start, kind: w.kind, id: w.id, point: f.point,
                                         upper: f.upper, actual: actual, persistence: lastObserved[k], partial: w.partial,
@@ -152,7 +152,7 @@ public final class IntervalPlanner {
     func recordRecent(_ windows: [WindowSummary], start: Int64, duration: Int64) {
         var rates = [Double](repeating: .nan, count: topology.cells.count)
         for w in windows where w.kind == .cell && !w.partial {
-            if let c = cellIndex[w.id] { rates[c] = Double(w.bytesUp + w.bytesDown) * 8 / (Double(w.durationNanoseconds) / 1e9) }
+            if let c = cellIndex[w.id] { rates[c] = (Double(w.bytesUp) + Double(w.bytesDown)) * 8 / (Double(w.durationNanoseconds) / 1e9) }
         }
         recentWindows.append((start, start + duration))
         for c in rates.indices { recentRates[c].append(rates[c]) }

@@ -44,6 +44,10 @@ final class OutputFile {
         do { try file.sync() } catch { throw ReplayError.output(path: error.path, reason: error.reason) }
     }
 
+    /// Dropped uncommitted, the file leaves its temporary file in place: a saved state records
+    /// its length (the planner's checkpoint), and a restart carries on from there.
+    func keepPartialFile() { file.keepsPartialFile = true }
+
     /// Flushes, syncs and renames the file into place.
     func commit() throws {
         flush()

@@ -174,8 +174,9 @@ struct LiveCommand: ParsableCommand {
             default: throw fail("\(error)")
             }
         }
-        publishing.finish(publisher, command: "live", quiet: quiet,
+        let unsent = publishing.finish(publisher, command: "live", quiet: quiet,
                           summary: TapEndSummary(packets: result.totals.packets, windowLines: result.windowLines, interface: interface.joined(separator: ",")))
         if let error = result.captureError { throw fail("\(error) (everything before it was written)") }
+        if unsent { throw ExitCode(PublishArguments.unsentExitStatus) }
     }
 }

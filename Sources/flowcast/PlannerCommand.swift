@@ -25,7 +25,7 @@ struct PlannerCommand: ParsableCommand {
     @Option(help: "The tap sites to wait for, comma-separated.") var sites: String
     @Option(help: "Plan a policy every DURATION of capture time.") var planEvery: DurationArgument = DurationArgument(argument: "60s")!
     @OptionGroup var models: PlannerModelArguments
-    @Option(help: "Plan a window without the sites that have not closed it this long (wall time) after the first site did.")
+    @Option(help: "Plan a window without the sites that have not closed it this long after the first site did, on the stream's clock (when the server stored the messages; the wall clock once caught up).")
     var lateness: DurationArgument = DurationArgument(argument: "30s")!
     @Flag(help: "Exit once every listed site has published its end and the last interval is planned.") var exitWhenDone = false
     @Option(help: "When the durable consumer is created: read the streams from TIME (ISO 8601, or seconds since the epoch).")

@@ -22,7 +22,11 @@ struct PoliciesCommand: ParsableCommand {
             holds and exits: 0 when every policy was whole and valid, 1 otherwise. Without --once it \
             follows the stream until SIGINT or SIGTERM and exits 0. Either way it prints the counts \
             (written, unchanged, duplicates, bad, incomplete) and writes them to \
-            OUT/policies-summary.json. See docs/scaleout.md, "Reading policies".
+            OUT/policies-summary.json. One folder holds one planner's policies (two planners both \
+            write policy-0001.json …): --planner NAME reads only those of the planner run with \
+            --durable NAME; without it, those of the planner OUT already holds (its summary says), \
+            or of the first planner read. Other planners' policies are skipped, counted and \
+            acknowledged. See docs/scaleout.md, "Reading policies".
             """)
 
     @Option(help: ArgumentHelp("NATS server URL (nats://HOST:PORT).", valueName: "url")) var nats: String
@@ -33,6 +37,9 @@ struct PoliciesCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Durable consumer name, so that the next run carries on from this one (default: an ephemeral consumer).",
                                valueName: "name"))
     var durable: String?
+    @Option(help: ArgumentHelp("Only the policies of the planner run with this --durable (default: the planner whose policies OUT holds, or the first one read).",
+                               valueName: "name"))
+    var planner: String?
     @Flag(help: "Read what the stream holds now, then exit (1 if any policy was bad or incomplete).") var once = false
     @Option(help: ArgumentHelp("NATS credentials file (user JWT and NKey seed).", valueName: "file")) var natsCreds: String?
     @Option(help: ArgumentHelp("CA certificates (PEM) for a TLS connection to NATS.", valueName: "file")) var natsTlsCa: String?
@@ -41,13 +48,15 @@ struct PoliciesCommand: ParsableCommand {
     func validate() throws {
         if let from, NATSCommandSupport.nanoseconds(fromTime: from) == nil { throw ValidationError(NATSCommandSupport.fromMessage) }
         if let durable { try NATSCommandSupport.validateDurable(durable) }
+        if let planner, planner.isEmpty || planner.contains("|") { throw ValidationError("--planner must be a planner's --durable name") }
     }
 
     func run() throws {
         let options = PolicyReaderOptions(
             connection: NATSConnectionOptions(url: nats, name: "flowcast-policies-\(durable ?? "ephemeral")", credentialsFile: natsCreds,
                                               trustedCAFile: natsTlsCa),
-            directory: out, fromNanoseconds: from.flatMap(NATSCommandSupport.nanoseconds(fromTime:)), durable: durable, once: once)
+            directory: out, fromNanoseconds: from.flatMap(NATSCommandSupport.nanoseconds(fromTime:)), durable: durable, once: once,
+            planner: planner)
         let reader: PolicyReader
         do {
             reader = try PolicyReader(options)
@@ -64,7 +73,8 @@ struct PoliciesCommand: ParsableCommand {
         let summary = try NATSCommandSupport.runUntilSignalled("policies") { shouldStop in try reader.run(shouldStop: shouldStop) }
         printError("flowcast policies: \(summary.written) written, \(summary.unchanged) unchanged, \(summary.duplicates) duplicates, "
             + "\(summary.bad) bad, \(summary.incomplete) incomplete (\(summary.messages) messages"
-            + (summary.skippedParts > 0 ? ", \(summary.skippedParts) later parts of bad policies skipped" : "") + ") in \(out)")
+            + (summary.skippedParts > 0 ? ", \(summary.skippedParts) later parts of bad policies skipped" : "")
+            + (summary.otherPlanners > 0 ? ", \(summary.otherPlanners) of other planners skipped" : "") + ") in \(out)")
         if once && !summary.isClean { throw ExitCode(1) }
     }
 }

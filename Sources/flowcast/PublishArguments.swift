@@ -34,9 +34,10 @@ struct PublishArguments: ParsableArguments {
         guard let url = publish else { return nil }
         let connection = NATSConnectionOptions(url: url, name: "flowcast-\(mode)-\(siteName)", credentialsFile: natsCreds,
                                                trustedCAFile: natsTlsCa)
-        let options = PublishOptions(connection: connection, site: siteName, publishFlows: publishFlows, mode: mode,
+        var options = PublishOptions(connection: connection, site: siteName, publishFlows: publishFlows, mode: mode,
                                      spoolDirectory: out + "/publish-spool", spoolLimitBytes: Int64(spoolLimit) << 20,
                                      drainSeconds: publishWait, heartbeatSeconds: heartbeatSeconds)
+        options.log = { line in printError("flowcast \(command): \(line)") }
         do {
             let publisher = try TapPublisher(options)
             for difference in publisher.streamDifferences {
@@ -52,14 +53,24 @@ struct PublishArguments: ParsableArguments {
         }
     }
 
-    /// Publishes the tap's end, waits for acknowledgements, and prints the counters.
-    func finish(_ publisher: TapPublisher?, command: String, quiet: Bool, summary: TapEndSummary) {
-        guard let publisher else { return }
+    /// Exit status of a tap that ran but stopped with messages unsent (still spooled, or dropped).
+    static let unsentExitStatus: Int32 = 3
+
+    /// Publishes the tap's end, waits for acknowledgements, and prints the counters. True when
+    /// messages were left unsent (spooled, or dropped): the command then exits with status 3.
+    @discardableResult
+    func finish(_ publisher: TapPublisher?, command: String, quiet: Bool, summary: TapEndSummary) -> Bool {
+        guard let publisher else { return false }
         let c = publisher.finish(summary: summary)
         if !quiet || c.leftInSpool > 0 || c.dropped > 0 {
             printError("flowcast \(command): published \(c.published) messages (\(c.windowLines) window lines) to \(publisher.connection.url) "
                 + "as site \(publisher.options.site); re-sent \(c.resent), spooled \(c.spooled), dropped \(c.dropped)"
                 + (c.leftInSpool > 0 ? "; \(c.leftInSpool) still in \(publisher.options.spoolDirectory) (re-sent by the next run with this --out)" : ""))
         }
+        if c.leftInSpool > 0 || c.dropped > 0 {
+            printError("flowcast \(command): \(c.leftInSpool + c.dropped) messages were not taken by the stream (exit status \(Self.unsentExitStatus))")
+            return true
+        }
+        return false
     }
 }

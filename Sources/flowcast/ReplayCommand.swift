@@ -126,6 +126,7 @@ struct ReplayCommand: ParsableCommand {
         options.ipfix = ipfix.options(observationPoint: 0, waitWhenFull: true, sampling: sampling)
         options.inferred = inferred
         let result: ReplayResult
+        var unsent = false
         var planner: IntervalPlanner? = nil
         do {
             // The capture must open before an earlier run's outputs are cleared from `--out`.
@@ -145,7 +146,7 @@ struct ReplayCommand: ParsableCommand {
             }
             let publisher = try publishing.makePublisher(command: "replay", out: out, mode: "replay")
             result = try runReplay(options, planner: planner, publisher: publisher)
-            publishing.finish(publisher, command: "replay", quiet: quiet,
+            unsent = publishing.finish(publisher, command: "replay", quiet: quiet,
                               summary: TapEndSummary(packets: result.totals.packets, windowLines: result.windowLines,
                                                      capture: (file as NSString).lastPathComponent))
         } catch let exit as ExitCode {
@@ -178,6 +179,7 @@ struct ReplayCommand: ParsableCommand {
             throw ExitCode(2)
         }
         if result.windowBoundError != nil { throw ExitCode(2) }
+        if unsent { throw ExitCode(PublishArguments.unsentExitStatus) }
     }
 }
 

@@ -375,6 +375,45 @@ struct PolicyReaderTests {
         #expect(try Data(contentsOf: out.appendingPathComponent("policy-0001.json")) == Data(large))
     }
 
+    @Test("two planners' policy-0001.json: a folder holds one planner's, the other's skipped and counted; --planner chooses")
+    func twoPlanners() throws {
+        let (server, connection, large) = try Self.serverWithPolicyStream()
+        let reference = try Scenario.singleReplayPolicies()
+        let second = try [UInt8](Data(contentsOf: reference.appendingPathComponent("policy-0002.json")))
+        try NetworkPlanner.publishPolicy(large, name: "policy-0001.json", durable: "planner-1", on: connection)
+        try NetworkPlanner.publishPolicy(second, name: "policy-0001.json", durable: "planner-2", on: connection)
+        try NetworkPlanner.publishPolicy(second, name: "policy-0002.json", durable: "planner-1", on: connection)
+
+        let first = try Scenario.temporaryFolder("policies")
+        let run = try Fixtures.runFlowcast(["policies", "--nats", server.url, "--out", first.path, "--once"])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(try Self.policyFiles(first) == ["policy-0001.json", "policy-0002.json"])
+        #expect(try Data(contentsOf: first.appendingPathComponent("policy-0001.json")) == Data(large))
+        #expect(run.stderr.contains("skipped the policies of planner planner-2"), "\(run.stderr)")
+        var summary = try Self.summary(first)
+        #expect(summary["planner"] as? String == "planner-1")
+        #expect((summary["otherPlanners"] as? Int ?? 0) > 0)  // messages: the policies go in parts
+        #expect(summary["written"] as? Int == 2)
+
+        let other = try Scenario.temporaryFolder("policies")
+        let chosen = try Fixtures.runFlowcast(["policies", "--nats", server.url, "--out", other.path, "--once", "--planner", "planner-2"])
+        #expect(chosen.status == 0, "\(chosen.stderr)")
+        #expect(try Self.policyFiles(other) == ["policy-0001.json"])
+        #expect(try Data(contentsOf: other.appendingPathComponent("policy-0001.json")) == Data(second))
+        summary = try Self.summary(other)
+        #expect((summary["otherPlanners"] as? Int ?? 0) > 0)
+
+        // The first folder is planner-1's: another planner there is refused before anything is read.
+        let refused = try Fixtures.runFlowcast(["policies", "--nats", server.url, "--out", first.path, "--once", "--planner", "planner-2"])
+        #expect(refused.status == 2)
+        #expect(refused.stderr.contains("holds the policies of planner planner-1"), "\(refused.stderr)")
+        #expect(try Data(contentsOf: first.appendingPathComponent("policy-0001.json")) == Data(large))
+        // Without --planner, the folder's own planner again: nothing of planner-2's written over it.
+        let again = try Fixtures.runFlowcast(["policies", "--nats", server.url, "--out", first.path, "--once"])
+        #expect(again.status == 0, "\(again.stderr)")
+        #expect(try Data(contentsOf: first.appendingPathComponent("policy-0001.json")) == Data(large))
+    }
+
     @Test("an unreachable server: one line naming the URL, exit 2")
     func unreachable() throws {
         let port = try NATSServer.freePort()

@@ -15,8 +15,8 @@ struct SiteMergerTests {
         let json = #"{"formatVersion":1,"type":"window","site":"\#(site)","mode":"replay","start":\#(start),"duration":10,"previous":\#(previous.map(String.init) ?? "null"),"lines":\#(lines)}"#
         return ("flowcast.v1.tap.\(site)", Array(json.utf8))
     }
-    static func end(_ site: String, lastStart: Int) -> (String, [UInt8]) {
-        ("flowcast.v1.tap.\(site)", Array(#"{"formatVersion":1,"type":"end","site":"\#(site)","mode":"replay","lastStart":\#(lastStart),"windows":3}"#.utf8))
+    static func end(_ site: String, lastStart: Int?) -> (String, [UInt8]) {
+        ("flowcast.v1.tap.\(site)", Array(#"{"formatVersion":1,"type":"end","site":"\#(site)","mode":"replay","lastStart":\#(lastStart.map(String.init) ?? "null"),"windows":3}"#.utf8))
     }
 
     /// Sites a and b over windows 100, 110, 120 (a ends after 110, its last window partial).
@@ -113,8 +113,9 @@ struct SiteMergerTests {
             }
         }
         #expect(heldSomewhere > 3)
-        let odd = WindowSummary.parsePublished(FlatJSON(Array(#"{"kind":"cell","id":"x:\t%y\n","start":5,"duration":10,"partial":true,"bytesUp":18446744073709551615,"bytesDown":1,"packetsUp":2,"packetsDown":3,"activeFlows":4,"newFlows":5,"retransmissions":6,"zeroWindows":7,"decodeIssues":8,"sizeHistogram":[1,2,3,4,5,6,7],"site":"s"}"#.utf8))!)!.window
+        var odd = try WindowSummary.parsePublished(FlatJSON(Array(#"{"kind":"cell","id":"x:\t%y\n","start":5,"duration":10,"partial":true,"bytesUp":9007199254740992,"bytesDown":1,"packetsUp":2,"packetsDown":3,"activeFlows":4,"newFlows":5,"retransmissions":6,"zeroWindows":7,"decodeIssues":8,"sizeHistogram":[1,2,3,4,5,6,7],"site":"s"}"#.utf8))!).window
         #expect(odd.id == "x:\t%y\n")
+        odd.bytesUp = .max  // a sum over sites may reach it (`add` saturates)
         var text: [UInt8] = []
         HeldLines.append(odd, start: -5, site: "s%\t", key: "cell:" + odd.id, to: &text)
         #expect(text.filter { $0 == 10 }.count == 1 && text.last == 10)
@@ -148,6 +149,20 @@ struct SiteMergerTests {
         #expect(merger.counts[.duplicate] == Self.messages.count)
     }
 
+    @Test("a second line for a held key with other counts: a conflict, the first kept, and said which")
+    func conflict() {
+        var merger = SiteMerger(sites: ["a", "b"])
+        let first = Self.line("a", "cell", "c1", start: 100, bytes: 10), other = Self.line("a", "cell", "c1", start: 100, bytes: 99)
+        #expect(merger.ingest(subject: first.0, payload: first.1, now: 0) == .windowLine)
+        #expect(merger.lastProblem == nil)
+        #expect(merger.ingest(subject: first.0, payload: first.1, now: 0) == .duplicate)
+        #expect(merger.lastProblem == nil)
+        #expect(merger.ingest(subject: other.0, payload: other.1, now: 0) == .duplicate)
+        #expect(merger.conflicts == 1)
+        #expect(merger.lastProblem?.contains("cell:c1 in the window at 100 s") == true, "\(merger.lastProblem ?? "")")
+        #expect(merger.lastProblem?.contains("bytes 99/1") == true && merger.lastProblem?.contains("10/1") == true)
+    }
+
     @Test("observer: only that site's lines count for the cell")
     func observer() {
         let (windows, merger) = Self.merge(Self.messages, observers: ["cell:c1": "b"])
@@ -168,6 +183,69 @@ struct SiteMergerTests {
         #expect(merger.ingest(subject: late.0, payload: late.1, now: 1031) == .late)
     }
 
+    @Test("a tap run that closed no window (lastStart null) does not end its site for later runs")
+    func endWithoutWindows() {
+        let (reference, _) = Self.merge(Self.messages)
+        let a = Self.messages.filter { $0.0.contains(".a") }, b = Self.messages.filter { $0.0.contains(".b") }
+        // b's first window, then a's two windows and its end, then the rest of b: before b's
+        // second mark, window 110 waits for b (lateness has not run out).
+        let firstOfB = Array(b.prefix(3))
+        let interleaved = [Self.end("b", lastStart: nil)] + firstOfB + a + Array(b.dropFirst(3))
+        let (windows, merger) = Self.merge(interleaved)
+        #expect(Self.digest(windows) == Self.digest(reference))
+        #expect(merger.counts[.late] == nil)
+        let missing = windows.flatMap(\.missingSites)
+        #expect(missing.isEmpty)
+        #expect(merger.endedSites == ["a", "b"] && merger.isComplete)
+        // The same empty end re-sent while b's run goes on is an earlier run's: ignored.
+        let resent = firstOfB + [Self.end("b", lastStart: nil)] + a + Array(b.dropFirst(3))
+        let (again, other) = Self.merge(resent)
+        #expect(Self.digest(again) == Self.digest(reference))
+        #expect(other.counts[IngestOutcome.late] == nil)
+        #expect(other.counts[IngestOutcome.duplicate] == 1)
+    }
+
+    @Test("a lost mark: the window waits --lateness and is planned without the site, which goes on from its next mark", arguments: [0, 1])
+    func lostMark(lostIndex: Int) {
+        // Sites a and b over windows 100 … 140; a's mark for window 100 + 10 * (1 + lostIndex) never comes.
+        let lost = 110 + 10 * lostIndex
+        var messages: [(String, [UInt8])] = []
+        for start in stride(from: 100, through: 140, by: 10) {
+            for site in ["a", "b"] {
+                messages.append(Self.line(site, "cell", "c1", start: start, bytes: site == "a" ? 1 : 100))
+                if !(site == "a" && start == lost) {
+                    messages.append(Self.mark(site, start: start, previous: start == 100 ? nil : start - 10, lines: 1))
+                }
+            }
+        }
+        messages.append(Self.end("a", lastStart: 140))
+        messages.append(Self.end("b", lastStart: 140))
+        var merger = SiteMerger(sites: ["a", "b"])
+        var out: [MergedWindow] = []
+        for (subject, payload) in messages {
+            _ = merger.ingest(subject: subject, payload: payload, now: 1000)
+            while let w = merger.nextReady(now: 1000, lateness: 30) { out.append(w) }
+        }
+        // Everything before the lost mark's window is planned; that one waits.
+        #expect(out.map(\.start) == stride(from: 100, to: lost, by: 10).map { Int64($0) * 1_000_000_000 })
+        while let w = merger.nextReady(now: 1030, lateness: 30) { out.append(w) }
+        #expect(out.map(\.start) == stride(from: 100, through: 140, by: 10).map { Int64($0) * 1_000_000_000 })
+        for w in out {
+            let bytes = w.windows.first { $0.id == "c1" }?.bytesUp
+            if w.start == Int64(lost) * 1_000_000_000 {
+                #expect(w.missingSites == ["a"])
+                #expect(bytes == 100)
+            } else {
+                #expect(w.missingSites.isEmpty, "window \(w.start)")
+                #expect(bytes == 101, "window \(w.start)")
+            }
+        }
+        #expect(merger.counts[.late] == nil)
+        #expect(merger.isComplete)
+        let gaps = merger.takeGaps()
+        #expect(gaps.count == 1 && gaps[0].contains("site a: the mark of its window at \(lost) s had not come when that window was planned"), "\(gaps)")
+    }
+
     @Test("garbage: not JSON, wrong subject for the payload, unknown type")
     func garbage() {
         var merger = SiteMerger(sites: ["a"])
@@ -176,6 +254,56 @@ struct SiteMergerTests {
         #expect(merger.ingest(subject: "flowcast.v1.win.a.cell.c2", payload: l.1, now: 0) == .garbage)
         #expect(merger.ingest(subject: "flowcast.v1.tap.a", payload: Array(#"{"type":"other"}"#.utf8), now: 0) == .garbage)
         #expect(merger.ingest(subject: "flowcast.v1.win.z.cell.c1", payload: Self.line("z", "cell", "c1", start: 100, bytes: 1).1, now: 0) == .unlistedSite)
+    }
+
+    @Test("a number out of range is garbage with its reason, and the windows are the same",
+          arguments: [
+            (line: #"{"kind":"cell","id":"c1","start":100,"duration":10,"partial":false,"bytesUp":18446744073709551615,"bytesDown":1,"packetsUp":1,"packetsDown":1,"site":"a"}"#,
+             subject: "flowcast.v1.win.a.cell.c1", reason: #""bytesUp" 18446744073709551615 is out of range"#),
+            (line: #"{"formatVersion":1,"type":"window","site":"a","mode":"replay","start":130,"duration":10,"previous":120,"lines":18446744073709551615}"#,
+             subject: "flowcast.v1.tap.a", reason: #""lines" 18446744073709551615 is out of range"#),
+            (line: #"{"formatVersion":1,"type":"end","site":"a","mode":"replay","lastStart":130,"windows":9223372036854775808}"#,
+             subject: "flowcast.v1.tap.a", reason: #""windows" 9223372036854775808 is out of range"#),
+            (line: #"{"formatVersion":1,"type":"window","site":"b","mode":"replay","start":9223372035,"duration":10,"previous":120,"lines":0}"#,
+             subject: "flowcast.v1.tap.b", reason: #""start" 9223372035 is out of range"#),
+            (line: #"{"formatVersion":1,"type":"window","site":"b","mode":"replay","start":130,"duration":10,"previous":-5,"lines":0}"#,
+             subject: "flowcast.v1.tap.b", reason: #""previous" -5 is out of range"#),
+            (line: #"{"formatVersion":1,"type":"window","site":"b","mode":"replay","start":130,"duration":10,"previous":130,"lines":0}"#,
+             subject: "flowcast.v1.tap.b", reason: #""previous" is not before "start""#),
+            (line: #"{"kind":"cell","id":"c1","start":100,"duration":10,"partial":false,"bytesUp":1,"bytesDown":1,"packetsUp":1,"packetsDown":1,"sizeHistogram":[18446744073709551615],"site":"a"}"#,
+             subject: "flowcast.v1.win.a.cell.c1", reason: #""sizeHistogram" item 1"#),
+          ])
+    func outOfRange(line: String, subject: String, reason: String) {
+        let (reference, _) = Self.merge(Self.messages)
+        for at in [0, 5, Self.messages.count] {
+            var messages = Self.messages
+            messages.insert((subject, Array(line.utf8)), at: at)
+            var merger = SiteMerger(sites: ["a", "b"])
+            var out: [MergedWindow] = []
+            for (s, payload) in messages {
+                let outcome = merger.ingest(subject: s, payload: payload, now: 0)
+                if s == subject && payload == Array(line.utf8) {
+                    #expect(outcome == .garbage)
+                    #expect(merger.lastProblem?.contains(reason) == true, "\(merger.lastProblem ?? "no reason")")
+                }
+                while let w = merger.nextReady(now: 0, lateness: 30) { out.append(w) }
+            }
+            #expect(merger.counts[.garbage] == 1)
+            #expect(Self.digest(out) == Self.digest(reference))
+            #expect(out.flatMap(\.windows) == reference.flatMap(\.windows))
+        }
+    }
+
+    @Test("sums over sites stop at the largest count instead of wrapping")
+    func saturatingSums() {
+        var w = WindowSummary(kind: .cell, id: "c", startNanoseconds: 0, durationNanoseconds: 10, partial: false)
+        w.bytesUp = .max - 1
+        var o = w
+        o.bytesUp = 5
+        o.sizeHistogram[0] = 3
+        w.add(o)
+        #expect(w.bytesUp == .max)
+        #expect(w.sizeHistogram[0] == 3)
     }
 
     @Test("subject tokens: escaped, injective, never a wildcard or an extra token")

@@ -42,6 +42,8 @@ extension IntervalPlanner {
     /// `history` holds each series' observations when a model forecasts (see `Series.values`).
     func checkpoint(history: [String: (values: [Double], times: [Double])]) throws -> IntervalPlannerCheckpoint {
         try forecastFile.sync()
+        // The checkpoint counts on these bytes: a planner stopped now (SIGTERM) must leave them.
+        forecastFile.keepPartialFile()
         var series: [String: IntervalPlannerCheckpoint.Series] = [:]
         for (key, forecaster) in forecasters {
             switch forecaster {

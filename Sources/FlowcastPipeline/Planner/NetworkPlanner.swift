@@ -21,7 +21,8 @@ public struct NetworkPlannerOptions: Sendable {
     /// An interval model of spectral efficiency for the cells with radio KPI logs (`IntervalPlanner.Options`).
     public var efficiencyModelPath: String?
     public var plan: PlanOptions
-    /// Seconds (wall time) after the first site closed a window before it is planned without the rest.
+    /// Seconds after the first site closed a window before it is planned without the rest, on the
+    /// stream's clock (when the server stored the messages; the wall clock once caught up).
     public var latenessSeconds: Double
     public var exitWhenDone: Bool
     /// Read the stream from this time (ns since the epoch) when the durable consumer is created.
@@ -67,6 +68,7 @@ struct NetworkPlannerState: Codable {
     var policiesPublished = 0
     /// The last interval is planned and forecasts.jsonl committed.
     var finished = false
+    /// Read and written for older states; no longer used (each bad message is logged, up to a limit).
     var garbageSubjects: [String] = []
     /// Counts full saves; the journal (`PlannerJournal`) names the one it follows. Absent in a
     /// state saved before the journal existed.
@@ -158,10 +160,15 @@ public final class NetworkPlanner {
                                                          plan: options.plan, modelPath: options.modelPath)
             plannerOptions.resumeForecastsAt = state.planner?.forecastBytes
             plannerOptions.efficiencyModelPath = options.efficiencyModelPath
-            let planner = try IntervalPlanner(
-                topology: topology, topologyData: topologyData,
-                inputDescription: "planner sites \(options.sites.joined(separator: ",")) every \(options.everyNanoseconds)ns",
-                options: plannerOptions)
+            let planner: IntervalPlanner
+            do {
+                planner = try IntervalPlanner(
+                    topology: topology, topologyData: topologyData,
+                    inputDescription: "planner sites \(options.sites.joined(separator: ",")) every \(options.everyNanoseconds)ns",
+                    options: plannerOptions)
+            } catch let ReplayError.output(path, reason) where plannerOptions.resumeForecastsAt != nil {
+                throw NetworkPlannerError.state(path: path, reason: "\(reason); \(statePath) cannot carry on without it: plan again with another --out and --durable (and --from)")
+            }
             planner.generator = "flowcast planner"
             if let saved = state.planner { planner.restore(saved) }
             self.planner = planner
@@ -212,6 +219,21 @@ public final class NetworkPlanner {
             case let .success(fetched):
                 batch = fetched
                 fetchFailureLogged = false
+                // Nothing for a while: is the consumer still there? (A server that lost its store
+                // does not answer pulls from it at all.) Asked at most every 5 s while idle.
+                if fetched.messages.isEmpty && Self.wallClock() - lastConsumerCheck >= 5 {
+                    lastConsumerCheck = Self.wallClock()
+                    if case .success(false) = Result(catching: { () throws(NATSError) in try consumer.existsOnServer() }) {
+                        log("NATS: " + NATSError.consumerGone(durable: options.durable, stream: consumer.stream).reason)
+                        recreateStreams()
+                    }
+                } else if !fetched.messages.isEmpty {
+                    lastConsumerCheck = Self.wallClock()
+                }
+            case let .failure(error) where error.consumerGone:
+                if !fetchFailureLogged { log("NATS: \(error.reason)"); fetchFailureLogged = true }
+                recreateStreams()
+                continue
             case let .failure(error):
                 if !fetchFailureLogged { log("NATS: \(error); retrying"); fetchFailureLogged = true }
                 continue
@@ -235,7 +257,10 @@ public final class NetworkPlanner {
                 unacknowledged.append(batch)
                 unacknowledgedMessages += messages.count
             }
-            for m in messages { ingest(subject: m.subject, payload: m.payload, stored: m.stored) }
+            for (m, received) in zip(messages, batch.messages) {
+                ingest(subject: m.subject, payload: m.payload, stored: m.stored,
+                       sequence: received.streamSequence > 0 ? received.streamSequence : nil)
+            }
             messagesThisRun += messages.count
 
             let changes = state.merger.changes
@@ -280,17 +305,78 @@ public final class NetworkPlanner {
         }
         try save()
         try? connection.flush(milliseconds: 2000)
+        logProblemTotals()
         let summary = makeSummary()
         try writeSummary(summary)
         return summary
     }
 
-    /// One message into the merger (the fetch loop and the journal's replay).
-    private func ingest(subject: String, payload: [UInt8], stored: Double) {
+    /// Times `recreateStreams` has logged what it did (at most a few: the prefetcher may still
+    /// hand over failures fetched before the consumer was back).
+    private var recreationsLogged = 0
+    /// When the planner last had a message or asked whether its consumer still exists (wall clock, s).
+    private var lastConsumerCheck = 0.0
+
+    /// The server lost the consumer (nats-server restarted without its JetStream store): the
+    /// streams and the durable consumer are created again, as at start, and the planner goes on.
+    private func recreateStreams() {
+        do {
+            var created: [String] = []
+            for stream in [FlowcastSubjects.windowStream, FlowcastSubjects.policyStream] {
+                if case .created = try connection.ensureStream(stream) { created.append("stream \(stream.name)") }
+            }
+            try consumer.recreate()
+            guard recreationsLogged < 3 else { return }
+            recreationsLogged += 1
+            log("NATS: created \((created + ["consumer \(options.durable)"]).joined(separator: ", ")) again. What the lost store "
+                + "held and this planner had not read is gone: taps re-send only what they still spool, and a window a site "
+                + "then lacks is planned without it after --lateness (named in the log and the policy's provenance)")
+        } catch {
+            guard recreationsLogged < 3 else { return }
+            recreationsLogged += 1
+            log("NATS: cannot create the streams or consumer \(options.durable) again: \(error); retrying")
+        }
+    }
+
+    /// One message into the merger (the fetch loop, with the message's stream sequence, and the
+    /// journal's replay); a bad message, a conflicting line or one from an unlisted site is logged
+    /// (`logProblem`).
+    private func ingest(subject: String, payload: [UInt8], stored: Double, sequence: UInt64? = nil) {
         let outcome = state.merger.ingest(subject: subject, payload: payload, now: stored)
-        if outcome == .garbage && state.garbageSubjects.count < 1 {
-            state.garbageSubjects.append(subject)
-            log("ignored a message on \(subject) that is not a Flowcast v1 window, mark or end (each one is counted in planner-summary.json; this is logged once)")
+        for gap in state.merger.takeGaps() { log(gap) }
+        let at = sequence.map { "stream sequence \($0)" } ?? "replayed from planner-journal.bin"
+        let site = FlowcastSubjects.siteToken(of: subject).map { "site \($0), " } ?? ""
+        switch outcome {
+        case .garbage:
+            logProblem("garbage", "ignored a message on \(subject) (\(at)): \(state.merger.lastProblem ?? "not a Flowcast v1 message")")
+        case .duplicate:
+            if let conflict = state.merger.lastProblem { logProblem("conflict", "conflict: \(site)\(at): \(conflict)") }
+        case .unlistedSite:
+            logProblem("unlistedSite", "ignored a message on \(subject) (\(at)): its site is not in --sites")
+        default:
+            break
+        }
+    }
+
+    /// At most this many problems of each kind are logged per run; the rest are counted (in
+    /// planner-summary.json, and in one line as the run ends).
+    static let problemLogLimit = 10
+    private var problemsSeen: [String: Int] = [:]
+
+    private func logProblem(_ kind: String, _ line: String) {
+        let n = problemsSeen[kind, default: 0] + 1
+        problemsSeen[kind] = n
+        guard n <= Self.problemLogLimit else { return }
+        log(line)
+        if n == Self.problemLogLimit {
+            log("logged \(n) \(kind) messages; the rest are only counted (planner-summary.json, and a total as the planner stops)")
+        }
+    }
+
+    /// The kinds whose problems went past the log's limit, with their counts this run.
+    private func logProblemTotals() {
+        for (kind, n) in problemsSeen.sorted(by: { $0.key < $1.key }) where n > Self.problemLogLimit {
+            log("\(n) \(kind) messages this run (\(n - Self.problemLogLimit) not logged)")
         }
     }
 
@@ -299,6 +385,7 @@ public final class NetworkPlanner {
         guard let planner else { return }
         while let w = state.merger.nextReady(now: clock, lateness: options.latenessSeconds) {
             feed(w, to: planner)
+            for gap in state.merger.takeGaps() { log(gap) }
         }
     }
 
@@ -335,7 +422,7 @@ public final class NetworkPlanner {
         if planner.forecastsWithModel {
             for line in w.windows where !line.partial {
                 let key = "\(line.kind.rawValue):\(line.id)"
-                state.historyValues[key, default: []].append(Double(line.bytesUp + line.bytesDown) * 8 / (Double(line.durationNanoseconds) / 1e9))
+                state.historyValues[key, default: []].append((Double(line.bytesUp) + Double(line.bytesDown)) * 8 / (Double(line.durationNanoseconds) / 1e9))
                 state.historyTimes[key, default: []].append(Double(line.startNanoseconds) / 1e9)
             }
         }

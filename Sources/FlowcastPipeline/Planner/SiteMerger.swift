@@ -29,9 +29,11 @@ public enum IngestOutcome: String, Sendable, Codable {
 /// Merges the window lines of many taps into network-wide windows, idempotently and in an order
 /// that does not depend on the order messages arrive in: each line is keyed by (site, kind, id,
 /// window start); a site's windows count as closed up to a time only when the chain of its window
-/// marks (each naming the window before it) is unbroken and every mark's lines are in. A window is
-/// released when every listed site has closed it or ended before it, or `lateness` seconds (wall
-/// time) after the first site closed it, naming the sites that had not.
+/// marks (each naming the window before it) is unbroken and every mark's lines are in (a chain
+/// waiting on a mark that never came goes on from the next mark once the window before it is
+/// released). A window is released when every listed site has closed it or ended before it, or
+/// `lateness` seconds after the first site closed it (on the clock the caller gives: the planner's
+/// is the stream's), naming the sites that had not.
 public struct SiteMerger: Codable, Sendable {
     struct Mark: Codable, Sendable { var duration: Int64; var previous: Int64?; var lines: Int }
     struct Site: Codable, Sendable {
@@ -70,6 +72,18 @@ public struct SiteMerger: Codable, Sendable {
     /// Counts what `nextReady` changed (windows released, lateness clocks started), so the planner
     /// knows when a call with no new message must be journaled. Not persisted.
     public private(set) var changes = 0
+    /// What was wrong with the message `ingest` took last: why it is `garbage`, or, for a line that
+    /// repeats a held line's key with other counts (a conflict, counted `duplicate`), which line.
+    /// nil otherwise. Not persisted.
+    public private(set) var lastProblem: String?
+    /// Chains that went on past a window whose mark never came (`advance`), for the log; the
+    /// planner takes them (`takeGaps`). Not persisted.
+    public private(set) var gaps: [String] = []
+
+    public mutating func takeGaps() -> [String] {
+        defer { gaps = [] }
+        return gaps
+    }
 
     enum CodingKeys: String, CodingKey {
         case sites, state, lines, releasedThrough, duration, firstClosedAt, counts, observerIgnored, conflicts, windowsWithMissingSites
@@ -101,28 +115,38 @@ public struct SiteMerger: Codable, Sendable {
 
     // MARK: ingest
 
-    /// Takes one message from the window stream; `now` (wall-clock seconds) starts the lateness
+    /// Takes one message from the window stream; `now` (the caller's clock, s) starts the lateness
     /// clock of the windows it lets a site close.
     public mutating func ingest(subject: String, payload: [UInt8], now: Double) -> IngestOutcome {
         self.now = now
-        let outcome = classify(subject: subject, payload: payload)
+        lastProblem = nil
+        let outcome: IngestOutcome
+        do { outcome = try classify(subject: subject, payload: payload) } catch {
+            lastProblem = error.reason
+            outcome = .garbage
+        }
         counts[outcome, default: 0] += 1
         return outcome
     }
 
-    private mutating func classify(subject: String, payload: [UInt8]) -> IngestOutcome {
-        guard let json = FlatJSON(payload) else { return .garbage }
+    private mutating func classify(subject: String, payload: [UInt8]) throws(BadMessage) -> IngestOutcome {
+        guard let json = FlatJSON(payload) else { throw BadMessage("not one JSON object") }
         if subject.hasPrefix(FlowcastSubjects.prefix + ".win.") {
-            guard let (site, w) = WindowSummary.parsePublished(json),
-                  FlowcastSubjects.isWindow(subject, site: site, kind: w.kind, id: w.id) else { return .garbage }
+            let (site, w) = try WindowSummary.parsePublished(json)
+            guard FlowcastSubjects.isWindow(subject, site: site, kind: w.kind, id: w.id) else {
+                throw BadMessage("the subject is not the one of its site, kind and id (\(FlowcastSubjects.window(site: site, kind: w.kind, id: w.id)))")
+            }
             guard state[site] != nil else { return .unlistedSite }
-            if let d = duration, d != w.durationNanoseconds { return .garbage }
+            if let d = duration, d != w.durationNanoseconds { throw Self.otherDuration(w.durationNanoseconds, d) }
             if let last = state[site]!.chainLast, w.startNanoseconds <= last { return .duplicate }
             // Released without this site (after --lateness): too late to count.
             if let r = releasedThrough, w.startNanoseconds < r { return .late }
             let key = "\(w.kind.rawValue):\(w.id)"
             if let held = lines[w.startNanoseconds]?[site]?[key] {
-                if held != w { conflicts += 1 }
+                if held != w {
+                    conflicts += 1
+                    lastProblem = "a second line for \(key) in the window at \(Self.seconds(w.startNanoseconds)) with other counts (bytes \(w.bytesUp)/\(w.bytesDown), packets \(w.packetsUp)/\(w.packetsDown); the first, \(held.bytesUp)/\(held.bytesDown) and \(held.packetsUp)/\(held.packetsDown), is kept)"
+                }
                 return .duplicate
             }
             lines[w.startNanoseconds, default: [:]][site, default: [:]][key] = w
@@ -130,12 +154,20 @@ public struct SiteMerger: Codable, Sendable {
             advance(site)
             return .windowLine
         }
-        guard subject.hasPrefix(FlowcastSubjects.prefix + ".tap.") else { return .garbage }
+        guard subject.hasPrefix(FlowcastSubjects.prefix + ".tap.") else {
+            throw BadMessage("not a \(FlowcastSubjects.prefix).win.… or \(FlowcastSubjects.prefix).tap.… subject")
+        }
+        func onItsSubject(_ site: String) throws(BadMessage) {
+            guard subject == FlowcastSubjects.tap(site: site) else {
+                throw BadMessage("the subject is not its site's (\(FlowcastSubjects.tap(site: site)))")
+            }
+        }
         switch json.string("type") {
         case "window":
-            guard let mark = TapMark(json), subject == FlowcastSubjects.tap(site: mark.site) else { return .garbage }
+            let mark = try TapMark(json)
+            try onItsSubject(mark.site)
             guard state[mark.site] != nil else { return .unlistedSite }
-            if let d = duration, d != mark.duration { return .garbage }
+            if let d = duration, d != mark.duration { throw Self.otherDuration(mark.duration, d) }
             if duration == nil { duration = mark.duration }
             if let last = state[mark.site]!.chainLast, mark.start <= last { return .duplicate }
             if state[mark.site]!.marks[mark.start] != nil { return .duplicate }
@@ -144,20 +176,35 @@ public struct SiteMerger: Codable, Sendable {
             advance(mark.site)
             return .mark
         case "end":
-            guard let end = TapEnd(json), subject == FlowcastSubjects.tap(site: end.site) else { return .garbage }
+            let end = try TapEnd(json)
+            try onItsSubject(end.site)
             guard state[end.site] != nil else { return .unlistedSite }
             if state[end.site]!.ended && state[end.site]!.endLastStart == end.lastStart { return .duplicate }
             // An end for windows before the chain's last is a re-sent earlier run's: the site went on.
             if let last = state[end.site]!.chainLast, let endLast = end.lastStart, endLast < last { return .duplicate }
+            // So is an end that closed none once the site has windows: a run before them (or one
+            // that added nothing); taking it would end the site, after every window, for good.
+            if end.lastStart == nil && state[end.site]!.chainLast != nil { return .duplicate }
             state[end.site]!.ended = true
             state[end.site]!.endLastStart = end.lastStart
             return .end
         case "heartbeat":
-            guard let site = json.string("site"), subject == FlowcastSubjects.tap(site: site) else { return .garbage }
+            guard let site = json.string("site") else { throw BadMessage("no \"site\" string") }
+            try onItsSubject(site)
             return state[site] != nil ? .heartbeat : .unlistedSite
-        default:
-            return .garbage
+        case let type?:
+            throw BadMessage("type \"\(type.prefix(40))\" is not window, end or heartbeat")
+        case nil:
+            throw BadMessage("no \"type\" string")
         }
+    }
+
+    static func seconds(_ t: Int64) -> String {
+        t % 1_000_000_000 == 0 ? "\(t / 1_000_000_000) s" : "\(Double(t) / 1e9) s"
+    }
+
+    static func otherDuration(_ got: Int64, _ stream: Int64) -> BadMessage {
+        BadMessage("window length \(seconds(got)), not the \(seconds(stream)) of the stream's first mark")
     }
 
     /// Extends a site's chain over every mark whose window is complete.
@@ -170,10 +217,15 @@ public struct SiteMerger: Codable, Sendable {
                 next = last + d
             } else {
                 // The first mark, a restarted tap's first mark, or an overlap: the earliest mark
-                // that names no window after the chain's last as its predecessor.
+                // that names no window after the chain's last as its predecessor. Or a mark after
+                // a gap: its predecessor's mark never came (lost), but that window is released
+                // already (without this site, after --lateness), so nothing is waited for.
                 let floor = s.chainLast ?? Int64.min
+                let released = releasedThrough ?? Int64.min
                 next = s.marks.filter { start, m in
-                    start > floor && (s.chainLast == nil ? m.previous == nil : (m.previous ?? Int64.min) <= floor)
+                    guard start > floor else { return false }
+                    if let p = m.previous, p < released { return true }
+                    return s.chainLast == nil ? m.previous == nil : (m.previous ?? Int64.min) <= floor
                 }.keys.min()
             }
             guard let start = next, let mark = s.marks[start] else { return }
@@ -181,10 +233,16 @@ public struct SiteMerger: Codable, Sendable {
             let released = releasedThrough.map { start < $0 } ?? false
             guard released || (lines[start]?[site]?.count ?? 0) >= mark.lines else { return }
             s.marks[start] = nil
+            if let p = mark.previous, p > (s.chainLast ?? Int64.min) {
+                gaps.append("site \(site): the mark of its window at \(Self.seconds(p)) had not come when that window was planned "
+                    + "(lost?); its windows go on from \(Self.seconds(start)) (the windows before were planned without it)")
+            }
             if !released && firstClosedAt[start] == nil { firstClosedAt[start] = now }
             if s.chainFirst == nil { s.chainFirst = start }
             s.chainLast = start
-            if s.ended, let endLast = s.endLastStart, start > endLast { s.ended = false; s.endLastStart = nil }
+            // A window after the site's end (after any window at all, for an end that closed none):
+            // a later run of its tap, which the planner waits for again.
+            if s.ended && (s.endLastStart.map { start > $0 } ?? true) { s.ended = false; s.endLastStart = nil }
         }
     }
 
@@ -202,9 +260,10 @@ public struct SiteMerger: Codable, Sendable {
         return .pending
     }
 
-    /// The next window to plan, when it is ready (`now`: wall-clock seconds).
+    /// The next window to plan, when it is ready (`now`: the caller's clock, s).
     public mutating func nextReady(now: Double, lateness: Double) -> MergedWindow? {
         guard let d = duration else { return nil }
+        self.now = now
         let start: Int64
         if let r = releasedThrough {
             start = r
@@ -270,6 +329,9 @@ public struct SiteMerger: Codable, Sendable {
         lines[start] = nil
         firstClosedAt[start] = nil
         releasedThrough = start + d
+        // A site waiting on a mark that never came goes on from its next mark once the window
+        // before that one is released.
+        for site in sites where !state[site]!.marks.isEmpty { advance(site) }
         if !missing.isEmpty { windowsWithMissingSites += 1 }
         var ordered: [WindowSummary] = []
         ordered.reserveCapacity(merged.count)

@@ -59,6 +59,13 @@ public enum FlowcastSubjects {
 
     /// `flowcast.v1.tap.<site>`: window marks, heartbeats and the tap's end.
     public static func tap(site: String) -> String { "\(prefix).tap.\(token(site))" }
+    /// The site token (escaped, as in the subject) of a `flowcast.v1.win.…` or `flowcast.v1.tap.…`
+    /// subject; nil for another subject.
+    static func siteToken(of subject: String) -> String? {
+        let parts = subject.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count >= 4, "\(parts[0]).\(parts[1])" == prefix, parts[2] == "win" || parts[2] == "tap" else { return nil }
+        return String(parts[3])
+    }
     /// `flowcast.v1.flow.<site>`.
     public static func flow(site: String) -> String { "\(prefix).flow.\(token(site))" }
 

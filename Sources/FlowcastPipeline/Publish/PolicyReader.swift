@@ -19,18 +19,29 @@ public struct PolicyReaderOptions: Sendable {
     public var durable: String?
     /// Read what the stream holds now, then return; otherwise follow until `shouldStop`.
     public var once: Bool
+    /// Only the policies of the planner with this `--durable` (their message ids start
+    /// `NAME|`); nil: the planner whose policies the folder holds (its last summary says), or
+    /// else the first one read.
+    public var planner: String?
     public var limits = PolicyReassembler<String>.Limits()
 
-    public init(connection: NATSConnectionOptions, directory: String, fromNanoseconds: Int64?, durable: String?, once: Bool) {
+    public init(connection: NATSConnectionOptions, directory: String, fromNanoseconds: Int64?, durable: String?, once: Bool,
+                planner: String? = nil) {
         self.connection = connection; self.directory = directory; self.fromNanoseconds = fromNanoseconds
-        self.durable = durable; self.once = once
+        self.durable = durable; self.once = once; self.planner = planner
     }
 }
 
 public enum PolicyReaderError: Error, CustomStringConvertible {
     case output(path: String, reason: String)
+    /// The folder holds another planner's policies.
+    case otherPlanner(directory: String, holds: String, wanted: String)
     public var description: String {
-        switch self { case let .output(path, reason): return "\(path): \(reason)" }
+        switch self {
+        case let .output(path, reason): return "\(path): \(reason)"
+        case let .otherPlanner(directory, holds, wanted):
+            return "\(directory) holds the policies of planner \(holds) (policies-summary.json), not \(wanted): use another --out for \(wanted)'s"
+        }
     }
 }
 
@@ -52,6 +63,11 @@ public struct PolicyReaderSummary: Codable, Sendable, Equatable {
     public var bad = 0
     /// Policies still in parts when the run ended (their messages are given back, unacknowledged).
     public var incomplete = 0
+    /// The planner (its `--durable`) whose policies the folder holds; nil until one is read.
+    public var planner: String?
+    /// Policy messages of other planners: acknowledged and skipped (their files would overwrite
+    /// this planner's; a reader with `--planner` and its own folder takes them).
+    public var otherPlanners = 0
     /// The first problems (`policy-NNNN.json: what was wrong`), at most `problemsKept`.
     public var problems: [String] = []
 
@@ -80,6 +96,14 @@ public final class PolicyReader {
         } catch {
             throw PolicyReaderError.output(path: options.directory, reason: "cannot create the folder: \(error.localizedDescription)")
         }
+        // The planner whose policies the folder holds, as the last run's summary names it.
+        struct Previous: Decodable { var planner: String? }
+        let held = FileManager.default.contents(atPath: options.directory + "/policies-summary.json")
+            .flatMap { try? JSONDecoder().decode(Previous.self, from: $0) }?.planner
+        if let held, let wanted = options.planner, held != wanted {
+            throw PolicyReaderError.otherPlanner(directory: options.directory, holds: held, wanted: wanted)
+        }
+        summary.planner = options.planner ?? held
         connection = try NATSConnection(options.connection)
         if case let .existing(differences) = try connection.ensureStream(FlowcastSubjects.policyStream) {
             streamDifferences = differences.map { "stream \(FlowcastSubjects.policyStream.name): \($0)" }
@@ -117,6 +141,18 @@ public final class PolicyReader {
             }
             for (i, m) in batch.messages.enumerated() {
                 summary.messages += 1
+                if let name = Self.planner(ofMessageID: m.messageID) {
+                    if summary.planner == nil { summary.planner = name }
+                    if name != summary.planner {
+                        summary.otherPlanners += 1
+                        if otherPlannersLogged.insert(name).inserted {
+                            log("skipped the policies of planner \(name): \(options.directory) holds \(summary.planner!)'s; "
+                                + "read them with --planner \(name) and another --out")
+                        }
+                        if let t = batch.replySubject(of: i), !t.isEmpty { try? connection.acknowledge(reply: t) }
+                        continue
+                    }
+                }
                 let outcome = reassembler.add(payload: m.payload, headers: batch.headers(of: i), messageID: m.messageID,
                                               sequence: m.streamSequence, token: batch.replySubject(of: i) ?? "")
                 try settle(outcome)
@@ -135,6 +171,15 @@ public final class PolicyReader {
         try? connection.flush(milliseconds: 2000)
         try writeSummary()
         return summary
+    }
+
+    private var otherPlannersLogged: Set<String> = []
+
+    /// The planner's `--durable` in a policy message's id (`NAME|policy-NNNN.json`, a part's
+    /// `NAME|policy-NNNN.json|i/n`); nil for an id that names none (read as before).
+    static func planner(ofMessageID id: String) -> String? {
+        guard let bar = id.firstIndex(of: "|"), bar > id.startIndex else { return nil }
+        return String(id[..<bar])
     }
 
     /// Writes the document, if any, counts what the outcome says, then acknowledges its messages.

@@ -35,13 +35,21 @@ public struct TapMark: Sendable, Equatable {
         self.site = site; self.mode = mode; self.start = start; self.duration = duration; self.previous = previous; self.lines = lines
     }
 
-    init?(_ j: FlatJSON) {
-        guard j.unsigned("formatVersion") == 1, j.string("type") == "window", let site = j.string("site"),
-              let start = j.nanoseconds("start"), let duration = j.nanoseconds("duration"), duration > 0,
-              let lines = j.unsigned("lines") else { return nil }
-        let previous = j.nanoseconds("previous")
-        guard previous != nil || j.isNull("previous") else { return nil }
-        self.init(site: site, mode: j.string("mode") ?? "replay", start: start, duration: duration, previous: previous, lines: Int(lines))
+    /// Reads a mark; throws what is wrong with it (every number range-checked, `MessageLimits`).
+    init(_ j: FlatJSON) throws(BadMessage) {
+        guard j.unsigned("formatVersion") == 1 else { throw BadMessage("\"formatVersion\" is not 1") }
+        guard j.string("type") == "window" else { throw BadMessage("type is not \"window\"") }
+        guard let site = j.string("site") else { throw BadMessage("no \"site\" string") }
+        let start = try j.checkedStart("start")
+        let duration = try j.checkedDuration("duration")
+        let lines = try j.checkedCount("lines")
+        var previous: Int64?
+        if !j.isNull("previous") {
+            let p = try j.checkedStart("previous")
+            guard p < start else { throw BadMessage("\"previous\" is not before \"start\"") }
+            previous = p
+        }
+        self.init(site: site, mode: j.string("mode") ?? "replay", start: start, duration: duration, previous: previous, lines: lines)
     }
 }
 
@@ -95,68 +103,152 @@ public struct TapEnd: Sendable, Equatable {
         self.site = site; self.mode = mode; self.lastStart = lastStart; self.windows = windows
     }
 
-    init?(_ j: FlatJSON) {
-        guard j.unsigned("formatVersion") == 1, j.string("type") == "end", let site = j.string("site"),
-              let windows = j.unsigned("windows") else { return nil }
-        let lastStart = j.nanoseconds("lastStart")
-        guard lastStart != nil || j.isNull("lastStart") else { return nil }
-        self.init(site: site, mode: j.string("mode") ?? "replay", lastStart: lastStart, windows: Int(windows))
+    /// Reads an end; throws what is wrong with it (every number range-checked, `MessageLimits`).
+    init(_ j: FlatJSON) throws(BadMessage) {
+        guard j.unsigned("formatVersion") == 1 else { throw BadMessage("\"formatVersion\" is not 1") }
+        guard j.string("type") == "end" else { throw BadMessage("type is not \"end\"") }
+        guard let site = j.string("site") else { throw BadMessage("no \"site\" string") }
+        let windows = try j.checkedCount("windows")
+        let lastStart: Int64? = j.isNull("lastStart") ? nil : try j.checkedStart("lastStart")
+        self.init(site: site, mode: j.string("mode") ?? "replay", lastStart: lastStart, windows: windows)
     }
 }
 
 extension WindowSummary {
-    /// Reads a published window line (a windows.jsonl line plus `site`); nil when it is not one.
-    static func parsePublished(_ j: FlatJSON) -> (site: String, window: WindowSummary)? {
+    /// Reads a published window line (a windows.jsonl line plus `site`); throws what is wrong
+    /// with it (every number range-checked, `MessageLimits`).
+    static func parsePublished(_ j: FlatJSON) throws(BadMessage) -> (site: String, window: WindowSummary) {
         // One pass over the members, last to first, so the first of a repeated key wins (as a
         // lookup by key would find it), wrong types included.
-        var site: String?, kindText: String?, id: String?, start: Int64?, duration: Int64?, partial: Bool?
-        var counters = [UInt64?](repeating: nil, count: 9)
-        var sizes: [Substring.UTF8View]?
+        var site: String?, kindText: String?, id: String?, start: FlatJSON.Value?, duration: FlatJSON.Value?, partial: Bool?
+        var counters = [FlatJSON.Value?](repeating: nil, count: 9)
+        var sizes: FlatJSON.Value?
         for (key, value) in j.members.reversed() {
             func text() -> String? { if case let .string(s) = value { return s }; return nil }
-            func unsigned() -> UInt64? { if case let .number(v) = value { return UInt64(Substring(v)) }; return nil }
-            func nanoseconds() -> Int64? { if case let .number(v) = value { return FlatJSON.nanoseconds(v) }; return nil }
             switch key {
             case "site": site = text()
             case "kind": kindText = text()
             case "id": id = text()
-            case "start": start = nanoseconds()
-            case "duration": duration = nanoseconds()
+            case "start": start = value
+            case "duration": duration = value
             case "partial": if case let .bool(b) = value { partial = b } else { partial = nil }
-            case "bytesUp": counters[0] = unsigned()
-            case "bytesDown": counters[1] = unsigned()
-            case "packetsUp": counters[2] = unsigned()
-            case "packetsDown": counters[3] = unsigned()
-            case "activeFlows": counters[4] = unsigned()
-            case "newFlows": counters[5] = unsigned()
-            case "retransmissions": counters[6] = unsigned()
-            case "zeroWindows": counters[7] = unsigned()
-            case "decodeIssues": counters[8] = unsigned()
-            case "sizeHistogram": if case let .array(items) = value { sizes = items } else { sizes = nil }
+            case "bytesUp": counters[0] = value
+            case "bytesDown": counters[1] = value
+            case "packetsUp": counters[2] = value
+            case "packetsDown": counters[3] = value
+            case "activeFlows": counters[4] = value
+            case "newFlows": counters[5] = value
+            case "retransmissions": counters[6] = value
+            case "zeroWindows": counters[7] = value
+            case "decodeIssues": counters[8] = value
+            case "sizeHistogram": sizes = value
             default: break
             }
         }
-        guard let site, let kindText, let kind = WindowSummary.Kind(rawValue: kindText), let id, let start, let duration,
-              duration > 0, let partial, let bytesUp = counters[0], let bytesDown = counters[1],
-              let packetsUp = counters[2], let packetsDown = counters[3] else { return nil }
-        var w = WindowSummary(kind: kind, id: id, startNanoseconds: start, durationNanoseconds: duration, partial: partial)
-        w.bytesUp = bytesUp; w.bytesDown = bytesDown; w.packetsUp = packetsUp; w.packetsDown = packetsDown
-        w.activeFlows = counters[4] ?? 0
-        w.newFlows = counters[5] ?? 0
-        w.retransmissions = counters[6] ?? 0
-        w.zeroWindows = counters[7] ?? 0
-        w.decodeIssues = counters[8] ?? 0
-        if let sizes {
-            for (i, item) in sizes.prefix(SizeHistogram.count).enumerated() { w.sizeHistogram[i] = UInt64(Substring(item)) ?? 0 }
+        guard let site else { throw BadMessage("no \"site\" string") }
+        guard let kindText, let kind = WindowSummary.Kind(rawValue: kindText) else { throw BadMessage("\"kind\" is not \"cell\" or \"link\"") }
+        guard let id else { throw BadMessage("no \"id\" string") }
+        guard let partial else { throw BadMessage("no \"partial\" true or false") }
+        let names = ["bytesUp", "bytesDown", "packetsUp", "packetsDown", "activeFlows", "newFlows", "retransmissions",
+                     "zeroWindows", "decodeIssues"]
+        var values = [UInt64](repeating: 0, count: 9)
+        for i in 0..<9 {
+            // The first four are required; the others default to 0.
+            if counters[i] == nil && i >= 4 { continue }
+            values[i] = try FlatJSON.checkedCounter(counters[i], names[i])
+        }
+        var w = WindowSummary(kind: kind, id: id, startNanoseconds: try FlatJSON.checkedStart(start, "start"),
+                              durationNanoseconds: try FlatJSON.checkedDuration(duration, "duration"), partial: partial)
+        (w.bytesUp, w.bytesDown, w.packetsUp, w.packetsDown) = (values[0], values[1], values[2], values[3])
+        (w.activeFlows, w.newFlows, w.retransmissions, w.zeroWindows, w.decodeIssues) = (values[4], values[5], values[6], values[7], values[8])
+        if case let .array(items)? = sizes {
+            for (i, item) in items.prefix(SizeHistogram.count).enumerated() {
+                // An item that is not a number counts 0, as before; a number out of range refuses the line.
+                guard let v = UInt64(Substring(item)) else { continue }
+                guard v <= MessageLimits.largestCounter else {
+                    throw BadMessage("\"sizeHistogram\" item \(i + 1) \(v) is out of range (0 to \(MessageLimits.largestCounter))")
+                }
+                w.sizeHistogram[i] = v
+            }
         }
         return (site, w)
     }
 
-    /// Adds another site's counts for the same cell or link and window.
+    /// Adds another site's counts for the same cell or link and window. Each count read from a
+    /// message is at most `MessageLimits.largestCounter` (2^53), so 2,048 sites sum without
+    /// reaching 2^64; past that a sum stays at `UInt64.max` rather than wrapping to a small number.
     mutating func add(_ o: WindowSummary) {
-        bytesUp &+= o.bytesUp; bytesDown &+= o.bytesDown; packetsUp &+= o.packetsUp; packetsDown &+= o.packetsDown
-        activeFlows &+= o.activeFlows; newFlows &+= o.newFlows; retransmissions &+= o.retransmissions
-        zeroWindows &+= o.zeroWindows; decodeIssues &+= o.decodeIssues
-        for i in 0..<SizeHistogram.count { sizeHistogram[i] &+= o.sizeHistogram[i] }
+        func sum(_ a: inout UInt64, _ b: UInt64) {
+            let (r, overflow) = a.addingReportingOverflow(b)
+            a = overflow ? .max : r
+        }
+        sum(&bytesUp, o.bytesUp); sum(&bytesDown, o.bytesDown); sum(&packetsUp, o.packetsUp); sum(&packetsDown, o.packetsDown)
+        sum(&activeFlows, o.activeFlows); sum(&newFlows, o.newFlows); sum(&retransmissions, o.retransmissions)
+        sum(&zeroWindows, o.zeroWindows); sum(&decodeIssues, o.decodeIssues)
+        for i in 0..<SizeHistogram.count { sum(&sizeHistogram[i], o.sizeHistogram[i]) }
+    }
+}
+
+/// Why a message on a Flowcast subject was refused: counted `garbage`, and logged with this.
+struct BadMessage: Error, Equatable, CustomStringConvertible {
+    var reason: String
+    init(_ reason: String) { self.reason = reason }
+    var description: String { reason }
+}
+
+/// The ranges every number read from a tap's message must lie in, so that no step or sum the
+/// planner takes with them (a window start plus its length, a line's bytes up plus down, a site's
+/// sum over sites) can overflow. Each is far past anything a tap publishes.
+enum MessageLimits {
+    /// Window starts (and a mark's `previous`, an end's `lastStart`): 0 to 2^62 ns after the
+    /// epoch (the year 2116).
+    static let latestStart: Int64 = 1 << 62
+    /// Window lengths: more than 0, at most 2^50 ns (13 days).
+    static let longestDuration: Int64 = 1 << 50
+    /// A line's counters (bytes, packets, flows, size histogram): at most 2^53 (8 PiB in a window).
+    static let largestCounter: UInt64 = 1 << 53
+    /// A mark's `lines`, an end's `windows`: at most 2^32.
+    static let largestCount: UInt64 = 1 << 32
+}
+
+extension FlatJSON {
+    func checkedStart(_ key: String) throws(BadMessage) -> Int64 { try Self.checkedStart(self[key], key) }
+    func checkedDuration(_ key: String) throws(BadMessage) -> Int64 { try Self.checkedDuration(self[key], key) }
+    func checkedCount(_ key: String) throws(BadMessage) -> Int {
+        guard case let .number(v)? = self[key] else { throw BadMessage("no number \"\(key)\"") }
+        guard let n = UInt64(Substring(v)), n <= MessageLimits.largestCount else {
+            throw BadMessage("\"\(key)\" \(Self.shown(v)) is out of range (0 to \(MessageLimits.largestCount))")
+        }
+        return Int(n)
+    }
+
+    static func checkedStart(_ value: Value?, _ key: String) throws(BadMessage) -> Int64 {
+        guard case let .number(v)? = value else { throw BadMessage("no number \"\(key)\"") }
+        guard let t = nanoseconds(v), t >= 0, t <= MessageLimits.latestStart else {
+            throw BadMessage("\"\(key)\" \(shown(v)) is out of range (0 to \(MessageLimits.latestStart / 1_000_000_000) s)")
+        }
+        return t
+    }
+
+    static func checkedDuration(_ value: Value?, _ key: String) throws(BadMessage) -> Int64 {
+        guard case let .number(v)? = value else { throw BadMessage("no number \"\(key)\"") }
+        guard let t = nanoseconds(v), t > 0, t <= MessageLimits.longestDuration else {
+            throw BadMessage("\"\(key)\" \(shown(v)) is out of range (more than 0, at most \(MessageLimits.longestDuration / 1_000_000_000) s)")
+        }
+        return t
+    }
+
+    static func checkedCounter(_ value: Value?, _ key: String) throws(BadMessage) -> UInt64 {
+        guard case let .number(v)? = value else { throw BadMessage("no number \"\(key)\"") }
+        guard let n = UInt64(Substring(v)), n <= MessageLimits.largestCounter else {
+            throw BadMessage("\"\(key)\" \(shown(v)) is out of range (0 to \(MessageLimits.largestCounter))")
+        }
+        return n
+    }
+
+    /// A number's text for a message, cut short.
+    static func shown(_ v: Substring.UTF8View) -> String {
+        let text = String(Substring(v))
+        return text.count > 40 ? String(text.prefix(40)) + "…" : text
     }
 }

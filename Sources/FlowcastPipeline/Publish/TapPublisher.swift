@@ -24,6 +24,9 @@ public struct PublishOptions: Sendable {
     public var drainSeconds: Double
     /// Live taps: seconds between heartbeats on `flowcast.v1.tap.<site>` (0: none).
     public var heartbeatSeconds: Double
+    /// Lines for the log (standard error in the CLI), from the publishing thread: the stream
+    /// refusing messages, and the stream created again.
+    public var log: @Sendable (String) -> Void = { _ in }
 
     public init(connection: NATSConnectionOptions, site: String, publishFlows: Bool = false, mode: String,
                 spoolDirectory: String, spoolLimitBytes: Int64 = 512 << 20, queueCapacity: Int = 200_000,
@@ -77,6 +80,14 @@ public final class TapPublisher: @unchecked Sendable {
     private var windowsPublished = 0
     private var flowsPublished = 0
     private var scratch: [UInt8] = []
+    // Refusals by the stream (under `lock`): the spool is re-sent after `backoff` seconds, doubling
+    // to 10 s while the stream goes on refusing, so a tap does not spin re-sending to a server that
+    // lost its stream.
+    private var refused: NATSError?
+    private var streamMissing = false
+    private var backoff = 0.0
+    private var resendNotBefore = 0.0
+    private var refusalLogged = -Double.infinity
 
     /// Connects, makes sure the streams exist, and starts the publishing thread. Throws when the
     /// server cannot be reached or refuses (the caller exits with status 2).
@@ -189,14 +200,27 @@ public final class TapPublisher: @unchecked Sendable {
         while true {
             lock.lock()
             while queue.isEmpty && !finishing
-                    && !(connection.isConnected && (!resend.isEmpty || (!spool.isEmpty && spool.sendingOutstanding == 0))) {
+                    && !(connection.isConnected && (!resend.isEmpty || (!spool.isEmpty && spool.sendingOutstanding == 0
+                                                                         && Self.now() >= resendNotBefore))) {
                 if !lock.wait(until: Date(timeIntervalSinceNow: 0.2)) { break }
             }
             let batch = queue
             queue.removeAll(keepingCapacity: true)
             let ending = finishing
-            if connection.isConnected && resend.isEmpty { resend = spool.takeForResend() }
+            var refusal: (error: NATSError, missing: Bool, log: Bool)? = nil
+            if let error = refused {
+                backoff = min(max(backoff * 2, 0.25), 10)
+                resendNotBefore = Self.now() + backoff
+                let log = Self.now() - refusalLogged >= 30
+                if log { refusalLogged = Self.now() }
+                refusal = (error, streamMissing, log)
+                refused = nil
+                streamMissing = false
+            }
+            if connection.isConnected && resend.isEmpty && Self.now() >= resendNotBefore { resend = spool.takeForResend() }
+            let retryIn = backoff
             lock.unlock()
+            if let refusal { streamRefused(refusal.error, missing: refusal.missing, log: refusal.log, retryIn: retryIn) }
 
             if options.heartbeatSeconds > 0 && Self.now() - lastHeartbeat >= options.heartbeatSeconds && !ending {
                 lastHeartbeat = Self.now()
@@ -220,6 +244,7 @@ public final class TapPublisher: @unchecked Sendable {
                 try? connection.waitForAcknowledgements(milliseconds: 200)
                 lock.lock()
                 let settled = queue.isEmpty && inFlight.isEmpty && resend.isEmpty && spool.isEmpty
+                let backingOff = Self.now() < resendNotBefore
                 lock.unlock()
                 if settled || Self.now() >= deadline! {
                     // Unsent re-sends stay in sending.spool for the next tap with this folder, and
@@ -231,7 +256,8 @@ public final class TapPublisher: @unchecked Sendable {
                     lock.unlock()
                     break
                 }
-                if !connection.isConnected { usleep(100_000) }
+                // Not a tight loop while the server is away or the spool waits out a refusal.
+                if !connection.isConnected || backingOff { usleep(100_000) }
             }
         }
         done.signal()
@@ -272,12 +298,39 @@ public final class TapPublisher: @unchecked Sendable {
         defer { lock.signal(); lock.unlock() }
         guard let (message, fromSpool) = inFlight.removeValue(forKey: ack.messageID) else { return }
         if fromSpool { resolvedFromSending() }
-        if ack.error != nil {
+        if let error = ack.error {
             spoolLocked(message)
+            refused = error
+            if error.isNoResponders { streamMissing = true }
         } else {
+            backoff = 0
+            refusalLogged = -.infinity
             if fromSpool { counters.resent += 1 } else { counters.published += 1 }
             if ack.duplicate { counters.duplicates += 1 }
         }
+    }
+
+    /// The stream refused messages (they are spooled): says so, and when nothing listens on the
+    /// subject (no responders: the stream is gone, say a nats-server restarted without its
+    /// JetStream store) creates the stream again, as at start.
+    private func streamRefused(_ error: NATSError, missing: Bool, log shouldLog: Bool, retryIn: Double) {
+        var line = "NATS refused messages (\(error)); they are spooled and re-sent in \(retryIn) s, then at most every 10 s"
+        if missing {
+            let streams = [FlowcastSubjects.windowStream] + (options.publishFlows ? [FlowcastSubjects.flowStream] : [])
+            do {
+                var created: [String] = []
+                for stream in streams { if case .created = try connection.ensureStream(stream) { created.append(stream.name) } }
+                if !created.isEmpty {
+                    line = "NATS: no stream took the messages (no responders: was nats-server restarted without its JetStream store?); "
+                        + "created stream \(created.joined(separator: ", ")) again and re-sending the spool"
+                    options.log(line)
+                    return
+                }
+            } catch let failure {
+                line += "; no stream listens on the subjects and creating it failed: \(failure)"
+            }
+        }
+        if shouldLog { options.log(line) }
     }
 
     private func resolvedFromSending() {
