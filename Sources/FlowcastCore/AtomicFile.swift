@@ -128,8 +128,10 @@ public final class AtomicFile {
         close(descriptor)
         descriptor = -1
         if let failure {
-            unlink(temporaryPath)
-            throw AtomicFileError(path: path, reason: failure)
+            // A record that failed to complete (a full disk) stays as .partial when it is one a
+            // run keeps (`keepsPartialFile`): its bytes up to the failure are still the record.
+            if !keepsPartialFile { unlink(temporaryPath) }
+            throw AtomicFileError(path: keepsPartialFile ? temporaryPath : path, reason: failure)
         }
         // rename(2) replaces the target in one step on the same file system.
         guard rename(temporaryPath, path) == 0 else {

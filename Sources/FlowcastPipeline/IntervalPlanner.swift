@@ -291,6 +291,9 @@ public final class IntervalPlanner {
         return .persistence(last: nil, change: 0)
     }
 
+    /// Leaves forecasts.jsonl.partial in place if the file is never committed or its commit fails.
+    public func keepsForecastsOnFailure() { forecastFile.keepPartialFile() }
+
     /// The first policy document that could not be written (a full disk, a folder in the way):
     /// a live run stops on it, as on any write error, and `finish` throws it.
     public private(set) var writeFailure: (any Error)?

@@ -279,6 +279,10 @@ struct FullDiskTests {
             live.process.waitUntilExit()
             #expect(live.process.terminationStatus == 2, "\(live.stderr)")
             #expect(live.stderr.contains(out + "/") && live.stderr.contains("No space left on device"), "\(live.stderr)")
+            // The forecasts are a record too: left whole or as .partial, never deleted.
+            let forecasts = out + "/policies/forecasts.jsonl"
+            #expect(FileManager.default.fileExists(atPath: forecasts) || FileManager.default.fileExists(atPath: forecasts + ".partial"),
+                    "\((try? FileManager.default.subpathsOfDirectory(atPath: out)) ?? [])")
             _ = try KillTests.requireNothingHalfWritten(out)
         }
     }

@@ -221,6 +221,9 @@ public final class LiveService {
             topology: topology, topologyData: data,
             inputDescription: "live \(c.interfaces.joined(separator: ",")) window \(c.aggregation.windowNanoseconds)ns",
             options: options)
+        // A tap's forecasts.jsonl is a record like its windows: a run that fails (a full disk)
+        // leaves it as .partial, as it leaves the others, rather than delete it.
+        planner.keepsForecastsOnFailure()
         if generation == 0, let warning = planner.modelWarning {
             log.warning("\(warning.hasPrefix("warning: ") ? String(warning.dropFirst(9)) : warning)")
         }
