@@ -162,19 +162,23 @@ final class LiveMetrics: @unchecked Sendable {
         for c in s.ipfix {
             for (d, value) in [(Self.ipfixRecordsSent, c.recordsSent), (Self.ipfixRecordsLost, c.recordsLost),
                                (Self.ipfixFlowsDropped, c.flowsDropped)] {
-                let key = d.name + "\u{0}" + c.collector
-                var total = collectorTotals[key]
-                    ?? Total(counter: Counter(label: d.name, dimensions: [("collector", c.collector)], factory: factory))
-                total.advance(to: UInt64(max(0, value)))
-                collectorTotals[key] = total
+                advanceLabelled(d, label: "collector", c.collector, to: UInt64(max(0, value)))
             }
         }
         if let seconds = s.lastSolveSeconds { gauge(Self.planSeconds).record(seconds) }
         if let seconds = s.lastPolicySeconds { gauge(Self.lastPolicy).record(seconds) }
     }
 
-    private var interfaceTotals: [String: Total] = [:]
-    private var collectorTotals: [String: Total] = [:]
+    /// Counters labelled per interface or per collector, by name and label value.
+    private var labelledTotals: [String: Total] = [:]
+
+    /// Advances counter `d` with `label` = `value` to `total`, making it at its first use (the lock held).
+    private func advanceLabelled(_ d: Definition, label: String, _ value: String, to total: UInt64) {
+        let key = d.name + "\u{0}" + value
+        var t = labelledTotals[key] ?? Total(counter: Counter(label: d.name, dimensions: [(label, value)], factory: factory))
+        t.advance(to: total)
+        labelledTotals[key] = t
+    }
 
     /// Records each interface's libpcap counters, for a run on several (counters only ever advance).
     func record(interfaces: [(name: String, statistics: LiveCaptureStatistics)]) {
@@ -182,11 +186,7 @@ final class LiveMetrics: @unchecked Sendable {
         for (name, s) in interfaces {
             for (d, value) in [(Self.captureReceived, s.received), (Self.captureKernelDrops, s.kernelDrops),
                                (Self.captureInterfaceDrops, s.interfaceDrops)] {
-                let key = d.name + "\u{0}" + name
-                var total = interfaceTotals[key]
-                    ?? Total(counter: Counter(label: d.name, dimensions: [("interface", name)], factory: factory))
-                total.advance(to: value)
-                interfaceTotals[key] = total
+                advanceLabelled(d, label: "interface", name, to: value)
             }
         }
     }
