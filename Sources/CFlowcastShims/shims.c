@@ -117,7 +117,15 @@ enum { V4, V6, V6SUM, V6NOTTCP, V6PORTS, V4L4, V4UDP, V4SPORT, V4DPORT, OUTER, V
 
 struct assembler { struct sock_filter *out; int count; int labels[LABELS]; };
 
+// Every packet load addresses the frame from its link-layer header (SKF_LL_OFF + k). When the
+// kernel runs a fanout program on a received packet, the skb's data starts at the network header
+// (the Ethernet header is already pulled), so a plain offset 12 read the IPv4 source address, not
+// the EtherType: until 5 December 2026 every received packet took the "not IP" branch and all
+// traffic went to the group's first thread. Relative to the link-layer header the offsets hold
+// whether the data starts there (sent packets) or at the network header (received ones).
 static void op(struct assembler *a, unsigned short code, unsigned k) {
+    unsigned short cls = BPF_CLASS(code), mode = BPF_MODE(code);
+    if ((cls == BPF_LD && (mode == BPF_ABS || mode == BPF_IND)) || (cls == BPF_LDX && mode == BPF_MSH)) k += (unsigned)SKF_LL_OFF;
     if (a->out) a->out[a->count] = (struct sock_filter)BPF_STMT(code, k);
     a->count++;
 }

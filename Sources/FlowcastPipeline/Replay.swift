@@ -56,6 +56,9 @@ public struct ReplayResult: Sendable {
     public var windowBoundError: String?
     /// Per IPFIX collector, when flows were exported.
     public var ipfix: [IPFIXCollectorStatistics] = []
+    /// A live run on several capture threads: the packets each thread aggregated (the stop line
+    /// names them, so a reader sees how the fanout spread the traffic).
+    public var packetsPerCaptureThread: [UInt64] = []
     /// What an earlier run had left in the output folder, removed before this one wrote there.
     public var previousRun: PreviousRun?
 }

@@ -236,6 +236,15 @@ struct LiveTests {
         #expect(live.terminate() == 0, "\(live.stderr)")
 
         try Self.requireCompleteOutputs(out)
+        if captureThreads > 1 && capture == "captures/demo/demo.pcapng" {
+            // The fanout spreads the demo's many flows: every thread aggregated some of the packets (until
+            // 5 December 2026 its program read the wrong offsets and all went to the first).
+            let stop = live.stderr.split(separator: "\n").first { $0.contains("notice: stopped") }.map(String.init) ?? ""
+            let perThread = stop.split(separator: " ").first { $0.hasPrefix("packetsPerThread=") }
+                .map { $0.dropFirst("packetsPerThread=".count).split(separator: ",").compactMap { Int($0) } } ?? []
+            #expect(perThread.count == captureThreads && perThread.allSatisfy { $0 > 0 }, "\(stop)")
+            #expect(perThread.reduce(0, +) == expectedPackets, "\(stop)")
+        }
         let got = try Self.json(out + "/summary.json")
         for key in ["totals", "unmatched"] {
             #expect(got[key] as? [String: Int] == expected[key] as? [String: Int], "\(key)")
@@ -251,7 +260,14 @@ struct LiveTests {
         // 99 TEIDs, and no conflict now that a cell without a global identity cannot conflict).
         let gotCells = got["cells"] as! [String: Any], expectedCells = expected["cells"] as! [String: Any]
         for key in ["learnedTEIDs", "staticRuleConflicts", "signallingConflicts", "matchedPackets"] {
-            #expect(gotCells[key] as? Int != nil && gotCells[key] as? Int == expectedCells[key] as? Int, "cells.\(key)")
+            let (have, want) = (gotCells[key] as? Int, expectedCells[key] as? Int)
+            if key == "staticRuleConflicts" && captureThreads > 1, let have, let want {
+                // The documented race of several threads: a handover learned on another thread up
+                // to one batch early or late, for packets a static rule places (docs/live.md).
+                #expect(abs(have - want) <= expectedPackets / 1000, "cells.\(key): \(have) against replay's \(want)")
+                continue
+            }
+            #expect(have != nil && have == want, "cells.\(key): \(String(describing: have)) against replay's \(String(describing: want))")
         }
     }
 

@@ -542,5 +542,6 @@ public func runLiveParallel(_ options: LiveOptions, captures: [LiveCapture], con
     let summaryFile = try LiveOutputFile(directory: directory, name: "summary.json")
     summaryFile.buffer.append(contentsOf: try summary.json())
     try summaryFile.commit()
+    result.packetsPerCaptureThread = latest.map(\.totals.packets)
     return result
 }

@@ -197,7 +197,9 @@ public final class LiveService {
             "windows": "\(result.totals.windows)", "received": "\(s.capture.received)",
             "kernelDrops": "\(s.capture.kernelDrops)", "interfaceDrops": "\(s.capture.interfaceDrops)",
             // Received into the kernel's ring but not read when the stop came (a stop reads no more).
-            "notRead": "\(s.capture.received &- min(s.capture.received, s.capture.kernelDrops &+ UInt64(result.decode.packets)))"])
+            "notRead": "\(s.capture.received &- min(s.capture.received, s.capture.kernelDrops &+ UInt64(result.decode.packets)))"]
+            .merging(result.packetsPerCaptureThread.count > 1
+                     ? ["packetsPerThread": "\(result.packetsPerCaptureThread.map(String.init).joined(separator: ","))"] : [:]) { $1 })
         for e in result.ipfix {
             // A collector that missed flows is a warning, so `--quiet` still says it.
             let lost = e.flowsDropped > 0 || e.recordsLost > 0
