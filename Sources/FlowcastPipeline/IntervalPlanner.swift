@@ -353,9 +353,10 @@ public final class IntervalPlanner {
             let document = try planner.plan(input, provenance: provenance, current: current, paths: paths,
                                             recent: recentCellWindows(end: windowStart, duration: duration, reads: reads))
             do { try document.write(to: URL(fileURLWithPath: options.directory).appendingPathComponent(name)) } catch {
-                // A plan that cannot be written is not a plan that failed: the run cannot do its job.
+                // A plan that cannot be written is not a plan that failed: the run cannot do its
+                // job, and says so once, as the error it stops on (not also as a failed plan).
                 if writeFailure == nil { writeFailure = error }
-                throw error
+                return
             }
             current = document
             policiesWritten += 1

@@ -386,7 +386,7 @@ struct LiveTests {
         first.expectMetricsUp()
         let second = try Fixtures.runFlowcast(["live", "-i", "lo", "--topology", Self.demoTopology, "--out", out])
         #expect(second.status == 2)
-        #expect(second.stderr.contains("in use by another flowcast live (pid \(first.process.processIdentifier))"), "\(second.stderr)")
+        #expect(second.stderr.contains("\(out): in use by another flowcast live (pid \(first.process.processIdentifier))"), "\(second.stderr)")
         #expect(!FileManager.default.fileExists(atPath: out + "/earlier-1"), "the refused run moved the running tap's files")
         #expect(first.terminate() == 0, "\(first.stderr)")
         #expect(FileManager.default.fileExists(atPath: out + "/summary.json"))
@@ -404,14 +404,23 @@ struct LiveTests {
         let out = Self.temporaryDirectory()
         let live = try LiveProcess(interface: "lo", out: out, extra: ["--window", "500ms", "--plan-every", "2s", "--capture-threads", "1"])
         let first = out + "/policies/policy-0001.json"
-        #expect(live.waitFor(30) { FileManager.default.fileExists(atPath: first) }, "no first policy: \(live.stderr)")
+        // Scrapes are traffic on lo: windows close and plans are made while the test polls.
+        live.expectMetricsUp()
+        #expect(live.waitFor(30) { _ = live.metric("flowcast_packets_total"); return FileManager.default.fileExists(atPath: first) },
+                "no first policy: \(live.stderr)")
         // A folder where the next policy goes.
         try FileManager.default.createDirectory(atPath: out + "/policies/policy-0002.json/x", withIntermediateDirectories: true)
-        live.process.waitUntilExit()  // the run stops by itself
+        // The run stops by itself (waitFor returns early once the process has ended).
+        _ = live.waitFor(30) { _ = live.metric("flowcast_packets_total"); return false }
+        if live.process.isRunning { kill(live.process.processIdentifier, SIGKILL) }
+        live.process.waitUntilExit()
         #expect(live.process.terminationStatus == 2, "\(live.stderr)")
         // The run's last word names the file.
         let last = live.stderr.split(separator: "\n").last.map(String.init) ?? ""
         #expect(last.hasPrefix("flowcast live: ") && last.contains("policy-0002.json"), "\(live.stderr)")
+        // Said as the error the run stopped on (the log's "stopped on error" and the last line),
+        // not also as a failed plan.
+        #expect(!live.stderr.contains("plan failed"), "\(live.stderr)")
     }
 
     @Test("an --out under a file is named as such (replay and live), and with --log-format json live's last word is a JSON error line",

@@ -69,7 +69,7 @@ public final class LiveService {
             case .topology(let error): "\(error)"
             case .models(let error): "\(error)"
             case .capture(let error): "\(error)"
-            case let .outputDirectory(path, reason): "\(path): cannot create the folder: \(reason)"
+            case let .outputDirectory(path, reason): "\(path): \(reason)"
             case let .metricsAddress(address, reason): "metrics address \(address): \(reason)"
             case let .privilegeDrop(user, reason): "dropping root to \(user): \(reason)"
             case .run(let error): "\(error)"
@@ -108,7 +108,7 @@ public final class LiveService {
             captures = opened
         } catch { throw .capture(error) }
         let capture = captures[0]
-        do { try OutputFolder.create(out) } catch { throw .outputDirectory(path: out, reason: error.reason) }
+        do { try OutputFolder.create(out) } catch { throw .outputDirectory(path: out, reason: "cannot create the folder: \(error.reason)") }
         // One run per folder: a second `live` on the same --out (a double start) would move the
         // running tap's files away under it. Held until this function returns.
         let lock: OutputFolderLock
