@@ -39,10 +39,6 @@ struct IPFIXArguments: ParsableArguments {
                             samplingInterval: UInt32(clamping: sampling))
     }
 
-    /// Whether a run's export lost anything (printed even with --quiet).
-    static func lostSomething(_ statistics: [IPFIXCollectorStatistics]) -> Bool {
-        statistics.contains { $0.flowsDropped > 0 || $0.recordsLost > 0 }
-    }
 
     /// One line per collector for the end of a run.
     static func report(_ statistics: [IPFIXCollectorStatistics]) -> [String] {

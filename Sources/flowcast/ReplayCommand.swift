@@ -165,7 +165,7 @@ struct ReplayCommand: ParsableCommand {
                 + "\(t.unmatchedPackets) packets matched no cell; wrote \(out)/windows.jsonl, flows.jsonl, summary.json")
         }
         // --quiet silences progress, not loss: a collector that missed flows is always said.
-        if !quiet || IPFIXArguments.lostSomething(result.ipfix) {
+        if !quiet || result.ipfix.contains(where: \.lostSomething) {
             for line in IPFIXArguments.report(result.ipfix) { printError("flowcast replay: \(line)") }
         }
         if let planner {

@@ -47,6 +47,9 @@ public struct IPFIXCollectorStatistics: Codable, Sendable, Equatable {
     /// TCP connections made, and attempts that failed.
     public var connections = 0, connectFailures = 0
     public var lastError: String?
+
+    /// Whether the collector missed something: a flow never sent or a record whose send failed.
+    public var lostSomething: Bool { flowsDropped > 0 || recordsLost > 0 }
 }
 
 extension IPFIXCollectorStatistics {
@@ -169,15 +172,10 @@ final class CollectorSender: @unchecked Sendable {
     func enqueue(_ flows: [IPFIXFlow]) {
         condition.lock()
         defer { condition.unlock() }
-        if options.waitWhenFull {
-            while !queue.isEmpty && queue.count + flows.count > options.queueCapacity && connected && !done {
-                condition.wait()
-            }
-        } else {
-            while !queue.isEmpty && queue.count + flows.count > options.queueCapacity && connected && !done
-                && Date() < drainDeadline {
-                _ = condition.wait(until: drainDeadline)
-            }
+        // Replay waits for room as long as it takes; live only while it drains at its stop.
+        let waitUntil = options.waitWhenFull ? Date.distantFuture : drainDeadline
+        while !queue.isEmpty && queue.count + flows.count > options.queueCapacity && connected && !done && Date() < waitUntil {
+            _ = condition.wait(until: waitUntil)
         }
         let room = max(0, options.queueCapacity - queue.count)
         if room >= flows.count {

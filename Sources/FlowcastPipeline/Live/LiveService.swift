@@ -192,18 +192,19 @@ public final class LiveService {
             throw .run(error)
         }
         let s = control.snapshot
-        log.notice("stopped", metadata: [
+        var stopped: Logger.Metadata = [
             "packets": "\(result.totals.packets)", "bytes": "\(result.totals.bytes)", "flows": "\(result.flowsWritten)",
             "windows": "\(result.totals.windows)", "received": "\(s.capture.received)",
             "kernelDrops": "\(s.capture.kernelDrops)", "interfaceDrops": "\(s.capture.interfaceDrops)",
             // Received into the kernel's ring but not read when the stop came (a stop reads no more).
             "notRead": "\(s.capture.received &- min(s.capture.received, s.capture.kernelDrops &+ UInt64(result.decode.packets)))"]
-            .merging(result.packetsPerCaptureThread.count > 1
-                     ? ["packetsPerThread": "\(result.packetsPerCaptureThread.map(String.init).joined(separator: ","))"] : [:]) { $1 })
+        if result.packetsPerCaptureThread.count > 1 {
+            stopped["packetsPerThread"] = "\(result.packetsPerCaptureThread.map(String.init).joined(separator: ","))"
+        }
+        log.notice("stopped", metadata: stopped)
         for e in result.ipfix {
             // A collector that missed flows is a warning, so `--quiet` still says it.
-            let lost = e.flowsDropped > 0 || e.recordsLost > 0
-            log.log(level: lost ? .warning : .notice, "IPFIX export", metadata: [
+            log.log(level: e.lostSomething ? .warning : .notice, "IPFIX export", metadata: [
                 "collector": "\(e.collector)", "records": "\(e.recordsSent)", "messages": "\(e.messagesSent)",
                 "flowsDropped": "\(e.flowsDropped)", "recordsLost": "\(e.recordsLost)", "lastError": "\(e.lastError ?? "")"])
         }
