@@ -1,5 +1,5 @@
 #!/bin/sh
-# Regenerates captures/real/*.expected.tsv (and .expected.err) with tshark, the decoding oracle.
+# Regenerates captures/real/*.expected.tsv (and .expected.err) and *.icmp.tsv with tshark, the decoding oracle.
 # tools/tshark-expected.py defines every column and edge case; it needs tshark 4.0 (Debian 12:
 # apt-get install tshark). Usage: tools/regenerate-expected.sh [CAPTURE ...]
 set -eu
@@ -9,4 +9,5 @@ if [ "$#" -eq 0 ]; then
     set -- $(ls captures/real/* | grep -Ev '\.(tsv|err|txt|md)$' | grep -v MANIFEST)
 fi
 python3 tools/tshark-expected.py "$@" || true   # exit 1 just means tshark refused some file
+python3 tools/tshark-icmp.py "$@" || true       # ICMP type and code, from the expected files just written
 git status --short captures/

@@ -34,6 +34,10 @@ public struct PacketSummary: Sendable, Equatable {
     /// Innermost TCP sequence number, window and payload length (for retransmission hints).
     public var tcpSequence: UInt32 = 0
     public var tcpWindow: UInt16 = 0
+    /// Innermost ICMP or ICMPv6 message: type in the high byte, code in the low byte (the
+    /// layout of IPFIX's `icmpTypeCodeIPv4`/`IPv6`); nil for other protocols, non-first
+    /// fragments and messages cut before their code byte.
+    public var icmpTypeCode: UInt16? = nil
     /// Bytes of transport payload of the innermost IP datagram (from its length fields).
     public var payloadLength: Int = 0
     /// True when the innermost IP datagram is a fragment (any, including the first).

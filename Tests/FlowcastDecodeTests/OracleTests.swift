@@ -49,3 +49,55 @@ struct OracleTests {
         #expect(problems.isEmpty, "\(capture.name):\n\(problems.joined(separator: "\n"))")
     }
 }
+
+@Suite("ICMP type and code agree with tshark")
+struct ICMPOracleTests {
+    /// Bundled captures with a `NAME.icmp.tsv` from tools/tshark-icmp.py.
+    static let captures = Fixtures.oracleCaptures().filter {
+        !$0.isShared && FileManager.default.fileExists(atPath: $0.url.path + ".icmp.tsv")
+    }
+
+    @Test("the ICMP oracle covers ICMPv4 and ICMPv6, tunnelled ones and errors")
+    func coverage() throws {
+        #expect(Self.captures.count >= 10)
+        var types: Set<String> = []
+        for capture in Self.captures {
+            let text = try String(contentsOfFile: capture.url.path + ".icmp.tsv", encoding: .utf8)
+            for line in text.split(separator: "\n") { types.insert(String(line.split(separator: "\t")[1])) }
+        }
+        // Echo request and reply of both families, an ICMPv4 error and an ICMPv6 neighbour solicitation.
+        #expect(types.isSuperset(of: ["0", "8", "3", "11", "128", "129", "135"]), "\(types.sorted())")
+    }
+
+    /// Every packet's `icmpTypeCode` against tshark: the listed packets have tshark's type and
+    /// code (nil where tshark decoded none), every other packet has none.
+    @Test("every packet's ICMP type and code matches tshark", arguments: captures)
+    func matchesOracle(_ capture: OracleCapture) throws {
+        var expected: [Int: (String, String)] = [:]
+        let text = try String(contentsOfFile: capture.url.path + ".icmp.tsv", encoding: .utf8)
+        for line in text.split(separator: "\n") {
+            let f = line.split(separator: "\t").map(String.init)
+            expected[Int(f[0])!] = (f[1], f[2])
+        }
+        let decoder = PacketDecoder()
+        var problems: [String] = []
+        var checked = 0
+        try OfflineCapture(path: capture.url.path).forEachPacket { packet in
+            let s = decoder.decode(packet.bytes, linkType: packet.linkType.rawValue, wireLength: packet.wireLength,
+                                   seconds: packet.timestampSeconds, fraction: packet.timestampFraction)
+            let got = s.icmpTypeCode.map { ("\($0 >> 8)", "\($0 & 0xFF)") }
+            switch expected[packet.number] {
+            case ("?", "?")?: return
+            case ("-", "-")?, nil:
+                if let got { problems.append("frame \(packet.number): type \(got.0) code \(got.1), tshark none") }
+            case let (type, code)?:
+                checked += 1
+                if got?.0 != type || got?.1 != code {
+                    problems.append("frame \(packet.number): \(got.map { "type \($0.0) code \($0.1)" } ?? "none"), tshark type \(type) code \(code)")
+                }
+            }
+        }
+        #expect(checked > 0)
+        #expect(problems.isEmpty, "\(capture.name):\n\(problems.prefix(20).joined(separator: "\n"))")
+    }
+}

@@ -45,6 +45,7 @@ extension DecodeRun {
         summary.sourcePort = nil
         summary.destinationPort = nil
         summary.tcpFlags = nil
+        summary.icmpTypeCode = nil
         summary.isFragment = false
     }
 
@@ -55,7 +56,10 @@ extension DecodeRun {
         case IPProtocol.tcp.rawValue: return decodeTCP()
         case IPProtocol.udp.rawValue: return decodeUDP()
         case IPProtocol.sctp.rawValue: return decodeSCTP()
-        case IPProtocol.icmp.rawValue, IPProtocol.icmpv6.rawValue: return .done  // ICMP: the quoted packet is never "innermost"
+        case IPProtocol.icmp.rawValue, IPProtocol.icmpv6.rawValue:
+            // Type and code only: the packet an error quotes is never "innermost".
+            if remaining >= 2 { summary.icmpTypeCode = b.u16(offset) }
+            return .done
         case IPProtocol.ipv4.rawValue: summary.tunnelDepth &+= 1; return .ipv4
         case IPProtocol.ipv6.rawValue: summary.tunnelDepth &+= 1; return .ipv6
         case IPProtocol.gre.rawValue: return decodeGRE()
