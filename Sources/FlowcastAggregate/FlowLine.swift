@@ -24,6 +24,12 @@ public struct FlowLine: Codable, Sendable, Equatable {
     public var last: String
     public var teidAB: UInt32?
     public var teidBA: UInt32?
+    /// ICMP and ICMPv6 only: type and code of the first message per direction (absent for a
+    /// direction without one).
+    public var icmpTypeAB: UInt8?
+    public var icmpCodeAB: UInt8?
+    public var icmpTypeBA: UInt8?
+    public var icmpCodeBA: UInt8?
     /// TCP only: OR of the flags seen per direction, retransmissions and zero windows (both directions).
     public var tcpFlagsAB: UInt8?
     public var tcpFlagsBA: UInt8?
@@ -51,6 +57,7 @@ public struct FlowLine: Codable, Sendable, Equatable {
         case proto, a, portA = "port_a", b, portB = "port_b"
         case packetsAB = "packets_ab", bytesAB = "bytes_ab", packetsBA = "packets_ba", bytesBA = "bytes_ba"
         case first, last, teidAB = "teid_ab", teidBA = "teid_ba"
+        case icmpTypeAB = "icmp_type_ab", icmpCodeAB = "icmp_code_ab", icmpTypeBA = "icmp_type_ba", icmpCodeBA = "icmp_code_ba"
         case tcpFlagsAB = "tcp_flags_ab", tcpFlagsBA = "tcp_flags_ba", retransmissions, zeroWindows = "zero_windows"
         case cell, end, interface
     }
@@ -72,6 +79,10 @@ public struct FlowLine: Codable, Sendable, Equatable {
         last = try c.decode(String.self, forKey: .last)
         teidAB = try c.decodeIfPresent(UInt32.self, forKey: .teidAB)
         teidBA = try c.decodeIfPresent(UInt32.self, forKey: .teidBA)
+        icmpTypeAB = try c.decodeIfPresent(UInt8.self, forKey: .icmpTypeAB)
+        icmpCodeAB = try c.decodeIfPresent(UInt8.self, forKey: .icmpCodeAB)
+        icmpTypeBA = try c.decodeIfPresent(UInt8.self, forKey: .icmpTypeBA)
+        icmpCodeBA = try c.decodeIfPresent(UInt8.self, forKey: .icmpCodeBA)
         tcpFlagsAB = try c.decodeIfPresent(UInt8.self, forKey: .tcpFlagsAB)
         tcpFlagsBA = try c.decodeIfPresent(UInt8.self, forKey: .tcpFlagsBA)
         retransmissions = try c.decodeIfPresent(UInt64.self, forKey: .retransmissions)
@@ -90,6 +101,8 @@ public struct FlowLine: Codable, Sendable, Equatable {
         try c.encode(packetsBA, forKey: .packetsBA); try c.encode(bytesBA, forKey: .bytesBA)
         try c.encode(first, forKey: .first); try c.encode(last, forKey: .last)
         try c.encodeIfPresent(teidAB, forKey: .teidAB); try c.encodeIfPresent(teidBA, forKey: .teidBA)
+        try c.encodeIfPresent(icmpTypeAB, forKey: .icmpTypeAB); try c.encodeIfPresent(icmpCodeAB, forKey: .icmpCodeAB)
+        try c.encodeIfPresent(icmpTypeBA, forKey: .icmpTypeBA); try c.encodeIfPresent(icmpCodeBA, forKey: .icmpCodeBA)
         try c.encodeIfPresent(tcpFlagsAB, forKey: .tcpFlagsAB); try c.encodeIfPresent(tcpFlagsBA, forKey: .tcpFlagsBA)
         try c.encodeIfPresent(retransmissions, forKey: .retransmissions); try c.encodeIfPresent(zeroWindows, forKey: .zeroWindows)
         try c.encodeIfPresent(cell, forKey: .cell); try c.encodeIfPresent(end, forKey: .end)
@@ -101,7 +114,7 @@ extension FlowRecord {
     /// The flows.jsonl line this flow is written as (what `appendJSON` writes).
     public func line(reason: FlowEndReason?, cellName: String?) -> FlowLine {
         let tcp = key.ipProtocol == 6
-        return FlowLine(proto: key.ipProtocol.map { Int($0) }, a: addressA.description, portA: key.hasPorts ? portA : nil,
+        var line = FlowLine(proto: key.ipProtocol.map { Int($0) }, a: addressA.description, portA: key.hasPorts ? portA : nil,
                         b: addressB.description, portB: key.hasPorts ? portB : nil,
                         packetsAB: packets.0, bytesAB: bytes.0, packetsBA: packets.1, bytesBA: bytes.1,
                         first: Self.secondsText(firstNanoseconds), last: Self.secondsText(lastNanoseconds),
@@ -110,6 +123,10 @@ extension FlowRecord {
                         retransmissions: tcp ? UInt64(retransmissions.0) + UInt64(retransmissions.1) : nil,
                         zeroWindows: tcp ? UInt64(zeroWindows.0) + UInt64(zeroWindows.1) : nil,
                         cell: cellName, end: reason)
+        let icmp = icmpTypeCode
+        line.icmpTypeAB = icmp.0.map { UInt8($0 >> 8) }; line.icmpCodeAB = icmp.0.map { UInt8($0 & 0xFF) }
+        line.icmpTypeBA = icmp.1.map { UInt8($0 >> 8) }; line.icmpCodeBA = icmp.1.map { UInt8($0 & 0xFF) }
+        return line
     }
 
     /// Seconds since the epoch with nine decimals, floored (as the TSV and JSON outputs write them).

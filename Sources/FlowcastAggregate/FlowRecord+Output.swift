@@ -43,6 +43,14 @@ extension FlowRecord {
         out.appendLiteral("\"")
         if let t = teid.0 { out.appendLiteral(",\"teid_ab\":"); out.appendDecimal(UInt64(t)) }
         if let t = teid.1 { out.appendLiteral(",\"teid_ba\":"); out.appendDecimal(UInt64(t)) }
+        if let t = icmpTypeCode.0 {
+            out.appendLiteral(",\"icmp_type_ab\":"); out.appendDecimal(Int(t >> 8))
+            out.appendLiteral(",\"icmp_code_ab\":"); out.appendDecimal(Int(t & 0xFF))
+        }
+        if let t = icmpTypeCode.1 {
+            out.appendLiteral(",\"icmp_type_ba\":"); out.appendDecimal(Int(t >> 8))
+            out.appendLiteral(",\"icmp_code_ba\":"); out.appendDecimal(Int(t & 0xFF))
+        }
         if key.ipProtocol == IPProtocol.tcp.rawValue {
             out.appendLiteral(",\"tcp_flags_ab\":"); out.appendDecimal(Int(tcpFlags.0))
             out.appendLiteral(",\"tcp_flags_ba\":"); out.appendDecimal(Int(tcpFlags.1))

@@ -25,6 +25,9 @@ public struct FlowRecord: Sendable {
     public var cell: Int32 = -1
     /// OR of TCP flags seen per direction.
     public var tcpFlags: (UInt8, UInt8) = (0, 0)
+    /// ICMP/ICMPv6 type (high byte) and code of the first message seen per direction; 0xFFFF
+    /// none yet (a message of type 255 code 255, reserved in both families, reads as none).
+    var icmpValue: (UInt16, UInt16) = (0xFFFF, 0xFFFF)
     /// Bit 0: A is `key.low`; 1/2: TEID seen A→B / B→A; 3/4: sequence valid A→B / B→A;
     /// 5: the uplink direction is known, 6: and it is A→B; 7: live.
     var flags: UInt8
@@ -47,6 +50,11 @@ public struct FlowRecord: Sendable {
     /// True when A→B is the uplink, false when B→A is, nil when nothing placed the flow in a
     /// cell (as its first packet's direction was judged; see `TrafficAggregator`).
     public var abIsUplink: Bool? { flags & 0x20 != 0 ? flags & 0x40 != 0 : nil }
+    /// Type and code (type in the high byte) of the first ICMP or ICMPv6 message seen per
+    /// direction; nil for other protocols and directions without a readable message.
+    public var icmpTypeCode: (UInt16?, UInt16?) {
+        (icmpValue.0 == 0xFFFF ? nil : icmpValue.0, icmpValue.1 == 0xFFFF ? nil : icmpValue.1)
+    }
     /// First GTP-U TEID seen per direction.
     public var teid: (UInt32?, UInt32?) {
         (flags & 2 != 0 ? teidValue.0 : nil, flags & 4 != 0 ? teidValue.1 : nil)

@@ -166,6 +166,10 @@ public final class FlowTable: @unchecked Sendable {
             r.pointee.packets.1 &+= 1; r.pointee.bytes.1 &+= wire
             if r.pointee.flags & 4 == 0 && hasTEID { r.pointee.teidValue.1 = d.teid; r.pointee.flags |= 4 }
         }
+        if d.has(PacketDigest.hasICMP) {
+            if direction == 0 { if r.pointee.icmpValue.0 == 0xFFFF { r.pointee.icmpValue.0 = d.tcpWindow } }
+            else if r.pointee.icmpValue.1 == 0xFFFF { r.pointee.icmpValue.1 = d.tcpWindow }
+        }
         var retransmission = false
         if d.has(PacketDigest.hasTCP) { retransmission = Self.trackTCP(r, direction: direction, flags: d.tcpFlags, d) }
         return (index, direction, isNew, retransmission)

@@ -21,12 +21,15 @@ public struct PacketDigest: Sendable {
     public var cell: Int32
     /// The rule links the packet crosses: `links(of:)` of this range.
     public var linkLower: Int32, linkUpper: Int32
+    /// The TCP window (with `hasTCP`), or the ICMP type and code (with `hasICMP`, as
+    /// `PacketSummary.icmpTypeCode`): a packet has at most one of the two, and a field of its own
+    /// would grow the digest past 80 bytes.
     public var tcpWindow: UInt16
     public var tcpFlags: UInt8
     public var bits: UInt8
 
     public static let hasKey: UInt8 = 1, fromLow: UInt8 = 2, hasTEID: UInt8 = 4, hasTCP: UInt8 = 8
-    public static let hasIssue: UInt8 = 16, staticUplink: UInt8 = 32, hasOuter: UInt8 = 64
+    public static let hasIssue: UInt8 = 16, staticUplink: UInt8 = 32, hasOuter: UInt8 = 64, hasICMP: UInt8 = 128
 
     @inline(__always) public func has(_ bit: UInt8) -> Bool { bits & bit != 0 }
     @inline(__always) public var linkRange: Range<Int> { Int(linkLower)..<Int(linkUpper) }
@@ -46,7 +49,7 @@ public struct PacketDigest: Sendable {
         tcpSequence = s.tcpSequence
         payloadLength = UInt32(clamping: s.payloadLength)
         if let f = s.tcpFlags { tcpFlags = f; bits |= Self.hasTCP } else { tcpFlags = 0 }
-        tcpWindow = s.tcpWindow
+        if let icmp = s.icmpTypeCode { tcpWindow = icmp; bits |= Self.hasICMP } else { tcpWindow = s.tcpWindow }
         if s.issue != nil { bits |= Self.hasIssue }
         if s.outerSource != nil && s.outerDestination != nil { bits |= Self.hasOuter }
         cell = -1

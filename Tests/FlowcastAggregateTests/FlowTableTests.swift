@@ -126,6 +126,42 @@ struct FlowTableTests {
         }
     }
 
+    static let icmpCaptures = captures.filter { !$0.isShared && FileManager.default.fileExists(atPath: $0.url.path + ".icmp.tsv") }
+
+    /// Each ICMP flow's type and code per direction is tshark's for the first message of that
+    /// direction (tools/tshark-icmp.py's NAME.icmp.tsv, placed by NAME.expected.tsv's addresses).
+    @Test("ICMP flows carry the type and code of each direction's first message, as tshark decodes it", arguments: icmpCaptures)
+    func icmpTypeCodePerDirection(_ capture: OracleCapture) throws {
+        var oracle: [Int: String] = [:]
+        for line in try String(contentsOfFile: capture.url.path + ".icmp.tsv", encoding: .utf8).split(separator: "\n") {
+            let f = line.split(separator: "\t")
+            oracle[Int(f[0])!] = f[1] == "-" || f[1] == "?" ? "" : "\(f[1]).\(f[2])"
+        }
+        // "proto|source|destination" → the first message's "type.code", in frame order.
+        var want: [String: String] = [:]
+        for row in capture.expectedRows where row.count == 13 && (row[8] == "1" || row[8] == "58") {
+            guard let typeCode = oracle[Int(row[0])!], !typeCode.isEmpty else { continue }
+            let key = "\(row[8])|\(row[6])|\(row[7])"
+            if want[key] == nil { want[key] = typeCode }
+        }
+        #expect(!want.isEmpty)
+        let (flows, _, _) = try tableFlows(capture.url.path, configuration: .init(idleTimeout: 0, activeTimeout: 0))
+        var seen = 0
+        for f in flows {
+            guard let p = f.key.ipProtocol, p == 1 || p == 58 else {
+                #expect(f.icmpTypeCode.0 == nil && f.icmpTypeCode.1 == nil)
+                continue
+            }
+            let text = { (v: UInt16?) in v.map { "\($0 >> 8).\($0 & 0xFF)" } }
+            #expect(text(f.icmpTypeCode.0) == want["\(p)|\(f.addressA)|\(f.addressB)"], "\(capture.name) \(f.addressA) → \(f.addressB)")
+            // A host pinging itself (sll2-linux-cooked-v2.pcap) is one direction, A→B.
+            let reverse = f.addressA == f.addressB ? nil : want["\(p)|\(f.addressB)|\(f.addressA)"]
+            #expect(text(f.icmpTypeCode.1) == reverse, "\(capture.name) \(f.addressB) → \(f.addressA)")
+            seen += (f.icmpTypeCode.0 != nil ? 1 : 0) + (f.icmpTypeCode.1 != nil ? 1 : 0)
+        }
+        #expect(seen == want.count, "\(capture.name): \(seen) directions with a type, tshark \(want.count)")
+    }
+
     @Test("memory per live flow is what the README states (160 bytes)")
     func memoryPerFlow() {
         #expect(MemoryLayout<FlowRecord>.stride == 144)

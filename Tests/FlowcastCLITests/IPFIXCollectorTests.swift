@@ -226,6 +226,11 @@ struct IPFIXCollectorTests {
         defer { Self.remove(directory, directory + ".log") }
         let collector = try Collector("nfcapd", ["-b", "127.0.0.1", "-p", "\(port)", "-w", directory], log: directory + ".log")
         #expect(Self.waitFor(10) { Self.udpReceiveQueue(port: port) != nil }, "nfcapd never bound: \(collector.output)")
+        // Stopped before it opens its file (it binds first), nfcapd leaves none: wait for the file
+        // (a loaded CI run once stopped it in between).
+        #expect(Self.waitFor(10) {
+            ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).contains { $0.hasPrefix("nfcapd.current.") }
+        }, "nfcapd never opened its file: \(collector.output)")
         collector.stop()
         let files = try FileManager.default.contentsOfDirectory(atPath: directory).filter { $0.hasPrefix("nfcapd.") }
         #expect(files.count == 1, "\(files)")
@@ -285,6 +290,37 @@ struct IPFIXCollectorTests {
                 "missing: \(Set(expected).subtracting(got).sorted { $0.description < $1.description }.prefix(5)); unexpected: \(Set(got).subtracting(expected).sorted { $0.description < $1.description }.prefix(5))")
         let stats = try Self.ipfixSummary(out)
         #expect(stats.count == 1 && stats[0]["flowsDropped"] as? Int == 0 && stats[0]["recordsLost"] as? Int == 0)
+    }
+
+    /// ICMP records carry icmpTypeCodeIPv4/IPv6 (32/139): nfdump reads each direction's type and
+    /// code as flows.jsonl gives them (the first message of the direction, checked against tshark
+    /// in FlowTableTests), plain, over MPLS and inside GTP-U (a tunnelled template).
+    @Test("nfdump reads the ICMP type and code of each direction of every ICMP and ICMPv6 flow",
+          .enabled(if: hasNfdump, "needs nfcapd and nfdump (Debian nfdump)"),
+          arguments: ["captures/real/mpls-traceroute.pcap", "captures/real/icmpv6-ping.pcap",
+                      "captures/real/gtpu-ipv4-inner-mixed.pcap", "captures/real/icmpv6-assorted.pcap"])
+    func nfdumpReadsICMPTypeAndCode(_ capture: String) throws {
+        let (records, out) = try Self.throughNfcapd(capture)
+        defer { Self.remove(out) }
+        let flows = try Self.jsonLines(out + "/flows.jsonl")
+        #expect(Self.counts(records.map(Self.directed)) == Self.counts(Self.expectedRecords(flows)))
+        // (source, destination, packets) → "type.code" per direction, from flows.jsonl.
+        var want: [String: String] = [:]
+        for f in flows where f["proto"] as? Int == 1 || f["proto"] as? Int == 58 {
+            let a = Self.canonical(f["a"] as! String), b = Self.canonical(f["b"] as! String)
+            if let t = f["icmp_type_ab"] as? Int, let c = f["icmp_code_ab"] as? Int { want["\(a)|\(b)|\(f["packets_ab"] as! Int)"] = "\(t).\(c)" }
+            if let t = f["icmp_type_ba"] as? Int, let c = f["icmp_code_ba"] as? Int { want["\(b)|\(a)|\(f["packets_ba"] as! Int)"] = "\(t).\(c)" }
+        }
+        #expect(!want.isEmpty, "\(capture) has ICMP flows with a type")
+        var checked = 0
+        for r in records where r["proto"] as? Int == 1 || r["proto"] as? Int == 58 {
+            let d = Self.directed(r)
+            let got = "\(r["icmp_type"] as? Int ?? -1).\(r["icmp_code"] as? Int ?? -1)"
+            let key = "\(d.source)|\(d.destination)|\(d.packets)"
+            #expect(got == want[key], "\(capture): \(d) got \(got), flows.jsonl \(want[key] ?? "none")")
+            checked += 1
+        }
+        #expect(checked == want.count)
     }
 
     @Test("a 1-in-N tap (replay --sampling N): nfdump scales every record by the N the sampling options record announces",

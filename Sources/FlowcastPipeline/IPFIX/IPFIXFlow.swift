@@ -17,6 +17,8 @@ public struct IPFIXFlow: Sendable {
     public var bytes: (ab: UInt64, ba: UInt64)
     public var firstNanoseconds: Int64, lastNanoseconds: Int64
     public var tcpFlags: (ab: UInt8, ba: UInt8)
+    /// ICMP/ICMPv6 type (high byte) and code of each direction's first message.
+    public var icmpTypeCode: (ab: UInt16?, ba: UInt16?) = (nil, nil)
     public var teid: (ab: UInt32?, ba: UInt32?)
     /// True when A→B is the uplink; the aggregator's rule when nothing placed the flow.
     public var abIsUplink: Bool
@@ -47,6 +49,7 @@ public struct IPFIXFlow: Sendable {
         bytes = (record.bytes.0, record.bytes.1)
         firstNanoseconds = record.firstNanoseconds; lastNanoseconds = record.lastNanoseconds
         tcpFlags = (record.tcpFlags.0, record.tcpFlags.1)
+        icmpTypeCode = (record.icmpTypeCode.0, record.icmpTypeCode.1)
         teid = (record.teid.0, record.teid.1)
         // Windows count a flow nothing placed as uplink in its first packet's direction.
         abIsUplink = record.abIsUplink ?? true

@@ -47,7 +47,8 @@ struct IPFIXTemplate: Sendable {
             .flowId, .observationPointId, .biflowDirection, .protocolIdentifier,
             innerIPv6 ? .sourceIPv6Address : .sourceIPv4Address,
             innerIPv6 ? .destinationIPv6Address : .destinationIPv4Address,
-            .sourceTransportPort, .destinationTransportPort, .tcpControlBits,
+            .sourceTransportPort, .destinationTransportPort,
+            innerIPv6 ? .icmpTypeCodeIPv6 : .icmpTypeCodeIPv4, .tcpControlBits,
             .octetDeltaCount, .packetDeltaCount, .flowStartMilliseconds, .flowEndMilliseconds,
             .vlanId, .flowEndReason, .radioDirection,
         ]
