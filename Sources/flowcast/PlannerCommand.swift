@@ -34,6 +34,7 @@ struct PlannerCommand: ParsableCommand {
     @Option(help: "Folder for policy-NNNN.json and forecasts.jsonl (default: OUT/policies).") var policies: String?
     @Option(help: "Headroom multiplier on required spectrum blocks.") var headroom: Double = 1.2
     @Option(help: "Churn penalty per unit of split weight moved from the previous policy.") var churn: Double = 0.01
+    @Option(help: "Keep every link at or under this utilisation, traffic on least-cost paths until it must move (0: pure min-max utilisation).") var targetUtilisation: Double = 0.7
     @Option(help: ArgumentHelp("NATS credentials file (user JWT and NKey seed).", valueName: "file")) var natsCreds: String?
     @Option(help: ArgumentHelp("CA certificates (PEM) for a TLS connection to NATS.", valueName: "file")) var natsTlsCa: String?
     @Flag(help: "Only warnings and errors on standard error.") var quiet = false
@@ -44,6 +45,7 @@ struct PlannerCommand: ParsableCommand {
         let list = siteList
         if list.isEmpty { throw ValidationError("--sites needs at least one site name") }
         if Set(list).count != list.count { throw ValidationError("--sites names a site twice") }
+        if !(0...1).contains(targetUtilisation) { throw ValidationError("--target-utilisation must be 0 (pure min-max utilisation) to 1") }
         if fromNanoseconds == nil && from != nil { throw ValidationError(NATSCommandSupport.fromMessage) }
         try NATSCommandSupport.validateDurable(durable)
     }
@@ -55,7 +57,7 @@ struct PlannerCommand: ParsableCommand {
             connection: NATSConnectionOptions(url: nats, name: "flowcast-planner-\(durable)", credentialsFile: natsCreds,
                                               trustedCAFile: natsTlsCa),
             topologyPath: topology, outputDirectory: out, policyDirectory: policies ?? out + "/policies", sites: siteList,
-            everyNanoseconds: planEvery.nanoseconds, modelPath: models.model, plan: PlanOptions(headroom: headroom, churnPenalty: churn),
+            everyNanoseconds: planEvery.nanoseconds, modelPath: models.model, plan: PlanOptions(headroom: headroom, churnPenalty: churn, targetUtilisation: targetUtilisation),
             latenessSeconds: Double(lateness.nanoseconds) / 1e9, exitWhenDone: exitWhenDone, fromNanoseconds: fromNanoseconds,
             durable: durable)
         var plannerOptions = options

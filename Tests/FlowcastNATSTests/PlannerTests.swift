@@ -58,6 +58,28 @@ struct PlannerTests {
         #expect((summary["messages"] as? [String: Int])?["garbage"] == nil)
     }
 
+    /// The demo keeps every link under 70 %, so the default plans leave traffic on least-cost
+    /// paths; pure min-max utilisation (0) spreads it: the planner must plan as replay does with
+    /// the same --target-utilisation, not with the default.
+    @Test("--target-utilisation reaches the planner's plans: replay's policies with the same target")
+    func targetUtilisation() throws {
+        let server = try NATSServer()
+        let captures = try Self.siteCaptures()
+        let out = try Scenario.temporaryFolder("planner")
+        let planner = try RunningFlowcast(Scenario.plannerArguments(server, out: out,
+                                                                   extra: ["--exit-when-done", "--target-utilisation", "0"]))
+        let taps = try Self.runTaps(captures, server: server)
+        for (site, run) in taps { #expect(run.status == 0, "tap \(site): \(run.stderr)") }
+        let result = planner.wait()
+        #expect(result.status == 0, "\(result.stderr)")
+        let minMax = try Scenario.singleReplayPolicies(extra: ["--target-utilisation", "0"])
+        try Self.expectSamePolicies(out.appendingPathComponent("policies"), minMax)
+        #expect(try Scenario.policies(in: minMax) != (try Scenario.policies(in: try Scenario.singleReplayPolicies())),
+                "the demo's min-max plans differ from its least-cost ones")
+        let bad = try Fixtures.runFlowcast(Scenario.plannerArguments(server, out: out, extra: ["--target-utilisation", "1.5"]))
+        #expect(bad.status == 64 && bad.stderr.contains("--target-utilisation must be"), "\(bad.stderr)")
+    }
+
     @Test("a tap run twice (a re-sent capture) changes nothing")
     func tapRunTwice() throws {
         let server = try NATSServer()
