@@ -43,6 +43,8 @@ struct LiveCommand: ParsableCommand {
     @Option(help: "Seconds after its first packet at which a flow is cut (0: never).") var activeTimeout: Double = 300
     @Option(help: "Most live flows; at the bound the longest-idle eighth (by a sample of idle times) is evicted (counted).") var maxFlows: Int = 1 << 20
     @OptionGroup var models: PlannerModelArguments
+    @Option(help: "Headroom multiplier on required spectrum blocks.") var headroom: Double = 1.2
+    @Option(help: "Churn penalty per unit of split weight moved from the previous policy.") var churn: Double = 0.01
     @Option(help: "Keep every link at or under this utilisation, traffic on least-cost paths until it must move (0: pure min-max utilisation).") var targetUtilisation: Double = 0.7
     @Flag(help: "List the interfaces libpcap can capture from, and exit.") var listInterfaces = false
     @Flag(help: "Log warnings and errors only.") var quiet = false
@@ -73,6 +75,7 @@ struct LiveCommand: ParsableCommand {
         if ring < 1 || ringMb < 0 { throw ValidationError("--ring must be at least 1 and --ring-mb zero or more") }
         if planEvery.nanoseconds < window.nanoseconds { throw ValidationError("--plan-every must be at least one --window") }
         if !(0...1).contains(targetUtilisation) { throw ValidationError("--target-utilisation must be 0 (pure min-max utilisation) to 1") }
+        try PlanOptionChecks.validate(headroom: headroom, churn: churn)
         if let rotate, Self.rotation(rotate) == nil { throw ValidationError("--rotate must be 'hour' or a size like 100MB") }
         if let write, write.contains("..") || (write.hasPrefix("/") && !write.hasPrefix(Self.absolute(out!) + "/")) {
             throw ValidationError("--write must name a file inside --out")
@@ -147,6 +150,8 @@ struct LiveCommand: ParsableCommand {
         configuration.modelPath = models.model
         configuration.efficiencyModelPath = models.efficiencyModel
         configuration.targetUtilisation = targetUtilisation
+        configuration.headroom = headroom
+        configuration.churnPenalty = churn
         configuration.rotation = rotate.flatMap(Self.rotation) ?? .never
         configuration.rotationClockOffset = rotationClockOffset
         configuration.captureFile = write.map {

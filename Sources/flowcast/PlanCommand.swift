@@ -38,10 +38,10 @@ struct PlanCommand: ParsableCommand {
             throw ValidationError("give exactly one of --forecasts FILE or --series FILE --at ROW --model M")
         }
         if series != nil && (at == nil || model == nil) { throw ValidationError("--series needs --at ROW and --model M") }
-        if headroom < 1 { throw ValidationError("--headroom must be at least 1") }
         guard BacktestCommand.units[unit] != nil else { throw ValidationError("--unit must be one of bit/s, kbit/s, Mbit/s, Gbit/s") }
         if series == nil && unit != "bit/s" { throw ValidationError("--unit is the unit of --series") }
         if !(0...1).contains(targetUtilisation) { throw ValidationError("--target-utilisation must be 0 (pure min-max utilisation) to 1") }
+        try PlanOptionChecks.validate(headroom: headroom, churn: churn)
         if let timeLimit, !(timeLimit > 0) { throw ValidationError("--time-limit must be more than zero") }
     }
 

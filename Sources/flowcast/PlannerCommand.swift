@@ -46,6 +46,7 @@ struct PlannerCommand: ParsableCommand {
         if list.isEmpty { throw ValidationError("--sites needs at least one site name") }
         if Set(list).count != list.count { throw ValidationError("--sites names a site twice") }
         if !(0...1).contains(targetUtilisation) { throw ValidationError("--target-utilisation must be 0 (pure min-max utilisation) to 1") }
+        try PlanOptionChecks.validate(headroom: headroom, churn: churn)
         if fromNanoseconds == nil && from != nil { throw ValidationError(NATSCommandSupport.fromMessage) }
         try NATSCommandSupport.validateDurable(durable)
     }

@@ -74,6 +74,7 @@ struct ReplayCommand: ParsableCommand {
         if !(1...2).contains(threads) { throw ValidationError("--threads must be 1 or 2") }
         if sampling < 1 { throw ValidationError("--sampling must be at least 1") }
         if !(0...1).contains(targetUtilisation) { throw ValidationError("--target-utilisation must be 0 (pure min-max utilisation) to 1") }
+        try PlanOptionChecks.validate(headroom: headroom, churn: churn)
         if planEvery != nil && topology == nil { throw ValidationError("--plan-every needs --topology") }
         if let planEvery, planEvery.nanoseconds < window.nanoseconds {
             throw ValidationError("--plan-every must be at least one --window")

@@ -53,6 +53,22 @@ struct LimitsCLITests {
         #expect(spectrum.status == 64 && spectrum.stderr.contains("--change-cost must be 0 to 100"), "\(spectrum.stderr)")
     }
 
+    /// A NaN or negative churn penalty, or a headroom under 1, planned nonsense without a word
+    /// (only `plan` checked the headroom); every command that plans refuses them alike.
+    @Test("--headroom and --churn are bounded in every command that plans", arguments: [
+        ["replay", "captures/demo/demo.pcapng", "--out", "/nonexistent/out"],
+        ["live", "-i", "lo", "--topology", "captures/demo/topology.yaml", "--out", "/nonexistent/out"],
+        ["planner", "--nats", "nats://127.0.0.1:1", "--topology", "captures/demo/topology.yaml", "--out", "/nonexistent/out", "--sites", "a"],
+        ["plan", "--topology", "captures/demo/topology.yaml", "--forecasts", "/nonexistent/f.json", "--out", "/nonexistent/p.json"],
+    ])
+    func planningOptionsWithinTheirBounds(_ command: [String]) throws {
+        for (option, message) in [("--headroom=0.5", "--headroom must be 1 (none) to 10"), ("--headroom=nan", "--headroom must be 1 (none) to 10"),
+                                  ("--churn=-1", "--churn must be 0 (none) to 10"), ("--churn=inf", "--churn must be 0 (none) to 10")] {
+            let run = try Fixtures.runFlowcast(command + [option])
+            #expect(run.status == 64 && run.stderr.contains(message), "\(command[0]) \(option): \(run.stderr)")
+        }
+    }
+
     /// A load the routing LP cannot use is refused at its row and column (1e200 ended in "solver:
     /// unexpected solver status 4/0"; a negative one was read as 0 without a word).
     @Test("a routing backtest series value that is not a load is named by row and column")

@@ -29,6 +29,10 @@ public final class LiveService {
         public var efficiencyModelPath: String?
         /// Link utilisation under which routing stays on least-cost paths; 0 is pure min-max.
         public var targetUtilisation = PlanOptions().targetUtilisation
+        /// Spectrum headroom and routing churn penalty: replay's and the planner's defaults, so a
+        /// tap plans what the planner fed by it plans.
+        public var headroom = 1.2
+        public var churnPenalty = 0.01
         public var rotation: LiveRotation = .never
         /// For tests: seconds added to the clock hourly rotation reads (`LiveOptions`).
         public var rotationClockOffset: Double = 0
@@ -218,7 +222,9 @@ public final class LiveService {
         // The digest is of the file as read now; a reload validated it a moment ago.
         let data = (try? Data(contentsOf: URL(fileURLWithPath: c.topologyPath))) ?? Data()
         var options = IntervalPlanner.Options(everyNanoseconds: c.planEveryNanoseconds, directory: directory,
-                                              plan: PlanOptions(targetUtilisation: c.targetUtilisation), modelPath: c.modelPath)
+                                              plan: PlanOptions(headroom: c.headroom, churnPenalty: c.churnPenalty,
+                                                                targetUtilisation: c.targetUtilisation),
+                                              modelPath: c.modelPath)
         options.efficiencyModelPath = c.efficiencyModelPath
         let planner = try IntervalPlanner(
             topology: topology, topologyData: data,
