@@ -278,6 +278,9 @@ struct IPFIXExportTests {
         let receiver = UDPReceiver()
         let exporter = try IPFIXExporter(IPFIXOptions(collectors: [IPFIXCollector(transport: .udp, host: "127.0.0.1", port: receiver.port)],
                                                       templateInterval: 0.2))
+        // The session opens with the first flow (one record); then no flow ends.
+        exporter.export(Self.flow(0))
+        exporter.endBatch()
         var stream: [UInt8] = []
         #expect(Self.waitFor(10) {
             stream += receiver.drain()
@@ -292,7 +295,26 @@ struct IPFIXExportTests {
         let typeRecords = messages.flatMap(\.records).filter { $0.template == IPFIXTemplate.typeRecordTemplateID }
         #expect(typeRecords.count == IPFIXElement.flowcastElements.count)
         #expect(messages.first?.records.first?.template == IPFIXTemplate.typeRecordTemplateID)
-        #expect(stats.first.map { $0.recordsSent == IPFIXElement.flowcastElements.count } == true)
+        #expect(stats.first.map { $0.recordsSent == IPFIXElement.flowcastElements.count + 1 } == true)
+    }
+
+    /// A capture thread that never ends a flow (a quiet interface, a thread the fanout gives
+    /// nothing) opened a session of templates alone on every collector.
+    @Test("an exporter that is given no flow opens no session: no TCP connection, no UDP datagram")
+    func noFlowNoSession() throws {
+        let port = IPFIXCollectorPort.free()
+        let listener = try #require(TCPListener(port: port))
+        defer { listener.shutDown() }
+        let receiver = UDPReceiver()
+        let exporter = try IPFIXExporter(IPFIXOptions(collectors: [IPFIXCollector(transport: .tcp, host: "127.0.0.1", port: port),
+                                                                   IPFIXCollector(transport: .udp, host: "127.0.0.1", port: receiver.port)],
+                                                      templateInterval: 0.05))
+        usleep(300_000)  // six template intervals: an open UDP session would have refreshed
+        let stats = exporter.finish()
+        #expect(stats.map(\.connections) == [0, 0])
+        #expect(stats.map(\.messagesSent) == [0, 0])
+        #expect(listener.bytes.isEmpty && !listener.isClosed, "a TCP session was opened")
+        #expect(receiver.drain().isEmpty)
     }
 
     @Test("a 1-in-N tap's export announces N in a sampling options record, at the start and with every refresh; an unsampled one sends none")
@@ -346,7 +368,10 @@ struct IPFIXExportTests {
         let receiver = UDPReceiver()
         let exporter = try IPFIXExporter(IPFIXOptions(collectors: [IPFIXCollector(transport: .udp, host: "127.0.0.1", port: receiver.port)],
                                                       queueCapacity: 16))
-        #expect(Self.waitFor(5) { exporter.statistics.first?.connections == 1 })  // as a running tap's is
+        // A running tap's session is open (it opened with the tap's first flow).
+        exporter.export(Self.flow(2_000))
+        exporter.endBatch()
+        #expect(Self.waitFor(5) { exporter.statistics.first?.connections == 1 })
         exporter.beginDraining()
         var stream: [UInt8] = []
         for n in 0..<2_000 {
@@ -356,10 +381,10 @@ struct IPFIXExportTests {
         }
         let stats = exporter.finish()
         stream += receiver.drain()
-        #expect(stats.first?.flowsQueued == 2_000)
+        #expect(stats.first?.flowsQueued == 2_001)
         #expect(stats.first?.flowsDropped == 0, "\(String(describing: stats.first))")
         let ids = Set(Self.parse(stream).flatMap(\.records).filter { (256...261).contains($0.template) }.map { Self.number(Self.value($0.values, 148)!) })
-        #expect(ids.count == 2_000)
+        #expect(ids.count == 2_001)
     }
 
     @Test("UDP: a collector that starts after sends were refused gets the templates and type records before the next records, not at the next refresh")

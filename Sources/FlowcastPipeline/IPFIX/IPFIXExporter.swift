@@ -135,7 +135,10 @@ final class CollectorSender: @unchecked Sendable {
     private var finishing = false
     private var finishDeadline = Date.distantFuture
     private var done = false
-    private var connected = false
+    /// False once the collector could not be reached (a failed connect, a closed session), true
+    /// again when a session opens; presumed reachable before the first session opens (with the
+    /// first flow), so that the first flows wait for room as later ones do.
+    private var reachable = true
     /// Until when a full queue waits for room although `waitWhenFull` is off (`beginDraining`).
     private var drainDeadline = Date.distantPast
     private var stats: IPFIXCollectorStatistics
@@ -174,7 +177,7 @@ final class CollectorSender: @unchecked Sendable {
         defer { condition.unlock() }
         // Replay waits for room as long as it takes; live only while it drains at its stop.
         let waitUntil = options.waitWhenFull ? Date.distantFuture : drainDeadline
-        while !queue.isEmpty && queue.count + flows.count > options.queueCapacity && connected && !done && Date() < waitUntil {
+        while !queue.isEmpty && queue.count + flows.count > options.queueCapacity && reachable && !done && Date() < waitUntil {
             _ = condition.wait(until: waitUntil)
         }
         let room = max(0, options.queueCapacity - queue.count)
@@ -213,6 +216,7 @@ final class CollectorSender: @unchecked Sendable {
     private func run() {
         var batch: [IPFIXFlow] = []
         while true {
+            if !socket.isOpen && !hasFlowsToSend() { break }
             if !socket.isOpen && !connect() {
                 // Unreachable: keep the queue (bounded) and retry after the backoff, or give up
                 // at the finish deadline.
@@ -260,10 +264,21 @@ final class CollectorSender: @unchecked Sendable {
         }
         socket.close()
         condition.lock()
-        connected = false
+        reachable = false
         done = true
         condition.broadcast()
         condition.unlock()
+    }
+
+    /// Waits, with no session open, until there is a flow to send (true) or the exporter
+    /// finishes with none (false). A session opens with its first flow, not at start: a capture
+    /// thread that never ends a flow (a quiet interface, or one the fanout gives nothing) opened
+    /// a session of templates alone on every collector.
+    private func hasFlowsToSend() -> Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        while queue.isEmpty && !finishing { condition.wait() }
+        return !queue.isEmpty
     }
 
     /// Puts a taken batch back at the front of the queue (what no longer fits is dropped).
@@ -273,7 +288,7 @@ final class CollectorSender: @unchecked Sendable {
         stats.flowsDropped += batch.count - keep
         queue.insert(contentsOf: batch.prefix(keep), at: 0)
         batch.removeAll(keepingCapacity: true)
-        connected = false
+        reachable = false
         condition.unlock()
     }
 
@@ -290,7 +305,7 @@ final class CollectorSender: @unchecked Sendable {
             condition.lock()
             stats.connectFailures += 1
             stats.lastError = "connect: \(error)"
-            connected = false
+            reachable = false
             condition.broadcast()  // a replay waiting for room stops waiting
             condition.unlock()
             return false
@@ -299,7 +314,7 @@ final class CollectorSender: @unchecked Sendable {
         encoder.resetSession()
         condition.lock()
         stats.connections += 1
-        connected = true
+        reachable = true
         condition.unlock()
         sendTemplates()
         return true
@@ -320,7 +335,7 @@ final class CollectorSender: @unchecked Sendable {
             stats.messagesLost += 1
             stats.recordsLost += records
             stats.lastError = "send: \(error)"
-            if !socket.isOpen { connected = false }
+            if !socket.isOpen { reachable = false }
             if socket.collector.transport == .udp { templatesLost = true }
         } else {
             stats.messagesSent += 1
