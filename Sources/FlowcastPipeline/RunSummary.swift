@@ -254,6 +254,9 @@ public struct RunSummary: Codable, Sendable, Equatable {
         /// Windows not written because the run reached its bound on windows (replay exits
         /// non-zero); absent when the run has no such bound or from older summaries.
         public var droppedWindows: UInt64?
+        /// Live only: windows written with packets dropped before capture while they were open
+        /// (their lines carry `droppedBeforeCapture`); absent from replays and older summaries.
+        public var withDrops: Int?
 
         public init(seconds: Double, count: UInt64, lines: Int, latePackets: UInt64, sampling: UInt64? = nil,
                     statisticsPerWindow: String? = nil, skippedEmptyWindows: UInt64? = nil, droppedWindows: UInt64? = nil) {

@@ -16,6 +16,8 @@ final class LiveSegments {
     private(set) var windows: LiveOutputFile
     private(set) var flows: LiveOutputFile
     private(set) var stats: LiveOutputFile
+    /// Windows written with packets dropped before capture while they were open (summary.json).
+    private(set) var windowsWithDrops = 0
 
     init(_ options: LiveOptions) throws {
         self.options = options
@@ -48,9 +50,16 @@ final class LiveSegments {
     /// the statistics line go to the segment (flushed), cell bytes are counted, and the planner
     /// and publisher see them. Returns the windows' start for the log line (nil for no windows);
     /// a write error is thrown after the planner and publisher have had the windows.
-    func windowsClosed(_ windows: [WindowSummary], cellBytes: inout [String: UInt64], planner: IntervalPlanner?,
+    /// `dropped` is what the capture's drop counters grew by while the window was open
+    /// (`LiveCapture.takeDrops`): every line of the window carries it (`droppedBeforeCapture`).
+    func windowsClosed(_ closed: [WindowSummary], dropped: UInt64, cellBytes: inout [String: UInt64], planner: IntervalPlanner?,
                        publisher: TapPublisher?, capture: LiveCaptureStatistics, packets: UInt64,
                        flowsEvicted: Int) throws -> Int64? {
+        var windows = closed
+        if dropped > 0 {
+            for i in windows.indices { windows[i].droppedBeforeCapture = dropped }
+            if !windows.isEmpty { windowsWithDrops += 1 }
+        }
         for w in windows {
             w.appendJSON(to: &self.windows.buffer)
             if w.kind == .cell { cellBytes[w.id, default: 0] += w.bytesUp + w.bytesDown }
@@ -156,6 +165,7 @@ extension RunSummary {
             totals: .init(packets: t.packets, bytes: t.bytes),
             topologyReloads: topologyReloads, segments: segments.segment + 1, ipfix: options.ipfix != nil ? result.ipfix : nil)
         summary.windows.skippedEmptyWindows = t.skippedEmptyWindows
+        summary.windows.withDrops = segments.windowsWithDrops
         return summary
     }
 }

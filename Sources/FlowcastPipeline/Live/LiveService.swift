@@ -235,10 +235,11 @@ public final class LiveService {
 
     private func logEvent(_ event: LiveEvent) {
         switch event {
-        case let .windowClosed(start, lines, stats, packets):
+        case let .windowClosed(start, lines, stats, packets, dropped):
             log.info("window closed", metadata: [
                 "start": "\(Double(start) / 1e9)", "lines": "\(lines)", "packets": "\(packets)",
-                "received": "\(stats.received)", "kernelDrops": "\(stats.kernelDrops)", "interfaceDrops": "\(stats.interfaceDrops)"])
+                "received": "\(stats.received)", "kernelDrops": "\(stats.kernelDrops)", "interfaceDrops": "\(stats.interfaceDrops)",
+                "droppedBeforeCapture": "\(dropped)"])
         case let .topologyReloaded(generation):
             log.notice("topology reloaded", metadata: ["generation": "\(generation)", "file": "\(configuration.topologyPath)"])
         case let .policyWritten(count):
