@@ -340,6 +340,7 @@ public func runLive(_ options: LiveOptions, capture: LiveCapture, control: LiveC
         $0.ipfix = result.ipfix
     }
 
+    result.notRead = stats.notRead(packetsRead: result.decode.packets)
     let t = retired
     let summary = RunSummary.live(interface: capture.interface, capture: capture, result: result, totals: t, statistics: stats,
                                   cellNames: cellNames, learner: aggregator.learner, flowsCreated: retiredCreated,

@@ -317,6 +317,10 @@ struct LiveTests {
         #expect((1...2).contains(marked.count), "\(perWindow)")
         let windows = summary["windows"] as! [String: Any]
         #expect(windows["withDrops"] as? Int == marked.count, "\(windows)")
+        // Nothing was left in the ring at the stop: received = dropped + read.
+        let capture = summary["capture"] as! [String: Any]
+        #expect(capture["notRead"] as? Int == libpcap["received"]! - libpcap["kernelDrops"]! - (capture["packets"] as! Int), "\(capture)")
+        #expect(live.stderr.contains("notRead=\(capture["notRead"] as? Int ?? -1) "), "the stop line gives summary.json's notRead")
         // The stats line of the window holding the drops shows them by then.
         let stats = try Self.jsonLines(out + "/stats.jsonl")
         #expect(stats.contains { ($0["kernelDrops"] as! Int) + ($0["interfaceDrops"] as! Int) == drops })

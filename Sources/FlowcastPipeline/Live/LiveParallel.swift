@@ -527,6 +527,7 @@ public func runLiveParallel(_ options: LiveOptions, captures: [LiveCapture], con
     control.update {
         $0.capture = $0.capture.merged(with: stats); $0.liveFlows = 0; $0.flowsWritten = result.flowsWritten; $0.windows = t.windows
     }
+    result.notRead = stats.notRead(packetsRead: result.decode.packets)
     let learner = exchange.learnerInCaptureOrder()
     let first = captures[0]
     var names: [String] = []

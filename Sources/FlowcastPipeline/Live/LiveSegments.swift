@@ -148,9 +148,10 @@ extension RunSummary {
                 interface: interface, linkType: capture.primaryLinkType.description, filter: capture.options.filter,
                 nanosecondTimestamps: capture.nanosecondTimestamps, packets: result.decode.packets,
                 wireBytes: result.decode.wireBytes, capturedBytes: result.decode.capturedBytes,
-                firstTime: t.firstNanoseconds.map { Double($0) / 1e9 }, lastTime: Double(t.lastNanoseconds) / 1e9,
+                firstTime: t.firstNanoseconds.map { Double($0) / 1e9 }, lastTime: t.firstNanoseconds == nil ? nil : Double(t.lastNanoseconds) / 1e9,
                 error: result.captureError,
-                libpcap: .init(received: stats.received, kernelDrops: stats.kernelDrops, interfaceDrops: stats.interfaceDrops))),
+                libpcap: .init(received: stats.received, kernelDrops: stats.kernelDrops, interfaceDrops: stats.interfaceDrops),
+                notRead: stats.notRead(packetsRead: result.decode.packets))),
             decode: .init(issues: result.decode.issues.mapValues { .init(count: $0.count, firstPacket: $0.firstPacket) },
                           packetsWithIssues: result.decode.issueCount, nonIPPackets: t.nonIPPackets),
             cells: .init(names: cellNames, matchedPackets: t.cellPackets, matchedBytes: t.cellBytes,
@@ -167,5 +168,13 @@ extension RunSummary {
         summary.windows.skippedEmptyWindows = t.skippedEmptyWindows
         summary.windows.withDrops = segments.windowsWithDrops
         return summary
+    }
+}
+
+extension LiveCaptureStatistics {
+    /// Packets received into the kernel's ring but not read (`received` counts the kernel's drops
+    /// too, TPACKET_V3's `tp_packets`): what a stop leaves unread.
+    func notRead(packetsRead: Int) -> UInt64 {
+        received &- min(received, kernelDrops &+ UInt64(packetsRead))
     }
 }

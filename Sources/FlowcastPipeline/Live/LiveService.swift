@@ -196,8 +196,8 @@ public final class LiveService {
             "packets": "\(result.totals.packets)", "bytes": "\(result.totals.bytes)", "flows": "\(result.flowsWritten)",
             "windows": "\(result.totals.windows)", "received": "\(s.capture.received)",
             "kernelDrops": "\(s.capture.kernelDrops)", "interfaceDrops": "\(s.capture.interfaceDrops)",
-            // Received into the kernel's ring but not read when the stop came (a stop reads no more).
-            "notRead": "\(s.capture.received &- min(s.capture.received, s.capture.kernelDrops &+ UInt64(result.decode.packets)))"]
+            // Received into the kernel's ring but not read when the stop came: summary.json's count.
+            "notRead": "\(result.notRead.map(String.init) ?? "")"]
         if result.packetsPerCaptureThread.count > 1 {
             stopped["packetsPerThread"] = "\(result.packetsPerCaptureThread.map(String.init).joined(separator: ","))"
         }
