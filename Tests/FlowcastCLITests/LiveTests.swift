@@ -326,6 +326,35 @@ struct LiveTests {
         #expect(stats.contains { ($0["kernelDrops"] as! Int) + ($0["interfaceDrops"] as! Int) == drops })
     }
 
+    @Test("a --filter that matches none of the traffic is named once, with the packets the interface carried; a run that captured nothing has null times and notRead 0",
+          .enabled(if: canReplay, "needs root, ip, tcpreplay and tcprewrite"))
+    func filterMatchingNothingIsNamed() throws {
+        let input = try Self.paddedDemo()
+        defer { try? FileManager.default.removeItem(atPath: input) }
+        let pair = try VethPair()
+        defer { pair.cleanUp() }
+        let out = Self.temporaryDirectory()
+        // No packet of the demo is TCP to or from port 1.
+        let live = try LiveProcess(interface: pair.capture, out: out, extra: ["--filter", "tcp port 1", "--capture-threads", "1"])
+        live.expectMetricsUp()
+        try pair.replay(input)
+        // The check comes 10 s after the start.
+        #expect(live.waitFor(20) { live.stderr.contains("nothing captured") }, "\(live.stderr)")
+        #expect(live.terminate() == 0, "\(live.stderr)")
+        let warnings = live.stderr.split(separator: "\n").filter { $0.contains("nothing captured") }
+        #expect(warnings.count == 1, "\(warnings)")
+        let warning = String(warnings.first ?? "")
+        #expect(warning.hasPrefix("flowcast live: warning: nothing captured "), "\(warning)")
+        // The capture end received every packet tcpreplay sent (the pair carries nothing else).
+        for part in ["interface=\(pair.capture)", "filter=tcp port 1", "interfacePackets=42789", "seconds=10"] {
+            #expect(warning.contains(part), "\(part) not in: \(warning)")
+        }
+        let capture = try Self.json(out + "/summary.json")["capture"] as! [String: Any]
+        #expect(capture["packets"] as? Int == 0, "\(capture)")
+        #expect(capture["firstTime"] is NSNull && capture["lastTime"] is NSNull, "\(capture)")
+        #expect(capture["notRead"] as? Int == 0, "\(capture)")
+    }
+
     /// Sends the demo capture through the pair at 20 000 packets/s (about two seconds) from a
     /// thread of its own, so the test can watch the live run meanwhile.
     static func feedDemo(_ pair: VethPair) {
