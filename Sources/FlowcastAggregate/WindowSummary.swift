@@ -21,6 +21,10 @@ public struct WindowSummary: Sendable, Equatable {
     public var decodeIssues: UInt64 = 0
     /// Packets by wire size: ≤64, ≤128, ≤256, ≤512, ≤1024, ≤1518, larger.
     public var sizeHistogram: SizeHistogram = SizeHistogram()
+    /// Live only: packets the kernel or the interface dropped before capture while the window was
+    /// open, set as the window is written (`WindowLine.droppedBeforeCapture`); written only when
+    /// not zero, so a replay's lines, and a live run's without drops, are unchanged.
+    public var droppedBeforeCapture: UInt64 = 0
 
     public static let sizeBounds = [64, 128, 256, 512, 1024, 1518]
 
@@ -34,7 +38,8 @@ public struct WindowSummary: Sendable, Equatable {
         WindowLine(kind: kind, id: id, start: Self.seconds(startNanoseconds), duration: Self.seconds(durationNanoseconds),
                    partial: partial, bytesUp: bytesUp, bytesDown: bytesDown, packetsUp: packetsUp, packetsDown: packetsDown,
                    activeFlows: activeFlows, newFlows: newFlows, retransmissions: retransmissions, zeroWindows: zeroWindows,
-                   decodeIssues: decodeIssues, sizeHistogram: (0..<SizeHistogram.count).map { sizeHistogram[$0] })
+                   decodeIssues: decodeIssues, sizeHistogram: (0..<SizeHistogram.count).map { sizeHistogram[$0] },
+                   droppedBeforeCapture: droppedBeforeCapture == 0 ? nil : droppedBeforeCapture)
     }
 
     /// Seconds as the line reads: its exact decimal text converted once (as a JSON decoder does),
@@ -67,7 +72,9 @@ public struct WindowSummary: Sendable, Equatable {
             if i > 0 { out.append(UInt8(ascii: ",")) }
             out.appendDecimal(sizeHistogram[i])
         }
-        out.appendLiteral("]}\n")
+        out.append(UInt8(ascii: "]"))
+        if droppedBeforeCapture != 0 { out.appendLiteral(",\"droppedBeforeCapture\":"); out.appendDecimal(droppedBeforeCapture) }
+        out.appendLiteral("}\n")
     }
 }
 

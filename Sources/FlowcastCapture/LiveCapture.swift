@@ -80,6 +80,8 @@ public final class LiveCapture: PacketSource, @unchecked Sendable {
     private let statisticsLock = NSLock()
     private var latest = LiveCaptureStatistics()
     private var lastStatisticsRead = DispatchTime.now()
+    /// When the drop counters grew (under `lock`), for each window's count of drops.
+    private var drops = DropLedger()
 
     /// Opens and activates `interface`. Throws `.liveCapture` with libpcap's text (and what to do
     /// about a missing privilege), or `.badFilter` with libpcap's compile error as given.
@@ -264,7 +266,18 @@ public final class LiveCapture: PacketSource, @unchecked Sendable {
         latest.received = Self.widen(latest.received, UInt32(s.ps_recv))
         latest.kernelDrops = Self.widen(latest.kernelDrops, UInt32(s.ps_drop))
         latest.interfaceDrops = Self.widen(latest.interfaceDrops, UInt32(s.ps_ifdrop))
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        drops.record(total: latest.kernelDrops &+ latest.interfaceDrops, at: Int64(now.tv_sec) * 1_000_000_000 + Int64(now.tv_nsec))
         return latest
+    }
+
+    /// Packets this handle's kernel and interface drop counters grew by, as read by
+    /// `refreshStatistics`, while the window [start, end) (wall-clock ns) was open (`DropLedger`).
+    /// Call once per window, in window order, after a fresh `refreshStatistics()`.
+    package func takeDrops(start: Int64, end: Int64) -> UInt64 {
+        lock.lock(); defer { lock.unlock() }
+        return drops.take(start: start, end: end)
     }
 
     static func widen(_ previous: UInt64, _ now: UInt32) -> UInt64 {

@@ -80,7 +80,8 @@ public struct LiveSnapshot: Sendable {
 
 /// Something a live run reports to the operator's log.
 public enum LiveEvent: Sendable {
-    case windowClosed(start: Int64, lines: Int, capture: LiveCaptureStatistics, packets: UInt64)
+    /// `dropped`: packets dropped before capture while the window was open.
+    case windowClosed(start: Int64, lines: Int, capture: LiveCaptureStatistics, packets: UInt64, dropped: UInt64)
     case topologyReloaded(generation: Int)
     case policyWritten(count: Int)
     case planFailed(String)
@@ -240,10 +241,12 @@ public func runLive(_ options: LiveOptions, capture: LiveCapture, control: LiveC
         // libpcap's counters read now, not the 250 ms timer's last read: a stats line must never
         // show fewer packets received than aggregated.
         let stats = capture.refreshStatistics(), packets = packetsSoFar
+        let dropped = windows.first.map { capture.takeDrops(start: $0.startNanoseconds,
+                                                            end: $0.startNanoseconds + options.aggregation.windowNanoseconds) } ?? 0
         do {
-            if let start = try segments.windowsClosed(windows, cellBytes: &cellBytes, planner: planner, publisher: publisher,
+            if let start = try segments.windowsClosed(windows, dropped: dropped, cellBytes: &cellBytes, planner: planner, publisher: publisher,
                                                       capture: stats, packets: packets, flowsEvicted: evictedSoFar) {
-                log(.windowClosed(start: start, lines: windows.count, capture: stats, packets: packets))
+                log(.windowClosed(start: start, lines: windows.count, capture: stats, packets: packets, dropped: dropped))
             }
         } catch { if failure == nil { failure = error } }
     }
@@ -337,6 +340,7 @@ public func runLive(_ options: LiveOptions, capture: LiveCapture, control: LiveC
         $0.ipfix = result.ipfix
     }
 
+    result.notRead = stats.notRead(packetsRead: result.decode.packets)
     let t = retired
     let summary = RunSummary.live(interface: capture.interface, capture: capture, result: result, totals: t, statistics: stats,
                                   cellNames: cellNames, learner: aggregator.learner, flowsCreated: retiredCreated,

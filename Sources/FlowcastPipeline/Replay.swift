@@ -59,6 +59,9 @@ public struct ReplayResult: Sendable {
     /// A live run on several capture threads: the packets each thread aggregated (the stop line
     /// names them, so a reader sees how the fanout spread the traffic).
     public var packetsPerCaptureThread: [UInt64] = []
+    /// A live run: packets received into the kernel's ring but not read at the stop (summary.json
+    /// `capture.notRead`, and the stop log line).
+    public var notRead: UInt64?
     /// What an earlier run had left in the output folder, removed before this one wrote there.
     public var previousRun: PreviousRun?
 }

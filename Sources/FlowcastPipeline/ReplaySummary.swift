@@ -14,7 +14,7 @@ extension RunSummary {
                 file: (options.capturePath as NSString).lastPathComponent, format: capture.format.description,
                 linkTypes: linkTypes, packets: result.decode.packets, wireBytes: result.decode.wireBytes,
                 capturedBytes: result.decode.capturedBytes, firstTime: t.firstNanoseconds.map { Double($0) / 1e9 },
-                lastTime: Double(t.lastNanoseconds) / 1e9, error: result.captureError,
+                lastTime: t.firstNanoseconds == nil ? nil : Double(t.lastNanoseconds) / 1e9, error: result.captureError,
                 filter: options.filter, filteredPackets: options.filter != nil ? result.decode.filteredPackets : nil)),
             decode: Decode(issues: result.decode.issues.mapValues { Decode.Issue(count: $0.count, firstPacket: $0.firstPacket) },
                            packetsWithIssues: result.decode.issues.values.reduce(0) { $0 + $1.count }, nonIPPackets: t.nonIPPackets),

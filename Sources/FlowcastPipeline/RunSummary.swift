@@ -74,9 +74,9 @@ public struct RunSummary: Codable, Sendable, Equatable {
         public var packets: Int
         public var wireBytes: Int
         public var capturedBytes: Int
-        /// Seconds since the epoch; null when the capture held no packet.
+        /// Seconds since the epoch; both null when the capture held no packet.
         public var firstTime: Double?
-        public var lastTime: Double
+        public var lastTime: Double?
         /// The capture fault that ended the read early, or null.
         public var error: String?
         /// Only with `--filter`: the BPF expression, and the packets it skipped (`packets` and the
@@ -90,7 +90,7 @@ public struct RunSummary: Codable, Sendable, Equatable {
         }
 
         public init(file: String, format: String, linkTypes: [String], packets: Int, wireBytes: Int, capturedBytes: Int,
-                    firstTime: Double?, lastTime: Double, error: String?, filter: String? = nil, filteredPackets: Int? = nil) {
+                    firstTime: Double?, lastTime: Double?, error: String?, filter: String? = nil, filteredPackets: Int? = nil) {
             self.file = file; self.format = format; self.linkTypes = linkTypes; self.packets = packets
             self.wireBytes = wireBytes; self.capturedBytes = capturedBytes
             self.firstTime = firstTime; self.lastTime = lastTime; self.error = error
@@ -102,7 +102,7 @@ public struct RunSummary: Codable, Sendable, Equatable {
             try c.encode(file, forKey: .file); try c.encode(format, forKey: .format); try c.encode(linkTypes, forKey: .linkTypes)
             try c.encode(packets, forKey: .packets); try c.encode(wireBytes, forKey: .wireBytes)
             try c.encode(capturedBytes, forKey: .capturedBytes)
-            try c.encodeOrNull(firstTime, forKey: .firstTime); try c.encode(lastTime, forKey: .lastTime)
+            try c.encodeOrNull(firstTime, forKey: .firstTime); try c.encodeOrNull(lastTime, forKey: .lastTime)
             try c.encodeOrNull(error, forKey: .error)
             try c.encodeIfPresent(filter, forKey: .filter)
             try c.encodeIfPresent(filteredPackets, forKey: .filteredPackets)
@@ -118,10 +118,15 @@ public struct RunSummary: Codable, Sendable, Equatable {
         public var packets: Int
         public var wireBytes: Int
         public var capturedBytes: Int
+        /// Seconds since the epoch; both null when no packet was captured.
         public var firstTime: Double?
-        public var lastTime: Double
+        public var lastTime: Double?
         public var error: String?
         public var libpcap: LibpcapStatistics
+        /// Packets received into the kernel's ring but not read when the stop came (a stop reads
+        /// no more): `libpcap.received` − `libpcap.kernelDrops` − `packets`. Absent from summaries
+        /// written before it was recorded.
+        public var notRead: UInt64?
         /// A run on several interfaces (`interface` then names them all, comma-separated): each
         /// one's libpcap counters; `libpcap` is their sum.
         public var interfaces: [PerInterface]?
@@ -143,16 +148,16 @@ public struct RunSummary: Codable, Sendable, Equatable {
 
         enum CodingKeys: String, CodingKey {
             case interface, linkType, filter, nanosecondTimestamps, packets, wireBytes, capturedBytes
-            case firstTime, lastTime, error, libpcap, interfaces
+            case firstTime, lastTime, error, libpcap, notRead, interfaces
         }
 
         public init(interface: String, linkType: String, filter: String?, nanosecondTimestamps: Bool, packets: Int,
-                    wireBytes: Int, capturedBytes: Int, firstTime: Double?, lastTime: Double, error: String?,
-                    libpcap: LibpcapStatistics) {
+                    wireBytes: Int, capturedBytes: Int, firstTime: Double?, lastTime: Double?, error: String?,
+                    libpcap: LibpcapStatistics, notRead: UInt64? = nil) {
             self.interface = interface; self.linkType = linkType; self.filter = filter
             self.nanosecondTimestamps = nanosecondTimestamps; self.packets = packets; self.wireBytes = wireBytes
             self.capturedBytes = capturedBytes; self.firstTime = firstTime; self.lastTime = lastTime; self.error = error
-            self.libpcap = libpcap
+            self.libpcap = libpcap; self.notRead = notRead
         }
 
         public func encode(to encoder: any Encoder) throws {
@@ -161,8 +166,9 @@ public struct RunSummary: Codable, Sendable, Equatable {
             try c.encodeOrNull(filter, forKey: .filter); try c.encode(nanosecondTimestamps, forKey: .nanosecondTimestamps)
             try c.encode(packets, forKey: .packets); try c.encode(wireBytes, forKey: .wireBytes)
             try c.encode(capturedBytes, forKey: .capturedBytes)
-            try c.encodeOrNull(firstTime, forKey: .firstTime); try c.encode(lastTime, forKey: .lastTime)
+            try c.encodeOrNull(firstTime, forKey: .firstTime); try c.encodeOrNull(lastTime, forKey: .lastTime)
             try c.encodeOrNull(error, forKey: .error); try c.encode(libpcap, forKey: .libpcap)
+            try c.encodeIfPresent(notRead, forKey: .notRead)
             try c.encodeIfPresent(interfaces, forKey: .interfaces)
         }
     }
@@ -254,6 +260,9 @@ public struct RunSummary: Codable, Sendable, Equatable {
         /// Windows not written because the run reached its bound on windows (replay exits
         /// non-zero); absent when the run has no such bound or from older summaries.
         public var droppedWindows: UInt64?
+        /// Live only: windows written with packets dropped before capture while they were open
+        /// (their lines carry `droppedBeforeCapture`); absent from replays and older summaries.
+        public var withDrops: Int?
 
         public init(seconds: Double, count: UInt64, lines: Int, latePackets: UInt64, sampling: UInt64? = nil,
                     statisticsPerWindow: String? = nil, skippedEmptyWindows: UInt64? = nil, droppedWindows: UInt64? = nil) {

@@ -175,6 +175,26 @@ struct FilterCLITests {
     }
 }
 
+@Suite("replay of a capture whose packets a filter all skips")
+struct EmptyReplayTests {
+    @Test("summary.json gives firstTime and lastTime as null, not a 1970 lastTime beside a null firstTime")
+    func noPacketNoTimes() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-empty-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        // No packet of the demo is TCP to or from port 1 (tcpdump passes none).
+        let run = try Fixtures.runFlowcast(["replay", Fixtures.captures.appendingPathComponent("demo/demo.pcapng").path,
+                                            "--topology", Fixtures.captures.appendingPathComponent("demo/topology.yaml").path,
+                                            "--filter", "tcp port 1", "--out", dir.path, "--quiet"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let summary = try #require(try JSONSerialization.jsonObject(
+            with: Data(contentsOf: dir.appendingPathComponent("summary.json"))) as? [String: Any])
+        let capture = try #require(summary["capture"] as? [String: Any])
+        #expect(capture["packets"] as? Int == 0 && capture["filteredPackets"] as? Int == 42_789, "\(capture)")
+        #expect(capture.keys.contains("firstTime") && capture["firstTime"] is NSNull, "\(capture)")
+        #expect(capture.keys.contains("lastTime") && capture["lastTime"] is NSNull, "\(capture)")
+    }
+}
+
 /// A bad expression, on every command that reads a capture file: libpcap's message, exit 2,
 /// nothing on standard output and no output folder.
 @Suite("--filter refusals")

@@ -273,6 +273,88 @@ struct LiveTests {
         }
     }
 
+    /// The demo capture padded to wire length (tcpreplay sends captured bytes only), in a file the
+    /// caller removes.
+    static func paddedDemo() throws -> String {
+        let input = FileManager.default.temporaryDirectory.appendingPathComponent("fclive-\(UUID().uuidString).pcap").path
+        try run("tcprewrite", ["--fixlen=pad", "-i", Fixtures.repositoryRoot.appendingPathComponent("captures/demo/demo.pcapng").path,
+                               "-o", input])
+        return input
+    }
+
+    @Test("a ring too small for a burst: the windows that lost packets carry droppedBeforeCapture, summing to libpcap's drops, and summary.json counts them",
+          .enabled(if: canReplay, "needs root, ip, tcpreplay and tcprewrite"), arguments: [1, 2])
+    func dropsMarkTheirWindows(captureThreads: Int) throws {
+        let input = try Self.paddedDemo()
+        defer { try? FileManager.default.removeItem(atPath: input) }
+        let pair = try VethPair()
+        defer { pair.cleanUp() }
+        let out = Self.temporaryDirectory()
+        // A 1 MiB ring per socket holds about a thousand of the demo's packets; tcpreplay at top
+        // speed sends its 42,789 in about a tenth of a second, faster than a debug build reads.
+        let live = try LiveProcess(interface: pair.capture, out: out,
+                                   extra: ["--buffer-mb", "1", "--window", "1s", "--capture-threads", "\(captureThreads)"])
+        live.expectMetricsUp()
+        try pair.replay(input)
+        #expect(live.waitFor(20) { (live.metric("flowcast_received_total") ?? 0) >= 42_789 }, "\(live.stderr)")
+        // Quiet windows close by the wall clock a second after their end: let the burst's close.
+        usleep(2_500_000)
+        #expect(live.terminate() == 0, "\(live.stderr)")
+
+        let summary = try Self.json(out + "/summary.json")
+        let libpcap = (summary["capture"] as! [String: Any])["libpcap"] as! [String: Int]
+        let drops = libpcap["kernelDrops"]! + libpcap["interfaceDrops"]!
+        try #require(drops > 0, "the 1 MiB ring did not overflow, so nothing here tells a window with drops: \(libpcap)")
+        var perWindow: [Double: Set<Int>] = [:]
+        for line in try Self.jsonLines(out + "/windows.jsonl") {
+            perWindow[line["start"] as! Double, default: []].insert(line["droppedBeforeCapture"] as? Int ?? 0)
+        }
+        // Every line of a window carries the window's count (or none), never one per cell.
+        #expect(perWindow.values.allSatisfy { $0.count == 1 }, "\(perWindow)")
+        let marked = perWindow.filter { $0.value.first! > 0 }
+        #expect(marked.values.reduce(0) { $0 + $1.first! } == drops, "windows with drops: \(marked), libpcap: \(libpcap)")
+        // The burst lasts a tenth of a second; a drop is read at most 250 ms late: one window, or two.
+        #expect((1...2).contains(marked.count), "\(perWindow)")
+        let windows = summary["windows"] as! [String: Any]
+        #expect(windows["withDrops"] as? Int == marked.count, "\(windows)")
+        // Nothing was left in the ring at the stop: received = dropped + read.
+        let capture = summary["capture"] as! [String: Any]
+        #expect(capture["notRead"] as? Int == libpcap["received"]! - libpcap["kernelDrops"]! - (capture["packets"] as! Int), "\(capture)")
+        #expect(live.stderr.contains("notRead=\(capture["notRead"] as? Int ?? -1) "), "the stop line gives summary.json's notRead")
+        // The stats line of the window holding the drops shows them by then.
+        let stats = try Self.jsonLines(out + "/stats.jsonl")
+        #expect(stats.contains { ($0["kernelDrops"] as! Int) + ($0["interfaceDrops"] as! Int) == drops })
+    }
+
+    @Test("a --filter that matches none of the traffic is named once, with the packets the interface carried; a run that captured nothing has null times and notRead 0",
+          .enabled(if: canReplay, "needs root, ip, tcpreplay and tcprewrite"))
+    func filterMatchingNothingIsNamed() throws {
+        let input = try Self.paddedDemo()
+        defer { try? FileManager.default.removeItem(atPath: input) }
+        let pair = try VethPair()
+        defer { pair.cleanUp() }
+        let out = Self.temporaryDirectory()
+        // No packet of the demo is TCP to or from port 1.
+        let live = try LiveProcess(interface: pair.capture, out: out, extra: ["--filter", "tcp port 1", "--capture-threads", "1"])
+        live.expectMetricsUp()
+        try pair.replay(input)
+        // The check comes 10 s after the start.
+        #expect(live.waitFor(20) { live.stderr.contains("nothing captured") }, "\(live.stderr)")
+        #expect(live.terminate() == 0, "\(live.stderr)")
+        let warnings = live.stderr.split(separator: "\n").filter { $0.contains("nothing captured") }
+        #expect(warnings.count == 1, "\(warnings)")
+        let warning = String(warnings.first ?? "")
+        #expect(warning.hasPrefix("flowcast live: warning: nothing captured "), "\(warning)")
+        // The capture end received every packet tcpreplay sent (the pair carries nothing else).
+        for part in ["interface=\(pair.capture)", "filter=tcp port 1", "interfacePackets=42789", "seconds=10"] {
+            #expect(warning.contains(part), "\(part) not in: \(warning)")
+        }
+        let capture = try Self.json(out + "/summary.json")["capture"] as! [String: Any]
+        #expect(capture["packets"] as? Int == 0, "\(capture)")
+        #expect(capture["firstTime"] is NSNull && capture["lastTime"] is NSNull, "\(capture)")
+        #expect(capture["notRead"] as? Int == 0, "\(capture)")
+    }
+
     /// Sends the demo capture through the pair at 20 000 packets/s (about two seconds) from a
     /// thread of its own, so the test can watch the live run meanwhile.
     static func feedDemo(_ pair: VethPair) {

@@ -85,6 +85,39 @@ struct OutputLineTests {
         #expect(mismatches.isEmpty, "\(mismatches.count) lines decode to other values, first: \(mismatches.first ?? "")")
     }
 
+    @Test("a live window with drops ends its line with droppedBeforeCapture, which WindowLine and the planner's reader accept; without drops the line is unchanged")
+    func droppedBeforeCaptureField() throws {
+        let topology = try Topology(contentsOfFile: Fixtures.captures.appendingPathComponent("demo/topology.yaml").path)
+        var aggregator = TrafficAggregator(topology: topology, configuration: .init(windowNanoseconds: 1_000_000_000))
+        var first: [WindowSummary] = []
+        func keep(_ closed: [WindowSummary]) { if first.isEmpty { first = closed } }
+        let packetDecoder = PacketDecoder()
+        try OfflineCapture(path: Fixtures.captures.appendingPathComponent("demo/demo.pcapng").path).forEachPacket { packet in
+            let s = packetDecoder.decode(packet.bytes, linkType: packet.linkType.rawValue, wireLength: packet.wireLength,
+                                         timestampNanoseconds: packet.timestampNanoseconds)
+            aggregator.add(s, packetNumber: packet.number, windowClosed: keep, flowEnded: { _, _ in })
+        }
+        let window = try #require(first.first { $0.packetsUp + $0.packetsDown > 0 })
+        var plain: [UInt8] = []
+        window.appendJSON(to: &plain)
+        #expect(!String(decoding: plain, as: UTF8.self).contains("dropped"))
+        #expect(try JSONDecoder().decode(WindowLine.self, from: Data(plain)).droppedBeforeCapture == nil)
+
+        var dropped = window
+        dropped.droppedBeforeCapture = 13_695
+        var bytes: [UInt8] = []
+        dropped.appendJSON(to: &bytes)
+        // The same line, the key added last.
+        #expect(String(decoding: bytes, as: UTF8.self)
+                == String(decoding: plain.dropLast(2), as: UTF8.self) + ",\"droppedBeforeCapture\":13695}\n")
+        let line = try JSONDecoder().decode(WindowLine.self, from: Data(bytes))
+        #expect(line.droppedBeforeCapture == 13_695 && line == dropped.line)
+        // Published to a planner (the line plus "site"): read as the same window.
+        let published = Array(bytes.dropLast(2)) + Array(#","site":"s1"}"#.utf8)
+        let read = try WindowSummary.parsePublished(try #require(FlatJSON(published)))
+        #expect(read.site == "s1" && read.window.packetsUp == window.packetsUp && read.window.bytesDown == window.bytesDown)
+    }
+
     @Test("forecasts.jsonl lines decode through ForecastLine and re-emit to the same bytes")
     func forecastLinesRoundTrip() throws {
         let out = temporaryDirectory()

@@ -34,22 +34,29 @@ public struct WindowLine: Codable, Sendable, Equatable {
     public var decodeIssues: UInt64
     /// Packets by wire size: ≤64, ≤128, ≤256, ≤512, ≤1024, ≤1518, larger.
     public var sizeHistogram: [UInt64]
+    /// Live only, and only when not zero: packets the kernel or the interface dropped before
+    /// capture while the window was open (libpcap's drop counters, docs/live.md). The same number
+    /// on every line of the window: a dropped packet was never decoded, so its cell is unknown.
+    /// Absent (nil) means none were dropped, or the line is a replay's.
+    public var droppedBeforeCapture: UInt64?
 
     public init(kind: Kind, id: String, start: Double, duration: Double, partial: Bool,
                 bytesUp: UInt64 = 0, bytesDown: UInt64 = 0, packetsUp: UInt64 = 0, packetsDown: UInt64 = 0,
                 activeFlows: UInt64 = 0, newFlows: UInt64 = 0, retransmissions: UInt64 = 0, zeroWindows: UInt64 = 0,
-                decodeIssues: UInt64 = 0, sizeHistogram: [UInt64] = Array(repeating: 0, count: 7)) {
+                decodeIssues: UInt64 = 0, sizeHistogram: [UInt64] = Array(repeating: 0, count: 7),
+                droppedBeforeCapture: UInt64? = nil) {
         self.kind = kind; self.id = id; self.start = start; self.duration = duration; self.partial = partial
         self.bytesUp = bytesUp; self.bytesDown = bytesDown; self.packetsUp = packetsUp; self.packetsDown = packetsDown
         self.activeFlows = activeFlows; self.newFlows = newFlows
         self.retransmissions = retransmissions; self.zeroWindows = zeroWindows
         self.decodeIssues = decodeIssues; self.sizeHistogram = sizeHistogram
+        self.droppedBeforeCapture = droppedBeforeCapture
     }
 
     /// The written order of the keys.
     enum CodingKeys: String, CodingKey {
         case formatVersion, kind, id, start, duration, partial, bytesUp, bytesDown, packetsUp, packetsDown
-        case activeFlows, newFlows, retransmissions, zeroWindows, decodeIssues, sizeHistogram
+        case activeFlows, newFlows, retransmissions, zeroWindows, decodeIssues, sizeHistogram, droppedBeforeCapture
     }
 
     public init(from decoder: any Decoder) throws {
@@ -70,6 +77,7 @@ public struct WindowLine: Codable, Sendable, Equatable {
         zeroWindows = try c.decode(UInt64.self, forKey: .zeroWindows)
         decodeIssues = try c.decode(UInt64.self, forKey: .decodeIssues)
         sizeHistogram = try c.decode([UInt64].self, forKey: .sizeHistogram)
+        droppedBeforeCapture = try c.decodeIfPresent(UInt64.self, forKey: .droppedBeforeCapture)
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -81,5 +89,6 @@ public struct WindowLine: Codable, Sendable, Equatable {
         try c.encode(activeFlows, forKey: .activeFlows); try c.encode(newFlows, forKey: .newFlows)
         try c.encode(retransmissions, forKey: .retransmissions); try c.encode(zeroWindows, forKey: .zeroWindows)
         try c.encode(decodeIssues, forKey: .decodeIssues); try c.encode(sizeHistogram, forKey: .sizeHistogram)
+        try c.encodeIfPresent(droppedBeforeCapture, forKey: .droppedBeforeCapture)
     }
 }

@@ -364,10 +364,15 @@ public func runLiveParallel(_ options: LiveOptions, captures: [LiveCapture], con
     func windowClosed(_ windows: [WindowSummary]) {
         result.windowLines += windows.count
         let stats = statistics(), packets = packetsSoFar()
+        // Drops are counted per socket; a merged window holds every socket's traffic, so it
+        // carries the sum of what each socket dropped while it was open.
+        let dropped = windows.first.map { w in
+            captures.reduce(0) { $0 + $1.takeDrops(start: w.startNanoseconds, end: w.startNanoseconds + options.aggregation.windowNanoseconds) }
+        } ?? 0
         do {
-            if let start = try segments.windowsClosed(windows, cellBytes: &cellBytes, planner: planner, publisher: publisher,
+            if let start = try segments.windowsClosed(windows, dropped: dropped, cellBytes: &cellBytes, planner: planner, publisher: publisher,
                                                       capture: stats, packets: packets, flowsEvicted: evictedSoFar()) {
-                log(.windowClosed(start: start, lines: windows.count, capture: stats, packets: packets))
+                log(.windowClosed(start: start, lines: windows.count, capture: stats, packets: packets, dropped: dropped))
             }
         } catch { if failure == nil { failure = error } }
     }
@@ -522,6 +527,7 @@ public func runLiveParallel(_ options: LiveOptions, captures: [LiveCapture], con
     control.update {
         $0.capture = $0.capture.merged(with: stats); $0.liveFlows = 0; $0.flowsWritten = result.flowsWritten; $0.windows = t.windows
     }
+    result.notRead = stats.notRead(packetsRead: result.decode.packets)
     let learner = exchange.learnerInCaptureOrder()
     let first = captures[0]
     var names: [String] = []

@@ -16,6 +16,8 @@ final class LiveSegments {
     private(set) var windows: LiveOutputFile
     private(set) var flows: LiveOutputFile
     private(set) var stats: LiveOutputFile
+    /// Windows written with packets dropped before capture while they were open (summary.json).
+    private(set) var windowsWithDrops = 0
 
     init(_ options: LiveOptions) throws {
         self.options = options
@@ -48,9 +50,16 @@ final class LiveSegments {
     /// the statistics line go to the segment (flushed), cell bytes are counted, and the planner
     /// and publisher see them. Returns the windows' start for the log line (nil for no windows);
     /// a write error is thrown after the planner and publisher have had the windows.
-    func windowsClosed(_ windows: [WindowSummary], cellBytes: inout [String: UInt64], planner: IntervalPlanner?,
+    /// `dropped` is what the capture's drop counters grew by while the window was open
+    /// (`LiveCapture.takeDrops`): every line of the window carries it (`droppedBeforeCapture`).
+    func windowsClosed(_ closed: [WindowSummary], dropped: UInt64, cellBytes: inout [String: UInt64], planner: IntervalPlanner?,
                        publisher: TapPublisher?, capture: LiveCaptureStatistics, packets: UInt64,
                        flowsEvicted: Int) throws -> Int64? {
+        var windows = closed
+        if dropped > 0 {
+            for i in windows.indices { windows[i].droppedBeforeCapture = dropped }
+            if !windows.isEmpty { windowsWithDrops += 1 }
+        }
         for w in windows {
             w.appendJSON(to: &self.windows.buffer)
             if w.kind == .cell { cellBytes[w.id, default: 0] += w.bytesUp + w.bytesDown }
@@ -139,9 +148,10 @@ extension RunSummary {
                 interface: interface, linkType: capture.primaryLinkType.description, filter: capture.options.filter,
                 nanosecondTimestamps: capture.nanosecondTimestamps, packets: result.decode.packets,
                 wireBytes: result.decode.wireBytes, capturedBytes: result.decode.capturedBytes,
-                firstTime: t.firstNanoseconds.map { Double($0) / 1e9 }, lastTime: Double(t.lastNanoseconds) / 1e9,
+                firstTime: t.firstNanoseconds.map { Double($0) / 1e9 }, lastTime: t.firstNanoseconds == nil ? nil : Double(t.lastNanoseconds) / 1e9,
                 error: result.captureError,
-                libpcap: .init(received: stats.received, kernelDrops: stats.kernelDrops, interfaceDrops: stats.interfaceDrops))),
+                libpcap: .init(received: stats.received, kernelDrops: stats.kernelDrops, interfaceDrops: stats.interfaceDrops),
+                notRead: stats.notRead(packetsRead: result.decode.packets))),
             decode: .init(issues: result.decode.issues.mapValues { .init(count: $0.count, firstPacket: $0.firstPacket) },
                           packetsWithIssues: result.decode.issueCount, nonIPPackets: t.nonIPPackets),
             cells: .init(names: cellNames, matchedPackets: t.cellPackets, matchedBytes: t.cellBytes,
@@ -156,6 +166,15 @@ extension RunSummary {
             totals: .init(packets: t.packets, bytes: t.bytes),
             topologyReloads: topologyReloads, segments: segments.segment + 1, ipfix: options.ipfix != nil ? result.ipfix : nil)
         summary.windows.skippedEmptyWindows = t.skippedEmptyWindows
+        summary.windows.withDrops = segments.windowsWithDrops
         return summary
+    }
+}
+
+extension LiveCaptureStatistics {
+    /// Packets received into the kernel's ring but not read (`received` counts the kernel's drops
+    /// too, TPACKET_V3's `tp_packets`): what a stop leaves unread.
+    func notRead(packetsRead: Int) -> UInt64 {
+        received &- min(received, kernelDrops &+ UInt64(packetsRead))
     }
 }

@@ -52,6 +52,10 @@ public final class LiveService {
         /// Capture threads on the interface, joined in a PACKET_FANOUT group (docs/live.md); 1
         /// reads with one handle. Capture to file and IPFIX export need 1.
         public var captureThreads = 1
+        /// How long a run may capture nothing before it says so, once per interface: a warning
+        /// when the interface itself carried packets (a `--filter` that matches none of them), a
+        /// notice when it carried none (docs/live.md).
+        public var nothingCapturedAfter: Duration = .seconds(10)
 
         public init(interface: String, topologyPath: String, outputDirectory: String) {
             self.interface = interface; self.topologyPath = topologyPath; self.outputDirectory = outputDirectory
@@ -156,6 +160,8 @@ public final class LiveService {
         defer { signals.uninstall() }
         let statistics = Self.refreshStatistics(of: captures, into: control, every: c.statisticsInterval, log: log)
         defer { statistics.cancel() }
+        let nothingCaptured = Self.watchForNothingCaptured(on: captures, filter: c.capture.filter, after: c.nothingCapturedAfter, log: log)
+        defer { nothingCaptured.cancel() }
         // libpcap's TPACKET_V3 read blocks until a block has a packet (the kernel does not retire
         // an empty block at the read timeout), so on a quiet interface the reader would never
         // come back to close windows by the wall clock, nor to rotate. Wake it once a second;
@@ -200,8 +206,8 @@ public final class LiveService {
             "packets": "\(result.totals.packets)", "bytes": "\(result.totals.bytes)", "flows": "\(result.flowsWritten)",
             "windows": "\(result.totals.windows)", "received": "\(s.capture.received)",
             "kernelDrops": "\(s.capture.kernelDrops)", "interfaceDrops": "\(s.capture.interfaceDrops)",
-            // Received into the kernel's ring but not read when the stop came (a stop reads no more).
-            "notRead": "\(s.capture.received &- min(s.capture.received, s.capture.kernelDrops &+ UInt64(result.decode.packets)))"]
+            // Received into the kernel's ring but not read when the stop came: summary.json's count.
+            "notRead": "\(result.notRead.map(String.init) ?? "")"]
         if result.packetsPerCaptureThread.count > 1 {
             stopped["packetsPerThread"] = "\(result.packetsPerCaptureThread.map(String.init).joined(separator: ","))"
         }
@@ -241,10 +247,11 @@ public final class LiveService {
 
     private func logEvent(_ event: LiveEvent) {
         switch event {
-        case let .windowClosed(start, lines, stats, packets):
+        case let .windowClosed(start, lines, stats, packets, dropped):
             log.info("window closed", metadata: [
                 "start": "\(Double(start) / 1e9)", "lines": "\(lines)", "packets": "\(packets)",
-                "received": "\(stats.received)", "kernelDrops": "\(stats.kernelDrops)", "interfaceDrops": "\(stats.interfaceDrops)"])
+                "received": "\(stats.received)", "kernelDrops": "\(stats.kernelDrops)", "interfaceDrops": "\(stats.interfaceDrops)",
+                "droppedBeforeCapture": "\(dropped)"])
         case let .topologyReloaded(generation):
             log.notice("topology reloaded", metadata: ["generation": "\(generation)", "file": "\(configuration.topologyPath)"])
         case let .policyWritten(count):
@@ -294,6 +301,68 @@ public final class LiveService {
                 "interfaceDrops": "\(fresh.interfaceDrops)", "received": "\(fresh.received)",
                 "hint": "the windows of this time read low; a larger --buffer-mb or more --capture-threads may help"])
             warned.kernel = fresh.kernelDrops; warned.interface = fresh.interfaceDrops; warned.at = now
+        }
+        timer.resume()
+        return timer
+    }
+
+    /// The packets an interface's own counters say it received and sent
+    /// (/sys/class/net/IFACE/statistics/rx_packets + tx_packets; a capture sees both directions),
+    /// or nil when they cannot be read.
+    static func interfacePackets(_ interface: String) -> UInt64? {
+        var sum: UInt64 = 0
+        for counter in ["rx_packets", "tx_packets"] {
+            guard let text = try? String(contentsOfFile: "/sys/class/net/\(interface)/statistics/\(counter)", encoding: .utf8),
+                  let n = UInt64(text.trimmingCharacters(in: .whitespacesAndNewlines)) else { return nil }
+            sum += n
+        }
+        return sum
+    }
+
+    /// Every `after`, for each interface that has captured nothing yet (libpcap's `received`, which
+    /// counts only what the filter passes, still 0), compares its own packet counters with those at
+    /// the start: packets there mean the filter (or, without one, the capture) let none through,
+    /// and one warning says so with the filter and the count; none means the interface is quiet,
+    /// said once as a notice. Each interface is told of once, or not at all once it has captured
+    /// something.
+    private static func watchForNothingCaptured(on captures: [LiveCapture], filter: String?, after: Duration,
+                                                log: Logger) -> any DispatchSourceTimer {
+        var names: [String] = []
+        for c in captures where !names.contains(c.interface) { names.append(c.interface) }
+        /// Touched only on the timer's serial queue.
+        final class Watch: @unchecked Sendable {
+            var baseline: [String: UInt64] = [:]
+            var settled: Set<String> = []
+            var seconds: Int64 = 0
+        }
+        let watch = Watch()
+        for name in names { watch.baseline[name] = interfacePackets(name) }
+        let timer = DispatchSource.makeTimerSource(queue: DispatchQueue(label: "flowcast.nothing-captured"))
+        let nanoseconds = Int(after.components.seconds) * 1_000_000_000 + Int(after.components.attoseconds / 1_000_000_000)
+        timer.schedule(deadline: .now() + .nanoseconds(nanoseconds), repeating: .nanoseconds(max(1_000_000, nanoseconds)))
+        timer.setEventHandler {
+            // Every interface told of: nothing more to do until the run cancels the timer.
+            guard watch.settled.count < names.count else { return }
+            watch.seconds += Int64(nanoseconds / 1_000_000_000)
+            for name in names where !watch.settled.contains(name) {
+                let received = captures.filter { $0.interface == name }.reduce(UInt64(0)) { $0 + $1.refreshStatistics().received }
+                if received > 0 { watch.settled.insert(name); continue }
+                let carried = interfacePackets(name).flatMap { now in watch.baseline[name].map { now &- min(now, $0) } }
+                var metadata: Logger.Metadata = ["interface": "\(name)", "seconds": "\(watch.seconds)",
+                                                 "filter": "\(filter ?? "none")",
+                                                 "interfacePackets": "\(carried.map(String.init) ?? "unknown")"]
+                if let carried, carried > 0 {
+                    metadata["hint"] = filter != nil
+                        ? "the interface carried packets but the capture filter matched none of them; check --filter"
+                        : "the interface carried packets but none reached the capture"
+                    log.warning("nothing captured", metadata: metadata)
+                } else {
+                    metadata["hint"] = carried == nil ? "the interface's own counters could not be read"
+                        : "the interface itself carried no packet: is it the tap or mirror port?"
+                    log.notice("nothing captured: the interface is quiet", metadata: metadata)
+                }
+                watch.settled.insert(name)
+            }
         }
         timer.resume()
         return timer
