@@ -109,6 +109,7 @@ public final class LiveCapture: PacketSource, @unchecked Sendable {
             }
             group = id
             capture.fanoutGroup = UInt16(truncatingIfNeeded: id)
+            capture.countsInterfaceDrops = captures.isEmpty
             captures.append(capture)
         }
         // Packets that reached a socket before its group was complete: read and dropped. A
@@ -121,6 +122,11 @@ public final class LiveCapture: PacketSource, @unchecked Sendable {
 
     /// The PACKET_FANOUT group this handle belongs to, if any.
     public private(set) var fanoutGroup: UInt16?
+    /// False for every socket of a fanout group but the first. libpcap (1.10, promiscuous mode)
+    /// reports as `ps_ifdrop` the growth of the interface's own `rx_dropped` since the socket
+    /// opened, the same figure for every socket on the interface: added over a group of N it
+    /// was N times the interface's drops.
+    public private(set) var countsInterfaceDrops = true
 
     private init(interface: String, options: Options, rejectingAll: Bool) throws(CaptureError) {
         self.interface = interface
@@ -265,7 +271,7 @@ public final class LiveCapture: PacketSource, @unchecked Sendable {
         // libpcap's counters are 32 bits; keep 64-bit totals across wrap-around.
         latest.received = Self.widen(latest.received, UInt32(s.ps_recv))
         latest.kernelDrops = Self.widen(latest.kernelDrops, UInt32(s.ps_drop))
-        latest.interfaceDrops = Self.widen(latest.interfaceDrops, UInt32(s.ps_ifdrop))
+        if countsInterfaceDrops { latest.interfaceDrops = Self.widen(latest.interfaceDrops, UInt32(s.ps_ifdrop)) }
         var now = timespec()
         clock_gettime(CLOCK_REALTIME, &now)
         drops.record(total: latest.kernelDrops &+ latest.interfaceDrops, at: Int64(now.tv_sec) * 1_000_000_000 + Int64(now.tv_nsec))
