@@ -24,10 +24,13 @@ public struct RunData: Sendable {
         public var retransmissions: Double
         public var decodeIssues: Double
         public var partial: Bool
+        /// Live only: packets the kernel or interface dropped while the window was open (the
+        /// whole capture's, on every line of the window), 0 when none or not known.
+        public var droppedBeforeCapture: Double
 
         public init(kind: String, id: String, start: Double, duration: Double, bytesUp: Double = 0, bytesDown: Double = 0,
                     packets: Double = 0, activeFlows: Double = 0, retransmissions: Double = 0, decodeIssues: Double = 0,
-                    partial: Bool = false) {
+                    partial: Bool = false, droppedBeforeCapture: Double = 0) {
             self.kind = kind
             self.id = id
             self.start = start
@@ -39,6 +42,7 @@ public struct RunData: Sendable {
             self.retransmissions = retransmissions
             self.decodeIssues = decodeIssues
             self.partial = partial
+            self.droppedBeforeCapture = droppedBeforeCapture
         }
 
         /// Both directions, bit/s.
@@ -231,7 +235,8 @@ extension RunData.Window {
         self.init(kind: line.kind.rawValue, id: line.id, start: line.start, duration: line.duration,
                   bytesUp: Double(line.bytesUp), bytesDown: Double(line.bytesDown),
                   packets: Double(line.packetsUp) + Double(line.packetsDown), activeFlows: Double(line.activeFlows),
-                  retransmissions: Double(line.retransmissions), decodeIssues: Double(line.decodeIssues), partial: line.partial)
+                  retransmissions: Double(line.retransmissions), decodeIssues: Double(line.decodeIssues), partial: line.partial,
+                  droppedBeforeCapture: Double(line.droppedBeforeCapture ?? 0))
     }
 }
 

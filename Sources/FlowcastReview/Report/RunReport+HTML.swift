@@ -73,22 +73,29 @@ extension RunReport {
         if entities.isEmpty {
             out += "<p class=\"nodata\">No data: the run folder has no windows, forecasts or policies.</p>"
         } else {
+            // A column for windows that lost packets before capture, only when a live run had any.
+            let drops = run.windows.contains { $0.droppedBeforeCapture > 0 }
             out += "<table class=\"summary\"><thead><tr><th>Kind</th><th>Id</th><th>Windows</th><th>Mean load</th><th>Peak load</th>"
                 + "<th title=\"Complete windows whose actual load stayed at or under the P90 forecast\">Within P90</th>"
                 + "<th title=\"Mean absolute percentage error of the point forecast, on complete windows\">Forecast error</th>"
                 + "<th title=\"Mean absolute error of the point forecast over that of persistence (the last value), on complete windows; below 1 beats it\">MAE × persistence</th>"
-                + "<th title=\"Highest measured load over the capacity planned for its window (none before the first plan)\">Peak utilisation</th><th>Decode issues</th><th>Partial windows</th></tr></thead><tbody>"
+                + "<th title=\"Highest measured load over the capacity planned for its window (none before the first plan)\">Peak utilisation</th><th>Decode issues</th><th>Partial windows</th>"
+                + (drops ? "<th title=\"Windows during which the kernel or the interface dropped packets before capture: their load reads low by traffic the tap never saw\">Windows with drops</th>" : "")
+                + "</tr></thead><tbody>"
             for e in entities {
                 let s = summary(e.kind, e.id)
-                let over = (s.peakUtilisation ?? 0) > 1 ? " class=\"over\"" : ""
+                // One class attribute: a second one (` class="over"` after `class="n"`, as until
+                // 5 December 2026) is ignored by browsers, so no peak over 100 % was marked.
+                let over = (s.peakUtilisation ?? 0) > 1 ? " over" : ""
                 out += "<tr><td>\(e.kind)</td><td><a href=\"#\(HTML.anchor(e.kind, e.id))\">\(HTML.escape(e.id))</a></td>"
                     + "<td class=\"n\">\(s.windows)</td><td class=\"n\">\(s.meanLoad.map(DiffFormat.rate) ?? "–")</td>"
                     + "<td class=\"n\">\(s.peakLoad.map(DiffFormat.rate) ?? "–")</td>"
                     + "<td class=\"n\">\(s.p90Coverage.map { DiffFormat.trimmed($0 * 100, decimals: 0) + "%" } ?? "–")</td>"
                     + "<td class=\"n\">\(s.meanAbsolutePercentageError.map(DiffFormat.percent) ?? "–")</td>"
                     + "<td class=\"n\">\(s.maeToPersistence.map { DiffFormat.trimmed($0, decimals: 2) } ?? "–")</td>"
-                    + "<td class=\"n\"\(over)>\(s.peakUtilisation.map(DiffFormat.percent) ?? "–")</td>"
-                    + "<td class=\"n\">\(DiffFormat.trimmed(s.decodeIssues, decimals: 0))</td><td class=\"n\">\(s.partialWindows)</td></tr>"
+                    + "<td class=\"n\(over)\">\(s.peakUtilisation.map(DiffFormat.percent) ?? "–")</td>"
+                    + "<td class=\"n\">\(DiffFormat.trimmed(s.decodeIssues, decimals: 0))</td><td class=\"n\">\(s.partialWindows)</td>"
+                    + (drops ? "<td class=\"n\(s.windowsWithDrops > 0 ? " over" : "")\">\(s.windowsWithDrops)</td>" : "") + "</tr>"
             }
             out += "</tbody></table>"
         }

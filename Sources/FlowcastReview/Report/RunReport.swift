@@ -34,6 +34,9 @@ public struct RunReport: Sendable {
         public var peakUtilisation: Double?
         public var decodeIssues: Double
         public var partialWindows: Int
+        /// Windows that lost packets before capture (live: `droppedBeforeCapture`): their load
+        /// reads low by traffic the tap never saw.
+        public var windowsWithDrops: Int
     }
 
     public let run: RunData
@@ -172,7 +175,7 @@ public struct RunReport: Sendable {
             meanAbsolutePercentageError: errors.isEmpty ? nil : errors.reduce(0, +) / Double(errors.count),
             maeToPersistence: baselineError > 0 ? modelError / baselineError : nil,
             peakUtilisation: utilisations.max(), decodeIssues: ws.reduce(0) { $0 + $1.decodeIssues },
-            partialWindows: ws.filter(\.partial).count)
+            partialWindows: ws.filter(\.partial).count, windowsWithDrops: ws.filter { $0.droppedBeforeCapture > 0 }.count)
     }
 
     /// Share of each demand routed over a link, per interval (demands that ever use it).

@@ -147,6 +147,37 @@ import Testing
                                  "forecasts.jsonl: 1 line skipped (first at line 2)"])
     }
 
+    /// A live run's windows that lost packets before capture read low: the summary counts them
+    /// per cell and link, from the lines' own `droppedBeforeCapture`; a run without drops has no
+    /// such column.
+    @Test func windowsWithDropsAreCountedAndShown() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-drops-run-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let dropped = { (line: String, n: Int) in String(line.dropLast()) + #","droppedBeforeCapture":\#(n)}"# }
+        var lines = [
+            windowLine(kind: "cell", id: "cell-1", start: 100, bytesUp: 1000, bytesDown: 4000),
+            dropped(windowLine(kind: "cell", id: "cell-1", start: 110, bytesUp: 1000, bytesDown: 4000), 13_695),
+            dropped(windowLine(kind: "link", id: "l-1", start: 110, bytesUp: 10, bytesDown: 20), 13_695),
+            dropped(windowLine(kind: "cell", id: "cell-1", start: 120, bytesUp: 1000, bytesDown: 4000), 2),
+        ]
+        try Data(lines.joined(separator: "\n").utf8).write(to: folder.appendingPathComponent("windows.jsonl"))
+        var report = RunReport(run: try RunData.load(runDirectory: folder))
+        #expect(report.run.problems.isEmpty, "\(report.run.problems)")
+        #expect(report.summary("cell", "cell-1").windowsWithDrops == 2)
+        #expect(report.summary("link", "l-1").windowsWithDrops == 1)
+        var html = report.html()
+        #expect(html.contains(">Windows with drops</th>"))
+        #expect(html.contains("<td class=\"n over\">2</td>"))
+
+        lines = lines.map { $0.replacingOccurrences(of: #","droppedBeforeCapture":13695"#, with: "").replacingOccurrences(of: #","droppedBeforeCapture":2"#, with: "") }
+        try Data(lines.joined(separator: "\n").utf8).write(to: folder.appendingPathComponent("windows.jsonl"))
+        report = RunReport(run: try RunData.load(runDirectory: folder))
+        html = report.html()
+        #expect(report.summary("cell", "cell-1").windowsWithDrops == 0)
+        #expect(!html.contains("Windows with drops"))
+    }
+
     /// One windows.jsonl line as replay writes it (the `WindowLine` format).
     func windowLine(kind: String, id: String, start: Int, bytesUp: Int, bytesDown: Int, decodeIssues: Int = 0,
                     partial: Bool = false) -> String {
@@ -217,6 +248,15 @@ import Testing
         }
         #expect(try #require(report.summary("cell", "cell-2").peakUtilisation) < 10)
         #expect(try #require(report.summary("link", "l-s2-agg1").peakUtilisation) < 10)
+        // Each peak over 100 % is marked, in the one class attribute a browser reads.
+        let html = report.html()
+        let over = report.entities.filter { (report.summary($0.kind, $0.id).peakUtilisation ?? 0) > 1 }
+        #expect(!over.isEmpty)
+        for (kind, id) in over {
+            let peak = DiffFormat.percent(try #require(report.summary(kind, id).peakUtilisation))
+            #expect(html.contains("<td class=\"n over\">\(peak)</td>"), "\(kind) \(id) \(peak)")
+        }
+        #expect(html.ranges(of: /class="[^"]*"\s+class=/).isEmpty, "an element with two class attributes")
     }
 
     /// The plan-interval table names a constraint a policy newly breaks beside what moved (a
