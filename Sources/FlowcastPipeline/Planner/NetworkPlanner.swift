@@ -202,7 +202,9 @@ public final class NetworkPlanner {
         let replay = journal.batches
         journal.batches = []
         for batch in replay {
-            for m in batch.messages { ingest(subject: m.subject, payload: m.payload, stored: m.stored) }
+            for m in batch.messages {
+                ingest(subject: m.subject, payload: m.payload, stored: m.stored, sequence: m.sequence > 0 ? m.sequence : nil, replayed: true)
+            }
             release(clock: batch.clock)
         }
         if state.generation == nil || !replay.isEmpty { try save() }
@@ -245,7 +247,8 @@ public final class NetworkPlanner {
             let received = Self.wallClock()
             let messages = batch.messages.map { m in
                 PlannerJournal.Message(subject: m.subject, payload: m.payload,
-                                       stored: m.timestampNanoseconds > 0 ? Double(m.timestampNanoseconds) / 1e9 : received)
+                                       stored: m.timestampNanoseconds > 0 ? Double(m.timestampNanoseconds) / 1e9 : received,
+                                       sequence: m.streamSequence)
             }
             for m in messages { streamClock = max(streamClock, m.stored) }
             let caughtUp = batch.messages.last.map { $0.pending == 0 } ?? true
@@ -257,9 +260,8 @@ public final class NetworkPlanner {
                 unacknowledged.append(batch)
                 unacknowledgedMessages += messages.count
             }
-            for (m, received) in zip(messages, batch.messages) {
-                ingest(subject: m.subject, payload: m.payload, stored: m.stored,
-                       sequence: received.streamSequence > 0 ? received.streamSequence : nil)
+            for m in messages {
+                ingest(subject: m.subject, payload: m.payload, stored: m.stored, sequence: m.sequence > 0 ? m.sequence : nil)
             }
             messagesThisRun += messages.count
 
@@ -338,13 +340,14 @@ public final class NetworkPlanner {
         }
     }
 
-    /// One message into the merger (the fetch loop, with the message's stream sequence, and the
-    /// journal's replay); a bad message, a conflicting line or one from an unlisted site is logged
-    /// (`logProblem`).
-    private func ingest(subject: String, payload: [UInt8], stored: Double, sequence: UInt64? = nil) {
+    /// One message into the merger (the fetch loop, and the journal's replay: both with the
+    /// message's stream sequence, when known); a bad message, a conflicting line or one from an
+    /// unlisted site is logged (`logProblem`).
+    private func ingest(subject: String, payload: [UInt8], stored: Double, sequence: UInt64?, replayed: Bool = false) {
         let outcome = state.merger.ingest(subject: subject, payload: payload, now: stored)
         for gap in state.merger.takeGaps() { log(gap) }
-        let at = sequence.map { "stream sequence \($0)" } ?? "replayed from planner-journal.bin"
+        let at = [sequence.map { "stream sequence \($0)" }, replayed ? "replayed from planner-journal.bin" : nil]
+            .compactMap { $0 }.joined(separator: ", ")
         let site = FlowcastSubjects.siteToken(of: subject).map { "site \($0), " } ?? ""
         switch outcome {
         case .garbage:
