@@ -131,3 +131,38 @@ struct PlannerJournalReplayTests {
                 "\(lines)")
     }
 }
+
+@Suite("planner: nats-server gone while it publishes policies", .enabled(if: NATSServer.isAvailable, "needs nats-server (Debian: nats-server)"))
+struct PlannerPublishFailureTests {
+    @Test("the server stopped as the planner publishes: one line in Flowcast's words (no libnats internals); started again, the next run publishes what was held back")
+    func serverGoneWhilePublishing() throws {
+        let server = try NATSServer()
+        let tap = try Fixtures.runFlowcast(Scenario.replayArguments(Scenario.demo, out: try Scenario.temporaryFolder("tap"),
+                                                                    extra: ["--publish", server.url, "--site", "a"]))
+        #expect(tap.status == 0, "\(tap.stderr)")
+        let out = try Scenario.temporaryFolder("planner")
+        let planner = try NetworkPlanner(InProcessPlanner.options(server, out: out, sites: ["a"], exitWhenDone: true))
+        var lines: [String] = []
+        // The backlog comes in one batch: every policy is planned, then published. The server
+        // goes away between the two.
+        planner.log = { line in
+            lines.append(line)
+            if line == "every site has ended; planned the last interval" { server.stop() }
+        }
+        let summary = try planner.run(shouldStop: { false })
+        #expect(summary.policies == 10)
+        #expect(summary.policiesPublished == 0)
+        let failure = lines.filter { $0.hasPrefix("cannot publish") }
+        #expect(failure == ["cannot publish policy-0001.json on flowcast.v1.policy yet: nats-server did not acknowledge it in time "
+                            + "(NATS status: Timeout); is it down or restarting? It is published again once the server answers "
+                            + "(the file is written)"], "\(lines)")
+
+        try server.start()
+        let again = try NetworkPlanner(InProcessPlanner.options(server, out: out, sites: ["a"], exitWhenDone: true))
+        var later: [String] = []
+        again.log = { later.append($0) }
+        #expect(try again.run(shouldStop: { false }).policiesPublished == 10)
+        #expect(later.contains("published policy-0001.json to policy-0010.json on flowcast.v1.policy (held back until nats-server answered)"),
+                "\(later)")
+    }
+}

@@ -212,6 +212,8 @@ public final class NetworkPlanner {
         var streamClock = 0.0
         var fetchFailureLogged = false
         var policyFailureLogged = false
+        // Policies an earlier run wrote and could not publish are held back too.
+        var policiesHeldBack = state.policiesPublished < (state.planner?.policiesWritten ?? 0)
         let prefetcher = Prefetcher(consumer, batch: 4096, milliseconds: 200)
         prefetcher.start()
         defer { prefetcher.stop() }
@@ -292,10 +294,15 @@ public final class NetworkPlanner {
                 try syncAndAcknowledge()
             }
             do {
-                try publishPolicies()
+                let published = try publishPolicies()
+                if policiesHeldBack, let first = published.first, let last = published.last {
+                    log("published \(first == last ? first : "\(first) to \(last)") on \(FlowcastSubjects.policy) (held back until nats-server answered)")
+                    policiesHeldBack = false
+                }
                 policyFailureLogged = false
             } catch {
-                if !policyFailureLogged { log("cannot publish policies yet: \(error)"); policyFailureLogged = true }
+                if !policyFailureLogged { log(error.description); policyFailureLogged = true }
+                policiesHeldBack = true
             }
             if state.finished {
                 if planner != nil { planner = nil }
@@ -469,17 +476,43 @@ public final class NetworkPlanner {
         acknowledgeAll()
     }
 
+    /// A policy the planner could not publish: which, and why, in the planner's words (the
+    /// client's status name kept).
+    struct PolicyPublishFailure: Error, CustomStringConvertible {
+        var name: String
+        var error: NATSError
+
+        var description: String {
+            let head = "cannot publish \(name) on \(FlowcastSubjects.policy) yet: "
+            let tail = " It is published again once the server answers (the file is written)"
+            let status = "(NATS status: \(error.statusText))"
+            if error.isTimeout {
+                return head + "nats-server did not acknowledge it in time \(status); is it down or restarting?" + tail
+            }
+            if error.isNoResponders {
+                return head + "no stream takes the subject \(status); was nats-server restarted without its JetStream store?" + tail
+            }
+            if error.isNotConnected { return head + "not connected to nats-server \(status)." + tail }
+            return head + "\(error.reason)" + (error.jetStreamCode != 0 ? " (JetStream error \(error.jetStreamCode))" : "") + "." + tail
+        }
+    }
+
     /// Publishes every policy written and not yet published (message id: durable name and file
-    /// name, so a restart's re-publication is a duplicate the stream drops).
-    private func publishPolicies() throws {
+    /// name, so a restart's re-publication is a duplicate the stream drops); returns their names.
+    private func publishPolicies() throws(PolicyPublishFailure) -> [String] {
         let written = state.planner?.policiesWritten ?? 0
         let count = max(written, planner?.policiesWritten ?? 0)
+        var published: [String] = []
         while state.policiesPublished < count {
             let name = String(format: "policy-%04d.json", state.policiesPublished + 1)
-            guard let data = FileManager.default.contents(atPath: options.policyDirectory + "/" + name) else { return }
-            try Self.publishPolicy([UInt8](data), name: name, durable: options.durable, on: connection)
+            guard let data = FileManager.default.contents(atPath: options.policyDirectory + "/" + name) else { break }
+            do { try Self.publishPolicy([UInt8](data), name: name, durable: options.durable, on: connection) } catch {
+                throw PolicyPublishFailure(name: name, error: error)
+            }
             state.policiesPublished += 1
+            published.append(name)
         }
+        return published
     }
 
     /// Room left in a message for the headers of a policy's part (and the client's own).
