@@ -1,3 +1,4 @@
+import FlowcastCore
 import FlowcastNATS
 import FlowcastPipeline
 import FlowcastTestSupport
@@ -139,6 +140,59 @@ struct PlannerTests {
         // Started again, it replays nothing hostile into a trap; the state already counted them.
         let again = try Fixtures.runFlowcast(Scenario.plannerArguments(server, out: out, extra: ["--exit-when-done"]))
         #expect(again.status == 0, "\(again.stderr)")
+    }
+
+    /// A window line of site a (the demo's first window is at 1764403200 s).
+    static func junkLine(kind: String = "cell", id: String = "cell-1", start: Int) -> (String, [UInt8]) {
+        (FlowcastSubjects.window(site: "a", kind: kind == "cell" ? .cell : .link, id: id),
+         Array(#"{"kind":"\#(kind)","id":"\#(id)","start":\#(start),"duration":10,"partial":false,"bytesUp":5,"bytesDown":5,"packetsUp":1,"packetsDown":1,"activeFlows":1,"newFlows":1,"retransmissions":0,"zeroWindows":0,"decodeIssues":0,"sizeHistogram":[0,0,0,0,0,0,0],"site":"a"}"#.utf8))
+    }
+
+    @Test("lines for ids the topology does not name, off the window grid, or far from every window are counted, logged and never kept for the run")
+    func linesThatCannotBePlanned() throws {
+        let server = try NATSServer()
+        let connection = try NATSConnection(NATSConnectionOptions(url: server.url, name: "test"))
+        _ = try connection.ensureStream(FlowcastSubjects.windowStream)
+        func publish(_ message: (String, [UInt8]), id: String) throws {
+            try connection.publish(subject: message.0, messageID: id, payload: message.1)
+        }
+        // Before any tap: nothing to compare them with, so held until the first window is planned.
+        try publish(Self.junkLine(start: 1_764_403_200 - 3600), id: "an-hour-before")
+        try publish(Self.junkLine(start: 1_764_403_200 + 30 * 86_400), id: "a-month-after")
+        // Before its window's mark (after it, any line of that window is a duplicate): held until the
+        // window is planned, not merged.
+        try publish(Self.junkLine(kind: "link", id: "l-nowhere", start: 1_764_403_260), id: "unknown-link")
+        let captures = try Self.siteCaptures()
+        _ = try Self.runTaps(captures, server: server)
+        // After the taps: refused as they come.
+        try publish(Self.junkLine(start: 1_764_403_265), id: "off-grid")
+        try publish(Self.junkLine(start: 1_764_403_200 + 30 * 86_400 + 10), id: "a-month-after-again")
+        let out = try Scenario.temporaryFolder("planner")
+        let run = try Fixtures.runFlowcast(Scenario.plannerArguments(server, out: out, extra: ["--exit-when-done"]))
+        #expect(run.status == 0, "\(run.stderr)")
+        for line in [
+            "flowcast planner: dropped held lines no window of theirs can be planned with: 1 of windows before the first one planned (1764403200 s), "
+                + "and 1 of windows more than 1 h 0 min after the newest window marked",
+            "flowcast planner: ignored a line on flowcast.v1.win.a.link.l-nowhere (stream sequence 3): a line for link:l-nowhere, which the topology does not name (nor is it a cell learned from signalling, ecgi:… or ncgi:…; does the tap use another topology?); not merged",
+            #"flowcast planner: ignored a message on flowcast.v1.win.a.cell.cell-1 (stream sequence "#,
+            #"): "start" 1764403265 s is not on the window grid (a multiple of the 10 s window length since the epoch, as taps make them)"#,
+            "): a line for the window at 1766995210 s, 719 h 50 min after the newest window any site has marked (1764403790 s); dropped",
+        ] {
+            #expect(run.stderr.contains(line), "\(line)\n\(run.stderr)")
+        }
+        let summary = try Scenario.summary(out)
+        let messages = summary["messages"] as? [String: Int]
+        #expect(messages?["unknownID"] == 1 && messages?["farAhead"] == 1 && messages?["garbage"] == 1, "\(summary)")
+        #expect(summary["heldLinesDropped"] as? Int == 2)
+        let reference = try Scenario.singleReplayPolicies()
+        try Self.expectSamePolicies(out.appendingPathComponent("policies"), reference)
+        // The unknown link is in no window, forecast or policy, and nothing is held at the end.
+        #expect(try Data(contentsOf: out.appendingPathComponent("policies/forecasts.jsonl"))
+                    == Data(contentsOf: reference.appendingPathComponent("forecasts.jsonl")))
+        let state = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("planner-state.json"))) as? [String: Any])
+        let merger = try #require(state["merger"] as? [String: Any])
+        #expect(merger["lines"] as? String == "", "\(merger["lines"] ?? "")")
+        #expect((merger["seenOutsideTopology"] as? [String]) == [])
     }
 
     @Test("a stream that exists with another configuration is used as it is, the difference logged")

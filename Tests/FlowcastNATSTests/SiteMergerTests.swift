@@ -272,6 +272,12 @@ struct SiteMergerTests {
              subject: "flowcast.v1.tap.b", reason: #""previous" is not before "start""#),
             (line: #"{"kind":"cell","id":"c1","start":100,"duration":10,"partial":false,"bytesUp":1,"bytesDown":1,"packetsUp":1,"packetsDown":1,"sizeHistogram":[18446744073709551615],"site":"a"}"#,
              subject: "flowcast.v1.win.a.cell.c1", reason: #""sizeHistogram" item 1"#),
+            (line: #"{"kind":"cell","id":"c1","start":105,"duration":10,"partial":false,"bytesUp":1,"bytesDown":1,"packetsUp":1,"packetsDown":1,"site":"a"}"#,
+             subject: "flowcast.v1.win.a.cell.c1", reason: #""start" 105 s is not on the window grid"#),
+            (line: #"{"formatVersion":1,"type":"window","site":"b","mode":"replay","start":125,"duration":10,"previous":120,"lines":0}"#,
+             subject: "flowcast.v1.tap.b", reason: #""start" 125 s is not on the window grid"#),
+            (line: #"{"formatVersion":1,"type":"window","site":"b","mode":"replay","start":130,"duration":10,"previous":115,"lines":0}"#,
+             subject: "flowcast.v1.tap.b", reason: #""previous" 115 s is not on the window grid"#),
           ])
     func outOfRange(line: String, subject: String, reason: String) {
         let (reference, _) = Self.merge(Self.messages)

@@ -363,6 +363,8 @@ public final class NetworkPlanner {
             if let conflict = state.merger.lastProblem { logProblem("conflict", "conflict: \(site)\(at): \(conflict)") }
         case .unlistedSite:
             logProblem("unlistedSite", "ignored a message on \(subject) (\(at)): its site is not in --sites")
+        case .unknownID, .farAhead:
+            logProblem(outcome.rawValue, "ignored a line on \(subject) (\(at)): \(state.merger.lastProblem ?? outcome.rawValue)")
         default:
             break
         }
@@ -556,7 +558,7 @@ public final class NetworkPlanner {
             sites: options.sites, endedSites: m.endedSites,
             windowLinesBySite: Dictionary(uniqueKeysWithValues: options.sites.map { ($0, m.windowLines(of: $0)) }),
             messages: Dictionary(uniqueKeysWithValues: m.counts.map { ($0.key.rawValue, $0.value) }),
-            observerIgnored: m.observerIgnored, conflicts: m.conflicts, windowsPlanned: state.windowsPlanned,
+            observerIgnored: m.observerIgnored, conflicts: m.conflicts, heldLinesDropped: m.heldLinesDropped, windowsPlanned: state.windowsPlanned,
             windowsWithMissingSites: m.windowsWithMissingSites, policies: max(count, planner?.policiesWritten ?? 0),
             policiesPublished: state.policiesPublished, policiesMissingSites: missing, finished: state.finished,
             planFailures: planner?.planFailures ?? state.planner?.planFailures ?? [])
@@ -581,10 +583,14 @@ public struct NetworkPlannerSummary: Codable, Sendable {
     public var sites: [String]
     public var endedSites: [String]
     public var windowLinesBySite: [String: Int]
-    /// Messages by what became of them: windowLine, mark, end, heartbeat, duplicate, late, unlistedSite, garbage.
+    /// Messages by what became of them: windowLine, mark, end, heartbeat, duplicate, late, unlistedSite, garbage,
+    /// unknownID, farAhead.
     public var messages: [String: Int]
     public var observerIgnored: Int
     public var conflicts: Int
+    /// Lines held since before any site had marked a window and dropped at the first plan: their
+    /// windows could never be planned (before the first one, or far after the newest marked).
+    public var heldLinesDropped: Int
     public var windowsPlanned: Int
     public var windowsWithMissingSites: Int
     public var policies: Int

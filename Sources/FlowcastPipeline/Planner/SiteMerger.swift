@@ -24,6 +24,11 @@ public enum IngestOutcome: String, Sendable, Codable {
     case unlistedSite
     /// Not a Flowcast message of a version this planner reads.
     case garbage
+    /// A line for a cell or link the topology does not name, nor learned from signalling (`ecgi:`,
+    /// `ncgi:`): held only so its site's window can close (its mark counts it), never merged.
+    case unknownID
+    /// A line for a window far after the newest window any site has marked: dropped.
+    case farAhead
 }
 
 /// Merges the window lines of many taps into network-wide windows, idempotently and in an order
@@ -76,8 +81,8 @@ public struct SiteMerger: Codable, Sendable {
     /// repeats a held line's key with other counts (a conflict, counted `duplicate`), which line.
     /// nil otherwise. Not persisted.
     public private(set) var lastProblem: String?
-    /// Chains that went on past a window whose mark never came (`advance`), for the log; the
-    /// planner takes them (`takeGaps`). Not persisted.
+    /// Chains that went on past a window whose mark never came (`advance`), and held lines dropped
+    /// (`pruneHeldLines`), for the log; the planner takes them (`takeGaps`). Not persisted.
     public private(set) var gaps: [String] = []
 
     public mutating func takeGaps() -> [String] {
@@ -87,7 +92,24 @@ public struct SiteMerger: Codable, Sendable {
 
     enum CodingKeys: String, CodingKey {
         case sites, state, lines, releasedThrough, duration, firstClosedAt, counts, observerIgnored, conflicts, windowsWithMissingSites
-        case seenOutsideTopology
+        case seenOutsideTopology, newestMark, droppedHeldLines
+    }
+    /// Start of the newest window any site has marked (nil before the first mark; absent in a
+    /// checkpoint from before 2026-12-06).
+    private var newestMark: Int64?
+    private var droppedHeldLines: Int?
+    /// Held lines dropped because no window of theirs can be planned (`pruneHeldLines`).
+    public var heldLinesDropped: Int { droppedHeldLines ?? 0 }
+    /// How far after the newest marked window a line may be (a tap publishes a window's lines just
+    /// before its mark): an hour, or ten windows when they are longer than six minutes.
+    static func horizon(_ duration: Int64) -> Int64 { max(3_600_000_000_000, 10 * duration) }
+    /// "cell:ID" and "link:ID" of the topology (`use`); nil (every id known) until it is set.
+    private var knownIDs: Set<String>?
+    /// True for an id a tap can send: the topology's, or a cell learned from signalling (named by
+    /// its global identity, `ecgi:MCC-MNC-ECI` or `ncgi:…`, as `TrafficAggregator` names it).
+    func isKnown(_ key: String) -> Bool {
+        guard let knownIDs else { return true }
+        return knownIDs.contains(key) || key.hasPrefix("cell:ecgi:") || key.hasPrefix("cell:ncgi:")
     }
     /// Cells and links not in the topology (learned from signalling) seen so far, as `kind:id`: as in
     /// a single replay, each has a line in every window after its first.
@@ -138,9 +160,15 @@ public struct SiteMerger: Codable, Sendable {
             }
             guard state[site] != nil else { return .unlistedSite }
             if let d = duration, d != w.durationNanoseconds { throw Self.otherDuration(w.durationNanoseconds, d) }
+            try Self.onGrid(w.startNanoseconds, w.durationNanoseconds)
             if let last = state[site]!.chainLast, w.startNanoseconds <= last { return .duplicate }
             // Released without this site (after --lateness): too late to count.
             if let r = releasedThrough, w.startNanoseconds < r { return .late }
+            if let newest = newestMark, w.startNanoseconds > newest + Self.horizon(w.durationNanoseconds) {
+                lastProblem = "a line for the window at \(Self.seconds(w.startNanoseconds)), \(Self.span(w.startNanoseconds - newest)) "
+                    + "after the newest window any site has marked (\(Self.seconds(newest))); dropped"
+                return .farAhead
+            }
             let key = "\(w.kind.rawValue):\(w.id)"
             if let held = lines[w.startNanoseconds]?[site]?[key] {
                 if held != w {
@@ -150,6 +178,14 @@ public struct SiteMerger: Codable, Sendable {
                 return .duplicate
             }
             lines[w.startNanoseconds, default: [:]][site, default: [:]][key] = w
+            guard isKnown(key) else {
+                // Held, since its site's mark counts it, but never merged: taken into the
+                // network's windows it would stay in every later one (and be forecast) for the run.
+                lastProblem = "a line for \(key), which the topology does not name (nor is it a cell learned from signalling, "
+                    + "ecgi:… or ncgi:…; does the tap use another topology?); not merged"
+                advance(site)
+                return .unknownID
+            }
             state[site]!.windowLines += 1
             advance(site)
             return .windowLine
@@ -168,9 +204,12 @@ public struct SiteMerger: Codable, Sendable {
             try onItsSubject(mark.site)
             guard state[mark.site] != nil else { return .unlistedSite }
             if let d = duration, d != mark.duration { throw Self.otherDuration(mark.duration, d) }
+            try Self.onGrid(mark.start, mark.duration)
+            if let p = mark.previous { try Self.onGrid(p, mark.duration, field: "previous") }
             if duration == nil { duration = mark.duration }
             if let last = state[mark.site]!.chainLast, mark.start <= last { return .duplicate }
             if state[mark.site]!.marks[mark.start] != nil { return .duplicate }
+            newestMark = max(newestMark ?? mark.start, mark.start)
             state[mark.site]!.marks[mark.start] = Mark(duration: mark.duration, previous: mark.previous, lines: mark.lines)
             state[mark.site]!.mode = mark.mode
             advance(mark.site)
@@ -201,6 +240,22 @@ public struct SiteMerger: Codable, Sendable {
 
     static func seconds(_ t: Int64) -> String {
         t % 1_000_000_000 == 0 ? "\(t / 1_000_000_000) s" : "\(Double(t) / 1e9) s"
+    }
+
+    /// Taps start windows at multiples of their length since the epoch; a window that is not
+    /// could never be planned (windows are released one length apart), so it is refused.
+    static func onGrid(_ start: Int64, _ duration: Int64, field: String = "start") throws(BadMessage) {
+        guard start % duration == 0 else {
+            throw BadMessage("\"\(field)\" \(seconds(start)) is not on the window grid (a multiple of the \(seconds(duration)) window length since the epoch, as taps make them)")
+        }
+    }
+
+    /// A span of time as the log says it: "3 h 0 min", "12 min 30 s", "40 s".
+    static func span(_ ns: Int64) -> String {
+        let s = ns / 1_000_000_000
+        if s >= 3600 { return "\(s / 3600) h \(s % 3600 / 60) min" }
+        if s >= 60 { return "\(s / 60) min" + (s % 60 == 0 ? "" : " \(s % 60) s") }
+        return ns % 1_000_000_000 == 0 ? "\(s) s" : "\(Double(ns) / 1e9) s"
     }
 
     static func otherDuration(_ got: Int64, _ stream: Int64) -> BadMessage {
@@ -312,6 +367,7 @@ public struct SiteMerger: Codable, Sendable {
         let held = lines[start] ?? [:]
         for site in contributors {
             for (key, line) in held[site] ?? [:] {
+                if !isKnown(key) { continue }  // counted as unknownID when it came
                 if let observer = observers[key], observer != site { observerIgnored += 1; continue }
                 if line.partial { anyPartial = true }
                 if merged[key] == nil {
@@ -328,7 +384,9 @@ public struct SiteMerger: Codable, Sendable {
         let partial = anyPartial && networkEnds
         lines[start] = nil
         firstClosedAt[start] = nil
+        let first = releasedThrough == nil
         releasedThrough = start + d
+        if first { pruneHeldLines(duration: d) }
         // A site waiting on a mark that never came goes on from its next mark once the window
         // before that one is released.
         for site in sites where !state[site]!.marks.isEmpty { advance(site) }
@@ -354,6 +412,33 @@ public struct SiteMerger: Codable, Sendable {
         return MergedWindow(start: start, duration: d, windows: ordered, missingSites: missing)
     }
 
+    /// Drops held lines no window of theirs can be planned with: at the first release, those of
+    /// windows before it (later lines of such windows are `late` as they come), and those far after
+    /// the newest marked window (later ones are `farAhead` as they come), both held since before
+    /// any site had marked a window.
+    private mutating func pruneHeldLines(duration d: Int64) {
+        guard let released = releasedThrough else { return }
+        var before = 0, ahead = 0
+        for start in lines.starts {
+            let count = lines[start]?.values.reduce(0) { $0 + $1.count } ?? 0
+            if start < released {
+                before += count
+            } else if let newest = newestMark, start > newest + Self.horizon(d) {
+                ahead += count
+            } else {
+                continue
+            }
+            lines[start] = nil
+            firstClosedAt[start] = nil
+        }
+        guard before + ahead > 0 else { return }
+        droppedHeldLines = heldLinesDropped + before + ahead
+        var what: [String] = []
+        if before > 0 { what.append("\(before) of windows before the first one planned (\(Self.seconds(released - d)))") }
+        if ahead > 0 { what.append("\(ahead) of windows more than \(Self.span(Self.horizon(d))) after the newest window marked") }
+        gaps.append("dropped held lines no window of theirs can be planned with: " + what.joined(separator: ", and "))
+    }
+
     /// The topology's cells and links, in order: every merged window has a line for each.
     public var topologyCells: [String] = []
     public var topologyLinks: [String] = []
@@ -362,6 +447,7 @@ public struct SiteMerger: Codable, Sendable {
     public mutating func use(_ topology: Topology) {
         topologyCells = topology.cells.map(\.id)
         topologyLinks = topology.links.map(\.id)
+        knownIDs = Set(topologyCells.map { "cell:\($0)" } + topologyLinks.map { "link:\($0)" })
         observers = [:]
         for c in topology.cells { if let o = c.observer { observers["cell:\(c.id)"] = o } }
         for l in topology.links { if let o = l.observer { observers["link:\(l.id)"] = o } }
@@ -424,6 +510,9 @@ struct HeldLines: Codable, Sendable {
     private var storage: [Int64: [String: [String: WindowSummary]]] = [:]
 
     init() {}
+
+    /// The window starts it holds lines for.
+    var starts: [Int64] { Array(storage.keys) }
 
     subscript(start: Int64) -> [String: [String: WindowSummary]]? {
         get { storage[start] }
