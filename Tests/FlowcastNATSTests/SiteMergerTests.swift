@@ -246,6 +246,24 @@ struct SiteMergerTests {
         #expect(gaps.count == 1 && gaps[0].contains("site a: the mark of its window at \(lost) s had not come when that window was planned"), "\(gaps)")
     }
 
+    @Test("a line far after its own site's newest mark is dropped (farAhead); another site's marks hours behind change nothing for it")
+    func farAheadIsPerSite() {
+        var merger = SiteMerger(sites: ["a", "b"])
+        // b's marks (its clock 3 h behind) come first; a's first lines come before a's first mark.
+        let b = Self.mark("b", start: 20_000 - 10_800, previous: nil, lines: 0)
+        #expect(merger.ingest(subject: b.0, payload: b.1, now: 0) == .mark)
+        let a = Self.line("a", "cell", "c1", start: 20_000, bytes: 1)
+        #expect(merger.ingest(subject: a.0, payload: a.1, now: 0) == .windowLine)
+        let aMark = Self.mark("a", start: 20_000, previous: nil, lines: 1)
+        #expect(merger.ingest(subject: aMark.0, payload: aMark.1, now: 0) == .mark)
+        // A week and a window after a's newest mark: dropped, with the reason.
+        let far = Self.line("a", "cell", "c1", start: 20_000 + 7 * 86_400 + 10, bytes: 1)
+        #expect(merger.ingest(subject: far.0, payload: far.1, now: 0) == .farAhead)
+        #expect(merger.lastProblem == "a line for the window at 624810 s, 168 h 0 min after the newest window site a has marked (20000 s); dropped")
+        let week = Self.line("a", "cell", "c1", start: 20_000 + 7 * 86_400, bytes: 1)
+        #expect(merger.ingest(subject: week.0, payload: week.1, now: 0) == .windowLine)
+    }
+
     @Test("garbage: not JSON, wrong subject for the payload, unknown type")
     func garbage() {
         var merger = SiteMerger(sites: ["a"])

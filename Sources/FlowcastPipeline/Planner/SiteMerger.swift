@@ -1,4 +1,5 @@
 internal import FlowcastCore
+internal import FlowcastNATS
 public import FlowcastAggregate
 public import FlowcastTopology
 
@@ -52,6 +53,8 @@ public struct SiteMerger: Codable, Sendable {
         var endLastStart: Int64?
         var windowLines = 0
         var mode = "replay"
+        /// Start of the newest window it has marked (nil before its first mark).
+        var newestMark: Int64?
     }
 
     public let sites: [String]
@@ -92,17 +95,16 @@ public struct SiteMerger: Codable, Sendable {
 
     enum CodingKeys: String, CodingKey {
         case sites, state, lines, releasedThrough, duration, firstClosedAt, counts, observerIgnored, conflicts, windowsWithMissingSites
-        case seenOutsideTopology, newestMark, droppedHeldLines
+        case seenOutsideTopology, droppedHeldLines
     }
-    /// Start of the newest window any site has marked (nil before the first mark; absent in a
-    /// checkpoint from before 2026-12-06).
-    private var newestMark: Int64?
     private var droppedHeldLines: Int?
     /// Held lines dropped because no window of theirs can be planned (`pruneHeldLines`).
     public var heldLinesDropped: Int { droppedHeldLines ?? 0 }
-    /// How far after the newest marked window a line may be (a tap publishes a window's lines just
-    /// before its mark): an hour, or ten windows when they are longer than six minutes.
-    static func horizon(_ duration: Int64) -> Int64 { max(3_600_000_000_000, 10 * duration) }
+    /// How far after the newest window its site has marked a line may be: 7 days, the window
+    /// stream's maximum age. A tap publishes a window's lines just before its mark, but a tap that
+    /// spooled through an outage may send new windows' lines before the spooled marks; no mark the
+    /// stream still holds is older than its age.
+    static let horizon: Int64 = FlowcastSubjects.windowStream.maxAgeNanoseconds
     /// "cell:ID" and "link:ID" of the topology (`use`); nil (every id known) until it is set.
     private var knownIDs: Set<String>?
     /// True for an id a tap can send: the topology's, or a cell learned from signalling (named by
@@ -164,9 +166,9 @@ public struct SiteMerger: Codable, Sendable {
             if let last = state[site]!.chainLast, w.startNanoseconds <= last { return .duplicate }
             // Released without this site (after --lateness): too late to count.
             if let r = releasedThrough, w.startNanoseconds < r { return .late }
-            if let newest = newestMark, w.startNanoseconds > newest + Self.horizon(w.durationNanoseconds) {
+            if let newest = state[site]!.newestMark, w.startNanoseconds > newest + Self.horizon {
                 lastProblem = "a line for the window at \(Self.seconds(w.startNanoseconds)), \(Self.span(w.startNanoseconds - newest)) "
-                    + "after the newest window any site has marked (\(Self.seconds(newest))); dropped"
+                    + "after the newest window site \(site) has marked (\(Self.seconds(newest))); dropped"
                 return .farAhead
             }
             let key = "\(w.kind.rawValue):\(w.id)"
@@ -209,7 +211,7 @@ public struct SiteMerger: Codable, Sendable {
             if duration == nil { duration = mark.duration }
             if let last = state[mark.site]!.chainLast, mark.start <= last { return .duplicate }
             if state[mark.site]!.marks[mark.start] != nil { return .duplicate }
-            newestMark = max(newestMark ?? mark.start, mark.start)
+            state[mark.site]!.newestMark = max(state[mark.site]!.newestMark ?? mark.start, mark.start)
             state[mark.site]!.marks[mark.start] = Mark(duration: mark.duration, previous: mark.previous, lines: mark.lines)
             state[mark.site]!.mode = mark.mode
             advance(mark.site)
@@ -414,28 +416,31 @@ public struct SiteMerger: Codable, Sendable {
 
     /// Drops held lines no window of theirs can be planned with: at the first release, those of
     /// windows before it (later lines of such windows are `late` as they come), and those far after
-    /// the newest marked window (later ones are `farAhead` as they come), both held since before
-    /// any site had marked a window.
+    /// the newest window their site has marked (later ones are `farAhead` as they come), both held
+    /// since before their site had marked a window.
     private mutating func pruneHeldLines(duration d: Int64) {
         guard let released = releasedThrough else { return }
         var before = 0, ahead = 0
         for start in lines.starts {
-            let count = lines[start]?.values.reduce(0) { $0 + $1.count } ?? 0
-            if start < released {
-                before += count
-            } else if let newest = newestMark, start > newest + Self.horizon(d) {
-                ahead += count
-            } else {
-                continue
+            guard var held = lines[start] else { continue }
+            for (site, keyed) in held {
+                if start < released {
+                    before += keyed.count
+                } else if let newest = state[site]?.newestMark, start > newest + Self.horizon {
+                    ahead += keyed.count
+                } else {
+                    continue
+                }
+                held[site] = nil
             }
-            lines[start] = nil
-            firstClosedAt[start] = nil
+            lines[start] = held.isEmpty ? nil : held
+            if held.isEmpty { firstClosedAt[start] = nil }
         }
         guard before + ahead > 0 else { return }
         droppedHeldLines = heldLinesDropped + before + ahead
         var what: [String] = []
         if before > 0 { what.append("\(before) of windows before the first one planned (\(Self.seconds(released - d)))") }
-        if ahead > 0 { what.append("\(ahead) of windows more than \(Self.span(Self.horizon(d))) after the newest window marked") }
+        if ahead > 0 { what.append("\(ahead) of windows more than \(Self.span(Self.horizon)) after the newest window their site has marked") }
         gaps.append("dropped held lines no window of theirs can be planned with: " + what.joined(separator: ", and "))
     }
 
