@@ -103,10 +103,10 @@ struct PlannerJournalTests {
 /// The planner in this process, as the CLI makes it, on a real nats-server.
 enum InProcessPlanner {
     static func options(_ server: NATSServer, out: URL, sites: [String], lateness: Double = 30,
-                        exitWhenDone: Bool = false) -> NetworkPlannerOptions {
+                        exitWhenDone: Bool = false, everySeconds: Int64 = 60) -> NetworkPlannerOptions {
         NetworkPlannerOptions(connection: NATSConnectionOptions(url: server.url, name: "test-planner"), topologyPath: Fixtures.repositoryRoot.appendingPathComponent(Scenario.topology).path,
                               outputDirectory: out.path, policyDirectory: out.appendingPathComponent("policies").path, sites: sites,
-                              everyNanoseconds: 60_000_000_000, modelPath: nil, plan: PlanOptions(headroom: 1.2, churnPenalty: 0.01),
+                              everyNanoseconds: everySeconds * 1_000_000_000, modelPath: nil, plan: PlanOptions(headroom: 1.2, churnPenalty: 0.01),
                               latenessSeconds: lateness, exitWhenDone: exitWhenDone, fromNanoseconds: nil, durable: "flowcast-planner")
     }
 }

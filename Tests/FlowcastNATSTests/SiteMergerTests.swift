@@ -246,6 +246,65 @@ struct SiteMergerTests {
         #expect(gaps.count == 1 && gaps[0].contains("site a: the mark of its window at \(lost) s had not come when that window was planned"), "\(gaps)")
     }
 
+    static func liveMark(_ site: String, start: Int, previous: Int?) -> (String, [UInt8]) {
+        let json = #"{"formatVersion":1,"type":"window","site":"\#(site)","mode":"live","start":\#(start),"duration":10,"previous":\#(previous.map(String.init) ?? "null"),"lines":0}"#
+        return ("flowcast.v1.tap.\(site)", Array(json.utf8))
+    }
+
+    /// Sites over windows 20,000 … 20,030 s of their own clocks, each shifted by its offset (s).
+    static func replaySites(_ offsets: [String: Int]) -> (SiteMerger, [String]) {
+        var merger = SiteMerger(sites: offsets.keys.sorted())
+        var log: [String] = []
+        for (site, offset) in offsets.sorted(by: { $0.key < $1.key }) {
+            for start in stride(from: 20_000, through: 20_030, by: 10) {
+                for m in [Self.line(site, "cell", "c1", start: start + offset, bytes: 1),
+                          Self.mark(site, start: start + offset, previous: start == 20_000 ? nil : start + offset - 10, lines: 1)] {
+                    _ = merger.ingest(subject: m.0, payload: m.1, now: 0)
+                    log += merger.takeGaps()
+                }
+            }
+        }
+        while merger.nextReady(now: 0, lateness: 30) != nil { log += merger.takeGaps() }
+        return (merger, log.filter { $0.hasPrefix("warning:") })
+    }
+
+    @Test("replayed captures: a site whose first window is hours from the other sites' is warned of once, with the offset; old captures that agree are not")
+    func replayClockOffset() {
+        // Captures of a day long past, all of the same time: nothing to say.
+        let (agree, quiet) = Self.replaySites(["a": 0, "b": 10, "c": 0])
+        #expect(quiet.isEmpty && agree.clockWarnings.isEmpty)
+        // Three sites, b's clock 3 h behind: only b is named (the others agree with each other).
+        let (three, warnings) = Self.replaySites(["a": 0, "b": -10_800, "c": 0])
+        #expect(three.clockWarnings == ["b": -10_800])
+        #expect(warnings == ["warning: site b's windows are 3 h 0 min behind the other sites' (its first window starts at "
+                             + "1970-01-01T02:33:20Z, a's at 1970-01-01T05:33:20Z, c's at 1970-01-01T05:33:20Z; the captures of one "
+                             + "run should cover the same time) — is its clock wrong?"], "\(warnings)")
+        // Two sites: which clock is wrong cannot be told; each is named, beside the other.
+        let (two, both) = Self.replaySites(["a": 0, "b": -10_800])
+        #expect(two.clockWarnings == ["a": 10_800, "b": -10_800])
+        #expect(both.count == 2 && both[1].hasSuffix("— is its clock wrong, or a's?"), "\(both)")
+        // Less than 15 minutes apart: no warning.
+        #expect(Self.replaySites(["a": 0, "b": -890]).0.clockWarnings.isEmpty)
+    }
+
+    @Test("live taps: windows hours from the stream's clock (when the server stored their marks) are warned of once per site")
+    func liveClockOffset() {
+        var merger = SiteMerger(sites: ["a", "b"])
+        var warnings: [String] = []
+        // Window ends against stored times: a on time (stored 0.5 s after the end), b 3 h behind.
+        for start in stride(from: 100_000, through: 100_030, by: 10) {
+            for (site, shift) in [("a", 0), ("b", -10_800)] {
+                let m = Self.liveMark(site, start: start + shift, previous: start == 100_000 ? nil : start + shift - 10)
+                _ = merger.ingest(subject: m.0, payload: m.1, now: Double(start) + 10.5)
+                warnings += merger.takeGaps().filter { $0.hasPrefix("warning:") }
+            }
+        }
+        #expect(merger.clockWarnings == ["b": -10_800])
+        #expect(warnings == ["warning: site b's windows are 3 h 0 min behind the stream's clock (a window of its ending at 1970-01-02T00:46:50Z "
+                             + "was stored by nats-server at 1970-01-02T03:46:50Z; a live tap publishes a window as it closes) — is its clock "
+                             + "wrong, or did its windows wait in its spool?"], "\(warnings)")
+    }
+
     @Test("a line far after its own site's newest mark is dropped (farAhead); another site's marks hours behind change nothing for it")
     func farAheadIsPerSite() {
         var merger = SiteMerger(sites: ["a", "b"])

@@ -558,7 +558,8 @@ public final class NetworkPlanner {
             sites: options.sites, endedSites: m.endedSites,
             windowLinesBySite: Dictionary(uniqueKeysWithValues: options.sites.map { ($0, m.windowLines(of: $0)) }),
             messages: Dictionary(uniqueKeysWithValues: m.counts.map { ($0.key.rawValue, $0.value) }),
-            observerIgnored: m.observerIgnored, conflicts: m.conflicts, heldLinesDropped: m.heldLinesDropped, windowsPlanned: state.windowsPlanned,
+            observerIgnored: m.observerIgnored, conflicts: m.conflicts, heldLinesDropped: m.heldLinesDropped,
+            clockWarnings: m.clockWarnings, windowsPlanned: state.windowsPlanned,
             windowsWithMissingSites: m.windowsWithMissingSites, policies: max(count, planner?.policiesWritten ?? 0),
             policiesPublished: state.policiesPublished, policiesMissingSites: missing, finished: state.finished,
             planFailures: planner?.planFailures ?? state.planner?.planFailures ?? [])
@@ -591,6 +592,10 @@ public struct NetworkPlannerSummary: Codable, Sendable {
     /// Lines held since before any site had marked a window and dropped at the first plan: their
     /// windows could never be planned (before the first one, or far after the newest marked).
     public var heldLinesDropped: Int
+    /// Sites whose windows were far from the reference (the stream's clock for live taps, the
+    /// other sites' first windows for replayed captures), warned of once: site → offset in
+    /// seconds when warned (negative: behind).
+    public var clockWarnings: [String: Int64]
     public var windowsPlanned: Int
     public var windowsWithMissingSites: Int
     public var policies: Int

@@ -53,6 +53,11 @@ public struct SiteMerger: Codable, Sendable {
         var endLastStart: Int64?
         var windowLines = 0
         var mode = "replay"
+        /// Live taps: the largest (window end − when the stream stored its mark) seen, ns: the
+        /// tap's clock against the server's, less the publishing delay (which only lowers it).
+        var liveOffset: Int64?
+        /// The offset (ns; negative: behind) the planner warned of, once per site (`checkLiveClock`, `checkReplayClocks`).
+        var clockWarning: Int64?
         /// Start of the newest window it has marked (nil before its first mark).
         var newestMark: Int64?
     }
@@ -85,7 +90,8 @@ public struct SiteMerger: Codable, Sendable {
     /// nil otherwise. Not persisted.
     public private(set) var lastProblem: String?
     /// Chains that went on past a window whose mark never came (`advance`), and held lines dropped
-    /// (`pruneHeldLines`), for the log; the planner takes them (`takeGaps`). Not persisted.
+    /// (`pruneHeldLines`), and clock warnings (`checkLiveClock`, `checkReplayClocks`), for the log;
+    /// the planner takes them (`takeGaps`). Not persisted.
     public private(set) var gaps: [String] = []
 
     public mutating func takeGaps() -> [String] {
@@ -136,6 +142,15 @@ public struct SiteMerger: Codable, Sendable {
     public func windowLines(of site: String) -> Int { state[site]?.windowLines ?? 0 }
     /// Sites whose taps are live (their lateness is wall time in any case; see docs/scaleout.md).
     public func mode(of site: String) -> String { state[site]?.mode ?? "replay" }
+    /// Sites whose windows were this far from the reference when the planner warned, in seconds
+    /// (negative: behind); see `checkLiveClock` and `checkReplayClocks`.
+    public var clockWarnings: [String: Int64] {
+        var out: [String: Int64] = [:]
+        for site in sites { if let w = state[site]!.clockWarning { out[site] = w / 1_000_000_000 } }
+        return out
+    }
+    /// How far a site's windows may be from the reference before the planner warns (15 min).
+    static let clockWarningNanoseconds: Int64 = 900_000_000_000
 
     // MARK: ingest
 
@@ -214,6 +229,7 @@ public struct SiteMerger: Codable, Sendable {
             state[mark.site]!.newestMark = max(state[mark.site]!.newestMark ?? mark.start, mark.start)
             state[mark.site]!.marks[mark.start] = Mark(duration: mark.duration, previous: mark.previous, lines: mark.lines)
             state[mark.site]!.mode = mark.mode
+            if mark.mode == "live" { checkLiveClock(mark.site, end: mark.start + mark.duration) }
             advance(mark.site)
             return .mark
         case "end":
@@ -295,7 +311,11 @@ public struct SiteMerger: Codable, Sendable {
                     + "(lost?); its windows go on from \(Self.seconds(start)) (the windows before were planned without it)")
             }
             if !released && firstClosedAt[start] == nil { firstClosedAt[start] = now }
-            if s.chainFirst == nil { s.chainFirst = start }
+            if s.chainFirst == nil {
+                s.chainFirst = start
+                // A site whose first window comes after the first release: compared as it comes.
+                if releasedThrough != nil { state[site] = s; checkReplayClocks(); s = state[site]! }
+            }
             s.chainLast = start
             // A window after the site's end (after any window at all, for an end that closed none):
             // a later run of its tap, which the planner waits for again.
@@ -388,7 +408,10 @@ public struct SiteMerger: Codable, Sendable {
         firstClosedAt[start] = nil
         let first = releasedThrough == nil
         releasedThrough = start + d
-        if first { pruneHeldLines(duration: d) }
+        if first {
+            pruneHeldLines(duration: d)
+            checkReplayClocks()
+        }
         // A site waiting on a mark that never came goes on from its next mark once the window
         // before that one is released.
         for site in sites where !state[site]!.marks.isEmpty { advance(site) }
@@ -412,6 +435,52 @@ public struct SiteMerger: Codable, Sendable {
         for link in topologyLinks { take(.link, link) }
         for id in merged.keys.filter({ $0.hasPrefix("link:") }).map({ String($0.dropFirst(5)) }).sorted() { take(.link, id) }
         return MergedWindow(start: start, duration: d, windows: ordered, missingSites: missing)
+    }
+
+    // MARK: clocks
+
+    /// A live tap publishes each window as it closes, so the end of its window and the time the
+    /// stream stored the window's mark (the server's clock: the planner's reference for live taps)
+    /// differ by the publishing delay; by hours only when the tap's clock is that far off (or its
+    /// windows waited in its spool that long). The largest difference seen is the estimate: delays
+    /// only lower it.
+    private mutating func checkLiveClock(_ site: String, end: Int64) {
+        let stored = Int64((now * 1e9).rounded())
+        let offset = max(state[site]!.liveOffset ?? (end - stored), end - stored)
+        state[site]!.liveOffset = offset
+        guard state[site]!.clockWarning == nil, abs(offset) >= Self.clockWarningNanoseconds else { return }
+        state[site]!.clockWarning = offset
+        gaps.append("warning: site \(site)'s windows are \(Self.span(abs(offset))) \(offset < 0 ? "behind" : "ahead of") the stream's clock "
+            + "(a window of its ending at \(IntervalPlanner.iso(end)) was stored by nats-server at \(IntervalPlanner.iso(stored)); "
+            + "a live tap publishes a window as it closes) — is its clock wrong"
+            + (offset < 0 ? ", or did its windows wait in its spool?" : "?"))
+    }
+
+    /// Replayed captures are of the past, so the stream's clock says nothing of them; but the
+    /// captures of one run cover the same time, so each replay site's first window is compared with
+    /// the other replay sites' (their median; with an even number of others, it must be off from
+    /// both middle ones): once the first window is planned (every site has shown its first by then,
+    /// or was waited for), and for a site whose first window comes later, as it comes. With two
+    /// sites each is compared with the other, and both are named.
+    private mutating func checkReplayClocks() {
+        let firsts = sites.compactMap { site -> (String, Int64)? in
+            guard state[site]!.mode != "live", let first = state[site]!.chainFirst else { return nil }
+            return (site, first)
+        }
+        guard firsts.count >= 2 else { return }
+        for (site, first) in firsts where state[site]!.clockWarning == nil {
+            let others = firsts.filter { $0.0 != site }.sorted { ($0.1, $0.0) < ($1.1, $1.0) }
+            let middle = others.count % 2 == 1 ? [others[others.count / 2]] : [others[others.count / 2 - 1], others[others.count / 2]]
+            let offsets = middle.map { first - $0.1 }
+            guard offsets.allSatisfy({ abs($0) >= Self.clockWarningNanoseconds }),
+                  offsets.allSatisfy({ $0 < 0 }) || offsets.allSatisfy({ $0 > 0 }) else { continue }
+            let offset = offsets.min { abs($0) < abs($1) }!
+            state[site]!.clockWarning = offset
+            let theirs = others.map { "\($0.0)'s at \(IntervalPlanner.iso($0.1))" }.joined(separator: ", ")
+            gaps.append("warning: site \(site)'s windows are \(Self.span(abs(offset))) \(offset < 0 ? "behind" : "ahead of") the other sites' "
+                + "(its first window starts at \(IntervalPlanner.iso(first)), \(theirs); the captures of one run should cover the same time) "
+                + "— is its clock wrong\(others.count == 1 ? ", or \(others[0].0)'s" : "")?")
+        }
     }
 
     /// Drops held lines no window of theirs can be planned with: at the first release, those of
