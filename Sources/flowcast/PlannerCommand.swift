@@ -68,7 +68,8 @@ struct PlannerCommand: ParsableCommand {
         }
         let quiet = self.quiet
         planner.log = { line in
-            if !quiet || line.hasPrefix("warning:") || line.contains("without") || line.contains("ignored") || line.hasPrefix("dropped") {
+            if !quiet || line.hasPrefix("warning:") || line.contains("without") || line.contains("ignored") || line.hasPrefix("dropped")
+                || line.hasPrefix("cannot publish") {
                 printError("flowcast planner: \(line)")
             }
         }
