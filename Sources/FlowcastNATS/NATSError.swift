@@ -57,8 +57,10 @@ public struct NATSError: Error, CustomStringConvertible, Sendable {
         var text = statusText
         // The client's last error is per thread and not cleared by a call that succeeds, nor set by
         // every call that fails (a publish that times out leaves it alone): a detail of another
-        // status is an earlier, unrelated failure (one of the client's own, inside
-        // js_PullSubscribe, says "Limits must be either > 0 or negative…"), not this one's.
+        // status is an earlier, unrelated failure, not this one's. (js_PullSubscribe in 3.4.1 sets
+        // its subscription's pending limits to MaxAckPending messages and MaxAckPending MiB, which
+        // with our 1<<20 is 2^40 bytes, 0 as an int: refused, "Limits must be either > 0 or
+        // negative…", and ignored; harmless, as that subscription is not the one we read.)
         var detailStatus = NATS_OK
         if let detail = nats_GetLastError(&detailStatus).map({ String(cString: $0) }), detailStatus == status,
            !detail.isEmpty, !detail.contains(text) {
