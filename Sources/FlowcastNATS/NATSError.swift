@@ -5,8 +5,11 @@ internal import CNats
 public struct NATSError: Error, CustomStringConvertible, Sendable {
     /// What Flowcast was doing (`connect to nats://127.0.0.1:4222`, `add stream FLOWCAST`, …).
     public var operation: String
-    /// `natsStatus_GetText` of the status, plus `nats_GetLastError`'s detail when it adds any.
+    /// `natsStatus_GetText` of the status, plus `nats_GetLastError`'s detail when it adds any and
+    /// is about this status.
     public var reason: String
+    /// `natsStatus_GetText` of the status alone (`Timeout`, `No Responders Available For Request`).
+    public var statusText: String
     /// The C client's `natsStatus` value.
     public var status: Int32
     /// JetStream's `jsErrCode` (0 when the server sent none).
@@ -30,6 +33,15 @@ public struct NATSError: Error, CustomStringConvertible, Sendable {
     /// The stream took no message on its subject: no responders (no stream listens on it).
     public var isNoResponders: Bool { status == Int32(NATS_NO_RESPONDERS.rawValue) }
 
+    /// No answer came in time (a request, or a publish waiting for the stream's acknowledgement).
+    public var isTimeout: Bool { status == Int32(NATS_TIMEOUT.rawValue) }
+
+    /// The connection is down: closed, reconnecting, stale, or no server to connect to.
+    public var isNotConnected: Bool {
+        status == Int32(NATS_NO_SERVER.rawValue) || status == Int32(NATS_CONNECTION_CLOSED.rawValue)
+            || status == Int32(NATS_CONNECTION_DISCONNECTED.rawValue) || status == Int32(NATS_STALE_CONNECTION.rawValue)
+    }
+
     /// True for a status that means the server or an answer could not be reached in time.
     public var isUnreachable: Bool {
         status == Int32(NATS_NO_SERVER.rawValue) || status == Int32(NATS_TIMEOUT.rawValue)
@@ -41,9 +53,17 @@ public struct NATSError: Error, CustomStringConvertible, Sendable {
         self.operation = operation
         self.status = Int32(status.rawValue)
         jetStreamCode = Int32(code.rawValue)
-        var text = String(cString: natsStatus_GetText(status))
+        statusText = String(cString: natsStatus_GetText(status))
+        var text = statusText
+        // The client's last error is per thread and not cleared by a call that succeeds, nor set by
+        // every call that fails (a publish that times out leaves it alone): a detail of another
+        // status is an earlier, unrelated failure, not this one's. (js_PullSubscribe in 3.4.1 sets
+        // its subscription's pending limits to MaxAckPending messages and MaxAckPending MiB, which
+        // with our 1<<20 is 2^40 bytes, 0 as an int: refused, "Limits must be either > 0 or
+        // negative…", and ignored; harmless, as that subscription is not the one we read.)
         var detailStatus = NATS_OK
-        if let detail = nats_GetLastError(&detailStatus).map({ String(cString: $0) }), !detail.isEmpty, !detail.contains(text) {
+        if let detail = nats_GetLastError(&detailStatus).map({ String(cString: $0) }), detailStatus == status,
+           !detail.isEmpty, !detail.contains(text) {
             text += " (\(detail))"
         }
         reason = text

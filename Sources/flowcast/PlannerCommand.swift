@@ -70,7 +70,12 @@ struct PlannerCommand: ParsableCommand {
             throw NATSCommandSupport.startFailure("planner", url: nats, error)
         }
         let quiet = self.quiet
-        planner.log = { line in if !quiet || line.contains("without") || line.contains("ignored") { printError("flowcast planner: \(line)") } }
+        planner.log = { line in
+            if !quiet || line.hasPrefix("warning:") || line.contains("without") || line.contains("ignored") || line.hasPrefix("dropped")
+                || line.hasPrefix("cannot publish") {
+                printError("flowcast planner: \(line)")
+            }
+        }
         for difference in planner.streamDifferences { printError("flowcast planner: warning: NATS \(difference); using the stream as it is") }
         if let warning = planner.modelWarning { printError("flowcast planner: \(warning)") }
         if planner.restored && !quiet { printError("flowcast planner: resuming from \(out)/planner-state.json") }

@@ -102,6 +102,20 @@ enum Scenario {
         return out
     }
 
+    /// The capture with every packet `seconds` later (earlier when negative), as a tap whose clock
+    /// is that far off records it (pcap, nanosecond timestamps).
+    static func shifted(_ path: String, by seconds: Int64, into folder: URL) throws -> String {
+        let out = folder.appendingPathComponent("shifted-\(seconds).pcap").path
+        let capture = try OfflineCapture(path: path)
+        let writer = try CaptureWriter(path: out, format: .pcap, linkType: capture.linkTypes[0])
+        try capture.forEachPacket { packet in
+            try writer.write(packet.bytes, timestampNanoseconds: packet.timestampNanoseconds + seconds * 1_000_000_000,
+                             wireLength: packet.wireLength)
+        }
+        try writer.close()
+        return out
+    }
+
     /// policy-NNNN.json files of a folder, each without its provenance.
     static func policies(in folder: URL) throws -> [String: NSDictionary] {
         var out: [String: NSDictionary] = [:]

@@ -1,3 +1,5 @@
+import FlowcastCapture
+import FlowcastCore
 import FlowcastNATS
 import FlowcastPipeline
 import FlowcastTestSupport
@@ -161,6 +163,172 @@ struct PlannerTests {
         // Started again, it replays nothing hostile into a trap; the state already counted them.
         let again = try Fixtures.runFlowcast(Scenario.plannerArguments(server, out: out, extra: ["--exit-when-done"]))
         #expect(again.status == 0, "\(again.stderr)")
+    }
+
+    /// A window line of site a (the demo's first window is at 1764403200 s).
+    static func junkLine(kind: String = "cell", id: String = "cell-1", start: Int) -> (String, [UInt8]) {
+        (FlowcastSubjects.window(site: "a", kind: kind == "cell" ? .cell : .link, id: id),
+         Array(#"{"kind":"\#(kind)","id":"\#(id)","start":\#(start),"duration":10,"partial":false,"bytesUp":5,"bytesDown":5,"packetsUp":1,"packetsDown":1,"activeFlows":1,"newFlows":1,"retransmissions":0,"zeroWindows":0,"decodeIssues":0,"sizeHistogram":[0,0,0,0,0,0,0],"site":"a"}"#.utf8))
+    }
+
+    @Test("lines for ids the topology does not name, off the window grid, or far from every window are counted, logged and never kept for the run")
+    func linesThatCannotBePlanned() throws {
+        let server = try NATSServer()
+        let connection = try NATSConnection(NATSConnectionOptions(url: server.url, name: "test"))
+        _ = try connection.ensureStream(FlowcastSubjects.windowStream)
+        func publish(_ message: (String, [UInt8]), id: String) throws {
+            try connection.publish(subject: message.0, messageID: id, payload: message.1)
+        }
+        // Before any tap: nothing to compare them with, so held until the first window is planned.
+        try publish(Self.junkLine(start: 1_764_403_200 - 3600), id: "an-hour-before")
+        try publish(Self.junkLine(start: 1_764_403_200 + 30 * 86_400), id: "a-month-after")
+        // Before its window's mark (after it, any line of that window is a duplicate): held until the
+        // window is planned, not merged.
+        try publish(Self.junkLine(kind: "link", id: "l-nowhere", start: 1_764_403_260), id: "unknown-link")
+        let captures = try Self.siteCaptures()
+        _ = try Self.runTaps(captures, server: server)
+        // After the taps: refused as they come.
+        try publish(Self.junkLine(start: 1_764_403_265), id: "off-grid")
+        try publish(Self.junkLine(start: 1_764_403_200 + 30 * 86_400 + 10), id: "a-month-after-again")
+        let out = try Scenario.temporaryFolder("planner")
+        // --quiet: these lines are said all the same.
+        let run = try Fixtures.runFlowcast(Scenario.plannerArguments(server, out: out, extra: ["--exit-when-done", "--quiet"]))
+        #expect(run.status == 0, "\(run.stderr)")
+        for line in [
+            "flowcast planner: dropped held lines no window of theirs can be planned with: 1 of windows before the first one planned (1764403200 s), "
+                + "and 1 of windows more than 168 h 0 min after the newest window their site has marked",
+            "flowcast planner: ignored a line on flowcast.v1.win.a.link.l-nowhere (stream sequence 3): a line for link:l-nowhere, which the topology does not name (nor is it a cell learned from signalling, ecgi:… or ncgi:…; does the tap use another topology?); not merged",
+            #"flowcast planner: ignored a message on flowcast.v1.win.a.cell.cell-1 (stream sequence "#,
+            #"): "start" 1764403265 s is not on the window grid (a multiple of the 10 s window length since the epoch, as taps make them)"#,
+            "): a line for the window at 1766995210 s, 719 h 50 min after the newest window site a has marked (1764403790 s); dropped",
+        ] {
+            #expect(run.stderr.contains(line), "\(line)\n\(run.stderr)")
+        }
+        let summary = try Scenario.summary(out)
+        let messages = summary["messages"] as? [String: Int]
+        #expect(messages?["unknownID"] == 1 && messages?["farAhead"] == 1 && messages?["garbage"] == 1, "\(summary)")
+        #expect(summary["heldLinesDropped"] as? Int == 2)
+        let reference = try Scenario.singleReplayPolicies()
+        try Self.expectSamePolicies(out.appendingPathComponent("policies"), reference)
+        // The unknown link is in no window, forecast or policy, and nothing is held at the end.
+        #expect(try Data(contentsOf: out.appendingPathComponent("policies/forecasts.jsonl"))
+                    == Data(contentsOf: reference.appendingPathComponent("forecasts.jsonl")))
+        let state = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("planner-state.json"))) as? [String: Any])
+        let merger = try #require(state["merger"] as? [String: Any])
+        #expect(merger["lines"] as? String == "", "\(merger["lines"] ?? "")")
+        #expect((merger["seenOutsideTopology"] as? [String]) == [])
+    }
+
+    /// Every message of `server`'s window stream, in stream order.
+    static func windowStreamMessages(_ server: NATSServer) throws -> [ReceivedMessage] {
+        let connection = try NATSConnection(NATSConnectionOptions(url: server.url, name: "read-stream"))
+        let consumer = try PullConsumer(connection: connection, stream: FlowcastSubjects.windowStream.name, durable: nil,
+                                        filterSubject: "flowcast.v1.>")
+        var out: [ReceivedMessage] = []
+        while true {
+            let batch = try consumer.fetch(batch: 4096, milliseconds: 500)
+            if batch.messages.isEmpty { break }
+            out += batch.messages
+            try batch.acknowledge()
+            if batch.messages.last?.pending == 0 { break }
+        }
+        return out
+    }
+
+    /// Publishes `messages` in this order to `server`'s window stream (same subjects and message
+    /// ids): a stream as taps would have filled it, had their messages come so.
+    static func publish(_ messages: [ReceivedMessage], to server: NATSServer) throws {
+        let connection = try NATSConnection(NATSConnectionOptions(url: server.url, name: "write-stream"))
+        _ = try connection.ensureStream(FlowcastSubjects.windowStream)
+        for m in messages {
+            try m.payload.withUnsafeBytes { try connection.publishAsync(subject: m.subject, messageID: m.messageID, payload: $0) }
+        }
+        try connection.waitForAcknowledgements(milliseconds: 30_000)
+    }
+
+    @Test("a lost mark end to end: site a's mark of one window is not in the stream; that window is planned without a after --lateness, and a's windows go on from its next mark")
+    func lostMarkEndToEnd() throws {
+        // The three taps publish to one server; the planner's server holds the same messages but
+        // the mark of a's window at 08:05:00 (1764403500 s), as after it was deleted from the stream.
+        let taps = try NATSServer()
+        for (site, run) in try Self.runTaps(try Self.siteCaptures(), server: taps) { #expect(run.status == 0, "tap \(site): \(run.stderr)") }
+        let server = try NATSServer()
+        let all = try Self.windowStreamMessages(taps)
+        let kept = all.filter { m in
+            !(m.subject == "flowcast.v1.tap.a" && String(decoding: m.payload, as: UTF8.self).contains(#""type":"window","site":"a","mode":"replay","start":1764403500,"#))
+        }
+        #expect(all.count - kept.count == 1)
+        try Self.publish(kept, to: server)
+        let out = try Scenario.temporaryFolder("planner")
+        let run = try Fixtures.runFlowcast(Scenario.plannerArguments(server, out: out, extra: ["--exit-when-done", "--lateness", "2s"]))
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stderr.contains("flowcast planner: planned window 2025-11-29T08:05:00Z without a (--lateness 2.0s passed)"), "\(run.stderr)")
+        #expect(run.stderr.contains("flowcast planner: site a: the mark of its window at 1764403500 s had not come when that window was planned "
+                                    + "(lost?); its windows go on from 1764403510 s (the windows before were planned without it)"), "\(run.stderr)")
+        #expect(run.stderr.components(separatedBy: " without a ").count - 1 == 1, "\(run.stderr)")
+        let summary = try Scenario.summary(out)
+        #expect(summary["windowsPlanned"] as? Int == 60)
+        #expect(summary["windowsWithMissingSites"] as? Int == 1)
+        #expect((summary["messages"] as? [String: Int])?["late"] == nil)
+        // One policy names a as missing; the ones before it are the reference's, and none after it
+        // is planned without a (before 2026-12-05 every later window lacked a).
+        let missing = try #require(summary["policiesMissingSites"] as? [String: [String]])
+        #expect(missing.count == 1 && missing.values.first == ["a"], "\(missing)")
+        let affected = try #require(missing.keys.first)
+        let reference = try Scenario.policies(in: try Scenario.singleReplayPolicies())
+        let got = try Scenario.policies(in: out.appendingPathComponent("policies"))
+        #expect(got.keys.sorted() == reference.keys.sorted())
+        for (name, policy) in got where name < affected { #expect(reference[name] == policy, "\(name) differs") }
+        #expect(try Scenario.provenance(out.appendingPathComponent("policies"), reference.keys.max()!)["missingSites"] == nil)
+    }
+
+    @Test("an empty end end to end: site b's tap first replays an empty capture (its end says lastStart null), then its real one, which lags a's and c's: b is waited for and planned with")
+    func emptyEndThenRealRunEndToEnd() throws {
+        // The taps publish to one server, one after the other: b's empty run, then a, b and c.
+        let taps = try NATSServer()
+        let captures = try Self.siteCaptures()
+        let empty = try Scenario.temporaryFolder("empty").appendingPathComponent("empty.pcap").path
+        let writer = try CaptureWriter(path: empty, format: .pcap, linkType: try OfflineCapture(path: captures["b"]!).linkTypes[0])
+        try writer.close()
+        let emptyRun = try Fixtures.runFlowcast(Scenario.replayArguments(empty, out: try Scenario.temporaryFolder("tap-b-empty"),
+                                                                         extra: ["--publish", taps.url, "--site", "b"]))
+        #expect(emptyRun.status == 0, "\(emptyRun.stderr)")
+        for site in ["a", "b", "c"] {
+            for (site, run) in try Self.runTaps(captures, server: taps, sites: [site]) { #expect(run.status == 0, "tap \(site): \(run.stderr)") }
+        }
+        // The planner's stream: b's empty end, b's first window, all of a and c, then the rest of b
+        // (as when b's real run starts with the others and lags behind them).
+        let all = try Self.windowStreamMessages(taps)
+        // flowcast.v1.win.<site>.… and flowcast.v1.tap.<site> (the sites here need no escaping).
+        func site(_ m: ReceivedMessage) -> String? { m.subject.split(separator: ".").dropFirst(3).first.map(String.init) }
+        let bEmptyEnd = all.filter { site($0) == "b" && String(decoding: $0.payload, as: UTF8.self).contains(#""lastStart":null"#) }
+        #expect(bEmptyEnd.count == 1)
+        let b = all.filter { site($0) == "b" && !bEmptyEnd.map(\.streamSequence).contains($0.streamSequence) }
+        let bFirst = b.filter { String(decoding: $0.payload, as: UTF8.self).contains(#""start":1764403200,"#) }
+        #expect(bFirst.count > 1)
+        let bRest = b.filter { !bFirst.map(\.streamSequence).contains($0.streamSequence) }
+        let server = try NATSServer()
+        try Self.publish(bEmptyEnd + bFirst + all.filter { site($0) == "a" } + all.filter { site($0) == "c" }, to: server)
+        // The rest of b once the planner has read (and journaled) the rest: it would have planned
+        // every window by then had the empty end still ended b.
+        let out = try Scenario.temporaryFolder("planner")
+        let planner = try RunningFlowcast(Scenario.plannerArguments(server, out: out, extra: ["--exit-when-done"]))
+        let journal = out.appendingPathComponent("planner-journal.bin").path
+        func journaled() -> Bool { ((try? FileManager.default.attributesOfItem(atPath: journal)[.size] as? Int) ?? 0) > 16 }
+        for _ in 0..<500 where !journaled() { usleep(20_000) }
+        #expect(journaled())
+        try Self.publish(bRest, to: server)
+        let run = planner.wait(timeout: 60)
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(!run.stderr.contains("without"), "\(run.stderr)")
+        let summary = try Scenario.summary(out)
+        #expect((summary["messages"] as? [String: Int])?["end"] == 4)
+        #expect((summary["messages"] as? [String: Int])?["late"] == nil)
+        #expect(summary["windowsWithMissingSites"] as? Int == 0)
+        let reference = try Scenario.singleReplayPolicies()
+        try Self.expectSamePolicies(out.appendingPathComponent("policies"), reference)
+        #expect(try Data(contentsOf: out.appendingPathComponent("policies/forecasts.jsonl"))
+                    == Data(contentsOf: reference.appendingPathComponent("forecasts.jsonl")))
     }
 
     @Test("a stream that exists with another configuration is used as it is, the difference logged")

@@ -389,7 +389,10 @@ struct PolicyReaderTests {
         #expect(run.status == 0, "\(run.stderr)")
         #expect(try Self.policyFiles(first) == ["policy-0001.json", "policy-0002.json"])
         #expect(try Data(contentsOf: first.appendingPathComponent("policy-0001.json")) == Data(large))
-        #expect(run.stderr.contains("skipped the policies of planner planner-2"), "\(run.stderr)")
+        // Each skip says how the run's planner was chosen: here, the first one read.
+        #expect(run.stderr.contains("flowcast policies: skipped the policies of planner planner-2: this run reads planner planner-1's, "
+                                    + "the first planner it read (one folder holds one planner's policies); read them with --planner planner-2 and another --out\n"),
+                "\(run.stderr)")
         var summary = try Self.summary(first)
         #expect(summary["planner"] as? String == "planner-1")
         #expect((summary["otherPlanners"] as? Int ?? 0) > 0)  // messages: the policies go in parts
@@ -398,6 +401,8 @@ struct PolicyReaderTests {
         let other = try Scenario.temporaryFolder("policies")
         let chosen = try Fixtures.runFlowcast(["policies", "--nats", server.url, "--out", other.path, "--once", "--planner", "planner-2"])
         #expect(chosen.status == 0, "\(chosen.stderr)")
+        #expect(chosen.stderr.contains("flowcast policies: skipped the policies of planner planner-1: this run reads only planner planner-2's "
+                                       + "(--planner planner-2); read them with --planner planner-1 and another --out\n"), "\(chosen.stderr)")
         #expect(try Self.policyFiles(other) == ["policy-0001.json"])
         #expect(try Data(contentsOf: other.appendingPathComponent("policy-0001.json")) == Data(second))
         summary = try Self.summary(other)
@@ -411,6 +416,8 @@ struct PolicyReaderTests {
         // Without --planner, the folder's own planner again: nothing of planner-2's written over it.
         let again = try Fixtures.runFlowcast(["policies", "--nats", server.url, "--out", first.path, "--once"])
         #expect(again.status == 0, "\(again.stderr)")
+        #expect(again.stderr.contains("flowcast policies: skipped the policies of planner planner-2: \(first.path) holds planner planner-1's "
+                                      + "(its policies-summary.json says so); read them with --planner planner-2 and another --out\n"), "\(again.stderr)")
         #expect(try Data(contentsOf: first.appendingPathComponent("policy-0001.json")) == Data(large))
     }
 

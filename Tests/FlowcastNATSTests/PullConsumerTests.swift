@@ -84,4 +84,23 @@ struct PullConsumerTests {
         #expect(got.first?.messageID == "late")
         #expect(Date().timeIntervalSince(started) < 1.5)
     }
+
+    /// The client's last error is per thread and outlives the call that set it: binding a pull
+    /// consumer leaves "Limits must be either > 0 or negative…" behind (a failure inside libnats),
+    /// which a publish that times out later on the same thread used to carry as its reason.
+    @Test("an error names its own status only, not an earlier unrelated failure of the client on the same thread")
+    func errorsCarryNoStaleDetail() throws {
+        let server = try NATSServer()
+        let connection = try Self.streamWith(1, server: server)
+        _ = try PullConsumer(connection: connection, stream: "PULLTEST", durable: "stale", filterSubject: "pulltest.>")
+        server.stop()
+        do {
+            try connection.publish(subject: "pulltest.x", messageID: "after-stop", payload: Array("x".utf8))
+            Issue.record("a publish with the server stopped succeeded")
+        } catch {
+            #expect(error.isTimeout || error.isNotConnected, "\(error)")
+            #expect(error.reason == error.statusText, "\(error)")
+            #expect(!error.description.contains("Limits must be"), "\(error)")
+        }
+    }
 }

@@ -246,6 +246,83 @@ struct SiteMergerTests {
         #expect(gaps.count == 1 && gaps[0].contains("site a: the mark of its window at \(lost) s had not come when that window was planned"), "\(gaps)")
     }
 
+    static func liveMark(_ site: String, start: Int, previous: Int?) -> (String, [UInt8]) {
+        let json = #"{"formatVersion":1,"type":"window","site":"\#(site)","mode":"live","start":\#(start),"duration":10,"previous":\#(previous.map(String.init) ?? "null"),"lines":0}"#
+        return ("flowcast.v1.tap.\(site)", Array(json.utf8))
+    }
+
+    /// Sites over windows 20,000 … 20,030 s of their own clocks, each shifted by its offset (s).
+    static func replaySites(_ offsets: [String: Int]) -> (SiteMerger, [String]) {
+        var merger = SiteMerger(sites: offsets.keys.sorted())
+        var log: [String] = []
+        for (site, offset) in offsets.sorted(by: { $0.key < $1.key }) {
+            for start in stride(from: 20_000, through: 20_030, by: 10) {
+                for m in [Self.line(site, "cell", "c1", start: start + offset, bytes: 1),
+                          Self.mark(site, start: start + offset, previous: start == 20_000 ? nil : start + offset - 10, lines: 1)] {
+                    _ = merger.ingest(subject: m.0, payload: m.1, now: 0)
+                    log += merger.takeGaps()
+                }
+            }
+        }
+        while merger.nextReady(now: 0, lateness: 30) != nil { log += merger.takeGaps() }
+        return (merger, log.filter { $0.hasPrefix("warning:") })
+    }
+
+    @Test("replayed captures: a site whose first window is hours from the other sites' is warned of once, with the offset; old captures that agree are not")
+    func replayClockOffset() {
+        // Captures of a day long past, all of the same time: nothing to say.
+        let (agree, quiet) = Self.replaySites(["a": 0, "b": 10, "c": 0])
+        #expect(quiet.isEmpty && agree.clockWarnings.isEmpty)
+        // Three sites, b's clock 3 h behind: only b is named (the others agree with each other).
+        let (three, warnings) = Self.replaySites(["a": 0, "b": -10_800, "c": 0])
+        #expect(three.clockWarnings == ["b": -10_800])
+        #expect(warnings == ["warning: site b's windows are 3 h 0 min behind the other sites' (its first window starts at "
+                             + "1970-01-01T02:33:20Z, a's at 1970-01-01T05:33:20Z, c's at 1970-01-01T05:33:20Z; the captures of one "
+                             + "run should cover the same time) — is its clock wrong?"], "\(warnings)")
+        // Two sites: which clock is wrong cannot be told; each is named, beside the other.
+        let (two, both) = Self.replaySites(["a": 0, "b": -10_800])
+        #expect(two.clockWarnings == ["a": 10_800, "b": -10_800])
+        #expect(both.count == 2 && both[1].hasSuffix("— is its clock wrong, or a's?"), "\(both)")
+        // Less than 15 minutes apart: no warning.
+        #expect(Self.replaySites(["a": 0, "b": -890]).0.clockWarnings.isEmpty)
+    }
+
+    @Test("live taps: windows hours from the stream's clock (when the server stored their marks) are warned of once per site")
+    func liveClockOffset() {
+        var merger = SiteMerger(sites: ["a", "b"])
+        var warnings: [String] = []
+        // Window ends against stored times: a on time (stored 0.5 s after the end), b 3 h behind.
+        for start in stride(from: 100_000, through: 100_030, by: 10) {
+            for (site, shift) in [("a", 0), ("b", -10_800)] {
+                let m = Self.liveMark(site, start: start + shift, previous: start == 100_000 ? nil : start + shift - 10)
+                _ = merger.ingest(subject: m.0, payload: m.1, now: Double(start) + 10.5)
+                warnings += merger.takeGaps().filter { $0.hasPrefix("warning:") }
+            }
+        }
+        #expect(merger.clockWarnings == ["b": -10_800])
+        #expect(warnings == ["warning: site b's windows are 3 h 0 min behind the stream's clock (a window of its ending at 1970-01-02T00:46:50Z "
+                             + "was stored by nats-server at 1970-01-02T03:46:50Z; a live tap publishes a window as it closes) — is its clock "
+                             + "wrong, or did its windows wait in its spool?"], "\(warnings)")
+    }
+
+    @Test("a line far after its own site's newest mark is dropped (farAhead); another site's marks hours behind change nothing for it")
+    func farAheadIsPerSite() {
+        var merger = SiteMerger(sites: ["a", "b"])
+        // b's marks (its clock 3 h behind) come first; a's first lines come before a's first mark.
+        let b = Self.mark("b", start: 20_000 - 10_800, previous: nil, lines: 0)
+        #expect(merger.ingest(subject: b.0, payload: b.1, now: 0) == .mark)
+        let a = Self.line("a", "cell", "c1", start: 20_000, bytes: 1)
+        #expect(merger.ingest(subject: a.0, payload: a.1, now: 0) == .windowLine)
+        let aMark = Self.mark("a", start: 20_000, previous: nil, lines: 1)
+        #expect(merger.ingest(subject: aMark.0, payload: aMark.1, now: 0) == .mark)
+        // A week and a window after a's newest mark: dropped, with the reason.
+        let far = Self.line("a", "cell", "c1", start: 20_000 + 7 * 86_400 + 10, bytes: 1)
+        #expect(merger.ingest(subject: far.0, payload: far.1, now: 0) == .farAhead)
+        #expect(merger.lastProblem == "a line for the window at 624810 s, 168 h 0 min after the newest window site a has marked (20000 s); dropped")
+        let week = Self.line("a", "cell", "c1", start: 20_000 + 7 * 86_400, bytes: 1)
+        #expect(merger.ingest(subject: week.0, payload: week.1, now: 0) == .windowLine)
+    }
+
     @Test("garbage: not JSON, wrong subject for the payload, unknown type")
     func garbage() {
         var merger = SiteMerger(sites: ["a"])
@@ -272,6 +349,12 @@ struct SiteMergerTests {
              subject: "flowcast.v1.tap.b", reason: #""previous" is not before "start""#),
             (line: #"{"kind":"cell","id":"c1","start":100,"duration":10,"partial":false,"bytesUp":1,"bytesDown":1,"packetsUp":1,"packetsDown":1,"sizeHistogram":[18446744073709551615],"site":"a"}"#,
              subject: "flowcast.v1.win.a.cell.c1", reason: #""sizeHistogram" item 1"#),
+            (line: #"{"kind":"cell","id":"c1","start":105,"duration":10,"partial":false,"bytesUp":1,"bytesDown":1,"packetsUp":1,"packetsDown":1,"site":"a"}"#,
+             subject: "flowcast.v1.win.a.cell.c1", reason: #""start" 105 s is not on the window grid"#),
+            (line: #"{"formatVersion":1,"type":"window","site":"b","mode":"replay","start":125,"duration":10,"previous":120,"lines":0}"#,
+             subject: "flowcast.v1.tap.b", reason: #""start" 125 s is not on the window grid"#),
+            (line: #"{"formatVersion":1,"type":"window","site":"b","mode":"replay","start":130,"duration":10,"previous":115,"lines":0}"#,
+             subject: "flowcast.v1.tap.b", reason: #""previous" 115 s is not on the window grid"#),
           ])
     func outOfRange(line: String, subject: String, reason: String) {
         let (reference, _) = Self.merge(Self.messages)

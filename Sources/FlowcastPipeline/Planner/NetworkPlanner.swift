@@ -202,7 +202,9 @@ public final class NetworkPlanner {
         let replay = journal.batches
         journal.batches = []
         for batch in replay {
-            for m in batch.messages { ingest(subject: m.subject, payload: m.payload, stored: m.stored) }
+            for m in batch.messages {
+                ingest(subject: m.subject, payload: m.payload, stored: m.stored, sequence: m.sequence > 0 ? m.sequence : nil, replayed: true)
+            }
             release(clock: batch.clock)
         }
         if state.generation == nil || !replay.isEmpty { try save() }
@@ -210,6 +212,8 @@ public final class NetworkPlanner {
         var streamClock = 0.0
         var fetchFailureLogged = false
         var policyFailureLogged = false
+        // Policies an earlier run wrote and could not publish are held back too.
+        var policiesHeldBack = state.policiesPublished < (state.planner?.policiesWritten ?? 0)
         let prefetcher = Prefetcher(consumer, batch: 4096, milliseconds: 200)
         prefetcher.start()
         defer { prefetcher.stop() }
@@ -245,7 +249,8 @@ public final class NetworkPlanner {
             let received = Self.wallClock()
             let messages = batch.messages.map { m in
                 PlannerJournal.Message(subject: m.subject, payload: m.payload,
-                                       stored: m.timestampNanoseconds > 0 ? Double(m.timestampNanoseconds) / 1e9 : received)
+                                       stored: m.timestampNanoseconds > 0 ? Double(m.timestampNanoseconds) / 1e9 : received,
+                                       sequence: m.streamSequence)
             }
             for m in messages { streamClock = max(streamClock, m.stored) }
             let caughtUp = batch.messages.last.map { $0.pending == 0 } ?? true
@@ -257,9 +262,8 @@ public final class NetworkPlanner {
                 unacknowledged.append(batch)
                 unacknowledgedMessages += messages.count
             }
-            for (m, received) in zip(messages, batch.messages) {
-                ingest(subject: m.subject, payload: m.payload, stored: m.stored,
-                       sequence: received.streamSequence > 0 ? received.streamSequence : nil)
+            for m in messages {
+                ingest(subject: m.subject, payload: m.payload, stored: m.stored, sequence: m.sequence > 0 ? m.sequence : nil)
             }
             messagesThisRun += messages.count
 
@@ -290,10 +294,15 @@ public final class NetworkPlanner {
                 try syncAndAcknowledge()
             }
             do {
-                try publishPolicies()
+                let published = try publishPolicies()
+                if policiesHeldBack, let first = published.first, let last = published.last {
+                    log("published \(first == last ? first : "\(first) to \(last)") on \(FlowcastSubjects.policy) (held back until nats-server answered)")
+                    policiesHeldBack = false
+                }
                 policyFailureLogged = false
             } catch {
-                if !policyFailureLogged { log("cannot publish policies yet: \(error)"); policyFailureLogged = true }
+                if !policyFailureLogged { log(error.description); policyFailureLogged = true }
+                policiesHeldBack = true
             }
             if state.finished {
                 if planner != nil { planner = nil }
@@ -338,13 +347,14 @@ public final class NetworkPlanner {
         }
     }
 
-    /// One message into the merger (the fetch loop, with the message's stream sequence, and the
-    /// journal's replay); a bad message, a conflicting line or one from an unlisted site is logged
-    /// (`logProblem`).
-    private func ingest(subject: String, payload: [UInt8], stored: Double, sequence: UInt64? = nil) {
+    /// One message into the merger (the fetch loop, and the journal's replay: both with the
+    /// message's stream sequence, when known); a bad message, a conflicting line or one from an
+    /// unlisted site is logged (`logProblem`).
+    private func ingest(subject: String, payload: [UInt8], stored: Double, sequence: UInt64?, replayed: Bool = false) {
         let outcome = state.merger.ingest(subject: subject, payload: payload, now: stored)
         for gap in state.merger.takeGaps() { log(gap) }
-        let at = sequence.map { "stream sequence \($0)" } ?? "replayed from planner-journal.bin"
+        let at = [sequence.map { "stream sequence \($0)" }, replayed ? "replayed from planner-journal.bin" : nil]
+            .compactMap { $0 }.joined(separator: ", ")
         let site = FlowcastSubjects.siteToken(of: subject).map { "site \($0), " } ?? ""
         switch outcome {
         case .garbage:
@@ -353,6 +363,8 @@ public final class NetworkPlanner {
             if let conflict = state.merger.lastProblem { logProblem("conflict", "conflict: \(site)\(at): \(conflict)") }
         case .unlistedSite:
             logProblem("unlistedSite", "ignored a message on \(subject) (\(at)): its site is not in --sites")
+        case .unknownID, .farAhead:
+            logProblem(outcome.rawValue, "ignored a line on \(subject) (\(at)): \(state.merger.lastProblem ?? outcome.rawValue)")
         default:
             break
         }
@@ -466,17 +478,43 @@ public final class NetworkPlanner {
         acknowledgeAll()
     }
 
+    /// A policy the planner could not publish: which, and why, in the planner's words (the
+    /// client's status name kept).
+    struct PolicyPublishFailure: Error, CustomStringConvertible {
+        var name: String
+        var error: NATSError
+
+        var description: String {
+            let head = "cannot publish \(name) on \(FlowcastSubjects.policy) yet: "
+            let tail = " It is published again once the server answers (the file is written)"
+            let status = "(NATS status: \(error.statusText))"
+            if error.isTimeout {
+                return head + "nats-server did not acknowledge it in time \(status); is it down or restarting?" + tail
+            }
+            if error.isNoResponders {
+                return head + "no stream takes the subject \(status); was nats-server restarted without its JetStream store?" + tail
+            }
+            if error.isNotConnected { return head + "not connected to nats-server \(status)." + tail }
+            return head + "\(error.reason)" + (error.jetStreamCode != 0 ? " (JetStream error \(error.jetStreamCode))" : "") + "." + tail
+        }
+    }
+
     /// Publishes every policy written and not yet published (message id: durable name and file
-    /// name, so a restart's re-publication is a duplicate the stream drops).
-    private func publishPolicies() throws {
+    /// name, so a restart's re-publication is a duplicate the stream drops); returns their names.
+    private func publishPolicies() throws(PolicyPublishFailure) -> [String] {
         let written = state.planner?.policiesWritten ?? 0
         let count = max(written, planner?.policiesWritten ?? 0)
+        var published: [String] = []
         while state.policiesPublished < count {
             let name = String(format: "policy-%04d.json", state.policiesPublished + 1)
-            guard let data = FileManager.default.contents(atPath: options.policyDirectory + "/" + name) else { return }
-            try Self.publishPolicy([UInt8](data), name: name, durable: options.durable, on: connection)
+            guard let data = FileManager.default.contents(atPath: options.policyDirectory + "/" + name) else { break }
+            do { try Self.publishPolicy([UInt8](data), name: name, durable: options.durable, on: connection) } catch {
+                throw PolicyPublishFailure(name: name, error: error)
+            }
             state.policiesPublished += 1
+            published.append(name)
         }
+        return published
     }
 
     /// Room left in a message for the headers of a policy's part (and the client's own).
@@ -520,7 +558,8 @@ public final class NetworkPlanner {
             sites: options.sites, endedSites: m.endedSites,
             windowLinesBySite: Dictionary(uniqueKeysWithValues: options.sites.map { ($0, m.windowLines(of: $0)) }),
             messages: Dictionary(uniqueKeysWithValues: m.counts.map { ($0.key.rawValue, $0.value) }),
-            observerIgnored: m.observerIgnored, conflicts: m.conflicts, windowsPlanned: state.windowsPlanned,
+            observerIgnored: m.observerIgnored, conflicts: m.conflicts, heldLinesDropped: m.heldLinesDropped,
+            clockWarnings: m.clockWarnings, windowsPlanned: state.windowsPlanned,
             windowsWithMissingSites: m.windowsWithMissingSites, policies: max(count, planner?.policiesWritten ?? 0),
             policiesPublished: state.policiesPublished, policiesMissingSites: missing, finished: state.finished,
             planFailures: planner?.planFailures ?? state.planner?.planFailures ?? [])
@@ -545,10 +584,18 @@ public struct NetworkPlannerSummary: Codable, Sendable {
     public var sites: [String]
     public var endedSites: [String]
     public var windowLinesBySite: [String: Int]
-    /// Messages by what became of them: windowLine, mark, end, heartbeat, duplicate, late, unlistedSite, garbage.
+    /// Messages by what became of them: windowLine, mark, end, heartbeat, duplicate, late, unlistedSite, garbage,
+    /// unknownID, farAhead.
     public var messages: [String: Int]
     public var observerIgnored: Int
     public var conflicts: Int
+    /// Lines held since before any site had marked a window and dropped at the first plan: their
+    /// windows could never be planned (before the first one, or far after the newest marked).
+    public var heldLinesDropped: Int
+    /// Sites whose windows were far from the reference (the stream's clock for live taps, the
+    /// other sites' first windows for replayed captures), warned of once: site → offset in
+    /// seconds when warned (negative: behind).
+    public var clockWarnings: [String: Int64]
     public var windowsPlanned: Int
     public var windowsWithMissingSites: Int
     public var policies: Int

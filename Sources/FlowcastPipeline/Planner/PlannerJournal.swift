@@ -8,7 +8,7 @@ internal import Glibc
 /// acknowledgement costs what came in rather than the whole state (which, with one site far
 /// behind the others, holds every other site's lines of the windows it has not closed).
 ///
-/// A batch is its messages (subject, payload, stored time) and the clock the planner released
+/// A batch is its messages (subject, payload, stored time, stream sequence) and the clock the planner released
 /// windows with after ingesting them: `SiteMerger` and `IntervalPlanner` are deterministic, so a
 /// restarted planner that loads the state and replays the journal's batches in order is where the
 /// killed one was. The file starts with a magic and the generation of the state it follows; a
@@ -21,6 +21,9 @@ final class PlannerJournal {
         var payload: [UInt8]
         /// When the stream stored it (s since the epoch): the message's lateness clock.
         var stored: Double
+        /// Its sequence in the stream, for the log (0: unknown, as in a journal written before
+        /// the sequence was kept).
+        var sequence: UInt64 = 0
     }
 
     struct Batch {
@@ -28,7 +31,10 @@ final class PlannerJournal {
         var messages: [Message]
     }
 
-    static let magic: [UInt8] = Array("FCJRNL01".utf8)
+    /// Version 2 keeps each message's stream sequence; a version 1 journal (without it) is still
+    /// read, and appended to in its own format until the next reset starts a version 2 one.
+    static let magic: [UInt8] = Array("FCJRNL02".utf8)
+    static let magicVersion1: [UInt8] = Array("FCJRNL01".utf8)
 
     let path: String
     private(set) var generation: UInt64
@@ -36,17 +42,20 @@ final class PlannerJournal {
     /// Bytes in the file, the header included.
     private(set) var bytes: Int64 = 0
     private var buffer: [UInt8] = []
+    /// Whether records carry stream sequences (version 2), as the open file's magic says.
+    private var withSequences = true
 
     /// Opens the journal following state generation `generation`: `batches` are the complete
     /// records of a journal of that generation (empty for any other, or none); a torn tail is cut off.
     init(path: String, generation: UInt64) throws(AtomicFileError) {
         self.path = path
         self.generation = generation
-        if let data = Self.read(path), data.count >= 16, Array(data[0..<8]) == Self.magic,
+        if let data = Self.read(path), data.count >= 16, [Self.magic, Self.magicVersion1].contains(Array(data[0..<8])),
            Self.uint64(data, at: 8) == generation {
+            withSequences = Array(data[0..<8]) == Self.magic
             var offset = 16
             var found: [Batch] = []
-            while let (batch, next) = Self.record(data, at: offset) {
+            while let (batch, next) = Self.record(data, at: offset, withSequences: withSequences) {
                 found.append(batch)
                 offset = next
             }
@@ -76,6 +85,7 @@ final class PlannerJournal {
         descriptor = open(path, O_WRONLY | O_APPEND | O_CLOEXEC)
         guard descriptor >= 0 else { throw AtomicFileError(path: path, reason: String(cString: strerror(errno))) }
         self.generation = generation
+        withSequences = true
         bytes = Int64(header.count)
     }
 
@@ -87,6 +97,7 @@ final class PlannerJournal {
         Self.append(UInt32(messages.count), to: &buffer)
         for m in messages {
             Self.append(m.stored.bitPattern, to: &buffer)
+            if withSequences { Self.append(m.sequence, to: &buffer) }
             var subject = m.subject
             subject.withUTF8 { s in
                 Self.append(UInt32(s.count), to: &buffer)
@@ -171,7 +182,7 @@ final class PlannerJournal {
     }
 
     /// The record at `offset` and the offset after it, or nil when it is missing, torn or corrupt.
-    private static func record(_ d: [UInt8], at offset: Int) -> (Batch, Int)? {
+    private static func record(_ d: [UInt8], at offset: Int, withSequences: Bool) -> (Batch, Int)? {
         guard offset + 4 <= d.count else { return nil }
         let length = Int(uint32(d, at: offset))
         let start = offset + 4, end = start + length
@@ -181,15 +192,18 @@ final class PlannerJournal {
         let count = Int(uint32(d, at: o)); o += 4
         var messages: [Message] = []
         messages.reserveCapacity(count)
+        let fixed = withSequences ? 20 : 12
         for _ in 0..<count {
-            guard o + 12 <= end else { return nil }
+            guard o + fixed <= end else { return nil }
             let stored = Double(bitPattern: uint64(d, at: o)); o += 8
+            var sequence: UInt64 = 0
+            if withSequences { sequence = uint64(d, at: o); o += 8 }
             let subjectLength = Int(uint32(d, at: o)); o += 4
             guard o + subjectLength + 4 <= end else { return nil }
             let subject = String(decoding: d[o..<(o + subjectLength)], as: UTF8.self); o += subjectLength
             let payloadLength = Int(uint32(d, at: o)); o += 4
             guard o + payloadLength <= end else { return nil }
-            messages.append(Message(subject: subject, payload: Array(d[o..<(o + payloadLength)]), stored: stored))
+            messages.append(Message(subject: subject, payload: Array(d[o..<(o + payloadLength)]), stored: stored, sequence: sequence))
             o += payloadLength
         }
         guard o == end else { return nil }

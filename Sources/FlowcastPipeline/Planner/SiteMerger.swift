@@ -1,4 +1,5 @@
 internal import FlowcastCore
+internal import FlowcastNATS
 public import FlowcastAggregate
 public import FlowcastTopology
 
@@ -24,6 +25,11 @@ public enum IngestOutcome: String, Sendable, Codable {
     case unlistedSite
     /// Not a Flowcast message of a version this planner reads.
     case garbage
+    /// A line for a cell or link the topology does not name, nor learned from signalling (`ecgi:`,
+    /// `ncgi:`): held only so its site's window can close (its mark counts it), never merged.
+    case unknownID
+    /// A line for a window far after the newest window any site has marked: dropped.
+    case farAhead
 }
 
 /// Merges the window lines of many taps into network-wide windows, idempotently and in an order
@@ -47,6 +53,13 @@ public struct SiteMerger: Codable, Sendable {
         var endLastStart: Int64?
         var windowLines = 0
         var mode = "replay"
+        /// Live taps: the largest (window end − when the stream stored its mark) seen, ns: the
+        /// tap's clock against the server's, less the publishing delay (which only lowers it).
+        var liveOffset: Int64?
+        /// The offset (ns; negative: behind) the planner warned of, once per site (`checkLiveClock`, `checkReplayClocks`).
+        var clockWarning: Int64?
+        /// Start of the newest window it has marked (nil before its first mark).
+        var newestMark: Int64?
     }
 
     public let sites: [String]
@@ -76,8 +89,9 @@ public struct SiteMerger: Codable, Sendable {
     /// repeats a held line's key with other counts (a conflict, counted `duplicate`), which line.
     /// nil otherwise. Not persisted.
     public private(set) var lastProblem: String?
-    /// Chains that went on past a window whose mark never came (`advance`), for the log; the
-    /// planner takes them (`takeGaps`). Not persisted.
+    /// Chains that went on past a window whose mark never came (`advance`), and held lines dropped
+    /// (`pruneHeldLines`), and clock warnings (`checkLiveClock`, `checkReplayClocks`), for the log;
+    /// the planner takes them (`takeGaps`). Not persisted.
     public private(set) var gaps: [String] = []
 
     public mutating func takeGaps() -> [String] {
@@ -87,7 +101,23 @@ public struct SiteMerger: Codable, Sendable {
 
     enum CodingKeys: String, CodingKey {
         case sites, state, lines, releasedThrough, duration, firstClosedAt, counts, observerIgnored, conflicts, windowsWithMissingSites
-        case seenOutsideTopology
+        case seenOutsideTopology, droppedHeldLines
+    }
+    private var droppedHeldLines: Int?
+    /// Held lines dropped because no window of theirs can be planned (`pruneHeldLines`).
+    public var heldLinesDropped: Int { droppedHeldLines ?? 0 }
+    /// How far after the newest window its site has marked a line may be: 7 days, the window
+    /// stream's maximum age. A tap publishes a window's lines just before its mark, but a tap that
+    /// spooled through an outage may send new windows' lines before the spooled marks; no mark the
+    /// stream still holds is older than its age.
+    static let horizon: Int64 = FlowcastSubjects.windowStream.maxAgeNanoseconds
+    /// "cell:ID" and "link:ID" of the topology (`use`); nil (every id known) until it is set.
+    private var knownIDs: Set<String>?
+    /// True for an id a tap can send: the topology's, or a cell learned from signalling (named by
+    /// its global identity, `ecgi:MCC-MNC-ECI` or `ncgi:…`, as `TrafficAggregator` names it).
+    func isKnown(_ key: String) -> Bool {
+        guard let knownIDs else { return true }
+        return knownIDs.contains(key) || key.hasPrefix("cell:ecgi:") || key.hasPrefix("cell:ncgi:")
     }
     /// Cells and links not in the topology (learned from signalling) seen so far, as `kind:id`: as in
     /// a single replay, each has a line in every window after its first.
@@ -112,6 +142,15 @@ public struct SiteMerger: Codable, Sendable {
     public func windowLines(of site: String) -> Int { state[site]?.windowLines ?? 0 }
     /// Sites whose taps are live (their lateness is wall time in any case; see docs/scaleout.md).
     public func mode(of site: String) -> String { state[site]?.mode ?? "replay" }
+    /// Sites whose windows were this far from the reference when the planner warned, in seconds
+    /// (negative: behind); see `checkLiveClock` and `checkReplayClocks`.
+    public var clockWarnings: [String: Int64] {
+        var out: [String: Int64] = [:]
+        for site in sites { if let w = state[site]!.clockWarning { out[site] = w / 1_000_000_000 } }
+        return out
+    }
+    /// How far a site's windows may be from the reference before the planner warns (15 min).
+    static let clockWarningNanoseconds: Int64 = 900_000_000_000
 
     // MARK: ingest
 
@@ -138,9 +177,15 @@ public struct SiteMerger: Codable, Sendable {
             }
             guard state[site] != nil else { return .unlistedSite }
             if let d = duration, d != w.durationNanoseconds { throw Self.otherDuration(w.durationNanoseconds, d) }
+            try Self.onGrid(w.startNanoseconds, w.durationNanoseconds)
             if let last = state[site]!.chainLast, w.startNanoseconds <= last { return .duplicate }
             // Released without this site (after --lateness): too late to count.
             if let r = releasedThrough, w.startNanoseconds < r { return .late }
+            if let newest = state[site]!.newestMark, w.startNanoseconds > newest + Self.horizon {
+                lastProblem = "a line for the window at \(Self.seconds(w.startNanoseconds)), \(Self.span(w.startNanoseconds - newest)) "
+                    + "after the newest window site \(site) has marked (\(Self.seconds(newest))); dropped"
+                return .farAhead
+            }
             let key = "\(w.kind.rawValue):\(w.id)"
             if let held = lines[w.startNanoseconds]?[site]?[key] {
                 if held != w {
@@ -150,6 +195,14 @@ public struct SiteMerger: Codable, Sendable {
                 return .duplicate
             }
             lines[w.startNanoseconds, default: [:]][site, default: [:]][key] = w
+            guard isKnown(key) else {
+                // Held, since its site's mark counts it, but never merged: taken into the
+                // network's windows it would stay in every later one (and be forecast) for the run.
+                lastProblem = "a line for \(key), which the topology does not name (nor is it a cell learned from signalling, "
+                    + "ecgi:… or ncgi:…; does the tap use another topology?); not merged"
+                advance(site)
+                return .unknownID
+            }
             state[site]!.windowLines += 1
             advance(site)
             return .windowLine
@@ -168,11 +221,15 @@ public struct SiteMerger: Codable, Sendable {
             try onItsSubject(mark.site)
             guard state[mark.site] != nil else { return .unlistedSite }
             if let d = duration, d != mark.duration { throw Self.otherDuration(mark.duration, d) }
+            try Self.onGrid(mark.start, mark.duration)
+            if let p = mark.previous { try Self.onGrid(p, mark.duration, field: "previous") }
             if duration == nil { duration = mark.duration }
             if let last = state[mark.site]!.chainLast, mark.start <= last { return .duplicate }
             if state[mark.site]!.marks[mark.start] != nil { return .duplicate }
+            state[mark.site]!.newestMark = max(state[mark.site]!.newestMark ?? mark.start, mark.start)
             state[mark.site]!.marks[mark.start] = Mark(duration: mark.duration, previous: mark.previous, lines: mark.lines)
             state[mark.site]!.mode = mark.mode
+            if mark.mode == "live" { checkLiveClock(mark.site, end: mark.start + mark.duration) }
             advance(mark.site)
             return .mark
         case "end":
@@ -201,6 +258,22 @@ public struct SiteMerger: Codable, Sendable {
 
     static func seconds(_ t: Int64) -> String {
         t % 1_000_000_000 == 0 ? "\(t / 1_000_000_000) s" : "\(Double(t) / 1e9) s"
+    }
+
+    /// Taps start windows at multiples of their length since the epoch; a window that is not
+    /// could never be planned (windows are released one length apart), so it is refused.
+    static func onGrid(_ start: Int64, _ duration: Int64, field: String = "start") throws(BadMessage) {
+        guard start % duration == 0 else {
+            throw BadMessage("\"\(field)\" \(seconds(start)) is not on the window grid (a multiple of the \(seconds(duration)) window length since the epoch, as taps make them)")
+        }
+    }
+
+    /// A span of time as the log says it: "3 h 0 min", "12 min 30 s", "40 s".
+    static func span(_ ns: Int64) -> String {
+        let s = ns / 1_000_000_000
+        if s >= 3600 { return "\(s / 3600) h \(s % 3600 / 60) min" }
+        if s >= 60 { return "\(s / 60) min" + (s % 60 == 0 ? "" : " \(s % 60) s") }
+        return ns % 1_000_000_000 == 0 ? "\(s) s" : "\(Double(ns) / 1e9) s"
     }
 
     static func otherDuration(_ got: Int64, _ stream: Int64) -> BadMessage {
@@ -238,7 +311,11 @@ public struct SiteMerger: Codable, Sendable {
                     + "(lost?); its windows go on from \(Self.seconds(start)) (the windows before were planned without it)")
             }
             if !released && firstClosedAt[start] == nil { firstClosedAt[start] = now }
-            if s.chainFirst == nil { s.chainFirst = start }
+            if s.chainFirst == nil {
+                s.chainFirst = start
+                // A site whose first window comes after the first release: compared as it comes.
+                if releasedThrough != nil { state[site] = s; checkReplayClocks(); s = state[site]! }
+            }
             s.chainLast = start
             // A window after the site's end (after any window at all, for an end that closed none):
             // a later run of its tap, which the planner waits for again.
@@ -312,6 +389,7 @@ public struct SiteMerger: Codable, Sendable {
         let held = lines[start] ?? [:]
         for site in contributors {
             for (key, line) in held[site] ?? [:] {
+                if !isKnown(key) { continue }  // counted as unknownID when it came
                 if let observer = observers[key], observer != site { observerIgnored += 1; continue }
                 if line.partial { anyPartial = true }
                 if merged[key] == nil {
@@ -328,7 +406,12 @@ public struct SiteMerger: Codable, Sendable {
         let partial = anyPartial && networkEnds
         lines[start] = nil
         firstClosedAt[start] = nil
+        let first = releasedThrough == nil
         releasedThrough = start + d
+        if first {
+            pruneHeldLines(duration: d)
+            checkReplayClocks()
+        }
         // A site waiting on a mark that never came goes on from its next mark once the window
         // before that one is released.
         for site in sites where !state[site]!.marks.isEmpty { advance(site) }
@@ -354,6 +437,82 @@ public struct SiteMerger: Codable, Sendable {
         return MergedWindow(start: start, duration: d, windows: ordered, missingSites: missing)
     }
 
+    // MARK: clocks
+
+    /// A live tap publishes each window as it closes, so the end of its window and the time the
+    /// stream stored the window's mark (the server's clock: the planner's reference for live taps)
+    /// differ by the publishing delay; by hours only when the tap's clock is that far off (or its
+    /// windows waited in its spool that long). The largest difference seen is the estimate: delays
+    /// only lower it.
+    private mutating func checkLiveClock(_ site: String, end: Int64) {
+        let stored = Int64((now * 1e9).rounded())
+        let offset = max(state[site]!.liveOffset ?? (end - stored), end - stored)
+        state[site]!.liveOffset = offset
+        guard state[site]!.clockWarning == nil, abs(offset) >= Self.clockWarningNanoseconds else { return }
+        state[site]!.clockWarning = offset
+        gaps.append("warning: site \(site)'s windows are \(Self.span(abs(offset))) \(offset < 0 ? "behind" : "ahead of") the stream's clock "
+            + "(a window of its ending at \(IntervalPlanner.iso(end)) was stored by nats-server at \(IntervalPlanner.iso(stored)); "
+            + "a live tap publishes a window as it closes) — is its clock wrong"
+            + (offset < 0 ? ", or did its windows wait in its spool?" : "?"))
+    }
+
+    /// Replayed captures are of the past, so the stream's clock says nothing of them; but the
+    /// captures of one run cover the same time, so each replay site's first window is compared with
+    /// the other replay sites' (their median; with an even number of others, it must be off from
+    /// both middle ones): once the first window is planned (every site has shown its first by then,
+    /// or was waited for), and for a site whose first window comes later, as it comes. With two
+    /// sites each is compared with the other, and both are named.
+    private mutating func checkReplayClocks() {
+        let firsts = sites.compactMap { site -> (String, Int64)? in
+            guard state[site]!.mode != "live", let first = state[site]!.chainFirst else { return nil }
+            return (site, first)
+        }
+        guard firsts.count >= 2 else { return }
+        for (site, first) in firsts where state[site]!.clockWarning == nil {
+            let others = firsts.filter { $0.0 != site }.sorted { ($0.1, $0.0) < ($1.1, $1.0) }
+            let middle = others.count % 2 == 1 ? [others[others.count / 2]] : [others[others.count / 2 - 1], others[others.count / 2]]
+            let offsets = middle.map { first - $0.1 }
+            guard offsets.allSatisfy({ abs($0) >= Self.clockWarningNanoseconds }),
+                  offsets.allSatisfy({ $0 < 0 }) || offsets.allSatisfy({ $0 > 0 }) else { continue }
+            let offset = offsets.min { abs($0) < abs($1) }!
+            state[site]!.clockWarning = offset
+            let theirs = others.map { "\($0.0)'s at \(IntervalPlanner.iso($0.1))" }.joined(separator: ", ")
+            gaps.append("warning: site \(site)'s windows are \(Self.span(abs(offset))) \(offset < 0 ? "behind" : "ahead of") the other sites' "
+                + "(its first window starts at \(IntervalPlanner.iso(first)), \(theirs); the captures of one run should cover the same time) "
+                + "— is its clock wrong\(others.count == 1 ? ", or \(others[0].0)'s" : "")?")
+        }
+    }
+
+    /// Drops held lines no window of theirs can be planned with: at the first release, those of
+    /// windows before it (later lines of such windows are `late` as they come), and those far after
+    /// the newest window their site has marked (later ones are `farAhead` as they come), both held
+    /// since before their site had marked a window.
+    private mutating func pruneHeldLines(duration d: Int64) {
+        guard let released = releasedThrough else { return }
+        var before = 0, ahead = 0
+        for start in lines.starts {
+            guard var held = lines[start] else { continue }
+            for (site, keyed) in held {
+                if start < released {
+                    before += keyed.count
+                } else if let newest = state[site]?.newestMark, start > newest + Self.horizon {
+                    ahead += keyed.count
+                } else {
+                    continue
+                }
+                held[site] = nil
+            }
+            lines[start] = held.isEmpty ? nil : held
+            if held.isEmpty { firstClosedAt[start] = nil }
+        }
+        guard before + ahead > 0 else { return }
+        droppedHeldLines = heldLinesDropped + before + ahead
+        var what: [String] = []
+        if before > 0 { what.append("\(before) of windows before the first one planned (\(Self.seconds(released - d)))") }
+        if ahead > 0 { what.append("\(ahead) of windows more than \(Self.span(Self.horizon)) after the newest window their site has marked") }
+        gaps.append("dropped held lines no window of theirs can be planned with: " + what.joined(separator: ", and "))
+    }
+
     /// The topology's cells and links, in order: every merged window has a line for each.
     public var topologyCells: [String] = []
     public var topologyLinks: [String] = []
@@ -362,6 +521,7 @@ public struct SiteMerger: Codable, Sendable {
     public mutating func use(_ topology: Topology) {
         topologyCells = topology.cells.map(\.id)
         topologyLinks = topology.links.map(\.id)
+        knownIDs = Set(topologyCells.map { "cell:\($0)" } + topologyLinks.map { "link:\($0)" })
         observers = [:]
         for c in topology.cells { if let o = c.observer { observers["cell:\(c.id)"] = o } }
         for l in topology.links { if let o = l.observer { observers["link:\(l.id)"] = o } }
@@ -424,6 +584,9 @@ struct HeldLines: Codable, Sendable {
     private var storage: [Int64: [String: [String: WindowSummary]]] = [:]
 
     init() {}
+
+    /// The window starts it holds lines for.
+    var starts: [Int64] { Array(storage.keys) }
 
     subscript(start: Int64) -> [String: [String: WindowSummary]]? {
         get { storage[start] }

@@ -104,6 +104,7 @@ public final class PolicyReader {
             throw PolicyReaderError.otherPlanner(directory: options.directory, holds: held, wanted: wanted)
         }
         summary.planner = options.planner ?? held
+        plannerChoice = options.planner != nil ? .option : held != nil ? .folder : .firstRead
         connection = try NATSConnection(options.connection)
         if case let .existing(differences) = try connection.ensureStream(FlowcastSubjects.policyStream) {
             streamDifferences = differences.map { "stream \(FlowcastSubjects.policyStream.name): \($0)" }
@@ -146,7 +147,7 @@ public final class PolicyReader {
                     if name != summary.planner {
                         summary.otherPlanners += 1
                         if otherPlannersLogged.insert(name).inserted {
-                            log("skipped the policies of planner \(name): \(options.directory) holds \(summary.planner!)'s; "
+                            log("skipped the policies of planner \(name): \(plannerChoice.reason(summary.planner!, directory: options.directory)); "
                                 + "read them with --planner \(name) and another --out")
                         }
                         if let t = batch.replySubject(of: i), !t.isEmpty { try? connection.acknowledge(reply: t) }
@@ -174,6 +175,26 @@ public final class PolicyReader {
     }
 
     private var otherPlannersLogged: Set<String> = []
+
+    /// How the planner whose policies this run reads was chosen: the skip line says so.
+    enum PlannerChoice {
+        /// `--planner NAME`.
+        case option
+        /// The folder's `policies-summary.json` names it.
+        case folder
+        /// Neither: the first planner whose policy this run read.
+        case firstRead
+
+        func reason(_ planner: String, directory: String) -> String {
+            switch self {
+            case .option: return "this run reads only planner \(planner)'s (--planner \(planner))"
+            case .folder: return "\(directory) holds planner \(planner)'s (its policies-summary.json says so)"
+            case .firstRead: return "this run reads planner \(planner)'s, the first planner it read (one folder holds one planner's policies)"
+            }
+        }
+    }
+
+    private var plannerChoice = PlannerChoice.firstRead
 
     /// The planner's `--durable` in a policy message's id (`NAME|policy-NNNN.json`, a part's
     /// `NAME|policy-NNNN.json|i/n`); nil for an id that names none (read as before).
