@@ -246,6 +246,39 @@ struct SiteMergerTests {
         #expect(gaps.count == 1 && gaps[0].contains("site a: the mark of its window at \(lost) s had not come when that window was planned"), "\(gaps)")
     }
 
+    /// With one site, no other site closes the window whose mark was lost, so its lateness never
+    /// started and the planner waited for good; the site's next mark shows it went past.
+    @Test("a single site's lost mark: the window is planned without it after --lateness, and the site goes on")
+    func lostMarkOfTheOnlySite() {
+        var messages: [(String, [UInt8])] = []
+        for start in stride(from: 100, through: 140, by: 10) {
+            messages.append(Self.line("a", "cell", "c1", start: start, bytes: 7))
+            if start != 120 { messages.append(Self.mark("a", start: start, previous: start == 100 ? nil : start - 10, lines: 1)) }
+        }
+        messages.append(Self.end("a", lastStart: 140))
+        var merger = SiteMerger(sites: ["a"])
+        var out: [MergedWindow] = []
+        for (subject, payload) in messages {
+            _ = merger.ingest(subject: subject, payload: payload, now: 1000)
+            while let w = merger.nextReady(now: 1000, lateness: 30) { out.append(w) }
+        }
+        #expect(out.map(\.start) == [100, 110].map { Int64($0) * 1_000_000_000 })
+        #expect(merger.nextReady(now: 1029, lateness: 30) == nil)
+        while let w = merger.nextReady(now: 1030, lateness: 30) { out.append(w) }
+        #expect(out.map(\.start) == stride(from: 100, through: 140, by: 10).map { Int64($0) * 1_000_000_000 })
+        for w in out {
+            let bytes = w.windows.first { $0.id == "c1" }?.bytesUp
+            if w.start == 120_000_000_000 {
+                #expect(w.missingSites == ["a"] && (bytes ?? 0) == 0)  // an empty window: none of its lines count
+            } else {
+                #expect(w.missingSites.isEmpty && bytes == 7, "window \(w.start)")
+            }
+        }
+        #expect(merger.isComplete)
+        let gaps = merger.takeGaps()
+        #expect(gaps.count == 1 && gaps[0].contains("site a: the mark of its window at 120 s had not come"), "\(gaps)")
+    }
+
     static func liveMark(_ site: String, start: Int, previous: Int?) -> (String, [UInt8]) {
         let json = #"{"formatVersion":1,"type":"window","site":"\#(site)","mode":"live","start":\#(start),"duration":10,"previous":\#(previous.map(String.init) ?? "null"),"lines":0}"#
         return ("flowcast.v1.tap.\(site)", Array(json.utf8))

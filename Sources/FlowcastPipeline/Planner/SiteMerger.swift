@@ -365,7 +365,19 @@ public struct SiteMerger: Codable, Sendable {
             case .pending: pending.append(site)
             }
         }
-        if closed.isEmpty { return nil }  // nobody has it yet, or everyone is done
+        if closed.isEmpty {
+            // Nobody has closed it: not yet, or everyone is done. Or every site still on it lost
+            // its mark of this window (a single site's lost mark): then nobody ever will, but a
+            // site's mark of a later window shows it went past. After --lateness the window is
+            // planned without them, as a lost mark is among several sites (a single site stalled
+            // the planner for good until 5 December 2026).
+            let wentPast = pending.contains { site in state[site]!.marks.keys.contains { $0 > start } }
+            guard wentPast else { return nil }
+            let seen = firstClosedAt[start] ?? now
+            if firstClosedAt[start] == nil { firstClosedAt[start] = seen; changes += 1 }
+            guard now - seen >= lateness else { return nil }
+            return release(start: start, duration: d, contributors: [], missing: pending)
+        }
         var waiting = !pending.isEmpty
         if !waiting && closed.contains(where: { site in lines[start]?[site]?.values.contains(where: \.partial) ?? false }) {
             // A partial line is its site's last window: whether the network's capture ends here too
