@@ -250,12 +250,19 @@ public final class IntervalPlanner {
         end - (lastPlanEnd ?? start) >= options.everyNanoseconds
     }
 
-    /// Writes the forecasts file and a final policy for the interval after the last window.
+    /// Writes the forecasts file and a final policy: for the interval after the last window, or,
+    /// when a policy already covers the time after it, for the interval after that policy's.
     public func finish() throws {
         // No window ever closed (a run that saw no packet): nothing to plan from, and no time to
         // plan at (it read 1970-01-01).
         if windowIndex > 0 && (policiesWritten == 0 || lastPlanEnd != latestEnd) {
-            plan(windowStart: latestEnd, duration: options.everyNanoseconds)
+            // The last policy holds [lastPlanEnd, lastPlanEnd + every), past the last window when
+            // the run did not end on a plan boundary: the final one starts where it ends. (Until
+            // 5 December 2026 it started at the last window's end, so two policies claimed the
+            // same seconds, and the report drew both.)
+            var start = latestEnd
+            if policiesWritten > 0, let last = lastPlanEnd { start = max(start, last + options.everyNanoseconds) }
+            plan(windowStart: start, duration: options.everyNanoseconds, dataEnd: latestEnd)
         }
         try forecastFile.commit()
         if let writeFailure { throw writeFailure }
@@ -298,7 +305,10 @@ public final class IntervalPlanner {
     /// a live run stops on it, as on any write error, and `finish` throws it.
     public private(set) var writeFailure: (any Error)?
 
-    private func plan(windowStart: Int64, duration: Int64) {
+    /// Plans [windowStart, windowStart + duration) from what was known at `dataEnd` (default: the
+    /// interval's start): windows and radio KPI reports before it only.
+    private func plan(windowStart: Int64, duration: Int64, dataEnd: Int64? = nil) {
+        let known = dataEnd ?? windowStart
         let started = DispatchTime.now()
         defer { lastSolveSeconds = Double(DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1e9 }
         let source = model.map { "model \($0.id)" } ?? "persistence (no --model)"
@@ -340,18 +350,18 @@ public final class IntervalPlanner {
             // Reports before the interval only: a replayed log already holds the seconds after it.
             let reads = RecentReads()
             let kpi = RadioKPIEfficiency.measure(topology, horizon: Double(duration) / 1e9, model: efficiencyModel,
-                                                 until: Double(windowStart) / 1e9, reads: reads)
+                                                 until: Double(known) / 1e9, reads: reads)
             for problem in kpi.problems where !efficiencyProblems.contains(problem) { efficiencyProblems.append(problem) }
             // The routing plan holds every link under the target in the last hour's observed
             // matrices too, as the backtest's scored method does.
-            let observed = recentDemandScenarios(end: windowStart, duration: duration)
+            let observed = recentDemandScenarios(end: known, duration: duration)
             let input = ForecastSet(forecasts: forecasts, scenarios: observed.isEmpty ? nil : observed,
                                     modelId: model?.id ?? intervalModel?.id, window: window,
                                     measuredEfficiencies: kpi.measured.isEmpty ? nil : kpi.measured)
             let paths = candidatePaths ?? planner.candidatePaths()
             candidatePaths = paths
             let document = try planner.plan(input, provenance: provenance, current: current, paths: paths,
-                                            recent: recentCellWindows(end: windowStart, duration: duration, reads: reads))
+                                            recent: recentCellWindows(end: known, duration: duration, reads: reads))
             do { try document.write(to: URL(fileURLWithPath: options.directory).appendingPathComponent(name)) } catch {
                 // A plan that cannot be written is not a plan that failed: the run cannot do its
                 // job, and says so once, as the error it stops on (not also as a failed plan).

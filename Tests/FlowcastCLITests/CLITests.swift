@@ -304,3 +304,36 @@ struct TopologyChangeDiffTests {
         #expect(old.count == 6 && old.allSatisfy { new[$0.key, default: 0] >= $0.value }, "\(old) → \(new)")
     }
 }
+
+@Suite("Plan intervals of a run")
+struct PlanIntervalTilingTests {
+    /// A run that does not end on a plan boundary (the demo's 10 minutes in 90 s plans) ends with
+    /// a final policy; it started at the last window's end, inside the policy before it, so two
+    /// policies claimed the same 30 s and the report drew both.
+    @Test("policies tile time: each starts where the one before ends, the final one too")
+    func policiesTileTime() throws {
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-tiling-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        let run = try Fixtures.runFlowcast(["replay", "captures/demo/demo.pcapng", "--topology", "captures/demo/topology.yaml",
+                                            "--out", out, "--plan-every", "90s", "--quiet"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let iso = ISO8601DateFormatter()
+        let names = try FileManager.default.contentsOfDirectory(atPath: out + "/policies").filter { $0.hasPrefix("policy-") }.sorted()
+        var spans: [(Date, Date)] = []
+        for name in names {
+            let policy = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/policies/" + name))) as? [String: Any])
+            let window = try #require((policy["provenance"] as? [String: Any])?["window"] as? [String: String])
+            spans.append((try #require(iso.date(from: window["start"]!)), try #require(iso.date(from: window["end"]!))))
+        }
+        // Windows of 10 s over 08:00:00–08:10:00; a plan every 90 s from 08:01:30: six, then the final one.
+        #expect(spans.count == 7)
+        for (a, b) in zip(spans, spans.dropFirst()) { #expect(b.0 == a.1, "\(a) then \(b)") }
+        for s in spans { #expect(s.1.timeIntervalSince(s.0) == 90) }
+        let windows = try String(contentsOfFile: out + "/windows.jsonl", encoding: .utf8).split(separator: "\n")
+        let lastEnd = try windows.map { line -> Double in
+            let w = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+            return (w["start"] as! Double) + (w["duration"] as! Double)
+        }.max()!
+        #expect(spans.last!.0.timeIntervalSince1970 >= lastEnd, "the final policy is for time after the last window")
+    }
+}

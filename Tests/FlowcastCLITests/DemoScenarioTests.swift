@@ -124,6 +124,24 @@ struct DemoScenarioTests {
         // The terminal says the same.
         #expect(run.stdout.contains(String(format: "MAE %.3f × persistence", shown["cell-vs-persistence"] ?? 0)), "\(run.stdout)")
         #expect(run.stdout.contains(String(format: "plans leave %.2f%% of demand unmet", planned / demand * 100)), "\(run.stdout)")
+
+        // The plan-interval table's new violations are the diff's "! new" lines, as many, on the
+        // cells and links those lines name (cell-3 broke two constraints at once and read as one).
+        var severalOnOne = 0
+        for (k, name) in names.enumerated().dropFirst() {
+            let diff = try Fixtures.runFlowcast(["diff", out + "/policies/" + names[k - 1], out + "/policies/" + name, "--no-color"])
+            let lines = diff.stdout.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.filter { $0.hasPrefix("! new") }
+            let row = try #require(html.components(separatedBy: "<tr id=\"interval-\(k + 1)\"").dropFirst().first?.components(separatedBy: "</tr>").first)
+            if lines.isEmpty {
+                #expect(!row.contains("new violation"), "interval \(k + 1)")
+                continue
+            }
+            let subjects = Set(lines.map { String($0.dropFirst("! new".count).trimmingCharacters(in: .whitespaces).prefix { $0 != " " }) })
+            #expect(row.contains("\(lines.count) new violation\(lines.count == 1 ? "" : "s"): "), "interval \(k + 1): \(lines) vs \(row)")
+            for subject in subjects { #expect(row.contains(subject), "interval \(k + 1): \(subject)") }
+            if lines.count > subjects.count { severalOnOne += 1 }
+        }
+        #expect(severalOnOne > 0, "the demo has an interval where one cell breaks two constraints")
     }
 
     @Test("replay with the demo's model forecasts exactly what evaluate scores on the same windows (bit/s = 8 × bytes/s)")

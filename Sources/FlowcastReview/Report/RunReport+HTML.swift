@@ -133,12 +133,16 @@ extension RunReport {
                 func n(_ count: Int, _ thing: String) -> String { "\(count) \(thing)\(count == 1 ? "" : "s")" }
                 // A constraint newly broken is named beside what moved (a cell's forecast outgrowing
                 // its kept blocks read as "predicted utilisation changed on 8 links").
-                let broken = Set(diff.impact.violations.filter(\.isNew).map(\.subject)).sorted { Natural($0) < Natural($1) }
+                // Counted as the diff lists them (a cell can break two: its allocation and its
+                // need), named by the cells and links they are on (until 5 December 2026 the count
+                // was of those names, so two violations of one cell read "1 new violation").
+                let newViolations = diff.impact.violations.filter(\.isNew)
+                let broken = Set(newViolations.map(\.subject)).sorted { Natural($0) < Natural($1) }
                 let moved = [diff.cellsReallocated > 0 ? n(diff.cellsReallocated, "cell") + " reallocated" : nil,
                              diff.demandsRerouted > 0 ? n(diff.demandsRerouted, "demand") + " rerouted" : nil,
                              diff.cellsReallocated + diff.demandsRerouted == 0 && !diff.links.isEmpty
                                 ? "predicted utilisation changed on " + n(diff.links.count, "link") : nil,
-                             broken.isEmpty ? nil : n(broken.count, "new violation") + ": " + broken.joined(separator: ", ")]
+                             broken.isEmpty ? nil : n(newViolations.count, "new violation") + ": " + broken.joined(separator: ", ")]
                     .compactMap { $0 }.joined(separator: "; ")
                 change = diff.isEmpty ? "no change" : "<a href=\"#diff-\(iv.number)\" title=\"\(HTML.escape(diff.summaryLine))\">\(moved)</a>"
             } else {
