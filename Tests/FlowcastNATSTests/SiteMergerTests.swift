@@ -279,6 +279,33 @@ struct SiteMergerTests {
         #expect(gaps.count == 1 && gaps[0].contains("site a: the mark of its window at 120 s had not come"), "\(gaps)")
     }
 
+    /// A tap refuses cells beyond `TopologyLimits.maximumCells`; the planner did not, and each
+    /// learned cell has a line in every later window.
+    @Test("cells learned beyond the bound are not merged, and their lines are counted")
+    func learnedCellsBeyondTheBound() {
+        var messages: [(String, [UInt8])] = []
+        let ids = ["ecgi:001-01-1", "ecgi:001-01-2", "ecgi:001-01-3", "ecgi:001-01-4"]
+        for (n, start) in [100, 110].enumerated() {
+            // Window 100 names three cells, window 110 the fourth as well.
+            let named = n == 0 ? Array(ids.prefix(3)) : ids
+            for id in named { messages.append(Self.line("a", "cell", id, start: start, bytes: 5)) }
+            messages.append(Self.mark("a", start: start, previous: n == 0 ? nil : 100, lines: named.count))
+        }
+        messages.append(Self.end("a", lastStart: 110))
+        var merger = SiteMerger(sites: ["a"])
+        merger.maximumCells = 2
+        var out: [MergedWindow] = []
+        for (subject, payload) in messages {
+            _ = merger.ingest(subject: subject, payload: payload, now: 1000)
+            while let w = merger.nextReady(now: 1000, lateness: 30) { out.append(w) }
+        }
+        #expect(out.count == 2)
+        for w in out { #expect(w.windows.map(\.id) == Array(ids.prefix(2)), "window \(w.start)") }
+        #expect(merger.learnedCellLinesRefused == 3)  // ecgi:…-3 in both windows, ecgi:…-4 in the second
+        let gaps = merger.takeGaps()
+        #expect(gaps.count == 1 && gaps[0].contains("cell:ecgi:001-01-3, learned from signalling, is beyond 2 cells in all"), "\(gaps)")
+    }
+
     static func liveMark(_ site: String, start: Int, previous: Int?) -> (String, [UInt8]) {
         let json = #"{"formatVersion":1,"type":"window","site":"\#(site)","mode":"live","start":\#(start),"duration":10,"previous":\#(previous.map(String.init) ?? "null"),"lines":0}"#
         return ("flowcast.v1.tap.\(site)", Array(json.utf8))

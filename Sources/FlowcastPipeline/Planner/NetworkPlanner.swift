@@ -559,6 +559,7 @@ public final class NetworkPlanner {
             windowLinesBySite: Dictionary(uniqueKeysWithValues: options.sites.map { ($0, m.windowLines(of: $0)) }),
             messages: Dictionary(uniqueKeysWithValues: m.counts.map { ($0.key.rawValue, $0.value) }),
             observerIgnored: m.observerIgnored, conflicts: m.conflicts, heldLinesDropped: m.heldLinesDropped,
+            learnedCellLinesRefused: m.learnedCellLinesRefused > 0 ? m.learnedCellLinesRefused : nil,
             clockWarnings: m.clockWarnings, windowsPlanned: state.windowsPlanned,
             windowsWithMissingSites: m.windowsWithMissingSites, policies: max(count, planner?.policiesWritten ?? 0),
             policiesPublished: state.policiesPublished, policiesMissingSites: missing, finished: state.finished,
@@ -592,6 +593,9 @@ public struct NetworkPlannerSummary: Codable, Sendable {
     /// Lines held since before any site had marked a window and dropped at the first plan: their
     /// windows could never be planned (before the first one, or far after the newest marked).
     public var heldLinesDropped: Int
+    /// Lines of cells learned from signalling beyond `TopologyLimits.maximumCells` cells in all,
+    /// not merged; absent when none.
+    public var learnedCellLinesRefused: Int?
     /// Sites whose windows were far from the reference (the stream's clock for live taps, the
     /// other sites' first windows for replayed captures), warned of once: site → offset in
     /// seconds when warned (negative: behind).

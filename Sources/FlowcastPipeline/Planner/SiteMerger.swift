@@ -101,9 +101,16 @@ public struct SiteMerger: Codable, Sendable {
 
     enum CodingKeys: String, CodingKey {
         case sites, state, lines, releasedThrough, duration, firstClosedAt, counts, observerIgnored, conflicts, windowsWithMissingSites
-        case seenOutsideTopology, droppedHeldLines
+        case seenOutsideTopology, droppedHeldLines, refusedLearnedCells
     }
     private var droppedHeldLines: Int?
+    private var refusedLearnedCells: Int?
+    /// Lines of cells learned from signalling beyond `TopologyLimits.maximumCells` cells in all,
+    /// not merged (a tap refuses cells beyond the same bound; each learned cell has a line in every
+    /// later window, so without one a tap naming new cells without end grew every window).
+    public var learnedCellLinesRefused: Int { refusedLearnedCells ?? 0 }
+    /// The bound on cells in all (the topology's and learned ones); a test lowers it.
+    var maximumCells = TopologyLimits.maximumCells
     /// Held lines dropped because no window of theirs can be planned (`pruneHeldLines`).
     public var heldLinesDropped: Int { droppedHeldLines ?? 0 }
     /// How far after the newest window its site has marked a line may be: 7 days, the window
@@ -437,7 +444,23 @@ public struct SiteMerger: Codable, Sendable {
             ordered.append(w)
         }
         let known = Set(topologyCells.map { "cell:\($0)" } + topologyLinks.map { "link:\($0)" })
-        for key in merged.keys where !known.contains(key) { seenOutsideTopology.insert(key) }
+        var cells: Int?
+        // Sorted: which cells are beyond the bound does not depend on a dictionary's order.
+        for key in merged.keys.sorted() where !known.contains(key) && !seenOutsideTopology.contains(key) {
+            if key.hasPrefix("cell:") {
+                cells = (cells ?? topologyCells.count + seenOutsideTopology.count(where: { $0.hasPrefix("cell:") })) + 1
+            }
+            if key.hasPrefix("cell:") && cells! > maximumCells {
+                if refusedLearnedCells == nil {
+                    gaps.append("warning: \(key), learned from signalling, is beyond \(maximumCells) cells in all; "
+                        + "not merged (nor is any further new cell; planner-summary.json counts their lines)")
+                }
+                refusedLearnedCells = learnedCellLinesRefused + 1
+                merged[key] = nil
+                continue
+            }
+            seenOutsideTopology.insert(key)
+        }
         for key in seenOutsideTopology where merged[key] == nil {
             let kind: WindowSummary.Kind = key.hasPrefix("cell:") ? .cell : .link
             merged[key] = WindowSummary(kind: kind, id: String(key.dropFirst(5)), startNanoseconds: start, durationNanoseconds: d, partial: false)
