@@ -22,7 +22,9 @@ public struct RunReport: Sendable {
         public var windows: Int
         public var meanLoad: Double?
         public var peakLoad: Double?
-        /// Share of complete windows whose actual load stayed at or under the P90 forecast.
+        /// Share of complete windows whose actual load stayed at or under the P90 forecast; nil
+        /// when the entity carried no traffic at all (every window's load and every actual 0:
+        /// "100 %" would claim coverage of nothing).
         public var p90Coverage: Double?
         /// Mean |actual − point| / actual over complete windows with actual > 0.
         public var meanAbsolutePercentageError: Double?
@@ -167,11 +169,12 @@ public struct RunReport: Sendable {
             modelError += abs(actual - line.point)
             baselineError += abs(actual - persistence)
         }
+        let carried = ws.contains { $0.load > 0 } || withActual.contains { $0.1 > 0 }
         let utilisations = ws.compactMap { utilisation($0, capacity: capacity(at: $0.start, in: p)) }
         return EntitySummary(
             kind: kind, id: id, windows: ws.count, meanLoad: loads.isEmpty ? nil : loads.reduce(0, +) / Double(loads.count),
             peakLoad: loads.max(),
-            p90Coverage: withActual.isEmpty ? nil : Double(withActual.filter { $0.1 <= $0.0.upper }.count) / Double(withActual.count),
+            p90Coverage: withActual.isEmpty || !carried ? nil : Double(withActual.filter { $0.1 <= $0.0.upper }.count) / Double(withActual.count),
             meanAbsolutePercentageError: errors.isEmpty ? nil : errors.reduce(0, +) / Double(errors.count),
             maeToPersistence: baselineError > 0 ? modelError / baselineError : nil,
             peakUtilisation: utilisations.max(), decodeIssues: ws.reduce(0) { $0 + $1.decodeIssues },
