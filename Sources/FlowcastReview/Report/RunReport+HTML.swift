@@ -151,9 +151,16 @@ extension RunReport {
                 + "\(policy.document.provenance.missingSites.map { " (planned without sites \(HTML.escape($0.joined(separator: ", "))))" } ?? "")</td>"
                 + "<td class=\"nowrap start\">\(HTML.timestamp(iv.start))</td><td class=\"nowrap\">\(SVGChart.clock(iv.end, span: 0))</td>"
                 + "<td class=\"nowrap\">\(peak(link))</td><td class=\"nowrap\">\(peak(cell))</td>"
-                + "<td class=\"n\">\(unmet > 0 ? DiffFormat.rate(unmet) : "none")</td><td>\(change)</td></tr>"
+                + "<td class=\"n\">\(unmet > 0 ? DiffFormat.rate(unmet) : "none")</td><td>\(unreadableNote(iv))\(change)</td></tr>"
         }
         return out + "</tbody></table></section>"
+    }
+
+    /// The flag on an interval after an unreadable policy: its changes are since an older policy.
+    func unreadableNote(_ iv: Interval) -> String {
+        guard !iv.unreadableBefore.isEmpty, let previous = iv.previousPolicy.map({ run.policies[$0].fileName }) else { return "" }
+        let names = iv.unreadableBefore.joined(separator: ", ")
+        return "<span class=\"over unreadable\">changes since \(HTML.escape(previous)): \(HTML.escape(names)) could not be read</span><br>"
     }
 
     func entitySection(_ kind: String, _ id: String) -> String {
@@ -212,7 +219,9 @@ extension RunReport {
             guard let diff = iv.diff, let p = iv.policy else { continue }
             let previous = run.policies[..<p].last?.fileName ?? "previous"
             out += "<article class=\"diff\" id=\"diff-\(iv.number)\"><h3>Interval \(iv.number) at \(HTML.timestamp(iv.start)): "
-                + "<code>\(HTML.escape(previous))</code> → <code>\(HTML.escape(run.policies[p].fileName))</code></h3><pre>"
+                + "<code>\(HTML.escape(previous))</code> → <code>\(HTML.escape(run.policies[p].fileName))</code></h3>"
+                + (iv.unreadableBefore.isEmpty ? "" : "<p class=\"warning\">\(HTML.escape(iv.unreadableBefore.joined(separator: ", "))) could not be read: "
+                    + "these are the changes since \(HTML.escape(previous)).</p>") + "<pre>"
             for line in diff.textLines(style: TextStyle(colour: false), options: DiffOptions()) {
                 let trimmed = line.drop { $0 == " " }
                 let cls = trimmed.hasPrefix("+ ") ? "add" : trimmed.hasPrefix("- ") ? "del" : trimmed.hasPrefix("~ ") ? "chg"
