@@ -98,7 +98,7 @@ extension RunReport {
         } else {
             let top = max(load.map(\.load).max() ?? 0, forecast.map(\.upper).max() ?? 0) * 1.1
             var chart = SVGChart(kind: "network-load", title: title, t0: timeRange.lowerBound, t1: timeRange.upperBound,
-                                 yMax: SVGChart.niceTicks(0, max(top, 1)).last.map { max($0, top) } ?? top, yLabel: DiffFormat.rate)
+                                 yMax: Self.rateAxisTop(top), yLabel: DiffFormat.rate)
             chart.band(forecast.map { ($0.start, $0.end, $0.point, $0.upper) }, colour: Palette.orange, opacity: 0.25)
             chart.steps(forecast.map { ($0.start, $0.end, $0.point) }, colour: Palette.orange, width: 2, dash: "6 3")
             chart.line(points(load.map { RunData.Window(kind: networkKind, id: "", start: $0.start, duration: $0.duration, bytesUp: $0.load * $0.duration / 8) }) { $0.load },

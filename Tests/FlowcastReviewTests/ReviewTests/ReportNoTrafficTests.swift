@@ -126,4 +126,26 @@ import Testing
         }
         #expect(html.contains("<td class=\"n\" title=\"no traffic in any window\">–</td>"))
     }
+
+    /// With no load anywhere, the network-wide chart's axis is the per-entity charts' 0–1 Mbit/s
+    /// (it was 0–1 bit/s, which reads as tiny but real traffic); with load, both top out at the
+    /// first round tick at or over 1.1 × the highest value drawn.
+    @Test func theNetworkWideAxisFollowsTheEntityChartsRule() throws {
+        let timeline = ReviewReportTimelineTests()
+        let folder = try Self.copy(zero: { _, _ in true })
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let report = RunReport(run: try RunData.load(runDirectory: folder))
+        #expect(report.run.windows.allSatisfy { $0.load == 0 } && report.run.forecasts.allSatisfy { $0.upper == 0 })
+        let charts = timeline.charts(report.html())
+        let network = try #require(charts.first { $0.kind == "network-load" })
+        let loads = charts.filter { $0.kind == "load" }
+        #expect(loads.count == Set(report.run.windows.map { "\($0.kind)/\($0.id)" }).count)
+        #expect(network.yMax == 1e6)
+        for chart in loads { #expect(chart.yMax == network.yMax) }
+
+        let fixture = RunReport(run: try RunData.load(runDirectory: ReviewFixture.url(ReviewFixture.runPath)))
+        let drawn = try #require(timeline.charts(fixture.html()).first { $0.kind == "network-load" })
+        let top = max(fixture.networkLoad().map(\.load).max() ?? 0, fixture.networkForecast().map(\.upper).max() ?? 0) * 1.1
+        #expect(drawn.yMax >= top && drawn.yMax == SVGChart.niceTicks(0, top).last.map { max($0, top) })
+    }
 }
