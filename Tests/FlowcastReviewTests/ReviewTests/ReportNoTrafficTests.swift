@@ -148,4 +148,38 @@ import Testing
         let top = max(fixture.networkLoad().map(\.load).max() ?? 0, fixture.networkForecast().map(\.upper).max() ?? 0) * 1.1
         #expect(drawn.yMax >= top && drawn.yMax == SVGChart.niceTicks(0, top).last.map { max($0, top) })
     }
+
+    /// The P90 band of each load chart, read back from its rects: one per forecast line whose P90
+    /// is above its point, from the point up to the P90; none where they are equal (cell-3 here,
+    /// all 0: it was drawn 0.5 px tall, hanging below the 0 line).
+    @Test func theP90BandIsDrawnOnlyWhereItHasHeight() throws {
+        let timeline = ReviewReportTimelineTests()
+        let folder = try Self.copy(zero: { kind, id in kind == "cell" && id == "cell-3" })
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let report = RunReport(run: try RunData.load(runDirectory: folder))
+        let html = report.html()
+        var checked = 0
+        for section in html.components(separatedBy: "<section class=\"entity cell\"").dropFirst() {
+            let id = String(try #require(section.components(separatedBy: "data-id=\"").dropFirst().first).prefix { $0 != "\"" })
+            let chart = try #require(timeline.charts(section).first { $0.kind == "load" })
+            let rects = chart.body.components(separatedBy: "<rect x=\"").dropFirst().filter { $0.contains("fill=\"\(Palette.orange)\" fill-opacity=") }
+            let lines = report.run.forecasts.filter { $0.kind == "cell" && $0.id == id }.sorted { $0.start < $1.start }
+            let banded = lines.filter { $0.upper > $0.point }
+            if id == "cell-3" { #expect(banded.isEmpty && !lines.isEmpty) }
+            #expect(rects.count == banded.count, "\(id)")
+            let px = (chart.yMax - chart.yMin) / 144
+            for (rect, line) in zip(rects, banded) {
+                let y = timeline.attribute("y", rect), height = timeline.attribute("height", rect)
+                #expect(abs(chart.value(y) - line.upper) <= 0.1 * px, "\(id) at \(line.start)")
+                #expect(abs(chart.value(y + height) - line.point) <= 0.1 * px, "\(id) at \(line.start)")
+                checked += 1
+            }
+        }
+        #expect(checked > 0)
+        // A bar thinner than the 0.5 px minimum grows up from its low edge, never below it.
+        var chart = SVGChart(kind: "t", title: "t", t0: 0, t1: 10, yMax: 1e6, yLabel: { "\($0)" })
+        chart.rect(t0: 0, t1: 10, low: 0, high: 1, colour: Palette.vermillion)
+        let rect = chart.render().components(separatedBy: "<rect x=\"").last!
+        #expect(abs(timeline.attribute("y", rect) + timeline.attribute("height", rect) - chart.y(0)) < 0.051)
+    }
 }
