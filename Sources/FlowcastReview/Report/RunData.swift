@@ -107,6 +107,9 @@ public struct RunData: Sendable {
     public var missing: [String] = []
     /// Lines or files skipped, with why.
     public var problems: [String] = []
+    /// policy-NNNN.json files that could not be read (each also in `problems`), by NNNN: the
+    /// report flags the interval after one, whose diff is against the policy before it.
+    public var unreadablePolicies: [(number: Int, fileName: String)] = []
 
     public init(runDirectory: String) { self.runDirectory = runDirectory }
 
@@ -202,6 +205,7 @@ public struct RunData: Sendable {
                 policies.append(IntervalPolicy(interval: n, fileName: name, start: window.flatMap { Self.epoch($0.start) },
                                                end: window.flatMap { Self.epoch($0.end) }, document: doc))
             } catch {
+                unreadablePolicies.append((n, name))
                 problems.append("\(name): \(error)")
             }
         }

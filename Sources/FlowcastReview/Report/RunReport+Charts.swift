@@ -18,14 +18,20 @@ extension RunReport {
         guard !ws.isEmpty || !fs.isEmpty else { return noData(title, kind: "chart load", "No data: no windows or forecasts for \(id).") }
         let top = max(ws.map(\.load).max() ?? 0, fs.map { max($0.line.upper, $0.line.actual ?? 0) }.max() ?? 0) * 1.1
         var chart = SVGChart(kind: "load", title: title, t0: timeRange.lowerBound, t1: timeRange.upperBound,
-                             // No load at all: a 0–1 Mbit/s axis (a 1 bit/s one reads as tiny but real traffic).
-                             yMax: top > 0 ? SVGChart.niceTicks(0, top).last.map { max($0, top) } ?? top : 1e6, yLabel: DiffFormat.rate)
+                             yMax: Self.rateAxisTop(top), yLabel: DiffFormat.rate)
         chart.band(fs.map { ($0.line.start, $0.end, $0.line.point, $0.line.upper) }, colour: Palette.orange, opacity: 0.25)
         chart.steps(fs.map { ($0.line.start, $0.end, $0.line.point) }, colour: Palette.orange, width: 2, dash: "6 3")
         chart.line(points(ws) { $0.load }, colour: Palette.blue)
         addIntervalMarkers(&chart)
         return figure(title, legend: [("actual", Palette.blue, false), ("forecast", Palette.orange, true), ("P90 band", Palette.orange, false)],
                       chart.render())
+    }
+
+    /// The top of a bit/s axis whose highest value is `top`: the next round tick; with no load at
+    /// all a 0–1 Mbit/s axis (a 1 bit/s one reads as tiny but real traffic). One rule for the
+    /// network-wide chart and every cell's and link's.
+    static func rateAxisTop(_ top: Double) -> Double {
+        top > 0 ? SVGChart.niceTicks(0, top).last.map { max($0, top) } ?? top : 1e6
     }
 
     func utilisationChart(_ kind: String, _ id: String, title: String? = nil, panel: String? = nil) -> String {

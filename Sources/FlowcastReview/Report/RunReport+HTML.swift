@@ -90,7 +90,8 @@ extension RunReport {
                 out += "<tr><td>\(e.kind)</td><td><a href=\"#\(HTML.anchor(e.kind, e.id))\">\(HTML.escape(e.id))</a></td>"
                     + "<td class=\"n\">\(s.windows)</td><td class=\"n\">\(s.meanLoad.map(DiffFormat.rate) ?? "–")</td>"
                     + "<td class=\"n\">\(s.peakLoad.map(DiffFormat.rate) ?? "–")</td>"
-                    + "<td class=\"n\">\(s.p90Coverage.map { DiffFormat.trimmed($0 * 100, decimals: 0) + "%" } ?? "–")</td>"
+                    + "<td class=\"n\"\(s.p90Coverage == nil && s.windows > 0 && s.peakLoad == 0 ? " title=\"no traffic in any window\"" : "")>"
+                    + "\(s.p90Coverage.map { DiffFormat.trimmed($0 * 100, decimals: 0) + "%" } ?? "–")</td>"
                     + "<td class=\"n\">\(s.meanAbsolutePercentageError.map(DiffFormat.percent) ?? "–")</td>"
                     + "<td class=\"n\">\(s.maeToPersistence.map { DiffFormat.trimmed($0, decimals: 2) } ?? "–")</td>"
                     + "<td class=\"n\(over)\">\(s.peakUtilisation.map(DiffFormat.percent) ?? "–")</td>"
@@ -125,7 +126,8 @@ extension RunReport {
             let link = PolicyDiffer.peakLink(policy.document), cell = PolicyDiffer.peakCell(policy.document)
             let unmet = policy.document.spectrum.cells.reduce(0) { $0 + $1.unmetDemand }
             func peak(_ x: UtilisationPeak?) -> String {
-                x.map { "<span\($0.utilisation > 1 ? " class=\"over\"" : "")>\(DiffFormat.percent($0.utilisation))</span> \(HTML.escape($0.id))" } ?? "–"
+                // A peak of 0 % names no busiest element (all are 0: a run where no traffic matched).
+                x.flatMap { $0.utilisation > 0 ? $0 : nil }.map { "<span\($0.utilisation > 1 ? " class=\"over\"" : "")>\(DiffFormat.percent($0.utilisation))</span> \(HTML.escape($0.id))" } ?? "–"
             }
             let change: String
             if let diff = iv.diff {
@@ -153,9 +155,16 @@ extension RunReport {
                 + "\(policy.document.provenance.missingSites.map { " (planned without sites \(HTML.escape($0.joined(separator: ", "))))" } ?? "")</td>"
                 + "<td class=\"nowrap start\">\(HTML.timestamp(iv.start))</td><td class=\"nowrap\">\(SVGChart.clock(iv.end, span: 0))</td>"
                 + "<td class=\"nowrap\">\(peak(link))</td><td class=\"nowrap\">\(peak(cell))</td>"
-                + "<td class=\"n\">\(unmet > 0 ? DiffFormat.rate(unmet) : "none")</td><td>\(change)</td></tr>"
+                + "<td class=\"n\">\(unmet > 0 ? DiffFormat.rate(unmet) : "none")</td><td>\(unreadableNote(iv))\(change)</td></tr>"
         }
         return out + "</tbody></table></section>"
+    }
+
+    /// The flag on an interval after an unreadable policy: its changes are since an older policy.
+    func unreadableNote(_ iv: Interval) -> String {
+        guard !iv.unreadableBefore.isEmpty, let previous = iv.previousPolicy.map({ run.policies[$0].fileName }) else { return "" }
+        let names = iv.unreadableBefore.joined(separator: ", ")
+        return "<span class=\"over unreadable\">changes since \(HTML.escape(previous)): \(HTML.escape(names)) could not be read</span><br>"
     }
 
     func entitySection(_ kind: String, _ id: String) -> String {
@@ -214,7 +223,9 @@ extension RunReport {
             guard let diff = iv.diff, let p = iv.policy else { continue }
             let previous = run.policies[..<p].last?.fileName ?? "previous"
             out += "<article class=\"diff\" id=\"diff-\(iv.number)\"><h3>Interval \(iv.number) at \(HTML.timestamp(iv.start)): "
-                + "<code>\(HTML.escape(previous))</code> → <code>\(HTML.escape(run.policies[p].fileName))</code></h3><pre>"
+                + "<code>\(HTML.escape(previous))</code> → <code>\(HTML.escape(run.policies[p].fileName))</code></h3>"
+                + (iv.unreadableBefore.isEmpty ? "" : "<p class=\"warning\">\(HTML.escape(iv.unreadableBefore.joined(separator: ", "))) could not be read: "
+                    + "these are the changes since \(HTML.escape(previous)).</p>") + "<pre>"
             for line in diff.textLines(style: TextStyle(colour: false), options: DiffOptions()) {
                 let trimmed = line.drop { $0 == " " }
                 let cls = trimmed.hasPrefix("+ ") ? "add" : trimmed.hasPrefix("- ") ? "del" : trimmed.hasPrefix("~ ") ? "chg"
@@ -251,7 +262,7 @@ extension RunReport {
         .marker{stroke:var(--purple);stroke-width:1.5;stroke-dasharray:3 3}.marker-head{fill:var(--purple)}
         a:hover .marker{stroke-width:3}
         .entity{border-top:1px solid #eee}
-        .nodata{color:#666;font-style:italic}.problems{color:var(--verm)}
+        .nodata{color:#666;font-style:italic}.warning{color:var(--verm);font-weight:600;margin:6px 0 10px}.problems{color:var(--verm)}
         dl.kv{display:grid;grid-template-columns:max-content 1fr;gap:2px 14px;font-size:13px;margin:8px 0}dl.kv dt{color:#555}dl.kv dd{margin:0}
         pre{background:#f7f7f7;border:1px solid #e5e5e5;padding:10px;white-space:pre-wrap;overflow-wrap:anywhere;font-size:12.5px;line-height:1.4}
         pre .add{color:var(--blue)}pre .del{color:var(--verm)}pre .chg{color:#9a6a00}pre .plan{font-weight:700}

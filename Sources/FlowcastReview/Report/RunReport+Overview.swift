@@ -28,6 +28,25 @@ extension RunReport {
         return best
     }
 
+    /// True when the run has windows and not one of them carried a byte: no traffic matched the
+    /// topology's cells or links (a capture of other traffic, or match rules that fit none of
+    /// it), so every load, forecast and plan in the report is 0 and says nothing about the network.
+    var noTrafficMatched: Bool { !run.windows.isEmpty && run.windows.allSatisfy { $0.bytesUp + $0.bytesDown == 0 } }
+
+    /// The plain statement of `noTrafficMatched`, with the packets summary.json counted.
+    func noTrafficLine() -> String {
+        let value = { (key: String) in self.run.summary.first { $0.key == key }.flatMap { Int($0.value) } }
+        let matched = value("cells.matchedPackets"), total = value("totals.packets"), unmatched = value("unmatched.packets")
+        var counted = ""
+        if let total {
+            counted = " \(total) packet\(total == 1 ? "" : "s") captured (summary.json)"
+                + (matched.map { ", \($0) matched a cell" } ?? "") + (unmatched.map { ", \($0) unmatched" } ?? "") + ";"
+        }
+        return "No traffic matched the topology:\(counted) every window of every cell and link carried 0 bytes, so every "
+            + "load and forecast below is 0 and the plans were sized for no traffic: they say nothing about the network. Check "
+            + "the topology's match rules (the demands' prefixes, the cells' GTP addresses and TEIDs; docs/topology.md) against the capture."
+    }
+
     /// The kind summed for the network-wide load: cells (the radio side), else links.
     var networkKind: String { run.windows.contains { $0.kind == "cell" } || !run.forecasts.contains { $0.kind == "link" } ? "cell" : "link" }
 
@@ -68,6 +87,7 @@ extension RunReport {
         guard !run.windows.isEmpty || !run.policies.isEmpty || !run.forecasts.isEmpty else {
             return out + "<p class=\"nodata\">No data: no windows, forecasts or policies.</p></section>"
         }
+        if noTrafficMatched { out += "<p class=\"warning\" data-panel=\"no-traffic\">\(HTML.escape(noTrafficLine()))</p>" }
         var charts: [String] = [], lines: [String] = []
         let load = networkLoad(), forecast = networkForecast()
         let things = networkKind == "cell" ? "cells" : "links"
@@ -78,7 +98,7 @@ extension RunReport {
         } else {
             let top = max(load.map(\.load).max() ?? 0, forecast.map(\.upper).max() ?? 0) * 1.1
             var chart = SVGChart(kind: "network-load", title: title, t0: timeRange.lowerBound, t1: timeRange.upperBound,
-                                 yMax: SVGChart.niceTicks(0, max(top, 1)).last.map { max($0, top) } ?? top, yLabel: DiffFormat.rate)
+                                 yMax: Self.rateAxisTop(top), yLabel: DiffFormat.rate)
             chart.band(forecast.map { ($0.start, $0.end, $0.point, $0.upper) }, colour: Palette.orange, opacity: 0.25)
             chart.steps(forecast.map { ($0.start, $0.end, $0.point) }, colour: Palette.orange, width: 2, dash: "6 3")
             chart.line(points(load.map { RunData.Window(kind: networkKind, id: "", start: $0.start, duration: $0.duration, bytesUp: $0.load * $0.duration / 8) }) { $0.load },
@@ -87,19 +107,26 @@ extension RunReport {
             charts.append(figure(title, legend: [("actual", Palette.blue, false), ("forecast", Palette.orange, true),
                                                  ("P90 band (sum of P90s)", Palette.orange, false)], chart.render(), panel: "network-load"))
         }
+        let unmet = unmetDemand()
         for kind in ["link", "cell"] {
             let name = kind == "link" ? "link" : "cell (spectrum)"
             guard let b = busiest(kind) else {
                 lines.append("Busiest \(name): no policy predicts any \(kind)s.")
                 continue
             }
+            guard b.utilisation > 0 else {
+                // All zero: the first id in natural order is no busier than the rest.
+                lines.append("Busiest \(name): none, every \(kind)'s predicted utilisation is 0 in all \(unmet.count) plan intervals.")
+                continue
+            }
             let policy = b.interval.policy.map { run.policies[$0].fileName } ?? "interval \(b.interval.number)"
             let caption = "Busiest \(name): \(b.id), peak \(DiffFormat.percent(b.utilisation)) predicted in \(policy)"
             charts.append(utilisationChart(kind, b.id, title: caption, panel: "busiest-\(kind)"))
         }
-        let unmet = unmetDemand()
         if unmet.isEmpty {
             lines.append("Unmet demand: no policies.")
+        } else if unmet.allSatisfy({ $0.total == 0 }) && noTrafficMatched {
+            lines.append("Unmet demand: none, but only because there was no traffic to plan for.")
         } else if unmet.allSatisfy({ $0.total == 0 }) {
             lines.append("Unmet demand: none. Every cell's P90 forecast fits its spectrum in all \(unmet.count) plan intervals.")
         } else {

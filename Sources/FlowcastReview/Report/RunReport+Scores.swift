@@ -13,6 +13,13 @@ extension RunReport {
         func ratio(_ x: Double, _ y: Double) -> Double { y > 0 ? x / y : .nan }
         // Two decimals: the plans and the static split can differ by a tenth of a percent.
         func share(_ x: Double) -> String { String(format: "%.2f%%", x * 100) }
+        // The share of demand unmet, then its mean per window in brackets (for all cells: the
+        // cells' unmet summed per window, averaged over the windows), each in its own data-metric.
+        func unmet(_ metric: String, _ fraction: Double, _ perWindow: Double, bold: Bool) -> String {
+            let text = share(fraction) + " (\(DiffFormat.rate(perWindow)))"
+            return "<td class=\"n\" data-metric=\"\(metric)\" data-value=\"\(String(format: "%.6g", fraction))\" "
+                + "data-per-window=\"\(String(format: "%.6g", perWindow))\">\(bold ? "<b>\(text)</b>" : text)</td>"
+        }
         if scores.forecasts.isEmpty {
             out += "<p class=\"nodata\">No forecasts to score (forecasts.jsonl with actuals and the persistence baseline).</p>"
         } else {
@@ -49,16 +56,15 @@ extension RunReport {
                     + "<td class=\"n\">\(s.peakEfficiency.map { DiffFormat.trimmed($0, decimals: 2) + " bit/s/Hz" } ?? "–")</td>"
                     + cell("spectrum-\(s.cell)-plan-blocks", s.plannedBlocks, DiffFormat.trimmed(s.plannedBlocks, decimals: 1))
                     + cell("spectrum-\(s.cell)-static-blocks", s.staticBlocks, DiffFormat.trimmed(s.staticBlocks, decimals: 1))
-                    + cell("spectrum-\(s.cell)-plan-unmet", s.plannedUnmetFraction,
-                           share(s.plannedUnmetFraction) + " (\(DiffFormat.rate(s.plannedUnmet / Double(max(1, s.windows)))))", bold: better)
-                    + cell("spectrum-\(s.cell)-static-unmet", s.staticUnmetFraction,
-                           share(s.staticUnmetFraction) + " (\(DiffFormat.rate(s.staticUnmet / Double(max(1, s.windows)))))",
-                           bold: s.staticUnmet < s.plannedUnmet) + "</tr>"
+                    + unmet("spectrum-\(s.cell)-plan-unmet", s.plannedUnmetFraction, s.plannedUnmetPerWindow, bold: better)
+                    + unmet("spectrum-\(s.cell)-static-unmet", s.staticUnmetFraction, s.staticUnmetPerWindow,
+                            bold: s.staticUnmet < s.plannedUnmet) + "</tr>"
             }
             out += "</tbody></table><p class=\"hint\">Each complete cell window after the first plan, with the blocks of the "
                 + "policy in force: demand is the window's load, what the blocks carry is blocks × block width × the efficiency "
                 + "the cell's radio KPI log measured over the window's seconds (CQI through its TS 38.214 table); unmet is the "
-                + "demand beyond it, as a share of the cells' demand (and its mean per window). The static split colours the "
+                + "demand beyond it, as a share of the cells' demand (and its mean per window; for all cells, the cells' unmet "
+                + "summed per window and averaged over the windows). The static split colours the "
                 + "cells of each band greedily and gives each colour an equal run of blocks, never changed (as "
                 + "<code>flowcast backtest --radio-scenario</code>'s <code>static</code>).</p>"
         }

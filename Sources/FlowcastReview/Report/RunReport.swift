@@ -13,6 +13,11 @@ public struct RunReport: Sendable {
         public var policy: Int?
         /// Changes from the previous interval's policy, when both exist.
         public var diff: PolicyDiff?
+        /// Unreadable policy files numbered between the previous readable policy and this one: its
+        /// diff is against that older policy, not against what was planned just before it.
+        public var unreadableBefore: [String] = []
+        /// Index into `run.policies` of the policy this interval's diff is against.
+        public var previousPolicy: Int?
     }
 
     /// Headline numbers for one cell or link.
@@ -22,7 +27,9 @@ public struct RunReport: Sendable {
         public var windows: Int
         public var meanLoad: Double?
         public var peakLoad: Double?
-        /// Share of complete windows whose actual load stayed at or under the P90 forecast.
+        /// Share of complete windows whose actual load stayed at or under the P90 forecast; nil
+        /// when the entity carried no traffic at all (every window's load and every actual 0:
+        /// "100 %" would claim coverage of nothing).
         public var p90Coverage: Double?
         /// Mean |actual − point| / actual over complete windows with actual > 0.
         public var meanAbsolutePercentageError: Double?
@@ -95,13 +102,17 @@ public struct RunReport: Sendable {
             let end = spans[i].end.flatMap { $0 > start ? $0 : nil } ?? (k + 1 < starts.count ? starts[k + 1] : start + typical)
             out.append(Interval(number: run.policies[i].interval, start: start, end: end, policy: i))
         }
-        var previous: PolicyDocument?
+        var previous: (index: Int, number: Int, document: PolicyDocument)?
         let differ = PolicyDiffer()
         for i in out.indices {
             guard let p = out[i].policy else { continue }
-            let doc = run.policies[p].document
-            if let previous { out[i].diff = differ.diff(previous, doc) }
-            previous = doc
+            let doc = run.policies[p].document, number = run.policies[p].interval
+            if let previous {
+                out[i].diff = differ.diff(previous.document, doc)
+                out[i].previousPolicy = previous.index
+                out[i].unreadableBefore = run.unreadablePolicies.filter { $0.number > previous.number && $0.number < number }.map(\.fileName)
+            }
+            previous = (p, number, doc)
         }
         return out
     }
@@ -140,10 +151,11 @@ public struct RunReport: Sendable {
         }
     }
 
-    /// Capacity in force at time `t`; nil before the first plan's interval (no policy was in
-    /// force, so no utilisation is claimed for those windows).
+    /// Capacity in force at time `t`: that of the plan whose interval holds `t`; nil where none
+    /// does (before the first plan, or in the window of a policy that could not be read: a
+    /// policy's capacity ends with its own window, so no utilisation is claimed for those windows).
     func capacity(at t: Double, in plan: [(interval: Interval, capacity: Double, utilisation: Double)]) -> Double? {
-        plan.last { $0.interval.start <= t }?.capacity
+        plan.last { $0.interval.start <= t && t < $0.interval.end }?.capacity
     }
 
     /// Measured utilisation of a window: both directions over the capacity, for a link too, as the
@@ -167,11 +179,12 @@ public struct RunReport: Sendable {
             modelError += abs(actual - line.point)
             baselineError += abs(actual - persistence)
         }
+        let carried = ws.contains { $0.load > 0 } || withActual.contains { $0.1 > 0 }
         let utilisations = ws.compactMap { utilisation($0, capacity: capacity(at: $0.start, in: p)) }
         return EntitySummary(
             kind: kind, id: id, windows: ws.count, meanLoad: loads.isEmpty ? nil : loads.reduce(0, +) / Double(loads.count),
             peakLoad: loads.max(),
-            p90Coverage: withActual.isEmpty ? nil : Double(withActual.filter { $0.1 <= $0.0.upper }.count) / Double(withActual.count),
+            p90Coverage: withActual.isEmpty || !carried ? nil : Double(withActual.filter { $0.1 <= $0.0.upper }.count) / Double(withActual.count),
             meanAbsolutePercentageError: errors.isEmpty ? nil : errors.reduce(0, +) / Double(errors.count),
             maeToPersistence: baselineError > 0 ? modelError / baselineError : nil,
             peakUtilisation: utilisations.max(), decodeIssues: ws.reduce(0) { $0 + $1.decodeIssues },

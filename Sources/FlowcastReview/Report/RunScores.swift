@@ -27,7 +27,12 @@ public struct RunScores: Sendable {
     /// One cell's (or the total's) spectrum, planned against static, over the scored windows.
     public struct SpectrumScore: Sendable, Equatable {
         public var cell: String
+        /// Cell windows scored (for the total, summed over the cells).
         public var windows: Int
+        /// Network windows scored: the distinct window starts among them. A cell's is its
+        /// `windows`; the total's is what its unmet demand is a mean per (the cells' unmet summed
+        /// per window, averaged over the windows), not the count of cell windows.
+        public var networkWindows: Int = 0
         /// Sum of the windows' demand, bit/s × windows.
         public var demand: Double
         /// Demand beyond what the blocks carried at the window's measured efficiency.
@@ -42,6 +47,9 @@ public struct RunScores: Sendable {
 
         public var plannedUnmetFraction: Double { demand > 0 ? plannedUnmet / demand : 0 }
         public var staticUnmetFraction: Double { demand > 0 ? staticUnmet / demand : 0 }
+        /// Mean unmet demand per network window, bit/s.
+        public var plannedUnmetPerWindow: Double { networkWindows > 0 ? plannedUnmet / Double(networkWindows) : 0 }
+        public var staticUnmetPerWindow: Double { networkWindows > 0 ? staticUnmet / Double(networkWindows) : 0 }
     }
 
     public var forecasts: [ForecastScore] = []
@@ -101,6 +109,7 @@ public struct RunScores: Sendable {
         let series = loads(run)
         var total = SpectrumScore(cell: "all", windows: 0, demand: 0, plannedUnmet: 0, staticUnmet: 0, plannedBlocks: 0,
                                   staticBlocks: 0, efficiency: 0, peakEfficiency: nil)
+        var starts: Set<Double> = []
         for (c, cell) in topology.cells.enumerated() {
             scores.staticBlocks[cell.id] = split[c].count
             guard let path = cell.kpiSource else {
@@ -125,6 +134,7 @@ public struct RunScores: Sendable {
                         continue
                     }
                     s.windows += 1
+                    starts.insert(w.start)
                     s.demand += w.load
                     s.plannedUnmet += max(0, w.load - Double(planned.blocks.count) * hz * efficiency)
                     s.staticUnmet += max(0, w.load - Double(split[c].count) * hz * efficiency)
@@ -139,6 +149,7 @@ public struct RunScores: Sendable {
             total.demand += s.demand
             total.plannedUnmet += s.plannedUnmet
             total.staticUnmet += s.staticUnmet
+            s.networkWindows = s.windows
             let n = Double(s.windows)
             s.plannedBlocks /= n
             s.staticBlocks /= n
@@ -146,6 +157,7 @@ public struct RunScores: Sendable {
             scores.spectrum.append(s)
         }
         if total.windows > 0 {
+            total.networkWindows = starts.count
             total.plannedBlocks = scores.spectrum.reduce(0) { $0 + $1.plannedBlocks }
             total.staticBlocks = scores.spectrum.reduce(0) { $0 + $1.staticBlocks }
             total.efficiency = scores.spectrum.reduce(0) { $0 + $1.efficiency * Double($1.windows) } / Double(total.windows)

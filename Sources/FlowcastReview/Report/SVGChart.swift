@@ -71,18 +71,21 @@ struct SVGChart {
         }
     }
 
-    /// A shaded band between low and high over each span (the forecast's P90 band).
+    /// A shaded band between low and high over each span (the forecast's P90 band); a span whose
+    /// high is not above its low has no band (drawing it at `rect`'s minimum height would show a
+    /// band where there is none).
     mutating func band(_ spans: [(Double, Double, Double, Double)], colour: String, opacity: Double = 0.3) {
-        for (a, b, low, high) in spans {
+        for (a, b, low, high) in spans where high > low {
             rect(t0: a, t1: b, low: low, high: high, colour: colour, opacity: opacity)
         }
     }
 
-    /// A filled rectangle in data coordinates.
+    /// A filled rectangle in data coordinates, at least 0.5 px each way; a thinner one grows up
+    /// from its low edge, never below it (below the 0 line, for a bar from 0).
     mutating func rect(t0 a: Double, t1 b: Double, low: Double, high: Double, colour: String, opacity: Double = 1,
                        tooltip: String? = nil) {
-        let x0 = x(a), x1 = x(b), y0 = y(high), y1 = y(low)
-        let shape = "<rect x=\"\(f(x0))\" y=\"\(f(y0))\" width=\"\(f(max(0.5, x1 - x0)))\" height=\"\(f(max(0.5, y1 - y0)))\" fill=\"\(colour)\"\(opacity < 1 ? " fill-opacity=\"\(f(opacity))\"" : "")"
+        let x0 = x(a), x1 = x(b), y1 = y(low), y0 = min(y(high), y1 - 0.5)
+        let shape = "<rect x=\"\(f(x0))\" y=\"\(f(y0))\" width=\"\(f(max(0.5, x1 - x0)))\" height=\"\(f(y1 - y0))\" fill=\"\(colour)\"\(opacity < 1 ? " fill-opacity=\"\(f(opacity))\"" : "")"
         marks.append(tooltip.map { shape + "><title>\(HTML.escape($0))</title></rect>" } ?? shape + "/>")
     }
 

@@ -1,0 +1,104 @@
+@testable import FlowcastReview
+import FlowcastPolicy
+import FlowcastTopology
+import Foundation
+import Testing
+
+/// "Spectrum plans against a static split" on the run fixture, with the demo topology and radio
+/// logs of one CQI throughout (7: 1.4766 bit/s/Hz in TS 38.214 table 1), so every figure can be
+/// recomputed here from windows.jsonl and the policies alone.
+@Suite struct ReviewReportScoresTests {
+    static let efficiency = 1.4766
+    static let blockHz = ["cell-1": 10e6, "cell-2": 10e6, "cell-3": 10e6, "cell-4": 10e6, "cell-5": 5e6, "cell-6": 5e6]
+    /// The static split of the demo's bands (as DemoScenarioTests checks it): n78 in two colours of
+    /// 10 blocks, n3's two colours of 7 cut to the cells' maximum of 4.
+    static let staticBlocks = ["cell-1": 10.0, "cell-2": 10, "cell-3": 10, "cell-4": 10, "cell-5": 4, "cell-6": 4]
+
+    /// The demo topology beside six radio logs at CQI 7 over the fixture's time.
+    static func topology() throws -> (folder: URL, topology: Topology) {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-scores-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(at: ReviewFixture.url("captures/demo/topology.yaml"), to: folder.appendingPathComponent("topology.yaml"))
+        let f = DateFormatter()
+        f.locale = Locale(identifier: "en_US_POSIX")
+        f.timeZone = TimeZone(identifier: "UTC")
+        f.dateFormat = "yyyy.MM.dd_HH.mm.ss"
+        let t0 = 1_767_636_000.0 - 120
+        let rows = (0..<720).map { "\(f.string(from: Date(timeIntervalSince1970: t0 + Double($0)))),7,-" }
+        for k in 1...6 {
+            try Data((["Timestamp,CQI,DL_bitrate"] + rows).joined(separator: "\n").utf8).write(to: folder.appendingPathComponent("radio-cell-\(k).csv"))
+        }
+        return (folder, try Topology(contentsOfFile: folder.appendingPathComponent("topology.yaml").path))
+    }
+
+    /// Each shown unmet cell's (data-metric) share and mean per window.
+    func unmetCells(_ html: String) -> [String: (share: Double, perWindow: Double, text: String)] {
+        var out: [String: (Double, Double, String)] = [:]
+        for piece in html.components(separatedBy: "data-metric=\"").dropFirst() where piece.hasPrefix("spectrum-") && piece.contains("-unmet\"") {
+            let metric = String(piece.prefix { $0 != "\"" })
+            func attribute(_ name: String) -> Double { Double(piece.components(separatedBy: "\(name)=\"").dropFirst().first?.prefix { $0 != "\"" } ?? "") ?? .nan }
+            let cell = piece.drop { $0 != ">" }.dropFirst()
+            let text = String(cell[..<(cell.range(of: "</td>")?.lowerBound ?? cell.endIndex)])
+                .replacingOccurrences(of: "<b>", with: "").replacingOccurrences(of: "</b>", with: "")
+            out[metric] = (attribute("data-value"), attribute("data-per-window"), text)
+        }
+        return out
+    }
+
+    @Test func theAllCellsBracketIsTheMeanPerNetworkWindow() throws {
+        let (folder, topology) = try Self.topology()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let run = try RunData.load(runDirectory: ReviewFixture.url(ReviewFixture.runPath))
+        var report = RunReport(run: run)
+        report.scores = RunScores.compute(run: run, topology: topology)
+        let shown = unmetCells(report.html())
+
+        // Recomputed from the files: each complete cell window in a policy's provenance window.
+        let iso = ISO8601DateFormatter()
+        var plans: [(start: Double, end: Double, blocks: [String: Double])] = []
+        for i in 0..<5 {
+            let url = ReviewFixture.url("\(ReviewFixture.runPath)/policies/policy-000\(i).json")
+            let o = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any])
+            let w = try #require((o["provenance"] as? [String: Any])?["window"] as? [String: String])
+            let cells = try #require((o["spectrum"] as? [String: Any])?["cells"] as? [[String: Any]])
+            plans.append((iso.date(from: w["start"]!)!.timeIntervalSince1970, iso.date(from: w["end"]!)!.timeIntervalSince1970,
+                          Dictionary(uniqueKeysWithValues: cells.map { ($0["id"] as! String, Double(($0["blocks"] as! [Int]).count)) })))
+        }
+        var planned: [Double: Double] = [:], fixed: [Double: Double] = [:]  // per window start, summed over cells
+        var perCell: [String: (planned: Double, fixed: Double, demand: Double, n: Int)] = [:]
+        let text = try String(contentsOf: ReviewFixture.url(ReviewFixture.runPath + "/windows.jsonl"), encoding: .utf8)
+        for line in text.split(separator: "\n") {
+            let o = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+            guard o["kind"] as? String == "cell", o["partial"] as? Bool == false else { continue }
+            let id = o["id"] as! String, start = o["start"] as! Double
+            let load = ((o["bytesUp"] as! Double) + (o["bytesDown"] as! Double)) * 8 / (o["duration"] as! Double)
+            guard let plan = plans.first(where: { $0.start <= start && start < $0.end }), let blocks = plan.blocks[id] else { continue }
+            let p = max(0, load - blocks * Self.blockHz[id]! * Self.efficiency)
+            let s = max(0, load - Self.staticBlocks[id]! * Self.blockHz[id]! * Self.efficiency)
+            planned[start, default: 0] += p
+            fixed[start, default: 0] += s
+            let e = perCell[id] ?? (0, 0, 0, 0)
+            perCell[id] = (e.planned + p, e.fixed + s, e.demand + load, e.n + 1)
+        }
+        let networkWindows = Double(planned.count)
+        let plannedMean = planned.values.reduce(0, +) / networkWindows, fixedMean = fixed.values.reduce(0, +) / networkWindows
+        #expect(plannedMean > 0 && fixedMean > 0)
+        // Not the mean per cell window, which is what the bracket used to show.
+        #expect(perCell.values.map(\.n).reduce(0, +) > planned.count)
+
+        func close(_ a: Double?, _ b: Double) -> Bool { a.map { abs($0 - b) <= 1e-5 * max(abs(b), 1) } ?? false }
+        let all = try #require(shown["spectrum-all-plan-unmet"]), allStatic = try #require(shown["spectrum-all-static-unmet"])
+        #expect(close(all.perWindow, plannedMean), "shown \(all.perWindow), expected \(plannedMean)")
+        #expect(close(allStatic.perWindow, fixedMean), "shown \(allStatic.perWindow), expected \(fixedMean)")
+        #expect(all.text.hasSuffix("(\(DiffFormat.rate(plannedMean)))"), "\(all.text)")
+        #expect(allStatic.text.hasSuffix("(\(DiffFormat.rate(fixedMean)))"), "\(allStatic.text)")
+        let demand = perCell.values.map(\.demand).reduce(0, +)
+        #expect(close(all.share, planned.values.reduce(0, +) / demand))
+        // A cell's bracket stays its own mean per window.
+        for (id, c) in perCell {
+            let row = try #require(shown["spectrum-\(id)-plan-unmet"]), fixedRow = try #require(shown["spectrum-\(id)-static-unmet"])
+            #expect(close(row.perWindow, c.planned / Double(c.n)), "\(id)")
+            #expect(close(fixedRow.perWindow, c.fixed / Double(c.n)), "\(id)")
+        }
+    }
+}
