@@ -92,6 +92,9 @@ extension PolicyDiff {
         func item(_ label: String, _ items: [String]) { out.append("- \(label): " + (items.isEmpty ? "none" : items.joined(separator: ", "))) }
         item("Spectrum gained", impact.spectrumGained.map { "`\($0.cell)` +\(DiffFormat.blocks($0.blocks)) (\(DiffFormat.signedMHz($0.mhz)))" })
         item("Spectrum lost", impact.spectrumLost.map { "`\($0.cell)` -\(DiffFormat.blocks(-$0.blocks)) (\(DiffFormat.signedMHz($0.mhz)))" })
+        if !impact.spectrumRetuned.isEmpty {
+            item("Retuned cells", impact.spectrumRetuned.map { "`\($0.cell)` \(DiffFormat.blocks($0.blocksMoved)) moved" })
+        }
         item("Busier links", impact.busierLinks.map { "`\($0.link)` \(DiffFormat.percent($0.old)) → \(DiffFormat.percent($0.new))" })
         item("Quieter links", impact.quieterLinks.map { "`\($0.link)` \(DiffFormat.percent($0.old)) → \(DiffFormat.percent($0.new))" })
         item("Busier cells", impact.busierCells.map { "`\($0.cell)` \(DiffFormat.percent($0.old)) → \(DiffFormat.percent($0.new))" })

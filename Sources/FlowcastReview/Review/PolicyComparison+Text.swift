@@ -191,6 +191,9 @@ extension PolicyDiff {
         }
         list("Spectrum gained:", impact.spectrumGained.map { "\($0.cell) +\(DiffFormat.blocks($0.blocks)) (\(DiffFormat.signedMHz($0.mhz)))" })
         list("Spectrum lost:", impact.spectrumLost.map { "\($0.cell) -\(DiffFormat.blocks(-$0.blocks)) (\(DiffFormat.signedMHz($0.mhz)))" })
+        if !impact.spectrumRetuned.isEmpty {
+            list("Retuned cells:", impact.spectrumRetuned.map { "\($0.cell) \(DiffFormat.blocks($0.blocksMoved)) moved" })
+        }
         list("Busier links:", impact.busierLinks.map { "\($0.link) \(DiffFormat.percent($0.old)) → \(DiffFormat.percent($0.new))" })
         list("Quieter links:", impact.quieterLinks.map { "\($0.link) \(DiffFormat.percent($0.old)) → \(DiffFormat.percent($0.new))" })
         list("Busier cells:", impact.busierCells.map { "\($0.cell) \(DiffFormat.percent($0.old)) → \(DiffFormat.percent($0.new))" })

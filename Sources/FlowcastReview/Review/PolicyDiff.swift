@@ -242,6 +242,9 @@ public struct Impact: Codable, Hashable, Sendable {
     public var spectrumGained: [SpectrumShift]
     /// Cells with less spectrum than before, most lost first.
     public var spectrumLost: [SpectrumShift]
+    /// Cells with as much spectrum as before on other blocks (a retune: in neither list above),
+    /// most blocks moved first.
+    public var spectrumRetuned: [SpectrumRetune]
     /// Links whose predicted utilisation rises, largest rise first.
     public var busierLinks: [UtilisationShift]
     /// Links whose predicted utilisation falls, largest fall first.
@@ -258,7 +261,8 @@ public struct Impact: Codable, Hashable, Sendable {
 
     public init(spectrumGained: [SpectrumShift], spectrumLost: [SpectrumShift], busierLinks: [UtilisationShift],
                 quieterLinks: [UtilisationShift], busierCells: [CellUtilisationShift] = [], quieterCells: [CellUtilisationShift] = [],
-                violations: [ConstraintViolation], resolved: [ConstraintViolation] = []) {
+                violations: [ConstraintViolation], resolved: [ConstraintViolation] = [], spectrumRetuned: [SpectrumRetune] = []) {
+        self.spectrumRetuned = spectrumRetuned
         self.busierCells = busierCells
         self.quieterCells = quieterCells
         self.resolved = resolved
@@ -267,6 +271,18 @@ public struct Impact: Codable, Hashable, Sendable {
         self.busierLinks = busierLinks
         self.quieterLinks = quieterLinks
         self.violations = violations
+    }
+}
+
+/// A cell whose blocks moved with their number and bandwidth kept.
+public struct SpectrumRetune: Codable, Hashable, Sendable {
+    public var cell: String
+    /// Blocks given up for as many new ones.
+    public var blocksMoved: Int
+
+    public init(cell: String, blocksMoved: Int) {
+        self.cell = cell
+        self.blocksMoved = blocksMoved
     }
 }
 

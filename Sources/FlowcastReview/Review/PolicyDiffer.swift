@@ -30,7 +30,8 @@ public struct PolicyDiffer: Sendable {
                 .sorted { ($0.new - $0.old, Natural($1.cell)) > ($1.new - $1.old, Natural($0.cell)) },
             quieterCells: cellShifts.filter { $0.new < $0.old }
                 .sorted { ($0.new - $0.old, Natural($0.cell)) < ($1.new - $1.old, Natural($1.cell)) },
-            violations: violations(new, comparedWith: old), resolved: resolvedViolations(old, new))
+            violations: violations(new, comparedWith: old), resolved: resolvedViolations(old, new),
+            spectrumRetuned: spectrumRetunes(cells))
         return PolicyDiff(cells: cells, demands: demands, links: links, unchanged: unchanged,
                           peakLink: Change(old: Self.peakLink(old), new: Self.peakLink(new)),
                           peakCell: Change(old: Self.peakCell(old), new: Self.peakCell(new)),
@@ -97,6 +98,16 @@ public struct PolicyDiffer: Sendable {
                 reasonComparedWith: n == nil ? basis.old : basis.new))
         }
         return out
+    }
+
+    /// Cells with other blocks but as many, and as many MHz: the net lists above leave them out,
+    /// so a diff that retunes every cell read "Spectrum gained: none, lost: none".
+    private func spectrumRetunes(_ cells: [CellChange]) -> [SpectrumRetune] {
+        cells.compactMap { c -> SpectrumRetune? in
+            guard let old = c.blocks.old, let new = c.blocks.new, old.count == new.count, old != new,
+                  Self.round((c.bandwidthMHz.new ?? 0) - (c.bandwidthMHz.old ?? 0)) == 0 else { return nil }
+            return SpectrumRetune(cell: c.id, blocksMoved: c.blocksGained)
+        }.sorted { ($0.blocksMoved, Natural($1.cell)) > ($1.blocksMoved, Natural($0.cell)) }
     }
 
     private func spectrumShifts(_ cells: [CellChange]) -> [SpectrumShift] {

@@ -26,6 +26,31 @@ import Testing
         try ReviewFixture.expectGolden(try failedLinkComparison().json(), "failed-link.json")
     }
 
+    /// The baseline against the demo's first replay policy: five cells on other blocks, none
+    /// with more or fewer, which the net lists read as "none" gained or lost.
+    @Test func retunedCellsAreListedBesideTheNetShifts() throws {
+        let oldURL = ReviewFixture.url(ReviewFixture.baselinePath)
+        let old = try PolicyDocument(contentsOf: oldURL)
+        var new = old
+        // cell-1 and cell-2 swap their blocks: as many each, every one of them moved.
+        let one = try #require(new.spectrum.cells.firstIndex { $0.id == "cell-1" })
+        let two = try #require(new.spectrum.cells.firstIndex { $0.id == "cell-2" })
+        (new.spectrum.cells[one].blocks, new.spectrum.cells[two].blocks) = (new.spectrum.cells[two].blocks, new.spectrum.cells[one].blocks)
+        let n = new.spectrum.cells[one].blocks.count
+        try #require(n == new.spectrum.cells[two].blocks.count && n > 0)
+        let newURL = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-retune-\(UUID().uuidString).json")
+        defer { try? FileManager.default.removeItem(at: newURL) }
+        try new.write(to: newURL)
+        let comparison = try PolicyComparison.compare(old: oldURL, new: newURL)
+        let diff = try #require(comparison.files.first?.diff)
+        #expect(diff.impact.spectrumGained.isEmpty && diff.impact.spectrumLost.isEmpty)
+        #expect(diff.impact.spectrumRetuned == [SpectrumRetune(cell: "cell-1", blocksMoved: n), SpectrumRetune(cell: "cell-2", blocksMoved: n)])
+        let text = comparison.text()
+        #expect(text.contains("Retuned cells:   cell-1 \(n) blocks moved, cell-2 \(n) blocks moved"), "\(text)")
+        #expect(comparison.markdown().contains("- Retuned cells: `cell-1` \(n) blocks moved, `cell-2` \(n) blocks moved"))
+        #expect(try comparison.json().contains("\"spectrumRetuned\""))
+    }
+
     @Test func thresholdedTextMatchesGolden() throws {
         let options = DiffOptions(minWeightChange: 0.1, minBlocks: 11, minUtilisationChange: 0.05)
         try ReviewFixture.expectGolden(try failedLinkComparison(options).text(), "failed-link-thresholds.txt")
