@@ -74,7 +74,10 @@ extension PolicyDiff {
     public var peakCellText: String { Self.peakText(peakCell) }
 
     static func peakText(_ c: Change<UtilisationPeak>) -> String {
-        func side(_ p: UtilisationPeak?) -> String { p.map { "\(DiffFormat.percent($0.utilisation)) (\($0.id))" } ?? "n/a" }
+        // At 0 % every element ties: naming the first would call it the busiest.
+        func side(_ p: UtilisationPeak?) -> String {
+            p.map { $0.utilisation > 0 ? "\(DiffFormat.percent($0.utilisation)) (\($0.id))" : "\(DiffFormat.percent(0)) (no load)" } ?? "n/a"
+        }
         return "\(side(c.old)) → \(side(c.new))"
     }
 

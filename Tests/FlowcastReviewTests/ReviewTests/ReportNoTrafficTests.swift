@@ -100,6 +100,12 @@ import Testing
         // Nor does the plan-interval table name a 0 % busiest link or cell.
         let timeline = try #require(html.components(separatedBy: "<table class=\"timeline\">").dropFirst().first?.components(separatedBy: "</table>").first)
         #expect(timeline.components(separatedBy: "<td class=\"nowrap\">–</td><td class=\"nowrap\">–</td>").count - 1 == 5, "\(timeline)")
+        // Nor does a diff's plan line (the changes' tooltip): at 0 % it names no element.
+        for iv in report.intervals {
+            guard let diff = iv.diff else { continue }
+            #expect(diff.summaryLine.contains("peak link utilisation 0.0% (no load) → 0.0% (no load); peak cell utilisation 0.0% (no load) → 0.0% (no load)"),
+                    "\(diff.summaryLine)")
+        }
     }
 
     /// Beside entities with traffic, one without any shows "–" for Within P90, the others the
