@@ -22,7 +22,8 @@ public struct ForecastLine: Codable, Sendable, Equatable {
     /// The last value observed before this window (the persistence forecast); absent for a series'
     /// first forecast, and in files written before the baseline was added.
     public var persistence: Double?
-    /// True when the window was cut short (its rate understates the load).
+    /// True when the window's rate understates the load: it was cut short, or (live) packets were
+    /// dropped before capture while it was open. Not scored, and not learned from.
     public var partial: Bool
 
     public init(interval: Int, start: Double, kind: WindowLine.Kind, id: String, point: Double, upper: Double,

@@ -106,6 +106,11 @@ public final class IntervalPlanner {
 
     private func key(_ w: WindowSummary) -> String { "\(w.kind.rawValue):\(w.id)" }
 
+    /// True when a window's rate understates its load: cut short (`partial`), or, in a live run,
+    /// packets were dropped before capture while it was open (`droppedBeforeCapture`; until
+    /// 5 December 2026 such a window was learned from and sized on as if the network were quiet).
+    static func understates(_ w: WindowSummary) -> Bool { w.partial || w.droppedBeforeCapture > 0 }
+
     /// Feeds one closed window (all cells and links of it).
     public func windowClosed(_ windows: [WindowSummary]) {
         guard let first = windows.first else { return }
@@ -116,7 +121,7 @@ public final class IntervalPlanner {
             let actual = (Double(w.bytesUp) + Double(w.bytesDown)) * 8 / (Double(w.durationNanoseconds) / 1e9)
             if let f = pending[k] {
                 ForecastLine.appendJSON(interval: windowIndex, startNanoseconds: start, kind: w.kind, id: w.id, point: f.point,
-                                        upper: f.upper, actual: actual, persistence: lastObserved[k], partial: w.partial,
+                                        upper: f.upper, actual: actual, persistence: lastObserved[k], partial: Self.understates(w),
                                         to: &forecastFile.buffer)
             }
             if intervalModel != nil {
@@ -124,12 +129,13 @@ public final class IntervalPlanner {
                 // history (so the history stays on the windows' grid, as `plan --series` reads it).
                 windowSeconds = Double(duration) / 1e9
                 var values = history[k] ?? []
-                values.append(w.partial ? .nan : actual)
+                values.append(Self.understates(w) ? .nan : actual)
                 if values.count > Self.historyLimit { values.removeFirst(values.count - Self.historyLimit) }
                 history[k] = values
             }
-            // A partial window understates the rate; it is reported, not learned from.
-            guard !w.partial else { continue }
+            // A partial window understates the rate, as does one that lost packets before capture
+            // (live): it is reported, not learned from.
+            guard !Self.understates(w) else { continue }
             var forecaster = forecasters[k] ?? makeForecaster(step: Double(duration) / 1e9)
             forecaster.observe(actual / modelUnit, at: startSeconds)
             forecasters[k] = forecaster
@@ -151,7 +157,7 @@ public final class IntervalPlanner {
     /// Keeps the window's cell rates, dropping those older than the sizing rule's 1800 s.
     func recordRecent(_ windows: [WindowSummary], start: Int64, duration: Int64) {
         var rates = [Double](repeating: .nan, count: topology.cells.count)
-        for w in windows where w.kind == .cell && !w.partial {
+        for w in windows where w.kind == .cell && !Self.understates(w) {
             if let c = cellIndex[w.id] { rates[c] = (Double(w.bytesUp) + Double(w.bytesDown)) * 8 / (Double(w.durationNanoseconds) / 1e9) }
         }
         recentWindows.append((start, start + duration))

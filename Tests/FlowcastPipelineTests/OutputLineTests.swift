@@ -151,6 +151,37 @@ struct OutputLineTests {
                                   actual: 0, persistence: nil, partial: true))
     }
 
+    /// A live window that lost packets before capture reads low: its forecast line is not scored
+    /// (partial), the forecaster does not learn from it, and the next window's persistence
+    /// baseline is the last window that did not lose any.
+    @Test("a window that lost packets before capture is reported, not learned from")
+    func windowsWithDropsAreNotLearnedFrom() throws {
+        let out = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        let topologyPath = ReplayTests.demoTopology
+        let topology = try Topology(contentsOfFile: topologyPath)
+        let planner = try IntervalPlanner(topology: topology, topologyData: Data(contentsOf: URL(fileURLWithPath: topologyPath)),
+                                          inputDescription: "test", options: .init(everyNanoseconds: 600_000_000_000, directory: out))
+        let ten: Int64 = 10_000_000_000
+        // cell-1 carries 1,000 bytes a window, but window 3 lost packets and read 100.
+        for n in 0..<5 {
+            var w = WindowSummary(kind: .cell, id: "cell-1", startNanoseconds: 1_764_403_200 * 1_000_000_000 + Int64(n) * ten,
+                                  durationNanoseconds: ten, partial: false)
+            w.bytesUp = n == 3 ? 100 : 1_000
+            if n == 3 { w.droppedBeforeCapture = 13_695 }
+            planner.windowClosed([w])
+        }
+        try planner.finish()
+        let lines = try String(contentsOfFile: out + "/forecasts.jsonl", encoding: .utf8).split(separator: "\n")
+            .map { try JSONDecoder().decode(ForecastLine.self, from: Data($0.utf8)) }
+        let byWindow = Dictionary(uniqueKeysWithValues: lines.map { ($0.interval, $0) })
+        let three = try #require(byWindow[3]), four = try #require(byWindow[4])
+        #expect(three.partial && three.actual == 80)  // 100 bytes in 10 s
+        #expect(!four.partial && four.actual == 800)
+        #expect(four.persistence == 800, "the baseline is window 2's 800 bit/s, not the dropped window's 80")
+        #expect(four.point == 800, "persistence, learned from windows 0–2 only")
+    }
+
     @Test("summary.json reads through RunSummary and writes back to the same bytes")
     func summaryRoundTrips() throws {
         let out = temporaryDirectory()

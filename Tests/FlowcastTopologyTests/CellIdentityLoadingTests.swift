@@ -41,3 +41,16 @@ let identifiedYAML = minimalYAML
     let missing = identifiedYAML.replacingOccurrences(of: "slice: { sst: 1 }", with: "slice: { sd: \"000001\" }")
     #expect(problems(missing).map(\.description) == ["t.yaml:3: the slice of the topology is missing required 'sst'"])
 }
+
+/// Ids reach policies, diffs and reports one per line: a newline or an escape sequence in one
+/// would forge lines there, so a topology holding one is refused at its line.
+@Test func aControlCharacterInAnIdIsRefusedAtItsLine() {
+    let newline = minimalYAML.replacingOccurrences(of: "- { id: l3,", with: "- { id: \"l3\\nfake\",")
+    #expect(problems(newline).map(\.description).first == "t.yaml:13: 'id' in link contains a control character (U+000A)",
+            "\(problems(newline))")
+    let escape = minimalYAML.replacingOccurrences(of: "- { id: core }", with: "- { id: \"core\\e[31m\" }")
+    #expect(problems(escape).map(\.description).contains { $0.hasPrefix("t.yaml:6: ") && $0.contains("contains a control character (U+001B)") },
+            "\(problems(escape))")
+    // Punctuation and letters beyond ASCII are ids like any other.
+    #expect(problems(minimalYAML.replacingOccurrences(of: "c1", with: "\"zürich|1`<b>&\"")).isEmpty)
+}

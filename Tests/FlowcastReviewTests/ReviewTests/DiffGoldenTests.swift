@@ -123,3 +123,26 @@ import Testing
         #expect(try failedLinkComparison().text(colour: true).contains("\u{1B}["))
     }
 }
+
+/// A policy file is input a reviewer did not write: an id or a reason with a newline or an
+/// escape sequence would forge lines in the diff's text and markdown. It is refused, naming the field.
+@Suite struct ReviewHostileTextTests {
+    @Test("a control character in any string of a policy is a schema violation, named by its field", arguments: ["\n", "\u{1B}[31m", "\u{2028}"])
+    func controlCharactersAreRefused(_ bad: String) throws {
+        let oldURL = ReviewFixture.url(ReviewFixture.baselinePath)
+        var text = try String(contentsOf: oldURL, encoding: .utf8)
+        let escaped = bad.unicodeScalars.map { String(format: "\\u%04x", $0.value) }.joined()
+        let range = try #require(text.range(of: "\"id\" : \"cell-2\"") ?? text.range(of: "\"id\":\"cell-2\""))
+        text.replaceSubrange(range, with: "\"id\" : \"cell-2\(escaped)fake\"")
+        let newURL = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-hostile-\(UUID().uuidString).json")
+        defer { try? FileManager.default.removeItem(at: newURL) }
+        try text.write(to: newURL, atomically: true, encoding: .utf8)
+        #expect(throws: PolicyError.self) { _ = try PolicyComparison.compare(old: oldURL, new: newURL) }
+        do {
+            _ = try PolicyComparison.compare(old: oldURL, new: newURL)
+        } catch {
+            let message = "\(error)"
+            #expect(message.contains(".id") && message.contains("contains a control character (U+\(String(format: "%04X", bad.unicodeScalars.first!.value)))"), "\(message)")
+        }
+    }
+}
