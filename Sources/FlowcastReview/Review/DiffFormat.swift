@@ -68,6 +68,30 @@ package enum DiffFormat {
     /// `3 blocks` / `1 block`.
     package static func blocks(_ n: Int) -> String { "\(n) block\(abs(n) == 1 ? "" : "s")" }
 
+    /// `s` as a Markdown code span: fenced by one backtick more than its longest run of them
+    /// (padded when it starts or ends with one), its `|` escaped in a table cell (GFM splits cells
+    /// on it even inside code). Ids come from policy files, which may hold any printable text.
+    package static func markdownCode(_ s: String, inTable: Bool = false) -> String {
+        var longest = 0, run = 0
+        for c in s { if c == "`" { run += 1; longest = max(longest, run) } else { run = 0 } }
+        let fence = String(repeating: "`", count: longest + 1)
+        let pad = s.hasPrefix("`") || s.hasSuffix("`") ? " " : ""
+        let body = inTable ? s.replacingOccurrences(of: "|", with: "\\|") : s
+        return fence + pad + body + pad + fence
+    }
+
+    /// `s` as Markdown text: the characters that open inline Markdown or HTML, or end a table cell,
+    /// backslash-escaped (CommonMark takes a backslash before any ASCII punctuation).
+    package static func markdownText(_ s: String) -> String {
+        var out = ""
+        out.reserveCapacity(s.utf8.count)
+        for c in s {
+            if "\\`*_[]<&|~".contains(c) { out.append("\\") }
+            out.append(c)
+        }
+        return out
+    }
+
     /// A path as its links: `l-s2-agg1 > l-agg1-core`.
     package static func path(_ links: [String]) -> String { links.joined(separator: " > ") }
 }

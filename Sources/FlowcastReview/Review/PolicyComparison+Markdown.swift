@@ -8,37 +8,39 @@ extension PolicyComparison {
     public func markdown() -> String {
         var out: [String] = []
         if !isFolder, let diff = files.first?.diff {
-            out.append("### Policy diff: `\(old)` → `\(new)`")
+            out.append("### Policy diff: \(DiffFormat.markdownCode(old)) → \(DiffFormat.markdownCode(new))")
             out.append(contentsOf: diff.markdownLines(options: options))
             return out.joined(separator: "\n") + "\n"
         }
-        out.append("### Policy diff: `\(old)/` → `\(new)/`")
+        out.append("### Policy diff: \(DiffFormat.markdownCode(old + "/")) → \(DiffFormat.markdownCode(new + "/"))")
         out.append("")
         out.append("| | File | Status |")
         out.append("|---|---|---|")
         for f in files {
             let symbol = switch f.status { case .added: "+"; case .removed: "-"; case .changed: "~"; case .unchanged: "=" }
             let detail = f.cells.map { " (\($0) cells, \(f.demands ?? 0) demands)" } ?? ""
-            let link = f.status == .changed ? "[`\(f.name ?? "")`](#\(anchor(f.name ?? "")))" : "`\(f.name ?? "")`"
+            let code = DiffFormat.markdownCode(f.name ?? "", inTable: true)
+            let link = f.status == .changed ? "[\(code)](#\(anchor(f.name ?? "")))" : code
             out.append("| \(symbol) | \(link) | \(f.status.rawValue)\(detail) |")
         }
         for f in files where f.status == .changed {
             out.append("")
-            out.append("#### \(f.name ?? "")")
+            out.append("#### \(DiffFormat.markdownText(f.name ?? ""))")
             out.append(contentsOf: f.diff?.markdownLines(options: options) ?? [])
         }
         return out.joined(separator: "\n") + "\n"
     }
 
-    /// GitHub's heading anchor for a file name heading.
+    /// GitHub's heading anchor for a file name heading: lower case, spaces as hyphens, other
+    /// punctuation dropped (the heading is escaped, so its text is the name itself).
     private func anchor(_ name: String) -> String {
-        String(name.lowercased().filter { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" })
+        String(name.lowercased().compactMap { $0 == " " ? "-" : ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") ? $0 : nil })
     }
 }
 
 extension PolicyDiff {
     func markdownLines(options: DiffOptions) -> [String] {
-        var out = ["", "**\(headline)\(summaryLine)**"]
+        var out = ["", "**\(DiffFormat.markdownText(headline + summaryLine))**"]
         if let hidden = hiddenLine(options: options) { out.append(""); out.append("_\(hidden)_") }
         if !cells.isEmpty {
             out += ["", "| | Cell | Band | Blocks | Bandwidth | Predicted utilisation | Blocks gained / lost |", "|---|---|---|---|---|---|---|"]
@@ -76,29 +78,29 @@ extension PolicyDiff {
         if !cells.isEmpty || !demands.isEmpty {
             out += ["", "<details><summary>Why: forecasts and reasons</summary>", ""]
             for c in cells {
-                out.append("- `\(c.action.symbol) \(c.id)`: \(Self.evidence(c.forecast, previous: c.previousForecast)). "
-                    + "Reason (vs \(c.reasonComparedWith)): \(c.reason)")
+                out.append("- \(DiffFormat.markdownCode("\(c.action.symbol) \(c.id)")): \(DiffFormat.markdownText(Self.evidence(c.forecast, previous: c.previousForecast))). "
+                    + "Reason (vs \(c.reasonComparedWith)): \(DiffFormat.markdownText(c.reason))")
             }
             for d in demands {
-                out.append("- `\(d.action.symbol) \(d.id)`: \(Self.evidence(d.forecast, previous: d.previousForecast)). "
-                    + "Reason (vs \(d.reasonComparedWith)): \(d.reason)")
+                out.append("- \(DiffFormat.markdownCode("\(d.action.symbol) \(d.id)")): \(DiffFormat.markdownText(Self.evidence(d.forecast, previous: d.previousForecast))). "
+                    + "Reason (vs \(d.reasonComparedWith)): \(DiffFormat.markdownText(d.reason))")
             }
             out += ["", "</details>"]
         }
         if !provenance.isEmpty {
-            out += ["", "Inputs: " + provenance.map { "`\($0.field)` \($0.old ?? "none") → \($0.new ?? "none")" }.joined(separator: "; ")]
+            out += ["", "Inputs: " + provenance.map { "`\($0.field)` \(DiffFormat.markdownText($0.old ?? "none")) → \(DiffFormat.markdownText($0.new ?? "none"))" }.joined(separator: "; ")]
         }
         out += ["", "**Impact**", ""]
         func item(_ label: String, _ items: [String]) { out.append("- \(label): " + (items.isEmpty ? "none" : items.joined(separator: ", "))) }
-        item("Spectrum gained", impact.spectrumGained.map { "`\($0.cell)` +\(DiffFormat.blocks($0.blocks)) (\(DiffFormat.signedMHz($0.mhz)))" })
-        item("Spectrum lost", impact.spectrumLost.map { "`\($0.cell)` -\(DiffFormat.blocks(-$0.blocks)) (\(DiffFormat.signedMHz($0.mhz)))" })
+        item("Spectrum gained", impact.spectrumGained.map { "\(DiffFormat.markdownCode($0.cell)) +\(DiffFormat.blocks($0.blocks)) (\(DiffFormat.signedMHz($0.mhz)))" })
+        item("Spectrum lost", impact.spectrumLost.map { "\(DiffFormat.markdownCode($0.cell)) -\(DiffFormat.blocks(-$0.blocks)) (\(DiffFormat.signedMHz($0.mhz)))" })
         if !impact.spectrumRetuned.isEmpty {
-            item("Retuned cells", impact.spectrumRetuned.map { "`\($0.cell)` \(DiffFormat.blocks($0.blocksMoved)) moved" })
+            item("Retuned cells", impact.spectrumRetuned.map { "\(DiffFormat.markdownCode($0.cell)) \(DiffFormat.blocks($0.blocksMoved)) moved" })
         }
-        item("Busier links", impact.busierLinks.map { "`\($0.link)` \(DiffFormat.percent($0.old)) → \(DiffFormat.percent($0.new))" })
-        item("Quieter links", impact.quieterLinks.map { "`\($0.link)` \(DiffFormat.percent($0.old)) → \(DiffFormat.percent($0.new))" })
-        item("Busier cells", impact.busierCells.map { "`\($0.cell)` \(DiffFormat.percent($0.old)) → \(DiffFormat.percent($0.new))" })
-        item("Quieter cells", impact.quieterCells.map { "`\($0.cell)` \(DiffFormat.percent($0.old)) → \(DiffFormat.percent($0.new))" })
+        item("Busier links", impact.busierLinks.map { "\(DiffFormat.markdownCode($0.link)) \(DiffFormat.percent($0.old)) → \(DiffFormat.percent($0.new))" })
+        item("Quieter links", impact.quieterLinks.map { "\(DiffFormat.markdownCode($0.link)) \(DiffFormat.percent($0.old)) → \(DiffFormat.percent($0.new))" })
+        item("Busier cells", impact.busierCells.map { "\(DiffFormat.markdownCode($0.cell)) \(DiffFormat.percent($0.old)) → \(DiffFormat.percent($0.new))" })
+        item("Quieter cells", impact.quieterCells.map { "\(DiffFormat.markdownCode($0.cell)) \(DiffFormat.percent($0.old)) → \(DiffFormat.percent($0.new))" })
         if impact.violations.isEmpty && impact.resolved.isEmpty {
             item("Constraint violations", [])
         } else {
@@ -118,6 +120,6 @@ extension PolicyDiff {
         }
     }
 
-    /// Escapes what would break a Markdown table cell.
-    private func cellText(_ s: String) -> String { s.replacingOccurrences(of: "|", with: "\\|") }
+    /// Text from a policy (ids, reasons, messages) in a table cell or a list: escaped.
+    private func cellText(_ s: String) -> String { DiffFormat.markdownText(s) }
 }

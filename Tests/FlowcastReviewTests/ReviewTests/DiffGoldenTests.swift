@@ -124,6 +124,47 @@ import Testing
     }
 }
 
+/// Ids are any printable text: in Markdown each stays the id it is (no code span closed early, no
+/// HTML, no entity, no split table row), in text it is printed as it is.
+@Suite struct ReviewOddIdTests {
+    @Test("an id with a backtick, a bar, a tag and an entity reads as itself in Markdown")
+    func oddIdsInMarkdown() throws {
+        let id = "c|2 `x` <b>&amp; é"
+        let jsonID = id.replacingOccurrences(of: "\"", with: "\\\"")
+        func renamed(_ path: String) throws -> URL {
+            let text = try String(contentsOf: ReviewFixture.url(path), encoding: .utf8).replacingOccurrences(of: "\"cell-2\"", with: "\"\(jsonID)\"")
+            let url = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-odd-\(UUID().uuidString).json")
+            try text.write(to: url, atomically: true, encoding: .utf8)
+            return url
+        }
+        let old = try renamed(ReviewFixture.baselinePath), new = try renamed(ReviewFixture.failedLinkPath)
+        defer { try? FileManager.default.removeItem(at: old); try? FileManager.default.removeItem(at: new) }
+        let comparison = try PolicyComparison.compare(old: old, new: new)
+        let markdown = comparison.markdown()
+        // The cells table: the bar escaped, the backticks, the tag and the entity taken literally.
+        #expect(markdown.contains("| ~ | c\\|2 \\`x\\` \\<b>\\&amp; é | "), "\(markdown)")
+        // Code spans: fenced by two backticks, since the id holds one.
+        #expect(markdown.contains("- ``~ c|2 `x` <b>&amp; é``: "), "\(markdown)")
+        #expect(markdown.contains(", ``c|2 `x` <b>&amp; é`` +5 blocks (+50 MHz)"), "\(markdown)")
+        // Text output prints the id itself.
+        #expect(comparison.text().contains("~ c|2 `x` <b>&amp; é  n78 blocks"))
+        // JSON carries it exactly.
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(comparison.json().utf8)) as? [String: Any])
+        let files = try #require(json["files"] as? [[String: Any]])
+        let cells = try #require((files.first?["diff"] as? [String: Any])?["cells"] as? [[String: Any]])
+        #expect(cells.contains { $0["id"] as? String == id })
+    }
+
+    @Test("a markdown code span is fenced longer than any run of backticks in it")
+    func codeSpans() {
+        #expect(DiffFormat.markdownCode("cell-1") == "`cell-1`")
+        #expect(DiffFormat.markdownCode("a``b") == "```a``b```")
+        #expect(DiffFormat.markdownCode("`a") == "`` `a ``")
+        #expect(DiffFormat.markdownCode("a|b", inTable: true) == "`a\\|b`")
+        #expect(DiffFormat.markdownText("a*b_[c]<d>&e|f~g`h\\i") == "a\\*b\\_\\[c\\]\\<d>\\&e\\|f\\~g\\`h\\\\i")
+    }
+}
+
 /// A policy file is input a reviewer did not write: an id or a reason with a newline or an
 /// escape sequence would forge lines in the diff's text and markdown. It is refused, naming the field.
 @Suite struct ReviewHostileTextTests {
