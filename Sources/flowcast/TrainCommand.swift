@@ -15,7 +15,7 @@ struct TrainCommand: ParsableCommand {
     var until: Int?
     @Option(help: "Seed for the training run's random choices.")
     var seed: UInt64 = 1
-    @Option(help: "The upper quantile to forecast.")
+    @Option(help: "The upper quantile to forecast (without --horizon; an interval model's band is P10–P90).")
     var quantile: Double = 0.9
     @Option(help: "For radio KPI logs: dl (DL bitrate, Mbit/s) or se (spectral efficiency from CQI).")
     var target: String = "dl"
@@ -23,7 +23,7 @@ struct TrainCommand: ParsableCommand {
     var includeSelfPairs = false
     @Option(help: "Boosted trees of the point head at most (early stopping may pick fewer); 0 keeps the linear heads only.")
     var trees: Int = BoostingOptions().maxTrees
-    @Option(help: "Boosted trees of the upper-quantile head at most, and at most --trees. (default: 24)")
+    @Option(help: "Without --horizon: boosted trees of the upper-quantile head at most, and at most --trees. (default: 24)")
     var upperTrees: Int?
     @Flag(help: "Ignore exogenous covariates (radio logs' CQI, RSRP, SNR, RSRQ, State, Speed); train on the series alone.")
     var noCovariates = false
@@ -58,6 +58,9 @@ struct TrainCommand: ParsableCommand {
         guard (0...most).contains(trees) else { throw ValidationError("--trees must be between 0 and \(most)") }
         if let upperTrees, upperTrees < 0 || trees == 0 { throw ValidationError("--upper-trees must be 0 or more, with --trees above 0") }
         if let upperTrees, upperTrees > most { throw ValidationError("--upper-trees must be at most \(most)") }
+        // An interval model's heads all take --trees, and its band is P10–P90: these were ignored.
+        if horizon != nil && upperTrees != nil { throw ValidationError("--upper-trees is for one-step models; with --horizon every head takes --trees") }
+        if horizon != nil && quantile != 0.9 { throw ValidationError("--quantile is for one-step models; with --horizon the band is P10–P90") }
         guard originStride >= 1 else { throw ValidationError("--origin-stride must be at least 1") }
         // The boosting step must move towards the loss's minimum and not past it: 0 or NaN fitted no
         // tree and still reported a model that beats the rule.

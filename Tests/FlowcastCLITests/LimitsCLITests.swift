@@ -26,6 +26,17 @@ struct LimitsCLITests {
         #expect(upper.status == 64 && upper.stderr.contains("--upper-trees must be at most 4096"), "\(upper.stderr)")
     }
 
+    /// An interval model's heads all take --trees and its band is P10–P90: --upper-trees and
+    /// --quantile were silently ignored with --horizon.
+    @Test("--upper-trees and --quantile with --horizon are usage errors, not ignored")
+    func oneStepOptionsWithAHorizon() throws {
+        let base = ["train", "--series", "data/abilene/link_load_ospf_public.csv", "--out", "/nonexistent/model.json", "--horizon", "300s"]
+        let upper = try Fixtures.runFlowcast(base + ["--upper-trees", "3"])
+        #expect(upper.status == 64 && upper.stderr.contains("--upper-trees is for one-step models; with --horizon every head takes --trees"), "\(upper.stderr)")
+        let quantile = try Fixtures.runFlowcast(base + ["--quantile", "0.8"])
+        #expect(quantile.status == 64 && quantile.stderr.contains("--quantile is for one-step models; with --horizon the band is P10–P90"), "\(quantile.stderr)")
+    }
+
     /// Durations past Int64's nanoseconds trapped; ones that round to 0 ns passed every check for
     /// a positive duration and trapped later. Both are the option's invalid value now.
     @Test("a duration under 1 ms or over 366 days is a usage error", arguments: ["99999999999999999s", "1e-12s", "0.5ms", "367d", "8785h"])
