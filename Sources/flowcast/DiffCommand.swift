@@ -32,7 +32,7 @@ struct DiffCommand: ParsableCommand {
     func run() throws {
         // Exit 2 (not ArgumentParser's 64) for bad values, like diff(1).
         guard minBlocks >= 0, weightTolerance.value >= 0, minWeightChange.value >= 0, minUtilisationChange.value >= 0 else {
-            printError("error: thresholds and tolerances must not be negative")
+            printError("flowcast diff: thresholds and tolerances must not be negative")
             throw ExitCode(2)
         }
         let options = DiffOptions(weightTolerance: weightTolerance.value, minWeightChange: minWeightChange.value,
@@ -48,7 +48,7 @@ struct DiffCommand: ParsableCommand {
             case .json: output = try comparison.json()
             }
         } catch {
-            printError("error: \(error)")
+            printError(CommandError.line("diff", error, given: [old, new]))
             throw ExitCode(2)
         }
         print(output, terminator: "")

@@ -28,7 +28,7 @@ struct ExportCommand: ParsableCommand {
                 print(text, terminator: "")
             }
         } catch {
-            printError("error: \(error)")
+            printError(CommandError.line("export", error, given: [policy] + (out.map { [$0] } ?? [])))
             throw ExitCode.failure
         }
     }

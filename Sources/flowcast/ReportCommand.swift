@@ -45,10 +45,10 @@ struct ReportCommand: ParsableCommand {
             let cells = report.entities.filter { $0.kind == "cell" }.count, links = report.entities.count - cells
             print("\(out): \(cells) cells, \(links) links, \(data.windowShape), \(data.policies.count) policies"
                   + (data.missing.isEmpty ? "" : "; not found: \(data.missing.joined(separator: ", "))"))
-            for problem in data.problems { printError("warning: \(problem)") }
+            for problem in data.problems { printError("flowcast report: warning: \(problem)") }
             return report.scores ?? RunScores()
         } catch {
-            printError("error: \(error)")
+            printError(CommandError.line("report", error, given: [runDir, out] + (policies.map { [$0] } ?? [])))
             throw ExitCode.failure
         }
     }

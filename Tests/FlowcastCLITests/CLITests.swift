@@ -32,6 +32,21 @@ struct CLITests {
         #expect(run.stdout.split(separator: "\n").count == 3)
     }
 
+    /// diff, export and report said `error: /abs/path/…`; every command says `flowcast COMMAND:`
+    /// and names the file as it was given.
+    @Test("diff, export and report name a missing file as given, in one line like every command's", arguments: [
+        (["diff", "nosuch-old.json", "policies/baseline/demo.json"], "flowcast diff: nosuch-old.json: ", Int32(2)),
+        (["export", "nosuch.json", "--to", "a1"], "flowcast export: nosuch.json: ", Int32(1)),
+        (["report", "nosuch-run", "--out", "/tmp/flowcast-nosuch-report.html"], "flowcast report: nosuch-run: ", Int32(1)),
+    ])
+    func errorLinesNameTheFileAsGiven(_ arguments: [String], _ prefix: String, _ status: Int32) throws {
+        let run = try Fixtures.runFlowcast(arguments)
+        #expect(run.status == status, "\(run.stderr)")
+        let lines = run.stderr.split(separator: "\n")
+        #expect(lines.count == 1 && lines.first?.hasPrefix(prefix) == true, "\(run.stderr)")
+        #expect(!run.stderr.contains(FileManager.default.currentDirectoryPath + "/"), "an absolute path: \(run.stderr)")
+    }
+
     @Test("bad files give one line naming the file and exit 2", arguments: ["missing", "empty", "text"])
     func badFiles(_ kind: String) throws {
         let path: String
