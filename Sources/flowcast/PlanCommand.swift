@@ -105,7 +105,7 @@ struct PlanCommand: ParsableCommand {
         } catch let exit as ExitCode {
             throw exit
         } catch {
-            printError("error: \(error)")
+            printError(CommandError.line("plan", error, given: [topology, out] + [forecasts, series, current].compactMap { $0 }))
             throw ExitCode.failure
         }
     }

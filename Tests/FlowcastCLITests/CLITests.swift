@@ -38,6 +38,8 @@ struct CLITests {
         (["diff", "nosuch-old.json", "policies/baseline/demo.json"], "flowcast diff: nosuch-old.json: ", Int32(2)),
         (["export", "nosuch.json", "--to", "a1"], "flowcast export: nosuch.json: ", Int32(1)),
         (["report", "nosuch-run", "--out", "/tmp/flowcast-nosuch-report.html"], "flowcast report: nosuch-run: ", Int32(1)),
+        (["plan", "--topology", "captures/demo/topology.yaml", "--forecasts", "nosuch-forecasts.json", "--out", "/tmp/flowcast-nosuch-plan.json"],
+         "flowcast plan: nosuch-forecasts.json: ", Int32(1)),
     ])
     func errorLinesNameTheFileAsGiven(_ arguments: [String], _ prefix: String, _ status: Int32) throws {
         let run = try Fixtures.runFlowcast(arguments)
