@@ -306,6 +306,46 @@ struct SiteMergerTests {
         #expect(gaps.count == 1 && gaps[0].contains("cell:ecgi:001-01-3, learned from signalling, is beyond 2 cells in all"), "\(gaps)")
     }
 
+    /// A live tap's window that lost packets reads low: the merged window says so (the sum of
+    /// the sites' drops), through a checkpoint too, so the planner treats it as live's own planner
+    /// does (not learned from, not scored). Held lines without drops keep their checkpoint bytes.
+    @Test("a site's drops before capture reach the merged window, through a checkpoint too")
+    func dropsReachTheMergedWindow() throws {
+        func dropped(_ m: (String, [UInt8]), _ n: Int) -> (String, [UInt8]) {
+            (m.0, Array(m.1.dropLast()) + Array(#","droppedBeforeCapture":\#(n)}"#.utf8))
+        }
+        let messages = [
+            dropped(Self.line("a", "cell", "c1", start: 100, bytes: 5), 7), Self.mark("a", start: 100, previous: nil, lines: 1),
+            Self.line("b", "cell", "c1", start: 100, bytes: 9),
+            Self.line("a", "cell", "c1", start: 110, bytes: 5), Self.mark("a", start: 110, previous: 100, lines: 1),
+            Self.mark("b", start: 100, previous: nil, lines: 1),
+            Self.line("b", "cell", "c1", start: 110, bytes: 9), Self.mark("b", start: 110, previous: 100, lines: 1),
+            Self.end("a", lastStart: 110), Self.end("b", lastStart: 110),
+        ]
+        for cut in 0...messages.count {
+            var merger = SiteMerger(sites: ["a", "b"])
+            var out: [MergedWindow] = []
+            for (i, (subject, payload)) in messages.enumerated() {
+                if i == cut { merger = try JSONDecoder().decode(SiteMerger.self, from: JSONEncoder().encode(merger)) }
+                _ = merger.ingest(subject: subject, payload: payload, now: 1000)
+                while let w = merger.nextReady(now: 1000, lateness: 30) { out.append(w) }
+            }
+            #expect(out.map(\.start) == [100_000_000_000, 110_000_000_000], "cut at \(cut)")
+            let lines = out.map { $0.windows.first { $0.id == "c1" } }
+            #expect(lines.map { $0?.bytesUp } == [14, 14])
+            #expect(lines.map { $0?.droppedBeforeCapture } == [7, 0], "cut at \(cut)")
+        }
+        // A held line without drops is written as before; one with them has one number more.
+        var text: [UInt8] = []
+        var w = WindowSummary(kind: .cell, id: "c1", startNanoseconds: 0, durationNanoseconds: 10, partial: false)
+        HeldLines.append(w, start: 0, site: "a", key: "cell:c1", to: &text)
+        w.droppedBeforeCapture = 7
+        HeldLines.append(w, start: 0, site: "a", key: "cell:c1", to: &text)
+        let rows = text.split(separator: 10)
+        #expect(rows[1].count == rows[0].count + 2)
+        #expect(HeldLines.line(rows[0])?.3.droppedBeforeCapture == 0 && HeldLines.line(rows[1])?.3.droppedBeforeCapture == 7)
+    }
+
     static func liveMark(_ site: String, start: Int, previous: Int?) -> (String, [UInt8]) {
         let json = #"{"formatVersion":1,"type":"window","site":"\#(site)","mode":"live","start":\#(start),"duration":10,"previous":\#(previous.map(String.init) ?? "null"),"lines":0}"#
         return ("flowcast.v1.tap.\(site)", Array(json.utf8))

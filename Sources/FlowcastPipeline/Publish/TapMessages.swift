@@ -122,7 +122,7 @@ extension WindowSummary {
         // lookup by key would find it), wrong types included.
         var site: String?, kindText: String?, id: String?, start: FlatJSON.Value?, duration: FlatJSON.Value?, partial: Bool?
         var counters = [FlatJSON.Value?](repeating: nil, count: 9)
-        var sizes: FlatJSON.Value?
+        var sizes: FlatJSON.Value?, dropped: FlatJSON.Value?
         for (key, value) in j.members.reversed() {
             func text() -> String? { if case let .string(s) = value { return s }; return nil }
             switch key {
@@ -142,6 +142,7 @@ extension WindowSummary {
             case "zeroWindows": counters[7] = value
             case "decodeIssues": counters[8] = value
             case "sizeHistogram": sizes = value
+            case "droppedBeforeCapture": dropped = value
             default: break
             }
         }
@@ -161,6 +162,8 @@ extension WindowSummary {
                               durationNanoseconds: try FlatJSON.checkedDuration(duration, "duration"), partial: partial)
         (w.bytesUp, w.bytesDown, w.packetsUp, w.packetsDown) = (values[0], values[1], values[2], values[3])
         (w.activeFlows, w.newFlows, w.retransmissions, w.zeroWindows, w.decodeIssues) = (values[4], values[5], values[6], values[7], values[8])
+        // A live tap's window that lost packets before capture (optional; 0 when absent).
+        if dropped != nil { w.droppedBeforeCapture = try FlatJSON.checkedCounter(dropped, "droppedBeforeCapture") }
         if case let .array(items)? = sizes {
             for (i, item) in items.prefix(SizeHistogram.count).enumerated() {
                 // An item that is not a number counts 0, as before; a number out of range refuses the line.
@@ -186,6 +189,8 @@ extension WindowSummary {
         sum(&activeFlows, o.activeFlows); sum(&newFlows, o.newFlows); sum(&retransmissions, o.retransmissions)
         sum(&zeroWindows, o.zeroWindows); sum(&decodeIssues, o.decodeIssues)
         for i in 0..<SizeHistogram.count { sum(&sizeHistogram[i], o.sizeHistogram[i]) }
+        // Any site's drops make the network's window read low.
+        sum(&droppedBeforeCapture, o.droppedBeforeCapture)
     }
 }
 
