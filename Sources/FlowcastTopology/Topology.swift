@@ -22,7 +22,13 @@ public struct Band: Hashable, Sendable {
 
     /// Number of whole blocks in the band. The validator accepts a range within 1e-9 blocks of a
     /// whole number (43.2 / 1.44 is 29.999999999999876 in binary floating point); so does this.
-    public var blockCount: Int { blockMHz > 0 ? Int(((highMHz - lowMHz) / blockMHz + 1e-9).rounded(.down)) : 0 }
+    /// 0 for a band the validator refuses (empty, reversed, or too many blocks to count: a number
+    /// past Int's range trapped here on a hostile file, found by fuzzing).
+    public var blockCount: Int {
+        guard blockMHz > 0 else { return 0 }
+        let n = ((highMHz - lowMHz) / blockMHz + 1e-9).rounded(.down)
+        return n.isFinite && n > 0 ? Int(min(n, 1e15)) : 0
+    }
 
     /// Lower and upper edge of block `index` in MHz.
     public func blockRangeMHz(_ index: Int) -> (low: Double, high: Double) {

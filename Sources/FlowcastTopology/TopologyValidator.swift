@@ -145,7 +145,7 @@ struct TopologyValidator {
             if abs(blocks - blocks.rounded()) > 1e-9 {
                 report(b.line, "band '\(b.id)' range of \(b.high - b.low) MHz is not a whole number of \(b.block) MHz blocks")
             } else if blocks > Double(TopologyLimits.maximumBlocksPerBand) {
-                report(b.line, "band '\(b.id)' has \(Int(blocks.rounded())) blocks of \(b.block) MHz, more than the bound of "
+                report(b.line, "band '\(b.id)' has \(blocks < 1e15 ? String(Int(blocks.rounded())) : String(blocks)) blocks of \(b.block) MHz, more than the bound of "
                     + "\(TopologyLimits.maximumBlocksPerBand) (docs/limits.md)")
             }
         }
@@ -168,7 +168,9 @@ struct TopologyValidator {
         if abs(blocks - blocks.rounded()) > 1e-9 {
             report(c.boundsLine, "cell '\(c.id)' \(key) \(mhz) is not a whole number of \(band.blockMHz) MHz blocks of band '\(band.id)'")
         }
-        return Int(blocks.rounded())
+        // Beyond any band's blocks: clamped, and the bound checks that follow report it.
+        guard blocks.isFinite else { return 0 }
+        return Int(max(-1e15, min(blocks.rounded(), 1e15)))
     }
 
     mutating func checkNeighbourSymmetry(_ cells: [Cell]) {

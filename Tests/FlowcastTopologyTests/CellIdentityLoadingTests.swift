@@ -54,3 +54,16 @@ let identifiedYAML = minimalYAML
     // Punctuation and letters beyond ASCII are ids like any other.
     #expect(problems(minimalYAML.replacingOccurrences(of: "c1", with: "\"zürich|1`<b>&\"")).isEmpty)
 }
+
+/// A band range or a cell bound too large to count in blocks trapped converting to Int (found by
+/// fuzzing, 5 December 2026; the input is tools/fuzz/regressions/topology/crash-band-range-beyond-int).
+@Test func bandsAndBoundsBeyondIntAreProblemsNotTraps() {
+    let reversed = minimalYAML.replacingOccurrences(of: "lowMHz: 3300", with: "lowMHz: 4e83")
+    #expect(problems(reversed).contains { $0.description.hasPrefix("t.yaml:2: band 'n78' range 4e+83–3800.0 MHz is empty or negative") },
+            "\(problems(reversed))")
+    let huge = minimalYAML.replacingOccurrences(of: "highMHz: 3800, blockMHz: 10", with: "highMHz: 1e300, blockMHz: 1e-300")
+    #expect(problems(huge).contains { $0.description.contains("more than the bound of") }, "\(problems(huge))")
+    let bound = minimalYAML.replacingOccurrences(of: "minBlocks: 1, maxBlocks: 5, peakSpectralEfficiency: 5, neighbours: [c2]",
+                                                 with: "minMHz: 10, maxMHz: 1e300, peakSpectralEfficiency: 5, neighbours: [c2]")
+    #expect(problems(bound).contains { $0.description.contains("cell 'c1' allows") }, "\(problems(bound))")
+}
