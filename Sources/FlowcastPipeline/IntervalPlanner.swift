@@ -106,6 +106,12 @@ public final class IntervalPlanner {
 
     private func key(_ w: WindowSummary) -> String { "\(w.kind.rawValue):\(w.id)" }
 
+    /// Two radio KPI problems of one cell and log that differ only in the plan's time.
+    static func sameProblem(_ a: String, _ b: String) -> Bool {
+        func kind(_ s: String) -> String { s.replacingOccurrences(of: #" before \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ"#, with: "", options: .regularExpression) }
+        return a == b || kind(a) == kind(b)
+    }
+
     /// True when a window's rate understates its load: cut short (`partial`), or, in a live run,
     /// packets were dropped before capture while it was open (`droppedBeforeCapture`; until
     /// 5 December 2026 such a window was learned from and sized on as if the network were quiet).
@@ -357,7 +363,11 @@ public final class IntervalPlanner {
             let reads = RecentReads()
             let kpi = RadioKPIEfficiency.measure(topology, horizon: Double(duration) / 1e9, model: efficiencyModel,
                                                  until: Double(known) / 1e9, reads: reads)
-            for problem in kpi.problems where !efficiencyProblems.contains(problem) { efficiencyProblems.append(problem) }
+            // Once per cell and log: a log that stopped would repeat its problem at every plan
+            // (a line per cell per plan in replay's output, and a list a live run kept growing).
+            for problem in kpi.problems where !efficiencyProblems.contains(where: { Self.sameProblem($0, problem) }) {
+                efficiencyProblems.append(problem)
+            }
             // The routing plan holds every link under the target in the last hour's observed
             // matrices too, as the backtest's scored method does.
             let observed = recentDemandScenarios(end: known, duration: duration)

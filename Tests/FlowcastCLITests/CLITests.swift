@@ -324,6 +324,22 @@ struct TopologyChangeDiffTests {
 
 @Suite("Plan intervals of a run")
 struct PlanIntervalTilingTests {
+    /// A capture from 2015 with the demo's topology, whose radio KPI logs are of 2025: no cell has
+    /// a report before any plan. Said once per cell (it was once per cell per plan).
+    @Test("a radio KPI log with no report is warned of once per cell, not at every plan")
+    func kpiProblemsOncePerCell() throws {
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-kpi-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        let run = try Fixtures.runFlowcast(["replay", "captures/real/erspan-gre-mirror.pcap", "--topology", "captures/demo/topology.yaml",
+                                            "--out", out, "--plan-every", "60s", "--quiet"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let policies = try FileManager.default.contentsOfDirectory(atPath: out + "/policies").filter { $0.hasPrefix("policy-") }
+        #expect(policies.count == 3)
+        let warnings = run.stderr.split(separator: "\n").filter { $0.contains("no CQI report") }
+        #expect(warnings.count == 6, "\(warnings)")
+        for k in 1...6 { #expect(warnings.contains { $0.contains("cell 'cell-\(k)'") }) }
+    }
+
     /// A run that does not end on a plan boundary (the demo's 10 minutes in 90 s plans) ends with
     /// a final policy; it started at the last window's end, inside the policy before it, so two
     /// policies claimed the same 30 s and the report drew both.
