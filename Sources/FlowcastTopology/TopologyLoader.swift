@@ -195,7 +195,7 @@ struct TopologyLoader {
         }
         // Ids and names reach policies, diffs and reports, which show them one per line: a
         // newline or an escape sequence in one would forge lines there (policy documents refuse them too).
-        if let bad = s.string.unicodeScalars.first(where: { $0.value < 0x20 || (0x7F...0x9F).contains($0.value) || $0.value == 0x2028 || $0.value == 0x2029 }) {
+        if let bad = s.string.unicodeScalars.first(where: \.isControlCharacter) {
             report(Self.line(node), "'\(key)' in \(what) contains a control character (U+\(String(format: "%04X", bad.value)))")
             return nil
         }

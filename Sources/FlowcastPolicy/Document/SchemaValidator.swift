@@ -129,7 +129,7 @@ struct SchemaValidator {
             // Every string of a document is one line of printable text: an id or a reason holding
             // a newline or an escape sequence would forge lines in `flowcast diff`'s text and
             // markdown, the output a reviewer trusts. Whatever the schema says of the field.
-            if let bad = s.unicodeScalars.first(where: Self.isControl) {
+            if let bad = s.unicodeScalars.first(where: \.isControlCharacter) {
                 out.append(Violation(field: Self.fieldPath(path),
                                      message: "contains a control character (U+\(String(format: "%04X", bad.value))); text in a policy is one line of printable characters"))
             }
@@ -172,11 +172,6 @@ struct SchemaValidator {
         default:
             break
         }
-    }
-
-    /// C0 and C1 controls, DEL, and the Unicode line and paragraph separators.
-    static func isControl(_ c: Unicode.Scalar) -> Bool {
-        c.value < 0x20 || (0x7F...0x9F).contains(c.value) || c.value == 0x2028 || c.value == 0x2029
     }
 
     private func matches(_ value: JSONValue, type: String) -> Bool {
