@@ -530,8 +530,7 @@ public func runLiveParallel(_ options: LiveOptions, captures: [LiveCapture], con
     result.notRead = stats.notRead(packetsRead: result.decode.packets)
     let learner = exchange.learnerInCaptureOrder()
     let first = captures[0]
-    var names: [String] = []
-    for c in captures where !names.contains(c.interface) { names.append(c.interface) }
+    let names = captures.interfaceNames
     var summary = RunSummary.live(interface: names.joined(separator: ","), capture: first, result: result, totals: t,
                                   statistics: stats, cellNames: cellNames, learner: learner,
                                   flowsCreated: latest.reduce(0) { $0 + $1.createdFlows }, flowsEvicted: evictedSoFar(),

@@ -327,8 +327,7 @@ public final class LiveService {
     /// something.
     private static func watchForNothingCaptured(on captures: [LiveCapture], filter: String?, after: Duration,
                                                 log: Logger) -> any DispatchSourceTimer {
-        var names: [String] = []
-        for c in captures where !names.contains(c.interface) { names.append(c.interface) }
+        let names = captures.interfaceNames
         /// Touched only on the timer's serial queue.
         final class Watch: @unchecked Sendable {
             var baseline: [String: UInt64] = [:]
@@ -375,8 +374,7 @@ public final class LiveService {
         let fresh = captures.map { $0.refreshStatistics() }
         s.capture = s.capture.merged(with: .sum(fresh))
         metrics.record(s)
-        var names: [String] = []
-        for c in captures where !names.contains(c.interface) { names.append(c.interface) }
+        let names = captures.interfaceNames
         if names.count > 1 {
             metrics.record(interfaces: names.map { name in
                 (name, LiveCaptureStatistics.sum(zip(captures, fresh).filter { $0.0.interface == name }.map(\.1)))
