@@ -444,20 +444,22 @@ public struct SiteMerger: Codable, Sendable {
             ordered.append(w)
         }
         let known = Set(topologyCells.map { "cell:\($0)" } + topologyLinks.map { "link:\($0)" })
-        var cells: Int?
         // Sorted: which cells are beyond the bound does not depend on a dictionary's order.
-        for key in merged.keys.sorted() where !known.contains(key) && !seenOutsideTopology.contains(key) {
+        let new = merged.keys.sorted().filter { !known.contains($0) && !seenOutsideTopology.contains($0) }
+        // Cells so far, counted only when a window brings a new one.
+        var cells = new.isEmpty ? 0 : topologyCells.count + seenOutsideTopology.count(where: { $0.hasPrefix("cell:") })
+        for key in new {
             if key.hasPrefix("cell:") {
-                cells = (cells ?? topologyCells.count + seenOutsideTopology.count(where: { $0.hasPrefix("cell:") })) + 1
-            }
-            if key.hasPrefix("cell:") && cells! > maximumCells {
-                if refusedLearnedCells == nil {
-                    gaps.append("warning: \(key), learned from signalling, is beyond \(maximumCells) cells in all; "
-                        + "not merged (nor is any further new cell; planner-summary.json counts their lines)")
+                guard cells < maximumCells else {
+                    if refusedLearnedCells == nil {
+                        gaps.append("warning: \(key), learned from signalling, is beyond \(maximumCells) cells in all; "
+                            + "not merged (nor is any further new cell; planner-summary.json counts their lines)")
+                    }
+                    refusedLearnedCells = learnedCellLinesRefused + 1
+                    merged[key] = nil
+                    continue
                 }
-                refusedLearnedCells = learnedCellLinesRefused + 1
-                merged[key] = nil
-                continue
+                cells += 1
             }
             seenOutsideTopology.insert(key)
         }
