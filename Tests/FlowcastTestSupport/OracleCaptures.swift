@@ -15,11 +15,14 @@ public struct OracleCapture: Sendable, CustomStringConvertible {
 }
 
 extension Fixtures {
-    /// Every capture with an expected file: bundled ones, then ../shared ones not bundled.
+    /// Every capture with an expected file: bundled real ones, bundled synthetic ones (made by
+    /// tools/diff-decode.py to reach what the real ones do not, checked against tshark the same
+    /// way), then ../shared ones not bundled.
     public static func oracleCaptures() -> [OracleCapture] {
         var seen = Set<String>()
         var result: [OracleCapture] = []
-        var folders: [(URL, Bool)] = [(captures.appendingPathComponent("real"), false)]
+        var folders: [(URL, Bool)] = [(captures.appendingPathComponent("real"), false),
+                                      (captures.appendingPathComponent("synthetic"), false)]
         if let shared { folders.append((shared.appendingPathComponent("captures/real"), true)) }
         for (folder, isShared) in folders {
             let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
