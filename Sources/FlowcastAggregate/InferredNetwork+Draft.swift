@@ -11,8 +11,10 @@ extension InferredNetwork {
     /// `FILL-IN`, on a line ending in a `# FILL IN:` comment that says what to put there.
     public func draftYAML(captureName: String) -> String {
         let fill = Self.placeholder
+        // YAML comments run to the line's end: a newline in the expression would end the comment.
+        let filterText = filter.map { " through the filter '\($0.expression.filter { !$0.isNewline })' (\($0.skipped) packets skipped)" } ?? ""
         var out = """
-            # Draft topology inferred by `flowcast topology infer` from \(captureName):
+            # Draft topology inferred by `flowcast topology infer` from \(captureName)\(filterText):
             # \(packets) packets, \(gtpUPackets) GTP-U packets; \(radio.count) radio endpoints (eNB/gNB), \
             \(core.count) core endpoints (UPF/SGW),
             # \(identityCells.count + radio.filter { $0.identity != nil }.count) cell identities from \

@@ -66,6 +66,8 @@ public struct InferredNetwork: Sendable {
     public var linkRules: [LinkRule] = []
     public var packets: UInt64 = 0, gtpUPackets: UInt64 = 0, gtpUBytes: UInt64 = 0
     public var signallingMessages = 0
+    /// The capture filter the packets were read through, and how many it skipped (nil: none).
+    public var filter: (expression: String, skipped: UInt64)?
     /// Radio endpoints and identities beyond `maximumCells`; link ids beyond `maximumLinks`.
     public var cellsOverLimit = 0, linksOverLimit = 0
     /// Packets left out by a bound: of endpoint pairs and VLAN/MPLS combinations beyond

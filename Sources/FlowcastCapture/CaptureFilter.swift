@@ -2,8 +2,15 @@ public import FlowcastCore
 internal import CPcap
 
 /// A BPF filter expression for capture files, as tcpdump applies one to `-r FILE EXPR`: libpcap
-/// compiles it (`pcap_open_dead` + `pcap_compile`, optimised, netmask 0 as tcpdump uses for a
-/// file) and runs it on each packet's bytes in place (`pcap_offline_filter`).
+/// compiles it (`pcap_compile`, optimised, netmask 0 as tcpdump uses for a file) and runs it on
+/// each packet's bytes in place (`pcap_offline_filter`).
+///
+/// The program is compiled on a handle libpcap opened on the file itself where it can (the file's
+/// first link type), as tcpdump's is: for some link types the program depends on the file, not
+/// only on the link type. A BSD loopback (NULL) file's address family is in its writer's byte
+/// order, and libpcap tests a file for every BSD value of AF_INET6 (24, 28, 30) where a handle
+/// of `pcap_open_dead` tests this host's (10): `ip6` matched no IPv6 packet of a macOS capture.
+/// Other link types, and a file libpcap refuses, compile on `pcap_open_dead`.
 ///
 /// A program is compiled per link type: a pcapng file's interfaces may differ. The link types
 /// known when the file opens are compiled then (so a bad expression is refused before anything
@@ -17,17 +24,24 @@ public final class CaptureFilter {
     private var lastLinkType: LinkType
     private var lastProgram: UnsafeMutablePointer<bpf_program>
 
-    /// Compiles `expression` for each of `linkTypes` (at least one; Ethernet when empty).
-    /// Throws `.badFilter` with libpcap's message as given.
-    public init(expression: String, linkTypes: [LinkType]) throws(CaptureError) {
+    /// Compiles `expression` for each of `linkTypes` (at least one; Ethernet when empty), on a
+    /// handle opened on `savefile` for the file's own link type when it is given and libpcap
+    /// opens it. Throws `.badFilter` with libpcap's message as given.
+    public init(expression: String, linkTypes: [LinkType], savefile: String? = nil) throws(CaptureError) {
         self.expression = expression
+        var file: OpaquePointer?
+        if let savefile {
+            var errbuf = [CChar](repeating: 0, count: Int(PCAP_ERRBUF_SIZE) + 1)
+            file = pcap_open_offline_with_tstamp_precision(savefile, UInt32(PCAP_TSTAMP_PRECISION_NANO), &errbuf)
+        }
+        defer { if let file { pcap_close(file) } }
         let first = linkTypes.first ?? .ethernet
-        let program = try Self.compile(expression, for: first)
+        let program = try Self.compile(expression, for: first, savefile: file)
         programs.append((first, program))
         lastLinkType = first
         lastProgram = program
         for linkType in linkTypes.dropFirst() where !programs.contains(where: { $0.linkType == linkType }) {
-            do throws(CaptureError) { programs.append((linkType, try Self.compile(expression, for: linkType))) } catch {
+            do throws(CaptureError) { programs.append((linkType, try Self.compile(expression, for: linkType, savefile: file))) } catch {
                 freePrograms()
                 throw error
             }
@@ -70,12 +84,21 @@ public final class CaptureFilter {
         lastProgram = program
     }
 
-    private static func compile(_ expression: String, for linkType: LinkType) throws(CaptureError) -> UnsafeMutablePointer<bpf_program> {
+    /// Compiles on `savefile` (a handle libpcap opened on the capture) when its link type is
+    /// `linkType`, else on a handle of `pcap_open_dead`.
+    private static func compile(_ expression: String, for linkType: LinkType,
+                                savefile: OpaquePointer? = nil) throws(CaptureError) -> UnsafeMutablePointer<bpf_program> {
         let dlt = dlt(linkType)
-        guard let pcap = pcap_open_dead(dlt, Int32(LibpcapLimits.maximumSnapshot(dlt: dlt))) else {
-            throw .badFilter(filter: expression, reason: "libpcap cannot open a handle for link type \(linkType)")
+        let pcap: OpaquePointer
+        if let savefile, pcap_datalink(savefile) == dlt {
+            pcap = savefile
+        } else {
+            guard let dead = pcap_open_dead(dlt, Int32(LibpcapLimits.maximumSnapshot(dlt: dlt))) else {
+                throw .badFilter(filter: expression, reason: "libpcap cannot open a handle for link type \(linkType)")
+            }
+            pcap = dead
         }
-        defer { pcap_close(pcap) }
+        defer { if pcap != savefile { pcap_close(pcap) } }
         let program = UnsafeMutablePointer<bpf_program>.allocate(capacity: 1)
         program.initialize(to: bpf_program())
         // Netmask 0 and optimisation on, as tcpdump compiles for a file.

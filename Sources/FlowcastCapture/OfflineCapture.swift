@@ -75,7 +75,7 @@ public final class OfflineCapture {
         let reader = try Self.makeReader(path: path, header: header, mapFile: mapFile)
         if let filter {
             do throws(CaptureError) {
-                self.filter = try CaptureFilter(expression: filter, linkTypes: reader.linkTypes)
+                self.filter = try CaptureFilter(expression: filter, linkTypes: reader.linkTypes, savefile: path)
             } catch {
                 reader.base.close()
                 throw error

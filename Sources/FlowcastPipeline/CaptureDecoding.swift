@@ -53,6 +53,9 @@ public func decodeCapture(path: String, limit: Int? = nil, decoder: PacketDecode
             stats.capturedBytes += packet.capturedLength
             if let issue = summary.issue { stats.record(issue, packet: packet.number) }
             try body(packet.number, summary)
+            // Stop at the limit's packet, not at the next one read: with a filter, the packets
+            // skipped on the way to it would be counted though the run never needed them.
+            if let limit, stats.packets >= limit { throw Stop() }
         }
     } catch is Stop {}
     stats.filteredPackets = capture.packetsFiltered

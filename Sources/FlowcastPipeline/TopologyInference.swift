@@ -7,8 +7,10 @@ internal import FlowcastDecode
 /// replay without `--topology`, and all of `flowcast topology infer`. Single-threaded; each
 /// packet is decoded in place, and only a new endpoint pair or VLAN/MPLS combination allocates.
 /// A capture fault ends the read and is rethrown: a draft from part of a capture would look whole.
-public func inferNetwork(capturePath: String, mapFile: Bool = true) throws -> InferredNetwork {
-    let capture = try OfflineCapture(path: capturePath, mapFile: mapFile)
+/// With a `filter` (a BPF expression), only the packets it passes are read, and the network
+/// records the expression and how many it skipped.
+public func inferNetwork(capturePath: String, mapFile: Bool = true, filter: String? = nil) throws -> InferredNetwork {
+    let capture = try OfflineCapture(path: capturePath, mapFile: mapFile, filter: filter)
     let decoder = PacketDecoder()
     var discovery = EndpointDiscovery()
     try capture.forEachPacket { packet in
@@ -19,7 +21,9 @@ public func inferNetwork(capturePath: String, mapFile: Bool = true) throws -> In
         }
         discovery.add(s)
     }
-    return InferredNetwork(discovery)
+    var network = InferredNetwork(discovery)
+    if let filter { network.filter = (filter, UInt64(capture.packetsFiltered)) }
+    return network
 }
 
 extension RunSummary.InferredTopology {

@@ -16,23 +16,16 @@ struct FlowsCommand: ParsableCommand {
     enum Format: String, ExpressibleByArgument, CaseIterable { case tsv, json }
 
     @Argument(help: "A pcap or pcapng file.") var file: String
-    @Option(help: "Seconds without packets after which a flow ends (0: never).") var idleTimeout: Double = 60
-    @Option(help: "Seconds after its first packet at which a flow is cut (0: never).") var activeTimeout: Double = 300
-    @Option(help: "Most live flows kept; at the bound the longest-idle eighth (by a sample of idle times) is evicted (counted).") var maxFlows: Int = 1 << 20
+    @OptionGroup(title: "Flows") var flowTable: FlowTableOptions
     @Option(help: "Output format: tsv or json (JSON Lines, with TCP flags, retransmissions and why each flow ended).")
     var format: Format = .tsv
     @OptionGroup var reading: CaptureReadingOptions
 
     func validate() throws {
-        if idleTimeout < 0 || activeTimeout < 0 { throw ValidationError("timeouts must be zero or more") }
-        if !(1...FlowTable.Configuration.largestMaximumFlows).contains(maxFlows) {
-            throw ValidationError("--max-flows must be between 1 and \(FlowTable.Configuration.largestMaximumFlows)")
-        }
     }
 
     func run() throws {
-        let config = FlowTable.Configuration(idleTimeout: Int64(idleTimeout * 1e9), activeTimeout: Int64(activeTimeout * 1e9),
-                                             maximumFlows: maxFlows)
+        let config = flowTable.configuration
         var flows: [(FlowRecord, FlowEndReason)] = []
         let table = FlowTable(configuration: config)
         var failure: (any Error)?
@@ -61,7 +54,7 @@ struct FlowsCommand: ParsableCommand {
         }
         out.flush()
         if table.evictedFlows > 0 {
-            printError("flowcast flows: \(table.evictedFlows) flows evicted at the bound of \(maxFlows) live flows (each listed separately)")
+            printError("flowcast flows: \(table.evictedFlows) flows evicted at the bound of \(flowTable.maxFlows) live flows (each listed separately)")
         }
         if let failure {
             printError("flowcast flows: \(failure)")

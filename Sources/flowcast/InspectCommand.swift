@@ -12,6 +12,10 @@ struct InspectCommand: ParsableCommand {
     @Option(help: "How many top talkers and tunnels to list.") var top: Int = 10
     @OptionGroup var reading: CaptureReadingOptions
 
+    func validate() throws {
+        if top < 0 { throw ValidationError("--top must be zero or more") }  // a negative one trapped
+    }
+
     func run() throws {
         let report: CaptureInspection
         do {

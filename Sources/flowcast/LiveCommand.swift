@@ -39,9 +39,7 @@ struct LiveCommand: ParsableCommand {
     @Option(help: ArgumentHelp("For tests: seconds added to the clock that --rotate hour reads.", visibility: .hidden))
     var rotationClockOffset: Double = 0
     @Option(help: "Log format: text or json.") var logFormat: String = "text"
-    @Option(help: "Seconds without packets after which a flow ends (0: never).") var idleTimeout: Double = 60
-    @Option(help: "Seconds after its first packet at which a flow is cut (0: never).") var activeTimeout: Double = 300
-    @Option(help: "Most live flows; at the bound the longest-idle eighth (by a sample of idle times) is evicted (counted).") var maxFlows: Int = 1 << 20
+    @OptionGroup(title: "Flows") var flowTable: FlowTableOptions
     @OptionGroup var models: PlannerModelArguments
     @Option(help: "Headroom multiplier on required spectrum blocks.") var headroom: Double = 1.2
     @Option(help: "Churn penalty per unit of split weight moved from the previous policy.") var churn: Double = 0.01
@@ -67,9 +65,6 @@ struct LiveCommand: ParsableCommand {
         }
         if let captureThreads, captureThreads > 1, write != nil {
             throw ValidationError("--capture-threads above 1 cannot be combined with --write (yet)")
-        }
-        if !(1...FlowTable.Configuration.largestMaximumFlows).contains(maxFlows) {
-            throw ValidationError("--max-flows must be between 1 and \(FlowTable.Configuration.largestMaximumFlows)")
         }
         if snaplen < 64 { throw ValidationError("--snaplen must be at least 64") }
         if ring < 1 || ringMb < 0 { throw ValidationError("--ring must be at least 1 and --ring-mb zero or more") }
@@ -144,8 +139,7 @@ struct LiveCommand: ParsableCommand {
         configuration.capture.filter = filter
         configuration.aggregation = .init(
             windowNanoseconds: window.nanoseconds,
-            flows: FlowTable.Configuration(idleTimeout: Int64(idleTimeout * 1e9), activeTimeout: Int64(activeTimeout * 1e9),
-                                           maximumFlows: maxFlows))
+            flows: flowTable.configuration)
         configuration.planEveryNanoseconds = planEvery.nanoseconds
         configuration.modelPath = models.model
         configuration.efficiencyModelPath = models.efficiencyModel

@@ -9,16 +9,30 @@ import Foundation
 enum NATSCommandSupport {
     /// `--from TIME`: ISO 8601 (with or without fractional seconds) or seconds since the epoch, as
     /// ns since the epoch; nil when it is neither.
+    /// Nil for text that is neither, and for a time JetStream cannot start from: at or before the
+    /// epoch (a start time of 0 is "not set" to JetStream, which then refuses the consumer) or
+    /// past what `Int64` nanoseconds hold (year 2262; a time in milliseconds is such a number, and
+    /// converting it trapped).
     static func nanoseconds(fromTime text: String) -> Int64? {
-        if let seconds = Double(text), seconds.isFinite { return Int64(seconds * 1e9) }
-        let f = ISO8601DateFormatter()
-        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        if let d = f.date(from: text) { return Int64(d.timeIntervalSince1970 * 1e9) }
-        f.formatOptions = [.withInternetDateTime]
-        return f.date(from: text).map { Int64($0.timeIntervalSince1970 * 1e9) }
+        let seconds: Double
+        if let number = Double(text) {
+            seconds = number
+        } else {
+            let f = ISO8601DateFormatter()
+            f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+            if let d = f.date(from: text) {
+                seconds = d.timeIntervalSince1970
+            } else {
+                f.formatOptions = [.withInternetDateTime]
+                guard let d = f.date(from: text) else { return nil }
+                seconds = d.timeIntervalSince1970
+            }
+        }
+        guard seconds > 0, seconds < Double(Int64.max) / 1e9 else { return nil }  // NaN fails the first
+        return Int64(seconds * 1e9)
     }
 
-    static let fromMessage = "--from must be ISO 8601 (2025-11-29T08:00:00Z) or seconds since the epoch"
+    static let fromMessage = "--from must be a time after 1970 and before 2262, in ISO 8601 (2025-11-29T08:00:00Z) or seconds since the epoch (not milliseconds)"
 
     /// A consumer name JetStream takes: not empty, no '.', '*', '>' or spaces.
     static func validateDurable(_ name: String) throws {

@@ -48,9 +48,7 @@ struct ReplayCommand: ParsableCommand {
     var topology: String?
     @Option(help: "Window length (e.g. 10s, 500ms, 1m).") var window: DurationArgument = DurationArgument(argument: "10s")!
     @Option(help: "Output folder.") var out: String
-    @Option(help: "Seconds without packets after which a flow ends (0: never).") var idleTimeout: Double = 60
-    @Option(help: "Seconds after its first packet at which a flow is cut (0: never).") var activeTimeout: Double = 300
-    @Option(help: "Most live flows; at the bound the longest-idle eighth (by a sample of idle times) is evicted (counted).") var maxFlows: Int = 1 << 20
+    @OptionGroup(title: "Flows") var flowTable: FlowTableOptions
     @Option(help: "Threads: 2 reads and decodes beside aggregation, 1 does all on one.") var threads: Int = 2
     @Option(help: "The capture holds 1 packet in N (sampled mirror): window bytes and packets are scaled by N.")
     var sampling: UInt64 = 1
@@ -67,10 +65,6 @@ struct ReplayCommand: ParsableCommand {
     @OptionGroup(title: "Publishing to a planner") var publishing: PublishArguments
 
     func validate() throws {
-        if idleTimeout < 0 || activeTimeout < 0 { throw ValidationError("timeouts must be zero or more") }
-        if !(1...FlowTable.Configuration.largestMaximumFlows).contains(maxFlows) {
-            throw ValidationError("--max-flows must be between 1 and \(FlowTable.Configuration.largestMaximumFlows)")
-        }
         if !(1...2).contains(threads) { throw ValidationError("--threads must be 1 or 2") }
         if sampling < 1 { throw ValidationError("--sampling must be at least 1") }
         if !(0...1).contains(targetUtilisation) { throw ValidationError("--target-utilisation must be 0 (pure min-max utilisation) to 1") }
@@ -101,7 +95,7 @@ struct ReplayCommand: ParsableCommand {
             }
         } else {
             // A first pass over the capture finds its cells and links (docs/replay.md).
-            do { inferred = try inferNetwork(capturePath: file, mapFile: reading.mapFile) } catch {
+            do { inferred = try inferNetwork(capturePath: file, mapFile: reading.mapFile, filter: reading.filter) } catch {
                 printError("flowcast replay: \(error)")
                 throw ExitCode(2)
             }
@@ -112,8 +106,7 @@ struct ReplayCommand: ParsableCommand {
                     + "\(n.identityCells.count) signalled identities) and \(n.links.count) links from the capture; nothing is planned")
             }
         }
-        let flows = FlowTable.Configuration(idleTimeout: Int64(idleTimeout * 1e9), activeTimeout: Int64(activeTimeout * 1e9),
-                                            maximumFlows: maxFlows)
+        let flows = flowTable.configuration
         let progress: ProgressLine? = quiet ? nil : ProgressLine.makeIfTerminal()
         var callback: (@Sendable (Int, Double, Int) -> Void)? = nil
         if let progress {

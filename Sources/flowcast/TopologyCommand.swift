@@ -52,10 +52,11 @@ struct TopologyCommand: ParsableCommand {
 
         func run() throws {
             let network: InferredNetwork
-            do { network = try inferNetwork(capturePath: capture, mapFile: reading.mapFile) } catch {
+            do { network = try inferNetwork(capturePath: capture, mapFile: reading.mapFile, filter: reading.filter) } catch {
                 printError("flowcast topology infer: \(error)")
                 throw ExitCode(2)
             }
+            reading.filterNote(command: "topology infer", passed: Int(network.packets), skipped: Int(network.filter?.skipped ?? 0))
             guard !network.hasNoGTP else {
                 printError("flowcast topology infer: \(capture): no GTP-U traffic and no GTPv2-C cell identity in "
                     + "\(network.packets) packets: nothing to draft a topology from")

@@ -32,6 +32,18 @@ struct CLITests {
         #expect(run.stdout.split(separator: "\n").count == 3)
     }
 
+    /// The skipped count ran on to the packet after the N-th match, counting packets the run
+    /// never needed (frames 1–5, 7, 8 printed, "4 skipped" where only frame 6 was).
+    @Test("-c N with a filter counts only the packets skipped before the N-th match", arguments: [5, 7])
+    func countLimitWithAFilter(_ n: Int) throws {
+        let all = try Fixtures.runFlowcast(["decode", "captures/real/mixed-traffic-example.pcap", "--filter", "udp"])
+        let numbers = all.stdout.split(separator: "\n").compactMap { Int($0.split(separator: "\t")[0]) }
+        let run = try Fixtures.runFlowcast(["decode", "captures/real/mixed-traffic-example.pcap", "--filter", "udp", "-c", "\(n)"])
+        #expect(run.stdout.split(separator: "\n").compactMap { Int($0.split(separator: "\t")[0]) } == Array(numbers.prefix(n)))
+        // Every frame up to the N-th match is either printed or skipped.
+        #expect(run.stderr.contains("filter 'udp': \(n) packets passed, \(numbers[n - 1] - n) skipped"), "\(run.stderr)")
+    }
+
     /// diff, export and report said `error: /abs/path/…`; every command says `flowcast COMMAND:`
     /// and names the file as it was given.
     @Test("diff, export and report name a missing file as given, in one line like every command's", arguments: [

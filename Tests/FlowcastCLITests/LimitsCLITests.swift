@@ -17,6 +17,42 @@ struct LimitsCLITests {
         }
     }
 
+    /// A timeout past Int64's nanoseconds (9.2e9 s, or inf) trapped; NaN and negative ones passed
+    /// live's checks, which had none.
+    @Test("flow timeouts that are negative, not a number or too large are usage errors, for every command that takes them",
+          arguments: [["replay", "captures/demo/demo.pcapng", "--out", "/nonexistent/out"],
+                      ["flows", "captures/demo/demo.pcapng"],
+                      ["live", "-i", "lo", "--topology", "captures/demo/topology.yaml", "--out", "/nonexistent/out"]])
+    func flowTimeoutsOutOfRange(_ command: [String]) throws {
+        for (option, value) in [("--idle-timeout", "1e10"), ("--idle-timeout", "inf"), ("--active-timeout", "nan"),
+                                ("--active-timeout=-1", nil)] as [(String, String?)] {
+            let run = try Fixtures.runFlowcast(command + [option] + (value.map { [$0] } ?? []))
+            let name = option.split(separator: "=")[0]
+            #expect(run.status == 64, "\(command[0]) \(option) \(value ?? ""): \(run.stderr)")
+            #expect(run.stderr.contains("\(name) must be 0 (never) to 1000000000 seconds"), "\(run.stderr)")
+        }
+    }
+
+    /// A time in milliseconds (or any past 2262) trapped converting to nanoseconds; 0 and negative
+    /// times reached JetStream, which refused the consumer with its own words.
+    @Test("--from outside 1970–2262 is a usage error for policies and the planner",
+          arguments: [["policies", "--nats", "nats://127.0.0.1:1", "--out", "/nonexistent/out"],
+                      ["planner", "--nats", "nats://127.0.0.1:1", "--topology", "captures/demo/topology.yaml",
+                       "--out", "/nonexistent/out", "--sites", "a"]])
+    func fromOutOfRange(_ command: [String]) throws {
+        for value in ["1764403200000", "1e10", "0", "-1", "nan", "1969-12-31T00:00:00Z"] {
+            let run = try Fixtures.runFlowcast(command + ["--from=\(value)"])
+            #expect(run.status == 64, "\(command[0]) --from=\(value): \(run.stderr)")
+            #expect(run.stderr.contains("--from must be a time after 1970 and before 2262"), "\(run.stderr)")
+        }
+    }
+
+    @Test("inspect --top below 0 is a usage error (it trapped)")
+    func negativeTop() throws {
+        let run = try Fixtures.runFlowcast(["inspect", "captures/real/http-web-browsing.pcap", "--top=-1"])
+        #expect(run.status == 64 && run.stderr.contains("--top must be zero or more"), "\(run.stderr)")
+    }
+
     @Test("--trees and --upper-trees beyond the largest a model file holds are usage errors")
     func treesBeyondTheBound() throws {
         let base = ["train", "--series", "data/abilene/link_load_ospf_public.csv", "--out", "/nonexistent/model.json"]

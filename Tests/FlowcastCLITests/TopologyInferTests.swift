@@ -136,4 +136,29 @@ struct TopologyInferTests {
         let windows = try load(dir + "/r")
         #expect(Set(windows.keys) == ["link vlan:4093", "link mpls:29"])
     }
+
+    /// The filter was accepted and ignored: the draft came from the whole capture, and a bad
+    /// expression passed.
+    @Test("infer reads only what --filter passes, counts what it skipped as decode does, and refuses a bad expression")
+    func filter() throws {
+        let whole = try Fixtures.runFlowcast(["topology", "infer", "captures/demo/demo.pcapng"])
+        let run = try Fixtures.runFlowcast(["topology", "infer", "captures/demo/demo.pcapng", "--filter", "vlan 101"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let decode = try Fixtures.runFlowcast(["decode", "captures/demo/demo.pcapng", "--filter", "vlan 101", "--format", "none"])
+        let note = try #require(decode.stderr.split(separator: "\n").first { $0.contains("packets passed") })
+        let counts = note.split(separator: ": ").last!  // "N packets passed, M skipped"
+        #expect(run.stderr.contains("flowcast topology infer: filter 'vlan 101': \(counts)"), "\(run.stderr)")
+        let passed = try #require(Int(counts.split(separator: " ")[0]))
+        let skipped = try #require(Int(counts.split(separator: " ")[3]))
+        #expect(passed > 0 && skipped > 0)
+        #expect(run.stdout.contains("through the filter 'vlan 101' (\(skipped) packets skipped):\n# \(passed) packets,"), "\(run.stdout.prefix(400))")
+        // Only VLAN 101's link is drafted, where the whole capture has more.
+        let links = { (yaml: String) in yaml.split(separator: "\n").filter { $0.contains("{ id: \"vlan:") }.count }
+        #expect(links(whole.stdout) > 1)
+        #expect(run.stdout.contains("{ id: \"vlan:101\""))
+        #expect(links(run.stdout) == 1, "\(run.stdout)")
+        let bad = try Fixtures.runFlowcast(["topology", "infer", "captures/demo/demo.pcapng", "--filter", "garbage(("])
+        #expect(bad.status == 2 && bad.stderr.contains("garbage(("), "\(bad.stderr)")
+        #expect(bad.stdout.isEmpty)
+    }
 }

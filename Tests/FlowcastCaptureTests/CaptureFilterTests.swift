@@ -10,7 +10,7 @@ import Testing
 @Suite("Capture filters against libpcap")
 struct CaptureFilterTests {
     /// (capture, expression) pairs taken from what the captures hold: GTP-U, VLAN, IPv6, Linux
-    /// cooked, nanosecond big-endian, raw IP, pcapng with two interfaces.
+    /// cooked, nanosecond big-endian, raw IP, pcapng with two interfaces, BSD loopback.
     static let cases: [(String, String)] = [
         ("gtpv1-gn-gtpu-ipv4-inner-frag.pcap", "udp port 2152"),
         ("gtpu-ipv4-inner-mixed.pcap", "src host 192.168.40.179 and udp port 2152"),
@@ -25,6 +25,10 @@ struct CaptureFilterTests {
         ("pcapng-multi-interface.pcapng", "udp port 53 and host 1.1.1.1"),
         ("dhcp-flood.pcap", "udp dst port 67"),
         ("mixed-traffic-example.pcap", "host 10.0.0.6 and not net 212.199.202.0/24"),
+        // BSD loopback: libpcap tests a file for every BSD AF_INET6 value (24, 28, 30), a handle
+        // of pcap_open_dead for this host's (10) only, so these passed nothing before.
+        ("null-loopback.pcap", "ip6"),
+        ("null-loopback.pcap", "tcp"),
     ]
 
     func path(_ name: String) -> String { Fixtures.captures.appendingPathComponent("real/\(name)").path }
