@@ -19,8 +19,16 @@ struct CaptureFileHeader {
             throw .missingFile(path: path, reason: reason)
         }
         defer { try? handle.close() }
-        let head = [UInt8]((try? handle.read(upToCount: 28)) ?? Data())
-        return try parse(head, path: path)
+        let head: Data?
+        do { head = try handle.read(upToCount: 28) } catch {
+            // A folder opens for reading and fails here (EISDIR); it read as an empty file.
+            var isDirectory: ObjCBool = false
+            if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
+                throw .notACapture(path: path, reason: "a folder, not a file")
+            }
+            throw .missingFile(path: path, reason: error.localizedDescription)
+        }
+        return try parse([UInt8](head ?? Data()), path: path)
     }
 
     static func parse(_ head: [UInt8], path: String) throws(CaptureError) -> CaptureFileHeader {

@@ -4,6 +4,8 @@ public import Foundation
 /// Why a model file could not be read or written; every case names the file.
 public enum ModelFileError: Error, Sendable, Equatable, CustomStringConvertible {
     case notFound(path: String)
+    /// There, but not readable as a file (a folder, no permission).
+    case unreadable(path: String, reason: String)
     case corrupt(path: String, detail: String)
     /// A value outside its range: `field` is its JSON path, `problem` what it must be and was.
     case badValue(path: String, field: String, problem: String)
@@ -20,6 +22,7 @@ public enum ModelFileError: Error, Sendable, Equatable, CustomStringConvertible 
     public var description: String {
         switch self {
         case .notFound(let path): "\(path): no such model file"
+        case .unreadable(let path, let reason): "\(path): cannot read the model file: \(reason)"
         case .corrupt(let path, let detail): "\(path): corrupt model file: \(detail)"
         case .badValue(let path, let field, let problem): "\(path): \(field): \(problem)"
         case .notAModel(let path): "\(path): not a Flowcast model file (no \"format\": \"\(ForecastModel.formatName)\")"
@@ -94,6 +97,7 @@ public enum ModelFile {
         do { bytes = try BoundedInput.read(path: path, bounds: InputBounds(what: "model file", maximumBytes: maximumBytes,
                                                                           maximumLineBytes: maximumBytes)) } catch {
             if case .tooLarge(let size, let limit) = error.problem { throw .tooLarge(path: path, bytes: size, limit: limit) }
+            if case .unreadable(let reason) = error.problem { throw .unreadable(path: path, reason: reason) }
             throw .corrupt(path: path, detail: "unreadable")
         }
         return Data(bytes)

@@ -10,7 +10,10 @@ struct FlowsCommand: ParsableCommand {
         discussion: """
             TSV columns: protocol, address A, port A, address B, port B (A sent the first packet), \
             packets A→B, bytes A→B, packets B→A, bytes B→A, first time, last time, TEID A→B, TEID B→A. \
-            Flows are sorted by first time, then by the order their first packets appeared.
+            Flows are sorted by first time, then by the order their first packets appeared. IP fragments are \
+            not reassembled: the first fragment of a datagram counts in its ports' flow, and the later ones, \
+            which carry no ports, in a flow of the same addresses and protocol without ports (tshark's \
+            conversations, which reassemble, count them in the first).
             """)
 
     enum Format: String, ExpressibleByArgument, CaseIterable { case tsv, json }

@@ -245,12 +245,12 @@ extension BacktestCommand {
                 // Seconds after the last whole interval are not scored: said, not dropped silently.
                 let end = from + report.spectrum.intervals * every
                 let rest = end < seconds ? " (seconds \(end)–\(seconds - 1), less than an interval, not scored)" : ""
-                var lines = ["\(report.spectrum.intervals) intervals of \(every) s from second \(from)\(rest); flowcast sizing \(sizing); "
+                var lines = ["\(report.spectrum.intervals) interval\(report.spectrum.intervals == 1 ? "" : "s") of \(every) s from second \(from)\(rest); flowcast sizing \(sizing); "
                     + "model \(demandModel.id)"]
                 lines.append("method          unmet    served   blocks changed per interval")
                 for m in report.spectrum.methods {
                     lines.append(m.name.padding(toLength: 16, withPad: " ", startingAt: 0) + f(m.unmetFraction) + "   "
-                        + f(m.servedFraction) + "   " + String(format: "%.2f", m.blocksChangedPerInterval))
+                        + f(m.servedFraction) + "   " + (m.blocksChangedPerInterval.map { String(format: "%.2f", $0) } ?? "–"))
                 }
                 lines.append("gap closed (best naive → oracle): \(f(report.spectrum.gapClosed))")
                 print(lines.joined(separator: "\n"))

@@ -1,6 +1,7 @@
 import FlowcastDemo
 import ArgumentParser
 import FlowcastPipeline
+import Foundation
 
 struct SynthCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -14,7 +15,7 @@ struct SynthCommand: ParsableCommand {
 
     @Option(help: "Output pcapng file.") var out: String
     @Option(help: "Seconds of traffic.") var duration: Int = 600
-    @Option(help: "Mean captured packets per second.") var rate: Double = 70
+    @Option(help: "Mean GTP-U (user-plane) packets captured per second; the GTPv2-C signalling (attach, handover) comes on top.") var rate: Double = 70
     @Option(help: "Random seed.") var seed: UInt64 = 20_261_129
     @Option(help: "Also write one radio KPI log per cell (radio-cell-K.csv: Timestamp, CQI, and DL_bitrate left as \"-\") into this folder, over the same seconds.")
     var radio: String?
@@ -25,6 +26,13 @@ struct SynthCommand: ParsableCommand {
     }
 
     func run() throws {
+        // Checked before the capture is written: a file where the logs' folder goes failed after it,
+        // with Foundation's raw error.
+        var isFolder: ObjCBool = false
+        if let radio, FileManager.default.fileExists(atPath: radio, isDirectory: &isFolder), !isFolder.boolValue {
+            printError("flowcast synth: \(radio): --radio names a folder for the radio KPI logs, and this is a file")
+            throw ExitCode(2)
+        }
         var generator = DemoCaptureGenerator()
         generator.durationSeconds = duration
         generator.packetsPerSecond = rate

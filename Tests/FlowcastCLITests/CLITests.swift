@@ -61,12 +61,13 @@ struct CLITests {
         #expect(!run.stderr.contains(FileManager.default.currentDirectoryPath + "/"), "an absolute path: \(run.stderr)")
     }
 
-    @Test("bad files give one line naming the file and exit 2", arguments: ["missing", "empty", "text"])
+    @Test("bad files give one line naming the file and exit 2", arguments: ["missing", "empty", "text", "folder"])
     func badFiles(_ kind: String) throws {
         let path: String
         switch kind {
         case "missing": path = "/nonexistent/capture.pcap"
         case "empty": path = try temporary([])
+        case "folder": path = FileManager.default.temporaryDirectory.path
         default: path = try temporary(Array("not a capture\n".utf8))
         }
         let run = try Fixtures.runFlowcast(["decode", path])
@@ -75,6 +76,22 @@ struct CLITests {
         let lines = run.stderr.split(separator: "\n")
         #expect(lines.count == 1)
         #expect(run.stderr.contains(path))
+        // A folder read as an empty file.
+        if kind == "folder" { #expect(run.stderr.contains("\(path): not a pcap or pcapng capture: a folder, not a file"), "\(run.stderr)") }
+    }
+
+    @Test("a folder given as a model, or a file where synth's radio logs go, is named for what it is")
+    func foldersAndFiles() throws {
+        let folder = FileManager.default.temporaryDirectory.path
+        let model = try Fixtures.runFlowcast(["evaluate", "--model", folder, "--series", "data/abilene/od_tm_public.csv", "--from", "3000"])
+        #expect(model.status != 0)
+        #expect(model.stderr.contains("\(folder): cannot read the model file: is a folder"), "\(model.stderr)")
+        let file = try temporary(Array("x".utf8))
+        let out = file + ".pcapng"
+        let synth = try Fixtures.runFlowcast(["synth", "--out", out, "--duration", "10", "--radio", file])
+        #expect(synth.status == 2)
+        #expect(synth.stderr == "flowcast synth: \(file): --radio names a folder for the radio KPI logs, and this is a file\n")
+        #expect(!FileManager.default.fileExists(atPath: out))  // nothing written before the refusal
     }
 
     @Test("--no-mmap reads through a buffer and prints the same", arguments: [

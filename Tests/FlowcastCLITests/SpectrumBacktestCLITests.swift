@@ -152,6 +152,20 @@ struct SpectrumBacktestCLITests {
         #expect(run.stdout.hasPrefix("3 intervals of 50 s from second 120 (seconds 270–299, less than an interval, not scored);"), "\(run.stdout)")
     }
 
+    /// One interval changes nothing a mean could count: it read 0.00 for every method.
+    @Test func oneIntervalHasNoChangeRate() throws {
+        let url = try Self.scenario("one")
+        let text = try Fixtures.runFlowcast(["backtest", "--radio-scenario", url.path, "--from", "150", "--plan-every", "150s"])
+        #expect(text.status == 0, "\(text.stderr)")
+        #expect(text.stdout.hasPrefix("1 interval of 150 s from second 150"), "\(text.stdout)")
+        let rows = text.stdout.split(separator: "\n").filter { ["flowcast", "oracle", "static"].contains($0.split(separator: " ").first ?? "") }
+        #expect(rows.count == 3 && rows.allSatisfy { $0.hasSuffix("   –") }, "\(text.stdout)")
+        let json = try Fixtures.runFlowcast(["backtest", "--radio-scenario", url.path, "--from", "150", "--plan-every", "150s", "--json"])
+        let object = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as! [String: Any]
+        let methods = (object["spectrum"] as! [String: Any])["methods"] as! [[String: Any]]
+        #expect(methods.count == 5 && methods.allSatisfy { $0["blocksChangedPerInterval"] is NSNull }, "\(methods)")
+    }
+
     @Test func fromLeavesNoInterval() throws {
         let url = try Self.scenario("late")
         try Self.failsWithOneLine(["--radio-scenario", url.path, "--from", "290"], mentioning: "no whole 60 s interval")

@@ -419,6 +419,16 @@ struct PolicyReaderTests {
         #expect(again.stderr.contains("flowcast policies: skipped the policies of planner planner-2: \(first.path) holds planner planner-1's "
                                       + "(its policies-summary.json says so); read them with --planner planner-2 and another --out\n"), "\(again.stderr)")
         #expect(try Data(contentsOf: first.appendingPathComponent("policy-0001.json")) == Data(large))
+        // A summary cut short says nothing of whose the folder is: refused, not read as none (the
+        // first planner read was adopted and planner-1's policy-0001.json replaced by planner-2's).
+        let summaryFile = first.appendingPathComponent("policies-summary.json")
+        try Data("{\"planner\": ".utf8).write(to: summaryFile)
+        let cut = try Fixtures.runFlowcast(["policies", "--nats", server.url, "--out", first.path, "--once", "--planner", "planner-2"])
+        #expect(cut.status == 2)
+        #expect(cut.stderr.hasPrefix("flowcast policies: \(summaryFile.path): cannot tell which planner's policies the folder holds ("),
+                "\(cut.stderr)")
+        #expect(cut.stderr.split(separator: "\n").count == 1)
+        #expect(try Data(contentsOf: first.appendingPathComponent("policy-0001.json")) == Data(large))
     }
 
     @Test("an unreachable server: one line naming the URL, exit 2")

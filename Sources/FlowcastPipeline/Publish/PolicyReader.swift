@@ -97,9 +97,19 @@ public final class PolicyReader {
             throw PolicyReaderError.output(path: options.directory, reason: "cannot create the folder: \(error.localizedDescription)")
         }
         // The planner whose policies the folder holds, as the last run's summary names it.
+        // A summary that is there but unreadable is refused: read as none, the first planner read
+        // was adopted and another planner's policies in the folder overwritten.
         struct Previous: Decodable { var planner: String? }
-        let held = FileManager.default.contents(atPath: options.directory + "/policies-summary.json")
-            .flatMap { try? JSONDecoder().decode(Previous.self, from: $0) }?.planner
+        let summaryPath = options.directory + "/policies-summary.json"
+        var held: String?
+        if FileManager.default.fileExists(atPath: summaryPath) {
+            do {
+                held = try JSONDecoder().decode(Previous.self, from: Data(contentsOf: URL(fileURLWithPath: summaryPath))).planner
+            } catch {
+                throw PolicyReaderError.output(path: summaryPath, reason: "cannot tell which planner's policies the folder holds "
+                    + "(\(PolicyError.describe(decoding: error))): repair or remove the file, or use another --out")
+            }
+        }
         if let held, let wanted = options.planner, held != wanted {
             throw PolicyReaderError.otherPlanner(directory: options.directory, holds: held, wanted: wanted)
         }

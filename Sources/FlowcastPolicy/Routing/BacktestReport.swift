@@ -24,13 +24,28 @@ public struct MethodSummary: Codable, Sendable, Hashable {
     /// Realised max link utilisation: mean and 95th percentile over intervals.
     public var mluMean: Double
     public var mluP95: Double
-    /// Fraction of intervals in which some link exceeds the target utilisation.
-    public var overTargetFraction: Double
+    /// Fraction of intervals in which some link exceeds the target utilisation; nil (JSON null)
+    /// with no target (`--target-utilisation 0`), where every interval with traffic would count.
+    public var overTargetFraction: Double?
     /// Traffic-weighted path cost (link weights) over the least-weight paths', whole run.
     public var pathStretch: Double
     /// Share of the interval's traffic on a different path than in the interval before, mean over
     /// the intervals after the first.
     public var movedFraction: Double
+
+    private enum CodingKeys: String, CodingKey { case name, mluMean, mluP95, overTargetFraction, pathStretch, movedFraction }
+
+    /// As synthesised, but a missing over-target fraction is written as null, not left out: the
+    /// keys are the same at every target.
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(name, forKey: .name)
+        try c.encode(mluMean, forKey: .mluMean)
+        try c.encode(mluP95, forKey: .mluP95)
+        try c.encode(overTargetFraction, forKey: .overTargetFraction)
+        try c.encode(pathStretch, forKey: .pathStretch)
+        try c.encode(movedFraction, forKey: .movedFraction)
+    }
 }
 
 /// Per-interval scores of one method, summarised into a `MethodSummary`.
@@ -42,12 +57,14 @@ struct MethodScore {
     var shortestCost = 0.0
     var moved: [Double] = []
     var previous: [[Double]]?
+    /// The target utilisation intervals are scored against (0: none).
+    let target: Double
 
-    init(name: String) { self.name = name }
+    init(name: String, target: Double) { self.name = name; self.target = target }
 
     /// Scores one interval: `weights` on the true `matrix`, with per-path costs and each demand's
     /// least-weight cost.
-    mutating func add(weights: [[Double]], matrix: [Double], mlu: Double, target: Double, costs: [[Double]], shortest: [Double]) {
+    mutating func add(weights: [[Double]], matrix: [Double], mlu: Double, costs: [[Double]], shortest: [Double]) {
         self.mlu.append(mlu)
         if mlu > target + 1e-9 { over += 1 }
         var total = 0.0, shifted = 0.0
@@ -67,7 +84,7 @@ struct MethodScore {
     var summary: MethodSummary {
         let m = SampleSummary(mlu)
         return MethodSummary(name: name, mluMean: m.mean, mluP95: m.p95,
-                             overTargetFraction: mlu.isEmpty ? 0 : Double(over) / Double(mlu.count),
+                             overTargetFraction: target <= 0 ? nil : mlu.isEmpty ? 0 : Double(over) / Double(mlu.count),
                              pathStretch: shortestCost > 0 ? pathCost / shortestCost : 1,
                              movedFraction: SampleSummary(moved).mean)
     }

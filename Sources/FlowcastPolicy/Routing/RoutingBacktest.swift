@@ -182,7 +182,7 @@ public struct RoutingBacktest: Sendable {
         var optimum: [Int: Double] = [:]
         if target <= 0 { for row in max(0, from - k)..<(from - 1) { optimum[row] = try oracle(matrices[row]) } }
         var flowcast: [Double] = [], oracleMLU: [Double] = [], ospfMLU: [Double] = [], ecmpMLU: [Double] = [], solveMs: [Double] = []
-        var scores = ["flowcast", "ospf", "ecmp", "oracle"].map(MethodScore.init)
+        var scores = ["flowcast", "ospf", "ecmp", "oracle"].map { MethodScore(name: $0, target: target) }
         for row in from..<matrices.count {
             let rows = Array(max(0, row - k)..<row)
             let f = try forecast(row)
@@ -208,7 +208,7 @@ public struct RoutingBacktest: Sendable {
             let oracleWeights = target > 0 ? try targetOracle(truth, current: scores[3].previous).weights : best.weights
             for (m, (w, mlu)) in [(weights, flowcast.last!), (ospf, ospfMLU.last!), (ecmp, ecmpMLU.last!),
                                   (oracleWeights, target > 0 ? realisedMLU(weights: oracleWeights, matrix: truth) : best.maxUtilisation)].enumerated() {
-                scores[m].add(weights: w, matrix: truth, mlu: mlu, target: target, costs: costs, shortest: shortest)
+                scores[m].add(weights: w, matrix: truth, mlu: mlu, costs: costs, shortest: shortest)
             }
             progress?(row - from + 1, matrices.count - from)
         }

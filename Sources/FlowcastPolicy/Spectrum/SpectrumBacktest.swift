@@ -64,10 +64,23 @@ public struct SpectrumMethodSummary: Codable, Sendable, Hashable {
     public var unmetFraction: Double
     /// Served over total demand, whole run.
     public var servedFraction: Double
-    /// Blocks given or taken away per interval (summed over cells), mean over the intervals after the first.
-    public var blocksChangedPerInterval: Double
+    /// Blocks given or taken away per interval (summed over cells), mean over the intervals after
+    /// the first; nil (JSON null) for a run of one interval, which changes nothing it could count.
+    public var blocksChangedPerInterval: Double?
     /// Plans the exact MIP did not prove optimal (time limit or heuristic).
     public var unprovenPlans: Int
+
+    private enum CodingKeys: String, CodingKey { case name, unmetFraction, servedFraction, blocksChangedPerInterval, unprovenPlans }
+
+    /// As synthesised, but a missing mean is written as null: the keys are the same in every run.
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(name, forKey: .name)
+        try c.encode(unmetFraction, forKey: .unmetFraction)
+        try c.encode(servedFraction, forKey: .servedFraction)
+        try c.encode(blocksChangedPerInterval, forKey: .blocksChangedPerInterval)
+        try c.encode(unprovenPlans, forKey: .unprovenPlans)
+    }
 }
 
 /// `flowcast backtest --radio-scenario --json`: `{"spectrum": {...}}`.
@@ -263,7 +276,7 @@ public struct SpectrumBacktest: Sendable {
         let summaries = names.indices.map { m in
             SpectrumMethodSummary(name: names[m], unmetFraction: total > 0 ? 1 - served[m] / total : 0,
                                   servedFraction: total > 0 ? served[m] / total : 1,
-                                  blocksChangedPerInterval: intervals > 1 ? changed[m] / Double(intervals - 1) : 0,
+                                  blocksChangedPerInterval: intervals > 1 ? changed[m] / Double(intervals - 1) : nil,
                                   unprovenPlans: unproven[m])
         }
         let naive = summaries.filter { ["static", "lastInterval", "peakEfficiency"].contains($0.name) }.map(\.unmetFraction).min() ?? 0
