@@ -678,6 +678,13 @@ def at(caps, base=0):
 
 
 SYNTHETIC = {
+    "ipv4-header-cut": [("trunc-raw-ipv4-options-tcp", at([9, 10, 15, 16, 19, 20, 27, 28]) + at([20, 27, 30, 31, 32, 40], 49)
+                         + at([20, 22, 23, 24, 28, 36], 90))],
+    "ip-in-ip-cut": [("trunc-raw-ipv4-ipip-ipv6-in-ipv4", at([20, 29, 30, 35, 36, 39, 40, 43, 44])
+                      + at([20, 26, 27, 43, 44, 59, 60, 63, 64], 53))],
+    "ipv4-variants": [("ipv4-variants", None)],
+    "ipv6-header-cut": [("trunc-null-tcp6", at([10, 11, 27, 28, 43, 44, 47, 48]))],
+    "mpls": [("eth-mpls", None)],
 }
 
 

@@ -63,12 +63,10 @@ struct DecodeRun {
     /// End of the bytes that belong to the current layer (an IP datagram's length trims
     /// Ethernet padding and anything beyond).
     var limit: Int
-    /// True while a new IP header would still be "inner" (directly after a tunnel or IP).
-    var mayEnterIP = true
     var layers = 0
-    /// Set when the outermost IP layer exists but has no addresses (cut short, or IPv6 behind
-    /// an IPv4 ethertype): later IP layers are then inner only.
-    var outerLocked = false
+    /// IP layers entered so far; the first one's addresses are the outer columns, even when it
+    /// has none (cut short, or IPv6 behind an IPv4 ethertype).
+    var ipLayers = 0
 
     init(bytes: UnsafeRawBufferPointer, decoder: PacketDecoder) {
         b = bytes

@@ -1,15 +1,24 @@
 internal import FlowcastCore
 extension DecodeRun {
     /// IPv6 (RFC 8200) with hop-by-hop, routing, fragment, destination-options and AH headers.
+    ///
+    /// A header cut short keeps what tshark shows of it: the next header from 7 bytes, the
+    /// source from 24.
     mutating func decodeIPv6() -> NextLayer {
-        guard remaining >= 40 else { return truncated(.ipv6, needed: 40) }
+        enterIP()
+        guard remaining >= 1 else { return truncated(.ipv6, needed: 40) }
         let version = b.u8(offset) >> 4
         guard version == 6 else { return malformed(.ipv6, value: Int(version), limit: 6) }
+        guard remaining >= 40 else {
+            if remaining >= 7 { summary.ipProtocol = b.u8(offset + 6) }
+            if remaining >= 24 { setIPSource(IPAddress(ipv6High: b.u64(offset + 8), low: b.u64(offset + 16))) }
+            return truncated(.ipv6, needed: 40)
+        }
         let payloadLength = Int(b.u16(offset + 4))
         var next = b.u8(offset + 6)
-        let source = IPAddress(ipv6High: b.u64(offset + 8), low: b.u64(offset + 16))
-        let destination = IPAddress(ipv6High: b.u64(offset + 24), low: b.u64(offset + 32))
-        enterIP(source: source, destination: destination, protocol: next)
+        summary.ipProtocol = next
+        setIPSource(IPAddress(ipv6High: b.u64(offset + 8), low: b.u64(offset + 16)))
+        setIPDestination(IPAddress(ipv6High: b.u64(offset + 24), low: b.u64(offset + 32)))
         offset += 40
         // Payload length 0 with a hop-by-hop header is a jumbogram (RFC 2675): the frame decides.
         if payloadLength != 0 || next != 0 { limit = min(limit, offset + payloadLength) }
