@@ -685,6 +685,11 @@ SYNTHETIC = {
     "ipv4-variants": [("ipv4-variants", None)],
     "ipv6-header-cut": [("trunc-null-tcp6", at([10, 11, 27, 28, 43, 44, 47, 48]))],
     "mpls": [("eth-mpls", None)],
+    "ipv6-ext-cut": [("trunc-raw-ipv6-ext-chain-udp", at([40, 41, 42, 47, 48, 49, 71, 72, 79, 80, 81, 82, 87, 88, 91, 92])),
+                     ("trunc-raw-ipv6-ah-tcp", at([40, 41, 42, 47, 48, 63, 64, 67, 68])),
+                     ("trunc-raw-ipv6-frag-tcp", at([40, 47, 48, 51, 52]) + at([47, 48, 52], 69))],
+    "ipv6-ext-variants": [("ipv6-ext-chains", None)],
+    "ah-payloads": [("ah-payloads", None)],
 }
 
 

@@ -116,6 +116,16 @@ extension DecodeRun {
         }
     }
 
+    /// Whether tshark names the protocol after an IPv4 header or an IPv6 AH by the payload's
+    /// own protocol (the transports and tunnels it decodes); for any other payload of AH, it
+    /// names the IP header's protocol (AH itself, or IPv6's first next header).
+    static func namesPayloadAfterAH(_ proto: UInt8) -> Bool {
+        switch proto {
+        case 1, 2, 4, 6, 17, 41, 47, 50, 51, 58, 88, 89, 103, 112, 132: return true
+        default: return false
+        }
+    }
+
     /// IP Authentication Header (RFC 4302): skipped to reach the protected transport.
     mutating func decodeAH() -> NextLayer {
         guard remaining >= 2 else { return truncated(.ah, needed: 2) }
@@ -123,6 +133,7 @@ extension DecodeRun {
         let length = (Int(b.u8(offset + 1)) + 2) * 4
         guard remaining >= length else { return truncated(.ah, needed: length) }
         offset += length
+        guard Self.namesPayloadAfterAH(next) else { return .done }
         return transport(next)
     }
 }
