@@ -690,6 +690,8 @@ SYNTHETIC = {
                      ("trunc-raw-ipv6-frag-tcp", at([40, 47, 48, 51, 52]) + at([47, 48, 52], 69))],
     "ipv6-ext-variants": [("ipv6-ext-chains", None)],
     "ah-payloads": [("ah-payloads", None)],
+    "icmp-cut": [("trunc-raw-icmp-icmpv6", at([20, 21, 22, 25, 26]) + at([25, 26], 31) + at([40, 41, 42, 43], 62)
+                  + at([40, 41, 42], 112))],
 }
 
 

@@ -105,8 +105,9 @@ extension DecodeRun {
         case IPProtocol.udp.rawValue: return decodeUDP()
         case IPProtocol.sctp.rawValue: return decodeSCTP()
         case IPProtocol.icmp.rawValue, IPProtocol.icmpv6.rawValue:
-            // Type and code only: the packet an error quotes is never "innermost".
-            if remaining >= 2 { summary.icmpTypeCode = b.u16(offset) }
+            // Type and code only: the packet an error quotes is never "innermost". tshark shows
+            // an ICMPv6 type and code from their two bytes, ICMP's only from six.
+            if remaining >= (proto == IPProtocol.icmp.rawValue ? 6 : 2) { summary.icmpTypeCode = b.u16(offset) }
             return .done
         case IPProtocol.ipv4.rawValue: summary.tunnelDepth &+= 1; return .ipv4
         case IPProtocol.ipv6.rawValue: summary.tunnelDepth &+= 1; return .ipv6
