@@ -690,8 +690,10 @@ SYNTHETIC = {
                      ("trunc-raw-ipv6-frag-tcp", at([40, 47, 48, 51, 52]) + at([47, 48, 52], 69))],
     "ipv6-ext-variants": [("ipv6-ext-chains", None)],
     "ah-payloads": [("ah-payloads", None)],
+    "sctp-cut": [("trunc-raw-ipv4-sctp-icmp", at([20, 23, 24, 31, 32]))],
     "icmp-cut": [("trunc-raw-icmp-icmpv6", at([20, 21, 22, 25, 26]) + at([25, 26], 31) + at([40, 41, 42, 43], 62)
                   + at([40, 41, 42], 112))],
+    "transport-variants": [("transport-variants", None)],
 }
 
 
