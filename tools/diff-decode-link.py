@@ -690,6 +690,9 @@ SYNTHETIC = {
                      ("trunc-raw-ipv6-frag-tcp", at([40, 47, 48, 51, 52]) + at([47, 48, 52], 69))],
     "ipv6-ext-variants": [("ipv6-ext-chains", None)],
     "ah-payloads": [("ah-payloads", None)],
+    "llc-snap": [("eth-llc-snap", None)],
+    "vlan-tags": [("eth-vlan-qinq", None), ("trunc-eth-vlan-qinq-tcp4", at([14, 15, 16, 17, 18, 19])),
+                  ("trunc-eth-vlan-8100-9100", at([14, 15, 16, 17, 18]) + at([14, 15, 16, 17, 18, 19, 20, 21], 31))],
     "sctp-cut": [("trunc-raw-ipv4-sctp-icmp", at([20, 23, 24, 31, 32]))],
     "icmp-cut": [("trunc-raw-icmp-icmpv6", at([20, 21, 22, 25, 26]) + at([25, 26], 31) + at([40, 41, 42, 43], 62)
                   + at([40, 41, 42], 112))],

@@ -77,9 +77,9 @@ public struct EtherType: RawRepresentable, Hashable, Sendable, CustomStringConve
     @inlinable public static var vlan: EtherType { EtherType(rawValue: 0x8100) }
     /// 802.1ad service VLAN tag (QinQ).
     @inlinable public static var qinq: EtherType { EtherType(rawValue: 0x88A8) }
-    /// Pre-standard QinQ tag protocol identifiers still seen on the wire.
+    /// The pre-standard QinQ tag protocol identifier still seen on the wire (tshark's default
+    /// `vlan.qinq_ethertype`; it does not read 0x9200 as a tag).
     @inlinable public static var qinqLegacy9100: EtherType { EtherType(rawValue: 0x9100) }
-    @inlinable public static var qinqLegacy9200: EtherType { EtherType(rawValue: 0x9200) }
     @inlinable public static var mplsUnicast: EtherType { EtherType(rawValue: 0x8847) }
     @inlinable public static var mplsMulticast: EtherType { EtherType(rawValue: 0x8848) }
     @inlinable public static var pppoeSession: EtherType { EtherType(rawValue: 0x8864) }

@@ -147,8 +147,8 @@ struct DecodeRun {
         switch etherType {
         case EtherType.ipv4.rawValue: return .ipv4
         case EtherType.ipv6.rawValue: return .ipv6
-        case EtherType.vlan.rawValue, EtherType.qinq.rawValue, EtherType.qinqLegacy9100.rawValue,
-             EtherType.qinqLegacy9200.rawValue: return decodeVLAN(tpid: etherType)
+        case EtherType.vlan.rawValue, EtherType.qinq.rawValue, EtherType.qinqLegacy9100.rawValue:
+            return decodeVLAN(tpid: etherType)
         case EtherType.mplsUnicast.rawValue, EtherType.mplsMulticast.rawValue: return .mpls
         case EtherType.pppoeSession.rawValue: return decodePPPoESession()
         case EtherType.transparentEthernet.rawValue: return .ethernet
