@@ -693,6 +693,9 @@ SYNTHETIC = {
     "llc-snap": [("eth-llc-snap", None)],
     "vlan-tags": [("eth-vlan-qinq", None), ("trunc-eth-vlan-qinq-tcp4", at([14, 15, 16, 17, 18, 19])),
                   ("trunc-eth-vlan-8100-9100", at([14, 15, 16, 17, 18]) + at([14, 15, 16, 17, 18, 19, 20, 21], 31))],
+    "null": [("null-le", None)],
+    "loop": [("loop", None)],
+    "raw": [("raw-101", None)],
     "sctp-cut": [("trunc-raw-ipv4-sctp-icmp", at([20, 23, 24, 31, 32]))],
     "icmp-cut": [("trunc-raw-icmp-icmpv6", at([20, 21, 22, 25, 26]) + at([25, 26], 31) + at([40, 41, 42, 43], 62)
                   + at([40, 41, 42], 112))],

@@ -109,7 +109,7 @@ struct DecodeRun {
         case LinkType.loop.rawValue: next = decodeNull(networkOrder: true)
         case LinkType.ppp.rawValue: next = .ppp(hdlc: false)
         case LinkType.pppHDLC.rawValue: next = .ppp(hdlc: true)
-        case LinkType.raw.rawValue, LinkType.rawDLT12.rawValue, LinkType.rawDLT14.rawValue: next = .ipAny
+        case LinkType.raw.rawValue, LinkType.rawDLT12.rawValue, LinkType.rawDLT14.rawValue: next = decodeRaw()
         case LinkType.ipv4.rawValue: next = .ipv4
         case LinkType.ipv6.rawValue: next = .ipv6
         case LinkType.linuxSLL.rawValue: next = decodeLinuxSLL()
@@ -140,6 +140,19 @@ struct DecodeRun {
             case .done: return
             }
         }
+    }
+
+    /// Raw IP, read as tshark's raw dissector reads it: nothing from fewer than 8 bytes, PPP in
+    /// HDLC framing after FF 03, IP after ten zero bytes (an old Linux PPP driver's leftovers;
+    /// tshark's version-dispatching IP layer then has no fields of its own), else the version.
+    mutating func decodeRaw() -> NextLayer {
+        guard remaining >= 8 else { return truncated(.link, needed: 8) }
+        if b.u16(offset) == 0xFF03 { return .ppp(hdlc: true) }
+        if remaining >= 10 && b.u64(offset) == 0 && b.u16(offset + 8) == 0 {
+            offset += 10
+            return .ipv4
+        }
+        return .ipAny
     }
 
     /// Ethertype dispatch shared by Ethernet, VLAN, SLL, SLL2, GRE and Geneve.
