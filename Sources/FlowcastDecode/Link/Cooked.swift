@@ -72,12 +72,15 @@ extension DecodeRun {
             let type = b.u16le(offset + 2) & 0x7FFF
             guard length >= 4 else { return malformed(.nflog, value: length, limit: 4) }
             if type == 9 {
+                // tshark decodes the payload only when its whole TLV was captured.
+                guard remaining >= length else { return truncated(.nflog, needed: length) }
                 offset += 4
                 limit = min(limit, offset + length - 4)
+                // tshark decodes the payload only for the two IP families.
                 switch family {
                 case 2: return .ipv4
                 case 10: return .ipv6
-                default: return .ipAny
+                default: return unsupported(.nflog, type: Int(family))
                 }
             }
             offset += (length + 3) & ~3
