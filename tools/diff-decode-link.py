@@ -697,6 +697,7 @@ SYNTHETIC = {
     "loop": [("loop", None)],
     "raw": [("raw-101", None)],
     "nflog": [("nflog", None), ("trunc-nflog-tcp4", at([20, 24, 34, 68, 69]))],
+    "pppoe": [("eth-pppoe", None)],
     "sctp-cut": [("trunc-raw-ipv4-sctp-icmp", at([20, 23, 24, 31, 32]))],
     "icmp-cut": [("trunc-raw-icmp-icmpv6", at([20, 21, 22, 25, 26]) + at([25, 26], 31) + at([40, 41, 42, 43], 62)
                   + at([40, 41, 42], 112))],
