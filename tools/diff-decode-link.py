@@ -702,6 +702,10 @@ SYNTHETIC = {
     "icmp-cut": [("trunc-raw-icmp-icmpv6", at([20, 21, 22, 25, 26]) + at([25, 26], 31) + at([40, 41, 42, 43], 62)
                   + at([40, 41, 42], 112))],
     "transport-variants": [("transport-variants", None)],
+    "sll": [("sll", None)],
+    "sll2": [("sll2", None)],
+    "ppp": [("ppp-9", None)],
+    "ppp-hdlc": [("ppp-hdlc-50", None)],
 }
 
 
