@@ -616,6 +616,15 @@ def trunc_families():
     icmp6 = [b(IPv6(src=V6A, dst=V6B) / ICMPv6EchoRequest() / b"x"),
              b(IPv6(src=V6A, dst=V6B) / ICMPv6DestUnreach(code=4) / b(tcp6())[:48])]
     f["trunc-raw-icmp-icmpv6"] = (101, sweep(101, icmp4, 30)[1] + sweep(101, icmp6, 50)[1])
+    f["trunc-eth-pppoe-pfc-llc-sap6"] = sweep(1, [eth(bytes.fromhex("1100abcd") + struct.pack(">H", len(v4) + 1) + b"\x21" + v4, 0x8864),
+                                                 eth_len(bytes.fromhex("060603") + v4),
+                                                 tagged([(0x8100, 5, 0, 0)], len(v6) + 8, bytes.fromhex("aaaa03000000") + b"\x86\xdd" + v6)], 80)
+    f["trunc-eth-mpls-pw-vlan"] = sweep(1, [eth(mpls_stack([16, 17]) + b"\x00\x00\x00\x00" + tagged([(0x88A8, 3, 0, 0), (0x8100, 4, 0, 0)], 0x0800, v4), 0x8847)])
+    f["trunc-null-ff03-ppp"] = sweep(0, [b"\xff\x03\x00\x21" + v4, b"\x00\x08\x00\x00" + v4], 30)
+    f["trunc-raw-ff03-zeros"] = sweep(101, [b"\xff\x03\x00\x57" + v6, b"\x00" * 10 + v4], 40)
+    f["trunc-sll2-qinq-mpls"] = sweep(276, [sll2(0x88A8, vlan_tag(0, 44)[2:] + b"\x81\x00" + vlan_tag(0, 45)[2:] + b"\x88\x47" + mpls_stack([20]) + v6)], 90)
+    f["trunc-raw-ipv6-routing-srh"] = sweep(101, [b(IPv6(src=V6A, dst=V6B) / IPv6ExtHdrSegmentRouting(addresses=["2001:db8::1:1"]) / TCP(sport=8, dport=9)),
+                                                 b(IPv6(src=V6A, dst=V6B) / IPv6ExtHdrRouting(type=2, addresses=["2001:db8::98"]) / UDP(sport=10, dport=11))])
     f["trunc-raw-ipv6-frag-tcp"] = sweep(101, [b(IPv6(src=V6A, dst=V6B) / IPv6ExtHdrFragment(offset=0, m=1) / TCP()),
                                               b(IPv6(src=V6A, dst=V6B) / IPv6ExtHdrFragment(offset=5, m=0) / b"zzzz")])
     f["trunc-raw-ipv4-ipip-ipv6-in-ipv4"] = sweep(101, [b(IP(src=V4A, dst=V4B) / udp4()), b(IP(src=V4A, dst=V4B) / tcp6())], 90)
