@@ -34,6 +34,12 @@ public struct LinkType: RawRepresentable, Hashable, Sendable, CustomStringConver
     /// Linux cooked capture v2.
     @inlinable public static var linuxSLL2: LinkType { LinkType(rawValue: 276) }
 
+    /// PPPoE session stage with no Ethernet header (RFC 2516).
+    @inlinable public static var pppEther: LinkType { LinkType(rawValue: 51) }
+    /// LLC/SNAP-encapsulated ATM (RFC 1483); 11 is the number some systems give it.
+    @inlinable public static var atmRFC1483: LinkType { LinkType(rawValue: 100) }
+    @inlinable public static var atmRFC1483DLT11: LinkType { LinkType(rawValue: 11) }
+
     /// DLT_RAW as some systems number it (12 on Linux, 14 on OpenBSD); a capture file says 101.
     @inlinable public static var rawDLT12: LinkType { LinkType(rawValue: 12) }
     @inlinable public static var rawDLT14: LinkType { LinkType(rawValue: 14) }
@@ -60,6 +66,8 @@ public struct LinkType: RawRepresentable, Hashable, Sendable, CustomStringConver
         case .ipv6: return "IPV6"
         case .nflog: return "NFLOG"
         case .linuxSLL2: return "LINUX_SLL2"
+        case .pppEther: return "PPP_ETHER"
+        case .atmRFC1483, .atmRFC1483DLT11: return "ATM_RFC1483"
         default: return "LINKTYPE_\(rawValue)"
         }
     }

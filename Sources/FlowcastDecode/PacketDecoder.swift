@@ -115,6 +115,10 @@ struct DecodeRun {
         case LinkType.linuxSLL.rawValue: next = decodeLinuxSLL()
         case LinkType.linuxSLL2.rawValue: next = decodeLinuxSLL2()
         case LinkType.nflog.rawValue: next = decodeNFLOG()
+        case LinkType.pppEther.rawValue: next = decodePPPoESession()
+        case LinkType.atmRFC1483.rawValue, LinkType.atmRFC1483DLT11.rawValue:
+            summary.isLLC = true
+            next = decodeLLC()
         default: next = unsupported(.link, type: Int(linkType))
         }
         while true {
@@ -143,11 +147,13 @@ struct DecodeRun {
     }
 
     /// Raw IP, read as tshark's raw dissector reads it: nothing from fewer than 8 bytes, PPP in
-    /// HDLC framing after FF 03, IP after ten zero bytes (an old Linux PPP driver's leftovers;
-    /// tshark's version-dispatching IP layer then has no fields of its own), else the version.
+    /// HDLC framing at FF 03 (first or second byte), IP after ten zero bytes (an old Linux PPP
+    /// driver's leftovers; tshark's version-dispatching IP layer then has no fields of its own),
+    /// else the version.
     mutating func decodeRaw() -> NextLayer {
         guard remaining >= 8 else { return truncated(.link, needed: 8) }
         if b.u16(offset) == 0xFF03 { return .ppp(hdlc: true) }
+        if b.u16(offset + 1) == 0xFF03 { offset += 1; return .ppp(hdlc: true) }
         if remaining >= 10 && b.u64(offset) == 0 && b.u16(offset + 8) == 0 {
             offset += 10
             return .ipv4
