@@ -134,6 +134,7 @@ def fam_ethernet_llc():
         eth_len(bytes.fromhex("aaaa03000000") + b"\x08\x00" + v4, 30),         # length cuts the IP header
         eth(v6, 0x0800),                                       # IPv6 behind the IPv4 ethertype
         eth(v4, 0x86DD),                                       # IPv4 behind the IPv6 ethertype
+        eth_len(snap4, 1501), eth_len(snap4, 1535),            # neither a length nor an ethertype
     ]
     return 1, pkts
 
@@ -162,6 +163,9 @@ def fam_vlan():
         tagged([(0x8100, 62, 0, 0)], 20, bytes.fromhex("aaaa03000000") + b"\x08\x00" + v4),  # length cuts IPv4
         tagged([(0x8100, 63, 0, 0)], 12, bytes.fromhex("060603") + v4),                     # SAP 6, length 12
         tagged([(0x8100, 64, 0, 0)], len(v4) + 3, bytes.fromhex("060603") + v4 + b"\x00" * 8),
+        tagged([(0x8100, 65, 0, 0)], 1500, bytes.fromhex("aaaa03000000") + b"\x08\x00" + v4),
+        tagged([(0x8100, 66, 0, 0)], 1501, bytes.fromhex("aaaa03000000") + b"\x08\x00" + v4),
+        tagged([(0x8100, 67, 0, 0)], 1535, bytes.fromhex("aaaa03000000") + b"\x08\x00" + v4),
     ]
     return 1, pkts
 

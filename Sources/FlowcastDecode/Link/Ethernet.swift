@@ -5,7 +5,8 @@ extension DecodeRun {
         guard remaining >= 14 else { return truncated(.ethernet, needed: 14) }
         let typeOrLength = b.u16(offset + 12)
         offset += 14
-        if typeOrLength >= 0x0600 { return .etherType(typeOrLength) }
+        // 1501-1535 are neither: tshark hands them to its ethertype table, which knows none.
+        if typeOrLength > 1500 { return .etherType(typeOrLength) }
         // 802.3: the length field ends the frame's payload (padding after it is not decoded).
         limit = min(limit, offset + Int(typeOrLength))
         summary.isLLC = true

@@ -11,7 +11,7 @@ extension DecodeRun {
         guard remaining >= 4 else { return truncated(.vlan, needed: 4) }
         let type = b.u16(offset + 2)
         offset += 4
-        if type < 0x0600 {
+        if type <= 1500 {
             // An 802.3 length: it ends the payload, as after an untagged header.
             limit = min(limit, offset + Int(type))
             summary.isLLC = true
