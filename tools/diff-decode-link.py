@@ -651,6 +651,10 @@ def trunc_families():
     f["trunc-sll2-qinq-mpls"] = sweep(276, [sll2(0x88A8, vlan_tag(0, 44)[2:] + b"\x81\x00" + vlan_tag(0, 45)[2:] + b"\x88\x47" + mpls_stack([20]) + v6)], 90)
     f["trunc-raw-ipv6-routing-srh"] = sweep(101, [b(IPv6(src=V6A, dst=V6B) / IPv6ExtHdrSegmentRouting(addresses=["2001:db8::1:1"]) / TCP(sport=8, dport=9)),
                                                  b(IPv6(src=V6A, dst=V6B) / IPv6ExtHdrRouting(type=2, addresses=["2001:db8::98"]) / UDP(sport=10, dport=11))])
+    f["trunc-ppp-9"] = sweep(9, [b"\xff\x03\x00\x21" + v4, b"\x21" + v4, b"\x00\x57" + v6], 50)
+    f["trunc-ppp-ether-51"] = sweep(51, [pppoe(0x0021, v4), bytes.fromhex("1100abcd") + struct.pack(">H", len(v6) + 1) + b"\x57" + v6], 50)
+    f["trunc-atm-rfc1483-100"] = sweep(100, [bytes.fromhex("aaaa03000000") + b"\x08\x00" + v4, bytes.fromhex("060603") + v4], 50)
+    f["trunc-ipv4-228-ipv6-229"] = sweep(228, [v4, v6], 45)
     f["trunc-raw-ipv6-frag-tcp"] = sweep(101, [b(IPv6(src=V6A, dst=V6B) / IPv6ExtHdrFragment(offset=0, m=1) / TCP()),
                                               b(IPv6(src=V6A, dst=V6B) / IPv6ExtHdrFragment(offset=5, m=0) / b"zzzz")])
     f["trunc-raw-ipv4-ipip-ipv6-in-ipv4"] = sweep(101, [b(IP(src=V4A, dst=V4B) / udp4()), b(IP(src=V4A, dst=V4B) / tcp6())], 90)
