@@ -34,6 +34,12 @@ public struct LinkType: RawRepresentable, Hashable, Sendable, CustomStringConver
     /// Linux cooked capture v2.
     @inlinable public static var linuxSLL2: LinkType { LinkType(rawValue: 276) }
 
+    /// PPPoE session stage with no Ethernet header (RFC 2516).
+    @inlinable public static var pppEther: LinkType { LinkType(rawValue: 51) }
+    /// LLC/SNAP-encapsulated ATM (RFC 1483); 11 is the number some systems give it.
+    @inlinable public static var atmRFC1483: LinkType { LinkType(rawValue: 100) }
+    @inlinable public static var atmRFC1483DLT11: LinkType { LinkType(rawValue: 11) }
+
     /// DLT_RAW as some systems number it (12 on Linux, 14 on OpenBSD); a capture file says 101.
     @inlinable public static var rawDLT12: LinkType { LinkType(rawValue: 12) }
     @inlinable public static var rawDLT14: LinkType { LinkType(rawValue: 14) }
@@ -60,6 +66,8 @@ public struct LinkType: RawRepresentable, Hashable, Sendable, CustomStringConver
         case .ipv6: return "IPV6"
         case .nflog: return "NFLOG"
         case .linuxSLL2: return "LINUX_SLL2"
+        case .pppEther: return "PPP_ETHER"
+        case .atmRFC1483, .atmRFC1483DLT11: return "ATM_RFC1483"
         default: return "LINKTYPE_\(rawValue)"
         }
     }
@@ -77,9 +85,9 @@ public struct EtherType: RawRepresentable, Hashable, Sendable, CustomStringConve
     @inlinable public static var vlan: EtherType { EtherType(rawValue: 0x8100) }
     /// 802.1ad service VLAN tag (QinQ).
     @inlinable public static var qinq: EtherType { EtherType(rawValue: 0x88A8) }
-    /// Pre-standard QinQ tag protocol identifiers still seen on the wire.
+    /// The pre-standard QinQ tag protocol identifier still seen on the wire (tshark's default
+    /// `vlan.qinq_ethertype`; it does not read 0x9200 as a tag).
     @inlinable public static var qinqLegacy9100: EtherType { EtherType(rawValue: 0x9100) }
-    @inlinable public static var qinqLegacy9200: EtherType { EtherType(rawValue: 0x9200) }
     @inlinable public static var mplsUnicast: EtherType { EtherType(rawValue: 0x8847) }
     @inlinable public static var mplsMulticast: EtherType { EtherType(rawValue: 0x8848) }
     @inlinable public static var pppoeSession: EtherType { EtherType(rawValue: 0x8864) }

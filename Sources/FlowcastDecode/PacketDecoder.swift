@@ -63,12 +63,10 @@ struct DecodeRun {
     /// End of the bytes that belong to the current layer (an IP datagram's length trims
     /// Ethernet padding and anything beyond).
     var limit: Int
-    /// True while a new IP header would still be "inner" (directly after a tunnel or IP).
-    var mayEnterIP = true
     var layers = 0
-    /// Set when the outermost IP layer exists but has no addresses (cut short, or IPv6 behind
-    /// an IPv4 ethertype): later IP layers are then inner only.
-    var outerLocked = false
+    /// IP layers entered so far; the first one's addresses are the outer columns, even when it
+    /// has none (cut short, or IPv6 behind an IPv4 ethertype).
+    var ipLayers = 0
 
     init(bytes: UnsafeRawBufferPointer, decoder: PacketDecoder) {
         b = bytes
@@ -111,12 +109,16 @@ struct DecodeRun {
         case LinkType.loop.rawValue: next = decodeNull(networkOrder: true)
         case LinkType.ppp.rawValue: next = .ppp(hdlc: false)
         case LinkType.pppHDLC.rawValue: next = .ppp(hdlc: true)
-        case LinkType.raw.rawValue, LinkType.rawDLT12.rawValue, LinkType.rawDLT14.rawValue: next = .ipAny
+        case LinkType.raw.rawValue, LinkType.rawDLT12.rawValue, LinkType.rawDLT14.rawValue: next = decodeRaw()
         case LinkType.ipv4.rawValue: next = .ipv4
         case LinkType.ipv6.rawValue: next = .ipv6
         case LinkType.linuxSLL.rawValue: next = decodeLinuxSLL()
         case LinkType.linuxSLL2.rawValue: next = decodeLinuxSLL2()
         case LinkType.nflog.rawValue: next = decodeNFLOG()
+        case LinkType.pppEther.rawValue: next = decodePPPoESession()
+        case LinkType.atmRFC1483.rawValue, LinkType.atmRFC1483DLT11.rawValue:
+            summary.isLLC = true
+            next = decodeLLC()
         default: next = unsupported(.link, type: Int(linkType))
         }
         while true {
@@ -144,13 +146,28 @@ struct DecodeRun {
         }
     }
 
+    /// Raw IP, read as tshark's raw dissector reads it: nothing from fewer than 8 bytes, PPP in
+    /// HDLC framing at FF 03 (first or second byte), IP after ten zero bytes (an old Linux PPP
+    /// driver's leftovers; tshark's version-dispatching IP layer then has no fields of its own),
+    /// else the version.
+    mutating func decodeRaw() -> NextLayer {
+        guard remaining >= 8 else { return truncated(.link, needed: 8) }
+        if b.u16(offset) == 0xFF03 { return .ppp(hdlc: true) }
+        if b.u16(offset + 1) == 0xFF03 { offset += 1; return .ppp(hdlc: true) }
+        if remaining >= 10 && b.u64(offset) == 0 && b.u16(offset + 8) == 0 {
+            offset += 10
+            return .ipv4
+        }
+        return .ipAny
+    }
+
     /// Ethertype dispatch shared by Ethernet, VLAN, SLL, SLL2, GRE and Geneve.
     mutating func dispatch(etherType: UInt16) -> NextLayer {
         switch etherType {
         case EtherType.ipv4.rawValue: return .ipv4
         case EtherType.ipv6.rawValue: return .ipv6
-        case EtherType.vlan.rawValue, EtherType.qinq.rawValue, EtherType.qinqLegacy9100.rawValue,
-             EtherType.qinqLegacy9200.rawValue: return decodeVLAN(tpid: etherType)
+        case EtherType.vlan.rawValue, EtherType.qinq.rawValue, EtherType.qinqLegacy9100.rawValue:
+            return decodeVLAN(tpid: etherType)
         case EtherType.mplsUnicast.rawValue, EtherType.mplsMulticast.rawValue: return .mpls
         case EtherType.pppoeSession.rawValue: return decodePPPoESession()
         case EtherType.transparentEthernet.rawValue: return .ethernet

@@ -1,23 +1,34 @@
 extension DecodeRun {
     /// BSD loopback (NULL, host byte order) and OpenBSD LOOP (network byte order): a 4-byte
-    /// address family. IPv6's family number differs by OS (10, 23, 24, 28, 30).
+    /// address family; IPv6's differs by OS (24, 28, 30). NULL is read as tshark reads it on a
+    /// little-endian host: FF 03 starts PPP in HDLC framing, a family in either byte order or
+    /// in the upper two bytes is accepted, and a value above 1500 is an ethertype.
     mutating func decodeNull(networkOrder: Bool) -> NextLayer {
-        guard remaining >= 4 else { return truncated(.null, needed: 4) }
-        var family = networkOrder ? b.u32(offset) : b.u32le(offset)
-        if !networkOrder && family > 0xFFFF {
-            if family & 0xFFFF == 0 {
-                family = family.byteSwapped  // written on a host of the other byte order
-            } else {
-                // Some Linux captures put an ethertype in bytes 2–3 instead of a family.
-                let type = b.u16(offset + 2)
-                offset += 4
-                return .etherType(type)
+        var family: UInt32
+        if networkOrder {
+            guard remaining >= 4 else { return truncated(.null, needed: 4) }
+            family = b.u32(offset)
+        } else {
+            guard remaining >= 2 else { return truncated(.null, needed: 4) }
+            if b.u16(offset) == 0xFF03 { return .ppp(hdlc: true) }
+            guard remaining >= 4 else { return truncated(.null, needed: 4) }
+            family = b.u32le(offset)
+            if family & 0xFFFF_0000 != 0 {
+                if family & 0xFF00_0000 == 0 && family & 0x00FF_0000 < 0x0006_0000 {
+                    family >>= 16
+                } else {
+                    family = family.byteSwapped
+                }
+            } else if family & 0xFF == 0 && family & 0xFF00 < 0x0600 {
+                family = UInt32(UInt16(family).byteSwapped)
             }
         }
         offset += 4
+        // tshark hands the value to its ethertype table as 16 bits.
+        if !networkOrder && family > 1500 { return .etherType(UInt16(truncatingIfNeeded: family)) }
         switch family {
         case 2: return .ipv4
-        case 10, 23, 24, 28, 30: return .ipv6
+        case 24, 28, 30: return .ipv6
         default: return unsupported(.null, type: Int(family))
         }
     }
@@ -61,12 +72,15 @@ extension DecodeRun {
             let type = b.u16le(offset + 2) & 0x7FFF
             guard length >= 4 else { return malformed(.nflog, value: length, limit: 4) }
             if type == 9 {
+                // tshark decodes the payload only when its whole TLV was captured.
+                guard remaining >= length else { return truncated(.nflog, needed: length) }
                 offset += 4
                 limit = min(limit, offset + length - 4)
+                // tshark decodes the payload only for the two IP families.
                 switch family {
                 case 2: return .ipv4
                 case 10: return .ipv6
-                default: return .ipAny
+                default: return unsupported(.nflog, type: Int(family))
                 }
             }
             offset += (length + 3) & ~3

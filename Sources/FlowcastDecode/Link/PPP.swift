@@ -32,13 +32,22 @@ extension DecodeRun {
         }
     }
 
-    /// PPPoE session stage (RFC 2516): 6-byte header, then a PPP protocol field.
+    /// PPPoE session stage (RFC 2516): 6-byte header, then a PPP protocol field (one byte
+    /// when compressed, RFC 1661 section 6.5).
     mutating func decodePPPoESession() -> NextLayer {
-        guard remaining >= 8 else { return truncated(.pppoe, needed: 8) }
+        guard remaining >= 6 else { return truncated(.pppoe, needed: 6) }
         let length = Int(b.u16(offset + 4))
-        let proto = b.u16(offset + 6)
-        offset += 8
-        limit = min(limit, offset - 2 + length)
+        offset += 6
+        limit = min(limit, offset + length)
+        guard remaining >= 1 else { return truncated(.ppp, needed: 2) }
+        var proto = UInt16(b.u8(offset))
+        if proto & 1 == 1 {
+            offset += 1
+        } else {
+            guard remaining >= 2 else { return truncated(.ppp, needed: 2) }
+            proto = b.u16(offset)
+            offset += 2
+        }
         return pppPayload(proto)
     }
 }

@@ -2,30 +2,37 @@ internal import FlowcastCore
 extension DecodeRun {
     /// IPv4 (RFC 791) with options and fragments. Only a datagram's first fragment carries a
     /// transport header; later fragments keep the protocol number but no ports.
+    ///
+    /// A header cut short keeps the fields that are there, as tshark shows them: the protocol
+    /// from 10 bytes, the source from 16, the destination from 20 if tshark's search of the
+    /// options for a source route stayed within the bytes present (see `destinationOffset`).
     mutating func decodeIPv4() -> NextLayer {
-        guard remaining >= 20 else {
-            outerLocked = true
-            return truncated(.ipv4, needed: 20)
-        }
+        enterIP()
+        guard remaining >= 1 else { return truncated(.ipv4, needed: 20) }
         let versionIHL = b.u8(offset)
-        if versionIHL >> 4 == 6 {
-            // An IPv6 packet behind an IPv4 ethertype: tshark's IPv4 dissector hands it to IPv6
-            // but the outer "IPv4" layer has no addresses, so neither does the outer column.
-            outerLocked = true
-            return .ipv6
-        }
+        // An IPv6 packet behind an IPv4 ethertype: tshark's IPv4 dissector hands it to IPv6,
+        // and the "IPv4" layer it leaves has no fields.
+        if versionIHL >> 4 == 6 { return .ipv6 }
         guard versionIHL >> 4 == 4 else { return malformed(.ipv4, value: Int(versionIHL >> 4), limit: 4) }
         let headerLength = Int(versionIHL & 0x0F) * 4
         guard headerLength >= 20 else { return malformed(.ipv4, value: headerLength, limit: 20) }
+        guard remaining >= 4 else { return truncated(.ipv4, needed: headerLength) }
         var totalLength = Int(b.u16(offset + 2))
-        // A total length of 0 comes from TCP segmentation offload: the frame holds the datagram.
-        if totalLength == 0 { totalLength = limit - offset }
+        // A total length of 0 comes from TCP segmentation offload: the frame holds the datagram
+        // (and a frame too short for the header has it cut short, not malformed).
+        if totalLength == 0 { totalLength = max(headerLength, limit - offset) }
         guard totalLength >= headerLength else { return malformed(.ipv4, value: totalLength, limit: headerLength) }
+        // Each field tshark shows once its bytes are here, the header whole or not.
+        if remaining >= 10 { summary.ipProtocol = b.u8(offset + 9) }
+        if remaining >= 16 { setIPSource(IPAddress(ipv4: b.u32(offset + 12))) }
+        if remaining >= 20, let destination = destinationOffset(headerLength: headerLength),
+           destination == 16 || remaining >= headerLength {
+            setIPDestination(IPAddress(ipv4: b.u32(offset + destination)))
+        }
+        guard remaining >= headerLength else { return truncated(.ipv4, needed: headerLength) }
         let fragment = b.u16(offset + 6)
         let proto = b.u8(offset + 9)
-        enterIP(source: IPAddress(ipv4: b.u32(offset + 12)), destination: IPAddress(ipv4: b.u32(offset + 16)), protocol: proto)
         summary.isFragment = fragment & 0x3FFF != 0
-        guard remaining >= headerLength else { return truncated(.ipv4, needed: headerLength) }
         limit = min(limit, offset + totalLength)
         offset += headerLength
         summary.payloadLength = max(0, totalLength - headerLength)
@@ -33,20 +40,61 @@ extension DecodeRun {
         return transport(proto)
     }
 
-    /// Makes an IP header the innermost one (and the outermost, if it is the first).
-    mutating func enterIP(source: IPAddress, destination: IPAddress, protocol proto: UInt8) {
-        if summary.outerSource == nil && !outerLocked {
-            summary.outerSource = source
-            summary.outerDestination = destination
+    /// Where tshark reads the destination address: the header's own field (offset 16), or the
+    /// last address of a loose or strict source route option whose pointer is valid (RFC 791
+    /// section 3.1: that address is the datagram's final destination; tshark shows it while
+    /// decoding the options, so only from a whole header). Nil when the search would read past
+    /// the bytes present, where tshark stops and shows no destination.
+    func destinationOffset(headerLength: Int) -> Int? {
+        let end = offset + remaining
+        var left = headerLength - 20
+        var at = offset + 20
+        while left > 0 {
+            guard at < end else { return nil }
+            let option = b.u8(at)
+            left -= 1
+            if option == 0 { return 16 }  // end of options
+            if option == 1 { at += 1; continue }  // no-operation
+            guard left > 0 else { return 16 }
+            guard at + 1 < end else { return nil }
+            let length = Int(b.u8(at + 1))
+            left -= 1
+            guard length >= 2, length - 2 <= left else { return 16 }
+            if option == 0x83 || option == 0x89 {
+                guard at + 2 < end else { return nil }
+                let pointer = Int(b.u8(at + 2))
+                guard pointer >= 4, pointer & 3 == 0, pointer <= length else { return 16 }
+                return at - offset + length - 4
+            }
+            at += length
+            left -= length - 2
         }
-        summary.innerSource = source
-        summary.innerDestination = destination
-        summary.ipProtocol = proto
+        return 16
+    }
+
+    /// Starts an IP layer: it becomes the innermost one (and the outermost, if it is the first),
+    /// with no fields until they are read. tshark shows an IP layer it entered with only the
+    /// fields it could read, so an inner header cut short leaves the inner columns empty.
+    mutating func enterIP() {
+        ipLayers += 1
+        summary.innerSource = nil
+        summary.innerDestination = nil
+        summary.ipProtocol = nil
         summary.sourcePort = nil
         summary.destinationPort = nil
         summary.tcpFlags = nil
         summary.icmpTypeCode = nil
         summary.isFragment = false
+    }
+
+    mutating func setIPSource(_ address: IPAddress) {
+        if ipLayers == 1 { summary.outerSource = address }
+        summary.innerSource = address
+    }
+
+    mutating func setIPDestination(_ address: IPAddress) {
+        if ipLayers == 1 { summary.outerDestination = address }
+        summary.innerDestination = address
     }
 
     /// The header after an IP header (and its extension headers).
@@ -57,14 +105,25 @@ extension DecodeRun {
         case IPProtocol.udp.rawValue: return decodeUDP()
         case IPProtocol.sctp.rawValue: return decodeSCTP()
         case IPProtocol.icmp.rawValue, IPProtocol.icmpv6.rawValue:
-            // Type and code only: the packet an error quotes is never "innermost".
-            if remaining >= 2 { summary.icmpTypeCode = b.u16(offset) }
+            // Type and code only: the packet an error quotes is never "innermost". tshark shows
+            // an ICMPv6 type and code from their two bytes, ICMP's only from six.
+            if remaining >= (proto == IPProtocol.icmp.rawValue ? 6 : 2) { summary.icmpTypeCode = b.u16(offset) }
             return .done
         case IPProtocol.ipv4.rawValue: summary.tunnelDepth &+= 1; return .ipv4
         case IPProtocol.ipv6.rawValue: summary.tunnelDepth &+= 1; return .ipv6
         case IPProtocol.gre.rawValue: return decodeGRE()
         case IPProtocol.ah.rawValue: return decodeAH()
         default: return .done
+        }
+    }
+
+    /// Whether tshark names the protocol after an IPv4 header or an IPv6 AH by the payload's
+    /// own protocol (the transports and tunnels it decodes); for any other payload of AH, it
+    /// names the IP header's protocol (AH itself, or IPv6's first next header).
+    static func namesPayloadAfterAH(_ proto: UInt8) -> Bool {
+        switch proto {
+        case 1, 2, 4, 6, 17, 41, 47, 50, 51, 58, 88, 89, 103, 112, 132: return true
+        default: return false
         }
     }
 
@@ -75,6 +134,7 @@ extension DecodeRun {
         let length = (Int(b.u8(offset + 1)) + 2) * 4
         guard remaining >= length else { return truncated(.ah, needed: length) }
         offset += length
+        guard Self.namesPayloadAfterAH(next) else { return .done }
         return transport(next)
     }
 }

@@ -40,9 +40,10 @@ extension DecodeRun {
         return .done
     }
 
-    /// SCTP common header (RFC 9260): ports only.
+    /// SCTP common header (RFC 9260): ports only, and only from a whole 12-byte common header
+    /// (tshark shows no SCTP field before it has all of it).
     mutating func decodeSCTP() -> NextLayer {
-        guard remaining >= 4 else { return truncated(.sctp, needed: 4) }
+        guard remaining >= 12 else { return truncated(.sctp, needed: 12) }
         summary.sourcePort = b.u16(offset)
         summary.destinationPort = b.u16(offset + 2)
         return .done
