@@ -575,7 +575,7 @@ def fam_ip_partial():
     pkts = []
     base = bytearray(in4udp())
     opt = bytearray(bytes(IP(src="10.1.1.1", dst="10.2.2.2", options=[S.IPOption_Router_Alert()]) / UDP(sport=5, dport=6)))
-    variants = [base[:n] for n in range(0, 21)] + [opt[:n] for n in range(19, 30)]
+    variants = [base[:n] for n in range(0, 21)] + [opt[:n] for n in range(22, 30)]
     for ihl in (0, 4):
         v = bytearray(base); v[0] = 0x40 | ihl; variants.append(v)
     for total in (0, 10, 19, 20, 21):
@@ -590,6 +590,22 @@ def fam_ip_partial():
     for nh, v in variants:
         pkts.append(ip_over4(nh, v))
         pkts.append(ip_over4(47, gre(0x0800 if nh == 4 else 0x86DD, v)))
+    # GTP-U captured with tcpdump's old 68-byte snap length (and 64, 96): the inner header is cut
+    for inner in (in4udp(), in6tcp()):
+        for ext in (False, True):
+            g = udp_over4(2152, 2152, gtp1(inner, e=ext, exts=[(0x85, pdu_session(0, 5))] if ext else None))
+            pkts += cut_some(g, (64, 68, 96))
+    return pkts
+
+
+def fam_ip_options_cut():
+    """An inner IPv4 header with options, cut between its 20th byte and its end: tshark shows
+    the destination only once it can read the options' type and length octets (it looks for a
+    source route there), so 20 or 21 bytes show the source alone."""
+    pkts = []
+    opt = bytes(IP(src="10.1.1.1", dst="10.2.2.2", options=[S.IPOption_Router_Alert()]) / UDP(sport=5, dport=6))
+    for n in (19, 20, 21, 22):
+        pkts.append(ip_over4(4, opt[:n]))
     return pkts
 
 
@@ -758,6 +774,7 @@ FAMILIES = {
     "geneve": fam_geneve,
     "ipip": fam_ipip,
     "ip-partial": fam_ip_partial,
+    "ip-options-cut": fam_ip_options_cut,
     "nested": fam_nested,
     "stops": fam_stops,
     "icmp-quoting": fam_icmp,

@@ -66,9 +66,9 @@ struct DecodeRun {
     /// True while a new IP header would still be "inner" (directly after a tunnel or IP).
     var mayEnterIP = true
     var layers = 0
-    /// Set when the outermost IP layer exists but has no addresses (cut short, or IPv6 behind
-    /// an IPv4 ethertype): later IP layers are then inner only.
-    var outerLocked = false
+    /// Set once the outermost IP layer exists (even without addresses: cut short, or IPv6
+    /// behind an IPv4 ethertype): later IP layers are then inner only.
+    var seenIP = false
 
     init(bytes: UnsafeRawBufferPointer, decoder: PacketDecoder) {
         b = bytes
@@ -77,6 +77,10 @@ struct DecodeRun {
     }
 
     var remaining: Int { max(0, limit - offset) }
+
+    /// True when the capture ended before the packet did and the current layer reaches that end:
+    /// the layer's missing bytes were on the wire, so tshark still lists a layer that starts there.
+    var cutShort: Bool { limit >= b.count && summary.wireLength > b.count }
 
     /// Records a truncation at the current offset and returns `.done`.
     mutating func truncated(_ layer: ProtocolLayer, needed: Int) -> NextLayer {
@@ -87,7 +91,7 @@ struct DecodeRun {
     /// For a header whose payload may legitimately be empty: a truncation when the capture
     /// ended before the packet did, otherwise the natural end of decoding.
     mutating func endOrTruncated(_ layer: ProtocolLayer, needed: Int) -> NextLayer {
-        if remaining < needed && limit >= b.count && summary.wireLength > b.count {
+        if remaining < needed && cutShort {
             return truncated(layer, needed: needed)
         }
         return .done

@@ -2,25 +2,44 @@ internal import FlowcastCore
 extension DecodeRun {
     /// IPv4 (RFC 791) with options and fragments. Only a datagram's first fragment carries a
     /// transport header; later fragments keep the protocol number but no ports.
+    ///
+    /// Like tshark, a layer exists once it has a byte (or the capture was cut where it starts),
+    /// and a header cut short still shows the fields whose bytes are present: the protocol from
+    /// 10 bytes, the source from 16. A header whose version, header length or total length is
+    /// wrong exists with no fields at all. In a tunnel such a layer is the innermost one.
     mutating func decodeIPv4() -> NextLayer {
-        guard remaining >= 20 else {
-            outerLocked = true
+        guard remaining >= 1 else {
+            if cutShort { enterIP(source: nil, destination: nil, protocol: nil) }
             return truncated(.ipv4, needed: 20)
         }
         let versionIHL = b.u8(offset)
         if versionIHL >> 4 == 6 {
             // An IPv6 packet behind an IPv4 ethertype: tshark's IPv4 dissector hands it to IPv6
             // but the outer "IPv4" layer has no addresses, so neither does the outer column.
-            outerLocked = true
+            enterIP(source: nil, destination: nil, protocol: nil)
             return .ipv6
         }
-        guard versionIHL >> 4 == 4 else { return malformed(.ipv4, value: Int(versionIHL >> 4), limit: 4) }
+        guard versionIHL >> 4 == 4 else {
+            enterIP(source: nil, destination: nil, protocol: nil)
+            return malformed(.ipv4, value: Int(versionIHL >> 4), limit: 4)
+        }
         let headerLength = Int(versionIHL & 0x0F) * 4
-        guard headerLength >= 20 else { return malformed(.ipv4, value: headerLength, limit: 20) }
-        var totalLength = Int(b.u16(offset + 2))
+        guard headerLength >= 20 else {
+            enterIP(source: nil, destination: nil, protocol: nil)
+            return malformed(.ipv4, value: headerLength, limit: 20)
+        }
         // A total length of 0 comes from TCP segmentation offload: the frame holds the datagram.
-        if totalLength == 0 { totalLength = limit - offset }
-        guard totalLength >= headerLength else { return malformed(.ipv4, value: totalLength, limit: headerLength) }
+        let statedLength = remaining >= 4 ? Int(b.u16(offset + 2)) : 0
+        guard statedLength == 0 || statedLength >= headerLength else {
+            enterIP(source: nil, destination: nil, protocol: nil)
+            return malformed(.ipv4, value: statedLength, limit: headerLength)
+        }
+        guard remaining >= 20 else {
+            enterIP(source: remaining >= 16 ? IPAddress(ipv4: b.u32(offset + 12)) : nil, destination: nil,
+                    protocol: remaining >= 10 ? b.u8(offset + 9) : nil)
+            return truncated(.ipv4, needed: 20)
+        }
+        let totalLength = statedLength == 0 ? limit - offset : statedLength
         let fragment = b.u16(offset + 6)
         let proto = b.u8(offset + 9)
         enterIP(source: IPAddress(ipv4: b.u32(offset + 12)), destination: IPAddress(ipv4: b.u32(offset + 16)), protocol: proto)
@@ -33,9 +52,11 @@ extension DecodeRun {
         return transport(proto)
     }
 
-    /// Makes an IP header the innermost one (and the outermost, if it is the first).
-    mutating func enterIP(source: IPAddress, destination: IPAddress, protocol proto: UInt8) {
-        if summary.outerSource == nil && !outerLocked {
+    /// Makes an IP header the innermost one (and the outermost, if it is the first). A field
+    /// that is nil was cut off (see `decodeIPv4`).
+    mutating func enterIP(source: IPAddress?, destination: IPAddress?, protocol proto: UInt8?) {
+        if !seenIP {
+            seenIP = true
             summary.outerSource = source
             summary.outerDestination = destination
         }

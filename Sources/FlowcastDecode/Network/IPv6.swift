@@ -1,10 +1,20 @@
 internal import FlowcastCore
 extension DecodeRun {
     /// IPv6 (RFC 8200) with hop-by-hop, routing, fragment, destination-options and AH headers.
+    /// A header cut short is listed as IPv4's is (see `decodeIPv4`), with the next header from 7
+    /// bytes and the source from 24; a wrong version is not IPv6 at all (tshark rejects it).
     mutating func decodeIPv6() -> NextLayer {
-        guard remaining >= 40 else { return truncated(.ipv6, needed: 40) }
+        guard remaining >= 1 else {
+            if cutShort { enterIP(source: nil, destination: nil, protocol: nil) }
+            return truncated(.ipv6, needed: 40)
+        }
         let version = b.u8(offset) >> 4
         guard version == 6 else { return malformed(.ipv6, value: Int(version), limit: 6) }
+        guard remaining >= 40 else {
+            enterIP(source: remaining >= 24 ? IPAddress(ipv6High: b.u64(offset + 8), low: b.u64(offset + 16)) : nil,
+                    destination: nil, protocol: remaining >= 7 ? b.u8(offset + 6) : nil)
+            return truncated(.ipv6, needed: 40)
+        }
         let payloadLength = Int(b.u16(offset + 4))
         var next = b.u8(offset + 6)
         let source = IPAddress(ipv6High: b.u64(offset + 8), low: b.u64(offset + 16))
