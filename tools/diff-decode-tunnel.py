@@ -298,6 +298,9 @@ def fam_gtpu_msgtypes():
     pkts.append(udp_over4(2152, 2152, gtp1(inner, mtype=0xFF, length=len(inner) + 40)))
     pkts.append(udp_over4(2152, 2152, gtp1(inner, mtype=0xFF, length=0)))
     pkts.append(udp_over4(2152, 2152, gtp1(inner, mtype=0xFF, s=True, length=2)))
+    # G-PDU on the GTP-C port (tshark decodes its T-PDU there too)
+    pkts.append(udp_over4(2123, 2123, gtp1(inner)))
+    pkts.append(udp_over4(2123, 40000, gtp1(in6udp(), e=True, exts=[(0x85, pdu_session(1, 8))])))
     # header alone (8 bytes) and shorter than 8
     pkts.append(udp_over4(2152, 2152, gtp1(b"", mtype=0xFF)[:8]))
     pkts.append(udp_over4(2152, 2152, gtp1(b"", mtype=0xFF)[:5]))
@@ -324,9 +327,6 @@ def fam_gtpu_ports():
                          (2152, 443), (2152, 1024), (1900, 2152), (2152, 5000), (12345, 23456), (2153, 2153),
                          (0, 2152), (2152, 0), (2152, 4754)):
         pkts.append(udp_over4(sport, dport, g))
-    # G-PDU on the GTP-C port
-    pkts.append(udp_over4(2123, 2123, g))
-    pkts.append(udp_over4(2123, 40000, g))
     # GTP-U over TCP port 2152
     pkts.append(bytes(eth() / outer4() / TCP(sport=2152, dport=2152, flags="PA") / Raw(g)))
     return pkts
