@@ -428,7 +428,6 @@ def fam_gre_proto():
     pkts.append(ip_over4(47, gre(0x8847, mpls_stack([100], in4udp()))))
     pkts.append(ip_over4(47, gre(0x8847, mpls_stack([100, 200], in6udp()))))
     pkts.append(ip_over4(47, gre(0x8848, mpls_stack([300], in4tcp()))))
-    pkts.append(ip_over4(47, gre(0x8847, mpls_stack([16], b"\0\0\0\0" + inner_eth(in4udp())))))  # PW CW + eth
     pkts.append(ip_over4(47, gre(0x1234, in4udp())))                      # unknown
     pkts.append(ip_over4(47, gre(0x0000, in4udp())))
     pkts.append(ip_over4(47, gre(0x880B, ppp_ip(in4udp()))))              # PPP over GRE v0
@@ -444,6 +443,17 @@ def fam_gre_proto():
     pkts.append(ip_over4(47, gre(0x86DD, in4udp())))                       # IPv4 behind IPv6 type
     pkts.append(udp_over4(40000, 4754, gre(0x0800, in4udp())))             # GRE in UDP (RFC 8086)
     pkts.append(udp_over4(4754, 4754, gre(0x86DD, in6udp(), k=True)))
+    return pkts
+
+
+def fam_mpls_pw():
+    """An Ethernet pseudowire after MPLS (in GRE): with a control word (first nibble 0) tshark's
+    heuristic decides by the MAC addresses' vendor prefixes whether the word is there."""
+    pkts = []
+    for mac in ("02:00:00:00:0a:01", "00:1b:21:00:00:01", "00:00:0c:07:ac:01"):
+        frame = bytes(Ether(src=mac, dst=mac, type=0x0800)) + in4udp()
+        pkts.append(ip_over4(47, gre(0x8847, mpls_stack([16], b"\0\0\0\0" + frame))))
+        pkts.append(ip_over4(47, gre(0x8847, mpls_stack([16], frame))))
     return pkts
 
 
@@ -769,6 +779,7 @@ FAMILIES = {
     "gre-flags": fam_gre_flags,
     "gre-proto": fam_gre_proto,
     "gre-pptp": fam_gre_pptp,
+    "mpls-pw": fam_mpls_pw,
     "erspan": fam_erspan,
     "vxlan": fam_vxlan,
     "geneve": fam_geneve,

@@ -12,6 +12,8 @@ public struct PacketDecoder: Sendable {
     public var gtpCPort: UInt16 = 2123
     public var vxlanPort: UInt16 = 4789
     public var genevePort: UInt16 = 6081
+    /// GRE in UDP (RFC 8086).
+    public var greUDPPort: UInt16 = 4754
     /// A bound on layers per packet; a packet that exceeds it is reported malformed.
     public var maximumLayers = 64
 

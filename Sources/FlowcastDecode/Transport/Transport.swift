@@ -37,6 +37,7 @@ extension DecodeRun {
         if sourcePort == d.gtpCPort || destinationPort == d.gtpCPort { return decodeGTP(userPlane: false) }
         if sourcePort == d.vxlanPort || destinationPort == d.vxlanPort { return decodeVXLAN() }
         if sourcePort == d.genevePort || destinationPort == d.genevePort { return decodeGeneve() }
+        if sourcePort == d.greUDPPort || destinationPort == d.greUDPPort { return decodeGRE() }
         return .done
     }
 
