@@ -84,6 +84,9 @@ extension DecodeRun {
         case IPProtocol.ipv4.rawValue: summary.tunnelDepth &+= 1; return .ipv4
         case IPProtocol.ipv6.rawValue: summary.tunnelDepth &+= 1; return .ipv6
         case IPProtocol.gre.rawValue: return decodeGRE()
+        // MPLS in IP (RFC 4023) and Ethernet in IP (143, RFC 8986): tshark follows both.
+        case 137: summary.tunnelDepth &+= 1; return .mpls
+        case 143: summary.tunnelDepth &+= 1; return .ethernet
         case IPProtocol.ah.rawValue: return decodeAH()
         default: return .done
         }
