@@ -750,6 +750,20 @@ def fam_trunc_ipip():
     return pkts
 
 
+def fam_trunc_vlan_tag():
+    """Tunnelled tagged frames cut inside the inner 802.1Q / 802.1ad tags."""
+    pkts = []
+    p = ip_over4(47, gre(0x22EB, erspan3(inner_eth(in4udp(), vlan=66), platform=struct.pack("!II", 0x08000000, 1)),
+                         c=True, k=True, s=True))
+    pkts += cut_some(p, range(84, 90))
+    p = udp_over4(40000, 4789, vxlan_hdr() + inner_eth(in6tcp(), vlan=10, qinq=11))
+    pkts += cut_some(p, range(62, 72))
+    opts = geneve_opt() + geneve_opt(cls=0xFFFF, typ=0x80, data=bytes(8))
+    p = udp_over4(40000, 6081, geneve(inner_eth(in4udp(), vlan=20), options=opts))
+    pkts += cut_some(p, range(82, 88))
+    return pkts
+
+
 def fam_trunc_misc():
     pkts = []
     for p in (ip_over4(47, gre(0x88BE, erspan2(inner_eth(in4udp())), s=True)),
@@ -796,6 +810,7 @@ FAMILIES = {
     "trunc-vxlan": fam_trunc_vxlan,
     "trunc-geneve": fam_trunc_geneve,
     "trunc-ipip": fam_trunc_ipip,
+    "trunc-vlan-tag": fam_trunc_vlan_tag,
     "trunc-misc": fam_trunc_misc,
 }
 
