@@ -700,7 +700,25 @@ def fam_icmp():
     pkts.append(udp_over4(2152, 2152, gtp1(err, teid=0x12)))
     # ICMP echo inside GRE
     pkts.append(ip_over4(47, gre(0x0800, in4icmp())))
+    # which ICMP types quote: source quench, redirect (tshark stops after the quoted UDP there),
+    # parameter problem, echo; ICMPv6 time exceeded, parameter problem, echo request
+    for t in (4, 5, 12, 8):
+        pkts.append(bytes(eth() / IP(src="192.0.2.9", dst="192.0.2.2") / ICMP(type=t, code=0) / Raw(quoted_gtp)))
+    for t in (3, 4, 128):
+        pkts.append(bytes(eth() / IPv6(src="2001:db8::9", dst="2001:db8::2", nh=58) / Raw(bytes([t, 0, 0, 0, 0, 0, 0, 0]) + q6)))
+    # quoted GRE carrying a tagged Ethernet frame, and a quoted VXLAN behind an outer tag
+    quoted_eth = bytes(IP(src="192.0.2.2", dst="192.0.2.1", proto=47) / Raw(gre(0x6558, inner_eth(in4udp(), vlan=44))))
+    pkts.append(bytes(eth() / IP(src="192.0.2.9", dst="192.0.2.2") / ICMP(type=3, code=1) / Raw(quoted_eth)))
+    pkts.append(bytes(eth() / Dot1Q(vlan=3) / IP(src="192.0.2.9", dst="192.0.2.2") / ICMP(type=3, code=3) / Raw(quoted_vx)))
+    # an ICMPv4 error quoting IPv6 (6in4 tunnel) with GTP inside
+    pkts.append(bytes(eth() / IP(src="192.0.2.9", dst="192.0.2.2") / ICMP(type=3, code=3) / Raw(q6)))
     return pkts
+
+
+def fam_trunc_icmp():
+    quoted_gtp = bytes(IP(src="192.0.2.2", dst="192.0.2.1") / UDP(sport=2152, dport=2152) / Raw(gtp1(in4udp(), teid=0x10)))
+    # from the whole ICMP header on (tshark shows a shorter one's type and code only from 6 bytes)
+    return cut_all(bytes(eth() / IP(src="192.0.2.9", dst="192.0.2.2") / ICMP(type=3, code=4) / Raw(quoted_gtp[:60])), 42)
 
 
 def cut_all(pkt, start=14):
@@ -803,6 +821,7 @@ FAMILIES = {
     "nested": fam_nested,
     "stops": fam_stops,
     "icmp-quoting": fam_icmp,
+    "trunc-icmp": fam_trunc_icmp,
     "trunc-gtp": fam_trunc_gtp,
     "trunc-gtp6": fam_trunc_gtp6,
     "trunc-gre-erspan3": fam_trunc_gre,

@@ -71,6 +71,8 @@ struct DecodeRun {
     /// Set once the outermost IP layer exists (even without addresses: cut short, or IPv6
     /// behind an IPv4 ethertype): later IP layers are then inner only.
     var seenIP = false
+    /// True in the run that reads the packet an ICMP error quotes (see `scanQuotedPacket`).
+    var insideQuote = false
 
     init(bytes: UnsafeRawBufferPointer, decoder: PacketDecoder) {
         b = bytes
@@ -110,7 +112,7 @@ struct DecodeRun {
     }
 
     mutating func start(linkType: UInt32) {
-        var next: NextLayer
+        let next: NextLayer
         switch linkType {
         case LinkType.ethernet.rawValue: next = .ethernet
         case LinkType.null.rawValue: next = decodeNull(networkOrder: false)
@@ -125,6 +127,12 @@ struct DecodeRun {
         case LinkType.nflog.rawValue: next = decodeNFLOG()
         default: next = unsupported(.link, type: Int(linkType))
         }
+        run(from: next)
+    }
+
+    /// Decodes layer after layer from `next` until one says `.done`.
+    mutating func run(from first: NextLayer) {
+        var next = first
         while true {
             layers += 1
             if layers > decoder.maximumLayers {

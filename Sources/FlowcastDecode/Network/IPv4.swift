@@ -80,7 +80,7 @@ extension DecodeRun {
         case IPProtocol.icmp.rawValue, IPProtocol.icmpv6.rawValue:
             // Type and code only: the packet an error quotes is never "innermost".
             if remaining >= 2 { summary.icmpTypeCode = b.u16(offset) }
-            return .done
+            return scanQuotedPacket(icmpv6: proto == IPProtocol.icmpv6.rawValue)
         case IPProtocol.ipv4.rawValue: summary.tunnelDepth &+= 1; return .ipv4
         case IPProtocol.ipv6.rawValue: summary.tunnelDepth &+= 1; return .ipv6
         case IPProtocol.gre.rawValue: return decodeGRE()
@@ -90,6 +90,33 @@ extension DecodeRun {
         case IPProtocol.ah.rawValue: return decodeAH()
         default: return .done
         }
+    }
+
+    /// The packet an ICMP error quotes (ICMP destination unreachable, source quench, time
+    /// exceeded, parameter problem; ICMPv6 types 1–4) never gives the innermost fields, but
+    /// tshark decodes it, tunnels included, so the TEID and VLAN columns ("outermost" in the
+    /// whole frame) may come from it when the packet itself has none. A second run over the same
+    /// bytes (on the stack, one level deep) reads it; only those two fields are kept, and its
+    /// truncation issue when the capture cut it.
+    mutating func scanQuotedPacket(icmpv6: Bool) -> NextLayer {
+        guard !insideQuote, summary.teid == nil || summary.vlan == nil else { return .done }
+        let layer: ProtocolLayer = icmpv6 ? .icmpv6 : .icmp
+        guard remaining >= 1 else { return endOrTruncated(layer, needed: 8) }
+        let type = b.u8(offset)
+        let quotes = icmpv6 ? (1...4).contains(type) : type == 3 || type == 4 || type == 11 || type == 12
+        guard quotes else { return .done }
+        guard remaining > 8 else { return endOrTruncated(layer, needed: 9) }
+        var quoted = DecodeRun(bytes: b, decoder: decoder)
+        quoted.insideQuote = true
+        quoted.seenIP = true
+        quoted.offset = offset + 8
+        quoted.limit = limit
+        quoted.summary.wireLength = summary.wireLength
+        quoted.run(from: icmpv6 ? .ipv6 : .ipv4)
+        if summary.teid == nil { summary.teid = quoted.summary.teid }
+        if summary.vlan == nil { summary.vlan = quoted.summary.vlan }
+        if let issue = quoted.summary.issue, issue.kind == .truncated, cutShort { summary.issue = issue }
+        return .done
     }
 
     /// IP Authentication Header (RFC 4302): skipped to reach the protected transport.
