@@ -619,6 +619,52 @@ def fam_ip_options_cut():
     return pkts
 
 
+def fam_ipv6_frag_tunnel():
+    """Tunnels behind an IPv6 fragment header: tshark (reassembly off) decodes no payload of a
+    first fragment, so the outer IPv6 header stays the innermost and the protocol is the
+    fragment header's next header."""
+    pkts = []
+    for nh, payload in ((4, in4udp()), (41, in6tcp()), (47, gre(0x0800, in4udp())),
+                        (17, bytes(UDP(sport=2152, dport=2152, len=8 + len(gtp1(in4udp())))) + gtp1(in4udp())),
+                        (17, bytes(UDP(sport=40000, dport=4789, len=60)) + vxlan_hdr() + inner_eth(in4udp()))):
+        pkts.append(bytes(eth() / outer6() / IPv6ExtHdrFragment(id=9, m=1, offset=0, nh=nh) / Raw(payload)))
+        pkts.append(bytes(eth() / outer6() / IPv6ExtHdrFragment(id=9, m=0, offset=0, nh=nh) / Raw(payload)))  # atomic
+        pkts.append(bytes(eth() / outer6() / IPv6ExtHdrFragment(id=9, m=0, offset=8, nh=nh) / Raw(payload)))
+    # IPv4 outer fragments of a tunnel: the first carries the tunnel, later ones do not
+    pkts.append(bytes(eth() / outer4(proto=4, flags="MF", id=4) / Raw(in4udp())))
+    pkts.append(bytes(eth() / outer4(proto=47, flags="MF", id=5) / Raw(gre(0x86DD, in6udp()))))
+    pkts.append(bytes(eth() / outer4(proto=47, frag=8, id=5) / Raw(gre(0x86DD, in6udp()))))
+    return pkts
+
+
+def fam_srv6():
+    """IPv6 routing headers (type 4 segment routing, type 0) in front of IPv4, IPv6 and
+    Ethernet payloads, outer and inside GTP-U."""
+    pkts = []
+    def srh(nh, segs=("fc00::1", "fc00::2")):
+        return S.IPv6ExtHdrSegmentRouting(nh=nh, addresses=list(segs), segleft=1)
+    pkts.append(bytes(eth() / outer6(nh=43) / srh(4) / Raw(in4udp())))
+    pkts.append(bytes(eth() / outer6(nh=43) / srh(41) / Raw(in6tcp())))
+    pkts.append(bytes(eth() / outer6(nh=43) / srh(143) / Raw(inner_eth(in4udp(), vlan=9))))
+    pkts.append(bytes(eth() / outer6(nh=43) / srh(17) / UDP(sport=2152, dport=2152) / Raw(gtp1(in4tcp()))))
+    pkts.append(bytes(eth() / outer6(nh=43) / S.IPv6ExtHdrRouting(nh=41, addresses=["fc00::9"]) / Raw(in6udp())))
+    pkts.append(udp_over4(2152, 2152, gtp1(bytes(IPv6(src="fd00::1", dst="fd00::2", nh=43) / srh(6) / TCP(sport=1, dport=2)))))
+    return pkts
+
+
+def fam_wccp():
+    """WCCP redirection (GRE type 0x883E), with and without the 4-byte redirect header."""
+    pkts = []
+    pkts.append(ip_over4(47, gre(0x883E, in4tcp())))
+    pkts.append(ip_over4(47, gre(0x883E, b"\x00\x00\x00\x00" + in4tcp())))
+    pkts.append(ip_over4(47, gre(0x883E, b"\x02\x00\x00\x00" + in4udp())))
+    pkts.append(ip_over4(47, gre(0x883E, b"\x10\x01\x00\x00" + in4udp())))
+    pkts.append(ip_over4(47, gre(0x883E, b"\x45\x00\x00\x00" + in4udp())))
+    p = ip_over4(47, gre(0x883E, b"\x02\x00\x00\x00" + in4udp()))
+    pkts += cut_some(p, range(36, 60))
+    return pkts
+
+
 def fam_nested():
     pkts = []
     # GRE in GTP
@@ -818,6 +864,9 @@ FAMILIES = {
     "ipip": fam_ipip,
     "ip-partial": fam_ip_partial,
     "ip-options-cut": fam_ip_options_cut,
+    "ipv6-frag-tunnel": fam_ipv6_frag_tunnel,
+    "srv6": fam_srv6,
+    "wccp": fam_wccp,
     "nested": fam_nested,
     "stops": fam_stops,
     "icmp-quoting": fam_icmp,

@@ -27,7 +27,16 @@ extension DecodeRun {
         offset += length
         summary.tunnelDepth &+= 1
         switch protocolType {
-        case EtherType.ipv4.rawValue, 0x883E: return .ipv4  // tshark also reads 0x883E as IPv4
+        case EtherType.ipv4.rawValue: return .ipv4
+        case 0x883E:
+            // WCCP redirection: IPv4, after a 4-byte redirect header unless the first octet
+            // already looks like IPv4 (tshark's test).
+            guard remaining >= 1 else { return endOrTruncated(.gre, needed: 1) }
+            if b.u8(offset) >> 4 != 4 {
+                guard remaining >= 4 else { return truncated(.gre, needed: 4) }
+                offset += 4
+            }
+            return .ipv4
         case EtherType.ipv6.rawValue: return .ipv6
         case EtherType.transparentEthernet.rawValue, 0x6400: return .ethernet  // and 0x6400 as Ethernet
         case EtherType.mplsUnicast.rawValue, EtherType.mplsMulticast.rawValue: return .mpls
