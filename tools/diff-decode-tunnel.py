@@ -327,9 +327,20 @@ def fam_gtpu_ports():
                          (2152, 443), (2152, 1024), (1900, 2152), (2152, 5000), (12345, 23456), (2153, 2153),
                          (0, 2152), (2152, 0), (2152, 4754)):
         pkts.append(udp_over4(sport, dport, g))
-    # GTP-U over TCP port 2152
-    pkts.append(bytes(eth() / outer4() / TCP(sport=2152, dport=2152, flags="PA") / Raw(g)))
+    # other tunnels against lower registered ports and each other (tshark: the lower port first)
+    vx, gn, gr = vxlan_hdr() + inner_eth(in4udp()), geneve(inner_eth(in4udp())), gre(0x0800, in4udp())
+    for sport, dport, payload in ((53, 4789, vx), (4789, 123, vx), (5353, 6081, gn), (1900, 4754, gr),
+                                  (4754, 4789, gr), (4754, 4789, vx), (4789, 6081, vx), (2152, 4789, g),
+                                  (161, 2152, g), (161, 4789, vx), (2123, 2152, g), (40000, 4754, gr)):
+        pkts.append(udp_over4(sport, dport, payload))
     return pkts
+
+
+def fam_gtp_tcp():
+    """GTP on TCP ports 2152 and 2123: tshark decodes it (flowcast leaves TCP payloads alone)."""
+    g = gtp1(in4udp())
+    return [bytes(eth() / outer4() / TCP(sport=2152, dport=2152, flags="PA") / Raw(g)),
+            bytes(eth() / outer4() / TCP(sport=40000, dport=2123, flags="PA") / Raw(g))]
 
 
 def fam_gtpc():
@@ -851,6 +862,7 @@ FAMILIES = {
     "gtpu-msgtypes": fam_gtpu_msgtypes,
     "gtpu-ipv6": fam_gtpu_ipv6,
     "gtpu-ports": fam_gtpu_ports,
+    "gtp-tcp": fam_gtp_tcp,
     "gtpc": fam_gtpc,
     "gtp-nested": fam_gtp_nested,
     "gtpu-frag": fam_gtpu_frag,

@@ -32,13 +32,27 @@ extension DecodeRun {
         offset += 8
         if length >= 8 { limit = min(limit, start + length) }
         summary.payloadLength = max(0, (length >= 8 ? length : summary.payloadLength) - 8)
+        // Like tshark: the lower port first, and a registered protocol on the lower port wins
+        // over a tunnel on the higher one (a DNS client on port 2152 is not GTP).
+        let low = min(sourcePort, destinationPort), high = max(sourcePort, destinationPort)
+        if low != 0, let next = udpTunnel(port: low) { return next }
+        if low != 0 && low != high && UDPPortPrecedence.claims(low, firstByte: remaining >= 1 ? b.u8(offset) : nil) {
+            return .done
+        }
+        return high != 0 ? udpTunnel(port: high) ?? .done : .done
+    }
+
+    /// The tunnel Flowcast follows on a UDP port, decoded; nil when the port has none.
+    private mutating func udpTunnel(port: UInt16) -> NextLayer? {
         let d = decoder
-        if sourcePort == d.gtpUPort || destinationPort == d.gtpUPort { return decodeGTP(userPlane: true) }
-        if sourcePort == d.gtpCPort || destinationPort == d.gtpCPort { return decodeGTP(userPlane: false) }
-        if sourcePort == d.vxlanPort || destinationPort == d.vxlanPort { return decodeVXLAN() }
-        if sourcePort == d.genevePort || destinationPort == d.genevePort { return decodeGeneve() }
-        if sourcePort == d.greUDPPort || destinationPort == d.greUDPPort { return decodeGRE() }
-        return .done
+        switch port {
+        case d.gtpUPort: return decodeGTP(userPlane: true)
+        case d.gtpCPort: return decodeGTP(userPlane: false)
+        case d.vxlanPort: return decodeVXLAN()
+        case d.genevePort: return decodeGeneve()
+        case d.greUDPPort: return decodeGRE()
+        default: return nil
+        }
     }
 
     /// SCTP common header (RFC 9260): ports only.
