@@ -676,6 +676,34 @@ def fam_wccp():
     return pkts
 
 
+def fam_lengths():
+    """Length fields around tunnels that disagree with the bytes: UDP length short, long, below 8
+    and 0; outer IPv4 length short; Ethernet padding after a short GTP message; a GTP length
+    that ends inside the inner header; GRE keepalives."""
+    pkts = []
+    g = gtp1(in4udp())
+    for ulen in (8, 12, 16, 20, 7, 0, 8 + len(g) + 30):
+        pkts.append(bytes(eth() / outer4() / UDP(sport=2152, dport=2152, len=ulen) / Raw(g)))
+        pkts.append(bytes(eth() / outer4() / UDP(sport=40000, dport=4789, len=ulen) / Raw(vxlan_hdr() + inner_eth(in4udp()))))
+    for ulen in (0, 7):
+        pkts.append(bytes(eth() / outer6() / UDP(sport=2152, dport=2152, len=ulen) / Raw(g)))
+    for ilen in (28, 36, 44, 50):
+        pkts.append(bytes(eth() / outer4(len=ilen) / UDP(sport=2152, dport=2152) / Raw(g)))
+    echo = bytes(eth() / outer4() / UDP(sport=2152, dport=2152) / Raw(gtp1(b"", mtype=1, s=True, teid=0)))
+    pkts.append(echo + bytes(60 - len(echo)) if len(echo) < 60 else echo)
+    small = bytes(eth() / outer4() / UDP(sport=2152, dport=2152) / Raw(gtp1(bytes(IP(src="10.0.0.1", dst="10.0.0.2", proto=6)), mtype=0xFF)))
+    pkts.append(small + b"\xaa" * 12)
+    for glen in (12, 16, 19, 20, 21, 28):
+        pkts.append(udp_over4(2152, 2152, gtp1(in4tcp(), length=glen)))
+        pkts.append(udp_over4(2152, 2152, gtp1(in6tcp(), length=glen + 20)))
+    # GRE keepalive: GRE carrying an IPv4 packet that is GRE with protocol type 0 back to the sender
+    keep = bytes(IP(src="192.0.2.2", dst="192.0.2.1", proto=47) / Raw(gre(0x0000)))
+    pkts.append(ip_over4(47, gre(0x0800, keep)))
+    # IPv4 header checksum / DF / TTL 0 variations do not matter, options in the outer header do not either
+    pkts.append(bytes(eth() / IP(src="192.0.2.1", dst="192.0.2.2", options=[S.IPOption_Router_Alert()]) / UDP(sport=2152, dport=2152) / Raw(g)))
+    return pkts
+
+
 def fam_nested():
     pkts = []
     # GRE in GTP
@@ -879,6 +907,7 @@ FAMILIES = {
     "ipv6-frag-tunnel": fam_ipv6_frag_tunnel,
     "srv6": fam_srv6,
     "wccp": fam_wccp,
+    "lengths": fam_lengths,
     "nested": fam_nested,
     "stops": fam_stops,
     "icmp-quoting": fam_icmp,

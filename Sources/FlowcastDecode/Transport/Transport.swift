@@ -1,3 +1,4 @@
+internal import FlowcastCore
 extension DecodeRun {
     /// TCP (RFC 9293): ports, flags, sequence number and window.
     mutating func decodeTCP() -> NextLayer {
@@ -32,6 +33,8 @@ extension DecodeRun {
         offset += 8
         if length >= 8 { limit = min(limit, start + length) }
         summary.payloadLength = max(0, (length >= 8 ? length : summary.payloadLength) - 8)
+        // tshark decodes no payload behind a length below 8, but for 0 over IPv6 (a jumbogram).
+        if length < 8 && !(length == 0 && summary.innerSource?.isIPv6 == true) { return .done }
         // Like tshark: the lower port first, and a registered protocol on the lower port wins
         // over a tunnel on the higher one (a DNS client on port 2152 is not GTP).
         let low = min(sourcePort, destinationPort), high = max(sourcePort, destinationPort)
