@@ -343,6 +343,29 @@ def fam_gtp_tcp():
             bytes(eth() / outer4() / TCP(sport=40000, dport=2123, flags="PA") / Raw(g))]
 
 
+def fam_gtp_msgtype():
+    """GTPv1 message types tshark knows and does not (it rejects an unknown one, so the other
+    port's dissector gets the datagram), GTPv2 and version 0 with odd types, and VXLAN on a
+    higher port behind a GTP port that rejects."""
+    pkts = []
+    for t in (0, 1, 7, 8, 15, 16, 37, 38, 47, 48, 62, 63, 69, 70, 71, 95, 96, 105, 106, 112, 121, 122,
+              128, 129, 130, 200, 239, 240, 241, 242, 253, 254, 255):
+        pkts.append(udp_over4(2152, 2152, gtp1(in4udp(), mtype=t, s=True)))
+        pkts.append(udp_over4(40000, 2123, gtp1(b"\x0e\x05", mtype=t)))
+    for t in (0, 99, 255):
+        pkts.append(udp_over4(2123, 2123, gtp2(b"", mtype=t)))
+        pkts.append(udp_over4(2152, 2152, gtp1(in4udp(), mtype=t, version=0)))
+    vx = vxlan_hdr() + inner_eth(in4udp())
+    pkts.append(udp_over4(2152, 4789, vx))
+    pkts.append(udp_over4(4789, 2123, vx))
+    pkts.append(udp_over4(2123, 2152, gtp1(in4udp(), mtype=0xFF)))
+    pkts.append(udp_over4(2123, 2152, gtp1(in4udp(), mtype=0x99)))
+    pkts.append(udp_over4(2152, 6081, geneve(inner_eth(in4udp()))))
+    pkts.append(udp_over4(2152, 4789, b""))
+    pkts.append(udp_over4(2152, 4789, b"\x30"))
+    return pkts
+
+
 def fam_gtpc():
     pkts = []
     ies = b"\x0e\x05" + b"\x10\x00\x00\x00\x10" + b"\x11\x00\x00\x00\x11"
@@ -884,6 +907,32 @@ def fam_trunc_misc():
     return pkts
 
 
+def fam_mutated():
+    """Tunnel packets with one to three bytes of their tunnel headers replaced, from a fixed
+    seed: flags, types and lengths nobody planned."""
+    import random
+    rng = random.Random(20261205)
+    seeds = [
+        (42, udp_over4(2152, 2152, gtp1(in4tcp(), e=True, s=True, exts=[(0x85, pdu_session(1, 9)), (0x40, b"\x08\x68")]))),
+        (34, ip_over4(47, gre(0x88BE, erspan2(inner_eth(in4udp(), vlan=5)), s=True, k=True))),
+        (34, ip_over4(47, gre(0x22EB, erspan3(inner_eth(in4udp()), platform=bytes(8)), s=True))),
+        (34, ip_over4(47, gre(0x880B, ppp_ip(in4tcp()), k=True, version=1, key=pptp_key(44), s=True, ack=3))),
+        (42, udp_over4(40000, 4789, vxlan_hdr() + inner_eth(in6tcp(), vlan=10))),
+        (42, udp_over4(40000, 6081, geneve(inner_eth(in4udp()), options=geneve_opt()))),
+        (34, ip_over4(41, bytes(IPv6(src="fd00::1", dst="fd00::2", nh=0) / IPv6ExtHdrHopByHop(nh=4) / Raw(in4udp())))),
+        (42, udp_over4(2123, 2123, gtp1(b"\x0e\x05", mtype=16, s=True, teid=7))),
+    ]
+    pkts = []
+    for start, p in seeds:
+        span = min(len(p) - start, 48)
+        for _ in range(40):
+            b = bytearray(p)
+            for _ in range(rng.randint(1, 3)):
+                b[start + rng.randrange(span)] = rng.choice((0x00, 0xFF, 0x01, 0x80, 0x40, 0x45, 0x60, 0x08, rng.randrange(256)))
+            pkts.append(bytes(b))
+    return pkts
+
+
 FAMILIES = {
     "gtpu-flags": fam_gtpu_flags,
     "gtpu-ext": fam_gtpu_ext,
@@ -891,6 +940,7 @@ FAMILIES = {
     "gtpu-ipv6": fam_gtpu_ipv6,
     "gtpu-ports": fam_gtpu_ports,
     "gtp-tcp": fam_gtp_tcp,
+    "gtp-msgtype": fam_gtp_msgtype,
     "gtpc": fam_gtpc,
     "gtp-nested": fam_gtp_nested,
     "gtpu-frag": fam_gtpu_frag,
@@ -911,6 +961,7 @@ FAMILIES = {
     "nested": fam_nested,
     "stops": fam_stops,
     "icmp-quoting": fam_icmp,
+    "mutated": fam_mutated,
     "trunc-icmp": fam_trunc_icmp,
     "trunc-gtp": fam_trunc_gtp,
     "trunc-gtp6": fam_trunc_gtp6,

@@ -49,13 +49,28 @@ extension DecodeRun {
     private mutating func udpTunnel(port: UInt16) -> NextLayer? {
         let d = decoder
         switch port {
-        case d.gtpUPort: return decodeGTP(userPlane: true)
-        case d.gtpCPort: return decodeGTP(userPlane: false)
+        case d.gtpUPort: return gtpAccepts() ? decodeGTP(userPlane: true) : nil
+        case d.gtpCPort: return gtpAccepts() ? decodeGTP(userPlane: false) : nil
         case d.vxlanPort: return decodeVXLAN()
         case d.genevePort: return decodeGeneve()
         case d.greUDPPort: return decodeGRE()
         default: return nil
         }
+    }
+
+    /// tshark's GTP dissector declines a datagram (leaving it to the other port's) with a version
+    /// above 2 or, for versions 0 and 1, a message type it does not know (TS 29.060/29.281 ones:
+    /// 1–7, 16–37, 48–62, 70, 96–105, 112–121, 128–129, 240–241, 254–255). A header the capture
+    /// cut short is taken, for `decodeGTP` to report the truncation.
+    private func gtpAccepts() -> Bool {
+        guard remaining >= 2 else { return cutShort }
+        let version = b.u8(offset) >> 5
+        if version > 2 { return false }
+        if version == 2 { return true }
+        let type = b.u8(offset + 1)
+        let known: (UInt64, UInt64, UInt64, UInt64) = (0x7FFF_003F_FFFF_00FE, 0x03FF_03FF_0000_0040, 0x3, 0xC003_0000_0000_0000)
+        let word = switch type >> 6 { case 0: known.0; case 1: known.1; case 2: known.2; default: known.3 }
+        return word >> (type & 63) & 1 != 0
     }
 
     /// SCTP common header (RFC 9260): ports only.
