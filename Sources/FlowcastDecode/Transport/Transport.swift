@@ -49,8 +49,11 @@ extension DecodeRun {
     private mutating func udpTunnel(port: UInt16) -> NextLayer? {
         let d = decoder
         switch port {
-        case d.gtpUPort: return gtpAccepts() ? decodeGTP(userPlane: true) : nil
-        case d.gtpCPort: return gtpAccepts() ? decodeGTP(userPlane: false) : nil
+        case d.gtpUPort, d.gtpCPort:
+            let layer: ProtocolLayer = port == d.gtpUPort ? .gtpU : .gtpC
+            // Cut before the message type: whether tshark would take it is unknown.
+            if remaining < 2 && cutShort { return truncated(layer, needed: 8) }
+            return gtpAccepts() ? decodeGTP(userPlane: layer == .gtpU) : nil
         case d.vxlanPort: return decodeVXLAN()
         case d.genevePort: return decodeGeneve()
         case d.greUDPPort: return decodeGRE()
@@ -60,10 +63,9 @@ extension DecodeRun {
 
     /// tshark's GTP dissector declines a datagram (leaving it to the other port's) with a version
     /// above 2 or, for versions 0 and 1, a message type it does not know (TS 29.060/29.281 ones:
-    /// 1–7, 16–37, 48–62, 70, 96–105, 112–121, 128–129, 240–241, 254–255). A header the capture
-    /// cut short is taken, for `decodeGTP` to report the truncation.
+    /// 1–7, 16–37, 48–62, 70, 96–105, 112–121, 128–129, 240–241, 254–255).
     private func gtpAccepts() -> Bool {
-        guard remaining >= 2 else { return cutShort }
+        guard remaining >= 2 else { return false }
         let version = b.u8(offset) >> 5
         if version > 2 { return false }
         if version == 2 { return true }
