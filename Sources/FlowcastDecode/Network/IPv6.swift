@@ -53,6 +53,13 @@ extension DecodeRun {
                 if fragmentOffset != 0 { summary.ipProtocol = next; return .done }
             default:
                 summary.payloadLength = max(0, limit - offset)
+                // tshark's IPv6 hands even an empty payload on: an empty tunnelled IP header
+                // is still the innermost layer, with no fields (a cut one reports truncation).
+                if remaining == 0 && !cutShort && (next == IPProtocol.ipv4.rawValue || next == IPProtocol.ipv6.rawValue) {
+                    summary.tunnelDepth &+= 1
+                    enterIP(source: nil, destination: nil, protocol: nil)
+                    return .done
+                }
                 return transport(next)
             }
         }
