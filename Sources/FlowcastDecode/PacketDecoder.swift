@@ -12,6 +12,8 @@ public struct PacketDecoder: Sendable {
     public var gtpCPort: UInt16 = 2123
     public var vxlanPort: UInt16 = 4789
     public var genevePort: UInt16 = 6081
+    /// GRE in UDP (RFC 8086).
+    public var greUDPPort: UInt16 = 4754
     /// A bound on layers per packet; a packet that exceeds it is reported malformed.
     public var maximumLayers = 64
 
@@ -67,6 +69,8 @@ struct DecodeRun {
     /// IP layers entered so far; the first one's addresses are the outer columns, even when it
     /// has none (cut short, or IPv6 behind an IPv4 ethertype).
     var ipLayers = 0
+    /// True in the run that reads the packet an ICMP error quotes (see `scanQuotedPacket`).
+    var insideQuote = false
 
     init(bytes: UnsafeRawBufferPointer, decoder: PacketDecoder) {
         b = bytes
@@ -75,6 +79,10 @@ struct DecodeRun {
     }
 
     var remaining: Int { max(0, limit - offset) }
+
+    /// True when the capture ended before the packet did and the current layer reaches that end:
+    /// the layer's missing bytes were on the wire, so tshark still lists a layer that starts there.
+    var cutShort: Bool { limit >= b.count && summary.wireLength > b.count }
 
     /// Records a truncation at the current offset and returns `.done`.
     mutating func truncated(_ layer: ProtocolLayer, needed: Int) -> NextLayer {
@@ -85,7 +93,7 @@ struct DecodeRun {
     /// For a header whose payload may legitimately be empty: a truncation when the capture
     /// ended before the packet did, otherwise the natural end of decoding.
     mutating func endOrTruncated(_ layer: ProtocolLayer, needed: Int) -> NextLayer {
-        if remaining < needed && limit >= b.count && summary.wireLength > b.count {
+        if remaining < needed && cutShort {
             return truncated(layer, needed: needed)
         }
         return .done
@@ -102,7 +110,7 @@ struct DecodeRun {
     }
 
     mutating func start(linkType: UInt32) {
-        var next: NextLayer
+        let next: NextLayer
         switch linkType {
         case LinkType.ethernet.rawValue: next = .ethernet
         case LinkType.null.rawValue: next = decodeNull(networkOrder: false)
@@ -121,6 +129,12 @@ struct DecodeRun {
             next = decodeLLC()
         default: next = unsupported(.link, type: Int(linkType))
         }
+        run(from: next)
+    }
+
+    /// Decodes layer after layer from `next` until one says `.done`.
+    mutating func run(from first: NextLayer) {
+        var next = first
         while true {
             layers += 1
             if layers > decoder.maximumLayers {

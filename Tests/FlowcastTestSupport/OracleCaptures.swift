@@ -16,7 +16,7 @@ public struct OracleCapture: Sendable, CustomStringConvertible {
 
 extension Fixtures {
     /// Every capture with an expected file: bundled real ones, bundled synthetic ones (made by
-    /// tools/diff-decode.py to reach what the real ones do not, checked against tshark the same
+    /// tools/diff-decode-link.py and tools/diff-decode-tunnel.py to reach what the real ones do not, checked against tshark the same
     /// way), then ../shared ones not bundled.
     public static func oracleCaptures() -> [OracleCapture] {
         var seen = Set<String>()

@@ -7,8 +7,13 @@ extension DecodeRun {
     /// from 10 bytes, the source from 16, the destination from 20 if tshark's search of the
     /// options for a source route stayed within the bytes present (see `destinationOffset`).
     mutating func decodeIPv4() -> NextLayer {
+        // A layer exists once it has a byte, or where the capture cut it off; an empty payload
+        // that was not cut (IP-in-IP with nothing after the outer header) leaves none, as tshark.
+        guard remaining >= 1 else {
+            if cutShort { enterIP() }
+            return truncated(.ipv4, needed: 20)
+        }
         enterIP()
-        guard remaining >= 1 else { return truncated(.ipv4, needed: 20) }
         let versionIHL = b.u8(offset)
         // An IPv6 packet behind an IPv4 ethertype: tshark's IPv4 dissector hands it to IPv6,
         // and the "IPv4" layer it leaves has no fields.
@@ -108,10 +113,13 @@ extension DecodeRun {
             // Type and code only: the packet an error quotes is never "innermost". tshark shows
             // an ICMPv6 type and code from their two bytes, ICMP's only from six.
             if remaining >= (proto == IPProtocol.icmp.rawValue ? 6 : 2) { summary.icmpTypeCode = b.u16(offset) }
-            return .done
+            return scanQuotedPacket(icmpv6: proto == IPProtocol.icmpv6.rawValue)
         case IPProtocol.ipv4.rawValue: summary.tunnelDepth &+= 1; return .ipv4
         case IPProtocol.ipv6.rawValue: summary.tunnelDepth &+= 1; return .ipv6
         case IPProtocol.gre.rawValue: return decodeGRE()
+        // MPLS in IP (RFC 4023) and Ethernet in IP (143, RFC 8986): tshark follows both.
+        case 137: summary.tunnelDepth &+= 1; return .mpls
+        case 143: summary.tunnelDepth &+= 1; return .ethernet
         case IPProtocol.ah.rawValue: return decodeAH()
         default: return .done
         }
@@ -125,6 +133,33 @@ extension DecodeRun {
         case 1, 2, 4, 6, 17, 41, 47, 50, 51, 58, 88, 89, 103, 112, 132: return true
         default: return false
         }
+    }
+
+    /// The packet an ICMP error quotes (ICMP destination unreachable, source quench, time
+    /// exceeded, parameter problem; ICMPv6 types 1–4) never gives the innermost fields, but
+    /// tshark decodes it, tunnels included, so the TEID and VLAN columns ("outermost" in the
+    /// whole frame) may come from it when the packet itself has none. A second run over the same
+    /// bytes (on the stack, one level deep) reads it; only those two fields are kept, and its
+    /// truncation issue when the capture cut it.
+    mutating func scanQuotedPacket(icmpv6: Bool) -> NextLayer {
+        guard !insideQuote, summary.teid == nil || summary.vlan == nil else { return .done }
+        let layer: ProtocolLayer = icmpv6 ? .icmpv6 : .icmp
+        guard remaining >= 1 else { return endOrTruncated(layer, needed: 8) }
+        let type = b.u8(offset)
+        let quotes = icmpv6 ? (1...4).contains(type) : type == 3 || type == 4 || type == 11 || type == 12
+        guard quotes else { return .done }
+        guard remaining > 8 else { return endOrTruncated(layer, needed: 9) }
+        var quoted = DecodeRun(bytes: b, decoder: decoder)
+        quoted.insideQuote = true
+        quoted.ipLayers = 1  // its IP headers are never the outermost
+        quoted.offset = offset + 8
+        quoted.limit = limit
+        quoted.summary.wireLength = summary.wireLength
+        quoted.run(from: icmpv6 ? .ipv6 : .ipv4)
+        if summary.teid == nil { summary.teid = quoted.summary.teid }
+        if summary.vlan == nil { summary.vlan = quoted.summary.vlan }
+        if let issue = quoted.summary.issue, issue.kind == .truncated, cutShort { summary.issue = issue }
+        return .done
     }
 
     /// IP Authentication Header (RFC 4302): skipped to reach the protected transport.

@@ -8,10 +8,16 @@ extension DecodeRun {
     /// fragment header whole or not at all. Mobility, HIP and shim6 (135, 139, 140) are
     /// protocols to tshark, not extension headers: the protocol column names them.
     mutating func decodeIPv6() -> NextLayer {
-        enterIP()
-        guard remaining >= 1 else { return truncated(.ipv6, needed: 40) }
+        // A layer exists once it has a byte, or where the capture cut it off; an empty payload
+        // that was not cut (IP-in-IP with nothing after the outer header) leaves none, as tshark.
+        guard remaining >= 1 else {
+            if cutShort { enterIP() }
+            return truncated(.ipv6, needed: 40)
+        }
         let version = b.u8(offset) >> 4
+        // A wrong version is not IPv6 at all: tshark rejects it and lists no layer.
         guard version == 6 else { return malformed(.ipv6, value: Int(version), limit: 6) }
+        enterIP()
         guard remaining >= 40 else {
             if remaining >= 7 { summary.ipProtocol = b.u8(offset + 6) }
             if remaining >= 24 { setIPSource(IPAddress(ipv6High: b.u64(offset + 8), low: b.u64(offset + 16))) }
@@ -63,6 +69,13 @@ extension DecodeRun {
             default:
                 summary.payloadLength = max(0, limit - offset)
                 if afterAH && !Self.namesPayloadAfterAH(next) { summary.ipProtocol = first; return .done }
+                // tshark's IPv6 hands even an empty payload on: an empty tunnelled IP header
+                // is still the innermost layer, with no fields (a cut one reports truncation).
+                if remaining == 0 && !cutShort && (next == IPProtocol.ipv4.rawValue || next == IPProtocol.ipv6.rawValue) {
+                    summary.tunnelDepth &+= 1
+                    enterIP()
+                    return .done
+                }
                 return transport(next)
             }
         }

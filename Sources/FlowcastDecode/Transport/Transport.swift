@@ -1,3 +1,4 @@
+internal import FlowcastCore
 extension DecodeRun {
     /// TCP (RFC 9293): ports, flags, sequence number and window.
     mutating func decodeTCP() -> NextLayer {
@@ -32,12 +33,46 @@ extension DecodeRun {
         offset += 8
         if length >= 8 { limit = min(limit, start + length) }
         summary.payloadLength = max(0, (length >= 8 ? length : summary.payloadLength) - 8)
+        // tshark decodes no payload behind a length below 8, but for 0 over IPv6 (a jumbogram).
+        if length < 8 && !(length == 0 && summary.innerSource?.isIPv6 == true) { return .done }
+        // Like tshark: the lower port first, and a registered protocol on the lower port wins
+        // over a tunnel on the higher one (a DNS client on port 2152 is not GTP).
+        let low = min(sourcePort, destinationPort), high = max(sourcePort, destinationPort)
+        if low != 0, let next = udpTunnel(port: low) { return next }
+        if low != 0 && low != high && UDPPortPrecedence.claims(low, firstByte: remaining >= 1 ? b.u8(offset) : nil) {
+            return .done
+        }
+        return high != 0 ? udpTunnel(port: high) ?? .done : .done
+    }
+
+    /// The tunnel Flowcast follows on a UDP port, decoded; nil when the port has none.
+    private mutating func udpTunnel(port: UInt16) -> NextLayer? {
         let d = decoder
-        if sourcePort == d.gtpUPort || destinationPort == d.gtpUPort { return decodeGTP(userPlane: true) }
-        if sourcePort == d.gtpCPort || destinationPort == d.gtpCPort { return decodeGTP(userPlane: false) }
-        if sourcePort == d.vxlanPort || destinationPort == d.vxlanPort { return decodeVXLAN() }
-        if sourcePort == d.genevePort || destinationPort == d.genevePort { return decodeGeneve() }
-        return .done
+        switch port {
+        case d.gtpUPort, d.gtpCPort:
+            let layer: ProtocolLayer = port == d.gtpUPort ? .gtpU : .gtpC
+            // Cut before the message type: whether tshark would take it is unknown.
+            if remaining < 2 && cutShort { return truncated(layer, needed: 8) }
+            return gtpAccepts() ? decodeGTP(userPlane: layer == .gtpU) : nil
+        case d.vxlanPort: return decodeVXLAN()
+        case d.genevePort: return decodeGeneve()
+        case d.greUDPPort: return decodeGRE()
+        default: return nil
+        }
+    }
+
+    /// tshark's GTP dissector declines a datagram (leaving it to the other port's) with a version
+    /// above 2 or, for versions 0 and 1, a message type it does not know (TS 29.060/29.281 ones:
+    /// 1–7, 16–37, 48–62, 70, 96–105, 112–121, 128–129, 240–241, 254–255).
+    private func gtpAccepts() -> Bool {
+        guard remaining >= 2 else { return false }
+        let version = b.u8(offset) >> 5
+        if version > 2 { return false }
+        if version == 2 { return true }
+        let type = b.u8(offset + 1)
+        let known: (UInt64, UInt64, UInt64, UInt64) = (0x7FFF_003F_FFFF_00FE, 0x03FF_03FF_0000_0040, 0x3, 0xC003_0000_0000_0000)
+        let word = switch type >> 6 { case 0: known.0; case 1: known.1; case 2: known.2; default: known.3 }
+        return word >> (type & 63) & 1 != 0
     }
 
     /// SCTP common header (RFC 9260): ports only, and only from a whole 12-byte common header

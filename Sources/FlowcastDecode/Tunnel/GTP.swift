@@ -1,7 +1,8 @@
 extension DecodeRun {
     /// GTPv1 header (3GPP TS 29.281 for GTP-U, TS 29.060 for GTPv1-C): flags, message type,
     /// length, TEID, the optional sequence/N-PDU/next-extension fields and the extension-header
-    /// chain. A G-PDU (type 255) on the user-plane port carries an inner IPv4/IPv6 packet.
+    /// chain. A G-PDU (type 255) carries an inner IPv4/IPv6 packet, on either port (tshark
+    /// decodes it on the control-plane port too).
     /// GTPv2-C (version 2, TS 29.274) is only located here; `GTPv2Message` reads it.
     mutating func decodeGTP(userPlane: Bool) -> NextLayer {
         guard remaining >= 1 else { return endOrTruncated(userPlane ? .gtpU : .gtpC, needed: 1) }
@@ -23,7 +24,8 @@ extension DecodeRun {
         var headerLength = 8
         if flags & 0x07 != 0 {
             guard remaining >= 12 else { return truncated(userPlane ? .gtpU : .gtpC, needed: 12) }
-            var nextType = b.u8(offset + 11)
+            // The next-extension type means something only with the E flag.
+            var nextType = flags & 0x04 != 0 ? b.u8(offset + 11) : 0
             headerLength = 12
             while nextType != 0 {
                 guard remaining >= headerLength + 1 else { return truncated(.gtpU, needed: headerLength + 1) }
@@ -36,14 +38,15 @@ extension DecodeRun {
                 headerLength += extLength
             }
         }
-        guard userPlane, messageType == 0xFF else { return .done }
+        guard messageType == 0xFF else { return .done }
         limit = min(limit, offset + 8 + length)
         offset += headerLength
         guard remaining >= 1 else { return endOrTruncated(.gtpU, needed: 1) }
-        switch b.u8(offset) >> 4 {
-        case 4: summary.tunnelDepth &+= 1; return .ipv4
-        case 6: summary.tunnelDepth &+= 1; return .ipv6
-        default: return .done
-        }
+        // tshark's test: 0x45–0x4E (version 4 with a plausible header length) is IPv4, a first
+        // nibble of 6 is IPv6, anything else is data.
+        let first = b.u8(offset)
+        if first >= 0x45 && first <= 0x4E { summary.tunnelDepth &+= 1; return .ipv4 }
+        if first >> 4 == 6 { summary.tunnelDepth &+= 1; return .ipv6 }
+        return .done
     }
 }
