@@ -91,7 +91,7 @@ extension DecodeRun {
 
     /// The value of a Jumbo Payload option (RFC 2675) in the hop-by-hop header at `offset`, or
     /// 0 when it has none (or its bytes are not all here).
-    private func jumboPayloadLength() -> UInt32 {
+    @inline(__always) private func jumboPayloadLength() -> UInt32 {
         guard remaining >= 2 else { return 0 }
         let end = min(offset + (Int(b.u8(offset + 1)) + 1) * 8, limit)
         var at = offset + 2

@@ -64,7 +64,7 @@ extension DecodeRun {
     /// tshark's GTP dissector declines a datagram (leaving it to the other port's) with a version
     /// above 2 or, for versions 0 and 1, a message type it does not know (TS 29.060/29.281 ones:
     /// 1–7, 16–37, 48–62, 70, 96–105, 112–121, 128–129, 240–241, 254–255).
-    private func gtpAccepts() -> Bool {
+    @inline(__always) private func gtpAccepts() -> Bool {
         guard remaining >= 2 else { return false }
         let version = b.u8(offset) >> 5
         if version > 2 { return false }
