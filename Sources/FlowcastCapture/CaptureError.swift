@@ -1,3 +1,4 @@
+public import FlowcastCore
 /// Why a capture could not be opened or read to its end.
 ///
 /// Every case carries the file, and the 1-based packet number where a fault sits inside the
@@ -17,6 +18,8 @@ public enum CaptureError: Error, Equatable, Sendable, CustomStringConvertible {
     case liveCapture(interface: String, reason: String)
     /// The live interface does not exist (`detail`: libpcap's words).
     case noSuchInterface(interface: String, detail: String)
+    /// A file of a link type no decoder knows (`LinkType.hasDissector`): tshark refuses it too.
+    case unsupportedLinkType(path: String, linkType: LinkType)
     /// A BPF filter that libpcap could not compile.
     case badFilter(filter: String, reason: String)
     /// Writing a capture failed.
@@ -32,6 +35,8 @@ public enum CaptureError: Error, Equatable, Sendable, CustomStringConvertible {
         case let .corrupt(path, nil, reason): return "\(path): corrupt capture: \(reason)"
         case let .liveCapture(interface, reason): return "\(interface): \(reason)"
         case let .noSuchInterface(interface, detail): return "\(interface): no such interface (libpcap: \(detail))"
+        case let .unsupportedLinkType(path, linkType):
+            return "\(path): link type \(linkType) has no decoder (Flowcast's or tshark's): none of its packets can be read"
         case let .badFilter(filter, reason): return "bad capture filter '\(filter)': \(reason)"
         case let .writeFailed(path, reason): return "\(path): write failed: \(reason)"
         }

@@ -73,6 +73,10 @@ public final class OfflineCapture {
         format = header.format
         fileSize = ((try? FileManager.default.attributesOfItem(atPath: path)[.size]) as? NSNumber)?.int64Value ?? 0
         let reader = try Self.makeReader(path: path, header: header, mapFile: mapFile)
+        if let unknown = reader.linkTypes.first(where: { !$0.hasDissector }) {
+            reader.base.close()
+            throw .unsupportedLinkType(path: path, linkType: unknown)
+        }
         if let filter {
             do throws(CaptureError) {
                 self.filter = try CaptureFilter(expression: filter, linkTypes: reader.linkTypes, savefile: path)

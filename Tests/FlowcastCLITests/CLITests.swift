@@ -80,6 +80,32 @@ struct CLITests {
         if kind == "folder" { #expect(run.stderr.contains("\(path): not a pcap or pcapng capture: a folder, not a file"), "\(run.stderr)") }
     }
 
+    /// A pcap of one raw IPv4 packet on link type `linkType`.
+    func onePacket(linkType: UInt32) throws -> String {
+        var bytes: [UInt8] = []
+        func le32(_ v: UInt32) { bytes += [UInt8(v & 0xFF), UInt8(v >> 8 & 0xFF), UInt8(v >> 16 & 0xFF), UInt8(v >> 24)] }
+        le32(0xA1B2_C3D4); bytes += [2, 0, 4, 0]; le32(0); le32(0); le32(65535); le32(linkType)
+        let packet: [UInt8] = [0x45] + [UInt8](repeating: 0, count: 39)
+        le32(1); le32(0); le32(UInt32(packet.count)); le32(UInt32(packet.count))
+        return try temporary(bytes + packet)
+    }
+
+    /// tshark refuses a file of a link type it has no dissector for, and the oracle wants the same;
+    /// flowcast printed its packets with empty columns and exit status 0.
+    @Test("a capture of a link type no decoder knows is refused in one line, as tshark refuses it; one tshark reads is decoded",
+          arguments: [166, 246, 300] as [UInt32])
+    func linkTypeWithoutDecoder(_ linkType: UInt32) throws {
+        let path = try onePacket(linkType: linkType)
+        let run = try Fixtures.runFlowcast(["decode", path])
+        #expect(run.status == 2)
+        #expect(run.stdout.isEmpty)
+        #expect(run.stderr.hasPrefix("flowcast decode: \(path): link type "), "\(run.stderr)")
+        #expect(run.stderr.hasSuffix("(\(linkType)) has no decoder (Flowcast's or tshark's): none of its packets can be read\n"), "\(run.stderr)")
+        // USER0 (147): tshark reads it (as data), so flowcast does, with the packet's issue.
+        let user = try Fixtures.runFlowcast(["decode", try onePacket(linkType: 147)])
+        #expect(user.status == 0 && user.stdout.split(separator: "\n").count == 1, "\(user.stderr)")
+    }
+
     @Test("a folder given as a model, or a file where synth's radio logs go, is named for what it is")
     func foldersAndFiles() throws {
         let folder = FileManager.default.temporaryDirectory.path
