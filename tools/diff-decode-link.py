@@ -674,10 +674,10 @@ def quirk_families():
         # A hop-by-hop header of six Pad1 options at the datagram's end: tshark does not enter
         # the next header (with PadN it does, and the protocol column is then empty).
         "quirk-hbh-pad1-end": (1, [eth(b(IPv6(src=V6A, dst=V6B, nh=0) / (bytes([0, 0]) + b"\x00" * 6)), 0x86DD)]),
-        # Not a quirk but left unfixed: tshark 4.0 refuses files of link types wiretap does not
-        # map (166 PPP_PPPD, and about 150 others below 300), so the oracle wants flowcast to
-        # fail; flowcast's reader follows libpcap, which opens them.
-        "unfixed-linktype-166-refused": (166, [b"\x00\xff\x03\x00\x21" + v4]),
+        # tshark 4.0 refuses files of link types wiretap does not map (166 PPP_PPPD, and 165
+        # others below 320), and so does flowcast since 2026-12-05 (LinkType.withoutDissector):
+        # both refuse, which the comparison counts as agreement.
+        "linktype-166-refused": (166, [b"\x00\xff\x03\x00\x21" + v4]),
     }
 
 
