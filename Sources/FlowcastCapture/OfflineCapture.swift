@@ -15,6 +15,9 @@ public final class OfflineCapture {
     public let format: CaptureFormat
     /// Link types seen in the file header or interface descriptions, in order of first use.
     public var linkTypes: [LinkType] { reader.linkTypes }
+    /// libpcap's snapshot length for the file: a pcap file's, or a pcapng file's first interface's
+    /// (0 or more than the link type's maximum reads as that maximum).
+    public var snapshotLength: Int { reader.snapshot }
     /// Packets read from the file so far, as of the last `forEachPacket` to return (the count
     /// lives in the reader's loop, not in this object, while packets are handed out). With a
     /// filter this includes the packets it skipped: `packetsRead - packetsFiltered` were handed out.
@@ -47,6 +50,15 @@ public final class OfflineCapture {
         var linkTypes: [LinkType] { base.linkTypes }
         var packetsRead: Int { base.packetsRead }
         var readsInPlace: Bool { base.readsInPlace }
+        /// libpcap's snapshot length for the file (a pcapng file's first interface's).
+        var snapshot: Int {
+            switch self {
+            case let .pcap(r): return r.snapshot
+            case let .pcapBuffered(r): return r.snapshot
+            case let .pcapng(r): return r.snapshot
+            case let .pcapngBuffered(r): return r.snapshot
+            }
+        }
         /// What a filter sees of a record at most: libpcap clips a pcap record at the snapshot
         /// length where `PcapReader` keeps it whole, and tcpdump's filter sees what libpcap hands over.
         var filterLength: Int {

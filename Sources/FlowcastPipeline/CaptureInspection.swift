@@ -31,7 +31,9 @@ public struct CaptureInspection: Sendable {
     /// expression; the report covers the packets passing it and counts the others.
     public static func inspect(path: String, mapFile: Bool = true, filter: String? = nil) throws -> CaptureInspection {
         let capture = try OfflineCapture(path: path, mapFile: mapFile, filter: filter)
-        var r = CaptureInspection(file: path, format: capture.format.description, linkTypes: [])
+        // A pcap header's own line names its snapshot length; a pcapng file's is its interfaces'.
+        let format = capture.format == .pcapng ? "pcapng (snaplen \(capture.snapshotLength), first interface)" : capture.format.description
+        var r = CaptureInspection(file: path, format: format, linkTypes: [])
         r.filter = filter
         let decoder = PacketDecoder()
         var seenLinks: [String] = []

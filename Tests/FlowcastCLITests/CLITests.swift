@@ -151,6 +151,26 @@ struct CLITests {
         #expect((object?["topTunnels"] as? [Any])?.isEmpty == false)
     }
 
+    /// A pcapng file's format line named no snapshot length, where a pcap file's does.
+    @Test("inspect names a pcapng file's snapshot length: its first interface block's, 0 read as libpcap's 262144",
+          arguments: ["gtpv1c-pdp-ctx-messages.pcapng", "pcapng-many-interfaces.pcapng"])
+    func inspectPcapngSnapshot(_ name: String) throws {
+        let path = "captures/real/\(name)"
+        // The first interface description block (type 1) after the section header: snaplen at +12.
+        let bytes = [UInt8](try Data(contentsOf: Fixtures.repositoryRoot.appendingPathComponent(path)))
+        func u32(_ at: Int) -> Int { Int(bytes[at]) | Int(bytes[at + 1]) << 8 | Int(bytes[at + 2]) << 16 | Int(bytes[at + 3]) << 24 }
+        #expect(u32(8) == 0x1A2B_3C4D)  // little-endian section
+        var at = 0
+        while u32(at) != 1 { at += u32(at + 4) }
+        let stored = u32(at + 12)
+        let snaplen = stored == 0 ? 262_144 : stored
+        let text = try Fixtures.runFlowcast(["inspect", path])
+        #expect(text.stdout.split(separator: "\n")[1] == "  format: pcapng (snaplen \(snaplen), first interface)", "\(text.stdout)")
+        let json = try Fixtures.runFlowcast(["inspect", path, "--json"])
+        let object = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any]
+        #expect(object?["format"] as? String == "pcapng (snaplen \(snaplen), first interface)")
+    }
+
     @Test("flows lists one line per flow with 13 columns")
     func flows() throws {
         let run = try Fixtures.runFlowcast(["flows", "captures/real/http-web-browsing.pcap", "--idle-timeout", "0", "--active-timeout", "0"])
