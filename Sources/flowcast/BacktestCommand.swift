@@ -12,7 +12,7 @@ struct BacktestCommand: ParsableCommand {
 
     @Option(help: "Topology YAML file (demand ids name the series columns, e.g. od_0_1).") var topology: String?
     @Option(help: "Demand series (CSV, one column per demand id).") var series: String?
-    @Option(help: "First 0-based row to plan and score; rows before it are history (and training data). With --radio-scenario: the first second planned (600 when not given).")
+    @Option(parsing: .unconditional, help: "First 0-based row to plan and score; rows before it are history (and training data). With --radio-scenario: the first second planned (600 when not given).")
     var from: Int?
     @Option(help: "Model file (flowcast train); without it a model is trained on the rows before --from.") var model: String?
     @Option(help: "Spectrum backtest: a folder made by tools/make-radio-scenario.py (topology.yaml and one radio KPI log per cell).")

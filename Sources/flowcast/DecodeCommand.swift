@@ -20,7 +20,7 @@ struct DecodeCommand: ParsableCommand {
     var file: String
     @Option(help: "Output format: tsv, json (JSON Lines with decode issues) or none (benchmarks).")
     var format: Format = .tsv
-    @Option(name: .short, help: "Stop after N packets (with --filter, N matching packets).")
+    @Option(name: .short, parsing: .unconditional, help: "Stop after N packets (with --filter, N matching packets).")
     var count: Int?
     @OptionGroup var reading: CaptureReadingOptions
 

@@ -17,7 +17,7 @@ struct EvaluateCommand: ParsableCommand {
     var model: String
     @Option(help: "A series file or folder; may be repeated. Each file is its own history.")
     var series: [String]
-    @Option(help: "First 0-based data row to score; earlier rows are history only.")
+    @Option(parsing: .unconditional, help: "First 0-based data row to score; earlier rows are history only.")
     var from: Int
     @Flag(help: "Print the report as JSON.")
     var json = false

@@ -3,9 +3,14 @@ import FlowcastAggregate
 
 /// The flow table's options, shared by flows, replay and live (each spelt them out, and live
 /// checked none of the timeouts).
+///
+/// Numeric options that a negative value may be given to by mistake take the next argument
+/// whatever it looks like (`parsing: .unconditional`, here and for -c, --top, --duration and
+/// --from): `--idle-timeout -5` read "-5" as an option and said "Missing value", not what is
+/// wrong with it.
 struct FlowTableOptions: ParsableArguments {
-    @Option(help: "Seconds without packets after which a flow ends (0: never).") var idleTimeout: Double = 60
-    @Option(help: "Seconds after its first packet at which a flow is cut (0: never).") var activeTimeout: Double = 300
+    @Option(parsing: .unconditional, help: "Seconds without packets after which a flow ends (0: never).") var idleTimeout: Double = 60
+    @Option(parsing: .unconditional, help: "Seconds after its first packet at which a flow is cut (0: never).") var activeTimeout: Double = 300
     @Option(help: "Most live flows; at the bound the longest-idle eighth (by a sample of idle times) is evicted (counted).")
     var maxFlows: Int = 1 << 20
 

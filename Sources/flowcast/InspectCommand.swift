@@ -9,7 +9,7 @@ struct InspectCommand: ParsableCommand {
 
     @Argument(help: "A pcap or pcapng file.") var file: String
     @Flag(help: "Print JSON instead of text.") var json = false
-    @Option(help: "How many top talkers and tunnels to list.") var top: Int = 10
+    @Option(parsing: .unconditional, help: "How many top talkers and tunnels to list.") var top: Int = 10
     @OptionGroup var reading: CaptureReadingOptions
 
     func validate() throws {

@@ -28,7 +28,7 @@ struct PlannerCommand: ParsableCommand {
     @Option(help: "Plan a window without the sites that have not closed it this long after the first site did, on the stream's clock (when the server stored the messages; the wall clock once caught up).")
     var lateness: DurationArgument = DurationArgument(argument: "30s")!
     @Flag(help: "Exit once every listed site has published its end and the last interval is planned.") var exitWhenDone = false
-    @Option(help: "When the durable consumer is created: read the streams from TIME (ISO 8601, or seconds since the epoch).")
+    @Option(parsing: .unconditional, help: "When the durable consumer is created: read the streams from TIME (ISO 8601, or seconds since the epoch).")
     var from: String?
     @Option(help: "Durable consumer name (a second planner beside the first needs its own).") var durable: String = "flowcast-planner"
     @Option(help: "Folder for policy-NNNN.json and forecasts.jsonl (default: OUT/policies).") var policies: String?

@@ -31,7 +31,7 @@ struct PoliciesCommand: ParsableCommand {
 
     @Option(help: ArgumentHelp("NATS server URL (nats://HOST:PORT).", valueName: "url")) var nats: String
     @Option(help: "Folder for policy-NNNN.json and policies-summary.json.") var out: String
-    @Option(help: ArgumentHelp("When the consumer is created: read the stream from TIME (ISO 8601, or seconds since the epoch).",
+    @Option(parsing: .unconditional, help: ArgumentHelp("When the consumer is created: read the stream from TIME (ISO 8601, or seconds since the epoch).",
                                valueName: "time"))
     var from: String?
     @Option(help: ArgumentHelp("Durable consumer name, so that the next run carries on from this one (default: an ephemeral consumer).",

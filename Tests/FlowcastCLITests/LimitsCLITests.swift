@@ -47,6 +47,22 @@ struct LimitsCLITests {
         }
     }
 
+    /// Written with a space, a negative value read as an option: "Missing value for '--duration'".
+    @Test("a negative number after a space is the option's value, refused for what it is")
+    func negativeAfterASpace() throws {
+        let cases: [([String], String)] = [
+            (["synth", "--out", "/nonexistent/x.pcapng", "--duration", "-5"], "--duration must be 1 to 86400 seconds"),
+            (["decode", "captures/real/dhcp-flood.pcap", "-c", "-1"], "-c must be zero or more"),
+            (["inspect", "captures/real/dhcp-flood.pcap", "--top", "-1"], "--top must be zero or more"),
+            (["flows", "captures/real/dhcp-flood.pcap", "--idle-timeout", "-5"], "--idle-timeout must be 0 (never) to 1000000000 seconds"),
+            (["policies", "--nats", "nats://127.0.0.1:1", "--out", "/nonexistent/out", "--from", "-1"], "--from must be a time after 1970"),
+        ]
+        for (arguments, message) in cases {
+            let run = try Fixtures.runFlowcast(arguments)
+            #expect(run.status == 64 && run.stderr.contains(message), "\(arguments): \(run.stderr)")
+        }
+    }
+
     @Test("inspect --top below 0 is a usage error (it trapped)")
     func negativeTop() throws {
         let run = try Fixtures.runFlowcast(["inspect", "captures/real/http-web-browsing.pcap", "--top=-1"])
