@@ -40,6 +40,7 @@ from scapy.layers.ppp import PPPoE, PPP, HDLC
 from scapy.contrib.mpls import MPLS
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+from diffdecode_common import parse_arguments, write_pcap  # noqa: E402  (beside this script)
 MAC_A, MAC_B = "00:11:22:33:44:55", "66:77:88:99:aa:bb"
 V4A, V4B = "192.0.2.1", "198.51.100.2"
 V6A, V6B = "2001:db8::1", "2001:db8::2"
@@ -756,6 +757,7 @@ SYNTHETIC = {
 
 
 def write_synthetic(folder, fams):
+    os.makedirs(folder, exist_ok=True)
     paths = []
     for name, parts in sorted(SYNTHETIC.items()):
         linktype, packets = None, []
@@ -772,33 +774,12 @@ def write_synthetic(folder, fams):
     return paths
 
 
-def write_pcap(path, linktype, packets, big_endian=False):
-    e = ">" if big_endian else "<"
-    with open(path, "wb") as f:
-        f.write(struct.pack(e + "IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, linktype))
-        for i, p in enumerate(packets):
-            data, wire = (p if isinstance(p, tuple) else (p, len(p)))
-            f.write(struct.pack(e + "IIII", 1_700_000_000 + i, (i * 1000) % 1_000_000, len(data), wire))
-            f.write(data)
-
-
 def main(argv):
-    exe = os.path.join(HERE, "..", ".build", "debug", "flowcast")
-    out = "/tmp/diff-decode-link"
-    only = None
-    verbose = False
-    i = 0
-    while i < len(argv):
-        a = argv[i]
-        if a == "--flowcast": exe = argv[i + 1]; i += 2; continue
-        if a == "--out": out = argv[i + 1]; i += 2; continue
-        if a == "--only": only = argv[i + 1]; i += 2; continue
-        if a == "--verbose": verbose = True; i += 1; continue
-        if a == "--synthetic":
-            paths = write_synthetic(argv[i + 1], families())
-            return subprocess.run([sys.executable, os.path.join(HERE, "compare-decode.py"), "--flowcast", exe, *paths]).returncode
-        print(__doc__, file=sys.stderr)
-        return 64
+    options = parse_arguments(argv, "/tmp/diff-decode-link", __doc__, extra=("synthetic",))
+    exe, out, only, verbose = options["flowcast"], options["out"], options["only"], options["verbose"]
+    if options.get("synthetic"):
+        paths = write_synthetic(options["synthetic"], families())
+        return subprocess.run([sys.executable, os.path.join(HERE, "compare-decode.py"), "--flowcast", exe, *paths]).returncode
     os.makedirs(out, exist_ok=True)
     paths = []
     for name, (linktype, packets) in sorted(families().items()):

@@ -39,6 +39,7 @@ from scapy.layers.sctp import SCTP, SCTPChunkData, SCTPChunkInit, SCTPChunkSACK
 from scapy.packet import Raw
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+from diffdecode_common import parse_arguments, write_pcap  # noqa: E402  (beside this script)
 MAC_A, MAC_B = "02:00:00:00:00:01", "02:00:00:00:00:02"
 
 
@@ -989,38 +990,21 @@ FAMILIES = {
 
 # ---------------------------------------------------------------- files and comparison
 
-def write_pcap(path, packets, linktype=1):
-    """A classic little-endian microsecond pcap; timestamps 1700000000 + frame index ms."""
-    with open(path, "wb") as f:
-        f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, linktype))
-        for i, p in enumerate(packets):
-            data, wire = (p, len(p)) if isinstance(p, (bytes, bytearray)) else p
-            sec, usec = 1700000000 + i // 1000, (i % 1000) * 1000
-            f.write(struct.pack("<IIII", sec, usec, len(data), wire))
-            f.write(data)
+def stamp(i):
+    """Frame i at 1700000000 s + i ms (the tunnel captures' timestamps)."""
+    return 1700000000 + i // 1000, (i % 1000) * 1000
 
 
 def main(argv):
-    exe = os.path.join(os.path.dirname(HERE), ".build/debug/flowcast")
-    out = "/tmp/difftun"
-    only = None
-    verbose = False
-    i = 0
-    while i < len(argv):
-        a = argv[i]
-        if a == "--flowcast": exe = argv[i + 1]; i += 2; continue
-        if a == "--out": out = argv[i + 1]; i += 2; continue
-        if a == "--only": only = argv[i + 1]; i += 2; continue
-        if a == "--verbose": verbose = True; i += 1; continue
-        print(__doc__, file=sys.stderr)
-        return 64
+    options = parse_arguments(argv, "/tmp/difftun", __doc__)
+    exe, out, only, verbose = options["flowcast"], options["out"], options["only"], options["verbose"]
     os.makedirs(out, exist_ok=True)
     paths = []
     for name, make in FAMILIES.items():
         if only and only not in name:
             continue
         path = os.path.join(out, f"tun-{name}.pcap")
-        write_pcap(path, make())
+        write_pcap(path, 1, make(), stamp=stamp)
         paths.append(path)
     subprocess.run([sys.executable, os.path.join(HERE, "tshark-expected.py"), *paths], check=False)
     subprocess.run([sys.executable, os.path.join(HERE, "tshark-icmp.py"), *paths], check=False)
