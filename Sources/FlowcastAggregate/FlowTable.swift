@@ -156,7 +156,10 @@ public final class FlowTable: @unchecked Sendable {
         }
         let r = records + index
         let direction = r.pointee.aIsLow == fromLow ? 0 : 1
-        r.pointee.lastNanoseconds = now
+        // Earliest and latest, not first and last in file order: a capture's packets can be out
+        // of time order (pcapng interfaces merged), and a flow's last time read before its first.
+        if now > r.pointee.lastNanoseconds { r.pointee.lastNanoseconds = now }
+        if now < r.pointee.firstNanoseconds { r.pointee.firstNanoseconds = now }
         let wire = UInt64(d.wireLength)
         let hasTEID = d.has(PacketDigest.hasTEID)
         if direction == 0 {

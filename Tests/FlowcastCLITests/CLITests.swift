@@ -171,6 +171,32 @@ struct CLITests {
         #expect(object?["format"] as? String == "pcapng (snaplen \(snaplen), first interface)")
     }
 
+    /// A flow's times followed file order: in a pcapng file whose interfaces' packets are not in
+    /// time order, a flow's last time read before its first.
+    @Test("a flow's first and last times are its earliest and latest packet's, whatever the file order")
+    func flowTimesAreEarliestAndLatest() throws {
+        let path = "captures/real/pcapng-many-interfaces.pcapng"
+        let decode = try Fixtures.runFlowcast(["decode", path])
+        var times: [String: [Double]] = [:]  // "proto|addr|port|addr|port" (either order) → packet times
+        for row in decode.stdout.split(separator: "\n").map({ $0.split(separator: "\t", omittingEmptySubsequences: false) })
+        where row.count == 13 && !row[6].isEmpty && !row[9].isEmpty {
+            let ends = ["\(row[6])|\(row[9])", "\(row[7])|\(row[10])"].sorted()
+            times["\(row[8])|\(ends[0])|\(ends[1])", default: []].append(Double(row[1])!)
+        }
+        let flows = try Fixtures.runFlowcast(["flows", path])
+        var checked = 0, outOfOrder = 0
+        for f in flows.stdout.split(separator: "\n").map({ $0.split(separator: "\t", omittingEmptySubsequences: false) }) where !f[2].isEmpty {
+            let ends = ["\(f[1])|\(f[2])", "\(f[3])|\(f[4])"].sorted()
+            let want = try #require(times["\(f[0])|\(ends[0])|\(ends[1])"], "\(f)")
+            let first = Double(f[9])!, last = Double(f[10])!
+            #expect(first == want.min()! && last == want.max()!, "\(f): \(want)")
+            if want != want.sorted() { outOfOrder += 1 }
+            checked += 1
+        }
+        #expect(checked > 10)
+        #expect(outOfOrder > 0)  // the case the test is for is in the file
+    }
+
     @Test("flows lists one line per flow with 13 columns")
     func flows() throws {
         let run = try Fixtures.runFlowcast(["flows", "captures/real/http-web-browsing.pcap", "--idle-timeout", "0", "--active-timeout", "0"])

@@ -16,9 +16,11 @@ public struct WindowLine: Codable, Sendable, Equatable {
     public var id: String
     /// Window start, seconds since the epoch (capture time).
     public var start: Double
-    /// Seconds; shorter than the window length only for a partial window.
+    /// Seconds: the window's length (a partial window's too).
     public var duration: Double
-    /// True for the last window of a capture, cut short by its end.
+    /// True for the last window of a capture, cut short by its end. (The first window is not
+    /// marked when the capture starts after its start: a planner merging sites takes a partial
+    /// line as its site's last window.)
     public var partial: Bool
     public var bytesUp: UInt64
     public var bytesDown: UInt64
