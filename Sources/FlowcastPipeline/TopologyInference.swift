@@ -7,12 +7,26 @@ internal import FlowcastDecode
 /// replay without `--topology`, and all of `flowcast topology infer`. Single-threaded; each
 /// packet is decoded in place, and only a new endpoint pair or VLAN/MPLS combination allocates.
 /// A capture fault ends the read and is rethrown: a draft from part of a capture would look whole.
+/// With `upToFault`, the network of the packets before a fault in the records is returned instead:
+/// replay's first pass, whose replay then reads the same packets, writes what they gave and
+/// reports the fault (it wrote nothing at all, and left an earlier run's outputs in place).
 /// With a `filter` (a BPF expression), only the packets it passes are read, and the network
 /// records the expression and how many it skipped.
-public func inferNetwork(capturePath: String, mapFile: Bool = true, filter: String? = nil) throws -> InferredNetwork {
+public func inferNetwork(capturePath: String, mapFile: Bool = true, filter: String? = nil, upToFault: Bool = false) throws -> InferredNetwork {
     let capture = try OfflineCapture(path: capturePath, mapFile: mapFile, filter: filter)
     let decoder = PacketDecoder()
     var discovery = EndpointDiscovery()
+    do {
+        try read(capture, decoder: decoder, into: &discovery)
+    } catch let error as CaptureError where upToFault && capture.packetsRead > 0 {
+        _ = error  // the replay reads to the same fault and reports it
+    }
+    var network = InferredNetwork(discovery)
+    if let filter { network.filter = (filter, UInt64(capture.packetsFiltered)) }
+    return network
+}
+
+private func read(_ capture: OfflineCapture, decoder: PacketDecoder, into discovery: inout EndpointDiscovery) throws {
     try capture.forEachPacket { packet in
         let s = decoder.decode(packet.bytes, linkType: packet.linkType.rawValue, wireLength: packet.wireLength,
                                seconds: packet.timestampSeconds, fraction: packet.timestampFraction)
@@ -21,9 +35,6 @@ public func inferNetwork(capturePath: String, mapFile: Bool = true, filter: Stri
         }
         discovery.add(s)
     }
-    var network = InferredNetwork(discovery)
-    if let filter { network.filter = (filter, UInt64(capture.packetsFiltered)) }
-    return network
 }
 
 extension RunSummary.InferredTopology {

@@ -95,7 +95,7 @@ struct ReplayCommand: ParsableCommand {
             }
         } else {
             // A first pass over the capture finds its cells and links (docs/replay.md).
-            do { inferred = try inferNetwork(capturePath: file, mapFile: reading.mapFile, filter: reading.filter) } catch {
+            do { inferred = try inferNetwork(capturePath: file, mapFile: reading.mapFile, filter: reading.filter, upToFault: true) } catch {
                 printError("flowcast replay: \(error)")
                 throw ExitCode(2)
             }

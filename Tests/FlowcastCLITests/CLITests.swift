@@ -142,6 +142,29 @@ struct CLITests {
         #expect(run.stderr.contains("packet 500"))
     }
 
+    /// Without --topology, the inference pass stopped at the fault and the replay wrote nothing,
+    /// leaving an earlier run's outputs in the folder as if they were this one's.
+    @Test("replay of a cut capture without a topology writes what the packets before the cut give, over an earlier run, and exits 2")
+    func truncatedCaptureReplayedWithoutATopology() throws {
+        let bytes = [UInt8](try Data(contentsOf: Fixtures.captures.appendingPathComponent("real/gtpu-ipv4-inner-mixed.pcap")))
+        let path = try temporary(Array(bytes.prefix(bytes.count * 2 / 3)))
+        let decode = try Fixtures.runFlowcast(["decode", path])
+        let before = decode.stdout.split(separator: "\n").count
+        #expect(decode.status == 2 && before > 10)
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-cut-\(UUID().uuidString)").path
+        let earlier = try Fixtures.runFlowcast(["replay", "captures/real/dhcp-flood.pcap", "--out", out, "--quiet"])
+        #expect(earlier.status == 0)
+        let run = try Fixtures.runFlowcast(["replay", path, "--out", out])
+        #expect(run.status == 2)
+        #expect(run.stderr.contains("(everything before it was written)"), "\(run.stderr)")
+        let summary = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/summary.json"))) as! [String: Any]
+        let capture = summary["capture"] as! [String: Any]
+        #expect(capture["packets"] as? Int == before)
+        #expect(capture["file"] as? String == (path as NSString).lastPathComponent)  // this run's file, not the earlier one's
+        #expect((capture["error"] as? String)?.contains("packet \(before + 1)") == true, "\(capture)")
+        #expect(((summary["inferredTopology"] as? [String: Any])?["cells"] as? Int ?? 0) > 0)
+    }
+
     @Test("inspect --json is valid JSON with the capture's counts")
     func inspectJSON() throws {
         let run = try Fixtures.runFlowcast(["inspect", "captures/real/gtpu-ipv4-inner-mixed.pcap", "--json"])
