@@ -2,6 +2,7 @@
 """Differential test of Flowcast's GTPv2-C parser (`GTPv2Message.parse`) against tshark.
 
 Usage: tools/diff-gtpv2.py [--out DIR] [--only SUBSTRING] [--no-flowcast] [--verbose]
+       tools/diff-gtpv2.py --synthetic captures/synthetic   (writes the SYNTHETIC regression captures)
 
 Writes one small pcap per family of variants into DIR (default /tmp/diffgtpv2), named
 `gtpv2-<family>.pcap`: Ethernet, IPv4 and UDP port 2123 around hand-packed GTPv2-C bytes (so
@@ -468,6 +469,23 @@ FAMILIES = {
     "bounds": fam_bounds,
 }
 
+# Regression captures in captures/synthetic/ (`--synthetic DIR` writes them again): name ->
+# (family, frame numbers of it, 1-based). Each showed a disagreement that a commit fixed.
+SYNTHETIC = {
+    "gtpv2-datagram-bounds": ("bounds", [1, 2, 3, 4, 5, 6, 7, 8, 9, 11]),
+}
+
+
+def write_synthetic(folder):
+    for name, (family, frames) in SYNTHETIC.items():
+        items = FAMILIES[family]()
+        path = os.path.join(folder, name + ".pcap")
+        write_pcap(path, [items[i - 1] for i in frames])
+        subprocess.run([os.path.join(HERE, "gtpv2-oracle.sh"), path], check=True, stderr=subprocess.DEVNULL)
+        subprocess.run([sys.executable, os.path.join(HERE, "tshark-expected.py"), path], check=True)
+        print("wrote", path)
+
+
 # ---------------------------------------------------------------- oracle, Flowcast, comparison
 
 EXTRA_FIELDS = ["gtpv2.f_teid_ipv6", "gtpv2.tai_tac", "gtpv2.ncgi_nrci"]
@@ -549,6 +567,9 @@ def main(argv):
             verbose = True
         elif a == "--no-flowcast":
             run_flowcast = False
+        elif a == "--synthetic":
+            write_synthetic(args.pop(0))
+            return 0
         else:
             print(__doc__)
             return 2

@@ -16,7 +16,7 @@ public func inferNetwork(capturePath: String, mapFile: Bool = true, filter: Stri
     try capture.forEachPacket { packet in
         let s = decoder.decode(packet.bytes, linkType: packet.linkType.rawValue, wireLength: packet.wireLength,
                                seconds: packet.timestampSeconds, fraction: packet.timestampFraction)
-        if let at = s.gtpv2Offset, let messages = GTPv2Message.parse(UnsafeRawBufferPointer(rebasing: packet.bytes[at...])) {
+        if let gtpv2 = s.gtpv2Bytes(packet.bytes), let messages = GTPv2Message.parse(gtpv2) {
             for m in messages { discovery.learn(m) }
         }
         discovery.add(s)

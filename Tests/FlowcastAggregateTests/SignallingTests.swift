@@ -47,8 +47,8 @@ struct SignallingTests {
         let decoder = PacketDecoder()
         try OfflineCapture(path: path).forEachPacket { packet in
             let s = decoder.decode(packet.bytes, linkType: packet.linkType.rawValue, wireLength: packet.wireLength, timestampNanoseconds: 0)
-            guard let at = s.gtpv2Offset else { return }
-            if let parsed = GTPv2Message.parse(UnsafeRawBufferPointer(rebasing: packet.bytes[at...])) {
+            guard let gtpv2 = s.gtpv2Bytes(packet.bytes) else { return }
+            if let parsed = GTPv2Message.parse(gtpv2) {
                 result.append((packet.number, parsed))
             }
         }
@@ -204,8 +204,8 @@ struct SignallingTests {
         let decoder = PacketDecoder()
         try OfflineCapture(path: path).forEachPacket { packet in
             let s = decoder.decode(packet.bytes, linkType: packet.linkType.rawValue, wireLength: packet.wireLength, timestampNanoseconds: 0)
-            guard let at = s.gtpv2Offset else { return }
-            var bytes = Array(packet.bytes[at...])
+            guard let gtpv2 = s.gtpv2Bytes(packet.bytes) else { return }
+            var bytes = Array(gtpv2)
             for length in 0...bytes.count {
                 _ = bytes.prefix(length).withUnsafeBytes { GTPv2Message.parse($0) }
             }
