@@ -473,6 +473,7 @@ FAMILIES = {
 # (family, frame numbers of it, 1-based). Each showed a disagreement that a commit fixed.
 SYNTHETIC = {
     "gtpv2-datagram-bounds": ("bounds", [1, 2, 3, 4, 5, 6, 7, 8, 9, 11]),
+    "gtpv2-grouped-ies": ("grouped", [1, 2, 3, 4, 5, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20]),
 }
 
 

@@ -118,7 +118,14 @@ public struct GTPv2Message: Sendable, Equatable {
             case 87: readFTEID(b, value, length, instance: instance, inBearerContext: inBearerContext)
             case 86: readULI(b, value, length)
             case 217: readPSCellID(b, value, length)
-            case 93 where depth < 4: readIEs(b, from: value, to: value + length, inBearerContext: true, depth: depth + 1)
+            // Grouped IEs, read as tshark 4.0 reads them: Bearer Context; PDN Connection (Context
+            // Response, Forward Relocation Request: the PGW's S5/S8 control F-TEID and the
+            // connection's bearer contexts); Overload and Load Control Information and SCEF PDN
+            // Connection (tshark reads any IE inside them). Four levels at most, where tshark
+            // goes on to its tree depth of 500: no message nests deeper than two.
+            case 93, 109, 180, 181, 195:
+                guard depth < 4 else { break }
+                readIEs(b, from: value, to: value + length, inBearerContext: inBearerContext || type == 93, depth: depth + 1)
             default: break
             }
             at = value + length
