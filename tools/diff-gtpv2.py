@@ -470,18 +470,24 @@ FAMILIES = {
 }
 
 # Regression captures in captures/synthetic/ (`--synthetic DIR` writes them again): name ->
-# (family, frame numbers of it, 1-based). Each showed a disagreement that a commit fixed.
+# [(family, frame numbers of it, 1-based)]. Each showed a disagreement that a commit fixed.
 SYNTHETIC = {
-    "gtpv2-datagram-bounds": ("bounds", [1, 2, 3, 4, 5, 6, 7, 8, 9, 11]),
-    "gtpv2-grouped-ies": ("grouped", [1, 2, 3, 4, 5, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20]),
+    "gtpv2-datagram-bounds": [("bounds", [1, 2, 3, 4, 5, 6, 7, 8, 9, 11])],
+    "gtpv2-grouped-ies": [("grouped", [1, 2, 3, 4, 5, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20])],
+    "gtpv2-message-length": [("message-length", list(range(1, 27))), ("ie-lengths", [53])],
+    "gtpv2-header-cut": [("cut-datagram", list(range(2, 16))), ("bounds", [10, 12]),
+                         ("piggyback", [2, 4, 5, 6, 7, 8, 10, 11, 13, 14, 15])],
 }
 
 
 def write_synthetic(folder):
-    for name, (family, frames) in SYNTHETIC.items():
-        items = FAMILIES[family]()
+    for name, parts in SYNTHETIC.items():
+        chosen = []
+        for family, frames in parts:
+            items = FAMILIES[family]()
+            chosen += [items[i - 1] for i in frames]
         path = os.path.join(folder, name + ".pcap")
-        write_pcap(path, [items[i - 1] for i in frames])
+        write_pcap(path, chosen)
         subprocess.run([os.path.join(HERE, "gtpv2-oracle.sh"), path], check=True, stderr=subprocess.DEVNULL)
         subprocess.run([sys.executable, os.path.join(HERE, "tshark-expected.py"), path], check=True)
         print("wrote", path)

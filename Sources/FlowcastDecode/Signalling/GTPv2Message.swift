@@ -79,31 +79,37 @@ public struct GTPv2Message: Sendable, Equatable {
         [Self.createSessionRequest, Self.modifyBearerRequest, Self.createBearerRequest].contains(messageType)
     }
 
-    /// Parses every message in `bytes` (a piggybacked message follows its carrier). Returns
-    /// nil when the first header is not GTPv2 or is cut short; IEs that overrun stop the parse of
-    /// that message but keep what was read.
+    /// Parses every message in `bytes` (one datagram's GTPv2-C bytes; a piggybacked message
+    /// follows its carrier), as tshark 4.0 reads them. Returns nil when the first header is not
+    /// GTPv2 or is cut before its fourth byte. A message whose header is cut keeps what it
+    /// holds (the TEID from 8 bytes on); IEs that overrun stop the parse of that message but
+    /// keep what was read. A carrier (P flag) holds what its length field says, and the next
+    /// message starts there whatever its version; the last message (no P flag) runs to the end
+    /// of the datagram, whatever its length field says, as tshark reads it.
     public static func parse(_ bytes: UnsafeRawBufferPointer) -> [GTPv2Message]? {
+        guard bytes.count >= 4, bytes.u8(0) >> 5 == 2 else { return nil }
         var messages: [GTPv2Message] = []
         var offset = 0
-        while bytes.count - offset >= 8 {
+        while bytes.count - offset >= 4 {
             let flags = bytes.u8(offset)
-            guard flags >> 5 == 2 else { break }
             let hasTEID = flags & 0x08 != 0
             let piggyback = flags & 0x10 != 0
             let length = Int(bytes.u16(offset + 2))
             let header = hasTEID ? 12 : 8
-            guard bytes.count - offset >= header else { break }
+            let held = bytes.count - offset
             var message = GTPv2Message(
                 messageType: bytes.u8(offset + 1),
-                teid: hasTEID ? bytes.u32(offset + 4) : nil,
-                sequence: bytes.u32(offset + (hasTEID ? 8 : 4)) >> 8)
-            let end = min(bytes.count, offset + 4 + length)
-            message.readIEs(bytes, from: offset + header, to: end, inBearerContext: false, depth: 0)
+                teid: hasTEID && held >= 8 ? bytes.u32(offset + 4) : nil,
+                sequence: held >= header ? bytes.u32(offset + header - 4) >> 8 : 0)
+            let end = piggyback ? min(bytes.count, offset + 4 + length) : bytes.count
+            if held >= header {
+                message.readIEs(bytes, from: offset + header, to: end, inBearerContext: false, depth: 0)
+            }
             messages.append(message)
-            guard piggyback, end > offset else { break }
-            offset = end
+            guard piggyback else { break }
+            offset += 4 + length
         }
-        return messages.isEmpty ? nil : messages
+        return messages
     }
 
     mutating func readIEs(_ b: UnsafeRawBufferPointer, from start: Int, to end: Int, inBearerContext: Bool, depth: Int) {
