@@ -477,6 +477,7 @@ SYNTHETIC = {
     "gtpv2-message-length": [("message-length", list(range(1, 27))), ("ie-lengths", [53])],
     "gtpv2-header-cut": [("cut-datagram", list(range(2, 16))), ("bounds", [10, 12]),
                          ("piggyback", [2, 4, 5, 6, 7, 8, 10, 11, 13, 14, 15])],
+    "gtpv2-plmn-digits": [("plmn", list(range(1, 25)))],
 }
 
 

@@ -178,12 +178,23 @@ public struct GTPv2Message: Sendable, Equatable {
         cells.append(CellIdentity(kind: .ncgi, mcc: mcc, mnc: mnc, cellID: forty >> 4))
     }
 
-    /// Decodes a 3-octet BCD PLMN identity (TS 24.008 §10.5.1.13).
+    /// Decodes a 3-octet BCD PLMN identity (TS 24.008 §10.5.1.13): MCC digits 1–3, then MNC
+    /// digits 1–2 and a third unless it is the filler F. A digit above 9 (no valid PLMN has one)
+    /// is read as tshark reads it, the number 100·d1 + 10·d2 + d3 (15·100 + 15·10 + 15 = 1665
+    /// for FFF), so an invalid PLMN never reads as a valid one with a digit dropped.
     static func plmn(_ b: UnsafeRawBufferPointer, _ at: Int) -> (String, String) {
         let o0 = b.u8(at), o1 = b.u8(at + 1), o2 = b.u8(at + 2)
-        func digit(_ v: UInt8) -> String { v <= 9 ? String(v) : "" }
-        let mcc = digit(o0 & 0x0F) + digit(o0 >> 4) + digit(o1 & 0x0F)
-        let mnc = digit(o2 & 0x0F) + digit(o2 >> 4) + (o1 >> 4 == 0x0F ? "" : digit(o1 >> 4))
+        // Small strings (up to 15 bytes) live inline: no allocation.
+        func number(_ d1: UInt8, _ d2: UInt8, _ d3: UInt8?) -> String {
+            let value = d3.map { Int(d1) * 100 + Int(d2) * 10 + Int($0) } ?? Int(d1) * 10 + Int(d2)
+            let text = String(value)
+            guard d1 <= 9, d2 <= 9, (d3 ?? 0) <= 9 else { return text }
+            return String(repeating: "0", count: (d3 == nil ? 2 : 3) - text.count) + text  // keeps "001"
+        }
+        let mcc = number(o0 & 0x0F, o0 >> 4, o1 & 0x0F)
+        // tshark reads the all-F (unset) PLMN with a three-digit MNC, FFF.
+        let twoDigits = o1 >> 4 == 0x0F && !(o0 == 0xFF && o1 == 0xFF && o2 == 0xFF)
+        let mnc = number(o2 & 0x0F, o2 >> 4, twoDigits ? nil : o1 >> 4)
         return (mcc, mnc)
     }
 }
