@@ -30,7 +30,11 @@ snap lengths), several messages in one datagram, NR cells.
 A family whose capture should become a regression test is copied by hand to captures/synthetic/
 with its .gtpv2.tsv (and .expected.tsv from tools/tshark-expected.py).
 
-Exit status: 0 when every capture agrees, 1 otherwise.
+Frames marked with quirk() differ for a known reason (QUIRKS: tshark reading past an IE's
+length, and Flowcast's deliberate bound on grouped-IE nesting); their differences are listed as
+"known", not as failures.
+
+Exit status: 0 when every capture agrees (but for known quirks), 1 otherwise.
 """
 import os
 import struct
@@ -177,6 +181,43 @@ def write_pcap(path, frames):
             f.write(captured)
 
 
+# ---------------------------------------------------------------- known differences
+
+# Frames where tshark 4.0's reading is not one Flowcast should share (evidence in each text);
+# a family marks them with quirk(), and their differences are listed apart, not as failures.
+QUIRKS = {
+    "uli-past-ie": "tshark reads ULI parts past the IE's length: it checks for the IE's end only "
+                   "after a part that ends exactly there, so a first part that does not fit, or a "
+                   "part cut in its middle, is read from the next IE's bytes (or ends the dissection "
+                   "with an exception)",
+    "ie-past-ie": "tshark reads an F-TEID's flagged addresses (and a Private Extension's enterprise "
+                  "ID) past the IE's length, from the next IE's bytes; a zero-length ULI, F-TEID or "
+                  "Private Extension throws and loses every later IE",
+    "deep-nesting": "deliberate: Flowcast reads grouped IEs four levels deep (no message nests "
+                    "deeper than two); tshark goes on to its tree depth limit (500)",
+}
+
+
+class Quirk:
+    def __init__(self, item, key):
+        self.item, self.key = item, key
+
+
+def quirk(item, key):
+    return Quirk(item, key)
+
+
+def split_quirks(items):
+    """(items, {frame number: quirk key})"""
+    plain, marks = [], {}
+    for i, item in enumerate(items, 1):
+        if isinstance(item, Quirk):
+            marks[str(i)] = item.key
+            item = item.item
+        plain.append(item)
+    return plain, marks
+
+
 # ---------------------------------------------------------------- families
 
 MESSAGE_TYPES = [32, 33, 34, 35, 36, 37, 38, 39, 64, 65, 66, 67, 68, 69, 70, 71, 95, 96, 97, 98, 99, 100,
@@ -256,12 +297,19 @@ def fam_uli_lengths():
     """ULI values cut at every length (flags claim parts the IE does not hold), longer than the
     parts, empty, spare ECI bits set, two ULIs in one message, ULI inside a bearer context."""
     out = []
+    sizes = {bit: len(fn()) for bit, fn in ULI_PARTS}
     for flags in (0x10, 0x18, 0xFF, 0x3F, 0x1F):
         full = uli(flags, ecgi=ecgi(0x0500000 + flags), tai=tai(0x5000 + flags))
+        ends, at = set(), 1
+        for bit, _ in ULI_PARTS:
+            if flags & bit:
+                at += sizes[bit]
+                ends.add(at)
         for n in range(len(full) + 1):
-            out.append(frame(msg(34, ie(86, full[:n]) + ie(87, fteid(10, 0x5000 + n, v4(10, 5, 0, n))), teid=0x5000 + flags)))
+            item = frame(msg(34, ie(86, full[:n]) + ie(87, fteid(10, 0x5000 + n, v4(10, 5, 0, n))), teid=0x5000 + flags))
+            out.append(item if n in ends else quirk(item, "uli-past-ie"))
     out.append(frame(msg(34, ie(86, uli(0x18) + b"\x01\x02\x03\x04\x05"))))
-    out.append(frame(msg(34, ie(86, b""))))
+    out.append(quirk(frame(msg(34, ie(86, b""))), "uli-past-ie"))
     for spare in range(16):
         out.append(frame(msg(34, ie(86, uli(0x10, ecgi=ecgi(0x0512345, spare=spare))))))
     out.append(frame(msg(34, ie(86, uli(0x10, ecgi=ecgi(0x0500001))) + ie(86, uli(0x18, ecgi=ecgi(0x0500002), tai=tai(0x5002)), instance=1))))
@@ -327,7 +375,8 @@ def fam_grouped():
     out = []
     f = lambda n: ie(87, fteid(5, 0x8000 + n, v4(10, 8, 0, n & 0xFF)))
     for depth in range(9):
-        out.append(frame(msg(33, f(0x10) + nest(depth, f(depth)), teid=0x8000 + depth)))
+        item = frame(msg(33, f(0x10) + nest(depth, f(depth)), teid=0x8000 + depth))
+        out.append(item if depth <= 4 else quirk(item, "deep-nesting"))
     out.append(frame(msg(33, b"".join(ie(93, ie(73, bytes([5 + i])) + f(0x20 + i)) for i in range(11)))))
     pdn = ie(109, ie(71, b"\x03ims") + ie(87, fteid(7, 0x8101, v4(10, 8, 1, 1)), instance=0)
              + ie(93, ie(73, b"\x05") + ie(87, fteid(5, 0x8102, v4(10, 8, 1, 2)), instance=0)
@@ -349,8 +398,9 @@ def fam_ie_lengths():
     out = []
     full = fteid(10, 0x9000, v4(10, 9, 0, 1), v6(0x9001))
     for n in range(len(full) + 1):
-        out.append(frame(msg(32, ie(87, full[:n]) + ie(87, fteid(11, 0x9100 + n, v4(10, 9, 1, n))), teid=0x9000 + n)))
-        out.append(frame(msg(32, ie(93, ie(87, full[:n]) + ie(87, fteid(11, 0x9200 + n, v4(10, 9, 2, n)))), teid=0x9200 + n)))
+        mark = (lambda item: item) if n == len(full) else (lambda item: quirk(item, "ie-past-ie"))
+        out.append(mark(frame(msg(32, ie(87, full[:n]) + ie(87, fteid(11, 0x9100 + n, v4(10, 9, 1, n))), teid=0x9000 + n))))
+        out.append(mark(frame(msg(32, ie(93, ie(87, full[:n]) + ie(87, fteid(11, 0x9200 + n, v4(10, 9, 2, n)))), teid=0x9200 + n))))
     good = ie(87, fteid(10, 0x9300, v4(10, 9, 3, 0)))
     over = ie(87, fteid(11, 0x9301, v4(10, 9, 3, 1)))
     # The second F-TEID's last 4 octets lie past the message length, inside the datagram.
@@ -363,7 +413,8 @@ def fam_ie_lengths():
     out.append(frame(msg(32, ie(93, ie(73, b"\x05") + inner, length=5 + len(inner) - 4) + inner[-4:] + good, teid=0x9304)))
     out.append(frame(msg(32, ie(93, ie(73, b"\x05") + inner, length=5 + len(inner) + 4) + good, teid=0x9305)))
     for t in (86, 87, 93, 73, 109, 217, 3, 255):
-        out.append(frame(msg(32, ie(t, b"") + good, teid=0x9400 + t)))
+        item = frame(msg(32, ie(t, b"") + good, teid=0x9400 + t))
+        out.append(quirk(item, "uli-past-ie" if t == 86 else "ie-past-ie") if t in (86, 87, 255) else item)
     for t in (0, 200, 250, 254, 255, 87 + 128):
         out.append(frame(msg(32, good + ie(t, b"\x01\x02\x03\x04\x05\x06\x07\x08\x09") + over, teid=0x9500 + t)))
     out.append(frame(msg(32, ie(93, b"\x49\x00") + good, teid=0x9600)))
@@ -485,7 +536,7 @@ def write_synthetic(folder):
     for name, parts in SYNTHETIC.items():
         chosen = []
         for family, frames in parts:
-            items = FAMILIES[family]()
+            items, _ = split_quirks(FAMILIES[family]())
             chosen += [items[i - 1] for i in frames]
         path = os.path.join(folder, name + ".pcap")
         write_pcap(path, chosen)
@@ -587,9 +638,10 @@ def main(argv):
         if only and only not in name:
             continue
         path = os.path.join(out_dir, f"gtpv2-{name}.pcap")
-        write_pcap(path, fn())
+        items, marks = split_quirks(fn())
+        write_pcap(path, items)
         subprocess.run([os.path.join(HERE, "gtpv2-oracle.sh"), path], check=True, stderr=subprocess.DEVNULL)
-        captures.append(path)
+        captures.append((path, marks))
     if not run_flowcast:
         return 0
     env = dict(os.environ, FLOWCAST_GTPV2_DUMP=os.path.abspath(out_dir))
@@ -599,8 +651,17 @@ def main(argv):
         print(run.stdout[-3000:], run.stderr[-3000:])
         return 1
     failed = 0
-    for path in captures:
+    for path, marks in captures:
         problems = compare(path, verbose)
+        known = [p for p in problems if p.split()[1].rstrip(":") in marks]
+        problems = [p for p in problems if p not in known]
+        if known:
+            frames = sorted({p.split()[1].rstrip(":") for p in known}, key=int)
+            keys = sorted({marks[f] for f in frames})
+            print(f"known {os.path.basename(path)}: {len(frames)} frames differ by tshark quirks ({', '.join(keys)})")
+            if verbose:
+                for p in known:
+                    print("    " + p)
         if problems:
             failed += 1
             print(f"FAIL {os.path.basename(path)}: {len(problems)} differences")

@@ -198,9 +198,10 @@ struct SignallingTests {
         #expect(learner.conflicts == 0)
     }
 
-    @Test("hostile GTPv2-C bytes never trap: every prefix and every byte flip of real messages")
-    func hostileBytes() throws {
-        let path = Fixtures.captures.appendingPathComponent("real/gtpv2c-messages.pcap").path
+    @Test("hostile GTPv2-C bytes never trap: every prefix and every byte flip of real and synthetic messages",
+          arguments: [Fixtures.captures.appendingPathComponent("real/gtpv2c-messages.pcap")] + oracleCases.dropFirst(cases.count).map(\.capture))
+    func hostileBytes(_ capture: URL) throws {
+        let path = capture.path
         let decoder = PacketDecoder()
         try OfflineCapture(path: path).forEachPacket { packet in
             let s = decoder.decode(packet.bytes, linkType: packet.linkType.rawValue, wireLength: packet.wireLength, timestampNanoseconds: 0)
