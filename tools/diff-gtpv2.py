@@ -25,7 +25,8 @@ front; it is compared masked to 28 bits, as SignallingTests does.
 Families (FAMILIES below): message types, piggybacking, the TEID flag, ULI flag combinations,
 PLMN digits, F-TEID address flags, instances and nesting, grouped IEs, IE lengths, unknown and
 zero-length IEs, message length fields, truncation at every byte (short datagrams and capture
-snap lengths), several messages in one datagram, NR cells.
+snap lengths), several messages in one datagram, NR cells, datagram bounds (Ethernet padding
+and trailers, short UDP lengths), UDP over IPv6 and TCP, ECGIs that are no UE location.
 
 A family whose capture should become a regression test is copied by hand to captures/synthetic/
 with its .gtpv2.tsv (and .expected.tsv from tools/tshark-expected.py).
@@ -170,6 +171,22 @@ def frame(payload, sport=2123, dport=2123, trailer=b"", udp_length=None):
     return eth + hdr + udp + trailer
 
 
+def frame6(payload, sport=2123, dport=2123):
+    """Ethernet, IPv6, UDP around `payload`."""
+    udp = struct.pack("!HHHH", sport, dport, 8 + len(payload), 0) + payload
+    hdr = struct.pack("!IHBB", 0x60000000, len(udp), 17, 64) + v6(1) + v6(2)
+    return bytes.fromhex("020000000002" "020000000001" "86dd") + hdr + udp
+
+
+def frame_tcp(payload, sport=2123, dport=2123):
+    """Ethernet, IPv4, TCP (PSH ACK) around `payload`."""
+    tcp = struct.pack("!HHIIBBHHH", sport, dport, 1000, 1, 0x50, 0x18, 65535, 0, 0) + payload
+    hdr = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(tcp), 1, 0, 64, 6, 0,
+                      bytes([192, 0, 2, 1]), bytes([192, 0, 2, 2]))
+    hdr = hdr[:10] + struct.pack("!H", ip_checksum(hdr)) + hdr[12:]
+    return bytes.fromhex("020000000002" "020000000001" "0800") + hdr + tcp
+
+
 def write_pcap(path, frames):
     """frames: list of bytes (whole frame) or (bytes, snaplen)."""
     with open(path, "wb") as f:
@@ -193,6 +210,9 @@ QUIRKS = {
     "ie-past-ie": "tshark reads an F-TEID's flagged addresses (and a Private Extension's enterprise "
                   "ID) past the IE's length, from the next IE's bytes; a zero-length ULI, F-TEID or "
                   "Private Extension throws and loses every later IE",
+    "pra-ecgi": "tshark shows the ECGIs a Presence Reporting Area Action (IE 177) lists as "
+                "gtpv2.ecgi_eci, the oracle's ECI column; they name an area's cells, not the UE's, "
+                "and Flowcast does not read them",
     "deep-nesting": "deliberate: Flowcast reads grouped IEs four levels deep (no message nests "
                     "deeper than two); tshark goes on to its tree depth limit (500)",
 }
@@ -502,6 +522,22 @@ def fam_bounds():
     ]
 
 
+def fam_transport():
+    """GTPv2-C over UDP/IPv6 and over TCP (TS 29.274 allows TCP; Flowcast looks there too)."""
+    s = standard_ies(cell=0x0E00001, user_teid=0xA0000E01)
+    return [frame6(msg(32, s, teid=0xE001)),
+            frame6(msg(33, s, teid=0xE002, piggy=True) + msg(95, s, teid=0xE003)),
+            frame_tcp(msg(32, s, teid=0xE004)),
+            frame_tcp(msg(32, s, teid=0xE005) + msg(34, s, teid=0xE006), sport=40000)]
+
+
+def fam_other_ecgi():
+    """ECGIs that name no UE location: a Presence Reporting Area Action (IE 177) lists cells of an
+    area; tshark shows them as gtpv2.ecgi_eci, Flowcast does not take them for the UE's cell."""
+    pra = ie(177, b"\xff\xff" + DEFAULT_PLMN + bytes(range(1, 40)))
+    return [quirk(frame(msg(34, pra, teid=0xF001)), "pra-ecgi")]
+
+
 FAMILIES = {
     "message-types": fam_message_types,
     "piggyback": fam_piggyback,
@@ -518,6 +554,8 @@ FAMILIES = {
     "multiple": fam_multiple,
     "nr": fam_nr,
     "bounds": fam_bounds,
+    "transport": fam_transport,
+    "other-ecgi": fam_other_ecgi,
 }
 
 # Regression captures in captures/synthetic/ (`--synthetic DIR` writes them again): name ->
