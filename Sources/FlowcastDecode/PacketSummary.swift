@@ -55,9 +55,21 @@ public struct PacketSummary: Sendable, Equatable {
     public var isLLC = false
     /// UDP carrying GTPv2-C (port 2123, version 2): the offset of its header, for signalling.
     public var gtpv2Offset: Int? = nil
+    /// Where the datagram (or TCP segment) that carries it ends, as its length fields and the
+    /// capture say: the link layer's padding or trailer after it is no part of the message.
+    public var gtpv2End: Int = 0
 
     /// Why decoding stopped early, if it did.
     public var issue: DecodeIssue? = nil
 
     public init() {}
+}
+
+extension PacketSummary {
+    /// The GTPv2-C bytes of `packet` (the bytes this summary was decoded from): from
+    /// `gtpv2Offset` to the end of the datagram carrying them, as tshark reads them.
+    public func gtpv2Bytes(_ packet: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer? {
+        guard let at = gtpv2Offset, at <= gtpv2End, gtpv2End <= packet.count else { return nil }
+        return UnsafeRawBufferPointer(rebasing: packet[at..<gtpv2End])
+    }
 }

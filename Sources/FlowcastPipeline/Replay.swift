@@ -277,7 +277,7 @@ final class BatchReader<Source: PacketSource & SendableMetatype>: @unchecked Sen
             statistics.wireBytes += packet.wireLength
             statistics.capturedBytes += packet.capturedLength
             if let issue = s.issue { statistics.record(issue, packet: packet.number) }
-            if let at = s.gtpv2Offset, let messages = GTPv2Message.parse(UnsafeRawBufferPointer(rebasing: packet.bytes[at...])) {
+            if let gtpv2 = s.gtpv2Bytes(packet.bytes), let messages = GTPv2Message.parse(gtpv2) {
                 for m in messages { batch.messages.append((batch.digests.count, m)) }
             }
             if keepsFlowContexts, let context = FlowContext(s) { batch.contexts.append((batch.digests.count, context)) }

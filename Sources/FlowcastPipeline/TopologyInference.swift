@@ -30,7 +30,7 @@ private func read(_ capture: OfflineCapture, decoder: PacketDecoder, into discov
     try capture.forEachPacket { packet in
         let s = decoder.decode(packet.bytes, linkType: packet.linkType.rawValue, wireLength: packet.wireLength,
                                seconds: packet.timestampSeconds, fraction: packet.timestampFraction)
-        if let at = s.gtpv2Offset, let messages = GTPv2Message.parse(UnsafeRawBufferPointer(rebasing: packet.bytes[at...])) {
+        if let gtpv2 = s.gtpv2Bytes(packet.bytes), let messages = GTPv2Message.parse(gtpv2) {
             for m in messages { discovery.learn(m) }
         }
         discovery.add(s)

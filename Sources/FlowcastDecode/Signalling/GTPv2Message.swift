@@ -79,31 +79,37 @@ public struct GTPv2Message: Sendable, Equatable {
         [Self.createSessionRequest, Self.modifyBearerRequest, Self.createBearerRequest].contains(messageType)
     }
 
-    /// Parses every message in `bytes` (a piggybacked message follows its carrier). Returns
-    /// nil when the first header is not GTPv2 or is cut short; IEs that overrun stop the parse of
-    /// that message but keep what was read.
+    /// Parses every message in `bytes` (one datagram's GTPv2-C bytes; a piggybacked message
+    /// follows its carrier), as tshark 4.0 reads them. Returns nil when the first header is not
+    /// GTPv2 or is cut before its fourth byte. A message whose header is cut keeps what it
+    /// holds (the TEID from 8 bytes on); IEs that overrun stop the parse of that message but
+    /// keep what was read. A carrier (P flag) holds what its length field says, and the next
+    /// message starts there whatever its version; the last message (no P flag) runs to the end
+    /// of the datagram, whatever its length field says, as tshark reads it.
     public static func parse(_ bytes: UnsafeRawBufferPointer) -> [GTPv2Message]? {
+        guard bytes.count >= 4, bytes.u8(0) >> 5 == 2 else { return nil }
         var messages: [GTPv2Message] = []
         var offset = 0
-        while bytes.count - offset >= 8 {
+        while bytes.count - offset >= 4 {
             let flags = bytes.u8(offset)
-            guard flags >> 5 == 2 else { break }
             let hasTEID = flags & 0x08 != 0
             let piggyback = flags & 0x10 != 0
             let length = Int(bytes.u16(offset + 2))
             let header = hasTEID ? 12 : 8
-            guard bytes.count - offset >= header else { break }
+            let held = bytes.count - offset
             var message = GTPv2Message(
                 messageType: bytes.u8(offset + 1),
-                teid: hasTEID ? bytes.u32(offset + 4) : nil,
-                sequence: bytes.u32(offset + (hasTEID ? 8 : 4)) >> 8)
-            let end = min(bytes.count, offset + 4 + length)
-            message.readIEs(bytes, from: offset + header, to: end, inBearerContext: false, depth: 0)
+                teid: hasTEID && held >= 8 ? bytes.u32(offset + 4) : nil,
+                sequence: held >= header ? bytes.u32(offset + header - 4) >> 8 : 0)
+            let end = piggyback ? min(bytes.count, offset + 4 + length) : bytes.count
+            if held >= header {
+                message.readIEs(bytes, from: offset + header, to: end, inBearerContext: false, depth: 0)
+            }
             messages.append(message)
-            guard piggyback, end > offset else { break }
-            offset = end
+            guard piggyback else { break }
+            offset += 4 + length
         }
-        return messages.isEmpty ? nil : messages
+        return messages
     }
 
     mutating func readIEs(_ b: UnsafeRawBufferPointer, from start: Int, to end: Int, inBearerContext: Bool, depth: Int) {
@@ -118,7 +124,14 @@ public struct GTPv2Message: Sendable, Equatable {
             case 87: readFTEID(b, value, length, instance: instance, inBearerContext: inBearerContext)
             case 86: readULI(b, value, length)
             case 217: readPSCellID(b, value, length)
-            case 93 where depth < 4: readIEs(b, from: value, to: value + length, inBearerContext: true, depth: depth + 1)
+            // Grouped IEs, read as tshark 4.0 reads them: Bearer Context; PDN Connection (Context
+            // Response, Forward Relocation Request: the PGW's S5/S8 control F-TEID and the
+            // connection's bearer contexts); Overload and Load Control Information and SCEF PDN
+            // Connection (tshark reads any IE inside them). Four levels at most, where tshark
+            // goes on to its tree depth of 500: no message nests deeper than two.
+            case 93, 109, 180, 181, 195:
+                guard depth < 4 else { break }
+                readIEs(b, from: value, to: value + length, inBearerContext: inBearerContext || type == 93, depth: depth + 1)
             default: break
             }
             at = value + length
@@ -165,12 +178,23 @@ public struct GTPv2Message: Sendable, Equatable {
         cells.append(CellIdentity(kind: .ncgi, mcc: mcc, mnc: mnc, cellID: forty >> 4))
     }
 
-    /// Decodes a 3-octet BCD PLMN identity (TS 24.008 §10.5.1.13).
+    /// Decodes a 3-octet BCD PLMN identity (TS 24.008 §10.5.1.13): MCC digits 1–3, then MNC
+    /// digits 1–2 and a third unless it is the filler F. A digit above 9 (no valid PLMN has one)
+    /// is read as tshark reads it, the number 100·d1 + 10·d2 + d3 (15·100 + 15·10 + 15 = 1665
+    /// for FFF), so an invalid PLMN never reads as a valid one with a digit dropped.
     static func plmn(_ b: UnsafeRawBufferPointer, _ at: Int) -> (String, String) {
         let o0 = b.u8(at), o1 = b.u8(at + 1), o2 = b.u8(at + 2)
-        func digit(_ v: UInt8) -> String { v <= 9 ? String(v) : "" }
-        let mcc = digit(o0 & 0x0F) + digit(o0 >> 4) + digit(o1 & 0x0F)
-        let mnc = digit(o2 & 0x0F) + digit(o2 >> 4) + (o1 >> 4 == 0x0F ? "" : digit(o1 >> 4))
+        // Small strings (up to 15 bytes) live inline: no allocation.
+        func number(_ d1: UInt8, _ d2: UInt8, _ d3: UInt8?) -> String {
+            let value = d3.map { Int(d1) * 100 + Int(d2) * 10 + Int($0) } ?? Int(d1) * 10 + Int(d2)
+            let text = String(value)
+            guard d1 <= 9, d2 <= 9, (d3 ?? 0) <= 9 else { return text }
+            return String(repeating: "0", count: (d3 == nil ? 2 : 3) - text.count) + text  // keeps "001"
+        }
+        let mcc = number(o0 & 0x0F, o0 >> 4, o1 & 0x0F)
+        // tshark reads the all-F (unset) PLMN with a three-digit MNC, FFF.
+        let twoDigits = o1 >> 4 == 0x0F && !(o0 == 0xFF && o1 == 0xFF && o2 == 0xFF)
+        let mnc = number(o2 & 0x0F, o2 >> 4, twoDigits ? nil : o1 >> 4)
         return (mcc, mnc)
     }
 }

@@ -17,6 +17,7 @@ extension DecodeRun {
         if (summary.sourcePort == port || summary.destinationPort == port), remaining > dataOffset,
            b.u8(offset + dataOffset) >> 5 == 2 {
             summary.gtpv2Offset = offset + dataOffset
+            summary.gtpv2End = limit
         }
         return .done
     }

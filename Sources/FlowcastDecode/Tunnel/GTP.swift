@@ -10,6 +10,7 @@ extension DecodeRun {
         let version = flags >> 5
         if version == 2 {
             summary.gtpv2Offset = offset
+            summary.gtpv2End = limit
             return .done
         }
         // Version 0 (GTP, TS 09.60) and GTP' (protocol type 0) carry no TEID.
