@@ -50,6 +50,12 @@ public struct ReplayResult: Sendable {
     public var decode: DecodeStatistics
     public var flowsWritten = 0
     public var windowLines = 0
+    /// The topology's cells and links ("cell ID", "link ID") named by a match rule (or, for a
+    /// cell, a global identity) that no window of the run gave a byte: their rules matched
+    /// nothing, or the capture does not reach them. A rule that
+    /// matches nothing is valid, so `topology check` cannot say it; the run can (empty with an
+    /// inferred topology, whose elements all come from the capture).
+    public var silent: [String] = []
     public var captureError: String?
     /// Set when the capture spans more windows than a replay writes
     /// (`TrafficAggregator.replayMaximumWindows`): the windows beyond were counted, not written.
@@ -111,8 +117,11 @@ public func runReplay(_ options: ReplayOptions, planner: IntervalPlanner? = nil,
     // Cell names as of the latest packet; flows name their cell by index into it.
     var cellNames = aggregator.cellNames
 
+    // The topology's cells and links that some window gave traffic (see `ReplayResult.silent`).
+    var carried = Set<String>()
     func windowClosed(_ windows: [WindowSummary]) {
         for w in windows { w.appendJSON(to: &windowsFile.buffer) }
+        for w in windows where w.bytesUp > 0 || w.bytesDown > 0 { carried.insert("\(w.kind.rawValue) \(w.id)") }
         result.windowLines += windows.count
         windowsFile.flushIfNeeded()
         planner?.windowClosed(windows)
@@ -158,6 +167,15 @@ public func runReplay(_ options: ReplayOptions, planner: IntervalPlanner? = nil,
     result.totals = aggregator.totals
     result.decode = reader.statistics
     result.decode.filteredPackets = capture.packetsFiltered
+    if options.inferred == nil {
+        // Only elements something should have matched: a cell named by a rule or by a global
+        // identity, a link named by a rule (a backup link no rule names carries nothing by design).
+        let t = options.topology
+        let ruledCells = Set(t.rules.compactMap(\.cell)), ruledLinks = Set(t.rules.flatMap(\.links))
+        result.silent = t.cells.indices.filter { ruledCells.contains($0) || t.cells[$0].globalID != nil }
+            .map { "cell \(t.cells[$0].id)" }.filter { !carried.contains($0) }
+            + ruledLinks.sorted().map { "link \(t.links[$0].id)" }.filter { !carried.contains($0) }
+    }
     if aggregator.totals.droppedWindows > 0, let bound = configuration.maximumWindows {
         let from = aggregator.totals.firstDroppedWindowPacket.map { $0 > 0 ? " from packet \($0) on" : "" } ?? ""
         result.windowBoundError = "\(options.capturePath): the capture spans more than \(bound) windows, the bound of a replay "

@@ -158,6 +158,13 @@ struct ReplayCommand: ParsableCommand {
             printError("flowcast replay: \(t.packets) packets, \(result.flowsWritten) flows, \(t.windows) windows; "
                 + "\(t.unmatchedPackets) packets matched no cell; wrote \(out)/windows.jsonl, flows.jsonl, summary.json")
         }
+        // Warnings, printed with --quiet too: a cell planned at zero because its rules match
+        // nothing looked like a healthy idle cell.
+        if !result.silent.isEmpty && t.packets > 0 {
+            let shown = result.silent.prefix(10).joined(separator: ", ") + (result.silent.count > 10 ? ", …" : "")
+            printError("flowcast replay: warning: no packet of the run matched \(result.silent.count) of the topology's cells and links "
+                + "(\(shown)): their windows are all empty; check their match rules (docs/topology.md)")
+        }
         // --quiet silences progress, not loss: a collector that missed flows is always said.
         if !quiet || result.ipfix.contains(where: \.lostSomething) {
             for line in IPFIXArguments.report(result.ipfix) { printError("flowcast replay: \(line)") }

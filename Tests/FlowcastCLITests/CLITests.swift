@@ -165,6 +165,29 @@ struct CLITests {
         #expect(((summary["inferredTopology"] as? [String: Any])?["cells"] as? Int ?? 0) > 0)
     }
 
+    /// A rule that matches nothing is valid (`topology check` says ok), and the cell was planned
+    /// at zero demand without a word.
+    @Test("replay names the cells and links whose match rules matched no packet, and only those")
+    func silentRules() throws {
+        let demo = try String(contentsOfFile: Fixtures.repositoryRoot.appendingPathComponent("captures/demo/topology.yaml").path, encoding: .utf8)
+        let plain = try Fixtures.runFlowcast(["replay", "captures/demo/demo.pcapng", "--topology", "captures/demo/topology.yaml",
+                                              "--out", try temporaryFolder(), "--quiet"])
+        #expect(plain.status == 0 && !plain.stderr.contains("warning"), "\(plain.stderr)")  // backup links no rule names: no warning
+        let broken = demo.replacingOccurrences(of: "gtpAddress: 10.10.0.6", with: "gtpAddress: 10.99.0.6")
+            .replacingOccurrences(of: "vlan: 106", with: "vlan: 996")
+            .replacingOccurrences(of: ", globalId: ecgi:001-01-67073 }", with: " }")
+        #expect(broken.contains("10.99.0.6") && broken.contains("vlan: 996") && !broken.contains("67073 }"))
+        let topology = try temporary(Array(broken.utf8), suffix: ".yaml")
+        let run = try Fixtures.runFlowcast(["replay", "captures/demo/demo.pcapng", "--topology", topology, "--out", try temporaryFolder(), "--quiet"])
+        #expect(run.status == 0)
+        #expect(run.stderr.contains("warning: no packet of the run matched 2 of the topology's cells and links (cell cell-6, link l-s5-s6)"),
+                "\(run.stderr)")
+    }
+
+    func temporaryFolder() throws -> String {
+        FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-cli-\(UUID().uuidString)").path
+    }
+
     @Test("inspect --json is valid JSON with the capture's counts")
     func inspectJSON() throws {
         let run = try Fixtures.runFlowcast(["inspect", "captures/real/gtpu-ipv4-inner-mixed.pcap", "--json"])
