@@ -325,6 +325,15 @@ public final class IntervalPlanner {
         defer { lastSolveSeconds = Double(DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1e9 }
         let source = model.map { "model \($0.id)" } ?? "persistence (no --model)"
         let intervals = intervalForecasts()
+        // No complete window yet (a capture shorter than a window, or a --window longer than it):
+        // no series has a forecast, and the policy predicted zero load everywhere without a word.
+        guard !pending.isEmpty || !intervals.isEmpty else {
+            let failure = "\(Self.iso(windowStart))–\(Self.iso(windowStart + duration)): no complete window before it, "
+                + "so nothing to forecast from; no policy written"
+            // `finish` tries the interval again when no policy was written: said once.
+            if planFailures.last != failure { planFailures.append(failure) }
+            return
+        }
         /// The interval model's forecast (mean of the interval, P90 of it) where there is one, else the next window's.
         func forecast(_ key: String) -> (point: Double, upper: Double, source: String)? {
             if let f = intervals[key] { return (f.point, f.upper, f.source) }

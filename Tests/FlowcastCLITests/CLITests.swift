@@ -184,6 +184,22 @@ struct CLITests {
                 "\(run.stderr)")
     }
 
+    /// With no complete window (a --window longer than the capture), the policy predicted zero
+    /// load everywhere, and the run said only "1 policies".
+    @Test("a replay with no complete window writes no policy and says why, once")
+    func noCompleteWindow() throws {
+        let out = try temporaryFolder()
+        let run = try Fixtures.runFlowcast(["replay", "captures/demo/demo.pcapng", "--topology", "captures/demo/topology.yaml",
+                                            "--sampling", "1500", "--window", "3600s", "--plan-every", "3600s", "--out", out])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stderr.contains("flowcast replay: 0 policies in \(out)/policies"), "\(run.stderr)")
+        let failures = run.stderr.split(separator: "\n").filter { $0.contains("plan failed:") }
+        #expect(failures == ["flowcast replay: plan failed: 2025-11-29T09:00:00Z–2025-11-29T10:00:00Z: no complete window before it, "
+                             + "so nothing to forecast from; no policy written"], "\(run.stderr)")
+        let names = try FileManager.default.contentsOfDirectory(atPath: out + "/policies")
+        #expect(!names.contains { $0.hasPrefix("policy-") }, "\(names)")
+    }
+
     func temporaryFolder() throws -> String {
         FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-cli-\(UUID().uuidString)").path
     }
