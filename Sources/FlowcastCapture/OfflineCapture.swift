@@ -63,8 +63,7 @@ public final class OfflineCapture {
         /// length where `PcapReader` keeps it whole, and tcpdump's filter sees what libpcap hands over.
         var filterLength: Int {
             switch self {
-            case let .pcap(r): return r.snapshot
-            case let .pcapBuffered(r): return r.snapshot
+            case .pcap, .pcapBuffered: return snapshot
             case .pcapng, .pcapngBuffered: return Int.max
             }
         }

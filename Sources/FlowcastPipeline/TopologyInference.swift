@@ -17,24 +17,20 @@ public func inferNetwork(capturePath: String, mapFile: Bool = true, filter: Stri
     let decoder = PacketDecoder()
     var discovery = EndpointDiscovery()
     do {
-        try read(capture, decoder: decoder, into: &discovery)
-    } catch let error as CaptureError where upToFault && capture.packetsRead > 0 {
-        _ = error  // the replay reads to the same fault and reports it
+        try capture.forEachPacket { packet in
+            let s = decoder.decode(packet.bytes, linkType: packet.linkType.rawValue, wireLength: packet.wireLength,
+                                   seconds: packet.timestampSeconds, fraction: packet.timestampFraction)
+            if let gtpv2 = s.gtpv2Bytes(packet.bytes), let messages = GTPv2Message.parse(gtpv2) {
+                for m in messages { discovery.learn(m) }
+            }
+            discovery.add(s)
+        }
+    } catch is CaptureError where upToFault && capture.packetsRead > 0 {
+        // The replay reads to the same fault and reports it.
     }
     var network = InferredNetwork(discovery)
     if let filter { network.filter = (filter, UInt64(capture.packetsFiltered)) }
     return network
-}
-
-private func read(_ capture: OfflineCapture, decoder: PacketDecoder, into discovery: inout EndpointDiscovery) throws {
-    try capture.forEachPacket { packet in
-        let s = decoder.decode(packet.bytes, linkType: packet.linkType.rawValue, wireLength: packet.wireLength,
-                               seconds: packet.timestampSeconds, fraction: packet.timestampFraction)
-        if let gtpv2 = s.gtpv2Bytes(packet.bytes), let messages = GTPv2Message.parse(gtpv2) {
-            for m in messages { discovery.learn(m) }
-        }
-        discovery.add(s)
-    }
 }
 
 extension RunSummary.InferredTopology {
