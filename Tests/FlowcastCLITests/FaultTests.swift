@@ -31,16 +31,8 @@ struct KillTests {
     }
 
     /// Starts `flowcast ARGS` with its output to a file; the caller kills it.
-    static func start(_ arguments: [String], log: String) throws -> Process {
-        let process = Process()
-        process.executableURL = Fixtures.flowcastExecutable
-        process.currentDirectoryURL = Fixtures.repositoryRoot
-        process.arguments = arguments
-        _ = FileManager.default.createFile(atPath: log, contents: nil)
-        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
-        process.standardOutput = handle; process.standardError = handle
-        try process.run()
-        return process
+    static func start(_ arguments: [String], log: String) throws -> ChildProcess {
+        try ChildProcess(flowcast: arguments, stdout: .file(log), stderr: .standardOutput)
     }
 
     static func waitFor(_ seconds: Double, _ condition: () -> Bool) -> Bool {
@@ -72,10 +64,10 @@ struct KillTests {
         // Killed once the run has committed some policies and is writing its windows.
         let midRun = Self.waitFor(120) { FileManager.default.fileExists(atPath: out + "/policies/policy-0002.json") }
         kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
+        try process.wait(timeout: 120)
         #expect(midRun, "the run never reached its second policy")
-        #expect(process.terminationReason == .uncaughtSignal && process.terminationStatus == SIGKILL,
-                "the run ended before it was killed: \(process.terminationReason) \(process.terminationStatus)")
+        #expect(process.termination == .signal(SIGKILL),
+                "the run ended before it was killed: \(String(describing: process.termination))")
         let left = try Self.requireNothingHalfWritten(out)
         #expect(!left.contains("summary.json") && !left.contains("windows.jsonl"), "\(left)")
         #expect(left.contains("windows.jsonl.partial"), "\(left)")
@@ -141,8 +133,8 @@ struct KillTests {
             let process = try Self.start(["train", "--series", work + "/run/windows.jsonl", "--out", model], log: work + "/train.log")
             usleep(delay)
             kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
-            if process.terminationReason == .uncaughtSignal { killedMidRun += 1 }
+            try process.wait(timeout: 120)
+            if process.wasKilledBySignal { killedMidRun += 1 }
             if FileManager.default.fileExists(atPath: model) {
                 let check = try Fixtures.runFlowcast(["evaluate", "--series", work + "/run/windows.jsonl", "--model", model, "--from", "40", "--json"])
                 #expect(check.status == 0, "a model under its final name does not load: \(check.stderr)")
@@ -163,8 +155,8 @@ struct KillTests {
                                           "--out", policy], log: work + "/plan.log")
             usleep(delay)
             kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
-            if process.terminationReason == .uncaughtSignal { killedMidRun += 1 }
+            try process.wait(timeout: 120)
+            if process.wasKilledBySignal { killedMidRun += 1 }
             if FileManager.default.fileExists(atPath: policy) {
                 let check = try Fixtures.runFlowcast(["diff", policy, policy])
                 #expect(check.status == 0, "a policy under its final name does not read: \(check.stderr)")
@@ -187,8 +179,8 @@ struct KillTests {
             (live.metric("flowcast_windows_total") ?? 0) >= 3 && FileManager.default.fileExists(atPath: out + "/policies/policy-0001.json")
         }, "\(live.stderr)")
         kill(live.process.processIdentifier, SIGKILL)
-        live.process.waitUntilExit()
-        #expect(live.process.terminationReason == .uncaughtSignal)
+        live.waitForExit()
+        #expect(live.process.wasKilledBySignal)
         let left = try Self.requireNothingHalfWritten(out)
         #expect(!left.contains("summary.json") && left.contains("windows.jsonl.partial"), "\(left)")
         let windowBytes = try Data(contentsOf: URL(fileURLWithPath: out + "/windows.jsonl.partial"))
@@ -276,7 +268,7 @@ struct FullDiskTests {
             while live.process.isRunning && Date() < deadline { usleep(50_000) }
             #expect(!live.process.isRunning, "live kept running on a full disk: \(live.stderr) \((try? FileManager.default.subpathsOfDirectory(atPath: out)) ?? [])")
             if live.process.isRunning { kill(live.process.processIdentifier, SIGKILL) }
-            live.process.waitUntilExit()
+            live.waitForExit()
             #expect(live.process.terminationStatus == 2, "\(live.stderr)")
             #expect(live.stderr.contains(out + "/") && live.stderr.contains("No space left on device"), "\(live.stderr)")
             // The forecasts are a record too: left whole or as .partial, never deleted.
@@ -318,13 +310,13 @@ struct LiveFaultTests {
         while !live.stderr.contains("stopping: writing") && live.process.isRunning && Date() < deadline { usleep(500) }
         guard live.process.isRunning else {
             // The whole orderly stop fitted between two polls: this run cannot tell.
-            live.process.waitUntilExit()
+            live.waitForExit()
             withKnownIssue("the first SIGTERM's stop ended before the second could be sent") { Issue.record("raced") }
             return
         }
         kill(live.process.processIdentifier, SIGTERM)
-        live.process.waitUntilExit()
-        #expect(live.process.terminationReason == .exit && live.process.terminationStatus == 128 + SIGTERM, "\(live.stderr)")
+        live.waitForExit()
+        #expect(live.process.termination == .exit(128 + SIGTERM), "\(live.stderr)")
         #expect(live.stderr.contains("second signal: exiting now"), "\(live.stderr)")
         // Exiting at once leaves the run interrupted: half-written files keep their .partial names.
         _ = try KillTests.requireNothingHalfWritten(out)
@@ -364,17 +356,11 @@ struct LiveFaultTests {
     @Test("live without the privilege to capture: one line naming the interface and what to grant, exit status 2",
           .enabled(if: getuid() == 0 && LiveTests.tool("runuser") != nil, "needs root to become nobody"))
     func withoutPrivilege() throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: LiveTests.tool("runuser")!)
-        process.currentDirectoryURL = Fixtures.repositoryRoot
-        process.arguments = ["-u", "nobody", "--", Fixtures.flowcastExecutable.path, "live", "-i", "lo",
-                             "--topology", KillTests.topology, "--out", "/nonexistent/flowcast-out"]
-        let err = Pipe()
-        process.standardError = err
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        let text = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
+        let process = try ChildProcess(LiveTests.tool("runuser")!, ["-u", "nobody", "--", Fixtures.flowcastExecutable.path, "live", "-i", "lo",
+                                                                    "--topology", KillTests.topology, "--out", "/nonexistent/flowcast-out"],
+                                       currentDirectory: Fixtures.repositoryRoot.path, stdout: .null)
+        try process.wait(timeout: 120)
+        let text = process.stderr
         guard !text.contains("Permission denied") || text.contains("lo: permission denied") else {
             // The executable itself is out of nobody's reach (a private checkout): nothing to test.
             withKnownIssue("nobody cannot run \(Fixtures.flowcastExecutable.path): \(text)") { Issue.record("skipped") }

@@ -9,16 +9,9 @@ enum Tcpdump {
     static var missing: Bool { path == nil }
 
     static func run(_ arguments: [String]) throws -> (status: Int32, stdout: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try #require(path))
-        process.arguments = arguments
-        let out = Pipe()
-        process.standardOutput = out
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+        let child = try ChildProcess(try #require(path), arguments, stderr: .null)
+        try child.wait(timeout: 120)
+        return (child.terminationStatus, child.stdout)
     }
 
     /// Each packet tcpdump prints for `file` (and `filter`), as its timestamp and full hex dump:

@@ -134,47 +134,23 @@ struct IPFIXCollectorTests {
 
     /// A collector process, its output going to a log file.
     ///
-    /// Spawned with an empty signal mask: Foundation's `Process` passes on the mask of the
-    /// thread that starts it, and a test's worker thread blocks SIGTERM, which nfcapd and
-    /// nfacctd need to write out their files and stop.
+    /// Started by `ChildProcess` with an empty signal mask: a test's worker thread may block
+    /// SIGTERM, which nfcapd and nfacctd need to write out their files and stop.
     final class Collector {
-        let pid: pid_t
+        let child: ChildProcess
         let log: String
         private let stopSignal: Int32
-        private var exited = false
+        var pid: pid_t { child.processIdentifier }
         /// nfcapd stops on SIGTERM; nfacctd's core blocks SIGTERM and stops on SIGINT.
         init(_ tool: String, _ arguments: [String], log: String, stopSignal: Int32 = SIGTERM) throws {
             self.log = log
             self.stopSignal = stopSignal
-            let path = IPFIXCollectorTests.tool(tool)!
-            var actions = posix_spawn_file_actions_t()
-            posix_spawn_file_actions_init(&actions)
-            defer { posix_spawn_file_actions_destroy(&actions) }
-            posix_spawn_file_actions_addopen(&actions, 1, log, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-            posix_spawn_file_actions_adddup2(&actions, 1, 2)
-            var attributes = posix_spawnattr_t()
-            posix_spawnattr_init(&attributes)
-            defer { posix_spawnattr_destroy(&attributes) }
-            var empty = sigset_t(), all = sigset_t()
-            sigemptyset(&empty); sigfillset(&all)
-            posix_spawnattr_setsigmask(&attributes, &empty)
-            posix_spawnattr_setsigdefault(&attributes, &all)
-            posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-            let argv = ([path] + arguments).map { strdup($0) } + [nil]
-            defer { for p in argv { free(p) } }
-            var child: pid_t = 0
-            let status = posix_spawn(&child, path, &actions, &attributes, argv, environ)
-            guard status == 0 else { throw POSIXError(POSIXErrorCode(rawValue: status) ?? .EINVAL) }
-            pid = child
+            child = try ChildProcess(IPFIXCollectorTests.tool(tool)!, arguments, stdout: .file(log), stderr: .standardOutput)
         }
         /// The stop signal, and wait for the process to finish its files (SIGKILL after 10 s).
         func stop() {
-            guard !exited else { return }
-            kill(pid, stopSignal)
-            var status: Int32 = 0
-            let stopped = IPFIXCollectorTests.waitFor(10) { waitpid(pid, &status, WNOHANG) == pid }
-            if !stopped { kill(pid, SIGKILL); waitpid(pid, &status, 0) }
-            exited = true
+            guard child.isRunning else { return }
+            _ = try? child.stop(stopSignal, timeout: 10)
         }
         var output: String { (try? String(contentsOfFile: log, encoding: .utf8)) ?? "" }
         deinit { stop() }
@@ -241,15 +217,8 @@ struct IPFIXCollectorTests {
     /// every five minutes, so a run that crosses a boundary leaves a file with no flows, for which
     /// nfdump prints `[`, `No matching flows`, `]`: that line is not JSON and is dropped.
     static func nfdumpFlows(_ path: String) throws -> [[String: Any]] {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: tool("nfdump")!)
-        process.arguments = ["-r", path, "-o", "json"]
-        process.environment = ["TZ": "UTC"]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
+        let run = try ChildProcess.run(tool("nfdump")!, ["-r", path, "-o", "json"], environment: ["TZ": "UTC"], timeout: 120)
+        let data = Data(run.stdout.utf8)
         let text = String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
             .filter { $0 != "No matching flows" }.joined(separator: "\n")
         let array = try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [[String: Any]] ?? []
@@ -591,15 +560,9 @@ struct IPFIXCollectorTests {
     }
 
     static func ipfixDump(_ arguments: [String]) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: tool("ipfixDump")!)
-        process.arguments = arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe; process.standardError = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+        let child = try ChildProcess(tool("ipfixDump")!, arguments, stdout: .capture, stderr: .standardOutput)
+        try child.wait(timeout: 120)
+        return (child.terminationStatus, child.stdout)
     }
 
     @Test("libfixbuf's ipfixDump reads the TCP stream: names from RFC 5610 type records, sequence numbers, message sizes",

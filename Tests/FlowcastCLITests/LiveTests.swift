@@ -59,40 +59,26 @@ struct LiveTests {
 
     @discardableResult
     static func run(_ name: String, _ arguments: [String]) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: tool(name) ?? name)
-        process.arguments = arguments
-        let out = FileManager.default.temporaryDirectory.appendingPathComponent("fclive-\(UUID().uuidString).log")
-        _ = FileManager.default.createFile(atPath: out.path, contents: nil)
-        let handle = try FileHandle(forWritingTo: out)
-        process.standardOutput = handle; process.standardError = handle
-        try process.run()
-        process.waitUntilExit()
-        try handle.close()
-        let text = (try? String(contentsOf: out, encoding: .utf8)) ?? ""
-        try? FileManager.default.removeItem(at: out)
-        guard process.terminationStatus == 0 else {
-            throw CommandFailed(description: "\(name) \(arguments.joined(separator: " ")): status \(process.terminationStatus): \(text)")
+        let child = try ChildProcess(tool(name) ?? name, arguments, stdout: .capture, stderr: .standardOutput)
+        try child.wait(timeout: 300)
+        let text = child.stdout
+        guard child.terminationStatus == 0 else {
+            throw CommandFailed(description: "\(name) \(arguments.joined(separator: " ")): status \(child.terminationStatus): \(text)")
         }
         return text
     }
 
     /// A running `flowcast live`, its stderr going to a file.
     final class LiveProcess {
-        let process = Process()
+        let process: ChildProcess
         let log: URL
         let port: UInt16
         init(interface: String, out: String, topology: String = LiveTests.demoTopology, extra: [String] = []) throws {
             port = LiveTests.freePort()
             log = URL(fileURLWithPath: out + ".log")
-            _ = FileManager.default.createFile(atPath: log.path, contents: nil)
-            process.executableURL = Fixtures.flowcastExecutable
-            process.currentDirectoryURL = Fixtures.repositoryRoot
-            process.arguments = ["live", "-i", interface, "--topology", topology, "--out", out,
-                                 "--metrics", "127.0.0.1:\(port)"] + extra
-            let handle = try FileHandle(forWritingTo: log)
-            process.standardError = handle; process.standardOutput = handle
-            try process.run()
+            process = try ChildProcess(flowcast: ["live", "-i", interface, "--topology", topology, "--out", out,
+                                                  "--metrics", "127.0.0.1:\(port)"] + extra,
+                                       stdout: .file(log.path), stderr: .standardOutput)
         }
         var stderr: String { (try? String(contentsOf: log, encoding: .utf8)) ?? "" }
         /// A metric from the live endpoint, or nil while it is not up.
@@ -119,12 +105,21 @@ struct LiveTests {
             #expect(waitFor(20) { metric("flowcast_packets_total") != nil }, "metrics never came up: \(stderr)",
                     sourceLocation: sourceLocation)
         }
-        func terminate() -> Int32 {
-            kill(process.processIdentifier, SIGTERM)
-            process.waitUntilExit()
+        /// SIGTERM, and the exit status; a run still going 120 s later is killed and recorded as
+        /// an issue at the caller (status -1).
+        func terminate(sourceLocation: SourceLocation = #_sourceLocation) -> Int32 {
+            do {
+                try process.stop(SIGTERM, timeout: 120)
+            } catch {
+                Issue.record("live did not stop on SIGTERM: \(error)", sourceLocation: sourceLocation)
+                return -1
+            }
             return process.terminationStatus
         }
-        deinit { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+        /// Waits for the end (at most `seconds`, then killed and recorded as an issue at the caller).
+        func waitForExit(_ seconds: Double = 120, sourceLocation: SourceLocation = #_sourceLocation) {
+            do { try process.wait(timeout: seconds) } catch { Issue.record("\(error)", sourceLocation: sourceLocation) }
+        }
     }
 
     static func freePort() -> UInt16 {
@@ -503,8 +498,8 @@ struct LiveTests {
         try FileManager.default.createDirectory(atPath: out + "/policies/policy-0002.json/x", withIntermediateDirectories: true)
         // The run stops by itself (waitFor returns early once the process has ended).
         _ = live.waitFor(30) { _ = live.metric("flowcast_packets_total"); return false }
-        if live.process.isRunning { kill(live.process.processIdentifier, SIGKILL) }
-        live.process.waitUntilExit()
+        if live.process.isRunning { live.process.signal(SIGKILL) }
+        live.waitForExit()
         #expect(live.process.terminationStatus == 2, "\(live.stderr)")
         // The run's last word names the file.
         let last = live.stderr.split(separator: "\n").last.map(String.init) ?? ""

@@ -11,16 +11,10 @@ struct ReportChromiumTests {
 
     /// The DOM Chromium builds from `file` (scripts would run; the report has none).
     static func renderedDOM(_ file: String) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: chromium!)
-        process.arguments = ["--headless", "--no-sandbox", "--disable-gpu", "--dump-dom", URL(fileURLWithPath: file).absoluteString]
-        let out = Pipe()
-        process.standardOutput = out
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return String(decoding: data, as: UTF8.self)
+        let child = try ChildProcess(chromium!, ["--headless", "--no-sandbox", "--disable-gpu", "--dump-dom",
+                                                 URL(fileURLWithPath: file).absoluteString], stderr: .null)
+        try child.wait(timeout: 120)
+        return child.stdout
     }
 
     @Test("every chart survives the browser's parse, and each plan interval row shows its policy at the policy's own time",

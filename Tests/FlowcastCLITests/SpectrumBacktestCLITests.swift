@@ -182,13 +182,10 @@ struct SpectrumBacktestCLITests {
         var outputs: [[String: Data]] = []
         for name in ["a", "b"] {
             let out = try Self.folder("script-\(name)")
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            process.arguments = ["python3", Fixtures.repositoryRoot.appendingPathComponent("tools/make-radio-scenario.py").path,
-                                 "--traces"] + files + ["--out", out.path, "--cells", "4", "--users", "5", "--seconds", "900", "--seed", "3"]
-            try process.run()
-            process.waitUntilExit()
-            try #require(process.terminationStatus == 0)
+            let script = try ChildProcess.run("/usr/bin/env", ["python3", Fixtures.repositoryRoot.appendingPathComponent("tools/make-radio-scenario.py").path,
+                                                               "--traces"] + files + ["--out", out.path, "--cells", "4", "--users", "5",
+                                                                                      "--seconds", "900", "--seed", "3"])
+            try #require(script.status == 0, "\(script.stderr)")
             let check = try Fixtures.runFlowcast(["topology", "check", out.appendingPathComponent("topology.yaml").path])
             #expect(check.status == 0, "\(check.stdout)\(check.stderr)")
             var contents: [String: Data] = [:]

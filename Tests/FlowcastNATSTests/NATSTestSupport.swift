@@ -21,36 +21,21 @@ struct ProcessResult: Sendable {
 
 /// A `flowcast` process started in the background.
 final class RunningFlowcast: @unchecked Sendable {
-    let process = Process()
-    private var out = Data(), err = Data()
-    private let group = DispatchGroup()
+    let child: ChildProcess
 
     init(_ arguments: [String]) throws {
-        process.executableURL = Fixtures.flowcastExecutable
-        process.arguments = arguments
-        process.currentDirectoryURL = Fixtures.repositoryRoot
-        let o = Pipe(), e = Pipe()
-        process.standardOutput = o
-        process.standardError = e
-        try process.run()
-        group.enter()
-        DispatchQueue.global().async { self.out = o.fileHandleForReading.readDataToEndOfFile(); self.group.leave() }
-        group.enter()
-        DispatchQueue.global().async { self.err = e.fileHandleForReading.readDataToEndOfFile(); self.group.leave() }
+        child = try ChildProcess(flowcast: arguments)
     }
 
-    /// Waits for the exit; after `timeout` seconds the process is killed and the result says so.
+    /// Waits for the exit; after `timeout` seconds the process is killed and the result's
+    /// stderr says so.
     func wait(timeout: Double = 120) -> ProcessResult {
-        let deadline = Date().addingTimeInterval(timeout)
-        while process.isRunning && Date() < deadline { usleep(20_000) }
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-        process.waitUntilExit()
-        group.wait()
-        return ProcessResult(status: process.terminationStatus, stdout: String(decoding: out, as: UTF8.self),
-                           stderr: String(decoding: err, as: UTF8.self))
+        var note = ""
+        do { try child.wait(timeout: timeout) } catch { note = "\n[test] \(error)" }
+        return ProcessResult(status: child.terminationStatus, stdout: child.stdout, stderr: child.stderr + note)
     }
 
-    func signal(_ number: Int32) { kill(process.processIdentifier, number) }
+    func signal(_ number: Int32) { child.signal(number) }
 }
 
 enum Scenario {

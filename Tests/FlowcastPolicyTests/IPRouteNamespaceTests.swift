@@ -15,16 +15,13 @@ enum Namespaces {
     @discardableResult
     static func run(_ arguments: [String]) -> (status: Int32, output: String) {
         guard let ip else { return (-1, "no ip") }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: ip)
-        process.arguments = arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        do { try process.run() } catch { return (-1, "\(error)") }
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+        do {
+            let child = try ChildProcess(ip, arguments, stdout: .capture, stderr: .standardOutput)
+            try child.wait(timeout: 60)
+            return (child.terminationStatus, child.stdout)
+        } catch {
+            return (-1, "\(error)")
+        }
     }
 
     /// True when a namespace with a veth pair can be made here (root, iproute2, kernel support).

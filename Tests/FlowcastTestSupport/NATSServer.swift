@@ -21,7 +21,7 @@ public final class NATSServer: @unchecked Sendable {
 
     public let port: Int
     public let store: URL
-    private var process: Process?
+    private var process: ChildProcess?
     public var url: String { "nats://127.0.0.1:\(port)" }
 
     /// Extra lines for the server's configuration file (e.g. `max_payload: 8192`), if any.
@@ -42,17 +42,13 @@ public final class NATSServer: @unchecked Sendable {
 
     /// Starts the server (again, on the same port and store) and waits until it accepts connections.
     public func start() throws {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: Self.executable!)
-        p.arguments = ["-js", "-a", "127.0.0.1", "-p", String(port), "-sd", store.path]
+        var arguments = ["-js", "-a", "127.0.0.1", "-p", String(port), "-sd", store.path]
         if let configuration {
             let file = store.appendingPathComponent("server.conf")
             try Data(configuration.utf8).write(to: file)
-            p.arguments! += ["-c", file.path]
+            arguments += ["-c", file.path]
         }
-        p.standardOutput = FileHandle.nullDevice
-        p.standardError = FileHandle.nullDevice
-        try p.run()
+        let p = try ChildProcess(Self.executable!, arguments, stdout: .null, stderr: .null)
         process = p
         // Readiness, not a fixed pause: poll until the port accepts a TCP connection (≤ 10 s).
         for _ in 0..<500 {
@@ -62,11 +58,10 @@ public final class NATSServer: @unchecked Sendable {
         throw NATSServerError("nats-server did not listen on port \(port)")
     }
 
-    /// Stops the server (SIGTERM) and waits for it to exit.
+    /// Stops the server (SIGTERM) and waits for it to exit (SIGKILL after 30 s).
     public func stop() {
         guard let p = process else { return }
-        if p.isRunning { p.terminate() }
-        p.waitUntilExit()
+        _ = try? p.stop(SIGTERM, timeout: 30)
         process = nil
     }
 

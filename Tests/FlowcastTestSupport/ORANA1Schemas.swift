@@ -43,20 +43,12 @@ public enum ORANA1Schemas {
                     report(path, f"policies[{i}].policyObject", scope.iter_errors({"scope": (obj or {}).get("scope")}))
             print(json.dumps({"policies": count, "problems": problems}))
             """
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", script, folder.path] + paths
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        let errData = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
+        let run = try ChildProcess.run("/usr/bin/env", ["python3", "-c", script, folder.path] + paths, timeout: 120)
+        let outData = Data(run.stdout.utf8)
         struct Result: Decodable { var policies: Int; var problems: [String] }
-        guard process.terminationStatus == 0, let result = try? JSONDecoder().decode(Result.self, from: outData) else {
+        guard run.status == 0, let result = try? JSONDecoder().decode(Result.self, from: outData) else {
             throw ValidatorFailure(message: "python3 with jsonschema (Debian: python3-jsonschema) failed: "
-                                   + String(decoding: errData, as: UTF8.self))
+                                   + run.stderr)
         }
         return (result.policies, result.problems)
     }

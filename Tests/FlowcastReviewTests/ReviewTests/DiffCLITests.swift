@@ -6,17 +6,8 @@ import Testing
 @Suite(.enabled(if: FileManager.default.isExecutableFile(atPath: Fixtures.flowcastExecutable.path)))
 struct ReviewCLITests {
     func run(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
-        let process = Process()
-        process.executableURL = Fixtures.flowcastExecutable
-        process.arguments = arguments
-        process.currentDirectoryURL = Fixtures.repositoryRoot
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile(), stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self))
+        let run = try Fixtures.runFlowcast(arguments)
+        return (run.status, run.stdout, run.stderr)
     }
 
     @Test func equalDocumentsExitZero() throws {
