@@ -58,6 +58,7 @@ public struct TrafficAggregator {
         /// Cells signalling named beyond `TopologyLimits.maximumCells` (their packets are unmatched).
         public var cellsRefused: UInt64 = 0
         public var signallingMessages: UInt64 = 0
+        /// The earliest and latest packet time (`lastNanoseconds` is meaningful only with a first).
         public var firstNanoseconds: Int64? = nil, lastNanoseconds: Int64 = 0
         public init() {}
     }
@@ -154,8 +155,17 @@ public struct TrafficAggregator {
         let wire = UInt64(d.wireLength)
         totals.packets += 1
         totals.bytes += wire
-        if totals.firstNanoseconds == nil { totals.firstNanoseconds = now }
-        totals.lastNanoseconds = max(totals.lastNanoseconds, now)
+        // Earliest and latest, not first and last in file order: a capture's packets need not be
+        // in time order (merged or multi-interface captures), and summary.json calls these the
+        // capture's time span. `lastNanoseconds` counts only once there is a first packet, so a
+        // capture from before 1970 does not end at 0.
+        if let first = totals.firstNanoseconds {
+            if now < first { totals.firstNanoseconds = now }
+            if now > totals.lastNanoseconds { totals.lastNanoseconds = now }
+        } else {
+            totals.firstNanoseconds = now
+            totals.lastNanoseconds = now
+        }
 
         // Window bookkeeping (floor division so pre-1970 captures still align).
         let w = configuration.windowNanoseconds

@@ -360,7 +360,9 @@ extension TrafficAggregator.Totals {
         learnedCellPackets += o.learnedCellPackets; staticLearnedConflicts += o.staticLearnedConflicts
         latePackets += o.latePackets; windows += o.windows; signallingMessages += o.signallingMessages
         skippedEmptyWindows += o.skippedEmptyWindows; cellsRefused += o.cellsRefused
-        if let f = o.firstNanoseconds { firstNanoseconds = min(firstNanoseconds ?? f, f) }
-        lastNanoseconds = max(lastNanoseconds, o.lastNanoseconds)
+        if let f = o.firstNanoseconds {
+            lastNanoseconds = firstNanoseconds == nil ? o.lastNanoseconds : max(lastNanoseconds, o.lastNanoseconds)
+            firstNanoseconds = min(firstNanoseconds ?? f, f)
+        }
     }
 }

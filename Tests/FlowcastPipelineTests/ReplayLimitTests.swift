@@ -64,6 +64,19 @@ struct ReplayLimitTests {
         #expect(cells["teidsRefused"] as? Int == 0 && cells["cellsRefused"] as? Int == 0)
     }
 
+    @Test("summary.json's firstTime and lastTime are the earliest and latest packet, whatever the file's order")
+    func timeSpanOutOfOrder() throws {
+        let second: Int64 = 1_000_000_000, base: Int64 = 1_764_403_200 * 1_000_000_000
+        // Merged captures are not in time order: the earliest packet is the second, the latest the third.
+        let offsets: [Int64] = [20, 10, 30, 25]
+        let folder = try Self.capture(offsets.enumerated().map { (base + $0.element * second, UInt16(1000 + $0.offset)) })
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let (_, summary) = try Self.replay(folder, aggregation: .init())
+        let capture = try #require(summary["capture"] as? [String: Any])
+        #expect(capture["firstTime"] as? Double == Double(base / second + 10), "\(capture)")
+        #expect(capture["lastTime"] as? Double == Double(base / second + 30), "\(capture)")
+    }
+
     @Test("a gap in capture time beyond a day of windows is skipped whole and counted, not written")
     func gapIsCounted() throws {
         // 10 s windows; a packet, then one ten days later: 86,399 empty windows between them.
