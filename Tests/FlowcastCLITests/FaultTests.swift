@@ -316,6 +316,11 @@ struct LiveFaultTests {
         }
         kill(live.process.processIdentifier, SIGTERM)
         live.waitForExit()
+        guard live.stderr.contains("second signal") || live.process.termination != .exit(0) else {
+            // The orderly stop ended between the check above and the second signal.
+            withKnownIssue("the first SIGTERM's stop ended before the second arrived") { Issue.record("raced") }
+            return
+        }
         #expect(live.process.termination == .exit(128 + SIGTERM), "\(live.stderr)")
         #expect(live.stderr.contains("second signal: exiting now"), "\(live.stderr)")
         // Exiting at once leaves the run interrupted: half-written files keep their .partial names.
@@ -380,15 +385,17 @@ extension LiveFaultTests {
         defer { pair.cleanUp() }
         let out = KillTests.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: out); try? FileManager.default.removeItem(atPath: out + ".log") }
-        // The hour ends three seconds after the run starts, by the run's rotation clock.
+        // The hour ends eight seconds after the run starts, by the run's rotation clock: a loaded
+        // machine may take seconds to start the run, and the feed (about 8.6 s at 5,000 packets a
+        // second) is still under way when the hour turns.
         let now = Date().timeIntervalSince1970
-        let offset = 3600 - now.truncatingRemainder(dividingBy: 3600) - 3
+        let offset = 3600 - now.truncatingRemainder(dividingBy: 3600) - 8
         let live = try LiveTests.LiveProcess(interface: pair.capture, out: out,
                                              extra: ["--window", "200ms", "--rotate", "hour", "--rotation-clock-offset", "\(offset)"])
         live.expectMetricsUp()
-        LiveTests.feedDemo(pair)
-        #expect(live.waitFor(20) { live.stderr.contains("output rotated") }, "no rotation: \(live.stderr)")
-        #expect(live.waitFor(20) { (live.metric("flowcast_packets_total") ?? 0) >= 42_789 }, "\(live.stderr)")
+        LiveTests.feedDemo(pair, pps: 5_000)
+        #expect(live.waitFor(30) { live.stderr.contains("output rotated") }, "no rotation: \(live.stderr)")
+        #expect(live.waitFor(60) { (live.metric("flowcast_packets_total") ?? 0) >= 42_789 }, "\(live.stderr)")
         #expect(live.terminate() == 0, "\(live.stderr)")
         let files = try FileManager.default.contentsOfDirectory(atPath: out).sorted()
         for base in ["windows", "flows", "stats"] {
@@ -424,7 +431,7 @@ extension LiveFaultTests {
         #expect(live.waitFor(10) { (live.metric("flowcast_packets_total") ?? 0) > 0 }, "\(live.stderr)")
         // Nothing more is sent: the window the traffic fell in, and empty ones after it, close anyway.
         let before = live.metric("flowcast_windows_total") ?? 0
-        #expect(live.waitFor(6) { (live.metric("flowcast_windows_total") ?? 0) >= before + 3 },
+        #expect(live.waitFor(30) { (live.metric("flowcast_windows_total") ?? 0) >= before + 3 },
                 "windows stayed at \(live.metric("flowcast_windows_total") ?? -1) on a quiet interface: \(live.stderr)")
         #expect(live.terminate() == 0, "\(live.stderr)")
     }
@@ -443,8 +450,10 @@ extension LiveFaultTests {
                                              extra: ["--capture-threads", "2", "--window", "200ms", "--plan-every", "400ms",
                                                      "--idle-timeout", "0", "--active-timeout", "0"])
         live.expectMetricsUp()
-        LiveTests.feedDemo(pair)
-        #expect(live.waitFor(20) { (live.metric("flowcast_packets_total") ?? 0) > 10_000 }, "\(live.stderr)")
+        // At 5,000 packets a second the feed lasts about 8.6 s, so the reload (sent once a quarter
+        // of it has arrived) lands while both threads still have traffic, even on a loaded machine.
+        LiveTests.feedDemo(pair, pps: 5_000)
+        #expect(live.waitFor(30) { (live.metric("flowcast_packets_total") ?? 0) > 10_000 }, "\(live.stderr)")
         // A valid change: one link twice as fast.
         let changed = original.replacingOccurrences(of: "{ id: l-s1-s2, a: site-1, b: site-2, capacity: 1G,",
                                                     with: "{ id: l-s1-s2, a: site-1, b: site-2, capacity: 2G,")
@@ -452,7 +461,7 @@ extension LiveFaultTests {
         try changed.write(toFile: topology, atomically: true, encoding: .utf8)
         kill(live.process.processIdentifier, SIGHUP)
         #expect(live.waitFor(10) { live.stderr.contains("topology reloaded") }, "\(live.stderr)")
-        #expect(live.waitFor(30) { (live.metric("flowcast_packets_total") ?? 0) >= 42_789 }, "\(live.stderr)")
+        #expect(live.waitFor(60) { (live.metric("flowcast_packets_total") ?? 0) >= 42_789 }, "\(live.stderr)")
         #expect(live.metric("flowcast_topology_reloads_total") == 1)
         #expect(live.terminate() == 0, "\(live.stderr)")
 

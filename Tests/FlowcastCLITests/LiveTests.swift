@@ -145,6 +145,10 @@ struct LiveTests {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
         guard connected == 0 else { return nil }
+        // A peer that never answers (a stuck run, or another test's listener that took the port)
+        // costs at most 10 s, not the suite.
+        var limit = timeval(tv_sec: 10, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, socklen_t(MemoryLayout<timeval>.size))
         let request = Array("GET \(path) HTTP/1.1\r\nHost: localhost\r\n\r\n".utf8)
         _ = request.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
         var response: [UInt8] = [], chunk = [UInt8](repeating: 0, count: 4096)
@@ -315,8 +319,9 @@ struct LiveTests {
         #expect(perWindow.values.allSatisfy { $0.count == 1 }, "\(perWindow)")
         let marked = perWindow.filter { $0.value.first! > 0 }
         #expect(marked.values.reduce(0) { $0 + $1.first! } == drops, "windows with drops: \(marked), libpcap: \(libpcap)")
-        // The burst lasts a tenth of a second; a drop is read at most 250 ms late: one window, or two.
-        #expect((1...2).contains(marked.count), "\(perWindow)")
+        // The burst lasts a tenth of a second and a drop is read at most 250 ms late: one window,
+        // or two; on a loaded machine a slowed burst and a late reading may reach a third.
+        #expect((1...3).contains(marked.count), "\(perWindow)")
         let windows = summary["windows"] as! [String: Any]
         #expect(windows["withDrops"] as? Int == marked.count, "\(windows)")
         // Nothing was left in the ring at the stop: received = dropped + read.
@@ -359,10 +364,11 @@ struct LiveTests {
 
     /// Sends the demo capture through the pair at 20 000 packets/s (about two seconds) from a
     /// thread of its own, so the test can watch the live run meanwhile.
-    static func feedDemo(_ pair: VethPair) {
+    /// tcpreplay sends the demo capture (42,789 packets) into the pair, at `pps` packets a second.
+    static func feedDemo(_ pair: VethPair, pps: Int = 20_000) {
         Thread {
             _ = try? pair.replay(Fixtures.repositoryRoot.appendingPathComponent("captures/demo/demo.pcapng").path,
-                                 rate: ["--pps", "20000"])
+                                 rate: ["--pps", String(pps)])
         }.start()
     }
 
@@ -494,8 +500,19 @@ struct LiveTests {
         live.expectMetricsUp()
         #expect(live.waitFor(30) { _ = live.metric("flowcast_packets_total"); return FileManager.default.fileExists(atPath: first) },
                 "no first policy: \(live.stderr)")
-        // A folder where the next policy goes.
-        try FileManager.default.createDirectory(atPath: out + "/policies/policy-0002.json/x", withIntermediateDirectories: true)
+        // A folder where the next policy goes (the next after the newest: a run catching up on a
+        // loaded machine may have written more than one by now).
+        let written = try FileManager.default.contentsOfDirectory(atPath: out + "/policies")
+            .compactMap { $0.hasPrefix("policy-") && $0.hasSuffix(".json") ? Int($0.dropFirst(7).prefix(4)) : nil }
+        var blocked = ""
+        for next in (written.max() ?? 1) + 1...(written.max() ?? 1) + 3 {
+            let name = String(format: "policy-%04d.json", next)
+            if (try? FileManager.default.createDirectory(atPath: out + "/policies/\(name)/x", withIntermediateDirectories: true)) != nil {
+                blocked = name
+                break
+            }
+        }
+        try #require(!blocked.isEmpty, "could not put a folder where a next policy goes")
         // The run stops by itself (waitFor returns early once the process has ended).
         _ = live.waitFor(30) { _ = live.metric("flowcast_packets_total"); return false }
         if live.process.isRunning { live.process.signal(SIGKILL) }
@@ -503,7 +520,7 @@ struct LiveTests {
         #expect(live.process.terminationStatus == 2, "\(live.stderr)")
         // The run's last word names the file.
         let last = live.stderr.split(separator: "\n").last.map(String.init) ?? ""
-        #expect(last.hasPrefix("flowcast live: ") && last.contains("policy-0002.json"), "\(live.stderr)")
+        #expect(last.hasPrefix("flowcast live: ") && last.contains(blocked), "\(live.stderr)")
         // Said as the error the run stopped on (the log's "stopped on error" and the last line),
         // not also as a failed plan.
         #expect(!live.stderr.contains("plan failed"), "\(live.stderr)")

@@ -315,7 +315,7 @@ struct PlannerTests {
         let planner = try RunningFlowcast(Scenario.plannerArguments(server, out: out, extra: ["--exit-when-done"]))
         let journal = out.appendingPathComponent("planner-journal.bin").path
         func journaled() -> Bool { ((try? FileManager.default.attributesOfItem(atPath: journal)[.size] as? Int) ?? 0) > 16 }
-        for _ in 0..<500 where !journaled() { usleep(20_000) }
+        for _ in 0..<3000 where !journaled() { usleep(20_000) }
         #expect(journaled())
         try Self.publish(bRest, to: server)
         let run = planner.wait(timeout: 60)
@@ -377,7 +377,7 @@ struct PlannerTests {
         let first = try RunningFlowcast(Scenario.plannerArguments(server, out: out, extra: extra))
         let journal = out.appendingPathComponent("planner-journal.bin").path
         func journaled() -> Bool { ((try? FileManager.default.attributesOfItem(atPath: journal)[.size] as? Int) ?? 0) > 16 }
-        for _ in 0..<500 where !journaled() { usleep(20_000) }
+        for _ in 0..<3000 where !journaled() { usleep(20_000) }
         #expect(journaled(), sourceLocation: sourceLocation)
         first.signal(signal)
         _ = first.wait()
@@ -386,7 +386,7 @@ struct PlannerTests {
         }
         let second = try RunningFlowcast(Scenario.plannerArguments(server, out: out, extra: extra))
         let policy = out.appendingPathComponent("policies/policy-0002.json")
-        for _ in 0..<1500 where !FileManager.default.fileExists(atPath: policy.path) { usleep(10_000) }
+        for _ in 0..<6000 where !FileManager.default.fileExists(atPath: policy.path) { usleep(10_000) }
         second.signal(signal)
         _ = second.wait()
     }
@@ -457,7 +457,7 @@ struct PlannerTests {
         }
         let before = generation()
         let third = try RunningFlowcast(Scenario.plannerArguments(server, out: out, extra: flags))
-        for _ in 0..<1500 where generation() <= before { usleep(10_000) }
+        for _ in 0..<6000 where generation() <= before { usleep(10_000) }
         third.signal(SIGKILL)
         _ = third.wait()
         let saved = try JSONSerialization.jsonObject(with: Data(contentsOf: statePath)) as? [String: Any]
@@ -516,12 +516,16 @@ struct PlannerTests {
                                            "--publish", server.url, "--site", "a", "--publish-wait", wait])
             let partial = tapOut.appendingPathComponent("windows.jsonl.partial").path
             func writing() -> Bool { ((try? FileManager.default.attributesOfItem(atPath: partial)[.size]) as? NSNumber)?.intValue ?? 0 > 0 }
-            for _ in 0..<3000 where !writing() { usleep(10_000) }
+            for _ in 0..<15000 where !writing() { usleep(2_000) }
+            // Paused (SIGSTOP) until the caller has done to the server what it tests: on a loaded
+            // machine the tap could otherwise publish its last window before the server goes.
+            tap.signal(SIGSTOP)
             return (tap, tapOut)
         }
         let server = try NATSServer()
         let (tap, _) = try started(server, wait: "60")
         try Self.restartWithoutStore(server)
+        tap.signal(SIGCONT)
         let run = tap.wait(timeout: 120)
         #expect(run.status == 0, "\(run.stderr)")
         #expect(run.stderr.contains("created stream FLOWCAST_WINDOWS again"), "\(run.stderr)")
@@ -530,6 +534,7 @@ struct PlannerTests {
         let gone = try NATSServer()
         let (second, secondOut) = try started(gone, wait: "1")
         gone.stop()
+        second.signal(SIGCONT)
         let stranded = second.wait(timeout: 120)
         #expect(stranded.status == 3, "\(stranded.stderr)")
         #expect(stranded.stderr.contains("still in"), "\(stranded.stderr)")

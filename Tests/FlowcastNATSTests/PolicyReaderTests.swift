@@ -447,7 +447,8 @@ struct PolicyReaderTests {
         let reader = try RunningFlowcast(["policies", "--nats", server.url, "--out", out.path])
         try NetworkPlanner.publishPolicy(large, name: "policy-0001.json", durable: "planner", on: connection)
         let file = out.appendingPathComponent("policy-0001.json")
-        for _ in 0..<250 where !FileManager.default.fileExists(atPath: file.path) { usleep(20_000) }
+        for _ in 0..<3000 where !FileManager.default.fileExists(atPath: file.path) { usleep(20_000) }
+        try #require(FileManager.default.fileExists(atPath: file.path), "the reader never wrote the policy")
         reader.signal(SIGTERM)
         let result = reader.wait(timeout: 20)
         #expect(result.status == 0, "\(result.stderr)")
