@@ -418,6 +418,40 @@ extension LiveFaultTests {
 }
 
 extension LiveFaultTests {
+    @Test("SIGHUP while the run is still starting (reading its model) does not end it: the reload applies after the first batch",
+          .enabled(if: LiveTests.isRoot, "needs root"))
+    func reloadWhileStarting() throws {
+        let folder = KillTests.temporaryDirectory()
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let models = try DemoIntervalModels(in: URL(fileURLWithPath: folder), horizon: "400ms", window: "200ms", efficiency: false)
+        // The model is a FIFO: the run blocks reading it, at a known point of its start, until the test writes it.
+        let fifo = folder + "/model.json"
+        try #require(mkfifo(fifo, 0o600) == 0)
+        let live = try LiveTests.LiveProcess(interface: "lo", out: folder + "/run",
+                                             extra: ["--window", "200ms", "--plan-every", "400ms", "--capture-threads", "1", "--model", fifo])
+        var writer: Int32 = -1
+        #expect(KillTests.waitFor(30) { writer = open(fifo, O_WRONLY | O_NONBLOCK); return writer >= 0 }, "the run never opened its model")
+        try #require(writer >= 0)
+        live.process.signal(SIGHUP)
+        usleep(300_000)
+        #expect(live.process.isRunning, "SIGHUP ended the starting run: \(live.stderr)")
+        // The run reads the model twice (checked first, then loaded): the FIFO serves the first
+        // read, a plain file under the same name the second.
+        let model = try Data(contentsOf: URL(fileURLWithPath: models.demand))
+        try FileManager.default.removeItem(atPath: fifo)
+        try model.write(to: URL(fileURLWithPath: fifo))
+        _ = model.withUnsafeBytes { write(writer, $0.baseAddress, $0.count) }
+        close(writer)
+        guard live.process.isRunning else { return }
+        live.expectMetricsUp()
+        #expect(live.waitFor(30) { _ = live.metric("flowcast_packets_total"); return live.stderr.contains("topology reloaded") }, "\(live.stderr)")
+        #expect(live.terminate() == 0, "\(live.stderr)")
+        #expect(try LiveTests.json(folder + "/run/summary.json")["topologyReloads"] as? Int == 1)
+    }
+}
+
+extension LiveFaultTests {
     @Test("a quiet interface still closes its windows by the wall clock (the blocked read is woken once a second)",
           .enabled(if: LiveTests.canReplay, "needs root, ip and tcpreplay"))
     func quietInterfaceClosesWindows() throws {

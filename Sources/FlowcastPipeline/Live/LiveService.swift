@@ -97,6 +97,10 @@ public final class LiveService {
     /// window, the open flows, a final policy and summary.json.
     public func run() throws(Failure) -> ReplayResult {
         let c = configuration, out = c.outputDirectory
+        let control = LiveControl()
+        let signals = LiveSignals(control: control, topologyPath: c.topologyPath, log: log)
+        signals.installReload()
+        defer { signals.uninstall() }
         let topology: Topology
         do { topology = try Topology(contentsOfFile: c.topologyPath) } catch { throw .topology(error) }
         // The models are read and checked before the capture opens, as the topology is: a wrong
@@ -154,10 +158,7 @@ public final class LiveService {
             }
         }
 
-        let control = LiveControl()
-        let signals = LiveSignals(captures: captures, control: control, topologyPath: c.topologyPath, log: log)
-        signals.install()
-        defer { signals.uninstall() }
+        signals.installStop(captures: captures)
         let statistics = Self.refreshStatistics(of: captures, into: control, every: c.statisticsInterval, log: log)
         defer { statistics.cancel() }
         let nothingCaptured = Self.watchForNothingCaptured(on: captures, filter: c.capture.filter, after: c.nothingCapturedAfter, log: log)

@@ -12,39 +12,26 @@ internal import Glibc
 /// Through dispatch sources: the handlers run on a queue, not in signal context, so they may
 /// lock, allocate and log. The signals themselves are ignored (SIG_IGN) while installed, so only
 /// the sources see them; `uninstall` gives them back their default action.
+///
+/// SIGHUP is taken first thing (`installReload`), before the run reads its models, opens the
+/// interfaces and moves an earlier run's files: configuration management often reloads a tap as
+/// it restarts it, and SIGHUP's default action would end the starting run half-way. A reload
+/// asked for then is handed to the run's first batch.
 final class LiveSignals: @unchecked Sendable {
-    let captures: [LiveCapture]
     let control: LiveControl
     let topologyPath: String
     let log: Logger
+    private var captures: [LiveCapture] = []
     private var sources: [any DispatchSourceSignal] = []
     private var stops = 0
     private let queue = DispatchQueue(label: "flowcast.signals")
 
-    init(captures: [LiveCapture], control: LiveControl, topologyPath: String, log: Logger) {
-        self.captures = captures; self.control = control; self.topologyPath = topologyPath; self.log = log
+    init(control: LiveControl, topologyPath: String, log: Logger) {
+        self.control = control; self.topologyPath = topologyPath; self.log = log
     }
 
-    func install() {
-        for number in [SIGINT, SIGTERM] {
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: queue)
-            source.setEventHandler { [self, source] in  // the cycle ends when `uninstall` cancels the source
-                // A dispatch source merges signals that arrive before its handler runs: `data`
-                // counts them, so two quick SIGTERMs are still a second signal.
-                stops += max(1, Int(source.data))
-                if stops > 1 {
-                    log.critical("second signal: exiting now")
-                    _exit(128 + number)
-                }
-                log.notice("stopping: writing the open window, flows, final policy and summary",
-                           metadata: ["signal": "\(number == SIGINT ? "SIGINT" : "SIGTERM")"])
-                control.markStopping()
-                for capture in captures { capture.stop() }
-            }
-            source.resume()
-            sources.append(source)
-        }
+    /// SIGHUP: reload the topology (validated first; a bad file is logged and the current one kept).
+    func installReload() {
         signal(SIGHUP, SIG_IGN)
         let hup = DispatchSource.makeSignalSource(signal: SIGHUP, queue: queue)
         hup.setEventHandler { [self] in
@@ -59,6 +46,30 @@ final class LiveSignals: @unchecked Sendable {
         }
         hup.resume()
         sources.append(hup)
+    }
+
+    /// SIGINT / SIGTERM: stop `captures` (the run then writes its end); a second signal exits at once.
+    func installStop(captures: [LiveCapture]) {
+        queue.sync { self.captures = captures }
+        for number in [SIGINT, SIGTERM] {
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: queue)
+            source.setEventHandler { [self, source] in  // the cycle ends when `uninstall` cancels the source
+                // A dispatch source merges signals that arrive before its handler runs: `data`
+                // counts them, so two quick SIGTERMs are still a second signal.
+                stops += max(1, Int(source.data))
+                if stops > 1 {
+                    log.critical("second signal: exiting now")
+                    _exit(128 + number)
+                }
+                log.notice("stopping: writing the open window, flows, final policy and summary",
+                           metadata: ["signal": "\(number == SIGINT ? "SIGINT" : "SIGTERM")"])
+                control.markStopping()
+                for capture in self.captures { capture.stop() }
+            }
+            source.resume()
+            sources.append(source)
+        }
     }
 
     func uninstall() {
