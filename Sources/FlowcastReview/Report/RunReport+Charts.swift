@@ -5,10 +5,14 @@ import Foundation
 /// The report's charts: load against forecast, utilisation, spectrum blocks, routing weights and
 /// decode issues over time, with the plan intervals marked.
 extension RunReport {
+    /// A marker where a policy changed a decision: moved spectrum blocks or routing weights, or
+    /// kept them while its forecast breaks a constraint the last policy kept. A policy whose only
+    /// change is a predicted utilisation (the forecast moved, the plan did not) is in the plan
+    /// intervals table with its diff, but marking it would call a plan changed that was not.
     func addIntervalMarkers(_ chart: inout SVGChart) {
         for iv in intervals {
-            guard let diff = iv.diff, !diff.isEmpty else { continue }
-            chart.intervalMarker(at: iv.start, href: "#diff-\(iv.number)", label: "Interval \(iv.number): \(diff.summaryLine)")
+            guard let diff = iv.diff, diff.cellsReallocated + diff.demandsRerouted + diff.newViolations > 0 else { continue }
+            chart.intervalMarker(at: iv.start, href: "#diff-\(iv.number)", label: "Interval \(iv.number): \(diff.headline)\(diff.summaryLine)")
         }
     }
 

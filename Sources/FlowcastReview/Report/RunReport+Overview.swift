@@ -146,7 +146,7 @@ extension RunReport {
         out += "<div class=\"charts overview\">\(charts.joined())</div>"
         if !lines.isEmpty { out += "<ul class=\"empty\">" + lines.map { "<li>\(HTML.escape($0))</li>" }.joined() + "</ul>" }
         out += "<p class=\"hint\">Measured is the captured traffic, on each link as the network routed it (the topology's match "
-            + "rules); predicted is each policy's plan for its P90 forecast. Dashed purple markers are policy changes; click one for its diff. Times are UTC.</p>"
+            + "rules); predicted is each policy's plan for its P90 forecast. Dashed purple markers are the policies that moved spectrum blocks or routing weights (or kept them while their forecast breaks a constraint); click one for its diff. Times are UTC.</p>"
         return out + "</section>"
     }
 }

@@ -143,6 +143,7 @@ import Testing
         defer { try? FileManager.default.removeItem(at: folder) }
         let byNumber = Dictionary(uniqueKeysWithValues: report.run.policies.map { ($0.interval, $0.fileName) })
         var markers = 0
+        var marked: Set<Int> = [], titles: [Int: String] = [:]
         for chart in charts(html) {
             for piece in chart.body.components(separatedBy: "<a href=\"#diff-").dropFirst() {
                 let n = try #require(Int(piece.prefix { $0.isNumber }))
@@ -151,9 +152,39 @@ import Testing
                 let w = try #require(windows[file])
                 #expect(abs(chart.time(x) - w.start) <= chart.slack, "\(chart.kind) marker for interval \(n)")
                 markers += 1
+                marked.insert(n)
+                let title = String(try #require(piece.components(separatedBy: "<title>").dropFirst().first).prefix { $0 != "<" })
+                titles[n] = title
             }
         }
         #expect(markers > 0)
+        // A marker stands where the policy moved blocks or weights (read from the policy files
+        // here), or kept them while its forecast breaks a constraint, and nowhere else.
+        let files = byNumber.sorted { $0.key < $1.key }
+        var changed: Set<Int> = []
+        for (previous, current) in zip(files, files.dropFirst())
+        where try Self.decisions(folder, previous.value) != Self.decisions(folder, current.value) {
+            changed.insert(current.key)
+        }
+        #expect(changed.isSubset(of: marked), "decisions changed at \(changed.sorted()), marked \(marked.sorted())")
+        for n in marked.subtracting(changed) {
+            #expect(titles[n]?.contains("breaks") == true, "interval \(n) is marked but changed no decision: \(titles[n] ?? "")")
+        }
+    }
+
+    /// What a policy decides: each cell's blocks and each demand's path weights.
+    static func decisions(_ folder: URL, _ file: String) throws -> [String: String] {
+        let data = try Data(contentsOf: folder.appendingPathComponent("policies/\(file)"))
+        let o = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        var out: [String: String] = [:]
+        for cell in ((o["spectrum"] as? [String: Any])?["cells"] as? [[String: Any]]) ?? [] {
+            out["cell:\(cell["id"] ?? "")"] = "\(cell["blocks"] ?? "")"
+        }
+        for demand in ((o["routing"] as? [String: Any])?["demands"] as? [[String: Any]]) ?? [] {
+            let weights = ((demand["paths"] as? [[String: Any]]) ?? []).map { "\($0["weight"] ?? "")" }
+            out["demand:\(demand["id"] ?? "")"] = weights.joined(separator: ",")
+        }
+        return out
     }
 
     @Test func spectrumAndRoutingSpanEveryPolicyWindow() throws {
