@@ -114,6 +114,12 @@ struct TopologyValidator {
                 guard resolved.allSatisfy({ $0 != nil }) else { continue }
                 let path = resolved.map { $0! }
                 if let s, let t { checkPath(path, from: s, to: t, links: links, nodes: nodes, line: p.line, what: "path \(n + 1) of \(what)") }
+                // A policy lists a demand's paths by their links: two the same would be one path
+                // twice, with two weights (policy documents refuse that).
+                if let same = paths.firstIndex(of: path) {
+                    report(p.line, "path \(n + 1) of \(what) has the same links as its path \(same + 1)")
+                    continue
+                }
                 paths.append(path)
             }
             demands.append(Demand(id: d.id, source: s ?? 0, destination: t ?? 0, cells: cellRefs, paths: paths, prefix: d.prefix, line: d.line))

@@ -97,6 +97,30 @@ func problems(_ yaml: String) -> [TopologyProblem] {
     #expect(found.allSatisfy { $0.description.hasPrefix("t.yaml:\($0.line): ") })
 }
 
+@Test("a demand that lists the same path twice is a problem on the second one's line")
+func samePathTwice() {
+    let yaml = """
+    nodes:
+      - { id: s1 }
+      - { id: core }
+    links:
+      - { id: l1, a: s1, b: core, capacity: 1G }
+      - { id: l2, a: s1, b: core, capacity: 1G }
+    demands:
+      - id: d1
+        source: s1
+        destination: core
+        paths:
+          - [l1]
+          - [l2]
+          - [l1]
+
+    """
+    let found = problems(yaml)
+    #expect(found.count == 1 && found.first?.line == 14, "\(found)")
+    #expect(found.first?.message == "path 3 of demand 'd1' has the same links as its path 1", "\(found)")
+}
+
 @Test func yamlSyntaxErrorNamesTheLine() {
     let found = problems("bands:\n  - { id: n78, lowMHz: 3300\nnodes: [\n")
     #expect(found.count == 1)

@@ -66,6 +66,42 @@ extension PolicyDocument {
         do { self = try JSONDecoder().decode(PolicyDocument.self, from: data) } catch {
             throw .badInput(path: path, message: PolicyError.describe(decoding: error))
         }
+        try checkUnique(path: path)
+    }
+
+    /// Ids and blocks the schema cannot say are unique (JSON Schema's `uniqueItems` compares whole
+    /// items, not a key of them). A duplicate is refused, not read: `diff` would compare the first
+    /// entry while an exporter writes every one, so a second `d-cell-2` with other weights would
+    /// pass review as "No changes" and then reroute the demand on the routers.
+    func checkUnique(path: String) throws(PolicyError) {
+        func unique(_ ids: [String], _ field: String) throws(PolicyError) {
+            var first: [String: Int] = [:]
+            for (i, id) in ids.enumerated() {
+                if let j = first[id] {
+                    throw .schemaViolation(path: path, field: "\(field)[\(i)].id", message: "duplicates \(field)[\(j)].id '\(id)'")
+                }
+                first[id] = i
+            }
+        }
+        try unique(routing.demands.map(\.id), "$.routing.demands")
+        try unique(spectrum.cells.map(\.id), "$.spectrum.cells")
+        try unique(predicted.links.map(\.id), "$.predicted.links")
+        try unique(predicted.cells.map(\.id), "$.predicted.cells")
+        for (i, demand) in routing.demands.enumerated() {
+            var first: [[String]: Int] = [:]
+            for (k, p) in demand.paths.enumerated() {
+                if let j = first[p.links] {
+                    throw .schemaViolation(path: path, field: "$.routing.demands[\(i)].paths[\(k)]",
+                                           message: "the same links as paths[\(j)] of '\(demand.id)'")
+                }
+                first[p.links] = k
+            }
+        }
+        for (i, cell) in spectrum.cells.enumerated() where Set(cell.blocks).count != cell.blocks.count {
+            var seen = Set<Int>()
+            let repeated = cell.blocks.first { !seen.insert($0).inserted } ?? 0
+            throw .schemaViolation(path: path, field: "$.spectrum.cells[\(i)].blocks", message: "block \(repeated) is listed twice")
+        }
     }
 
     /// Validates, then writes atomically (temporary file in the same folder, then rename).

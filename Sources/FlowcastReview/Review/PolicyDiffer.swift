@@ -288,7 +288,7 @@ public struct PolicyDiffer: Sendable {
     static func round(_ x: Double) -> Double { (x * 10_000).rounded() / 10_000 }
 }
 
-/// First entry per key (a duplicated id is the schema's business, not the diff's).
+/// First entry per key (a document with a duplicated id is refused when read: `checkUnique`).
 func keyed<T>(_ items: [T], by key: (T) -> String) -> [String: T] {
     var out: [String: T] = [:]
     for item in items where out[key(item)] == nil { out[key(item)] = item }

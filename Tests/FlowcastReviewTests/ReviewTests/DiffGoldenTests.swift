@@ -165,6 +165,70 @@ import Testing
     }
 }
 
+/// `diff` compares the first entry of an id and the exporters write every one: a duplicate would
+/// pass review as "No changes" and then act on the network. Such a document is refused when read.
+@Suite struct ReviewDuplicateTests {
+    static func edited(_ edit: (inout [String: Any]) -> Void) throws -> URL {
+        let data = try Data(contentsOf: ReviewFixture.url(ReviewFixture.baselinePath))
+        var object = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        edit(&object)
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-duplicate-\(UUID().uuidString).json")
+        try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]).write(to: url)
+        return url
+    }
+
+    @Test("a duplicated demand, cell or link id, a block listed twice and a path listed twice are refused, naming the field")
+    func duplicatesAreRefused() throws {
+        let base = ReviewFixture.url(ReviewFixture.baselinePath)
+        func appendCopy(_ section: String, _ list: String, from index: Int, change: @escaping (inout [String: Any]) -> Void = { _ in }) -> (inout [String: Any]) -> Void {
+            { object in
+                var outer = object[section] as! [String: Any]
+                var items = outer[list] as! [[String: Any]]
+                var copy = items[index]
+                change(&copy)
+                items.append(copy)
+                outer[list] = items
+                object[section] = outer
+            }
+        }
+        let cases: [(String, (inout [String: Any]) -> Void, String)] = [
+            ("demand", appendCopy("routing", "demands", from: 1) { d in
+                var paths = d["paths"] as! [[String: Any]]
+                for i in paths.indices { paths[i]["weight"] = i == 0 ? 1.0 : 0.0 }
+                d["paths"] = paths
+            }, "$.routing.demands[6].id: duplicates $.routing.demands[1].id"),
+            ("cell", appendCopy("spectrum", "cells", from: 0), "$.spectrum.cells[6].id: duplicates $.spectrum.cells[0].id 'cell-1'"),
+            ("link", appendCopy("predicted", "links", from: 0), "$.predicted.links[13].id: duplicates $.predicted.links[0].id"),
+            ("block", { object in
+                var spectrum = object["spectrum"] as! [String: Any]
+                var cells = spectrum["cells"] as! [[String: Any]]
+                cells[0]["blocks"] = [0] + (cells[0]["blocks"] as! [Int])
+                spectrum["cells"] = cells
+                object["spectrum"] = spectrum
+            }, "$.spectrum.cells[0].blocks: block 0 is listed twice"),
+            ("path", { object in
+                var routing = object["routing"] as! [String: Any]
+                var demands = routing["demands"] as! [[String: Any]]
+                var paths = demands[0]["paths"] as! [[String: Any]]
+                paths.append(paths[0])
+                demands[0]["paths"] = paths
+                routing["demands"] = demands
+                object["routing"] = routing
+            }, "the same links as paths[0] of 'd-cell-1'"),
+        ]
+        for (what, edit, message) in cases {
+            let url = try Self.edited(edit)
+            defer { try? FileManager.default.removeItem(at: url) }
+            do {
+                _ = try PolicyComparison.compare(old: base, new: url)
+                Issue.record("a duplicated \(what) was read")
+            } catch {
+                #expect("\(error)".contains(message), "\(what): \(error)")
+            }
+        }
+    }
+}
+
 /// A policy file is input a reviewer did not write: an id or a reason with a newline or an
 /// escape sequence would forge lines in the diff's text and markdown. It is refused, naming the field.
 @Suite struct ReviewHostileTextTests {
