@@ -30,6 +30,27 @@ func exporterMatchesGolden(format: ExportFormat, file: String) throws {
     }
 }
 
+/// A router has one route per prefix: a second `ip route replace` for it would silently replace
+/// the first. Two demands leaving site-2 for the same prefix get one route, their splits combined
+/// by forecast traffic.
+@Test func demandsSharingARouterAndPrefixGetOneCombinedRoute() throws {
+    var document = try PolicyDocument(contentsOf: goldenFolder.appendingPathComponent("policy.json"))
+    // d-cell-2: 1.5 Gbit/s, 0.7094 via .11 and 0.2906 via .1. A second demand from site-2, 0.5 Gbit/s, all via .1.
+    var second = try #require(document.routing.demands.first { $0.id == "d-cell-2" })
+    second.id = "d-cell-2b"
+    second.forecast.point = 500_000_000
+    for i in second.paths.indices { second.paths[i].weight = second.paths[i].nextHop == "10.255.0.1" ? 1 : 0 }
+    document.routing.demands.append(second)
+    let text = try PolicyExporter.export(document, as: .iproute)
+    let block = text.components(separatedBy: "# on site-2\n")[1].components(separatedBy: "# on ")[0]
+    let routes = block.split(separator: "\n").filter { $0.hasPrefix("ip route replace 10.20.0.0/24 ") }
+    #expect(routes.count == 1, "\(block)")
+    // .11: 0.75 × 0.7094 = 0.53205 → 136; .1: 0.75 × 0.2906 + 0.25 = 0.46795 → 120.
+    let expected = "ip route replace 10.20.0.0/24 nexthop via 10.255.0.11 weight 136 nexthop via 10.255.0.1 weight 120"
+        + "  # d-cell-2, d-cell-2b (one route per prefix on a router: their splits combined by forecast traffic)"
+    #expect(routes.first.map(String.init) == expected, "\(block)")
+}
+
 /// TS 38.104 §5.4.2.1: F_REF = F_REF-Offs + ΔF_Global (N_REF − N_REF-Offs), one range per row of
 /// Table 5.4.2.1-1 (0 / 3000 / 24250.08 MHz at 5 / 15 / 60 kHz from N_REF 0 / 600000 / 2016667).
 @Test func globalRasterFrequenciesAreTheStandardsFormula() {
