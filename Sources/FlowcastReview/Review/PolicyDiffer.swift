@@ -13,9 +13,14 @@ public struct PolicyDiffer: Sendable {
         var unchanged = 0
         let basis = Self.reasonBasis(old, new)
         var hiddenCells: Set<String> = []
-        let cells = diffCells(old, new, basis: basis, hidden: &hidden, hiddenCells: &hiddenCells, unchanged: &unchanged)
-        let demands = diffDemands(old, new, basis: basis, hidden: &hidden, unchanged: &unchanged)
-        let links = diffLinks(old, new, hidden: &hidden)
+        // A change under a threshold is shown after all where NEW breaks a constraint OLD kept on
+        // that cell, link or demand (or, for a demand, on a link of its paths): the change that
+        // made the overload is never the one hidden.
+        let newViolations = violations(new, comparedWith: old).filter(\.isNew)
+        let newlyBroken = Set(newViolations.map(\.subject))
+        let cells = diffCells(old, new, basis: basis, hidden: &hidden, hiddenCells: &hiddenCells, unchanged: &unchanged, keep: newlyBroken)
+        let demands = diffDemands(old, new, basis: basis, hidden: &hidden, unchanged: &unchanged, keep: newlyBroken)
+        let links = diffLinks(old, new, hidden: &hidden, keep: newlyBroken)
         let cellShifts = cellUtilisationShifts(old, new, hidden: hiddenCells)
         let impact = Impact(
             spectrumGained: spectrumShifts(cells).filter { $0.blocks > 0 || ($0.blocks == 0 && $0.mhz > 0) }
@@ -63,11 +68,15 @@ public struct PolicyDiffer: Sendable {
         return (oldEnd == newStart ? "OLD" : "the policy before NEW, not OLD", "the policy before OLD")
     }
 
+    /// Documents hold numbers to four decimals; their differences carry binary rounding
+    /// (0.09 − 0.07 = 0.01999…). A difference within this of a threshold counts as at it.
+    static let slack = 1e-9
+
     // MARK: Cells
 
     private func diffCells(_ old: PolicyDocument, _ new: PolicyDocument, basis: (new: String, old: String), hidden: inout HiddenChanges,
                            hiddenCells: inout Set<String>,
-                           unchanged: inout Int) -> [CellChange] {
+                           unchanged: inout Int, keep: Set<String>) -> [CellChange] {
         let before = keyed(old.spectrum.cells, by: \.id), after = keyed(new.spectrum.cells, by: \.id)
         let useBefore = keyed(old.predicted.cells, by: \.id), useAfter = keyed(new.predicted.cells, by: \.id)
         var out: [CellChange] = []
@@ -83,7 +92,7 @@ public struct PolicyDiffer: Sendable {
             case (_, nil): action = .removed
             default:
                 if gained + lost == 0 { unchanged += 1; continue }
-                if gained + lost < options.minBlocks { hidden.cells += 1; hiddenCells.insert(id); continue }
+                if gained + lost < options.minBlocks && !keep.contains(id) { hidden.cells += 1; hiddenCells.insert(id); continue }
                 action = .changed
             }
             let evidence = n ?? o!
@@ -120,7 +129,7 @@ public struct PolicyDiffer: Sendable {
     // MARK: Demands
 
     private func diffDemands(_ old: PolicyDocument, _ new: PolicyDocument, basis: (new: String, old: String), hidden: inout HiddenChanges,
-                             unchanged: inout Int) -> [DemandChange] {
+                             unchanged: inout Int, keep: Set<String>) -> [DemandChange] {
         let before = keyed(old.routing.demands, by: \.id), after = keyed(new.routing.demands, by: \.id)
         var out: [DemandChange] = []
         for id in sortedUnion(before.keys, after.keys) {
@@ -132,8 +141,8 @@ public struct PolicyDiffer: Sendable {
                 let ow = oldPaths[key], nw = newPaths[key]
                 let delta = (nw ?? 0) - (ow ?? 0)
                 moved += abs(delta)
-                if abs(delta) > options.weightTolerance { changed = true }
-                if max(ow ?? 0, nw ?? 0) > options.weightTolerance || abs(delta) > options.weightTolerance {
+                if abs(delta) > options.weightTolerance + Self.slack { changed = true }
+                if max(ow ?? 0, nw ?? 0) > options.weightTolerance + Self.slack || abs(delta) > options.weightTolerance + Self.slack {
                     paths.append(PathChange(links: key, weight: Change(old: o == nil ? nil : ow ?? 0,
                                                                        new: n == nil ? nil : nw ?? 0)))
                 }
@@ -149,7 +158,9 @@ public struct PolicyDiffer: Sendable {
             default:
                 moved = Self.round(moved / 2)
                 if !changed { unchanged += 1; continue }
-                if moved < options.minWeightChange { hidden.demands += 1; continue }
+                // Traffic moved onto a link NEW newly overloads.
+                let onBrokenLink = newPaths.contains { key, w in w > (oldPaths[key] ?? 0) + options.weightTolerance && key.contains(where: keep.contains) }
+                if moved < options.minWeightChange - Self.slack && !keep.contains(id) && !onBrokenLink { hidden.demands += 1; continue }
                 action = .changed
             }
             let evidence = n ?? o!
@@ -169,7 +180,7 @@ public struct PolicyDiffer: Sendable {
 
     // MARK: Links
 
-    private func diffLinks(_ old: PolicyDocument, _ new: PolicyDocument, hidden: inout HiddenChanges) -> [LinkChange] {
+    private func diffLinks(_ old: PolicyDocument, _ new: PolicyDocument, hidden: inout HiddenChanges, keep: Set<String>) -> [LinkChange] {
         let before = keyed(old.predicted.links, by: \.id), after = keyed(new.predicted.links, by: \.id)
         var out: [LinkChange] = []
         for id in sortedUnion(before.keys, after.keys) {
@@ -181,8 +192,8 @@ public struct PolicyDiffer: Sendable {
             case let (o?, n?):
                 let delta = abs(n.utilisation - o.utilisation)
                 let capacityChanged = o.capacity != n.capacity
-                if delta <= options.utilisationTolerance && !capacityChanged { continue }
-                if delta < options.minUtilisationChange && !capacityChanged { hidden.links += 1; continue }
+                if delta <= options.utilisationTolerance + Self.slack && !capacityChanged { continue }
+                if delta < options.minUtilisationChange - Self.slack && !capacityChanged && !keep.contains(id) { hidden.links += 1; continue }
                 action = .changed
             }
             out.append(LinkChange(id: id, action: action, utilisation: Change(old: o?.utilisation, new: n?.utilisation),
@@ -200,14 +211,14 @@ public struct PolicyDiffer: Sendable {
         return new.predicted.cells.compactMap { n in
             guard let o = before[n.id], !hidden.contains(n.id) else { return nil }
             let delta = abs(n.utilisation - o.utilisation)
-            guard delta > options.utilisationTolerance, delta >= options.minUtilisationChange else { return nil }
+            guard delta > options.utilisationTolerance + Self.slack, delta >= options.minUtilisationChange - Self.slack else { return nil }
             return CellUtilisationShift(cell: n.id, old: o.utilisation, new: n.utilisation)
         }
     }
 
     private func utilisationShifts(_ links: [LinkChange]) -> [UtilisationShift] {
         links.compactMap { l in
-            guard let o = l.utilisation.old, let n = l.utilisation.new, abs(n - o) > options.utilisationTolerance else {
+            guard let o = l.utilisation.old, let n = l.utilisation.new, abs(n - o) > options.utilisationTolerance + Self.slack else {
                 return nil
             }
             return UtilisationShift(link: l.id, old: o, new: n)
@@ -225,9 +236,14 @@ public struct PolicyDiffer: Sendable {
         }
     }
 
+    /// What OLD broke and NEW no longer does. A subject NEW does not plan at all (a cell or demand
+    /// removed) fixed nothing: the diff lists it as removed, not here.
     private func resolvedViolations(_ old: PolicyDocument, _ new: PolicyDocument) -> [ConstraintViolation] {
         let after = Set(Self.violations(of: new).map { "\($0.kind.rawValue) \($0.subject)" })
-        return Self.violations(of: old).filter { !after.contains("\($0.kind.rawValue) \($0.subject)") }.map {
+        let planned = Set(new.predicted.links.map(\.id) + new.predicted.cells.map(\.id) + new.spectrum.cells.map(\.id)
+                          + new.routing.demands.map(\.id))
+        func stillPlanned(_ subject: String) -> Bool { subject.split(separator: "+").allSatisfy { planned.contains(String($0)) } }
+        return Self.violations(of: old).filter { !after.contains("\($0.kind.rawValue) \($0.subject)") && stillPlanned($0.subject) }.map {
             var v = $0
             v.isNew = false
             return v

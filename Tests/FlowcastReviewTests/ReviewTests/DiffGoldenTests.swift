@@ -251,3 +251,53 @@ import Testing
         }
     }
 }
+
+/// What thresholds hide and what the Impact section calls fixed, against edits of the demo policy
+/// whose effect is known.
+@Suite struct ReviewThresholdTests {
+    static func demo() throws -> PolicyDocument { try ReviewFixture.document("policies/examples/demo-policy.json") }
+
+    @Test("a reallocation under --min-blocks that makes NEW overload the cell is shown, not hidden behind 'No plan changes'")
+    func theChangeBehindANewOverloadIsShown() throws {
+        let old = try Self.demo()
+        var new = old
+        let i = try #require(new.spectrum.cells.firstIndex { $0.id == "cell-1" })
+        #expect(new.spectrum.cells[i].blocks == Array(0...9))
+        new.spectrum.cells[i].blocks = Array(0...7)
+        let p = try #require(new.predicted.cells.firstIndex { $0.id == "cell-1" })
+        new.predicted.cells[p].utilisation = 1.128
+        let diff = PolicyDiffer(options: DiffOptions(minBlocks: 5)).diff(old, new)
+        #expect(diff.cells.map(\.id) == ["cell-1"], "\(diff.cells.map(\.id))")
+        #expect(diff.hidden.cells == 0)
+        #expect(diff.headline == "")
+        #expect(diff.newViolations == 1)
+        // The same two-block change with no new overload stays hidden.
+        new.predicted.cells[p].utilisation = old.predicted.cells[p].utilisation
+        let quiet = PolicyDiffer(options: DiffOptions(minBlocks: 5)).diff(old, new)
+        #expect(quiet.cells.isEmpty && quiet.hidden.cells == 1)
+    }
+
+    @Test("a cell NEW no longer plans fixed nothing: its old violations are not listed as resolved")
+    func aRemovedCellIsNotFixed() throws {
+        let old = try Self.demo()
+        #expect(PolicyDiffer.violations(of: old).contains { $0.subject == "cell-6" })
+        var new = old
+        new.spectrum.cells.removeAll { $0.id == "cell-6" }
+        new.predicted.cells.removeAll { $0.id == "cell-6" }
+        new.routing.demands.removeAll { $0.id == "d-cell-6" }
+        let diff = PolicyDiffer().diff(old, new)
+        #expect(diff.cells.contains { $0.id == "cell-6" && $0.action == .removed })
+        #expect(!diff.impact.resolved.contains { $0.subject == "cell-6" }, "\(diff.impact.resolved.map(\.message))")
+    }
+
+    @Test("a change of exactly the threshold is at it, whatever the binary rounding of the difference")
+    func exactlyAtTheThreshold() throws {
+        let old = try Self.demo()
+        var new = old
+        // 0.07 → 0.09 is 0.01999… in binary; 0.301 → 0.321 is 0.02000…1.
+        for i in new.predicted.links.indices { new.predicted.links[i].utilisation = ((old.predicted.links[i].utilisation + 0.02) * 1e4).rounded() / 1e4 }
+        let diff = PolicyDiffer(options: DiffOptions(minUtilisationChange: 0.02)).diff(old, new)
+        #expect(diff.hidden.links == 0, "\(diff.hidden)")
+        #expect(diff.links.count == old.predicted.links.count)
+    }
+}
