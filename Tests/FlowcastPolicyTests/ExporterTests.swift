@@ -30,6 +30,20 @@ func exporterMatchesGolden(format: ExportFormat, file: String) throws {
     }
 }
 
+/// Every cell predicted at 80 % or more is accounted for: a steering policy, or a line under
+/// `unsteered` saying why there is none (no neighbour under 70 % nor at 90 % or more). Before, the
+/// golden policy's most loaded cell (119 %) was left out without a word.
+@Test func everyHotCellHasAPolicyOrAReason() throws {
+    let document = try PolicyDocument(contentsOf: goldenFolder.appendingPathComponent("policy.json"))
+    let object = try #require(try JSONSerialization.jsonObject(with: Data(try PolicyExporter.export(document, as: .a1).utf8)) as? [String: Any])
+    let steered = ((object["policies"] as? [[String: Any]]) ?? []).compactMap { ($0["policyId"] as? String)?.replacingOccurrences(of: "flowcast-", with: "") }
+    let unsteered = ((object["unsteered"] as? [[String: Any]]) ?? []).compactMap { $0["cell"] as? String }
+    let hot = document.predicted.cells.filter { $0.utilisation >= 0.8 }.map(\.id)
+    #expect(Set(steered).isDisjoint(with: unsteered))
+    #expect(Set(steered + unsteered) == Set(hot), "steered \(steered), unsteered \(unsteered), hot \(hot)")
+    #expect(unsteered.contains("cell-2"))
+}
+
 /// A router has one route per prefix: a second `ip route replace` for it would silently replace
 /// the first. Two demands leaving site-2 for the same prefix get one route, their splits combined
 /// by forecast traffic.

@@ -19,6 +19,14 @@ enum A1Exporter {
     struct Document: Encodable {
         var policyTypeId = "ORAN_TrafficSteeringPreference_2.0.0"
         var policies: [Policy]
+        /// Hot cells that get no policy, and why (absent when every hot cell has one).
+        var unsteered: [Unsteered]?
+    }
+    /// A cell predicted hot with no neighbour to prefer (all at 70 % or more) nor to avoid (all
+    /// under 90 %): the standard type has nothing to say for it, but the reviewer should know.
+    struct Unsteered: Encodable {
+        var cell: String
+        var reason: String
     }
     struct Policy: Encodable {
         var policyId: String
@@ -84,6 +92,7 @@ enum A1Exporter {
 
         let utilisation = Dictionary(document.predicted.cells.map { ($0.id, $0.utilisation) }, uniquingKeysWith: { a, _ in a })
         var out: [Policy] = []
+        var unsteered: [Unsteered] = []
         for cell in document.spectrum.cells {
             let u = utilisation[cell.id] ?? 0
             guard u >= hot else { continue }
@@ -93,13 +102,19 @@ enum A1Exporter {
             var resources: [Resource] = []
             if !prefer.isEmpty { resources.append(Resource(cellIdList: try prefer.map(cellID), preference: "PREFER")) }
             if !avoided.isEmpty { resources.append(Resource(cellIdList: try avoided.map(cellID), preference: "AVOID")) }
-            guard !resources.isEmpty else { continue }
+            guard !resources.isEmpty else {
+                let levels = neighbours.map { "\($0) \(Int(((utilisation[$0] ?? 0) * 100).rounded()))%" }.joined(separator: ", ")
+                unsteered.append(Unsteered(cell: cell.id, reason: "predicted at \(Int((u * 100).rounded()))% of its allocated capacity, "
+                    + (neighbours.isEmpty ? "and it has no neighbours"
+                       : "but no neighbour is under \(Int(spare * 100))% to prefer or at \(Int(avoid * 100))% or more to avoid (\(levels))")))
+                continue
+            }
             guard let scope = scopes[cell.id] else { continue }  // every cell has one: made above
             out.append(Policy(
                 policyId: "flowcast-\(cell.id)",
                 policyObject: PolicyObject(scope: scope, tspResources: resources),
                 reason: "cell \(cell.id) (\(cell.globalId ?? "")) predicted at \(Int((u * 100).rounded()))% of its allocated capacity"))
         }
-        return Document(policies: out)
+        return Document(policies: out, unsteered: unsteered.isEmpty ? nil : unsteered)
     }
 }

@@ -18,7 +18,17 @@ enum A1Schema {
   "additionalProperties": false,
   "properties": {
     "policyTypeId": { "type": "string", "const": "ORAN_TrafficSteeringPreference_2.0.0" },
-    "policies": { "type": "array", "items": { "$ref": "#/$defs/policy" } }
+    "policies": { "type": "array", "items": { "$ref": "#/$defs/policy" } },
+    "unsteered": {
+      "type": "array",
+      "minItems": 1,
+      "items": {
+        "type": "object",
+        "required": ["cell", "reason"],
+        "additionalProperties": false,
+        "properties": { "cell": { "type": "string" }, "reason": { "type": "string" } }
+      }
+    }
   },
   "$defs": {
     "plmnId": {
