@@ -113,7 +113,8 @@ public struct PolicyDiffer: Sendable {
     /// so a diff that retunes every cell read "Spectrum gained: none, lost: none".
     private func spectrumRetunes(_ cells: [CellChange]) -> [SpectrumRetune] {
         cells.compactMap { c -> SpectrumRetune? in
-            guard let old = c.blocks.old, let new = c.blocks.new, old.count == new.count, old != new,
+            // Another band with the same block numbers is a retune too: every block is new.
+            guard let old = c.blocks.old, let new = c.blocks.new, old.count == new.count, old != new || c.band.old != c.band.new,
                   Self.round((c.bandwidthMHz.new ?? 0) - (c.bandwidthMHz.old ?? 0)) == 0 else { return nil }
             return SpectrumRetune(cell: c.id, blocksMoved: c.blocksGained)
         }.sorted { ($0.blocksMoved, Natural($1.cell)) > ($1.blocksMoved, Natural($0.cell)) }

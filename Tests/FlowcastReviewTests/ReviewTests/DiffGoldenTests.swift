@@ -301,3 +301,16 @@ import Testing
         #expect(diff.links.count == old.predicted.links.count)
     }
 }
+
+extension ReviewThresholdTests {
+    @Test("a cell moved to another band with the same block numbers and MHz is a retune in the impact, not 'none'")
+    func aBandChangeIsARetune() throws {
+        let old = try Self.demo()
+        var new = old
+        let i = try #require(new.spectrum.cells.firstIndex { $0.id == "cell-5" })
+        #expect(new.spectrum.cells[i].band == "n3")
+        new.spectrum.cells[i].band = "n78"
+        let diff = PolicyDiffer().diff(old, new)
+        #expect(diff.impact.spectrumRetuned == [SpectrumRetune(cell: "cell-5", blocksMoved: new.spectrum.cells[i].blocks.count)])
+    }
+}
