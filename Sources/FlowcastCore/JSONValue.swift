@@ -43,6 +43,24 @@ extension JSONValue {
         return parser.at == bytes.count ? value : nil
     }
 
+    /// Where strict parsing of `bytes` fails, as a 1-based line and column (of the byte the parser
+    /// stopped at: the error is there or just before it, as with a number beyond a Double's
+    /// range); nil when the bytes are valid JSON.
+    public static func failure(_ bytes: UnsafeRawBufferPointer) -> (line: Int, column: Int)? {
+        var parser = Parser(bytes: bytes)
+        parser.skipSpace()
+        if parser.value(depth: 0) != nil {
+            parser.skipSpace()
+            if parser.at == bytes.count { return nil }
+        }
+        let end = min(parser.at, bytes.count)
+        var line = 1, column = 1
+        for i in 0..<end {
+            if bytes[i] == 0x0A { line += 1; column = 1 } else { column += 1 }
+        }
+        return (line, column)
+    }
+
     private struct Parser {
         let bytes: UnsafeRawBufferPointer
         var at = 0

@@ -22,17 +22,19 @@ struct DiffCommand: ParsableCommand {
     @Argument(help: "The new policy JSON file, or a folder of them (files matched by name).") var new: String
     @Option(help: "Output format: text, markdown or json.") var format: DiffOutputFormat = .text
     @Flag(help: "Plain text even on a terminal.") var noColor = false
-    @Option(help: "Hide demands where less than this share of traffic moves (0.05 or 5%).")
+    @Option(parsing: .unconditional, help: "Hide demands where less than this share of traffic moves (0.05 or 5%).")
     var minWeightChange: Share = Share(value: 0)
-    @Option(help: "Hide cells where fewer blocks than this are gained plus lost.") var minBlocks: Int = 0
-    @Option(help: "Hide links, and leave out of the impact cells, whose predicted utilisation moves less than this (0.02 or 2%).")
+    @Option(parsing: .unconditional, help: "Hide cells where fewer blocks than this are gained plus lost.") var minBlocks: Int = 0
+    @Option(parsing: .unconditional,
+            help: "Hide links, and leave out of the impact cells, whose predicted utilisation moves less than this (0.02 or 2%).")
     var minUtilisationChange: Share = Share(value: 0)
-    @Option(help: "Path weights closer than this are equal.") var weightTolerance: Share = Share(value: 0.001)
+    @Option(parsing: .unconditional, help: "Path weights closer than this are equal.") var weightTolerance: Share = Share(value: 0.001)
 
     func run() throws {
         // Exit 2 (not ArgumentParser's 64) for bad values, like diff(1).
-        guard minBlocks >= 0, weightTolerance.value >= 0, minWeightChange.value >= 0, minUtilisationChange.value >= 0 else {
-            printError("flowcast diff: thresholds and tolerances must not be negative")
+        let shares = [weightTolerance.value, minWeightChange.value, minUtilisationChange.value]
+        guard minBlocks >= 0, shares.allSatisfy({ $0.isFinite && $0 >= 0 }) else {
+            printError("flowcast diff: thresholds and tolerances must be numbers, not negative")
             throw ExitCode(2)
         }
         let options = DiffOptions(weightTolerance: weightTolerance.value, minWeightChange: minWeightChange.value,

@@ -38,8 +38,14 @@ extension PolicyDocument {
     /// Checks JSON bytes against the policy schema; `path` names the source in errors.
     public static func validate(_ data: Data, path: String) throws(PolicyError) {
         let value: JSONValue
-        do { value = try jsonValue(data) } catch {
-            throw .badInput(path: path, message: "not valid JSON: \(PolicyError.describe(decoding: error))")
+        if let parsed = data.withUnsafeBytes({ JSONValue.parse($0) }) {
+            value = parsed
+        } else {
+            // Where the strict parser stopped; JSONDecoder's own message named a field path that
+            // had nothing to do with the error (a number beyond a Double's range read as
+            // "expected a dictionary, found an array").
+            let at = data.withUnsafeBytes { JSONValue.failure($0) }.map { " at line \($0.line), column \($0.column)" } ?? ""
+            throw .badInput(path: path, message: "not valid JSON\(at)")
         }
         if let first = schemaValidator.violations(of: value).first {
             throw .schemaViolation(path: path, field: first.field, message: first.message)

@@ -92,7 +92,7 @@ enum PolicySchema {
             "properties": {
               "id": { "$ref": "#/$defs/id" },
               "band": { "$ref": "#/$defs/id" },
-              "blocks": { "type": "array", "items": { "type": "integer", "minimum": 0 } },
+              "blocks": { "type": "array", "items": { "type": "integer", "minimum": 0, "maximum": 4095 } },
               "requiredBlocks": { "type": "integer", "minimum": 0 },
               "bandwidthMHz": { "type": "number", "minimum": 0 },
               "carriersMHz": {

@@ -16,6 +16,8 @@ package enum DiffFormat {
     /// Bit rate with a unit and three significant figures: `620 Mbit/s`, `2.6 Gbit/s`.
     package static func rate(_ bitsPerSecond: Double) -> String {
         let units: [(Double, String)] = [(1e12, "Tbit/s"), (1e9, "Gbit/s"), (1e6, "Mbit/s"), (1e3, "kbit/s")]
+        // Beyond any real link (a hand-edited or hostile document): not a 300-digit number.
+        if abs(bitsPerSecond) >= 1e18 || !bitsPerSecond.isFinite { return String(format: "%.3g", bitsPerSecond) + " bit/s" }
         for (scale, unit) in units where abs(bitsPerSecond) >= scale {
             return significant(bitsPerSecond / scale) + " " + unit
         }

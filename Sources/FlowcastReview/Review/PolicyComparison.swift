@@ -56,6 +56,9 @@ public struct PolicyComparison: Codable, Hashable, Sendable {
 
     /// Compares two files, or two folders of `*.json` policy documents matched by name.
     public static func compare(old: URL, new: URL, options: DiffOptions = DiffOptions()) throws(PolicyError) -> PolicyComparison {
+        for url in [old, new] where !FileManager.default.fileExists(atPath: url.path) {
+            throw .badInput(path: url.path, message: "no such file or folder")
+        }
         let oldIsFolder = isDirectory(old), newIsFolder = isDirectory(new)
         guard oldIsFolder == newIsFolder else {
             throw .badInput(path: oldIsFolder ? new.path : old.path,
@@ -68,6 +71,11 @@ public struct PolicyComparison: Codable, Hashable, Sendable {
                                     files: [entry(name: nil, differ.diff(a, b))], options: options)
         }
         let before = try policyFiles(in: old), after = try policyFiles(in: new)
+        // Two folders without a policy compare nothing: a review gate pointed at the wrong
+        // folders must not pass as "equal".
+        guard !before.isEmpty || !after.isEmpty else {
+            throw .badInput(path: new.path, message: "no policy files (*.json) here nor in \(old.path)")
+        }
         var files: [FileEntry] = []
         for name in sortedUnion(before, after) {
             switch (before.contains(name), after.contains(name)) {

@@ -17,9 +17,9 @@ extension PolicyDocument {
 
     /// Like `init(reviewing:)`, from bytes; `path` names the source in errors.
     public init(reviewing data: Data, path: String) throws(PolicyError) {
-        let value: JSONValue
-        do { value = try JSONDecoder().decode(JSONValue.self, from: data) } catch {
-            throw .badInput(path: path, message: "not valid JSON: \(PolicyError.describe(decoding: error))")
+        guard let value = data.withUnsafeBytes({ JSONValue.parse($0) }) else {
+            let at = data.withUnsafeBytes { JSONValue.failure($0) }.map { " at line \($0.line), column \($0.column)" } ?? ""
+            throw .badInput(path: path, message: "not valid JSON\(at)")
         }
         guard case .object(let members) = value else {
             throw .schemaViolation(path: path, field: "$", message: "expected a policy document (object), found \(value.typeName)")
@@ -27,8 +27,11 @@ extension PolicyDocument {
         guard let version = members["schemaVersion"] else {
             throw .schemaViolation(path: path, field: "$.schemaVersion", message: "required field is missing")
         }
-        guard case .number(let n) = version, n == n.rounded(), let v = Int(exactly: n) else {
+        guard case .number(let n) = version, n == n.rounded() else {
             throw .schemaViolation(path: path, field: "$.schemaVersion", message: "expected integer, found \(version.typeName)")
+        }
+        guard let v = Int(exactly: n), abs(v) < 1 << 31 else {
+            throw .schemaViolation(path: path, field: "$.schemaVersion", message: "schema version \(n) is not one flowcast knows (\(PolicyDocument.currentSchemaVersion))")
         }
         let current = PolicyDocument.currentSchemaVersion
         if v > current {

@@ -35,6 +35,16 @@ struct ReviewCLITests {
         #expect(md.stdout.contains("Hidden below thresholds: 1 demand (--min-weight-change 0.1)"))
     }
 
+    @Test("a negative or not-a-number threshold, given with or without '=', is exit status 2 with one line")
+    func badThresholdsExitTwo() throws {
+        for arguments in [["--min-blocks", "-1"], ["--min-blocks=-1"], ["--min-weight-change", "nan"], ["--min-utilisation-change", "-2%"],
+                          ["--weight-tolerance", "inf"]] {
+            let r = try run(["diff", ReviewFixture.baselinePath, ReviewFixture.baselinePath] + arguments)
+            #expect(r.status == 2, "\(arguments): \(r.stderr)")
+            #expect(r.stderr == "flowcast diff: thresholds and tolerances must be numbers, not negative\n", "\(arguments)")
+        }
+    }
+
     @Test func errorsExitTwoNamingTheFile() throws {
         let r = try run(["diff", ReviewFixture.baselinePath, "policies/examples/demo-policy.a1.json"])
         #expect(r.status == 2)

@@ -32,7 +32,44 @@ import Testing
         let error = try #require(try compare(against: String(full.prefix(400)), name: "cut.json"))
         guard case .badInput(let path, let message) = error else { Issue.record("\(error)"); return }
         #expect(path.hasSuffix("cut.json"))
-        #expect(message.contains("not valid JSON"))
+        // Where the document stops: the end of the 400 characters (all ASCII in this fixture).
+        let cut = String(full.prefix(400))
+        let line = cut.filter { $0 == "\n" }.count + 1
+        let column = (cut.split(separator: "\n", omittingEmptySubsequences: false).last?.count ?? 0) + 1
+        #expect(message == "not valid JSON at line \(line), column \(column)", "\(message)")
+    }
+
+    @Test("a number beyond a Double's range is invalid JSON at its place, not a field of the wrong type; a huge schemaVersion is unknown")
+    func numbersOutOfRange() throws {
+        let full = try String(contentsOf: ReviewFixture.url(ReviewFixture.baselinePath), encoding: .utf8)
+        let first = try #require(full.range(of: "\"load\" : "))
+        var text = full
+        let digits = text[first.upperBound...].prefix { $0.isNumber || $0 == "." || $0 == "e" || $0 == "-" || $0 == "+" }
+        text.replaceSubrange(first.upperBound..<text.index(first.upperBound, offsetBy: digits.count), with: "1e999")
+        let error = try #require(try compare(against: text))
+        guard case .badInput(_, let message) = error else { Issue.record("\(error)"); return }
+        let line = full[..<first.lowerBound].filter { $0 == "\n" }.count + 1
+        #expect(message.hasPrefix("not valid JSON at line \(line), column "), "\(message)")
+        var object = try baselineObject()
+        object["schemaVersion"] = 1e20
+        let version = try #require(try compare(against: try self.text(object)))
+        #expect("\(version)".contains("schema version 1e+20 is not one flowcast knows (1)"), "\(version)")
+    }
+
+    @Test("a path that does not exist is named as such; two folders without a policy are an error, not 'equal'")
+    func missingPathsAndEmptyFolders() throws {
+        let base = ReviewFixture.url(ReviewFixture.baselinePath)
+        let missing = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-nothing-\(UUID().uuidString)")
+        #expect(throws: PolicyError.badInput(path: missing.path, message: "no such file or folder")) {
+            _ = try PolicyComparison.compare(old: base, new: missing)
+        }
+        let a = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-empty-a-\(UUID().uuidString)")
+        let b = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-empty-b-\(UUID().uuidString)")
+        for f in [a, b] { try FileManager.default.createDirectory(at: f, withIntermediateDirectories: true) }
+        defer { for f in [a, b] { try? FileManager.default.removeItem(at: f) } }
+        #expect(throws: PolicyError.badInput(path: b.path, message: "no policy files (*.json) here nor in \(a.path)")) {
+            _ = try PolicyComparison.compare(old: a, new: b)
+        }
     }
 
     @Test func aMissingFieldIsNamed() throws {
