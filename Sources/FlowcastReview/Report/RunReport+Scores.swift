@@ -41,7 +41,8 @@ extension RunReport {
             }
             out += "</tbody></table><p class=\"hint\">Mean absolute error of the point forecast made for each complete window "
                 + "(forecasts.jsonl) against the window's load (windows.jsonl), beside persistence (the last window) and recentMean "
-                + "on the same windows; below 1 the forecaster is better.</p>"
+                + "on the same windows; below 1 the forecaster is better. Cells and links that carried no traffic in the run are "
+                + "left out (every method is exact on them); a link that carries one cell's traffic scores as that cell does.</p>"
         }
         if !scores.spectrum.isEmpty {
             out += "<h3>Spectrum plans against a static split</h3><table class=\"scores\" data-table=\"spectrum\"><thead><tr>"
