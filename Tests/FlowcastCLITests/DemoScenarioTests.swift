@@ -145,6 +145,19 @@ struct DemoScenarioTests {
             if lines.count > subjects.count { severalOnOne += 1 }
         }
         #expect(severalOnOne > 0, "the demo has an interval where one cell breaks two constraints")
+
+        // An interval that starts where the windows end has nothing measured in it, and its row says so.
+        let dataEnd = windows.map { $0.start + $0.duration }.max() ?? 0
+        var beyond = 0
+        for (k, name) in names.enumerated() {
+            let policy = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/policies/" + name))) as? [String: Any])
+            let window = try #require((policy["provenance"] as? [String: Any])?["window"] as? [String: String])
+            let start = try #require(ISO8601DateFormatter().date(from: window["start"]!)).timeIntervalSince1970
+            let row = try #require(html.components(separatedBy: "<tr id=\"interval-\(k + 1)\"").dropFirst().first?.components(separatedBy: "</tr>").first)
+            #expect(row.contains("after the capture: nothing measured in it") == (start >= dataEnd), "\(name) at \(start), windows end \(dataEnd)")
+            if start >= dataEnd { beyond += 1 }
+        }
+        #expect(beyond == 1, "the demo's final policy plans the interval after its capture")
     }
 
     @Test("replay with the demo's model forecasts exactly what evaluate scores on the same windows (bit/s = 8 × bytes/s)")

@@ -79,7 +79,7 @@ extension RunReport {
                 + "<th title=\"Complete windows whose actual load stayed at or under the P90 forecast\">Within P90</th>"
                 + "<th title=\"Mean absolute percentage error of the point forecast, on complete windows\">Forecast error</th>"
                 + "<th title=\"Mean absolute error of the point forecast over that of persistence (the last value), on complete windows; below 1 beats it\">MAE × persistence</th>"
-                + "<th title=\"Highest measured load over the capacity planned for its window (none before the first plan)\">Peak utilisation</th><th>Decode issues</th><th>Partial windows</th>"
+                + "<th title=\"Highest measured load over the capacity planned for its window (none before the first plan); for a cell, its blocks at the efficiency the plan estimated, not the efficiency measured\">Peak utilisation</th><th>Decode issues</th><th>Partial windows</th>"
                 + (drops ? "<th title=\"Windows during which the kernel or the interface dropped packets before capture: their load reads low by traffic the tap never saw\">Windows with drops</th>" : "")
                 + "</tr></thead><tbody>"
             for e in entities {
@@ -120,9 +120,13 @@ extension RunReport {
         out += "<table class=\"timeline\"><thead><tr><th>Interval</th><th>Policy</th><th>Window start (UTC)</th><th>Until</th>"
             + "<th>Busiest link (predicted)</th><th>Busiest cell (spectrum, predicted)</th><th>Unmet demand</th>"
             + "<th>Changes from the previous interval</th></tr></thead><tbody>"
+        // A plan for an interval that starts where the capture's windows end (the final policy of a
+        // replay) is a forecast nothing in the run can check: the row says so.
+        let dataEnd = run.windows.map { $0.start + $0.duration }.max()
         for iv in intervals {
             guard let p = iv.policy else { continue }
             let policy = run.policies[p]
+            let beyond = dataEnd.map { iv.start >= $0 - 1e-6 } ?? false
             let link = PolicyDiffer.peakLink(policy.document), cell = PolicyDiffer.peakCell(policy.document)
             let unmet = policy.document.spectrum.cells.reduce(0) { $0 + $1.unmetDemand }
             func peak(_ x: UtilisationPeak?) -> String {
@@ -153,7 +157,8 @@ extension RunReport {
             out += "<tr id=\"interval-\(iv.number)\" data-policy=\"\(HTML.escape(policy.fileName))\"><td class=\"n\">\(iv.number)</td>"
                 + "<td class=\"nowrap\"><code>\(HTML.escape(policy.fileName))</code>"
                 + "\(policy.document.provenance.missingSites.map { " (planned without sites \(HTML.escape($0.joined(separator: ", "))))" } ?? "")</td>"
-                + "<td class=\"nowrap start\">\(HTML.timestamp(iv.start))</td><td class=\"nowrap\">\(SVGChart.clock(iv.end, span: 0))</td>"
+                + "<td class=\"nowrap start\">\(HTML.timestamp(iv.start))</td><td class=\"nowrap\">\(SVGChart.clock(iv.end, span: 0))"
+                + (beyond ? "<br><span class=\"beyond\">after the capture: nothing measured in it</span>" : "") + "</td>"
                 + "<td class=\"nowrap\">\(peak(link))</td><td class=\"nowrap\">\(peak(cell))</td>"
                 + "<td class=\"n\">\(unmet > 0 ? DiffFormat.rate(unmet) : "none")</td><td>\(unreadableNote(iv))\(change)</td></tr>"
         }
@@ -251,7 +256,7 @@ extension RunReport {
         .charts{display:grid;grid-template-columns:repeat(auto-fill,minmax(520px,1fr));gap:10px 18px}
         .overview svg.chart{max-height:210px}
         ul.empty{list-style:none;padding:0;margin:6px 0;color:#555;font-size:12.5px}ul.empty li{margin:2px 0}
-        .hint{color:#555;font-size:12px;margin:4px 0}td .over{color:var(--verm);font-weight:700}
+        .hint{color:#555;font-size:12px;margin:4px 0}td .over{color:var(--verm);font-weight:700}td .beyond{color:#555;font-size:12px;white-space:normal}
         figure{margin:0;padding:6px 8px;border:1px solid #e5e5e5;border-radius:6px;background:#fff}
         figcaption{font-size:12.5px;font-weight:600;display:flex;flex-wrap:wrap;justify-content:space-between;gap:4px}
         .legend{font-weight:400;color:#333}.key{margin-left:10px;white-space:nowrap}

@@ -146,7 +146,11 @@ extension RunReport {
         out += "<div class=\"charts overview\">\(charts.joined())</div>"
         if !lines.isEmpty { out += "<ul class=\"empty\">" + lines.map { "<li>\(HTML.escape($0))</li>" }.joined() + "</ul>" }
         out += "<p class=\"hint\">Measured is the captured traffic, on each link as the network routed it (the topology's match "
-            + "rules); predicted is each policy's plan for its P90 forecast. Dashed purple markers are the policies that moved spectrum blocks or routing weights (or kept them while their forecast breaks a constraint); click one for its diff. Times are UTC.</p>"
+            + "rules); predicted is each policy's plan for its P90 forecast. A cell's utilisation is over the capacity its plan "
+            + "expected (its blocks at the efficiency the plan estimated); the spectrum table scores the same blocks at the "
+            + "efficiency measured in each window, so a cell under 100 % here can still leave demand unmet there. A link's load chart "
+            + "shows the forecaster's own forecast of that link; a plan predicts a link's load from the cells' P90 forecasts routed "
+            + "over it (the predicted line of its utilisation chart). Dashed purple markers are the policies that moved spectrum blocks or routing weights (or kept them while their forecast breaks a constraint); click one for its diff. Times are UTC.</p>"
         return out + "</section>"
     }
 }
