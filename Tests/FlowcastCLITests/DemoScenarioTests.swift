@@ -99,7 +99,7 @@ struct DemoScenarioTests {
         let staticBlocks = ["cell-1": 10, "cell-2": 10, "cell-3": 10, "cell-4": 10, "cell-5": 4, "cell-6": 4]
         let blockHz = ["cell-1": 10e6, "cell-2": 10e6, "cell-3": 10e6, "cell-4": 10e6, "cell-5": 5e6, "cell-6": 5e6]
         let iso = ISO8601DateFormatter()
-        var demand = 0.0, planned = 0.0, fixed = 0.0, scored = 0
+        var demand = 0.0, planned = 0.0, fixed = 0.0, scored = 0, demandOverEfficiency = 0.0
         let names = try FileManager.default.contentsOfDirectory(atPath: out + "/policies").filter { $0.hasPrefix("policy-") }.sorted()
         #expect(names.count == 10)
         for name in names {
@@ -114,12 +114,15 @@ struct DemoScenarioTests {
                     let e = seconds.reduce(0, +) / Double(seconds.count)
                     scored += 1
                     demand += w.load
+                    if e > 0 { demandOverEfficiency += w.load / e }
                     planned += max(0, w.load - blocks * blockHz[id]! * e)
                     fixed += max(0, w.load - Double(staticBlocks[id]!) * blockHz[id]! * e)
                 }
             }
         }
         #expect(shown["spectrum-all-windows"] == Double(scored))
+        // All cells' efficiency is the one at which they serve their mix, weighted by demand.
+        #expect(Self.close(shown["spectrum-all-efficiency"], demand / demandOverEfficiency), "\(shown["spectrum-all-efficiency"] ?? -1)")
         #expect(Self.close(shown["spectrum-all-plan-unmet"], planned / demand))
         #expect(Self.close(shown["spectrum-all-static-unmet"], fixed / demand))
         for (id, n) in staticBlocks { #expect(shown["spectrum-\(id)-static-blocks"] == Double(n), "\(id)") }

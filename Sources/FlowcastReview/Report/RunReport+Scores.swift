@@ -66,8 +66,9 @@ extension RunReport {
                 + "the cell's radio KPI log measured over the window's seconds (CQI through its TS 38.214 table); unmet is the "
                 + "demand beyond it, as a share of the cells' demand (and its mean per window; for all cells, the cells' unmet "
                 + "summed per window and averaged over the windows). The static split colours the "
-                + "cells of each band greedily and gives each colour an equal run of blocks, never changed (as "
-                + "<code>flowcast backtest --radio-scenario</code>'s <code>static</code>).</p>"
+                + "cells of each band greedily and gives each colour an equal run of blocks, within each cell's maxBlocks, never "
+                + "changed (as <code>flowcast backtest --radio-scenario</code>'s <code>static</code>). The efficiency of all "
+                + "cells is weighted by demand (Σ demand / Σ demand ÷ efficiency: the rate at which they serve their mix).</p>"
         }
         if !scores.notes.isEmpty {
             out += "<ul class=\"empty\">" + scores.notes.map { "<li>\(HTML.escape($0))</li>" }.joined() + "</ul>"

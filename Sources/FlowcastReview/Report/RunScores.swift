@@ -41,7 +41,10 @@ public struct RunScores: Sendable {
         /// Mean blocks over the scored windows.
         public var plannedBlocks: Double
         public var staticBlocks: Double
-        /// Mean measured efficiency over the scored windows (bit/s/Hz), and the configured peak.
+        /// Mean measured efficiency over the scored windows (bit/s/Hz), and the configured peak. For
+        /// the total ("all"), demand-weighted: Σ demand / Σ (demand / efficiency), the efficiency at
+        /// which the cells serve their mix (a plain mean of the cells' means gave an idle cell's
+        /// high efficiency the weight of a loaded one's).
         public var efficiency: Double
         public var peakEfficiency: Double?
 
@@ -114,6 +117,7 @@ public struct RunScores: Sendable {
         var total = SpectrumScore(cell: "all", windows: 0, demand: 0, plannedUnmet: 0, staticUnmet: 0, plannedBlocks: 0,
                                   staticBlocks: 0, efficiency: 0, peakEfficiency: nil)
         var starts: Set<Double> = []
+        var demandOverEfficiency = 0.0
         for (c, cell) in topology.cells.enumerated() {
             scores.staticBlocks[cell.id] = split[c].count
             guard let path = cell.kpiSource else {
@@ -145,6 +149,7 @@ public struct RunScores: Sendable {
                     s.plannedBlocks += Double(planned.blocks.count)
                     s.staticBlocks += Double(split[c].count)
                     s.efficiency += efficiency
+                    if efficiency > 0 { demandOverEfficiency += w.load / efficiency }
                 }
             }
             if noReport > 0 { scores.notes.append("\(cell.id): \(noReport) windows without a CQI report in \(path), not scored.") }
@@ -164,7 +169,9 @@ public struct RunScores: Sendable {
             total.networkWindows = starts.count
             total.plannedBlocks = scores.spectrum.reduce(0) { $0 + $1.plannedBlocks }
             total.staticBlocks = scores.spectrum.reduce(0) { $0 + $1.staticBlocks }
-            total.efficiency = scores.spectrum.reduce(0) { $0 + $1.efficiency * Double($1.windows) } / Double(total.windows)
+            total.efficiency = total.demand > 0 && demandOverEfficiency > 0
+                ? total.demand / demandOverEfficiency
+                : scores.spectrum.reduce(0) { $0 + $1.efficiency * Double($1.windows) } / Double(total.windows)
             scores.spectrum.append(total)
         }
     }
