@@ -41,6 +41,9 @@ struct ReportCommand: ParsableCommand {
             let data = try RunData.load(runDirectory: URL(fileURLWithPath: runDir), policies: policies.map { URL(fileURLWithPath: $0) })
             var report = RunReport(run: data, cellDemands: cellDemands)
             report.scores = RunScores.compute(run: data, topology: loaded)
+            if let topology, let bytes = FileManager.default.contents(atPath: topology) {
+                report.scores?.topologySource = (topology, Provenance.digest(bytes))
+            }
             try PolicyDocument.writeAtomically(Data(report.html().utf8), to: URL(fileURLWithPath: out))
             let cells = report.entities.filter { $0.kind == "cell" }.count, links = report.entities.count - cells
             print("\(out): \(cells) cells, \(links) links, \(data.windowShape), \(data.policies.count) policies"

@@ -121,6 +121,9 @@ struct DemoScenarioTests {
             }
         }
         #expect(shown["spectrum-all-windows"] == Double(scored))
+        // The scores name what they used, and the demo's policies were planned with that topology.
+        #expect(html.contains("Scored with the topology <code>captures/demo/topology.yaml</code> (sha256:"), "provenance line")
+        #expect(!html.contains("planned with another topology"))
         // All cells' efficiency is the one at which they serve their mix, weighted by demand.
         #expect(Self.close(shown["spectrum-all-efficiency"], demand / demandOverEfficiency), "\(shown["spectrum-all-efficiency"] ?? -1)")
         #expect(Self.close(shown["spectrum-all-plan-unmet"], planned / demand))

@@ -70,6 +70,21 @@ extension RunReport {
                 + "changed (as <code>flowcast backtest --radio-scenario</code>'s <code>static</code>). The efficiency of all "
                 + "cells is weighted by demand (Σ demand / Σ demand ÷ efficiency: the rate at which they serve their mix).</p>"
         }
+        if let source = scores.topologySource {
+            var line = "Scored with the topology <code>\(HTML.escape(source.path))</code> (\(HTML.escape(source.digest)))"
+            if !scores.radioLogs.isEmpty {
+                line += " and the radio KPI logs " + scores.radioLogs.map { "\(HTML.escape($0.cell)) <code>\(HTML.escape($0.path))</code>" }
+                    .joined(separator: ", ")
+            }
+            out += "<p class=\"hint provenance\">\(line).</p>"
+            // The policies say which topology they were planned with: another file scores them
+            // against cells, bands or logs they were not planned for.
+            let planned = Set(run.policies.map(\.document.provenance.topologyDigest))
+            if !planned.isEmpty && planned != [source.digest] {
+                out += "<p class=\"hint over\">The policies were planned with another topology (\(HTML.escape(planned.sorted().joined(separator: ", "))))"
+                    + ": the spectrum scores use this file's cells, bands and logs.</p>"
+            }
+        }
         if !scores.notes.isEmpty {
             out += "<ul class=\"empty\">" + scores.notes.map { "<li>\(HTML.escape($0))</li>" }.joined() + "</ul>"
         }

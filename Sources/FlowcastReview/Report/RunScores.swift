@@ -62,6 +62,10 @@ public struct RunScores: Sendable {
     public var staticBlocks: [String: Int] = [:]
     /// Why spectrum could not be scored, or what was left out (one line each).
     public var notes: [String] = []
+    /// What the spectrum was scored with: the topology file (and its digest), set by the caller,
+    /// and each scored cell's radio KPI log.
+    public var topologySource: (path: String, digest: String)?
+    public var radioLogs: [(cell: String, path: String)] = []
 
     public init() {}
 
@@ -125,6 +129,7 @@ public struct RunScores: Sendable {
                 continue
             }
             let log: RadioKPISeries
+            scores.radioLogs.append((cell.id, path))
             do { log = try RadioKPISeries.read(path: path, cqiTable: cell.cqiTable) } catch {
                 scores.notes.append("\(cell.id): \(error.description)")
                 continue

@@ -101,4 +101,22 @@ import Testing
             #expect(close(fixedRow.perWindow, c.fixed / Double(c.n)), "\(id)")
         }
     }
+
+    @Test("the spectrum scores name the topology and radio logs they used, and warn when the policies were planned with another topology")
+    func scoresNameTheirSources() throws {
+        let (folder, topology) = try Self.topology()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let run = try RunData.load(runDirectory: ReviewFixture.url(ReviewFixture.runPath))
+        let planned = Set(run.policies.map(\.document.provenance.topologyDigest))
+        try #require(planned.count == 1)
+        for digest in [planned.first!, "sha256:" + String(repeating: "0", count: 64)] {
+            var report = RunReport(run: run)
+            report.scores = RunScores.compute(run: run, topology: topology)
+            report.scores?.topologySource = ("t.yaml", digest)
+            let html = report.html()
+            #expect(html.contains("Scored with the topology <code>t.yaml</code> (\(digest)) and the radio KPI logs cell-1 <code>"), "\(digest)")
+            for k in 1...6 { #expect(html.contains("cell-\(k) <code>\(folder.path)/radio-cell-\(k).csv</code>") || html.contains("radio-cell-\(k).csv</code>")) }
+            #expect(html.contains("The policies were planned with another topology") == (digest != planned.first!), "\(digest)")
+        }
+    }
 }
