@@ -264,11 +264,12 @@ public func runLive(_ options: LiveOptions, capture: LiveCapture, control: LiveC
         retiredEvicted += aggregator.flows.evictedFlows
         retiredCreated += aggregator.flows.createdFlows
     }
+    /// The planner's final policy (at a reload or the stop) counts in the metrics and is logged,
+    /// as every other policy is.
     func finishPlanner() {
         guard let p = planner else { return }
         do { try p.finish() } catch { if failure == nil { failure = error } }
-        progress.logPlanFailures(of: p, log: log)
-        progress.logEfficiencyProblems(of: p, log: log)
+        progress.report(p, control: control, log: log)
     }
     func rotateIfDue() throws {
         if let segment = try segments.rotateIfDue() { log(.rotated(segment: segment)) }
@@ -325,11 +326,7 @@ public func runLive(_ options: LiveOptions, capture: LiveCapture, control: LiveC
     ipfix?.exporter.beginDraining()
     retire()
     if let ipfix { result.ipfix = ipfix.exporter.finish() }
-    let policiesAtStop = planner?.policiesWritten ?? 0
     finishPlanner()
-    if let p = planner, p.policiesWritten != policiesAtStop {
-        control.update { $0.lastPolicySeconds = Date().timeIntervalSince1970; $0.policiesWritten += 1 }
-    }
     if let failure { throw failure }
     try segments.commit()
     result.totals = retired

@@ -412,6 +412,8 @@ extension LiveFaultTests {
         }
         let summary = try LiveTests.json(out + "/summary.json")
         #expect(summary["segments"] as? Int == 2)
+        // The statistics are in both segments, and summary.json says so.
+        #expect((summary["windows"] as? [String: Any])?["statisticsPerWindow"] as? String == "stats-0000.jsonl to stats-0001.jsonl", "\(summary)")
         let cells = summary["cells"] as! [String: Any]
         #expect(packets == cells["matchedPackets"] as? Int, "window packets \(packets), summary \(cells)")
     }
@@ -446,8 +448,14 @@ extension LiveFaultTests {
         guard live.process.isRunning else { return }
         live.expectMetricsUp()
         #expect(live.waitFor(30) { _ = live.metric("flowcast_packets_total"); return live.stderr.contains("topology reloaded") }, "\(live.stderr)")
+        // Scrapes are traffic on lo: windows close, and the reloaded topology's planner writes.
+        #expect(live.waitFor(30) {
+            _ = live.metric("flowcast_packets_total")
+            return FileManager.default.fileExists(atPath: folder + "/run/policies/reload-1/policy-0001.json")
+        }, "\(live.stderr)")
         #expect(live.terminate() == 0, "\(live.stderr)")
         #expect(try LiveTests.json(folder + "/run/summary.json")["topologyReloads"] as? Int == 1)
+        try Self.expectEveryPolicyLogged(folder + "/run", live.stderr)
     }
 }
 
@@ -529,5 +537,27 @@ extension LiveFaultTests {
         #expect(flows["written"] as? Int == (try LiveTests.jsonLines(out + "/run/flows.jsonl")).count)
         let reloaded = (try? FileManager.default.contentsOfDirectory(atPath: out + "/run/policies/reload-1")) ?? []
         #expect(reloaded.contains { $0.hasPrefix("policy-") }, "no policy under the new topology: \(reloaded)")
+        try Self.expectEveryPolicyLogged(out + "/run", live.stderr)
+    }
+}
+
+extension LiveFaultTests {
+    /// Every policy the run wrote (reload folders included) was logged as written, once, and says
+    /// it came from a live tap: the final policy of a planner (at a reload or the stop) went
+    /// unlogged and uncounted in flowcast_policies_total, and live's policies said "flowcast replay".
+    static func expectEveryPolicyLogged(_ out: String, _ stderr: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
+        var files: [String] = []
+        let reloads = ((try? FileManager.default.contentsOfDirectory(atPath: out + "/policies")) ?? [])
+            .filter { $0.hasPrefix("reload-") }.map { out + "/policies/" + $0 }
+        for folder in [out + "/policies"] + reloads {
+            let names = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
+            files += names.filter { $0.hasPrefix("policy-") && $0.hasSuffix(".json") }.map { folder + "/" + $0 }
+        }
+        let logged = stderr.split(separator: "\n").filter { $0.contains("policy written") }.count
+        #expect(!files.isEmpty && logged == files.count, "\(files.count) policies, \(logged) logged", sourceLocation: sourceLocation)
+        for file in files {
+            let object = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: file))) as? [String: Any]
+            #expect((object?["provenance"] as? [String: Any])?["generator"] as? String == "flowcast live", "\(file)", sourceLocation: sourceLocation)
+        }
     }
 }

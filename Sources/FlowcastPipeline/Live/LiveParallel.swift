@@ -429,8 +429,7 @@ public func runLiveParallel(_ options: LiveOptions, captures: [LiveCapture], con
             windowsWritten += old.written; lateWindows += old.lateWindows
             if let p = planner {
                 do { try p.finish() } catch { if failure == nil { failure = error } }
-                progress.logPlanFailures(of: p, log: log)
-                progress.logEfficiencyProblems(of: p, log: log)
+                progress.report(p, control: control, log: log)  // its final policy counts and is logged
                 retiredPlanFailures += p.planFailures.count
             }
             generation += 1
@@ -494,7 +493,7 @@ public func runLiveParallel(_ options: LiveOptions, captures: [LiveCapture], con
         if g > generation {
             if let p = planner {
                 do { try p.finish() } catch { if failure == nil { failure = error } }
-                progress.logPlanFailures(of: p, log: log)
+                progress.report(p, control: control, log: log)
                 retiredPlanFailures += p.planFailures.count
             }
             generation = g
@@ -506,14 +505,9 @@ public func runLiveParallel(_ options: LiveOptions, captures: [LiveCapture], con
         windowsWritten += m.written; lateWindows += m.lateWindows
         cellNames = m.cellNames
     }
-    let policiesAtStop = planner?.policiesWritten ?? 0
     if let p = planner {
         do { try p.finish() } catch { if failure == nil { failure = error } }
-        progress.logPlanFailures(of: p, log: log)
-        progress.logEfficiencyProblems(of: p, log: log)
-        if p.policiesWritten != policiesAtStop {
-            control.update { $0.lastPolicySeconds = Date().timeIntervalSince1970; $0.policiesWritten += 1 }
-        }
+        progress.report(p, control: control, log: log)
     }
     if let failure { throw failure }
     try segments.commit()

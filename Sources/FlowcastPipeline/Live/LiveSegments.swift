@@ -37,6 +37,12 @@ final class LiveSegments {
     /// The current segment's file name for `base`.
     func name(_ base: String) -> String { Self.name(base, segment: segment, rotation: rotation) }
 
+    /// Where the per-window statistics are: the one file, or the first and last segment of a
+    /// rotated run (summary.json named only the last, which holds the last segment's lines).
+    var statisticsFiles: String {
+        segment == 0 ? name("stats") : "\(Self.name("stats", segment: 0, rotation: rotation)) to \(name("stats"))"
+    }
+
     /// Appends the statistics line of the window that starts at `start`.
     private func appendStatistics(windowStart start: Int64, capture: LiveCaptureStatistics, packets: UInt64, flowsEvicted: Int) {
         stats.buffer.append(contentsOf: Array("{\"windowStart\":".utf8))
@@ -113,9 +119,11 @@ struct PlannerProgress {
     mutating func report(_ planner: IntervalPlanner?, control: LiveControl, log: (LiveEvent) -> Void) {
         guard let p = planner else { return }
         if p.policiesWritten != policiesBefore {
+            // By how many: a batch (or a planner's finish) can write more than one.
+            let written = p.policiesWritten - policiesBefore
             policiesBefore = p.policiesWritten
             log(.policyWritten(count: p.policiesWritten))
-            control.update { $0.lastPolicySeconds = Date().timeIntervalSince1970; $0.policiesWritten += 1 }
+            control.update { $0.lastPolicySeconds = Date().timeIntervalSince1970; $0.policiesWritten += written }
         }
         // As soon as a plan meets a problem or fails, not only when the run stops.
         logEfficiencyProblems(of: p, log: log)
@@ -162,7 +170,7 @@ extension RunSummary {
             unmatched: .init(packets: t.unmatchedPackets, bytes: t.unmatchedBytes),
             flows: .init(created: flowsCreated, written: result.flowsWritten, evicted: flowsEvicted),
             windows: .init(seconds: Double(options.aggregation.windowNanoseconds) / 1e9, count: t.windows,
-                           lines: result.windowLines, latePackets: t.latePackets, statisticsPerWindow: segments.name("stats")),
+                           lines: result.windowLines, latePackets: t.latePackets, statisticsPerWindow: segments.statisticsFiles),
             totals: .init(packets: t.packets, bytes: t.bytes),
             topologyReloads: topologyReloads, segments: segments.segment + 1, ipfix: options.ipfix != nil ? result.ipfix : nil)
         summary.windows.skippedEmptyWindows = t.skippedEmptyWindows
