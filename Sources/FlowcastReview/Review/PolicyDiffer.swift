@@ -45,16 +45,23 @@ public struct PolicyDiffer: Sendable {
 
     /// The link with the highest predicted utilisation (ties: the first id in natural order).
     public static func peakLink(_ document: PolicyDocument) -> UtilisationPeak? {
-        peak(document.predicted.links.map { UtilisationPeak(id: $0.id, utilisation: $0.utilisation) })
+        peak(document.predicted.links.map { (UtilisationPeak(id: $0.id, utilisation: $0.utilisation), exact($0.load, $0.capacity, $0.utilisation)) })
     }
 
     /// The cell with the highest predicted spectrum utilisation (ties: the first id in natural order).
     public static func peakCell(_ document: PolicyDocument) -> UtilisationPeak? {
-        peak(document.predicted.cells.map { UtilisationPeak(id: $0.id, utilisation: $0.utilisation) })
+        peak(document.predicted.cells.map { (UtilisationPeak(id: $0.id, utilisation: $0.utilisation), exact($0.load, $0.capacity, $0.utilisation)) })
     }
 
-    private static func peak(_ all: [UtilisationPeak]) -> UtilisationPeak? {
-        all.min { ($1.utilisation, Natural($0.id)) < ($0.utilisation, Natural($1.id)) }
+    /// Load over capacity before the document's rounding to four decimals: elements that round to
+    /// the same utilisation (all 0.0001 on a lightly loaded network) are told apart by it, so the
+    /// one named busiest is.
+    private static func exact(_ load: Double, _ capacity: Double, _ rounded: Double) -> Double {
+        capacity > 0 && load.isFinite ? load / capacity : rounded
+    }
+
+    private static func peak(_ all: [(peak: UtilisationPeak, exact: Double)]) -> UtilisationPeak? {
+        all.min { ($1.peak.utilisation, $1.exact, Natural($0.peak.id)) < ($0.peak.utilisation, $0.exact, Natural($1.peak.id)) }?.peak
     }
 
     /// Which policy each side's reasons compare with. A planner writes "no change" against the

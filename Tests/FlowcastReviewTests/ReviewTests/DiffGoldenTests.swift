@@ -314,3 +314,16 @@ extension ReviewThresholdTests {
         #expect(diff.impact.spectrumRetuned == [SpectrumRetune(cell: "cell-5", blocksMoved: new.spectrum.cells[i].blocks.count)])
     }
 }
+
+extension ReviewThresholdTests {
+    @Test("links that round to the same utilisation are told apart by load over capacity when naming the busiest")
+    func theBusiestIsNamedBeforeRounding() throws {
+        var document = try Self.demo()
+        // Every link at 0.0001 after rounding; l-s2-agg1 carries the most for its capacity.
+        for i in document.predicted.links.indices {
+            document.predicted.links[i].utilisation = 0.0001
+            document.predicted.links[i].load = document.predicted.links[i].capacity * (document.predicted.links[i].id == "l-s2-agg1" ? 0.000128 : 0.000054)
+        }
+        #expect(PolicyDiffer.peakLink(document)?.id == "l-s2-agg1")
+    }
+}
