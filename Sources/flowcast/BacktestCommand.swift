@@ -28,18 +28,18 @@ struct BacktestCommand: ParsableCommand {
     var changeCost: Double = 0.0175
     @Option(help: "Unit of the series values: bit/s, kbit/s, Mbit/s or Gbit/s (the Abilene series are Mbit/s).")
     var unit: String = "Mbit/s"
-    @Option(help: "Observed matrices of the last N intervals planned for as scenarios.") var history: Int = 12
-    @Option(help: "Weight of the mean scenario utilisation in the robust objective.") var meanWeight: Double = 5
-    @Option(help: "Weight of the mean per-link worst utilisation in the robust objective.") var linkWeight: Double = 1
+    @Option(parsing: .unconditional, help: "Observed matrices of the last N intervals planned for as scenarios.") var history: Int = 12
+    @Option(parsing: .unconditional, help: "Weight of the mean scenario utilisation in the robust objective.") var meanWeight: Double = 5
+    @Option(parsing: .unconditional, help: "Weight of the mean per-link worst utilisation in the robust objective.") var linkWeight: Double = 1
     @Flag(help: "Do not add the forecast's point and upper matrices as scenarios (and do not forecast).")
     var noForecastScenarios = false
     @Flag(help: "Do not add the newest matrix plus each recent one-step change as scenarios.")
     var noChangeScenarios = false
     @Flag(help: "Do not scale each scenario by its own optimal MLU.") var noNormalise = false
-    @Option(help: "Candidate paths per demand when the topology gives none.") var paths: Int = 4
+    @Option(parsing: .unconditional, help: "Candidate paths per demand when the topology gives none.") var paths: Int = 4
     @Option(help: "Keep every link at or under this utilisation, traffic on least-cost paths until it must move (0: pure min-max utilisation, the robust plan).")
     var targetUtilisation: Double = 0.7
-    @Option(help: "Multiply every demand by K (a loaded network).") var scale: Double = 1
+    @Option(parsing: .unconditional, help: "Multiply every demand by K (a loaded network).") var scale: Double = 1
     @Flag(help: "Print the summary as JSON.") var json = false
 
     static let units: [String: Double] = ["bit/s": 1, "kbit/s": 1e3, "Mbit/s": 1e6, "Gbit/s": 1e9]

@@ -15,7 +15,10 @@ struct DiffCommand: ParsableCommand {
         abstract: "Compare two policy documents (or two folders of them) by cell, demand and link.",
         discussion: """
             Exit status: 0 when equal (changes hidden by thresholds do not count), 1 when different, \
-            2 on error (unreadable, corrupt or schema-invalid file; other schema version).
+            2 on error (unreadable, corrupt or schema-invalid file; other schema version). No \
+            threshold hides a constraint NEW breaks that OLD did not, nor the change on what it \
+            breaks (the cell's reallocation, the link's shift, a reroute onto the link): those always \
+            show and make the documents different. See docs/review.md.
             """)
 
     @Argument(help: "The old policy JSON file, or a folder of them.") var old: String

@@ -14,7 +14,9 @@ struct LiveCommand: ParsableCommand {
             (libpcap's received / kernel-dropped / interface-dropped counters per window) and, on \
             SIGINT or SIGTERM, the open window, the open flows, a final policy and OUT/summary.json, \
             then exits 0; a second signal exits at once. SIGHUP reloads the topology (validated \
-            first; on error the old one stays). Errors exit with status 2, usage errors with 64. See docs/live.md.
+            first; on error the old one stays). Errors exit with status 2, usage errors with 64; 3 \
+            when --publish leaves messages the stream did not take (kept in OUT/publish-spool, see \
+            docs/scaleout.md). See docs/live.md.
             """)
 
     @Option(name: [.customShort("i"), .long],
@@ -25,7 +27,7 @@ struct LiveCommand: ParsableCommand {
     @Option(help: "Window length (e.g. 10s, 500ms, 1m).") var window: DurationArgument = DurationArgument(argument: "10s")!
     @Option(help: "Plan a policy every DURATION of capture time.") var planEvery: DurationArgument = DurationArgument(argument: "60s")!
     @Option(help: "Output folder; Flowcast writes nowhere else.") var out: String?
-    @Option(help: "Kernel capture buffer in MiB.") var bufferMb: Int = 64
+    @Option(parsing: .unconditional, help: "Kernel capture buffer in MiB.") var bufferMb: Int = 64
     @Option(help: ArgumentHelp("Capture threads, joined in a PACKET_FANOUT group that keeps each flow on one thread; each has its own kernel buffer and aggregates what it reads, and their windows are merged exactly. Default: the number of cores (\(ProcessInfo.processInfo.activeProcessorCount) here); 1 with --write, which needs one thread for now.", valueName: "n"))
     var captureThreads: Int?
     @Option(help: "Bytes kept of each packet.") var snaplen: Int32 = 262_144
@@ -33,17 +35,17 @@ struct LiveCommand: ParsableCommand {
     @Option(help: "Drop root to this user once the capture is open (like tcpdump -Z).") var user: String?
     @Option(help: "Serve Prometheus metrics on HOST:PORT (a bare PORT binds 127.0.0.1).") var metrics: String?
     @Option(help: "Also save the packets to this pcapng file inside --out.") var write: String?
-    @Option(help: "With --write: keep a ring of N files.") var ring: Int = 1
-    @Option(help: "With --write: start the next ring file after M MiB (0: never).") var ringMb: Int = 0
+    @Option(parsing: .unconditional, help: "With --write: keep a ring of N files.") var ring: Int = 1
+    @Option(parsing: .unconditional, help: "With --write: start the next ring file after M MiB (0: never).") var ringMb: Int = 0
     @Option(help: "Rotate output files: hour, or a size such as 100MB.") var rotate: String?
     @Option(help: ArgumentHelp("For tests: seconds added to the clock that --rotate hour reads.", visibility: .hidden))
     var rotationClockOffset: Double = 0
     @Option(help: "Log format: text or json.") var logFormat: String = "text"
     @OptionGroup(title: "Flows") var flowTable: FlowTableOptions
     @OptionGroup var models: PlannerModelArguments
-    @Option(help: "Headroom multiplier on required spectrum blocks.") var headroom: Double = 1.2
-    @Option(help: "Churn penalty per unit of split weight moved from the previous policy.") var churn: Double = 0.01
-    @Option(help: "Keep every link at or under this utilisation, traffic on least-cost paths until it must move (0: pure min-max utilisation).") var targetUtilisation: Double = 0.7
+    @Option(parsing: .unconditional, help: "Headroom multiplier on required spectrum blocks.") var headroom: Double = 1.2
+    @Option(parsing: .unconditional, help: "Churn penalty per unit of split weight moved from the previous policy.") var churn: Double = 0.01
+    @Option(parsing: .unconditional, help: "Keep every link at or under this utilisation, traffic on least-cost paths until it must move (0: pure min-max utilisation).") var targetUtilisation: Double = 0.7
     @Flag(help: "List the interfaces libpcap can capture from, and exit.") var listInterfaces = false
     @Flag(help: "Log warnings and errors only.") var quiet = false
     @OptionGroup(title: "IPFIX export") var ipfix: IPFIXArguments
@@ -68,7 +70,11 @@ struct LiveCommand: ParsableCommand {
         }
         if snaplen < 64 { throw ValidationError("--snaplen must be at least 64") }
         if ring < 1 || ringMb < 0 { throw ValidationError("--ring must be at least 1 and --ring-mb zero or more") }
-        if planEvery.nanoseconds < window.nanoseconds { throw ValidationError("--plan-every must be at least one --window") }
+        if write == nil && (ring != 1 || ringMb != 0) { throw ValidationError("--ring and --ring-mb need --write") }
+        if planEvery.nanoseconds < window.nanoseconds || planEvery.nanoseconds % window.nanoseconds != 0 {
+            // Policies tile time: an interval that is not whole windows would leave a gap between them.
+            throw ValidationError("--plan-every must be a whole number of --window (\(window.defaultValueDescription) windows)")
+        }
         if !(0...1).contains(targetUtilisation) { throw ValidationError("--target-utilisation must be 0 (pure min-max utilisation) to 1") }
         try PlanOptionChecks.validate(headroom: headroom, churn: churn)
         if let rotate, Self.rotation(rotate) == nil { throw ValidationError("--rotate must be 'hour' or a size like 100MB") }

@@ -24,10 +24,10 @@ struct PlanCommand: ParsableCommand {
         + "(the interval model's horizon with --series); without one, the mean of the recent CQI reports."))
     var efficiencyModel: String?
     @Option(help: "The policy in force, for the churn penalty and least-change spectrum.") var current: String?
-    @Option(help: "Headroom multiplier on required spectrum blocks.") var headroom: Double = 1.2
-    @Option(help: "Churn penalty per unit of split weight moved (needs --current).") var churn: Double = 0
-    @Option(help: "Candidate paths per demand when the topology gives none.") var paths: Int = 4
-    @Option(help: "Keep every link at or under this utilisation, traffic on least-cost paths until it must move (0: pure min-max utilisation).") var targetUtilisation: Double = 0.7
+    @Option(parsing: .unconditional, help: "Headroom multiplier on required spectrum blocks.") var headroom: Double = 1.2
+    @Option(parsing: .unconditional, help: "Churn penalty per unit of split weight moved (needs --current).") var churn: Double = 0
+    @Option(parsing: .unconditional, help: "Candidate paths per demand when the topology gives none (at least 1).") var paths: Int = 4
+    @Option(parsing: .unconditional, help: "Keep every link at or under this utilisation, traffic on least-cost paths until it must move (0: pure min-max utilisation).") var targetUtilisation: Double = 0.7
     @Option(help: "Solver time limit per solve, seconds (default 10, and 10 more per 5,000 demands beyond 5,000).")
     var timeLimit: Double?
     @Option(help: "Output policy JSON file.") var out: String
@@ -38,6 +38,7 @@ struct PlanCommand: ParsableCommand {
             throw ValidationError("give exactly one of --forecasts FILE or --series FILE --at ROW --model M")
         }
         if series != nil && (at == nil || model == nil) { throw ValidationError("--series needs --at ROW and --model M") }
+        if paths < 1 { throw ValidationError("--paths must be at least 1") }
         guard BacktestCommand.units[unit] != nil else { throw ValidationError("--unit must be one of bit/s, kbit/s, Mbit/s, Gbit/s") }
         if series == nil && unit != "bit/s" { throw ValidationError("--unit is the unit of --series") }
         if !(0...1).contains(targetUtilisation) { throw ValidationError("--target-utilisation must be 0 (pure min-max utilisation) to 1") }

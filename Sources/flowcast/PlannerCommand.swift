@@ -32,9 +32,9 @@ struct PlannerCommand: ParsableCommand {
     var from: String?
     @Option(help: "Durable consumer name (a second planner beside the first needs its own).") var durable: String = "flowcast-planner"
     @Option(help: "Folder for policy-NNNN.json and forecasts.jsonl (default: OUT/policies).") var policies: String?
-    @Option(help: "Headroom multiplier on required spectrum blocks.") var headroom: Double = 1.2
-    @Option(help: "Churn penalty per unit of split weight moved from the previous policy.") var churn: Double = 0.01
-    @Option(help: "Keep every link at or under this utilisation, traffic on least-cost paths until it must move (0: pure min-max utilisation).") var targetUtilisation: Double = 0.7
+    @Option(parsing: .unconditional, help: "Headroom multiplier on required spectrum blocks.") var headroom: Double = 1.2
+    @Option(parsing: .unconditional, help: "Churn penalty per unit of split weight moved from the previous policy.") var churn: Double = 0.01
+    @Option(parsing: .unconditional, help: "Keep every link at or under this utilisation, traffic on least-cost paths until it must move (0: pure min-max utilisation).") var targetUtilisation: Double = 0.7
     @Option(help: ArgumentHelp("NATS credentials file (user JWT and NKey seed).", valueName: "file")) var natsCreds: String?
     @Option(help: ArgumentHelp("CA certificates (PEM) for a TLS connection to NATS.", valueName: "file")) var natsTlsCa: String?
     @Flag(help: "Only warnings and errors on standard error.") var quiet = false

@@ -40,7 +40,10 @@ struct ReplayCommand: ParsableCommand {
         discussion: """
             Writes OUT/windows.jsonl (one WindowLine per window per cell and link), OUT/flows.jsonl \
             (flows as they end) and OUT/summary.json. Windows follow capture time; the last one is \
-            marked partial. The same input always gives byte-identical output.
+            marked partial. The same input always gives byte-identical output. Exit status: 0; 2 on \
+            an error (the capture, the topology, an output file); 3 when --publish leaves messages \
+            the stream did not take (they stay in OUT/publish-spool, see docs/scaleout.md); 64 on a \
+            usage error.
             """)
 
     @Argument(help: "A pcap or pcapng file.") var file: String
@@ -49,17 +52,17 @@ struct ReplayCommand: ParsableCommand {
     @Option(help: "Window length (e.g. 10s, 500ms, 1m).") var window: DurationArgument = DurationArgument(argument: "10s")!
     @Option(help: "Output folder.") var out: String
     @OptionGroup(title: "Flows") var flowTable: FlowTableOptions
-    @Option(help: "Threads: 2 reads and decodes beside aggregation, 1 does all on one.") var threads: Int = 2
+    @Option(parsing: .unconditional, help: "Threads: 2 reads and decodes beside aggregation, 1 does all on one.") var threads: Int = 2
     @Option(help: "The capture holds 1 packet in N (sampled mirror): window bytes and packets are scaled by N.")
     var sampling: UInt64 = 1
     @Option(help: "Plan a policy every DURATION of capture time (e.g. 60s); needs --topology.")
     var planEvery: DurationArgument?
     @Option(help: "Folder for policy-NNNN.json and forecasts.jsonl (default: OUT/policies).") var policies: String?
     @OptionGroup var models: PlannerModelArguments
-    @Option(help: "Headroom multiplier on required spectrum blocks.") var headroom: Double = 1.2
-    @Option(help: "Churn penalty per unit of split weight moved from the previous policy.") var churn: Double = 0.01
+    @Option(parsing: .unconditional, help: "Headroom multiplier on required spectrum blocks.") var headroom: Double = 1.2
+    @Option(parsing: .unconditional, help: "Churn penalty per unit of split weight moved from the previous policy.") var churn: Double = 0.01
     @OptionGroup(title: "IPFIX export") var ipfix: IPFIXArguments
-    @Option(help: "Keep every link at or under this utilisation, traffic on least-cost paths until it must move (0: pure min-max utilisation).") var targetUtilisation: Double = 0.7
+    @Option(parsing: .unconditional, help: "Keep every link at or under this utilisation, traffic on least-cost paths until it must move (0: pure min-max utilisation).") var targetUtilisation: Double = 0.7
     @Flag(help: "No progress line or end-of-run counts (warnings and IPFIX loss are still printed).") var quiet = false
     @OptionGroup var reading: CaptureReadingOptions
     @OptionGroup(title: "Publishing to a planner") var publishing: PublishArguments
@@ -70,8 +73,15 @@ struct ReplayCommand: ParsableCommand {
         if !(0...1).contains(targetUtilisation) { throw ValidationError("--target-utilisation must be 0 (pure min-max utilisation) to 1") }
         try PlanOptionChecks.validate(headroom: headroom, churn: churn)
         if planEvery != nil && topology == nil { throw ValidationError("--plan-every needs --topology") }
-        if let planEvery, planEvery.nanoseconds < window.nanoseconds {
-            throw ValidationError("--plan-every must be at least one --window")
+        // Planning options without planning did nothing, silently (a wrong --model path too).
+        if planEvery == nil {
+            let given = [(models.model, "--model"), (models.efficiencyModel, "--efficiency-model"), (policies, "--policies")]
+                .filter { $0.0 != nil }.map(\.1)
+            if let first = given.first { throw ValidationError("\(first) needs --plan-every (it is used only when planning)") }
+        }
+        if let planEvery, planEvery.nanoseconds < window.nanoseconds || planEvery.nanoseconds % window.nanoseconds != 0 {
+            // Policies tile time: an interval that is not whole windows would leave a gap between them.
+            throw ValidationError("--plan-every must be a whole number of --window (\(window.defaultValueDescription) windows)")
         }
     }
 

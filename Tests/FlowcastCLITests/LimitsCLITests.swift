@@ -17,6 +17,33 @@ struct LimitsCLITests {
         }
     }
 
+    /// Help claims a help audit found unchecked: each was accepted and did something else (gaps
+    /// between policies, an option ignored, a negative value read as "Missing value", the
+    /// topology blamed for --paths 0).
+    @Test("usage errors for what help says and the command did not check",
+          arguments: [
+            (["replay", "captures/demo/demo.pcapng", "--topology", "captures/demo/topology.yaml", "--out", "/nonexistent/out", "--plan-every", "15s"],
+             "--plan-every must be a whole number of --window (10s windows)"),
+            (["live", "-i", "lo", "--topology", "captures/demo/topology.yaml", "--out", "/nonexistent/out", "--window", "2s", "--plan-every", "5s"],
+             "--plan-every must be a whole number of --window (2s windows)"),
+            (["replay", "captures/demo/demo.pcapng", "--out", "/nonexistent/out", "--model", "/nonexistent/model.json"],
+             "--model needs --plan-every (it is used only when planning)"),
+            (["replay", "captures/demo/demo.pcapng", "--out", "/nonexistent/out", "--policies", "/nonexistent/p"],
+             "--policies needs --plan-every (it is used only when planning)"),
+            (["live", "-i", "lo", "--topology", "captures/demo/topology.yaml", "--out", "/nonexistent/out", "--ring", "3"],
+             "--ring and --ring-mb need --write"),
+            (["plan", "--topology", "captures/demo/topology.yaml", "--forecasts", "policies/examples/demo-forecasts.json", "--out", "/nonexistent/p.json",
+              "--paths", "0"], "--paths must be at least 1"),
+            (["plan", "--topology", "captures/demo/topology.yaml", "--forecasts", "policies/examples/demo-forecasts.json", "--out", "/nonexistent/p.json",
+              "--churn", "-1"], "--churn must be 0 (none) to 10"),
+            (["synth", "--out", "/nonexistent/x.pcapng", "--rate", "-1"], "--rate must be positive"),
+          ] as [([String], String)])
+    func uncheckedHelpClaims(_ arguments: [String], _ message: String) throws {
+        let run = try Fixtures.runFlowcast(arguments)
+        #expect(run.status == 64, "\(arguments): \(run.stderr)")
+        #expect(run.stderr.contains(message), "\(arguments): \(run.stderr)")
+    }
+
     /// A timeout past Int64's nanoseconds (9.2e9 s, or inf) trapped; NaN and negative ones passed
     /// live's checks, which had none.
     @Test("flow timeouts that are negative, not a number or too large are usage errors, for every command that takes them",
