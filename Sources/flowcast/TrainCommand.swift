@@ -62,6 +62,18 @@ struct TrainCommand: ParsableCommand {
         if horizon != nil && upperTrees != nil { throw ValidationError("--upper-trees is for one-step models; with --horizon every head takes --trees") }
         if horizon != nil && quantile != 0.9 { throw ValidationError("--quantile is for one-step models; with --horizon the band is P10–P90") }
         guard originStride >= 1 else { throw ValidationError("--origin-stride must be at least 1") }
+        // A name the covariates do not have (or the wrong case) left the covariate in, silently.
+        let covariates = ["cqi", "rsrp", "snr", "rsrq", "state", "speed"]
+        if let unknown = withoutCovariates.first(where: { !covariates.contains($0) }) {
+            throw ValidationError("--without-covariate '\(unknown)' is not one of \(covariates.joined(separator: ", "))")
+        }
+        // The interval model's options on a one-step model were accepted and ignored.
+        if horizon == nil {
+            let given = [(originStride != 1, "--origin-stride"), (noLinear, "--no-linear"), (ridge != nil, "--ridge"),
+                         (learningRate != nil, "--learning-rate"), (patience != nil, "--patience"),
+                         (validationTail, "--validation-tail"), (stopOnTail, "--stop-on-tail")].filter(\.0).map(\.1)
+            if let first = given.first { throw ValidationError("\(first) needs --horizon (it shapes interval models only)") }
+        }
         // The boosting step must move towards the loss's minimum and not past it: 0 or NaN fitted no
         // tree and still reported a model that beats the rule.
         if let learningRate, !(learningRate > 0 && learningRate <= 1) {

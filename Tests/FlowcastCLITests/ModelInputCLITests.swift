@@ -36,6 +36,22 @@ struct ModelInputCLITests {
         }
     }
 
+    @Test("interval-model options without --horizon, and a covariate name train does not know, are usage errors (they were ignored)")
+    func ignoredTrainingOptions() throws {
+        let base = ["train", "--series", "data/abilene/link_load_ospf_public.csv", "--out", "/nonexistent/model.json"]
+        let cases: [([String], String)] = [
+            (["--learning-rate", "0.5"], "--learning-rate needs --horizon (it shapes interval models only)"),
+            (["--no-linear"], "--no-linear needs --horizon"),
+            (["--origin-stride", "5"], "--origin-stride needs --horizon"),
+            (["--without-covariate", "CQI"], "--without-covariate 'CQI' is not one of cqi, rsrp, snr, rsrq, state, speed"),
+            (["--without-covariate", "bogus"], "--without-covariate 'bogus' is not one of"),
+        ]
+        for (options, message) in cases {
+            let run = try Fixtures.runFlowcast(base + options)
+            #expect(run.status == 64 && run.stderr.contains(message), "\(options): \(run.stderr)")
+        }
+    }
+
     @Test("a --horizon as long as the series says so, not 'too little data … check --until'")
     func horizonLongerThanTheSeries() throws {
         let folder = try temporaryFolder()
