@@ -54,8 +54,17 @@ struct BacktestCommand: ParsableCommand {
             // Bounded: 1e300 made Clp abort on its objective, 1e20 read as an infeasible band.
             guard (0...100).contains(changeCost) else { throw ValidationError("--change-cost must be 0 to 100 (blocks' worth of served traffic)") }
             if let from, from < 1 { throw ValidationError("--from must be at least 1") }
+            // The routing backtest's options do nothing here: given (other than their defaults),
+            // they were accepted and ignored, out of range or not.
+            let routingOnly = [(unit != "Mbit/s", "--unit"), (history != 12, "--history"), (meanWeight != 5, "--mean-weight"),
+                               (linkWeight != 1, "--link-weight"), (paths != 4, "--paths"), (targetUtilisation != 0.7, "--target-utilisation"),
+                               (scale != 1, "--scale")].filter(\.0).map(\.1)
+            if let first = routingOnly.first { throw ValidationError("\(first) is for the routing backtest; --radio-scenario does not use it") }
             return
         }
+        let radioOnly = [(planEvery.nanoseconds != 60_000_000_000, "--plan-every"), (sizing != "reg-1800", "--sizing"),
+                         (changeCost != 0.0175, "--change-cost")].filter(\.0).map(\.1)
+        if let first = radioOnly.first { throw ValidationError("\(first) needs --radio-scenario (the routing backtest plans every row)") }
         guard topology != nil, series != nil, from != nil else {
             throw ValidationError("give --topology, --series and --from (routing backtest) or --radio-scenario (spectrum backtest)")
         }

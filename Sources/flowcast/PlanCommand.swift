@@ -43,6 +43,7 @@ struct PlanCommand: ParsableCommand {
         if series == nil && unit != "bit/s" { throw ValidationError("--unit is the unit of --series") }
         if !(0...1).contains(targetUtilisation) { throw ValidationError("--target-utilisation must be 0 (pure min-max utilisation) to 1") }
         try PlanOptionChecks.validate(headroom: headroom, churn: churn)
+        if churn != 0 && current == nil { throw ValidationError("--churn needs --current (the policy whose weights moving costs)") }
         if let timeLimit, !(timeLimit > 0) { throw ValidationError("--time-limit must be more than zero") }
     }
 

@@ -36,7 +36,17 @@ struct LimitsCLITests {
               "--paths", "0"], "--paths must be at least 1"),
             (["plan", "--topology", "captures/demo/topology.yaml", "--forecasts", "policies/examples/demo-forecasts.json", "--out", "/nonexistent/p.json",
               "--churn", "-1"], "--churn must be 0 (none) to 10"),
+            (["plan", "--topology", "captures/demo/topology.yaml", "--forecasts", "policies/examples/demo-forecasts.json", "--out", "/nonexistent/p.json",
+              "--churn", "5"], "--churn needs --current"),
             (["synth", "--out", "/nonexistent/x.pcapng", "--rate", "-1"], "--rate must be positive"),
+            (["backtest", "--radio-scenario", "/nonexistent/scn", "--scale", "3"],
+             "--scale is for the routing backtest; --radio-scenario does not use it"),
+            (["backtest", "--radio-scenario", "/nonexistent/scn", "--target-utilisation", "5"],
+             "--target-utilisation is for the routing backtest"),
+            (["backtest", "--topology", "captures/abilene/topology.yaml", "--series", "data/abilene/od_tm_public.csv", "--from", "10",
+              "--sizing", "bogus"], "--sizing needs --radio-scenario"),
+            (["backtest", "--topology", "captures/abilene/topology.yaml", "--series", "data/abilene/od_tm_public.csv", "--from", "10",
+              "--plan-every", "7s"], "--plan-every needs --radio-scenario"),
           ] as [([String], String)])
     func uncheckedHelpClaims(_ arguments: [String], _ message: String) throws {
         let run = try Fixtures.runFlowcast(arguments)
