@@ -121,6 +121,12 @@ public final class IntervalPlanner {
     public func windowClosed(_ windows: [WindowSummary]) {
         guard let first = windows.first else { return }
         let start = first.startNanoseconds, duration = first.durationNanoseconds
+        // replay and live refuse such a --plan-every; the planner learns the taps' window only
+        // from their messages, so it says so here, once.
+        if duration > 0, options.everyNanoseconds % duration != 0, !planFailures.contains(where: { $0.hasPrefix("the plan interval") }) {
+            planFailures.append("the plan interval (\(Double(options.everyNanoseconds) / 1e9) s) is not a whole number of the "
+                                + "\(Double(duration) / 1e9) s windows: policies leave gaps between them; give --plan-every as a multiple")
+        }
         let startSeconds = Double(start) / 1e9
         for w in windows {
             let k = key(w)

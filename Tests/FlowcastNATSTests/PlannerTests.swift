@@ -37,6 +37,20 @@ struct PlannerTests {
         for (name, policy) in want { #expect(got[name] == policy, "\(name) differs") }
     }
 
+    @Test("a --plan-every that is not whole windows of the taps: the planner says so once (replay and live refuse it)")
+    func planIntervalNotWholeWindows() throws {
+        let server = try NATSServer()
+        let captures = try Self.siteCaptures()
+        let out = try Scenario.temporaryFolder("planner")
+        let arguments = ["planner", "--nats", server.url, "--topology", Scenario.topology, "--out", out.path,
+                         "--sites", Scenario.sites.joined(separator: ","), "--plan-every", "65s", "--exit-when-done"]
+        let planner = try RunningFlowcast(arguments)
+        for (site, run) in try Self.runTaps(captures, server: server) { #expect(run.status == 0, "tap \(site): \(run.stderr)") }
+        let result = planner.wait()
+        let lines = result.stderr.split(separator: "\n").filter { $0.contains("is not a whole number of the 10.0 s windows") }
+        #expect(lines.count == 1, "\(result.stderr)")
+    }
+
     @Test("three taps at once and the planner: the single replay's policies and forecasts")
     func threeSitesEqualOneReplay() throws {
         let server = try NATSServer()
