@@ -25,7 +25,7 @@ struct EvaluateCommand: ParsableCommand {
     var target: String = "dl"
     @Flag(help: "Keep Abilene self pairs (od_s_s), which are left out by default.")
     var includeSelfPairs = false
-    @Flag(help: "Also time the model's hot path (observe, forecastPoint) over every scored series-step (thread CPU time).")
+    @Flag(help: "Also time the model's hot path over every scored series-step (thread CPU time): observe, which computes the next forecast, and forecastPoint, which reads it.")
     var timeInference = false
     @Option(help: ArgumentHelp("Also write every scored forecast to this CSV file: source, series, row, time, actual, then each method's point and P90.",
                                valueName: "file"))
@@ -69,8 +69,11 @@ struct EvaluateCommand: ParsableCommand {
             print(json ? report.json : report.table)
             if timeInference {
                 let timing = Self.timeHotPath(model: model, sets: sets, from: from, fallback: !noFallback)
-                let line = "inference: forecastPoint \(Self.micro(timing.forecast)) µs, observe \(Self.micro(timing.observe)) µs "
-                    + "per series-step (\(timing.steps) series-steps, model \(model.id))"
+                // observe computes the next forecast (features, both heads) and forecastPoint reads it:
+                // the cost is under observe, and forecastPoint's is the read (it showed 0.000 µs
+                // beside a help line that read as if it timed the forecast).
+                let line = "inference: observe (with the next forecast it computes) \(Self.micro(timing.observe)) µs, "
+                    + "forecastPoint (reads it) \(Self.micro(timing.forecast)) µs per series-step (\(timing.steps) series-steps, model \(model.id))"
                 FileHandle.standardError.write(Data((line + "\n").utf8))
             }
         } catch {
