@@ -23,7 +23,7 @@ struct PlannerCommand: ParsableCommand {
     @Option(help: "Topology YAML file.") var topology: String
     @Option(help: "Output folder (state, summary; policies under OUT/policies unless --policies).") var out: String
     @Option(help: "The tap sites to wait for, comma-separated.") var sites: String
-    @Option(help: "Plan a policy every DURATION of capture time.") var planEvery: DurationArgument = DurationArgument(argument: "60s")!
+    @Option(help: "Plan a policy every DURATION of capture time (a whole number of windows).") var planEvery: DurationArgument = DurationArgument(argument: "60s")!
     @OptionGroup var models: PlannerModelArguments
     @Option(help: "Plan a window without the sites that have not closed it this long after the first site did, on the stream's clock (when the server stored the messages; the wall clock once caught up).")
     var lateness: DurationArgument = DurationArgument(argument: "30s")!

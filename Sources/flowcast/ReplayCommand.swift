@@ -49,13 +49,13 @@ struct ReplayCommand: ParsableCommand {
     @Argument(help: "A pcap or pcapng file.") var file: String
     @Option(help: "Topology YAML (cells, links, match rules). Without it, cells and links are inferred from the capture (GTP-U endpoints, signalled cell identities, VLANs, MPLS labels) and nothing is planned.")
     var topology: String?
-    @Option(help: "Window length (e.g. 10s, 500ms, 1m).") var window: DurationArgument = DurationArgument(argument: "10s")!
+    @Option(help: "Window length (e.g. 10s, 500ms, 1m; 1 ms to 366 days).") var window: DurationArgument = DurationArgument(argument: "10s")!
     @Option(help: "Output folder.") var out: String
     @OptionGroup(title: "Flows") var flowTable: FlowTableOptions
     @Option(parsing: .unconditional, help: "Threads: 2 reads and decodes beside aggregation, 1 does all on one.") var threads: Int = 2
     @Option(help: "The capture holds 1 packet in N (sampled mirror): window bytes and packets are scaled by N.")
     var sampling: UInt64 = 1
-    @Option(help: "Plan a policy every DURATION of capture time (e.g. 60s); needs --topology.")
+    @Option(help: "Plan a policy every DURATION of capture time (e.g. 60s; a whole number of --window); needs --topology.")
     var planEvery: DurationArgument?
     @Option(help: "Folder for policy-NNNN.json and forecasts.jsonl (default: OUT/policies).") var policies: String?
     @OptionGroup var models: PlannerModelArguments
