@@ -35,17 +35,21 @@ extension PolicyDocument {
         return try JSONDecoder().decode(JSONValue.self, from: data)
     }
 
+    /// Bytes that are not JSON, named by where the strict parser stopped. JSONDecoder's own message
+    /// named a field path that had nothing to do with the error (a number beyond a Double's range
+    /// read as "expected a dictionary, found an array").
+    package static func invalidJSON(_ data: Data, path: String) -> PolicyError {
+        let at = data.withUnsafeBytes { JSONValue.failure($0) }.map { " at line \($0.line), column \($0.column)" } ?? ""
+        return .badInput(path: path, message: "not valid JSON\(at)")
+    }
+
     /// Checks JSON bytes against the policy schema; `path` names the source in errors.
     public static func validate(_ data: Data, path: String) throws(PolicyError) {
         let value: JSONValue
         if let parsed = data.withUnsafeBytes({ JSONValue.parse($0) }) {
             value = parsed
         } else {
-            // Where the strict parser stopped; JSONDecoder's own message named a field path that
-            // had nothing to do with the error (a number beyond a Double's range read as
-            // "expected a dictionary, found an array").
-            let at = data.withUnsafeBytes { JSONValue.failure($0) }.map { " at line \($0.line), column \($0.column)" } ?? ""
-            throw .badInput(path: path, message: "not valid JSON\(at)")
+            throw invalidJSON(data, path: path)
         }
         if let first = schemaValidator.violations(of: value).first {
             throw .schemaViolation(path: path, field: first.field, message: first.message)

@@ -16,8 +16,8 @@ public struct PolicyDiffer: Sendable {
         // A change under a threshold is shown after all where NEW breaks a constraint OLD kept on
         // that cell, link or demand (or, for a demand, on a link of its paths): the change that
         // made the overload is never the one hidden.
-        let newViolations = violations(new, comparedWith: old).filter(\.isNew)
-        let newlyBroken = Set(newViolations.map(\.subject))
+        let constraints = violations(new, comparedWith: old)
+        let newlyBroken = Set(constraints.filter(\.isNew).map(\.subject))
         let cells = diffCells(old, new, basis: basis, hidden: &hidden, hiddenCells: &hiddenCells, unchanged: &unchanged, keep: newlyBroken)
         let demands = diffDemands(old, new, basis: basis, hidden: &hidden, unchanged: &unchanged, keep: newlyBroken)
         let links = diffLinks(old, new, hidden: &hidden, keep: newlyBroken)
@@ -35,7 +35,7 @@ public struct PolicyDiffer: Sendable {
                 .sorted { ($0.new - $0.old, Natural($1.cell)) > ($1.new - $1.old, Natural($0.cell)) },
             quieterCells: cellShifts.filter { $0.new < $0.old }
                 .sorted { ($0.new - $0.old, Natural($0.cell)) < ($1.new - $1.old, Natural($1.cell)) },
-            violations: violations(new, comparedWith: old), resolved: resolvedViolations(old, new),
+            violations: constraints, resolved: resolvedViolations(old, new),
             spectrumRetuned: spectrumRetunes(cells))
         return PolicyDiff(cells: cells, demands: demands, links: links, unchanged: unchanged,
                           peakLink: Change(old: Self.peakLink(old), new: Self.peakLink(new)),
@@ -43,12 +43,13 @@ public struct PolicyDiffer: Sendable {
                           hidden: hidden, impact: impact, provenance: provenanceChanges(old.provenance, new.provenance))
     }
 
-    /// The link with the highest predicted utilisation (ties: the first id in natural order).
+    /// The link with the highest predicted utilisation (ties: load over capacity unrounded, then the
+    /// first id in natural order).
     public static func peakLink(_ document: PolicyDocument) -> UtilisationPeak? {
         peak(document.predicted.links.map { (UtilisationPeak(id: $0.id, utilisation: $0.utilisation), exact($0.load, $0.capacity, $0.utilisation)) })
     }
 
-    /// The cell with the highest predicted spectrum utilisation (ties: the first id in natural order).
+    /// The cell with the highest predicted spectrum utilisation (ties as for links).
     public static func peakCell(_ document: PolicyDocument) -> UtilisationPeak? {
         peak(document.predicted.cells.map { (UtilisationPeak(id: $0.id, utilisation: $0.utilisation), exact($0.load, $0.capacity, $0.utilisation)) })
     }

@@ -17,10 +17,7 @@ extension PolicyDocument {
 
     /// Like `init(reviewing:)`, from bytes; `path` names the source in errors.
     public init(reviewing data: Data, path: String) throws(PolicyError) {
-        guard let value = data.withUnsafeBytes({ JSONValue.parse($0) }) else {
-            let at = data.withUnsafeBytes { JSONValue.failure($0) }.map { " at line \($0.line), column \($0.column)" } ?? ""
-            throw .badInput(path: path, message: "not valid JSON\(at)")
-        }
+        guard let value = data.withUnsafeBytes({ JSONValue.parse($0) }) else { throw PolicyDocument.invalidJSON(data, path: path) }
         guard case .object(let members) = value else {
             throw .schemaViolation(path: path, field: "$", message: "expected a policy document (object), found \(value.typeName)")
         }
