@@ -74,6 +74,8 @@ public final class IntervalPlanner {
         return result
     }
     public internal(set) var planFailures: [String] = []
+    /// Whether `planFailures` says the plan interval is not whole windows (said once).
+    private var intervalNotWholeWindowsSaid = false
     /// Radio KPI logs that gave a cell no efficiency (each problem once); those cells' plans used
     /// the configured peak (or failed, into `planFailures`, without one).
     public internal(set) var efficiencyProblems: [String] = []
@@ -123,7 +125,8 @@ public final class IntervalPlanner {
         let start = first.startNanoseconds, duration = first.durationNanoseconds
         // replay and live refuse such a --plan-every; the planner learns the taps' window only
         // from their messages, so it says so here, once.
-        if duration > 0, options.everyNanoseconds % duration != 0, !planFailures.contains(where: { $0.hasPrefix("the plan interval") }) {
+        if duration > 0, options.everyNanoseconds % duration != 0, !intervalNotWholeWindowsSaid {
+            intervalNotWholeWindowsSaid = true
             planFailures.append("the plan interval (\(Double(options.everyNanoseconds) / 1e9) s) is not a whole number of the "
                                 + "\(Double(duration) / 1e9) s windows: policies leave gaps between them; give --plan-every as a multiple")
         }

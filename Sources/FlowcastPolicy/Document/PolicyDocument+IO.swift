@@ -84,33 +84,31 @@ extension PolicyDocument {
     /// entry while an exporter writes every one, so a second `d-cell-2` with other weights would
     /// pass review as "No changes" and then reroute the demand on the routers.
     func checkUnique(path: String) throws(PolicyError) {
-        func unique(_ ids: [String], _ field: String) throws(PolicyError) {
-            var first: [String: Int] = [:]
-            for (i, id) in ids.enumerated() {
-                if let j = first[id] {
-                    throw .schemaViolation(path: path, field: "\(field)[\(i)].id", message: "duplicates \(field)[\(j)].id '\(id)'")
-                }
-                first[id] = i
+        /// The first entry that repeats an earlier one: (the earlier index, its index).
+        func repeated<Key: Hashable>(_ keys: [Key]) -> (first: Int, again: Int)? {
+            var seen: [Key: Int] = [:]
+            for (i, key) in keys.enumerated() {
+                if let j = seen[key] { return (j, i) }
+                seen[key] = i
+            }
+            return nil
+        }
+        for (ids, field) in [(routing.demands.map(\.id), "$.routing.demands"), (spectrum.cells.map(\.id), "$.spectrum.cells"),
+                             (predicted.links.map(\.id), "$.predicted.links"), (predicted.cells.map(\.id), "$.predicted.cells")] {
+            if let r = repeated(ids) {
+                throw .schemaViolation(path: path, field: "\(field)[\(r.again)].id", message: "duplicates \(field)[\(r.first)].id '\(ids[r.again])'")
             }
         }
-        try unique(routing.demands.map(\.id), "$.routing.demands")
-        try unique(spectrum.cells.map(\.id), "$.spectrum.cells")
-        try unique(predicted.links.map(\.id), "$.predicted.links")
-        try unique(predicted.cells.map(\.id), "$.predicted.cells")
         for (i, demand) in routing.demands.enumerated() {
-            var first: [[String]: Int] = [:]
-            for (k, p) in demand.paths.enumerated() {
-                if let j = first[p.links] {
-                    throw .schemaViolation(path: path, field: "$.routing.demands[\(i)].paths[\(k)]",
-                                           message: "the same links as paths[\(j)] of '\(demand.id)'")
-                }
-                first[p.links] = k
+            if let r = repeated(demand.paths.map(\.links)) {
+                throw .schemaViolation(path: path, field: "$.routing.demands[\(i)].paths[\(r.again)]",
+                                       message: "the same links as paths[\(r.first)] of '\(demand.id)'")
             }
         }
-        for (i, cell) in spectrum.cells.enumerated() where Set(cell.blocks).count != cell.blocks.count {
-            var seen = Set<Int>()
-            let repeated = cell.blocks.first { !seen.insert($0).inserted } ?? 0
-            throw .schemaViolation(path: path, field: "$.spectrum.cells[\(i)].blocks", message: "block \(repeated) is listed twice")
+        for (i, cell) in spectrum.cells.enumerated() {
+            if let r = repeated(cell.blocks) {
+                throw .schemaViolation(path: path, field: "$.spectrum.cells[\(i)].blocks", message: "block \(cell.blocks[r.again]) is listed twice")
+            }
         }
     }
 

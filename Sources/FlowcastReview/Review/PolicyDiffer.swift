@@ -35,7 +35,7 @@ public struct PolicyDiffer: Sendable {
                 .sorted { ($0.new - $0.old, Natural($1.cell)) > ($1.new - $1.old, Natural($0.cell)) },
             quieterCells: cellShifts.filter { $0.new < $0.old }
                 .sorted { ($0.new - $0.old, Natural($0.cell)) < ($1.new - $1.old, Natural($1.cell)) },
-            violations: constraints, resolved: resolvedViolations(old, new),
+            violations: constraints, resolved: resolvedViolations(old, new, newConstraints: constraints),
             spectrumRetuned: spectrumRetunes(cells))
         return PolicyDiff(cells: cells, demands: demands, links: links, unchanged: unchanged,
                           peakLink: Change(old: Self.peakLink(old), new: Self.peakLink(new)),
@@ -146,12 +146,13 @@ public struct PolicyDiffer: Sendable {
             let oldPaths = weights(o), newPaths = weights(n)
             var paths: [PathChange] = []
             var moved = 0.0, changed = false
+            let tolerance = options.weightTolerance + Self.slack
             for key in Set(oldPaths.keys).union(newPaths.keys) {
                 let ow = oldPaths[key], nw = newPaths[key]
                 let delta = (nw ?? 0) - (ow ?? 0)
                 moved += abs(delta)
-                if abs(delta) > options.weightTolerance + Self.slack { changed = true }
-                if max(ow ?? 0, nw ?? 0) > options.weightTolerance + Self.slack || abs(delta) > options.weightTolerance + Self.slack {
+                if abs(delta) > tolerance { changed = true }
+                if max(ow ?? 0, nw ?? 0) > tolerance || abs(delta) > tolerance {
                     paths.append(PathChange(links: key, weight: Change(old: o == nil ? nil : ow ?? 0,
                                                                        new: n == nil ? nil : nw ?? 0)))
                 }
@@ -247,8 +248,10 @@ public struct PolicyDiffer: Sendable {
 
     /// What OLD broke and NEW no longer does. A subject NEW does not plan at all (a cell or demand
     /// removed) fixed nothing: the diff lists it as removed, not here.
-    private func resolvedViolations(_ old: PolicyDocument, _ new: PolicyDocument) -> [ConstraintViolation] {
-        let after = Set(Self.violations(of: new).map { "\($0.kind.rawValue) \($0.subject)" })
+    /// `newConstraints`: what NEW breaks (`violations(new, comparedWith: old)`, already made).
+    private func resolvedViolations(_ old: PolicyDocument, _ new: PolicyDocument,
+                                    newConstraints: [ConstraintViolation]) -> [ConstraintViolation] {
+        let after = Set(newConstraints.map { "\($0.kind.rawValue) \($0.subject)" })
         let planned = Set(new.predicted.links.map(\.id) + new.predicted.cells.map(\.id) + new.spectrum.cells.map(\.id)
                           + new.routing.demands.map(\.id))
         func stillPlanned(_ subject: String) -> Bool { subject.split(separator: "+").allSatisfy { planned.contains(String($0)) } }
