@@ -4,10 +4,12 @@
 /// libpcap's counters are cumulative and say nothing of when a packet was dropped; they are read
 /// often (every 250 ms, at each window's close, at each metrics scrape), and each growth is kept
 /// with the wall-clock time of the reading that saw it. A growth seen at time T is counted in the
-/// window [s, e) with s ≤ T < e: every growth goes to exactly one window, at most one reading
-/// interval late. Wall-clock time is the clock of live packets' timestamps (the kernel stamps
-/// them with it), so a window's span in capture time is its span here. Readings that saw no
-/// growth are not kept: a run without drops keeps nothing.
+/// first window written whose end is after T: the window open at T, at most one reading interval
+/// late, or, when that window is never written (before the first window, a skipped gap, past the
+/// bound on windows), the next one that is. The run's last window takes whatever is left, so every
+/// growth read before it is written goes to exactly one window. Wall-clock time is the clock of
+/// live packets' timestamps (the kernel stamps them with it), so a window's span in capture time
+/// is its span here. Readings that saw no growth are not kept: a run without drops keeps nothing.
 package struct DropLedger: Sendable {
     /// Readings that saw the total grow: (wall-clock ns, total), in reading order.
     private var growths: [(nanoseconds: Int64, total: UInt64)] = []
@@ -24,16 +26,21 @@ package struct DropLedger: Sendable {
         growths.append((nanoseconds, total))
     }
 
-    /// The drops of the window [start, end): growth seen from `start` to before `end`, less any
-    /// already handed to an earlier window (a window that overlaps one written before, as the
-    /// first window after a topology reload can, gets nothing twice). Windows are taken in
-    /// order; readings before `end` are forgotten.
-    package mutating func take(start: Int64, end: Int64) -> UInt64 {
-        func total(before t: Int64) -> UInt64 { growths.last { $0.nanoseconds < t }?.total ?? attributed }
-        let upToEnd = max(total(before: end), attributed)
-        let upToStart = max(total(before: start), attributed)
-        attributed = upToEnd
-        growths.removeAll { $0.nanoseconds < end }
-        return upToEnd - upToStart
+    /// The drops of a window that ends at `end`: growth read before `end` that no earlier window
+    /// took (a window that overlaps one written before, as the first window after a topology
+    /// reload can, gets nothing twice). With `end` nil (the run's last window), every growth read
+    /// so far that no window took. Windows are taken in order; readings before `end` are
+    /// forgotten.
+    package mutating func take(before end: Int64?) -> UInt64 {
+        let upToEnd: UInt64
+        if let end {
+            upToEnd = max(growths.last { $0.nanoseconds < end }?.total ?? attributed, attributed)
+            growths.removeAll { $0.nanoseconds < end }
+        } else {
+            upToEnd = max(latest, attributed)
+            growths.removeAll()
+        }
+        defer { attributed = upToEnd }
+        return upToEnd - attributed
     }
 }

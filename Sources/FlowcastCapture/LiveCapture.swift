@@ -279,11 +279,12 @@ public final class LiveCapture: PacketSource, @unchecked Sendable {
     }
 
     /// Packets this handle's kernel and interface drop counters grew by, as read by
-    /// `refreshStatistics`, while the window [start, end) (wall-clock ns) was open (`DropLedger`).
-    /// Call once per window, in window order, after a fresh `refreshStatistics()`.
-    package func takeDrops(start: Int64, end: Int64) -> UInt64 {
+    /// `refreshStatistics`, before `end` (wall-clock ns) and not yet given to a window; with `end`
+    /// nil (the run's last window), all not yet given (`DropLedger`). Call once per window, in
+    /// window order, after a fresh `refreshStatistics()`.
+    package func takeDrops(before end: Int64?) -> UInt64 {
         lock.lock(); defer { lock.unlock() }
-        return drops.take(start: start, end: end)
+        return drops.take(before: end)
     }
 
     static func widen(_ previous: UInt64, _ now: UInt32) -> UInt64 {

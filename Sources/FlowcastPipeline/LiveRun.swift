@@ -236,13 +236,16 @@ public func runLive(_ options: LiveOptions, capture: LiveCapture, control: LiveC
     // mutation and must not read it.
     var packetsSoFar: UInt64 = 0, evictedSoFar = 0
 
+    // Set while the run's last window is written: it takes every drop not yet given to a window.
+    var writingLastWindow = false
     func windowClosed(_ windows: [WindowSummary]) {
         result.windowLines += windows.count
         // libpcap's counters read now, not the 250 ms timer's last read: a stats line must never
         // show fewer packets received than aggregated.
         let stats = capture.refreshStatistics(), packets = packetsSoFar
-        let dropped = windows.first.map { capture.takeDrops(start: $0.startNanoseconds,
-                                                            end: $0.startNanoseconds + options.aggregation.windowNanoseconds) } ?? 0
+        let dropped = windows.first.map { w in
+            capture.takeDrops(before: writingLastWindow && w.partial ? nil : w.startNanoseconds + options.aggregation.windowNanoseconds)
+        } ?? 0
         do {
             if let start = try segments.windowsClosed(windows, dropped: dropped, cellBytes: &cellBytes, planner: planner, publisher: publisher,
                                                       capture: stats, packets: packets, flowsEvicted: evictedSoFar) {
@@ -324,6 +327,7 @@ public func runLive(_ options: LiveOptions, capture: LiveCapture, control: LiveC
     if let ring { do { try ring.close() } catch { if failure == nil { failure = error } } }
     // Stopped: the open window, every open flow and a final policy, then the summary.
     ipfix?.exporter.beginDraining()
+    writingLastWindow = true
     retire()
     if let ipfix { result.ipfix = ipfix.exporter.finish() }
     finishPlanner()

@@ -361,13 +361,16 @@ public func runLiveParallel(_ options: LiveOptions, captures: [LiveCapture], con
     func packetsSoFar() -> UInt64 { latest.reduce(0) { $0 + $1.totals.packets } }
     func evictedSoFar() -> Int { latest.reduce(0) { $0 + $1.evictedFlows } }
 
+    // Set while the run's last window is written: it takes every drop not yet given to a window.
+    var writingLastWindow = false
     func windowClosed(_ windows: [WindowSummary]) {
         result.windowLines += windows.count
         let stats = statistics(), packets = packetsSoFar()
         // Drops are counted per socket; a merged window holds every socket's traffic, so it
         // carries the sum of what each socket dropped while it was open.
-        let dropped = windows.first.map { w in
-            captures.reduce(0) { $0 + $1.takeDrops(start: w.startNanoseconds, end: w.startNanoseconds + options.aggregation.windowNanoseconds) }
+        let dropped: UInt64 = windows.first.map { w in
+            let end: Int64? = writingLastWindow ? nil : w.startNanoseconds + options.aggregation.windowNanoseconds
+            return captures.reduce(0) { $0 + $1.takeDrops(before: end) }
         } ?? 0
         do {
             if let start = try segments.windowsClosed(windows, dropped: dropped, cellBytes: &cellBytes, planner: planner, publisher: publisher,
@@ -501,7 +504,11 @@ public func runLiveParallel(_ options: LiveOptions, captures: [LiveCapture], con
             progress.reset()
             log(.topologyReloaded(generation: generation))
         }
-        for window in m.ready(final: true) { windowClosed(window) }
+        let ready = m.ready(final: true)
+        for (i, window) in ready.enumerated() {
+            writingLastWindow = g == mergers.keys.max() && i == ready.count - 1
+            windowClosed(window)
+        }
         windowsWritten += m.written; lateWindows += m.lateWindows
         cellNames = m.cellNames
     }
