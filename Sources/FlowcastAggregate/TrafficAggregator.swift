@@ -20,12 +20,26 @@ public struct TrafficAggregator {
         /// Most windows the run writes (nil: no bound, as a live run, which writes as time
         /// passes); windows beyond it are counted in `Totals.droppedWindows`, not written.
         public var maximumWindows: UInt64?
+        /// When observation began (capture-clock ns): a live capture's start. Nil (a replay, or
+        /// the aggregator a topology reload starts): the earliest packet, which also moves an
+        /// earlier start back. A first window that began before it is marked
+        /// `observedFromNanoseconds`.
+        public var observationStartNanoseconds: Int64?
         public init(windowNanoseconds: Int64 = 10_000_000_000, flows: FlowTable.Configuration = .init(), sampling: UInt64 = 1,
-                    maximumWindows: UInt64? = nil) {
+                    maximumWindows: UInt64? = nil, observationStartNanoseconds: Int64? = nil) {
             self.windowNanoseconds = max(1_000_000, windowNanoseconds)
             self.flows = flows
             self.sampling = max(1, sampling)
             self.maximumWindows = maximumWindows
+            self.observationStartNanoseconds = observationStartNanoseconds
+        }
+
+        /// For the aggregator a topology reload starts: its first window holds only the traffic
+        /// since the reload, which its earliest packet bounds.
+        public var afterReload: Configuration {
+            var c = self
+            c.observationStartNanoseconds = nil
+            return c
         }
     }
 
@@ -81,6 +95,8 @@ public struct TrafficAggregator {
     private var cells: [WindowSummary] = []
     private var links: [WindowSummary] = []
     private var currentWindow: Int64? = nil
+    /// Until the first window is handed on (it may have been observed only in part).
+    private var firstWindowPending = true
 
     public init(topology: Topology, configuration: Configuration = Configuration()) {
         self.topology = topology
@@ -357,12 +373,29 @@ public struct TrafficAggregator {
         if !partial { resetAccumulators(window: next) }
     }
 
+    /// Marks the first window when observation began after its start: from the live capture's
+    /// start, or from the earliest packet (a late packet of an earlier time is counted in the open
+    /// window, so the earliest, not the first, bounds what the window holds).
+    private mutating func markObservedFrom() {
+        // A packet stamped before the configured start (read as the capture opened) moves it back.
+        guard let start = cells.first?.startNanoseconds ?? links.first?.startNanoseconds,
+              let earliest = totals.firstNanoseconds else { return }
+        let from = min(configuration.observationStartNanoseconds ?? earliest, earliest)
+        guard from > start, from - start < configuration.windowNanoseconds else { return }
+        for i in cells.indices { cells[i].observedFromNanoseconds = from }
+        for i in links.indices { links[i].observedFromNanoseconds = from }
+    }
+
     /// Hands the accumulated window on, unless the run is at its bound on windows.
     private mutating func emit(_ windowClosed: ([WindowSummary]) -> Void, packet: Int) {
         if let bound = configuration.maximumWindows, totals.windows >= bound {
             if totals.droppedWindows == 0 { totals.firstDroppedWindowPacket = packet }
             totals.droppedWindows += 1
             return
+        }
+        if firstWindowPending {
+            firstWindowPending = false
+            markObservedFrom()
         }
         windowClosed(cells + links)
         totals.windows += 1

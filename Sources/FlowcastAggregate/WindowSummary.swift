@@ -25,6 +25,9 @@ public struct WindowSummary: Sendable, Equatable {
     /// open, set as the window is written (`WindowLine.droppedBeforeCapture`); written only when
     /// not zero, so a replay's lines, and a live run's without drops, are unchanged.
     public var droppedBeforeCapture: UInt64 = 0
+    /// Set on the first window of a run when the run began after the window's start: from when
+    /// it was observed (`WindowLine.observedFrom`); nil when the whole window was.
+    public var observedFromNanoseconds: Int64? = nil
 
     public static let sizeBounds = [64, 128, 256, 512, 1024, 1518]
 
@@ -39,7 +42,8 @@ public struct WindowSummary: Sendable, Equatable {
                    partial: partial, bytesUp: bytesUp, bytesDown: bytesDown, packetsUp: packetsUp, packetsDown: packetsDown,
                    activeFlows: activeFlows, newFlows: newFlows, retransmissions: retransmissions, zeroWindows: zeroWindows,
                    decodeIssues: decodeIssues, sizeHistogram: (0..<SizeHistogram.count).map { sizeHistogram[$0] },
-                   droppedBeforeCapture: droppedBeforeCapture == 0 ? nil : droppedBeforeCapture)
+                   droppedBeforeCapture: droppedBeforeCapture == 0 ? nil : droppedBeforeCapture,
+                   observedFrom: observedFromNanoseconds.map(Self.seconds))
     }
 
     /// Seconds as the line reads: its exact decimal text converted once (as a JSON decoder does),
@@ -74,6 +78,7 @@ public struct WindowSummary: Sendable, Equatable {
         }
         out.append(UInt8(ascii: "]"))
         if droppedBeforeCapture != 0 { out.appendLiteral(",\"droppedBeforeCapture\":"); out.appendDecimal(droppedBeforeCapture) }
+        if let from = observedFromNanoseconds { out.appendLiteral(",\"observedFrom\":"); out.appendSeconds(from) }
         out.appendLiteral("}\n")
     }
 }

@@ -114,10 +114,13 @@ public final class IntervalPlanner {
         return a == b || kind(a) == kind(b)
     }
 
-    /// True when a window's rate understates its load: cut short (`partial`), or, in a live run,
-    /// packets were dropped before capture while it was open (`droppedBeforeCapture`; until
-    /// 5 December 2026 such a window was learned from and sized on as if the network were quiet).
-    static func understates(_ w: WindowSummary) -> Bool { w.partial || w.droppedBeforeCapture > 0 }
+    /// True when a window's rate understates its load: cut short (`partial`), observed only from
+    /// some time after its start (`observedFrom`: the run began inside it), or, in a live run,
+    /// packets were dropped before capture while it was open (`droppedBeforeCapture`). Until
+    /// 5 December 2026 such windows were learned from and sized on as if the network were quiet.
+    static func understates(_ w: WindowSummary) -> Bool {
+        w.partial || w.droppedBeforeCapture > 0 || w.observedFromNanoseconds != nil
+    }
 
     /// Feeds one closed window (all cells and links of it).
     public func windowClosed(_ windows: [WindowSummary]) {

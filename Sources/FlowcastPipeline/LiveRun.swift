@@ -218,6 +218,9 @@ final class CaptureRing {
 public func runLive(_ options: LiveOptions, capture: LiveCapture, control: LiveControl, publisher: TapPublisher? = nil,
                     makePlanner: (Topology, Int) throws -> IntervalPlanner?,
                     log: (LiveEvent) -> Void) throws -> ReplayResult {
+    var options = options
+    // The capture is open: the first window is observed from now, not from its start.
+    options.aggregation.observationStartNanoseconds = BatchReader<LiveCapture>.wallClockNanoseconds()
     let directory = options.outputDirectory
     var result = ReplayResult(totals: .init(), decode: .init())
     let segments = try LiveSegments(options)
@@ -295,7 +298,7 @@ public func runLive(_ options: LiveOptions, capture: LiveCapture, control: LiveC
             finishPlanner()
             retiredPlanFailures += planner?.planFailures.count ?? 0
             generation += 1
-            aggregator = TrafficAggregator(topology: topology, configuration: options.aggregation)
+            aggregator = TrafficAggregator(topology: topology, configuration: options.aggregation.afterReload)
             ipfix?.topologyChanged(topology)
             cellNames = aggregator.cellNames
             do { planner = try makePlanner(topology, generation) } catch { planner = nil; log(.planFailed("\(error)")) }

@@ -233,6 +233,7 @@ struct LiveTests {
         let out = Self.temporaryDirectory()
         // Two threads: a PACKET_FANOUT group whose windows are merged; the demo's handovers move
         // UE flows between tunnels, which must still stay on one thread (counted once).
+        let startedAt = Date().timeIntervalSince1970
         let live = try LiveProcess(interface: pair.capture, out: out, extra: timeouts + ["--capture-threads", "\(captureThreads)"])
         live.expectMetricsUp()
         try pair.replay(input)
@@ -260,6 +261,22 @@ struct LiveTests {
         #expect(gotFlows["written"] as? Int == expectedFlows["written"] as? Int)
         #expect(try Self.jsonLines(out + "/flows.jsonl").count == Self.jsonLines(replayed + "/flows.jsonl").count)
         #expect(try Self.windowTotals(out) == Self.windowTotals(replayed))
+        // The capture opened inside the first window or before it: when inside, every line of that
+        // window, and no other, says from when it was observed, between the start and the first packet.
+        let lines = try Self.jsonLines(out + "/windows.jsonl")
+        let firstStart = lines.map { $0["start"] as! Double }.min() ?? 0
+        let firstTime = (got["capture"] as! [String: Any])["firstTime"] as! Double
+        let marked = lines.filter { $0["observedFrom"] != nil }
+        if marked.isEmpty {
+            #expect(startedAt <= firstStart + 1, "a run that began \(startedAt - firstStart) s into its first window does not say so")
+        } else {
+            #expect(marked.count == lines.filter { $0["start"] as! Double == firstStart }.count, "\(marked.count) lines marked")
+            for line in marked {
+                let from = line["observedFrom"] as! Double
+                #expect(line["start"] as! Double == firstStart && from > firstStart && from >= startedAt - 0.001 && from <= firstTime,
+                        "observedFrom \(from): first window \(firstStart), started \(startedAt), first packet \(firstTime)")
+            }
+        }
         let libpcap = (got["capture"] as! [String: Any])["libpcap"] as! [String: Int]
         #expect(libpcap["received"] == expectedPackets && libpcap["kernelDrops"] == 0)
         // What signalling taught, and how it met the static rules, as replay counts it (the demo:

@@ -346,6 +346,48 @@ struct SiteMergerTests {
         #expect(HeldLines.line(rows[0])?.3.droppedBeforeCapture == 0 && HeldLines.line(rows[1])?.3.droppedBeforeCapture == 7)
     }
 
+    /// A site that began inside the network's first window observed only part of it: the merged
+    /// window says from when (the latest of the sites' times), through a checkpoint too, so the
+    /// planner does not learn from it; a time outside the window refuses the line.
+    @Test("a site's first window observed from inside it marks the merged window, through a checkpoint too")
+    func observedFromReachesTheMergedWindow() throws {
+        func observed(_ m: (String, [UInt8]), _ t: String) -> (String, [UInt8]) {
+            (m.0, Array(m.1.dropLast()) + Array(#","observedFrom":\#(t)}"#.utf8))
+        }
+        let messages = [
+            observed(Self.line("a", "cell", "c1", start: 100, bytes: 5), "103.25"), Self.mark("a", start: 100, previous: nil, lines: 1),
+            observed(Self.line("b", "cell", "c1", start: 100, bytes: 9), "107.5"),
+            Self.line("a", "cell", "c1", start: 110, bytes: 5), Self.mark("a", start: 110, previous: 100, lines: 1),
+            Self.mark("b", start: 100, previous: nil, lines: 1),
+            Self.line("b", "cell", "c1", start: 110, bytes: 9), Self.mark("b", start: 110, previous: 100, lines: 1),
+            Self.end("a", lastStart: 110), Self.end("b", lastStart: 110),
+        ]
+        for cut in 0...messages.count {
+            var merger = SiteMerger(sites: ["a", "b"])
+            var out: [MergedWindow] = []
+            for (i, (subject, payload)) in messages.enumerated() {
+                if i == cut { merger = try JSONDecoder().decode(SiteMerger.self, from: JSONEncoder().encode(merger)) }
+                _ = merger.ingest(subject: subject, payload: payload, now: 1000)
+                while let w = merger.nextReady(now: 1000, lateness: 30) { out.append(w) }
+            }
+            let lines = out.map { $0.windows.first { $0.id == "c1" } }
+            #expect(lines.map { $0?.bytesUp } == [14, 14], "cut at \(cut)")
+            #expect(lines.map { $0?.observedFromNanoseconds } == [107_500_000_000, nil], "cut at \(cut)")
+        }
+        for bad in ["99.5", "110", "100"] {
+            var merger = SiteMerger(sites: ["a"])
+            let (subject, payload) = observed(Self.line("a", "cell", "c1", start: 100, bytes: 5), bad)
+            #expect(merger.ingest(subject: subject, payload: payload, now: 1000) == .garbage, "observedFrom \(bad) in [100, 110)")
+        }
+        // A held line keeps the time after its drops (0 when none) and reads back.
+        var text: [UInt8] = []
+        var w = WindowSummary(kind: .cell, id: "c1", startNanoseconds: 0, durationNanoseconds: 10, partial: false)
+        w.observedFromNanoseconds = 4
+        HeldLines.append(w, start: 0, site: "a", key: "cell:c1", to: &text)
+        let row = text.split(separator: 10)[0]
+        #expect(HeldLines.line(row)?.3.observedFromNanoseconds == 4 && HeldLines.line(row)?.3.droppedBeforeCapture == 0)
+    }
+
     static func liveMark(_ site: String, start: Int, previous: Int?) -> (String, [UInt8]) {
         let json = #"{"formatVersion":1,"type":"window","site":"\#(site)","mode":"live","start":\#(start),"duration":10,"previous":\#(previous.map(String.init) ?? "null"),"lines":0}"#
         return ("flowcast.v1.tap.\(site)", Array(json.utf8))

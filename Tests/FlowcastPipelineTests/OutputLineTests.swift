@@ -182,6 +182,62 @@ struct OutputLineTests {
         #expect(four.point == 800, "persistence, learned from windows 0–2 only")
     }
 
+    /// A capture that starts inside its first window fills only part of it: the window says from
+    /// when it was observed (`observedFrom`), its forecast line is not scored, and the forecaster
+    /// does not learn from it.
+    @Test("the first window of a capture that starts inside it says from when it was observed; no other window does")
+    func firstWindowSaysWhenObservationBegan() throws {
+        let out = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        let capture = Fixtures.captures.appendingPathComponent("real/dhcp-flood.pcap").path
+        for seconds: Int64 in [10, 1] {
+            _ = try runReplay(ReplayOptions(capturePath: capture, topology: Topology(yaml: Self.everything, file: "everything.yaml"),
+                                            outputDirectory: out, aggregation: .init(windowNanoseconds: seconds * 1_000_000_000)),
+                              planner: nil)
+            let summary = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/summary.json"))) as! [String: Any]
+            let first = try #require((summary["capture"] as! [String: Any])["firstTime"] as? Double)
+            let lines = try String(contentsOfFile: out + "/windows.jsonl", encoding: .utf8).split(separator: "\n")
+                .map { try JSONDecoder().decode(WindowLine.self, from: Data($0.utf8)) }
+            let start = try #require(lines.first?.start)
+            try #require(first > start, "the capture must start inside its first window for this test")
+            let marked = lines.filter { $0.observedFrom != nil }
+            // Every line of the first window (both cells and the link), and nothing else.
+            #expect(marked.count == 3 && marked.allSatisfy { $0.start == start && $0.observedFrom == first }, "\(marked)")
+            #expect(lines.filter { $0.start == start }.count == 3)
+        }
+        // The demo capture starts on a whole second: no line is marked, so its bytes are as before.
+        _ = try runReplay(ReplayOptions(capturePath: ReplayTests.demo, topology: Topology(contentsOfFile: ReplayTests.demoTopology),
+                                        outputDirectory: out, aggregation: .init(windowNanoseconds: 10_000_000_000)), planner: nil)
+        #expect(try !String(contentsOfFile: out + "/windows.jsonl", encoding: .utf8).contains("observedFrom"))
+    }
+
+    @Test("a first window observed from inside it is reported, not learned from")
+    func firstWindowObservedInPartIsNotLearnedFrom() throws {
+        let out = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        let topologyPath = ReplayTests.demoTopology
+        let topology = try Topology(contentsOfFile: topologyPath)
+        let planner = try IntervalPlanner(topology: topology, topologyData: Data(contentsOf: URL(fileURLWithPath: topologyPath)),
+                                          inputDescription: "test", options: .init(everyNanoseconds: 600_000_000_000, directory: out))
+        let ten: Int64 = 10_000_000_000, origin: Int64 = 1_764_403_200 * 1_000_000_000
+        // cell-1 carries 1,000 bytes a window, but the run began 7 s into window 0, which read 300.
+        for n in 0..<4 {
+            var w = WindowSummary(kind: .cell, id: "cell-1", startNanoseconds: origin + Int64(n) * ten, durationNanoseconds: ten, partial: false)
+            w.bytesUp = n == 0 ? 300 : 1_000
+            if n == 0 { w.observedFromNanoseconds = origin + 7_000_000_000 }
+            planner.windowClosed([w])
+        }
+        try planner.finish()
+        let lines = try String(contentsOfFile: out + "/forecasts.jsonl", encoding: .utf8).split(separator: "\n")
+            .map { try JSONDecoder().decode(ForecastLine.self, from: Data($0.utf8)) }
+        let byWindow = Dictionary(uniqueKeysWithValues: lines.map { ($0.interval, $0) })
+        // Window 0 taught nothing, so nothing forecast window 1 (learned from it, the forecast and
+        // the baseline would both have been its 240 bit/s); window 2 is forecast from window 1.
+        #expect(byWindow[1] == nil, "\(lines)")
+        let two = try #require(byWindow[2])
+        #expect(two.point == 800 && two.persistence == 800 && !two.partial, "\(two)")
+    }
+
     @Test("summary.json reads through RunSummary and writes back to the same bytes")
     func summaryRoundTrips() throws {
         let out = temporaryDirectory()

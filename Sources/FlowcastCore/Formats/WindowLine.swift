@@ -18,8 +18,8 @@ public struct WindowLine: Codable, Sendable, Equatable {
     public var start: Double
     /// Seconds: the window's length (a partial window's too).
     public var duration: Double
-    /// True for the last window of a capture, cut short by its end. (The first window is not
-    /// marked when the capture starts after its start: a planner merging sites takes a partial
+    /// True for the last window of a capture, cut short by its end. (A first window the capture
+    /// started in is marked by `observedFrom` instead: a planner merging sites takes a partial
     /// line as its site's last window.)
     public var partial: Bool
     public var bytesUp: UInt64
@@ -41,24 +41,30 @@ public struct WindowLine: Codable, Sendable, Equatable {
     /// on every line of the window: a dropped packet was never decoded, so its cell is unknown.
     /// Absent (nil) means none were dropped, or the line is a replay's.
     public var droppedBeforeCapture: UInt64?
+    /// Only on the first window of a run (or of a topology after a reload) when the run began
+    /// after the window's start: seconds since the epoch from which the window was observed (the
+    /// first packet of a replay; when a live capture started). Its counts cover only the time from
+    /// then to the window's end, so its rate understates the load. Absent (nil) means the whole
+    /// window was observed.
+    public var observedFrom: Double?
 
     public init(kind: Kind, id: String, start: Double, duration: Double, partial: Bool,
                 bytesUp: UInt64 = 0, bytesDown: UInt64 = 0, packetsUp: UInt64 = 0, packetsDown: UInt64 = 0,
                 activeFlows: UInt64 = 0, newFlows: UInt64 = 0, retransmissions: UInt64 = 0, zeroWindows: UInt64 = 0,
                 decodeIssues: UInt64 = 0, sizeHistogram: [UInt64] = Array(repeating: 0, count: 7),
-                droppedBeforeCapture: UInt64? = nil) {
+                droppedBeforeCapture: UInt64? = nil, observedFrom: Double? = nil) {
         self.kind = kind; self.id = id; self.start = start; self.duration = duration; self.partial = partial
         self.bytesUp = bytesUp; self.bytesDown = bytesDown; self.packetsUp = packetsUp; self.packetsDown = packetsDown
         self.activeFlows = activeFlows; self.newFlows = newFlows
         self.retransmissions = retransmissions; self.zeroWindows = zeroWindows
         self.decodeIssues = decodeIssues; self.sizeHistogram = sizeHistogram
-        self.droppedBeforeCapture = droppedBeforeCapture
+        self.droppedBeforeCapture = droppedBeforeCapture; self.observedFrom = observedFrom
     }
 
     /// The written order of the keys.
     enum CodingKeys: String, CodingKey {
         case formatVersion, kind, id, start, duration, partial, bytesUp, bytesDown, packetsUp, packetsDown
-        case activeFlows, newFlows, retransmissions, zeroWindows, decodeIssues, sizeHistogram, droppedBeforeCapture
+        case activeFlows, newFlows, retransmissions, zeroWindows, decodeIssues, sizeHistogram, droppedBeforeCapture, observedFrom
     }
 
     public init(from decoder: any Decoder) throws {
@@ -80,6 +86,7 @@ public struct WindowLine: Codable, Sendable, Equatable {
         decodeIssues = try c.decode(UInt64.self, forKey: .decodeIssues)
         sizeHistogram = try c.decode([UInt64].self, forKey: .sizeHistogram)
         droppedBeforeCapture = try c.decodeIfPresent(UInt64.self, forKey: .droppedBeforeCapture)
+        observedFrom = try c.decodeIfPresent(Double.self, forKey: .observedFrom)
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -92,5 +99,6 @@ public struct WindowLine: Codable, Sendable, Equatable {
         try c.encode(retransmissions, forKey: .retransmissions); try c.encode(zeroWindows, forKey: .zeroWindows)
         try c.encode(decodeIssues, forKey: .decodeIssues); try c.encode(sizeHistogram, forKey: .sizeHistogram)
         try c.encodeIfPresent(droppedBeforeCapture, forKey: .droppedBeforeCapture)
+        try c.encodeIfPresent(observedFrom, forKey: .observedFrom)
     }
 }

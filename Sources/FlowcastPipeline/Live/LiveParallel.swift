@@ -139,6 +139,13 @@ struct WindowMerger {
                 sum.retransmissions &+= w.retransmissions; sum.zeroWindows &+= w.zeroWindows
                 sum.decodeIssues &+= w.decodeIssues
                 for i in 0..<SizeHistogram.count { sum.sizeHistogram[i] &+= w.sizeHistogram[i] }
+                // The threads share one capture: a thread that observed the whole window shows the
+                // capture did; otherwise it was observed from the earliest of their starts.
+                if let a = sum.observedFromNanoseconds, let b = w.observedFromNanoseconds {
+                    sum.observedFromNanoseconds = min(a, b)
+                } else {
+                    sum.observedFromNanoseconds = nil
+                }
                 slot[key] = sum
             } else {
                 var copy = w
@@ -299,7 +306,7 @@ private func captureThread(worker: Int, capture: LiveCapture, options: LiveOptio
             retiredCreated += aggregator.flows.createdFlows
             retiredEvicted += aggregator.flows.evictedFlows
             generation += 1
-            aggregator = TrafficAggregator(topology: topology, configuration: options.aggregation)
+            aggregator = TrafficAggregator(topology: topology, configuration: options.aggregation.afterReload)
             ipfix?.topologyChanged(topology)
             cellNames = aggregator.cellNames
             report.watermark = Int64.min
@@ -337,6 +344,8 @@ public func runLiveParallel(_ options: LiveOptions, captures: [LiveCapture], con
                             publisher: TapPublisher? = nil,
                             makePlanner: (Topology, Int) throws -> IntervalPlanner?,
                             log: (LiveEvent) -> Void) throws -> ReplayResult {
+    // The capture is open: the first window is observed from now, not from its start.
+    let options = { var o = options; o.aggregation.observationStartNanoseconds = BatchReader<LiveCapture>.wallClockNanoseconds(); return o }()
     let directory = options.outputDirectory
     var result = ReplayResult(totals: .init(), decode: .init())
     let segments = try LiveSegments(options)

@@ -432,7 +432,7 @@ public final class NetworkPlanner {
             log("planned window \(IntervalPlanner.iso(w.start)) without \(w.missingSites.joined(separator: ", ")) (--lateness \(options.latenessSeconds)s passed)")
         }
         if planner.forecastsWithModel {
-            for line in w.windows where !line.partial {
+            for line in w.windows where !IntervalPlanner.understates(line) {
                 let key = "\(line.kind.rawValue):\(line.id)"
                 state.historyValues[key, default: []].append((Double(line.bytesUp) + Double(line.bytesDown)) * 8 / (Double(line.durationNanoseconds) / 1e9))
                 state.historyTimes[key, default: []].append(Double(line.startNanoseconds) / 1e9)

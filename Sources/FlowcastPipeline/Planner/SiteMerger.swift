@@ -658,7 +658,7 @@ struct HeldLines: Codable, Sendable {
             for (n, row) in text.utf8.split(separator: UInt8(ascii: "\n")).enumerated() {
                 guard let (start, site, key, w) = Self.line(row) else {
                     throw DecodingError.dataCorruptedError(in: single, debugDescription:
-                        "held line \(n + 1): expected start, site, kind:id and \(11 + SizeHistogram.count) numbers (\(12 + SizeHistogram.count) with drops), found \"\(String(decoding: row.prefix(200), as: UTF8.self))\"")
+                        "held line \(n + 1): expected start, site, kind:id and \(11 + SizeHistogram.count) numbers (\(12 + SizeHistogram.count) with drops, \(13 + SizeHistogram.count) with the time a first window was observed from), found \"\(String(decoding: row.prefix(200), as: UTF8.self))\"")
                 }
                 storage[start, default: [:]][site, default: [:]][key] = w
             }
@@ -685,10 +685,15 @@ struct HeldLines: Codable, Sendable {
             text.append(32)
             text.appendDecimal(w.sizeHistogram[i])
         }
-        // Only when not zero, so a state without drops keeps its bytes (and older ones read).
-        if w.droppedBeforeCapture != 0 {
+        // Only when not zero, so a state without drops keeps its bytes (and older ones read); a
+        // first window observed in part adds its time after the drops (0 then when none).
+        if w.droppedBeforeCapture != 0 || w.observedFromNanoseconds != nil {
             text.append(32)
             text.appendDecimal(w.droppedBeforeCapture)
+        }
+        if let from = w.observedFromNanoseconds {
+            text.append(32)
+            text.appendDecimal(Int(from))
         }
         text.append(10)
     }
@@ -711,7 +716,7 @@ struct HeldLines: Codable, Sendable {
               let site = unescape(parts[1]), let key = unescape(parts[2]),
               let colon = key.firstIndex(of: ":"), let kind = WindowSummary.Kind(rawValue: String(key[..<colon])) else { return nil }
         let fields = parts[3].split(separator: 32, omittingEmptySubsequences: false).map { String(decoding: $0, as: UTF8.self) }
-        guard fields.count == 11 + SizeHistogram.count || fields.count == 12 + SizeHistogram.count,
+        guard (11 + SizeHistogram.count)...(13 + SizeHistogram.count) ~= fields.count,
               let duration = Int64(fields[0]), duration > 0, let partial = UInt8(fields[1]), partial <= 1 else { return nil }
         let counters = fields.dropFirst(2).compactMap { UInt64($0) }
         guard counters.count == fields.count - 2 else { return nil }
@@ -721,7 +726,11 @@ struct HeldLines: Codable, Sendable {
         (w.activeFlows, w.newFlows, w.retransmissions) = (counters[4], counters[5], counters[6])
         (w.zeroWindows, w.decodeIssues) = (counters[7], counters[8])
         for i in 0..<SizeHistogram.count { w.sizeHistogram[i] = counters[9 + i] }
-        if counters.count == 10 + SizeHistogram.count { w.droppedBeforeCapture = counters[9 + SizeHistogram.count] }
+        if counters.count >= 10 + SizeHistogram.count { w.droppedBeforeCapture = counters[9 + SizeHistogram.count] }
+        if counters.count == 11 + SizeHistogram.count {
+            guard let from = Int64(exactly: counters[10 + SizeHistogram.count]), from > start, from - start < duration else { return nil }
+            w.observedFromNanoseconds = from
+        }
         return (start, site, key, w)
     }
 

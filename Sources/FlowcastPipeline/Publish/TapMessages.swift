@@ -122,7 +122,7 @@ extension WindowSummary {
         // lookup by key would find it), wrong types included.
         var site: String?, kindText: String?, id: String?, start: FlatJSON.Value?, duration: FlatJSON.Value?, partial: Bool?
         var counters = [FlatJSON.Value?](repeating: nil, count: 9)
-        var sizes: FlatJSON.Value?, dropped: FlatJSON.Value?
+        var sizes: FlatJSON.Value?, dropped: FlatJSON.Value?, observedFrom: FlatJSON.Value?
         for (key, value) in j.members.reversed() {
             func text() -> String? { if case let .string(s) = value { return s }; return nil }
             switch key {
@@ -143,6 +143,7 @@ extension WindowSummary {
             case "decodeIssues": counters[8] = value
             case "sizeHistogram": sizes = value
             case "droppedBeforeCapture": dropped = value
+            case "observedFrom": observedFrom = value
             default: break
             }
         }
@@ -164,6 +165,14 @@ extension WindowSummary {
         (w.activeFlows, w.newFlows, w.retransmissions, w.zeroWindows, w.decodeIssues) = (values[4], values[5], values[6], values[7], values[8])
         // A live tap's window that lost packets before capture (optional; 0 when absent).
         if dropped != nil { w.droppedBeforeCapture = try FlatJSON.checkedCounter(dropped, "droppedBeforeCapture") }
+        // The first window of a tap that started inside it (optional): within the window.
+        if observedFrom != nil {
+            let from = try FlatJSON.checkedStart(observedFrom, "observedFrom")
+            guard from > w.startNanoseconds && from - w.startNanoseconds < w.durationNanoseconds else {
+                throw BadMessage("\"observedFrom\" is not inside the window")
+            }
+            w.observedFromNanoseconds = from
+        }
         if case let .array(items)? = sizes {
             for (i, item) in items.prefix(SizeHistogram.count).enumerated() {
                 // An item that is not a number counts 0, as before; a number out of range refuses the line.
@@ -191,6 +200,8 @@ extension WindowSummary {
         for i in 0..<SizeHistogram.count { sum(&sizeHistogram[i], o.sizeHistogram[i]) }
         // Any site's drops make the network's window read low.
         sum(&droppedBeforeCapture, o.droppedBeforeCapture)
+        // So does any part observed only from some time on: the latest such time.
+        if let from = o.observedFromNanoseconds { observedFromNanoseconds = max(observedFromNanoseconds ?? from, from) }
     }
 }
 

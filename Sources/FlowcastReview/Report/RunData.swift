@@ -27,10 +27,12 @@ public struct RunData: Sendable {
         /// Live only: packets the kernel or interface dropped while the window was open (the
         /// whole capture's, on every line of the window), 0 when none or not known.
         public var droppedBeforeCapture: Double
+        /// The first window of a run that began inside it: seconds from which it was observed.
+        public var observedFrom: Double?
 
         public init(kind: String, id: String, start: Double, duration: Double, bytesUp: Double = 0, bytesDown: Double = 0,
                     packets: Double = 0, activeFlows: Double = 0, retransmissions: Double = 0, decodeIssues: Double = 0,
-                    partial: Bool = false, droppedBeforeCapture: Double = 0) {
+                    partial: Bool = false, droppedBeforeCapture: Double = 0, observedFrom: Double? = nil) {
             self.kind = kind
             self.id = id
             self.start = start
@@ -43,7 +45,12 @@ public struct RunData: Sendable {
             self.decodeIssues = decodeIssues
             self.partial = partial
             self.droppedBeforeCapture = droppedBeforeCapture
+            self.observedFrom = observedFrom
         }
+
+        /// Observed for only part of its span: the last window, cut short by the capture's end,
+        /// or the first, which the capture began inside. Its rate understates the load.
+        public var cutShort: Bool { partial || observedFrom != nil }
 
         /// Both directions, bit/s.
         public var load: Double { duration > 0 ? (bytesUp + bytesDown) * 8 / duration : 0 }
@@ -240,7 +247,7 @@ extension RunData.Window {
                   bytesUp: Double(line.bytesUp), bytesDown: Double(line.bytesDown),
                   packets: Double(line.packetsUp) + Double(line.packetsDown), activeFlows: Double(line.activeFlows),
                   retransmissions: Double(line.retransmissions), decodeIssues: Double(line.decodeIssues), partial: line.partial,
-                  droppedBeforeCapture: Double(line.droppedBeforeCapture ?? 0))
+                  droppedBeforeCapture: Double(line.droppedBeforeCapture ?? 0), observedFrom: line.observedFrom)
     }
 }
 

@@ -124,7 +124,7 @@ extension RunReport {
         guard !ws.isEmpty else { return noData(title, kind: "chart issues", "No data: no windows for \(id).") }
         guard ws.contains(where: { $0.decodeIssues > 0 }) else {
             // Nothing to draw but the partial windows: say them in words.
-            let partial = ws.filter(\.partial).map { SVGChart.clock($0.start, span: 0) }
+            let partial = ws.filter(\.cutShort).map { SVGChart.clock($0.start, span: 0) }
             return noData(title, kind: "chart issues", "no decode issues in \(ws.count) windows"
                 + (partial.isEmpty ? "." : "; partial window\(partial.count == 1 ? "" : "s") at \(partial.joined(separator: ", ")) (cut short: load understated)."))
         }
@@ -132,7 +132,10 @@ extension RunReport {
         var chart = SVGChart(kind: "issues", title: title, t0: timeRange.lowerBound, t1: timeRange.upperBound, yMax: top,
                              yLabel: { DiffFormat.trimmed($0, decimals: 1) })
         for w in ws {
-            if w.partial { chart.rect(t0: w.start, t1: w.start + w.duration, low: 0, high: top, colour: Palette.skyBlue, opacity: 0.25, tooltip: "partial window") }
+            if w.cutShort {
+                let tooltip = w.observedFrom.map { "partial window: observed from \(HTML.timestamp($0)), when the capture began" } ?? "partial window: the capture ended in it"
+                chart.rect(t0: w.start, t1: w.start + w.duration, low: 0, high: top, colour: Palette.skyBlue, opacity: 0.25, tooltip: tooltip)
+            }
             if w.decodeIssues > 0 {
                 chart.rect(t0: w.start + w.duration * 0.15, t1: w.start + w.duration * 0.85, low: 0, high: w.decodeIssues,
                            colour: Palette.vermillion, tooltip: "\(DiffFormat.trimmed(w.decodeIssues, decimals: 0)) decode issues at \(HTML.timestamp(w.start))")

@@ -79,7 +79,7 @@ extension RunReport {
                 + "<th title=\"Complete windows whose actual load stayed at or under the P90 forecast\">Within P90</th>"
                 + "<th title=\"Mean absolute percentage error of the point forecast, on complete windows\">Forecast error</th>"
                 + "<th title=\"Mean absolute error of the point forecast over that of persistence (the last value), on complete windows; below 1 beats it\">MAE × persistence</th>"
-                + "<th title=\"Highest measured load over the capacity planned for its window (none before the first plan); for a cell, its blocks at the efficiency the plan estimated, not the efficiency measured\">Peak utilisation</th><th>Decode issues</th><th>Partial windows</th>"
+                + "<th title=\"Highest measured load over the capacity planned for its window (none before the first plan); for a cell, its blocks at the efficiency the plan estimated, not the efficiency measured\">Peak utilisation</th><th>Decode issues</th><th title=\"Windows observed for only part of their span, left out of the scores: the last, cut short by the capture's end, and the first when the capture began inside it\">Partial windows</th>"
                 + (drops ? "<th title=\"Windows during which the kernel or the interface dropped packets before capture: their load reads low by traffic the tap never saw\">Windows with drops</th>" : "")
                 + "</tr></thead><tbody>"
             for e in entities {

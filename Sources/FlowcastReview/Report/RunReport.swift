@@ -188,7 +188,7 @@ public struct RunReport: Sendable {
             meanAbsolutePercentageError: errors.isEmpty ? nil : errors.reduce(0, +) / Double(errors.count),
             maeToPersistence: baselineError > 0 ? modelError / baselineError : nil,
             peakUtilisation: utilisations.max(), decodeIssues: ws.reduce(0) { $0 + $1.decodeIssues },
-            partialWindows: ws.filter(\.partial).count, windowsWithDrops: ws.filter { $0.droppedBeforeCapture > 0 }.count)
+            partialWindows: ws.filter(\.cutShort).count, windowsWithDrops: ws.filter { $0.droppedBeforeCapture > 0 }.count)
     }
 
     /// Share of each demand routed over a link, per interval (demands that ever use it).

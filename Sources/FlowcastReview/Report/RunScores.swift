@@ -84,7 +84,7 @@ public struct RunScores: Sendable {
     /// Complete windows' load (bit/s) per series key `kind:id`, in time order.
     static func loads(_ run: RunData) -> [String: [(start: Double, duration: Double, load: Double)]] {
         var out: [String: [(start: Double, duration: Double, load: Double)]] = [:]
-        for w in run.windows where !w.partial { out["\(w.kind):\(w.id)", default: []].append((w.start, w.duration, w.load)) }
+        for w in run.windows where !w.cutShort { out["\(w.kind):\(w.id)", default: []].append((w.start, w.duration, w.load)) }
         for k in out.keys { out[k]!.sort { $0.start < $1.start } }
         return out
     }

@@ -185,6 +185,28 @@ import Testing
         #expect(!html.contains("Windows with drops"))
     }
 
+    /// The first window of a capture that began inside it reads low, as the last (partial) one
+    /// does: both count as partial windows and neither is scored.
+    @Test func firstWindowObservedInPartCountsAsPartial() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-observed-run-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let lines = [
+            String(windowLine(kind: "cell", id: "cell-1", start: 100, bytesUp: 100, bytesDown: 400).dropLast()) + #","observedFrom":108}"#,
+            windowLine(kind: "cell", id: "cell-1", start: 110, bytesUp: 1000, bytesDown: 4000),
+            windowLine(kind: "cell", id: "cell-1", start: 120, bytesUp: 1000, bytesDown: 4000),
+            windowLine(kind: "cell", id: "cell-1", start: 130, bytesUp: 10, bytesDown: 40, partial: true),
+        ]
+        try Data(lines.joined(separator: "\n").utf8).write(to: folder.appendingPathComponent("windows.jsonl"))
+        let report = RunReport(run: try RunData.load(runDirectory: folder))
+        #expect(report.run.problems.isEmpty, "\(report.run.problems)")
+        #expect(report.run.windows.first?.observedFrom == 108)
+        #expect(report.summary("cell", "cell-1").partialWindows == 2)
+        // Only the two complete windows' loads are scored (4,000 bit/s each).
+        #expect(RunScores.loads(report.run)["cell:cell-1"]?.map(\.load) == [4000, 4000])
+        #expect(report.html().contains("no decode issues in 4 windows; partial windows at "))
+    }
+
     /// One windows.jsonl line as replay writes it (the `WindowLine` format).
     func windowLine(kind: String, id: String, start: Int, bytesUp: Int, bytesDown: Int, decodeIssues: Int = 0,
                     partial: Bool = false) -> String {
