@@ -20,27 +20,38 @@ public struct TrafficAggregator {
         /// Most windows the run writes (nil: no bound, as a live run, which writes as time
         /// passes); windows beyond it are counted in `Totals.droppedWindows`, not written.
         public var maximumWindows: UInt64?
-        /// When observation began (capture-clock ns): a live capture's start. Nil (a replay, or
-        /// the aggregator a topology reload starts): the earliest packet, which also moves an
-        /// earlier start back. A first window that began before it is marked
-        /// `observedFromNanoseconds`.
-        public var observationStartNanoseconds: Int64?
+        /// When observation began, if known (`ObservationStart`); a first window that began
+        /// before it is marked `observedFromNanoseconds`.
+        public var observationStart: ObservationStart
         public init(windowNanoseconds: Int64 = 10_000_000_000, flows: FlowTable.Configuration = .init(), sampling: UInt64 = 1,
-                    maximumWindows: UInt64? = nil, observationStartNanoseconds: Int64? = nil) {
+                    maximumWindows: UInt64? = nil, observationStart: ObservationStart = .unknown) {
             self.windowNanoseconds = max(1_000_000, windowNanoseconds)
             self.flows = flows
             self.sampling = max(1, sampling)
             self.maximumWindows = maximumWindows
-            self.observationStartNanoseconds = observationStartNanoseconds
+            self.observationStart = observationStart
         }
 
-        /// For the aggregator a topology reload starts: its first window holds only the traffic
-        /// since the reload, which its earliest packet bounds.
+        /// For the aggregator a live topology reload starts: its first window holds only the
+        /// traffic since the reload, which its earliest packet bounds.
         public var afterReload: Configuration {
             var c = self
-            c.observationStartNanoseconds = nil
+            c.observationStart = .earliestPacket
             return c
         }
+    }
+
+    /// When the traffic a run aggregates began to be observed.
+    public enum ObservationStart: Sendable, Equatable {
+        /// Not known: a capture file records packets, not when its capture started, and a first
+        /// packet shortly after a window's start says nothing of whether the window was watched
+        /// before it. The first window is read as whole (replay).
+        case unknown
+        /// Capture-clock ns: when a live capture opened.
+        case at(Int64)
+        /// The earliest packet: a live topology reload's first window, which holds only the
+        /// packets digested under the new topology.
+        case earliestPacket
     }
 
     /// 10,000,000 windows: the bound a replay runs with. 3.2 years of 10 s windows, 116 days of
@@ -373,14 +384,19 @@ public struct TrafficAggregator {
         if !partial { resetAccumulators(window: next) }
     }
 
-    /// Marks the first window when observation began after its start: from the live capture's
-    /// start, or from the earliest packet (a late packet of an earlier time is counted in the open
-    /// window, so the earliest, not the first, bounds what the window holds).
+    /// Marks the first window when observation began after its start: when the live capture
+    /// opened, or the earliest packet after a reload (a late packet of an earlier time is counted
+    /// in the open window, so the earliest, not the first, bounds what the window holds).
     private mutating func markObservedFrom() {
-        // A packet stamped before the configured start (read as the capture opened) moves it back.
         guard let start = cells.first?.startNanoseconds ?? links.first?.startNanoseconds,
               let earliest = totals.firstNanoseconds else { return }
-        let from = min(configuration.observationStartNanoseconds ?? earliest, earliest)
+        let from: Int64
+        switch configuration.observationStart {
+        case .unknown: return
+        // A packet stamped before the capture opened (read as it opened) moves the time back.
+        case .at(let t): from = min(t, earliest)
+        case .earliestPacket: from = earliest
+        }
         guard from > start, from - start < configuration.windowNanoseconds else { return }
         for i in cells.indices { cells[i].observedFromNanoseconds = from }
         for i in links.indices { links[i].observedFromNanoseconds = from }

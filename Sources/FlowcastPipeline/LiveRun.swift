@@ -220,7 +220,7 @@ public func runLive(_ options: LiveOptions, capture: LiveCapture, control: LiveC
                     log: (LiveEvent) -> Void) throws -> ReplayResult {
     var options = options
     // The capture is open: the first window is observed from now, not from its start.
-    options.aggregation.observationStartNanoseconds = BatchReader<LiveCapture>.wallClockNanoseconds()
+    options.aggregation.observationStart = .at(BatchReader<LiveCapture>.wallClockNanoseconds())
     let directory = options.outputDirectory
     var result = ReplayResult(totals: .init(), decode: .init())
     let segments = try LiveSegments(options)

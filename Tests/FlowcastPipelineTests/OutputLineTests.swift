@@ -182,33 +182,44 @@ struct OutputLineTests {
         #expect(four.point == 800, "persistence, learned from windows 0–2 only")
     }
 
-    /// A capture that starts inside its first window fills only part of it: the window says from
-    /// when it was observed (`observedFrom`), its forecast line is not scored, and the forecaster
-    /// does not learn from it.
-    @Test("the first window of a capture that starts inside it says from when it was observed; no other window does")
+    /// A run that began inside its first window observed only part of it: the window says from
+    /// when (`observedFrom`) when that is known. A replay does not know when its capture began, so
+    /// it marks nothing; live gives the time its capture opened, or the earliest packet after a
+    /// topology reload (here through the same aggregator, on a real capture).
+    @Test("the first window says from when it was observed when that is known; no other window does, and a replay marks nothing")
     func firstWindowSaysWhenObservationBegan() throws {
         let out = temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: out) }
         let capture = Fixtures.captures.appendingPathComponent("real/dhcp-flood.pcap").path
-        for seconds: Int64 in [10, 1] {
-            _ = try runReplay(ReplayOptions(capturePath: capture, topology: Topology(yaml: Self.everything, file: "everything.yaml"),
-                                            outputDirectory: out, aggregation: .init(windowNanoseconds: seconds * 1_000_000_000)),
+        let topology = try Topology(yaml: Self.everything, file: "everything.yaml")
+        func run(_ seconds: Int64, _ start: TrafficAggregator.ObservationStart) throws -> (first: Double, lines: [WindowLine]) {
+            _ = try runReplay(ReplayOptions(capturePath: capture, topology: topology, outputDirectory: out,
+                                            aggregation: .init(windowNanoseconds: seconds * 1_000_000_000, observationStart: start)),
                               planner: nil)
             let summary = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/summary.json"))) as! [String: Any]
-            let first = try #require((summary["capture"] as! [String: Any])["firstTime"] as? Double)
             let lines = try String(contentsOfFile: out + "/windows.jsonl", encoding: .utf8).split(separator: "\n")
                 .map { try JSONDecoder().decode(WindowLine.self, from: Data($0.utf8)) }
-            let start = try #require(lines.first?.start)
-            try #require(first > start, "the capture must start inside its first window for this test")
-            let marked = lines.filter { $0.observedFrom != nil }
-            // Every line of the first window (both cells and the link), and nothing else.
-            #expect(marked.count == 3 && marked.allSatisfy { $0.start == start && $0.observedFrom == first }, "\(marked)")
-            #expect(lines.filter { $0.start == start }.count == 3)
+            return (try #require((summary["capture"] as! [String: Any])["firstTime"] as? Double), lines)
         }
-        // The demo capture starts on a whole second: no line is marked, so its bytes are as before.
-        _ = try runReplay(ReplayOptions(capturePath: ReplayTests.demo, topology: Topology(contentsOfFile: ReplayTests.demoTopology),
-                                        outputDirectory: out, aggregation: .init(windowNanoseconds: 10_000_000_000)), planner: nil)
-        #expect(try !String(contentsOfFile: out + "/windows.jsonl", encoding: .utf8).contains("observedFrom"))
+        for seconds: Int64 in [10, 1] {
+            let replay = try run(seconds, .unknown)
+            let start = try #require(replay.lines.first?.start)
+            try #require(replay.first > start, "the capture must start inside its first window for this test")
+            #expect(replay.lines.allSatisfy { $0.observedFrom == nil })
+            // Every line of the first window (both cells and the link), and nothing else.
+            func marked(_ lines: [WindowLine], from: Double) {
+                let marked = lines.filter { $0.observedFrom != nil }
+                #expect(marked.count == 3 && marked.allSatisfy { $0.start == start && abs($0.observedFrom! - from) < 1e-6 }, "\(marked)")
+                #expect(lines.filter { $0.start == start }.count == 3)
+            }
+            marked(try run(seconds, .earliestPacket).lines, from: replay.first)
+            let opened = (start + replay.first) / 2
+            marked(try run(seconds, .at(Int64((opened * 1e9).rounded()))).lines, from: opened)
+            // Opened after the first packet was stamped (a packet read as the capture opened): the packet's time.
+            marked(try run(seconds, .at(Int64((replay.first * 1e9).rounded()) + 1_000_000)).lines, from: replay.first)
+            // Opened before the first window: it was watched whole.
+            #expect(try run(seconds, .at(Int64(start * 1e9) - 1)).lines.allSatisfy { $0.observedFrom == nil })
+        }
     }
 
     @Test("a first window observed from inside it is reported, not learned from")
