@@ -21,7 +21,7 @@ struct BacktestCommand: ParsableCommand {
     var modelDemand: String?
     @Option(help: "With --radio-scenario: efficiency model (flowcast train --target se); without it the mean of the last max(60 s, 2 × interval) of CQI reports, as plan and live use.")
     var modelSe: String?
-    @Option(help: "With --radio-scenario: how long each spectrum plan holds.") var planEvery: DurationArgument = DurationArgument(argument: "60s")!
+    @Option(parsing: .unconditional, help: "With --radio-scenario: how long each spectrum plan holds.") var planEvery: DurationArgument = DurationArgument(argument: "60s")!
     @Option(help: "With --radio-scenario: how the flowcast method sizes its plan from the last N seconds (as scenarios): reg-N (scaled by a regression on the last interval and its last 10 s, see docs/policy.md), ar1-N (scaled by an AR(1) forecast of the interval mean; ar1f-N: efficiency by Flowcast's forecast), scaled-N (by the demand model's forecast), recent-N, recent-N-half-H (weighted by 2^(−age/H)), or quantile (one scenario, the forecast's P90).")
     var sizing: String = "reg-1800"
     @Option(help: "With --radio-scenario: cost of one block changed, in blocks' worth of expected served traffic.")
@@ -45,6 +45,7 @@ struct BacktestCommand: ParsableCommand {
     static let units: [String: Double] = ["bit/s": 1, "kbit/s": 1e3, "Mbit/s": 1e6, "Gbit/s": 1e9]
 
     func validate() throws {
+        try planEvery.checkRange("--plan-every")
         if radioScenario != nil {
             guard topology == nil, series == nil, model == nil else {
                 throw ValidationError("--radio-scenario takes its topology and series from its folder: leave out --topology, --series and --model")

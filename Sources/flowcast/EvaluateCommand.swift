@@ -32,11 +32,12 @@ struct EvaluateCommand: ParsableCommand {
     var forecasts: String?
     @Flag(help: "Score the model's point forecast without its per-series persistence fallback.")
     var noFallback = false
-    @Option(help: ArgumentHelp("Score forecasts of the mean of the next DURATION (e.g. 60s) with a model from `train --horizon`, "
+    @Option(parsing: .unconditional, help: ArgumentHelp("Score forecasts of the mean of the next DURATION (e.g. 60s) with a model from `train --horizon`, "
                                + "beside persistence, recentMean, EWMA and (with a daily season) seasonal.", valueName: "duration"))
     var horizon: DurationArgument?
 
     func validate() throws {
+        try horizon?.checkRange("--horizon")
         guard from >= 0 else { throw ValidationError("--from must be 0 or more") }
         guard RadioTarget(rawValue: target) != nil else { throw ValidationError("--target must be dl or se") }
     }

@@ -24,8 +24,8 @@ struct LiveCommand: ParsableCommand {
     var interface: [String] = []
     @Option(help: "BPF capture filter (compiled by libpcap).") var filter: String?
     @Option(help: "Topology YAML (cells, links, match rules, demands).") var topology: String?
-    @Option(help: "Window length (e.g. 10s, 500ms, 1m; 1 ms to 366 days).") var window: DurationArgument = DurationArgument(argument: "10s")!
-    @Option(help: "Plan a policy every DURATION of capture time (a whole number of windows).") var planEvery: DurationArgument = DurationArgument(argument: "60s")!
+    @Option(parsing: .unconditional, help: "Window length (e.g. 10s, 500ms, 1m; 1 ms to 366 days).") var window: DurationArgument = DurationArgument(argument: "10s")!
+    @Option(parsing: .unconditional, help: "Plan a policy every DURATION of capture time (a whole number of windows).") var planEvery: DurationArgument = DurationArgument(argument: "60s")!
     @Option(help: "Output folder; Flowcast writes nowhere else.") var out: String?
     @Option(parsing: .unconditional, help: "Kernel capture buffer in MiB.") var bufferMb: Int = 64
     @Option(help: ArgumentHelp("Capture threads, joined in a PACKET_FANOUT group that keeps each flow on one thread; each has its own kernel buffer and aggregates what it reads, and their windows are merged exactly. Default: the number of cores (\(ProcessInfo.processInfo.activeProcessorCount) here); 1 with --write, which needs one thread for now.", valueName: "n"))
@@ -52,6 +52,7 @@ struct LiveCommand: ParsableCommand {
     @OptionGroup(title: "Publishing to a planner") var publishing: PublishArguments
 
     func validate() throws {
+        try window.checkRange("--window"); try planEvery.checkRange("--plan-every")
         if listInterfaces { return }
         if interface.isEmpty { throw ValidationError("missing -i/--interface") }
         if Set(interface).count != interface.count { throw ValidationError("an interface is named twice with -i") }

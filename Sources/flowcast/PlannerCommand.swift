@@ -23,9 +23,9 @@ struct PlannerCommand: ParsableCommand {
     @Option(help: "Topology YAML file.") var topology: String
     @Option(help: "Output folder (state, summary; policies under OUT/policies unless --policies).") var out: String
     @Option(help: "The tap sites to wait for, comma-separated.") var sites: String
-    @Option(help: "Plan a policy every DURATION of capture time (a whole number of windows).") var planEvery: DurationArgument = DurationArgument(argument: "60s")!
+    @Option(parsing: .unconditional, help: "Plan a policy every DURATION of capture time (a whole number of windows).") var planEvery: DurationArgument = DurationArgument(argument: "60s")!
     @OptionGroup var models: PlannerModelArguments
-    @Option(help: "Plan a window without the sites that have not closed it this long after the first site did, on the stream's clock (when the server stored the messages; the wall clock once caught up).")
+    @Option(parsing: .unconditional, help: "Plan a window without the sites that have not closed it this long after the first site did, on the stream's clock (when the server stored the messages; the wall clock once caught up).")
     var lateness: DurationArgument = DurationArgument(argument: "30s")!
     @Flag(help: "Exit once every listed site has published its end and the last interval is planned.") var exitWhenDone = false
     @Option(parsing: .unconditional, help: "When the durable consumer is created: read the streams from TIME (ISO 8601, or seconds since the epoch).")
@@ -42,6 +42,7 @@ struct PlannerCommand: ParsableCommand {
     var siteList: [String] { sites.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty } }
 
     func validate() throws {
+        try planEvery.checkRange("--plan-every"); try lateness.checkRange("--lateness")
         let list = siteList
         if list.isEmpty { throw ValidationError("--sites needs at least one site name") }
         if Set(list).count != list.count { throw ValidationError("--sites names a site twice") }

@@ -11,6 +11,10 @@ import Foundation
 /// trapped, and one that rounded to 0 ns passed every check that asks for a positive duration).
 struct DurationArgument: ExpressibleByArgument, Sendable {
     var nanoseconds: Int64
+    /// The text as typed when it is a duration outside 1 ms to 366 days: parsing accepts it so
+    /// that `checkRange` can say what is wrong (ArgumentParser only says "invalid" for a value
+    /// its parser refuses), and every command's `validate()` calls `checkRange`.
+    private(set) var outOfRange: String?
     static let smallest: Double = 1e6, largest: Double = 366 * 86_400e9
     init?(argument: String) {
         let units: [(String, Double)] = [("ms", 1e6), ("s", 1e9), ("m", 60e9), ("h", 3600e9)]
@@ -18,8 +22,19 @@ struct DurationArgument: ExpressibleByArgument, Sendable {
             ?? (Substring(argument), 1e9)
         guard let v = Double(number), v.isFinite else { return nil }
         let ns = (v * scale).rounded()
-        guard ns >= Self.smallest, ns <= Self.largest else { return nil }
-        nanoseconds = Int64(ns)
+        if ns >= Self.smallest && ns <= Self.largest {
+            nanoseconds = Int64(ns)
+        } else {
+            nanoseconds = Int64(Self.smallest)
+            outOfRange = argument
+        }
+    }
+
+    /// Refuses a duration outside 1 ms to 366 days, naming the option and the value.
+    func checkRange(_ option: String) throws {
+        if let text = outOfRange {
+            throw ValidationError("\(option) \(text) is out of range: a duration is 1 ms to 366 days (e.g. 500ms, 10s, 5m, 2h)")
+        }
     }
 
     var seconds: Double { Double(nanoseconds) / 1e9 }
@@ -49,13 +64,13 @@ struct ReplayCommand: ParsableCommand {
     @Argument(help: "A pcap or pcapng file.") var file: String
     @Option(help: "Topology YAML (cells, links, match rules). Without it, cells and links are inferred from the capture (GTP-U endpoints, signalled cell identities, VLANs, MPLS labels) and nothing is planned.")
     var topology: String?
-    @Option(help: "Window length (e.g. 10s, 500ms, 1m; 1 ms to 366 days).") var window: DurationArgument = DurationArgument(argument: "10s")!
+    @Option(parsing: .unconditional, help: "Window length (e.g. 10s, 500ms, 1m; 1 ms to 366 days).") var window: DurationArgument = DurationArgument(argument: "10s")!
     @Option(help: "Output folder.") var out: String
     @OptionGroup(title: "Flows") var flowTable: FlowTableOptions
     @Option(parsing: .unconditional, help: "Threads: 2 reads and decodes beside aggregation, 1 does all on one.") var threads: Int = 2
     @Option(help: "The capture holds 1 packet in N (sampled mirror): window bytes and packets are scaled by N.")
     var sampling: UInt64 = 1
-    @Option(help: "Plan a policy every DURATION of capture time (e.g. 60s; a whole number of --window); needs --topology.")
+    @Option(parsing: .unconditional, help: "Plan a policy every DURATION of capture time (e.g. 60s; a whole number of --window); needs --topology.")
     var planEvery: DurationArgument?
     @Option(help: "Folder for policy-NNNN.json and forecasts.jsonl (default: OUT/policies).") var policies: String?
     @OptionGroup var models: PlannerModelArguments
@@ -68,6 +83,7 @@ struct ReplayCommand: ParsableCommand {
     @OptionGroup(title: "Publishing to a planner") var publishing: PublishArguments
 
     func validate() throws {
+        try window.checkRange("--window"); try planEvery?.checkRange("--plan-every")
         if !(1...2).contains(threads) { throw ValidationError("--threads must be 1 or 2") }
         if sampling < 1 { throw ValidationError("--sampling must be at least 1") }
         if !(0...1).contains(targetUtilisation) { throw ValidationError("--target-utilisation must be 0 (pure min-max utilisation) to 1") }

@@ -32,7 +32,7 @@ struct TrainCommand: ParsableCommand {
     var withoutCovariates: [String] = []
     @Flag(help: "Keep the trees fitted without the validation tail (by default they are fitted again on every row once the tail has chosen how many).")
     var noRefit = false
-    @Option(help: ArgumentHelp("Forecast the mean of the next DURATION (e.g. 60s, 5m) instead of the next row: an interval model.",
+    @Option(parsing: .unconditional, help: ArgumentHelp("Forecast the mean of the next DURATION (e.g. 60s, 5m) instead of the next row: an interval model.",
                                valueName: "duration"))
     var horizon: DurationArgument?
     @Option(help: "With --horizon: every this many rows is a training origin.")
@@ -51,6 +51,7 @@ struct TrainCommand: ParsableCommand {
     var stopOnTail = false
 
     func validate() throws {
+        try horizon?.checkRange("--horizon")
         guard quantile > 0.5, quantile < 1 else { throw ValidationError("--quantile must be between 0.5 and 1") }
         guard RadioTarget(rawValue: target) != nil else { throw ValidationError("--target must be dl or se") }
         if let until, until < 1 { throw ValidationError("--until must be at least 1") }

@@ -60,4 +60,29 @@ struct HelpTests {
         let next = try #require(after.range(of: "(default: "))
         #expect(after[next.upperBound...].hasPrefix(`case`[2] + ")"))
     }
+
+    /// A duration outside 1 ms to 366 days is named with its option and the range, for every
+    /// duration option (ArgumentParser's own message said only "The value '0' is invalid"); a
+    /// negative one after a space is read as the value, not as a missing one.
+    @Test("an out-of-range duration names the option, the value and the range", arguments: [
+        ["replay", "x.pcap", "--out", "o", "--window", "0"], ["replay", "x.pcap", "--out", "o", "--plan-every", "400d"],
+        ["live", "-i", "lo", "--window", "9000h"], ["live", "-i", "lo", "--plan-every", "-1s"],
+        ["planner", "--nats", "nats://127.0.0.1:1", "--topology", "t", "--out", "o", "--sites", "a", "--lateness", "0.5ms"],
+        ["planner", "--nats", "nats://127.0.0.1:1", "--topology", "t", "--out", "o", "--sites", "a", "--plan-every", "0"],
+        ["backtest", "--plan-every", "0s"], ["evaluate", "--model", "m", "--series", "s", "--from", "1", "--horizon", "0"],
+        ["train", "--series", "s", "--out", "m", "--horizon", "367d"],
+    ])
+    func durationOutOfRange(_ arguments: [String]) throws {
+        let run = try Fixtures.runFlowcast(arguments)
+        let (option, value) = (arguments[arguments.count - 2], arguments[arguments.count - 1])
+        #expect(run.status == 64, "\(run.stderr)")
+        let first = run.stderr.split(separator: "\n").first.map(String.init) ?? ""
+        if value.hasSuffix("d") {
+            // Not a duration at all (no unit d): ArgumentParser's own refusal, naming the option.
+            #expect(first.contains("'\(value)'") && first.contains(option), "\(first)")
+        } else {
+            #expect(first == "Error: \(option) \(value) is out of range: a duration is 1 ms to 366 days (e.g. 500ms, 10s, 5m, 2h)", "\(first)")
+        }
+    }
 }
+
