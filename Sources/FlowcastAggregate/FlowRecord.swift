@@ -1,10 +1,13 @@
 public import FlowcastCore
 internal import FlowcastDecode
 
-/// One flow's counters (144 bytes). Direction 0 is A→B, where A is the source of the flow's
+/// One flow's counters (152 bytes). Direction 0 is A→B, where A is the source of the flow's
 /// first packet.
 public struct FlowRecord: Sendable {
     public var key: FlowKey
+    /// TCP handshake: bit 0: a SYN without ACK was seen, 1: `initialRTT` is valid, 2: that SYN
+    /// went B→A (its time is then `advanceMicros.1`, else `.0`). Fills the byte after the key.
+    var tcpState: UInt8 = 0
     public var packets: (UInt64, UInt64) = (0, 0)
     public var bytes: (UInt64, UInt64) = (0, 0)
     public var firstNanoseconds: Int64
@@ -19,6 +22,10 @@ public struct FlowRecord: Sendable {
     public var zeroWindows: (UInt32, UInt32) = (0, 0)
     /// Next expected TCP sequence number per direction (valid per `flags`).
     var nextSequence: (UInt32, UInt32) = (0, 0)
+    /// Capture time, in microseconds modulo 2³², of the segment that last advanced
+    /// `nextSequence` per direction (Wireshark's `nextseqtime`); differences wrap, so a gap is
+    /// exact up to 71 minutes, far beyond the default timeouts.
+    var advanceMicros: (UInt32, UInt32) = (0, 0)
     /// Last window index in which this flow was counted active (low 32 bits).
     var lastActiveWindow: Int32 = .min
     /// Cell index the flow was first attributed to (-1: none).
@@ -31,6 +38,10 @@ public struct FlowRecord: Sendable {
     /// Bit 0: A is `key.low`; 1/2: TEID seen A→B / B→A; 3/4: sequence valid A→B / B→A;
     /// 5: the uplink direction is known, 6: and it is A→B; 7: live.
     var flags: UInt8
+    /// TCP initial round-trip time (the latest SYN without ACK to the first ACK without SYN) as a
+    /// small float, `(16 + low 4 bits) << high 4 bits` µs (`FlowTable.initialRTTMicros`): 16 µs
+    /// to 1.02 s, rounded down by less than 1/16; valid when `tcpState & 2`. Fills the last byte.
+    var initialRTT: UInt8 = 0
 
     init(key: FlowKey, aIsLow: Bool, now: Int64, firstPacket: Int) {
         self.key = key

@@ -15,7 +15,7 @@ public import FlowcastDecode
 /// at the gap). At the bound, the longest-idle eighth of the table is evicted, counted and
 /// exported; nothing leaves silently.
 ///
-/// Memory: `bytesPerFlow` — one 144-byte record plus at most two 8-byte slots per live flow
+/// Memory: `bytesPerFlow` — one 152-byte record plus at most two 8-byte slots per live flow
 /// (the slot array stays at most half full).
 public final class FlowTable: @unchecked Sendable {
     /// Configuration; timeouts in nanoseconds, 0 meaning never.
@@ -30,7 +30,7 @@ public final class FlowTable: @unchecked Sendable {
         }
 
         /// The largest `maximumFlows` (`--max-flows`) accepted: 2²⁸ (268,435,456) flows. A slot
-        /// keeps a record index in 32 bits, and at `bytesPerFlow` (160 bytes) the bound is a 43 GB
+        /// keeps a record index in 32 bits, and at `bytesPerFlow` (168 bytes) the bound is a 45 GB
         /// table, beyond the hosts Flowcast runs on (docs/limits.md).
         public static let largestMaximumFlows = 1 << 28
     }
@@ -131,7 +131,7 @@ public final class FlowTable: @unchecked Sendable {
         if index >= 0 {
             // A flow past its timeout ends here even if no sweep has reached it yet, so a
             // timeout splits flows at exactly the configured gap.
-            // Fields read through the pointer: copying the 144-byte record costs a memcpy.
+            // Fields read through the pointer: copying the 152-byte record costs a memcpy.
             let last = records[index].lastNanoseconds, first = records[index].firstNanoseconds
             let idle = configuration.idleTimeout, active = configuration.activeTimeout
             let reason: FlowEndReason? = idle > 0 && now &- last >= idle ? .idle
@@ -178,8 +178,24 @@ public final class FlowTable: @unchecked Sendable {
         return (index, direction, isNew, retransmission)
     }
 
-    /// Sequence tracking for the retransmission estimate: a segment with data (or SYN/FIN) whose
-    /// sequence number lies before the next expected one re-sends sequence space.
+    /// Sequence tracking for the retransmission estimate, Wireshark's rule (packet-tcp.c,
+    /// `tcp_analyze_sequence_number`, tshark 4.0 defaults) without its acknowledgement-based
+    /// tests. A segment with data (or SYN/FIN) whose sequence number lies before the next expected
+    /// one is:
+    /// - a keep-alive, not counted: one byte (no SYN/FIN/RST) starting one before the next expected;
+    /// - not counted either when it carries more than one byte from one before the next expected
+    ///   (the data after a zero-window probe);
+    /// - out of order, not counted: it came less than the threshold after the segment that last
+    ///   advanced the next expected sequence number in its direction, and does not end exactly at
+    ///   the next expected one (the last segment sent again). The threshold is the flow's initial
+    ///   round-trip time (the latest SYN without ACK to the first ACK without SYN, either
+    ///   direction) when the handshake was seen, else 3 ms;
+    /// - otherwise a retransmission (counted).
+    /// Wireshark's fast retransmissions (≥ 2 duplicate ACKs, < 20 ms) and spurious ones (data the
+    /// other side already acknowledged) that arrive within the threshold are counted as
+    /// retransmissions by tshark and out of order here: both need the acknowledgement number,
+    /// which the digest does not carry. Times are whole microseconds modulo 2³², and the initial
+    /// round-trip time is kept to 1/16 (rounded down).
     @inline(__always)
     static func trackTCP(_ r: UnsafeMutablePointer<FlowRecord>, direction: Int, flags: UInt8, _ d: PacketDigest) -> Bool {
         let length = d.payloadLength &+ (flags & 0x03 != 0 ? 1 : 0)
@@ -193,15 +209,61 @@ public final class FlowTable: @unchecked Sendable {
             r.pointee.tcpFlags.1 |= flags
             if zero { r.pointee.zeroWindows.1 &+= 1 }
         }
-        guard length > 0 else { return false }
-        let expected = direction == 0 ? r.pointee.nextSequence.0 : r.pointee.nextSequence.1
-        if r.pointee.flags & validBit != 0 && Int32(bitPattern: seq &- expected) < 0 {
-            if direction == 0 { r.pointee.retransmissions.0 &+= 1 } else { r.pointee.retransmissions.1 &+= 1 }
-            return true
+        let synOrAck = flags & 0x12
+        if synOrAck == 0 && length == 0 { return false }
+        let micros = UInt32(truncatingIfNeeded: d.timestampNanoseconds / 1000)
+        let state = r.pointee.tcpState
+        // The first ACK without SYN after a SYN without ACK sets the initial round-trip time
+        // (before the segment's own analysis, as Wireshark); 0 µs leaves it unknown, as there.
+        if synOrAck == 0x10 && state & 3 == 1 {
+            let rtt = micros &- (state & 4 != 0 ? r.pointee.advanceMicros.1 : r.pointee.advanceMicros.0)
+            if rtt != 0 {
+                r.pointee.initialRTT = Self.encodeInitialRTT(rtt)
+                r.pointee.tcpState = state | 2
+            }
         }
-        if direction == 0 { r.pointee.nextSequence.0 = seq &+ length } else { r.pointee.nextSequence.1 = seq &+ length }
-        r.pointee.flags |= validBit
-        return false
+        guard length > 0 else { return false }
+        let known = r.pointee.flags & validBit != 0
+        let expected = direction == 0 ? r.pointee.nextSequence.0 : r.pointee.nextSequence.1
+        let last = direction == 0 ? r.pointee.advanceMicros.0 : r.pointee.advanceMicros.1
+        var retransmission = false
+        let behind = seq &- expected
+        // 0xFFFF_FFFF: one before the next expected (a keep-alive with one byte, or the data
+        // after a zero-window probe with more).
+        if known && Int32(bitPattern: behind) < 0 && (behind != 0xFFFF_FFFF || d.payloadLength == 0 || (d.payloadLength == 1 && flags & 0x07 != 0)) {
+            let threshold: UInt32 = r.pointee.tcpState & 2 != 0 ? Self.initialRTTMicros(r.pointee.initialRTT) : 3000
+            retransmission = micros &- last >= threshold || seq &+ length == expected
+        }
+        let end = seq &+ length
+        if !known || Int32(bitPattern: end &- expected) > 0 {
+            if direction == 0 { r.pointee.nextSequence.0 = end; r.pointee.advanceMicros.0 = micros }
+            else { r.pointee.nextSequence.1 = end; r.pointee.advanceMicros.1 = micros }
+            r.pointee.flags |= validBit
+        }
+        if retransmission {
+            if direction == 0 { r.pointee.retransmissions.0 &+= 1 } else { r.pointee.retransmissions.1 &+= 1 }
+        }
+        // A SYN without ACK arms the initial round-trip time from its own time (the latest SYN,
+        // as Wireshark's `ts_mru_syn`), kept in its direction's `advanceMicros`.
+        if synOrAck == 0x02 {
+            if direction == 0 { r.pointee.advanceMicros.0 = micros } else { r.pointee.advanceMicros.1 = micros }
+            r.pointee.tcpState = (r.pointee.tcpState & ~4) | 1 | (direction == 0 ? 0 : 4)
+        }
+        return retransmission
+    }
+
+    /// A round-trip time in µs as `FlowRecord.initialRTT`'s one byte: `(16 + m) << e` µs with
+    /// `e` the high and `m` the low 4 bits, rounded down (under 16 µs reads 16, over 1.02 s 1.02 s).
+    @inline(__always) static func encodeInitialRTT(_ micros: UInt32) -> UInt8 {
+        guard micros >= 16 else { return 0 }
+        let e = (32 - micros.leadingZeroBitCount) - 5
+        guard e <= 15 else { return 0xFF }
+        return UInt8(truncatingIfNeeded: e << 4) | UInt8(truncatingIfNeeded: (micros >> UInt32(e)) & 15)
+    }
+
+    /// The µs `encodeInitialRTT` stands for.
+    @inline(__always) static func initialRTTMicros(_ code: UInt8) -> UInt32 {
+        (16 | UInt32(code & 15)) << UInt32(code >> 4)
     }
 
     /// A live record.
