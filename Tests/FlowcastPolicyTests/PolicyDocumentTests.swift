@@ -134,3 +134,29 @@ func schemaError(_ edit: (inout [String: Any]) -> Void) throws -> PolicyError? {
     #expect(!cell.reason.contains("needs 0 blocks"))
     #expect(cell.unmetDemand > 0)
 }
+
+/// `schemaViolations` and `validate` read bytes with the same strict parser, so they give one
+/// verdict on every document: valid, the same schema violation first, or not JSON at the same place.
+@Test("schemaViolations gives validate's verdict on valid, invalid and malformed documents", arguments: [
+    "", "{", #"{"schemaVersion": 1e400}"#, #"{"a": [1, 2,]}"#, #"{"a": NaN}"#, #"{"a": "\ud800"}"#, "[1] [2]", #"{"schemaVersion": 1}"#,
+])
+func schemaViolationsAgreeWithValidate(_ text: String) throws {
+    let data = Data(text.utf8)
+    let violations = PolicyDocument.schemaViolations(data)
+    do {
+        try PolicyDocument.validate(data, path: "p.json")
+        #expect(violations.isEmpty, "\(violations)")
+    } catch .badInput(_, let message) {
+        #expect(violations.count == 1 && violations[0].field == "$" && violations[0].message == message, "\(violations) against \(message)")
+    } catch .schemaViolation(_, let field, let message) {
+        #expect(violations.first?.field == field && violations.first?.message == message, "\(violations) against \(field): \(message)")
+    } catch {
+        Issue.record("unexpected \(error)")
+    }
+}
+
+@Test("schemaViolations finds nothing in the golden policy")
+func goldenPolicyHasNoViolations() throws {
+    let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Golden/policy.json")
+    #expect(PolicyDocument.schemaViolations(try Data(contentsOf: url)).isEmpty)
+}
