@@ -134,6 +134,20 @@ import Testing
         #expect(set.series == [Series(name: "cell:c1", values: [100, 20]), Series(name: "link:l1", values: [10, 0])])
     }
 
+    /// A window that reads low is a missing value, as the planner treats it, not a quiet one:
+    /// observed only from inside it (a live run's first), with packets dropped before capture, or
+    /// cut short by the capture's end (partial). Training read them as traffic until 5 December 2026.
+    @Test func windowsThatReadLowAreMissing() throws {
+        let text = [
+            windowLine(start: 0, id: "c1", up: 100, down: 0, extra: #","observedFrom":7.5"#),
+            windowLine(start: 10, id: "c1", up: 100, down: 900, extra: #","droppedBeforeCapture":12"#),
+            windowLine(start: 20, id: "c1", up: 100, down: 900),
+            windowLine(start: 30, id: "c1", up: 10, down: 0).replacingOccurrences(of: #""partial":false"#, with: #""partial":true"#),
+        ].joined(separator: "\n")
+        let set = try SeriesReader.read(text: text, path: "windows.jsonl")
+        #expect(set.series == [Series(name: "cell:c1", values: [.nan, .nan, 100, .nan])])
+    }
+
     @Test func badNumberNamesFileLineAndColumn() {
         #expect(throws: SeriesInputError.badNumber(path: "bad.csv", line: 3, column: "a", text: "x1")) {
             try SeriesReader.read(text: "t,a\n0,1\n1,x1\n", path: "bad.csv")

@@ -4,7 +4,8 @@ internal import Foundation
 /// Reads `windows.jsonl` from `flowcast replay` or `flowcast live` through its format type,
 /// `WindowLine` (one line per window per cell and link). A series per (kind, id) whose value is
 /// total bytes per second over the window. A window absent for one series is zero traffic (the
-/// aggregator emits windows only where traffic was seen). A line that is not a `WindowLine` —
+/// aggregator emits windows only where traffic was seen); a window that reads low (partial,
+/// `observedFrom`, `droppedBeforeCapture`) is a missing value. A line that is not a `WindowLine` —
 /// a missing field, another spelling, an unsupported `formatVersion` — is an error naming the
 /// file and line.
 enum WindowsReader {
@@ -26,7 +27,11 @@ enum WindowsReader {
                 throw .badLine(error)
             }
             if window.duration > 0 { durations.append(window.duration) }
-            let value = window.duration > 0 ? Double(window.bytesUp + window.bytesDown) / window.duration : nil
+            // A window that reads low (cut short by the capture's end, observed only from inside
+            // it, or live drops before capture) is a missing value, as the planner treats it, not
+            // a quiet one.
+            let understated = window.partial || window.observedFrom != nil || (window.droppedBeforeCapture ?? 0) > 0
+            let value = window.duration > 0 && !understated ? Double(window.bytesUp + window.bytesDown) / window.duration : nil
             observations.append((window.start, window.kind.rawValue + ":" + window.id, value))
         }
         guard !observations.isEmpty else { throw .empty(path: path) }
