@@ -27,6 +27,16 @@ public struct LiveCaptureFileOptions: Sendable {
     public init(path: String, files: Int, megabytes: Int) { self.path = path; self.files = files; self.megabytes = megabytes }
 }
 
+extension LiveOptions {
+    /// These options for a run whose capture is open now: its first window is observed from now,
+    /// not from the window's start (`TrafficAggregator.ObservationStart`).
+    var capturingFromNow: LiveOptions {
+        var o = self
+        o.aggregation.observationStart = .at(BatchReader<LiveCapture>.wallClockNanoseconds())
+        return o
+    }
+}
+
 public struct LiveOptions: Sendable {
     public var topology: Topology
     public var outputDirectory: String
@@ -218,9 +228,7 @@ final class CaptureRing {
 public func runLive(_ options: LiveOptions, capture: LiveCapture, control: LiveControl, publisher: TapPublisher? = nil,
                     makePlanner: (Topology, Int) throws -> IntervalPlanner?,
                     log: (LiveEvent) -> Void) throws -> ReplayResult {
-    var options = options
-    // The capture is open: the first window is observed from now, not from its start.
-    options.aggregation.observationStart = .at(BatchReader<LiveCapture>.wallClockNanoseconds())
+    let options = options.capturingFromNow
     let directory = options.outputDirectory
     var result = ReplayResult(totals: .init(), decode: .init())
     let segments = try LiveSegments(options)

@@ -306,6 +306,21 @@ struct SiteMergerTests {
         #expect(gaps.count == 1 && gaps[0].contains("cell:ecgi:001-01-3, learned from signalling, is beyond 2 cells in all"), "\(gaps)")
     }
 
+    /// The windows a merger releases from `messages`, once per place the merger is saved to its
+    /// checkpoint and read back (before message `cut`; after the last for `messages.count`).
+    static func mergedThroughCheckpoints(_ messages: [(String, [UInt8])], sites: [String]) throws -> [(cut: Int, out: [MergedWindow])] {
+        try (0...messages.count).map { cut in
+            var merger = SiteMerger(sites: sites)
+            var out: [MergedWindow] = []
+            for (i, (subject, payload)) in messages.enumerated() {
+                if i == cut { merger = try JSONDecoder().decode(SiteMerger.self, from: JSONEncoder().encode(merger)) }
+                _ = merger.ingest(subject: subject, payload: payload, now: 1000)
+                while let w = merger.nextReady(now: 1000, lateness: 30) { out.append(w) }
+            }
+            return (cut, out)
+        }
+    }
+
     /// A live tap's window that lost packets reads low: the merged window says so (the sum of
     /// the sites' drops), through a checkpoint too, so the planner treats it as live's own planner
     /// does (not learned from, not scored). Held lines without drops keep their checkpoint bytes.
@@ -322,14 +337,7 @@ struct SiteMergerTests {
             Self.line("b", "cell", "c1", start: 110, bytes: 9), Self.mark("b", start: 110, previous: 100, lines: 1),
             Self.end("a", lastStart: 110), Self.end("b", lastStart: 110),
         ]
-        for cut in 0...messages.count {
-            var merger = SiteMerger(sites: ["a", "b"])
-            var out: [MergedWindow] = []
-            for (i, (subject, payload)) in messages.enumerated() {
-                if i == cut { merger = try JSONDecoder().decode(SiteMerger.self, from: JSONEncoder().encode(merger)) }
-                _ = merger.ingest(subject: subject, payload: payload, now: 1000)
-                while let w = merger.nextReady(now: 1000, lateness: 30) { out.append(w) }
-            }
+        for (cut, out) in try Self.mergedThroughCheckpoints(messages, sites: ["a", "b"]) {
             #expect(out.map(\.start) == [100_000_000_000, 110_000_000_000], "cut at \(cut)")
             let lines = out.map { $0.windows.first { $0.id == "c1" } }
             #expect(lines.map { $0?.bytesUp } == [14, 14])
@@ -362,14 +370,7 @@ struct SiteMergerTests {
             Self.line("b", "cell", "c1", start: 110, bytes: 9), Self.mark("b", start: 110, previous: 100, lines: 1),
             Self.end("a", lastStart: 110), Self.end("b", lastStart: 110),
         ]
-        for cut in 0...messages.count {
-            var merger = SiteMerger(sites: ["a", "b"])
-            var out: [MergedWindow] = []
-            for (i, (subject, payload)) in messages.enumerated() {
-                if i == cut { merger = try JSONDecoder().decode(SiteMerger.self, from: JSONEncoder().encode(merger)) }
-                _ = merger.ingest(subject: subject, payload: payload, now: 1000)
-                while let w = merger.nextReady(now: 1000, lateness: 30) { out.append(w) }
-            }
+        for (cut, out) in try Self.mergedThroughCheckpoints(messages, sites: ["a", "b"]) {
             let lines = out.map { $0.windows.first { $0.id == "c1" } }
             #expect(lines.map { $0?.bytesUp } == [14, 14], "cut at \(cut)")
             #expect(lines.map { $0?.observedFromNanoseconds } == [107_500_000_000, nil], "cut at \(cut)")

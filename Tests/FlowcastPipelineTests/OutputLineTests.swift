@@ -45,6 +45,14 @@ struct OutputLineTests {
         FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-lines-\(UUID().uuidString)").path
     }
 
+    /// A planner for the demo topology, planning every `every` ns into `out`.
+    static func demoPlanner(every: Int64, out: String) throws -> IntervalPlanner {
+        let topologyPath = ReplayTests.demoTopology
+        return try IntervalPlanner(topology: try Topology(contentsOfFile: topologyPath),
+                                   topologyData: Data(contentsOf: URL(fileURLWithPath: topologyPath)),
+                                   inputDescription: "test", options: .init(everyNanoseconds: every, directory: out))
+    }
+
     @Test("every window and flow line of a capture decodes to the writer's values", arguments: captures)
     func emittedLinesDecode(_ c: (capture: String, topology: String?, windowNanoseconds: Int64)) throws {
         let topology = try c.topology.map { try Topology(contentsOfFile: Fixtures.captures.appendingPathComponent($0).path) }
@@ -122,10 +130,8 @@ struct OutputLineTests {
     func forecastLinesRoundTrip() throws {
         let out = temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: out) }
-        let topologyPath = ReplayTests.demoTopology
-        let topology = try Topology(contentsOfFile: topologyPath)
-        let planner = try IntervalPlanner(topology: topology, topologyData: Data(contentsOf: URL(fileURLWithPath: topologyPath)),
-                                          inputDescription: "test", options: .init(everyNanoseconds: 60_000_000_000, directory: out))
+        let topology = try Topology(contentsOfFile: ReplayTests.demoTopology)
+        let planner = try Self.demoPlanner(every: 60_000_000_000, out: out)
         _ = try runReplay(ReplayOptions(capturePath: ReplayTests.demo, topology: topology, outputDirectory: out,
                                         aggregation: .init(windowNanoseconds: 10_000_000_000)), planner: planner)
         let text = try String(contentsOfFile: out + "/forecasts.jsonl", encoding: .utf8)
@@ -158,10 +164,7 @@ struct OutputLineTests {
     func windowsWithDropsAreNotLearnedFrom() throws {
         let out = temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: out) }
-        let topologyPath = ReplayTests.demoTopology
-        let topology = try Topology(contentsOfFile: topologyPath)
-        let planner = try IntervalPlanner(topology: topology, topologyData: Data(contentsOf: URL(fileURLWithPath: topologyPath)),
-                                          inputDescription: "test", options: .init(everyNanoseconds: 600_000_000_000, directory: out))
+        let planner = try Self.demoPlanner(every: 600_000_000_000, out: out)
         let ten: Int64 = 10_000_000_000
         // cell-1 carries 1,000 bytes a window, but window 3 lost packets and read 100.
         for n in 0..<5 {
@@ -226,10 +229,7 @@ struct OutputLineTests {
     func firstWindowObservedInPartIsNotLearnedFrom() throws {
         let out = temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: out) }
-        let topologyPath = ReplayTests.demoTopology
-        let topology = try Topology(contentsOfFile: topologyPath)
-        let planner = try IntervalPlanner(topology: topology, topologyData: Data(contentsOf: URL(fileURLWithPath: topologyPath)),
-                                          inputDescription: "test", options: .init(everyNanoseconds: 600_000_000_000, directory: out))
+        let planner = try Self.demoPlanner(every: 600_000_000_000, out: out)
         let ten: Int64 = 10_000_000_000, origin: Int64 = 1_764_403_200 * 1_000_000_000
         // cell-1 carries 1,000 bytes a window, but the run began 7 s into window 0, which read 300.
         for n in 0..<4 {

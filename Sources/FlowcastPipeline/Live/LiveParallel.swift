@@ -344,8 +344,7 @@ public func runLiveParallel(_ options: LiveOptions, captures: [LiveCapture], con
                             publisher: TapPublisher? = nil,
                             makePlanner: (Topology, Int) throws -> IntervalPlanner?,
                             log: (LiveEvent) -> Void) throws -> ReplayResult {
-    // The capture is open: the first window is observed from now, not from its start.
-    let options = { var o = options; o.aggregation.observationStart = .at(BatchReader<LiveCapture>.wallClockNanoseconds()); return o }()
+    let options = options.capturingFromNow
     let directory = options.outputDirectory
     var result = ReplayResult(totals: .init(), decode: .init())
     let segments = try LiveSegments(options)
