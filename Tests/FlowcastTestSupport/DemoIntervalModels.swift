@@ -45,7 +45,7 @@ public struct DemoIntervalModels: Sendable {
     }
 
     /// The windows as a wide CSV for `plan --series`: a `time` column (seconds since the epoch)
-    /// and one bit/s column per `kind:id` (`cell:cell-1`, `link:…`), partial windows left empty.
+    /// and one bit/s column per `kind:id` (`cell:cell-1`, `link:…`), windows that read low left empty.
     public static func seriesCSV(windows: String, to out: String) throws {
         var columns: [String] = [], rows: [Double: [String: String]] = [:]
         for line in try String(contentsOfFile: windows, encoding: .utf8).split(separator: "\n") {
@@ -54,7 +54,10 @@ public struct DemoIntervalModels: Sendable {
             if !columns.contains(key) { columns.append(key) }
             let start = (w["start"] as! NSNumber).doubleValue, duration = (w["duration"] as! NSNumber).doubleValue
             let bytes = (w["bytesUp"] as! Int) + (w["bytesDown"] as! Int)
-            rows[start, default: [:]][key] = (w["partial"] as! Bool) ? "" : "\(Double(bytes) * 8 / duration)"
+            // A window that reads low is a missing value, as the planner takes it: cut short by the
+            // end (partial), observed from inside it (a live run's first), or with drops.
+            let understated = (w["partial"] as! Bool) || w["observedFrom"] != nil || w["droppedBeforeCapture"] != nil
+            rows[start, default: [:]][key] = understated ? "" : "\(Double(bytes) * 8 / duration)"
         }
         var text = "time," + columns.joined(separator: ",") + "\n"
         for start in rows.keys.sorted() { text += "\(start)," + columns.map { rows[start]![$0] ?? "" }.joined(separator: ",") + "\n" }
