@@ -66,12 +66,17 @@ public struct RoutingBacktest: Sendable {
         paths = PathFinder(topology).paths(for: topology.demands, k: options.pathsPerDemand)
     }
 
-    /// Shortest path by total link weight (OSPF), ties by hops then link order: one split per demand.
+    /// Shortest path by total link weight (OSPF), ties by hops then link order: one split per
+    /// demand. Found paths always include it (`PathFinder.paths(for:k:)`); of a demand's own paths
+    /// in the topology, the least-weight one stands in when the topology leaves OSPF's out.
     public func ospfWeights() -> [[Double]] {
         let finder = PathFinder(topology)
         return topology.demands.indices.map { d in
+            let candidates = paths[d]
             let best = finder.shortestByWeight(from: topology.demands[d].source, to: topology.demands[d].destination)
-            return paths[d].map { $0 == best ? 1.0 : 0.0 }
+                .flatMap { candidates.firstIndex(of: $0) }
+                ?? candidates.indices.min { (finder.cost(candidates[$0]).weight, candidates[$0].count, $0) < (finder.cost(candidates[$1]).weight, candidates[$1].count, $1) }
+            return candidates.indices.map { $0 == best ? 1.0 : 0.0 }
         }
     }
 
