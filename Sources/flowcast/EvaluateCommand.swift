@@ -27,7 +27,7 @@ struct EvaluateCommand: ParsableCommand {
     var includeSelfPairs = false
     @Flag(help: "Also time the model's hot path over every scored series-step (thread CPU time): observe, which computes the next forecast, and forecastPoint, which reads it.")
     var timeInference = false
-    @Option(help: ArgumentHelp("Also write every scored forecast to this CSV file: source, series, row, time, actual, then each method's point and P90.",
+    @Option(help: ArgumentHelp("Also write every scored forecast to this CSV file: source, series, row, time, actual, then each method's point and upper forecast (P90 for a model trained with the default --quantile).",
                                valueName: "file"))
     var forecasts: String?
     @Flag(help: "Score the model's point forecast without its per-series persistence fallback.")
@@ -53,7 +53,7 @@ struct EvaluateCommand: ParsableCommand {
                 throw CommandFailure(message: "\(self.model): the model forecasts --target \(own), not --target \(target)")
             }
             if let warning = model.covariateWarning(for: sets) { FileHandle.standardError.write(Data((warning + "\n").utf8)) }
-            var table: ForecastTable? = forecasts.map { _ in ForecastTable() }
+            var table: ForecastTable? = forecasts.map { _ in ForecastTable(quantile: model.quantile) }
             let report = Evaluator.evaluate(model: model, sets: sets, from: from, fallback: !noFallback,
                                             record: table == nil ? nil : { table?.append($0) })
             guard report.steps > 0 else {
@@ -115,8 +115,14 @@ extension EvaluateCommand {
 
 /// The CSV behind `evaluate --forecasts`: one line per scored forecast.
 struct ForecastTable {
-    private(set) var text = "source,series,row,time,actual,"
-        + ForecastMethod.allCases.map { "\($0.rawValue),\($0.rawValue)_p90" }.joined(separator: ",") + "\n"
+    private(set) var text: String
+
+    /// The header names each method's upper forecast after the model's quantile (`_p90`).
+    init(quantile: Double) {
+        let upper = EvaluationReport.upperName(quantile).lowercased()
+        text = "source,series,row,time,actual,"
+            + ForecastMethod.allCases.map { "\($0.rawValue),\($0.rawValue)_\(upper)" }.joined(separator: ",") + "\n"
+    }
 
     mutating func append(_ scored: ScoredForecast) {
         text += Self.quoted(scored.source) + "," + Self.quoted(scored.series) + ",\(scored.row),"

@@ -339,6 +339,19 @@ struct CLITests {
         func mae(_ methods: [[String: Any]], _ name: String) -> Double? { methods.first { $0["name"] as? String == name }?["mae"] as? Double }
         #expect(mae(plainMethods, "persistence") == mae(methods, "persistence"))
         #expect(mae(plainMethods, "flowcast") != mae(methods, "flowcast"))
+        // A model trained for another quantile: its upper forecast is named after it in the table,
+        // the JSON and the forecasts file (they all said P90), and its coverage is near it.
+        let p60 = series + ".p60.json", p60Table = series + ".p60.csv"
+        #expect(try Fixtures.runFlowcast(["train", "--series", series, "--until", "300", "--trees", "0", "--quantile", "0.6", "--out", p60]).status == 0)
+        let p60JSON = try Fixtures.runFlowcast(["evaluate", "--model", p60, "--series", series, "--from", "300", "--json", "--forecasts", p60Table])
+        let p60Methods = try #require((try JSONSerialization.jsonObject(with: Data(p60JSON.stdout.utf8)) as? [String: Any])?["methods"] as? [[String: Any]])
+        let p60Flowcast = try #require(p60Methods.first { $0["name"] as? String == "flowcast" })
+        #expect(p60Flowcast["p90_coverage"] == nil && p60Flowcast["p60_pinball"] is Double, "\(p60Flowcast)")
+        let p60Coverage = try #require(p60Flowcast["p60_coverage"] as? Double)
+        #expect(p60Coverage > 0.45 && p60Coverage < 0.75, "P60 coverage \(p60Coverage)")
+        #expect(try String(contentsOfFile: p60Table, encoding: .utf8).hasPrefix("source,series,row,time,actual,flowcast,flowcast_p60,"))
+        let p60Text = try Fixtures.runFlowcast(["evaluate", "--model", p60, "--series", series, "--from", "300"])
+        #expect(p60Text.stdout.contains("P60cov") && p60Text.stdout.contains("P60pinball") && !p60Text.stdout.contains("P90"), "\(p60Text.stdout)")
         // --trees and --upper-trees cap each head.
         let capped = series + ".capped.json"
         let trained = try Fixtures.runFlowcast(["train", "--series", series, "--until", "300", "--trees", "3", "--upper-trees", "1", "--out", capped])

@@ -1,13 +1,15 @@
 extension EvaluationReport {
     /// The report as one JSON object: `{"series": N, "steps": N, "methods": [{"name": …, "mae": …, …}]}`.
-    /// Ratios (WAPE, sMAPE, coverage) are fractions, errors are in the series' units.
+    /// Ratios (WAPE, sMAPE, coverage) are fractions, errors are in the series' units. The upper
+    /// forecast's keys name its quantile: `p90_coverage`, `p90_pinball` for a default model.
     public var json: String {
         func number(_ value: Double) -> String { value.isFinite ? "\(value)" : "null" }
+        let upper = Self.upperName(quantile).lowercased()
         let methods = self.methods.map { entry in
             let m = entry.metrics
             return "{\"name\": \"\(entry.method.rawValue)\", \"mae\": \(number(m.mae)), \"rmse\": \(number(m.rmse)), "
-                + "\"wape\": \(number(m.wape)), \"smape\": \(number(m.smape)), \"p90_coverage\": \(number(m.coverage)), "
-                + "\"p90_pinball\": \(number(m.pinball))}"
+                + "\"wape\": \(number(m.wape)), \"smape\": \(number(m.smape)), \"\(upper)_coverage\": \(number(m.coverage)), "
+                + "\"\(upper)_pinball\": \(number(m.pinball))}"
         }
         return "{\"series\": \(seriesCount), \"steps\": \(steps), \"methods\": [" + methods.joined(separator: ", ") + "]}"
     }
@@ -30,7 +32,8 @@ extension EvaluationReport {
         }
         // Columns as wide as their widest cell, two spaces apart, so large values (bit/s from
         // replay windows) never run into the next column.
-        var rows = [["method", "MAE", "RMSE", "WAPE%", "sMAPE%", "P90cov", "P90pinball"]]
+        let upper = Self.upperName(quantile)
+        var rows = [["method", "MAE", "RMSE", "WAPE%", "sMAPE%", upper + "cov", upper + "pinball"]]
         for entry in methods {
             let m = entry.metrics
             rows.append([entry.method.rawValue, fixed(m.mae, 4), fixed(m.rmse, 4), fixed(m.wape * 100, 2),

@@ -6,6 +6,15 @@ public struct EvaluationReport: Sendable, Equatable {
     public var steps: Int
     /// Metrics per method, in `ForecastMethod.allCases` order.
     public var methods: [MethodMetrics]
+    /// The quantile every method's upper forecast targets: the model's (`train --quantile`). The
+    /// coverage and pinball columns are named after it (`p90_coverage` for the default 0.9).
+    public var quantile: Double = 0.9
+
+    /// "P90" for 0.9, "P97.5" for 0.975: how the upper forecast is named in the outputs.
+    public static func upperName(_ quantile: Double) -> String {
+        let percent = (quantile * 1000).rounded() / 10
+        return percent == percent.rounded() ? "P\(Int(percent))" : "P\(percent)"
+    }
 
     public struct MethodMetrics: Sendable, Equatable {
         public var method: ForecastMethod
@@ -75,6 +84,6 @@ public enum Evaluator {
         let methods = zip(ForecastMethod.allCases, accumulators).map {
             EvaluationReport.MethodMetrics(method: $0, metrics: $1.metrics)
         }
-        return EvaluationReport(seriesCount: seriesCount, steps: steps, methods: methods)
+        return EvaluationReport(seriesCount: seriesCount, steps: steps, methods: methods, quantile: model.quantile)
     }
 }
