@@ -45,8 +45,9 @@ extension JSONValue {
 
     /// Where strict parsing of `bytes` fails, as a 1-based line and column (of the byte the parser
     /// stopped at: the error is there or just before it, as with a number beyond a Double's
-    /// range); nil when the bytes are valid JSON.
-    public static func failure(_ bytes: UnsafeRawBufferPointer) -> (line: Int, column: Int)? {
+    /// range), and the key when it failed on a key given twice in one object; nil when the bytes
+    /// are valid JSON.
+    public static func failure(_ bytes: UnsafeRawBufferPointer) -> (line: Int, column: Int, repeatedKey: String?)? {
         var parser = Parser(bytes: bytes)
         parser.skipSpace()
         if parser.value(depth: 0) != nil {
@@ -58,12 +59,14 @@ extension JSONValue {
         for i in 0..<end {
             if bytes[i] == 0x0A { line += 1; column = 1 } else { column += 1 }
         }
-        return (line, column)
+        return (line, column, parser.repeatedKey)
     }
 
     private struct Parser {
         let bytes: UnsafeRawBufferPointer
         var at = 0
+        /// The key that stopped the parse by appearing twice in one object.
+        var repeatedKey: String?
 
         mutating func skipSpace() {
             while at < bytes.count, bytes[at] == 0x20 || bytes[at] == 0x0A || bytes[at] == 0x0D || bytes[at] == 0x09 { at += 1 }
@@ -87,13 +90,18 @@ extension JSONValue {
                 if at < bytes.count, bytes[at] == UInt8(ascii: "}") { at += 1; return .object(members) }
                 while true {
                     skipSpace()
+                    let keyStart = at
                     guard at < bytes.count, bytes[at] == UInt8(ascii: "\""), let key = string() else { return nil }
+                    // A key given twice is refused: JSON readers differ on which value they keep
+                    // (Python's json and jq the last, JSONDecoder the first), so one document would
+                    // mean one thing to Flowcast and another to the tools beside it.
+                    if members[key] != nil { repeatedKey = key; at = keyStart; return nil }
                     skipSpace()
                     guard at < bytes.count, bytes[at] == UInt8(ascii: ":") else { return nil }
                     at += 1
                     skipSpace()
                     guard let v = value(depth: depth + 1) else { return nil }
-                    if members[key] == nil { members[key] = v }   // first wins, as with JSONDecoder
+                    members[key] = v
                     skipSpace()
                     guard at < bytes.count else { return nil }
                     if bytes[at] == UInt8(ascii: ",") { at += 1; continue }

@@ -160,3 +160,20 @@ func goldenPolicyHasNoViolations() throws {
     let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Golden/policy.json")
     #expect(PolicyDocument.schemaViolations(try Data(contentsOf: url)).isEmpty)
 }
+
+/// A policy whose cell gives "blocks" twice is refused, naming the key and where it repeats: read
+/// first-wins, `diff` saw the first list while Python's json and jq see the second.
+@Test("a policy with a key given twice is refused, naming the key")
+func repeatedKeyIsRefused() throws {
+    let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Golden/policy.json")
+    let text = try String(contentsOf: url, encoding: .utf8)
+    let range = try #require(text.range(of: "\"blocks\" : ["))
+    let doubled = text.replacingCharacters(in: range, with: "\"blocks\" : [40, 41], \"blocks\" : [")
+    // Where the second "blocks" begins: 1-based line and column.
+    let before = doubled[..<doubled.index(range.lowerBound, offsetBy: "\"blocks\" : [40, 41], ".count)]
+    let line = before.filter { $0 == "\n" }.count + 1
+    let column = before.count - (before.lastIndex(of: "\n").map { before.distance(from: before.startIndex, to: $0) + 1 } ?? 0) + 1
+    #expect(throws: PolicyError.badInput(path: "p.json", message: "not valid JSON at line \(line), column \(column): key \"blocks\" given twice in one object")) {
+        _ = try PolicyDocument(jsonData: Data(doubled.utf8), path: "p.json")
+    }
+}

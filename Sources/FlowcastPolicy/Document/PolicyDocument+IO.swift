@@ -38,7 +38,9 @@ extension PolicyDocument {
 
     /// "not valid JSON at line L, column C", where the strict parser stopped.
     static func notJSON(_ data: Data) -> String {
-        "not valid JSON" + (data.withUnsafeBytes { JSONValue.failure($0) }.map { " at line \($0.line), column \($0.column)" } ?? "")
+        guard let failure = data.withUnsafeBytes({ JSONValue.failure($0) }) else { return "not valid JSON" }
+        return "not valid JSON at line \(failure.line), column \(failure.column)"
+            + (failure.repeatedKey.map { ": key \"\($0)\" given twice in one object" } ?? "")
     }
 
     /// Checks JSON bytes against the policy schema; `path` names the source in errors.
