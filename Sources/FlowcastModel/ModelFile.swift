@@ -33,7 +33,8 @@ public enum ModelFileError: Error, Sendable, Equatable, CustomStringConvertible 
             "\(path): the model file is \(bytes) bytes, more than the bound of \(limit) bytes (docs/limits.md)"
         case .intervalModel(let path, let horizon):
             "\(path): the model forecasts the mean of the next \(IntervalSeries.seconds(horizon)) (trained with --horizon), "
-                + "not the next row: pass --horizon \(IntervalSeries.argument(horizon)) or train without --horizon"
+                + "not the next row: here a model trained without --horizon is needed (evaluate scores this one with "
+                + "--horizon \(IntervalSeries.argument(horizon)); replay, live and the planner plan with it at --plan-every \(IntervalSeries.argument(horizon)))"
         case .nextRowModel(let path, let horizon):
             "\(path): the model forecasts the next row (trained without --horizon), not the mean of the next "
                 + "\(IntervalSeries.seconds(horizon)): train one with --horizon \(IntervalSeries.argument(horizon))"

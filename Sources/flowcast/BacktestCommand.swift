@@ -24,7 +24,7 @@ struct BacktestCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "With --radio-scenario: how long each spectrum plan holds.") var planEvery: DurationArgument = DurationArgument(argument: "60s")!
     @Option(help: "With --radio-scenario: how the flowcast method sizes its plan from the last N seconds (as scenarios): reg-N (scaled by a regression on the last interval and its last 10 s, see docs/policy.md), ar1-N (scaled by an AR(1) forecast of the interval mean; ar1f-N: efficiency by Flowcast's forecast), scaled-N (by the demand model's forecast), recent-N, recent-N-half-H (weighted by 2^(−age/H)), or quantile (one scenario, the forecast's P90).")
     var sizing: String = "reg-1800"
-    @Option(help: "With --radio-scenario: cost of one block changed, in blocks' worth of expected served traffic.")
+    @Option(parsing: .unconditional, help: "With --radio-scenario: cost of one block changed, in blocks' worth of expected served traffic.")
     var changeCost: Double = 0.0175
     @Option(help: "Unit of the series values: bit/s, kbit/s, Mbit/s or Gbit/s (the Abilene series are Mbit/s).")
     var unit: String = "Mbit/s"
@@ -37,7 +37,7 @@ struct BacktestCommand: ParsableCommand {
     var noChangeScenarios = false
     @Flag(help: "Do not scale each scenario by its own optimal MLU.") var noNormalise = false
     @Option(parsing: .unconditional, help: "Candidate paths per demand when the topology gives none.") var paths: Int = 4
-    @Option(help: "Keep every link at or under this utilisation, traffic on least-cost paths until it must move (0: pure min-max utilisation, the robust plan).")
+    @Option(parsing: .unconditional, help: "Keep every link at or under this utilisation, traffic on least-cost paths until it must move (0: pure min-max utilisation, the robust plan).")
     var targetUtilisation: Double = 0.7
     @Option(parsing: .unconditional, help: "Multiply every demand by K (a loaded network).") var scale: Double = 1
     @Flag(help: "Print the summary as JSON.") var json = false

@@ -11,7 +11,7 @@ import FlowcastAggregate
 struct FlowTableOptions: ParsableArguments {
     @Option(parsing: .unconditional, help: "Seconds without packets after which a flow ends (0: never).") var idleTimeout: Double = 60
     @Option(parsing: .unconditional, help: "Seconds after its first packet at which a flow is cut (0: never).") var activeTimeout: Double = 300
-    @Option(help: "Most live flows; at the bound the longest-idle eighth (by a sample of idle times) is evicted (counted).")
+    @Option(parsing: .unconditional, help: "Most live flows; at the bound the longest-idle eighth (by a sample of idle times) is evicted (counted).")
     var maxFlows: Int = 1 << 20
 
     /// The longest timeout taken, in seconds (about 31 years): the table counts nanoseconds in an

@@ -7,11 +7,11 @@ struct IPFIXArguments: ParsableArguments {
             help: ArgumentHelp("Also export every flow over IPFIX to udp://HOST:PORT or tcp://HOST:PORT (repeatable).",
                                valueName: "url"))
     var collectors: [String] = []
-    @Option(name: .customLong("ipfix-domain-id"), help: "IPFIX observationDomainId of this tap.")
+    @Option(name: .customLong("ipfix-domain-id"), parsing: .unconditional, help: "IPFIX observationDomainId of this tap.")
     var domainID: UInt32 = 0
-    @Option(name: .customLong("ipfix-template-interval"), help: "Seconds between IPFIX template refreshes on UDP.")
+    @Option(name: .customLong("ipfix-template-interval"), parsing: .unconditional, help: "Seconds between IPFIX template refreshes on UDP.")
     var templateInterval: Double = 60
-    @Option(name: .customLong("ipfix-mtu"), help: "Largest IPFIX message in bytes (path MTU less IP and UDP headers).")
+    @Option(name: .customLong("ipfix-mtu"), parsing: .unconditional, help: "Largest IPFIX message in bytes (path MTU less IP and UDP headers).")
     var mtu: Int = 1400
 
     func validate() throws {

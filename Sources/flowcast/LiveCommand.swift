@@ -28,9 +28,9 @@ struct LiveCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "Plan a policy every DURATION of capture time (a whole number of windows).") var planEvery: DurationArgument = DurationArgument(argument: "60s")!
     @Option(help: "Output folder; Flowcast writes nowhere else.") var out: String?
     @Option(parsing: .unconditional, help: "Kernel capture buffer in MiB.") var bufferMb: Int = 64
-    @Option(help: ArgumentHelp("Capture threads, joined in a PACKET_FANOUT group that keeps each flow on one thread; each has its own kernel buffer and aggregates what it reads, and their windows are merged exactly. Default: the number of cores (\(ProcessInfo.processInfo.activeProcessorCount) here); 1 with --write, which needs one thread for now.", valueName: "n"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Capture threads, joined in a PACKET_FANOUT group that keeps each flow on one thread; each has its own kernel buffer and aggregates what it reads, and their windows are merged exactly. Default: the number of cores (\(ProcessInfo.processInfo.activeProcessorCount) here); 1 with --write, which needs one thread for now.", valueName: "n"))
     var captureThreads: Int?
-    @Option(help: "Bytes kept of each packet.") var snaplen: Int32 = 262_144
+    @Option(parsing: .unconditional, help: "Bytes kept of each packet.") var snaplen: Int32 = 262_144
     @Flag(help: "Do not put the interface into promiscuous mode.") var noPromisc = false
     @Option(help: "Drop root to this user once the capture is open (like tcpdump -Z).") var user: String?
     @Option(help: "Serve Prometheus metrics on HOST:PORT (a bare PORT binds 127.0.0.1).") var metrics: String?
@@ -38,7 +38,7 @@ struct LiveCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "With --write: keep a ring of N files.") var ring: Int = 1
     @Option(parsing: .unconditional, help: "With --write: start the next ring file after M MiB (0: never).") var ringMb: Int = 0
     @Option(help: "Rotate output files: hour, or a size such as 100MB.") var rotate: String?
-    @Option(help: ArgumentHelp("For tests: seconds added to the clock that --rotate hour reads.", visibility: .hidden))
+    @Option(parsing: .unconditional, help: ArgumentHelp("For tests: seconds added to the clock that --rotate hour reads.", visibility: .hidden))
     var rotationClockOffset: Double = 0
     @Option(help: "Log format: text or json.") var logFormat: String = "text"
     @OptionGroup(title: "Flows") var flowTable: FlowTableOptions

@@ -14,7 +14,7 @@ struct PlanCommand: ParsableCommand {
     var forecasts: String?
     @Option(help: "Series file (CSV) to forecast from with --model; columns named by demand id, cell:<id> or link:<id>.")
     var series: String?
-    @Option(help: "Forecast the row after the first ROW rows of --series.") var at: Int?
+    @Option(parsing: .unconditional, help: "Forecast the row after the first ROW rows of --series.") var at: Int?
     @Option(help: "Unit of the --series values: bit/s, kbit/s, Mbit/s or Gbit/s (the Abilene series are Mbit/s).")
     var unit: String = "bit/s"
     @Option(help: ArgumentHelp("Model file (flowcast train) for --series: a next-row model forecasts the row after the first ROW rows; "
@@ -28,7 +28,7 @@ struct PlanCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "Churn penalty per unit of split weight moved (needs --current).") var churn: Double = 0
     @Option(parsing: .unconditional, help: "Candidate paths per demand when the topology gives none (at least 1).") var paths: Int = 4
     @Option(parsing: .unconditional, help: "Keep every link at or under this utilisation, traffic on least-cost paths until it must move (0: pure min-max utilisation).") var targetUtilisation: Double = 0.7
-    @Option(help: "Solver time limit per solve, seconds (default 10, and 10 more per 5,000 demands beyond 5,000).")
+    @Option(parsing: .unconditional, help: "Solver time limit per solve, seconds (default 10, and 10 more per 5,000 demands beyond 5,000).")
     var timeLimit: Double?
     @Option(help: "Output policy JSON file.") var out: String
     @Flag(help: "Print how long loading, path finding and planning took (standard error).") var timing = false

@@ -12,9 +12,9 @@ struct PublishArguments: ParsableArguments {
     @Flag(help: "Also publish flows as they end (flowcast.v1.flow.<site>).") var publishFlows = false
     @Option(help: ArgumentHelp("NATS credentials file (user JWT and NKey seed).", valueName: "file")) var natsCreds: String?
     @Option(help: ArgumentHelp("CA certificates (PEM) for a TLS connection to NATS.", valueName: "file")) var natsTlsCa: String?
-    @Option(help: "Most MiB spooled under OUT/publish-spool while NATS is unreachable; beyond it windows are dropped (counted).")
+    @Option(parsing: .unconditional, help: "Most MiB spooled under OUT/publish-spool while NATS is unreachable; beyond it windows are dropped (counted).")
     var spoolLimit: Int = 512
-    @Option(help: "Seconds to wait at the end for NATS to acknowledge what is still spooled or in flight.")
+    @Option(parsing: .unconditional, help: "Seconds to wait at the end for NATS to acknowledge what is still spooled or in flight.")
     var publishWait: Double = 60
 
     func validate() throws {

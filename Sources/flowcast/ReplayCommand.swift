@@ -68,7 +68,7 @@ struct ReplayCommand: ParsableCommand {
     @Option(help: "Output folder.") var out: String
     @OptionGroup(title: "Flows") var flowTable: FlowTableOptions
     @Option(parsing: .unconditional, help: "Threads: 2 reads and decodes beside aggregation, 1 does all on one.") var threads: Int = 2
-    @Option(help: "The capture holds 1 packet in N (sampled mirror): window bytes and packets are scaled by N.")
+    @Option(parsing: .unconditional, help: "The capture holds 1 packet in N (sampled mirror): window bytes and packets are scaled by N.")
     var sampling: UInt64 = 1
     @Option(parsing: .unconditional, help: "Plan a policy every DURATION of capture time (e.g. 60s; a whole number of --window); needs --topology.")
     var planEvery: DurationArgument?

@@ -16,7 +16,7 @@ struct SynthCommand: ParsableCommand {
     @Option(help: "Output pcapng file.") var out: String
     @Option(parsing: .unconditional, help: "Seconds of traffic.") var duration: Int = 600
     @Option(parsing: .unconditional, help: "Mean GTP-U (user-plane) packets captured per second; the GTPv2-C signalling (attach, handover) comes on top.") var rate: Double = 70
-    @Option(help: "Random seed.") var seed: UInt64 = 20_261_129
+    @Option(parsing: .unconditional, help: "Random seed.") var seed: UInt64 = 20_261_129
     @Option(help: "Also write one radio KPI log per cell (radio-cell-K.csv: Timestamp, CQI, and DL_bitrate left as \"-\") into this folder, over the same seconds.")
     var radio: String?
 

@@ -11,19 +11,19 @@ struct TrainCommand: ParsableCommand {
     var series: [String]
     @Option(help: "Where to write the model JSON (written atomically).")
     var out: String
-    @Option(help: "Train on data rows before this 0-based row of every series (default: all rows).")
+    @Option(parsing: .unconditional, help: "Train on data rows before this 0-based row of every series (default: all rows).")
     var until: Int?
-    @Option(help: "Seed for the training run's random choices.")
+    @Option(parsing: .unconditional, help: "Seed for the training run's random choices.")
     var seed: UInt64 = 1
-    @Option(help: "The upper quantile to forecast (without --horizon; an interval model's band is P10–P90).")
+    @Option(parsing: .unconditional, help: "The upper quantile to forecast (without --horizon; an interval model's band is P10–P90).")
     var quantile: Double = 0.9
     @Option(help: "For radio KPI logs: dl (DL bitrate, Mbit/s) or se (spectral efficiency from CQI).")
     var target: String = "dl"
     @Flag(help: "Keep Abilene self pairs (od_s_s), which are left out by default.")
     var includeSelfPairs = false
-    @Option(help: "Boosted trees of the point head at most (early stopping may pick fewer); 0 keeps the linear heads only.")
+    @Option(parsing: .unconditional, help: "Boosted trees of the point head at most (early stopping may pick fewer); 0 keeps the linear heads only.")
     var trees: Int = BoostingOptions().maxTrees
-    @Option(help: "Without --horizon: boosted trees of the upper-quantile head at most, and at most --trees. (default: 24)")
+    @Option(parsing: .unconditional, help: "Without --horizon: boosted trees of the upper-quantile head at most, and at most --trees. (default: 24)")
     var upperTrees: Int?
     @Flag(help: "Ignore exogenous covariates (radio logs' CQI, RSRP, SNR, RSRQ, State, Speed); train on the series alone.")
     var noCovariates = false
@@ -35,15 +35,15 @@ struct TrainCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: ArgumentHelp("Forecast the mean of the next DURATION (e.g. 60s, 5m) instead of the next row: an interval model.",
                                valueName: "duration"))
     var horizon: DurationArgument?
-    @Option(help: "With --horizon: every this many rows is a training origin.")
+    @Option(parsing: .unconditional, help: "With --horizon: every this many rows is a training origin.")
     var originStride: Int = 1
     @Flag(help: "With --horizon: boosted trees only, no linear part in the heads.")
     var noLinear = false
-    @Option(help: "With --horizon: ridge penalty of the heads' linear parts (× the mean diagonal of XᵀWX).")
+    @Option(parsing: .unconditional, help: "With --horizon: ridge penalty of the heads' linear parts (× the mean diagonal of XᵀWX).")
     var ridge: Double?
-    @Option(help: "With --horizon: the boosting learning rate.")
+    @Option(parsing: .unconditional, help: "With --horizon: the boosting learning rate.")
     var learningRate: Double?
-    @Option(help: "With --horizon: trees without a better validation loss before boosting stops.")
+    @Option(parsing: .unconditional, help: "With --horizon: trees without a better validation loss before boosting stops.")
     var patience: Int?
     @Flag(help: "With --horizon: stop boosting and calibrate on the last fifth of every series instead of every fifth series.")
     var validationTail = false

@@ -84,5 +84,20 @@ struct HelpTests {
             #expect(first == "Error: \(option) \(value) is out of range: a duration is 1 ms to 366 days (e.g. 500ms, 10s, 5m, 2h)", "\(first)")
         }
     }
+
+    /// Every numeric option reads a negative value after a space as its value and refuses it for
+    /// its range or type; these said "Missing value for '--trees <trees>'".
+    @Test("a negative number after a space is the option's value, refused by its range", arguments: [
+        (["train", "--series", "s.csv", "--out", "m.json", "--trees", "-1"], "Error: --trees must be between 0 and 4096"),
+        (["synth", "--out", "x.pcapng", "--seed", "-1"], "Error: The value '-1' is invalid for '--seed <seed>'"),
+        (["replay", "x.pcap", "--out", "o", "--max-flows", "-1"], "Error: --max-flows must be between 1 and 268435456"),
+        (["live", "-i", "lo", "--topology", "t.yaml", "--out", "o", "--snaplen", "-1"], "Error: --snaplen must be at least 64"),
+    ])
+    func negativeValuesAreRead(_ arguments: [String], _ message: String) throws {
+        let run = try Fixtures.runFlowcast(arguments)
+        #expect(run.status == 64, "\(run.stderr)")
+        #expect(run.stderr.hasPrefix(message), "\(run.stderr)")
+    }
 }
+
 
