@@ -44,9 +44,7 @@ public enum SeriesForecasts {
         let planWindow: PlanWindow?
         if let interval = models.intervalModel {
             guard let step = set.step else { throw HorizonError.noTimestamps(path: seriesPath) }
-            guard step <= interval.horizonSeconds else {
-                throw HorizonError.shorterThanStep(path: seriesPath, horizon: interval.horizonSeconds, step: step)
-            }
+            try HorizonError.check(path: seriesPath, horizon: interval.horizonSeconds, step: step)
             for s in set.series {
                 guard let f = IntervalLoadForecast.forecast(interval, name: s.name, bitsPerSecond: s.values[0..<row], step: step) else { continue }
                 let (kind, id) = Self.kind(of: s.name)

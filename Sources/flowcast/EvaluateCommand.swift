@@ -17,7 +17,7 @@ struct EvaluateCommand: ParsableCommand {
     var model: String
     @Option(help: "A series file or folder; may be repeated. Each file is its own history.")
     var series: [String]
-    @Option(parsing: .unconditional, help: "First 0-based data row to score; earlier rows are history only.")
+    @Option(parsing: .unconditional, help: "First 0-based row to score, of each series' time grid (its rows in time order, a repeated time averaged into one row, a missing step an empty row: a regular file's data rows); earlier rows are history only.")
     var from: Int
     @Flag(help: "Print the report as JSON.")
     var json = false

@@ -11,7 +11,7 @@ struct TrainCommand: ParsableCommand {
     var series: [String]
     @Option(help: "Where to write the model JSON (written atomically).")
     var out: String
-    @Option(parsing: .unconditional, help: "Train on data rows before this 0-based row of every series (default: all rows).")
+    @Option(parsing: .unconditional, help: "Train on the rows before this 0-based row of every series' time grid, as evaluate --from counts them (default: all rows).")
     var until: Int?
     @Option(parsing: .unconditional, help: "Seed for the training run's random choices.")
     var seed: UInt64 = 1

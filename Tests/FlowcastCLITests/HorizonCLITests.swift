@@ -81,6 +81,13 @@ struct HorizonCLITests {
                            "\(od): the horizon 60 s is shorter than the series step 300 s")
         expectOneLineError(try Fixtures.runFlowcast(["evaluate", "--model", interval, "--series", od, "--horizon", "60s", "--from", "0"]),
                            "\(od): the horizon 60 s is shorter than the series step 300 s")
+        // A horizon that is not whole rows was rounded to whole rows and reported as asked: 450 s
+        // on 5-minute rows scored 600 s means as "the next 450 s".
+        expectOneLineError(try Fixtures.runFlowcast(["train", "--series", od, "--horizon", "450s", "--out", folder.appendingPathComponent("od.json").path]),
+                           "\(od): the horizon 450 s is not a whole number of the series' 300 s steps (300 s or 600 s would be)")
+        expectOneLineError(try Fixtures.runFlowcast(["train", "--series", log, "--target", "se", "--horizon", "1500ms", "--trees", "0",
+                                                     "--out", folder.appendingPathComponent("se1500.json").path]),
+                           "\(log): the horizon 1.5 s is not a whole number of the series' 1 s steps (1 s or 2 s would be)")
     }
 }
 

@@ -85,7 +85,7 @@ public enum IntervalEvaluator {
         var f = [Double](repeating: 0, count: model.featureNames.count)
         for set in sets {
             guard let step = set.step else { throw .noTimestamps(path: set.source) }
-            guard step <= horizon else { throw .shorterThanStep(path: set.source, horizon: horizon, step: step) }
+            try HorizonError.check(path: set.source, horizon: horizon, step: step)
             for series in set.series {
                 seriesCount += 1
                 let prepared = IntervalSeries(series: series, step: step, horizon: horizon,

@@ -133,7 +133,7 @@ public enum IntervalForecaster {
     /// Forecasts the mean of the next `model.horizonSeconds` after the last row of `series`
     /// (grid step `step` seconds). Nil when the series has no observed value in the recent window.
     public static func forecast(_ model: IntervalModel, series: Series, step: Double) throws(HorizonError) -> Result? {
-        guard step <= model.horizonSeconds else { throw .shorterThanStep(path: series.name, horizon: model.horizonSeconds, step: step) }
+        try HorizonError.check(path: series.name, horizon: model.horizonSeconds, step: step)
         let prepared = IntervalSeries(series: series, step: step, horizon: model.horizonSeconds,
                                       covariateColumns: series.covariateColumns(for: model.covariates),
                                       day: Seasonality(step: step).day)

@@ -13,6 +13,16 @@ public enum HorizonError: Error, Sendable, Equatable, CustomStringConvertible {
     case noTimestamps(path: String)
     /// The horizon is shorter than one row of the file.
     case shorterThanStep(path: String, horizon: Double, step: Double)
+    /// The horizon is not a whole number of rows: the mean would be over a rounded number of
+    /// rows, another horizon than the one named in the outputs.
+    case notWholeSteps(path: String, horizon: Double, step: Double)
+
+    /// Refuses a horizon shorter than the series' step or not a whole number of steps.
+    public static func check(path: String, horizon: Double, step: Double) throws(HorizonError) {
+        guard step <= horizon else { throw .shorterThanStep(path: path, horizon: horizon, step: step) }
+        let steps = horizon / step
+        guard abs(steps - steps.rounded()) <= 1e-9 * steps else { throw .notWholeSteps(path: path, horizon: horizon, step: step) }
+    }
 
     public var description: String {
         switch self {
@@ -20,6 +30,9 @@ public enum HorizonError: Error, Sendable, Equatable, CustomStringConvertible {
             "\(path): the series has no timestamps, so a horizon in seconds cannot be turned into rows"
         case .shorterThanStep(let path, let horizon, let step):
             "\(path): the horizon \(IntervalSeries.seconds(horizon)) is shorter than the series step \(IntervalSeries.seconds(step))"
+        case .notWholeSteps(let path, let horizon, let step):
+            "\(path): the horizon \(IntervalSeries.seconds(horizon)) is not a whole number of the series' \(IntervalSeries.seconds(step)) steps "
+                + "(\(IntervalSeries.seconds(max(1, (horizon / step).rounded(.down)) * step)) or \(IntervalSeries.seconds(((horizon / step).rounded(.down) + 1) * step)) would be)"
         }
     }
 }

@@ -80,7 +80,7 @@ public enum IntervalTrainer {
         var f = [Double](repeating: 0, count: d)
         for set in sets {
             guard let step = set.step else { throw HorizonError.noTimestamps(path: set.source) }
-            guard step <= horizon else { throw HorizonError.shorterThanStep(path: set.source, horizon: horizon, step: step) }
+            try HorizonError.check(path: set.source, horizon: horizon, step: step)
             for series in set.series {
                 defer { seriesIndex += 1 }
                 let prepared = IntervalSeries(series: series, step: step, horizon: horizon,
