@@ -94,7 +94,11 @@ public struct DemoCaptureGenerator: Sendable {
         let phase: [Double] = [0, 0.0, 1.1, 2.3, 3.0, 4.2, 5.1]
         var seq = [UInt32](repeating: 1, count: ues.count)
         var slot = 0.0
-        while slot < Double(durationSeconds) {
+        // Counted, not compared: `slot` accumulates 0.1 with rounding error, and `slot < duration`
+        // ran one slot past --duration for most durations (300 s gave 300.0998 s). The slot times
+        // are still accumulated, so the durations that came out right (60 s, the demo's 600 s)
+        // give the same bytes as before.
+        for _ in 0..<(durationSeconds * 10) {
             if !handedOver && slot >= handoverAt {
                 handedOver = true
                 let movers = ues.indices.filter { ues[$0].cell == 2 }.prefix(3)

@@ -10,7 +10,11 @@ struct SynthCommand: ParsableCommand {
         discussion: """
             Six cells of captures/demo/topology.yaml behind a sampled backhaul tap: GTPv2-C attach and \
             handover signalling, GTP-U user traffic with VLANs and 5G QFIs, a load swing and a hotspot. With --radio, \
-            per-cell radio KPI logs whose CQI has the statistics of the public 5G traces.
+            per-cell radio KPI logs whose CQI has the statistics of the public 5G traces. User packets are \
+            drawn slot by slot (100 ms) and cell by cell, so within a slot they are not in time order, as \
+            in a capture merged from several taps. A slot never spans two windows that are multiples of \
+            100 ms, so every packet falls in its own window; with other windows replay counts a packet older \
+            than the open window in it (summary.json windows.latePackets).
             """)
 
     @Option(help: "Output pcapng file.") var out: String

@@ -198,6 +198,16 @@ struct DemoScenarioTests {
         for k in 1...6 {
             #expect(FileManager.default.contents(atPath: "\(dir)/radio-cell-\(k).csv") == FileManager.default.contents(atPath: "captures/demo/radio-cell-\(k).csv"))
         }
+        #expect(FileManager.default.contents(atPath: dir + "/demo.pcapng") == FileManager.default.contents(atPath: "captures/demo/demo.pcapng"))
+        // --duration is the capture's span: 300 s ran one 100 ms slot past it (to 300.0998 s), 10 s to 10.09 s.
+        for duration in [300, 10] {
+            let path = "\(dir)/d\(duration).pcapng"
+            #expect(try Fixtures.runFlowcast(["synth", "--out", path, "--duration", "\(duration)"]).status == 0)
+            let inspect = try Fixtures.runFlowcast(["inspect", "--json", path])
+            let counts = try #require(try JSONSerialization.jsonObject(with: Data(inspect.stdout.utf8)) as? [String: Any])
+            let span = (counts["lastTime"] as! Double) - (counts["firstTime"] as! Double)
+            #expect(span < Double(duration) && span > Double(duration) - 0.1, "\(duration) s: \(span) s")
+        }
         // Two hours per cell against the traces' statistics (tools/analysis/demo-radio-stats.py): pooled
         // mean 11.1 and sd 3.0; autocorrelation 0.85 at 1 s and 0.32 at 60 s; 26 % of seconds changed.
         // Each cell's fixed offset (its coverage) adds spread between cells, so autocorrelation is
