@@ -166,6 +166,16 @@ import Testing
                 == "log.csv:3: column 'CQI': \(cqi) is out of range (a CQI is 0 to 15)")
     }
 
+    /// A downlink rate below 0 or beyond 1 Tbit/s is no cell's: train and evaluate read them as
+    /// traffic, where the spectrum backtest refused the same log.
+    @Test(arguments: ["-500", "1e12"]) func aDownlinkBitrateOutOfRangeSaysSo(_ rate: String) {
+        let text = "Timestamp,CQI,DL_bitrate\n2020.01.01_00.00.00,7,100\n2020.01.01_00.00.01,7,\(rate)\n"
+        #expect(throws: SeriesInputError.outOfRange(path: "log.csv", line: 3, column: "DL_bitrate", text: rate,
+                                                     expected: "a downlink bitrate is 0 to 1,000,000,000 kbit/s")) {
+            try SeriesReader.read(text: text, path: "log.csv", options: SeriesReadOptions(radioTarget: .downlinkBitrate))
+        }
+    }
+
     @Test func wrongFieldCountAndMissingFile() {
         #expect(throws: SeriesInputError.wrongFieldCount(path: "f.csv", line: 2, expected: 3, found: 2)) {
             try SeriesReader.read(text: "t,a,b\n0,1\n", path: "f.csv")

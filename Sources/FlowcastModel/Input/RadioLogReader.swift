@@ -53,7 +53,14 @@ enum RadioLogReader {
             var value = Double.nan
             if let raw {
                 switch target {
-                case .downlinkBitrate: value = raw / 1_000
+                case .downlinkBitrate:
+                    // kbit/s. A negative rate or one beyond 1 Tbit/s is no cell's downlink: one such
+                    // value skewed a model's training (as the spectrum backtest already refuses it).
+                    guard raw >= 0, raw <= 1e9 else {
+                        throw .outOfRange(path: path, line: line.number, column: "DL_bitrate", text: String(line.fields[valueColumn]),
+                                          expected: "a downlink bitrate is 0 to 1,000,000,000 kbit/s")
+                    }
+                    value = raw / 1_000
                 case .spectralEfficiency:
                     guard let efficiency = SpectralEfficiency.bitsPerSecondPerHertz(loggedCQI: raw, table: cqiTable) else {
                         throw .outOfRange(path: path, line: line.number, column: "CQI", text: String(line.fields[valueColumn]),
