@@ -245,6 +245,15 @@ extension PathFinder {
         return fastPaths(from: source, k: k, &state) ?? referencePaths(from: source, to: destination, k: k)
     }
 
+    /// `found` (at most `k` paths from `s` to `t`) with the least-weight path among them: in the
+    /// last place when it is not already there.
+    func withLeastWeight(_ found: [[Int]], from s: Int, to t: Int, k: Int) -> [[Int]] {
+        guard s != t, let ospf = shortestByWeight(from: s, to: t), !found.contains(ospf) else { return found }
+        var paths = found
+        if paths.count >= k { paths[k - 1] = ospf } else { paths.append(ospf) }
+        return paths
+    }
+
     /// Candidate paths of every demand: its own when the topology gives them, else up to `k` found
     /// as `paths(from:to:k:)` does, once per (source, destination) pair, with the least-weight
     /// path (what OSPF routes on) always among them: when the `k` fewest-hop paths leave it out,
@@ -269,10 +278,7 @@ extension PathFinder {
             var found: [[Int]] = []
             if k > 0, s != t {
                 aim(at: t, &state)
-                found = fastPaths(from: s, k: k, &state) ?? referencePaths(from: s, to: t, k: k)
-                if let ospf = shortestByWeight(from: s, to: t), !found.contains(ospf) {
-                    if found.count >= k { found[k - 1] = ospf } else { found.append(ospf) }
-                }
+                found = withLeastWeight(fastPaths(from: s, k: k, &state) ?? referencePaths(from: s, to: t, k: k), from: s, to: t, k: k)
             }
             result[d] = found
             last = (s, t, found)
