@@ -111,8 +111,9 @@ struct SpectrumBacktestCLITests {
                                   mentioning: "se.json: the demand model forecasts --target se, not --target dl")
     }
 
-    /// Values no cell carries are refused at their second (negative ones were read as 0, 1e15
-    /// made every method leave all demand unmet, a log of only '-' scored a perfect 1.0 served);
+    /// Values no cell carries are refused at their line, as the log reader refuses them for train
+    /// and evaluate too (negative ones were read as 0, 1e15 made every method leave all demand
+    /// unmet, a log of only '-' scored a perfect 1.0 served);
     /// seconds the reader filled are said, not silently scored.
     @Test func unusableOrFilledSecondsAreReported() throws {
         let url = try Self.scenario("values")
@@ -124,9 +125,9 @@ struct SpectrumBacktestCLITests {
             try (lines.joined(separator: "\n") + "\n").write(to: cell2, atomically: true, encoding: .utf8)
         }
         try rewrite { $0[11] = "2020.01.01_00.00.10,7,-5000" }
-        try Self.failsWithOneLine(["--radio-scenario", url.path, "--from", "120"], mentioning: "cell-2.csv: second 10 of the log: DL_bitrate gives -5.0 Mbit/s")
+        try Self.failsWithOneLine(["--radio-scenario", url.path, "--from", "120"], mentioning: "cell-2.csv:12: column 'DL_bitrate': -5000 is out of range (a downlink bitrate is 0 to 1,000,000,000 kbit/s)")
         try rewrite { $0[21] = "2020.01.01_00.00.20,7,1e15" }
-        try Self.failsWithOneLine(["--radio-scenario", url.path, "--from", "120"], mentioning: "cell-2.csv: second 20 of the log: DL_bitrate gives 1000000000000.0 Mbit/s")
+        try Self.failsWithOneLine(["--radio-scenario", url.path, "--from", "120"], mentioning: "cell-2.csv:22: column 'DL_bitrate': 1e15 is out of range (a downlink bitrate is 0 to 1,000,000,000 kbit/s)")
         try rewrite { lines in for i in 1..<lines.count { lines[i] = lines[i].split(separator: ",").prefix(2).joined(separator: ",") + ",-" } }
         try Self.failsWithOneLine(["--radio-scenario", url.path, "--from", "120"], mentioning: "cell-2.csv: no DL_bitrate value in any second")
         try rewrite { $0[31] = "2020.01.01_00.00.30,7,-" }
