@@ -123,7 +123,7 @@ struct BacktestCommand: ParsableCommand {
             // What the reader regularised (averaged, filled), said rather than silently scored.
             let loaded = set.report
             if loaded.missingValues + loaded.duplicateRows + loaded.gapRows > 0 {
-                printError("warning: \(series): " + loaded.summary(files: 1) + " (a missing value takes the row before it)")
+                printError("warning: \(series): " + loaded.summary(files: 1) + " (a missing value takes the row before it, 0 before the first)")
             }
             // Matrices with missing values carried forward (a missing first value is zero). A load
             // the routing LP cannot use is refused at its row and column (1e200 ended in "solver:

@@ -339,6 +339,15 @@ struct CLITests {
         func mae(_ methods: [[String: Any]], _ name: String) -> Double? { methods.first { $0["name"] as? String == name }?["mae"] as? Double }
         #expect(mae(plainMethods, "persistence") == mae(methods, "persistence"))
         #expect(mae(plainMethods, "flowcast") != mae(methods, "flowcast"))
+        // A file too short to reach --from adds no scored forecast, and no series to the count
+        // (the title said "6 series" for the 3 scored).
+        let short = try temporary(Array((lines.prefix(101).map { line in
+            let fields = line.split(separator: ",", omittingEmptySubsequences: false)
+            return keep.map { String(fields[$0]) }.joined(separator: ",")
+        }.joined(separator: "\n") + "\n").utf8), suffix: ".csv")
+        let both = try Fixtures.runFlowcast(["evaluate", "--model", model, "--series", series, "--series", short, "--from", "300", "--json"])
+        let bothReport = try #require(try JSONSerialization.jsonObject(with: Data(both.stdout.utf8)) as? [String: Any])
+        #expect(bothReport["series"] as? Int == 3 && bothReport["steps"] as? Int == report["steps"] as? Int, "\(bothReport)")
         // A model trained for another quantile: its upper forecast is named after it in the table,
         // the JSON and the forecasts file (they all said P90), and its coverage is near it.
         let p60 = series + ".p60.json", p60Table = series + ".p60.csv"

@@ -1,6 +1,6 @@
 /// The result of scoring rolling one-step-ahead forecasts.
 public struct EvaluationReport: Sendable, Equatable {
-    /// Series scored.
+    /// Series with at least one scored forecast (a series too short for --from is not counted).
     public var seriesCount: Int
     /// Forecasts scored per method (series × rows with an observed actual).
     public var steps: Int
@@ -52,7 +52,9 @@ public enum Evaluator {
         var steps = 0
         for set in sets {
             for series in set.series {
-                seriesCount += 1
+                // Counted when it has a scored forecast: the title and "series" say how many were scored.
+                let stepsBefore = steps
+                defer { if steps > stepsBefore { seriesCount += 1 } }
                 var state = model.makeState(step: set.step, fallback: fallback)
                 var last = Double.nan
                 var row = Array(repeating: Double.nan, count: model.layout.covariates.count)

@@ -54,6 +54,7 @@ public struct IntervalMetricAccumulator: Sendable {
 /// The result of scoring interval forecasts at every origin.
 public struct IntervalEvaluationReport: Sendable, Equatable {
     public var horizonSeconds: Double
+    /// Series with at least one scored origin.
     public var seriesCount: Int
     /// Origins scored per method.
     public var steps: Int
@@ -87,7 +88,9 @@ public enum IntervalEvaluator {
             guard let step = set.step else { throw .noTimestamps(path: set.source) }
             try HorizonError.check(path: set.source, horizon: horizon, step: step)
             for series in set.series {
-                seriesCount += 1
+                // Counted when it has a scored forecast: the title and "series" say how many were scored.
+                let stepsBefore = steps
+                defer { if steps > stepsBefore { seriesCount += 1 } }
                 let prepared = IntervalSeries(series: series, step: step, horizon: horizon,
                                               covariateColumns: series.covariateColumns(for: model.covariates),
                                               day: set.seasonality.day)
