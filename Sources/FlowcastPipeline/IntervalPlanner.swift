@@ -118,6 +118,7 @@ public final class IntervalPlanner {
     /// some time after its start (`observedFrom`: the run began inside it), or, in a live run,
     /// packets were dropped before capture while it was open (`droppedBeforeCapture`). Until
     /// 5 December 2026 such windows were learned from and sized on as if the network were quiet.
+    /// `WindowLine.readsLow` is the same rule on a written line (the series readers).
     static func understates(_ w: WindowSummary) -> Bool {
         w.partial || w.droppedBeforeCapture > 0 || w.observedFromNanoseconds != nil
     }

@@ -48,6 +48,11 @@ public struct WindowLine: Codable, Sendable, Equatable {
     /// window was observed.
     public var observedFrom: Double?
 
+    /// True when the window's rate understates its load: cut short, observed only from inside it,
+    /// or with drops before capture. Series readers take it as a missing value, as the planner does
+    /// (`IntervalPlanner.understates`, the same rule on the aggregator's `WindowSummary`).
+    public var readsLow: Bool { partial || observedFrom != nil || (droppedBeforeCapture ?? 0) > 0 }
+
     public init(kind: Kind, id: String, start: Double, duration: Double, partial: Bool,
                 bytesUp: UInt64 = 0, bytesDown: UInt64 = 0, packetsUp: UInt64 = 0, packetsDown: UInt64 = 0,
                 activeFlows: UInt64 = 0, newFlows: UInt64 = 0, retransmissions: UInt64 = 0, zeroWindows: UInt64 = 0,

@@ -27,11 +27,8 @@ enum WindowsReader {
                 throw .badLine(error)
             }
             if window.duration > 0 { durations.append(window.duration) }
-            // A window that reads low (cut short by the capture's end, observed only from inside
-            // it, or live drops before capture) is a missing value, as the planner treats it, not
-            // a quiet one.
-            let understated = window.partial || window.observedFrom != nil || (window.droppedBeforeCapture ?? 0) > 0
-            let value = window.duration > 0 && !understated ? Double(window.bytesUp + window.bytesDown) / window.duration : nil
+            // A window that reads low is a missing value, as the planner treats it, not a quiet one.
+            let value = window.duration > 0 && !window.readsLow ? Double(window.bytesUp + window.bytesDown) / window.duration : nil
             observations.append((window.start, window.kind.rawValue + ":" + window.id, value))
         }
         guard !observations.isEmpty else { throw .empty(path: path) }
