@@ -60,6 +60,8 @@ public struct SeriesLoadReport: Sendable, Equatable {
     public var duplicateRows = 0
     /// Grid rows that no file row covered (gaps); their values are missing.
     public var gapRows = 0
+    /// Rows earlier in time than the row before them in the file; the grid sorted them.
+    public var outOfOrderRows = 0
     /// Columns skipped on purpose (e.g. Abilene self pairs `od_s_s`).
     public var skippedColumns: [String] = []
 
@@ -142,6 +144,7 @@ extension SeriesLoadReport {
             missingValues += report.missingValues
             duplicateRows += report.duplicateRows
             gapRows += report.gapRows
+            outOfOrderRows += report.outOfOrderRows
             for column in report.skippedColumns where !skippedColumns.contains(column) { skippedColumns.append(column) }
         }
     }
@@ -153,6 +156,7 @@ extension SeriesLoadReport {
         if missingValues > 0 { parts.append("\(missingValues) missing values") }
         if duplicateRows > 0 { parts.append("\(duplicateRows) duplicate rows averaged") }
         if gapRows > 0 { parts.append("\(gapRows) gap rows (missing)") }
+        if outOfOrderRows > 0 { parts.append("\(outOfOrderRows) row\(outOfOrderRows == 1 ? "" : "s") out of time order, sorted") }
         let head = "read \(files) file\(files == 1 ? "" : "s"), \(rowsRead) rows"
         return parts.isEmpty ? head : head + ": " + parts.joined(separator: ", ")
     }

@@ -123,6 +123,22 @@ import Testing
                                        covariateNames: se.series[0].covariateNames, covariates: se.series[0].covariates))
     }
 
+    /// Rows out of time order are put in order, and the summary says how many were moved (they
+    /// were sorted without a word).
+    @Test func rowsOutOfTimeOrderAreCounted() throws {
+        let text = """
+        start,a
+        2024-01-01T00:10,3
+        2024-01-01T00:00,1
+        2024-01-01T00:05,2
+        2024-01-01T00:15,4
+        """
+        let set = try SeriesReader.read(text: text, path: "backwards.csv")
+        #expect(set.series[0] == Series(name: "a", values: [1, 2, 3, 4]))
+        #expect(set.report.outOfOrderRows == 1)
+        #expect(set.report.summary(files: 1) == "read 1 file, 4 rows: 1 row out of time order, sorted")
+    }
+
     @Test func windowsJSONLinesGiveBytesPerSecondPerCellAndLink() throws {
         let text = [
             windowLine(start: 0, kind: "cell", id: "c1", up: 100, down: 900),

@@ -81,6 +81,7 @@ enum RadioLogReader {
         let grid = try TimeGrid(times: times, rows: rows, columnCount: 1 + covariates.count, knownStep: 1, path: path)
         report.duplicateRows = grid.duplicateRows
         report.gapRows = grid.gapRows
+        report.outOfOrderRows = grid.outOfOrderRows
         let base = path.split(separator: "/").last.map { String($0) } ?? path
         let name = (base.hasSuffix(".csv") ? String(base.dropLast(4)) : base) + ":" + target.rawValue
         return SeriesSet(source: path, step: 1, startTime: grid.start,

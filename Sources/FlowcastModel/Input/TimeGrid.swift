@@ -7,6 +7,9 @@ struct TimeGrid {
     var columns: [[Double]]
     var duplicateRows: Int
     var gapRows: Int
+    /// Rows whose time is earlier than the row before them in the file: the grid puts them in
+    /// time order, and the reader says how many it moved.
+    var outOfOrderRows: Int
 
     /// `rows[i]` holds one value per column (NaN when missing) at `times[i]`.
     init(times: [Double], rows: [[Double]], columnCount: Int, knownStep: Double? = nil,
@@ -58,6 +61,7 @@ struct TimeGrid {
         self.step = step
         self.columns = columns
         self.duplicateRows = rowsAt.reduce(0) { $0 + $1 - 1 }
+        self.outOfOrderRows = times.indices.dropFirst().count { times[$0] < times[$0 - 1] }
         self.gapRows = count - occupiedSlots.count
     }
 

@@ -70,6 +70,7 @@ enum WideCSVReader {
                                 knownStep: clockColumn == nil ? 1 : nil, path: path)
         report.duplicateRows = grid.duplicateRows
         report.gapRows = grid.gapRows
+        report.outOfOrderRows = grid.outOfOrderRows
         let series = valueColumns.enumerated().map { Series(name: header[$0.element], values: grid.columns[$0.offset]) }
         return SeriesSet(source: path, step: clockColumn == nil ? nil : grid.step,
                          startTime: clockColumn == nil ? nil : grid.start, series: series, report: report)
