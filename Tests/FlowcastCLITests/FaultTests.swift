@@ -460,6 +460,41 @@ extension LiveFaultTests {
 }
 
 extension LiveFaultTests {
+    /// SIGTERM was taken only once the interfaces were open, after the metrics socket was bound: a
+    /// SIGTERM sent as the metrics first answered was lost once and the tap ran on. It is taken
+    /// first thing now; one that comes while the run is still starting ends it as soon as it has
+    /// opened its interface, with its end written.
+    @Test("SIGTERM while the run is still starting (reading its model) stops it once started: exit 0, summary written",
+          .enabled(if: LiveTests.isRoot, "needs root"))
+    func stopWhileStarting() throws {
+        let folder = KillTests.temporaryDirectory()
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let models = try DemoIntervalModels(in: URL(fileURLWithPath: folder), horizon: "400ms", window: "200ms", efficiency: false)
+        let fifo = folder + "/model.json"
+        try #require(mkfifo(fifo, 0o600) == 0)
+        let live = try LiveTests.LiveProcess(interface: "lo", out: folder + "/run",
+                                             extra: ["--window", "200ms", "--plan-every", "400ms", "--capture-threads", "1", "--model", fifo])
+        var writer: Int32 = -1
+        #expect(KillTests.waitFor(30) { writer = open(fifo, O_WRONLY | O_NONBLOCK); return writer >= 0 }, "the run never opened its model")
+        try #require(writer >= 0)
+        live.process.signal(SIGTERM)
+        usleep(300_000)
+        #expect(live.process.isRunning, "SIGTERM ended the starting run at once: \(live.stderr)")
+        let model = try Data(contentsOf: URL(fileURLWithPath: models.demand))
+        try FileManager.default.removeItem(atPath: fifo)
+        try model.write(to: URL(fileURLWithPath: fifo))
+        _ = model.withUnsafeBytes { write(writer, $0.baseAddress, $0.count) }
+        close(writer)
+        // No second signal: the first one, taken while starting, ends the run.
+        live.waitForExit()
+        #expect(live.process.terminationStatus == 0, "\(live.stderr)")
+        #expect(live.stderr.contains("stopping: writing the open window"), "\(live.stderr)")
+        #expect(FileManager.default.fileExists(atPath: folder + "/run/summary.json"), "\(live.stderr)")
+    }
+}
+
+extension LiveFaultTests {
     @Test("a quiet interface still closes its windows by the wall clock (the blocked read is woken once a second)",
           .enabled(if: LiveTests.canReplay, "needs root, ip and tcpreplay"))
     func quietInterfaceClosesWindows() throws {

@@ -100,6 +100,7 @@ public final class LiveService {
         let control = LiveControl()
         let signals = LiveSignals(control: control, topologyPath: c.topologyPath, log: log)
         signals.installReload()
+        signals.installStop()
         defer { signals.uninstall() }
         let topology: Topology
         do { topology = try Topology(contentsOfFile: c.topologyPath) } catch { throw .topology(error) }
@@ -158,7 +159,7 @@ public final class LiveService {
             }
         }
 
-        signals.installStop(captures: captures)
+        signals.captureOpened(captures)
         let statistics = Self.refreshStatistics(of: captures, into: control, every: c.statisticsInterval, log: log)
         defer { statistics.cancel() }
         let nothingCaptured = Self.watchForNothingCaptured(on: captures, filter: c.capture.filter, after: c.nothingCapturedAfter, log: log)

@@ -16,7 +16,12 @@ internal import Glibc
 /// SIGHUP is taken first thing (`installReload`), before the run reads its models, opens the
 /// interfaces and moves an earlier run's files: configuration management often reloads a tap as
 /// it restarts it, and SIGHUP's default action would end the starting run half-way. A reload
-/// asked for then is handed to the run's first batch.
+/// asked for then is handed to the run's first batch. SIGINT and SIGTERM are taken first thing
+/// too (`installStop`): taken only once the interfaces were open, after the metrics socket was
+/// bound, a SIGTERM sent as soon as the metrics answered could fall between `SIG_IGN` and the
+/// source's start and be lost, and the tap ran on (seen once in a full test run, 5 December
+/// 2026). A stop asked for before the interfaces are open stops them as they are handed over
+/// (`captureOpened`), and the run ends at once, writing its end.
 final class LiveSignals: @unchecked Sendable {
     let control: LiveControl
     let topologyPath: String
@@ -48,9 +53,16 @@ final class LiveSignals: @unchecked Sendable {
         sources.append(hup)
     }
 
-    /// SIGINT / SIGTERM: stop `captures` (the run then writes its end); a second signal exits at once.
-    func installStop(captures: [LiveCapture]) {
-        queue.sync { self.captures = captures }
+    /// The run's captures, once open: a stop asked for before stops them now.
+    func captureOpened(_ captures: [LiveCapture]) {
+        queue.sync {
+            self.captures = captures
+            if stops > 0 { for capture in captures { capture.stop() } }
+        }
+    }
+
+    /// SIGINT / SIGTERM: stop the captures (the run then writes its end); a second signal exits at once.
+    func installStop() {
         for number in [SIGINT, SIGTERM] {
             signal(number, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: number, queue: queue)
