@@ -420,14 +420,11 @@ extension LiveFaultTests {
 }
 
 extension LiveFaultTests {
-    @Test("SIGHUP while the run is still starting (reading its model) does not end it: the reload applies after the first batch",
-          .enabled(if: LiveTests.isRoot, "needs root"))
-    func reloadWhileStarting() throws {
-        let folder = KillTests.temporaryDirectory()
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: folder) }
+    /// Starts live on lo with an interval model that is a FIFO, so the run blocks reading it at a
+    /// known point of its start; sends `signal` there, checks the run is still alive 0.3 s later,
+    /// then hands over the model and lets the run go on.
+    static func signalWhileStarting(_ signal: Int32, _ name: String, folder: String) throws -> LiveTests.LiveProcess {
         let models = try DemoIntervalModels(in: URL(fileURLWithPath: folder), horizon: "400ms", window: "200ms", efficiency: false)
-        // The model is a FIFO: the run blocks reading it, at a known point of its start, until the test writes it.
         let fifo = folder + "/model.json"
         try #require(mkfifo(fifo, 0o600) == 0)
         let live = try LiveTests.LiveProcess(interface: "lo", out: folder + "/run",
@@ -435,9 +432,9 @@ extension LiveFaultTests {
         var writer: Int32 = -1
         #expect(KillTests.waitFor(30) { writer = open(fifo, O_WRONLY | O_NONBLOCK); return writer >= 0 }, "the run never opened its model")
         try #require(writer >= 0)
-        live.process.signal(SIGHUP)
+        live.process.signal(signal)
         usleep(300_000)
-        #expect(live.process.isRunning, "SIGHUP ended the starting run: \(live.stderr)")
+        #expect(live.process.isRunning, "\(name) ended the starting run at once: \(live.stderr)")
         // The run reads the model twice (checked first, then loaded): the FIFO serves the first
         // read, a plain file under the same name the second.
         let model = try Data(contentsOf: URL(fileURLWithPath: models.demand))
@@ -445,6 +442,16 @@ extension LiveFaultTests {
         try model.write(to: URL(fileURLWithPath: fifo))
         _ = model.withUnsafeBytes { write(writer, $0.baseAddress, $0.count) }
         close(writer)
+        return live
+    }
+
+    @Test("SIGHUP while the run is still starting (reading its model) does not end it: the reload applies after the first batch",
+          .enabled(if: LiveTests.isRoot, "needs root"))
+    func reloadWhileStarting() throws {
+        let folder = KillTests.temporaryDirectory()
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let live = try Self.signalWhileStarting(SIGHUP, "SIGHUP", folder: folder)
         guard live.process.isRunning else { return }
         live.expectMetricsUp()
         #expect(live.waitFor(30) { _ = live.metric("flowcast_packets_total"); return live.stderr.contains("topology reloaded") }, "\(live.stderr)")
@@ -457,9 +464,7 @@ extension LiveFaultTests {
         #expect(try LiveTests.json(folder + "/run/summary.json")["topologyReloads"] as? Int == 1)
         try Self.expectEveryPolicyLogged(folder + "/run", live.stderr)
     }
-}
 
-extension LiveFaultTests {
     /// SIGTERM was taken only once the interfaces were open, after the metrics socket was bound: a
     /// SIGTERM sent as the metrics first answered was lost once and the tap ran on. It is taken
     /// first thing now; one that comes while the run is still starting ends it as soon as it has
@@ -470,22 +475,7 @@ extension LiveFaultTests {
         let folder = KillTests.temporaryDirectory()
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: folder) }
-        let models = try DemoIntervalModels(in: URL(fileURLWithPath: folder), horizon: "400ms", window: "200ms", efficiency: false)
-        let fifo = folder + "/model.json"
-        try #require(mkfifo(fifo, 0o600) == 0)
-        let live = try LiveTests.LiveProcess(interface: "lo", out: folder + "/run",
-                                             extra: ["--window", "200ms", "--plan-every", "400ms", "--capture-threads", "1", "--model", fifo])
-        var writer: Int32 = -1
-        #expect(KillTests.waitFor(30) { writer = open(fifo, O_WRONLY | O_NONBLOCK); return writer >= 0 }, "the run never opened its model")
-        try #require(writer >= 0)
-        live.process.signal(SIGTERM)
-        usleep(300_000)
-        #expect(live.process.isRunning, "SIGTERM ended the starting run at once: \(live.stderr)")
-        let model = try Data(contentsOf: URL(fileURLWithPath: models.demand))
-        try FileManager.default.removeItem(atPath: fifo)
-        try model.write(to: URL(fileURLWithPath: fifo))
-        _ = model.withUnsafeBytes { write(writer, $0.baseAddress, $0.count) }
-        close(writer)
+        let live = try Self.signalWhileStarting(SIGTERM, "SIGTERM", folder: folder)
         // No second signal: the first one, taken while starting, ends the run.
         live.waitForExit()
         #expect(live.process.terminationStatus == 0, "\(live.stderr)")
