@@ -23,6 +23,7 @@ apart and do not fail the run.
 --synthetic DIR writes the chosen small captures of SYNTHETIC (below) with their expected files
 (tshark-expected.py, tshark-icmp.py) into DIR, for the test suite, and compares them.
 """
+import ipaddress
 import os
 import struct
 import subprocess
@@ -368,9 +369,9 @@ def fam_other_links():
         "atm-rfc1483-100": (100, [snap4, snap6, bytes.fromhex("060603") + v4, bytes.fromhex("424203") + b"\x00" * 35,
                                   bytes.fromhex("aaaa0300000c") + b"\x20\x00" + b"\x00" * 20, v4, snap4[:20], b"\xaa"]),
         "atm-rfc1483-11": (11, [snap4, snap6, v4]),
-        # Left unfixed: wiretap moves PPP_WITH_DIR's direction byte into a pseudo-header, so
-        # tshark's frame lengths are one less than the record's, and an empty record ends the file.
-        "unfixed-ppp-with-dir-204": (204, [b"\x00\xff\x03\x00\x21" + v4, b"\x01\x00\x21" + v4, b"\x01\x21" + v4,
+        # wiretap moves PPP_WITH_DIR's direction byte into a pseudo-header, so tshark's frame
+        # lengths are one less than the record's, and an empty record ends the file.
+        "ppp-with-dir-204": (204, [b"\x00\xff\x03\x00\x21" + v4, b"\x01\x00\x21" + v4, b"\x01\x21" + v4,
                                    b"\x01\xff\x03\x00\x57" + v6, b"\x02\x00\x21" + v4, b"\x00", b"",
                                    b"\x01\xc0\x21\x01\x01\x00\x04", b"\x00\x02\x81" + mpls_stack([3]) + v4]),
     }
@@ -601,6 +602,79 @@ def fam_transport():
     return 1, fixed
 
 
+# Pseudo-headers tshark's file reader takes off (LinkType.wiretapPseudoHeaderLength): its
+# size per link type, and for IrDA and LAPD the protocol field (bytes 14-15) it must hold.
+PSEUDO_HEADERS = {123: (4, None), 139: (4, None), 144: (16, 0x0017), 177: (16, 0x0030), 196: (5, None),
+                  201: (4, None), 204: (1, None), 209: (5, None), 245: (2, None), 254: (4, None)}
+
+
+def fam_pseudo_header(linktype, bad_protocol=False):
+    """Records of the pseudo-header alone, with bytes after it, with a longer wire length; the
+    last is too short (or for IrDA and LAPD of the wrong protocol), and tshark refuses the file
+    there. (A wire length shorter than the pseudo-header, which tshark's unsigned subtraction
+    wraps, is left out: a captured length above the wire length makes tshark try its other pcap
+    variants on a file of several records.)"""
+    size, protocol = PSEUDO_HEADERS[linktype]
+    head = bytearray(size)
+    if protocol is not None:
+        head[14:16] = struct.pack(">H", protocol)
+    head = bytes(head)
+    if bad_protocol:
+        return linktype, [head + b"\x01", head[:14] + b"\x08\x00" + b"\x01"]
+    return linktype, [head, head + b"\x01\x02\x03", (head + bytes(6), 1000), head[:size - 1]]
+
+
+def fam_ppp_with_direction():
+    """PPP_WITH_DIR (204): a direction byte, then PPP as on LINKTYPE_PPP."""
+    _, pkts = fam_ppp(9)
+    return 204, [bytes([i % 2]) + p for i, p in enumerate(pkts)] + [b"\x01"]
+
+
+def fam_ipv6_option_overrun():
+    """Hop-by-hop and destination-options headers whose options run past the captured bytes or
+    the payload length (tshark's dissection throws: no layer after the header, its next header
+    the protocol), or past the header only (read on)."""
+    pkts = []
+    for ext in (0, 60):
+        for otype in (0x01, 0x05, 0x30, 0xC2):
+            for olen in (4, 10, 48):
+                for nxt, trail in ((17, 0), (17, 20), (17, 60), (43, 0), (51, 0), (0, 0)):
+                    for extra in (0, 20):
+                        tail = struct.pack(">HHHH", 1, 2, 8 + trail, 0) + bytes(trail) if nxt == 17 else b""
+                        body = bytes([nxt, 0, otype, olen, 0, 0, 0, 0]) + tail
+                        head = bytes([0x60, 0, 0, 0]) + struct.pack(">HBB", len(body), ext, 64) + \
+                            ipaddress.IPv6Address(V6A).packed + ipaddress.IPv6Address(V6B).packed
+                        pkts.append((head + body, len(head + body) + extra))
+    # the option's length byte is the header's last byte plus one
+    head = bytes([0x60, 0, 0, 0]) + struct.pack(">HBB", 8, 0, 64) + ipaddress.IPv6Address(V6A).packed + \
+        ipaddress.IPv6Address(V6B).packed
+    pkts.append(head + bytes([17, 0, 0, 0, 0, 0, 0, 0x05]))
+    pkts.append((head + bytes([17, 0, 0, 0, 0, 0, 0, 0x05]), len(head) + 20))
+    return 229, pkts
+
+
+def fam_vendor_headers():
+    """Arista's vendor header (subtypes, timestamp versions, cuts) and Cisco FabricPath, before
+    VLAN tags, IP and MPLS: tshark decodes past them, the oracle reads only the VLAN column."""
+    ip = b(IP(src=V4A, dst=V4B) / UDP(sport=1000, dport=2000))
+    macs = bytes.fromhex("000000000001001122334455")
+    tag = lambda vid, tpid=0x8100: struct.pack(">HH", tpid, vid)
+    pkts = []
+    for version, stamp in ((0x0010, 8), (0x0020, 6), (0x0110, 8), (0x0120, 6), (0x0030, 8), (0x0210, 8)):
+        pkts.append(macs + b"\xd2\x8b\x00\x01" + struct.pack(">H", version) + bytes(stamp) + tag(100) + b"\x08\x00" + ip)
+    arista = macs + b"\xd2\x8b\x00\x01\x00\x10" + bytes(8)
+    pkts += [arista + tag(100, 0x88A8) + tag(200) + b"\x08\x00" + ip, arista + b"\x08\x00" + ip,
+             arista + b"\x88\x47" + mpls_stack([16]) + ip, arista + tag(100)[:3], arista[:17],
+             macs + tag(5) + b"\xd2\x8b\x00\x01\x00\x10" + bytes(8) + tag(100) + b"\x08\x00" + ip,
+             macs + b"\xd2\x8b\x00\x02" + tag(7) + b"\x08\x00" + ip, macs + b"\xd2\x8b\x00\x05",
+             arista + tag(100) + struct.pack(">H", 40) + bytes.fromhex("060603") + ip]
+    fabric = bytes.fromhex("02000abd000002000abc00008903") + b"\x40\x00"
+    pkts += [fabric + macs + tag(7) + b"\x08\x00" + ip + bytes(4), fabric + macs + b"\x08\x00" + ip,
+             fabric + macs + tag(7, 0x88A8) + tag(8) + b"\x86\xdd" + b(udp6()), fabric + macs[:6], fabric, fabric[:15],
+             fabric + macs + struct.pack(">H", 30) + bytes.fromhex("aaaa03000000") + b"\x08\x00" + ip]
+    return 1, pkts
+
+
 def sweep(linktype, packets, upto=None):
     """Each packet cut at every length from 0 to `upto` (default: its whole length)."""
     out = []
@@ -708,6 +782,13 @@ def families():
     }
     for lt in (105, 127, 147, 104, 109, 117):
         f[f"unsupported-{lt}"] = fam_unsupported(lt)
+    for lt in PSEUDO_HEADERS:
+        f[f"pseudo-header-{lt}"] = fam_pseudo_header(lt)
+    f["pseudo-header-144-protocol"] = fam_pseudo_header(144, bad_protocol=True)
+    f["pseudo-header-177-protocol"] = fam_pseudo_header(177, bad_protocol=True)
+    f["ppp-with-direction-204"] = fam_ppp_with_direction()
+    f["ipv6-option-overrun"] = fam_ipv6_option_overrun()
+    f["vendor-headers"] = fam_vendor_headers()
     f.update(fam_other_links())
     f.update(trunc_families())
     f.update(quirk_families())
@@ -753,6 +834,12 @@ SYNTHETIC = {
     "ppp-hdlc": [("ppp-hdlc-50", None)],
     "ppp-ether": [("ppp-ether-51", None)],
     "atm-rfc1483": [("atm-rfc1483-100", None)],
+    "ppp-with-direction": [("ppp-with-direction-204", None)],
+    "ipv6-option-overrun": [("ipv6-option-overrun", None)],
+    "vendor-headers": [("vendor-headers", None)],
+    **{f"pseudo-header-{lt}": [(f"pseudo-header-{lt}", None)] for lt in PSEUDO_HEADERS},
+    "pseudo-header-144-protocol": [("pseudo-header-144-protocol", None)],
+    "pseudo-header-177-protocol": [("pseudo-header-177-protocol", None)],
 }
 
 

@@ -66,8 +66,9 @@ struct CaptureFileHeader {
                 throw .truncatedRecord(path: path, packet: 0, reason: "pcap file header cut at \(head.count) of 24 bytes")
             }
             let major = u16(4, big: big), minor = u16(6, big: big)
-            guard major == 2 else {
-                throw .unsupportedVersion(path: path, reason: "pcap version \(major).\(minor) (only 2.x is defined)")
+            // tshark reads any version from 2.0 on as 2.4 (libpcap refuses those after 2.4).
+            guard major >= 2 else {
+                throw .unsupportedVersion(path: path, reason: "pcap version \(major).\(minor) (versions before 2.0 are not read)")
             }
             let snaplen = u32(16, big: big)
             let network = u32(20, big: big)

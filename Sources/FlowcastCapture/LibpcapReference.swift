@@ -29,8 +29,14 @@ package enum LibpcapReference {
                 return (records, status == PCAP_ERROR_BREAK ? nil : String(cString: pcap_geterr(pcap)))
             }
             let h = header.pointee
-            // With nanosecond precision requested, tv_usec holds nanoseconds.
-            records.append(Record(seconds: Int64(h.ts.tv_sec), fraction: Int64(h.ts.tv_usec), wireLength: clampedWireLength(h.len),
+            // With nanosecond precision requested, tv_usec holds nanoseconds. libpcap reads a pcap
+            // record's seconds as signed 32 bits; the readers read them unsigned, as the format
+            // and tshark do (a pcapng record's seconds are never negative).
+            // Its microseconds are scaled to nanoseconds as an unsigned 32-bit product; tshark's
+            // (and the readers') product is signed, so a microsecond field of 2,147,484 or more
+            // gives a negative fraction there: compare as signed 32 bits.
+            let seconds = h.ts.tv_sec < 0 ? Int64(h.ts.tv_sec) + (1 << 32) : Int64(h.ts.tv_sec)
+            records.append(Record(seconds: seconds, fraction: Int64(Int32(truncatingIfNeeded: h.ts.tv_usec)), wireLength: clampedWireLength(h.len),
                                   bytes: Array(UnsafeBufferPointer(start: data, count: Int(h.caplen)))))
         }
     }

@@ -104,7 +104,7 @@ public final class OfflineCapture {
     /// The reader for the file's format, over a mapping or a buffer, once libpcap has accepted
     /// the file.
     private static func makeReader(path: String, header: CaptureFileHeader, mapFile: Bool) throws(CaptureError) -> Reader {
-        let opened = LibpcapValidation(path: path)
+        let opened = LibpcapValidation(path: path, format: header.format)
         let mapped = mapFile ? MappedCaptureFile(path: path) : nil
         let buffered = mapped == nil ? BufferedCaptureFile(path: path) : nil
         guard mapped != nil || buffered != nil else {
@@ -202,14 +202,43 @@ enum LibpcapValidation {
     case accepted(dlt: Int32, snapshot: Int)
     case refused(message: String)
 
-    init(path: String) {
+    init(path: String, format: CaptureFormat) {
         var errbuf = [CChar](repeating: 0, count: Int(PCAP_ERRBUF_SIZE) + 1)
         guard let pcap = pcap_open_offline_with_tstamp_precision(path, UInt32(PCAP_TSTAMP_PRECISION_NANO), &errbuf) else {
+            if case let .pcap(_, bigEndian, major, minor, _) = format, major > 2 || minor > 4,
+               let asVersion24 = Self.asVersion24(path: path, bigEndian: bigEndian) {
+                self = asVersion24
+                return
+            }
             self = .refused(message: String(decoding: errbuf.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
             return
         }
         self = .accepted(dlt: pcap_datalink(pcap), snapshot: Int(pcap_snapshot(pcap)))
         pcap_close(pcap)
+    }
+
+    /// libpcap refuses a pcap file of a version after 2.4, which tshark reads as 2.4 (a test file
+    /// of libpcap's own, pcap-invalid-version-2.pcap, is 2.5). libpcap is asked about the file's
+    /// 24-byte header with the version set to 2.4, from memory, for the link type and snapshot
+    /// length it would give.
+    private static func asVersion24(path: String, bigEndian: Bool) -> LibpcapValidation? {
+        guard let handle = FileHandle(forReadingAtPath: path) else { return nil }
+        defer { try? handle.close() }
+        guard var head = try? handle.read(upToCount: 24).map(Array.init), head.count == 24 else { return nil }
+        let (major, minor): (UInt16, UInt16) = bigEndian ? (UInt16(2).bigEndian, UInt16(4).bigEndian) : (UInt16(2).littleEndian, UInt16(4).littleEndian)
+        withUnsafeBytes(of: major) { head[4] = $0[0]; head[5] = $0[1] }
+        withUnsafeBytes(of: minor) { head[6] = $0[0]; head[7] = $0[1] }
+        return head.withUnsafeMutableBytes { raw -> LibpcapValidation? in
+            // pcap_fopen_offline takes the stream and closes it with the handle.
+            guard let stream = fmemopen(raw.baseAddress, raw.count, "rb") else { return nil }
+            var errbuf = [CChar](repeating: 0, count: Int(PCAP_ERRBUF_SIZE) + 1)
+            guard let pcap = pcap_fopen_offline_with_tstamp_precision(stream, UInt32(PCAP_TSTAMP_PRECISION_NANO), &errbuf) else {
+                fclose(stream)
+                return nil
+            }
+            defer { pcap_close(pcap) }
+            return .accepted(dlt: pcap_datalink(pcap), snapshot: Int(pcap_snapshot(pcap)))
+        }
     }
 
     var accepted: (dlt: Int32, snapshot: Int)? {

@@ -4,9 +4,10 @@ internal import FlowcastCore
 /// Follows libpcap 1.10's `pcap_next_packet`: either byte order, microsecond or nanosecond
 /// files, the swapped length fields of versions before 2.4, a refusal of captured lengths beyond
 /// what libpcap accepts for the link type, pseudo-headers turned to this host's byte order, and
-/// the same words for every refusal. One difference, on purpose: a record longer than the
-/// file's snapshot length whose wire length says so is delivered whole (libpcap clips it to the
-/// snapshot length; tshark keeps it).
+/// the same words for every refusal. Two differences, on purpose, where tshark (the decoding
+/// oracle) reads otherwise: a record longer than the file's snapshot length is delivered whole
+/// (libpcap clips it to the snapshot length; a filter still sees libpcap's part, see
+/// `OfflineCapture.Reader.filterLength`), and the seconds are unsigned.
 struct PcapReader<Bytes: CaptureBytes>: CaptureReader {
     private var bytes: Bytes
     private let path: String
@@ -19,6 +20,8 @@ struct PcapReader<Bytes: CaptureBytes>: CaptureReader {
     private let maximumCapture: Int
     private let linkType: LinkType
     private let swapsPseudoHeader: Bool
+    /// Whether records of the link type begin with a pseudo-header tshark checks.
+    private let checksPseudoHeader: Bool
     private var scratch: UnsafeMutableRawBufferPointer?
     private var offset = 24
     private(set) var packetsRead = 0
@@ -40,6 +43,7 @@ struct PcapReader<Bytes: CaptureBytes>: CaptureReader {
         maximumCapture = LibpcapLimits.maximumSnapshot(dlt: dlt)
         self.linkType = linkType
         swapsPseudoHeader = swapped && PseudoHeaderByteOrder.applies(to: linkType)
+        checksPseudoHeader = linkType.wiretapPseudoHeaderLength > 0
     }
 
     var linkTypes: [LinkType] { [linkType] }
@@ -63,7 +67,7 @@ struct PcapReader<Bytes: CaptureBytes>: CaptureReader {
                 }
                 throw fault(.truncated("truncated dump file; tried to read 16 header bytes, only got \(header.count)"))
             }
-            var seconds = header.loadUnaligned(as: Int32.self)
+            var seconds = header.loadUnaligned(as: UInt32.self)
             var fraction = header.loadUnaligned(fromByteOffset: 4, as: Int32.self)
             var caplen = header.loadUnaligned(fromByteOffset: 8, as: UInt32.self)
             var len = header.loadUnaligned(fromByteOffset: 12, as: UInt32.self)
@@ -90,15 +94,14 @@ struct PcapReader<Bytes: CaptureBytes>: CaptureReader {
                 throw fault(.truncated(message))
             }
             guard bytes.holds(through: offset + 16 + captured) else { throw shrank(to: bytes.shrunkSize() ?? 0) }
-            // Beyond the snapshot length libpcap keeps the first `snapshot` bytes; when the
-            // wire length says more was captured, the whole record is the packet.
-            if captured > snapshot, Int(len) <= snapshot {
-                data = UnsafeRawBufferPointer(rebasing: data[..<snapshot])
+            if checksPseudoHeader, let reason = WiretapPseudoHeader.refusal(data, linkType: linkType) {
+                throw fault(.corrupt(reason))
             }
             bytes.prefetch(offset + 16 + captured)  // the next record, while this one is decoded
             packetsRead += 1
-            // As libpcap 1.10 with nanosecond precision requested: signed 32-bit seconds, and
-            // a microsecond fraction scaled by 1000 in 32-bit arithmetic.
+            // Seconds unsigned, as the format defines them and tshark reads them (libpcap 1.10
+            // reads them signed: 0xFFFF0000 is 1969 to it, 2106 to tshark); a microsecond
+            // fraction scaled by 1000 in 32-bit arithmetic, as both do.
             let nanos = nanosecond ? Int64(fraction) : Int64(fraction &* 1000)
             if swapsPseudoHeader { data = swapPseudoHeader(data, wireLength: len) }
             if linkType == USBMappedLength.linkType { len = USBMappedLength.corrected(data, wireLength: len) }

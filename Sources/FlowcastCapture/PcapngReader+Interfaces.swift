@@ -72,6 +72,10 @@ extension PcapngReader {
                 }
                 let captured = Int(u32(block, 20, swapped))
                 guard captured <= bodyLength - 20 else { throw fault(.corrupt("captured length \(captured) exceeds its block")) }
+                if let reason = WiretapPseudoHeader.refusal(UnsafeRawBufferPointer(rebasing: block[28..<(28 + captured)]),
+                                                            linkType: state.interfaces[index].linkType) {
+                    throw fault(.corrupt(reason))
+                }
                 state.number += 1
                 if deliver {
                     let interface = state.interfaces[index]
@@ -90,6 +94,10 @@ extension PcapngReader {
                 let wire = Int(u32(block, 8, swapped))
                 var captured = min(wire, bodyLength - 4)
                 if interface.snaplen > 0 { captured = min(captured, Int(interface.snaplen)) }
+                if let reason = WiretapPseudoHeader.refusal(UnsafeRawBufferPointer(rebasing: block[12..<(12 + captured)]),
+                                                            linkType: interface.linkType) {
+                    throw fault(.corrupt(reason))
+                }
                 if deliver {
                     try body(Packet(number: state.number, timestampNanoseconds: 0, wireLength: clampedWireLength(UInt32(wire)),
                                     bytes: UnsafeRawBufferPointer(rebasing: block[12..<(12 + captured)]),

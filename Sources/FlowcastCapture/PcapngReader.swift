@@ -24,6 +24,8 @@ struct PcapngReader<Bytes: CaptureBytes>: CaptureReader {
     let firstDLT: Int32
     let snapshot: Int
     let firstLinkType: LinkType
+    /// Whether records of the first link type begin with a pseudo-header tshark checks.
+    private let checksPseudoHeader: Bool
     /// libpcap's largest block.
     let maximumBlock: Int
     private(set) var packetsRead = 0
@@ -45,6 +47,7 @@ struct PcapngReader<Bytes: CaptureBytes>: CaptureReader {
         firstDLT = dlt
         self.snapshot = snapshot
         firstLinkType = LinkType(dlt: dlt)
+        checksPseudoHeader = firstLinkType.wiretapPseudoHeaderLength > 0
         linkTypes = [firstLinkType]
         let forSnapshot = 8 + 20 + LibpcapLimits.maximumSnapshot(dlt: dlt) + 131_072 + 4
         maximumBlock = max(16 << 20, forSnapshot)
@@ -167,6 +170,7 @@ struct PcapngReader<Bytes: CaptureBytes>: CaptureReader {
             guard captured <= remaining - (dataAt - 8) else { throw tooShort(type) }
             let (seconds, fraction) = interfaces[interface].libpcapTime(ticks: ticks)
             var data = UnsafeRawBufferPointer(rebasing: block[dataAt..<(dataAt + captured)])
+            if checksPseudoHeader, let reason = WiretapPseudoHeader.refusal(data, linkType: firstLinkType) { throw fault(.corrupt(reason)) }
             bytes.prefetch(offset + block.count)  // the next block, while this packet is decoded
             packetsRead += 1
             if swapped, PseudoHeaderByteOrder.applies(to: firstLinkType) { data = swapPseudoHeader(data, wireLength: wire) }

@@ -19,6 +19,8 @@ public struct LinkType: RawRepresentable, Hashable, Sendable, CustomStringConver
     @inlinable public static var ppp: LinkType { LinkType(rawValue: 9) }
     /// PPP in HDLC-like framing (RFC 1662) or Cisco HDLC.
     @inlinable public static var pppHDLC: LinkType { LinkType(rawValue: 50) }
+    /// PPP preceded by a one-byte direction pseudo-header (`wiretapPseudoHeaderLength`).
+    @inlinable public static var pppWithDirection: LinkType { LinkType(rawValue: 204) }
     /// Raw IPv4 or IPv6, version nibble decides.
     @inlinable public static var raw: LinkType { LinkType(rawValue: 101) }
     /// OpenBSD loopback: 4-byte address family in network byte order.
@@ -44,6 +46,25 @@ public struct LinkType: RawRepresentable, Hashable, Sendable, CustomStringConver
     @inlinable public static var rawDLT12: LinkType { LinkType(rawValue: 12) }
     @inlinable public static var rawDLT14: LinkType { LinkType(rawValue: 14) }
 
+    /// The pseudo-header Wireshark's file reader (wiretap) takes off the front of a record of
+    /// this link type before the frame begins, in bytes, or 0: tshark's frame length and
+    /// captured length leave it out, and a record too short to hold it ends the file's reading
+    /// (`WiretapPseudoHeader` in FlowcastCapture says why). Measured on tshark 4.0.17 with a
+    /// one-packet pcap for every link type 0–299: SunATM (123), MTP2 with pseudo-header (139),
+    /// IrDA (144), LAPD (177), SITA (196), Bluetooth H4 with direction (201), PPP with direction
+    /// (204), I2C (209), NFC LLCP (245) and Bluetooth Linux monitor (254). ERF (197) carries a
+    /// record header of its own length and is not among them.
+    @inlinable public var wiretapPseudoHeaderLength: Int {
+        switch rawValue {
+        case 204: return 1
+        case 245: return 2
+        case 123, 139, 201, 254: return 4
+        case 196, 209: return 5
+        case 144, 177: return 16
+        default: return 0
+        }
+    }
+
     /// Maps a libpcap DLT_ value (what `pcap_datalink` returns) to its LINKTYPE_ number.
     /// They differ only for a few historical values; DLT_RAW is 12 on Linux and 14 on OpenBSD.
     public init(dlt: Int32) {
@@ -59,6 +80,7 @@ public struct LinkType: RawRepresentable, Hashable, Sendable, CustomStringConver
         case .ethernet: return "EN10MB"
         case .ppp: return "PPP"
         case .pppHDLC: return "PPP_HDLC"
+        case .pppWithDirection: return "PPP_WITH_DIR"
         case .raw: return "RAW"
         case .loop: return "LOOP"
         case .linuxSLL: return "LINUX_SLL"
@@ -93,6 +115,10 @@ public struct EtherType: RawRepresentable, Hashable, Sendable, CustomStringConve
     @inlinable public static var pppoeSession: EtherType { EtherType(rawValue: 0x8864) }
     /// Transparent Ethernet bridging (Ethernet inside GRE, NVGRE, Geneve).
     @inlinable public static var transparentEthernet: EtherType { EtherType(rawValue: 0x6558) }
+    /// Cisco FabricPath (DCE).
+    @inlinable public static var fabricPath: EtherType { EtherType(rawValue: 0x8903) }
+    /// Arista's vendor-specific protocol (timestamps).
+    @inlinable public static var aristaVendor: EtherType { EtherType(rawValue: 0xD28B) }
     /// PPP inside GRE (PPTP).
     @inlinable public static var ppp: EtherType { EtherType(rawValue: 0x880B) }
     /// ERSPAN type II inside GRE.

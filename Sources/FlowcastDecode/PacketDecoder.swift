@@ -30,12 +30,18 @@ public struct PacketDecoder: Sendable {
     /// fraction that a corrupt record may hold out of range).
     public func decode(_ bytes: UnsafeRawBufferPointer, linkType: UInt32, wireLength: Int,
                        seconds: Int64, fraction: Int64) -> PacketSummary {
-        var run = DecodeRun(bytes: bytes, decoder: self)
+        // The frame starts after the pseudo-header tshark's file reader takes off (the readers
+        // refuse a record too short for it); the lengths leave it out, as tshark's do, and a
+        // wire length shorter than it wraps as tshark's unsigned arithmetic does.
+        let pseudoHeader = LinkType(rawValue: linkType).wiretapPseudoHeaderLength
+        let frame = pseudoHeader > 0 && bytes.count >= pseudoHeader ? UnsafeRawBufferPointer(rebasing: bytes[pseudoHeader...]) : bytes
+        var run = DecodeRun(bytes: frame, decoder: self)
         run.summary.timestampNanoseconds = seconds &* 1_000_000_000 &+ fraction
         run.summary.timestampSeconds = seconds
         run.summary.timestampFraction = fraction
-        run.summary.wireLength = wireLength
-        run.summary.capturedLength = bytes.count
+        run.summary.wireLength = pseudoHeader == 0 || wireLength == Int(Int32.max) ? wireLength
+            : wireLength >= pseudoHeader ? wireLength - pseudoHeader : Int(Int32.max)
+        run.summary.capturedLength = frame.count
         run.summary.linkType = linkType
         run.start(linkType: linkType)
         return run.summary
@@ -71,6 +77,9 @@ struct DecodeRun {
     var ipLayers = 0
     /// True in the run that reads the packet an ICMP error quotes (see `scanQuotedPacket`).
     var insideQuote = false
+    /// After a vendor header the oracle does not read through (Arista's, Cisco FabricPath): only
+    /// VLAN tags are decoded from here on (see `decodeAristaHeader`).
+    var tagsOnly = false
 
     init(bytes: UnsafeRawBufferPointer, decoder: PacketDecoder) {
         b = bytes
@@ -121,6 +130,7 @@ struct DecodeRun {
         case LinkType.loop.rawValue: next = decodeNull(networkOrder: true)
         case LinkType.ppp.rawValue: next = .ppp(hdlc: false)
         case LinkType.pppHDLC.rawValue: next = .ppp(hdlc: true)
+        case LinkType.pppWithDirection.rawValue: next = .ppp(hdlc: false)  // after its direction byte
         case LinkType.raw.rawValue, LinkType.rawDLT12.rawValue, LinkType.rawDLT14.rawValue: next = decodeRaw()
         case LinkType.ipv4.rawValue: next = .ipv4
         case LinkType.ipv6.rawValue: next = .ipv6
@@ -181,6 +191,10 @@ struct DecodeRun {
 
     /// Ethertype dispatch shared by Ethernet, VLAN, SLL, SLL2, GRE and Geneve.
     mutating func dispatch(etherType: UInt16) -> NextLayer {
+        if tagsOnly, etherType != EtherType.vlan.rawValue, etherType != EtherType.qinq.rawValue,
+           etherType != EtherType.qinqLegacy9100.rawValue {
+            return unsupported(.ethernet, type: Int(etherType))
+        }
         switch etherType {
         case EtherType.ipv4.rawValue: return .ipv4
         case EtherType.ipv6.rawValue: return .ipv6
@@ -189,6 +203,7 @@ struct DecodeRun {
         case EtherType.mplsUnicast.rawValue, EtherType.mplsMulticast.rawValue: return .mpls
         case EtherType.pppoeSession.rawValue: return decodePPPoESession()
         case EtherType.transparentEthernet.rawValue: return .ethernet
+        case EtherType.aristaVendor.rawValue: return decodeAristaHeader()
         default: return unsupported(.ethernet, type: Int(etherType))
         }
     }

@@ -40,9 +40,22 @@ struct LibpcapReferenceTests {
 
     func compare(_ path: String, _ label: String) {
         let reference = LibpcapReference.read(path: path)
+        // libpcap refuses a pcap version after 2.4 at opening; tshark, and so the readers, read it as 2.4.
+        if reference.records.isEmpty, reference.refusal?.hasPrefix("unsupported pcap savefile version") == true { return }
         for mapFile in [true, false] {
             let ours = readInPlace(path, mapFile: mapFile)
             let mixed = reference.refusal?.hasPrefix("an interface has a") ?? false
+            // tshark's file reader checks a few link types' pseudo-headers, which libpcap does
+            // not (WiretapPseudoHeader): the readers stop where tshark does, at a record libpcap
+            // hands over, and agree with libpcap before it.
+            if let error = ours.error, case let .corrupt(_, packet?, reason) = error,
+               reason.contains("pseudo-header") || reason.contains("sll_protocol") {
+                #expect(packet == ours.records.count + 1 && reference.records.count > ours.records.count, "\(label)")
+                for (mine, theirs) in zip(ours.records, reference.records) {
+                    #expect(mine.bytes == theirs.bytes && mine.wireLength == theirs.wireLength, "\(label)")
+                }
+                continue
+            }
             #expect(ours.records.count >= reference.records.count, "\(label)")
             for (mine, theirs) in zip(ours.records, reference.records) {
                 // Whole where libpcap clips at the snapshot length: compare libpcap's part.

@@ -46,6 +46,10 @@ extension DecodeRun {
                 guard remaining >= 8 else { return cutExtension(knownFrom: known, needed: 8) }
                 let length = (Int(b.u8(offset + 1)) + 1) * 8
                 guard remaining >= length else { return cutExtension(knownFrom: known, needed: length) }
+                if next != IPProtocol.ipv6Routing.rawValue, let reach = optionOverrun(headerEnd: offset + length) {
+                    summary.ipProtocol = b.u8(offset)
+                    return truncated(.ipv6Extension, needed: reach - offset)
+                }
                 next = b.u8(offset)
                 offset += length
                 afterAH = false
@@ -87,6 +91,22 @@ extension DecodeRun {
     private mutating func cutExtension(knownFrom: Int, needed: Int) -> NextLayer {
         summary.ipProtocol = remaining >= knownFrom ? b.u8(offset) : nil
         return truncated(.ipv6Extension, needed: needed)
+    }
+
+    /// Where an option of the hop-by-hop or destination-options header at `offset` (whole, up to
+    /// `headerEnd`) reaches past the bytes of its datagram that are here, or nil. tshark's
+    /// dissection of that option throws, so no layer follows the header and its next header is
+    /// the protocol (tcpdump's ipv6-next-header-oobr captures); an option that runs past the
+    /// header but not past the bytes is read and the chain goes on from the header's end.
+    @inline(__always) private func optionOverrun(headerEnd: Int) -> Int? {
+        var at = offset + 2
+        while at < headerEnd {
+            if b.u8(at) == 0 { at += 1; continue }  // Pad1
+            guard at + 1 < limit else { return at + 2 }
+            at += 2 + Int(b.u8(at + 1))
+            if at > limit { return at }
+        }
+        return nil
     }
 
     /// The value of a Jumbo Payload option (RFC 2675) in the hop-by-hop header at `offset`, or
