@@ -207,6 +207,17 @@ import Testing
         #expect(throws: SeriesInputError.badJSON(path: "w.jsonl", line: 2, reason: "unparseable line")) {
             try SeriesReader.read(text: windowLine(start: 0, duration: 1, id: "a", up: 1, down: 0) + "\n{oops\n", path: "w.jsonl")
         }
+        // Valid JSON with a count no UInt64 holds: the field is named, not "unparseable line"
+        // (Foundation's decoder calls it invalid JSON, with no field).
+        let first = windowLine(start: 0, duration: 1, id: "a", up: 1, down: 0)
+        for bad in ["1e300", "18446744073709551616", "-1", "1.5"] {
+            let line = first.replacingOccurrences(of: #""bytesUp":1,"#, with: #""bytesUp":\#(bad),"#)
+            #expect(throws: SeriesInputError.badLine(FormatReadError(path: "w.jsonl", line: 2, problem: .badNumber(field: "bytesUp")))) {
+                try SeriesReader.read(text: first + "\n" + line + "\n", path: "w.jsonl")
+            }
+        }
+        let message = FormatReadError(path: "w.jsonl", line: 2, problem: .badNumber(field: "bytesUp")).description
+        #expect(message == #"w.jsonl:2: bad value for "bytesUp": a number out of range, or not whole where a count is"#)
     }
 }
 

@@ -14,6 +14,9 @@ public struct FormatReadError: Error, Sendable, Equatable, CustomStringConvertib
         case badValue(field: String)
         /// The line says a `formatVersion` this flowcast does not read.
         case unsupportedVersion(found: Int, supported: Int)
+        /// Valid JSON with a number its field cannot hold (out of range, or not whole where a
+        /// count is): the field when one number at the top level looks it, else nil.
+        case badNumber(field: String?)
     }
 
     public var path: String
@@ -34,6 +37,8 @@ public struct FormatReadError: Error, Sendable, Equatable, CustomStringConvertib
         case .badValue(let field): "bad value for \"\(field)\""
         case let .unsupportedVersion(found, supported):
             "formatVersion \(found) is not supported (this flowcast reads version \(supported))"
+        case .badNumber(let field?): "bad value for \"\(field)\": a number out of range, or not whole where a count is"
+        case .badNumber(nil): "a number out of range for its field, or not whole where a count is"
         }
     }
 
@@ -58,10 +63,26 @@ public enum FormatReading {
         } catch let error as UnsupportedFormatVersion {
             throw FormatReadError(path: path, line: line, problem: .unsupportedVersion(found: error.found, supported: error.supported))
         } catch let error as DecodingError {
-            throw FormatReadError(path: path, line: line, problem: problem(error))
+            var found = problem(error)
+            if found == .notJSON, let numbers = numberProblem(data) { found = numbers }
+            throw FormatReadError(path: path, line: line, problem: found)
         } catch {
             throw FormatReadError(path: path, line: line, problem: .notJSON)
         }
+    }
+
+    /// Foundation's decoder reports a number its type cannot hold (1e300 or -1 for a count, 1.5
+    /// for an integer) as invalid JSON, with no field. When the text is valid JSON, that is what
+    /// it was: the field is the one top-level number that no 64-bit integer holds, when there is
+    /// exactly one.
+    private static func numberProblem(_ data: Data) -> FormatReadError.Problem? {
+        guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return nil }
+        let suspects = object.compactMap { key, value -> String? in
+            guard let number = value as? NSNumber else { return nil }  // true and false read as 1 and 0: whole
+            let v = number.doubleValue
+            return v.rounded() != v || v < 0 || v >= 9.223_372_036_854_775_807e18 ? key : nil
+        }
+        return .badNumber(field: suspects.count == 1 ? suspects[0] : nil)
     }
 
     private static func problem(_ error: DecodingError) -> FormatReadError.Problem {
