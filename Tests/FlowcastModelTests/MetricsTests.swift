@@ -62,4 +62,16 @@ import Testing
             "persistence        2.5000        7.2500   4.90   20.00   0.900       0.7000",
         ])
     }
+
+    /// Errors too small for four decimals keep four significant digits: a series in small units
+    /// read 0.0000 for every method.
+    @Test func smallErrorsKeepTheirDigits() {
+        let tiny = ForecastMetrics(count: 10, mae: 0.000_023_456, rmse: 0.000_4, wape: 0.1, smape: 0.1, coverage: 0.8, pinball: 0)
+        let other = ForecastMetrics(count: 10, mae: 0.000_031_2, rmse: 0.0006, wape: 0.1, smape: 0.1, coverage: 0.8, pinball: 0.000_01)
+        let report = EvaluationReport(seriesCount: 1, steps: 10, methods: [
+            .init(method: .flowcast, metrics: tiny), .init(method: .persistence, metrics: other)])
+        let rows = report.table.split(separator: "\n").dropFirst(2).map { $0.split(separator: " ").map(String.init) }
+        #expect(rows[0] == ["flowcast", "2.346e-05", "4.000e-04", "10.00", "10.00", "0.800", "0.0000"])
+        #expect(rows[1] == ["persistence", "3.120e-05", "0.0006", "10.00", "10.00", "0.800", "1.000e-05"])
+    }
 }

@@ -1,3 +1,4 @@
+internal import Foundation
 extension EvaluationReport {
     /// The report as one JSON object: `{"series": N, "steps": N, "methods": [{"name": …, "mae": …, …}]}`.
     /// Ratios (WAPE, sMAPE, coverage) are fractions, errors are in the series' units. The upper
@@ -36,8 +37,9 @@ extension EvaluationReport {
         var rows = [["method", "MAE", "RMSE", "WAPE%", "sMAPE%", upper + "cov", upper + "pinball"]]
         for entry in methods {
             let m = entry.metrics
-            rows.append([entry.method.rawValue, fixed(m.mae, 4), fixed(m.rmse, 4), fixed(m.wape * 100, 2),
-                         fixed(m.smape * 100, 2), fixed(m.coverage, 3), fixed(m.pinball, 4)])
+            rows.append([entry.method.rawValue, AlignedTable.error(m.mae) ?? fixed(m.mae, 4),
+                         AlignedTable.error(m.rmse) ?? fixed(m.rmse, 4), fixed(m.wape * 100, 2),
+                         fixed(m.smape * 100, 2), fixed(m.coverage, 3), AlignedTable.error(m.pinball) ?? fixed(m.pinball, 4)])
         }
         return AlignedTable.render(rows, title: "\(seriesCount) series, \(steps) one-step forecasts per method")
     }
@@ -46,6 +48,14 @@ extension EvaluationReport {
 /// The text tables of `evaluate`: a title line, then columns as wide as their widest cell, the
 /// first left-aligned and the others right-aligned two spaces apart.
 enum AlignedTable {
+    /// An error (MAE, RMSE, pinball) too small for four decimals, in four significant digits
+    /// ("2.346e-06"), or nil: a series in small units (a fraction, bit/s/Hz per user) read
+    /// 0.0000 for every method, which hid which one was better.
+    static func error(_ value: Double) -> String? {
+        guard value.isFinite, value != 0, abs(value) < 0.000_5 else { return nil }
+        return String(format: "%.3e", value)
+    }
+
     static func render(_ rows: [[String]], title: String) -> String {
         let widths = rows.first.map { $0.indices.map { column in rows.map { $0[column].count }.max() ?? 0 } } ?? []
         var lines = [title]

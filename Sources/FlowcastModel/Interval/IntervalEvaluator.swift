@@ -142,8 +142,10 @@ extension IntervalEvaluationReport {
         var rows = [["method", "MAE", "RMSE", "WAPE%", "P10-P90cov", "pinball", "MAE×recentMean"]]
         for entry in methods {
             let m = entry.metrics
-            rows.append([entry.method.rawValue, fixed(m.mae, 4), fixed(m.rmse, 4), fixed(m.wape * 100, 2),
-                         fixed(m.bandCoverage, 3), fixed(m.pinball, 4), fixed(rule > 0 ? m.mae / rule : .nan, 3)])
+            rows.append([entry.method.rawValue, AlignedTable.error(m.mae) ?? fixed(m.mae, 4),
+                         AlignedTable.error(m.rmse) ?? fixed(m.rmse, 4), fixed(m.wape * 100, 2),
+                         fixed(m.bandCoverage, 3), AlignedTable.error(m.pinball) ?? fixed(m.pinball, 4),
+                         fixed(rule > 0 ? m.mae / rule : .nan, 3)])
         }
         return AlignedTable.render(rows, title: "\(seriesCount) series, \(steps) forecasts per method of the mean of the next \(IntervalSeries.seconds(horizonSeconds))")
     }
