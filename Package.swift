@@ -37,13 +37,14 @@ let package = Package(
         .systemLibrary(name: "CPcap", pkgConfig: "libpcap", providers: [.apt(["libpcap-dev"])]),
         .systemLibrary(name: "CCbc", pkgConfig: "cbc", providers: [.apt(["coinor-libcbc-dev"])]),
         .systemLibrary(name: "CNats", pkgConfig: "libnats", providers: [.apt(["libnats-dev"])]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .target(name: "FlowcastNATS", dependencies: ["CNats"], swiftSettings: strict),
 
         // Small C helpers Swift cannot express (a cache prefetch).
         .target(name: "CFlowcastShims", path: "Sources/CFlowcastShims"),
         // The shared vocabulary every stage speaks; depends on nothing.
         .target(name: "FlowcastCore", swiftSettings: strict),
-        .target(name: "FlowcastCapture", dependencies: ["CPcap", "CFlowcastShims", "FlowcastCore"], swiftSettings: strict),
+        .target(name: "FlowcastCapture", dependencies: ["CPcap", "CZlib", "CFlowcastShims", "FlowcastCore"], swiftSettings: strict),
         .target(name: "FlowcastDecode", dependencies: ["FlowcastCore"], swiftSettings: strict),
         .target(name: "FlowcastTopology",
                 dependencies: ["FlowcastCore", .product(name: "Yams", package: "Yams")], swiftSettings: strict),

@@ -13,7 +13,9 @@ struct CaptureFileHeader {
     static let pcapngBlock: UInt32 = 0x0A0D_0D0A
     static let pcapngByteOrder: UInt32 = 0x1A2B_3C4D
 
-    static func read(path: String) throws(CaptureError) -> CaptureFileHeader {
+    /// Reads the header of `path`; errors name `name` (the file the user gave, when `path` is a
+    /// compressed file's inflated copy).
+    static func read(path: String, named name: String? = nil) throws(CaptureError) -> CaptureFileHeader {
         guard let handle = FileHandle(forReadingAtPath: path) else {
             let reason = FileManager.default.fileExists(atPath: path) ? "permission denied" : "no such file"
             throw .missingFile(path: path, reason: reason)
@@ -28,7 +30,7 @@ struct CaptureFileHeader {
             }
             throw .missingFile(path: path, reason: error.localizedDescription)
         }
-        return try parse([UInt8](head ?? Data()), path: path)
+        return try parse([UInt8](head ?? Data()), path: name ?? path)
     }
 
     static func parse(_ head: [UInt8], path: String) throws(CaptureError) -> CaptureFileHeader {

@@ -26,8 +26,12 @@ public final class OfflineCapture {
     public let filter: CaptureFilter?
     /// Packets the filter skipped so far, as of the last `forEachPacket` to return.
     public private(set) var packetsFiltered = 0
-    /// Size of the file in bytes (for progress).
+    /// Size of the file in bytes (for progress); of the capture inside, for a compressed file.
     public let fileSize: Int64
+    /// True when the file is compressed with gzip (`GzipCapture`): read as the capture inside.
+    public let compressed: Bool
+    /// Why the compressed stream ended before its end, when it did: the read ends there.
+    private let compressionFault: String?
     /// True when records are read in place from a memory mapping rather than through a buffer.
     public var readsInPlace: Bool { reader.readsInPlace }
 
@@ -80,17 +84,30 @@ public final class OfflineCapture {
     /// `.badFilter` (libpcap's message) before any packet is read.
     public init(path: String, mapFile: Bool = true, filter: String? = nil) throws(CaptureError) {
         self.path = path
-        let header = try CaptureFileHeader.read(path: path)
+        // A gzip file is read as the capture inside it, inflated into a temporary file that is
+        // unlinked as soon as the readers hold it open.
+        var source = path
+        let isCompressed = GzipCapture.isCompressed(path: path)
+        compressed = isCompressed
+        if isCompressed {
+            let inflated = try GzipCapture.inflate(path: path)
+            source = inflated.temporary
+            compressionFault = inflated.fault
+        } else {
+            compressionFault = nil
+        }
+        defer { if isCompressed { unlink(source) } }
+        let header = try CaptureFileHeader.read(path: source, named: path)
         format = header.format
-        fileSize = ((try? FileManager.default.attributesOfItem(atPath: path)[.size]) as? NSNumber)?.int64Value ?? 0
-        let reader = try Self.makeReader(path: path, header: header, mapFile: mapFile)
+        fileSize = ((try? FileManager.default.attributesOfItem(atPath: source)[.size]) as? NSNumber)?.int64Value ?? 0
+        let reader = try Self.makeReader(path: path, source: source, header: header, mapFile: mapFile)
         if let unknown = reader.linkTypes.first(where: { !$0.hasDissector }) {
             reader.base.close()
             throw .unsupportedLinkType(path: path, linkType: unknown)
         }
         if let filter {
             do throws(CaptureError) {
-                self.filter = try CaptureFilter(expression: filter, linkTypes: reader.linkTypes, savefile: path)
+                self.filter = try CaptureFilter(expression: filter, linkTypes: reader.linkTypes, savefile: source)
             } catch {
                 reader.base.close()
                 throw error
@@ -103,10 +120,11 @@ public final class OfflineCapture {
 
     /// The reader for the file's format, over a mapping or a buffer, once libpcap has accepted
     /// the file.
-    private static func makeReader(path: String, header: CaptureFileHeader, mapFile: Bool) throws(CaptureError) -> Reader {
-        let opened = LibpcapValidation(path: path, format: header.format)
-        let mapped = mapFile ? MappedCaptureFile(path: path) : nil
-        let buffered = mapped == nil ? BufferedCaptureFile(path: path) : nil
+    /// `source` is the file read (`path` itself, or a compressed file's inflated copy); errors name `path`.
+    private static func makeReader(path: String, source: String, header: CaptureFileHeader, mapFile: Bool) throws(CaptureError) -> Reader {
+        let opened = LibpcapValidation(path: source, format: header.format)
+        let mapped = mapFile ? MappedCaptureFile(path: source) : nil
+        let buffered = mapped == nil ? BufferedCaptureFile(path: source) : nil
         guard mapped != nil || buffered != nil else {
             throw .missingFile(path: path, reason: "cannot open for reading")
         }
@@ -164,17 +182,38 @@ public final class OfflineCapture {
     /// it reach `body`.
     public func forEachPacket(_ body: (Packet) throws -> Void) throws {
         // Without a filter the readers call `body` directly: the hot path is unchanged.
-        guard let filter else { return try forEachRecord(body) }
+        guard let filter else {
+            try naming(compressionFault) { try forEachRecord(body) }
+            return
+        }
         var skipped = 0
         defer { packetsFiltered += skipped }
         let clip = reader.filterLength
-        try forEachRecord { packet in
-            if try filter.matches(packet, capturedLength: min(packet.capturedLength, clip)) {
-                try body(packet)
-            } else {
-                skipped += 1
+        try naming(compressionFault) {
+            try forEachRecord { packet in
+                if try filter.matches(packet, capturedLength: min(packet.capturedLength, clip)) {
+                    try body(packet)
+                } else {
+                    skipped += 1
+                }
             }
         }
+    }
+
+    /// A compressed stream that ended early (`fault`) ends the read after the last whole record
+    /// inflated, as a cut capture does; a record it cut, or garbage it left, is put down to it.
+    private func naming(_ fault: String?, _ read: () throws -> Void) throws {
+        guard let fault else { return try read() }
+        do {
+            try read()
+        } catch let error as CaptureError {
+            switch error {
+            case let .truncatedRecord(path, packet, reason), let .corrupt(path, packet?, reason):
+                throw CaptureError.truncatedRecord(path: path, packet: packet, reason: "\(fault); then \(reason)")
+            default: throw error
+            }
+        }
+        throw CaptureError.truncatedRecord(path: path, packet: packetsRead + 1, reason: fault)
     }
 
     /// Every record of the file, through the reader of its format (specialised per case).

@@ -32,7 +32,8 @@ public struct CaptureInspection: Sendable {
     public static func inspect(path: String, mapFile: Bool = true, filter: String? = nil) throws -> CaptureInspection {
         let capture = try OfflineCapture(path: path, mapFile: mapFile, filter: filter)
         // A pcap header's own line names its snapshot length; a pcapng file's is its interfaces'.
-        let format = capture.format == .pcapng ? "pcapng (snaplen \(capture.snapshotLength), first interface)" : capture.format.description
+        let format = (capture.compressed ? "gzip-compressed " : "")
+            + (capture.format == .pcapng ? "pcapng (snaplen \(capture.snapshotLength), first interface)" : capture.format.description)
         var r = CaptureInspection(file: path, format: format, linkTypes: [])
         r.filter = filter
         let decoder = PacketDecoder()

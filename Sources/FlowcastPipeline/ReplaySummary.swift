@@ -11,7 +11,7 @@ extension RunSummary {
         let linkTypes = capture.linkTypes.reduce(into: [String]()) { if !$0.contains($1.description) { $0.append($1.description) } }
         self.init(
             capture: .file(FileCapture(
-                file: (options.capturePath as NSString).lastPathComponent, format: capture.format.description,
+                file: (options.capturePath as NSString).lastPathComponent, format: (capture.compressed ? "gzip-compressed " : "") + capture.format.description,
                 linkTypes: linkTypes, packets: result.decode.packets, wireBytes: result.decode.wireBytes,
                 capturedBytes: result.decode.capturedBytes, firstTime: t.firstNanoseconds.map { Double($0) / 1e9 },
                 lastTime: t.firstNanoseconds == nil ? nil : Double(t.lastNanoseconds) / 1e9, error: result.captureError,

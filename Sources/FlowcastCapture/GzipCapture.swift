@@ -1,0 +1,103 @@
+internal import CZlib
+internal import Foundation
+
+/// A capture compressed with gzip (`tcpdump -w - | gzip`, rotated captures kept compressed).
+/// tshark reads one as the capture inside, and so does Flowcast: the file is inflated through
+/// zlib's `gzread` (which also reads concatenated members) into a temporary file that the readers
+/// then map or buffer like any capture; the file is unlinked once they hold it open, so nothing
+/// is left behind. Inflating first keeps the per-packet path unchanged (records read in place);
+/// it costs the inflated size in the temporary folder (`TMPDIR`) while the capture is read.
+///
+/// A stream that ends early or is corrupt keeps what was inflated before the fault: those packets
+/// are read, and the fault ends the read as a cut capture does, naming the file.
+enum GzipCapture {
+    static let magic: (UInt8, UInt8) = (0x1F, 0x8B)
+
+    /// Whether the file at `path` starts with gzip's magic number.
+    static func isCompressed(path: String) -> Bool {
+        guard let handle = FileHandle(forReadingAtPath: path) else { return false }
+        defer { try? handle.close() }
+        guard let head = try? handle.read(upToCount: 2), head.count == 2 else { return false }
+        return head[head.startIndex] == magic.0 && head[head.startIndex + 1] == magic.1
+    }
+
+    /// Inflates `path` into a new temporary file. Returns its path, and why the stream ended
+    /// before its end when it did: everything inflated before the fault is in the file (zlib's
+    /// `inflate` directly, not `gzread`, which drops a whole call's output at a corrupt byte).
+    /// Concatenated members are read in turn; bytes after the last that are not another member
+    /// are ignored, as zlib and tshark ignore them.
+    static func inflate(path: String) throws(CaptureError) -> (temporary: String, fault: String?) {
+        let input = open(path, O_RDONLY | O_CLOEXEC)
+        guard input >= 0 else {
+            throw .missingFile(path: path, reason: "cannot open for reading (\(String(cString: strerror(errno))))")
+        }
+        defer { close(input) }
+        let folder = ProcessInfo.processInfo.environment["TMPDIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
+        var template = Array("\(folder)/flowcast-gunzip-XXXXXX".utf8CString)
+        let output = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
+        guard output >= 0 else {
+            throw .missingFile(path: path, reason: "cannot make a temporary file in \(folder) to inflate it into (\(String(cString: strerror(errno))))")
+        }
+        defer { close(output) }
+        let temporary = String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        do throws(CaptureError) {
+            return (temporary, try inflate(input, into: output, path: path, folder: folder))
+        } catch {
+            unlink(temporary)
+            throw error
+        }
+    }
+
+    private static func inflate(_ input: Int32, into output: Int32, path: String, folder: String) throws(CaptureError) -> String? {
+        let chunk = 1 << 18
+        let inBuffer = UnsafeMutablePointer<UInt8>.allocate(capacity: chunk)
+        let outBuffer = UnsafeMutablePointer<UInt8>.allocate(capacity: chunk)
+        defer { inBuffer.deallocate(); outBuffer.deallocate() }
+        var stream = z_stream()
+        // 15 + 32: a 32 KiB window, gzip or zlib header detected.
+        guard inflateInit2_(&stream, 15 + 32, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
+            throw .corrupt(path: path, packet: nil, reason: "zlib could not start inflating")
+        }
+        defer { inflateEnd(&stream) }
+        var memberEnded = false
+        while true {
+            let n = read(input, inBuffer, chunk)
+            if n < 0 { return "reading the compressed file failed (\(String(cString: strerror(errno))))" }
+            if n == 0 { return memberEnded ? nil : "the gzip stream is cut short" }
+            stream.next_in = inBuffer
+            stream.avail_in = UInt32(n)
+            // Until this input is used and the output stopped short of filling the buffer
+            // (a full buffer may leave output inside zlib).
+            while true {
+                if memberEnded {
+                    if stream.avail_in == 0 { break }
+                    // Another member, or trailing bytes that are not one (ignored).
+                    guard stream.avail_in < 2 || (stream.next_in[0] == magic.0 && stream.next_in[1] == magic.1) else { return nil }
+                    inflateReset(&stream)
+                    memberEnded = false
+                }
+                stream.next_out = outBuffer
+                stream.avail_out = UInt32(chunk)
+                let status = CZlib.inflate(&stream, Z_NO_FLUSH)
+                let produced = chunk - Int(stream.avail_out)
+                var written = 0
+                while written < produced {
+                    let w = write(output, outBuffer + written, produced - written)
+                    guard w > 0 else {
+                        throw .missingFile(path: path, reason: "cannot inflate it into \(folder) (\(String(cString: strerror(errno))))")
+                    }
+                    written += w
+                }
+                switch status {
+                case Z_OK: break
+                case Z_BUF_ERROR: if stream.avail_in == 0 { break } else { continue }
+                case Z_STREAM_END: memberEnded = true; continue
+                default:
+                    let message = stream.msg.map { String(cString: $0) } ?? "zlib error \(status)"
+                    return "the gzip stream is corrupt (\(message))"
+                }
+                if stream.avail_in == 0 && stream.avail_out != 0 { break }
+            }
+        }
+    }
+}

@@ -1,0 +1,98 @@
+import FlowcastTestSupport
+import Foundation
+import Testing
+
+/// Captures compressed with gzip (what `tcpdump -w - | gzip` and rotation scripts leave): read as
+/// the capture inside, as tshark reads them, with nothing left in the temporary folder; a stream
+/// cut short or corrupt keeps the packets before the fault and exits non-zero naming it.
+@Suite("gzip-compressed captures")
+struct GzipCLITests {
+    /// A fresh folder for one test's files, and the TMPDIR of its flowcast runs.
+    func folder() throws -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-gzip-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }
+
+    /// `gzip -c` of `bytes` (the system's gzip, not Flowcast's zlib code).
+    func gzip(_ bytes: Data, in folder: URL, name: String) throws -> Data {
+        let plain = folder.appendingPathComponent(name)
+        try bytes.write(to: plain)
+        let run = try ChildProcess.run("/bin/sh", ["-c", "gzip -c -n '\(plain.path)' > '\(plain.path).gz'"])
+        #expect(run.status == 0, "\(run.stderr)")
+        return try Data(contentsOf: URL(fileURLWithPath: plain.path + ".gz"))
+    }
+
+    func decode(_ path: String, tmp: URL) throws -> (status: Int32, stdout: String, stderr: String) {
+        try ChildProcess.run(Fixtures.flowcastExecutable.path, ["decode", path, "--format", "tsv"],
+                             currentDirectory: Fixtures.repositoryRoot.path, environment: ["TMPDIR": tmp.path])
+    }
+
+    /// Files in `tmp` other than the test's own inputs: the inflated copies, which must be gone.
+    func leftovers(_ tmp: URL) throws -> [String] {
+        try FileManager.default.contentsOfDirectory(atPath: tmp.path).filter { $0.hasPrefix("flowcast-gunzip-") }
+    }
+
+    @Test("a compressed capture decodes to tshark's lines for the capture inside, and leaves no file behind",
+          arguments: ["http-web-browsing.pcap", "pcapng-many-interfaces.pcapng", "nsec-big-endian.pcap",
+                      "gtpu-inner-ipv6.pcap", "sll2-linux-cooked-v2.pcap", "time-negative-fraction.pcap"])
+    func decodesAsThePlainCapture(_ name: String) throws {
+        let tmp = try folder()
+        defer { try? FileManager.default.removeItem(at: tmp) }
+        let real = Fixtures.captures.appendingPathComponent("real/\(name)")
+        _ = try gzip(try Data(contentsOf: real), in: tmp, name: name)
+        let run = try decode(tmp.path + "/\(name).gz", tmp: tmp)
+        let expected = try String(contentsOf: URL(fileURLWithPath: real.path + ".expected.tsv"), encoding: .utf8)
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stdout == expected)
+        #expect(try leftovers(tmp).isEmpty)
+        let inspect = try ChildProcess.run(Fixtures.flowcastExecutable.path, ["inspect", tmp.path + "/\(name).gz"],
+                                           environment: ["TMPDIR": tmp.path])
+        #expect(inspect.stdout.contains("format: gzip-compressed "), "\(inspect.stdout)")
+    }
+
+    @Test("members concatenated read as one stream; bytes after the last member are ignored, as zlib and tshark ignore them")
+    func membersAndTrailingBytes() throws {
+        let tmp = try folder()
+        defer { try? FileManager.default.removeItem(at: tmp) }
+        let real = Fixtures.captures.appendingPathComponent("real/http-web-browsing.pcap")
+        let bytes = try Data(contentsOf: real)
+        let half = bytes.count / 2
+        let first = try gzip(bytes.prefix(half), in: tmp, name: "a"), second = try gzip(bytes.suffix(from: half), in: tmp, name: "b")
+        let expected = try String(contentsOf: URL(fileURLWithPath: real.path + ".expected.tsv"), encoding: .utf8)
+        for (label, data) in [("two members", first + second), ("trailing bytes", first + second + Data("not gzip".utf8))] {
+            let path = tmp.path + "/joined.pcap.gz"
+            try data.write(to: URL(fileURLWithPath: path))
+            let run = try decode(path, tmp: tmp)
+            #expect(run.status == 0 && run.stdout == expected, "\(label): \(run.stderr)")
+        }
+        #expect(try leftovers(tmp).isEmpty)
+    }
+
+    @Test("a stream cut short or corrupt: the packets before the fault, exit status 2, the file and the fault named")
+    func cutAndCorrupt() throws {
+        let tmp = try folder()
+        defer { try? FileManager.default.removeItem(at: tmp) }
+        let real = Fixtures.captures.appendingPathComponent("real/http-web-browsing.pcap")
+        let whole = try gzip(try Data(contentsOf: real), in: tmp, name: "w.pcap")
+        let expected = try String(contentsOf: URL(fileURLWithPath: real.path + ".expected.tsv"), encoding: .utf8)
+            .split(separator: "\n").map(String.init)
+        var corrupt = whole
+        for i in (whole.count / 2)..<(whole.count / 2 + 40) { corrupt[i] ^= 0x5A }
+        // tshark 4.0 reads 10 packets of the cut file and 18 of the corrupt one, then stops.
+        for (label, data, packets, fault) in [("cut", whole.prefix(whole.count / 2), 10, "the gzip stream is cut short"),
+                                              ("corrupt", corrupt, 18, "the gzip stream is corrupt")] {
+            let path = tmp.path + "/\(label).pcap.gz"
+            try Data(data).write(to: URL(fileURLWithPath: path))
+            let run = try decode(path, tmp: tmp)
+            let lines = run.stdout.split(separator: "\n").map(String.init)
+            #expect(run.status == 2, "\(label)")
+            // The packets inflated before the damaged bytes are the capture's; the corrupt stream
+            // inflates to other bytes after them until zlib's check fails at its end, as in tshark.
+            #expect(lines.count == packets && Array(lines.prefix(10)) == Array(expected.prefix(10)), "\(label): \(lines.count) lines")
+            #expect(run.stderr.contains(path) && run.stderr.contains("packet \(packets + 1)") && run.stderr.contains(fault),
+                    "\(label): \(run.stderr)")
+        }
+        #expect(try leftovers(tmp).isEmpty)
+    }
+}
