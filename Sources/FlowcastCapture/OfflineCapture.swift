@@ -82,7 +82,9 @@ public final class OfflineCapture {
     /// keeping their numbers in the file, and the others are counted in `packetsFiltered`. It is
     /// compiled here for the link types the file declares up front, so a bad expression throws
     /// `.badFilter` (libpcap's message) before any packet is read.
-    public init(path: String, mapFile: Bool = true, filter: String? = nil) throws(CaptureError) {
+    /// `records`: hand out a pcapng file's copyable custom blocks too, as tshark lists them
+    /// (`Packet.record`: no link layer, no time); they are numbered either way.
+    public init(path: String, mapFile: Bool = true, filter: String? = nil, records: Bool = false) throws(CaptureError) {
         self.path = path
         // A gzip file is read as the capture inside it, inflated into a temporary file that is
         // unlinked as soon as the readers hold it open.
@@ -100,7 +102,14 @@ public final class OfflineCapture {
         let header = try CaptureFileHeader.read(path: source, named: path)
         format = header.format
         fileSize = ((try? FileManager.default.attributesOfItem(atPath: source)[.size]) as? NSNumber)?.int64Value ?? 0
-        let reader = try Self.makeReader(path: path, source: source, header: header, mapFile: mapFile)
+        var reader = try Self.makeReader(path: path, source: source, header: header, mapFile: mapFile)
+        if records {
+            switch reader {
+            case var .pcapng(r): r.deliversRecords = true; reader = .pcapng(r)
+            case var .pcapngBuffered(r): r.deliversRecords = true; reader = .pcapngBuffered(r)
+            case .pcap, .pcapBuffered: break
+            }
+        }
         if let unknown = reader.linkTypes.first(where: { !$0.hasDissector }) {
             reader.base.close()
             throw .unsupportedLinkType(path: path, linkType: unknown)
@@ -191,7 +200,8 @@ public final class OfflineCapture {
         let clip = reader.filterLength
         try naming(compressionFault) {
             try forEachRecord { packet in
-                if try filter.matches(packet, capturedLength: min(packet.capturedLength, clip)) {
+                // A record that is not a packet matches no filter (tcpdump never sees one).
+                if packet.linkType != .noLinkLayer, try filter.matches(packet, capturedLength: min(packet.capturedLength, clip)) {
                     try body(packet)
                 } else {
                     skipped += 1

@@ -21,6 +21,9 @@ public struct Packet: @unchecked Sendable {
     public var linkType: LinkType
     /// The pcapng interface index (0 for pcap files and live captures).
     public var interfaceIndex: Int
+    /// False for a record that carries no time (a pcapng simple packet block, a custom block
+    /// read as a record): its timestamp reads 0, and tshark shows none.
+    public var hasTimestamp = true
 
     public init(number: Int, timestampNanoseconds: Int64, wireLength: Int,
                 bytes: UnsafeRawBufferPointer, linkType: LinkType, interfaceIndex: Int = 0) {
@@ -41,6 +44,14 @@ public struct Packet: @unchecked Sendable {
         self.bytes = bytes
         self.linkType = linkType
         self.interfaceIndex = interfaceIndex
+    }
+
+    /// A pcapng record that is not a packet (a copyable custom block), as tshark lists one: no
+    /// link layer, no time, its data as the frame (`OfflineCapture(records:)`).
+    public static func record(number: Int, data: UnsafeRawBufferPointer) -> Packet {
+        var record = Packet(number: number, seconds: 0, fraction: 0, wireLength: data.count, bytes: data, linkType: .noLinkLayer)
+        record.hasTimestamp = false
+        return record
     }
 
     /// Captured length.

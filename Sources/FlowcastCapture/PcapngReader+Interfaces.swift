@@ -13,6 +13,8 @@ extension PcapngReader {
         var number: Int
         /// The link types of the current section's interfaces when the last one was described.
         var describedLinkTypes: [LinkType] = []
+        /// Whether copyable custom blocks are handed out as records (`PcapngReader.deliversRecords`).
+        var deliversRecords = false
     }
 
     /// The link types every interface of the file declares, as a walk of the whole file finds
@@ -94,14 +96,26 @@ extension PcapngReader {
                 let wire = Int(u32(block, 8, swapped))
                 var captured = min(wire, bodyLength - 4)
                 if interface.snaplen > 0 { captured = min(captured, Int(interface.snaplen)) }
+                if let refusal = simpleBlockTrailer(block, captured: interface.snaplen > 0 ? min(wire, Int(interface.snaplen)) : wire,
+                                                    swapped: swapped) {
+                    throw fault(refusal)
+                }
                 if let reason = WiretapPseudoHeader.refusal(UnsafeRawBufferPointer(rebasing: block[12..<(12 + captured)]),
                                                             linkType: interface.linkType) {
                     throw fault(.corrupt(reason))
                 }
                 if deliver {
-                    try body(Packet(number: state.number, timestampNanoseconds: 0, wireLength: clampedWireLength(UInt32(wire)),
-                                    bytes: UnsafeRawBufferPointer(rebasing: block[12..<(12 + captured)]),
-                                    linkType: interface.linkType))
+                    var packet = Packet(number: state.number, timestampNanoseconds: 0, wireLength: clampedWireLength(UInt32(wire)),
+                                        bytes: UnsafeRawBufferPointer(rebasing: block[12..<(12 + captured)]),
+                                        linkType: interface.linkType)
+                    packet.hasTimestamp = false
+                    try body(packet)
+                }
+            case copyableCustomBlock:
+                guard length >= 16 else { throw fault(.corrupt("total block length \(length) of a CB is too small (< 16)")) }
+                state.number += 1
+                if deliver && state.deliversRecords {
+                    try body(.record(number: state.number, data: UnsafeRawBufferPointer(rebasing: block[12..<(length - 4)])))
                 }
             default:
                 break  // section headers (handled above), name resolution, statistics, custom blocks

@@ -20,6 +20,11 @@ struct PcapngReader<Bytes: CaptureBytes>: CaptureReader {
     var interfaces: [PcapngInterface]
     /// False once an interface differs from the first (see the type's comment).
     var followsLibpcap = true
+    /// Whether copyable custom blocks are handed out as records (`Packet.record`), as tshark
+    /// lists them; they are numbered either way, so packet numbers stay tshark's frame numbers.
+    var deliversRecords = false
+    /// Copyable custom blocks before the first interface description (read at opening).
+    private var leadingRecords: [Int] = []
     /// libpcap's DLT_ value and snapshot length for the file (its first interface).
     let firstDLT: Int32
     let snapshot: Int
@@ -33,6 +38,8 @@ struct PcapngReader<Bytes: CaptureBytes>: CaptureReader {
     private var scratch: UnsafeMutableRawBufferPointer?
 
     static var sectionHeader: UInt32 { 0x0A0D_0D0A }
+    /// A custom block that may be copied (0x80000BAD may not); tshark lists it as a record.
+    static var copyableCustomBlock: UInt32 { 0x0000_0BAD }
 
     /// Positions the reader after the first Interface Description Block, where libpcap stands
     /// once it has opened the file; `dlt` and `snapshot` are libpcap's view of that interface.
@@ -44,6 +51,7 @@ struct PcapngReader<Bytes: CaptureBytes>: CaptureReader {
         offset = opened.offset
         swapped = opened.swapped
         interfaces = [opened.interface]
+        leadingRecords = opened.leadingRecords
         firstDLT = dlt
         self.snapshot = snapshot
         firstLinkType = LinkType(dlt: dlt)
@@ -61,8 +69,10 @@ struct PcapngReader<Bytes: CaptureBytes>: CaptureReader {
     }
 
     /// As libpcap's `pcap_ng_check_header`: the section header, then blocks up to the first
-    /// interface description. Returns the offset after it.
-    static func openSection(_ bytes: inout Bytes) throws(PcapngOpenFault) -> (offset: Int, swapped: Bool, interface: PcapngInterface) {
+    /// interface description. Returns the offset after it, and where the copyable custom blocks
+    /// before it start (records tshark lists first).
+    static func openSection(_ bytes: inout Bytes) throws(PcapngOpenFault)
+        -> (offset: Int, swapped: Bool, interface: PcapngInterface, leadingRecords: [Int]) {
         let head = bytes.bytes(at: 0, count: 12)
         guard head.count == 12 else { throw .truncated("section header block cut at \(head.count) bytes") }
         let swapped = head.loadUnaligned(fromByteOffset: 8, as: UInt32.self) != 0x1A2B_3C4D
@@ -79,6 +89,7 @@ struct PcapngReader<Bytes: CaptureBytes>: CaptureReader {
             throw .unsupportedVersion("unsupported pcapng savefile version \(major).\(minor)")
         }
         var at = total
+        var leading: [Int] = []
         while true {
             let found: (type: UInt32, block: UnsafeRawBufferPointer)?
             do throws(ReadFault) { found = try libpcapBlock(&bytes, at: at, maximum: 16 << 20, swapped: swapped) } catch {
@@ -90,13 +101,17 @@ struct PcapngReader<Bytes: CaptureBytes>: CaptureReader {
             guard let (type, block) = found else { throw .corrupt("the capture file has no Interface Description Blocks") }
             switch type {
             case 1:
-                do throws(ReadFault) { return (at + block.count, swapped, try libpcapInterface(block, swapped: swapped)) } catch {
+                do throws(ReadFault) { return (at + block.count, swapped, try libpcapInterface(block, swapped: swapped), leading) } catch {
                     switch error {
                     case let .truncated(reason), let .corrupt(reason): throw .corrupt(reason)
                     }
                 }
             case 2, 3, 6:
                 throw .corrupt("the capture file has a packet block before any Interface Description Blocks")
+            case copyableCustomBlock:
+                guard block.count >= 16 else { throw .corrupt("total block length \(block.count) of a CB is too small (< 16)") }
+                leading.append(at)
+                at += block.count
             default:
                 at += block.count
             }
@@ -105,12 +120,23 @@ struct PcapngReader<Bytes: CaptureBytes>: CaptureReader {
 
     mutating func forEachPacket(_ body: (Packet) throws -> Void) throws {
         defer { bytes.pause() }
+        for at in leadingRecords {
+            let length = Int(Self.u32(bytes.bytes(at: at, count: 8), 4, swapped))
+            packetsRead += 1
+            if deliversRecords {
+                let block = bytes.bytes(at: at, count: length)
+                try body(.record(number: packetsRead, data: UnsafeRawBufferPointer(rebasing: block[12..<(length - 4)])))
+            }
+        }
+        leadingRecords = []
         while followsLibpcap {
             bytes.reached(offset)
             let found: (type: UInt32, block: UnsafeRawBufferPointer)?
             do throws(ReadFault) {
                 found = try Self.libpcapBlock(&bytes, at: offset, maximum: maximumBlock, swapped: swapped)
             } catch {
+                // A section in the other byte order reads as a block of absurd length.
+                if sectionOfOtherByteOrder(at: offset) { continue }
                 throw fault(error)
             }
             guard let (type, block) = found else {
@@ -135,6 +161,10 @@ struct PcapngReader<Bytes: CaptureBytes>: CaptureReader {
                 wire = Self.u32(block, 8, swapped)
                 captured = min(Int(wire), snapshot)
                 dataAt = 12
+                if let refusal = Self.simpleBlockTrailer(block, captured: interfaces.first?.snaplen == 0 ? Int(wire) : captured,
+                                                         swapped: swapped) {
+                    throw fault(refusal)
+                }
             case 1:
                 guard remaining >= 8 else { throw tooShort(type) }
                 let linkType = Self.u16(block, 8, swapped), snaplen = Self.u32(block, 12, swapped)
@@ -151,10 +181,17 @@ struct PcapngReader<Bytes: CaptureBytes>: CaptureReader {
                 offset += block.count
                 continue
             case Self.sectionHeader:
+                if sectionOfOtherByteOrder(at: offset) { continue }
                 guard remaining >= 16 else { throw tooShort(type) }
                 let major = Self.u16(block, 12, swapped)
                 guard major == 1 else { throw fault(.corrupt("unknown pcapng savefile major version number \(major)")) }
                 interfaces.removeAll(keepingCapacity: true)
+                offset += block.count
+                continue
+            case Self.copyableCustomBlock:
+                guard block.count >= 16 else { throw fault(.corrupt("total block length \(block.count) of a CB is too small (< 16)")) }
+                packetsRead += 1
+                if deliversRecords { try body(.record(number: packetsRead, data: UnsafeRawBufferPointer(rebasing: block[12..<(block.count - 4)]))) }
                 offset += block.count
                 continue
             default:
@@ -175,11 +212,14 @@ struct PcapngReader<Bytes: CaptureBytes>: CaptureReader {
             packetsRead += 1
             if swapped, PseudoHeaderByteOrder.applies(to: firstLinkType) { data = swapPseudoHeader(data, wireLength: wire) }
             if firstLinkType == USBMappedLength.linkType { wire = USBMappedLength.corrected(data, wireLength: wire) }
-            try body(Packet(number: packetsRead, seconds: seconds, fraction: fraction, wireLength: clampedWireLength(wire),
-                            bytes: data, linkType: firstLinkType, interfaceIndex: interface))
+            var packet = Packet(number: packetsRead, seconds: seconds, fraction: fraction, wireLength: clampedWireLength(wire),
+                                bytes: data, linkType: firstLinkType, interfaceIndex: interface)
+            packet.hasTimestamp = type != 3
+            try body(packet)
             offset += block.count
         }
-        var state = IndependentWalk(offset: offset, swapped: swapped, interfaces: interfaces, number: packetsRead)
+        var state = IndependentWalk(offset: offset, swapped: swapped, interfaces: interfaces, number: packetsRead,
+                                    deliversRecords: deliversRecords)
         defer {
             offset = state.offset; swapped = state.swapped; interfaces = state.interfaces
             packetsRead = state.number
@@ -194,6 +234,29 @@ struct PcapngReader<Bytes: CaptureBytes>: CaptureReader {
 
     /// The block at `at` as libpcap's `read_block` takes it, trailer checked; nil at the end of
     /// the file.
+    /// tshark reads a simple packet block's data as long as its original length cut by the
+    /// interface's snapshot length (`captured`), padded to 4 bytes, and its trailer right after;
+    /// a block of another length fails its trailer check there (libpcap reads the data and skips
+    /// to the block's end). tshark's words.
+    static func simpleBlockTrailer(_ block: UnsafeRawBufferPointer, captured: Int, swapped: Bool) -> ReadFault? {
+        let at = 12 + (captured + 3) / 4 * 4
+        guard at + 4 != block.count else { return nil }
+        let second = at >= 0 && at + 4 <= block.count ? u32(block, at, swapped) : 0
+        return .corrupt("total block lengths (first \(block.count) and second \(second)) don't match")
+    }
+
+    /// Whether a section header in the other byte order starts at `at`. libpcap 1.10 refuses a
+    /// file whose sections differ in byte order; tshark reads each in its own, and so do the
+    /// readers: the walk goes on under Flowcast's own rules (`walkIndependently`) from here.
+    mutating func sectionOfOtherByteOrder(at: Int) -> Bool {
+        let head = bytes.bytes(at: at, count: 12)
+        guard head.count == 12, head.loadUnaligned(as: UInt32.self) == Self.sectionHeader,
+              head.loadUnaligned(fromByteOffset: 8, as: UInt32.self) == (swapped ? 0x1A2B_3C4D : 0x4D3C_2B1A) else { return false }
+        followsLibpcap = false
+        linkTypes = interfaceLinkTypes()
+        return true
+    }
+
     @inline(__always)
     static func libpcapBlock(_ bytes: inout Bytes, at: Int, maximum: Int,
                              swapped: Bool) throws(ReadFault) -> (type: UInt32, block: UnsafeRawBufferPointer)? {

@@ -65,6 +65,9 @@ public struct LinkType: RawRepresentable, Hashable, Sendable, CustomStringConver
         }
     }
 
+    /// Not a LINKTYPE_: a pcapng record that is not a packet (a custom block), which no decoder reads.
+    @inlinable public static var noLinkLayer: LinkType { LinkType(rawValue: 0xFFFF_FFFF) }
+
     /// Maps a libpcap DLT_ value (what `pcap_datalink` returns) to its LINKTYPE_ number.
     /// They differ only for a few historical values; DLT_RAW is 12 on Linux and 14 on OpenBSD.
     public init(dlt: Int32) {

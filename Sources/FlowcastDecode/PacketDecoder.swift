@@ -27,9 +27,10 @@ public struct PacketDecoder: Sendable {
     }
 
     /// Decodes `bytes`, with the timestamp as the record stores it (seconds and a nanosecond
-    /// fraction that a corrupt record may hold out of range).
+    /// fraction that a corrupt record may hold out of range). `hasTimestamp`: false for a record
+    /// that carries no time (`Packet.hasTimestamp`), whose time column is then empty.
     public func decode(_ bytes: UnsafeRawBufferPointer, linkType: UInt32, wireLength: Int,
-                       seconds: Int64, fraction: Int64) -> PacketSummary {
+                       seconds: Int64, fraction: Int64, hasTimestamp: Bool = true) -> PacketSummary {
         // The frame starts after the pseudo-header tshark's file reader takes off (the readers
         // refuse a record too short for it); the lengths leave it out, as tshark's do, and a
         // wire length shorter than it wraps as tshark's unsigned arithmetic does.
@@ -39,6 +40,7 @@ public struct PacketDecoder: Sendable {
         run.summary.timestampNanoseconds = seconds &* 1_000_000_000 &+ fraction
         run.summary.timestampSeconds = seconds
         run.summary.timestampFraction = fraction
+        run.summary.hasTimestamp = hasTimestamp
         run.summary.wireLength = pseudoHeader == 0 || wireLength == Int(Int32.max) ? wireLength
             : wireLength >= pseudoHeader ? wireLength - pseudoHeader : Int(Int32.max)
         run.summary.capturedLength = frame.count

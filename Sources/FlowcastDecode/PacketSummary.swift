@@ -6,6 +6,8 @@ public struct PacketSummary: Sendable, Equatable {
     /// The timestamp as the capture record stores it (see `Packet.timestampFraction`).
     public var timestampSeconds: Int64 = 0
     public var timestampFraction: Int64 = 0
+    /// False when the record carries no time (`Packet.hasTimestamp`): the time column is empty.
+    public var hasTimestamp = true
     public var wireLength: Int = 0
     public var capturedLength: Int = 0
     /// The LINKTYPE_ number of the packet's interface.

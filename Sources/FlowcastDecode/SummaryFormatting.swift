@@ -8,7 +8,7 @@ extension PacketSummary {
     /// destination port, outermost GTPv1 TEID, outermost VLAN ID. Absent values are empty.
     public func appendTSV(number: Int, to out: inout [UInt8]) {
         out.appendDecimal(number); out.append(9)
-        out.appendTimestamp(seconds: timestampSeconds, fraction: timestampFraction); out.append(9)
+        if hasTimestamp { out.appendTimestamp(seconds: timestampSeconds, fraction: timestampFraction) }; out.append(9)
         out.appendDecimal(wireLength); out.append(9)
         out.appendDecimal(capturedLength); out.append(9)
         out.appendAddress(outerSource); out.append(9)
@@ -27,8 +27,11 @@ extension PacketSummary {
     /// tunnel depth and the decode issue.
     public func appendJSON(number: Int, to out: inout [UInt8]) {
         out.appendASCII("{\"frame\":"); out.appendDecimal(number)
-        out.appendASCII(",\"time\":\""); out.appendTimestamp(seconds: timestampSeconds, fraction: timestampFraction)
-        out.appendASCII("\",\"wire_len\":"); out.appendDecimal(wireLength)
+        if hasTimestamp {
+            out.appendASCII(",\"time\":\""); out.appendTimestamp(seconds: timestampSeconds, fraction: timestampFraction)
+            out.append(UInt8(ascii: "\""))
+        }
+        out.appendASCII(",\"wire_len\":"); out.appendDecimal(wireLength)
         out.appendASCII(",\"cap_len\":"); out.appendDecimal(capturedLength)
         func field(_ name: String, _ address: IPAddress?, to out: inout [UInt8]) {
             guard let address else { return }

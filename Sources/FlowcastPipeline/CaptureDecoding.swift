@@ -32,7 +32,7 @@ public struct DecodeStatistics: Sendable {
 public func decodeCapture(path: String, limit: Int? = nil, decoder: PacketDecoder = PacketDecoder(), mapFile: Bool = true,
                           filter: String? = nil, onStatistics: ((DecodeStatistics) -> Void)? = nil,
                           _ body: (_ number: Int, _ summary: borrowing PacketSummary) throws -> Void) throws -> DecodeStatistics {
-    let capture = try OfflineCapture(path: path, mapFile: mapFile, filter: filter)
+    let capture = try OfflineCapture(path: path, mapFile: mapFile, filter: filter, records: true)
     var stats = DecodeStatistics()
     defer {
         if let onStatistics {
@@ -46,8 +46,8 @@ public func decodeCapture(path: String, limit: Int? = nil, decoder: PacketDecode
         try capture.forEachPacket { packet in
             if let limit, stats.packets >= limit { throw Stop() }
             let summary = decoder.decode(packet.bytes, linkType: packet.linkType.rawValue,
-                                         wireLength: packet.wireLength,
-                                         seconds: packet.timestampSeconds, fraction: packet.timestampFraction)
+                                         wireLength: packet.wireLength, seconds: packet.timestampSeconds,
+                                         fraction: packet.timestampFraction, hasTimestamp: packet.hasTimestamp)
             stats.packets += 1
             stats.wireBytes += packet.wireLength
             stats.capturedBytes += packet.capturedLength

@@ -92,7 +92,7 @@ struct LibpcapReferenceTests {
     func oracleCaptures() {
         let captures = Fixtures.oracleCaptures()
         #expect(captures.count >= 88)
-        for capture in captures { compare(capture.url.path, capture.name) }
+        for capture in captures where capture.readsAsLibpcap { compare(capture.url.path, capture.name) }
     }
 
     @Test("cut and corrupted pcap files, in both byte orders, stop where libpcap stops and say what it says",

@@ -11,10 +11,11 @@ func decodeTSV(_ path: String) -> (lines: [String], error: CaptureError?) {
     var buffer: [UInt8] = []
     let decoder = PacketDecoder()
     do {
-        let capture = try OfflineCapture(path: path)
+        let capture = try OfflineCapture(path: path, records: true)
         try capture.forEachPacket { packet in
             let summary = decoder.decode(packet.bytes, linkType: packet.linkType.rawValue, wireLength: packet.wireLength,
-                                         seconds: packet.timestampSeconds, fraction: packet.timestampFraction)
+                                         seconds: packet.timestampSeconds, fraction: packet.timestampFraction,
+                                         hasTimestamp: packet.hasTimestamp)
             buffer.removeAll(keepingCapacity: true)
             summary.appendTSV(number: packet.number, to: &buffer)
             lines.append(String(decoding: buffer.dropLast(), as: UTF8.self))
