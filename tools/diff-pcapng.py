@@ -6,9 +6,11 @@ tshark refuses (a simple packet block sized other than its snapshot length says,
 an interface never described, a custom block without its enterprise number). Copyable custom
 blocks are records to tshark, listed among the packets.
 
+Also classic pcap in Kuznetsov's modified format (24-byte record headers).
+
 Usage: tools/diff-pcapng.py [--flowcast PATH] [--out DIR] [--synthetic DIR]
   --out DIR        where the captures are written (default /tmp/diff-pcapng)
-  --synthetic DIR  write them there instead, as captures/synthetic/pcapng-*.pcapng, with their
+  --synthetic DIR  write them there instead, as captures/synthetic/pcapng-*.pcapng and pcap-*.pcap, with their
                    expected files, and compare (the same arguments give the same bytes)
 Each capture gets NAME.expected.tsv from tools/tshark-expected.py (and NAME.expected.err where
 tshark refuses it); tools/compare-decode.py then compares. Exit status 1 on any difference.
@@ -110,6 +112,21 @@ def variants():
     return v
 
 
+def modified_pcap(order="<", records=3, cut=None):
+    """Kuznetsov's modified pcap (magic 0xA1B2CD34): 24-byte record headers (interface index,
+    protocol and packet type after the lengths), read by libpcap and tshark alike."""
+    frame = ethernet(udp4())
+    out = struct.pack(order + "IHHiIII", 0xA1B2CD34, 2, 4, 0, 0, 65535, 1)
+    for i in range(records):
+        out += struct.pack(order + "IIII", T + i, 250_000, len(frame), len(frame)) + struct.pack(order + "IHBB", 2, 0x0800, 0, 0) + frame
+    return out if cut is None else out[:cut]
+
+
+def pcap_variants():
+    return {"modified-little-endian": modified_pcap(), "modified-big-endian": modified_pcap(">"),
+            "modified-cut-in-record-header": modified_pcap(records=2, cut=24 + 66 + 20)}
+
+
 def main(argv):
     flowcast, out, synthetic = ".build/debug/flowcast", "/tmp/diff-pcapng", None
     i = 0
@@ -129,8 +146,10 @@ def main(argv):
     folder = synthetic or out
     os.makedirs(folder, exist_ok=True)
     paths = []
-    for name, data in sorted(variants().items()):
-        path = os.path.join(folder, f"pcapng-{name}.pcapng")
+    files = [(f"pcapng-{name}.pcapng", data) for name, data in sorted(variants().items())]
+    files += [(f"pcap-{name}.pcap", data) for name, data in sorted(pcap_variants().items())]
+    for name, data in files:
+        path = os.path.join(folder, name)
         with open(path, "wb") as f:
             f.write(data)
         stale = path + ".expected.err"

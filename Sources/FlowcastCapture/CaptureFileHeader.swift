@@ -7,9 +7,12 @@ struct CaptureFileHeader {
     var format: CaptureFormat
     /// pcap only: the LINKTYPE_ from the file header (lower 16 bits).
     var linkType: LinkType?
+    /// pcap only: Kuznetsov's modified format (magic 0xA1B2CD34, 24-byte record headers).
+    var modified = false
 
     static let pcapMicro: UInt32 = 0xA1B2_C3D4
     static let pcapNano: UInt32 = 0xA1B2_3C4D
+    static let pcapModified: UInt32 = 0xA1B2_CD34
     static let pcapngBlock: UInt32 = 0x0A0D_0D0A
     static let pcapngByteOrder: UInt32 = 0x1A2B_3C4D
 
@@ -63,7 +66,7 @@ struct CaptureFileHeader {
             return CaptureFileHeader(format: .pcapng, linkType: nil)
         }
         let candidates: [(UInt32, Bool)] = [(magicLE, false), (magicBE, true)]
-        for (magic, big) in candidates where magic == pcapMicro || magic == pcapNano {
+        for (magic, big) in candidates where magic == pcapMicro || magic == pcapNano || magic == pcapModified {
             guard head.count >= 24 else {
                 throw .truncatedRecord(path: path, packet: 0, reason: "pcap file header cut at \(head.count) of 24 bytes")
             }
@@ -82,7 +85,7 @@ struct CaptureFileHeader {
             }
             return CaptureFileHeader(
                 format: .pcap(nanosecond: magic == pcapNano, bigEndian: big, major: major, minor: minor, snaplen: snaplen),
-                linkType: LinkType(rawValue: network & 0xFFFF))
+                linkType: LinkType(rawValue: network & 0xFFFF), modified: magic == pcapModified)
         }
         let shown = head.prefix(4).map { String($0, radix: 16) }.joined(separator: " ")
         throw .notACapture(path: path, reason: "unknown magic number \(shown)")

@@ -147,10 +147,10 @@ public final class OfflineCapture {
             let linkType = header.linkType.map { LinkType(dlt: Int32($0.rawValue)) } ?? LinkType(dlt: dlt)
             if let mapped {
                 return .pcap(PcapReader(bytes: mapped, path: path, header: header.format, linkType: linkType,
-                                        dlt: dlt, snapshot: snapshot))
+                                        dlt: dlt, snapshot: snapshot, modified: header.modified))
             }
             return .pcapBuffered(PcapReader(bytes: buffered!, path: path, header: header.format, linkType: linkType,
-                                            dlt: dlt, snapshot: snapshot))
+                                            dlt: dlt, snapshot: snapshot, modified: header.modified))
         case .pcapng:
             // libpcap's refusal decides whether the file opens; the file's own structure says
             // which kind of fault it is (libpcap's words are kept as the reason).

@@ -20,6 +20,10 @@ struct PcapReader<Bytes: CaptureBytes>: CaptureReader {
     private let maximumCapture: Int
     private let linkType: LinkType
     private let swapsPseudoHeader: Bool
+    /// Bytes of each record's header: 16, or 24 in the modified format of Alexey Kuznetsov's
+    /// patched tcpdump (magic 0xA1B2CD34: interface index, protocol and packet type after the
+    /// lengths), which libpcap and tshark read and Flowcast reads as they do, the extra fields unused.
+    private let recordHeader: Int
     /// Whether records of the link type begin with a pseudo-header tshark checks.
     private let checksPseudoHeader: Bool
     private var scratch: UnsafeMutableRawBufferPointer?
@@ -30,7 +34,7 @@ struct PcapReader<Bytes: CaptureBytes>: CaptureReader {
     enum LengthOrder { case asStored, swappedIfCaptureExceedsWire, swapped }
 
     /// `header`: the file header as sniffed; `dlt` and `snapshot`: what libpcap made of it.
-    init(bytes: Bytes, path: String, header: CaptureFormat, linkType: LinkType, dlt: Int32, snapshot: Int) {
+    init(bytes: Bytes, path: String, header: CaptureFormat, linkType: LinkType, dlt: Int32, snapshot: Int, modified: Bool = false) {
         self.bytes = bytes
         self.path = path
         guard case let .pcap(nanosecond, bigEndian, major, minor, _) = header else {
@@ -44,6 +48,7 @@ struct PcapReader<Bytes: CaptureBytes>: CaptureReader {
         self.linkType = linkType
         swapsPseudoHeader = swapped && PseudoHeaderByteOrder.applies(to: linkType)
         checksPseudoHeader = linkType.wiretapPseudoHeaderLength > 0
+        recordHeader = modified ? 24 : 16
     }
 
     var linkTypes: [LinkType] { [linkType] }
@@ -58,14 +63,14 @@ struct PcapReader<Bytes: CaptureBytes>: CaptureReader {
         defer { bytes.pause() }
         while true {
             bytes.reached(offset)
-            let header = bytes.bytes(at: offset, count: 16)
-            guard header.count == 16 else {
+            let header = bytes.bytes(at: offset, count: recordHeader)
+            guard header.count == recordHeader else {
                 if header.count == 0 {
                     // A file cut inside its last page reads as zeros there, without a fault.
                     if let size = bytes.shrunkSize() { throw shrank(to: size) }
                     return
                 }
-                throw fault(.truncated("truncated dump file; tried to read 16 header bytes, only got \(header.count)"))
+                throw fault(.truncated("truncated dump file; tried to read \(recordHeader) header bytes, only got \(header.count)"))
             }
             var seconds = header.loadUnaligned(as: UInt32.self)
             var fraction = header.loadUnaligned(fromByteOffset: 4, as: Int32.self)
@@ -86,18 +91,18 @@ struct PcapReader<Bytes: CaptureBytes>: CaptureReader {
                     ? "invalid packet capture length \(caplen), bigger than snaplen of \(snapshot)"
                     : "invalid packet capture length \(caplen), bigger than maximum of \(maximumCapture)"))
             }
-            var data = bytes.bytes(at: offset + 16, count: captured)
+            var data = bytes.bytes(at: offset + recordHeader, count: captured)
             if data.count < captured {
                 let message = captured > snapshot && data.count < snapshot
                     ? "truncated dump file; tried to read \(snapshot) captured bytes, only got \(data.count)"
                     : "truncated dump file; tried to read \(caplen) captured bytes, only got \(data.count)"
                 throw fault(.truncated(message))
             }
-            guard bytes.holds(through: offset + 16 + captured) else { throw shrank(to: bytes.shrunkSize() ?? 0) }
+            guard bytes.holds(through: offset + recordHeader + captured) else { throw shrank(to: bytes.shrunkSize() ?? 0) }
             if checksPseudoHeader, let reason = WiretapPseudoHeader.refusal(data, linkType: linkType) {
                 throw fault(.corrupt(reason))
             }
-            bytes.prefetch(offset + 16 + captured)  // the next record, while this one is decoded
+            bytes.prefetch(offset + recordHeader + captured)  // the next record, while this one is decoded
             packetsRead += 1
             // Seconds unsigned, as the format defines them and tshark reads them (libpcap 1.10
             // reads them signed: 0xFFFF0000 is 1969 to it, 2106 to tshark); a microsecond
@@ -107,7 +112,7 @@ struct PcapReader<Bytes: CaptureBytes>: CaptureReader {
             if linkType == USBMappedLength.linkType { len = USBMappedLength.corrected(data, wireLength: len) }
             try body(Packet(number: packetsRead, seconds: Int64(seconds), fraction: nanos,
                             wireLength: clampedWireLength(len), bytes: data, linkType: linkType))
-            offset += 16 + captured
+            offset += recordHeader + captured
         }
     }
 
