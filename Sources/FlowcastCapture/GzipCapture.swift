@@ -48,6 +48,22 @@ enum GzipCapture {
         }
     }
 
+    /// How often (bytes inflated) the temporary folder's free space is checked.
+    static let spaceCheckEvery = 64 << 20
+
+    /// Why inflating must stop: the folder would keep less than a reserve free (1 GiB, or a
+    /// twentieth of a smaller file system). A hostile or huge stream must not fill the machine's
+    /// temporary folder; tshark, which inflates as it reads, needs no such room.
+    private static func spaceRunningOut(_ fd: Int32, folder: String) -> String? {
+        var info = statvfs()
+        guard fstatvfs(fd, &info) == 0 else { return nil }
+        let free = Int(info.f_bavail) * Int(info.f_frsize), size = Int(info.f_blocks) * Int(info.f_frsize)
+        let reserve = min(1 << 30, size / 20)
+        guard free < reserve else { return nil }
+        return "inflating it would leave less than \(reserve >> 20) MiB free in \(folder) "
+            + "(set TMPDIR to a folder with room for the capture inside, or gunzip it first)"
+    }
+
     private static func inflate(_ input: Int32, into output: Int32, path: String, folder: String) throws(CaptureError) -> String? {
         let chunk = 1 << 18
         let inBuffer = UnsafeMutablePointer<UInt8>.allocate(capacity: chunk)
@@ -60,6 +76,7 @@ enum GzipCapture {
         }
         defer { inflateEnd(&stream) }
         var memberEnded = false
+        var total = 0, nextSpaceCheck = spaceCheckEvery
         while true {
             let n = read(input, inBuffer, chunk)
             if n < 0 { return "reading the compressed file failed (\(String(cString: strerror(errno))))" }
@@ -87,6 +104,11 @@ enum GzipCapture {
                         throw .missingFile(path: path, reason: "cannot inflate it into \(folder) (\(String(cString: strerror(errno))))")
                     }
                     written += w
+                }
+                total += produced
+                if total >= nextSpaceCheck {
+                    nextSpaceCheck = total + spaceCheckEvery
+                    if let reason = spaceRunningOut(output, folder: folder) { throw .missingFile(path: path, reason: reason) }
                 }
                 switch status {
                 case Z_OK: break

@@ -69,6 +69,32 @@ struct GzipCLITests {
         #expect(try leftovers(tmp).isEmpty)
     }
 
+    /// A stream that inflates to more than its temporary folder holds (a 32 MiB tmpfs, mounted by
+    /// the test; CI runs as root): exit status 2 naming the folder, and nothing left in it.
+    @Test("a capture that inflates past the room in TMPDIR stops with the folder named and leaves nothing",
+          .enabled(if: getuid() == 0, "mounting a tmpfs needs root"))
+    func temporaryFolderFills() throws {
+        let tmp = try folder()
+        defer { try? FileManager.default.removeItem(at: tmp) }
+        let small = tmp.appendingPathComponent("small")
+        try FileManager.default.createDirectory(at: small, withIntermediateDirectories: true)
+        let mount = try ChildProcess.run("/bin/mount", ["-t", "tmpfs", "-o", "size=32m", "tmpfs", small.path])
+        try #require(mount.status == 0, "mount: \(mount.stderr)")
+        defer { _ = try? ChildProcess.run("/bin/umount", [small.path]) }
+        // 60,000 records of 1,514 bytes: about 92 MB inflated, a few hundred kB compressed.
+        var capture = Data()
+        capture.append(contentsOf: [0xD4, 0xC3, 0xB2, 0xA1, 2, 0, 4, 0] + [UInt8](repeating: 0, count: 8) + [0xFF, 0xFF, 0, 0, 1, 0, 0, 0])
+        var record = Data([0xE8, 0x03, 0, 0, 0, 0, 0, 0, 0xEA, 0x05, 0, 0, 0xEA, 0x05, 0, 0])
+        record.append(Data(count: 1514))
+        for _ in 0..<60_000 { capture.append(record) }
+        _ = try gzip(capture, in: tmp, name: "big.pcap")
+        let run = try decode(tmp.path + "/big.pcap.gz", tmp: small)
+        #expect(run.status == 2)
+        #expect(run.stderr.contains("big.pcap.gz") && run.stderr.contains("cannot inflate it into \(small.path)")
+                || run.stderr.contains("less than"), "\(run.stderr)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: small.path).isEmpty)
+    }
+
     @Test("a stream cut short or corrupt: the packets before the fault, exit status 2, the file and the fault named")
     func cutAndCorrupt() throws {
         let tmp = try folder()
