@@ -192,8 +192,8 @@ public final class OfflineCapture {
     public func forEachPacket(_ body: (Packet) throws -> Void) throws {
         // Without a filter the readers call `body` directly: the hot path is unchanged.
         guard let filter else {
-            try naming(compressionFault) { try forEachRecord(body) }
-            return
+            guard compressionFault != nil else { return try forEachRecord(body) }
+            return try naming(compressionFault) { try forEachRecord(body) }
         }
         var skipped = 0
         defer { packetsFiltered += skipped }
