@@ -49,6 +49,31 @@ struct OracleTests {
         let problems = Fixtures.differences(expected: capture.expectedRows, actual: lines)
         #expect(problems.isEmpty, "\(capture.name):\n\(problems.joined(separator: "\n"))")
     }
+
+    /// Where Flowcast refuses a record for a reason of tshark's own (libpcap reads on), it says
+    /// what tshark says: the pseudo-headers wiretap checks, custom and simple packet blocks.
+    @Test("refusals that follow tshark, not libpcap, use tshark's words and stop at the same packet")
+    func tsharkRefusalsInItsWords() throws {
+        let ours = ["pseudo-header", "sll_protocol", "of a CB is too small", "total block lengths"]
+        var checked = 0
+        for capture in Self.captures where capture.expectsError {
+            let err = try String(contentsOfFile: capture.url.path + ".expected.err", encoding: .utf8)
+            // tshark's reason is the last line, in parentheses after its reader's name.
+            guard let last = err.split(separator: "\n").last, last.hasPrefix("("), last.hasSuffix(")"),
+                  let colon = last.firstIndex(of: ":") else { continue }
+            let reason = last[last.index(colon, offsetBy: 2)..<last.index(before: last.endIndex)]
+            guard ours.contains(where: { reason.contains($0) }) else { continue }
+            let (lines, error) = decodeTSV(capture.url.path)
+            guard case let .corrupt(_, packet?, said)? = error else {
+                Issue.record("\(capture.name): \(String(describing: error))")
+                continue
+            }
+            #expect(said == String(reason), "\(capture.name)")
+            #expect(packet == capture.expectedRows.count + 1 && lines.count == capture.expectedRows.count, "\(capture.name)")
+            checked += 1
+        }
+        #expect(checked >= 12, "\(checked) captures checked")
+    }
 }
 
 @Suite("ICMP type and code agree with tshark")
