@@ -633,7 +633,7 @@ def fam_ppp_with_direction():
 def fam_ipv6_option_overrun():
     """Hop-by-hop and destination-options headers whose options run past the captured bytes or
     the payload length (tshark's dissection throws: no layer after the header, its next header
-    the protocol), or past the header only (read on)."""
+    the protocol), or past the header only (read on); and headers ending in Pad1."""
     pkts = []
     for ext in (0, 60):
         for otype in (0x01, 0x05, 0x30, 0xC2):
@@ -650,6 +650,15 @@ def fam_ipv6_option_overrun():
         ipaddress.IPv6Address(V6B).packed
     pkts.append(head + bytes([17, 0, 0, 0, 0, 0, 0, 0x05]))
     pkts.append((head + bytes([17, 0, 0, 0, 0, 0, 0, 0x05]), len(head) + 20))
+    # A header whose last option is Pad1: tshark looks at the byte after it, so at the datagram's
+    # end it throws and lists no layer after the header (with PadN last, or bytes after, it goes on).
+    for options in (bytes(6), bytes([1, 3, 0, 0, 0, 0]), bytes([0, 1, 3, 0, 0, 0]), bytes([5, 2, 0, 0, 0, 0])):
+        for nxt, tail in ((17, b""), (17, struct.pack(">HHHH", 1, 2, 8, 0)), (59, b""), (59, b"\x01"), (0, b"")):
+            for extra in (0, 10):
+                body = bytes([nxt, 0]) + options + tail
+                packet = bytes([0x60, 0, 0, 0]) + struct.pack(">HBB", len(body), 0, 64) + \
+                    ipaddress.IPv6Address(V6A).packed + ipaddress.IPv6Address(V6B).packed + body
+                pkts.append((packet, len(packet) + extra))
     return 229, pkts
 
 
@@ -746,9 +755,6 @@ def quirk_families():
         # tshark decodes Cisco HDLC on PPP_HDLC (ppp:chdlc:ip:tcp), but the oracle's L2_NEUTRAL
         # lacks "chdlc", so it stops there; flowcast follows the IP.
         "quirk-chdlc-on-ppp-hdlc": (50, [b"\x0f\x00\x08\x00" + v4, b"\x8f\x00\x86\xdd" + v6]),
-        # A hop-by-hop header of six Pad1 options at the datagram's end: tshark does not enter
-        # the next header (with PadN it does, and the protocol column is then empty).
-        "quirk-hbh-pad1-end": (1, [eth(b(IPv6(src=V6A, dst=V6B, nh=0) / (bytes([0, 0]) + b"\x00" * 6)), 0x86DD)]),
         # tshark 4.0 refuses files of link types wiretap does not map (166 PPP_PPPD, and 165
         # others below 320), and so does flowcast since 2026-12-05 (LinkType.withoutDissector):
         # both refuse, which the comparison counts as agreement.

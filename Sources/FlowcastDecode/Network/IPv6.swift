@@ -97,11 +97,19 @@ extension DecodeRun {
     /// `headerEnd`) reaches past the bytes of its datagram that are here, or nil. tshark's
     /// dissection of that option throws, so no layer follows the header and its next header is
     /// the protocol (tcpdump's ipv6-next-header-oobr captures); an option that runs past the
-    /// header but not past the bytes is read and the chain goes on from the header's end.
+    /// header but not past the bytes is read and the chain goes on from the header's end. So does
+    /// a Pad1 that ends the header where the bytes end (tools/diff-decode-link.py, ipv6-option-overrun).
     @inline(__always) private func optionOverrun(headerEnd: Int) -> Int? {
         var at = offset + 2
         while at < headerEnd {
-            if b.u8(at) == 0 { at += 1; continue }  // Pad1
+            if b.u8(at) == 0 {
+                // Pad1: tshark looks at the byte after it (for a run of padding), past the
+                // header's end when it is the last option, and throws there when no byte follows
+                // (a header ending in Pad1 at the datagram's end lists no layer after it).
+                at += 1
+                if at >= limit { return at + 1 }
+                continue
+            }
             guard at + 1 < limit else { return at + 2 }
             at += 2 + Int(b.u8(at + 1))
             if at > limit { return at }
