@@ -143,6 +143,8 @@ struct DecodeRun {
         case LinkType.atmRFC1483.rawValue, LinkType.atmRFC1483DLT11.rawValue:
             summary.isLLC = true
             next = decodeLLC()
+        // A pcapng record that is not a packet (a custom block): nothing to decode, and no issue.
+        case LinkType.noLinkLayer.rawValue: next = .done
         default: next = unsupported(.link, type: Int(linkType))
         }
         run(from: next)

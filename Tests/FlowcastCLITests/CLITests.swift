@@ -26,6 +26,25 @@ struct CLITests {
         #expect(run.stdout == expected)
     }
 
+    /// pcapng records with no time: a simple packet block's line has no time (empty in TSV, no key
+    /// in JSON); a copyable custom block is a line of its own, numbered among the packets, with no
+    /// link layer and no decode issue, as tshark lists it.
+    @Test("records without time or link layer: no time, no issue, numbered as tshark numbers them")
+    func recordsWithoutTime() throws {
+        let simple = try Fixtures.runFlowcast(["decode", "captures/synthetic/pcapng-simple-blocks.pcapng", "--format", "json"])
+        #expect(simple.status == 0)
+        let lines = simple.stdout.split(separator: "\n")
+        #expect(lines.count == 3 && lines.allSatisfy { !$0.contains("\"time\"") && $0.contains("\"inner_src\"") }, "\(simple.stdout)")
+        let custom = try Fixtures.runFlowcast(["decode", "captures/synthetic/pcapng-custom-blocks.pcapng", "--format", "json"])
+        #expect(custom.status == 0)
+        let records = custom.stdout.split(separator: "\n").filter { !$0.contains("\"time\"") }
+        #expect(records.first == #"{"frame":1,"wire_len":8,"cap_len":8}"#, "\(custom.stdout)")
+        #expect(records.count == 4 && records.allSatisfy { !$0.contains("issue") })
+        // The other commands skip the records and keep the numbering: flows counts three packets.
+        let flows = try Fixtures.runFlowcast(["flows", "captures/synthetic/pcapng-custom-blocks.pcapng", "--format", "json"])
+        #expect(flows.status == 0 && flows.stdout.contains(#""packets_ab":3,"bytes_ab":126"#), "\(flows.stdout)")
+    }
+
     @Test("-c N stops after N packets")
     func countLimit() throws {
         let run = try Fixtures.runFlowcast(["decode", "captures/real/dhcp-flood.pcap", "-c", "3"])
