@@ -112,11 +112,10 @@ extension PcapngReader {
                     try body(packet)
                 }
             case copyableCustomBlock:
-                guard length >= 16 else { throw fault(.corrupt("total block length \(length) of a CB is too small (< 16)")) }
+                let data: UnsafeRawBufferPointer
+                do throws(ReadFault) { data = try customBlockData(block) } catch { throw fault(error) }
                 state.number += 1
-                if deliver && state.deliversRecords {
-                    try body(.record(number: state.number, data: UnsafeRawBufferPointer(rebasing: block[12..<(length - 4)])))
-                }
+                if deliver && state.deliversRecords { try body(.record(number: state.number, data: data)) }
             default:
                 break  // section headers (handled above), name resolution, statistics, custom blocks
             }

@@ -41,6 +41,13 @@ struct PcapngReader<Bytes: CaptureBytes>: CaptureReader {
     /// A custom block that may be copied (0x80000BAD may not); tshark lists it as a record.
     static var copyableCustomBlock: UInt32 { 0x0000_0BAD }
 
+    /// A copyable custom block's data as tshark lists it (after the enterprise number, padding
+    /// included), or tshark's refusal of a block too short to hold the number.
+    static func customBlockData(_ block: UnsafeRawBufferPointer) throws(ReadFault) -> UnsafeRawBufferPointer {
+        guard block.count >= 16 else { throw .corrupt("total block length \(block.count) of a CB is too small (< 16)") }
+        return UnsafeRawBufferPointer(rebasing: block[12..<(block.count - 4)])
+    }
+
     /// Positions the reader after the first Interface Description Block, where libpcap stands
     /// once it has opened the file; `dlt` and `snapshot` are libpcap's view of that interface.
     init(bytes: Bytes, path: String, dlt: Int32, snapshot: Int) throws(PcapngOpenFault) {
@@ -109,7 +116,11 @@ struct PcapngReader<Bytes: CaptureBytes>: CaptureReader {
             case 2, 3, 6:
                 throw .corrupt("the capture file has a packet block before any Interface Description Blocks")
             case copyableCustomBlock:
-                guard block.count >= 16 else { throw .corrupt("total block length \(block.count) of a CB is too small (< 16)") }
+                do throws(ReadFault) { _ = try customBlockData(block) } catch {
+                    switch error {
+                    case let .truncated(reason), let .corrupt(reason): throw .corrupt(reason)
+                    }
+                }
                 leading.append(at)
                 at += block.count
             default:
@@ -123,9 +134,9 @@ struct PcapngReader<Bytes: CaptureBytes>: CaptureReader {
         for at in leadingRecords {
             let length = Int(Self.u32(bytes.bytes(at: at, count: 8), 4, swapped))
             packetsRead += 1
-            if deliversRecords {
-                let block = bytes.bytes(at: at, count: length)
-                try body(.record(number: packetsRead, data: UnsafeRawBufferPointer(rebasing: block[12..<(length - 4)])))
+            // Checked at opening: whole, and long enough.
+            if deliversRecords, let data = try? Self.customBlockData(bytes.bytes(at: at, count: length)) {
+                try body(.record(number: packetsRead, data: data))
             }
         }
         leadingRecords = []
@@ -189,9 +200,10 @@ struct PcapngReader<Bytes: CaptureBytes>: CaptureReader {
                 offset += block.count
                 continue
             case Self.copyableCustomBlock:
-                guard block.count >= 16 else { throw fault(.corrupt("total block length \(block.count) of a CB is too small (< 16)")) }
+                let data: UnsafeRawBufferPointer
+                do throws(ReadFault) { data = try Self.customBlockData(block) } catch { throw fault(error) }
                 packetsRead += 1
-                if deliversRecords { try body(.record(number: packetsRead, data: UnsafeRawBufferPointer(rebasing: block[12..<(block.count - 4)]))) }
+                if deliversRecords { try body(.record(number: packetsRead, data: data)) }
                 offset += block.count
                 continue
             default:
