@@ -3,8 +3,8 @@ internal import Foundation
 
 /// A capture compressed with gzip (`tcpdump -w - | gzip`, rotated captures kept compressed).
 /// tshark reads one as the capture inside, and so does Flowcast: the file is inflated through
-/// zlib's `gzread` (which also reads concatenated members) into a temporary file that the readers
-/// then map or buffer like any capture; the file is unlinked once they hold it open, so nothing
+/// zlib's `inflate` (concatenated members in turn) into a temporary file that the readers then
+/// map or buffer like any capture; the file is unlinked once they hold it open, so nothing
 /// is left behind. Inflating first keeps the per-packet path unchanged (records read in place);
 /// it costs the inflated size in the temporary folder (`TMPDIR`) while the capture is read.
 ///
