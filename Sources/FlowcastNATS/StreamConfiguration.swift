@@ -32,18 +32,12 @@ public enum StreamEnsureResult: Sendable, Equatable {
 
 extension NATSConnection {
     /// Creates the stream when it is missing (`js_AddStream`); an existing stream is left as it is
-    /// and compared with `configuration` (`js_GetStreamInfo`).
+    /// and compared with `configuration` (`js_GetStreamInfo`). Taps that start together race to
+    /// create it: the one that loses is told "subjects overlap with an existing stream" (or that
+    /// the name is in use), finds the stream there, and uses it as the others do.
     public func ensureStream(_ configuration: StreamConfiguration) throws(NATSError) -> StreamEnsureResult {
-        var info: UnsafeMutablePointer<jsStreamInfo>? = nil
+        if let existing = try existingStream(configuration) { return existing }
         var code = jsErrCode(rawValue: 0)
-        let status = js_GetStreamInfo(&info, jetStream, configuration.name, nil, &code)
-        if status == NATS_OK, let info {
-            defer { jsStreamInfo_Destroy(info) }
-            return .existing(differences: Self.differences(info.pointee.Config.pointee, configuration))
-        }
-        guard status == NATS_NOT_FOUND || code == JSStreamNotFoundErr else {
-            throw NATSError("stream info \(configuration.name)", status, jetStream: code)
-        }
         var config = jsStreamConfig()
         jsStreamConfig_Init(&config)
         let name = strdup(configuration.name)
@@ -67,8 +61,24 @@ extension NATSConnection {
             return js_AddStream(&added, jetStream, &config, nil, &code)
         }
         if let added { jsStreamInfo_Destroy(added) }
+        if addStatus != NATS_OK, let existing = try? existingStream(configuration) { return existing }
         try check(addStatus, "add stream \(configuration.name)", jetStream: code)
         return .created
+    }
+
+    /// The stream as the server has it, compared with `configuration`, or nil when it has none.
+    private func existingStream(_ configuration: StreamConfiguration) throws(NATSError) -> StreamEnsureResult? {
+        var info: UnsafeMutablePointer<jsStreamInfo>? = nil
+        var code = jsErrCode(rawValue: 0)
+        let status = js_GetStreamInfo(&info, jetStream, configuration.name, nil, &code)
+        if status == NATS_OK, let info {
+            defer { jsStreamInfo_Destroy(info) }
+            return .existing(differences: Self.differences(info.pointee.Config.pointee, configuration))
+        }
+        guard status == NATS_NOT_FOUND || code == JSStreamNotFoundErr else {
+            throw NATSError("stream info \(configuration.name)", status, jetStream: code)
+        }
+        return nil
     }
 
     static func differences(_ have: jsStreamConfig, _ want: StreamConfiguration) -> [String] {

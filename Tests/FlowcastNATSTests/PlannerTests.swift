@@ -7,6 +7,7 @@ import Foundation
 import Testing
 #if canImport(Glibc)
 import Glibc
+import Synchronization
 #endif
 
 /// Taps publishing to a real nats-server and `flowcast planner` planning from it, end to end with
@@ -343,6 +344,34 @@ struct PlannerTests {
         try Self.expectSamePolicies(out.appendingPathComponent("policies"), reference)
         #expect(try Data(contentsOf: out.appendingPathComponent("policies/forecasts.jsonl"))
                     == Data(contentsOf: reference.appendingPathComponent("forecasts.jsonl")))
+    }
+
+    /// Taps that start together race to create the stream; the ones that lose must use it, not
+    /// fail ("subjects overlap with an existing stream" ended a tap once in a full run, and the
+    /// planner then waited for its site for ever).
+    @Test("connections that create the stream at the same moment all succeed: it is created once and used by all")
+    func streamCreatedConcurrently() throws {
+        let server = try NATSServer()
+        for round in 0..<60 {
+            // Two subjects, as the window stream has: the race shows with more than one.
+            var wanted = FlowcastSubjects.windowStream
+            wanted.name = "RACE_\(round)"
+            wanted.subjects = ["race.\(round).win.>", "race.\(round).tap.>"]
+            let stream = wanted
+            let connections = try (0..<2).map { try NATSConnection(NATSConnectionOptions(url: server.url, name: "tap-\($0)")) }
+            let results = Mutex<[Result<StreamEnsureResult, NATSError>]>([])
+            let ready = Atomic<Int>(0)
+            DispatchQueue.concurrentPerform(iterations: connections.count) { i in
+                // All at once: each waits until every thread is here.
+                ready.add(1, ordering: .relaxed)
+                while ready.load(ordering: .relaxed) < connections.count {}
+                let result = Result { () throws(NATSError) -> StreamEnsureResult in try connections[i].ensureStream(stream) }
+                results.withLock { $0.append(result) }
+            }
+            let outcomes = results.withLock { $0 }
+            // JetStream's add is idempotent for the same configuration, so several may say .created.
+            #expect(outcomes.allSatisfy { (try? $0.get()) != nil }, "round \(round): \(outcomes)")
+        }
     }
 
     @Test("a stream that exists with another configuration is used as it is, the difference logged")
