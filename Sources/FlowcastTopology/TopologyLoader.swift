@@ -24,6 +24,14 @@ public enum TopologyLimits {
     /// spectrum plan walks each cell's blocks, and 3 million blocks (0.0001 MHz ones) held `plan`
     /// in the greedy for over 40 s.
     public static let maximumBlocksPerBand = 4_096
+    /// Link capacities, bit/s: 1 bit/s to 1 Pbit/s (the bound on a demand's rate, too). Outside
+    /// that they are a unit mistake, and the routing LP's utilisation rows (rate / capacity) left
+    /// Clp's range: 1e-9 was called infeasible, 1e30 and 1e-300 ended in "unexpected solver
+    /// status 4/0".
+    public static let capacityRange: ClosedRange<Double> = 1 ... 1e15
+    /// 16,777,215 (2²⁴ − 1): the largest IS-IS wide metric (OSPF's is 65,535). A weight of 1e300
+    /// made path costs Clp's assertion refuses (objective coefficients under 1e25) and aborted.
+    public static let maximumWeight = 16_777_215.0
 
     public static let fileBounds = InputBounds(what: "topology file", maximumBytes: maximumFileBytes,
                                                maximumLineBytes: maximumLineBytes)

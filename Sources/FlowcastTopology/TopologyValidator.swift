@@ -92,9 +92,18 @@ struct TopologyValidator {
             let what = "link '\(l.id)'"
             let a = lookup(l.a, nodeIDs, kind: "node", in: what)
             let b = lookup(l.b, nodeIDs, kind: "node", in: what)
+            let capacities = TopologyLimits.capacityRange
             if l.capacity < 0 { report(l.capacityLine, "\(what) has negative capacity \(l.capacity) bit/s") }
             else if l.capacity == 0 { report(l.capacityLine, "\(what) has zero capacity") }
+            else if !capacities.contains(l.capacity) {
+                report(l.capacityLine, "\(what) has capacity \(l.capacity) bit/s, "
+                    + (l.capacity < capacities.lowerBound ? "under 1 bit/s" : "above 1 Pbit/s (1e15)")
+                    + ": capacities are in bit/s (2.5G is 2.5e9)")
+            }
             if l.weight < 0 { report(l.weightLine, "\(what) has negative weight \(l.weight)") }
+            else if l.weight > TopologyLimits.maximumWeight {
+                report(l.weightLine, "\(what) has weight \(l.weight), above 16777215, the largest IS-IS wide metric (OSPF's is 65535)")
+            }
             if let a, let b, a == b { report(l.line, "\(what) connects node '\(l.a.id)' to itself") }
             var link = Link(id: l.id, a: a ?? 0, b: b ?? 0, capacity: l.capacity, weight: l.weight, line: l.line)
             link.observer = l.observer

@@ -165,3 +165,18 @@ import Testing
         }
     }
 }
+
+/// Least-cost paths of weight 1e-300 beside a detour of 16,777,215 (both valid weights): the
+/// stretch objective's coefficients were about 1e307, and Clp's assertion (objective
+/// coefficients under 1e25) aborted the process. Normalised by at least a billionth of the dearest
+/// path's cost, the plan is the one any positive cheap weight gives.
+@Test func extremeButValidWeightsPlanWithoutAbortingTheSolver() throws {
+    let yaml = parallelYAML
+        .replacingOccurrences(of: "{ id: small, a: a, b: b, capacity: 1 }", with: "{ id: small, a: a, b: b, capacity: 1, weight: 1e-300 }")
+        .replacingOccurrences(of: "capacity: 2, weight: 2 }", with: "capacity: 2, weight: 16777215 }")
+    let topology = try Topology(yaml: yaml)
+    #expect(topology.links[0].weight == 1e-300 && topology.links[1].weight == 16_777_215)
+    let s = try RoutingOptimizer().solve(RoutingProblem(topology: topology, paths: [[[0], [1]]], scenarios: [[1]], targetUtilisation: 0.7))
+    #expect(abs(s.weights[0][0] - 0.7) < 1e-7 && abs(s.weights[0][1] - 0.3) < 1e-7, "\(s.weights)")
+    #expect(s.regime == .underTarget(target: 0.7))
+}

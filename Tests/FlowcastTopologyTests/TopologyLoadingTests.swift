@@ -178,3 +178,30 @@ func samePathTwice() {
                                                       with: "peakSpectralEfficiency: 5, cqiTable: table1, neighbours: [c1]")).map(\.description)
         == ["t.yaml:9: cell 'c2': cqiTable is given without a kpiSource"])
 }
+
+@Test("capacities outside 1 bit/s to 1 Pbit/s and weights above IS-IS's largest metric are problems at their lines; the bounds themselves load")
+func capacityAndWeightBounds() throws {
+    func yaml(_ links: String) -> String {
+        "nodes:\n  - { id: s1 }\n  - { id: core }\nlinks:\n" + links + "\n"
+    }
+    // Before these bounds: 1e30 and 1e-300 ended a backtest in "unexpected solver status 4/0",
+    // 1e-9 in "the model is infeasible", and a weight of 1e300 aborted the process inside Clp.
+    let bad = yaml("""
+      - { id: huge, a: s1, b: core, capacity: 1e30 }
+      - { id: tiny, a: s1, b: core, capacity: 1e-9 }
+      - { id: heavy, a: s1, b: core, capacity: 1G, weight: 1e300 }
+      - { id: over, a: s1, b: core, capacity: 1000T, weight: 16777216 }
+    """)
+    let found = problems(bad).map(\.description)
+    #expect(found == [
+        "t.yaml:5: link 'huge' has capacity 1e+30 bit/s, above 1 Pbit/s (1e15): capacities are in bit/s (2.5G is 2.5e9)",
+        "t.yaml:6: link 'tiny' has capacity 1e-09 bit/s, under 1 bit/s: capacities are in bit/s (2.5G is 2.5e9)",
+        "t.yaml:7: link 'heavy' has weight 1e+300, above 16777215, the largest IS-IS wide metric (OSPF's is 65535)",
+        "t.yaml:8: link 'over' has weight 16777216.0, above 16777215, the largest IS-IS wide metric (OSPF's is 65535)",
+    ], "\(found)")
+    let edges = try Topology(yaml: yaml("""
+      - { id: one, a: s1, b: core, capacity: 1, weight: 0 }
+      - { id: peta, a: s1, b: core, capacity: 1e15, weight: 16777215 }
+    """))
+    #expect(edges.links.map(\.capacity) == [1, 1e15] && edges.links.map(\.weight) == [0, 16_777_215])
+}

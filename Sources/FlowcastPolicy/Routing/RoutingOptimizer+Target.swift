@@ -155,12 +155,17 @@ extension RoutingOptimizer {
         // A hair of cost on every path, whatever its traffic, so a demand with none still sits on
         // its cheapest path rather than wherever the simplex leaves it.
         let largest = max(costs.joined().max() ?? 1, 1e-12)
+        // Least-cost paths a billionth of the dearest path's cost (weights of 1e-300 beside
+        // 1,000) would make coefficients of 1e300, which Clp asserts against (it aborts the
+        // process); the stretch objective is normalised by no less than that, so coefficients
+        // stay under 1e9. Only such weights are affected.
+        let normaliser = max(shortestTotal, total * largest * 1e-9)
         let tie = 1e-6 / Double(max(1, costs.count)) / largest
         var x: [[Int]] = []
         for (d, paths) in problem.paths.enumerated() {
             let ids = paths.indices.map { p in
                 model.addColumn(lower: 0, upper: 1,
-                                objective: (shortestTotal > 0 ? demand[d] * costs[d][p] / shortestTotal : 0) + tie * costs[d][p])
+                                objective: (shortestTotal > 0 ? demand[d] * costs[d][p] / normaliser : 0) + tie * costs[d][p])
             }
             x.append(ids)
             model.addRow(ids.map { ($0, 1.0) }, .equal, 1)

@@ -162,6 +162,9 @@ final class LinearModel {
         case 1: throw .infeasible
         case 2: throw .unbounded
         case 3: throw .timeLimitWithoutSolution(seconds: timeLimit)
+        // Clp's 4 is "stopped due to errors": in practice numbers it cannot work with (a
+        // capacity of 1e30 bit/s beside demands of 1e9 did this before topologies were bounded).
+        case 4: throw .abandoned
         case let status: throw .unexpectedStatus(status: status, secondary: 0)
         }
         guard let solution = Clp_getColSolution(m) else { throw .abandoned }
