@@ -21,12 +21,12 @@ enum GzipCapture {
         return head[head.startIndex] == magic.0 && head[head.startIndex + 1] == magic.1
     }
 
-    /// Inflates `path` into a new temporary file. Returns its path, and why the stream ended
-    /// before its end when it did: everything inflated before the fault is in the file (zlib's
-    /// `inflate` directly, not `gzread`, which drops a whole call's output at a corrupt byte).
-    /// Concatenated members are read in turn; bytes after the last that are not another member
-    /// are ignored, as zlib and tshark ignore them.
-    static func inflate(path: String) throws(CaptureError) -> (temporary: String, fault: String?) {
+    /// Inflates `path` into a new temporary file, unlinked at once and held open by the result
+    /// (`InflatedCapture`), with why the stream ended before its end when it did: everything
+    /// inflated before the fault is in the file (zlib's `inflate` directly, not `gzread`, which
+    /// drops a whole call's output at a corrupt byte). Concatenated members are read in turn;
+    /// bytes after the last that are not another member are ignored, as zlib and tshark ignore them.
+    static func inflate(path: String) throws(CaptureError) -> InflatedCapture {
         let input = open(path, O_RDONLY | O_CLOEXEC)
         guard input >= 0 else {
             throw .missingFile(path: path, reason: "cannot open for reading (\(String(cString: strerror(errno))))")
@@ -38,12 +38,15 @@ enum GzipCapture {
         guard output >= 0 else {
             throw .missingFile(path: path, reason: "cannot make a temporary file in \(folder) to inflate it into (\(String(cString: strerror(errno))))")
         }
-        defer { close(output) }
-        let temporary = String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        _ = fcntl(output, F_SETFD, FD_CLOEXEC)  // not inherited by tools the run starts
+        // Unlinked before anything is written: nothing is left behind, even by a killed process;
+        // the descriptor keeps the file until the last reader lets it go.
+        unlink(String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
         do throws(CaptureError) {
-            return (temporary, try inflate(input, into: output, path: path, folder: folder))
+            let fault = try inflate(input, into: output, path: path, folder: folder)
+            return InflatedCapture(path: path, descriptor: output, fault: fault)
         } catch {
-            unlink(temporary)
+            close(output)
             throw error
         }
     }
@@ -122,4 +125,34 @@ enum GzipCapture {
             }
         }
     }
+}
+
+/// A gzip capture inflated once, for as many reads as its holder makes: `replay` opens its
+/// capture up to four times (the filter check, the pass that infers cells and links, the check
+/// that it opens, the run), and inflated it each time before this. The inflated file has no name;
+/// readers open it through `/proc/self/fd` while this object lives. Linux only, as the rest of
+/// capture reading is.
+public final class InflatedCapture: Sendable {
+    /// The compressed file: what errors and summaries name.
+    public let path: String
+    /// A path that opens the inflated capture while this object lives.
+    let source: String
+    /// Why the compressed stream ended before its end, when it did.
+    let fault: String?
+    private let descriptor: Int32
+
+    init(path: String, descriptor: Int32, fault: String?) {
+        self.path = path
+        self.descriptor = descriptor
+        self.fault = fault
+        source = "/proc/self/fd/\(descriptor)"
+    }
+
+    /// The capture at `path` inflated, when it is gzip-compressed; nil for any other file (and
+    /// for one that cannot be opened: opening it reports that).
+    public static func ifCompressed(path: String) throws(CaptureError) -> InflatedCapture? {
+        GzipCapture.isCompressed(path: path) ? try GzipCapture.inflate(path: path) : nil
+    }
+
+    deinit { close(descriptor) }
 }

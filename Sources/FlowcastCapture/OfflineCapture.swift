@@ -32,6 +32,8 @@ public final class OfflineCapture {
     public let compressed: Bool
     /// Why the compressed stream ended before its end, when it did: the read ends there.
     private let compressionFault: String?
+    /// A compressed file's inflated copy, kept open while the readers may reopen it.
+    private let inflated: InflatedCapture?
     /// True when records are read in place from a memory mapping rather than through a buffer.
     public var readsInPlace: Bool { reader.readsInPlace }
 
@@ -84,24 +86,23 @@ public final class OfflineCapture {
     /// `.badFilter` (libpcap's message) before any packet is read.
     /// `records`: hand out a pcapng file's copyable custom blocks too, as tshark lists them
     /// (`Packet.record`: no link layer, no time); they are numbered either way.
-    public init(path: String, mapFile: Bool = true, filter: String? = nil, records: Bool = false) throws(CaptureError) {
+    /// `inflated`: the file already inflated (`InflatedCapture.ifCompressed`), by a caller that
+    /// reads it more than once; without it a gzip file is inflated here.
+    public init(path: String, mapFile: Bool = true, filter: String? = nil, records: Bool = false,
+                inflated given: InflatedCapture? = nil) throws(CaptureError) {
         self.path = path
-        // A gzip file is read as the capture inside it, inflated into a temporary file that is
-        // unlinked as soon as the readers hold it open.
-        var source = path
-        let isCompressed = GzipCapture.isCompressed(path: path)
-        compressed = isCompressed
-        if isCompressed {
-            let inflated = try GzipCapture.inflate(path: path)
-            source = inflated.temporary
-            compressionFault = inflated.fault
-        } else {
-            compressionFault = nil
-        }
-        defer { if isCompressed { unlink(source) } }
+        // A gzip file is read as the capture inside it, inflated into a temporary file without
+        // a name, held open while this capture lives.
+        let inflated: InflatedCapture?
+        if let given, given.path == path { inflated = given } else { inflated = try InflatedCapture.ifCompressed(path: path) }
+        self.inflated = inflated
+        let source = inflated?.source ?? path
+        compressed = inflated != nil
+        compressionFault = inflated?.fault
         let header = try CaptureFileHeader.read(path: source, named: path)
         format = header.format
-        fileSize = ((try? FileManager.default.attributesOfItem(atPath: source)[.size]) as? NSNumber)?.int64Value ?? 0
+        var status = stat()  // stat, not lstat: a compressed file's source is a /proc/self/fd link
+        fileSize = stat(source, &status) == 0 ? Int64(status.st_size) : 0
         var reader = try Self.makeReader(path: path, source: source, header: header, mapFile: mapFile)
         if records {
             switch reader {

@@ -1,6 +1,6 @@
 internal import FlowcastCore
 public import FlowcastAggregate
-internal import FlowcastCapture
+public import FlowcastCapture
 internal import FlowcastDecode
 public import FlowcastTopology
 internal import Foundation
@@ -35,6 +35,9 @@ public struct ReplayOptions: Sendable {
     /// Set when `topology` was inferred from the capture (`inferNetwork`, no `--topology`):
     /// summary.json then says what was inferred and that no plan is made.
     public var inferred: InferredNetwork?
+    /// The capture inflated once by a caller that reads it more than once (`replay` without a
+    /// topology), when it is gzip-compressed.
+    public var inflated: InflatedCapture?
 
     public init(capturePath: String, topology: Topology, outputDirectory: String,
                 aggregation: TrafficAggregator.Configuration = .init(), threads: Int = 2,
@@ -102,7 +105,8 @@ public enum ReplayError: Error, CustomStringConvertible {
 public func runReplay(_ options: ReplayOptions, planner: IntervalPlanner? = nil, publisher: TapPublisher? = nil) throws -> ReplayResult {
     // Opened (and any filter compiled) before the output folder is made: a bad filter or capture
     // leaves nothing behind.
-    let capture = try OfflineCapture(path: options.capturePath, mapFile: options.mapFile, filter: options.filter)
+    let capture = try OfflineCapture(path: options.capturePath, mapFile: options.mapFile, filter: options.filter,
+                                     inflated: options.inflated)
     do { try OutputFolder.create(options.outputDirectory) } catch {
         throw ReplayError.output(path: options.outputDirectory, reason: "cannot create the folder: \(error.reason)")
     }

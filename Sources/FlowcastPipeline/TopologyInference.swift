@@ -1,6 +1,6 @@
 internal import FlowcastCore
 public import FlowcastAggregate
-internal import FlowcastCapture
+public import FlowcastCapture
 internal import FlowcastDecode
 
 /// Reads a capture once and infers its network (`InferredNetwork`): the pass in front of a
@@ -12,8 +12,9 @@ internal import FlowcastDecode
 /// reports the fault (it wrote nothing at all, and left an earlier run's outputs in place).
 /// With a `filter` (a BPF expression), only the packets it passes are read, and the network
 /// records the expression and how many it skipped.
-public func inferNetwork(capturePath: String, mapFile: Bool = true, filter: String? = nil, upToFault: Bool = false) throws -> InferredNetwork {
-    let capture = try OfflineCapture(path: capturePath, mapFile: mapFile, filter: filter)
+public func inferNetwork(capturePath: String, mapFile: Bool = true, filter: String? = nil, upToFault: Bool = false,
+                         inflated: InflatedCapture? = nil) throws -> InferredNetwork {
+    let capture = try OfflineCapture(path: capturePath, mapFile: mapFile, filter: filter, inflated: inflated)
     let decoder = PacketDecoder()
     var discovery = EndpointDiscovery()
     do {

@@ -102,11 +102,17 @@ struct ReplayCommand: ParsableCommand {
     }
 
     func run() throws {
+        // A gzip capture is inflated once, for the up to four reads below (it was inflated for each).
+        let inflated: InflatedCapture?
+        do { inflated = try InflatedCapture.ifCompressed(path: file) } catch {
+            printError("flowcast replay: \(error)")
+            throw ExitCode(2)
+        }
         if let filter = reading.filter {
             // A filter libpcap refuses for this file's link types stops the run before anything is
             // written (the planner and publisher below may create folders).
             do {
-                _ = try OfflineCapture(path: file, mapFile: reading.mapFile, filter: filter)
+                _ = try OfflineCapture(path: file, mapFile: reading.mapFile, filter: filter, inflated: inflated)
             } catch let error where error.isBadFilter {
                 printError("flowcast replay: \(error)")
                 throw ExitCode(2)
@@ -121,7 +127,8 @@ struct ReplayCommand: ParsableCommand {
             }
         } else {
             // A first pass over the capture finds its cells and links (docs/replay.md).
-            do { inferred = try inferNetwork(capturePath: file, mapFile: reading.mapFile, filter: reading.filter, upToFault: true) } catch {
+            do { inferred = try inferNetwork(capturePath: file, mapFile: reading.mapFile, filter: reading.filter, upToFault: true,
+                                             inflated: inflated) } catch {
                 printError("flowcast replay: \(error)")
                 throw ExitCode(2)
             }
@@ -145,12 +152,13 @@ struct ReplayCommand: ParsableCommand {
         options.filter = reading.filter
         options.ipfix = ipfix.options(observationPoint: 0, waitWhenFull: true, sampling: sampling)
         options.inferred = inferred
+        options.inflated = inflated
         let result: ReplayResult
         var unsent = false
         var planner: IntervalPlanner? = nil
         do {
             // The capture must open before an earlier run's outputs are cleared from `--out`.
-            _ = try OfflineCapture(path: file, mapFile: reading.mapFile)
+            _ = try OfflineCapture(path: file, mapFile: reading.mapFile, inflated: inflated)
             options.previousRun = try PreviousRun.clear(out, policyDirectory: policies)
             if let previous = options.previousRun, !quiet { printError("flowcast replay: \(out) \(previous)") }
             if let planEvery, let topology {

@@ -121,4 +121,56 @@ struct GzipCLITests {
         }
         #expect(try leftovers(tmp).isEmpty)
     }
+
+    /// Names of the files created in `folder` while `body` runs, from inotify (the inflated copies
+    /// are unlinked at once, so a listing afterwards cannot count them).
+    func filesCreated(in folder: URL, during body: () throws -> Void) throws -> [String] {
+        let fd = inotify_init1(Int32(IN_NONBLOCK | IN_CLOEXEC))
+        try #require(fd >= 0, "inotify_init1: \(errno)")
+        defer { close(fd) }
+        try #require(inotify_add_watch(fd, folder.path, UInt32(IN_CREATE)) >= 0)
+        try body()
+        var names: [String] = []
+        var buffer = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            guard n > 0 else { break }
+            var at = 0
+            while at + 16 <= n {
+                let length = Int(buffer.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: at + 12, as: UInt32.self) })
+                let name = buffer[(at + 16)..<(at + 16 + length)].prefix { $0 != 0 }
+                names.append(String(decoding: name, as: UTF8.self))
+                at += 16 + length
+            }
+        }
+        return names
+    }
+
+    @Test("replay reads a compressed capture as the plain one, inflating it once for all its reads (filter check, inference, run)")
+    func replayInflatesOnce() throws {
+        let tmp = try folder()
+        defer { try? FileManager.default.removeItem(at: tmp) }
+        let real = Fixtures.captures.appendingPathComponent("real/gtpu-inner-ipv6.pcap")
+        _ = try gzip(try Data(contentsOf: real), in: tmp, name: "g.pcap")
+        var outputs: [String: [String]] = [:]
+        for input in ["g.pcap", "g.pcap.gz"] {
+            let out = tmp.appendingPathComponent("out-\(input)")
+            let created = try filesCreated(in: tmp) {
+                let run = try ChildProcess.run(Fixtures.flowcastExecutable.path,
+                                               ["replay", tmp.path + "/" + input, "--out", out.path, "--filter", "ip or ip6", "--quiet"],
+                                               environment: ["TMPDIR": tmp.path])
+                #expect(run.status == 0, "\(input): \(run.stderr)")
+            }
+            // Four reads of the file; before, each inflated it again.
+            #expect(created.filter { $0.hasPrefix("flowcast-gunzip-") }.count == (input.hasSuffix(".gz") ? 1 : 0), "\(input): \(created)")
+            outputs[input] = try ["windows.jsonl", "flows.jsonl"].map {
+                try String(contentsOf: out.appendingPathComponent($0), encoding: .utf8)
+            }
+            let summary = try String(contentsOf: out.appendingPathComponent("summary.json"), encoding: .utf8)
+            #expect(summary.contains(input.hasSuffix(".gz") ? "\"gzip-compressed pcap" : "\"pcap"), "\(summary)")
+        }
+        #expect(outputs["g.pcap"]?.first?.isEmpty == false)
+        #expect(outputs["g.pcap"] == outputs["g.pcap.gz"])
+        #expect(try leftovers(tmp).isEmpty)
+    }
 }
