@@ -62,6 +62,9 @@ public struct SeriesLoadReport: Sendable, Equatable {
     public var gapRows = 0
     /// Rows earlier in time than the row before them in the file; the grid sorted them.
     public var outOfOrderRows = 0
+    /// Radio KPI values beside the target (RSRP, SNR, …) outside what the column can hold
+    /// (`RadioLogReader.covariateColumns`); read as missing.
+    public var covariatesOutOfRange = 0
     /// Columns skipped on purpose (e.g. Abilene self pairs `od_s_s`).
     public var skippedColumns: [String] = []
 
@@ -145,6 +148,7 @@ extension SeriesLoadReport {
             duplicateRows += report.duplicateRows
             gapRows += report.gapRows
             outOfOrderRows += report.outOfOrderRows
+            covariatesOutOfRange += report.covariatesOutOfRange
             for column in report.skippedColumns where !skippedColumns.contains(column) { skippedColumns.append(column) }
         }
     }
@@ -157,6 +161,9 @@ extension SeriesLoadReport {
         if duplicateRows > 0 { parts.append("\(duplicateRows) duplicate rows averaged") }
         if gapRows > 0 { parts.append("\(gapRows) gap rows (missing)") }
         if outOfOrderRows > 0 { parts.append("\(outOfOrderRows) row\(outOfOrderRows == 1 ? "" : "s") out of time order, sorted") }
+        if covariatesOutOfRange > 0 {
+            parts.append("\(covariatesOutOfRange) radio KPI value\(covariatesOutOfRange == 1 ? "" : "s") beside the target out of range (missing)")
+        }
         let head = "read \(files) file\(files == 1 ? "" : "s"), \(rowsRead) rows"
         return parts.isEmpty ? head : head + ": " + parts.joined(separator: ", ")
     }

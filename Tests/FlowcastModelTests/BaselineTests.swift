@@ -80,4 +80,14 @@ func point(_ forecast: Forecast, _ method: ForecastMethod) -> Double {
         let below = values.filter { $0 <= beta[0] + 1e-6 }.count
         #expect((175...185).contains(below))
     }
+
+    /// A weight that overflowed (a series value of 1e300, squared) made the normal equations NaN:
+    /// the Cholesky loop raised its jitter a hundredfold forever and `train` hung. No fit now.
+    @Test func aSystemThatCannotFactorGetsNoFitInsteadOfLoopingForever() {
+        let beta = LinearFit.ridge(x: [1, 2, 1, 3], columns: 2, y: [1, 2], weights: [.infinity, 1], lambda: 1e-4)
+        #expect(beta == [0, 0])
+        #expect(LinearFit.solve([.nan, 0, 0, 1], [1, 1], size: 2) == [0, 0])
+        #expect(LinearFit.solve([-1, 0, 0, -1], [1, 1], size: 2).count == 2)  // negative definite: jitter gives up, no hang
+        #expect(LinearFit.solve([4, 0, 0, 1], [8, 3], size: 2) == [2, 3])
+    }
 }

@@ -63,6 +63,13 @@ import Testing
             == "m.json: $.baselines.holtWintersAlpha: must be a smoothing factor in (0, 1], found 1e+308")
         #expect(try nextRowRefusal { set(&$0, ["baselines", "upperOffsets", "ewma"], 1e308) }
             == "m.json: $.baselines.upperOffsets['ewma']: must be at most 1e6 in magnitude (scale units), found 1e+308")
+        #expect(try nextRowRefusal { set(&$0, ["baselines", "upperOffsets"], [String: Double]()) }
+            == "m.json: $.baselines.upperOffsets['persistence']: must be the method's band offset (scale units), found nothing")
+        #expect(try nextRowRefusal {
+            var offsets = ($0["baselines"] as! [String: Any])["upperOffsets"] as! [String: Any]
+            offsets["ewma"] = nil
+            set(&$0, ["baselines", "upperOffsets"], offsets)
+        } == "m.json: $.baselines.upperOffsets['ewma']: must be the method's band offset (scale units), found nothing")
         #expect(try nextRowRefusal { setIndex(&$0, ["pointWeights"], 3, 1e308) }
             == "m.json: $.pointWeights[3]: must be at most 1e6 in magnitude (scale units), found 1e+308")
         #expect(try nextRowRefusal { setIndex(&$0, ["pointTrees", "leaves"], 7, -1e308) }

@@ -50,10 +50,14 @@ enum LinearFit {
         return beta
     }
 
-    /// Cholesky solve of a symmetric positive definite system; adds jitter if it is not.
+    /// Cholesky solve of a symmetric positive definite system; adds jitter if it is not. A system
+    /// with a value that is not finite never factors, whatever the jitter (it looped forever on a
+    /// series value of 1e300 before series values were bounded): it gets no fit, all zeros, as
+    /// does one still not factored when the jitter has grown to 1e11 × its mean diagonal.
     static func solve(_ a: [Double], _ b: [Double], size n: Int) -> [Double] {
+        guard a.allSatisfy(\.isFinite), b.allSatisfy(\.isFinite) else { return Array(repeating: 0, count: n) }
         var jitter = 0.0
-        while true {
+        for _ in 0..<12 {
             var l = Array(repeating: 0.0, count: n * n)
             var ok = true
             outer: for j in 0..<n {
@@ -87,5 +91,6 @@ enum LinearFit {
             for j in 0..<n { trace += abs(a[j * n + j]) }
             jitter = jitter == 0 ? max(trace / Double(max(n, 1)), 1) * 1e-9 : jitter * 100
         }
+        return Array(repeating: 0, count: n)
     }
 }

@@ -115,6 +115,13 @@ struct CSVText {
         guard let value = Double(text), value.isFinite else {
             throw .badNumber(path: path, line: line, column: column, text: String(text))
         }
+        // One value of 1e160 or more in a series hung `train` (its square overflowed the ridge
+        // fit's matrix, which then never factored) and wrote inf and nan into `evaluate`'s
+        // forecasts: values are bounded as a model file's are (1e15: a Pbit/s in bit/s).
+        guard abs(value) <= ModelFile.maximumSeriesValue else {
+            throw .outOfRange(path: path, line: line, column: column, text: String(text),
+                              expected: "a series value is at most 1e15 in magnitude, docs/limits.md")
+        }
         return value
     }
 }

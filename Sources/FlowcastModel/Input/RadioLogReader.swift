@@ -13,17 +13,25 @@ enum RadioLogReader {
     /// Exogenous covariates read beside the target, when the log has the column: name, column,
     /// and a fixed affine map to a unit-ish range (the model's features are not rescaled per series).
     /// `State` is the download state: `D` (downloading) 1, `I` (idle) 0.
-    static let covariateColumns: [(name: String, column: String, offset: Double, divisor: Double)] = [
-        ("cqi", "CQI", 0, 15), ("rsrp", "RSRP", 100, 20), ("snr", "SNR", 0, 10), ("rsrq", "RSRQ", 12, 5),
-        ("state", "State", 0, 1), ("speed", "Speed", 0, 50),
+    /// `range`: the values a logger can write, generously (3GPP's reporting ranges are RSRP −156 to
+    /// −31 dBm, RSRQ −43 to 20 dB, SINR −23 to 40 dB; the public traces hold RSRP −200, SNR −30,
+    /// speeds to 89 km/h). A number outside it is missing, as `-` is, and counted: one RSRP of
+    /// 1e300 trained another model without a word, and Android writes 2147483647 for "unknown".
+    static let covariateColumns: [(name: String, column: String, offset: Double, divisor: Double, range: ClosedRange<Double>)] = [
+        ("cqi", "CQI", 0, 15, 0...15), ("rsrp", "RSRP", 100, 20, -250...0), ("snr", "SNR", 0, 10, -50...60),
+        ("rsrq", "RSRQ", 12, 5, -60...30), ("state", "State", 0, 1, 0...1), ("speed", "Speed", 0, 50, 0...1_000),
     ]
 
-    static func covariate(_ field: Substring, offset: Double, divisor: Double) -> Double {
+    /// A covariate's value, scaled; NaN when missing or not a value the column can hold
+    /// (`outOfRange` then says so).
+    static func covariate(_ field: Substring, offset: Double, divisor: Double, range: ClosedRange<Double>,
+                          outOfRange: inout Bool) -> Double {
         switch field {
         case "D": return 1
         case "I": return 0
         default:
             guard let raw = Double(field), raw.isFinite else { return .nan }
+            guard range.contains(raw) else { outOfRange = true; return .nan }
             return (raw + offset) / divisor
         }
     }
@@ -73,7 +81,11 @@ enum RadioLogReader {
             }
             times.append(time)
             var row = [value]
-            for (c, column) in covariates { row.append(covariate(line.fields[column], offset: c.offset, divisor: c.divisor)) }
+            for (c, column) in covariates {
+                var outside = false
+                row.append(covariate(line.fields[column], offset: c.offset, divisor: c.divisor, range: c.range, outOfRange: &outside))
+                if outside { report.covariatesOutOfRange += 1 }
+            }
             rows.append(row)
         }
         guard !rows.isEmpty else { throw .empty(path: path) }
