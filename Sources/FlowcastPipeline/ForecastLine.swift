@@ -49,7 +49,19 @@ public struct ForecastLine: Codable, Sendable, Equatable {
         actual = try c.decode(Double.self, forKey: .actual)
         persistence = try c.decodeIfPresent(Double.self, forKey: .persistence)
         partial = try c.decode(Bool.self, forKey: .partial)
+        // Rates are bounded as a forecasts file's are (1 Pbit/s) and times as windows' are: an
+        // `actual` of 1.8e308 gave a chart `data-y-max="inf"` and drew it blank without a word.
+        guard (0...WindowLine.maximumTime).contains(start) else {
+            throw DecodingError.dataCorruptedError(forKey: .start, in: c, debugDescription: "not a capture time")
+        }
+        for (value, key) in [(point, CodingKeys.point), (upper, .upper), (actual, .actual), (persistence ?? 0, .persistence)]
+        where !(abs(value) <= Self.maximumRate) {
+            throw DecodingError.dataCorruptedError(forKey: key, in: c, debugDescription: "beyond 1e15 bit/s")
+        }
     }
+
+    /// Largest rate a line may hold, bit/s (`ForecastSet.maximumRate`).
+    public static let maximumRate = 1e15
 
     public func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)

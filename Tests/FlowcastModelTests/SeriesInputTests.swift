@@ -164,6 +164,41 @@ import Testing
         #expect(set.series == [Series(name: "cell:c1", values: [.nan, .nan, 100, .nan])])
     }
 
+    /// One value of 1e160 or more hung `train` (the ridge fit's matrix overflowed and never
+    /// factored) and wrote inf and nan into `evaluate --forecasts`: series values are bounded at
+    /// 1e15 in magnitude, as a model file's are, and the error names file, line and column.
+    @Test func seriesValuesBeyondTheBoundNameTheirCell() throws {
+        let expected = "a series value is at most 1e15 in magnitude, docs/limits.md"
+        for (text, path, line, column, value) in [("t,a,b\n0,1,2\n1,3,1e300\n", "w.csv", 3, "b", "1e300"),
+                                                  ("t,a,b\n0,1,-1.7976931348623157e308\n", "w.csv", 2, "b", "-1.7976931348623157e308"),
+                                                  ("time,series,value\n0,a,1\n0,a,1e16\n", "l.csv", 3, "value", "1e16")] {
+            #expect(throws: SeriesInputError.outOfRange(path: path, line: line, column: column, text: value, expected: expected)) {
+                try SeriesReader.read(text: text, path: path)
+            }
+        }
+        #expect(SeriesInputError.outOfRange(path: "w.csv", line: 3, column: "b", text: "1e300", expected: expected).description
+                == "w.csv:3: column 'b': 1e300 is out of range (a series value is at most 1e15 in magnitude, docs/limits.md)")
+        let edge = try SeriesReader.read(text: "t,a\n0,1e15\n1,-1e15\n", path: "w.csv")
+        #expect(edge.series[0].values == [1e15, -1e15])
+    }
+
+    /// A radio KPI beside the target (RSRP, SNR, …) that no logger writes (1e300; Android's
+    /// 2147483647 for "unknown") is missing, not a number that trains another model, and counted.
+    @Test func radioCovariatesOutOfRangeAreMissingAndCounted() throws {
+        let text = ["Timestamp,CQI,DL_bitrate,RSRP,SNR,Speed",
+                    "2020.01.01_00.00.00,7,100,-90,10,30",
+                    "2020.01.01_00.00.01,7,100,1e300,10,30",
+                    "2020.01.01_00.00.02,7,100,-90,2147483647,-",
+                    "2020.01.01_00.00.03,7,100,-200,-30,89"].joined(separator: "\n")
+        let set = try SeriesReader.read(text: text, path: "log.csv")
+        let c = set.series[0].covariates, names = set.series[0].covariateNames
+        let rsrp = try #require(names.firstIndex(of: "rsrp")), snr = try #require(names.firstIndex(of: "snr"))
+        #expect(c[rsrp][0] == 0.5 && c[rsrp][1].isNaN && c[rsrp][3] == -5)
+        #expect(c[snr][2].isNaN && c[snr][3] == -3)
+        #expect(set.report.covariatesOutOfRange == 2 && set.report.missingValues == 0)
+        #expect(set.report.summary(files: 1) == "read 1 file, 4 rows: 2 radio KPI values beside the target out of range (missing)")
+    }
+
     @Test func badNumberNamesFileLineAndColumn() {
         #expect(throws: SeriesInputError.badNumber(path: "bad.csv", line: 3, column: "a", text: "x1")) {
             try SeriesReader.read(text: "t,a\n0,1\n1,x1\n", path: "bad.csv")
@@ -288,10 +323,14 @@ func windowLine(start: Int, duration: Int = 10, kind: String = "cell", id: Strin
         #expect(expected.description == "w.jsonl:2: formatVersion 2 is not supported (this flowcast reads version 1)")
     }
 
-    /// Times are seconds, whatever their size: a start in milliseconds is not divided down.
+    /// Times are seconds: a start in milliseconds is not divided down. It is beyond any capture's
+    /// time (2e10 s, `WindowLine.maximumTime`), so the line is refused naming the field.
     @Test func noUnitIsGuessed() throws {
-        let set = try SeriesReader.read(text: windowLine(start: 1_700_000_000_000, id: "c1", up: 100, down: 0), path: "w.jsonl")
-        #expect(set.startTime == 1_700_000_000_000)
+        #expect(throws: SeriesInputError.badLine(FormatReadError(path: "w.jsonl", line: 1, problem: .badValue(field: "start")))) {
+            try SeriesReader.read(text: windowLine(start: 1_700_000_000_000, id: "c1", up: 100, down: 0), path: "w.jsonl")
+        }
+        let set = try SeriesReader.read(text: windowLine(start: 20_000_000_000, id: "c1", up: 100, down: 0), path: "w.jsonl")
+        #expect(set.startTime == 20_000_000_000)
         #expect(set.series == [Series(name: "cell:c1", values: [10])])
     }
 }

@@ -157,6 +157,23 @@ struct OutputLineTests {
                                   actual: 0, persistence: nil, partial: true))
     }
 
+    /// A rate of 1.8e308 drew a report chart blank (`data-y-max="inf"`) without a word; a time of
+    /// 1e20 is no capture's. Such lines are refused naming the field (the report skips and counts them).
+    @Test("a forecasts.jsonl rate beyond 1 Pbit/s or a start at no capture time is refused, naming the field")
+    func forecastLineValuesOutOfRange() throws {
+        let good = #"{"interval":1,"start":1764403210,"kind":"cell","id":"c","point":10.0,"upper":12.0,"actual":11.0,"persistence":9.0,"partial":false}"#
+        #expect(throws: Never.self) { try FormatReading.decode(ForecastLine.self, from: Data(good.utf8), path: "f.jsonl", line: 1) }
+        for (field, from, to) in [("actual", #""actual":11.0"#, #""actual":1.7976931348623157e308"#),
+                                  ("point", #""point":10.0"#, #""point":-1e16"#),
+                                  ("persistence", #""persistence":9.0"#, #""persistence":2e15"#),
+                                  ("start", #""start":1764403210"#, #""start":1e20"#)] {
+            let line = good.replacingOccurrences(of: from, with: to)
+            #expect(throws: FormatReadError(path: "f.jsonl", line: 4, problem: .badValue(field: field))) {
+                try FormatReading.decode(ForecastLine.self, from: Data(line.utf8), path: "f.jsonl", line: 4)
+            }
+        }
+    }
+
     /// A live window that lost packets before capture reads low: its forecast line is not scored
     /// (partial), the forecaster does not learn from it, and the next window's persistence
     /// baseline is the last window that did not lose any.

@@ -72,6 +72,11 @@ public struct WindowLine: Codable, Sendable, Equatable {
         case activeFlows, newFlows, retransmissions, zeroWindows, decodeIssues, sizeHistogram, droppedBeforeCapture, observedFrom
     }
 
+    /// Latest window start, seconds since the epoch: 2e10 (the year 2603).
+    public static let maximumTime = 2e10
+    /// Longest window, seconds: a year.
+    public static let maximumDuration = 31_536_000.0
+
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         try c.checkFormatVersion(.formatVersion, supported: Self.formatVersion)
@@ -79,6 +84,15 @@ public struct WindowLine: Codable, Sendable, Equatable {
         id = try c.decode(String.self, forKey: .id)
         start = try c.decode(Double.self, forKey: .start)
         duration = try c.decode(Double.self, forKey: .duration)
+        // Capture times are 0 to 2e10 s (pcapng's 64-bit times reach 2554) and windows at most a
+        // year long: a start of 1e20 (or a duration of 1e300) held `report` drawing a tick a day
+        // until memory ran out.
+        guard (0...Self.maximumTime).contains(start) else {
+            throw DecodingError.dataCorruptedError(forKey: .start, in: c, debugDescription: "not a capture time")
+        }
+        guard (0...Self.maximumDuration).contains(duration) else {
+            throw DecodingError.dataCorruptedError(forKey: .duration, in: c, debugDescription: "not a window length")
+        }
         partial = try c.decode(Bool.self, forKey: .partial)
         bytesUp = try c.decode(UInt64.self, forKey: .bytesUp)
         bytesDown = try c.decode(UInt64.self, forKey: .bytesDown)

@@ -140,10 +140,13 @@ struct SVGChart {
 
     /// Round times (10 s … 1 day apart) for the time axis, about six of them.
     static func timeTicks(_ t0: Double, _ t1: Double) -> [Double] {
+        guard t0.isFinite, t1.isFinite, t1 >= t0 else { return [] }
         let steps: [Double] = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400]
-        let step = steps.first { (t1 - t0) / $0 <= 6 } ?? 86400
+        // Beyond six days, whole days: the step was a day at most, so a span of years drew a tick
+        // a day (20,000 for a window line at time 0 beside 2025's) and one of 1e20 s never ended.
+        let step = steps.first { (t1 - t0) / $0 <= 6 } ?? ((t1 - t0) / 6 / 86400).rounded(.up) * 86400
         var out: [Double] = [], t = ceil(t0 / step) * step
-        while t <= t1 { out.append(t); t += step }
+        while t <= t1 && out.count < 16 { out.append(t); t += step }
         return out
     }
 

@@ -121,6 +121,31 @@ import Testing
         #expect(sections(html, kind: "cell").count == 1)
     }
 
+    /// A window at a time no capture has (1e20 s) or as long as no window is (1e300 s) held the
+    /// report drawing a time tick a day until memory ran out; a line at time 0 beside today's
+    /// drew 20,000 ticks. Such lines are skipped and counted, and a span of years gets a few ticks.
+    @Test func windowsAtNoCaptureTimeAreSkippedAndTicksStayFew() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-far-run-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let lines = [
+            windowLine(kind: "cell", id: "cell-1", start: 0, bytesUp: 1000, bytesDown: 4000),
+            windowLine(kind: "cell", id: "cell-1", start: 1_767_636_000, bytesUp: 1000, bytesDown: 4000),
+            windowLine(kind: "cell", id: "cell-1", start: 1, bytesUp: 1, bytesDown: 1).replacingOccurrences(of: #""start":1,"#, with: #""start":1e20,"#),
+            windowLine(kind: "cell", id: "cell-1", start: 2, bytesUp: 1, bytesDown: 1).replacingOccurrences(of: #""duration":10"#, with: #""duration":1e300"#),
+        ]
+        try Data(lines.joined(separator: "\n").utf8).write(to: folder.appendingPathComponent("windows.jsonl"))
+        let run = try RunData.load(runDirectory: folder)
+        #expect(run.windows.map(\.start) == [0, 1_767_636_000])
+        #expect(run.problems == ["windows.jsonl: 2 lines skipped (first at line 3)"])
+        let html = RunReport(run: run).html()
+        #expect(html.contains("2 lines skipped"))
+        let ticks = SVGChart.timeTicks(0, 1_767_636_010)
+        #expect((1...16).contains(ticks.count) && ticks.allSatisfy { $0 >= 0 && $0 <= 1_767_636_010 }, "\(ticks.count)")
+        #expect(SVGChart.timeTicks(0, 1e300).count <= 16 && SVGChart.timeTicks(0, .infinity).isEmpty)
+        #expect(SVGChart.timeTicks(0, 60) == [0, 10, 20, 30, 40, 50, 60])
+    }
+
     /// windows.jsonl has one spelling: decode issues as counts by kind and ISO start times were
     /// never written by replay (whose first version wrote today's keys); such lines are skipped.
     @Test func otherSpellingsAreSkippedAndCounted() throws {
