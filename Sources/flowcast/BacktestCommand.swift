@@ -36,7 +36,7 @@ struct BacktestCommand: ParsableCommand {
     @Flag(help: "Do not add the newest matrix plus each recent one-step change as scenarios.")
     var noChangeScenarios = false
     @Flag(help: "Do not scale each scenario by its own optimal MLU.") var noNormalise = false
-    @Option(parsing: .unconditional, help: "Candidate paths per demand when the topology gives none.") var paths: Int = 4
+    @Option(parsing: .unconditional, help: "Candidate paths per demand when the topology gives none (1 to 64).") var paths: Int = 4
     @Option(parsing: .unconditional, help: "Keep every link at or under this utilisation, traffic on least-cost paths until it must move (0: pure min-max utilisation, the robust plan).")
     var targetUtilisation: Double = 0.7
     @Option(parsing: .unconditional, help: "Multiply every demand by K (a loaded network).") var scale: Double = 1
@@ -72,8 +72,8 @@ struct BacktestCommand: ParsableCommand {
         if modelDemand != nil || modelSe != nil { throw ValidationError("--model-demand and --model-se need --radio-scenario") }
         guard Self.units[unit] != nil else { throw ValidationError("--unit must be one of bit/s, kbit/s, Mbit/s, Gbit/s") }
         guard from! >= 1 else { throw ValidationError("--from must be at least 1 (the first plan needs history)") }
-        guard (1...288).contains(history), paths >= 1 else {
-            throw ValidationError("--history must be 1 to 288 intervals (a day of 5-minute rows) and --paths at least 1")
+        guard (1...288).contains(history), (1...PathFinder.maximumPathsPerDemand).contains(paths) else {
+            throw ValidationError("--history must be 1 to 288 intervals (a day of 5-minute rows) and --paths 1 to \(PathFinder.maximumPathsPerDemand)")
         }
         // Bounded: infinite or 1e300 weights made Clp abort on its objective coefficients.
         guard (0...1000).contains(meanWeight), (0...1000).contains(linkWeight) else {

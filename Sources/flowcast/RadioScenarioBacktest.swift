@@ -210,7 +210,7 @@ extension BacktestCommand {
             guard from >= every else {
                 throw CommandFailure(message: "--from \(from) leaves less than one --plan-every (\(every) s) of history before the first plan")
             }
-            guard from + every <= seconds else {
+            guard from <= seconds - every else {  // not from + every: --from 2^63 − 1 overflowed
                 throw CommandFailure(message: "\(folder): its cell logs hold \(seconds) s; --from \(from) leaves no whole \(every) s interval to plan")
             }
             let demandModel: ForecastModel

@@ -73,6 +73,14 @@ struct SpectrumBacktestCLITests {
         try Self.failsWithOneLine(["--radio-scenario", url.path, "--from", "120"], mentioning: "cell-2.csv")
     }
 
+    /// --from near Int.max: `from + every` overflowed (a crash) before it was compared with the logs.
+    @Test func fromBeyondTheLogs() throws {
+        let url = try Self.scenario("beyond")
+        for from in ["9223372036854775807", "300"] {
+            try Self.failsWithOneLine(["--radio-scenario", url.path, "--from", from], mentioning: "leaves no whole 60 s interval to plan")
+        }
+    }
+
     @Test func mismatchedLogs() throws {
         let url = try Self.scenario("mismatch", seconds: [300, 280])
         try Self.failsWithOneLine(["--radio-scenario", url.path, "--from", "120"], mentioning: "cell-2.csv: 280 seconds")

@@ -33,6 +33,10 @@ public struct PathFinder: Sendable {
         static func < (x: Cost, y: Cost) -> Bool { (x.hops, x.weight) < (y.hops, y.weight) }
     }
 
+    /// 64 candidate paths per demand at most (`plan` and `backtest --paths`): the routing LP has a
+    /// column per path per demand, and a policy lists each; 2^61 overflowed `yenCap` (a crash).
+    public static let maximumPathsPerDemand = 64
+
     /// Yen's loop stops after this many paths even when more tie with the k-th.
     static func yenCap(_ k: Int) -> Int { 4 * k + 16 }
 
