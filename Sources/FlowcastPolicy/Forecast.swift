@@ -1,4 +1,5 @@
 public import Foundation
+internal import FlowcastTopology
 
 /// A forecast for one cell, link or demand over the planning horizon (the Predict → Decide contract).
 public struct Forecast: Codable, Hashable, Sendable {
@@ -65,7 +66,7 @@ public struct ForecastSet: Codable, Hashable, Sendable {
 
     /// Spectrum efficiencies a forecasts file may give, bit/s/Hz: CQI 1 of TS 38.214 is 0.15 and
     /// 256QAM over eight layers about 60. 1e-300 made the blocks a cell needs overflow Int.
-    public static let efficiencyRange = 0.001...100.0
+    public static let efficiencyRange = TopologyLimits.efficiencyRange
 
     /// Extra routing scenarios a forecasts file may hold; with the demands they also meet
     /// `maximumScenarioEntries` (`problem(for:)`). 100,000 took a minute and 1.2 GB before.

@@ -32,6 +32,11 @@ public enum TopologyLimits {
     /// 16,777,215 (2²⁴ − 1): the largest IS-IS wide metric (OSPF's is 65,535). A weight of 1e300
     /// made path costs Clp's assertion refuses (objective coefficients under 1e25) and aborted.
     public static let maximumWeight = 16_777_215.0
+    /// Spectrum efficiencies, bit/s/Hz: CQI 1 of TS 38.214 is 0.15 and 256QAM over eight layers
+    /// about 60. A peak efficiency of 1e-25 aborted `plan` inside Clp (a cell's need in blocks,
+    /// and with it the MIP's objective, beyond 1e25); 1e-20 was called "infeasible". Forecasts
+    /// files are held to the same range (`ForecastSet.efficiencyRange`).
+    public static let efficiencyRange = 0.001...100.0
 
     public static let fileBounds = InputBounds(what: "topology file", maximumBytes: maximumFileBytes,
                                                maximumLineBytes: maximumLineBytes)

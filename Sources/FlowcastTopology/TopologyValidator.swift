@@ -60,8 +60,8 @@ struct TopologyValidator {
                     report(c.boundsLine, "\(what) allows \(maxBlocks) blocks but band '\(b.id)' has only \(b.blockCount)")
                 }
             }
-            if let se = c.se, !(se > 0 && se <= 100) {
-                report(c.seLine, "\(what) has peak spectrum efficiency \(se) bit/s/Hz; expected a positive value")
+            if let se = c.se, !TopologyLimits.efficiencyRange.contains(se) {
+                report(c.seLine, "\(what) has peak spectrum efficiency \(se) bit/s/Hz; expected 0.001 to 100")
             }
             if c.se == nil && c.kpiSource == nil {
                 report(c.line, "\(what) needs 'peakSpectralEfficiency' or 'kpiSource'")

@@ -26,7 +26,7 @@ struct PlanCommand: ParsableCommand {
     @Option(help: "The policy in force, for the churn penalty and least-change spectrum.") var current: String?
     @Option(parsing: .unconditional, help: "Headroom multiplier on required spectrum blocks.") var headroom: Double = 1.2
     @Option(parsing: .unconditional, help: "Churn penalty per unit of split weight moved (needs --current).") var churn: Double = 0
-    @Option(parsing: .unconditional, help: "Candidate paths per demand when the topology gives none (at least 1).") var paths: Int = 4
+    @Option(parsing: .unconditional, help: "Candidate paths per demand when the topology gives none (1 to 64).") var paths: Int = 4
     @Option(parsing: .unconditional, help: "Keep every link at or under this utilisation, traffic on least-cost paths until it must move (0: pure min-max utilisation).") var targetUtilisation: Double = 0.7
     @Option(parsing: .unconditional, help: "Solver time limit per solve, seconds (default 10, and 10 more per 5,000 demands beyond 5,000).")
     var timeLimit: Double?
@@ -38,7 +38,9 @@ struct PlanCommand: ParsableCommand {
             throw ValidationError("give exactly one of --forecasts FILE or --series FILE --at ROW --model M")
         }
         if series != nil && (at == nil || model == nil) { throw ValidationError("--series needs --at ROW and --model M") }
-        if paths < 1 { throw ValidationError("--paths must be at least 1") }
+        if !(1...PathFinder.maximumPathsPerDemand).contains(paths) {
+            throw ValidationError("--paths must be 1 to \(PathFinder.maximumPathsPerDemand)")
+        }
         guard BacktestCommand.units[unit] != nil else { throw ValidationError("--unit must be one of bit/s, kbit/s, Mbit/s, Gbit/s") }
         if series == nil && unit != "bit/s" { throw ValidationError("--unit is the unit of --series") }
         if !(0...1).contains(targetUtilisation) { throw ValidationError("--target-utilisation must be 0 (pure min-max utilisation) to 1") }
@@ -82,6 +84,9 @@ struct PlanCommand: ParsableCommand {
             // Cells with radio KPIs (topology kpiSource): their efficiency over the plan's window.
             for problem in try input.addRadioKPIEfficiencies(topo, efficiencyModelPath: efficiencyModel, beforeWindow: series != nil) { printError("warning: radio KPIs: \(problem)") }
             let currentPolicy = try current.map { try PolicyDocument(contentsOf: URL(fileURLWithPath: $0)) }
+            if let current, let policy = currentPolicy {
+                try checkCurrent(policy, path: current, topology: topo, topologyDigest: provenance.topologyDigest)
+            }
             let loaded = clock.now
             let planner = PolicyPlanner(topology: topo, options: PlanOptions(
                 headroom: headroom, churnPenalty: churn, pathsPerDemand: paths,
@@ -110,6 +115,30 @@ struct PlanCommand: ParsableCommand {
             printError(CommandError.line("plan", error, given: [topology, out] + [forecasts, series, current].compactMap { $0 }))
             throw ExitCode.failure
         }
+    }
+}
+
+extension PlanCommand {
+    /// The policy in force must split each demand whole (its weights price churn) and be about
+    /// this network: one from another topology was read without a word, its churn meaningless.
+    /// A topology that was edited since (a link added) is ordinary, so another digest is a
+    /// warning naming what does not match; nothing matching at all is an error.
+    func checkCurrent(_ policy: PolicyDocument, path: String, topology: Topology, topologyDigest: String) throws {
+        if let uneven = policy.demandWithPartialSplit() {
+            throw PolicyError.badInput(path: path, message: "$.routing.demands[\(uneven.index)].paths: the weights of '\(uneven.id)' "
+                + "sum to \(uneven.sum), not 1: --current must split each demand whole")
+        }
+        guard policy.provenance.topologyDigest != topologyDigest else { return }
+        let demands = Set(topology.demands.map(\.id)), cells = Set(topology.cells.map(\.id))
+        let foreignDemands = policy.routing.demands.filter { !demands.contains($0.id) }.count
+        let foreignCells = policy.spectrum.cells.filter { !cells.contains($0.id) }.count
+        let total = policy.routing.demands.count + policy.spectrum.cells.count
+        if total > 0 && foreignDemands + foreignCells == total {
+            throw PolicyError.badInput(path: path, message: "a policy for another network (topology \(policy.provenance.topologyDigest)): "
+                + "none of its \(policy.routing.demands.count) demands and \(policy.spectrum.cells.count) cells is in \(self.topology)")
+        }
+        printError("warning: \(path) was planned for another version of the topology (\(policy.provenance.topologyDigest)); "
+            + "\(foreignDemands) of its demands and \(foreignCells) of its cells are not in \(self.topology) and are ignored")
     }
 }
 

@@ -59,3 +59,50 @@ struct PlanUnitCLITests {
         #expect(wrong.status == 64 && wrong.stderr.contains("--unit is the unit of --series"), "\(wrong.stderr)")
     }
 }
+
+/// `plan --current`: the policy in force prices churn by its weights, so it must split each demand
+/// whole and be about this network. A policy of another topology was read without a word.
+@Suite("plan --current")
+struct PlanCurrentCLITests {
+    @Test func aPolicyOfAnotherNetworkOrWithAPartialSplitIsRefusedAnEditedTopologyWarned() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-current-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let demoForecasts = "policies/examples/demo-forecasts.json", baseline = "policies/baseline/demo.json"
+        func plan(_ topology: String, _ forecasts: String, current: String) throws -> FlowcastRun {
+            try Fixtures.runFlowcast(["plan", "--topology", topology, "--forecasts", forecasts, "--current", current,
+                                      "--churn", "0.5", "--out", folder.appendingPathComponent(UUID().uuidString + ".json").path])
+        }
+        // The demo's reviewed policy as the current one of the Abilene network: none of its
+        // demands or cells is there.
+        let empty = folder.appendingPathComponent("none.json").path
+        try #"{"forecasts": []}"#.write(toFile: empty, atomically: true, encoding: .utf8)
+        let foreign = try plan("captures/abilene/topology.yaml", empty, current: baseline)
+        #expect(foreign.status == 1 && foreign.stderr.contains("\(baseline): a policy for another network")
+                && foreign.stderr.contains("none of its 6 demands and 6 cells is in captures/abilene/topology.yaml"), "\(foreign.stderr)")
+        // A split of 4: refused, naming the demand.
+        var object = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: baseline))) as? [String: Any])
+        var routing = object["routing"] as! [String: Any]
+        var demands = routing["demands"] as! [[String: Any]]
+        var paths = demands[0]["paths"] as! [[String: Any]]
+        for i in paths.indices { paths[i]["weight"] = 1.0 }
+        demands[0]["paths"] = paths
+        routing["demands"] = demands
+        object["routing"] = routing
+        let partial = folder.appendingPathComponent("partial.json").path
+        try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]).write(to: URL(fileURLWithPath: partial))
+        let split = try plan("captures/demo/topology.yaml", demoForecasts, current: partial)
+        #expect(split.status == 1 && split.stderr.contains("$.routing.demands[0].paths: the weights of 'd-cell-1' sum to 4.0, not 1"), "\(split.stderr)")
+        // The same network, its topology file edited since (a comment): planned, with a warning.
+        let edited = folder.appendingPathComponent("topology.yaml").path
+        let text = try String(contentsOfFile: "captures/demo/topology.yaml", encoding: .utf8)
+        try ("# edited\n" + text.replacingOccurrences(of: "kpiSource: radio-cell-", with: "kpiSource: \(FileManager.default.currentDirectoryPath)/captures/demo/radio-cell-"))
+            .write(toFile: edited, atomically: true, encoding: .utf8)
+        let warned = try plan(edited, demoForecasts, current: baseline)
+        #expect(warned.status == 0, "\(warned.stderr)")
+        #expect(warned.stderr.contains("warning: \(baseline) was planned for another version of the topology")
+                && warned.stderr.contains("0 of its demands and 0 of its cells are not in \(edited)"), "\(warned.stderr)")
+        let same = try plan("captures/demo/topology.yaml", demoForecasts, current: baseline)
+        #expect(same.status == 0 && !same.stderr.contains("another"), "\(same.stderr)")
+    }
+}

@@ -205,3 +205,16 @@ func capacityAndWeightBounds() throws {
     """))
     #expect(edges.links.map(\.capacity) == [1, 1e15] && edges.links.map(\.weight) == [0, 16_777_215])
 }
+
+@Test("a peak spectrum efficiency outside 0.001 to 100 bit/s/Hz is a problem at its line (1e-25 aborted plan inside Clp)")
+func peakEfficiencyBounds() {
+    func yaml(_ se: String) -> String {
+        "bands:\n  - { id: n78, lowMHz: 3400, highMHz: 3500, blockMHz: 10 }\ncells:\n  - { id: c1, band: n78, peakSpectralEfficiency: \(se) }\n"
+    }
+    for se in ["1e-25", "0", "-1", "1000", "1.7976931348623157e308"] {
+        let found = problems(yaml(se)).map(\.description)
+        #expect(found.count == 1 && found[0].hasPrefix("t.yaml:4: cell 'c1' has peak spectrum efficiency ")
+                && found[0].hasSuffix(" bit/s/Hz; expected 0.001 to 100"), "\(se): \(found)")
+    }
+    for se in ["0.001", "100", "5.5"] { #expect(problems(yaml(se)).isEmpty, "\(se)") }
+}

@@ -1,4 +1,5 @@
 internal import FlowcastCore
+internal import FlowcastTopology
 public import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -78,6 +79,62 @@ extension PolicyDocument {
             throw .badInput(path: path, message: PolicyError.describe(decoding: error))
         }
         try checkUnique(path: path)
+        try checkValues(path: path)
+    }
+
+    /// Values the schema's types allow and no plan writes, refused at their JSON path, each for
+    /// what it did downstream: a next hop or prefix that is not an address went verbatim into
+    /// `export --to iproute` (`via not-an-ip; rm -rf /`, `$(reboot)`); a carrier of 1e20 MHz
+    /// crashed `export --to nrcelldu`; a utilisation or bandwidth of 1.8e308 printed `+inf` in
+    /// `diff` and stopped its JSON. Numbers are bounded as forecasts are: loads, capacities and
+    /// utilisations at 1e15, frequencies at 300 GHz (the top of the radio spectrum).
+    func checkValues(path: String) throws(PolicyError) {
+        func refuse(_ field: String, _ message: String) -> PolicyError { .schemaViolation(path: path, field: field, message: message) }
+        let bound = 1e15, topMHz = 300_000.0
+        func checkLoad(_ value: Double, _ field: String) throws(PolicyError) {
+            guard value >= 0, value <= bound else { throw refuse(field, "must be 0 to 1e15, found \(value)") }
+        }
+        try checkLoad(routing.maxUtilisation, "$.routing.maxUtilisation")
+        for (i, d) in routing.demands.enumerated() {
+            if let prefix = d.prefix, (try? IPPrefix(parsing: prefix)) == nil {
+                throw refuse("$.routing.demands[\(i)].prefix", "'\(prefix)' is not an address prefix (10.20.0.0/24, 2001:db8::/48)")
+            }
+            for (j, p) in d.paths.enumerated() {
+                if let hop = p.nextHop, IPAddress(hop) == nil {
+                    throw refuse("$.routing.demands[\(i)].paths[\(j)].nextHop", "'\(hop)' is not an IP address")
+                }
+            }
+        }
+        for (i, c) in spectrum.cells.enumerated() {
+            guard c.bandwidthMHz >= 0, c.bandwidthMHz <= topMHz else {
+                throw refuse("$.spectrum.cells[\(i)].bandwidthMHz", "must be 0 to 300000 MHz, found \(c.bandwidthMHz)")
+            }
+            for (j, run) in c.carriersMHz.enumerated() where run.count >= 2 {
+                guard run[0] > 0, run[0] < run[1], run[1] <= topMHz else {
+                    throw refuse("$.spectrum.cells[\(i)].carriersMHz[\(j)]",
+                                 "must be a low and a higher edge within 0 to 300000 MHz, found \(run[0]) to \(run[1])")
+                }
+            }
+        }
+        for (loads, field) in [(predicted.links.map { ($0.load, $0.capacity, $0.utilisation) }, "$.predicted.links"),
+                               (predicted.cells.map { ($0.load, $0.capacity, $0.utilisation) }, "$.predicted.cells")] {
+            for (i, l) in loads.enumerated() {
+                try checkLoad(l.0, "\(field)[\(i)].load")
+                try checkLoad(l.1, "\(field)[\(i)].capacity")
+                try checkLoad(l.2, "\(field)[\(i)].utilisation")
+            }
+        }
+    }
+
+    /// The first demand whose path weights do not sum to 1 (within 0.01, as `diff` checks: plans
+    /// write each weight to four decimals), with the sum: an exporter that normalised them wrote a
+    /// split of 4 (or of 0.5) as whole, and one of all zeros was dropped as "no next-hop address".
+    public func demandWithPartialSplit() -> (index: Int, id: String, sum: Double)? {
+        for (i, d) in routing.demands.enumerated() {
+            let sum = d.paths.reduce(0) { $0 + $1.weight }
+            if abs(sum - 1) > 0.01 { return (i, d.id, sum) }
+        }
+        return nil
     }
 
     /// Ids and blocks the schema cannot say are unique (JSON Schema's `uniqueItems` compares whole

@@ -16,6 +16,10 @@ public enum PolicyExporter {
     public static var a1Schema: String { A1Schema.text }
 
     public static func export(_ document: PolicyDocument, as format: ExportFormat) throws(PolicyError) -> String {
+        if format != .nrcelldu, let uneven = document.demandWithPartialSplit() {
+            throw .inconsistent("$.routing.demands[\(uneven.index)].paths: the weights of '\(uneven.id)' sum to \(uneven.sum), not 1; "
+                + "an exported split must carry the whole demand")
+        }
         switch format {
         case .a1:
             let text = try json(try A1Exporter.policies(document))

@@ -229,6 +229,73 @@ import Testing
     }
 }
 
+/// Values a policy's schema types allow and no plan writes, each refused at its JSON path for
+/// what it did: an address that is not one went verbatim into `export --to iproute` (a shell
+/// command), a carrier of 1e20 MHz crashed `export --to nrcelldu`, 1.8e308 printed `+inf` in `diff`.
+@Suite struct ReviewHostileValueTests {
+    func edit(_ section: String, _ list: String, _ index: Int, _ change: @escaping (inout [String: Any]) -> Void) -> (inout [String: Any]) -> Void {
+        { object in
+            var outer = object[section] as! [String: Any]
+            var items = outer[list] as! [[String: Any]]
+            change(&items[index])
+            outer[list] = items
+            object[section] = outer
+        }
+    }
+
+    @Test("a next hop or prefix that is not an address, a carrier or bandwidth beyond the radio spectrum, a load beyond 1e15: refused at the field")
+    func valuesNoPlanWritesAreRefused() throws {
+        let base = ReviewFixture.url(ReviewFixture.baselinePath)
+        func firstPath(_ change: @escaping (inout [String: Any]) -> Void) -> (inout [String: Any]) -> Void {
+            edit("routing", "demands", 0) { d in
+                var paths = d["paths"] as! [[String: Any]]
+                change(&paths[0])
+                d["paths"] = paths
+            }
+        }
+        let cases: [((inout [String: Any]) -> Void, String)] = [
+            (firstPath { $0["nextHop"] = "not-an-ip; rm -rf /" }, "$.routing.demands[0].paths[0].nextHop: 'not-an-ip; rm -rf /' is not an IP address"),
+            (edit("routing", "demands", 0) { $0["prefix"] = "$(reboot)" }, "$.routing.demands[0].prefix: '$(reboot)' is not an address prefix"),
+            (edit("routing", "demands", 0) { $0["prefix"] = "10.20.0.0/99" }, "$.routing.demands[0].prefix: '10.20.0.0/99' is not an address prefix"),
+            (edit("spectrum", "cells", 0) { $0["carriersMHz"] = [[1e20, 3600.0]] },
+             "$.spectrum.cells[0].carriersMHz[0]: must be a low and a higher edge within 0 to 300000 MHz, found 1e+20 to 3600.0"),
+            (edit("spectrum", "cells", 0) { $0["bandwidthMHz"] = Double.greatestFiniteMagnitude },
+             "$.spectrum.cells[0].bandwidthMHz: must be 0 to 300000 MHz, found 1.7976931348623157e+308"),
+            (edit("predicted", "links", 0) { $0["utilisation"] = Double.greatestFiniteMagnitude },
+             "$.predicted.links[0].utilisation: must be 0 to 1e15, found 1.7976931348623157e+308"),
+        ]
+        for (change, message) in cases {
+            let url = try ReviewDuplicateTests.edited(change)
+            defer { try? FileManager.default.removeItem(at: url) }
+            do {
+                _ = try PolicyComparison.compare(old: base, new: url)
+                Issue.record("read: \(message)")
+            } catch {
+                #expect("\(error)".contains(message), "\(error)")
+            }
+        }
+    }
+
+    @Test("an export refuses a demand whose weights do not sum to 1, where it normalised them (a split of 4 exported as whole)")
+    func exportRefusesAPartialSplit() throws {
+        for (weights, sum) in [([1.0, 1, 1, 1], "4.0"), ([0.25, 0.25, 0, 0], "0.5"), ([0, 0, 0, 0], "0.0")] {
+            let url = try ReviewDuplicateTests.edited(edit("routing", "demands", 0) { d in
+                var paths = d["paths"] as! [[String: Any]]
+                for i in paths.indices { paths[i]["weight"] = i < weights.count ? weights[i] : 0.0 }
+                d["paths"] = paths
+            })
+            defer { try? FileManager.default.removeItem(at: url) }
+            let document = try PolicyDocument(contentsOf: url)
+            for format in [ExportFormat.iproute, .a1] {
+                #expect(throws: PolicyError.inconsistent("$.routing.demands[0].paths: the weights of '\(document.routing.demands[0].id)' sum to \(sum), "
+                                                         + "not 1; an exported split must carry the whole demand")) {
+                    try PolicyExporter.export(document, as: format)
+                }
+            }
+        }
+    }
+}
+
 /// A policy file is input a reviewer did not write: an id or a reason with a newline or an
 /// escape sequence would forge lines in the diff's text and markdown. It is refused, naming the field.
 @Suite struct ReviewHostileTextTests {
