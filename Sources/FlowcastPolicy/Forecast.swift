@@ -1,4 +1,5 @@
 public import Foundation
+internal import FlowcastCore
 internal import FlowcastTopology
 
 /// A forecast for one cell, link or demand over the planning horizon (the Predict → Decide contract).
@@ -54,6 +55,10 @@ public struct ForecastSet: Codable, Hashable, Sendable {
     /// Reads a forecasts JSON file (`{"forecasts": [...], "scenarios": [...], "modelId": …, "window": …}`).
     public init(contentsOf url: URL) throws(PolicyError) {
         let data = try PolicyLimits.read(url, what: "forecasts file")
+        // The strict parser policy documents are read with first: it names the line and column
+        // of a syntax error, and refuses a key given twice ("point" twice read as the first;
+        // other tools take the last). Foundation's decoder said only "not valid JSON".
+        guard data.withUnsafeBytes({ JSONValue.parse($0) }) != nil else { throw PolicyDocument.invalidJSON(data, path: url.path) }
         do { self = try JSONDecoder().decode(ForecastSet.self, from: data) } catch {
             throw .badInput(path: url.path, message: PolicyError.describe(decoding: error))
         }

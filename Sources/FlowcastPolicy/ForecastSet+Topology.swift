@@ -13,6 +13,13 @@ extension ForecastSet {
         for (i, f) in forecasts.enumerated() where !(ids[f.kind]?.contains(f.id) ?? false) {
             return "$.forecasts[\(i)].id: the topology has no \(f.kind.rawValue) '\(f.id)'"
         }
+        // Not one cell or demand forecast: the plan would be for no traffic at all, written as a
+        // policy like any other ("forecasts": [] planned every link at 0 % without a word).
+        if !(topology.cells.isEmpty && topology.demands.isEmpty), !forecasts.contains(where: { $0.kind != .link }),
+           (scenarios ?? []).allSatisfy(\.isEmpty) {
+            return "$.forecasts: no forecast for any of the topology's \(topology.demands.count) demands and \(topology.cells.count) cells "
+                + "(the plan would be for no traffic)"
+        }
         let demands = ids[.demand] ?? []
         for (s, scenario) in (scenarios ?? []).enumerated() {
             if let id = scenario.keys.sorted().first(where: { !demands.contains($0) }) {

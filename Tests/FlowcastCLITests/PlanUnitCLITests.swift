@@ -75,8 +75,9 @@ struct PlanCurrentCLITests {
         }
         // The demo's reviewed policy as the current one of the Abilene network: none of its
         // demands or cells is there.
-        let empty = folder.appendingPathComponent("none.json").path
-        try #"{"forecasts": []}"#.write(toFile: empty, atomically: true, encoding: .utf8)
+        let empty = folder.appendingPathComponent("one.json").path
+        try #"{"forecasts": [{"kind": "demand", "id": "od_0_1", "point": 1e8, "upper": 1.2e8, "source": "test"}]}"#
+            .write(toFile: empty, atomically: true, encoding: .utf8)
         let foreign = try plan("captures/abilene/topology.yaml", empty, current: baseline)
         #expect(foreign.status == 1 && foreign.stderr.contains("\(baseline): a policy for another network")
                 && foreign.stderr.contains("none of its 6 demands and 6 cells is in captures/abilene/topology.yaml"), "\(foreign.stderr)")

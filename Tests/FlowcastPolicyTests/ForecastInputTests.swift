@@ -33,6 +33,21 @@ import Testing
         object["forecasts"] = forecasts
     }
 
+    /// Read by the policy documents' strict parser first: a syntax error is placed, a key given
+    /// twice is refused (the first was used; Python and jq take the last).
+    @Test func syntaxErrorsArePlacedAndRepeatedKeysRefused() throws {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-forecasts-\(UUID().uuidString).json")
+        defer { try? FileManager.default.removeItem(at: url) }
+        for (text, message) in [
+            ("{\"forecasts\": [{\"id\": \"cell-1\", \"kind\": \"cell\", \"point\": 3e8, \"point\": -5, \"upper\": 4e8, \"source\": \"x\"}]}",
+             "not valid JSON at line 1, column 63: key \"point\" given twice in one object"),
+            ("{\"forecasts\": [\n  {\"id\": \"cell-1\",", "not valid JSON at line 2, column 19"),
+        ] {
+            try Data(text.utf8).write(to: url)
+            #expect(throws: PolicyError.badInput(path: url.path, message: message)) { try ForecastSet(contentsOf: url) }
+        }
+    }
+
     @Test func theExampleIsUsable() throws {
         #expect(try ForecastSet(contentsOf: example).problem == nil)
         #expect(try refusal { _ in } == nil)
@@ -96,5 +111,10 @@ import Testing
         #expect(wide.problem(for: topology)?.hasPrefix("$.scenarios: 16666 scenarios and the forecast over 6 demands are 100002") == true)
         wide.scenarios!.removeLast()
         #expect(wide.problem(for: topology) == nil)
+        // None at all for a cell or demand: the plan would be for no traffic (it was written, every link at 0 %).
+        var none = set
+        none.forecasts.removeAll { $0.kind != .link }
+        none.scenarios = nil
+        #expect(none.problem(for: topology) == "$.forecasts: no forecast for any of the topology's 6 demands and 6 cells (the plan would be for no traffic)")
     }
 }
