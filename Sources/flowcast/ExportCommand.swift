@@ -27,6 +27,10 @@ struct ExportCommand: ParsableCommand {
             } else {
                 print(text, terminator: "")
             }
+        } catch PolicyError.inconsistent(let message) where message.hasPrefix("$.") {
+            // A document that reads but cannot be exported as it stands: name it, as a read error does.
+            printError("flowcast export: \(policy): \(message)")
+            throw ExitCode.failure
         } catch {
             printError(CommandError.line("export", error, given: [policy] + (out.map { [$0] } ?? [])))
             throw ExitCode.failure

@@ -44,4 +44,26 @@ struct ExportCLITests {
         #expect(run.stderr.contains("cell 'cell-1' has no global identity; add 'globalId: ecgi:MCC-MNC-ECI'"), "\(run.stderr)")
         #expect(run.stdout.isEmpty)
     }
+
+    @Test("a policy whose demand is not split whole is not exported: exit 1, the file and the demand named, nothing written")
+    func partialSplitIsNotExported() throws {
+        var object = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: Fixtures.repositoryRoot
+            .appendingPathComponent("policies/baseline/demo.json"))) as? [String: Any])
+        var routing = try #require(object["routing"] as? [String: Any])
+        var demands = try #require(routing["demands"] as? [[String: Any]])
+        var paths = try #require(demands[0]["paths"] as? [[String: Any]])
+        for i in paths.indices { paths[i]["weight"] = 1.0 }
+        demands[0]["paths"] = paths
+        routing["demands"] = demands
+        object["routing"] = routing
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-split-\(UUID().uuidString).json").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try JSONSerialization.data(withJSONObject: object).write(to: URL(fileURLWithPath: path))
+        for format in ["iproute", "a1"] {
+            let run = try Fixtures.runFlowcast(["export", path, "--to", format])
+            #expect(run.status == 1 && run.stdout.isEmpty)
+            #expect(run.stderr == "flowcast export: \(path): $.routing.demands[0].paths: the weights of 'd-cell-1' sum to 4.0, not 1; "
+                    + "an exported split must carry the whole demand\n", "\(format): \(run.stderr)")
+        }
+    }
 }
