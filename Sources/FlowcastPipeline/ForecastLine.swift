@@ -1,4 +1,5 @@
 public import FlowcastCore
+internal import FlowcastPolicy
 internal import Foundation
 
 /// One line of `forecasts.jsonl`: the one-step-ahead forecast made for one cell's or link's
@@ -55,13 +56,10 @@ public struct ForecastLine: Codable, Sendable, Equatable {
             throw DecodingError.dataCorruptedError(forKey: .start, in: c, debugDescription: "not a capture time")
         }
         for (value, key) in [(point, CodingKeys.point), (upper, .upper), (actual, .actual), (persistence ?? 0, .persistence)]
-        where !(abs(value) <= Self.maximumRate) {
+        where !(abs(value) <= ForecastSet.maximumRate) {
             throw DecodingError.dataCorruptedError(forKey: key, in: c, debugDescription: "beyond 1e15 bit/s")
         }
     }
-
-    /// Largest rate a line may hold, bit/s (`ForecastSet.maximumRate`).
-    public static let maximumRate = 1e15
 
     public func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)

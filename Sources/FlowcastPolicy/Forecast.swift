@@ -67,7 +67,7 @@ public struct ForecastSet: Codable, Hashable, Sendable {
 
     /// Largest load a forecast or scenario may give, bit/s: 1 Pbit/s, a thousand times the fastest
     /// router port. Beyond it (1e300 was seen) the routing LP fails with only a solver status.
-    public static let maximumRate = 1e15
+    public static let maximumRate = TopologyLimits.maximumRate
 
     /// Spectrum efficiencies a forecasts file may give, bit/s/Hz: CQI 1 of TS 38.214 is 0.15 and
     /// 256QAM over eight layers about 60. 1e-300 made the blocks a cell needs overflow Int.

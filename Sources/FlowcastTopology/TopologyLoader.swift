@@ -28,7 +28,10 @@ public enum TopologyLimits {
     /// that they are a unit mistake, and the routing LP's utilisation rows (rate / capacity) left
     /// Clp's range: 1e-9 was called infeasible, 1e30 and 1e-300 ended in "unexpected solver
     /// status 4/0".
-    public static let capacityRange: ClosedRange<Double> = 1 ... 1e15
+    public static let capacityRange: ClosedRange<Double> = 1 ... maximumRate
+    /// Largest rate anything carries, bit/s: 1 Pbit/s, a thousand times the fastest router port
+    /// (link capacities here; forecasts, scenarios and policies' loads, `ForecastSet.maximumRate`).
+    public static let maximumRate = 1e15
     /// 16,777,215 (2²⁴ − 1): the largest IS-IS wide metric (OSPF's is 65,535). A weight of 1e300
     /// made path costs Clp's assertion refuses (objective coefficients under 1e25) and aborted.
     public static let maximumWeight = 16_777_215.0

@@ -90,7 +90,7 @@ extension PolicyDocument {
     /// utilisations at 1e15, frequencies at 300 GHz (the top of the radio spectrum).
     func checkValues(path: String) throws(PolicyError) {
         func refuse(_ field: String, _ message: String) -> PolicyError { .schemaViolation(path: path, field: field, message: message) }
-        let bound = 1e15, topMHz = 300_000.0
+        let bound = ForecastSet.maximumRate, topMHz = 300_000.0
         func checkLoad(_ value: Double, _ field: String) throws(PolicyError) {
             guard value >= 0, value <= bound else { throw refuse(field, "must be 0 to 1e15, found \(value)") }
         }
