@@ -45,7 +45,8 @@ struct PublishArguments: ParsableArguments {
             }
             return publisher
         } catch let error as NATSError {
-            printError("flowcast \(command): cannot publish to \(url): \(error.reason)")
+            // The operation too: "Timeout" alone did not say whether connecting or a JetStream request timed out.
+            printError("flowcast \(command): cannot publish to \(url): \(error.description)")
             throw ExitCode(2)
         } catch {
             printError("flowcast \(command): cannot publish to \(url): \(error)")
