@@ -126,16 +126,19 @@ extension PolicyDocument {
         }
     }
 
-    /// The first demand whose path weights do not sum to 1 (within 0.01, as `diff` checks: plans
-    /// write each weight to four decimals), with the sum: an exporter that normalised them wrote a
-    /// split of 4 (or of 0.5) as whole, and one of all zeros was dropped as "no next-hop address".
-    public func demandWithPartialSplit() -> (index: Int, id: String, sum: Double)? {
-        for (i, d) in routing.demands.enumerated() {
+    /// The demands whose path weights do not sum to 1 (within 0.01: plans write each weight to
+    /// four decimals), with their sums, in document order. `diff` flags each; exports and
+    /// `plan --current` refuse the first (an exporter that normalised them wrote a split of 4, or
+    /// of 0.5, as whole, and one of all zeros was dropped as "no next-hop address").
+    public var partialSplits: [(index: Int, id: String, sum: Double)] {
+        routing.demands.enumerated().compactMap { i, d in
             let sum = d.paths.reduce(0) { $0 + $1.weight }
-            if abs(sum - 1) > 0.01 { return (i, d.id, sum) }
+            return abs(sum - 1) > 0.01 ? (i, d.id, sum) : nil
         }
-        return nil
     }
+
+    /// The first of `partialSplits`.
+    public func demandWithPartialSplit() -> (index: Int, id: String, sum: Double)? { partialSplits.first }
 
     /// Ids and blocks the schema cannot say are unique (JSON Schema's `uniqueItems` compares whole
     /// items, not a key of them). A duplicate is refused, not read: `diff` would compare the first

@@ -289,12 +289,9 @@ public struct PolicyDiffer: Sendable {
                 }
             }
         }
-        for d in document.routing.demands {
-            let sum = d.paths.reduce(0) { $0 + $1.weight }
-            if abs(sum - 1) > 0.01 {
-                out.append(.init(kind: .weightsDoNotSumToOne, subject: d.id, message:
-                    "\(d.id)'s path weights sum to \(DiffFormat.number(sum, decimals: 4)), not 1", isNew: true))
-            }
+        for split in document.partialSplits {
+            out.append(.init(kind: .weightsDoNotSumToOne, subject: split.id, message:
+                "\(split.id)'s path weights sum to \(DiffFormat.number(split.sum, decimals: 4)), not 1", isNew: true))
         }
         return out.sorted { ($0.kind.rawValue, Natural($0.subject)) < ($1.kind.rawValue, Natural($1.subject)) }
     }
