@@ -19,6 +19,13 @@ struct ReportCommand: ParsableCommand {
     @Option(help: "Folder of policy-NNNN.json and forecasts.jsonl (default RUN_DIR/policies, else RUN_DIR).") var policies: String?
     @Option(help: "Topology YAML, to chart the routing weights of the demands carrying each cell and to score the spectrum plans against a static split (with the cells' radio KPI logs).") var topology: String?
 
+    @Option(help: ArgumentHelp("Most cells, most links and most demands drawn with their own charts (default \(RunReport.defaultChartedPerKind) of each). Past it the report charts the cells and links with the highest peak utilisation, then peak load, and the demands whose split moved most; the summary table lists every cell and link.", valueName: "N"))
+    var charts = RunReport.defaultChartedPerKind
+
+    func validate() throws {
+        guard charts >= 1 else { throw ValidationError("--charts is 1 or more, not \(charts).") }
+    }
+
     func run() throws { _ = try write() }
 
     /// Writes the report; returns the run's scores (`flowcast demo` prints them).
@@ -40,13 +47,15 @@ struct ReportCommand: ParsableCommand {
         do {
             let data = try RunData.load(runDirectory: URL(fileURLWithPath: runDir), policies: policies.map { URL(fileURLWithPath: $0) })
             var report = RunReport(run: data, cellDemands: cellDemands)
+            report.maximumChartedPerKind = charts
             report.scores = RunScores.compute(run: data, topology: loaded)
             if let topology, let bytes = FileManager.default.contents(atPath: topology) {
                 report.scores?.topologySource = (topology, Provenance.digest(bytes))
             }
             try PolicyDocument.writeAtomically(Data(report.html().utf8), to: URL(fileURLWithPath: out))
             let cells = report.entities.filter { $0.kind == "cell" }.count, links = report.entities.count - cells
-            print("\(out): \(cells) cells, \(links) links, \(data.windowShape), \(data.policies.count) policies"
+            let charted = cells > charts || links > charts ? " (charted at most \(charts) of each)" : ""
+            print("\(out): \(cells) cells, \(links) links\(charted), \(data.windowShape), \(data.policies.count) policies"
                   + (data.missing.isEmpty ? "" : "; not found: \(data.missing.joined(separator: ", "))"))
             for problem in data.problems { printError("flowcast report: warning: \(problem)") }
             return report.scores ?? RunScores()

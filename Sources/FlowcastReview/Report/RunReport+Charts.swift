@@ -57,8 +57,8 @@ extension RunReport {
     func spectrumChart(_ id: String) -> String {
         let title = "Spectrum blocks over time, \(id)"
         let allocations = intervals.compactMap { iv -> (Interval, CellDecision)? in
-            guard let p = iv.policy, let c = run.policies[p].document.spectrum.cells.first(where: { $0.id == id }) else { return nil }
-            return (iv, c)
+            guard let p = iv.policy, let c = policyEntries[p].spectrumCells[id] else { return nil }
+            return (iv, run.policies[p].document.spectrum.cells[c])
         }
         guard !allocations.isEmpty else { return noData(title, kind: "chart spectrum", "No data: no policy allocates spectrum to \(id).") }
         let lo = allocations.flatMap(\.1.blocks).min() ?? 0, hi = allocations.flatMap(\.1.blocks).max() ?? 0
@@ -95,8 +95,8 @@ extension RunReport {
     func pathWeights(_ demand: String) -> [(links: [String], shares: [(Interval, Double)])] {
         var paths: [[String]: [(Interval, Double)]] = [:]
         for iv in intervals {
-            guard let p = iv.policy, let d = run.policies[p].document.routing.demands.first(where: { $0.id == demand }) else { continue }
-            for path in d.paths { paths[path.links, default: []].append((iv, path.weight)) }
+            guard let p = iv.policy, let d = policyEntries[p].demands[demand] else { continue }
+            for path in run.policies[p].document.routing.demands[d].paths { paths[path.links, default: []].append((iv, path.weight)) }
         }
         return paths.filter { $0.value.contains { $0.1 > 0.0005 } }
             .sorted { $0.key.lexicographicallyPrecedes($1.key) { Natural($0) < Natural($1) } }

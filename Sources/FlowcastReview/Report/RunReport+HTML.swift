@@ -6,16 +6,24 @@ extension RunReport {
     /// One self-contained HTML page: inline CSS and SVG, no script, no external references.
     public func html() -> String {
         var body: [String] = []
-        body.append(header())
+        var summaries: [SeriesKey: EntitySummary] = [:]
+        for e in entities { summaries[SeriesKey(kind: e.kind, id: e.id)] = summary(e.kind, e.id) }
+        let charted = chartedEntities(summaries)
+        body.append(header(charted: charted))
         body.append(overviewSection())
         if let scores { body.append(scoresSection(scores)) }
         body.append(timelineSection())
-        body.append(summarySection())
+        body.append(summarySection(summaries, charted: charted))
         for kind in ["cell", "link"] {
             let title = kind == "cell" ? "Cells" : "Links"
-            let ids = entities.filter { $0.kind == kind }.map(\.id)
+            let ids = charted[kind] ?? [], total = entities.filter { $0.kind == kind }.count
             body.append("<section id=\"\(kind)s\"><h2>\(title)</h2>")
             if ids.isEmpty { body.append("<p class=\"nodata\">No data: no \(kind)s in windows.jsonl, forecasts.jsonl or the policies.</p>") }
+            if ids.count < total {
+                body.append("<p class=\"warning\" data-charted=\"\(ids.count)\" data-total=\"\(total)\">Charts for \(ids.count) of the run's \(total) \(kind)s: "
+                    + "those with the highest peak utilisation, then peak load. The Summary lists all \(total); "
+                    + "<code>flowcast report --charts N</code> draws more.</p>")
+            }
             for id in ids { body.append(entitySection(kind, id)) }
             body.append("</section>")
         }
@@ -45,7 +53,7 @@ extension RunReport {
 
     // MARK: Sections
 
-    func header() -> String {
+    func header(charted: [String: [String]]) -> String {
         var facts: [String] = []
         if let first = run.windows.map(\.start).min(), let last = run.windows.map({ $0.start + $0.duration }).max() {
             // The windows' own span and count (the time axis also holds the last plan's interval,
@@ -58,8 +66,9 @@ extension RunReport {
         if let flows = run.flowCount { facts.append("\(flows) flows") }
         facts.append("\(run.policies.count) plan intervals")
         let nav = ["cell", "link"].map { kind -> String in
-            let ids = entities.filter { $0.kind == kind }.map(\.id)
+            let ids = charted[kind] ?? [], total = entities.filter { $0.kind == kind }.count
             let links = ids.map { "<a href=\"#\(HTML.anchor(kind, $0))\">\(HTML.escape($0))</a>" }.joined(separator: " ")
+                + (ids.count < total ? " (charted \(ids.count) of \(total): <a href=\"#summary\">all in the Summary</a>)" : "")
             return "<span><b>\(kind == "cell" ? "Cells" : "Links"):</b> \(links.isEmpty ? "none" : links)</span>"
         }.joined(separator: " ")
         return """
@@ -68,7 +77,7 @@ extension RunReport {
             """
     }
 
-    func summarySection() -> String {
+    func summarySection(_ summaries: [SeriesKey: EntitySummary], charted: [String: [String]]) -> String {
         var out = "<section id=\"summary\"><h2>Summary</h2>"
         if entities.isEmpty {
             out += "<p class=\"nodata\">No data: the run folder has no windows, forecasts or policies.</p>"
@@ -82,12 +91,15 @@ extension RunReport {
                 + "<th title=\"Highest measured load over the capacity planned for its window (none before the first plan); for a cell, its blocks at the efficiency the plan estimated, not the efficiency measured\">Peak utilisation</th><th>Decode issues</th><th title=\"Windows observed for only part of their span, left out of the scores: the last, cut short by the capture's end, and the first when the capture began inside it\">Partial windows</th>"
                 + (drops ? "<th title=\"Windows during which the kernel or the interface dropped packets before capture: their load reads low by traffic the tap never saw\">Windows with drops</th>" : "")
                 + "</tr></thead><tbody>"
+            let hasCharts = Set(charted.flatMap { kind, ids in ids.map { SeriesKey(kind: kind, id: $0) } })
             for e in entities {
-                let s = summary(e.kind, e.id)
+                let key = SeriesKey(kind: e.kind, id: e.id), s = summaries[key] ?? summary(e.kind, e.id)
+                // A row links to its charts when it has them (a report past --charts draws only some).
+                let name = hasCharts.contains(key) ? "<a href=\"#\(HTML.anchor(e.kind, e.id))\">\(HTML.escape(e.id))</a>" : HTML.escape(e.id)
                 // One class attribute: a second one (` class="over"` after `class="n"`, as until
                 // 5 December 2026) is ignored by browsers, so no peak over 100 % was marked.
                 let over = (s.peakUtilisation ?? 0) > 1 ? " over" : ""
-                out += "<tr><td>\(e.kind)</td><td><a href=\"#\(HTML.anchor(e.kind, e.id))\">\(HTML.escape(e.id))</a></td>"
+                out += "<tr><td>\(e.kind)</td><td>\(name)</td>"
                     + "<td class=\"n\">\(s.windows)</td><td class=\"n\">\(s.meanLoad.map(DiffFormat.rate) ?? "–")</td>"
                     + "<td class=\"n\">\(s.peakLoad.map(DiffFormat.rate) ?? "–")</td>"
                     + "<td class=\"n\"\(s.p90Coverage == nil && s.windows > 0 && s.peakLoad == 0 ? " title=\"no traffic in any window\"" : "")>"
@@ -207,8 +219,13 @@ extension RunReport {
 
     func demandSection() -> String {
         var out = "<section id=\"demands\"><h2>Demands: routing weights over time</h2>"
-        let ids = demandIds
+        let (ids, total, unchanged) = chartedDemands()
         guard !ids.isEmpty else { return out + "<p class=\"nodata\">No data: no policies.</p></section>" }
+        if ids.count < total {
+            out += "<p class=\"warning\" data-charted=\"\(ids.count)\" data-total=\"\(total)\">Charts for \(ids.count) of the policies' \(total) demands: "
+                + "those whose split moved most over the run (\(unchanged) kept one split throughout). "
+                + "<code>flowcast report --charts N</code> draws more.</p>"
+        }
         out += "<div class=\"charts\">"
         for id in ids {
             let shares = pathWeights(id).map { (demand: DiffFormat.path($0.links), shares: $0.shares) }

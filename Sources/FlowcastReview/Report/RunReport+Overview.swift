@@ -48,12 +48,15 @@ extension RunReport {
     }
 
     /// The kind summed for the network-wide load: cells (the radio side), else links.
-    var networkKind: String { run.windows.contains { $0.kind == "cell" } || !run.forecasts.contains { $0.kind == "link" } ? "cell" : "link" }
+    static func networkKind(_ run: RunData) -> String {
+        run.windows.contains { $0.kind == "cell" } || !run.forecasts.contains { $0.kind == "link" } ? "cell" : "link"
+    }
 
     /// Network-wide load per window start: the sum of every `networkKind` window's load (bit/s).
     func networkLoad() -> [(start: Double, duration: Double, load: Double)] {
         var byStart: [Double: (duration: Double, bits: Double)] = [:]
-        for w in run.windows where w.kind == networkKind {
+        let kind = networkKind
+        for w in run.windows where w.kind == kind {
             let e = byStart[w.start] ?? (w.duration, 0)
             byStart[w.start] = (max(e.duration, w.duration), e.bits + w.load * w.duration)
         }
@@ -66,7 +69,8 @@ extension RunReport {
     /// Network-wide forecast per forecast start: sums of the point forecasts and of the P90s.
     func networkForecast() -> [(start: Double, end: Double, point: Double, upper: Double)] {
         var byStart: [Double: (point: Double, upper: Double)] = [:]
-        for f in run.forecasts where f.kind == networkKind {
+        let kind = networkKind
+        for f in run.forecasts where f.kind == kind {
             let e = byStart[f.start] ?? (0, 0)
             byStart[f.start] = (e.point + f.point, e.upper + f.upper)
         }

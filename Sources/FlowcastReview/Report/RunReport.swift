@@ -56,6 +56,47 @@ public struct RunReport: Sendable {
     public let timeRange: ClosedRange<Double>
     /// Where a forecast line starting at a time ends (forecasts follow load windows, not plan intervals).
     let forecastEnds: [Double: Double]
+    /// Each series' windows and forecast lines, in time order, and each policy's entries by id:
+    /// built once, so a report's cost grows with its lines, not with lines × series (until
+    /// 6 December 2026 every chart filtered every line: 20,000 series took 18 s, 200,000 over a minute).
+    let windowsBySeries: [SeriesKey: [RunData.Window]]
+    let forecastsBySeries: [SeriesKey: [RunData.ForecastLine]]
+    let policyEntries: [PolicyEntries]
+    /// The kind summed for the network-wide load (`networkKind(_:)`), found once: it scans the
+    /// windows, and reading it per window made 200,000 links' report quadratic.
+    let networkKind: String
+    /// At most this many cells, and as many links, get their own charts (`chartedEntities`); the
+    /// summary table lists every one.
+    public var maximumChartedPerKind = RunReport.defaultChartedPerKind
+    public static let defaultChartedPerKind = 100
+
+    struct SeriesKey: Hashable {
+        var kind: String
+        var id: String
+    }
+
+    /// One policy's cells, links and demands by id (the first of an id, as `first(where:)` read it).
+    struct PolicyEntries {
+        var predictedCells: [String: (capacity: Double, utilisation: Double)] = [:]
+        var predictedLinks: [String: (capacity: Double, utilisation: Double)] = [:]
+        var spectrumCells: [String: Int] = [:]
+        var demands: [String: Int] = [:]
+        /// Per link, the share of each demand (of those indexed in `demands`) routed over it.
+        var linkShares: [String: [String: Double]] = [:]
+
+        init(_ document: PolicyDocument) {
+            for c in document.predicted.cells where predictedCells[c.id] == nil { predictedCells[c.id] = (c.capacity, c.utilisation) }
+            for l in document.predicted.links where predictedLinks[l.id] == nil { predictedLinks[l.id] = (l.capacity, l.utilisation) }
+            for (i, c) in document.spectrum.cells.enumerated() where spectrumCells[c.id] == nil { spectrumCells[c.id] = i }
+            for (i, d) in document.routing.demands.enumerated() where demands[d.id] == nil {
+                demands[d.id] = i
+                for path in d.paths {
+                    // A path that passes a link twice puts its weight on it once.
+                    for link in Set(path.links) { linkShares[link, default: [:]][d.id, default: 0] += path.weight }
+                }
+            }
+        }
+    }
     /// The forecaster and the spectrum plans against their baselines, when computed
     /// (`RunScores.compute`); the report shows them after the overview.
     public var scores: RunScores?
@@ -76,6 +117,16 @@ public struct RunReport: Sendable {
         let windowStart = run.windows.map(\.start).min(), windowEnd = run.windows.map { $0.start + $0.duration }.max()
         intervals = Self.intervals(run, windowStart: windowStart, windowEnd: windowEnd)
         forecastEnds = Self.forecastEnds(run.forecasts, windows: run.windows)
+        var windowsBySeries: [SeriesKey: [RunData.Window]] = [:]
+        for w in run.windows { windowsBySeries[SeriesKey(kind: w.kind, id: w.id), default: []].append(w) }
+        for k in windowsBySeries.keys { windowsBySeries[k]!.sort { $0.start < $1.start } }
+        self.windowsBySeries = windowsBySeries
+        var forecastsBySeries: [SeriesKey: [RunData.ForecastLine]] = [:]
+        for f in run.forecasts { forecastsBySeries[SeriesKey(kind: f.kind, id: f.id), default: []].append(f) }
+        for k in forecastsBySeries.keys { forecastsBySeries[k]!.sort { ($0.start, $0.interval) < ($1.start, $1.interval) } }
+        self.forecastsBySeries = forecastsBySeries
+        policyEntries = run.policies.map { PolicyEntries($0.document) }
+        networkKind = Self.networkKind(run)
         let forecastStart = run.forecasts.map(\.start).min(), forecastEnd = forecastEnds.values.max()
         let lo = [windowStart, intervals.first?.start, forecastStart].compactMap { $0 }.min() ?? 0
         let hi = [windowEnd, intervals.map(\.end).max(), forecastEnd].compactMap { $0 }.max() ?? lo + 60
@@ -132,21 +183,20 @@ public struct RunReport: Sendable {
     // MARK: Per-entity series
 
     func windows(_ kind: String, _ id: String) -> [RunData.Window] {
-        run.windows.filter { $0.kind == kind && $0.id == id }.sorted { $0.start < $1.start }
+        windowsBySeries[SeriesKey(kind: kind, id: id)] ?? []
     }
 
     func forecasts(_ kind: String, _ id: String) -> [(line: RunData.ForecastLine, end: Double)] {
-        run.forecasts.filter { $0.kind == kind && $0.id == id }.sorted { ($0.start, $0.interval) < ($1.start, $1.interval) }
-            .map { ($0, forecastEnds[$0.start] ?? $0.start + 60) }
+        (forecastsBySeries[SeriesKey(kind: kind, id: id)] ?? []).map { ($0, forecastEnds[$0.start] ?? $0.start + 60) }
     }
 
     /// Planned capacity and predicted utilisation per interval.
     func plan(_ kind: String, _ id: String) -> [(interval: Interval, capacity: Double, utilisation: Double)] {
         intervals.compactMap { iv in
             guard let p = iv.policy else { return nil }
-            let predicted = run.policies[p].document.predicted
-            if kind == "cell", let c = predicted.cells.first(where: { $0.id == id }) { return (iv, c.capacity, c.utilisation) }
-            if kind == "link", let l = predicted.links.first(where: { $0.id == id }) { return (iv, l.capacity, l.utilisation) }
+            let entries = policyEntries[p]
+            if kind == "cell", let c = entries.predictedCells[id] { return (iv, c.capacity, c.utilisation) }
+            if kind == "link", let l = entries.predictedLinks[id] { return (iv, l.capacity, l.utilisation) }
             return nil
         }
     }
@@ -193,16 +243,65 @@ public struct RunReport: Sendable {
 
     /// Share of each demand routed over a link, per interval (demands that ever use it).
     func demandSharesOnLink(_ link: String) -> [(demand: String, shares: [(Interval, Double)])] {
-        var byDemand: [String: [(Interval, Double)]] = [:]
+        var carried: Set<String> = []
         for iv in intervals {
             guard let p = iv.policy else { continue }
-            for d in run.policies[p].document.routing.demands {
-                let share = d.paths.filter { $0.links.contains(link) }.reduce(0) { $0 + $1.weight }
-                byDemand[d.id, default: []].append((iv, share))
-            }
+            for (demand, share) in policyEntries[p].linkShares[link] ?? [:] where share > 0.0005 { carried.insert(demand) }
         }
-        return byDemand.filter { $0.value.contains { $0.1 > 0.0005 } }.sorted { Natural($0.key) < Natural($1.key) }
-            .map { (demand: $0.key, shares: $0.value) }
+        return carried.sorted { Natural($0) < Natural($1) }.map { demand in
+            let shares = intervals.compactMap { iv -> (Interval, Double)? in
+                guard let p = iv.policy, policyEntries[p].demands[demand] != nil else { return nil }
+                return (iv, policyEntries[p].linkShares[link]?[demand] ?? 0)
+            }
+            return (demand: demand, shares: shares)
+        }
+    }
+
+    /// The cells and links given their own charts, by kind, in natural order: every one when a kind
+    /// has at most `maximumChartedPerKind`, else that many with the highest peak utilisation, then
+    /// peak load (a report of 20,000 cells charted in full is 800 MB that no reviewer reads).
+    func chartedEntities(_ summaries: [SeriesKey: EntitySummary]) -> [String: [String]] {
+        var out: [String: [String]] = [:]
+        for kind in ["cell", "link"] {
+            let ids = entities.filter { $0.kind == kind }.map(\.id)
+            guard ids.count > maximumChartedPerKind else {
+                out[kind] = ids
+                continue
+            }
+            let ranked = ids.map { id in (id, summaries[SeriesKey(kind: kind, id: id)]) }.sorted { a, b in
+                let ua = a.1?.peakUtilisation ?? -1, ub = b.1?.peakUtilisation ?? -1
+                if ua != ub { return ua > ub }
+                let la = a.1?.peakLoad ?? -1, lb = b.1?.peakLoad ?? -1
+                if la != lb { return la > lb }
+                return Natural(a.0) < Natural(b.0)
+            }
+            out[kind] = ranked.prefix(maximumChartedPerKind).map(\.0).sorted { Natural($0) < Natural($1) }
+        }
+        return out
+    }
+
+    /// The demands given path-weight charts, natural order: every one when there are at most
+    /// `maximumChartedPerKind`, else that many whose split changed most over the run (the sum over
+    /// consecutive intervals of the weight moved between paths), with the total count.
+    func chartedDemands() -> (ids: [String], total: Int, unchanged: Int) {
+        let ids = demandIds
+        guard ids.count > maximumChartedPerKind else { return (ids, ids.count, 0) }
+        let moved = ids.map { id -> (String, Double) in
+            var total = 0.0, previous: [[String]: Double]?
+            for iv in intervals {
+                guard let p = iv.policy, let d = policyEntries[p].demands[id] else { continue }
+                var split: [[String]: Double] = [:]
+                for path in run.policies[p].document.routing.demands[d].paths { split[path.links, default: 0] += path.weight }
+                if let previous {
+                    for key in Set(split.keys).union(previous.keys) { total += abs((split[key] ?? 0) - (previous[key] ?? 0)) }
+                }
+                previous = split
+            }
+            return (id, total / 2)
+        }
+        let ranked = moved.sorted { $0.1 != $1.1 ? $0.1 > $1.1 : Natural($0.0) < Natural($1.0) }
+        let kept = ranked.prefix(maximumChartedPerKind)
+        return (kept.map(\.0).sorted { Natural($0) < Natural($1) }, ids.count, moved.filter { $0.1 < 0.0005 }.count)
     }
 
     /// Every demand id in any policy, natural order.

@@ -93,20 +93,33 @@ public struct RunScores: Sendable {
     /// on it, and its zero errors would pull the kind's mean down (in the demo five of thirteen
     /// links carry nothing, 290 of 754 link windows). The report's summary shows "–" for them.
     static func forecastScore(run: RunData, kind: String) -> ForecastScore? {
-        let series = loads(run)
+        // Per series, window starts in time order: each forecast's recentMean windows are found by
+        // binary search (a filter per forecast made a day of 10 s windows quadratic) and summed
+        // in the same order as before.
+        var indexed: [String: (starts: [Double], loads: [Double], duration: Double)] = [:]
+        for (key, windows) in loads(run) where windows.contains(where: { $0.load > 0 }) {
+            indexed[key] = (windows.map(\.start), windows.map(\.load), windows.first?.duration ?? 0)
+        }
+        func firstIndex(_ starts: [Double], notBelow t: Double) -> Int {
+            var lo = 0, hi = starts.count
+            while lo < hi {
+                let mid = (lo + hi) / 2
+                if starts[mid] < t { lo = mid + 1 } else { hi = mid }
+            }
+            return lo
+        }
         var count = 0, model = 0.0, persistence = 0.0, recent = 0.0, seconds = 0.0
         for f in run.forecasts where f.kind == kind && !f.partial {
-            guard let actual = f.actual, let last = f.persistence, let windows = series["\(kind):\(f.id)"],
-                  windows.contains(where: { $0.load > 0 }) else { continue }
-            let duration = windows.first?.duration ?? 0
-            let span = RadioKPIEfficiency.window(horizon: duration)
-            let past = windows.filter { $0.start < f.start && $0.start >= f.start - span - 1e-6 }
-            guard !past.isEmpty else { continue }
+            guard let actual = f.actual, let last = f.persistence, let series = indexed["\(kind):\(f.id)"] else { continue }
+            let span = RadioKPIEfficiency.window(horizon: series.duration)
+            // The windows that started in [f.start − span, f.start).
+            let from = firstIndex(series.starts, notBelow: f.start - span - 1e-6), to = firstIndex(series.starts, notBelow: f.start)
+            guard to > from else { continue }
             seconds = span
             count += 1
             model += abs(actual - f.point)
             persistence += abs(actual - last)
-            recent += abs(actual - past.reduce(0) { $0 + $1.load } / Double(past.count))
+            recent += abs(actual - series.loads[from..<to].reduce(0, +) / Double(to - from))
         }
         guard count > 0 else { return nil }
         let source = run.policies.lazy.compactMap { p in p.document.spectrum.cells.first?.forecast.source }.first

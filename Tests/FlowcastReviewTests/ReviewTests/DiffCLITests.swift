@@ -60,5 +60,16 @@ struct ReviewCLITests {
         #expect(r.status == 0)
         #expect(r.stdout.contains("6 cells, 13 links, 30 windows × 9 series, 5 policies"))
         #expect(try String(contentsOf: out, encoding: .utf8).contains("<svg class=\"chart load\""))
+
+        // --charts below the run's 13 links: the line says so, and the page charts that many.
+        let limited = try run(["report", ReviewFixture.runPath, "--charts", "4", "--out", out.path])
+        #expect(limited.status == 0)
+        #expect(limited.stdout.contains("6 cells, 13 links (charted at most 4 of each), 30 windows × 9 series, 5 policies"))
+        let html = try String(contentsOf: out, encoding: .utf8)
+        #expect(html.components(separatedBy: "<section class=\"entity link\"").count - 1 == 4)
+        #expect(html.components(separatedBy: "<section class=\"entity cell\"").count - 1 == 4)
+        let zero = try run(["report", ReviewFixture.runPath, "--charts", "0", "--out", out.path])
+        #expect(zero.status == 64)
+        #expect(zero.stderr.contains("--charts is 1 or more, not 0."))
     }
 }
