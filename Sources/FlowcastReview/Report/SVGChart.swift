@@ -52,8 +52,19 @@ struct SVGChart {
 
     // MARK: Marks
 
-    /// A line through (time, value) points; a gap wherever `value` is nil.
+    /// Past this many marks a line, step or band is reduced to what one pixel column can show (a
+    /// day of 10 s windows is 8,640 per series in a plot 472 px wide: 1.8 MB of SVG per chart).
+    var denseLimit: Int { Int(plotWidth) }
+
+    /// A line through (time, value) points; a gap wherever `value` is nil. Past `denseLimit`
+    /// points, each pixel column of each unbroken stretch keeps its first, lowest, highest and
+    /// last point in time order (the line drawn is the same to the pixel: every extreme is kept).
     mutating func line(_ points: [(Double, Double?)], colour: String, width: Double = 2, dash: String? = nil) {
+        let dense = points.count > denseLimit
+        // A dash pattern laid along a line that zigzags within each pixel column shows almost
+        // nothing of it (a day's forecast all but vanished): dense lines are drawn solid, as the
+        // separate short segments they replaced were.
+        let points = dense ? reduced(points) : points, dash = dense ? nil : dash
         var d = "", pen = false
         for (t, v) in points {
             guard let v else { pen = false; continue }
@@ -64,8 +75,51 @@ struct SVGChart {
         marks.append("<path d=\"\(d)\" fill=\"none\" stroke=\"\(colour)\" stroke-width=\"\(f(width))\"\(dash.map { " stroke-dasharray=\"\($0)\"" } ?? "") stroke-linejoin=\"round\"/>")
     }
 
-    /// Horizontal steps: each (start, end, value) drawn flat over its span.
+    /// Each pixel column's first, lowest, highest and last point of every unbroken stretch, in
+    /// time order, with the stretches' gaps (nil) kept.
+    func reduced(_ points: [(Double, Double?)]) -> [(Double, Double?)] {
+        var out: [(Double, Double?)] = []
+        out.reserveCapacity(4 * denseLimit + 16)
+        var column: [(Double, Double)] = [], columnIndex = Int.min
+        func flush() {
+            guard let first = column.first, let last = column.last else { return }
+            let low = column.min { $0.1 < $1.1 }!, high = column.max { $0.1 < $1.1 }!
+            var kept = [first, low, high, last].sorted { $0.0 < $1.0 }
+            kept = kept.enumerated().filter { i, p in i == 0 || p.0 != kept[i - 1].0 }.map(\.1)
+            out.append(contentsOf: kept.map { ($0.0, Optional($0.1)) })
+            column.removeAll(keepingCapacity: true)
+        }
+        for (t, v) in points {
+            guard let v else {
+                flush()
+                out.append((t, nil))
+                columnIndex = Int.min
+                continue
+            }
+            let c = Int(x(t).rounded(.down))
+            if c != columnIndex { flush(); columnIndex = c }
+            column.append((t, v))
+        }
+        flush()
+        return out
+    }
+
+    /// Horizontal steps: each (start, end, value) drawn flat over its span. Past `denseLimit`
+    /// spans, one path through the spans' ends, reduced per pixel column as `line` is (broken
+    /// where a span does not start at the previous one's end).
     mutating func steps(_ spans: [(Double, Double, Double)], colour: String, width: Double = 2, dash: String? = nil) {
+        if spans.count > denseLimit {
+            var points: [(Double, Double?)] = []
+            var end: Double?
+            for (a, b, v) in spans {
+                if let e = end, abs(a - e) > 1e-6 { points.append((a, nil)) }
+                points.append((a, v))
+                points.append((b, v))
+                end = b
+            }
+            line(points, colour: colour, width: width, dash: dash)
+            return
+        }
         for (a, b, v) in spans {
             marks.append("<line x1=\"\(f(x(a)))\" y1=\"\(f(y(v)))\" x2=\"\(f(x(b)))\" y2=\"\(f(y(v)))\" stroke=\"\(colour)\" stroke-width=\"\(f(width))\"\(dash.map { " stroke-dasharray=\"\($0)\"" } ?? "")/>")
         }
@@ -75,6 +129,23 @@ struct SVGChart {
     /// high is not above its low has no band (drawing it at `rect`'s minimum height would show a
     /// band where there is none).
     mutating func band(_ spans: [(Double, Double, Double, Double)], colour: String, opacity: Double = 0.3) {
+        if spans.count > denseLimit {
+            // One rectangle per pixel column: from its spans' first start to last end, lowest low
+            // to highest high (the band's outline; what it hides is narrower than a pixel).
+            var merged: [(Double, Double, Double, Double)] = []
+            var columnIndex = Int.min
+            for (a, b, low, high) in spans where high > low {
+                let c = Int(x(a).rounded(.down))
+                if c == columnIndex, let m = merged.last {
+                    merged[merged.count - 1] = (m.0, max(m.1, b), min(m.2, low), max(m.3, high))
+                } else {
+                    merged.append((a, b, low, high))
+                    columnIndex = c
+                }
+            }
+            for (a, b, low, high) in merged { rect(t0: a, t1: b, low: low, high: high, colour: colour, opacity: opacity) }
+            return
+        }
         for (a, b, low, high) in spans where high > low {
             rect(t0: a, t1: b, low: low, high: high, colour: colour, opacity: opacity)
         }

@@ -85,3 +85,75 @@ import Testing
         #expect(demandSection.contains("Charts for 1 of the policies' 6 demands: those whose split moved most over the run (5 kept one split throughout)."))
     }
 }
+
+/// Charts of long runs (more marks than the plot has pixel columns) are reduced per column, and
+/// what they draw is what the full marks drew: every column's lowest and highest point.
+@Suite struct DenseChartTests {
+    func chart() -> SVGChart { SVGChart(kind: "t", title: "t", t0: 0, t1: 86_400, yMax: 100, yLabel: { "\($0)" }) }
+
+    /// The (x, y) vertices of every path's `d`.
+    func vertices(_ svg: String) -> [(Double, Double)] {
+        svg.components(separatedBy: "<path d=\"").dropFirst().flatMap { part -> [(Double, Double)] in
+            let d = part.prefix { $0 != "\"" }
+            return d.split(whereSeparator: { $0 == "M" || $0 == "L" }).map { pair in
+                let xy = pair.split(separator: " ").map { Double($0)! }
+                return (xy[0], xy[1])
+            }
+        }
+    }
+
+    @Test func aDayOfWindowsKeepsEveryColumnsExtremes() {
+        var state: UInt64 = 7
+        func next() -> UInt64 {  // a fixed LCG: the same values every run
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return state >> 33
+        }
+        // 8,640 ten-second windows with a gap of an hour (no data) in the middle.
+        let points: [(Double, Double?)] = (0..<8640).map { i in
+            (Double(i) * 10, (4000..<4360).contains(i) ? nil : Double(next() % 10_000) / 100)
+        }
+        var full = chart(), dense = chart()
+        #expect(points.count > dense.denseLimit)
+        let columnOf = { (t: Double) in Int(full.x(t).rounded(.down)) }
+        dense.line(points, colour: Palette.blue)
+        let drawn = vertices(dense.render())
+        #expect(drawn.count < 4 * Int(full.plotWidth) + 8, "\(drawn.count) vertices")
+        // Every column's lowest and highest point is a drawn vertex (coordinates rounded to 0.1 px).
+        var byColumn: [Int: (lo: (Double, Double), hi: (Double, Double))] = [:]
+        for (t, v) in points {
+            guard let v else { continue }
+            let p = (full.x(t), full.y(v)), c = columnOf(t)
+            let e = byColumn[c] ?? (p, p)
+            byColumn[c] = (p.1 > e.lo.1 ? p : e.lo, p.1 < e.hi.1 ? p : e.hi)  // SVG y grows downwards
+        }
+        func isDrawn(_ p: (Double, Double)) -> Bool { drawn.contains { abs($0.0 - p.0) <= 0.051 && abs($0.1 - p.1) <= 0.051 } }
+        #expect(byColumn.count > 400)
+        for (c, e) in byColumn {
+            #expect(isDrawn(e.lo) && isDrawn(e.hi), "column \(c): \(e)")
+        }
+        // The gap stays a gap: the path is broken in two.
+        full.line(points, colour: Palette.blue)
+        #expect(dense.render().components(separatedBy: "M").count == full.render().components(separatedBy: "M").count)
+
+        // Steps and bands of 8,640 spans: one path, and a rectangle per column spanning the lowest low to highest high.
+        var steps = chart()
+        let spans: [(Double, Double, Double)] = (0..<8640).map { i in
+            let t = Double(i) * 10
+            return (t, t + 10, Double(i % 50))
+        }
+        steps.steps(spans, colour: Palette.orange, dash: "6 3")
+        let stepSVG = steps.render()
+        #expect(!stepSVG.contains("stroke-dasharray"))
+        let levels: Set<Double> = Set((0..<50).map { (v: Int) -> Double in (steps.y(Double(v)) * 10).rounded() / 10 })
+        #expect(Set(vertices(stepSVG).map(\.1)) == levels)
+        var band = chart()
+        let bands: [(Double, Double, Double, Double)] = (0..<8640).map { i in
+            let t = Double(i) * 10
+            return (t, t + 10, Double(i % 7), 50 + Double(i % 11))
+        }
+        band.band(bands, colour: Palette.orange)
+        let rects = band.render().components(separatedBy: "<rect ").count - 2  // less the frame
+        #expect(rects > 0 && rects <= Int(band.plotWidth) + 1, "\(rects) rectangles")
+        #expect(band.render().contains("y=\"\(String(format: "%.1f", band.y(60)))\""))
+    }
+}
