@@ -64,6 +64,7 @@ struct PlannerCommand: ParsableCommand {
             durable: durable)
         var plannerOptions = options
         plannerOptions.efficiencyModelPath = models.efficiencyModel
+        plannerOptions.startLog = { line in printError("flowcast planner: \(line)") }
         let planner: NetworkPlanner
         do {
             planner = try NetworkPlanner(plannerOptions)

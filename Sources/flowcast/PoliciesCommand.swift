@@ -52,11 +52,12 @@ struct PoliciesCommand: ParsableCommand {
     }
 
     func run() throws {
-        let options = PolicyReaderOptions(
+        var options = PolicyReaderOptions(
             connection: NATSConnectionOptions(url: nats, name: "flowcast-policies-\(durable ?? "ephemeral")", credentialsFile: natsCreds,
                                               trustedCAFile: natsTlsCa),
             directory: out, fromNanoseconds: from.flatMap(NATSCommandSupport.nanoseconds(fromTime:)), durable: durable, once: once,
             planner: planner)
+        options.startLog = { line in printError("flowcast policies: \(line)") }
         let reader: PolicyReader
         do {
             reader = try PolicyReader(options)

@@ -40,4 +40,36 @@ struct TapStartTests {
         #expect(planned.status == 0, "\(planned.stderr)")
         #expect(FileManager.default.fileExists(atPath: plans.appendingPathComponent("policies/policy-0001.json").path))
     }
+
+    /// The planner and `flowcast policies` start the same way as a tap (connect, streams, a
+    /// consumer): started while the server is frozen, each says it is trying again, and runs once
+    /// the server answers. Without the retry both exit 2 with "connect to nats://…: Timeout".
+    @Test("the planner and the policy reader, started while the server is silent, try again and run once it answers")
+    func plannerAndPolicyReaderTryAgain() throws {
+        let server = try NATSServer()
+        try Self.signalServer(server, "STOP")
+        let plans = try Scenario.temporaryFolder("planner-frozen")
+        let planner = try RunningFlowcast(Scenario.plannerArguments(server, out: plans, sites: ["a"], extra: ["--exit-when-done"]))
+        let read = try Scenario.temporaryFolder("policies-frozen")
+        let reader = try RunningFlowcast(["policies", "--nats", server.url, "--out", read.path, "--durable", "reader", "--once"])
+        usleep(4_500_000)
+        try Self.signalServer(server, "CONT")
+        let first = reader.wait()
+        #expect(first.status == 0, "\(first.stderr)")
+        #expect(first.stderr.contains("flowcast policies: connect to nats://"), "\(first.stderr)")
+        #expect(first.stderr.contains("no answer in time; trying again"), "\(first.stderr)")
+
+        let out = try Scenario.temporaryFolder("tap-after-frozen")
+        let tap = try RunningFlowcast(Scenario.replayArguments(Scenario.demo, out: out, extra: ["--publish", server.url, "--site", "a"]))
+        #expect(tap.wait().status == 0)
+        let planned = planner.wait()
+        #expect(planned.status == 0, "\(planned.stderr)")
+        #expect(planned.stderr.contains("flowcast planner: connect to nats://"), "\(planned.stderr)")
+        #expect(planned.stderr.contains("no answer in time; trying again"), "\(planned.stderr)")
+        #expect(FileManager.default.fileExists(atPath: plans.appendingPathComponent("policies/policy-0001.json").path))
+        // The consumer the retried start made reads what the planner published.
+        let second = try RunningFlowcast(["policies", "--nats", server.url, "--out", read.path, "--durable", "reader", "--once"]).wait()
+        #expect(second.status == 0, "\(second.stderr)")
+        #expect(FileManager.default.fileExists(atPath: read.appendingPathComponent("policy-0001.json").path), "\(second.stderr)")
+    }
 }

@@ -11,6 +11,9 @@ internal import Glibc
 /// `flowcast planner`: many taps' windows from NATS JetStream in, one network's policies out.
 public struct NetworkPlannerOptions: Sendable {
     public var connection: NATSConnectionOptions
+    /// Lines for the log while the planner starts (a server that does not answer in time is tried
+    /// again, saying so); `NetworkPlanner.log` takes over once it has started.
+    public var startLog: @Sendable (String) -> Void = { _ in }
     public var topologyPath: String
     public var outputDirectory: String
     /// Where policy-NNNN.json and forecasts.jsonl go (as `replay --policies`).
@@ -174,15 +177,22 @@ public final class NetworkPlanner {
             self.planner = planner
         }
 
-        connection = try NATSConnection(options.connection)
-        for stream in [FlowcastSubjects.windowStream, FlowcastSubjects.policyStream] {
-            if case let .existing(differences) = try connection.ensureStream(stream) {
-                streamDifferences += differences.map { "stream \(stream.name): \($0)" }
+        // A server that does not answer in time is tried again for up to natsStartPatience, as a tap does.
+        let started = try retryingStartTimeouts(log: options.startLog) { () throws(NATSError) in
+            let connection = try NATSConnection(options.connection)
+            var differences: [String] = []
+            for stream in [FlowcastSubjects.windowStream, FlowcastSubjects.policyStream] {
+                if case let .existing(found) = try connection.ensureStream(stream) {
+                    differences += found.map { "stream \(stream.name): \($0)" }
+                }
             }
+            let consumer = try PullConsumer(connection: connection, stream: FlowcastSubjects.windowStream.name, durable: options.durable,
+                                            filterSubject: "flowcast.v1.>", startTimeNanoseconds: options.fromNanoseconds,
+                                            ackWaitNanoseconds: 10_000_000_000)
+            return (connection, differences, consumer)
         }
-        consumer = try PullConsumer(connection: connection, stream: FlowcastSubjects.windowStream.name, durable: options.durable,
-                                    filterSubject: "flowcast.v1.>", startTimeNanoseconds: options.fromNanoseconds,
-                                    ackWaitNanoseconds: 10_000_000_000)
+        (connection, consumer) = (started.0, started.2)
+        streamDifferences = started.1
     }
 
     public var modelWarning: String? { planner?.modelWarning }

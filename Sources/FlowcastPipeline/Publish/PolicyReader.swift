@@ -10,6 +10,9 @@ internal import Glibc
 /// (`PolicyReassembler`), checked against the policy schema and written as files.
 public struct PolicyReaderOptions: Sendable {
     public var connection: NATSConnectionOptions
+    /// Lines for the log while the reader starts (a server that does not answer in time is tried
+    /// again, saying so); `PolicyReader.log` takes over once it has started.
+    public var startLog: @Sendable (String) -> Void = { _ in }
     /// Where `policy-NNNN.json` and `policies-summary.json` go.
     public var directory: String
     /// Read the stream from this time (ns since the epoch) when the consumer is created.
@@ -115,13 +118,20 @@ public final class PolicyReader {
         }
         summary.planner = options.planner ?? held
         plannerChoice = options.planner != nil ? .option : held != nil ? .folder : .firstRead
-        connection = try NATSConnection(options.connection)
-        if case let .existing(differences) = try connection.ensureStream(FlowcastSubjects.policyStream) {
-            streamDifferences = differences.map { "stream \(FlowcastSubjects.policyStream.name): \($0)" }
+        // A server that does not answer in time is tried again for up to natsStartPatience, as a tap does.
+        let started = try retryingStartTimeouts(log: options.startLog) { () throws(NATSError) in
+            let connection = try NATSConnection(options.connection)
+            var differences: [String] = []
+            if case let .existing(found) = try connection.ensureStream(FlowcastSubjects.policyStream) {
+                differences = found.map { "stream \(FlowcastSubjects.policyStream.name): \($0)" }
+            }
+            let consumer = try PullConsumer(connection: connection, stream: FlowcastSubjects.policyStream.name, durable: options.durable,
+                                            filterSubject: FlowcastSubjects.policy, startTimeNanoseconds: options.fromNanoseconds,
+                                            ackWaitNanoseconds: 60_000_000_000)
+            return (connection, differences, consumer)
         }
-        consumer = try PullConsumer(connection: connection, stream: FlowcastSubjects.policyStream.name, durable: options.durable,
-                                    filterSubject: FlowcastSubjects.policy, startTimeNanoseconds: options.fromNanoseconds,
-                                    ackWaitNanoseconds: 60_000_000_000)
+        (connection, consumer) = (started.0, started.2)
+        streamDifferences = started.1
     }
 
     /// The consumer's name (the server's for an ephemeral one).

@@ -104,29 +104,20 @@ public final class TapPublisher: @unchecked Sendable {
         thread.start()
     }
 
-    /// How long a tap keeps trying a server that is up but does not answer in time.
-    static let startPatience: Duration = .seconds(30)
-
-    /// Connects and makes sure the streams exist. A timeout (connecting, or a JetStream request)
-    /// is tried again for up to `startPatience`, saying so: on a loaded two-core CI machine a tap
-    /// failed at once with "cannot publish to …: Timeout" while its peers, started with it, got
-    /// through, and the planner waited for that site. A refusal or any other error stops at once.
+    /// Connects and makes sure the streams exist, trying a timeout again for up to
+    /// `natsStartPatience` (`retryingStartTimeouts`): on a loaded two-core CI machine a tap failed
+    /// at once with "cannot publish to …: Timeout" while its peers, started with it, got through,
+    /// and the planner waited for that site. A refusal or any other error stops at once.
     private static func start(_ options: PublishOptions) throws(NATSError) -> (connection: NATSConnection, differences: [String]) {
-        let clock = ContinuousClock(), deadline = clock.now + startPatience
-        while true {
-            do {
-                let connection = try NATSConnection(options.connection)
-                var differences: [String] = []
-                for stream in [FlowcastSubjects.windowStream] + (options.publishFlows ? [FlowcastSubjects.flowStream] : []) {
-                    if case let .existing(found) = try connection.ensureStream(stream) {
-                        differences += found.map { "stream \(stream.name): \($0)" }
-                    }
+        try retryingStartTimeouts(log: options.log) { () throws(NATSError) in
+            let connection = try NATSConnection(options.connection)
+            var differences: [String] = []
+            for stream in [FlowcastSubjects.windowStream] + (options.publishFlows ? [FlowcastSubjects.flowStream] : []) {
+                if case let .existing(found) = try connection.ensureStream(stream) {
+                    differences += found.map { "stream \(stream.name): \($0)" }
                 }
-                return (connection, differences)
-            } catch where error.isTimeout && clock.now < deadline {
-                options.log("\(error.description): no answer in time; trying again")
-                usleep(500_000)
             }
+            return (connection, differences)
         }
     }
 
