@@ -11,28 +11,64 @@ struct CSVText {
         var fields: [Substring]
     }
 
+    /// The file's text; records after the header are parsed as `forEachLine` reaches them and not
+    /// kept (every row held as an array of fields took about 1 KB a row: a million-row radio log
+    /// needed 1 GB before training began).
+    let text: String
+    let path: String
     var header: [String]
-    var lines: [Line]
+    /// The first record after the header, if there is one.
+    var first: Line?
 
     init(text: String, path: String) throws(SeriesInputError) {
-        var lines: [Line] = []
         var header: [String]?
+        var first: Line?
         try CSVText.records(text, path: path) { number, fields in
             if header == nil {
                 header = fields.map { String($0) }
-            } else {
-                lines.append(Line(number: number, fields: fields))
+                return true
             }
+            first = Line(number: number, fields: fields)
+            return false
         }
         guard let header else { throw .empty(path: path) }
+        self.text = text
+        self.path = path
         self.header = header
-        self.lines = lines
+        self.first = first
     }
 
-    /// Calls `body` with each non-blank record and the file line it begins on.
+    /// Calls `body` with each record after the header, in file order.
+    func forEachLine(_ body: (Line) throws(SeriesInputError) -> Void) throws(SeriesInputError) {
+        var pastHeader = false
+        try CSVText.records(text, path: path) { number, fields throws(SeriesInputError) in
+            if pastHeader { try body(Line(number: number, fields: fields)) }
+            pastHeader = true
+            return true
+        }
+    }
+
+    /// Every record after the header, kept (for tests; the readers go through `forEachLine`).
+    func allLines() throws(SeriesInputError) -> [Line] {
+        var lines: [Line] = []
+        try forEachLine { lines.append($0) }
+        return lines
+    }
+
+    /// Calls `body` with each non-blank record and the file line it begins on, until it returns
+    /// false. The text is read in place (its UTF-8 storage), not copied.
     static func records(_ text: String, path: String,
-                        _ body: (Int, [Substring]) throws(SeriesInputError) -> Void) throws(SeriesInputError) {
-        let bytes = Array(text.utf8)
+                        _ body: (Int, [Substring]) throws(SeriesInputError) -> Bool) throws(SeriesInputError) {
+        var text = text
+        var failure: SeriesInputError?
+        text.withUTF8 { bytes in
+            do throws(SeriesInputError) { try scan(bytes, path: path, body) } catch { failure = error }
+        }
+        if let failure { throw failure }
+    }
+
+    private static func scan(_ bytes: UnsafeBufferPointer<UInt8>, path: String,
+                             _ body: (Int, [Substring]) throws(SeriesInputError) -> Bool) throws(SeriesInputError) {
         let quote = UInt8(ascii: "\""), comma = UInt8(ascii: ","), cr = UInt8(ascii: "\r"), lf = UInt8(ascii: "\n")
         var at = 0, line = 1
         var fields: [Substring] = []
@@ -89,7 +125,7 @@ struct CSVText {
                 continue
             }
             // End of record: a line end or the end of the text.
-            if !blank { try body(recordLine, fields) }
+            if !blank, try !body(recordLine, fields) { return }
             fields.removeAll(keepingCapacity: true)
             blank = true
             if end >= bytes.count { break }

@@ -7,8 +7,7 @@ enum LongCSVReader {
 
     static func read(_ csv: CSVText, path: String) throws(SeriesInputError) -> SeriesSet {
         var observations: [(time: Double, series: String, value: Double?)] = []
-        observations.reserveCapacity(csv.lines.count)
-        for line in csv.lines {
+        try csv.forEachLine { line throws(SeriesInputError) in
             guard line.fields.count >= 3 else {
                 throw .wrongFieldCount(path: path, line: line.number, expected: 3, found: line.fields.count)
             }

@@ -49,8 +49,8 @@ enum RadioLogReader {
         let covariates = covariateColumns.compactMap { c in header.firstIndex(of: c.column).map { (c, $0) } }
         var report = SeriesLoadReport()
         var times: [Double] = []
-        var rows: [[Double]] = []
-        for line in csv.lines {
+        var rows: [Double] = []  // row-major: the target, then the covariates
+        try csv.forEachLine { line throws(SeriesInputError) in
             guard line.fields.count == header.count else {
                 throw .wrongFieldCount(path: path, line: line.number, expected: header.count, found: line.fields.count)
             }
@@ -80,16 +80,15 @@ enum RadioLogReader {
                 report.missingValues += 1
             }
             times.append(time)
-            var row = [value]
+            rows.append(value)
             for (c, column) in covariates {
                 var outside = false
-                row.append(covariate(line.fields[column], offset: c.offset, divisor: c.divisor, range: c.range, outOfRange: &outside))
+                rows.append(covariate(line.fields[column], offset: c.offset, divisor: c.divisor, range: c.range, outOfRange: &outside))
                 if outside { report.covariatesOutOfRange += 1 }
             }
-            rows.append(row)
         }
-        guard !rows.isEmpty else { throw .empty(path: path) }
-        report.rowsRead = rows.count
+        guard !times.isEmpty else { throw .empty(path: path) }
+        report.rowsRead = times.count
         let grid = try TimeGrid(times: times, rows: rows, columnCount: 1 + covariates.count, knownStep: 1, path: path)
         report.duplicateRows = grid.duplicateRows
         report.gapRows = grid.gapRows

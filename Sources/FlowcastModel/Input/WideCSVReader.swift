@@ -20,11 +20,11 @@ enum WideCSVReader {
             }
         }
         guard !valueColumns.isEmpty else { throw .unknownFormat(path: path, reason: "no value columns") }
-        guard !csv.lines.isEmpty else { throw .empty(path: path) }
+        guard let first = csv.first else { throw .empty(path: path) }
 
         // Prefer a column of calendar timestamps; a bare index column (`t`) gives rows but no step.
         var clockColumn: Int?
-        if let first = csv.lines.first {
+        do {
             for index in timeColumns where index < first.fields.count {
                 let text = first.fields[index].trimmingSpaces
                 if Double(text) == nil, Timestamp.parse(text) != nil { clockColumn = index; break }
@@ -38,10 +38,8 @@ enum WideCSVReader {
         }
 
         var times: [Double] = []
-        var rows: [[Double]] = []
-        times.reserveCapacity(csv.lines.count)
-        rows.reserveCapacity(csv.lines.count)
-        for line in csv.lines {
+        var rows: [Double] = []  // row-major, valueColumns.count a row
+        try csv.forEachLine { line throws(SeriesInputError) in
             guard line.fields.count == header.count else {
                 throw .wrongFieldCount(path: path, line: line.number, expected: header.count, found: line.fields.count)
             }
@@ -53,19 +51,16 @@ enum WideCSVReader {
             } else {
                 times.append(Double(times.count))
             }
-            var row: [Double] = []
-            row.reserveCapacity(valueColumns.count)
             for column in valueColumns {
                 if let value = try CSVText.number(line.fields[column], path: path, line: line.number, column: header[column]) {
-                    row.append(value)
+                    rows.append(value)
                 } else {
-                    row.append(.nan)
+                    rows.append(.nan)
                     report.missingValues += 1
                 }
             }
-            rows.append(row)
         }
-        report.rowsRead = rows.count
+        report.rowsRead = times.count
         let grid = try TimeGrid(times: times, rows: rows, columnCount: valueColumns.count,
                                 knownStep: clockColumn == nil ? 1 : nil, path: path)
         report.duplicateRows = grid.duplicateRows

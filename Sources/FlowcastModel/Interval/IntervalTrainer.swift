@@ -78,49 +78,63 @@ public enum IntervalTrainer {
         var seriesIndex = 0
         var validationSeries = 0
         var f = [Double](repeating: 0, count: d)
-        for set in sets {
-            guard let step = set.step else { throw HorizonError.noTimestamps(path: set.source) }
-            try HorizonError.check(path: set.source, horizon: horizon, step: step)
-            for series in set.series {
-                defer { seriesIndex += 1 }
-                let prepared = IntervalSeries(series: series, step: step, horizon: horizon,
-                                              covariateColumns: series.covariateColumns(for: covariates), day: set.seasonality.day)
-                let held = byName && seriesIndex % 5 == 4
-                if held { validationSeries += 1 }
-                let limit = min(options.until ?? prepared.rowCount, prepared.rowCount)
-                let tailFrom = byName && !options.stopOnTail ? Int.max : Int(Double(limit) * 0.8)
-                var ewma = [Double](repeating: .nan, count: ewmaGrid.count)
-                for t in 0..<limit {
-                    let v = prepared.values[t]
-                    if !v.isNaN {
-                        for k in ewma.indices { ewma[k] = ewma[k].isNaN ? v : ewma[k] + ewmaGrid[k] * (v - ewma[k]) }
+        // Past `maxSamples` origins, which to keep is decided before any feature is built (the
+        // same seeded subset of the same count as before), so features take `maxSamples` rows of
+        // memory however long the input. The count needs a pass of its own, made only when the
+        // origins could outnumber `maxSamples` (each series gives at most one per stride of rows).
+        let possible = all.reduce(0) { $0 + (min(options.until ?? $1.values.count, $1.values.count) + options.originStride - 1) / options.originStride }
+        var kept: [Int]?
+        var eligible = 0
+        for counting in possible > options.maxSamples ? [true, false] : [false] {
+            if !counting, eligible > options.maxSamples {
+                kept = Trainer.seededSubset(count: eligible, keep: options.maxSamples, seed: options.seed)
+            }
+            seriesIndex = 0
+            validationSeries = 0
+            var sampleIndex = -1, keptCursor = 0
+            for set in sets {
+                guard let step = set.step else { throw HorizonError.noTimestamps(path: set.source) }
+                try HorizonError.check(path: set.source, horizon: horizon, step: step)
+                for series in set.series {
+                    defer { seriesIndex += 1 }
+                    let prepared = IntervalSeries(series: series, step: step, horizon: horizon,
+                                                  covariateColumns: series.covariateColumns(for: covariates), day: set.seasonality.day)
+                    let held = byName && seriesIndex % 5 == 4
+                    if held { validationSeries += 1 }
+                    let limit = min(options.until ?? prepared.rowCount, prepared.rowCount)
+                    let tailFrom = byName && !options.stopOnTail ? Int.max : Int(Double(limit) * 0.8)
+                    var ewma = [Double](repeating: .nan, count: ewmaGrid.count)
+                    for t in 0..<limit {
+                        let v = prepared.values[t]
+                        if !v.isNaN {
+                            for k in ewma.indices { ewma[k] = ewma[k].isNaN ? v : ewma[k] + ewmaGrid[k] * (v - ewma[k]) }
+                        }
+                        guard t % options.originStride == 0, t + prepared.horizonRows < limit,
+                              let origin = prepared.origin(t), let target = prepared.target(t) else { continue }
+                        sampleIndex += 1
+                        if counting { continue }
+                        let s = origin.scale
+                        if kept == nil || (keptCursor < kept!.count && kept![keptCursor] == sampleIndex) {
+                            keptCursor += 1
+                            prepared.features(t, origin: origin, into: &f)
+                            x.append(contentsOf: f)
+                            y.append((target - origin.recentMean) / s)
+                            scale.append(s)
+                            isValidation.append(held || (!byName && t >= tailFrom))
+                            isTail.append(!held && t >= tailFrom)
+                        }
+                        // The baselines' errors and residuals are of every origin, kept or not, as before.
+                        for k in ewma.indices { ewmaErrors[k] += abs(target - ewma[k]) }
+                        residuals[.persistence, default: []].append((target - origin.last) / s)
+                        residuals[.recentMean, default: []].append((target - origin.recentMean) / s)
+                        residuals[.seasonal, default: []].append((target - (prepared.seasonal(t) ?? origin.last)) / s)
                     }
-                    guard t % options.originStride == 0, t + prepared.horizonRows < limit,
-                          let origin = prepared.origin(t), let target = prepared.target(t) else { continue }
-                    prepared.features(t, origin: origin, into: &f)
-                    x.append(contentsOf: f)
-                    let s = origin.scale
-                    y.append((target - origin.recentMean) / s)
-                    scale.append(s)
-                    isValidation.append(held || (!byName && t >= tailFrom))
-                    isTail.append(!held && t >= tailFrom)
-                    for k in ewma.indices { ewmaErrors[k] += abs(target - ewma[k]) }
-                    residuals[.persistence, default: []].append((target - origin.last) / s)
-                    residuals[.recentMean, default: []].append((target - origin.recentMean) / s)
-                    residuals[.seasonal, default: []].append((target - (prepared.seasonal(t) ?? origin.last)) / s)
                 }
             }
+            if counting { eligible = sampleIndex + 1 }
         }
         guard y.count >= 50 else { throw TrainingError.tooLittleData(rows: y.count) }
-        let totalSamples = y.count
-        if y.count > options.maxSamples {
-            let keep = Trainer.seededSubset(count: y.count, keep: options.maxSamples, seed: options.seed)
-            x = Trainer.rows(keep, of: x, width: d)
-            y = keep.map { y[$0] }
-            scale = keep.map { scale[$0] }
-            isValidation = keep.map { isValidation[$0] }
-            isTail = keep.map { isTail[$0] }
-        }
+        let totalSamples = kept == nil ? y.count : eligible
         let alpha = ewmaGrid[ewmaErrors.indices.min { ewmaErrors[$0] < ewmaErrors[$1] } ?? 0]
         // The EWMA residuals need the chosen alpha: a second, cheap pass.
         var ewmaResiduals: [Double] = []
@@ -151,10 +165,7 @@ public enum IntervalTrainer {
         let checkRows = hasValidation ? y.indices.filter { isValidation[$0] } : fitRows
         let stopRows = stopOnTail ? y.indices.filter { isTail[$0] } : checkRows
         func subset(_ rows: [Int]) -> (x: [Double], y: [Double], w: [Double]) {
-            var xs: [Double] = []
-            xs.reserveCapacity(rows.count * d)
-            for i in rows { xs.append(contentsOf: x[(i * d)..<((i + 1) * d)]) }
-            return (xs, rows.map { y[$0] }, rows.map { scale[$0] })
+            (Trainer.rows(rows, of: x, width: d), rows.map { y[$0] }, rows.map { scale[$0] })
         }
         let fit = subset(fitRows), check = subset(checkRows), stop = subset(stopRows), everything = subset(Array(y.indices))
         func samples(_ part: (x: [Double], y: [Double], w: [Double]), _ weights: [Double]) -> TreeBooster.Samples {
