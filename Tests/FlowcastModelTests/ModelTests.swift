@@ -190,6 +190,38 @@ enum Abilene {
         #expect(Evaluator.evaluate(model: model, sets: [one], from: 400)[.flowcast] == accumulator.metrics)
     }
 
+    /// Past `maxSamples` both trainers keep a seeded subset. Since 6 December 2026 it is drawn
+    /// from the count of samples before any features are built (building all of them first took
+    /// 8.4 GB for a 10-million-row radio log); the subset, and so the model, must be the one the
+    /// old way chose. The ids are content fingerprints of models trained by the old code.
+    @Test func subsamplingBeforeBuildingFeaturesKeepsTheSameSamples() throws {
+        var small = Abilene.od
+        small.series = Array(small.series.prefix(6))
+        var options = TrainingOptions(until: 700, seed: 3)
+        options.maxSamples = 2_000
+        options.iterations = 6
+        options.boosting = Abilene.testBoosting
+        options.boosting?.maxTrees = 10
+        let model = try Trainer.train([small], options: options)
+        #expect(model.training.samples == 4_128)  // every sample counted, 2,000 of them kept
+        #expect(model.id == "fc1-ee4de579cc72c84e")
+
+        var sets: [SeriesSet] = []
+        for k in 0..<5 {
+            let values: [Double] = (0..<1_200).map { (t: Int) -> Double in
+                let high: Double = 10 + Double(k) + Double(t % 7)
+                return ((t + 7 * k) / 20) % 2 == 0 ? high : 2
+            }
+            sets.append(SeriesSet(source: "wave\(k).csv", step: 1, startTime: 0, series: [Series(name: "w\(k)", values: values)]))
+        }
+        var interval = IntervalTrainingOptions(horizonSeconds: 10)
+        interval.boosting?.maxTrees = 16
+        interval.maxSamples = 3_000
+        let intervalModel = try IntervalTrainer.train(sets, options: interval)
+        #expect(intervalModel.training.samples == 5_950)
+        #expect(intervalModel.id == "fc1-40229d47cf08b253")
+    }
+
     @Test func trainingIsDeterministicGivenTheSeed() throws {
         var small = Abilene.od
         small.series = Array(small.series.prefix(6))
