@@ -114,7 +114,7 @@ public enum IntervalTrainer {
                         sampleIndex += 1
                         if counting { continue }
                         let s = origin.scale
-                        if kept == nil || (keptCursor < kept!.count && kept![keptCursor] == sampleIndex) {
+                        if kept.map({ keptCursor < $0.count && $0[keptCursor] == sampleIndex }) ?? true {
                             keptCursor += 1
                             prepared.features(t, origin: origin, into: &f)
                             x.append(contentsOf: f)
