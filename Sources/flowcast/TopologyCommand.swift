@@ -21,11 +21,26 @@ struct TopologyCommand: ParsableCommand {
                 print("\(file): ok: \(topology.summary)")
                 // A log that is not there (yet) is not a topology error, but plans will fall back
                 // to the cell's configured peak (or fail without one): say so now.
+                // A folder, a device or a pipe there is no log either (it said "ok" for one, and
+                // plans then failed to read it): named for what it is. stat follows symbolic links.
                 for cell in topology.cells {
-                    guard let source = cell.kpiSource, !FileManager.default.fileExists(atPath: source) else { continue }
+                    guard let source = cell.kpiSource else { continue }
+                    var info = stat()
+                    let problem: String
+                    if stat(source, &info) != 0 {
+                        problem = "does not exist"
+                    } else {
+                        switch info.st_mode & S_IFMT {
+                        case S_IFREG: continue
+                        case S_IFDIR: problem = "is a folder, not a file"
+                        case S_IFIFO: problem = "is a pipe, not a file"
+                        case S_IFCHR, S_IFBLK: problem = "is a device, not a file"
+                        default: problem = "is not a regular file"
+                        }
+                    }
                     let fallback = cell.peakSpectralEfficiency.map { "plans will use its configured peak, \($0) bit/s/Hz" }
-                        ?? "plans will fail until it exists (no peakSpectralEfficiency)"
-                    print("\(file):\(cell.line): note: cell '\(cell.id)': radio KPI log \(source) does not exist; \(fallback)")
+                        ?? "plans will fail until it \(problem == "does not exist" ? "exists" : "is a file") (no peakSpectralEfficiency)"
+                    print("\(file):\(cell.line): note: cell '\(cell.id)': radio KPI log \(source) \(problem); \(fallback)")
                 }
             } catch {
                 for problem in error.problems { print(problem) }

@@ -441,6 +441,28 @@ struct RadioKPIPlanTests {
         #expect(String(decoding: made ?? Data(), as: UTF8.self).contains("(radio KPIs: mean of the last 1200 s of radio-cell-1.csv, 600 CQI reports"))
     }
 
+    /// A radio KPI log that is a folder or a device was "ok" to `topology check`, and plans then
+    /// could not read it: the check names it as it names a missing one.
+    @Test("topology check names a radio KPI log that is a folder or a device")
+    func kpiSourceThatIsNotAFile() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-kpi-kind-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder.appendingPathComponent("logs"), withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        var topology = try String(contentsOfFile: "captures/demo/topology.yaml", encoding: .utf8)
+        topology = topology.replacingOccurrences(of: "kpiSource: radio-cell-1.csv", with: "kpiSource: logs")
+            .replacingOccurrences(of: "kpiSource: radio-cell-2.csv", with: "kpiSource: /dev/null")
+        for k in 3...6 { topology = topology.replacingOccurrences(of: "kpiSource: radio-cell-\(k).csv", with: "kpiSource: \(FileManager.default.currentDirectoryPath)/captures/demo/radio-cell-\(k).csv") }
+        let path = folder.appendingPathComponent("topology.yaml").path
+        try Data(topology.utf8).write(to: URL(fileURLWithPath: path))
+        let lines = topology.split(separator: "\n", omittingEmptySubsequences: false)
+        let line = { (id: String) in lines.firstIndex { $0.contains("id: \(id),") }! + 1 }
+        let check = try Fixtures.runFlowcast(["topology", "check", path])
+        #expect(check.status == 0, "\(check.stdout)")
+        #expect(check.stdout.contains("\(path):\(line("cell-1")): note: cell 'cell-1': radio KPI log \(folder.path)/logs is a folder, not a file; plans will use its configured peak, 5.5 bit/s/Hz"), "\(check.stdout)")
+        #expect(check.stdout.contains("\(path):\(line("cell-2")): note: cell 'cell-2': radio KPI log /dev/null is a device, not a file;"), "\(check.stdout)")
+        #expect(check.stdout.components(separatedBy: "note:").count - 1 == 2, "\(check.stdout)")
+    }
+
     @Test("plan sizes a cell from its radio KPI log, says so, and warns about a log it cannot read")
     func planReadsTheLogs() throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-kpi-\(UUID().uuidString)")
