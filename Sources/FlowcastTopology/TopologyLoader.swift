@@ -210,9 +210,10 @@ struct TopologyLoader {
             return nil
         }
         // Ids and names reach policies, diffs and reports, which show them one per line: a
-        // newline or an escape sequence in one would forge lines there (policy documents refuse them too).
-        if let bad = s.string.unicodeScalars.first(where: \.isControlCharacter) {
-            report(Self.line(node), "'\(key)' in \(what) contains a control character (U+\(String(format: "%04X", bad.value)))")
+        // newline or an escape sequence in one would forge lines there, and a bidirectional
+        // override would make it read as another id (policy documents refuse them too).
+        if let bad = s.string.unprintableCharacter {
+            report(Self.line(node), "'\(key)' in \(what) contains \(bad)")
             return nil
         }
         return s.string

@@ -51,8 +51,16 @@ let identifiedYAML = minimalYAML
     let escape = minimalYAML.replacingOccurrences(of: "- { id: core }", with: "- { id: \"core\\e[31m\" }")
     #expect(problems(escape).map(\.description).contains { $0.hasPrefix("t.yaml:6: ") && $0.contains("contains a control character (U+001B)") },
             "\(problems(escape))")
-    // Punctuation and letters beyond ASCII are ids like any other.
+    // A right-to-left override makes "c1" then "2c" read as "c1c2": refused, as is an isolate.
+    let override = minimalYAML.replacingOccurrences(of: "- { id: l3,", with: "- { id: \"l3\\u202E4l\",")
+    #expect(problems(override).map(\.description).first
+            == "t.yaml:13: 'id' in link contains a bidirectional formatting character (U+202E), which reorders how the text around it reads",
+            "\(problems(override))")
+    let isolate = minimalYAML.replacingOccurrences(of: "- { id: core }", with: "- { id: \"core\\u2067x\" }")
+    #expect(problems(isolate).map(\.description).contains { $0.hasPrefix("t.yaml:6: ") && $0.contains("(U+2067)") }, "\(problems(isolate))")
+    // Punctuation and letters beyond ASCII, right-to-left scripts included, are ids like any other.
     #expect(problems(minimalYAML.replacingOccurrences(of: "c1", with: "\"zürich|1`<b>&\"")).isEmpty)
+    #expect(problems(minimalYAML.replacingOccurrences(of: "c1", with: "\"תא-1\"")).isEmpty)
 }
 
 /// A band range or a cell bound too large to count in blocks trapped converting to Int (found by

@@ -1,3 +1,4 @@
+internal import FlowcastCore
 internal import FlowcastPolicy
 
 /// Rebuilds whole policy documents from the messages of `flowcast.v1.policy` (docs/scaleout.md,
@@ -280,9 +281,10 @@ public struct PolicyReassembler<Token> {
         text.utf8.count == 64 && text.utf8.allSatisfy { ($0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9")) || ($0 >= UInt8(ascii: "a") && $0 <= UInt8(ascii: "f")) }
     }
 
-    /// A header value for a message: at most 80 characters, control characters as `?`.
+    /// A header value for a message: at most 80 characters, control and bidirectional
+    /// formatting characters as `?`.
     static func printable(_ text: String) -> String {
-        let cleaned = String(text.unicodeScalars.prefix(80).map { $0.value < 0x20 || $0.value == 0x7F ? "?" : Character($0) })
+        let cleaned = String(text.unicodeScalars.prefix(80).map { $0.isControlCharacter || $0.isBidiControl ? "?" : Character($0) })
         return text.unicodeScalars.count > 80 ? cleaned + "…" : cleaned
     }
 }

@@ -128,10 +128,11 @@ struct SchemaValidator {
         case .string(let s):
             // Every string of a document is one line of printable text: an id or a reason holding
             // a newline or an escape sequence would forge lines in `flowcast diff`'s text and
-            // markdown, the output a reviewer trusts. Whatever the schema says of the field.
-            if let bad = s.unicodeScalars.first(where: \.isControlCharacter) {
+            // markdown, the output a reviewer trusts, and a bidirectional override would make an
+            // id read as another. Whatever the schema says of the field.
+            if let bad = s.unprintableCharacter {
                 out.append(Violation(field: Self.fieldPath(path),
-                                     message: "contains a control character (U+\(String(format: "%04X", bad.value))); text in a policy is one line of printable characters"))
+                                     message: "contains \(bad); text in a policy is one line of printable characters"))
             }
             if let min = schema.minLength, Double(s.count) < min {
                 out.append(Violation(field: Self.fieldPath(path), message: "must have at least \(Int(min)) characters"))

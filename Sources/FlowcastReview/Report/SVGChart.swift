@@ -1,3 +1,4 @@
+internal import FlowcastCore
 internal import FlowcastPolicy
 internal import FlowcastTopology
 import Foundation
@@ -231,17 +232,21 @@ struct SVGChart {
 
 /// HTML text helpers.
 enum HTML {
+    /// Text for HTML. A run folder's ids are not validated as a topology's are, so a
+    /// bidirectional formatting character, which the browser would obey and so make one id read
+    /// as another, is shown as its code point (`⟨U+202E⟩`) instead.
     static func escape(_ s: String) -> String {
         var out = ""
-        out.reserveCapacity(s.count)
-        for ch in s {
-            switch ch {
+        out.reserveCapacity(s.utf8.count)
+        for scalar in s.unicodeScalars {
+            switch scalar {
             case "&": out += "&amp;"
             case "<": out += "&lt;"
             case ">": out += "&gt;"
             case "\"": out += "&quot;"
             case "'": out += "&#39;"
-            default: out.append(ch)
+            case _ where scalar.isBidiControl: out += "⟨\(scalar.codePoint)⟩"
+            default: out.unicodeScalars.append(scalar)
             }
         }
         return out

@@ -299,7 +299,8 @@ import Testing
 /// A policy file is input a reviewer did not write: an id or a reason with a newline or an
 /// escape sequence would forge lines in the diff's text and markdown. It is refused, naming the field.
 @Suite struct ReviewHostileTextTests {
-    @Test("a control character in any string of a policy is a schema violation, named by its field", arguments: ["\n", "\u{1B}[31m", "\u{2028}"])
+    @Test("a control or bidirectional formatting character in any string of a policy is a schema violation, named by its field",
+          arguments: ["\n", "\u{1B}[31m", "\u{2028}", "\u{202E}", "\u{2066}", "\u{200F}"])
     func controlCharactersAreRefused(_ bad: String) throws {
         let oldURL = ReviewFixture.url(ReviewFixture.baselinePath)
         var text = try String(contentsOf: oldURL, encoding: .utf8)
@@ -314,7 +315,9 @@ import Testing
             _ = try PolicyComparison.compare(old: oldURL, new: newURL)
         } catch {
             let message = "\(error)"
-            #expect(message.contains(".id") && message.contains("contains a control character (U+\(String(format: "%04X", bad.unicodeScalars.first!.value)))"), "\(message)")
+            let scalar = bad.unicodeScalars.first!
+            let what = scalar.value >= 0x200E && scalar.value != 0x2028 ? "a bidirectional formatting character" : "a control character"
+            #expect(message.contains(".id") && message.contains("contains \(what) (U+\(String(format: "%04X", scalar.value)))"), "\(message)")
         }
     }
 }
