@@ -284,10 +284,21 @@ struct TopologyLoader {
             return []
         }
         var out: [(String, Int)] = []
+        // An id listed twice is a slip (often a typo of another id), and not a harmless one: a
+        // match rule listing a link twice would count its traffic on that link twice, a demand
+        // listing a cell twice would count that cell's load twice.
+        var firstLine: [String: Int] = [:]
         for item in seq {
-            if case .scalar(let s) = item, !s.string.isEmpty { out.append((s.string, Self.line(item))) } else {
+            guard case .scalar(let s) = item, !s.string.isEmpty else {
                 report(Self.line(item), "each entry of '\(key)' in \(what) must be an id")
+                continue
             }
+            if let first = firstLine[s.string] {
+                report(Self.line(item), "'\(key)' in \(what) lists '\(s.string)' twice (first at line \(first))")
+                continue
+            }
+            firstLine[s.string] = Self.line(item)
+            out.append((s.string, Self.line(item)))
         }
         return out
     }

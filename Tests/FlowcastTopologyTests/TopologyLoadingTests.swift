@@ -218,3 +218,23 @@ func peakEfficiencyBounds() {
     }
     for se in ["0.001", "100", "5.5"] { #expect(problems(yaml(se)).isEmpty, "\(se)") }
 }
+
+/// An id listed twice in a list of ids is refused at the repeat, naming the first: a rule listing
+/// a link twice would have counted that link's traffic twice, a demand listing a cell twice that
+/// cell's load twice.
+@Test func anIdListedTwiceIsRefusedAtTheRepeat() {
+    let neighbours = minimalYAML.replacingOccurrences(of: "neighbours: [c2] }", with: "neighbours: [c2, c2] }")
+    #expect(problems(neighbours).map(\.description) == ["t.yaml:8: 'neighbours' in cell 'c1' lists 'c2' twice (first at line 8)"])
+    let cells = minimalYAML.replacingOccurrences(of: "cells: [c1], paths", with: "cells: [c1, c1], paths")
+    #expect(problems(cells).map(\.description) == ["t.yaml:15: 'cells' in demand 'd1' lists 'c1' twice (first at line 15)"])
+    let rule = minimalYAML.replacingOccurrences(of: "- { vlan: 101, links: [l1] }", with: """
+        - vlan: 101
+            links:
+              - l1
+              - l2
+              - l1
+        """)
+    #expect(problems(rule).map(\.description) == ["t.yaml:22: 'links' in match rule lists 'l1' twice (first at line 20)"])
+    // The same id in two different lists is fine: c1 is both a neighbour of c2 and a demand's cell.
+    #expect(problems(minimalYAML).isEmpty)
+}
