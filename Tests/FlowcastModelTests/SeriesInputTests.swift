@@ -228,6 +228,28 @@ import Testing
         }
     }
 
+    /// Two value columns of one name would be two series whose forecasts and scores cannot be
+    /// told apart, an unnamed one a series with no name, and a second `Timestamp` of a radio log
+    /// was ignored without a word: each is refused at the header, naming the columns. Columns a
+    /// reader does not take may repeat or be unnamed.
+    @Test func columnsThatCannotBeToldApartAreRefused() throws {
+        #expect(throws: SeriesInputError.badHeader(path: "w.csv", line: 1, reason: "columns 2 and 4 are both named 'a'")) {
+            try SeriesReader.read(text: "t,a,b,a\n0,1,2,3\n", path: "w.csv")
+        }
+        #expect(throws: SeriesInputError.badHeader(path: "w.csv", line: 2, reason: "column 1 has no name")) {
+            try SeriesReader.read(text: "\n,t,a\n0,0,1\n", path: "w.csv")
+        }
+        #expect(SeriesInputError.badHeader(path: "w.csv", line: 1, reason: "column 1 has no name").description == "w.csv:1: column 1 has no name")
+        let radio = "Timestamp,CQI,DL_bitrate,Timestamp\n2020.01.01_00.00.00,7,100,2020.01.01_00.00.00\n"
+        #expect(throws: SeriesInputError.badHeader(path: "log.csv", line: 1, reason: "columns 1 and 4 are both named 'Timestamp'")) {
+            try SeriesReader.read(text: radio, path: "log.csv", options: SeriesReadOptions(radioTarget: .downlinkBitrate))
+        }
+        // An unnamed index column and a repeated column the radio reader does not take are fine.
+        let extra = ",Timestamp,CQI,DL_bitrate,Operatorname,Operatorname\n0,2020.01.01_00.00.00,7,100,A,A\n1,2020.01.01_00.00.01,7,200,A,A\n"
+        let set = try SeriesReader.read(text: extra, path: "log.csv", options: SeriesReadOptions(radioTarget: .downlinkBitrate))
+        #expect(set.series.first?.values.count == 2)
+    }
+
     @Test func wrongFieldCountAndMissingFile() {
         #expect(throws: SeriesInputError.wrongFieldCount(path: "f.csv", line: 2, expected: 3, found: 2)) {
             try SeriesReader.read(text: "t,a,b\n0,1\n", path: "f.csv")

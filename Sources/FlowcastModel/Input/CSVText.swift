@@ -17,15 +17,19 @@ struct CSVText {
     let text: String
     let path: String
     var header: [String]
+    /// The file line the header is on (1 unless blank lines come first).
+    var headerLine = 1
     /// The first record after the header, if there is one.
     var first: Line?
 
     init(text: String, path: String) throws(SeriesInputError) {
         var header: [String]?
+        var headerLine = 1
         var first: Line?
         try CSVText.records(text, path: path) { number, fields in
             if header == nil {
                 header = fields.map { String($0) }
+                headerLine = number
                 return true
             }
             first = Line(number: number, fields: fields)
@@ -35,7 +39,30 @@ struct CSVText {
         self.text = text
         self.path = path
         self.header = header
+        self.headerLine = headerLine
         self.first = first
+    }
+
+    /// Refuses a header in which a column the reader takes has no name, or shares its name with
+    /// another column: two columns named `od_1_2` would be two series of one name, whose
+    /// forecasts and scores could not be told apart, and a second `Timestamp` would be ignored
+    /// without a word. Columns the reader does not take may be unnamed or repeated (an exported
+    /// index column often has no name). Columns are numbered from 1, as a spreadsheet counts them.
+    func checkNames(ofColumns columns: [Int]) throws(SeriesInputError) {
+        var firstWithName: [String: Int] = [:]
+        for (index, name) in header.enumerated() where !name.isEmpty {
+            if firstWithName[name] == nil { firstWithName[name] = index }
+        }
+        for column in columns.sorted() {
+            let name = header[column]
+            if name.isEmpty {
+                throw .badHeader(path: path, line: headerLine, reason: "column \(column + 1) has no name")
+            }
+            if let other = header.indices.first(where: { $0 != column && header[$0] == name }) {
+                let (a, b) = (min(column, other), max(column, other))
+                throw .badHeader(path: path, line: headerLine, reason: "columns \(a + 1) and \(b + 1) are both named '\(name)'")
+            }
+        }
     }
 
     /// Calls `body` with each record after the header, in file order.

@@ -47,6 +47,7 @@ enum RadioLogReader {
             throw .unknownFormat(path: path, reason: "radio log without Timestamp/DL_bitrate/CQI columns")
         }
         let covariates = covariateColumns.compactMap { c in header.firstIndex(of: c.column).map { (c, $0) } }
+        try csv.checkNames(ofColumns: [timeColumn, valueColumn] + covariates.map(\.1))
         var report = SeriesLoadReport()
         var times: [Double] = []
         var rows: [Double] = []  // row-major: the target, then the covariates

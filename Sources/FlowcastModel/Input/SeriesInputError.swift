@@ -16,6 +16,8 @@ public enum SeriesInputError: Error, Sendable, Equatable, CustomStringConvertibl
     /// unsupported `formatVersion`); names the file and line.
     case badLine(FormatReadError)
     case badTarget(path: String, reason: String)
+    /// A header whose column names cannot be told apart (`CSVText.checkNames`).
+    case badHeader(path: String, line: Int, reason: String)
     case unterminatedQuote(path: String, line: Int)
     /// The times cannot be put on one grid: one is not finite, or they span more grid rows
     /// than the bound of `TimeGrid.rowCount` (a timestamp far off, most likely).
@@ -41,6 +43,7 @@ public enum SeriesInputError: Error, Sendable, Equatable, CustomStringConvertibl
         case .badJSON(let path, let line, let reason): "\(path):\(line): bad JSON: \(reason)"
         case .badLine(let error): error.description
         case .badTarget(let path, let reason): "\(path): \(reason)"
+        case .badHeader(let path, let line, let reason): "\(path):\(line): \(reason)"
         case .unterminatedQuote(let path, let line):
             "\(path):\(line): a quoted field opened here is never closed"
         case .badTimeGrid(let path, let reason): "\(path): \(reason)"

@@ -20,6 +20,7 @@ enum WideCSVReader {
             }
         }
         guard !valueColumns.isEmpty else { throw .unknownFormat(path: path, reason: "no value columns") }
+        try csv.checkNames(ofColumns: timeColumns + valueColumns)
         guard let first = csv.first else { throw .empty(path: path) }
 
         // Prefer a column of calendar timestamps; a bare index column (`t`) gives rows but no step.
