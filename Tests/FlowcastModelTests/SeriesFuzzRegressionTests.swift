@@ -19,13 +19,36 @@ import Testing
         }
     }
 
-    /// windows.jsonl whose last line starts 39 years before the others: a 3.4 million-row grid
+    /// windows.jsonl whose 15th line starts 391 days before the others: a 3.4 million-row grid
     /// per series took seconds (a libFuzzer timeout); now refused at once, saying why.
     @Test func windowsFarApartAreRefused() throws {
-        let error = try #require(gridError(try regression("timeout-windows-39-years-apart")))
-        guard case .badTimeGrid(let path, let reason) = error else { Issue.record("\(error)"); return }
+        let error = try #require(gridError(try regression("timeout-windows-391-days-apart")))
+        guard case .badTimeGrid(let path, let line, let reason) = error else { Issue.record("\(error)"); return }
         #expect(path == "series.csv")
         #expect(reason.contains("more than the 1000000 cells allowed"))
+        // The window far off is named by its line.
+        #expect(line == 15, "\(error)")
+        #expect(reason.hasPrefix("time 1733818005 (2024-12-10 08:06:45 UTC) is 391 days from the file's median time, "
+                                 + "1767636020 (2026-01-05 18:00:20 UTC): the grid from it to 1767636040 (2026-01-05 18:00:40 UTC) "
+                                 + "at a step of 10.0 s would be 3381805 rows × 9 columns"), "\(reason)")
+    }
+
+    /// The time far from the rest is named by its file line and date, whichever end of the file's
+    /// time range it is at and whichever row of the file it is on.
+    @Test func theTimeFarOffIsNamedByItsLine() {
+        // A radio log with a row from 1999 among rows from 2019, third of five.
+        let radio = ["Timestamp,CQI,DL_bitrate", "2019.11.25_15.34.34,9,500", "2019.11.25_15.34.35,9,500",
+                     "1999.11.25_15.34.36,9,500", "2019.11.25_15.34.37,9,500", "2019.11.25_15.34.38,9,500"].joined(separator: "\n")
+        let error = gridError(radio, path: "log.csv").map { "\($0)" } ?? ""
+        #expect(error.hasPrefix("log.csv:4: time 943544076 (1999-11-25 15:34:36 UTC) is 20 years from the file's median time, "
+                                + "1574696075 (2019-11-25 15:34:35 UTC): the grid from it to 1574696078 (2019-11-25 15:34:38 UTC) at a step of 1.0 s"), "\(error)")
+        // A wide CSV whose far time is the last, after blank lines.
+        let wide = "time,a\n\n0,1\n1,2\n\n2,3\n99999999999,3\n"
+        #expect(gridError(wide).map { "\($0)" }?.hasPrefix("series.csv:7: time 99999999999 is 3169 years from the file's median time, 2 (1970-01-01 00:00:02 UTC)") == true, "\(gridError(wide).map { "\($0)" } ?? "")")
+        // Long CSV: the line of the first observation at that time.
+        let long = "time,series,value\n1000000000,a,3\n0,a,1\n10,a,2\n1000000000,b,3\n"
+        #expect(gridError(long).map { "\($0)" }?.hasPrefix("series.csv:2: time 1000000000 (2001-09-09 01:46:40 UTC) is 32 years") == true,
+                "\(gridError(long).map { "\($0)" } ?? "")")
     }
 
     /// A radio KPI log whose G-NetTrack timestamp has a 90-digit seconds field: parsing it

@@ -75,6 +75,18 @@ struct CSVText {
         }
     }
 
+    /// The file line on which record `index` after the header (from 0) begins: a rescan, for
+    /// naming the line in an error found after reading.
+    func lineNumber(ofRecord index: Int) -> Int? {
+        var seen = -1, found: Int?
+        try? CSVText.records(text, path: path) { number, _ in
+            if seen == index { found = number }
+            seen += 1
+            return found == nil
+        }
+        return found
+    }
+
     /// Every record after the header, kept (for tests; the readers go through `forEachLine`).
     func allLines() throws(SeriesInputError) -> [Line] {
         var lines: [Line] = []

@@ -6,7 +6,7 @@ enum LongCSVReader {
     }
 
     static func read(_ csv: CSVText, path: String) throws(SeriesInputError) -> SeriesSet {
-        var observations: [(time: Double, series: String, value: Double?)] = []
+        var observations: [Observation] = []
         try csv.forEachLine { line throws(SeriesInputError) in
             guard line.fields.count >= 3 else {
                 throw .wrongFieldCount(path: path, line: line.number, expected: 3, found: line.fields.count)
@@ -15,15 +15,18 @@ enum LongCSVReader {
                 throw .badTimestamp(path: path, line: line.number, text: String(line.fields[0]))
             }
             let value = try CSVText.number(line.fields[2], path: path, line: line.number, column: "value")
-            observations.append((time, String(line.fields[1].trimmingSpaces), value))
+            observations.append((time, String(line.fields[1].trimmingSpaces), value, line.number))
         }
         guard !observations.isEmpty else { throw .empty(path: path) }
         return try regularise(observations, source: path)
     }
 
+    /// A time, a series, its value if it has one, and the file line it was read from.
+    typealias Observation = (time: Double, series: String, value: Double?, line: Int)
+
     /// Shared by long CSV and windows.jsonl: one grid for all series (step from the union of
     /// times), duplicates per series averaged, uncovered slots missing; all of it counted.
-    static func regularise(_ observations: [(time: Double, series: String, value: Double?)], source: String,
+    static func regularise(_ observations: [Observation], source: String,
                            absentIsZero: Bool = false, knownStep: Double? = nil) throws(SeriesInputError) -> SeriesSet {
         var report = SeriesLoadReport()
         report.rowsRead = observations.count
@@ -32,7 +35,8 @@ enum LongCSVReader {
         let start = times.first ?? 0
         let seriesCount = Set(observations.map(\.series)).count
         let count = try TimeGrid.rowCount(times: times, step: step, columns: seriesCount,
-                                          valuesRead: observations.count, path: source)
+                                          valuesRead: observations.count, path: source,
+                                          lineOf: { time in observations.first { $0.time == time }?.line })
         // Only the slots that observations fall in are accumulated (sparse); the dense grid is
         // allocated once per series, for its values. A grid of a million empty slots used to
         // cost four arrays and a pass with three comparisons per slot.

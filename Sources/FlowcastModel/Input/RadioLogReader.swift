@@ -90,7 +90,8 @@ enum RadioLogReader {
         }
         guard !times.isEmpty else { throw .empty(path: path) }
         report.rowsRead = times.count
-        let grid = try TimeGrid(times: times, rows: rows, columnCount: 1 + covariates.count, knownStep: 1, path: path)
+        let grid = try TimeGrid(times: times, rows: rows, columnCount: 1 + covariates.count, knownStep: 1, path: path,
+                                lineOfRow: csv.lineNumber(ofRecord:))
         report.duplicateRows = grid.duplicateRows
         report.gapRows = grid.gapRows
         report.outOfOrderRows = grid.outOfOrderRows

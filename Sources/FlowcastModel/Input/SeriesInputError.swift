@@ -21,7 +21,7 @@ public enum SeriesInputError: Error, Sendable, Equatable, CustomStringConvertibl
     case unterminatedQuote(path: String, line: Int)
     /// The times cannot be put on one grid: one is not finite, or they span more grid rows
     /// than the bound of `TimeGrid.rowCount` (a timestamp far off, most likely).
-    case badTimeGrid(path: String, reason: String)
+    case badTimeGrid(path: String, line: Int?, reason: String)
     /// The file, or one of its lines, is beyond the bounds a series file is read within
     /// (`SeriesReader.fileBounds`, docs/limits.md); names the file and, for a line, the line.
     case beyondBound(BoundedInputError)
@@ -46,7 +46,7 @@ public enum SeriesInputError: Error, Sendable, Equatable, CustomStringConvertibl
         case .badHeader(let path, let line, let reason): "\(path):\(line): \(reason)"
         case .unterminatedQuote(let path, let line):
             "\(path):\(line): a quoted field opened here is never closed"
-        case .badTimeGrid(let path, let reason): "\(path): \(reason)"
+        case .badTimeGrid(let path, let line, let reason): line.map { "\(path):\($0): \(reason)" } ?? "\(path): \(reason)"
         case .beyondBound(let error): error.description
         }
     }

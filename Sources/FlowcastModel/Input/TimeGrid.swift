@@ -1,3 +1,5 @@
+import Foundation
+
 /// Puts timestamped rows on a regular grid: the step is the most common positive difference
 /// between consecutive times, rows sharing a grid slot are averaged (and counted as duplicates),
 /// and uncovered slots become missing values (and are counted as gap rows).
@@ -12,16 +14,18 @@ struct TimeGrid {
     var outOfOrderRows: Int
 
     /// `rows[i * columnCount + c]` holds column `c`'s value (NaN when missing) at `times[i]`: one
-    /// flat array, where an array per row cost about 80 bytes a row more.
+    /// flat array, where an array per row cost about 80 bytes a row more. `lineOfRow` gives the
+    /// file line of `times[i]`, asked only to name the line of a time the grid refuses.
     init(times: [Double], rows: [Double], columnCount: Int, knownStep: Double? = nil,
-         path: String) throws(SeriesInputError) {
+         path: String, lineOfRow: (Int) -> Int? = { _ in nil }) throws(SeriesInputError) {
         let order = times.indices.sorted { times[$0] < times[$1] }
         let sortedTimes = order.map { times[$0] }
         let step = knownStep ?? TimeGrid.estimateStep(sortedTimes)
         let start = sortedTimes.first ?? 0
         let count = sortedTimes.isEmpty ? 0
             : try TimeGrid.rowCount(times: sortedTimes, step: step, columns: columnCount,
-                                    valuesRead: times.count * columnCount, path: path)
+                                    valuesRead: times.count * columnCount, path: path,
+                                    lineOf: { time in times.firstIndex { $0 == time || ($0.isNaN && time.isNaN) }.flatMap(lineOfRow) })
         // In time order the rows' slots never go back, so the rows sharing a slot are consecutive:
         // one slot's sums and counts are all that is kept besides the dense grid of values. Until
         // 6 December 2026 a dictionary and the sums and counts of every occupied slot were kept
@@ -67,22 +71,46 @@ struct TimeGrid {
     /// refused when a time is not finite, or when it would hold more than
     /// `max(1,000,000, 100 × valuesRead)` cells (rows × columns): a grid that much emptier than
     /// its input comes from a timestamp far off, and would cost memory out of all proportion to
-    /// the file (found by fuzzing: two windows 39 years apart made a 3.4 million-row grid).
+    /// the file (found by fuzzing: two windows 39 years apart made a 3.4 million-row grid). The
+    /// error names the time farther from the median, the one far off, and its line where
+    /// `lineOf` knows it (a rescan, on this error path only).
     static func rowCount(times sortedTimes: [Double], step: Double, columns: Int, valuesRead: Int,
-                         path: String) throws(SeriesInputError) -> Int {
+                         path: String, lineOf: (Double) -> Int? = { _ in nil }) throws(SeriesInputError) -> Int {
         guard let start = sortedTimes.first, let last = sortedTimes.last else { return 0 }
         if let bad = sortedTimes.first(where: { !$0.isFinite }) {
-            throw .badTimeGrid(path: path, reason: "time \(bad) is not a finite number")
+            throw .badTimeGrid(path: path, line: lineOf(bad), reason: "time \(bad) is not a finite number")
         }
         let span = ((last - start) / step).rounded()
         let limit = max(1_000_000, 100 * valuesRead)
         guard step.isFinite, step > 0, span.isFinite, span < Double(limit),
               (Int(span) + 1).multipliedReportingOverflow(by: max(1, columns)).partialValue <= limit else {
-            throw .badTimeGrid(path: path, reason:
-                "times from \(start) to \(last) at a step of \(step) s make a grid of \(span + 1) rows "
+            let median = sortedTimes[sortedTimes.count / 2]
+            let (far, other) = median - start > last - median ? (start, last) : (last, start)
+            throw .badTimeGrid(path: path, line: lineOf(far), reason:
+                "time \(describe(far)) is \(describe(duration: abs(median - far))) from the file's median time, "
+                + "\(describe(median)): the grid from it to \(describe(other)) at a step of \(step) s would be \(String(format: "%.0f", span + 1)) rows "
                 + "× \(columns) columns, more than the \(limit) cells allowed for \(valuesRead) values read")
         }
         return Int(span) + 1
+    }
+
+    /// A time as read, with its UTC date where it reads as one (1970 to 2200).
+    static func describe(_ time: Double) -> String {
+        let number = time == time.rounded() && abs(time) < 1e15 ? String(Int64(time)) : "\(time)"
+        guard time >= 0, time < 7_258_118_400 else { return number }
+        var seconds = time_t(time)
+        var parts = tm()
+        gmtime_r(&seconds, &parts)
+        return number + String(format: " (%04d-%02d-%02d %02d:%02d:%02d UTC)", Int(parts.tm_year) + 1900, Int(parts.tm_mon) + 1,
+                               Int(parts.tm_mday), Int(parts.tm_hour), Int(parts.tm_min), Int(parts.tm_sec))
+    }
+
+    /// `46 years`, `3 days`, `5000 s`.
+    static func describe(duration: Double) -> String {
+        let year = 365.25 * 86_400
+        if duration >= 2 * year { return "\(Int((duration / year).rounded())) years" }
+        if duration >= 2 * 86_400 { return "\(Int((duration / 86_400).rounded())) days" }
+        return "\(Int(duration.rounded())) s"
     }
 
     static func estimateStep(_ sortedTimes: [Double]) -> Double {

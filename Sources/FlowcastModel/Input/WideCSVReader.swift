@@ -63,7 +63,7 @@ enum WideCSVReader {
         }
         report.rowsRead = times.count
         let grid = try TimeGrid(times: times, rows: rows, columnCount: valueColumns.count,
-                                knownStep: clockColumn == nil ? 1 : nil, path: path)
+                                knownStep: clockColumn == nil ? 1 : nil, path: path, lineOfRow: csv.lineNumber(ofRecord:))
         report.duplicateRows = grid.duplicateRows
         report.gapRows = grid.gapRows
         report.outOfOrderRows = grid.outOfOrderRows

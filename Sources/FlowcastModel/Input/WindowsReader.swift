@@ -10,7 +10,7 @@ internal import Foundation
 /// file and line.
 enum WindowsReader {
     static func read(text: String, path: String) throws(SeriesInputError) -> SeriesSet {
-        var observations: [(time: Double, series: String, value: Double?)] = []
+        var observations: [LongCSVReader.Observation] = []
         var durations: [Double] = []
         var number = 0
         let decoder = JSONDecoder()
@@ -29,7 +29,7 @@ enum WindowsReader {
             if window.duration > 0 { durations.append(window.duration) }
             // A window that reads low is a missing value, as the planner treats it, not a quiet one.
             let value = window.duration > 0 && !window.readsLow ? Double(window.bytesUp + window.bytesDown) / window.duration : nil
-            observations.append((window.start, window.kind.rawValue + ":" + window.id, value))
+            observations.append((window.start, window.kind.rawValue + ":" + window.id, value, number))
         }
         guard !observations.isEmpty else { throw .empty(path: path) }
         let step = durations.isEmpty ? nil : TimeGrid.estimateStep([0] + [durations.sorted()[durations.count / 2]])
