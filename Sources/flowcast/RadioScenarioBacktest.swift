@@ -218,8 +218,8 @@ extension BacktestCommand {
                 demandModel = try radioModel(modelDemand, what: "demand", target: .downlinkBitrate)
             } else {
                 if !json { printError("training a demand model on seconds 0–\(from - 1) of \(folder)'s cell logs …") }
-                do { demandModel = try Trainer.train(scenario.demandSets, options: TrainingOptions(until: from)) } catch TrainingError.tooLittleData(let rows) {
-                    // The trainer's hint names --until; here the seconds before --from train it.
+                do { demandModel = try Trainer.train(scenario.demandSets, options: TrainingOptions(until: from)) } catch TrainingError.tooLittleData(let rows, _) {
+                    // The seconds before --from train it (as --until would in train): the hint is --from.
                     throw CommandFailure(message: "\(folder): too little data before --from \(from) to train the demand model: \(rows) usable "
                         + "samples of the cell logs (need at least 50; give a later --from, or --model-demand)")
                 }

@@ -295,7 +295,18 @@ enum Abilene {
 
     @Test func tooLittleDataIsAClearError() {
         let tiny = SeriesSet(source: "tiny", step: 300, startTime: 0, series: [Series(name: "a", values: [1, 2, 3])])
-        #expect(throws: TrainingError.tooLittleData(rows: 0)) { try Trainer.train([tiny]) }
+        #expect(throws: TrainingError.tooLittleData(rows: 0, until: nil)) { try Trainer.train([tiny]) }
+        // Only where --until cut rows off is it the hint: an --until past every series' end is not.
+        #expect(throws: TrainingError.tooLittleData(rows: 0, until: nil)) { try Trainer.train([tiny], options: TrainingOptions(until: 3)) }
+        #expect(!TrainingError.tooLittleData(rows: 0, until: nil).description.contains("--until"))
+        let od = Abilene.od
+        #expect(throws: TrainingError.tooLittleData(rows: 0, until: 12)) { try Trainer.train([od], options: TrainingOptions(until: 12)) }
+        #expect(TrainingError.tooLittleData(rows: 0, until: 12).description
+                == "too little data to train: 0 usable samples before row 12 (need at least 50; give a later --until)")
+        // 900 s is three rows of Abilene: no origin before row 3 has a whole interval after it.
+        #expect(throws: TrainingError.tooLittleData(rows: 0, until: 3)) {
+            _ = try IntervalTrainer.train([od], options: IntervalTrainingOptions(horizonSeconds: 900, until: 3))
+        }
     }
 }
 

@@ -39,13 +39,25 @@ public struct TrainingOptions: Sendable {
 /// Why training could not produce a model.
 public enum TrainingError: Error, Sendable, Equatable, CustomStringConvertible {
     case badQuantile(Double)
-    case tooLittleData(rows: Int)
+    /// Fewer than 50 samples. `until` is the row `--until` stopped training at when that cut
+    /// rows off some series, and nil when every row was used: only then is `--until` the hint.
+    case tooLittleData(rows: Int, until: Int?)
 
     public var description: String {
         switch self {
         case .badQuantile(let q): "quantile \(q) is not between 0.5 and 1 (exclusive)"
-        case .tooLittleData(let rows): "too little data to train: \(rows) usable samples (need at least 50; check --until)"
+        case .tooLittleData(let rows, let until?):
+            "too little data to train: \(rows) usable samples before row \(until) (need at least 50; give a later --until)"
+        case .tooLittleData(let rows, nil):
+            "too little data to train: \(rows) usable samples (need at least 50: a sample is a row with history before it "
+                + "and an observed target after it; give longer series, or more of them)"
         }
+    }
+
+    /// `until` when it is before the end of one of `lengths` (rows per series), else nil.
+    static func cutting(_ until: Int?, _ lengths: some Sequence<Int>) -> Int? {
+        guard let until, lengths.contains(where: { $0 > until }) else { return nil }
+        return until
     }
 }
 
@@ -133,7 +145,9 @@ public enum Trainer {
             }
         }
         precondition(sampleIndex + 1 == eligible, "the samples counted (\(eligible)) are the samples met (\(sampleIndex + 1))")
-        guard y.count >= 50 else { throw .tooLittleData(rows: y.count) }
+        guard y.count >= 50 else {
+            throw .tooLittleData(rows: y.count, until: TrainingError.cutting(options.until, allSeries.lazy.map(\.values.count)))
+        }
         let totalSamples = eligible
 
         // Weighting by scale makes the loss the error in the series' own units, as MAE and WAPE are.

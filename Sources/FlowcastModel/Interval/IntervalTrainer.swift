@@ -133,7 +133,9 @@ public enum IntervalTrainer {
             }
             if counting { eligible = sampleIndex + 1 }
         }
-        guard y.count >= 50 else { throw TrainingError.tooLittleData(rows: y.count) }
+        guard y.count >= 50 else {
+            throw TrainingError.tooLittleData(rows: y.count, until: TrainingError.cutting(options.until, all.lazy.map(\.values.count)))
+        }
         let totalSamples = kept == nil ? y.count : eligible
         let alpha = ewmaGrid[ewmaErrors.indices.min { ewmaErrors[$0] < ewmaErrors[$1] } ?? 0]
         // The EWMA residuals need the chosen alpha: a second, cheap pass.
