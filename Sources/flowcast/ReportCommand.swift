@@ -21,9 +21,12 @@ struct ReportCommand: ParsableCommand {
 
     @Option(help: ArgumentHelp("Most cells, most links and most demands drawn with their own charts (default \(RunReport.defaultChartedPerKind) of each). Past it the report charts the cells and links with the highest peak utilisation, then peak load, and the demands whose split moved most; the summary table lists every cell and link.", valueName: "N"))
     var charts = RunReport.defaultChartedPerKind
+    @Option(help: ArgumentHelp("Most plan intervals whose changes are written out in the Diffs section (default \(RunReport.defaultDiffs)). Past it the report writes those that broke a constraint, then those that moved most, then those whose predicted utilisation changed on most links; the plan intervals table lists every interval.", valueName: "N"))
+    var diffs = RunReport.defaultDiffs
 
     func validate() throws {
         guard charts >= 1 else { throw ValidationError("--charts is 1 or more, not \(charts).") }
+        guard diffs >= 1 else { throw ValidationError("--diffs is 1 or more, not \(diffs).") }
     }
 
     func run() throws { _ = try write() }
@@ -48,6 +51,7 @@ struct ReportCommand: ParsableCommand {
             let data = try RunData.load(runDirectory: URL(fileURLWithPath: runDir), policies: policies.map { URL(fileURLWithPath: $0) })
             var report = RunReport(run: data, cellDemands: cellDemands)
             report.maximumChartedPerKind = charts
+            report.maximumDiffs = diffs
             report.scores = RunScores.compute(run: data, topology: loaded)
             if let topology, let bytes = FileManager.default.contents(atPath: topology) {
                 report.scores?.topologySource = (topology, Provenance.digest(bytes))
@@ -55,7 +59,9 @@ struct ReportCommand: ParsableCommand {
             try PolicyDocument.writeAtomically(Data(report.html().utf8), to: URL(fileURLWithPath: out))
             let cells = report.entities.filter { $0.kind == "cell" }.count, links = report.entities.count - cells
             let charted = cells > charts || links > charts ? " (charted at most \(charts) of each)" : ""
-            print("\(out): \(cells) cells, \(links) links\(charted), \(data.windowShape), \(data.policies.count) policies"
+            let changed = report.intervals.filter { $0.diff.map { !$0.isEmpty } ?? false }.count
+            let written = changed > diffs ? " (changes written for \(diffs) of the \(changed) intervals that changed the plan)" : ""
+            print("\(out): \(cells) cells, \(links) links\(charted), \(data.windowShape), \(data.policies.count) policies\(written)"
                   + (data.missing.isEmpty ? "" : "; not found: \(data.missing.joined(separator: ", "))"))
             for problem in data.problems { printError("flowcast report: warning: \(problem)") }
             return report.scores ?? RunScores()

@@ -12,7 +12,8 @@ extension RunReport {
         body.append(header(charted: charted))
         body.append(overviewSection())
         if let scores { body.append(scoresSection(scores)) }
-        body.append(timelineSection())
+        let shown = shownDiffs()
+        body.append(timelineSection(shown: shown))
         body.append(summarySection(summaries, charted: charted))
         for kind in ["cell", "link"] {
             let title = kind == "cell" ? "Cells" : "Links"
@@ -28,7 +29,7 @@ extension RunReport {
             body.append("</section>")
         }
         body.append(demandSection())
-        body.append(diffSection())
+        body.append(diffSection(shown: shown))
         body.append("<footer><p>Colours: Okabe–Ito palette (safe for the common colour blindnesses); lines also differ by dash. "
             + "Load is both directions in bit/s, and utilisation is that load over the capacity, for links too: the planner puts a "
             + "demand's traffic, both ways, on its path's direction, so measured and predicted count alike (for a full-duplex link, "
@@ -126,7 +127,7 @@ extension RunReport {
         return out + "</section>"
     }
 
-    func timelineSection() -> String {
+    func timelineSection(shown: Set<Int>) -> String {
         var out = "<section id=\"timeline\"><h2>Plan intervals</h2>"
         guard !intervals.isEmpty else { return out + "<p class=\"nodata\">No data: no policy-NNNN.json.</p></section>" }
         out += "<table class=\"timeline\"><thead><tr><th>Interval</th><th>Policy</th><th>Window start (UTC)</th><th>Until</th>"
@@ -162,7 +163,9 @@ extension RunReport {
                                 ? "predicted utilisation changed on " + n(diff.links.count, "link") : nil,
                              broken.isEmpty ? nil : n(newViolations.count, "new violation") + ": " + broken.joined(separator: ", ")]
                     .compactMap { $0 }.joined(separator: "; ")
-                change = diff.isEmpty ? "no change" : "<a href=\"#diff-\(iv.number)\" title=\"\(HTML.escape(diff.summaryLine))\">\(moved)</a>"
+                change = diff.isEmpty ? "no change"
+                    : shown.contains(iv.number) ? "<a href=\"#diff-\(iv.number)\" title=\"\(HTML.escape(diff.summaryLine))\">\(moved)</a>"
+                    : "<span title=\"\(HTML.escape(diff.summaryLine))\">\(moved)</span>"
             } else {
                 change = "first policy"
             }
@@ -235,13 +238,39 @@ extension RunReport {
         return out + "</div></section>"
     }
 
-    func diffSection() -> String {
+    /// The numbers of the intervals whose changes the Diffs section writes out: every changed
+    /// interval up to `maximumDiffs`; past it (a day of 60 s plans changes 1,440 times, 2 MB of
+    /// diffs no one reads through), those that broke a constraint, then those that moved most
+    /// (cells reallocated and demands rerouted), then those whose predicted utilisation changed
+    /// on most links; ties to the earlier interval.
+    func shownDiffs() -> Set<Int> {
+        let changed = intervals.compactMap { iv in iv.diff.flatMap { $0.isEmpty ? nil : (iv.number, $0) } }
+        guard changed.count > maximumDiffs else { return Set(changed.map(\.0)) }
+        func rank(_ d: PolicyDiff) -> (Int, Int, Int) { (d.newViolations, d.cellsReallocated + d.demandsRerouted, d.links.count) }
+        return Set(changed.sorted { a, b in
+            let (x, y) = (rank(a.1), rank(b.1))
+            return x != y ? x > y : a.0 < b.0
+        }.prefix(maximumDiffs).map(\.0))
+    }
+
+    func diffSection(shown: Set<Int>) -> String {
         var out = "<section id=\"diffs\"><h2>Policy changes between intervals</h2>"
         let changed = intervals.filter { $0.diff.map { !$0.isEmpty } ?? false }
         guard !changed.isEmpty else {
             return out + "<p class=\"nodata\">\(run.policies.count < 2 ? "No data: fewer than two policies." : "No changes: every interval kept the previous policy.")</p></section>"
         }
-        for iv in changed {
+        if shown.count < changed.count {
+            let example = changed.first { !shown.contains($0.number) }.flatMap { iv -> String? in
+                guard let p = iv.policy, let q = iv.previousPolicy else { return nil }
+                return "flowcast diff \(run.policies[q].fileName) \(run.policies[p].fileName)"
+            }
+            out += "<p class=\"warning\" data-shown=\"\(shown.count)\" data-total=\"\(changed.count)\">Changes for \(shown.count) of the run's \(changed.count) "
+                + "intervals that changed the plan: those that broke a constraint, then those that moved most, then those whose "
+                + "predicted utilisation changed on most links. The plan intervals table lists every one"
+                + (example.map { "; <code>\(HTML.escape($0))</code> (in the policies folder) shows one not written here" } ?? "")
+                + "; <code>flowcast report --diffs N</code> writes more.</p>"
+        }
+        for iv in changed where shown.contains(iv.number) {
             guard let diff = iv.diff, let p = iv.policy else { continue }
             let previous = run.policies[..<p].last?.fileName ?? "previous"
             out += "<article class=\"diff\" id=\"diff-\(iv.number)\"><h3>Interval \(iv.number) at \(HTML.timestamp(iv.start)): "

@@ -69,6 +69,10 @@ public struct RunReport: Sendable {
     /// summary table lists every one.
     public var maximumChartedPerKind = RunReport.defaultChartedPerKind
     public static let defaultChartedPerKind = 100
+    /// At most this many intervals' changes are written out in the Diffs section (`shownDiffs`);
+    /// the timeline lists every interval.
+    public var maximumDiffs = RunReport.defaultDiffs
+    public static let defaultDiffs = 100
 
     struct SeriesKey: Hashable {
         var kind: String

@@ -171,9 +171,11 @@ struct SVGChart {
     }
 
     /// A vertical marker at a plan interval, linking to that interval's policy diff.
-    mutating func intervalMarker(at t: Double, href: String, label: String) {
+    /// A marker at an interval's start, linked to `href` when there is one to go to.
+    mutating func intervalMarker(at t: Double, href: String?, label: String) {
         let xx = f(x(t))
-        marks.append("<a href=\"\(HTML.escape(href))\"><title>\(HTML.escape(label))</title><line x1=\"\(xx)\" y1=\"\(f(Self.top))\" x2=\"\(xx)\" y2=\"\(f(Self.top + plotHeight))\" class=\"marker\"/><path d=\"M\(xx) \(f(Self.top))l-4 -6h8z\" class=\"marker-head\"/></a>")
+        let (open, close) = href.map { ("<a href=\"\(HTML.escape($0))\">", "</a>") } ?? ("<g>", "</g>")
+        marks.append("\(open)<title>\(HTML.escape(label))</title><line x1=\"\(xx)\" y1=\"\(f(Self.top))\" x2=\"\(xx)\" y2=\"\(f(Self.top + plotHeight))\" class=\"marker\"/><path d=\"M\(xx) \(f(Self.top))l-4 -6h8z\" class=\"marker-head\"/>\(close)")
     }
 
     // MARK: Rendering

@@ -71,5 +71,14 @@ struct ReviewCLITests {
         let zero = try run(["report", ReviewFixture.runPath, "--charts", "0", "--out", out.path])
         #expect(zero.status == 64)
         #expect(zero.stderr.contains("--charts is 1 or more, not 0."))
+
+        // --diffs below the run's four changed intervals: the line says so.
+        let fewer = try run(["report", ReviewFixture.runPath, "--diffs", "2", "--out", out.path])
+        #expect(fewer.status == 0)
+        #expect(fewer.stdout.contains("5 policies (changes written for 2 of the 4 intervals that changed the plan)"), "\(fewer.stdout)")
+        #expect(try String(contentsOf: out, encoding: .utf8).components(separatedBy: "<article class=\"diff\"").count - 1 == 2)
+        let none = try run(["report", ReviewFixture.runPath, "--diffs", "0", "--out", out.path])
+        #expect(none.status == 64)
+        #expect(none.stderr.contains("--diffs is 1 or more, not 0."))
     }
 }

@@ -178,3 +178,84 @@ import Testing
         #expect(band.render().contains("y=\"\(String(format: "%.1f", band.y(60)))\""))
     }
 }
+
+/// A day of short plan intervals draws a block held over consecutive intervals as one bar: 200
+/// one-minute intervals in which a cell holds blocks 0, 1 and 2, then 0, 1 and 3 from interval 101,
+/// are five bars (four green runs and block 3's first, new, interval in orange), not 600.
+@Suite struct SpectrumRunTests {
+    @Test func heldBlocksAreOneBarPerRun() throws {
+        let base = try ReviewFixture.document("policies/examples/demo-policy.json")
+        let cell = try #require(base.spectrum.cells.first)
+        var run = RunData(runDirectory: "/tmp/spectrum-runs")
+        let t0 = 1_767_636_000.0
+        for i in 0..<200 {
+            var doc = base
+            doc.spectrum.cells = [cell]
+            doc.spectrum.cells[0].blocks = i < 100 ? [0, 1, 2] : [0, 1, 3]
+            run.policies.append(.init(interval: i + 1, fileName: String(format: "policy-%04d.json", i + 1),
+                                      start: t0 + 60 * Double(i), end: t0 + 60 * Double(i + 1), document: doc))
+        }
+        let report = RunReport(run: run)
+        let svg = report.spectrumChart(cell.id)
+        let bars = svg.components(separatedBy: "<rect ").dropFirst().filter { !$0.contains("class=\"frame\"") }
+        let titles = bars.map { part -> String in
+            guard let r = part.range(of: "<title>"), let e = part.range(of: "</title>") else { return "" }
+            return String(part[r.upperBound..<e.lowerBound])
+        }
+        let band = cell.band
+        #expect(bars.count == 5, "\(titles)")
+        #expect(Set(titles.filter { !$0.contains("(new)") }) == [
+            "intervals 1–200: \(band) block 0", "intervals 1–200: \(band) block 1",
+            "intervals 1–100: \(band) block 2", "intervals 102–200: \(band) block 3"])
+        #expect(titles.contains { $0.hasPrefix("interval 101: \(band) block 3 (new)") })
+        #expect(bars.filter { $0.contains(Palette.orange) }.count == 1)
+
+        // Twenty such intervals are wide enough to show each: a bar per block per interval, as before.
+        run.policies = Array(run.policies.prefix(20))
+        let few = RunReport(run: run).spectrumChart(cell.id)
+        #expect(few.components(separatedBy: "<rect ").count - 2 == 60)
+    }
+}
+
+/// Past `--diffs N` the Diffs section writes out the intervals that broke a constraint, then those
+/// that moved most, then those with most links changed; the timeline lists every interval and
+/// links only to diffs that are written, as the charts' markers do.
+@Suite struct ReportDiffLimitTests {
+    /// The fixture's four changed intervals: 1 broke two constraints and rerouted a demand, 2 broke
+    /// one and moved two things, 3 changed predictions on nine links and moved nothing, 4
+    /// reallocated a cell.
+    @Test func theDiffsThatMatterAreWrittenAndOnlyThoseLinked() throws {
+        var report = RunReport(run: try RunData.load(runDirectory: ReviewFixture.url(ReviewFixture.runPath)))
+        let changed = report.intervals.compactMap { iv in iv.diff.flatMap { $0.isEmpty ? nil : iv } }
+        #expect(changed.map(\.number) == [1, 2, 3, 4])
+        let d = Dictionary(uniqueKeysWithValues: changed.map { ($0.number, $0.diff!) })
+        #expect(d[1]!.newViolations == 2 && d[2]!.newViolations == 1 && d[3]!.newViolations == 0 && d[4]!.newViolations == 0)
+        #expect(d[3]!.cellsReallocated + d[3]!.demandsRerouted == 0 && d[4]!.cellsReallocated == 1)
+
+        func articles(_ html: String) -> [String] {
+            html.components(separatedBy: "<article class=\"diff\" id=\"diff-").dropFirst().map { String($0.prefix { $0 != "\"" }) }
+        }
+        #expect(report.maximumDiffs == 100)
+        var html = report.html()
+        #expect(articles(html) == ["1", "2", "3", "4"])
+        #expect(!html.contains("data-shown"))
+
+        report.maximumDiffs = 3
+        html = report.html()
+        #expect(articles(html) == ["1", "2", "4"])
+        #expect(html.contains("data-shown=\"3\" data-total=\"4\">Changes for 3 of the run's 4 intervals that changed the plan"))
+        #expect(html.contains("<code>flowcast diff policy-0002.json policy-0003.json</code>"))
+        // Interval 3's row keeps its summary, unlinked; nothing anywhere links to its missing diff.
+        let row3 = try #require(html.components(separatedBy: "<tr id=\"interval-3\"").dropFirst().first?.components(separatedBy: "</tr>").first)
+        #expect(row3.contains("predicted utilisation changed on 9 links") && !row3.contains("href"))
+        #expect(!html.contains("href=\"#diff-3\""))
+
+        report.maximumDiffs = 2
+        html = report.html()
+        #expect(articles(html) == ["1", "2"])
+        // Interval 4 reallocated a cell: its markers are drawn, titled, and not linked.
+        #expect(!html.contains("href=\"#diff-4\""))
+        #expect(html.contains("<g><title>Interval 4: "))
+        #expect(html.contains("href=\"#diff-1\"") && html.contains("href=\"#diff-2\""))
+    }
+}
