@@ -59,7 +59,7 @@ struct ReportCommand: ParsableCommand {
             try PolicyDocument.writeAtomically(Data(report.html().utf8), to: URL(fileURLWithPath: out))
             let cells = report.entities.filter { $0.kind == "cell" }.count, links = report.entities.count - cells
             let charted = cells > charts || links > charts ? " (charted at most \(charts) of each)" : ""
-            let changed = report.intervals.filter { $0.diff.map { !$0.isEmpty } ?? false }.count
+            let changed = report.changedIntervals.count
             let written = changed > diffs ? " (changes written for \(diffs) of the \(changed) intervals that changed the plan)" : ""
             print("\(out): \(cells) cells, \(links) links\(charted), \(data.windowShape), \(data.policies.count) policies\(written)"
                   + (data.missing.isEmpty ? "" : "; not found: \(data.missing.joined(separator: ", "))"))

@@ -49,10 +49,6 @@ struct CSVText {
     /// without a word. Columns the reader does not take may be unnamed or repeated (an exported
     /// index column often has no name). Columns are numbered from 1, as a spreadsheet counts them.
     func checkNames(ofColumns columns: [Int]) throws(SeriesInputError) {
-        var firstWithName: [String: Int] = [:]
-        for (index, name) in header.enumerated() where !name.isEmpty {
-            if firstWithName[name] == nil { firstWithName[name] = index }
-        }
         for column in columns.sorted() {
             let name = header[column]
             if name.isEmpty {

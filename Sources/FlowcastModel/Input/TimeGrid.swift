@@ -71,7 +71,7 @@ struct TimeGrid {
     /// refused when a time is not finite, or when it would hold more than
     /// `max(1,000,000, 100 × valuesRead)` cells (rows × columns): a grid that much emptier than
     /// its input comes from a timestamp far off, and would cost memory out of all proportion to
-    /// the file (found by fuzzing: two windows 39 years apart made a 3.4 million-row grid). The
+    /// the file (found by fuzzing: two windows 391 days apart made a 3.4 million-row grid). The
     /// error names the time farther from the median, the one far off, and its line where
     /// `lineOf` knows it (a rescan, on this error path only).
     static func rowCount(times sortedTimes: [Double], step: Double, columns: Int, valuesRead: Int,

@@ -244,18 +244,19 @@ extension RunReport {
     /// (cells reallocated and demands rerouted), then those whose predicted utilisation changed
     /// on most links; ties to the earlier interval.
     func shownDiffs() -> Set<Int> {
-        let changed = intervals.compactMap { iv in iv.diff.flatMap { $0.isEmpty ? nil : (iv.number, $0) } }
-        guard changed.count > maximumDiffs else { return Set(changed.map(\.0)) }
-        func rank(_ d: PolicyDiff) -> (Int, Int, Int) { (d.newViolations, d.cellsReallocated + d.demandsRerouted, d.links.count) }
-        return Set(changed.sorted { a, b in
-            let (x, y) = (rank(a.1), rank(b.1))
-            return x != y ? x > y : a.0 < b.0
-        }.prefix(maximumDiffs).map(\.0))
+        guard changedIntervals.count > maximumDiffs else { return Set(changedIntervals.map(\.number)) }
+        func rank(_ iv: Interval) -> (Int, Int, Int) {
+            iv.diff.map { ($0.newViolations, $0.cellsReallocated + $0.demandsRerouted, $0.links.count) } ?? (0, 0, 0)
+        }
+        return Set(changedIntervals.sorted { a, b in
+            let (x, y) = (rank(a), rank(b))
+            return x != y ? x > y : a.number < b.number
+        }.prefix(maximumDiffs).map(\.number))
     }
 
     func diffSection(shown: Set<Int>) -> String {
         var out = "<section id=\"diffs\"><h2>Policy changes between intervals</h2>"
-        let changed = intervals.filter { $0.diff.map { !$0.isEmpty } ?? false }
+        let changed = changedIntervals
         guard !changed.isEmpty else {
             return out + "<p class=\"nodata\">\(run.policies.count < 2 ? "No data: fewer than two policies." : "No changes: every interval kept the previous policy.")</p></section>"
         }

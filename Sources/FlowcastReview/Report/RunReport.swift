@@ -50,6 +50,8 @@ public struct RunReport: Sendable {
     /// Demands carrying each cell (from the topology), for the cells' routing charts.
     public let cellDemands: [String: [String]]
     public let intervals: [Interval]
+    /// The intervals whose plan differs from the previous interval's (a non-empty diff).
+    public let changedIntervals: [Interval]
     /// Cells then links, ids in natural order.
     public let entities: [(kind: String, id: String)]
     /// The report's time axis, epoch seconds.
@@ -120,6 +122,7 @@ public struct RunReport: Sendable {
         }
         let windowStart = run.windows.map(\.start).min(), windowEnd = run.windows.map { $0.start + $0.duration }.max()
         intervals = Self.intervals(run, windowStart: windowStart, windowEnd: windowEnd)
+        changedIntervals = intervals.filter { $0.diff.map { !$0.isEmpty } ?? false }
         forecastEnds = Self.forecastEnds(run.forecasts, windows: run.windows)
         var windowsBySeries: [SeriesKey: [RunData.Window]] = [:]
         for w in run.windows { windowsBySeries[SeriesKey(kind: w.kind, id: w.id), default: []].append(w) }

@@ -170,8 +170,8 @@ struct SVGChart {
         }
     }
 
-    /// A vertical marker at a plan interval, linking to that interval's policy diff.
-    /// A marker at an interval's start, linked to `href` when there is one to go to.
+    /// A vertical marker at a plan interval's start, linking to that interval's policy diff when
+    /// the report writes it out (`href`), else titled only.
     mutating func intervalMarker(at t: Double, href: String?, label: String) {
         let xx = f(x(t))
         let (open, close) = href.map { ("<a href=\"\(HTML.escape($0))\">", "</a>") } ?? ("<g>", "</g>")
