@@ -110,15 +110,11 @@ struct BacktestCommand: ParsableCommand {
             if !missing.isEmpty {
                 printError("warning: \(missing.count) demands have no series and carry no traffic: \(missing.prefix(5).joined(separator: ", "))\(missing.count > 5 ? ", …" : "")")
             }
-            // A column with no value carries no traffic, as a missing one does, and says so; a name
-            // given twice reads the first (both were silent).
+            // A column with no value carries no traffic, as a missing one does, and says so (it was
+            // silent). A name given twice is refused by the reader, naming both columns.
             let empty = topo.demands.indices.filter { columns[$0].map { !$0.values.contains { !$0.isNaN } } ?? false }.map { topo.demands[$0].id }
             if !empty.isEmpty {
                 printError("warning: \(empty.count) demands' columns hold no value and carry no traffic: \(empty.prefix(5).joined(separator: ", "))\(empty.count > 5 ? ", …" : "")")
-            }
-            let repeated = Dictionary(grouping: set.series.map(\.name), by: { $0 }).filter { $0.value.count > 1 }.keys.sorted()
-            if !repeated.isEmpty {
-                printError("warning: \(series): columns named twice, the first of each used: \(repeated.prefix(5).joined(separator: ", "))\(repeated.count > 5 ? ", …" : "")")
             }
             // What the reader regularised (averaged, filled), said rather than silently scored.
             let loaded = set.report

@@ -204,23 +204,31 @@ struct LimitsCLITests {
     }
 
     /// Columns that carry no traffic say so: one with no value (it was silent, where a missing
-    /// column warned), a name given twice (the first was read without a word), and the values
-    /// the reader filled.
-    @Test("a routing backtest series' empty and repeated columns are warned of")
-    func emptyAndRepeatedColumnsAreWarnedOf() throws {
+    /// column warned) and the values the reader filled. A name given twice (the first was read
+    /// without a word, then a warning said so) is refused, naming both columns.
+    @Test("a routing backtest series' empty and missing columns are warned of, a repeated one refused")
+    func emptyAndRepeatedColumns() throws {
         var lines = try String(contentsOfFile: "data/abilene/od_tm_public.csv", encoding: .utf8).split(separator: "\n").prefix(80)
             .map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
         let one = try #require(lines[0].firstIndex(of: "od_0_1")), two = try #require(lines[0].firstIndex(of: "od_0_2"))
-        lines[0][two] = "od_0_1"
-        for r in 1..<lines.count { lines[r][one] = "" }
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-od-\(UUID().uuidString).csv").path
         defer { try? FileManager.default.removeItem(atPath: path) }
-        try (lines.map { $0.joined(separator: ",") }.joined(separator: "\n") + "\n").write(toFile: path, atomically: true, encoding: .utf8)
+        func write() throws {
+            try (lines.map { $0.joined(separator: ",") }.joined(separator: "\n") + "\n").write(toFile: path, atomically: true, encoding: .utf8)
+        }
+        lines[0][two] = "od_0_1"
+        try write()
+        let repeated = try Fixtures.runFlowcast(["backtest", "--topology", "captures/abilene/topology.yaml", "--series", path, "--from", "60"])
+        #expect(repeated.status == 1, "\(repeated.stderr)")
+        #expect(repeated.stderr.contains("\(path):1: columns \(one + 1) and \(two + 1) are both named 'od_0_1'"), "\(repeated.stderr)")
+
+        lines[0][two] = "od_x"
+        for r in 1..<lines.count { lines[r][one] = "" }
+        try write()
         let run = try Fixtures.runFlowcast(["backtest", "--topology", "captures/abilene/topology.yaml", "--series", path, "--from", "60"])
         #expect(run.status == 0, "\(run.stderr)")
         #expect(run.stderr.contains("warning: 1 demands have no series and carry no traffic: od_0_2"), "\(run.stderr)")
         #expect(run.stderr.contains("warning: 1 demands' columns hold no value and carry no traffic: od_0_1"), "\(run.stderr)")
-        #expect(run.stderr.contains("warning: \(path): columns named twice, the first of each used: od_0_1"), "\(run.stderr)")
         #expect(run.stderr.contains("warning: \(path): read 1 file, 79 rows: 79 missing values"), "\(run.stderr)")
     }
 }

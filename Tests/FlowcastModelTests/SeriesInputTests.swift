@@ -240,6 +240,11 @@ import Testing
             try SeriesReader.read(text: "\n,t,a\n0,0,1\n", path: "w.csv")
         }
         #expect(SeriesInputError.badHeader(path: "w.csv", line: 1, reason: "column 1 has no name").description == "w.csv:1: column 1 has no name")
+        // A value column named T beside t was a second time column, its values dropped.
+        #expect(throws: SeriesInputError.badHeader(path: "w.csv", line: 1, reason:
+                    "columns 1 and 3 ('t' and 'T') are both the time column 't' (time column names are read in any case)")) {
+            try SeriesReader.read(text: "t,a,T\n0,1,2\n", path: "w.csv")
+        }
         let radio = "Timestamp,CQI,DL_bitrate,Timestamp\n2020.01.01_00.00.00,7,100,2020.01.01_00.00.00\n"
         #expect(throws: SeriesInputError.badHeader(path: "log.csv", line: 1, reason: "columns 1 and 4 are both named 'Timestamp'")) {
             try SeriesReader.read(text: radio, path: "log.csv", options: SeriesReadOptions(radioTarget: .downlinkBitrate))

@@ -21,6 +21,14 @@ enum WideCSVReader {
         }
         guard !valueColumns.isEmpty else { throw .unknownFormat(path: path, reason: "no value columns") }
         try csv.checkNames(ofColumns: timeColumns + valueColumns)
+        // Time columns are named in any case: a value column named `T` beside `t` was read as a
+        // second time column, and its values dropped without a word.
+        for (i, a) in timeColumns.enumerated() {
+            if let b = timeColumns[(i + 1)...].first(where: { header[$0].lowercased() == header[a].lowercased() }) {
+                throw .badHeader(path: path, line: csv.headerLine, reason: "columns \(a + 1) and \(b + 1) ('\(header[a])' and '\(header[b])') "
+                    + "are both the time column '\(header[a].lowercased())' (time column names are read in any case)")
+            }
+        }
         guard let first = csv.first else { throw .empty(path: path) }
 
         // Prefer a column of calendar timestamps; a bare index column (`t`) gives rows but no step.
