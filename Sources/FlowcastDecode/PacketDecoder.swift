@@ -37,7 +37,11 @@ public struct PacketDecoder: Sendable {
         let pseudoHeader = LinkType(rawValue: linkType).wiretapPseudoHeaderLength
         let frame = pseudoHeader > 0 && bytes.count >= pseudoHeader ? UnsafeRawBufferPointer(rebasing: bytes[pseudoHeader...]) : bytes
         var run = DecodeRun(bytes: frame, decoder: self)
-        run.summary.timestampNanoseconds = seconds &* 1_000_000_000 &+ fraction
+        // Wrapping, a time past 2262 read as 1715 (and `inspect` trapped on the span).
+        let (scaled, over) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
+        let (nanoseconds, overSum) = scaled.addingReportingOverflow(fraction)
+        run.summary.timestampNanoseconds = nanoseconds
+        run.summary.timeIsUsable = hasTimestamp && !over && !overSum
         run.summary.timestampSeconds = seconds
         run.summary.timestampFraction = fraction
         run.summary.hasTimestamp = hasTimestamp

@@ -8,6 +8,11 @@ public struct PacketSummary: Sendable, Equatable {
     public var timestampFraction: Int64 = 0
     /// False when the record carries no time (`Packet.hasTimestamp`): the time column is empty.
     public var hasTimestamp = true
+    /// False when `timestampNanoseconds` is not the packet's time: the record has none, or one
+    /// that 64-bit nanoseconds since 1970 cannot hold (before 1677 or after 2262, which a pcapng
+    /// timestamp can be). Readers of time give such a packet the time of the packet before it
+    /// (`DecodeStatistics.settleTime`).
+    public var timeIsUsable = true
     public var wireLength: Int = 0
     public var capturedLength: Int = 0
     /// The LINKTYPE_ number of the packet's interface.

@@ -11,7 +11,35 @@ public struct DecodeStatistics: Sendable {
     public var filteredPackets = 0
     /// Decode issues by stable name (`truncated-tcp` …), with the first packet of each.
     public var issues: [String: (count: Int, firstPacket: Int)] = [:]
+    /// Packets with no usable time (`PacketSummary.timeIsUsable`), given the time of the packet
+    /// before them, and the first of them.
+    public var packetsWithoutTime = 0
+    public var firstPacketWithoutTime: Int?
+    /// The last usable time seen (`settleTime`).
+    var lastTime: Int64 = 0
     public init() {}
+
+    /// Gives a packet with no usable time the time of the last packet that had one (0 before
+    /// any), and counts it: a pcapng simple packet block carries no time, and one dated past 2262
+    /// wrapped to 1715, so either moved the run's first time to 1970, split a flow at it, or put
+    /// its packets in a window centuries away. Decode output prints the record's own fields.
+    @inline(__always)
+    public mutating func settleTime(_ summary: inout PacketSummary, packet: Int) {
+        if summary.timeIsUsable {
+            lastTime = summary.timestampNanoseconds
+        } else {
+            summary.timestampNanoseconds = lastTime
+            packetsWithoutTime += 1
+            if firstPacketWithoutTime == nil { firstPacketWithoutTime = packet }
+        }
+    }
+
+    /// One line for stderr when some packets had no usable time, or nil.
+    public var timeNote: String? {
+        guard packetsWithoutTime > 0, let first = firstPacketWithoutTime else { return nil }
+        return "\(packetsWithoutTime) packet\(packetsWithoutTime == 1 ? "" : "s") without a usable time (no timestamp in the record, "
+            + "or one before 1677 or after 2262), first packet \(first): each took the time of the packet before it"
+    }
 
     mutating func record(_ issue: DecodeIssue, packet: Int) {
         if let existing = issues[issue.name] {
@@ -45,9 +73,10 @@ public func decodeCapture(path: String, limit: Int? = nil, decoder: PacketDecode
     do {
         try capture.forEachPacket { packet in
             if let limit, stats.packets >= limit { throw Stop() }
-            let summary = decoder.decode(packet.bytes, linkType: packet.linkType.rawValue,
+            var summary = decoder.decode(packet.bytes, linkType: packet.linkType.rawValue,
                                          wireLength: packet.wireLength, seconds: packet.timestampSeconds,
                                          fraction: packet.timestampFraction, hasTimestamp: packet.hasTimestamp)
+            stats.settleTime(&summary, packet: packet.number)
             stats.packets += 1
             stats.wireBytes += packet.wireLength
             stats.capturedBytes += packet.capturedLength

@@ -24,6 +24,9 @@ public struct CaptureInspection: Sendable {
     /// GTP-U tunnels by TEID.
     public var tunnels: [UInt32: (packets: Int, bytes: Int)] = [:]
     public var issues: [String: (count: Int, firstPacket: Int)] = [:]
+    /// Packets with no usable time (`DecodeStatistics.settleTime`), and the first of them.
+    public var packetsWithoutTime = 0
+    public var firstPacketWithoutTime: Int?
     public var error: String?
 
     /// Reads the whole capture. A capture fault ends the read and is kept in `error`.
@@ -37,18 +40,22 @@ public struct CaptureInspection: Sendable {
         var r = CaptureInspection(file: path, format: format, linkTypes: [])
         r.filter = filter
         let decoder = PacketDecoder()
+        var times = DecodeStatistics()  // for its `settleTime`
         var seenLinks: [String] = []
         func count(_ layer: String, _ name: String) { r.protocolMix[layer, default: [:]][name, default: 0] += 1 }
         do {
             try capture.forEachPacket { packet in
-                let s = decoder.decode(packet.bytes, linkType: packet.linkType.rawValue, wireLength: packet.wireLength,
-                                       seconds: packet.timestampSeconds, fraction: packet.timestampFraction)
+                var s = decoder.decode(packet.bytes, linkType: packet.linkType.rawValue, wireLength: packet.wireLength,
+                                       seconds: packet.timestampSeconds, fraction: packet.timestampFraction, hasTimestamp: packet.hasTimestamp)
+                times.settleTime(&s, packet: packet.number)
                 r.packets += 1
                 r.wireBytes += packet.wireLength
                 r.capturedBytes += packet.capturedLength
-                let t = packet.timestampNanoseconds
-                r.firstNanoseconds = min(r.firstNanoseconds ?? t, t)
-                r.lastNanoseconds = max(r.lastNanoseconds ?? t, t)
+                if s.timeIsUsable {  // a packet without one has no time of its own to span
+                    let t = s.timestampNanoseconds
+                    r.firstNanoseconds = min(r.firstNanoseconds ?? t, t)
+                    r.lastNanoseconds = max(r.lastNanoseconds ?? t, t)
+                }
                 let link = packet.linkType.description
                 if !seenLinks.contains(link) { seenLinks.append(link) }
                 count("link", packet.linkType.name)
@@ -89,6 +96,8 @@ public struct CaptureInspection: Sendable {
             r.error = "\(error)"
         }
         r.filteredPackets = capture.packetsFiltered
+        r.packetsWithoutTime = times.packetsWithoutTime
+        r.firstPacketWithoutTime = times.firstPacketWithoutTime
         r.linkTypes = seenLinks.isEmpty ? capture.linkTypes.map(\.description) : seenLinks
         return r
     }
@@ -115,8 +124,13 @@ public struct CaptureInspection: Sendable {
             out += "  filter: \(filter) (\(packets) of \(packets + filteredPackets) packets passed, \(filteredPackets) skipped)\n"
         }
         out += "  packets: \(packets)  wire bytes: \(wireBytes)  captured bytes: \(capturedBytes)\n"
-        let span = (firstNanoseconds != nil && lastNanoseconds != nil) ? Double(lastNanoseconds! - firstNanoseconds!) / 1e9 : 0
+        // In Double: the difference of two times far apart (1678 and 2261) is past Int64.
+        let span = firstNanoseconds.flatMap { a in lastNanoseconds.map { (Double($0) - Double(a)) / 1e9 } } ?? 0
         out += "  time: \(Self.time(firstNanoseconds)) → \(Self.time(lastNanoseconds)) (\(String(format: "%.3f", span)) s)\n"
+        if let first = firstPacketWithoutTime {
+            out += "  packets without a usable time: \(packetsWithoutTime) (first at packet \(first); no timestamp, or one before 1677 "
+                + "or after 2262: each counted at the time of the packet before it)\n"
+        }
         for layer in ["link", "network", "tunnel", "transport"] {
             guard let mix = protocolMix[layer], !mix.isEmpty else { continue }
             let parts = mix.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }
@@ -152,7 +166,8 @@ public struct CaptureInspection: Sendable {
             topTalkers: topTalkers(top).map { .init(address: $0.0, packets: $0.1, bytes: $0.2) },
             topTunnels: topTunnels(top).map { .init(teid: Int($0.0), packets: $0.1, bytes: $0.2) },
             decodeIssues: issues.mapValues { .init(count: $0.count, firstPacket: $0.firstPacket) }, error: error,
-            filter: filter, filteredPackets: filteredPackets)
+            filter: filter, filteredPackets: filteredPackets,
+            packetsWithoutTime: firstPacketWithoutTime.map { .init(count: packetsWithoutTime, firstPacket: $0) })
         return String(decoding: try FoundationOrderedJSON.encode(report), as: UTF8.self)
     }
 
@@ -169,10 +184,12 @@ public struct CaptureInspection: Sendable {
         var error: String?
         /// Only with a filter: the expression and the packets it skipped (`packets` passed it).
         var filter: String?, filteredPackets: Int
+        /// Only when some packets had no usable time.
+        var packetsWithoutTime: Issue?
 
         enum CodingKeys: String, CodingKey {
             case file, format, linkTypes, packets, wireBytes, capturedBytes, firstTime, lastTime, protocolMix
-            case topTalkers, topTunnels, decodeIssues, error, filter, filteredPackets
+            case topTalkers, topTunnels, decodeIssues, error, filter, filteredPackets, packetsWithoutTime
         }
 
         func encode(to encoder: any Encoder) throws {
@@ -189,6 +206,7 @@ public struct CaptureInspection: Sendable {
             try c.encode(protocolMix, forKey: .protocolMix)
             try c.encode(topTalkers, forKey: .topTalkers); try c.encode(topTunnels, forKey: .topTunnels)
             try c.encode(decodeIssues, forKey: .decodeIssues)
+            if let packetsWithoutTime { try c.encode(packetsWithoutTime, forKey: .packetsWithoutTime) }
             if let error { try c.encode(error, forKey: .error) } else { try c.encodeNil(forKey: .error) }
         }
     }

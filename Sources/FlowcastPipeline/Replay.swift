@@ -293,8 +293,9 @@ final class BatchReader<Source: PacketSource & SendableMetatype>: @unchecked Sen
         let tap = self.tap
         try source.forEachPacket({ packet in
             if let tap { try tap(packet) }
-            let s = decoder.decode(packet.bytes, linkType: packet.linkType.rawValue, wireLength: packet.wireLength,
-                                   seconds: packet.timestampSeconds, fraction: packet.timestampFraction)
+            var s = decoder.decode(packet.bytes, linkType: packet.linkType.rawValue, wireLength: packet.wireLength,
+                                   seconds: packet.timestampSeconds, fraction: packet.timestampFraction, hasTimestamp: packet.hasTimestamp)
+            statistics.settleTime(&s, packet: packet.number)
             statistics.packets += 1
             statistics.wireBytes += packet.wireLength
             statistics.capturedBytes += packet.capturedLength

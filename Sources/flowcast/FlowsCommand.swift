@@ -45,6 +45,7 @@ struct FlowsCommand: ParsableCommand {
             failure = error
         }
         if let final { reading.filterNote(command: "flows", passed: final.packets, skipped: final.filteredPackets) }
+        if let note = final?.timeNote { printError("flowcast flows: warning: \(note)") }
         table.drain { record, reason in flows.append((record, reason)) }
         flows.sort { flowOrder($0.0, $1.0) }
         let out = BufferedOutput()

@@ -199,6 +199,16 @@ struct ReplayCommand: ParsableCommand {
             printError("flowcast replay: warning: no packet of the run matched \(result.silent.count) of the topology's cells and links "
                 + "(\(shown)): their windows are all empty; check their match rules (docs/topology.md)")
         }
+        if let note = result.decode.timeNote { printError("flowcast replay: warning: \(note)") }
+        // Packets older than the open window are counted in it (summary.json windows.latePackets):
+        // a few from taps merged out of order, or, after one packet dated far ahead, the rest of
+        // the capture in that packet's window, which was said nowhere but summary.json.
+        if t.latePackets > 0 && t.packets > 0 {
+            let share = Double(t.latePackets) / Double(t.packets) * 100
+            printError("flowcast replay: warning: \(t.latePackets) packets (\(String(format: share < 0.1 ? "%.2g" : "%.1f", share)) %) were older "
+                + "than the open window and were counted in it (summary.json windows.latePackets): a capture merged out of time order, "
+                + "or a packet dated ahead of the rest")
+        }
         // --quiet silences progress, not loss: a collector that missed flows is always said.
         if !quiet || result.ipfix.contains(where: \.lostSomething) {
             for line in IPFIXArguments.report(result.ipfix) { printError("flowcast replay: \(line)") }
