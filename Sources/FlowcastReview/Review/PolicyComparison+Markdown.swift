@@ -75,6 +75,12 @@ extension PolicyDiff {
                     + "\(arrow(l.capacity.old.map(DiffFormat.rate), l.capacity.new.map(DiffFormat.rate))) |")
             }
         }
+        if !settings.isEmpty {
+            out += ["", "| | Setting of | Field | Old | New |", "|---|---|---|---|---|"]
+            for c in settings {
+                out.append("| ~ | \(c.kind) \(cellText(c.id)) | \(cellText(c.field)) | \(cellText(c.old ?? "none")) | \(cellText(c.new ?? "none")) |")
+            }
+        }
         if !cells.isEmpty || !demands.isEmpty {
             out += ["", "<details><summary>Why: forecasts and reasons</summary>", ""]
             for c in cells {

@@ -64,7 +64,9 @@ extension PolicyDiff {
     /// utilisation A% (l-1) → B% (l-2); peak cell utilisation C% (cell-1) → D% (cell-1)`.
     public var summaryLine: String {
         "Plan: \(cellsReallocated) cell\(cellsReallocated == 1 ? "" : "s") reallocated, "
-            + "\(demandsRerouted) demand\(demandsRerouted == 1 ? "" : "s") rerouted, \(unchanged) unchanged; "
+            + "\(demandsRerouted) demand\(demandsRerouted == 1 ? "" : "s") rerouted, "
+            + (settings.isEmpty ? "" : "\(settings.count) setting\(settings.count == 1 ? "" : "s") changed, ")
+            + "\(unchanged) unchanged; "
             + "peak link utilisation \(peakLinkText); peak cell utilisation \(peakCellText)"
     }
 
@@ -116,6 +118,15 @@ extension PolicyDiff {
             out.append(style.bold("Links"))
             let width = links.map(\.id.count).max() ?? 0
             for l in links { out.append(linkLine(l, width: width, style: style)) }
+        }
+        if !settings.isEmpty {
+            out.append("")
+            out.append(style.bold("Settings"))
+            let width = settings.map(\.id.count).max() ?? 0
+            for c in settings {
+                out.append(style.changed("~ " + c.id.padding(toLength: width, withPad: " ", startingAt: 0)) + "  \(c.kind) \(c.field): "
+                    + "\(c.old ?? "none") → \(c.new ?? "none")")
+            }
         }
         out.append("")
         out.append(style.bold(headline + summaryLine))

@@ -26,10 +26,15 @@ public struct PolicyDiff: Codable, Hashable, Sendable {
     public var impact: Impact
     /// Provenance fields that differ (not decisions, so they never make documents "different").
     public var provenance: [ProvenanceChange]
+    /// What the exporters deploy that changed where the blocks or the split did not: a cell's
+    /// carriers, bandwidth, global identity or slice, a demand's endpoints or prefix, a path's
+    /// next hop or nodes. Never hidden by a threshold.
+    public var settings: [SettingChange]
 
     public init(cells: [CellChange], demands: [DemandChange], links: [LinkChange], unchanged: Int,
                 peakLink: Change<UtilisationPeak>, peakCell: Change<UtilisationPeak>, hidden: HiddenChanges, impact: Impact,
-                provenance: [ProvenanceChange]) {
+                provenance: [ProvenanceChange], settings: [SettingChange] = []) {
+        self.settings = settings
         self.cells = cells
         self.demands = demands
         self.links = links
@@ -46,8 +51,8 @@ public struct PolicyDiff: Codable, Hashable, Sendable {
     /// (the blocks and weights kept, the forecast grown past them).
     public var isEmpty: Bool { planUnchanged && newViolations == 0 }
 
-    /// No cell, demand or link change is shown (hidden ones do not count).
-    public var planUnchanged: Bool { cells.isEmpty && demands.isEmpty && links.isEmpty }
+    /// No cell, demand, link or setting change is shown (hidden ones do not count).
+    public var planUnchanged: Bool { cells.isEmpty && demands.isEmpty && links.isEmpty && settings.isEmpty }
 
     /// Constraints NEW breaks that OLD did not.
     public var newViolations: Int { impact.violations.filter(\.isNew).count }
@@ -112,6 +117,25 @@ public struct Change<Value: Codable & Hashable & Sendable>: Codable, Hashable, S
 
     /// The same change seen from the other side.
     public var mirrored: Change { Change(old: new, new: old) }
+}
+
+/// A deployed setting of a cell or demand, old → new, as text (`carriersMHz`: `3500-3600`).
+public struct SettingChange: Codable, Hashable, Sendable {
+    /// `cell` or `demand`.
+    public var kind: String
+    public var id: String
+    /// The field, with the path it belongs to for a path's (`path l1 l2: nextHop`).
+    public var field: String
+    public var old: String?
+    public var new: String?
+
+    public init(kind: String, id: String, field: String, old: String?, new: String?) {
+        self.kind = kind
+        self.id = id
+        self.field = field
+        self.old = old
+        self.new = new
+    }
 }
 
 /// A cell's spectrum, old → new.

@@ -18,8 +18,12 @@ public struct PolicyDiffer: Sendable {
         // made the overload is never the one hidden.
         let constraints = violations(new, comparedWith: old)
         let newlyBroken = Set(constraints.filter(\.isNew).map(\.subject))
-        let cells = diffCells(old, new, basis: basis, hidden: &hidden, hiddenCells: &hiddenCells, unchanged: &unchanged, keep: newlyBroken)
-        let demands = diffDemands(old, new, basis: basis, hidden: &hidden, unchanged: &unchanged, keep: newlyBroken)
+        let settings = settingChanges(old, new)
+        let withSettings = Set(settings.map { $0.kind + "/" + $0.id })
+        let cells = diffCells(old, new, basis: basis, hidden: &hidden, hiddenCells: &hiddenCells, unchanged: &unchanged, keep: newlyBroken,
+                              withSettings: withSettings)
+        let demands = diffDemands(old, new, basis: basis, hidden: &hidden, unchanged: &unchanged, keep: newlyBroken,
+                                  withSettings: withSettings)
         let links = diffLinks(old, new, hidden: &hidden, keep: newlyBroken)
         let cellShifts = cellUtilisationShifts(old, new, hidden: hiddenCells)
         let impact = Impact(
@@ -40,7 +44,51 @@ public struct PolicyDiffer: Sendable {
         return PolicyDiff(cells: cells, demands: demands, links: links, unchanged: unchanged,
                           peakLink: Change(old: Self.peakLink(old), new: Self.peakLink(new)),
                           peakCell: Change(old: Self.peakCell(old), new: Self.peakCell(new)),
-                          hidden: hidden, impact: impact, provenance: provenanceChanges(old.provenance, new.provenance))
+                          hidden: hidden, impact: impact, provenance: provenanceChanges(old.provenance, new.provenance),
+                          settings: settings)
+    }
+
+    // MARK: Settings
+
+    /// What an exporter deploys besides blocks and weights, compared for cells and demands on
+    /// both sides. A reviewer told "No changes" shipped another carrier (NRCellDU `arfcnDL`), next
+    /// hop (`ip route`), cell identity or slice (A1 scope) until 6 December 2026. A cell's carriers
+    /// and bandwidth are compared only where its band and blocks are the same (otherwise the cell's
+    /// own change shows them).
+    func settingChanges(_ old: PolicyDocument, _ new: PolicyDocument) -> [SettingChange] {
+        var out: [SettingChange] = []
+        func compare(_ kind: String, _ id: String, _ field: String, _ a: String?, _ b: String?) {
+            if a != b { out.append(SettingChange(kind: kind, id: id, field: field, old: a, new: b)) }
+        }
+        func carriers(_ c: CellDecision) -> String {
+            c.carriersMHz.map { $0.map { DiffFormat.trimmed($0, decimals: 3) }.joined(separator: "-") }.joined(separator: ", ")
+        }
+        func slice(_ s: SliceRef?) -> String? { s.map { "sst \($0.sst)" + ($0.sd.map { " sd \($0)" } ?? "") } }
+        let cellsBefore = keyed(old.spectrum.cells, by: \.id), cellsAfter = keyed(new.spectrum.cells, by: \.id)
+        for id in sortedUnion(cellsBefore.keys, cellsAfter.keys) {
+            guard let o = cellsBefore[id], let n = cellsAfter[id] else { continue }
+            if o.band == n.band && o.blocks.sorted() == n.blocks.sorted() {
+                compare("cell", id, "carriersMHz", carriers(o), carriers(n))
+                compare("cell", id, "bandwidthMHz", DiffFormat.mhz(o.bandwidthMHz), DiffFormat.mhz(n.bandwidthMHz))
+            }
+            compare("cell", id, "globalId", o.globalId, n.globalId)
+            compare("cell", id, "slice", slice(o.slice), slice(n.slice))
+        }
+        let demandsBefore = keyed(old.routing.demands, by: \.id), demandsAfter = keyed(new.routing.demands, by: \.id)
+        for id in sortedUnion(demandsBefore.keys, demandsAfter.keys) {
+            guard let o = demandsBefore[id], let n = demandsAfter[id] else { continue }
+            compare("demand", id, "source", o.source, n.source)
+            compare("demand", id, "destination", o.destination, n.destination)
+            compare("demand", id, "prefix", o.prefix, n.prefix)
+            let pathsBefore = Dictionary(o.paths.map { ($0.links, $0) }, uniquingKeysWith: { a, _ in a })
+            for p in n.paths {
+                guard let q = pathsBefore[p.links] else { continue }
+                let name = "path " + DiffFormat.path(p.links)
+                compare("demand", id, name + ": nextHop", q.nextHop, p.nextHop)
+                compare("demand", id, name + ": nodes", q.nodes.joined(separator: " "), p.nodes.joined(separator: " "))
+            }
+        }
+        return out
     }
 
     /// The link with the highest predicted utilisation (ties: load over capacity unrounded, then the
@@ -84,7 +132,7 @@ public struct PolicyDiffer: Sendable {
 
     private func diffCells(_ old: PolicyDocument, _ new: PolicyDocument, basis: (new: String, old: String), hidden: inout HiddenChanges,
                            hiddenCells: inout Set<String>,
-                           unchanged: inout Int, keep: Set<String>) -> [CellChange] {
+                           unchanged: inout Int, keep: Set<String>, withSettings: Set<String>) -> [CellChange] {
         let before = keyed(old.spectrum.cells, by: \.id), after = keyed(new.spectrum.cells, by: \.id)
         let useBefore = keyed(old.predicted.cells, by: \.id), useAfter = keyed(new.predicted.cells, by: \.id)
         var out: [CellChange] = []
@@ -99,7 +147,10 @@ public struct PolicyDiffer: Sendable {
             case (nil, _): action = .added
             case (_, nil): action = .removed
             default:
-                if gained + lost == 0 { unchanged += 1; continue }
+                if gained + lost == 0 {
+                    if !withSettings.contains("cell/" + id) { unchanged += 1 }  // else listed under Settings
+                    continue
+                }
                 if gained + lost < options.minBlocks && !keep.contains(id) { hidden.cells += 1; hiddenCells.insert(id); continue }
                 action = .changed
             }
@@ -138,7 +189,7 @@ public struct PolicyDiffer: Sendable {
     // MARK: Demands
 
     private func diffDemands(_ old: PolicyDocument, _ new: PolicyDocument, basis: (new: String, old: String), hidden: inout HiddenChanges,
-                             unchanged: inout Int, keep: Set<String>) -> [DemandChange] {
+                             unchanged: inout Int, keep: Set<String>, withSettings: Set<String>) -> [DemandChange] {
         let before = keyed(old.routing.demands, by: \.id), after = keyed(new.routing.demands, by: \.id)
         var out: [DemandChange] = []
         for id in sortedUnion(before.keys, after.keys) {
@@ -167,7 +218,10 @@ public struct PolicyDiffer: Sendable {
             case (_, nil): action = .removed; moved = 1
             default:
                 moved = Self.round(moved / 2)
-                if !changed { unchanged += 1; continue }
+                if !changed {
+                    if !withSettings.contains("demand/" + id) { unchanged += 1 }  // else listed under Settings
+                    continue
+                }
                 // Traffic moved onto a link NEW newly overloads.
                 let onBrokenLink = newPaths.contains { key, w in w > (oldPaths[key] ?? 0) + options.weightTolerance && key.contains(where: keep.contains) }
                 if moved < options.minWeightChange - Self.slack && !keep.contains(id) && !onBrokenLink { hidden.demands += 1; continue }

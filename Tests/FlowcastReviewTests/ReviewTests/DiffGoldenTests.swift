@@ -397,3 +397,65 @@ extension ReviewThresholdTests {
         #expect(PolicyDiffer.peakLink(document)?.id == "l-s2-agg1")
     }
 }
+
+/// What the exporters deploy besides blocks and weights: a change to it with the blocks and the
+/// split kept read "No changes" (exit 0), and shipped another carrier, next hop, cell identity or
+/// slice. Each is listed under Settings, counted on the plan line, and in the JSON.
+@Suite struct ReviewSettingTests {
+    static func demo() throws -> PolicyDocument { try ReviewFixture.document("policies/examples/demo-policy.json") }
+
+    func compare(_ old: PolicyDocument, _ new: PolicyDocument) throws -> PolicyComparison {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-settings-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try old.write(to: folder.appendingPathComponent("old.json"))
+        try new.write(to: folder.appendingPathComponent("new.json"))
+        return try PolicyComparison.compare(old: folder.appendingPathComponent("old.json"), new: folder.appendingPathComponent("new.json"))
+    }
+
+    @Test func deployedSettingsThatChangeAreShown() throws {
+        let old = try Self.demo()
+        var new = old
+        let c = try #require(new.spectrum.cells.firstIndex { $0.globalId != nil && !$0.carriersMHz.isEmpty })
+        let cell = new.spectrum.cells[c].id
+        new.spectrum.cells[c].carriersMHz = new.spectrum.cells[c].carriersMHz.map { $0.map { $0 + 200 } }
+        new.spectrum.cells[c].globalId = "ecgi:001-01-99999"
+        let d = try #require(new.routing.demands.firstIndex { $0.paths.contains { $0.nextHop != nil } })
+        let p = try #require(new.routing.demands[d].paths.firstIndex { $0.nextHop != nil })
+        let demand = new.routing.demands[d].id, links = new.routing.demands[d].paths[p].links
+        let hop = try #require(new.routing.demands[d].paths[p].nextHop)
+        new.routing.demands[d].paths[p].nextHop = "10.99.99.99"
+
+        let comparison = try compare(old, new)
+        #expect(!comparison.isEqual)
+        let diff = try #require(comparison.files.first?.diff)
+        #expect(diff.cells.isEmpty && diff.demands.isEmpty && !diff.planUnchanged)
+        let carriers = { (x: CellDecision) in x.carriersMHz.map { $0.map { DiffFormat.trimmed($0, decimals: 3) }.joined(separator: "-") }.joined(separator: ", ") }
+        #expect(Set(diff.settings) == [
+            SettingChange(kind: "cell", id: cell, field: "carriersMHz", old: carriers(old.spectrum.cells[c]), new: carriers(new.spectrum.cells[c])),
+            SettingChange(kind: "cell", id: cell, field: "globalId", old: old.spectrum.cells[c].globalId, new: "ecgi:001-01-99999"),
+            SettingChange(kind: "demand", id: demand, field: "path \(DiffFormat.path(links)): nextHop", old: hop, new: "10.99.99.99"),
+        ])
+        // Counted once per setting, and the cell and demand are no longer "unchanged".
+        let cellsAndDemands = old.spectrum.cells.count + old.routing.demands.count
+        #expect(diff.unchanged == cellsAndDemands - 2)
+        let text = comparison.text()
+        #expect(text.contains("3 settings changed, \(cellsAndDemands - 2) unchanged"), "\(text)")
+        #expect(text.contains("nextHop: \(hop) → 10.99.99.99"), "\(text)")
+        #expect(!text.contains("No changes"))
+        #expect(comparison.markdown().contains("| ~ | cell \(cell) | globalId |"))
+        #expect(try comparison.json().contains("\"field\" : \"carriersMHz\""))
+    }
+
+    /// A retune shows as the cell's change; its carriers, which follow the blocks, are not listed again.
+    @Test func carriersOfARetunedCellAreNotListedTwice() throws {
+        let old = try Self.demo()
+        var new = old
+        let c = try #require(new.spectrum.cells.firstIndex { !$0.blocks.isEmpty })
+        new.spectrum.cells[c].blocks = new.spectrum.cells[c].blocks.map { $0 + 30 }
+        new.spectrum.cells[c].carriersMHz = new.spectrum.cells[c].carriersMHz.map { $0.map { $0 + 300 } }
+        let diff = try #require(try compare(old, new).files.first?.diff)
+        #expect(diff.cells.map(\.id) == [new.spectrum.cells[c].id])
+        #expect(diff.settings.isEmpty)
+    }
+}
