@@ -53,6 +53,21 @@ struct PlanUnitCLITests {
                                              "--model", model, "--out", folder.appendingPathComponent("late.json").path])
         #expect(late.status == 64 && late.stderr.contains("--at must be between 1 and 200 (rows in \(mbit))"), "\(late.stderr)")
         #expect(late.stderr.contains("Usage: flowcast plan") && !late.stderr.contains("<subcommand>"), "\(late.stderr)")
+        // A demand whose column is missing is planned for no traffic, and said so (it was silent).
+        let columns = lines.map { $0.split(separator: ",", omittingEmptySubsequences: false) }
+        let dropped = try #require(header.firstIndex(of: "od_4_7"))
+        let without = folder.appendingPathComponent("without.csv").path
+        try (columns.map { row in row.enumerated().filter { $0.offset != dropped }.map { String($0.element) }.joined(separator: ",") }
+            .joined(separator: "\n") + "\n").write(toFile: without, atomically: true, encoding: .utf8)
+        let missingOut = folder.appendingPathComponent("missing.json").path
+        let missing = try Fixtures.runFlowcast(["plan", "--topology", "captures/abilene/topology.yaml", "--series", without, "--at", "150",
+                                                "--model", model, "--unit", "Mbit/s", "--out", missingOut])
+        #expect(missing.status == 0, "\(missing.stderr)")
+        #expect(missing.stderr.contains("flowcast plan: warning: 1 demand with no forecast in \(without), planned for no traffic: od_4_7"),
+                "\(missing.stderr)")
+        let zero = try #require((try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: missingOut))) as? [String: Any])?["routing"]
+            as? [String: Any])?["demands"] as? [[String: Any]]
+        #expect(zero?.first { $0["id"] as? String == "od_4_7" }.flatMap { ($0["forecast"] as? [String: Any])?["source"] as? String } == "no forecast")
         // --unit without --series is a usage error.
         let wrong = try Fixtures.runFlowcast(["plan", "--topology", "captures/abilene/topology.yaml", "--forecasts", "x.json",
                                               "--unit", "Mbit/s", "--out", "/nonexistent/p.json"])
