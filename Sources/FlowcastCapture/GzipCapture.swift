@@ -25,9 +25,62 @@ enum GzipCapture {
     /// (`InflatedCapture`), with why the stream ended before its end when it did: everything
     /// inflated before the fault is in the file (zlib's `inflate` directly, not `gzread`, which
     /// drops a whole call's output at a corrupt byte). Concatenated members are read in turn;
-    /// bytes after the last that are not another member are ignored, as zlib and tshark ignore them.
-    static func inflate(path: String) throws(CaptureError) -> InflatedCapture {
-        let input = open(path, O_RDONLY | O_CLOEXEC)
+    /// bytes after the last that are not another member end the read as a fault naming them
+    /// (tshark reads them as more capture and calls the file damaged).
+    /// `source`: where the compressed bytes are read from when not `path` itself (a pipe's
+    /// spooled copy, `spool`); errors name `path`.
+    static func inflate(path: String, from source: String? = nil) throws(CaptureError) -> InflatedCapture {
+        try intoTemporaryFile(path: path, from: source ?? path, purpose: "inflate it into") { input, output, folder throws(CaptureError) in
+            InflatedCapture(path: path, descriptor: output, fault: try inflate(input, into: output, path: path, folder: folder))
+        }
+    }
+
+    /// Whether `path` is a pipe, a socket or a device (`/dev/stdin` from `tcpdump -w - |`): a
+    /// stream read once, where the readers open a capture more than once (its magic number, then
+    /// libpcap's check, then the read). Its first bytes went to the first open: such a capture was
+    /// refused with a wrong magic number ("unknown magic number b2 a1 2 0").
+    static func isStream(path: String) -> Bool {
+        var status = stat()
+        guard stat(path, &status) == 0 else { return false }
+        let kind = status.st_mode & S_IFMT
+        return kind == S_IFIFO || kind == S_IFCHR || kind == S_IFSOCK
+    }
+
+    /// Copies a stream (`isStream`) to its end into a temporary file read as the capture, as a
+    /// gzip file is inflated into one (same folder, same reserve of free space).
+    static func spool(path: String) throws(CaptureError) -> InflatedCapture {
+        try intoTemporaryFile(path: path, from: path, purpose: "copy the stream into") { input, output, folder throws(CaptureError) in
+            let chunk = 1 << 18
+            let buffer = UnsafeMutablePointer<UInt8>.allocate(capacity: chunk)
+            defer { buffer.deallocate() }
+            var total = 0, nextSpaceCheck = spaceCheckEvery
+            while true {
+                let n = read(input, buffer, chunk)
+                if n < 0 && errno == EINTR { continue }
+                if n < 0 { throw .missingFile(path: path, reason: "reading the stream failed (\(String(cString: strerror(errno))))") }
+                if n == 0 { break }
+                var written = 0
+                while written < n {
+                    let w = write(output, buffer + written, n - written)
+                    guard w > 0 else { throw .missingFile(path: path, reason: "cannot copy the stream into \(folder) (\(String(cString: strerror(errno))))") }
+                    written += w
+                }
+                total += n
+                if total >= nextSpaceCheck {
+                    nextSpaceCheck = total + spaceCheckEvery
+                    if let reason = spaceRunningOut(output, folder: folder) { throw .missingFile(path: path, reason: reason) }
+                }
+            }
+            return InflatedCapture(path: path, descriptor: output, fault: nil, compressed: false)
+        }
+    }
+
+    /// Opens `source`, makes a temporary file in `TMPDIR` (unlinked at once: nothing is left
+    /// behind, even by a killed process; the descriptor keeps it until the last reader lets it
+    /// go), and hands both to `fill`, which returns the capture holding the file open.
+    private static func intoTemporaryFile(path: String, from source: String, purpose: String,
+                                          _ fill: (Int32, Int32, String) throws(CaptureError) -> InflatedCapture) throws(CaptureError) -> InflatedCapture {
+        let input = open(source, O_RDONLY | O_CLOEXEC)
         guard input >= 0 else {
             throw .missingFile(path: path, reason: "cannot open for reading (\(String(cString: strerror(errno))))")
         }
@@ -36,15 +89,12 @@ enum GzipCapture {
         var template = Array("\(folder)/flowcast-gunzip-XXXXXX".utf8CString)
         let output = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
         guard output >= 0 else {
-            throw .missingFile(path: path, reason: "cannot make a temporary file in \(folder) to inflate it into (\(String(cString: strerror(errno))))")
+            throw .missingFile(path: path, reason: "cannot make a temporary file in \(folder) to \(purpose) (\(String(cString: strerror(errno))))")
         }
         _ = fcntl(output, F_SETFD, FD_CLOEXEC)  // not inherited by tools the run starts
-        // Unlinked before anything is written: nothing is left behind, even by a killed process;
-        // the descriptor keeps the file until the last reader lets it go.
         unlink(String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
         do throws(CaptureError) {
-            let fault = try inflate(input, into: output, path: path, folder: folder)
-            return InflatedCapture(path: path, descriptor: output, fault: fault)
+            return try fill(input, output, folder)
         } catch {
             close(output)
             throw error
@@ -91,8 +141,11 @@ enum GzipCapture {
             while true {
                 if memberEnded {
                     if stream.avail_in == 0 { break }
-                    // Another member, or trailing bytes that are not one (ignored).
-                    guard stream.avail_in < 2 || (stream.next_in[0] == magic.0 && stream.next_in[1] == magic.1) else { return nil }
+                    // Another member, or trailing bytes that are not one: read no further, and say
+                    // so (they were ignored without a word; tshark calls such a file damaged).
+                    guard stream.avail_in < 2 || (stream.next_in[0] == magic.0 && stream.next_in[1] == magic.1) else {
+                        return "bytes after the end of the gzip stream are not another gzip member (not read)"
+                    }
                     inflateReset(&stream)
                     memberEnded = false
                 }
@@ -139,19 +192,28 @@ public final class InflatedCapture: Sendable {
     let source: String
     /// Why the compressed stream ended before its end, when it did.
     let fault: String?
+    /// False for a stream copied as it was (`GzipCapture.spool`): not compressed.
+    public let compressed: Bool
     private let descriptor: Int32
 
-    init(path: String, descriptor: Int32, fault: String?) {
+    init(path: String, descriptor: Int32, fault: String?, compressed: Bool = true) {
         self.path = path
         self.descriptor = descriptor
         self.fault = fault
+        self.compressed = compressed
         source = "/proc/self/fd/\(descriptor)"
     }
 
-    /// The capture at `path` inflated, when it is gzip-compressed; nil for any other file (and
+    /// The capture at `path` inflated, when it is gzip-compressed, or copied, when it is a pipe or
+    /// a device (`GzipCapture.isStream`), inflated too if compressed; nil for any other file (and
     /// for one that cannot be opened: opening it reports that).
     public static func ifCompressed(path: String) throws(CaptureError) -> InflatedCapture? {
-        GzipCapture.isCompressed(path: path) ? try GzipCapture.inflate(path: path) : nil
+        if GzipCapture.isStream(path: path) {
+            let spooled = try GzipCapture.spool(path: path)
+            guard GzipCapture.isCompressed(path: spooled.source) else { return spooled }
+            return try GzipCapture.inflate(path: path, from: spooled.source)
+        }
+        return GzipCapture.isCompressed(path: path) ? try GzipCapture.inflate(path: path) : nil
     }
 
     deinit { close(descriptor) }

@@ -97,7 +97,7 @@ public final class OfflineCapture {
         if let given, given.path == path { inflated = given } else { inflated = try InflatedCapture.ifCompressed(path: path) }
         self.inflated = inflated
         let source = inflated?.source ?? path
-        compressed = inflated != nil
+        compressed = inflated?.compressed ?? false
         compressionFault = inflated?.fault
         let header = try CaptureFileHeader.read(path: source, named: path)
         format = header.format

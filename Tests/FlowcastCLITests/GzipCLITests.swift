@@ -51,7 +51,10 @@ struct GzipCLITests {
         #expect(inspect.stdout.contains("format: gzip-compressed "), "\(inspect.stdout)")
     }
 
-    @Test("members concatenated read as one stream; bytes after the last member are ignored, as zlib and tshark ignore them")
+    /// Bytes after the last member that are not another member were ignored without a word; tshark
+    /// reads them as more capture and calls the file damaged. Every packet before them is read, and
+    /// the run ends with status 2 naming them.
+    @Test("members concatenated read as one stream; bytes after the last member end the read, named")
     func membersAndTrailingBytes() throws {
         let tmp = try folder()
         defer { try? FileManager.default.removeItem(at: tmp) }
@@ -60,12 +63,40 @@ struct GzipCLITests {
         let half = bytes.count / 2
         let first = try gzip(bytes.prefix(half), in: tmp, name: "a"), second = try gzip(bytes.suffix(from: half), in: tmp, name: "b")
         let expected = try String(contentsOf: URL(fileURLWithPath: real.path + ".expected.tsv"), encoding: .utf8)
-        for (label, data) in [("two members", first + second), ("trailing bytes", first + second + Data("not gzip".utf8))] {
-            let path = tmp.path + "/joined.pcap.gz"
-            try data.write(to: URL(fileURLWithPath: path))
-            let run = try decode(path, tmp: tmp)
-            #expect(run.status == 0 && run.stdout == expected, "\(label): \(run.stderr)")
-        }
+        let path = tmp.path + "/joined.pcap.gz"
+        try (first + second).write(to: URL(fileURLWithPath: path))
+        let joined = try decode(path, tmp: tmp)
+        #expect(joined.status == 0 && joined.stdout == expected, "\(joined.stderr)")
+        try (first + second + Data("not gzip".utf8)).write(to: URL(fileURLWithPath: path))
+        let trailing = try decode(path, tmp: tmp)
+        #expect(trailing.status == 2 && trailing.stdout == expected, "\(trailing.stderr)")
+        #expect(trailing.stderr.contains("\(path): packet \(expected.split(separator: "\n").count + 1): truncated record: "
+                                         + "bytes after the end of the gzip stream are not another gzip member (not read)"), "\(trailing.stderr)")
+        #expect(try leftovers(tmp).isEmpty)
+    }
+
+    /// A capture read from a pipe (`tcpdump -w - | flowcast decode /dev/stdin`): its first bytes
+    /// went to the check of its magic number, and it was refused as "unknown magic number b2 a1 2
+    /// 0". It is copied to a temporary file first, inflated too when compressed, and read as the
+    /// file would be, with nothing left behind.
+    @Test("a capture from a pipe, plain or gzip-compressed, reads as the file does", arguments: [false, true])
+    func aPipeReadsAsTheFile(_ compressed: Bool) throws {
+        let tmp = try folder()
+        defer { try? FileManager.default.removeItem(at: tmp) }
+        let real = Fixtures.captures.appendingPathComponent("real/http-web-browsing.pcap")
+        let bytes = try Data(contentsOf: real)
+        let source = tmp.path + "/source"
+        try (compressed ? try gzip(bytes, in: tmp, name: "s") : bytes).write(to: URL(fileURLWithPath: source))
+        let fifo = tmp.path + "/pipe"
+        try #require(mkfifo(fifo, 0o600) == 0)
+        let writer = Process()
+        writer.executableURL = URL(fileURLWithPath: "/bin/sh")
+        writer.arguments = ["-c", "cat \"$0\" > \"$1\"", source, fifo]
+        try writer.run()
+        let run = try decode(fifo, tmp: tmp)
+        writer.waitUntilExit()
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stdout == (try String(contentsOf: URL(fileURLWithPath: real.path + ".expected.tsv"), encoding: .utf8)))
         #expect(try leftovers(tmp).isEmpty)
     }
 
