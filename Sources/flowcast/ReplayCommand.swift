@@ -6,7 +6,7 @@ import FlowcastPolicy
 import FlowcastTopology
 import Foundation
 
-/// A duration like `10s`, `500ms`, `5m`, `1h` or a bare number of seconds: from 1 ms to 366 days.
+/// A duration like `10s`, `500ms`, `5m`, `1h`, `1d` or a bare number of seconds: from 1 ms to 366 days.
 /// Anything else is refused as the option's invalid value (a value past Int64's nanoseconds
 /// trapped, and one that rounded to 0 ns passed every check that asks for a positive duration).
 struct DurationArgument: ExpressibleByArgument, Sendable {
@@ -15,12 +15,19 @@ struct DurationArgument: ExpressibleByArgument, Sendable {
     /// that `checkRange` can say what is wrong (ArgumentParser only says "invalid" for a value
     /// its parser refuses), and every command's `validate()` calls `checkRange`.
     private(set) var outOfRange: String?
+    /// The text as typed when it is no duration at all (`1w`), kept for `checkRange` to name the
+    /// units: ArgumentParser's own message was "The value '1w' is invalid", with none.
+    private(set) var unreadable: String?
     static let smallest: Double = 1e6, largest: Double = 366 * 86_400e9
     init?(argument: String) {
-        let units: [(String, Double)] = [("ms", 1e6), ("s", 1e9), ("m", 60e9), ("h", 3600e9)]
+        let units: [(String, Double)] = [("ms", 1e6), ("s", 1e9), ("m", 60e9), ("h", 3600e9), ("d", 86_400e9)]
         let (number, scale) = units.first { argument.hasSuffix($0.0) }.map { (argument.dropLast($0.0.count), $0.1) }
             ?? (Substring(argument), 1e9)
-        guard let v = Double(number), v.isFinite else { return nil }
+        guard let v = Double(number), v.isFinite else {
+            nanoseconds = Int64(Self.smallest)
+            unreadable = argument
+            return
+        }
         let ns = (v * scale).rounded()
         if ns >= Self.smallest && ns <= Self.largest {
             nanoseconds = Int64(ns)
@@ -32,8 +39,11 @@ struct DurationArgument: ExpressibleByArgument, Sendable {
 
     /// Refuses a duration outside 1 ms to 366 days, naming the option and the value.
     func checkRange(_ option: String) throws {
+        if let text = unreadable {
+            throw ValidationError("\(option) '\(text)' is not a duration: a number with ms, s, m, h or d (e.g. 500ms, 10s, 5m, 2h, 1d)")
+        }
         if let text = outOfRange {
-            throw ValidationError("\(option) \(text) is out of range: a duration is 1 ms to 366 days (e.g. 500ms, 10s, 5m, 2h)")
+            throw ValidationError("\(option) \(text) is out of range: a duration is 1 ms to 366 days (e.g. 500ms, 10s, 5m, 2h, 1d)")
         }
     }
 
@@ -85,7 +95,9 @@ struct ReplayCommand: ParsableCommand {
     func validate() throws {
         try window.checkRange("--window"); try planEvery?.checkRange("--plan-every")
         if !(1...2).contains(threads) { throw ValidationError("--threads must be 1 or 2") }
-        if sampling < 1 { throw ValidationError("--sampling must be at least 1") }
+        // Past a million the scaled counters could pass 2^64 and wrap without a word (--sampling
+        // 2^62 wrote 4611686018427387904 bytes); no tap samples that sparsely.
+        if !(1...1_000_000).contains(sampling) { throw ValidationError("--sampling must be 1 to 1000000 (1 packet in N), not \(sampling)") }
         if !(0...1).contains(targetUtilisation) { throw ValidationError("--target-utilisation must be 0 (pure min-max utilisation) to 1") }
         try PlanOptionChecks.validate(headroom: headroom, churn: churn)
         if planEvery != nil && topology == nil { throw ValidationError("--plan-every needs --topology") }

@@ -132,14 +132,31 @@ struct LimitsCLITests {
 
     /// Durations past Int64's nanoseconds trapped; ones that round to 0 ns passed every check for
     /// a positive duration and trapped later. Both are usage errors now, naming the range; a value
-    /// that is no duration at all ("367d": there is no unit d) is ArgumentParser's invalid value.
-    @Test("a duration under 1 ms or over 366 days is a usage error", arguments: ["99999999999999999s", "1e-12s", "0.5ms", "367d", "8785h"])
+    /// that is no duration at all ("1w") names the units (ArgumentParser said only "invalid", and
+    /// "1d", which the range's own "366 days" invites, was one such).
+    @Test("a duration under 1 ms or over 366 days is a usage error", arguments: ["99999999999999999s", "1e-12s", "0.5ms", "367d", "8785h", "1w"])
     func durationsBeyondTheirBounds(_ value: String) throws {
         let run = try Fixtures.runFlowcast(["replay", "captures/demo/demo.pcapng", "--out", "/nonexistent/out", "--window", value])
         #expect(run.status == 64, "\(value): \(run.stderr)")
-        let message = value == "367d" ? "The value '\(value)' is invalid for '--window"
+        let message = value == "1w" ? "Error: --window '1w' is not a duration: a number with ms, s, m, h or d (e.g. 500ms, 10s, 5m, 2h, 1d)"
             : "Error: --window \(value) is out of range: a duration is 1 ms to 366 days"
         #expect(run.stderr.contains(message), "\(run.stderr)")
+    }
+
+    /// A day is a unit: `--window 1d` is 86,400 s (it was refused as an invalid value).
+    @Test func aDayIsADuration() throws {
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-day-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: out) }
+        let run = try Fixtures.runFlowcast(["replay", "captures/real/http-web-browsing.pcap", "--out", out.path, "--window", "1d", "--quiet"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let summary = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("summary.json"))) as? [String: Any])
+        #expect((summary["windows"] as? [String: Any])?["seconds"] as? Double == 86_400, "\(summary["windows"] ?? "")")
+    }
+
+    /// --sampling past a million wrapped the scaled counters past 2^64 without a word.
+    @Test func samplingIsBounded() throws {
+        let run = try Fixtures.runFlowcast(["replay", "captures/demo/demo.pcapng", "--out", "/nonexistent/out", "--sampling", "1000001"])
+        #expect(run.status == 64 && run.stderr.contains("--sampling must be 1 to 1000000 (1 packet in N), not 1000001"), "\(run.stderr)")
     }
 
     /// Objective weights and costs a solver can take (1e300 or inf made Clp abort with an
