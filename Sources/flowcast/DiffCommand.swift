@@ -31,13 +31,26 @@ struct DiffCommand: ParsableCommand {
     @Option(parsing: .unconditional,
             help: "Hide links, and leave out of the impact cells, whose predicted utilisation moves less than this (0.02 or 2%).")
     var minUtilisationChange: Share = Share(value: 0)
-    @Option(parsing: .unconditional, help: "Path weights closer than this are equal.") var weightTolerance: Share = Share(value: 0.001)
+    @Option(parsing: .unconditional, help: "Path weights at most this far apart are equal (0 to 0.01, for rounding).") var weightTolerance: Share = Share(value: 0.001)
 
     func run() throws {
         // Exit 2 (not ArgumentParser's 64) for bad values, like diff(1).
         let shares = [weightTolerance.value, minWeightChange.value, minUtilisationChange.value]
         guard minBlocks >= 0, shares.allSatisfy({ $0.isFinite && $0 >= 0 }) else {
             printError("flowcast diff: thresholds and tolerances must be numbers, not negative")
+            throw ExitCode(2)
+        }
+        // A share past 1 hid every change but a new violation's ("--min-weight-change 5", meant
+        // as 5 %), and a tolerance is for rounding: --weight-tolerance 1 made every reroute equal,
+        // one onto a newly overloaded link included, and counted none of them as hidden.
+        for (option, share) in [("--min-weight-change", minWeightChange), ("--min-utilisation-change", minUtilisationChange)] where share.value > 1 {
+            printError("flowcast diff: \(option) is a share, 0 to 1 (or 0% to 100%), not \(share.value)"
+                + (share.value <= 100 ? "; for \(DiffFormat.trimmed(share.value, decimals: 2)) % give \(DiffFormat.trimmed(share.value, decimals: 2))%" : ""))
+            throw ExitCode(2)
+        }
+        guard weightTolerance.value <= 0.01 else {
+            printError("flowcast diff: --weight-tolerance is for rounding, 0 to 0.01 (1%), not \(weightTolerance.value); "
+                + "--min-weight-change hides small moves, and counts them")
             throw ExitCode(2)
         }
         let options = DiffOptions(weightTolerance: weightTolerance.value, minWeightChange: minWeightChange.value,
@@ -60,10 +73,11 @@ struct DiffCommand: ParsableCommand {
         throw ExitCode(comparison.exitStatus)
     }
 
-    /// A terminal that wants colour: stdout is a TTY, `NO_COLOR` is unset and `TERM` is not `dumb`.
+    /// A terminal that wants colour: stdout is a TTY, `NO_COLOR` is unset or empty and `TERM` is not `dumb`.
     static var stdoutIsColourTerminal: Bool {
         let env = ProcessInfo.processInfo.environment
-        return isatty(STDOUT_FILENO) == 1 && env["NO_COLOR"] == nil && env["TERM"] != "dumb"
+        // no-color.org: NO_COLOR set to something other than the empty string.
+        return isatty(STDOUT_FILENO) == 1 && (env["NO_COLOR"] ?? "").isEmpty && env["TERM"] != "dumb"
     }
 }
 

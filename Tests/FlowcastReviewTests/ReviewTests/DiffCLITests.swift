@@ -53,6 +53,22 @@ struct ReviewCLITests {
         #expect(missing.status == 2)
     }
 
+    /// A share past 1 hid every move but a new violation's (`--min-weight-change 5`, meant as
+    /// 5 %), and a weight tolerance of 1 made every reroute equal, one onto a newly overloaded link
+    /// included, counting none as hidden: both are refused with exit status 2, saying what to give.
+    @Test func sharesAndToleranceAreBounded() throws {
+        let failed = "Tests/FlowcastReviewTests/ReviewFixtures/Policies/failed-link.json"
+        let five = try run(["diff", ReviewFixture.baselinePath, failed, "--min-weight-change", "5"])
+        #expect(five.status == 2 && five.stderr.contains("--min-weight-change is a share, 0 to 1 (or 0% to 100%), not 5.0; for 5 % give 5%"), "\(five.stderr)")
+        let utilisation = try run(["diff", ReviewFixture.baselinePath, failed, "--min-utilisation-change", "150%"])
+        #expect(utilisation.status == 2 && utilisation.stderr.contains("--min-utilisation-change is a share, 0 to 1"), "\(utilisation.stderr)")
+        let tolerance = try run(["diff", ReviewFixture.baselinePath, failed, "--weight-tolerance", "1"])
+        #expect(tolerance.status == 2 && tolerance.stderr.contains("--weight-tolerance is for rounding, 0 to 0.01 (1%), not 1.0"), "\(tolerance.stderr)")
+        // At the bound, the reroute onto the newly overloaded link still shows.
+        let bound = try run(["diff", ReviewFixture.baselinePath, failed, "--weight-tolerance", "0.01"])
+        #expect(bound.status == 1 && bound.stdout.contains("~ d-cell-2"), "\(bound.stdout)")
+    }
+
     @Test func reportWritesOneHTMLFile() throws {
         let out = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-report-\(UUID().uuidString).html")
         defer { try? FileManager.default.removeItem(at: out) }
