@@ -106,7 +106,8 @@ struct TrainCommand: ParsableCommand {
             let model = try Trainer.train(sets, options: training)
             try ModelFile.write(model, to: URL(fileURLWithPath: out))
             let treeCounts = [model.pointTrees, model.upperTrees].map { "\($0?.treeCount ?? 0)" }.joined(separator: "+")
-            print("trained \(model.id) on \(model.training.series) series, \(model.training.samples) samples, \(treeCounts) trees -> \(out)")
+            print("trained \(model.id) on \(model.training.series) series, \(Trainer.describe(samples: model.training.samples, bound: training.maxSamples)), "
+                + "\(treeCounts) trees -> \(out)")
         } catch {
             throw CommandFailure.wording(error)
         }
@@ -141,7 +142,7 @@ extension TrainCommand {
         let treeCounts = [model.lower, model.point, model.upper].map { "\($0.trees?.treeCount ?? 0)" }.joined(separator: "+")
         let verdict = model.beatsRecentMean ? "beats" : "does not beat (planners keep the rule)"
         print("trained \(model.id) (mean of the next \(horizon.formatted()) s) on \(model.training.series) series, "
-            + "\(model.training.samples) samples, \(treeCounts) trees; validation MAE \(String(format: "%.3f", model.validation.ratio)) × recentMean: "
+            + "\(Trainer.describe(samples: model.training.samples, bound: training.maxSamples)), \(treeCounts) trees; validation MAE \(String(format: "%.3f", model.validation.ratio)) × recentMean: "
             + "\(verdict) the rule -> \(out)")
     }
 }

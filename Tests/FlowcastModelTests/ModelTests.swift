@@ -293,6 +293,19 @@ enum Abilene {
         #expect(p.point == m.point && p.upper == m.upper)
     }
 
+    /// Past `maxSamples` the model records every sample its input had, and `train` says how many it
+    /// trained on (the count alone overstated the training set).
+    @Test func samplesPastTheBoundAreSaidToBeASubset() throws {
+        var options = TrainingOptions(until: 200)
+        options.maxSamples = 500
+        options.boosting = nil
+        let model = try Trainer.train([Abilene.od], options: options)
+        #expect(model.training.samples > 500)
+        #expect(Trainer.describe(samples: model.training.samples, bound: options.maxSamples)
+                == "\(model.training.samples) samples, 500 of them trained on (a seeded subset)")
+        #expect(Trainer.describe(samples: 396, bound: 400_000) == "396 samples")
+    }
+
     @Test func tooLittleDataIsAClearError() {
         let tiny = SeriesSet(source: "tiny", step: 300, startTime: 0, series: [Series(name: "a", values: [1, 2, 3])])
         #expect(throws: TrainingError.tooLittleData(rows: 0, until: nil)) { try Trainer.train([tiny]) }

@@ -63,6 +63,13 @@ public enum TrainingError: Error, Sendable, Equatable, CustomStringConvertible {
 
 /// Trains the Flowcast model and tunes the baselines on the same training rows.
 public enum Trainer {
+    /// `5760000 samples, 600000 of them trained on (a seeded subset)`, or `396 samples`: a model
+    /// records how many samples its input had (`training.samples`), and past a trainer's
+    /// `maxSamples` that count alone overstated the training set (tenfold for 20,000 series).
+    public static func describe(samples count: Int, bound: Int) -> String {
+        count > bound ? "\(count) samples, \(bound) of them trained on (a seeded subset)" : "\(count) samples"
+    }
+
     /// Rows of history a series needs before its rows become training samples.
     static let minimumHistory = 12
 
