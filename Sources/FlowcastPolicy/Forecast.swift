@@ -58,11 +58,52 @@ public struct ForecastSet: Codable, Hashable, Sendable {
         // The strict parser policy documents are read with first: it names the line and column
         // of a syntax error, and refuses a key given twice ("point" twice read as the first;
         // other tools take the last). Foundation's decoder said only "not valid JSON".
-        guard data.withUnsafeBytes({ JSONValue.parse($0) }) != nil else { throw PolicyDocument.invalidJSON(data, path: url.path) }
+        guard let tree = data.withUnsafeBytes({ JSONValue.parse($0) }) else { throw PolicyDocument.invalidJSON(data, path: url.path) }
+        if let problem = Self.strictProblem(tree) { throw .badInput(path: url.path, message: problem) }
         do { self = try JSONDecoder().decode(ForecastSet.self, from: data) } catch {
             throw .badInput(path: url.path, message: PolicyError.describe(decoding: error))
         }
         if let problem = problem { throw .badInput(path: url.path, message: problem) }
+    }
+
+    /// The keys each object of a forecasts file may have.
+    static let keys: [String: Set<String>] = [
+        "$": ["forecasts", "scenarios", "modelId", "window", "measuredEfficiencies"],
+        "forecast": ["id", "kind", "point", "upper", "spectralEfficiency", "source"],
+        "window": ["start", "end"],
+        "measuredEfficiency": ["cell", "bitsPerSecondPerHertz", "source"],
+    ]
+
+    /// The first key no reader of the file knows, or text that is not one printable line, at its
+    /// JSON path; nil when there is none. A misspelt key was dropped without a word
+    /// (`spectralEfficency`: the cell was planned at another efficiency; `scenarios_typo`: the
+    /// robust plan had one scenario), where a policy document refuses one; and a forecast's
+    /// `source` holding a newline was refused only when the policy was written, naming the policy.
+    static func strictProblem(_ tree: JSONValue) -> String? {
+        func unknown(_ value: JSONValue, _ kind: String, _ path: String) -> String? {
+            guard case .object(let fields) = value, let known = keys[kind] else { return nil }
+            return fields.keys.sorted().first { !known.contains($0) }.map { "\(path).\($0): unknown field" }
+        }
+        func text(_ value: JSONValue, _ path: String) -> String? {
+            switch value {
+            case .string(let s): return s.unprintableCharacter.map { "\(path): contains \($0); text in a forecasts file is one line of printable characters" }
+            case .array(let items): return items.enumerated().lazy.compactMap { text($0.element, "\(path)[\($0.offset)]") }.first
+            case .object(let fields): return fields.keys.sorted().lazy.compactMap { text(fields[$0]!, "\(path).\($0)") }.first
+            default: return nil
+            }
+        }
+        guard case .object(let top) = tree else { return nil }  // the decoder names the type
+        if let problem = unknown(tree, "$", "$") { return problem }
+        if case .array(let items)? = top["forecasts"] {
+            for (i, item) in items.enumerated() { if let problem = unknown(item, "forecast", "$.forecasts[\(i)]") { return problem } }
+        }
+        if let window = top["window"], let problem = unknown(window, "window", "$.window") { return problem }
+        if case .array(let items)? = top["measuredEfficiencies"] {
+            for (i, item) in items.enumerated() {
+                if let problem = unknown(item, "measuredEfficiency", "$.measuredEfficiencies[\(i)]") { return problem }
+            }
+        }
+        return text(tree, "$")
     }
 
     /// Largest load a forecast or scenario may give, bit/s: 1 Pbit/s, a thousand times the fastest

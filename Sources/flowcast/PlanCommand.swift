@@ -65,6 +65,13 @@ struct PlanCommand: ParsableCommand {
                 let url = URL(fileURLWithPath: forecasts)
                 input = try ForecastSet(contentsOf: url)
                 if let problem = input.problem(for: topo) { throw PolicyError.badInput(path: forecasts, message: problem) }
+                // A link's load is what the plan routes over it from the demands: a link forecast
+                // is not an input of the plan, and was ignored without a word.
+                let links = input.forecasts.filter { $0.kind == .link }.map(\.id)
+                if !links.isEmpty {
+                    printError("flowcast plan: warning: \(forecasts): \(links.count) link forecast\(links.count == 1 ? "" : "s") not used "
+                        + "(\(links.prefix(5).joined(separator: ", "))\(links.count > 5 ? ", …" : "")): a plan puts on each link the demands it routes there")
+                }
                 provenance = Provenance(inputDigest: Provenance.digest(try Data(contentsOf: url)),
                                         topologyDigest: Provenance.digest(topologyData), modelId: input.modelId,
                                         window: input.window, generator: "flowcast \(Flowcast.configuration.version)")

@@ -122,3 +122,22 @@ struct PlanCurrentCLITests {
         #expect(same.status == 0 && !same.stderr.contains("another"), "\(same.stderr)")
     }
 }
+
+/// A link forecast is not an input of a plan (a link carries the demands the plan routes there):
+/// one was ignored without a word, and is now named.
+@Test func planSaysALinkForecastIsNotUsed() throws {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-linkfc-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: folder) }
+    var object = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "policies/examples/demo-forecasts.json"))) as? [String: Any])
+    var forecasts = try #require(object["forecasts"] as? [[String: Any]])
+    forecasts.append(["id": "l-s1-s2", "kind": "link", "point": 5e9, "upper": 6e9, "source": "hand-written"])
+    object["forecasts"] = forecasts
+    let path = folder.appendingPathComponent("f.json").path
+    try JSONSerialization.data(withJSONObject: object).write(to: URL(fileURLWithPath: path))
+    let run = try Fixtures.runFlowcast(["plan", "--topology", "captures/demo/topology.yaml", "--forecasts", path,
+                                        "--out", folder.appendingPathComponent("p.json").path])
+    #expect(run.status == 0, "\(run.stderr)")
+    #expect(run.stderr.contains("flowcast plan: warning: \(path): 1 link forecast not used (l-s1-s2): a plan puts on each link the demands it routes there"),
+            "\(run.stderr)")
+}

@@ -33,6 +33,22 @@ import Testing
         object["forecasts"] = forecasts
     }
 
+    /// A key no reader knows was dropped without a word (a misspelt `spectralEfficency` planned
+    /// the cell at another efficiency; `scenarios_typo` left the robust plan one scenario), and a
+    /// newline in a `source` was refused only when the policy was written, naming the policy.
+    @Test func unknownKeysAndUnprintableTextAreRefusedWhereTheyAre() throws {
+        let cell = try #require(((try JSONSerialization.jsonObject(with: Data(contentsOf: example)) as? [String: Any])?["forecasts"] as? [[String: Any]])?
+            .firstIndex { $0["id"] as? String == "cell-2" })
+        #expect(try refusal { setForecast(&$0, "cell-2", "spectralEfficency", 5.2) } == "$.forecasts[\(cell)].spectralEfficency: unknown field")
+        #expect(try refusal { $0["scenarios_typo"] = [[String: Double]]() } == "$.scenarios_typo: unknown field")
+        #expect(try refusal { $0["window"] = ["start": "2026-01-05T18:00:00Z", "end": "2026-01-05T18:01:00Z", "length": 60] } == "$.window.length: unknown field")
+        #expect(try refusal { setForecast(&$0, "cell-2", "source", "a\nb") }?.hasSuffix(
+            ".source: contains a control character (U+000A); text in a forecasts file is one line of printable characters") == true)
+        #expect(try refusal { setForecast(&$0, "cell-2", "id", "cell-\u{202E}2") }?.contains("a bidirectional formatting character (U+202E)") == true)
+        // The example itself reads.
+        #expect(try refusal { _ in } == nil)
+    }
+
     /// Read by the policy documents' strict parser first: a syntax error is placed, a key given
     /// twice is refused (the first was used; Python and jq take the last).
     @Test func syntaxErrorsArePlacedAndRepeatedKeysRefused() throws {
