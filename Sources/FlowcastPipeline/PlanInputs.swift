@@ -44,6 +44,7 @@ public enum SeriesForecasts {
         let planWindow: PlanWindow?
         if let interval = models.intervalModel {
             guard let step = set.step else { throw HorizonError.noTimestamps(path: seriesPath) }
+            if let warning = StepCheck.warning(modelID: interval.id, trainedStep: interval.training.stepSeconds, sets: [set]) { warn(warning) }
             try HorizonError.check(path: seriesPath, horizon: interval.horizonSeconds, step: step)
             for s in set.series {
                 guard let f = IntervalLoadForecast.forecast(interval, name: s.name, bitsPerSecond: s.values[0..<row], step: step) else { continue }
@@ -55,6 +56,7 @@ public enum SeriesForecasts {
         } else {
             let trained = models.model!
             if let warning = trained.covariateWarning(for: [set]) { warn(warning) }
+            if let warning = StepCheck.warning(modelID: trained.id, trainedStep: trained.training.stepSeconds, sets: [set]) { warn(warning) }
             for s in set.series {
                 let (kind, id) = Self.kind(of: s.name)
                 var forecaster = StepForecaster.model(trained, trained.makeState(step: set.step))

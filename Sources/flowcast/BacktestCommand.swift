@@ -172,6 +172,7 @@ struct BacktestCommand: ParsableCommand {
         if let model {
             trained = try ModelFile.read(from: URL(fileURLWithPath: model))
             if let warning = trained.covariateWarning(for: [set]) { printError(warning) }
+            if let warning = StepCheck.warning(modelID: trained.id, trainedStep: trained.training.stepSeconds, sets: [set]) { printError(warning) }
         } else {
             if !json { printError("training a model on rows 0–\(from - 1) of \(series ?? "") …") }
             trained = try Trainer.train([set], options: TrainingOptions(until: from))

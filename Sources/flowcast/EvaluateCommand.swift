@@ -53,6 +53,7 @@ struct EvaluateCommand: ParsableCommand {
                 throw CommandFailure(message: "\(self.model): the model forecasts --target \(own), not --target \(target)")
             }
             if let warning = model.covariateWarning(for: sets) { FileHandle.standardError.write(Data((warning + "\n").utf8)) }
+            if let warning = StepCheck.warning(modelID: model.id, trainedStep: model.training.stepSeconds, sets: sets) { FileHandle.standardError.write(Data((warning + "\n").utf8)) }
             var table: ForecastTable? = forecasts.map { _ in ForecastTable(quantile: model.quantile) }
             let report = Evaluator.evaluate(model: model, sets: sets, from: from, fallback: !noFallback,
                                             record: table == nil ? nil : { table?.append($0) })
@@ -90,6 +91,7 @@ extension EvaluateCommand {
         }
         let model = try ModelFile.readInterval(from: URL(fileURLWithPath: self.model), horizon: horizon)
         let sets = try readSeries(series, options: options)
+        if let warning = StepCheck.warning(modelID: model.id, trainedStep: model.training.stepSeconds, sets: sets) { FileHandle.standardError.write(Data((warning + "\n").utf8)) }
         let radio = sets.contains { $0.radioTarget != nil }
         if let problem = model.mismatch(path: self.model, horizon: horizon, target: radio ? options.radioTarget : nil) {
             throw CommandFailure(message: problem)

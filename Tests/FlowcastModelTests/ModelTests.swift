@@ -306,6 +306,21 @@ enum Abilene {
         #expect(Trainer.describe(samples: 396, bound: 400_000) == "396 samples")
     }
 
+    /// A model used on series of another step (a 1 s radio log for a 5-minute model, or a file
+    /// with no timestamps) says so; on its own step it says nothing.
+    @Test func anotherStepIsWarnedOf() {
+        let model = Abilene.model
+        #expect(model.training.stepSeconds == 300)
+        #expect(StepCheck.warning(modelID: model.id, trainedStep: model.training.stepSeconds, sets: [Abilene.od]) == nil)
+        let second = SeriesSet(source: "log.csv", step: 1, startTime: 0, series: [Series(name: "a", values: [1, 2, 3])])
+        let bare = SeriesSet(source: "rows.csv", step: nil, startTime: nil, series: [Series(name: "a", values: [1, 2, 3])])
+        #expect(StepCheck.warning(modelID: model.id, trainedStep: 300, sets: [Abilene.od, second, bare])
+                == "warning: model \(model.id) was trained on 300 s steps; log.csv has 1 s steps (and 1 more file not on 300 s): "
+                + "its seasons and time features are read at a scale it was not trained on (train on series of this step)")
+        #expect(StepCheck.warning(modelID: "m", trainedStep: 300, sets: [bare])?.contains("rows.csv has no time steps (no timestamp column)") == true)
+        #expect(StepCheck.warning(modelID: "m", trainedStep: nil, sets: [second]) == nil)
+    }
+
     @Test func tooLittleDataIsAClearError() {
         let tiny = SeriesSet(source: "tiny", step: 300, startTime: 0, series: [Series(name: "a", values: [1, 2, 3])])
         #expect(throws: TrainingError.tooLittleData(rows: 0, until: nil)) { try Trainer.train([tiny]) }

@@ -39,3 +39,23 @@ extension ForecastModel {
             + "(train on these series, or with --no-covariates)"
     }
 }
+
+/// Series on another time step than a model was trained on. The model still forecasts them, but
+/// its seasons (rows per day) and time features are read at a scale it never saw: a 1 s 5G
+/// model scored 5-minute Abilene rows, and an epoch-millisecond time column read as seconds,
+/// without a word.
+public enum StepCheck {
+    /// One line naming the model, its step and the first file on another step (or on none: a
+    /// bare row index), with how many more there are; nil when every set has the model's step or
+    /// the model records none.
+    public static func warning(modelID: String, trainedStep: Double?, sets: [SeriesSet]) -> String? {
+        guard let trained = trainedStep, trained > 0 else { return nil }
+        let other = sets.filter { set in set.step.map { abs($0 - trained) > 1e-6 * trained } ?? true }
+        guard let first = other.first else { return nil }
+        func seconds(_ s: Double) -> String { s == s.rounded() ? String(Int(s)) : String(s) }
+        let what = first.step.map { "\(seconds($0)) s steps" } ?? "no time steps (no timestamp column)"
+        return "warning: model \(modelID) was trained on \(seconds(trained)) s steps; \(first.source) has \(what)"
+            + (other.count > 1 ? " (and \(other.count - 1) more file\(other.count == 2 ? "" : "s") not on \(seconds(trained)) s)" : "")
+            + ": its seasons and time features are read at a scale it was not trained on (train on series of this step)"
+    }
+}
