@@ -163,6 +163,10 @@ final class ForecastHeads: @unchecked Sendable {
         let features = UnsafePointer(f.baseAddress!)
         dp += point.predict(features)
         du += upper.predict(features)
+        // A series whose scale window holds only zeros (an idle cell, link or OD pair) has no
+        // scale: its forecast is its last value. Scaled by the floor, the heads gave 4e-20, which
+        // sMAPE scores as the worst error against an actual 0 (200 % a step).
+        if s <= SeriesState.scaleFloor { return (x0, x0) }
         return (x0 + s * dp, x0 + s * du)
     }
 
@@ -173,6 +177,7 @@ final class ForecastHeads: @unchecked Sendable {
                   floor: Double) -> (point: Double, upper: Double) {
         let (point, upper) = raw(f, last: x0, scale: s)
         let floored = max(point, floor)
+        guard s > SeriesState.scaleFloor else { return (floored, max(upper, floored)) }  // no scale for the offset either
         return (floored, max(max(upper, floor) + s * upperOffset, floored))
     }
 }

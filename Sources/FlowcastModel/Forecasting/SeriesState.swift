@@ -198,14 +198,17 @@ public struct SeriesState: Sendable {
     /// upper forecast.
     var cachedForecast: (point: Double, upper: Double)? {
         guard heads != nil, count > 0 else { return nil }
-        return (nextPoint, max(nextUpper + nextScale * upperOffset, nextPoint))
+        return (nextPoint, max(nextUpper + (nextScale > Self.scaleFloor ? nextScale * upperOffset : 0), nextPoint))
     }
 
     /// The normalisation scale: mean |x| over the scale window (never zero).
     public var scale: Double {
         let n = Double(min(count, layout.scaleWindow))
-        return max(n > 0 ? scaleSum / n : 0, 1e-9)
+        return max(n > 0 ? scaleSum / n : 0, Self.scaleFloor)
     }
+
+    /// The least scale: a window of zeros (a running sum may keep 1e-17 of values gone) is at it.
+    static let scaleFloor = 1e-9
 
     /// Writes the feature vector for forecasting the next row; returns the last value and scale.
     func features(into f: UnsafeMutableBufferPointer<Double>) -> (last: Double, scale: Double) {
@@ -312,7 +315,7 @@ public struct SeriesState: Sendable {
         if weights.count == layout.count {
             for index in layout.ridgeIndices { ridge += weights[index] * f[index] }
         }
-        return (x0, seasonalDay, seasonalWeek, ewmaLevel, holtWinters.forecast, x0 + s * ridge)
+        return (x0, seasonalDay, seasonalWeek, ewmaLevel, holtWinters.forecast, s > Self.scaleFloor ? x0 + s * ridge : x0)  // as the model's (`raw`)
     }
 }
 
