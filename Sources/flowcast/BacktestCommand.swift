@@ -19,7 +19,7 @@ struct BacktestCommand: ParsableCommand {
     var radioScenario: String?
     @Option(help: "With --radio-scenario: demand model (flowcast train --target dl on 1 s series); without it one is trained on the seconds before --from.")
     var modelDemand: String?
-    @Option(help: "With --radio-scenario: efficiency model (flowcast train --target se); without it the mean of the last max(60 s, 2 × interval) of CQI reports, as plan and live use.")
+    @Option(help: "With --radio-scenario: efficiency model (flowcast train --target se), used by --sizing quantile and ar1f-N (the others size efficiency from the observed seconds); without it the mean of the last max(60 s, 2 × interval) of CQI reports, as plan and live use.")
     var modelSe: String?
     @Option(parsing: .unconditional, help: "With --radio-scenario: how long each spectrum plan holds.") var planEvery: DurationArgument = DurationArgument(argument: "60s")!
     @Option(help: "With --radio-scenario: how the flowcast method sizes its plan from the last N seconds (as scenarios): reg-N (scaled by a regression on the last interval and its last 10 s, see docs/policy.md), ar1-N (scaled by an AR(1) forecast of the interval mean; ar1f-N: efficiency by Flowcast's forecast), scaled-N (by the demand model's forecast), recent-N, recent-N-half-H (weighted by 2^(−age/H)), or quantile (one scenario, the forecast's P90).")

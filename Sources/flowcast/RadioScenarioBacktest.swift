@@ -225,6 +225,17 @@ extension BacktestCommand {
                 }
             }
             let efficiencyModel = try modelSe.map { try radioModel($0, what: "efficiency", target: .spectralEfficiency) }
+            // Only the sizings that take an efficiency forecast use the model; the others size
+            // efficiency from the observed seconds, and a --model-se beside them changed nothing
+            // without a word.
+            switch Self.parseSizing(sizing)! {
+            case .quantile, .persistenceDemandForecastEfficiency: break
+            default:
+                if let modelSe {
+                    printError("flowcast backtest: warning: --model-se \(modelSe) is not used by --sizing \(sizing), which sizes efficiency "
+                        + "from the observed seconds; --sizing quantile and ar1f-N use an efficiency forecast")
+                }
+            }
             var topology = scenario.topology
             for c in topology.cells.indices where topology.cells[c].peakSpectralEfficiency == nil {
                 // The configured peak: the top of the cell's CQI table when the topology gives none.

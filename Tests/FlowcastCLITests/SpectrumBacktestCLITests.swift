@@ -107,6 +107,22 @@ struct SpectrumBacktestCLITests {
                                   mentioning: "m.json: the efficiency model was trained on 300 s steps")
     }
 
+    /// An efficiency model beside a sizing that sizes efficiency from the observed seconds (the
+    /// default reg-N among them) changed nothing, and said nothing: now it says so, and only there.
+    @Test func anEfficiencyModelTheSizingDoesNotUseIsSaid() throws {
+        let url = try Self.scenario("model-se")
+        let se = url.appendingPathComponent("se.json")
+        let train = try Fixtures.runFlowcast(["train", "--series", url.appendingPathComponent("cell-1.csv").path, "--target", "se",
+                                              "--out", se.path, "--trees", "0"])
+        try #require(train.status == 0, "\(train.stderr)")
+        let common = ["backtest", "--radio-scenario", url.path, "--from", "120", "--plan-every", "30s", "--model-se", se.path, "--json"]
+        let unused = try Fixtures.runFlowcast(common)
+        #expect(unused.status == 0, "\(unused.stderr)")
+        #expect(unused.stderr.contains("warning: --model-se \(se.path) is not used by --sizing reg-1800"), "\(unused.stderr)")
+        let used = try Fixtures.runFlowcast(common + ["--sizing", "quantile"])
+        #expect(used.status == 0 && !used.stderr.contains("is not used by --sizing"), "\(used.stderr)")
+    }
+
     /// A model for the other target (its file records it): a bit/s/Hz model taken for demand
     /// was accepted and scored, and the reverse.
     @Test func modelForTheWrongTarget() throws {
