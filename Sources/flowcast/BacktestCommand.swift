@@ -149,7 +149,7 @@ struct BacktestCommand: ParsableCommand {
                                             pathsPerDemand: paths, targetUtilisation: targetUtilisation)
             let backtest = RoutingBacktest(topology: topo, options: options)
             if let d = backtest.paths.firstIndex(where: { $0.isEmpty }) {
-                throw CommandFailure(message: "demand '\(topo.demands[d].id)' has no path from source to destination")
+                throw CommandFailure(message: "\(topology): " + RoutingOptimizer.unroutable(topo, demand: d))
             }
             var report = try backtest.run(matrices: matrices, from: from) { row in forecaster?.forecast(row: row) }
             report.scale = self.scale

@@ -2,6 +2,7 @@ import ArgumentParser
 import FlowcastAggregate
 import FlowcastCore
 import FlowcastPipeline
+import FlowcastPolicy
 import FlowcastTopology
 import Foundation
 
@@ -41,6 +42,14 @@ struct TopologyCommand: ParsableCommand {
                     let fallback = cell.peakSpectralEfficiency.map { "plans will use its configured peak, \($0) bit/s/Hz" }
                         ?? "plans will fail until it \(problem == "does not exist" ? "exists" : "is a file") (no peakSpectralEfficiency)"
                     print("\(file):\(cell.line): note: cell '\(cell.id)': radio KPI log \(source) \(problem); \(fallback)")
+                }
+                // A demand whose nodes no links join loads and aggregates, but no plan can route it
+                // (plan and backtest stop at the first such demand): each is named here. Demands
+                // with candidate paths were checked when loaded.
+                let finder = PathFinder(topology)
+                for (d, demand) in topology.demands.enumerated()
+                where demand.paths.isEmpty && finder.shortestByWeight(from: demand.source, to: demand.destination) == nil {
+                    print("\(file):\(demand.line): note: \(RoutingOptimizer.unroutable(topology, demand: d)); plans will fail until one joins them")
                 }
             } catch {
                 for problem in error.problems { print(problem) }

@@ -463,6 +463,35 @@ struct RadioKPIPlanTests {
         #expect(check.stdout.components(separatedBy: "note:").count - 1 == 2, "\(check.stdout)")
     }
 
+    /// A demand whose nodes no links join loaded "ok", and plans then stopped at the first such
+    /// demand with "has no path from source to destination", naming neither file nor line. Abilene
+    /// without ATLAM5's only link: its 22 demands are each noted at their line, and plan names the
+    /// first with its line and nodes.
+    @Test func unroutableDemandsAreNotedAtTheirLines() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-unroutable-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let lines = try String(contentsOfFile: "captures/abilene/topology.yaml", encoding: .utf8)
+            .split(separator: "\n", omittingEmptySubsequences: false).filter { !$0.contains("id: ATLAM5-ATLAng,") }
+        let path = folder.appendingPathComponent("t.yaml").path
+        try Data(lines.joined(separator: "\n").utf8).write(to: URL(fileURLWithPath: path))
+        let check = try Fixtures.runFlowcast(["topology", "check", path])
+        #expect(check.status == 0, "\(check.stdout)")
+        let notes = check.stdout.split(separator: "\n").filter { $0.contains(": note: demand ") }
+        #expect(notes.count == 22, "\(check.stdout)")  // ATLAM5 to each of 11 nodes and back
+        let first = try #require(lines.firstIndex { $0.contains("id: od_0_1,") }) + 1
+        let expected = "\(path):\(first): note: demand 'od_0_1' (line \(first) of the topology) has no path from node 'ATLAM5' to 'ATLAng' "
+            + "over the topology's links; plans will fail until one joins them"
+        #expect(String(notes.first ?? "") == expected, "\(check.stdout)")
+        let plan = try Fixtures.runFlowcast(["plan", "--topology", path, "--forecasts", "/nonexistent.json", "--out", folder.appendingPathComponent("p.json").path])
+        #expect(plan.status != 0)
+        let forecasts = folder.appendingPathComponent("f.json").path
+        try Data(#"{"forecasts":[{"id":"od_1_2","kind":"demand","point":1e6,"upper":2e6,"source":"hand"}]}"#.utf8).write(to: URL(fileURLWithPath: forecasts))
+        let planned = try Fixtures.runFlowcast(["plan", "--topology", path, "--forecasts", forecasts, "--out", folder.appendingPathComponent("p.json").path])
+        #expect(planned.status == 1 && planned.stderr.contains("demand 'od_0_1' (line \(first) of the topology) has no path from node 'ATLAM5' to 'ATLAng'"),
+                "\(planned.stderr)")
+    }
+
     @Test("plan sizes a cell from its radio KPI log, says so, and warns about a log it cannot read")
     func planReadsTheLogs() throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-kpi-\(UUID().uuidString)")

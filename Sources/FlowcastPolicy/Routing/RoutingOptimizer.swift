@@ -121,9 +121,18 @@ public struct RoutingOptimizer: Sendable {
         return worst
     }
 
+    /// Why a demand cannot be planned: named with its line in the topology and its nodes (it
+    /// said only "has no path from source to destination"; `topology check` notes it too).
+    public static func unroutable(_ topology: Topology, demand d: Int) -> String {
+        let demand = topology.demands[d]
+        let node = { (i: Int) in topology.nodes.indices.contains(i) ? "'\(topology.nodes[i].id)'" : "?" }
+        return "demand '\(demand.id)' (line \(demand.line) of the topology) has no path from node \(node(demand.source)) "
+            + "to \(node(demand.destination)) over the topology's links"
+    }
+
     public func solve(_ problem: RoutingProblem) throws(PolicyError) -> RoutingSolution {
         for (d, paths) in problem.paths.enumerated() where paths.isEmpty {
-            throw .inconsistent("demand '\(problem.topology.demands[d].id)' has no path from source to destination")
+            throw .inconsistent(Self.unroutable(problem.topology, demand: d))
         }
         if problem.targetUtilisation > 0 { return try solveWithTarget(problem) }
         let first = try build(problem, phase: nil).solve()
