@@ -12,7 +12,7 @@ extension RunReport {
     func addIntervalMarkers(_ chart: inout SVGChart) {
         let shown = shownDiffs()
         for iv in intervals {
-            guard let diff = iv.diff, diff.cellsReallocated + diff.demandsRerouted + diff.newViolations > 0 else { continue }
+            guard let diff = iv.diff, diff.decisionsChanged + diff.newViolations > 0 else { continue }
             // Linked to its diff where the Diffs section writes it out (past `maximumDiffs` it may not).
             chart.intervalMarker(at: iv.start, href: shown.contains(iv.number) ? "#diff-\(iv.number)" : nil,
                                  label: "Interval \(iv.number): \(diff.headline)\(diff.summaryLine)")

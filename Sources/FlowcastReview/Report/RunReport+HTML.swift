@@ -158,8 +158,12 @@ extension RunReport {
                 let newViolations = diff.impact.violations.filter(\.isNew)
                 let broken = Set(newViolations.map(\.subject)).sorted { Natural($0) < Natural($1) }
                 let moved = [diff.cellsReallocated > 0 ? n(diff.cellsReallocated, "cell") + " reallocated" : nil,
+                             diff.cellsAdded > 0 ? n(diff.cellsAdded, "cell") + " added" : nil,
+                             diff.cellsRemoved > 0 ? n(diff.cellsRemoved, "cell") + " removed" : nil,
                              diff.demandsRerouted > 0 ? n(diff.demandsRerouted, "demand") + " rerouted" : nil,
-                             diff.cellsReallocated + diff.demandsRerouted == 0 && !diff.links.isEmpty
+                             diff.demandsAdded > 0 ? n(diff.demandsAdded, "demand") + " added" : nil,
+                             diff.demandsRemoved > 0 ? n(diff.demandsRemoved, "demand") + " removed" : nil,
+                             diff.decisionsChanged == 0 && !diff.links.isEmpty
                                 ? "predicted utilisation changed on " + n(diff.links.count, "link") : nil,
                              broken.isEmpty ? nil : n(newViolations.count, "new violation") + ": " + broken.joined(separator: ", ")]
                     .compactMap { $0 }.joined(separator: "; ")
@@ -246,7 +250,7 @@ extension RunReport {
     func shownDiffs() -> Set<Int> {
         guard changedIntervals.count > maximumDiffs else { return Set(changedIntervals.map(\.number)) }
         func rank(_ iv: Interval) -> (Int, Int, Int) {
-            iv.diff.map { ($0.newViolations, $0.cellsReallocated + $0.demandsRerouted, $0.links.count) } ?? (0, 0, 0)
+            iv.diff.map { ($0.newViolations, $0.decisionsChanged, $0.links.count) } ?? (0, 0, 0)
         }
         return Set(changedIntervals.sorted { a, b in
             let (x, y) = (rank(a), rank(b))

@@ -63,11 +63,17 @@ extension PolicyDiff {
     /// The plan line: `Plan: X cells reallocated, Y demands rerouted, Z unchanged; peak link
     /// utilisation A% (l-1) → B% (l-2); peak cell utilisation C% (cell-1) → D% (cell-1)`.
     public var summaryLine: String {
-        "Plan: \(cellsReallocated) cell\(cellsReallocated == 1 ? "" : "s") reallocated, "
-            + "\(demandsRerouted) demand\(demandsRerouted == 1 ? "" : "s") rerouted, "
+        "Plan: \(cellsReallocated) cell\(cellsReallocated == 1 ? "" : "s") reallocated\(Self.addedRemoved(cellsAdded, cellsRemoved)), "
+            + "\(demandsRerouted) demand\(demandsRerouted == 1 ? "" : "s") rerouted\(Self.addedRemoved(demandsAdded, demandsRemoved)), "
             + (settings.isEmpty ? "" : "\(settings.count) setting\(settings.count == 1 ? "" : "s") changed, ")
             + "\(unchanged) unchanged; "
             + "peak link utilisation \(peakLinkText); peak cell utilisation \(peakCellText)"
+    }
+
+    /// ` (1 added, 6 removed)`, or nothing when none was.
+    static func addedRemoved(_ added: Int, _ removed: Int) -> String {
+        let parts = [added > 0 ? "\(added) added" : nil, removed > 0 ? "\(removed) removed" : nil].compactMap { $0 }
+        return parts.isEmpty ? "" : " (" + parts.joined(separator: ", ") + ")"
     }
 
     /// `A% (l-1) → B% (l-2)`: the busiest link on each side.

@@ -65,10 +65,18 @@ public struct PolicyDiff: Codable, Hashable, Sendable {
         return n == 0 ? "No changes. " : "No plan changes, but NEW breaks \(n) constraint\(n == 1 ? "" : "s") OLD did not. "
     }
 
-    /// Cells whose blocks changed (added and removed cells included).
-    public var cellsReallocated: Int { cells.count }
-    /// Demands whose split changed (added and removed demands included).
-    public var demandsRerouted: Int { demands.count }
+    /// Cells in both documents whose blocks changed. Until 6 December 2026 added and removed cells
+    /// were counted here too: a policy that dropped every cell read "6 cells reallocated".
+    public var cellsReallocated: Int { cells.count { $0.action == .changed } }
+    /// Cells only in NEW, and only in OLD.
+    public var cellsAdded: Int { cells.count { $0.action == .added } }
+    public var cellsRemoved: Int { cells.count { $0.action == .removed } }
+    /// Demands in both documents whose split changed (added and removed ones apart, as for cells).
+    public var demandsRerouted: Int { demands.count { $0.action == .changed } }
+    public var demandsAdded: Int { demands.count { $0.action == .added } }
+    public var demandsRemoved: Int { demands.count { $0.action == .removed } }
+    /// Cells and demands listed as changed, added or removed: what the plan decided differently.
+    public var decisionsChanged: Int { cells.count + demands.count }
 }
 
 /// The busiest element of one kind in a document: its id and predicted utilisation.

@@ -447,6 +447,21 @@ extension ReviewThresholdTests {
         #expect(try comparison.json().contains("\"field\" : \"carriersMHz\""))
     }
 
+    /// Cells and demands only on one side are counted as added and removed, not as reallocated
+    /// or rerouted: a policy that no longer planned any cell read "6 cells reallocated".
+    @Test func addedAndRemovedAreCountedApart() throws {
+        let old = try Self.demo()
+        var new = old
+        let cells = new.spectrum.cells.count
+        new.spectrum.cells = []
+        var extra = try #require(new.routing.demands.first)
+        extra.id = "d-new"
+        new.routing.demands.append(extra)
+        let diff = try #require(try compare(old, new).files.first?.diff)
+        #expect(diff.cellsReallocated == 0 && diff.cellsRemoved == cells && diff.demandsAdded == 1 && diff.demandsRerouted == 0)
+        #expect(diff.summaryLine.hasPrefix("Plan: 0 cells reallocated (\(cells) removed), 0 demands rerouted (1 added), "), "\(diff.summaryLine)")
+    }
+
     /// A retune shows as the cell's change; its carriers, which follow the blocks, are not listed again.
     @Test func carriersOfARetunedCellAreNotListedTwice() throws {
         let old = try Self.demo()

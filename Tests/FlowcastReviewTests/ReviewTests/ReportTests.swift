@@ -71,7 +71,7 @@ import Testing
             // A marker on the charts where the plan itself changed (or its forecast breaks a
             // constraint), not where only a predicted utilisation moved.
             let diff = try #require(iv.diff)
-            let decided = diff.cellsReallocated + diff.demandsRerouted + diff.newViolations > 0
+            let decided = diff.cells.count + diff.demands.count + diff.newViolations > 0
             #expect(html.contains("<a href=\"#diff-\(iv.number)\"><title>Interval \(iv.number)") == decided, "interval \(iv.number)")
             if decided { marked += 1 }
         }
