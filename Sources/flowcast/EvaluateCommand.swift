@@ -91,7 +91,6 @@ extension EvaluateCommand {
         }
         let model = try ModelFile.readInterval(from: URL(fileURLWithPath: self.model), horizon: horizon)
         let sets = try readSeries(series, options: options)
-        if let warning = StepCheck.warning(modelID: model.id, trainedStep: model.training.stepSeconds, sets: sets) { FileHandle.standardError.write(Data((warning + "\n").utf8)) }
         let radio = sets.contains { $0.radioTarget != nil }
         if let problem = model.mismatch(path: self.model, horizon: horizon, target: radio ? options.radioTarget : nil) {
             throw CommandFailure(message: problem)
@@ -100,6 +99,8 @@ extension EvaluateCommand {
         guard report.steps > 0 else {
             throw CommandFailure(message: "nothing to score: no series has a whole \(horizon.formatted()) s interval observed after row \(from)")
         }
+        // Said once the series are scored (a horizon shorter than their step is refused first).
+        if let warning = StepCheck.warning(modelID: model.id, trainedStep: model.training.stepSeconds, sets: sets) { FileHandle.standardError.write(Data((warning + "\n").utf8)) }
         Self.noteUnscored(report.methods.map { ($0.method.rawValue, $0.metrics.nonFinite, $0.metrics.count) })
         print(json ? report.json : report.table)
     }
