@@ -127,7 +127,14 @@ public struct RunData: Sendable {
             throw .io(path: runDirectory.path, message: "not a folder")
         }
         var run = RunData(runDirectory: runDirectory.path)
-        run.windows = run.readLines(runDirectory.appendingPathComponent("windows.jsonl"), as: WindowLine.self).map(Window.init)
+        // A window of no duration has no load to read (it was read as 0 bit/s and lowered its
+        // cell's mean), and a second line for one window (kind, id, start) was summed into the
+        // summary while the header counted windows once: both are skipped and counted.
+        var seenWindows = Set<String>()
+        run.windows = run.readLines(runDirectory.appendingPathComponent("windows.jsonl"), as: WindowLine.self) { w in
+            if w.duration <= 0 { return "a window of no duration" }
+            return seenWindows.insert("\(w.kind.rawValue)\u{0}\(w.id)\u{0}\(w.start)").inserted ? nil : "a window already read (same kind, id and start)"
+        }.map(Window.init)
         let flows: [FlowLine] = run.readLines(runDirectory.appendingPathComponent("flows.jsonl"), as: FlowLine.self)
         if !run.missing.contains("flows.jsonl") { run.flowCount = flows.count }
         let summaryURL = runDirectory.appendingPathComponent("summary.json")
@@ -171,18 +178,27 @@ public struct RunData: Sendable {
 
     /// Decodes each line through the file's format type; bad lines are skipped and counted, and a
     /// line of an unsupported `formatVersion` is also named on its own.
-    private mutating func readLines<Line: Decodable>(_ url: URL, as type: Line.Type) -> [Line] {
+    /// `refuse` gives the reason a well-formed line is not used, or nil; such lines are skipped and
+    /// counted per reason.
+    private mutating func readLines<Line: Decodable>(_ url: URL, as type: Line.Type,
+                                                     refuse: (Line) -> String? = { _ in nil }) -> [Line] {
         guard let data = data(url) else { return [] }
         let decoder = JSONDecoder()
         var out: [Line] = [], skipped = 0, firstBad: Int?
+        var refused: [(reason: String, count: Int, first: Int)] = []
         // Lines end at LF; a CRLF line's CR is trimmed with the other blanks around it. Split as
         // bytes: splitting a large flows.jsonl as `Character`s took longer than decoding it.
         let isBlank: (UInt8) -> Bool = { $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }
         for (n, line) in data.split(separator: 10, omittingEmptySubsequences: false).enumerated() {
             guard let first = line.firstIndex(where: { !isBlank($0) }), let last = line.lastIndex(where: { !isBlank($0) }) else { continue }
             do {
-                out.append(try FormatReading.decode(Line.self, from: line[first...last], path: url.lastPathComponent, line: n + 1,
-                                                    decoder: decoder))
+                let decoded = try FormatReading.decode(Line.self, from: line[first...last], path: url.lastPathComponent, line: n + 1,
+                                                       decoder: decoder)
+                if let reason = refuse(decoded) {
+                    if let i = refused.firstIndex(where: { $0.reason == reason }) { refused[i].count += 1 } else { refused.append((reason, 1, n + 1)) }
+                    continue
+                }
+                out.append(decoded)
             } catch {
                 if case .unsupportedVersion = error.problem { problems.append(error.description) }
                 skipped += 1
@@ -191,6 +207,9 @@ public struct RunData: Sendable {
         }
         if skipped > 0, let firstBad {
             problems.append("\(url.lastPathComponent): \(skipped) line\(skipped == 1 ? "" : "s") skipped (first at line \(firstBad))")
+        }
+        for r in refused {
+            problems.append("\(url.lastPathComponent): \(r.count) line\(r.count == 1 ? "" : "s") skipped, \(r.reason) (first at line \(r.first))")
         }
         return out
     }

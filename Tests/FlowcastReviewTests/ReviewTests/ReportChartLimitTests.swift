@@ -259,3 +259,26 @@ import Testing
         #expect(html.contains("href=\"#diff-1\"") && html.contains("href=\"#diff-2\""))
     }
 }
+
+/// A window of no duration read as 0 bit/s and lowered its cell's mean; a second line for one
+/// window was summed into the summary while the header counted it once. Both are skipped, counted
+/// by reason with their first line.
+@Test func windowsOfNoDurationAndRepeatedWindowsAreSkippedAndCounted() throws {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-window-lines-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: folder) }
+    func line(_ start: Int, duration: Int = 10, bytes: Int = 1000) -> String {
+        #"{"kind":"cell","id":"cell-1","start":\#(start),"duration":\#(duration),"partial":false,"bytesUp":\#(bytes),"bytesDown":0,"#
+            + #""packetsUp":3,"packetsDown":0,"activeFlows":1,"newFlows":1,"retransmissions":0,"zeroWindows":0,"decodeIssues":0,"#
+            + #""sizeHistogram":[0,0,0,0,0,3,0]}"#
+    }
+    let lines = [line(1_767_636_000), line(1_767_636_010, duration: 0), line(1_767_636_020), line(1_767_636_000, bytes: 9999), line(1_767_636_000)]
+    try Data(lines.joined(separator: "\n").utf8).write(to: folder.appendingPathComponent("windows.jsonl"))
+    let run = try RunData.load(runDirectory: folder)
+    #expect(run.windows.map(\.start) == [1_767_636_000, 1_767_636_020])
+    #expect(run.windows.allSatisfy { $0.bytesUp == 1000 })
+    #expect(run.problems.contains("windows.jsonl: 1 line skipped, a window of no duration (first at line 2)"), "\(run.problems)")
+    #expect(run.problems.contains("windows.jsonl: 2 lines skipped, a window already read (same kind, id and start) (first at line 4)"), "\(run.problems)")
+    // The mean load is of the two windows read: 800 bit/s each.
+    #expect(RunReport(run: run).summary("cell", "cell-1").meanLoad == 800)
+}
