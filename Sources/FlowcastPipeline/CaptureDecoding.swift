@@ -28,10 +28,15 @@ public struct DecodeStatistics: Sendable {
         if summary.timeIsUsable {
             lastTime = summary.timestampNanoseconds
         } else {
-            summary.timestampNanoseconds = lastTime
-            packetsWithoutTime += 1
-            if firstPacketWithoutTime == nil { firstPacketWithoutTime = packet }
+            settle(&summary.timestampNanoseconds, packet: packet)
         }
+    }
+
+    /// The time of a packet with none: the last usable one, counted.
+    mutating func settle(_ time: inout Int64, packet: Int) {
+        time = lastTime
+        packetsWithoutTime += 1
+        if firstPacketWithoutTime == nil { firstPacketWithoutTime = packet }
     }
 
     /// One line for stderr when some packets had no usable time, or nil.
