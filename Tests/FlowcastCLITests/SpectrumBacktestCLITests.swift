@@ -39,6 +39,15 @@ struct SpectrumBacktestCLITests {
         return url
     }
 
+    /// A next-second efficiency model (`train --target se`, no trees) of the scenario's cell-1 log, as `se.json` beside it.
+    static func efficiencyModel(in url: URL) throws -> URL {
+        let se = url.appendingPathComponent("se.json")
+        let train = try Fixtures.runFlowcast(["train", "--series", url.appendingPathComponent("cell-1.csv").path, "--target", "se",
+                                              "--out", se.path, "--trees", "0"])
+        try #require(train.status == 0, "\(train.stderr)")
+        return se
+    }
+
     static func failsWithOneLine(_ arguments: [String], mentioning: String) throws {
         let run = try Fixtures.runFlowcast(["backtest"] + arguments)
         #expect(run.status != 0)
@@ -111,10 +120,7 @@ struct SpectrumBacktestCLITests {
     /// default reg-N among them) changed nothing, and said nothing: now it says so, and only there.
     @Test func anEfficiencyModelTheSizingDoesNotUseIsSaid() throws {
         let url = try Self.scenario("model-se")
-        let se = url.appendingPathComponent("se.json")
-        let train = try Fixtures.runFlowcast(["train", "--series", url.appendingPathComponent("cell-1.csv").path, "--target", "se",
-                                              "--out", se.path, "--trees", "0"])
-        try #require(train.status == 0, "\(train.stderr)")
+        let se = try Self.efficiencyModel(in: url)
         let common = ["backtest", "--radio-scenario", url.path, "--from", "120", "--plan-every", "30s", "--model-se", se.path, "--json"]
         let unused = try Fixtures.runFlowcast(common)
         #expect(unused.status == 0, "\(unused.stderr)")
@@ -127,10 +133,7 @@ struct SpectrumBacktestCLITests {
     /// was accepted and scored, and the reverse.
     @Test func modelForTheWrongTarget() throws {
         let url = try Self.scenario("target")
-        let se = url.appendingPathComponent("se.json")
-        let train = try Fixtures.runFlowcast(["train", "--series", url.appendingPathComponent("cell-1.csv").path, "--target", "se",
-                                              "--out", se.path, "--trees", "0"])
-        try #require(train.status == 0, "\(train.stderr)")
+        let se = try Self.efficiencyModel(in: url)
         try Self.failsWithOneLine(["--radio-scenario", url.path, "--from", "120", "--model-demand", se.path],
                                   mentioning: "se.json: the demand model forecasts --target se, not --target dl")
     }
