@@ -216,7 +216,7 @@ public struct PolicyPlanner: Sendable {
         }
         let cellIDs = Set(d.cells.map { topology.cells[$0].id })
         let parts = cellIDs.flatMap { index.cells[$0] ?? [] }.sorted().map { forecasts[$0] }
-        guard !parts.isEmpty else { return ForecastRef(point: 0, upper: 0, source: "no forecast") }
+        guard !parts.isEmpty else { return .none }
         return ForecastRef(point: parts.reduce(0) { $0 + $1.point }, upper: parts.reduce(0) { $0 + $1.upper },
                            source: "sum of cells " + parts.map(\.id).sorted().joined(separator: ", ") + " (" + Set(parts.map(\.source)).sorted().joined(separator: ", ") + ")")
     }
@@ -229,7 +229,7 @@ public struct PolicyPlanner: Sendable {
             let f = forecasts[i]
             return ForecastRef(point: f.point, upper: f.upper, spectralEfficiency: f.spectralEfficiency, source: f.source)
         }
-        guard !carriers.isEmpty else { return ForecastRef(point: 0, upper: 0, source: "no forecast") }
+        guard !carriers.isEmpty else { return .none }
         return ForecastRef(point: carriers.reduce(0) { $0 + demandForecasts[$1].point },
                            upper: carriers.reduce(0) { $0 + demandForecasts[$1].upper },
                            source: "demand " + carriers.map { topology.demands[$0].id }.joined(separator: ", "))

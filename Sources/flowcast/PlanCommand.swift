@@ -111,8 +111,8 @@ struct PlanCommand: ParsableCommand {
             try document.write(to: URL(fileURLWithPath: out))
             // A demand or cell with no forecast is planned for no traffic: a series column missing
             // or misspelt wrote such a policy without a word (backtest warned of the same).
-            for (kind, ids) in [("demand", document.routing.demands.filter { $0.forecast.source == "no forecast" }.map(\.id)),
-                                ("cell", document.spectrum.cells.filter { $0.forecast.source == "no forecast" }.map(\.id))] where !ids.isEmpty {
+            for (kind, ids) in [("demand", document.routing.demands.filter(\.forecast.isNone).map(\.id)),
+                                ("cell", document.spectrum.cells.filter(\.forecast.isNone).map(\.id))] where !ids.isEmpty {
                 printError("flowcast plan: warning: \(ids.count) \(kind)\(ids.count == 1 ? "" : "s") with no forecast in \(forecasts ?? series ?? "the input"), "
                     + "planned for no traffic: \(ids.prefix(5).joined(separator: ", "))\(ids.count > 5 ? ", …" : "")")
             }

@@ -63,6 +63,12 @@ public struct ForecastRef: Codable, Hashable, Sendable {
         self.spectralEfficiency = spectralEfficiency
         self.source = source
     }
+
+    /// A demand or cell the planner had no forecast for: planned for no traffic.
+    public static let none = ForecastRef(point: 0, upper: 0, source: "no forecast")
+
+    /// Whether this is `none`: what `plan` names on stderr.
+    public var isNone: Bool { source == Self.none.source && point == 0 && upper == 0 }
 }
 
 /// How traffic is split over paths.
