@@ -1,4 +1,4 @@
-import FlowcastModel
+@testable import FlowcastModel
 import FlowcastTestSupport
 import Foundation
 import Testing
@@ -31,6 +31,15 @@ import Testing
         #expect(reason.hasPrefix("time 1733818005 (2024-12-10 08:06:45 UTC) is 391 days from the file's median time, "
                                  + "1767636020 (2026-01-05 18:00:20 UTC): the grid from it to 1767636040 (2026-01-05 18:00:40 UTC) "
                                  + "at a step of 10.0 s would be 3381805 rows × 9 columns"), "\(reason)")
+    }
+
+    /// A long CSV whose times lie 1e302 s apart: naming how far off the far one is converted that
+    /// to Int and trapped (found by fuzzing the day the message was written). Now refused, saying so.
+    @Test func aTimeFarBeyondIntIsNamedNotATrap() throws {
+        let error = try #require(gridError(try regression("crash-far-time-duration-beyond-int")))
+        guard case .badTimeGrid(_, _, let reason) = error else { Issue.record("\(error)"); return }
+        #expect(reason.contains(" years from the file's median time"), "\(reason)")
+        #expect(TimeGrid.describe(duration: 1e300).hasSuffix(" years") && TimeGrid.describe(duration: 5) == "5 s")
     }
 
     /// The time far from the rest is named by its file line and date, whichever end of the file's

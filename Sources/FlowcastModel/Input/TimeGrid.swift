@@ -105,12 +105,13 @@ struct TimeGrid {
                                Int(parts.tm_mday), Int(parts.tm_hour), Int(parts.tm_min), Int(parts.tm_sec))
     }
 
-    /// `46 years`, `3 days`, `5000 s`.
+    /// `46 years`, `3 days`, `5000 s`. Formatted as Double: a time of 1e300 is a duration no Int
+    /// holds (converting it trapped; found by fuzzing, 6 December 2026).
     static func describe(duration: Double) -> String {
         let year = 365.25 * 86_400
-        if duration >= 2 * year { return "\(Int((duration / year).rounded())) years" }
-        if duration >= 2 * 86_400 { return "\(Int((duration / 86_400).rounded())) days" }
-        return "\(Int(duration.rounded())) s"
+        if duration >= 2 * year { return String(format: "%.0f years", (duration / year).rounded()) }
+        if duration >= 2 * 86_400 { return String(format: "%.0f days", (duration / 86_400).rounded()) }
+        return String(format: "%.0f s", duration.rounded())
     }
 
     static func estimateStep(_ sortedTimes: [Double]) -> Double {
