@@ -53,23 +53,13 @@ enum GzipCapture {
             let chunk = 1 << 18
             let buffer = UnsafeMutablePointer<UInt8>.allocate(capacity: chunk)
             defer { buffer.deallocate() }
-            var total = 0, nextSpaceCheck = spaceCheckEvery
+            var sink = TemporaryFileSink(output: output, path: path, folder: folder, purpose: "copy the stream into")
             while true {
                 let n = read(input, buffer, chunk)
                 if n < 0 && errno == EINTR { continue }
                 if n < 0 { throw .missingFile(path: path, reason: "reading the stream failed (\(String(cString: strerror(errno))))") }
                 if n == 0 { break }
-                var written = 0
-                while written < n {
-                    let w = write(output, buffer + written, n - written)
-                    guard w > 0 else { throw .missingFile(path: path, reason: "cannot copy the stream into \(folder) (\(String(cString: strerror(errno))))") }
-                    written += w
-                }
-                total += n
-                if total >= nextSpaceCheck {
-                    nextSpaceCheck = total + spaceCheckEvery
-                    if let reason = spaceRunningOut(output, folder: folder) { throw .missingFile(path: path, reason: reason) }
-                }
+                try sink.write(buffer, count: n)
             }
             return InflatedCapture(path: path, descriptor: output, fault: nil, compressed: false)
         }
@@ -107,7 +97,7 @@ enum GzipCapture {
     /// Why inflating must stop: the folder would keep less than a reserve free (1 GiB, or a
     /// twentieth of a smaller file system). A hostile or huge stream must not fill the machine's
     /// temporary folder; tshark, which inflates as it reads, needs no such room.
-    private static func spaceRunningOut(_ fd: Int32, folder: String) -> String? {
+    static func spaceRunningOut(_ fd: Int32, folder: String) -> String? {
         var info = statvfs()
         guard fstatvfs(fd, &info) == 0 else { return nil }
         let free = Int(info.f_bavail) * Int(info.f_frsize), size = Int(info.f_blocks) * Int(info.f_frsize)
@@ -129,7 +119,7 @@ enum GzipCapture {
         }
         defer { inflateEnd(&stream) }
         var memberEnded = false
-        var total = 0, nextSpaceCheck = spaceCheckEvery
+        var sink = TemporaryFileSink(output: output, path: path, folder: folder, purpose: "inflate it into")
         while true {
             let n = read(input, inBuffer, chunk)
             if n < 0 { return "reading the compressed file failed (\(String(cString: strerror(errno))))" }
@@ -152,20 +142,7 @@ enum GzipCapture {
                 stream.next_out = outBuffer
                 stream.avail_out = UInt32(chunk)
                 let status = CZlib.inflate(&stream, Z_NO_FLUSH)
-                let produced = chunk - Int(stream.avail_out)
-                var written = 0
-                while written < produced {
-                    let w = write(output, outBuffer + written, produced - written)
-                    guard w > 0 else {
-                        throw .missingFile(path: path, reason: "cannot inflate it into \(folder) (\(String(cString: strerror(errno))))")
-                    }
-                    written += w
-                }
-                total += produced
-                if total >= nextSpaceCheck {
-                    nextSpaceCheck = total + spaceCheckEvery
-                    if let reason = spaceRunningOut(output, folder: folder) { throw .missingFile(path: path, reason: reason) }
-                }
+                try sink.write(outBuffer, count: chunk - Int(stream.avail_out))
                 switch status {
                 case Z_OK: break
                 case Z_BUF_ERROR: if stream.avail_in == 0 { break } else { continue }
@@ -176,6 +153,35 @@ enum GzipCapture {
                 }
                 if stream.avail_in == 0 && stream.avail_out != 0 { break }
             }
+        }
+    }
+}
+
+/// Writes whole buffers to a temporary capture file, checking the folder's free space every
+/// `GzipCapture.spaceCheckEvery` bytes (one writer for inflating and for copying a stream).
+struct TemporaryFileSink {
+    let output: Int32, path: String, folder: String
+    /// What the file is for, in its error: `inflate it into`, `copy the stream into`.
+    let purpose: String
+    private var total = 0, nextSpaceCheck = GzipCapture.spaceCheckEvery
+
+    init(output: Int32, path: String, folder: String, purpose: String) {
+        self.output = output; self.path = path; self.folder = folder; self.purpose = purpose
+    }
+
+    mutating func write(_ bytes: UnsafeMutablePointer<UInt8>, count: Int) throws(CaptureError) {
+        var written = 0
+        while written < count {
+            let w = Glibc.write(output, bytes + written, count - written)
+            guard w > 0 else {
+                throw .missingFile(path: path, reason: "cannot \(purpose) \(folder) (\(String(cString: strerror(errno))))")
+            }
+            written += w
+        }
+        total += count
+        if total >= nextSpaceCheck {
+            nextSpaceCheck = total + GzipCapture.spaceCheckEvery
+            if let reason = GzipCapture.spaceRunningOut(output, folder: folder) { throw .missingFile(path: path, reason: reason) }
         }
     }
 }
