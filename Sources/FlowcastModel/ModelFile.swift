@@ -137,7 +137,9 @@ public enum ModelFile {
 
     private static func header(_ data: Data, path: String) throws(ModelFileError) -> Header {
         do { return try JSONDecoder().decode(Header.self, from: data) } catch DecodingError.dataCorrupted(let context) where context.codingPath.isEmpty {
-            throw .corrupt(path: path, detail: "not valid JSON")
+            // Where and why, from the strict parser (Foundation's message names neither).
+            guard let failure = data.withUnsafeBytes({ JSONValue.failure($0) }) else { throw .corrupt(path: path, detail: "not valid JSON") }
+            throw .corrupt(path: path, detail: "not valid JSON at line \(failure.line), column \(failure.column): \(failure.reason)")
         } catch {
             throw .notAModel(path: path)  // JSON, but not an object
         }

@@ -267,7 +267,9 @@ import Testing
         #expect(throws: SeriesInputError.unreadable(path: folder, reason: "is a folder, not a series file")) {
             try SeriesReader.read(file: URL(fileURLWithPath: folder))
         }
-        #expect(throws: SeriesInputError.badJSON(path: "w.jsonl", line: 2, reason: "unparseable line")) {
+        // Where on the line, and why.
+        #expect(throws: SeriesInputError.badLine(FormatReadError(path: "w.jsonl", line: 2,
+                                                                 problem: .invalidJSON("at column 2: expected a key in double quotes, found 'o'")))) {
             try SeriesReader.read(text: windowLine(start: 0, duration: 1, id: "a", up: 1, down: 0) + "\n{oops\n", path: "w.jsonl")
         }
         // Valid JSON with a count no UInt64 holds: the field is named, not "unparseable line"

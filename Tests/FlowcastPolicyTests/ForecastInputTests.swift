@@ -57,7 +57,7 @@ import Testing
         for (text, message) in [
             ("{\"forecasts\": [{\"id\": \"cell-1\", \"kind\": \"cell\", \"point\": 3e8, \"point\": -5, \"upper\": 4e8, \"source\": \"x\"}]}",
              "not valid JSON at line 1, column 63: key \"point\" given twice in one object"),
-            ("{\"forecasts\": [\n  {\"id\": \"cell-1\",", "not valid JSON at line 2, column 19"),
+            ("{\"forecasts\": [\n  {\"id\": \"cell-1\",", "not valid JSON at line 2, column 19: expected a key in double quotes, found the end of the file"),
         ] {
             try Data(text.utf8).write(to: url)
             #expect(throws: PolicyError.badInput(path: url.path, message: message)) { try ForecastSet(contentsOf: url) }

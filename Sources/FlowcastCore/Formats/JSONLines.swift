@@ -6,6 +6,9 @@ public struct FormatReadError: Error, Sendable, Equatable, CustomStringConvertib
     public enum Problem: Sendable, Equatable {
         /// The text is not JSON.
         case notJSON
+        /// The text is not JSON, with where and why the strict parser stopped (`at column 12: a
+        /// string that is never closed`).
+        case invalidJSON(String)
         /// The JSON is not an object.
         case notAnObject
         /// A field the format always has is absent.
@@ -32,6 +35,7 @@ public struct FormatReadError: Error, Sendable, Equatable, CustomStringConvertib
     public var reason: String {
         switch problem {
         case .notJSON: "not valid JSON"
+        case .invalidJSON(let why): "not valid JSON \(why)"
         case .notAnObject: "not a JSON object"
         case .missing(let field): "missing \"\(field)\""
         case .badValue(let field): "bad value for \"\(field)\""
@@ -64,11 +68,19 @@ public enum FormatReading {
             throw FormatReadError(path: path, line: line, problem: .unsupportedVersion(found: error.found, supported: error.supported))
         } catch let error as DecodingError {
             var found = problem(error)
-            if found == .notJSON, let numbers = numberProblem(data) { found = numbers }
+            if found == .notJSON { found = numberProblem(data) ?? syntaxProblem(data, whole: line == nil) }
             throw FormatReadError(path: path, line: line, problem: found)
         } catch {
             throw FormatReadError(path: path, line: line, problem: .notJSON)
         }
+    }
+
+    /// Where and why the strict parser stops on `data`: a line and column for a whole document,
+    /// a column for a JSON Lines line (whose line the error already names).
+    private static func syntaxProblem(_ data: Data, whole: Bool) -> FormatReadError.Problem {
+        guard let failure = data.withUnsafeBytes({ JSONValue.failure($0) }) else { return .notJSON }
+        let place = whole ? "at line \(failure.line), column \(failure.column)" : "at column \(failure.column)"
+        return .invalidJSON("\(place): \(failure.reason)")
     }
 
     /// Foundation's decoder reports a number its type cannot hold (1e300 or -1 for a count, 1.5

@@ -21,9 +21,8 @@ enum WindowsReader {
             let window: WindowLine
             do {
                 window = try FormatReading.decode(WindowLine.self, from: Data(line.utf8), path: path, line: number, decoder: decoder)
-            } catch where error.problem == .notJSON {
-                throw .badJSON(path: path, line: number, reason: "unparseable line")
             } catch {
+                if error.problem == .notJSON { throw .badJSON(path: path, line: number, reason: "unparseable line") }
                 throw .badLine(error)
             }
             if window.duration > 0 { durations.append(window.duration) }

@@ -37,11 +37,10 @@ extension PolicyDocument {
         .badInput(path: path, message: notJSON(data))
     }
 
-    /// "not valid JSON at line L, column C", where the strict parser stopped.
+    /// "not valid JSON at line L, column C: why", where and why the strict parser stopped.
     static func notJSON(_ data: Data) -> String {
         guard let failure = data.withUnsafeBytes({ JSONValue.failure($0) }) else { return "not valid JSON" }
-        return "not valid JSON at line \(failure.line), column \(failure.column)"
-            + (failure.repeatedKey.map { ": key \"\($0)\" given twice in one object" } ?? "")
+        return "not valid JSON at line \(failure.line), column \(failure.column): \(failure.reason)"
     }
 
     /// Checks JSON bytes against the policy schema; `path` names the source in errors.
