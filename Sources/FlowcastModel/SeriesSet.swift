@@ -67,6 +67,10 @@ public struct SeriesLoadReport: Sendable, Equatable {
     public var covariatesOutOfRange = 0
     /// Columns skipped on purpose (e.g. Abilene self pairs `od_s_s`).
     public var skippedColumns: [String] = []
+    /// The line number of the file's last line when it has no line end: a file cut short (a
+    /// copy stopped, a disk filled) ends that way, and a cut inside a number leaves a smaller
+    /// number that reads as well as any other; nil when the file ends with a line end.
+    public var unterminatedLastLine: Int?
 
     public init() {}
 }
@@ -101,6 +105,15 @@ public struct SeriesSet: Sendable, Equatable {
 
     /// Season lengths derived from the time step.
     public var seasonality: Seasonality { Seasonality(step: step) }
+
+    /// A warning for a file whose last line has no line end, naming the file and line; nil for a
+    /// file that ends with one (as every file a program finished writing does).
+    public var cutWarning: String? {
+        report.unterminatedLastLine.map {
+            "warning: \(source):\($0): the last line has no line end, as when a file is cut short or still being written; "
+                + "its values were read as they stand (check the last one)"
+        }
+    }
 
     /// Time of grid row `row`, when known.
     public func time(ofRow row: Int) -> Double? {

@@ -31,6 +31,7 @@ public enum SeriesForecasts {
                                 unitScale: Double = 1, warn: (String) -> Void) throws -> (ForecastSet, Provenance) {
         let seriesURL = URL(fileURLWithPath: seriesPath)
         let set = try SeriesReader.read(file: seriesURL)
+        if let warning = set.cutWarning { warn(warning) }
         guard row > 0, row <= set.rowCount else { throw Failure.rowOutOfRange(row: row, rows: set.rowCount, path: seriesPath) }
         let models = try PlannerModels(modelPath: modelPath, efficiencyModelPath: nil, interval: nil)
         let iso = ISO8601DateFormatter()

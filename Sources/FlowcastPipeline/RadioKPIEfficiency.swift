@@ -45,7 +45,7 @@ public enum RadioKPIEfficiency {
             let table = cell.cqiTable.flatMap(CQITable.init(rawValue:)) ?? .table1
             let seconds = window(horizon: horizon)
             let history = model == nil ? seconds : max(seconds, modelHistorySeconds)
-            let options = SeriesReadOptions(radioTarget: .spectralEfficiency, cqiTable: table)
+            let options = SeriesReadOptions(radioTarget: .spectralEfficiency, cqiTable: table, growingLog: true)
             do {
                 let set = try recentReports(path: path, options: options, history: history, from: until.map { $0 - history },
                                             reads: reads, covariates: model != nil)
@@ -120,7 +120,7 @@ public enum RadioKPIEfficiency {
             var means = windows.map { known[$0.start] ?? .nan }
             if let firstMissing = windows.firstIndex(where: { known[$0.start] == nil }) {
                 let first = windows[firstMissing].start
-                let options = SeriesReadOptions(radioTarget: .spectralEfficiency, cqiTable: table)
+                let options = SeriesReadOptions(radioTarget: .spectralEfficiency, cqiTable: table, growingLog: true)
                 let history = max(0, until - first) + 60
                 do {
                     let set = try recentReports(path: path, options: options, history: history, from: first, reads: reads)

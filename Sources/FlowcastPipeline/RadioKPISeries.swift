@@ -21,7 +21,7 @@ public struct RadioKPISeries: Sendable {
         let set: SeriesSet
         do {
             set = try SeriesReader.read(file: URL(fileURLWithPath: path),
-                                        options: SeriesReadOptions(radioTarget: .spectralEfficiency, cqiTable: table))
+                                        options: SeriesReadOptions(radioTarget: .spectralEfficiency, cqiTable: table, growingLog: true))
         } catch {
             throw RadioKPISeriesError(message: error.description)
         }

@@ -117,6 +117,7 @@ struct BacktestCommand: ParsableCommand {
                 printError("warning: \(empty.count) demands' columns hold no value and carry no traffic: \(empty.prefix(5).joined(separator: ", "))\(empty.count > 5 ? ", …" : "")")
             }
             // What the reader regularised (averaged, filled), said rather than silently scored.
+            if let warning = set.cutWarning { printError(warning) }
             let loaded = set.report
             if loaded.missingValues + loaded.duplicateRows + loaded.gapRows > 0 {
                 printError("warning: \(series): " + loaded.summary(files: 1) + " (a missing value takes the row before it, 0 before the first)")

@@ -59,6 +59,7 @@ struct RadioScenario {
             let regularised = [seconds(dl.report.missingValues, "without DL_bitrate"), seconds(se.report.missingValues, "without CQI"),
                                seconds(dl.report.duplicateRows, "logged twice (averaged)"),
                                seconds(dl.report.gapRows, "missing from the log")].compactMap { $0 }
+            if let warning = dl.cutWarning { printError(warning) }
             if !regularised.isEmpty {
                 printError("warning: \(log): " + regularised.joined(separator: ", ") + " (each takes the second before it)")
             }

@@ -156,6 +156,7 @@ func readSeries(_ paths: [String], options: SeriesReadOptions) throws -> [Series
     for file in skipped {
         FileHandle.standardError.write(Data("warning: \(file.path): skipped, not a series file: \(file.reason)\n".utf8))
     }
+    for warning in sets.compactMap(\.cutWarning) { FileHandle.standardError.write(Data((warning + "\n").utf8)) }
     var loaded = SeriesLoadReport(combining: sets.map(\.report)).summary(files: sets.count)
     if !skipped.isEmpty { loaded += "; skipped \(skipped.count) file\(skipped.count == 1 ? "" : "s") that \(skipped.count == 1 ? "is" : "are") not series" }
     FileHandle.standardError.write(Data((loaded + "\n").utf8))

@@ -474,7 +474,7 @@ struct RadioKPIPlanTests {
         let lines = try String(contentsOfFile: "captures/abilene/topology.yaml", encoding: .utf8)
             .split(separator: "\n", omittingEmptySubsequences: false).filter { !$0.contains("id: ATLAM5-ATLAng,") }
         let path = folder.appendingPathComponent("t.yaml").path
-        try Data(lines.joined(separator: "\n").utf8).write(to: URL(fileURLWithPath: path))
+        try Data((lines.joined(separator: "\n") + "\n").utf8).write(to: URL(fileURLWithPath: path))
         let check = try Fixtures.runFlowcast(["topology", "check", path])
         #expect(check.status == 0, "\(check.stdout)")
         let notes = check.stdout.split(separator: "\n").filter { $0.contains(": note: demand ") }
@@ -499,7 +499,7 @@ struct RadioKPIPlanTests {
         defer { try? FileManager.default.removeItem(at: folder) }
         // cell-1 reports CQI 8 (1.9141 bit/s/Hz, table 1) for ten minutes; cell-3's log is missing.
         let log = ["Timestamp,CQI,DL_bitrate"] + (0..<600).map { String(format: "2019.11.25_15.%02d.%02d,8,1000", $0 / 60, $0 % 60) }
-        try Data(log.joined(separator: "\r\n").utf8).write(to: folder.appendingPathComponent("cell-1.csv"))
+        try Data((log.joined(separator: "\r\n") + "\r\n").utf8).write(to: folder.appendingPathComponent("cell-1.csv"))
         // The demo topology without its own radio KPI logs (so every other cell is at its configured peak).
         var topology = try String(contentsOfFile: "captures/demo/topology.yaml", encoding: .utf8)
         for k in 1...6 { topology = topology.replacingOccurrences(of: ", kpiSource: radio-cell-\(k).csv, cqiTable: table1", with: "") }

@@ -208,6 +208,45 @@ import Testing
         #expect(error.description == "bad.csv:3: column 'a': 'x1' is not a number")
     }
 
+    /// Swift's Double(_:) reads "0x10" as 16: a hexadecimal cell is refused as any non-number.
+    @Test(arguments: ["0x10", "0X1p3", "-0x2"]) func hexadecimalIsNotANumber(_ text: String) {
+        #expect(throws: SeriesInputError.badNumber(path: "hex.csv", line: 3, column: "a", text: text)) {
+            try SeriesReader.read(text: "t,a\n0,1\n1,\(text)\n", path: "hex.csv")
+        }
+    }
+
+    /// A file cut inside its last number ("…,3456" cut to "…,34") reads as a smaller value: a last
+    /// line without a line end is named (a finished file), or left out (a log still being written).
+    @Test func aLastLineWithoutItsLineEndIsNamedOrLeftOut() throws {
+        let whole = "t,a\n0,1\n1,2\n2,3456\n"
+        #expect(try SeriesReader.read(text: whole, path: "w.csv").cutWarning == nil)
+        let cut = try SeriesReader.read(text: String(whole.dropLast(3)), path: "w.csv")
+        #expect(cut.report.unterminatedLastLine == 4)
+        #expect(cut.series[0].values == [1, 2, 34])
+        #expect(cut.cutWarning == "warning: w.csv:4: the last line has no line end, as when a file is cut short or still being written; "
+            + "its values were read as they stand (check the last one)")
+        // A radio KPI log the planner reads while a logger appends: the half-written row is not read.
+        let header = "Timestamp,CQI,DL_bitrate\n"
+        let log = header + "2019.11.25_15.34.34,8,1000\n2019.11.25_15.34.35,9,2000\n2019.11.25_15.34.36,1"
+        let growing = try SeriesReader.read(text: log, path: "cell.csv", options: SeriesReadOptions(growingLog: true))
+        #expect(growing.series[0].values == [1, 2] && growing.report.unterminatedLastLine == nil)
+        #expect(throws: SeriesInputError.unknownFormat(path: "cell.csv", reason: "line 1 is not finished (no line end yet)")) {
+            try SeriesReader.read(text: "Timestamp,CQI,DL_b", path: "cell.csv", options: SeriesReadOptions(growingLog: true))
+        }
+    }
+
+    /// A semicolon-separated export (a spreadsheet with a decimal comma) is named as such.
+    @Test func semicolonsAreNamed() {
+        #expect(throws: SeriesInputError.unknownFormat(path: "s.csv", reason: "line 1 has no commas but has semicolons: series files are "
+            + "comma-separated (save as CSV with ',' between fields and '.' as the decimal point)")) {
+            try SeriesReader.read(text: "t;a\n0;1,5\n", path: "s.csv")
+        }
+        #expect(throws: SeriesInputError.unknownFormat(path: "x.csv", reason: "line 1: no time column (date, datetime, start, t, time, timestamp) "
+            + "or radio KPI header (Timestamp, CQI, DL_bitrate)")) {
+            try SeriesReader.read(text: "a,b\n0,1\n", path: "x.csv")
+        }
+    }
+
     /// A CQI outside 0–15 is a number, just not a CQI: it was reported as "'99' is not a number".
     @Test(arguments: ["99", "-3"]) func aCQIOutOfRangeSaysSo(_ cqi: String) {
         let text = "Timestamp,CQI,DL_bitrate\n2020.01.01_00.00.00,7,100\n2020.01.01_00.00.01,\(cqi),100\n"

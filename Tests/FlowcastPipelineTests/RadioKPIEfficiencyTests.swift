@@ -88,7 +88,7 @@ import Testing
             if t == 199 { lines.append("2019.11.25_15.13.19,0,-90,9,1000,D") }
         }
         let log = dir.appendingPathComponent("c1.csv")
-        try Data(lines.joined(separator: "\n").utf8).write(to: log)
+        try Data((lines.joined(separator: "\n") + "\n").utf8).write(to: log)
         let t = try topology([("c1", "kpiSource: \(log.path), cqiTable: table2-256qam"), ("c2", "kpiSource: \(log.path)"),
                               ("c3", "peakSpectralEfficiency: 5")])
         // A 20 s plan interval averages the last 60 s (rows 140–199): 29 seconds of CQI 9, 30 of
@@ -118,7 +118,7 @@ import Testing
                                 1 + (t * 7) % 15, 1000 + t % 977))
         }
         let log = dir.appendingPathComponent("long.csv")
-        try Data(lines.joined(separator: "\r\n").utf8).write(to: log)
+        try Data((lines.joined(separator: "\r\n") + "\r\n").utf8).write(to: log)
         let t = try topology([("c1", "kpiSource: \(log.path)")])
         let measured = try #require(RadioKPIEfficiency.measure(t, horizon: 30).measured.first)
         let table1: [Double] = [0, 0.1523, 0.2344, 0.3770, 0.6016, 0.8770, 1.1758, 1.4766, 1.9141, 2.4063, 2.7305, 3.3223,
@@ -132,7 +132,7 @@ import Testing
         #expect(recent.hasPrefix(lines[0] + "\r\n") && recent.count < 120_000)
 
         lines[21_590] = lines[21_590].replacingOccurrences(of: ",D", with: ",D,extra")
-        try Data(lines.joined(separator: "\n").utf8).write(to: log)
+        try Data((lines.joined(separator: "\n") + "\n").utf8).write(to: log)
         #expect(RadioKPIEfficiency.measure(t, horizon: 30).problems == ["cell 'c1': \(log.path):21591: expected 10 fields, found 11"])
     }
 
@@ -150,7 +150,7 @@ import Testing
                                 padding, 1 + (t * 7) % 15))
         }
         let log = dir.appendingPathComponent("wide.csv")
-        try Data(lines.joined(separator: "\n").utf8).write(to: log)
+        try Data((lines.joined(separator: "\n") + "\n").utf8).write(to: log)
         let t = try topology([("c1", "kpiSource: \(log.path)")])
         let start = 1_574_668_800.0  // 2019-11-25T08:00:00Z, the log's first row
         let end = start + 21_600
@@ -427,7 +427,7 @@ import Testing
         var lines = ["Timestamp,Speed,RSRP,CQI,DL_bitrate,State"]
         for t in 0..<100 { lines.append(String(format: "2019.11.25_15.%02d.%02d,0,-90,9,1000,D", 10 + t / 60, t % 60)) }
         let log = dir.appendingPathComponent("c1.csv")
-        try Data(lines.joined(separator: "\n").utf8).write(to: log)
+        try Data((lines.joined(separator: "\n") + "\n").utf8).write(to: log)
         let topology = try RadioKPIEfficiencyTests().topology([("c1", "kpiSource: \(log.path)")])
         let se = 2.4063
         let used = RadioKPIEfficiency.measure(topology, horizon: 20, model: model(shift: 0.5, beats: true))

@@ -183,7 +183,9 @@ struct CSVText {
     static func number(_ field: Substring, path: String, line: Int, column: String) throws(SeriesInputError) -> Double? {
         let text = field.trimmingSpaces
         if text.isEmpty || text == "-" || text == "NaN" || text == "nan" || text == "NA" || text == "null" { return nil }
-        guard let value = Double(text), value.isFinite else {
+        // Swift's Double(_:) also reads hexadecimal ("0x10" as 16, "0x1p3" as 8), which no CSV
+        // writer means: a spreadsheet's or logger's artefact, refused as any other non-number.
+        guard let value = Double(text), value.isFinite, !text.utf8.contains(where: { $0 | 0x20 == UInt8(ascii: "x") }) else {
             throw .badNumber(path: path, line: line, column: column, text: String(text))
         }
         // One value of 1e160 or more in a series hung `train` (its square overflowed the ridge

@@ -9,11 +9,17 @@ public struct SeriesReadOptions: Sendable {
     public var cqiTable: CQITable = .table1
     /// Keep Abilene self pairs (`od_s_s`), which the reference figures leave out.
     public var includeSelfPairs = false
+    /// The file is a log a logger is still appending to (a cell's radio KPI log, read by the
+    /// planner while it runs): a last line without its line end is half written and is not read.
+    /// Otherwise such a line is read and `SeriesLoadReport.unterminatedLastLine` says so.
+    public var growingLog = false
 
-    public init(radioTarget: RadioTarget = .downlinkBitrate, cqiTable: CQITable = .table1, includeSelfPairs: Bool = false) {
+    public init(radioTarget: RadioTarget = .downlinkBitrate, cqiTable: CQITable = .table1, includeSelfPairs: Bool = false,
+                growingLog: Bool = false) {
         self.radioTarget = radioTarget
         self.cqiTable = cqiTable
         self.includeSelfPairs = includeSelfPairs
+        self.growingLog = growingLog
     }
 }
 
@@ -47,7 +53,26 @@ public enum SeriesReader {
     public static func read(text: String, path: String, options: SeriesReadOptions = SeriesReadOptions()) throws(SeriesInputError) -> SeriesSet {
         // A byte-order mark (spreadsheet exports write one) is not part of the first column's name.
         if text.first == "\u{FEFF}" { return try read(text: String(text.dropFirst()), path: path, options: options) }
-        if path.hasSuffix(".jsonl") || path.hasSuffix(".ndjson") || text.first == "{" {
+        // The last line without a line end: half written in a growing log (left out), possibly
+        // cut short in a finished file (read, and said).
+        var cutLine: Int?
+        if let last = text.utf8.last, last != UInt8(ascii: "\n") {
+            if options.growingLog {
+                guard let end = text.utf8.lastIndex(of: UInt8(ascii: "\n")) else {
+                    throw .unknownFormat(path: path, reason: "line 1 is not finished (no line end yet)")
+                }
+                var copy = options
+                copy.growingLog = false
+                return try read(text: String(text[...end]), path: path, options: copy)
+            }
+            cutLine = text.utf8.count { $0 == UInt8(ascii: "\n") } + 1
+        }
+        var set = try parse(text: text, path: path, options: options)
+        set.report.unterminatedLastLine = cutLine
+        return set
+    }
+
+    private static func parse(text: String, path: String, options: SeriesReadOptions) throws(SeriesInputError) -> SeriesSet {        if path.hasSuffix(".jsonl") || path.hasSuffix(".ndjson") || text.first == "{" {
             return try WindowsReader.read(text: text, path: path)
         }
         let csv = try CSVText(text: text, path: path)
@@ -58,7 +83,13 @@ public enum SeriesReader {
         if WideCSVReader.isWide(csv.header) {
             return try WideCSVReader.read(csv, path: path, includeSelfPairs: options.includeSelfPairs)
         }
-        throw .unknownFormat(path: path, reason: "line 1: no time column (t, start, time, timestamp) or radio KPI header")
+        // A spreadsheet in a locale with a decimal comma exports with semicolons: one column.
+        if let first = csv.header.first, csv.header.count == 1, first.contains(";") {
+            throw .unknownFormat(path: path, reason: "line 1 has no commas but has semicolons: series files are comma-separated "
+                + "(save as CSV with ',' between fields and '.' as the decimal point)")
+        }
+        throw .unknownFormat(path: path, reason: "line 1: no time column (\(WideCSVReader.timeColumnNames.sorted().joined(separator: ", "))) "
+            + "or radio KPI header (Timestamp, CQI, DL_bitrate)")
     }
 
     /// Spectral efficiency comes only from radio KPI logs (their CQI): other files are read as they
