@@ -1,5 +1,6 @@
 @testable import FlowcastPolicy
 import FlowcastTestSupport
+import FlowcastTopology
 import Foundation
 import Testing
 
@@ -46,23 +47,131 @@ func exporterMatchesGolden(format: ExportFormat, file: String) throws {
 
 /// A router has one route per prefix: a second `ip route replace` for it would silently replace
 /// the first. Two demands leaving site-2 for the same prefix get one route, their splits combined
-/// by forecast traffic.
+/// by the P90 traffic the plan sized links on (until 6 December 2026 by the point forecast, which
+/// put a bursty demand's share on a link the plan held at 70 % of its P90 load).
 @Test func demandsSharingARouterAndPrefixGetOneCombinedRoute() throws {
     var document = try PolicyDocument(contentsOf: goldenFolder.appendingPathComponent("policy.json"))
-    // d-cell-2: 1.5 Gbit/s, 0.7094 via .11 and 0.2906 via .1. A second demand from site-2, 0.5 Gbit/s, all via .1.
-    var second = try #require(document.routing.demands.first { $0.id == "d-cell-2" })
+    // A second demand from site-2, P90 0.5 Gbit/s (point 0.1), all via .1 (site-1).
+    let first = try #require(document.routing.demands.first { $0.id == "d-cell-2" })
+    var second = first
     second.id = "d-cell-2b"
-    second.forecast.point = 500_000_000
+    second.forecast.point = 100_000_000
+    second.forecast.upper = 500_000_000
     for i in second.paths.indices { second.paths[i].weight = second.paths[i].nextHop == "10.255.0.1" ? 1 : 0 }
     document.routing.demands.append(second)
     let text = try PolicyExporter.export(document, as: .iproute)
     let block = text.components(separatedBy: "# on site-2\n")[1].components(separatedBy: "# on ")[0]
     let routes = block.split(separator: "\n").filter { $0.hasPrefix("ip route replace 10.20.0.0/24 ") }
     #expect(routes.count == 1, "\(block)")
-    // .11: 0.75 × 0.7094 = 0.53205 → 136; .1: 0.75 × 0.2906 + 0.25 = 0.46795 → 120.
-    let expected = "ip route replace 10.20.0.0/24 nexthop via 10.255.0.11 weight 136 nexthop via 10.255.0.1 weight 120"
-        + "  # d-cell-2, d-cell-2b (one route per prefix on a router: their splits combined by forecast traffic)"
-    #expect(routes.first.map(String.init) == expected, "\(block)")
+    // What leaves site-2 for the prefix: d-cell-2's and d-cell-2b's P90 traffic, and the part of
+    // d-cell-3's that the plan sends through site-2 (it is forwarded by site-2's route too).
+    var toSite1 = 500_000_000.0, toAgg = 0.0
+    for demand in document.routing.demands where demand.id != "d-cell-2b" {
+        for path in demand.paths where path.weight > 0 {
+            guard let at = path.nodes.firstIndex(of: "site-2"), at + 1 < path.nodes.count else { continue }
+            if path.nodes[at + 1] == "site-1" { toSite1 += demand.forecast.upper * path.weight } else { toAgg += demand.forecast.upper * path.weight }
+        }
+    }
+    let share1 = toSite1 / (toSite1 + toAgg)
+    let expected = "ip route replace 10.20.0.0/24 nexthop via 10.255.0.1 weight \(Int((share1 * 256).rounded())) "
+        + "nexthop via 10.255.0.11 weight \(Int(((1 - share1) * 256).rounded()))"
+    #expect(routes.first.map { String($0.split(separator: "#")[0].dropLast(2)) } == expected, "\(block)")
+    #expect(routes.first?.hasSuffix("# d-cell-2, d-cell-3, d-cell-2b (one route per prefix on a router: the split of their traffic through it)") == true, "\(block)")
+    _ = forwardThroughRoutes(document)
+}
+
+/// Forwards each demand's P90 traffic by destination through the exported routes (each router's
+/// split applied to whatever reaches it for the prefix, as a router does) and checks that every
+/// packet arrives, none loops, and no link carries more than the plan's own flow. Returns the
+/// load per directed node pair.
+func forwardThroughRoutes(_ document: PolicyDocument, sourceLocation: SourceLocation = #_sourceLocation) -> [String: Double] {
+    let routes = IPRouteExporter.routes(document).routes
+    var table: [String: [(node: String, share: Double)]] = [:]
+    for route in routes { table[route.prefix + " " + route.router] = route.hops }
+    var load: [String: Double] = [:]
+    var planned: [String: Double] = [:]
+    for demand in document.routing.demands {
+        guard let prefix = demand.prefix else { continue }
+        let total = demand.paths.reduce(0) { $0 + $1.weight }
+        for path in demand.paths where path.weight > 0 {
+            for (u, v) in zip(path.nodes, path.nodes.dropFirst()) { planned[u + ">" + v, default: 0] += demand.forecast.upper * path.weight / total }
+        }
+        var arrived = 0.0
+        func forward(_ node: String, _ amount: Double, _ visited: [String]) {
+            if visited.contains(node) { Issue.record("\(demand.id): a forwarding loop \(visited + [node])", sourceLocation: sourceLocation); return }
+            guard node != demand.destination, let hops = table[prefix + " " + node] else {
+                #expect(node == demand.destination, "\(demand.id) stops at \(node)", sourceLocation: sourceLocation)
+                arrived += amount
+                return
+            }
+            for hop in hops {
+                load[node + ">" + hop.node, default: 0] += amount * hop.share
+                forward(hop.node, amount * hop.share, visited + [node])
+            }
+        }
+        forward(demand.source, demand.forecast.upper, [])
+        #expect(abs(arrived - demand.forecast.upper) <= 1e-9 * max(1, demand.forecast.upper), "\(demand.id)", sourceLocation: sourceLocation)
+    }
+    // Zero forecasts count as a millionth of the traffic (so their routes are exported).
+    let slack = max(1, document.routing.demands.reduce(0) { $0 + $1.forecast.upper }) * 1e-5
+    for (pair, value) in load {
+        #expect(value <= (planned[pair] ?? 0) * (1 + 1e-9) + slack, "\(pair): \(value) forwarded, \(planned[pair] ?? 0) planned", sourceLocation: sourceLocation)
+    }
+    return load
+}
+
+/// The audit's loop: a robust plan on the demo topology sends part of d-cell-1 from site-1 through
+/// site-2 and part of d-cell-2 from site-2 through site-1. Exported per source router, site-1 and
+/// site-2 pointed 10.20.0.0/24 at each other. Now the shared flow's cycle is cancelled and every
+/// router on the way gets the split of what reaches it.
+@Test func routesNeverLoopAndNeverLoadALinkPastThePlan() throws {
+    let topology = try Topology(contentsOfFile: Fixtures.captures.appendingPathComponent("demo/topology.yaml").path)
+    let input = ForecastSet(forecasts: [Forecast(id: "d-cell-1", kind: .demand, point: 5e9, upper: 6e9, source: "t"),
+                                        Forecast(id: "d-cell-2", kind: .demand, point: 1.2e9, upper: 1.5e9, source: "t")],
+                            scenarios: [["d-cell-1": 9.5e9, "d-cell-2": 0.5e9], ["d-cell-1": 1e9, "d-cell-2": 2.4e9]])
+    let zero = "sha256:" + String(repeating: "0", count: 64)
+    let document = try PolicyPlanner(topology: topology).plan(input, provenance: Provenance(inputDigest: zero, topologyDigest: zero))
+    // The plan does cross: each of site-1 and site-2 sends part of its own demand through the other.
+    let crosses = { (id: String, via: String) in document.routing.demands.first { $0.id == id }!.paths.contains { $0.weight > 0 && $0.nodes.contains(via) } }
+    #expect(crosses("d-cell-1", "site-2") && crosses("d-cell-2", "site-1"))
+    _ = forwardThroughRoutes(document)
+    for path in ["Tests/FlowcastPolicyTests/Golden/policy.json", "policies/examples/demo-policy.json"] {
+        _ = forwardThroughRoutes(try PolicyDocument(contentsOf: Fixtures.repositoryRoot.appendingPathComponent(path)))
+    }
+}
+
+/// The audit's second case: two demands from s1 to one prefix, d1 bursty (point 0.1, P90 0.9
+/// Gbit/s), d2 steady (0.5). The plan holds the cheap 1 Gbit/s link at 70 % of the P90 traffic;
+/// routes mixed by the point forecasts sent 1.22 Gbit/s there.
+@Test func aBurstyDemandsShareIsWeighedAtItsP90() throws {
+    let yaml = """
+    bands:
+      - { id: n78, lowMHz: 3400, highMHz: 3600, blockMHz: 10 }
+    nodes:
+      - { id: s1, address: 10.255.0.1 }
+      - { id: a1, address: 10.255.0.11 }
+      - { id: a2, address: 10.255.0.12 }
+      - { id: core, address: 10.255.0.20 }
+    cells:
+      - { id: c1, band: n78, peakSpectralEfficiency: 5 }
+    links:
+      - { id: l1, a: s1, b: a1, capacity: 1G, weight: 1 }
+      - { id: l2, a: s1, b: a2, capacity: 1G, weight: 10 }
+      - { id: l3, a: a1, b: core, capacity: 10G }
+      - { id: l4, a: a2, b: core, capacity: 10G }
+    demands:
+      - { id: d1, source: s1, destination: core, prefix: 10.20.0.0/24 }
+      - { id: d2, source: s1, destination: core, prefix: 10.20.0.0/24 }
+    """
+    let topology = try Topology(yaml: yaml)
+    let input = ForecastSet(forecasts: [Forecast(id: "d1", kind: .demand, point: 1e8, upper: 9e8, source: "bursty"),
+                                        Forecast(id: "d2", kind: .demand, point: 5e8, upper: 5e8, source: "steady"),
+                                        Forecast(id: "c1", kind: .cell, point: 1e8, upper: 1e8, source: "t")])
+    let zero = "sha256:" + String(repeating: "0", count: 64)
+    let document = try PolicyPlanner(topology: topology).plan(input, provenance: Provenance(inputDigest: zero, topologyDigest: zero))
+    let load = forwardThroughRoutes(document)
+    // 70 % of 1 Gbit/s, as planned (the plan's weights have four decimals: within 0.01 %).
+    #expect(abs((load["s1>a1"] ?? 0) - 7e8) < 1e5, "\(load)")
 }
 
 /// TS 38.104 §5.4.2.1: F_REF = F_REF-Offs + ΔF_Global (N_REF − N_REF-Offs), one range per row of

@@ -136,5 +136,7 @@ func abilenePlanAppliesInNamespacesWithMultipathWeights() throws {
     let document = try PolicyPlanner(topology: t).plan(input, provenance: Provenance(inputDigest: zero, topologyDigest: zero))
     let export = try PolicyExporter.export(document, as: .iproute)
     #expect(export.contains("weight"))
+    // Destination forwarding through those routes: no loop, nothing lost, no link past the plan.
+    _ = forwardThroughRoutes(document)
     try applyInNamespaces(export, tag: "a")
 }

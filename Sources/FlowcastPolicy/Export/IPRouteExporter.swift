@@ -1,71 +1,194 @@
-/// Linux `ip route` multipath commands, one block per source router.
+/// Linux `ip route` multipath commands: for every destination prefix, one route on every router
+/// the plan sends that prefix's traffic through.
 ///
-/// Each demand with a destination prefix becomes `ip route replace PREFIX nexthop via A weight W …`
-/// on its source router; paths that share a first hop are merged; weights are integers 1–256
-/// proportional to the split (share × 256, rounded, at least 1). Demands without a prefix or
-/// next-hop addresses are listed as comments so nothing is dropped silently.
+/// Routers forward by destination: a router has one route per prefix (`ip route replace` a second
+/// time replaces the first), and it applies that route to every packet for the prefix, whichever
+/// demand it belongs to and wherever it entered. A plan, though, splits each demand over whole
+/// paths from its source. Until 6 December 2026 the export wrote one route per *source* router,
+/// mixing the demands that leave it by their point forecasts, and left transit routers alone. An
+/// audit showed what that did: a robust plan that sent part of site-1's traffic through site-2 and
+/// part of site-2's through site-1 became two routes pointing at each other, a forwarding loop
+/// (135 of 254 destinations unreachable in network namespaces); and merging by the point forecast
+/// put 122 % of a link's capacity where the plan held it at 70 % of the P90 traffic it sized links
+/// for.
 ///
-/// A router has one route per prefix: `ip route replace` a second time for the same prefix
-/// replaces the first. So demands that leave the same router for the same prefix get one route,
-/// their splits combined in proportion to their forecast traffic (point forecasts; equal shares
-/// when those are all zero), and the comment names every demand it carries.
+/// So the plan is turned into what destination routing can carry (`routes(_:)`): per prefix, the
+/// traffic of every demand to it (its P90 forecast, `upper`, the figure the plan sizes links and
+/// `predicted.links` on) is added up link by link into one flow toward the prefix; any cycle in that
+/// flow (traffic that goes s1 → s2 on one demand's path and s2 → s1 on another's) is cancelled,
+/// which only lowers link loads; and each router that still sends traffic for the prefix gets a
+/// route whose weights are its outgoing flow per next hop. Forwarded that way the P90 traffic loads
+/// every link exactly as the plan's flow without its cycles: never more than `predicted.links`, and
+/// with no loop, since the flow left is acyclic. Weights are integers 1–256 proportional to the
+/// split (share × 256, rounded, at least 1). A router that is itself a destination of the prefix
+/// delivers it and gets no route. Demands without a prefix, and next hops whose address the policy
+/// does not give, are listed as comments so nothing is dropped silently.
 enum IPRouteExporter {
+    /// One router's route for one prefix.
+    struct Route: Equatable {
+        var router: String
+        var prefix: String
+        /// Next-hop node and its share of the router's traffic for the prefix, in a stable order.
+        var hops: [(node: String, share: Double)]
+        /// The demands whose traffic reaches this router and leaves it, in document order.
+        var demands: [String]
+        /// Where the prefix's demands end.
+        var destinations: Set<String>
+
+        static func == (a: Route, b: Route) -> Bool {
+            a.router == b.router && a.prefix == b.prefix && a.demands == b.demands && a.destinations == b.destinations
+                && a.hops.map(\.node) == b.hops.map(\.node) && a.hops.map(\.share) == b.hops.map(\.share)
+        }
+    }
+
     static func commands(_ document: PolicyDocument) -> String {
         var lines = ["# flowcast policy (schemaVersion \(document.schemaVersion)); topology \(document.provenance.topologyDigest)"]
-        let sources = Array(Set(document.routing.demands.map(\.source))).sorted()
-        for source in sources {
-            lines.append("# on \(source)")
-            // Each exportable demand's next-hop shares, grouped by prefix in first-seen order.
-            var groups: [(prefix: String, demands: [(demand: DemandDecision, shares: [String: Double], order: [String])])] = []
-            for demand in document.routing.demands where demand.source == source {
-                guard let prefix = demand.prefix else {
-                    lines.append("# \(demand.id): no destination prefix in the topology; not exported")
-                    continue
-                }
-                var shares: [String: Double] = [:]
-                var order: [String] = []
-                var missing = false
-                for path in demand.paths where path.weight > 0 {
-                    guard let hop = path.nextHop else { missing = true; continue }
-                    if shares[hop] == nil { order.append(hop) }
-                    shares[hop, default: 0] += path.weight
-                }
-                if missing || order.isEmpty {
-                    lines.append("# \(demand.id): a used path has no next-hop address in the topology; not exported")
-                    continue
-                }
-                let total = shares.values.reduce(0, +)
-                shares = shares.mapValues { $0 / total }
-                if let g = groups.firstIndex(where: { $0.prefix == prefix }) {
-                    groups[g].demands.append((demand, shares, order))
-                } else {
-                    groups.append((prefix, [(demand, shares, order)]))
-                }
+        let (routes, notes) = routes(document)
+        let address = addresses(document)
+        var blocks: [String: [String]] = [:]
+        for (router, note) in notes { blocks[router, default: []].append("# \(note)") }
+        for route in routes {
+            let unknown = route.hops.filter { address[$0.node] == nil }.map(\.node)
+            if unknown.count == 1, route.hops.count == 1, route.destinations.contains(unknown[0]) {
+                // Straight on to where the prefix is: the router's own route to it carries that.
+                blocks[route.router, default: []].append(
+                    "# \(route.prefix): all to \(unknown[0]), where the prefix is (by this router's own route; the policy has no address for \(unknown[0]))")
+                continue
             }
-            for group in groups {
-                var shares: [String: Double] = [:]
-                var order: [String] = []
-                let traffic = group.demands.map { max(0, $0.demand.forecast.point) }
-                let sum = traffic.reduce(0, +)
-                for (i, d) in group.demands.enumerated() {
-                    let part = sum > 0 ? traffic[i] / sum : 1 / Double(group.demands.count)
-                    for hop in d.order {
-                        if shares[hop] == nil { order.append(hop) }
-                        shares[hop, default: 0] += part * d.shares[hop]!
-                    }
-                }
-                let total = shares.values.reduce(0, +)
-                let hops = order.compactMap { hop -> String? in
-                    guard shares[hop]! > 0 || total == 0 else { return nil }
-                    let w = min(256, max(1, Int((shares[hop]! / max(total, .leastNormalMagnitude) * 256).rounded())))
-                    return "nexthop via \(hop) weight \(w)"
-                }
-                let ids = group.demands.map(\.demand.id)
-                let note = ids.count == 1 ? ids[0]
-                    : ids.joined(separator: ", ") + " (one route per prefix on a router: their splits combined by forecast traffic)"
-                lines.append("ip route replace \(group.prefix) " + hops.joined(separator: " ") + "  # \(note)")
+            guard unknown.isEmpty else {
+                blocks[route.router, default: []].append(
+                    "# \(route.prefix): next hop \(unknown.joined(separator: ", ")) has no address in the policy (no path's first hop gives one); not exported")
+                continue
             }
+            let hops = route.hops.map { "nexthop via \(address[$0.node]!) weight \(min(256, max(1, Int(($0.share * 256).rounded()))))" }
+            let note = route.demands.count == 1 ? route.demands[0]
+                : route.demands.joined(separator: ", ") + " (one route per prefix on a router: the split of their traffic through it)"
+            blocks[route.router, default: []].append("ip route replace \(route.prefix) " + hops.joined(separator: " ") + "  # \(note)")
+        }
+        for router in blocks.keys.sorted() {
+            lines.append("# on \(router)")
+            lines.append(contentsOf: blocks[router]!)
         }
         return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// Each node's address, from the paths' first hops (`nextHop` is the address of `nodes[1]`).
+    static func addresses(_ document: PolicyDocument) -> [String: String] {
+        var address: [String: String] = [:]
+        for demand in document.routing.demands {
+            for path in demand.paths where path.nodes.count >= 2 {
+                if let hop = path.nextHop, address[path.nodes[1]] == nil { address[path.nodes[1]] = hop }
+            }
+        }
+        return address
+    }
+
+    /// The routes destination forwarding needs to carry the plan, sorted by router then prefix
+    /// (in first-seen order), and the comments for demands that cannot be exported, by router.
+    static func routes(_ document: PolicyDocument) -> (routes: [Route], notes: [(router: String, note: String)]) {
+        var notes: [(router: String, note: String)] = []
+        var prefixes: [String] = []
+        var byPrefix: [String: [DemandDecision]] = [:]
+        for demand in document.routing.demands {
+            guard let prefix = demand.prefix else {
+                notes.append((demand.source, "\(demand.id): no destination prefix in the topology; not exported"))
+                continue
+            }
+            guard demand.paths.contains(where: { $0.weight > 0 && $0.nodes.count >= 2 }) else {
+                notes.append((demand.source, "\(demand.id): no path with traffic; not exported"))
+                continue
+            }
+            if byPrefix[prefix] == nil { prefixes.append(prefix) }
+            byPrefix[prefix, default: []].append(demand)
+        }
+        var routes: [Route] = []
+        for prefix in prefixes {
+            routes += self.routes(prefix: prefix, demands: byPrefix[prefix]!)
+        }
+        routes.sort { ($0.router, prefixes.firstIndex(of: $0.prefix)!) < ($1.router, prefixes.firstIndex(of: $1.prefix)!) }
+        return (routes, notes)
+    }
+
+    /// One prefix's routes: the demands' P90 traffic summed per directed node pair, cycles
+    /// cancelled, and each router's outgoing flow as its split.
+    static func routes(prefix: String, demands: [DemandDecision]) -> [Route] {
+        // Traffic each demand is planned for. A demand forecast at zero still gets its plan's
+        // routes (traffic may come after all): it counts as a millionth of the prefix's traffic
+        // (1 bit/s when all are zero), which moves no weight of a busy router by a step of 1/256.
+        var traffic = demands.map { max(0, $0.forecast.upper.isFinite ? $0.forecast.upper : 0) }
+        let floor = max(traffic.reduce(0, +), 1) * 1e-6
+        traffic = traffic.map { max($0, floor) }
+        // Flow on each directed node pair (u → v), and the order pairs and nodes were first seen.
+        var flow: [Pair: Double] = [:]
+        var nodeOrder: [String] = []
+        var through: [String: [String]] = [:]  // node → demands whose traffic leaves it, in order
+        func see(_ node: String) { if !nodeOrder.contains(node) { nodeOrder.append(node) } }
+        for (d, demand) in demands.enumerated() {
+            let weights = demand.paths.filter { $0.weight > 0 && $0.nodes.count >= 2 }
+            let total = weights.reduce(0) { $0 + $1.weight }
+            for path in weights {
+                let amount = traffic[d] * path.weight / total
+                for (u, v) in zip(path.nodes, path.nodes.dropFirst()) {
+                    see(u); see(v)
+                    flow[Pair(u, v), default: 0] += amount
+                    if !(through[u]?.contains(demand.id) ?? false) { through[u, default: []].append(demand.id) }
+                }
+            }
+        }
+        let total = traffic.reduce(0, +)
+        cancelCycles(&flow, nodes: nodeOrder, tolerance: total * 1e-12)
+        let destinations = Set(demands.map(\.destination))
+        var routes: [Route] = []
+        for u in nodeOrder where !destinations.contains(u) {
+            let out = nodeOrder.compactMap { v in flow[Pair(u, v)].flatMap { $0 > 0 ? (v, $0) : nil } }
+            let sum = out.reduce(0) { $0 + $1.1 }
+            guard sum > 0 else { continue }
+            routes.append(Route(router: u, prefix: prefix, hops: out.map { ($0.0, $0.1 / sum) }, demands: through[u] ?? [],
+                                destinations: destinations))
+        }
+        return routes
+    }
+
+    struct Pair: Hashable {
+        var from: String, to: String
+        init(_ from: String, _ to: String) { self.from = from; self.to = to }
+    }
+
+    /// Removes every cycle from a flow: finds one by depth-first search over pairs with flow, takes
+    /// the smallest flow on it off every pair of it (at least one pair drops to zero, so this ends),
+    /// and repeats. Traffic that goes round a cycle arrives where it would without it, so link
+    /// loads only fall. Flows at or under `tolerance` count as zero.
+    static func cancelCycles(_ flow: inout [Pair: Double], nodes: [String], tolerance: Double) {
+        while let cycle = findCycle(flow, nodes: nodes, tolerance: tolerance) {
+            let pairs = zip(cycle, cycle.dropFirst() + [cycle[0]]).map { Pair($0, $1) }
+            let least = pairs.map { flow[$0]! }.min()!
+            for pair in pairs {
+                flow[pair]! -= least
+                if flow[pair]! <= tolerance { flow[pair] = nil }
+            }
+        }
+    }
+
+    /// A cycle of nodes joined by pairs with flow over `tolerance`, or nil when there is none.
+    static func findCycle(_ flow: [Pair: Double], nodes: [String], tolerance: Double) -> [String]? {
+        var next: [String: [String]] = [:]
+        for u in nodes { next[u] = nodes.filter { (flow[Pair(u, $0)] ?? 0) > tolerance } }
+        var state: [String: Int] = [:]  // 1 on the current path, 2 done
+        var path: [String] = []
+        func visit(_ u: String) -> [String]? {
+            state[u] = 1
+            path.append(u)
+            for v in next[u] ?? [] {
+                if state[v] == 1 { return Array(path[path.firstIndex(of: v)!...]) }
+                if state[v] == nil, let cycle = visit(v) { return cycle }
+            }
+            state[u] = 2
+            path.removeLast()
+            return nil
+        }
+        for u in nodes where state[u] == nil {
+            if let cycle = visit(u) { return cycle }
+        }
+        return nil
     }
 }
