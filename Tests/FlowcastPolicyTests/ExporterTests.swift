@@ -257,3 +257,54 @@ func carriersSitOnTheBandsRasterWithItsBandwidths(band: String, low: Double, hig
         #expect("\(error)".contains("cell 'cell-1' is in band 'mid-band'"))
     }
 }
+
+/// Plans a small topology and exports it as A1 policies (the JSON object).
+private func a1Export(_ yaml: String, _ forecasts: [Forecast]) throws -> (document: PolicyDocument, a1: [String: Any]) {
+    let zero = "sha256:" + String(repeating: "0", count: 64)
+    let document = try PolicyPlanner(topology: try Topology(yaml: yaml)).plan(ForecastSet(forecasts: forecasts),
+                                                                             provenance: Provenance(inputDigest: zero, topologyDigest: zero))
+    let object = try #require(try JSONSerialization.jsonObject(with: Data(try PolicyExporter.export(document, as: .a1).utf8)) as? [String: Any])
+    return (document, object)
+}
+
+/// A neighbour given no blocks is locked by `--to nrcelldu`: it read as 0 % used and was
+/// PREFERred; a hot cell with no blocks got a policy "predicted at 100000000%".
+@Test func aCellWithNoSpectrumIsNeverPreferredNorSteered() throws {
+    let yaml = """
+    bands:
+      - { id: n78, lowMHz: 3400, highMHz: 3600, blockMHz: 10 }
+    slice: { sst: 1 }
+    cells:
+      - { id: c1, band: n78, peakSpectralEfficiency: 5, neighbours: [c2], globalId: "ncgi:001-01-1" }
+      - { id: c2, band: n78, minBlocks: 0, maxBlocks: 0, peakSpectralEfficiency: 5, neighbours: [c1], globalId: "ncgi:001-01-2" }
+    """
+    let (document, a1) = try a1Export(yaml, [Forecast(id: "c1", kind: .cell, point: 1.5e9, upper: 2e9, source: "t"),
+                                             Forecast(id: "c2", kind: .cell, point: 0, upper: 5e8, source: "t")])
+    #expect(document.spectrum.cells.first { $0.id == "c2" }?.blocks == [])
+    #expect((a1["policies"] as? [[String: Any]] ?? []).isEmpty, "\(a1)")
+    let reasons = Dictionary(uniqueKeysWithValues: (a1["unsteered"] as? [[String: Any]] ?? []).map { ($0["cell"] as! String, $0["reason"] as! String) })
+    #expect(reasons["c2"] == "has no spectrum in this plan (its NR cell is locked): its UEs are not served here to be steered", "\(reasons)")
+    #expect(reasons["c1"]?.hasSuffix("and it has no neighbours to steer to; neighbours left out: c2 with no spectrum") == true, "\(reasons)")
+}
+
+/// A policy is scoped to one slice of one operator: a neighbour in another PLMN or slice was
+/// PREFERred, moving slice-1 UEs of 001-01 onto operator 002-02's cell.
+@Test func neighboursOfAnotherSliceOrPLMNAreLeftOut() throws {
+    let yaml = """
+    bands:
+      - { id: n78, lowMHz: 3400, highMHz: 3600, blockMHz: 10 }
+    cells:
+      - { id: c1, band: n78, peakSpectralEfficiency: 5, maxBlocks: 4, neighbours: [c2, c3], globalId: "ncgi:001-01-1", slice: { sst: 1 } }
+      - { id: c2, band: n78, peakSpectralEfficiency: 5, neighbours: [c1], globalId: "ncgi:002-02-2", slice: { sst: 1 } }
+      - { id: c3, band: n78, peakSpectralEfficiency: 5, neighbours: [c1], globalId: "ncgi:001-01-3", slice: { sst: 1 } }
+    """
+    let (_, a1) = try a1Export(yaml, [Forecast(id: "c1", kind: .cell, point: 9e8, upper: 9e8, source: "t"),
+                                      Forecast(id: "c2", kind: .cell, point: 1e7, upper: 1e7, source: "t"),
+                                      Forecast(id: "c3", kind: .cell, point: 1e7, upper: 1e7, source: "t")])
+    let policies = a1["policies"] as? [[String: Any]] ?? []
+    #expect(policies.count == 1, "\(a1)")
+    let resources = ((policies.first?["policyObject"] as? [String: Any])?["tspResources"] as? [[String: Any]]) ?? []
+    let preferred = resources.flatMap { ($0["cellIdList"] as? [[String: Any]]) ?? [] }.compactMap { ($0["cId"] as? [String: Any])?["ncI"] as? Int }
+    #expect(preferred == [3], "\(resources)")
+    #expect((policies.first?["reason"] as? String)?.hasSuffix("; neighbours left out: c2 in another slice or PLMN") == true, "\(policies)")
+}

@@ -91,29 +91,52 @@ enum A1Exporter {
         }
 
         let utilisation = Dictionary(document.predicted.cells.map { ($0.id, $0.utilisation) }, uniquingKeysWith: { a, _ in a })
+        // Cells given no spectrum: `--to nrcelldu` locks them, so they take no UE. Such a cell read
+        // as 0 % used (no load on no capacity) and was PREFERred, and a loaded one got a policy
+        // "predicted at 100000000%" (the planner's sentinel for load on no capacity).
+        let off = Set(document.spectrum.cells.filter { $0.blocks.isEmpty }.map(\.id))
         var out: [Policy] = []
         var unsteered: [Unsteered] = []
         for cell in document.spectrum.cells {
             let u = utilisation[cell.id] ?? 0
             guard u >= hot else { continue }
-            let neighbours = cell.neighbours.sorted()
+            if off.contains(cell.id) {
+                unsteered.append(Unsteered(cell: cell.id, reason: "has no spectrum in this plan (its NR cell is locked): its UEs are "
+                    + "not served here to be steered"))
+                continue
+            }
+            // Only neighbours in the cell's own slice and PLMN: a policy scoped to slice S of
+            // operator P that PREFERs another operator's cell, or a cell without S, would move UEs
+            // where they have no service.
+            let scope = scopes[cell.id]!
+            let outside = cell.neighbours.sorted().filter { n in
+                guard let other = scopes[n] else { return false }  // cellID(_:) names it below
+                return other.sliceId.plmnId != scope.sliceId.plmnId || other.sliceId.sst != scope.sliceId.sst
+                    || other.sliceId.sd != scope.sliceId.sd
+            }
+            let neighbours = cell.neighbours.sorted().filter { !outside.contains($0) && !off.contains($0) }
             let prefer = neighbours.filter { (utilisation[$0] ?? 1) < spare }
             let avoided = neighbours.filter { (utilisation[$0] ?? 0) >= avoid }
+            var left: [String] = []
+            if !outside.isEmpty { left.append("\(outside.joined(separator: ", ")) in another slice or PLMN") }
+            let idle = cell.neighbours.sorted().filter { off.contains($0) && !outside.contains($0) }
+            if !idle.isEmpty { left.append("\(idle.joined(separator: ", ")) with no spectrum") }
+            let leftOut = left.isEmpty ? "" : "; neighbours left out: " + left.joined(separator: "; ")
             var resources: [Resource] = []
             if !prefer.isEmpty { resources.append(Resource(cellIdList: try prefer.map(cellID), preference: "PREFER")) }
             if !avoided.isEmpty { resources.append(Resource(cellIdList: try avoided.map(cellID), preference: "AVOID")) }
             guard !resources.isEmpty else {
                 let levels = neighbours.map { "\($0) \(Int(((utilisation[$0] ?? 0) * 100).rounded()))%" }.joined(separator: ", ")
                 unsteered.append(Unsteered(cell: cell.id, reason: "predicted at \(Int((u * 100).rounded()))% of its allocated capacity, "
-                    + (neighbours.isEmpty ? "and it has no neighbours"
-                       : "but no neighbour is under \(Int(spare * 100))% to prefer or at \(Int(avoid * 100))% or more to avoid (\(levels))")))
+                    + (neighbours.isEmpty ? "and it has no neighbours to steer to"
+                       : "but no neighbour is under \(Int(spare * 100))% to prefer or at \(Int(avoid * 100))% or more to avoid (\(levels))")
+                    + leftOut))
                 continue
             }
-            guard let scope = scopes[cell.id] else { continue }  // every cell has one: made above
             out.append(Policy(
                 policyId: "flowcast-\(cell.id)",
                 policyObject: PolicyObject(scope: scope, tspResources: resources),
-                reason: "cell \(cell.id) (\(cell.globalId ?? "")) predicted at \(Int((u * 100).rounded()))% of its allocated capacity"))
+                reason: "cell \(cell.id) (\(cell.globalId ?? "")) predicted at \(Int((u * 100).rounded()))% of its allocated capacity" + leftOut))
         }
         return Document(policies: out, unsteered: unsteered.isEmpty ? nil : unsteered)
     }
