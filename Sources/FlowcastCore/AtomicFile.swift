@@ -74,6 +74,12 @@ public final class AtomicFile {
             }
         } else {
             descriptor = open(temporaryPath, O_WRONLY | O_CREAT | O_CLOEXEC | O_TRUNC, 0o644)
+            if descriptor < 0, errno == ENOENT || errno == ENOTDIR {
+                // The folder is what is missing: name it and the file asked for, not the
+                // temporary `.partial` the user never gave.
+                let folder = path.lastIndex(of: "/").map { String(path[..<$0]) } ?? "."
+                throw AtomicFileError(path: path, reason: "cannot write it: its folder \(folder.isEmpty ? "/" : folder) does not exist or is not a folder")
+            }
         }
         guard descriptor >= 0 else { throw AtomicFileError(path: temporaryPath, reason: Self.lastError()) }
         if let length {

@@ -5,7 +5,20 @@ internal import FlowcastTopology
 /// A forecast for one cell, link or demand over the planning horizon (the Predict → Decide contract).
 public struct Forecast: Codable, Hashable, Sendable {
     /// What the forecast is about.
-    public enum Kind: String, Codable, Sendable { case cell, link, demand }
+    public enum Kind: String, Codable, Sendable, CaseIterable {
+        case cell, link, demand
+
+        /// Names the kinds there are ("'cel' is not a kind: cell, link or demand"), where
+        /// Foundation said "Cannot initialize Kind from invalid String value cel".
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.singleValueContainer()
+            let text = try c.decode(String.self)
+            guard let kind = Kind(rawValue: text) else {
+                throw DecodingError.dataCorruptedError(in: c, debugDescription: "'\(text)' is not a kind: cell, link or demand")
+            }
+            self = kind
+        }
+    }
 
     /// Id of the cell, link or demand in the topology.
     public var id: String

@@ -13,6 +13,11 @@ extension ForecastSet {
         for (i, f) in forecasts.enumerated() where !(ids[f.kind]?.contains(f.id) ?? false) {
             return "$.forecasts[\(i)].id: the topology has no \(f.kind.rawValue) '\(f.id)'"
         }
+        // A measured efficiency for a cell the topology lacks (a misspelt id) was dropped, and the
+        // cell it meant planned at its log's or its peak efficiency without a word.
+        for (i, m) in (measuredEfficiencies ?? []).enumerated() where !(ids[.cell]?.contains(m.cell) ?? false) {
+            return "$.measuredEfficiencies[\(i)].cell: the topology has no cell '\(m.cell)'"
+        }
         // Not one cell or demand forecast: the plan would be for no traffic at all, written as a
         // policy like any other ("forecasts": [] planned every link at 0 % without a word).
         if !(topology.cells.isEmpty && topology.demands.isEmpty), !forecasts.contains(where: { $0.kind != .link }),

@@ -13,8 +13,9 @@ public struct TopologyProblem: Hashable, Sendable, CustomStringConvertible {
         self.message = message
     }
 
-    /// `FILE:LINE: message`, the form compilers use so editors can jump to it.
-    public var description: String { "\(file):\(line): \(message)" }
+    /// `FILE:LINE: message`, the form compilers use so editors can jump to it; `FILE: message` for
+    /// a problem with the whole file (line 0: it printed `FILE:0:`, a line no file has).
+    public var description: String { line > 0 ? "\(file):\(line): \(message)" : "\(file): \(message)" }
 }
 
 /// Loading a topology failed; `problems` lists every problem found, in file order.

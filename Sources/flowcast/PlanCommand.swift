@@ -87,6 +87,13 @@ struct PlanCommand: ParsableCommand {
                     printError("Usage: flowcast plan --topology <topology> --series <series> --at <at> --model <model> --out <out>")
                     throw ExitCode.validationFailure
                 }
+                // No column for any demand or cell: refused as a forecasts file with none is (it
+                // wrote a policy for no traffic, exit 0, with a warning naming the demands only).
+                let known = Set(topo.demands.map { "demand " + $0.id } + topo.cells.map { "cell " + $0.id })
+                if !known.isEmpty, !input.forecasts.contains(where: { known.contains($0.kind.rawValue + " " + $0.id) }) {
+                    throw PolicyError.badInput(path: series!, message: "no column is named after any of the topology's \(topo.demands.count) demands "
+                        + "and \(topo.cells.count) cells (the plan would be for no traffic); columns are demand ids, or cell:ID for a cell")
+                }
             }
             // Cells with radio KPIs (topology kpiSource): their efficiency over the plan's window.
             for problem in try input.addRadioKPIEfficiencies(topo, efficiencyModelPath: efficiencyModel, beforeWindow: series != nil) { printError("warning: radio KPIs: \(problem)") }

@@ -68,6 +68,14 @@ struct PlanUnitCLITests {
         let zero = try #require((try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: missingOut))) as? [String: Any])?["routing"]
             as? [String: Any])?["demands"] as? [[String: Any]]
         #expect(zero?.first { $0["id"] as? String == "od_4_7" }.flatMap { ($0["forecast"] as? [String: Any])?["source"] as? String } == "no forecast")
+        // A series none of whose columns is a demand or cell of the topology: refused, as a
+        // forecasts file with none is (it wrote a policy for no traffic, exit 0).
+        let noneOut = folder.appendingPathComponent("none.json").path
+        let none = try Fixtures.runFlowcast(["plan", "--topology", "captures/demo/topology.yaml", "--series", mbit, "--at", "150",
+                                             "--model", model, "--out", noneOut])
+        #expect(none.status == 1 && none.stderr.contains("flowcast plan: \(mbit): no column is named after any of the topology's 6 demands and 6 cells"),
+                "\(none.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: noneOut))
         // --unit without --series is a usage error.
         let wrong = try Fixtures.runFlowcast(["plan", "--topology", "captures/abilene/topology.yaml", "--forecasts", "x.json",
                                               "--unit", "Mbit/s", "--out", "/nonexistent/p.json"])

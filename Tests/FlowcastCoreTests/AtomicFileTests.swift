@@ -33,6 +33,15 @@ struct AtomicFileTests {
         #expect(FileManager.default.contents(atPath: path + ".partial") == Data("abc\ndef\n".utf8))
     }
 
+    /// A missing folder is named with the file asked for, not its temporary `.partial`
+    /// (`flowcast plan: /nonexistent-dir/p.json.partial: No such file or directory`).
+    @Test func aMissingFolderIsNamed() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-none-\(UUID().uuidString)").path
+        #expect(throws: AtomicFileError(path: folder + "/p.json", reason: "cannot write it: its folder \(folder) does not exist or is not a folder")) {
+            _ = try AtomicFile(path: folder + "/p.json")
+        }
+    }
+
     @Test("resuming cuts bytes past the saved length and carries on after it")
     func resumeCuts() throws {
         let path = Self.temporaryPath()

@@ -45,6 +45,7 @@ import Testing
         #expect(try refusal { setForecast(&$0, "cell-2", "source", "a\nb") }?.hasSuffix(
             ".source: contains a control character (U+000A); text in a forecasts file is one line of printable characters") == true)
         #expect(try refusal { setForecast(&$0, "cell-2", "id", "cell-\u{202E}2") }?.contains("a bidirectional formatting character (U+202E)") == true)
+        #expect(try refusal { setForecast(&$0, "cell-2", "kind", "cel") } == "$.forecasts[\(cell)].kind: 'cel' is not a kind: cell, link or demand")
         // The example itself reads.
         #expect(try refusal { _ in } == nil)
     }
@@ -132,5 +133,10 @@ import Testing
         none.forecasts.removeAll { $0.kind != .link }
         none.scenarios = nil
         #expect(none.problem(for: topology) == "$.forecasts: no forecast for any of the topology's 6 demands and 6 cells (the plan would be for no traffic)")
+        // A measured efficiency for a cell the topology lacks was dropped without a word.
+        var measured = set
+        measured.measuredEfficiencies = [MeasuredEfficiency(cell: "cell-1", bitsPerSecondPerHertz: 2, source: "m"),
+                                         MeasuredEfficiency(cell: "cell-9", bitsPerSecondPerHertz: 2, source: "m")]
+        #expect(measured.problem(for: topology) == "$.measuredEfficiencies[1].cell: the topology has no cell 'cell-9'")
     }
 }

@@ -75,3 +75,10 @@ let identifiedYAML = minimalYAML
                                                  with: "minMHz: 10, maxMHz: 1e300, peakSpectralEfficiency: 5, neighbours: [c2]")
     #expect(problems(bound).contains { $0.description.contains("cell 'c1' allows") }, "\(problems(bound))")
 }
+
+/// A problem with the whole file has no line: it printed `FILE:0:`, a line no editor opens.
+@Test func aFileThatCannotBeReadHasNoLineZero() {
+    #expect(TopologyProblem(file: "/no/such.yaml", line: 0, message: "cannot read file: No such file or directory").description
+            == "/no/such.yaml: cannot read file: No such file or directory")
+    #expect(TopologyProblem(file: "t.yaml", line: 3, message: "x").description == "t.yaml:3: x")
+}

@@ -22,7 +22,7 @@ struct TopologyLimitTests {
         #expect(truncate(path, off_t(TopologyLimits.maximumFileBytes + 1)) == 0)  // sparse: no disk
         let found = problems(file: path)
         #expect(found.map(\.line) == [0])
-        #expect(found.first?.description == "\(path):0: the topology file is \(TopologyLimits.maximumFileBytes + 1) bytes, "
+        #expect(found.first?.description == "\(path): the topology file is \(TopologyLimits.maximumFileBytes + 1) bytes, "
             + "more than the bound of \(TopologyLimits.maximumFileBytes) bytes (docs/limits.md)")
     }
 
