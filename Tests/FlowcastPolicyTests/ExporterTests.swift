@@ -308,3 +308,13 @@ private func a1Export(_ yaml: String, _ forecasts: [Forecast]) throws -> (docume
     #expect(preferred == [3], "\(resources)")
     #expect((policies.first?["reason"] as? String)?.hasSuffix("; neighbours left out: c2 in another slice or PLMN") == true, "\(policies)")
 }
+
+/// An IPv6 prefix cannot go through an IPv4 next hop in Linux: the route is a comment saying so,
+/// not a command `ip` refuses.
+@Test func anIPv6PrefixThroughIPv4NextHopsIsNotExported() throws {
+    var document = try PolicyDocument(contentsOf: goldenFolder.appendingPathComponent("policy.json"))
+    for i in document.routing.demands.indices { document.routing.demands[i].prefix = "2001:db8:20::/48" }
+    let text = try PolicyExporter.export(document, as: .iproute)
+    #expect(!text.contains("ip route replace"), "\(text)")
+    #expect(text.contains("# 2001:db8:20::/48: next hop agg-1 has an IPv4 address (10.255.0.11), which cannot carry an IPv6 prefix; not exported"), "\(text)")
+}

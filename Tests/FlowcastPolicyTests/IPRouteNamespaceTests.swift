@@ -41,7 +41,8 @@ typealias RouteTable = [String: [String: Int]]
 func exportedRoutes(_ lines: [Substring]) -> RouteTable {
     var table: RouteTable = [:]
     for line in lines where line.hasPrefix("ip route replace ") {
-        let words = line.split(separator: "#")[0].split(separator: " ").map(String.init)
+        // `via inet6 ADDR` (an IPv4 prefix through an IPv6 next hop) reads as `via ADDR`.
+        let words = line.split(separator: "#")[0].split(separator: " ").map(String.init).filter { $0 != "inet6" }
         var hops: [String: Int] = [:]
         var i = 4
         while i + 4 < words.count + 1 && words[i] == "nexthop" {
@@ -59,7 +60,7 @@ func installedRoutes(_ text: String) -> RouteTable {
     var table: RouteTable = [:]
     var current: String?
     for line in text.split(separator: "\n") {
-        let words = line.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
+        let words = line.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init).filter { $0 != "inet6" }
         guard let first = words.first else { continue }
         if line.hasPrefix("\t") || line.hasPrefix(" ") {
             guard first == "nexthop", let current, let via = words.firstIndex(of: "via") else { continue }
@@ -104,9 +105,9 @@ func applyInNamespaces(_ export: String, tag: String) throws {
             let words = line.split(separator: "#")[0].split(separator: " ").map(String.init)
             #expect(Namespaces.run(["-n", ns] + words.dropFirst()).status == 0)
         }
-        let shown = Namespaces.run(["-n", ns, "route", "show"])
-        #expect(shown.status == 0)
-        let installed = installedRoutes(shown.output).filter { expected[$0.key] != nil }
+        let shown = Namespaces.run(["-n", ns, "route", "show"]), shown6 = Namespaces.run(["-n", ns, "-6", "route", "show"])
+        #expect(shown.status == 0 && shown6.status == 0)
+        let installed = installedRoutes(shown.output + "\n" + shown6.output).filter { expected[$0.key] != nil }
         #expect(installed == expected, "\(block.source)")
     }
 }
@@ -139,4 +140,37 @@ func abilenePlanAppliesInNamespacesWithMultipathWeights() throws {
     // Destination forwarding through those routes: no loop, nothing lost, no link past the plan.
     _ = forwardThroughRoutes(document)
     try applyInNamespaces(export, tag: "a")
+}
+
+/// An IPv4 prefix behind routers with IPv6 addresses: exported `via inet6` (plain `via` failed in
+/// `ip` with "inet address is expected"), and the kernel takes it.
+@Test(.enabled(if: Namespaces.available, "needs root and iproute2 with network namespaces (ip netns add, veth); skipped"))
+func anIPv4PrefixThroughIPv6NextHopsApplies() throws {
+    let yaml = """
+    bands:
+      - { id: n78, lowMHz: 3400, highMHz: 3600, blockMHz: 10 }
+    nodes:
+      - { id: s1, address: "2001:db8:ff::1" }
+      - { id: a1, address: "2001:db8:ff::11" }
+      - { id: a2, address: "2001:db8:ff::12" }
+      - { id: core, address: "2001:db8:ff::20" }
+    cells:
+      - { id: c1, band: n78, peakSpectralEfficiency: 5 }
+    links:
+      - { id: l1, a: s1, b: a1, capacity: 1G }
+      - { id: l2, a: s1, b: a2, capacity: 1G }
+      - { id: l4, a: a1, b: core, capacity: 10G }
+      - { id: l5, a: a2, b: core, capacity: 10G }
+    demands:
+      - { id: d1, source: s1, destination: core, prefix: "10.20.0.0/24" }
+      - { id: d6, source: s1, destination: core, prefix: "2001:db8:20::/48" }
+    """
+    let zero = "sha256:" + String(repeating: "0", count: 64)
+    let input = ForecastSet(forecasts: [Forecast(id: "d1", kind: .demand, point: 1e9, upper: 1.2e9, source: "t"),
+                                        Forecast(id: "d6", kind: .demand, point: 1e8, upper: 1e8, source: "t")])
+    let document = try PolicyPlanner(topology: try Topology(yaml: yaml)).plan(input, provenance: Provenance(inputDigest: zero, topologyDigest: zero))
+    let export = try PolicyExporter.export(document, as: .iproute)
+    #expect(export.contains("ip route replace 10.20.0.0/24 nexthop via inet6 2001:db8:ff::"), "\(export)")
+    #expect(export.contains("ip route replace 2001:db8:20::/48 nexthop via 2001:db8:ff::"), "\(export)")
+    try applyInNamespaces(export, tag: "m")
 }

@@ -1,3 +1,6 @@
+internal import FlowcastCore
+internal import FlowcastTopology
+
 /// Linux `ip route` multipath commands: for every destination prefix, one route on every router
 /// the plan sends that prefix's traffic through.
 ///
@@ -60,7 +63,21 @@ enum IPRouteExporter {
                     "# \(route.prefix): next hop \(unknown.joined(separator: ", ")) has no address in the policy (no path's first hop gives one); not exported")
                 continue
             }
-            let hops = route.hops.map { "nexthop via \(address[$0.node]!) weight \(min(256, max(1, Int(($0.share * 256).rounded()))))" }
+            // An IPv4 prefix through an IPv6 next hop is written `via inet6` (RFC 5549 next hops,
+            // Linux 5.2 and later); plain `via` made every line fail in `ip` ("inet address is
+            // expected"). An IPv6 prefix has no IPv4 next hop in Linux: not exported.
+            let prefixIsV6 = (try? IPPrefix(parsing: route.prefix))?.network.isIPv6 ?? route.prefix.contains(":")
+            let v4Hops = route.hops.filter { IPAddress(address[$0.node]!)?.isIPv6 == false }.map(\.node)
+            if prefixIsV6, !v4Hops.isEmpty {
+                blocks[route.router, default: []].append("# \(route.prefix): next hop \(v4Hops.joined(separator: ", ")) has an IPv4 address "
+                    + "(\(v4Hops.map { address[$0]! }.joined(separator: ", "))), which cannot carry an IPv6 prefix; not exported")
+                continue
+            }
+            let hops = route.hops.map { hop -> String in
+                let via = address[hop.node]!
+                let family = !prefixIsV6 && IPAddress(via)?.isIPv6 == true ? "inet6 " : ""
+                return "nexthop via \(family)\(via) weight \(min(256, max(1, Int((hop.share * 256).rounded()))))"
+            }
             let note = route.demands.count == 1 ? route.demands[0]
                 : route.demands.joined(separator: ", ") + " (one route per prefix on a router: the split of their traffic through it)"
             blocks[route.router, default: []].append("ip route replace \(route.prefix) " + hops.joined(separator: " ") + "  # \(note)")
