@@ -279,6 +279,61 @@ struct SiteMergerTests {
         #expect(gaps.count == 1 && gaps[0].contains("site a: the mark of its window at 120 s had not come"), "\(gaps)")
     }
 
+    /// A live tap killed after window 110 and started again (same --site, no end sent) within
+    /// --lateness: its first mark (previous null) for window 150 was taken as the next link of its
+    /// chain, so windows 120 to 140, which it never closed, counted as closed by it and were planned
+    /// as its zero traffic, learned, and no site was named missing.
+    @Test("a tap that started again without its end: the windows it never closed are planned without it, marked partial", arguments: [["a", "b"], ["a"]])
+    func restartedTapGap(sites: [String]) {
+        var messages: [(String, [UInt8])] = []
+        for start in stride(from: 100, through: 170, by: 10) {
+            for site in sites {
+                let up = site == "a" && (120...140).contains(start)
+                if up { continue }  // a is down
+                messages.append(Self.line(site, "cell", "c1", start: start, bytes: site == "a" ? 1 : 100))
+                let previous: Int? = start == 100 || (site == "a" && start == 150) ? nil : start - 10
+                messages.append(Self.mark(site, start: start, previous: previous, lines: 1))
+            }
+        }
+        var merger = SiteMerger(sites: sites)
+        var out: [MergedWindow] = []
+        for (subject, payload) in messages {
+            _ = merger.ingest(subject: subject, payload: payload, now: 1000)
+            while let w = merger.nextReady(now: 1000, lateness: 30) { out.append(w) }
+        }
+        // Windows 120 to 140 wait --lateness for a (once in all, also with a single site).
+        #expect(out.map(\.start) == [100, 110].map { Int64($0) * 1_000_000_000 })
+        #expect(merger.nextReady(now: 1029, lateness: 30) == nil)
+        while let w = merger.nextReady(now: 1030, lateness: 30) { out.append(w) }
+        #expect(out.map(\.start) == stride(from: 100, through: 170, by: 10).map { Int64($0) * 1_000_000_000 })
+        let other: UInt64 = sites.count == 2 ? 100 : 0
+        for w in out {
+            let c1 = w.windows.first { $0.id == "c1" }
+            if (120...140).contains(w.start / 1_000_000_000) {
+                #expect(w.missingSites == ["a"], "window \(w.start)")
+                #expect(c1?.bytesUp == other && c1?.partial == true, "window \(w.start): not learned as a's zero load")
+            } else {
+                #expect(w.missingSites.isEmpty, "window \(w.start)")
+                #expect(c1?.bytesUp == 1 + other && c1?.partial == false, "window \(w.start)")
+            }
+        }
+        #expect(merger.windowsWithMissingSites == 3)
+        #expect(merger.counts[.late] == nil)
+        let gaps = merger.takeGaps()
+        #expect(gaps.count == 1 && gaps[0].contains("site a: its tap started again with the window at 150 s without having ended")
+                && gaps[0].contains("from 120 s to 140 s"), "\(gaps)")
+        // Started again right after its last window: no gap, nothing missing.
+        var quick = SiteMerger(sites: ["a"])
+        var planned: [MergedWindow] = []
+        for m in [Self.line("a", "cell", "c1", start: 100, bytes: 1), Self.mark("a", start: 100, previous: nil, lines: 1),
+                  Self.line("a", "cell", "c1", start: 110, bytes: 1), Self.mark("a", start: 110, previous: nil, lines: 1),
+                  Self.line("a", "cell", "c1", start: 120, bytes: 1), Self.mark("a", start: 120, previous: 110, lines: 1)] {
+            _ = quick.ingest(subject: m.0, payload: m.1, now: 1000)
+            while let w = quick.nextReady(now: 1000, lateness: 30) { planned.append(w) }
+        }
+        #expect(planned.map(\.start) == [100, 110, 120].map { Int64($0) * 1_000_000_000 } && planned.allSatisfy(\.missingSites.isEmpty))
+    }
+
     /// A tap refuses cells beyond `TopologyLimits.maximumCells`; the planner did not, and each
     /// learned cell has a line in every later window.
     @Test("cells learned beyond the bound are not merged, and their lines are counted")

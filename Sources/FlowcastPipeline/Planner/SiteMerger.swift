@@ -305,7 +305,13 @@ public struct SiteMerger: Codable, Sendable {
                 next = s.marks.filter { start, m in
                     guard start > floor else { return false }
                     if let p = m.previous, p < released { return true }
-                    return s.chainLast == nil ? m.previous == nil : (m.previous ?? Int64.min) <= floor
+                    guard let last = s.chainLast else { return m.previous == nil }
+                    // A tap that started again (a crash, a restart) without its end: it closed none of
+                    // the windows between its chain's last and its new first one, so they are held
+                    // until they are released without it (--lateness), as for a lost mark; taken as
+                    // the chain's next link, they counted as closed and were planned as empty.
+                    if m.previous == nil, !s.ended, let d = duration, start > last + d { return start - d < released }
+                    return (m.previous ?? Int64.min) <= floor
                 }.keys.min()
             }
             guard let start = next, let mark = s.marks[start] else { return }
@@ -316,6 +322,11 @@ public struct SiteMerger: Codable, Sendable {
             if let p = mark.previous, p > (s.chainLast ?? Int64.min) {
                 gaps.append("site \(site): the mark of its window at \(Self.seconds(p)) had not come when that window was planned "
                     + "(lost?); its windows go on from \(Self.seconds(start)) (the windows before were planned without it)")
+            }
+            if mark.previous == nil, !s.ended, let last = s.chainLast, let d = duration, start > last + d {
+                gaps.append("site \(site): its tap started again with the window at \(Self.seconds(start)) without having ended "
+                    + "(a crash or restart?); it closed no window from \(Self.seconds(last + d)) to \(Self.seconds(start - d)), "
+                    + "which were planned without it")
             }
             if !released && firstClosedAt[start] == nil { firstClosedAt[start] = now }
             if s.chainFirst == nil {
@@ -383,7 +394,17 @@ public struct SiteMerger: Codable, Sendable {
             let seen = firstClosedAt[start] ?? now
             if firstClosedAt[start] == nil { firstClosedAt[start] = seen; changes += 1 }
             guard now - seen >= lateness else { return nil }
-            return release(start: start, duration: d, contributors: [], missing: pending)
+            let w = release(start: start, duration: d, contributors: [], missing: pending)
+            // A site that went past several windows it never closed (a tap that started again after
+            // a crash): its later mark was there when this window's clock started, so the next
+            // window's starts then too, instead of each window of the gap waiting --lateness in turn.
+            let next = start + d
+            if firstClosedAt[next] == nil, pending.contains(where: { site in
+                status(site, window: next, duration: d) == .pending && state[site]!.marks.keys.contains { $0 > next }
+            }) {
+                firstClosedAt[next] = seen
+            }
+            return w
         }
         var waiting = !pending.isEmpty
         if !waiting && closed.contains(where: { site in lines[start]?[site]?.values.contains(where: \.partial) ?? false }) {
@@ -405,6 +426,13 @@ public struct SiteMerger: Codable, Sendable {
         changes += 1
         var merged: [String: WindowSummary] = [:]
         var anyPartial = false
+        // A missing site that had begun its windows before this one (a lost mark, a tap that
+        // crashed and started again) observed part of this window's traffic, which is not here: the
+        // window understates the load, so it is marked partial and neither learned from nor scored
+        // (it was learned from as the lower load, as zero with a single site). Not for a site that
+        // has shown no window yet (it may not have begun), nor for a cell or link whose observer
+        // is a site that closed the window.
+        let understated = missing.contains { site in state[site]!.chainFirst.map { $0 < start } ?? false }
         let held = lines[start] ?? [:]
         for site in contributors {
             for (key, line) in held[site] ?? [:] {
@@ -440,7 +468,7 @@ public struct SiteMerger: Codable, Sendable {
         func take(_ kind: WindowSummary.Kind, _ id: String) {
             var w = merged.removeValue(forKey: "\(kind.rawValue):\(id)")
                 ?? WindowSummary(kind: kind, id: id, startNanoseconds: start, durationNanoseconds: d, partial: false)
-            w.partial = partial
+            w.partial = partial || (understated && !(observers["\(kind.rawValue):\(id)"].map(contributors.contains) ?? false))
             ordered.append(w)
         }
         let known = Set(topologyCells.map { "cell:\($0)" } + topologyLinks.map { "link:\($0)" })
