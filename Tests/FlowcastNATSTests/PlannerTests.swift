@@ -389,6 +389,37 @@ struct PlannerTests {
                     == .existing(differences: ["maxAge: 3600s on the server, 604800s wanted"]))
     }
 
+    /// A stream whose limit removed the taps' first marks (discard old) before the planner read it:
+    /// no site's chain started, nothing was planned, and --exit-when-done never exited (nor logged
+    /// anything) although every site's end was read. The same path as `--from` after the taps began.
+    @Test("the stream's limit removed every site's first mark: each site starts from its earliest mark read, says so, and the planner plans and exits")
+    func firstMarksRemovedByTheStreamLimit() throws {
+        let server = try NATSServer()
+        let connection = try NATSConnection(NATSConnectionOptions(url: server.url, name: "test"))
+        var limited = FlowcastSubjects.windowStream
+        // A tap publishes about 460 KB of the demo: the stream keeps about the last 2.5 taps'.
+        limited.maxBytes = 1_150_000
+        #expect(try connection.ensureStream(limited) == .created)
+        // One after the other, so that what is removed is the first half of site a's windows.
+        let captures = try Self.siteCaptures()
+        for site in Scenario.sites {
+            let tap = try Self.runTaps(captures, server: server, sites: [site])[site]!
+            #expect(tap.status == 0, "\(site): \(tap.stderr)")
+        }
+        let out = try Scenario.temporaryFolder("planner")
+        let run = try RunningFlowcast(Scenario.plannerArguments(server, out: out, extra: ["--exit-when-done", "--lateness", "1s"])).wait(timeout: 60)
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stderr.contains("site a: the mark of its first window (previous null) was not read (the consumer started after it"),
+                "\(run.stderr)")
+        #expect(!run.stderr.contains("site b: the mark of its first") && !run.stderr.contains("site c: the mark of its first"), "\(run.stderr)")
+        let summary = try Scenario.summary(out)
+        // Planned with a from its earliest mark read on (before, every window was planned without a).
+        let planned = summary["windowsPlanned"] as? Int ?? 0, withoutA = summary["windowsWithMissingSites"] as? Int ?? 0
+        #expect(planned == 60 && withoutA > 10 && withoutA < 50, "\(summary)")
+        #expect((summary["endedSites"] as? [String]) == Scenario.sites)
+        #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent("policies/policy-0001.json").path))
+    }
+
     @Test("an unreachable server at start: one line naming the URL, exit status 2, no hang")
     func unreachableServer() throws {
         let port = try NATSServer.freePort()

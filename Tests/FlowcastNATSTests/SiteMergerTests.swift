@@ -334,6 +334,64 @@ struct SiteMergerTests {
         #expect(planned.map(\.start) == [100, 110, 120].map { Int64($0) * 1_000_000_000 } && planned.allSatisfy(\.missingSites.isEmpty))
     }
 
+    /// A planner whose consumer starts after the taps' first marks (`--from`, a stream limit with
+    /// discard old, the 7-day maximum age): no site's first mark (previous null) is read, so no
+    /// chain started, nothing was planned, and `--exit-when-done` never exited.
+    @Test("the consumer skipped the sites' first marks: each site's chain starts at its earliest complete mark, and windows before it are planned without it")
+    func firstMarksNotRead() {
+        var messages: [(String, [UInt8])] = []
+        // a's window 100 lost one of its two lines to the cut; b's came whole. Both name 90 before.
+        messages.append(Self.line("a", "cell", "c1", start: 100, bytes: 1))
+        messages.append(Self.mark("a", start: 100, previous: 90, lines: 2))
+        for start in [100, 110, 120] {
+            if start > 100 {
+                messages.append(Self.line("a", "cell", "c1", start: start, bytes: 1))
+                messages.append(Self.line("a", "link", "l1", start: start, bytes: 1))
+                messages.append(Self.mark("a", start: start, previous: start - 10, lines: 2))
+            }
+            messages.append(Self.line("b", "cell", "c1", start: start, bytes: 100))
+            messages.append(Self.mark("b", start: start, previous: start - 10, lines: 1))
+        }
+        messages += [Self.end("a", lastStart: 120), Self.end("b", lastStart: 120)]
+        func run(firstSequence: UInt64) -> ([MergedWindow], SiteMerger) {
+            var merger = SiteMerger(sites: ["a", "b"])
+            var out: [MergedWindow] = []
+            for (n, (subject, payload)) in messages.enumerated() {
+                _ = merger.ingest(subject: subject, payload: payload, now: 1000, sequence: firstSequence + UInt64(n))
+                while let w = merger.nextReady(now: 1000, lateness: 30) { out.append(w) }
+            }
+            while let w = merger.nextReady(now: 1030, lateness: 30) { out.append(w) }
+            return (out, merger)
+        }
+        // From the stream's first message on (nothing skipped), a mark naming an unread one waits, as before.
+        let (none, notCut) = run(firstSequence: 1)
+        var waiting = notCut
+        #expect(none.isEmpty && !waiting.isComplete && waiting.takeGaps().isEmpty)
+        let (out, cut) = run(firstSequence: 500)
+        var merger = cut
+        #expect(out.map(\.start) == [100, 110, 120].map { Int64($0) * 1_000_000_000 })
+        #expect(out.first?.missingSites == ["a"])
+        #expect(out.first?.windows.first { $0.id == "c1" }?.bytesUp == 100)
+        #expect(out.first?.windows.first { $0.id == "c1" }?.partial == false)
+        for w in out.dropFirst() {
+            #expect(w.missingSites.isEmpty && w.windows.first { $0.id == "c1" }?.bytesUp == 101, "window \(w.start)")
+        }
+        #expect(merger.isComplete)
+        let gaps = merger.takeGaps()
+        #expect(gaps.count == 2, "\(gaps.joined(separator: " | "))")
+        #expect(gaps.contains { $0.hasPrefix("site a: the mark of its first window (previous null) was not read (the consumer started after it")
+                && $0.contains("from the one at 110 s") }, "\(gaps)")
+        #expect(gaps.contains { $0.hasPrefix("site b: the mark of its first window") && $0.contains("from the one at 100 s") }, "\(gaps)")
+        // A gap in the sequences later on (messages removed before they were read) is a cut too.
+        var later = SiteMerger(sites: ["b"])
+        var sequence: UInt64 = 1
+        for (subject, payload) in messages where subject.contains(".b") {
+            _ = later.ingest(subject: subject, payload: payload, now: 1000, sequence: sequence)
+            sequence += sequence == 1 ? 5 : 1
+        }
+        #expect(later.nextReady(now: 1000, lateness: 30)?.start == 100_000_000_000)
+    }
+
     /// A tap refuses cells beyond `TopologyLimits.maximumCells`; the planner did not, and each
     /// learned cell has a line in every later window.
     @Test("cells learned beyond the bound are not merged, and their lines are counted")

@@ -361,7 +361,7 @@ public final class NetworkPlanner {
     /// message's stream sequence, when known); a bad message, a conflicting line or one from an
     /// unlisted site is logged (`logProblem`).
     private func ingest(subject: String, payload: [UInt8], stored: Double, sequence: UInt64?, replayed: Bool = false) {
-        let outcome = state.merger.ingest(subject: subject, payload: payload, now: stored)
+        let outcome = state.merger.ingest(subject: subject, payload: payload, now: stored, sequence: sequence)
         for gap in state.merger.takeGaps() { log(gap) }
         let at = [sequence.map { "stream sequence \($0)" }, replayed ? "replayed from planner-journal.bin" : nil]
             .compactMap { $0 }.joined(separator: ", ")

@@ -60,6 +60,10 @@ public struct SiteMerger: Codable, Sendable {
         var clockWarning: Int64?
         /// Start of the newest window it has marked (nil before its first mark).
         var newestMark: Int64?
+        /// The chain's first window when it started from a mark whose `previous` was not read (the
+        /// consumer delivers nothing before it: `streamCut`): windows before it are not closed by
+        /// the site, whose lines of them are incomplete or gone.
+        var cutFirst: Int64?
     }
 
     public let sites: [String]
@@ -101,8 +105,15 @@ public struct SiteMerger: Codable, Sendable {
 
     enum CodingKeys: String, CodingKey {
         case sites, state, lines, releasedThrough, duration, firstClosedAt, counts, observerIgnored, conflicts, windowsWithMissingSites
-        case seenOutsideTopology, droppedHeldLines, refusedLearnedCells
+        case seenOutsideTopology, droppedHeldLines, refusedLearnedCells, lastSequence, streamCut
     }
+    /// The highest stream sequence taken (`ingest`'s `sequence`), and whether the consumer skipped
+    /// any: its first message was not the stream's first (a `--from` time, or the stream's limits or
+    /// maximum age removed the oldest messages) or a later one came after a gap (messages removed
+    /// before the planner read them). The consumer takes every subject of the window stream, so
+    /// with no skip every message published is delivered. nil in a state saved before 7 December 2026.
+    private var lastSequence: UInt64?
+    private var streamCut: Bool?
     private var droppedHeldLines: Int?
     private var refusedLearnedCells: Int?
     /// Lines of cells learned from signalling beyond `TopologyLimits.maximumCells` cells in all,
@@ -163,9 +174,16 @@ public struct SiteMerger: Codable, Sendable {
 
     /// Takes one message from the window stream; `now` (the caller's clock, s) starts the lateness
     /// clock of the windows it lets a site close.
-    public mutating func ingest(subject: String, payload: [UInt8], now: Double) -> IngestOutcome {
+    /// `sequence`: the message's stream sequence, when known (a journal written before 2026-12-06
+    /// holds none); it tells the merger whether the consumer skipped messages (`streamCut`).
+    public mutating func ingest(subject: String, payload: [UInt8], now: Double, sequence: UInt64? = nil) -> IngestOutcome {
         self.now = now
         lastProblem = nil
+        if let sequence {
+            // A redelivery (or a stream created again after a server lost its store) is lower.
+            if sequence > (lastSequence ?? 0) + 1 { streamCut = true }
+            lastSequence = max(lastSequence ?? 0, sequence)
+        }
         let outcome: IngestOutcome
         do { outcome = try classify(subject: subject, payload: payload) } catch {
             lastProblem = error.reason
@@ -304,8 +322,22 @@ public struct SiteMerger: Codable, Sendable {
                 let released = releasedThrough ?? Int64.min
                 next = s.marks.filter { start, m in
                     guard start > floor else { return false }
+                    // A chain starting after the consumer skipped messages: a mark some of whose
+                    // lines were skipped is never complete, and would block the marks after it.
+                    if s.chainLast == nil, streamCut == true, start >= released, (lines[start]?[site]?.count ?? 0) < m.lines { return false }
                     if let p = m.previous, p < released { return true }
-                    guard let last = s.chainLast else { return m.previous == nil }
+                    guard let last = s.chainLast else {
+                        if m.previous == nil { return true }
+                        // The site's first mark (previous null) may be among what the consumer skipped
+                        // (`streamCut`); then no chain ever started, nothing was planned and the planner
+                        // never exited. A tap publishes a window's lines, then its mark, in order, so by
+                        // the time a mark is read the one before it was read unless it was skipped: the
+                        // chain starts at the earliest mark whose lines are all in and whose
+                        // predecessor's mark was not read, or was read without all its lines (some were
+                        // before the cut).
+                        guard streamCut == true, let p = m.previous else { return false }
+                        return s.marks[p].map { (lines[p]?[site]?.count ?? 0) < $0.lines } ?? true
+                    }
                     // A tap that started again (a crash, a restart) without its end: it closed none of
                     // the windows between its chain's last and its new first one, so they are held
                     // until they are released without it (--lateness), as for a lost mark; taken as
@@ -319,7 +351,7 @@ public struct SiteMerger: Codable, Sendable {
             let released = releasedThrough.map { start < $0 } ?? false
             guard released || (lines[start]?[site]?.count ?? 0) >= mark.lines else { return }
             s.marks[start] = nil
-            if let p = mark.previous, p > (s.chainLast ?? Int64.min) {
+            if let p = mark.previous, let last = s.chainLast, p > last {
                 gaps.append("site \(site): the mark of its window at \(Self.seconds(p)) had not come when that window was planned "
                     + "(lost?); its windows go on from \(Self.seconds(start)) (the windows before were planned without it)")
             }
@@ -329,6 +361,13 @@ public struct SiteMerger: Codable, Sendable {
                     + "which were planned without it")
             }
             if !released && firstClosedAt[start] == nil { firstClosedAt[start] = now }
+            if s.chainFirst == nil, let p = mark.previous {
+                s.cutFirst = start
+                s.marks = s.marks.filter { $0.key > start }
+                let why = streamCut == true ? "the consumer started after it: --from, or the stream's limits or maximum age removed it" : "lost?"
+                gaps.append("site \(site): the mark of its first window (previous null) was not read (\(why)); its windows start "
+                    + "from the one at \(Self.seconds(start)) (whose mark names \(Self.seconds(p)) before it)")
+            }
             if s.chainFirst == nil {
                 s.chainFirst = start
                 // A site whose first window comes after the first release: compared as it comes.
@@ -347,6 +386,8 @@ public struct SiteMerger: Codable, Sendable {
 
     private func status(_ site: String, window start: Int64, duration d: Int64) -> SiteState {
         let s = state[site]!
+        // Before a chain started after a cut the site's lines are incomplete or gone: not closed.
+        if let cut = s.cutFirst, start < cut { return .pending }
         if let last = s.chainLast, last >= start { return .closed }
         if s.ended {
             let reached = s.endLastStart.map { endLast in (s.chainLast ?? Int64.min) >= endLast } ?? true
