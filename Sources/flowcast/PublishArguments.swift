@@ -68,6 +68,18 @@ struct PublishArguments: ParsableArguments {
                 + "as site \(publisher.options.site); re-sent \(c.resent), spooled \(c.spooled), dropped \(c.dropped)"
                 + (c.leftInSpool > 0 ? "; \(c.leftInSpool) still in \(publisher.options.spoolDirectory) (re-sent by the next run with this --out)" : ""))
         }
+        if c.alreadyInStream > 0 {
+            // Message ids are <site>|<kind>|<id>|<start>: the stream keeps the first message of an id
+            // and drops later ones for its duplicate window, so a second tap with the same --site
+            // (the default is the host name) had its windows dropped without an error.
+            let minutes = FlowcastSubjects.windowStream.duplicateWindowNanoseconds / 60_000_000_000
+            let acknowledged = c.published + c.resent
+            var line = "flowcast \(command): warning: \(c.alreadyInStream) of the \(acknowledged) messages acknowledged "
+            line += "were already in the stream (the same message ids) and were dropped as duplicates: is another tap publishing "
+            line += "with --site \(publisher.options.site) (the default is the host name; each tap needs its own --site), or was "
+            line += "this capture published again within the stream's \(minutes) min duplicate window?"
+            printError(line)
+        }
         if c.leftInSpool > 0 || c.dropped > 0 {
             printError("flowcast \(command): \(c.leftInSpool + c.dropped) messages were not taken by the stream (exit status \(Self.unsentExitStatus))")
             return true

@@ -104,6 +104,7 @@ struct PlannerTests {
         _ = try Self.runTaps(captures, server: server)
         let again = try Self.runTaps(captures, server: server, sites: ["b"])
         #expect(again["b"]?.status == 0)
+        #expect(again["b"]?.stderr.contains("were already in the stream") == true, "\(again["b"]?.stderr ?? "")")
         let out = try Scenario.temporaryFolder("planner")
         let first = try Fixtures.runFlowcast(Scenario.plannerArguments(server, out: out, extra: ["--exit-when-done"]))
         #expect(first.status == 0, "\(first.stderr)")
@@ -126,6 +127,34 @@ struct PlannerTests {
         let after = try Scenario.summary(out)
         #expect((after["windowsPlanned"] as? Int) == (summary["windowsPlanned"] as? Int))
         #expect((after["messages"] as? [String: Int])?["duplicate"] == 1)
+    }
+
+    /// Two taps with the same --site (the default is the host name): every message of the second
+    /// has the id of one of the first's, the stream dropped them all as duplicates, and the tap
+    /// printed "dropped 0" and exited 0 without a word; its cells planned as zero.
+    @Test("two taps with the same --site: the second's messages are duplicates in the stream, and it warns")
+    func sameSiteTwice() throws {
+        let server = try NATSServer()
+        let captures = try Self.siteCaptures()
+        func tap(_ capture: String) throws -> FlowcastRun {
+            try Fixtures.runFlowcast(Scenario.replayArguments(captures[capture]!, out: try Scenario.temporaryFolder("tap-\(capture)"),
+                                                              extra: ["--publish", server.url, "--site", "x", "--quiet"]))
+        }
+        let first = try tap("a")
+        #expect(first.status == 0 && !first.stderr.contains("already in the stream"), "\(first.stderr)")
+        let second = try tap("b")
+        #expect(second.status == 0, "\(second.stderr)")
+        #expect(second.stderr.contains("warning: 1201 of the 1201 messages acknowledged were already in the stream (the same message ids) "
+                                       + "and were dropped as duplicates: is another tap publishing with --site x"), "\(second.stderr)")
+        #expect(second.stderr.contains("within the stream's 15 min duplicate window?"), "\(second.stderr)")
+        // Its end, too, has the first tap's end's id (the same last window), so the stream holds one
+        // end for site x, the first tap's, without the count: the warning is the tap's own.
+        let reader = try NATSConnection(NATSConnectionOptions(url: server.url, name: "test"))
+        let consumer = try PullConsumer(connection: reader, stream: FlowcastSubjects.windowStream.name, durable: "t",
+                                        filterSubject: "flowcast.v1.tap.x", startTimeNanoseconds: nil, ackWaitNanoseconds: 10_000_000_000)
+        let ends = try consumer.fetch(batch: 200, milliseconds: 1000).messages.map { String(decoding: $0.payload, as: UTF8.self) }
+            .filter { $0.contains("\"type\":\"end\"") }
+        #expect(ends.count == 1 && !ends[0].contains("alreadyInStream"), "\(ends)")
     }
 
     @Test("--from: a second planner beside the first, reading the streams from a point in time")

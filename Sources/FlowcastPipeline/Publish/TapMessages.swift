@@ -65,6 +65,9 @@ public struct TapEndSummary: Codable, Sendable, Equatable {
 
     public struct Publish: Codable, Sendable, Equatable {
         public var published: Int, resent: Int, spooled: Int, dropped: Int
+        /// Messages the stream already held (same message id) the first time they were sent, and
+        /// dropped as duplicates (`PublishCounters.alreadyInStream`); absent when none.
+        public var alreadyInStream: Int?
     }
 
     public init(packets: UInt64? = nil, windowLines: Int? = nil, capture: String? = nil, interface: String? = nil) {

@@ -54,6 +54,11 @@ public struct PublishCounters: Sendable, Equatable {
     public var leftInSpool = 0
     /// Acknowledgements the stream marked duplicate (a re-sent window it already held).
     public var duplicates = 0
+    /// Of `duplicates`, messages acknowledged as duplicates the first time this tap sent them (not
+    /// re-sent from its spool): the stream already held a message with the same id from elsewhere,
+    /// another tap with the same `--site` or an earlier run of this capture (within the stream's
+    /// duplicate window), and dropped this one.
+    public var alreadyInStream = 0
 }
 
 /// Publishes a tap's closed windows to NATS JetStream without ever blocking capture: the capture
@@ -185,7 +190,8 @@ public final class TapPublisher: @unchecked Sendable {
         var extra = summary
         lock.lock()
         extra.publish = .init(published: counters.published, resent: counters.resent,
-                              spooled: counters.spooled, dropped: counters.dropped)
+                              spooled: counters.spooled, dropped: counters.dropped,
+                              alreadyInStream: counters.alreadyInStream > 0 ? counters.alreadyInStream : nil)
         lock.unlock()
         enqueue([OutgoingMessage(subject: FlowcastSubjects.tap(site: options.site), id: end.messageID,
                                  payload: end.json(summary: extra))], windowLines: 0)
@@ -320,7 +326,10 @@ public final class TapPublisher: @unchecked Sendable {
             backoff = 0
             refusalLogged = -.infinity
             if fromSpool { counters.resent += 1 } else { counters.published += 1 }
-            if ack.duplicate { counters.duplicates += 1 }
+            if ack.duplicate {
+                counters.duplicates += 1
+                if !fromSpool { counters.alreadyInStream += 1 }
+            }
         }
     }
 
