@@ -1,4 +1,5 @@
 import FlowcastTopology
+import FlowcastTestSupport
 import Foundation
 import Testing
 
@@ -81,4 +82,16 @@ let identifiedYAML = minimalYAML
     #expect(TopologyProblem(file: "/no/such.yaml", line: 0, message: "cannot read file: No such file or directory").description
             == "/no/such.yaml: cannot read file: No such file or directory")
     #expect(TopologyProblem(file: "t.yaml", line: 3, message: "x").description == "t.yaml:3: x")
+}
+
+/// docs/topology.md's "Complete example" says it is captures/demo/topology.yaml: it had drifted
+/// (another band, other block bounds, no radio KPI logs), so a reader planning with it got none of
+/// the documented policies. The block must be the file.
+@Test func theDocumentedExampleIsTheDemoTopology() throws {
+    let doc = try String(contentsOf: Fixtures.repositoryRoot.appendingPathComponent("docs/topology.md"), encoding: .utf8)
+    let section = try #require(doc.range(of: "## Complete example"))
+    let open = try #require(doc.range(of: "```yaml\n", range: section.upperBound..<doc.endIndex))
+    let close = try #require(doc.range(of: "```", range: open.upperBound..<doc.endIndex))
+    let file = try String(contentsOf: Fixtures.captures.appendingPathComponent("demo/topology.yaml"), encoding: .utf8)
+    #expect(String(doc[open.upperBound..<close.lowerBound]) == file)
 }
