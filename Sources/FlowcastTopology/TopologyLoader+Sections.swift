@@ -118,22 +118,24 @@ extension TopologyLoader {
             return nil
         }
         checkKeys(m, ["sst", "sd"], in: "the slice of \(what)")
-        guard let sst = integer(m, "sst", line, in: "the slice of \(what)") else {
+        // Both fields are checked before either refuses, so every problem is listed at once.
+        var valid = true
+        let sst = integer(m, "sst", line, in: "the slice of \(what)")
+        if sst == nil {
             if m["sst"] == nil { report(line, "the slice of \(what) is missing required 'sst'") }
-            return nil
+            valid = false
+        } else if !(0...255).contains(sst!) {
+            report(keyLine(m, "sst", line), "the slice of \(what) has sst \(sst!); expected 0–255")
+            valid = false
         }
-        guard (0...255).contains(sst) else {
-            report(keyLine(m, "sst", line), "the slice of \(what) has sst \(sst); expected 0–255")
-            return nil
+        let sd = string(m, "sd", line, in: "the slice of \(what)")
+        if let sd, !(sd.count == 6 && sd.allSatisfy(\.isHexDigit)) {
+            report(keyLine(m, "sd", line), "the slice of \(what) has sd '\(sd)'; expected six hexadecimal digits such as \"000001\"")
+            valid = false
         }
+        guard valid, let sst else { return nil }
         var slice = NetworkSlice(sst: sst)
-        if let sd = string(m, "sd", line, in: "the slice of \(what)") {
-            guard sd.count == 6, sd.allSatisfy(\.isHexDigit) else {
-                report(keyLine(m, "sd", line), "the slice of \(what) has sd '\(sd)'; expected six hexadecimal digits such as \"000001\"")
-                return nil
-            }
-            slice.sd = sd
-        }
+        slice.sd = sd
         return slice
     }
 
@@ -242,7 +244,11 @@ extension TopologyLoader {
             && rule.interface == nil {
             report(line, "match rule has no criterion (gtpAddress, teid, vlan, mpls, prefix or interface)")
         }
-        return ok ? rule : nil
+        // A rule with a bad value is kept for the validator, which then checks its cell and link
+        // references too: every problem is listed at once (an unknown cell in a rule with a bad
+        // VLAN went unsaid until the VLAN was fixed). Any problem reported stops the load, so
+        // the rule is never used.
+        return rule
     }
 
     /// A TEID range: a single value, `[low, high]`, or `low-high` text.

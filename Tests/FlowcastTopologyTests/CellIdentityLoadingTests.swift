@@ -95,3 +95,20 @@ let identifiedYAML = minimalYAML
     let file = try String(contentsOf: Fixtures.captures.appendingPathComponent("demo/topology.yaml"), encoding: .utf8)
     #expect(String(doc[open.upperBound..<close.lowerBound]) == file)
 }
+
+/// Every problem at once, as docs/topology.md says: a slice with a bad sst and a bad sd, and a
+/// match rule with a bad VLAN naming an unknown cell, each had its second problem left unsaid.
+@Test func everyProblemOfOneEntryIsListed() {
+    let found = problems("""
+    bands:
+      - { id: n78, lowMHz: 3400, highMHz: 3600, blockMHz: 10 }
+    cells:
+      - { id: c1, band: n78, peakSpectralEfficiency: 5, slice: { sst: 256, sd: "xyz" } }
+    match:
+      - { vlan: 5000, cell: c9 }
+    """).map(\.message)
+    #expect(found.contains("the slice of cell 'c1' has sst 256; expected 0–255"), "\(found)")
+    #expect(found.contains("the slice of cell 'c1' has sd 'xyz'; expected six hexadecimal digits such as \"000001\""), "\(found)")
+    #expect(found.contains("VLAN 5000 in match rule is outside 0…4095"), "\(found)")
+    #expect(found.contains("unknown cell 'c9' in match rule"), "\(found)")
+}
