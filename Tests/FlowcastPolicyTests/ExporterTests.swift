@@ -318,3 +318,37 @@ private func a1Export(_ yaml: String, _ forecasts: [Forecast]) throws -> (docume
     #expect(!text.contains("ip route replace"), "\(text)")
     #expect(text.contains("# 2001:db8:20::/48: next hop agg-1 has an IPv4 address (10.255.0.11), which cannot carry an IPv6 prefix; not exported"), "\(text)")
 }
+
+/// A document that contradicts itself is refused at the field, not exported: the diff showed one
+/// figure and the exporters shipped another (blocks moved by hand, carriers left as they were).
+@Test func aDocumentThatContradictsItselfIsRefused() throws {
+    let data = try Data(contentsOf: goldenFolder.appendingPathComponent("policy.json"))
+    let golden = try PolicyDocument(jsonData: data)
+    #expect(golden.consistencyProblem == nil)
+    let c = try #require(golden.spectrum.cells.firstIndex { $0.blocks.count >= 2 })
+    let cell = golden.spectrum.cells[c]
+    func refusal(_ edit: (inout PolicyDocument) -> Void) -> String? {
+        var document = golden
+        edit(&document)
+        return document.consistencyProblem.map { "\($0.field): \($0.message)" }
+    }
+    // Blocks moved up by 2 with the carriers left: the carriers no longer sit where the blocks are.
+    let moved = refusal { $0.spectrum.cells[c].blocks = cell.blocks.map { $0 + 2 } }
+    #expect(moved == nil, "a shift of every block keeps the runs' shape; the band edge is not in the document")
+    let split = refusal { $0.spectrum.cells[c].blocks[0] -= 5 }
+    #expect(split?.hasPrefix("$.spectrum.cells[\(c)].carriersMHz: cell '\(cell.id)' has ") == true, "\(split ?? "nil")")
+    let bandwidth = refusal { $0.spectrum.cells[c].bandwidthMHz *= 2 }
+    #expect(bandwidth?.hasPrefix("$.spectrum.cells[\(c)].carriersMHz: cell '\(cell.id)': blocks ") == true, "\(bandwidth ?? "nil")")
+    let none = refusal { $0.spectrum.cells[c].blocks = [] }
+    #expect(none?.hasPrefix("$.spectrum.cells[\(c)].bandwidthMHz: cell '\(cell.id)' has no blocks but ") == true, "\(none ?? "nil")")
+    let twice = refusal { $0.spectrum.cells[c].blocks.append(cell.blocks[0]) }
+    #expect(twice == "$.spectrum.cells[\(c)].blocks: block listed twice in cell '\(cell.id)'")
+    let utilisation = refusal { $0.predicted.links[0].utilisation = 0.05 }
+    #expect(utilisation?.hasPrefix("$.predicted.links[0].utilisation: '\(golden.predicted.links[0].id)' is at 0.05, but its load over its capacity is ") == true,
+            "\(utilisation ?? "nil")")
+    // Read from bytes, the same edit is a schema violation naming the file.
+    var edited = golden
+    edited.predicted.links[0].utilisation = 0.05
+    let bytes = try JSONEncoder().encode(edited)
+    #expect(throws: PolicyError.self) { try PolicyDocument(jsonData: bytes, path: "edited.json") }
+}

@@ -79,6 +79,7 @@ extension PolicyDocument {
         }
         try checkUnique(path: path)
         try checkValues(path: path)
+        if let problem = consistencyProblem { throw .schemaViolation(path: path, field: problem.field, message: problem.message) }
     }
 
     /// Values the schema's types allow and no plan writes, refused at their JSON path, each for
@@ -123,6 +124,60 @@ extension PolicyDocument {
                 try checkLoad(l.2, "\(field)[\(i)].utilisation")
             }
         }
+    }
+
+    /// The first place where the document contradicts itself, as a JSON path and what is wrong;
+    /// nil when every figure agrees with the others. A plan writes each figure from the same
+    /// numbers, so a contradiction means a hand edit: a cell's blocks moved without its carriers
+    /// (the diff showed the blocks; `export --to nrcelldu` configured the carriers), a bandwidth
+    /// that is not its blocks', or a utilisation that is not load over capacity. Each was
+    /// accepted until 6 December 2026, so a reviewer approved one thing and the exporters shipped
+    /// another. Tolerances cover the document's own rounding (MHz to 3 places, utilisation to 4).
+    public var consistencyProblem: (field: String, message: String)? {
+        func mhz(_ x: Double) -> String { x == x.rounded() ? String(Int(x)) : String(x) }
+        for (i, cell) in spectrum.cells.enumerated() {
+            let field = "$.spectrum.cells[\(i)]"
+            if Set(cell.blocks).count != cell.blocks.count {
+                return ("\(field).blocks", "block listed twice in cell '\(cell.id)'")
+            }
+            let runs = PolicyDocumentBuilder.runs(cell.blocks)
+            guard !cell.blocks.isEmpty else {
+                if cell.bandwidthMHz != 0 || !cell.carriersMHz.isEmpty {
+                    return ("\(field).bandwidthMHz", "cell '\(cell.id)' has no blocks but \(mhz(cell.bandwidthMHz)) MHz "
+                        + "and \(cell.carriersMHz.count) carrier\(cell.carriersMHz.count == 1 ? "" : "s")")
+                }
+                continue
+            }
+            let width = cell.bandwidthMHz / Double(cell.blocks.count)
+            guard width > 0 else {
+                return ("\(field).bandwidthMHz", "cell '\(cell.id)' has \(cell.blocks.count) blocks but a bandwidth of \(mhz(cell.bandwidthMHz)) MHz")
+            }
+            guard cell.carriersMHz.count == runs.count, cell.carriersMHz.allSatisfy({ $0.count == 2 }) else {
+                return ("\(field).carriersMHz", "cell '\(cell.id)' has \(runs.count) run\(runs.count == 1 ? "" : "s") of adjacent blocks "
+                    + "(\(runs.map { $0.count == 1 ? "\($0.lowerBound)" : "\($0.lowerBound)–\($0.upperBound)" }.joined(separator: ", "))) "
+                    + "but \(cell.carriersMHz.count) carrier\(cell.carriersMHz.count == 1 ? "" : "s")")
+            }
+            let carriers = cell.carriersMHz.sorted { $0[0] < $1[0] }
+            let origin = carriers[0][0] - Double(runs[0].lowerBound) * width
+            for (run, carrier) in zip(runs, carriers) {
+                let low = origin + Double(run.lowerBound) * width, high = origin + Double(run.upperBound + 1) * width
+                guard abs(carrier[0] - low) <= 0.002, abs(carrier[1] - high) <= 0.002 else {
+                    return ("\(field).carriersMHz", "cell '\(cell.id)': blocks \(run.lowerBound)–\(run.upperBound) at \(mhz(width)) MHz a block "
+                        + "are \(mhz((low * 1000).rounded() / 1000))–\(mhz((high * 1000).rounded() / 1000)) MHz beside its other carriers, "
+                        + "but the carrier says \(mhz(carrier[0]))–\(mhz(carrier[1])) MHz")
+                }
+            }
+        }
+        for (loads, name) in [(predicted.cells.map { ($0.id, $0.load, $0.capacity, $0.utilisation) }, "cells"),
+                              (predicted.links.map { ($0.id, $0.load, $0.capacity, $0.utilisation) }, "links")] {
+            for (i, l) in loads.enumerated() where l.2 > 0 {
+                let expected = l.1 / l.2
+                guard abs(l.3 - expected) <= 1e-4 + 1e-6 * expected else {
+                    return ("$.predicted.\(name)[\(i)].utilisation", "'\(l.0)' is at \(l.3), but its load over its capacity is \(expected)")
+                }
+            }
+        }
+        return nil
     }
 
     /// The demands whose path weights do not sum to 1 (within 0.01: plans write each weight to

@@ -63,7 +63,7 @@ import Testing
             // What the planner writes for zero forecasts: nothing used, nothing unmet.
             var predicted = o["predicted"] as! [String: Any]
             for key in ["cells", "links"] {
-                predicted[key] = (predicted[key] as! [[String: Any]]).map { e in var e = e; e["utilisation"] = 0; return e }
+                predicted[key] = (predicted[key] as! [[String: Any]]).map { e in var e = e; e["utilisation"] = 0; e["load"] = 0; return e }
             }
             o["predicted"] = predicted
             var spectrum = o["spectrum"] as! [String: Any]
