@@ -81,6 +81,9 @@ struct IPFIXExportTests {
         return messages
     }
 
+    /// The flow templates: 256–261, and 264–269 for ICMP and ICMPv6 flows.
+    static func isFlowTemplate(_ id: UInt16) -> Bool { (256...261).contains(id) || (264...269).contains(id) }
+
     static func value(_ record: [Field: [UInt8]], _ id: UInt16, enterprise: UInt32 = 0) -> [UInt8]? {
         record.first { $0.key.id == id && $0.key.enterprise == enterprise }?.value
     }
@@ -124,7 +127,7 @@ struct IPFIXExportTests {
             #expect(m.domain == 77)
             before &+= UInt32(m.records.count)
         }
-        let flowRecords = messages.flatMap(\.records).filter { (256...261).contains($0.template) }
+        let flowRecords = messages.flatMap(\.records).filter { Self.isFlowTemplate($0.template) }
         let expected = flows.reduce(0) { $0 + ($1.packets.ba > 0 ? 2 : 1) }
         #expect(flowRecords.count == expected)
         // Cell names longer than 128 bytes are cut at a character boundary ("é" is two bytes).
@@ -265,7 +268,7 @@ struct IPFIXExportTests {
         }
         let flows = try String(contentsOfFile: exported + "/flows.jsonl", encoding: .utf8).split(separator: "\n")
         let twoWay = flows.filter { !$0.contains("\"packets_ba\":0,") }.count
-        let records = Self.parse(receiver.drain()).flatMap(\.records).filter { (256...261).contains($0.template) }
+        let records = Self.parse(receiver.drain()).flatMap(\.records).filter { Self.isFlowTemplate($0.template) }
         #expect(records.count == flows.count + twoWay)
         #expect(result.ipfix.first?.flowsQueued == flows.count && result.ipfix.first?.recordsLost == 0)
         // Flow ids are unique per flow and shared by the two records of a flow.
@@ -353,7 +356,7 @@ struct IPFIXExportTests {
         var f = Self.flow(7)  // no context: the first packet was not decapsulated; packets both ways
         f.teid = (0x1234_5678, nil)
         f.abIsUplink = true
-        let records = Self.parse(Self.encode([f], mtu: 1400).stream).flatMap(\.records).filter { (256...261).contains($0.template) }
+        let records = Self.parse(Self.encode([f], mtu: 1400).stream).flatMap(\.records).filter { Self.isFlowTemplate($0.template) }
         #expect(records.map(\.template) == [258, 258])
         let e = IPFIXElement.flowcastEnterprise
         let initiator = records.first { Self.value($0.values, 239) == [1] }!
@@ -361,6 +364,34 @@ struct IPFIXExportTests {
         #expect(Self.value(initiator.values, 2, enterprise: e).map(Self.number) == UInt64(f.addressB.ipv4))
         #expect(Self.value(initiator.values, 5, enterprise: e).map(Self.number) == 0x1234_5678)
         #expect(Self.value(initiator.values, 6, enterprise: e).map(Self.number) == 0)
+    }
+
+    @Test("only ICMP and ICMPv6 flows use the templates with the ICMP type and code; SCTP, TCP and UDP records carry their ports without it")
+    func icmpElementOnlyForICMP() {
+        var sctp = Self.flow(1); sctp.ipProtocol = 132; sctp.portA = 36412; sctp.portB = 36412
+        var icmp = Self.flow(2); icmp.ipProtocol = 1; icmp.portA = 0; icmp.portB = 0; icmp.icmpTypeCode = (0x0800, 0x0000)
+        var icmp6 = Self.flow(4, ipv6: true); icmp6.ipProtocol = 58; icmp6.portA = 0; icmp6.portB = 0; icmp6.icmpTypeCode = (0x8000, 0x8100)
+        var tunnelledICMP = Self.flow(3, tunnelled: true); tunnelledICMP.ipProtocol = 1; tunnelledICMP.icmpTypeCode = (0x0303, nil)
+        let messages = Self.parse(Self.encode([sctp, icmp, icmp6, tunnelledICMP, Self.flow(5, ipv6: true)], mtu: 1400).stream)
+        let templates = messages.reduce(into: [UInt16: [Field]]()) { $0.merge($1.templates) { a, _ in a } }
+        let icmpIDs: Set<UInt16> = [32, 139]
+        for id in UInt16(256)...261 { #expect(templates[id]?.contains { icmpIDs.contains($0.id) && $0.enterprise == 0 } == false, "template \(id)") }
+        for id in UInt16(264)...269 {
+            let fields = templates[id]?.map(\.id) ?? []
+            // The ICMP element right after the ports, the IPv6 one in the IPv6 templates.
+            #expect(fields.count > 8 && fields[8] == (id % 2 == 1 ? 139 : 32), "template \(id): \(fields)")
+        }
+        let records = messages.flatMap(\.records)
+        let byFlow = Dictionary(grouping: records.filter { Self.isFlowTemplate($0.template) }) { Self.number(Self.value($0.values, 148)!) }
+        #expect(byFlow[1]?.map(\.template) == [256, 256])
+        #expect(byFlow[1]?.allSatisfy { Self.value($0.values, 7).map(Self.number) == 36412 && Self.value($0.values, 11).map(Self.number) == 36412 } == true)
+        #expect(byFlow[2]?.map(\.template) == [264, 264])
+        #expect(byFlow[2]?.map { Self.value($0.values, 32).map(Self.number) } == [0x0800, 0])
+        #expect(byFlow[4]?.map(\.template) == [265, 265])
+        #expect(byFlow[4]?.map { Self.value($0.values, 139).map(Self.number) } == [0x8000, 0x8100])
+        #expect(byFlow[3]?.map(\.template) == [266])  // no reverse packets
+        #expect(byFlow[3]?.first.flatMap { Self.value($0.values, 32) }.map(Self.number) == 0x0303)
+        #expect(byFlow[5]?.map(\.template) == [257, 257])
     }
 
     @Test("a live run that stops drains its flow table into the queues without dropping for a collector that keeps up")
@@ -385,7 +416,7 @@ struct IPFIXExportTests {
         stream += receiver.drain()
         #expect(stats.first?.flowsQueued == 2_001)
         #expect(stats.first?.flowsDropped == 0, "\(String(describing: stats.first))")
-        let ids = Set(Self.parse(stream).flatMap(\.records).filter { (256...261).contains($0.template) }.map { Self.number(Self.value($0.values, 148)!) })
+        let ids = Set(Self.parse(stream).flatMap(\.records).filter { Self.isFlowTemplate($0.template) }.map { Self.number(Self.value($0.values, 148)!) })
         #expect(ids.count == 2_001)
     }
 
@@ -412,12 +443,12 @@ struct IPFIXExportTests {
         let expected = (200..<210).reduce(0) { $0 + (Self.flow($1).packets.ba > 0 ? 2 : 1) }
         #expect(Self.waitFor(10) {
             stream += receiver.drain()
-            return Self.parse(stream).flatMap(\.records).filter { (256...261).contains($0.template) }.count >= expected
+            return Self.parse(stream).flatMap(\.records).filter { Self.isFlowTemplate($0.template) }.count >= expected
         })
         let stats = exporter.finish()
         let messages = Self.parse(stream)
         #expect(messages.first?.records.first?.template == IPFIXTemplate.typeRecordTemplateID)
-        let flowIDs = Set(messages.flatMap(\.records).filter { (256...261).contains($0.template) }.map { Self.number(Self.value($0.values, 148)!) })
+        let flowIDs = Set(messages.flatMap(\.records).filter { Self.isFlowTemplate($0.template) }.map { Self.number(Self.value($0.values, 148)!) })
         #expect(flowIDs == Set((200..<210).map(UInt64.init)))
         #expect((stats.first?.templateSends ?? 0) >= 2)
     }
@@ -488,7 +519,7 @@ struct IPFIXExportTests {
         // The collector comes up: the queued flows arrive, after the templates.
         let first = try #require(TCPListener(port: port))
         let firstRecords = (0..<10).reduce(0) { $0 + ($1 % 3 > 0 ? 2 : 1) }
-        #expect(Self.waitFor(10) { Self.parse(first.bytes).flatMap(\.records).filter { (256...261).contains($0.template) }.count == firstRecords })
+        #expect(Self.waitFor(10) { Self.parse(first.bytes).flatMap(\.records).filter { Self.isFlowTemplate($0.template) }.count == firstRecords })
         #expect(exporter.statistics.first?.connections == 1)
 
         // It restarts: the next flows go to a new session whose sequence numbers start again.

@@ -248,7 +248,10 @@ struct IPFIXCollectorTests {
     @Test("nfcapd + nfdump read back every flow of a real capture: addresses, ports, protocol, packets, bytes, times",
           .enabled(if: hasNfdump, "needs nfcapd and nfdump (Debian nfdump)"),
           arguments: ["captures/real/mixed-traffic-example.pcap", "captures/real/ftp-ipv6.pcap",
-                      "captures/real/http-web-browsing.pcap", "captures/real/sip-rtp-call.pcap"])
+                      "captures/real/http-web-browsing.pcap", "captures/real/sip-rtp-call.pcap",
+                      // SCTP: ports on a protocol that is neither TCP nor UDP (nfdump once read 0
+                      // as every destination port, the ICMP element's value).
+                      "captures/real/sctp-assoc-data.pcap", "captures/real/ss7-isup.pcap"])
     func nfdumpReadsBackFlows(_ capture: String) throws {
         let (records, out) = try Self.throughNfcapd(capture)
         defer { Self.remove(out) }
@@ -467,6 +470,29 @@ struct IPFIXCollectorTests {
         #expect(checked >= 1)
     }
 
+    /// SCTP (S1AP, NGAP, Diameter, M3UA) has ports but is neither TCP nor UDP. nfdump 1.7.1 reads
+    /// icmpTypeCodeIPv4/IPv6 into the destination port of every record that is not TCP or UDP, so
+    /// only the ICMP templates carry that element; nfacctd must read the same ports.
+    @Test("nfacctd reads the ports of every SCTP flow as nfdump does",
+          .enabled(if: hasPmacct, "needs nfacctd (Debian pmacct)"),
+          arguments: ["captures/real/sctp-assoc-data.pcap", "captures/real/ss7-isup.pcap"])
+    func pmacctReadsSCTPPorts(_ capture: String) throws {
+        let (rows, out) = try Self.throughNfacctd(capture, topology: nil) {
+            Self.expectedRecords(try Self.jsonLines($0 + "/flows.jsonl")).count
+        }
+        defer { Self.remove(out) }
+        let expected = Self.expectedRecords(try Self.jsonLines(out + "/flows.jsonl"))
+        #expect(expected.contains { $0.proto == 132 && $0.destinationPort != 0 }, "\(capture) has SCTP flows with ports")
+        let got = rows.map {
+            DirectedFlow(source: Self.canonical($0["SRC_IP"] ?? ""), destination: Self.canonical($0["DST_IP"] ?? ""),
+                         sourcePort: Int($0["SRC_PORT"] ?? "") ?? -1, destinationPort: Int($0["DST_PORT"] ?? "") ?? -1,
+                         proto: 0, packets: Int($0["PACKETS"] ?? "") ?? -1, bytes: Int($0["BYTES"] ?? "") ?? -1,
+                         firstMilliseconds: 0, lastMilliseconds: 0)
+        }
+        let want = expected.map { var f = $0; f.proto = 0; f.firstMilliseconds = 0; f.lastMilliseconds = 0; return f }
+        #expect(Self.counts(got) == Self.counts(want), "nfacctd: \(got.prefix(4)); flows.jsonl: \(want.prefix(4))")
+    }
+
     // MARK: live
 
     @Test("live --ipfix exports what it writes to flows.jsonl, each record naming the interface; an unreachable collector beside it costs no packet",
@@ -599,7 +625,7 @@ struct IPFIXCollectorTests {
             } else if line.trimmingCharacters(in: .whitespaces).hasPrefix("count:") {  // a data record's header
                 let tid = Int(line.components(separatedBy: "tid:")[1].split(separator: " ").first!)!
                 if tid >= 256 { dataRecords += 1 }
-                if (256...261).contains(tid) { flowRecords += 1 }
+                if (256...261).contains(tid) || (264...269).contains(tid) { flowRecords += 1 }  // ICMP: 264–269
             }
         }
         #expect(sequenceOK, "a message's sequence number is not the count of data records before it")

@@ -86,7 +86,7 @@ struct IPFIXEncoder {
         let innerIPv6 = flow.addressA.isIPv6 || flow.addressB.isIPv6
         var outer = IPFIXTemplate.Outer.none
         if let (s, d) = flow.tunnelEndpoints { outer = s.isIPv6 || d.isIPv6 ? .ipv6 : .ipv4 }
-        let template = IPFIXTemplate.forFlow(innerIPv6: innerIPv6, outer: outer)
+        let template = IPFIXTemplate.forFlow(innerIPv6: innerIPv6, outer: outer, icmp: IPFIXTemplate.isICMP(flow.ipProtocol))
         if flow.packets.ab > 0 || flow.packets.ba == 0 {
             scratch.removeAll(keepingCapacity: true)
             encode(flow, reverse: false, template: template, into: &scratch)
@@ -170,7 +170,7 @@ struct IPFIXEncoder {
         }
         out.appendBigEndian(reverse ? flow.portB : flow.portA)
         out.appendBigEndian(reverse ? flow.portA : flow.portB)
-        out.appendBigEndian((reverse ? flow.icmpTypeCode.ba : flow.icmpTypeCode.ab) ?? 0)
+        if template.icmp { out.appendBigEndian((reverse ? flow.icmpTypeCode.ba : flow.icmpTypeCode.ab) ?? 0) }
         out.appendBigEndian(UInt16(reverse ? flow.tcpFlags.ba : flow.tcpFlags.ab))
         out.appendBigEndian(reverse ? flow.bytes.ba : flow.bytes.ab)
         out.appendBigEndian(reverse ? flow.packets.ba : flow.packets.ab)

@@ -1,19 +1,27 @@
 /// The templates Flowcast exports flows with: one per combination of inner address family and
-/// tunnel (none, over IPv4, over IPv6), so no record carries an address it does not have.
+/// tunnel (none, over IPv4, over IPv6), so no record carries an address it does not have, each
+/// twice: without and with the ICMP type and code.
 ///
 /// Every template starts with the same fields in the same order; tunnelled ones add the outer
 /// endpoints, TEIDs and QFI; all end with the three variable-length cell strings.
+///
+/// Only ICMP and ICMPv6 flows use the templates with `icmpTypeCodeIPv4`/`IPv6`: nfdump 1.7.1
+/// reads that element into the destination port of every record that is not TCP or UDP, so an
+/// SCTP record (S1AP, NGAP, Diameter, M3UA) carrying it showed destination port 0 there.
 struct IPFIXTemplate: Sendable {
     enum Outer: Int, Sendable { case none = 0, ipv4 = 1, ipv6 = 2 }
 
     let id: UInt16
     let innerIPv6: Bool
     let outer: Outer
+    /// Carries the ICMP type and code (after the ports): the template of ICMP and ICMPv6 flows.
+    let icmp: Bool
     let fields: [IPFIXElement]
 
-    /// Template ids: 256 + inner family + 2 × outer family.
-    static let all: [IPFIXTemplate] = [false, true].flatMap { v6 in
-        [Outer.none, .ipv4, .ipv6].map { IPFIXTemplate(innerIPv6: v6, outer: $0) }
+    /// Template ids: 256 + inner family + 2 × outer family (256–261); the ICMP ones 8 above
+    /// (264–269), past the options templates 262 and 263. In `all`, the six without ICMP first.
+    static let all: [IPFIXTemplate] = [false, true].flatMap { icmp in
+        [false, true].flatMap { v6 in [Outer.none, .ipv4, .ipv6].map { IPFIXTemplate(innerIPv6: v6, outer: $0, icmp: icmp) } }
     }.sorted { $0.id < $1.id }
 
     /// The options template of the RFC 5610 type records.
@@ -33,23 +41,31 @@ struct IPFIXTemplate: Sendable {
     static let samplingScope: [IPFIXElement] = [.observationDomainId]
     static let samplingFields: [IPFIXElement] = samplingScope + [.samplingPacketInterval, .samplingPacketSpace]
 
-    static func id(innerIPv6: Bool, outer: Outer) -> UInt16 { 256 + (innerIPv6 ? 1 : 0) + 2 * UInt16(outer.rawValue) }
-
-    static func forFlow(innerIPv6: Bool, outer: Outer) -> IPFIXTemplate {
-        all[Int(id(innerIPv6: innerIPv6, outer: outer)) - 256]
+    static func id(innerIPv6: Bool, outer: Outer, icmp: Bool) -> UInt16 {
+        256 + (innerIPv6 ? 1 : 0) + 2 * UInt16(outer.rawValue) + (icmp ? 8 : 0)
     }
 
-    private init(innerIPv6: Bool, outer: Outer) {
+    static func forFlow(innerIPv6: Bool, outer: Outer, icmp: Bool) -> IPFIXTemplate {
+        all[(icmp ? 6 : 0) + (innerIPv6 ? 1 : 0) + 2 * outer.rawValue]
+    }
+
+    /// Whether a flow of this IP protocol uses an ICMP template: ICMP and ICMPv6.
+    static func isICMP(_ ipProtocol: UInt8?) -> Bool { ipProtocol == 1 || ipProtocol == 58 }
+
+    private init(innerIPv6: Bool, outer: Outer, icmp: Bool) {
         self.innerIPv6 = innerIPv6
         self.outer = outer
-        id = Self.id(innerIPv6: innerIPv6, outer: outer)
+        self.icmp = icmp
+        id = Self.id(innerIPv6: innerIPv6, outer: outer, icmp: icmp)
         var f: [IPFIXElement] = [
             .flowId, .observationPointId, .biflowDirection, .protocolIdentifier,
             innerIPv6 ? .sourceIPv6Address : .sourceIPv4Address,
             innerIPv6 ? .destinationIPv6Address : .destinationIPv4Address,
             .sourceTransportPort, .destinationTransportPort,
-            innerIPv6 ? .icmpTypeCodeIPv6 : .icmpTypeCodeIPv4, .tcpControlBits,
-            .octetDeltaCount, .packetDeltaCount, .flowStartMilliseconds, .flowEndMilliseconds,
+        ]
+        if icmp { f.append(innerIPv6 ? .icmpTypeCodeIPv6 : .icmpTypeCodeIPv4) }
+        f += [
+            .tcpControlBits, .octetDeltaCount, .packetDeltaCount, .flowStartMilliseconds, .flowEndMilliseconds,
             .vlanId, .flowEndReason, .radioDirection,
         ]
         switch outer {
