@@ -102,11 +102,14 @@ struct IPFIXExportTests {
     }
 
     static func encode(_ flows: [IPFIXFlow], mtu: Int) -> (stream: [UInt8], sizes: [Int]) {
-        var encoder = IPFIXEncoder(observationDomain: 77, observationPoint: 3, maximumMessageSize: mtu, clock: { 1_800_000_000 })
+        var encoder = IPFIXEncoder(observationDomain: 77, maximumMessageSize: mtu, clock: { 1_800_000_000 })
         var stream: [UInt8] = [], sizes: [Int] = []
         let emit: ([UInt8], Int) -> Void = { message, _ in stream += message; sizes.append(message.count) }
         encoder.appendTemplates(emit: emit)
-        for f in flows { encoder.append(f, emit: emit) }
+        for var f in flows {
+            f.observationPoint = 3  // as the exporter stamps it
+            encoder.append(f, emit: emit)
+        }
         encoder.flush(emit: emit)
         return (stream, sizes)
     }
@@ -323,7 +326,7 @@ struct IPFIXExportTests {
     @Test("a 1-in-N tap's export announces N in a sampling options record, at the start and with every refresh; an unsampled one sends none")
     func samplingRecord() throws {
         func records(_ sampling: UInt32) -> (templates: [UInt16: [Field]], records: [(template: UInt16, values: [Field: [UInt8]])]) {
-            var encoder = IPFIXEncoder(observationDomain: 77, observationPoint: 3, maximumMessageSize: 1400, samplingInterval: sampling,
+            var encoder = IPFIXEncoder(observationDomain: 77, maximumMessageSize: 1400, samplingInterval: sampling,
                                        clock: { 1_800_000_000 })
             var stream: [UInt8] = []
             let emit: ([UInt8], Int) -> Void = { message, _ in stream += message }
@@ -392,6 +395,39 @@ struct IPFIXExportTests {
         #expect(byFlow[3]?.map(\.template) == [266])  // no reverse packets
         #expect(byFlow[3]?.first.flatMap { Self.value($0.values, 32) }.map(Self.number) == 0x0303)
         #expect(byFlow[5]?.map(\.template) == [257, 257])
+    }
+
+    @Test("capture threads' exporters share one session per collector: one sequence, each record naming its own interface, statistics counted once")
+    func threadsShareOneSession() throws {
+        let receiver = UDPReceiver()
+        let options = IPFIXOptions(collectors: [IPFIXCollector(transport: .udp, host: "127.0.0.1", port: receiver.port)],
+                                   observationDomain: 5)
+        let exporters = try IPFIXExporter.sharingSessions(options, observationPoints: [11, 12])
+        var stream: [UInt8] = []
+        for n in 0..<600 {
+            exporters[n % 2].export(Self.flow(n))
+            if n % 7 == 6 { exporters[n % 2].endBatch() }  // interleaved batches, as two threads hand them over
+            if n % 50 == 0 { stream += receiver.drain() }
+        }
+        exporters[0].finish()
+        let stats = exporters[1].finish()  // the last one: final statistics
+        stream += receiver.drain()
+        #expect(stats.first?.connections == 1 && stats.first?.flowsQueued == 600 && stats.first?.recordsLost == 0, "\(stats)")
+        let messages = Self.parse(stream)
+        // One session: a single sequence from 0, counting every data record before each message.
+        var before: UInt32 = 0
+        for m in messages {
+            #expect(m.sequence == before && m.domain == 5)
+            before &+= UInt32(m.records.count)
+        }
+        #expect(stats.first?.templateSends == 1, "templates went out once")
+        let records = messages.flatMap(\.records).filter { Self.isFlowTemplate($0.template) }
+        #expect(records.count == (0..<600).reduce(0) { $0 + ($1 % 3 > 0 ? 2 : 1) })
+        #expect(stats.first?.recordsSent == Int(before))
+        for r in records {
+            let id = Self.number(Self.value(r.values, 148)!), point = Self.number(Self.value(r.values, 138)!)
+            #expect(point == (id % 2 == 0 ? 11 : 12), "flow \(id) from observation point \(point)")
+        }
     }
 
     @Test("a live run that stops drains its flow table into the queues without dropping for a collector that keeps up")

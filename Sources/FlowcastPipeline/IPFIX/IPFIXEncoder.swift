@@ -10,7 +10,6 @@ internal import FlowcastCore
 /// the number of data records in it.
 struct IPFIXEncoder {
     let observationDomain: UInt32
-    let observationPoint: UInt32
     let maximumMessageSize: Int
     /// N of a 1-in-N sampled tap (`replay --sampling`); 1 when every packet was seen.
     let samplingInterval: UInt32
@@ -32,10 +31,8 @@ struct IPFIXEncoder {
     /// The smallest message size that still fits every template and the longest fixed record.
     static let minimumMessageSize = 512
 
-    init(observationDomain: UInt32, observationPoint: UInt32, maximumMessageSize: Int, samplingInterval: UInt32 = 1,
-         clock: @escaping () -> UInt32) {
+    init(observationDomain: UInt32, maximumMessageSize: Int, samplingInterval: UInt32 = 1, clock: @escaping () -> UInt32) {
         self.observationDomain = observationDomain
-        self.observationPoint = observationPoint
         self.samplingInterval = max(1, samplingInterval)
         self.maximumMessageSize = max(Self.minimumMessageSize, min(maximumMessageSize, 65535))
         self.clock = clock
@@ -160,7 +157,7 @@ struct IPFIXEncoder {
     private func encode(_ flow: IPFIXFlow, reverse: Bool, template: IPFIXTemplate, into out: inout [UInt8]) {
         let (source, destination) = reverse ? (flow.addressB, flow.addressA) : (flow.addressA, flow.addressB)
         out.appendBigEndian(flow.flowID)
-        out.appendBigEndian(observationPoint)
+        out.appendBigEndian(flow.observationPoint)
         out.append(reverse ? 2 : 1)  // biflowDirection: initiator, reverseInitiator
         out.append(flow.ipProtocol ?? 255)
         if template.innerIPv6 {

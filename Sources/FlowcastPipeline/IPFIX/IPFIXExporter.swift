@@ -52,25 +52,6 @@ public struct IPFIXCollectorStatistics: Codable, Sendable, Equatable {
     public var lostSomething: Bool { flowsDropped > 0 || recordsLost > 0 }
 }
 
-extension IPFIXCollectorStatistics {
-    /// Several exporters' statistics (capture threads of one run), added up per collector, in
-    /// the order the collectors were given.
-    static func merged(_ exporters: [[IPFIXCollectorStatistics]]) -> [IPFIXCollectorStatistics] {
-        guard var sum = exporters.first else { return [] }
-        for other in exporters.dropFirst() {
-            for (i, o) in other.enumerated() where i < sum.count {
-                sum[i].flowsQueued += o.flowsQueued; sum[i].flowsDropped += o.flowsDropped
-                sum[i].recordsSent += o.recordsSent; sum[i].messagesSent += o.messagesSent; sum[i].bytesSent += o.bytesSent
-                sum[i].messagesLost += o.messagesLost; sum[i].recordsLost += o.recordsLost
-                sum[i].templateSends += o.templateSends
-                sum[i].connections += o.connections; sum[i].connectFailures += o.connectFailures
-                sum[i].lastError = sum[i].lastError ?? o.lastError
-            }
-        }
-        return sum
-    }
-}
-
 /// Exports ended flows to IPFIX collectors, each from a thread of its own.
 ///
 /// The aggregating thread only appends flows to a local list and hands the list over once per
@@ -78,20 +59,50 @@ extension IPFIXCollectorStatistics {
 /// collectors' threads. Each collector's queue is bounded: when it is full (a slow or
 /// unreachable collector) new flows are dropped and counted, so capture never waits on the
 /// network (replay may wait instead, see `IPFIXOptions.waitWhenFull`).
+///
+/// Capture threads of one run each have an exporter (`sharingSessions`) but share its collectors'
+/// senders: one transport session, one sequence counter and one observation domain per
+/// collector, as RFC 7011 §3.1 counts them. With a session per thread in one domain, nfcapd
+/// (which tells exporters apart by address and domain) read the threads' interleaved messages
+/// as one stream and counted losses that never happened.
 public final class IPFIXExporter: @unchecked Sendable {
     public let options: IPFIXOptions
     private var pending: [IPFIXFlow] = []
     private let senders: [CollectorSender]
 
-    public init(_ options: IPFIXOptions) throws {
+    public convenience init(_ options: IPFIXOptions) throws {
+        self.init(options, senders: try Self.makeSenders(options, users: 1))
+    }
+
+    private init(_ options: IPFIXOptions, senders: [CollectorSender]) {
         self.options = options
-        senders = try options.collectors.map { try CollectorSender(IPFIXSocket($0), options: options) }
+        self.senders = senders
         pending.reserveCapacity(4096)
+    }
+
+    private static func makeSenders(_ options: IPFIXOptions, users: Int) throws -> [CollectorSender] {
+        let senders = try options.collectors.map { try CollectorSender(IPFIXSocket($0), options: options, users: users) }
         for s in senders { s.start() }
+        return senders
+    }
+
+    /// One exporter per capture thread, each stamping its records with its interface's index
+    /// (`observationPoints`), all sending through one session per collector. Their `statistics`
+    /// are the shared senders', the same for every one of them.
+    public static func sharingSessions(_ options: IPFIXOptions, observationPoints: [UInt32]) throws -> [IPFIXExporter] {
+        guard !observationPoints.isEmpty else { return [] }
+        let senders = try makeSenders(options, users: observationPoints.count)
+        return observationPoints.map { point in
+            var o = options
+            o.observationPoint = point
+            return IPFIXExporter(o, senders: senders)
+        }
     }
 
     /// Adds a flow to the current batch (aggregating thread).
     public func export(_ flow: IPFIXFlow) {
+        var flow = flow
+        flow.observationPoint = options.observationPoint
         pending.append(flow)
         if pending.count >= 4096 { endBatch() }
     }
@@ -112,12 +123,14 @@ public final class IPFIXExporter: @unchecked Sendable {
     }
 
     /// Sends what is queued (a TCP collector that cannot be reached gets `timeout` seconds),
-    /// stops the threads and returns the statistics.
+    /// stops the threads and returns the statistics. Of exporters sharing sessions, the last to
+    /// finish does this, once the others have handed over their last flows; the statistics are
+    /// final when it returns.
     @discardableResult
     public func finish(timeout: Double = 5) -> [IPFIXCollectorStatistics] {
         endBatch()
-        for s in senders { s.finish(deadline: Date().addingTimeInterval(timeout)) }
-        for s in senders { s.join() }
+        let last = senders.filter { $0.finish(deadline: Date().addingTimeInterval(timeout)) }
+        for s in last { s.join() }
         return statistics
     }
 
@@ -142,6 +155,8 @@ final class CollectorSender: @unchecked Sendable {
     /// Until when a full queue waits for room although `waitWhenFull` is off (`beginDraining`).
     private var drainDeadline = Date.distantPast
     private var stats: IPFIXCollectorStatistics
+    /// Exporters sending through this sender (capture threads) that have not finished.
+    private var users: Int
     // The sender thread's own.
     private var encoder: IPFIXEncoder
     private var lastTemplates = Date.distantPast
@@ -152,11 +167,12 @@ final class CollectorSender: @unchecked Sendable {
     private var backoff = 0.25
     private var nextConnect = Date.distantPast
 
-    init(_ socket: IPFIXSocket, options: IPFIXOptions) {
+    init(_ socket: IPFIXSocket, options: IPFIXOptions, users: Int = 1) {
         self.socket = socket
         self.options = options
+        self.users = users
         stats = IPFIXCollectorStatistics(collector: socket.collector.description)
-        encoder = IPFIXEncoder(observationDomain: options.observationDomain, observationPoint: options.observationPoint,
+        encoder = IPFIXEncoder(observationDomain: options.observationDomain,
                                maximumMessageSize: options.maximumMessageSize, samplingInterval: options.samplingInterval,
                                clock: { UInt32(truncatingIfNeeded: Int(Date().timeIntervalSince1970)) })
     }
@@ -197,12 +213,17 @@ final class CollectorSender: @unchecked Sendable {
         condition.unlock()
     }
 
-    func finish(deadline: Date) {
+    /// One exporter is done; when it is the last, the thread sends what is queued and stops
+    /// (true: the caller joins).
+    func finish(deadline: Date) -> Bool {
         condition.lock()
+        defer { condition.unlock() }
+        users -= 1
+        guard users <= 0 else { return false }
         finishing = true
         finishDeadline = deadline
         condition.broadcast()
-        condition.unlock()
+        return true
     }
 
     func join() {
@@ -271,9 +292,9 @@ final class CollectorSender: @unchecked Sendable {
     }
 
     /// Waits, with no session open, until there is a flow to send (true) or the exporter
-    /// finishes with none (false). A session opens with its first flow, not at start: a capture
-    /// thread that never ends a flow (a quiet interface, or one the fanout gives nothing) opened
-    /// a session of templates alone on every collector.
+    /// finishes with none (false). A session opens with its first flow, not at start: a run
+    /// that never ends a flow (a quiet interface) opened a session of templates alone on every
+    /// collector.
     private func hasFlowsToSend() -> Bool {
         condition.lock()
         defer { condition.unlock() }

@@ -25,6 +25,9 @@ public struct IPFIXFlow: Sendable {
     public var endReason: FlowEndReason
     public var context: FlowContext?
     public var cell: IPFIXCell?
+    /// The capture interface's index (observationPointId), stamped by the exporter that takes the
+    /// flow: capture threads on different interfaces share one session per collector.
+    var observationPoint: UInt32 = 0
 
     /// A flow from its parts (flows that do not come from a flow table, and tests).
     init(flowID: UInt64, ipProtocol: UInt8?, addressA: IPAddress, addressB: IPAddress, portA: UInt16, portB: UInt16,

@@ -396,15 +396,16 @@ public func runLiveParallel(_ options: LiveOptions, captures: [LiveCapture], con
     let handoff = TopologyHandoff(workers: n)
     let queue = ReportQueue()
     // IPFIX: an exporter per capture thread, each naming its interface (observationPointId), so
-    // no lock is taken per flow; each has its own transport session to every collector.
-    let exporters: [IPFIXFlowSource?] = try captures.enumerated().map { i, capture in
-        guard var o = options.ipfix else { return nil }
-        o.observationPoint = if_nametoindex(capture.interface)
-        return IPFIXFlowSource(exporter: try IPFIXExporter(o), topology: options.topology, capture: i)
-    }
-    func exportStatistics() -> [IPFIXCollectorStatistics] {
-        IPFIXCollectorStatistics.merged(exporters.compactMap { $0?.exporter.statistics })
-    }
+    // no lock is taken per flow; all share one transport session (one sequence counter) per
+    // collector: a session per thread in one observation domain read to collectors as one
+    // stream with gaps that were no losses.
+    let exporters: [IPFIXFlowSource?] = try options.ipfix.map { o in
+        try IPFIXExporter.sharingSessions(o, observationPoints: captures.map { if_nametoindex($0.interface) }).enumerated().map {
+            IPFIXFlowSource(exporter: $1, topology: options.topology, capture: $0)
+        }
+    } ?? captures.map { _ in nil }
+    // The exporters share their senders, and so their statistics.
+    func exportStatistics() -> [IPFIXCollectorStatistics] { exporters.first??.exporter.statistics ?? [] }
     var threads: [Thread] = []
     for (i, capture) in captures.enumerated() {
         let ipfix = exporters[i]
@@ -491,7 +492,8 @@ public func runLiveParallel(_ options: LiveOptions, captures: [LiveCapture], con
     }
     for thread in threads { while thread.isExecuting { usleep(1_000) } }
     if options.ipfix != nil {
-        result.ipfix = IPFIXCollectorStatistics.merged(exporters.compactMap { $0?.exporter.finish() })
+        // The last exporter to finish sends what is queued and returns the final statistics.
+        result.ipfix = exporters.compactMap { $0?.exporter.finish() }.last ?? []
         let exported = result.ipfix
         control.update { $0.ipfix = exported }
     }
