@@ -23,10 +23,11 @@ struct LiveCommand: ParsableCommand {
             help: "Interface to capture from; repeat for several (their windows add up, each flow names its interface).")
     var interface: [String] = []
     @Option(help: "BPF capture filter (compiled by libpcap).") var filter: String?
-    @Option(help: "Topology YAML (cells, links, match rules, demands).") var topology: String?
+    // Checked in validate(), not by the parser, so that --list-interfaces needs neither: say so.
+    @Option(help: "Topology YAML (cells, links, match rules, demands). Required (unlike replay, live infers none).") var topology: String?
     @Option(parsing: .unconditional, help: "Window length (e.g. 10s, 500ms, 1m; 1 ms to 366 days).") var window: DurationArgument = DurationArgument(argument: "10s")!
     @Option(parsing: .unconditional, help: "Plan a policy every DURATION of capture time (a whole number of windows).") var planEvery: DurationArgument = DurationArgument(argument: "60s")!
-    @Option(help: "Output folder; Flowcast writes nowhere else.") var out: String?
+    @Option(help: "Output folder; Flowcast writes nowhere else. Required.") var out: String?
     @Option(parsing: .unconditional, help: "Kernel capture buffer in MiB.") var bufferMb: Int = 64
     @Option(parsing: .unconditional, help: ArgumentHelp("Capture threads, joined in a PACKET_FANOUT group that keeps each flow on one thread; each has its own kernel buffer and aggregates what it reads, and their windows are merged exactly. Default: the number of cores (\(ProcessInfo.processInfo.activeProcessorCount) here); 1 with --write, which needs one thread for now.", valueName: "n"))
     var captureThreads: Int?

@@ -51,6 +51,23 @@ struct HelpTests {
         #expect(defaults > 30)
     }
 
+    /// `live` refuses to run without --topology or --out ("Error: missing --topology"), unlike
+    /// replay, which infers a topology: its help must say so.
+    @Test("live's help marks --topology and --out as required, as the command treats them")
+    func liveRequiredOptions() throws {
+        let help = try Fixtures.runFlowcast(["help", "live"])
+        let text = help.stdout.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+        for option in ["--topology", "--out"] {
+            let at = try #require(text.range(of: option + " <"), "\(option) not in live's help")
+            // The option's help runs to the next option line.
+            let after = text[at.upperBound...]
+            let end = after.range(of: " --")?.lowerBound
+            #expect(after[..<(end ?? after.endIndex)].lowercased().contains("required"), "\(option): \(after.prefix(120))")
+            let without = try Fixtures.runFlowcast(["live", "-i", "lo"] + (option == "--out" ? ["--topology", "t.yaml"] : ["--out", "o"]))
+            #expect(without.status == 64 && without.stderr.contains("missing \(option)"), "\(without.stderr)")
+        }
+    }
+
     @Test("durations print as typed", arguments: [["replay", "--window", "10s"], ["live", "--plan-every", "60s"], ["live", "--window", "10s"]])
     func durationDefaults(_ case: [String]) throws {
         let run = try Fixtures.runFlowcast(["help", `case`[0]])
