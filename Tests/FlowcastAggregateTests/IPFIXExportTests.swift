@@ -487,6 +487,13 @@ struct IPFIXExportTests {
         let flowIDs = Set(messages.flatMap(\.records).filter { Self.isFlowTemplate($0.template) }.map { Self.number(Self.value($0.values, 148)!) })
         #expect(flowIDs == Set((200..<210).map(UInt64.init)))
         #expect((stats.first?.templateSends ?? 0) >= 2)
+        // The counters are true: what counts as sent is what arrived (every datagram before the
+        // receiver came up was refused, the last one's refusal reported by the next send), and
+        // every flow record of the first batch counts as lost.
+        #expect(stats.first?.messagesSent == messages.count && stats.first?.recordsSent == messages.reduce(0) { $0 + $1.records.count },
+                "\(String(describing: stats.first)): \(messages.count) messages arrived")
+        #expect(stats.first.map { $0.recordsLost - ($0.templateSends - 1) * IPFIXElement.flowcastElements.count } == first,
+                "\(String(describing: stats.first))")
     }
 
     /// A TCP listener on a fixed loopback port, accepting one connection and reading it to the end.

@@ -110,18 +110,24 @@ final class IPFIXSocket {
         return nil
     }
 
-    /// Sends one message whole. Returns an error text; a TCP socket is closed on error (the
-    /// stream is no longer framed), a UDP one stays open (the next datagram may get through).
-    func send(_ message: [UInt8]) -> String? {
-        guard descriptor >= 0 else { return "not connected" }
+    /// Why a send failed. `refused` (UDP only): the send reported the ICMP "port unreachable"
+    /// that an earlier datagram brought back (ECONNREFUSED on a connected socket), and the kernel
+    /// did not transmit this message.
+    struct SendFailure: Error { var reason: String; var refused = false }
+
+    /// Sends one message whole. A TCP socket is closed on error (the stream is no longer framed),
+    /// a UDP one stays open (the next datagram may get through).
+    func send(_ message: [UInt8]) -> SendFailure? {
+        guard descriptor >= 0 else { return SendFailure(reason: "not connected") }
         var sent = 0
         while sent < message.count {
             let n = message.withUnsafeBytes { Glibc.send(descriptor, $0.baseAddress! + sent, $0.count - sent, Int32(MSG_NOSIGNAL)) }
             if n < 0 {
                 if errno == EINTR { continue }
-                let reason = String(cString: strerror(errno))
+                let failure = SendFailure(reason: String(cString: strerror(errno)),
+                                          refused: collector.transport == .udp && errno == ECONNREFUSED)
                 if collector.transport == .tcp { close() }
-                return reason
+                return failure
             }
             sent += n
         }
@@ -139,14 +145,17 @@ final class IPFIXSocket {
         return recv(descriptor, &byte, 1, Int32(MSG_PEEK) | Int32(MSG_DONTWAIT)) <= 0
     }
 
-    /// Reads and clears a connected UDP socket's pending error: the ICMP "port unreachable" of a
-    /// datagram sent while nobody listened is reported on the next send, which would otherwise
-    /// fail although the collector is back.
-    func clearPendingError() {
-        guard descriptor >= 0, collector.transport == .udp else { return }
+    /// Whether a connected UDP socket holds a refusal (the ICMP "port unreachable" of a datagram
+    /// sent), waiting up to `milliseconds` for one to come back; reads and clears it. For the
+    /// last datagram of a session, which no later send would report.
+    func takeRefusal(waitingMilliseconds milliseconds: Int32) -> Bool {
+        guard descriptor >= 0, collector.transport == .udp else { return false }
+        var p = pollfd(fd: descriptor, events: 0, revents: 0)  // POLLERR is always reported
+        guard poll(&p, 1, milliseconds) > 0, p.revents & Int16(POLLERR) != 0 else { return false }
         var error: Int32 = 0
         var length = socklen_t(MemoryLayout<Int32>.size)
         _ = getsockopt(descriptor, SOL_SOCKET, SO_ERROR, &error, &length)
+        return error == ECONNREFUSED
     }
 
     func close() {

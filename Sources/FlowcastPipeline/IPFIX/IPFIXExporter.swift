@@ -164,6 +164,9 @@ final class CollectorSender: @unchecked Sendable {
     /// records again before the next records, rather than leave a collector that comes back
     /// unable to decode anything until the next refresh.
     private var templatesLost = false
+    /// UDP: the data records and bytes of the last datagram the kernel took, until a later send
+    /// or the end of the session shows whether the collector refused it.
+    private var lastDatagram: (records: Int, bytes: Int)?
     private var backoff = 0.25
     private var nextConnect = Date.distantPast
 
@@ -273,8 +276,8 @@ final class CollectorSender: @unchecked Sendable {
                 }
             }
             if templatesLost {
-                socket.clearPendingError()
-                sendTemplates(typeRecords: true)
+                // Before the next records, or at the refresh; not alone at the end of a run.
+                if !batch.isEmpty || templatesDue() { sendTemplates(typeRecords: true) }
             } else if templatesDue() {
                 sendTemplates(typeRecords: false)
             }
@@ -282,6 +285,11 @@ final class CollectorSender: @unchecked Sendable {
             encoder.flush { message, records in send(message, records: records) }
             batch.removeAll(keepingCapacity: true)
             if last { break }
+        }
+        // The last datagram's refusal, if any, comes back after it: no later send reports it.
+        // On loopback it is there at once; a remote collector's takes a round trip.
+        if lastDatagram != nil && socket.takeRefusal(waitingMilliseconds: 100) {
+            condition.lock(); chargeRefusal(); condition.unlock()
         }
         socket.close()
         condition.lock()
@@ -343,26 +351,66 @@ final class CollectorSender: @unchecked Sendable {
 
     private func sendTemplates(typeRecords: Bool = true) {
         templatesLost = false
-        encoder.appendTemplates(typeRecords: typeRecords) { message, records in send(message, records: records) }
-        encoder.flush { message, records in send(message, records: records) }
+        var first = true
+        func emit(_ message: [UInt8], records: Int) {
+            let sent = send(message, records: records)
+            // A refusal the first message reports is of a datagram sent before these templates,
+            // which follow it: no need to send them again. One a later message reports may be of
+            // a template message.
+            if first && sent { templatesLost = false }
+            first = false
+        }
+        encoder.appendTemplates(typeRecords: typeRecords, emit: emit)
+        encoder.flush(emit: emit)
         lastTemplates = Date()
         condition.lock(); stats.templateSends += 1; condition.unlock()
     }
 
-    private func send(_ message: [UInt8], records: Int) {
-        let error = socket.send(message)
+    /// Sends a message and counts it sent or lost.
+    ///
+    /// UDP: a refusal reported by send() (ECONNREFUSED) is the ICMP "port unreachable" an earlier
+    /// datagram brought back, and the kernel did not transmit this one. The earlier datagram (the
+    /// latest one sent: on loopback the one refused) moves from sent to lost, and this one is sent
+    /// again. Counting this one lost instead charged each outage to the wrong records (template
+    /// resends rather than flows) and a collector down for a whole run showed flow records sent.
+    @discardableResult
+    private func send(_ message: [UInt8], records: Int) -> Bool {
+        var failure = socket.send(message)
+        var refusals = 0
+        if let f = failure, f.refused {
+            refusals += 1
+            failure = socket.send(message)  // the refusal is read: this one goes out now
+        }
         condition.lock()
-        if let error {
+        defer { condition.unlock() }
+        if refusals > 0 { chargeRefusal() }
+        if let failure {
             stats.messagesLost += 1
             stats.recordsLost += records
-            stats.lastError = "send: \(error)"
+            stats.lastError = "send: \(failure.reason)"
             if !socket.isOpen { reachable = false }
             if socket.collector.transport == .udp { templatesLost = true }
+            lastDatagram = nil
+            return false
         } else {
             stats.messagesSent += 1
             stats.recordsSent += records
             stats.bytesSent += message.count
+            if socket.collector.transport == .udp { lastDatagram = (records, message.count) }
+            return true
         }
-        condition.unlock()
+    }
+
+    /// The collector refused the last datagram sent (UDP): it counts as lost, not sent, and the
+    /// templates and type records go out again before the next records (it may be restarting).
+    /// Called with `condition` held.
+    private func chargeRefusal() {
+        if let last = lastDatagram {
+            stats.messagesSent -= 1; stats.recordsSent -= last.records; stats.bytesSent -= last.bytes
+            stats.messagesLost += 1; stats.recordsLost += last.records
+        }
+        lastDatagram = nil
+        stats.lastError = "send: \(String(cString: strerror(ECONNREFUSED)))"
+        templatesLost = true
     }
 }
