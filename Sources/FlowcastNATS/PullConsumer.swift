@@ -367,3 +367,13 @@ public final class PullConsumer: @unchecked Sendable {
         return Int64(t.tv_sec) * 1000 + Int64(t.tv_nsec) / 1_000_000
     }
 }
+
+extension NATSConnection {
+    /// Deletes the durable consumer `name` of `stream` (`js_DeleteConsumer`), as `nats consumer
+    /// rm` does: a planner or reader that binds the name afterwards starts it anew.
+    public func deleteConsumer(stream: String, name: String) throws(NATSError) {
+        var code = jsErrCode(rawValue: 0)
+        let status = js_DeleteConsumer(jetStream, stream, name, nil, &code)
+        try check(status, "delete consumer \(name) on stream \(stream)", jetStream: code)
+    }
+}

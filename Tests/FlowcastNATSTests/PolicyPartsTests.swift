@@ -53,4 +53,27 @@ struct PolicyPartsTests {
         #expect(plain.first?.payload == small)
         #expect(messages.count == expectedParts + 1)
     }
+
+    /// Message ids carry the document's SHA-256 (finding 5 of the second scale-out audit: a second
+    /// document under the same planner and name was dropped as a duplicate of the first).
+    @Test("another document under the same planner and name is stored; the same document again is a duplicate, and publishPolicy says so")
+    func sameNameOtherDocument() throws {
+        let server = try NATSServer(configuration: "max_payload: 8192\n")
+        let connection = try NATSConnection(NATSConnectionOptions(url: server.url, name: "policy-parts-test"))
+        _ = try connection.ensureStream(FlowcastSubjects.policyStream)
+        let reference = try Scenario.singleReplayPolicies()
+        let large = try [UInt8](Data(contentsOf: reference.appendingPathComponent("policy-0001.json")))
+        let other = try [UInt8](Data(contentsOf: reference.appendingPathComponent("policy-0002.json")))
+        #expect(large.count > 8192 && other.count > 8192 && large != other)
+        let small = Array("{\"formatVersion\":1}".utf8), smallOther = Array("{\"formatVersion\":2}".utf8)
+        for (document, duplicate) in [(large, false), (other, false), (large, true), (small, false), (smallOther, false), (small, true)] {
+            let name = document.count > 8192 ? "policy-0001.json" : "policy-0002.json"
+            #expect(try NetworkPlanner.publishPolicy(document, name: name, durable: "planner", on: connection) == duplicate)
+        }
+        let messages = try Self.policyMessages(connection)
+        let parts = messages.filter { $0.headers["Flowcast-Policy"] == "policy-0001.json" }
+        #expect(Set(parts.compactMap { $0.headers["Flowcast-Sha256"] }) == [SHA256.hex(large), SHA256.hex(other)])
+        #expect(parts.flatMap(\.payload) == large + other)
+        #expect(messages.filter { $0.headers["Flowcast-Policy"] == nil }.map(\.payload) == [small, smallOther])
+    }
 }

@@ -73,6 +73,33 @@ struct PolicyReaderReassemblyTests {
         }
     }
 
+    /// Ids carry the document's SHA-256 since 8 December 2026 (finding 5 of the second scale-out
+    /// audit): the name and planner are read around it, and earlier planners' ids read as before.
+    @Test("message ids with the document's digest: the planner and the file name read around it, earlier ids as before")
+    func messageIDsWithDigest() {
+        let digest = SHA256.hex([1, 2, 3])
+        let cases: [(String, PolicyMessageID)] = [
+            ("rp|policy-0001.json|\(digest)", PolicyMessageID(planner: "rp", name: "policy-0001.json", digest: digest)),
+            ("rp|policy-0001.json|\(digest)|2/5", PolicyMessageID(planner: "rp", name: "policy-0001.json", digest: digest, part: "2/5")),
+            ("rp|policy-0001.json", PolicyMessageID(planner: "rp", name: "policy-0001.json")),
+            ("rp|policy-0001.json|2/5", PolicyMessageID(planner: "rp", name: "policy-0001.json", part: "2/5")),
+            ("a|b|policy-0001.json|\(digest)", PolicyMessageID(planner: "a|b", name: "policy-0001.json", digest: digest)),
+            ("policy-0001.json", PolicyMessageID(planner: nil, name: "policy-0001.json")),
+        ]
+        for (id, want) in cases {
+            #expect(PolicyMessageID.parse(id) == want, "\(id)")
+            #expect(want.text == id)
+            #expect(PolicyReader.planner(ofMessageID: id) == want.planner, "\(id)")
+        }
+        var r = PolicyReassembler<UInt64>()
+        let whole = r.add(payload: [1, 2, 3], headers: [:], messageID: "rp|policy-0004.json|\(digest)", token: 1)
+        #expect(whole.document?.name == "policy-0004.json" && whole.problems.isEmpty)
+        for id in ["rp|policy-0004.json|\(digest)|", "rp|\(digest)", "rp|policy-0004.json|\(digest.uppercased())"] {
+            let bad = r.add(payload: [1], headers: [:], messageID: id, token: 2)
+            #expect(bad.document == nil && bad.problems.count == 1, "\(id)")
+        }
+    }
+
     @Test("a part that comes again is ignored and counted; the same message delivered again is not a duplicate")
     func duplicatePart() {
         var r = PolicyReassembler<UInt64>()
@@ -429,6 +456,68 @@ struct PolicyReaderTests {
                 "\(cut.stderr)")
         #expect(cut.stderr.split(separator: "\n").count == 1)
         #expect(try Data(contentsOf: first.appendingPathComponent("policy-0001.json")) == Data(large))
+    }
+
+    /// Finding 5 of the second scale-out audit: a planner run again with the same --durable within
+    /// the stream's 15-minute duplicate window published its policies under the earlier run's
+    /// message ids (`rp|policy-0001.json`); the stream dropped them, the planner counted them
+    /// published, and `flowcast policies` wrote the earlier run's.
+    @Test("a planner run again with the same --durable: its other policies are stored and read; the same documents again are not stored, and it warns")
+    func replannedWithTheSameDurable() throws {
+        let server = try NATSServer()
+        let connection = try NATSConnection(NATSConnectionOptions(url: server.url, name: "replan-test"))
+        let tap = try Fixtures.runFlowcast(Scenario.replayArguments(Scenario.demo, out: try Scenario.temporaryFolder("tap"),
+                                                                    extra: ["--publish", server.url, "--site", "a"]))
+        #expect(tap.status == 0, "\(tap.stderr)")
+        func plan(_ extra: [String]) throws -> (out: URL, run: FlowcastRun) {
+            let out = try Scenario.temporaryFolder("planner")
+            let run = try Fixtures.runFlowcast(Scenario.plannerArguments(server, out: out, sites: ["a"],
+                                                                         extra: ["--exit-when-done", "--quiet", "--durable", "rp"] + extra))
+            // "Starting over" with a new folder: the consumer goes too, so the next run reads from the start.
+            try connection.deleteConsumer(stream: FlowcastSubjects.windowStream.name, name: "rp")
+            return (out, run)
+        }
+        let first = try plan([])
+        #expect(first.run.status == 0, "\(first.run.stderr)")
+        let names = try Self.policyFiles(first.out.appendingPathComponent("policies"))
+        #expect(names.count >= 9)
+        let second = try plan(["--headroom", "1.5"])
+        #expect(second.run.status == 0, "\(second.run.stderr)")
+        #expect(!second.run.stderr.contains("warning"), "\(second.run.stderr)")
+        var summary = try Scenario.summary(second.out)
+        #expect(summary["policiesPublished"] as? Int == names.count && summary["policiesAlreadyInStream"] == nil, "\(summary)")
+        let secondPolicies = second.out.appendingPathComponent("policies")
+        func differs(_ name: String) throws -> Bool {
+            try Data(contentsOf: first.out.appendingPathComponent("policies/\(name)")) != Data(contentsOf: secondPolicies.appendingPathComponent(name))
+        }
+        #expect(try names.contains(where: differs))
+
+        // The reader writes each name's last document: the second run's.
+        let read = try Scenario.temporaryFolder("policies")
+        let run = try Fixtures.runFlowcast(["policies", "--nats", server.url, "--out", read.path, "--planner", "rp", "--once", "--durable", "exporter"])
+        #expect(run.status == 0, "\(run.stderr)")
+        for name in names {
+            #expect(try Data(contentsOf: read.appendingPathComponent(name)) == Data(contentsOf: secondPolicies.appendingPathComponent(name)),
+                    "\(name) is not the second run's")
+        }
+
+        // The first run's documents again (the same options: the same bytes) are the stream's
+        // duplicates: not stored, said, and not counted published.
+        let third = try plan([])
+        #expect(third.run.status == 0, "\(third.run.stderr)")
+        let warnings = third.run.stderr.split(separator: "\n").filter { $0.hasPrefix("flowcast planner: warning: ") }
+        #expect(warnings.count == 2, "\(third.run.stderr)")
+        #expect(warnings.first?.hasPrefix("flowcast planner: warning: policy-0001.json was not stored on flowcast.v1.policy: "
+                                          + "the stream already held that document from planner rp") == true, "\(third.run.stderr)")
+        #expect(warnings.last.map(String.init) == "flowcast planner: warning: \(names.count) policies (policy-0001.json to \(names.last!)) were not stored "
+                + "on flowcast.v1.policy this run: the stream already held them from another run with --durable rp", "\(third.run.stderr)")
+        summary = try Scenario.summary(third.out)
+        #expect(summary["policiesPublished"] as? Int == 0, "\(summary)")
+        #expect(summary["policiesAlreadyInStream"] as? [String] == names, "\(summary)")
+        // A restart of that planner publishes nothing more and warns no more.
+        let again = try Fixtures.runFlowcast(Scenario.plannerArguments(server, out: third.out, sites: ["a"],
+                                                                       extra: ["--exit-when-done", "--quiet", "--durable", "rp"]))
+        #expect(again.status == 0 && !again.stderr.contains("warning"), "\(again.stderr)")
     }
 
     @Test("an unreachable server: one line naming the URL, exit 2")

@@ -68,7 +68,14 @@ struct NetworkPlannerState: Codable {
     var historyValues: [String: [Double]] = [:]
     var historyTimes: [String: [Double]] = [:]
     var windowsPlanned = 0
+    /// Policies handed to the stream, in order: the next to publish is `policiesPublished + 1`.
+    /// Those the stream dropped as duplicates of another run's (`policiesAlreadyInStream`) count
+    /// here too, and are not published.
     var policiesPublished = 0
+    /// Policies the stream acknowledged as duplicates (the same planner, name and SHA-256 within
+    /// its duplicate window) that no earlier run of this state had published: another run with the
+    /// same `--durable` had. Not stored again; absent in older states.
+    var policiesAlreadyInStream: [String]?
     /// The last interval is planned and forecasts.jsonl committed.
     var finished = false
     /// Read and written for older states; no longer used (each bad message is logged, up to a limit).
@@ -107,6 +114,12 @@ public final class NetworkPlanner {
     public private(set) var runSeconds = 0.0
     public private(set) var planningSeconds = 0.0
     public private(set) var restored = false
+    /// Policies (0-based) an earlier run of this state may have published without saving so
+    /// (killed between the two), and those this run tried and failed to publish (a timeout may
+    /// come after the stream stored it): a duplicate acknowledgement of one of them is the same
+    /// document sent again, published.
+    private var mayHaveBeenPublished = 0..<0
+    private var failedPublishes: Set<Int> = []
 
     /// Loads the topology and any saved state, connects (an unreachable server throws at once), makes
     /// sure the streams exist and binds the durable consumer.
@@ -140,6 +153,9 @@ public final class NetworkPlanner {
                 throw NetworkPlannerError.state(path: statePath, reason: "saved for --sites \(state.sites.joined(separator: ",")) and --plan-every \(state.everyNanoseconds / 1_000_000_000)s; use another --out")
             }
             restored = true
+            // A run killed after publishing and before saving that it had: its policies up to the
+            // last written may be on the stream already, and publishing them again is a duplicate.
+            mayHaveBeenPublished = state.policiesPublished..<max(state.policiesPublished, state.planner?.policiesWritten ?? 0)
         } else {
             state = NetworkPlannerState(sites: options.sites, everyNanoseconds: options.everyNanoseconds,
                                         merger: SiteMerger(sites: options.sites))
@@ -325,6 +341,7 @@ public final class NetworkPlanner {
         try save()
         try? connection.flush(milliseconds: 2000)
         logProblemTotals()
+        logAlreadyInStreamTotal()
         let summary = makeSummary()
         try writeSummary(summary)
         return summary
@@ -509,22 +526,59 @@ public final class NetworkPlanner {
         }
     }
 
-    /// Publishes every policy written and not yet published (message id: durable name and file
-    /// name, so a restart's re-publication is a duplicate the stream drops); returns their names.
+    /// Publishes every policy written and not yet published (message id: durable name, file
+    /// name and SHA-256, so a restart's re-publication is a duplicate the stream drops, and
+    /// another document is not); returns their names. A policy the stream already held that
+    /// this state never published (another run with the same `--durable` published the same
+    /// bytes within the duplicate window) is not stored again: said in a warning, recorded in
+    /// `policiesAlreadyInStream` and not returned.
     private func publishPolicies() throws(PolicyPublishFailure) -> [String] {
         let written = state.planner?.policiesWritten ?? 0
         let count = max(written, planner?.policiesWritten ?? 0)
-        var published: [String] = []
+        var published: [String] = [], alreadyInStream: [String] = []
+        defer { warnAlreadyInStream(alreadyInStream) }
         while state.policiesPublished < count {
-            let name = String(format: "policy-%04d.json", state.policiesPublished + 1)
+            let index = state.policiesPublished
+            let name = String(format: "policy-%04d.json", index + 1)
             guard let data = FileManager.default.contents(atPath: options.policyDirectory + "/" + name) else { break }
-            do { try Self.publishPolicy([UInt8](data), name: name, durable: options.durable, on: connection) } catch {
+            let duplicate: Bool
+            do { duplicate = try Self.publishPolicy([UInt8](data), name: name, durable: options.durable, on: connection) } catch {
+                failedPublishes.insert(index)
                 throw PolicyPublishFailure(name: name, error: error)
             }
             state.policiesPublished += 1
-            published.append(name)
+            if duplicate && !mayHaveBeenPublished.contains(index) && !failedPublishes.contains(index) {
+                state.policiesAlreadyInStream = (state.policiesAlreadyInStream ?? []) + [name]
+                alreadyInStream.append(name)
+            } else {
+                published.append(name)
+            }
         }
         return published
+    }
+
+    /// Policies this run found already in the stream (`publishPolicies`): the first is said at
+    /// once, the total as the run ends (one per plan step would flood the log).
+    private var alreadyInStreamThisRun: [String] = []
+
+    private func warnAlreadyInStream(_ names: [String]) {
+        guard let first = names.first else { return }
+        let warned = !alreadyInStreamThisRun.isEmpty
+        alreadyInStreamThisRun += names
+        guard !warned else { return }
+        let minutes = FlowcastSubjects.policyStream.duplicateWindowNanoseconds / 60_000_000_000
+        log("warning: \(first) was not stored on \(FlowcastSubjects.policy): the stream already held that document from planner "
+            + "\(options.durable) (the same message id: planner, file name and SHA-256), published by another run with --durable "
+            + "\(options.durable) within its \(minutes) min duplicate window; a reader that has read another \(first) of "
+            + "\(options.durable) since keeps that one (give each planning run its own --durable). Further such policies are "
+            + "counted (policiesAlreadyInStream in planner-summary.json)")
+    }
+
+    /// The total of `warnAlreadyInStream`, as the run ends.
+    private func logAlreadyInStreamTotal() {
+        guard alreadyInStreamThisRun.count > 1, let first = alreadyInStreamThisRun.first, let last = alreadyInStreamThisRun.last else { return }
+        log("warning: \(alreadyInStreamThisRun.count) policies (\(first) to \(last)) were not stored on \(FlowcastSubjects.policy) this "
+            + "run: the stream already held them from another run with --durable \(options.durable)")
     }
 
     /// Room left in a message for the headers of a policy's part (and the client's own).
@@ -532,25 +586,32 @@ public final class NetworkPlanner {
 
     /// One message when the document fits the server's `max_payload` (what readers of small
     /// policies always got); otherwise numbered parts, each with the document's name, `i/n`, size
-    /// and SHA-256 (docs/scaleout.md, "Subjects and message formats"). Message ids make a
-    /// restart's re-publication a duplicate, part by part.
-    static func publishPolicy(_ data: [UInt8], name: String, durable: String, on connection: NATSConnection) throws(NATSError) {
-        let id = "\(durable)|\(name)"
+    /// and SHA-256 (docs/scaleout.md, "Subjects and message formats"). Message ids
+    /// (`PolicyMessageID`) carry the document's SHA-256: a restart's re-publication is a
+    /// duplicate, part by part, and another document of the same planner and name is not.
+    /// Returns true when the stream acknowledged every message as a duplicate (it held them).
+    @discardableResult
+    static func publishPolicy(_ data: [UInt8], name: String, durable: String, on connection: NATSConnection) throws(NATSError) -> Bool {
+        let digest = SHA256.hex(data)
+        let id = PolicyMessageID(planner: durable, name: name, digest: digest)
         let room = connection.maxPayload - partHeaderAllowance
         if data.count <= room || room <= 0 {
-            try connection.publish(subject: FlowcastSubjects.policy, messageID: id, payload: data)
-            return
+            return try connection.publish(subject: FlowcastSubjects.policy, messageID: id.text, payload: data)
         }
         let parts = (data.count + room - 1) / room
-        let digest = SHA256.hex(data)
+        var duplicates = 0
         for i in 0..<parts {
             let slice = data[(i * room)..<min(data.count, (i + 1) * room)]
-            let part = "\(i + 1)/\(parts)"
-            try connection.publish(subject: FlowcastSubjects.policy, messageID: "\(id)|\(part)",
-                                   headers: [("Flowcast-Policy", name), ("Flowcast-Part", part),
-                                             ("Flowcast-Size", String(data.count)), ("Flowcast-Sha256", digest)],
-                                   payload: slice)
+            var partID = id
+            partID.part = "\(i + 1)/\(parts)"
+            if try connection.publish(subject: FlowcastSubjects.policy, messageID: partID.text,
+                                      headers: [("Flowcast-Policy", name), ("Flowcast-Part", partID.part!),
+                                                ("Flowcast-Size", String(data.count)), ("Flowcast-Sha256", digest)],
+                                      payload: slice) {
+                duplicates += 1
+            }
         }
+        return duplicates == parts
     }
 
     func makeSummary() -> NetworkPlannerSummary {
@@ -572,7 +633,8 @@ public final class NetworkPlanner {
             learnedCellLinesRefused: m.learnedCellLinesRefused > 0 ? m.learnedCellLinesRefused : nil,
             clockWarnings: m.clockWarnings, windowsPlanned: state.windowsPlanned,
             windowsWithMissingSites: m.windowsWithMissingSites, policies: max(count, planner?.policiesWritten ?? 0),
-            policiesPublished: state.policiesPublished, policiesMissingSites: missing, finished: state.finished,
+            policiesPublished: state.policiesPublished - (state.policiesAlreadyInStream?.count ?? 0),
+            policiesAlreadyInStream: state.policiesAlreadyInStream, policiesMissingSites: missing, finished: state.finished,
             planFailures: planner?.planFailures ?? state.planner?.planFailures ?? [])
     }
 
@@ -613,7 +675,11 @@ public struct NetworkPlannerSummary: Codable, Sendable {
     public var windowsPlanned: Int
     public var windowsWithMissingSites: Int
     public var policies: Int
+    /// Policies stored on `flowcast.v1.policy` (or held by it from an earlier run of this state).
     public var policiesPublished: Int
+    /// Policies not stored because the stream already held the same document from another run
+    /// with the same `--durable` (see `NetworkPlanner.publishPolicies`); absent when none.
+    public var policiesAlreadyInStream: [String]?
     /// Policy file → sites it was planned without.
     public var policiesMissingSites: [String: [String]]
     public var finished: Bool

@@ -216,11 +216,12 @@ public final class PolicyReader {
 
     private var plannerChoice = PlannerChoice.firstRead
 
-    /// The planner's `--durable` in a policy message's id (`NAME|policy-NNNN.json`, a part's
-    /// `NAME|policy-NNNN.json|i/n`); nil for an id that names none (read as before).
+    /// The planner's `--durable` in a policy message's id (`NAME|policy-NNNN.json|SHA256`, a
+    /// part's `…|i/n`; earlier planners' without the digest: `PolicyMessageID`); nil for an id that
+    /// names none (read as before).
     static func planner(ofMessageID id: String) -> String? {
-        guard let bar = id.firstIndex(of: "|"), bar > id.startIndex else { return nil }
-        return String(id[..<bar])
+        guard let planner = PolicyMessageID.parse(id).planner, !planner.isEmpty else { return nil }
+        return planner
     }
 
     /// Writes the document, if any, counts what the outcome says, then acknowledges its messages.

@@ -1,11 +1,50 @@
 internal import FlowcastCore
 internal import FlowcastPolicy
 
+/// The message id of a policy message on `flowcast.v1.policy`: `<durable>|<policy-NNNN.json>|<sha256>`,
+/// a part's with `|<i>/<n>` after it (docs/scaleout.md, "Subjects and message formats"). The
+/// digest is the whole document's SHA-256 (lower-case hex): the stream's duplicate window drops a
+/// re-publication of the same document (a restarted planner's) but not another document under
+/// the same planner and name (a planner run again with the same `--durable` within the window;
+/// until 8 December 2026 the id had no digest and the stream dropped the new document).
+public struct PolicyMessageID: Sendable, Equatable {
+    /// The planner's `--durable`; nil for an id without `|` (not a Flowcast planner's).
+    public var planner: String?
+    /// The file name the id gives (not checked here: `PolicyReassembler.isPolicyFileName`).
+    public var name: String
+    /// The document's SHA-256, absent in ids of planners before the digest was added.
+    public var digest: String?
+    /// A part's `i/n`, as it stands in the id.
+    public var part: String?
+
+    public init(planner: String?, name: String, digest: String? = nil, part: String? = nil) {
+        self.planner = planner; self.name = name; self.digest = digest; self.part = part
+    }
+
+    /// The id as the planner publishes it.
+    public var text: String {
+        ([planner, name, digest, part].compactMap { $0 }).joined(separator: "|")
+    }
+
+    /// Reads an id from its end: an optional `i/n`, then an optional 64-hex-digit digest, then the
+    /// name; the planner is what comes before the name (so a `--durable` holding `|` stays whole).
+    /// Ids of earlier planners (`<durable>|policy-NNNN.json`, parts `…|i/n`) read as before.
+    public static func parse(_ id: String) -> PolicyMessageID {
+        var fields = id.split(separator: "|", omittingEmptySubsequences: false).map(String.init)
+        guard fields.count > 1 else { return PolicyMessageID(planner: nil, name: id) }
+        var part: String? = nil, digest: String? = nil
+        if fields.count > 2, PolicyReassembler<String>.parsePart(fields[fields.count - 1]) != nil { part = fields.removeLast() }
+        if fields.count > 2, PolicyReassembler<String>.isDigest(fields[fields.count - 1]) { digest = fields.removeLast() }
+        let name = fields.removeLast()
+        return PolicyMessageID(planner: fields.joined(separator: "|"), name: name, digest: digest, part: part)
+    }
+}
+
 /// Rebuilds whole policy documents from the messages of `flowcast.v1.policy` (docs/scaleout.md,
 /// "Subjects and message formats"): the inverse of `NetworkPlanner.publishPolicy`.
 ///
 /// A message without `Flowcast-Part` is a whole document, named by its `Flowcast-Policy` header
-/// or else by its message id after the last `|`. Parts are grouped by (`Flowcast-Policy`,
+/// or else by the file name in its message id (`PolicyMessageID`). Parts are grouped by (`Flowcast-Policy`,
 /// `Flowcast-Sha256`), must come `1/n` to `n/n` in order, and the concatenation must have the
 /// declared `Flowcast-Size` and SHA-256. Anything else is a `Problem` naming the policy, and its
 /// group is dropped; the reassembler carries on with the next message.
@@ -110,7 +149,7 @@ public struct PolicyReassembler<Token> {
     public mutating func add(payload: [UInt8], headers: [String: String], messageID: String, sequence: UInt64 = 0,
                              token: Token) -> Outcome {
         guard let partHeader = headers["Flowcast-Part"] else {
-            let named = headers["Flowcast-Policy"] ?? messageID.split(separator: "|", omittingEmptySubsequences: false).last.map(String.init) ?? ""
+            let named = headers["Flowcast-Policy"] ?? PolicyMessageID.parse(messageID).name
             guard Self.isPolicyFileName(named) else {
                 return .bad([Problem(policy: Self.printable(named), reason: "a whole document whose name is not policy-NNNN.json (message id '\(Self.printable(messageID))')")],
                             tokens: [token])
