@@ -28,6 +28,25 @@ public struct NATSConnectionOptions: Sendable {
     public init(url: String, name: String, credentialsFile: String? = nil, trustedCAFile: String? = nil) {
         self.url = url; self.name = name; self.credentialsFile = credentialsFile; self.trustedCAFile = trustedCAFile
     }
+
+    /// `url` as messages may show it: every URL's userinfo secret replaced (`NATSConnectionOptions.redacted`).
+    public var redactedURL: String { Self.redacted(url) }
+
+    /// A NATS URL (or several separated by commas) with the secrets of its userinfo replaced by
+    /// `***`: the password of `user:password@` (`nats://bob:***@host:4222`), and a token (or a
+    /// user alone, which NATS takes as a token) whole (`nats://***@host:4222`). Until 8 December
+    /// 2026 taps, the planner and `flowcast policies` printed the URL as given, password included,
+    /// while credentials files are never logged. The userinfo ends at the item's last `@` (a
+    /// password may hold `/`, `?` or `#`; a host never holds `@`).
+    public static func redacted(_ urls: String) -> String {
+        urls.split(separator: ",", omittingEmptySubsequences: false).map { item -> String in
+            let start = item.firstRange(of: "://")?.upperBound ?? item.startIndex
+            guard let at = item[start...].lastIndex(of: "@") else { return String(item) }
+            let userinfo = item[start..<at]
+            let kept = userinfo.firstIndex(of: ":").map { String(userinfo[..<$0]) + ":***" } ?? "***"
+            return String(item[..<start]) + kept + String(item[at...])
+        }.joined(separator: ",")
+    }
 }
 
 /// The outcome of one asynchronous JetStream publish, delivered on a client thread.
@@ -81,18 +100,20 @@ public final class NATSConnection: @unchecked Sendable {
     let connection: OpaquePointer
     let jetStream: OpaquePointer
     private let relay = AcknowledgementRelay()
+    /// The server's URL as given, with any password or token in it replaced (`NATSConnectionOptions.redacted`):
+    /// for messages.
     public let url: String
     let ackWait: Int64
 
     /// Connects; throws at once (no retry) when the server refuses, cannot be reached in time, or
     /// the credentials or CA file cannot be used.
     public init(_ options: NATSConnectionOptions) throws(NATSError) {
-        url = options.url
+        url = options.redactedURL
         ackWait = options.publishAckWaitMilliseconds
         var opts: OpaquePointer? = nil
-        try check(natsOptions_Create(&opts), "connect to \(options.url)")
+        try check(natsOptions_Create(&opts), "connect to \(url)")
         defer { natsOptions_Destroy(opts) }
-        let what = "connect to \(options.url)"
+        let what = "connect to \(url)"
         try check(natsOptions_SetURL(opts, options.url), what)
         try check(natsOptions_SetName(opts, options.name), what)
         try check(natsOptions_SetTimeout(opts, options.connectTimeoutMilliseconds), what)

@@ -42,14 +42,22 @@ enum NATSCommandSupport {
     }
 
     /// A reader that could not start: one line on standard error, exit status 2. A NATS failure
-    /// (unreachable server, refused credentials, a TLS or CA problem) names the URL.
+    /// (unreachable server, refused credentials, a TLS or CA problem) names the URL, its password
+    /// or token redacted.
     static func startFailure(_ command: String, url: String, _ error: any Error) -> ExitCode {
         if let error = error as? NATSError {
-            printError("flowcast \(command): cannot use NATS at \(url): \(error.reason)")
+            printError("flowcast \(command): cannot use NATS at \(NATSConnectionOptions.redacted(url)): \(redacting(error.reason, url: url))")
         } else {
-            printError("flowcast \(command): \(error)")
+            printError("flowcast \(command): \(redacting("\(error)", url: url))")
         }
         return ExitCode(2)
+    }
+
+    /// `text` with `url` as given replaced by its redacted form: a message of the C client, or one
+    /// built from the options, should it quote the URL.
+    static func redacting(_ text: String, url: String) -> String {
+        let redacted = NATSConnectionOptions.redacted(url)
+        return redacted == url ? text : text.replacingOccurrences(of: url, with: redacted)
     }
 
     /// Runs a reader's loop: `body` sees `shouldStop` turn true on SIGINT or SIGTERM; an error it

@@ -67,7 +67,7 @@ struct PoliciesCommand: ParsableCommand {
         reader.log = { line in printError("flowcast policies: \(line)") }
         for difference in reader.streamDifferences { printError("flowcast policies: warning: NATS \(difference); using the stream as it is") }
         if !quiet {
-            printError("flowcast policies: reading \(FlowcastSubjects.policy) at \(nats) with consumer \(reader.consumerName)"
+            printError("flowcast policies: reading \(FlowcastSubjects.policy) at \(NATSConnectionOptions.redacted(nats)) with consumer \(reader.consumerName)"
                 + (durable == nil ? " (ephemeral)" : "") + (once ? ", once" : ", until SIGINT or SIGTERM"))
         }
 

@@ -46,10 +46,10 @@ struct PublishArguments: ParsableArguments {
             return publisher
         } catch let error as NATSError {
             // The operation too: "Timeout" alone did not say whether connecting or a JetStream request timed out.
-            printError("flowcast \(command): cannot publish to \(url): \(error.description)")
+            printError("flowcast \(command): cannot publish to \(connection.redactedURL): \(NATSCommandSupport.redacting(error.description, url: url))")
             throw ExitCode(2)
         } catch {
-            printError("flowcast \(command): cannot publish to \(url): \(error)")
+            printError("flowcast \(command): cannot publish to \(connection.redactedURL): \(NATSCommandSupport.redacting("\(error)", url: url))")
             throw ExitCode(2)
         }
     }
