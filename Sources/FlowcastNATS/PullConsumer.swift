@@ -232,6 +232,17 @@ public final class PullConsumer: @unchecked Sendable {
         throw NATSError("consumer info \(durable) on stream \(stream)", status, jetStream: code)
     }
 
+    /// The consumer's ack floor: the stream sequence up to which every message it delivered has
+    /// been acknowledged (0 when none has), as the server says (`js_GetConsumerInfo`).
+    public func acknowledgedFloor() throws(NATSError) -> UInt64 {
+        var info: UnsafeMutablePointer<jsConsumerInfo>? = nil
+        var code = jsErrCode(rawValue: 0)
+        let status = js_GetConsumerInfo(&info, connection.jetStream, stream, durable, nil, &code)
+        defer { if let info { jsConsumerInfo_Destroy(info) } }
+        try check(status, "consumer info \(durable) on stream \(stream)", jetStream: code)
+        return info?.pointee.AckFloor.Stream ?? 0
+    }
+
     /// Creates the durable consumer again, as `init` made it, when the server no longer has it
     /// (a nats-server restarted without its JetStream store: `fetch` throws `isConsumerGone`).
     /// The stream must exist (`NATSConnection.ensureStream`). Pulls go on to the same name.

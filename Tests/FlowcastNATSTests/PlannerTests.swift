@@ -449,6 +449,45 @@ struct PlannerTests {
         #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent("policies/policy-0001.json").path))
     }
 
+    /// Finding 4 of the second scale-out audit: `rm -rf OUT` and the same command again (the
+    /// default --durable) read nothing, planned nothing and waited for ever without a word.
+    @Test("a new --out on a durable consumer that has acknowledged messages: refused in one line naming it; once it is deleted, the planner starts")
+    func freshOutWithAUsedDurable() throws {
+        let server = try NATSServer()
+        let connection = try NATSConnection(NATSConnectionOptions(url: server.url, name: "test"))
+        _ = try connection.ensureStream(FlowcastSubjects.windowStream)
+        try connection.publish(subject: FlowcastSubjects.tap(site: "a"), messageID: nil,
+                               payload: Array("{\"formatVersion\":1,\"type\":\"heartbeat\",\"site\":\"a\",\"time\":1764403215.5}".utf8))
+        // An earlier planner's consumer, as the planner makes it, with that message acknowledged.
+        do {
+            let consumer = try PullConsumer(connection: connection, stream: FlowcastSubjects.windowStream.name, durable: "reuse",
+                                            filterSubject: "flowcast.v1.>", ackWaitNanoseconds: 10_000_000_000)
+            let batch = try consumer.fetch(batch: 10, milliseconds: 1000)
+            #expect(batch.messages.count == 1)
+            try batch.acknowledge()
+            try connection.flush(milliseconds: 2000)
+            for _ in 0..<100 where try consumer.acknowledgedFloor() == 0 { usleep(20_000) }
+            #expect(try consumer.acknowledgedFloor() == 1)
+        }
+        let out = try Scenario.temporaryFolder("planner")
+        let arguments = Scenario.plannerArguments(server, out: out, extra: ["--durable", "reuse", "--exit-when-done"])
+        let refused = try RunningFlowcast(arguments).wait(timeout: 20)
+        #expect(refused.status == 2)
+        #expect(refused.stderr == "flowcast planner: consumer reuse on stream FLOWCAST_WINDOWS has already acknowledged messages "
+                + "(through stream sequence 1) for a planner whose state is not in \(out.path) (no planner-state.json): this planner would "
+                + "read only what comes after them and wait for their windows for ever. Give it a new --durable (with --from to start "
+                + "later than the stream's first message), or delete the consumer (nats consumer rm FLOWCAST_WINDOWS reuse) to plan the "
+                + "stream from its start\n", "\(refused.stderr)")
+        try connection.deleteConsumer(stream: FlowcastSubjects.windowStream.name, name: "reuse")
+        let planner = try RunningFlowcast(arguments)
+        let state = out.appendingPathComponent("planner-state.json").path
+        for _ in 0..<1000 where !FileManager.default.fileExists(atPath: state) { usleep(20_000) }
+        #expect(FileManager.default.fileExists(atPath: state))
+        planner.signal(SIGTERM)
+        let stopped = planner.wait(timeout: 20)
+        #expect(stopped.status == 0, "\(stopped.stderr)")
+    }
+
     @Test("an unreachable server at start: one line naming the URL, exit status 2, no hang")
     func unreachableServer() throws {
         let port = try NATSServer.freePort()

@@ -46,12 +46,20 @@ public enum NetworkPlannerError: Error, CustomStringConvertible {
     case topology(String)
     case state(path: String, reason: String)
     case observer(cellOrLink: String, site: String)
+    /// No state in `--out`, but the durable consumer has acknowledged messages already (another
+    /// planner folder's, or one removed): this planner would never see them.
+    case consumerInUse(durable: String, stream: String, acknowledgedThrough: UInt64, out: String)
 
     public var description: String {
         switch self {
         case let .topology(reason): return reason
         case let .state(path, reason): return "\(path): \(reason)"
         case let .observer(what, site): return "\(what) has observer '\(site)', which is not in --sites"
+        case let .consumerInUse(durable, stream, sequence, out):
+            return "consumer \(durable) on stream \(stream) has already acknowledged messages (through stream sequence \(sequence)) "
+                + "for a planner whose state is not in \(out) (no planner-state.json): this planner would read only what comes after "
+                + "them and wait for their windows for ever. Give it a new --durable (with --from to start later than the stream's "
+                + "first message), or delete the consumer (nats consumer rm \(stream) \(durable)) to plan the stream from its start"
         }
     }
 }
@@ -193,6 +201,7 @@ public final class NetworkPlanner {
             self.planner = planner
         }
 
+        let fresh = !restored
         // A server that does not answer in time is tried again for up to natsStartPatience, as a tap does.
         let started = try retryingStartTimeouts(log: options.startLog) { () throws(NATSError) in
             let connection = try NATSConnection(options.connection)
@@ -205,10 +214,19 @@ public final class NetworkPlanner {
             let consumer = try PullConsumer(connection: connection, stream: FlowcastSubjects.windowStream.name, durable: options.durable,
                                             filterSubject: "flowcast.v1.>", startTimeNanoseconds: options.fromNanoseconds,
                                             ackWaitNanoseconds: 10_000_000_000)
-            return (connection, differences, consumer)
+            return (connection, differences, consumer, fresh ? try consumer.acknowledgedFloor() : 0)
         }
         (connection, consumer) = (started.0, started.2)
         streamDifferences = started.1
+        // A new --out (no state, no journal) on a durable consumer that has acknowledged messages
+        // (the folder removed to start over, or another planner's durable): the server delivers
+        // only what comes after them, so the sites' earlier windows never come and the planner
+        // waited for ever, silently (the second scale-out audit, finding 4). A consumer this
+        // planner just created has acknowledged nothing.
+        if started.3 > 0 {
+            throw NetworkPlannerError.consumerInUse(durable: options.durable, stream: consumer.stream,
+                                                    acknowledgedThrough: started.3, out: options.outputDirectory)
+        }
     }
 
     public var modelWarning: String? { planner?.modelWarning }
