@@ -34,6 +34,43 @@ enum NATSCommandSupport {
 
     static let fromMessage = "--from must be a time after 1970 and before 2262, in ISO 8601 (2025-11-29T08:00:00Z) or seconds since the epoch (not milliseconds)"
 
+    /// `--publish` and `--nats`: `nats://[USER:PASSWORD@ or TOKEN@]HOST[:PORT]`, several separated
+    /// by commas. The C client took `tls://` and connected in plain text (TLS is on only with
+    /// --nats-tls-ca), took `http://` as if it were nats://, and ignored a path: each is a usage
+    /// error now, naming the URL with its secret redacted.
+    static func validateURL(_ text: String, option: String) throws {
+        for item in text.split(separator: ",", omittingEmptySubsequences: false).map(String.init) {
+            let shown = NATSConnectionOptions.redacted(item)
+            func refuse(_ why: String) -> ValidationError {
+                ValidationError("\(option) \(shown): \(why); give nats://HOST:PORT (several separated by commas)")
+            }
+            guard let scheme = item.firstRange(of: "://") else { throw refuse("no nats:// scheme") }
+            let name = item[..<scheme.lowerBound].lowercased()
+            if name == "tls" {
+                throw refuse("tls:// is not supported (the connection would be plain text); for TLS give nats:// with --nats-tls-ca")
+            }
+            guard name == "nats" else { throw refuse("the scheme \(name.isEmpty ? "''" : name + "://") is not NATS's") }
+            let afterScheme = item[scheme.upperBound...]
+            // The userinfo ends at the last '@' (a password may hold '/'); what follows is the server.
+            var server = afterScheme.lastIndex(of: "@").map { afterScheme[afterScheme.index(after: $0)...] } ?? afterScheme
+            if server.hasSuffix("/") { server = server.dropLast() }
+            if let cut = server.firstIndex(where: { "/?#".contains($0) }) {
+                throw refuse("a path, query or fragment ('\(server[cut...])') means nothing to NATS")
+            }
+            // HOST, or [IPv6], then :PORT or nothing.
+            let hostEnd = server.hasPrefix("[") ? server.firstIndex(of: "]").map { server.index(after: $0) } ?? server.endIndex
+                                                : server.firstIndex(of: ":") ?? server.endIndex
+            if server[..<hostEnd].isEmpty { throw refuse("no host") }
+            let rest = server[hostEnd...]
+            if !rest.isEmpty {
+                let port = rest.dropFirst()
+                guard rest.first == ":", port.allSatisfy({ $0.isASCII && $0.isNumber }), let number = Int(port), (1...65535).contains(number) else {
+                    throw refuse("the port '\(rest.dropFirst())' is not 1 to 65535")
+                }
+            }
+        }
+    }
+
     /// A consumer name JetStream takes: not empty, no '.', '*', '>' or spaces.
     static func validateDurable(_ name: String) throws {
         if name.isEmpty || name.contains(where: { ".*> ".contains($0) }) {

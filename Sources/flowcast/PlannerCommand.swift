@@ -50,6 +50,7 @@ struct PlannerCommand: ParsableCommand {
         try PlanOptionChecks.validate(headroom: headroom, churn: churn)
         if fromNanoseconds == nil && from != nil { throw ValidationError(NATSCommandSupport.fromMessage) }
         try NATSCommandSupport.validateDurable(durable)
+        try NATSCommandSupport.validateURL(nats, option: "--nats")
     }
 
     var fromNanoseconds: Int64? { from.flatMap(NATSCommandSupport.nanoseconds(fromTime:)) }

@@ -47,6 +47,7 @@ struct PoliciesCommand: ParsableCommand {
 
     func validate() throws {
         if let from, NATSCommandSupport.nanoseconds(fromTime: from) == nil { throw ValidationError(NATSCommandSupport.fromMessage) }
+        try NATSCommandSupport.validateURL(nats, option: "--nats")
         if let durable { try NATSCommandSupport.validateDurable(durable) }
         if let planner, planner.isEmpty || planner.contains("|") { throw ValidationError("--planner must be a planner's --durable name") }
     }

@@ -21,6 +21,7 @@ struct PublishArguments: ParsableArguments {
         if publish == nil && (site != nil || publishFlows || natsCreds != nil || natsTlsCa != nil) {
             throw ValidationError("--site, --publish-flows, --nats-creds and --nats-tls-ca need --publish")
         }
+        if let publish { try NATSCommandSupport.validateURL(publish, option: "--publish") }
         if let site, site.isEmpty { throw ValidationError("--site must not be empty") }
         if spoolLimit < 1 { throw ValidationError("--spool-limit must be at least 1 (MiB)") }
         if publishWait < 0 { throw ValidationError("--publish-wait must be zero or more") }

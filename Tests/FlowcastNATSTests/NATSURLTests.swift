@@ -59,3 +59,48 @@ struct NATSURLTests {
         #expect(!token.stderr.contains("t0ken"), "\(token.stderr)")
     }
 }
+
+/// Finding 7 of the second scale-out audit: `--publish tls://…` connected in plain text, and
+/// `http://…` and `nats://HOST:PORT/foo` were taken as nats://HOST:PORT.
+@Suite("NATS URLs that are not nats://HOST:PORT")
+struct NATSURLValidationTests {
+    static let out = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-url-validation").path
+
+    static func commands(_ url: String) -> [(option: String, arguments: [String])] {
+        [("--publish", ["replay", Scenario.demo, "--topology", Scenario.topology, "--out", out, "--publish", url, "--quiet"]),
+         ("--nats", ["planner", "--nats", url, "--topology", Scenario.topology, "--out", out, "--sites", "a"]),
+         ("--nats", ["policies", "--nats", url, "--out", out, "--once"])]
+    }
+
+    @Test("--publish and --nats refuse other schemes, paths and bad ports as usage errors, the secret redacted",
+          arguments: [
+              ("tls://127.0.0.1:4222", "tls://127.0.0.1:4222: tls:// is not supported (the connection would be plain text); for TLS give nats:// with --nats-tls-ca"),
+              ("http://127.0.0.1:4222", "http://127.0.0.1:4222: the scheme http:// is not NATS's"),
+              ("127.0.0.1:4222", "127.0.0.1:4222: no nats:// scheme"),
+              ("nats://127.0.0.1:4222/foo", "nats://127.0.0.1:4222/foo: a path, query or fragment ('/foo') means nothing to NATS"),
+              ("nats://bob:s3cret@127.0.0.1:4222?x=1", "nats://bob:***@127.0.0.1:4222?x=1: a path, query or fragment ('?x=1') means nothing to NATS"),
+              ("nats://127.0.0.1:99999", "nats://127.0.0.1:99999: the port '99999' is not 1 to 65535"),
+              ("nats://:4222", "nats://:4222: no host"),
+              ("nats://127.0.0.1:4222,tls://10.0.0.2:4222", "tls://10.0.0.2:4222: tls:// is not supported"),
+          ])
+    func refused(url: String, message: String) throws {
+        for (option, arguments) in Self.commands(url) {
+            let run = try Fixtures.runFlowcast(arguments)
+            #expect(run.status == 64, "\(arguments[0]): \(run.stderr)")
+            #expect(run.stderr.contains("\(option) \(message)"), "\(arguments[0]): \(run.stderr)")
+            #expect(!run.stderr.contains("s3cret"), "\(run.stderr)")
+        }
+    }
+
+    /// Taken: the run gets as far as connecting (nothing listens on the port: status 2, not 64).
+    @Test("nats://HOST:PORT, with userinfo, [IPv6], a trailing slash, upper case or several: taken")
+    func accepted() throws {
+        let port = try NATSServer.freePort()
+        for url in ["nats://127.0.0.1:\(port)", "nats://bob:se/cret@127.0.0.1:\(port)", "nats://TOKEN@127.0.0.1:\(port)",
+                    "nats://[::1]:\(port)", "nats://127.0.0.1:\(port)/", "NATS://127.0.0.1:\(port)",
+                    "nats://127.0.0.1:\(port),nats://127.0.0.1:\(port)"] {
+            let run = try Fixtures.runFlowcast(Self.commands(url)[2].arguments)
+            #expect(run.status == 2, "\(url): \(run.stderr)")
+        }
+    }
+}
