@@ -14,6 +14,11 @@ public struct StreamConfiguration: Sendable, Equatable {
     public var maxBytes: Int64
     /// How long a message id is remembered for duplicate detection (ns).
     public var duplicateWindowNanoseconds: Int64
+    /// Most messages kept (-1: no limit), and most per subject (-1: no limit).
+    public var maxMessages: Int64 = -1
+    public var maxMessagesPerSubject: Int64 = -1
+    /// At a limit, refuse new messages (JetStream's discard new) rather than remove the oldest.
+    public var discardNew = false
 
     public init(name: String, subjects: [String], maxAgeNanoseconds: Int64, maxBytes: Int64 = -1,
                 duplicateWindowNanoseconds: Int64) {
@@ -49,9 +54,11 @@ extension NATSConnection {
         config.Name = UnsafePointer(name)
         config.Storage = js_FileStorage
         config.Retention = js_LimitsPolicy
-        config.Discard = js_DiscardOld
+        config.Discard = configuration.discardNew ? js_DiscardNew : js_DiscardOld
         config.MaxAge = configuration.maxAgeNanoseconds
         config.MaxBytes = configuration.maxBytes
+        config.MaxMsgs = configuration.maxMessages
+        config.MaxMsgsPerSubject = configuration.maxMessagesPerSubject
         config.Duplicates = configuration.duplicateWindowNanoseconds
         var added: UnsafeMutablePointer<jsStreamInfo>? = nil
         code = jsErrCode(rawValue: 0)
@@ -98,6 +105,20 @@ extension NATSConnection {
             out.append("duplicateWindow: \(seconds(have.Duplicates)) on the server, \(seconds(want.duplicateWindowNanoseconds)) wanted")
         }
         if have.MaxBytes != want.maxBytes { out.append("maxBytes: \(have.MaxBytes) on the server, \(want.maxBytes) wanted") }
+        // The message limits and the discard policy too: a stream made by hand with max_msgs and
+        // discard old removed the taps' first marks without a word, and with discard new it
+        // refused windows later (until 8 December 2026 neither was logged).
+        func limit(_ n: Int64) -> String { n <= 0 ? "no limit" : String(n) }
+        if limit(have.MaxMsgs) != limit(want.maxMessages) {
+            out.append("maxMsgs: \(limit(have.MaxMsgs)) on the server, \(limit(want.maxMessages)) wanted")
+        }
+        if limit(have.MaxMsgsPerSubject) != limit(want.maxMessagesPerSubject) {
+            out.append("maxMsgsPerSubject: \(limit(have.MaxMsgsPerSubject)) on the server, \(limit(want.maxMessagesPerSubject)) wanted")
+        }
+        if (have.Discard == js_DiscardNew) != want.discardNew {
+            func name(_ new: Bool) -> String { new ? "new (a full stream refuses messages)" : "old (a full stream removes its oldest)" }
+            out.append("discard: \(name(have.Discard == js_DiscardNew)) on the server, \(name(want.discardNew)) wanted")
+        }
         if have.Storage != js_FileStorage { out.append("storage: memory on the server, file wanted") }
         if have.Retention != js_LimitsPolicy { out.append("retention: not limits on the server, limits wanted") }
         return out

@@ -418,6 +418,29 @@ struct PlannerTests {
                     == .existing(differences: ["maxAge: 3600s on the server, 604800s wanted"]))
     }
 
+    /// Finding 6 of the second scale-out audit: max_msgs, max_msgs_per_subject and discard were
+    /// not compared, so a stream made with them said nothing.
+    @Test("an existing stream's message limits and discard policy are compared and logged too")
+    func existingStreamLimitsAreLogged() throws {
+        let server = try NATSServer()
+        let connection = try NATSConnection(NATSConnectionOptions(url: server.url, name: "test"))
+        var other = FlowcastSubjects.windowStream
+        other.maxMessages = 5000
+        other.maxMessagesPerSubject = 100
+        other.discardNew = true
+        #expect(try connection.ensureStream(other) == .created)
+        let differences = ["maxMsgs: 5000 on the server, no limit wanted", "maxMsgsPerSubject: 100 on the server, no limit wanted",
+                           "discard: new (a full stream refuses messages) on the server, old (a full stream removes its oldest) wanted"]
+        #expect(try connection.ensureStream(FlowcastSubjects.windowStream) == .existing(differences: differences))
+        #expect(try connection.ensureStream(other) == .existing(differences: []))
+        let tap = try Fixtures.runFlowcast(Scenario.replayArguments(Scenario.demo, out: try Scenario.temporaryFolder("tap"),
+                                                                    extra: ["--publish", server.url, "--site", "a"]))
+        #expect(tap.status == 0, "\(tap.stderr)")
+        for difference in differences {
+            #expect(tap.stderr.contains("warning: NATS stream FLOWCAST_WINDOWS: \(difference); using the stream as it is"), "\(tap.stderr)")
+        }
+    }
+
     /// A stream whose limit removed the taps' first marks (discard old) before the planner read it:
     /// no site's chain started, nothing was planned, and --exit-when-done never exited (nor logged
     /// anything) although every site's end was read. The same path as `--from` after the taps began.
