@@ -62,6 +62,8 @@ public struct SeriesLoadReport: Sendable, Equatable {
     public var gapRows = 0
     /// Rows earlier in time than the row before them in the file; the grid sorted them.
     public var outOfOrderRows = 0
+    /// Rows more than a quarter step from their grid slot, put on the nearest one.
+    public var offGridRows = 0
     /// Radio KPI values beside the target (RSRP, SNR, …) outside what the column can hold
     /// (`RadioLogReader.covariateColumns`); read as missing.
     public var covariatesOutOfRange = 0
@@ -161,6 +163,7 @@ extension SeriesLoadReport {
             duplicateRows += report.duplicateRows
             gapRows += report.gapRows
             outOfOrderRows += report.outOfOrderRows
+            offGridRows += report.offGridRows
             covariatesOutOfRange += report.covariatesOutOfRange
             for column in report.skippedColumns where !skippedColumns.contains(column) { skippedColumns.append(column) }
         }
@@ -173,6 +176,9 @@ extension SeriesLoadReport {
         if missingValues > 0 { parts.append("\(missingValues) missing values") }
         if duplicateRows > 0 { parts.append("\(duplicateRows) duplicate rows averaged") }
         if gapRows > 0 { parts.append("\(gapRows) gap rows (missing)") }
+        if offGridRows > 0 {
+            parts.append("\(offGridRows) row\(offGridRows == 1 ? "" : "s") more than a quarter step off the time grid, put on the nearest step")
+        }
         if outOfOrderRows > 0 { parts.append("\(outOfOrderRows) row\(outOfOrderRows == 1 ? "" : "s") out of time order, sorted") }
         if covariatesOutOfRange > 0 {
             parts.append("\(covariatesOutOfRange) radio KPI value\(covariatesOutOfRange == 1 ? "" : "s") beside the target out of range (missing)")

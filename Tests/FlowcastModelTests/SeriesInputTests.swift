@@ -448,3 +448,14 @@ func windowLine(start: Int, duration: Int = 10, kind: String = "cell", id: Strin
     #expect(Timestamp.parse("2020-02-29T00:00") == 1_582_934_400 && Timestamp.parse("2000-02-29T00:00") == 951_782_400)
     #expect(Timestamp.parse("2019-12-31T23:59:60") == 1_577_836_800)
 }
+
+/// A row far from its grid slot is put on the nearest step and counted (it was snapped without a
+/// word): 12:00:07 on a 10 s grid from 12:00:00 is 0.7 of a step from one slot, 0.3 from the next.
+@Test func rowsOffTheTimeGridAreCounted() throws {
+    let wide = try SeriesReader.read(text: "time,a\n0,1\n10,2\n20,3\n27,4\n40,5\n41,6\n", path: "w.csv")
+    #expect(wide.step == 10)
+    #expect(wide.report.offGridRows == 1)  // 27 (0.7 of a step past 20); 41 is 0.1 from 40
+    #expect(wide.report.summary(files: 1).contains("1 row more than a quarter step off the time grid, put on the nearest step"))
+    let long = try SeriesReader.read(text: "time,series,value\n0,a,1\n10,a,2\n24,a,3\n30,a,4\n", path: "l.csv")
+    #expect(long.report.offGridRows == 1)
+}

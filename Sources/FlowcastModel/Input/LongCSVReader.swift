@@ -54,7 +54,9 @@ enum LongCSVReader {
                 names.append(observation.series)
                 slots.append([:])
             }
-            let slot = Int(((observation.time - start) / step).rounded())
+            let position = (observation.time - start) / step
+            let slot = Int(position.rounded())
+            if abs(position - Double(slot)) > 0.25 { report.offGridRows += 1 }
             slots[column][slot, default: Slot()].rows += 1
             if let value = observation.value {
                 slots[column][slot]!.sum += value

@@ -93,6 +93,7 @@ enum RadioLogReader {
         let grid = try TimeGrid(times: times, rows: rows, columnCount: 1 + covariates.count, knownStep: 1, path: path,
                                 lineOfRow: csv.lineNumber(ofRecord:))
         report.duplicateRows = grid.duplicateRows
+        report.offGridRows = grid.offGridRows
         report.gapRows = grid.gapRows
         report.outOfOrderRows = grid.outOfOrderRows
         let base = path.split(separator: "/").last.map { String($0) } ?? path

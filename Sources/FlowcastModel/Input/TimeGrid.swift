@@ -12,6 +12,10 @@ struct TimeGrid {
     /// Rows whose time is earlier than the row before them in the file: the grid puts them in
     /// time order, and the reader says how many it moved.
     var outOfOrderRows: Int
+    /// Rows whose time is more than a quarter of a step from its grid slot (a row at 12:00:07 on
+    /// a 10 s grid started at 12:00:00): put on the nearest slot, and counted so the reader can
+    /// say so (they were snapped without a word).
+    var offGridRows: Int
 
     /// `rows[i * columnCount + c]` holds column `c`'s value (NaN when missing) at `times[i]`: one
     /// flat array, where an array per row cost about 80 bytes a row more. `lineOfRow` gives the
@@ -32,7 +36,7 @@ struct TimeGrid {
         // too, about 150 bytes a row (1.5 GB for a 10-million-row radio log).
         var columns = Array(repeating: Array(repeating: Double.nan, count: count), count: columnCount)
         var sums = [Double](repeating: 0, count: columnCount), counts = [Int](repeating: 0, count: columnCount)
-        var slot = -1, occupiedSlots = 0, duplicateRows = 0
+        var slot = -1, occupiedSlots = 0, duplicateRows = 0, offGridRows = 0
         func closeSlot() {
             guard slot >= 0 else { return }
             for column in 0..<columnCount where counts[column] > 0 {
@@ -42,7 +46,9 @@ struct TimeGrid {
             }
         }
         for index in order {
-            let rowSlot = Int(((times[index] - start) / step).rounded())
+            let position = (times[index] - start) / step
+            let rowSlot = Int(position.rounded())
+            if abs(position - Double(rowSlot)) > 0.25 { offGridRows += 1 }
             if rowSlot != slot {
                 closeSlot()
                 slot = rowSlot
@@ -63,6 +69,7 @@ struct TimeGrid {
         self.step = step
         self.columns = columns
         self.duplicateRows = duplicateRows
+        self.offGridRows = offGridRows
         self.outOfOrderRows = times.indices.dropFirst().count { times[$0] < times[$0 - 1] }
         self.gapRows = count - occupiedSlots
     }

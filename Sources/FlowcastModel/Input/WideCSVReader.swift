@@ -73,6 +73,7 @@ enum WideCSVReader {
         let grid = try TimeGrid(times: times, rows: rows, columnCount: valueColumns.count,
                                 knownStep: clockColumn == nil ? 1 : nil, path: path, lineOfRow: csv.lineNumber(ofRecord:))
         report.duplicateRows = grid.duplicateRows
+        report.offGridRows = grid.offGridRows
         report.gapRows = grid.gapRows
         report.outOfOrderRows = grid.outOfOrderRows
         let series = valueColumns.enumerated().map { Series(name: header[$0.element], values: grid.columns[$0.offset]) }
