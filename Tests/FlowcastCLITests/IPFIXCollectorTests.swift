@@ -495,16 +495,33 @@ struct IPFIXCollectorTests {
 
     // MARK: live
 
+    /// The records nfcapd wrote in `directory`, after checking they are the flows of the run in
+    /// `out` (flows.jsonl), record for record.
+    static func expectNfcapdHoldsTheFlows(_ directory: String, out: String) throws -> [[String: Any]] {
+        var records: [[String: Any]] = []
+        for file in try FileManager.default.contentsOfDirectory(atPath: directory) where file.hasPrefix("nfcapd.") {
+            records += try nfdumpFlows(directory + "/" + file)
+        }
+        let expected = expectedRecords(try jsonLines(out + "/flows.jsonl"))
+        #expect(expected.count > 100)
+        #expect(counts(records.map(directed)) == counts(expected))
+        return records
+    }
+
+    /// nfcapd on a free UDP port of 127.0.0.1, writing into a new folder, once it has bound.
+    static func nfcapdOnLoopback() throws -> (port: UInt16, directory: String, collector: Collector) {
+        let port = freePort(udp: true)
+        let directory = temporaryDirectory()
+        let collector = try Collector("nfcapd", ["-b", "127.0.0.1", "-p", "\(port)", "-w", directory], log: directory + ".log")
+        #expect(waitFor(10) { udpReceiveQueue(port: port) != nil }, "nfcapd never bound: \(collector.output)")
+        return (port, directory, collector)
+    }
+
     @Test("live --ipfix exports what it writes to flows.jsonl, each record naming the interface; an unreachable collector beside it costs no packet",
           .enabled(if: hasNfdump && LiveTests.canReplay, "needs nfdump, root, ip and tcpreplay"), arguments: [1, 2])
     func liveExports(captureThreads: Int) throws {
-        let port = Self.freePort(udp: true)
-        let directory = Self.temporaryDirectory()
-        defer { Self.remove(directory, directory + ".log") }
-        let collector = try Collector("nfcapd", ["-b", "127.0.0.1", "-p", "\(port)", "-w", directory], log: directory + ".log")
-        defer { collector.stop() }
-        #expect(Self.waitFor(10) { Self.udpReceiveQueue(port: port) != nil }, "nfcapd never bound: \(collector.output)")
-
+        let (port, directory, collector) = try Self.nfcapdOnLoopback()
+        defer { collector.stop(); Self.remove(directory, directory + ".log") }
         let pair = try LiveTests.VethPair()
         defer { pair.cleanUp() }
         let out = Self.temporaryDirectory()
@@ -525,13 +542,7 @@ struct IPFIXCollectorTests {
         // one unbroken sequence per session (each thread once had its own, in one domain).
         #expect(collector.output.contains("Sequence Errors: 0"), "nfcapd: \(collector.output)")
 
-        var records: [[String: Any]] = []
-        for file in try FileManager.default.contentsOfDirectory(atPath: directory) where file.hasPrefix("nfcapd.") {
-            records += try Self.nfdumpFlows(directory + "/" + file)
-        }
-        let expected = Self.expectedRecords(try Self.jsonLines(out + "/flows.jsonl"))
-        #expect(expected.count > 100)
-        #expect(Self.counts(records.map(Self.directed)) == Self.counts(expected))
+        let records = try Self.expectNfcapdHoldsTheFlows(directory, out: out)
         let index = Int(if_nametoindex(pair.capture))
         #expect(records.allSatisfy { $0["observationPointID"] as? Int == index && ($0["observationDoaminID"] ?? $0["observationDomainID"]) as? Int == 9 })
         let summary = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/summary.json"))) as! [String: Any]
@@ -553,13 +564,8 @@ struct IPFIXCollectorTests {
     func liveThreadsKeepOneSequence() throws {
         let input = try LiveTests.paddedDemo()
         defer { Self.remove(input) }
-        let port = Self.freePort(udp: true)
-        let directory = Self.temporaryDirectory()
-        defer { Self.remove(directory, directory + ".log") }
-        let collector = try Collector("nfcapd", ["-b", "127.0.0.1", "-p", "\(port)", "-w", directory], log: directory + ".log")
-        defer { collector.stop() }
-        #expect(Self.waitFor(10) { Self.udpReceiveQueue(port: port) != nil }, "nfcapd never bound: \(collector.output)")
-
+        let (port, directory, collector) = try Self.nfcapdOnLoopback()
+        defer { collector.stop(); Self.remove(directory, directory + ".log") }
         let pair = try LiveTests.VethPair()
         defer { pair.cleanUp() }
         let out = Self.temporaryDirectory()
@@ -576,13 +582,7 @@ struct IPFIXCollectorTests {
         #expect(Self.waitFor(10) { Self.udpReceiveQueue(port: port) == 0 })
         collector.stop()
 
-        var records: [[String: Any]] = []
-        for file in try FileManager.default.contentsOfDirectory(atPath: directory) where file.hasPrefix("nfcapd.") {
-            records += try Self.nfdumpFlows(directory + "/" + file)
-        }
-        let expected = Self.expectedRecords(try Self.jsonLines(out + "/flows.jsonl"))
-        #expect(expected.count > 100)
-        #expect(Self.counts(records.map(Self.directed)) == Self.counts(expected))
+        _ = try Self.expectNfcapdHoldsTheFlows(directory, out: out)
         #expect(collector.output.contains("Sequence Errors: 0"), "nfcapd: \(collector.output)")
         let stats = try Self.ipfixSummary(out)
         #expect(stats.count == 1 && stats[0]["recordsLost"] as? Int == 0 && stats[0]["flowsDropped"] as? Int == 0, "\(stats)")

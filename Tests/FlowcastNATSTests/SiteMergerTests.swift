@@ -221,11 +221,7 @@ struct SiteMergerTests {
         messages.append(Self.end("a", lastStart: 140))
         messages.append(Self.end("b", lastStart: 140))
         var merger = SiteMerger(sites: ["a", "b"])
-        var out: [MergedWindow] = []
-        for (subject, payload) in messages {
-            _ = merger.ingest(subject: subject, payload: payload, now: 1000)
-            while let w = merger.nextReady(now: 1000, lateness: 30) { out.append(w) }
-        }
+        var out = Self.feed(&merger, messages)
         // Everything before the lost mark's window is planned; that one waits.
         #expect(out.map(\.start) == stride(from: 100, to: lost, by: 10).map { Int64($0) * 1_000_000_000 })
         while let w = merger.nextReady(now: 1030, lateness: 30) { out.append(w) }
@@ -257,11 +253,7 @@ struct SiteMergerTests {
         }
         messages.append(Self.end("a", lastStart: 140))
         var merger = SiteMerger(sites: ["a"])
-        var out: [MergedWindow] = []
-        for (subject, payload) in messages {
-            _ = merger.ingest(subject: subject, payload: payload, now: 1000)
-            while let w = merger.nextReady(now: 1000, lateness: 30) { out.append(w) }
-        }
+        var out = Self.feed(&merger, messages)
         #expect(out.map(\.start) == [100, 110].map { Int64($0) * 1_000_000_000 })
         #expect(merger.nextReady(now: 1029, lateness: 30) == nil)
         while let w = merger.nextReady(now: 1030, lateness: 30) { out.append(w) }
@@ -296,11 +288,7 @@ struct SiteMergerTests {
             }
         }
         var merger = SiteMerger(sites: sites)
-        var out: [MergedWindow] = []
-        for (subject, payload) in messages {
-            _ = merger.ingest(subject: subject, payload: payload, now: 1000)
-            while let w = merger.nextReady(now: 1000, lateness: 30) { out.append(w) }
-        }
+        var out = Self.feed(&merger, messages)
         // Windows 120 to 140 wait --lateness for a (once in all, also with a single site).
         #expect(out.map(\.start) == [100, 110].map { Int64($0) * 1_000_000_000 })
         #expect(merger.nextReady(now: 1029, lateness: 30) == nil)
@@ -407,16 +395,23 @@ struct SiteMergerTests {
         messages.append(Self.end("a", lastStart: 110))
         var merger = SiteMerger(sites: ["a"])
         merger.maximumCells = 2
-        var out: [MergedWindow] = []
-        for (subject, payload) in messages {
-            _ = merger.ingest(subject: subject, payload: payload, now: 1000)
-            while let w = merger.nextReady(now: 1000, lateness: 30) { out.append(w) }
-        }
+        let out = Self.feed(&merger, messages)
         #expect(out.count == 2)
         for w in out { #expect(w.windows.map(\.id) == Array(ids.prefix(2)), "window \(w.start)") }
         #expect(merger.learnedCellLinesRefused == 3)  // ecgi:…-3 in both windows, ecgi:…-4 in the second
         let gaps = merger.takeGaps()
         #expect(gaps.count == 1 && gaps[0].contains("cell:ecgi:001-01-3, learned from signalling, is beyond 2 cells in all"), "\(gaps)")
+    }
+
+    /// Ingests `messages` in order at time 1000 and returns the windows released as it goes
+    /// (lateness 30 s).
+    static func feed(_ merger: inout SiteMerger, _ messages: [(String, [UInt8])]) -> [MergedWindow] {
+        var out: [MergedWindow] = []
+        for (subject, payload) in messages {
+            _ = merger.ingest(subject: subject, payload: payload, now: 1000)
+            while let w = merger.nextReady(now: 1000, lateness: 30) { out.append(w) }
+        }
+        return out
     }
 
     /// The windows a merger releases from `messages`, once per place the merger is saved to its
