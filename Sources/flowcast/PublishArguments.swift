@@ -46,8 +46,10 @@ struct PublishArguments: ParsableArguments {
             }
             return publisher
         } catch let error as NATSError {
-            // The operation too: "Timeout" alone did not say whether connecting or a JetStream request timed out.
-            printError("flowcast \(command): cannot publish to \(connection.redactedURL): \(NATSCommandSupport.redacting(error.description, url: url))")
+            // The operation too: "Timeout" alone did not say whether connecting or a JetStream
+            // request timed out; but not the URL twice ("cannot publish to U: connect to U: …").
+            let said = error.operation.hasPrefix("connect to ") ? error.reason : error.description
+            printError("flowcast \(command): cannot publish to \(connection.redactedURL): \(NATSCommandSupport.redacting(said, url: url))")
             throw ExitCode(2)
         } catch {
             printError("flowcast \(command): cannot publish to \(connection.redactedURL): \(NATSCommandSupport.redacting("\(error)", url: url))")

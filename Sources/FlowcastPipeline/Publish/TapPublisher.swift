@@ -337,7 +337,10 @@ public final class TapPublisher: @unchecked Sendable {
     /// subject (no responders: the stream is gone, say a nats-server restarted without its
     /// JetStream store) creates the stream again, as at start.
     private func streamRefused(_ error: NATSError, missing: Bool, log shouldLog: Bool, retryIn: Double) {
-        var line = "NATS refused messages (\(error)); they are spooled and re-sent in \(retryIn) s, then at most every 10 s"
+        // "Refused" only when the stream answered with an error; a timeout or a lost connection is
+        // no answer (a server that was down read as one that refused).
+        let verb = error.jetStreamCode != 0 ? "NATS refused messages" : "NATS did not acknowledge messages"
+        var line = "\(verb) (\(error)); they are spooled and re-sent in \(retryIn) s, then at most every 10 s"
         if missing {
             let streams = [FlowcastSubjects.windowStream] + (options.publishFlows ? [FlowcastSubjects.flowStream] : [])
             do {
