@@ -154,7 +154,11 @@ extension RunReport {
             + "expected (its blocks at the efficiency the plan estimated); the spectrum table scores the same blocks at the "
             + "efficiency measured in each window, so a cell under 100 % here can still leave demand unmet there. A link's load chart "
             + "shows the forecaster's own forecast of that link; a plan predicts a link's load from the cells' P90 forecasts routed "
-            + "over it (the predicted line of its utilisation chart). Dashed purple markers are the policies that moved spectrum blocks or routing weights (or kept them while their forecast breaks a constraint); click one for its diff. Times are UTC.</p>"
+            + "over it (the predicted line of its utilisation chart). Dashed purple markers are the policies that moved spectrum blocks or routing weights (or kept them while their forecast breaks a constraint); click one for its diff."
+            + (changedIntervals.count > maximumDiffs
+               ? " With more intervals that changed the plan (\(changedIntervals.count)) than diffs written (\(maximumDiffs), <code>--diffs</code>), "
+                 + "only those whose diffs are written are marked: the ones that broke a constraint or moved most." : "")
+            + " Times are UTC.</p>"
         return out + "</section>"
     }
 }

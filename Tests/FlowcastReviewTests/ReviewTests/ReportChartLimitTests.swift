@@ -253,10 +253,14 @@ import Testing
         report.maximumDiffs = 2
         html = report.html()
         #expect(articles(html) == ["1", "2"])
-        // Interval 4 reallocated a cell: its markers are drawn, titled, and not linked.
+        // Interval 4 reallocated a cell, but only the written diffs are marked past --diffs (a day
+        // of plans drew a marker per interval on every chart), and the overview says so.
         #expect(!html.contains("href=\"#diff-4\""))
-        #expect(html.contains("<g><title>Interval 4: "))
+        #expect(!html.contains("<title>Interval 4: "))
         #expect(html.contains("href=\"#diff-1\"") && html.contains("href=\"#diff-2\""))
+        #expect(html.contains("With more intervals that changed the plan (4) than diffs written (2, <code>--diffs</code>), only those whose diffs are written are marked"))
+        report.maximumDiffs = 100
+        #expect(report.html().contains("<title>Interval 4: ") && !report.html().contains("than diffs written"))
     }
 }
 
