@@ -284,7 +284,7 @@ private func a1Export(_ yaml: String, _ forecasts: [Forecast]) throws -> (docume
     #expect((a1["policies"] as? [[String: Any]] ?? []).isEmpty, "\(a1)")
     let reasons = Dictionary(uniqueKeysWithValues: (a1["unsteered"] as? [[String: Any]] ?? []).map { ($0["cell"] as! String, $0["reason"] as! String) })
     #expect(reasons["c2"] == "has no spectrum in this plan (its NR cell is locked): its UEs are not served here to be steered", "\(reasons)")
-    #expect(reasons["c1"]?.hasSuffix("and it has no neighbours to steer to; neighbours left out: c2 with no spectrum") == true, "\(reasons)")
+    #expect(reasons["c1"]?.hasSuffix("and no neighbour it can steer to; neighbours left out: c2 with no spectrum") == true, "\(reasons)")
 }
 
 /// A policy is scoped to one slice of one operator: a neighbour in another PLMN or slice was
@@ -333,16 +333,26 @@ private func a1Export(_ yaml: String, _ forecasts: [Forecast]) throws -> (docume
         return document.consistencyProblem.map { "\($0.field): \($0.message)" }
     }
     // Blocks moved up by 2 with the carriers left: the carriers no longer sit where the blocks are.
-    let moved = refusal { $0.spectrum.cells[c].blocks = cell.blocks.map { $0 + 2 } }
-    #expect(moved == nil, "a shift of every block keeps the runs' shape; the band edge is not in the document")
     let split = refusal { $0.spectrum.cells[c].blocks[0] -= 5 }
     #expect(split?.hasPrefix("$.spectrum.cells[\(c)].carriersMHz: cell '\(cell.id)' has ") == true, "\(split ?? "nil")")
     let bandwidth = refusal { $0.spectrum.cells[c].bandwidthMHz *= 2 }
-    #expect(bandwidth?.hasPrefix("$.spectrum.cells[\(c)].carriersMHz: cell '\(cell.id)': blocks ") == true, "\(bandwidth ?? "nil")")
+    #expect(bandwidth?.hasPrefix("$.spectrum.cells[\(c)].bandwidthMHz: cell '\(cell.id)': ") == true
+            && bandwidth?.contains("a block, but band \(cell.band)'s blocks are") == true, "\(bandwidth ?? "nil")")
     let none = refusal { $0.spectrum.cells[c].blocks = [] }
     #expect(none?.hasPrefix("$.spectrum.cells[\(c)].bandwidthMHz: cell '\(cell.id)' has no blocks but ") == true, "\(none ?? "nil")")
     let twice = refusal { $0.spectrum.cells[c].blocks.append(cell.blocks[0]) }
     #expect(twice == "$.spectrum.cells[\(c)].blocks: block listed twice in cell '\(cell.id)'")
+    // The commonest hand edit: a cell's last block dropped, its bandwidth and carrier kept. The
+    // band's other cells give its block width.
+    let dropped = refusal { $0.spectrum.cells[c].blocks.removeLast() }
+    #expect(dropped?.hasPrefix("$.spectrum.cells[\(c)].bandwidthMHz: cell '\(cell.id)': ") == true
+            || dropped?.contains("band \(cell.band)'s blocks are") == true, "\(dropped ?? "nil")")
+    #expect(dropped != nil)
+    let shifted = refusal { d in
+        d.spectrum.cells[c].blocks = cell.blocks.map { $0 + 1 }
+    }
+    #expect(shifted?.contains("put block 0 of band \(cell.band) at") == true || golden.spectrum.cells.filter { $0.band == cell.band }.count < 2,
+            "\(shifted ?? "nil")")
     let utilisation = refusal { $0.predicted.links[0].utilisation = 0.05 }
     #expect(utilisation?.hasPrefix("$.predicted.links[0].utilisation: '\(golden.predicted.links[0].id)' is at 0.05, but its load over its capacity is ") == true,
             "\(utilisation ?? "nil")")

@@ -135,6 +135,25 @@ extension PolicyDocument {
     /// another. Tolerances cover the document's own rounding (MHz to 3 places, utilisation to 4).
     public var consistencyProblem: (field: String, message: String)? {
         func mhz(_ x: Double) -> String { x == x.rounded() ? String(Int(x)) : String(x) }
+        // The band's block width and low edge, from its first cell with blocks: the document does
+        // not hold the band plan, but every cell of a band shares it, so dropping a cell's last
+        // block while keeping its 100 MHz (11.1 MHz a block) or moving its blocks without its
+        // carriers shows against the band's other cells.
+        var bands: [String: (cell: String, width: Double, origin: Double)] = [:]
+        // The band's plan as most of its cells have it (ties to the earlier cell), so the cell
+        // edited is the one named.
+        var seen: [String: [(cell: String, width: Double, origin: Double)]] = [:]
+        for cell in spectrum.cells where !cell.blocks.isEmpty && cell.bandwidthMHz > 0 {
+            guard let first = cell.carriersMHz.min(by: { ($0.first ?? 0) < ($1.first ?? 0) }), first.count == 2 else { continue }
+            let width = cell.bandwidthMHz / Double(cell.blocks.count)
+            seen[cell.band, default: []].append((cell.id, width, first[0] - Double(cell.blocks.min()!) * width))
+        }
+        for (band, plans) in seen {
+            func agree(_ a: (cell: String, width: Double, origin: Double), _ b: (cell: String, width: Double, origin: Double)) -> Bool {
+                abs(a.width - b.width) <= 0.002 && abs(a.origin - b.origin) <= 0.002
+            }
+            bands[band] = plans.max { a, b in plans.count { agree($0, a) } < plans.count { agree($0, b) } }
+        }
         for (i, cell) in spectrum.cells.enumerated() {
             let field = "$.spectrum.cells[\(i)]"
             if Set(cell.blocks).count != cell.blocks.count {
@@ -159,6 +178,16 @@ extension PolicyDocument {
             }
             let carriers = cell.carriersMHz.sorted { $0[0] < $1[0] }
             let origin = carriers[0][0] - Double(runs[0].lowerBound) * width
+            if let band = bands[cell.band], band.cell != cell.id {
+                guard abs(band.width - width) <= 0.002 else {
+                    return ("\(field).bandwidthMHz", "cell '\(cell.id)': \(mhz(cell.bandwidthMHz)) MHz over \(cell.blocks.count) blocks is "
+                        + "\(mhz((width * 1000).rounded() / 1000)) MHz a block, but band \(cell.band)'s blocks are \(mhz(band.width)) MHz (cell '\(band.cell)')")
+                }
+                guard abs(band.origin - origin) <= 0.002 else {
+                    return ("\(field).carriersMHz", "cell '\(cell.id)': its carriers put block 0 of band \(cell.band) at "
+                        + "\(mhz((origin * 1000).rounded() / 1000)) MHz, but cell '\(band.cell)''s put it at \(mhz((band.origin * 1000).rounded() / 1000)) MHz")
+                }
+            }
             for (run, carrier) in zip(runs, carriers) {
                 let low = origin + Double(run.lowerBound) * width, high = origin + Double(run.upperBound + 1) * width
                 guard abs(carrier[0] - low) <= 0.002, abs(carrier[1] - high) <= 0.002 else {

@@ -128,7 +128,7 @@ enum A1Exporter {
             guard !resources.isEmpty else {
                 let levels = neighbours.map { "\($0) \(Int(((utilisation[$0] ?? 0) * 100).rounded()))%" }.joined(separator: ", ")
                 unsteered.append(Unsteered(cell: cell.id, reason: "predicted at \(Int((u * 100).rounded()))% of its allocated capacity, "
-                    + (neighbours.isEmpty ? "and it has no neighbours to steer to"
+                    + (neighbours.isEmpty ? (cell.neighbours.isEmpty ? "and it has no neighbours" : "and no neighbour it can steer to")
                        : "but no neighbour is under \(Int(spare * 100))% to prefer or at \(Int(avoid * 100))% or more to avoid (\(levels))")
                     + leftOut))
                 continue
