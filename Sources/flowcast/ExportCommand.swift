@@ -1,6 +1,7 @@
 import ArgumentParser
 import FlowcastPipeline
 import FlowcastPolicy
+import FlowcastTopology
 import Foundation
 
 struct ExportCommand: ParsableCommand {
@@ -11,6 +12,9 @@ struct ExportCommand: ParsableCommand {
     @Argument(help: "A policy JSON file (flowcast plan).") var policy: String
     @Option(help: "Format: \(ExportFormat.allCases.map(\.rawValue).joined(separator: ", ")).") var to: String
     @Option(help: "Write to FILE (atomically) instead of standard output.") var out: String?
+    @Option(help: ArgumentHelp("The topology the policy was planned on, for every router's address (iproute: a transit router's "
+        + "next hop may be no path's first hop, whose address the policy alone does not give); it must be the policy's own.",
+        valueName: "topology")) var topology: String?
 
     func validate() throws {
         if ExportFormat(rawValue: to) == nil {
@@ -21,12 +25,26 @@ struct ExportCommand: ParsableCommand {
     func run() throws {
         do {
             let document = try PolicyDocument(contentsOf: URL(fileURLWithPath: policy))
-            let text = try PolicyExporter.export(document, as: ExportFormat(rawValue: to)!)
+            var addresses: [String: String] = [:]
+            if let topology {
+                let data = try Data(contentsOf: URL(fileURLWithPath: topology))
+                // Another topology's addresses would route this plan through routers it never chose.
+                guard Provenance.digest(data) == document.provenance.topologyDigest else {
+                    printError("flowcast export: \(topology) is not the topology \(policy) was planned on "
+                        + "(\(Provenance.digest(data)), the policy says \(document.provenance.topologyDigest))")
+                    throw ExitCode.failure
+                }
+                let parsed = try Topology(contentsOfFile: topology)
+                for node in parsed.nodes { if let a = node.address { addresses[node.id] = "\(a)" } }
+            }
+            let text = try PolicyExporter.export(document, as: ExportFormat(rawValue: to)!, addresses: addresses)
             if let out {
                 try PolicyDocument.writeAtomically(Data(text.utf8), to: URL(fileURLWithPath: out))
             } else {
                 print(text, terminator: "")
             }
+        } catch let exit as ExitCode {
+            throw exit
         } catch PolicyError.inconsistent(let message) where message.hasPrefix("$.") {
             // A document that reads but cannot be exported as it stands: name it, as a read error does.
             printError("flowcast export: \(policy): \(message)")

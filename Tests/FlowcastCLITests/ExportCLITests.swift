@@ -29,6 +29,24 @@ struct ExportCLITests {
         #expect(count > 0, "no demo policy steers a hot cell, so nothing was validated")
     }
 
+    /// A transit router whose next hop is no path's first hop (agg-1 → core on the demo) had no
+    /// address in the policy, so its split was a comment and the router forwarded by its own route.
+    /// `--topology` gives every router's address; another topology is refused.
+    @Test("export --to iproute --topology routes every router on the way; another network's topology is refused")
+    func iprouteWithTheTopology() throws {
+        let bare = try Fixtures.runFlowcast(["export", "policies/examples/demo-policy.json", "--to", "iproute"])
+        #expect(bare.status == 0 && bare.stdout.contains("# 10.20.0.0/24: all to core, where the prefix is"), "\(bare.stdout)")
+        let full = try Fixtures.runFlowcast(["export", "policies/examples/demo-policy.json", "--to", "iproute", "--topology", "captures/demo/topology.yaml"])
+        #expect(full.status == 0, "\(full.stderr)")
+        let agg1 = full.stdout.components(separatedBy: "# on agg-1\n").dropFirst().first?.components(separatedBy: "\n").first
+        #expect(agg1?.hasPrefix("ip route replace 10.20.0.0/24 nexthop via 10.255.0.20 weight 256  # ") == true, "\(full.stdout)")
+        #expect(!full.stdout.contains("all to core"))
+        let other = try Fixtures.runFlowcast(["export", "policies/examples/demo-policy.json", "--to", "iproute", "--topology", "captures/abilene/topology.yaml"])
+        #expect(other.status == 1 && other.stderr.contains("captures/abilene/topology.yaml is not the topology policies/examples/demo-policy.json was planned on"),
+                "\(other.stderr)")
+        #expect(other.stdout.isEmpty)
+    }
+
     @Test("A1 export of a policy whose cells have no global identity fails naming the cell and the field")
     func a1ExportWithoutGlobalIdentity() throws {
         var object = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: Fixtures.repositoryRoot

@@ -44,10 +44,12 @@ enum IPRouteExporter {
         }
     }
 
-    static func commands(_ document: PolicyDocument) -> String {
+    /// `known`: node addresses from the topology (`export --topology`), used where no path's
+    /// first hop in the policy gives one.
+    static func commands(_ document: PolicyDocument, known: [String: String] = [:]) -> String {
         var lines = ["# flowcast policy (schemaVersion \(document.schemaVersion)); topology \(document.provenance.topologyDigest)"]
         let (routes, notes) = routes(document)
-        let address = addresses(document)
+        let address = addresses(document).merging(known) { fromPolicy, _ in fromPolicy }
         var blocks: [String: [String]] = [:]
         for (router, note) in notes { blocks[router, default: []].append("# \(note)") }
         for route in routes {
@@ -60,7 +62,8 @@ enum IPRouteExporter {
             }
             guard unknown.isEmpty else {
                 blocks[route.router, default: []].append(
-                    "# \(route.prefix): next hop \(unknown.joined(separator: ", ")) has no address in the policy (no path's first hop gives one); not exported")
+                    "# \(route.prefix): next hop \(unknown.joined(separator: ", ")) has no address in the policy (no path's first hop gives one); "
+                        + "not exported (give the topology: export --topology)")
                 continue
             }
             // An IPv4 prefix through an IPv6 next hop is written `via inet6` (RFC 5549 next hops,

@@ -15,7 +15,10 @@ public enum PolicyExporter {
     /// The A1 export's JSON Schema (ORAN_TrafficSteeringPreference_2.0.0 shape); exports are checked against it.
     public static var a1Schema: String { A1Schema.text }
 
-    public static func export(_ document: PolicyDocument, as format: ExportFormat) throws(PolicyError) -> String {
+    /// `addresses`: every router's address by node id (the topology's `nodes[].address`), for the
+    /// iproute export's transit routers whose next hop is no path's first hop in the policy.
+    public static func export(_ document: PolicyDocument, as format: ExportFormat,
+                              addresses: [String: String] = [:]) throws(PolicyError) -> String {
         if format != .nrcelldu, let uneven = document.demandWithPartialSplit() {
             throw .inconsistent("$.routing.demands[\(uneven.index)].paths: the weights of '\(uneven.id)' sum to \(uneven.sum), not 1; "
                 + "an exported split must carry the whole demand")
@@ -27,7 +30,7 @@ public enum PolicyExporter {
                 throw .inconsistent("A1 export does not match its schema at \(v.field): \(v.message)")
             }
             return text
-        case .iproute: return IPRouteExporter.commands(document)
+        case .iproute: return IPRouteExporter.commands(document, known: addresses)
         case .nrcelldu: return try json(try NRCellDUExporter.configuration(document))
         }
     }
