@@ -38,6 +38,11 @@ struct ExportCommand: ParsableCommand {
                 for node in parsed.nodes { if let a = node.address { addresses[node.id] = "\(a)" } }
             }
             let text = try PolicyExporter.export(document, as: ExportFormat(rawValue: to)!, addresses: addresses)
+            // Warnings in the export's comments are said on stderr too: an operator piping the
+            // commands to a router reads neither.
+            for line in text.split(separator: "\n") where line.hasPrefix("# warning: ") {
+                printError("flowcast export: \(policy): " + line.dropFirst(2))
+            }
             if let out {
                 try PolicyDocument.writeAtomically(Data(text.utf8), to: URL(fileURLWithPath: out))
             } else {

@@ -135,9 +135,28 @@ func forwardThroughRoutes(_ document: PolicyDocument, sourceLocation: SourceLoca
     let crosses = { (id: String, via: String) in document.routing.demands.first { $0.id == id }!.paths.contains { $0.weight > 0 && $0.nodes.contains(via) } }
     #expect(crosses("d-cell-1", "site-2") && crosses("d-cell-2", "site-1"))
     _ = forwardThroughRoutes(document)
+    // The cycle is said: destination routes cannot keep a robust plan's own split of each demand.
+    let text = try PolicyExporter.export(document, as: .iproute)
+    #expect(text.contains("# warning: 10.20.0.0/24: the plan sends P90 traffic round site-"), "\(text)")
     for path in ["Tests/FlowcastPolicyTests/Golden/policy.json", "policies/examples/demo-policy.json"] {
-        _ = forwardThroughRoutes(try PolicyDocument(contentsOf: Fixtures.repositoryRoot.appendingPathComponent(path)))
+        let plain = try PolicyDocument(contentsOf: Fixtures.repositoryRoot.appendingPathComponent(path))
+        _ = forwardThroughRoutes(plain)
+        #expect(!(try PolicyExporter.export(plain, as: .iproute)).contains("# warning:"))
     }
+}
+
+/// A share that rounds to weight 0 is left out: "at least 1" sent 1/257 of a router's traffic to a
+/// side link the plan gave 0.14 %, 195 % of that link's capacity.
+@Test func aHopWhoseShareRoundsToNothingIsLeftOut() throws {
+    var document = try PolicyDocument(contentsOf: goldenFolder.appendingPathComponent("policy.json"))
+    let d = try #require(document.routing.demands.firstIndex { $0.id == "d-cell-3" })
+    #expect(document.routing.demands[d].paths.filter { $0.weight > 0 }.count == 2)
+    for i in document.routing.demands[d].paths.indices where document.routing.demands[d].paths[i].weight > 0 {
+        document.routing.demands[d].paths[i].weight = document.routing.demands[d].paths[i].nodes.contains("site-2") ? 0.001 : 0.999
+    }
+    let text = try PolicyExporter.export(document, as: .iproute)
+    let site3 = try #require(text.components(separatedBy: "# on site-3\n").dropFirst().first?.components(separatedBy: "\n").first)
+    #expect(site3.hasPrefix("ip route replace 10.20.0.0/24 nexthop via 10.255.0.4 weight 256  # "), "\(site3)")
 }
 
 /// The audit's second case: two demands from s1 to one prefix, d1 bursty (point 0.1, P90 0.9

@@ -23,7 +23,7 @@ internal import FlowcastTopology
 /// route whose weights are its outgoing flow per next hop. Forwarded that way the P90 traffic loads
 /// every link exactly as the plan's flow without its cycles: never more than `predicted.links`, and
 /// with no loop, since the flow left is acyclic. Weights are integers 1–256 proportional to the
-/// split (share × 256, rounded, at least 1). A router that is itself a destination of the prefix
+/// split (share × 256, rounded; a next hop whose share rounds to 0 is left out). A router that is itself a destination of the prefix
 /// delivers it and gets no route. Demands without a prefix, and next hops whose address the policy
 /// does not give, are listed as comments so nothing is dropped silently.
 enum IPRouteExporter {
@@ -48,7 +48,8 @@ enum IPRouteExporter {
     /// first hop in the policy gives one.
     static func commands(_ document: PolicyDocument, known: [String: String] = [:]) -> String {
         var lines = ["# flowcast policy (schemaVersion \(document.schemaVersion)); topology \(document.provenance.topologyDigest)"]
-        let (routes, notes) = routes(document)
+        let (routes, notes, warnings) = routes(document)
+        lines += warnings.map { "# " + $0 }
         let address = addresses(document).merging(known) { fromPolicy, _ in fromPolicy }
         var blocks: [String: [String]] = [:]
         for (router, note) in notes { blocks[router, default: []].append("# \(note)") }
@@ -76,7 +77,11 @@ enum IPRouteExporter {
                     + "(\(v4Hops.map { address[$0]! }.joined(separator: ", "))), which cannot carry an IPv6 prefix; not exported")
                 continue
             }
-            let hops = route.hops.map { hop -> String in
+            // A share under 1/512 rounds to weight 0: the hop is left out and its traffic goes to
+            // the others (a weight of at least 1 sent 1/257 of a router's traffic to a side link the
+            // plan gave 0.14 %, 195 % of its capacity). Each weight is share × 256 rounded.
+            let kept = route.hops.filter { ($0.share * 256).rounded() >= 1 }
+            let hops = (kept.isEmpty ? route.hops : kept).map { hop -> String in
                 let via = address[hop.node]!
                 let family = !prefixIsV6 && IPAddress(via)?.isIPv6 == true ? "inet6 " : ""
                 return "nexthop via \(family)\(via) weight \(min(256, max(1, Int((hop.share * 256).rounded()))))"
@@ -105,8 +110,9 @@ enum IPRouteExporter {
 
     /// The routes destination forwarding needs to carry the plan, sorted by router then prefix
     /// (in first-seen order), and the comments for demands that cannot be exported, by router.
-    static func routes(_ document: PolicyDocument) -> (routes: [Route], notes: [(router: String, note: String)]) {
+    static func routes(_ document: PolicyDocument) -> (routes: [Route], notes: [(router: String, note: String)], warnings: [String]) {
         var notes: [(router: String, note: String)] = []
+        var warnings: [String] = []
         var prefixes: [String] = []
         var byPrefix: [String: [DemandDecision]] = [:]
         for demand in document.routing.demands {
@@ -123,15 +129,15 @@ enum IPRouteExporter {
         }
         var routes: [Route] = []
         for prefix in prefixes {
-            routes += self.routes(prefix: prefix, demands: byPrefix[prefix]!)
+            routes += self.routes(prefix: prefix, demands: byPrefix[prefix]!, warnings: &warnings)
         }
         routes.sort { ($0.router, prefixes.firstIndex(of: $0.prefix)!) < ($1.router, prefixes.firstIndex(of: $1.prefix)!) }
-        return (routes, notes)
+        return (routes, notes, warnings)
     }
 
     /// One prefix's routes: the demands' P90 traffic summed per directed node pair, cycles
     /// cancelled, and each router's outgoing flow as its split.
-    static func routes(prefix: String, demands: [DemandDecision]) -> [Route] {
+    static func routes(prefix: String, demands: [DemandDecision], warnings: inout [String]) -> [Route] {
         // Traffic each demand is planned for. A demand forecast at zero still gets its plan's
         // routes (traffic may come after all): it counts as a millionth of the prefix's traffic
         // (1 bit/s when all are zero), which moves no weight of a busy router by a step of 1/256.
@@ -156,7 +162,18 @@ enum IPRouteExporter {
             }
         }
         let total = traffic.reduce(0, +)
-        cancelCycles(&flow, nodes: nodeOrder, tolerance: total * 1e-12)
+        let cancelled = cancelCycles(&flow, nodes: nodeOrder, tolerance: total * 1e-12)
+        // Traffic sent both ways round a cycle is what a plan over several demand scenarios does
+        // to split each demand its own way: destination routes cannot keep that, so say so (a
+        // verifier found a robust plan's scenario at 1.6 on a link it held at 0.909).
+        if !cancelled.isEmpty {
+            let largest = cancelled.max { $0.amount < $1.amount }!
+            let rate = largest.amount >= 1e9 ? "\(((largest.amount / 1e7).rounded()) / 100) Gbit/s" : "\(((largest.amount / 1e4).rounded()) / 100) Mbit/s"
+            warnings.append("warning: \(prefix): the plan sends P90 traffic round \((largest.nodes + [largest.nodes[0]]).joined(separator: " → ")) "
+                + "(\(rate)\(cancelled.count > 1 ? ", and \(cancelled.count - 1) more cycle\(cancelled.count == 2 ? "" : "s")" : "")), splitting demands "
+                + "their own ways; destination routes carry its P90 flow without the cycle, so its other demand scenarios may load "
+                + "links past their caps (docs/policy.md)")
+        }
         let destinations = Set(demands.map(\.destination))
         var routes: [Route] = []
         for u in nodeOrder where !destinations.contains(u) {
@@ -178,7 +195,9 @@ enum IPRouteExporter {
     /// the smallest flow on it off every pair of it (at least one pair drops to zero, so this ends),
     /// and repeats. Traffic that goes round a cycle arrives where it would without it, so link
     /// loads only fall. Flows at or under `tolerance` count as zero.
-    static func cancelCycles(_ flow: inout [Pair: Double], nodes: [String], tolerance: Double) {
+    @discardableResult
+    static func cancelCycles(_ flow: inout [Pair: Double], nodes: [String], tolerance: Double) -> [(nodes: [String], amount: Double)] {
+        var cancelled: [(nodes: [String], amount: Double)] = []
         while let cycle = findCycle(flow, nodes: nodes, tolerance: tolerance) {
             let pairs = zip(cycle, cycle.dropFirst() + [cycle[0]]).map { Pair($0, $1) }
             let least = pairs.map { flow[$0]! }.min()!
@@ -186,7 +205,9 @@ enum IPRouteExporter {
                 flow[pair]! -= least
                 if flow[pair]! <= tolerance { flow[pair] = nil }
             }
+            cancelled.append((cycle, least))
         }
+        return cancelled
     }
 
     /// A cycle of nodes joined by pairs with flow over `tolerance`, or nil when there is none.
