@@ -135,24 +135,30 @@ extension PolicyDocument {
     /// another. Tolerances cover the document's own rounding (MHz to 3 places, utilisation to 4).
     public var consistencyProblem: (field: String, message: String)? {
         func mhz(_ x: Double) -> String { x == x.rounded() ? String(Int(x)) : String(x) }
-        // The band's block width and low edge, from its first cell with blocks: the document does
-        // not hold the band plan, but every cell of a band shares it, so dropping a cell's last
-        // block while keeping its 100 MHz (11.1 MHz a block) or moving its blocks without its
-        // carriers shows against the band's other cells.
-        var bands: [String: (cell: String, width: Double, origin: Double)] = [:]
-        // The band's plan as most of its cells have it (ties to the earlier cell), so the cell
-        // edited is the one named.
-        var seen: [String: [(cell: String, width: Double, origin: Double)]] = [:]
-        for cell in spectrum.cells where !cell.blocks.isEmpty && cell.bandwidthMHz > 0 {
-            guard let first = cell.carriersMHz.min(by: { ($0.first ?? 0) < ($1.first ?? 0) }), first.count == 2 else { continue }
+        // A cell's block width (its bandwidth over its blocks) and where its carriers put block 0
+        // of its band; nil without blocks, bandwidth or a carrier.
+        func plan(_ cell: CellDecision) -> (width: Double, origin: Double)? {
+            guard let first = cell.blocks.min(), cell.bandwidthMHz > 0,
+                  let low = cell.carriersMHz.compactMap({ $0.count == 2 ? $0[0] : nil }).min() else { return nil }
             let width = cell.bandwidthMHz / Double(cell.blocks.count)
-            seen[cell.band, default: []].append((cell.id, width, first[0] - Double(cell.blocks.min()!) * width))
+            return (width, low - Double(first) * width)
         }
-        for (band, plans) in seen {
-            func agree(_ a: (cell: String, width: Double, origin: Double), _ b: (cell: String, width: Double, origin: Double)) -> Bool {
-                abs(a.width - b.width) <= 0.002 && abs(a.origin - b.origin) <= 0.002
-            }
-            bands[band] = plans.max { a, b in plans.count { agree($0, a) } < plans.count { agree($0, b) } }
+        // The document does not hold the band plan, but every cell of a band shares it: each band's
+        // plan is the one most of its cells have (ties to the earlier cell, counted on the plans
+        // rounded to a kHz), so a cell whose last block was dropped while its 100 MHz was kept
+        // (11.1 MHz a block) or whose blocks moved without its carriers is the one named.
+        var bands: [String: (cell: String, width: Double, origin: Double)] = [:]
+        var votes: [String: [[Double]: (count: Int, first: (cell: String, width: Double, origin: Double))]] = [:]
+        for cell in spectrum.cells {
+            guard let p = plan(cell) else { continue }
+            let key = [(p.width * 1000).rounded(), (p.origin * 1000).rounded()]
+            votes[cell.band, default: [:]][key, default: (0, (cell.id, p.width, p.origin))].count += 1
+        }
+        let order = spectrum.cells.map(\.id)
+        for (band, tally) in votes {
+            bands[band] = tally.values.max { a, b in
+                a.count != b.count ? a.count < b.count : order.firstIndex(of: a.first.cell)! > order.firstIndex(of: b.first.cell)!
+            }!.first
         }
         for (i, cell) in spectrum.cells.enumerated() {
             let field = "$.spectrum.cells[\(i)]"
@@ -177,7 +183,7 @@ extension PolicyDocument {
                     + "but \(cell.carriersMHz.count) carrier\(cell.carriersMHz.count == 1 ? "" : "s")")
             }
             let carriers = cell.carriersMHz.sorted { $0[0] < $1[0] }
-            let origin = carriers[0][0] - Double(runs[0].lowerBound) * width
+            let origin = plan(cell)!.origin
             if let band = bands[cell.band], band.cell != cell.id {
                 guard abs(band.width - width) <= 0.002 else {
                     return ("\(field).bandwidthMHz", "cell '\(cell.id)': \(mhz(cell.bandwidthMHz)) MHz over \(cell.blocks.count) blocks is "
