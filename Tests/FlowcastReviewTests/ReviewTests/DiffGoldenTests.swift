@@ -36,6 +36,8 @@ import Testing
         let one = try #require(new.spectrum.cells.firstIndex { $0.id == "cell-1" })
         let two = try #require(new.spectrum.cells.firstIndex { $0.id == "cell-2" })
         (new.spectrum.cells[one].blocks, new.spectrum.cells[two].blocks) = (new.spectrum.cells[two].blocks, new.spectrum.cells[one].blocks)
+        // Their carriers with them: a document whose carriers are not where its blocks are is refused.
+        (new.spectrum.cells[one].carriersMHz, new.spectrum.cells[two].carriersMHz) = (new.spectrum.cells[two].carriersMHz, new.spectrum.cells[one].carriersMHz)
         let n = new.spectrum.cells[one].blocks.count
         try #require(n == new.spectrum.cells[two].blocks.count && n > 0)
         let newURL = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-retune-\(UUID().uuidString).json")
@@ -418,7 +420,11 @@ extension ReviewThresholdTests {
         var new = old
         let c = try #require(new.spectrum.cells.firstIndex { $0.globalId != nil && !$0.carriersMHz.isEmpty })
         let cell = new.spectrum.cells[c].id
-        new.spectrum.cells[c].carriersMHz = new.spectrum.cells[c].carriersMHz.map { $0.map { $0 + 200 } }
+        // The band moved 200 MHz up, same blocks: every cell of it retuned together (one cell's
+        // carriers alone would contradict its band's other cells, and the document is refused).
+        let band = new.spectrum.cells[c].band
+        let retuned = new.spectrum.cells.indices.filter { new.spectrum.cells[$0].band == band && !new.spectrum.cells[$0].carriersMHz.isEmpty }
+        for i in retuned { new.spectrum.cells[i].carriersMHz = new.spectrum.cells[i].carriersMHz.map { $0.map { $0 + 200 } } }
         new.spectrum.cells[c].globalId = "ecgi:001-01-99999"
         let d = try #require(new.routing.demands.firstIndex { $0.paths.contains { $0.nextHop != nil } })
         let p = try #require(new.routing.demands[d].paths.firstIndex { $0.nextHop != nil })
@@ -431,16 +437,17 @@ extension ReviewThresholdTests {
         let diff = try #require(comparison.files.first?.diff)
         #expect(diff.cells.isEmpty && diff.demands.isEmpty && !diff.planUnchanged)
         let carriers = { (x: CellDecision) in x.carriersMHz.map { $0.map { DiffFormat.trimmed($0, decimals: 3) }.joined(separator: "-") }.joined(separator: ", ") }
-        #expect(Set(diff.settings) == [
-            SettingChange(kind: "cell", id: cell, field: "carriersMHz", old: carriers(old.spectrum.cells[c]), new: carriers(new.spectrum.cells[c])),
+        #expect(Set(diff.settings) == Set(retuned.map { i in
+            SettingChange(kind: "cell", id: old.spectrum.cells[i].id, field: "carriersMHz", old: carriers(old.spectrum.cells[i]), new: carriers(new.spectrum.cells[i]))
+        } + [
             SettingChange(kind: "cell", id: cell, field: "globalId", old: old.spectrum.cells[c].globalId, new: "ecgi:001-01-99999"),
             SettingChange(kind: "demand", id: demand, field: "path \(DiffFormat.path(links)): nextHop", old: hop, new: "10.99.99.99"),
-        ])
-        // Counted once per setting, and the cell and demand are no longer "unchanged".
+        ]))
+        // Counted once per setting, and the cells and demand are no longer "unchanged".
         let cellsAndDemands = old.spectrum.cells.count + old.routing.demands.count
-        #expect(diff.unchanged == cellsAndDemands - 2)
+        #expect(diff.unchanged == cellsAndDemands - retuned.count - 1)
         let text = comparison.text()
-        #expect(text.contains("3 settings changed, \(cellsAndDemands - 2) unchanged"), "\(text)")
+        #expect(text.contains("\(retuned.count + 2) settings changed, \(cellsAndDemands - retuned.count - 1) unchanged"), "\(text)")
         #expect(text.contains("nextHop: \(hop) → 10.99.99.99"), "\(text)")
         #expect(!text.contains("No changes"))
         #expect(comparison.markdown().contains("| ~ | cell \(cell) | globalId |"))
