@@ -28,7 +28,7 @@ internal import FlowcastTopology
 /// does not give, are listed as comments so nothing is dropped silently.
 enum IPRouteExporter {
     /// One router's route for one prefix.
-    struct Route: Equatable {
+    struct Route {
         var router: String
         var prefix: String
         /// Next-hop node and its share of the router's traffic for the prefix, in a stable order.
@@ -37,11 +37,6 @@ enum IPRouteExporter {
         var demands: [String]
         /// Where the prefix's demands end.
         var destinations: Set<String>
-
-        static func == (a: Route, b: Route) -> Bool {
-            a.router == b.router && a.prefix == b.prefix && a.demands == b.demands && a.destinations == b.destinations
-                && a.hops.map(\.node) == b.hops.map(\.node) && a.hops.map(\.share) == b.hops.map(\.share)
-        }
     }
 
     /// `known`: node addresses from the topology (`export --topology`), used where no path's
@@ -148,7 +143,8 @@ enum IPRouteExporter {
         var flow: [Pair: Double] = [:]
         var nodeOrder: [String] = []
         var through: [String: [String]] = [:]  // node → demands whose traffic leaves it, in order
-        func see(_ node: String) { if !nodeOrder.contains(node) { nodeOrder.append(node) } }
+        var seen: Set<String> = []
+        func see(_ node: String) { if seen.insert(node).inserted { nodeOrder.append(node) } }
         for (d, demand) in demands.enumerated() {
             let weights = demand.paths.filter { $0.weight > 0 && $0.nodes.count >= 2 }
             let total = weights.reduce(0) { $0 + $1.weight }
@@ -168,16 +164,17 @@ enum IPRouteExporter {
         // verifier found a robust plan's scenario at 1.6 on a link it held at 0.909).
         if !cancelled.isEmpty {
             let largest = cancelled.max { $0.amount < $1.amount }!
-            let rate = largest.amount >= 1e9 ? "\(((largest.amount / 1e7).rounded()) / 100) Gbit/s" : "\(((largest.amount / 1e4).rounded()) / 100) Mbit/s"
+            let rate = PolicyDocumentBuilder.rate(largest.amount)
             warnings.append("warning: \(prefix): the plan sends P90 traffic round \((largest.nodes + [largest.nodes[0]]).joined(separator: " → ")) "
                 + "(\(rate)\(cancelled.count > 1 ? ", and \(cancelled.count - 1) more cycle\(cancelled.count == 2 ? "" : "s")" : "")), splitting demands "
                 + "their own ways; destination routes carry its P90 flow without the cycle, so its other demand scenarios may load "
                 + "links past their caps (docs/policy.md)")
         }
         let destinations = Set(demands.map(\.destination))
+        let next = successors(flow, nodes: nodeOrder, tolerance: 0)
         var routes: [Route] = []
         for u in nodeOrder where !destinations.contains(u) {
-            let out = nodeOrder.compactMap { v in flow[Pair(u, v)].flatMap { $0 > 0 ? (v, $0) : nil } }
+            let out = (next[u] ?? []).map { v in (v, flow[Pair(u, v)]!) }
             let sum = out.reduce(0) { $0 + $1.1 }
             guard sum > 0 else { continue }
             routes.append(Route(router: u, prefix: prefix, hops: out.map { ($0.0, $0.1 / sum) }, demands: through[u] ?? [],
@@ -195,7 +192,6 @@ enum IPRouteExporter {
     /// the smallest flow on it off every pair of it (at least one pair drops to zero, so this ends),
     /// and repeats. Traffic that goes round a cycle arrives where it would without it, so link
     /// loads only fall. Flows at or under `tolerance` count as zero.
-    @discardableResult
     static func cancelCycles(_ flow: inout [Pair: Double], nodes: [String], tolerance: Double) -> [(nodes: [String], amount: Double)] {
         var cancelled: [(nodes: [String], amount: Double)] = []
         while let cycle = findCycle(flow, nodes: nodes, tolerance: tolerance) {
@@ -210,10 +206,18 @@ enum IPRouteExporter {
         return cancelled
     }
 
+    /// Each node's next nodes with flow over `tolerance`, in `nodes` order: one pass over the pairs
+    /// with flow (scanning every pair of nodes for each node was quadratic in the routers).
+    static func successors(_ flow: [Pair: Double], nodes: [String], tolerance: Double) -> [String: [String]] {
+        let index = Dictionary(nodes.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
+        var next: [String: [String]] = [:]
+        for (pair, amount) in flow where amount > tolerance { next[pair.from, default: []].append(pair.to) }
+        return next.mapValues { $0.sorted { index[$0]! < index[$1]! } }
+    }
+
     /// A cycle of nodes joined by pairs with flow over `tolerance`, or nil when there is none.
     static func findCycle(_ flow: [Pair: Double], nodes: [String], tolerance: Double) -> [String]? {
-        var next: [String: [String]] = [:]
-        for u in nodes { next[u] = nodes.filter { (flow[Pair(u, $0)] ?? 0) > tolerance } }
+        let next = successors(flow, nodes: nodes, tolerance: tolerance)
         var state: [String: Int] = [:]  // 1 on the current path, 2 done
         var path: [String] = []
         func visit(_ u: String) -> [String]? {
