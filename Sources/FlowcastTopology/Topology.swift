@@ -120,6 +120,11 @@ public struct Link: Hashable, Sendable {
     public var weight: Double
     /// The one tap site whose window lines count for this link in `flowcast planner`, when stated.
     public var observer: String? = nil
+    /// End a's interface address on this link (`addresses` in the file), when given: the next hop
+    /// for traffic from b to a over this link, in place of node a's `address`.
+    public var aAddress: IPAddress? = nil
+    /// End b's interface address on this link, when given.
+    public var bAddress: IPAddress? = nil
     public var line: Int
 
     public init(id: String, a: Int, b: Int, capacity: Double, weight: Double = 1, line: Int = 0) {
@@ -134,6 +139,11 @@ public struct Link: Hashable, Sendable {
     /// The endpoint opposite `node`, or nil if `node` is not an endpoint.
     public func otherEnd(from node: Int) -> Int? {
         node == a ? b : (node == b ? a : nil)
+    }
+
+    /// The interface address of end `node` on this link, when the topology gives one.
+    public func address(of node: Int) -> IPAddress? {
+        node == a ? aAddress : (node == b ? bAddress : nil)
     }
 }
 
@@ -240,6 +250,13 @@ public struct Topology: Hashable, Sendable {
             visited.append(next)
         }
         return visited
+    }
+
+    /// The next hop's address for traffic over `link` toward its end `node`: that end's interface
+    /// address on the link when the topology gives one, else the node's `address`.
+    public func nextHopAddress(over link: Int, to node: Int) -> IPAddress? {
+        guard links.indices.contains(link), nodes.indices.contains(node) else { return nil }
+        return links[link].address(of: node) ?? nodes[node].address
     }
 
     /// A one-line summary for people: counts of each section.

@@ -20,7 +20,12 @@ struct RawCell {
     var observer: String? = nil
     var line: Int; var boundsLine: Int; var seLine: Int
 }
-struct RawLink { var id: String; var a: RawRef; var b: RawRef; var capacity: Double; var weight: Double; var line: Int; var capacityLine: Int; var weightLine: Int; var observer: String? = nil }
+struct RawLink {
+    var id: String; var a: RawRef; var b: RawRef; var capacity: Double; var weight: Double; var line: Int; var capacityLine: Int; var weightLine: Int
+    var observer: String? = nil
+    /// `addresses`: an end's node id (with its line) → that end's interface address on the link.
+    var addresses: [(node: RawRef, address: IPAddress)] = []
+}
 struct RawDemand { var id: String; var source: RawRef; var destination: RawRef; var cells: [RawRef]; var paths: [(links: [RawRef], line: Int)]; var prefix: IPPrefix?; var line: Int }
 struct RawRule {
     var cell: RawRef?; var links: [RawRef]
@@ -140,7 +145,7 @@ extension TopologyLoader {
     }
 
     mutating func parseLink(_ m: Fields, _ line: Int) -> RawLink? {
-        checkKeys(m, ["id", "a", "b", "capacity", "weight", "observer"], in: "link")
+        checkKeys(m, ["id", "a", "b", "capacity", "weight", "observer", "addresses"], in: "link")
         let id = string(m, "id", line, in: "link", required: true)
         let what = "link '\(id ?? "?")'"
         let a = ref(m, "a", line, in: what)
@@ -152,7 +157,33 @@ extension TopologyLoader {
         // A capacity that is missing or not a number is reported above; the link is kept with a
         // stand-in so that rules and paths naming it do not each report it unknown as well.
         return RawLink(id: id, a: a, b: b, capacity: capacity ?? 1, weight: weight, line: line,
-                       capacityLine: keyLine(m, "capacity", line), weightLine: keyLine(m, "weight", line), observer: observer)
+                       capacityLine: keyLine(m, "capacity", line), weightLine: keyLine(m, "weight", line), observer: observer,
+                       addresses: m["addresses"].map { linkAddresses($0, in: what) } ?? [])
+    }
+
+    /// `addresses: { NODE: ADDRESS, … }`: each end's interface address on a link, the next hop a
+    /// route exporter gives for traffic toward that end over this link. Whether each key is one of
+    /// the link's ends is checked once nodes are resolved.
+    mutating func linkAddresses(_ node: Yams.Node, in what: String) -> [(node: RawRef, address: IPAddress)] {
+        guard let mapping = node.mapping else {
+            report(Self.line(node), "'addresses' in \(what) must be a mapping of its ends' node ids to addresses, "
+                + "such as { site-1: 192.0.2.0, agg-1: 192.0.2.1 }")
+            return []
+        }
+        var out: [(node: RawRef, address: IPAddress)] = []
+        for (key, value) in mapping {
+            let line = Self.line(key)
+            guard case .scalar(let k) = key, !k.string.isEmpty, k.string.unprintableCharacter == nil else {
+                report(line, "'addresses' in \(what) must be keyed by node ids")
+                continue
+            }
+            guard case .scalar(let v) = value, let address = IPAddress(v.string)?.unmapped else {
+                report(Self.line(value), "bad address '\(value.string ?? "a collection")' for node '\(k.string)' in the addresses of \(what)")
+                continue
+            }
+            out.append((RawRef(id: k.string, line: line), address))
+        }
+        return out
     }
 
     /// `observer: SITE`: the tap site whose lines alone count for a cell or link (flowcast planner).

@@ -1,3 +1,4 @@
+internal import FlowcastCore
 /// Resolves ids to indices and checks the rules a topology must obey, collecting every problem.
 struct TopologyValidator {
     struct Problem { var line: Int; var message: String }
@@ -107,8 +108,14 @@ struct TopologyValidator {
             if let a, let b, a == b { report(l.line, "\(what) connects node '\(l.a.id)' to itself") }
             var link = Link(id: l.id, a: a ?? 0, b: b ?? 0, capacity: l.capacity, weight: l.weight, line: l.line)
             link.observer = l.observer
+            for (end, address) in l.addresses {
+                if end.id == l.a.id { link.aAddress = address }
+                else if end.id == l.b.id { link.bAddress = address }
+                else { report(end.line, "\(what): addresses names '\(end.id)', which is not one of its ends ('\(l.a.id)', '\(l.b.id)')") }
+            }
             links.append(link)
         }
+        checkAddresses(nodes: nodes, links: links)
 
         var demands: [Demand] = []
         for d in raw.demands {
@@ -186,6 +193,29 @@ struct TopologyValidator {
         // Beyond any band's blocks: clamped, and the bound checks that follow report it.
         guard blocks.isFinite else { return 0 }
         return Int(max(-1e15, min(blocks.rounded(), 1e15)))
+    }
+
+    /// An address names one router: given to two nodes (as a node's `address` or an end's on a
+    /// link), a route exporter's next hop would reach either.
+    mutating func checkAddresses(nodes: [TopologyNode], links: [Link]) {
+        var owner: [IPAddress: (node: Int, where: String)] = [:]
+        func claim(_ address: IPAddress, _ node: Int, _ place: String, line: Int) {
+            if let first = owner[address] {
+                if first.node != node {
+                    report(line, "address \(address) is given to node '\(nodes[node].id)' (\(place)) and to node '\(nodes[first.node].id)' "
+                        + "(\(first.where)); an address names one router")
+                }
+            } else {
+                owner[address] = (node, place)
+            }
+        }
+        for (n, node) in nodes.enumerated() {
+            if let address = node.address { claim(address, n, "its address, line \(node.line)", line: node.line) }
+        }
+        for link in links where nodes.indices.contains(link.a) && nodes.indices.contains(link.b) {
+            if let address = link.aAddress { claim(address, link.a, "on link '\(link.id)', line \(link.line)", line: link.line) }
+            if let address = link.bAddress { claim(address, link.b, "on link '\(link.id)', line \(link.line)", line: link.line) }
+        }
     }
 
     mutating func checkNeighbourSymmetry(_ cells: [Cell]) {

@@ -12,8 +12,9 @@ struct ExportCommand: ParsableCommand {
     @Argument(help: "A policy JSON file (flowcast plan).") var policy: String
     @Option(help: "Format: \(ExportFormat.allCases.map(\.rawValue).joined(separator: ", ")).") var to: String
     @Option(help: "Write to FILE (atomically) instead of standard output.") var out: String?
-    @Option(help: ArgumentHelp("The topology the policy was planned on, for every router's address (iproute: a transit router's "
-        + "next hop may be no path's first hop, whose address the policy alone does not give); it must be the policy's own.",
+    @Option(help: ArgumentHelp("The topology the policy was planned on, for every next hop's address, a node's or its interface's on "
+        + "a link (iproute: a transit router's next hop may be no path's first hop, whose address the policy alone does not give); "
+        + "it must be the policy's own.",
         valueName: "topology")) var topology: String?
 
     func validate() throws {
@@ -25,7 +26,7 @@ struct ExportCommand: ParsableCommand {
     func run() throws {
         do {
             let document = try PolicyDocument(contentsOf: URL(fileURLWithPath: policy))
-            var addresses: [String: String] = [:]
+            var addresses = NextHopAddresses()
             if let topology {
                 let data = try Data(contentsOf: URL(fileURLWithPath: topology))
                 // Another topology's addresses would route this plan through routers it never chose.
@@ -34,8 +35,7 @@ struct ExportCommand: ParsableCommand {
                         + "(\(Provenance.digest(data)), the policy says \(document.provenance.topologyDigest))")
                     throw ExitCode.failure
                 }
-                let parsed = try Topology(contentsOfFile: topology)
-                for node in parsed.nodes { if let a = node.address { addresses[node.id] = "\(a)" } }
+                addresses = NextHopAddresses(topology: try Topology(contentsOfFile: topology))
             }
             let text = try PolicyExporter.export(document, as: ExportFormat(rawValue: to)!, addresses: addresses)
             // Warnings in the export's comments are said on stderr too: an operator piping the

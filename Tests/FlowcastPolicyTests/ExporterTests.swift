@@ -86,7 +86,7 @@ func exporterMatchesGolden(format: ExportFormat, file: String) throws {
 /// load per directed node pair.
 func forwardThroughRoutes(_ document: PolicyDocument, sourceLocation: SourceLocation = #_sourceLocation) -> [String: Double] {
     let routes = IPRouteExporter.routes(document).routes
-    var table: [String: [(node: String, share: Double)]] = [:]
+    var table: [String: [(node: String, link: String, share: Double)]] = [:]
     for route in routes { table[route.prefix + " " + route.router] = route.hops }
     var load: [String: Double] = [:]
     var planned: [String: Double] = [:]

@@ -1,3 +1,4 @@
+import FlowcastCore
 @testable import FlowcastPolicy
 import FlowcastTestSupport
 import FlowcastTopology
@@ -173,4 +174,143 @@ func anIPv4PrefixThroughIPv6NextHopsApplies() throws {
     #expect(export.contains("ip route replace 10.20.0.0/24 nexthop via inet6 2001:db8:ff::"), "\(export)")
     #expect(export.contains("ip route replace 2001:db8:20::/48 nexthop via 2001:db8:ff::"), "\(export)")
     try applyInNamespaces(export, tag: "m")
+}
+
+/// A network of routers with loopback addresses and /31 point-to-point links, as operators number
+/// them: a loopback is not on-link from a neighbour, so Linux refuses it as a next hop ("Nexthop
+/// has invalid gateway"), and each link's interface addresses (`links[].addresses`) are the next
+/// hops. One namespace per router, one veth pair per link (two in parallel between s1 and a1);
+/// the export's commands are applied on every router and a ping crosses the network.
+enum PointToPointNetwork {
+    static let yaml = """
+    bands:
+      - { id: n78, lowMHz: 3400, highMHz: 3600, blockMHz: 10 }
+    nodes:
+      - { id: s1, address: 10.255.0.1 }
+      - { id: a1, address: 10.255.0.11 }
+      - { id: a2, address: 10.255.0.12 }
+      - { id: core, address: 10.255.0.20 }
+    cells:
+      - { id: c1, band: n78, peakSpectralEfficiency: 5 }
+    links:
+      - { id: l1, a: s1, b: a1, capacity: 1G, addresses: { s1: 192.0.2.0, a1: 192.0.2.1 } }
+      - { id: l1b, a: s1, b: a1, capacity: 1G, addresses: { s1: 192.0.2.8, a1: 192.0.2.9 } }
+      - { id: l2, a: s1, b: a2, capacity: 1G, addresses: { s1: 192.0.2.2, a2: 192.0.2.3 } }
+      - { id: l4, a: a1, b: core, capacity: 10G, addresses: { a1: 192.0.2.4, core: 192.0.2.5 } }
+      - { id: l5, a: a2, b: core, capacity: 10G, addresses: { a2: 192.0.2.6, core: 192.0.2.7 } }
+    demands:
+      - { id: d1, source: s1, destination: core, prefix: "10.20.0.0/24" }
+    """
+
+    /// The same network with the routers' loopbacks as the only addresses.
+    static var loopbacksOnly: String {
+        yaml.split(separator: "\n").map { line in
+            guard let cut = line.range(of: ", addresses:") else { return String(line) }
+            return String(line[..<cut.lowerBound]) + " }"
+        }.joined(separator: "\n")
+    }
+
+    /// A plan that must use all three links out of s1 (2.4 Gbit/s over three of 1 Gbit/s).
+    static func plan(_ yaml: String) throws -> (Topology, PolicyDocument) {
+        let topology = try Topology(yaml: yaml)
+        let zero = "sha256:" + String(repeating: "0", count: 64)
+        let input = ForecastSet(forecasts: [Forecast(id: "d1", kind: .demand, point: 2e9, upper: 2.4e9, source: "t")])
+        return (topology, try PolicyPlanner(topology: topology).plan(input, provenance: Provenance(inputDigest: zero, topologyDigest: zero)))
+    }
+}
+
+@Test func eachLinksInterfaceAddressIsTheNextHopOverIt() throws {
+    let (topology, document) = try PointToPointNetwork.plan(PointToPointNetwork.yaml)
+    let paths = try #require(document.routing.demands.first).paths
+    #expect(Set(paths.filter { $0.weight > 0 }.compactMap(\.nextHop)) == ["192.0.2.1", "192.0.2.9", "192.0.2.3"], "\(paths)")
+    let full = try PolicyExporter.export(document, as: .iproute, addresses: NextHopAddresses(topology: topology))
+    let s1 = exportedRoutes(full.components(separatedBy: "# on s1\n")[1].split(separator: "\n"))
+    let hops: Set<String> = Set(s1["10.20.0.0/24"].map { Array($0.keys) } ?? [])
+    #expect(hops == ["192.0.2.1", "192.0.2.9", "192.0.2.3"], "\(full)")
+    // Transit routers: their next hop over l4 / l5 is core's interface there, not its loopback.
+    #expect(full.contains("# on a1\nip route replace 10.20.0.0/24 nexthop via 192.0.2.5 weight 256  # d1"), "\(full)")
+    #expect(full.contains("# on a2\nip route replace 10.20.0.0/24 nexthop via 192.0.2.7 weight 256  # d1"), "\(full)")
+    #expect(!full.contains("10.255.0."), "\(full)")
+    // Without the topology the policy gives only first hops: a transit router's hop over another
+    // link is not guessed from them.
+    let bare = try PolicyExporter.export(document, as: .iproute)
+    #expect(bare.contains("# on a1\n# 10.20.0.0/24: all to core, where the prefix is"), "\(bare)")
+    #expect(exportedRoutes(bare.components(separatedBy: "# on s1\n")[1].split(separator: "\n")) == s1)
+}
+
+/// Two parallel links to one router known only by its loopback are one next hop to the kernel:
+/// one `nexthop` with both shares (two with the same gateway are refused by `ip`).
+@Test func parallelLinksToOneAddressAreOneNextHop() throws {
+    let (topology, document) = try PointToPointNetwork.plan(PointToPointNetwork.loopbacksOnly)
+    let full = try PolicyExporter.export(document, as: .iproute, addresses: NextHopAddresses(topology: topology))
+    let s1 = try #require(exportedRoutes(full.components(separatedBy: "# on s1\n")[1].split(separator: "\n"))["10.20.0.0/24"])
+    #expect(Set(s1.keys) == ["10.255.0.11", "10.255.0.12"], "\(full)")
+    let sum = s1.values.reduce(0, +)
+    #expect(sum == 256 || sum == 257, "\(full)")
+    let share = Double(s1["10.255.0.11"] ?? 0) / Double(sum)
+    #expect(abs(share - 2.0 / 3) < 0.01, "\(full)")
+}
+
+@Test(.enabled(if: Namespaces.available, "needs root and iproute2 with network namespaces (ip netns add, veth); skipped"))
+func pointToPointNetworkForwardsThroughTheExportedRoutes() throws {
+    let (topology, document) = try PointToPointNetwork.plan(PointToPointNetwork.yaml)
+    let export = try PolicyExporter.export(document, as: .iproute, addresses: NextHopAddresses(topology: topology))
+    let tag = "fp\(getpid())"
+    func ns(_ node: String) -> String { "\(tag)-\(node)" }
+    func ok(_ arguments: [String], sourceLocation: SourceLocation = #_sourceLocation) {
+        let r = Namespaces.run(arguments)
+        #expect(r.status == 0, "ip \(arguments.joined(separator: " ")): \(r.output)", sourceLocation: sourceLocation)
+    }
+    let routers = topology.nodes.map(\.id)
+    defer { for r in routers { Namespaces.run(["netns", "del", ns(r)]) } }
+    for r in routers {
+        Namespaces.run(["netns", "del", ns(r)])
+        ok(["netns", "add", ns(r)])
+        // Forward, hash multipath by ports, and accept replies on any link (the paths are asymmetric).
+        ok(["netns", "exec", ns(r), "sysctl", "-qw", "net.ipv4.ip_forward=1", "net.ipv4.fib_multipath_hash_policy=1",
+            "net.ipv4.conf.all.rp_filter=0", "net.ipv4.conf.default.rp_filter=0"])
+        ok(["-n", ns(r), "link", "set", "lo", "up"])
+        ok(["-n", ns(r), "addr", "add", topology.nodes[topology.nodeIndex(r)!].address!.description + "/32", "dev", "lo"])
+    }
+    ok(["-n", ns("core"), "addr", "add", "10.20.0.1/24", "dev", "lo"])
+    for (i, link) in topology.links.enumerated() {
+        let a = topology.nodes[link.a].id, b = topology.nodes[link.b].id
+        ok(["-n", ns(a), "link", "add", "p\(i)", "type", "veth", "peer", "name", "p\(i)", "netns", ns(b)])
+        for (end, address) in [(a, link.aAddress!), (b, link.bAddress!)] {
+            ok(["-n", ns(end), "addr", "add", "\(address)/31", "dev", "p\(i)"])
+            ok(["-n", ns(end), "link", "set", "p\(i)", "up"])
+        }
+    }
+    // The export's commands, each router's block in its namespace.
+    var router: String?
+    var applied = 0
+    for line in export.split(separator: "\n") {
+        if line.hasPrefix("# on ") { router = String(line.dropFirst(5)); continue }
+        guard line.hasPrefix("ip route replace "), let router else { continue }
+        ok(["-n", ns(router)] + line.split(separator: "#")[0].split(separator: " ").dropFirst().map(String.init))
+        applied += 1
+    }
+    #expect(applied == 3, "\(export)")
+    // Replies to s1's loopback go back the way operators' IGP would send them.
+    ok(["-n", ns("core"), "route", "add", "10.255.0.1/32", "via", "192.0.2.4"])
+    ok(["-n", ns("a1"), "route", "add", "10.255.0.1/32", "via", "192.0.2.0"])
+    ok(["-n", ns("a2"), "route", "add", "10.255.0.1/32", "via", "192.0.2.2"])
+    // s1 spreads flows over all three next hops, as the plan's split says.
+    var vias: Set<String> = []
+    for port in 1000..<1064 {
+        let r = Namespaces.run(["-n", ns("s1"), "route", "get", "10.20.0.1", "from", "10.255.0.1", "ipproto", "udp",
+                                "sport", "\(port)", "dport", "53"])
+        let words = r.output.split(separator: " ").map(String.init)
+        if let via = words.firstIndex(of: "via") { vias.insert(words[via + 1]) }
+    }
+    #expect(vias == ["192.0.2.1", "192.0.2.9", "192.0.2.3"], "\(vias)")
+    // And traffic crosses: s1 → a1 or a2 → core and back.
+    ok(["netns", "exec", ns("s1"), "ping", "-c", "2", "-W", "2", "-I", "10.255.0.1", "10.20.0.1"])
+
+    // With loopbacks as next hops (a node's `address` alone), Linux refuses every line.
+    let (plainTopology, plainDocument) = try PointToPointNetwork.plan(PointToPointNetwork.loopbacksOnly)
+    let plain = try PolicyExporter.export(plainDocument, as: .iproute, addresses: NextHopAddresses(topology: plainTopology))
+    let line = try #require(plain.components(separatedBy: "# on s1\n")[1].split(separator: "\n").first { $0.hasPrefix("ip route replace ") })
+    let refused = Namespaces.run(["-n", ns("s1")] + line.split(separator: "#")[0].split(separator: " ").dropFirst().map(String.init))
+    #expect(refused.status != 0 && refused.output.contains("invalid gateway"), "\(refused.output)")
 }

@@ -37,8 +37,9 @@ struct PolicyDocumentBuilder {
             let pathWeights = paths[d].indices.map { p in
                 PathWeight(links: paths[d][p].map { topology.links[$0].id },
                            nodes: topology.nodesAlong(paths[d][p], from: demand.source)!.map { topology.nodes[$0].id },
+                           // The first hop's interface address on the path's first link, else its node address.
                            nextHop: topology.nodesAlong(paths[d][p], from: demand.source)!.dropFirst().first
-                               .flatMap { topology.nodes[$0].address?.description },
+                               .flatMap { topology.nextHopAddress(over: paths[d][p][0], to: $0)?.description },
                            weight: weights[p])
             }
             let worstOnPaths = used.flatMap { paths[d][$0] }.map { routing.linkLoads[$0] / topology.links[$0].capacity }.max() ?? 0

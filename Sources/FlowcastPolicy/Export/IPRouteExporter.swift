@@ -31,25 +31,34 @@ enum IPRouteExporter {
     struct Route {
         var router: String
         var prefix: String
-        /// Next-hop node and its share of the router's traffic for the prefix, in a stable order.
-        var hops: [(node: String, share: Double)]
+        /// Next-hop node, the link to it and its share of the router's traffic for the prefix, in a
+        /// stable order (two parallel links to one node are two hops).
+        var hops: [(node: String, link: String, share: Double)]
         /// The demands whose traffic reaches this router and leaves it, in document order.
         var demands: [String]
         /// Where the prefix's demands end.
         var destinations: Set<String>
     }
 
-    /// `known`: node addresses from the topology (`export --topology`), used where no path's
-    /// first hop in the policy gives one.
-    static func commands(_ document: PolicyDocument, known: [String: String] = [:]) -> String {
+    /// `known`: next-hop addresses from the topology (`export --topology`); where it gives none, the
+    /// policy's first hops over the same link.
+    static func commands(_ document: PolicyDocument, known: NextHopAddresses = NextHopAddresses()) -> String {
         var lines = ["# flowcast policy (schemaVersion \(document.schemaVersion)); topology \(document.provenance.topologyDigest)"]
         let (routes, notes, warnings) = routes(document)
         lines += warnings.map { "# " + $0 }
-        let address = addresses(document).merging(known) { fromPolicy, _ in fromPolicy }
+        let firstHops = firstHopAddresses(document)
+        // A next hop's address is per link: an end's interface address on it, or the node's own.
+        // Only a path whose first hop takes the same link says which (until 6 December 2026 any
+        // path's first hop into the node gave its address for every link into it).
+        func address(_ hop: (node: String, link: String, share: Double)) -> String? {
+            known.address(over: hop.link, to: hop.node) ?? firstHops[LinkEnd(link: hop.link, node: hop.node)]
+        }
         var blocks: [String: [String]] = [:]
         for (router, note) in notes { blocks[router, default: []].append("# \(note)") }
         for route in routes {
-            let unknown = route.hops.filter { address[$0.node] == nil }.map(\.node)
+            let unknownHops = route.hops.filter { address($0) == nil }
+            var unknown: [String] = []
+            for hop in unknownHops where !unknown.contains(hop.node) { unknown.append(hop.node) }
             if unknown.count == 1, route.hops.count == 1, route.destinations.contains(unknown[0]) {
                 // Straight on to where the prefix is: the router's own route to it carries that.
                 blocks[route.router, default: []].append(
@@ -57,27 +66,40 @@ enum IPRouteExporter {
                 continue
             }
             guard unknown.isEmpty else {
+                let over = unknownHops.map { "\($0.node) over \($0.link)" }.joined(separator: ", ")
                 blocks[route.router, default: []].append(
-                    "# \(route.prefix): next hop \(unknown.joined(separator: ", ")) has no address in the policy (no path's first hop gives one); "
+                    "# \(route.prefix): next hop \(over) has no address in the policy (no path's first hop over that link gives one); "
                         + "not exported (give the topology: export --topology)")
                 continue
+            }
+            // Hops whose addresses are the same (parallel links to a router known by one address)
+            // are one next hop to the kernel: their shares add up.
+            var hopsByAddress: [(via: String, nodes: [String], share: Double)] = []
+            for hop in route.hops {
+                let via = address(hop)!
+                if let i = hopsByAddress.firstIndex(where: { $0.via == via }) {
+                    hopsByAddress[i].share += hop.share
+                    if !hopsByAddress[i].nodes.contains(hop.node) { hopsByAddress[i].nodes.append(hop.node) }
+                } else {
+                    hopsByAddress.append((via, [hop.node], hop.share))
+                }
             }
             // An IPv4 prefix through an IPv6 next hop is written `via inet6` (RFC 5549 next hops,
             // Linux 5.2 and later); plain `via` made every line fail in `ip` ("inet address is
             // expected"). An IPv6 prefix has no IPv4 next hop in Linux: not exported.
             let prefixIsV6 = (try? IPPrefix(parsing: route.prefix))?.network.isIPv6 ?? route.prefix.contains(":")
-            let v4Hops = route.hops.filter { IPAddress(address[$0.node]!)?.isIPv6 == false }.map(\.node)
+            let v4Hops = hopsByAddress.filter { IPAddress($0.via)?.isIPv6 == false }
             if prefixIsV6, !v4Hops.isEmpty {
-                blocks[route.router, default: []].append("# \(route.prefix): next hop \(v4Hops.joined(separator: ", ")) has an IPv4 address "
-                    + "(\(v4Hops.map { address[$0]! }.joined(separator: ", "))), which cannot carry an IPv6 prefix; not exported")
+                blocks[route.router, default: []].append("# \(route.prefix): next hop \(v4Hops.flatMap(\.nodes).joined(separator: ", ")) has an IPv4 address "
+                    + "(\(v4Hops.map(\.via).joined(separator: ", "))), which cannot carry an IPv6 prefix; not exported")
                 continue
             }
             // A share under 1/512 rounds to weight 0: the hop is left out and its traffic goes to
             // the others (a weight of at least 1 sent 1/257 of a router's traffic to a side link the
             // plan gave 0.14 %, 195 % of its capacity). Each weight is share × 256 rounded.
-            let kept = route.hops.filter { ($0.share * 256).rounded() >= 1 }
-            let hops = (kept.isEmpty ? route.hops : kept).map { hop -> String in
-                let via = address[hop.node]!
+            let kept = hopsByAddress.filter { ($0.share * 256).rounded() >= 1 }
+            let hops = (kept.isEmpty ? hopsByAddress : kept).map { hop -> String in
+                let via = hop.via
                 let family = !prefixIsV6 && IPAddress(via)?.isIPv6 == true ? "inet6 " : ""
                 return "nexthop via \(family)\(via) weight \(min(256, max(1, Int((hop.share * 256).rounded()))))"
             }
@@ -92,12 +114,19 @@ enum IPRouteExporter {
         return lines.joined(separator: "\n") + "\n"
     }
 
-    /// Each node's address, from the paths' first hops (`nextHop` is the address of `nodes[1]`).
-    static func addresses(_ document: PolicyDocument) -> [String: String] {
-        var address: [String: String] = [:]
+    /// One end of a link: the next hop `node` reached over `link`.
+    struct LinkEnd: Hashable {
+        var link: String, node: String
+    }
+
+    /// Next-hop addresses the policy's paths give: `nextHop` is the address of `nodes[1]` over
+    /// `links[0]` (its interface address on that link when the topology has one).
+    static func firstHopAddresses(_ document: PolicyDocument) -> [LinkEnd: String] {
+        var address: [LinkEnd: String] = [:]
         for demand in document.routing.demands {
-            for path in demand.paths where path.nodes.count >= 2 {
-                if let hop = path.nextHop, address[path.nodes[1]] == nil { address[path.nodes[1]] = hop }
+            for path in demand.paths where path.nodes.count >= 2 && !path.links.isEmpty {
+                let end = LinkEnd(link: path.links[0], node: path.nodes[1])
+                if let hop = path.nextHop, address[end] == nil { address[end] = hop }
             }
         }
         return address
@@ -139,8 +168,8 @@ enum IPRouteExporter {
         var traffic = demands.map { max(0, $0.forecast.upper.isFinite ? $0.forecast.upper : 0) }
         let floor = max(traffic.reduce(0, +), 1) * 1e-6
         traffic = traffic.map { max($0, floor) }
-        // Flow on each directed node pair (u → v), and the order pairs and nodes were first seen.
-        var flow: [Pair: Double] = [:]
+        // Flow on each directed link (u → v over l), and the order nodes were first seen.
+        var flow: [Edge: Double] = [:]
         var nodeOrder: [String] = []
         var through: [String: [String]] = [:]  // node → demands whose traffic leaves it, in order
         var seen: Set<String> = []
@@ -150,9 +179,10 @@ enum IPRouteExporter {
             let total = weights.reduce(0) { $0 + $1.weight }
             for path in weights {
                 let amount = traffic[d] * path.weight / total
-                for (u, v) in zip(path.nodes, path.nodes.dropFirst()) {
+                for (i, (u, v)) in zip(path.nodes, path.nodes.dropFirst()).enumerated() {
                     see(u); see(v)
-                    flow[Pair(u, v), default: 0] += amount
+                    // A document's paths name one link per hop (the reader checks it); "" only if not.
+                    flow[Edge(u, v, over: path.links.indices.contains(i) ? path.links[i] : ""), default: 0] += amount
                     if !(through[u]?.contains(demand.id) ?? false) { through[u, default: []].append(demand.id) }
                 }
             }
@@ -174,61 +204,63 @@ enum IPRouteExporter {
         let next = successors(flow, nodes: nodeOrder, tolerance: 0)
         var routes: [Route] = []
         for u in nodeOrder where !destinations.contains(u) {
-            let out = (next[u] ?? []).map { v in (v, flow[Pair(u, v)]!) }
+            let out = (next[u] ?? []).map { edge in (edge, flow[edge]!) }
             let sum = out.reduce(0) { $0 + $1.1 }
             guard sum > 0 else { continue }
-            routes.append(Route(router: u, prefix: prefix, hops: out.map { ($0.0, $0.1 / sum) }, demands: through[u] ?? [],
+            routes.append(Route(router: u, prefix: prefix, hops: out.map { ($0.0.to, $0.0.link, $0.1 / sum) }, demands: through[u] ?? [],
                                 destinations: destinations))
         }
         return routes
     }
 
-    struct Pair: Hashable {
-        var from: String, to: String
-        init(_ from: String, _ to: String) { self.from = from; self.to = to }
+    /// A directed use of a link: from node `from` to node `to` over link `link`.
+    struct Edge: Hashable {
+        var from: String, to: String, link: String
+        init(_ from: String, _ to: String, over link: String) { self.from = from; self.to = to; self.link = link }
     }
 
-    /// Removes every cycle from a flow: finds one by depth-first search over pairs with flow, takes
-    /// the smallest flow on it off every pair of it (at least one pair drops to zero, so this ends),
+    /// Removes every cycle from a flow: finds one by depth-first search over edges with flow, takes
+    /// the smallest flow on it off every edge of it (at least one edge drops to zero, so this ends),
     /// and repeats. Traffic that goes round a cycle arrives where it would without it, so link
     /// loads only fall. Flows at or under `tolerance` count as zero.
-    static func cancelCycles(_ flow: inout [Pair: Double], nodes: [String], tolerance: Double) -> [(nodes: [String], amount: Double)] {
+    static func cancelCycles(_ flow: inout [Edge: Double], nodes: [String], tolerance: Double) -> [(nodes: [String], amount: Double)] {
         var cancelled: [(nodes: [String], amount: Double)] = []
         while let cycle = findCycle(flow, nodes: nodes, tolerance: tolerance) {
-            let pairs = zip(cycle, cycle.dropFirst() + [cycle[0]]).map { Pair($0, $1) }
-            let least = pairs.map { flow[$0]! }.min()!
-            for pair in pairs {
-                flow[pair]! -= least
-                if flow[pair]! <= tolerance { flow[pair] = nil }
+            let least = cycle.map { flow[$0]! }.min()!
+            for edge in cycle {
+                flow[edge]! -= least
+                if flow[edge]! <= tolerance { flow[edge] = nil }
             }
-            cancelled.append((cycle, least))
+            cancelled.append((cycle.map(\.from), least))
         }
         return cancelled
     }
 
-    /// Each node's next nodes with flow over `tolerance`, in `nodes` order: one pass over the pairs
-    /// with flow (scanning every pair of nodes for each node was quadratic in the routers).
-    static func successors(_ flow: [Pair: Double], nodes: [String], tolerance: Double) -> [String: [String]] {
+    /// Each node's edges with flow over `tolerance`, by the next node's place in `nodes` then link
+    /// id: one pass over the edges with flow (scanning every pair of nodes for each node was
+    /// quadratic in the routers).
+    static func successors(_ flow: [Edge: Double], nodes: [String], tolerance: Double) -> [String: [Edge]] {
         let index = Dictionary(nodes.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
-        var next: [String: [String]] = [:]
-        for (pair, amount) in flow where amount > tolerance { next[pair.from, default: []].append(pair.to) }
-        return next.mapValues { $0.sorted { index[$0]! < index[$1]! } }
+        var next: [String: [Edge]] = [:]
+        for (edge, amount) in flow where amount > tolerance { next[edge.from, default: []].append(edge) }
+        return next.mapValues { $0.sorted { (index[$0.to]!, $0.link) < (index[$1.to]!, $1.link) } }
     }
 
-    /// A cycle of nodes joined by pairs with flow over `tolerance`, or nil when there is none.
-    static func findCycle(_ flow: [Pair: Double], nodes: [String], tolerance: Double) -> [String]? {
+    /// A cycle of edges with flow over `tolerance` (each ending where the next begins, the last
+    /// where the first begins), or nil when there is none.
+    static func findCycle(_ flow: [Edge: Double], nodes: [String], tolerance: Double) -> [Edge]? {
         let next = successors(flow, nodes: nodes, tolerance: tolerance)
         var state: [String: Int] = [:]  // 1 on the current path, 2 done
-        var path: [String] = []
-        func visit(_ u: String) -> [String]? {
+        var path: [Edge] = []
+        func visit(_ u: String) -> [Edge]? {
             state[u] = 1
-            path.append(u)
-            for v in next[u] ?? [] {
-                if state[v] == 1 { return Array(path[path.firstIndex(of: v)!...]) }
-                if state[v] == nil, let cycle = visit(v) { return cycle }
+            for edge in next[u] ?? [] {
+                path.append(edge)
+                if state[edge.to] == 1 { return Array(path[path.firstIndex { $0.from == edge.to }!...]) }
+                if state[edge.to] == nil, let cycle = visit(edge.to) { return cycle }
+                path.removeLast()
             }
             state[u] = 2
-            path.removeLast()
             return nil
         }
         for u in nodes where state[u] == nil {

@@ -1,3 +1,5 @@
+internal import FlowcastCore
+public import FlowcastTopology
 import Foundation
 
 /// Target formats for `flowcast export`.
@@ -15,10 +17,10 @@ public enum PolicyExporter {
     /// The A1 export's JSON Schema (ORAN_TrafficSteeringPreference_2.0.0 shape); exports are checked against it.
     public static var a1Schema: String { A1Schema.text }
 
-    /// `addresses`: every router's address by node id (the topology's `nodes[].address`), for the
-    /// iproute export's transit routers whose next hop is no path's first hop in the policy.
+    /// `addresses`: every next hop's address from the topology the policy was planned on, for the
+    /// iproute export's transit routers whose next hop over a link is no path's first hop in the policy.
     public static func export(_ document: PolicyDocument, as format: ExportFormat,
-                              addresses: [String: String] = [:]) throws(PolicyError) -> String {
+                              addresses: NextHopAddresses = NextHopAddresses()) throws(PolicyError) -> String {
         if format != .nrcelldu, let uneven = document.demandWithPartialSplit() {
             throw .inconsistent("$.routing.demands[\(uneven.index)].paths: the weights of '\(uneven.id)' sum to \(uneven.sum), not 1; "
                 + "an exported split must carry the whole demand")
@@ -41,5 +43,35 @@ public enum PolicyExporter {
         do { return String(decoding: try encoder.encode(value), as: UTF8.self) + "\n" } catch {
             throw .inconsistent("cannot encode export: \(error)")
         }
+    }
+}
+
+/// Next-hop addresses from a topology, by ids: a route exporter's next hop over a link toward one
+/// of its ends is that end's interface address on the link (`links[].addresses`) when given, else
+/// the end's node `address`.
+public struct NextHopAddresses: Sendable, Equatable {
+    /// Node id → its `address`.
+    public var nodes: [String: String]
+    /// Link id → an end's node id → that end's interface address on the link.
+    public var links: [String: [String: String]]
+
+    public init(nodes: [String: String] = [:], links: [String: [String: String]] = [:]) {
+        self.nodes = nodes
+        self.links = links
+    }
+
+    public init(topology: Topology) {
+        var nodes: [String: String] = [:], links: [String: [String: String]] = [:]
+        for node in topology.nodes { if let a = node.address { nodes[node.id] = a.description } }
+        for link in topology.links {
+            if let a = link.aAddress { links[link.id, default: [:]][topology.nodes[link.a].id] = a.description }
+            if let b = link.bAddress { links[link.id, default: [:]][topology.nodes[link.b].id] = b.description }
+        }
+        self.init(nodes: nodes, links: links)
+    }
+
+    /// The next hop's address over `link` toward its end `node`, or nil when neither is given.
+    public func address(over link: String, to node: String) -> String? {
+        links[link]?[node] ?? nodes[node]
     }
 }
