@@ -241,8 +241,8 @@ func carriersSitOnTheBandsRasterWithItsBandwidths(band: String, low: Double, hig
     let text = try PolicyExporter.export(document, as: .nrcelldu)
     let root = try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: [[String: Any]]])
     #expect(Set(root.keys) == ["NRCellDU", "NRSectorCarrier"])
-    let cellAttributes: Set<String> = ["administrativeState", "arfcnDL", "bSChannelBwDL", "nRSectorCarrierRef", "userLabel"]
-    let carrierAttributes: Set<String> = ["arfcnDL", "bSChannelBwDL", "userLabel"]
+    let cellAttributes: Set<String> = ["administrativeState", "arfcnDL", "arfcnUL", "bSChannelBwDL", "bSChannelBwUL", "nRSectorCarrierRef", "userLabel"]
+    let carrierAttributes: Set<String> = ["arfcnDL", "arfcnUL", "bSChannelBwDL", "bSChannelBwUL", "userLabel"]
     var carriers: [String: [String: Any]] = [:]
     for carrier in root["NRSectorCarrier"] ?? [] {
         let attributes = try #require(carrier["attributes"] as? [String: Any])
@@ -258,12 +258,51 @@ func carriersSitOnTheBandsRasterWithItsBandwidths(band: String, low: Double, hig
             let arfcn = try #require(carrier["arfcnDL"] as? Int), bandwidth = try #require(carrier["bSChannelBwDL"] as? Int)
             #expect(band.channelBandwidthsMHz.contains(bandwidth))
             #expect((arfcn - band.firstNREF) % band.step == 0 && (band.firstNREF...band.lastNREF).contains(arfcn))
+            try expectPairedUplink(carrier, band: band)
         }
+        #expect(attributes["arfcnUL"] as? Int == carriers[(attributes["nRSectorCarrierRef"] as? [String])?.first ?? ""]?["arfcnUL"] as? Int)
     }
     // cell-6's blocks 1, 5–6 and 8 are three runs: three sector carriers, the cell naming the first.
     let six = try #require((root["NRCellDU"] ?? []).last?["attributes"] as? [String: Any])
     #expect(six["nRSectorCarrierRef"] as? [String] == ["cell-6-carrier-1", "cell-6-carrier-2", "cell-6-carrier-3"])
     #expect(six["arfcnDL"] as? Int == 362_500 && six["bSChannelBwDL"] as? Int == 5)
+}
+
+/// A carrier's uplink is its pair: on an FDD band the same bandwidth at the band's duplex distance
+/// on the uplink raster, inside the uplink range; on a TDD band the carrier itself.
+func expectPairedUplink(_ carrier: [String: Any], band: NRBand, sourceLocation: SourceLocation = #_sourceLocation) throws {
+    let dl = try #require(carrier["arfcnDL"] as? Int), ul = try #require(carrier["arfcnUL"] as? Int)
+    let width = try #require(carrier["bSChannelBwDL"] as? Int)
+    #expect(carrier["bSChannelBwUL"] as? Int == width, sourceLocation: sourceLocation)
+    guard let uplink = band.uplink, let duplex = band.duplexKHz else {
+        #expect(ul == dl, "\(band.name) is TDD", sourceLocation: sourceLocation)
+        return
+    }
+    #expect(NRBand.frequencyKHz(nref: dl) - NRBand.frequencyKHz(nref: ul) == duplex, "\(band.name): \(dl) → \(ul)", sourceLocation: sourceLocation)
+    #expect((ul - uplink.firstNREF) % band.step == 0 && (uplink.firstNREF...uplink.lastNREF).contains(ul), sourceLocation: sourceLocation)
+    let centre = NRBand.frequencyKHz(nref: ul)
+    #expect(uplink.kHz.contains(centre - width * 500) && uplink.kHz.contains(centre + width * 500), "\(band.name): \(centre) kHz", sourceLocation: sourceLocation)
+}
+
+/// Every FDD band's duplex distance and uplink raster, against TS 38.101-1 Table 5.4.4-1's default
+/// Tx-Rx separations and the NR-ARFCN formula (TS 38.104 §5.4.2.1): a carrier at each end of the
+/// downlink and in the middle pairs with one the same width inside the uplink.
+@Test func everyFDDBandPairsItsCarriersAtItsDuplexDistance() throws {
+    let separationMHz = ["n1": 190, "n3": 95, "n7": 120, "n8": 45, "n20": -41, "n28": 55]
+    #expect(Set(NRBand.known.values.filter { $0.uplink != nil }.map(\.name)) == Set(separationMHz.keys))
+    for (name, mhz) in separationMHz {
+        let band = try #require(NRBand.known[name])
+        #expect(band.duplexKHz == mhz * 1000, "\(name)")
+        let width = try #require(band.channelBandwidthsMHz.min())
+        let low = Double(band.downlinkKHz.lowerBound), high = Double(band.downlinkKHz.upperBound), half = Double(width) * 500
+        for centre in [low + half, (low + high) / 2, high - half] {
+            let dl = band.nearestNREF(toKHz: centre)
+            try expectPairedUplink(["arfcnDL": dl, "arfcnUL": band.uplinkNREF(forDownlinkKHz: centre), "bSChannelBwDL": width,
+                                    "bSChannelBwUL": width], band: band)
+        }
+    }
+    let tdd = try #require(NRBand.known["n78"])
+    #expect(tdd.uplinkNREF(forDownlinkKHz: 3_450_000) == tdd.nearestNREF(toKHz: 3_450_000))
 }
 
 @Test func nrCellDUExportRefusesABandThatIsNotAnNROperatingBand() throws {

@@ -1,5 +1,6 @@
-/// An NR operating band as TS 38.104 defines it for the downlink: its range, channel raster and
-/// the BS channel bandwidths it allows. Frequencies are in kHz so raster arithmetic is exact.
+/// An NR operating band as TS 38.104 defines it: its downlink range, channel raster and the BS
+/// channel bandwidths it allows, and an FDD band's uplink. Frequencies are in kHz so raster
+/// arithmetic is exact.
 struct NRBand: Sendable {
     /// Operating band, `n78`.
     var name: String
@@ -13,19 +14,33 @@ struct NRBand: Sendable {
     var step: Int
     /// BS channel bandwidths the band allows for some subcarrier spacing (Table 5.3.5-1), MHz.
     var channelBandwidthsMHz: [Int]
+    /// An FDD band's uplink: its range F_UL_low – F_UL_high (Table 5.2-1), kHz, and its channel
+    /// raster's first and last NR-ARFCN (Table 5.4.2.3-1, the same step as the downlink's). Nil for
+    /// a TDD band, whose uplink is the downlink's carrier.
+    var uplink: (kHz: ClosedRange<Int>, firstNREF: Int, lastNREF: Int)? = nil
+
+    /// The downlink-to-uplink distance of an FDD band's paired carriers (F_DL_low − F_UL_low, the
+    /// default Tx-Rx separation of TS 38.101-1 Table 5.4.4-1), kHz; nil for TDD.
+    var duplexKHz: Int? { uplink.map { downlinkKHz.lowerBound - $0.kHz.lowerBound } }
 
     /// The bands Flowcast can configure, TS 38.104 V16. Bandwidths are the ones every release from
     /// 16 on allows; a band missing here makes the NRCellDU export fail, naming the band.
     static let known: [String: NRBand] = {
         let fdd = [5, 10, 15, 20]
         let bands = [
-            NRBand(name: "n1", downlinkKHz: 2_110_000...2_170_000, firstNREF: 422_000, lastNREF: 434_000, step: 20, channelBandwidthsMHz: fdd),
+            NRBand(name: "n1", downlinkKHz: 2_110_000...2_170_000, firstNREF: 422_000, lastNREF: 434_000, step: 20, channelBandwidthsMHz: fdd,
+                   uplink: (1_920_000...1_980_000, 384_000, 396_000)),
             NRBand(name: "n3", downlinkKHz: 1_805_000...1_880_000, firstNREF: 361_000, lastNREF: 376_000, step: 20,
-                   channelBandwidthsMHz: [5, 10, 15, 20, 25, 30]),
-            NRBand(name: "n7", downlinkKHz: 2_620_000...2_690_000, firstNREF: 524_000, lastNREF: 538_000, step: 20, channelBandwidthsMHz: fdd),
-            NRBand(name: "n8", downlinkKHz: 925_000...960_000, firstNREF: 185_000, lastNREF: 192_000, step: 20, channelBandwidthsMHz: fdd),
-            NRBand(name: "n20", downlinkKHz: 791_000...821_000, firstNREF: 158_200, lastNREF: 164_200, step: 20, channelBandwidthsMHz: fdd),
-            NRBand(name: "n28", downlinkKHz: 758_000...803_000, firstNREF: 151_600, lastNREF: 160_600, step: 20, channelBandwidthsMHz: fdd),
+                   channelBandwidthsMHz: [5, 10, 15, 20, 25, 30], uplink: (1_710_000...1_785_000, 342_000, 357_000)),
+            NRBand(name: "n7", downlinkKHz: 2_620_000...2_690_000, firstNREF: 524_000, lastNREF: 538_000, step: 20, channelBandwidthsMHz: fdd,
+                   uplink: (2_500_000...2_570_000, 500_000, 514_000)),
+            NRBand(name: "n8", downlinkKHz: 925_000...960_000, firstNREF: 185_000, lastNREF: 192_000, step: 20, channelBandwidthsMHz: fdd,
+                   uplink: (880_000...915_000, 176_000, 183_000)),
+            // n20 is reversed: its uplink (832–862 MHz) lies above its downlink.
+            NRBand(name: "n20", downlinkKHz: 791_000...821_000, firstNREF: 158_200, lastNREF: 164_200, step: 20, channelBandwidthsMHz: fdd,
+                   uplink: (832_000...862_000, 166_400, 172_400)),
+            NRBand(name: "n28", downlinkKHz: 758_000...803_000, firstNREF: 151_600, lastNREF: 160_600, step: 20, channelBandwidthsMHz: fdd,
+                   uplink: (703_000...748_000, 140_600, 149_600)),
             NRBand(name: "n41", downlinkKHz: 2_496_000...2_690_000, firstNREF: 499_200, lastNREF: 537_996, step: 6,
                    channelBandwidthsMHz: [10, 15, 20, 40, 50, 60, 80, 100]),
             NRBand(name: "n77", downlinkKHz: 3_300_000...4_200_000, firstNREF: 620_000, lastNREF: 680_000, step: 2,
@@ -56,10 +71,22 @@ struct NRBand: Sendable {
 
     /// The point of this band's channel raster nearest `kHz` (a tie to the even raster index), clamped to the band's raster range.
     func nearestNREF(toKHz kHz: Double) -> Int {
-        let (delta, offset, offsetN) = Self.globalRaster(atKHz: Int(kHz.rounded()))
+        Self.nearestNREF(toKHz: kHz, first: firstNREF, last: lastNREF, step: step)
+    }
+
+    /// The uplink carrier paired with a downlink carrier centred at `downlinkKHz`: for FDD the
+    /// point of the uplink raster nearest the centre moved by the duplex distance, for TDD the
+    /// downlink's own point (one carrier both ways).
+    func uplinkNREF(forDownlinkKHz downlinkKHz: Double) -> Int {
+        guard let uplink, let duplex = duplexKHz else { return nearestNREF(toKHz: downlinkKHz) }
+        return Self.nearestNREF(toKHz: downlinkKHz - Double(duplex), first: uplink.firstNREF, last: uplink.lastNREF, step: step)
+    }
+
+    static func nearestNREF(toKHz kHz: Double, first: Int, last: Int, step: Int) -> Int {
+        let (delta, offset, offsetN) = globalRaster(atKHz: Int(kHz.rounded()))
         let exact = Double(offsetN) + (kHz - Double(offset)) / Double(delta)
-        let k = ((exact - Double(firstNREF)) / Double(step)).rounded(.toNearestOrEven)
-        return min(lastNREF, max(firstNREF, firstNREF + step * Int(k)))
+        let k = ((exact - Double(first)) / Double(step)).rounded(.toNearestOrEven)
+        return min(last, max(first, first + step * Int(k)))
     }
 
     /// Fewest carriers of allowed bandwidths that fill `widthMHz` exactly, widest first; nil when

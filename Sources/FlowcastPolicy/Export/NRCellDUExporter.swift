@@ -1,12 +1,15 @@
 /// NR cell configuration as 3GPP TS 28.541's NR NRM names it: per cell an `NRCellDU` and, for each
-/// carrier, an `NRSectorCarrier` (both with `arfcnDL` and `bSChannelBwDL`), and nothing the NRM
-/// does not define.
+/// carrier, an `NRSectorCarrier` (both with `arfcnDL`, `arfcnUL`, `bSChannelBwDL` and
+/// `bSChannelBwUL`), and nothing the NRM does not define.
 ///
 /// Each contiguous run of a cell's blocks becomes carriers of the bandwidths its NR band allows
 /// (TS 38.104 Table 5.3.5-1; a run no single bandwidth fits becomes the fewest carriers that fill
 /// it exactly), each at the point of the band's channel raster nearest its centre
-/// (Table 5.4.2.3-1, on the global raster of §5.4.2.1). The `NRCellDU` carries its first carrier's
-/// `arfcnDL` / `bSChannelBwDL` and refers to all of them through `nRSectorCarrierRef`.
+/// (Table 5.4.2.3-1, on the global raster of §5.4.2.1). Its uplink is the paired carrier: on an FDD
+/// band the same bandwidth at the band's duplex distance (the planned blocks are paired spectrum:
+/// moving the downlink alone would leave the cell's uplink where the old pairing put it), on a TDD
+/// band the carrier itself. The `NRCellDU` carries its first carrier's attributes and refers to
+/// all of them through `nRSectorCarrierRef`.
 enum NRCellDUExporter {
     struct Document: Encodable {
         var NRCellDU: [Cell]
@@ -19,7 +22,9 @@ enum NRCellDUExporter {
     struct CellAttributes: Encodable {
         var administrativeState: String
         var arfcnDL: Int?
+        var arfcnUL: Int?
         var bSChannelBwDL: Int?
+        var bSChannelBwUL: Int?
         var nRSectorCarrierRef: [String]?
         var userLabel: String
     }
@@ -29,12 +34,16 @@ enum NRCellDUExporter {
     }
     struct CarrierAttributes: Encodable {
         var arfcnDL: Int
+        var arfcnUL: Int
         var bSChannelBwDL: Int
+        var bSChannelBwUL: Int
         var userLabel: String
     }
-    /// One carrier: its NR-ARFCN and bandwidth, and the MHz range it was cut from.
+    /// One carrier: its downlink and uplink NR-ARFCN, its bandwidth (the same both ways), and the
+    /// downlink MHz range it was cut from.
     struct Carrier: Equatable {
         var arfcnDL: Int
+        var arfcnUL: Int
         var bSChannelBwDL: Int
         var lowMHz: Double
     }
@@ -54,7 +63,8 @@ enum NRCellDUExporter {
         return widths.map { width in
             defer { low += Double(width) }
             let centreKHz = (low + Double(width) / 2) * 1000
-            return Carrier(arfcnDL: band.nearestNREF(toKHz: centreKHz), bSChannelBwDL: width, lowMHz: low)
+            return Carrier(arfcnDL: band.nearestNREF(toKHz: centreKHz), arfcnUL: band.uplinkNREF(forDownlinkKHz: centreKHz),
+                           bSChannelBwDL: width, lowMHz: low)
         }
     }
 
@@ -82,12 +92,14 @@ enum NRCellDUExporter {
             let ids = carriers.indices.map { "\(cell.id)-carrier-\($0 + 1)" }
             for (id, carrier) in zip(ids, carriers) {
                 sectorCarriers.append(SectorCarrier(id: id, attributes: CarrierAttributes(
-                    arfcnDL: carrier.arfcnDL, bSChannelBwDL: carrier.bSChannelBwDL,
+                    arfcnDL: carrier.arfcnDL, arfcnUL: carrier.arfcnUL, bSChannelBwDL: carrier.bSChannelBwDL,
+                    bSChannelBwUL: carrier.bSChannelBwDL,
                     userLabel: "\(cell.band) \(mhz(carrier.lowMHz))–\(mhz(carrier.lowMHz + Double(carrier.bSChannelBwDL))) MHz")))
             }
             cells.append(Cell(id: cell.id, attributes: CellAttributes(
                 administrativeState: carriers.isEmpty ? "LOCKED" : "UNLOCKED",
-                arfcnDL: carriers.first?.arfcnDL, bSChannelBwDL: carriers.first?.bSChannelBwDL,
+                arfcnDL: carriers.first?.arfcnDL, arfcnUL: carriers.first?.arfcnUL,
+                bSChannelBwDL: carriers.first?.bSChannelBwDL, bSChannelBwUL: carriers.first?.bSChannelBwDL,
                 nRSectorCarrierRef: ids.isEmpty ? nil : ids, userLabel: label)))
         }
         return Document(NRCellDU: cells, NRSectorCarrier: sectorCarriers)
