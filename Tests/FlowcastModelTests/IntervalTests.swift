@@ -80,6 +80,31 @@ func handIntervalModel(horizon: Double, ewmaAlpha: Double = 0.5, bandOffsets: [S
         #expect(report[.persistence]?.mae == 1)
     }
 
+    // A horizon past a day: the same window as many whole days back as it takes to end by the
+    // origin. A 12-hour step (a 2-row day) and a 2-day horizon (4 rows): 2 days back. Until 6
+    // December 2026 it went back one day, so half its window was the target's own rows.
+    @Test func seasonalNeverReadsPastTheOrigin() throws {
+        let values: [Double] = [3, 9, 4, 1, 7, 12, 5, 8, 2, 6, 11, 10, 0, 13, 4, 9]
+        for rows in 1...7 {
+            let series = IntervalSeries(series: Series(name: "x", values: values), step: 43_200, horizon: 43_200 * Double(rows),
+                                        covariateColumns: [], day: 2)
+            for t in values.indices {
+                var future = values
+                for i in (t + 1)..<values.count { future[i] = 1e6 }
+                let changed = IntervalSeries(series: Series(name: "x", values: future), step: 43_200, horizon: 43_200 * Double(rows),
+                                             covariateColumns: [], day: 2)
+                #expect(series.seasonal(t) == changed.seasonal(t), "horizon \(rows) rows, origin \(t)")
+            }
+        }
+        let twoDays = IntervalSeries(series: Series(name: "x", values: values), step: 43_200, horizon: 4 * 43_200,
+                                     covariateColumns: [], day: 2)
+        #expect(abs((twoDays.seasonal(7) ?? 0) - (7 + 12 + 5 + 8) / 4.0) < 1e-12)   // rows 4–7: the window (7, 11] two days back
+        #expect(twoDays.seasonal(2) == nil)                     // two days of history are not there yet
+        let threeRows = IntervalSeries(series: Series(name: "x", values: values), step: 43_200, horizon: 3 * 43_200,
+                                       covariateColumns: [], day: 2)
+        #expect(abs((threeRows.seasonal(7) ?? 0) - (7 + 12 + 5) / 3.0) < 1e-12)     // 1.5 days: two days back, rows 4–6
+    }
+
     // The band of a baseline is its point plus the training residual quantiles times the scale
     // (mean |x| over the scale window: 5 here), so offsets ±0.2 give ±1.
     @Test func bandCoverageAndPinballOfABaseline() throws {

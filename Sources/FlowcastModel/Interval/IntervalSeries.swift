@@ -182,11 +182,16 @@ struct IntervalSeries {
         return mean(t + 1, t + 1 + horizonRows)
     }
 
-    /// The seasonal baseline: the mean of the same window one day earlier, when the series has a
-    /// daily season and a full day of history; nil otherwise.
+    /// The seasonal baseline: the mean of the same window (t, t + H] as many whole days earlier as
+    /// it takes to end by t (one day for a horizon of a day or less), when the series has a daily
+    /// season and that much history; nil otherwise. Until 6 December 2026 it went back one day
+    /// whatever the horizon, so a horizon past a day read rows after t (an audit: at 2 days half
+    /// the window was the target's own rows, and `seasonal` scored 0.65 × recentMean).
     func seasonal(_ t: Int) -> Double? {
-        guard let day, t + 1 - day >= 0 else { return nil }
-        return mean(t + 1 - day, t + 1 - day + horizonRows)
+        guard let day, day > 0 else { return nil }
+        let back = day * max(1, (horizonRows + day - 1) / day)
+        guard t + 1 - back >= 0 else { return nil }
+        return mean(t + 1 - back, t + 1 - back + horizonRows)
     }
 
     /// Feature names, in vector order, for `covariates`.
