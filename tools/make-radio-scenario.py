@@ -127,6 +127,14 @@ def hex_neighbours(coords):
     return result
 
 
+
+def mhz(value):
+    """A frequency in MHz as the topology needs it: every digit to the kHz kept (`:g` kept six
+    significant digits, so 31 blocks of 10.573 MHz ended the band at 3727.76, not a whole number
+    of blocks, and flowcast refused the scenario)."""
+    value = round(value, 6)
+    return str(int(value)) if value == int(value) else repr(value)
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--traces", nargs="+", required=True, help="radio KPI logs (CSV)")
@@ -218,7 +226,7 @@ def main():
         "# Spectrum scenario made by tools/make-radio-scenario.py from 5G radio KPI logs.",
         f"# {a.cells} cells x {a.users} users, seed {a.seed}; see scenario.json.",
         "bands:",
-        f"  - {{ id: n78, lowMHz: 3400, highMHz: {round(3400 + a.blocks * width, 6):g}, blockMHz: {width:g} }}",
+        f"  - {{ id: n78, lowMHz: 3400, highMHz: {mhz(3400 + a.blocks * width)}, blockMHz: {mhz(width)} }}",
         "cells:",
     ]
     for c in range(a.cells):

@@ -1,3 +1,4 @@
+import FlowcastCore
 import FlowcastModel
 import FlowcastPipeline
 import FlowcastPolicy
@@ -5,7 +6,8 @@ import FlowcastTopology
 import Foundation
 
 /// A scenario folder of `tools/make-radio-scenario.py`: `topology.yaml` and one radio KPI log
-/// per cell (`kpiSource`), all covering the same seconds.
+/// per cell (`kpiSource`), all covering the same seconds, and the script's `scenario.json` (what
+/// made it), which is optional but, when there, must describe this topology.
 struct RadioScenario {
     let topology: Topology
     let truth: RadioTruth
@@ -28,6 +30,7 @@ struct RadioScenario {
             throw CommandFailure(message: first + (error.problems.count > 1 ? " (and \(error.problems.count - 1) more problems)" : ""))
         }
         guard !topology.cells.isEmpty else { throw CommandFailure(message: "\(path): no cells") }
+        try checkDescription(folder: folder, topology: topology)
         var demandSets: [SeriesSet] = [], efficiencySets: [SeriesSet] = []
         var demand: [[Double]] = [], efficiency: [[Double]] = []
         for cell in topology.cells {
@@ -264,12 +267,57 @@ extension BacktestCommand {
                     lines.append(m.name.padding(toLength: 16, withPad: " ", startingAt: 0) + f(m.unmetFraction) + "   "
                         + f(m.servedFraction) + "   " + (m.blocksChangedPerInterval.map { String(format: "%.2f", $0) } ?? "–"))
                 }
-                lines.append("gap closed (best naive → oracle): \(f(report.spectrum.gapClosed))")
+                lines.append("gap closed (best naive → oracle): " + (report.spectrum.gapClosed.map(f)
+                    ?? "– (the oracle leaves no less unmet than the best naive method)"))
                 print(lines.joined(separator: "\n"))
             }
         } catch {
             let worded = CommandFailure.wording(error)
             throw worded is CommandFailure ? worded : CommandFailure(message: "\(error)")
         }
+    }
+}
+
+extension RadioScenario {
+    /// Refuses a `scenario.json` that does not parse or that describes another scenario than the
+    /// folder's topology (cell count and names, the band's blocks and their width): the files of
+    /// two scenarios mixed in one folder scored silently, and a corrupt one went unnoticed. A
+    /// folder without one (a hand-made scenario) is scored as it is.
+    static func checkDescription(folder: String, topology: Topology) throws {
+        let path = URL(fileURLWithPath: folder).appendingPathComponent("scenario.json").path
+        guard FileManager.default.fileExists(atPath: path) else { return }
+        let data: Data
+        do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
+            throw CommandFailure(message: "\(path): cannot be read (\(error.localizedDescription))")
+        }
+        let parsed = data.withUnsafeBytes { JSONValue.parse($0) }
+        guard case .object(let object)? = parsed else {
+            let why = data.withUnsafeBytes { JSONValue.failure($0) }
+            throw CommandFailure(message: "\(path): " + (why.map { "not valid JSON at line \($0.line), column \($0.column): \($0.reason)" }
+                ?? "not a JSON object") + " (tools/make-radio-scenario.py writes it; remove it to score the folder's topology and logs alone)")
+        }
+        func number(_ key: String) -> Double? { if case .number(let v)? = object[key] { return v } else { return nil } }
+        let band = topology.bands[topology.cells[0].band]
+        var problems: [String] = []
+        if let cells = number("cells"), Int(exactly: cells) != topology.cells.count {
+            problems.append("\(cells.formatted()) cells, but topology.yaml has \(topology.cells.count)")
+        }
+        if let blocks = number("blocks"), Int(exactly: blocks) != band.blockCount {
+            problems.append("\(blocks.formatted()) blocks, but band '\(band.id)' has \(band.blockCount)")
+        }
+        if let width = number("blockMHz"), abs(width - band.blockMHz) > 1e-6 {
+            problems.append("blocks of \(width) MHz, but band '\(band.id)' has \(band.blockMHz) MHz")
+        }
+        if case .array(let users)? = object["users"] {
+            let names = Set(topology.cells.map(\.id))
+            let unknown = users.compactMap { user -> String? in
+                guard case .object(let u) = user, case .string(let cell)? = u["cell"] else { return nil }
+                return names.contains(cell) ? nil : cell
+            }
+            if let first = unknown.first { problems.append("users of cell '\(first)', which topology.yaml does not have") }
+        }
+        guard let first = problems.first else { return }
+        throw CommandFailure(message: "\(path): describes \(first)" + (problems.count > 1 ? " (and \(problems.count - 1) more)" : "")
+            + "; the folder's files are not one scenario")
     }
 }

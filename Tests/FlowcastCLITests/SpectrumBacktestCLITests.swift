@@ -68,6 +68,30 @@ struct SpectrumBacktestCLITests {
         let served = Dictionary(uniqueKeysWithValues: methods.map { ($0["name"] as! String, $0["servedFraction"] as! Double) })
         for (name, value) in served { #expect(served["oracle"]! >= value - 1e-9, "\(name)") }
         #expect(methods.first { $0["name"] as? String == "static" }?["blocksChangedPerInterval"] as? Double == 0)
+        // Two neighbours that each want every block: every method gives each half, the oracle
+        // too, so there is no gap to close, and none is claimed (it read 0).
+        #expect(Set(methods.compactMap { $0["unmetFraction"] as? Double }).count == 1, "\(methods)")
+        #expect(spectrum["gapClosed"] is NSNull, "\(spectrum)")
+        let text = try Fixtures.runFlowcast(["backtest", "--radio-scenario", url.path, "--from", "120", "--plan-every", "30s"])
+        #expect(text.stdout.contains("gap closed (best naive → oracle): – (the oracle leaves no less unmet than the best naive method)"),
+                "\(text.stdout)")
+    }
+
+    /// `scenario.json` says what made the folder: when it is there it must describe this topology
+    /// (a corrupt one, or one of another scenario beside these files, was scored without a word).
+    @Test func aScenarioDescriptionOfAnotherScenarioIsRefused() throws {
+        let url = try Self.scenario("described")
+        let description = url.appendingPathComponent("scenario.json")
+        let arguments = ["--radio-scenario", url.path, "--from", "120", "--plan-every", "30s", "--json"]
+        try #"{"cells": 2, "blocks": 10, "blockMHz": 1, "users": [{"cell": "cell-1"}, {"cell": "cell-2"}]}"#
+            .write(to: description, atomically: true, encoding: .utf8)
+        #expect(try Fixtures.runFlowcast(["backtest"] + arguments).status == 0)
+        try #"{"cells": 3, "blocks": 10, "blockMHz": 1}"#.write(to: description, atomically: true, encoding: .utf8)
+        try Self.failsWithOneLine(arguments, mentioning: "scenario.json: describes 3 cells, but topology.yaml has 2; the folder's files are not one scenario")
+        try #"{"cells": 2, "blocks": 30, "blockMHz": 2.5, "users": [{"cell": "cell-9"}]}"#.write(to: description, atomically: true, encoding: .utf8)
+        try Self.failsWithOneLine(arguments, mentioning: "scenario.json: describes 30 blocks, but band 'n78' has 10 (and 2 more)")
+        try #"{"cells": 7,"#.write(to: description, atomically: true, encoding: .utf8)
+        try Self.failsWithOneLine(arguments, mentioning: "scenario.json: not valid JSON at line 1, column")
     }
 
     @Test func missingFolderOrTopology() throws {
@@ -232,5 +256,16 @@ struct SpectrumBacktestCLITests {
             }
         }
         #expect(outputs[0] == outputs[1], "the same seed must give the same files")
+        // Block counts whose band edge needs more than six significant digits (31 blocks of
+        // 10.573 MHz end at 3727.763 MHz; it was written 3727.76, and flowcast refused the band).
+        for blocks in ["31", "32"] {
+            let out = try Self.folder("script-blocks-\(blocks)")
+            let script = try ChildProcess.run("/usr/bin/env", ["python3", Fixtures.repositoryRoot.appendingPathComponent("tools/make-radio-scenario.py").path,
+                                                               "--traces"] + files + ["--out", out.path, "--cells", "4", "--users", "5",
+                                                                                      "--seconds", "900", "--seed", "3", "--blocks", blocks])
+            try #require(script.status == 0, "\(script.stderr)")
+            let check = try Fixtures.runFlowcast(["topology", "check", out.appendingPathComponent("topology.yaml").path])
+            #expect(check.status == 0, "--blocks \(blocks): \(check.stdout)\(check.stderr)")
+        }
     }
 }

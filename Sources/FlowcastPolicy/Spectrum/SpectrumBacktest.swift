@@ -91,8 +91,32 @@ public struct SpectrumBacktestReport: Codable, Sendable {
         public var fromSecond: Int
         public var sizing: String
         public var methods: [SpectrumMethodSummary]
-        /// (best naive unmet − flowcast unmet) / (best naive unmet − oracle unmet).
-        public var gapClosed: Double
+        /// (best naive unmet − flowcast unmet) / (best naive unmet − oracle unmet); nil (JSON null)
+        /// when the oracle leaves no less unmet than the best naive method, so there is no gap
+        /// (it read 0 there, even where flowcast left more unmet than both).
+        public var gapClosed: Double?
+
+        private enum CodingKeys: String, CodingKey { case intervals, planEverySeconds, fromSecond, sizing, methods, gapClosed }
+
+        public init(intervals: Int, planEverySeconds: Int, fromSecond: Int, sizing: String, methods: [SpectrumMethodSummary], gapClosed: Double?) {
+            self.intervals = intervals
+            self.planEverySeconds = planEverySeconds
+            self.fromSecond = fromSecond
+            self.sizing = sizing
+            self.methods = methods
+            self.gapClosed = gapClosed
+        }
+
+        /// As synthesised, but a gap that is not there is written as null: the keys are the same in every run.
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(intervals, forKey: .intervals)
+            try c.encode(planEverySeconds, forKey: .planEverySeconds)
+            try c.encode(fromSecond, forKey: .fromSecond)
+            try c.encode(sizing, forKey: .sizing)
+            try c.encode(methods, forKey: .methods)
+            try c.encode(gapClosed, forKey: .gapClosed)
+        }
     }
     public var spectrum: Body
 
@@ -281,7 +305,7 @@ public struct SpectrumBacktest: Sendable {
         }
         let naive = summaries.filter { ["static", "lastInterval", "peakEfficiency"].contains($0.name) }.map(\.unmetFraction).min() ?? 0
         let oracle = summaries[1].unmetFraction, ours = summaries[0].unmetFraction
-        let gap = naive - oracle > 1e-12 ? (naive - ours) / (naive - oracle) : 0
+        let gap: Double? = naive - oracle > 1e-12 ? (naive - ours) / (naive - oracle) : nil
         return SpectrumBacktestReport(spectrum: .init(intervals: intervals, planEverySeconds: planEvery, fromSecond: from,
                                                       sizing: Self.describe(sizing), methods: summaries, gapClosed: gap))
     }
