@@ -155,8 +155,11 @@ extension RunReport {
                 // Counted as the diff lists them (a cell can break two: its allocation and its
                 // need), named by the cells and links they are on (until 5 December 2026 the count
                 // was of those names, so two violations of one cell read "1 new violation").
+                // A cell or link with more than one is named with how many ("cell-3 (2)"): "2 new
+                // violations: cell-3" read like the rows where two cells broke one each.
                 let newViolations = diff.impact.violations.filter(\.isNew)
-                let broken = Set(newViolations.map(\.subject)).sorted { Natural($0) < Natural($1) }
+                let perSubject = Dictionary(grouping: newViolations, by: \.subject).mapValues(\.count)
+                let broken = perSubject.keys.sorted { Natural($0) < Natural($1) }.map { perSubject[$0]! > 1 ? "\($0) (\(perSubject[$0]!))" : $0 }
                 let moved = [diff.cellsReallocated > 0 ? n(diff.cellsReallocated, "cell") + " reallocated" : nil,
                              diff.cellsAdded > 0 ? n(diff.cellsAdded, "cell") + " added" : nil,
                              diff.cellsRemoved > 0 ? n(diff.cellsRemoved, "cell") + " removed" : nil,

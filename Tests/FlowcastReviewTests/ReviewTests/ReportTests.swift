@@ -325,7 +325,11 @@ import Testing
                 .components(separatedBy: "</tr>").first)
             // As many as the diff's new violations (its "! new" lines), named by the cells and links they are on.
             let count = diff.impact.violations.filter(\.isNew).count
-            let broken = Set(diff.impact.violations.filter(\.isNew).map(\.subject)).sorted { Natural($0) < Natural($1) }
+            let subjects = diff.impact.violations.filter(\.isNew).map(\.subject)
+            let broken = Set(subjects).sorted { Natural($0) < Natural($1) }.map { subject in
+                let times = subjects.filter { $0 == subject }.count
+                return times > 1 ? "\(subject) (\(times))" : subject
+            }
             if broken.isEmpty {
                 #expect(!row.contains("new violation"), "interval \(iv.number)")
             } else {
