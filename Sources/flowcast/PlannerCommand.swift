@@ -87,7 +87,8 @@ struct PlannerCommand: ParsableCommand {
         if !quiet {
             printError("flowcast planner: \(summary.windowsPlanned) windows from \(summary.sites.count) sites, \(summary.policies) policies in "
                 + "\(options.policyDirectory); messages: "
-                + summary.messages.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
+                + summary.messages.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+                + (summary.sitesNotRead.map { "; nothing read of site \($0.joined(separator: ", ")) (every window planned without it)" } ?? ""))
             let reading = max(planner.runSeconds - planner.planningSeconds, 1e-6)
             printError(String(format: "flowcast planner: this run took %d messages in %.2f s (%.0f/s outside plan steps); plan steps took %.2f s",
                               planner.messagesThisRun, planner.runSeconds, Double(planner.messagesThisRun) / reading, planner.planningSeconds))

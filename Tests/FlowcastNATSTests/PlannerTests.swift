@@ -472,6 +472,40 @@ struct PlannerTests {
         #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent("policies/policy-0001.json").path))
     }
 
+    /// N6 of the third scale-out verification: a stream with max_msgs 1500 (discard old) and the
+    /// taps a, b, c published one after the other keeps c's 1,201 messages and b's last 299, none
+    /// of a's (its end included). The planner planned every window without a, logged it per
+    /// window and never exited with --exit-when-done.
+    @Test("the stream's limit removed every message of site a, its end included: said once, planned without it, and --exit-when-done exits")
+    func wholeSiteRemovedByTheStreamLimit() throws {
+        let server = try NATSServer()
+        let connection = try NATSConnection(NATSConnectionOptions(url: server.url, name: "test"))
+        var limited = FlowcastSubjects.windowStream
+        limited.maxMessages = 1500
+        #expect(try connection.ensureStream(limited) == .created)
+        let captures = try Self.siteCaptures()
+        for site in Scenario.sites {
+            let tap = try Self.runTaps(captures, server: server, sites: [site])[site]!
+            #expect(tap.status == 0, "\(site): \(tap.stderr)")
+        }
+        let out = try Scenario.temporaryFolder("planner")
+        let run = try RunningFlowcast(Scenario.plannerArguments(server, out: out, extra: ["--exit-when-done", "--lateness", "1s", "--quiet"]))
+            .wait(timeout: 60)
+        #expect(run.status == 0, "\(run.stderr)")
+        let said = "flowcast planner: warning: site a: nothing of it was read (the consumer started after it: --from, or the stream's limits or maximum age removed it)"
+        #expect(run.stderr.components(separatedBy: said).count - 1 == 1, "\(run.stderr)")
+        #expect(!run.stderr.contains("site b: nothing") && !run.stderr.contains("site c: nothing"), "\(run.stderr)")
+        // Not a line per window for a: b and c closed the last one, planned without a once a was said.
+        #expect(!run.stderr.contains("planned window 2025-11-29T08:09:50Z"), "\(run.stderr)")
+        let summary = try Scenario.summary(out)
+        #expect(summary["finished"] as? Bool == true, "\(summary)")
+        #expect(summary["windowsPlanned"] as? Int == 60 && summary["windowsWithMissingSites"] as? Int == 60, "\(summary)")
+        #expect(summary["sitesNotRead"] as? [String] == ["a"], "\(summary)")
+        #expect(summary["endedSites"] as? [String] == ["b", "c"], "\(summary)")
+        let missing = try #require(summary["policiesMissingSites"] as? [String: [String]])
+        #expect(missing.count == summary["policies"] as? Int && missing.values.allSatisfy { $0.contains("a") }, "\(missing)")
+    }
+
     /// Finding 4 of the second scale-out audit: `rm -rf OUT` and the same command again (the
     /// default --durable) read nothing, planned nothing and waited for ever without a word.
     @Test("a new --out on a durable consumer that has acknowledged messages: refused in one line naming it; once it is deleted, the planner starts")

@@ -322,6 +322,64 @@ struct SiteMergerTests {
         #expect(planned.map(\.start) == [100, 110, 120].map { Int64($0) * 1_000_000_000 } && planned.allSatisfy(\.missingSites.isEmpty))
     }
 
+    /// N6 of the third scale-out verification: every message of a site, its end included, was
+    /// before what the consumer read; the planner waited for it for ever (--exit-when-done never
+    /// exited). Only a site nothing of which was read, after a skip, once caught up and with every
+    /// other site ended, is taken as ended; a site merely slow is not.
+    @Test("nothing of a site was read after the consumer skipped messages: once caught up with every other site ended, said once and taken as ended; a slow site is not")
+    func siteNothingOfWhichWasRead() {
+        var messages: [(String, [UInt8])] = []
+        for site in ["a", "b"] {
+            for start in [100, 110, 120] {
+                messages.append(Self.line(site, "cell", "c1", start: start, bytes: 1))
+                messages.append(Self.mark(site, start: start, previous: start == 100 ? nil : start - 10, lines: 1))
+            }
+            messages.append(Self.end(site, lastStart: 120))
+        }
+        func merger(_ messages: [(String, [UInt8])], firstSequence: UInt64) -> (SiteMerger, [MergedWindow]) {
+            var merger = SiteMerger(sites: ["a", "b", "c"])
+            var out: [MergedWindow] = []
+            for (n, (subject, payload)) in messages.enumerated() {
+                _ = merger.ingest(subject: subject, payload: payload, now: 1000, sequence: firstSequence + UInt64(n))
+                while let w = merger.nextReady(now: 1000, lateness: 30) { out.append(w) }
+            }
+            return (merger, out)
+        }
+        // The consumer skipped messages (its first is sequence 40): c is taken as ended, said once.
+        var (cut, out) = merger(messages, firstSequence: 40)
+        #expect(out.isEmpty)
+        let taken = cut.caughtUp(takeAsEnded: true), again = cut.caughtUp(takeAsEnded: true)
+        #expect(taken && !again)
+        let gaps = cut.takeGaps()
+        #expect(gaps == ["warning: site c: nothing of it was read (the consumer started after it: --from, or the stream's limits or maximum "
+                         + "age removed it), and every other site has ended; it is taken as ended, and its windows are planned without it"], "\(gaps)")
+        while let w = cut.nextReady(now: 1000, lateness: 30) { out.append(w) }
+        #expect(out.map(\.start) == [100, 110, 120].map { Int64($0) * 1_000_000_000 } && out.allSatisfy { $0.missingSites == ["c"] })
+        #expect(out.allSatisfy { $0.windows.allSatisfy { !$0.partial } }, "c never began: nothing of it understated")
+        #expect(cut.isComplete && cut.sitesNotRead == ["c"] && cut.endedSites == ["a", "b"])
+        // Without --exit-when-done it is said, and waited for as before.
+        var said = merger(messages, firstSequence: 40).0
+        let saidOnly = said.caughtUp(takeAsEnded: false)
+        #expect(saidOnly && said.sitesNotRead == ["c"] && said.takeGaps().count == 1)
+        let waited = said.nextReady(now: 1000, lateness: 30)
+        #expect(waited == nil && !said.isComplete)
+        // A message of c after all: waited for again.
+        _ = said.ingest(subject: "flowcast.v1.tap.c", payload: Array(#"{"formatVersion":1,"type":"heartbeat","site":"c","time":1.5}"#.utf8), now: 1000)
+        let afterAll = said.caughtUp(takeAsEnded: true)
+        #expect(said.sitesNotRead.isEmpty && !afterAll)
+        // Slow, not gone: the consumer skipped nothing (c has sent nothing yet), or b has not ended,
+        // or a message of c was read.
+        var whole = merger(messages, firstSequence: 1).0
+        let noSkip = whole.caughtUp(takeAsEnded: true)
+        #expect(!noSkip && !whole.isComplete)
+        var bGoesOn = merger(messages.filter { $0.1 != Self.end("b", lastStart: 120).1 }, firstSequence: 40).0
+        let notEnded = bGoesOn.caughtUp(takeAsEnded: true)
+        #expect(!notEnded)
+        var heardOf = merger(messages + [Self.line("c", "cell", "c1", start: 130, bytes: 1)], firstSequence: 40).0
+        let read = heardOf.caughtUp(takeAsEnded: true)
+        #expect(!read && heardOf.sitesNotRead.isEmpty)
+    }
+
     /// A planner whose consumer starts after the taps' first marks (`--from`, a stream limit with
     /// discard old, the 7-day maximum age): no site's first mark (previous null) is read, so no
     /// chain started, nothing was planned, and `--exit-when-done` never exited.

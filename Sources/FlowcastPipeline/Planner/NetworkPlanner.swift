@@ -311,12 +311,20 @@ public final class NetworkPlanner {
             }
             messagesThisRun += messages.count
 
+            // Caught up with the stream: a site of which nothing was read, while every other has
+            // ended, had all its messages before what the consumer reads (`SiteMerger.caughtUp`).
+            // Not in the journal's record, so the state is saved at once.
+            var foundUnread = false
+            if caughtUp {
+                foundUnread = state.merger.caughtUp(takeAsEnded: options.exitWhenDone)
+                for gap in state.merger.takeGaps() { log(gap) }
+            }
             let changes = state.merger.changes
             let policiesBefore = planner?.policiesWritten ?? 0
             release(clock: clock)
             // A release with no message (lateness ran out on the wall clock) changes the state too.
             if messages.isEmpty && state.merger.changes != changes { try appendToJournal(clock: clock, []) }
-            var planned = (planner?.policiesWritten ?? 0) != policiesBefore
+            var planned = (planner?.policiesWritten ?? 0) != policiesBefore || foundUnread
             if let planner, !state.finished && state.merger.isComplete && state.windowsPlanned > 0 {
                 try save()  // the checkpoint needs forecasts.jsonl still open
                 try planner.finish()
@@ -473,8 +481,11 @@ public final class NetworkPlanner {
 
     private func feed(_ w: MergedWindow, to planner: IntervalPlanner) {
         planner.missingSites.formUnion(w.missingSites)
-        if !w.missingSites.isEmpty {
-            log("planned window \(IntervalPlanner.iso(w.start)) without \(w.missingSites.joined(separator: ", ")) (--lateness \(options.latenessSeconds)s passed)")
+        // A site nothing of which was read was said once (`SiteMerger.caughtUp`): not a line per
+        // window, and no --lateness passed for it.
+        let waitedFor = w.missingSites.filter { !state.merger.sitesNotRead.contains($0) }
+        if !waitedFor.isEmpty {
+            log("planned window \(IntervalPlanner.iso(w.start)) without \(waitedFor.joined(separator: ", ")) (--lateness \(options.latenessSeconds)s passed)")
         }
         if planner.forecastsWithModel {
             for line in w.windows where !IntervalPlanner.understates(line) {
@@ -649,6 +660,7 @@ public final class NetworkPlanner {
             messages: Dictionary(uniqueKeysWithValues: m.counts.map { ($0.key.rawValue, $0.value) }),
             observerIgnored: m.observerIgnored, conflicts: m.conflicts, heldLinesDropped: m.heldLinesDropped,
             learnedCellLinesRefused: m.learnedCellLinesRefused > 0 ? m.learnedCellLinesRefused : nil,
+            sitesNotRead: m.sitesNotRead.isEmpty ? nil : m.sitesNotRead,
             clockWarnings: m.clockWarnings, windowsPlanned: state.windowsPlanned,
             windowsWithMissingSites: m.windowsWithMissingSites, policies: max(count, planner?.policiesWritten ?? 0),
             policiesPublished: state.policiesPublished - (state.policiesAlreadyInStream?.count ?? 0),
@@ -686,6 +698,10 @@ public struct NetworkPlannerSummary: Codable, Sendable {
     /// Lines of cells learned from signalling beyond `TopologyLimits.maximumCells` cells in all,
     /// not merged; absent when none.
     public var learnedCellLinesRefused: Int?
+    /// Listed sites of which nothing was read (the consumer started after all their messages: `--from`,
+    /// or the stream's limits or maximum age removed them) while every other site had ended; every
+    /// window was planned without them. Absent when none.
+    public var sitesNotRead: [String]?
     /// Sites whose windows were far from the reference (the stream's clock for live taps, the
     /// other sites' first windows for replayed captures), warned of once: site → offset in
     /// seconds when warned (negative: behind).

@@ -64,6 +64,21 @@ public struct SiteMerger: Codable, Sendable {
         /// consumer delivers nothing before it: `streamCut`): windows before it are not closed by
         /// the site, whose lines of them are incomplete or gone.
         var cutFirst: Int64?
+        /// Some message of the site was read (a line, a mark, its end, a heartbeat). nil in a state
+        /// saved before 9 December 2026 (`wasRead` then looks at what the state holds of it).
+        var heard: Bool? = false
+        /// Nothing of the site was read, though the consumer skipped messages, has caught up with the
+        /// stream and every other site has ended (`caughtUp`): its messages, its end included, were
+        /// all before the cut. nil otherwise.
+        var unread: Unread?
+    }
+    /// What the planner made of a site of which nothing was read (`caughtUp`).
+    enum Unread: String, Codable, Sendable {
+        /// Said; still waited for (no `--exit-when-done`): its windows wait `--lateness` as before.
+        case said
+        /// Taken as ended before the consumer's first message (`--exit-when-done`): windows are
+        /// planned without it (named missing) without waiting for it.
+        case ended
     }
 
     public let sites: [String]
@@ -146,17 +161,27 @@ public struct SiteMerger: Codable, Sendable {
         state = Dictionary(uniqueKeysWithValues: sites.map { ($0, Site()) })
     }
 
-    /// True once every listed site has ended and every window up to the last one is released.
+    /// True once every listed site has ended (or was taken as ended, nothing of it read: `caughtUp`)
+    /// and every window up to the last one is released.
     public var isComplete: Bool {
-        guard let releasedThrough else { return sites.allSatisfy { state[$0]!.ended && state[$0]!.endLastStart == nil } }
+        guard let releasedThrough else { return sites.allSatisfy { hasEnded($0, atOrBefore: Int64.min) } }
         return sites.allSatisfy { s in
             let st = state[s]!
-            return st.ended && (st.endLastStart.map { $0 < releasedThrough } ?? true)
+            return st.unread == .ended || st.ended && (st.endLastStart.map { $0 < releasedThrough } ?? true)
         }
+    }
+
+    /// The site has published its end, naming a window at or before `start` (or none), or nothing of
+    /// it was read and it was taken as ended (`caughtUp`).
+    private func hasEnded(_ site: String, atOrBefore start: Int64) -> Bool {
+        let s = state[site]!
+        return s.unread == .ended || s.ended && (s.endLastStart ?? Int64.min) <= start
     }
 
     /// Sites that have published their end.
     public var endedSites: [String] { sites.filter { state[$0]!.ended } }
+    /// Sites of which nothing was read while every other site had ended (`caughtUp`).
+    public var sitesNotRead: [String] { sites.filter { state[$0]!.unread != nil } }
     public func windowLines(of site: String) -> Int { state[site]?.windowLines ?? 0 }
     /// Sites whose taps are live (their lateness is wall time in any case; see docs/scaleout.md).
     public func mode(of site: String) -> String { state[site]?.mode ?? "replay" }
@@ -201,6 +226,7 @@ public struct SiteMerger: Codable, Sendable {
                 throw BadMessage("the subject is not the one of its site, kind and id (\(FlowcastSubjects.window(site: site, kind: w.kind, id: w.id)))")
             }
             guard state[site] != nil else { return .unlistedSite }
+            heard(site)
             if let d = duration, d != w.durationNanoseconds { throw Self.otherDuration(w.durationNanoseconds, d) }
             try Self.onGrid(w.startNanoseconds, w.durationNanoseconds)
             if let last = state[site]!.chainLast, w.startNanoseconds <= last { return .duplicate }
@@ -245,6 +271,7 @@ public struct SiteMerger: Codable, Sendable {
             let mark = try TapMark(json)
             try onItsSubject(mark.site)
             guard state[mark.site] != nil else { return .unlistedSite }
+            heard(mark.site)
             if let d = duration, d != mark.duration { throw Self.otherDuration(mark.duration, d) }
             try Self.onGrid(mark.start, mark.duration)
             if let p = mark.previous { try Self.onGrid(p, mark.duration, field: "previous") }
@@ -261,6 +288,7 @@ public struct SiteMerger: Codable, Sendable {
             let end = try TapEnd(json)
             try onItsSubject(end.site)
             guard state[end.site] != nil else { return .unlistedSite }
+            heard(end.site)
             if state[end.site]!.ended && state[end.site]!.endLastStart == end.lastStart { return .duplicate }
             // An end for windows before the chain's last is a re-sent earlier run's: the site went on.
             if let last = state[end.site]!.chainLast, let endLast = end.lastStart, endLast < last { return .duplicate }
@@ -273,12 +301,62 @@ public struct SiteMerger: Codable, Sendable {
         case "heartbeat":
             guard let site = json.string("site") else { throw BadMessage("no \"site\" string") }
             try onItsSubject(site)
-            return state[site] != nil ? .heartbeat : .unlistedSite
+            guard state[site] != nil else { return .unlistedSite }
+            heard(site)
+            return .heartbeat
         case let type?:
             throw BadMessage("type \"\(type.prefix(40))\" is not window, end or heartbeat")
         case nil:
             throw BadMessage("no \"type\" string")
         }
+    }
+
+    /// Notes that a message of `site` was read; a site said to be unread (`caughtUp`) is waited for
+    /// again (a tap that was slow after all, or a later run of it).
+    private mutating func heard(_ site: String) {
+        state[site]!.heard = true
+        guard state[site]!.unread != nil else { return }
+        state[site]!.unread = nil
+        gaps.append("site \(site): a message of it was read after all; it is waited for again")
+    }
+
+    /// True when some message of the site was read (for a state saved before `heard` was kept:
+    /// what the state holds of it).
+    private func wasRead(_ site: String) -> Bool {
+        let s = state[site]!
+        if let heard = s.heard { return heard }
+        return s.newestMark != nil || s.chainFirst != nil || s.ended || s.windowLines > 0 || !s.marks.isEmpty
+            || lines.starts.contains { lines[$0]?[site] != nil }
+    }
+
+    /// The consumer has read every message the stream holds (none pending). When it skipped messages
+    /// (`streamCut`: `--from`, or the stream's limits or maximum age removed the oldest) and every
+    /// site some message of which was read has ended, a listed site of which nothing was read had
+    /// all its messages, its end included, before the cut: its windows can only be planned without
+    /// it. It is said once, and with `takeAsEnded` (`--exit-when-done`) it is taken as ended, so the
+    /// planner finishes; a message of it read later makes it waited for again. A site merely slow
+    /// is not taken: some message of it was read, or the consumer skipped nothing (a site that has
+    /// sent nothing yet is waited for, as before), or some other site has not ended. Returns true
+    /// when it changed the state.
+    public mutating func caughtUp(takeAsEnded: Bool) -> Bool {
+        guard streamCut == true else { return false }
+        let read = sites.filter(wasRead)
+        guard !read.isEmpty, read.allSatisfy({ state[$0]!.ended }) else { return false }
+        var changed = false
+        for site in sites where !read.contains(site) {
+            let now: Unread = takeAsEnded ? .ended : .said
+            guard state[site]!.unread != now else { continue }
+            let before = state[site]!.unread
+            state[site]!.unread = now
+            changed = true
+            guard before == nil else { continue }
+            gaps.append("warning: site \(site): nothing of it was read (the consumer started after it: --from, or the stream's limits "
+                + "or maximum age removed it), and every other site has ended; "
+                + (takeAsEnded ? "it is taken as ended, and its windows are planned without it"
+                               : "its windows are planned without it after --lateness, and it is waited for until its end is read"))
+        }
+        if changed { changes += 1 }
+        return changed
     }
 
     static func seconds(_ t: Int64) -> String {
@@ -382,10 +460,12 @@ public struct SiteMerger: Codable, Sendable {
 
     // MARK: release
 
-    private enum SiteState { case closed, finished, pending }
+    /// `absent`: nothing of it was read and it was taken as ended (`caughtUp`): named missing, not waited for.
+    private enum SiteState { case closed, finished, pending, absent }
 
     private func status(_ site: String, window start: Int64, duration d: Int64) -> SiteState {
         let s = state[site]!
+        if s.unread == .ended { return .absent }
         // Before a chain started after a cut the site's lines are incomplete or gone: not closed.
         if let cut = s.cutFirst, start < cut { return .pending }
         if let last = s.chainLast, last >= start { return .closed }
@@ -409,21 +489,24 @@ public struct SiteMerger: Codable, Sendable {
             start = first
             // Every site must have shown its first window (or ended without any) first: a site
             // whose first window is earlier may still be on its way.
-            let unknown = sites.filter { state[$0]!.chainFirst == nil && !(state[$0]!.ended && state[$0]!.endLastStart == nil) }
+            let unknown = sites.filter { state[$0]!.chainFirst == nil && !hasEnded($0, atOrBefore: Int64.min) }
             if !unknown.isEmpty {
                 let seen = firstClosedAt[start] ?? now
                 if firstClosedAt[start] == nil { firstClosedAt[start] = seen; changes += 1 }
                 guard now - seen >= lateness else { return nil }
             }
         }
-        var closed: [String] = [], pending: [String] = []
+        var closed: [String] = [], pending: [String] = [], absent: [String] = []
         for site in sites {
             switch status(site, window: start, duration: d) {
             case .closed: closed.append(site)
             case .finished: break
             case .pending: pending.append(site)
+            case .absent: absent.append(site)
             }
         }
+        // Named missing, in the order of --sites.
+        let missing = sites.filter { pending.contains($0) || absent.contains($0) }
         if closed.isEmpty {
             // Nobody has closed it: not yet, or everyone is done. Or every site still on it lost
             // its mark of this window (a single site's lost mark): then nobody ever will, but a
@@ -435,7 +518,7 @@ public struct SiteMerger: Codable, Sendable {
             let seen = firstClosedAt[start] ?? now
             if firstClosedAt[start] == nil { firstClosedAt[start] = seen; changes += 1 }
             guard now - seen >= lateness else { return nil }
-            let w = release(start: start, duration: d, contributors: [], missing: pending)
+            let w = release(start: start, duration: d, contributors: [], missing: missing)
             // A site that went past several windows it never closed (a tap that started again after
             // a crash): its later mark was there when this window's clock started, so the next
             // window's starts then too, instead of each window of the gap waiting --lateness in turn.
@@ -452,7 +535,7 @@ public struct SiteMerger: Codable, Sendable {
             // A partial line is its site's last window: whether the network's capture ends here too
             // is known once some site has gone past it or every site has ended.
             let continues = sites.contains { (state[$0]!.chainLast ?? Int64.min) > start }
-            let allEnded = sites.allSatisfy { state[$0]!.ended && (state[$0]!.endLastStart ?? Int64.min) <= start }
+            let allEnded = sites.allSatisfy { hasEnded($0, atOrBefore: start) }
             waiting = !continues && !allEnded
         }
         if waiting {
@@ -460,7 +543,7 @@ public struct SiteMerger: Codable, Sendable {
             if firstClosedAt[start] == nil { firstClosedAt[start] = seen; changes += 1 }
             guard now - seen >= lateness else { return nil }
         }
-        return release(start: start, duration: d, contributors: closed, missing: pending)
+        return release(start: start, duration: d, contributors: closed, missing: missing)
     }
 
     private mutating func release(start: Int64, duration d: Int64, contributors: [String], missing: [String]) -> MergedWindow {
@@ -490,7 +573,7 @@ public struct SiteMerger: Codable, Sendable {
             }
         }
         // Partial only when the network's capture ends in it: every site ended at or before it.
-        let networkEnds = sites.allSatisfy { state[$0]!.ended && (state[$0]!.endLastStart ?? Int64.min) <= start }
+        let networkEnds = sites.allSatisfy { hasEnded($0, atOrBefore: start) }
         let partial = anyPartial && networkEnds
         lines[start] = nil
         firstClosedAt[start] = nil
