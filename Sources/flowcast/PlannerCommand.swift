@@ -73,6 +73,7 @@ struct PlannerCommand: ParsableCommand {
             throw NATSCommandSupport.startFailure("planner", url: nats, error)
         }
         let quiet = self.quiet
+        planner.quiet = quiet
         planner.log = { line in
             if !quiet || line.hasPrefix("warning:") || line.contains("without") || line.contains("ignored") || line.hasPrefix("dropped")
                 || line.hasPrefix("cannot publish") {

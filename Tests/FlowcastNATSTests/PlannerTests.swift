@@ -506,6 +506,33 @@ struct PlannerTests {
         #expect(missing.count == summary["policies"] as? Int && missing.values.allSatisfy { $0.contains("a") }, "\(missing)")
     }
 
+    /// N7 of the third scale-out verification: with --quiet the planner still printed "ignored a
+    /// message … its site is not in --sites" for the first 10 messages of a site left out of --sites.
+    @Test("messages of a site not in --sites: each logged (up to 10) without --quiet, only the run's total with it")
+    func unlistedSiteUnderQuiet() throws {
+        let server = try NATSServer()
+        _ = try Self.runTaps(try Self.siteCaptures(), server: server)
+        let perMessage = "its site is not in --sites"
+        let total = try NSRegularExpression(pattern: #"flowcast planner: ignored (\d+) messages this run from sites not in --sites: c\n"#)
+        func count(_ stderr: String) -> Int {
+            let range = NSRange(stderr.startIndex..., in: stderr)
+            guard let m = total.firstMatch(in: stderr, range: range), let r = Range(m.range(at: 1), in: stderr) else { return 0 }
+            return Int(stderr[r]) ?? 0
+        }
+        for quiet in [false, true] {
+            let out = try Scenario.temporaryFolder("planner")
+            let run = try Fixtures.runFlowcast(Scenario.plannerArguments(server, out: out, sites: ["a", "b"],
+                                                                         extra: ["--exit-when-done", "--durable", quiet ? "quiet" : "loud"]
+                                                                             + (quiet ? ["--quiet"] : [])), timeout: 120)
+            #expect(run.status == 0, "\(run.stderr)")
+            let lines = run.stderr.split(separator: "\n")
+            #expect(lines.count { $0.contains(perMessage) } == (quiet ? 0 : 10), "quiet \(quiet): \(run.stderr)")
+            let unlisted = (try Scenario.summary(out)["messages"] as? [String: Int])?["unlistedSite"] ?? 0
+            #expect(unlisted > 10 && count(run.stderr) == unlisted, "quiet \(quiet): \(unlisted) \(run.stderr)")
+            #expect(lines.count { $0.contains("sites not in --sites") } == 1, "quiet \(quiet): \(run.stderr)")
+        }
+    }
+
     /// Finding 4 of the second scale-out audit: `rm -rf OUT` and the same command again (the
     /// default --durable) read nothing, planned nothing and waited for ever without a word.
     @Test("a new --out on a durable consumer that has acknowledged messages: refused in one line naming it; once it is deleted, the planner starts")

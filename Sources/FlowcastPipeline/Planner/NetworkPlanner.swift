@@ -115,6 +115,9 @@ public final class NetworkPlanner {
     var lastSync = 0.0
     /// Lines for the log (standard error in the CLI).
     public var log: (String) -> Void = { _ in }
+    /// `--quiet`: a message of a site not in `--sites` is not logged one by one (a fact of the
+    /// configuration, not of the message); the total as the run ends says it.
+    public var quiet = false
     public private(set) var streamDifferences: [String] = []
     /// Messages taken from the stream by this process (the bench's ingest rate).
     public private(set) var messagesThisRun = 0
@@ -415,7 +418,11 @@ public final class NetworkPlanner {
         case .duplicate:
             if let conflict = state.merger.lastProblem { logProblem("conflict", "conflict: \(site)\(at): \(conflict)") }
         case .unlistedSite:
-            logProblem("unlistedSite", "ignored a message on \(subject) (\(at)): its site is not in --sites")
+            unlistedThisRun += 1
+            if let token = FlowcastSubjects.siteToken(of: subject), !unlistedSites.contains(token) {
+                if unlistedSites.count < Self.problemLogLimit { unlistedSites.insert(token) } else { moreUnlistedSites = true }
+            }
+            if !quiet { logProblem("unlistedSite", "ignored a message on \(subject) (\(at)): its site is not in --sites") }
         case .unknownID, .farAhead:
             logProblem(outcome.rawValue, "ignored a line on \(subject) (\(at)): \(state.merger.lastProblem ?? outcome.rawValue)")
         default:
@@ -427,6 +434,11 @@ public final class NetworkPlanner {
     /// planner-summary.json, and in one line as the run ends).
     static let problemLogLimit = 10
     private var problemsSeen: [String: Int] = [:]
+    /// Messages this run from sites not in `--sites`, and the first few of those sites (as their
+    /// subjects name them).
+    private var unlistedThisRun = 0
+    private var unlistedSites: Set<String> = []
+    private var moreUnlistedSites = false
 
     private func logProblem(_ kind: String, _ line: String) {
         let n = problemsSeen[kind, default: 0] + 1
@@ -439,9 +451,14 @@ public final class NetworkPlanner {
     }
 
     /// The kinds whose problems went past the log's limit, with their counts this run.
+    /// Messages of sites not in `--sites` have a line of their own, with `--quiet` too.
     private func logProblemTotals() {
-        for (kind, n) in problemsSeen.sorted(by: { $0.key < $1.key }) where n > Self.problemLogLimit {
+        for (kind, n) in problemsSeen.sorted(by: { $0.key < $1.key }) where n > Self.problemLogLimit && kind != "unlistedSite" {
             log("\(n) \(kind) messages this run (\(n - Self.problemLogLimit) not logged)")
+        }
+        if unlistedThisRun > 0 {
+            let more = moreUnlistedSites ? ", …" : ""
+            log("ignored \(unlistedThisRun) messages this run from sites not in --sites: \(unlistedSites.sorted().joined(separator: ", "))\(more)")
         }
     }
 
