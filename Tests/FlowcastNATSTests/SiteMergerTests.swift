@@ -380,6 +380,64 @@ struct SiteMergerTests {
         #expect(!read && heardOf.sitesNotRead.isEmpty)
     }
 
+    /// A line as a tap publishes it, zero counters and all when `bytes` is 0 (a tap has a line for
+    /// every topology cell and link in every window, the ones it sees no traffic of included), with
+    /// `observedFrom` when given.
+    static func tapLine(_ site: String, _ kind: String, _ id: String, start: Int, bytes: Int, observedFrom: Double? = nil) -> (String, [UInt8]) {
+        let n = bytes == 0 ? 0 : 1
+        let from = observedFrom.map { #","observedFrom":\#($0)"# } ?? ""
+        let json = #"{"kind":"\#(kind)","id":"\#(id)","start":\#(start),"duration":10,"partial":false,"bytesUp":\#(bytes),"bytesDown":\#(n),"packetsUp":\#(n),"packetsDown":\#(n),"activeFlows":\#(n),"newFlows":0,"retransmissions":0,"zeroWindows":0,"decodeIssues":0,"sizeHistogram":[\#(n),0,0,0,0,0,0]\#(from),"site":"\#(site)"}"#
+        return ("flowcast.v1.win.\(site).\(kind).\(id)", Array(json.utf8))
+    }
+
+    /// The second scale-out audit's finding 9: a live tap that started again publishes its first
+    /// window with `observedFrom` on every topology cell and link, those it sees no traffic of
+    /// included, and the merge kept the latest `observedFrom` of each line: every cell of the
+    /// network, the other tap's too, was partial in that window (and in the windows it missed),
+    /// neither learned nor scored anywhere.
+    @Test("a restarted tap's observedFrom, and the windows it missed, make partial only what it carries: the other tap's cells are whole")
+    func restartedTapCutsOnlyItsOwnCells() {
+        // a carries c1 and l1, b carries c2, both carry c3; nobody carries c4. a is down from 120
+        // to 140 and starts again at 150, observed from 153 s; in that window its c3 is quiet.
+        let carried: [String: [String: Int]] = ["a": ["c1": 10, "c3": 20, "l1": 5], "b": ["c2": 100, "c3": 200]]
+        let keys = [("cell", "c1"), ("cell", "c2"), ("cell", "c3"), ("cell", "c4"), ("link", "l1")]
+        var messages: [(String, [UInt8])] = []
+        for start in stride(from: 100, through: 170, by: 10) {
+            for site in ["a", "b"] {
+                if site == "a" && (120...140).contains(start) { continue }
+                let restart = site == "a" && start == 150
+                for (kind, id) in keys {
+                    let bytes = restart && id == "c3" ? 0 : carried[site]![id] ?? 0
+                    messages.append(Self.tapLine(site, kind, id, start: start, bytes: bytes, observedFrom: restart ? 153.5 : nil))
+                }
+                messages.append(Self.mark(site, start: start, previous: start == 100 || restart ? nil : start - 10, lines: keys.count))
+            }
+        }
+        var merger = SiteMerger(sites: ["a", "b"])
+        var out = Self.feed(&merger, messages)
+        while let w = merger.nextReady(now: 1030, lateness: 30) { out.append(w) }
+        #expect(out.map(\.start) == stride(from: 100, through: 170, by: 10).map { Int64($0) * 1_000_000_000 })
+        for w in out {
+            let second = w.start / 1_000_000_000
+            let partial = Dictionary(uniqueKeysWithValues: w.windows.map { ($0.id, $0.partial) })
+            let from = Dictionary(uniqueKeysWithValues: w.windows.map { ($0.id, $0.observedFromNanoseconds) })
+            switch second {
+            case 120...140:
+                #expect(w.missingSites == ["a"])
+                #expect(partial == ["c1": true, "c2": false, "c3": true, "c4": true, "l1": true], "window \(second): \(partial)")
+            case 150:
+                #expect(w.missingSites.isEmpty)
+                // c2 is b's alone: whole, b's bytes; a's own cells (c3 by what it carried before) start at 153.5 s.
+                #expect(from == ["c1": 153_500_000_000, "c2": nil, "c3": 153_500_000_000, "c4": 153_500_000_000, "l1": 153_500_000_000],
+                        "window 150: \(from)")
+                #expect(w.windows.first { $0.id == "c2" }?.bytesUp == 100)
+                #expect(w.windows.allSatisfy { !$0.partial })
+            default:
+                #expect(partial.values.allSatisfy { !$0 } && from.values.allSatisfy { $0 == nil }, "window \(second)")
+            }
+        }
+    }
+
     /// A planner whose consumer starts after the taps' first marks (`--from`, a stream limit with
     /// discard old, the 7-day maximum age): no site's first mark (previous null) is read, so no
     /// chain started, nothing was planned, and `--exit-when-done` never exited.

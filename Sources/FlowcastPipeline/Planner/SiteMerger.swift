@@ -71,6 +71,10 @@ public struct SiteMerger: Codable, Sendable {
         /// stream and every other site has ended (`caughtUp`): its messages, its end included, were
         /// all before the cut. nil otherwise.
         var unread: Unread?
+        /// The cells and links (`kind:id`) of which a line of the site merged into a released window
+        /// had traffic (`release`): what it carries, for `carriers(of:)`. nil in a state saved before
+        /// 9 December 2026 (what it carried before is then unknown; it is kept from then on).
+        var carried: Set<String>?
     }
     /// What the planner made of a site of which nothing was read (`caughtUp`).
     enum Unread: String, Codable, Sendable {
@@ -552,17 +556,31 @@ public struct SiteMerger: Codable, Sendable {
         var anyPartial = false
         // A missing site that had begun its windows before this one (a lost mark, a tap that
         // crashed and started again) observed part of this window's traffic, which is not here: the
-        // window understates the load, so it is marked partial and neither learned from nor scored
-        // (it was learned from as the lower load, as zero with a single site). Not for a site that
-        // has shown no window yet (it may not have begun), nor for a cell or link whose observer
-        // is a site that closed the window.
-        let understated = missing.contains { site in state[site]!.chainFirst.map { $0 < start } ?? false }
+        // window understates the load of what that site carries, which is marked partial and neither
+        // learned from nor scored (it was learned from as the lower load, as zero with a single
+        // site). Not for a site that has shown no window yet (it may not have begun), nor for a cell
+        // or link another site carries alone (`carriers(of:)`; until 9 December 2026 every cell and
+        // link of the network was marked).
+        let understating = missing.filter { site in state[site]!.chainFirst.map { $0 < start } ?? false }
+        // Lines observed only from some time on (`observedFrom`: their tap began inside the window,
+        // a restart), by cell or link: that time is kept below only for what their site carries.
+        var observedFrom: [String: [(site: String, from: Int64)]] = [:]
         let held = lines[start] ?? [:]
         for site in contributors {
-            for (key, line) in held[site] ?? [:] {
+            // Taken out while it grows, so that inserting does not copy it.
+            var carried = state[site]!.carried ?? []
+            state[site]!.carried = nil
+            defer { state[site]!.carried = carried }
+            for (key, heldLine) in held[site] ?? [:] {
                 if !isKnown(key) { continue }  // counted as unknownID when it came
                 if let observer = observers[key], observer != site { observerIgnored += 1; continue }
+                var line = heldLine
                 if line.partial { anyPartial = true }
+                if let from = line.observedFromNanoseconds {
+                    observedFrom[key, default: []].append((site, from))
+                    line.observedFromNanoseconds = nil
+                }
+                if line.bytesUp | line.bytesDown | line.packetsUp | line.packetsDown != 0 { carried.insert(key) }
                 if merged[key] == nil {
                     var w = line
                     w.partial = false
@@ -571,6 +589,18 @@ public struct SiteMerger: Codable, Sendable {
                     merged[key]!.add(line)
                 }
             }
+        }
+        // A site's late start cuts only its own share: the latest time of the sites that carry the
+        // cell or link (with traffic in this window or an earlier one), or of any, when none is
+        // known to (its traffic may be in the part not observed).
+        for (key, cuts) in observedFrom {
+            let carriers = carriers(of: key)
+            merged[key]?.observedFromNanoseconds = cuts.filter { carriers.isEmpty || carriers.contains($0.site) }.map(\.from).max()
+        }
+        func understated(_ key: String) -> Bool {
+            guard !understating.isEmpty else { return false }
+            let carriers = carriers(of: key)
+            return carriers.isEmpty || understating.contains(where: carriers.contains)
         }
         // Partial only when the network's capture ends in it: every site ended at or before it.
         let networkEnds = sites.allSatisfy { hasEnded($0, atOrBefore: start) }
@@ -592,7 +622,7 @@ public struct SiteMerger: Codable, Sendable {
         func take(_ kind: WindowSummary.Kind, _ id: String) {
             var w = merged.removeValue(forKey: "\(kind.rawValue):\(id)")
                 ?? WindowSummary(kind: kind, id: id, startNanoseconds: start, durationNanoseconds: d, partial: false)
-            w.partial = partial || (understated && !(observers["\(kind.rawValue):\(id)"].map(contributors.contains) ?? false))
+            w.partial = partial || understated("\(kind.rawValue):\(id)")
             ordered.append(w)
         }
         let known = Set(topologyCells.map { "cell:\($0)" } + topologyLinks.map { "link:\($0)" })
@@ -624,6 +654,14 @@ public struct SiteMerger: Codable, Sendable {
         for link in topologyLinks { take(.link, link) }
         for id in merged.keys.filter({ $0.hasPrefix("link:") }).map({ String($0.dropFirst(5)) }).sorted() { take(.link, id) }
         return MergedWindow(start: start, duration: d, windows: ordered, missingSites: missing)
+    }
+
+    /// The sites that carry a cell or link (`kind:id`): its `observer:`, or the sites a line of
+    /// which had traffic for it in a released window (this one included, once merged). Empty when
+    /// no site is known to.
+    private func carriers(of key: String) -> [String] {
+        if let observer = observers[key] { return [observer] }
+        return sites.filter { state[$0]!.carried?.contains(key) ?? false }
     }
 
     // MARK: clocks
