@@ -107,7 +107,7 @@ extension NATSConnection {
         if have.MaxBytes != want.maxBytes { out.append("maxBytes: \(have.MaxBytes) on the server, \(want.maxBytes) wanted") }
         // The message limits and the discard policy too: a stream made by hand with max_msgs and
         // discard old removed the taps' first marks without a word, and with discard new it
-        // refused windows later (until 8 December 2026 neither was logged).
+        // refused windows later (until 6 December 2026 neither was logged).
         func limit(_ n: Int64) -> String { n <= 0 ? "no limit" : String(n) }
         if limit(have.MaxMsgs) != limit(want.maxMessages) {
             out.append("maxMsgs: \(limit(have.MaxMsgs)) on the server, \(limit(want.maxMessages)) wanted")

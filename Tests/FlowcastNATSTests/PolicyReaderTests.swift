@@ -73,7 +73,7 @@ struct PolicyReaderReassemblyTests {
         }
     }
 
-    /// Ids carry the document's SHA-256 since 8 December 2026 (finding 5 of the second scale-out
+    /// Ids carry the document's SHA-256 since 6 December 2026 (finding 5 of the second scale-out
     /// audit): the name and planner are read around it, and earlier planners' ids read as before.
     @Test("message ids with the document's digest: the planner and the file name read around it, earlier ids as before")
     func messageIDsWithDigest() {

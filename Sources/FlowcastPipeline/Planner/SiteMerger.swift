@@ -65,7 +65,7 @@ public struct SiteMerger: Codable, Sendable {
         /// the site, whose lines of them are incomplete or gone.
         var cutFirst: Int64?
         /// Some message of the site was read (a line, a mark, its end, a heartbeat). nil in a state
-        /// saved before 9 December 2026 (`wasRead` then looks at what the state holds of it).
+        /// saved before 6 December 2026 (`wasRead` then looks at what the state holds of it).
         var heard: Bool? = false
         /// Nothing of the site was read, though the consumer skipped messages, has caught up with the
         /// stream and every other site has ended (`caughtUp`): its messages, its end included, were
@@ -73,7 +73,7 @@ public struct SiteMerger: Codable, Sendable {
         var unread: Unread?
         /// The cells and links (`kind:id`) of which a line of the site merged into a released window
         /// had traffic (`release`): what it carries, for `carriers(of:)`. nil in a state saved before
-        /// 9 December 2026 (what it carried before is then unknown; it is kept from then on).
+        /// 6 December 2026 (what it carried before is then unknown; it is kept from then on).
         var carried: Set<String>?
     }
     /// What the planner made of a site of which nothing was read (`caughtUp`).
@@ -130,7 +130,7 @@ public struct SiteMerger: Codable, Sendable {
     /// any: its first message was not the stream's first (a `--from` time, or the stream's limits or
     /// maximum age removed the oldest messages) or a later one came after a gap (messages removed
     /// before the planner read them). The consumer takes every subject of the window stream, so
-    /// with no skip every message published is delivered. nil in a state saved before 7 December 2026.
+    /// with no skip every message published is delivered. nil in a state saved before 6 December 2026.
     private var lastSequence: UInt64?
     private var streamCut: Bool?
     private var droppedHeldLines: Int?
@@ -559,7 +559,7 @@ public struct SiteMerger: Codable, Sendable {
         // window understates the load of what that site carries, which is marked partial and neither
         // learned from nor scored (it was learned from as the lower load, as zero with a single
         // site). Not for a site that has shown no window yet (it may not have begun), nor for a cell
-        // or link another site carries alone (`carriers(of:)`; until 9 December 2026 every cell and
+        // or link another site carries alone (`carriers(of:)`; until 6 December 2026 every cell and
         // link of the network was marked).
         let understating = missing.filter { site in state[site]!.chainFirst.map { $0 < start } ?? false }
         // Lines observed only from some time on (`observedFrom`: their tap began inside the window,

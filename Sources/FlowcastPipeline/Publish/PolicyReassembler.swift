@@ -6,7 +6,7 @@ internal import FlowcastPolicy
 /// digest is the whole document's SHA-256 (lower-case hex): the stream's duplicate window drops a
 /// re-publication of the same document (a restarted planner's) but not another document under
 /// the same planner and name (a planner run again with the same `--durable` within the window;
-/// until 8 December 2026 the id had no digest and the stream dropped the new document).
+/// until 6 December 2026 the id had no digest and the stream dropped the new document).
 public struct PolicyMessageID: Sendable, Equatable {
     /// The planner's `--durable`; nil for an id without `|` (not a Flowcast planner's).
     public var planner: String?
