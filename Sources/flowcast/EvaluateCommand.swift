@@ -11,7 +11,7 @@ import Darwin
 struct EvaluateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "evaluate",
-        abstract: "Score rolling one-step-ahead forecasts of the model and every baseline.")
+        abstract: "Score rolling forecasts of the model and every baseline: of the next row, or with --horizon of the mean of the next DURATION.")
 
     @Option(help: "The model JSON from `flowcast train`.")
     var model: String
@@ -25,12 +25,12 @@ struct EvaluateCommand: ParsableCommand {
     var target: String = "dl"
     @Flag(help: "Keep Abilene self pairs (od_s_s), which are left out by default.")
     var includeSelfPairs = false
-    @Flag(help: "Also time the model's hot path over every scored series-step (thread CPU time): observe, which computes the next forecast, and forecastPoint, which reads it.")
+    @Flag(help: "Also time the model's hot path over every scored series-step (thread CPU time): observe, which computes the next forecast, and forecastPoint, which reads it. Next-row models only.")
     var timeInference = false
-    @Option(help: ArgumentHelp("Also write every scored forecast to this CSV file: source, series, row, time, actual, then each method's point and upper forecast (P90 for a model trained with the default --quantile).",
+    @Option(help: ArgumentHelp("Also write every scored forecast to this CSV file: source, series, row, time, actual, then each method's point and upper forecast (P90 for a model trained with the default --quantile). Next-row models only.",
                                valueName: "file"))
     var forecasts: String?
-    @Flag(help: "Score the model's point forecast without its per-series persistence fallback.")
+    @Flag(help: "Score the model's point forecast without its per-series persistence fallback. Next-row models only.")
     var noFallback = false
     @Option(parsing: .unconditional, help: ArgumentHelp("Score forecasts of the mean of the next DURATION (e.g. 60s) with a model from `train --horizon`, "
                                + "beside persistence, recentMean, EWMA and (with a daily season) seasonal.", valueName: "duration"))
@@ -38,6 +38,10 @@ struct EvaluateCommand: ParsableCommand {
 
     func validate() throws {
         try horizon?.checkRange("--horizon")
+        // A usage error (64) as train's clashes with --horizon are; it was a run failure (1).
+        if horizon != nil, forecasts != nil || timeInference || noFallback {
+            throw ValidationError("--forecasts, --time-inference and --no-fallback are for next-row models, not with --horizon")
+        }
         guard from >= 0 else { throw ValidationError("--from must be 0 or more") }
         guard RadioTarget(rawValue: target) != nil else { throw ValidationError("--target must be dl or se") }
     }
@@ -86,9 +90,6 @@ struct EvaluateCommand: ParsableCommand {
 
 extension EvaluateCommand {
     func evaluateInterval(horizon: Double, options: SeriesReadOptions) throws {
-        guard forecasts == nil, !timeInference, !noFallback else {
-            throw CommandFailure(message: "--forecasts, --time-inference and --no-fallback are for next-row models, not with --horizon")
-        }
         let model = try ModelFile.readInterval(from: URL(fileURLWithPath: self.model), horizon: horizon)
         let sets = try readSeries(series, options: options)
         let radio = sets.contains { $0.radioTarget != nil }

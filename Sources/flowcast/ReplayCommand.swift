@@ -40,7 +40,7 @@ struct DurationArgument: ExpressibleByArgument, Sendable {
     /// Refuses a duration outside 1 ms to 366 days, naming the option and the value.
     func checkRange(_ option: String) throws {
         if let text = unreadable {
-            throw ValidationError("\(option) '\(text)' is not a duration: a number with ms, s, m, h or d (e.g. 500ms, 10s, 5m, 2h, 1d)")
+            throw ValidationError("\(option) '\(text)' is not a duration: a number with ms, s, m, h or d, or of seconds alone (e.g. 500ms, 10s, 5m, 2h, 1d, 60)")
         }
         if let text = outOfRange {
             throw ValidationError("\(option) \(text) is out of range: a duration is 1 ms to 366 days (e.g. 500ms, 10s, 5m, 2h, 1d)")

@@ -32,6 +32,20 @@ struct HorizonCLITests {
         #expect(run.stderr.contains(text), "\(run.stderr)", sourceLocation: sourceLocation)
     }
 
+    /// Next-row options beside --horizon are a usage error (64), as train's clashes are (it was a
+    /// run failure, 1), and the help says so.
+    @Test func nextRowOptionsWithAHorizonAreAUsageError() throws {
+        for option in [["--forecasts", "x.csv"], ["--time-inference"], ["--no-fallback"]] {
+            let run = try Fixtures.runFlowcast(["evaluate", "--model", "m.json", "--series", "s.csv", "--from", "0", "--horizon", "60s"] + option)
+            #expect(run.status == 64, "\(option): \(run.stderr)")
+            #expect(run.stderr.contains("--forecasts, --time-inference and --no-fallback are for next-row models, not with --horizon"), "\(run.stderr)")
+        }
+        let help = try Fixtures.runFlowcast(["help", "evaluate"]).stdout.replacingOccurrences(of: "\n", with: " ")
+            .split(separator: " ").joined(separator: " ")
+        #expect(help.contains("or with --horizon of the mean of the next DURATION"), "\(help)")
+        #expect(help.components(separatedBy: "Next-row models only.").count == 4, "\(help)")
+    }
+
     @Test("evaluate --horizon lists every baseline with MAE, RMSE, band coverage and pinball loss")
     func evaluateReportsBaselines() throws {
         let folder = try folder()

@@ -138,7 +138,7 @@ struct LimitsCLITests {
     func durationsBeyondTheirBounds(_ value: String) throws {
         let run = try Fixtures.runFlowcast(["replay", "captures/demo/demo.pcapng", "--out", "/nonexistent/out", "--window", value])
         #expect(run.status == 64, "\(value): \(run.stderr)")
-        let message = value == "1w" ? "Error: --window '1w' is not a duration: a number with ms, s, m, h or d (e.g. 500ms, 10s, 5m, 2h, 1d)"
+        let message = value == "1w" ? "Error: --window '1w' is not a duration: a number with ms, s, m, h or d, or of seconds alone (e.g. 500ms, 10s, 5m, 2h, 1d, 60)"
             : "Error: --window \(value) is out of range: a duration is 1 ms to 366 days"
         #expect(run.stderr.contains(message), "\(run.stderr)")
     }

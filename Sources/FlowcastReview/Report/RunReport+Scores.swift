@@ -62,7 +62,8 @@ extension RunReport {
                             bold: s.staticUnmet < s.plannedUnmet) + "</tr>"
             }
             out += "</tbody></table><p class=\"hint\">Each complete cell window after the first plan, with the blocks of the "
-                + "policy in force: demand is the window's load, what the blocks carry is blocks × block width × the efficiency "
+                + "policy in force: demand is the window's load, bytes both ways as the planner sizes cells on it (uplink bytes too "
+                + "are counted against the planned blocks, at the downlink's efficiency), what the blocks carry is blocks × block width × the efficiency "
                 + "the cell's radio KPI log measured over the window's seconds (CQI through its TS 38.214 table); unmet is the "
                 + "demand beyond it, as a share of the cells' demand (and its mean per window; for all cells, the cells' unmet "
                 + "summed per window and averaged over the windows). The static split colours the "
