@@ -420,3 +420,25 @@ private func a1Export(_ yaml: String, _ forecasts: [Forecast]) throws -> (docume
     let bytes = try JSONEncoder().encode(edited)
     #expect(throws: PolicyError.self) { try PolicyDocument(jsonData: bytes, path: "edited.json") }
 }
+
+/// A path's nodes and links go together (the iproute export reads each hop's link beside its
+/// nodes): a node dropped, or a path that does not run from its demand's source to its
+/// destination, is refused on read at the path.
+@Test func aPathWhoseNodesAndLinksDisagreeIsRefused() throws {
+    let golden = try PolicyDocument(contentsOf: goldenFolder.appendingPathComponent("policy.json"))
+    let d = try #require(golden.routing.demands.firstIndex { ($0.paths.first?.nodes.count ?? 0) >= 3 })
+    func refusal(_ edit: (inout PolicyDocument) -> Void) -> String {
+        var document = golden
+        edit(&document)
+        do {
+            _ = try PolicyDocument(jsonData: try JSONEncoder().encode(document), path: "edited.json")
+            return "read"
+        } catch { return "\(error)" }
+    }
+    let dropped = refusal { $0.routing.demands[d].paths[0].nodes.remove(at: 1) }
+    #expect(dropped.contains("$.routing.demands[\(d)].paths[0].nodes") && dropped.contains("a path has one node more than links"), "\(dropped)")
+    let reversed = refusal { $0.routing.demands[d].paths[0].nodes.reverse() }
+    #expect(reversed.contains("$.routing.demands[\(d)].paths[0].nodes") && reversed.contains("not from '\(golden.routing.demands[d].id)''s source"),
+            "\(reversed)")
+    #expect(refusal { _ in } == "read")
+}

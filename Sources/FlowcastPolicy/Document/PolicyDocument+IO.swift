@@ -254,6 +254,22 @@ extension PolicyDocument {
                 throw .schemaViolation(path: path, field: "$.routing.demands[\(i)].paths[\(r.again)]",
                                        message: "the same links as paths[\(r.first)] of '\(demand.id)'")
             }
+            // A path walks its links from the demand's source to its destination, one node more
+            // than links: the iproute export reads each hop's link beside its nodes (a next hop's
+            // address is per link), so a hand edit that breaks the pairing would export another
+            // link's address.
+            for (j, p) in demand.paths.enumerated() {
+                let field = "$.routing.demands[\(i)].paths[\(j)]"
+                if p.nodes.count != p.links.count + 1 {
+                    throw .schemaViolation(path: path, field: "\(field).nodes",
+                                           message: "\(p.nodes.count) nodes for \(p.links.count) links; a path has one node more than links")
+                }
+                if p.nodes.first != demand.source || p.nodes.last != demand.destination {
+                    throw .schemaViolation(path: path, field: "\(field).nodes",
+                                           message: "runs \(p.nodes.first ?? "") → \(p.nodes.last ?? ""), not from '\(demand.id)''s source "
+                                               + "'\(demand.source)' to its destination '\(demand.destination)'")
+                }
+            }
         }
         for (i, cell) in spectrum.cells.enumerated() {
             if let r = repeated(cell.blocks) {
