@@ -51,6 +51,17 @@ if wants topology; then
     for f in "$root"/captures/*/topology.yaml "$root"/tools/bench-topology.yaml "$root"/Tests/*/ReviewFixtures/*.yaml; do
         if [ -f "$f" ]; then cp "$f" "$t/$(basename "$(dirname "$f")")-$(basename "$f")"; fi
     done
+    # Links with their ends' interface addresses (links[].addresses), which no shipped topology uses.
+    cat > "$t/link-addresses.yaml" <<'YAML'
+nodes:
+  - { id: s1, address: 10.255.0.1 }
+  - { id: a1, address: "2001:db8::11" }
+links:
+  - { id: l1, a: s1, b: a1, capacity: 1G, addresses: { s1: 192.0.2.0, a1: 192.0.2.1 } }
+  - { id: l2, a: s1, b: a1, capacity: 1G, addresses: { a1: "2001:db8::2:1" } }
+demands:
+  - { id: d1, source: s1, destination: a1, prefix: 10.20.0.0/24 }
+YAML
     # And small ones (the target runs under a 4 KiB input bound, docs/fuzzing.md): each
     # topology with every top-level list cut to its first two entries, and each section alone.
     python3 - "$t" <<'PY'
