@@ -314,3 +314,50 @@ func pointToPointNetworkForwardsThroughTheExportedRoutes() throws {
     let refused = Namespaces.run(["-n", ns("s1")] + line.split(separator: "#")[0].split(separator: " ").dropFirst().map(String.init))
     #expect(refused.status != 0 && refused.output.contains("invalid gateway"), "\(refused.output)")
 }
+
+/// Without the topology, a transit router whose next hop is reached over a link no path starts
+/// with takes the address the policy's first hops give that node over its other links, when they
+/// all agree (its node address in a topology without links' addresses; the export before links
+/// had addresses did the same), and the route says so. A node reached over links whose first hops
+/// give different addresses has addresses per link: none is taken, and the route is a comment.
+@Test func aTransitHopTakesTheAddressTheFirstHopsAgreeOn() throws {
+    let ring = """
+    bands:
+      - { id: n78, lowMHz: 3400, highMHz: 3600, blockMHz: 10 }
+    nodes:
+      - { id: s1, address: 10.255.0.1 }
+      - { id: s2, address: 10.255.0.2 }
+      - { id: s3, address: 10.255.0.3 }
+      - { id: a1, address: 10.255.0.11 }
+      - { id: core, address: 10.255.0.20 }
+    links:
+      - { id: l12, a: s1, b: s2, capacity: 1G }
+      - { id: l23, a: s2, b: s3, capacity: 1G }
+      - { id: l31, a: s3, b: s1, capacity: 1G }
+      - { id: l1a, a: s1, b: a1, capacity: 1G }
+      - { id: l1a2, a: s1, b: a1, capacity: 1G }
+      - { id: l3a, a: s3, b: a1, capacity: 1G }
+      - { id: lac, a: a1, b: core, capacity: 10G }
+    demands:
+      - { id: d1, source: s1, destination: core, prefix: "10.20.0.0/24" }
+      - { id: d2, source: s2, destination: core, prefix: "10.20.0.0/24" }
+    """
+    let zero = "sha256:" + String(repeating: "0", count: 64)
+    let input = ForecastSet(forecasts: [Forecast(id: "d1", kind: .demand, point: 2e9, upper: 2.4e9, source: "t"),
+                                        Forecast(id: "d2", kind: .demand, point: 1.2e9, upper: 1.5e9, source: "t")])
+    func export(_ yaml: String) throws -> String {
+        let document = try PolicyPlanner(topology: try Topology(yaml: yaml)).plan(input, provenance: Provenance(inputDigest: zero, topologyDigest: zero))
+        return try PolicyExporter.export(document, as: .iproute)
+    }
+    let plain = try export(ring)
+    let s3 = try #require(plain.components(separatedBy: "# on s3\n").dropFirst().first)
+    #expect(s3.hasPrefix("# 10.20.0.0/24: a1's address over l3a is the one paths reaching it over l1a, l1a2 give (its node address unless "
+        + "the topology gives links their own: then export --topology)\nip route replace 10.20.0.0/24 nexthop via 10.255.0.11 weight 256"), "\(plain)")
+    // With links' own addresses the first hops into a1 disagree: nothing is taken for l3a.
+    let numbered = ring.replacingOccurrences(of: "{ id: l1a, a: s1, b: a1, capacity: 1G }",
+                                             with: "{ id: l1a, a: s1, b: a1, capacity: 1G, addresses: { a1: 192.0.2.7 } }")
+        .replacingOccurrences(of: "{ id: l1a2, a: s1, b: a1, capacity: 1G }", with: "{ id: l1a2, a: s1, b: a1, capacity: 1G, addresses: { a1: 192.0.2.11 } }")
+    let text = try export(numbered)
+    #expect(text.contains("# on s3\n# 10.20.0.0/24: next hop a1 over l3a has no address in the policy"), "\(text)")
+    #expect(!text.contains("nexthop via 10.255.0.11"), "\(text)")
+}

@@ -48,10 +48,19 @@ enum IPRouteExporter {
         lines += warnings.map { "# " + $0 }
         let firstHops = firstHopAddresses(document)
         // A next hop's address is per link: an end's interface address on it, or the node's own.
-        // Only a path whose first hop takes the same link says which (until 6 December 2026 any
-        // path's first hop into the node gave its address for every link into it).
+        // The topology says which (`known`); else a path whose first hop takes the same link. Else,
+        // without the topology, the address the policy's first hops give the node over its other
+        // links when they all agree: the node's own address in a topology without links'
+        // addresses (as the export did before those existed), but another link's interface in one
+        // with them, so such a route says where its address came from. Nodes whose first hops
+        // disagree have addresses per link, and none is taken.
+        let byNode = known == NextHopAddresses() ? nodeAddresses(firstHops) : [:]
         func address(_ hop: (node: String, link: String, share: Double)) -> String? {
-            known.address(over: hop.link, to: hop.node) ?? firstHops[LinkEnd(link: hop.link, node: hop.node)]
+            known.address(over: hop.link, to: hop.node) ?? firstHops[LinkEnd(link: hop.link, node: hop.node)] ?? byNode[hop.node]?.address
+        }
+        /// Whether the hop's address is the policy's over another link.
+        func inferred(_ hop: (node: String, link: String, share: Double)) -> Bool {
+            known.address(over: hop.link, to: hop.node) == nil && firstHops[LinkEnd(link: hop.link, node: hop.node)] == nil
         }
         var blocks: [String: [String]] = [:]
         for (router, note) in notes { blocks[router, default: []].append("# \(note)") }
@@ -105,6 +114,11 @@ enum IPRouteExporter {
             }
             let note = route.demands.count == 1 ? route.demands[0]
                 : route.demands.joined(separator: ", ") + " (one route per prefix on a router: the split of their traffic through it)"
+            for hop in route.hops where inferred(hop) {
+                let from = byNode[hop.node]!.links.joined(separator: ", ")
+                blocks[route.router, default: []].append("# \(route.prefix): \(hop.node)'s address over \(hop.link) is the one paths reaching it "
+                    + "over \(from) give (its node address unless the topology gives links their own: then export --topology)")
+            }
             blocks[route.router, default: []].append("ip route replace \(route.prefix) " + hops.joined(separator: " ") + "  # \(note)")
         }
         for router in blocks.keys.sorted() {
@@ -117,6 +131,21 @@ enum IPRouteExporter {
     /// One end of a link: the next hop `node` reached over `link`.
     struct LinkEnd: Hashable {
         var link: String, node: String
+    }
+
+    /// The one address the policy's first hops give each node over all the links they reach it by,
+    /// with those links; a node given two addresses has none here.
+    static func nodeAddresses(_ firstHops: [LinkEnd: String]) -> [String: (address: String, links: [String])] {
+        var out: [String: (address: String, links: [String])] = [:]
+        var split: Set<String> = []
+        for (end, address) in firstHops.sorted(by: { ($0.key.node, $0.key.link) < ($1.key.node, $1.key.link) }) where !split.contains(end.node) {
+            if let known = out[end.node] {
+                if known.address != address { out[end.node] = nil; split.insert(end.node) } else { out[end.node]!.links.append(end.link) }
+            } else {
+                out[end.node] = (address, [end.link])
+            }
+        }
+        return out
     }
 
     /// Next-hop addresses the policy's paths give: `nextHop` is the address of `nodes[1]` over
