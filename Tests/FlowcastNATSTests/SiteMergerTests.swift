@@ -345,38 +345,49 @@ struct SiteMergerTests {
             }
             return (merger, out)
         }
-        // The consumer skipped messages (its first is sequence 40): c is taken as ended, said once.
+        // The consumer skipped messages (its first is sequence 40): once --lateness (30 s) has passed
+        // with nothing of c after every other site ended, c is taken as ended, said once. Not before:
+        // a site that has not started yet looks the same (a reviewer found c taken at once).
         var (cut, out) = merger(messages, firstSequence: 40)
         #expect(out.isEmpty)
-        let taken = cut.caughtUp(takeAsEnded: true), again = cut.caughtUp(takeAsEnded: true)
+        let first = cut.caughtUp(takeAsEnded: true, now: 1000, lateness: 30), early = cut.caughtUp(takeAsEnded: true, now: 1029, lateness: 30)
+        #expect(!first && !early && cut.sitesNotRead.isEmpty && cut.takeGaps().isEmpty)
+        let taken = cut.caughtUp(takeAsEnded: true, now: 1030, lateness: 30), again = cut.caughtUp(takeAsEnded: true, now: 1031, lateness: 30)
         #expect(taken && !again)
         let gaps = cut.takeGaps()
-        #expect(gaps == ["warning: site c: nothing of it was read (the consumer started after it: --from, or the stream's limits or maximum "
-                         + "age removed it), and every other site has ended; it is taken as ended, and its windows are planned without it"], "\(gaps)")
+        #expect(gaps == ["warning: site c: nothing of it was read, and nothing came in --lateness (30 s) after every other site had ended; "
+                         + "the consumer skipped the stream's earlier messages (--from, or the stream's limits or maximum age removed them), "
+                         + "so its messages were all before them or it has not started; it is taken as ended, and its windows are planned without it"],
+                "\(gaps)")
         while let w = cut.nextReady(now: 1000, lateness: 30) { out.append(w) }
         #expect(out.map(\.start) == [100, 110, 120].map { Int64($0) * 1_000_000_000 } && out.allSatisfy { $0.missingSites == ["c"] })
         #expect(out.allSatisfy { $0.windows.allSatisfy { !$0.partial } }, "c never began: nothing of it understated")
         #expect(cut.isComplete && cut.sitesNotRead == ["c"] && cut.endedSites == ["a", "b"])
         // Without --exit-when-done it is said, and waited for as before.
         var said = merger(messages, firstSequence: 40).0
-        let saidOnly = said.caughtUp(takeAsEnded: false)
+        _ = said.caughtUp(takeAsEnded: false, now: 1000, lateness: 30)
+        let saidOnly = said.caughtUp(takeAsEnded: false, now: 1030, lateness: 30)
         #expect(saidOnly && said.sitesNotRead == ["c"] && said.takeGaps().count == 1)
         let waited = said.nextReady(now: 1000, lateness: 30)
         #expect(waited == nil && !said.isComplete)
         // A message of c after all: waited for again.
         _ = said.ingest(subject: "flowcast.v1.tap.c", payload: Array(#"{"formatVersion":1,"type":"heartbeat","site":"c","time":1.5}"#.utf8), now: 1000)
-        let afterAll = said.caughtUp(takeAsEnded: true)
+        let afterAll = said.caughtUp(takeAsEnded: true, now: 1100, lateness: 30)
         #expect(said.sitesNotRead.isEmpty && !afterAll)
+        #expect(said.takeGaps() == ["warning: site c: a message of it was read after all; it is waited for again"])
         // Slow, not gone: the consumer skipped nothing (c has sent nothing yet), or b has not ended,
         // or a message of c was read.
         var whole = merger(messages, firstSequence: 1).0
-        let noSkip = whole.caughtUp(takeAsEnded: true)
+        _ = whole.caughtUp(takeAsEnded: true, now: 1000, lateness: 30)
+        let noSkip = whole.caughtUp(takeAsEnded: true, now: 2000, lateness: 30)
         #expect(!noSkip && !whole.isComplete)
         var bGoesOn = merger(messages.filter { $0.1 != Self.end("b", lastStart: 120).1 }, firstSequence: 40).0
-        let notEnded = bGoesOn.caughtUp(takeAsEnded: true)
+        _ = bGoesOn.caughtUp(takeAsEnded: true, now: 1000, lateness: 30)
+        let notEnded = bGoesOn.caughtUp(takeAsEnded: true, now: 2000, lateness: 30)
         #expect(!notEnded)
         var heardOf = merger(messages + [Self.line("c", "cell", "c1", start: 130, bytes: 1)], firstSequence: 40).0
-        let read = heardOf.caughtUp(takeAsEnded: true)
+        _ = heardOf.caughtUp(takeAsEnded: true, now: 1000, lateness: 30)
+        let read = heardOf.caughtUp(takeAsEnded: true, now: 2000, lateness: 30)
         #expect(!read && heardOf.sitesNotRead.isEmpty)
     }
 

@@ -319,7 +319,7 @@ public final class NetworkPlanner {
             // Not in the journal's record, so the state is saved at once.
             var foundUnread = false
             if caughtUp {
-                foundUnread = state.merger.caughtUp(takeAsEnded: options.exitWhenDone)
+                foundUnread = state.merger.caughtUp(takeAsEnded: options.exitWhenDone, now: clock, lateness: options.latenessSeconds)
                 for gap in state.merger.takeGaps() { log(gap) }
             }
             let changes = state.merger.changes

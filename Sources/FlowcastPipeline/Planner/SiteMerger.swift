@@ -124,7 +124,7 @@ public struct SiteMerger: Codable, Sendable {
 
     enum CodingKeys: String, CodingKey {
         case sites, state, lines, releasedThrough, duration, firstClosedAt, counts, observerIgnored, conflicts, windowsWithMissingSites
-        case seenOutsideTopology, droppedHeldLines, refusedLearnedCells, lastSequence, streamCut
+        case seenOutsideTopology, droppedHeldLines, refusedLearnedCells, lastSequence, streamCut, unreadSince
     }
     /// The highest stream sequence taken (`ingest`'s `sequence`), and whether the consumer skipped
     /// any: its first message was not the stream's first (a `--from` time, or the stream's limits or
@@ -133,6 +133,9 @@ public struct SiteMerger: Codable, Sendable {
     /// with no skip every message published is delivered. nil in a state saved before 6 December 2026.
     private var lastSequence: UInt64?
     private var streamCut: Bool?
+    /// When (the caller's clock, s) `caughtUp` first found every site read had ended while some
+    /// listed site had sent nothing it read; nil while that does not hold.
+    private var unreadSince: Double?
     private var droppedHeldLines: Int?
     private var refusedLearnedCells: Int?
     /// Lines of cells learned from signalling beyond `TopologyLimits.maximumCells` cells in all,
@@ -321,7 +324,7 @@ public struct SiteMerger: Codable, Sendable {
         state[site]!.heard = true
         guard state[site]!.unread != nil else { return }
         state[site]!.unread = nil
-        gaps.append("site \(site): a message of it was read after all; it is waited for again")
+        gaps.append("warning: site \(site): a message of it was read after all; it is waited for again")
     }
 
     /// True when some message of the site was read (for a state saved before `heard` was kept:
@@ -342,20 +345,34 @@ public struct SiteMerger: Codable, Sendable {
     /// is not taken: some message of it was read, or the consumer skipped nothing (a site that has
     /// sent nothing yet is waited for, as before), or some other site has not ended. Returns true
     /// when it changed the state.
-    public mutating func caughtUp(takeAsEnded: Bool) -> Bool {
-        guard streamCut == true else { return false }
+    ///
+    /// A site that has not started yet looks the same as one whose messages were all before the
+    /// cut, so it is taken only once that has held for `lateness` seconds of `now` (the caller's
+    /// clock, wall time once caught up): until a reviewer found it, a planner started with `--from`
+    /// took a site that had not begun publishing as gone the moment it caught up, and exited.
+    public mutating func caughtUp(takeAsEnded: Bool, now: Double, lateness: Double) -> Bool {
         let read = sites.filter(wasRead)
-        guard !read.isEmpty, read.allSatisfy({ state[$0]!.ended }) else { return false }
+        guard streamCut == true, !read.isEmpty, read.allSatisfy({ state[$0]!.ended }), read.count < sites.count else {
+            if unreadSince != nil { unreadSince = nil; changes += 1 }
+            return false
+        }
+        guard let since = unreadSince else {
+            unreadSince = now
+            changes += 1
+            return false
+        }
+        guard now - since >= lateness else { return false }
         var changed = false
         for site in sites where !read.contains(site) {
-            let now: Unread = takeAsEnded ? .ended : .said
-            guard state[site]!.unread != now else { continue }
+            let taken: Unread = takeAsEnded ? .ended : .said
+            guard state[site]!.unread != taken else { continue }
             let before = state[site]!.unread
-            state[site]!.unread = now
+            state[site]!.unread = taken
             changed = true
             guard before == nil else { continue }
-            gaps.append("warning: site \(site): nothing of it was read (the consumer started after it: --from, or the stream's limits "
-                + "or maximum age removed it), and every other site has ended; "
+            gaps.append("warning: site \(site): nothing of it was read, and nothing came in --lateness (\(lateness == lateness.rounded() ? String(Int(lateness)) : String(lateness)) s) after every "
+                + "other site had ended; the consumer skipped the stream's earlier messages (--from, or the stream's limits or maximum age "
+                + "removed them), so its messages were all before them or it has not started; "
                 + (takeAsEnded ? "it is taken as ended, and its windows are planned without it"
                                : "its windows are planned without it after --lateness, and it is waited for until its end is read"))
         }
