@@ -109,3 +109,25 @@ public struct IPAddress: Hashable, Sendable, Comparable, CustomStringConvertible
     }
 
 }
+
+extension IPAddress {
+    /// Why a router cannot use this address as a gateway in a route, or nil when it can: the
+    /// unspecified address, a loopback, multicast or the IPv4 broadcast address, and IPv6
+    /// link-local (Linux takes an `fe80::/10` gateway only with the outgoing device, which a
+    /// route exporter does not know: "Egress device not specified").
+    public var nextHopProblem: String? {
+        if isIPv6 {
+            if high == 0 && low == 0 { return "the unspecified address" }
+            if high == 0 && low == 1 { return "the loopback address" }
+            if high >> 56 == 0xFF { return "a multicast address" }
+            if high >> 54 == 0x3FA { return "link-local (fe80::/10: a route through it needs its outgoing device, which Flowcast does not know)" }
+            return nil
+        }
+        let v = ipv4
+        if v == 0 { return "the unspecified address" }
+        if v >> 24 == 127 { return "a loopback address" }
+        if v >> 28 == 0xE { return "a multicast address" }
+        if v == 0xFFFF_FFFF { return "the broadcast address" }
+        return nil
+    }
+}

@@ -181,6 +181,14 @@ extension TopologyLoader {
                 report(Self.line(value), "bad address '\(value.string ?? "a collection")' for node '\(k.string)' in the addresses of \(what)")
                 continue
             }
+            // A link's address exists to be a next hop: one no route can use is refused here. (A
+            // node's `address` is also a drafted topology's record of a GTP-U end, so the
+            // exporter, not the loader, leaves out a route through an unusable one.)
+            if let why = address.nextHopProblem {
+                report(Self.line(value), "address \(address) for node '\(k.string)' in the addresses of \(what) is \(why); "
+                    + "it cannot be a next hop")
+                continue
+            }
             out.append((RawRef(id: k.string, line: line), address))
         }
         return out

@@ -361,3 +361,14 @@ func pointToPointNetworkForwardsThroughTheExportedRoutes() throws {
     #expect(text.contains("# on s3\n# 10.20.0.0/24: next hop a1 over l3a has no address in the policy"), "\(text)")
     #expect(!text.contains("nexthop via 10.255.0.11"), "\(text)")
 }
+
+/// A node address no route can use (a drafted topology records GTP-U ends as node addresses, a
+/// loopback among them) is not exported as a next hop: `ip` would refuse the line.
+@Test func aNextHopNoRouteCanUseIsNotExported() throws {
+    let yaml = PointToPointNetwork.loopbacksOnly.replacingOccurrences(of: "{ id: a1, address: 10.255.0.11 }", with: "{ id: a1, address: 127.0.0.11 }")
+    let (topology, document) = try PointToPointNetwork.plan(yaml)
+    let text = try PolicyExporter.export(document, as: .iproute, addresses: NextHopAddresses(topology: topology))
+    #expect(text.contains("# on s1\n# 10.20.0.0/24: next hop a1's address 127.0.0.11 is a loopback address, not a gateway a route can use; not exported"),
+            "\(text)")
+    #expect(!text.contains("127.0.0.11 weight"), "\(text)")
+}

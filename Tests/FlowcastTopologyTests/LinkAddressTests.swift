@@ -67,3 +67,26 @@ import Testing
       - { id: l2, a: s1, b: a1, capacity: 1G, addresses: { s1: 10.255.0.1 } }
     """)
 }
+
+/// A link's addresses are next hops: one no route can use is refused at its line (a reviewer found
+/// fe80::1 accepted, and Linux then refused the route: "Egress device not specified").
+@Test func addressesNoRouteCanUseAreRefused() {
+    let unusable = ["0.0.0.0": "the unspecified address", "127.0.0.1": "a loopback address", "224.0.0.1": "a multicast address",
+                    "255.255.255.255": "the broadcast address", "::": "the unspecified address", "::1": "the loopback address",
+                    "ff02::1": "a multicast address", "fe80::1": "link-local"]
+    for (address, why) in unusable {
+        let found = problems("""
+        nodes:
+          - { id: s1 }
+          - { id: a1 }
+        links:
+          - { id: l1, a: s1, b: a1, capacity: 1G, addresses: { a1: "\(address)" } }
+        """)
+        #expect(found.count == 1 && found.first?.line == 5, "\(address): \(found)")
+        #expect(found.first?.message.hasPrefix("address \(IPAddress(address)!) for node 'a1' in the addresses of link 'l1' is \(why)") == true,
+                "\(address): \(found)")
+    }
+    for usable in ["192.0.2.1", "10.0.0.1", "2001:db8::1", "fd00::1", "100.64.0.1"] {
+        #expect(IPAddress(usable)?.nextHopProblem == nil, "\(usable)")
+    }
+}

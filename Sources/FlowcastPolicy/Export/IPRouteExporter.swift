@@ -81,6 +81,14 @@ enum IPRouteExporter {
                         + "not exported (give the topology: export --topology)")
                 continue
             }
+            // An address no route can use (a loopback, link-local, multicast …: a drafted topology's
+            // node address is a GTP-U end, whatever it is) would make `ip` refuse the line.
+            let unusable = route.hops.compactMap { hop in address(hop).flatMap(IPAddress.init).flatMap { a in a.nextHopProblem.map { (hop.node, a, $0) } } }
+            if let (node, a, why) = unusable.first {
+                blocks[route.router, default: []].append("# \(route.prefix): next hop \(node)'s address \(a) is \(why), not a gateway a route "
+                    + "can use; not exported")
+                continue
+            }
             // Hops whose addresses are the same (parallel links to a router known by one address)
             // are one next hop to the kernel: their shares add up.
             var hopsByAddress: [(via: String, nodes: [String], share: Double)] = []
