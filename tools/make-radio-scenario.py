@@ -142,7 +142,7 @@ def main():
     p.add_argument("--cells", type=int, default=7)
     p.add_argument("--users", type=int, default=16, help="users per cell")
     p.add_argument("--blocks", type=int, default=30, help="blocks in the shared band")
-    p.add_argument("--block-mhz", type=float, help="width of one block (default: the width at which the static split leaves --static-unmet of the demand unmet)")
+    p.add_argument("--block-mhz", type=float, help="width of one block, MHz to the kHz (default: the width at which the static split leaves --static-unmet of the demand unmet)")
     p.add_argument("--static-unmet", type=float, default=0.10,
                    help="the load: without --block-mhz, blocks are as wide as makes the static equal split by colouring leave this fraction of demand unmet")
     p.add_argument("--seconds", type=int, default=3600, help="length of the scenario")
@@ -206,7 +206,11 @@ def main():
                 unmet += max(0.0, demand - static_blocks[c] * width * 1e3 * table[index])
         return unmet / total if total > 0 else 0.0
 
-    width = a.block_mhz
+    # Block widths are whole kHz, given or found (--block-mhz 0.3333333 wrote a width rounded to
+    # 1 Hz beside a band edge from the unrounded one: not a whole number of blocks).
+    width = None if a.block_mhz is None else round(a.block_mhz, 3)
+    if width is not None and width <= 0:
+        sys.exit("make-radio-scenario: --block-mhz must be at least 0.001 (block widths are whole kHz)")
     if width is None:
         low, high = 1e-3, 1e3
         for _ in range(60):
