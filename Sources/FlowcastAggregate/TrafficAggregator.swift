@@ -266,7 +266,7 @@ public struct TrafficAggregator {
             w.sizeHistogram[bucket] &+= scale
         }
         if cell >= 0 { account(&cells[cell]) }
-        for l in matcher.links(of: TopologyMatch(cell: nil, links: d.linkRange)) { account(&links[l]) }
+        for i in d.linkRange { account(&links[matcher.link(at: i)]) }
     }
 
     /// Closes every window that ended by `now` (capture-clock nanoseconds) although no packet

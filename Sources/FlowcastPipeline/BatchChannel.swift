@@ -32,7 +32,7 @@ final class BatchChannel<Batch>: @unchecked Sendable {
         return full.isEmpty ? nil : full.removeFirst()
     }
 
-    func recycle(_ batch: Batch) {
+    func recycle(_ batch: consuming Batch) {
         condition.lock(); empty.append(batch); condition.broadcast(); condition.unlock()
     }
 }

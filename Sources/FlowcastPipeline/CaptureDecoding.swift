@@ -10,7 +10,11 @@ public struct DecodeStatistics: Sendable {
     /// Packets a `--filter` skipped (not decoded, not in `packets`).
     public var filteredPackets = 0
     /// Decode issues by stable name (`truncated-tcp` …), with the first packet of each.
-    public var issues: [String: (count: Int, firstPacket: Int)] = [:]
+    public var issues: [String: (count: Int, firstPacket: Int)] {
+        Dictionary(uniqueKeysWithValues: issueCounts.map { (DecodeIssue.name(code: $0.key), $0.value) })
+    }
+    /// The same by `DecodeIssue.code`: counted per packet without making or hashing a name.
+    var issueCounts: [UInt16: (count: Int, firstPacket: Int)] = [:]
     /// Packets with no usable time (`PacketSummary.timeIsUsable`), given the time of the packet
     /// before them, and the first of them.
     public var packetsWithoutTime = 0
@@ -47,10 +51,11 @@ public struct DecodeStatistics: Sendable {
     }
 
     mutating func record(_ issue: DecodeIssue, packet: Int) {
-        if let existing = issues[issue.name] {
-            issues[issue.name] = (existing.count + 1, existing.firstPacket)
+        let code = issue.code
+        if let existing = issueCounts[code] {
+            issueCounts[code] = (existing.count + 1, existing.firstPacket)
         } else {
-            issues[issue.name] = (1, packet)
+            issueCounts[code] = (1, packet)
         }
     }
 }

@@ -158,6 +158,10 @@ public struct TopologyMatcher: Sendable {
     /// Link indices of a match (a slice of `ruleLinks`, no copy).
     @inlinable public func links(of match: TopologyMatch) -> ArraySlice<Int> { ruleLinks[match.links] }
 
+    /// The link at `index` of `ruleLinks`, for a loop over a match's `links` range: per packet,
+    /// iterating the slice of `links(of:)` retained and released its buffer.
+    @inlinable public func link(at index: Int) -> Int { ruleLinks[index] }
+
     /// Matches one packet's plain values.
     /// - Parameters:
     ///   - source: outer source address (the GTP-U tunnel endpoint when tunnelled), if IP.
@@ -170,24 +174,41 @@ public struct TopologyMatcher: Sendable {
                                  interface: Int32 = -1, mpls: UInt32? = nil) -> TopologyMatch {
         // Rules name hosts in one form; a packet may carry an IPv4 host IPv4-mapped in IPv6.
         let source = source?.unmapped, destination = destination?.unmapped
-        var bestCell = Int32.max, bestLinks = Int32.max
-        var cell: Int32 = -1
-        var links: Range<Int> = 0..<0
-        @inline(__always) func scan(_ list: [Int32]) {
-            for r in list {
-                if r >= bestCell && r >= bestLinks { return }
-                let rule = rules[Int(r)]
-                guard matches(rule, source, destination, teid, vlan, interface, mpls) else { continue }
-                if rule.cell >= 0 && r < bestCell { bestCell = r; cell = rule.cell }
-                if !rule.links.isEmpty && r < bestLinks { bestLinks = r; links = rule.links }
-            }
+        // The best rules so far go through `scan` inout: a nested function capturing them as
+        // mutable locals put each in a heap box on every call (4 allocations per match, on every
+        // miss of the classifier's match cache).
+        var best = BestRules()
+        if let source, mayName(source), let list = byAddress[source] {
+            scan(list, &best, source, destination, teid, vlan, interface, mpls)
         }
-        if let source, mayName(source), let list = byAddress[source] { scan(list) }
-        if let destination, destination != source, mayName(destination), let list = byAddress[destination] { scan(list) }
-        if let vlan, mayName(vlan: vlan), let list = byVLAN[vlan] { scan(list) }
-        if let mpls, mayName(mpls: mpls), let list = byMPLS[mpls] { scan(list) }
-        scan(others)
-        return TopologyMatch(cell: cell >= 0 ? Int(cell) : nil, links: links)
+        if let destination, destination != source, mayName(destination), let list = byAddress[destination] {
+            scan(list, &best, source, destination, teid, vlan, interface, mpls)
+        }
+        if let vlan, mayName(vlan: vlan), let list = byVLAN[vlan] { scan(list, &best, source, destination, teid, vlan, interface, mpls) }
+        if let mpls, mayName(mpls: mpls), let list = byMPLS[mpls] { scan(list, &best, source, destination, teid, vlan, interface, mpls) }
+        scan(others, &best, source, destination, teid, vlan, interface, mpls)
+        return TopologyMatch(cell: best.cell >= 0 ? Int(best.cell) : nil, links: best.links)
+    }
+
+    /// The first rule (lowest index) that names a cell and the first that names links, so far.
+    @usableFromInline struct BestRules {
+        @usableFromInline var cellRule = Int32.max, linksRule = Int32.max
+        @usableFromInline var cell: Int32 = -1
+        @usableFromInline var links: Range<Int> = 0..<0
+        @inlinable init() {}
+    }
+
+    /// Tries the rules of `list` (in index order) that could still improve `best`.
+    @inlinable @inline(__always)
+    func scan(_ list: [Int32], _ best: inout BestRules, _ source: IPAddress?, _ destination: IPAddress?, _ teid: UInt32?,
+              _ vlan: UInt16?, _ interface: Int32, _ mpls: UInt32?) {
+        for r in list {
+            if r >= best.cellRule && r >= best.linksRule { return }
+            let rule = rules[Int(r)]
+            guard matches(rule, source, destination, teid, vlan, interface, mpls) else { continue }
+            if rule.cell >= 0 && r < best.cellRule { best.cellRule = r; best.cell = rule.cell }
+            if !rule.links.isEmpty && r < best.linksRule { best.linksRule = r; best.links = rule.links }
+        }
     }
 
     /// Matches an IPv4 packet given outer addresses as 32-bit values in host order.

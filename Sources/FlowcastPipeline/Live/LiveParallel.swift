@@ -194,11 +194,11 @@ extension DecodeStatistics {
     /// Adds another thread's counts (issues: counts added, the earlier first packet kept).
     mutating func add(_ o: DecodeStatistics) {
         packets += o.packets; wireBytes += o.wireBytes; capturedBytes += o.capturedBytes
-        for (name, issue) in o.issues {
-            if let mine = issues[name] {
-                issues[name] = (mine.count + issue.count, min(mine.firstPacket, issue.firstPacket))
+        for (code, issue) in o.issueCounts {
+            if let mine = issueCounts[code] {
+                issueCounts[code] = (mine.count + issue.count, min(mine.firstPacket, issue.firstPacket))
             } else {
-                issues[name] = issue
+                issueCounts[code] = issue
             }
         }
     }
