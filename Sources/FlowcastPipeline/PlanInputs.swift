@@ -48,7 +48,11 @@ public enum SeriesForecasts {
             if let warning = StepCheck.warning(modelID: interval.id, trainedStep: interval.training.stepSeconds, sets: [set]) { warn(warning) }
             try HorizonError.check(path: seriesPath, horizon: interval.horizonSeconds, step: step)
             for s in set.series {
-                guard let f = IntervalLoadForecast.forecast(interval, name: s.name, bitsPerSecond: s.values[0..<row], step: step) else { continue }
+                // The model sees the series as replay's planner hands windows over (÷ 8, windows.jsonl's
+                // bytes/s); forecasts, and the P10 and recent mean in their source, come back in bit/s
+                // (they were in the file's unit labelled bit/s, and only point and upper were scaled).
+                guard let f = IntervalLoadForecast.forecast(interval, name: s.name, values: s.values[0..<row].map { $0 / IntervalLoadForecast.windowsUnit },
+                                                            bitsPerUnit: IntervalLoadForecast.windowsUnit * unitScale, step: step) else { continue }
                 let (kind, id) = Self.kind(of: s.name)
                 forecasts.append(FlowcastPolicy.Forecast(id: id, kind: kind, point: f.point, upper: f.upper, source: f.source + " (rows before \(row))"))
             }
@@ -68,14 +72,11 @@ public enum SeriesForecasts {
                     forecaster.observe(last, at: set.time(ofRow: r))
                 }
                 guard let f = forecaster.forecast() else { continue }
-                forecasts.append(FlowcastPolicy.Forecast(id: id, kind: kind, point: f.point, upper: f.upper,
+                forecasts.append(FlowcastPolicy.Forecast(id: id, kind: kind, point: f.point * unitScale, upper: f.upper * unitScale,
                                                          source: "model \(trained.id) at row \(row)"))
             }
             modelId = trained.id
             planWindow = window(set.step)
-        }
-        if unitScale != 1 {
-            for i in forecasts.indices { forecasts[i].point *= unitScale; forecasts[i].upper *= unitScale }
         }
         let provenance = Provenance(
             inputDigest: Provenance.digest(try Data(contentsOf: seriesURL)), topologyDigest: Provenance.digest(topologyData),

@@ -77,10 +77,16 @@ struct IntervalLoadForecast {
     /// the newest last. Nil when the model cannot forecast it (no observed value in the recent
     /// window, or a step longer than the horizon).
     static func forecast(_ model: IntervalModel, name: String, bitsPerSecond: ArraySlice<Double>, step: Double) -> IntervalLoadForecast? {
-        let values = bitsPerSecond.suffix(historyLimit).map { $0 / windowsUnit }
-        guard let f = try? IntervalForecaster.forecast(model, series: Series(name: name, values: values), step: step) else { return nil }
-        let lower = f.forecast.lower * windowsUnit, recentMean = f.recentMean * windowsUnit
-        return IntervalLoadForecast(point: f.forecast.point * windowsUnit, lower: lower, upper: f.forecast.upper * windowsUnit,
+        forecast(model, name: name, values: bitsPerSecond.suffix(historyLimit).map { $0 / windowsUnit }, bitsPerUnit: windowsUnit, step: step)
+    }
+
+    /// `values`: the series as the model sees it, `bitsPerUnit` bit/s per unit of it; the forecast
+    /// and its source in bit/s. (`plan --series --unit Mbit/s` wrote the P10 and recent mean into
+    /// the source in the file's unit, labelled bit/s.)
+    static func forecast(_ model: IntervalModel, name: String, values: [Double], bitsPerUnit: Double, step: Double) -> IntervalLoadForecast? {
+        guard let f = try? IntervalForecaster.forecast(model, series: Series(name: name, values: Array(values.suffix(historyLimit))), step: step) else { return nil }
+        let lower = f.forecast.lower * bitsPerUnit, recentMean = f.recentMean * bitsPerUnit
+        return IntervalLoadForecast(point: f.forecast.point * bitsPerUnit, lower: lower, upper: f.forecast.upper * bitsPerUnit,
                                     recentMean: recentMean,
                                     source: f.source + String(format: ", P10 %.0f bit/s, recentMean %.0f bit/s", lower, recentMean))
     }

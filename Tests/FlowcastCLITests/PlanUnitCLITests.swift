@@ -80,6 +80,31 @@ struct PlanUnitCLITests {
         let wrong = try Fixtures.runFlowcast(["plan", "--topology", "captures/abilene/topology.yaml", "--forecasts", "x.json",
                                               "--unit", "Mbit/s", "--out", "/nonexistent/p.json"])
         #expect(wrong.status == 64 && wrong.stderr.contains("--unit is the unit of --series"), "\(wrong.stderr)")
+
+        // An interval model: the P10 and recent mean in each forecast's source are in bit/s as they
+        // say (they were the file's Mbit/s labelled bit/s). recentMean is the mean of the last
+        // max(60 s, 2 × 10 min) = 4 rows before --at.
+        let interval = folder.appendingPathComponent("m10.json").path
+        let trained = try Fixtures.runFlowcast(["train", "--series", mbit, "--out", interval, "--trees", "0", "--horizon", "10m"])
+        try #require(trained.status == 0, "\(trained.stderr)")
+        let intervalOut = folder.appendingPathComponent("interval.json").path
+        let planned = try Fixtures.runFlowcast(["plan", "--topology", "captures/abilene/topology.yaml", "--series", mbit, "--at", "150",
+                                                "--model", interval, "--unit", "Mbit/s", "--out", intervalOut])
+        try #require(planned.status == 0, "\(planned.stderr)")
+        let intervalJSON = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: intervalOut))) as? [String: Any]
+        let intervalDemands: [[String: Any]] = try #require((intervalJSON?["routing"] as? [String: Any])?["demands"] as? [[String: Any]])
+        var checked = 0
+        for demand in intervalDemands {
+            let id = demand["id"] as! String
+            guard let column = header.firstIndex(of: id), let source = (demand["forecast"] as? [String: Any])?["source"] as? String,
+                  let said = source.components(separatedBy: "recentMean ").last?.split(separator: " ").first.flatMap({ Double($0) }) else { continue }
+            let last4 = lines.dropFirst().prefix(150).suffix(4).compactMap { Double($0.split(separator: ",", omittingEmptySubsequences: false)[column]) }
+            let mean: Double = last4.reduce(0, +) / Double(last4.count) * 1e6
+            let tolerance: Double = max(1.0, mean * 1e-9)
+            #expect(abs(said - mean) <= tolerance, "\(id): \(source) against \(mean) bit/s")
+            checked += 1
+        }
+        #expect(checked > 100, "\(checked)")
     }
 }
 
