@@ -285,7 +285,9 @@ extension RadioScenario {
     /// folder without one (a hand-made scenario) is scored as it is.
     static func checkDescription(folder: String, topology: Topology) throws {
         let path = URL(fileURLWithPath: folder).appendingPathComponent("scenario.json").path
-        guard FileManager.default.fileExists(atPath: path) else { return }
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) else { return }
+        if isFolder.boolValue { throw CommandFailure(message: "\(path): a folder, not the scenario's description (a JSON file)") }
         let data: Data
         do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
             throw CommandFailure(message: "\(path): cannot be read (\(error.localizedDescription))")
@@ -297,6 +299,11 @@ extension RadioScenario {
                 ?? "not a JSON object") + " (tools/make-radio-scenario.py writes it; remove it to score the folder's topology and logs alone)")
         }
         func number(_ key: String) -> Double? { if case .number(let v)? = object[key] { return v } else { return nil } }
+        // What the script always writes: without it the file says nothing to check the folder by.
+        if let missing = ["cells", "blocks", "blockMHz"].first(where: { number($0) == nil }) {
+            throw CommandFailure(message: "\(path): '\(missing)' is missing or not a number (tools/make-radio-scenario.py writes it; "
+                + "remove the file to score the folder's topology and logs alone)")
+        }
         let band = topology.bands[topology.cells[0].band]
         var problems: [String] = []
         if let cells = number("cells"), Int(exactly: cells) != topology.cells.count {

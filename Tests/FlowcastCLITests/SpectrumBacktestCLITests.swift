@@ -92,6 +92,15 @@ struct SpectrumBacktestCLITests {
         try Self.failsWithOneLine(arguments, mentioning: "scenario.json: describes 30 blocks, but band 'n78' has 10 (and 2 more)")
         try #"{"cells": 7,"#.write(to: description, atomically: true, encoding: .utf8)
         try Self.failsWithOneLine(arguments, mentioning: "scenario.json: not valid JSON at line 1, column")
+        // The keys the script always writes must be there, as numbers (a review found {} and
+        // "cells": "4" scored without a word).
+        for text in [#"{}"#, #"{"cells": "2", "blocks": 10, "blockMHz": 1}"#, #"{"cells": 2, "blocks": 10, "blockMHz": null}"#] {
+            try text.write(to: description, atomically: true, encoding: .utf8)
+            try Self.failsWithOneLine(arguments, mentioning: "scenario.json: '")
+        }
+        try FileManager.default.removeItem(at: description)
+        try FileManager.default.createDirectory(at: description, withIntermediateDirectories: false)
+        try Self.failsWithOneLine(arguments, mentioning: "scenario.json: a folder, not the scenario's description")
     }
 
     @Test func missingFolderOrTopology() throws {
