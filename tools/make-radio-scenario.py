@@ -149,7 +149,7 @@ def main():
     p.add_argument("--cqi-table", choices=sorted(TABLES), default="table1")
     p.add_argument("--seed", type=int, default=1)
     a = p.parse_args()
-    if a.cells < 1 or a.users < 1 or a.blocks < a.cells or a.seconds < 1 or (a.block_mhz is not None and not a.block_mhz > 0):
+    if a.cells < 1 or a.users < 1 or a.blocks < a.cells or a.seconds < 1 or (a.block_mhz is not None and not (a.block_mhz > 0 and math.isfinite(a.block_mhz))):
         fail("--cells, --users and --seconds must be positive, --blocks at least --cells, --block-mhz positive")
     if not 0 < a.static_unmet < 1:
         fail("--static-unmet must be between 0 and 1")
@@ -208,9 +208,9 @@ def main():
 
     # Block widths are whole kHz, given or found (--block-mhz 0.3333333 wrote a width rounded to
     # 1 Hz beside a band edge from the unrounded one: not a whole number of blocks).
-    width = None if a.block_mhz is None else round(a.block_mhz, 3)
+    width = None if a.block_mhz is None else round(a.block_mhz, 3) if math.isfinite(a.block_mhz) else -1.0
     if width is not None and width <= 0:
-        sys.exit("make-radio-scenario: --block-mhz must be at least 0.001 (block widths are whole kHz)")
+        sys.exit("make-radio-scenario: --block-mhz must be a number of MHz, at least 0.001 (block widths are whole kHz)")
     if width is None:
         low, high = 1e-3, 1e3
         for _ in range(60):

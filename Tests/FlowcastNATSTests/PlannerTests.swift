@@ -506,6 +506,38 @@ struct PlannerTests {
         #expect(missing.count == summary["policies"] as? Int && missing.values.allSatisfy { $0.contains("a") }, "\(missing)")
     }
 
+    /// A tap that starts after its windows were planned without it (the planner reading a backlog
+    /// older than --lateness): every line it sent was dropped as late with nothing in the log (a
+    /// verifier's finding). Now it is said once as it happens and totalled as the run ends, with
+    /// --quiet too.
+    @Test("lines of a site that came after their windows were planned without it are said, with --quiet too")
+    func lateLinesAreSaid() throws {
+        let server = try NATSServer()
+        let captures = try Self.siteCaptures()
+        for site in ["a", "b"] {
+            let tap = try Self.runTaps(captures, server: server, sites: [site])[site]!
+            #expect(tap.status == 0, "\(site): \(tap.stderr)")
+        }
+        Thread.sleep(forTimeInterval: 3)  // a's and b's messages are older than --lateness
+        let out = try Scenario.temporaryFolder("planner")
+        let planner = try RunningFlowcast(Scenario.plannerArguments(server, out: out, extra: ["--exit-when-done", "--lateness", "2s", "--quiet"]))
+        // c starts once the planner has planned windows without it.
+        let first = out.appendingPathComponent("policies/policy-0001.json").path
+        let deadline = Date().addingTimeInterval(60)
+        while !FileManager.default.fileExists(atPath: first) && Date() < deadline { Thread.sleep(forTimeInterval: 0.1) }
+        #expect(FileManager.default.fileExists(atPath: first))
+        let c = try Self.runTaps(captures, server: server, sites: ["c"])["c"]!
+        #expect(c.status == 0, "\(c.stderr)")
+        let run = planner.wait(timeout: 90)
+        #expect(run.status == 0, "\(run.stderr)")
+        let said = "flowcast planner: warning: site c: a line came for a window already planned without it (--lateness 2.0s passed"
+        #expect(run.stderr.components(separatedBy: said).count - 1 == 1, "\(run.stderr)")
+        let total = try #require(run.stderr.split(separator: "\n").first { $0.contains("warning: site c: ") && $0.contains(" came after ") }, "\(run.stderr)")
+        #expect(total.hasSuffix("planned without it (--lateness); not counted"), "\(total)")
+        let late = try #require(Scenario.summary(out)["messages"] as? [String: Int])["late"]
+        #expect(late != nil && total.contains("site c: \(late!) line"), "\(total) against \(String(describing: late))")
+    }
+
     /// N7 of the third scale-out verification: with --quiet the planner still printed "ignored a
     /// message … its site is not in --sites" for the first 10 messages of a site left out of --sites.
     @Test("messages of a site not in --sites: each logged (up to 10) without --quiet, only the run's total with it")

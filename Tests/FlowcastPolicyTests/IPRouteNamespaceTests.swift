@@ -350,6 +350,10 @@ func pointToPointNetworkForwardsThroughTheExportedRoutes() throws {
         return try PolicyExporter.export(document, as: .iproute)
     }
     let plain = try export(ring)
+    // Said in the header (and so on stderr): with links' own addresses it would be another link's.
+    #expect(plain.split(separator: "\n")[1] == "# warning: 1 next hop is the address paths reaching the router over another link give "
+        + "(comments above the routes): right for a node address; if the topology gives links their own addresses, export with --topology",
+            "\(plain)")
     let s3 = try #require(plain.components(separatedBy: "# on s3\n").dropFirst().first)
     #expect(s3.hasPrefix("# 10.20.0.0/24: a1's address over l3a is the one paths reaching it over l1a, l1a2 give (its node address unless "
         + "the topology gives links their own: then export --topology)\nip route replace 10.20.0.0/24 nexthop via 10.255.0.11 weight 256"), "\(plain)")
@@ -360,6 +364,15 @@ func pointToPointNetworkForwardsThroughTheExportedRoutes() throws {
     let text = try export(numbered)
     #expect(text.contains("# on s3\n# 10.20.0.0/24: next hop a1 over l3a has no address in the policy"), "\(text)")
     #expect(!text.contains("nexthop via 10.255.0.11"), "\(text)")
+    #expect(!text.contains("# warning:"), "\(text)")
+    // With the topology, a hop it gives no address for is said to be the topology's gap (it read
+    // "give the topology: export --topology" there too).
+    let bare = numbered.replacingOccurrences(of: "{ id: a1, address: 10.255.0.11 }", with: "{ id: a1 }")
+    let topology = try Topology(yaml: bare)
+    let document = try PolicyPlanner(topology: topology).plan(input, provenance: Provenance(inputDigest: zero, topologyDigest: zero))
+    let full = try PolicyExporter.export(document, as: .iproute, addresses: NextHopAddresses(topology: topology))
+    #expect(full.contains("# on s3\n# 10.20.0.0/24: next hop a1 over l3a has no address in the topology (neither the node's nor its end of the link's); "
+        + "not exported"), "\(full)")
 }
 
 /// A node address no route can use (a drafted topology records GTP-U ends as node addresses, a

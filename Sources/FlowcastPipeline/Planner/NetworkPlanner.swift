@@ -425,10 +425,24 @@ public final class NetworkPlanner {
             if !quiet { logProblem("unlistedSite", "ignored a message on \(subject) (\(at)): its site is not in --sites") }
         case .unknownID, .farAhead:
             logProblem(outcome.rawValue, "ignored a line on \(subject) (\(at)): \(state.merger.lastProblem ?? outcome.rawValue)")
+        case .late:
+            // Data lost to --lateness is said, once per site as it happens and in a total as the run
+            // ends, with --quiet too: a tap started after its windows were planned without it (a
+            // planner reading a backlog measures lateness on the stream's clock) had every line
+            // dropped with nothing in the log.
+            let token = FlowcastSubjects.siteToken(of: subject) ?? "?"
+            if lateThisRun[token] == nil {
+                log("warning: site \(token): a line came for a window already planned without it (--lateness "
+                    + "\(options.latenessSeconds)s passed; \(at)); its late lines are not counted, "
+                    + "a total follows as the run ends")
+            }
+            lateThisRun[token, default: 0] += 1
         default:
             break
         }
     }
+    /// Lines this run that came for windows already planned without their site, by site.
+    private var lateThisRun: [String: Int] = [:]
 
     /// At most this many problems of each kind are logged per run; the rest are counted (in
     /// planner-summary.json, and in one line as the run ends).
@@ -459,6 +473,10 @@ public final class NetworkPlanner {
         if unlistedThisRun > 0 {
             let more = moreUnlistedSites ? ", …" : ""
             log("ignored \(unlistedThisRun) messages this run from sites not in --sites: \(unlistedSites.sorted().joined(separator: ", "))\(more)")
+        }
+        for (site, n) in lateThisRun.sorted(by: { $0.key < $1.key }) {
+            log("warning: site \(site): \(n) line\(n == 1 ? "" : "s") came after \(n == 1 ? "its window was" : "their windows were") planned without it "
+                + "(--lateness); not counted")
         }
     }
 

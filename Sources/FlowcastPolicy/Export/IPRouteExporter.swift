@@ -63,6 +63,7 @@ enum IPRouteExporter {
             known.address(over: hop.link, to: hop.node) == nil && firstHops[LinkEnd(link: hop.link, node: hop.node)] == nil
         }
         var blocks: [String: [String]] = [:]
+        var inferredHops = 0
         for (router, note) in notes { blocks[router, default: []].append("# \(note)") }
         for route in routes {
             let unknownHops = route.hops.filter { address($0) == nil }
@@ -76,9 +77,10 @@ enum IPRouteExporter {
             }
             guard unknown.isEmpty else {
                 let over = unknownHops.map { "\($0.node) over \($0.link)" }.joined(separator: ", ")
-                blocks[route.router, default: []].append(
-                    "# \(route.prefix): next hop \(over) has no address in the policy (no path's first hop over that link gives one); "
-                        + "not exported (give the topology: export --topology)")
+                blocks[route.router, default: []].append(known == NextHopAddresses()
+                    ? "# \(route.prefix): next hop \(over) has no address in the policy (no path's first hop over that link gives one); "
+                        + "not exported (give the topology: export --topology)"
+                    : "# \(route.prefix): next hop \(over) has no address in the topology (neither the node's nor its end of the link's); not exported")
                 continue
             }
             // An address no route can use (a loopback, link-local, multicast …: a drafted topology's
@@ -123,11 +125,19 @@ enum IPRouteExporter {
             let note = route.demands.count == 1 ? route.demands[0]
                 : route.demands.joined(separator: ", ") + " (one route per prefix on a router: the split of their traffic through it)"
             for hop in route.hops where inferred(hop) {
+                inferredHops += 1
                 let from = byNode[hop.node]!.links.joined(separator: ", ")
                 blocks[route.router, default: []].append("# \(route.prefix): \(hop.node)'s address over \(hop.link) is the one paths reaching it "
                     + "over \(from) give (its node address unless the topology gives links their own: then export --topology)")
             }
             blocks[route.router, default: []].append("ip route replace \(route.prefix) " + hops.joined(separator: " ") + "  # \(note)")
+        }
+        // Said on stderr too (`export` repeats warning lines there): in a topology with links' own
+        // addresses such a route names another link's address, which `ip` refuses.
+        if inferredHops > 0 {
+            lines.insert("# warning: \(inferredHops) next hop\(inferredHops == 1 ? " is" : "s are") the address paths reaching the router over "
+                + "another link give (comments above the routes): right for a node address; if the topology gives links their own "
+                + "addresses, export with --topology", at: 1 + warnings.count)
         }
         for router in blocks.keys.sorted() {
             lines.append("# on \(router)")
