@@ -35,7 +35,14 @@ struct ExportCommand: ParsableCommand {
                         + "(\(Provenance.digest(data)), the policy says \(document.provenance.topologyDigest))")
                     throw ExitCode.failure
                 }
-                addresses = NextHopAddresses(topology: try Topology(contentsOfFile: topology))
+                let parsed = try Topology(contentsOfFile: topology)
+                // Its digest is the policy's, so a path whose link does not join its nodes there is a
+                // hand edit: the export would name a next hop over a link that does not reach it.
+                if let wrong = Self.pathNotInTopology(document, parsed) {
+                    printError("flowcast export: \(policy): \(wrong)")
+                    throw ExitCode.failure
+                }
+                addresses = NextHopAddresses(topology: parsed)
             }
             let text = try PolicyExporter.export(document, as: ExportFormat(rawValue: to)!, addresses: addresses)
             // Warnings in the export's comments are said on stderr too: an operator piping the
@@ -58,5 +65,23 @@ struct ExportCommand: ParsableCommand {
             printError(CommandError.line("export", error, given: [policy] + (out.map { [$0] } ?? [])))
             throw ExitCode.failure
         }
+    }
+}
+
+extension ExportCommand {
+    /// The first path of `document` whose links do not join its nodes, hop by hop, in `topology`.
+    static func pathNotInTopology(_ document: PolicyDocument, _ topology: Topology) -> String? {
+        for (i, demand) in document.routing.demands.enumerated() {
+            for (j, path) in demand.paths.enumerated() {
+                for (k, id) in path.links.enumerated() where k + 1 < path.nodes.count {
+                    let (from, to) = (path.nodes[k], path.nodes[k + 1])
+                    guard let l = topology.linkIndex(id), let u = topology.nodeIndex(from), let v = topology.nodeIndex(to),
+                          topology.links[l].otherEnd(from: u) == v else {
+                        return "$.routing.demands[\(i)].paths[\(j)]: link '\(id)' does not join '\(from)' and '\(to)' in the topology"
+                    }
+                }
+            }
+        }
+        return nil
     }
 }

@@ -47,6 +47,30 @@ struct ExportCLITests {
         #expect(other.stdout.isEmpty)
     }
 
+    /// With the topology, a path whose link does not join its nodes there (a hand edit: the digest
+    /// is the policy's) is refused at the path: it exported a next hop over a link that does not
+    /// reach it (a verifier's finding).
+    @Test func aPathWhoseLinkDoesNotJoinItsNodesIsRefusedWithTheTopology() throws {
+        var object = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: Fixtures.repositoryRoot
+            .appendingPathComponent("policies/examples/demo-policy.json"))) as? [String: Any])
+        var routing = try #require(object["routing"] as? [String: Any])
+        var demands = try #require(routing["demands"] as? [[String: Any]])
+        var paths = try #require(demands[0]["paths"] as? [[String: Any]])
+        var links = try #require(paths[0]["links"] as? [String])
+        let other = try #require((demands[1]["paths"] as? [[String: Any]])?.first?["links"] as? [String])
+        links[0] = try #require(other.first { $0 != links[0] })
+        paths[0]["links"] = links
+        demands[0]["paths"] = paths
+        routing["demands"] = demands
+        object["routing"] = routing
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-wrong-link-\(UUID().uuidString).json").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try JSONSerialization.data(withJSONObject: object).write(to: URL(fileURLWithPath: path))
+        let run = try Fixtures.runFlowcast(["export", path, "--to", "iproute", "--topology", "captures/demo/topology.yaml"])
+        #expect(run.status == 1 && run.stdout.isEmpty, "\(run.stdout)\(run.stderr)")
+        #expect(run.stderr.contains("\(path): $.routing.demands[0].paths[0]: link '\(links[0])' does not join"), "\(run.stderr)")
+    }
+
     @Test("A1 export of a policy whose cells have no global identity fails naming the cell and the field")
     func a1ExportWithoutGlobalIdentity() throws {
         var object = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: Fixtures.repositoryRoot
