@@ -47,25 +47,43 @@ struct ExportCLITests {
         #expect(other.stdout.isEmpty)
     }
 
+    /// A copy of the policy at `source` (repository-relative) as JSON objects after `edit`, written to a
+    /// temporary file (removed by the caller); its path.
+    static func editedPolicy(_ source: String, _ edit: (inout [String: Any]) throws -> Void) throws -> String {
+        var object = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: Fixtures.repositoryRoot
+            .appendingPathComponent(source))) as? [String: Any])
+        try edit(&object)
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-edited-\(UUID().uuidString).json").path
+        try JSONSerialization.data(withJSONObject: object).write(to: URL(fileURLWithPath: path))
+        return path
+    }
+
+    /// `edit` applied to the paths of demand `index` of a policy's JSON objects.
+    static func editPaths(of index: Int, in object: inout [String: Any], _ edit: (inout [[String: Any]]) throws -> Void) throws {
+        var routing = try #require(object["routing"] as? [String: Any])
+        var demands = try #require(routing["demands"] as? [[String: Any]])
+        var paths = try #require(demands[index]["paths"] as? [[String: Any]])
+        try edit(&paths)
+        demands[index]["paths"] = paths
+        routing["demands"] = demands
+        object["routing"] = routing
+    }
+
     /// With the topology, a path whose link does not join its nodes there (a hand edit: the digest
     /// is the policy's) is refused at the path: it exported a next hop over a link that does not
     /// reach it (a verifier's finding).
     @Test func aPathWhoseLinkDoesNotJoinItsNodesIsRefusedWithTheTopology() throws {
-        var object = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: Fixtures.repositoryRoot
-            .appendingPathComponent("policies/examples/demo-policy.json"))) as? [String: Any])
-        var routing = try #require(object["routing"] as? [String: Any])
-        var demands = try #require(routing["demands"] as? [[String: Any]])
-        var paths = try #require(demands[0]["paths"] as? [[String: Any]])
-        var links = try #require(paths[0]["links"] as? [String])
-        let other = try #require((demands[1]["paths"] as? [[String: Any]])?.first?["links"] as? [String])
-        links[0] = try #require(other.first { $0 != links[0] })
-        paths[0]["links"] = links
-        demands[0]["paths"] = paths
-        routing["demands"] = demands
-        object["routing"] = routing
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-wrong-link-\(UUID().uuidString).json").path
+        var links: [String] = []
+        let path = try Self.editedPolicy("policies/examples/demo-policy.json") { object in
+            let other = try #require((((object["routing"] as? [String: Any])?["demands"] as? [[String: Any]])?[1]["paths"] as? [[String: Any]])?
+                .first?["links"] as? [String])
+            try Self.editPaths(of: 0, in: &object) { paths in
+                links = try #require(paths[0]["links"] as? [String])
+                links[0] = try #require(other.first { $0 != links[0] })
+                paths[0]["links"] = links
+            }
+        }
         defer { try? FileManager.default.removeItem(atPath: path) }
-        try JSONSerialization.data(withJSONObject: object).write(to: URL(fileURLWithPath: path))
         let run = try Fixtures.runFlowcast(["export", path, "--to", "iproute", "--topology", "captures/demo/topology.yaml"])
         #expect(run.status == 1 && run.stdout.isEmpty, "\(run.stdout)\(run.stderr)")
         #expect(run.stderr.contains("\(path): $.routing.demands[0].paths[0]: link '\(links[0])' does not join"), "\(run.stderr)")
@@ -73,14 +91,12 @@ struct ExportCLITests {
 
     @Test("A1 export of a policy whose cells have no global identity fails naming the cell and the field")
     func a1ExportWithoutGlobalIdentity() throws {
-        var object = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: Fixtures.repositoryRoot
-            .appendingPathComponent("policies/examples/demo-policy.json"))) as? [String: Any])
-        var spectrum = try #require(object["spectrum"] as? [String: Any])
-        spectrum["cells"] = (spectrum["cells"] as? [[String: Any]] ?? []).map { var c = $0; c["globalId"] = nil; return c }
-        object["spectrum"] = spectrum
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-no-global-\(UUID().uuidString).json").path
+        let path = try Self.editedPolicy("policies/examples/demo-policy.json") { object in
+            var spectrum = try #require(object["spectrum"] as? [String: Any])
+            spectrum["cells"] = (spectrum["cells"] as? [[String: Any]] ?? []).map { var c = $0; c["globalId"] = nil; return c }
+            object["spectrum"] = spectrum
+        }
         defer { try? FileManager.default.removeItem(atPath: path) }
-        try JSONSerialization.data(withJSONObject: object).write(to: URL(fileURLWithPath: path))
         let run = try Fixtures.runFlowcast(["export", path, "--to", "a1"])
         #expect(run.status != 0)
         #expect(run.stderr.contains("cell 'cell-1' has no global identity; add 'globalId: ecgi:MCC-MNC-ECI'"), "\(run.stderr)")
@@ -89,18 +105,10 @@ struct ExportCLITests {
 
     @Test("a policy whose demand is not split whole is not exported: exit 1, the file and the demand named, nothing written")
     func partialSplitIsNotExported() throws {
-        var object = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: Fixtures.repositoryRoot
-            .appendingPathComponent("policies/baseline/demo.json"))) as? [String: Any])
-        var routing = try #require(object["routing"] as? [String: Any])
-        var demands = try #require(routing["demands"] as? [[String: Any]])
-        var paths = try #require(demands[0]["paths"] as? [[String: Any]])
-        for i in paths.indices { paths[i]["weight"] = 1.0 }
-        demands[0]["paths"] = paths
-        routing["demands"] = demands
-        object["routing"] = routing
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-split-\(UUID().uuidString).json").path
+        let path = try Self.editedPolicy("policies/baseline/demo.json") { object in
+            try Self.editPaths(of: 0, in: &object) { paths in for i in paths.indices { paths[i]["weight"] = 1.0 } }
+        }
         defer { try? FileManager.default.removeItem(atPath: path) }
-        try JSONSerialization.data(withJSONObject: object).write(to: URL(fileURLWithPath: path))
         for format in ["iproute", "a1"] {
             let run = try Fixtures.runFlowcast(["export", path, "--to", format])
             #expect(run.status == 1 && run.stdout.isEmpty)

@@ -31,6 +31,16 @@ struct PlannerTests {
         return runs
     }
 
+    /// Runs the taps of `sites` one after the other (each publishes all its messages before the next
+    /// starts), expecting each to succeed.
+    static func runTapsOneAfterAnother(_ captures: [String: String], server: NATSServer, sites: [String] = Scenario.sites,
+                                       sourceLocation: SourceLocation = #_sourceLocation) throws {
+        for site in sites {
+            let tap = try runTaps(captures, server: server, sites: [site])[site]!
+            #expect(tap.status == 0, "\(site): \(tap.stderr)", sourceLocation: sourceLocation)
+        }
+    }
+
     static func expectSamePolicies(_ planner: URL, _ reference: URL) throws {
         let got = try Scenario.policies(in: planner), want = try Scenario.policies(in: reference)
         #expect(want.count >= 9)
@@ -454,10 +464,7 @@ struct PlannerTests {
         #expect(try connection.ensureStream(limited) == .created)
         // One after the other, so that what is removed is the first half of site a's windows.
         let captures = try Self.siteCaptures()
-        for site in Scenario.sites {
-            let tap = try Self.runTaps(captures, server: server, sites: [site])[site]!
-            #expect(tap.status == 0, "\(site): \(tap.stderr)")
-        }
+        try Self.runTapsOneAfterAnother(captures, server: server)
         let out = try Scenario.temporaryFolder("planner")
         let run = try RunningFlowcast(Scenario.plannerArguments(server, out: out, extra: ["--exit-when-done", "--lateness", "1s"])).wait(timeout: 60)
         #expect(run.status == 0, "\(run.stderr)")
@@ -484,10 +491,7 @@ struct PlannerTests {
         limited.maxMessages = 1500
         #expect(try connection.ensureStream(limited) == .created)
         let captures = try Self.siteCaptures()
-        for site in Scenario.sites {
-            let tap = try Self.runTaps(captures, server: server, sites: [site])[site]!
-            #expect(tap.status == 0, "\(site): \(tap.stderr)")
-        }
+        try Self.runTapsOneAfterAnother(captures, server: server)
         let out = try Scenario.temporaryFolder("planner")
         let run = try RunningFlowcast(Scenario.plannerArguments(server, out: out, extra: ["--exit-when-done", "--lateness", "1s", "--quiet"]))
             .wait(timeout: 60)
@@ -514,10 +518,7 @@ struct PlannerTests {
     func lateLinesAreSaid() throws {
         let server = try NATSServer()
         let captures = try Self.siteCaptures()
-        for site in ["a", "b"] {
-            let tap = try Self.runTaps(captures, server: server, sites: [site])[site]!
-            #expect(tap.status == 0, "\(site): \(tap.stderr)")
-        }
+        try Self.runTapsOneAfterAnother(captures, server: server, sites: ["a", "b"])
         Thread.sleep(forTimeInterval: 3)  // a's and b's messages are older than --lateness
         let out = try Scenario.temporaryFolder("planner")
         let planner = try RunningFlowcast(Scenario.plannerArguments(server, out: out, extra: ["--exit-when-done", "--lateness", "2s", "--quiet"]))
