@@ -26,40 +26,45 @@ extension FlowRecord {
         names.indices.contains(Int(cell)) ? names[Int(cell)] : nil
     }
 
-    /// One JSON object per flow (flows.jsonl and `flowcast flows --format json`).
+    /// One JSON object per flow (flows.jsonl and `flowcast flows --format json`). Written
+    /// through a `ByteCursor`: with every field present and the longest values (IPv6 addresses,
+    /// 20-digit counters, times at both ends of 64-bit nanoseconds) the line without the cell name
+    /// is under 700 bytes (a test checks it), and the name takes at most 6 bytes a byte escaped, plus quotes.
     public func appendJSON(reason: FlowEndReason?, cellName: String?, to out: inout [UInt8]) {
-        out.appendLiteral("{\"proto\":")
-        if let p = key.ipProtocol { out.appendDecimal(Int(p)) } else { out.appendLiteral("null") }
-        out.appendLiteral(",\"a\":\""); out.appendAddress(addressA); out.appendLiteral("\"")
-        if key.hasPorts { out.appendLiteral(",\"port_a\":"); out.appendDecimal(Int(portA)) }
-        out.appendLiteral(",\"b\":\""); out.appendAddress(addressB); out.appendLiteral("\"")
-        if key.hasPorts { out.appendLiteral(",\"port_b\":"); out.appendDecimal(Int(portB)) }
-        out.appendLiteral(",\"packets_ab\":"); out.appendDecimal(packets.0)
-        out.appendLiteral(",\"bytes_ab\":"); out.appendDecimal(bytes.0)
-        out.appendLiteral(",\"packets_ba\":"); out.appendDecimal(packets.1)
-        out.appendLiteral(",\"bytes_ba\":"); out.appendDecimal(bytes.1)
-        out.appendLiteral(",\"first\":\""); out.appendTimestamp(seconds: firstNanoseconds.floorDivided(by: 1_000_000_000), fraction: firstNanoseconds.floorModulo(1_000_000_000))
-        out.appendLiteral("\",\"last\":\""); out.appendTimestamp(seconds: lastNanoseconds.floorDivided(by: 1_000_000_000), fraction: lastNanoseconds.floorModulo(1_000_000_000))
-        out.appendLiteral("\"")
-        if let t = teid.0 { out.appendLiteral(",\"teid_ab\":"); out.appendDecimal(UInt64(t)) }
-        if let t = teid.1 { out.appendLiteral(",\"teid_ba\":"); out.appendDecimal(UInt64(t)) }
-        if let t = icmpTypeCode.0 {
-            out.appendLiteral(",\"icmp_type_ab\":"); out.appendDecimal(Int(t >> 8))
-            out.appendLiteral(",\"icmp_code_ab\":"); out.appendDecimal(Int(t & 0xFF))
+        out.appendWritten(maximumCount: 800 + (cellName.map { $0.utf8.count * 6 + 2 } ?? 0)) { c in
+            c.literal("{\"proto\":")
+            if let p = key.ipProtocol { c.decimal(UInt64(p)) } else { c.literal("null") }
+            c.literal(",\"a\":\""); c.address(addressA); c.byte(UInt8(ascii: "\""))
+            if key.hasPorts { c.literal(",\"port_a\":"); c.decimal(UInt64(portA)) }
+            c.literal(",\"b\":\""); c.address(addressB); c.byte(UInt8(ascii: "\""))
+            if key.hasPorts { c.literal(",\"port_b\":"); c.decimal(UInt64(portB)) }
+            c.literal(",\"packets_ab\":"); c.decimal(packets.0)
+            c.literal(",\"bytes_ab\":"); c.decimal(bytes.0)
+            c.literal(",\"packets_ba\":"); c.decimal(packets.1)
+            c.literal(",\"bytes_ba\":"); c.decimal(bytes.1)
+            c.literal(",\"first\":\""); c.timestamp(seconds: firstNanoseconds.floorDivided(by: 1_000_000_000), fraction: firstNanoseconds.floorModulo(1_000_000_000))
+            c.literal("\",\"last\":\""); c.timestamp(seconds: lastNanoseconds.floorDivided(by: 1_000_000_000), fraction: lastNanoseconds.floorModulo(1_000_000_000))
+            c.byte(UInt8(ascii: "\""))
+            if let t = teid.0 { c.literal(",\"teid_ab\":"); c.decimal(UInt64(t)) }
+            if let t = teid.1 { c.literal(",\"teid_ba\":"); c.decimal(UInt64(t)) }
+            if let t = icmpTypeCode.0 {
+                c.literal(",\"icmp_type_ab\":"); c.decimal(UInt64(t >> 8))
+                c.literal(",\"icmp_code_ab\":"); c.decimal(UInt64(t & 0xFF))
+            }
+            if let t = icmpTypeCode.1 {
+                c.literal(",\"icmp_type_ba\":"); c.decimal(UInt64(t >> 8))
+                c.literal(",\"icmp_code_ba\":"); c.decimal(UInt64(t & 0xFF))
+            }
+            if key.ipProtocol == IPProtocol.tcp.rawValue {
+                c.literal(",\"tcp_flags_ab\":"); c.decimal(UInt64(tcpFlags.0))
+                c.literal(",\"tcp_flags_ba\":"); c.decimal(UInt64(tcpFlags.1))
+                c.literal(",\"retransmissions\":"); c.decimal(UInt64(retransmissions.0) + UInt64(retransmissions.1))
+                c.literal(",\"zero_windows\":"); c.decimal(UInt64(zeroWindows.0) + UInt64(zeroWindows.1))
+            }
+            if let cellName { c.literal(",\"cell\":"); c.jsonString(cellName) }
+            if let reason { c.literal(",\"end\":\""); c.text(reason.rawValue); c.byte(UInt8(ascii: "\"")) }
+            c.literal("}\n")
         }
-        if let t = icmpTypeCode.1 {
-            out.appendLiteral(",\"icmp_type_ba\":"); out.appendDecimal(Int(t >> 8))
-            out.appendLiteral(",\"icmp_code_ba\":"); out.appendDecimal(Int(t & 0xFF))
-        }
-        if key.ipProtocol == IPProtocol.tcp.rawValue {
-            out.appendLiteral(",\"tcp_flags_ab\":"); out.appendDecimal(Int(tcpFlags.0))
-            out.appendLiteral(",\"tcp_flags_ba\":"); out.appendDecimal(Int(tcpFlags.1))
-            out.appendLiteral(",\"retransmissions\":"); out.appendDecimal(UInt64(retransmissions.0) + UInt64(retransmissions.1))
-            out.appendLiteral(",\"zero_windows\":"); out.appendDecimal(UInt64(zeroWindows.0) + UInt64(zeroWindows.1))
-        }
-        if let cellName { out.appendLiteral(",\"cell\":"); out.appendJSONString(cellName) }
-        if let reason { out.appendLiteral(",\"end\":\""); out.appendASCII(reason.rawValue); out.appendLiteral("\"") }
-        out.appendLiteral("}\n")
     }
 }
 

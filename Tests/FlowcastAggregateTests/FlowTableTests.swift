@@ -295,9 +295,84 @@ struct FlowTableTests {
         #expect(seen == want.count, "\(capture.name): \(seen) directions with a type, tshark \(want.count)")
     }
 
-    @Test("memory per live flow is what the README states (168 bytes)")
+    /// Random short flows (IPv4 and IPv6, times a little out of order, both timeouts): a table
+    /// whose sweeps look only at the records its deadlines say are due ends the same flows, for
+    /// the same reasons, in the same order, as one whose sweeps test every record.
+    @Test("sweeping by deadline ends exactly the flows a sweep of every record ends, in the same order")
+    func deadlineSweepIsTheWholeSweep() {
+        var rng = SplitMix64(seed: 3)
+        let configuration = FlowTable.Configuration(idleTimeout: 2_000_000_000, activeTimeout: 7_000_000_000, maximumFlows: 1 << 14)
+        let byDeadline = FlowTable(configuration: configuration), everyRecord = FlowTable(configuration: configuration)
+        everyRecord.sweepsEveryRecord = true
+        var ended: [[String]] = [[], []]
+        var now: Int64 = 1_764_000_000_000_000_000
+        for number in 1...200_000 {
+            now += Int64(rng.next() % 200_000)  // 100 µs apart on average: 20 s in all
+            var s = PacketSummary()
+            s.timestampNanoseconds = now - Int64(rng.next() % 3_000_000)  // up to 3 ms out of order
+            s.wireLength = 100
+            let flow = rng.next() % (rng.next() % 4 == 0 ? 20_000 : 500)
+            let v6 = flow % 5 == 0
+            s.innerSource = v6 ? IPAddress(ipv6High: 0x2001_0db8 << 32, low: flow) : IPAddress(ipv4: 0x0A00_0000 | UInt32(flow))
+            s.innerDestination = v6 ? IPAddress(ipv6High: 0x2001_0db8 << 32, low: 1 << 40) : IPAddress(ipv4: 0xC000_0201)
+            (s.sourcePort, s.destinationPort) = (UInt16(1024 + flow % 60_000), 443)
+            s.ipProtocol = 17
+            for (t, table) in [byDeadline, everyRecord].enumerated() {
+                _ = table.update(s, packetNumber: number) { record, reason in
+                    ended[t].append("\(record.addressA) \(record.portA) \(reason) \(record.firstNanoseconds) \(record.lastNanoseconds) \(record.packets.0)")
+                }
+            }
+        }
+        #expect(ended[0].count > 5_000)
+        #expect(Set(ended[0].map { $0.split(separator: " ")[2] }) == ["idle", "active"])
+        #expect(ended[0].count == ended[1].count)
+        let differ = zip(ended[0], ended[1]).enumerated().first { $0.element.0 != $0.element.1 }
+        #expect(differ == nil, "ended flow \(differ?.offset ?? 0): by deadline \(differ?.element.0 ?? ""), every record \(differ?.element.1 ?? "")")
+    }
+
+    @Test("a packet time of 2^61 or more in magnitude makes every sweep test every record, and flows still end on their timeouts")
+    func extremeTimesSweepEveryRecord() throws {
+        let table = FlowTable(configuration: .init(idleTimeout: 1_000_000_000, activeTimeout: 0))
+        var ended: [FlowEndReason] = []
+        let base: Int64 = 1 << 62
+        for (i, t) in [base, base + 500_000_000, base + 5_000_000_000].enumerated() {
+            var s = FlowTableTests.segment(0, seq: 1, length: 10)
+            s.timestampNanoseconds = t
+            if i == 2 { s.innerSource = IPAddress(ipv4: 0x0A00_0009) }
+            _ = table.update(s, packetNumber: i) { _, reason in ended.append(reason) }
+        }
+        #expect(table.sweepsEveryRecord)
+        #expect(ended == [.idle])
+    }
+
+    /// The longest line a flow can make: IPv6 addresses of eight four-digit words, ports, every
+    /// counter at its largest, times at both ends of 64-bit nanoseconds, both TEIDs, TCP fields, an end
+    /// reason; within `appendJSON`'s 800-byte bound with room left, and read back by `FlowLine`.
+    @Test("the longest flow line fits the bound its writer reserves, and decodes")
+    func longestFlowLineFitsItsBound() throws {
+        let ones = UInt64.max - 0x0001_0001_0001_0001
+        var record = FlowRecord(key: FlowKey(lowHigh: ones, lowLow: ones, highHigh: ones, highLow: ones - 1,
+                                             lowPort: 65535, highPort: 65534, proto: 0x100 | 6, familyBits: 3),
+                                aIsLow: true, now: .min + 1_000_000_000, firstPacket: 1)
+        record.lastNanoseconds = .max
+        record.packets = (.max, .max); record.bytes = (.max, .max)
+        record.teidValue = (.max, .max); record.flags |= 6
+        record.retransmissions = (.max, .max); record.zeroWindows = (.max, .max); record.tcpFlags = (255, 255)
+        let cell = "cell-\u{1}\"\\" + String(repeating: "é", count: 50)
+        var out: [UInt8] = []
+        record.appendJSON(reason: .evicted, cellName: nil, to: &out)
+        #expect(out.count < 700, "\(out.count) bytes")
+        out.removeAll()
+        record.appendJSON(reason: .evicted, cellName: cell, to: &out)
+        let line = try JSONDecoder().decode(FlowLine.self, from: Data(out.dropLast()))
+        #expect(line.cell == cell && line.bytesAB == .max && line.retransmissions == 2 * UInt64(UInt32.max))
+        #expect(line.a == "fffe:fffe:fffe:fffe:fffe:fffe:fffe:fffe" && line.portB == 65534)
+        #expect(line.first == "-9223372036.145224192" && line.last == "9223372036.854775807")
+    }
+
+    @Test("memory per live flow is what the README states (176 bytes)")
     func memoryPerFlow() {
         #expect(MemoryLayout<FlowRecord>.stride == 152)
-        #expect(FlowTable.bytesPerFlow == 168)
+        #expect(FlowTable.bytesPerFlow == 176)
     }
 }
