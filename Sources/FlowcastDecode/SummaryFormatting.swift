@@ -7,55 +7,66 @@ extension PacketSummary {
     /// source, outer destination, inner source, inner destination, protocol, source port,
     /// destination port, outermost GTPv1 TEID, outermost VLAN ID. Absent values are empty.
     public func appendTSV(number: Int, to out: inout [UInt8]) {
-        out.appendDecimal(number); out.append(9)
-        if hasTimestamp { out.appendTimestamp(seconds: timestampSeconds, fraction: timestampFraction) }; out.append(9)
-        out.appendDecimal(wireLength); out.append(9)
-        out.appendDecimal(capturedLength); out.append(9)
-        out.appendAddress(outerSource); out.append(9)
-        out.appendAddress(outerDestination); out.append(9)
-        out.appendAddress(innerSource); out.append(9)
-        out.appendAddress(innerDestination); out.append(9)
-        if let ipProtocol { out.appendDecimal(Int(ipProtocol)) }; out.append(9)
-        if let sourcePort { out.appendDecimal(Int(sourcePort)) }; out.append(9)
-        if let destinationPort { out.appendDecimal(Int(destinationPort)) }; out.append(9)
-        if let teid { out.appendDecimal(Int(teid)) }; out.append(9)
-        if let vlan { out.appendDecimal(Int(vlan)) }
-        out.append(10)
+        // Through a cursor (one append per row; `ByteCursor`): at most 21 + 41 + 2 × 21 + 4 × 45
+        // + 4 + 6 + 6 + 11 + 5 bytes of fields and 13 separators, under 384.
+        out.appendWritten(maximumCount: 384) { c in
+            c.decimal(number); c.byte(9)
+            if hasTimestamp { c.timestamp(seconds: timestampSeconds, fraction: timestampFraction) }; c.byte(9)
+            c.decimal(wireLength); c.byte(9)
+            c.decimal(capturedLength); c.byte(9)
+            if let outerSource { c.address(outerSource) }; c.byte(9)
+            if let outerDestination { c.address(outerDestination) }; c.byte(9)
+            if let innerSource { c.address(innerSource) }; c.byte(9)
+            if let innerDestination { c.address(innerDestination) }; c.byte(9)
+            if let ipProtocol { c.decimal(UInt64(ipProtocol)) }; c.byte(9)
+            if let sourcePort { c.decimal(UInt64(sourcePort)) }; c.byte(9)
+            if let destinationPort { c.decimal(UInt64(destinationPort)) }; c.byte(9)
+            if let teid { c.decimal(UInt64(teid)) }; c.byte(9)
+            if let vlan { c.decimal(UInt64(vlan)) }
+            c.byte(10)
+        }
     }
 
     /// One JSON object (a line of `--format json`): the TSV fields by name, plus QFI, TCP flags,
-    /// tunnel depth and the decode issue.
+    /// tunnel depth and the decode issue. Under 768 bytes, issue included.
     public func appendJSON(number: Int, to out: inout [UInt8]) {
-        out.appendASCII("{\"frame\":"); out.appendDecimal(number)
-        if hasTimestamp {
-            out.appendASCII(",\"time\":\""); out.appendTimestamp(seconds: timestampSeconds, fraction: timestampFraction)
-            out.append(UInt8(ascii: "\""))
+        out.appendWritten(maximumCount: 768) { c in
+            c.literal("{\"frame\":"); c.decimal(number)
+            if hasTimestamp {
+                c.literal(",\"time\":\""); c.timestamp(seconds: timestampSeconds, fraction: timestampFraction)
+                c.byte(UInt8(ascii: "\""))
+            }
+            c.literal(",\"wire_len\":"); c.decimal(wireLength)
+            c.literal(",\"cap_len\":"); c.decimal(capturedLength)
+            func field(_ key: StaticString, _ address: IPAddress?) {
+                guard let address else { return }
+                c.literal(key); c.address(address); c.byte(UInt8(ascii: "\""))
+            }
+            func field(_ key: StaticString, _ value: UInt64?) {
+                guard let value else { return }
+                c.literal(key); c.decimal(value)
+            }
+            field(",\"outer_src\":\"", outerSource)
+            field(",\"outer_dst\":\"", outerDestination)
+            field(",\"inner_src\":\"", innerSource)
+            field(",\"inner_dst\":\"", innerDestination)
+            field(",\"proto\":", ipProtocol.map(UInt64.init))
+            field(",\"sport\":", sourcePort.map(UInt64.init))
+            field(",\"dport\":", destinationPort.map(UInt64.init))
+            field(",\"teid\":", teid.map(UInt64.init))
+            field(",\"vlan\":", vlan.map(UInt64.init))
+            field(",\"qfi\":", qfi.map(UInt64.init))
+            field(",\"tcp_flags\":", tcpFlags.map(UInt64.init))
+            if tunnelDepth > 0 { field(",\"tunnels\":", UInt64(tunnelDepth)) }
+            if let issue {
+                c.literal(",\"issue\":{\"kind\":\""); c.text(issue.kind.description)
+                c.literal("\",\"layer\":\""); c.text(issue.layer.description)
+                c.literal("\",\"needed\":"); c.decimal(issue.needed)
+                c.literal(",\"present\":"); c.decimal(issue.present)
+                c.literal(",\"offset\":"); c.decimal(issue.offset)
+                c.byte(UInt8(ascii: "}"))
+            }
+            c.literal("}\n")
         }
-        out.appendASCII(",\"wire_len\":"); out.appendDecimal(wireLength)
-        out.appendASCII(",\"cap_len\":"); out.appendDecimal(capturedLength)
-        func field(_ name: String, _ address: IPAddress?, to out: inout [UInt8]) {
-            guard let address else { return }
-            out.appendASCII(",\"\(name)\":\""); out.appendAddress(address); out.append(UInt8(ascii: "\""))
-        }
-        func field(_ name: String, _ value: Int?, to out: inout [UInt8]) {
-            guard let value else { return }
-            out.appendASCII(",\"\(name)\":"); out.appendDecimal(value)
-        }
-        field("outer_src", outerSource, to: &out)
-        field("outer_dst", outerDestination, to: &out)
-        field("inner_src", innerSource, to: &out)
-        field("inner_dst", innerDestination, to: &out)
-        field("proto", ipProtocol.map(Int.init), to: &out)
-        field("sport", sourcePort.map(Int.init), to: &out)
-        field("dport", destinationPort.map(Int.init), to: &out)
-        field("teid", teid.map(Int.init), to: &out)
-        field("vlan", vlan.map(Int.init), to: &out)
-        field("qfi", qfi.map(Int.init), to: &out)
-        field("tcp_flags", tcpFlags.map(Int.init), to: &out)
-        if tunnelDepth > 0 { field("tunnels", Int(tunnelDepth), to: &out) }
-        if let issue {
-            out.appendASCII(",\"issue\":{\"kind\":\"\(issue.kind)\",\"layer\":\"\(issue.layer)\",\"needed\":\(issue.needed),\"present\":\(issue.present),\"offset\":\(issue.offset)}")
-        }
-        out.appendASCII("}\n")
     }
 }
