@@ -19,17 +19,34 @@ extension Unicode.Scalar {
             || (0x202A...0x202E).contains(value) || (0x2066...0x2069).contains(value)
     }
 
+    /// A character that shows as nothing or as a plain space and so makes an id read as another:
+    /// a format character other than the bidirectional ones (zero-width space U+200B, zero-width
+    /// joiner and non-joiner, word joiner U+2060, byte order mark U+FEFF, soft hyphen U+00AD,
+    /// Unicode category Cf), a space other than U+0020 (no-break space U+00A0, U+2000–200A,
+    /// U+3000: category Zs), or a Hangul filler (U+115F, U+1160, U+3164, U+FFA0), which is a
+    /// letter that draws nothing. `cell-1` with a zero-width space after `cell` printed in a diff
+    /// exactly as `cell-1`, so "cell-1 lost 10 blocks, cell-1 gained 10" could hide a rename.
+    /// Combining marks stay allowed: they draw, and accented letters need them.
+    public var isInvisible: Bool {
+        switch properties.generalCategory {
+        case .format: return !isBidiControl
+        case .spaceSeparator: return value != 0x20
+        default: return value == 0x115F || value == 0x1160 || value == 0x3164 || value == 0xFFA0
+        }
+    }
+
     /// `U+202E`.
     public var codePoint: String { String(format: "U+%04X", value) }
 }
 
 extension StringProtocol {
     /// What makes this text unfit to print as one line a reviewer reads as written: the first
-    /// control character or bidirectional formatting character, described for an error message
+    /// control character, bidirectional formatting character or invisible character, described for an error message
     /// (`a control character (U+000A)`), or nil when there is none.
     public var unprintableCharacter: String? {
-        guard let bad = unicodeScalars.first(where: { $0.isControlCharacter || $0.isBidiControl }) else { return nil }
-        return bad.isControlCharacter ? "a control character (\(bad.codePoint))"
-            : "a bidirectional formatting character (\(bad.codePoint)), which reorders how the text around it reads"
+        guard let bad = unicodeScalars.first(where: { $0.isControlCharacter || $0.isBidiControl || $0.isInvisible }) else { return nil }
+        if bad.isControlCharacter { return "a control character (\(bad.codePoint))" }
+        if bad.isBidiControl { return "a bidirectional formatting character (\(bad.codePoint)), which reorders how the text around it reads" }
+        return "an invisible character (\(bad.codePoint)), which makes the text read as other text"
     }
 }

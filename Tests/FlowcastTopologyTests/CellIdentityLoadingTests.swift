@@ -59,8 +59,16 @@ let identifiedYAML = minimalYAML
             "\(problems(override))")
     let isolate = minimalYAML.replacingOccurrences(of: "- { id: core }", with: "- { id: \"core\\u2067x\" }")
     #expect(problems(isolate).map(\.description).contains { $0.hasPrefix("t.yaml:6: ") && $0.contains("(U+2067)") }, "\(problems(isolate))")
-    // Punctuation and letters beyond ASCII, right-to-left scripts included, are ids like any other.
+    // A zero-width space or a no-break space makes "c\u200B1" print as "c1": refused, named.
+    let zeroWidth = minimalYAML.replacingOccurrences(of: "- { id: core }", with: "- { id: \"co\\u200Bre\" }")
+    #expect(problems(zeroWidth).map(\.description).contains { $0.hasPrefix("t.yaml:6: ")
+        && $0.hasSuffix("contains an invisible character (U+200B), which makes the text read as other text") }, "\(problems(zeroWidth))")
+    let noBreak = minimalYAML.replacingOccurrences(of: "- { id: core }", with: "- { id: \"co\\u00A0re\" }")
+    #expect(problems(noBreak).map(\.description).contains { $0.hasPrefix("t.yaml:6: ") && $0.contains("(U+00A0)") }, "\(problems(noBreak))")
+    // Punctuation and letters beyond ASCII, right-to-left scripts included, are ids like any other;
+    // so are combining marks (a decomposed é), which draw.
     #expect(problems(minimalYAML.replacingOccurrences(of: "c1", with: "\"zürich|1`<b>&\"")).isEmpty)
+    #expect(problems(minimalYAML.replacingOccurrences(of: "c1", with: "\"zu\\u0308rich\"")).isEmpty)
     #expect(problems(minimalYAML.replacingOccurrences(of: "c1", with: "\"תא-1\"")).isEmpty)
 }
 

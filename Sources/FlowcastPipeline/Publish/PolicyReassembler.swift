@@ -323,7 +323,7 @@ public struct PolicyReassembler<Token> {
     /// A header value for a message: at most 80 characters, control and bidirectional
     /// formatting characters as `?`.
     static func printable(_ text: String) -> String {
-        let cleaned = String(text.unicodeScalars.prefix(80).map { $0.isControlCharacter || $0.isBidiControl ? "?" : Character($0) })
+        let cleaned = String(text.unicodeScalars.prefix(80).map { $0.isControlCharacter || $0.isBidiControl || $0.isInvisible ? "?" : Character($0) })
         return text.unicodeScalars.count > 80 ? cleaned + "…" : cleaned
     }
 }

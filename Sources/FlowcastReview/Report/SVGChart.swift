@@ -236,7 +236,8 @@ struct SVGChart {
 enum HTML {
     /// Text for HTML. A run folder's ids are not validated as a topology's are, so a
     /// bidirectional formatting character, which the browser would obey and so make one id read
-    /// as another, is shown as its code point (`⟨U+202E⟩`) instead.
+    /// as another, or an invisible one (`isInvisible`: a zero-width space), is
+    /// shown as its code point (`⟨U+202E⟩`) instead.
     static func escape(_ s: String) -> String {
         var out = ""
         out.reserveCapacity(s.utf8.count)
@@ -247,7 +248,7 @@ enum HTML {
             case ">": out += "&gt;"
             case "\"": out += "&quot;"
             case "'": out += "&#39;"
-            case _ where scalar.isBidiControl: out += "⟨\(scalar.codePoint)⟩"
+            case _ where scalar.isBidiControl || scalar.isInvisible: out += "⟨\(scalar.codePoint)⟩"
             default: out.unicodeScalars.append(scalar)
             }
         }

@@ -1,4 +1,5 @@
 @testable import FlowcastReview
+import FlowcastCore
 import FlowcastPolicy
 import Foundation
 import Testing
@@ -301,8 +302,8 @@ import Testing
 /// A policy file is input a reviewer did not write: an id or a reason with a newline or an
 /// escape sequence would forge lines in the diff's text and markdown. It is refused, naming the field.
 @Suite struct ReviewHostileTextTests {
-    @Test("a control or bidirectional formatting character in any string of a policy is a schema violation, named by its field",
-          arguments: ["\n", "\u{1B}[31m", "\u{2028}", "\u{202E}", "\u{2066}", "\u{200F}"])
+    @Test("a control, bidirectional formatting or invisible character in any string of a policy is a schema violation, named by its field",
+          arguments: ["\n", "\u{1B}[31m", "\u{2028}", "\u{202E}", "\u{2066}", "\u{200F}", "\u{200B}", "\u{00A0}", "\u{FEFF}", "\u{3164}"])
     func controlCharactersAreRefused(_ bad: String) throws {
         let oldURL = ReviewFixture.url(ReviewFixture.baselinePath)
         var text = try String(contentsOf: oldURL, encoding: .utf8)
@@ -318,7 +319,7 @@ import Testing
         } catch {
             let message = "\(error)"
             let scalar = bad.unicodeScalars.first!
-            let what = scalar.value >= 0x200E && scalar.value != 0x2028 ? "a bidirectional formatting character" : "a control character"
+            let what = scalar.isControlCharacter ? "a control character" : scalar.isBidiControl ? "a bidirectional formatting character" : "an invisible character"
             #expect(message.contains(".id") && message.contains("contains \(what) (U+\(String(format: "%04X", scalar.value)))"), "\(message)")
         }
     }

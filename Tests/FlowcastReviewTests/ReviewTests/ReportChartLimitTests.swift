@@ -54,21 +54,26 @@ import Testing
     /// A run folder's ids are not checked as a topology's are: one holding a right-to-left
     /// override, which a browser would obey so that `cell-1` then `2-llec` reads as `cell-1cell-2`,
     /// is shown with the override as its code point, in the summary and the chart alike.
-    @Test func aBidirectionalOverrideInAnIdIsShownNotObeyed() throws {
+    /// A zero-width space (`cell` U+200B `-1` prints as `cell-1`) is shown the same way.
+    @Test(arguments: [("cell-1", "\u{202E}", "2-llec"), ("cell", "\u{200B}", "-1")])
+    func aBidirectionalOverrideOrInvisibleCharacterInAnIdIsShownNotObeyed(_ before: String, _ hidden: String, _ after: String) throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-bidi-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
-        let id = "cell-1\u{202E}2-llec"
-        let line = #"{"kind":"cell","id":"cell-1\u202e2-llec","start":1767636000,"duration":10,"partial":false,"#
+        let id = before + hidden + after
+        let scalar = hidden.unicodeScalars.first!
+        let escaped = String(format: "\\u%04x", scalar.value)
+        let line = #"{"kind":"cell","id":""# + before + escaped + after + #"","start":1767636000,"duration":10,"partial":false,"#
             + #""bytesUp":1000,"bytesDown":0,"packetsUp":3,"packetsDown":0,"activeFlows":1,"#
             + #""newFlows":1,"retransmissions":0,"zeroWindows":0,"decodeIssues":0,"sizeHistogram":[0,0,0,0,0,3,0]}"#
         try Data(line.utf8).write(to: folder.appendingPathComponent("windows.jsonl"))
         let report = RunReport(run: try RunData.load(runDirectory: folder))
         #expect(report.entities.map(\.id) == [id])
         let html = report.html()
-        #expect(!html.unicodeScalars.contains { $0.isBidiControl })
-        #expect(html.contains("<td>cell-1⟨U+202E⟩2-llec</td>") || html.contains(">cell-1⟨U+202E⟩2-llec</a></td>"))
-        #expect(html.components(separatedBy: "cell-1⟨U+202E⟩2-llec").count >= 3, "the summary and the chart's heading both name it")
+        #expect(!html.unicodeScalars.contains { $0.isBidiControl || $0.isInvisible })
+        let shown = before + "⟨\(scalar.codePoint)⟩" + after
+        #expect(html.contains("<td>\(shown)</td>") || html.contains(">\(shown)</a></td>"))
+        #expect(html.components(separatedBy: shown).count >= 3, "the summary and the chart's heading both name it")
     }
 
     /// On the fixture run, a limit of 2 charts the two links with the highest peak utilisation in
