@@ -53,9 +53,42 @@ struct ExportCLITests {
         var object = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: Fixtures.repositoryRoot
             .appendingPathComponent(source))) as? [String: Any])
         try edit(&object)
+        try routingLoads(&object)
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-edited-\(UUID().uuidString).json").path
         try JSONSerialization.data(withJSONObject: object).write(to: URL(fileURLWithPath: path))
         return path
+    }
+
+    /// A policy's predicted link loads, their utilisations and `maxUtilisation` as its (edited)
+    /// routing puts them, as a plan writes them: a read refuses a routing edit that leaves them
+    /// describing the old routing. Per link, the busier direction (the node a path enters it
+    /// from) of Σ P90 × weight; the document's `routedLinkLoads` computes the same.
+    static func routingLoads(_ object: inout [String: Any]) throws {
+        var routing = try #require(object["routing"] as? [String: Any])
+        var predicted = try #require(object["predicted"] as? [String: Any])
+        var links = try #require(predicted["links"] as? [[String: Any]])
+        var loads: [String: [String: Double]] = [:]
+        for demand in try #require(routing["demands"] as? [[String: Any]]) {
+            let upper = try #require((demand["forecast"] as? [String: Any])?["upper"] as? Double)
+            for path in try #require(demand["paths"] as? [[String: Any]]) {
+                let nodes = try #require(path["nodes"] as? [String]), weight = try #require(path["weight"] as? Double)
+                for (k, link) in try #require(path["links"] as? [String]).enumerated() where weight > 0 && k < nodes.count {
+                    loads[link, default: [:]][nodes[k], default: 0] += upper * weight
+                }
+            }
+        }
+        var busiest = 0.0
+        for i in links.indices {
+            let id = try #require(links[i]["id"] as? String), capacity = try #require(links[i]["capacity"] as? Double)
+            let load = loads[id]?.values.max() ?? 0
+            links[i]["load"] = load.rounded()
+            links[i]["utilisation"] = (load / capacity * 1e4).rounded() / 1e4
+            busiest = max(busiest, load / capacity)
+        }
+        predicted["links"] = links
+        object["predicted"] = predicted
+        routing["maxUtilisation"] = (busiest * 1e4).rounded() / 1e4
+        object["routing"] = routing
     }
 
     /// `edit` applied to the paths of demand `index` of a policy's JSON objects.

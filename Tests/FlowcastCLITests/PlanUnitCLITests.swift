@@ -138,6 +138,7 @@ struct PlanCurrentCLITests {
         demands[0]["paths"] = paths
         routing["demands"] = demands
         object["routing"] = routing
+        try ExportCLITests.routingLoads(&object)
         let partial = folder.appendingPathComponent("partial.json").path
         try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]).write(to: URL(fileURLWithPath: partial))
         let split = try plan("captures/demo/topology.yaml", demoForecasts, current: partial)

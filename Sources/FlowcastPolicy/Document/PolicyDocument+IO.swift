@@ -203,6 +203,7 @@ extension PolicyDocument {
                 }
             }
         }
+        if let problem = routingLoadProblem { return problem }
         for (loads, name) in [(predicted.cells.map { ($0.id, $0.load, $0.capacity, $0.utilisation) }, "cells"),
                               (predicted.links.map { ($0.id, $0.load, $0.capacity, $0.utilisation) }, "links")] {
             for (i, l) in loads.enumerated() where l.2 > 0 {
@@ -213,6 +214,100 @@ extension PolicyDocument {
             }
         }
         return nil
+    }
+
+    /// Where the routing contradicts the predicted link loads: a plan writes each link's load as
+    /// what its paths put on it, per direction (the node a path enters the link from) the sum of
+    /// each demand's P90 times the path's weight, the busier direction; and the routing's
+    /// `maxUtilisation` as the busiest link's utilisation. Until 6 December 2026 only load over
+    /// capacity was checked, so a hand edit that moved 30 % of a demand left every link's figure
+    /// as it was, and `diff` showed the move with no link busier or quieter; a path over a link
+    /// the document does not list was accepted with no load anywhere; `maxUtilisation` raised to
+    /// 90 % read as "No changes" (an audit). Tolerances are the document's own rounding: weights
+    /// to four decimals, P90s and loads to whole bit/s, utilisations to four decimals.
+    var routingLoadProblem: (field: String, message: String)? {
+        let routed: [(load: Double, slack: Double)]
+        switch routedLinkLoads {
+        case .failure(let problem): return problem.pair
+        case .success(let loads): routed = loads
+        }
+        var busiest = 0.0, busiestSlack = 0.0
+        for (l, link) in predicted.links.enumerated() {
+            let (expected, slack) = routed[l]
+            guard abs(link.load - expected) <= slack else {
+                return ("$.predicted.links[\(l)].load", "link '\(link.id)' is at \(PolicyDocumentBuilder.rate(link.load)), but the routing's "
+                    + "paths put \(PolicyDocumentBuilder.rate(expected)) on it (each demand's P90 times its paths' weights)")
+            }
+            if link.capacity > 0 { busiest = max(busiest, expected / link.capacity); busiestSlack = max(busiestSlack, slack / link.capacity) }
+        }
+        if !predicted.links.isEmpty && abs(routing.maxUtilisation - busiest) > 1e-4 + busiestSlack {
+            return ("$.routing.maxUtilisation", "is \(routing.maxUtilisation), but the busiest link under the routing is at "
+                + "\(((busiest * 1e4).rounded() / 1e4))")
+        }
+        return nil
+    }
+
+    /// Each predicted link's load as the routing puts it there (the busier direction's sum of
+    /// P90 × weight, a direction being the node a path enters the link from) and the slack the
+    /// document's rounding allows around it; or where a path names a link the document does not
+    /// list, or a link is entered from more than two nodes.
+    var routedLinkLoads: Result<[(load: Double, slack: Double)], RoutingLoadProblem> {
+        var index: [String: Int] = [:]
+        for (i, link) in predicted.links.enumerated() { index[link.id] = i }
+        var directions = [[String: (load: Double, slack: Double)]](repeating: [:], count: predicted.links.count)
+        for (i, d) in routing.demands.enumerated() {
+            for (j, p) in d.paths.enumerated() {
+                for (k, link) in p.links.enumerated() {
+                    guard let l = index[link] else {
+                        return .failure(.init(field: "$.routing.demands[\(i)].paths[\(j)].links[\(k)]",
+                                              message: "demand '\(d.id)' is routed over link '\(link)', which $.predicted.links does not list"))
+                    }
+                    guard p.weight > 0, k < p.nodes.count else { continue }
+                    var entry = directions[l][p.nodes[k], default: (0, 0)]
+                    entry.load += d.forecast.upper * p.weight
+                    entry.slack += d.forecast.upper * 0.5e-4 + 0.5 * p.weight
+                    directions[l][p.nodes[k]] = entry
+                }
+            }
+        }
+        var out: [(load: Double, slack: Double)] = []
+        for (l, entries) in directions.enumerated() {
+            guard entries.count <= 2 else {
+                return .failure(.init(field: "$.predicted.links[\(l)]", message: "paths enter link '\(predicted.links[l].id)' from "
+                    + "\(entries.count) nodes (\(entries.keys.sorted().joined(separator: ", "))); a link joins two"))
+            }
+            let load = entries.values.map(\.load).max() ?? 0
+            out.append((load, 0.5 + (entries.values.map(\.slack).max() ?? 0) + 1e-9 * load))
+        }
+        return .success(out)
+    }
+
+    struct RoutingLoadProblem: Error {
+        let field: String, message: String
+        var pair: (field: String, message: String) { (field, message) }
+    }
+
+    /// This document with its predicted link loads, their utilisations and the routing's
+    /// `maxUtilisation` recomputed from its paths, rounded as a plan writes them: for a routing
+    /// edited by hand, which a read refuses while those figures still describe the old routing.
+    /// Throws where `routedLinkLoads` finds no figure to compute (a path over a link the document
+    /// does not list).
+    public func withRoutingLoads() throws(PolicyError) -> PolicyDocument {
+        let routed: [(load: Double, slack: Double)]
+        switch routedLinkLoads {
+        case .failure(let problem): throw .schemaViolation(path: "<policy>", field: problem.field, message: problem.message)
+        case .success(let loads): routed = loads
+        }
+        var copy = self
+        var busiest = 0.0
+        for l in copy.predicted.links.indices {
+            let capacity = copy.predicted.links[l].capacity
+            copy.predicted.links[l].load = routed[l].load.rounded()
+            copy.predicted.links[l].utilisation = capacity > 0 ? ((routed[l].load / capacity) * 1e4).rounded() / 1e4 : 0
+            if capacity > 0 { busiest = max(busiest, routed[l].load / capacity) }
+        }
+        copy.routing.maxUtilisation = (busiest * 1e4).rounded() / 1e4
+        return copy
     }
 
     /// The demands whose path weights do not sum to 1 (within 0.01: plans write each weight to

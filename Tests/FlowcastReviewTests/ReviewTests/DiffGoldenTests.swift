@@ -171,12 +171,16 @@ import Testing
 /// `diff` compares the first entry of an id and the exporters write every one: a duplicate would
 /// pass review as "No changes" and then act on the network. Such a document is refused when read.
 @Suite struct ReviewDuplicateTests {
-    static func edited(_ edit: (inout [String: Any]) -> Void) throws -> URL {
+    /// With `routingLoads`, the predicted link loads are recomputed from the edited routing (a read
+    /// refuses figures that describe another routing; `PolicyDocument.withRoutingLoads`).
+    static func edited(routingLoads: Bool = false, _ edit: (inout [String: Any]) -> Void) throws -> URL {
         let data = try Data(contentsOf: ReviewFixture.url(ReviewFixture.baselinePath))
         var object = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
         edit(&object)
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-duplicate-\(UUID().uuidString).json")
-        try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]).write(to: url)
+        var bytes = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
+        if routingLoads { bytes = try JSONDecoder().decode(PolicyDocument.self, from: bytes).withRoutingLoads().jsonData() }
+        try bytes.write(to: url)
         return url
     }
 
@@ -279,10 +283,68 @@ import Testing
         }
     }
 
+    /// A routing edit that leaves the predicted link figures describing the old routing: moving
+    /// 30 % of a demand showed "30.0 % of traffic moved" with no link busier or quieter; a path
+    /// over a link the document does not list carried its traffic nowhere; a maxUtilisation
+    /// raised to 0.9 read as "No changes" (an audit). Each is refused, naming the field; the same
+    /// edit with its loads recomputed (`withRoutingLoads`) is read, and the diff then shows the
+    /// links the move loads.
+    @Test("a routing whose predicted link loads or maxUtilisation are not what its paths put on the links is refused")
+    func routingAndItsLinkLoadsMustAgree() throws {
+        let base = ReviewFixture.url(ReviewFixture.baselinePath)
+        let document = try PolicyDocument(contentsOf: base)
+        let d = try #require(document.routing.demands.firstIndex { $0.paths.count >= 2 && $0.forecast.upper > 1e6 })
+        let moved: (inout [String: Any]) -> Void = edit("routing", "demands", d) { demand in
+            var paths = demand["paths"] as! [[String: Any]]
+            let weights = paths.map { $0["weight"] as! Double }
+            let from = weights.indices.max { weights[$0] < weights[$1] }!, to = (from + 1) % paths.count
+            paths[from]["weight"] = weights[from] - 0.3 * weights[from]
+            paths[to]["weight"] = weights[to] + 0.3 * weights[from]
+            demand["paths"] = paths
+        }
+        let stale = try ReviewDuplicateTests.edited(moved)
+        defer { try? FileManager.default.removeItem(at: stale) }
+        #expect(throws: PolicyError.self) { _ = try PolicyDocument(contentsOf: stale) }
+        do { _ = try PolicyDocument(contentsOf: stale) } catch {
+            #expect("\(error)".contains("$.predicted.links[") && "\(error)".contains("but the routing's paths put"), "\(error)")
+        }
+        let recomputed = try ReviewDuplicateTests.edited(routingLoads: true, moved)
+        defer { try? FileManager.default.removeItem(at: recomputed) }
+        let diff = try #require(try PolicyComparison.compare(old: base, new: recomputed).files.first?.diff)
+        #expect(diff.demandsRerouted == 1 && !diff.impact.busierLinks.isEmpty && !diff.impact.quieterLinks.isEmpty)
+
+        let unlisted = try ReviewDuplicateTests.edited(edit("routing", "demands", d) { demand in
+            var paths = demand["paths"] as! [[String: Any]]
+            var links = paths[0]["links"] as! [String]
+            links[0] = "l-nonexistent"
+            paths[0]["links"] = links
+            demand["paths"] = paths
+        })
+        defer { try? FileManager.default.removeItem(at: unlisted) }
+        do { _ = try PolicyDocument(contentsOf: unlisted); Issue.record("a path over an unlisted link was read") } catch {
+            #expect("\(error)".contains("$.routing.demands[\(d)].paths[0].links[0]: demand '\(document.routing.demands[d].id)' is routed over "
+                                        + "link 'l-nonexistent', which $.predicted.links does not list"), "\(error)")
+        }
+        let raised = try ReviewDuplicateTests.edited { object in
+            var routing = object["routing"] as! [String: Any]
+            routing["maxUtilisation"] = 0.9
+            object["routing"] = routing
+        }
+        defer { try? FileManager.default.removeItem(at: raised) }
+        do { _ = try PolicyDocument(contentsOf: raised); Issue.record("a maxUtilisation of no link was read") } catch {
+            #expect("\(error)".contains("$.routing.maxUtilisation: is 0.9, but the busiest link under the routing is at \(document.routing.maxUtilisation)"),
+                    "\(error)")
+        }
+        // Policies plans wrote agree with themselves within their rounding: the shipped ones read.
+        for path in ["policies/examples/demo-policy.json", "policies/baseline/demo.json", ReviewFixture.failedLinkPath] {
+            #expect(throws: Never.self) { _ = try PolicyDocument(contentsOf: ReviewFixture.url(path)) }
+        }
+    }
+
     @Test("an export refuses a demand whose weights do not sum to 1, where it normalised them (a split of 4 exported as whole)")
     func exportRefusesAPartialSplit() throws {
         for (weights, sum) in [([1.0, 1, 1, 1], "4.0"), ([0.25, 0.25, 0, 0], "0.5"), ([0, 0, 0, 0], "0.0")] {
-            let url = try ReviewDuplicateTests.edited(edit("routing", "demands", 0) { d in
+            let url = try ReviewDuplicateTests.edited(routingLoads: true, edit("routing", "demands", 0) { d in
                 var paths = d["paths"] as! [[String: Any]]
                 for i in paths.indices { paths[i]["weight"] = i < weights.count ? weights[i] : 0.0 }
                 d["paths"] = paths
@@ -465,6 +527,7 @@ extension ReviewThresholdTests {
         var extra = try #require(new.routing.demands.first)
         extra.id = "d-new"
         new.routing.demands.append(extra)
+        new = try new.withRoutingLoads()
         let diff = try #require(try compare(old, new).files.first?.diff)
         #expect(diff.cellsReallocated == 0 && diff.cellsRemoved == cells && diff.demandsAdded == 1 && diff.demandsRerouted == 0)
         #expect(diff.summaryLine.hasPrefix("Plan: 0 cells reallocated (\(cells) removed), 0 demands rerouted (1 added), "), "\(diff.summaryLine)")

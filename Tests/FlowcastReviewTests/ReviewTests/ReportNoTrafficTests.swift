@@ -66,6 +66,15 @@ import Testing
                 predicted[key] = (predicted[key] as! [[String: Any]]).map { e in var e = e; e["utilisation"] = 0; e["load"] = 0; return e }
             }
             o["predicted"] = predicted
+            var routing = o["routing"] as! [String: Any]
+            routing["maxUtilisation"] = 0
+            routing["demands"] = (routing["demands"] as! [[String: Any]]).map { d in
+                var d = d, forecast = d["forecast"] as! [String: Any]
+                forecast["point"] = 0; forecast["upper"] = 0
+                d["forecast"] = forecast
+                return d
+            }
+            o["routing"] = routing
             var spectrum = o["spectrum"] as! [String: Any]
             spectrum["cells"] = (spectrum["cells"] as! [[String: Any]]).map { c in var c = c; c["unmetDemand"] = 0; return c }
             o["spectrum"] = spectrum
