@@ -185,7 +185,9 @@ extension JSONValue {
                 guard isDigit(at) else { return fail("expected a digit after the decimal point, found \(found())") }
                 while isDigit(at) { at += 1 }
             }
+            var mantissaEnd: Int? = nil
             if at < bytes.count, bytes[at] == UInt8(ascii: "e") || bytes[at] == UInt8(ascii: "E") {
+                mantissaEnd = at
                 at += 1
                 if at < bytes.count, bytes[at] == UInt8(ascii: "+") || bytes[at] == UInt8(ascii: "-") { at += 1 }
                 guard isDigit(at) else { return fail("expected a digit in the exponent, found \(found())") }
@@ -193,6 +195,10 @@ extension JSONValue {
             }
             guard let n = Double(String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<at]), as: UTF8.self)),
                   n.isFinite else { return fail("a number beyond what a 64-bit floating-point value holds") }
+            // 1e-400 reads as 0 here and JSONDecoder refuses it, which then named no line: say so.
+            if n == 0, bytes[start..<(mantissaEnd ?? at)].contains(where: { $0 >= 0x31 && $0 <= 0x39 }) {
+                return fail("a number too small for a 64-bit floating-point value (it would read as 0)")
+            }
             return .number(n)
         }
 

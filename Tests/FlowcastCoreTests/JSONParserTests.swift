@@ -22,6 +22,16 @@ func directParserRejectsInvalidJSON(text: String) {
     #expect(direct(text) == nil)
 }
 
+/// A non-zero number too small for a double read as 0 here while JSONDecoder refused the file
+/// naming no place (an audit's weight of 1e-400): refused, at its line and column, saying why.
+/// Zero written any way, and the smallest subnormal, still read.
+@Test func numbersThatUnderflowToZeroAreRefusedWhereTheyStand() throws {
+    let failure = try #require(Data("{\n  \"weight\": 1e-400\n}".utf8).withUnsafeBytes { JSONValue.failure($0) })
+    #expect(failure.line == 2 && failure.reason == "a number too small for a 64-bit floating-point value (it would read as 0)", "\(failure)")
+    #expect(direct("[-0.00001e-400]") == nil)
+    #expect(direct("[0, 0.0, -0e-400, 0.000e5, 4.9406564584124654e-324]") == .array([.number(0), .number(0), .number(0), .number(0), .number(Double.leastNonzeroMagnitude)]))
+}
+
 /// Every policy document the repository ships (the same list the policy schema tests use).
 @Test(arguments: ["policies/examples/demo-policy.json", "policies/baseline/demo.json",
                   "Tests/FlowcastPolicyTests/Golden/policy.json"])

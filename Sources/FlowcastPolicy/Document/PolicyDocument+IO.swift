@@ -116,6 +116,31 @@ extension PolicyDocument {
                 }
             }
         }
+        // Forecasts, capacities and unmet demand as loads; efficiencies up to 100 bit/s/Hz (a
+        // forecasts file's bound): 1e300 printed "forecast P90 1.8e+308 bit/s" and a 309-digit
+        // efficiency in diff, and a P90 of 1e300 read as "No changes" (an audit).
+        func checkForecast(_ f: ForecastRef, _ field: String) throws(PolicyError) {
+            try checkLoad(f.point, "\(field).point")
+            try checkLoad(f.upper, "\(field).upper")
+            if let se = f.spectralEfficiency, !(0...100).contains(se) {
+                throw refuse("\(field).spectralEfficiency", "must be 0 to 100 bit/s/Hz, found \(se)")
+            }
+        }
+        for (i, d) in routing.demands.enumerated() { try checkForecast(d.forecast, "$.routing.demands[\(i)].forecast") }
+        for (i, c) in spectrum.cells.enumerated() {
+            try checkForecast(c.forecast, "$.spectrum.cells[\(i)].forecast")
+            try checkLoad(c.capacity, "$.spectrum.cells[\(i)].capacity")
+            try checkLoad(c.unmetDemand, "$.spectrum.cells[\(i)].unmetDemand")
+        }
+        // The plan's interval, as a forecasts file's window is checked: "garbage" to "x", or an
+        // end before the start, was shown by diff as given.
+        if let window = provenance.window {
+            let iso = ISO8601DateFormatter()
+            guard let start = iso.date(from: window.start), let end = iso.date(from: window.end), end >= start else {
+                throw refuse("$.provenance.window", "start and end must be ISO 8601 times, the end not before the start "
+                    + "(e.g. 2026-01-05T18:00:00Z), found \(window.start) to \(window.end)")
+            }
+        }
         for (loads, field) in [(predicted.links.map { ($0.load, $0.capacity, $0.utilisation) }, "$.predicted.links"),
                                (predicted.cells.map { ($0.load, $0.capacity, $0.utilisation) }, "$.predicted.cells")] {
             for (i, l) in loads.enumerated() {
@@ -204,6 +229,29 @@ extension PolicyDocument {
             }
         }
         if let problem = routingLoadProblem { return problem }
+        // Each planned cell's predicted figures are its P90 and capacity, and there are no others
+        // (a cell dropped from predicted.cells read as "No changes").
+        var planned: [String: Int] = [:]
+        for (i, cell) in spectrum.cells.enumerated() { planned[cell.id] = i }
+        var predictedIDs = Set<String>()
+        for (i, load) in predicted.cells.enumerated() {
+            predictedIDs.insert(load.id)
+            guard let c = planned[load.id] else {
+                return ("$.predicted.cells[\(i)].id", "'\(load.id)' is not a cell of $.spectrum.cells")
+            }
+            let cell = spectrum.cells[c]
+            guard abs(load.load - cell.forecast.upper) <= 0.5 + 1e-9 * load.load else {
+                return ("$.predicted.cells[\(i)].load", "'\(load.id)' is at \(PolicyDocumentBuilder.rate(load.load)), but its forecast's P90 "
+                    + "is \(PolicyDocumentBuilder.rate(cell.forecast.upper)) ($.spectrum.cells[\(c)].forecast.upper)")
+            }
+            guard abs(load.capacity - cell.capacity) <= 0.5 + 1e-9 * load.capacity else {
+                return ("$.predicted.cells[\(i)].capacity", "'\(load.id)' has \(PolicyDocumentBuilder.rate(load.capacity)), but its plan gives it "
+                    + "\(PolicyDocumentBuilder.rate(cell.capacity)) ($.spectrum.cells[\(c)].capacity)")
+            }
+        }
+        if let missing = spectrum.cells.firstIndex(where: { !predictedIDs.contains($0.id) }) {
+            return ("$.spectrum.cells[\(missing)]", "cell '\(spectrum.cells[missing].id)' has no entry in $.predicted.cells")
+        }
         for (loads, name) in [(predicted.cells.map { ($0.id, $0.load, $0.capacity, $0.utilisation) }, "cells"),
                               (predicted.links.map { ($0.id, $0.load, $0.capacity, $0.utilisation) }, "links")] {
             for (i, l) in loads.enumerated() where l.2 > 0 {

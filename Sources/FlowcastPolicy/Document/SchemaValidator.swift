@@ -108,7 +108,14 @@ struct SchemaValidator {
 
     private func check(_ value: JSONValue, against schema: Node, at path: inout [Step], into out: inout [Violation]) {
         if let t = schema.type, !matches(value, type: t) {
-            out.append(Violation(field: Self.fieldPath(path), message: "expected \(t), found \(value.typeName)"))
+            if t == "integer", case .number(let n) = value, n == n.rounded() {
+                // An integer past 2^53 is not exact as a double, and Int fields refused it with
+                // "The given data was not valid JSON" at "$", naming nothing (an audit's
+                // requiredBlocks of 2^63 + 5).
+                out.append(Violation(field: Self.fieldPath(path), message: "expected an integer of at most 2^53 in magnitude, found \(render(value))"))
+            } else {
+                out.append(Violation(field: Self.fieldPath(path), message: "expected \(t), found \(value.typeName)"))
+            }
             return
         }
         if let options = schema.options, !options.contains(value) {
@@ -179,7 +186,7 @@ struct SchemaValidator {
         switch (type, value) {
         case ("null", .null), ("boolean", .bool), ("number", .number), ("string", .string), ("array", .array),
              ("object", .object): true
-        case ("integer", .number(let n)): n == n.rounded()
+        case ("integer", .number(let n)): n == n.rounded() && n.magnitude <= 9_007_199_254_740_992
         default: false
         }
     }

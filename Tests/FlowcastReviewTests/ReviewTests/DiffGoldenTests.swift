@@ -270,6 +270,23 @@ import Testing
              "$.spectrum.cells[0].bandwidthMHz: must be 0 to 300000 MHz, found 1.7976931348623157e+308"),
             (edit("predicted", "links", 0) { $0["utilisation"] = Double.greatestFiniteMagnitude },
              "$.predicted.links[0].utilisation: must be 0 to 1e15, found 1.7976931348623157e+308"),
+            // What an audit found unbounded, printed as "forecast P90 1.8e+308 bit/s" or a 309-digit
+            // efficiency, or read as "No changes".
+            (edit("routing", "demands", 0) { d in var f = d["forecast"] as! [String: Any]; f["upper"] = 1e300; d["forecast"] = f },
+             "$.routing.demands[0].forecast.upper: must be 0 to 1e15, found 1e+300"),
+            (edit("spectrum", "cells", 0) { c in var f = c["forecast"] as! [String: Any]; f["spectralEfficiency"] = 1e300; c["forecast"] = f },
+             "$.spectrum.cells[0].forecast.spectralEfficiency: must be 0 to 100 bit/s/Hz, found 1e+300"),
+            (edit("spectrum", "cells", 0) { $0["unmetDemand"] = 1e300 }, "$.spectrum.cells[0].unmetDemand: must be 0 to 1e15, found 1e+300"),
+            (edit("spectrum", "cells", 0) { $0["requiredBlocks"] = (UInt64(1) << 63) + 5 },
+             "$.spectrum.cells[0].requiredBlocks: expected an integer of at most 2^53 in magnitude, found 9.223372036854776e+18"),
+            ({ o in var p = o["provenance"] as! [String: Any]; p["window"] = ["start": "garbage", "end": "x"]; o["provenance"] = p },
+             "$.provenance.window: start and end must be ISO 8601 times, the end not before the start (e.g. 2026-01-05T18:00:00Z), found garbage to x"),
+            ({ o in var p = o["provenance"] as! [String: Any]; p["window"] = ["start": "2026-01-05T18:10:00Z", "end": "2026-01-05T18:00:00Z"]; o["provenance"] = p },
+             "found 2026-01-05T18:10:00Z to 2026-01-05T18:00:00Z"),
+            ({ o in var p = o["predicted"] as! [String: Any]; p["cells"] = Array((p["cells"] as! [[String: Any]]).dropFirst()); o["predicted"] = p },
+             "$.spectrum.cells[0]: cell 'cell-1' has no entry in $.predicted.cells"),
+            (edit("predicted", "cells", 0) { $0["load"] = ($0["load"] as! Double) + 1e6; $0["utilisation"] = 1.0e6 },
+             "$.predicted.cells[0].load: 'cell-1' is at"),
         ]
         for (change, message) in cases {
             let url = try ReviewDuplicateTests.edited(change)
@@ -524,6 +541,7 @@ extension ReviewThresholdTests {
         var new = old
         let cells = new.spectrum.cells.count
         new.spectrum.cells = []
+        new.predicted.cells = []
         var extra = try #require(new.routing.demands.first)
         extra.id = "d-new"
         new.routing.demands.append(extra)

@@ -39,6 +39,16 @@ import Testing
         cells[k]["load"] = 1.3 * capacity
         predicted["cells"] = cells
         json["predicted"] = predicted
+        // The forecast that grew is the cell's P90, which its predicted load is (a read checks it).
+        var spectrum = try #require(json["spectrum"] as? [String: Any])
+        var planned = try #require(spectrum["cells"] as? [[String: Any]])
+        let p = try #require(planned.firstIndex { $0["id"] as? String == "cell-3" })
+        var forecast = try #require(planned[p]["forecast"] as? [String: Any])
+        forecast["upper"] = 1.3 * capacity
+        planned[p]["forecast"] = forecast
+        planned[p]["unmetDemand"] = 0.3 * capacity
+        spectrum["cells"] = planned
+        json["spectrum"] = spectrum
         let grown = folder.appendingPathComponent("grown.json")
         try JSONSerialization.data(withJSONObject: json, options: [.sortedKeys]).write(to: grown)
 

@@ -76,7 +76,12 @@ import Testing
             }
             o["routing"] = routing
             var spectrum = o["spectrum"] as! [String: Any]
-            spectrum["cells"] = (spectrum["cells"] as! [[String: Any]]).map { c in var c = c; c["unmetDemand"] = 0; return c }
+            spectrum["cells"] = (spectrum["cells"] as! [[String: Any]]).map { c in
+                var c = c, forecast = c["forecast"] as! [String: Any]
+                forecast["point"] = 0; forecast["upper"] = 0
+                c["forecast"] = forecast; c["unmetDemand"] = 0
+                return c
+            }
             o["spectrum"] = spectrum
         }, summary: { s in
             let totals = s["totals"] as! [String: Any]
