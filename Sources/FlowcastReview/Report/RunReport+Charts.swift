@@ -50,15 +50,24 @@ extension RunReport {
         let ws = windows(kind, id), p = plan(kind, id)
         guard !p.isEmpty else { return noData(title, kind: "chart utilisation", "No data: no policy gives \(id) a capacity.") }
         let measured = points(ws) { utilisation($0, capacity: capacity(at: $0.start, in: p)) }
-        let top = max(1.2, (measured.compactMap(\.1).max() ?? 0) * 1.05, (p.map(\.utilisation).max() ?? 0) * 1.05)
+        // An interval whose plan gives the cell no blocks for its demand has no utilisation (the
+        // document's is a stand-in 1000000): the axis is scaled by the real values, and such an
+        // interval is shaded over the whole plot, its tooltip saying the demand left without blocks.
+        let planned = p.filter { $0.withoutBlocks == nil }, without = p.filter { $0.withoutBlocks != nil }
+        let top = max(1.2, (measured.compactMap(\.1).max() ?? 0) * 1.05, (planned.map(\.utilisation).max() ?? 0) * 1.05)
         var chart = SVGChart(kind: "utilisation", title: title, t0: timeRange.lowerBound, t1: timeRange.upperBound,
                              yMax: top, yLabel: { DiffFormat.trimmed($0 * 100, decimals: 0) + "%" })
+        for w in without {
+            chart.rect(t0: w.interval.start, t1: w.interval.end, low: 0, high: top, colour: Palette.vermillion, opacity: 0.2,
+                       tooltip: "interval \(w.interval.number): \(DiffFormat.noBlocks(w.withoutBlocks ?? 0)) planned")
+        }
         chart.reference(1, label: "capacity")
-        chart.steps(p.map { ($0.interval.start, $0.interval.end, $0.utilisation) }, colour: Palette.vermillion, width: 2, dash: "6 3")
+        chart.steps(planned.map { ($0.interval.start, $0.interval.end, $0.utilisation) }, colour: Palette.vermillion, width: 2, dash: "6 3")
         chart.line(measured, colour: Palette.blue)
         addIntervalMarkers(&chart)
-        return figure(title, legend: [("measured", Palette.blue, false), ("predicted per plan interval", Palette.vermillion, true),
-                                      ("capacity", Palette.black, true)], chart.render(), panel: panel, id: id)
+        var legend = [("measured", Palette.blue, false), ("predicted per plan interval", Palette.vermillion, true), ("capacity", Palette.black, true)]
+        if !without.isEmpty { legend.append(("no blocks for its demand", Palette.vermillion, false)) }
+        return figure(title, legend: legend, chart.render(), panel: panel, id: id)
     }
 
     func spectrumChart(_ id: String) -> String {

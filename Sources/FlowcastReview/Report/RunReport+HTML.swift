@@ -146,6 +146,11 @@ extension RunReport {
                 // A peak of 0 % names no busiest element (all are 0: a run where no traffic matched).
                 x.flatMap { $0.utilisation > 0 ? $0 : nil }.map { "<span\($0.utilisation > 1 ? " class=\"over\"" : "")>\(DiffFormat.percent($0.utilisation))</span> \(HTML.escape($0.id))" } ?? "–"
             }
+            // Cells without blocks for their demand have no utilisation to rank: said after the peak.
+            let without = PolicyDiffer.cellsWithoutBlocks(policy.document).map {
+                "<span class=\"over\">\(HTML.escape(DiffFormat.noBlocks($0.load)))</span> \(HTML.escape($0.id))"
+            }
+            let cellColumn = ((cell?.utilisation ?? 0) > 0 || without.isEmpty ? [peak(cell)] : []) + without
             let change: String
             if let diff = iv.diff {
                 // The peaks have their own columns; the link says what moved.
@@ -181,7 +186,7 @@ extension RunReport {
                 + "\(policy.document.provenance.missingSites.map { " (planned without sites \(HTML.escape($0.joined(separator: ", "))))" } ?? "")</td>"
                 + "<td class=\"nowrap start\">\(HTML.timestamp(iv.start))</td><td class=\"nowrap\">\(SVGChart.clock(iv.end, span: 0))"
                 + (beyond ? "<br><span class=\"beyond\">after the capture: nothing measured in it</span>" : "") + "</td>"
-                + "<td class=\"nowrap\">\(peak(link))</td><td class=\"nowrap\">\(peak(cell))</td>"
+                + "<td class=\"nowrap\">\(peak(link))</td><td class=\"nowrap\">\(cellColumn.joined(separator: "; "))</td>"
                 + "<td class=\"n\">\(unmet > 0 ? DiffFormat.rate(unmet) : "none")</td><td>\(unreadableNote(iv))\(change)</td></tr>"
         }
         return out + "</tbody></table></section>"

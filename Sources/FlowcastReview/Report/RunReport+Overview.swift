@@ -20,12 +20,28 @@ extension RunReport {
         for iv in intervals {
             guard let p = iv.policy else { continue }
             let predicted = run.policies[p].document.predicted
-            let all = kind == "link" ? predicted.links.map { ($0.id, $0.utilisation) } : predicted.cells.map { ($0.id, $0.utilisation) }
+            // A cell without blocks for its demand has no utilisation (`cellsWithoutBlocks` says it).
+            let all = kind == "link" ? predicted.links.map { ($0.id, $0.utilisation) }
+                : predicted.cells.filter { $0.loadWithoutBlocks == nil }.map { ($0.id, $0.utilisation) }
             for (id, u) in all.sorted(by: { Natural($0.0) < Natural($1.0) }) where u > (best?.utilisation ?? -1) {
                 best = Busiest(kind: kind, id: id, utilisation: u, interval: iv)
             }
         }
         return best
+    }
+
+    /// The cells some plan gives no blocks while they have demand: per cell, the plan intervals
+    /// and the most demand left without blocks, in natural order.
+    func cellsWithoutBlocks() -> [(id: String, intervals: [Int], peak: Double)] {
+        var byCell: [String: (intervals: [Int], peak: Double)] = [:]
+        for iv in intervals {
+            guard let p = iv.policy else { continue }
+            for c in PolicyDiffer.cellsWithoutBlocks(run.policies[p].document) {
+                let e = byCell[c.id] ?? ([], 0)
+                byCell[c.id] = (e.intervals + [iv.number], max(e.peak, c.load))
+            }
+        }
+        return byCell.keys.sorted { Natural($0) < Natural($1) }.map { ($0, byCell[$0]!.intervals, byCell[$0]!.peak) }
     }
 
     /// True when the run has windows and not one of them carried a byte: no traffic matched the
@@ -126,6 +142,11 @@ extension RunReport {
             let policy = b.interval.policy.map { run.policies[$0].fileName } ?? "interval \(b.interval.number)"
             let caption = "Busiest \(name): \(b.id), peak \(DiffFormat.percent(b.utilisation)) predicted in \(policy)"
             charts.append(utilisationChart(kind, b.id, title: caption, panel: "busiest-\(kind)"))
+        }
+        for c in cellsWithoutBlocks() {
+            let which = c.intervals.count == 1 ? "plan interval \(c.intervals[0])" : "\(c.intervals.count) plan intervals (\(c.intervals.map(String.init).joined(separator: ", ")))"
+            lines.append("\(c.id) has no blocks in \(which), for up to \(DiffFormat.rate(c.peak)) of demand: it has no utilisation there, "
+                + "so no busiest-cell figure counts it; its utilisation chart shades \(c.intervals.count == 1 ? "it" : "them").")
         }
         if unmet.isEmpty {
             lines.append("Unmet demand: no policies.")

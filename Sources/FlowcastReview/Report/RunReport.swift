@@ -83,7 +83,7 @@ public struct RunReport: Sendable {
 
     /// One policy's cells, links and demands by id (the first of an id, as `first(where:)` read it).
     struct PolicyEntries {
-        var predictedCells: [String: (capacity: Double, utilisation: Double)] = [:]
+        var predictedCells: [String: (capacity: Double, utilisation: Double, withoutBlocks: Double?)] = [:]
         var predictedLinks: [String: (capacity: Double, utilisation: Double)] = [:]
         var spectrumCells: [String: Int] = [:]
         var demands: [String: Int] = [:]
@@ -91,7 +91,7 @@ public struct RunReport: Sendable {
         var linkShares: [String: [String: Double]] = [:]
 
         init(_ document: PolicyDocument) {
-            for c in document.predicted.cells where predictedCells[c.id] == nil { predictedCells[c.id] = (c.capacity, c.utilisation) }
+            for c in document.predicted.cells where predictedCells[c.id] == nil { predictedCells[c.id] = (c.capacity, c.utilisation, c.loadWithoutBlocks) }
             for l in document.predicted.links where predictedLinks[l.id] == nil { predictedLinks[l.id] = (l.capacity, l.utilisation) }
             for (i, c) in document.spectrum.cells.enumerated() where spectrumCells[c.id] == nil { spectrumCells[c.id] = i }
             for (i, d) in document.routing.demands.enumerated() where demands[d.id] == nil {
@@ -197,13 +197,14 @@ public struct RunReport: Sendable {
         (forecastsBySeries[SeriesKey(kind: kind, id: id)] ?? []).map { ($0, forecastEnds[$0.start] ?? $0.start + 60) }
     }
 
-    /// Planned capacity and predicted utilisation per interval.
-    func plan(_ kind: String, _ id: String) -> [(interval: Interval, capacity: Double, utilisation: Double)] {
+    /// Planned capacity and predicted utilisation per interval; for a cell the plan gives no
+    /// blocks while it has demand, that demand in `withoutBlocks` (its utilisation is a stand-in).
+    func plan(_ kind: String, _ id: String) -> [(interval: Interval, capacity: Double, utilisation: Double, withoutBlocks: Double?)] {
         intervals.compactMap { iv in
             guard let p = iv.policy else { return nil }
             let entries = policyEntries[p]
-            if kind == "cell", let c = entries.predictedCells[id] { return (iv, c.capacity, c.utilisation) }
-            if kind == "link", let l = entries.predictedLinks[id] { return (iv, l.capacity, l.utilisation) }
+            if kind == "cell", let c = entries.predictedCells[id] { return (iv, c.capacity, c.utilisation, c.withoutBlocks) }
+            if kind == "link", let l = entries.predictedLinks[id] { return (iv, l.capacity, l.utilisation, nil) }
             return nil
         }
     }
@@ -211,7 +212,7 @@ public struct RunReport: Sendable {
     /// Capacity in force at time `t`: that of the plan whose interval holds `t`; nil where none
     /// does (before the first plan, or in the window of a policy that could not be read: a
     /// policy's capacity ends with its own window, so no utilisation is claimed for those windows).
-    func capacity(at t: Double, in plan: [(interval: Interval, capacity: Double, utilisation: Double)]) -> Double? {
+    func capacity(at t: Double, in plan: [(interval: Interval, capacity: Double, utilisation: Double, withoutBlocks: Double?)]) -> Double? {
         plan.last { $0.interval.start <= t && t < $0.interval.end }?.capacity
     }
 

@@ -7,6 +7,10 @@ package enum DiffFormat {
     /// `75.6%` (utilisation 0.7556).
     package static func percent(_ x: Double) -> String { number(x * 100, decimals: 1) + "%" }
 
+    /// What a cell without blocks for its load has instead of a utilisation: `no blocks for 60
+    /// Mbit/s of demand` (see `CellLoad.loadWithoutBlocks`).
+    package static func noBlocks(_ load: Double) -> String { "no blocks for \(rate(load)) of demand" }
+
     /// Signed percentage points: `+4.2 pp`, `-12.0 pp`.
     package static func points(_ delta: Double) -> String {
         let value = number(abs(delta) * 100, decimals: 1)

@@ -42,13 +42,15 @@ extension PolicyDiff {
     func markdownLines(options: DiffOptions) -> [String] {
         var out = ["", "**\(DiffFormat.markdownText(headline + summaryLine))**"]
         if let hidden = hiddenLine(options: options) { out.append(""); out.append("_\(hidden)_") }
+        // A side without blocks for its load has no utilisation: it says so.
+        func use(_ u: Double?, _ without: Double?) -> String? { without.map(DiffFormat.noBlocks) ?? u.map(DiffFormat.percent) }
         if !cells.isEmpty {
             out += ["", "| | Cell | Band | Blocks | Bandwidth | Predicted utilisation | Blocks gained / lost |", "|---|---|---|---|---|---|---|"]
             for c in cells {
                 out.append("| \(c.action.symbol) | \(cellText(c.id)) | \(arrow(c.band.old, c.band.new)) | "
                     + "\(arrow(c.blocks.old.map(DiffFormat.blockRanges), c.blocks.new.map(DiffFormat.blockRanges))) | "
                     + "\(arrow(c.bandwidthMHz.old.map(DiffFormat.mhz), c.bandwidthMHz.new.map(DiffFormat.mhz))) | "
-                    + "\(arrow(c.utilisation.old.map(DiffFormat.percent), c.utilisation.new.map(DiffFormat.percent))) | "
+                    + "\(arrow(use(c.utilisation.old, c.loadWithoutBlocks?.old), use(c.utilisation.new, c.loadWithoutBlocks?.new))) | "
                     + "+\(c.blocksGained) / -\(c.blocksLost) |")
             }
         }
@@ -105,8 +107,8 @@ extension PolicyDiff {
         }
         item("Busier links", impact.busierLinks.map { "\(DiffFormat.markdownCode($0.link)) \(DiffFormat.percent($0.old)) → \(DiffFormat.percent($0.new))" })
         item("Quieter links", impact.quieterLinks.map { "\(DiffFormat.markdownCode($0.link)) \(DiffFormat.percent($0.old)) → \(DiffFormat.percent($0.new))" })
-        item("Busier cells", impact.busierCells.map { "\(DiffFormat.markdownCode($0.cell)) \(DiffFormat.percent($0.old)) → \(DiffFormat.percent($0.new))" })
-        item("Quieter cells", impact.quieterCells.map { "\(DiffFormat.markdownCode($0.cell)) \(DiffFormat.percent($0.old)) → \(DiffFormat.percent($0.new))" })
+        item("Busier cells", impact.busierCells.map { "\(DiffFormat.markdownCode($0.cell)) \($0.text)" })
+        item("Quieter cells", impact.quieterCells.map { "\(DiffFormat.markdownCode($0.cell)) \($0.text)" })
         if impact.violations.isEmpty && impact.resolved.isEmpty {
             item("Constraint violations", [])
         } else {

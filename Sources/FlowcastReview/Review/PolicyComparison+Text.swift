@@ -78,15 +78,20 @@ extension PolicyDiff {
 
     /// `A% (l-1) → B% (l-2)`: the busiest link on each side.
     public var peakLinkText: String { Self.peakText(peakLink) }
-    /// `C% (cell-1) → D% (cell-3)`: the busiest cell (spectrum) on each side.
-    public var peakCellText: String { Self.peakText(peakCell) }
+    /// `C% (cell-1) → D% (cell-3)`: the busiest cell (spectrum) on each side, and a side's cells
+    /// without blocks for their demand after it (`119.2% (cell-2), no blocks for 60 Mbit/s of
+    /// demand (cell-5)`).
+    public var peakCellText: String { Self.peakText(peakCell, without: cellsWithoutBlocks) }
 
-    static func peakText(_ c: Change<UtilisationPeak>) -> String {
+    static func peakText(_ c: Change<UtilisationPeak>, without: Change<[CellWithoutBlocks]> = Change(old: [], new: [])) -> String {
         // At 0 % every element ties: naming the first would call it the busiest.
-        func side(_ p: UtilisationPeak?) -> String {
-            p.map { $0.utilisation > 0 ? "\(DiffFormat.percent($0.utilisation)) (\($0.id))" : "\(DiffFormat.percent(0)) (no load)" } ?? "n/a"
+        func side(_ p: UtilisationPeak?, _ none: [CellWithoutBlocks]) -> String {
+            let peak = p.map { $0.utilisation > 0 ? "\(DiffFormat.percent($0.utilisation)) (\($0.id))" : "\(DiffFormat.percent(0)) (no load)" }
+            guard !none.isEmpty else { return peak ?? "n/a" }
+            let blocks = "\(DiffFormat.noBlocks(none.reduce(0) { $0 + $1.load })) (\(none.map(\.id).joined(separator: ", ")))"
+            return peak.map { "\($0), \(blocks)" } ?? blocks
         }
-        return "\(side(c.old)) → \(side(c.new))"
+        return "\(side(c.old, without.old ?? [])) → \(side(c.new, without.new ?? []))"
     }
 
     /// What the thresholds hid, or nil when nothing was hidden.
@@ -154,7 +159,7 @@ extension PolicyDiff {
                 + "  (+\(c.blocksGained)/-\(c.blocksLost) blocks, \(DiffFormat.mhz(c.bandwidthMHz.old ?? 0)) → \(DiffFormat.mhz(c.bandwidthMHz.new ?? 0)))"
         }
         var out = [style.action(c.action, "\(c.action.symbol) \(c.id)") + "  " + head]
-        if let u = utilisationText(c.utilisation) { out.append("    predicted utilisation \(u)") }
+        if let u = cellUtilisationText(c.utilisation, without: c.loadWithoutBlocks ?? Change(old: nil, new: nil)) { out.append("    predicted utilisation \(u)") }
         out.append(style.dim("    " + Self.evidence(c.forecast, previous: c.previousForecast)))
         out.append(style.dim("    reason (vs \(c.reasonComparedWith)): \(c.reason)"))
         return out
@@ -216,8 +221,8 @@ extension PolicyDiff {
         }
         list("Busier links:", impact.busierLinks.map { "\($0.link) \(DiffFormat.percent($0.old)) → \(DiffFormat.percent($0.new))" })
         list("Quieter links:", impact.quieterLinks.map { "\($0.link) \(DiffFormat.percent($0.old)) → \(DiffFormat.percent($0.new))" })
-        list("Busier cells:", impact.busierCells.map { "\($0.cell) \(DiffFormat.percent($0.old)) → \(DiffFormat.percent($0.new))" })
-        list("Quieter cells:", impact.quieterCells.map { "\($0.cell) \(DiffFormat.percent($0.old)) → \(DiffFormat.percent($0.new))" })
+        list("Busier cells:", impact.busierCells.map { "\($0.cell) \($0.text)" })
+        list("Quieter cells:", impact.quieterCells.map { "\($0.cell) \($0.text)" })
         if impact.violations.isEmpty && impact.resolved.isEmpty {
             list("Violations:", [])
         } else {
@@ -241,6 +246,17 @@ extension PolicyDiff {
         }
     }
 
+    /// A cell's utilisation line; a side without blocks says so with its load, not a percentage
+    /// (and no percentage points to it).
+    private func cellUtilisationText(_ u: Change<Double>, without: Change<Double>) -> String? {
+        guard without.old != nil || without.new != nil else { return utilisationText(u) }
+        func side(_ u: Double?, _ w: Double?) -> String? { w.map(DiffFormat.noBlocks) ?? u.map(DiffFormat.percent) }
+        switch (side(u.old, without.old), side(u.new, without.new)) {
+        case let (o?, n?): return "\(o) → \(n)"
+        case let (o, n): return o ?? n
+        }
+    }
+
     private func short(_ s: String?) -> String {
         guard let s else { return "none" }
         if s.hasPrefix("sha256:") { return String(s.prefix(19)) + "…" }
@@ -254,5 +270,13 @@ extension PolicyDiff {
         s += ", point \(DiffFormat.rate(f.point))"
         if let se = f.spectralEfficiency { s += ", SE \(DiffFormat.trimmed(se, decimals: 2)) bit/s/Hz" }
         return s + " — \(f.source)"
+    }
+}
+
+extension CellUtilisationShift {
+    /// `79.5% → 43.4%`, a side without blocks as `no blocks for 60 Mbit/s of demand`.
+    var text: String {
+        func side(_ u: Double?, _ w: Double?) -> String { w.map(DiffFormat.noBlocks) ?? u.map(DiffFormat.percent) ?? "n/a" }
+        return "\(side(old, loadWithoutBlocks?.old)) → \(side(new, loadWithoutBlocks?.new))"
     }
 }

@@ -21,6 +21,10 @@ public struct PolicyDiff: Codable, Hashable, Sendable {
     /// The cell with the highest predicted spectrum utilisation, old → new (its load over its
     /// allocation's capacity): a different measure from a link's, so never mixed with it.
     public var peakCell: Change<UtilisationPeak>
+    /// Cells a side plans no blocks for while they have demand, with that demand (bit/s), in
+    /// natural order: they have no utilisation, so `peakCell` is over the other cells and these
+    /// are said beside it (both sides always present, empty when there are none).
+    public var cellsWithoutBlocks: Change<[CellWithoutBlocks]>
     /// Changes left out because they are below a threshold.
     public var hidden: HiddenChanges
     public var impact: Impact
@@ -33,8 +37,10 @@ public struct PolicyDiff: Codable, Hashable, Sendable {
 
     public init(cells: [CellChange], demands: [DemandChange], links: [LinkChange], unchanged: Int,
                 peakLink: Change<UtilisationPeak>, peakCell: Change<UtilisationPeak>, hidden: HiddenChanges, impact: Impact,
-                provenance: [ProvenanceChange], settings: [SettingChange] = []) {
+                provenance: [ProvenanceChange], settings: [SettingChange] = [],
+                cellsWithoutBlocks: Change<[CellWithoutBlocks]> = Change(old: [], new: [])) {
         self.settings = settings
+        self.cellsWithoutBlocks = cellsWithoutBlocks
         self.cells = cells
         self.demands = demands
         self.links = links
@@ -87,6 +93,17 @@ public struct UtilisationPeak: Codable, Hashable, Sendable {
     public init(id: String, utilisation: Double) {
         self.id = id
         self.utilisation = utilisation
+    }
+}
+
+/// A cell given no blocks (no capacity) while it has demand: its predicted load in bit/s.
+public struct CellWithoutBlocks: Codable, Hashable, Sendable {
+    public var id: String
+    public var load: Double
+
+    public init(id: String, load: Double) {
+        self.id = id
+        self.load = load
     }
 }
 
@@ -153,8 +170,13 @@ public struct CellChange: Codable, Hashable, Sendable {
     public var band: Change<String>
     public var blocks: Change<[Int]>
     public var bandwidthMHz: Change<Double>
-    /// Predicted utilisation of the cell's allocation (from `predicted.cells`).
+    /// Predicted utilisation of the cell's allocation (from `predicted.cells`); absent on a side
+    /// where the cell has no blocks for its load (`loadWithoutBlocks` says that load instead).
     public var utilisation: Change<Double>
+    /// The predicted load (bit/s) on a side where the cell has no blocks (no capacity) for it;
+    /// absent on a side with capacity, and on a side without the cell (nil, and left out of the
+    /// JSON, when neither side is without blocks).
+    public var loadWithoutBlocks: Change<Double>?
     /// Blocks in the new allocation that were not in the old one.
     public var blocksGained: Int
     /// Blocks in the old allocation that are not in the new one.
@@ -171,7 +193,9 @@ public struct CellChange: Codable, Hashable, Sendable {
 
     public init(id: String, action: ChangeAction, band: Change<String>, blocks: Change<[Int]>, bandwidthMHz: Change<Double>,
                 utilisation: Change<Double>, blocksGained: Int, blocksLost: Int, forecast: ForecastRef,
-                previousForecast: ForecastRef?, reason: String, reasonComparedWith: String) {
+                previousForecast: ForecastRef?, reason: String, reasonComparedWith: String,
+                loadWithoutBlocks: Change<Double>? = nil) {
+        self.loadWithoutBlocks = loadWithoutBlocks?.old == nil && loadWithoutBlocks?.new == nil ? nil : loadWithoutBlocks
         self.id = id
         self.action = action
         self.band = band
@@ -346,11 +370,17 @@ public struct UtilisationShift: Codable, Hashable, Sendable {
 }
 
 /// A cell's predicted spectrum utilisation, old → new (made by `PolicyDiffer` only, so its
-/// memberwise initialiser stays internal).
+/// memberwise initialiser stays internal). A side where the cell has no blocks for its load has
+/// no utilisation (`old` or `new` absent) and its load in `loadWithoutBlocks` instead.
 public struct CellUtilisationShift: Codable, Hashable, Sendable {
     public var cell: String
-    public var old: Double
-    public var new: Double
+    public var old: Double?
+    public var new: Double?
+    public var loadWithoutBlocks: Change<Double>?
+
+    /// The rise in utilisation, a side without blocks counting as infinitely busy (so a cell
+    /// that lost its last blocks heads the busier cells).
+    var rise: Double { (new ?? .infinity) - (old ?? .infinity) }
 }
 
 /// A constraint the new document breaks.

@@ -35,17 +35,17 @@ public struct PolicyDiffer: Sendable {
                 .sorted { ($0.new - $0.old, Natural($1.link)) > ($1.new - $1.old, Natural($0.link)) },
             quieterLinks: utilisationShifts(links).filter { $0.new < $0.old }
                 .sorted { ($0.new - $0.old, Natural($0.link)) < ($1.new - $1.old, Natural($1.link)) },
-            busierCells: cellShifts.filter { $0.new > $0.old }
-                .sorted { ($0.new - $0.old, Natural($1.cell)) > ($1.new - $1.old, Natural($0.cell)) },
-            quieterCells: cellShifts.filter { $0.new < $0.old }
-                .sorted { ($0.new - $0.old, Natural($0.cell)) < ($1.new - $1.old, Natural($1.cell)) },
+            busierCells: cellShifts.filter { $0.rise > 0 }
+                .sorted { ($0.rise, Natural($1.cell)) > ($1.rise, Natural($0.cell)) },
+            quieterCells: cellShifts.filter { $0.rise < 0 }
+                .sorted { ($0.rise, Natural($0.cell)) < ($1.rise, Natural($1.cell)) },
             violations: constraints, resolved: resolvedViolations(old, new, newConstraints: constraints),
             spectrumRetuned: spectrumRetunes(cells))
         return PolicyDiff(cells: cells, demands: demands, links: links, unchanged: unchanged,
                           peakLink: Change(old: Self.peakLink(old), new: Self.peakLink(new)),
                           peakCell: Change(old: Self.peakCell(old), new: Self.peakCell(new)),
                           hidden: hidden, impact: impact, provenance: provenanceChanges(old.provenance, new.provenance),
-                          settings: settings)
+                          settings: settings, cellsWithoutBlocks: Change(old: Self.cellsWithoutBlocks(old), new: Self.cellsWithoutBlocks(new)))
     }
 
     // MARK: Settings
@@ -97,9 +97,18 @@ public struct PolicyDiffer: Sendable {
         peak(document.predicted.links.map { (UtilisationPeak(id: $0.id, utilisation: $0.utilisation), exact($0.load, $0.capacity, $0.utilisation)) })
     }
 
-    /// The cell with the highest predicted spectrum utilisation (ties as for links).
+    /// The cell with the highest predicted spectrum utilisation (ties as for links), of the cells
+    /// with blocks: one without blocks for its load has no utilisation (`cellsWithoutBlocks`).
     public static func peakCell(_ document: PolicyDocument) -> UtilisationPeak? {
-        peak(document.predicted.cells.map { (UtilisationPeak(id: $0.id, utilisation: $0.utilisation), exact($0.load, $0.capacity, $0.utilisation)) })
+        peak(document.predicted.cells.filter { $0.loadWithoutBlocks == nil }
+            .map { (UtilisationPeak(id: $0.id, utilisation: $0.utilisation), exact($0.load, $0.capacity, $0.utilisation)) })
+    }
+
+    /// The cells a document gives no blocks while they have demand, in natural order.
+    public static func cellsWithoutBlocks(_ document: PolicyDocument) -> [CellWithoutBlocks] {
+        var seen: Set<String> = []
+        return document.predicted.cells.compactMap { c in c.loadWithoutBlocks.flatMap { seen.insert(c.id).inserted ? CellWithoutBlocks(id: c.id, load: $0) : nil } }
+            .sorted { Natural($0.id) < Natural($1.id) }
     }
 
     /// Load over capacity before the document's rounding to four decimals: elements that round to
@@ -159,11 +168,13 @@ public struct PolicyDiffer: Sendable {
                 id: id, action: action, band: Change(old: o?.band, new: n?.band),
                 blocks: Change(old: o.map { $0.blocks.sorted() }, new: n.map { $0.blocks.sorted() }),
                 bandwidthMHz: Change(old: o?.bandwidthMHz, new: n?.bandwidthMHz),
-                utilisation: Change(old: o == nil ? nil : useBefore[id]?.utilisation,
-                                    new: n == nil ? nil : useAfter[id]?.utilisation),
+                utilisation: Change(old: o == nil ? nil : useBefore[id]?.knownUtilisation,
+                                    new: n == nil ? nil : useAfter[id]?.knownUtilisation),
                 blocksGained: gained, blocksLost: lost, forecast: evidence.forecast,
                 previousForecast: n == nil ? nil : o?.forecast, reason: evidence.reason,
-                reasonComparedWith: n == nil ? basis.old : basis.new))
+                reasonComparedWith: n == nil ? basis.old : basis.new,
+                loadWithoutBlocks: Change(old: o == nil ? nil : useBefore[id]?.loadWithoutBlocks,
+                                          new: n == nil ? nil : useAfter[id]?.loadWithoutBlocks)))
         }
         return out
     }
@@ -274,9 +285,17 @@ public struct PolicyDiffer: Sendable {
         let before = keyed(old.predicted.cells, by: \.id)
         return new.predicted.cells.compactMap { n in
             guard let o = before[n.id], !hidden.contains(n.id) else { return nil }
-            let delta = abs(n.utilisation - o.utilisation)
-            guard delta > options.utilisationTolerance + Self.slack, delta >= options.minUtilisationChange - Self.slack else { return nil }
-            return CellUtilisationShift(cell: n.id, old: o.utilisation, new: n.utilisation)
+            let without = o.loadWithoutBlocks == nil && n.loadWithoutBlocks == nil ? nil : Change(old: o.loadWithoutBlocks, new: n.loadWithoutBlocks)
+            switch (o.knownUtilisation, n.knownUtilisation) {
+            case let (ou?, nu?):
+                let delta = abs(nu - ou)
+                guard delta > options.utilisationTolerance + Self.slack, delta >= options.minUtilisationChange - Self.slack else { return nil }
+            case (nil, nil):
+                return nil  // without blocks on both sides: no utilisation moved (its forecast shows what did)
+            default:
+                break  // blocks gained or lost for all of its load: more than any threshold
+            }
+            return CellUtilisationShift(cell: n.id, old: o.knownUtilisation, new: n.knownUtilisation, loadWithoutBlocks: without)
         }
     }
 
@@ -324,10 +343,11 @@ public struct PolicyDiffer: Sendable {
                 "\(l.id) is predicted at \(DiffFormat.percent(l.utilisation)) of its \(DiffFormat.rate(l.capacity))", isNew: true))
         }
         let spectrum = keyed(document.spectrum.cells, by: \.id)
-        for c in document.predicted.cells where c.utilisation > 1 {
+        for c in document.predicted.cells where c.utilisation > 1 || c.loadWithoutBlocks != nil {
             let unmet = spectrum[c.id].map { ", \(DiffFormat.rate($0.unmetDemand)) of P90 unmet" } ?? ""
-            out.append(.init(kind: .cellOverloaded, subject: c.id, message:
-                "\(c.id) is predicted at \(DiffFormat.percent(c.utilisation)) of its allocation\(unmet)", isNew: true))
+            let level = c.loadWithoutBlocks.map { "has \(DiffFormat.noBlocks($0))" }
+                ?? "is predicted at \(DiffFormat.percent(c.utilisation)) of its allocation"
+            out.append(.init(kind: .cellOverloaded, subject: c.id, message: "\(c.id) \(level)\(unmet)", isNew: true))
         }
         for c in document.spectrum.cells where c.blocks.count < c.requiredBlocks {
             out.append(.init(kind: .cellShortOfBlocks, subject: c.id, message:

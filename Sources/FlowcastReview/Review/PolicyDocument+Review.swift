@@ -42,3 +42,16 @@ extension PolicyDocument {
         try self.init(jsonData: data, path: path)
     }
 }
+
+extension CellLoad {
+    /// The predicted load of a cell its plan gives no capacity (no blocks: `maxBlocks` 0, a cell
+    /// switched off) while it has demand; nil for every other cell. The planner writes such a
+    /// cell's `utilisation` as a stand-in 1000000 (the schema wants a number; docs/policy.md), and
+    /// no percentage is true of it: `diff` printed "100000000.0%", and the report's busiest-cell
+    /// chart scaled its axis to it, flattening every real line onto 0. Told by its capacity, not
+    /// by the stand-in, so a hand-written document reads the same.
+    package var loadWithoutBlocks: Double? { capacity <= 0 && load > 0 ? load : nil }
+
+    /// Its predicted utilisation, or nil for a cell without blocks for its load.
+    package var knownUtilisation: Double? { loadWithoutBlocks == nil ? utilisation : nil }
+}
