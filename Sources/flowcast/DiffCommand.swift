@@ -66,7 +66,8 @@ struct DiffCommand: ParsableCommand {
             case .json: output = try comparison.json()
             }
         } catch {
-            printError(CommandError.line("diff", error, given: [old, new]))
+            // A path names the file at fault; its control characters shown, as in the output.
+            printError(DiffFormat.visible(CommandError.line("diff", error, given: [old, new])))
             throw ExitCode(2)
         }
         print(output, terminator: "")

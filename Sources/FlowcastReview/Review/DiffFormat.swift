@@ -1,3 +1,4 @@
+internal import FlowcastCore
 internal import FlowcastPolicy
 internal import FlowcastTopology
 import Foundation
@@ -94,6 +95,20 @@ package enum DiffFormat {
         for c in s {
             if "\\`*_[]<&|~".contains(c) { out.append("\\") }
             out.append(c)
+        }
+        return out
+    }
+
+    /// `s` with each control character and bidirectional formatting character shown as its code
+    /// point (`⟨U+000A⟩`, `⟨U+001B⟩`), as the report's HTML shows a bidi control: for a file or
+    /// folder name, which nothing validates (ids are, when a document is read), printed where a
+    /// reviewer reads lines. A name holding a newline, or ESC[1A ESC[2K, forged lines of the diff
+    /// ("No changes. Plan: 0 cells reallocated") in the header and the folder listing.
+    package static func visible(_ s: String) -> String {
+        guard s.unicodeScalars.contains(where: { $0.isControlCharacter || $0.isBidiControl }) else { return s }
+        var out = ""
+        for scalar in s.unicodeScalars {
+            if scalar.isControlCharacter || scalar.isBidiControl { out += "⟨\(scalar.codePoint)⟩" } else { out.unicodeScalars.append(scalar) }
         }
         return out
     }

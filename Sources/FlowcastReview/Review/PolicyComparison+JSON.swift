@@ -13,11 +13,12 @@ extension PolicyComparison {
             var equal: Bool
             var options: DiffOptions
             var files: [FileEntry]
-            /// The plan line per file, so a reader need not recompute it.
+            /// The plan line per file, so a reader need not recompute it; lines to print, so a file
+            /// name's control characters are shown as code points (`name`, `old`, `new` are as given).
             var summaries: [String]
         }
         let envelope = Envelope(old: old, new: new, folders: isFolder, equal: isEqual, options: options, files: files,
-                                summaries: files.compactMap { f in f.diff.map { (f.name.map { "\($0): " } ?? "") + $0.summaryLine } })
+                                summaries: files.compactMap { f in f.diff.map { (f.name.map { "\(DiffFormat.visible($0)): " } ?? "") + $0.summaryLine } })
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
         do {

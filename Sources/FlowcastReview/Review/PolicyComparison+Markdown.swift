@@ -8,24 +8,24 @@ extension PolicyComparison {
     public func markdown() -> String {
         var out: [String] = []
         if !isFolder, let diff = files.first?.diff {
-            out.append("### Policy diff: \(DiffFormat.markdownCode(old)) → \(DiffFormat.markdownCode(new))")
+            out.append("### Policy diff: \(DiffFormat.markdownCode(DiffFormat.visible(old))) → \(DiffFormat.markdownCode(DiffFormat.visible(new)))")
             out.append(contentsOf: diff.markdownLines(options: options))
             return out.joined(separator: "\n") + "\n"
         }
-        out.append("### Policy diff: \(DiffFormat.markdownCode(old + "/")) → \(DiffFormat.markdownCode(new + "/"))")
+        out.append("### Policy diff: \(DiffFormat.markdownCode(DiffFormat.visible(old) + "/")) → \(DiffFormat.markdownCode(DiffFormat.visible(new) + "/"))")
         out.append("")
         out.append("| | File | Status |")
         out.append("|---|---|---|")
         for f in files {
             let symbol = switch f.status { case .added: "+"; case .removed: "-"; case .changed: "~"; case .unchanged: "=" }
             let detail = f.cells.map { " (\($0) cells, \(f.demands ?? 0) demands)" } ?? ""
-            let code = DiffFormat.markdownCode(f.name ?? "", inTable: true)
+            let code = DiffFormat.markdownCode(DiffFormat.visible(f.name ?? ""), inTable: true)
             let link = f.status == .changed ? "[\(code)](#\(anchor(f.name ?? "")))" : code
             out.append("| \(symbol) | \(link) | \(f.status.rawValue)\(detail) |")
         }
         for f in files where f.status == .changed {
             out.append("")
-            out.append("#### \(DiffFormat.markdownText(f.name ?? ""))")
+            out.append("#### \(DiffFormat.markdownText(DiffFormat.visible(f.name ?? "")))")
             out.append(contentsOf: f.diff?.markdownLines(options: options) ?? [])
         }
         return out.joined(separator: "\n") + "\n"

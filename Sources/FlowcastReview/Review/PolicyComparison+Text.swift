@@ -31,7 +31,7 @@ extension PolicyComparison {
         let style = TextStyle(colour: colour)
         var out: [String] = []
         if !isFolder, let only = files.first, let diff = only.diff {
-            out.append(style.bold("Policy diff: \(old) → \(new)"))
+            out.append(style.bold("Policy diff: \(DiffFormat.visible(old)) → \(DiffFormat.visible(new))"))
             out.append(contentsOf: diff.textLines(style: style, options: options))
             return out.joined(separator: "\n") + "\n"
         }
@@ -39,9 +39,9 @@ extension PolicyComparison {
         let tally = [FileStatus.changed, .added, .removed, .unchanged].compactMap { s in
             counts[s].map { "\($0) \(s.rawValue)" }
         }.joined(separator: ", ")
-        out.append(style.bold("Policy diff: \(old)/ → \(new)/ (\(files.count) file\(files.count == 1 ? "" : "s"): \(tally.isEmpty ? "none" : tally))"))
+        out.append(style.bold("Policy diff: \(DiffFormat.visible(old))/ → \(DiffFormat.visible(new))/ (\(files.count) file\(files.count == 1 ? "" : "s"): \(tally.isEmpty ? "none" : tally))"))
         for file in files {
-            let name = file.name ?? ""
+            let name = DiffFormat.visible(file.name ?? "")
             out.append("")
             switch file.status {
             case .added:

@@ -402,6 +402,42 @@ import Testing
             #expect(message.contains(".id") && message.contains("contains \(what) (U+\(String(format: "%04X", scalar.value)))"), "\(message)")
         }
     }
+
+    /// File and folder names are not validated as ids are: one holding a newline or an escape
+    /// sequence forged lines of the diff header and the folder listing ("No changes. Plan: 0
+    /// cells reallocated"). Every format shows their control characters as code points; the
+    /// JSON's `old`, `new` and `name` keep them as given (escaped by JSON).
+    @Test func fileNamesCannotForgeLines() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-names-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let forged = "w\nNo changes. Plan: 0 cells reallocated.json", erased = "\u{1B}[1A\u{1B}[2Kx.json"
+        for folder in ["a", "b"] { try FileManager.default.createDirectory(at: root.appendingPathComponent(folder), withIntermediateDirectories: true) }
+        let baseline = try Data(contentsOf: ReviewFixture.url(ReviewFixture.baselinePath))
+        let failed = try Data(contentsOf: ReviewFixture.url(ReviewFixture.failedLinkPath))
+        try baseline.write(to: root.appendingPathComponent("a/\(forged)"))
+        try failed.write(to: root.appendingPathComponent("b/\(forged)"))
+        try failed.write(to: root.appendingPathComponent("b/\(erased)"))
+        let single = try PolicyComparison.compare(old: root.appendingPathComponent("a/\(forged)"), new: root.appendingPathComponent("b/\(erased)"))
+        let folders = try PolicyComparison.compare(old: root.appendingPathComponent("a"), new: root.appendingPathComponent("b"))
+        for comparison in [single, folders] {
+            for output in [comparison.text(), comparison.markdown()] {
+                #expect(!output.contains("\u{1B}"), "\(output)")
+                #expect(!output.split(separator: "\n").contains { $0.hasPrefix("No changes.") || $0.hasPrefix("  No changes.") }, "\(output)")
+                #expect(output.contains("w⟨U+000A⟩No changes. Plan: 0 cells reallocated.json"), "\(output)")
+                #expect(output.contains("⟨U+001B⟩[1A⟨U+001B⟩[2Kx.json"), "\(output)")
+            }
+            let json = try comparison.json()
+            #expect(!json.contains("\u{1B}"))
+            let root = try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
+            for summary in try #require(root["summaries"] as? [String]) { #expect(!summary.contains("\n") && !summary.contains("\u{1B}"), "\(summary)") }
+            let names = [root["old"], root["new"]] + ((root["files"] as? [[String: Any]]) ?? []).map { $0["name"] }
+            #expect(names.compactMap { $0 as? String }.contains { $0.contains("\n") })
+        }
+        // Folder mode: one line a file, the forged name among them.
+        let text = folders.text()
+        #expect(text.contains("\n~ w⟨U+000A⟩No changes. Plan: 0 cells reallocated.json\n"), "\(text)")
+        #expect(text.contains("\n+ ⟨U+001B⟩[1A⟨U+001B⟩[2Kx.json  added ("), "\(text)")
+    }
 }
 
 /// What thresholds hide and what the Impact section calls fixed, against edits of the demo policy
