@@ -84,10 +84,10 @@ extension PolicyDiff {
     public var peakCellText: String { Self.peakText(peakCell, without: cellsWithoutBlocks) }
 
     static func peakText(_ c: Change<UtilisationPeak>, without: Change<[CellWithoutBlocks]> = Change(old: [], new: [])) -> String {
-        // At 0 % every element ties: naming the first would call it the busiest.
+        // No peak where nothing carries load (every element ties at 0 %; or there is none).
         func side(_ p: UtilisationPeak?, _ none: [CellWithoutBlocks]) -> String {
-            let peak = p.map { $0.utilisation > 0 ? "\(DiffFormat.percent($0.utilisation)) (\($0.id))" : "\(DiffFormat.percent(0)) (no load)" }
-            guard !none.isEmpty else { return peak ?? "n/a" }
+            let peak = p.map { "\(DiffFormat.percent($0.utilisation)) (\($0.id))" }
+            guard !none.isEmpty else { return peak ?? "\(DiffFormat.percent(0)) (no load)" }
             let blocks = "\(DiffFormat.noBlocks(none.reduce(0) { $0 + $1.load })) (\(none.map(\.id).joined(separator: ", ")))"
             return peak.map { "\($0), \(blocks)" } ?? blocks
         }

@@ -92,7 +92,7 @@ public struct PolicyDiffer: Sendable {
     }
 
     /// The link with the highest predicted utilisation (ties: load over capacity unrounded, then the
-    /// first id in natural order).
+    /// first id in natural order); nil when no link carries load.
     public static func peakLink(_ document: PolicyDocument) -> UtilisationPeak? {
         peak(document.predicted.links.map { (UtilisationPeak(id: $0.id, utilisation: $0.utilisation), exact($0.load, $0.capacity, $0.utilisation)) })
     }
@@ -118,8 +118,12 @@ public struct PolicyDiffer: Sendable {
         capacity > 0 && load.isFinite ? load / capacity : rounded
     }
 
+    /// The busiest, or nil when none carries load (its utilisation 0, as shown): every element
+    /// ties there, and naming the first (`{"id": "l-agg1-agg2", "utilisation": 0}` in the JSON)
+    /// called an arbitrary one the busiest where the text says "0.0% (no load)".
     private static func peak(_ all: [(peak: UtilisationPeak, exact: Double)]) -> UtilisationPeak? {
-        all.min { ($1.peak.utilisation, $1.exact, Natural($0.peak.id)) < ($0.peak.utilisation, $0.exact, Natural($1.peak.id)) }?.peak
+        all.min { ($1.peak.utilisation, $1.exact, Natural($0.peak.id)) < ($0.peak.utilisation, $0.exact, Natural($1.peak.id)) }
+            .flatMap { $0.peak.utilisation > 0 ? $0.peak : nil }
     }
 
     /// Which policy each side's reasons compare with. A planner writes "no change" against the

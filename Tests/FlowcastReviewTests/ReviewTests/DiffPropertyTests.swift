@@ -14,6 +14,22 @@ import Testing
         }
     }
 
+    /// Where no link carries load every link ties at 0 %: the text says "0.0% (no load)" and the
+    /// JSON names no peak on that side (it named the first id, `l-agg1-agg2`, at 0).
+    @Test func noPeakLinkWhereNothingCarriesLoad() throws {
+        let old = try ReviewFixture.baseline
+        var new = old
+        new.predicted.links = new.predicted.links.map { var l = $0; l.load = 0; l.utilisation = 0; return l }
+        let diff = PolicyDiffer().diff(old, new)
+        #expect(diff.peakLink.old?.id == "l-s2-agg1" && diff.peakLink.new == nil)
+        #expect(diff.peakLinkText == "75.3% (l-s2-agg1) → 0.0% (no load)")
+        let json = try PolicyComparison(old: "a", new: "b", isFolder: false, files: [.init(name: nil, status: .changed, diff: diff)]).json()
+        let root = try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
+        let peak = try #require((((root["files"] as? [[String: Any]])?.first)?["diff"] as? [String: Any])?["peakLink"] as? [String: Any])
+        #expect(peak["new"] == nil && (peak["old"] as? [String: Any])?["id"] as? String == "l-s2-agg1")
+        #expect(PolicyDiffer.peakLink(new) == nil)
+    }
+
     @Test func theSameFileComparesEqualWithExitZero() throws {
         let url = ReviewFixture.url(ReviewFixture.baselinePath)
         let c = try PolicyComparison.compare(old: url, new: url)
