@@ -6,7 +6,7 @@ import Foundation
 /// Number formatting shared by the diff and report renderers; locale-independent so goldens are stable.
 package enum DiffFormat {
     /// `75.6%` (utilisation 0.7556).
-    package static func percent(_ x: Double) -> String { number(x * 100, decimals: 1) + "%" }
+    package static func percent(_ x: Double) -> String { tenthsOfPercent(x) + "%" }
 
     /// What a cell without blocks for its load has instead of a utilisation: `no blocks for 60
     /// Mbit/s of demand` (see `CellLoad.loadWithoutBlocks`).
@@ -14,8 +14,23 @@ package enum DiffFormat {
 
     /// Signed percentage points: `+4.2 pp`, `-12.0 pp`.
     package static func points(_ delta: Double) -> String {
-        let value = number(abs(delta) * 100, decimals: 1)
+        let value = tenthsOfPercent(abs(delta))
         return (delta < 0 ? "-" : "+") + value + " pp"
+    }
+
+    /// A share as a percentage with one decimal, rounded half away from zero from its integer count
+    /// of 1e-4 units: policy values are four-decimal numbers, and `%.1f` of `x * 100` rounded their
+    /// binary neighbours instead (0.2035 read "20.3%", 0.1855 "18.6%"), so one figure could show two
+    /// ways between the diff, the report and a reviewer's arithmetic.
+    static func tenthsOfPercent(_ x: Double) -> String {
+        let scaled = (x * 10_000).rounded()
+        // Beyond any real share (a hand-edited document): the plain rendering.
+        guard scaled.isFinite, abs(scaled) < 1e15 else { return number(x * 100, decimals: 1) }
+        let units = Int64(scaled)
+        var tenths = units / 10
+        let rest = units % 10
+        if rest >= 5 { tenths += 1 } else if rest <= -5 { tenths -= 1 }
+        return (tenths < 0 ? "-" : "") + "\(abs(tenths) / 10).\(abs(tenths) % 10)"
     }
 
     /// Bit rate with a unit and three significant figures: `620 Mbit/s`, `2.6 Gbit/s`.

@@ -30,6 +30,19 @@ import Testing
         #expect(PolicyDiffer.peakLink(new) == nil)
     }
 
+    /// Every four-decimal share prints as its count of 1e-4 units rounded half away from zero to
+    /// tenths of a percent (0.2035 read "20.3%" and 0.1855 "18.6%" by binary rounding of x * 100).
+    @Test func fourDecimalSharesRoundTheSameWayEveryTime() {
+        #expect(DiffFormat.percent(0.2035) == "20.4%" && DiffFormat.percent(0.1855) == "18.6%")
+        #expect(DiffFormat.points(-0.0005) == "-0.1 pp" && DiffFormat.points(0.0015) == "+0.2 pp")
+        for units in -30_000...30_000 {
+            let tenths = units >= 0 ? (units + 5) / 10 : -((-units + 5) / 10)
+            let expected = (tenths < 0 ? "-" : "") + "\(abs(tenths) / 10).\(abs(tenths) % 10)%"
+            #expect(DiffFormat.percent(Double(units) / 10_000) == expected, "\(units)")
+            if DiffFormat.percent(Double(units) / 10_000) != expected { break }
+        }
+    }
+
     @Test func theSameFileComparesEqualWithExitZero() throws {
         let url = ReviewFixture.url(ReviewFixture.baselinePath)
         let c = try PolicyComparison.compare(old: url, new: url)
