@@ -65,6 +65,13 @@ package enum DiffFormat {
         return s
     }
 
+    /// The shortest decimal that reads back as `x` (`0.3000001`, `0.05`, `1`): a threshold as it
+    /// was applied. Four decimals printed 0.3000001 as "0.3", naming a threshold that hides less.
+    package static func exact(_ x: Double) -> String {
+        let s = x == 0 ? "0" : "\(x)"
+        return s.hasSuffix(".0") ? String(s.dropLast(2)) : s
+    }
+
     /// Three significant figures, trailing zeros removed.
     package static func significant(_ x: Double) -> String {
         let magnitude = abs(x)

@@ -98,13 +98,13 @@ extension PolicyDiff {
     func hiddenLine(options: DiffOptions) -> String? {
         var parts: [String] = []
         if hidden.demands > 0 {
-            parts.append("\(hidden.demands) demand\(hidden.demands == 1 ? "" : "s") (--min-weight-change \(DiffFormat.trimmed(options.minWeightChange, decimals: 4)))")
+            parts.append("\(hidden.demands) demand\(hidden.demands == 1 ? "" : "s") (--min-weight-change \(DiffFormat.exact(options.minWeightChange)))")
         }
         if hidden.cells > 0 {
             parts.append("\(hidden.cells) cell\(hidden.cells == 1 ? "" : "s") (--min-blocks \(options.minBlocks))")
         }
         if hidden.links > 0 {
-            parts.append("\(hidden.links) link\(hidden.links == 1 ? "" : "s") (--min-utilisation-change \(DiffFormat.trimmed(options.minUtilisationChange, decimals: 4)))")
+            parts.append("\(hidden.links) link\(hidden.links == 1 ? "" : "s") (--min-utilisation-change \(DiffFormat.exact(options.minUtilisationChange)))")
         }
         return parts.isEmpty ? nil : "Hidden below thresholds: " + parts.joined(separator: ", ")
     }

@@ -43,6 +43,18 @@ import Testing
         }
     }
 
+    /// The hidden-count hint names each threshold as applied: 0.3000001 read "0.3", a threshold
+    /// that would hide less.
+    @Test func theHiddenLineNamesTheThresholdAsGiven() throws {
+        let old = try ReviewFixture.baseline, new = try ReviewFixture.failedLink
+        let options = DiffOptions(minWeightChange: 0.3000001, minUtilisationChange: 0.2500001)
+        let diff = PolicyDiffer(options: options).diff(old, new)
+        #expect(diff.hidden.demands > 0 && diff.hidden.links > 0)
+        let line = try #require(diff.hiddenLine(options: options))
+        #expect(line.contains("(--min-weight-change 0.3000001)") && line.contains("(--min-utilisation-change 0.2500001)"), "\(line)")
+        #expect(DiffFormat.exact(0.05) == "0.05" && DiffFormat.exact(1) == "1" && DiffFormat.exact(0) == "0")
+    }
+
     @Test func theSameFileComparesEqualWithExitZero() throws {
         let url = ReviewFixture.url(ReviewFixture.baselinePath)
         let c = try PolicyComparison.compare(old: url, new: url)
