@@ -46,7 +46,7 @@ extension RunReport {
         }
         if !scores.spectrum.isEmpty {
             out += "<h3>Spectrum plans against a static split</h3><table class=\"scores\" data-table=\"spectrum\"><thead><tr>"
-                + "<th>Cell</th><th>Windows scored</th><th>Measured efficiency</th><th>Configured peak</th><th>Blocks, plan</th>"
+                + "<th>Cell</th><th>Windows scored</th><th title=\"Σ demand / Σ (demand ÷ efficiency) over the scored windows: the efficiency the demand was served at, what sizing needs\">Measured efficiency (demand-weighted)</th><th>Configured peak</th><th>Blocks, plan</th>"
                 + "<th>Blocks, static</th><th>Unmet, plan</th><th>Unmet, static</th></tr></thead><tbody>"
             for s in scores.spectrum {
                 let all = s.cell == "all"
@@ -68,8 +68,10 @@ extension RunReport {
                 + "demand beyond it, as a share of the cells' demand (and its mean per window; for all cells, the cells' unmet "
                 + "summed per window and averaged over the windows). The static split colours the "
                 + "cells of each band greedily and gives each colour an equal run of blocks, within each cell's maxBlocks, never "
-                + "changed (as <code>flowcast backtest --radio-scenario</code>'s <code>static</code>). The efficiency of all "
-                + "cells is weighted by demand (Σ demand / Σ demand ÷ efficiency: the rate at which they serve their mix).</p>"
+                + "changed (as <code>flowcast backtest --radio-scenario</code>'s <code>static</code>). Measured efficiency is "
+                + "weighted by demand, for each cell and for all cells alike (Σ demand / Σ demand ÷ efficiency: the rate at which "
+                + "the demand was served, what sizing needs; a plain mean of windows counts an idle window as a loaded one), so the "
+                + "all-cells figure is the same aggregate of the rows.</p>"
         }
         if let source = scores.topologySource {
             var line = "Scored with the topology <code>\(HTML.escape(source.path))</code> (\(HTML.escape(source.digest)))"

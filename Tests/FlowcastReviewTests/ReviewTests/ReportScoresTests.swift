@@ -15,7 +15,8 @@ import Testing
     static let staticBlocks = ["cell-1": 10.0, "cell-2": 10, "cell-3": 10, "cell-4": 10, "cell-5": 4, "cell-6": 4]
 
     /// The demo topology beside six radio logs at CQI 7 over the fixture's time.
-    static func topology() throws -> (folder: URL, topology: Topology) {
+    /// `cqi(k, second)`: cell-k's CQI in the log's second from its start (120 s before the fixture's first window).
+    static func topology(cqi: (Int, Int) -> Int = { _, _ in 7 }) throws -> (folder: URL, topology: Topology) {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-scores-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         try FileManager.default.copyItem(at: ReviewFixture.url("captures/demo/topology.yaml"), to: folder.appendingPathComponent("topology.yaml"))
@@ -24,8 +25,8 @@ import Testing
         f.timeZone = TimeZone(identifier: "UTC")
         f.dateFormat = "yyyy.MM.dd_HH.mm.ss"
         let t0 = 1_767_636_000.0 - 120
-        let rows = (0..<720).map { "\(f.string(from: Date(timeIntervalSince1970: t0 + Double($0)))),7,-" }
         for k in 1...6 {
+            let rows = (0..<720).map { "\(f.string(from: Date(timeIntervalSince1970: t0 + Double($0)))),\(cqi(k, $0)),-" }
             try Data((["Timestamp,CQI,DL_bitrate"] + rows).joined(separator: "\n").utf8).write(to: folder.appendingPathComponent("radio-cell-\(k).csv"))
         }
         return (folder, try Topology(contentsOfFile: folder.appendingPathComponent("topology.yaml").path))
@@ -43,6 +44,61 @@ import Testing
             out[metric] = (attribute("data-value"), attribute("data-per-window"), text)
         }
         return out
+    }
+
+    /// "Measured efficiency" is one measure in every row: Σ demand / Σ (demand / efficiency) over
+    /// the cell's scored windows, recomputed here from windows.jsonl, the policies' windows and
+    /// radio logs whose CQI changes every 10 s window (so a plain mean of windows differs); the
+    /// all-cells row is the same aggregate of the rows. A cell's was the plain mean of its windows.
+    @Test func measuredEfficiencyIsDemandWeightedInEveryRow() throws {
+        // TS 38.214 table 1 at CQI 3, 7, 11, 15; constant over each 10 s window (the log starts 120 s before the first).
+        let table = [3: 0.377, 7: 1.4766, 11: 3.3223, 15: 5.5547], cycle = [3, 7, 11, 15]
+        func cqi(_ k: Int, _ second: Int) -> Int { cycle[(second / 10 * (k + 1) + k) % 4] }
+        let (folder, topology) = try Self.topology(cqi: cqi)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let run = try RunData.load(runDirectory: ReviewFixture.url(ReviewFixture.runPath))
+        var report = RunReport(run: run)
+        report.scores = RunScores.compute(run: run, topology: topology)
+        let html = report.html()
+        func shown(_ metric: String) -> Double? {
+            html.components(separatedBy: "data-metric=\"\(metric)\" data-value=\"").dropFirst().first.flatMap { Double($0.prefix { $0 != "\"" }) }
+        }
+        let iso = ISO8601DateFormatter()
+        var windows: [(start: Double, end: Double)] = []
+        for i in 0..<5 {
+            let url = ReviewFixture.url("\(ReviewFixture.runPath)/policies/policy-000\(i).json")
+            let o = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any])
+            let w = try #require((o["provenance"] as? [String: Any])?["window"] as? [String: String])
+            windows.append((iso.date(from: w["start"]!)!.timeIntervalSince1970, iso.date(from: w["end"]!)!.timeIntervalSince1970))
+        }
+        let t0 = 1_767_636_000.0 - 120
+        var perCell: [String: (demand: Double, overEfficiency: Double, plain: Double, n: Int)] = [:]
+        let text = try String(contentsOf: ReviewFixture.url(ReviewFixture.runPath + "/windows.jsonl"), encoding: .utf8)
+        for line in text.split(separator: "\n") {
+            let o = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+            guard o["kind"] as? String == "cell", o["partial"] as? Bool == false else { continue }
+            let id = o["id"] as! String, start = o["start"] as! Double
+            guard windows.contains(where: { $0.start <= start && start < $0.end }) else { continue }
+            let load = ((o["bytesUp"] as! Double) + (o["bytesDown"] as! Double)) * 8 / (o["duration"] as! Double)
+            let k = Int(id.dropFirst(5))!, efficiency = table[cqi(k, Int(start - t0))]!
+            let e = perCell[id] ?? (0, 0, 0, 0)
+            perCell[id] = (e.demand + load, e.overEfficiency + load / efficiency, e.plain + efficiency, e.n + 1)
+        }
+        #expect(perCell.count == 6)
+        func close(_ a: Double?, _ b: Double) -> Bool { a.map { abs($0 - b) <= 1e-5 * max(abs(b), 1) } ?? false }
+        var differs = false
+        for (id, c) in perCell {
+            let weighted = c.demand / c.overEfficiency
+            #expect(close(shown("spectrum-\(id)-efficiency"), weighted), "\(id): shown \(shown("spectrum-\(id)-efficiency") ?? .nan), expected \(weighted)")
+            if abs(c.plain / Double(c.n) - weighted) > 0.01 * weighted { differs = true }
+        }
+        #expect(differs, "the logs must make a plain mean differ from the demand-weighted one")
+        let all = perCell.values.map(\.demand).reduce(0, +) / perCell.values.map(\.overEfficiency).reduce(0, +)
+        #expect(close(shown("spectrum-all-efficiency"), all))
+        // The total is the same aggregate of the rows shown.
+        let rows = try perCell.keys.map { id in (perCell[id]!.demand, try #require(shown("spectrum-\(id)-efficiency"))) }
+        #expect(close(shown("spectrum-all-efficiency"), rows.map(\.0).reduce(0, +) / rows.map { $0.0 / $0.1 }.reduce(0, +)))
+        #expect(html.contains(">Measured efficiency (demand-weighted)</th>"))
     }
 
     @Test func theAllCellsBracketIsTheMeanPerNetworkWindow() throws {
