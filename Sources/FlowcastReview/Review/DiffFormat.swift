@@ -127,14 +127,19 @@ package enum DiffFormat {
     /// reviewer reads lines. A name holding a newline, or ESC[1A ESC[2K, forged lines of the diff
     /// ("No changes. Plan: 0 cells reallocated") in the header and the folder listing.
     package static func visible(_ s: String) -> String {
-        guard s.unicodeScalars.contains(where: { $0.isControlCharacter || $0.isBidiControl }) else { return s }
+        func hidden(_ c: Unicode.Scalar) -> Bool { c.isControlCharacter || c.isBidiControl || c.isInvisible }
+        guard s.unicodeScalars.contains(where: hidden) else { return s }
         var out = ""
         for scalar in s.unicodeScalars {
-            if scalar.isControlCharacter || scalar.isBidiControl { out += "⟨\(scalar.codePoint)⟩" } else { out.unicodeScalars.append(scalar) }
+            if hidden(scalar) { out += "⟨\(scalar.codePoint)⟩" } else { out.unicodeScalars.append(scalar) }
         }
         return out
     }
 
-    /// A path as its links: `l-s2-agg1 > l-agg1-core`.
-    package static func path(_ links: [String]) -> String { links.joined(separator: " > ") }
+    /// A path as its links: `l-s2-agg1 > l-agg1-core`. A link id holding `>` or white space is
+    /// quoted: an audit's link renamed `l-s2-s3 > l-s1-s2` read as a path through l-s1-s2.
+    package static func path(_ links: [String]) -> String {
+        links.map { id in id.contains { $0 == ">" || $0 == "\"" || $0.isWhitespace } ? "\"" + id.replacingOccurrences(of: "\"", with: "\\\"") + "\"" : id }
+            .joined(separator: " > ")
+    }
 }

@@ -18,6 +18,7 @@ import Testing
         d.spectrum.cells[s].bandwidthMHz = 0
         d.spectrum.cells[s].unmetDemand = d.predicted.cells[p].load
         d.predicted.cells[p].capacity = 0
+        d.spectrum.cells[s].capacity = 0
         d.predicted.cells[p].utilisation = 1e6
         return d
     }

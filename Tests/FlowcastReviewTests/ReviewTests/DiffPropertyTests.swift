@@ -65,6 +65,14 @@ import Testing
     /// The same blocks and weights under a forecast that outgrew them: no plan change, but a new
     /// overload, which is never "No changes" and never exit 0; the other way round it is fixed,
     /// and nothing NEW breaks, so that side is equal.
+    /// A link id that holds the path separator reads as two links unless it is quoted.
+    @Test func aLinkIdThatLooksLikeAPathIsQuoted() {
+        #expect(DiffFormat.path(["l-s2-agg1", "l-agg1-core"]) == "l-s2-agg1 > l-agg1-core")
+        #expect(DiffFormat.path(["l-s2-s3 > l-s1-s2", "l-agg1-core"]) == #""l-s2-s3 > l-s1-s2" > l-agg1-core"#)
+        #expect(DiffFormat.path(["a \"b\""]) == #""a \"b\"""#)
+        #expect(DiffFormat.visible("cell\u{200B}-1") == "cell⟨U+200B⟩-1")
+    }
+
     @Test func aNewOverloadWithTheSamePlanIsADifference() throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-overload-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
