@@ -3,25 +3,13 @@
 extension Array where Element == UInt8 {
     @inlinable public mutating func appendASCII(_ s: String) { append(contentsOf: s.utf8) }
 
-    /// Appends a non-negative or negative integer in decimal.
+    /// Appends a non-negative or negative integer in decimal (`ByteCursor.decimal`).
     @inlinable public mutating func appendDecimal(_ value: Int) {
-        if value < 0 { append(UInt8(ascii: "-")); appendDecimal(UInt64(value.magnitude)); return }
-        appendDecimal(UInt64(value))
+        appendWritten(maximumCount: 21) { $0.decimal(value) }
     }
 
     @inlinable public mutating func appendDecimal(_ value: UInt64, minimumDigits: Int = 1) {
-        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // 24 bytes: room for 20 digits
-        Swift.withUnsafeMutableBytes(of: &digits) { raw in
-            let d = raw.baseAddress!.assumingMemoryBound(to: UInt8.self)
-            var count = 0
-            var v = value
-            repeat {
-                d[23 - count] = UInt8(truncatingIfNeeded: v % 10) &+ 48
-                v /= 10
-                count += 1
-            } while v > 0 || count < minimumDigits
-            append(contentsOf: UnsafeBufferPointer(start: d + 24 - count, count: count))
-        }
+        appendWritten(maximumCount: Swift.max(20, minimumDigits)) { $0.decimal(value, minimumDigits: minimumDigits) }
     }
 
     /// Appends a string literal's bytes (no String machinery: for per-line output).

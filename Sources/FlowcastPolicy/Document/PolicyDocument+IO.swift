@@ -290,7 +290,7 @@ extension PolicyDocument {
         }
         if !predicted.links.isEmpty && abs(routing.maxUtilisation - busiest) > 1e-4 + busiestSlack {
             return ("$.routing.maxUtilisation", "is \(routing.maxUtilisation), but the busiest link under the routing is at "
-                + "\(((busiest * 1e4).rounded() / 1e4))")
+                + "\(PolicyDocumentBuilder.round(busiest, 4))")
         }
         return nil
     }
@@ -350,11 +350,11 @@ extension PolicyDocument {
         var busiest = 0.0
         for l in copy.predicted.links.indices {
             let capacity = copy.predicted.links[l].capacity
-            copy.predicted.links[l].load = routed[l].load.rounded()
-            copy.predicted.links[l].utilisation = capacity > 0 ? ((routed[l].load / capacity) * 1e4).rounded() / 1e4 : 0
+            copy.predicted.links[l].load = PolicyDocumentBuilder.round(routed[l].load, 0)
+            copy.predicted.links[l].utilisation = capacity > 0 ? PolicyDocumentBuilder.round(routed[l].load / capacity, 4) : 0
             if capacity > 0 { busiest = max(busiest, routed[l].load / capacity) }
         }
-        copy.routing.maxUtilisation = (busiest * 1e4).rounded() / 1e4
+        copy.routing.maxUtilisation = PolicyDocumentBuilder.round(busiest, 4)
         return copy
     }
 
