@@ -63,7 +63,7 @@ extension PolicyDiff {
                     let moved = first && d.action == .changed ? " (\(DiffFormat.percent(d.moved)) moved)" : ""
                     out.append("| \(first ? d.action.symbol : "") | \(first ? cellText(d.id) + moved : "") | "
                         + "\(cellText(DiffFormat.path(p.links))) | "
-                        + "\(arrow(p.weight.old.map(DiffFormat.percent), p.weight.new.map(DiffFormat.percent))) | \(change) |")
+                        + "\(arrow(p.weight.old.map(DiffFormat.percent), p.weight.new.map(DiffFormat.percent)))\(pathTag(p, d.action)) | \(change) |")
                 }
                 if d.paths.isEmpty { out.append("| \(d.action.symbol) | \(cellText(d.id)) | | | |") }
             }
@@ -117,6 +117,12 @@ extension PolicyDiff {
             for v in impact.resolved { out.append("  - fixed: \(cellText(v.message))") }
         }
         return out
+    }
+
+    /// For a demand in both documents, a path only one of them lists (the text's tags).
+    private func pathTag(_ p: PathChange, _ action: ChangeAction) -> String {
+        guard action == .changed else { return "" }
+        return p.weight.old == nil ? " (new path)" : p.weight.new == nil ? " (path removed)" : ""
     }
 
     private func arrow(_ old: String?, _ new: String?) -> String {

@@ -183,6 +183,9 @@ extension PolicyDiff {
             case .changed:
                 weights = "\(DiffFormat.percent(p.weight.old ?? 0)) → \(DiffFormat.percent(p.weight.new ?? 0))"
                 if abs(p.delta) >= 0.0005 { weights += "  \(DiffFormat.points(p.delta))" }
+                // Said in words: without colour, "27.9% → 0.0%" reads the same for a path emptied and
+                // one the new plan no longer lists (a link gone from the topology).
+                if p.weight.old == nil { weights += "  (new path)" } else if p.weight.new == nil { weights += "  (path removed)" }
             }
             out.append("    \(name)  \(weights)")
         }

@@ -241,7 +241,7 @@ public struct DemandChange: Codable, Hashable, Sendable {
     }
 }
 
-/// One path's share of a demand, old → new (0 when the path is absent on a side).
+/// One path's share of a demand, old → new (nil on a side whose demand does not list the path).
 public struct PathChange: Codable, Hashable, Sendable {
     /// Link ids from source to destination; the path's identity.
     public var links: [String]

@@ -219,8 +219,9 @@ public struct PolicyDiffer: Sendable {
                 moved += abs(delta)
                 if abs(delta) > tolerance { changed = true }
                 if max(ow ?? 0, nw ?? 0) > tolerance || abs(delta) > tolerance {
-                    paths.append(PathChange(links: key, weight: Change(old: o == nil ? nil : ow ?? 0,
-                                                                       new: n == nil ? nil : nw ?? 0)))
+                    // A side on which the demand does not list the path has no weight (JSON: no key), so
+                    // a path the new plan dropped reads "path removed", not as one it merely emptied.
+                    paths.append(PathChange(links: key, weight: Change(old: ow, new: nw)))
                 }
             }
             paths.sort {

@@ -121,6 +121,44 @@ import Testing
         #expect(try #require(backward.files.first?.diff).impact.resolved.map(\.subject) == ["cell-3"])
     }
 
+    /// A path only one side lists says so: the failed link's policy no longer lists d-cell-2's path
+    /// over l-s1-s2, which read "27.9% → 0.0%" like a path merely emptied. A path both sides list
+    /// at a weight that goes to 0 has no tag, and the JSON leaves out the weight of the side
+    /// that does not list the path.
+    @Test func aPathOnlyOneSideListsIsTagged() throws {
+        let old = try ReviewFixture.baseline, new = try ReviewFixture.failedLink
+        let removed = ["l-s1-s2", "l-s1-agg1", "l-agg1-core"]
+        #expect(old.routing.demands.first { $0.id == "d-cell-2" }?.paths.contains { $0.links == removed } == true)
+        #expect(new.routing.demands.first { $0.id == "d-cell-2" }?.paths.contains { $0.links == removed } == false)
+        func compare(_ a: PolicyDocument, _ b: PolicyDocument) -> PolicyComparison {
+            PolicyComparison(old: "a", new: "b", isFolder: false, files: [.init(name: nil, status: .changed, diff: PolicyDiffer().diff(a, b))])
+        }
+        let forward = compare(old, new).text(), backward = compare(new, old).text()
+        #expect(forward.contains("l-s1-s2 > l-s1-agg1 > l-agg1-core  27.9% → 0.0%  -27.9 pp  (path removed)"))
+        #expect(backward.contains("l-s1-s2 > l-s1-agg1 > l-agg1-core  0.0% → 27.9%  +27.9 pp  (new path)"))
+        #expect(compare(old, new).markdown().contains("~~27.9%~~ (path removed)"))
+        #expect(compare(new, old).markdown().contains("| 27.9% (new path) |"))
+
+        // The same move with the path still listed at 0: no tag.
+        var emptied = old
+        let d = try #require(emptied.routing.demands.firstIndex { $0.id == "d-cell-2" })
+        for i in emptied.routing.demands[d].paths.indices {
+            let links = emptied.routing.demands[d].paths[i].links
+            if links == removed { emptied.routing.demands[d].paths[i].weight = 0 }
+            if links == ["l-s2-agg1", "l-agg1-core"] { emptied.routing.demands[d].paths[i].weight = 1 }
+        }
+        let text = compare(old, try emptied.withRoutingLoads()).text()
+        #expect(text.contains("l-s1-s2 > l-s1-agg1 > l-agg1-core  27.9% → 0.0%  -27.9 pp\n"))
+        #expect(!text.contains("(path removed)") && !text.contains("(new path)"))
+
+        let json = try compare(old, new).json()
+        let root = try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
+        let demands = try #require((((root["files"] as? [[String: Any]])?.first)?["diff"] as? [String: Any])?["demands"] as? [[String: Any]])
+        let paths = try #require(demands.first { $0["id"] as? String == "d-cell-2" }?["paths"] as? [[String: Any]])
+        let weight = try #require(paths.first { $0["links"] as? [String] == removed }?["weight"] as? [String: Any])
+        #expect(weight["new"] == nil && weight["old"] as? Double == 0.279)
+    }
+
     @Test func swappingTheSidesMirrorsTheDiff() throws {
         let docs = try ReviewFixture.all
         for a in docs {
