@@ -27,18 +27,18 @@ public enum CaptureError: Error, Equatable, Sendable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case let .missingFile(path, reason): return "\(path): cannot open: \(reason)"
-        case let .notACapture(path, reason): return "\(path): not a pcap or pcapng capture: \(reason)"
-        case let .unsupportedVersion(path, reason): return "\(path): unsupported capture version: \(reason)"
-        case let .truncatedRecord(path, packet, reason): return "\(path): packet \(packet): truncated record: \(reason)"
-        case let .corrupt(path, packet?, reason): return "\(path): packet \(packet): corrupt capture: \(reason)"
-        case let .corrupt(path, nil, reason): return "\(path): corrupt capture: \(reason)"
+        case let .missingFile(path, reason): return "\(path.visible): cannot open: \(reason)"
+        case let .notACapture(path, reason): return "\(path.visible): not a pcap or pcapng capture: \(reason)"
+        case let .unsupportedVersion(path, reason): return "\(path.visible): unsupported capture version: \(reason)"
+        case let .truncatedRecord(path, packet, reason): return "\(path.visible): packet \(packet): truncated record: \(reason)"
+        case let .corrupt(path, packet?, reason): return "\(path.visible): packet \(packet): corrupt capture: \(reason)"
+        case let .corrupt(path, nil, reason): return "\(path.visible): corrupt capture: \(reason)"
         case let .liveCapture(interface, reason): return "\(interface): \(reason)"
         case let .noSuchInterface(interface, detail): return "\(interface): no such interface (libpcap: \(detail))"
         case let .unsupportedLinkType(path, linkType):
-            return "\(path): link type \(linkType) has no decoder (Flowcast's or tshark's): none of its packets can be read"
+            return "\(path.visible): link type \(linkType) has no decoder (Flowcast's or tshark's): none of its packets can be read"
         case let .badFilter(filter, reason): return "bad capture filter '\(filter)': \(reason)"
-        case let .writeFailed(path, reason): return "\(path): write failed: \(reason)"
+        case let .writeFailed(path, reason): return "\(path.visible): write failed: \(reason)"
         }
     }
 }

@@ -19,7 +19,7 @@ public struct AtomicFileError: Error, Equatable, Sendable, CustomStringConvertib
     public var path: String
     public var reason: String
     public init(path: String, reason: String) { self.path = path; self.reason = reason }
-    public var description: String { "\(path): \(reason)" }
+    public var description: String { "\(path.visible): \(reason)" }
 }
 
 /// A file written under a temporary sibling name (`NAME.partial`) and renamed into place by

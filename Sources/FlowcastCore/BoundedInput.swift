@@ -57,7 +57,7 @@ public struct BoundedInputError: Error, Sendable, Equatable, CustomStringConvert
         }
     }
 
-    public var description: String { line > 0 ? "\(path):\(line): \(reason)" : "\(path): \(reason)" }
+    public var description: String { line > 0 ? "\(path.visible):\(line): \(reason)" : "\(path.visible): \(reason)" }
 }
 
 /// Reads text inputs whole, but never beyond their bounds: a regular file's size is checked

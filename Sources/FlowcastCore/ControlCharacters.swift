@@ -50,3 +50,24 @@ extension StringProtocol {
         return "an invisible character (\(bad.codePoint)), which makes the text read as other text"
     }
 }
+
+extension StringProtocol {
+    /// The text with each control, bidirectional formatting and invisible character shown as its
+    /// code point (`⟨U+000A⟩`, `⟨U+001B⟩`): for names nothing validates (a file or folder given on
+    /// the command line) wherever they are printed. A capture named with a newline, or with
+    /// ESC[2K and a carriage return, forged or erased lines of an error message or of
+    /// `topology check`'s listing (`a⏎flowcast: all good`).
+    public var visible: String { visible(keeping: []) }
+
+    /// `visible`, leaving the given scalars as they are (a message of several lines keeps its
+    /// line breaks).
+    public func visible(keeping kept: Set<Unicode.Scalar>) -> String {
+        func hidden(_ c: Unicode.Scalar) -> Bool { (c.isControlCharacter || c.isBidiControl || c.isInvisible) && !kept.contains(c) }
+        guard unicodeScalars.contains(where: hidden) else { return String(self) }
+        var out = String.UnicodeScalarView()
+        for scalar in unicodeScalars {
+            if hidden(scalar) { out.append(contentsOf: "⟨\(scalar.codePoint)⟩".unicodeScalars) } else { out.append(scalar) }
+        }
+        return String(out)
+    }
+}

@@ -21,22 +21,22 @@ public enum ModelFileError: Error, Sendable, Equatable, CustomStringConvertible 
 
     public var description: String {
         switch self {
-        case .notFound(let path): "\(path): no such model file"
-        case .unreadable(let path, let reason): "\(path): cannot read the model file: \(reason)"
-        case .corrupt(let path, let detail): "\(path): corrupt model file: \(detail)"
-        case .badValue(let path, let field, let problem): "\(path): \(field): \(problem)"
-        case .notAModel(let path): "\(path): not a Flowcast model file (no \"format\": \"\(ForecastModel.formatName)\")"
+        case .notFound(let path): "\(path.visible): no such model file"
+        case .unreadable(let path, let reason): "\(path.visible): cannot read the model file: \(reason)"
+        case .corrupt(let path, let detail): "\(path.visible): corrupt model file: \(detail)"
+        case .badValue(let path, let field, let problem): "\(path.visible): \(field): \(problem)"
+        case .notAModel(let path): "\(path.visible): not a Flowcast model file (no \"format\": \"\(ForecastModel.formatName)\")"
         case .unsupportedVersion(let path, let found, let supported):
-            "\(path): model file version \(found) is not supported (this flowcast reads version \(supported)); retrain with `flowcast train`"
-        case .writeFailed(let path, let reason): "\(path): cannot write model: \(reason)"
+            "\(path.visible): model file version \(found) is not supported (this flowcast reads version \(supported)); retrain with `flowcast train`"
+        case .writeFailed(let path, let reason): "\(path.visible): cannot write model: \(reason)"
         case .tooLarge(let path, let bytes, let limit):
-            "\(path): the model file is \(bytes) bytes, more than the bound of \(limit) bytes (docs/limits.md)"
+            "\(path.visible): the model file is \(bytes) bytes, more than the bound of \(limit) bytes (docs/limits.md)"
         case .intervalModel(let path, let horizon):
-            "\(path): the model forecasts the mean of the next \(IntervalSeries.seconds(horizon)) (trained with --horizon), "
+            "\(path.visible): the model forecasts the mean of the next \(IntervalSeries.seconds(horizon)) (trained with --horizon), "
                 + "not the next row: here a model trained without --horizon is needed (evaluate scores this one with "
                 + "--horizon \(IntervalSeries.argument(horizon)); replay, live and the planner plan with it at --plan-every \(IntervalSeries.argument(horizon)))"
         case .nextRowModel(let path, let horizon):
-            "\(path): the model forecasts the next row (trained without --horizon), not the mean of the next "
+            "\(path.visible): the model forecasts the next row (trained without --horizon), not the mean of the next "
                 + "\(IntervalSeries.seconds(horizon)): train one with --horizon \(IntervalSeries.argument(horizon))"
         }
     }

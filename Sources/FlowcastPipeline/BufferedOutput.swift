@@ -1,3 +1,4 @@
+import FlowcastCore
 #if canImport(Glibc)
 internal import Glibc
 #elseif canImport(Darwin)
@@ -52,8 +53,10 @@ public final class BufferedOutput {
     #endif
 }
 
-/// Writes a line to standard error.
+/// Writes a line to standard error. Control, bidirectional and invisible characters other than
+/// line breaks and tabs are shown as code points (`⟨U+001B⟩`): messages name files, filters and
+/// URLs as given, and an escape sequence in one would rewrite the terminal.
 public func printError(_ message: String) {
-    let line = message + "\n"
+    let line = message.visible(keeping: ["\n", "\t"]) + "\n"
     _ = line.utf8CString.withUnsafeBufferPointer { systemWrite(2, $0.baseAddress!, $0.count - 1) }
 }

@@ -1,3 +1,5 @@
+import FlowcastCore
+
 internal import FlowcastModel
 public import FlowcastPolicy
 public import FlowcastTopology
@@ -13,7 +15,7 @@ public enum SeriesForecasts {
 
         public var description: String {
             switch self {
-            case let .rowOutOfRange(row, rows, path): "row \(row) is not between 1 and \(rows) (rows in \(path))"
+            case let .rowOutOfRange(row, rows, path): "row \(row) is not between 1 and \(rows) (rows in \(path.visible))"
             }
         }
     }

@@ -98,7 +98,7 @@ struct PacketBatch: @unchecked Sendable {
 public enum ReplayError: Error, CustomStringConvertible {
     case output(path: String, reason: String)
     public var description: String {
-        switch self { case let .output(path, reason): return "\(path): \(reason)" }
+        switch self { case let .output(path, reason): return "\(path.visible): \(reason)" }
     }
 }
 

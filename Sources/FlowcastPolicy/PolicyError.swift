@@ -16,9 +16,9 @@ public enum PolicyError: Error, Equatable, Sendable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case let .io(path, message): "\(path): \(message)"
-        case let .badInput(path, message): "\(path): \(message)"
-        case let .schemaViolation(path, field, message): "\(path): \(field): \(message)"
+        case let .io(path, message): "\(path.visible): \(message)"
+        case let .badInput(path, message): "\(path.visible): \(message)"
+        case let .schemaViolation(path, field, message): "\(path.visible): \(field): \(message)"
         case let .inconsistent(message): message
         case let .solver(error): "solver: \(error)"
         }

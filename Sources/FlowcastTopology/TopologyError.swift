@@ -1,3 +1,5 @@
+import FlowcastCore
+
 /// One thing wrong with a topology file, at a line.
 public struct TopologyProblem: Hashable, Sendable, CustomStringConvertible {
     /// The file as named by the caller.
@@ -15,7 +17,7 @@ public struct TopologyProblem: Hashable, Sendable, CustomStringConvertible {
 
     /// `FILE:LINE: message`, the form compilers use so editors can jump to it; `FILE: message` for
     /// a problem with the whole file (line 0: it printed `FILE:0:`, a line no file has).
-    public var description: String { line > 0 ? "\(file):\(line): \(message)" : "\(file): \(message)" }
+    public var description: String { line > 0 ? "\(file.visible):\(line): \(message)" : "\(file.visible): \(message)" }
 }
 
 /// Loading a topology failed; `problems` lists every problem found, in file order.

@@ -19,7 +19,7 @@ struct TopologyCommand: ParsableCommand {
         func run() throws {
             do {
                 let topology = try Topology(contentsOfFile: file)
-                print("\(file): ok: \(topology.summary)")
+                print("\(file.visible): ok: \(topology.summary)")
                 // A log that is not there (yet) is not a topology error, but plans will fall back
                 // to the cell's configured peak (or fail without one): say so now.
                 // A folder, a device or a pipe there is no log either (it said "ok" for one, and
@@ -41,7 +41,7 @@ struct TopologyCommand: ParsableCommand {
                     }
                     let fallback = cell.peakSpectralEfficiency.map { "plans will use its configured peak, \($0) bit/s/Hz" }
                         ?? "plans will fail until it \(problem == "does not exist" ? "exists" : "is a file") (no peakSpectralEfficiency)"
-                    print("\(file):\(cell.line): note: cell '\(cell.id)': radio KPI log \(source) \(problem); \(fallback)")
+                    print("\(file.visible):\(cell.line): note: cell '\(cell.id)': radio KPI log \(source) \(problem); \(fallback)")
                 }
                 // A demand whose nodes no links join loads and aggregates, but no plan can route it
                 // (plan and backtest stop at the first such demand): each is named here. Demands
@@ -49,11 +49,11 @@ struct TopologyCommand: ParsableCommand {
                 let finder = PathFinder(topology)
                 for (d, demand) in topology.demands.enumerated()
                 where demand.paths.isEmpty && finder.shortestByWeight(from: demand.source, to: demand.destination) == nil {
-                    print("\(file):\(demand.line): note: \(RoutingOptimizer.unroutable(topology, demand: d)); plans will fail until one joins them")
+                    print("\(file.visible):\(demand.line): note: \(RoutingOptimizer.unroutable(topology, demand: d)); plans will fail until one joins them")
                 }
             } catch {
                 for problem in error.problems { print(problem) }
-                print("\(file): \(error.problems.count) problem\(error.problems.count == 1 ? "" : "s")")
+                print("\(file.visible): \(error.problems.count) problem\(error.problems.count == 1 ? "" : "s")")
                 throw ExitCode.failure
             }
         }

@@ -17,6 +17,26 @@ struct CLITests {
                 "no flowcast at \(Fixtures.flowcastExecutable.path)")
     }
 
+    /// A file is named as given, but a newline, escape sequence or invisible character in its
+    /// name is shown as a code point: `a⏎flowcast: all good` printed a forged second line, and
+    /// ESC[32m recoloured the terminal.
+    @Test("a file name with control characters cannot forge or recolour a message's lines")
+    func fileNamesAreShownVisibly() throws {
+        let path = try temporary(Array("garbage".utf8), suffix: "\nflowcast: all good\u{1B}[2K\r\u{200B}.pcap")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let shown = path.replacingOccurrences(of: "\n", with: "⟨U+000A⟩").replacingOccurrences(of: "\u{1B}", with: "⟨U+001B⟩")
+            .replacingOccurrences(of: "\r", with: "⟨U+000D⟩").replacingOccurrences(of: "\u{200B}", with: "⟨U+200B⟩")
+        let decode = try Fixtures.runFlowcast(["decode", path])
+        #expect(decode.status == 2)
+        #expect(decode.stderr == "flowcast decode: \(shown): not a pcap or pcapng capture: unknown magic number 67 61 72 62\n")
+        let check = try Fixtures.runFlowcast(["topology", "check", path])
+        #expect(check.status == 1)
+        let lines = check.stdout.split(separator: "\n", omittingEmptySubsequences: false)
+        #expect(lines.count == 4 && lines.last == "", "\(check.stdout)")
+        #expect(lines.dropLast().allSatisfy { $0.hasPrefix(shown + ":") }, "\(check.stdout)")
+        #expect(!check.stdout.contains("\u{1B}") && !check.stdout.contains("\r"))
+    }
+
     @Test("decode prints exactly the tshark-derived lines", arguments: ["gtpu-ext-header.pcap", "vlan-qinq-8021q.pcap", "pcapng-example-comments.pcapng"])
     func decodeMatchesOracle(_ name: String) throws {
         let path = "captures/real/\(name)"

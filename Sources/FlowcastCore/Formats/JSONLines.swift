@@ -46,7 +46,7 @@ public struct FormatReadError: Error, Sendable, Equatable, CustomStringConvertib
         }
     }
 
-    public var description: String { line.map { "\(path):\($0): \(reason)" } ?? "\(path): \(reason)" }
+    public var description: String { line.map { "\(path.visible):\($0): \(reason)" } ?? "\(path.visible): \(reason)" }
 }
 
 /// Thrown by a format type's `init(from:)` when the data names a `formatVersion` it does not read;

@@ -28,25 +28,25 @@ public enum SeriesInputError: Error, Sendable, Equatable, CustomStringConvertibl
 
     public var description: String {
         switch self {
-        case .fileNotFound(let path): "\(path): no such file or folder"
-        case .unreadable(let path, let reason): "\(path): cannot read: \(reason)"
-        case .empty(let path): "\(path): no data rows"
-        case .unknownFormat(let path, let reason): "\(path): not a series file: \(reason)"
+        case .fileNotFound(let path): "\(path.visible): no such file or folder"
+        case .unreadable(let path, let reason): "\(path.visible): cannot read: \(reason)"
+        case .empty(let path): "\(path.visible): no data rows"
+        case .unknownFormat(let path, let reason): "\(path.visible): not a series file: \(reason)"
         case .wrongFieldCount(let path, let line, let expected, let found):
-            "\(path):\(line): expected \(expected) fields, found \(found)"
+            "\(path.visible):\(line): expected \(expected) fields, found \(found)"
         case .badNumber(let path, let line, let column, let text):
-            "\(path):\(line): column '\(column)': '\(text)' is not a number"
+            "\(path.visible):\(line): column '\(column)': '\(text)' is not a number"
         case .outOfRange(let path, let line, let column, let text, let expected):
-            "\(path):\(line): column '\(column)': \(text) is out of range (\(expected))"
+            "\(path.visible):\(line): column '\(column)': \(text) is out of range (\(expected))"
         case .badTimestamp(let path, let line, let text):
-            "\(path):\(line): '\(text)' is not a timestamp"
-        case .badJSON(let path, let line, let reason): "\(path):\(line): bad JSON: \(reason)"
+            "\(path.visible):\(line): '\(text)' is not a timestamp"
+        case .badJSON(let path, let line, let reason): "\(path.visible):\(line): bad JSON: \(reason)"
         case .badLine(let error): error.description
-        case .badTarget(let path, let reason): "\(path): \(reason)"
-        case .badHeader(let path, let line, let reason): "\(path):\(line): \(reason)"
+        case .badTarget(let path, let reason): "\(path.visible): \(reason)"
+        case .badHeader(let path, let line, let reason): "\(path.visible):\(line): \(reason)"
         case .unterminatedQuote(let path, let line):
-            "\(path):\(line): a quoted field opened here is never closed"
-        case .badTimeGrid(let path, let line, let reason): line.map { "\(path):\($0): \(reason)" } ?? "\(path): \(reason)"
+            "\(path.visible):\(line): a quoted field opened here is never closed"
+        case .badTimeGrid(let path, let line, let reason): line.map { "\(path.visible):\($0): \(reason)" } ?? "\(path.visible): \(reason)"
         case .beyondBound(let error): error.description
         }
     }

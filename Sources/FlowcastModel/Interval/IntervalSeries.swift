@@ -1,3 +1,5 @@
+import FlowcastCore
+
 internal import Foundation
 
 /// The rule the planner sizes by without a model, and the `recentMean` baseline: the mean of the
@@ -27,11 +29,11 @@ public enum HorizonError: Error, Sendable, Equatable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .noTimestamps(let path):
-            "\(path): the series has no timestamps, so a horizon in seconds cannot be turned into rows"
+            "\(path.visible): the series has no timestamps, so a horizon in seconds cannot be turned into rows"
         case .shorterThanStep(let path, let horizon, let step):
-            "\(path): the horizon \(IntervalSeries.seconds(horizon)) is shorter than the series step \(IntervalSeries.seconds(step))"
+            "\(path.visible): the horizon \(IntervalSeries.seconds(horizon)) is shorter than the series step \(IntervalSeries.seconds(step))"
         case .notWholeSteps(let path, let horizon, let step):
-            "\(path): the horizon \(IntervalSeries.seconds(horizon)) is not a whole number of the series' \(IntervalSeries.seconds(step)) steps "
+            "\(path.visible): the horizon \(IntervalSeries.seconds(horizon)) is not a whole number of the series' \(IntervalSeries.seconds(step)) steps "
                 + "(\(IntervalSeries.seconds(max(1, (horizon / step).rounded(.down)) * step)) or \(IntervalSeries.seconds(((horizon / step).rounded(.down) + 1) * step)) would be)"
         }
     }

@@ -1,3 +1,5 @@
+import FlowcastCore
+
 internal import Foundation
 #if canImport(Glibc)
 internal import Glibc
@@ -13,12 +15,12 @@ final class OutputFolderLock: @unchecked Sendable {
         var owner: String?
         var description: String {
             "in use by another flowcast live" + (owner.map { " (pid \($0))" } ?? "")
-                + " holding \(path); give each run its own --out"
+                + " holding \(path.visible); give each run its own --out"
         }
     }
     struct Failed: Error, CustomStringConvertible {
         var path: String, reason: String
-        var description: String { "cannot lock \(path): \(reason)" }
+        var description: String { "cannot lock \(path.visible): \(reason)" }
     }
 
     static let fileName = ".flowcast-live.lock"

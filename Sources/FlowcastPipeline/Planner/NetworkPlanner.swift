@@ -53,7 +53,7 @@ public enum NetworkPlannerError: Error, CustomStringConvertible {
     public var description: String {
         switch self {
         case let .topology(reason): return reason
-        case let .state(path, reason): return "\(path): \(reason)"
+        case let .state(path, reason): return "\(path.visible): \(reason)"
         case let .observer(what, site): return "\(what) has observer '\(site)', which is not in --sites"
         case let .consumerInUse(durable, stream, sequence, out):
             return "consumer \(durable) on stream \(stream) has already acknowledged messages (through stream sequence \(sequence)) "

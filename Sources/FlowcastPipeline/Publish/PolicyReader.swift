@@ -41,7 +41,7 @@ public enum PolicyReaderError: Error, CustomStringConvertible {
     case otherPlanner(directory: String, holds: String, wanted: String)
     public var description: String {
         switch self {
-        case let .output(path, reason): return "\(path): \(reason)"
+        case let .output(path, reason): return "\(path.visible): \(reason)"
         case let .otherPlanner(directory, holds, wanted):
             return "\(directory) holds the policies of planner \(holds) (policies-summary.json), not \(wanted): use another --out for \(wanted)'s"
         }

@@ -126,15 +126,7 @@ package enum DiffFormat {
     /// folder name, which nothing validates (ids are, when a document is read), printed where a
     /// reviewer reads lines. A name holding a newline, or ESC[1A ESC[2K, forged lines of the diff
     /// ("No changes. Plan: 0 cells reallocated") in the header and the folder listing.
-    package static func visible(_ s: String) -> String {
-        func hidden(_ c: Unicode.Scalar) -> Bool { c.isControlCharacter || c.isBidiControl || c.isInvisible }
-        guard s.unicodeScalars.contains(where: hidden) else { return s }
-        var out = ""
-        for scalar in s.unicodeScalars {
-            if hidden(scalar) { out += "⟨\(scalar.codePoint)⟩" } else { out.unicodeScalars.append(scalar) }
-        }
-        return out
-    }
+    package static func visible(_ s: String) -> String { s.visible }
 
     /// A path as its links: `l-s2-agg1 > l-agg1-core`. A link id holding `>` or white space is
     /// quoted: an audit's link renamed `l-s2-s3 > l-s1-s2` read as a path through l-s1-s2.
