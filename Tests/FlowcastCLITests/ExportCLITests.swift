@@ -47,6 +47,18 @@ struct ExportCLITests {
         #expect(other.stdout.isEmpty)
     }
 
+    /// The committed examples are what `export` writes now, with the topology as the README
+    /// shows it: the iproute example was written without it and still left agg-1 and agg-2 as
+    /// comments after `--topology` had routed them.
+    @Test("policies/examples/ are exactly export's output for the demo policy and topology", arguments: ["a1", "iproute", "nrcelldu"])
+    func examplesAreTheExportsOutput(_ target: String) throws {
+        let example = "policies/examples/demo-policy.\(target).\(target == "iproute" ? "sh" : "json")"
+        let run = try Fixtures.runFlowcast(["export", "policies/examples/demo-policy.json", "--to", target, "--topology", "captures/demo/topology.yaml"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let committed = try String(contentsOf: Fixtures.repositoryRoot.appendingPathComponent(example), encoding: .utf8)
+        #expect(run.stdout == committed, "\(example) differs from: flowcast export policies/examples/demo-policy.json --to \(target) --topology captures/demo/topology.yaml")
+    }
+
     /// A copy of the policy at `source` (repository-relative) as JSON objects after `edit`, written to a
     /// temporary file (removed by the caller); its path.
     static func editedPolicy(_ source: String, _ edit: (inout [String: Any]) throws -> Void) throws -> String {

@@ -1,8 +1,8 @@
 # flowcast policy (schemaVersion 1); topology sha256:b72f40244119e65541281d753abbe969e623b1eea1f9f56420fbc90ea3162356
 # on agg-1
-# 10.20.0.0/24: all to core, where the prefix is (by this router's own route; the policy has no address for core)
+ip route replace 10.20.0.0/24 nexthop via 10.255.0.20 weight 256  # d-cell-1, d-cell-2, d-cell-3 (one route per prefix on a router: the split of their traffic through it)
 # on agg-2
-# 10.20.0.0/24: all to core, where the prefix is (by this router's own route; the policy has no address for core)
+ip route replace 10.20.0.0/24 nexthop via 10.255.0.20 weight 256  # d-cell-3, d-cell-4, d-cell-5, d-cell-6 (one route per prefix on a router: the split of their traffic through it)
 # on site-1
 ip route replace 10.20.0.0/24 nexthop via 10.255.0.11 weight 256  # d-cell-1, d-cell-2 (one route per prefix on a router: the split of their traffic through it)
 # on site-2
