@@ -48,7 +48,12 @@ struct PlannerTests {
         for (name, policy) in want { #expect(got[name] == policy, "\(name) differs") }
     }
 
-    @Test("a --plan-every that is not whole windows of the taps: the planner says so once (replay and live refuse it)")
+    /// replay and live refuse such a --plan-every at start; the planner learns the window from the
+    /// taps' first mark. Until the fourth scale-out audit it planned on (policies with gaps between
+    /// them) and said so as a plan failure at the end. It now stops at the first mark, exit status
+    /// 2, before planning anything, and removes its new consumer and files: the same command with a
+    /// right --plan-every then plans the whole stream.
+    @Test("a --plan-every that is not whole windows of the taps: refused at the taps' first mark, nothing planned; the same command with a right one starts over")
     func planIntervalNotWholeWindows() throws {
         let server = try NATSServer()
         let captures = try Self.siteCaptures()
@@ -58,8 +63,19 @@ struct PlannerTests {
         let planner = try RunningFlowcast(arguments)
         for (site, run) in try Self.runTaps(captures, server: server) { #expect(run.status == 0, "tap \(site): \(run.stderr)") }
         let result = planner.wait()
-        let lines = result.stderr.split(separator: "\n").filter { $0.contains("is not a whole number of the 10.0 s windows") }
-        #expect(lines.count == 1, "\(result.stderr)")
+        #expect(result.status == 2, "\(result.stderr)")
+        let lines = result.stderr.split(separator: "\n").filter { $0.contains("is not a whole number") }
+        #expect(lines == ["flowcast planner: --plan-every 65 s is not a whole number of the taps' 10 s windows (their marks say so): plans "
+                          + "would leave gaps between them. Nothing was planned; consumer flowcast-planner and this run's files are removed, "
+                          + "so the same command with a --plan-every that is a multiple of 10 s starts over"],
+                "\(result.stderr)")
+        #expect(((try? FileManager.default.contentsOfDirectory(atPath: out.path)) ?? ["?"]).isEmpty)
+        // The same command with 60s: the whole stream in order, the single replay's policies.
+        let second = try RunningFlowcast(Scenario.plannerArguments(server, out: out, extra: ["--exit-when-done"]))
+        let secondResult = second.wait()
+        #expect(secondResult.status == 0, "\(secondResult.stderr)")
+        #expect(!secondResult.stderr.contains("without"), "\(secondResult.stderr)")
+        try Self.expectSamePolicies(out.appendingPathComponent("policies"), try Scenario.singleReplayPolicies())
     }
 
     @Test("three taps at once and the planner: the single replay's policies and forecasts")
@@ -219,10 +235,37 @@ struct PlannerTests {
         #expect(again.status == 0, "\(again.stderr)")
     }
 
-    /// A window line of site a (the demo's first window is at 1764403200 s).
+    /// A window line of site a (the demo's first window is at 2025-11-29T08:00:00Z).
     static func junkLine(kind: String = "cell", id: String = "cell-1", start: Int) -> (String, [UInt8]) {
         (FlowcastSubjects.window(site: "a", kind: kind == "cell" ? .cell : .link, id: id),
          Array(#"{"kind":"\#(kind)","id":"\#(id)","start":\#(start),"duration":10,"partial":false,"bytesUp":5,"bytesDown":5,"packetsUp":1,"packetsDown":1,"activeFlows":1,"newFlows":1,"retransmissions":0,"zeroWindows":0,"decodeIssues":0,"sizeHistogram":[0,0,0,0,0,0,0],"site":"a"}"#.utf8))
+    }
+
+    /// A stray line for site a's first window came before the tap's own: the tap's is the conflict,
+    /// the stray one is kept. Each conflict is logged without --quiet; with it, until the fourth
+    /// scale-out audit, nothing was said (only `conflicts` in planner-summary.json). The total is
+    /// said as the run ends, with --quiet too.
+    @Test("a line that came before the tap's own for the same window and cell: the total of conflicts is said as the run ends, with --quiet too")
+    func conflictsAreSaidWithQuiet() throws {
+        let server = try NATSServer()
+        let connection = try NATSConnection(NATSConnectionOptions(url: server.url, name: "test"))
+        _ = try connection.ensureStream(FlowcastSubjects.windowStream)
+        let (subject, payload) = Self.junkLine(start: 1_764_403_200)
+        try connection.publish(subject: subject, messageID: "stray-1", payload: payload)
+        _ = try Self.runTaps(try Self.siteCaptures(), server: server)
+        let out = try Scenario.temporaryFolder("planner")
+        let run = try Fixtures.runFlowcast(Scenario.plannerArguments(server, out: out, extra: ["--exit-when-done", "--quiet"]))
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(!run.stderr.contains("conflict: site a"), "\(run.stderr)")
+        #expect(run.stderr.contains("flowcast planner: warning: 1 line this run came for a site, window and cell or link the planner already "
+                                    + "held with other counts; the first of each was kept and planned with (the lines are logged without --quiet)"),
+                "\(run.stderr)")
+        #expect(try Scenario.summary(out)["conflicts"] as? Int == 1)
+        let loud = try Fixtures.runFlowcast(Scenario.plannerArguments(server, out: try Scenario.temporaryFolder("planner"),
+                                                                      extra: ["--exit-when-done", "--durable", "loud"]))
+        #expect(loud.stderr.contains("conflict: site a, stream sequence "), "\(loud.stderr)")
+        #expect(loud.stderr.contains("flowcast planner: warning: 1 line this run came for a site, window and cell or link the planner already "
+                                     + "held with other counts; the first of each was kept and planned with\n"), "\(loud.stderr)")
     }
 
     @Test("lines for ids the topology does not name, off the window grid, or far from every window are counted, logged and never kept for the run")
@@ -249,12 +292,12 @@ struct PlannerTests {
         let run = try Fixtures.runFlowcast(Scenario.plannerArguments(server, out: out, extra: ["--exit-when-done", "--quiet"]))
         #expect(run.status == 0, "\(run.stderr)")
         for line in [
-            "flowcast planner: dropped held lines no window of theirs can be planned with: 1 of windows before the first one planned (1764403200 s), "
+            "flowcast planner: dropped held lines no window of theirs can be planned with: 1 of windows before the first one planned (2025-11-29T08:00:00Z), "
                 + "and 1 of windows more than 168 h 0 min after the newest window their site has marked",
             "flowcast planner: ignored a line on flowcast.v1.win.a.link.l-nowhere (stream sequence 3): a line for link:l-nowhere, which the topology does not name (nor is it a cell learned from signalling, ecgi:… or ncgi:…; does the tap use another topology?); not merged",
             #"flowcast planner: ignored a message on flowcast.v1.win.a.cell.cell-1 (stream sequence "#,
-            #"): "start" 1764403265 s is not on the window grid (a multiple of the 10 s window length since the epoch, as taps make them)"#,
-            "): a line for the window at 1766995210 s, 719 h 50 min after the newest window site a has marked (1764403790 s); dropped",
+            #"): "start" 2025-11-29T08:01:05Z is not on the window grid (a multiple of the 10 s window length since the epoch, as taps make them)"#,
+            "): a line for the window at 2025-12-29T08:00:10Z, 719 h 50 min after the newest window site a has marked (2025-11-29T08:09:50Z); dropped",
         ] {
             #expect(run.stderr.contains(line), "\(line)\n\(run.stderr)")
         }
@@ -317,8 +360,8 @@ struct PlannerTests {
         let run = try Fixtures.runFlowcast(Scenario.plannerArguments(server, out: out, extra: ["--exit-when-done", "--lateness", "2s"]))
         #expect(run.status == 0, "\(run.stderr)")
         #expect(run.stderr.contains("flowcast planner: planned window 2025-11-29T08:05:00Z without a (--lateness 2.0s passed)"), "\(run.stderr)")
-        #expect(run.stderr.contains("flowcast planner: site a: the mark of its window at 1764403500 s had not come when that window was planned "
-                                    + "(lost?); its windows go on from 1764403510 s (the windows before were planned without it)"), "\(run.stderr)")
+        #expect(run.stderr.contains("flowcast planner: site a: the mark of its window at 2025-11-29T08:05:00Z had not come when that window was planned "
+                                    + "(lost?); its windows go on from 2025-11-29T08:05:10Z (the windows before were planned without it)"), "\(run.stderr)")
         #expect(run.stderr.components(separatedBy: " without a ").count - 1 == 1, "\(run.stderr)")
         let summary = try Scenario.summary(out)
         #expect(summary["windowsPlanned"] as? Int == 60)
@@ -383,6 +426,34 @@ struct PlannerTests {
         try Self.expectSamePolicies(out.appendingPathComponent("policies"), reference)
         #expect(try Data(contentsOf: out.appendingPathComponent("policies/forecasts.jsonl"))
                     == Data(contentsOf: reference.appendingPathComponent("forecasts.jsonl")))
+    }
+
+    /// Every site's tap replays an empty capture: each end names no window. The planner waited for a
+    /// window that could not come and --exit-when-done never exited (the fourth scale-out audit).
+    @Test("every site ends without closing a window: --exit-when-done exits 0, saying there is nothing to plan")
+    func everySiteEndsEmpty() throws {
+        let server = try NATSServer()
+        let captures = try Self.siteCaptures()
+        let empty = try Scenario.temporaryFolder("empty").appendingPathComponent("empty.pcap").path
+        let writer = try CaptureWriter(path: empty, format: .pcap, linkType: try OfflineCapture(path: captures["a"]!).linkTypes[0])
+        try writer.close()
+        let out = try Scenario.temporaryFolder("planner")
+        let planner = try RunningFlowcast(Scenario.plannerArguments(server, out: out, extra: ["--exit-when-done"]))
+        for site in Scenario.sites {
+            let run = try Fixtures.runFlowcast(Scenario.replayArguments(empty, out: try Scenario.temporaryFolder("tap-\(site)-empty"),
+                                                                        extra: ["--publish", server.url, "--site", site]))
+            #expect(run.status == 0, "\(run.stderr)")
+        }
+        let run = planner.wait(timeout: 60)
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stderr.contains("flowcast planner: every site has ended without closing a window (each end names none); nothing to plan"),
+                "\(run.stderr)")
+        let written = (try? FileManager.default.contentsOfDirectory(atPath: out.appendingPathComponent("policies").path)) ?? []
+        #expect(!written.contains { $0.hasPrefix("policy-") }, "\(written)")
+        let summary = try Scenario.summary(out)
+        #expect((summary["messages"] as? [String: Int])?["end"] == 3)
+        #expect(summary["finished"] as? Bool == true)
+        #expect((summary["endedSites"] as? [String]) == Scenario.sites)
     }
 
     /// Taps that start together race to create the stream; the ones that lose must use it, not

@@ -49,6 +49,9 @@ public enum NetworkPlannerError: Error, CustomStringConvertible {
     /// No state in `--out`, but the durable consumer has acknowledged messages already (another
     /// planner folder's, or one removed): this planner would never see them.
     case consumerInUse(durable: String, stream: String, acknowledgedThrough: UInt64, out: String)
+    /// `--plan-every` is not a whole number of the taps' windows, known from their first mark;
+    /// `startedOver`: the consumer removed with the run's files (`checkPlanInterval`).
+    case planInterval(every: Int64, window: Int64, startedOver: String?)
 
     public var description: String {
         switch self {
@@ -60,6 +63,12 @@ public enum NetworkPlannerError: Error, CustomStringConvertible {
                 + "for a planner whose state is not in \(out) (no planner-state.json): this planner would read only what comes after "
                 + "them and wait for their windows for ever. Give it a new --durable (with --from to start later than the stream's "
                 + "first message), or delete the consumer (nats consumer rm \(stream) \(durable)) to plan the stream from its start"
+        case let .planInterval(every, window, startedOver):
+            return "--plan-every \(SiteMerger.seconds(every)) is not a whole number of the taps' \(SiteMerger.seconds(window)) windows "
+                + "(their marks say so): plans would leave gaps between them. Nothing was planned; "
+                + (startedOver.map { "consumer \($0) and this run's files are removed, so the same command with a --plan-every that is a "
+                    + "multiple of \(SiteMerger.seconds(window)) starts over" }
+                   ?? "run again with a --plan-every that is a multiple of \(SiteMerger.seconds(window)), another --out and another --durable")
         }
     }
 }
@@ -125,6 +134,8 @@ public final class NetworkPlanner {
     public private(set) var runSeconds = 0.0
     public private(set) var planningSeconds = 0.0
     public private(set) var restored = false
+    /// No state in --out and a consumer that had acknowledged nothing (`checkPlanInterval`).
+    private var startedFresh = false
     /// Policies (0-based) an earlier run of this state may have published without saving so
     /// (killed between the two), and those this run tried and failed to publish (a timeout may
     /// come after the stream stored it): a duplicate acknowledgement of one of them is the same
@@ -205,6 +216,7 @@ public final class NetworkPlanner {
         }
 
         let fresh = !restored
+        startedFresh = fresh
         // A server that does not answer in time is tried again for up to natsStartPatience, as a tap does.
         let started = try retryingStartTimeouts(log: options.startLog) { () throws(NATSError) in
             let connection = try NATSConnection(options.connection)
@@ -242,6 +254,35 @@ public final class NetworkPlanner {
 
     /// Runs until every site has ended and the last interval is planned (`exitWhenDone`), or
     /// `shouldStop` says so; saves the state before it returns.
+    /// replay and live refuse a --plan-every that is not a whole number of windows at start; the
+    /// planner knows the taps' window only from their first mark, and refuses it then, before any
+    /// window is planned or message acknowledged. Until the fourth scale-out audit it planned on,
+    /// writing policies with gaps between them, and said so only as a plan failure at the end.
+    /// A planner that started on a new --out (no state) with a consumer that had acknowledged
+    /// nothing removes the consumer and the files it wrote, so the same command with a right
+    /// --plan-every starts over and reads the stream in order. (Its unacknowledged messages would
+    /// otherwise come again only after the ack wait, out of order: the next planner took the
+    /// stream as cut and, its --lateness on the wall clock once caught up, planned their windows
+    /// without their sites.) A planner that resumed a state says to use another --out and
+    /// --durable.
+    private func checkPlanInterval(_ prefetcher: Prefetcher? = nil) throws {
+        guard let window = state.merger.duration, window > 0, options.everyNanoseconds % window != 0 else { return }
+        guard startedFresh else {
+            throw NetworkPlannerError.planInterval(every: options.everyNanoseconds, window: window, startedOver: nil)
+        }
+        prefetcher?.stop()
+        var removed = true
+        do { try connection.deleteConsumer(stream: consumer.stream, name: options.durable) } catch { removed = false }
+        let fm = FileManager.default
+        for path in [options.outputDirectory + "/planner-state.json", options.outputDirectory + "/planner-journal.bin",
+                     options.policyDirectory + "/forecasts.jsonl.partial"] {
+            try? fm.removeItem(atPath: path)
+        }
+        if (try? fm.contentsOfDirectory(atPath: options.policyDirectory))?.isEmpty == true { try? fm.removeItem(atPath: options.policyDirectory) }
+        throw NetworkPlannerError.planInterval(every: options.everyNanoseconds, window: window,
+                                               startedOver: removed ? options.durable : nil)
+    }
+
     public func run(shouldStop: () -> Bool) throws -> NetworkPlannerSummary {
         let started = Self.wallClock()
         defer { runSeconds = Self.wallClock() - started }
@@ -254,6 +295,7 @@ public final class NetworkPlanner {
             }
             release(clock: batch.clock)
         }
+        try checkPlanInterval()
         if state.generation == nil || !replay.isEmpty { try save() }
         lastSync = Self.wallClock()
         var streamClock = 0.0
@@ -313,6 +355,7 @@ public final class NetworkPlanner {
                 ingest(subject: m.subject, payload: m.payload, stored: m.stored, sequence: m.sequence > 0 ? m.sequence : nil)
             }
             messagesThisRun += messages.count
+            try checkPlanInterval(prefetcher)
 
             // Caught up with the stream: a site of which nothing was read, while every other has
             // ended, had all its messages before what the consumer reads (`SiteMerger.caughtUp`).
@@ -336,6 +379,17 @@ public final class NetworkPlanner {
                 state.planner?.policiesWritten = planner.policiesWritten
                 state.planner?.planFailures = planner.planFailures
                 log("every site has ended; planned the last interval")
+                planned = true
+            } else if let planner, !state.finished && state.merger.isComplete && state.windowsPlanned == 0 {
+                // Every site ended having closed no window (an empty capture, a filter matching
+                // nothing: each end says lastStart null). Until the fourth scale-out audit the planner
+                // waited for a window that could not come, and --exit-when-done never exited.
+                try save()
+                try planner.finish()
+                state.finished = true
+                state.planner?.policiesWritten = planner.policiesWritten
+                state.planner?.planFailures = planner.planFailures
+                log("every site has ended without closing a window (each end names none); nothing to plan")
                 planned = true
             }
             // A full save after every plan (so no restart plans an interval again) and when the
@@ -467,8 +521,16 @@ public final class NetworkPlanner {
     /// The kinds whose problems went past the log's limit, with their counts this run.
     /// Messages of sites not in `--sites` have a line of their own, with `--quiet` too.
     private func logProblemTotals() {
-        for (kind, n) in problemsSeen.sorted(by: { $0.key < $1.key }) where n > Self.problemLogLimit && kind != "unlistedSite" {
+        for (kind, n) in problemsSeen.sorted(by: { $0.key < $1.key }) where n > Self.problemLogLimit && kind != "unlistedSite" && kind != "conflict" {
             log("\(n) \(kind) messages this run (\(n - Self.problemLogLimit) not logged)")
+        }
+        // Said with --quiet too (each conflict is not): the kept line may not be the tap's (a
+        // forged or stray line that came first replaced a site's data, and the only trace was
+        // "conflicts" in planner-summary.json).
+        if let n = problemsSeen["conflict"] {
+            log("warning: \(n) line\(n == 1 ? "" : "s") this run came for a site, window and cell or link the planner already held "
+                + "with other counts; the first of each was kept and planned with"
+                + (quiet ? " (the lines are logged without --quiet)" : n > Self.problemLogLimit ? " (\(n - Self.problemLogLimit) not logged)" : ""))
         }
         if unlistedThisRun > 0 {
             let more = moreUnlistedSites ? ", …" : ""

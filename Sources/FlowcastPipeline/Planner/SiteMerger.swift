@@ -380,8 +380,12 @@ public struct SiteMerger: Codable, Sendable {
         return changed
     }
 
+    /// A window's time as the log says it: UTC like the planner's other lines
+    /// (`2025-11-29T08:06:00Z`, where "1764403560 s" made a reader convert it), or seconds since
+    /// the epoch for a time before 2001 or not on a whole second (a test's `150 s`).
     static func seconds(_ t: Int64) -> String {
-        t % 1_000_000_000 == 0 ? "\(t / 1_000_000_000) s" : "\(Double(t) / 1e9) s"
+        guard t % 1_000_000_000 == 0 else { return "\(Double(t) / 1e9) s" }
+        return t >= 1_000_000_000 * 1_000_000_000 ? IntervalPlanner.iso(t) : "\(t / 1_000_000_000) s"
     }
 
     /// Taps start windows at multiples of their length since the epoch; a window that is not
@@ -441,7 +445,7 @@ public struct SiteMerger: Codable, Sendable {
                     // the windows between its chain's last and its new first one, so they are held
                     // until they are released without it (--lateness), as for a lost mark; taken as
                     // the chain's next link, they counted as closed and were planned as empty.
-                    if m.previous == nil, !s.ended, let d = duration, start > last + d { return start - d < released }
+                    if m.previous == nil, !Self.endedAtChain(s), let d = duration, start > last + d { return start - d < released }
                     return (m.previous ?? Int64.min) <= floor
                 }.keys.min()
             }
@@ -454,7 +458,7 @@ public struct SiteMerger: Codable, Sendable {
                 gaps.append("site \(site): the mark of its window at \(Self.seconds(p)) had not come when that window was planned "
                     + "(lost?); its windows go on from \(Self.seconds(start)) (the windows before were planned without it)")
             }
-            if mark.previous == nil, !s.ended, let last = s.chainLast, let d = duration, start > last + d {
+            if mark.previous == nil, !Self.endedAtChain(s), let last = s.chainLast, let d = duration, start > last + d {
                 gaps.append("site \(site): its tap started again with the window at \(Self.seconds(start)) without having ended "
                     + "(a crash or restart?); it closed no window from \(Self.seconds(last + d)) to \(Self.seconds(start - d)), "
                     + "which were planned without it")
@@ -477,6 +481,18 @@ public struct SiteMerger: Codable, Sendable {
             // a later run of its tap, which the planner waits for again.
             if s.ended && (s.endLastStart.map { start > $0 } ?? true) { s.ended = false; s.endLastStart = nil }
         }
+    }
+
+    /// The site's end read closes its chain as it stands: the end names the chain's last window
+    /// (or none, before any). Only then is a run whose first mark (previous null) comes after a gap
+    /// a later run after a clean end, the gap windows finished. An end naming a later window is the
+    /// new run's own: the tap started again without ending (a crash), and the gap is not closed by
+    /// it. Until the fourth scale-out audit any end read counted, so a replay restarted within
+    /// --lateness that ran to its end had the windows it never closed planned as its zero traffic.
+    private static func endedAtChain(_ s: Site) -> Bool {
+        guard s.ended else { return false }
+        guard let endLast = s.endLastStart, let last = s.chainLast else { return s.chainLast == nil || s.endLastStart == nil }
+        return endLast <= last
     }
 
     // MARK: release
