@@ -105,6 +105,30 @@ public final class NATSConnection: @unchecked Sendable {
     public let url: String
     let ackWait: Int64
 
+    /// "cannot resolve HOST: REASON" for the first server of a `nats://…[,nats://…]` URL list whose
+    /// host name does not resolve, or nil when every one does (or is an address).
+    static func unresolvedHost(in urls: String) -> String? {
+        for url in urls.split(separator: ",") {
+            var rest = url.trimmingPrefix("nats://")
+            if let at = rest.lastIndex(of: "@") { rest = rest[rest.index(after: at)...] }
+            if let slash = rest.firstIndex(of: "/") { rest = rest[..<slash] }
+            let host: Substring
+            if rest.hasPrefix("[") {
+                host = rest.dropFirst().prefix { $0 != "]" }
+            } else {
+                host = rest.prefix { $0 != ":" }
+            }
+            guard !host.isEmpty else { continue }
+            var hints = addrinfo()
+            hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+            var result: UnsafeMutablePointer<addrinfo>?
+            let code = getaddrinfo(String(host), nil, &hints, &result)
+            if code == 0 { freeaddrinfo(result); continue }
+            return "cannot resolve \(host): \(String(cString: gai_strerror(code)))"
+        }
+        return nil
+    }
+
     /// Connects; throws at once (no retry) when the server refuses, cannot be reached in time, or
     /// the credentials or CA file cannot be used.
     public init(_ options: NATSConnectionOptions) throws(NATSError) {
@@ -129,7 +153,14 @@ public final class NATSConnection: @unchecked Sendable {
             try check(natsOptions_LoadCATrustedCertificates(opts, ca), "\(what): CA file")
         }
         var nc: OpaquePointer? = nil
-        try check(natsConnection_Connect(&nc, opts), what)
+        let connected = natsConnection_Connect(&nc, opts)
+        if connected != NATS_OK {
+            var error = NATSError(what, connected)
+            // The client says "No server available for connection" for a host name that does not
+            // resolve too; say which name did not (an audit took it for a server that is down).
+            if connected == NATS_NO_SERVER, let unresolved = Self.unresolvedHost(in: options.url) { error.reason += " (\(unresolved))" }
+            throw error
+        }
         guard let nc else { throw NATSError(what, NATS_ERR) }
         connection = nc
 

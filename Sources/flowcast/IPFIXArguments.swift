@@ -15,8 +15,8 @@ struct IPFIXArguments: ParsableArguments {
     var mtu: Int = 1400
 
     func validate() throws {
-        for c in collectors where IPFIXCollector(url: c) == nil {
-            throw ValidationError("--ipfix \(c): expected udp://HOST:PORT or tcp://HOST:PORT")
+        for c in collectors {
+            if let problem = IPFIXCollector.problem(url: c) { throw ValidationError("--ipfix \(c): \(problem)") }
         }
         if !(templateInterval > 0) { throw ValidationError("--ipfix-template-interval must be more than 0") }
         if !(512...65535).contains(mtu) { throw ValidationError("--ipfix-mtu must be 512 to 65535") }

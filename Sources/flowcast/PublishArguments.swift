@@ -67,8 +67,11 @@ struct PublishArguments: ParsableArguments {
         guard let publisher else { return false }
         let c = publisher.finish(summary: summary)
         if !quiet || c.leftInSpool > 0 || c.dropped > 0 {
-            printError("flowcast \(command): published \(c.published) messages (\(c.windowLines) window lines) to \(publisher.connection.url) "
-                + "as site \(publisher.options.site); re-sent \(c.resent), spooled \(c.spooled), dropped \(c.dropped)"
+            // Messages in all, the re-sent among them: the window lines count every message, so
+            // "published 877 messages (1140 window lines) …; re-sent 324" read as fewer messages
+            // than lines.
+            printError("flowcast \(command): published \(c.published + c.resent) messages (\(c.windowLines) window lines) to \(publisher.connection.url) "
+                + "as site \(publisher.options.site); re-sent \(c.resent) of them, spooled \(c.spooled), dropped \(c.dropped)"
                 + (c.leftInSpool > 0 ? "; \(c.leftInSpool) still in \(publisher.options.spoolDirectory) (re-sent by the next run with this --out)" : ""))
         }
         if c.alreadyInStream > 0 {

@@ -209,13 +209,26 @@ struct IPFIXExportTests {
         #expect(byField["148"]?["len"] == "8")  // flowId, for pairing
     }
 
+    /// Each refusal says why (an audit found `--ipfix udp://127.0.0.1:99999` said only "expected
+    /// udp://HOST:PORT …", and `udp://::1:4739` taken as `[::1]:4739`).
     @Test("collector URLs", arguments: [
         ("udp://127.0.0.1:4739", "udp://127.0.0.1:4739"), ("TCP://collector.example:2055", "tcp://collector.example:2055"),
-        ("udp://[2001:db8::1]:4739", "udp://[2001:db8::1]:4739"), ("http://x:1", nil), ("udp://host", nil), ("udp://:80", nil),
-        ("udp://host:0", nil), ("udp://host:70000", nil),
-    ] as [(String, String?)])
-    func collectorURLs(_ text: String, _ parsed: String?) {
-        #expect(IPFIXCollector(url: text)?.description == parsed)
+        ("udp://[2001:db8::1]:4739", "udp://[2001:db8::1]:4739"), ("udp://127.0.0.1:4739/", "udp://127.0.0.1:4739"),
+        ("http://x:1", "the scheme 'http' is not udp or tcp (udp://HOST:PORT or tcp://HOST:PORT)"),
+        ("udp://host", "no port (udp://HOST:PORT)"), ("udp://:80", "no host"),
+        ("udp://host:0", "the port '0' is not 1 to 65535"), ("udp://host:70000", "the port '70000' is not 1 to 65535"),
+        ("udp://127.0.0.1:99999", "the port '99999' is not 1 to 65535"),
+        ("udp://127.0.0.1:4739/path", "'/path' after the port: a collector is HOST:PORT, with no path"),
+        ("udp://::1:4739", "an IPv6 address goes in brackets (udp://[ADDRESS]:PORT)"),
+        ("udp://[::1", "no ']' closing the IPv6 address"), ("udp://[::1]", "no port after the address (udp://[::1]:PORT)"),
+        ("127.0.0.1:4739", "expected udp://HOST:PORT or tcp://HOST:PORT"),
+    ] as [(String, String)])
+    func collectorURLs(_ text: String, _ outcome: String) {
+        if let parsed = IPFIXCollector(url: text) {
+            #expect(parsed.description == outcome && IPFIXCollector.problem(url: text) == nil)
+        } else {
+            #expect(IPFIXCollector.problem(url: text) == outcome)
+        }
     }
 
     // MARK: replay and transport

@@ -692,6 +692,18 @@ struct PlannerTests {
         #expect(planner.stderr.split(separator: "\n").count == 1)
         #expect(planner.stderr.contains(url))
         #expect(Date().timeIntervalSince(started) < 20)
+        // A topology that is not there: the file and the reason, as replay says it (an audit got
+        // Foundation's `Error Domain=NSCocoaErrorDomain Code=260 …`).
+        let missing = try Fixtures.runFlowcast(["planner", "--nats", url, "--topology", "/nonexistent/topology.yaml",
+                                                "--out", try Scenario.temporaryFolder("planner").path, "--sites", "a"])
+        #expect(missing.status == 2)
+        #expect(missing.stderr == "flowcast planner: /nonexistent/topology.yaml: cannot read file: No such file or directory\n", "\(missing.stderr)")
+        // A host name that does not resolve is said to be one (the client says only "No server
+        // available for connection"); .invalid never resolves (RFC 2606).
+        let unresolved = try Fixtures.runFlowcast(["planner", "--nats", "nats://no-such-host.invalid:4222", "--topology", Scenario.topology,
+                                                   "--out", try Scenario.temporaryFolder("planner").path, "--sites", "a"])
+        #expect(unresolved.status == 2)
+        #expect(unresolved.stderr.contains("No server available for connection (cannot resolve no-such-host.invalid: "), "\(unresolved.stderr)")
     }
 
     /// Sites a and b publish first: the planner holds their windows, waits for c, and is killed

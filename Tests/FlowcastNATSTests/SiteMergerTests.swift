@@ -782,6 +782,12 @@ struct SiteMergerTests {
         #expect(FlowcastSubjects.token("") == "%")
         #expect(FlowcastSubjects.token("é") == "%C3%A9")
         #expect(FlowcastSubjects.window(site: "north 1", kind: .link, id: "l.1") == "flowcast.v1.win.north%201.link.l%2E1")
+        // The log names a site as its tap was given it (an audit read "sites not in --sites: a%2Eb").
+        for name in ["a.b", "north 1", "", "50%", "é", "*>", "cell-1"] {
+            #expect(FlowcastSubjects.siteName(of: FlowcastSubjects.tap(site: name)) == name)
+            #expect(FlowcastSubjects.siteName(of: FlowcastSubjects.window(site: name, kind: .cell, id: "x.y")) == name)
+        }
+        #expect(FlowcastSubjects.siteName(of: "flowcast.v1.tap.a%2") == nil && FlowcastSubjects.siteName(of: "other.subject") == nil)
     }
 }
 

@@ -14,16 +14,51 @@ public struct IPFIXCollector: Sendable, Hashable, CustomStringConvertible {
         self.transport = transport; self.host = host; self.port = port
     }
 
-    /// Parses `udp://HOST:PORT` or `tcp://HOST:PORT`; nil when it is neither.
+    /// Parses `udp://HOST:PORT` or `tcp://HOST:PORT`; nil when it is neither (`problem(url:)` says why).
     public init?(url: String) {
+        guard case let .success(c) = Self.parse(url) else { return nil }
+        self = c
+    }
+
+    /// Why `url` is not a collector's address, or nil when it is one.
+    public static func problem(url: String) -> String? {
+        if case let .failure(p) = parse(url) { return p.reason }
+        return nil
+    }
+
+    struct URLProblem: Error { var reason: String }
+
+    static func parse(_ url: String) -> Result<IPFIXCollector, URLProblem> {
+        func no(_ reason: String) -> Result<IPFIXCollector, URLProblem> { .failure(URLProblem(reason: reason)) }
         let parts = url.split(separator: "://", maxSplits: 1, omittingEmptySubsequences: false)
-        guard parts.count == 2, let transport = Transport(rawValue: parts[0].lowercased()) else { return nil }
-        let rest = parts[1]
-        guard let colon = rest.lastIndex(of: ":"), let port = UInt16(rest[rest.index(after: colon)...]), port > 0 else { return nil }
-        var host = rest[..<colon]
-        if host.hasPrefix("[") && host.hasSuffix("]") { host = host.dropFirst().dropLast() }
-        guard !host.isEmpty, !host.contains("/") else { return nil }
-        self.init(transport: transport, host: String(host), port: port)
+        guard parts.count == 2 else { return no("expected udp://HOST:PORT or tcp://HOST:PORT") }
+        guard let transport = Transport(rawValue: parts[0].lowercased()) else {
+            return no("the scheme '\(parts[0])' is not udp or tcp (udp://HOST:PORT or tcp://HOST:PORT)")
+        }
+        var rest = parts[1]
+        if let slash = rest.firstIndex(of: "/") {
+            // A trailing slash is harmless; anything after it names no part of a collector.
+            guard rest[slash...] == "/" else { return no("'\(rest[slash...])' after the port: a collector is HOST:PORT, with no path") }
+            rest = rest[..<slash]
+        }
+        let host: Substring, portText: Substring
+        if rest.hasPrefix("[") {
+            guard let close = rest.firstIndex(of: "]") else { return no("no ']' closing the IPv6 address") }
+            host = rest[rest.index(after: rest.startIndex)..<close]
+            let after = rest[rest.index(after: close)...]
+            guard after.hasPrefix(":") else { return no("no port after the address (\(transport.rawValue)://[\(host)]:PORT)") }
+            portText = after.dropFirst()
+        } else {
+            guard let colon = rest.lastIndex(of: ":") else { return no("no port (\(transport.rawValue)://HOST:PORT)") }
+            host = rest[..<colon]
+            portText = rest[rest.index(after: colon)...]
+            // Without brackets an IPv6 address cannot be told from its port ("::1:4739" was read as
+            // [::1]:4739, though "::1:4739" is an address too).
+            if host.contains(":") { return no("an IPv6 address goes in brackets (\(transport.rawValue)://[ADDRESS]:PORT)") }
+        }
+        guard !host.isEmpty else { return no("no host") }
+        guard let port = UInt16(portText), port > 0 else { return no("the port '\(portText)' is not 1 to 65535") }
+        return .success(IPFIXCollector(transport: transport, host: String(host), port: port))
     }
 
     public var description: String {

@@ -148,11 +148,15 @@ public final class NetworkPlanner {
     public init(_ options: NetworkPlannerOptions) throws {
         self.options = options
         let topologyData: Data
+        // The topology's own reader first: it names the file and what is wrong, where Foundation's
+        // read printed `Error Domain=NSCocoaErrorDomain Code=260 …` for a file that is not there.
         do {
-            topologyData = try Data(contentsOf: URL(fileURLWithPath: options.topologyPath))
             topology = try Topology(contentsOfFile: options.topologyPath)
-        } catch {
+            topologyData = try Data(contentsOf: URL(fileURLWithPath: options.topologyPath))
+        } catch let error as TopologyError {
             throw NetworkPlannerError.topology("\(error)")
+        } catch {
+            throw NetworkPlannerError.topology("\(options.topologyPath.visible): cannot read file: \(error.localizedDescription)")
         }
         for c in topology.cells { if let o = c.observer, !options.sites.contains(o) { throw NetworkPlannerError.observer(cellOrLink: "cell '\(c.id)'", site: o) } }
         for l in topology.links { if let o = l.observer, !options.sites.contains(o) { throw NetworkPlannerError.observer(cellOrLink: "link '\(l.id)'", site: o) } }
@@ -465,7 +469,7 @@ public final class NetworkPlanner {
         for gap in state.merger.takeGaps() { log(gap) }
         let at = [sequence.map { "stream sequence \($0)" }, replayed ? "replayed from planner-journal.bin" : nil]
             .compactMap { $0 }.joined(separator: ", ")
-        let site = FlowcastSubjects.siteToken(of: subject).map { "site \($0), " } ?? ""
+        let site = Self.siteName(of: subject).map { "site \($0), " } ?? ""
         switch outcome {
         case .garbage:
             logProblem("garbage", "ignored a message on \(subject) (\(at)): \(state.merger.lastProblem ?? "not a Flowcast v1 message")")
@@ -473,7 +477,7 @@ public final class NetworkPlanner {
             if let conflict = state.merger.lastProblem { logProblem("conflict", "conflict: \(site)\(at): \(conflict)") }
         case .unlistedSite:
             unlistedThisRun += 1
-            if let token = FlowcastSubjects.siteToken(of: subject), !unlistedSites.contains(token) {
+            if let token = Self.siteName(of: subject), !unlistedSites.contains(token) {
                 if unlistedSites.count < Self.problemLogLimit { unlistedSites.insert(token) } else { moreUnlistedSites = true }
             }
             if !quiet { logProblem("unlistedSite", "ignored a message on \(subject) (\(at)): its site is not in --sites") }
@@ -484,7 +488,7 @@ public final class NetworkPlanner {
             // ends, with --quiet too: a tap started after its windows were planned without it (a
             // planner reading a backlog measures lateness on the stream's clock) had every line
             // dropped with nothing in the log.
-            let token = FlowcastSubjects.siteToken(of: subject) ?? "?"
+            let token = Self.siteName(of: subject) ?? "?"
             if lateThisRun[token] == nil {
                 log("warning: site \(token): a line came for a window already planned without it (--lateness "
                     + "\(options.latenessSeconds)s passed; \(at)); its late lines are not counted, "
@@ -494,6 +498,10 @@ public final class NetworkPlanner {
         default:
             break
         }
+    }
+    /// A subject's site as its tap was given it (`a.b`, not the subject's `a%2Eb`), else its token.
+    private static func siteName(of subject: String) -> String? {
+        FlowcastSubjects.siteName(of: subject) ?? FlowcastSubjects.siteToken(of: subject)
     }
     /// Lines this run that came for windows already planned without their site, by site.
     private var lateThisRun: [String: Int] = [:]

@@ -66,6 +66,32 @@ public enum FlowcastSubjects {
         guard parts.count >= 4, "\(parts[0]).\(parts[1])" == prefix, parts[2] == "win" || parts[2] == "tap" else { return nil }
         return String(parts[3])
     }
+    /// The site a `flowcast.v1.win.…` or `flowcast.v1.tap.…` subject names, its escapes undone
+    /// (`a%2Eb` is site `a.b`, as its tap was given it): what the log calls it. nil for another
+    /// subject or a token that is no escaping of a name.
+    static func siteName(of subject: String) -> String? {
+        guard let token = siteToken(of: subject) else { return nil }
+        if token == "%" { return "" }
+        var out: [UInt8] = []
+        var bytes = token.utf8.makeIterator()
+        func hex(_ c: UInt8?) -> UInt8? {
+            guard let c else { return nil }
+            switch c {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): return c - UInt8(ascii: "0")
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): return c - UInt8(ascii: "A") + 10
+            default: return nil
+            }
+        }
+        while let b = bytes.next() {
+            if b == UInt8(ascii: "%") {
+                guard let high = hex(bytes.next()), let low = hex(bytes.next()) else { return nil }
+                out.append(high << 4 | low)
+            } else {
+                out.append(b)
+            }
+        }
+        return String(validating: out, as: UTF8.self)
+    }
     /// `flowcast.v1.flow.<site>`.
     public static func flow(site: String) -> String { "\(prefix).flow.\(token(site))" }
 
