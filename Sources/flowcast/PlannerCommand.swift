@@ -75,7 +75,7 @@ struct PlannerCommand: ParsableCommand {
         let quiet = self.quiet
         planner.quiet = quiet
         planner.log = { line in
-            if !quiet || line.hasPrefix("warning:") || line.contains("without") || line.contains("ignored") || line.hasPrefix("dropped")
+            if !quiet || line.hasPrefix("warning:") || line.contains("without") || line.contains("ignored") || line.hasPrefix("dropped") || line.hasPrefix("NATS: connected to")
                 || line.hasPrefix("cannot publish") {
                 printError("flowcast planner: \(line)")
             }

@@ -829,6 +829,30 @@ struct PlannerTests {
         try server.start()
     }
 
+    /// The client reconnects on its own and pulls come back empty meanwhile: a planner whose server
+    /// was down logged nothing (the fourth scale-out audit). Said with --quiet too.
+    @Test("nats-server down for a few seconds under a waiting planner: it says so and when it is back, and plans what the taps publish")
+    func serverDownUnderPlanner() throws {
+        let server = try NATSServer()
+        let captures = try Self.siteCaptures()
+        let out = try Scenario.temporaryFolder("planner")
+        let planner = try RunningFlowcast(Scenario.plannerArguments(server, out: out, extra: ["--exit-when-done", "--quiet"]))
+        let state = out.appendingPathComponent("planner-state.json").path
+        for _ in 0..<500 where !FileManager.default.fileExists(atPath: state) { usleep(20_000) }
+        usleep(300_000)
+        server.stop()
+        usleep(3_500_000)
+        try server.start()
+        let taps = try Self.runTaps(captures, server: server)
+        for (site, run) in taps { #expect(run.status == 0, "tap \(site): \(run.stderr)") }
+        let result = planner.wait(timeout: 60)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stderr.contains("flowcast planner: warning: NATS: the connection to \(server.url) is down; the client reconnects"),
+                "\(result.stderr)")
+        #expect(result.stderr.contains("flowcast planner: NATS: connected to \(server.url) again after "), "\(result.stderr)")
+        try Self.expectSamePolicies(out.appendingPathComponent("policies"), try Scenario.singleReplayPolicies())
+    }
+
     @Test("nats-server restarted without its JetStream store under a waiting planner: it says so, creates its consumer again, and plans what the taps publish")
     func storeLostUnderPlanner() throws {
         let server = try NATSServer()

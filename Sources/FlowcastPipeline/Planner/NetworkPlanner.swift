@@ -311,6 +311,7 @@ public final class NetworkPlanner {
         prefetcher.start()
         defer { prefetcher.stop() }
         while !shouldStop() {
+            noteConnection()
             let batch: FetchedBatch
             switch prefetcher.next() {
             case let .success(fetched):
@@ -335,6 +336,7 @@ public final class NetworkPlanner {
                 if !fetchFailureLogged { log("NATS: \(error); retrying"); fetchFailureLogged = true }
                 continue
             }
+            noteConnection()  // after the fetch too: the batch that came after a reconnection may be the last
             // Lateness runs on the stream's clock: when the server stored the mark that closed a
             // window, and, while a backlog is read, the newest message's time; once caught up, the
             // wall clock. So a planner reading a backlog (a restart, --from) does not plan early
@@ -432,6 +434,33 @@ public final class NetworkPlanner {
         let summary = makeSummary()
         try writeSummary(summary)
         return summary
+    }
+
+    /// When the connection was first seen down (wall clock, s), and whether that was said.
+    private var disconnectedSince: Double?
+    private var disconnectionSaid = false
+
+    /// Says, with --quiet too, when the connection to nats-server has been down for 2 s, and when it
+    /// is back: the client reconnects on its own and pulls just come back empty meanwhile, so a
+    /// planner whose server was down or restarting logged nothing at all (the fourth scale-out
+    /// audit).
+    private func noteConnection() {
+        let now = Self.wallClock()
+        if connection.isConnected {
+            if disconnectionSaid, let since = disconnectedSince {
+                log(String(format: "NATS: connected to %@ again after %.0f s", options.connection.redactedURL, now - since))
+            }
+            disconnectedSince = nil
+            disconnectionSaid = false
+        } else if let since = disconnectedSince {
+            if !disconnectionSaid && now - since >= 2 {
+                disconnectionSaid = true
+                log("warning: NATS: the connection to \(options.connection.redactedURL) is down; the client reconnects, and windows are "
+                    + "planned as their messages come")
+            }
+        } else {
+            disconnectedSince = now
+        }
     }
 
     /// Times `recreateStreams` has logged what it did (at most a few: the prefetcher may still
