@@ -86,28 +86,28 @@ public struct SiteMerger: Codable, Sendable {
     }
 
     public let sites: [String]
-    private var state: [String: Site]
+    var state: [String: Site]
     /// Lines not yet merged: window start → site → "kind:id" → line.
-    private var lines = HeldLines()
+    var lines = HeldLines()
     /// End of the last released window.
-    public private(set) var releasedThrough: Int64?
-    public private(set) var duration: Int64?
+    public internal(set) var releasedThrough: Int64?
+    public internal(set) var duration: Int64?
     /// Wall time (s) at which the first site closed each unreleased window.
-    private var firstClosedAt: [Int64: Double] = [:]
-    private var now: Double = 0
-    public private(set) var counts: [IngestOutcome: Int] = [:]
+    var firstClosedAt: [Int64: Double] = [:]
+    var now: Double = 0
+    public internal(set) var counts: [IngestOutcome: Int] = [:]
     /// Lines ignored because the topology names another site as the cell's or link's observer.
-    public private(set) var observerIgnored = 0
+    public internal(set) var observerIgnored = 0
     /// Lines for the same key with different counts (the first one is kept).
     public private(set) var conflicts = 0
     /// Windows released without some site, and which.
-    public private(set) var windowsWithMissingSites = 0
+    public internal(set) var windowsWithMissingSites = 0
     /// `kind:id` → the only site whose lines count for it (topology `observer:`). Not persisted:
     /// set from the topology on every start.
     public var observers: [String: String] = [:]
     /// Counts what `nextReady` changed (windows released, lateness clocks started), so the planner
     /// knows when a call with no new message must be journaled. Not persisted.
-    public private(set) var changes = 0
+    public internal(set) var changes = 0
     /// What was wrong with the message `ingest` took last: why it is `garbage`, or, for a line that
     /// repeats a held line's key with other counts (a conflict, counted `duplicate`), which line.
     /// nil otherwise. Not persisted.
@@ -115,7 +115,7 @@ public struct SiteMerger: Codable, Sendable {
     /// Chains that went on past a window whose mark never came (`advance`), and held lines dropped
     /// (`pruneHeldLines`), and clock warnings (`checkLiveClock`, `checkReplayClocks`), for the log;
     /// the planner takes them (`takeGaps`). Not persisted.
-    public private(set) var gaps: [String] = []
+    public internal(set) var gaps: [String] = []
 
     public mutating func takeGaps() -> [String] {
         defer { gaps = [] }
@@ -136,8 +136,8 @@ public struct SiteMerger: Codable, Sendable {
     /// When (the caller's clock, s) `caughtUp` first found every site read had ended while some
     /// listed site had sent nothing it read; nil while that does not hold.
     private var unreadSince: Double?
-    private var droppedHeldLines: Int?
-    private var refusedLearnedCells: Int?
+    var droppedHeldLines: Int?
+    var refusedLearnedCells: Int?
     /// Lines of cells learned from signalling beyond `TopologyLimits.maximumCells` cells in all,
     /// not merged (a tap refuses cells beyond the same bound; each learned cell has a line in every
     /// later window, so without one a tap naming new cells without end grew every window).
@@ -161,7 +161,7 @@ public struct SiteMerger: Codable, Sendable {
     }
     /// Cells and links not in the topology (learned from signalling) seen so far, as `kind:id`: as in
     /// a single replay, each has a line in every window after its first.
-    private var seenOutsideTopology: Set<String> = []
+    var seenOutsideTopology: Set<String> = []
 
     public init(sites: [String]) {
         self.sites = sites
@@ -180,7 +180,7 @@ public struct SiteMerger: Codable, Sendable {
 
     /// The site has published its end, naming a window at or before `start` (or none), or nothing of
     /// it was read and it was taken as ended (`caughtUp`).
-    private func hasEnded(_ site: String, atOrBefore start: Int64) -> Bool {
+    func hasEnded(_ site: String, atOrBefore start: Int64) -> Bool {
         let s = state[site]!
         return s.unread == .ended || s.ended && (s.endLastStart ?? Int64.min) <= start
     }
@@ -409,7 +409,7 @@ public struct SiteMerger: Codable, Sendable {
     }
 
     /// Extends a site's chain over every mark whose window is complete.
-    private mutating func advance(_ site: String) {
+    mutating func advance(_ site: String) {
         var s = state[site]!
         defer { state[site] = s }
         while true {
@@ -495,284 +495,6 @@ public struct SiteMerger: Codable, Sendable {
         return endLast <= last
     }
 
-    // MARK: release
-
-    /// `absent`: nothing of it was read and it was taken as ended (`caughtUp`): named missing, not waited for.
-    private enum SiteState { case closed, finished, pending, absent }
-
-    private func status(_ site: String, window start: Int64, duration d: Int64) -> SiteState {
-        let s = state[site]!
-        if s.unread == .ended { return .absent }
-        // Before a chain started after a cut the site's lines are incomplete or gone: not closed.
-        if let cut = s.cutFirst, start < cut { return .pending }
-        if let last = s.chainLast, last >= start { return .closed }
-        if s.ended {
-            let reached = s.endLastStart.map { endLast in (s.chainLast ?? Int64.min) >= endLast } ?? true
-            if reached && start > (s.endLastStart ?? Int64.min) { return .finished }
-        }
-        return .pending
-    }
-
-    /// The next window to plan, when it is ready (`now`: the caller's clock, s).
-    public mutating func nextReady(now: Double, lateness: Double) -> MergedWindow? {
-        guard let d = duration else { return nil }
-        self.now = now
-        let start: Int64
-        if let r = releasedThrough {
-            start = r
-        } else {
-            let firsts = sites.compactMap { state[$0]!.chainFirst }
-            guard let first = firsts.min() else { return nil }
-            start = first
-            // Every site must have shown its first window (or ended without any) first: a site
-            // whose first window is earlier may still be on its way.
-            let unknown = sites.filter { state[$0]!.chainFirst == nil && !hasEnded($0, atOrBefore: Int64.min) }
-            if !unknown.isEmpty {
-                let seen = firstClosedAt[start] ?? now
-                if firstClosedAt[start] == nil { firstClosedAt[start] = seen; changes += 1 }
-                guard now - seen >= lateness else { return nil }
-            }
-        }
-        var closed: [String] = [], pending: [String] = [], absent: [String] = []
-        for site in sites {
-            switch status(site, window: start, duration: d) {
-            case .closed: closed.append(site)
-            case .finished: break
-            case .pending: pending.append(site)
-            case .absent: absent.append(site)
-            }
-        }
-        // Named missing, in the order of --sites.
-        let missing = sites.filter { pending.contains($0) || absent.contains($0) }
-        if closed.isEmpty {
-            // Nobody has closed it: not yet, or everyone is done. Or every site still on it lost
-            // its mark of this window (a single site's lost mark): then nobody ever will, but a
-            // site's mark of a later window shows it went past. After --lateness the window is
-            // planned without them, as a lost mark is among several sites (a single site stalled
-            // the planner for good until 5 December 2026).
-            let wentPast = pending.contains { site in state[site]!.marks.keys.contains { $0 > start } }
-            guard wentPast else { return nil }
-            let seen = firstClosedAt[start] ?? now
-            if firstClosedAt[start] == nil { firstClosedAt[start] = seen; changes += 1 }
-            guard now - seen >= lateness else { return nil }
-            let w = release(start: start, duration: d, contributors: [], missing: missing)
-            // A site that went past several windows it never closed (a tap that started again after
-            // a crash): its later mark was there when this window's clock started, so the next
-            // window's starts then too, instead of each window of the gap waiting --lateness in turn.
-            let next = start + d
-            if firstClosedAt[next] == nil, pending.contains(where: { site in
-                status(site, window: next, duration: d) == .pending && state[site]!.marks.keys.contains { $0 > next }
-            }) {
-                firstClosedAt[next] = seen
-            }
-            return w
-        }
-        var waiting = !pending.isEmpty
-        if !waiting && closed.contains(where: { site in lines[start]?[site]?.values.contains(where: \.partial) ?? false }) {
-            // A partial line is its site's last window: whether the network's capture ends here too
-            // is known once some site has gone past it or every site has ended.
-            let continues = sites.contains { (state[$0]!.chainLast ?? Int64.min) > start }
-            let allEnded = sites.allSatisfy { hasEnded($0, atOrBefore: start) }
-            waiting = !continues && !allEnded
-        }
-        if waiting {
-            let seen = firstClosedAt[start] ?? now
-            if firstClosedAt[start] == nil { firstClosedAt[start] = seen; changes += 1 }
-            guard now - seen >= lateness else { return nil }
-        }
-        return release(start: start, duration: d, contributors: closed, missing: missing)
-    }
-
-    private mutating func release(start: Int64, duration d: Int64, contributors: [String], missing: [String]) -> MergedWindow {
-        changes += 1
-        var merged: [String: WindowSummary] = [:]
-        var anyPartial = false
-        // A missing site that had begun its windows before this one (a lost mark, a tap that
-        // crashed and started again) observed part of this window's traffic, which is not here: the
-        // window understates the load of what that site carries, which is marked partial and neither
-        // learned from nor scored (it was learned from as the lower load, as zero with a single
-        // site). Not for a site that has shown no window yet (it may not have begun), nor for a cell
-        // or link another site carries alone (`carriers(of:)`; until 6 December 2026 every cell and
-        // link of the network was marked).
-        let understating = missing.filter { site in state[site]!.chainFirst.map { $0 < start } ?? false }
-        // Lines observed only from some time on (`observedFrom`: their tap began inside the window,
-        // a restart), by cell or link: that time is kept below only for what their site carries.
-        var observedFrom: [String: [(site: String, from: Int64)]] = [:]
-        let held = lines[start] ?? [:]
-        for site in contributors {
-            // Taken out while it grows, so that inserting does not copy it.
-            var carried = state[site]!.carried ?? []
-            state[site]!.carried = nil
-            defer { state[site]!.carried = carried }
-            for (key, heldLine) in held[site] ?? [:] {
-                if !isKnown(key) { continue }  // counted as unknownID when it came
-                if let observer = observers[key], observer != site { observerIgnored += 1; continue }
-                var line = heldLine
-                if line.partial { anyPartial = true }
-                if let from = line.observedFromNanoseconds {
-                    observedFrom[key, default: []].append((site, from))
-                    line.observedFromNanoseconds = nil
-                }
-                if line.bytesUp | line.bytesDown | line.packetsUp | line.packetsDown != 0 { carried.insert(key) }
-                if merged[key] == nil {
-                    var w = line
-                    w.partial = false
-                    merged[key] = w
-                } else {
-                    merged[key]!.add(line)
-                }
-            }
-        }
-        // A site's late start cuts only its own share: the latest time of the sites that carry the
-        // cell or link (with traffic in this window or an earlier one), or of any, when none is
-        // known to (its traffic may be in the part not observed).
-        for (key, cuts) in observedFrom {
-            let carriers = carriers(of: key)
-            merged[key]?.observedFromNanoseconds = cuts.filter { carriers.isEmpty || carriers.contains($0.site) }.map(\.from).max()
-        }
-        func understated(_ key: String) -> Bool {
-            guard !understating.isEmpty else { return false }
-            let carriers = carriers(of: key)
-            return carriers.isEmpty || understating.contains(where: carriers.contains)
-        }
-        // Partial only when the network's capture ends in it: every site ended at or before it.
-        let networkEnds = sites.allSatisfy { hasEnded($0, atOrBefore: start) }
-        let partial = anyPartial && networkEnds
-        lines[start] = nil
-        firstClosedAt[start] = nil
-        let first = releasedThrough == nil
-        releasedThrough = start + d
-        if first {
-            pruneHeldLines(duration: d)
-            checkReplayClocks()
-        }
-        // A site waiting on a mark that never came goes on from its next mark once the window
-        // before that one is released.
-        for site in sites where !state[site]!.marks.isEmpty { advance(site) }
-        if !missing.isEmpty { windowsWithMissingSites += 1 }
-        var ordered: [WindowSummary] = []
-        ordered.reserveCapacity(merged.count)
-        func take(_ kind: WindowSummary.Kind, _ id: String) {
-            var w = merged.removeValue(forKey: "\(kind.rawValue):\(id)")
-                ?? WindowSummary(kind: kind, id: id, startNanoseconds: start, durationNanoseconds: d, partial: false)
-            w.partial = partial || understated("\(kind.rawValue):\(id)")
-            ordered.append(w)
-        }
-        let known = Set(topologyCells.map { "cell:\($0)" } + topologyLinks.map { "link:\($0)" })
-        // Sorted: which cells are beyond the bound does not depend on a dictionary's order.
-        let new = merged.keys.sorted().filter { !known.contains($0) && !seenOutsideTopology.contains($0) }
-        // Cells so far, counted only when a window brings a new one.
-        var cells = new.isEmpty ? 0 : topologyCells.count + seenOutsideTopology.count(where: { $0.hasPrefix("cell:") })
-        for key in new {
-            if key.hasPrefix("cell:") {
-                guard cells < maximumCells else {
-                    if refusedLearnedCells == nil {
-                        gaps.append("warning: \(key), learned from signalling, is beyond \(maximumCells) cells in all; "
-                            + "not merged (nor is any further new cell; planner-summary.json counts their lines)")
-                    }
-                    refusedLearnedCells = learnedCellLinesRefused + 1
-                    merged[key] = nil
-                    continue
-                }
-                cells += 1
-            }
-            seenOutsideTopology.insert(key)
-        }
-        for key in seenOutsideTopology where merged[key] == nil {
-            let kind: WindowSummary.Kind = key.hasPrefix("cell:") ? .cell : .link
-            merged[key] = WindowSummary(kind: kind, id: String(key.dropFirst(5)), startNanoseconds: start, durationNanoseconds: d, partial: false)
-        }
-        for cell in topologyCells { take(.cell, cell) }
-        for id in merged.keys.filter({ $0.hasPrefix("cell:") }).map({ String($0.dropFirst(5)) }).sorted() { take(.cell, id) }
-        for link in topologyLinks { take(.link, link) }
-        for id in merged.keys.filter({ $0.hasPrefix("link:") }).map({ String($0.dropFirst(5)) }).sorted() { take(.link, id) }
-        return MergedWindow(start: start, duration: d, windows: ordered, missingSites: missing)
-    }
-
-    /// The sites that carry a cell or link (`kind:id`): its `observer:`, or the sites a line of
-    /// which had traffic for it in a released window (this one included, once merged). Empty when
-    /// no site is known to.
-    private func carriers(of key: String) -> [String] {
-        if let observer = observers[key] { return [observer] }
-        return sites.filter { state[$0]!.carried?.contains(key) ?? false }
-    }
-
-    // MARK: clocks
-
-    /// A live tap publishes each window as it closes, so the end of its window and the time the
-    /// stream stored the window's mark (the server's clock: the planner's reference for live taps)
-    /// differ by the publishing delay; by hours only when the tap's clock is that far off (or its
-    /// windows waited in its spool that long). The largest difference seen is the estimate: delays
-    /// only lower it.
-    private mutating func checkLiveClock(_ site: String, end: Int64) {
-        let stored = Int64((now * 1e9).rounded())
-        let offset = max(state[site]!.liveOffset ?? (end - stored), end - stored)
-        state[site]!.liveOffset = offset
-        guard state[site]!.clockWarning == nil, abs(offset) >= Self.clockWarningNanoseconds else { return }
-        state[site]!.clockWarning = offset
-        gaps.append("warning: site \(site)'s windows are \(Self.span(abs(offset))) \(offset < 0 ? "behind" : "ahead of") the stream's clock "
-            + "(a window of its ending at \(IntervalPlanner.iso(end)) was stored by nats-server at \(IntervalPlanner.iso(stored)); "
-            + "a live tap publishes a window as it closes) — is its clock wrong"
-            + (offset < 0 ? ", or did its windows wait in its spool?" : "?"))
-    }
-
-    /// Replayed captures are of the past, so the stream's clock says nothing of them; but the
-    /// captures of one run cover the same time, so each replay site's first window is compared with
-    /// the other replay sites' (their median; with an even number of others, it must be off from
-    /// both middle ones): once the first window is planned (every site has shown its first by then,
-    /// or was waited for), and for a site whose first window comes later, as it comes. With two
-    /// sites each is compared with the other, and both are named.
-    private mutating func checkReplayClocks() {
-        let firsts = sites.compactMap { site -> (String, Int64)? in
-            guard state[site]!.mode != "live", let first = state[site]!.chainFirst else { return nil }
-            return (site, first)
-        }
-        guard firsts.count >= 2 else { return }
-        for (site, first) in firsts where state[site]!.clockWarning == nil {
-            let others = firsts.filter { $0.0 != site }.sorted { ($0.1, $0.0) < ($1.1, $1.0) }
-            let middle = others.count % 2 == 1 ? [others[others.count / 2]] : [others[others.count / 2 - 1], others[others.count / 2]]
-            let offsets = middle.map { first - $0.1 }
-            guard offsets.allSatisfy({ abs($0) >= Self.clockWarningNanoseconds }),
-                  offsets.allSatisfy({ $0 < 0 }) || offsets.allSatisfy({ $0 > 0 }) else { continue }
-            let offset = offsets.min { abs($0) < abs($1) }!
-            state[site]!.clockWarning = offset
-            let theirs = others.map { "\($0.0)'s at \(IntervalPlanner.iso($0.1))" }.joined(separator: ", ")
-            gaps.append("warning: site \(site)'s windows are \(Self.span(abs(offset))) \(offset < 0 ? "behind" : "ahead of") the other sites' "
-                + "(its first window starts at \(IntervalPlanner.iso(first)), \(theirs); the captures of one run should cover the same time) "
-                + "— is its clock wrong\(others.count == 1 ? ", or \(others[0].0)'s" : "")?")
-        }
-    }
-
-    /// Drops held lines no window of theirs can be planned with: at the first release, those of
-    /// windows before it (later lines of such windows are `late` as they come), and those far after
-    /// the newest window their site has marked (later ones are `farAhead` as they come), both held
-    /// since before their site had marked a window.
-    private mutating func pruneHeldLines(duration d: Int64) {
-        guard let released = releasedThrough else { return }
-        var before = 0, ahead = 0
-        for start in lines.starts {
-            guard var held = lines[start] else { continue }
-            for (site, keyed) in held {
-                if start < released {
-                    before += keyed.count
-                } else if let newest = state[site]?.newestMark, start > newest + Self.horizon {
-                    ahead += keyed.count
-                } else {
-                    continue
-                }
-                held[site] = nil
-            }
-            lines[start] = held.isEmpty ? nil : held
-            if held.isEmpty { firstClosedAt[start] = nil }
-        }
-        guard before + ahead > 0 else { return }
-        droppedHeldLines = heldLinesDropped + before + ahead
-        var what: [String] = []
-        if before > 0 { what.append("\(before) of windows before the first one planned (\(Self.seconds(released - d)))") }
-        if ahead > 0 { what.append("\(ahead) of windows more than \(Self.span(Self.horizon)) after the newest window their site has marked") }
-        gaps.append("dropped held lines no window of theirs can be planned with: " + what.joined(separator: ", and "))
-    }
-
     /// The topology's cells and links, in order: every merged window has a line for each.
     public var topologyCells: [String] = []
     public var topologyLinks: [String] = []
@@ -785,193 +507,5 @@ public struct SiteMerger: Codable, Sendable {
         observers = [:]
         for c in topology.cells { if let o = c.observer { observers["cell:\(c.id)"] = o } }
         for l in topology.links { if let o = l.observer { observers["link:\(l.id)"] = o } }
-    }
-}
-
-/// How the planner's checkpoint (planner-state.json, under `--out`) holds a window it has not yet
-/// merged: every counter as the aggregator keeps it and times in nanoseconds, so a restarted
-/// planner resumes with exactly the values it saved. This is the checkpoint's private form; the
-/// window's published form is `WindowLine` (windows.jsonl).
-extension WindowSummary: Codable {
-    enum CheckpointKeys: String, CodingKey {
-        case kind, id, startNanoseconds, durationNanoseconds, partial, bytesUp, bytesDown, packetsUp, packetsDown
-        case activeFlows, newFlows, retransmissions, zeroWindows, decodeIssues, sizeHistogram
-    }
-
-    public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: CheckpointKeys.self)
-        self.init(kind: try c.decode(Kind.self, forKey: .kind), id: try c.decode(String.self, forKey: .id),
-                  startNanoseconds: try c.decode(Int64.self, forKey: .startNanoseconds),
-                  durationNanoseconds: try c.decode(Int64.self, forKey: .durationNanoseconds),
-                  partial: try c.decode(Bool.self, forKey: .partial))
-        bytesUp = try c.decode(UInt64.self, forKey: .bytesUp); bytesDown = try c.decode(UInt64.self, forKey: .bytesDown)
-        packetsUp = try c.decode(UInt64.self, forKey: .packetsUp); packetsDown = try c.decode(UInt64.self, forKey: .packetsDown)
-        activeFlows = try c.decode(UInt64.self, forKey: .activeFlows); newFlows = try c.decode(UInt64.self, forKey: .newFlows)
-        retransmissions = try c.decode(UInt64.self, forKey: .retransmissions)
-        zeroWindows = try c.decode(UInt64.self, forKey: .zeroWindows); decodeIssues = try c.decode(UInt64.self, forKey: .decodeIssues)
-        let sizes = try c.decode([UInt64].self, forKey: .sizeHistogram)
-        guard sizes.count == SizeHistogram.count else {
-            throw DecodingError.dataCorruptedError(forKey: .sizeHistogram, in: c,
-                                                   debugDescription: "expected \(SizeHistogram.count) size classes, found \(sizes.count)")
-        }
-        for (i, n) in sizes.enumerated() { sizeHistogram[i] = n }
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CheckpointKeys.self)
-        try c.encode(kind, forKey: .kind); try c.encode(id, forKey: .id)
-        try c.encode(startNanoseconds, forKey: .startNanoseconds); try c.encode(durationNanoseconds, forKey: .durationNanoseconds)
-        try c.encode(partial, forKey: .partial)
-        try c.encode(bytesUp, forKey: .bytesUp); try c.encode(bytesDown, forKey: .bytesDown)
-        try c.encode(packetsUp, forKey: .packetsUp); try c.encode(packetsDown, forKey: .packetsDown)
-        try c.encode(activeFlows, forKey: .activeFlows); try c.encode(newFlows, forKey: .newFlows)
-        try c.encode(retransmissions, forKey: .retransmissions); try c.encode(zeroWindows, forKey: .zeroWindows)
-        try c.encode(decodeIssues, forKey: .decodeIssues)
-        try c.encode((0..<SizeHistogram.count).map { sizeHistogram[$0] }, forKey: .sizeHistogram)
-    }
-}
-
-/// The lines a `SiteMerger` holds (window start → site → "kind:id" → line). The checkpoint
-/// saves them as one string, a line of text per held line:
-/// "start<TAB>site<TAB>kind:id<TAB>duration partial bytesUp bytesDown packetsUp packetsDown
-/// activeFlows newFlows retransmissions zeroWindows decodeIssues h0 … h6" (site and id with `%`,
-/// tab and newline percent-escaped). With one site far behind, a checkpoint holds hundreds of
-/// thousands of lines, and Foundation's JSONEncoder spent most of a save on each line's keyed
-/// object: 26 % of the planner's CPU at 5,000 cells (tools/bench-planner.sh); the text is
-/// written by hand because it is on that path. A checkpoint of the keyed form (a dictionary of
-/// `WindowSummary` objects in `CheckpointKeys`, written before 2026-12-05) still reads.
-struct HeldLines: Codable, Sendable {
-    private var storage: [Int64: [String: [String: WindowSummary]]] = [:]
-
-    init() {}
-
-    /// The window starts it holds lines for.
-    var starts: [Int64] { Array(storage.keys) }
-
-    subscript(start: Int64) -> [String: [String: WindowSummary]]? {
-        get { storage[start] }
-        set { storage[start] = newValue }
-    }
-
-    subscript(start: Int64, default empty: [String: [String: WindowSummary]]) -> [String: [String: WindowSummary]] {
-        get { storage[start, default: empty] }
-        _modify { yield &storage[start, default: empty] }
-    }
-
-    func encode(to encoder: any Encoder) throws {
-        var text: [UInt8] = []
-        text.reserveCapacity(storage.values.reduce(0) { $0 + $1.values.reduce(0) { $0 + $1.count } } * 96)
-        // Sorted, so a checkpoint is the same bytes for the same state.
-        for start in storage.keys.sorted() {
-            let sites = storage[start]!
-            for site in sites.keys.sorted() {
-                let held = sites[site]!
-                for key in held.keys.sorted() {
-                    Self.append(held[key]!, start: start, site: site, key: key, to: &text)
-                }
-            }
-        }
-        var single = encoder.singleValueContainer()
-        try single.encode(String(decoding: text, as: UTF8.self))
-    }
-
-    init(from decoder: any Decoder) throws {
-        let single = try decoder.singleValueContainer()
-        if let text = try? single.decode(String.self) {
-            for (n, row) in text.utf8.split(separator: UInt8(ascii: "\n")).enumerated() {
-                guard let (start, site, key, w) = Self.line(row) else {
-                    throw DecodingError.dataCorruptedError(in: single, debugDescription:
-                        "held line \(n + 1): expected start, site, kind:id and \(11 + SizeHistogram.count) numbers (\(12 + SizeHistogram.count) with drops, \(13 + SizeHistogram.count) with the time a first window was observed from), found \"\(String(decoding: row.prefix(200), as: UTF8.self))\"")
-                }
-                storage[start, default: [:]][site, default: [:]][key] = w
-            }
-        } else {
-            storage = try single.decode([Int64: [String: [String: WindowSummary]]].self)
-        }
-    }
-
-    static func append(_ w: WindowSummary, start: Int64, site: String, key: String, to text: inout [UInt8]) {
-        text.appendDecimal(Int(start))
-        text.append(9)
-        appendEscaped(site, to: &text)
-        text.append(9)
-        appendEscaped(key, to: &text)
-        text.append(9)
-        text.appendDecimal(Int(w.durationNanoseconds))
-        text.append(contentsOf: w.partial ? [32, 49] : [32, 48])
-        for v in [w.bytesUp, w.bytesDown, w.packetsUp, w.packetsDown, w.activeFlows, w.newFlows, w.retransmissions,
-                  w.zeroWindows, w.decodeIssues] {
-            text.append(32)
-            text.appendDecimal(v)
-        }
-        for i in 0..<SizeHistogram.count {
-            text.append(32)
-            text.appendDecimal(w.sizeHistogram[i])
-        }
-        // Only when not zero, so a state without drops keeps its bytes (and older ones read); a
-        // first window observed in part adds its time after the drops (0 then when none).
-        if w.droppedBeforeCapture != 0 || w.observedFromNanoseconds != nil {
-            text.append(32)
-            text.appendDecimal(w.droppedBeforeCapture)
-        }
-        if let from = w.observedFromNanoseconds {
-            text.append(32)
-            text.appendDecimal(Int(from))
-        }
-        text.append(10)
-    }
-
-    static func appendEscaped(_ s: String, to text: inout [UInt8]) {
-        for b in s.utf8 {
-            switch b {
-            case UInt8(ascii: "%"): text.append(contentsOf: Array("%25".utf8))
-            case 9: text.append(contentsOf: Array("%09".utf8))
-            case 10: text.append(contentsOf: Array("%0A".utf8))
-            default: text.append(b)
-            }
-        }
-    }
-
-    /// One held line of the checkpoint's text; nil when it is malformed.
-    static func line(_ row: some Collection<UInt8>) -> (Int64, String, String, WindowSummary)? {
-        let parts = row.split(separator: 9, omittingEmptySubsequences: false)
-        guard parts.count == 4, let start = Int64(String(decoding: parts[0], as: UTF8.self)),
-              let site = unescape(parts[1]), let key = unescape(parts[2]),
-              let colon = key.firstIndex(of: ":"), let kind = WindowSummary.Kind(rawValue: String(key[..<colon])) else { return nil }
-        let fields = parts[3].split(separator: 32, omittingEmptySubsequences: false).map { String(decoding: $0, as: UTF8.self) }
-        guard (11 + SizeHistogram.count)...(13 + SizeHistogram.count) ~= fields.count,
-              let duration = Int64(fields[0]), duration > 0, let partial = UInt8(fields[1]), partial <= 1 else { return nil }
-        let counters = fields.dropFirst(2).compactMap { UInt64($0) }
-        guard counters.count == fields.count - 2 else { return nil }
-        var w = WindowSummary(kind: kind, id: String(key[key.index(after: colon)...]), startNanoseconds: start,
-                              durationNanoseconds: duration, partial: partial == 1)
-        (w.bytesUp, w.bytesDown, w.packetsUp, w.packetsDown) = (counters[0], counters[1], counters[2], counters[3])
-        (w.activeFlows, w.newFlows, w.retransmissions) = (counters[4], counters[5], counters[6])
-        (w.zeroWindows, w.decodeIssues) = (counters[7], counters[8])
-        for i in 0..<SizeHistogram.count { w.sizeHistogram[i] = counters[9 + i] }
-        if counters.count >= 10 + SizeHistogram.count { w.droppedBeforeCapture = counters[9 + SizeHistogram.count] }
-        if counters.count == 11 + SizeHistogram.count {
-            guard let from = Int64(exactly: counters[10 + SizeHistogram.count]), from > start, from - start < duration else { return nil }
-            w.observedFromNanoseconds = from
-        }
-        return (start, site, key, w)
-    }
-
-    /// Undoes `appendEscaped`; nil for a `%` not followed by one of its three escapes.
-    static func unescape(_ bytes: some Collection<UInt8>) -> String? {
-        var out: [UInt8] = []
-        out.reserveCapacity(bytes.count)
-        var it = bytes.makeIterator()
-        while let b = it.next() {
-            guard b == UInt8(ascii: "%") else { out.append(b); continue }
-            guard let h = it.next(), let l = it.next() else { return nil }
-            switch (h, l) {
-            case (UInt8(ascii: "2"), UInt8(ascii: "5")): out.append(UInt8(ascii: "%"))
-            case (UInt8(ascii: "0"), UInt8(ascii: "9")): out.append(9)
-            case (UInt8(ascii: "0"), UInt8(ascii: "A")): out.append(10)
-            default: return nil
-            }
-        }
-        return String(decoding: out, as: UTF8.self)
     }
 }
