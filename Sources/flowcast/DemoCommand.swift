@@ -1,4 +1,5 @@
 import ArgumentParser
+import FlowcastCore
 import FlowcastPipeline
 import FlowcastReview
 import Foundation
@@ -34,9 +35,18 @@ struct DemoCommand: ParsableCommand {
         let scores = try ReportCommand.parse([out, "--out", out + "/report.html", "--topology", topology]).write()
         for line in DemoCommand.headline(scores) { print(line) }
         print("""
-            Next: open \(out)/report.html, or review what changed over the run:
-              flowcast diff \(out)/policies/policy-0001.json \(out)/policies/policy-0010.json
+            Next: open \(Self.shellWord(out + "/report.html")), or review what changed over the run:
+              flowcast diff \(Self.shellWord(out + "/policies/policy-0001.json")) \(Self.shellWord(out + "/policies/policy-0010.json"))
             """)
+    }
+
+    /// A path as one word a shell reads back as the path (single-quoted when it holds anything but
+    /// letters, digits and `/._-+,:@%`), with control characters shown as code points: the line is
+    /// there to be copied, and `--out 'my run'` printed a command that diffed `my` and `run/…`.
+    static func shellWord(_ path: String) -> String {
+        let plain = path.unicodeScalars.allSatisfy { $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || "/._-+,:@%".unicodeScalars.contains($0)) }
+        let word = plain && !path.isEmpty ? path : "'" + path.replacingOccurrences(of: "'", with: "'\\''") + "'"
+        return word.visible
     }
 
     /// The scores in a few lines for the terminal.

@@ -1,4 +1,5 @@
 import ArgumentParser
+import FlowcastCore
 import FlowcastPipeline
 import FlowcastPolicy
 import FlowcastTopology
@@ -127,7 +128,7 @@ struct PlanCommand: ParsableCommand {
                 printError("timing: path finding for \(topo.demands.count) demands × up to \(paths) paths: \(milliseconds(found - planStart)) ms")
                 printError("timing: load \(milliseconds(loaded - started)) ms, plan (paths + routing LP + spectrum) \(milliseconds(planned - planStart)) ms (\(parts.joined(separator: ", "))), write \(milliseconds(clock.now - planned)) ms")
             }
-            print("\(out): max link utilisation \(document.routing.maxUtilisation), spectrum \(document.spectrum.method) (\(document.spectrum.status.rawValue))")
+            print("\(out.visible): max link utilisation \(document.routing.maxUtilisation), spectrum \(document.spectrum.method) (\(document.spectrum.status.rawValue))")
         } catch let error as ValidationError {
             throw error
         } catch let exit as ExitCode {

@@ -1,5 +1,6 @@
 import FlowcastReview
 import ArgumentParser
+import FlowcastCore
 import FlowcastPipeline
 import FlowcastPolicy
 import FlowcastTopology
@@ -61,7 +62,7 @@ struct ReportCommand: ParsableCommand {
             let charted = cells > charts || links > charts ? " (charted at most \(charts) of each)" : ""
             let changed = report.changedIntervals.count
             let written = changed > diffs ? " (changes written for \(diffs) of the \(changed) intervals that changed the plan)" : ""
-            print("\(out): \(cells) cells, \(links) links\(charted), \(data.windowShape), \(data.policies.count) policies\(written)"
+            print("\(out.visible): \(cells) cells, \(links) links\(charted), \(data.windowShape), \(data.policies.count) policies\(written)"
                   + (data.missing.isEmpty ? "" : "; not found: \(data.missing.joined(separator: ", "))"))
             for problem in data.problems { printError("flowcast report: warning: \(problem)") }
             return report.scores ?? RunScores()

@@ -47,10 +47,16 @@ struct DemoScenarioTests {
 
     @Test("flowcast demo: the model beats persistence and recentMean, and the plans beat the static split, as the report says")
     func reportScoresAreTheRunsOwn() throws {
-        let out = try Self.temporaryFolder("demo")
+        // A folder name with a space and a quote: the diff command the demo prints is copied into a
+        // shell, so it must name the two policies there (it printed the path bare).
+        let out = try Self.temporaryFolder("demo's run")
         defer { try? FileManager.default.removeItem(atPath: out) }
         let run = try Fixtures.runFlowcast(["demo", "--out", out])
         #expect(run.status == 0, "\(run.stderr)")
+        let suggested = try #require(run.stdout.split(separator: "\n").first { $0.hasPrefix("  flowcast diff ") })
+        let shell = try ChildProcess.run("/bin/sh", ["-c", Fixtures.flowcastExecutable.path + " " + suggested.dropFirst("  flowcast ".count)
+                                                      + " >/dev/null; echo $?"])
+        #expect(shell.stdout == "1\n", "\(suggested): \(shell.stdout) \(shell.stderr)")  // 1: the two policies differ; 2 would be an error
         let html = try String(contentsOfFile: out + "/report.html", encoding: .utf8)
         let shown = Self.metrics(html)
         let windows = try Self.windows(out)
