@@ -51,12 +51,19 @@ public enum ModelFile {
     /// one. Decoding JSON holds several times the file in memory.
     public static let maximumBytes = 64 << 20
 
+    /// Never writes a model that `read` would refuse: its values are checked as on reading first.
     public static func write(_ model: ForecastModel, to url: URL) throws(ModelFileError) {
+        if let problem = problem(in: model) { throw unreadable(problem, url) }
         try write(encodable: model, to: url)
     }
 
     public static func write(_ model: IntervalModel, to url: URL) throws(ModelFileError) {
+        if let problem = problem(in: model) { throw unreadable(problem, url) }
         try write(encodable: model, to: url)
+    }
+
+    private static func unreadable(_ problem: String, _ url: URL) -> ModelFileError {
+        .writeFailed(path: url.path, reason: "the trained model has a value a model file may not hold (\(problem)); not written")
     }
 
     private static func write(encodable model: some Encodable, to url: URL) throws(ModelFileError) {

@@ -155,6 +155,35 @@ func handIntervalModel(horizon: Double, ewmaAlpha: Double = 0.5, bandOffsets: [S
         }
     }
 
+    /// Series silent over their whole scale window before each burst: those origins' scale is the
+    /// 1e-9 floor, their targets billions of scale units, and the trees split them off into leaves
+    /// beyond the 1e6 a model file may hold; `train --horizon 15m` on Abilene wrote such a model
+    /// and `evaluate` refused it (an audit). Every leaf is held to the bound, so the file reads back.
+    @Test func silentSeriesStillGiveAModelFileThatReads() throws {
+        var sets: [SeriesSet] = []
+        for k in 0..<5 {
+            let values = (0..<3_200).map { t -> Double in (t + 37 * k) % 640 >= 620 ? 5 + Double(k) : 0 }
+            sets.append(SeriesSet(source: "burst\(k).csv", step: 1, startTime: 0, series: [Series(name: "b\(k)", values: values)]))
+        }
+        var options = IntervalTrainingOptions(horizonSeconds: 10)
+        options.boosting?.maxTrees = 16
+        let model = try IntervalTrainer.train(sets, options: options)
+        let leaves = [model.lower, model.point, model.upper].flatMap { $0.trees?.leaves ?? [] }
+        #expect(!leaves.isEmpty && leaves.allSatisfy { abs($0) <= ModelFile.maximumScaleValue })
+        #expect(leaves.contains { abs($0) == ModelFile.maximumScaleValue }, "no leaf reached the bound: the case no longer tests it")
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("silent-\(UUID().uuidString).json")
+        defer { try? FileManager.default.removeItem(at: url) }
+        try ModelFile.write(model, to: url)
+        #expect(try ModelFile.readInterval(from: url, horizon: 10) == model)
+        // And a model that would not read back is never written.
+        var beyond = model
+        beyond.point.shift = 2e6
+        #expect(throws: ModelFileError.writeFailed(path: url.path, reason: "the trained model has a value a model file may not hold "
+                + "($.point.shift: must be at most 1e6 in magnitude (scale units), found 2000000.0); not written")) {
+            try ModelFile.write(beyond, to: url)
+        }
+    }
+
     @Test func trainingLearnsAReversionTheRecentMeanMisses() throws {
         // Square waves of period 40 rows: the next 10 rows' mean is predictable from the phase,
         // which the recent mean (60 rows) averages away.
