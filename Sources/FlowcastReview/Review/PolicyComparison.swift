@@ -103,10 +103,16 @@ public struct PolicyComparison: Codable, Hashable, Sendable {
         return FileManager.default.fileExists(atPath: url.path, isDirectory: &isDir) && isDir.boolValue
     }
 
+    /// What Flowcast writes beside policies and is no policy: `flowcast policies` writes
+    /// policies-summary.json into the folder it fills, so two such folders could not be compared
+    /// (an audit: exit 2, "$.schemaVersion: required field is missing"); the planner and a run
+    /// write theirs into the folder above, where `--policies` may put the policies too.
+    static let runSummaries: Set<String> = ["policies-summary.json", "planner-summary.json", "summary.json"]
+
     private static func policyFiles(in folder: URL) throws(PolicyError) -> [String] {
         do {
             return try FileManager.default.contentsOfDirectory(atPath: folder.path)
-                .filter { $0.hasSuffix(".json") && !$0.hasPrefix(".") }
+                .filter { $0.hasSuffix(".json") && !$0.hasPrefix(".") && !runSummaries.contains($0) }
         } catch {
             throw .io(path: folder.path, message: error.localizedDescription)
         }

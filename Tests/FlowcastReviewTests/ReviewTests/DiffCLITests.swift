@@ -16,6 +16,26 @@ struct ReviewCLITests {
         #expect(r.stdout.contains("No changes."))
     }
 
+    /// Two folders as `flowcast policies` writes them (policies beside policies-summary.json), with
+    /// a planner's and a run's summaries too: only the policies are compared (exit 2 before).
+    @Test func foldersWithTheSummariesBesideThePoliciesCompare() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("diff-summaries-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: root) }
+        for (side, summary) in [("a", #"{"messages": 10}"#), ("b", #"{"messages": 12, "bad": 0}"#)] {
+            let folder = root.appendingPathComponent(side)
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            try FileManager.default.copyItem(at: Fixtures.repositoryRoot.appendingPathComponent(ReviewFixture.baselinePath),
+                                             to: folder.appendingPathComponent("policy-0001.json"))
+            for name in ["policies-summary.json", "planner-summary.json", "summary.json"] {
+                try Data(summary.utf8).write(to: folder.appendingPathComponent(name))
+            }
+        }
+        let r = try run(["diff", root.appendingPathComponent("a").path, root.appendingPathComponent("b").path])
+        #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
+        #expect(r.stdout.contains("(1 file: 1 unchanged)") || r.stdout.contains("1 unchanged"), "\(r.stdout)")
+        #expect(!r.stdout.contains("summary"), "\(r.stdout)")
+    }
+
     @Test func differentDocumentsExitOneAndMatchTheGolden() throws {
         let r = try run(["diff", ReviewFixture.baselinePath, ReviewFixture.failedLinkPath])
         #expect(r.status == 1)
