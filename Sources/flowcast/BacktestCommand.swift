@@ -172,6 +172,9 @@ struct BacktestCommand: ParsableCommand {
         let trained: ForecastModel
         if let model {
             trained = try ModelFile.read(from: URL(fileURLWithPath: model))
+            if let problem = RadioModelCheck.problem(path: model, target: trained.training.radioTarget, sets: [set]) {
+                throw CommandFailure(message: problem)
+            }
             if let warning = trained.covariateWarning(for: [set]) { printError(warning) }
             if let warning = StepCheck.warning(modelID: trained.id, trainedStep: trained.training.stepSeconds, sets: [set]) { printError(warning) }
         } else {

@@ -53,6 +53,9 @@ struct EvaluateCommand: ParsableCommand {
             if let horizon { return try evaluateInterval(horizon: horizon.seconds, options: options) }
             let model = try ModelFile.read(from: URL(fileURLWithPath: self.model))
             let sets = try readSeries(series, options: options)
+            if let problem = RadioModelCheck.problem(path: self.model, target: model.training.radioTarget, sets: sets) {
+                throw CommandFailure(message: problem)
+            }
             if let own = model.training.radioTarget, sets.contains(where: { $0.radioTarget != nil }), own != target {
                 throw CommandFailure(message: "\(self.model): the model forecasts --target \(own), not --target \(target)")
             }
@@ -93,6 +96,7 @@ extension EvaluateCommand {
         let model = try ModelFile.readInterval(from: URL(fileURLWithPath: self.model), horizon: horizon)
         let sets = try readSeries(series, options: options)
         let radio = sets.contains { $0.radioTarget != nil }
+        if let problem = RadioModelCheck.problem(path: self.model, target: model.target, sets: sets) { throw CommandFailure(message: problem) }
         if let problem = model.mismatch(path: self.model, horizon: horizon, target: radio ? options.radioTarget : nil) {
             throw CommandFailure(message: problem)
         }

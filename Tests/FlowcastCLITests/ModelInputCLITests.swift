@@ -19,6 +19,34 @@ struct ModelInputCLITests {
         return lines.joined(separator: "\n") + "\n"
     }
 
+    /// A model of radio KPI logs forecasts a radio quantity; an audit ran a 5G spectral-efficiency
+    /// model on Abilene and got two warnings, then full figures (and a backtest planned on them).
+    @Test("a model trained on radio KPI logs, used on series that are not, is refused in one line (evaluate, with and without --horizon, and backtest)")
+    func radioModelOnOtherSeries() throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let next = folder.appendingPathComponent("se.json").path, interval = folder.appendingPathComponent("se60.json").path
+        let logs = ["captures/demo/radio-cell-1.csv", "captures/demo/radio-cell-2.csv"]
+        for (out, extra) in [(next, [String]()), (interval, ["--horizon", "60s"])] {
+            let trained = try Fixtures.runFlowcast(["train"] + logs.flatMap { ["--series", $0] } + ["--target", "se", "--out", out] + extra)
+            #expect(trained.status == 0, "\(trained.stderr)")
+        }
+        let abilene = "data/abilene/link_load_ospf_public.csv"
+        let runs = [
+            (try Fixtures.runFlowcast(["evaluate", "--model", next, "--series", abilene, "--from", "3000"]), next, abilene),
+            (try Fixtures.runFlowcast(["evaluate", "--model", interval, "--series", abilene, "--from", "3000", "--horizon", "60s"]), interval, abilene),
+            (try Fixtures.runFlowcast(["backtest", "--topology", "captures/abilene/topology.yaml", "--series", "data/abilene/od_tm_public.csv",
+                                       "--from", "3000", "--model", next]), next, "data/abilene/od_tm_public.csv"),
+        ]
+        for (i, (run, path, series)) in runs.enumerated() {
+            #expect(run.status == 1, "\(i): \(run.stderr)")
+            // The series file as the reader names it (its absolute path).
+            #expect(run.stderr.contains("\(path): the model forecasts spectral efficiency of radio KPI logs (--target se), and "
+                                        + "\(Fixtures.repositoryRoot.appendingPathComponent(series).path) is not one; train a model on these series"),
+                    "\(i): \(run.stderr)")
+        }
+    }
+
     @Test("--learning-rate, --ridge and --patience outside their ranges are usage errors naming the option")
     func trainingOptionsOutOfRange() throws {
         let base = ["train", "--series", "data/abilene/link_load_ospf_public.csv", "--horizon", "60m", "--out", "/nonexistent/model.json"]

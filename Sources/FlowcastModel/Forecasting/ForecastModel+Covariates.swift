@@ -1,3 +1,5 @@
+internal import FlowcastCore
+
 /// Series that lack covariates the model was trained with. The model still forecasts them (a
 /// missing covariate goes in as missing, i.e. 0), but outside the conditions it learnt, so the
 /// commands that use a model say so instead of skewing forecasts silently.
@@ -57,5 +59,21 @@ public enum StepCheck {
         return "warning: model \(modelID) was trained on \(seconds(trained)) s steps; \(first.source) has \(what)"
             + (other.count > 1 ? " (and \(other.count - 1) more file\(other.count == 2 ? "" : "s") not on \(seconds(trained)) s)" : "")
             + ": its seasons and time features are read at a scale it was not trained on (train on series of this step)"
+    }
+}
+
+/// A model trained on radio KPI logs (`--target dl` or `se`) forecasts a radio quantity; on other
+/// series (Abilene's traffic matrices) its forecasts are of the wrong thing altogether. An audit ran
+/// a 5G spectral-efficiency model on Abilene: two warnings, then full figures, and the backtest
+/// planned on them. `backtest --radio-scenario` already refused the converse.
+public enum RadioModelCheck {
+    /// The one-line refusal when the model at `path` names a radio target and no set of `sets` is
+    /// a radio KPI log; nil otherwise.
+    public static func problem(path: String, target: String?, sets: [SeriesSet]) -> String? {
+        guard let target, !sets.isEmpty, !sets.contains(where: { $0.radioTarget != nil }) else { return nil }
+        let what = target == RadioTarget.spectralEfficiency.rawValue ? "spectral efficiency" : "downlink throughput"
+        return "\(path.visible): the model forecasts \(what) of radio KPI logs (--target \(target)), and "
+            + (sets.count == 1 ? "\(sets[0].source.visible) is not one" : "none of the \(sets.count) series files is one")
+            + "; train a model on these series (flowcast train --series …)"
     }
 }
