@@ -66,7 +66,8 @@ public struct MetricAccumulator: Sendable {
         }
         let n = Double(count)
         return ForecastMetrics(count: count, mae: absoluteError / n, rmse: (squaredError / n).squareRoot(),
-                               wape: absoluteActual > 0 ? absoluteError / absoluteActual : 0,
+                               // No WAPE of actuals that sum to 0 (a silent trace): 0 read as a perfect score.
+                               wape: absoluteActual > 0 ? absoluteError / absoluteActual : .nan,
                                smape: symmetricError / n, coverage: Double(covered) / n, pinball: pinballLoss / n)
     }
 }

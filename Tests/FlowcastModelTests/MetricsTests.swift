@@ -20,6 +20,21 @@ import Testing
         #expect(abs(m.pinball - 3.0 / 4) < 1e-12)
     }
 
+    /// Actuals that sum to 0 have no WAPE (it read 0.0, a perfect score, beside an MAE of 0.0072):
+    /// null in the JSON, "-" in the table, as for any figure that cannot be computed.
+    @Test func noWAPEOfActualsThatSumToZero() {
+        var accumulator = MetricAccumulator(quantile: 0.9)
+        accumulator.add(actual: 0, point: 0.01, upper: 0.02)
+        accumulator.add(actual: 0, point: 0.0044, upper: 0.02)
+        let m = accumulator.metrics
+        #expect(m.wape.isNaN && abs(m.mae - 0.0072) < 1e-12)
+        var interval = IntervalMetricAccumulator()
+        interval.add(actual: 0, IntervalForecast(point: 0.5, lower: 0, upper: 1))
+        #expect(interval.metrics.wape.isNaN && interval.metrics.mae == 0.5)
+        let report = EvaluationReport(seriesCount: 1, steps: 2, methods: [.init(method: .persistence, metrics: m)])
+        #expect(report.json.contains(#""wape": null"#))
+    }
+
     @Test func pinballLossIsAsymmetric() {
         #expect(abs(MetricAccumulator.pinball(actual: 10, forecast: 8, quantile: 0.9) - 1.8) < 1e-12)
         #expect(abs(MetricAccumulator.pinball(actual: 8, forecast: 10, quantile: 0.9) - 0.2) < 1e-12)

@@ -46,7 +46,8 @@ public struct IntervalMetricAccumulator: Sendable {
         }
         let n = Double(count)
         return IntervalMetrics(count: count, mae: absoluteError / n, rmse: (squaredError / n).squareRoot(),
-                               wape: absoluteActual > 0 ? absoluteError / absoluteActual : 0,
+                               // No WAPE of actuals that sum to 0 (a silent trace): 0 read as a perfect score.
+                               wape: absoluteActual > 0 ? absoluteError / absoluteActual : .nan,
                                bandCoverage: Double(covered) / n, pinball: pinballLoss / n)
     }
 }
