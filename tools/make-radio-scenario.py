@@ -50,7 +50,8 @@ def read_trace(path):
     """Per-second DL bitrate (kbit/s) and CQI on a 1 s grid: repeated seconds averaged, missing
     seconds and values carried forward (CQI back-filled before its first report)."""
     try:
-        with open(path, newline="", encoding="utf-8") as f:
+        # utf-8-sig: a log saved with a byte order mark has it before "Timestamp" (flowcast reads such logs too).
+        with open(path, newline="", encoding="utf-8-sig") as f:
             rows = list(csv.reader(f))
     except OSError as e:
         fail(f"{path}: {e.strerror}")
@@ -189,6 +190,10 @@ def main():
             index = min(range(1, 16), key=lambda q: (abs(table[q] - cell_se), q))
             rows.append((int(round(demand)), index))
         series.append(rows)
+    # No demand, no scenario: every plan serves all of nothing, and --static-unmet cannot be met
+    # (an audit's all-zero DL_bitrate traces gave a 0.001 MHz block and a "perfect" backtest).
+    if not any(demand > 0 for rows in series for demand, _ in rows):
+        fail("the traces' users demand nothing over --seconds (DL_bitrate is 0 or missing throughout): no load to plan for")
 
     # The static split (flowcast backtest's): greedy colouring in cell order, equal runs per colour.
     colour = []

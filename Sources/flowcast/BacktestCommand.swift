@@ -179,7 +179,11 @@ struct BacktestCommand: ParsableCommand {
             if let warning = StepCheck.warning(modelID: trained.id, trainedStep: trained.training.stepSeconds, sets: [set]) { printError(warning) }
         } else {
             if !json { printError("training a model on rows 0–\(from - 1) of \(series ?? "") …") }
-            trained = try Trainer.train([set], options: TrainingOptions(until: from))
+            do { trained = try Trainer.train([set], options: TrainingOptions(until: from)) } catch TrainingError.tooLittleData(let rows, _) {
+                // backtest has no --until: the rows before --from are what it trains on.
+                throw CommandFailure(message: "too little data to train a model on the rows before --from \(from): \(rows) usable samples "
+                    + "(need at least 50); give a later --from, or a model with --model")
+            }
         }
         return SeriesForecaster(model: trained, set: set, columns: columns, scale: scale)
     }

@@ -43,6 +43,14 @@ struct EvaluateCommand: ParsableCommand {
             throw ValidationError("--forecasts, --time-inference and --no-fallback are for next-row models, not with --horizon")
         }
         guard from >= 0 else { throw ValidationError("--from must be 0 or more") }
+        // The forecasts file replaces what is at its path: never an input (an audit's
+        // `--forecasts v/clob.csv` on `--series v/clob.csv` replaced the series without a word).
+        if let forecasts {
+            let out = URL(fileURLWithPath: forecasts).standardizedFileURL.resolvingSymlinksInPath().path
+            for input in series + [model] where URL(fileURLWithPath: input).standardizedFileURL.resolvingSymlinksInPath().path == out {
+                throw ValidationError("--forecasts \(forecasts) is also an input (\(input)); write the forecasts to another file")
+            }
+        }
         guard RadioTarget(rawValue: target) != nil else { throw ValidationError("--target must be dl or se") }
     }
 

@@ -47,6 +47,22 @@ struct ModelInputCLITests {
         }
     }
 
+    /// `--forecasts` replaces what is at its path: an audit's pointed at its own --series, which
+    /// was replaced by the forecasts without a word.
+    @Test("--forecasts naming an input (the same file by another path) is a usage error; the input is untouched")
+    func forecastsOverAnInput() throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let input = folder.appendingPathComponent("series.csv")
+        try Data(series().utf8).write(to: input)
+        let run = try Fixtures.runFlowcast(["evaluate", "--model", "model.json", "--series", input.path, "--from", "500",
+                                            "--forecasts", folder.path + "/./series.csv"])
+        #expect(run.status == 64)
+        #expect(run.stderr.contains("--forecasts \(folder.path)/./series.csv is also an input (\(input.path)); write the forecasts to another file"),
+                "\(run.stderr)")
+        #expect(try String(contentsOf: input, encoding: .utf8) == series())
+    }
+
     @Test("--learning-rate, --ridge and --patience outside their ranges are usage errors naming the option")
     func trainingOptionsOutOfRange() throws {
         let base = ["train", "--series", "data/abilene/link_load_ospf_public.csv", "--horizon", "60m", "--out", "/nonexistent/model.json"]

@@ -235,6 +235,33 @@ struct SpectrumBacktestCLITests {
     static let traces: URL? = Fixtures.shared.map { $0.appendingPathComponent("data/radio-5g/traces") }
         .flatMap { FileManager.default.fileExists(atPath: $0.path) ? $0 : nil }
 
+    /// A log saved with a byte order mark is read (the script said "no Timestamp column", where
+    /// flowcast reads the same file), and traces whose users demand nothing make no scenario (one
+    /// of a 0.001 MHz block whose backtest read as perfect).
+    @Test func scenarioScriptTakesABOMAndRefusesNoDemand() throws {
+        let folder = try Self.folder("script-edge")
+        func log(_ name: String, bom: Bool, rate: (Int) -> Int) throws -> String {
+            var text = (bom ? "\u{FEFF}" : "") + "Timestamp,CQI,DL_bitrate\n"
+            for t in 0..<900 {
+                text += String(format: "2020.01.01_10.%02d.%02d,%d,%d\n", t / 60, t % 60, 7 + t % 5, rate(t))
+            }
+            let path = folder.appendingPathComponent(name).path
+            try Data(text.utf8).write(to: URL(fileURLWithPath: path))
+            return path
+        }
+        let script = Fixtures.repositoryRoot.appendingPathComponent("tools/make-radio-scenario.py").path
+        let bom = try log("bom.csv", bom: true) { t in 2000 + 1500 * (t % 7) }
+        let made = try ChildProcess.run("/usr/bin/env", ["python3", script, "--traces", bom, "--out", folder.appendingPathComponent("a").path,
+                                                         "--cells", "3", "--users", "2", "--seconds", "600"])
+        #expect(made.status == 0, "\(made.stderr)")
+        let zero = try log("zero.csv", bom: false) { _ in 0 }
+        let refused = try ChildProcess.run("/usr/bin/env", ["python3", script, "--traces", zero, "--out", folder.appendingPathComponent("b").path,
+                                                            "--cells", "3", "--users", "2", "--seconds", "600"])
+        #expect(refused.status == 1)
+        #expect(refused.stderr == "make-radio-scenario: the traces' users demand nothing over --seconds (DL_bitrate is 0 or missing throughout): "
+                + "no load to plan for\n", "\(refused.stderr)")
+    }
+
     @Test(.enabled(if: traces != nil)) func scenarioScriptMakesAValidTopologyAndAlignedLogs() throws {
         let base = try #require(Self.traces)
         let files = ["Download/Static/B_2020.02.13_13.57.29.csv", "Netflix/Driving/Season3-StrangerThings/B_2019.11.25_15.34.34.csv",
