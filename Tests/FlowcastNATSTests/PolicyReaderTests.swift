@@ -458,6 +458,30 @@ struct PolicyReaderTests {
         #expect(try Data(contentsOf: first.appendingPathComponent("policy-0001.json")) == Data(large))
     }
 
+    /// The fifth scale-out audit: a planner started over with the same --durable (its consumer
+    /// deleted, a new --out, another --plan-every) publishes documents of other windows under the
+    /// names a reader's folder holds; the reader replaced them, so the folder mixed two runs
+    /// (policy-0001–0005 of one beside 0006–0010 of another). A document of another window is
+    /// not written over the folder's: counted bad (and `otherRuns`), named with both windows, exit 1.
+    @Test("a document of another window under a name the folder holds: not written over it, said with both windows, exit 1")
+    func anotherRunUnderTheSameName() throws {
+        let (server, connection, large) = try Self.serverWithPolicyStream()
+        let reference = try Scenario.singleReplayPolicies()
+        let second = try [UInt8](Data(contentsOf: reference.appendingPathComponent("policy-0002.json")))
+        try NetworkPlanner.publishPolicy(large, name: "policy-0001.json", durable: "p", on: connection)
+        let folder = try Scenario.temporaryFolder("policies")
+        let first = try Fixtures.runFlowcast(["policies", "--nats", server.url, "--out", folder.path, "--once", "--durable", "r"])
+        #expect(first.status == 0, "\(first.stderr)")
+        try NetworkPlanner.publishPolicy(second, name: "policy-0001.json", durable: "p", on: connection)
+        let run = try Fixtures.runFlowcast(["policies", "--nats", server.url, "--out", folder.path, "--once", "--durable", "r"])
+        #expect(run.status == 1, "\(run.stderr)")
+        #expect(run.stderr.contains("policy-0001.json: planned for 2025-11-29T08:02:00Z to 2025-11-29T08:03:00Z, but the folder's policy-0001.json "
+                                    + "is of 2025-11-29T08:01:00Z to 2025-11-29T08:02:00Z: another planning run of the same planner"), "\(run.stderr)")
+        #expect(try Data(contentsOf: folder.appendingPathComponent("policy-0001.json")) == Data(large))
+        let summary = try Self.summary(folder)
+        #expect(summary["otherRuns"] as? Int == 1 && summary["bad"] as? Int == 1 && summary["written"] as? Int == 0, "\(summary)")
+    }
+
     /// Finding 5 of the second scale-out audit: a planner run again with the same --durable within
     /// the stream's 15-minute duplicate window published its policies under the earlier run's
     /// message ids (`rp|policy-0001.json`); the stream dropped them, the planner counted them

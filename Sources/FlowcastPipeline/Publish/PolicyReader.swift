@@ -71,6 +71,9 @@ public struct PolicyReaderSummary: Codable, Sendable, Equatable {
     /// Policy messages of other planners: acknowledged and skipped (their files would overwrite
     /// this planner's; a reader with `--planner` and its own folder takes them).
     public var otherPlanners = 0
+    /// Whole, valid documents not written because the folder holds that name from another planning
+    /// run (another window); counted in `bad` too. nil in a summary written before 6 December 2026.
+    public var otherRuns: Int? = 0
     /// The first problems (`policy-NNNN.json: what was wrong`), at most `problemsKept`.
     public var problems: [String] = []
 
@@ -246,7 +249,8 @@ public final class PolicyReader {
     /// bytes already).
     private func write(name: String, bytes: [UInt8]) throws {
         let data = Data(bytes)
-        do { _ = try PolicyDocument(jsonData: data, path: name) } catch {
+        let document: PolicyDocument
+        do { document = try PolicyDocument(jsonData: data, path: name) } catch {
             let what: String
             switch error {
             case let .schemaViolation(_, field, message): what = "\(field): \(message)"
@@ -258,9 +262,26 @@ public final class PolicyReader {
             return
         }
         let path = options.directory + "/" + name
-        if let existing = FileManager.default.contents(atPath: path), existing == data {
-            summary.unchanged += 1
-            return
+        if let existing = FileManager.default.contents(atPath: path) {
+            if existing == data {
+                summary.unchanged += 1
+                return
+            }
+            // A planner publishes one document per name (a restarted one plans an interval again
+            // to the same bytes), so the folder's file planned for another window is another
+            // planning run's: the planner started over with the same --durable (a new --out, its
+            // consumer deleted). Replacing it mixed two runs in one folder, silently (an audit read
+            // policy-0001–0005 of one run beside 0006–0010 of another). A file of the same window
+            // that differs (edited by hand, cut short) is the planner's again.
+            if let held = try? PolicyDocument(jsonData: existing, path: path), let heldWindow = held.provenance.window,
+               let window = document.provenance.window, heldWindow != window {
+                summary.bad += 1
+                summary.otherRuns = (summary.otherRuns ?? 0) + 1
+                note(.init(policy: name, reason: "planned for \(window.start) to \(window.end), but the folder's \(name) is of \(heldWindow.start) to "
+                    + "\(heldWindow.end): another planning run of the same planner (started over with the same --durable?); not written "
+                    + "(read that run into another --out, with --from its start)"))
+                return
+            }
         }
         do { try AtomicFile.write(bytes, to: path) } catch {
             throw PolicyReaderError.output(path: error.path, reason: error.reason)
