@@ -232,6 +232,17 @@ public final class PullConsumer: @unchecked Sendable {
         throw NATSError("consumer info \(durable) on stream \(stream)", status, jetStream: code)
     }
 
+    /// Pull requests the server holds for the consumer right now (`NumWaiting`): another process
+    /// pulling from the same durable consumer keeps one waiting.
+    public func waitingPulls() throws(NATSError) -> Int64 {
+        var info: UnsafeMutablePointer<jsConsumerInfo>? = nil
+        var code = jsErrCode(rawValue: 0)
+        let status = js_GetConsumerInfo(&info, connection.jetStream, stream, durable, nil, &code)
+        defer { if let info { jsConsumerInfo_Destroy(info) } }
+        try check(status, "consumer info \(durable) on stream \(stream)", jetStream: code)
+        return info?.pointee.NumWaiting ?? 0
+    }
+
     /// The consumer's ack floor: the stream sequence up to which every message it delivered has
     /// been acknowledged (0 when none has), as the server says (`js_GetConsumerInfo`).
     public func acknowledgedFloor() throws(NATSError) -> UInt64 {

@@ -568,4 +568,27 @@ struct PolicyReaderTests {
         #expect(try Data(contentsOf: file) == Data(large))
         #expect(try Self.summary(out)["written"] as? Int == 1)
     }
+
+    /// The fifth scale-out audit: two readers on one --durable shared its messages, and a policy in
+    /// parts split between them was lost for good. A second reader is refused while the first pulls.
+    @Test("a second reader on a --durable another reader is pulling from: refused in one line, exit 2; alone, it reads")
+    func secondReaderOnOneDurable() throws {
+        let (server, connection, large) = try Self.serverWithPolicyStream()
+        try NetworkPlanner.publishPolicy(large, name: "policy-0001.json", durable: "planner", on: connection)
+        let first = try Scenario.temporaryFolder("policies")
+        let reader = try RunningFlowcast(["policies", "--nats", server.url, "--out", first.path, "--durable", "shared"])
+        let file = first.appendingPathComponent("policy-0001.json")
+        for _ in 0..<3000 where !FileManager.default.fileExists(atPath: file.path) { usleep(20_000) }
+        try #require(FileManager.default.fileExists(atPath: file.path), "the first reader never wrote the policy")
+        let second = try Scenario.temporaryFolder("policies")
+        let refused = try Fixtures.runFlowcast(["policies", "--nats", server.url, "--out", second.path, "--durable", "shared", "--once"])
+        #expect(refused.status == 2, "\(refused.stderr)")
+        #expect(refused.stderr.hasPrefix("flowcast policies: consumer shared is being read by another reader ("), "\(refused.stderr)")
+        #expect(refused.stderr.contains("give each reader its own --durable"), "\(refused.stderr)")
+        reader.signal(SIGTERM)
+        #expect(reader.wait(timeout: 20).status == 0)
+        // The first reader gone, the durable is free again: it carries on (nothing new to write).
+        let alone = try Fixtures.runFlowcast(["policies", "--nats", server.url, "--out", first.path, "--durable", "shared", "--once"])
+        #expect(alone.status == 0, "\(alone.stderr)")
+    }
 }

@@ -39,11 +39,16 @@ public enum PolicyReaderError: Error, CustomStringConvertible {
     case output(path: String, reason: String)
     /// The folder holds another planner's policies.
     case otherPlanner(directory: String, holds: String, wanted: String)
+    /// Another reader is pulling from the same durable consumer.
+    case consumerInUse(durable: String, waiting: Int64)
     public var description: String {
         switch self {
         case let .output(path, reason): return "\(path.visible): \(reason)"
         case let .otherPlanner(directory, holds, wanted):
             return "\(directory) holds the policies of planner \(holds) (policies-summary.json), not \(wanted): use another --out for \(wanted)'s"
+        case let .consumerInUse(durable, waiting):
+            return "consumer \(durable) is being read by another reader (\(waiting) pull request\(waiting == 1 ? "" : "s") waiting): two readers on one "
+                + "--durable share its messages, and a policy in parts split between them is lost; give each reader its own --durable"
         }
     }
 }
@@ -131,10 +136,23 @@ public final class PolicyReader {
             let consumer = try PullConsumer(connection: connection, stream: FlowcastSubjects.policyStream.name, durable: options.durable,
                                             filterSubject: FlowcastSubjects.policy, startTimeNanoseconds: options.fromNanoseconds,
                                             ackWaitNanoseconds: 60_000_000_000)
-            return (connection, differences, consumer)
+            var waiting: Int64 = 0
+            if options.durable != nil {
+                waiting = try consumer.waitingPulls()
+                // A reader that just stopped leaves its last request waiting until it expires (a
+                // reader pulls for 500 ms): asked again after that, only a live reader's remains.
+                if waiting > 0 { usleep(700_000); waiting = try consumer.waitingPulls() }
+            }
+            return (connection, differences, consumer, waiting)
         }
         (connection, consumer) = (started.0, started.2)
         streamDifferences = started.1
+        // Two readers on one durable consumer share its messages: a policy in parts split between
+        // them was dropped by one ("part 2/3 without part 1") and never completed by the other, for
+        // good (the fifth scale-out audit). A reader that is pulling keeps a request waiting.
+        if started.3 > 0, let durable = options.durable {
+            throw PolicyReaderError.consumerInUse(durable: durable, waiting: started.3)
+        }
     }
 
     /// The consumer's name (the server's for an ephemeral one).
