@@ -65,6 +65,7 @@ struct ReportCommand: ParsableCommand {
             print("\(out.visible): \(cells) cells, \(links) links\(charted), \(data.windowShape), \(data.policies.count) policies\(written)"
                   + (data.missing.isEmpty ? "" : "; not found: \(data.missing.joined(separator: ", "))"))
             for problem in data.problems { printError("flowcast report: warning: \(problem)") }
+            if let note = data.sitePolicyNote { printError("flowcast report: warning: \(note)") }
             return report.scores ?? RunScores()
         } catch {
             printError(CommandError.line("report", error, given: [runDir, out] + (policies.map { [$0] } ?? [])))

@@ -114,6 +114,18 @@ public struct RunData: Sendable {
     public var missing: [String] = []
     /// Lines or files skipped, with why.
     public var problems: [String] = []
+    /// Set when the policies were planned by `flowcast planner`: from every site's windows, where
+    /// the run folder holds one tap's (`sitePolicyNote`).
+    public var plannedFromSites: Bool = false
+    /// What the report says, on the page and the terminal, when `plannedFromSites`: an audit scored
+    /// the network's plan against one tap's third of the traffic (cell-3 0.00 % unmet, 20.76 % on the
+    /// whole capture), with nothing to say so.
+    public var sitePolicyNote: String? {
+        guard plannedFromSites else { return nil }
+        return "the policies were planned by flowcast planner from the windows of every site it reads, and this run folder holds one "
+            + "tap's: its measured loads, and the scores against them, are that site's share of the traffic unless it is the only site "
+            + "(give the run folder of a replay of all the traffic for the network's)"
+    }
     /// policy-NNNN.json files that could not be read (each also in `problems`), by NNNN: the
     /// report flags the interval after one, whose diff is against the policy before it.
     public var unreadablePolicies: [(number: Int, fileName: String)] = []
@@ -227,6 +239,7 @@ public struct RunData: Sendable {
         for (n, name) in numbered {
             do {
                 let doc = try PolicyDocument(reviewing: folder.appendingPathComponent(name))
+                if doc.provenance.generator == "flowcast planner" { plannedFromSites = true }
                 let window = doc.provenance.window
                 policies.append(IntervalPolicy(interval: n, fileName: name, start: window.flatMap { Self.epoch($0.start) },
                                                end: window.flatMap { Self.epoch($0.end) }, document: doc))

@@ -89,6 +89,34 @@ struct ReviewCLITests {
         #expect(bound.status == 1 && bound.stdout.contains("~ d-cell-2"), "\(bound.stdout)")
     }
 
+    /// The fifth scale-out audit scored a planner's network-wide policies against one tap's run
+    /// folder (cell-3 0.00 % unmet where the whole capture leaves 20.76 %), with nothing to say the
+    /// loads were one site's. Policies from `flowcast planner` now bring a note, on the page and
+    /// the terminal; a replay's do not.
+    @Test func aPlannersPoliciesOnARunFolderAreSaidToBeTheNetworks() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-report-planner-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let policies = root.appendingPathComponent("policies")
+        try FileManager.default.createDirectory(at: policies, withIntermediateDirectories: true)
+        let source = Fixtures.repositoryRoot.appendingPathComponent(ReviewFixture.runPath + "/policies")
+        for name in try FileManager.default.contentsOfDirectory(atPath: source.path) where name.hasPrefix("policy-") {
+            var object = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: source.appendingPathComponent(name))) as? [String: Any])
+            var provenance = try #require(object["provenance"] as? [String: Any])
+            provenance["generator"] = "flowcast planner"
+            object["provenance"] = provenance
+            try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]).write(to: policies.appendingPathComponent(name))
+        }
+        let note = "the policies were planned by flowcast planner from the windows of every site it reads, and this run folder holds one tap's"
+        let page = root.appendingPathComponent("report.html")
+        let planned = try run(["report", ReviewFixture.runPath, "--policies", policies.path, "--out", page.path])
+        #expect(planned.status == 0, "\(planned.stderr)")
+        #expect(planned.stderr.contains("flowcast report: warning: " + note), "\(planned.stderr)")
+        #expect(try String(contentsOf: page, encoding: .utf8).contains("<p class=\"warning\">Note: " + note.replacingOccurrences(of: "'", with: "&#39;")))
+        let replayed = try run(["report", ReviewFixture.runPath, "--out", page.path])
+        #expect(replayed.status == 0 && !replayed.stderr.contains(note), "\(replayed.stderr)")
+        #expect(!(try String(contentsOf: page, encoding: .utf8).contains(note)))
+    }
+
     @Test func reportWritesOneHTMLFile() throws {
         let out = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-report-\(UUID().uuidString).html")
         defer { try? FileManager.default.removeItem(at: out) }
