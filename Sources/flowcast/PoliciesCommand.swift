@@ -65,7 +65,12 @@ struct PoliciesCommand: ParsableCommand {
         } catch {
             throw NATSCommandSupport.startFailure("policies", url: nats, error)
         }
-        reader.log = { line in printError("flowcast policies: \(line)") }
+        let quiet = self.quiet
+        reader.log = { line in
+            // Other planners' policies are no problem: with --quiet the final line counts them.
+            if quiet && line.hasPrefix("skipped the policies of planner") { return }
+            printError("flowcast policies: \(line)")
+        }
         for difference in reader.streamDifferences { printError("flowcast policies: warning: NATS \(difference); using the stream as it is") }
         if !quiet {
             printError("flowcast policies: reading \(FlowcastSubjects.policy) at \(NATSConnectionOptions.redacted(nats)) with consumer \(reader.consumerName)"

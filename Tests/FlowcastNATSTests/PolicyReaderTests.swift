@@ -458,6 +458,27 @@ struct PolicyReaderTests {
         #expect(try Data(contentsOf: first.appendingPathComponent("policy-0001.json")) == Data(large))
     }
 
+    /// The fifth scale-out audit's low findings: --quiet printed a line per other planner (the help
+    /// says only problems and the final counts), and a --out under a file read "The operation
+    /// could not be completed. (NSCocoaErrorDomain error 512.)".
+    @Test("--quiet leaves other planners to the final count; a --out under a file says so in words")
+    func quietAndAnOutputUnderAFile() throws {
+        let (server, connection, large) = try Self.serverWithPolicyStream()
+        try NetworkPlanner.publishPolicy(large, name: "policy-0001.json", durable: "planner-1", on: connection)
+        try NetworkPlanner.publishPolicy(large, name: "policy-0001.json", durable: "planner-2", on: connection)
+        let folder = try Scenario.temporaryFolder("policies")
+        let quiet = try Fixtures.runFlowcast(["policies", "--nats", server.url, "--out", folder.path, "--once", "--quiet"])
+        #expect(quiet.status == 0, "\(quiet.stderr)")
+        let lines = quiet.stderr.split(separator: "\n")
+        #expect(lines.count == 1 && lines[0].hasPrefix("flowcast policies: 1 written, 0 unchanged") && lines[0].contains("of other planners skipped"),
+                "\(quiet.stderr)")
+        let file = folder.appendingPathComponent("afile")
+        try Data("x".utf8).write(to: file)
+        let under = try Fixtures.runFlowcast(["policies", "--nats", server.url, "--out", file.path + "/sub", "--once"])
+        #expect(under.status == 2)
+        #expect(under.stderr == "flowcast policies: \(file.path)/sub: cannot create the folder: \(file.path) is a file, not a folder\n", "\(under.stderr)")
+    }
+
     /// The fifth scale-out audit: a planner started over with the same --durable (its consumer
     /// deleted, a new --out, another --plan-every) publishes documents of other windows under the
     /// names a reader's folder holds; the reader replaced them, so the folder mixed two runs

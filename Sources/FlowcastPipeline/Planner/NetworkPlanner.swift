@@ -67,11 +67,10 @@ public final class NetworkPlanner {
         for c in topology.cells { if let o = c.observer, !options.sites.contains(o) { throw NetworkPlannerError.observer(cellOrLink: "cell '\(c.id)'", site: o) } }
         for l in topology.links { if let o = l.observer, !options.sites.contains(o) { throw NetworkPlannerError.observer(cellOrLink: "link '\(l.id)'", site: o) } }
         let fm = FileManager.default
-        do {
-            try fm.createDirectory(atPath: options.outputDirectory, withIntermediateDirectories: true)
-            try fm.createDirectory(atPath: options.policyDirectory, withIntermediateDirectories: true)
-        } catch {
-            throw NetworkPlannerError.state(path: options.outputDirectory, reason: "cannot create the folder: \(error.localizedDescription)")
+        for folder in [options.outputDirectory, options.policyDirectory] {
+            do { try OutputFolder.create(folder) } catch {
+                throw NetworkPlannerError.state(path: folder, reason: "cannot create the folder: \(error.reason)")
+            }
         }
         statePath = options.outputDirectory + "/planner-state.json"
         if let data = fm.contents(atPath: statePath) {

@@ -102,10 +102,8 @@ public final class PolicyReader {
     public init(_ options: PolicyReaderOptions) throws {
         self.options = options
         reassembler = PolicyReassembler(limits: options.limits)
-        do {
-            try FileManager.default.createDirectory(atPath: options.directory, withIntermediateDirectories: true)
-        } catch {
-            throw PolicyReaderError.output(path: options.directory, reason: "cannot create the folder: \(error.localizedDescription)")
+        do { try OutputFolder.create(options.directory) } catch {
+            throw PolicyReaderError.output(path: options.directory, reason: "cannot create the folder: \(error.reason)")
         }
         // The planner whose policies the folder holds, as the last run's summary names it.
         // A summary that is there but unreadable is refused: read as none, the first planner read
