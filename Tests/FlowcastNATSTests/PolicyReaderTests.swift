@@ -85,6 +85,9 @@ struct PolicyReaderReassemblyTests {
             ("rp|policy-0001.json|2/5", PolicyMessageID(planner: "rp", name: "policy-0001.json", part: "2/5")),
             ("a|b|policy-0001.json|\(digest)", PolicyMessageID(planner: "a|b", name: "policy-0001.json", digest: digest)),
             ("policy-0001.json", PolicyMessageID(planner: nil, name: "policy-0001.json")),
+            // A part out of range is still the part field (the fifth scale-out audit's `…|0/3` was read
+            // as a planner "c|policy-0003.json|SHA" and skipped, not reported bad).
+            ("c|policy-0003.json|\(digest)|0/3", PolicyMessageID(planner: "c", name: "policy-0003.json", digest: digest, part: "0/3")),
         ]
         for (id, want) in cases {
             #expect(PolicyMessageID.parse(id) == want, "\(id)")
@@ -98,6 +101,12 @@ struct PolicyReaderReassemblyTests {
             let bad = r.add(payload: [1], headers: [:], messageID: id, token: 2)
             #expect(bad.document == nil && bad.problems.count == 1, "\(id)")
         }
+        let foreign = r.add(payload: Array("hello".utf8), headers: [:], messageID: "", sequence: 7, token: 4)
+        #expect(foreign.document == nil && foreign.problems.map(\.description) == ["a message (stream sequence 7): no message id and no "
+            + "Flowcast-Policy header: not a Flowcast planner's policy; ignored (flowcast.v1.policy carries only the planners' policies)"])
+        let zeroth = r.add(payload: [1], headers: ["Flowcast-Part": "0/3", "Flowcast-Policy": "policy-0003.json", "Flowcast-Size": "3",
+                                                   "Flowcast-Sha256": digest], messageID: "c|policy-0003.json|\(digest)|0/3", token: 3)
+        #expect(zeroth.document == nil && zeroth.problems.count == 1, "\(zeroth.problems)")
     }
 
     @Test("a part that comes again is ignored and counted; the same message delivered again is not a duplicate")

@@ -29,11 +29,19 @@ public struct PolicyMessageID: Sendable, Equatable {
     /// Reads an id from its end: an optional `i/n`, then an optional 64-hex-digit digest, then the
     /// name; the planner is what comes before the name (so a `--durable` holding `|` stays whole).
     /// Ids of earlier planners (`<durable>|policy-NNNN.json`, parts `…|i/n`) read as before.
+    static func isPartField(_ field: String) -> Bool {
+        let sides = field.split(separator: "/", omittingEmptySubsequences: false)
+        return sides.count == 2 && sides.allSatisfy { !$0.isEmpty && $0.allSatisfy { $0.isASCII && $0.isNumber } }
+    }
+
     public static func parse(_ id: String) -> PolicyMessageID {
         var fields = id.split(separator: "|", omittingEmptySubsequences: false).map(String.init)
         guard fields.count > 1 else { return PolicyMessageID(planner: nil, name: id) }
         var part: String? = nil, digest: String? = nil
-        if fields.count > 2, PolicyReassembler<String>.parsePart(fields[fields.count - 1]) != nil { part = fields.removeLast() }
+        // Any `digits/digits` is the part field, in range or not: `…|0/3` is a bad part (the
+        // reassembler refuses its Flowcast-Part and counts it bad); read as a name, it made
+        // `c|policy-0003.json|SHA` a planner of its own, skipped as another planner's.
+        if fields.count > 2, Self.isPartField(fields[fields.count - 1]) { part = fields.removeLast() }
         if fields.count > 2, PolicyReassembler<String>.isDigest(fields[fields.count - 1]) { digest = fields.removeLast() }
         let name = fields.removeLast()
         return PolicyMessageID(planner: fields.joined(separator: "|"), name: name, digest: digest, part: part)
@@ -150,6 +158,14 @@ public struct PolicyReassembler<Token> {
                              token: Token) -> Outcome {
         guard let partHeader = headers["Flowcast-Part"] else {
             let named = headers["Flowcast-Policy"] ?? PolicyMessageID.parse(messageID).name
+            // Neither an id nor a header names it: no planner's message at all (an audit's
+            // `publish('flowcast.v1.policy', b'hello')` read "a whole document whose name is not
+            // policy-NNNN.json (message id '')", under an empty policy name).
+            if named.isEmpty {
+                let sequenceText = sequence > 0 ? " (stream sequence \(sequence))" : ""
+                return .bad([Problem(policy: "a message\(sequenceText)", reason: "no message id and no Flowcast-Policy header: not a Flowcast planner's "
+                                     + "policy; ignored (flowcast.v1.policy carries only the planners' policies)")], tokens: [token])
+            }
             guard Self.isPolicyFileName(named) else {
                 return .bad([Problem(policy: Self.printable(named), reason: "a whole document whose name is not policy-NNNN.json (message id '\(Self.printable(messageID))')")],
                             tokens: [token])
