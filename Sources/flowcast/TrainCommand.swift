@@ -1,4 +1,5 @@
 import ArgumentParser
+import FlowcastCore
 import FlowcastModel
 import Foundation
 
@@ -91,6 +92,12 @@ struct TrainCommand: ParsableCommand {
                                         includeSelfPairs: includeSelfPairs)
         do {
             let sets = try readSeries(series, options: options)
+            // An --until past every series' end cuts nothing: said, since a time-ordered split
+            // meant to hold rows back then holds none (an audit's --until 5000 on 100 rows).
+            if let until, let longest = sets.map(\.rowCount).max(), until >= longest {
+                FileHandle.standardError.write(Data(("warning: --until \(until) is at or past the end of every series (the longest has "
+                    + "\(longest) rows): every row is trained on, none held back\n").utf8))
+            }
             if let horizon { return try trainInterval(sets, horizon: horizon.seconds) }
             var training = TrainingOptions(until: until, seed: seed, quantile: quantile)
             training.layout = .standard
@@ -160,6 +167,11 @@ func readSeries(_ paths: [String], options: SeriesReadOptions) throws -> [Series
     var loaded = SeriesLoadReport(combining: sets.map(\.report)).summary(files: sets.count)
     if !skipped.isEmpty { loaded += "; skipped \(skipped.count) file\(skipped.count == 1 ? "" : "s") that \(skipped.count == 1 ? "is" : "are") not series" }
     FileHandle.standardError.write(Data((loaded + "\n").utf8))
+    // A folder with no series file: said as such, not as "no series has an observed value" later.
+    if sets.isEmpty {
+        throw CommandFailure(message: "\(paths.map(\.visible).joined(separator: ", ")): no series file"
+            + (skipped.isEmpty ? " (an empty folder?)" : " (\(skipped.count) file\(skipped.count == 1 ? "" : "s") skipped, above)"))
+    }
     if let problem = SeriesReader.targetProblem(options.radioTarget, sets: sets) {
         if problem.fatal { throw CommandFailure(message: problem.message) }
         FileHandle.standardError.write(Data((problem.message + "\n").utf8))

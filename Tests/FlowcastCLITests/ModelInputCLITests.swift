@@ -63,6 +63,25 @@ struct ModelInputCLITests {
         #expect(try String(contentsOf: input, encoding: .utf8) == series())
     }
 
+    /// The model audit: an empty folder read "no series has an observed value at row 0"; an --until
+    /// past every series' end was taken silently, holding nothing back.
+    @Test("an empty series folder is said to hold no series; an --until past the end is a warning")
+    func emptyFolderAndUntilPastTheEnd() throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let empty = folder.appendingPathComponent("empty")
+        try FileManager.default.createDirectory(at: empty, withIntermediateDirectories: true)
+        let run = try Fixtures.runFlowcast(["evaluate", "--model", "captures/demo/model.json", "--series", empty.path, "--from", "0"])
+        #expect(run.status == 1)
+        #expect(run.stderr.contains("\(empty.path): no series file (an empty folder?)"), "\(run.stderr)")
+        let file = folder.appendingPathComponent("s.csv")
+        try Data(series(rows: 300).utf8).write(to: file)
+        let trained = try Fixtures.runFlowcast(["train", "--series", file.path, "--until", "5000", "--out", folder.appendingPathComponent("m.json").path])
+        #expect(trained.status == 0, "\(trained.stderr)")
+        #expect(trained.stderr.contains("warning: --until 5000 is at or past the end of every series (the longest has 300 rows): "
+                                        + "every row is trained on, none held back"), "\(trained.stderr)")
+    }
+
     @Test("--learning-rate, --ridge and --patience outside their ranges are usage errors naming the option")
     func trainingOptionsOutOfRange() throws {
         let base = ["train", "--series", "data/abilene/link_load_ospf_public.csv", "--horizon", "60m", "--out", "/nonexistent/model.json"]
