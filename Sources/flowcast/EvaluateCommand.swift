@@ -104,6 +104,8 @@ extension EvaluateCommand {
         let model = try ModelFile.readInterval(from: URL(fileURLWithPath: self.model), horizon: horizon)
         let sets = try readSeries(series, options: options)
         let radio = sets.contains { $0.radioTarget != nil }
+        // A horizon shorter than a series' step is said first, as before the radio check.
+        for set in sets { if let step = set.step { try HorizonError.check(path: set.source, horizon: horizon, step: step) } }
         if let problem = RadioModelCheck.problem(path: self.model, target: model.target, sets: sets) { throw CommandFailure(message: problem) }
         if let problem = model.mismatch(path: self.model, horizon: horizon, target: radio ? options.radioTarget : nil) {
             throw CommandFailure(message: problem)

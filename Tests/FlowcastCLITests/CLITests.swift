@@ -435,9 +435,22 @@ struct CovariateWarningTests {
         #expect(train.status == 0, "\(train.stderr)")
         let radio = try Fixtures.runFlowcast(["evaluate", "--model", model, "--series", log, "--from", "500"])
         #expect(radio.status == 0 && !radio.stderr.contains("warning"), "\(radio.stderr)")
+        // On series that are no radio KPI logs at all (Abilene), the model is refused, not warned of:
+        // it forecasts a radio quantity (the model audit, 6 December 2026).
         let od = try Fixtures.runFlowcast(["evaluate", "--model", model, "--series", "data/abilene/od_tm_public.csv", "--from", "3000"])
-        #expect(od.status == 0, "\(od.stderr)")
-        #expect(od.stderr.contains("was trained with covariates (cqi, rsrp, snr, rsrq, state, speed); 132 of 132 series lack"))
+        #expect(od.status == 1, "\(od.stderr)")
+        #expect(od.stderr.contains("\(model): the model forecasts downlink throughput of radio KPI logs (--target dl), and "), "\(od.stderr)")
+        // A radio KPI log without the other KPIs: warned of, and scored.
+        let bare = folder.appendingPathComponent("B_2019.11.25_16.00.00.csv").path
+        let bareLines = ["Timestamp,CQI,DL_bitrate"] + lines.dropFirst().map { line -> String in
+            let f = line.split(separator: ",", omittingEmptySubsequences: false)
+            return "\(f[0]),\(f[5]),\(f[6])"
+        }
+        try Data((bareLines.joined(separator: "\n") + "\n").utf8).write(to: URL(fileURLWithPath: bare))
+        let lacking = try Fixtures.runFlowcast(["evaluate", "--model", model, "--series", bare, "--from", "500"])
+        #expect(lacking.status == 0, "\(lacking.stderr)")
+        #expect(lacking.stderr.contains("was trained with covariates (cqi, rsrp, snr, rsrq, state, speed); 1 of 1 series lack rsrp, snr, rsrq, state, speed"),
+                "\(lacking.stderr)")
         let out = folder.appendingPathComponent("run").path
         let replay = try Fixtures.runFlowcast(["replay", "captures/demo/demo.pcapng", "--topology", "captures/demo/topology.yaml",
                                                "--sampling", "1500", "--plan-every", "60s", "--model", model, "--out", out, "--quiet"])

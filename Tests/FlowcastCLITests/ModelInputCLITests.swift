@@ -32,17 +32,22 @@ struct ModelInputCLITests {
             #expect(trained.status == 0, "\(trained.stderr)")
         }
         let abilene = "data/abilene/link_load_ospf_public.csv"
+        // A series of one row a second, so a 60 s horizon is whole rows of it (Abilene's are 300 s).
+        let perSecond = folder.appendingPathComponent("seconds.csv")
+        try Data((["t,x"] + (0..<900).map { "\($0),\(100 + $0 % 17)" }).joined(separator: "\n").utf8).write(to: perSecond)
         let runs = [
-            (try Fixtures.runFlowcast(["evaluate", "--model", next, "--series", abilene, "--from", "3000"]), next, abilene),
-            (try Fixtures.runFlowcast(["evaluate", "--model", interval, "--series", abilene, "--from", "3000", "--horizon", "60s"]), interval, abilene),
+            (try Fixtures.runFlowcast(["evaluate", "--model", next, "--series", abilene, "--from", "3000"]), next,
+             Fixtures.repositoryRoot.appendingPathComponent(abilene).path),
+            (try Fixtures.runFlowcast(["evaluate", "--model", interval, "--series", perSecond.path, "--from", "600", "--horizon", "60s"]), interval,
+             perSecond.path),
             (try Fixtures.runFlowcast(["backtest", "--topology", "captures/abilene/topology.yaml", "--series", "data/abilene/od_tm_public.csv",
-                                       "--from", "3000", "--model", next]), next, "data/abilene/od_tm_public.csv"),
+                                       "--from", "3000", "--model", next]), next, Fixtures.repositoryRoot.appendingPathComponent("data/abilene/od_tm_public.csv").path),
         ]
         for (i, (run, path, series)) in runs.enumerated() {
             #expect(run.status == 1, "\(i): \(run.stderr)")
             // The series file as the reader names it (its absolute path).
             #expect(run.stderr.contains("\(path): the model forecasts spectral efficiency of radio KPI logs (--target se), and "
-                                        + "\(Fixtures.repositoryRoot.appendingPathComponent(series).path) is not one; train a model on these series"),
+                                        + "\(series) is not one; train a model on these series"),
                     "\(i): \(run.stderr)")
         }
     }
