@@ -235,23 +235,23 @@ public final class PullConsumer: @unchecked Sendable {
     /// Pull requests the server holds for the consumer right now (`NumWaiting`): another process
     /// pulling from the same durable consumer keeps one waiting.
     public func waitingPulls() throws(NATSError) -> Int64 {
+        try consumerInfo { $0.NumWaiting } ?? 0
+    }
+
+    /// A field of the consumer's info as the server gives it now (`js_GetConsumerInfo`).
+    private func consumerInfo<Value>(_ read: (jsConsumerInfo) -> Value) throws(NATSError) -> Value? {
         var info: UnsafeMutablePointer<jsConsumerInfo>? = nil
         var code = jsErrCode(rawValue: 0)
         let status = js_GetConsumerInfo(&info, connection.jetStream, stream, durable, nil, &code)
         defer { if let info { jsConsumerInfo_Destroy(info) } }
         try check(status, "consumer info \(durable) on stream \(stream)", jetStream: code)
-        return info?.pointee.NumWaiting ?? 0
+        return info.map { read($0.pointee) }
     }
 
     /// The consumer's ack floor: the stream sequence up to which every message it delivered has
     /// been acknowledged (0 when none has), as the server says (`js_GetConsumerInfo`).
     public func acknowledgedFloor() throws(NATSError) -> UInt64 {
-        var info: UnsafeMutablePointer<jsConsumerInfo>? = nil
-        var code = jsErrCode(rawValue: 0)
-        let status = js_GetConsumerInfo(&info, connection.jetStream, stream, durable, nil, &code)
-        defer { if let info { jsConsumerInfo_Destroy(info) } }
-        try check(status, "consumer info \(durable) on stream \(stream)", jetStream: code)
-        return info?.pointee.AckFloor.Stream ?? 0
+        try consumerInfo { $0.AckFloor.Stream } ?? 0
     }
 
     /// Creates the durable consumer again, as `init` made it, when the server no longer has it

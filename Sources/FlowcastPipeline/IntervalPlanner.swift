@@ -102,7 +102,9 @@ public final class IntervalPlanner {
         efficiencyModel = models.efficiencyModel
         modelDigest = models.modelDigest
         modelWarning = model?.covariateWarningForWindows
-        try FileManager.default.createDirectory(atPath: options.directory, withIntermediateDirectories: true)
+        do { try OutputFolder.create(options.directory) } catch {
+            throw ReplayError.output(path: options.directory, reason: "cannot create the folder: \(error.reason)")
+        }
         forecastFile = try OutputFile(directory: options.directory, name: "forecasts.jsonl", resumingAt: options.resumeForecastsAt)
     }
 

@@ -32,10 +32,8 @@ final class PublishSpool {
     init(directory: String, limitBytes: Int64) throws {
         self.directory = directory
         self.limitBytes = limitBytes
-        do {
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        } catch {
-            throw ReplayError.output(path: directory, reason: "cannot create the spool folder: \(error.localizedDescription)")
+        do { try OutputFolder.create(directory) } catch {
+            throw ReplayError.output(path: directory, reason: "cannot create the spool folder: \(error.reason)")
         }
         activeBytes = Self.size(activePath)
         sendingBytes = Self.size(sendingPath)
