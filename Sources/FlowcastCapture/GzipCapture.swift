@@ -149,7 +149,11 @@ enum GzipCapture {
                 case Z_STREAM_END: memberEnded = true; continue
                 default:
                     let message = stream.msg.map { String(cString: $0) } ?? "zlib error \(status)"
-                    return "the gzip stream is corrupt (\(message))"
+                    // Deflate finds damage late (its checksum only at the end): the bytes inflated
+                    // before may be garbage already. An audit's replay of a stream damaged at its
+                    // 200,000th byte read 8,300 packets of garbage before the check failed, and the
+                    // message said everything before the packet it named was written.
+                    return "the gzip stream is corrupt (\(message)), so what was inflated before this point may be damaged too"
                 }
                 if stream.avail_in == 0 && stream.avail_out != 0 { break }
             }

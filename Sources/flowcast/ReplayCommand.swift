@@ -232,7 +232,7 @@ struct ReplayCommand: ParsableCommand {
         }
         if let error = result.windowBoundError { printError("flowcast replay: \(error)") }
         if let error = result.captureError {
-            printError("flowcast replay: \(error) (everything before it was written)")
+            printError("flowcast replay: \(error) (everything before it was written\("\(error)".contains("may be damaged too") ? ", and may be wrong" : ""))")
             throw ExitCode(2)
         }
         if result.windowBoundError != nil { throw ExitCode(2) }

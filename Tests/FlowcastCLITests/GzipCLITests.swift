@@ -138,7 +138,8 @@ struct GzipCLITests {
         for i in (whole.count / 2)..<(whole.count / 2 + 40) { corrupt[i] ^= 0x5A }
         // tshark 4.0 reads 10 packets of the cut file and 18 of the corrupt one, then stops.
         for (label, data, packets, fault) in [("cut", whole.prefix(whole.count / 2), 10, "the gzip stream is cut short"),
-                                              ("corrupt", corrupt, 18, "the gzip stream is corrupt")] {
+                                              ("corrupt", corrupt, 18, "the gzip stream is corrupt (incorrect data check), so what was "
+                                                + "inflated before this point may be damaged too")] {
             let path = tmp.path + "/\(label).pcap.gz"
             try Data(data).write(to: URL(fileURLWithPath: path))
             let run = try decode(path, tmp: tmp)
