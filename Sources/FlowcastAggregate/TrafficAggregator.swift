@@ -73,6 +73,12 @@ public struct TrafficAggregator {
         public var learnedCellPackets: UInt64 = 0
         public var staticLearnedConflicts: UInt64 = 0
         public var latePackets: UInt64 = 0
+        /// The first packet counted late (its number in the capture), and the first packet that
+        /// opened a window past a skipped gap (`skippedEmptyWindows`): where a replay's warning
+        /// points (one packet dated decades ahead put the rest of the capture in its window, and
+        /// the warning gave a count alone).
+        public var firstLatePacket: Int? = nil
+        public var firstGapPacket: Int? = nil
         public var windows: UInt64 = 0
         /// Empty windows of over-long gaps, not written (`maximumGapWindows`).
         public var skippedEmptyWindows: UInt64 = 0
@@ -203,6 +209,7 @@ public struct TrafficAggregator {
                 closeWindows(upTo: window, partial: false, packet: packetNumber, windowClosed)
             } else if window < current {
                 totals.latePackets += 1  // out of order: counted in the open window
+                if totals.firstLatePacket == nil { totals.firstLatePacket = packetNumber }
                 window = current
             }
         } else {
@@ -372,6 +379,7 @@ public struct TrafficAggregator {
         if !partial && empty > gapLimit {
             let (sum, overflow) = totals.skippedEmptyWindows.addingReportingOverflow(UInt64(empty))
             totals.skippedEmptyWindows = overflow ? .max : sum
+            if totals.firstGapPacket == nil && packet > 0 { totals.firstGapPacket = packet }
         } else {
             var w = current + 1
             while w < next && !partial {

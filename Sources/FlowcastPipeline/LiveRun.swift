@@ -372,6 +372,8 @@ extension TrafficAggregator.Totals {
         learnedCellPackets += o.learnedCellPackets; staticLearnedConflicts += o.staticLearnedConflicts
         latePackets += o.latePackets; windows += o.windows; signallingMessages += o.signallingMessages
         skippedEmptyWindows += o.skippedEmptyWindows; cellsRefused += o.cellsRefused
+        firstLatePacket = [firstLatePacket, o.firstLatePacket].compactMap { $0 }.min()
+        firstGapPacket = [firstGapPacket, o.firstGapPacket].compactMap { $0 }.min()
         if let f = o.firstNanoseconds {
             lastNanoseconds = firstNanoseconds == nil ? o.lastNanoseconds : max(lastNanoseconds, o.lastNanoseconds)
             firstNanoseconds = min(firstNanoseconds ?? f, f)

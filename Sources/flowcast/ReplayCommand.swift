@@ -1,4 +1,5 @@
 import ArgumentParser
+import FlowcastCore
 import FlowcastAggregate
 import FlowcastCapture
 import FlowcastPipeline
@@ -217,9 +218,13 @@ struct ReplayCommand: ParsableCommand {
         // the capture in that packet's window, which was said nowhere but summary.json.
         if t.latePackets > 0 && t.packets > 0 {
             let share = Double(t.latePackets) / Double(t.packets) * 100
-            printError("flowcast replay: warning: \(t.latePackets) packets (\(String(format: share < 0.1 ? "%.2g" : "%.1f", share)) %) were older "
-                + "than the open window and were counted in it (summary.json windows.latePackets): a capture merged out of time order, "
-                + "or a packet dated ahead of the rest")
+            // Where to look: the first late packet, and a packet that jumped a skipped gap (one
+            // packet dated decades ahead put the rest of a capture in its window, said as a count).
+            let first = t.firstLatePacket.map { ", the first packet \($0)" } ?? ""
+            let jump = t.firstGapPacket.map { "; packet \($0) is dated after a gap of \(t.skippedEmptyWindows) empty windows (skipped): dated ahead of the rest?" } ?? ""
+            printError("flowcast replay: warning: \(file.visible): \(t.latePackets) packets (\(String(format: share < 0.1 ? "%.2g" : "%.1f", share)) %) were older "
+                + "than the open window and were counted in it (summary.json windows.latePackets\(first)): a capture merged out of time order, "
+                + "or a packet dated ahead of the rest\(jump)")
         }
         // --quiet silences progress, not loss: a collector that missed flows is always said.
         if !quiet || result.ipfix.contains(where: \.lostSomething) {

@@ -40,6 +40,31 @@ import Testing
                                     + (capture == Self.beyond ? "4" : "3")), "\(run.stderr)")
     }
 
+    /// The hostile-capture audit: one packet dated 2106 put 98.8 % of a capture in its window, and
+    /// the warning gave a count alone. It now names the capture, the first late packet and the
+    /// packet dated after the skipped gap.
+    @Test func replayNamesThePacketDatedAheadOfTheRest() throws {
+        var bytes = [UInt8](try Data(contentsOf: Fixtures.repositoryRoot.appendingPathComponent("captures/real/http-web-browsing.pcap")))
+        // Walk the records (little-endian pcap) to packet 5 and date it 2106 (seconds 0xFFFFFFFF).
+        var offset = 24, packet = 1
+        while packet < 5 {
+            let included = Int(bytes[offset + 8]) | Int(bytes[offset + 9]) << 8 | Int(bytes[offset + 10]) << 16 | Int(bytes[offset + 11]) << 24
+            offset += 16 + included
+            packet += 1
+        }
+        for i in 0..<4 { bytes[offset + i] = 0xFF }
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-ahead-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let capture = folder.appendingPathComponent("ahead.pcap").path
+        try Data(bytes).write(to: URL(fileURLWithPath: capture))
+        let run = try Fixtures.runFlowcast(["replay", capture, "--out", folder.appendingPathComponent("out").path])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stderr.contains("flowcast replay: warning: \(capture): "), "\(run.stderr)")
+        #expect(run.stderr.contains("(summary.json windows.latePackets, the first packet 6)"), "\(run.stderr)")
+        #expect(run.stderr.contains("; packet 5 is dated after a gap of "), "\(run.stderr)")
+    }
+
     @Test func replayTimesStayIn2005() throws {
         let out = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-time-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: out) }
