@@ -59,7 +59,8 @@ struct BacktestCommand: ParsableCommand {
             // they were accepted and ignored, out of range or not.
             let routingOnly = [(unit != "Mbit/s", "--unit"), (history != 12, "--history"), (meanWeight != 5, "--mean-weight"),
                                (linkWeight != 1, "--link-weight"), (paths != 4, "--paths"), (targetUtilisation != 0.7, "--target-utilisation"),
-                               (scale != 1, "--scale")].filter(\.0).map(\.1)
+                               (scale != 1, "--scale"), (noForecastScenarios, "--no-forecast-scenarios"),
+                               (noChangeScenarios, "--no-change-scenarios"), (noNormalise, "--no-normalise")].filter(\.0).map(\.1)
             if let first = routingOnly.first { throw ValidationError("\(first) is for the routing backtest; --radio-scenario does not use it") }
             return
         }

@@ -39,6 +39,8 @@ struct PlanCommand: ParsableCommand {
             throw ValidationError("give exactly one of --forecasts FILE or --series FILE --at ROW --model M")
         }
         if series != nil && (at == nil || model == nil) { throw ValidationError("--series needs --at ROW and --model M") }
+        // With --forecasts they were ignored without a word, and the policy named no model.
+        if series == nil && (at != nil || model != nil) { throw ValidationError("--at and --model are for --series (--forecasts gives the forecasts)") }
         if !(1...PathFinder.maximumPathsPerDemand).contains(paths) {
             throw ValidationError("--paths must be 1 to \(PathFinder.maximumPathsPerDemand)")
         }

@@ -47,6 +47,13 @@ struct LimitsCLITests {
              "--scale is for the routing backtest; --radio-scenario does not use it"),
             (["backtest", "--radio-scenario", "/nonexistent/scn", "--target-utilisation", "5"],
              "--target-utilisation is for the routing backtest"),
+            // The help-line audit: these were accepted with --radio-scenario and did nothing.
+            (["backtest", "--radio-scenario", "/nonexistent/scn", "--no-change-scenarios"],
+             "--no-change-scenarios is for the routing backtest"),
+            (["backtest", "--radio-scenario", "/nonexistent/scn", "--no-normalise"], "--no-normalise is for the routing backtest"),
+            // ... and --model and --at with --forecasts, which the plan ignored, naming no model.
+            (["plan", "--topology", "captures/demo/topology.yaml", "--forecasts", "policies/examples/demo-forecasts.json", "--out", "/nonexistent/p.json",
+              "--model", "captures/demo/model.json", "--at", "5"], "--at and --model are for --series (--forecasts gives the forecasts)"),
             (["backtest", "--topology", "captures/abilene/topology.yaml", "--series", "data/abilene/od_tm_public.csv", "--from", "10",
               "--sizing", "bogus"], "--sizing needs --radio-scenario"),
             (["backtest", "--topology", "captures/abilene/topology.yaml", "--series", "data/abilene/od_tm_public.csv", "--from", "10",
