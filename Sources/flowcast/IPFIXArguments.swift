@@ -15,6 +15,10 @@ struct IPFIXArguments: ParsableArguments {
     var mtu: Int = 1400
 
     func validate() throws {
+        // Given without --ipfix they did nothing, silently (a help-line audit).
+        let alone = [(domainID != 0, "--ipfix-domain-id"), (templateInterval != 60, "--ipfix-template-interval"), (mtu != 1400, "--ipfix-mtu")]
+            .filter(\.0).map(\.1)
+        if collectors.isEmpty, let first = alone.first { throw ValidationError("\(first) needs --ipfix (it sets the IPFIX export)") }
         for c in collectors {
             if let problem = IPFIXCollector.problem(url: c) { throw ValidationError("--ipfix \(c): \(problem)") }
         }

@@ -18,8 +18,8 @@ struct PublishArguments: ParsableArguments {
     var publishWait: Double = 60
 
     func validate() throws {
-        if publish == nil && (site != nil || publishFlows || natsCreds != nil || natsTlsCa != nil) {
-            throw ValidationError("--site, --publish-flows, --nats-creds and --nats-tls-ca need --publish")
+        if publish == nil && (site != nil || publishFlows || natsCreds != nil || natsTlsCa != nil || spoolLimit != 512 || publishWait != 60) {
+            throw ValidationError("--site, --publish-flows, --nats-creds, --nats-tls-ca, --spool-limit and --publish-wait need --publish")
         }
         if let publish { try NATSCommandSupport.validateURL(publish, option: "--publish") }
         if let site, site.isEmpty { throw ValidationError("--site must not be empty") }

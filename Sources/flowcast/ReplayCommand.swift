@@ -106,6 +106,8 @@ struct ReplayCommand: ParsableCommand {
         if planEvery == nil {
             let given = [(models.model, "--model"), (models.efficiencyModel, "--efficiency-model"), (policies, "--policies")]
                 .filter { $0.0 != nil }.map(\.1)
+                + [(headroom != 1.2, "--headroom"), (churn != 0.01, "--churn"), (targetUtilisation != 0.7, "--target-utilisation")]
+                .filter(\.0).map(\.1)
             if let first = given.first { throw ValidationError("\(first) needs --plan-every (it is used only when planning)") }
         }
         if let planEvery, planEvery.nanoseconds < window.nanoseconds || planEvery.nanoseconds % window.nanoseconds != 0 {

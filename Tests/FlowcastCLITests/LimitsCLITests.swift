@@ -51,6 +51,12 @@ struct LimitsCLITests {
             (["backtest", "--radio-scenario", "/nonexistent/scn", "--no-change-scenarios"],
              "--no-change-scenarios is for the routing backtest"),
             (["backtest", "--radio-scenario", "/nonexistent/scn", "--no-normalise"], "--no-normalise is for the routing backtest"),
+            // ... and options of planning, IPFIX or publishing given without them.
+            (["replay", "captures/demo/demo.pcapng", "--out", "/nonexistent/out", "--headroom", "2"],
+             "--headroom needs --plan-every (it is used only when planning)"),
+            (["replay", "captures/demo/demo.pcapng", "--out", "/nonexistent/out", "--ipfix-mtu", "576"], "--ipfix-mtu needs --ipfix"),
+            (["replay", "captures/demo/demo.pcapng", "--out", "/nonexistent/out", "--spool-limit", "5"],
+             "--site, --publish-flows, --nats-creds, --nats-tls-ca, --spool-limit and --publish-wait need --publish"),
             // ... and --model and --at with --forecasts, which the plan ignored, naming no model.
             (["plan", "--topology", "captures/demo/topology.yaml", "--forecasts", "policies/examples/demo-forecasts.json", "--out", "/nonexistent/p.json",
               "--model", "captures/demo/model.json", "--at", "5"], "--at and --model are for --series (--forecasts gives the forecasts)"),

@@ -315,24 +315,31 @@ struct LiveTests {
         defer { try? FileManager.default.removeItem(atPath: input) }
         let pair = try VethPair()
         defer { pair.cleanUp() }
-        let out = Self.temporaryDirectory()
-        // A 1 MiB ring per socket holds about a thousand of the demo's packets; tcpreplay at top
-        // speed sends its 42,789 in about a tenth of a second, faster than a debug build reads.
-        let live = try LiveProcess(interface: pair.capture, out: out,
-                                   extra: ["--buffer-mb", "1", "--window", "1s", "--capture-threads", "\(captureThreads)"])
-        live.expectMetricsUp()
-        try pair.replay(input)
-        #expect(live.waitFor(20) { (live.metric("flowcast_received_total") ?? 0) >= 42_789 }, "\(live.stderr)")
-        // Quiet windows close by the wall clock a second after their end: waiting lets the burst's
-        // window close, and the quiet ones after it, which take the drops read late. Stopped at
-        // once, the burst's window is the last and takes every drop read until the stop.
-        if !stopAtOnce { usleep(2_500_000) }
-        #expect(live.terminate() == 0, "\(live.stderr)")
-
-        let summary = try Self.json(out + "/summary.json")
-        let libpcap = (summary["capture"] as! [String: Any])["libpcap"] as! [String: Int]
-        let drops = libpcap["kernelDrops"]! + libpcap["interfaceDrops"]!
-        try #require(drops > 0, "the 1 MiB ring did not overflow, so nothing here tells a window with drops: \(libpcap)")
+        var out = "", lastRun: LiveProcess? = nil, summary: [String: Any] = [:], libpcap: [String: Int] = [:], drops = 0
+        // A loaded machine can read the burst as fast as it comes, and then nothing here tells a
+        // window with drops: the run is made again (at most three times) until the ring overflows.
+        for _ in 1...3 {
+            out = Self.temporaryDirectory()
+            // A 1 MiB ring per socket holds about a thousand of the demo's packets; tcpreplay at top
+            // speed sends its 42,789 in about a tenth of a second, faster than a debug build reads.
+            let run = try LiveProcess(interface: pair.capture, out: out,
+                                      extra: ["--buffer-mb", "1", "--window", "1s", "--capture-threads", "\(captureThreads)"])
+            run.expectMetricsUp()
+            try pair.replay(input)
+            #expect(run.waitFor(20) { (run.metric("flowcast_received_total") ?? 0) >= 42_789 }, "\(run.stderr)")
+            // Quiet windows close by the wall clock a second after their end: waiting lets the burst's
+            // window close, and the quiet ones after it, which take the drops read late. Stopped at
+            // once, the burst's window is the last and takes every drop read until the stop.
+            if !stopAtOnce { usleep(2_500_000) }
+            #expect(run.terminate() == 0, "\(run.stderr)")
+            lastRun = run
+            summary = try Self.json(out + "/summary.json")
+            libpcap = (summary["capture"] as! [String: Any])["libpcap"] as! [String: Int]
+            drops = libpcap["kernelDrops"]! + libpcap["interfaceDrops"]!
+            if drops > 0 { break }
+        }
+        try #require(drops > 0, "the 1 MiB ring did not overflow in three runs, so nothing here tells a window with drops: \(libpcap)")
+        let live = try #require(lastRun)
         var perWindow: [Double: Set<Int>] = [:]
         for line in try Self.jsonLines(out + "/windows.jsonl") {
             perWindow[line["start"] as! Double, default: []].insert(line["droppedBeforeCapture"] as? Int ?? 0)
