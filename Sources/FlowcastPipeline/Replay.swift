@@ -52,6 +52,9 @@ public struct ReplayResult: Sendable {
     public var totals: TrafficAggregator.Totals
     public var decode: DecodeStatistics
     public var flowsWritten = 0
+    /// Flows ended early because the table held its bound of live flows (`--max-flows`), and that bound.
+    public var flowsEvicted = 0
+    public var maximumFlows = 0
     public var windowLines = 0
     /// The topology's cells and links ("cell ID", "link ID") named by a match rule (or, for a
     /// cell, a global identity) that no window of the run gave a byte: their rules matched
@@ -189,6 +192,8 @@ public func runReplay(_ options: ReplayOptions, planner: IntervalPlanner? = nil,
     try windowsFile.commit()
     try flowsFile.commit()
     try planner?.finish()
+    result.flowsEvicted = aggregator.flows.evictedFlows
+    result.maximumFlows = aggregator.flows.configuration.maximumFlows
     var summary = RunSummary(replay: options, capture: capture, aggregator: aggregator, result: result)
     summary.previousRun = result.previousRun
     let summaryFile = try OutputFile(directory: options.outputDirectory, name: "summary.json")

@@ -207,6 +207,12 @@ struct ReplayCommand: ParsableCommand {
             printError("flowcast replay: \(t.packets) packets, \(result.flowsWritten) flows, \(t.windows) windows; "
                 + "\(t.unmatchedPackets) packets matched no cell; wrote \(out)/windows.jsonl, flows.jsonl, summary.json")
         }
+        // Flows ended at the table's bound are cut in pieces: said, as `flows` says it (a replay of
+        // 1.1 M flows at one instant evicted 131,072 with nothing but summary.json to say so).
+        if result.flowsEvicted > 0 {
+            printError("flowcast replay: warning: \(result.flowsEvicted) flow\(result.flowsEvicted == 1 ? "" : "s") evicted at the bound of "
+                + "\(result.maximumFlows) live flows (--max-flows; each piece is its own line in flows.jsonl, summary.json flows.evicted)")
+        }
         // Warnings, printed with --quiet too: a cell planned at zero because its rules match
         // nothing looked like a healthy idle cell.
         if !result.silent.isEmpty && t.packets > 0 {

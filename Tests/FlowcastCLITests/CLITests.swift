@@ -17,6 +17,22 @@ struct CLITests {
                 "no flowcast at \(Fixtures.flowcastExecutable.path)")
     }
 
+    /// Flows ended at the table's bound are cut in pieces; `flows` said so and `replay` did not
+    /// (the hostile-capture audit: 131,072 evictions with nothing but summary.json to say so).
+    @Test("replay says how many flows it evicted at --max-flows, as summary.json counts them")
+    func replaySaysItsEvictions() throws {
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-evict-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: out) }
+        let run = try Fixtures.runFlowcast(["replay", "captures/demo/demo.pcapng", "--out", out.path, "--max-flows", "10", "--quiet"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let summary = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("summary.json"))) as? [String: Any])
+        let evicted = try #require((summary["flows"] as? [String: Any])?["evicted"] as? Int)
+        #expect(evicted > 0)
+        #expect(run.stderr.contains("flowcast replay: warning: \(evicted) flows evicted at the bound of 10 live flows (--max-flows; "), "\(run.stderr)")
+        let roomy = try Fixtures.runFlowcast(["replay", "captures/demo/demo.pcapng", "--out", out.path, "--quiet"])
+        #expect(roomy.status == 0 && !roomy.stderr.contains("evicted"), "\(roomy.stderr)")
+    }
+
     /// A file is named as given, but a newline, escape sequence or invisible character in its
     /// name is shown as a code point: `a⏎flowcast: all good` printed a forged second line, and
     /// ESC[32m recoloured the terminal.
