@@ -23,12 +23,14 @@ struct PlannerModels {
             let url = URL(fileURLWithPath: path)
             switch Self.read(url) {
             case .success(let read):
+                if let target = read.training.radioTarget { throw IntervalPlannerError.badModel(Self.radioModelAsDemand(path, target)) }
                 model = read
             case .failure(.intervalModel(_, let horizon)):
                 let loaded = try ModelFile.readInterval(from: url, horizon: horizon)
                 if let problem = loaded.mismatch(path: path, horizon: interval ?? horizon, target: nil) {
                     throw IntervalPlannerError.badModel(problem + " (\(flag))")
                 }
+                if let target = loaded.target { throw IntervalPlannerError.badModel(Self.radioModelAsDemand(path, target)) }
                 intervalModel = loaded
             case .failure(let error):
                 throw error
@@ -48,6 +50,16 @@ struct PlannerModels {
 }
 
 extension PlannerModels {
+    /// `--model` forecasts the traffic of cells and links (the windows' bytes); a model trained on
+    /// radio KPI logs forecasts one user's downlink rate or a cell's spectral efficiency. An audit
+    /// gave replay a 5G model as `--model`: a warning about covariates, then every plan sized on it.
+    static func radioModelAsDemand(_ path: String, _ target: String) -> String {
+        let what = target == RadioTarget.spectralEfficiency.rawValue ? "spectral efficiency" : "downlink throughput"
+        return "\(path.visible): the model forecasts \(what) of radio KPI logs (--target \(target)), not the traffic of "
+            + "cells and links that --model forecasts"
+            + (target == RadioTarget.spectralEfficiency.rawValue ? "; give it as --efficiency-model" : "; train one on windows.jsonl (flowcast train --series …)")
+    }
+
     static func read(_ url: URL) -> Result<ForecastModel, ModelFileError> {
         do { return .success(try ModelFile.read(from: url)) } catch { return .failure(error) }
     }

@@ -52,6 +52,33 @@ struct ModelInputCLITests {
         }
     }
 
+    /// `--model` of the planners forecasts cells' and links' traffic. An audit gave `replay
+    /// --plan-every` a 5G model there: a warning about covariates, then every plan sized on it.
+    @Test("replay --plan-every and plan --series refuse a model of radio KPI logs as --model, next-row or interval, and say where it goes")
+    func radioModelAsDemandModel() throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let next = folder.appendingPathComponent("se.json").path, interval = folder.appendingPathComponent("se60.json").path
+        let logs = ["captures/demo/radio-cell-1.csv", "captures/demo/radio-cell-2.csv"]
+        for (out, extra) in [(next, [String]()), (interval, ["--horizon", "60s"])] {
+            let trained = try Fixtures.runFlowcast(["train"] + logs.flatMap { ["--series", $0] } + ["--target", "se", "--out", out] + extra)
+            #expect(trained.status == 0, "\(trained.stderr)")
+        }
+        for model in [next, interval] {
+            let out = folder.appendingPathComponent("run-\(UUID().uuidString)")
+            let replay = try Fixtures.runFlowcast(["replay", "captures/demo/demo.pcapng", "--topology", "captures/demo/topology.yaml",
+                                                   "--window", "10s", "--plan-every", "60s", "--model", model, "--out", out.path])
+            #expect(replay.status == 2, "\(replay.stderr)")
+            #expect(replay.stderr.contains("\(model): the model forecasts spectral efficiency of radio KPI logs (--target se), not the "
+                                           + "traffic of cells and links that --model forecasts; give it as --efficiency-model"), "\(replay.stderr)")
+            #expect(!FileManager.default.fileExists(atPath: out.appendingPathComponent("policies").path))
+        }
+        let plan = try Fixtures.runFlowcast(["plan", "--topology", "captures/abilene/topology.yaml", "--series", "data/abilene/od_tm_public.csv",
+                                             "--at", "3000", "--model", next, "--out", folder.appendingPathComponent("plan").path])
+        #expect(plan.status != 0, "\(plan.stderr)")
+        #expect(plan.stderr.contains("\(next): the model forecasts spectral efficiency of radio KPI logs"), "\(plan.stderr)")
+    }
+
     /// `--forecasts` replaces what is at its path: an audit's pointed at its own --series, which
     /// was replaced by the forecasts without a word.
     @Test("--forecasts naming an input (the same file by another path) is a usage error; the input is untouched")

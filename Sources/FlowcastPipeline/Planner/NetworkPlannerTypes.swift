@@ -1,12 +1,6 @@
 internal import FlowcastCore
 public import FlowcastNATS
 public import FlowcastPolicy
-internal import FlowcastTopology
-internal import FlowcastAggregate
-internal import Foundation
-#if canImport(Glibc)
-internal import Glibc
-#endif
 
 /// `flowcast planner`: many taps' windows from NATS JetStream in, one network's policies out.
 public struct NetworkPlannerOptions: Sendable {
