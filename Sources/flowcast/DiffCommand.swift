@@ -1,3 +1,4 @@
+import FlowcastCore
 import FlowcastReview
 import ArgumentParser
 import FlowcastPipeline
@@ -35,21 +36,23 @@ struct DiffCommand: ParsableCommand {
 
     func run() throws {
         // Exit 2 (not ArgumentParser's 64) for bad values, like diff(1).
-        let shares = [weightTolerance.value, minWeightChange.value, minUtilisationChange.value]
-        guard minBlocks >= 0, shares.allSatisfy({ $0.isFinite && $0 >= 0 }) else {
-            printError("flowcast diff: thresholds and tolerances must be numbers, not negative")
+        // Each refusal names the option and the value as given.
+        if minBlocks < 0 {
+            printError("flowcast diff: --min-blocks is a count of blocks, 0 or more, not \(minBlocks)")
             throw ExitCode(2)
         }
         // A share past 1 hid every change but a new violation's ("--min-weight-change 5", meant
         // as 5 %), and a tolerance is for rounding: --weight-tolerance 1 made every reroute equal,
         // one onto a newly overloaded link included, and counted none of them as hidden.
-        for (option, share) in [("--min-weight-change", minWeightChange), ("--min-utilisation-change", minUtilisationChange)] where share.value > 1 {
-            printError("flowcast diff: \(option) is a share, 0 to 1 (or 0% to 100%), not \(share.value)"
-                + (share.value <= 100 ? "; for \(DiffFormat.trimmed(share.value, decimals: 2)) % give \(DiffFormat.trimmed(share.value, decimals: 2))%" : ""))
+        for (option, share) in [("--min-weight-change", minWeightChange), ("--min-utilisation-change", minUtilisationChange)]
+        where !(share.value >= 0 && share.value <= 1) {
+            printError("flowcast diff: \(option) is a share, 0 to 1 (or 0% to 100%), not \(share.given.visible)"
+                + (!share.given.hasSuffix("%") && share.value > 1 && share.value <= 100
+                   ? "; for \(DiffFormat.trimmed(share.value, decimals: 2)) % give \(DiffFormat.trimmed(share.value, decimals: 2))%" : ""))
             throw ExitCode(2)
         }
-        guard weightTolerance.value <= 0.01 else {
-            printError("flowcast diff: --weight-tolerance is for rounding, 0 to 0.01 (1%), not \(weightTolerance.value); "
+        guard weightTolerance.value >= 0, weightTolerance.value <= 0.01 else {
+            printError("flowcast diff: --weight-tolerance is for rounding, 0 to 0.01 (1%), not \(weightTolerance.given.visible); "
                 + "--min-weight-change hides small moves, and counts them")
             throw ExitCode(2)
         }
@@ -89,10 +92,13 @@ enum DiffOutputFormat: String, ExpressibleByArgument, CaseIterable {
 /// A share written as a fraction (`0.05`) or a percentage (`5%`).
 struct Share: ExpressibleByArgument {
     var value: Double
+    /// The argument as typed, for messages ("150%", not 1.5).
+    var given: String
 
-    init(value: Double) { self.value = value }
+    init(value: Double) { self.value = value; given = "\(value)" }
 
     init?(argument: String) {
+        given = argument
         if argument.hasSuffix("%") {
             guard let percent = Double(argument.dropLast()) else { return nil }
             value = percent / 100

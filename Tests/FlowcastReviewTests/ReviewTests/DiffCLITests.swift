@@ -55,13 +55,23 @@ struct ReviewCLITests {
         #expect(md.stdout.contains("Hidden below thresholds: 1 demand (--min-weight-change 0.1)"))
     }
 
-    @Test("a negative or not-a-number threshold, given with or without '=', is exit status 2 with one line")
+    /// Each refusal names the option and the value as typed: the audit of help lines met one line
+    /// for all four options ("thresholds and tolerances must be numbers, not negative"), and
+    /// `150%` said back as 1.5 with a hint to give `1.5%`.
+    @Test("a negative or not-a-number threshold, given with or without '=', is exit status 2 with one line naming the option and the value as given")
     func badThresholdsExitTwo() throws {
-        for arguments in [["--min-blocks", "-1"], ["--min-blocks=-1"], ["--min-weight-change", "nan"], ["--min-utilisation-change", "-2%"],
-                          ["--weight-tolerance", "inf"]] {
+        let cases: [([String], String)] = [
+            (["--min-blocks", "-1"], "--min-blocks is a count of blocks, 0 or more, not -1"),
+            (["--min-blocks=-1"], "--min-blocks is a count of blocks, 0 or more, not -1"),
+            (["--min-weight-change", "nan"], "--min-weight-change is a share, 0 to 1 (or 0% to 100%), not nan"),
+            (["--min-utilisation-change", "-2%"], "--min-utilisation-change is a share, 0 to 1 (or 0% to 100%), not -2%"),
+            (["--weight-tolerance", "inf"], "--weight-tolerance is for rounding, 0 to 0.01 (1%), not inf; --min-weight-change hides small moves, and counts them"),
+            (["--weight-tolerance=-0.001"], "--weight-tolerance is for rounding, 0 to 0.01 (1%), not -0.001; --min-weight-change hides small moves, and counts them"),
+        ]
+        for (arguments, line) in cases {
             let r = try run(["diff", ReviewFixture.baselinePath, ReviewFixture.baselinePath] + arguments)
             #expect(r.status == 2, "\(arguments): \(r.stderr)")
-            #expect(r.stderr == "flowcast diff: thresholds and tolerances must be numbers, not negative\n", "\(arguments)")
+            #expect(r.stderr == "flowcast diff: \(line)\n", "\(arguments)")
         }
     }
 
@@ -79,11 +89,11 @@ struct ReviewCLITests {
     @Test func sharesAndToleranceAreBounded() throws {
         let failed = "Tests/FlowcastReviewTests/ReviewFixtures/Policies/failed-link.json"
         let five = try run(["diff", ReviewFixture.baselinePath, failed, "--min-weight-change", "5"])
-        #expect(five.status == 2 && five.stderr.contains("--min-weight-change is a share, 0 to 1 (or 0% to 100%), not 5.0; for 5 % give 5%"), "\(five.stderr)")
+        #expect(five.status == 2 && five.stderr.contains("--min-weight-change is a share, 0 to 1 (or 0% to 100%), not 5; for 5 % give 5%"), "\(five.stderr)")
         let utilisation = try run(["diff", ReviewFixture.baselinePath, failed, "--min-utilisation-change", "150%"])
-        #expect(utilisation.status == 2 && utilisation.stderr.contains("--min-utilisation-change is a share, 0 to 1"), "\(utilisation.stderr)")
+        #expect(utilisation.status == 2 && utilisation.stderr.contains("--min-utilisation-change is a share, 0 to 1 (or 0% to 100%), not 150%\n"), "\(utilisation.stderr)")
         let tolerance = try run(["diff", ReviewFixture.baselinePath, failed, "--weight-tolerance", "1"])
-        #expect(tolerance.status == 2 && tolerance.stderr.contains("--weight-tolerance is for rounding, 0 to 0.01 (1%), not 1.0"), "\(tolerance.stderr)")
+        #expect(tolerance.status == 2 && tolerance.stderr.contains("--weight-tolerance is for rounding, 0 to 0.01 (1%), not 1;"), "\(tolerance.stderr)")
         // At the bound, the reroute onto the newly overloaded link still shows.
         let bound = try run(["diff", ReviewFixture.baselinePath, failed, "--weight-tolerance", "0.01"])
         #expect(bound.status == 1 && bound.stdout.contains("~ d-cell-2"), "\(bound.stdout)")
