@@ -66,6 +66,10 @@ struct ReportCommand: ParsableCommand {
                   + (data.missing.isEmpty ? "" : "; not found: \(data.missing.joined(separator: ", "))"))
             for problem in data.problems { printError("flowcast report: warning: \(problem)") }
             if let note = data.sitePolicyNote { printError("flowcast report: warning: \(note)") }
+            if let planned = report.plannedWithOtherTopologies, let topology {
+                printError("flowcast report: warning: the policies were planned with another topology (\(planned.joined(separator: ", "))) "
+                    + "than \(topology.visible) (\(report.scores?.topologySource?.digest ?? "?")): the spectrum scores use its cells, bands and logs")
+            }
             return report.scores ?? RunScores()
         } catch {
             printError(CommandError.line("report", error, given: [runDir, out] + (policies.map { [$0] } ?? [])))

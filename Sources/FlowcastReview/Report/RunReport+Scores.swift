@@ -80,11 +80,8 @@ extension RunReport {
                     .joined(separator: ", ")
             }
             out += "<p class=\"hint provenance\">\(line).</p>"
-            // The policies say which topology they were planned with: another file scores them
-            // against cells, bands or logs they were not planned for.
-            let planned = Set(run.policies.map(\.document.provenance.topologyDigest))
-            if !planned.isEmpty && planned != [source.digest] {
-                out += "<p class=\"hint over\">The policies were planned with another topology (\(HTML.escape(planned.sorted().joined(separator: ", "))))"
+            if let planned = plannedWithOtherTopologies {
+                out += "<p class=\"hint over\">The policies were planned with another topology (\(HTML.escape(planned.joined(separator: ", "))))"
                     + ": the spectrum scores use this file's cells, bands and logs.</p>"
             }
         }
@@ -92,5 +89,18 @@ extension RunReport {
             out += "<ul class=\"empty\">" + scores.notes.map { "<li>\(HTML.escape($0))</li>" }.joined() + "</ul>"
         }
         return out + "</section>"
+    }
+}
+
+extension RunReport {
+    /// The topology digests the policies were planned with, when any differs from the `--topology`
+    /// the report scores with (sorted); nil otherwise. The policies say which topology they were
+    /// planned with: another file scores them against cells, bands or logs they were not planned
+    /// for. The page says so, and `flowcast report` on the terminal (an audit found it on the
+    /// page only).
+    public var plannedWithOtherTopologies: [String]? {
+        guard let source = scores?.topologySource else { return nil }
+        let planned = Set(run.policies.map(\.document.provenance.topologyDigest))
+        return !planned.isEmpty && planned != [source.digest] ? planned.sorted() : nil
     }
 }

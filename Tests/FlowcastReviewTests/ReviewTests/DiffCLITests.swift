@@ -1,3 +1,4 @@
+import FlowcastPolicy
 import FlowcastTestSupport
 import Foundation
 import Testing
@@ -125,6 +126,39 @@ struct ReviewCLITests {
         let replayed = try run(["report", ReviewFixture.runPath, "--out", page.path])
         #expect(replayed.status == 0 && !replayed.stderr.contains(note), "\(replayed.stderr)")
         #expect(!(try String(contentsOf: page, encoding: .utf8).contains(note)))
+    }
+
+    /// Policies planned with another topology than `--topology` are scored against cells, bands
+    /// and logs they were not planned for: an audit found that said on the page only.
+    @Test("report --topology other than the policies' own warns on the terminal as on the page, naming both digests; the same topology says nothing")
+    func reportWithAnotherTopologySaysSoOnTheTerminal() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-report-topology-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let topology = "captures/demo/topology.yaml"
+        let own = Provenance.digest(try Data(contentsOf: Fixtures.repositoryRoot.appendingPathComponent(topology)))
+        let fixtureDigest = try #require((try ReviewFixture.runPolicies.first)?.provenance.topologyDigest)
+        try #require(own != fixtureDigest)
+        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        let page = root.appendingPathComponent("report.html")
+        let other = try run(["report", ReviewFixture.runPath, "--topology", topology, "--out", page.path])
+        #expect(other.status == 0, "\(other.stderr)")
+        #expect(other.stderr.contains("flowcast report: warning: the policies were planned with another topology (\(fixtureDigest)) than "
+                                      + "\(topology) (\(own)): the spectrum scores use its cells, bands and logs"), "\(other.stderr)")
+        #expect(try String(contentsOf: page, encoding: .utf8).contains("The policies were planned with another topology (\(fixtureDigest))"))
+        // The same run, its policies saying they were planned with this topology: no warning.
+        let folder = root.appendingPathComponent("run")
+        try FileManager.default.createDirectory(at: folder.appendingPathComponent("policies"), withIntermediateDirectories: true)
+        let source = Fixtures.repositoryRoot.appendingPathComponent(ReviewFixture.runPath)
+        for name in ["windows.jsonl", "flows.jsonl", "summary.json"] {
+            try FileManager.default.copyItem(at: source.appendingPathComponent(name), to: folder.appendingPathComponent(name))
+        }
+        for name in try FileManager.default.contentsOfDirectory(atPath: source.appendingPathComponent("policies").path) where name.hasPrefix("policy-") {
+            let text = try String(contentsOf: source.appendingPathComponent("policies/" + name), encoding: .utf8)
+            try Data(text.replacingOccurrences(of: fixtureDigest, with: own).utf8).write(to: folder.appendingPathComponent("policies/" + name))
+        }
+        let same = try run(["report", folder.path, "--topology", topology, "--out", page.path])
+        #expect(same.status == 0 && !same.stderr.contains("another topology"), "\(same.stderr)")
+        #expect(!(try String(contentsOf: page, encoding: .utf8).contains("planned with another topology")))
     }
 
     @Test func reportWritesOneHTMLFile() throws {
