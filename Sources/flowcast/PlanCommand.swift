@@ -26,13 +26,20 @@ struct PlanCommand: ParsableCommand {
     var efficiencyModel: String?
     @Option(help: "The policy in force, for the churn penalty and least-change spectrum.") var current: String?
     @Option(parsing: .unconditional, help: "Headroom multiplier on required spectrum blocks.") var headroom: Double = 1.2
-    @Option(parsing: .unconditional, help: "Churn penalty per unit of split weight moved (needs --current).") var churn: Double = 0
+    @Option(parsing: .unconditional, help: ArgumentHelp("Churn penalty per unit of split weight moved from --current (default: 0.01 with --current, "
+        + "as replay, live, the planner and backtest; none without)."))
+    var churn: Double?
     @Option(parsing: .unconditional, help: "Candidate paths per demand when the topology gives none (1 to 64).") var paths: Int = 4
     @Option(parsing: .unconditional, help: "Keep every link at or under this utilisation, traffic on least-cost paths until it must move (0: pure min-max utilisation).") var targetUtilisation: Double = 0.7
     @Option(parsing: .unconditional, help: "Solver time limit per solve, seconds (default 10, and 10 more per 5,000 demands beyond 5,000).")
     var timeLimit: Double?
     @Option(help: "Output policy JSON file.") var out: String
     @Flag(help: "Print how long loading, path finding and planning took (standard error).") var timing = false
+
+    /// The planners' default (replay, live, the planner, backtest) where there is a policy in
+    /// force: `plan --current` priced moving traffic at 0 until 2026-12-06, so the same forecasts
+    /// and current policy gave `plan` a plan that moved more than the planners'.
+    var churnPenalty: Double { churn ?? (current == nil ? 0 : 0.01) }
 
     func validate() throws {
         if (forecasts == nil) == (series == nil) {
@@ -47,8 +54,8 @@ struct PlanCommand: ParsableCommand {
         guard BacktestCommand.units[unit] != nil else { throw ValidationError("--unit must be one of bit/s, kbit/s, Mbit/s, Gbit/s") }
         if series == nil && unit != "bit/s" { throw ValidationError("--unit is the unit of --series") }
         if !(0...1).contains(targetUtilisation) { throw ValidationError("--target-utilisation must be 0 (pure min-max utilisation) to 1") }
-        try PlanOptionChecks.validate(headroom: headroom, churn: churn)
-        if churn != 0 && current == nil { throw ValidationError("--churn needs --current (the policy whose weights moving costs)") }
+        try PlanOptionChecks.validate(headroom: headroom, churn: churnPenalty)
+        if let churn, churn != 0, current == nil { throw ValidationError("--churn needs --current (the policy whose weights moving costs)") }
         if let timeLimit, !(timeLimit > 0) { throw ValidationError("--time-limit must be more than zero") }
     }
 
@@ -106,7 +113,7 @@ struct PlanCommand: ParsableCommand {
             }
             let loaded = clock.now
             let planner = PolicyPlanner(topology: topo, options: PlanOptions(
-                headroom: headroom, churnPenalty: churn, pathsPerDemand: paths,
+                headroom: headroom, churnPenalty: churnPenalty, pathsPerDemand: paths,
                 timeLimit: timeLimit ?? PlanOptions.scaledTimeLimit(demands: topo.demands.count),
                 targetUtilisation: targetUtilisation))
             let planStart = clock.now

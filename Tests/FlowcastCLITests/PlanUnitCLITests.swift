@@ -112,6 +112,28 @@ struct PlanUnitCLITests {
 /// whole and be about this network. A policy of another topology was read without a word.
 @Suite("plan --current")
 struct PlanCurrentCLITests {
+    /// `plan --current` priced moving traffic at 0 unless `--churn` was given, where replay, live,
+    /// the planner and backtest price it at 0.01: the same forecasts and policy in force gave
+    /// `plan` a plan free to move more (an audit of the help lines).
+    @Test("plan --current prices churn at the planners' 0.01 unless --churn says otherwise; without --current there is none")
+    func churnDefaultsToThePlannersWithACurrentPolicy() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-churn-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let base = ["plan", "--topology", "captures/demo/topology.yaml", "--forecasts", "policies/examples/demo-forecasts.json"]
+        for (extra, expected) in [([String](), 0.0), (["--current", "policies/baseline/demo.json"], 0.01),
+                                  (["--current", "policies/baseline/demo.json", "--churn", "0"], 0.0),
+                                  (["--current", "policies/baseline/demo.json", "--churn", "0.5"], 0.5)] {
+            let out = folder.appendingPathComponent(UUID().uuidString + ".json")
+            let run = try Fixtures.runFlowcast(base + extra + ["--out", out.path])
+            #expect(run.status == 0, "\(extra): \(run.stderr)")
+            let document = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: out)) as? [String: Any])
+            #expect((document["routing"] as? [String: Any])?["churnPenalty"] as? Double == expected, "\(extra)")
+        }
+        let alone = try Fixtures.runFlowcast(base + ["--churn", "0.1", "--out", folder.appendingPathComponent("x.json").path])
+        #expect(alone.status == 64 && alone.stderr.contains("--churn needs --current"), "\(alone.stderr)")
+    }
+
     @Test func aPolicyOfAnotherNetworkOrWithAPartialSplitIsRefusedAnEditedTopologyWarned() throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-current-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
