@@ -16,6 +16,7 @@ Standard library only; the same arguments give the same bytes.
 """
 import argparse
 import csv
+import hashlib
 import json
 import math
 import os
@@ -245,7 +246,14 @@ def main():
                      f"neighbours: [{near}] }}")
     with open(os.path.join(a.out, "topology.yaml"), "w", encoding="utf-8") as f:
         f.write("\n".join(lines) + "\n")
+    # The digest of every file written, so `flowcast backtest` can tell a folder where another
+    # run's logs or topology replaced these (two seeds at one --block-mhz agree on every count).
+    digests = {}
+    for name in [n + ".csv" for n in names[:a.cells]] + ["topology.yaml"]:
+        with open(os.path.join(a.out, name), "rb") as f:
+            digests[name] = "sha256:" + hashlib.sha256(f.read()).hexdigest()
     meta = {
+        "files": digests,
         "cells": a.cells, "usersPerCell": a.users, "blocks": a.blocks, "blockMHz": width,
         "staticUnmetFraction": round(static_unmet(width), 6),
         "seconds": a.seconds, "seed": a.seed, "cqiTable": a.cqi_table,

@@ -323,6 +323,29 @@ extension RadioScenario {
             }
             if let first = unknown.first { problems.append("users of cell '\(first)', which topology.yaml does not have") }
         }
+        // The script's digests of the files it wrote: two seeds at one --block-mhz agree on every
+        // count above, and an audit's folder of one seed's topology and another's logs was scored.
+        if let files = object["files"] {
+            guard case .object(let digests) = files else {
+                throw CommandFailure(message: "\(path): 'files' is not an object of file names and digests (tools/make-radio-scenario.py writes it; "
+                    + "remove the file to score the folder's topology and logs alone)")
+            }
+            for name in digests.keys.sorted() {
+                guard case .string(let digest)? = digests[name], digest.hasPrefix("sha256:"),
+                      !name.isEmpty, !name.contains("/"), name != ".", name != ".." else {
+                    throw CommandFailure(message: "\(path): 'files' entry '\(name.visible)' is not a file name with a sha256: digest")
+                }
+                let file = URL(fileURLWithPath: folder).appendingPathComponent(name)
+                guard let bytes = FileManager.default.contents(atPath: file.path) else {
+                    problems.append("\(name.visible), which the folder does not have")
+                    continue
+                }
+                let actual = Provenance.digest(bytes)
+                if actual != digest {
+                    problems.append("\(name.visible) as \(digest.prefix(19).visible)…, but the folder's is \(actual.prefix(19))…")
+                }
+            }
+        }
         guard let first = problems.first else { return }
         throw CommandFailure(message: "\(path): describes \(first)" + (problems.count > 1 ? " (and \(problems.count - 1) more)" : "")
             + "; the folder's files are not one scenario")

@@ -262,6 +262,42 @@ struct SpectrumBacktestCLITests {
                 + "no load to plan for\n", "\(refused.stderr)")
     }
 
+    /// Two seeds at one `--block-mhz` agree on every count `scenario.json` gives; an audit's folder of
+    /// one seed's topology and another seed's cell log was scored without a word. The script now
+    /// writes the digest of every file, and the backtest checks them.
+    @Test("a scenario folder holding another run's cell log or topology is refused by its digests in scenario.json")
+    func filesOfTwoScenariosMixedAreRefused() throws {
+        let folder = try Self.folder("mixed-seeds")
+        var text = "Timestamp,CQI,DL_bitrate\n"
+        for t in 0..<900 { text += String(format: "2020.01.01_10.%02d.%02d,%d,%d\n", t / 60, t % 60, 5 + t % 9, 1000 + 700 * ((t * 7) % 11)) }
+        let log = folder.appendingPathComponent("trace.csv")
+        try Data(text.utf8).write(to: log)
+        var other = "Timestamp,CQI,DL_bitrate\n"
+        for t in 0..<900 { other += String(format: "2020.01.01_11.%02d.%02d,%d,%d\n", t / 60, t % 60, 3 + t % 12, 4000 + 900 * ((t * 5) % 13)) }
+        let log2 = folder.appendingPathComponent("trace2.csv")
+        try Data(other.utf8).write(to: log2)
+        let script = Fixtures.repositoryRoot.appendingPathComponent("tools/make-radio-scenario.py").path
+        for seed in ["1", "2"] {
+            let made = try ChildProcess.run("/usr/bin/env", ["python3", script, "--traces", log.path, log2.path, "--out", folder.appendingPathComponent(seed).path,
+                                                             "--cells", "3", "--users", "2", "--seconds", "600", "--seed", seed, "--block-mhz", "0.5"])
+            try #require(made.status == 0, "\(made.stderr)")
+        }
+        let one = folder.appendingPathComponent("1")
+        let arguments = ["--radio-scenario", one.path, "--from", "300", "--plan-every", "60s", "--json"]
+        let whole = try Fixtures.runFlowcast(["backtest"] + arguments)
+        #expect(whole.status == 0, "\(whole.stderr)")
+        let theirs = try Data(contentsOf: folder.appendingPathComponent("2/cell-2.csv"))
+        try #require(theirs != (try Data(contentsOf: one.appendingPathComponent("cell-2.csv"))), "the seeds must differ for the test to mean anything")
+        let ours = try Data(contentsOf: one.appendingPathComponent("cell-2.csv"))
+        try theirs.write(to: one.appendingPathComponent("cell-2.csv"))
+        try Self.failsWithOneLine(arguments, mentioning: "scenario.json: describes cell-2.csv as sha256:")
+        try Self.failsWithOneLine(arguments, mentioning: "…; the folder's files are not one scenario")
+        try ours.write(to: one.appendingPathComponent("cell-2.csv"))
+        try FileManager.default.removeItem(at: one.appendingPathComponent("topology.yaml"))
+        try FileManager.default.copyItem(at: folder.appendingPathComponent("2/topology.yaml"), to: one.appendingPathComponent("topology.yaml"))
+        try Self.failsWithOneLine(arguments, mentioning: "scenario.json: describes topology.yaml as sha256:")
+    }
+
     @Test(.enabled(if: traces != nil)) func scenarioScriptMakesAValidTopologyAndAlignedLogs() throws {
         let base = try #require(Self.traces)
         let files = ["Download/Static/B_2020.02.13_13.57.29.csv", "Netflix/Driving/Season3-StrangerThings/B_2019.11.25_15.34.34.csv",
