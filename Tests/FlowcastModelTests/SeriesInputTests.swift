@@ -122,6 +122,21 @@ import Testing
         #expect(!some.fatal && some.message == "warning: --target se: 1 of 2 files are not radio KPI logs and are read as they are (w.csv)")
         #expect(se.series[0] == Series(name: "B_trace:se", values: [(1.9141 + 2.7305) / 2, .nan, .nan, 5.5547],
                                        covariateNames: se.series[0].covariateNames, covariates: se.series[0].covariates))
+        // A radio KPI log without one value of the target (a 2G/3G-only log's CQI is '-' on every
+        // row) is named: fatal alone, a warning beside logs that have some. It read as missing
+        // values, and training alone said "0 usable samples".
+        let dashes = "Timestamp,CQI,DL_bitrate\n" + (0..<5).map { "2020.01.01_10.00.0\($0),-,\(100 + $0)" }.joined(separator: "\n") + "\n"
+        let noCQI = try SeriesReader.read(text: dashes, path: "G_2g.csv", options: SeriesReadOptions(radioTarget: .spectralEfficiency))
+        let alone = try #require(SeriesReader.targetProblem(.spectralEfficiency, sets: [noCQI]))
+        #expect(alone.fatal && alone.message == "G_2g.csv: no CQI value on any row (every one is '-' or empty); nothing to forecast --target se from")
+        let beside = try #require(SeriesReader.targetProblem(.spectralEfficiency, sets: [se, noCQI]))
+        #expect(!beside.fatal && beside.message == "warning: --target se: 1 of 2 radio KPI logs has no CQI value on any row "
+                + "(every one is '-' or empty), and adds nothing (G_2g.csv)")
+        let twice = try #require(SeriesReader.targetProblem(.spectralEfficiency, sets: [noCQI, noCQI]))
+        #expect(twice.fatal && twice.message == "none of the 2 radio KPI logs has a CQI value; nothing to forecast --target se from")
+        // Its DL_bitrate column is whole: --target dl reads it without a word.
+        let rates = try SeriesReader.read(text: dashes, path: "G_2g.csv", options: SeriesReadOptions(radioTarget: .downlinkBitrate))
+        #expect(SeriesReader.targetProblem(.downlinkBitrate, sets: [rates]) == nil)
     }
 
     /// Rows out of time order are put in order, and the summary says how many were moved (they

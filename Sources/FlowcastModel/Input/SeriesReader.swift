@@ -96,14 +96,31 @@ public enum SeriesReader {
     /// are, whatever the target. So `target` `.spectralEfficiency` with no radio log among `sets` is
     /// an error (`fatal`: the user would get bytes, not bit/s/Hz), and with some a warning.
     public static func targetProblem(_ target: RadioTarget, sets: [SeriesSet]) -> (fatal: Bool, message: String)? {
+        // A radio KPI log without one value of the target (a 2G/3G-only log's CQI is '-' on every
+        // row) was read as that many missing values, and with no other file training said only
+        // "0 usable samples": the file is named.
+        let silent = sets.filter { set in
+            set.radioTarget != nil && set.series.allSatisfy { $0.values.allSatisfy(\.isNaN) }
+        }.map(\.source)
+        if !silent.isEmpty {
+            let column = target == .spectralEfficiency ? "CQI" : "DL_bitrate"
+            let what = "no \(column) value on any row (every one is '-' or empty)"
+            if silent.count == sets.count {
+                return (true, (silent.count == 1 ? "\(silent[0].visible): \(what)" : "none of the \(silent.count) radio KPI logs has a \(column) value")
+                    + "; nothing to forecast --target \(target.rawValue) from")
+            }
+            let names = silent.prefix(3).map(\.visible).joined(separator: ", ") + (silent.count > 3 ? ", …" : "")
+            return (false, "warning: --target \(target.rawValue): \(silent.count) of \(sets.count) radio KPI logs \(silent.count == 1 ? "has" : "have") \(what), "
+                + "and add\(silent.count == 1 ? "s" : "") nothing (\(names))")
+        }
         guard target == .spectralEfficiency else { return nil }
         let other = sets.filter { $0.radioTarget == nil }.map(\.source)
         if other.isEmpty { return nil }
         if other.count == sets.count {
             return (true, "--target se needs radio KPI logs (Timestamp, CQI and DL_bitrate columns); "
-                + (sets.count == 1 ? "\(other[0]) is not one" : "none of the \(sets.count) files read is one"))
+                + (sets.count == 1 ? "\(other[0].visible) is not one" : "none of the \(sets.count) files read is one"))
         }
-        let names = other.prefix(3).joined(separator: ", ") + (other.count > 3 ? ", …" : "")
+        let names = other.prefix(3).map(\.visible).joined(separator: ", ") + (other.count > 3 ? ", …" : "")
         return (false, "warning: --target se: \(other.count) of \(sets.count) files are not radio KPI logs and are read "
             + "as they are (\(names))")
     }
