@@ -15,6 +15,18 @@ import Testing
         #expect(set.startTime == Double(Timestamp.daysFromCivil(year: 2004, month: 3, day: 1) * 86_400))
     }
 
+    /// Seconds since the epoch in a `start` (or `date`, `datetime`) column are times, as in `time`
+    /// and `timestamp`: an audit's epoch `start` column was read as no time, a series without steps.
+    /// The bare index `t` stays an index.
+    @Test(arguments: ["start", "date", "datetime", "time", "timestamp"])
+    func epochSecondsInATimeColumnAreTimes(_ column: String) throws {
+        let text = "t,\(column),a\n0,1700000000,1\n1,1700000300,2\n2,1700000600,3\n"
+        let set = try SeriesReader.read(text: text, path: "x.csv")
+        #expect(set.step == 300 && set.startTime == 1_700_000_000, "\(column)")
+        let index = try SeriesReader.read(text: "t,a\n0,1\n1,2\n", path: "i.csv")
+        #expect(index.step == nil && index.startTime == nil)
+    }
+
     @Test func seasonLengthFollowsTheStep() {
         #expect(Seasonality(step: 3600) == Seasonality(day: 24, week: 168))
         #expect(Seasonality(step: 1) == Seasonality(day: 86_400, week: 604_800))

@@ -1,4 +1,4 @@
-/// Reads wide CSV series: time columns (`t`, `start`, `time`, `timestamp`) then one column per
+/// Reads wide CSV series: time columns (`t`, `start`, `time`, `timestamp`, `date`, `datetime`) then one column per
 /// series, as in the Abilene `od_tm_public.csv` and `link_load_ospf_public.csv` files.
 enum WideCSVReader {
     static let timeColumnNames: Set<String> = ["t", "start", "time", "timestamp", "date", "datetime"]
@@ -38,9 +38,11 @@ enum WideCSVReader {
                 let text = first.fields[index].trimmingSpaces
                 if Double(text) == nil, Timestamp.parse(text) != nil { clockColumn = index; break }
             }
+            // Numbers in any time column but the bare index `t` are seconds since the epoch (an
+            // epoch `start` column was read as no time at all, a series without steps: an audit).
             if clockColumn == nil {
                 clockColumn = timeColumns.first {
-                    ["time", "timestamp"].contains(header[$0].lowercased()) && $0 < first.fields.count
+                    header[$0].lowercased() != "t" && $0 < first.fields.count
                         && Double(first.fields[$0].trimmingSpaces) != nil
                 }
             }
