@@ -78,6 +78,25 @@ import Testing
         ])
     }
 
+    /// The seasonal baselines without a whole season behind a forecast are persistence's: on 1 s
+    /// radio logs (no trace is a day long) their rows equalled persistence's without a word.
+    @Test("the table and JSON say how many forecasts the seasonal baselines had a season for")
+    func seasonalRowsWithoutASeasonAreSaid() {
+        let m = ForecastMetrics(count: 10, mae: 1, rmse: 1, wape: 0.1, smape: 0.1, coverage: 0.9, pinball: 0.1)
+        let methods: [EvaluationReport.MethodMetrics] = [.init(method: .persistence, metrics: m), .init(method: .seasonalDay, metrics: m),
+                                                         .init(method: .seasonalWeek, metrics: m)]
+        let none = EvaluationReport(seriesCount: 1, steps: 10, methods: methods)
+        #expect(none.table.hasSuffix("\nnote: no forecast had a whole day or week of history before it (or the step has no season): "
+                                     + "seasonal_day and seasonal_week are persistence's"))
+        #expect(none.json.contains(#""name": "seasonal_day", "mae": 1.0, "rmse": 1.0, "wape": 0.1, "smape": 0.1, "p90_coverage": 0.9, "p90_pinball": 0.1, "with_season": 0}"#))
+        let some = EvaluationReport(seriesCount: 1, steps: 10, methods: methods, daySeasonSteps: 10, weekSeasonSteps: 4)
+        #expect(some.table.hasSuffix("\nnote: seasonal_week had a whole week of history before 4 of the 10 forecasts; the others are persistence's"))
+        #expect(some.json.contains(#""with_season": 10}"#) && some.json.contains(#""with_season": 4}"#))
+        #expect(!some.json.contains(#""name": "persistence", "mae": 1.0, "rmse": 1.0, "wape": 0.1, "smape": 0.1, "p90_coverage": 0.9, "p90_pinball": 0.1, "with"#))
+        let all = EvaluationReport(seriesCount: 1, steps: 10, methods: methods, daySeasonSteps: 10, weekSeasonSteps: 10)
+        #expect(all.seasonNote == nil && !all.table.contains("note:"))
+    }
+
     /// Errors too small for four decimals keep four significant digits: a series in small units
     /// read 0.0000 for every method.
     @Test func smallErrorsKeepTheirDigits() {

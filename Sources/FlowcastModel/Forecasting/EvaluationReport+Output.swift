@@ -10,7 +10,8 @@ extension EvaluationReport {
             let m = entry.metrics
             return "{\"name\": \"\(entry.method.rawValue)\", \"mae\": \(number(m.mae)), \"rmse\": \(number(m.rmse)), "
                 + "\"wape\": \(number(m.wape)), \"smape\": \(number(m.smape)), \"\(upper)_coverage\": \(number(m.coverage)), "
-                + "\"\(upper)_pinball\": \(number(m.pinball))}"
+                + "\"\(upper)_pinball\": \(number(m.pinball))"
+                + (seasonSteps(entry.method).map { ", \"with_season\": \($0)" } ?? "") + "}"
         }
         return "{\"series\": \(seriesCount), \"steps\": \(steps), \"methods\": [" + methods.joined(separator: ", ") + "]}"
     }
@@ -41,7 +42,34 @@ extension EvaluationReport {
                          AlignedTable.error(m.rmse) ?? fixed(m.rmse, 4), fixed(m.wape * 100, 2),
                          fixed(m.smape * 100, 2), fixed(m.coverage, 3), AlignedTable.error(m.pinball) ?? fixed(m.pinball, 4)])
         }
-        return AlignedTable.render(rows, title: "\(seriesCount) series, \(steps) one-step forecasts per method")
+        let table = AlignedTable.render(rows, title: "\(seriesCount) series, \(steps) one-step forecasts per method")
+        return seasonNote.map { table + "\n" + $0 } ?? table
+    }
+
+    /// For the seasonal baselines: how many scored forecasts had a whole season behind them; nil
+    /// for the other methods.
+    func seasonSteps(_ method: ForecastMethod) -> Int? {
+        switch method {
+        case .seasonalDay: daySeasonSteps
+        case .seasonalWeek: weekSeasonSteps
+        default: nil
+        }
+    }
+
+    /// A line under the table when a seasonal baseline fell back to persistence for some of its
+    /// forecasts (no whole season of history before them, or no season at this step); nil when
+    /// both had their season for every forecast.
+    public var seasonNote: String? {
+        guard methods.contains(where: { $0.method == .seasonalDay || $0.method == .seasonalWeek }) else { return nil }
+        if daySeasonSteps == 0 && weekSeasonSteps == 0 {
+            return "note: no forecast had a whole day or week of history before it (or the step has no season): "
+                + "seasonal_day and seasonal_week are persistence's"
+        }
+        let short = [(ForecastMethod.seasonalDay, "day", daySeasonSteps), (.seasonalWeek, "week", weekSeasonSteps)]
+            .filter { $0.2 < steps }
+            .map { "\($0.0.rawValue) had a whole \($0.1) of history before \($0.2) of the \(steps) forecasts" }
+        guard !short.isEmpty else { return nil }
+        return "note: " + short.joined(separator: "; ") + "; the others are persistence's"
     }
 }
 

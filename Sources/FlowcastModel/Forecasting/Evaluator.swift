@@ -9,6 +9,11 @@ public struct EvaluationReport: Sendable, Equatable {
     /// The quantile every method's upper forecast targets: the model's (`train --quantile`). The
     /// coverage and pinball columns are named after it (`p90_coverage` for the default 0.9).
     public var quantile: Double = 0.9
+    /// Scored forecasts whose seasonal baseline had a whole season of history behind it (a day,
+    /// a week); the others are persistence's. On 1 s radio logs no trace is a day long, and the
+    /// seasonal rows equalled persistence's without a word.
+    public var daySeasonSteps = 0
+    public var weekSeasonSteps = 0
 
     /// "P90" for 0.9, "P97.5" for 0.975: how the upper forecast is named in the outputs.
     public static func upperName(_ quantile: Double) -> String {
@@ -50,6 +55,7 @@ public enum Evaluator {
         var accumulators = ForecastMethod.allCases.map { _ in MetricAccumulator(quantile: model.quantile) }
         var seriesCount = 0
         var steps = 0
+        var daySeasonSteps = 0, weekSeasonSteps = 0
         for set in sets {
             for series in set.series {
                 // Counted when it has a scored forecast: the title and "series" say how many were scored.
@@ -66,6 +72,9 @@ public enum Evaluator {
                             accumulators[index].add(actual: value, point: method.point, upper: method.upper)
                         }
                         steps += 1
+                        let season = state.seasonBehind
+                        if season.day { daySeasonSteps += 1 }
+                        if season.week { weekSeasonSteps += 1 }
                         record?(ScoredForecast(source: set.source, series: series.name, row: t, time: set.time(ofRow: t),
                                                actual: value, forecast: forecast))
                     }
@@ -86,6 +95,7 @@ public enum Evaluator {
         let methods = zip(ForecastMethod.allCases, accumulators).map {
             EvaluationReport.MethodMetrics(method: $0, metrics: $1.metrics)
         }
-        return EvaluationReport(seriesCount: seriesCount, steps: steps, methods: methods, quantile: model.quantile)
+        return EvaluationReport(seriesCount: seriesCount, steps: steps, methods: methods, quantile: model.quantile,
+                                daySeasonSteps: daySeasonSteps, weekSeasonSteps: weekSeasonSteps)
     }
 }

@@ -306,6 +306,12 @@ public struct SeriesState: Sendable {
         return (x0, s)
     }
 
+    /// Whether the seasonal baselines' next forecasts come from a season ago (true) or, without a
+    /// whole season of history or a season at this step, from persistence (false).
+    public var seasonBehind: (day: Bool, week: Bool) {
+        (dayPeriod.map { count >= $0 } ?? false, weekPeriod.map { count >= $0 } ?? false)
+    }
+
     /// The baselines' point forecasts for the next row, in `ForecastMethod` order after flowcast.
     func baselinePoints(features f: UnsafeMutableBufferPointer<Double>, last x0: Double, scale s: Double) -> (persistence: Double, seasonalDay: Double, seasonalWeek: Double, ewma: Double, holtWinters: Double, ridge: Double) {
         let seasonalDay = dayPeriod.map { count >= $0 ? value(lag: $0 - 1) : x0 } ?? x0
