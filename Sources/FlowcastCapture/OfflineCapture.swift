@@ -99,10 +99,19 @@ public final class OfflineCapture {
         let source = inflated?.source ?? path
         compressed = inflated?.compressed ?? false
         compressionFault = inflated?.fault
-        let header = try CaptureFileHeader.read(path: source, named: path)
-        format = header.format
         var status = stat()  // stat, not lstat: a compressed file's source is a /proc/self/fd link
         fileSize = stat(source, &status) == 0 ? Int64(status.st_size) : 0
+        let header: CaptureFileHeader
+        do throws(CaptureError) {
+            header = try CaptureFileHeader.read(path: source, named: path)
+        } catch {
+            // A gzip stream that ended or broke before the capture's file header was whole: said
+            // as that, not as what the few inflated bytes look like ("the file is empty").
+            guard let fault = compressionFault, case .notACapture = error else { throw error }
+            throw .corrupt(path: path, packet: nil, reason: "\(fault) before the capture's file header was whole ("
+                + (fileSize == 0 ? "nothing was inflated)" : "\(fileSize) byte\(fileSize == 1 ? "" : "s") inflated)"))
+        }
+        format = header.format
         var reader = try Self.makeReader(path: path, source: source, header: header, mapFile: mapFile)
         if records {
             switch reader {

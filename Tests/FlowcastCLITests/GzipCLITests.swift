@@ -151,6 +151,16 @@ struct GzipCLITests {
             #expect(run.stderr.contains(path) && run.stderr.contains("packet \(packets + 1)") && run.stderr.contains(fault),
                     "\(label): \(run.stderr)")
         }
+        // Cut inside the first deflate block, before any byte of the capture came out: said as a
+        // cut stream, not as "the file is empty" (an audit of hostile captures).
+        for size in [12, 40] {
+            let path = tmp.path + "/head-\(size).pcap.gz"
+            try Data(whole.prefix(size)).write(to: URL(fileURLWithPath: path))
+            let run = try decode(path, tmp: tmp)
+            #expect(run.status == 2 && run.stdout.isEmpty, "\(size)")
+            #expect(run.stderr == "flowcast decode: \(path): corrupt capture: the gzip stream is cut short before the capture's file header "
+                    + "was whole (nothing was inflated)\n", "\(size): \(run.stderr)")
+        }
         #expect(try leftovers(tmp).isEmpty)
     }
 
