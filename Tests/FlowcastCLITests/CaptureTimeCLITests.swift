@@ -65,6 +65,36 @@ import Testing
         #expect(run.stderr.contains("; packet 5 is dated after a gap of "), "\(run.stderr)")
     }
 
+    /// `flows` runs its timeouts on the latest time seen: after a packet dated ahead of the rest,
+    /// every live flow ended idle and the packets after it began new flows lasting until that
+    /// date, without a word (an audit of hostile captures). The real capture's packet 2 is dated
+    /// 2061; the count is the packets of its tshark-derived expected times more than 60 s before
+    /// an earlier packet's (a usable time, before 2262), recomputed here.
+    @Test func flowsNamesThePacketDatedAheadOfTheRest() throws {
+        let capture = "captures/real/pcapng-example-comments.pcapng"
+        let expected = try String(contentsOf: Fixtures.repositoryRoot.appendingPathComponent(capture + ".expected.tsv"), encoding: .utf8)
+        var latest: Double?, behind = 0, first: Int?, packets = 0
+        for line in expected.split(separator: "\n") {
+            let fields = line.split(separator: "\t", omittingEmptySubsequences: false)
+            packets += 1
+            guard let time = Double(fields[1]), time < 9_223_372_036 else { continue }
+            guard let seen = latest, time <= seen else { latest = time; continue }
+            if seen - time > 60 { behind += 1; if first == nil { first = Int(fields[0]) } }
+        }
+        try #require(behind > 0)
+        let run = try Fixtures.runFlowcast(["flows", capture])
+        #expect(run.status == 0, "\(run.stderr)")
+        let share = String(format: "%.1f", Double(behind) / Double(packets) * 100)
+        #expect(run.stderr.contains("flowcast flows: warning: \(capture): \(behind) packets (\(share) %) were dated more than 60 s before a packet "
+                                    + "that came earlier in the file (the first packet \(first!), after packet 2 dated 2061-09-21T12:39:57Z): "
+                                    + "timeouts run on the latest time, so flows live then were ended idle"), "\(run.stderr)")
+        // With a longer idle timeout the threshold follows it; a capture in time order says nothing.
+        let longer = try Fixtures.runFlowcast(["flows", capture, "--idle-timeout", "120"])
+        #expect(longer.stderr.contains("were dated more than 120 s before"), "\(longer.stderr)")
+        let ordered = try Fixtures.runFlowcast(["flows", "captures/real/http-web-browsing.pcap"])
+        #expect(ordered.status == 0 && !ordered.stderr.contains("dated more than"), "\(ordered.stderr)")
+    }
+
     @Test func replayTimesStayIn2005() throws {
         let out = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-time-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: out) }
