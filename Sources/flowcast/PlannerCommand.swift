@@ -16,7 +16,7 @@ struct PlannerCommand: ParsableCommand {
             OUT/planner-summary.json; each policy is also published on flowcast.v1.policy. An interval \
             is planned when every site has closed it, or --lateness after the first did (its provenance then \
             names the missing sites). State is kept in OUT/planner-state.json and OUT/planner-journal.bin: killed and restarted with the \
-            same --out, the planner carries on. See docs/scaleout.md.
+            same --out, the planner carries on. Exit status: 0, or 1 when an interval could not be planned,             or 3 when lines conflicted (a line for a site, window and cell or link already held with other             counts: the first was kept and planned with, and may not be the tap's). See docs/scaleout.md.
             """)
 
     @Option(help: ArgumentHelp("NATS server URL (nats://HOST:PORT).", valueName: "url")) var nats: String
@@ -96,6 +96,9 @@ struct PlannerCommand: ParsableCommand {
         }
         for failure in summary.planFailures { printError("flowcast planner: plan failed: \(failure)") }
         if !summary.planFailures.isEmpty { throw ExitCode(1) }
+        // Its policies are written, but some were planned with a line that may not be the tap's
+        // (the warning above says how many): not a clean run for a script to take as one.
+        if planner.conflictsThisRun > 0 { throw ExitCode(3) }
     }
 }
 

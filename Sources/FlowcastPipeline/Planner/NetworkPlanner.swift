@@ -444,6 +444,10 @@ public final class NetworkPlanner {
     /// planner-summary.json, and in one line as the run ends).
     static let problemLogLimit = 10
     private var problemsSeen: [String: Int] = [:]
+    /// Conflicting lines this run (a line for a site, window and cell or link already held with
+    /// other counts): the planner kept the first, which may not be the tap's, so a run that met
+    /// one ends with exit status 3 (`flowcast planner`), as a tap that lost messages does.
+    public var conflictsThisRun: Int { problemsSeen["conflict"] ?? 0 }
     /// Messages this run from sites not in `--sites`, and the first few of those sites (as their
     /// subjects name them).
     private var unlistedThisRun = 0
