@@ -1,5 +1,6 @@
 #!/bin/sh
-# Regenerates captures/real/*.expected.tsv (and .expected.err) and *.icmp.tsv with tshark, the decoding oracle.
+# Regenerates captures/real/*.expected.tsv (and .expected.err), *.icmp.tsv and ipv4-total-length.tsv with tshark,
+# the decoding oracle.
 # tools/tshark-expected.py defines every column and edge case; it needs tshark 4.0 (Debian 12:
 # apt-get install tshark). Usage: tools/regenerate-expected.sh [CAPTURE ...]
 set -eu
@@ -10,4 +11,6 @@ if [ "$#" -eq 0 ]; then
 fi
 python3 tools/tshark-expected.py "$@" || true   # exit 1 just means tshark refused some file
 python3 tools/tshark-icmp.py "$@" || true       # ICMP type and code, from the expected files just written
+python3 tools/tshark-ip-length.py $(ls captures/real/* | grep -Ev '\.(tsv|err|txt|md)$' | grep -v MANIFEST) \
+    > captures/real/ipv4-total-length.tsv       # IPv4 total lengths past what holds the datagram
 git status --short captures/

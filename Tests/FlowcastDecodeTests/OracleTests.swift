@@ -127,3 +127,54 @@ struct ICMPOracleTests {
         #expect(problems.isEmpty, "\(capture.name):\n\(problems.prefix(20).joined(separator: "\n"))")
     }
 }
+
+/// An IPv4 total length past what holds the datagram (a GTP-U or outer IP length shorter than the
+/// inner datagram says; not a capture cut by its snap length) is a malformed-ipv4 issue, decoded
+/// on as tshark does, on exactly the frames where tshark flags "IPv4 total length exceeds packet
+/// length" (captures/real/ipv4-total-length.tsv, tools/tshark-ip-length.py). An audit found a
+/// GTP-U packet with a short length decoded with no issue at all.
+@Suite("IPv4 total lengths past their packet agree with tshark")
+struct IPv4TotalLengthOracleTests {
+    /// Frames tshark flags where the decoder stops before that IPv4 header, with another issue.
+    static let stopsEarlier: [String: String] = [
+        "snaplen-exceeded-record.pcap": "Frame Relay (link type 107) has no decoder here: unsupported-link",
+        "ipv4-bad-fragment.pcap": "its IPv4 header is longer than the bytes there: truncated-ipv4",
+    ]
+
+    @Test("every bundled capture's frames with an IPv4 total length past the packet are tshark's")
+    func matchesTshark() throws {
+        let list = Fixtures.captures.appendingPathComponent("real/ipv4-total-length.tsv")
+        let text = try String(contentsOf: list, encoding: .utf8)
+        var captures = 0, flagged = 0
+        var problems: [String] = []
+        let decoder = PacketDecoder()
+        for line in text.split(separator: "\n") {
+            let fields = line.split(separator: "\t", omittingEmptySubsequences: false)
+            let name = String(fields[0])
+            let expected = Set((fields.count > 1 ? fields[1] : "").split(separator: " ").compactMap { Int($0) })
+            var got = Set<Int>()
+            let path = Fixtures.captures.appendingPathComponent("real/" + name).path
+            do {
+                try OfflineCapture(path: path).forEachPacket { packet in
+                    let s = decoder.decode(packet.bytes, linkType: packet.linkType.rawValue, wireLength: packet.wireLength,
+                                           seconds: packet.timestampSeconds, fraction: packet.timestampFraction)
+                    // A total length (20 or more) over the bytes that hold it; a bad version or
+                    // header length is another malformed-ipv4.
+                    if let issue = s.issue, issue.kind == .malformed, issue.layer == .ipv4, issue.needed >= 20, issue.needed > issue.present {
+                        got.insert(packet.number)
+                    }
+                }
+            } catch {
+                // A capture cut or corrupt part-way: the frames read before the fault count.
+            }
+            captures += 1
+            flagged += expected.count
+            if got != expected && !(Self.stopsEarlier[name] != nil && got.isEmpty) {
+                problems.append("\(name): tshark \(expected.sorted()), decoder \(got.sorted())")
+            }
+        }
+        #expect(captures >= 90, "the list covers the bundled captures")
+        #expect(flagged >= 70, "and holds flagged frames to compare")
+        #expect(problems.isEmpty, "\(problems.joined(separator: "\n"))")
+    }
+}

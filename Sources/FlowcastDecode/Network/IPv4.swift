@@ -38,6 +38,13 @@ extension DecodeRun {
         let fragment = b.u16(offset + 6)
         let proto = b.u8(offset + 9)
         summary.isFragment = fragment & 0x3FFF != 0
+        // A total length past what holds the datagram (a GTP-U or outer IP length shorter than
+        // it; not a capture cut by its snap length) is malformed: tshark flags it ("IPv4 total
+        // length exceeds packet length") and goes on with the bytes there, and so does this, the
+        // issue counted where it was not (an audit of GTP-U with a short length).
+        if totalLength > limit - offset && !cutShort {
+            summary.issue = DecodeIssue(kind: .malformed, layer: .ipv4, needed: totalLength, present: limit - offset, offset: offset)
+        }
         limit = min(limit, offset + totalLength)
         offset += headerLength
         summary.payloadLength = max(0, totalLength - headerLength)
