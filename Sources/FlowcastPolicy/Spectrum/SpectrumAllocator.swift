@@ -74,6 +74,13 @@ public struct SpectrumAllocator: Sendable {
     }
 
     public func allocate(_ topology: Topology, requests: [SpectrumRequest]) throws(PolicyError) -> SpectrumAllocation {
+        var allocation = try solve(topology, requests: requests)
+        allocation.blocks = SpectrumCompaction.compact(allocation.blocks, topology: topology, current: requests.map(\.currentBlocks))
+        return allocation
+    }
+
+    /// The solver's allocation, its blocks where the solver put them (`allocate` gathers them).
+    func solve(_ topology: Topology, requests: [SpectrumRequest]) throws(PolicyError) -> SpectrumAllocation {
         let shape = SpectrumModelShape(topology, requests)
         if shape.binaryCount <= exactLimit {
             let built = shape.build(integer: true)

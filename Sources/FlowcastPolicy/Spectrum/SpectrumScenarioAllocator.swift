@@ -52,6 +52,14 @@ extension SpectrumAllocator {
     /// contiguous blocks (100,000 binaries) the exact scenario MIP took about 6 s of CPU per plan.
     public func allocate(_ topology: Topology, scenarios: SpectrumScenarios, current: [[Int]],
                          weights: SpectrumScenarioWeights) throws(PolicyError) -> SpectrumAllocation {
+        var allocation = try solve(topology, scenarios: scenarios, current: current, weights: weights)
+        allocation.blocks = SpectrumCompaction.compact(allocation.blocks, topology: topology, current: current)
+        return allocation
+    }
+
+    /// The scenario solver's allocation, its blocks where the solver put them (`allocate` gathers them).
+    func solve(_ topology: Topology, scenarios: SpectrumScenarios, current: [[Int]],
+               weights: SpectrumScenarioWeights) throws(PolicyError) -> SpectrumAllocation {
         let shape = ScenarioShape(topology: topology, scenarios: scenarios, current: current, weights: weights)
         assert(shape.gainsAreConcave, "expected served traffic must be concave in the block count")
         guard shape.binaryCount <= exactLimit else {
