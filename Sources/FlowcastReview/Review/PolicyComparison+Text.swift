@@ -106,6 +106,10 @@ extension PolicyDiff {
         if hidden.links > 0 {
             parts.append("\(hidden.links) link\(hidden.links == 1 ? "" : "s") (--min-utilisation-change \(DiffFormat.exact(options.minUtilisationChange)))")
         }
+        if hidden.cellUtilisations > 0 {
+            let n = hidden.cellUtilisations
+            parts.append("\(n) cell utilisation\(n == 1 ? "" : "s") (--min-utilisation-change \(DiffFormat.exact(options.minUtilisationChange)))")
+        }
         return parts.isEmpty ? nil : "Hidden below thresholds: " + parts.joined(separator: ", ")
     }
 

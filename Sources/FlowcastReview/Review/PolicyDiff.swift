@@ -54,8 +54,10 @@ public struct PolicyDiff: Codable, Hashable, Sendable {
 
     /// True when no visible change remains (hidden changes do not count) and NEW breaks no
     /// constraint OLD kept: a new overload is never hidden, even when the plan itself is the same
-    /// (the blocks and weights kept, the forecast grown past them).
-    public var isEmpty: Bool { planUnchanged && newViolations == 0 }
+    /// (the blocks and weights kept, the forecast grown past them). A cell whose predicted
+    /// utilisation moved past the threshold is a change, as a link's is (it read "No changes."
+    /// beside "Busier cells: cell-5 63.7% → 74.2%", exit status 0: an audit).
+    public var isEmpty: Bool { planUnchanged && newViolations == 0 && cellsShifted == 0 }
 
     /// No cell, demand, link or setting change is shown (hidden ones do not count).
     public var planUnchanged: Bool { cells.isEmpty && demands.isEmpty && links.isEmpty && settings.isEmpty }
@@ -63,12 +65,18 @@ public struct PolicyDiff: Codable, Hashable, Sendable {
     /// Constraints NEW breaks that OLD did not.
     public var newViolations: Int { impact.violations.filter(\.isNew).count }
 
+    /// Cells whose predicted utilisation moved past the threshold (in the impact's lists).
+    public var cellsShifted: Int { impact.busierCells.count + impact.quieterCells.count }
+
     /// What heads the plan line: "No changes. " for equal documents; for a plan kept as it was
-    /// while its forecast now breaks a constraint, says so; empty otherwise.
+    /// while its forecast now breaks a constraint, or moved cells' utilisation, says so; empty
+    /// otherwise.
     public var headline: String {
         guard planUnchanged else { return "" }
-        let n = newViolations
-        return n == 0 ? "No changes. " : "No plan changes, but NEW breaks \(n) constraint\(n == 1 ? "" : "s") OLD did not. "
+        let n = newViolations, k = cellsShifted
+        if n > 0 { return "No plan changes, but NEW breaks \(n) constraint\(n == 1 ? "" : "s") OLD did not. " }
+        if k > 0 { return "No plan changes, but the forecast moves \(k) cell\(k == 1 ? "'s" : "s'") predicted utilisation. " }
+        return "No changes. "
     }
 
     /// Cells in both documents whose blocks changed. Until 6 December 2026 added and removed cells
@@ -282,14 +290,18 @@ public struct HiddenChanges: Codable, Hashable, Sendable {
     public var cells: Int
     /// Links whose utilisation moved less than `--min-utilisation-change`.
     public var links: Int
+    /// Cells (their blocks unchanged or hidden) whose predicted utilisation moved less than
+    /// `--min-utilisation-change`, left out of the impact.
+    public var cellUtilisations: Int
 
-    public init(demands: Int = 0, cells: Int = 0, links: Int = 0) {
+    public init(demands: Int = 0, cells: Int = 0, links: Int = 0, cellUtilisations: Int = 0) {
         self.demands = demands
         self.cells = cells
         self.links = links
+        self.cellUtilisations = cellUtilisations
     }
 
-    public var total: Int { demands + cells + links }
+    public var total: Int { demands + cells + links + cellUtilisations }
 }
 
 /// What the change does to the network.

@@ -17,7 +17,17 @@ public struct PolicyDiffer: Sendable {
         // that cell, link or demand (or, for a demand, on a link of its paths): the change that
         // made the overload is never the one hidden.
         let constraints = violations(new, comparedWith: old)
-        let newlyBroken = Set(constraints.filter(\.isNew).map(\.subject))
+        var newlyBroken = Set(constraints.filter(\.isNew).map(\.subject))
+        // Two neighbours newly sharing a block: the subject is the pair, and the reallocation of
+        // either cell (the move that made them share) is never hidden. An audit hid a cell's
+        // one-block move under --min-blocks 5 and read "No plan changes, but NEW breaks 2
+        // constraints".
+        let newlyShared = Set(constraints.filter { $0.isNew && $0.kind == .neighboursShareBlock }.map(\.subject))
+        if !newlyShared.isEmpty {
+            for c in new.spectrum.cells {
+                for nid in c.neighbours where newlyShared.contains("\(c.id)+\(nid)") { newlyBroken.insert(c.id); newlyBroken.insert(nid) }
+            }
+        }
         let settings = settingChanges(old, new)
         let withSettings = Set(settings.map { $0.kind + "/" + $0.id })
         let cells = diffCells(old, new, basis: basis, hidden: &hidden, hiddenCells: &hiddenCells, unchanged: &unchanged, keep: newlyBroken,
@@ -25,7 +35,7 @@ public struct PolicyDiffer: Sendable {
         let demands = diffDemands(old, new, basis: basis, hidden: &hidden, unchanged: &unchanged, keep: newlyBroken,
                                   withSettings: withSettings)
         let links = diffLinks(old, new, hidden: &hidden, keep: newlyBroken)
-        let cellShifts = cellUtilisationShifts(old, new, hidden: hiddenCells)
+        let cellShifts = cellUtilisationShifts(old, new, hidden: hiddenCells, hiddenShifts: &hidden.cellUtilisations)
         let impact = Impact(
             spectrumGained: spectrumShifts(cells).filter { $0.blocks > 0 || ($0.blocks == 0 && $0.mhz > 0) }
                 .sorted { ($0.blocks, $0.mhz, Natural($1.cell)) > ($1.blocks, $1.mhz, Natural($0.cell)) },
@@ -286,7 +296,10 @@ public struct PolicyDiffer: Sendable {
     /// at least `minUtilisationChange` (the threshold links are held to), blocks changed or not;
     /// a cell whose reallocation `--min-blocks` hid (`hidden`, as `diffCells` decided) stays out,
     /// as hidden changes do.
-    private func cellUtilisationShifts(_ old: PolicyDocument, _ new: PolicyDocument, hidden: Set<String>) -> [CellUtilisationShift] {
+    /// `hiddenShifts` counts the cells whose utilisation moved, but less than the threshold (they
+    /// were left out of the impact and counted nowhere: an audit).
+    private func cellUtilisationShifts(_ old: PolicyDocument, _ new: PolicyDocument, hidden: Set<String>,
+                                       hiddenShifts: inout Int) -> [CellUtilisationShift] {
         let before = keyed(old.predicted.cells, by: \.id)
         return new.predicted.cells.compactMap { n in
             guard let o = before[n.id], !hidden.contains(n.id) else { return nil }
@@ -294,7 +307,8 @@ public struct PolicyDiffer: Sendable {
             switch (o.knownUtilisation, n.knownUtilisation) {
             case let (ou?, nu?):
                 let delta = abs(nu - ou)
-                guard delta > options.utilisationTolerance + Self.slack, delta >= options.minUtilisationChange - Self.slack else { return nil }
+                guard delta > options.utilisationTolerance + Self.slack else { return nil }
+                guard delta >= options.minUtilisationChange - Self.slack else { hiddenShifts += 1; return nil }
             case (nil, nil):
                 return nil  // without blocks on both sides: no utilisation moved (its forecast shows what did)
             default:

@@ -465,6 +465,43 @@ import Testing
         #expect(quiet.cells.isEmpty && quiet.hidden.cells == 1)
     }
 
+    /// The report audit moved cell-2 one block onto its neighbours' (blocks 10–19 → 9–18, where
+    /// cell-1 and cell-3 hold 9): under --min-blocks 5 the move was hidden and the diff read "No
+    /// plan changes, but NEW breaks 2 constraints". The move that makes neighbours share is shown.
+    @Test("a retune under --min-blocks that makes neighbours share a block is shown, with both new violations")
+    func theMoveBehindANewSharedBlockIsShown() throws {
+        let old = try Self.demo()
+        var new = old
+        let i = try #require(new.spectrum.cells.firstIndex { $0.id == "cell-2" })
+        #expect(new.spectrum.cells[i].blocks == Array(10...19))
+        new.spectrum.cells[i].blocks = Array(9...18)
+        new.spectrum.cells[i].carriersMHz = [[3490, 3590]]
+        let diff = PolicyDiffer(options: DiffOptions(minBlocks: 5)).diff(old, new)
+        #expect(diff.cells.map(\.id) == ["cell-2"], "\(diff.cells.map(\.id))")
+        #expect(diff.hidden.cells == 0 && diff.headline == "")
+        #expect(diff.impact.violations.filter(\.isNew).map(\.subject) == ["cell-1+cell-2", "cell-2+cell-3"])
+        // Two blocks fewer, clear of the neighbours: hidden under --min-blocks 5, as before.
+        var clear = old
+        clear.spectrum.cells[i].blocks = Array(10...17)
+        let quiet = PolicyDiffer(options: DiffOptions(minBlocks: 5)).diff(old, clear)
+        #expect(quiet.cells.isEmpty && quiet.hidden.cells == 1)
+    }
+
+    /// Cells whose predicted utilisation moved less than --min-utilisation-change were left out of
+    /// the impact and counted nowhere (the audit: cell-2's +2.9 pp gone, "Hidden: 7 links").
+    @Test("cell utilisations under --min-utilisation-change are counted as hidden, and said")
+    func hiddenCellUtilisationsAreCounted() throws {
+        let old = try Self.demo()
+        var new = old
+        let p = try #require(new.predicted.cells.firstIndex { $0.id == "cell-3" })
+        new.predicted.cells[p].utilisation = old.predicted.cells[p].utilisation + 0.03
+        let shown = PolicyDiffer(options: DiffOptions()).diff(old, new)
+        #expect(shown.impact.busierCells.map(\.cell) == ["cell-3"] && shown.hidden.cellUtilisations == 0 && !shown.isEmpty)
+        let hidden = PolicyDiffer(options: DiffOptions(minUtilisationChange: 0.05)).diff(old, new)
+        #expect(hidden.impact.busierCells.isEmpty && hidden.hidden.cellUtilisations == 1 && hidden.isEmpty)
+        #expect(hidden.hiddenLine(options: DiffOptions(minUtilisationChange: 0.05)) == "Hidden below thresholds: 1 cell utilisation (--min-utilisation-change 0.05)")
+    }
+
     @Test("a cell NEW no longer plans fixed nothing: its old violations are not listed as resolved")
     func aRemovedCellIsNotFixed() throws {
         let old = try Self.demo()

@@ -115,9 +115,14 @@ import Testing
         #expect(try #require(try PolicyComparison.compare(old: grown, new: baseline).files.first?.diff).impact.quieterCells.map(\.cell) == ["cell-3"])
         #expect(forward.markdown().contains("**No plan changes, but NEW breaks 1 constraint OLD did not. Plan:"))
 
+        // Back again: the same plan, the cell's predicted utilisation 130% → its own: a change, as a
+        // link's utilisation moving is (it read "No changes.", exit status 0, beside the quieter
+        // cell in its impact).
         let backward = try PolicyComparison.compare(old: grown, new: baseline)
-        #expect(backward.isEqual && backward.exitStatus == 0)
-        #expect(backward.text().contains("No changes. Plan: 0 cells reallocated"))
+        #expect(!backward.isEqual && backward.exitStatus == 1)
+        #expect(backward.text().contains("No plan changes, but the forecast moves 1 cell's predicted utilisation. Plan: 0 cells reallocated"),
+                "\(backward.text())")
+        #expect(!backward.text().contains("No changes."))
         #expect(try #require(backward.files.first?.diff).impact.resolved.map(\.subject) == ["cell-3"])
     }
 
