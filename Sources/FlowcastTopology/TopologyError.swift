@@ -17,7 +17,10 @@ public struct TopologyProblem: Hashable, Sendable, CustomStringConvertible {
 
     /// `FILE:LINE: message`, the form compilers use so editors can jump to it; `FILE: message` for
     /// a problem with the whole file (line 0: it printed `FILE:0:`, a line no file has).
-    public var description: String { line > 0 ? "\(file.visible):\(line): \(message)" : "\(file.visible): \(message)" }
+    /// The message's control, bidirectional and invisible characters (a value quoted from the
+    /// file) show as code points: `topology check` printed them raw, and an escape sequence in a
+    /// capacity cleared the terminal (an audit).
+    public var description: String { line > 0 ? "\(file.visible):\(line): \(message.visible)" : "\(file.visible): \(message.visible)" }
 }
 
 /// Loading a topology failed; `problems` lists every problem found, in file order.

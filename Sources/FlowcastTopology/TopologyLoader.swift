@@ -86,7 +86,21 @@ struct TopologyLoader {
         problems.append(TopologyProblem(file: file, line: line, message: message))
     }
 
-    mutating func load(_ yaml: String) -> Topology? {
+    mutating func load(_ text: String) -> Topology? {
+        // A byte order mark (a Windows editor's UTF-8) is no content: libyaml refused the file at
+        // line 3 with "did not find expected <document start>" (an audit).
+        let yaml = text.unicodeScalars.first == "\u{FEFF}" ? String(text.unicodeScalars.dropFirst()) : text
+        // YAML 1.1 line breaks other than CR and LF (NEL, LS, PS) are read as breaks inside a
+        // value and folded to a space: an id holding U+0085 became "l 3" without a word.
+        var line = 1
+        for scalar in yaml.unicodeScalars {
+            if scalar == "\n" { line += 1; continue }
+            if scalar == "\u{85}" || scalar == "\u{2028}" || scalar == "\u{2029}" {
+                report(line, "U+\(String(scalar.value, radix: 16, uppercase: true).leftPadded(4)) is a line break to YAML 1.1, read as a "
+                    + "space inside a value; not allowed (end lines with LF or CR LF)")
+                return nil
+            }
+        }
         let root: Yams.Node?
         do {
             // The basic resolver leaves every scalar a string: the loader parses its own numbers,
@@ -100,10 +114,12 @@ struct TopologyLoader {
             report(0, "YAML: \(error)")
             return nil
         }
-        guard let root, let top = mapping(root, "topology") else {
+        guard let root else {
             report(1, "topology file is empty; expected a mapping with bands, cells, nodes, links, demands, match")
             return nil
         }
+        // A list or a lone value is not empty: said once, as what it is (it was both).
+        guard let top = mapping(root, "topology") else { return nil }
         checkKeys(top, ["bands", "cells", "nodes", "links", "demands", "match", "slice"], in: "topology")
         var raw = RawTopology()
         if let node = top["slice"] { raw.slice = parseSlice(node, in: "the topology") }
@@ -134,6 +150,19 @@ struct TopologyLoader {
             report(mark.line, "YAML syntax: \(problem)\(where_)")
         case let .duplicatedKeysInMapping(duplicates, context):
             report(context.mark.line, "duplicate keys in mapping: \(duplicates.joined(separator: ", "))")
+        case let .reader(problem, offset, value, yaml):
+            // One line at the line it names, the character as a code point: its description was
+            // three lines (the raw line, control characters and all, and a caret).
+            var line = 0
+            if let offset {
+                line = 1
+                for (i, scalar) in yaml.unicodeScalars.enumerated() {
+                    if i >= offset { break }
+                    if scalar == "\n" { line += 1 }
+                }
+            }
+            let code = value >= 0 ? " (U+\(String(value, radix: 16, uppercase: true).leftPadded(4)))" : ""
+            report(line, "YAML: \(problem)\(code)")
         default:
             report(0, "YAML: \(error)")
         }
@@ -302,4 +331,9 @@ struct TopologyLoader {
         }
         return out
     }
+}
+
+extension String {
+    /// Left-padded with zeros to `width` characters (code points: U+001B).
+    func leftPadded(_ width: Int) -> String { count >= width ? self : String(repeating: "0", count: width - count) + self }
 }

@@ -78,6 +78,7 @@ struct TopologyValidator {
             cells.append(cell)
         }
         checkNeighbourSymmetry(cells)
+        checkNeighbourMinimums(cells, bands: bands)
         var cellByGlobalID: [String: String] = [:]
         for c in raw.cells {
             guard let global = c.globalID else { continue }
@@ -222,6 +223,22 @@ struct TopologyValidator {
         for (i, c) in cells.enumerated() {
             for n in c.neighbours where n != i && !cells[n].neighbours.contains(i) {
                 report(c.line, "neighbours are asymmetric: cell '\(c.id)' lists '\(cells[n].id)' but '\(cells[n].id)' (line \(cells[n].line)) does not list '\(c.id)'")
+            }
+        }
+    }
+
+    /// Two neighbours on one band whose minimums add up past its blocks can never be kept apart:
+    /// `topology check` said ok, and every plan then failed with "the minimum bandwidths of
+    /// neighbouring cells do not fit in their band", naming no cell (an audit). Pairs only: a
+    /// necessary condition, cheap on any topology; larger cliques are left to the solver.
+    mutating func checkNeighbourMinimums(_ cells: [Cell], bands: [Band]) {
+        for (i, c) in cells.enumerated() where bands.indices.contains(c.band) {
+            for n in c.neighbours where n > i && cells.indices.contains(n) && cells[n].band == c.band {
+                let blocks = bands[c.band].blockCount
+                if c.minBlocks + cells[n].minBlocks > blocks {
+                    report(c.line, "neighbours '\(c.id)' and '\(cells[n].id)' (line \(cells[n].line)) need at least \(c.minBlocks) + "
+                        + "\(cells[n].minBlocks) blocks of band '\(bands[c.band].id)', which has \(blocks): they cannot be kept apart")
+                }
             }
         }
     }

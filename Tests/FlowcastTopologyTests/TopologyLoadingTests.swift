@@ -238,3 +238,51 @@ func peakEfficiencyBounds() {
     // The same id in two different lists is fine: c1 is both a neighbour of c2 and a demand's cell.
     #expect(problems(minimalYAML).isEmpty)
 }
+
+/// Hostile and odd files from the topology audit (6 December 2026): each one line at its line,
+/// nothing printed raw, nothing rewritten without a word.
+@Suite("Topology files from the audit")
+struct TopologyAuditTests {
+    /// A control character (libyaml refuses it) was a three-line message quoting the raw line: an
+    /// ESC in a comment reached the terminal. A value quoted in a problem shows its code points.
+    @Test("control characters: one line at their line, as code points, never raw")
+    func controlCharactersAreOneLineAndVisible() {
+        let comment = problems(minimalYAML.replacingOccurrences(of: "nodes:", with: "# \u{1B}[2J comment\nnodes:"))
+        #expect(comment.map(\.description) == ["t.yaml:3: YAML: control characters are not allowed (U+001B)"], "\(comment)")
+        let value = problems(minimalYAML.replacingOccurrences(of: "capacity: 100M", with: "capacity: \"100M\u{202E}\""))
+        #expect(value.count == 1 && value[0].description.contains("got '100M⟨U+202E⟩'"), "\(value.map(\.description))")
+        #expect(!value[0].description.unicodeScalars.contains("\u{202E}"))
+    }
+
+    /// YAML 1.1 reads NEL, LS and PS as line breaks and folded one inside an id to a space: "l 3".
+    @Test("a NEL, LS or PS is refused at its line", arguments: ["\u{85}", "\u{2028}", "\u{2029}"])
+    func yamlOneOneLineBreaksAreRefused(_ scalar: String) {
+        let found = problems(minimalYAML.replacingOccurrences(of: "id: l3", with: "id: l\(scalar)3"))
+        #expect(found.count == 1 && found[0].line == 13 && found[0].message.contains("is a line break to YAML 1.1"), "\(found)")
+    }
+
+    /// A UTF-8 byte order mark (a Windows editor's) was "did not find expected <document start>" at line 3.
+    @Test("a byte order mark is read past")
+    func aByteOrderMarkIsReadPast() throws {
+        let t = try Topology(yaml: "\u{FEFF}" + minimalYAML)
+        #expect(t.cells.count == 2 && t.links.count == 3)
+    }
+
+    /// A list or a lone value was said to be empty as well as not a mapping.
+    @Test("a list or a lone value is one problem: not a mapping", arguments: ["- a\n- b\n", "just text\n"])
+    func notAMappingIsSaidOnce(_ yaml: String) {
+        #expect(problems(yaml).map(\.description) == ["t.yaml:1: topology must be a mapping (key: value)"])
+    }
+
+    /// Two neighbours whose minimums add up past their band passed the check, and every plan then
+    /// failed naming no cell.
+    @Test("neighbours whose minimum blocks cannot both fit in their band are named")
+    func neighboursThatCannotBeKeptApart() {
+        let tight = minimalYAML.replacingOccurrences(of: "lowMHz: 3300, highMHz: 3800, blockMHz: 10", with: "lowMHz: 3300, highMHz: 3500, blockMHz: 10")
+            .replacingOccurrences(of: "minBlocks: 1, maxBlocks: 5", with: "minBlocks: 11, maxBlocks: 15")
+        #expect(problems(tight).map(\.description) == [
+            "t.yaml:8: neighbours 'c1' and 'c2' (line 9) need at least 11 + 11 blocks of band 'n78', which has 20: they cannot be kept apart"])
+        let fits = tight.replacingOccurrences(of: "minBlocks: 11", with: "minBlocks: 10")
+        #expect(problems(fits).isEmpty)
+    }
+}
