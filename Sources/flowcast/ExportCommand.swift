@@ -1,3 +1,4 @@
+import FlowcastCore
 import ArgumentParser
 import FlowcastPipeline
 import FlowcastPolicy
@@ -17,10 +18,14 @@ struct ExportCommand: ParsableCommand {
         + "it must be the policy's own.",
         valueName: "topology")) var topology: String?
 
+    @Option(help: ArgumentHelp("iproute: only this router's routes (a node id), to run on it; the whole export holds one section per router.",
+        valueName: "node")) var router: String?
+
     func validate() throws {
         if ExportFormat(rawValue: to) == nil {
             throw ValidationError("--to must be one of \(ExportFormat.allCases.map(\.rawValue).joined(separator: ", "))")
         }
+        if router != nil && to != ExportFormat.iproute.rawValue { throw ValidationError("--router is for --to iproute") }
     }
 
     func run() throws {
@@ -44,7 +49,17 @@ struct ExportCommand: ParsableCommand {
                 }
                 addresses = NextHopAddresses(topology: parsed)
             }
-            let text = try PolicyExporter.export(document, as: ExportFormat(rawValue: to)!, addresses: addresses)
+            if let router {
+                // A node the policy's paths (or the topology) name: a typo wrote a header and nothing else.
+                let nodes = Set(document.routing.demands.flatMap { $0.paths.flatMap(\.nodes) })
+                let known = topology.flatMap { try? Topology(contentsOfFile: $0) }.map { Set($0.nodes.map(\.id)) } ?? []
+                guard nodes.contains(router) || known.contains(router) else {
+                    printError("flowcast export: --router \(router.visible): no such node in \(policy)'s paths"
+                        + (topology == nil ? "" : " or in \(topology!)"))
+                    throw ExitCode(64)
+                }
+            }
+            let text = try PolicyExporter.export(document, as: ExportFormat(rawValue: to)!, addresses: addresses, router: router)
             // Warnings in the export's comments are said on stderr too: an operator piping the
             // commands to a router reads neither.
             for line in text.split(separator: "\n") where line.hasPrefix("# warning: ") {

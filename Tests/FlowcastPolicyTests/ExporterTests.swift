@@ -343,6 +343,10 @@ private func a1Export(_ yaml: String, _ forecasts: [Forecast]) throws -> (docume
     let reasons = Dictionary(uniqueKeysWithValues: (a1["unsteered"] as? [[String: Any]] ?? []).map { ($0["cell"] as! String, $0["reason"] as! String) })
     #expect(reasons["c2"] == "has no spectrum in this plan (its NR cell is locked): its UEs are not served here to be steered", "\(reasons)")
     #expect(reasons["c1"]?.hasSuffix("and no neighbour it can steer to; neighbours left out: c2 with no spectrum") == true, "\(reasons)")
+    // Its NRCellDU is LOCKED, labelled as having no blocks (the label read "n78 blocks ").
+    let nr = try PolicyExporter.export(document, as: .nrcelldu)
+    #expect(nr.contains("\"userLabel\" : \"n78 no blocks\"") || nr.contains("\"userLabel\":\"n78 no blocks\""), "\(nr)")
+    #expect(!nr.contains("blocks \""), "\(nr)")
 }
 
 /// A policy is scoped to one slice of one operator: a neighbour in another PLMN or slice was

@@ -1,4 +1,5 @@
 # flowcast policy (schemaVersion 1); topology sha256:b72f40244119e65541281d753abbe969e623b1eea1f9f56420fbc90ea3162356
+# One section per router ("# on NAME"): run each section on that router only (flowcast export --to iproute --router NAME writes one router's).
 # on agg-1
 ip route replace 10.20.0.0/24 nexthop via 10.255.0.20 weight 256  # d-cell-1, d-cell-2, d-cell-3 (one route per prefix on a router: the split of their traffic through it)
 # on agg-2

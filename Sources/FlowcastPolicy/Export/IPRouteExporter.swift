@@ -42,7 +42,8 @@ enum IPRouteExporter {
 
     /// `known`: next-hop addresses from the topology (`export --topology`); where it gives none, the
     /// policy's first hops over the same link.
-    static func commands(_ document: PolicyDocument, known: NextHopAddresses = NextHopAddresses()) -> String {
+    /// `only`: one router's section (and the header and warnings), for `export --router`.
+    static func commands(_ document: PolicyDocument, known: NextHopAddresses = NextHopAddresses(), only: String? = nil) -> String {
         var lines = ["# flowcast policy (schemaVersion \(document.schemaVersion)); topology \(document.provenance.topologyDigest)"]
         let (routes, notes, warnings) = routes(document)
         lines += warnings.map { "# " + $0 }
@@ -63,7 +64,7 @@ enum IPRouteExporter {
             known.address(over: hop.link, to: hop.node) == nil && firstHops[LinkEnd(link: hop.link, node: hop.node)] == nil
         }
         var blocks: [String: [String]] = [:]
-        var inferredHops = 0
+        var inferredHops = 0, mergedHops = 0
         for (router, note) in notes { blocks[router, default: []].append("# \(note)") }
         for route in routes {
             let unknownHops = route.hops.filter { address($0) == nil }
@@ -93,15 +94,26 @@ enum IPRouteExporter {
             }
             // Hops whose addresses are the same (parallel links to a router known by one address)
             // are one next hop to the kernel: their shares add up.
-            var hopsByAddress: [(via: String, nodes: [String], share: Double)] = []
+            var hopsByAddress: [(via: String, nodes: [String], links: [String], share: Double)] = []
             for hop in route.hops {
                 let via = address(hop)!
                 if let i = hopsByAddress.firstIndex(where: { $0.via == via }) {
                     hopsByAddress[i].share += hop.share
                     if !hopsByAddress[i].nodes.contains(hop.node) { hopsByAddress[i].nodes.append(hop.node) }
+                    if !hopsByAddress[i].links.contains(hop.link) { hopsByAddress[i].links.append(hop.link) }
                 } else {
-                    hopsByAddress.append((via, [hop.node], hop.share))
+                    hopsByAddress.append((via, [hop.node], [hop.link], hop.share))
                 }
+            }
+            // The kernel then picks one of those links for all of it: the plan's split over them is
+            // lost, and one link may carry what the plan spread over several (an audit's 72/28
+            // split over a 2.5G and a 1G link to one router became one next hop, 105 % of the
+            // 2.5G link or 262 % of the 1G one). Said in the route's comments and as a warning.
+            for merged in hopsByAddress where merged.links.count > 1 {
+                mergedHops += 1
+                blocks[route.router, default: []].append("# \(route.prefix): links \(merged.links.joined(separator: ", ")) to "
+                    + "\(merged.nodes.joined(separator: ", ")) share the address \(merged.via), so they are one next hop: the plan's split over "
+                    + "them is lost (give each link its own addresses in the topology)")
             }
             // An IPv4 prefix through an IPv6 next hop is written `via inet6` (RFC 5549 next hops,
             // Linux 5.2 and later); plain `via` made every line fail in `ip` ("inet address is
@@ -139,10 +151,21 @@ enum IPRouteExporter {
                 + "another link give (comments above the routes): right for a node address; if the topology gives links their own "
                 + "addresses, export with --topology", at: 1 + warnings.count)
         }
-        for router in blocks.keys.sorted() {
+        if mergedHops > 0 {
+            lines.insert("# warning: \(mergedHops) route\(mergedHops == 1 ? " sends" : "s send") over parallel links to one address (comments "
+                + "above them): the kernel sees one next hop, so the plan's split over those links is lost; give each link its own "
+                + "addresses in the topology", at: 1 + warnings.count + (inferredHops > 0 ? 1 : 0))
+        }
+        // Each router's routes are its own: run a section on its router only. The file as a whole
+        // replaced one prefix's route on one box once per router, the last one winning (an audit).
+        lines.append(only.map { "# The routes of router \($0) only: run them on \($0)." }
+            ?? "# One section per router (\"# on NAME\"): run each section on that router only "
+            + "(flowcast export --to iproute --router NAME writes one router's).")
+        for router in blocks.keys.sorted() where only == nil || only == router {
             lines.append("# on \(router)")
             lines.append(contentsOf: blocks[router]!)
         }
+        if let only, blocks[only] == nil { lines.append("# on \(only)") ; lines.append("# no route: the plan sends no traffic through \(only)") }
         return lines.joined(separator: "\n") + "\n"
     }
 

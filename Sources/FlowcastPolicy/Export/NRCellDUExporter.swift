@@ -77,7 +77,8 @@ enum NRCellDUExporter {
         var cells: [Cell] = []
         var sectorCarriers: [SectorCarrier] = []
         for cell in document.spectrum.cells {
-            let label = "\(cell.band) blocks \(cell.blocks.map(String.init).joined(separator: ","))"
+            // A cell given no block is LOCKED: its label says so (it read "n78 blocks ", a trailing space).
+            let label = cell.blocks.isEmpty ? "\(cell.band) no blocks" : "\(cell.band) blocks \(cell.blocks.map(String.init).joined(separator: ","))"
             var carriers: [Carrier] = []
             if !cell.carriersMHz.isEmpty {
                 guard let band = NRBand.known[cell.band] else {

@@ -19,8 +19,9 @@ public enum PolicyExporter {
 
     /// `addresses`: every next hop's address from the topology the policy was planned on, for the
     /// iproute export's transit routers whose next hop over a link is no path's first hop in the policy.
+    /// `router`: for iproute, that router's routes only (`export --router`).
     public static func export(_ document: PolicyDocument, as format: ExportFormat,
-                              addresses: NextHopAddresses = NextHopAddresses()) throws(PolicyError) -> String {
+                              addresses: NextHopAddresses = NextHopAddresses(), router: String? = nil) throws(PolicyError) -> String {
         if format != .nrcelldu, let uneven = document.demandWithPartialSplit() {
             throw .inconsistent("$.routing.demands[\(uneven.index)].paths: the weights of '\(uneven.id)' sum to \(uneven.sum), not 1; "
                 + "an exported split must carry the whole demand")
@@ -32,7 +33,7 @@ public enum PolicyExporter {
                 throw .inconsistent("A1 export does not match its schema at \(v.field): \(v.message)")
             }
             return text
-        case .iproute: return IPRouteExporter.commands(document, known: addresses)
+        case .iproute: return IPRouteExporter.commands(document, known: addresses, only: router)
         case .nrcelldu: return try json(try NRCellDUExporter.configuration(document))
         }
     }

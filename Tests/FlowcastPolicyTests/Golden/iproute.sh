@@ -1,4 +1,5 @@
 # flowcast policy (schemaVersion 1); topology sha256:2dc113c47b6d7ca37fbc39e8738ceeadf18c09dd99b743093653734b901cae15
+# One section per router ("# on NAME"): run each section on that router only (flowcast export --to iproute --router NAME writes one router's).
 # on agg-1
 # 10.20.0.0/24: all to core, where the prefix is (by this router's own route; the policy has no address for core)
 # on agg-2
