@@ -63,6 +63,24 @@ extension RunReport {
             + "the topology's match rules (the demands' prefixes, the cells' GTP addresses and TEIDs; docs/topology.md) against the capture."
     }
 
+    /// Why a run that read packets has no window at all, from its summary.json: an audit's replay
+    /// without --topology of a capture with no GTP-U (4,631 packets, none matched, no cell or
+    /// link inferred) read "No data: no windows, forecasts or policies" in every section.
+    func noWindowsLine() -> String? {
+        let value = { (key: String) in self.run.summary.first { $0.key == key }.flatMap { Int($0.value) } }
+        guard let total = value("totals.packets"), total > 0 else { return nil }
+        let matched = value("cells.matchedPackets") ?? 0
+        var line = "No windows: \(total) packet\(total == 1 ? "" : "s") captured (summary.json), \(matched) matched a cell or link"
+        if let cells = value("inferredTopology.cells"), let links = value("inferredTopology.links") {
+            line += "; the run had no --topology, and the topology it inferred from the capture holds \(cells) cell\(cells == 1 ? "" : "s") "
+                + "and \(links) link\(links == 1 ? "" : "s") (it finds cells in GTP-U tunnels and their signalling)"
+            if cells + links == 0 { line += ", so there is nothing to chart or plan: replay with the network's --topology (flowcast topology infer drafts one)" }
+        } else {
+            line += ": every cell and link of the topology stayed empty (check its match rules against the capture; docs/topology.md)"
+        }
+        return line + "."
+    }
+
     /// The kind summed for the network-wide load: cells (the radio side), else links.
     static func networkKind(_ run: RunData) -> String {
         run.windows.contains { $0.kind == "cell" } || !run.forecasts.contains { $0.kind == "link" } ? "cell" : "link"
@@ -105,6 +123,7 @@ extension RunReport {
     func overviewSection() -> String {
         var out = "<section id=\"overview\"><h2>At a glance</h2>"
         guard !run.windows.isEmpty || !run.policies.isEmpty || !run.forecasts.isEmpty else {
+            if let line = noWindowsLine() { return out + "<p class=\"warning\" data-panel=\"no-windows\">\(HTML.escape(line))</p></section>" }
             return out + "<p class=\"nodata\">No data: no windows, forecasts or policies.</p></section>"
         }
         if noTrafficMatched { out += "<p class=\"warning\" data-panel=\"no-traffic\">\(HTML.escape(noTrafficLine()))</p>" }
@@ -175,7 +194,7 @@ extension RunReport {
             + "expected (its blocks at the efficiency the plan estimated); the spectrum table scores the same blocks at the "
             + "efficiency measured in each window, so a cell under 100 % here can still leave demand unmet there. A link's load chart "
             + "shows the forecaster's own forecast of that link; a plan predicts a link's load from the cells' P90 forecasts routed "
-            + "over it (the predicted line of its utilisation chart). Dashed purple markers are the policies that moved spectrum blocks or routing weights (or kept them while their forecast breaks a constraint); click one for its diff."
+            + "over it (the predicted line of its utilisation chart). Dashed purple markers are the policies that moved spectrum blocks or routing weights (or kept them while their forecast newly breaks a constraint the policy before kept); click one for its diff."
             + (changedIntervals.count > maximumDiffs
                ? " With more intervals that changed the plan (\(changedIntervals.count)) than diffs written (\(maximumDiffs), <code>--diffs</code>), "
                  + "only those whose diffs are written are marked: the ones that broke a constraint or moved most." : "")

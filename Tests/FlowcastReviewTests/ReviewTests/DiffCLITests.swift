@@ -161,6 +161,24 @@ struct ReviewCLITests {
         #expect(!(try String(contentsOf: page, encoding: .utf8).contains("planned with another topology")))
     }
 
+    /// A replay without --topology of a capture with no GTP-U: every section read "No data: no
+    /// windows, forecasts or policies" (the report audit). The page says why, from summary.json.
+    @Test("a run with no window says why: packets captured, none matched, the inferred topology empty")
+    func aRunWithoutWindowsSaysWhy() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-nowindows-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let replay = try run(["replay", "captures/real/mixed-traffic-example.pcap", "--out", root.path, "--quiet"])
+        #expect(replay.status == 0, "\(replay.stderr)")
+        let summary = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: root.appendingPathComponent("summary.json"))) as? [String: Any])
+        let packets = try #require((summary["totals"] as? [String: Any])?["packets"] as? Int)
+        let page = root.appendingPathComponent("report.html")
+        let report = try run(["report", root.path, "--out", page.path])
+        #expect(report.status == 0, "\(report.stderr)")
+        let html = try String(contentsOf: page, encoding: .utf8)
+        #expect(html.contains("No windows: \(packets) packets captured (summary.json), 0 matched a cell or link; the run had no --topology, "
+                              + "and the topology it inferred from the capture holds 0 cells and 0 links"), "\(html.prefix(3000))")
+    }
+
     @Test func reportWritesOneHTMLFile() throws {
         let out = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-report-\(UUID().uuidString).html")
         defer { try? FileManager.default.removeItem(at: out) }
