@@ -133,6 +133,14 @@ struct PlanCommand: ParsableCommand {
                 printError("flowcast plan: warning: \(ids.count) \(kind)\(ids.count == 1 ? "" : "s") with no forecast in \(forecasts ?? series ?? "the input"), "
                     + "planned for no traffic: \(ids.prefix(5).joined(separator: ", "))\(ids.count > 5 ? ", …" : "")")
             }
+            // Links over capacity even in the best plan: the forecasts exceed what the network can
+            // carry. It exited 0 with "max link utilisation 122.76" as the only sign (an audit).
+            let over = document.predicted.links.filter { $0.utilisation > 1 }.sorted { $0.utilisation > $1.utilisation }
+            if let worst = over.first {
+                printError("flowcast plan: warning: \(over.count) link\(over.count == 1 ? "" : "s") over capacity in the plan (the least it allows): "
+                    + "\(worst.id.visible) at " + String(format: "%.1f%%", worst.utilisation * 100)
+                    + (over.count > 1 ? ", …" : "") + "; the forecasts exceed what the topology's links can carry")
+            }
             if timing {
                 printError("timing: path finding for \(topo.demands.count) demands × up to \(paths) paths: \(milliseconds(found - planStart)) ms")
                 printError("timing: load \(milliseconds(loaded - started)) ms, plan (paths + routing LP + spectrum) \(milliseconds(planned - planStart)) ms (\(parts.joined(separator: ", "))), write \(milliseconds(clock.now - planned)) ms")

@@ -134,6 +134,47 @@ struct PlanCurrentCLITests {
         #expect(alone.status == 64 && alone.stderr.contains("--churn needs --current"), "\(alone.stderr)")
     }
 
+    /// The topology audit: a plan whose best still overloads a link exited 0 with "max link
+    /// utilisation 1.0427" as the only sign; and over the target, a demand split over paths of
+    /// equal cost read "under the 77% target" (a scenario's cap) beside a 70 % target.
+    @Test("plan warns of links over capacity in its best plan; over the target no reason names a scenario's cap as the target")
+    func overCapacityIsWarnedAndReasonsNameTheTarget() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-over-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let failed = try Fixtures.runFlowcast(["plan", "--topology", "Tests/FlowcastReviewTests/ReviewFixtures/failed-link-topology.yaml",
+                                               "--forecasts", "policies/examples/demo-forecasts.json", "--out", folder.appendingPathComponent("f.json").path])
+        #expect(failed.status == 0, "\(failed.stderr)")
+        let document = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: folder.appendingPathComponent("f.json"))) as? [String: Any])
+        let links = try #require((document["predicted"] as? [String: Any])?["links"] as? [[String: Any]])
+        let over = links.filter { ($0["utilisation"] as? Double ?? 0) > 1 }
+        try #require(over.count == 1)
+        let percent = String(format: "%.1f%%", (over[0]["utilisation"] as! Double) * 100)
+        #expect(failed.stderr.contains("flowcast plan: warning: 1 link over capacity in the plan (the least it allows): \(over[0]["id"] as! String) at \(percent); "
+                                       + "the forecasts exceed what the topology's links can carry"), "\(failed.stderr)")
+        let fits = try Fixtures.runFlowcast(["plan", "--topology", "captures/demo/topology.yaml", "--forecasts", "policies/examples/demo-forecasts.json",
+                                             "--out", folder.appendingPathComponent("d.json").path])
+        #expect(fits.status == 0 && !fits.stderr.contains("over capacity"), "\(fits.stderr)")
+        // The demo topology with a second site-2–agg-1 link and a zero-weight agg-1–agg-2 one, no
+        // candidate paths of its own: no plan fits every scenario under 70 %.
+        var yaml = try String(contentsOf: Fixtures.repositoryRoot.appendingPathComponent("captures/demo/topology.yaml"), encoding: .utf8)
+            .split(separator: "\n", omittingEmptySubsequences: false)
+            .filter { !$0.hasPrefix("    paths:") && !$0.hasPrefix("      - [") }.joined(separator: "\n")
+        let last = "  - { id: l-agg1-agg2, a: agg-1, b: agg-2, capacity: 10G, weight: 2 }"
+        try #require(yaml.contains(last))
+        yaml = yaml.replacingOccurrences(of: last, with: last + "\n  - { id: l-agg1-agg2-b, a: agg-1, b: agg-2, capacity: 10G, weight: 0 }"
+            + "\n  - { id: l-s2-agg1-b, a: site-2, b: agg-1, capacity: 1G, weight: 5 }")
+        let topology = folder.appendingPathComponent("parallel.yaml")
+        try Data(yaml.utf8).write(to: topology)
+        let parallel = try Fixtures.runFlowcast(["plan", "--topology", topology.path, "--forecasts", "policies/examples/demo-forecasts.json",
+                                                 "--out", folder.appendingPathComponent("p.json").path])
+        #expect(parallel.status == 0, "\(parallel.stderr)")
+        let plan = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: folder.appendingPathComponent("p.json"))) as? [String: Any])
+        let reasons = try #require((plan["routing"] as? [String: Any])?["demands"] as? [[String: Any]]).compactMap { $0["reason"] as? String }
+        #expect(reasons.contains { $0.contains("no plan fits every scenario under the 70% target") }, "\(reasons)")
+        for reason in reasons { #expect(!reason.contains("target") || reason.contains("under the 70% target"), "\(reason)") }
+    }
+
     @Test func aPolicyOfAnotherNetworkOrWithAPartialSplitIsRefusedAnEditedTopologyWarned() throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-current-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)

@@ -173,7 +173,10 @@ struct PolicyDocumentBuilder {
                 + (regime.isEmpty ? "the \(Self.percent(cap)) target" : "\(Self.percent(utilisation[link]))\(worst); " + regime)
         }
         if used.allSatisfy({ costs[$0] == costs[cheapest] }) {
-            return split + " of equal least cost (\(costs[cheapest].formatted())), under the \(Self.percent(cap)) target"
+            // Over the target the cap is a scenario's, not the target: "under the 77% target" read
+            // beside a 70 % target (an audit).
+            return split + " of equal least cost (\(costs[cheapest].formatted()))"
+                + (regime.isEmpty ? ", under the \(Self.percent(cap)) target" : "; " + regime)
         }
         return split + "; the least-cost path \(cheapest + 1) has room under the "
             + (regime.isEmpty ? "\(Self.percent(cap)) target" : "\(Self.percent(cap)) cap (" + regime + ")")
