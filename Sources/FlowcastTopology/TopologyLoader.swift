@@ -245,6 +245,18 @@ struct TopologyLoader {
             report(Self.line(node), "'\(key)' in \(what) contains \(bad)")
             return nil
         }
+        // A plain `~` or `null` is YAML's null, not a name: `id: null` became a cell named "null",
+        // and `band: null` matched it (an audit). Quoted, it is the text.
+        // An optional one that is null is absent, as an empty list is.
+        if s.style == .plain, ["~", "null", "Null", "NULL"].contains(s.string) {
+            if required { report(Self.line(node), "'\(key)' in \(what) is null (YAML's \(s.string)); quote it if it is the text") }
+            return nil
+        }
+        // " l3 " and "l3" are two ids that read as one wherever they are shown.
+        if s.string.first?.isWhitespace == true || s.string.last?.isWhitespace == true {
+            report(Self.line(node), "'\(key)' in \(what) begins or ends with a space: '\(s.string)'")
+            return nil
+        }
         return s.string
     }
 

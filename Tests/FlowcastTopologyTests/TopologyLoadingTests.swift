@@ -274,6 +274,19 @@ struct TopologyAuditTests {
         #expect(problems(yaml).map(\.description) == ["t.yaml:1: topology must be a mapping (key: value)"])
     }
 
+    /// `id: null` named a link "null" (and `band: null` matched a band of that name); " l3 " and
+    /// "l3" read as one id wherever shown. Quoted, "null" is the text.
+    @Test("a plain null id is refused, a quoted one is text; ids with edge spaces are refused")
+    func nullAndSpacedIds() throws {
+        #expect(problems(minimalYAML.replacingOccurrences(of: "id: l3", with: "id: null")).first?.description
+                == "t.yaml:13: 'id' in link is null (YAML's null); quote it if it is the text")
+        #expect(problems(minimalYAML.replacingOccurrences(of: "id: l3", with: "id: ~")).first?.message.contains("is null (YAML's ~)") == true)
+        let quoted = try Topology(yaml: minimalYAML.replacingOccurrences(of: "l3", with: "\"null\""))
+        #expect(quoted.links.map(\.id).contains("null"))
+        #expect(problems(minimalYAML.replacingOccurrences(of: "id: l3", with: "id: \" l3 \"")).first?.description
+                == "t.yaml:13: 'id' in link begins or ends with a space: ' l3 '")
+    }
+
     /// Two neighbours whose minimums add up past their band passed the check, and every plan then
     /// failed naming no cell.
     @Test("neighbours whose minimum blocks cannot both fit in their band are named")
