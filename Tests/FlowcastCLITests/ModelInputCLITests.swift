@@ -12,6 +12,18 @@ struct ModelInputCLITests {
         return url
     }
 
+    /// A next-row and a 60 s interval model of the demo's radio KPI logs (`--target se`), trained in
+    /// `folder`: their paths.
+    static func spectralEfficiencyModels(in folder: URL) throws -> (next: String, interval: String) {
+        let next = folder.appendingPathComponent("se.json").path, interval = folder.appendingPathComponent("se60.json").path
+        let logs = ["captures/demo/radio-cell-1.csv", "captures/demo/radio-cell-2.csv"]
+        for (out, extra) in [(next, [String]()), (interval, ["--horizon", "60s"])] {
+            let trained = try Fixtures.runFlowcast(["train"] + logs.flatMap { ["--series", $0] } + ["--target", "se", "--out", out] + extra)
+            #expect(trained.status == 0, "\(trained.stderr)")
+        }
+        return (next, interval)
+    }
+
     /// A wide CSV of one series with a 5-minute step and a daily wave.
     func series(rows: Int = 600, header: String = "t") -> String {
         var lines = ["\(header),x"]
@@ -25,12 +37,7 @@ struct ModelInputCLITests {
     func radioModelOnOtherSeries() throws {
         let folder = try temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
-        let next = folder.appendingPathComponent("se.json").path, interval = folder.appendingPathComponent("se60.json").path
-        let logs = ["captures/demo/radio-cell-1.csv", "captures/demo/radio-cell-2.csv"]
-        for (out, extra) in [(next, [String]()), (interval, ["--horizon", "60s"])] {
-            let trained = try Fixtures.runFlowcast(["train"] + logs.flatMap { ["--series", $0] } + ["--target", "se", "--out", out] + extra)
-            #expect(trained.status == 0, "\(trained.stderr)")
-        }
+        let (next, interval) = try Self.spectralEfficiencyModels(in: folder)
         let abilene = "data/abilene/link_load_ospf_public.csv"
         // A series of one row a second, so a 60 s horizon is whole rows of it (Abilene's are 300 s).
         let perSecond = folder.appendingPathComponent("seconds.csv")
@@ -58,12 +65,7 @@ struct ModelInputCLITests {
     func radioModelAsDemandModel() throws {
         let folder = try temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
-        let next = folder.appendingPathComponent("se.json").path, interval = folder.appendingPathComponent("se60.json").path
-        let logs = ["captures/demo/radio-cell-1.csv", "captures/demo/radio-cell-2.csv"]
-        for (out, extra) in [(next, [String]()), (interval, ["--horizon", "60s"])] {
-            let trained = try Fixtures.runFlowcast(["train"] + logs.flatMap { ["--series", $0] } + ["--target", "se", "--out", out] + extra)
-            #expect(trained.status == 0, "\(trained.stderr)")
-        }
+        let (next, interval) = try Self.spectralEfficiencyModels(in: folder)
         for model in [next, interval] {
             let out = folder.appendingPathComponent("run-\(UUID().uuidString)")
             let replay = try Fixtures.runFlowcast(["replay", "captures/demo/demo.pcapng", "--topology", "captures/demo/topology.yaml",
