@@ -96,7 +96,7 @@ struct TopologyLoader {
         for scalar in yaml.unicodeScalars {
             if scalar == "\n" { line += 1; continue }
             if scalar == "\u{85}" || scalar == "\u{2028}" || scalar == "\u{2029}" {
-                report(line, "U+\(String(scalar.value, radix: 16, uppercase: true).leftPadded(4)) is a line break to YAML 1.1, read as a "
+                report(line, "\(scalar.codePoint) is a line break to YAML 1.1, read as a "
                     + "space inside a value; not allowed (end lines with LF or CR LF)")
                 return nil
             }
@@ -161,7 +161,7 @@ struct TopologyLoader {
                     if scalar == "\n" { line += 1 }
                 }
             }
-            let code = value >= 0 ? " (U+\(String(value, radix: 16, uppercase: true).leftPadded(4)))" : ""
+            let code = value >= 0 ? Unicode.Scalar(UInt32(value)).map { " (\($0.codePoint))" } ?? "" : ""
             report(line, "YAML: \(problem)\(code)")
         default:
             report(0, "YAML: \(error)")
@@ -343,9 +343,4 @@ struct TopologyLoader {
         }
         return out
     }
-}
-
-extension String {
-    /// Left-padded with zeros to `width` characters (code points: U+001B).
-    func leftPadded(_ width: Int) -> String { count >= width ? self : String(repeating: "0", count: width - count) + self }
 }
