@@ -32,6 +32,7 @@ struct ExportCommand: ParsableCommand {
         do {
             let document = try PolicyDocument(contentsOf: URL(fileURLWithPath: policy))
             var addresses = NextHopAddresses()
+            var parsedTopology: Topology?
             if let topology {
                 let data = try Data(contentsOf: URL(fileURLWithPath: topology))
                 // Another topology's addresses would route this plan through routers it never chose.
@@ -41,6 +42,7 @@ struct ExportCommand: ParsableCommand {
                     throw ExitCode.failure
                 }
                 let parsed = try Topology(contentsOfFile: topology)
+                parsedTopology = parsed
                 // Its digest is the policy's, so a path whose link does not join its nodes there is a
                 // hand edit: the export would name a next hop over a link that does not reach it.
                 if let wrong = Self.pathNotInTopology(document, parsed) {
@@ -52,7 +54,7 @@ struct ExportCommand: ParsableCommand {
             if let router {
                 // A node the policy's paths (or the topology) name: a typo wrote a header and nothing else.
                 let nodes = Set(document.routing.demands.flatMap { $0.paths.flatMap(\.nodes) })
-                let known = topology.flatMap { try? Topology(contentsOfFile: $0) }.map { Set($0.nodes.map(\.id)) } ?? []
+                let known = Set(parsedTopology?.nodes.map(\.id) ?? [])
                 guard nodes.contains(router) || known.contains(router) else {
                     printError("flowcast export: --router \(router.visible): no such node in \(policy)'s paths"
                         + (topology == nil ? "" : " or in \(topology!)"))

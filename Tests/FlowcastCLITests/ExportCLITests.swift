@@ -45,6 +45,16 @@ struct ExportCLITests {
         #expect(other.status == 1 && other.stderr.contains("captures/abilene/topology.yaml is not the topology policies/examples/demo-policy.json was planned on"),
                 "\(other.stderr)")
         #expect(other.stdout.isEmpty)
+        // One router's section alone (--router); a node neither the paths nor the topology has is a
+        // usage error, and --router is for iproute only.
+        let site2 = try Fixtures.runFlowcast(["export", "policies/examples/demo-policy.json", "--to", "iproute", "--topology", "captures/demo/topology.yaml",
+                                              "--router", "site-2"])
+        #expect(site2.status == 0 && site2.stdout.components(separatedBy: "# on ").count == 2, "\(site2.stdout)")
+        #expect(site2.stdout.contains("# on site-2\nip route replace 10.20.0.0/24 nexthop via "), "\(site2.stdout)")
+        let typo = try Fixtures.runFlowcast(["export", "policies/examples/demo-policy.json", "--to", "iproute", "--router", "site-22"])
+        #expect(typo.status == 64 && typo.stderr.contains("--router site-22: no such node in policies/examples/demo-policy.json's paths"), "\(typo.stderr)")
+        let a1 = try Fixtures.runFlowcast(["export", "policies/examples/demo-policy.json", "--to", "a1", "--router", "site-2"])
+        #expect(a1.status == 64 && a1.stderr.contains("--router is for --to iproute"), "\(a1.stderr)")
     }
 
     /// The committed examples are what `export` writes now, with the topology as the README

@@ -165,7 +165,7 @@ enum IPRouteExporter {
             lines.append("# on \(router)")
             lines.append(contentsOf: blocks[router]!)
         }
-        if let only, blocks[only] == nil { lines.append("# on \(only)") ; lines.append("# no route: the plan sends no traffic through \(only)") }
+        if let only, blocks[only] == nil { lines.append("# on \(only)") ; lines.append("# no route on \(only): it forwards none of the plan's traffic (or the prefixes end there)") }
         return lines.joined(separator: "\n") + "\n"
     }
 
