@@ -4,6 +4,12 @@ holds the datagram (its expert info "IPv4 total length exceeds packet length"): 
 or frame length shorter than the inner datagram says, not a capture cut by its snap length. The
 decoder records those as a malformed-ipv4 issue and decodes on, as tshark does.
 
+tshark runs without reassembly, as for the decode oracle (expected.py), so it also flags an inner
+datagram cut where an outer datagram's first fragment ends (a tunnel fragmented for its MTU). That
+is not a bad length, and tshark with its default reassembly flags none of it: those frames (an
+IPv4 layer before the last one, or an IPv6 fragment header, that is a first fragment with more to
+come) are left out.
+
 Usage: tshark-ip-length.py CAPTURE [CAPTURE ...] > captures/real/ipv4-total-length.tsv
 
 One line per capture, tab-separated: the capture's file name, then the flagged frame numbers
@@ -20,14 +26,21 @@ PREFS = ["-o", "ip.defragment:FALSE", "-o", "ipv6.defragment:FALSE"]
 
 
 def flagged(capture):
-    run = subprocess.run(["tshark", "-r", capture, *PREFS, "-T", "fields", "-e", "frame.number", "-e", "_ws.expert.message"],
+    run = subprocess.run(["tshark", "-r", capture, *PREFS, "-T", "fields", "-E", "occurrence=a", "-e", "frame.number",
+                          "-e", "ip.flags.mf", "-e", "ip.frag_offset", "-e", "ipv6.fraghdr.more", "-e", "ipv6.fraghdr.offset",
+                          "-e", "_ws.expert.message"],
                          capture_output=True, text=True)
     if run.returncode != 0 and not run.stdout:
         return None
     frames = []
     for line in run.stdout.splitlines():
-        number, _, messages = line.partition("\t")
-        if any(m.startswith(MESSAGE) for m in messages.split(",")):
+        number, mf, offset, more6, offset6, messages = (line.split("\t") + [""] * 6)[:6]
+        if not any(m.startswith(MESSAGE) for m in messages.split(",")):
+            continue
+        outer = list(zip(mf.split(","), offset.split(",")))[:-1]
+        first_fragment = any(m in ("1", "True") and o == "0" for m, o in outer)
+        first_fragment |= any(m in ("1", "True") and o == "0" for m, o in zip(more6.split(","), offset6.split(",")))
+        if not first_fragment:
             frames.append(number)
     return frames
 

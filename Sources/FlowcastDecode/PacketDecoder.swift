@@ -81,6 +81,10 @@ struct DecodeRun {
     /// IP layers entered so far; the first one's addresses are the outer columns, even when it
     /// has none (cut short, or IPv6 behind an IPv4 ethertype).
     var ipLayers = 0
+    /// True once an IP layer is a datagram's first fragment with more to come: what it carries
+    /// ends where the fragment does, so an inner datagram longer than that is cut by the
+    /// fragmentation, not malformed (the rest is in the next fragments).
+    var insideFirstFragment = false
     /// True in the run that reads the packet an ICMP error quotes (see `scanQuotedPacket`).
     var insideQuote = false
     /// After a vendor header the oracle does not read through (Arista's, Cisco FabricPath): only

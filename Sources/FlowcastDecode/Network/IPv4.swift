@@ -41,10 +41,14 @@ extension DecodeRun {
         // A total length past what holds the datagram (a GTP-U or outer IP length shorter than
         // it; not a capture cut by its snap length) is malformed: tshark flags it ("IPv4 total
         // length exceeds packet length") and goes on with the bytes there, and so does this, the
-        // issue counted where it was not (an audit of GTP-U with a short length).
-        if totalLength > limit - offset && !cutShort {
+        // issue counted where it was not (an audit of GTP-U with a short length). Inside an outer
+        // datagram's first fragment the inner one is cut where the fragment ends: that is MTU
+        // fragmentation of a tunnel, not a bad length, and tshark (reassembling, as by default)
+        // flags none of it; an audit found every fragmented GTP-U packet counted malformed.
+        if totalLength > limit - offset && !cutShort && !insideFirstFragment {
             summary.issue = DecodeIssue(kind: .malformed, layer: .ipv4, needed: totalLength, present: limit - offset, offset: offset)
         }
+        if fragment & 0x2000 != 0 && fragment & 0x1FFF == 0 { insideFirstFragment = true }
         limit = min(limit, offset + totalLength)
         offset += headerLength
         summary.payloadLength = max(0, totalLength - headerLength)

@@ -70,6 +70,7 @@ extension DecodeRun {
                 afterAH = false
                 summary.isFragment = true
                 if fragmentOffset != 0 { summary.ipProtocol = next; return .done }
+                if b.u8(offset - 5) & 1 != 0 { insideFirstFragment = true }  // M flag: more to come
             default:
                 summary.payloadLength = max(0, limit - offset)
                 if afterAH && !Self.namesPayloadAfterAH(next) { summary.ipProtocol = first; return .done }
