@@ -26,6 +26,9 @@ public final class OfflineCapture {
     public let filter: CaptureFilter?
     /// Packets the filter skipped so far, as of the last `forEachPacket` to return.
     public private(set) var packetsFiltered = 0
+    /// The link types of the records a filter skipped, in the order first met: with the link
+    /// types of the packets handed out, the link types in use in the file.
+    public private(set) var filteredLinkTypes: [LinkType] = []
     /// Size of the file in bytes (for progress); of the capture inside, for a compressed file.
     public let fileSize: Int64
     /// True when the file is compressed with gzip (`GzipCapture`): read as the capture inside.
@@ -215,6 +218,7 @@ public final class OfflineCapture {
                     try body(packet)
                 } else {
                     skipped += 1
+                    if packet.linkType != .noLinkLayer, !filteredLinkTypes.contains(packet.linkType) { filteredLinkTypes.append(packet.linkType) }
                 }
             }
         }

@@ -88,8 +88,8 @@ public func decodeCapture(path: String, limit: Int? = nil, decoder: PacketDecode
                                          fraction: packet.timestampFraction, hasTimestamp: packet.hasTimestamp)
             stats.settleTime(&summary, packet: packet.number)
             stats.packets += 1
-            stats.wireBytes += packet.wireLength
-            stats.capturedBytes += packet.capturedLength
+            stats.wireBytes += summary.wireLength  // the frame's, without a link pseudo-header
+            stats.capturedBytes += summary.capturedLength
             if let issue = summary.issue { stats.record(issue, packet: packet.number) }
             try body(packet.number, summary)
             // Stop at the limit's packet, not at the next one read: with a filter, the packets

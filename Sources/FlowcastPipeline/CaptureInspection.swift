@@ -21,8 +21,16 @@ public struct CaptureInspection: Sendable {
     public var protocolMix: [String: [String: Int]] = [:]
     /// Innermost source addresses by wire bytes.
     public var talkers: [String: (packets: Int, bytes: Int)] = [:]
-    /// GTP-U tunnels by TEID.
-    public var tunnels: [UInt32: (packets: Int, bytes: Int)] = [:]
+    /// GTP-U tunnels: G-PDUs and end markers by TEID and the outer destination that chose it (a
+    /// TEID is the receiving end's, so two ends may use one value for two tunnels). Echo, error
+    /// indication and GTPv1-C messages carry a TEID too, but are no tunnel's traffic.
+    public var tunnels: [TunnelKey: (packets: Int, bytes: Int)] = [:]
+
+    public struct TunnelKey: Hashable, Sendable {
+        public var teid: UInt32
+        /// The outermost IP destination: the tunnel end the TEID belongs to ("" without one).
+        public var endpoint: String
+    }
     public var issues: [String: (count: Int, firstPacket: Int)] = [:]
     /// Packets with no usable time (`DecodeStatistics.settleTime`), and the first of them.
     public var packetsWithoutTime = 0
@@ -49,8 +57,10 @@ public struct CaptureInspection: Sendable {
                                        seconds: packet.timestampSeconds, fraction: packet.timestampFraction, hasTimestamp: packet.hasTimestamp)
                 times.settleTime(&s, packet: packet.number)
                 r.packets += 1
-                r.wireBytes += packet.wireLength
-                r.capturedBytes += packet.capturedLength
+                // The frame's own lengths, without a link pseudo-header (SunATM, PPP direction,
+                // …), as `decode` and tshark count them; the record's lengths include it.
+                r.wireBytes += s.wireLength
+                r.capturedBytes += s.capturedLength
                 if s.timeIsUsable {  // a packet without one has no time of its own to span
                     let t = s.timestampNanoseconds
                     r.firstNanoseconds = min(r.firstNanoseconds ?? t, t)
@@ -71,9 +81,13 @@ public struct CaptureInspection: Sendable {
                 if let teid = s.teid {
                     count("tunnel", s.gtpMessageType == 0xFF ? "GTP-U G-PDU" : "GTPv1 other")
                     if s.qfi != nil { count("tunnel", "5G PDU session container") }
-                    var entry = r.tunnels[teid] ?? (0, 0)
-                    entry.packets += 1; entry.bytes += packet.wireLength
-                    r.tunnels[teid] = entry
+                    // G-PDU (255) and end marker (254), the messages sent down a tunnel.
+                    if s.gtpMessageType == 0xFF || s.gtpMessageType == 0xFE {
+                        let key = TunnelKey(teid: teid, endpoint: s.outerDestination?.description ?? "")
+                        var entry = r.tunnels[key] ?? (0, 0)
+                        entry.packets += 1; entry.bytes += s.wireLength
+                        r.tunnels[key] = entry
+                    }
                 } else if s.tunnelDepth > 0 {
                     count("tunnel", "other tunnel (GRE/ERSPAN/VXLAN/Geneve/IP-in-IP)")
                 }
@@ -84,7 +98,7 @@ public struct CaptureInspection: Sendable {
                 if let inner = s.innerSource {
                     let key = inner.description
                     var entry = r.talkers[key] ?? (0, 0)
-                    entry.packets += 1; entry.bytes += packet.wireLength
+                    entry.packets += 1; entry.bytes += s.wireLength
                     r.talkers[key] = entry
                 }
                 if let issue = s.issue {
@@ -98,6 +112,10 @@ public struct CaptureInspection: Sendable {
         r.filteredPackets = capture.packetsFiltered
         r.packetsWithoutTime = times.packetsWithoutTime
         r.firstPacketWithoutTime = times.firstPacketWithoutTime
+        // The link types in use: of the packets that passed a filter and of those it skipped
+        // (with a filter only the first were listed, an audit found); the file's declared ones
+        // when no packet was read.
+        for link in capture.filteredLinkTypes.map(\.description) where !seenLinks.contains(link) { seenLinks.append(link) }
         r.linkTypes = seenLinks.isEmpty ? capture.linkTypes.map(\.description) : seenLinks
         return r
     }
@@ -106,15 +124,34 @@ public struct CaptureInspection: Sendable {
         talkers.map { ($0.key, $0.value.packets, $0.value.bytes) }.sorted { $0.2 != $1.2 ? $0.2 > $1.2 : $0.0 < $1.0 }.prefix(n).map { $0 }
     }
 
-    public func topTunnels(_ n: Int) -> [(UInt32, Int, Int)] {
-        tunnels.map { ($0.key, $0.value.packets, $0.value.bytes) }.sorted { $0.2 != $1.2 ? $0.2 > $1.2 : $0.0 < $1.0 }.prefix(n).map { $0 }
+    public func topTunnels(_ n: Int) -> [(TunnelKey, Int, Int)] {
+        tunnels.map { ($0.key, $0.value.packets, $0.value.bytes) }
+            .sorted { $0.2 != $1.2 ? $0.2 > $1.2 : ($0.0.teid, $0.0.endpoint) < ($1.0.teid, $1.0.endpoint) }.prefix(n).map { $0 }
     }
 
+    /// UTC to the nanosecond, as the capture holds it (a Double of seconds since 1970 keeps only
+    /// about 100 ns of it, and the formatter's fraction milliseconds: a 0.8 ms capture read as
+    /// "0.001 s" between times a millisecond apart).
     static func time(_ ns: Int64?) -> String {
         guard let ns else { return "-" }
+        let (seconds, fraction) = ns.quotientAndRemainder(dividingBy: 1_000_000_000)
+        let whole = fraction < 0 ? seconds - 1 : seconds
         let f = ISO8601DateFormatter()
-        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return f.string(from: Date(timeIntervalSince1970: Double(ns) / 1e9))
+        f.formatOptions = [.withInternetDateTime]
+        let text = f.string(from: Date(timeIntervalSince1970: Double(whole)))
+        let digits = String(fraction < 0 ? fraction + 1_000_000_000 : fraction)
+        return text.dropLast() + "." + String(repeating: "0", count: 9 - digits.count) + digits + "Z"
+    }
+
+    /// The span between two times in seconds, to the nanosecond.
+    static func span(_ first: Int64?, _ last: Int64?) -> String {
+        guard let first, let last else { return "0.000000000" }
+        // In Double past Int64: the difference of two times far apart (1678 and 2261).
+        let (difference, overflow) = last.subtractingReportingOverflow(first)
+        if overflow { return String(format: "%.3f", (Double(last) - Double(first)) / 1e9) }
+        let (seconds, fraction) = difference.quotientAndRemainder(dividingBy: 1_000_000_000)
+        let digits = String(fraction)
+        return "\(seconds)." + String(repeating: "0", count: 9 - digits.count) + digits
     }
 
     /// Human-readable report.
@@ -124,9 +161,7 @@ public struct CaptureInspection: Sendable {
             out += "  filter: \(filter) (\(packets) of \(packets + filteredPackets) packets passed, \(filteredPackets) skipped)\n"
         }
         out += "  packets: \(packets)  wire bytes: \(wireBytes)  captured bytes: \(capturedBytes)\n"
-        // In Double: the difference of two times far apart (1678 and 2261) is past Int64.
-        let span = firstNanoseconds.flatMap { a in lastNanoseconds.map { (Double($0) - Double(a)) / 1e9 } } ?? 0
-        out += "  time: \(Self.time(firstNanoseconds)) → \(Self.time(lastNanoseconds)) (\(String(format: "%.3f", span)) s)\n"
+        out += "  time: \(Self.time(firstNanoseconds)) → \(Self.time(lastNanoseconds)) (\(Self.span(firstNanoseconds, lastNanoseconds)) s)\n"
         if let first = firstPacketWithoutTime {
             out += "  packets without a usable time: \(packetsWithoutTime) (first at packet \(first); no timestamp, or one before 1677 "
                 + "or after 2262: each counted at the time of the packet before it)\n"
@@ -144,8 +179,11 @@ public struct CaptureInspection: Sendable {
         }
         let tunnels = topTunnels(top)
         if !tunnels.isEmpty {
-            out += "  top GTP-U tunnels (by bytes):\n"
-            for (t, p, b) in tunnels { out += "    TEID \(t) (0x\(String(t, radix: 16))): \(b) bytes, \(p) packets\n" }
+            out += "  top GTP-U tunnels (G-PDUs and end markers by TEID and the end it belongs to, by bytes):\n"
+            for (t, p, b) in tunnels {
+                let to = t.endpoint.isEmpty ? "" : " to \(t.endpoint)"
+                out += "    TEID \(t.teid) (0x\(String(t.teid, radix: 16)))\(to): \(b) bytes, \(p) packets\n"
+            }
         }
         if issues.isEmpty {
             out += "  decode issues: none\n"
@@ -162,9 +200,10 @@ public struct CaptureInspection: Sendable {
         let report = JSONReport(
             file: file, format: format, linkTypes: linkTypes, packets: packets, wireBytes: wireBytes,
             capturedBytes: capturedBytes, firstTime: firstNanoseconds.map { Double($0) / 1e9 },
-            lastTime: lastNanoseconds.map { Double($0) / 1e9 }, protocolMix: protocolMix,
+            lastTime: lastNanoseconds.map { Double($0) / 1e9 }, firstNanoseconds: firstNanoseconds, lastNanoseconds: lastNanoseconds,
+            protocolMix: protocolMix,
             topTalkers: topTalkers(top).map { .init(address: $0.0, packets: $0.1, bytes: $0.2) },
-            topTunnels: topTunnels(top).map { .init(teid: Int($0.0), packets: $0.1, bytes: $0.2) },
+            topTunnels: topTunnels(top).map { .init(teid: Int($0.0.teid), endpoint: $0.0.endpoint, packets: $0.1, bytes: $0.2) },
             decodeIssues: issues.mapValues { .init(count: $0.count, firstPacket: $0.firstPacket) }, error: error,
             filter: filter, filteredPackets: filteredPackets,
             packetsWithoutTime: firstPacketWithoutTime.map { .init(count: packetsWithoutTime, firstPacket: $0) })
@@ -174,10 +213,12 @@ public struct CaptureInspection: Sendable {
     /// The shape of `flowcast inspect --json` (stdout only; no file reads it back).
     private struct JSONReport: Encodable {
         struct Talker: Encodable { var address: String; var packets: Int; var bytes: Int }
-        struct Tunnel: Encodable { var teid: Int; var packets: Int; var bytes: Int }
+        struct Tunnel: Encodable { var teid: Int; var endpoint: String; var packets: Int; var bytes: Int }
         struct Issue: Encodable { var count: Int; var firstPacket: Int }
         var file: String, format: String, linkTypes: [String], packets: Int, wireBytes: Int, capturedBytes: Int
         var firstTime: Double?, lastTime: Double?
+        /// The same times exact (a Double of seconds keeps about 100 ns of them).
+        var firstNanoseconds: Int64?, lastNanoseconds: Int64?
         var protocolMix: [String: [String: Int]]
         var topTalkers: [Talker], topTunnels: [Tunnel]
         var decodeIssues: [String: Issue]
@@ -188,7 +229,7 @@ public struct CaptureInspection: Sendable {
         var packetsWithoutTime: Issue?
 
         enum CodingKeys: String, CodingKey {
-            case file, format, linkTypes, packets, wireBytes, capturedBytes, firstTime, lastTime, protocolMix
+            case file, format, linkTypes, packets, wireBytes, capturedBytes, firstTime, lastTime, firstNanoseconds, lastNanoseconds, protocolMix
             case topTalkers, topTunnels, decodeIssues, error, filter, filteredPackets, packetsWithoutTime
         }
 
@@ -203,6 +244,8 @@ public struct CaptureInspection: Sendable {
             // Absent times and no error are written as null.
             if let firstTime { try c.encode(firstTime, forKey: .firstTime) } else { try c.encodeNil(forKey: .firstTime) }
             if let lastTime { try c.encode(lastTime, forKey: .lastTime) } else { try c.encodeNil(forKey: .lastTime) }
+            if let firstNanoseconds { try c.encode(firstNanoseconds, forKey: .firstNanoseconds) } else { try c.encodeNil(forKey: .firstNanoseconds) }
+            if let lastNanoseconds { try c.encode(lastNanoseconds, forKey: .lastNanoseconds) } else { try c.encodeNil(forKey: .lastNanoseconds) }
             try c.encode(protocolMix, forKey: .protocolMix)
             try c.encode(topTalkers, forKey: .topTalkers); try c.encode(topTunnels, forKey: .topTunnels)
             try c.encode(decodeIssues, forKey: .decodeIssues)

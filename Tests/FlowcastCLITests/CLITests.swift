@@ -269,6 +269,53 @@ struct CLITests {
         #expect((object?["topTunnels"] as? [Any])?.isEmpty == false)
     }
 
+    /// `inspect`'s totals, times and tunnels against tshark's own fields (the captures' expected
+    /// decode output: frame lengths without any link pseudo-header, times to the nanosecond, outer
+    /// destination and TEID). An audit found a SunATM or PPP pseudo-header counted in the bytes
+    /// (262144 where tshark has 262140), times cut to 100 ns in JSON and to 1 ms in text, a
+    /// tunnel per TEID value (two ends' TEID 1 merged, 102 packets) and GTPv1-C or echo messages
+    /// listed as GTP-U tunnels.
+    @Test("inspect's totals, times and tunnels are tshark's", arguments: [
+        "real/gtpu-ipv4-inner-mixed.pcap", "real/gtpu-msgtype-not-0xff.pcap", "real/gtpv1c-pdp-ctx-messages.pcapng",
+        "real/sunatm-pseudo-header.pcap", "synthetic/link-ppp-with-direction.pcap", "real/nsec-big-endian.pcap",
+    ])
+    func inspectAgreesWithTshark(_ name: String) throws {
+        let rows = try String(contentsOf: Fixtures.captures.appendingPathComponent(name + ".expected.tsv"), encoding: .utf8)
+            .split(separator: "\n").map { $0.split(separator: "\t", omittingEmptySubsequences: false).map(String.init) }
+        func nanoseconds(_ time: String) -> Int64 {
+            let parts = time.split(separator: ".")
+            return Int64(parts[0])! * 1_000_000_000 + Int64(parts[1].padding(toLength: 9, withPad: "0", startingAt: 0))!
+        }
+        let times = rows.map { nanoseconds($0[1]) }
+        // Every packet of these captures is a G-PDU where it has a TEID, except in the two
+        // captures of signalling and path management, which have no tunnel.
+        let signalling = name.contains("gtpv1c") || name.contains("not-0xff")
+        var tunnels: [String: (packets: Int, bytes: Int)] = [:]
+        for row in rows where !row[11].isEmpty && !signalling {
+            tunnels["\(row[11]) \(row[5])", default: (0, 0)].packets += 1
+            tunnels["\(row[11]) \(row[5])", default: (0, 0)].bytes += Int(row[2])!
+        }
+        let run = try Fixtures.runFlowcast(["inspect", "captures/" + name, "--json"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
+        #expect(object["packets"] as? Int == rows.count)
+        #expect(object["wireBytes"] as? Int == rows.reduce(0) { $0 + Int($1[2])! })
+        #expect(object["capturedBytes"] as? Int == rows.reduce(0) { $0 + Int($1[3])! })
+        #expect((object["firstNanoseconds"] as? NSNumber)?.int64Value == times.min())
+        #expect((object["lastNanoseconds"] as? NSNumber)?.int64Value == times.max())
+        var got: [String: (packets: Int, bytes: Int)] = [:]
+        for tunnel in try #require(object["topTunnels"] as? [[String: Any]]) {
+            got["\(tunnel["teid"] as! Int) \(tunnel["endpoint"] as! String)"] = (tunnel["packets"] as! Int, tunnel["bytes"] as! Int)
+        }
+        #expect(got.mapValues { [$0.packets, $0.bytes] } == tunnels.mapValues { [$0.packets, $0.bytes] })
+        if name.contains("inner-mixed") { #expect(got.count == 2) }
+        // The text gives the same times to the nanosecond, and the span between them.
+        let text = try Fixtures.runFlowcast(["inspect", "captures/" + name]).stdout
+        let span = times.max()! - times.min()!
+        let spanText = "\(span / 1_000_000_000)." + String(String(span % 1_000_000_000).reversed()).padding(toLength: 9, withPad: "0", startingAt: 0).reversed()
+        #expect(text.contains(" s)\n") && text.contains("(\(spanText) s)"), "\(text)")
+    }
+
     /// A pcapng file's format line named no snapshot length, where a pcap file's does.
     @Test("inspect names a pcapng file's snapshot length: its first interface block's, 0 read as libpcap's 262144",
           arguments: ["gtpv1c-pdp-ctx-messages.pcapng", "pcapng-many-interfaces.pcapng"])

@@ -14,14 +14,14 @@ import Testing
     @Test func inspectSpansTheUsableTimesAndCountsTheRest() throws {
         let run = try Fixtures.runFlowcast(["inspect", Self.beyond])
         #expect(run.status == 0, "\(run.stderr)")
-        #expect(run.stdout.contains("time: 2005-10-07T23:23:50.351Z → 2005-10-07T23:23:55.634Z (5.283 s)"), "\(run.stdout)")
+        #expect(run.stdout.contains("time: 2005-10-07T23:23:50.350788000Z → 2005-10-07T23:23:55.634189000Z (5.283401000 s)"), "\(run.stdout)")
         #expect(run.stdout.contains("packets without a usable time: 1 (first at packet 4;"), "\(run.stdout)")
         let json = try Fixtures.runFlowcast(["inspect", "--json", Self.beyond])
         let object = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
         #expect((object["packetsWithoutTime"] as? [String: Int]) == ["count": 1, "firstPacket": 4])
         #expect((object["lastTime"] as? Double).map { abs($0 - 1_128_727_435.634189) < 1e-6 } == true)
         let spb = try Fixtures.runFlowcast(["inspect", Self.missing])
-        #expect(spb.stdout.contains("time: 2005-10-07T23:23:50.351Z → 2005-10-07T23:23:55.634Z"), "\(spb.stdout)")
+        #expect(spb.stdout.contains("time: 2005-10-07T23:23:50.350788000Z → 2005-10-07T23:23:55.634189000Z"), "\(spb.stdout)")
         #expect(spb.stdout.contains("packets without a usable time: 2 (first at packet 3;"), "\(spb.stdout)")
     }
 
