@@ -30,6 +30,8 @@ public enum CaptureError: Error, Equatable, Sendable, CustomStringConvertible {
         case let .missingFile(path, reason): return "\(path.visible): cannot open: \(reason)"
         case let .notACapture(path, reason): return "\(path.visible): not a pcap or pcapng capture: \(reason)"
         case let .unsupportedVersion(path, reason): return "\(path.visible): unsupported capture version: \(reason)"
+        // Packet 0 is the file's header, before any packet ("packet 0" read as a packet number).
+        case let .truncatedRecord(path, 0, reason): return "\(path.visible): cut short before its first packet: \(reason)"
         case let .truncatedRecord(path, packet, reason): return "\(path.visible): packet \(packet): truncated record: \(reason)"
         case let .corrupt(path, packet?, reason): return "\(path.visible): packet \(packet): corrupt capture: \(reason)"
         case let .corrupt(path, nil, reason): return "\(path.visible): corrupt capture: \(reason)"

@@ -316,6 +316,25 @@ struct CLITests {
         #expect(text.contains(" s)\n") && text.contains("(\(spanText) s)"), "\(text)")
     }
 
+    /// A file cut inside its own header has no packet to name: it said "packet 0: truncated record".
+    @Test("a capture cut inside its file header says so, naming no packet", arguments: [
+        ("real/nsec-big-endian.pcap", 20, "pcap file header cut at 20 of 24 bytes"),
+        ("real/gtpv1c-pdp-ctx-messages.pcapng", 10, "section header block cut at 10 bytes"),
+        // Past Flowcast's own check of the block's first bytes, libpcap's words.
+        ("real/gtpv1c-pdp-ctx-messages.pcapng", 20, "truncated pcapng dump file; tried to read 124 bytes, only got 8"),
+    ])
+    func headerCutShort(_ name: String, _ length: Int, _ reason: String) throws {
+        let bytes = try Data(contentsOf: Fixtures.captures.appendingPathComponent(name)).prefix(length)
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-header-\(UUID().uuidString)-\((name as NSString).lastPathComponent)").path
+        try bytes.write(to: URL(fileURLWithPath: path))
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        for command in ["inspect", "decode", "flows"] {
+            let run = try Fixtures.runFlowcast([command, path])
+            #expect(run.status == 2)
+            #expect(run.stderr == "flowcast \(command): \(path): cut short before its first packet: \(reason)\n", "\(run.stderr)")
+        }
+    }
+
     /// A pcapng file's format line named no snapshot length, where a pcap file's does.
     @Test("inspect names a pcapng file's snapshot length: its first interface block's, 0 read as libpcap's 262144",
           arguments: ["gtpv1c-pdp-ctx-messages.pcapng", "pcapng-many-interfaces.pcapng"])
