@@ -260,13 +260,19 @@ struct TopologyLoader {
         return s.string
     }
 
-    /// A number; accepts `1e9`, `10_000`, `0x1F` and the suffixes k, M, G, T (×1000) for rates.
+    /// A number; accepts `1e9`, `10_000`, `0x1F` and the suffixes k/K, M, G/g, T/t (×1000) for rates.
     mutating func number(_ m: Fields, _ key: String, _ line: Int, in what: String, required: Bool = false) -> Double? {
         guard let node = m[key] else {
             if required { report(line, "\(what) is missing required '\(key)'") }
             return nil
         }
         guard case .scalar(let s) = node, let v = Self.parseNumber(s.string) else {
+            // "10m" is milli in SI, and no rate is a thousandth of a bit/s: said, not guessed.
+            let text = node.string ?? ""
+            if text.hasSuffix("m"), Self.parseNumber(String(text.dropLast())) != nil {
+                report(Self.line(node), "'\(key)' in \(what) must be a number, got '\(text.visible)': m is milli; write \(text.dropLast())M for mega")
+                return nil
+            }
             report(Self.line(node), "'\(key)' in \(what) must be a number, got '\(node.string ?? "a collection")'")
             return nil
         }
@@ -279,7 +285,8 @@ struct TopologyLoader {
         if t.hasPrefix("-") { sign = -1; t.removeFirst() } else if t.hasPrefix("+") { t.removeFirst() }
         if t.lowercased().hasPrefix("0x") { return UInt64(t.dropFirst(2), radix: 16).map { sign * Double($0) } }
         var scale = 1.0
-        if let last = t.last, let s = ["k": 1e3, "K": 1e3, "M": 1e6, "G": 1e9, "T": 1e12][last] {
+        // k and K, G and g, T and t are one each (10g is how many write 10 Gbit/s); m is not M.
+        if let last = t.last, let s = ["k": 1e3, "K": 1e3, "M": 1e6, "G": 1e9, "g": 1e9, "T": 1e12, "t": 1e12][last] {
             scale = s
             t.removeLast()
         }

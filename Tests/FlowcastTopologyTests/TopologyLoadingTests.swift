@@ -206,6 +206,20 @@ func capacityAndWeightBounds() throws {
     #expect(edges.links.map(\.capacity) == [1, 1e15] && edges.links.map(\.weight) == [0, 16_777_215])
 }
 
+/// `1K` was taken and `1g` refused: the decimal suffixes are one each in either case, but m,
+/// milli in SI, is refused with what to write instead.
+@Test("rate suffixes: k/K, M, G/g, T/t; m is refused, naming M")
+func rateSuffixes() throws {
+    func yaml(_ capacity: String) -> String {
+        "nodes:\n  - { id: s1 }\n  - { id: core }\nlinks:\n  - { id: l1, a: s1, b: core, capacity: \(capacity) }\n"
+    }
+    for (text, value) in [("1k", 1e3), ("1K", 1e3), ("10M", 1e7), ("2.5G", 2.5e9), ("2.5g", 2.5e9), ("1T", 1e12), ("1t", 1e12), ("10_000", 1e4)] {
+        #expect(try Topology(yaml: yaml(text)).links.map(\.capacity) == [value], "\(text)")
+    }
+    #expect(problems(yaml("10m")).map(\.description) == ["t.yaml:5: 'capacity' in link 'l1' must be a number, got '10m': m is milli; write 10M for mega"])
+    #expect(problems(yaml("10x")).map(\.description) == ["t.yaml:5: 'capacity' in link 'l1' must be a number, got '10x'"])
+}
+
 @Test("a peak spectrum efficiency outside 0.001 to 100 bit/s/Hz is a problem at its line (1e-25 aborted plan inside Clp)")
 func peakEfficiencyBounds() {
     func yaml(_ se: String) -> String {
