@@ -118,6 +118,8 @@ struct TopologyLoader {
             report(1, "topology file is empty; expected a mapping with bands, cells, nodes, links, demands, match")
             return nil
         }
+        // A tag needs a '!' in the text: most files have none, and skip the walk.
+        if yaml.utf8.contains(UInt8(ascii: "!")) { checkTags(root) }
         // A list or a lone value is not empty: said once, as what it is (it was both).
         guard let top = mapping(root, "topology") else { return nil }
         checkKeys(top, ["bands", "cells", "nodes", "links", "demands", "match", "slice"], in: "topology")
@@ -171,6 +173,30 @@ struct TopologyLoader {
     // MARK: YAML access helpers
 
     static func line(_ node: Yams.Node) -> Int { node.mark?.line ?? 0 }
+
+    /// A tag other than YAML's own core ones (`!!str`, `!!int`, …) is a problem at its line: the
+    /// loader reads every value by its key whatever the tag, so `!secret`, `!include` or
+    /// `!!binary` would be silently read as the text after it (they were). At most 20 are named,
+    /// and at most a million nodes walked (an alias repeated in aliases is walked once per use).
+    mutating func checkTags(_ root: Yams.Node) {
+        let core: Set<String> = ["str", "int", "float", "bool", "null", "map", "seq"].reduce(into: []) { $0.insert("tag:yaml.org,2002:" + $1) }
+        var stack = [root], visited = 0, found = 0
+        while let node = stack.popLast(), visited < 1_000_000, found < 20 {
+            visited += 1
+            let tag = node.tag.description
+            if !core.contains(tag) {
+                found += 1
+                let shown = tag.hasPrefix("tag:yaml.org,2002:") ? "!!" + tag.dropFirst(18) : tag
+                report(Self.line(node), "tag '\(shown.visible)' is not one Flowcast reads (only YAML's core tags: !!str, !!int, !!float, !!bool, "
+                    + "!!null, !!map, !!seq)")
+            }
+            switch node {
+            case .mapping(let m): for (key, value) in m.reversed() { stack.append(value); stack.append(key) }
+            case .sequence(let q): stack.append(contentsOf: q.reversed())
+            default: break
+            }
+        }
+    }
 
     /// A YAML mapping with its text keys hashed once. Yams's own `Mapping[String]` builds a node
     /// for the key and compares it with every key in turn; the loader looks up a dozen keys per

@@ -206,6 +206,25 @@ func capacityAndWeightBounds() throws {
     #expect(edges.links.map(\.capacity) == [1, 1e15] && edges.links.map(\.weight) == [0, 16_777_215])
 }
 
+/// Tags were ignored: `!secret 10.0.0.1` read as the address after it, `!!binary 1G` as 1 Gbit/s.
+/// YAML's core tags are only what the loader reads anyway; any other is a problem at its line.
+@Test("tags other than YAML's core ones are problems at their lines")
+func unknownTagsAreProblems() throws {
+    let yaml = """
+    nodes:
+      - { id: s1, address: !secret 10.0.0.1 }
+      - { id: !!str core }
+    links:
+      - { id: l1, a: s1, b: core, capacity: !!binary 1G }
+      - !foo { id: l2, a: s1, b: core, capacity: !!int 1000 }
+    """
+    let tail = " is not one Flowcast reads (only YAML's core tags: !!str, !!int, !!float, !!bool, !!null, !!map, !!seq)"
+    #expect(problems(yaml).map(\.description) == ["t.yaml:2: tag '!secret'" + tail, "t.yaml:5: tag '!!binary'" + tail, "t.yaml:6: tag '!foo'" + tail])
+    let core = try Topology(yaml: yaml.replacingOccurrences(of: "!secret ", with: "").replacingOccurrences(of: "!!binary ", with: "")
+        .replacingOccurrences(of: "!foo ", with: ""))
+    #expect(core.links.map(\.capacity) == [1e9, 1000] && core.nodes.map(\.id) == ["s1", "core"])
+}
+
 /// `1K` was taken and `1g` refused: the decimal suffixes are one each in either case, but m,
 /// milli in SI, is refused with what to write instead.
 @Test("rate suffixes: k/K, M, G/g, T/t; m is refused, naming M")
