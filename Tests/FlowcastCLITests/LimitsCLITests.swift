@@ -1,3 +1,4 @@
+import FlowcastCore
 import FlowcastTestSupport
 import Foundation
 import Testing
@@ -15,6 +16,24 @@ struct LimitsCLITests {
             #expect(run.status == 64, "\(command[0]) --max-flows \(value): \(run.stderr)")
             #expect(run.stderr.contains("--max-flows must be between 1 and 268435456"), "\(run.stderr)")
         }
+    }
+
+    /// The longest window replay takes is what every reader of windows.jsonl takes: at 366 days
+    /// (`--window 366d`) `train` refused every line ("bad value for duration") and `report` read
+    /// none, since the readers stopped at 365.
+    @Test("windows of the longest --window read back")
+    func longestWindowReadsBack() throws {
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-366d-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        let run = try Fixtures.runFlowcast(["replay", "captures/real/gtpu-msgtype-0x32.pcap", "--window", "366d", "--out", out])
+        #expect(run.status == 0, "\(run.stderr)")
+        let lines = try String(contentsOfFile: out + "/windows.jsonl", encoding: .utf8).split(separator: "\n")
+        #expect(!lines.isEmpty)
+        for line in lines {
+            let window = try JSONDecoder().decode(WindowLine.self, from: Data(line.utf8))
+            #expect(window.duration == 366 * 86_400)
+        }
+        #expect(WindowLine.maximumDuration == 366 * 86_400)
     }
 
     /// Help claims a help audit found unchecked: each was accepted and did something else (gaps

@@ -74,8 +74,9 @@ public struct WindowLine: Codable, Sendable, Equatable {
 
     /// Latest window start, seconds since the epoch: 2e10 (the year 2603).
     public static let maximumTime = 2e10
-    /// Longest window, seconds: a year.
-    public static let maximumDuration = 31_536_000.0
+    /// Longest window, seconds: 366 days, the longest `--window` replay and live take (a year of
+    /// 365 days refused the windows of a 366-day run: train and report read none of them).
+    public static let maximumDuration = 366 * 86_400.0
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
