@@ -69,7 +69,7 @@ public struct EndpointDiscovery: Sendable {
             case 0, 2:  // S1-U eNodeB, S12 RNC
                 radioAddresses.insert(address)
                 // The cell this tunnel was just placed in (the learner maps it from the session's ULI).
-                if let cell = learner.cellByTEID[f.teid], !multiCellRadioAddresses.contains(address) {
+                if let cell = f.ends.first.flatMap({ learner.cellByTunnel[$0] }), !multiCellRadioAddresses.contains(address) {
                     if let known = identityByRadioAddress[address], known != cell {
                         identityByRadioAddress[address] = nil
                         multiCellRadioAddresses.insert(address)

@@ -2,7 +2,7 @@ internal import FlowcastCore
 public import FlowcastDecode
 public import FlowcastTopology
 
-/// What aggregation needs of one decoded packet, in 80 bytes: its flow key, the static topology
+/// What aggregation needs of one decoded packet, in 88 bytes: its flow key, the static topology
 /// match, and the few fields the flow table and windows count.
 ///
 /// The reading thread computes digests right after decoding (`PacketClassifier`), so the key and
@@ -23,10 +23,13 @@ public struct PacketDigest: Sendable {
     public var linkLower: Int32, linkUpper: Int32
     /// The TCP window (with `hasTCP`), or the ICMP type and code (with `hasICMP`, as
     /// `PacketSummary.icmpTypeCode`): a packet has at most one of the two, and a field of its own
-    /// would grow the digest past 80 bytes.
+    /// would grow the digest past 88 bytes.
     public var tcpWindow: UInt16
     public var tcpFlags: UInt8
     public var bits: UInt8
+    /// With a TEID: the outer destination as `TunnelEnd` keeps it, for the tunnels signalling
+    /// taught (a TEID is its receiving end's, so the TEID alone mixed two eNodeBs' tunnels).
+    public var outerDestinationTag: UInt32
 
     public static let hasKey: UInt8 = 1, fromLow: UInt8 = 2, hasTEID: UInt8 = 4, hasTCP: UInt8 = 8
     public static let hasIssue: UInt8 = 16, staticUplink: UInt8 = 32, hasOuter: UInt8 = 64, hasICMP: UInt8 = 128
@@ -46,6 +49,7 @@ public struct PacketDigest: Sendable {
         timestampNanoseconds = s.timestampNanoseconds
         wireLength = UInt32(truncatingIfNeeded: s.wireLength)
         if let t = s.teid { teid = t; bits |= Self.hasTEID } else { teid = 0 }
+        outerDestinationTag = s.teid != nil ? s.outerDestination.map(TunnelEnd.tag) ?? 0 : 0
         tcpSequence = s.tcpSequence
         payloadLength = UInt32(clamping: s.payloadLength)
         if let f = s.tcpFlags { tcpFlags = f; bits |= Self.hasTCP } else { tcpFlags = 0 }

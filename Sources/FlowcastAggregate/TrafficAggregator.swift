@@ -220,12 +220,12 @@ public struct TrafficAggregator {
         // Where the packet belongs: the topology's rules first, then what signalling taught.
         var cell = Int(d.cell)
         var uplink: Bool? = cell >= 0 ? d.has(PacketDigest.staticUplink) : nil
-        if d.has(PacketDigest.hasOuter) && d.has(PacketDigest.hasTEID) && !learner.cellByTEID.isEmpty,
-           let identity = learner.cellByTEID[d.teid] {
+        if d.has(PacketDigest.hasOuter) && d.has(PacketDigest.hasTEID) && !learner.cellByTunnel.isEmpty,
+           case let end = TunnelEnd(addressTag: d.outerDestinationTag, teid: d.teid), let identity = learner.cellByTunnel[end] {
             if cell < 0 {
                 cell = cellIndex(for: identity)
                 if cell >= 0 {
-                    uplink = learner.uplinkTEIDs.contains(d.teid)
+                    uplink = learner.uplinkTunnels.contains(end)
                     totals.learnedCellPackets += 1
                 }
             } else if learnedIdentityConflicts(staticCell: cell, identity) {

@@ -16,6 +16,36 @@ public import FlowcastDecode
 /// addresses per session. What a full table cannot take is not learned and is counted in
 /// `refused`; its packets stay unmatched (counted there too). Nothing is forgotten to make room:
 /// a mapping that changed under a hostile capture would misplace traffic silently.
+/// One end of a GTP-U tunnel: its TEID and the address of the node that chose it. A TEID is
+/// allocated by the receiving end (TS 29.281 §5.1), so two eNodeBs may both choose 0x1000: keyed
+/// by the TEID alone, an audit's two cells' traffic all went to the one signalled last. Packets
+/// reach an end as their outer destination and TEID. The address is kept as 32 bits: an IPv4
+/// address itself, an IPv6 address folded (two IPv6 ends folding alike and sharing a TEID too is
+/// a chance of one in 2³² per pair), so the key is one word.
+public struct TunnelEnd: Hashable, Sendable {
+    public var key: UInt64
+
+    @inlinable public init(addressTag: UInt32, teid: UInt32) { key = UInt64(addressTag) << 32 | UInt64(teid) }
+    @inlinable public init(_ address: IPAddress, teid: UInt32) { self.init(addressTag: Self.tag(address), teid: teid) }
+
+    public var teid: UInt32 { UInt32(truncatingIfNeeded: key) }
+
+    @inlinable public static func tag(_ address: IPAddress) -> UInt32 {
+        let a = address.unmapped
+        guard a.isIPv6 else { return UInt32(truncatingIfNeeded: a.low) }
+        let x = (a.high &* 0x9E37_79B9_7F4A_7C15) ^ a.low
+        return UInt32(truncatingIfNeeded: x ^ (x >> 32))
+    }
+}
+
+extension FullyQualifiedTEID {
+    /// The tunnel ends it names: one per address it gives (none without an address, which no
+    /// packet could be matched to).
+    public var ends: [TunnelEnd] {
+        [ipv4.map { TunnelEnd(IPAddress(ipv4: $0), teid: teid) }, ipv6.map { TunnelEnd($0, teid: teid) }].compactMap { $0 }
+    }
+}
+
 public struct TunnelCellLearner: Sendable {
     /// 1,048,576 (2²⁰): far above the sessions one capture point sees (a large SGW serves some
     /// hundreds of thousands of bearers), and at the bound the tables hold some hundreds of MB
@@ -27,19 +57,19 @@ public struct TunnelCellLearner: Sendable {
 
     struct Session: Sendable {
         var cell: CellIdentity?
-        var userTEIDs: [UInt32] = []
-        var uplinkTEIDs: Set<UInt32> = []
+        var userTEIDs: [TunnelEnd] = []
         var userAddresses: [IPAddress] = []
     }
 
     private var sessions: [Session] = []
     private var sessionByControlTEID: [UInt32: Int] = [:]
-    private var owner: [UInt32: Int] = [:]
-    /// TEID → cell, as learned so far.
-    public private(set) var cellByTEID: [UInt32: CellIdentity] = [:]
-    /// TEIDs that receive uplink traffic (the SGW/PGW/UPF side of a tunnel: S1-U SGW, S5/S8 PGW,
-    /// S12 SGW …); packets carrying any other learned TEID travel downlink, toward the radio.
-    public private(set) var uplinkTEIDs: Set<UInt32> = []
+    private var owner: [TunnelEnd: Int] = [:]
+    /// Tunnel end (address and TEID) → cell, as learned so far.
+    public private(set) var cellByTunnel: [TunnelEnd: CellIdentity] = [:]
+    /// Tunnel ends that receive uplink traffic (the core side: S1-U SGW, S12 SGW, S5/S8 PGW, S4
+    /// SGW, S11 SGW, S2a/S2b PGW, SGW for UL data forwarding); packets to any other learned end
+    /// travel downlink, toward the radio.
+    public private(set) var uplinkTunnels: Set<TunnelEnd> = []
     /// eNodeB/gNodeB user-plane address → cell (from S1-U eNodeB / N3 F-TEIDs), kept only while
     /// an address serves a single cell.
     public private(set) var cellByAddress: [IPAddress: CellIdentity] = [:]
@@ -75,14 +105,17 @@ public struct TunnelCellLearner: Sendable {
             followControl(f.teid, s)
         }
         for f in m.fteids where f.isUserPlane {
-            if !sessions[s].userTEIDs.contains(f.teid) {
-                guard sessions[s].userTEIDs.count < Self.maximumPerSession else { refused += 1; continue }
-                sessions[s].userTEIDs.append(f.teid)
-            }
-            if [1, 3, 5, 13].contains(f.interfaceType) {
-                if uplinkTEIDs.count < maximumTEIDs || uplinkTEIDs.contains(f.teid) { uplinkTEIDs.insert(f.teid) } else { refused += 1 }
-            } else {
-                uplinkTEIDs.remove(f.teid)
+            // An F-TEID names the end by its IPv4 address, its IPv6 address or both: one end each.
+            for end in f.ends {
+                if !sessions[s].userTEIDs.contains(end) {
+                    guard sessions[s].userTEIDs.count < Self.maximumPerSession else { refused += 1; continue }
+                    sessions[s].userTEIDs.append(end)
+                }
+                if f.receivesUplink {
+                    if uplinkTunnels.count < maximumTEIDs || uplinkTunnels.contains(end) { uplinkTunnels.insert(end) } else { refused += 1 }
+                } else {
+                    uplinkTunnels.remove(end)
+                }
             }
             // S1-U eNodeB (0) and N3 gNB-side types name the radio node's address.
             if f.interfaceType == 0, let address = f.address, !sessions[s].userAddresses.contains(address) {
@@ -97,11 +130,11 @@ public struct TunnelCellLearner: Sendable {
         // connection) names it only when signalling gives no E-UTRAN cell.
         if let cell = m.cells.last(where: { $0.kind == .ecgi }) ?? m.cells.last { sessions[s].cell = cell }
         guard let cell = sessions[s].cell else { return }
-        for teid in sessions[s].userTEIDs {
-            if owner[teid] == nil && owner.count >= maximumTEIDs { refused += 1; continue }
-            if let previous = owner[teid], previous != s, cellByTEID[teid] != cell { conflicts += 1 }
-            if cellByTEID[teid] != cell { cellByTEID[teid] = cell; generation += 1 }
-            owner[teid] = s
+        for end in sessions[s].userTEIDs {
+            if owner[end] == nil && owner.count >= maximumTEIDs { refused += 1; continue }
+            if let previous = owner[end], previous != s, cellByTunnel[end] != cell { conflicts += 1 }
+            if cellByTunnel[end] != cell { cellByTunnel[end] = cell; generation += 1 }
+            owner[end] = s
         }
         for address in sessions[s].userAddresses where !ambiguousAddresses.contains(address) {
             if let known = cellByAddress[address], known != cell {

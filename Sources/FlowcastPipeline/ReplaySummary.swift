@@ -20,7 +20,7 @@ extension RunSummary {
                            packetsWithIssues: result.decode.issues.values.reduce(0) { $0 + $1.count }, nonIPPackets: t.nonIPPackets),
             cells: Cells(names: aggregator.cellNames, matchedPackets: t.cellPackets, matchedBytes: t.cellBytes,
                          learnedFromSignallingPackets: t.learnedCellPackets, signallingMessages: t.signallingMessages,
-                         staticRuleConflicts: t.staticLearnedConflicts, learnedTEIDs: aggregator.learner.cellByTEID.count,
+                         staticRuleConflicts: t.staticLearnedConflicts, learnedTEIDs: aggregator.learner.cellByTunnel.count,
                          signallingConflicts: aggregator.learner.conflicts, teidsRefused: aggregator.learner.refused,
                          cellsRefused: Int(t.cellsRefused)),
             unmatched: Traffic(packets: t.unmatchedPackets, bytes: t.unmatchedBytes),

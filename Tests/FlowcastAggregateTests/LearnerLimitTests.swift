@@ -1,4 +1,5 @@
 import FlowcastAggregate
+import FlowcastCore
 import FlowcastDecode
 import Testing
 
@@ -28,19 +29,19 @@ struct LearnerLimitTests {
         var learner = TunnelCellLearner(maximumTEIDs: 1_000)
         // 3,000 sessions of two user-plane TEIDs each: the tables fill at 1,000 entries.
         for i in 0..<3_000 { learner.learn(Self.createSession(control: UInt32(100_000 + i), users: [UInt32(2 * i + 1), UInt32(2 * i + 2)])) }
-        #expect(learner.cellByTEID.count == 1_000)
-        #expect(learner.uplinkTEIDs.count <= 1_000)
+        #expect(learner.cellByTunnel.count == 1_000)
+        #expect(learner.uplinkTunnels.count <= 1_000)
         #expect(learner.refused > 0)
         // Every TEID signalled is learned or refused, never dropped unseen.
-        #expect(learner.cellByTEID[1] == Self.cell && learner.cellByTEID[1_000] == Self.cell)
-        #expect(learner.cellByTEID[1_001] == nil)
+        #expect(learner.cellByTunnel[TunnelEnd(IPAddress(ipv4: 2), teid: 1)] == Self.cell && learner.cellByTunnel[TunnelEnd(IPAddress(ipv4: 2), teid: 1_000)] == Self.cell)
+        #expect(learner.cellByTunnel[TunnelEnd(IPAddress(ipv4: 2), teid: 1_001)] == nil)
         let refusedBefore = learner.refused
         // A known session's handover still moves its tunnels (nothing new to hold).
         let other = CellIdentity(kind: .ecgi, mcc: "001", mnc: "01", cellID: 2)
         var modify = GTPv2Message(messageType: 34, teid: 100_000, sequence: 2)
         modify.cells = [other]
         learner.learn(modify)
-        #expect(learner.cellByTEID[1] == other && learner.cellByTEID[2] == other)
+        #expect(learner.cellByTunnel[TunnelEnd(IPAddress(ipv4: 2), teid: 1)] == other && learner.cellByTunnel[TunnelEnd(IPAddress(ipv4: 2), teid: 2)] == other)
         #expect(learner.refused == refusedBefore)
     }
 
@@ -49,7 +50,7 @@ struct LearnerLimitTests {
         var learner = TunnelCellLearner(maximumTEIDs: 1_000)
         let users = (1...UInt32(TunnelCellLearner.maximumPerSession + 10)).map { $0 }
         learner.learn(Self.createSession(control: 7, users: users))
-        #expect(learner.cellByTEID.count == TunnelCellLearner.maximumPerSession)
+        #expect(learner.cellByTunnel.count == TunnelCellLearner.maximumPerSession)
         #expect(learner.refused == 10)
     }
 }

@@ -3,6 +3,7 @@ import FlowcastAggregate
 import FlowcastCapture
 import FlowcastDecode
 import FlowcastTestSupport
+import FlowcastTopology
 import Foundation
 import Testing
 
@@ -135,7 +136,7 @@ struct SignallingTests {
     func learnsTEIDCells(_ c: Case) throws {
         var learner = TunnelCellLearner()
         for (_, messages) in try Self.messages(c.capture.path) { messages.forEach { learner.learn($0) } }
-        #expect(learner.cellByTEID.mapValues(\.description) == c.expectedCells)
+        #expect(Dictionary(learner.cellByTunnel.map { ($0.key.teid, $0.value.description) }, uniquingKeysWith: { a, _ in a }) == c.expectedCells)
         #expect(learner.conflicts == 0)
     }
 
@@ -154,7 +155,7 @@ struct SignallingTests {
         learner.learn(request(control: 100, user: 7, cell: cellA))
         learner.learn(request(control: 200, user: 7, cell: cellB))
         #expect(learner.conflicts == 1)
-        #expect(learner.cellByTEID[7] == cellB)
+        #expect(learner.cellByTunnel[TunnelEnd(IPAddress(ipv4: 2), teid: 7)] == cellB)
     }
 
     @Test("an NR cell from PSCell ID (IE 217) is read as an NCGI; ULI's ECGI still anchors the session")
@@ -176,9 +177,9 @@ struct SignallingTests {
                          FullyQualifiedTEID(interfaceType: 0, teid: 7, ipv4: 2, ipv6: nil, instance: 0, inBearerContext: true)]
         create.cells = [cells[1]]
         learner.learn(create)
-        #expect(learner.cellByTEID[7] == cells[1])  // only an NR cell known: it names the session
+        #expect(learner.cellByTunnel[TunnelEnd(IPAddress(ipv4: 2), teid: 7)] == cells[1])  // only an NR cell known: it names the session
         learner.learn(messages[0])
-        #expect(learner.cellByTEID[7] == cells[0])  // the ECGI anchors once signalled
+        #expect(learner.cellByTunnel[TunnelEnd(IPAddress(ipv4: 2), teid: 7)] == cells[0])  // the ECGI anchors once signalled
     }
 
     @Test("a handover (Modify Bearer with a new ULI) moves the session's tunnels, without a conflict")
@@ -194,7 +195,7 @@ struct SignallingTests {
         var modify = GTPv2Message(messageType: 34, teid: 100, sequence: 2)
         modify.cells = [cellB]
         learner.learn(modify)
-        #expect(learner.cellByTEID[7] == cellB)
+        #expect(learner.cellByTunnel[TunnelEnd(IPAddress(ipv4: 2), teid: 7)] == cellB)
         #expect(learner.conflicts == 0)
     }
 
@@ -219,5 +220,71 @@ struct SignallingTests {
                 bytes[i] = original
             }
         }
+    }
+}
+
+/// A TEID is chosen by its receiving end (TS 29.281 §5.1), so two eNodeBs may both choose 0x1000.
+/// Keyed by the TEID alone, an audit's two cells' downlink all went to the cell signalled last
+/// (cell A 0 bytes, cell B both eNodeBs' 3,060), with one "conflict" counted and nothing said.
+@Suite("Tunnel ends learned from signalling")
+struct TunnelEndTests {
+    static let cellA = CellIdentity(kind: .ecgi, mcc: "001", mnc: "01", cellID: 257)
+    static let cellB = CellIdentity(kind: .ecgi, mcc: "001", mnc: "01", cellID: 258)
+
+    static func createSession(control: UInt32, enodeB: UInt32, sgwTEID: UInt32, cell: CellIdentity) -> GTPv2Message {
+        var m = GTPv2Message(messageType: 32, teid: 0, sequence: 1)
+        m.fteids = [FullyQualifiedTEID(interfaceType: 10, teid: control, ipv4: 0x0A00_0001, ipv6: nil, instance: 0, inBearerContext: false),
+                    FullyQualifiedTEID(interfaceType: 0, teid: 0x1000, ipv4: enodeB, ipv6: nil, instance: 0, inBearerContext: true),
+                    FullyQualifiedTEID(interfaceType: 1, teid: sgwTEID, ipv4: 0x0A00_0009, ipv6: nil, instance: 1, inBearerContext: true)]
+        m.cells = [cell]
+        return m
+    }
+
+    @Test("two eNodeBs' TEID 0x1000 are two tunnels, each in its cell, with no conflict")
+    func sameTEIDAtTwoEnds() throws {
+        var yaml = "bands:\n  - { id: n78, lowMHz: 3300, highMHz: 3800, blockMHz: 10 }\ncells:\n"
+        yaml += "  - { id: a, band: n78, peakSpectralEfficiency: 5, globalId: \"ecgi:001-01-257\" }\n"
+        yaml += "  - { id: b, band: n78, peakSpectralEfficiency: 5, globalId: \"ecgi:001-01-258\" }\n"
+        var aggregator = TrafficAggregator(topology: try Topology(yaml: yaml), configuration: .init(windowNanoseconds: 1_000_000_000))
+        aggregator.learn(Self.createSession(control: 100, enodeB: 0x0A0A_0001, sgwTEID: 0x2000, cell: Self.cellA))
+        aggregator.learn(Self.createSession(control: 200, enodeB: 0x0A0A_0002, sgwTEID: 0x2001, cell: Self.cellB))
+        #expect(aggregator.learner.conflicts == 0 && aggregator.learner.cellByTunnel.count == 4)
+        var windows: [WindowSummary] = []
+        var number = 0
+        func packet(to destination: UInt32, from source: UInt32, teid: UInt32, bytes: Int) {
+            var s = PacketSummary()
+            number += 1
+            s.timestampNanoseconds = Int64(number) * 1_000_000
+            s.wireLength = bytes; s.capturedLength = bytes
+            s.outerSource = IPAddress(ipv4: source); s.outerDestination = IPAddress(ipv4: destination)
+            s.innerSource = IPAddress(ipv4: 0x0B00_0001); s.innerDestination = IPAddress(ipv4: 0x0B00_0002 + destination)
+            s.teid = teid; s.gtpMessageType = 0xFF; s.ipProtocol = 17; s.sourcePort = 1; s.destinationPort = 2
+            aggregator.add(s, packetNumber: number, windowClosed: { windows += $0 }, flowEnded: { _, _ in })
+        }
+        for _ in 0..<10 { packet(to: 0x0A0A_0001, from: 0x0A00_0009, teid: 0x1000, bytes: 178) }  // downlink to eNodeB A
+        for _ in 0..<10 { packet(to: 0x0A0A_0002, from: 0x0A00_0009, teid: 0x1000, bytes: 128) }  // downlink to eNodeB B
+        for _ in 0..<4 { packet(to: 0x0A00_0009, from: 0x0A0A_0002, teid: 0x2001, bytes: 100) }   // uplink from B
+        packet(to: 0x0A0A_0003, from: 0x0A00_0009, teid: 0x1000, bytes: 500)                      // an end no signalling named
+        aggregator.finish(windowClosed: { windows += $0 }, flowEnded: { _, _ in })
+        let a = try #require(windows.first { $0.kind == .cell && $0.id == "a" })
+        let b = try #require(windows.first { $0.kind == .cell && $0.id == "b" })
+        #expect([a.bytesDown, a.packetsDown, a.bytesUp] == [1_780, 10, 0])
+        #expect([b.bytesDown, b.packetsDown, b.bytesUp, b.packetsUp] == [1_280, 10, 400, 4])
+        #expect(aggregator.totals.unmatchedPackets == 1)
+    }
+
+    @Test("F-TEID interface types: GTP-U ends only, and the core side's ends receive uplink (TS 29.274 Table 8.22-1)")
+    func interfaceTypes() {
+        func f(_ type: UInt8) -> FullyQualifiedTEID { FullyQualifiedTEID(interfaceType: type, teid: 1, ipv4: 1, ipv6: nil, instance: 0, inBearerContext: true) }
+        // tshark 4.0's names: "… GTP-U interface" for these, GTP-C or PMIPv6 for the rest of 0–40.
+        let userPlane: Set<UInt8> = [0, 1, 2, 3, 4, 5, 15, 16, 19, 20, 21, 22, 23, 28, 29, 31, 33, 34, 37, 38, 39]
+        #expect(Set((0...63).map(UInt8.init).filter { f($0).isUserPlane }) == userPlane)
+        #expect(Set((0...63).map(UInt8.init).filter { f($0).receivesUplink }) == [1, 3, 5, 16, 28, 33, 37, 39])
+        // An S10 MME control F-TEID (12) is followed as control, never a tunnel.
+        var learner = TunnelCellLearner()
+        var m = Self.createSession(control: 100, enodeB: 0x0A0A_0001, sgwTEID: 0x2000, cell: Self.cellA)
+        m.fteids.append(FullyQualifiedTEID(interfaceType: 12, teid: 0x5555, ipv4: 0x0A63_0002, ipv6: nil, instance: 0, inBearerContext: false))
+        learner.learn(m)
+        #expect(learner.cellByTunnel[TunnelEnd(IPAddress(ipv4: 0x0A63_0002), teid: 0x5555)] == nil)
     }
 }

@@ -33,13 +33,26 @@ public struct FullyQualifiedTEID: Hashable, Sendable {
     /// True when the F-TEID sits inside a Bearer Context.
     public var inBearerContext: Bool
 
-    /// True for interface types that carry GTP-U (user plane) rather than GTP-C.
+    /// True for interface types that carry GTP-U (user plane) rather than GTP-C or PMIPv6: TS
+    /// 29.274 Table 8.22-1 as tshark 4.0 names types 0–40 ("… GTP-U interface"). Until
+    /// 2026-12-06 the list held GTP-C types 12–14, 18, 24–27, 32, 36 and 40 (an S10 MME control
+    /// TEID placed an unrelated tunnel in a cell) and left out GTP-U types 16 and 20–22.
     public var isUserPlane: Bool {
         switch interfaceType {
-        case 0, 1, 2, 3, 4, 5, 12, 13, 14, 15, 18, 19, 23, 24, 25, 26, 27, 28, 29, 31, 32, 33, 34, 36, 37, 38, 39, 40, 41:
+        case 0, 1, 2, 3, 4, 5, 15, 16, 19, 20, 21, 22, 23, 28, 29, 31, 33, 34, 37, 38, 39:
             return true
         default:
             return false
+        }
+    }
+
+    /// True for a user-plane end on the core side, whose traffic travels uplink: S1-U SGW (1),
+    /// S12 SGW (3), S5/S8 PGW (5), S4 SGW (16), SGW for UL data forwarding (28), S2b-U PGW (33),
+    /// S2a PGW (37), S11 SGW (39). (The list before held 13, S3 MME GTP-C, and not 16.)
+    public var receivesUplink: Bool {
+        switch interfaceType {
+        case 1, 3, 5, 16, 28, 33, 37, 39: return true
+        default: return false
         }
     }
 

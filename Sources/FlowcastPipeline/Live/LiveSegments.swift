@@ -164,7 +164,7 @@ extension RunSummary {
                           packetsWithIssues: result.decode.issueCount, nonIPPackets: t.nonIPPackets),
             cells: .init(names: cellNames, matchedPackets: t.cellPackets, matchedBytes: t.cellBytes,
                          learnedFromSignallingPackets: t.learnedCellPackets, signallingMessages: t.signallingMessages,
-                         staticRuleConflicts: t.staticLearnedConflicts, learnedTEIDs: learner.cellByTEID.count,
+                         staticRuleConflicts: t.staticLearnedConflicts, learnedTEIDs: learner.cellByTunnel.count,
                          signallingConflicts: learner.conflicts, teidsRefused: learner.refused,
                          cellsRefused: Int(t.cellsRefused)),
             unmatched: .init(packets: t.unmatchedPackets, bytes: t.unmatchedBytes),
