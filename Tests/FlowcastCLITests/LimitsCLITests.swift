@@ -18,6 +18,27 @@ struct LimitsCLITests {
         }
     }
 
+    /// Replay and live read no capture interface names, so a rule by `interface` matched no packet
+    /// and its traffic went to the next rule (an audit: eth0's cell 0 bytes of 310, the prefix
+    /// rule's cell 798 of 488). They refuse such a topology, naming the rule; check notes it.
+    @Test("a topology matching by interface is refused by replay and live, and noted by topology check")
+    func interfaceRulesAreRefused() throws {
+        let yaml = "bands:\n  - { id: n78, lowMHz: 3400, highMHz: 3600, blockMHz: 10 }\ncells:\n"
+            + "  - { id: c1, band: n78, peakSpectralEfficiency: 5 }\n  - { id: c2, band: n78, peakSpectralEfficiency: 5 }\n"
+            + "match:\n  - { prefix: 1.1.1.1/32, cell: c2 }\n  - { interface: eth0, cell: c1 }\n"
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-if-\(UUID().uuidString).yaml").path
+        try yaml.write(toFile: path, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let reason = "match rule 2 matches by 'interface' (eth0), which replay and live cannot see (Flowcast does not read capture interface "
+            + "names): it would match no packet and its traffic would go to the rules after it; match by vlan, mpls, gtpAddress, teid or prefix instead"
+        let replay = try Fixtures.runFlowcast(["replay", "captures/real/pcapng-multi-interface.pcapng", "--topology", path, "--out", "/nonexistent/out"])
+        #expect(replay.status == 2 && replay.stderr == "flowcast replay: \(path): \(reason)\n", "\(replay.stderr)")
+        let live = try Fixtures.runFlowcast(["live", "-i", "lo", "--topology", path, "--out", "/nonexistent/out"])
+        #expect(live.status == 2 && live.stderr.contains("\(path): \(reason)"), "\(live.stderr)")
+        let check = try Fixtures.runFlowcast(["topology", "check", path])
+        #expect(check.status == 0 && check.stdout.hasSuffix("\(path): note: replay and live refuse this file: \(reason)\n"), "\(check.stdout)")
+    }
+
     /// The longest window replay takes is what every reader of windows.jsonl takes: at 366 days
     /// (`--window 366d`) `train` refused every line ("bad value for duration") and `report` read
     /// none, since the readers stopped at 365.
