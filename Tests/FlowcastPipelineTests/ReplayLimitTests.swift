@@ -89,6 +89,11 @@ struct ReplayLimitTests {
         #expect(windows["skippedEmptyWindows"] as? Int == 86_399)
         #expect(windows["droppedWindows"] as? Int == 0)
         #expect(result.windowBoundError == nil)
+        // Said on the terminal too, with the packet after the gap (it was in summary.json alone).
+        let run = try Fixtures.runFlowcast(["replay", folder + "/in.pcap", "--out", folder + "/cli"])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stderr.contains("flowcast replay: note: \(folder)/in.pcap: 86399 empty windows of a gap in capture time before packet 2 "
+            + "were skipped, not written (summary.json windows.skippedEmptyWindows;"), "\(run.stderr)")
     }
 
     @Test("a gap under the gap bound is written as empty windows")
