@@ -13,4 +13,6 @@ python3 tools/tshark-expected.py "$@" || true   # exit 1 just means tshark refus
 python3 tools/tshark-icmp.py "$@" || true       # ICMP type and code, from the expected files just written
 python3 tools/tshark-ip-length.py $(ls captures/real/* | grep -Ev '\.(tsv|err|txt|md)$' | grep -v MANIFEST) \
     > captures/real/ipv4-total-length.tsv       # IPv4 total lengths past what holds the datagram
+python3 tools/tshark-interface-names.py captures/real/*.pcapng captures/synthetic/*.pcapng \
+    > captures/real/interface-names.tsv         # each pcapng frame's interface name (if_name)
 git status --short captures/

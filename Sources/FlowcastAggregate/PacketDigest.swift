@@ -76,19 +76,28 @@ public struct PacketClassifier: Sendable {
     struct CachedMatch: Sendable {
         var srcHigh: UInt64 = 0, srcLow: UInt64 = 0, dstHigh: UInt64 = 0, dstLow: UInt64 = 0
         var teid: UInt32 = 0, vlan: UInt32 = 0, mpls: UInt32 = 0
+        var interface: Int32 = -1
         var cell: Int32 = -1, linkLower: Int32 = 0, linkUpper: Int32 = 0
         var valid = false, uplink = false
     }
     var cache: [CachedMatch] = Array(repeating: CachedMatch(), count: 4096)
 
+    /// True when a rule names a capture interface: the caller then passes each packet's id
+    /// (`interfaceID(named:)`).
+    public let rulesUseInterfaces: Bool
+
+    /// The id `digest` takes for a capture interface's name, or nil when no rule names it.
+    public func interfaceID(named name: String) -> Int32? { matcher.interfaceID(named: name) }
+
     public init(topology: Topology, matcher: TopologyMatcher) {
         self.matcher = matcher
+        rulesUseInterfaces = !matcher.interfaceNames.isEmpty
         rulesUseTEID = topology.rules.contains { $0.teid != nil }
         rulesUseMPLS = matcher.rulesUseMPLS
     }
 
     @inline(__always)
-    public mutating func digest(_ s: PacketSummary) -> PacketDigest {
+    public mutating func digest(_ s: PacketSummary, interface: Int32 = -1) -> PacketDigest {
         var d = PacketDigest(s)
         guard let src = s.outerSource, let dst = s.outerDestination else { return d }
         // Most plain traffic names no rule: settled by a bit test, without touching the cache.
@@ -102,15 +111,16 @@ public struct PacketClassifier: Sendable {
         let slot = Int(truncatingIfNeeded: (h ^ (h >> 29)) & 4095)
         var entry = cache.withUnsafeBufferPointer { $0[slot] }
         if !(entry.valid && entry.srcLow == src.low && entry.dstLow == dst.low && entry.srcHigh == src.high
-             && entry.dstHigh == dst.high && entry.teid == teidKey && entry.vlan == vlanKey && entry.mpls == mplsKey) {
-            let m = matcher.match(source: src, destination: dst, teid: s.teid, vlan: s.vlan, mpls: mpls)
+             && entry.dstHigh == dst.high && entry.teid == teidKey && entry.vlan == vlanKey && entry.mpls == mplsKey
+            && entry.interface == interface) {
+            let m = matcher.match(source: src, destination: dst, teid: s.teid, vlan: s.vlan, interface: interface, mpls: mpls)
             entry = CachedMatch(srcHigh: src.high, srcLow: src.low, dstHigh: dst.high, dstLow: dst.low,
-                                teid: teidKey, vlan: vlanKey, mpls: mplsKey, cell: -1,
+                                teid: teidKey, vlan: vlanKey, mpls: mplsKey, interface: interface, cell: -1,
                                 linkLower: Int32(m.links.lowerBound), linkUpper: Int32(m.links.upperBound), valid: true)
             if let mc = m.cell {
                 entry.cell = Int32(mc)
                 // The rule matched on the source side when the source alone still matches.
-                entry.uplink = matcher.match(source: src, destination: nil, teid: s.teid, vlan: s.vlan, mpls: mpls).cell == mc
+                entry.uplink = matcher.match(source: src, destination: nil, teid: s.teid, vlan: s.vlan, interface: interface, mpls: mpls).cell == mc
             }
             cache[slot] = entry
         }

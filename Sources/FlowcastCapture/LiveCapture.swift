@@ -14,6 +14,9 @@ public protocol PacketSource: AnyObject {
     /// pass on a partial batch and look at stop flags. Returns at the end of a file or when a
     /// live capture is stopped.
     func forEachPacket(_ body: (Packet) throws -> Void, drained: () throws -> Void) throws
+    /// The name of the interface a packet came on (`Packet.interfaceIndex`), or nil when not
+    /// known; asked while the packet is handed out.
+    func interfaceName(at index: Int) -> String?
 }
 
 extension OfflineCapture: PacketSource {
@@ -63,6 +66,9 @@ public final class LiveCapture: PacketSource, @unchecked Sendable {
 
     /// The interface captured from.
     public let interface: String
+
+    /// Every packet comes on `interface` (libpcap's "any" pseudo-interface names none of its own).
+    public func interfaceName(at index: Int) -> String? { interface == "any" ? nil : interface }
     public let options: Options
     /// The link type libpcap reports for the interface.
     public let primaryLinkType: LinkType

@@ -78,6 +78,16 @@ public final class OfflineCapture {
         }
     }
     private var reader: Reader
+    /// A pcapng file's current section's interface names (none for pcap), kept by its reader.
+    private let interfaceNames: InterfaceNameTable?
+
+    /// The name of the interface a packet of the current section came on (`Packet.interfaceIndex`;
+    /// pcapng `if_name`, as tshark's `frame.interface_name`), or nil when it has none. Valid
+    /// while the packet is being handed out.
+    public func interfaceName(at index: Int) -> String? {
+        guard let names = interfaceNames?.names, index >= 0, index < names.count else { return nil }
+        return names[index]
+    }
 
     /// Opens `path`. Throws a `CaptureError` saying exactly why a file cannot be read.
     /// `mapFile: false` reads through a buffer instead of a memory mapping: for a file that may
@@ -136,6 +146,11 @@ public final class OfflineCapture {
             }
         } else {
             self.filter = nil
+        }
+        switch reader {
+        case let .pcapng(r): interfaceNames = r.names
+        case let .pcapngBuffered(r): interfaceNames = r.names
+        case .pcap, .pcapBuffered: interfaceNames = nil
         }
         self.reader = reader
     }

@@ -8,6 +8,15 @@ struct PcapngInterface {
     var resolution = PcapngTimestampResolution.microseconds
     /// `if_tsoffset`: seconds added to every timestamp.
     var offsetSeconds: Int64 = 0
+    /// `if_name` (option 2): the interface's name, as tshark shows it (`frame.interface_name`).
+    var name: String?
+
+    /// The text of an `if_name` option: UTF-8, any NULs padding its end left out.
+    static func name(_ block: UnsafeRawBufferPointer, at offset: Int, length: Int) -> String {
+        var end = offset + length
+        while end > offset && block[end - 1] == 0 { end -= 1 }
+        return String(decoding: UnsafeRawBufferPointer(rebasing: block[offset..<end]), as: UTF8.self)
+    }
 
     /// Unix seconds and nanoseconds of a timestamp, computed exactly (full-width arithmetic).
     /// Timestamps are unsigned 64-bit counts (a "negative" one is a very late date, as tshark
@@ -37,6 +46,13 @@ struct PcapngInterface {
         }
         return (Int64(bitPattern: seconds), Int64(Int32(truncatingIfNeeded: fraction)))
     }
+}
+
+/// The current section's interface names, kept by a pcapng reader as it reads interface
+/// descriptions and read by its owner while packets are handed out (a class: the reader itself
+/// is mutated for the whole read, so it cannot be asked). Index: the packet's interface.
+final class InterfaceNameTable: @unchecked Sendable {
+    var names: [String?] = []
 }
 
 /// The `if_tsresol` option of an interface: timestamp units per second.

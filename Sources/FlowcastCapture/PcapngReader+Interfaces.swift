@@ -15,6 +15,8 @@ extension PcapngReader {
         var describedLinkTypes: [LinkType] = []
         /// Whether copyable custom blocks are handed out as records (`PcapngReader.deliversRecords`).
         var deliversRecords = false
+        /// Where the current section's interface names go as the walk delivers packets.
+        var names: InterfaceNameTable? = nil
     }
 
     /// The link types every interface of the file declares, as a walk of the whole file finds
@@ -51,6 +53,7 @@ extension PcapngReader {
                 default: throw fault(.corrupt("bad byte-order magic at offset \(offset)"))
                 }
                 state.interfaces = []
+                state.names?.names = []
             }
             let swapped = state.swapped
             let type = u32(head, 0, swapped), length = Int(u32(head, 4, swapped))
@@ -65,6 +68,7 @@ extension PcapngReader {
             case 1:
                 guard bodyLength >= 8 else { throw fault(.corrupt("interface block too short at offset \(offset)")) }
                 do throws(ReadFault) { state.interfaces.append(try interface(block, swapped: swapped)) } catch { throw fault(error) }
+                state.names?.names.append(state.interfaces.last!.name)
                 if !deliver { state.describedLinkTypes = state.interfaces.map(\.linkType) }
             case 6, 2:
                 guard bodyLength >= 20 else { throw fault(.corrupt("packet block too short at offset \(offset)")) }
@@ -144,6 +148,8 @@ extension PcapngReader {
             } else if code == 14, length >= 8 {
                 let raw = block.loadUnaligned(fromByteOffset: at + 4, as: Int64.self)
                 interface.offsetSeconds = swapped ? raw.byteSwapped : raw
+            } else if code == 2 {
+                interface.name = PcapngInterface.name(block, at: at + 4, length: length)
             }
             at += 4 + (length + 3) & ~3
         }

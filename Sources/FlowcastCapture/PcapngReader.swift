@@ -35,6 +35,8 @@ struct PcapngReader<Bytes: CaptureBytes>: CaptureReader {
     let maximumBlock: Int
     private(set) var packetsRead = 0
     private(set) var linkTypes: [LinkType]
+    /// The current section's interface names, for the reader's owner to look packets' up in.
+    let names = InterfaceNameTable()
     private var scratch: UnsafeMutableRawBufferPointer?
 
     static var sectionHeader: UInt32 { 0x0A0D_0D0A }
@@ -58,6 +60,7 @@ struct PcapngReader<Bytes: CaptureBytes>: CaptureReader {
         offset = opened.offset
         swapped = opened.swapped
         interfaces = [opened.interface]
+        names.names = [opened.interface.name]
         leadingRecords = opened.leadingRecords
         firstDLT = dlt
         self.snapshot = snapshot
@@ -189,6 +192,7 @@ struct PcapngReader<Bytes: CaptureBytes>: CaptureReader {
                 do throws(ReadFault) { interfaces.append(try Self.libpcapInterface(block, swapped: swapped)) } catch {
                     throw fault(error)
                 }
+                names.names.append(interfaces.last!.name)
                 offset += block.count
                 continue
             case Self.sectionHeader:
@@ -197,6 +201,7 @@ struct PcapngReader<Bytes: CaptureBytes>: CaptureReader {
                 let major = Self.u16(block, 12, swapped)
                 guard major == 1 else { throw fault(.corrupt("unknown pcapng savefile major version number \(major)")) }
                 interfaces.removeAll(keepingCapacity: true)
+                names.names.removeAll()
                 offset += block.count
                 continue
             case Self.copyableCustomBlock:
@@ -231,7 +236,7 @@ struct PcapngReader<Bytes: CaptureBytes>: CaptureReader {
             offset += block.count
         }
         var state = IndependentWalk(offset: offset, swapped: swapped, interfaces: interfaces, number: packetsRead,
-                                    deliversRecords: deliversRecords)
+                                    deliversRecords: deliversRecords, names: names)
         defer {
             offset = state.offset; swapped = state.swapped; interfaces = state.interfaces
             packetsRead = state.number
@@ -336,6 +341,8 @@ struct PcapngReader<Bytes: CaptureBytes>: CaptureReader {
                 sawOffset = true
                 let raw = block.loadUnaligned(fromByteOffset: value, as: Int64.self)
                 interface.offsetSeconds = swapped ? raw.byteSwapped : raw
+            case 2:
+                interface.name = PcapngInterface.name(block, at: value, length: length)
             default:
                 break
             }

@@ -220,6 +220,9 @@ final class BatchReader<Source: PacketSource & SendableMetatype>: @unchecked Sen
     var pendingTopology: (() -> Topology?)?
     // Only the reading thread touches these while it runs: no dynamic exclusivity checks per packet.
     @exclusivity(unchecked) private(set) var statistics = DecodeStatistics()
+    /// With rules by interface: the last interface name seen and its id in `classifier`
+    /// (names change only between sections of a file, or never on a live interface).
+    @exclusivity(unchecked) private var interfaceCache: (name: String?, id: Int32)? = nil
 
     init(source: Source, decoder: PacketDecoder, classifier: PacketClassifier, batchSize: Int) {
         self.source = source; self.decoder = decoder; self.classifier = classifier; self.batchSize = batchSize
@@ -281,6 +284,7 @@ final class BatchReader<Source: PacketSource & SendableMetatype>: @unchecked Sen
         batch.reloadedTopology = nil
         if let topology = pendingTopology?() {
             classifier = PacketClassifier(topology: topology, matcher: TopologyMatcher(topology))
+            interfaceCache = nil
             batch.reloadedTopology = topology
         }
         batch.idleClockNanoseconds = nil
@@ -313,7 +317,19 @@ final class BatchReader<Source: PacketSource & SendableMetatype>: @unchecked Sen
             // The digest carries the time aggregation reads: a packet with none takes the one
             // before it (`DecodeStatistics.settleTime`, patched here on the digest so the summary
             // stays a constant: settling the summary itself cost 10 % of replay's CPU).
-            var digest = classifier.digest(s)
+            // Rules by interface: the packet's interface name (pcapng if_name, the live interface)
+            // as the matcher's id; without such rules nothing is looked up.
+            var interface: Int32 = -1
+            if classifier.rulesUseInterfaces {
+                let name = source.interfaceName(at: packet.interfaceIndex)
+                if let cached = interfaceCache, cached.name == name {
+                    interface = cached.id
+                } else {
+                    interface = name.flatMap { classifier.interfaceID(named: $0) } ?? -1
+                    interfaceCache = (name, interface)
+                }
+            }
+            var digest = classifier.digest(s, interface: interface)
             if _fastPath(s.timeIsUsable) {
                 statistics.lastTime = digest.timestampNanoseconds
             } else {

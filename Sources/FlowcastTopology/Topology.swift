@@ -266,25 +266,3 @@ public struct Topology: Hashable, Sendable {
             + "\(demands.count) demands (\(paths) candidate paths), \(rules.count) match rules"
     }
 }
-
-/// A topology that loads but that a run matching packets (replay, live) cannot use as written.
-public struct TopologyRefusal: Error, CustomStringConvertible, Sendable {
-    public var description: String
-}
-
-extension Topology {
-    /// Replay and live match packets by addresses, TEIDs, VLAN and MPLS labels, but do not read
-    /// capture interface names (pcapng `if_name`, the live interface): a rule matching by
-    /// `interface` matched no packet, so its packets went to the rules after it, or to no cell,
-    /// without a word (an audit: a cell keyed on eth0 got 0 bytes of 310, and the next rule's
-    /// cell 798 bytes of 488). Refused until they do; `TopologyMatcher` itself takes an
-    /// interface id, for a caller that knows it.
-    public func interfaceRuleRefusal(file: String) -> TopologyRefusal? {
-        let named = rules.enumerated().filter { $0.element.interface != nil }
-        guard let first = named.first else { return nil }
-        let which = named.count == 1 ? "match rule \(first.offset + 1) matches" : "match rules \(named.map { String($0.offset + 1) }.joined(separator: ", ")) match"
-        return TopologyRefusal(description: "\(file.visible): \(which) by 'interface' (\(first.element.interface!.visible)), which replay and live "
-            + "cannot see (Flowcast does not read capture interface names): it would match no packet and its traffic would go to the rules "
-            + "after it; match by vlan, mpls, gtpAddress, teid or prefix instead")
-    }
-}

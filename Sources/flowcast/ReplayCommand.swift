@@ -140,10 +140,6 @@ struct ReplayCommand: ParsableCommand {
                 printError("flowcast replay: \(error)")
                 throw ExitCode(2)
             }
-            if let refusal = topo.interfaceRuleRefusal(file: topology) {
-                printError("flowcast replay: \(refusal)")
-                throw ExitCode(2)
-            }
         } else {
             // A first pass over the capture finds its cells and links (docs/replay.md).
             do { inferred = try inferNetwork(capturePath: file, mapFile: reading.mapFile, filter: reading.filter, upToFault: true,

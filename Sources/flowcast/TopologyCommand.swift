@@ -20,10 +20,6 @@ struct TopologyCommand: ParsableCommand {
             do {
                 let topology = try Topology(contentsOfFile: file)
                 print("\(file.visible): ok: \(topology.summary)")
-                // Valid for planning and for TopologyMatcher, but replay and live refuse it.
-                if let refusal = topology.interfaceRuleRefusal(file: file) {
-                    print("\(file.visible): note: replay and live refuse this file: " + refusal.description.dropFirst(file.visible.count + 2))
-                }
                 // A log that is not there (yet) is not a topology error, but plans will fall back
                 // to the cell's configured peak (or fail without one): say so now.
                 // A folder, a device or a pipe there is no log either (it said "ok" for one, and

@@ -18,25 +18,40 @@ struct LimitsCLITests {
         }
     }
 
-    /// Replay and live read no capture interface names, so a rule by `interface` matched no packet
-    /// and its traffic went to the next rule (an audit: eth0's cell 0 bytes of 310, the prefix
-    /// rule's cell 798 of 488). They refuse such a topology, naming the rule; check notes it.
-    @Test("a topology matching by interface is refused by replay and live, and noted by topology check")
-    func interfaceRulesAreRefused() throws {
+    /// A rule by `interface` matches the packets of that interface (pcapng if_name, tshark's
+    /// frame.interface_name). Replay passed no interface, so such a rule matched no packet and its
+    /// traffic went to the next rule (an audit: eth0's cell 0 bytes of 310, the prefix rule's
+    /// cell 798 of 488). The truth: tshark's names (captures/real/interface-names.tsv) and frame
+    /// lengths (the capture's expected output).
+    @Test("a rule by interface takes that interface's packets, before the rules after it")
+    func interfaceRulesMatchTheCaptureInterface() throws {
+        let capture = "real/pcapng-multi-interface.pcapng"
+        let names = try String(contentsOf: Fixtures.captures.appendingPathComponent("real/interface-names.tsv"), encoding: .utf8)
+            .split(separator: "\n").map { $0.split(separator: "\t").map(String.init) }.filter { $0[0] == capture }
+        let eth0 = Set(names.filter { $0[2] == "eth0" }.map { Int($0[1])! })
+        let rows = try String(contentsOf: Fixtures.captures.appendingPathComponent(capture + ".expected.tsv"), encoding: .utf8)
+            .split(separator: "\n").map { $0.split(separator: "\t", omittingEmptySubsequences: false).map(String.init) }
+        let onEth0 = rows.filter { eth0.contains(Int($0[0])!) }.reduce(0) { $0 + Int($1[2])! }
+        let others = rows.filter { !eth0.contains(Int($0[0])!) }.reduce(0) { $0 + Int($1[2])! }
+        #expect(eth0.count == 2 && onEth0 == 310 && others == 488)
         let yaml = "bands:\n  - { id: n78, lowMHz: 3400, highMHz: 3600, blockMHz: 10 }\ncells:\n"
             + "  - { id: c1, band: n78, peakSpectralEfficiency: 5 }\n  - { id: c2, band: n78, peakSpectralEfficiency: 5 }\n"
-            + "match:\n  - { prefix: 1.1.1.1/32, cell: c2 }\n  - { interface: eth0, cell: c1 }\n"
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-if-\(UUID().uuidString).yaml").path
-        try yaml.write(toFile: path, atomically: true, encoding: .utf8)
-        defer { try? FileManager.default.removeItem(atPath: path) }
-        let reason = "match rule 2 matches by 'interface' (eth0), which replay and live cannot see (Flowcast does not read capture interface "
-            + "names): it would match no packet and its traffic would go to the rules after it; match by vlan, mpls, gtpAddress, teid or prefix instead"
-        let replay = try Fixtures.runFlowcast(["replay", "captures/real/pcapng-multi-interface.pcapng", "--topology", path, "--out", "/nonexistent/out"])
-        #expect(replay.status == 2 && replay.stderr == "flowcast replay: \(path): \(reason)\n", "\(replay.stderr)")
-        let live = try Fixtures.runFlowcast(["live", "-i", "lo", "--topology", path, "--out", "/nonexistent/out"])
-        #expect(live.status == 2 && live.stderr.contains("\(path): \(reason)"), "\(live.stderr)")
-        let check = try Fixtures.runFlowcast(["topology", "check", path])
-        #expect(check.status == 0 && check.stdout.hasSuffix("\(path): note: replay and live refuse this file: \(reason)\n"), "\(check.stdout)")
+            + "match:\n  - { interface: eth0, cell: c1 }\n  - { prefix: 1.1.1.1/32, cell: c2 }\n"
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-if-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        try yaml.write(toFile: folder + "/t.yaml", atomically: true, encoding: .utf8)
+        for threads in ["1", "2"] {
+            let run = try Fixtures.runFlowcast(["replay", "captures/" + capture, "--topology", folder + "/t.yaml", "--window", "1h",
+                                                "--threads", threads, "--out", folder + "/out" + threads])
+            #expect(run.status == 0, "\(run.stderr)")
+            var bytes: [String: Int] = [:]
+            for line in try String(contentsOfFile: folder + "/out\(threads)/windows.jsonl", encoding: .utf8).split(separator: "\n") {
+                let window = try JSONDecoder().decode(WindowLine.self, from: Data(line.utf8))
+                if window.kind == .cell { bytes[window.id, default: 0] += Int(window.bytesUp + window.bytesDown) }
+            }
+            #expect(bytes == ["c1": onEth0, "c2": others], "\(bytes)")
+        }
     }
 
     /// The longest window replay takes is what every reader of windows.jsonl takes: at 366 days

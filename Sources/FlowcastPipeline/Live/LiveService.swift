@@ -104,7 +104,6 @@ public final class LiveService {
         defer { signals.uninstall() }
         let topology: Topology
         do { topology = try Topology(contentsOfFile: c.topologyPath) } catch { throw .topology(error) }
-        if let refusal = topology.interfaceRuleRefusal(file: c.topologyPath) { throw .topology(refusal) }
         // The models are read and checked before the capture opens, as the topology is: a wrong
         // file is one line and exit status 2, not an error after the interface is up.
         do {

@@ -42,7 +42,6 @@ final class LiveSignals: @unchecked Sendable {
         hup.setEventHandler { [self] in
             do {
                 let topology = try Topology(contentsOfFile: topologyPath)
-                if let refusal = topology.interfaceRuleRefusal(file: topologyPath) { throw refusal }
                 control.reload(topology)
                 log.notice("topology validated; reloading", metadata: ["file": "\(topologyPath)"])
             } catch {
