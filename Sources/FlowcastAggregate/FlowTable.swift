@@ -222,7 +222,9 @@ public final class FlowTable: @unchecked Sendable {
         let length = d.payloadLength &+ (flags & 0x03 != 0 ? 1 : 0)
         let seq = d.tcpSequence
         let validBit: UInt8 = direction == 0 ? 8 : 16
-        let zero = d.tcpWindow == 0 && flags & 0x04 == 0
+        // Wireshark's tcp.analysis.zero_window: a window of 0 on a segment with none of SYN, FIN
+        // and RST (a tarpit's SYN-ACK or a FIN with window 0 is no zero window; they counted).
+        let zero = d.tcpWindow == 0 && flags & 0x07 == 0
         if direction == 0 {
             r.pointee.tcpFlags.0 |= flags
             if zero { r.pointee.zeroWindows.0 &+= 1 }

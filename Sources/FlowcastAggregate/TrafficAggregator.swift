@@ -259,7 +259,7 @@ public struct TrafficAggregator {
         }
         let up = uplink ?? (flowDirection == 0)
         let bucket = Self.sizeBucket(Int(d.wireLength))
-        let zeroWindow = d.has(PacketDigest.hasTCP) && d.tcpWindow == 0 && d.tcpFlags & 0x04 == 0
+        let zeroWindow = d.has(PacketDigest.hasTCP) && d.tcpWindow == 0 && d.tcpFlags & 0x07 == 0  // as FlowTable's
         let hasIssue = d.has(PacketDigest.hasIssue)
         let scale = configuration.sampling
         let scaledBytes = wire &* scale

@@ -129,6 +129,22 @@ struct FlowTableTests {
         return s
     }
 
+    /// Wireshark's tcp.analysis.zero_window: window 0 with none of SYN, FIN and RST. A tarpit's
+    /// SYN-ACK, a FIN and a RST with window 0 counted (an audit: 3 where tshark has 1).
+    @Test("a zero window is counted on segments without SYN, FIN or RST only")
+    func zeroWindowsAreWiresharks() {
+        let table = FlowTable(configuration: .init(idleTimeout: 0, activeTimeout: 0))
+        for (i, (flags, back)) in [(UInt8(0x02), false), (0x12, true), (0x10, false), (0x11, true), (0x14, false), (0x18, true)].enumerated() {
+            var s = Self.segment(Int64(i) * 1000, seq: UInt32(1000 + i), length: 0, flags: flags, back: back)
+            s.tcpWindow = 0
+            _ = table.update(s, packetNumber: i + 1) { _, _ in }
+        }
+        var zero = (0, 0)
+        table.drain { r, _ in zero = (Int(r.zeroWindows.0), Int(r.zeroWindows.1)) }
+        // A→B: SYN (no), ACK (yes), RST-ACK (no); B→A: SYN-ACK (no), FIN-ACK (no), PSH-ACK (yes).
+        #expect(zero == (1, 1))
+    }
+
     /// Feeds segments (time in µs, sequence, length) A→B and returns which ones counted as
     /// retransmissions, and the flow's count.
     static func retransmitted(_ segments: [(Int64, UInt32, Int)], handshakeRTT: Int64? = nil) -> ([Bool], Int) {

@@ -49,6 +49,46 @@ struct HandBuiltPacketTests {
         #expect(s.tunnelDepth == 1)
     }
 
+    /// GTP in GTP: the QFI is the outermost GTP header's, as the TEID is. It was the innermost
+    /// one's beside the outermost TEID (an audit: TEID 0x1111 with the inner header's QFI 9).
+    @Test("GTP in GTP: TEID and QFI both of the outermost header")
+    func nestedGTPKeepsTheOuterQFI() {
+        func gtp(teid: [UInt8], qfi: UInt8, carrying inner: [UInt8]) -> [UInt8] {
+            let ext: [UInt8] = [1, 0x10, qfi, 0]
+            let length = 4 + ext.count + inner.count
+            return [0x34, 0xFF, UInt8(length >> 8), UInt8(length & 0xFF)] + teid + [0, 0, 0, 0x85] + ext + inner
+        }
+        func udpIP(_ payload: [UInt8], src: [UInt8], dst: [UInt8]) -> [UInt8] {
+            let udp = Self.udp(2152, 2152, payload: payload.count)
+            return Self.ipv4(proto: 17, src: src, dst: dst, payload: udp.count + payload.count) + udp + payload
+        }
+        let innerUDP = Self.udp(5000, 53, payload: 0)
+        let user = Self.ipv4(proto: 17, src: [10, 45, 0, 2], dst: [8, 8, 8, 8], payload: innerUDP.count) + innerUDP
+        let innerTunnel = udpIP(gtp(teid: [0, 0, 0x22, 0x22], qfi: 9, carrying: user), src: [192, 168, 2, 1], dst: [192, 168, 2, 2])
+        let s = decode(Self.ethernet(0x0800) + udpIP(gtp(teid: [0, 0, 0x11, 0x11], qfi: 5, carrying: innerTunnel), src: [10, 10, 0, 1], dst: [10, 20, 0, 1]))
+        #expect(s.issue == nil && s.tunnelDepth == 2)
+        #expect(s.teid == 0x1111 && s.qfi == 5)
+        #expect(s.innerSource?.description == "10.45.0.2")
+    }
+
+    /// An IPv4 total length past what holds the datagram (not a snaplen cut) is malformed, and
+    /// its payload is the bytes there, as tshark's tcp.len: the claimed 1,480 bytes put the next
+    /// expected sequence number past the next segment (an audit: two retransmissions that were not).
+    @Test("a datagram longer than what holds it carries the bytes there; cut by the capture, what was claimed")
+    func payloadOfADatagramLongerThanItsContainer() {
+        let tcp: [UInt8] = [0x9C, 0x40, 0x00, 0x50, 0, 0, 0x03, 0xE8, 0, 0, 0, 0, 0x50, 0x18, 0x10, 0x00, 0, 0, 0, 0] + [UInt8](repeating: 0x61, count: 6)
+        var ip = Self.ipv4(proto: 6, src: [10, 0, 0, 1], dst: [10, 0, 0, 2], payload: tcp.count)
+        ip[2] = UInt8(1480 >> 8); ip[3] = UInt8(1480 & 0xFF)
+        let bytes = Self.ethernet(0x0800) + ip + tcp
+        let s = decode(bytes)
+        #expect(s.issue?.kind == .malformed && s.issue?.layer == .ipv4)
+        #expect(s.payloadLength == 6, "TCP payload \(s.payloadLength)")
+        // The same bytes cut by a snapshot length from a 1,494-byte frame: the segment was sent whole.
+        let cut = bytes.withUnsafeBytes { decoder.decode($0, linkType: 1, wireLength: 14 + 1480, timestampNanoseconds: 0) }
+        #expect(cut.issue == nil || cut.issue?.kind == .truncated)
+        #expect(cut.payloadLength == 1480 - 40, "TCP payload \(cut.payloadLength)")
+    }
+
     @Test("a non-first IPv4 fragment keeps its protocol but carries no ports")
     func laterFragment() {
         let packet = Self.ethernet(0x0800) + Self.ipv4(proto: 17, src: [1, 1, 1, 1], dst: [2, 2, 2, 2], payload: 8, fragment: 0x0010)

@@ -45,13 +45,18 @@ extension DecodeRun {
         // datagram's first fragment the inner one is cut where the fragment ends: that is MTU
         // fragmentation of a tunnel, not a bad length, and tshark (reassembling, as by default)
         // flags none of it; an audit found every fragmented GTP-U packet counted malformed.
+        // Its payload is then the bytes there, as tshark's tcp.len: the length claimed put the
+        // next expected sequence number past the next segment, two retransmissions that were not
+        // (an audit). Cut by the capture or by an outer fragment, the claim is what was sent.
+        var carried = totalLength
         if totalLength > limit - offset && !cutShort && !insideFirstFragment {
             summary.issue = DecodeIssue(kind: .malformed, layer: .ipv4, needed: totalLength, present: limit - offset, offset: offset)
+            carried = limit - offset
         }
         if fragment & 0x2000 != 0 && fragment & 0x1FFF == 0 { insideFirstFragment = true }
         limit = min(limit, offset + totalLength)
         offset += headerLength
-        summary.payloadLength = max(0, totalLength - headerLength)
+        summary.payloadLength = max(0, carried - headerLength)
         if fragment & 0x1FFF != 0 { return .done }  // not the first fragment: no transport header
         return transport(proto)
     }

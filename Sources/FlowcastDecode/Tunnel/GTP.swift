@@ -34,7 +34,8 @@ extension DecodeRun {
                 guard extLength > 0 else { return malformed(.gtpU, value: 0, limit: 4) }
                 guard remaining >= headerLength + extLength else { return truncated(.gtpU, needed: headerLength + extLength) }
                 // PDU Session Container (TS 38.415): QFI in the low 6 bits of the second octet.
-                if nextType == 0x85, extLength >= 4 { summary.qfi = b.u8(offset + headerLength + 2) & 0x3F }
+                // Of the outermost GTP header, as the TEID is (GTP in GTP kept the inner one's).
+                if nextType == 0x85, extLength >= 4, summary.qfi == nil { summary.qfi = b.u8(offset + headerLength + 2) & 0x3F }
                 nextType = b.u8(offset + headerLength + extLength - 1)
                 headerLength += extLength
             }
