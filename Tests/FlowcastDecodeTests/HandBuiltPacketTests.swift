@@ -89,6 +89,27 @@ struct HandBuiltPacketTests {
         #expect(cut.payloadLength == 1480 - 40, "TCP payload \(cut.payloadLength)")
     }
 
+    /// A TCP header cut short keeps what tshark shows of it: flags from 14 bytes, the window from
+    /// 16 (a 96-byte snaplen on GTP-U with a PDU session container cuts the inner header at 18,
+    /// and its flags read 0). A data offset under 20 is malformed, with no flags, as tshark's.
+    @Test("a TCP header cut at 13, 14, 16 and 18 bytes; a data offset of 16")
+    func cutTCPHeader() {
+        let tcp: [UInt8] = [0xA2, 0x27, 0x17, 0x75, 0, 0, 0x10, 0, 0, 0, 0, 1, 0x50, 0x10, 0x00, 0x2E, 0, 0, 0, 0]
+        func cut(_ n: Int, _ header: [UInt8] = tcp) -> PacketSummary {
+            let bytes = Self.ethernet(0x0800) + Self.ipv4(proto: 6, src: [10, 0, 0, 1], dst: [10, 0, 0, 2], payload: 1460) + header.prefix(n)
+            return bytes.withUnsafeBytes { decoder.decode($0, linkType: 1, wireLength: 14 + 20 + 1460, timestampNanoseconds: 0) }
+        }
+        #expect(cut(13).tcpFlags == nil && cut(13).issue?.kind == .truncated)
+        #expect(cut(14).tcpFlags == 0x10 && cut(14).tcpWindow == 0 && cut(14).tcpSequence == 0x1000)
+        #expect(cut(16).tcpWindow == 46 && cut(18).tcpWindow == 46 && cut(18).tcpFlags == 0x10)
+        #expect(cut(18).payloadLength == 1440 && cut(18).issue?.kind == .truncated && cut(18).issue?.needed == 20)
+        var bad = tcp
+        bad[12] = 0x40
+        let malformed = cut(20, bad)
+        #expect(malformed.issue?.kind == .malformed && malformed.issue?.needed == 16 && malformed.tcpFlags == nil)
+        #expect(cut(18, bad).tcpFlags == nil)
+    }
+
     @Test("a non-first IPv4 fragment keeps its protocol but carries no ports")
     func laterFragment() {
         let packet = Self.ethernet(0x0800) + Self.ipv4(proto: 17, src: [1, 1, 1, 1], dst: [2, 2, 2, 2], payload: 8, fragment: 0x0010)

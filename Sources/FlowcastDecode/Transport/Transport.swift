@@ -5,12 +5,24 @@ extension DecodeRun {
         guard remaining >= 4 else { return truncated(.tcp, needed: 4) }
         summary.sourcePort = b.u16(offset)
         summary.destinationPort = b.u16(offset + 2)
-        guard remaining >= 20 else { return truncated(.tcp, needed: 20) }
+        // A header cut short keeps the fields whose bytes are here, as tshark shows them: the
+        // flags from 14 bytes, the window from 16 (a 96-byte snaplen on GTP-U with a PDU session
+        // container cuts the inner TCP header at 18: its flags read 0, "none", and its sequence
+        // analysis was lost). A data offset under 20 is malformed, and tshark then shows no flags.
+        guard remaining >= 20 else {
+            if remaining >= 14, Int(b.u8(offset + 12) >> 4) * 4 >= 20 {
+                summary.tcpSequence = b.u32(offset + 4)
+                summary.tcpFlags = b.u8(offset + 13)
+                summary.payloadLength = max(0, summary.payloadLength - Int(b.u8(offset + 12) >> 4) * 4)
+                if remaining >= 16 { summary.tcpWindow = b.u16(offset + 14) }
+            }
+            return truncated(.tcp, needed: 20)
+        }
+        let dataOffset = Int(b.u8(offset + 12) >> 4) * 4
+        guard dataOffset >= 20 else { return malformed(.tcp, value: dataOffset, limit: 20) }
         summary.tcpSequence = b.u32(offset + 4)
         summary.tcpFlags = b.u8(offset + 13)
         summary.tcpWindow = b.u16(offset + 14)
-        let dataOffset = Int(b.u8(offset + 12) >> 4) * 4
-        guard dataOffset >= 20 else { return malformed(.tcp, value: dataOffset, limit: 20) }
         summary.payloadLength = max(0, summary.payloadLength - dataOffset)
         // GTPv2-C may also run over TCP on its port (TS 29.274 allows it; operators do).
         let port = decoder.gtpCPort
