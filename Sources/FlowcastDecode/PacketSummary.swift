@@ -50,8 +50,14 @@ public struct PacketSummary: Sendable, Equatable {
     /// True when the innermost IP datagram is a fragment (any, including the first).
     public var isFragment = false
 
-    /// TEID of the outermost GTPv1 header (GTP-U or GTPv1-C).
+    /// TEID of the outermost GTPv1 header (GTP-U or GTPv1-C) of the packet itself.
     public var teid: UInt32? = nil
+    /// TEID and VLAN of the packet an ICMP error quotes, when the packet itself has none: the
+    /// decode columns show them, as tshark's gtp.teid and vlan.id do, but they are no part of this
+    /// packet's tunnel or VLAN (an audit: a "fragmentation needed" about a GTP-U packet, sent
+    /// outside any tunnel, took the quoted TEID into its flow and could be placed in a cell).
+    public var quotedTEID: UInt32? = nil
+    public var quotedVLAN: UInt16? = nil
     /// GTP-U message type of the outermost GTP header (0xFF for G-PDU).
     public var gtpMessageType: UInt8? = nil
     /// QoS flow identifier from a 5G PDU Session Container extension header.

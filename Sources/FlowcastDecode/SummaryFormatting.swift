@@ -21,8 +21,9 @@ extension PacketSummary {
             if let ipProtocol { c.decimal(UInt64(ipProtocol)) }; c.byte(9)
             if let sourcePort { c.decimal(UInt64(sourcePort)) }; c.byte(9)
             if let destinationPort { c.decimal(UInt64(destinationPort)) }; c.byte(9)
-            if let teid { c.decimal(UInt64(teid)) }; c.byte(9)
-            if let vlan { c.decimal(UInt64(vlan)) }
+            // A quoted packet's TEID and VLAN where the packet has none, as tshark's columns.
+            if let teid = teid ?? quotedTEID { c.decimal(UInt64(teid)) }; c.byte(9)
+            if let vlan = vlan ?? quotedVLAN { c.decimal(UInt64(vlan)) }
             c.byte(10)
         }
     }
@@ -53,8 +54,8 @@ extension PacketSummary {
             field(",\"proto\":", ipProtocol.map(UInt64.init))
             field(",\"sport\":", sourcePort.map(UInt64.init))
             field(",\"dport\":", destinationPort.map(UInt64.init))
-            field(",\"teid\":", teid.map(UInt64.init))
-            field(",\"vlan\":", vlan.map(UInt64.init))
+            field(",\"teid\":", (teid ?? quotedTEID).map(UInt64.init))
+            field(",\"vlan\":", (vlan ?? quotedVLAN).map(UInt64.init))
             field(",\"qfi\":", qfi.map(UInt64.init))
             field(",\"tcp_flags\":", tcpFlags.map(UInt64.init))
             if tunnelDepth > 0 { field(",\"tunnels\":", UInt64(tunnelDepth)) }

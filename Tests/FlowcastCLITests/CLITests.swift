@@ -316,6 +316,26 @@ struct CLITests {
         #expect(text.contains(" s)\n") && text.contains("(\(spanText) s)"), "\(text)")
     }
 
+    /// An ICMP error quoting a GTP-U packet travels outside that tunnel: decode shows the quoted
+    /// TEID, as tshark's column does (the oracle), but its flow carries none, so replay cannot
+    /// tie it to a tunnel or cell (an audit: the "fragmentation needed" flow had teid_ab 16).
+    /// The ICMP packet that does travel in a tunnel keeps its own TEID.
+    @Test("a quoted packet's TEID is decode's column, never the ICMP error's flow's")
+    func quotedTEIDStaysInTheQuote() throws {
+        let capture = "captures/synthetic/tun-icmp-quoting.pcap"
+        let rows = try String(contentsOf: Fixtures.repositoryRoot.appendingPathComponent(capture + ".expected.tsv"), encoding: .utf8)
+            .split(separator: "\n").map { $0.split(separator: "\t", omittingEmptySubsequences: false).map(String.init) }
+        // tshark's column: the error from 192.0.2.9 shows the quoted packet's TEID 16.
+        #expect(rows.contains { $0[4] == "192.0.2.9" && $0[11] == "16" })
+        let run = try Fixtures.runFlowcast(["flows", capture, "--format", "json"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let flows = try run.stdout.split(separator: "\n").map { try #require(JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]) }
+        let error = try #require(flows.first { $0["a"] as? String == "192.0.2.9" })
+        #expect(error["teid_ab"] == nil && error["icmp_type_ab"] as? Int == 3, "\(error)")
+        let tunnelled = try #require(flows.first { $0["a"] as? String == "10.5.5.5" })
+        #expect(tunnelled["teid_ab"] as? Int == 18, "\(tunnelled)")
+    }
+
     /// A file cut inside its own header has no packet to name: it said "packet 0: truncated record".
     @Test("a capture cut inside its file header says so, naming no packet", arguments: [
         ("real/nsec-big-endian.pcap", 20, "pcap file header cut at 20 of 24 bytes"),

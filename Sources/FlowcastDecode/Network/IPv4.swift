@@ -180,8 +180,8 @@ extension DecodeRun {
         quoted.limit = limit
         quoted.summary.wireLength = summary.wireLength
         quoted.run(from: icmpv6 ? .ipv6 : .ipv4)
-        if summary.teid == nil { summary.teid = quoted.summary.teid }
-        if summary.vlan == nil { summary.vlan = quoted.summary.vlan }
+        if summary.teid == nil { summary.quotedTEID = quoted.summary.teid }
+        if summary.vlan == nil { summary.quotedVLAN = quoted.summary.vlan }
         if let issue = quoted.summary.issue, issue.kind == .truncated, cutShort { summary.issue = issue }
     }
 
