@@ -22,8 +22,8 @@ public struct PacketDigest: Sendable {
     /// The rule links the packet crosses: `links(of:)` of this range.
     public var linkLower: Int32, linkUpper: Int32
     /// The TCP window (with `hasTCP`), or the ICMP type and code (with `hasICMP`, as
-    /// `PacketSummary.icmpTypeCode`): a packet has at most one of the two, and a field of its own
-    /// would grow the digest past 88 bytes.
+    /// `PacketSummary.icmpTypeCode`): a packet has at most one of the two (they shared a field
+    /// while the digest was 80 bytes; `outerDestinationTag` leaves 4 bytes of padding).
     public var tcpWindow: UInt16
     public var tcpFlags: UInt8
     public var bits: UInt8

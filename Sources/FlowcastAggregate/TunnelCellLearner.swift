@@ -57,7 +57,7 @@ public struct TunnelCellLearner: Sendable {
 
     struct Session: Sendable {
         var cell: CellIdentity?
-        var userTEIDs: [TunnelEnd] = []
+        var userEnds: [TunnelEnd] = []
         var userAddresses: [IPAddress] = []
     }
 
@@ -107,9 +107,9 @@ public struct TunnelCellLearner: Sendable {
         for f in m.fteids where f.isUserPlane {
             // An F-TEID names the end by its IPv4 address, its IPv6 address or both: one end each.
             for end in f.ends {
-                if !sessions[s].userTEIDs.contains(end) {
-                    guard sessions[s].userTEIDs.count < Self.maximumPerSession else { refused += 1; continue }
-                    sessions[s].userTEIDs.append(end)
+                if !sessions[s].userEnds.contains(end) {
+                    guard sessions[s].userEnds.count < Self.maximumPerSession else { refused += 1; continue }
+                    sessions[s].userEnds.append(end)
                 }
                 if f.receivesUplink {
                     if uplinkTunnels.count < maximumTEIDs || uplinkTunnels.contains(end) { uplinkTunnels.insert(end) } else { refused += 1 }
@@ -130,7 +130,7 @@ public struct TunnelCellLearner: Sendable {
         // connection) names it only when signalling gives no E-UTRAN cell.
         if let cell = m.cells.last(where: { $0.kind == .ecgi }) ?? m.cells.last { sessions[s].cell = cell }
         guard let cell = sessions[s].cell else { return }
-        for end in sessions[s].userTEIDs {
+        for end in sessions[s].userEnds {
             if owner[end] == nil && owner.count >= maximumTEIDs { refused += 1; continue }
             if let previous = owner[end], previous != s, cellByTunnel[end] != cell { conflicts += 1 }
             if cellByTunnel[end] != cell { cellByTunnel[end] = cell; generation += 1 }

@@ -139,8 +139,13 @@ public struct CaptureInspection: Sendable {
         let f = ISO8601DateFormatter()
         f.formatOptions = [.withInternetDateTime]
         let text = f.string(from: Date(timeIntervalSince1970: Double(whole)))
-        let digits = String(fraction < 0 ? fraction + 1_000_000_000 : fraction)
-        return text.dropLast() + "." + String(repeating: "0", count: 9 - digits.count) + digits + "Z"
+        return text.dropLast() + "." + nineDigits(fraction < 0 ? fraction + 1_000_000_000 : fraction) + "Z"
+    }
+
+    /// Nanoseconds 0–999,999,999 as the nine digits after a decimal point.
+    static func nineDigits(_ nanoseconds: Int64) -> String {
+        let digits = String(nanoseconds)
+        return String(repeating: "0", count: 9 - digits.count) + digits
     }
 
     /// The span between two times in seconds, to the nanosecond.
@@ -150,8 +155,7 @@ public struct CaptureInspection: Sendable {
         let (difference, overflow) = last.subtractingReportingOverflow(first)
         if overflow { return String(format: "%.3f", (Double(last) - Double(first)) / 1e9) }
         let (seconds, fraction) = difference.quotientAndRemainder(dividingBy: 1_000_000_000)
-        let digits = String(fraction)
-        return "\(seconds)." + String(repeating: "0", count: 9 - digits.count) + digits
+        return "\(seconds)." + nineDigits(fraction)
     }
 
     /// Human-readable report.
