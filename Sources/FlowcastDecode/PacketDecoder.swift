@@ -90,6 +90,10 @@ struct DecodeRun {
     /// After a vendor header the oracle does not read through (Arista's, Cisco FabricPath): only
     /// VLAN tags are decoded from here on (see `decodeAristaHeader`).
     var tagsOnly = false
+    /// That header's ethertype and offset: where decoding stops is reported as this header, the
+    /// one Flowcast does not read through, not as the (well-known) ethertype inside it.
+    var vendorHeaderType: UInt16 = 0
+    var vendorHeaderOffset = 0
 
     init(bytes: UnsafeRawBufferPointer, decoder: PacketDecoder) {
         b = bytes
@@ -124,6 +128,13 @@ struct DecodeRun {
 
     mutating func malformed(_ layer: ProtocolLayer, value: Int, limit bound: Int) -> NextLayer {
         summary.issue = DecodeIssue(kind: .malformed, layer: layer, needed: value, present: bound, offset: offset)
+        return .done
+    }
+
+    /// Decoding stops inside a vendor header's frame (`tagsOnly`): the issue names that header.
+    mutating func stopAfterVendorHeader() -> NextLayer {
+        summary.issue = DecodeIssue(kind: .unsupported, layer: .ethernet, needed: Int(vendorHeaderType),
+                                    present: limit - vendorHeaderOffset, offset: vendorHeaderOffset)
         return .done
     }
 
@@ -205,7 +216,7 @@ struct DecodeRun {
     mutating func dispatch(etherType: UInt16) -> NextLayer {
         if tagsOnly, etherType != EtherType.vlan.rawValue, etherType != EtherType.qinq.rawValue,
            etherType != EtherType.qinqLegacy9100.rawValue {
-            return unsupported(.ethernet, type: Int(etherType))
+            return stopAfterVendorHeader()
         }
         switch etherType {
         case EtherType.ipv4.rawValue: return .ipv4

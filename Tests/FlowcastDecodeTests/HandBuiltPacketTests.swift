@@ -27,6 +27,23 @@ struct HandBuiltPacketTests {
                 UInt8(length >> 8), UInt8(length & 0xFF), 0, 0]
     }
 
+    /// After a vendor header the decoding oracle does not read through (Cisco FabricPath here,
+    /// Arista's in OracleTests), the issue names that header: its ethertype and offset, not the
+    /// IPv4 ethertype inside ("unsupported ethertype 0x0800" read as if IPv4 were unknown).
+    @Test("decoding stops at a FabricPath header, named as such; the inner VLAN is still read")
+    func fabricPathIsTheUnsupportedHeader() {
+        let fabricPath = Self.ethernet(0x8903) + [0x00, 0x3F]  // FTAG and TTL
+        let inner = Self.ethernet(0x8100) + [0x00, 0x07, 0x08, 0x00]
+            + Self.ipv4(proto: 17, src: [10, 0, 0, 1], dst: [10, 0, 0, 2], payload: 8) + Self.udp(1, 2, payload: 0)
+        let s = decode(fabricPath + inner)
+        #expect(s.vlan == 7)
+        #expect(s.outerSource == nil)
+        #expect(s.issue == DecodeIssue(kind: .unsupported, layer: .ethernet, needed: 0x8903, present: fabricPath.count + inner.count - 12, offset: 12))
+        // With an 802.3 length inside, too (it was reported as an LLC type).
+        let llc = decode(fabricPath + Self.ethernet(64) + [UInt8](repeating: 0, count: 64))
+        #expect(llc.issue?.needed == 0x8903 && llc.issue?.layer == .ethernet)
+    }
+
     @Test("GTP-U with a PDU Session Container yields TEID, QFI and the inner 5-tuple")
     func gtpuWithPDUSessionContainer() {
         let innerTCP: [UInt8] = [0x1F, 0x90, 0x00, 0x50] + [UInt8](repeating: 0, count: 8) + [0x50, 0x12, 0xFF, 0xFF, 0, 0, 0, 0]

@@ -201,4 +201,26 @@ struct IPv4TotalLengthOracleTests {
         }
         #expect(firstFragments == 40)
     }
+
+    /// Arista's timestamp header: the oracle reads no IP after it (its link-neutral list), so
+    /// Flowcast stops there too; the issue names the header (0xD28B where it sits, past any VLAN
+    /// tags), not the ethertype inside it (0x0800 or 0x8847, as if IPv4 or MPLS were unknown).
+    @Test("a capture behind Arista's vendor header: every frame's issue names that header")
+    func aristaHeaderIsTheUnsupportedOne() throws {
+        let path = Fixtures.captures.appendingPathComponent("real/arista-timestamp-vlan.pcap").path
+        let decoder = PacketDecoder()
+        var frames = 0
+        try OfflineCapture(path: path).forEachPacket { packet in
+            let bytes = packet.bytes
+            var at = 12
+            while at + 4 <= bytes.count, [0x8100, 0x88A8].contains(Int(bytes[at]) << 8 | Int(bytes[at + 1])) { at += 4 }
+            #expect(at + 2 <= bytes.count && bytes[at] == 0xD2 && bytes[at + 1] == 0x8B, "frame \(packet.number)")
+            let s = decoder.decode(bytes, linkType: packet.linkType.rawValue, wireLength: packet.wireLength,
+                                   seconds: packet.timestampSeconds, fraction: packet.timestampFraction)
+            #expect(s.issue == DecodeIssue(kind: .unsupported, layer: .ethernet, needed: 0xD28B,
+                                           present: bytes.count - at, offset: at), "frame \(packet.number)")
+            frames += 1
+        }
+        #expect(frames == 16)
+    }
 }

@@ -9,7 +9,7 @@ extension DecodeRun {
         offset += 14
         // 1501-1535 are neither: tshark hands them to its ethertype table, which knows none.
         if typeOrLength > 1500 { return .etherType(typeOrLength) }
-        if tagsOnly { return unsupported(.llc, type: Int(typeOrLength)) }
+        if tagsOnly { return stopAfterVendorHeader() }
         // 802.3: the length field ends the frame's payload (padding after it is not decoded).
         limit = min(limit, offset + Int(typeOrLength))
         summary.isLLC = true
@@ -52,6 +52,8 @@ extension DecodeRun {
     /// list, so only the inner frame's VLAN tags are read (`tagsOnly`).
     mutating func decodeFabricPath() -> NextLayer {
         guard remaining >= 16 else { return truncated(.ethernet, needed: 16) }
+        vendorHeaderType = EtherType.fabricPath.rawValue
+        vendorHeaderOffset = offset + 12
         offset += 16
         tagsOnly = true
         return .ethernet
@@ -75,6 +77,8 @@ extension DecodeRun {
         }
         guard remaining >= length + 2 else { return truncated(.ethernet, needed: length + 2) }
         let type = b.u16(offset + length)
+        vendorHeaderType = EtherType.aristaVendor.rawValue
+        vendorHeaderOffset = offset - 2
         offset += length + 2
         tagsOnly = true
         return .etherType(type)

@@ -12,7 +12,7 @@ extension DecodeRun {
         let type = b.u16(offset + 2)
         offset += 4
         if type <= 1500 {
-            if tagsOnly { return unsupported(.llc, type: Int(type)) }
+            if tagsOnly { return stopAfterVendorHeader() }
             // An 802.3 length: it ends the payload, as after an untagged header.
             limit = min(limit, offset + Int(type))
             summary.isLLC = true
