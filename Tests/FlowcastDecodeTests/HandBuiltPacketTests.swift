@@ -44,6 +44,19 @@ struct HandBuiltPacketTests {
         #expect(llc.issue?.needed == 0x8903 && llc.issue?.layer == .ethernet)
     }
 
+    /// A first fragment may end inside the TCP header it starts (tshark, not reassembling, flags
+    /// no short segment there: the rest is in the next fragment).
+    @Test("a TCP header longer than a first fragment's payload is no issue")
+    func tcpHeaderAcrossFragments() {
+        let tcp: [UInt8] = [0x1F, 0x90, 0x00, 0x50, 0, 0, 0, 1, 0, 0, 0, 0, 0x80, 0x10, 0x01, 0x00]  // data offset 32
+        let first = Self.ipv4(proto: 6, src: [10, 0, 0, 1], dst: [10, 0, 0, 2], payload: tcp.count, fragment: 0x2000)
+        let s = decode(Self.ethernet(0x0800) + first + tcp)
+        #expect(s.issue == nil)
+        #expect(s.tcpFlags == 0x10 && s.sourcePort == 8080)
+        let whole = Self.ipv4(proto: 6, src: [10, 0, 0, 1], dst: [10, 0, 0, 2], payload: tcp.count + 4)
+        #expect(decode(Self.ethernet(0x0800) + whole + tcp + [0, 0, 0, 0]).issue?.kind == .malformed)
+    }
+
     @Test("GTP-U with a PDU Session Container yields TEID, QFI and the inner 5-tuple")
     func gtpuWithPDUSessionContainer() {
         let innerTCP: [UInt8] = [0x1F, 0x90, 0x00, 0x50] + [UInt8](repeating: 0, count: 8) + [0x50, 0x12, 0xFF, 0xFF, 0, 0, 0, 0]

@@ -223,4 +223,41 @@ struct IPv4TotalLengthOracleTests {
         }
         #expect(frames == 16)
     }
+
+    /// A TCP data offset past its segment is tshark's "short segment" (malformed): both frames
+    /// of tcp-malformed.pcap, the only ones tshark 4.0 flags so in the bundled captures
+    /// (`-Y tcp.short_segment`), with their flags kept as tshark shows them. A data offset past
+    /// the bytes a snaplen left is cut short (trunc-tcp-header.pcap's frame 1: "Packet size
+    /// limited during capture"). Both went unflagged: the payload was taken as 0 and nothing said.
+    @Test("a TCP header longer than its segment is malformed, longer than the capture truncated")
+    func shortSegmentsAreWiresharks() throws {
+        func check(_ name: String, frames expected: Int) throws {
+            let path = Fixtures.captures.appendingPathComponent("real/\(name)").path
+            let decoder = PacketDecoder()
+            var flagged = 0
+            try OfflineCapture(path: path).forEachPacket { packet in
+                let bytes = packet.bytes
+                // Ethernet and IPv4 without tunnels: the segment is the datagram less its header.
+                guard bytes.count >= 34 + 14, bytes[12] == 0x08, bytes[13] == 0, bytes[23] == 6 else { return }
+                let ihl = Int(bytes[14] & 0x0F) * 4, tcp = 14 + ihl
+                let segment = (Int(bytes[16]) << 8 | Int(bytes[17])) - ihl
+                let dataOffset = Int(bytes[tcp + 12] >> 4) * 4
+                let s = decoder.decode(bytes, linkType: packet.linkType.rawValue, wireLength: packet.wireLength,
+                                       seconds: packet.timestampSeconds, fraction: packet.timestampFraction)
+                #expect(s.tcpFlags == bytes[tcp + 13], "frame \(packet.number)")
+                if dataOffset > segment {
+                    #expect(s.issue == DecodeIssue(kind: .malformed, layer: .tcp, needed: dataOffset, present: segment, offset: tcp), "frame \(packet.number)")
+                    flagged += 1
+                } else if tcp + dataOffset > bytes.count {
+                    #expect(s.issue == DecodeIssue(kind: .truncated, layer: .tcp, needed: dataOffset, present: bytes.count - tcp, offset: tcp), "frame \(packet.number)")
+                    flagged += 1
+                } else {
+                    #expect(s.issue == nil, "frame \(packet.number)")
+                }
+            }
+            #expect(flagged == expected, "\(name)")
+        }
+        try check("tcp-malformed.pcap", frames: 2)
+        try check("trunc-tcp-header.pcap", frames: 1)
+    }
 }

@@ -16,14 +16,31 @@ extension DecodeRun {
                 summary.payloadLength = max(0, summary.payloadLength - Int(b.u8(offset + 12) >> 4) * 4)
                 if remaining >= 16 { summary.tcpWindow = b.u16(offset + 14) }
             }
-            return truncated(.tcp, needed: 20)
+            // Cut by the capture: truncated. Cut by a fragment's end: no issue, the rest is in the
+            // next fragment (tshark says "unreassembled", not malformed). Cut by the datagram's
+            // own length: malformed, unless the IP layer already said what was wrong.
+            if cutShort { return truncated(.tcp, needed: 20) }
+            if summary.isFragment || insideFirstFragment || summary.issue != nil || insideQuote { return .done }
+            return malformed(.tcp, value: 20, limit: remaining)
         }
         let dataOffset = Int(b.u8(offset + 12) >> 4) * 4
         guard dataOffset >= 20 else { return malformed(.tcp, value: dataOffset, limit: 20) }
         summary.tcpSequence = b.u32(offset + 4)
         summary.tcpFlags = b.u8(offset + 13)
         summary.tcpWindow = b.u16(offset + 14)
-        summary.payloadLength = max(0, summary.payloadLength - dataOffset)
+        let segment = summary.payloadLength
+        summary.payloadLength = max(0, segment - dataOffset)
+        // A header longer than its segment is tshark's "short segment" (malformed), where the
+        // segment is whole: not in a fragment, nor in the packet an ICMP error quotes (cut by
+        // its sender). A header longer than the bytes captured is cut short. The fields above
+        // stand in both, as tshark shows them. An issue already found (an IPv4 length past the
+        // packet) is the first thing wrong and stays.
+        if summary.issue == nil, !insideQuote {
+            if dataOffset > segment, !summary.isFragment, !insideFirstFragment {
+                return malformed(.tcp, value: dataOffset, limit: segment)
+            }
+            if dataOffset > remaining, cutShort { return truncated(.tcp, needed: dataOffset) }
+        }
         // GTPv2-C may also run over TCP on its port (TS 29.274 allows it; operators do).
         let port = decoder.gtpCPort
         if (summary.sourcePort == port || summary.destinationPort == port), remaining > dataOffset,
