@@ -88,7 +88,8 @@ struct DecodeRun {
     /// True in the run that reads the packet an ICMP error quotes (see `scanQuotedPacket`).
     var insideQuote = false
     /// After a vendor header the oracle does not read through (Arista's, Cisco FabricPath): only
-    /// VLAN tags are decoded from here on (see `decodeAristaHeader`).
+    /// VLAN tags and MPLS labels are decoded from here on (see `decodeAristaHeader`), as tshark
+    /// reads them (tools/tshark-labels.py).
     var tagsOnly = false
     /// That header's ethertype and offset: where decoding stops is reported as this header, the
     /// one Flowcast does not read through, not as the (well-known) ethertype inside it.
@@ -215,7 +216,8 @@ struct DecodeRun {
     /// Ethertype dispatch shared by Ethernet, VLAN, SLL, SLL2, GRE and Geneve.
     mutating func dispatch(etherType: UInt16) -> NextLayer {
         if tagsOnly, etherType != EtherType.vlan.rawValue, etherType != EtherType.qinq.rawValue,
-           etherType != EtherType.qinqLegacy9100.rawValue {
+           etherType != EtherType.qinqLegacy9100.rawValue, etherType != EtherType.mplsUnicast.rawValue,
+           etherType != EtherType.mplsMulticast.rawValue {
             return stopAfterVendorHeader()
         }
         switch etherType {

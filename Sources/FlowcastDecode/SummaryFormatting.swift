@@ -28,8 +28,9 @@ extension PacketSummary {
         }
     }
 
-    /// One JSON object (a line of `--format json`): the TSV fields by name, plus QFI, TCP flags,
-    /// tunnel depth and the decode issue. Under 768 bytes, issue included.
+    /// One JSON object (a line of `--format json`): the TSV fields by name, plus the second VLAN
+    /// tag, the first two MPLS labels, the outermost GTPv1 message type, QFI, TCP flags, ICMP type
+    /// and code, tunnel depth and the decode issue. Under 768 bytes, issue included.
     public func appendJSON(number: Int, to out: inout [UInt8]) {
         out.appendWritten(maximumCount: 768) { c in
             c.literal("{\"frame\":"); c.decimal(number)
@@ -56,8 +57,14 @@ extension PacketSummary {
             field(",\"dport\":", destinationPort.map(UInt64.init))
             field(",\"teid\":", (teid ?? quotedTEID).map(UInt64.init))
             field(",\"vlan\":", (vlan ?? quotedVLAN).map(UInt64.init))
+            field(",\"inner_vlan\":", innerVLAN.map(UInt64.init))
+            field(",\"mpls\":", mplsLabel.map(UInt64.init))
+            field(",\"inner_mpls\":", innerMPLSLabel.map(UInt64.init))
+            field(",\"gtp_type\":", gtpMessageType.map(UInt64.init))
             field(",\"qfi\":", qfi.map(UInt64.init))
             field(",\"tcp_flags\":", tcpFlags.map(UInt64.init))
+            field(",\"icmp_type\":", icmpTypeCode.map { UInt64($0 >> 8) })
+            field(",\"icmp_code\":", icmpTypeCode.map { UInt64($0 & 0xFF) })
             if tunnelDepth > 0 { field(",\"tunnels\":", UInt64(tunnelDepth)) }
             if let issue {
                 c.literal(",\"issue\":{\"kind\":\""); c.text(issue.kind.description)

@@ -128,6 +128,52 @@ struct ICMPOracleTests {
     }
 }
 
+/// VLAN tags, MPLS labels and the outermost GTPv1 message type against tshark
+/// (`NAME.labels.tsv`, tools/tshark-labels.py): match rules by `vlan` and `mpls` and the tunnel
+/// counts read them, and no test held them to tshark before (an audit: the labels behind Arista's
+/// header were not read; a GTP header cut after its type lost the type tshark shows).
+@Suite("VLAN tags, MPLS labels and GTP message types agree with tshark")
+struct LabelOracleTests {
+    static let captures = Fixtures.oracleCaptures().filter {
+        !$0.isShared && FileManager.default.fileExists(atPath: $0.url.path + ".labels.tsv")
+    }
+
+    @Test("the label oracle covers QinQ, label stacks and GTP message types")
+    func coverage() throws {
+        #expect(Self.captures.count >= 20)
+        var columns = [0, 0, 0, 0, 0]
+        for capture in Self.captures {
+            let text = try String(contentsOfFile: capture.url.path + ".labels.tsv", encoding: .utf8)
+            for line in text.split(separator: "\n") {
+                let f = line.split(separator: "\t", omittingEmptySubsequences: false)
+                for i in 0..<5 where !f[i + 1].isEmpty { columns[i] += 1 }
+            }
+        }
+        #expect(columns.allSatisfy { $0 > 0 }, "frames per column: \(columns)")
+    }
+
+    @Test("every packet's VLAN tags, MPLS labels and GTP message type match tshark", arguments: captures)
+    func matchesOracle(_ capture: OracleCapture) throws {
+        var expected: [Int: [String]] = [:]
+        let text = try String(contentsOfFile: capture.url.path + ".labels.tsv", encoding: .utf8)
+        for line in text.split(separator: "\n") {
+            let f = line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
+            expected[Int(f[0])!] = Array(f[1...5])
+        }
+        let decoder = PacketDecoder()
+        var problems: [String] = []
+        try OfflineCapture(path: capture.url.path).forEachPacket { packet in
+            let s = decoder.decode(packet.bytes, linkType: packet.linkType.rawValue, wireLength: packet.wireLength,
+                                   seconds: packet.timestampSeconds, fraction: packet.timestampFraction)
+            func text<T>(_ value: T?) -> String { value.map { "\($0)" } ?? "" }
+            let got = [text(s.vlan), text(s.innerVLAN), text(s.mplsLabel), text(s.innerMPLSLabel), text(s.gtpMessageType)]
+            let want = expected[packet.number] ?? ["", "", "", "", ""]
+            if got != want { problems.append("frame \(packet.number): \(got), tshark \(want)") }
+        }
+        #expect(problems.isEmpty, "\(capture.name) (vlan, inner vlan, mpls, inner mpls, gtp type):\n\(problems.prefix(20).joined(separator: "\n"))")
+    }
+}
+
 /// An IPv4 total length past what holds the datagram (a GTP-U or outer IP length shorter than the
 /// inner datagram says; not a capture cut by its snap length) is a malformed-ipv4 issue, decoded
 /// on as tshark does, on exactly the frames where tshark flags "IPv4 total length exceeds packet

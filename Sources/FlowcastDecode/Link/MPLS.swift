@@ -13,8 +13,8 @@ extension DecodeRun {
         }
         guard remaining >= 1 else { return endOrTruncated(.mpls, needed: 1) }
         switch b.u8(offset) >> 4 {
-        case 4: return .ipv4
-        case 6: return .ipv6
+        case 4: return tagsOnly ? stopAfterVendorHeader() : .ipv4
+        case 6: return tagsOnly ? stopAfterVendorHeader() : .ipv6
         case 0:
             guard remaining >= 4 else { return truncated(.mpls, needed: 4) }
             offset += 4  // pseudowire control word (RFC 4385)

@@ -15,13 +15,14 @@ extension DecodeRun {
         }
         // Version 0 (GTP, TS 09.60) and GTP' (protocol type 0) carry no TEID.
         guard version == 1, flags & 0x10 != 0 else { return .done }
+        // The outermost header's message type stands once its byte is here, as tshark shows it
+        // in a header cut short; its TEID needs the whole 8 bytes.
+        let outermost = summary.teid == nil
+        if outermost, remaining >= 2 { summary.gtpMessageType = b.u8(offset + 1) }
         guard remaining >= 8 else { return truncated(userPlane ? .gtpU : .gtpC, needed: 8) }
         let messageType = b.u8(offset + 1)
         let length = Int(b.u16(offset + 2))
-        if summary.teid == nil {
-            summary.teid = b.u32(offset + 4)
-            summary.gtpMessageType = messageType
-        }
+        if outermost { summary.teid = b.u32(offset + 4) }
         var headerLength = 8
         if flags & 0x07 != 0 {
             guard remaining >= 12 else { return truncated(userPlane ? .gtpU : .gtpC, needed: 12) }
