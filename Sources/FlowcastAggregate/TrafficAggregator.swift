@@ -32,11 +32,13 @@ public struct TrafficAggregator {
             self.observationStart = observationStart
         }
 
-        /// For the aggregator a live topology reload starts: its first window holds only the
-        /// traffic since the reload, which its earliest packet bounds.
-        public var afterReload: Configuration {
+        /// For the aggregator a live topology reload starts at `now` (capture-clock ns): its first
+        /// window holds only the traffic since the reload (or since its earliest packet, if one
+        /// read after the reload was stamped before it), and opens at the reload even on a quiet
+        /// interface.
+        public func afterReload(at now: Int64) -> Configuration {
             var c = self
-            c.observationStart = .earliestPacket
+            c.observationStart = .at(now)
             return c
         }
     }
@@ -49,8 +51,8 @@ public struct TrafficAggregator {
         case unknown
         /// Capture-clock ns: when a live capture opened.
         case at(Int64)
-        /// The earliest packet: a live topology reload's first window, which holds only the
-        /// packets digested under the new topology.
+        /// The earliest packet: for a run that knows only that its first window holds nothing
+        /// from before its earliest packet. (A live reload, whose time is known, uses `at`.)
         case earliestPacket
     }
 
@@ -212,6 +214,14 @@ public struct TrafficAggregator {
                 if totals.firstLatePacket == nil { totals.firstLatePacket = packetNumber }
                 window = current
             }
+        } else if case .at(let t) = configuration.observationStart, case let opened = t / w - (t < 0 && t % w != 0 ? 1 : 0),
+                  opened < window {
+            // Observation began windows before this first packet (a live capture opened, or a
+            // reload, before a quiet spell the clock has not yet closed): those windows are
+            // empty, not missing.
+            currentWindow = opened
+            resetAccumulators(window: opened)
+            closeWindows(upTo: window, partial: false, packet: packetNumber, windowClosed)
         } else {
             currentWindow = window
             resetAccumulators(window: window)
@@ -277,12 +287,24 @@ public struct TrafficAggregator {
     }
 
     /// Closes every window that ended by `now` (capture-clock nanoseconds) although no packet
-    /// after it has arrived: a live interface gone quiet still produces its (empty) windows.
-    public mutating func advance(to now: Int64, windowClosed: ([WindowSummary]) -> Void) {
-        guard let current = currentWindow else { return }
+    /// after it has arrived, and ends the flows idle or active past their timeouts by then: a
+    /// live interface gone quiet still produces its (empty) windows and ends its flows on time.
+    /// When observation began at a known time (a live capture opening, a reload), the window it
+    /// began in is open from then even before the first packet: a quiet tap writes windows of
+    /// zero load from its start, not nothing until its first packet (an audit: a tap started
+    /// 3.5 s before its first packet lost its first three windows).
+    public mutating func advance(to now: Int64, windowClosed: ([WindowSummary]) -> Void,
+                                 flowEnded: (borrowing FlowRecord, FlowEndReason) -> Void) {
         let w = configuration.windowNanoseconds
-        var window = now / w
-        if now < 0 && now % w != 0 { window -= 1 }
+        func index(_ t: Int64) -> Int64 { t / w - (t < 0 && t % w != 0 ? 1 : 0) }
+        if currentWindow == nil, totals.packets == 0, totals.windows == 0, case .at(let start) = configuration.observationStart,
+           index(now) > index(start) {
+            currentWindow = index(start)
+            resetAccumulators(window: index(start))
+        }
+        flows.sweep(now: now, expired: flowEnded)
+        guard let current = currentWindow else { return }
+        let window = index(now)
         if window > current { closeWindows(upTo: window, partial: false, windowClosed) }
     }
 
@@ -393,17 +415,19 @@ public struct TrafficAggregator {
     }
 
     /// Marks the first window when observation began after its start: when the live capture
-    /// opened, or the earliest packet after a reload (a late packet of an earlier time is counted
-    /// in the open window, so the earliest, not the first, bounds what the window holds).
+    /// opened or the topology was reloaded, or earlier if a packet read then was stamped earlier
+    /// (a late packet of an earlier time is counted in the open window, so the earliest, not the
+    /// first, bounds what the window holds).
     private mutating func markObservedFrom() {
-        guard let start = cells.first?.startNanoseconds ?? links.first?.startNanoseconds,
-              let earliest = totals.firstNanoseconds else { return }
+        guard let start = cells.first?.startNanoseconds ?? links.first?.startNanoseconds else { return }
         let from: Int64
-        switch configuration.observationStart {
-        case .unknown: return
+        switch (configuration.observationStart, totals.firstNanoseconds) {
+        case (.unknown, _): return
         // A packet stamped before the capture opened (read as it opened) moves the time back.
-        case .at(let t): from = min(t, earliest)
-        case .earliestPacket: from = earliest
+        case (.at(let t), let earliest?): from = min(t, earliest)
+        case (.at(let t), nil): from = t  // a window with no packet, opened by the clock
+        case (.earliestPacket, let earliest?): from = earliest
+        case (.earliestPacket, nil): return
         }
         guard from > start, from - start < configuration.windowNanoseconds else { return }
         for i in cells.indices { cells[i].observedFromNanoseconds = from }

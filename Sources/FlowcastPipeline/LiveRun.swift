@@ -135,8 +135,19 @@ public final class LiveControl: @unchecked Sendable {
         return stopping
     }
 
-    /// Marks the run as stopping (the caller then stops the capture).
-    public func markStopping() { lock.lock(); stopping = true; lock.unlock() }
+    /// Marks the run as stopping (the caller then stops the capture), at the wall clock's time.
+    public func markStopping() {
+        let now = BatchReader<LiveCapture>.wallClockNanoseconds()
+        lock.lock(); stopping = true; if stoppedAt == nil { stoppedAt = now }; lock.unlock()
+    }
+    private var stoppedAt: Int64?
+    /// When the stop was asked for (wall-clock ns), if it was: the run's windows reach that time
+    /// even on a quiet interface (the open window is the one the stop falls in), and flows idle
+    /// by then end as idle. Packets still in the kernel's ring at the stop are never read.
+    var stopTime: Int64? {
+        lock.lock(); defer { lock.unlock() }
+        return stoppedAt
+    }
 }
 
 /// An output file of a live run: appended as windows close, flushed at once (a write error, a
@@ -302,11 +313,15 @@ public func runLive(_ options: LiveOptions, capture: LiveCapture, control: LiveC
     }
     reader.pump(threads: 2) { batch in
         if let topology = batch.reloadedTopology {
+            // Windows that ended a grace second before the reload are whole (a quiet interface's
+            // open window lags the clock); the one open now closes partial.
+            aggregator.advance(to: BatchReader<LiveCapture>.wallClockNanoseconds() - 1_000_000_000,
+                               windowClosed: windowClosed, flowEnded: flowEnded)
             retire()
             finishPlanner()
             retiredPlanFailures += planner?.planFailures.count ?? 0
             generation += 1
-            aggregator = TrafficAggregator(topology: topology, configuration: options.aggregation.afterReload)
+            aggregator = TrafficAggregator(topology: topology, configuration: options.aggregation.afterReload(at: BatchReader<LiveCapture>.wallClockNanoseconds()))
             ipfix?.topologyChanged(topology)
             cellNames = aggregator.cellNames
             do { planner = try makePlanner(topology, generation) } catch { planner = nil; log(.planFailed("\(error)")) }
@@ -337,6 +352,7 @@ public func runLive(_ options: LiveOptions, capture: LiveCapture, control: LiveC
     }
     if let ring { do { try ring.close() } catch { if failure == nil { failure = error } } }
     // Stopped: the open window, every open flow and a final policy, then the summary.
+    if let stop = control.stopTime { aggregator.advance(to: stop, windowClosed: windowClosed, flowEnded: flowEnded) }
     ipfix?.exporter.beginDraining()
     writingLastWindow = true
     retire()

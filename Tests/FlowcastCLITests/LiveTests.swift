@@ -362,6 +362,53 @@ struct LiveTests {
         #expect(stats.contains { ($0["kernelDrops"] as! Int) + ($0["interfaceDrops"] as! Int) == drops })
     }
 
+    /// A tap on a quiet link: its windows run from its start, before any packet (zero load, not
+    /// nothing), the first observed from the start; a flow idle past its timeout ends on the
+    /// clock as `idle`, not at the stop as `end`. An audit found live writing nothing until the
+    /// first packet, and a flow of a quiet interface left open until SIGINT. One HTTP exchange
+    /// (vlan-http.pcap: one flow, 14 packets, 0.2 s) comes 2.5 s after the start.
+    @Test("a quiet tap writes its windows from its start, before any packet, and ends idle flows on the clock",
+          .enabled(if: canReplay, "needs root, ip, tcpreplay and tcprewrite"), arguments: [1, 2])
+    func quietTap(captureThreads: Int) throws {
+        let pair = try VethPair()
+        defer { pair.cleanUp() }
+        let out = Self.temporaryDirectory()
+        let started = Date().timeIntervalSince1970
+        let live = try LiveProcess(interface: pair.capture, out: out,
+                                   extra: ["--window", "1s", "--capture-threads", String(captureThreads),
+                                           "--idle-timeout", "1", "--active-timeout", "0"])
+        live.expectMetricsUp()
+        usleep(2_500_000)
+        let sending = Date().timeIntervalSince1970
+        try pair.replay(Fixtures.repositoryRoot.appendingPathComponent("captures/real/vlan-http.pcap").path)
+        let sent = Date().timeIntervalSince1970
+        // Idle 1 s, the clock's 1 s of grace, and a wake at least once a second: about 3 s.
+        let flowsFile = out + "/flows.jsonl.partial"
+        #expect(live.waitFor(15) { ((try? String(contentsOfFile: flowsFile, encoding: .utf8)) ?? "").contains("\"end\":\"idle\"") },
+                "no flow ended idle before the stop: \(live.stderr)")
+        let stopping = Date().timeIntervalSince1970
+        #expect(live.terminate() == 0, "\(live.stderr)")
+        let flows = try Self.jsonLines(out + "/flows.jsonl")
+        #expect(flows.count == 1 && flows.allSatisfy { $0["end"] as? String == "idle" }, "\(flows)")
+        #expect(flows.first?["packets_ab"] as? Int == 7 && flows.first?["packets_ba"] as? Int == 7, "\(flows)")
+        // One line per cell and link per window; windows from the start's to the stop's, no gaps.
+        let windows = try Self.jsonLines(out + "/windows.jsonl")
+        let starts = Set(windows.map { $0["start"] as! Double }).sorted()
+        #expect(starts.first.map { $0 <= started.rounded(.down) + 1 } == true, "first window \(starts.first ?? 0), started \(started), sending \(sending): \(live.stderr)")
+        #expect(starts.last.map { $0 >= stopping.rounded(.down) - 2 } == true, "last window \(starts.last ?? 0), stopping \(stopping)")
+        #expect(zip(starts, starts.dropFirst()).allSatisfy { $1 - $0 == 1 }, "gaps: \(starts)")
+        let first = windows.filter { $0["start"] as! Double == starts[0] }
+        #expect(first.allSatisfy { ($0["observedFrom"] as? Double).map { $0 > starts[0] && $0 < starts[0] + 1 } == true }, "\(first)")
+        // Before the exchange was sent nothing was on the link: those windows are empty, and
+        // every packet is in a window at or after it.
+        func packets(_ w: [String: Any]) -> Int { (w["packetsUp"] as! Int) + (w["packetsDown"] as! Int) }
+        let quiet = windows.filter { ($0["start"] as! Double) + 1 <= sending }
+        #expect(quiet.count >= windows.count / starts.count, "no window closed before the exchange: \(starts), sending at \(sending)")
+        #expect(quiet.allSatisfy { packets($0) == 0 }, "\(quiet.filter { packets($0) > 0 })")
+        #expect(windows.filter { $0["kind"] as? String == "cell" }.reduce(0) { $0 + packets($1) } <= 14)
+        #expect(sent > sending)
+    }
+
     @Test("a --filter that matches none of the traffic is named once, with the packets the interface carried; a run that captured nothing has null times and notRead 0",
           .enabled(if: canReplay, "needs root, ip, tcpreplay and tcprewrite"))
     func filterMatchingNothingIsNamed() throws {

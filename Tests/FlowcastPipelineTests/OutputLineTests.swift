@@ -204,8 +204,8 @@ struct OutputLineTests {
 
     /// A run that began inside its first window observed only part of it: the window says from
     /// when (`observedFrom`) when that is known. A replay does not know when its capture began, so
-    /// it marks nothing; live gives the time its capture opened, or the earliest packet after a
-    /// topology reload (here through the same aggregator, on a real capture).
+    /// it marks nothing; live gives the time its capture opened or its topology was reloaded
+    /// (here through the same aggregator, on a real capture).
     @Test("the first window says from when it was observed when that is known; no other window does, and a replay marks nothing")
     func firstWindowSaysWhenObservationBegan() throws {
         let out = temporaryDirectory()
@@ -237,8 +237,15 @@ struct OutputLineTests {
             marked(try run(seconds, .at(Int64((opened * 1e9).rounded()))).lines, from: opened)
             // Opened after the first packet was stamped (a packet read as the capture opened): the packet's time.
             marked(try run(seconds, .at(Int64((replay.first * 1e9).rounded()) + 1_000_000)).lines, from: replay.first)
-            // Opened before the first window: it was watched whole.
-            #expect(try run(seconds, .at(Int64(start * 1e9) - 1)).lines.allSatisfy { $0.observedFrom == nil })
+            // Opened before the first packet's window: that window was watched whole, and the one
+            // the capture opened in is written too, empty and observed from the opening (windows of
+            // a live tap run from its start, not from its first packet).
+            let early = try run(seconds, .at(Int64(start * 1e9) - 1)).lines
+            #expect(early.filter { $0.start < start }.allSatisfy {
+                $0.start == start - Double(seconds) && $0.observedFrom == start - 1e-9 && $0.packetsUp + $0.packetsDown == 0
+            })
+            #expect(early.filter { $0.start < start }.count == 3)
+            #expect(early.filter { $0.start >= start }.allSatisfy { $0.observedFrom == nil })
         }
     }
 

@@ -1,3 +1,4 @@
+import FlowcastCore
 import FlowcastAggregate
 import FlowcastDecode
 import FlowcastPipeline
@@ -239,11 +240,56 @@ struct QuietLinkTests {
         var closed: [Int64] = []
         let record: ([WindowSummary]) -> Void = { closed.append($0[0].startNanoseconds) }
         aggregator.add(s, packetNumber: 1, windowClosed: record, flowEnded: { _, _ in })
-        aggregator.advance(to: 9_000_000_000, windowClosed: record)
+        aggregator.advance(to: 9_000_000_000, windowClosed: record, flowEnded: { _, _ in })
         #expect(closed.isEmpty)
-        aggregator.advance(to: 35_000_000_000, windowClosed: record)
+        aggregator.advance(to: 35_000_000_000, windowClosed: record, flowEnded: { _, _ in })
         #expect(closed == [0, 10_000_000_000, 20_000_000_000])
-        aggregator.advance(to: 36_000_000_000, windowClosed: record)
+        aggregator.advance(to: 36_000_000_000, windowClosed: record, flowEnded: { _, _ in })
         #expect(closed.count == 3)
+    }
+
+    /// A live capture (or reload) knows when it began watching: its windows run from then, with
+    /// or without packets, the first marked observed from that time. A replay, which does not
+    /// know, writes nothing before its first packet. (An audit: a live tap started 3.5 s before
+    /// its first packet wrote its windows only from that packet on, and nothing at all when its
+    /// filter matched nothing.)
+    @Test("a capture that began at a known time writes its quiet windows from then, before any packet")
+    func quietFromTheStart() throws {
+        let topology = try Topology(contentsOfFile: ReplayTests.demoTopology)
+        var closed: [WindowSummary] = []
+        let record: ([WindowSummary]) -> Void = { closed.append($0[0]) }
+        var live = TrafficAggregator(topology: topology, configuration: .init(windowNanoseconds: 1_000_000_000, observationStart: .at(10_400_000_000)))
+        live.advance(to: 10_900_000_000, windowClosed: record, flowEnded: { _, _ in })
+        #expect(closed.isEmpty)  // the first window has not ended
+        live.advance(to: 13_200_000_000, windowClosed: record, flowEnded: { _, _ in })
+        #expect(closed.map(\.startNanoseconds) == [10_000_000_000, 11_000_000_000, 12_000_000_000])
+        #expect(closed.map(\.observedFromNanoseconds) == [10_400_000_000, nil, nil])
+        #expect(closed.allSatisfy { $0.packetsUp == 0 && $0.packetsDown == 0 && !$0.partial })
+        var replay = TrafficAggregator(topology: topology, configuration: .init(windowNanoseconds: 1_000_000_000))
+        closed = []
+        replay.advance(to: 13_200_000_000, windowClosed: record, flowEnded: { _, _ in })
+        #expect(closed.isEmpty)
+    }
+
+    /// The idle timeout ends a flow when the clock passes it, not only when a later packet comes:
+    /// on a quiet tap a flow was left open until the stop, and then ended "end", not "idle".
+    @Test("a flow idle past its timeout ends on the clock, as idle")
+    func idleFlowsEndOnTheClock() throws {
+        let topology = try Topology(contentsOfFile: ReplayTests.demoTopology)
+        var aggregator = TrafficAggregator(topology: topology, configuration: .init(flows: .init(idleTimeout: 2_000_000_000, activeTimeout: 0)))
+        var s = PacketSummary()
+        s.timestampNanoseconds = 5_000_000_000
+        s.wireLength = 100
+        s.outerSource = IPAddress(ipv4: 0x0A00_0001); s.outerDestination = IPAddress(ipv4: 0x0A00_0002)
+        s.innerSource = s.outerSource; s.innerDestination = s.outerDestination
+        s.ipProtocol = 17; s.sourcePort = 1000; s.destinationPort = 2000
+        var ended: [FlowEndReason] = []
+        aggregator.add(s, packetNumber: 1, windowClosed: { _ in }, flowEnded: { _, _ in })
+        #expect(aggregator.flows.liveFlows == 1)
+        aggregator.advance(to: 6_900_000_000, windowClosed: { _ in }, flowEnded: { _, reason in ended.append(reason) })
+        #expect(ended.isEmpty)
+        aggregator.advance(to: 7_000_000_000, windowClosed: { _ in }, flowEnded: { _, reason in ended.append(reason) })
+        #expect(ended == [.idle])
+        #expect(aggregator.flows.liveFlows == 0)
     }
 }

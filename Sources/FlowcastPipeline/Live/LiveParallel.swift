@@ -241,7 +241,7 @@ final class TopologyHandoff: @unchecked Sendable {
 /// flow table and windows of its own; hands closed windows and ended flows over per batch.
 /// Allocates nothing and takes no lock per packet.
 private func captureThread(worker: Int, capture: LiveCapture, options: LiveOptions, exchange: SignallingExchange,
-                           handoff: TopologyHandoff, ipfix: IPFIXFlowSource?, queue: ReportQueue) {
+                           handoff: TopologyHandoff, ipfix: IPFIXFlowSource?, queue: ReportQueue, control: LiveControl) {
     var aggregator = TrafficAggregator(topology: options.topology, configuration: options.aggregation)
     var cellNames = aggregator.cellNames
     var report = WorkerReport(worker: worker)
@@ -298,6 +298,9 @@ private func captureThread(worker: Int, capture: LiveCapture, options: LiveOptio
             // As one thread does on a reload: the open window closes (partial) and open flows
             // end under the old topology; that generation ends here for this thread.
             for m in exchange.take(for: worker, from: &cursor) { aggregator.learnShared(m) }
+            // As `runLive`: windows that ended a grace second before the reload are whole.
+            aggregator.advance(to: BatchReader<LiveCapture>.wallClockNanoseconds() - 1_000_000_000,
+                               windowClosed: windowClosed, flowEnded: flowEnded)
             aggregator.finish(windowClosed: windowClosed, flowEnded: flowEnded)
             report.watermark = Int64.max
             report.endsGeneration = true
@@ -306,7 +309,7 @@ private func captureThread(worker: Int, capture: LiveCapture, options: LiveOptio
             retiredCreated += aggregator.flows.createdFlows
             retiredEvicted += aggregator.flows.evictedFlows
             generation += 1
-            aggregator = TrafficAggregator(topology: topology, configuration: options.aggregation.afterReload)
+            aggregator = TrafficAggregator(topology: topology, configuration: options.aggregation.afterReload(at: BatchReader<LiveCapture>.wallClockNanoseconds()))
             ipfix?.topologyChanged(topology)
             cellNames = aggregator.cellNames
             report.watermark = Int64.min
@@ -325,6 +328,8 @@ private func captureThread(worker: Int, capture: LiveCapture, options: LiveOptio
     }
     // Stopped: the open window and every open flow of this thread.
     for m in exchange.take(for: worker, from: &cursor) { aggregator.learnShared(m) }
+    // Every thread reaches the same stop time, so their last windows agree.
+    if let stop = control.stopTime { aggregator.advance(to: stop, windowClosed: windowClosed, flowEnded: flowEnded) }
     ipfix?.exporter.beginDraining()
     aggregator.finish(windowClosed: windowClosed, flowEnded: flowEnded)
     report.decode = reader.statistics
@@ -410,7 +415,7 @@ public func runLiveParallel(_ options: LiveOptions, captures: [LiveCapture], con
     for (i, capture) in captures.enumerated() {
         let ipfix = exporters[i]
         let thread = Thread { captureThread(worker: i, capture: capture, options: options, exchange: exchange, handoff: handoff,
-                                            ipfix: ipfix, queue: queue) }
+                                            ipfix: ipfix, queue: queue, control: control) }
         thread.stackSize = 1 << 20
         thread.name = "flowcast capture \(i)"
         threads.append(thread)
