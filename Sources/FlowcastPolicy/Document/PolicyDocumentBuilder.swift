@@ -29,7 +29,15 @@ struct PolicyDocumentBuilder {
                   requests: [SpectrumRequest], efficiencySources: [String], spectrum: SpectrumAllocation,
                   sizingReasons: [String]? = nil, scenarioSized: Bool = false) -> PolicyDocument {
         let r = Self.round
-        let bottleneckIndex = routing.linkLoads.indices.max { routing.linkLoads[$0] / topology.links[$0].capacity < routing.linkLoads[$1] / topology.links[$1].capacity }
+        // Link utilisations the reasons quote: with several demand scenarios, the worst over them
+        // (what the plan was held to), said as such; the P90 forecast's own are `predicted.links`.
+        // At target 0 the reasons quoted the forecast's 6 % beside "robust over 3 demand
+        // scenarios" where a scenario put the link at 21 % (an audit).
+        let overScenarios = scenarios > 1 && routing.worstLinkUtilisation.count == topology.links.count
+        let quoted = overScenarios ? routing.worstLinkUtilisation
+            : topology.links.indices.map { routing.linkLoads[$0] / topology.links[$0].capacity }
+        let inWorst = overScenarios ? " in the worst scenario" : ""
+        let bottleneckIndex = quoted.indices.max { quoted[$0] < quoted[$1] }
         var demands: [DemandDecision] = []
         for (d, demand) in topology.demands.enumerated() {
             let weights = routing.weights[d].map { r($0, 4) }
@@ -42,7 +50,7 @@ struct PolicyDocumentBuilder {
                                .flatMap { topology.nextHopAddress(over: paths[d][p][0], to: $0)?.description },
                            weight: weights[p])
             }
-            let worstOnPaths = used.flatMap { paths[d][$0] }.map { routing.linkLoads[$0] / topology.links[$0].capacity }.max() ?? 0
+            let worstOnPaths = used.flatMap { paths[d][$0] }.map { quoted[$0] }.max() ?? 0
             var reason: String
             // Under a target, a demand on its least-cost path is there for its cost, not its churn.
             var churnKept = churnPenalty > 0
@@ -55,11 +63,11 @@ struct PolicyDocumentBuilder {
             } else if demandForecasts[d].upper == 0 {
                 reason = "no forecast traffic; kept on the shortest path"
             } else if used.count == 1 {
-                reason = "all \(Self.rate(demandForecasts[d].upper)) (P90) on path \(used[0] + 1); busiest link on it at \(Self.percent(worstOnPaths))"
+                reason = "all \(Self.rate(demandForecasts[d].upper)) (P90) on path \(used[0] + 1); busiest link on it at \(Self.percent(worstOnPaths))\(inWorst)"
             } else {
                 reason = "split " + used.map { Self.percent(weights[$0]) }.joined(separator: "/")
                     + " over paths " + used.map { "\($0 + 1)" }.joined(separator: ",")
-                    + " to hold the busiest link at \(Self.percent(routing.maxUtilisation))"
+                    + " to hold the busiest link at \(Self.percent(overScenarios ? routing.worstCaseUtilisation : routing.maxUtilisation))\(inWorst)"
                     + (bottleneckIndex.map { " (\(topology.links[$0].id))" } ?? "")
             }
             if let current = currentWeights?[d], churnPenalty > 0, zip(current, weights).allSatisfy({ abs($0 - $1) < 1e-4 }) {
@@ -158,18 +166,28 @@ struct PolicyDocumentBuilder {
         if demand == 0 {
             return "no forecast traffic; kept on the least-cost path" + (regime.isEmpty ? ", under the \(Self.percent(cap)) target" : "; " + regime)
         }
+        // Other paths as cheap: "its least-cost path" read as the only one (an audit).
+        let tied = costs.indices.filter { $0 != cheapest && costs[$0] == costs[cheapest] }
         if used == [cheapest] {
             let busiest = paths[cheapest].map { utilisation[$0] }.max() ?? 0
-            return "all \(Self.rate(demand)) (P90) on path \(cheapest + 1), its least-cost path (cost \(costs[cheapest].formatted())); "
+            let which = tied.isEmpty ? "its least-cost path (cost \(costs[cheapest].formatted()))"
+                : "a least-cost path (cost \(costs[cheapest].formatted()), as path\(tied.count == 1 ? "" : "s") "
+                    + tied.map { "\($0 + 1)" }.joined(separator: ",") + ")"
+            // A link held at the target is at it, not under it ("at 15%, under the 15% target").
+            let at = Self.percent(busiest) == Self.percent(cap) ? "at" : "under"
+            return "all \(Self.rate(demand)) (P90) on path \(cheapest + 1), \(which); "
                 + "busiest link on it at \(Self.percent(busiest))\(worst)"
-                + (regime.isEmpty ? ", under the \(Self.percent(cap)) target" : "; " + regime)
+                + (regime.isEmpty ? ", \(at) the \(Self.percent(cap)) target" : "; " + regime)
         }
         let split = used.count == 1 ? "all \(Self.rate(demand)) (P90) on path \(used[0] + 1)"
             : "split " + used.map { Self.percent(weights[$0]) }.joined(separator: "/") + " over paths " + used.map { "\($0 + 1)" }.joined(separator: ",")
         let binding = paths[cheapest].filter { routing.bindingLinks?.contains($0) ?? (utilisation[$0] >= cap - 5e-5) }
             .sorted { (utilisation[$0], topology.links[$1].id) > (utilisation[$1], topology.links[$0].id) }
         if let link = binding.first {
-            return split + " because \(topology.links[link].id) on the least-cost path \(cheapest + 1) is at "
+            // Over paths of equal cost the split is not off a cheaper path: say so, and what binds.
+            let equal = used.allSatisfy { costs[$0] == costs[cheapest] }
+            return split + (equal ? " of equal least cost (\(costs[cheapest].formatted())) because \(topology.links[link].id) on path \(cheapest + 1) is at "
+                                  : " because \(topology.links[link].id) on the least-cost path \(cheapest + 1) is at ")
                 + (regime.isEmpty ? "the \(Self.percent(cap)) target" : "\(Self.percent(utilisation[link]))\(worst); " + regime)
         }
         if used.allSatisfy({ costs[$0] == costs[cheapest] }) {
