@@ -26,6 +26,10 @@ public final class IntervalPlanner {
         /// An interval model of spectral efficiency (`train --target se --horizon` the plan
         /// interval) for the cells with radio KPI logs; without one they use the recent mean.
         public var efficiencyModelPath: String? = nil
+        /// Whether `provenance.inputDigest` is the SHA-256 of the windows.jsonl lines the policy
+        /// was planned from (replay and live, which write exactly the lines they feed; `false`
+        /// for the planner, whose windows come from many taps: the digest of its description).
+        public var digestsWindows = true
         public init(everyNanoseconds: Int64, directory: String, plan: PlanOptions = PlanOptions(), modelPath: String? = nil) {
             self.everyNanoseconds = everyNanoseconds; self.directory = directory; self.plan = plan; self.modelPath = modelPath
         }
@@ -35,6 +39,12 @@ public final class IntervalPlanner {
     let options: Options
     let topologyDigest: String
     let inputDigest: String
+    /// The windows fed so far, as their windows.jsonl lines (`Options.digestsWindows`): a policy's
+    /// input digest is this hash as of its plan, so a reviewer can recompute it from the run's
+    /// windows.jsonl. It was the digest of a description ("replay demo.pcapng window …"), the
+    /// same for two different captures of one name (an audit).
+    private var windowsHash = SHA256()
+    private var lineBytes: [UInt8] = []
     let model: ForecastModel?
     let modelDigest: String?
     /// The demand model when `--model` is an interval model: each interval is planned from the
@@ -128,6 +138,11 @@ public final class IntervalPlanner {
     /// Feeds one closed window (all cells and links of it).
     public func windowClosed(_ windows: [WindowSummary]) {
         guard let first = windows.first else { return }
+        if options.digestsWindows {
+            lineBytes.removeAll(keepingCapacity: true)
+            for w in windows { w.appendJSON(to: &lineBytes) }
+            windowsHash.update(lineBytes)
+        }
         let start = first.startNanoseconds, duration = first.durationNanoseconds
         // replay and live refuse such a --plan-every; the planner learns the taps' window only
         // from their messages, so it says so here, once.
@@ -376,7 +391,8 @@ public final class IntervalPlanner {
                                    source: intervalModel.map { "sum of its cells' forecasts of the interval's mean (model \($0.id))" } ?? source))
         }
         let window = PlanWindow(start: Self.iso(windowStart), end: Self.iso(windowStart + duration))
-        var provenance = Provenance(inputDigest: inputDigest, topologyDigest: topologyDigest, modelId: model?.id ?? intervalModel?.id,
+        let digest = options.digestsWindows ? "sha256:" + windowsHash.hexDigest() : inputDigest
+        var provenance = Provenance(inputDigest: digest, topologyDigest: topologyDigest, modelId: model?.id ?? intervalModel?.id,
                                     modelDigest: modelDigest, window: window, generator: generator)
         if !missingSites.isEmpty { provenance.missingSites = missingSites.sorted() }
         missingSites = []

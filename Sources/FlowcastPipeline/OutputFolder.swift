@@ -25,6 +25,21 @@ public enum OutputFolder {
             }
             probe = (probe as NSString).deletingLastPathComponent
         }
+        // A folder there that refuses new folders (a read-only or virtual file system such as
+        // /proc, where Foundation said "The file doesn't exist."): mkdir's own words, and where.
+        var isFolder: ObjCBool = false
+        if !probe.isEmpty, fm.fileExists(atPath: probe, isDirectory: &isFolder), isFolder.boolValue {
+            let child = path.hasPrefix("/") || probe.hasPrefix("/") ? (path as NSString).standardizingPath : path
+            let below = child.dropFirst(probe == "/" ? 1 : probe.count + 1).split(separator: "/").first.map(String.init)
+            if let below {
+                let trial = (probe as NSString).appendingPathComponent(below)
+                if mkdir(trial, 0o755) == 0 {
+                    rmdir(trial)  // it could be made after all: the cause is further down
+                } else if errno != EEXIST {
+                    return "\(probe) does not take a new folder (\(String(cString: strerror(errno))))"
+                }
+            }
+        }
         let underlying = (error as NSError).userInfo[NSUnderlyingErrorKey] as? NSError
         if let underlying, underlying.domain == NSPOSIXErrorDomain {
             return String(cString: strerror(Int32(underlying.code)))

@@ -75,7 +75,9 @@ struct LiveCommand: ParsableCommand {
         if write == nil && (ring != 1 || ringMb != 0) { throw ValidationError("--ring and --ring-mb need --write") }
         if planEvery.nanoseconds < window.nanoseconds || planEvery.nanoseconds % window.nanoseconds != 0 {
             // Policies tile time: an interval that is not whole windows would leave a gap between them.
-            throw ValidationError("--plan-every must be a whole number of --window (\(window.defaultValueDescription) windows)")
+            // Live always plans: name the interval, which may be the default the user never gave.
+            let every = planEvery.defaultValueDescription + (planEvery.nanoseconds == 60_000_000_000 ? ", the default" : "")
+            throw ValidationError("--plan-every (\(every)) must be a whole number of --window (\(window.defaultValueDescription) windows)")
         }
         if !(0...1).contains(targetUtilisation) { throw ValidationError("--target-utilisation must be 0 (pure min-max utilisation) to 1") }
         try PlanOptionChecks.validate(headroom: headroom, churn: churn)

@@ -112,7 +112,7 @@ struct ReplayCommand: ParsableCommand {
         }
         if let planEvery, planEvery.nanoseconds < window.nanoseconds || planEvery.nanoseconds % window.nanoseconds != 0 {
             // Policies tile time: an interval that is not whole windows would leave a gap between them.
-            throw ValidationError("--plan-every must be a whole number of --window (\(window.defaultValueDescription) windows)")
+            throw ValidationError("--plan-every (\(planEvery.defaultValueDescription)) must be a whole number of --window (\(window.defaultValueDescription) windows)")
         }
     }
 

@@ -721,6 +721,22 @@ struct TopologyChangeDiffTests {
 
 @Suite("Plan intervals of a run")
 struct PlanIntervalTilingTests {
+    /// coreutils' sha256sum of `data` (hex), independent of Flowcast's own SHA-256.
+    static func sha256sum(_ data: Data) throws -> String {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-digest-\(UUID().uuidString)")
+        try data.write(to: file)
+        defer { try? FileManager.default.removeItem(at: file) }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/sha256sum")
+        process.arguments = [file.path]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        try process.run()
+        let output = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return String(String(decoding: output, as: UTF8.self).prefix(64))
+    }
+
     /// A capture from 2015 with the demo's topology, whose radio KPI logs are of 2025: no cell has
     /// a report before any plan. Said once per cell (it was once per cell per plan).
     @Test("a radio KPI log with no report is warned of once per cell, not at every plan")
@@ -765,5 +781,22 @@ struct PlanIntervalTilingTests {
             return (w["start"] as! Double) + (w["duration"] as! Double)
         }.max()!
         #expect(spans.last!.0.timeIntervalSince1970 >= lastEnd, "the final policy is for time after the last window")
+        // Each policy's input digest is the SHA-256 of the windows.jsonl lines it was planned
+        // from: those of the windows that start before its interval (all, for the final one).
+        // It was the digest of "replay demo.pcapng window … sampling 1", the same for every
+        // capture of that name (an audit).
+        let starts = try windows.map { line -> Double in
+            (try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]))["start"] as! Double
+        }
+        var digests: Set<String> = []
+        for (name, span) in zip(names, spans) {
+            let policy = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/policies/" + name))) as? [String: Any])
+            let digest = try #require((policy["provenance"] as? [String: Any])?["inputDigest"] as? String)
+            let fed = zip(windows, starts).filter { $0.1 < span.0.timeIntervalSince1970 }.map { $0.0 + "\n" }.joined()
+            let expected = "sha256:" + (try Self.sha256sum(Data(fed.utf8)))
+            #expect(!fed.isEmpty && digest == expected, "\(name)")
+            digests.insert(digest)
+        }
+        #expect(digests.count == spans.count)
     }
 }

@@ -358,6 +358,25 @@ struct LiveFaultTests {
         #expect(!FileManager.default.fileExists(atPath: out + "/run/policies/reload-1"))
     }
 
+    /// A topology with nothing in it is valid, and taken, but every packet after it is
+    /// unmatched: the reload says so (an audit reloaded `bands: []` without a word).
+    @Test("SIGHUP with a topology that places nothing: taken, with a warning that all traffic is unmatched",
+          .enabled(if: LiveTests.canReplay, "needs root, ip and tcpreplay"))
+    func emptyReloadIsWarnedOf() throws {
+        let pair = try LiveTests.VethPair()
+        defer { pair.cleanUp() }
+        let out = KillTests.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: out); try? FileManager.default.removeItem(atPath: out + ".log") }
+        let (topology, _) = try Self.editableTopology(in: out)
+        let live = try LiveTests.LiveProcess(interface: pair.capture, out: out + "/run", topology: topology, extra: ["--window", "1s"])
+        live.expectMetricsUp()
+        try "bands: []\n".write(toFile: topology, atomically: true, encoding: .utf8)
+        kill(live.process.processIdentifier, SIGHUP)
+        #expect(live.waitFor(10) { live.stderr.contains("all traffic is unmatched from now on") }, "\(live.stderr)")
+        #expect(live.stderr.contains("topology validated; reloading"), "\(live.stderr)")
+        #expect(live.terminate() == 0, "\(live.stderr)")
+    }
+
     @Test("live without the privilege to capture: one line naming the interface and what to grant, exit status 2",
           .enabled(if: getuid() == 0 && LiveTests.tool("runuser") != nil, "needs root to become nobody"))
     func withoutPrivilege() throws {

@@ -78,9 +78,12 @@ struct LimitsCLITests {
     @Test("usage errors for what help says and the command did not check",
           arguments: [
             (["replay", "captures/demo/demo.pcapng", "--topology", "captures/demo/topology.yaml", "--out", "/nonexistent/out", "--plan-every", "15s"],
-             "--plan-every must be a whole number of --window (10s windows)"),
+             "--plan-every (15s) must be a whole number of --window (10s windows)"),
             (["live", "-i", "lo", "--topology", "captures/demo/topology.yaml", "--out", "/nonexistent/out", "--window", "2s", "--plan-every", "5s"],
-             "--plan-every must be a whole number of --window (2s windows)"),
+             "--plan-every (5s) must be a whole number of --window (2s windows)"),
+            // Live always plans: its default interval is named, not an option the user never gave.
+            (["live", "-i", "lo", "--topology", "captures/demo/topology.yaml", "--out", "/nonexistent/out", "--window", "7s"],
+             "--plan-every (60s, the default) must be a whole number of --window (7s windows)"),
             (["replay", "captures/demo/demo.pcapng", "--out", "/nonexistent/out", "--model", "/nonexistent/model.json"],
              "--model needs --plan-every (it is used only when planning)"),
             (["replay", "captures/demo/demo.pcapng", "--out", "/nonexistent/out", "--policies", "/nonexistent/p"],

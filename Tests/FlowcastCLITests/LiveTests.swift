@@ -617,6 +617,11 @@ struct LiveTests {
         let line = try #require(try JSONSerialization.jsonObject(with: Data(last.utf8)) as? [String: Any], "\(live.stderr)")
         #expect(line["level"] as? String == "error")
         #expect((line["message"] as? String)?.hasSuffix("cannot create the folder: \(file) is a file, not a folder") == true, "\(line)")
+        // A folder that takes no new folder (procfs): named, with mkdir's words. Foundation said
+        // "The file doesn't exist." of /proc (an audit).
+        let proc = try Fixtures.runFlowcast(["replay", "captures/real/mixed-traffic-example.pcap", "--out", "/proc/flowcast-\(UUID().uuidString)"])
+        #expect(proc.status == 2)
+        #expect(proc.stderr.contains("cannot create the folder: /proc does not take a new folder ("), "\(proc.stderr)")
     }
 
     @Test("a bad BPF filter is refused with libpcap's words and exit status 2", .enabled(if: isRoot, "needs root"))

@@ -251,10 +251,12 @@ public final class LiveService {
     private func logEvent(_ event: LiveEvent) {
         switch event {
         case let .windowClosed(start, lines, stats, packets, dropped):
+            // The window's own figure is its drops; the rest are the run's totals so far, and say
+            // so ("packets=251" beside an empty window read as its count: an audit).
             log.info("window closed", metadata: [
-                "start": "\(Double(start) / 1e9)", "lines": "\(lines)", "packets": "\(packets)",
-                "received": "\(stats.received)", "kernelDrops": "\(stats.kernelDrops)", "interfaceDrops": "\(stats.interfaceDrops)",
-                "droppedBeforeCapture": "\(dropped)"])
+                "start": "\(Double(start) / 1e9)", "lines": "\(lines)", "packetsSoFar": "\(packets)",
+                "receivedSoFar": "\(stats.received)", "kernelDropsSoFar": "\(stats.kernelDrops)",
+                "interfaceDropsSoFar": "\(stats.interfaceDrops)", "droppedBeforeCapture": "\(dropped)"])
         case let .topologyReloaded(generation):
             log.notice("topology reloaded", metadata: ["generation": "\(generation)", "file": "\(configuration.topologyPath)"])
         case let .policyWritten(count):

@@ -44,6 +44,12 @@ final class LiveSignals: @unchecked Sendable {
                 let topology = try Topology(contentsOfFile: topologyPath)
                 control.reload(topology)
                 log.notice("topology validated; reloading", metadata: ["file": "\(topologyPath)"])
+                // Valid, but it places nothing: every packet from now on is unmatched (an audit
+                // reloaded `bands: []` without a word). Taken, since an operator may mean it.
+                if topology.cells.isEmpty && topology.rules.isEmpty && topology.links.isEmpty {
+                    log.warning("the reloaded topology has no cells, links or match rules: all traffic is unmatched from now on",
+                                metadata: ["file": "\(topologyPath)"])
+                }
             } catch {
                 log.error("topology reload refused; keeping the current one",
                           metadata: ["file": "\(topologyPath)", "reason": "\(error)"])

@@ -110,6 +110,7 @@ public final class NetworkPlanner {
                                                          plan: options.plan, modelPath: options.modelPath)
             plannerOptions.resumeForecastsAt = state.planner?.forecastBytes
             plannerOptions.efficiencyModelPath = options.efficiencyModelPath
+            plannerOptions.digestsWindows = false
             let planner: IntervalPlanner
             do {
                 planner = try IntervalPlanner(
