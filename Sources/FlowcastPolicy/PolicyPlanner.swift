@@ -67,6 +67,9 @@ public struct PolicyPlanner: Sendable {
                      timed: (_ part: String, _ took: Duration) -> Void = { _, _ in }) throws(PolicyError) -> PolicyDocument {
         let clock = ContinuousClock()
         var mark = clock.now
+        // The policy planned against, by its digest, so a diff knows what the reasons compare with.
+        var provenanceNamingCurrent = provenance
+        if let current { provenanceNamingCurrent.currentDigest = Provenance.digest(try current.jsonData()) }
         let index = ForecastIndex(input.forecasts)
         let demandForecasts = topology.demands.map { demandForecast($0, input.forecasts, index) }
         let paths = given ?? candidatePaths()
@@ -142,7 +145,7 @@ public struct PolicyPlanner: Sendable {
         }
         timed("spectrum", clock.now - mark)
         return PolicyDocumentBuilder(topology: topology, options: options).document(
-            provenance: provenance, paths: paths, demandForecasts: demandForecasts, routing: routing, scenarios: scenarios.count,
+            provenance: provenanceNamingCurrent, paths: paths, demandForecasts: demandForecasts, routing: routing, scenarios: scenarios.count,
             churnPenalty: problem.churnPenalty, currentWeights: currentWeights,
             cellForecasts: cellForecasts, requests: requests, efficiencySources: efficiencySources, spectrum: spectrum,
             sizingReasons: sizingReasons, scenarioSized: recent?.enough ?? false)

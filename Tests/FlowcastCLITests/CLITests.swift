@@ -796,6 +796,14 @@ struct PlanIntervalTilingTests {
             let expected = "sha256:" + (try Self.sha256sum(Data(fed.utf8)))
             #expect(!fed.isEmpty && digest == expected, "\(name)")
             digests.insert(digest)
+            // Each policy after the first was planned against the one before: its file's digest.
+            let current = (policy["provenance"] as? [String: Any])?["currentDigest"] as? String
+            if let i = names.firstIndex(of: name), i > 0 {
+                let before = "sha256:" + (try Self.sha256sum(try Data(contentsOf: URL(fileURLWithPath: out + "/policies/" + names[i - 1]))))
+                #expect(current == before, "\(name)")
+            } else {
+                #expect(current == nil, "\(name)")
+            }
         }
         #expect(digests.count == spans.count)
     }

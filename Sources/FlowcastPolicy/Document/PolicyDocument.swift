@@ -38,6 +38,12 @@ public struct Provenance: Codable, Hashable, Sendable {
     /// Tap sites (`flowcast planner --sites`) whose windows were missing when the interval was
     /// planned after `--lateness`; absent when every site's windows were in.
     public var missingSites: [String]?
+    /// `sha256:<hex>` of the policy this one was planned against (the current policy whose churn
+    /// and least-change spectrum it weighed), as Flowcast writes it (`jsonData()`: a file
+    /// Flowcast wrote has these bytes); absent when it was planned with none. `flowcast diff` says
+    /// by it whether NEW's reasons compare with OLD (they were guessed from the windows: an
+    /// audit's plan against OLD itself was labelled "vs the policy before NEW, not OLD").
+    public var currentDigest: String?
 
     public init(inputDigest: String, topologyDigest: String, modelId: String? = nil, modelDigest: String? = nil,
                 window: PlanWindow? = nil, generator: String = "flowcast") {

@@ -27,7 +27,8 @@ enum PolicySchema {
           "properties": { "start": { "type": "string" }, "end": { "type": "string" } }
         },
         "generator": { "type": "string", "minLength": 1 },
-        "missingSites": { "type": "array", "items": { "type": "string", "minLength": 1 } }
+        "missingSites": { "type": "array", "items": { "type": "string", "minLength": 1 } },
+        "currentDigest": { "$ref": "#/$defs/digest" }
       }
     },
     "routing": {

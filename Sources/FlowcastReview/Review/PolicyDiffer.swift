@@ -140,6 +140,11 @@ public struct PolicyDiffer: Sendable {
     /// policy in force before its window; that is OLD only when OLD's window ends where NEW's
     /// begins. Two plans of one window (a what-if) both compare with the policy before it.
     static func reasonBasis(_ old: PolicyDocument, _ new: PolicyDocument) -> (new: String, old: String) {
+        // Documents since 7 December 2026 name the policy they were planned against: no guess.
+        if let planned = new.provenance.currentDigest, let oldDigest = try? Provenance.digest(old.jsonData()) {
+            return (planned == oldDigest ? "OLD" : "the policy before NEW, not OLD", "the policy before OLD")
+        }
+        // Without it (planned with no current policy, or written before): guessed from the windows.
         let oldStart = old.provenance.window.flatMap { RunData.epoch($0.start) }, oldEnd = old.provenance.window.flatMap { RunData.epoch($0.end) }
         let newStart = new.provenance.window.flatMap { RunData.epoch($0.start) }
         guard let oldStart, let oldEnd, let newStart else { return ("the policy before NEW", "the policy before OLD") }

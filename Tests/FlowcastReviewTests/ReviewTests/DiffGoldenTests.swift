@@ -1,6 +1,7 @@
 @testable import FlowcastReview
 import FlowcastCore
 import FlowcastPolicy
+import FlowcastTopology
 import Foundation
 import Testing
 
@@ -112,6 +113,31 @@ import Testing
                                     files: [PolicyComparison.FileEntry(name: nil, status: .changed, diff: apart)]).text()
         #expect(text.contains("reason (vs the policy before NEW, not OLD): "))
         #expect(!text.contains("    reason: "))
+    }
+
+    /// A plan names the policy it was planned against (`provenance.currentDigest`), so the diff
+    /// knows: planned against OLD itself, whatever the windows, the reasons compare with OLD. An
+    /// audit's `plan --current policy-0010.json` diffed against policy-0010 read "vs the policy
+    /// before NEW, not OLD", a guess from the windows that was false.
+    @Test func reasonsCompareWithThePolicyNamedByItsDigest() throws {
+        let run = try ReviewFixture.runPolicies
+        let old = try #require(run.last)
+        let topology = try Topology(contentsOfFile: ReviewFixture.url("captures/demo/topology.yaml").path)
+        let input = try ForecastSet(contentsOf: ReviewFixture.url("policies/examples/demo-forecasts.json"))
+        let provenance = Provenance(inputDigest: Provenance.digest(Data()), topologyDigest: old.provenance.topologyDigest,
+                                    window: input.window, generator: "test")
+        let new = try PolicyPlanner(topology: topology, options: PlanOptions(churnPenalty: 0.01)).plan(input, provenance: provenance, current: old)
+        #expect(new.provenance.currentDigest == Provenance.digest(try old.jsonData()))
+        #expect(new.provenance.window?.start != old.provenance.window?.end, "the windows do not tile: the guess would say not OLD")
+        let against = PolicyDiffer().diff(old, new)
+        let labels = against.cells.map(\.reasonComparedWith) + against.demands.map(\.reasonComparedWith)
+        #expect(!labels.isEmpty && labels.allSatisfy { $0 == "OLD" }, "\(labels)")
+        let other = PolicyDiffer().diff(run[0], new)
+        let otherLabels = other.cells.filter { $0.action != .removed }.map(\.reasonComparedWith)
+            + other.demands.filter { $0.action != .removed }.map(\.reasonComparedWith)
+        #expect(!otherLabels.isEmpty && otherLabels.allSatisfy { $0 == "the policy before NEW, not OLD" }, "\(otherLabels)")
+        // Without a current policy there is no digest, and the old rule stands.
+        #expect(try PolicyPlanner(topology: topology).plan(input, provenance: provenance).provenance.currentDigest == nil)
     }
 
     @Test func jsonCarriesTheFormatVersion() throws {
