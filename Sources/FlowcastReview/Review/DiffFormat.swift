@@ -18,18 +18,34 @@ package enum DiffFormat {
         return (delta < 0 ? "-" : "+") + value + " pp"
     }
 
+    /// The change between two shown percentages, in their shown tenths: `20.4% → 16.9%` is
+    /// `-3.5 pp`, what a reviewer subtracts, where the unrounded values' difference read -3.4
+    /// (an audit).
+    package static func points(from old: Double, to new: Double) -> String {
+        guard let a = tenths(old), let b = tenths(new) else { return points(new - old) }
+        let d = b - a
+        return (d < 0 ? "-" : "+") + "\(abs(d) / 10).\(abs(d) % 10) pp"
+    }
+
+    /// `x` as whole tenths of a percent, rounded as `tenthsOfPercent` shows it (nil beyond any
+    /// real share).
+    static func tenths(_ x: Double) -> Int64? {
+        let scaled = (x * 10_000).rounded()
+        guard scaled.isFinite, abs(scaled) < 1e15 else { return nil }
+        let units = Int64(scaled)
+        var tenths = units / 10
+        let rest = units % 10
+        if rest >= 5 { tenths += 1 } else if rest <= -5 { tenths -= 1 }
+        return tenths
+    }
+
     /// A share as a percentage with one decimal, rounded half away from zero from its integer count
     /// of 1e-4 units: policy values are four-decimal numbers, and `%.1f` of `x * 100` rounded their
     /// binary neighbours instead (0.2035 read "20.3%", 0.1855 "18.6%"), so one figure could show two
     /// ways between the diff, the report and a reviewer's arithmetic.
     static func tenthsOfPercent(_ x: Double) -> String {
-        let scaled = (x * 10_000).rounded()
         // Beyond any real share (a hand-edited document): the plain rendering.
-        guard scaled.isFinite, abs(scaled) < 1e15 else { return number(x * 100, decimals: 1) }
-        let units = Int64(scaled)
-        var tenths = units / 10
-        let rest = units % 10
-        if rest >= 5 { tenths += 1 } else if rest <= -5 { tenths -= 1 }
+        guard let tenths = tenths(x) else { return number(x * 100, decimals: 1) }
         return (tenths < 0 ? "-" : "") + "\(abs(tenths) / 10).\(abs(tenths) % 10)"
     }
 

@@ -59,7 +59,7 @@ extension PolicyDiff {
             for d in demands {
                 for (i, p) in d.paths.enumerated() {
                     let first = i == 0
-                    let change = d.action == .changed ? (abs(p.delta) >= 0.0005 ? DiffFormat.points(p.delta) : "") : ""
+                    let change = d.action == .changed ? (abs(p.delta) >= 0.0005 ? DiffFormat.points(from: p.weight.old ?? 0, to: p.weight.new ?? 0) : "") : ""
                     let moved = first && d.action == .changed ? " (\(DiffFormat.percent(d.moved)) moved)" : ""
                     out.append("| \(first ? d.action.symbol : "") | \(first ? cellText(d.id) + moved : "") | "
                         + "\(cellText(DiffFormat.path(p.links))) | "
@@ -71,7 +71,7 @@ extension PolicyDiff {
         if !links.isEmpty {
             out += ["", "| | Link | Predicted utilisation | Change | Capacity |", "|---|---|---|---|---|"]
             for l in links {
-                let change = (l.utilisation.old).flatMap { o in l.utilisation.new.map { DiffFormat.points($0 - o) } } ?? ""
+                let change = (l.utilisation.old).flatMap { o in l.utilisation.new.map { DiffFormat.points(from: o, to: $0) } } ?? ""
                 out.append("| \(l.action.symbol) | \(cellText(l.id)) | "
                     + "\(arrow(l.utilisation.old.map(DiffFormat.percent), l.utilisation.new.map(DiffFormat.percent))) | \(change) | "
                     + "\(arrow(l.capacity.old.map(DiffFormat.rate), l.capacity.new.map(DiffFormat.rate))) |")

@@ -186,7 +186,7 @@ extension PolicyDiff {
             case .removed: weights = DiffFormat.percent(p.weight.old ?? 0)
             case .changed:
                 weights = "\(DiffFormat.percent(p.weight.old ?? 0)) → \(DiffFormat.percent(p.weight.new ?? 0))"
-                if abs(p.delta) >= 0.0005 { weights += "  \(DiffFormat.points(p.delta))" }
+                if abs(p.delta) >= 0.0005 { weights += "  \(DiffFormat.points(from: p.weight.old ?? 0, to: p.weight.new ?? 0))" }
                 // Said in words: without colour, "27.9% → 0.0%" reads the same for a path emptied and
                 // one the new plan no longer lists (a link gone from the topology).
                 if p.weight.old == nil { weights += "  (new path)" } else if p.weight.new == nil { weights += "  (path removed)" }
@@ -246,7 +246,7 @@ extension PolicyDiff {
     private func utilisationText(_ u: Change<Double>) -> String? {
         switch (u.old, u.new) {
         case let (o?, n?):
-            abs(n - o) < 0.0005 ? "\(DiffFormat.percent(n)) (unchanged)" : "\(DiffFormat.percent(o)) → \(DiffFormat.percent(n))  (\(DiffFormat.points(n - o)))"
+            abs(n - o) < 0.0005 ? "\(DiffFormat.percent(n)) (unchanged)" : "\(DiffFormat.percent(o)) → \(DiffFormat.percent(n))  (\(DiffFormat.points(from: o, to: n)))"
         case let (nil, n?): DiffFormat.percent(n)
         case let (o?, nil): DiffFormat.percent(o)
         default: nil

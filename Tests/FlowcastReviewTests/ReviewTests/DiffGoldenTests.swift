@@ -140,6 +140,24 @@ import Testing
         #expect(try PolicyPlanner(topology: topology).plan(input, provenance: provenance).provenance.currentDigest == nil)
     }
 
+    /// Every "A% → B% … ±C pp" a diff prints (text and markdown goldens) has C = B − A as
+    /// shown: the change was taken from the unrounded values, so "75.3% → 104.3%" read
+    /// "+28.9 pp" (an audit).
+    @Test func percentagePointsAreTheShownDifference() throws {
+        let folder = ReviewFixture.url("Tests/FlowcastReviewTests/ReviewFixtures/Golden")
+        let pattern = try NSRegularExpression(pattern: #"(-?\d+\.\d)% → (-?\d+\.\d)%[^\n%]*?([+-]\d+\.\d) pp"#)
+        var checked = 0
+        for name in try FileManager.default.contentsOfDirectory(atPath: folder.path) where name.hasSuffix(".txt") || name.hasSuffix(".md") {
+            let text = try String(contentsOf: folder.appendingPathComponent(name), encoding: .utf8)
+            for m in pattern.matches(in: text, range: NSRange(text.startIndex..., in: text)) {
+                func tenths(_ i: Int) -> Int { Int((Double((text as NSString).substring(with: m.range(at: i)))! * 10).rounded()) }
+                #expect(tenths(3) == tenths(2) - tenths(1), "\(name): \((text as NSString).substring(with: m.range))")
+                checked += 1
+            }
+        }
+        #expect(checked >= 10)
+    }
+
     @Test func jsonCarriesTheFormatVersion() throws {
         let json = try failedLinkComparison().json()
         let object = try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
