@@ -93,7 +93,7 @@ public final class IntervalPlanner {
     public let modelWarning: String?
     var latestEnd: Int64 = 0
     /// Who wrote the policies (`provenance.generator`).
-    public var generator = "flowcast replay"
+    public var generator = "flowcast replay \(FlowcastVersion.current)"
     /// Sites missing from windows of the interval being gathered (flowcast planner); the next plan
     /// names them in its provenance and clears them.
     public var missingSites: Set<String> = []

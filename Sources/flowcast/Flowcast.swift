@@ -1,11 +1,12 @@
 import ArgumentParser
+import FlowcastCore
 
 @main
 struct Flowcast: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "flowcast",
         abstract: "Turn telecom traffic into network decisions: capture, decode, aggregate, predict, decide, review.",
-        version: "0.1.0",
+        version: FlowcastVersion.current,
         // Each subcommand lives in its own file under Sources/flowcast/.
         subcommands: [
             DecodeCommand.self,

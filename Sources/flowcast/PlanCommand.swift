@@ -145,7 +145,10 @@ struct PlanCommand: ParsableCommand {
                 printError("timing: path finding for \(topo.demands.count) demands × up to \(paths) paths: \(milliseconds(found - planStart)) ms")
                 printError("timing: load \(milliseconds(loaded - started)) ms, plan (paths + routing LP + spectrum) \(milliseconds(planned - planStart)) ms (\(parts.joined(separator: ", "))), write \(milliseconds(clock.now - planned)) ms")
             }
-            print("\(out.visible): max link utilisation \(document.routing.maxUtilisation), spectrum \(document.spectrum.method) (\(document.spectrum.status.rawValue))")
+            // A topology without cells has no spectrum plan to name ("exact-mip (optimal)" of nothing).
+            let spectrum = document.spectrum.cells.isEmpty ? "no cells to allocate spectrum to"
+                : "spectrum \(document.spectrum.method) (\(document.spectrum.status.rawValue))"
+            print("\(out.visible): max link utilisation \(document.routing.maxUtilisation), \(spectrum)")
         } catch let error as ValidationError {
             throw error
         } catch let exit as ExitCode {

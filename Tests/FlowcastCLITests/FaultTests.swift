@@ -601,7 +601,7 @@ extension LiveFaultTests {
         #expect(!files.isEmpty && logged == files.count, "\(files.count) policies, \(logged) logged", sourceLocation: sourceLocation)
         for file in files {
             let object = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: file))) as? [String: Any]
-            #expect((object?["provenance"] as? [String: Any])?["generator"] as? String == "flowcast live", "\(file)", sourceLocation: sourceLocation)
+            #expect((object?["provenance"] as? [String: Any])?["generator"] as? String == "flowcast live 0.1.0", "\(file)", sourceLocation: sourceLocation)
         }
     }
 }

@@ -94,7 +94,7 @@ struct PlannerTests {
         let forecasts = try Data(contentsOf: out.appendingPathComponent("policies/forecasts.jsonl"))
         #expect(forecasts == (try Data(contentsOf: reference.appendingPathComponent("forecasts.jsonl"))))
         let provenance = try Scenario.provenance(out.appendingPathComponent("policies"), "policy-0001.json")
-        #expect(provenance["generator"] as? String == "flowcast planner")
+        #expect(provenance["generator"] as? String == "flowcast planner 0.1.0")
         #expect(provenance["missingSites"] == nil)
         let summary = try Scenario.summary(out)
         #expect((summary["endedSites"] as? [String]) == Scenario.sites)

@@ -1,4 +1,5 @@
 internal import Dispatch
+internal import FlowcastCore
 public import FlowcastAggregate
 public import FlowcastCapture
 internal import FlowcastPolicy
@@ -241,7 +242,7 @@ public final class LiveService {
         // A tap's forecasts.jsonl is a record like its windows: a run that fails (a full disk)
         // leaves it as .partial, as it leaves the others, rather than delete it.
         planner.keepsForecastsOnFailure()
-        planner.generator = "flowcast live"  // provenance: a live tap, not a replay of a file
+        planner.generator = "flowcast live \(FlowcastVersion.current)"  // provenance: a live tap, not a replay of a file
         if generation == 0, let warning = planner.modelWarning {
             log.warning("\(warning.hasPrefix("warning: ") ? String(warning.dropFirst(9)) : warning)")
         }

@@ -120,7 +120,7 @@ public final class NetworkPlanner {
             } catch let ReplayError.output(path, reason) where plannerOptions.resumeForecastsAt != nil {
                 throw NetworkPlannerError.state(path: path, reason: "\(reason); \(statePath) cannot carry on without it: plan again with another --out and --durable (and --from)")
             }
-            planner.generator = "flowcast planner"
+            planner.generator = "flowcast planner \(FlowcastVersion.current)"
             if let saved = state.planner { planner.restore(saved) }
             self.planner = planner
         }

@@ -88,6 +88,10 @@ public struct RoutingPlan: Codable, Hashable, Sendable {
     public var scenarios: Int
     /// Churn penalty per unit of weight moved against the current policy (0 = none).
     public var churnPenalty: Double
+    /// The link utilisation the plan keeps traffic on least-cost paths under (0: pure min-max
+    /// utilisation); absent in documents written before 7 December 2026, when only the reasons'
+    /// text said it (an audit).
+    public var targetUtilisation: Double?
     public var demands: [DemandDecision]
 
     public init(method: String, status: SolveOutcome, maxUtilisation: Double, scenarios: Int, churnPenalty: Double,

@@ -135,8 +135,12 @@ struct PolicyDocumentBuilder {
         }
         return PolicyDocument(
             provenance: provenance,
-            routing: RoutingPlan(method: "exact-lp", status: routing.outcome, maxUtilisation: r(routing.maxUtilisation, 4),
-                                 scenarios: scenarios, churnPenalty: churnPenalty, demands: demands),
+            routing: {
+                var plan = RoutingPlan(method: "exact-lp", status: routing.outcome, maxUtilisation: r(routing.maxUtilisation, 4),
+                                       scenarios: scenarios, churnPenalty: churnPenalty, demands: demands)
+                plan.targetUtilisation = options.targetUtilisation
+                return plan
+            }(),
             spectrum: SpectrumPlan(method: spectrum.method.rawValue, status: spectrum.outcome,
                                    gapToLPRelaxation: r(spectrum.gapToLPRelaxation, 4), headroom: options.headroom,
                                    note: spectrum.note, cells: cells),

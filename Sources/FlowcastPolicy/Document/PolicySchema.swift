@@ -41,6 +41,7 @@ enum PolicySchema {
         "maxUtilisation": { "type": "number", "minimum": 0 },
         "scenarios": { "type": "integer", "minimum": 1 },
         "churnPenalty": { "type": "number", "minimum": 0 },
+        "targetUtilisation": { "type": "number", "minimum": 0, "maximum": 1 },
         "demands": {
           "type": "array",
           "items": {

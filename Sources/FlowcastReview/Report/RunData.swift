@@ -239,7 +239,7 @@ public struct RunData: Sendable {
         for (n, name) in numbered {
             do {
                 let doc = try PolicyDocument(reviewing: folder.appendingPathComponent(name))
-                if doc.provenance.generator == "flowcast planner" { plannedFromSites = true }
+                if doc.provenance.generator == "flowcast planner" || doc.provenance.generator.hasPrefix("flowcast planner ") { plannedFromSites = true }
                 let window = doc.provenance.window
                 policies.append(IntervalPolicy(interval: n, fileName: name, start: window.flatMap { Self.epoch($0.start) },
                                                end: window.flatMap { Self.epoch($0.end) }, document: doc))

@@ -84,6 +84,11 @@ public struct PolicyDiffer: Sendable {
             compare("cell", id, "globalId", o.globalId, n.globalId)
             compare("cell", id, "slice", slice(o.slice), slice(n.slice))
         }
+        // The target the routing plans hold links under: another target moves traffic by itself.
+        if let a = old.routing.targetUtilisation, let b = new.routing.targetUtilisation, a != b {
+            func target(_ u: Double) -> String { u == 0 ? "0 (pure min-max)" : DiffFormat.percent(u) }
+            compare("routing", "plan", "targetUtilisation", target(a), target(b))
+        }
         let demandsBefore = keyed(old.routing.demands, by: \.id), demandsAfter = keyed(new.routing.demands, by: \.id)
         for id in sortedUnion(demandsBefore.keys, demandsAfter.keys) {
             guard let o = demandsBefore[id], let n = demandsAfter[id] else { continue }

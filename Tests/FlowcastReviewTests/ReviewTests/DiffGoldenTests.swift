@@ -158,6 +158,20 @@ import Testing
         #expect(checked >= 10)
     }
 
+    /// The routing target is a field of the document (it was only in the reasons' text), and a
+    /// changed target is a setting change of its own (an audit).
+    @Test func targetUtilisationIsASetting() throws {
+        let topology = try Topology(contentsOfFile: ReviewFixture.url("captures/demo/topology.yaml").path)
+        let input = try ForecastSet(contentsOf: ReviewFixture.url("policies/examples/demo-forecasts.json"))
+        let provenance = Provenance(inputDigest: Provenance.digest(Data()), topologyDigest: Provenance.digest(Data()), window: input.window, generator: "test")
+        let minMax = try PolicyPlanner(topology: topology, options: PlanOptions(targetUtilisation: 0)).plan(input, provenance: provenance)
+        let half = try PolicyPlanner(topology: topology, options: PlanOptions(targetUtilisation: 0.5)).plan(input, provenance: provenance)
+        #expect(minMax.routing.targetUtilisation == 0 && half.routing.targetUtilisation == 0.5)
+        let settings = PolicyDiffer().diff(minMax, half).settings
+        #expect(settings.contains { $0.field == "targetUtilisation" && $0.old == "0 (pure min-max)" && $0.new == "50.0%" }, "\(settings)")
+        #expect(PolicyDiffer().diff(half, half).settings.isEmpty)
+    }
+
     @Test func jsonCarriesTheFormatVersion() throws {
         let json = try failedLinkComparison().json()
         let object = try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
