@@ -46,8 +46,9 @@ public struct DemoCaptureGenerator: Sendable {
         var packets = 0
         var ues: [UE] = []
         var frame: [UInt8] = []
-        func emit(_ t: Double, _ wire: Int) throws {
-            let ns = (startSeconds * 1_000_000_000) + Int64(t * 1e9)
+        // Not before `notBefore` ns after the start: a slot's packets stay in its 100 ms (see below).
+        func emit(_ t: Double, _ wire: Int, notBefore: Int64 = 0) throws {
+            let ns = (startSeconds * 1_000_000_000) + max(notBefore, Int64(t * 1e9))
             try frame.withUnsafeBytes { try writer.write(UnsafeRawBufferPointer(rebasing: $0.prefix(snaplen)), timestampNanoseconds: ns, wireLength: wire) }
             packets += 1
         }
@@ -98,7 +99,13 @@ public struct DemoCaptureGenerator: Sendable {
         // ran one slot past --duration for most durations (300 s gave 300.0998 s). The slot times
         // are still accumulated, so the durations that came out right (60 s, the demo's 600 s)
         // give the same bytes as before.
-        for _ in 0..<(durationSeconds * 10) {
+        for slotIndex in 0..<(durationSeconds * 10) {
+            // The accumulated `slot` drifts below the exact multiple of 100 ms (0.26 µs by a day),
+            // so a packet could be dated just before its slot's window after that window opened:
+            // 22 late packets at 100 ms windows and 1 at 10 s in a day's capture (an audit). Each
+            // packet is held at or after its slot's exact start; where the slot did not drift below
+            // it (the demo's 600 s) the bytes are as before.
+            let slotStart = Int64(slotIndex) * 100_000_000
             if !handedOver && slot >= handoverAt {
                 handedOver = true
                 let movers = ues.indices.filter { ues[$0].cell == 2 }.prefix(3)
@@ -109,7 +116,7 @@ public struct DemoCaptureGenerator: Sendable {
                     mb.ie(86, GTPv2Builder.uli(eci: Self.eci(cell: 3), tac: 3))
                     mb.bearer(ebi: 5, fteids: [(0, ues[i].downlinkTEID, enb(3))])
                     frame = Frames.udp(src: mme, dst: sgw(3), sport: 2123, dport: 2123, payload: mb.bytes, vlan: nil)
-                    try emit(slot, frame.count)
+                    try emit(slot, frame.count, notBefore: slotStart)
                     sequence += 1
                 }
             }
@@ -150,7 +157,7 @@ public struct DemoCaptureGenerator: Sendable {
                     let src = downlink ? sgw(ue.cell) : enb(ue.cell), dst = downlink ? enb(ue.cell) : sgw(ue.cell)
                     frame = Frames.udp(src: src, dst: dst, sport: 2152, dport: 2152, payload: gtp + inner,
                                        vlan: UInt16(100 + ue.cell), declaredPayload: gtp.count + innerWire)
-                    try emit(when, 14 + 4 + 20 + 8 + gtp.count + innerWire)
+                    try emit(when, 14 + 4 + 20 + 8 + gtp.count + innerWire, notBefore: slotStart)
                 }
             }
             slot += 0.1

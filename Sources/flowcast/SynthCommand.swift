@@ -3,6 +3,8 @@ import ArgumentParser
 import FlowcastPipeline
 import Foundation
 
+struct SynthError: Error, CustomStringConvertible { var description: String }
+
 struct SynthCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "synth",
@@ -29,7 +31,16 @@ struct SynthCommand: ParsableCommand {
     func validate() throws {
         guard duration > 0, duration <= 86_400 else { throw ValidationError("--duration must be 1 to 86400 seconds") }
         guard rate > 0, rate <= 1_000_000 else { throw ValidationError("--rate must be positive (at most 1e6)") }
+        // About 131.5 bytes a packet (headers only, cut at the snaplen): 1e6 a second for a day
+        // was accepted and would have written 11 TB (an audit). The bound is 50 M packets, 6.6 GB.
+        let packets = rate * Double(duration)
+        guard packets <= Self.maximumPackets else {
+            throw ValidationError("--rate × --duration is about \(Int(packets.rounded())) packets (about "
+                + String(format: "%.0f", packets * 131.5 / 1e9) + " GB); at most \(Int(Self.maximumPackets)) (6.6 GB): lower --rate or --duration")
+        }
     }
+
+    static let maximumPackets = 50_000_000.0
 
     func run() throws {
         // Checked before the capture is written: a file where the logs' folder goes failed after it,
@@ -39,12 +50,33 @@ struct SynthCommand: ParsableCommand {
             printError("flowcast synth: \(radio): --radio names a folder for the radio KPI logs, and this is a file")
             throw ExitCode(2)
         }
+        // The logs' folder is made first, so a folder that cannot be made fails before the
+        // capture is written (it failed after, with Foundation's raw NSError: an audit).
+        if let radio {
+            if radio.isEmpty { printError("flowcast synth: --radio needs a folder"); throw ExitCode(2) }
+            do { try OutputFolder.create(radio) } catch {
+                printError("flowcast synth: \(radio): cannot create the folder: \(error.reason)")
+                throw ExitCode(2)
+            }
+        }
         var generator = DemoCaptureGenerator()
         generator.durationSeconds = duration
         generator.packetsPerSecond = rate
         generator.seed = seed
+        // Written beside OUT and renamed over it when whole: an interrupted run left a partial
+        // capture in place of the file it was replacing (an audit).
+        let temporary = out + ".partial"
         do {
-            let packets = try generator.write(to: out)
+            let packets: Int
+            do {
+                packets = try generator.write(to: temporary)
+                guard rename(temporary, out) == 0 else {
+                    throw SynthError(description: "\(out): cannot replace it (\(String(cString: strerror(errno))))")
+                }
+            } catch {
+                unlink(temporary)
+                throw error
+            }
             printError("flowcast synth: wrote \(packets) packets to \(out) (sampled 1:\(generator.sampling); replay with --sampling \(generator.sampling))")
             if let radio {
                 var logs = DemoRadioLogGenerator()

@@ -174,6 +174,18 @@ struct CLITests {
         #expect(synth.status == 2)
         #expect(synth.stderr == "flowcast synth: \(file): --radio names a folder for the radio KPI logs, and this is a file\n")
         #expect(!FileManager.default.fileExists(atPath: out))  // nothing written before the refusal
+        // A logs folder that cannot be made (procfs): named, before the capture is written (it
+        // came after, as Foundation's raw NSError, with the capture left behind: an audit).
+        let proc = try Fixtures.runFlowcast(["synth", "--out", out, "--duration", "10", "--radio", "/proc/flowcast-radio"])
+        #expect(proc.status == 2)
+        #expect(proc.stderr == "flowcast synth: /proc/flowcast-radio: cannot create the folder: /proc does not take a new folder (No such file or directory)\n", "\(proc.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: out) && !FileManager.default.fileExists(atPath: out + ".partial"))
+        // A capture written over an old one replaces it whole, with no temporary file left.
+        _ = FileManager.default.createFile(atPath: out, contents: Data("old".utf8))
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        #expect(try Fixtures.runFlowcast(["synth", "--out", out, "--duration", "5"]).status == 0)
+        #expect((try? Data(contentsOf: URL(fileURLWithPath: out)))?.count ?? 0 > 3)
+        #expect(!FileManager.default.fileExists(atPath: out + ".partial"))
     }
 
     @Test("--no-mmap reads through a buffer and prints the same", arguments: [

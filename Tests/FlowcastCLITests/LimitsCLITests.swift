@@ -101,6 +101,9 @@ struct LimitsCLITests {
             (["plan", "--topology", "captures/demo/topology.yaml", "--forecasts", "policies/examples/demo-forecasts.json", "--out", "/nonexistent/p.json",
               "--churn", "5"], "--churn needs --current"),
             (["synth", "--out", "/nonexistent/x.pcapng", "--rate", "-1"], "--rate must be positive"),
+            // 1e6 a second for a day was taken and would have written 11 TB (an audit).
+            (["synth", "--out", "/nonexistent/x.pcapng", "--rate", "1000000", "--duration", "86400"],
+             "--rate × --duration is about 86400000000 packets (about 11362 GB); at most 50000000 (6.6 GB): lower --rate or --duration"),
             (["backtest", "--radio-scenario", "/nonexistent/scn", "--scale", "3"],
              "--scale is for the routing backtest; --radio-scenario does not use it"),
             (["backtest", "--radio-scenario", "/nonexistent/scn", "--target-utilisation", "5"],

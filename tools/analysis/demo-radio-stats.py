@@ -46,7 +46,9 @@ def within(series):
 
 def traces(root):
     series = []
-    for f in sorted(glob.glob(root + "/traces/*/*/*/*.csv")):
+    # Every trace, at any depth: `traces/*/*/*/*.csv` missed the 19 of 77 stored one folder
+    # shallower, and the generator was fitted to the other 58 (an audit; see DemoRadioLog.swift).
+    for f in sorted(glob.glob(root + "/traces/**/*.csv", recursive=True)):
         seconds = {}
         for r in csv.DictReader(open(f)):
             if r["CQI"] not in ("-", ""):
