@@ -88,6 +88,9 @@ public struct RunData: Sendable {
     public struct IntervalPolicy: Sendable {
         /// NNNN from the file name: the plan interval's number, not a load window's.
         public var interval: Int
+        /// 0, or N for a live run's policies/reload-N/ (planned after its Nth topology reload).
+        public var generation: Int = 0
+        /// The file's path under the policies folder (`reload-1/policy-0001.json` after a reload).
         public var fileName: String
         /// Epoch seconds, from the policy's provenance window; nil when it has none.
         public var start: Double?
@@ -128,7 +131,12 @@ public struct RunData: Sendable {
     }
     /// policy-NNNN.json files that could not be read (each also in `problems`), by NNNN: the
     /// report flags the interval after one, whose diff is against the policy before it.
-    public var unreadablePolicies: [(number: Int, fileName: String)] = []
+    public var unreadablePolicies: [(generation: Int, number: Int, fileName: String)] = []
+    /// Live runs: when each topology reload's policies begin (`policies/reload-N/`), by N.
+    public var reloads: [(generation: Int, firstPolicyStart: Double?)] = []
+    /// Windows a live reload wrote twice, once per topology (the old one's cut short, the new
+    /// one's observed from the reload), added up into one window each.
+    public var reloadSplitWindows = 0
 
     public init(runDirectory: String) { self.runDirectory = runDirectory }
 
@@ -141,13 +149,24 @@ public struct RunData: Sendable {
         var run = RunData(runDirectory: runDirectory.path)
         // A window of no duration has no load to read (it was read as 0 bit/s and lowered its
         // cell's mean), and a second line for one window (kind, id, start) was summed into the
-        // summary while the header counted windows once: both are skipped and counted.
-        var seenWindows = Set<String>()
-        run.windows = run.readLines(runDirectory.appendingPathComponent("windows.jsonl"), as: WindowLine.self) { w in
+        // summary while the header counted windows once: both are skipped and counted. A live
+        // topology reload writes one window twice, as two halves: the old topology's cut short
+        // (partial), then the new one's observed from the reload; those add up to the window
+        // (the second was skipped as read already, and its traffic lost: an audit).
+        var seenWindows: [String: Bool] = [:]  // key → its first line is cut short
+        var halves = Set<String>()
+        let windowLines = run.readSegments(runDirectory, "windows", as: WindowLine.self) { w in
             if w.duration <= 0 { return "a window of no duration" }
-            return seenWindows.insert("\(w.kind.rawValue)\u{0}\(w.id)\u{0}\(w.start)").inserted ? nil : "a window already read (same kind, id and start)"
-        }.map(Window.init)
-        let flows: [FlowLine] = run.readLines(runDirectory.appendingPathComponent("flows.jsonl"), as: FlowLine.self)
+            let key = "\(w.kind.rawValue)\u{0}\(w.id)\u{0}\(w.start)"
+            guard let firstCut = seenWindows[key] else { seenWindows[key] = w.partial; return nil }
+            if firstCut, w.observedFrom != nil, halves.insert(key).inserted { return nil }
+            return "a window already read (same kind, id and start)"
+        }
+        run.windows = Self.joiningHalves(windowLines.map(Window.init), halves: halves)
+        run.reloadSplitWindows = Set(halves.map { $0.split(separator: "\u{0}", omittingEmptySubsequences: false).last.map(String.init) ?? "" }).count
+        // A run written with --rotate has segments (windows-0000.jsonl …) and no windows.jsonl:
+        // read in order (the report was empty for such a run: an audit).
+        let flows: [FlowLine] = run.readSegments(runDirectory, "flows", as: FlowLine.self)
         if !run.missing.contains("flows.jsonl") { run.flowCount = flows.count }
         let summaryURL = runDirectory.appendingPathComponent("summary.json")
         if let summary = run.data(summaryURL) {
@@ -165,14 +184,59 @@ public struct RunData: Sendable {
         run.forecasts = run.readLines(policyFolder.appendingPathComponent("forecasts.jsonl"), as: FlowcastPipeline.ForecastLine.self)
             .map(ForecastLine.init)
         run.loadPolicies(from: policyFolder)
+        // A live run's topology reloads: each one's policies and forecasts in policies/reload-N/
+        // (the report read the first topology's only: an audit).
+        for (n, folder) in reloadFolders(in: policyFolder) {
+            run.forecasts += run.readLines(folder.appendingPathComponent("forecasts.jsonl"), as: FlowcastPipeline.ForecastLine.self,
+                                           label: "reload-\(n)/forecasts.jsonl").map(ForecastLine.init)
+            let before = run.policies.count
+            run.loadPolicies(from: folder, generation: n)
+            run.reloads.append((n, run.policies[before...].compactMap(\.start).min()))
+        }
+        if !run.reloads.isEmpty, run.missing.contains("policy-NNNN.json"), run.policies.contains(where: { $0.generation > 0 }) {
+            run.missing.removeAll { $0 == "policy-NNNN.json" }
+        }
         return run
+    }
+
+    /// policies/reload-N folders, by N.
+    static func reloadFolders(in folder: URL) -> [(Int, URL)] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
+        return names.compactMap { name -> (Int, URL)? in
+            guard name.hasPrefix("reload-"), let n = Int(name.dropFirst("reload-".count)), n > 0 else { return nil }
+            let url = folder.appendingPathComponent(name)
+            var isDir: ObjCBool = false
+            return FileManager.default.fileExists(atPath: url.path, isDirectory: &isDir) && isDir.boolValue ? (n, url) : nil
+        }.sorted { $0.0 < $1.0 }
+    }
+
+    /// Each window once: the two halves of a window a reload split (`halves`: kind, id, start)
+    /// added up, with the first half's start of observation and the second's end.
+    static func joiningHalves(_ windows: [Window], halves: Set<String>) -> [Window] {
+        guard !halves.isEmpty else { return windows }
+        var out: [Window] = [], at: [String: Int] = [:]
+        for w in windows {
+            let key = "\(w.kind)\u{0}\(w.id)\u{0}\(w.start)"
+            if halves.contains(key), let i = at[key] {
+                var a = out[i]
+                a.bytesUp += w.bytesUp; a.bytesDown += w.bytesDown; a.packets += w.packets
+                a.activeFlows += w.activeFlows; a.retransmissions += w.retransmissions; a.decodeIssues += w.decodeIssues
+                a.droppedBeforeCapture += w.droppedBeforeCapture
+                a.partial = w.partial
+                out[i] = a
+            } else {
+                at[key] = out.count
+                out.append(w)
+            }
+        }
+        return out
     }
 
     // MARK: Reading
 
-    private mutating func data(_ url: URL) -> Data? {
+    private mutating func data(_ url: URL, label: String? = nil) -> Data? {
         guard FileManager.default.fileExists(atPath: url.path) else {
-            missing.append(url.lastPathComponent)
+            missing.append(label ?? url.lastPathComponent)
             return nil
         }
         // 4 GiB per run file and 1 MiB per line (docs/limits.md): flows.jsonl of a long replay is
@@ -192,9 +256,24 @@ public struct RunData: Sendable {
     /// line of an unsupported `formatVersion` is also named on its own.
     /// `refuse` gives the reason a well-formed line is not used, or nil; such lines are skipped and
     /// counted per reason.
-    private mutating func readLines<Line: Decodable>(_ url: URL, as type: Line.Type,
+    /// `base`.jsonl, or where a run rotated its outputs, its segments `base`-NNNN.jsonl in order.
+    private mutating func readSegments<Line: Decodable>(_ folder: URL, _ base: String, as type: Line.Type,
+                                                        refuse: (Line) -> String? = { _ in nil }) -> [Line] {
+        let whole = folder.appendingPathComponent(base + ".jsonl")
+        let names = FileManager.default.fileExists(atPath: whole.path) ? [] :
+            ((try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []).filter { name in
+                name.hasPrefix(base + "-") && name.hasSuffix(".jsonl") && name.count == base.count + 11
+                    && name.dropFirst(base.count + 1).prefix(4).allSatisfy(\.isNumber)
+            }.sorted()
+        guard !names.isEmpty else { return readLines(whole, as: type, refuse: refuse) }
+        var out: [Line] = []
+        for name in names { out += readLines(folder.appendingPathComponent(name), as: type, refuse: refuse) }
+        return out
+    }
+
+    private mutating func readLines<Line: Decodable>(_ url: URL, as type: Line.Type, label: String? = nil,
                                                      refuse: (Line) -> String? = { _ in nil }) -> [Line] {
-        guard let data = data(url) else { return [] }
+        guard let data = data(url, label: label) else { return [] }
         let decoder = JSONDecoder()
         var out: [Line] = [], skipped = 0, firstBad: Int?
         var refused: [(reason: String, count: Int, first: Int)] = []
@@ -226,14 +305,15 @@ public struct RunData: Sendable {
         return out
     }
 
-    private mutating func loadPolicies(from folder: URL) {
+    private mutating func loadPolicies(from folder: URL, generation: Int = 0) {
+        let prefix = generation > 0 ? "reload-\(generation)/" : ""
         let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
         let numbered = names.compactMap { name -> (Int, String)? in
             guard name.hasPrefix("policy-"), name.hasSuffix(".json"),
                   let n = Int(name.dropFirst("policy-".count).dropLast(".json".count)) else { return nil }
             return (n, name)
         }.sorted { $0.0 < $1.0 }
-        if numbered.isEmpty { missing.append("policy-NNNN.json") }
+        if numbered.isEmpty && generation == 0 { missing.append("policy-NNNN.json") }
         // A policy's time is its own provenance window. forecasts.jsonl numbers load windows, not
         // plan intervals, so its `interval` must not be matched with NNNN.
         for (n, name) in numbered {
@@ -241,11 +321,11 @@ public struct RunData: Sendable {
                 let doc = try PolicyDocument(reviewing: folder.appendingPathComponent(name))
                 if doc.provenance.generator == "flowcast planner" || doc.provenance.generator.hasPrefix("flowcast planner ") { plannedFromSites = true }
                 let window = doc.provenance.window
-                policies.append(IntervalPolicy(interval: n, fileName: name, start: window.flatMap { Self.epoch($0.start) },
+                policies.append(IntervalPolicy(interval: n, generation: generation, fileName: prefix + name, start: window.flatMap { Self.epoch($0.start) },
                                                end: window.flatMap { Self.epoch($0.end) }, document: doc))
             } catch {
-                unreadablePolicies.append((n, name))
-                problems.append("\(name): \(error)")
+                unreadablePolicies.append((generation, n, prefix + name))
+                problems.append("\(prefix + name): \(error)")
             }
         }
     }

@@ -74,9 +74,24 @@ extension RunReport {
         }.joined(separator: " ")
         return """
             <header><h1>Flowcast run report</h1><p class="meta">\(HTML.escape(run.runDirectory)) · \(facts.joined(separator: " · "))</p>
-            \(run.sitePolicyNote.map { "<p class=\"warning\">Note: \(HTML.escape($0)).</p>" } ?? "")
+            \(run.sitePolicyNote.map { "<p class=\"warning\">Note: \(HTML.escape($0)).</p>" } ?? "")\(reloadNote)
             <nav>\(nav) <span>\(scores == nil ? "" : "<a href=\"#baselines\">Against the baselines</a> · ")<a href="#timeline">Plan intervals</a> · <a href="#summary">Summary</a> · <a href="#demands">Demands</a> · <a href="#diffs">Policy changes</a></span></nav></header>
             """
+    }
+
+    /// A live run's topology reloads: where each one's policies begin, and the windows a reload
+    /// split in two (added up). Nothing on the page said a reload had happened (an audit).
+    var reloadNote: String {
+        guard !run.reloads.isEmpty else { return "" }
+        let each = run.reloads.map { r in
+            "<code>policies/reload-\(r.generation)/</code>" + (r.firstPolicyStart.map { " from \(HTML.timestamp($0))" } ?? " (no policy)")
+        }.joined(separator: ", ")
+        let split = run.reloadSplitWindows > 0
+            ? " The window\(run.reloadSplitWindows == 1 ? "" : "s") a reload fell in, written once per topology, \(run.reloadSplitWindows == 1 ? "is" : "are") added up here."
+            : ""
+        return "<p class=\"warning\">The topology was reloaded \(run.reloads.count == 1 ? "once" : "\(run.reloads.count) times") during this run: "
+            + "policies planned with the new topology are in \(each), listed and scored here with the others (their own "
+            + "<code>forecasts.jsonl</code> included), each interval measured against its own policy's capacities.\(split)</p>"
     }
 
     func summarySection(_ summaries: [SeriesKey: EntitySummary], charted: [String: [String]]) -> String {

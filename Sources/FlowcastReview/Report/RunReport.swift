@@ -157,18 +157,22 @@ public struct RunReport: Sendable {
         var out: [Interval] = []
         for (k, i) in order.enumerated() {
             let start = starts[k]
-            let end = spans[i].end.flatMap { $0 > start ? $0 : nil } ?? (k + 1 < starts.count ? starts[k + 1] : start + typical)
+            var end = spans[i].end.flatMap { $0 > start ? $0 : nil } ?? (k + 1 < starts.count ? starts[k + 1] : start + typical)
+            // A later policy that begins inside this one's window supersedes it from there: a
+            // live reload's first policy overlaps the old topology's last.
+            if k + 1 < starts.count, starts[k + 1] > start, starts[k + 1] < end { end = starts[k + 1] }
             out.append(Interval(number: run.policies[i].interval, start: start, end: end, policy: i))
         }
-        var previous: (index: Int, number: Int, document: PolicyDocument)?
+        var previous: (index: Int, number: (Int, Int), document: PolicyDocument)?
         let differ = PolicyDiffer()
         for i in out.indices {
             guard let p = out[i].policy else { continue }
-            let doc = run.policies[p].document, number = run.policies[p].interval
+            let doc = run.policies[p].document, number = (run.policies[p].generation, run.policies[p].interval)
             if let previous {
                 out[i].diff = differ.diff(previous.document, doc)
                 out[i].previousPolicy = previous.index
-                out[i].unreadableBefore = run.unreadablePolicies.filter { $0.number > previous.number && $0.number < number }.map(\.fileName)
+                out[i].unreadableBefore = run.unreadablePolicies
+                    .filter { ($0.generation, $0.number) > previous.number && ($0.generation, $0.number) < number }.map(\.fileName)
             }
             previous = (p, number, doc)
         }
