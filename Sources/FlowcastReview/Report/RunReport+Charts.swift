@@ -165,19 +165,31 @@ extension RunReport {
         let title = "Decode issues and partial windows, \(id)"
         let ws = windows(kind, id)
         guard !ws.isEmpty else { return noData(title, kind: "chart issues", "No data: no windows for \(id).") }
+        // Windows that lost packets before capture (live), with how many: their load reads low.
+        // Only the "Windows with drops" count said so, not when (an audit).
+        let dropped = ws.filter { $0.droppedBeforeCapture > 0 }
+        let dropText = dropped.map { "\(SVGChart.clock($0.start, span: 0)) (\(DiffFormat.trimmed($0.droppedBeforeCapture, decimals: 0)))" }
         guard ws.contains(where: { $0.decodeIssues > 0 }) else {
-            // Nothing to draw but the partial windows: say them in words.
+            // Nothing to draw but the partial windows and drops: say them in words.
             let partial = ws.filter(\.cutShort).map { SVGChart.clock($0.start, span: 0) }
             return noData(title, kind: "chart issues", "no decode issues in \(ws.count) windows"
-                + (partial.isEmpty ? "." : "; partial window\(partial.count == 1 ? "" : "s") at \(partial.joined(separator: ", ")) (cut short: load understated)."))
+                + (partial.isEmpty ? "" : "; partial window\(partial.count == 1 ? "" : "s") at \(partial.joined(separator: ", ")) (cut short: load understated)")
+                + (dropped.isEmpty ? "" : "; packets dropped before capture (load reads low) at \(dropText.joined(separator: ", "))") + ".")
         }
         let top = max(4, (ws.map(\.decodeIssues).max() ?? 0) * 1.15)
         var chart = SVGChart(kind: "issues", title: title, t0: timeRange.lowerBound, t1: timeRange.upperBound, yMax: top,
                              yLabel: { DiffFormat.trimmed($0, decimals: 1) })
         for w in ws {
             if w.cutShort {
-                let tooltip = w.observedFrom.map { "partial window: observed from \(HTML.timestamp($0)), when the capture began" } ?? "partial window: the capture ended in it"
+                // Observed from inside it (the capture began, or a reload's topology took over, then),
+                // or cut short (the capture ended in it); a reload's two halves are joined already.
+                let tooltip = w.observedFrom.map { "partial window: observed from \(HTML.timestamp($0)), when the capture began or the topology was reloaded" }
+                    ?? "partial window: cut short by the end of the capture"
                 chart.rect(t0: w.start, t1: w.start + w.duration, low: 0, high: top, colour: Palette.skyBlue, opacity: 0.25, tooltip: tooltip)
+            }
+            if w.droppedBeforeCapture > 0 {
+                chart.rect(t0: w.start, t1: w.start + w.duration, low: 0, high: top, colour: Palette.orange, opacity: 0.3,
+                           tooltip: "\(DiffFormat.trimmed(w.droppedBeforeCapture, decimals: 0)) packets dropped before capture at \(HTML.timestamp(w.start)): load reads low")
             }
             if w.decodeIssues > 0 {
                 chart.rect(t0: w.start + w.duration * 0.15, t1: w.start + w.duration * 0.85, low: 0, high: w.decodeIssues,
@@ -185,7 +197,9 @@ extension RunReport {
             }
         }
         let total = ws.reduce(0) { $0 + $1.decodeIssues }
-        return figure("\(title): \(DiffFormat.trimmed(total, decimals: 0)) issues", legend: [("decode issues", Palette.vermillion, false), ("partial window", Palette.skyBlue, false)],
+        return figure("\(title): \(DiffFormat.trimmed(total, decimals: 0)) issues",
+                      legend: [("decode issues", Palette.vermillion, false), ("partial window", Palette.skyBlue, false)]
+                        + (dropped.isEmpty ? [] : [("packets dropped before capture", Palette.orange, false)]),
                       chart.render())
     }
 

@@ -20,7 +20,11 @@ extension RunReport {
             return "<td class=\"n\" data-metric=\"\(metric)\" data-value=\"\(String(format: "%.6g", fraction))\" "
                 + "data-per-window=\"\(String(format: "%.6g", perWindow))\">\(bold ? "<b>\(text)</b>" : text)</td>"
         }
-        if scores.forecasts.isEmpty {
+        if scores.forecasts.isEmpty && run.forecasts.contains(where: { $0.actual != nil }) {
+            // Forecasts there are, but no series carried traffic in a window they can be scored on.
+            out += "<p class=\"nodata\">No forecasts to score: every window with traffic was cut short or lost packets before capture "
+                + "(left out, as the forecaster leaves them out), and forecasts of windows with no traffic are exact for every method.</p>"
+        } else if scores.forecasts.isEmpty {
             out += "<p class=\"nodata\">No forecasts to score (forecasts.jsonl with actuals and the persistence baseline).</p>"
         } else {
             let seconds = scores.forecasts.first.map { DiffFormat.trimmed($0.recentSeconds, decimals: 0) } ?? "60"

@@ -241,7 +241,10 @@ public struct RunReport: Sendable {
             modelError += abs(actual - line.point)
             baselineError += abs(actual - persistence)
         }
-        let carried = ws.contains { $0.load > 0 } || withActual.contains { $0.1 > 0 }
+        // Traffic in a complete window: one whose only traffic was in windows cut short or missing
+        // drops has nothing scored but quiet windows, where every forecast of 0 is "within P90"
+        // (an audit: 100 % for a cell whose loaded windows all lost packets).
+        let carried = ws.contains { !$0.cutShort && $0.droppedBeforeCapture == 0 && $0.load > 0 } || withActual.contains { $0.1 > 0 }
         let utilisations = ws.compactMap { utilisation($0, capacity: capacity(at: $0.start, in: p)) }
         return EntitySummary(
             kind: kind, id: id, windows: ws.count, meanLoad: loads.isEmpty ? nil : loads.reduce(0, +) / Double(loads.count),

@@ -84,10 +84,15 @@ public struct RunScores: Sendable {
         return scores
     }
 
-    /// Complete windows' load (bit/s) per series key `kind:id`, in time order.
+    /// Complete windows' load (bit/s) per series key `kind:id`, in time order: not cut short, and
+    /// not missing packets dropped before capture, the windows the planner's forecaster learns
+    /// from. (recentMean was charged with drop windows' low reads the forecaster never saw, and
+    /// scored against it: an audit.)
     static func loads(_ run: RunData) -> [String: [(start: Double, duration: Double, load: Double)]] {
         var out: [String: [(start: Double, duration: Double, load: Double)]] = [:]
-        for w in run.windows where !w.cutShort { out["\(w.kind):\(w.id)", default: []].append((w.start, w.duration, w.load)) }
+        for w in run.windows where !w.cutShort && w.droppedBeforeCapture == 0 {
+            out["\(w.kind):\(w.id)", default: []].append((w.start, w.duration, w.load))
+        }
         for k in out.keys { out[k]!.sort { $0.start < $1.start } }
         return out
     }

@@ -9,10 +9,41 @@ import Testing
 /// per topology). An audit found the report empty for a rotated run, blind to every policy after a
 /// reload, and dropping the reload window's second half as "a window already read".
 @Suite struct ReportLiveRunTests {
-    static func line(_ id: String, start: Int, bytes: Int, partial: Bool = false, observedFrom: Double? = nil) -> String {
+    static func line(_ id: String, start: Int, bytes: Int, partial: Bool = false, observedFrom: Double? = nil, dropped: Int = 0) -> String {
         "{\"kind\":\"cell\",\"id\":\"\(id)\",\"start\":\(start),\"duration\":10,\"partial\":\(partial),\"bytesUp\":\(bytes),\"bytesDown\":0,"
             + "\"packetsUp\":\(bytes / 100),\"packetsDown\":0,\"activeFlows\":1,\"newFlows\":1,\"retransmissions\":0,\"zeroWindows\":0,"
-            + "\"decodeIssues\":0,\"sizeHistogram\":[0,0,0,0,0,0,0]" + (observedFrom.map { ",\"observedFrom\":\($0)" } ?? "") + "}\n"
+            + "\"decodeIssues\":0,\"sizeHistogram\":[0,0,0,0,0,0,0]" + (observedFrom.map { ",\"observedFrom\":\($0)" } ?? "")
+            + (dropped > 0 ? ",\"droppedBeforeCapture\":\(dropped)" : "") + "}\n"
+    }
+
+    /// Windows that lost packets before capture are said where they are (the chart's words or
+    /// marks), and left out of the scores on both sides: a cell whose every loaded window lost
+    /// packets was "within P90 100 %" over its quiet windows, with the forecaster's MAE 0 against
+    /// a recentMean charged with the drop windows' reads (an audit).
+    @Test func dropWindowsAreShownAndNotScored() throws {
+        let run = try Self.folder()
+        defer { try? FileManager.default.removeItem(at: run) }
+        let t = 1_767_636_000
+        var windows = "", forecasts = ""
+        for k in 0..<6 {
+            let loaded = k == 2 || k == 3
+            windows += Self.line("cell-1", start: t + 10 * k, bytes: loaded ? 100_000 : 0, dropped: loaded ? 500 + k : 0)
+            forecasts += "{\"actual\":\(loaded ? 80_000 : 0),\"id\":\"cell-1\",\"interval\":\(k),\"kind\":\"cell\",\"partial\":\(loaded),"
+                + "\"persistence\":0,\"point\":0,\"start\":\(t + 10 * k),\"upper\":0}\n"
+        }
+        try Data(windows.utf8).write(to: run.appendingPathComponent("windows.jsonl"))
+        try Data(forecasts.utf8).write(to: run.appendingPathComponent("policies/forecasts.jsonl"))
+        let data = try RunData.load(runDirectory: run)
+        var report = RunReport(run: data)
+        report.scores = RunScores.compute(run: data, topology: nil)
+        let summary = report.summary("cell", "cell-1")
+        #expect(summary.windowsWithDrops == 2)
+        #expect(summary.p90Coverage == nil, "\(String(describing: summary.p90Coverage))")
+        #expect(RunScores.forecastScore(run: data, kind: "cell") == nil)
+        let html = report.html()
+        #expect(html.contains("packets dropped before capture (load reads low) at "), "drops not said")
+        #expect(html.contains("(502)") && html.contains("(503)"))
+        #expect(html.contains("No forecasts to score: every window with traffic was cut short or lost packets before capture"))
     }
 
     static func folder() throws -> URL {
