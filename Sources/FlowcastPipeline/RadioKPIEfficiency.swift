@@ -62,9 +62,16 @@ public enum RadioKPIEfficiency {
                 }
                 let values = series.values
                 let rows = set.step.map { max(1, Int((seconds / $0).rounded())) } ?? values.count
+                // With `until`, the window is the `seconds` before it, not the log's last rows
+                // wherever they are: a live tap sized its cells on a log that had stopped a year
+                // before, without a word (an audit). Such a log has no report in the window.
+                var first = values.count - rows
+                if let until {
+                    while first < values.count, let t = set.time(ofRow: max(0, first)), t < until - seconds { first += 1 }
+                }
                 var sum = 0.0
                 var reports = 0
-                for value in values.suffix(rows) where !value.isNaN {
+                for value in values[max(0, first)...] where !value.isNaN {
                     sum += value
                     reports += 1
                 }

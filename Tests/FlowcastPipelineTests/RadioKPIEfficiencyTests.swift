@@ -74,6 +74,14 @@ import Testing
         let before = RadioKPIEfficiency.measure(t, horizon: 30, until: start - 10)
         #expect(before.measured.isEmpty)
         #expect(before.problems == ["cell 'c1': no CQI report in the last 60 s before 2025-11-29T07:59:50Z of \(log.path)"])
+        // After the log stopped: its last reports are not this plan's window either. A live tap in
+        // 2026 was sized on this log's last minute of 2025 without a word (an audit).
+        let after = RadioKPIEfficiency.measure(t, horizon: 30, until: start + 86_400 * 365)
+        #expect(after.measured.isEmpty)
+        #expect(after.problems == ["cell 'c1': no CQI report in the last 60 s before 2026-11-29T08:00:00Z of \(log.path)"])
+        // 30 s after it stopped: the 30 s of the window it still covers.
+        let late = RadioKPIEfficiency.measure(t, horizon: 30, until: start + 330)
+        #expect(late.measured.first?.source == "radio KPIs: mean of the last 60 s of c1.csv, 30 CQI reports to 2025-11-29T08:04:59Z, table1", "\(late)")
     }
 
     @Test func theRecentMeanOfTheCellsCQIThroughItsTable() throws {
