@@ -91,6 +91,15 @@ public final class IntervalPlanner {
     public internal(set) var efficiencyProblems: [String] = []
     /// Set when the model was trained with covariates, which windows do not carry (print it once).
     public let modelWarning: String?
+
+    /// The demand model's steps against the run's windows: a model of 10 s rows ran on 5 s windows
+    /// without a word in replay and live, where evaluate, plan --series and backtest warn (an audit).
+    public func stepWarning(windowSeconds: Double) -> String? {
+        guard let model, let step = model.training.stepSeconds, step > 0, abs(step - windowSeconds) > 1e-6 * step else { return nil }
+        func seconds(_ s: Double) -> String { s == s.rounded() ? String(Int(s)) : String(s) }
+        return "warning: model \(model.id) was trained on \(seconds(step)) s steps; the windows are \(seconds(windowSeconds)) s: its "
+            + "seasons and time features are read at a scale it was not trained on (train on windows of this length)"
+    }
     var latestEnd: Int64 = 0
     /// Who wrote the policies (`provenance.generator`).
     public var generator = "flowcast replay \(FlowcastVersion.current)"

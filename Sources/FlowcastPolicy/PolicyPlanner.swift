@@ -181,10 +181,15 @@ public struct PolicyPlanner: Sendable {
             let scale = { (x: Double) in String(format: "%.2f", x) }
             let measured = recent.efficiency[cell.id] != nil
             let efficiencyText = String(format: "efficiency %.2f bit/s/Hz (%@) in every window", se[c], efficiencySources[c])
+            // The rule fits its scales on three whole intervals; before that they are 1, not a fit
+            // that came out at 1.00 ("× 1.00 from the last interval" read as one: an audit).
+            let intervals = n / recent.windowsPerInterval
+            let fitted = intervals >= 3
+            let unscaled = "reg-1800 unscaled: it fits its scales on 3 whole intervals, and there \(intervals == 1 ? "is" : "are") \(intervals)"
             let scales = measured
-                ? "demand × \(scale(sized.demandScale[c])), efficiency × \(scale(sized.efficiencyScale[c])) from the last interval, reg-1800; "
-                    + "efficiency measured over each window from its radio KPIs"
-                : "demand × \(scale(sized.demandScale[c])) from the last interval, reg-1800; " + efficiencyText
+                ? (fitted ? "demand × \(scale(sized.demandScale[c])), efficiency × \(scale(sized.efficiencyScale[c])) from the last interval, reg-1800; "
+                    : unscaled + "; ") + "efficiency measured over each window from its radio KPIs"
+                : (fitted ? "demand × \(scale(sized.demandScale[c])) from the last interval, reg-1800; " : unscaled + "; ") + efficiencyText
             if recent.demand[cell.id] == nil {
                 return "no window history for this cell: its P90 forecast \(PolicyDocumentBuilder.rate(cellForecasts[c].upper)) in each of "
                     + "\(n) scenarios of the last \(span) (reg-1800; "

@@ -186,6 +186,7 @@ struct ReplayCommand: ParsableCommand {
                     inputDescription: "replay \((file as NSString).lastPathComponent) window \(window.nanoseconds)ns sampling \(sampling)",
                     options: plannerOptions)
                 if let warning = planner?.modelWarning { printError("flowcast replay: \(warning)") }
+                if let warning = planner?.stepWarning(windowSeconds: Double(window.nanoseconds) / 1e9) { printError("flowcast replay: \(warning)") }
             }
             let publisher = try publishing.makePublisher(command: "replay", out: out, mode: "replay")
             result = try runReplay(options, planner: planner, publisher: publisher)

@@ -765,6 +765,30 @@ struct PlanIntervalTilingTests {
         for k in 1...6 { #expect(warnings.contains { $0.contains("cell 'cell-\(k)'") }) }
     }
 
+    /// A model of 10 s rows on 5 s windows is named, as evaluate and plan --series name theirs;
+    /// and the sizing rule's reasons say its scales are not fitted before three whole intervals
+    /// ("× 1.00 from the last interval" read as a fit: an audit).
+    @Test("replay names a model of another step; before three intervals the sizing rule says it is unscaled")
+    func modelStepAndUnscaledSizing() throws {
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-step-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        let run = try Fixtures.runFlowcast(["replay", "captures/demo/demo.pcapng", "--topology", "captures/demo/topology.yaml", "--sampling", "1500",
+                                            "--window", "5s", "--plan-every", "60s", "--model", "captures/demo/model.json", "--out", out, "--quiet"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let warnings = run.stderr.split(separator: "\n").filter { $0.contains("was trained on 10 s steps; the windows are 5 s") }
+        #expect(warnings.count == 1, "\(run.stderr)")
+        func reasons(_ n: Int) throws -> [String] {
+            let policy = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/policies/" + String(format: "policy-%04d.json", n)))) as! [String: Any]
+            return ((policy["spectrum"] as! [String: Any])["cells"] as! [[String: Any]]).map { $0["reason"] as! String }
+        }
+        // Policy 2 is planned on two intervals of windows, policy 3 on three.
+        #expect(try reasons(2).allSatisfy { $0.contains("reg-1800 unscaled: it fits its scales on 3 whole intervals, and there are 2") })
+        #expect(try reasons(3).allSatisfy { $0.contains("from the last interval, reg-1800") && !$0.contains("unscaled") })
+        let plain = try Fixtures.runFlowcast(["replay", "captures/demo/demo.pcapng", "--topology", "captures/demo/topology.yaml", "--sampling", "1500",
+                                              "--plan-every", "60s", "--model", "captures/demo/model.json", "--out", out, "--quiet"])
+        #expect(!plain.stderr.contains("was trained on"), "\(plain.stderr)")
+    }
+
     /// A run that does not end on a plan boundary (the demo's 10 minutes in 90 s plans) ends with
     /// a final policy; it started at the last window's end, inside the policy before it, so two
     /// policies claimed the same 30 s and the report drew both.

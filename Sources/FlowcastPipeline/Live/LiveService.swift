@@ -246,6 +246,9 @@ public final class LiveService {
         if generation == 0, let warning = planner.modelWarning {
             log.warning("\(warning.hasPrefix("warning: ") ? String(warning.dropFirst(9)) : warning)")
         }
+        if generation == 0, let warning = planner.stepWarning(windowSeconds: Double(c.aggregation.windowNanoseconds) / 1e9) {
+            log.warning("\(String(warning.dropFirst(9)))")
+        }
         return planner
     }
 
