@@ -24,7 +24,9 @@ package enum DiffFormat {
     package static func points(from old: Double, to new: Double) -> String {
         guard let a = tenths(old), let b = tenths(new) else { return points(new - old) }
         let d = b - a
-        return (d < 0 ? "-" : "+") + "\(abs(d) / 10).\(abs(d) % 10) pp"
+        // A change that rounds away shows no sign: "+0.0 pp" beside a cell listed as quieter read
+        // as a rise (an audit).
+        return (d < 0 ? "-" : d > 0 ? "+" : "±") + "\(abs(d) / 10).\(abs(d) % 10) pp"
     }
 
     /// `x` as whole tenths of a percent, rounded as `tenthsOfPercent` shows it (nil beyond any

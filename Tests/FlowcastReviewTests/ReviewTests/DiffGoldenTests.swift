@@ -156,6 +156,9 @@ import Testing
             }
         }
         #expect(checked >= 10)
+        // A fall that rounds away has no sign (it read "+0.0 pp" beside a quieter cell).
+        #expect(DiffFormat.points(from: 0.0044, to: 0.0037) == "±0.0 pp")
+        #expect(DiffFormat.points(from: 0.7534, to: 1.0430) == "+29.0 pp")
     }
 
     /// The routing target is a field of the document (it was only in the reasons' text), and a
