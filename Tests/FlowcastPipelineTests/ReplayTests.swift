@@ -85,10 +85,12 @@ struct ReplayTests {
         }
         // The last plan comes after the capture's cut last window: it is sized on the 59 whole
         // ones before it, not on a copy standing in for the cut one.
+        // Two intervals (policy 2) are scenarios unscaled: the rule fits its scales on three.
         for (name, windows) in [("policy-0002.json", 12), ("policy-0010.json", 59)] {
             for cell in try cells(name) {
                 let reason = cell["reason"] as! String
-                #expect(reason.hasPrefix("sized on \(windows) windows of the last \(windows * 10) s as scenarios (demand ×"), "\(name): \(reason)")
+                let scaled = windows >= 18 ? "(demand ×" : "(reg-1800 unscaled: it fits its scales on 3 whole intervals, and there are 2;"
+                #expect(reason.hasPrefix("sized on \(windows) windows of the last \(windows * 10) s as scenarios \(scaled)"), "\(name): \(reason)")
                 #expect(reason.contains("efficiency measured over each window from its radio KPIs"), "\(name): \(reason)")
                 #expect(cell["requiredBlocks"] != nil && cell["unmetDemand"] != nil, "\(name)")
             }
