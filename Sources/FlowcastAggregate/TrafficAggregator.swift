@@ -202,10 +202,7 @@ public struct TrafficAggregator {
             totals.lastNanoseconds = now
         }
 
-        // Window bookkeeping (floor division so pre-1970 captures still align).
-        let w = configuration.windowNanoseconds
-        var window = now / w
-        if now < 0 && now % w != 0 { window -= 1 }
+        var window = windowIndex(now)
         if let current = currentWindow {
             if window > current {
                 closeWindows(upTo: window, partial: false, packet: packetNumber, windowClosed)
@@ -214,8 +211,7 @@ public struct TrafficAggregator {
                 if totals.firstLatePacket == nil { totals.firstLatePacket = packetNumber }
                 window = current
             }
-        } else if case .at(let t) = configuration.observationStart, case let opened = t / w - (t < 0 && t % w != 0 ? 1 : 0),
-                  opened < window {
+        } else if case .at(let t) = configuration.observationStart, case let opened = windowIndex(t), opened < window {
             // Observation began windows before this first packet (a live capture opened, or a
             // reload, before a quiet spell the clock has not yet closed): those windows are
             // empty, not missing.
@@ -286,6 +282,12 @@ public struct TrafficAggregator {
         for i in d.linkRange { account(&links[matcher.link(at: i)]) }
     }
 
+    /// The window `t` (capture-clock ns) falls in: floor division, so pre-1970 captures align too.
+    @inline(__always) func windowIndex(_ t: Int64) -> Int64 {
+        let w = configuration.windowNanoseconds
+        return t / w - (t < 0 && t % w != 0 ? 1 : 0)
+    }
+
     /// Closes every window that ended by `now` (capture-clock nanoseconds) although no packet
     /// after it has arrived, and ends the flows idle or active past their timeouts by then: a
     /// live interface gone quiet still produces its (empty) windows and ends its flows on time.
@@ -295,8 +297,7 @@ public struct TrafficAggregator {
     /// 3.5 s before its first packet lost its first three windows).
     public mutating func advance(to now: Int64, windowClosed: ([WindowSummary]) -> Void,
                                  flowEnded: (borrowing FlowRecord, FlowEndReason) -> Void) {
-        let w = configuration.windowNanoseconds
-        func index(_ t: Int64) -> Int64 { t / w - (t < 0 && t % w != 0 ? 1 : 0) }
+        let index = windowIndex
         if currentWindow == nil, totals.packets == 0, totals.windows == 0, case .at(let start) = configuration.observationStart,
            index(now) > index(start) {
             currentWindow = index(start)
