@@ -282,6 +282,11 @@ public struct TrafficAggregator {
         for i in d.linkRange { account(&links[matcher.link(at: i)]) }
     }
 
+    /// How far behind the wall clock a live run closes windows and ends flows by it: packets can
+    /// wait in the kernel's ring for a read timeout. One figure for the idle clock, a reload and
+    /// the merge's watermark.
+    public static let clockGraceNanoseconds: Int64 = 1_000_000_000
+
     /// The window `t` (capture-clock ns) falls in: floor division, so pre-1970 captures align too.
     @inline(__always) func windowIndex(_ t: Int64) -> Int64 {
         let w = configuration.windowNanoseconds

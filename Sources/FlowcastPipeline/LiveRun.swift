@@ -315,7 +315,7 @@ public func runLive(_ options: LiveOptions, capture: LiveCapture, control: LiveC
         if let topology = batch.reloadedTopology {
             // Windows that ended a grace second before the reload are whole (a quiet interface's
             // open window lags the clock); the one open now closes partial.
-            aggregator.advance(to: BatchReader<LiveCapture>.wallClockNanoseconds() - 1_000_000_000,
+            aggregator.advance(to: BatchReader<LiveCapture>.wallClockNanoseconds() - TrafficAggregator.clockGraceNanoseconds,
                                windowClosed: windowClosed, flowEnded: flowEnded)
             retire()
             finishPlanner()

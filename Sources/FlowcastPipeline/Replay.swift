@@ -384,8 +384,8 @@ extension TrafficAggregator {
                       contexts: FlowContextTable? = nil,
                       cellNamesChanged: ([String]) -> Void) {
         if batch.digests.isEmpty, let clock = batch.idleClockNanoseconds {
-            // Packets may sit in the kernel buffer for a read timeout: a second of grace.
-            advance(to: clock - 1_000_000_000, windowClosed: windowClosed, flowEnded: flowEnded)
+            // Packets may sit in the kernel buffer for a read timeout: the clock's grace.
+            advance(to: clock - Self.clockGraceNanoseconds, windowClosed: windowClosed, flowEnded: flowEnded)
             return
         }
         var m = 0, c = 0

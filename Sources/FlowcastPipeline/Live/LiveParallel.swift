@@ -272,7 +272,7 @@ private func captureThread(worker: Int, capture: LiveCapture, options: LiveOptio
         } else if let clock = idleClock {
             // No window open: whatever this thread reads later was captured after clock - 1 s
             // (the grace for packets waiting in the kernel ring; see `TrafficAggregator.add(_:…)`).
-            report.watermark = clock - 1_000_000_000
+            report.watermark = clock - TrafficAggregator.clockGraceNanoseconds
         }
         if finished { report.watermark = Int64.max }
         report.generation = generation
@@ -299,7 +299,7 @@ private func captureThread(worker: Int, capture: LiveCapture, options: LiveOptio
             // end under the old topology; that generation ends here for this thread.
             for m in exchange.take(for: worker, from: &cursor) { aggregator.learnShared(m) }
             // As `runLive`: windows that ended a grace second before the reload are whole.
-            aggregator.advance(to: BatchReader<LiveCapture>.wallClockNanoseconds() - 1_000_000_000,
+            aggregator.advance(to: BatchReader<LiveCapture>.wallClockNanoseconds() - TrafficAggregator.clockGraceNanoseconds,
                                windowClosed: windowClosed, flowEnded: flowEnded)
             aggregator.finish(windowClosed: windowClosed, flowEnded: flowEnded)
             report.watermark = Int64.max
