@@ -1,4 +1,5 @@
 @testable import FlowcastPolicy
+import Foundation
 import Testing
 
 @Test(arguments: [
@@ -28,5 +29,35 @@ func sha256MatchesFIPSVectors(message: String, digest: String) {
         for b in bytes { hasher.update([b]) }
         #expect(hasher.finalize().count == 32)
         #expect(SHA256.hex(bytes) == hasher.finalize().map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined())
+    }
+}
+
+/// Against coreutils' `sha256sum`, on lengths around every block edge and fed in uneven pieces
+/// (the block-at-a-time path, the unfinished-block buffer, and a non-contiguous sequence).
+@Test func sha256MatchesCoreutils() throws {
+    var generator = SystemRandomNumberGenerator()
+    for n in [0, 1, 63, 64, 65, 127, 128, 129, 1000, 4096, 100_003] {
+        let bytes = (0..<n).map { _ in UInt8.random(in: 0...255, using: &generator) }
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-sha-\(n)-\(getpid())").path
+        defer { unlink(path) }
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/sha256sum")
+        process.arguments = [path]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        try process.run()
+        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        let expected = String(output.prefix(64))
+        #expect(SHA256.hex(bytes) == expected, "\(n) bytes at once")
+        var pieces = SHA256(), start = 0, step = 1
+        while start < n {
+            let end = min(n, start + step)
+            pieces.update(bytes[start..<end])
+            start = end; step = step * 3 % 97 + 1
+        }
+        #expect(pieces.hexDigest() == expected, "\(n) bytes in pieces")
+        #expect(SHA256.hex(bytes.lazy.map { $0 }) == expected, "\(n) bytes, not contiguous")
     }
 }
