@@ -36,11 +36,8 @@ public enum SeriesForecasts {
         if let warning = set.cutWarning { warn(warning) }
         guard row > 0, row <= set.rowCount else { throw Failure.rowOutOfRange(row: row, rows: set.rowCount, path: seriesPath) }
         let models = try PlannerModels(modelPath: modelPath, efficiencyModelPath: nil, interval: nil)
-        let iso = ISO8601DateFormatter()
         func window(_ seconds: Double?) -> PlanWindow? {
-            set.time(ofRow: row).map { t in
-                PlanWindow(start: iso.string(from: Date(timeIntervalSince1970: t)), end: iso.string(from: Date(timeIntervalSince1970: t + (seconds ?? 0))))
-            }
+            set.time(ofRow: row).map { t in PlanWindow(start: ISOTime.string(seconds: t), end: ISOTime.string(seconds: t + (seconds ?? 0))) }
         }
         var forecasts: [FlowcastPolicy.Forecast] = []
         let modelId: String
@@ -106,7 +103,7 @@ extension ForecastSet {
                                                  beforeWindow: Bool = false) throws -> [String] {
         let horizon = window?.seconds ?? 60
         let models = try PlannerModels(modelPath: nil, efficiencyModelPath: efficiencyModelPath, interval: horizon, flag: "the plan's window")
-        let start = window.flatMap { ISO8601DateFormatter().date(from: $0.start) }?.timeIntervalSince1970
+        let start = window.flatMap { ISOTime.seconds($0.start) }
         let kpi = RadioKPIEfficiency.measure(topology, horizon: horizon, model: models.efficiencyModel,
                                              until: models.efficiencyModel == nil && !beforeWindow ? nil : start)
         let given = Set((measuredEfficiencies ?? []).map(\.cell))
@@ -120,8 +117,7 @@ extension PlanWindow {
     /// The window's length in seconds, from its ISO 8601 times; nil when they do not parse or
     /// the end is not after the start.
     public var seconds: Double? {
-        let iso = ISO8601DateFormatter()
-        guard let start = iso.date(from: start), let end = iso.date(from: end), end > start else { return nil }
+        guard let start = ISOTime.date(start), let end = ISOTime.date(end), end > start else { return nil }
         return end.timeIntervalSince(start)
     }
 }

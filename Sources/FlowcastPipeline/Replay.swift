@@ -127,11 +127,12 @@ public func runReplay(_ options: ReplayOptions, planner: IntervalPlanner? = nil,
     // The topology's cells and links that some window gave traffic (see `ReplayResult.silent`).
     var carried = Set<String>()
     func windowClosed(_ windows: [WindowSummary]) {
+        let lineStart = windowsFile.buffer.count
         for w in windows { w.appendJSON(to: &windowsFile.buffer) }
         for w in windows where w.bytesUp > 0 || w.bytesDown > 0 { carried.insert("\(w.kind.rawValue) \(w.id)") }
         result.windowLines += windows.count
+        planner?.windowClosed(windows, lines: windowsFile.buffer[lineStart...])
         windowsFile.flushIfNeeded()
-        planner?.windowClosed(windows)
         publisher?.windowsClosed(windows)
     }
     func flowEnded(_ record: borrowing FlowRecord, _ reason: FlowEndReason) {

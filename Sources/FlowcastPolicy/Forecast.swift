@@ -162,8 +162,7 @@ public struct ForecastSet: Codable, Hashable, Sendable {
             // The window names the plan's interval (its efficiency window, the policy's
             // provenance): "yesterday" or a reversed one was copied as given, and the efficiency
             // window fell back to 60 s without a word.
-            let iso = ISO8601DateFormatter()
-            guard let start = iso.date(from: window.start), let end = iso.date(from: window.end), end > start else {
+            guard let start = ISOTime.date(window.start), let end = ISOTime.date(window.end), end > start else {
                 return "$.window: start and end must be ISO 8601 times with the end after the start "
                     + "(e.g. 2026-01-05T18:00:00Z), found \(window.start) to \(window.end)"
             }

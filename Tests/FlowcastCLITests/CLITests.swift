@@ -1,3 +1,4 @@
+import FlowcastCore
 import FlowcastTestSupport
 import Foundation
 import Testing
@@ -821,17 +822,9 @@ struct PlanIntervalTilingTests {
         // from: those of the windows that start before its interval (all, for the final one).
         // It was the digest of "replay demo.pcapng window … sampling 1", the same for every
         // capture of that name (an audit).
-        let starts = try windows.map { line -> Double in
-            (try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]))["start"] as! Double
-        }
-        var digests: Set<String> = []
-        for (name, span) in zip(names, spans) {
+        #expect(try Self.expectInputDigestsAreTheWindows(out) == spans.count)
+        for (name, _) in zip(names, spans) {
             let policy = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/policies/" + name))) as? [String: Any])
-            let digest = try #require((policy["provenance"] as? [String: Any])?["inputDigest"] as? String)
-            let fed = zip(windows, starts).filter { $0.1 < span.0.timeIntervalSince1970 }.map { $0.0 + "\n" }.joined()
-            let expected = "sha256:" + (try Self.sha256sum(Data(fed.utf8)))
-            #expect(!fed.isEmpty && digest == expected, "\(name)")
-            digests.insert(digest)
             // Each policy after the first was planned against the one before: its file's digest.
             let current = (policy["provenance"] as? [String: Any])?["currentDigest"] as? String
             if let i = names.firstIndex(of: name), i > 0 {
@@ -841,6 +834,29 @@ struct PlanIntervalTilingTests {
                 #expect(current == nil, "\(name)")
             }
         }
-        #expect(digests.count == spans.count)
+    }
+
+    /// Checks that each policy of the run in `out` names as its input digest the SHA-256
+    /// (coreutils' `sha256sum`) of the windows.jsonl lines of the windows that start before its
+    /// interval, and returns how many distinct digests the policies have.
+    static func expectInputDigestsAreTheWindows(_ out: String, sourceLocation: SourceLocation = #_sourceLocation) throws -> Int {
+        let windows = try String(contentsOfFile: out + "/windows.jsonl", encoding: .utf8).split(separator: "\n")
+        let starts = try windows.map { line -> Double in
+            (try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]))["start"] as! Double
+        }
+        let names = try FileManager.default.contentsOfDirectory(atPath: out + "/policies").filter { $0.hasPrefix("policy-") }.sorted()
+        var digests: Set<String> = []
+        for name in names {
+            let policy = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/policies/" + name))) as? [String: Any])
+            let provenance = try #require(policy["provenance"] as? [String: Any])
+            let window = try #require(provenance["window"] as? [String: String])
+            let start = try #require(ISOTime.date(window["start"]!))
+            let digest = try #require(provenance["inputDigest"] as? String)
+            let fed = zip(windows, starts).filter { $0.1 < start.timeIntervalSince1970 }.map { $0.0 + "\n" }.joined()
+            let expected = "sha256:" + (try sha256sum(Data(fed.utf8)))
+            #expect(!fed.isEmpty && digest == expected, "\(name) \(window) fed \(fed.split(separator: "\n").count) of \(windows.count) lines; \(out)", sourceLocation: sourceLocation)
+            digests.insert(digest)
+        }
+        return digests.count
     }
 }

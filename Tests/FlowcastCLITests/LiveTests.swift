@@ -463,6 +463,9 @@ struct LiveTests {
         try Self.requireCompleteOutputs(out, stderr: live.stderr)
         let summary = try Self.json(out + "/summary.json")
         #expect(((summary["totals"] as! [String: Any])["packets"] as! Int) > 0)
+        // Each policy's input digest is sha256sum of the windows.jsonl lines it was planned from
+        // (live hashes the bytes it writes; it formatted them a second time to hash until 7 December 2026).
+        #expect(try PlanIntervalTilingTests.expectInputDigestsAreTheWindows(out) >= 2)
     }
 
     @Test("a cell whose radio KPI log is missing is logged as soon as a plan meets it, and planned at its peak",

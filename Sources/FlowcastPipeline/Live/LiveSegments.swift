@@ -66,11 +66,12 @@ final class LiveSegments {
             for i in windows.indices { windows[i].droppedBeforeCapture = dropped }
             if !windows.isEmpty { windowsWithDrops += 1 }
         }
+        let lineStart = self.windows.buffer.count
         for w in windows {
             w.appendJSON(to: &self.windows.buffer)
             if w.kind == .cell { cellBytes[w.id, default: 0] += w.bytesUp + w.bytesDown }
         }
-        planner?.windowClosed(windows)
+        planner?.windowClosed(windows, lines: self.windows.buffer[lineStart...])
         publisher?.windowsClosed(windows)
         if let failure = planner?.writeFailure { throw failure }
         let start = windows.first?.startNanoseconds

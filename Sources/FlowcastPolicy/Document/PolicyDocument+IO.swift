@@ -135,8 +135,7 @@ extension PolicyDocument {
         // The plan's interval, as a forecasts file's window is checked: "garbage" to "x", or an
         // end before the start, was shown by diff as given.
         if let window = provenance.window {
-            let iso = ISO8601DateFormatter()
-            guard let start = iso.date(from: window.start), let end = iso.date(from: window.end), end >= start else {
+            guard let start = ISOTime.date(window.start), let end = ISOTime.date(window.end), end >= start else {
                 throw refuse("$.provenance.window", "start and end must be ISO 8601 times, the end not before the start "
                     + "(e.g. 2026-01-05T18:00:00Z), found \(window.start) to \(window.end)")
             }

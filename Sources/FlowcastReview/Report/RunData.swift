@@ -330,12 +330,7 @@ public struct RunData: Sendable {
         }
     }
 
-    static func epoch(_ iso: String) -> Double? {
-        let f = ISO8601DateFormatter()
-        if let d = f.date(from: iso) { return d.timeIntervalSince1970 }
-        f.formatOptions.insert(.withFractionalSeconds)
-        return f.date(from: iso)?.timeIntervalSince1970
-    }
+    static func epoch(_ iso: String) -> Double? { ISOTime.seconds(iso) }
 
     private static func flatten(_ value: JSONValue, prefix: String) -> [(key: String, value: String)] {
         switch value {
