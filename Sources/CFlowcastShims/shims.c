@@ -1,5 +1,6 @@
 #define _GNU_SOURCE
 #include <fcntl.h>
+#include <stdio.h>
 #include "CFlowcastShims.h"
 
 // Starts writing a file range back to disk without waiting (Linux sync_file_range), so the
@@ -317,4 +318,9 @@ int flowcast_filter_detach(int fd) {
     (void)fd;
     return -ENOTSUP;
 #endif
+}
+
+int flowcast_stdout_status(void) {
+    if (fflush(stdout) != 0) return errno ? errno : -1;
+    return ferror(stdout) ? -1 : 0;
 }

@@ -1,4 +1,5 @@
 import FlowcastCore
+internal import CFlowcastShims
 #if canImport(Glibc)
 internal import Glibc
 #elseif canImport(Darwin)
@@ -25,11 +26,14 @@ public final class BufferedOutput {
     public func flush() {
         var written = 0
         buffer.withUnsafeBytes { raw in
-            while written < raw.count {
+            while written < raw.count && StandardOutput.failure(descriptor) == nil {
                 let n = systemWrite(descriptor, raw.baseAddress! + written, raw.count - written)
                 if n <= 0 {
                     if n < 0 && errno == EINTR { continue }
-                    break  // EPIPE (reader went away): stop writing, as `head` expects
+                    // A full disk, or EPIPE (the reader went away, SIGPIPE ignored): nothing more
+                    // is written, and the run ends with the failure (`StandardOutput.finish`).
+                    StandardOutput.failed(descriptor, n < 0 ? String(cString: strerror(errno)) : "nothing written")
+                    break
                 }
                 written += n
             }
@@ -43,6 +47,28 @@ public final class BufferedOutput {
     }
 
     deinit { if !buffer.isEmpty { flush() } }
+}
+
+/// The first failed write to standard output, whichever way it was written (`BufferedOutput`, or
+/// `print` through C's stdio), so a command that lost output does not end with status 0.
+public enum StandardOutput {
+    nonisolated(unsafe) private static var firstFailure: String?
+
+    static func failed(_ descriptor: Int32, _ reason: String) {
+        if descriptor == 1 && firstFailure == nil { firstFailure = reason }
+    }
+
+    static func failure(_ descriptor: Int32) -> String? { descriptor == 1 ? firstFailure : nil }
+
+    /// Flushes stdio's standard output; when it or any earlier write to it failed, says so on
+    /// standard error and exits with status 2.
+    public static func finish(command: String) {
+        let status = flowcast_stdout_status()
+        if status > 0 { failed(1, String(cString: strerror(status))) } else if status < 0 { failed(1, "a write failed") }
+        guard let reason = firstFailure else { return }
+        printError("flowcast \(command): cannot write standard output: \(reason); the output is incomplete")
+        exit(2)
+    }
 }
 
 @inline(__always) func systemWrite(_ fd: Int32, _ p: UnsafeRawPointer, _ n: Int) -> Int {

@@ -1,5 +1,9 @@
 import ArgumentParser
 import FlowcastCore
+import FlowcastPipeline
+#if canImport(Glibc)
+import Glibc
+#endif
 
 @main
 struct Flowcast: ParsableCommand {
@@ -20,4 +24,23 @@ struct Flowcast: ParsableCommand {
             DiffCommand.self, ReportCommand.self,
         ]
     )
+
+    /// `ParsableCommand.main`, then a check that standard output took every byte. A command's
+    /// output to a full disk or a closed pipe (with SIGPIPE ignored) was cut short with exit
+    /// status 0 until 7 December 2026 (an audit: `export --to iproute > routes.sh` on a full disk
+    /// left a script ending in `ip route replace 1`, which bash runs). Now such a run says so on
+    /// stderr and exits 2 (a `diff` too, whose 1 means "different" only when the diff was shown whole).
+    static func main() {
+        let command: any ParsableCommand
+        do { command = try parseAsRoot() } catch { exit(withError: error) }
+        var running = command
+        let name = type(of: command).configuration.commandName ?? "flowcast"
+        do {
+            try running.run()
+        } catch {
+            if let code = error as? ExitCode, code.rawValue <= 1 { StandardOutput.finish(command: name) }
+            exit(withError: error)
+        }
+        StandardOutput.finish(command: name)
+    }
 }

@@ -605,3 +605,45 @@ extension LiveFaultTests {
         }
     }
 }
+
+/// Standard output that cannot take the bytes (`/dev/full` answers every write with ENOSPC, as a
+/// full disk does): the run says so and exits 2. An audit found `export --to iproute > routes.sh`
+/// on a full disk ending with status 0 and a script cut at `ip route replace 1`, which bash runs.
+@Suite("Standard output that fails")
+struct StandardOutputFailureTests {
+    static func run(_ arguments: [String], stdout: String = "/dev/full") throws -> (status: Int32, stderr: String) {
+        let child = try ChildProcess(flowcast: arguments, stdout: .file(stdout))
+        try child.wait(timeout: 120)
+        return (child.terminationStatus, child.stderr)
+    }
+
+    @Test("export, decode, flows, inspect and diff to a full disk: exit status 2 and the reason, not 0 (1 for diff)",
+          .enabled(if: FileManager.default.fileExists(atPath: "/dev/full"), "needs /dev/full"),
+          arguments: [
+            ["export", "policies/examples/demo-policy.json", "--to", "iproute", "--topology", "captures/demo/topology.yaml"],
+            ["decode", "captures/demo/demo.pcapng"],
+            ["flows", "captures/demo/demo.pcapng"],
+            ["inspect", "captures/demo/demo.pcapng", "--json"],
+            ["diff", "policies/baseline/demo.json", "Tests/FlowcastReviewTests/ReviewFixtures/Policies/failed-link.json"],
+          ])
+    func fullDisk(arguments: [String]) throws {
+        let run = try Self.run(arguments)
+        #expect(run.status == 2, "\(run.stderr)")
+        #expect(run.stderr.contains("flowcast \(arguments[0]): cannot write standard output: No space left on device; the output is incomplete"),
+                "\(run.stderr)")
+    }
+
+    @Test("the same commands to a file that takes the bytes: status 0 (1 for a diff that found differences) and no such line")
+    func healthyOutput() throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-stdout-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        let export = try Self.run(["export", "policies/examples/demo-policy.json", "--to", "iproute", "--topology", "captures/demo/topology.yaml"],
+                                  stdout: file)
+        #expect(export.status == 0 && !export.stderr.contains("standard output"), "\(export.stderr)")
+        let exported = try String(contentsOfFile: file, encoding: .utf8)
+        #expect(exported.hasSuffix("\n") && exported.contains("ip route replace"))
+        let diff = try Self.run(["diff", "policies/baseline/demo.json", "Tests/FlowcastReviewTests/ReviewFixtures/Policies/failed-link.json"],
+                                stdout: file)
+        #expect(diff.status == 1 && !diff.stderr.contains("standard output"), "\(diff.stderr)")
+    }
+}

@@ -35,4 +35,9 @@ static inline void flowcast_touch(const void *address) { (void)*(const volatile 
 int flowcast_fanout_join(int fd, int id);
 int flowcast_filter_reject_all(int fd);
 int flowcast_filter_detach(int fd);
+
+// Flushes C stdio's standard output (Swift's `print` writes through it) and returns 0 when every
+// write to it so far succeeded, else the errno of the flush or -1 for an earlier failed write.
+// In C because Swift 6 refuses `stdout`, a mutable global, in strict concurrency checking.
+int flowcast_stdout_status(void);
 #endif
