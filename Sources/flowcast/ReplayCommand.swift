@@ -171,9 +171,19 @@ struct ReplayCommand: ParsableCommand {
         let result: ReplayResult
         var unsent = false
         var planner: IntervalPlanner? = nil
+        var folderLock: OutputFolderLock? = nil
+        defer { folderLock?.release() }
         do {
             // The capture must open before an earlier run's outputs are cleared from `--out`.
             _ = try OfflineCapture(path: file, mapFile: reading.mapFile, inflated: inflated)
+            // One run per folder, as live: taken before an earlier run's files are cleared, and
+            // held until this process ends (the kernel drops it then).
+            do { try OutputFolder.create(out) } catch {
+                throw ReplayError.output(path: out, reason: "cannot create the folder: \(error.reason)")
+            }
+            do { folderLock = try OutputFolderLock(out, command: "replay") } catch {
+                throw ReplayError.output(path: out, reason: "\(error)")
+            }
             options.previousRun = try PreviousRun.clear(out, policyDirectory: policies)
             if let previous = options.previousRun, !quiet { printError("flowcast replay: \(out) \(previous)") }
             if let planEvery, let topology {

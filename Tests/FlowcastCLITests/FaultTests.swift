@@ -647,3 +647,52 @@ struct StandardOutputFailureTests {
         #expect(diff.status == 1 && !diff.stderr.contains("standard output"), "\(diff.stderr)")
     }
 }
+
+/// One run per folder, for `replay` as for `live` (an audit: a replay into a running tap's
+/// folder removed its windows and flows; two replays into one folder mixed their policies).
+@Suite("Output folder locks", .serialized)
+struct FolderLockTests {
+    @Test("a replay into a folder another run holds is refused, naming the holder, and moves nothing")
+    func replayRefusedWhileHeld() throws {
+        let out = KillTests.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+        // An earlier run's files, and a holder: this process, as a running tap would hold it.
+        try "{}\n".write(toFile: out + "/windows.jsonl.partial", atomically: false, encoding: .utf8)
+        let fd = open(out + "/.flowcast.lock", O_RDWR | O_CREAT, 0o644)
+        try #require(fd >= 0)
+        defer { close(fd) }
+        try #require(flock(fd, LOCK_EX | LOCK_NB) == 0)
+        let holder = Array("live \(getpid())\n".utf8)
+        _ = pwrite(fd, holder, holder.count, 0)
+        let run = try Fixtures.runFlowcast(["replay", "captures/demo/demo.pcapng", "--topology", KillTests.topology, "--out", out])
+        #expect(run.status == 2)
+        #expect(run.stderr.contains("flowcast replay: \(out): in use by another flowcast live (pid \(getpid())) holding \(out)/.flowcast.lock"),
+                "\(run.stderr)")
+        #expect(FileManager.default.fileExists(atPath: out + "/windows.jsonl.partial"), "the refused replay removed the holder's file")
+        #expect(!FileManager.default.fileExists(atPath: out + "/summary.json"))
+        // Released, the folder takes a replay, which clears the interrupted run's file.
+        flock(fd, LOCK_UN)
+        let again = try Fixtures.runFlowcast(["replay", "captures/demo/demo.pcapng", "--topology", KillTests.topology, "--out", out])
+        #expect(again.status == 0, "\(again.stderr)")
+        #expect(again.stderr.contains("held an interrupted run"), "\(again.stderr)")
+    }
+
+    @Test("a replay into a running live's folder is refused and the live run finishes whole",
+          .enabled(if: getuid() == 0, "needs root"))
+    func replayIntoLiveFolder() throws {
+        let out = LiveTests.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        let live = try LiveTests.LiveProcess(interface: "lo", out: out, extra: ["--window", "200ms", "--capture-threads", "1"])
+        live.expectMetricsUp()
+        let replay = try Fixtures.runFlowcast(["replay", "captures/demo/demo.pcapng", "--topology", KillTests.topology, "--out", out])
+        #expect(replay.status == 2)
+        #expect(replay.stderr.contains("in use by another flowcast live (pid \(live.process.processIdentifier))"), "\(replay.stderr)")
+        #expect(live.terminate() == 0, "\(live.stderr)")
+        // The summary is live's (its capture is the interface), and the folder holds live's own files.
+        let summary = try LiveTests.json(out + "/summary.json")
+        #expect((summary["capture"] as? [String: Any])?["interface"] as? String == "lo", "\(summary["capture"] ?? "")")
+        #expect(FileManager.default.fileExists(atPath: out + "/windows.jsonl"))
+        #expect(FileManager.default.fileExists(atPath: out + "/stats.jsonl"))
+    }
+}

@@ -126,7 +126,7 @@ public final class LiveService {
         // One run per folder: a second `live` on the same --out (a double start) would move the
         // running tap's files away under it. Held until this function returns.
         let lock: OutputFolderLock
-        do { lock = try OutputFolderLock(out) } catch { throw .outputDirectory(path: out, reason: "\(error)") }
+        do { lock = try OutputFolderLock(out, command: "live") } catch { throw .outputDirectory(path: out, reason: "\(error)") }
         defer { lock.release() }
         // Bind before dropping root, so a privileged port still works (as tcpdump opens first),
         // and before an earlier run's files are moved: a run that cannot start moves nothing.
