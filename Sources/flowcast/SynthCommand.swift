@@ -65,17 +65,35 @@ struct SynthCommand: ParsableCommand {
         generator.seed = seed
         // Written beside OUT and renamed over it when whole: an interrupted run left a partial
         // capture in place of the file it was replacing (an audit).
-        let temporary = out + ".partial"
+        // A device, FIFO or the process's own stream (`/dev/stdout`) is written straight to, and a
+        // symbolic link's file is replaced where it lies: renaming over the name itself replaced
+        // `/dev/full` with a regular file when run as root (an audit).
+        var info = stat()
+        let exists = stat(out, &info) == 0
+        let through = exists && (info.st_mode & S_IFMT != S_IFREG || out.hasPrefix("/dev/") || out.hasPrefix("/proc/"))
+        var target = out
+        if exists && !through, let resolved = realpath(out, nil) {
+            target = String(cString: resolved)
+            free(resolved)
+        }
+        let temporary = target + ".partial"
         do {
+            if exists && info.st_mode & S_IFMT == S_IFDIR {
+                throw SynthError(description: "\(out): is a folder, not a file")
+            }
             let packets: Int
-            do {
-                packets = try generator.write(to: temporary)
-                guard rename(temporary, out) == 0 else {
-                    throw SynthError(description: "\(out): cannot replace it (\(String(cString: strerror(errno))))")
+            if through {
+                packets = try generator.write(to: out)
+            } else {
+                do {
+                    packets = try generator.write(to: temporary)
+                    guard rename(temporary, target) == 0 else {
+                        throw SynthError(description: "\(out): cannot replace it (\(String(cString: strerror(errno))))")
+                    }
+                } catch {
+                    unlink(temporary)
+                    throw error
                 }
-            } catch {
-                unlink(temporary)
-                throw error
             }
             printError("flowcast synth: wrote \(packets) packets to \(out) (sampled 1:\(generator.sampling); replay with --sampling \(generator.sampling))")
             if let radio {
