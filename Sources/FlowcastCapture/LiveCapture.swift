@@ -17,6 +17,13 @@ public protocol PacketSource: AnyObject {
     /// The name of the interface a packet came on (`Packet.interfaceIndex`), or nil when not
     /// known; asked while the packet is handed out.
     func interfaceName(at index: Int) -> String?
+    /// Whether packets wait to be read (a live capture's kernel ring holds a block ready), asked
+    /// from `drained` before the wall clock closes windows: false for a file.
+    var hasPendingPackets: Bool { get }
+}
+
+extension PacketSource {
+    public var hasPendingPackets: Bool { false }
 }
 
 extension OfflineCapture: PacketSource {
@@ -253,6 +260,17 @@ public final class LiveCapture: PacketSource, @unchecked Sendable {
     /// (the kernel hands over no empty block), so a run on several threads wakes an idle one to
     /// have it close its windows by the wall clock.
     public func wake() { pcap_breakloop(handle) }
+
+    /// Whether the kernel ring holds packets not yet read: its socket polls readable (TPACKET_V3
+    /// makes it so when a block is handed to user space). A read woken by `wake()` or the clock
+    /// returns with nothing while a ring that filled during a stall (SIGSTOP, a paused VM, a
+    /// starved CPU) waits: the wall clock must not close the windows those packets belong to.
+    public var hasPendingPackets: Bool {
+        let fd = pcap_get_selectable_fd(handle)
+        guard fd >= 0 else { return false }
+        var entry = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        return poll(&entry, 1, 0) > 0 && entry.revents & Int16(POLLIN) != 0
+    }
 
     private var stopped = false
     private var isStopped: Bool { lock.lock(); defer { lock.unlock() }; return stopped }

@@ -356,6 +356,12 @@ final class BatchReader<Source: PacketSource & SendableMetatype>: @unchecked Sen
             guard !batch.digests.isEmpty else {
                 let now = Self.wallClockNanoseconds()
                 guard now - lastIdleTick >= 1_000_000_000 else { return }
+                // A read that returned empty-handed with packets waiting (woken after a stall) is
+                // not a quiet interface: those packets close their windows themselves. Until
+                // 7 December 2026 a 3 s SIGSTOP closed the windows of the packets still in the
+                // ring by the clock: one written as zero load, unmarked, and its packets counted
+                // late in the next (an audit).
+                guard !source.hasPendingPackets else { return }
                 lastIdleTick = now
                 batch.idleClockNanoseconds = now
                 var next = handOff(batch)

@@ -448,6 +448,50 @@ struct LiveTests {
         }.start()
     }
 
+    /// A tap that stops running for 3 s under traffic (SIGSTOP: as a paused VM or a starved CPU)
+    /// finds its ring full when it resumes. The read woken by the clock came back empty-handed
+    /// and the clock closed the windows whose packets were still in the ring: an audit saw a
+    /// window of 59,941 packets written as zero load, unmarked, and 125,436 packets counted late
+    /// in the next. Now a read with packets waiting does not move the clock.
+    @Test("a tap stalled for 3 s under traffic counts every packet in its own window: none late, no empty window in the traffic",
+          .enabled(if: canReplay, "needs root, ip and tcpreplay"), arguments: [1, 2])
+    func stalledTap(captureThreads: Int) throws {
+        let pair = try VethPair()
+        defer { pair.cleanUp() }
+        let out = Self.temporaryDirectory()
+        let live = try LiveProcess(interface: pair.capture, out: out,
+                                   extra: ["--window", "1s", "--capture-threads", "\(captureThreads)", "--buffer-mb", "256"])
+        live.expectMetricsUp()
+        let pid = live.process.processIdentifier
+        Thread {
+            usleep(1_500_000)
+            kill(pid, SIGSTOP)
+            usleep(3_000_000)
+            kill(pid, SIGCONT)
+        }.start()
+        // The demo's 42,789 packets at 8,000 a second: about 5.3 s, the stall in the middle.
+        try pair.replay(Fixtures.repositoryRoot.appendingPathComponent("captures/demo/demo.pcapng").path, rate: ["--pps", "8000"])
+        usleep(3_000_000)
+        #expect(live.terminate() == 0, "\(live.stderr)")
+        let summary = try Self.json(out + "/summary.json")
+        let libpcap = (summary["capture"] as! [String: Any])["libpcap"] as! [String: Int]
+        try #require(libpcap["kernelDrops"]! == 0, "the 256 MiB ring overflowed, which this test does not judge: \(libpcap)")
+        // Before the fix: 16,048 late packets on one thread, 7,267 on two. With two threads the
+        // count includes thread windows that reached the merge after it wrote their window (one
+        // each); runs without any stall show one now and then (left open, see docs/live.md).
+        let late = (summary["windows"] as! [String: Any])["latePackets"] as? Int ?? -1
+        #expect(late >= 0 && late <= (captureThreads == 1 ? 0 : 2), "\(summary["windows"] ?? "")")
+        var perWindow: [Double: Int] = [:]
+        for line in try Self.jsonLines(out + "/windows.jsonl") {
+            perWindow[line["start"] as! Double, default: 0] += (line["packetsUp"] as! Int) + (line["packetsDown"] as! Int)
+        }
+        let starts = perWindow.keys.sorted()
+        let busy = starts.filter { perWindow[$0]! > 0 }
+        let during = starts.filter { $0 >= busy.first! && $0 <= busy.last! }
+        #expect(during.allSatisfy { perWindow[$0]! > 0 }, "\(starts.map { perWindow[$0]! })")
+        #expect(during.count >= 5, "the traffic spans about six 1 s windows: \(starts.map { perWindow[$0]! })")
+    }
+
     @Test("SIGTERM in the middle of a run leaves complete, valid JSON and a final policy",
           .enabled(if: canReplay, "needs root, ip and tcpreplay"))
     func sigtermMidRun() throws {
