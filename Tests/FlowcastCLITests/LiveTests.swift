@@ -1,5 +1,6 @@
 import FlowcastTestSupport
 import Foundation
+import Synchronization
 import Testing
 #if canImport(Glibc)
 import Glibc
@@ -360,6 +361,43 @@ struct LiveTests {
         // The stats line of the window holding the drops shows them by then.
         let stats = try Self.jsonLines(out + "/stats.jsonl")
         #expect(stats.contains { ($0["kernelDrops"] as! Int) + ($0["interfaceDrops"] as! Int) == drops })
+    }
+
+    /// A tap stopped while traffic still pours into its full ring: the drops its windows carry add
+    /// up to summary.json's, which counts nothing after the stop. An audit's summary said 23,707
+    /// drops where the windows held 2,875: packets that reached the ring while the run wrote its
+    /// last files (the final policy) were counted as the run's kernel drops.
+    @Test("stopped under load, the windows' drops add up to summary.json's",
+          .enabled(if: canReplay, "needs root, ip and tcpreplay"), arguments: [1, 2])
+    func stopUnderLoad(captureThreads: Int) throws {
+        let pair = try VethPair()
+        defer { pair.cleanUp() }
+        let out = Self.temporaryDirectory()
+        let live = try LiveProcess(interface: pair.capture, out: out,
+                                   extra: ["--buffer-mb", "1", "--window", "1s", "--plan-every", "2s", "--capture-threads", "\(captureThreads)"])
+        live.expectMetricsUp()
+        // Twenty times the demo at top speed (855,780 packets, seconds): still flowing at the stop,
+        // into a ring nobody reads any more.
+        let sent = Mutex(false)
+        Thread {
+            _ = try? pair.replay(Fixtures.repositoryRoot.appendingPathComponent("captures/demo/demo.pcapng").path,
+                                 rate: ["--topspeed", "--loop", "20"])
+            sent.withLock { $0 = true }
+        }.start()
+        #expect(live.waitFor(20) { (live.metric("flowcast_received_total") ?? 0) >= 20_000 }, "\(live.stderr)")
+        #expect(live.terminate() == 0, "\(live.stderr)")
+        try #require(!sent.withLock { $0 }, "the traffic ended before the stop, which this test does not judge")
+        let summary = try Self.json(out + "/summary.json")
+        let libpcap = (summary["capture"] as! [String: Any])["libpcap"] as! [String: Int]
+        let summaryDrops = libpcap["kernelDrops"]! + libpcap["interfaceDrops"]!
+        var perWindow: [Double: Int] = [:]
+        for line in try Self.jsonLines(out + "/windows.jsonl") {
+            perWindow[line["start"] as! Double] = line["droppedBeforeCapture"] as? Int ?? 0
+        }
+        #expect(perWindow.values.reduce(0, +) == summaryDrops, "windows \(perWindow), summary \(libpcap)")
+        // received = read + dropped + left in the ring at the stop, all as of the stop.
+        let capture = summary["capture"] as! [String: Any]
+        #expect(capture["notRead"] as? Int == libpcap["received"]! - summaryDrops - (capture["packets"] as! Int), "\(capture)")
     }
 
     /// A tap on a quiet link: its windows run from its start, before any packet (zero load, not
