@@ -400,6 +400,36 @@ struct LiveTests {
         #expect(capture["notRead"] as? Int == libpcap["received"]! - summaryDrops - (capture["packets"] as! Int), "\(capture)")
     }
 
+    /// `--max-flows` bounds the run, not each capture thread (an audit: 18,920 live flows at
+    /// `--max-flows 10000` on two threads), and evictions are logged as replay says them.
+    @Test("--max-flows bounds the run's flows on two capture threads, and evictions are logged",
+          .enabled(if: canReplay, "needs root, ip and tcpreplay"))
+    func maxFlowsBoundsTheRun() throws {
+        let pair = try VethPair()
+        defer { pair.cleanUp() }
+        let out = Self.temporaryDirectory()
+        // The demo holds 195 flows, all still live at the end of a few seconds' replay.
+        let live = try LiveProcess(interface: pair.capture, out: out, extra: ["--max-flows", "40", "--capture-threads", "2", "--window", "1s"])
+        live.expectMetricsUp()
+        let sent = Mutex(false)
+        Thread {
+            _ = try? pair.replay(Fixtures.repositoryRoot.appendingPathComponent("captures/demo/demo.pcapng").path, rate: ["--pps", "10000"])
+            sent.withLock { $0 = true }
+        }.start()
+        var most = 0.0
+        while !sent.withLock({ $0 }) {
+            most = max(most, live.metric("flowcast_live_flows") ?? 0)
+            usleep(20_000)
+        }
+        most = max(most, live.metric("flowcast_live_flows") ?? 0)
+        #expect(most > 0 && most <= 40, "at most 40 live flows at once, seen \(most)")
+        #expect(live.terminate() == 0, "\(live.stderr)")
+        let summary = try Self.json(out + "/summary.json")
+        let evicted = (summary["flows"] as! [String: Any])["evicted"] as! Int
+        #expect(evicted > 0)
+        #expect(live.stderr.contains("flows evicted at the bound flowsEvicted=\(evicted) ") && live.stderr.contains(" maximumFlows=40"), "\(live.stderr)")
+    }
+
     /// A tap on a quiet link: its windows run from its start, before any packet (zero load, not
     /// nothing), the first observed from the start; a flow idle past its timeout ends on the
     /// clock as `idle`, not at the stop as `end`. An audit found live writing nothing until the

@@ -411,9 +411,16 @@ public func runLiveParallel(_ options: LiveOptions, captures: [LiveCapture], con
     } ?? captures.map { _ in nil }
     // The exporters share their senders, and so their statistics.
     func exportStatistics() -> [IPFIXCollectorStatistics] { exporters.first??.exporter.statistics ?? [] }
+    // `--max-flows` bounds the run's flows: each thread's table holds its share (the fanout keeps
+    // a flow on one thread). Until 7 December 2026 every thread had the whole bound, so two
+    // threads held twice the flows and memory docs/limits.md gives (an audit: 18,920 live flows
+    // at --max-flows 10000).
+    var threadOptions = options
+    threadOptions.aggregation.flows.maximumFlows = max(1, (options.aggregation.flows.maximumFlows + n - 1) / n)
     var threads: [Thread] = []
     for (i, capture) in captures.enumerated() {
         let ipfix = exporters[i]
+        let options = threadOptions
         let thread = Thread { captureThread(worker: i, capture: capture, options: options, exchange: exchange, handoff: handoff,
                                             ipfix: ipfix, queue: queue, control: control) }
         thread.stackSize = 1 << 20

@@ -214,7 +214,15 @@ public final class LiveService {
         if result.packetsPerCaptureThread.count > 1 {
             stopped["packetsPerThread"] = "\(result.packetsPerCaptureThread.map(String.init).joined(separator: ","))"
         }
+        stopped["flowsEvicted"] = "\(s.flowsEvicted)"
         log.notice("stopped", metadata: stopped)
+        // Flows cut at the table's bound, said as replay says it (an audit: 273,502 evicted and not
+        // a log line; only summary.json, stats.jsonl and the metrics counted them).
+        if s.flowsEvicted > 0 {
+            log.warning("flows evicted at the bound", metadata: [
+                "flowsEvicted": "\(s.flowsEvicted)", "maximumFlows": "\(c.aggregation.flows.maximumFlows)",
+                "hint": "each piece is its own line in flows.jsonl (\"end\":\"evicted\"); raise --max-flows"])
+        }
         for e in result.ipfix {
             // A collector that missed flows is a warning, so `--quiet` still says it.
             log.log(level: e.lostSomething ? .warning : .notice, "IPFIX export", metadata: [
