@@ -15,8 +15,17 @@ public final class CaptureWriter {
     public private(set) var packetsWritten = 0
     public private(set) var bytesWritten = 0
 
-    private var file: UnsafeMutablePointer<FILE>?
+    /// The open file (-1 once closed). Written with write(2) from a buffer of whole records, so a
+    /// failed write (a full disk) knows how many bytes reached the file, and the file is cut back to
+    /// its last whole record: stdio reported an ENOSPC of its buffered write as "No such file or
+    /// directory" (a stale errno) and left a record cut in half under the final name (an audit).
+    private var descriptor: Int32 = -1
     private var scratch: [UInt8] = []
+    private var pending: [UInt8] = []
+    /// Where each record in `pending` ends, as offsets into it.
+    private var recordEnds: [Int] = []
+    /// Bytes already in the file, every one of them part of a whole record.
+    private var flushed = 0
     private let snaplen: UInt32
 
     public init(path: String, format: Format, linkType: LinkType, snaplen: UInt32 = 262_144) throws(CaptureError) {
@@ -24,10 +33,11 @@ public final class CaptureWriter {
         self.format = format
         self.linkType = linkType
         self.snaplen = snaplen
-        guard let file = fopen(path, "wb") else {
+        descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else {
             throw .writeFailed(path: path, reason: String(cString: strerror(errno)))
         }
-        self.file = file
+        pending.reserveCapacity(1 << 16 + 4096)
         var header: [UInt8] = []
         switch format {
         case .pcap:
@@ -50,7 +60,7 @@ public final class CaptureWriter {
         try put(header)
     }
 
-    deinit { if let file { fclose(file) } }
+    deinit { if descriptor >= 0 { Foundation.close(descriptor) } }
 
     /// Appends one packet.
     public func write(_ bytes: UnsafeRawBufferPointer, timestampNanoseconds: Int64, wireLength: Int? = nil) throws(CaptureError) {
@@ -79,24 +89,47 @@ public final class CaptureWriter {
         packetsWritten += 1
     }
 
-    /// Flushes and closes the file; reports a failed flush (a full disk, say).
+    /// Flushes and closes the file; reports a failed write (a full disk, say).
     public func close() throws(CaptureError) {
-        guard let file else { return }
-        self.file = nil
-        if fflush(file) != 0 || ferror(file) != 0 {
-            let reason = String(cString: strerror(errno))
-            fclose(file)
-            throw .writeFailed(path: path, reason: reason)
-        }
-        if fclose(file) != 0 { throw .writeFailed(path: path, reason: String(cString: strerror(errno))) }
+        guard descriptor >= 0 else { return }
+        try flush()
+        let fd = descriptor
+        descriptor = -1
+        if Foundation.close(fd) != 0 { throw .writeFailed(path: path, reason: String(cString: strerror(errno))) }
     }
 
     private func put(_ bytes: [UInt8]) throws(CaptureError) {
-        guard let file else { throw .writeFailed(path: path, reason: "the writer is closed") }
-        let written = bytes.withUnsafeBytes { fwrite($0.baseAddress, 1, $0.count, file) }
-        guard written == bytes.count else {
-            throw .writeFailed(path: path, reason: String(cString: strerror(errno)))
+        guard descriptor >= 0 else { throw .writeFailed(path: path, reason: "the writer is closed") }
+        pending.append(contentsOf: bytes)
+        recordEnds.append(pending.count)
+        bytesWritten += bytes.count
+        if pending.count >= 1 << 16 { try flush() }
+    }
+
+    /// Writes the buffered records; on a failure cuts the file back to its last whole record,
+    /// closes it and throws.
+    private func flush() throws(CaptureError) {
+        var done = 0
+        var failure: String?
+        pending.withUnsafeBytes { raw in
+            while done < raw.count {
+                let n = Foundation.write(descriptor, raw.baseAddress! + done, raw.count - done)
+                if n < 0 && errno == EINTR { continue }
+                if n <= 0 { failure = n < 0 ? String(cString: strerror(errno)) : "nothing written"; return }
+                done += n
+            }
         }
-        bytesWritten += written
+        guard let failure else {
+            flushed += done
+            pending.removeAll(keepingCapacity: true)
+            recordEnds.removeAll(keepingCapacity: true)
+            return
+        }
+        let whole = recordEnds.last { $0 <= done } ?? 0
+        let keep = flushed + whole
+        _ = ftruncate(descriptor, off_t(keep))
+        Foundation.close(descriptor)
+        descriptor = -1
+        throw .writeFailed(path: path, reason: failure + " (the file is cut back to its last whole packet: \(keep) bytes)")
     }
 }

@@ -71,3 +71,43 @@ struct CaptureReadingTests {
         #expect(index == originals.count)
     }
 }
+
+/// A capture written onto a full disk (a small tmpfs): the error is the disk's, and the file holds
+/// whole packets only. An audit's `live --write` said "No such file or directory" (stdio's stale
+/// errno) and left a record cut in half, which `inspect` reported as a truncated record.
+@Suite("Capture writer on a full disk", .enabled(if: getuid() == 0, "mounting a tmpfs needs root"))
+struct CaptureWriterFullDiskTests {
+    @Test(arguments: [CaptureWriter.Format.pcap, .pcapng])
+    func cutBackToWholePackets(format: CaptureWriter.Format) throws {
+        let mountPoint = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-writer-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: mountPoint, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: mountPoint) }
+        let mount = try ChildProcess("/bin/mount", ["-t", "tmpfs", "-o", "size=200k", "tmpfs", mountPoint])
+        try mount.wait(timeout: 30)
+        try #require(mount.terminationStatus == 0, "\(mount.stderr)")
+        defer { if let u = try? ChildProcess("/bin/umount", [mountPoint]) { _ = try? u.wait(timeout: 30) } }
+        let path = mountPoint + "/c.pcap"
+        let writer = try CaptureWriter(path: path, format: format, linkType: .ethernet)
+        let packet = (0..<1001).map { UInt8($0 & 0xFF) }
+        var failure: (any Error)?
+        var accepted = 0
+        for i in 0..<10_000 {
+            do {
+                try packet.withUnsafeBytes { try writer.write($0, timestampNanoseconds: 1_700_000_000_000_000_000 + Int64(i) * 1000) }
+                accepted += 1
+            } catch {
+                failure = error
+                break
+            }
+        }
+        let error = try #require(failure, "200 KiB took 10 MB of packets")
+        #expect("\(error)".contains("\(path): write failed: No space left on device (the file is cut back to its last whole packet"), "\(error)")
+        // Every packet in the file is whole, and they are the first ones written.
+        var read = 0
+        try OfflineCapture(path: path).forEachPacket { p in
+            #expect(p.bytes.count == 1001)
+            read += 1
+        }
+        #expect(read > 0 && read <= accepted, "\(read) read of \(accepted) accepted")
+    }
+}
