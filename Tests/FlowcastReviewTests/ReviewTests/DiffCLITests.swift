@@ -43,6 +43,13 @@ struct ReviewCLITests {
         // Not a terminal: plain text, byte for byte the library's rendering.
         let golden = try String(contentsOf: ReviewFixture.folder.appendingPathComponent("Golden/failed-link.txt"), encoding: .utf8)
         #expect(r.stdout == golden)
+        // docs/review.md shows this diff as the example of `flowcast diff`: it is this output (it
+        // had gone stale by two percentage-point figures, an audit of the docs found).
+        let doc = try String(contentsOf: Fixtures.repositoryRoot.appendingPathComponent("docs/review.md"), encoding: .utf8)
+        let command = "$ flowcast diff policies/baseline/demo.json Tests/FlowcastReviewTests/ReviewFixtures/Policies/failed-link.json\n"
+        let example = try #require(doc.range(of: command)).upperBound
+        let end = try #require(doc.range(of: "```", range: example..<doc.endIndex)).lowerBound
+        #expect(String(doc[example..<end]) == golden, "docs/review.md's diff example differs from the golden")
     }
 
     @Test func jsonAndMarkdownFormats() throws {
