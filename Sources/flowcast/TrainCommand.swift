@@ -169,8 +169,15 @@ func readSeries(_ paths: [String], options: SeriesReadOptions) throws -> [Series
     FileHandle.standardError.write(Data((loaded + "\n").utf8))
     // A folder with no series file: said as such, not as "no series has an observed value" later.
     if sets.isEmpty {
-        throw CommandFailure(message: "\(paths.map(\.visible).joined(separator: ", ")): no series file"
-            + (skipped.isEmpty ? " (an empty folder?)" : " (\(skipped.count) file\(skipped.count == 1 ? "" : "s") skipped, above)"))
+        // A folder of a run still being written (or one that stopped) holds only `.partial` files:
+        // said so, where "an empty folder?" misled (an audit).
+        let partial = paths.flatMap { path in
+            ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []).filter { $0.hasSuffix(".jsonl.partial") }
+        }
+        let why = !skipped.isEmpty ? " (\(skipped.count) file\(skipped.count == 1 ? "" : "s") skipped, above)"
+            : !partial.isEmpty ? " (only \(partial.sorted().joined(separator: ", ")): a run still being written, or one that stopped before its end)"
+            : " (an empty folder?)"
+        throw CommandFailure(message: "\(paths.map(\.visible).joined(separator: ", ")): no series file" + why)
     }
     if let problem = SeriesReader.targetProblem(options.radioTarget, sets: sets) {
         if problem.fatal { throw CommandFailure(message: problem.message) }

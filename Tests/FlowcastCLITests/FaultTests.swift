@@ -227,6 +227,12 @@ struct FullDiskTests {
             let left = try KillTests.requireNothingHalfWritten(out)
             #expect(!left.contains { $0.hasSuffix(".partial") }, "\(left)")
             #expect(!left.contains("summary.json"))
+            // A report of what it left says the run did not finish (it said only "not found").
+            let report = try Fixtures.runFlowcast(["report", out, "--out", KillTests.temporaryDirectory() + "-report.html"])
+            if left.contains("windows.jsonl") {
+                #expect(report.stderr.contains("flowcast report: warning: the run is still being written or stopped before its end "
+                    + "(killed, or an error such as a full disk): no summary.json; this report shows what it had committed"), "\(report.stderr)")
+            }
         }
     }
 
@@ -261,7 +267,10 @@ struct FullDiskTests {
             let pair = try LiveTests.VethPair()
             defer { pair.cleanUp() }
             let out = disk + "/out"
-            let live = try LiveTests.LiveProcess(interface: pair.capture, out: out, extra: ["--window", "200ms", "--plan-every", "400ms"])
+            let log = KillTests.temporaryDirectory() + "-live.log"
+            defer { try? FileManager.default.removeItem(atPath: log) }
+            let live = try LiveTests.LiveProcess(interface: pair.capture, out: out, extra: ["--window", "200ms", "--plan-every", "400ms"],
+                                                 logPath: log)
             live.expectMetricsUp()
             LiveTests.feedDemo(pair)
             let deadline = Date().addingTimeInterval(30)
@@ -694,5 +703,51 @@ struct FolderLockTests {
         #expect((summary["capture"] as? [String: Any])?["interface"] as? String == "lo", "\(summary["capture"] ?? "")")
         #expect(FileManager.default.fileExists(atPath: out + "/windows.jsonl"))
         #expect(FileManager.default.fileExists(atPath: out + "/stats.jsonl"))
+    }
+}
+
+/// A report of a run that did not finish says so (an audit: a replay that failed on a full disk
+/// left windows, flows and ten policies, and `report` said only "not found: summary.json", status 0).
+@Suite("Reports of unfinished runs")
+struct UnfinishedRunReportTests {
+    @Test("no summary.json, or partial files: a warning on stderr and in the page")
+    func unfinishedRunIsSaid() throws {
+        let out = KillTests.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        let run = try Fixtures.runFlowcast(["replay", "captures/demo/demo.pcapng", "--topology", KillTests.topology, "--out", out,
+                                            "--plan-every", "60s", "--quiet"])
+        try #require(run.status == 0, "\(run.stderr)")
+        let html = out + "/report.html"
+        let whole = try Fixtures.runFlowcast(["report", out, "--out", html])
+        #expect(whole.status == 0 && !whole.stderr.contains("stopped before its end"), "\(whole.stderr)")
+        try FileManager.default.removeItem(atPath: out + "/summary.json")
+        try Data("{\"partial\n".utf8).write(to: URL(fileURLWithPath: out + "/policies/policy-0011.json.partial"))
+        let cut = try Fixtures.runFlowcast(["report", out, "--out", html])
+        #expect(cut.status == 0, "\(cut.stderr)")
+        let line = "the run is still being written or stopped before its end (killed, or an error such as a full disk): "
+            + "1 partial file (policy-0011.json.partial) and no summary.json; this report shows what it had committed"
+        #expect(cut.stderr.contains("flowcast report: warning: " + line), "\(cut.stderr)")
+        #expect(try String(contentsOfFile: html, encoding: .utf8).contains(line))
+    }
+}
+
+/// `synth` interrupted (an audit: a day's capture stopped by SIGINT left a 179 MB `OUT.partial`
+/// that nothing removed): the partial file goes, and the status is 128 + the signal.
+@Suite("Interrupted synth")
+struct InterruptedSynthTests {
+    @Test(arguments: [SIGINT, SIGTERM])
+    func partialCaptureRemoved(signal: Int32) throws {
+        let out = KillTests.temporaryDirectory() + ".pcapng"
+        defer { try? FileManager.default.removeItem(atPath: out); try? FileManager.default.removeItem(atPath: out + ".partial") }
+        let child = try ChildProcess(flowcast: ["synth", "--out", out, "--duration", "86400", "--rate", "500"])
+        let deadline = Date().addingTimeInterval(60)
+        while !FileManager.default.fileExists(atPath: out + ".partial") && Date() < deadline { usleep(20_000) }
+        try #require(FileManager.default.fileExists(atPath: out + ".partial"), "no partial capture within 60 s")
+        usleep(200_000)
+        kill(child.processIdentifier, signal)
+        try child.wait(timeout: 60)
+        #expect(child.terminationStatus == 128 + signal, "\(child.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: out + ".partial"))
+        #expect(!FileManager.default.fileExists(atPath: out))
     }
 }

@@ -74,9 +74,12 @@ struct LiveTests {
         let process: ChildProcess
         let log: URL
         let port: UInt16
-        init(interface: String, out: String, topology: String = LiveTests.demoTopology, extra: [String] = []) throws {
+        /// `logPath`: where its standard error goes (default `OUT.log`; a test of a full disk keeps
+        /// it off that disk, or the error line it looks for has no room).
+        init(interface: String, out: String, topology: String = LiveTests.demoTopology, extra: [String] = [],
+             logPath: String? = nil) throws {
             port = LiveTests.freePort()
-            log = URL(fileURLWithPath: out + ".log")
+            log = URL(fileURLWithPath: logPath ?? out + ".log")
             process = try ChildProcess(flowcast: ["live", "-i", interface, "--topology", topology, "--out", out,
                                                   "--metrics", "127.0.0.1:\(port)"] + extra,
                                        stdout: .file(log.path), stderr: .standardOutput)

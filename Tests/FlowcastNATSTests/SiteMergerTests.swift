@@ -684,7 +684,7 @@ struct SiteMergerTests {
         }
         #expect(merger.clockWarnings == ["b": -10_800])
         #expect(warnings == ["warning: site b's windows are 3 h 0 min behind the stream's clock (a window of its ending at 1970-01-02T00:46:50Z "
-                             + "was stored by nats-server at 1970-01-02T03:46:50Z; a live tap publishes a window as it closes) — is its clock "
+                             + "was stored by nats-server at 1970-01-02T03:46:50.5Z; a live tap publishes a window as it closes) — is its clock "
                              + "wrong, or did its windows wait in its spool?"], "\(warnings)")
     }
 

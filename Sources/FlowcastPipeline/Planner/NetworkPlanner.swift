@@ -51,6 +51,9 @@ public final class NetworkPlanner {
 
     /// Loads the topology and any saved state, connects (an unreachable server throws at once), makes
     /// sure the streams exist and binds the durable consumer.
+    /// The lock on `--out` (`OutputFolderLock`), released when the planner goes.
+    private var folderLock: OutputFolderLock?
+
     public init(_ options: NetworkPlannerOptions) throws {
         self.options = options
         let topologyData: Data
@@ -71,6 +74,11 @@ public final class NetworkPlanner {
             do { try OutputFolder.create(folder) } catch {
                 throw NetworkPlannerError.state(path: folder, reason: "cannot create the folder: \(error.reason)")
             }
+        }
+        // One planner per folder, as one tap per folder: a second planner on this --out would
+        // rewrite its state and policies under it. Held while the planner lives.
+        do { folderLock = try OutputFolderLock(options.outputDirectory, command: "planner") } catch {
+            throw NetworkPlannerError.state(path: options.outputDirectory, reason: "\(error)")
         }
         statePath = options.outputDirectory + "/planner-state.json"
         if let data = fm.contents(atPath: statePath) {
@@ -196,6 +204,9 @@ public final class NetworkPlanner {
     public func run(shouldStop: () -> Bool) throws -> NetworkPlannerSummary {
         let started = Self.wallClock()
         defer { runSeconds = Self.wallClock() - started }
+        // A run writes its last file (planner-summary.json) before it returns: the folder is free
+        // from then on, also for another planner made in the same process.
+        defer { folderLock?.release(); folderLock = nil }
         // Where the killed planner was: its state, then the batches it journaled after saving it.
         let replay = journal.batches
         journal.batches = []

@@ -181,6 +181,20 @@ public struct RunData: Sendable {
             let sub = runDirectory.appendingPathComponent("policies")
             return FileManager.default.fileExists(atPath: sub.path) ? sub : runDirectory
         }()
+        // A run still being written, or one that stopped before its end (killed, a full disk),
+        // leaves `.partial` files: said, since the report then shows part of a run (an audit: a
+        // replay that failed on a full disk reported with status 0 and "not found: summary.json").
+        let partial = Set([runDirectory, policyFolder].flatMap { folder in
+            ((try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []).filter { $0.hasSuffix(".partial") }
+        }).sorted()
+        let unfinished = run.missing.contains("summary.json") && !run.windows.isEmpty
+        if !partial.isEmpty || unfinished {
+            let shown = partial.prefix(5).joined(separator: ", ") + (partial.count > 5 ? ", …" : "")
+            let files = partial.isEmpty ? "" : "\(partial.count) partial file\(partial.count == 1 ? "" : "s") (\(shown))"
+            let what = [files, unfinished ? "no summary.json" : ""].filter { !$0.isEmpty }.joined(separator: " and ")
+            run.problems.append("the run is still being written or stopped before its end (killed, or an error such as a full disk): "
+                + "\(what); this report shows what it had committed")
+        }
         run.forecasts = run.readLines(policyFolder.appendingPathComponent("forecasts.jsonl"), as: FlowcastPipeline.ForecastLine.self)
             .map(ForecastLine.init)
         run.loadPolicies(from: policyFolder)
