@@ -62,11 +62,11 @@ public enum StandardOutput {
 
     /// Flushes stdio's standard output; when it or any earlier write to it failed, says so on
     /// standard error and exits with status 2.
-    public static func finish(command: String) {
+    public static func finish(command: String?) {
         let status = flowcast_stdout_status()
         if status > 0 { failed(1, String(cString: strerror(status))) } else if status < 0 { failed(1, "a write failed") }
         guard let reason = firstFailure else { return }
-        printError("flowcast \(command): cannot write standard output: \(reason); the output is incomplete")
+        printError("flowcast\(command.map { " " + $0 } ?? ""): cannot write standard output: \(reason); the output is incomplete")
         exit(2)
     }
 }

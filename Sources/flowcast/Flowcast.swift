@@ -32,9 +32,19 @@ struct Flowcast: ParsableCommand {
     /// stderr and exits 2 (a `diff` too, whose 1 means "different" only when the diff was shown whole).
     static func main() {
         let command: any ParsableCommand
-        do { command = try parseAsRoot() } catch { exit(withError: error) }
+        do { command = try parseAsRoot() } catch {
+            // Help and --version go to standard output as any output does, and are checked the same.
+            if exitCode(for: error) == .success {
+                let out = BufferedOutput()
+                out.write(fullMessage(for: error) + "\n")
+                out.flush()
+                StandardOutput.finish(command: nil)
+                Glibc.exit(0)
+            }
+            exit(withError: error)
+        }
         var running = command
-        let name = type(of: command).configuration.commandName ?? "flowcast"
+        let name = commandPath(type(of: command), in: Flowcast.self)?.joined(separator: " ")
         do {
             try running.run()
         } catch {
@@ -42,5 +52,15 @@ struct Flowcast: ParsableCommand {
             exit(withError: error)
         }
         StandardOutput.finish(command: name)
+    }
+
+    /// The words that name `target` under `parent` ("topology check"), as messages name commands.
+    static func commandPath(_ target: any ParsableCommand.Type, in parent: any ParsableCommand.Type) -> [String]? {
+        for sub in parent.configuration.subcommands {
+            let name = sub.configuration.commandName ?? sub._commandName
+            if ObjectIdentifier(sub) == ObjectIdentifier(target) { return [name] }
+            if let rest = commandPath(target, in: sub) { return [name] + rest }
+        }
+        return nil
     }
 }

@@ -1,3 +1,4 @@
+import FlowcastCore
 import FlowcastDemo
 import ArgumentParser
 import FlowcastPipeline
@@ -83,40 +84,27 @@ struct SynthCommand: ParsableCommand {
         generator.seed = seed
         // Written beside OUT and renamed over it when whole: an interrupted run left a partial
         // capture in place of the file it was replacing (an audit).
-        // A device, FIFO or the process's own stream (`/dev/stdout`) is written straight to, and a
-        // symbolic link's file is replaced where it lies: renaming over the name itself replaced
-        // `/dev/full` with a regular file when run as root (an audit).
-        var info = stat()
-        let exists = stat(out, &info) == 0
-        let through = exists && (info.st_mode & S_IFMT != S_IFREG || out.hasPrefix("/dev/") || out.hasPrefix("/proc/"))
-        var target = out
-        if exists && !through, let resolved = realpath(out, nil) {
-            target = String(cString: resolved)
-            free(resolved)
-        }
-        let temporary = target + ".partial"
-        if !through {
-            synthPartialPath = strdup(temporary)
-            removePartialCaptureOnSignal()
-        }
+        // Through `AtomicFile`, as every other output: a device, FIFO or `/dev/stdout` is written
+        // straight to, a symbolic link's file is replaced where it lies and keeps its permissions,
+        // loops and links to nothing are refused, and a second writer of the same file is refused
+        // (its partial file is locked). Renaming over the name itself replaced `/dev/full` with a
+        // regular file when run as root, and two runs shared one partial file (audits).
         do {
-            if exists && info.st_mode & S_IFMT == S_IFDIR {
-                throw SynthError(description: "\(out): is a folder, not a file")
+            let file: AtomicFile
+            do { file = try AtomicFile(path: out) } catch { throw SynthError(description: "\(error)") }
+            if !file.writesThrough {
+                synthPartialPath = strdup(file.temporaryPath)
+                removePartialCaptureOnSignal()
             }
             let packets: Int
-            if through {
-                packets = try generator.write(to: out)
-            } else {
-                do {
-                    packets = try generator.write(to: temporary)
-                    guard rename(temporary, target) == 0 else {
-                        throw SynthError(description: "\(out): cannot replace it (\(String(cString: strerror(errno))))")
-                    }
-                } catch {
-                    unlink(temporary)
-                    throw error
-                }
+            do {
+                packets = try generator.write(to: file.temporaryPath)
+                do { try file.commit() } catch { throw SynthError(description: "\(error)") }
+            } catch {
+                file.discard()
+                throw error
             }
+            synthPartialPath = nil
             printError("flowcast synth: wrote \(packets) packets to \(out) (sampled 1:\(generator.sampling); replay with --sampling \(generator.sampling))")
             if let radio {
                 var logs = DemoRadioLogGenerator()

@@ -96,6 +96,8 @@ public final class PolicyReader {
     /// Lines for the log (standard error in the CLI).
     public var log: (String) -> Void = { _ in }
     public private(set) var streamDifferences: [String] = []
+    /// The lock on the folder (`OutputFolderLock`), released when a run ends.
+    private var folderLock: OutputFolderLock?
 
     /// Creates the folder, connects (an unreachable server throws at once), makes sure the policy
     /// stream exists and creates or binds the consumer.
@@ -104,6 +106,11 @@ public final class PolicyReader {
         reassembler = PolicyReassembler(limits: options.limits)
         do { try OutputFolder.create(options.directory) } catch {
             throw PolicyReaderError.output(path: options.directory, reason: "cannot create the folder: \(error.reason)")
+        }
+        // One reader per folder, as one planner or tap per folder: two wrote one
+        // policies-summary.json, the last one winning (an audit). Held while the reader runs.
+        do { folderLock = try OutputFolderLock(options.directory, command: "policies") } catch {
+            throw PolicyReaderError.output(path: options.directory, reason: "\(error)")
         }
         // The planner whose policies the folder holds, as the last run's summary names it.
         // A summary that is there but unreadable is refused: read as none, the first planner read
@@ -161,6 +168,7 @@ public final class PolicyReader {
     /// cannot be written (nothing of that document is acknowledged) or, with `once`, when the
     /// stream cannot be read.
     public func run(shouldStop: () -> Bool) throws -> PolicyReaderSummary {
+        defer { folderLock?.release(); folderLock = nil }
         var fetchFailureLogged = false
         while !shouldStop() {
             let batch: FetchedBatch

@@ -181,20 +181,6 @@ public struct RunData: Sendable {
             let sub = runDirectory.appendingPathComponent("policies")
             return FileManager.default.fileExists(atPath: sub.path) ? sub : runDirectory
         }()
-        // A run still being written, or one that stopped before its end (killed, a full disk),
-        // leaves `.partial` files: said, since the report then shows part of a run (an audit: a
-        // replay that failed on a full disk reported with status 0 and "not found: summary.json").
-        let partial = Set([runDirectory, policyFolder].flatMap { folder in
-            ((try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []).filter { $0.hasSuffix(".partial") }
-        }).sorted()
-        let unfinished = run.missing.contains("summary.json") && !run.windows.isEmpty
-        if !partial.isEmpty || unfinished {
-            let shown = partial.prefix(5).joined(separator: ", ") + (partial.count > 5 ? ", …" : "")
-            let files = partial.isEmpty ? "" : "\(partial.count) partial file\(partial.count == 1 ? "" : "s") (\(shown))"
-            let what = [files, unfinished ? "no summary.json" : ""].filter { !$0.isEmpty }.joined(separator: " and ")
-            run.problems.append("the run is still being written or stopped before its end (killed, or an error such as a full disk): "
-                + "\(what); this report shows what it had committed")
-        }
         run.forecasts = run.readLines(policyFolder.appendingPathComponent("forecasts.jsonl"), as: FlowcastPipeline.ForecastLine.self)
             .map(ForecastLine.init)
         run.loadPolicies(from: policyFolder)
@@ -209,6 +195,27 @@ public struct RunData: Sendable {
         }
         if !run.reloads.isEmpty, run.missing.contains("policy-NNNN.json"), run.policies.contains(where: { $0.generation > 0 }) {
             run.missing.removeAll { $0 == "policy-NNNN.json" }
+        }
+        // A run still being written, or one that stopped before its end (killed, a full disk),
+        // leaves `.partial` files: said, since the report then shows part of a run (an audit: a
+        // replay that failed on a full disk reported with status 0 and "not found: summary.json").
+        let partial = Set([runDirectory, policyFolder].flatMap { folder in
+            ((try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []).filter { $0.hasSuffix(".partial") }
+        }).sorted()
+        // No summary.json beside windows or policies: a replay that failed (a full disk) removes its
+        // partial files and leaves what it had committed. A planner's or reader's folder has its
+        // own summary instead.
+        let ownSummaries = ["planner-summary.json", "policies-summary.json"].contains {
+            FileManager.default.fileExists(atPath: runDirectory.appendingPathComponent($0).path)
+        }
+        let unfinished = run.missing.contains("summary.json") && (!run.windows.isEmpty || !run.policies.isEmpty) && !ownSummaries
+        if !partial.isEmpty {
+            let shown = partial.prefix(5).joined(separator: ", ") + (partial.count > 5 ? ", …" : "")
+            run.problems.append("the run is still being written or stopped before its end (killed, or an error such as a full disk): "
+                + "\(partial.count) partial file\(partial.count == 1 ? "" : "s") (\(shown))\(unfinished ? " and no summary.json" : ""); "
+                + "this report shows what it had committed")
+        } else if unfinished {
+            run.problems.append(Self.noSummary)
         }
         return run
     }
@@ -345,6 +352,10 @@ public struct RunData: Sendable {
     }
 
     static func epoch(_ iso: String) -> Double? { ISOTime.seconds(iso) }
+
+    /// Said of a folder with windows and no summary.json (and no partial file).
+    public static let noSummary = "no summary.json: a run that stopped before its end (killed, or an error such as a full disk), "
+        + "or a folder not written by replay or live; this report shows what the folder holds"
 
     private static func flatten(_ value: JSONValue, prefix: String) -> [(key: String, value: String)] {
         switch value {
