@@ -32,26 +32,29 @@ struct Flowcast: ParsableCommand {
     /// stderr and exits 2 (a `diff` too, whose 1 means "different" only when the diff was shown whole).
     static func main() {
         let command: any ParsableCommand
-        do { command = try parseAsRoot() } catch {
-            // Help and --version go to standard output as any output does, and are checked the same.
-            if exitCode(for: error) == .success {
-                let out = BufferedOutput()
-                out.write(fullMessage(for: error) + "\n")
-                out.flush()
-                StandardOutput.finish(command: nil)
-                Glibc.exit(0)
-            }
-            exit(withError: error)
-        }
+        do { command = try parseAsRoot() } catch { exitChecked(error) }
         var running = command
         let name = commandPath(type(of: command), in: Flowcast.self)?.joined(separator: " ")
         do {
             try running.run()
         } catch {
             if let code = error as? ExitCode, code.rawValue <= 1 { StandardOutput.finish(command: name) }
-            exit(withError: error)
+            exitChecked(error)
         }
         StandardOutput.finish(command: name)
+    }
+
+    /// `exit(withError:)`, but help and `--version` (a clean exit: `flowcast help X` runs as a
+    /// command that throws one) are written as any output is, and checked the same.
+    static func exitChecked(_ error: any Error) -> Never {
+        if exitCode(for: error) == .success {
+            let out = BufferedOutput()
+            out.write(fullMessage(for: error) + "\n")
+            out.flush()
+            StandardOutput.finish(command: nil)
+            Glibc.exit(0)
+        }
+        exit(withError: error)
     }
 
     /// The words that name `target` under `parent` ("topology check"), as messages name commands.

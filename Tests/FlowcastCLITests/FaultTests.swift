@@ -642,6 +642,15 @@ struct StandardOutputFailureTests {
                 "\(run.stderr)")
     }
 
+    @Test("help and --version to a full disk: exit status 2 (the argument parser printed them and exited 0)",
+          .enabled(if: FileManager.default.fileExists(atPath: "/dev/full"), "needs /dev/full"),
+          arguments: [["--help"], ["help", "live"], ["decode", "--help"], ["--version"]])
+    func helpToAFullDisk(arguments: [String]) throws {
+        let run = try Self.run(arguments)
+        #expect(run.status == 2, "\(run.stderr)")
+        #expect(run.stderr.contains("flowcast: cannot write standard output: No space left on device; the output is incomplete"), "\(run.stderr)")
+    }
+
     @Test("the same commands to a file that takes the bytes: status 0 (1 for a diff that found differences) and no such line")
     func healthyOutput() throws {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-stdout-\(UUID().uuidString)").path
