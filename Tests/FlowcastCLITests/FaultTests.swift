@@ -736,7 +736,10 @@ struct UnfinishedRunReportTests {
         let line = "the run is still being written or stopped before its end (killed, or an error such as a full disk): "
             + "1 partial file (policy-0011.json.partial) and no summary.json; this report shows what it had committed"
         #expect(cut.stderr.contains("flowcast report: warning: " + line), "\(cut.stderr)")
-        #expect(try String(contentsOfFile: html, encoding: .utf8).contains(line))
+        // At the top of the page, before the charts, where a reviewer reads first.
+        let page = try String(contentsOfFile: html, encoding: .utf8)
+        let top = try #require(page.range(of: "<p class=\"warning\" id=\"unfinished\">Incomplete: " + line + ".</p>"))
+        #expect(top.lowerBound < (page.range(of: "At a glance")?.lowerBound ?? page.startIndex), "the warning is not above the charts")
     }
 }
 

@@ -115,6 +115,9 @@ public struct RunData: Sendable {
     public var flowCount: Int?
     /// Files looked for and not found.
     public var missing: [String] = []
+    /// Said when the folder holds a run still being written or one that stopped before its end
+    /// (partial files, or windows or policies without summary.json); also among `problems`.
+    public var unfinished: String?
     /// Lines or files skipped, with why.
     public var problems: [String] = []
     /// Set when the policies were planned by `flowcast planner`: from every site's windows, where
@@ -211,12 +214,13 @@ public struct RunData: Sendable {
         let unfinished = run.missing.contains("summary.json") && (!run.windows.isEmpty || !run.policies.isEmpty) && !ownSummaries
         if !partial.isEmpty {
             let shown = partial.prefix(5).joined(separator: ", ") + (partial.count > 5 ? ", …" : "")
-            run.problems.append("the run is still being written or stopped before its end (killed, or an error such as a full disk): "
+            run.unfinished = "the run is still being written or stopped before its end (killed, or an error such as a full disk): "
                 + "\(partial.count) partial file\(partial.count == 1 ? "" : "s") (\(shown))\(unfinished ? " and no summary.json" : ""); "
-                + "this report shows what it had committed")
+                + "this report shows what it had committed"
         } else if unfinished {
-            run.problems.append(Self.noSummary)
+            run.unfinished = Self.noSummary
         }
+        if let note = run.unfinished { run.problems.append(note) }
         return run
     }
 

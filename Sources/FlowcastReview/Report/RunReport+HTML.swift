@@ -74,7 +74,7 @@ extension RunReport {
         }.joined(separator: " ")
         return """
             <header><h1>Flowcast run report</h1><p class="meta">\(HTML.escape(run.runDirectory)) · \(facts.joined(separator: " · "))</p>
-            \(run.sitePolicyNote.map { "<p class=\"warning\">Note: \(HTML.escape($0)).</p>" } ?? "")\(reloadNote)
+            \(run.unfinished.map { "<p class=\"warning\" id=\"unfinished\">Incomplete: \(HTML.escape($0)).</p>" } ?? "")\(run.sitePolicyNote.map { "<p class=\"warning\">Note: \(HTML.escape($0)).</p>" } ?? "")\(reloadNote)
             <nav>\(nav) <span>\(scores == nil ? "" : "<a href=\"#baselines\">Against the baselines</a> · ")<a href="#timeline">Plan intervals</a> · <a href="#summary">Summary</a> · <a href="#demands">Demands</a> · <a href="#diffs">Policy changes</a></span></nav></header>
             """
     }
