@@ -65,6 +65,7 @@ public final class AtomicFile {
     public init(path: String, resumingAt length: Int64? = nil) throws(AtomicFileError) {
         self.path = path
         keepsPartialFile = length != nil
+        guard !path.isEmpty else { throw AtomicFileError(path: "\"\"", reason: "an empty name: give a file") }
         // What the name stands for: a regular file (or nothing yet) is replaced by renaming a
         // sibling of the file itself, so a symbolic link stays a link to the new file.
         var target = path

@@ -110,6 +110,8 @@ struct AtomicFileTargetTests {
             try AtomicFile.write(Array("x".utf8), to: dir + "/dangling")
         }
         #expect(throws: AtomicFileError(path: dir, reason: "is a folder, not a file")) { try AtomicFile.write(Array("x".utf8), to: dir) }
+        // `--out ""` read as "is a folder" (an audit).
+        #expect(throws: AtomicFileError(path: "\"\"", reason: "an empty name: give a file")) { try AtomicFile.write(Array("x".utf8), to: "") }
     }
 
     @Test("a FIFO is written through and stays a FIFO")
