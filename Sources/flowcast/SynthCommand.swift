@@ -82,9 +82,8 @@ struct SynthCommand: ParsableCommand {
         generator.durationSeconds = duration
         generator.packetsPerSecond = rate
         generator.seed = seed
-        // Written beside OUT and renamed over it when whole: an interrupted run left a partial
-        // capture in place of the file it was replacing (an audit).
-        // Through `AtomicFile`, as every other output: a device, FIFO or `/dev/stdout` is written
+        // Written beside OUT and renamed over it when whole (an interrupted run left a partial
+        // capture in place of the file it was replacing), through `AtomicFile`, as every other output: a device, FIFO or `/dev/stdout` is written
         // straight to, a symbolic link's file is replaced where it lies and keeps its permissions,
         // loops and links to nothing are refused, and a second writer of the same file is refused
         // (its partial file is locked). Renaming over the name itself replaced `/dev/full` with a
@@ -104,7 +103,9 @@ struct SynthCommand: ParsableCommand {
                 file.discard()
                 throw error
             }
+            let written = synthPartialPath
             synthPartialPath = nil
+            free(written)
             printError("flowcast synth: wrote \(packets) packets to \(out) (sampled 1:\(generator.sampling); replay with --sampling \(generator.sampling))")
             if let radio {
                 var logs = DemoRadioLogGenerator()
