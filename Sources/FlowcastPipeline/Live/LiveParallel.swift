@@ -169,11 +169,16 @@ struct WindowMerger {
     /// The windows every thread has passed, in order, gaps between them filled with empty
     /// windows; with `final`, everything pending, the last one marked partial.
     mutating func ready(final: Bool = false) -> [[WindowSummary]] {
-        let low = final ? Int64.max : (watermarks.min() ?? Int64.min)
+        // A thread that has not reported how far it has got (Int64.min) holds everything back.
+        // Until 7 December 2026 `low &- duration` wrapped round to a huge time for such a thread,
+        // so a window of the first thread to report was written before the other's share of it
+        // came, which then counted late in the next window (`latePackets` 1 now and then on two
+        // capture threads, with or without a stall).
+        let (bound, overflow) = (final ? Int64.max : (watermarks.min() ?? Int64.min)).subtractingReportingOverflow(duration)
         var out: [[WindowSummary]] = []
         while let last = pending.keys.max() {
             let start = nextStart ?? pending.keys.min()!
-            guard start <= last, final || start <= low &- duration else { break }
+            guard start <= last, final || (!overflow && start <= bound) else { break }
             let slot = pending.removeValue(forKey: start) ?? [:]
             let cutShort = partialStarts.remove(start) != nil
             func line(_ kind: WindowSummary.Kind, _ id: String) -> WindowSummary {
