@@ -54,37 +54,12 @@ public struct PreviousRun: Sendable, Equatable, Codable, CustomStringConvertible
     public static func clear(_ directory: String, policyDirectory: String? = nil,
                              keepingIn archive: String? = nil) throws(ReplayError) -> PreviousRun? {
         let fm = FileManager.default
-        func entries(_ folder: String) -> [String] { ((try? fm.contentsOfDirectory(atPath: folder)) ?? []).sorted() }
-        func matches(_ name: String, _ rule: (String) -> Bool) -> Bool {
-            rule(name.hasSuffix(".partial") ? String(name.dropLast(".partial".count)) : name)
-        }
-        // Each found file: how the log names it (relative to `directory` when inside it), and its path.
-        var found: [(name: String, path: String)] = []
-        for name in entries(directory) where matches(name, { base in
-            base == "summary.json"
-                || (base.hasSuffix(".jsonl") && ["windows", "flows", "stats"].contains { base.hasPrefix($0) })
-        }) {
-            found.append((name, directory + "/" + name))
-        }
-        // Policies: their folder and every reload-N folder under it.
-        let policies = policyDirectory ?? directory + "/policies"
-        let shown = policies.hasPrefix(directory + "/") ? String(policies.dropFirst(directory.count + 1)) : policies
-        var folders = [(name: shown, path: policies)]
-        for name in entries(policies) where name.hasPrefix("reload-") && Int(name.dropFirst("reload-".count)) != nil {
-            folders.append((shown + "/" + name, policies + "/" + name))
-        }
-        for folder in folders {
-            for name in entries(folder.path) where matches(name, { base in
-                base == "forecasts.jsonl" || (base.hasPrefix("policy-") && base.hasSuffix(".json"))
-            }) {
-                found.append((folder.name + "/" + name, folder.path + "/" + name))
-            }
-        }
+        let (found, folders) = files(directory, policyDirectory: policyDirectory)
         guard !found.isEmpty else { return nil }
         for file in found {
             do {
                 if let archive {
-                    let target = archive + "/" + (file.name.hasPrefix("/") ? (file.name as NSString).lastPathComponent : file.name)
+                    let target = archivedPath(file.name, in: archive, policyFolder: shownPolicyFolder(directory, policyDirectory ?? directory + "/policies"))
                     try fm.createDirectory(atPath: (target as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
                     try fm.moveItem(atPath: file.path, toPath: target)
                 } else {
@@ -101,5 +76,79 @@ public struct PreviousRun: Sendable, Equatable, Codable, CustomStringConvertible
         return PreviousRun(state: names.contains("summary.json") ? .finished : .interrupted, removed: names, keptIn: archive,
                            partialFiles: names.filter { $0.hasSuffix(".partial") }.count,
                            policies: names.filter { $0.contains("/policy-") && !$0.hasSuffix(".partial") }.count)
+    }
+
+    /// Whether `directory` (and its policies folder) holds any file a run writes.
+    public static func holdsRunFiles(_ directory: String, policyDirectory: String? = nil) -> Bool {
+        !files(directory, policyDirectory: policyDirectory).found.isEmpty
+    }
+
+    /// Moves the files `clear(_:policyDirectory:keepingIn:)` moved to `archive` back where they
+    /// were, and removes `archive` when that leaves it empty: for a run that failed before it
+    /// wrote anything of its own, so a bad option costs the folder nothing, not even a move.
+    public func restore(_ directory: String, policyDirectory: String? = nil, from archive: String) throws {
+        let fm = FileManager.default
+        let policies = policyDirectory ?? directory + "/policies"
+        let shown = Self.shownPolicyFolder(directory, policies)
+        for name in removed {
+            // The name is relative to `directory`, or (policies kept elsewhere) starts with the policy folder as given.
+            let original = name.hasPrefix(shown + "/") && !policies.hasPrefix(directory + "/")
+                ? policies + name.dropFirst(shown.count) : directory + "/" + name
+            try fm.createDirectory(atPath: (original as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            try fm.moveItem(atPath: Self.archivedPath(name, in: archive, policyFolder: shown), toPath: original)
+        }
+        // Folders the move created and left empty, deepest first; then the archive itself.
+        let left = (fm.subpaths(atPath: archive) ?? []).sorted { $0.count > $1.count }
+        for sub in left where Self.entries(archive + "/" + sub).isEmpty { try? fm.removeItem(atPath: archive + "/" + sub) }
+        if Self.entries(archive).isEmpty { try fm.removeItem(atPath: archive) }
+    }
+
+    private static func entries(_ folder: String) -> [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).sorted()
+    }
+
+    private static func shownPolicyFolder(_ directory: String, _ policies: String) -> String {
+        policies.hasPrefix(directory + "/") ? String(policies.dropFirst(directory.count + 1)) : policies
+    }
+
+    /// Where `clear` keeps a file: its place relative to the folder, or for a policies folder
+    /// given by an absolute path, under `policies/` (until 7 December 2026 by its bare name, so
+    /// reload-N folders' policies collided with the first generation's and the move failed).
+    private static func archivedPath(_ name: String, in archive: String, policyFolder shown: String) -> String {
+        name.hasPrefix("/") && name.hasPrefix(shown + "/") ? archive + "/policies" + name.dropFirst(shown.count)
+            : archive + "/" + (name.hasPrefix("/") ? (name as NSString).lastPathComponent : name)
+    }
+
+    /// The run files of `directory`: how the log names each (relative to `directory` when inside
+    /// it) and its path; and the policy folders looked in (the policies folder, then its reload-N).
+    private static func files(_ directory: String, policyDirectory: String?)
+        -> (found: [(name: String, path: String)], folders: [(name: String, path: String)]) {
+        func entries(_ folder: String) -> [String] { Self.entries(folder) }
+        func matches(_ name: String, _ rule: (String) -> Bool) -> Bool {
+            rule(name.hasSuffix(".partial") ? String(name.dropLast(".partial".count)) : name)
+        }
+        // Each found file: how the log names it (relative to `directory` when inside it), and its path.
+        var found: [(name: String, path: String)] = []
+        for name in entries(directory) where matches(name, { base in
+            base == "summary.json"
+                || (base.hasSuffix(".jsonl") && ["windows", "flows", "stats"].contains { base.hasPrefix($0) })
+        }) {
+            found.append((name, directory + "/" + name))
+        }
+        // Policies: their folder and every reload-N folder under it.
+        let policies = policyDirectory ?? directory + "/policies"
+        let shown = shownPolicyFolder(directory, policies)
+        var folders = [(name: shown, path: policies)]
+        for name in entries(policies) where name.hasPrefix("reload-") && Int(name.dropFirst("reload-".count)) != nil {
+            folders.append((shown + "/" + name, policies + "/" + name))
+        }
+        for folder in folders {
+            for name in entries(folder.path) where matches(name, { base in
+                base == "forecasts.jsonl" || (base.hasPrefix("policy-") && base.hasSuffix(".json"))
+            }) {
+                found.append((folder.name + "/" + name, folder.path + "/" + name))
+            }
+        }
+        return (found, folders)
     }
 }

@@ -19,8 +19,16 @@ struct IPFIXArguments: ParsableArguments {
         let alone = [(domainID != 0, "--ipfix-domain-id"), (templateInterval != 60, "--ipfix-template-interval"), (mtu != 1400, "--ipfix-mtu")]
             .filter(\.0).map(\.1)
         if collectors.isEmpty, let first = alone.first { throw ValidationError("\(first) needs --ipfix (it sets the IPFIX export)") }
+        var seen: [String: String] = [:]
         for c in collectors {
             if let problem = IPFIXCollector.problem(url: c) { throw ValidationError("--ipfix \(c): \(problem)") }
+            // The same collector twice got every flow twice (and counted sequence errors), silently.
+            if let parsed = IPFIXCollector(url: c) {
+                if let earlier = seen[parsed.description] {
+                    throw ValidationError("--ipfix \(c): the same collector as --ipfix \(earlier); it would get every flow twice")
+                }
+                seen[parsed.description] = c
+            }
         }
         if !(templateInterval > 0) { throw ValidationError("--ipfix-template-interval must be more than 0") }
         if !(512...65535).contains(mtu) { throw ValidationError("--ipfix-mtu must be 512 to 65535") }

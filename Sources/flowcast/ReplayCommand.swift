@@ -116,6 +116,23 @@ struct ReplayCommand: ParsableCommand {
         }
     }
 
+    /// A run that failed: an earlier run's files moved aside stay there, said, when this run
+    /// wrote files of its own (they are what is left of it); when it wrote none (a bad model
+    /// file, a policies folder that cannot be made) they go back where they were.
+    private func keepOrRestore(_ earlier: String?, _ previous: PreviousRun?, policies: String?) {
+        guard let earlier, let previous else { return }
+        if !PreviousRun.holdsRunFiles(out, policyDirectory: policies) {
+            do {
+                try previous.restore(out, policyDirectory: policies, from: earlier)
+                printError("flowcast replay: the earlier run's files were put back (this run wrote nothing)")
+                return
+            } catch {
+                printError("flowcast replay: warning: the earlier run's files could not all be put back: \(error.localizedDescription)")
+            }
+        }
+        printError("flowcast replay: the earlier run's files are kept in \(earlier)")
+    }
+
     func run() throws {
         // A gzip capture is inflated once, for the up to four reads below (it was inflated for each).
         let inflated: InflatedCapture?
@@ -173,6 +190,8 @@ struct ReplayCommand: ParsableCommand {
         var planner: IntervalPlanner? = nil
         var folderLock: OutputFolderLock? = nil
         defer { folderLock?.release() }
+        // Where an earlier run's files wait while this one runs (`OUT/earlier-N`).
+        var earlier: String? = nil
         do {
             // The capture must open before an earlier run's outputs are cleared from `--out`.
             _ = try OfflineCapture(path: file, mapFile: reading.mapFile, inflated: inflated)
@@ -184,8 +203,17 @@ struct ReplayCommand: ParsableCommand {
             do { folderLock = try OutputFolderLock(out, command: "replay") } catch {
                 throw ReplayError.output(path: out, reason: "\(error)")
             }
-            options.previousRun = try PreviousRun.clear(out, policyDirectory: policies)
-            if let previous = options.previousRun, !quiet { printError("flowcast replay: \(out) \(previous)") }
+            // An earlier run's files move aside to earlier-N/ and go only once this run has
+            // finished: until 7 December 2026 they were removed at the start, so a rerun stopped
+            // with Ctrl-C (or failing on a full disk) cost the folder its last finished run.
+            var n = 1
+            while FileManager.default.fileExists(atPath: out + "/earlier-\(n)") { n += 1 }
+            if var previous = try PreviousRun.clear(out, policyDirectory: policies, keepingIn: out + "/earlier-\(n)") {
+                earlier = out + "/earlier-\(n)"
+                if !quiet { printError("flowcast replay: \(out) \(previous), removed once this run has finished") }
+                previous.keptIn = nil  // summary.json is written only by a run that finished, after which they are gone
+                options.previousRun = previous
+            }
             if let planEvery, let topology {
                 var plannerOptions = IntervalPlanner.Options(
                     everyNanoseconds: planEvery.nanoseconds, directory: policies ?? out + "/policies",
@@ -200,15 +228,22 @@ struct ReplayCommand: ParsableCommand {
             }
             let publisher = try publishing.makePublisher(command: "replay", out: out, mode: "replay")
             result = try runReplay(options, planner: planner, publisher: publisher)
+            if let earlier {
+                do { try FileManager.default.removeItem(atPath: earlier) } catch {
+                    printError("flowcast replay: warning: the earlier run's files in \(earlier) could not be removed: \(error.localizedDescription)")
+                }
+            }
             unsent = publishing.finish(publisher, command: "replay", quiet: quiet,
                               summary: TapEndSummary(packets: result.totals.packets, windowLines: result.windowLines,
                                                      capture: (file as NSString).lastPathComponent))
         } catch let exit as ExitCode {
             progress?.finish()
+            keepOrRestore(earlier, options.previousRun, policies: policies)
             throw exit
         } catch {
             progress?.finish()
             printError("flowcast replay: \(error)")
+            keepOrRestore(earlier, options.previousRun, policies: policies)
             throw ExitCode(2)
         }
         progress?.finish()
@@ -268,6 +303,14 @@ struct ReplayCommand: ParsableCommand {
         }
         if result.windowBoundError != nil { throw ExitCode(2) }
         if unsent { throw ExitCode(PublishArguments.unsentExitStatus) }
+        // A collector that did not get every flow: status 3, as a tap whose windows were not all
+        // published (every file is written; the counts are above and in summary.json). It was 0
+        // until 7 December 2026, so a script could not tell a replay every collector got whole
+        // from one whose collector was down throughout (an audit).
+        if result.ipfix.contains(where: \.lostSomething) {
+            printError("flowcast replay: a collector lost flows or records (exit status \(PublishArguments.unsentExitStatus))")
+            throw ExitCode(PublishArguments.unsentExitStatus)
+        }
     }
 }
 

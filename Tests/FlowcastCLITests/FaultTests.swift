@@ -75,7 +75,8 @@ struct KillTests {
 
         let again = try Fixtures.runFlowcast(arguments + ["--out", out])
         #expect(again.status == 0, "\(again.stderr)")
-        #expect(again.stderr.contains("\(out) held an interrupted run (no summary.json); removed its"), "\(again.stderr)")
+        #expect(again.stderr.contains("\(out) held an interrupted run (no summary.json); moved its"), "\(again.stderr)")
+        #expect(again.stderr.contains("to \(out)/earlier-1, removed once this run has finished"), "\(again.stderr)")
         #expect(again.stderr.contains("\(policiesLeft) polic"), "\(again.stderr)")
         let summary = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/summary.json"))) as! [String: Any]
         let previous = try #require(summary["previousRun"] as? [String: Any])
@@ -89,6 +90,25 @@ struct KillTests {
         #expect(files == (try FileManager.default.subpathsOfDirectory(atPath: clean).sorted()))
         for name in ["windows.jsonl", "flows.jsonl", "policies/forecasts.jsonl"] {
             #expect(try Data(contentsOf: URL(fileURLWithPath: out + "/" + name)) == Data(contentsOf: URL(fileURLWithPath: clean + "/" + name)), "\(name)")
+        }
+
+        // A rerun into the finished run's folder, killed mid-run (Ctrl-C, a reboot): the finished
+        // run waits whole in earlier-1 (until 7 December 2026 it was removed as the rerun began).
+        let before = try FileManager.default.subpathsOfDirectory(atPath: clean).filter { !$0.hasSuffix(".flowcast.lock") && $0 != "policies" }.sorted()
+        let rerun = try Self.start(arguments + ["--out", clean], log: work + "/rerun.log")
+        // Its own second policy: written after the earlier run's files moved (the planner's
+        // forecasts file opens once they have).
+        let rerunMidRun = Self.waitFor(120) {
+            FileManager.default.fileExists(atPath: clean + "/policies/forecasts.jsonl.partial")
+                && FileManager.default.fileExists(atPath: clean + "/policies/policy-0002.json")
+        }
+        kill(rerun.processIdentifier, SIGKILL)
+        try rerun.wait(timeout: 120)
+        #expect(rerunMidRun && rerun.termination == .signal(SIGKILL), "\(String(describing: rerun.termination))")
+        let kept = try FileManager.default.subpathsOfDirectory(atPath: clean + "/earlier-1").filter { $0 != "policies" }.sorted()
+        #expect(kept == before)
+        for name in ["windows.jsonl", "flows.jsonl", "policies/forecasts.jsonl"] {
+            #expect(try Data(contentsOf: URL(fileURLWithPath: clean + "/earlier-1/" + name)) == Data(contentsOf: URL(fileURLWithPath: out + "/" + name)), "\(name)")
         }
     }
 
@@ -105,7 +125,9 @@ struct KillTests {
         try Data("{}\n".utf8).write(to: URL(fileURLWithPath: out + "/spool/windows.jsonl"))
         let second = try Fixtures.runFlowcast(["replay", demo, "--topology", Self.topology, "--out", out, "--plan-every", "60s"])
         #expect(second.status == 0, "\(second.stderr)")
-        #expect(second.stderr.contains("held a finished run; removed its 4 output files and 20 policies"), "\(second.stderr)")
+        #expect(second.stderr.contains("held a finished run; moved its 4 output files and 20 policies to \(out)/earlier-1, removed once this run has finished"),
+                "\(second.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: out + "/earlier-1"), "a run that finished leaves the earlier one's files behind")
         let policies = try FileManager.default.contentsOfDirectory(atPath: out + "/policies").filter { $0.hasPrefix("policy-") }
         #expect(policies.count == 10)
         #expect(FileManager.default.fileExists(atPath: out + "/notes.txt"))
@@ -118,6 +140,40 @@ struct KillTests {
         let missing = try Fixtures.runFlowcast(["replay", "no-such.pcap", "--topology", Self.topology, "--out", out])
         #expect(missing.status == 2)
         #expect(FileManager.default.fileExists(atPath: out + "/summary.json"))
+    }
+
+    /// Until 7 December 2026 a replay removed the earlier run's files before it began, so a rerun
+    /// that failed (or was stopped with Ctrl-C) cost the folder its last finished run.
+    @Test("a rerun that fails before it writes anything puts the earlier run back as it was")
+    func failedRerunKeepsTheEarlierRun() throws {
+        let out = Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        let demo = "captures/demo/demo.pcapng"
+        let first = try Fixtures.runFlowcast(["replay", demo, "--topology", Self.topology, "--out", out, "--plan-every", "60s"])
+        #expect(first.status == 0, "\(first.stderr)")
+        func snapshot(_ folder: String) throws -> [String: Data] {
+            var files: [String: Data] = [:]
+            for path in try FileManager.default.subpathsOfDirectory(atPath: folder) {
+                var folderFlag: ObjCBool = false
+                if FileManager.default.fileExists(atPath: folder + "/" + path, isDirectory: &folderFlag), !folderFlag.boolValue,
+                   path != ".flowcast.lock" {
+                    files[path] = try Data(contentsOf: URL(fileURLWithPath: folder + "/" + path))
+                }
+            }
+            return files
+        }
+        let finished = try snapshot(out)
+        #expect(finished.keys.contains("summary.json") && finished.keys.contains("policies/policy-0010.json"))
+        // A model file that is not one: the run fails before it writes anything, and the folder is as it was.
+        let bad = out + "-model.json"
+        defer { try? FileManager.default.removeItem(atPath: bad) }
+        try Data("{\"x\": 1}".utf8).write(to: URL(fileURLWithPath: bad))
+        let failed = try Fixtures.runFlowcast(["replay", demo, "--topology", Self.topology, "--out", out, "--plan-every", "60s", "--model", bad])
+        #expect(failed.status == 2)
+        #expect(failed.stderr.contains("the earlier run's files were put back (this run wrote nothing)"), "\(failed.stderr)")
+        #expect(try snapshot(out) == finished)
+        #expect(!FileManager.default.fileExists(atPath: out + "/earlier-1"))
+        // (A run stopped after writing keeps the earlier run in earlier-N: `killedReplay`.)
     }
 
     @Test("SIGKILL during train, at any moment: a model file is either absent or whole")

@@ -159,7 +159,9 @@ final class IPFIXSocket {
             let n = message.withUnsafeBytes { Glibc.send(descriptor, $0.baseAddress! + sent, $0.count - sent, Int32(MSG_NOSIGNAL)) }
             if n < 0 {
                 if errno == EINTR { continue }
-                let failure = SendFailure(reason: String(cString: strerror(errno)),
+                // SO_SNDTIMEO: a TCP collector that took nothing for 2 s (its buffers full).
+                let stalled = collector.transport == .tcp && (errno == EAGAIN || errno == EWOULDBLOCK)
+                let failure = SendFailure(reason: stalled ? "the collector took nothing for 2 s (send timed out)" : String(cString: strerror(errno)),
                                           refused: collector.transport == .udp && errno == ECONNREFUSED)
                 if collector.transport == .tcp { close() }
                 return failure

@@ -49,7 +49,9 @@ extension IPFIXElement {
     static let octetDeltaCount = IPFIXElement(1, 8, "octetDeltaCount", .unsigned64, semantics: .deltaCounter, units: 2)
     static let packetDeltaCount = IPFIXElement(2, 8, "packetDeltaCount", .unsigned64, semantics: .deltaCounter, units: 3)
     static let protocolIdentifier = IPFIXElement(4, 1, "protocolIdentifier", .unsigned8, semantics: .identifier)
-    static let tcpControlBits = IPFIXElement(6, 2, "tcpControlBits", .unsigned16, semantics: .flags)
+    // One byte (the eight flags a flow table keeps): pmacct's nfacctd 1.7 reads tcpControlBits
+    // only at that size and stored 0 for every flow of two (an audit); nfdump reads either.
+    static let tcpControlBits = IPFIXElement(6, 1, "tcpControlBits", .unsigned16, semantics: .flags)
     static let sourceTransportPort = IPFIXElement(7, 2, "sourceTransportPort", .unsigned16, semantics: .identifier)
     static let sourceIPv4Address = IPFIXElement(8, 4, "sourceIPv4Address", .ipv4Address)
     static let destinationTransportPort = IPFIXElement(11, 2, "destinationTransportPort", .unsigned16, semantics: .identifier)

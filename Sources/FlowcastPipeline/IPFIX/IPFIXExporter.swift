@@ -195,9 +195,13 @@ final class CollectorSender: @unchecked Sendable {
         condition.lock()
         defer { condition.unlock() }
         // Replay waits for room as long as it takes; live only while it drains at its stop.
-        let waitUntil = options.waitWhenFull ? Date.distantFuture : drainDeadline
-        while !queue.isEmpty && queue.count + flows.count > options.queueCapacity && reachable && !done && Date() < waitUntil {
-            _ = condition.wait(until: waitUntil)
+        // A second at a time: until 7 December 2026 replay waited until Date.distantFuture, which
+        // Foundation's NSCondition turns into nanoseconds that overflow, and replay died of SIGILL
+        // whenever a collector's queue filled (an audit: every run to a slow TCP collector).
+        while !queue.isEmpty && queue.count + flows.count > options.queueCapacity && reachable && !done
+                && (options.waitWhenFull || Date() < drainDeadline) {
+            let second = Date().addingTimeInterval(1)
+            _ = condition.wait(until: options.waitWhenFull ? second : min(drainDeadline, second))
         }
         let room = max(0, options.queueCapacity - queue.count)
         if room >= flows.count {
@@ -241,6 +245,15 @@ final class CollectorSender: @unchecked Sendable {
         var batch: [IPFIXFlow] = []
         while true {
             if !socket.isOpen && !hasFlowsToSend() { break }
+            if !socket.isOpen {
+                // Past the finish deadline with no session: a collector that accepts connections
+                // and then stops reading would otherwise take the queue round for ever.
+                condition.lock()
+                let expired = finishing && Date() >= finishDeadline
+                if expired { stats.flowsDropped += queue.count; queue.removeAll() }
+                condition.unlock()
+                if expired { break }
+            }
             if !socket.isOpen && !connect() {
                 // Unreachable: keep the queue (bounded) and retry after the backoff, or give up
                 // at the finish deadline.
@@ -281,8 +294,27 @@ final class CollectorSender: @unchecked Sendable {
             } else if templatesDue() {
                 sendTemplates(typeRecords: false)
             }
-            for flow in batch { encoder.append(flow) { message, records in send(message, records: records) } }
-            encoder.flush { message, records in send(message, records: records) }
+            // A TCP session that fails mid-batch (the collector restarted, or stopped reading for
+            // the send timeout) is closed: the flows not yet in a message sent or lost go back to
+            // the front of the queue for the next session. Until 7 December 2026 the rest of the
+            // batch, up to the whole queue, was encoded into the closed socket and counted lost
+            // ("not connected", which also hid the real error).
+            let tcp = socket.collector.transport == .tcp
+            var next = 0
+            while next < batch.count {
+                if tcp && !socket.isOpen { break }
+                encoder.append(batch[next]) { message, records in send(message, records: records) }
+                // This flow's records are in the message that failed or in the next one: it goes again whole.
+                if tcp && !socket.isOpen { break }
+                next += 1
+            }
+            if next < batch.count {
+                encoder.resetSession()  // the open message holds only flows that go again
+                var rest = Array(batch[next...])
+                requeue(&rest)
+            } else {
+                encoder.flush { message, records in send(message, records: records) }
+            }
             batch.removeAll(keepingCapacity: true)
             if last { break }
         }
@@ -291,6 +323,7 @@ final class CollectorSender: @unchecked Sendable {
         if lastDatagram != nil && socket.takeRefusal(waitingMilliseconds: 100) {
             condition.lock(); chargeRefusal(); condition.unlock()
         }
+        condition.lock(); commitLastDatagram(); condition.unlock()
         socket.close()
         condition.lock()
         reachable = false
@@ -310,14 +343,16 @@ final class CollectorSender: @unchecked Sendable {
         return !queue.isEmpty
     }
 
-    /// Puts a taken batch back at the front of the queue (what no longer fits is dropped).
+    /// Puts a taken batch back at the front of the queue, whole: it came out of the queue, so
+    /// the queue holds at most twice its capacity, and the exporters wait (replay) or drop
+    /// (live) until it is under capacity again. (Until 7 December 2026 what no longer fitted was
+    /// dropped, and with replay refilling the queue while the batch was out, that was most of it.)
     private func requeue(_ batch: inout [IPFIXFlow]) {
         condition.lock()
-        let keep = min(batch.count, max(0, options.queueCapacity - queue.count))
-        stats.flowsDropped += batch.count - keep
-        queue.insert(contentsOf: batch.prefix(keep), at: 0)
+        queue.insert(contentsOf: batch, at: 0)
         batch.removeAll(keepingCapacity: true)
         reachable = false
+        condition.broadcast()
         condition.unlock()
     }
 
@@ -384,21 +419,35 @@ final class CollectorSender: @unchecked Sendable {
         condition.lock()
         defer { condition.unlock() }
         if refusals > 0 { chargeRefusal() }
+        // The datagram before this one was not refused: it counts as sent now.
+        commitLastDatagram()
         if let failure {
             stats.messagesLost += 1
             stats.recordsLost += records
             stats.lastError = "send: \(failure.reason)"
             if !socket.isOpen { reachable = false }
             if socket.collector.transport == .udp { templatesLost = true }
-            lastDatagram = nil
             return false
+        } else if socket.collector.transport == .udp {
+            lastDatagram = (records, message.count)
+            return true
         } else {
             stats.messagesSent += 1
             stats.recordsSent += records
             stats.bytesSent += message.count
-            if socket.collector.transport == .udp { lastDatagram = (records, message.count) }
             return true
         }
+    }
+
+    /// UDP: the last datagram the kernel took counts as sent once a later send (or the end of
+    /// the session) shows the collector did not refuse it; until then it is in none of the
+    /// counts. (Until 7 December 2026 it counted as sent at once and was taken back on a
+    /// refusal, so `flowcast_ipfix_records_sent_total`, a counter, went down, and a collector
+    /// down for a whole live run showed records sent all along.) Called with `condition` held.
+    private func commitLastDatagram() {
+        guard let last = lastDatagram else { return }
+        stats.messagesSent += 1; stats.recordsSent += last.records; stats.bytesSent += last.bytes
+        lastDatagram = nil
     }
 
     /// The collector refused the last datagram sent (UDP): it counts as lost, not sent, and the
@@ -406,7 +455,6 @@ final class CollectorSender: @unchecked Sendable {
     /// Called with `condition` held.
     private func chargeRefusal() {
         if let last = lastDatagram {
-            stats.messagesSent -= 1; stats.recordsSent -= last.records; stats.bytesSent -= last.bytes
             stats.messagesLost += 1; stats.recordsLost += last.records
         }
         lastDatagram = nil
