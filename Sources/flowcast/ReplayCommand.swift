@@ -150,6 +150,14 @@ struct ReplayCommand: ParsableCommand {
                 throw ExitCode(2)
             } catch {}  // any other fault of the file is reported by the replay itself
         }
+        // Every collector's name resolves, before anything is read or moved (it was found once
+        // an earlier run's files had gone: an audit).
+        for collector in ipfix.collectors.compactMap(IPFIXCollector.init(url:)) {
+            do { try collector.checkResolvable() } catch {
+                printError("flowcast replay: \(error)")
+                throw ExitCode(2)
+            }
+        }
         let topo: Topology
         var inferred: InferredNetwork? = nil
         if let topology {

@@ -330,6 +330,29 @@ struct IPFIXCollectorTests {
         #expect(tcp.stderr.contains("IPFIX tcp://127.0.0.1:9:") && tcp.stderr.contains("flows dropped"), "\(tcp.stderr)")
     }
 
+    @Test("a collector name that does not resolve stops replay and live before they read, move or create anything")
+    func unresolvableCollectorMovesNothing() throws {
+        let out = Self.temporaryDirectory()
+        defer { Self.remove(out) }
+        let capture = "captures/real/mixed-traffic-example.pcap"
+        let first = try Fixtures.runFlowcast(["replay", capture, "--out", out, "--quiet"])
+        #expect(first.status == 0, "\(first.stderr)")
+        let before = try FileManager.default.contentsOfDirectory(atPath: out).sorted()
+        let run = try Fixtures.runFlowcast(["replay", capture, "--out", out, "--ipfix", "udp://no-such-host.invalid:4739"])
+        #expect(run.status == 2)
+        #expect(run.stderr.hasPrefix("flowcast replay: IPFIX collector udp://no-such-host.invalid:4739: cannot resolve no-such-host.invalid"), "\(run.stderr)")
+        #expect(run.stderr.split(separator: "\n").count == 1, "\(run.stderr)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: out).sorted() == before)
+        // live: before it opens the interface (lo exists everywhere; the check comes first).
+        let liveOut = out + "/live"
+        let live = try Fixtures.runFlowcast(["live", "-i", "lo", "--topology", Self.demoTopology, "--out", liveOut,
+                                             "--ipfix", "tcp://no-such-host.invalid:4739"])
+        #expect(live.status == 2)
+        #expect(live.stderr == "flowcast live: IPFIX collector tcp://no-such-host.invalid:4739: cannot resolve no-such-host.invalid: Name or service not known\n"
+                || live.stderr.split(separator: "\n").count == 1, "\(live.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: liveOut))
+    }
+
     @Test("one collector given twice is refused: it would get every flow twice")
     func sameCollectorTwiceIsRefused() throws {
         let out = Self.temporaryDirectory()

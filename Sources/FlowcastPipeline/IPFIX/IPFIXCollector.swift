@@ -76,6 +76,14 @@ public enum IPFIXError: Error, CustomStringConvertible {
     }
 }
 
+extension IPFIXCollector {
+    /// Throws when the collector's host name does not resolve: for commands to check before
+    /// they move or create anything (a run's exporter resolves it again as it starts).
+    public func checkResolvable() throws {
+        _ = try IPFIXSocket(self)
+    }
+}
+
 /// A socket to one collector: a connected UDP socket, or a TCP connection made with a timeout.
 /// Owns the descriptor; nothing outside sees it.
 final class IPFIXSocket {
