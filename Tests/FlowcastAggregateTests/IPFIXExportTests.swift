@@ -222,6 +222,10 @@ struct IPFIXExportTests {
         ("udp://::1:4739", "an IPv6 address goes in brackets (udp://[ADDRESS]:PORT)"),
         ("udp://[::1", "no ']' closing the IPv6 address"), ("udp://[::1]", "no port after the address (udp://[::1]:PORT)"),
         ("127.0.0.1:4739", "expected udp://HOST:PORT or tcp://HOST:PORT"),
+        // Taken until an audit (7 December 2026): a signed port, an IPv4 address in brackets, a user part.
+        ("udp://h:+4739", "the port '+4739' is not 1 to 65535"),
+        ("udp://[127.0.0.1]:4739", "'[127.0.0.1]': brackets hold an IPv6 address; write a name or IPv4 address without them"),
+        ("udp://user@127.0.0.1:4739", "'user@127.0.0.1': a collector is HOST:PORT, with no user part"),
     ] as [(String, String)])
     func collectorURLs(_ text: String, _ outcome: String) {
         if let parsed = IPFIXCollector(url: text) {

@@ -45,6 +45,8 @@ public struct IPFIXCollector: Sendable, Hashable, CustomStringConvertible {
         if rest.hasPrefix("[") {
             guard let close = rest.firstIndex(of: "]") else { return no("no ']' closing the IPv6 address") }
             host = rest[rest.index(after: rest.startIndex)..<close]
+            // Brackets hold an IPv6 address ("[127.0.0.1]" was taken as 127.0.0.1).
+            guard host.contains(":") else { return no("'[\(host)]': brackets hold an IPv6 address; write a name or IPv4 address without them") }
             let after = rest[rest.index(after: close)...]
             guard after.hasPrefix(":") else { return no("no port after the address (\(transport.rawValue)://[\(host)]:PORT)") }
             portText = after.dropFirst()
@@ -57,7 +59,11 @@ public struct IPFIXCollector: Sendable, Hashable, CustomStringConvertible {
             if host.contains(":") { return no("an IPv6 address goes in brackets (\(transport.rawValue)://[ADDRESS]:PORT)") }
         }
         guard !host.isEmpty else { return no("no host") }
-        guard let port = UInt16(portText), port > 0 else { return no("the port '\(portText)' is not 1 to 65535") }
+        guard !host.contains("@") else { return no("'\(host)': a collector is HOST:PORT, with no user part") }
+        // Digits only: UInt16("+4739") is 4739, and a port is not written so.
+        guard portText.allSatisfy(\.isASCIIDigit), let port = UInt16(portText), port > 0 else {
+            return no("the port '\(portText)' is not 1 to 65535")
+        }
         return .success(IPFIXCollector(transport: transport, host: String(host), port: port))
     }
 
@@ -88,8 +94,11 @@ extension IPFIXCollector {
 /// Owns the descriptor; nothing outside sees it.
 final class IPFIXSocket {
     let collector: IPFIXCollector
-    private let address: [UInt8]
-    private let family: Int32
+    /// Every address the name resolved to, in getaddrinfo's order (RFC 6724): a TCP connect tries
+    /// each in turn, as a client should when a name has an IPv6 and an IPv4 address and the
+    /// collector listens on one (until 7 December 2026 only the first was tried); UDP, which hears
+    /// nothing back, uses the first.
+    private let addresses: [(family: Int32, bytes: [UInt8])]
     private var descriptor: Int32 = -1
 
     /// Resolves the collector's address (once: a name that moves needs a restart).
@@ -100,31 +109,51 @@ final class IPFIXSocket {
         hints.ai_socktype = Int32(collector.transport == .udp ? SOCK_DGRAM.rawValue : SOCK_STREAM.rawValue)
         var result: UnsafeMutablePointer<addrinfo>?
         let status = getaddrinfo(collector.host, String(collector.port), &hints, &result)
-        guard status == 0, let first = result else {
+        guard status == 0, result != nil else {
             throw IPFIXError.unresolvable(collector, String(cString: gai_strerror(status)))
         }
         defer { freeaddrinfo(result) }
-        family = first.pointee.ai_family
-        address = Array(UnsafeRawBufferPointer(start: first.pointee.ai_addr, count: Int(first.pointee.ai_addrlen)))
+        var found: [(Int32, [UInt8])] = []
+        var next = result
+        while let entry = next {
+            found.append((entry.pointee.ai_family, Array(UnsafeRawBufferPointer(start: entry.pointee.ai_addr, count: Int(entry.pointee.ai_addrlen)))))
+            next = entry.pointee.ai_next
+        }
+        addresses = collector.transport == .udp ? Array(found.prefix(1)) : found
     }
 
     deinit { close() }
 
     var isOpen: Bool { descriptor >= 0 }
 
-    /// Opens the socket; for TCP, connects within `timeoutMilliseconds`. Returns an error text.
+    /// Opens the socket; for TCP, connects within `timeoutMilliseconds` (each address in turn,
+    /// the time shared among them). Returns an error text: the last address's.
     func open(timeoutMilliseconds: Int32) -> String? {
         close()
+        var reason = "no address"
+        for (i, address) in addresses.enumerated() {
+            let share = max(100, timeoutMilliseconds / Int32(addresses.count - i))
+            let outcome = open(address, timeoutMilliseconds: i == addresses.count - 1 ? timeoutMilliseconds : share)
+            switch outcome {
+            case .success(let fd): descriptor = fd; return nil
+            case .failure(let problem): reason = problem.reason
+            }
+        }
+        return reason
+    }
+
+    private func open(_ address: (family: Int32, bytes: [UInt8]), timeoutMilliseconds: Int32) -> Result<Int32, ConnectFailure> {
+        func no(_ text: String) -> Result<Int32, ConnectFailure> { .failure(ConnectFailure(reason: text)) }
         let type = collector.transport == .udp ? Int32(SOCK_DGRAM.rawValue) : Int32(SOCK_STREAM.rawValue)
-        let fd = socket(family, type | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard fd >= 0 else { return String(cString: strerror(errno)) }
+        let fd = socket(address.family, type | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { return no(String(cString: strerror(errno))) }
         if collector.transport == .tcp {
             // Connect without blocking, so an unreachable collector costs at most the timeout.
             let flags = fcntl(fd, F_GETFL)
             _ = fcntl(fd, F_SETFL, flags | O_NONBLOCK)
-            let started = address.withUnsafeBytes { connect(fd, $0.baseAddress!.assumingMemoryBound(to: sockaddr.self), socklen_t($0.count)) }
+            let started = address.bytes.withUnsafeBytes { connect(fd, $0.baseAddress!.assumingMemoryBound(to: sockaddr.self), socklen_t($0.count)) }
             if started != 0 && errno != EINPROGRESS {
-                let reason = String(cString: strerror(errno)); Glibc.close(fd); return reason
+                let reason = String(cString: strerror(errno)); Glibc.close(fd); return no(reason)
             }
             if started != 0 {
                 var p = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
@@ -134,7 +163,7 @@ final class IPFIXSocket {
                 _ = getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &length)
                 if ready <= 0 || error != 0 {
                     let reason = ready <= 0 ? "connection timed out" : String(cString: strerror(error))
-                    Glibc.close(fd); return reason
+                    Glibc.close(fd); return no(reason)
                 }
             }
             _ = fcntl(fd, F_SETFL, flags)
@@ -144,14 +173,15 @@ final class IPFIXSocket {
             var one: Int32 = 1
             _ = setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
         } else {
-            let connected = address.withUnsafeBytes { connect(fd, $0.baseAddress!.assumingMemoryBound(to: sockaddr.self), socklen_t($0.count)) }
-            if connected != 0 { let reason = String(cString: strerror(errno)); Glibc.close(fd); return reason }
+            let connected = address.bytes.withUnsafeBytes { connect(fd, $0.baseAddress!.assumingMemoryBound(to: sockaddr.self), socklen_t($0.count)) }
+            if connected != 0 { let reason = String(cString: strerror(errno)); Glibc.close(fd); return no(reason) }
             var size: Int32 = 1 << 20
             _ = setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, socklen_t(MemoryLayout<Int32>.size))
         }
-        descriptor = fd
-        return nil
+        return .success(fd)
     }
+
+    private struct ConnectFailure: Error { var reason: String }
 
     /// Why a send failed. `refused` (UDP only): the send reported the ICMP "port unreachable"
     /// that an earlier datagram brought back (ECONNREFUSED on a connected socket), and the kernel
@@ -206,4 +236,8 @@ final class IPFIXSocket {
     func close() {
         if descriptor >= 0 { Glibc.close(descriptor); descriptor = -1 }
     }
+}
+
+private extension Character {
+    var isASCIIDigit: Bool { ("0"..."9").contains(self) }
 }
