@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import FlowcastCore
 import FlowcastPipeline
 #if canImport(Glibc)
@@ -35,6 +36,10 @@ struct Flowcast: ParsableCommand {
         do { command = try parseAsRoot() } catch { exitChecked(error) }
         var running = command
         let name = commandPath(type(of: command), in: Flowcast.self)?.joined(separator: " ")
+        if let problem = emptyArgument(Array(CommandLine.arguments.dropFirst())) {
+            FileHandle.standardError.write(Data("flowcast\(name.map { " " + $0 } ?? ""): \(problem)\n".utf8))
+            Glibc.exit(64)
+        }
         do {
             try running.run()
         } catch {
@@ -55,6 +60,26 @@ struct Flowcast: ParsableCommand {
             Glibc.exit(0)
         }
         exit(withError: error)
+    }
+
+    /// An empty argument (`--out "$OUT"` with OUT unset) is a mistake wherever it goes: an empty
+    /// name read as the current folder ("export --out ''": ": is a folder, not a file"; "evaluate
+    /// --model ''": "/work: cannot read the model file: is a folder"), or as no file. Refused
+    /// with a usage error naming the option before it; `--filter ''` (match everything, as
+    /// tcpdump reads it) is allowed.
+    static func emptyArgument(_ arguments: [String]) -> String? {
+        var previous: String?
+        for argument in arguments {
+            if argument.isEmpty && previous != "--filter" {
+                guard let option = previous, option.hasPrefix("-") else { return "an empty argument (an unset variable?)" }
+                return "an empty argument after \(option) (an unset variable?)"
+            }
+            if argument.hasPrefix("--"), argument.hasSuffix("="), argument.count > 3, argument != "--filter=" {
+                return "an empty value in \(argument) (an unset variable?)"
+            }
+            previous = argument
+        }
+        return nil
     }
 
     /// The words that name `target` under `parent` ("topology check"), as messages name commands.

@@ -113,3 +113,33 @@ struct HelpTests {
 }
 
 
+
+/// An empty argument (`--out "$OUT"` with OUT unset) read as the current folder or as no file:
+/// `export --out ''` said ": is a folder, not a file", `evaluate --model ''` "/work: cannot read
+/// the model file: is a folder", `replay --out ''` "cannot create the folder: … doesn't exist".
+@Suite("Empty arguments")
+struct EmptyArgumentTests {
+    @Test("an empty argument is a usage error naming the option before it, before anything is read or written",
+          arguments: [
+            (["export", "--to", "iproute", "--out", "", "no-such.json"], "flowcast export: an empty argument after --out (an unset variable?)"),
+            (["report", "--out", "", "no-such-folder"], "flowcast report: an empty argument after --out (an unset variable?)"),
+            (["evaluate", "--model", "", "--series", "x.csv", "--from", "1"], "flowcast evaluate: an empty argument after --model (an unset variable?)"),
+            (["replay", "captures/real/mixed-traffic-example.pcap", "--out", ""], "flowcast replay: an empty argument after --out (an unset variable?)"),
+            (["decode", ""], "flowcast decode: an empty argument (an unset variable?)"),
+            (["topology", "check", ""], "flowcast topology check: an empty argument (an unset variable?)"),
+          ] as [([String], String)])
+    func emptyArgumentIsRefused(_ arguments: [String], _ message: String) throws {
+        let run = try Fixtures.runFlowcast(arguments)
+        #expect(run.status == 64)
+        #expect(run.stderr == message + "\n", "\(run.stderr)")
+        #expect(run.stdout.isEmpty)
+    }
+
+    @Test("an empty --filter still means every packet, as tcpdump reads it")
+    func emptyFilterIsAllowed() throws {
+        let run = try Fixtures.runFlowcast(["decode", "--filter", "", "captures/real/mixed-traffic-example.pcap"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let all = try Fixtures.runFlowcast(["decode", "captures/real/mixed-traffic-example.pcap"])
+        #expect(run.stdout == all.stdout && !all.stdout.isEmpty)
+    }
+}
