@@ -238,6 +238,19 @@ public final class PullConsumer: @unchecked Sendable {
         try consumerInfo { $0.NumWaiting } ?? 0
     }
 
+    /// Messages the stream holds for this consumer not yet delivered (`NumPending`), and those
+    /// delivered and not yet acknowledged (`NumAckPending`: to this process, or to one that died
+    /// holding them, which the server delivers again after the ack wait).
+    public func backlog() throws(NATSError) -> (pending: UInt64, acknowledgementPending: Int64) {
+        try consumerInfo { ($0.NumPending, $0.NumAckPending) } ?? (0, 0)
+    }
+
+    /// The highest stream sequence the server has delivered to this consumer (to this process or
+    /// to one before it), 0 when none.
+    public func deliveredSequence() throws(NATSError) -> UInt64 {
+        try consumerInfo { $0.Delivered.Stream } ?? 0
+    }
+
     /// A field of the consumer's info as the server gives it now (`js_GetConsumerInfo`).
     private func consumerInfo<Value>(_ read: (jsConsumerInfo) -> Value) throws(NATSError) -> Value? {
         var info: UnsafeMutablePointer<jsConsumerInfo>? = nil

@@ -34,9 +34,9 @@ struct PlannerTests {
     /// Runs the taps of `sites` one after the other (each publishes all its messages before the next
     /// starts), expecting each to succeed.
     static func runTapsOneAfterAnother(_ captures: [String: String], server: NATSServer, sites: [String] = Scenario.sites,
-                                       sourceLocation: SourceLocation = #_sourceLocation) throws {
+                                       windows: String? = nil, sourceLocation: SourceLocation = #_sourceLocation) throws {
         for site in sites {
-            let tap = try runTaps(captures, server: server, sites: [site])[site]!
+            let tap = try runTaps(captures, server: server, sites: [site], extra: windows.map { ["--window", $0] } ?? [])[site]!
             #expect(tap.status == 0, "\(site): \(tap.stderr)", sourceLocation: sourceLocation)
         }
     }
@@ -751,6 +751,34 @@ struct PlannerTests {
         #expect(forecasts == (try Data(contentsOf: reference.appendingPathComponent("forecasts.jsonl"))))
         let summary = try Scenario.summary(out)
         #expect((summary["windowsPlanned"] as? Int) == 60)
+    }
+
+    /// A planner killed while it reads a backlog leaves messages delivered to it and not yet
+    /// journaled; the stream delivers them again after the consumer's ack wait (10 s). Until
+    /// 7 December 2026 the restarted planner took an empty fetch, or the last message's pending
+    /// count of 0, as caught up and went over to the wall clock: windows were planned without the
+    /// site whose messages were still to come (an audit: 412 windows, and --exit-when-done exited
+    /// without reading them). With --lateness 2 s, under the ack wait, that is every run.
+    @Test("the planner killed while reading a backlog and started again with --exit-when-done: it waits for the messages the killed one was given, the same policies")
+    func killedInBacklogWaitsForRedelivery() throws {
+        let server = try NATSServer()
+        let captures = try Self.siteCaptures()
+        // One-second windows: about 24,000 messages, more than the planner fetches ahead (two
+        // batches of 4,096) of what it has journaled.
+        try Self.runTapsOneAfterAnother(captures, server: server, windows: "1s")
+        let out = try Scenario.temporaryFolder("planner")
+        let lateness = ["--lateness", "2s"]
+        let first = try RunningFlowcast(Scenario.plannerArguments(server, out: out, extra: lateness))
+        let journal = out.appendingPathComponent("planner-journal.bin").path
+        func journaled() -> Bool { ((try? FileManager.default.attributesOfItem(atPath: journal)[.size] as? Int) ?? 0) > 16 }
+        for _ in 0..<3000 where !journaled() { usleep(5_000) }
+        #expect(journaled())
+        first.signal(SIGKILL)
+        _ = first.wait()
+        let second = try Fixtures.runFlowcast(Scenario.plannerArguments(server, out: out, extra: lateness + ["--exit-when-done"]))
+        #expect(second.status == 0, "\(second.stderr)")
+        #expect(!second.stderr.contains("without"), "\(second.stderr.prefix(3000))")
+        try Self.expectSamePolicies(out.appendingPathComponent("policies"), try Scenario.singleReplayPolicies(extra: ["--window", "1s"]))
     }
 
     @Test("the planner stopped (SIGTERM, SIGINT) midway and started again: the same policies and forecasts, no hole in forecasts.jsonl",

@@ -216,6 +216,11 @@ public final class NetworkPlanner {
             }
             release(clock: batch.clock)
         }
+        // Messages delivered before this run and not in its state or journal come again after the
+        // ack wait (a killed planner's): their sequences are no cut in the stream.
+        if case let .success(delivered) = Result(catching: { () throws(NATSError) in try consumer.deliveredSequence() }) {
+            state.merger.redeliveryThrough = delivered
+        }
         try checkPlanInterval()
         if state.generation == nil || !replay.isEmpty { try save() }
         lastSync = Self.wallClock()
@@ -265,7 +270,23 @@ public final class NetworkPlanner {
                                        sequence: m.streamSequence)
             }
             for m in messages { streamClock = max(streamClock, m.stored) }
-            let caughtUp = batch.messages.last.map { $0.pending == 0 } ?? true
+            // Caught up: nothing left undelivered, and nothing delivered that this process has
+            // not got (messages a killed planner was given come again after the consumer's ack
+            // wait, and a server that does not answer may hold anything). Until 7 December 2026 an
+            // empty fetch or the last message's `pending` 0 was enough: after a restart, or a 1 s
+            // server stall, the clock jumped to the wall clock minutes past the stored times, and
+            // windows were planned without sites whose messages were in the stream (an audit: 412
+            // windows so, with --exit-when-done exiting before their redelivery).
+            var caughtUp = batch.messages.last.map { $0.pending == 0 } ?? true
+            if caughtUp {
+                // Counted before the server is asked, so a message delivered meanwhile makes this
+                // conservative (not caught up until the next turn), never the reverse.
+                let held = unacknowledgedMessages + messages.count + prefetcher.bufferedMessages
+                switch Result(catching: { () throws(NATSError) in try consumer.backlog() }) {
+                case let .success(b): caughtUp = b.pending == 0 && b.acknowledgementPending <= Int64(held)
+                case .failure: caughtUp = false
+                }
+            }
             let clock = caughtUp ? max(Self.wallClock(), streamClock) : streamClock
             // Journaled before it takes effect: the record (messages, then release at `clock`) is
             // what a restart replays, and a plan step may acknowledge it (see `feed`).

@@ -47,6 +47,12 @@ final class Prefetcher: @unchecked Sendable {
         return first
     }
 
+    /// Messages fetched and not yet taken by `next()`.
+    var bufferedMessages: Int {
+        condition.lock(); defer { condition.unlock() }
+        return ready.reduce(0) { if case let .success(b) = $1 { return $0 + b.messages.count }; return $0 }
+    }
+
     /// Stops the thread and drops what it fetched ahead, unacknowledged: the stream delivers it
     /// again (to this durable consumer, after its ack wait).
     func stop() {

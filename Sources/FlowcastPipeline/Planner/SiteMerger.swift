@@ -133,6 +133,12 @@ public struct SiteMerger: Codable, Sendable {
     /// with no skip every message published is delivered. nil in a state saved before 6 December 2026.
     private var lastSequence: UInt64?
     private var streamCut: Bool?
+    /// The highest sequence the server had delivered to the consumer when this run started (set by
+    /// the planner; not saved). A planner killed holding messages it had not journaled gets them
+    /// again after the ack wait, after newer ones: the gap before the newer ones is theirs, not a
+    /// cut. (Until 7 December 2026 it was taken as one: a restarted planner took a site's first
+    /// mark as removed from the stream and planned its first windows without it, an audit.)
+    var redeliveryThrough: UInt64 = 0
     /// When (the caller's clock, s) `caughtUp` first found every site read had ended while some
     /// listed site had sent nothing it read; nil while that does not hold.
     private var unreadSince: Double?
@@ -213,7 +219,7 @@ public struct SiteMerger: Codable, Sendable {
         lastProblem = nil
         if let sequence {
             // A redelivery (or a stream created again after a server lost its store) is lower.
-            if sequence > (lastSequence ?? 0) + 1 { streamCut = true }
+            if sequence > max(lastSequence ?? 0, redeliveryThrough) + 1 { streamCut = true }
             lastSequence = max(lastSequence ?? 0, sequence)
         }
         let outcome: IngestOutcome

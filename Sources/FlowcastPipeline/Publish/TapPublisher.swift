@@ -244,7 +244,12 @@ public final class TapPublisher: @unchecked Sendable {
 
             if options.heartbeatSeconds > 0 && Self.now() - lastHeartbeat >= options.heartbeatSeconds && !ending {
                 lastHeartbeat = Self.now()
-                let ns = Int64(lastHeartbeat * 1e9)
+                // The heartbeat's time is the wall clock (seconds since the epoch, as docs/scaleout.md
+                // gives it); `now()` is the monotonic clock the intervals are timed by. Until
+                // 7 December 2026 the heartbeat carried that (seconds since boot: "time":56074.905).
+                var wall = timespec()
+                clock_gettime(CLOCK_REALTIME, &wall)
+                let ns = Int64(wall.tv_sec) * 1_000_000_000 + Int64(wall.tv_nsec)
                 var payload: [UInt8] = []
                 payload.appendLiteral("{\"formatVersion\":1,\"type\":\"heartbeat\",\"site\":"); payload.appendJSONString(options.site)
                 payload.appendLiteral(",\"time\":"); payload.appendSeconds(ns); payload.appendLiteral("}")

@@ -1,0 +1,41 @@
+import FlowcastNATS
+import FlowcastPipeline
+import FlowcastTestSupport
+import Foundation
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A live tap's heartbeat, read back from the stream as the planner reads it.
+@Suite("tap heartbeat", .enabled(if: NATSServer.isAvailable, "needs nats-server (Debian: nats-server)"))
+struct TapHeartbeatTests {
+    /// Until 7 December 2026 the heartbeat carried the monotonic clock (seconds since boot, an
+    /// audit: "time":56074.905), not the wall clock docs/scaleout.md gives.
+    @Test("a heartbeat's time and message id are the wall clock")
+    func heartbeatIsWallClock() throws {
+        let server = try NATSServer()
+        let spool = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-heartbeat-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: spool) }
+        let before = Date().timeIntervalSince1970
+        let publisher = try TapPublisher(PublishOptions(connection: NATSConnectionOptions(url: server.url, name: "heartbeat-test"), site: "edge-9",
+                                                        mode: "live", spoolDirectory: spool, drainSeconds: 5, heartbeatSeconds: 0.2))
+        usleep(1_500_000)
+        _ = publisher.finish()
+        let after = Date().timeIntervalSince1970
+        let connection = try NATSConnection(NATSConnectionOptions(url: server.url, name: "heartbeat-reader"))
+        let consumer = try PullConsumer(connection: connection, stream: "FLOWCAST_WINDOWS", durable: "heartbeats", filterSubject: "flowcast.v1.tap.>")
+        let messages = try consumer.fetch(batch: 100, milliseconds: 2000).messages
+        let beats = messages.compactMap { m -> (time: Double, id: String)? in
+            guard let object = try? JSONSerialization.jsonObject(with: Data(m.payload)) as? [String: Any],
+                  object["type"] as? String == "heartbeat", let time = object["time"] as? Double else { return nil }
+            return (time, m.messageID)
+        }
+        #expect(beats.count >= 2, "\(messages.map { String(decoding: $0.payload, as: UTF8.self) })")
+        for beat in beats {
+            #expect(beat.time >= before - 1 && beat.time <= after + 1, "heartbeat time \(beat.time), run from \(before) to \(after)")
+            let idTime = beat.id.split(separator: "|").last.flatMap { Double($0) }.map { $0 / 1e9 }
+            #expect(beat.id.hasPrefix("edge-9|heartbeat|") && idTime.map { abs($0 - beat.time) < 0.001 } == true, "\(beat.id)")
+        }
+    }
+}
