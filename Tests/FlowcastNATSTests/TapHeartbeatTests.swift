@@ -39,3 +39,24 @@ struct TapHeartbeatTests {
         }
     }
 }
+
+/// A stream that takes a tap's window lines and not its marks (its subjects cover
+/// `flowcast.v1.win.>` only): every mark refused, every line taken.
+@Suite("a stream that refuses some of a tap's subjects", .enabled(if: NATSServer.isAvailable, "needs nats-server (Debian: nats-server)"))
+struct PartialRefusalTests {
+    /// Until 7 December 2026 each acknowledged line reset the 30 s limit of the refusal line, so
+    /// it came several times a second (an audit: 4 identical lines in 5 s).
+    @Test("the refusal is logged at most once in 30 s although other messages are taken meanwhile; the tap exits 3")
+    func refusalLoggedOnce() throws {
+        let server = try NATSServer()
+        let connection = try NATSConnection(NATSConnectionOptions(url: server.url, name: "narrow-stream"))
+        _ = try connection.ensureStream(StreamConfiguration(name: "FLOWCAST_WINDOWS", subjects: ["flowcast.v1.win.>"],
+                                                            maxAgeNanoseconds: 3_600_000_000_000, duplicateWindowNanoseconds: 120_000_000_000))
+        let out = try Scenario.temporaryFolder("narrow-tap")
+        let tap = try Fixtures.runFlowcast(Scenario.replayArguments(Scenario.demo, out: out,
+                                                                    extra: ["--publish", server.url, "--site", "a", "--publish-wait", "4"]))
+        #expect(tap.status == 3, "\(tap.stderr)")
+        let lines = tap.stderr.split(separator: "\n").filter { $0.contains("NATS refused messages") || $0.contains("NATS did not acknowledge") }
+        #expect(lines.count == 1, "\(tap.stderr)")
+    }
+}

@@ -329,7 +329,9 @@ public final class TapPublisher: @unchecked Sendable {
             if error.isNoResponders { streamMissing = true }
         } else {
             backoff = 0
-            refusalLogged = -.infinity
+            // The refusal log's 30 s limit is not reset by an acknowledgement: a stream that takes
+            // some subjects and refuses others (its subjects do not cover the marks, say) logged
+            // the same refusal line several times a second (an audit: 4 lines in 5 s).
             if fromSpool { counters.resent += 1 } else { counters.published += 1 }
             if ack.duplicate {
                 counters.duplicates += 1
