@@ -145,6 +145,11 @@ public final class NATSConnection: @unchecked Sendable {
         try check(natsOptions_SetReconnectWait(opts, options.reconnectWaitMilliseconds), what)
         try check(natsOptions_SetPingInterval(opts, 2000), what)
         try check(natsOptions_SetMaxPingsOut(opts, 2), what)
+        // A write that the network does not take for 10 s fails, and the client reconnects. Without
+        // it a silent partition under load left the client's flusher blocked in send() on a full
+        // socket holding the connection's lock: no ping could find the link dead, and a tap's
+        // --publish-wait never ran out (an audit: a replay tap hung until the network healed).
+        try check(natsOptions_SetWriteDeadline(opts, 10_000), what)
         if let creds = options.credentialsFile {
             try check(natsOptions_SetUserCredentialsFromFiles(opts, creds, nil), "\(what): credentials file")
         }
