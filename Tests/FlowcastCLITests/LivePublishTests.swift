@@ -50,3 +50,44 @@ struct LivePublishTests {
         #expect(got == want)
     }
 }
+
+/// A publishing tap cut off from its server by a silent partition (packets dropped both ways, no
+/// reset, no ICMP), in a network namespace of its own.
+@Suite("a publishing tap behind a silent partition", .serialized)
+struct PartitionedTapTests {
+    /// Until 7 December 2026 the client's flusher blocked in send() on the full socket holding the
+    /// connection's lock, so no ping could find the link dead, and a replay tap ran until the
+    /// network healed (an audit: over 120 s with --publish-wait 5; 60 s here before the fix). The
+    /// client now has a 10 s write deadline.
+    @Test("the tap gives up after the write deadline and --publish-wait: exit status 3, its spool kept",
+          .enabled(if: LiveTests.canReplay && NATSServer.isAvailable, "needs root, ip and nats-server"))
+    func silentPartition() throws {
+        let server = try NATSServer(listensOnEveryAddress: true)
+        let pair = try LiveTests.VethPair()
+        defer { pair.cleanUp() }
+        let (host, tap) = ("10.213.77.1", "10.213.77.2")
+        _ = try LiveTests.run("ip", ["addr", "add", host + "/30", "dev", pair.capture])
+        _ = try LiveTests.run("ip", ["netns", "exec", pair.namespace, "ip", "addr", "add", tap + "/30", "dev", pair.feed])
+        _ = try LiveTests.run("ip", ["netns", "exec", pair.namespace, "ip", "link", "set", "lo", "up"])
+        let out = LiveTests.temporaryDirectory()
+        // 100 ms windows of the demo: about 78,000 messages, still being sent when the link goes.
+        let started = Date()
+        let child = try ChildProcess("/usr/sbin/ip", ["netns", "exec", pair.namespace, Fixtures.flowcastExecutable.path,
+                                                      "replay", "captures/demo/demo.pcapng", "--topology", LiveTests.demoTopology,
+                                                      "--out", out, "--window", "100ms", "--quiet",
+                                                      "--publish", "nats://\(host):\(server.port)", "--site", "a",
+                                                      "--spool-limit", "1", "--publish-wait", "5"],
+                                     currentDirectory: Fixtures.repositoryRoot.path, stdout: .capture, stderr: .standardOutput)
+        defer { if child.isRunning { child.signal(SIGKILL) } }  // a tap that hangs must not outlive the test
+        usleep(1_000_000)
+        _ = try LiveTests.run("ip", ["route", "add", "blackhole", tap + "/32"])
+        defer { _ = try? LiveTests.run("ip", ["route", "del", "blackhole", tap + "/32"]) }
+        _ = try LiveTests.run("ip", ["netns", "exec", pair.namespace, "ip", "route", "add", "blackhole", host + "/32"])
+        let ended = try child.wait(timeout: 90)
+        let seconds = Date().timeIntervalSince(started)
+        #expect(ended == .exit(3), "\(ended) after \(seconds) s: \(child.stdout.suffix(2000))")
+        #expect(seconds < 60, "the tap took \(seconds) s")
+        #expect(child.stdout.contains("were not taken by the stream (exit status 3)"), "\(child.stdout.suffix(2000))")
+        #expect(FileManager.default.fileExists(atPath: out + "/summary.json"))
+    }
+}

@@ -27,7 +27,11 @@ public final class NATSServer: @unchecked Sendable {
     /// Extra lines for the server's configuration file (e.g. `max_payload: 8192`), if any.
     public let configuration: String?
 
-    public init(configuration: String? = nil) throws {
+    /// Listens on every address (`-a 0.0.0.0`), for a client in another network namespace.
+    public let listensOnEveryAddress: Bool
+
+    public init(configuration: String? = nil, listensOnEveryAddress: Bool = false) throws {
+        self.listensOnEveryAddress = listensOnEveryAddress
         port = try Self.freePort()
         store = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-nats-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: store, withIntermediateDirectories: true)
@@ -42,7 +46,7 @@ public final class NATSServer: @unchecked Sendable {
 
     /// Starts the server (again, on the same port and store) and waits until it accepts connections.
     public func start() throws {
-        var arguments = ["-js", "-a", "127.0.0.1", "-p", String(port), "-sd", store.path]
+        var arguments = ["-js", "-a", listensOnEveryAddress ? "0.0.0.0" : "127.0.0.1", "-p", String(port), "-sd", store.path]
         if let configuration {
             let file = store.appendingPathComponent("server.conf")
             try Data(configuration.utf8).write(to: file)
