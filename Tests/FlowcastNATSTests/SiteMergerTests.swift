@@ -52,6 +52,30 @@ struct SiteMergerTests {
         windows.flatMap { w in w.windows.map { "\($0.startNanoseconds) \($0.kind.rawValue):\($0.id) \($0.bytesUp) \($0.partial) \($0.sizeHistogram[0])" } }
     }
 
+    /// Until 7 December 2026 a line or mark for a window its site's chain had passed was a silent
+    /// duplicate: a forged mark and line that came first replaced the site's whole window, and the
+    /// tap's own lines went uncounted (an audit: all 10 policies differed, conflicts 0, exit 0).
+    @Test("a forged mark and line that come before a site's own: its own lines and mark are conflicts, each named")
+    func forgedWindowIsAConflict() {
+        var messages = [Self.line("a", "cell", "c1", start: 100, bytes: 999_999), Self.mark("a", start: 100, previous: nil, lines: 1)]
+        messages += Self.messages
+        let (_, merger) = Self.merge(messages)
+        // a's c1 with other counts, a's l1 its mark did not count, a's own mark counting 2 lines.
+        #expect(merger.conflicts == 3)
+        var said = SiteMerger(sites: ["a", "b"])
+        var problems: [String] = []
+        for (subject, payload) in messages {
+            _ = said.ingest(subject: subject, payload: payload, now: 0)
+            if let p = said.lastProblem { problems.append(p) }
+        }
+        #expect(problems.contains { $0.hasPrefix("a second line for cell:c1 in the window at ") }, "\(problems)")
+        #expect(problems.contains { $0.hasPrefix("a line for link:l1 in the window at ") && $0.contains("closed with 1 line it did not count") }, "\(problems)")
+        #expect(problems.contains { $0.hasPrefix("a second mark for the window at ") && $0.contains("counting 2 lines, where the first closed it with 1") }, "\(problems)")
+        // The same messages twice (a re-sent spool past the stream's duplicate window) are no conflict.
+        let (_, twice) = Self.merge(Self.messages + Self.messages)
+        #expect(twice.conflicts == 0)
+    }
+
     @Test("the order messages arrive in changes nothing")
     func orderIndependent() {
         let (inOrder, _) = Self.merge(Self.messages)

@@ -242,7 +242,26 @@ public struct SiteMerger: Codable, Sendable {
             heard(site)
             if let d = duration, d != w.durationNanoseconds { throw Self.otherDuration(w.durationNanoseconds, d) }
             try Self.onGrid(w.startNanoseconds, w.durationNanoseconds)
-            if let last = state[site]!.chainLast, w.startNanoseconds <= last { return .duplicate }
+            if let last = state[site]!.chainLast, w.startNanoseconds <= last {
+                // A window its site's mark closed and the planner still holds: a line it holds with
+                // other counts, or one the mark did not count, is a conflict, not a re-sent copy.
+                // (Until 7 December 2026 every such line was a silent duplicate: a forged mark and
+                // line that came first replaced a site's whole window, an audit.)
+                if let held = lines[w.startNanoseconds]?[site] {
+                    let key = "\(w.kind.rawValue):\(w.id)"
+                    if let first = held[key] {
+                        if first != w {
+                            conflicts += 1
+                            lastProblem = "a second line for \(key) in the window at \(Self.seconds(w.startNanoseconds)) with other counts (bytes \(w.bytesUp)/\(w.bytesDown), packets \(w.packetsUp)/\(w.packetsDown); the first, \(first.bytesUp)/\(first.bytesDown) and \(first.packetsUp)/\(first.packetsDown), is kept)"
+                        }
+                    } else {
+                        conflicts += 1
+                        lastProblem = "a line for \(key) in the window at \(Self.seconds(w.startNanoseconds)), which the site's mark had closed "
+                            + "with \(held.count) line\(held.count == 1 ? "" : "s") it did not count; not taken"
+                    }
+                }
+                return .duplicate
+            }
             // Released without this site (after --lateness): too late to count.
             if let r = releasedThrough, w.startNanoseconds < r { return .late }
             if let newest = state[site]!.newestMark, w.startNanoseconds > newest + Self.horizon {
@@ -289,8 +308,24 @@ public struct SiteMerger: Codable, Sendable {
             try Self.onGrid(mark.start, mark.duration)
             if let p = mark.previous { try Self.onGrid(p, mark.duration, field: "previous") }
             if duration == nil { duration = mark.duration }
-            if let last = state[mark.site]!.chainLast, mark.start <= last { return .duplicate }
-            if state[mark.site]!.marks[mark.start] != nil { return .duplicate }
+            if let last = state[mark.site]!.chainLast, mark.start <= last {
+                // A second mark for a window still held that counts other lines than the first did.
+                if let held = lines[mark.start]?[mark.site], held.count != mark.lines {
+                    conflicts += 1
+                    lastProblem = "a second mark for the window at \(Self.seconds(mark.start)) counting \(mark.lines) line\(mark.lines == 1 ? "" : "s"), "
+                        + "where the first closed it with \(held.count); the first is kept"
+                }
+                return .duplicate
+            }
+            if let first = state[mark.site]!.marks[mark.start] {
+                if first.lines != mark.lines || first.previous != mark.previous {
+                    conflicts += 1
+                    lastProblem = "a second mark for the window at \(Self.seconds(mark.start)) counting \(mark.lines) line\(mark.lines == 1 ? "" : "s") "
+                        + "(previous \(mark.previous.map(Self.seconds) ?? "null")), where the first counts \(first.lines) (previous "
+                        + "\(first.previous.map(Self.seconds) ?? "null")); the first is kept"
+                }
+                return .duplicate
+            }
             state[mark.site]!.newestMark = max(state[mark.site]!.newestMark ?? mark.start, mark.start)
             state[mark.site]!.marks[mark.start] = Mark(duration: mark.duration, previous: mark.previous, lines: mark.lines)
             state[mark.site]!.mode = mark.mode
