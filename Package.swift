@@ -103,7 +103,7 @@ let package = Package(
                     exclude: ["ReviewFixtures"],  // fixtures read from the source tree by path
                     swiftSettings: strict),
         .testTarget(name: "FlowcastNATSTests",
-                    dependencies: ["FlowcastCore", "FlowcastNATS", "FlowcastPipeline", "FlowcastCapture", "FlowcastDecode", "FlowcastTestSupport"],
+                    dependencies: ["CNats", "FlowcastCore", "FlowcastNATS", "FlowcastPipeline", "FlowcastCapture", "FlowcastDecode", "FlowcastTestSupport"],
                     swiftSettings: strict),
         .testTarget(name: "FlowcastCLITests",
                     dependencies: ["FlowcastCore", "FlowcastTestSupport"], swiftSettings: strict),

@@ -27,6 +27,9 @@ public struct NATSError: Error, CustomStringConvertible, Sendable {
         return e
     }
 
+    /// Not asked: the connection is down.
+    public static var notConnected: NATSError { NATSError("request", NATS_CONNECTION_DISCONNECTED) }
+
     /// Set by `fetch` for a pull no consumer answered (`consumerGone`).
     public internal(set) var consumerGone = false
 
@@ -62,11 +65,52 @@ public struct NATSError: Error, CustomStringConvertible, Sendable {
         // with our 1<<20 is 2^40 bytes, 0 as an int: refused, "Limits must be either > 0 or
         // negative…", and ignored; harmless, as that subscription is not the one we read.)
         var detailStatus = NATS_OK
-        if let detail = nats_GetLastError(&detailStatus).map({ String(cString: $0) }), detailStatus == status,
-           !detail.isEmpty, !detail.contains(text) {
-            text += " (\(detail))"
+        if let found = nats_GetLastError(&detailStatus).map({ String(cString: $0) }), detailStatus == status {
+            // The client's detail starts with its own source location ("(js.c:535): "), which
+            // means nothing to an operator; and it may only repeat the status in other case
+            // ("No responders available for request: No responders available for request").
+            let detail = Self.withoutSourceLocation(found)
+            if !detail.isEmpty, detail.lowercased() != text.lowercased(), !detail.lowercased().contains(text.lowercased()) {
+                text += " (\(detail))"
+            }
         }
+        if let hint = Self.hint(status: status, jetStream: code, operation: operation, text: text) { text += "; " + hint }
         reason = text
+    }
+
+    /// `(js.c:2121): configuration …` → `configuration …`.
+    static func withoutSourceLocation(_ detail: String) -> String {
+        var rest = Substring(detail)
+        while rest.hasPrefix("("), let close = rest.firstIndex(of: ")"),
+              case let inside = rest[rest.index(after: rest.startIndex)..<close], inside.contains(".c:"),
+              inside.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "." || $0 == ":" || $0 == "_" }) {
+            rest = rest[rest.index(after: close)...].drop { $0 == ":" || $0 == " " }
+        }
+        return String(rest)
+    }
+
+    /// What an operator can do about the JetStream errors a Flowcast setup meets (an audit found
+    /// "cannot use NATS at …: Error" for a stream whose subjects overlap Flowcast's, and only "No
+    /// responders available for request" from a server without JetStream).
+    static func hint(status: natsStatus, jetStream code: jsErrCode, operation: String, text: String) -> String? {
+        if operation.hasPrefix("add consumer") && text.contains("deliver policy") {
+            return "the durable consumer exists with another starting point (--from): give a new --durable, or delete the consumer"
+        }
+        switch code {
+        case JSStreamSubjectOverlapErr:
+            return "another stream on the server already takes some of these subjects (flowcast.v1.…): remove it or narrow its subjects"
+        case JSNotEnabledErr, JSNotEnabledForAccountErr:
+            return "JetStream is not enabled (start nats-server with -js, or enable it for the account)"
+        case JSInsufficientResourcesErr, JSStorageResourcesExceededErr:
+            return "the server's JetStream storage is full or its limits (max_file_store, max_mem_store) are too small"
+        default: break
+        }
+        let api = operation.hasPrefix("add stream") || operation.hasPrefix("add consumer") || operation.hasPrefix("consumer info")
+            || operation.hasPrefix("delete consumer") || operation.hasPrefix("stream info")
+        if api && status == NATS_NO_RESPONDERS {
+            return "nothing answered the JetStream API: is JetStream enabled (nats-server -js)?"
+        }
+        return nil
     }
 }
 

@@ -246,9 +246,10 @@ public final class PullConsumer: @unchecked Sendable {
     }
 
     /// The highest stream sequence the server has delivered to this consumer (to this process or
-    /// to one before it), 0 when none.
+    /// to one before it), 0 when it has delivered nothing. (A new consumer's delivered stream
+    /// sequence is the one before the stream's first message, though nothing was delivered.)
     public func deliveredSequence() throws(NATSError) -> UInt64 {
-        try consumerInfo { $0.Delivered.Stream } ?? 0
+        try consumerInfo { $0.Delivered.Consumer > 0 ? $0.Delivered.Stream : 0 } ?? 0
     }
 
     /// A field of the consumer's info as the server gives it now (`js_GetConsumerInfo`).

@@ -16,7 +16,10 @@ struct PlannerCommand: ParsableCommand {
             OUT/planner-summary.json; each policy is also published on flowcast.v1.policy. An interval \
             is planned when every site has closed it, or --lateness after the first did (its provenance then \
             names the missing sites). State is kept in OUT/planner-state.json and OUT/planner-journal.bin: killed and restarted with the \
-            same --out, the planner carries on. Exit status: 0, or 1 when an interval could not be planned,             or 3 when lines conflicted (a line for a site, window and cell or link already held with other             counts: the first was kept and planned with, and may not be the tap's). See docs/scaleout.md.
+            same --out, the planner carries on. Exit status: 0, or 1 when an interval could not be planned, \
+            or 3 when lines or marks conflicted (a line for a site, window and cell or link already held with other \
+            counts, or one its site's mark did not count: the first was kept and planned with, and may not be the tap's). \
+            See docs/scaleout.md.
             """)
 
     @Option(help: ArgumentHelp("NATS server URL (nats://HOST:PORT).", valueName: "url")) var nats: String

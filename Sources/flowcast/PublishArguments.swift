@@ -70,7 +70,9 @@ struct PublishArguments: ParsableArguments {
             // Messages in all, the re-sent among them: the window lines count every message, so
             // "published 877 messages (1140 window lines) …; re-sent 324" read as fewer messages
             // than lines.
-            printError("flowcast \(command): published \(c.published + c.resent) messages (\(c.windowLines) window lines) to \(publisher.connection.url) "
+            // W is the lines the run produced, published or not: "published 20819 messages (228000
+            // window lines) … dropped 219182" read as 228,000 lines published (an audit).
+            printError("flowcast \(command): published \(c.published + c.resent) messages (of \(c.windowLines) window lines produced) to \(publisher.connection.url) "
                 + "as site \(publisher.options.site); re-sent \(c.resent) of them, spooled \(c.spooled), dropped \(c.dropped)"
                 + (c.leftInSpool > 0 ? "; \(c.leftInSpool) still in \(publisher.options.spoolDirectory) (re-sent by the next run with this --out)" : ""))
         }

@@ -758,16 +758,21 @@ struct PlannerTests {
     /// 7 December 2026 the restarted planner took an empty fetch, or the last message's pending
     /// count of 0, as caught up and went over to the wall clock: windows were planned without the
     /// site whose messages were still to come (an audit: 412 windows, and --exit-when-done exited
-    /// without reading them). With --lateness 2 s, under the ack wait, that is every run.
+    /// without reading them). With --lateness 8 s, under the ack wait, that is every run.
     @Test("the planner killed while reading a backlog and started again with --exit-when-done: it waits for the messages the killed one was given, the same policies")
     func killedInBacklogWaitsForRedelivery() throws {
         let server = try NATSServer()
         let captures = try Self.siteCaptures()
         // One-second windows: about 24,000 messages, more than the planner fetches ahead (two
-        // batches of 4,096) of what it has journaled.
-        try Self.runTapsOneAfterAnother(captures, server: server, windows: "1s")
+        // batches of 4,096) of what it has journaled. The taps at once, so the backlog's stored
+        // times span the seconds they take (lateness runs on those while a backlog is read).
+        for (site, run) in try Self.runTaps(captures, server: server, extra: ["--window", "1s"]) {
+            #expect(run.status == 0, "tap \(site): \(run.stderr)")
+        }
         let out = try Scenario.temporaryFolder("planner")
-        let lateness = ["--lateness", "2s"]
+        // Under the consumer's 10 s ack wait: a planner that stops waiting for the redelivery (the
+        // wall clock once "caught up") plans windows without their sites.
+        let lateness = ["--lateness", "8s"]
         let first = try RunningFlowcast(Scenario.plannerArguments(server, out: out, extra: lateness))
         let journal = out.appendingPathComponent("planner-journal.bin").path
         func journaled() -> Bool { ((try? FileManager.default.attributesOfItem(atPath: journal)[.size] as? Int) ?? 0) > 16 }

@@ -76,6 +76,27 @@ struct SiteMergerTests {
         #expect(twice.conflicts == 0)
     }
 
+    @Test("a gap in a site's windows (it ended and started again later) with the other site silent: the gap's windows wait --lateness once, not each in turn")
+    func gapWaitsOnce() {
+        var merger = SiteMerger(sites: ["a", "b"])
+        var messages: [(String, [UInt8])] = []
+        for (k, start) in [100, 110, 120].enumerated() {
+            messages.append(Self.line("a", "cell", "c1", start: start, bytes: 10))
+            messages.append(Self.mark("a", start: start, previous: k == 0 ? nil : start - 10, lines: 1))
+        }
+        messages.append(Self.end("a", lastStart: 120))
+        // The tap's next run, 80 s of capture later.
+        for (k, start) in [200, 210].enumerated() {
+            messages.append(Self.line("a", "cell", "c1", start: start, bytes: 20))
+            messages.append(Self.mark("a", start: start, previous: k == 0 ? nil : start - 10, lines: 1))
+        }
+        for (subject, payload) in messages { _ = merger.ingest(subject: subject, payload: payload, now: 0) }
+        var released: [Int64] = []
+        while let w = merger.nextReady(now: 30, lateness: 30) { released.append(w.start / 1_000_000_000) }
+        // Every window to a's newest is out at once, b (silent) missing from all: 100 to 210.
+        #expect(released == Array(stride(from: 100, through: 210, by: 10)), "\(released)")
+    }
+
     @Test("the order messages arrive in changes nothing")
     func orderIndependent() {
         let (inOrder, _) = Self.merge(Self.messages)

@@ -221,6 +221,19 @@ public final class NetworkPlanner {
         if case let .success(delivered) = Result(catching: { () throws(NATSError) in try consumer.deliveredSequence() }) {
             state.merger.redeliveryThrough = delivered
         }
+        // Until those have come again, lateness does not run: they are older than the messages
+        // read meanwhile, so on the stream's clock their windows would look --lateness overdue
+        // (a window closed by two sites, the third's lines among them, was planned without it).
+        // Every message unacknowledged now is one (this run has fetched nothing yet). At most
+        // three ack waits: one the server dropped (its limits) is not waited for longer.
+        var awaitingRedelivery = 0
+        if state.merger.redeliveryThrough > 0,
+           case let .success(b) = Result(catching: { () throws(NATSError) in try consumer.backlog() }) {
+            awaitingRedelivery = Int(max(0, b.acknowledgementPending))
+        }
+        let redeliveryDeadline = Self.wallClock() + 30
+        // The clock the killed planner last released at (its journal's), or none: no lateness.
+        let redeliveryClock = replay.last?.clock ?? 0
         try checkPlanInterval()
         if state.generation == nil || !replay.isEmpty { try save() }
         lastSync = Self.wallClock()
@@ -270,6 +283,15 @@ public final class NetworkPlanner {
                                        sequence: m.streamSequence)
             }
             for m in messages { streamClock = max(streamClock, m.stored) }
+            if awaitingRedelivery > 0 {
+                let through = state.merger.redeliveryThrough
+                awaitingRedelivery -= batch.messages.reduce(0) { $0 + ($1.streamSequence > 0 && $1.streamSequence <= through ? 1 : 0) }
+                if awaitingRedelivery > 0 && Self.wallClock() >= redeliveryDeadline {
+                    log("NATS: \(awaitingRedelivery) message\(awaitingRedelivery == 1 ? "" : "s") the stopped planner was given did not come again "
+                        + "within 30 s (removed by the stream's limits?); going on without \(awaitingRedelivery == 1 ? "it" : "them")")
+                    awaitingRedelivery = 0
+                }
+            }
             // Caught up: nothing left undelivered, and nothing delivered that this process has
             // not got (messages a killed planner was given come again after the consumer's ack
             // wait, and a server that does not answer may hold anything). Until 7 December 2026 an
@@ -282,12 +304,19 @@ public final class NetworkPlanner {
                 // Counted before the server is asked, so a message delivered meanwhile makes this
                 // conservative (not caught up until the next turn), never the reverse.
                 let held = unacknowledgedMessages + messages.count + prefetcher.bufferedMessages
-                switch Result(catching: { () throws(NATSError) in try consumer.backlog() }) {
+                // Not asked while the connection is down (the request would wait out the outage,
+                // and the loop would not see it to say so).
+                switch connection.isConnected ? Result(catching: { () throws(NATSError) in try consumer.backlog() })
+                    : .failure(NATSError.notConnected) {
                 case let .success(b): caughtUp = b.pending == 0 && b.acknowledgementPending <= Int64(held)
                 case .failure: caughtUp = false
                 }
             }
-            let clock = caughtUp ? max(Self.wallClock(), streamClock) : streamClock
+            var clock = caughtUp ? max(Self.wallClock(), streamClock) : streamClock
+            if awaitingRedelivery > 0 {
+                // Held where it was when the wait began: windows every site closed still go.
+                clock = min(clock, redeliveryClock)
+            }
             // Journaled before it takes effect: the record (messages, then release at `clock`) is
             // what a restart replays, and a plan step may acknowledge it (see `feed`).
             if !messages.isEmpty {

@@ -90,6 +90,16 @@ extension SiteMerger {
             let seen = firstClosedAt[start] ?? now
             if firstClosedAt[start] == nil { firstClosedAt[start] = seen; changes += 1 }
             guard now - seen >= lateness else { return nil }
+            // A gap some site's chain has gone past (a tap that ended and started again later: it
+            // closed none of the windows between) with another listed site silent: the gap's
+            // windows were all there to close when this one's clock started, so the next one's
+            // starts then too. Until 7 December 2026 each waited --lateness in turn from when it
+            // reached the front (an audit: 7 windows of a gap took 14 s at --lateness 2s, and a
+            // live tap back after 30 s left the planner over a minute behind).
+            let next = start + d
+            if firstClosedAt[next] == nil, sites.contains(where: { (state[$0]!.chainLast ?? Int64.min) > next }) {
+                firstClosedAt[next] = seen
+            }
         }
         return release(start: start, duration: d, contributors: closed, missing: missing)
     }
