@@ -544,12 +544,16 @@ struct IPFIXExportTests {
                     if n <= 0 { break }
                     lock.lock(); received += buffer[0..<n]; lock.unlock()
                 }
+                // Forgotten under the lock before it is closed: `shutDown` after this must not shut
+                // down whatever socket the number is given to next (another test's exporter: its
+                // UDP sends then failed with "Broken pipe").
+                lock.lock(); connection = -1; ended = true; lock.unlock()
                 if c >= 0 { close(c) }
-                lock.lock(); ended = true; lock.unlock()
             }.start()
         }
         var bytes: [UInt8] { lock.lock(); defer { lock.unlock() }; return received }
         private var ended = false
+        private var listening = true
         /// True once the reading thread has seen the connection end.
         var isClosed: Bool { lock.lock(); defer { lock.unlock() }; return ended }
         /// Closes the listener and the connection, as a collector that restarts.
@@ -557,9 +561,9 @@ struct IPFIXExportTests {
             // The listening socket first: closed second, it could complete the exporter's
             // reconnect (seeing the first connection end) into its backlog and then drop it with
             // what was written on it, a loss no TCP sender can see (a loaded run once lost 10 flows so).
-            close(fd)
-            lock.lock(); let c = connection; lock.unlock()
-            if c >= 0 { shutdown(c, Int32(SHUT_RDWR)) }
+            lock.lock(); defer { lock.unlock() }
+            if listening { close(fd); listening = false }  // once: a second close could hit a reused number
+            if connection >= 0 { shutdown(connection, Int32(SHUT_RDWR)) }
         }
     }
 

@@ -97,6 +97,31 @@ struct SiteMergerTests {
         #expect(released == Array(stride(from: 100, through: 210, by: 10)), "\(released)")
     }
 
+    /// Until 7 December 2026 such a line counted as a duplicate, with no warning (an audit: a tap
+    /// re-sending its spool after a restart had 24 lines so).
+    @Test("a line of a window planned without its site, whose mark came before it, is late, not a duplicate")
+    func lineAfterItsMarkOfAReleasedWindowIsLate() {
+        var merger = SiteMerger(sites: ["a", "b"])
+        for (subject, payload) in [Self.line("a", "cell", "c1", start: 100, bytes: 10), Self.mark("a", start: 100, previous: nil, lines: 1),
+                                   Self.line("a", "cell", "c1", start: 110, bytes: 10), Self.mark("a", start: 110, previous: 100, lines: 1)] {
+            _ = merger.ingest(subject: subject, payload: payload, now: 0)
+        }
+        // b says nothing in --lateness: window 100 is planned without it.
+        #expect(merger.nextReady(now: 31, lateness: 30)?.start == 100_000_000_000)
+        // Then b's mark of 100 (its chain passes it: planned already), and after it the line.
+        let (markSubject, markPayload) = Self.mark("b", start: 100, previous: nil, lines: 1)
+        #expect(merger.ingest(subject: markSubject, payload: markPayload, now: 40) == .mark)
+        let (lineSubject, linePayload) = Self.line("b", "cell", "c1", start: 100, bytes: 7)
+        #expect(merger.ingest(subject: lineSubject, payload: linePayload, now: 40) == .late)
+        // A true duplicate (a line of a window b closed itself) is still one.
+        for (subject, payload) in [Self.line("b", "cell", "c1", start: 110, bytes: 7), Self.mark("b", start: 110, previous: 100, lines: 1)] {
+            _ = merger.ingest(subject: subject, payload: payload, now: 41)
+        }
+        _ = merger.nextReady(now: 41, lateness: 30)
+        let (again, againPayload) = Self.line("b", "cell", "c1", start: 110, bytes: 7)
+        #expect(merger.ingest(subject: again, payload: againPayload, now: 42) == .duplicate)
+    }
+
     @Test("the order messages arrive in changes nothing")
     func orderIndependent() {
         let (inOrder, _) = Self.merge(Self.messages)

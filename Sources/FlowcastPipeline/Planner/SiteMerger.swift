@@ -75,6 +75,10 @@ public struct SiteMerger: Codable, Sendable {
         /// had traffic (`release`): what it carries, for `carriers(of:)`. nil in a state saved before
         /// 6 December 2026 (what it carried before is then unknown; it is kept from then on).
         var carried: Set<String>?
+        /// Windows the chain passed after they were planned without the site (--lateness), the
+        /// newest 4,096: a line of one is `late`, not a `duplicate`. nil in a state saved before
+        /// 7 December 2026.
+        var passedReleased: [Int64]?
     }
     /// What the planner made of a site of which nothing was read (`caughtUp`).
     enum Unread: String, Codable, Sendable {
@@ -242,6 +246,10 @@ public struct SiteMerger: Codable, Sendable {
             heard(site)
             if let d = duration, d != w.durationNanoseconds { throw Self.otherDuration(w.durationNanoseconds, d) }
             try Self.onGrid(w.startNanoseconds, w.durationNanoseconds)
+            // A window planned without this site that its chain has since passed (its mark came
+            // before all its lines, as from a tap re-sending its spool): the line came too late.
+            // Until 7 December 2026 such lines counted as duplicates, with no warning (an audit).
+            if state[site]!.passedReleased?.contains(w.startNanoseconds) == true { return .late }
             if let last = state[site]!.chainLast, w.startNanoseconds <= last {
                 // A window its site's mark closed and the planner still holds: a line it holds with
                 // other counts, or one the mark did not count, is a conflict, not a re-sent copy.
@@ -495,6 +503,12 @@ public struct SiteMerger: Codable, Sendable {
             let released = releasedThrough.map { start < $0 } ?? false
             guard released || (lines[start]?[site]?.count ?? 0) >= mark.lines else { return }
             s.marks[start] = nil
+            if released {
+                var passed = s.passedReleased ?? []
+                passed.append(start)
+                if passed.count > 4096 { passed.removeFirst(passed.count - 4096) }
+                s.passedReleased = passed
+            }
             if let p = mark.previous, let last = s.chainLast, p > last {
                 gaps.append("site \(site): the mark of its window at \(Self.seconds(p)) had not come when that window was planned "
                     + "(lost?); its windows go on from \(Self.seconds(start)) (the windows before were planned without it)")
