@@ -40,14 +40,18 @@ public struct NATSError: Error, CustomStringConvertible, Sendable {
     public var isTimeout: Bool { status == Int32(NATS_TIMEOUT.rawValue) }
 
     /// The connection is down: closed, reconnecting, stale, or no server to connect to.
+    /// (An I/O error is the socket breaking under a write: with the client's write deadline, a send
+    /// to a server that went away can fail so before the client has noticed it is gone.)
     public var isNotConnected: Bool {
-        status == Int32(NATS_NO_SERVER.rawValue) || status == Int32(NATS_CONNECTION_CLOSED.rawValue)
+        status == Int32(NATS_IO_ERROR.rawValue)
+            || status == Int32(NATS_NO_SERVER.rawValue) || status == Int32(NATS_CONNECTION_CLOSED.rawValue)
             || status == Int32(NATS_CONNECTION_DISCONNECTED.rawValue) || status == Int32(NATS_STALE_CONNECTION.rawValue)
     }
 
     /// True for a status that means the server or an answer could not be reached in time.
     public var isUnreachable: Bool {
-        status == Int32(NATS_NO_SERVER.rawValue) || status == Int32(NATS_TIMEOUT.rawValue)
+        status == Int32(NATS_IO_ERROR.rawValue)
+            || status == Int32(NATS_NO_SERVER.rawValue) || status == Int32(NATS_TIMEOUT.rawValue)
             || status == Int32(NATS_CONNECTION_CLOSED.rawValue) || status == Int32(NATS_CONNECTION_DISCONNECTED.rawValue)
             || status == Int32(NATS_NO_RESPONDERS.rawValue) || status == Int32(NATS_STALE_CONNECTION.rawValue)
     }

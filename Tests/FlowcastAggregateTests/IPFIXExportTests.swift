@@ -524,17 +524,8 @@ struct IPFIXExportTests {
         private var received: [UInt8] = []
         private var connection: Int32 = -1
         init?(port: UInt16) {
-            fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-            var one: Int32 = 1
-            setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
-            var address = sockaddr_in()
-            address.sin_family = sa_family_t(AF_INET)
-            address.sin_addr.s_addr = inet_addr("127.0.0.1")
-            address.sin_port = port.bigEndian
-            let bound = withUnsafeMutablePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-            }
-            guard bound == 0, listen(fd, 1) == 0 else { close(fd); return nil }
+            guard let fd = IPFIXCollectorPort.listen(port) else { return nil }
+            self.fd = fd
             Thread { [self] in
                 let c = accept(fd, nil, nil)
                 lock.lock(); connection = c; lock.unlock()
@@ -648,17 +639,7 @@ extension IPFIXExportTests {
         private let lock = NSLock()
         private var closed = false
         init?(port: UInt16, after limit: Int) {
-            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-            var one: Int32 = 1
-            setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
-            var address = sockaddr_in()
-            address.sin_family = sa_family_t(AF_INET)
-            address.sin_addr.s_addr = inet_addr("127.0.0.1")
-            address.sin_port = port.bigEndian
-            let bound = withUnsafeMutablePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-            }
-            guard bound == 0, listen(fd, 1) == 0 else { close(fd); return nil }
+            guard let fd = IPFIXCollectorPort.listen(port) else { return nil }
             Thread { [self] in
                 let c = accept(fd, nil, nil)
                 close(fd)
@@ -717,6 +698,22 @@ extension IPFIXExportTests {
 
 /// A free loopback TCP port (bound and released).
 enum IPFIXCollectorPort {
+    /// A TCP socket listening on `port` of loopback (a backlog of one), or nil.
+    static func listen(_ port: UInt16) -> Int32? {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var one: Int32 = 1
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = port.bigEndian
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard bound == 0, Glibc.listen(fd, 1) == 0 else { close(fd); return nil }
+        return fd
+    }
+
     static func free() -> UInt16 {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         defer { close(fd) }
