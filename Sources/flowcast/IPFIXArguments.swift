@@ -7,16 +7,21 @@ struct IPFIXArguments: ParsableArguments {
             help: ArgumentHelp("Also export every flow over IPFIX to udp://HOST:PORT or tcp://HOST:PORT (repeatable).",
                                valueName: "url"))
     var collectors: [String] = []
-    @Option(name: .customLong("ipfix-domain-id"), parsing: .unconditional, help: "IPFIX observationDomainId of this tap.")
-    var domainID: UInt32 = 0
-    @Option(name: .customLong("ipfix-template-interval"), parsing: .unconditional, help: "Seconds between IPFIX template refreshes on UDP.")
-    var templateInterval: Double = 60
-    @Option(name: .customLong("ipfix-mtu"), parsing: .unconditional, help: "Largest IPFIX message in bytes (path MTU less IP and UDP headers).")
-    var mtu: Int = 1400
+    // Optional, so that one given without --ipfix is refused even at its default value (an
+    // audit: `--ipfix-mtu 1400` alone was taken silently, compared against the default).
+    @Option(name: .customLong("ipfix-domain-id"), parsing: .unconditional, help: "IPFIX observationDomainId of this tap (default 0).")
+    var givenDomainID: UInt32?
+    @Option(name: .customLong("ipfix-template-interval"), parsing: .unconditional, help: "Seconds between IPFIX template refreshes on UDP (default 60).")
+    var givenTemplateInterval: Double?
+    @Option(name: .customLong("ipfix-mtu"), parsing: .unconditional, help: "Largest IPFIX message in bytes (path MTU less IP and UDP headers; default 1400).")
+    var givenMTU: Int?
+    var domainID: UInt32 { givenDomainID ?? 0 }
+    var templateInterval: Double { givenTemplateInterval ?? 60 }
+    var mtu: Int { givenMTU ?? 1400 }
 
     func validate() throws {
         // Given without --ipfix they did nothing, silently (a help-line audit).
-        let alone = [(domainID != 0, "--ipfix-domain-id"), (templateInterval != 60, "--ipfix-template-interval"), (mtu != 1400, "--ipfix-mtu")]
+        let alone = [(givenDomainID != nil, "--ipfix-domain-id"), (givenTemplateInterval != nil, "--ipfix-template-interval"), (givenMTU != nil, "--ipfix-mtu")]
             .filter(\.0).map(\.1)
         if collectors.isEmpty, let first = alone.first { throw ValidationError("\(first) needs --ipfix (it sets the IPFIX export)") }
         var seen: [String: String] = [:]

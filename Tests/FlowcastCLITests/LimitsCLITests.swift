@@ -116,6 +116,11 @@ struct LimitsCLITests {
             (["replay", "captures/demo/demo.pcapng", "--out", "/nonexistent/out", "--headroom", "2"],
              "--headroom needs --plan-every (it is used only when planning)"),
             (["replay", "captures/demo/demo.pcapng", "--out", "/nonexistent/out", "--ipfix-mtu", "576"], "--ipfix-mtu needs --ipfix"),
+            // At their defaults too (they were compared against the default until 7 December 2026).
+            (["replay", "captures/demo/demo.pcapng", "--out", "/nonexistent/out", "--ipfix-mtu", "1400"], "--ipfix-mtu needs --ipfix"),
+            (["replay", "captures/demo/demo.pcapng", "--out", "/nonexistent/out", "--ipfix-domain-id", "0"], "--ipfix-domain-id needs --ipfix"),
+            (["replay", "captures/demo/demo.pcapng", "--out", "/nonexistent/out", "--ipfix-template-interval", "60"],
+             "--ipfix-template-interval needs --ipfix"),
             (["replay", "captures/demo/demo.pcapng", "--out", "/nonexistent/out", "--spool-limit", "5"],
              "--site, --publish-flows, --nats-creds, --nats-tls-ca, --spool-limit and --publish-wait need --publish"),
             // ... and --model and --at with --forecasts, which the plan ignored, naming no model.
