@@ -56,16 +56,23 @@ public struct PreviousRun: Sendable, Equatable, Codable, CustomStringConvertible
         let fm = FileManager.default
         let (found, folders) = files(directory, policyDirectory: policyDirectory)
         guard !found.isEmpty else { return nil }
+        let policyFolder = policyDirectory ?? directory + "/policies"
+        var moved: [(from: String, to: String)] = []
         for file in found {
             do {
                 if let archive {
-                    let target = archivedPath(file.name, in: archive, policyFolder: shownPolicyFolder(directory, policyDirectory ?? directory + "/policies"))
+                    let target = archivedPath(file.name, in: archive, policyFolder: shownPolicyFolder(directory, policyFolder),
+                                              outside: !isInside(policyFolder, directory))
                     try fm.createDirectory(atPath: (target as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
                     try fm.moveItem(atPath: file.path, toPath: target)
+                    moved.append((file.path, target))
                 } else {
                     try fm.removeItem(atPath: file.path)
                 }
             } catch {
+                // A move that fails part way puts back what it moved: the folder is as it was
+                // (until 7 December 2026 the files moved so far were left in the archive, said nowhere).
+                for m in moved.reversed() { try? fm.moveItem(atPath: m.to, toPath: m.from) }
                 throw .output(path: file.path, reason: "an earlier run's file cannot be \(archive == nil ? "removed" : "moved to \(archive!)"): "
                     + error.localizedDescription)
             }
@@ -90,12 +97,12 @@ public struct PreviousRun: Sendable, Equatable, Codable, CustomStringConvertible
         let fm = FileManager.default
         let policies = policyDirectory ?? directory + "/policies"
         let shown = Self.shownPolicyFolder(directory, policies)
+        let outside = !Self.isInside(policies, directory)
         for name in removed {
             // The name is relative to `directory`, or (policies kept elsewhere) starts with the policy folder as given.
-            let original = name.hasPrefix(shown + "/") && !policies.hasPrefix(directory + "/")
-                ? policies + name.dropFirst(shown.count) : directory + "/" + name
+            let original = name.hasPrefix(shown + "/") && outside ? policies + name.dropFirst(shown.count) : directory + "/" + name
             try fm.createDirectory(atPath: (original as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-            try fm.moveItem(atPath: Self.archivedPath(name, in: archive, policyFolder: shown), toPath: original)
+            try fm.moveItem(atPath: Self.archivedPath(name, in: archive, policyFolder: shown, outside: outside), toPath: original)
         }
         // Folders the move created and left empty, deepest first; then the archive itself.
         let left = (fm.subpaths(atPath: archive) ?? []).sorted { $0.count > $1.count }
@@ -114,9 +121,17 @@ public struct PreviousRun: Sendable, Equatable, Codable, CustomStringConvertible
     /// Where `clear` keeps a file: its place relative to the folder, or for a policies folder
     /// given by an absolute path, under `policies/` (until 7 December 2026 by its bare name, so
     /// reload-N folders' policies collided with the first generation's and the move failed).
-    private static func archivedPath(_ name: String, in archive: String, policyFolder shown: String) -> String {
-        name.hasPrefix("/") && name.hasPrefix(shown + "/") ? archive + "/policies" + name.dropFirst(shown.count)
+    /// A policies folder outside `directory` (`--policies /abs` or `--policies ../pol`) is kept
+    /// under `policies/` too: joined as given, `../pol` put the earlier policies outside the
+    /// archive (`OUT/earlier-1/../pol`), where the next run's move then failed (an audit).
+    private static func archivedPath(_ name: String, in archive: String, policyFolder shown: String, outside: Bool) -> String {
+        outside && name.hasPrefix(shown + "/") ? archive + "/policies" + name.dropFirst(shown.count)
             : archive + "/" + (name.hasPrefix("/") ? (name as NSString).lastPathComponent : name)
+    }
+
+    /// Whether `folder` lies inside `directory`, as the paths are written (no `..` after it).
+    private static func isInside(_ folder: String, _ directory: String) -> Bool {
+        folder.hasPrefix(directory + "/") && !folder.dropFirst(directory.count + 1).split(separator: "/").contains("..")
     }
 
     /// The run files of `directory`: how the log names each (relative to `directory` when inside

@@ -68,8 +68,8 @@ struct ReplayCommand: ParsableCommand {
             (flows as they end) and OUT/summary.json. Windows follow capture time; the last one is \
             marked partial. The same input always gives byte-identical output. Exit status: 0; 2 on \
             an error (the capture, the topology, an output file); 3 when --publish leaves messages \
-            the stream did not take (they stay in OUT/publish-spool, see docs/scaleout.md); 64 on a \
-            usage error.
+            the stream did not take (they stay in OUT/publish-spool, see docs/scaleout.md) or an \
+            --ipfix collector lost flows or records (docs/ipfix.md); 64 on a usage error.
             """)
 
     @Argument(help: "A pcap or pcapng file.") var file: String

@@ -176,6 +176,27 @@ struct KillTests {
         // (A run stopped after writing keeps the earlier run in earlier-N: `killedReplay`.)
     }
 
+    /// An audit's `--out o --policies ../pol`: the second run moved the first's policies to
+    /// `o/earlier-1/../pol`, outside the folder that is removed, and the third failed on them.
+    @Test("reruns with --policies outside --out (relative, with ..): every run succeeds and nothing is left behind")
+    func rerunsWithPoliciesOutsideOut() throws {
+        let work = Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: work) }
+        try FileManager.default.createDirectory(atPath: work + "/w", withIntermediateDirectories: true)
+        let demo = Fixtures.repositoryRoot.appendingPathComponent("captures/demo/demo.pcapng").path
+        let topology = Fixtures.repositoryRoot.appendingPathComponent(Self.topology).path
+        for run in 1...3 {
+            let child = try ChildProcess(Fixtures.flowcastExecutable.path,
+                                         ["replay", demo, "--topology", topology, "--plan-every", "60s", "--out", "o", "--policies", "../pol"],
+                                         currentDirectory: work + "/w", stdout: .capture, stderr: .standardOutput)
+            _ = try child.wait(timeout: 300)
+            #expect(child.terminationStatus == 0, "run \(run): \(child.stdout)")
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: work + "/w/o").sorted() == [".flowcast.lock", "flows.jsonl", "summary.json", "windows.jsonl"])
+        #expect(try FileManager.default.contentsOfDirectory(atPath: work + "/pol").filter { $0.hasPrefix("policy-") }.count == 10)
+        #expect(!FileManager.default.fileExists(atPath: work + "/w/pol"))
+    }
+
     @Test("SIGKILL during train, at any moment: a model file is either absent or whole")
     func killedTrain() throws {
         let work = Self.temporaryDirectory()
