@@ -85,6 +85,14 @@ public struct PreviousRun: Sendable, Equatable, Codable, CustomStringConvertible
                            policies: names.filter { $0.contains("/policy-") && !$0.hasSuffix(".partial") }.count)
     }
 
+    /// The first `directory/earlier-N` (N from 1) that does not exist: where `clear` keeps an
+    /// earlier run's files (live for good, replay until the new run has finished).
+    public static func freeArchive(in directory: String) -> String {
+        var n = 1
+        while FileManager.default.fileExists(atPath: directory + "/earlier-\(n)") { n += 1 }
+        return directory + "/earlier-\(n)"
+    }
+
     /// Whether `directory` (and its policies folder) holds any file a run writes.
     public static func holdsRunFiles(_ directory: String, policyDirectory: String? = nil) -> Bool {
         !files(directory, policyDirectory: policyDirectory).found.isEmpty

@@ -214,10 +214,9 @@ struct ReplayCommand: ParsableCommand {
             // An earlier run's files move aside to earlier-N/ and go only once this run has
             // finished: until 7 December 2026 they were removed at the start, so a rerun stopped
             // with Ctrl-C (or failing on a full disk) cost the folder its last finished run.
-            var n = 1
-            while FileManager.default.fileExists(atPath: out + "/earlier-\(n)") { n += 1 }
-            if var previous = try PreviousRun.clear(out, policyDirectory: policies, keepingIn: out + "/earlier-\(n)") {
-                earlier = out + "/earlier-\(n)"
+            let archive = PreviousRun.freeArchive(in: out)
+            if var previous = try PreviousRun.clear(out, policyDirectory: policies, keepingIn: archive) {
+                earlier = archive
                 if !quiet { printError("flowcast replay: \(out) \(previous), removed once this run has finished") }
                 previous.keptIn = nil  // summary.json is written only by a run that finished, after which they are gone
                 options.previousRun = previous

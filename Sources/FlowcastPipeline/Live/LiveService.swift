@@ -139,9 +139,7 @@ public final class LiveService {
         // An earlier run's files (a tap restarted after a crash, or run again) move to
         // earlier-N/, so this run's folder holds this run only and nothing recorded is lost.
         do {
-            var n = 1
-            while FileManager.default.fileExists(atPath: out + "/earlier-\(n)") { n += 1 }
-            if let previous = try PreviousRun.clear(out, keepingIn: out + "/earlier-\(n)") {
+            if let previous = try PreviousRun.clear(out, keepingIn: PreviousRun.freeArchive(in: out)) {
                 log.notice("earlier run found", metadata: ["folder": "\(out)", "found": "\(previous)"])
             }
         } catch {
