@@ -15,13 +15,18 @@ struct IPFIXArguments: ParsableArguments {
     var givenTemplateInterval: Double?
     @Option(name: .customLong("ipfix-mtu"), parsing: .unconditional, help: "Largest IPFIX message in bytes (path MTU less IP and UDP headers; default 1400).")
     var givenMTU: Int?
+    @Option(name: .customLong("ipfix-rate"), parsing: .unconditional,
+            help: "Most IPFIX records a second to each UDP collector (default 100000; 0: as fast as flows end).")
+    var givenRate: Double?
     var domainID: UInt32 { givenDomainID ?? 0 }
     var templateInterval: Double { givenTemplateInterval ?? 60 }
     var mtu: Int { givenMTU ?? 1400 }
+    var rate: Double { givenRate ?? IPFIXOptions.defaultUDPRecordsPerSecond }
 
     func validate() throws {
         // Given without --ipfix they did nothing, silently (a help-line audit).
-        let alone = [(givenDomainID != nil, "--ipfix-domain-id"), (givenTemplateInterval != nil, "--ipfix-template-interval"), (givenMTU != nil, "--ipfix-mtu")]
+        let alone = [(givenDomainID != nil, "--ipfix-domain-id"), (givenTemplateInterval != nil, "--ipfix-template-interval"), (givenMTU != nil, "--ipfix-mtu"),
+                     (givenRate != nil, "--ipfix-rate")]
             .filter(\.0).map(\.1)
         if collectors.isEmpty, let first = alone.first { throw ValidationError("\(first) needs --ipfix (it sets the IPFIX export)") }
         var seen: [String: String] = [:]
@@ -36,6 +41,7 @@ struct IPFIXArguments: ParsableArguments {
             }
         }
         if !(templateInterval > 0) { throw ValidationError("--ipfix-template-interval must be more than 0") }
+        if !(rate >= 0 && rate.isFinite) { throw ValidationError("--ipfix-rate must be 0 (unpaced) or more") }
         if !(512...65535).contains(mtu) { throw ValidationError("--ipfix-mtu must be 512 to 65535") }
         // A UDP datagram over IPv4 carries at most 65,535 − 20 − 8 bytes; a larger message
         // would fail to send, every time.
@@ -53,7 +59,7 @@ struct IPFIXArguments: ParsableArguments {
         return IPFIXOptions(collectors: collectors.compactMap { IPFIXCollector(url: $0) }, observationDomain: domainID,
                             observationPoint: observationPoint, templateInterval: templateInterval,
                             maximumMessageSize: mtu, waitWhenFull: waitWhenFull,
-                            samplingInterval: UInt32(clamping: sampling))
+                            samplingInterval: UInt32(clamping: sampling), udpRecordsPerSecond: rate)
     }
 
 

@@ -694,6 +694,53 @@ extension IPFIXExportTests {
         #expect(got.count > total / 2, "the second session got \(got.count) of \(total) flows")
         #expect(stats.lastError?.contains("not connected") != true, "\(stats)")
     }
+
+    /// Until 7 December 2026 replay stopped waiting for room the moment a session failed and
+    /// dropped every flow that did not fit in the queue until the collector was back: an audit's
+    /// TCP collector, restarted mid-replay, missed about 40,000 of 200,000 flows.
+    @Test("replay waits for a TCP collector it had a session with to come back: a restart drops no flow")
+    func replayWaitsForRestartedCollector() throws {
+        let port = IPFIXCollectorPort.free()
+        let first = try #require(ClosingListener(port: port, after: 64 << 10))
+        let exporter = try IPFIXExporter(IPFIXOptions(collectors: [IPFIXCollector(transport: .tcp, host: "127.0.0.1", port: port)],
+                                                      queueCapacity: 1024, waitWhenFull: true))
+        // The collector is away for 1.5 s after its first session ends, then listens again.
+        final class Box: @unchecked Sendable { let lock = NSLock(); var listener: TCPListener? }
+        let box = Box()
+        Thread {
+            _ = Self.waitFor(60) { first.isClosed }
+            usleep(1_500_000)
+            let second = TCPListener(port: port)
+            box.lock.lock(); box.listener = second; box.lock.unlock()
+        }.start()
+        // Batches of 500 flows into a queue of 1,024: while the collector is away the queue is
+        // full and replay must wait, not drop.
+        let total = 60_000
+        for n in 0..<total {
+            exporter.export(Self.flow(n))
+            if n % 500 == 499 { exporter.endBatch() }
+        }
+        let stats = try #require(exporter.finish(timeout: 60).first)
+        box.lock.lock(); let second = box.listener; box.lock.unlock()
+        let listener = try #require(second, "the collector never came back")
+        defer { listener.shutDown() }
+        var size = -1
+        #expect(Self.waitFor(30) {
+            let now = listener.bytes.count
+            defer { size = now }
+            if now != size { usleep(200_000); return false }
+            return true
+        })
+        #expect(stats.flowsDropped == 0, "\(stats)")
+        #expect(stats.connections == 2, "\(stats)")
+        #expect(stats.recordsLost <= 40, "\(stats)")
+        // The second session has every flow from where it took over to the last, with no hole.
+        let got = Self.flowIDs(listener.bytes)
+        let lowest = try #require(got.min())
+        #expect(got.count == total - Int(lowest), "the second session got \(got.count) flows from \(lowest) to \(got.max() ?? 0)")
+        let hasTheLast = got.contains(UInt64(total - 1))
+        #expect(hasTheLast)
+    }
 }
 
 /// A free loopback TCP port (bound and released).

@@ -121,6 +121,11 @@ struct LimitsCLITests {
             (["replay", "captures/demo/demo.pcapng", "--out", "/nonexistent/out", "--ipfix-domain-id", "0"], "--ipfix-domain-id needs --ipfix"),
             (["replay", "captures/demo/demo.pcapng", "--out", "/nonexistent/out", "--ipfix-template-interval", "60"],
              "--ipfix-template-interval needs --ipfix"),
+            (["replay", "captures/demo/demo.pcapng", "--out", "/nonexistent/out", "--ipfix-rate", "100000"], "--ipfix-rate needs --ipfix"),
+            (["replay", "captures/demo/demo.pcapng", "--out", "/nonexistent/out", "--ipfix", "udp://127.0.0.1:4739", "--ipfix-rate", "-5"],
+             "--ipfix-rate must be 0 (unpaced) or more"),
+            (["replay", "captures/demo/demo.pcapng", "--out", "/nonexistent/out", "--ipfix", "udp://127.0.0.1:4739", "--ipfix-rate", "nan"],
+             "--ipfix-rate must be 0 (unpaced) or more"),
             (["replay", "captures/demo/demo.pcapng", "--out", "/nonexistent/out", "--spool-limit", "5"],
              "--site, --publish-flows, --nats-creds, --nats-tls-ca, --spool-limit and --publish-wait need --publish"),
             // ... and --model and --at with --forecasts, which the plan ignored, naming no model.
