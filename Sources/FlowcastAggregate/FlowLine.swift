@@ -19,6 +19,10 @@ public struct FlowLine: Codable, Sendable, Equatable {
     public var bytesAB: UInt64
     public var packetsBA: UInt64
     public var bytesBA: UInt64
+    /// Bytes of the packets' outermost IP datagrams per direction (IPFIX's `octetDeltaCount`);
+    /// `bytes_ab`/`bytes_ba` count whole frames. Absent in lines written before 7 December 2026.
+    public var ipBytesAB: UInt64?
+    public var ipBytesBA: UInt64?
     /// First and last packet time: seconds since the epoch as text with nine decimals (exact).
     public var first: String
     public var last: String
@@ -56,6 +60,7 @@ public struct FlowLine: Codable, Sendable, Equatable {
         case formatVersion
         case proto, a, portA = "port_a", b, portB = "port_b"
         case packetsAB = "packets_ab", bytesAB = "bytes_ab", packetsBA = "packets_ba", bytesBA = "bytes_ba"
+        case ipBytesAB = "ip_bytes_ab", ipBytesBA = "ip_bytes_ba"
         case first, last, teidAB = "teid_ab", teidBA = "teid_ba"
         case icmpTypeAB = "icmp_type_ab", icmpCodeAB = "icmp_code_ab", icmpTypeBA = "icmp_type_ba", icmpCodeBA = "icmp_code_ba"
         case tcpFlagsAB = "tcp_flags_ab", tcpFlagsBA = "tcp_flags_ba", retransmissions, zeroWindows = "zero_windows"
@@ -75,6 +80,8 @@ public struct FlowLine: Codable, Sendable, Equatable {
         bytesAB = try c.decode(UInt64.self, forKey: .bytesAB)
         packetsBA = try c.decode(UInt64.self, forKey: .packetsBA)
         bytesBA = try c.decode(UInt64.self, forKey: .bytesBA)
+        ipBytesAB = try c.decodeIfPresent(UInt64.self, forKey: .ipBytesAB)
+        ipBytesBA = try c.decodeIfPresent(UInt64.self, forKey: .ipBytesBA)
         first = try c.decode(String.self, forKey: .first)
         last = try c.decode(String.self, forKey: .last)
         teidAB = try c.decodeIfPresent(UInt32.self, forKey: .teidAB)
@@ -99,6 +106,7 @@ public struct FlowLine: Codable, Sendable, Equatable {
         try c.encode(b, forKey: .b); try c.encodeIfPresent(portB, forKey: .portB)
         try c.encode(packetsAB, forKey: .packetsAB); try c.encode(bytesAB, forKey: .bytesAB)
         try c.encode(packetsBA, forKey: .packetsBA); try c.encode(bytesBA, forKey: .bytesBA)
+        try c.encodeIfPresent(ipBytesAB, forKey: .ipBytesAB); try c.encodeIfPresent(ipBytesBA, forKey: .ipBytesBA)
         try c.encode(first, forKey: .first); try c.encode(last, forKey: .last)
         try c.encodeIfPresent(teidAB, forKey: .teidAB); try c.encodeIfPresent(teidBA, forKey: .teidBA)
         try c.encodeIfPresent(icmpTypeAB, forKey: .icmpTypeAB); try c.encodeIfPresent(icmpCodeAB, forKey: .icmpCodeAB)
@@ -123,6 +131,7 @@ extension FlowRecord {
                         retransmissions: tcp ? UInt64(retransmissions.0) + UInt64(retransmissions.1) : nil,
                         zeroWindows: tcp ? UInt64(zeroWindows.0) + UInt64(zeroWindows.1) : nil,
                         cell: cellName, end: reason)
+        line.ipBytesAB = ipBytes.0; line.ipBytesBA = ipBytes.1
         let icmp = icmpTypeCode
         line.icmpTypeAB = icmp.0.map { UInt8($0 >> 8) }; line.icmpCodeAB = icmp.0.map { UInt8($0 & 0xFF) }
         line.icmpTypeBA = icmp.1.map { UInt8($0 >> 8) }; line.icmpCodeBA = icmp.1.map { UInt8($0 & 0xFF) }

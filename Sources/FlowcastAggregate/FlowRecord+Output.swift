@@ -29,9 +29,9 @@ extension FlowRecord {
     /// One JSON object per flow (flows.jsonl and `flowcast flows --format json`). Written
     /// through a `ByteCursor`: with every field present and the longest values (IPv6 addresses,
     /// 20-digit counters, times at both ends of 64-bit nanoseconds) the line without the cell name
-    /// is under 700 bytes (a test checks it), and the name takes at most 6 bytes a byte escaped, plus quotes.
+    /// is under 800 bytes (a test checks it), and the name takes at most 6 bytes a byte escaped, plus quotes.
     public func appendJSON(reason: FlowEndReason?, cellName: String?, to out: inout [UInt8]) {
-        out.appendWritten(maximumCount: 800 + (cellName.map { $0.utf8.count * 6 + 2 } ?? 0)) { c in
+        out.appendWritten(maximumCount: 900 + (cellName.map { $0.utf8.count * 6 + 2 } ?? 0)) { c in
             c.literal("{\"proto\":")
             if let p = key.ipProtocol { c.decimal(UInt64(p)) } else { c.literal("null") }
             c.literal(",\"a\":\""); c.address(addressA); c.byte(UInt8(ascii: "\""))
@@ -42,6 +42,8 @@ extension FlowRecord {
             c.literal(",\"bytes_ab\":"); c.decimal(bytes.0)
             c.literal(",\"packets_ba\":"); c.decimal(packets.1)
             c.literal(",\"bytes_ba\":"); c.decimal(bytes.1)
+            c.literal(",\"ip_bytes_ab\":"); c.decimal(ipBytes.0)
+            c.literal(",\"ip_bytes_ba\":"); c.decimal(ipBytes.1)
             c.literal(",\"first\":\""); c.timestamp(seconds: firstNanoseconds.floorDivided(by: 1_000_000_000), fraction: firstNanoseconds.floorModulo(1_000_000_000))
             c.literal("\",\"last\":\""); c.timestamp(seconds: lastNanoseconds.floorDivided(by: 1_000_000_000), fraction: lastNanoseconds.floorModulo(1_000_000_000))
             c.byte(UInt8(ascii: "\""))

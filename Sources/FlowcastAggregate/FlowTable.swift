@@ -16,7 +16,7 @@ public import FlowcastDecode
 /// records due, not the whole slab. At the bound, the longest-idle eighth of the table is evicted, counted and
 /// exported; nothing leaves silently.
 ///
-/// Memory: `bytesPerFlow` — one 152-byte record, its 8-byte deadline and at most two 8-byte
+/// Memory: `bytesPerFlow` — one 168-byte record, its 8-byte deadline and at most two 8-byte
 /// slots per live flow (the slot array stays at most half full).
 public final class FlowTable: @unchecked Sendable {
     /// Configuration; timeouts in nanoseconds, 0 meaning never.
@@ -31,7 +31,7 @@ public final class FlowTable: @unchecked Sendable {
         }
 
         /// The largest `maximumFlows` (`--max-flows`) accepted: 2²⁸ (268,435,456) flows. A slot
-        /// keeps a record index in 32 bits, and at `bytesPerFlow` (176 bytes) the bound is a 47 GB
+        /// keeps a record index in 32 bits, and at `bytesPerFlow` (192 bytes) the bound is a 52 GB
         /// table, beyond the hosts Flowcast runs on (docs/limits.md).
         public static let largestMaximumFlows = 1 << 28
     }
@@ -46,7 +46,7 @@ public final class FlowTable: @unchecked Sendable {
     private var reservation: LargeAllocation.Reservation?
     /// Per record, the capture time at which it is due to expire: the earlier of last + idle
     /// timeout and first + active timeout (saturating; .max for none and for free records).
-    /// A dense array beside the slab, so a sweep streams 8 bytes a flow rather than the 152-byte
+    /// A dense array beside the slab, so a sweep streams 8 bytes a flow rather than the 168-byte
     /// records: on a capture of 300k flows a few packets each the whole-slab sweep was 11 % of
     /// replay's CPU.
     @exclusivity(unchecked) private var deadlines: UnsafeMutablePointer<Int64>
@@ -151,7 +151,7 @@ public final class FlowTable: @unchecked Sendable {
         if index >= 0 {
             // A flow past its timeout ends here even if no sweep has reached it yet, so a
             // timeout splits flows at exactly the configured gap.
-            // Fields read through the pointer: copying the 152-byte record costs a memcpy.
+            // Fields read through the pointer: copying the 168-byte record costs a memcpy.
             let last = records[index].lastNanoseconds, first = records[index].firstNanoseconds
             let idle = configuration.idleTimeout, active = configuration.activeTimeout
             let reason: FlowEndReason? = idle > 0 && now &- last >= idle ? .idle
@@ -181,13 +181,13 @@ public final class FlowTable: @unchecked Sendable {
         if now > r.pointee.lastNanoseconds { r.pointee.lastNanoseconds = now }
         if now < r.pointee.firstNanoseconds { r.pointee.firstNanoseconds = now }
         deadlines[index] = deadline(first: r.pointee.firstNanoseconds, last: r.pointee.lastNanoseconds)
-        let wire = UInt64(d.wireLength)
+        let wire = UInt64(d.wireLength), ip = UInt64(d.ipLength)
         let hasTEID = d.has(PacketDigest.hasTEID)
         if direction == 0 {
-            r.pointee.packets.0 &+= 1; r.pointee.bytes.0 &+= wire
+            r.pointee.packets.0 &+= 1; r.pointee.bytes.0 &+= wire; r.pointee.ipBytes.0 &+= ip
             if r.pointee.flags & 2 == 0 && hasTEID { r.pointee.teidValue.0 = d.teid; r.pointee.flags |= 2 }
         } else {
-            r.pointee.packets.1 &+= 1; r.pointee.bytes.1 &+= wire
+            r.pointee.packets.1 &+= 1; r.pointee.bytes.1 &+= wire; r.pointee.ipBytes.1 &+= ip
             if r.pointee.flags & 4 == 0 && hasTEID { r.pointee.teidValue.1 = d.teid; r.pointee.flags |= 4 }
         }
         if d.has(PacketDigest.hasICMP) {

@@ -23,13 +23,15 @@ public struct PacketDigest: Sendable {
     public var linkLower: Int32, linkUpper: Int32
     /// The TCP window (with `hasTCP`), or the ICMP type and code (with `hasICMP`, as
     /// `PacketSummary.icmpTypeCode`): a packet has at most one of the two (they shared a field
-    /// while the digest was 80 bytes; `outerDestinationTag` leaves 4 bytes of padding).
+    /// while the digest was 80 bytes).
     public var tcpWindow: UInt16
     public var tcpFlags: UInt8
     public var bits: UInt8
     /// With a TEID: the outer destination as `TunnelEnd` keeps it, for the tunnels signalling
     /// taught (a TEID is its receiving end's, so the TEID alone mixed two eNodeBs' tunnels).
     public var outerDestinationTag: UInt32
+    /// `PacketSummary.ipLength`: the outermost IP datagram's bytes (in what was padding).
+    public var ipLength: UInt32
 
     public static let hasKey: UInt8 = 1, fromLow: UInt8 = 2, hasTEID: UInt8 = 4, hasTCP: UInt8 = 8
     public static let hasIssue: UInt8 = 16, staticUplink: UInt8 = 32, hasOuter: UInt8 = 64, hasICMP: UInt8 = 128
@@ -48,6 +50,7 @@ public struct PacketDigest: Sendable {
         }
         timestampNanoseconds = s.timestampNanoseconds
         wireLength = UInt32(truncatingIfNeeded: s.wireLength)
+        ipLength = UInt32(clamping: s.ipLength)
         if let t = s.teid { teid = t; bits |= Self.hasTEID } else { teid = 0 }
         outerDestinationTag = s.teid != nil ? s.outerDestination.map(TunnelEnd.tag) ?? 0 : 0
         tcpSequence = s.tcpSequence

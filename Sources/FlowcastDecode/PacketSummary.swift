@@ -15,6 +15,12 @@ public struct PacketSummary: Sendable, Equatable {
     public var timeIsUsable = true
     public var wireLength: Int = 0
     public var capturedLength: Int = 0
+    /// Bytes of the outermost IP datagram as its header gives them (IPv4's total length; IPv6's
+    /// 40 + payload length), what IPFIX's `octetDeltaCount` and NetFlow count: the frame without
+    /// its link-layer header, padding and trailer. The frame's bytes from that header on for an
+    /// IPv4 total length of 0 (segmentation offload); an IPv6 jumbogram's Jumbo Payload length
+    /// + 40; 0 without an IP header of at least 4 bytes.
+    public var ipLength: Int = 0
     /// The LINKTYPE_ number of the packet's interface.
     public var linkType: UInt32 = 0
 

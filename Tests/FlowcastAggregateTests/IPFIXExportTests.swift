@@ -95,6 +95,7 @@ struct IPFIXExportTests {
                                               vlan: 7, qfi: 9) : nil
         return IPFIXFlow(flowID: UInt64(n), ipProtocol: 6, addressA: a, addressB: b, portA: UInt16(1000 + n % 5000), portB: 443,
                          packets: (UInt64(n + 1), UInt64(n % 3)), bytes: (UInt64(100 * (n + 1)), UInt64(60 * (n % 3))),
+                         ipBytes: (UInt64(86 * (n + 1)), UInt64(46 * (n % 3))),
                          firstNanoseconds: 1_764_403_200_123_456_789, lastNanoseconds: 1_764_403_201_987_000_000,
                          tcpFlags: (0x1B, 0x12), teid: tunnelled ? (0x3000_0000 | UInt32(n), 0x4000_0000 | UInt32(n)) : (nil, nil),
                          abIsUplink: n % 2 == 0, endReason: .idle, context: context,
@@ -153,7 +154,9 @@ struct IPFIXExportTests {
             #expect(Self.number(Self.value(r.values, 8)!) == UInt64(reverse ? 0xC633_6401 : 0x0A00_0004))
             #expect(Self.number(Self.value(r.values, 7)!) == UInt64(reverse ? 443 : 1004))
             #expect(Self.number(Self.value(r.values, 2)!) == (reverse ? 1 : 5))
-            #expect(Self.number(Self.value(r.values, 1)!) == (reverse ? 60 : 500))
+            // octetDeltaCount: the IP datagrams' bytes; layer2OctetDeltaCount: the frames'.
+            #expect(Self.number(Self.value(r.values, 1)!) == (reverse ? 46 : 430))
+            #expect(Self.number(Self.value(r.values, 352)!) == (reverse ? 60 : 500))
             #expect(Self.number(Self.value(r.values, 6)!) == (reverse ? 0x12 : 0x1B))
             #expect(Self.number(Self.value(r.values, 152)!) == 1_764_403_200_123)
             #expect(Self.number(Self.value(r.values, 153)!) == 1_764_403_201_987)

@@ -65,11 +65,11 @@ struct IPFIXCollectorTests {
             let pa = f["port_a"] as? Int ?? 0, pb = f["port_b"] as? Int ?? 0, proto = f["proto"] as? Int ?? 255
             let first = milliseconds(f["first"] as! String), last = milliseconds(f["last"] as! String)
             var records = [DirectedFlow(source: a, destination: b, sourcePort: pa, destinationPort: pb, proto: proto,
-                                        packets: f["packets_ab"] as! Int, bytes: f["bytes_ab"] as! Int,
+                                        packets: f["packets_ab"] as! Int, bytes: f["ip_bytes_ab"] as! Int,
                                         firstMilliseconds: first, lastMilliseconds: last)]
             if f["packets_ba"] as! Int > 0 {
                 records.append(DirectedFlow(source: b, destination: a, sourcePort: pb, destinationPort: pa, proto: proto,
-                                            packets: f["packets_ba"] as! Int, bytes: f["bytes_ba"] as! Int,
+                                            packets: f["packets_ba"] as! Int, bytes: f["ip_bytes_ba"] as! Int,
                                             firstMilliseconds: first, lastMilliseconds: last))
             }
             return records
@@ -452,7 +452,7 @@ struct IPFIXCollectorTests {
             let pa = String(f["port_a"] as? Int ?? 0), pb = String(f["port_b"] as? Int ?? 0)
             let forward = rows.filter { canonical($0["SRC_IP"] ?? "") == a && canonical($0["DST_IP"] ?? "") == b
                 && $0["SRC_PORT"] == pa && $0["DST_PORT"] == pb && $0["PACKETS"] == String(f["packets_ab"] as! Int)
-                && $0["BYTES"] == String(f["bytes_ab"] as! Int) }
+                && $0["BYTES"] == String(f["ip_bytes_ab"] as! Int) }
             #expect(forward.count >= 1, "no record for \(f)")
             guard let row = forward.first else { continue }
             let teidAB = (f["teid_ab"] as? Int).map(String.init) ?? "0", teidBA = (f["teid_ba"] as? Int).map(String.init) ?? "0"

@@ -174,6 +174,69 @@ struct LabelOracleTests {
     }
 }
 
+/// Every frame's outermost IP datagram length (`PacketSummary.ipLength`: IPFIX's octetDeltaCount,
+/// flows.jsonl's ip_bytes) is tshark's ip.len, or 40 + ipv6.plen, of its first IP layer
+/// (captures/real/ip-bytes.tsv, tools/tshark-ip-bytes.py); 0 where tshark has none. Until
+/// 7 December 2026 IPFIX exported the frames' bytes as octetDeltaCount.
+@Suite("IP datagram lengths agree with tshark")
+struct IPBytesOracleTests {
+    /// Frames where the decoder reads no IP layer, so no flow counts them, or reads the length
+    /// from elsewhere than tshark's field.
+    static let otherwise: [String: String] = [
+        "arista-timestamp-vlan.pcap": "behind Arista's vendor header only tags are read (no IP, no flow)",
+        "snaplen-exceeded-record.pcap": "Frame Relay (link type 107) has no decoder here (no IP, no flow)",
+        // tshark's ipv6.plen is the header's 0; the datagram is 40 + 65,536 bytes.
+        "ipv6-jumbogram.pcap": "a jumbogram's length is its Jumbo Payload option's (RFC 2675)",
+    ]
+
+    @Test("every frame of every bundled capture: the outermost IP datagram's length is tshark's")
+    func matchesTshark() throws {
+        let list = Fixtures.captures.appendingPathComponent("real/ip-bytes.tsv")
+        let text = try String(contentsOf: list, encoding: .utf8)
+        var captures = 0, frames = 0, differing = 0
+        var problems: [String] = []
+        let decoder = PacketDecoder()
+        for line in text.split(separator: "\n") {
+            let fields = line.split(separator: "\t", omittingEmptySubsequences: false)
+            let name = String(fields[0])
+            let expected = (fields.count > 1 ? fields[1] : "").split(separator: " ").compactMap { Int($0) }
+            var got: [Int] = []
+            var wire: [Int] = []
+            let path = Fixtures.captures.appendingPathComponent("real/" + name).path
+            do {
+                try OfflineCapture(path: path).forEachPacket { packet in
+                    let s = decoder.decode(packet.bytes, linkType: packet.linkType.rawValue, wireLength: packet.wireLength,
+                                           seconds: packet.timestampSeconds, fraction: packet.timestampFraction)
+                    got.append(s.ipLength)
+                    wire.append(s.wireLength)
+                }
+            } catch {
+                // A capture cut or corrupt part-way: the frames read before the fault count.
+            }
+            captures += 1
+            frames += expected.count
+            var bad: [String] = []
+            for (i, (e, g)) in zip(expected, got).enumerated() where e != g { bad.append("frame \(i + 1): tshark \(e), decoder \(g)") }
+            differing += zip(expected, wire).filter { $0 != 0 && $0 != $1 }.count
+            if got.count < expected.count { bad.append("\(got.count) frames read of tshark's \(expected.count)") }
+            if name == "ipv6-jumbogram.pcap" {
+                #expect(got == [65_576], "\(got)")
+                continue
+            }
+            if Self.otherwise[name] != nil {
+                #expect(got.allSatisfy { $0 == 0 }, "\(name): \(got)")
+                continue
+            }
+            if !bad.isEmpty { problems.append("\(name): " + bad.prefix(5).joined(separator: "; ")) }
+        }
+        #expect(captures >= 90, "the list covers the bundled captures")
+        #expect(frames >= 7000)
+        // What makes the check worth having: most frames' IP bytes are not their frame's bytes.
+        #expect(differing > frames / 2, "\(differing) of \(frames) frames")
+        #expect(problems.isEmpty, "\(problems.joined(separator: "\n"))")
+    }
+}
+
 /// An IPv4 total length past what holds the datagram (a GTP-U or outer IP length shorter than the
 /// inner datagram says; not a capture cut by its snap length) is a malformed-ipv4 issue, decoded
 /// on as tshark does, on exactly the frames where tshark flags "IPv4 total length exceeds packet

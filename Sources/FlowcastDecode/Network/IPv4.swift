@@ -23,6 +23,8 @@ extension DecodeRun {
         guard headerLength >= 20 else { return malformed(.ipv4, value: headerLength, limit: 20) }
         guard remaining >= 4 else { return truncated(.ipv4, needed: headerLength) }
         var totalLength = Int(b.u16(offset + 2))
+        // The frame's bytes from here on (on the wire, not as captured) where the header gives no length.
+        if ipLayers == 1 { summary.ipLength = totalLength != 0 ? totalLength : max(headerLength, summary.wireLength - offset) }
         // A total length of 0 comes from TCP segmentation offload: the frame holds the datagram
         // (and a frame too short for the header has it cut short, not malformed).
         if totalLength == 0 { totalLength = max(headerLength, limit - offset) }

@@ -34,6 +34,9 @@ extension DecodeRun {
         // is a jumbogram (RFC 2675): the frame decides. Without one, the payload is empty.
         if payloadLength != 0 || next != 0 || jumboPayloadLength() <= 0xFFFF {
             limit = min(limit, offset + payloadLength)
+            if ipLayers == 1 { summary.ipLength = 40 + payloadLength }
+        } else if ipLayers == 1 {
+            summary.ipLength = 40 + Int(jumboPayloadLength())  // a jumbogram: its Jumbo Payload option's length (RFC 2675)
         }
         summary.payloadLength = payloadLength
         // After AH, tshark names the payload's protocol only if it decodes it (see

@@ -5,7 +5,7 @@ public import FlowcastTopology
 internal import Foundation
 
 /// What IPFIX export keeps of a flow's first packet beyond the flow record: the outer tunnel
-/// endpoints, the VLAN and the QFI. Kept aside (`FlowContextTable`) rather than in the 152-byte
+/// endpoints, the VLAN and the QFI. Kept aside (`FlowContextTable`) rather than in the 168-byte
 /// flow record, so runs that export nothing pay nothing for it.
 public struct FlowContext: Sendable, Equatable {
     /// Outermost IP source and destination, when the packet was tunnelled (A's side first).

@@ -46,7 +46,11 @@ extension IPFIXElement {
 
     // IANA elements (https://www.iana.org/assignments/ipfix), lengths as Flowcast sends them
     // (reduced-size encoding, RFC 7011 §6.2, where the registry's type is wider).
+    // The bytes of the flow's IP datagrams (the outermost: a GTP-U flow's with its tunnel headers),
+    // as IANA defines it and routers' NetFlow counts; until 7 December 2026 the frames' bytes.
     static let octetDeltaCount = IPFIXElement(1, 8, "octetDeltaCount", .unsigned64, semantics: .deltaCounter, units: 2)
+    // The frames' bytes, link-layer header included (what flows.jsonl's bytes_ab/bytes_ba count).
+    static let layer2OctetDeltaCount = IPFIXElement(352, 8, "layer2OctetDeltaCount", .unsigned64, semantics: .deltaCounter, units: 2)
     static let packetDeltaCount = IPFIXElement(2, 8, "packetDeltaCount", .unsigned64, semantics: .deltaCounter, units: 3)
     static let protocolIdentifier = IPFIXElement(4, 1, "protocolIdentifier", .unsigned8, semantics: .identifier)
     // One byte (the eight flags a flow table keeps): pmacct's nfacctd 1.7 reads tcpControlBits

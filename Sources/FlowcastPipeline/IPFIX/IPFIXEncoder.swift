@@ -169,6 +169,7 @@ struct IPFIXEncoder {
         out.appendBigEndian(reverse ? flow.portA : flow.portB)
         if template.icmp { out.appendBigEndian((reverse ? flow.icmpTypeCode.ba : flow.icmpTypeCode.ab) ?? 0) }
         out.append(reverse ? flow.tcpFlags.ba : flow.tcpFlags.ab)
+        out.appendBigEndian(reverse ? flow.ipBytes.ba : flow.ipBytes.ab)
         out.appendBigEndian(reverse ? flow.bytes.ba : flow.bytes.ab)
         out.appendBigEndian(reverse ? flow.packets.ba : flow.packets.ab)
         out.appendBigEndian(Self.milliseconds(flow.firstNanoseconds))

@@ -14,7 +14,10 @@ public struct IPFIXFlow: Sendable {
     public var addressA: IPAddress, addressB: IPAddress
     public var portA: UInt16, portB: UInt16
     public var packets: (ab: UInt64, ba: UInt64)
+    /// Frame bytes (`layer2OctetDeltaCount`).
     public var bytes: (ab: UInt64, ba: UInt64)
+    /// Bytes of the outermost IP datagrams (`octetDeltaCount`).
+    public var ipBytes: (ab: UInt64, ba: UInt64)
     public var firstNanoseconds: Int64, lastNanoseconds: Int64
     public var tcpFlags: (ab: UInt8, ba: UInt8)
     /// ICMP/ICMPv6 type (high byte) and code of each direction's first message.
@@ -31,11 +34,12 @@ public struct IPFIXFlow: Sendable {
 
     /// A flow from its parts (flows that do not come from a flow table, and tests).
     init(flowID: UInt64, ipProtocol: UInt8?, addressA: IPAddress, addressB: IPAddress, portA: UInt16, portB: UInt16,
-         packets: (UInt64, UInt64), bytes: (UInt64, UInt64), firstNanoseconds: Int64, lastNanoseconds: Int64,
-         tcpFlags: (UInt8, UInt8) = (0, 0), teid: (UInt32?, UInt32?) = (nil, nil), abIsUplink: Bool = true,
+         packets: (UInt64, UInt64), bytes: (UInt64, UInt64), ipBytes: (UInt64, UInt64)? = nil,
+         firstNanoseconds: Int64, lastNanoseconds: Int64, tcpFlags: (UInt8, UInt8) = (0, 0), teid: (UInt32?, UInt32?) = (nil, nil), abIsUplink: Bool = true,
          endReason: FlowEndReason = .end, context: FlowContext? = nil, cell: IPFIXCell? = nil) {
         self.flowID = flowID; self.ipProtocol = ipProtocol; self.addressA = addressA; self.addressB = addressB
         self.portA = portA; self.portB = portB; self.packets = packets; self.bytes = bytes
+        self.ipBytes = ipBytes.map { ($0.0, $0.1) } ?? (bytes.0, bytes.1)
         self.firstNanoseconds = firstNanoseconds; self.lastNanoseconds = lastNanoseconds
         self.tcpFlags = tcpFlags; self.teid = teid; self.abIsUplink = abIsUplink; self.endReason = endReason
         self.context = context; self.cell = cell
@@ -50,6 +54,7 @@ public struct IPFIXFlow: Sendable {
         portB = record.key.hasPorts ? record.portB : 0
         packets = (record.packets.0, record.packets.1)
         bytes = (record.bytes.0, record.bytes.1)
+        ipBytes = (record.ipBytes.0, record.ipBytes.1)
         firstNanoseconds = record.firstNanoseconds; lastNanoseconds = record.lastNanoseconds
         tcpFlags = (record.tcpFlags.0, record.tcpFlags.1)
         icmpTypeCode = (record.icmpTypeCode.0, record.icmpTypeCode.1)

@@ -65,7 +65,7 @@ struct IPFIXTemplate: Sendable {
         ]
         if icmp { f.append(innerIPv6 ? .icmpTypeCodeIPv6 : .icmpTypeCodeIPv4) }
         f += [
-            .tcpControlBits, .octetDeltaCount, .packetDeltaCount, .flowStartMilliseconds, .flowEndMilliseconds,
+            .tcpControlBits, .octetDeltaCount, .layer2OctetDeltaCount, .packetDeltaCount, .flowStartMilliseconds, .flowEndMilliseconds,
             .vlanId, .flowEndReason, .radioDirection,
         ]
         switch outer {
