@@ -167,9 +167,7 @@ struct LiveCommand: ParsableCommand {
         configuration.ipfix = ipfix.options(observationPoint: 0, waitWhenFull: false)
         // A collector name that does not resolve: said before anything starts. (It was found once
         // capture had begun: empty .partial files, the error twice, an earlier run moved aside.)
-        for collector in configuration.ipfix?.collectors ?? [] {
-            do { try collector.checkResolvable() } catch { throw fail("\(error)") }
-        }
+        do { try IPFIXCollector.checkResolvable(configuration.ipfix?.collectors ?? []) } catch { throw fail("\(error)") }
 
         // Connect before capturing: an unreachable NATS server is an error at start, not later.
         let publisher = try publishing.makePublisher(command: "live", out: out, mode: "live", heartbeatSeconds: 10)

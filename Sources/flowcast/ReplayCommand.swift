@@ -152,11 +152,9 @@ struct ReplayCommand: ParsableCommand {
         }
         // Every collector's name resolves, before anything is read or moved (it was found once
         // an earlier run's files had gone: an audit).
-        for collector in ipfix.collectors.compactMap(IPFIXCollector.init(url:)) {
-            do { try collector.checkResolvable() } catch {
-                printError("flowcast replay: \(error)")
-                throw ExitCode(2)
-            }
+        do { try IPFIXCollector.checkResolvable(ipfix.collectors.compactMap(IPFIXCollector.init(url:))) } catch {
+            printError("flowcast replay: \(error)")
+            throw ExitCode(2)
         }
         let topo: Topology
         var inferred: InferredNetwork? = nil

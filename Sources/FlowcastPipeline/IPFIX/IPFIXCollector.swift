@@ -75,9 +75,13 @@ public struct IPFIXCollector: Sendable, Hashable, CustomStringConvertible {
 /// Errors of IPFIX export setup (sending errors are counted, never thrown).
 public enum IPFIXError: Error, CustomStringConvertible {
     case unresolvable(IPFIXCollector, String)
+    /// Two URLs, spelled differently, that reach one collector (the same transport, port and address).
+    case sameCollector(IPFIXCollector, IPFIXCollector, String)
     public var description: String {
         switch self {
         case let .unresolvable(c, reason): return "IPFIX collector \(c): cannot resolve \(c.host): \(reason)"
+        case let .sameCollector(a, b, address):
+            return "--ipfix \(a) and --ipfix \(b) reach the same collector (\(address) over \(a.transport.rawValue.uppercased())); it would get every flow twice"
         }
     }
 }
@@ -87,6 +91,21 @@ extension IPFIXCollector {
     /// they move or create anything (a run's exporter resolves it again as it starts).
     public func checkResolvable() throws {
         _ = try IPFIXSocket(self)
+    }
+
+    /// Throws when a collector's name does not resolve, or when two of them resolve to the same
+    /// address, port and transport (`udp://localhost:4739` beside `udp://127.0.0.1:4739`): that
+    /// collector would get every flow twice and count sequence errors. Identical URLs are a usage
+    /// error before this (`IPFIXArguments`).
+    public static func checkResolvable(_ collectors: [IPFIXCollector]) throws {
+        var seen: [String: IPFIXCollector] = [:]
+        for collector in collectors {
+            let socket = try IPFIXSocket(collector)
+            guard let address = socket.firstAddressText else { continue }
+            let key = "\(collector.transport.rawValue) \(address)"
+            if let earlier = seen[key] { throw IPFIXError.sameCollector(earlier, collector, address) }
+            seen[key] = collector
+        }
     }
 }
 
@@ -123,6 +142,19 @@ final class IPFIXSocket {
     }
 
     deinit { close() }
+
+    /// The first address the name resolved to and its port, as `ADDRESS port N` (numeric).
+    var firstAddressText: String? {
+        guard let first = addresses.first else { return nil }
+        var host = [CChar](repeating: 0, count: Int(NI_MAXHOST))
+        let status = first.bytes.withUnsafeBytes { raw -> Int32 in
+            getnameinfo(raw.baseAddress!.assumingMemoryBound(to: sockaddr.self), socklen_t(first.bytes.count),
+                        &host, socklen_t(host.count), nil, 0, NI_NUMERICHOST)
+        }
+        guard status == 0 else { return nil }
+        let text = String(decoding: host.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        return "\(text) port \(collector.port)"
+    }
 
     var isOpen: Bool { descriptor >= 0 }
 
