@@ -1005,6 +1005,17 @@ struct PlannerTests {
                                                                    extra: ["--lateness", "1s"]))
         let policy = out.appendingPathComponent("policies/policy-0009.json")
         for _ in 0..<3000 where !FileManager.default.fileExists(atPath: policy.path) { usleep(10_000) }
+        // While it runs, planner-summary.json says what it has planned so far (until 7 December
+        // 2026 it was written only as the planner stopped).
+        var running: [String: Any] = [:]
+        for _ in 0..<1000 {
+            running = (try? Scenario.summary(out)) ?? [:]
+            if (running["policies"] as? Int ?? 0) >= 9 { break }
+            usleep(10_000)
+        }
+        #expect((running["policies"] as? Int ?? 0) >= 9, "\(running)")
+        #expect(running["finished"] as? Bool == false)
+        #expect((running["policiesMissingSites"] as? [String: [String]])?["policy-0009.json"] == ["d"], "\(running)")
         planner.signal(SIGTERM)
         let result = planner.wait(timeout: 30)
         #expect(result.status == 0, "\(result.stderr)")

@@ -372,6 +372,10 @@ public final class NetworkPlanner {
             let now = Self.wallClock()
             if planned || journal.bytes >= 2 * Int64(lastStateBytes) + (64 << 20) {
                 try save()
+                // The summary too, after every plan: until 7 December 2026 it was written only as
+                // the planner stopped, so a planner running for days showed nothing of itself in
+                // its folder (`finished` is false until every site has ended).
+                if planned { try writeSummary(makeSummary()) }
             } else if unacknowledgedMessages > 0 && (now - lastSync >= 1 || unacknowledgedMessages >= 100_000) {
                 try syncAndAcknowledge()
             }
@@ -748,6 +752,10 @@ public final class NetworkPlanner {
         return duplicates == parts
     }
 
+    /// Each written policy's missing sites, read once (the summary is written after every plan,
+    /// and a policy file does not change once written).
+    private var missingSitesRead: [String: [String]] = [:]
+
     func makeSummary() -> NetworkPlannerSummary {
         let m = state.merger
         var missing: [String: [String]] = [:]
@@ -755,8 +763,12 @@ public final class NetworkPlanner {
         let count = state.planner?.policiesWritten ?? 0
         for n in stride(from: 1, through: count, by: 1) {
             let name = String(format: "policy-%04d.json", n)
-            if let doc = try? PolicyDocument(contentsOf: dir.appendingPathComponent(name)), let sites = doc.provenance.missingSites {
-                missing[name] = sites
+            if let known = missingSitesRead[name] {
+                if !known.isEmpty { missing[name] = known }
+            } else if let doc = try? PolicyDocument(contentsOf: dir.appendingPathComponent(name)) {
+                let sites = doc.provenance.missingSites ?? []
+                missingSitesRead[name] = sites
+                if !sites.isEmpty { missing[name] = sites }
             }
         }
         return NetworkPlannerSummary(
