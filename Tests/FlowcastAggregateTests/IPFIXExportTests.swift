@@ -698,6 +698,40 @@ extension IPFIXExportTests {
         #expect(stats.lastError?.contains("not connected") != true, "\(stats)")
     }
 
+    /// A TCP collector that reads, but slowly and steadily: no send stalls for the 2 s
+    /// timeout, so until 7 December 2026 a live run's stop waited for the whole queue at its pace.
+    @Test("live's stop is bounded by its deadline when a TCP collector only trickles: the rest is dropped and counted")
+    func tricklingCollectorDoesNotHoldTheStop() throws {
+        let port = IPFIXCollectorPort.free()
+        guard let fd = IPFIXCollectorPort.listen(port) else { Issue.record("cannot listen"); return }
+        final class Flag: @unchecked Sendable { let lock = NSLock(); var stop = false }
+        let flag = Flag()
+        Thread {
+            let c = accept(fd, nil, nil)
+            var buffer = [UInt8](repeating: 0, count: 16_384)
+            while c >= 0 {
+                flag.lock.lock(); let stop = flag.stop; flag.lock.unlock()
+                if stop { break }
+                if recv(c, &buffer, buffer.count, 0) <= 0 { break }
+                usleep(20_000)  // at most 800 KB a second, steadily: no send waits 2 s
+            }
+            if c >= 0 { close(c) }
+            close(fd)
+        }.start()
+        defer { flag.lock.lock(); flag.stop = true; flag.lock.unlock() }
+        let exporter = try IPFIXExporter(IPFIXOptions(collectors: [IPFIXCollector(transport: .tcp, host: "127.0.0.1", port: port)]))
+        let total = 100_000  // about 14 MB of records: 17 s at that pace
+        for n in 0..<total { exporter.export(Self.flow(n)) }
+        exporter.endBatch()
+        let started = Date()
+        exporter.beginDraining(timeout: 1)
+        let stats = try #require(exporter.finish(timeout: 1).first)
+        let took = Date().timeIntervalSince(started)
+        #expect(took < 6, "the stop took \(took) s")
+        #expect(stats.flowsDropped > 0 && stats.flowsDropped < total, "\(stats)")
+        #expect(stats.lastError?.contains("had not taken every flow") == true, "\(stats)")
+    }
+
     /// Until 7 December 2026 replay stopped waiting for room the moment a session failed and
     /// dropped every flow that did not fit in the queue until the collector was back: an audit's
     /// TCP collector, restarted mid-replay, missed about 40,000 of 200,000 flows.

@@ -317,6 +317,7 @@ final class CollectorSender: @unchecked Sendable {
                 _ = condition.wait(until: until)
             }
             swap(&batch, &queue)
+            let finishingNow = finishing
             let last = finishing && batch.isEmpty
             condition.broadcast()  // room in the queue
             condition.unlock()
@@ -340,15 +341,29 @@ final class CollectorSender: @unchecked Sendable {
             // batch, up to the whole queue, was encoded into the closed socket and counted lost
             // ("not connected", which also hid the real error).
             let tcp = socket.collector.transport == .tcp
+            // A live run's stop is bounded: a collector that reads, but slowly (a trickle no send
+            // timeout catches), held it for as long as the queue took to send; past the deadline
+            // the rest is dropped and counted. Replay sends everything, as it waited for room.
+            let bounded = finishingNow && !options.waitWhenFull
             var next = 0
             while next < batch.count {
                 if tcp && !socket.isOpen { break }
+                if bounded && next % 64 == 0 && Date() >= finishDeadline { break }
                 encoder.append(batch[next]) { message, records in send(message, records: records) }
                 // This flow's records are in the message that failed or in the next one: it goes again whole.
                 if tcp && !socket.isOpen { break }
                 next += 1
             }
-            if next < batch.count {
+            if next < batch.count && bounded && socket.isOpen {
+                encoder.flush { message, records in send(message, records: records) }
+                condition.lock()
+                stats.flowsDropped += batch.count - next + queue.count
+                stats.lastError = "the collector had not taken every flow when the run stopped"
+                queue.removeAll()
+                condition.unlock()
+                batch.removeAll(keepingCapacity: true)
+                break
+            } else if next < batch.count {
                 encoder.resetSession()  // the open message holds only flows that go again
                 var rest = Array(batch[next...])
                 requeue(&rest)
