@@ -235,6 +235,15 @@ public struct SiteMerger: Codable, Sendable {
         return outcome
     }
 
+    /// A second line for a held cell or link with other counts than the first, which is kept:
+    /// counted and said (the same words whether or not the site's mark has closed the window).
+    private mutating func conflict(_ key: String, second w: WindowSummary, first: WindowSummary) {
+        conflicts += 1
+        lastProblem = "a second line for \(key) in the window at \(Self.seconds(w.startNanoseconds)) with other counts "
+            + "(bytes \(w.bytesUp)/\(w.bytesDown), packets \(w.packetsUp)/\(w.packetsDown); the first, "
+            + "\(first.bytesUp)/\(first.bytesDown) and \(first.packetsUp)/\(first.packetsDown), is kept)"
+    }
+
     private mutating func classify(subject: String, payload: [UInt8]) throws(BadMessage) -> IngestOutcome {
         guard let json = FlatJSON(payload) else { throw BadMessage("not one JSON object") }
         if subject.hasPrefix(FlowcastSubjects.prefix + ".win.") {
@@ -258,10 +267,7 @@ public struct SiteMerger: Codable, Sendable {
                 if let held = lines[w.startNanoseconds]?[site] {
                     let key = "\(w.kind.rawValue):\(w.id)"
                     if let first = held[key] {
-                        if first != w {
-                            conflicts += 1
-                            lastProblem = "a second line for \(key) in the window at \(Self.seconds(w.startNanoseconds)) with other counts (bytes \(w.bytesUp)/\(w.bytesDown), packets \(w.packetsUp)/\(w.packetsDown); the first, \(first.bytesUp)/\(first.bytesDown) and \(first.packetsUp)/\(first.packetsDown), is kept)"
-                        }
+                        if first != w { conflict(key, second: w, first: first) }
                     } else {
                         conflicts += 1
                         lastProblem = "a line for \(key) in the window at \(Self.seconds(w.startNanoseconds)), which the site's mark had closed "
@@ -279,10 +285,7 @@ public struct SiteMerger: Codable, Sendable {
             }
             let key = "\(w.kind.rawValue):\(w.id)"
             if let held = lines[w.startNanoseconds]?[site]?[key] {
-                if held != w {
-                    conflicts += 1
-                    lastProblem = "a second line for \(key) in the window at \(Self.seconds(w.startNanoseconds)) with other counts (bytes \(w.bytesUp)/\(w.bytesDown), packets \(w.packetsUp)/\(w.packetsDown); the first, \(held.bytesUp)/\(held.bytesDown) and \(held.packetsUp)/\(held.packetsDown), is kept)"
-                }
+                if held != w { conflict(key, second: w, first: held) }
                 return .duplicate
             }
             lines[w.startNanoseconds, default: [:]][site, default: [:]][key] = w
