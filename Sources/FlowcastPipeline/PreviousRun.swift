@@ -93,6 +93,17 @@ public struct PreviousRun: Sendable, Equatable, Codable, CustomStringConvertible
         return directory + "/earlier-\(n)"
     }
 
+    /// The `directory/earlier-N` folders there are, by N.
+    public static func archives(in directory: String) -> [String] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+        return names.compactMap { name -> (Int, String)? in
+            guard name.hasPrefix("earlier-"), let n = Int(name.dropFirst("earlier-".count)), n > 0 else { return nil }
+            var isFolder: ObjCBool = false
+            let path = directory + "/" + name
+            return FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) && isFolder.boolValue ? (n, path) : nil
+        }.sorted { $0.0 < $1.0 }.map(\.1)
+    }
+
     /// Whether `directory` (and its policies folder) holds any file a run writes.
     public static func holdsRunFiles(_ directory: String, policyDirectory: String? = nil) -> Bool {
         !files(directory, policyDirectory: policyDirectory).found.isEmpty

@@ -238,6 +238,13 @@ struct ReplayCommand: ParsableCommand {
                     printError("flowcast replay: warning: the earlier run's files in \(earlier) could not be removed: \(error.localizedDescription)")
                 }
             }
+            // Folders kept by runs that did not finish stay (they may hold the last finished run);
+            // each rerun after one adds none, but they are said, so they do not pile up unseen.
+            let kept = PreviousRun.archives(in: out)
+            if !kept.isEmpty && !quiet {
+                printError("flowcast replay: note: \(kept.joined(separator: ", ")) still hold\(kept.count == 1 ? "s" : "") files of an earlier run, "
+                           + "kept when a run did not finish; remove \(kept.count == 1 ? "it" : "them") when no longer needed")
+            }
             unsent = publishing.finish(publisher, command: "replay", quiet: quiet,
                               summary: TapEndSummary(packets: result.totals.packets, windowLines: result.windowLines,
                                                      capture: (file as NSString).lastPathComponent))

@@ -110,6 +110,14 @@ struct KillTests {
         for name in ["windows.jsonl", "flows.jsonl", "policies/forecasts.jsonl"] {
             #expect(try Data(contentsOf: URL(fileURLWithPath: clean + "/earlier-1/" + name)) == Data(contentsOf: URL(fileURLWithPath: out + "/" + name)), "\(name)")
         }
+        // The next rerun finishes: the killed one's files (moved to earlier-2) go, earlier-1 stays,
+        // and is said, so such folders do not pile up unseen.
+        let third = try Fixtures.runFlowcast(arguments + ["--out", clean])
+        #expect(third.status == 0, "\(third.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: clean + "/earlier-2"))
+        #expect(FileManager.default.fileExists(atPath: clean + "/earlier-1/windows.jsonl"))
+        #expect(third.stderr.contains("note: \(clean)/earlier-1 still holds files of an earlier run, kept when a run did not finish; remove it when no longer needed"),
+                "\(third.stderr)")
     }
 
     @Test("a replay into a folder of a longer finished run leaves none of its policies behind, and nothing else is touched")
