@@ -91,8 +91,10 @@ void flowcast_mapping_unwatch(const int *flag) {
 
 #include <errno.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #ifdef __linux__
+#include <linux/sockios.h>
 #include <linux/filter.h>
 #include <linux/if_packet.h>
 #endif
@@ -314,6 +316,17 @@ int flowcast_filter_detach(int fd) {
     int unused = 0;
     if (setsockopt(fd, SOL_SOCKET, SO_DETACH_FILTER, &unused, sizeof unused) != 0) return -errno;
     return 0;
+#else
+    (void)fd;
+    return -ENOTSUP;
+#endif
+}
+
+int flowcast_unacknowledged_bytes(int fd) {
+#ifdef SIOCOUTQ
+    int value = 0;
+    if (ioctl(fd, SIOCOUTQ, &value) != 0) return -errno;
+    return value;
 #else
     (void)fd;
     return -ENOTSUP;

@@ -19,7 +19,10 @@ public struct PacketSummary: Sendable, Equatable {
     /// 40 + payload length), what IPFIX's `octetDeltaCount` and NetFlow count: the frame without
     /// its link-layer header, padding and trailer. The frame's bytes from that header on for an
     /// IPv4 total length of 0 (segmentation offload); an IPv6 jumbogram's Jumbo Payload length
-    /// + 40; 0 without an IP header of at least 4 bytes.
+    /// + 40; 0 without an IP header of at least 4 bytes. A length past the frame is taken as the
+    /// header claims it, as tshark's ip.len: a capture whose records understate the frames
+    /// (tcp-reassembly.pcap) has it right, a malformed header (ipv4-bad-fragment.pcap: 3,841 bytes
+    /// in a 60-byte frame, counted as a malformed-ipv4 issue) wrong, and nothing tells the two apart.
     public var ipLength: Int = 0
     /// The LINKTYPE_ number of the packet's interface.
     public var linkType: UInt32 = 0

@@ -41,7 +41,8 @@ struct IPFIXArguments: ParsableArguments {
             }
         }
         if !(templateInterval > 0) { throw ValidationError("--ipfix-template-interval must be more than 0") }
-        if !(rate >= 0 && rate.isFinite) { throw ValidationError("--ipfix-rate must be 0 (unpaced) or more") }
+        // Below one record a second a run could wait for hours on one message (1e-9 was taken).
+        if !(rate == 0 || (rate >= 1 && rate.isFinite)) { throw ValidationError("--ipfix-rate must be 0 (unpaced) or at least 1 record a second") }
         if !(512...65535).contains(mtu) { throw ValidationError("--ipfix-mtu must be 512 to 65535") }
         // A UDP datagram over IPv4 carries at most 65,535 − 20 − 8 bytes; a larger message
         // would fail to send, every time.

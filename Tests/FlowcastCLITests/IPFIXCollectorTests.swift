@@ -370,6 +370,10 @@ struct IPFIXCollectorTests {
         #expect(spelled.stderr.contains("--ipfix udp://127.0.0.1:4739 and --ipfix udp://127.1:4739 reach the same collector (127.0.0.1 port 4739 over UDP); it would get every flow twice"),
                 "\(spelled.stderr)")
         #expect(!FileManager.default.fileExists(atPath: out + "/summary.json"))
+        // An IPv4-mapped IPv6 address is the IPv4 address (an audit).
+        let mapped = try Fixtures.runFlowcast(["replay", "captures/real/mixed-traffic-example.pcap", "--out", out, "--quiet",
+                                               "--ipfix", "udp://127.0.0.1:4739", "--ipfix", "udp://[::ffff:127.0.0.1]:4739"])
+        #expect(mapped.status == 2 && mapped.stderr.contains("reach the same collector (127.0.0.1 port 4739 over UDP)"), "\(mapped.stderr)")
         // The same host and port over the other transport is another collector.
         let both = try Fixtures.runFlowcast(["replay", "captures/real/mixed-traffic-example.pcap", "--out", out, "--quiet",
                                              "--ipfix", "udp://127.0.0.1:9", "--ipfix", "tcp://127.0.0.1:9"])

@@ -123,9 +123,11 @@ struct LimitsCLITests {
              "--ipfix-template-interval needs --ipfix"),
             (["replay", "captures/demo/demo.pcapng", "--out", "/nonexistent/out", "--ipfix-rate", "100000"], "--ipfix-rate needs --ipfix"),
             (["replay", "captures/demo/demo.pcapng", "--out", "/nonexistent/out", "--ipfix", "udp://127.0.0.1:4739", "--ipfix-rate", "-5"],
-             "--ipfix-rate must be 0 (unpaced) or more"),
+             "--ipfix-rate must be 0 (unpaced) or at least 1 record a second"),
+            (["replay", "captures/demo/demo.pcapng", "--out", "/nonexistent/out", "--ipfix", "udp://127.0.0.1:4739", "--ipfix-rate", "0.5"],
+             "--ipfix-rate must be 0 (unpaced) or at least 1 record a second"),
             (["replay", "captures/demo/demo.pcapng", "--out", "/nonexistent/out", "--ipfix", "udp://127.0.0.1:4739", "--ipfix-rate", "nan"],
-             "--ipfix-rate must be 0 (unpaced) or more"),
+             "--ipfix-rate must be 0 (unpaced) or at least 1 record a second"),
             (["replay", "captures/demo/demo.pcapng", "--out", "/nonexistent/out", "--spool-limit", "5"],
              "--site, --publish-flows, --nats-creds, --nats-tls-ca, --spool-limit and --publish-wait need --publish"),
             // ... and --model and --at with --forecasts, which the plan ignored, naming no model.

@@ -36,6 +36,10 @@ int flowcast_fanout_join(int fd, int id);
 int flowcast_filter_reject_all(int fd);
 int flowcast_filter_detach(int fd);
 
+// Bytes written to a TCP socket that its peer has not acknowledged (SIOCOUTQ), or -errno. Still
+// answers after the connection was reset: what the peer's kernel never took.
+int flowcast_unacknowledged_bytes(int fd);
+
 // Flushes C stdio's standard output (Swift's `print` writes through it) and returns 0 when every
 // write to it so far succeeded, else the errno of the flush or -1 for an earlier failed write.
 // In C because Swift 6 refuses `stdout`, a mutable global, in strict concurrency checking.

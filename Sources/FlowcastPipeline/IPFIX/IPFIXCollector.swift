@@ -1,3 +1,4 @@
+internal import CFlowcastShims
 internal import Foundation
 #if canImport(Glibc)
 internal import Glibc
@@ -101,7 +102,9 @@ extension IPFIXCollector {
         var seen: [String: IPFIXCollector] = [:]
         for collector in collectors {
             let socket = try IPFIXSocket(collector)
-            guard let address = socket.firstAddressText else { continue }
+            guard var address = socket.firstAddressText else { continue }
+            // An IPv4-mapped IPv6 address is the IPv4 address (a socket sends to it over IPv4).
+            if address.lowercased().hasPrefix("::ffff:") && address.contains(".") { address = String(address.dropFirst(7)) }
             let key = "\(collector.transport.rawValue) \(address)"
             if let earlier = seen[key] { throw IPFIXError.sameCollector(earlier, collector, address) }
             seen[key] = collector
@@ -158,6 +161,26 @@ final class IPFIXSocket {
 
     var isOpen: Bool { descriptor >= 0 }
 
+    /// TCP: bytes written to this session's socket (the kernel took them), and, once it is
+    /// closed, how many of them the collector's host had acknowledged then (nil: unknown).
+    private(set) var written: UInt64 = 0
+    private(set) var acknowledgedAtClose: UInt64?
+
+    /// TCP: bytes of this session the collector's host has acknowledged (written less what the
+    /// socket still holds); nil when closed or not known.
+    func acknowledged() -> UInt64? {
+        guard descriptor >= 0, collector.transport == .tcp else { return nil }
+        let unacknowledged = flowcast_unacknowledged_bytes(descriptor)
+        guard unacknowledged >= 0, UInt64(unacknowledged) <= written else { return nil }
+        return written - UInt64(unacknowledged)
+    }
+
+    /// TCP: waits up to `milliseconds` for the collector's host to acknowledge everything written.
+    func awaitAcknowledgement(milliseconds: Int) {
+        let deadline = Date().addingTimeInterval(Double(milliseconds) / 1000)
+        while let acked = acknowledged(), acked < written, Date() < deadline { usleep(5_000) }
+    }
+
     /// Opens the socket; for TCP, connects within `timeoutMilliseconds` (each address in turn,
     /// the time shared among them). Returns an error text: the last address's.
     func open(timeoutMilliseconds: Int32) -> String? {
@@ -167,7 +190,7 @@ final class IPFIXSocket {
             let share = max(100, timeoutMilliseconds / Int32(addresses.count - i))
             let outcome = open(address, timeoutMilliseconds: i == addresses.count - 1 ? timeoutMilliseconds : share)
             switch outcome {
-            case .success(let fd): descriptor = fd; return nil
+            case .success(let fd): descriptor = fd; written = 0; acknowledgedAtClose = nil; return nil
             case .failure(let problem): reason = problem.reason
             }
         }
@@ -237,6 +260,7 @@ final class IPFIXSocket {
                 return failure
             }
             sent += n
+            if collector.transport == .tcp { written += UInt64(n) }
         }
         return nil
     }
@@ -266,7 +290,10 @@ final class IPFIXSocket {
     }
 
     func close() {
-        if descriptor >= 0 { Glibc.close(descriptor); descriptor = -1 }
+        guard descriptor >= 0 else { return }
+        if collector.transport == .tcp { acknowledgedAtClose = acknowledged() }
+        Glibc.close(descriptor)
+        descriptor = -1
     }
 }
 

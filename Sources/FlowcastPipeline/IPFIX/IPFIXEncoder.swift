@@ -26,6 +26,9 @@ struct IPFIXEncoder {
     private var setStart = -1
     private var setID: UInt16 = 0
     private var scratch: [UInt8] = []
+    private var scratchReverse: [UInt8] = []
+    /// Flows with records in the open message.
+    private var flowsInMessage = 0
 
     static let headerLength = 16
     /// The smallest message size that still fits every template and the longest fixed record.
@@ -79,21 +82,37 @@ struct IPFIXEncoder {
 
     /// One record per direction that carried packets: A→B as the initiator's (biflowDirection 1),
     /// B→A as the responder's (2), both with the flow's flowId (docs/ipfix.md, "Pairing").
+    ///
+    /// A flow's records go in one message where they fit one (a message is then whole flows): a
+    /// TCP session that fails on a message sends that message again in the next session and the
+    /// flows after it anew, and a flow split across the two would send one direction twice.
     mutating func append(_ flow: IPFIXFlow, emit: ([UInt8], Int) -> Void) {
         let innerIPv6 = flow.addressA.isIPv6 || flow.addressB.isIPv6
         var outer = IPFIXTemplate.Outer.none
         if let (s, d) = flow.tunnelEndpoints { outer = s.isIPv6 || d.isIPv6 ? .ipv6 : .ipv4 }
         let template = IPFIXTemplate.forFlow(innerIPv6: innerIPv6, outer: outer, icmp: IPFIXTemplate.isICMP(flow.ipProtocol))
-        if flow.packets.ab > 0 || flow.packets.ba == 0 {
-            scratch.removeAll(keepingCapacity: true)
-            encode(flow, reverse: false, template: template, into: &scratch)
-            append(set: template.id, record: scratch, isData: true, emit: emit)
-        }
-        if flow.packets.ba > 0 {
-            scratch.removeAll(keepingCapacity: true)
-            encode(flow, reverse: true, template: template, into: &scratch)
-            append(set: template.id, record: scratch, isData: true, emit: emit)
-        }
+        let forward = flow.packets.ab > 0 || flow.packets.ba == 0, backward = flow.packets.ba > 0
+        scratch.removeAll(keepingCapacity: true)
+        scratchReverse.removeAll(keepingCapacity: true)
+        if forward { encode(flow, reverse: false, template: template, into: &scratch) }
+        if backward { encode(flow, reverse: true, template: template, into: &scratchReverse) }
+        let needsSet = setStart < 0 || setID != template.id
+        let growth = scratch.count + scratchReverse.count + (needsSet ? 4 : 0)
+        if !message.isEmpty && message.count + growth > maximumMessageSize { flush(emit: emit) }
+        if forward { append(set: template.id, record: scratch, isData: true, emit: emit) }
+        if backward { append(set: template.id, record: scratchReverse, isData: true, emit: emit) }
+        flowsInMessage += 1
+    }
+
+    /// Drops the open message (a live run's stop past its deadline) and returns how many flows
+    /// it held; the sequence number is not advanced, as nothing was sent.
+    mutating func discardOpenMessage() -> Int {
+        let flows = message.isEmpty ? 0 : flowsInMessage
+        message.removeAll(keepingCapacity: true)
+        recordsInMessage = 0
+        flowsInMessage = 0
+        setStart = -1
+        return flows
     }
 
     /// Completes the open message, if any.
@@ -108,12 +127,25 @@ struct IPFIXEncoder {
         messages += 1
         message.removeAll(keepingCapacity: true)
         recordsInMessage = 0
+        flowsInMessage = 0
+    }
+
+    /// A whole message sent again in this session (a TCP reconnect: one the last session's
+    /// collector never acknowledged): its export time and sequence number set for this session,
+    /// the sequence advanced past its data records. Called with no message open.
+    mutating func renumber(_ sent: inout [UInt8], records: Int) {
+        sent.setBigEndian(clock(), at: 4)
+        sent.setBigEndian(sequenceNumber, at: 8)
+        sequenceNumber &+= UInt32(truncatingIfNeeded: records)
+        self.records += records
+        messages += 1
     }
 
     /// Starts a new session (a TCP reconnect): sequence numbers restart at zero.
     mutating func resetSession() {
         message.removeAll(keepingCapacity: true)
         recordsInMessage = 0
+        flowsInMessage = 0
         setStart = -1
         sequenceNumber = 0
     }

@@ -146,4 +146,9 @@ extension [UInt8] {
     mutating func setBigEndian(_ value: UInt16, at offset: Int) {
         self[offset] = UInt8(value >> 8); self[offset + 1] = UInt8(value & 0xFF)
     }
+
+    /// Overwrites four bytes at `offset` with `value`, big-endian.
+    mutating func setBigEndian(_ value: UInt32, at offset: Int) {
+        setBigEndian(UInt16(value >> 16), at: offset); setBigEndian(UInt16(value & 0xFFFF), at: offset + 2)
+    }
 }
