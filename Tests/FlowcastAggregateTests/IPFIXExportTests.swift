@@ -586,6 +586,19 @@ struct IPFIXExportTests {
         }
     }
 
+    /// Waits (up to 30 s) until a listener's bytes stop growing: an exporter's finish returns once
+    /// everything is in the kernel, not at the collector. (The bytes are parsed once, after:
+    /// parsing 14 MB every few milliseconds starved the tests running beside.)
+    static func settled(_ listener: TCPListener) -> Bool {
+        var size = -1
+        return waitFor(30) {
+            let now = listener.bytes.count
+            defer { size = now }
+            if now != size { usleep(200_000); return false }
+            return true
+        }
+    }
+
     static func waitFor(_ seconds: Double, _ condition: () -> Bool) -> Bool {
         let deadline = Date().addingTimeInterval(seconds)
         while Date() < deadline {
@@ -702,17 +715,8 @@ extension IPFIXExportTests {
         #expect(Self.waitFor(10) { first.isClosed })
         let second = try #require(TCPListener(port: port))
         defer { second.shutDown() }
-        // The exporter's finish returns once everything queued is in the kernel; then the
-        // listener's bytes stop growing. (Parsed once: parsing 14 MB every few milliseconds
-        // starved the tests running beside this one.)
         let stats = try #require(exporter.finish(timeout: 60).first)
-        var size = -1
-        #expect(Self.waitFor(30) {
-            let now = second.bytes.count
-            defer { size = now }
-            if now != size { usleep(200_000); return false }
-            return true
-        })
+        #expect(Self.settled(second))
         #expect(Self.flowIDs(second.bytes).contains(UInt64(total - 1)), "the last flow never reached the second session")
         #expect(stats.connections == 2, "\(stats)")
         #expect(stats.flowsDropped == 0, "\(stats)")
@@ -820,13 +824,7 @@ extension IPFIXExportTests {
         let second = try #require(TCPListener(port: port))
         defer { second.shutDown() }
         let stats = try #require(exporter.finish(timeout: 60).first)
-        var size = -1
-        #expect(Self.waitFor(30) {
-            let now = second.bytes.count
-            defer { size = now }
-            if now != size { usleep(200_000); return false }
-            return true
-        })
+        #expect(Self.settled(second))
         #expect(stats.connections == 2, "\(stats)")
         #expect(stats.flowsDropped == 0 && stats.recordsLost == 0, "\(stats)")
         // Every flow reached the dead collector's host (what it read and what it left unread,
@@ -868,13 +866,7 @@ extension IPFIXExportTests {
         box.lock.lock(); let second = box.listener; box.lock.unlock()
         let listener = try #require(second, "the collector never came back")
         defer { listener.shutDown() }
-        var size = -1
-        #expect(Self.waitFor(30) {
-            let now = listener.bytes.count
-            defer { size = now }
-            if now != size { usleep(200_000); return false }
-            return true
-        })
+        #expect(Self.settled(listener))
         #expect(stats.flowsDropped == 0, "\(stats)")
         #expect(stats.connections == 2, "\(stats)")
         #expect(stats.recordsLost <= 40, "\(stats)")

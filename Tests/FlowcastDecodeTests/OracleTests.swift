@@ -174,6 +174,26 @@ struct LabelOracleTests {
     }
 }
 
+/// Each line of a per-capture oracle list (captures/real/NAME.tsv: a capture's file name, a tab,
+/// then its values separated by spaces) with the values and every frame of that capture decoded,
+/// in order; a capture cut or corrupt part-way gives the frames read before the fault.
+func forEachListedCapture(_ list: String, _ body: (_ name: String, _ values: [Int], _ frames: [(number: Int, summary: PacketSummary)]) -> Void) throws {
+    let text = try String(contentsOf: Fixtures.captures.appendingPathComponent("real/" + list), encoding: .utf8)
+    let decoder = PacketDecoder()
+    for line in text.split(separator: "\n") {
+        let fields = line.split(separator: "\t", omittingEmptySubsequences: false)
+        let name = String(fields[0])
+        let values = (fields.count > 1 ? fields[1] : "").split(separator: " ").compactMap { Int($0) }
+        var frames: [(number: Int, summary: PacketSummary)] = []
+        let path = Fixtures.captures.appendingPathComponent("real/" + name).path
+        try? OfflineCapture(path: path).forEachPacket { packet in
+            frames.append((packet.number, decoder.decode(packet.bytes, linkType: packet.linkType.rawValue, wireLength: packet.wireLength,
+                                                         seconds: packet.timestampSeconds, fraction: packet.timestampFraction)))
+        }
+        body(name, values, frames)
+    }
+}
+
 /// Every frame's outermost IP datagram length (`PacketSummary.ipLength`: IPFIX's octetDeltaCount,
 /// flows.jsonl's ip_bytes) is tshark's ip.len, or 40 + ipv6.plen, of its first IP layer
 /// (captures/real/ip-bytes.tsv, tools/tshark-ip-bytes.py); 0 where tshark has none. Until
@@ -191,28 +211,10 @@ struct IPBytesOracleTests {
 
     @Test("every frame of every bundled capture: the outermost IP datagram's length is tshark's")
     func matchesTshark() throws {
-        let list = Fixtures.captures.appendingPathComponent("real/ip-bytes.tsv")
-        let text = try String(contentsOf: list, encoding: .utf8)
         var captures = 0, frames = 0, differing = 0
         var problems: [String] = []
-        let decoder = PacketDecoder()
-        for line in text.split(separator: "\n") {
-            let fields = line.split(separator: "\t", omittingEmptySubsequences: false)
-            let name = String(fields[0])
-            let expected = (fields.count > 1 ? fields[1] : "").split(separator: " ").compactMap { Int($0) }
-            var got: [Int] = []
-            var wire: [Int] = []
-            let path = Fixtures.captures.appendingPathComponent("real/" + name).path
-            do {
-                try OfflineCapture(path: path).forEachPacket { packet in
-                    let s = decoder.decode(packet.bytes, linkType: packet.linkType.rawValue, wireLength: packet.wireLength,
-                                           seconds: packet.timestampSeconds, fraction: packet.timestampFraction)
-                    got.append(s.ipLength)
-                    wire.append(s.wireLength)
-                }
-            } catch {
-                // A capture cut or corrupt part-way: the frames read before the fault count.
-            }
+        try forEachListedCapture("ip-bytes.tsv") { name, expected, decoded in
+            let got = decoded.map(\.summary.ipLength), wire = decoded.map(\.summary.wireLength)
             captures += 1
             frames += expected.count
             var bad: [String] = []
@@ -221,13 +223,11 @@ struct IPBytesOracleTests {
             if got.count < expected.count { bad.append("\(got.count) frames read of tshark's \(expected.count)") }
             if name == "ipv6-jumbogram.pcap" {
                 #expect(got == [65_576], "\(got)")
-                continue
-            }
-            if Self.otherwise[name] != nil {
+            } else if Self.otherwise[name] != nil {
                 #expect(got.allSatisfy { $0 == 0 }, "\(name): \(got)")
-                continue
+            } else if !bad.isEmpty {
+                problems.append("\(name): " + bad.prefix(5).joined(separator: "; "))
             }
-            if !bad.isEmpty { problems.append("\(name): " + bad.prefix(5).joined(separator: "; ")) }
         }
         #expect(captures >= 90, "the list covers the bundled captures")
         #expect(frames >= 7000)
@@ -253,30 +253,16 @@ struct IPv4TotalLengthOracleTests {
 
     @Test("every bundled capture's frames with an IPv4 total length past the packet are tshark's")
     func matchesTshark() throws {
-        let list = Fixtures.captures.appendingPathComponent("real/ipv4-total-length.tsv")
-        let text = try String(contentsOf: list, encoding: .utf8)
         var captures = 0, flagged = 0
         var problems: [String] = []
-        let decoder = PacketDecoder()
-        for line in text.split(separator: "\n") {
-            let fields = line.split(separator: "\t", omittingEmptySubsequences: false)
-            let name = String(fields[0])
-            let expected = Set((fields.count > 1 ? fields[1] : "").split(separator: " ").compactMap { Int($0) })
-            var got = Set<Int>()
-            let path = Fixtures.captures.appendingPathComponent("real/" + name).path
-            do {
-                try OfflineCapture(path: path).forEachPacket { packet in
-                    let s = decoder.decode(packet.bytes, linkType: packet.linkType.rawValue, wireLength: packet.wireLength,
-                                           seconds: packet.timestampSeconds, fraction: packet.timestampFraction)
-                    // A total length (20 or more) over the bytes that hold it; a bad version or
-                    // header length is another malformed-ipv4.
-                    if let issue = s.issue, issue.kind == .malformed, issue.layer == .ipv4, issue.needed >= 20, issue.needed > issue.present {
-                        got.insert(packet.number)
-                    }
-                }
-            } catch {
-                // A capture cut or corrupt part-way: the frames read before the fault count.
-            }
+        try forEachListedCapture("ipv4-total-length.tsv") { name, values, decoded in
+            let expected = Set(values)
+            // A total length (20 or more) over the bytes that hold it; a bad version or header
+            // length is another malformed-ipv4.
+            let got = Set(decoded.filter { frame in
+                guard let issue = frame.summary.issue else { return false }
+                return issue.kind == .malformed && issue.layer == .ipv4 && issue.needed >= 20 && issue.needed > issue.present
+            }.map(\.number))
             captures += 1
             flagged += expected.count
             if got != expected && !(Self.stopsEarlier[name] != nil && got.isEmpty) {
