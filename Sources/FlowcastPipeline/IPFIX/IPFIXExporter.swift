@@ -393,7 +393,7 @@ final class CollectorSender: @unchecked Sendable {
         // still on its way as the socket closes goes on after it (the kernel sends it).
         if socket.isOpen && socket.collector.transport == .tcp {
             condition.lock(); let left = finishDeadline.timeIntervalSinceNow; condition.unlock()
-            socket.awaitAcknowledgement(milliseconds: Int(max(0, min(left, 2)) * 1000))
+            socket.awaitAcknowledgement(milliseconds: Int(max(0, min(left, 2)) * 1000))  // whole seconds are enough
         }
         closeSession(final: true)
         condition.lock()
@@ -614,9 +614,9 @@ final class CollectorSender: @unchecked Sendable {
             paceStamp = now
         }
         refill()
-        // Slices of at most 100 ms until the tokens are there (until 7 December 2026 one sleep of
-        // at most 1 s, so a rate under a message a second was not honoured: an audit's 0.5 a
-        // second sent 16); a live run's stop, bounded, does not wait for them.
+        // Slices of at most 100 ms until the tokens are there (one sleep capped at 1 s did not hold
+        // a rate under a message a second: an audit's 0.5 a second sent 16); a live run's stop,
+        // bounded, does not wait for them.
         while paceTokens < need {
             condition.lock()
             let stopping = finishing && !options.waitWhenFull && Date() >= finishDeadline
