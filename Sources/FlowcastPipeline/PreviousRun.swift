@@ -1,4 +1,5 @@
 internal import Foundation
+internal import FlowcastCore
 
 /// What an earlier `replay` or `live` left in an output folder, found and cleared before a new
 /// run writes there, so the folder only ever holds one run's files: a report of the folder
@@ -88,20 +89,12 @@ public struct PreviousRun: Sendable, Equatable, Codable, CustomStringConvertible
     /// The first `directory/earlier-N` (N from 1) that does not exist: where `clear` keeps an
     /// earlier run's files (live for good, replay until the new run has finished).
     public static func freeArchive(in directory: String) -> String {
-        var n = 1
-        while FileManager.default.fileExists(atPath: directory + "/earlier-\(n)") { n += 1 }
-        return directory + "/earlier-\(n)"
+        NumberedFolders.firstFree(in: directory, prefix: "earlier")
     }
 
     /// The `directory/earlier-N` folders there are, by N.
     public static func archives(in directory: String) -> [String] {
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
-        return names.compactMap { name -> (Int, String)? in
-            guard name.hasPrefix("earlier-"), let n = Int(name.dropFirst("earlier-".count)), n > 0 else { return nil }
-            var isFolder: ObjCBool = false
-            let path = directory + "/" + name
-            return FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) && isFolder.boolValue ? (n, path) : nil
-        }.sorted { $0.0 < $1.0 }.map(\.1)
+        NumberedFolders.list(in: directory, prefix: "earlier").map(\.path)
     }
 
     /// Whether `directory` (and its policies folder) holds any file a run writes.
@@ -173,8 +166,8 @@ public struct PreviousRun: Sendable, Equatable, Codable, CustomStringConvertible
         let policies = policyDirectory ?? directory + "/policies"
         let shown = shownPolicyFolder(directory, policies)
         var folders = [(name: shown, path: policies)]
-        for name in entries(policies) where name.hasPrefix("reload-") && Int(name.dropFirst("reload-".count)) != nil {
-            folders.append((shown + "/" + name, policies + "/" + name))
+        for reload in NumberedFolders.list(in: policies, prefix: "reload") {
+            folders.append((shown + "/reload-\(reload.number)", reload.path))
         }
         for folder in folders {
             for name in entries(folder.path) where matches(name, { base in

@@ -16,7 +16,7 @@ struct IPFIXArguments: ParsableArguments {
     @Option(name: .customLong("ipfix-mtu"), parsing: .unconditional, help: "Largest IPFIX message in bytes (path MTU less IP and UDP headers; default 1400).")
     var givenMTU: Int?
     @Option(name: .customLong("ipfix-rate"), parsing: .unconditional,
-            help: "Most IPFIX records a second to each UDP collector (default 100000; 0: as fast as flows end).")
+            help: "Most IPFIX records a second to each UDP collector: 0 (as fast as flows end) or at least 1 (default 100000).")
     var givenRate: Double?
     var domainID: UInt32 { givenDomainID ?? 0 }
     var templateInterval: Double { givenTemplateInterval ?? 60 }

@@ -226,13 +226,7 @@ public struct RunData: Sendable {
 
     /// policies/reload-N folders, by N.
     static func reloadFolders(in folder: URL) -> [(Int, URL)] {
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
-        return names.compactMap { name -> (Int, URL)? in
-            guard name.hasPrefix("reload-"), let n = Int(name.dropFirst("reload-".count)), n > 0 else { return nil }
-            let url = folder.appendingPathComponent(name)
-            var isDir: ObjCBool = false
-            return FileManager.default.fileExists(atPath: url.path, isDirectory: &isDir) && isDir.boolValue ? (n, url) : nil
-        }.sorted { $0.0 < $1.0 }
+        NumberedFolders.list(in: folder.path, prefix: "reload").map { ($0.number, URL(fileURLWithPath: $0.path)) }
     }
 
     /// Each window once: the two halves of a window a reload split (`halves`: kind, id, start)
