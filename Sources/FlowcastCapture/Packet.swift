@@ -24,6 +24,10 @@ public struct Packet: @unchecked Sendable {
     /// False for a record that carries no time (a pcapng simple packet block, a custom block
     /// read as a record): its timestamp reads 0, and tshark shows none.
     public var hasTimestamp = true
+    /// False for a pcap record whose fraction of a second is out of range (1,000,000 µs or
+    /// more, 10^9 ns or more): a corrupt record, whose time is printed as stored (as tshark
+    /// does) but is no time to count it at (`PacketSummary.timeIsUsable`).
+    public var fractionInRange = true
 
     public init(number: Int, timestampNanoseconds: Int64, wireLength: Int,
                 bytes: UnsafeRawBufferPointer, linkType: LinkType, interfaceIndex: Int = 0) {

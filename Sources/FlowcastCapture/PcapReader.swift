@@ -110,8 +110,12 @@ struct PcapReader<Bytes: CaptureBytes>: CaptureReader {
             let nanos = nanosecond ? Int64(fraction) : Int64(fraction &* 1000)
             if swapsPseudoHeader { data = swapPseudoHeader(data, wireLength: len) }
             if linkType == USBMappedLength.linkType { len = USBMappedLength.corrected(data, wireLength: len) }
-            try body(Packet(number: packetsRead, seconds: Int64(seconds), fraction: nanos,
-                            wireLength: clampedWireLength(len), bytes: data, linkType: linkType))
+            var packet = Packet(number: packetsRead, seconds: Int64(seconds), fraction: nanos,
+                                wireLength: clampedWireLength(len), bytes: data, linkType: linkType)
+            // 4,000,000,000 µs read as +1.385 s (the scaling wraps in 32 bits) and −1 ns dated
+            // a packet before the one ahead of it, in flows and windows alike, unsaid (an audit).
+            packet.fractionInRange = UInt32(bitPattern: fraction) < (nanosecond ? 1_000_000_000 : 1_000_000)
+            try body(packet)
             offset += recordHeader + captured
         }
     }

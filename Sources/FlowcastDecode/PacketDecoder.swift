@@ -29,8 +29,10 @@ public struct PacketDecoder: Sendable {
     /// Decodes `bytes`, with the timestamp as the record stores it (seconds and a nanosecond
     /// fraction that a corrupt record may hold out of range). `hasTimestamp`: false for a record
     /// that carries no time (`Packet.hasTimestamp`), whose time column is then empty.
+    /// `fractionInRange`: false for a record whose stored fraction of a second is out of range
+    /// (`Packet.fractionInRange`): printed as stored, but not a usable time.
     public func decode(_ bytes: UnsafeRawBufferPointer, linkType: UInt32, wireLength: Int,
-                       seconds: Int64, fraction: Int64, hasTimestamp: Bool = true) -> PacketSummary {
+                       seconds: Int64, fraction: Int64, hasTimestamp: Bool = true, fractionInRange: Bool = true) -> PacketSummary {
         // The frame starts after the pseudo-header tshark's file reader takes off (the readers
         // refuse a record too short for it); the lengths leave it out, as tshark's do, and a
         // wire length shorter than it wraps as tshark's unsigned arithmetic does.
@@ -41,7 +43,7 @@ public struct PacketDecoder: Sendable {
         let (scaled, over) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
         let (nanoseconds, overSum) = scaled.addingReportingOverflow(fraction)
         run.summary.timestampNanoseconds = nanoseconds
-        run.summary.timeIsUsable = hasTimestamp && !over && !overSum
+        run.summary.timeIsUsable = hasTimestamp && fractionInRange && !over && !overSum
         run.summary.timestampSeconds = seconds
         run.summary.timestampFraction = fraction
         run.summary.hasTimestamp = hasTimestamp

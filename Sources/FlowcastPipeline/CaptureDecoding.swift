@@ -47,7 +47,7 @@ public struct DecodeStatistics: Sendable {
     public var timeNote: String? {
         guard packetsWithoutTime > 0, let first = firstPacketWithoutTime else { return nil }
         return "\(packetsWithoutTime) packet\(packetsWithoutTime == 1 ? "" : "s") without a usable time (no timestamp in the record, "
-            + "or one before 1677 or after 2262), first packet \(first): each took the time of the packet before it"
+            + "one before 1677 or after 2262, or a fraction of a second out of range), first packet \(first): each took the time of the packet before it"
     }
 
     mutating func record(_ issue: DecodeIssue, packet: Int) {
@@ -85,7 +85,8 @@ public func decodeCapture(path: String, limit: Int? = nil, decoder: PacketDecode
             if let limit, stats.packets >= limit { throw Stop() }
             var summary = decoder.decode(packet.bytes, linkType: packet.linkType.rawValue,
                                          wireLength: packet.wireLength, seconds: packet.timestampSeconds,
-                                         fraction: packet.timestampFraction, hasTimestamp: packet.hasTimestamp)
+                                         fraction: packet.timestampFraction, hasTimestamp: packet.hasTimestamp,
+                                   fractionInRange: packet.fractionInRange)
             stats.settleTime(&summary, packet: packet.number)
             stats.packets += 1
             stats.wireBytes += summary.wireLength  // the frame's, without a link pseudo-header

@@ -54,7 +54,8 @@ public struct CaptureInspection: Sendable {
         do {
             try capture.forEachPacket { packet in
                 var s = decoder.decode(packet.bytes, linkType: packet.linkType.rawValue, wireLength: packet.wireLength,
-                                       seconds: packet.timestampSeconds, fraction: packet.timestampFraction, hasTimestamp: packet.hasTimestamp)
+                                       seconds: packet.timestampSeconds, fraction: packet.timestampFraction, hasTimestamp: packet.hasTimestamp,
+                                   fractionInRange: packet.fractionInRange)
                 times.settleTime(&s, packet: packet.number)
                 r.packets += 1
                 // The frame's own lengths, without a link pseudo-header (SunATM, PPP direction,
@@ -167,8 +168,8 @@ public struct CaptureInspection: Sendable {
         out += "  packets: \(packets)  wire bytes: \(wireBytes)  captured bytes: \(capturedBytes)\n"
         out += "  time: \(Self.time(firstNanoseconds)) → \(Self.time(lastNanoseconds)) (\(Self.span(firstNanoseconds, lastNanoseconds)) s)\n"
         if let first = firstPacketWithoutTime {
-            out += "  packets without a usable time: \(packetsWithoutTime) (first at packet \(first); no timestamp, or one before 1677 "
-                + "or after 2262: each counted at the time of the packet before it)\n"
+            out += "  packets without a usable time: \(packetsWithoutTime) (first at packet \(first); no timestamp, one before 1677 "
+                + "or after 2262, or a fraction of a second out of range: each counted at the time of the packet before it)\n"
         }
         for layer in ["link", "network", "tunnel", "transport"] {
             guard let mix = protocolMix[layer], !mix.isEmpty else { continue }

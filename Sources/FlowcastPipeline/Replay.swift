@@ -306,7 +306,8 @@ final class BatchReader<Source: PacketSource & SendableMetatype>: @unchecked Sen
         try source.forEachPacket({ packet in
             if let tap { try tap(packet) }
             let s = decoder.decode(packet.bytes, linkType: packet.linkType.rawValue, wireLength: packet.wireLength,
-                                   seconds: packet.timestampSeconds, fraction: packet.timestampFraction, hasTimestamp: packet.hasTimestamp)
+                                   seconds: packet.timestampSeconds, fraction: packet.timestampFraction, hasTimestamp: packet.hasTimestamp,
+                                   fractionInRange: packet.fractionInRange)
             statistics.packets += 1
             statistics.wireBytes += packet.wireLength
             statistics.capturedBytes += packet.capturedLength

@@ -36,7 +36,7 @@ import Testing
         for row in rows where row.count > 10 {
             for t in [row[9], row[10]] { #expect((Double(t) ?? 0) > 1_128_727_430 && (Double(t) ?? 0) < 1_128_727_436, "\(row)") }
         }
-        #expect(run.stderr.contains("without a usable time (no timestamp in the record, or one before 1677 or after 2262), first packet "
+        #expect(run.stderr.contains("without a usable time (no timestamp in the record, one before 1677 or after 2262, or a fraction of a second out of range), first packet "
                                     + (capture == Self.beyond ? "4" : "3")), "\(run.stderr)")
     }
 
@@ -107,5 +107,39 @@ import Testing
         let capture = try #require(summary["capture"] as? [String: Any])
         #expect((capture["firstTime"] as? Double).map { abs($0 - 1_128_727_430.350788) < 1e-6 } == true, "\(capture)")
         #expect((capture["lastTime"] as? Double).map { abs($0 - 1_128_727_435.634189) < 1e-6 } == true, "\(capture)")
+    }
+
+    /// A pcap record's fraction of a second out of range (an audit of hostile captures): 4e9 µs
+    /// was read as +1.385 s (the scaling to nanoseconds wraps in 32 bits, as tshark's does) and
+    /// 5e6 µs as +0.705 s, dating packets out of order in flows and windows without a word. Both
+    /// are now no usable time, counted and said; `decode` still prints them as tshark does.
+    @Test func fractionOutOfRangeIsNoUsableTime() throws {
+        var bytes = [UInt8](try Data(contentsOf: Fixtures.repositoryRoot.appendingPathComponent("captures/real/http-web-browsing.pcap")))
+        var offset = 24, packet = 1
+        func setFraction(_ value: UInt32) { for i in 0..<4 { bytes[offset + 4 + i] = UInt8(truncatingIfNeeded: value >> (8 * UInt32(i))) } }
+        while packet <= 4 {
+            if packet == 3 { setFraction(4_000_000_000) }
+            if packet == 4 { setFraction(5_000_000) }
+            let included = Int(bytes[offset + 8]) | Int(bytes[offset + 9]) << 8 | Int(bytes[offset + 10]) << 16 | Int(bytes[offset + 11]) << 24
+            offset += 16 + included
+            packet += 1
+        }
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-fraction-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let capture = folder.appendingPathComponent("fraction.pcap").path
+        try Data(bytes).write(to: URL(fileURLWithPath: capture))
+        let inspect = try Fixtures.runFlowcast(["inspect", capture])
+        #expect(inspect.status == 0, "\(inspect.stderr)")
+        #expect(inspect.stdout.contains("packets without a usable time: 2 (first at packet 3;"), "\(inspect.stdout)")
+        let flows = try Fixtures.runFlowcast(["flows", capture])
+        #expect(flows.stderr.contains("2 packets without a usable time"), "\(flows.stderr)")
+        // decode prints the record as stored: 5,000,000 µs × 1000 wrapped in 32 bits is 705,032,704 ns.
+        let decode = try Fixtures.runFlowcast(["decode", capture, "-c", "4"])
+        let fourth = decode.stdout.split(separator: "\n").last.map { $0.split(separator: "\t", omittingEmptySubsequences: false) }
+        #expect(fourth?[1].hasSuffix(".705032704") == true, "\(decode.stdout)")
+        // Untouched, the capture has none.
+        let clean = try Fixtures.runFlowcast(["inspect", "captures/real/http-web-browsing.pcap"])
+        #expect(!clean.stdout.contains("without a usable time"), "\(clean.stdout)")
     }
 }
