@@ -18,7 +18,7 @@ extension PolicyComparison {
             var summaries: [String]
         }
         let envelope = Envelope(old: old, new: new, folders: isFolder, equal: isEqual, options: options, files: files,
-                                summaries: files.compactMap { f in f.diff.map { (f.name.map { "\(DiffFormat.visible($0)): " } ?? "") + $0.summaryLine } })
+                                summaries: files.compactMap { f in f.diff.map { (f.name.map { "\(DiffFormat.visible($0)): " } ?? "") + $0.headline + $0.summaryLine } })
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
         do {

@@ -114,6 +114,11 @@ import Testing
         #expect(forward.text().contains("Busier cells:    cell-3 \(DiffFormat.percent(before)) → 130.0%"))
         #expect(try #require(try PolicyComparison.compare(old: grown, new: baseline).files.first?.diff).impact.quieterCells.map(\.cell) == ["cell-3"])
         #expect(forward.markdown().contains("**No plan changes, but NEW breaks 1 constraint OLD did not. Plan:"))
+        // The JSON's summaries carry the same line: they held the plan line alone, so a bot posting
+        // them showed a new overload as "Plan: 0 cells reallocated, …" (an audit).
+        let summaries = try #require(try JSONSerialization.jsonObject(with: Data(try forward.json().utf8)) as? [String: Any])["summaries"] as? [String]
+        #expect(summaries?.count == 1 && summaries?.first?.hasPrefix("No plan changes, but NEW breaks 1 constraint OLD did not. Plan: 0 cells reallocated") == true,
+                "\(summaries ?? [])")
 
         // Back again: the same plan, the cell's predicted utilisation 130% → its own: a change, as a
         // link's utilisation moving is (it read "No changes.", exit status 0, beside the quieter
