@@ -21,6 +21,10 @@ public struct DecodeStatistics: Sendable {
     public var firstPacketWithoutTime: Int?
     /// The last usable time seen (`settleTime`).
     var lastTime: Int64 = 0
+    /// Packets dated far ahead of the packets around them (`DatedAhead`), given the time of the
+    /// latest packet before them, and the first of them (replay and live).
+    public var packetsDatedAhead = 0
+    public var firstPacketDatedAhead: Int?
     public init() {}
 
     /// Gives a packet with no usable time the time of the last packet that had one (0 before
@@ -48,6 +52,15 @@ public struct DecodeStatistics: Sendable {
         guard packetsWithoutTime > 0, let first = firstPacketWithoutTime else { return nil }
         return "\(packetsWithoutTime) packet\(packetsWithoutTime == 1 ? "" : "s") without a usable time (no timestamp in the record, "
             + "one before 1677 or after 2262, or a fraction of a second out of range), first packet \(first): each took the time of the packet before it"
+    }
+
+    /// One line for stderr when some packets were dated ahead of the rest, or nil.
+    public var datedAheadNote: String? {
+        guard packetsDatedAhead > 0, let first = firstPacketDatedAhead else { return nil }
+        let minute = DatedAhead.jumpNanoseconds / 1_000_000_000
+        return "\(packetsDatedAhead) packet\(packetsDatedAhead == 1 ? " was" : "s were") dated more than \(minute) s after every packet before "
+            + "\(packetsDatedAhead == 1 ? "it" : "them") while the packet after went back again (a corrupt record), first packet \(first): "
+            + "each took the time of the packet before it (summary.json decode.packetsDatedAhead)"
     }
 
     mutating func record(_ issue: DecodeIssue, packet: Int) {

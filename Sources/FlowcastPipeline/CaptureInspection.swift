@@ -35,6 +35,10 @@ public struct CaptureInspection: Sendable {
     /// Packets with no usable time (`DecodeStatistics.settleTime`), and the first of them.
     public var packetsWithoutTime = 0
     public var firstPacketWithoutTime: Int?
+    /// Packets dated far ahead of those around them (`DatedAhead`): left out of the span, as
+    /// replay gives them the time of the packet before them.
+    public var packetsDatedAhead = 0
+    public var firstPacketDatedAhead: Int?
     public var error: String?
 
     /// Reads the whole capture. A capture fault ends the read and is kept in `error`.
@@ -50,6 +54,11 @@ public struct CaptureInspection: Sendable {
         let decoder = PacketDecoder()
         var times = DecodeStatistics()  // for its `settleTime`
         var seenLinks: [String] = []
+        var ahead = DatedAhead(), held: (time: Int64, packet: Int)? = nil
+        func span(_ t: Int64) {
+            r.firstNanoseconds = min(r.firstNanoseconds ?? t, t)
+            r.lastNanoseconds = max(r.lastNanoseconds ?? t, t)
+        }
         func count(_ layer: String, _ name: String) { r.protocolMix[layer, default: [:]][name, default: 0] += 1 }
         do {
             try capture.forEachPacket { packet in
@@ -64,8 +73,16 @@ public struct CaptureInspection: Sendable {
                 r.capturedBytes += s.capturedLength
                 if s.timeIsUsable {  // a packet without one has no time of its own to span
                     let t = s.timestampNanoseconds
-                    r.firstNanoseconds = min(r.firstNanoseconds ?? t, t)
-                    r.lastNanoseconds = max(r.lastNanoseconds ?? t, t)
+                    // A packet dated ahead of the rest spans nothing (one 17.5 h ahead made a
+                    // capture of minutes read as 17.6 h, without a note: an audit).
+                    if case .datedAhead = ahead.see(t), let h = held {
+                        r.packetsDatedAhead += 1
+                        if r.firstPacketDatedAhead == nil { r.firstPacketDatedAhead = h.packet }
+                    } else if let h = held {
+                        span(h.time)
+                    }
+                    held = ahead.holding ? (t, packet.number) : nil
+                    if held == nil { span(t) }
                 }
                 let link = packet.linkType.description
                 if !seenLinks.contains(link) { seenLinks.append(link) }
@@ -110,6 +127,7 @@ public struct CaptureInspection: Sendable {
         } catch {
             r.error = "\(error)"
         }
+        if let h = held { span(h.time) }  // nothing came after it to judge it
         r.filteredPackets = capture.packetsFiltered
         r.packetsWithoutTime = times.packetsWithoutTime
         r.firstPacketWithoutTime = times.firstPacketWithoutTime
@@ -171,6 +189,11 @@ public struct CaptureInspection: Sendable {
             out += "  packets without a usable time: \(packetsWithoutTime) (first at packet \(first); no timestamp, one before 1677 "
                 + "or after 2262, or a fraction of a second out of range: each counted at the time of the packet before it)\n"
         }
+        if let first = firstPacketDatedAhead {
+            out += "  packets dated ahead of the rest: \(packetsDatedAhead) (first at packet \(first); more than "
+                + "\(DatedAhead.jumpNanoseconds / 1_000_000_000) s after every packet before, and the packet after went back: "
+                + "left out of the time span; replay counts each at the time of the packet before it)\n"
+        }
         for layer in ["link", "network", "tunnel", "transport"] {
             guard let mix = protocolMix[layer], !mix.isEmpty else { continue }
             let parts = mix.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }
@@ -211,7 +234,8 @@ public struct CaptureInspection: Sendable {
             topTunnels: topTunnels(top).map { .init(teid: Int($0.0.teid), endpoint: $0.0.endpoint, packets: $0.1, bytes: $0.2) },
             decodeIssues: issues.mapValues { .init(count: $0.count, firstPacket: $0.firstPacket) }, error: error,
             filter: filter, filteredPackets: filteredPackets,
-            packetsWithoutTime: firstPacketWithoutTime.map { .init(count: packetsWithoutTime, firstPacket: $0) })
+            packetsWithoutTime: firstPacketWithoutTime.map { .init(count: packetsWithoutTime, firstPacket: $0) },
+            packetsDatedAhead: firstPacketDatedAhead.map { .init(count: packetsDatedAhead, firstPacket: $0) })
         return String(decoding: try FoundationOrderedJSON.encode(report), as: UTF8.self)
     }
 
@@ -232,10 +256,12 @@ public struct CaptureInspection: Sendable {
         var filter: String?, filteredPackets: Int
         /// Only when some packets had no usable time.
         var packetsWithoutTime: Issue?
+        /// Only when some packets were dated ahead of the rest.
+        var packetsDatedAhead: Issue?
 
         enum CodingKeys: String, CodingKey {
             case file, format, linkTypes, packets, wireBytes, capturedBytes, firstTime, lastTime, firstNanoseconds, lastNanoseconds, protocolMix
-            case topTalkers, topTunnels, decodeIssues, error, filter, filteredPackets, packetsWithoutTime
+            case topTalkers, topTunnels, decodeIssues, error, filter, filteredPackets, packetsWithoutTime, packetsDatedAhead
         }
 
         func encode(to encoder: any Encoder) throws {
@@ -255,6 +281,7 @@ public struct CaptureInspection: Sendable {
             try c.encode(topTalkers, forKey: .topTalkers); try c.encode(topTunnels, forKey: .topTunnels)
             try c.encode(decodeIssues, forKey: .decodeIssues)
             if let packetsWithoutTime { try c.encode(packetsWithoutTime, forKey: .packetsWithoutTime) }
+            if let packetsDatedAhead { try c.encode(packetsDatedAhead, forKey: .packetsDatedAhead) }
             if let error { try c.encode(error, forKey: .error) } else { try c.encodeNil(forKey: .error) }
         }
     }

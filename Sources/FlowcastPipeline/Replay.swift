@@ -221,6 +221,10 @@ final class BatchReader<Source: PacketSource & SendableMetatype>: @unchecked Sen
     var pendingTopology: (() -> Topology?)?
     // Only the reading thread touches these while it runs: no dynamic exclusivity checks per packet.
     @exclusivity(unchecked) private(set) var statistics = DecodeStatistics()
+    /// A packet dated far ahead of those around it (`DatedAhead`), and where its digest waits in
+    /// the batch for the next usable time to judge it.
+    @exclusivity(unchecked) private var ahead = DatedAhead()
+    @exclusivity(unchecked) private var heldDigest: (index: Int, packet: Int)? = nil
     /// With rules by interface: the last interface name seen and its id in `classifier`
     /// (names change only between sections of a file, or never on a live interface).
     @exclusivity(unchecked) private var interfaceCache: (name: String?, id: Int32)? = nil
@@ -334,12 +338,22 @@ final class BatchReader<Source: PacketSource & SendableMetatype>: @unchecked Sen
             var digest = classifier.digest(s, interface: interface)
             if _fastPath(s.timeIsUsable) {
                 statistics.lastTime = digest.timestampNanoseconds
+                if case .datedAhead(let time) = ahead.see(digest.timestampNanoseconds), let held = heldDigest {
+                    batch.digests[held.index].timestampNanoseconds = time
+                    statistics.packetsDatedAhead += 1
+                    if statistics.firstPacketDatedAhead == nil { statistics.firstPacketDatedAhead = held.packet }
+                }
+                heldDigest = ahead.holding ? (batch.digests.count, packet.number) : nil
             } else {
                 statistics.settle(&digest.timestampNanoseconds, packet: packet.number)
             }
             batch.digests.append(digest)
             batch.numbers.append(packet.number)
-            if batch.digests.count >= batchSize {
+            // A batch ending with a packet under judgement waits for the next usable time (a few
+            // packets more at most: one without a time does not judge, and a batch twice the size
+            // goes as it is).
+            if batch.digests.count >= batchSize && (heldDigest == nil || batch.digests.count >= 2 * batchSize) {
+                if heldDigest != nil { ahead.release(); heldDigest = nil }
                 batch.fileFraction = Double(statistics.capturedBytes + 16 * statistics.packets) / size
                 batch.decodeIssues = statistics.issueCount
                 var next = handOff(batch)
@@ -372,6 +386,9 @@ final class BatchReader<Source: PacketSource & SendableMetatype>: @unchecked Sen
                 return
             }
             batch.decodeIssues = statistics.issueCount
+            // Nothing more to judge a held packet by for now (the end of the file, or a live
+            // source waiting): its time stands.
+            if heldDigest != nil { ahead.release(); heldDigest = nil }
             var next = handOff(batch)
             batch = PacketBatch()  // as above: not shared when emptied
             reset(&next)
@@ -379,6 +396,7 @@ final class BatchReader<Source: PacketSource & SendableMetatype>: @unchecked Sen
         })
         batch.fileFraction = 1
         batch.decodeIssues = statistics.issueCount
+        if heldDigest != nil { ahead.release(); heldDigest = nil }
     }
 }
 

@@ -185,8 +185,15 @@ public struct RunSummary: Codable, Sendable, Equatable {
             public init(count: Int, firstPacket: Int) { self.count = count; self.firstPacket = firstPacket }
         }
 
-        public init(issues: [String: Issue], packetsWithIssues: Int, nonIPPackets: UInt64) {
+        /// Packets with no usable time, and packets dated far ahead of those around them
+        /// (`DatedAhead`): each took the time of the packet before it. Absent when none.
+        public var packetsWithoutTime: Issue?
+        public var packetsDatedAhead: Issue?
+
+        public init(issues: [String: Issue], packetsWithIssues: Int, nonIPPackets: UInt64,
+                    packetsWithoutTime: Issue? = nil, packetsDatedAhead: Issue? = nil) {
             self.issues = issues; self.packetsWithIssues = packetsWithIssues; self.nonIPPackets = nonIPPackets
+            self.packetsWithoutTime = packetsWithoutTime; self.packetsDatedAhead = packetsDatedAhead
         }
     }
 

@@ -279,6 +279,7 @@ struct ReplayCommand: ParsableCommand {
                 + "(\(shown)): their windows are all empty; check their match rules (docs/topology.md)")
         }
         if let note = result.decode.timeNote { printError("flowcast replay: warning: \(note)") }
+        if let note = result.decode.datedAheadNote { printError("flowcast replay: warning: \(file.visible): \(note)") }
         // Packets older than the open window are counted in it (summary.json windows.latePackets):
         // a few from taps merged out of order, or, after one packet dated far ahead, the rest of
         // the capture in that packet's window, which was said nowhere but summary.json.
@@ -288,7 +289,7 @@ struct ReplayCommand: ParsableCommand {
             // packet dated decades ahead put the rest of a capture in its window, said as a count).
             let first = t.firstLatePacket.map { ", the first packet \($0)" } ?? ""
             let jump = t.firstGapPacket.map { "; packet \($0) is dated after a gap of \(t.skippedEmptyWindows) empty windows (skipped): dated ahead of the rest?" } ?? ""
-            printError("flowcast replay: warning: \(file.visible): \(t.latePackets) packets (\(String(format: share < 0.1 ? "%.2g" : "%.1f", share)) %) were older "
+            printError("flowcast replay: warning: \(file.visible): \(t.latePackets) packet\(t.latePackets == 1 ? "" : "s") (\(String(format: share < 0.1 ? "%.2g" : "%.1f", share)) %) \(t.latePackets == 1 ? "was" : "were") older "
                 + "than the open window and were counted in it (summary.json windows.latePackets\(first)): a capture merged out of time order, "
                 + "or a packet dated ahead of the rest\(jump)")
         }
