@@ -16,7 +16,8 @@ struct DiffCommand: ParsableCommand {
         abstract: "Compare two policy documents (or two folders of them) by cell, demand and link.",
         discussion: """
             Exit status: 0 when equal (changes hidden by thresholds do not count), 1 when different, \
-            2 on error (unreadable, corrupt or schema-invalid file; other schema version). No \
+            2 on error (unreadable, corrupt or schema-invalid file; other schema version), 64 for \
+            a bad option or argument. No \
             threshold hides a constraint NEW breaks that OLD did not, nor the change on what it \
             breaks (the cell's reallocation, the link's shift, a reroute onto the link): those always \
             show and make the documents different. See docs/review.md.
@@ -73,7 +74,11 @@ struct DiffCommand: ParsableCommand {
             printError(DiffFormat.visible(CommandError.line("diff", error, given: [old, new])))
             throw ExitCode(2)
         }
-        print(output, terminator: "")
+        // write(2) rather than stdio: a failed write keeps its reason ("No space left on device";
+        // through print it read "a write failed": an audit).
+        let out = BufferedOutput()
+        out.write(output)
+        out.flush()
         throw ExitCode(comparison.exitStatus)
     }
 

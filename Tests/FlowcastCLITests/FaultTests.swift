@@ -719,6 +719,8 @@ struct StandardOutputFailureTests {
             ["flows", "captures/demo/demo.pcapng"],
             ["inspect", "captures/demo/demo.pcapng", "--json"],
             ["diff", "policies/baseline/demo.json", "Tests/FlowcastReviewTests/ReviewFixtures/Policies/failed-link.json"],
+            // Past stdio's buffer, its failed write lost the reason ("a write failed": an audit).
+            ["diff", "--format", "json", "policies/baseline/demo.json", "Tests/FlowcastReviewTests/ReviewFixtures/Policies/failed-link.json"],
           ])
     func fullDisk(arguments: [String]) throws {
         let run = try Self.run(arguments)

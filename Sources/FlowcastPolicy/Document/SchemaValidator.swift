@@ -112,7 +112,7 @@ struct SchemaValidator {
                 // An integer past 2^53 is not exact as a double, and Int fields refused it with
                 // "The given data was not valid JSON" at "$", naming nothing (an audit's
                 // requiredBlocks of 2^63 + 5).
-                out.append(Violation(field: Self.fieldPath(path), message: "expected an integer of at most 2^53 in magnitude, found \(render(value))"))
+                out.append(Violation(field: Self.fieldPath(path), message: "expected an integer below 2^53 in magnitude, found \(render(value))"))
             } else {
                 out.append(Violation(field: Self.fieldPath(path), message: "expected \(t), found \(value.typeName)"))
             }
@@ -186,7 +186,9 @@ struct SchemaValidator {
         switch (type, value) {
         case ("null", .null), ("boolean", .bool), ("number", .number), ("string", .string), ("array", .array),
              ("object", .object): true
-        case ("integer", .number(let n)): n == n.rounded() && n.magnitude <= 9_007_199_254_740_992
+        // Below 2^53: every integer there is exact as a double, while 2^53 + 1 parses as 2^53 and
+        // was taken as that (an audit), so 2^53 itself cannot be told from its neighbour.
+        case ("integer", .number(let n)): n == n.rounded() && n.magnitude < 9_007_199_254_740_992
         default: false
         }
     }

@@ -339,7 +339,10 @@ import Testing
              "$.spectrum.cells[0].forecast.spectralEfficiency: must be 0 to 100 bit/s/Hz, found 1e+300"),
             (edit("spectrum", "cells", 0) { $0["unmetDemand"] = 1e300 }, "$.spectrum.cells[0].unmetDemand: must be 0 to 1e15, found 1e+300"),
             (edit("spectrum", "cells", 0) { $0["requiredBlocks"] = (UInt64(1) << 63) + 5 },
-             "$.spectrum.cells[0].requiredBlocks: expected an integer of at most 2^53 in magnitude, found 9.223372036854776e+18"),
+             "$.spectrum.cells[0].requiredBlocks: expected an integer below 2^53 in magnitude, found 9.223372036854776e+18"),
+            // 2^53 + 1 parses as 2^53 and was taken as that (an audit).
+            (edit("spectrum", "cells", 0) { $0["requiredBlocks"] = (UInt64(1) << 53) + 1 },
+             "$.spectrum.cells[0].requiredBlocks: expected an integer below 2^53 in magnitude, found 9007199254740992"),
             ({ o in var p = o["provenance"] as! [String: Any]; p["window"] = ["start": "garbage", "end": "x"]; o["provenance"] = p },
              "$.provenance.window: start and end must be ISO 8601 times, the end not before the start (e.g. 2026-01-05T18:00:00Z), found garbage to x"),
             ({ o in var p = o["provenance"] as! [String: Any]; p["window"] = ["start": "2026-01-05T18:10:00Z", "end": "2026-01-05T18:00:00Z"]; o["provenance"] = p },
