@@ -76,6 +76,10 @@ public struct PolicyDiff: Codable, Hashable, Sendable {
         let n = newViolations, k = cellsShifted
         if n > 0 { return "No plan changes, but NEW breaks \(n) constraint\(n == 1 ? "" : "s") OLD did not. " }
         if k > 0 { return "No plan changes, but the forecast moves \(k) cell\(k == 1 ? "'s" : "s'") predicted utilisation. " }
+        // "No changes." beside a plan line whose peak read 115.4% → 153.8% (a block hidden by
+        // --min-blocks) contradicted itself (an audit): say that the thresholds hid them.
+        let h = hidden.total
+        if h > 0 { return "No changes past the thresholds (\(h) hidden). " }
         return "No changes. "
     }
 

@@ -16,6 +16,25 @@ import Testing
 
     /// Where no link carries load every link ties at 0 %: the text says "0.0% (no load)" and the
     /// JSON names no peak on that side (it named the first id, `l-agg1-agg2`, at 0).
+    /// Thresholds that hide every change: the headline says so. "No changes." stood beside a plan
+    /// line whose peak cell moved (an audit: a block hidden by --min-blocks, 115.4% → 153.8%).
+    @Test func changesHiddenByThresholdsAreNotNoChanges() throws {
+        let folder = "Tests/FlowcastReviewTests/ReviewFixtures/Run/policies/"
+        let old = ReviewFixture.url(folder + "policy-0002.json"), new = ReviewFixture.url(folder + "policy-0003.json")
+        let hiding = DiffOptions(minWeightChange: 1, minBlocks: 1000, minUtilisationChange: 1)
+        let comparison = try PolicyComparison.compare(old: old, new: new, options: hiding)
+        let diff = try #require(comparison.files.first?.diff)
+        #expect(diff.isEmpty && comparison.exitStatus == 0)
+        #expect(diff.hidden.total > 0)
+        #expect(comparison.text().contains("No changes past the thresholds (\(diff.hidden.total) hidden). Plan: 0 cells reallocated"),
+                "\(comparison.text())")
+        #expect(!comparison.text().contains("No changes. "))
+        // Without thresholds the same two documents differ, and with nothing hidden an equal pair
+        // still reads "No changes.".
+        #expect(try PolicyComparison.compare(old: old, new: new).exitStatus == 1)
+        #expect(try PolicyComparison.compare(old: old, new: old, options: hiding).text().contains("No changes. Plan:"))
+    }
+
     @Test func noPeakLinkWhereNothingCarriesLoad() throws {
         let old = try ReviewFixture.baseline
         var new = old
