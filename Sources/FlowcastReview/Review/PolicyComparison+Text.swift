@@ -174,7 +174,10 @@ extension PolicyDiff {
         switch d.action {
         case .added: head = "new demand"
         case .removed: head = "demand removed"
-        case .changed: head = "\(DiffFormat.percent(d.moved)) of traffic moved"
+        case .changed:
+            head = "\(DiffFormat.percent(d.moved)) of traffic moved" + (d.unrouted.map {
+                $0 > 0 ? ", \(DiffFormat.percent($0)) no longer routed" : ", \(DiffFormat.percent(-$0)) more routed"
+            } ?? "")
         }
         var out = [style.action(d.action, "\(d.action.symbol) \(d.id)") + "  " + head]
         let width = d.paths.map { DiffFormat.path($0.links).count }.max() ?? 0

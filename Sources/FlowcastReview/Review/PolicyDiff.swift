@@ -232,20 +232,26 @@ public struct DemandChange: Codable, Hashable, Sendable {
     public var action: ChangeAction
     /// Every path carrying traffic on either side, busiest first.
     public var paths: [PathChange]
-    /// Share of the demand's traffic that moves to another path (half the sum of |Δweight|), 0…1.
+    /// Share of the demand's traffic that moves to another path, 0…1: half the sum of |Δweight|
+    /// less the change in their total, which is not a move.
     public var moved: Double
+    /// Share of the demand's traffic NEW routes no longer (its weights' total fell; negative when
+    /// it rose), only where the totals differ: weights summing to 0.5 read "25.0% of traffic moved"
+    /// where half was dropped (an audit). The violation names the bad sum too.
+    public var unrouted: Double?
     public var forecast: ForecastRef
     public var previousForecast: ForecastRef?
     public var reason: String
     /// The policy `reason` compares with (see `CellChange.reasonComparedWith`).
     public var reasonComparedWith: String
 
-    public init(id: String, action: ChangeAction, paths: [PathChange], moved: Double, forecast: ForecastRef,
+    public init(id: String, action: ChangeAction, paths: [PathChange], moved: Double, unrouted: Double? = nil, forecast: ForecastRef,
                 previousForecast: ForecastRef?, reason: String, reasonComparedWith: String) {
         self.id = id
         self.action = action
         self.paths = paths
         self.moved = moved
+        self.unrouted = unrouted
         self.forecast = forecast
         self.previousForecast = previousForecast
         self.reason = reason

@@ -231,12 +231,13 @@ public struct PolicyDiffer: Sendable {
             let o = before[id], n = after[id]
             let oldPaths = weights(o), newPaths = weights(n)
             var paths: [PathChange] = []
-            var moved = 0.0, changed = false
+            var moved = 0.0, changed = false, oldTotal = 0.0, newTotal = 0.0
             let tolerance = options.weightTolerance + Self.slack
             for key in Set(oldPaths.keys).union(newPaths.keys) {
                 let ow = oldPaths[key], nw = newPaths[key]
                 let delta = (nw ?? 0) - (ow ?? 0)
                 moved += abs(delta)
+                oldTotal += ow ?? 0; newTotal += nw ?? 0
                 if abs(delta) > tolerance { changed = true }
                 if max(ow ?? 0, nw ?? 0) > tolerance || abs(delta) > tolerance {
                     // A side on which the demand does not list the path has no weight (JSON: no key), so
@@ -249,22 +250,30 @@ public struct PolicyDiffer: Sendable {
                 return a != b ? a > b : $0.links.lexicographicallyPrecedes($1.links) { Natural($0) < Natural($1) }
             }
             let action: ChangeAction
+            var unrouted: Double? = nil
             switch (o, n) {
             case (nil, _): action = .added; moved = 1
             case (_, nil): action = .removed; moved = 1
             default:
-                moved = Self.round(moved / 2)
+                // What leaves one path for another; a change in the total is traffic dropped (or
+                // added), not moved.
+                let dropped = oldTotal - newTotal
+                moved = Self.round(max(0, moved - abs(dropped)) / 2)
+                if abs(dropped) > tolerance { unrouted = Self.round(dropped) }
                 if !changed {
                     if !withSettings.contains("demand/" + id) { unchanged += 1 }  // else listed under Settings
                     continue
                 }
                 // Traffic moved onto a link NEW newly overloads.
                 let onBrokenLink = newPaths.contains { key, w in w > (oldPaths[key] ?? 0) + options.weightTolerance && key.contains(where: keep.contains) }
-                if moved < options.minWeightChange - Self.slack && !keep.contains(id) && !onBrokenLink { hidden.demands += 1; continue }
+                if max(moved, abs(unrouted ?? 0)) < options.minWeightChange - Self.slack && !keep.contains(id) && !onBrokenLink {
+                    hidden.demands += 1
+                    continue
+                }
                 action = .changed
             }
             let evidence = n ?? o!
-            out.append(DemandChange(id: id, action: action, paths: paths, moved: moved, forecast: evidence.forecast,
+            out.append(DemandChange(id: id, action: action, paths: paths, moved: moved, unrouted: unrouted, forecast: evidence.forecast,
                                     previousForecast: n == nil ? nil : o?.forecast, reason: evidence.reason,
                 reasonComparedWith: n == nil ? basis.old : basis.new))
         }

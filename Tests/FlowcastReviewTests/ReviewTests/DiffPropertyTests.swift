@@ -244,6 +244,32 @@ import Testing
         #expect(diff.isEmpty)
     }
 
+    /// Weights whose total changed: the change in the total is traffic dropped (or added), not
+    /// moved. Weights summing to 0.5 read "25.0% of traffic moved" where half was dropped (an audit).
+    @Test func aChangedTotalIsNotAMove() throws {
+        let a = try ReviewFixture.baseline
+        let i = try #require(a.routing.demands.firstIndex { $0.paths.count >= 2 && $0.paths[0].weight == 1 })
+        func diff(_ weights: [Double], options: DiffOptions = DiffOptions()) throws -> DemandChange {
+            var b = a
+            for (k, w) in weights.enumerated() { b.routing.demands[i].paths[k].weight = w }
+            return try #require(PolicyDiffer(options: options).diff(a, b).demands.first)
+        }
+        let halved = try diff([0.5, 0])
+        #expect(halved.moved == 0 && halved.unrouted == 0.5)
+        let lines = PolicyDiffer().diff(a, { var b = a; b.routing.demands[i].paths[0].weight = 0.5; return b }())
+            .textLines(style: TextStyle(colour: false), options: DiffOptions())
+        #expect(lines.contains { $0.hasSuffix("0.0% of traffic moved, 50.0% no longer routed") }, "\(lines)")
+        // Half moved to the second path and a quarter dropped.
+        let both = try diff([0.25, 0.5])
+        #expect(both.moved == 0.5 && both.unrouted == 0.25)
+        // More routed than before (a total of 1.5).
+        #expect(try diff([1, 0.5]).unrouted == -0.5)
+        // A plain move keeps no unrouted share, and a threshold on moves does not hide a drop.
+        let move = try diff([0.7, 0.3])
+        #expect(move.moved == 0.3 && move.unrouted == nil)
+        #expect(try diff([0.5, 0], options: DiffOptions(minWeightChange: 0.4)).unrouted == 0.5)
+    }
+
     @Test func weightsWithinTheToleranceAreEqual() throws {
         let a = try ReviewFixture.baseline
         var b = a
