@@ -73,8 +73,10 @@ extension PolicyDiff {
             out += ["", "| | Link | Predicted utilisation | Change | Capacity |", "|---|---|---|---|---|"]
             for l in links {
                 let change = (l.utilisation.old).flatMap { o in l.utilisation.new.map { DiffFormat.points(from: o, to: $0) } } ?? ""
+                // What moved it, when a demand's forecast did: in the change's cell.
+                let cause = l.forecastShifts.map { "; forecast: " + DiffFormat.markdownText(PolicyDiff.forecastShiftText($0)) } ?? ""
                 out.append("| \(l.action.symbol) | \(cellText(l.id)) | "
-                    + "\(arrow(l.utilisation.old.map(DiffFormat.percent), l.utilisation.new.map(DiffFormat.percent))) | \(change) | "
+                    + "\(arrow(l.utilisation.old.map(DiffFormat.percent), l.utilisation.new.map(DiffFormat.percent))) | \(change)\(cause) | "
                     + "\(arrow(l.capacity.old.map(DiffFormat.rate), l.capacity.new.map(DiffFormat.rate))) |")
             }
         }

@@ -132,7 +132,10 @@ extension PolicyDiff {
             out.append("")
             out.append(style.bold("Links"))
             let width = links.map(\.id.count).max() ?? 0
-            for l in links { out.append(linkLine(l, width: width, style: style)) }
+            for l in links {
+                out.append(linkLine(l, width: width, style: style))
+                if let shifts = l.forecastShifts { out.append(style.dim("    forecast: " + Self.forecastShiftText(shifts))) }
+            }
         }
         if !settings.isEmpty {
             out.append("")
@@ -199,6 +202,17 @@ extension PolicyDiff {
         out.append(style.dim("    " + Self.evidence(d.forecast, previous: d.previousForecast)))
         out.append(style.dim("    reason (vs \(d.reasonComparedWith)): \(d.reason)"))
         return out
+    }
+
+    /// `d-cell-3 P90 400 Mbit/s → 2 Gbit/s, 400 Mbit/s → 2 Gbit/s over the link`, one per demand.
+    static func forecastShiftText(_ shifts: [DemandLoadShift]) -> String {
+        shifts.map { s in
+            let whole = DiffFormat.rate(s.load.old ?? 0) == DiffFormat.rate(s.upper.old ?? 0)
+                && DiffFormat.rate(s.load.new ?? 0) == DiffFormat.rate(s.upper.new ?? 0)
+            return "\(s.demand) P90 \(DiffFormat.rate(s.upper.old ?? 0)) → \(DiffFormat.rate(s.upper.new ?? 0))"
+                + (whole ? ", all of it over the link"
+                         : ", \(DiffFormat.rate(s.load.old ?? 0)) → \(DiffFormat.rate(s.load.new ?? 0)) of it over the link")
+        }.joined(separator: "; ")
     }
 
     private func linkLine(_ l: LinkChange, width: Int, style: TextStyle) -> String {

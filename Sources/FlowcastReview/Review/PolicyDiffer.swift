@@ -306,9 +306,31 @@ public struct PolicyDiffer: Sendable {
                 action = .changed
             }
             out.append(LinkChange(id: id, action: action, utilisation: Change(old: o?.utilisation, new: n?.utilisation),
-                                  load: Change(old: o?.load, new: n?.load), capacity: Change(old: o?.capacity, new: n?.capacity)))
+                                  load: Change(old: o?.load, new: n?.load), capacity: Change(old: o?.capacity, new: n?.capacity),
+                                  forecastShifts: action == .changed ? forecastShifts(over: id, old, new) : nil))
         }
         return out
+    }
+
+    /// The demands over `link` (on either side) whose P90 forecast changed, by how much of it the
+    /// link carries either side, the largest change first, at most three; nil for none.
+    private func forecastShifts(over link: String, _ old: PolicyDocument, _ new: PolicyDocument) -> [DemandLoadShift]? {
+        func through(_ d: DemandDecision) -> Double {
+            d.forecast.upper * d.paths.reduce(0) { $0 + ($1.links.contains(link) ? $1.weight : 0) }
+        }
+        let before = keyed(old.routing.demands, by: \.id)
+        var shifts: [DemandLoadShift] = []
+        for n in new.routing.demands {
+            guard let o = before[n.id], o.forecast.upper != n.forecast.upper else { continue }
+            let was = through(o), now = through(n)
+            guard was > 0 || now > 0 else { continue }
+            shifts.append(DemandLoadShift(demand: n.id, load: Change(old: was, new: now), upper: Change(old: o.forecast.upper, new: n.forecast.upper)))
+        }
+        shifts.sort {
+            let a = abs(($0.load.new ?? 0) - ($0.load.old ?? 0)), b = abs(($1.load.new ?? 0) - ($1.load.old ?? 0))
+            return a != b ? a > b : Natural($0.demand) < Natural($1.demand)
+        }
+        return shifts.isEmpty ? nil : Array(shifts.prefix(3))
     }
 
     /// Cells in both documents whose predicted utilisation moved by more than the tolerance and

@@ -270,6 +270,33 @@ import Testing
         #expect(try diff([0.5, 0], options: DiffOptions(minWeightChange: 0.4)).unrouted == 0.5)
     }
 
+    /// A link whose load moved because a demand's forecast did names that demand: a link newly
+    /// at 122.8 % beside "0 demands rerouted" and no demand in the diff left its cause unsaid (an
+    /// audit: one demand's P90 made five times larger).
+    @Test func aLinkMovedByAForecastNamesTheDemand() throws {
+        let a = try ReviewFixture.baseline
+        var b = a
+        let i = try #require(b.routing.demands.firstIndex { d in d.paths.contains { $0.weight == 1 } })
+        let path = try #require(b.routing.demands[i].paths.first { $0.weight == 1 })
+        let link = try #require(path.links.first)
+        let upper = b.routing.demands[i].forecast.upper
+        b.routing.demands[i].forecast.upper = 5 * upper
+        let l = try #require(b.predicted.links.firstIndex { $0.id == link })
+        b.predicted.links[l].load += 4 * upper
+        b.predicted.links[l].utilisation = b.predicted.links[l].load / b.predicted.links[l].capacity
+        let diff = PolicyDiffer().diff(a, b)
+        #expect(diff.demands.isEmpty)
+        let change = try #require(diff.links.first { $0.id == link })
+        let shift = try #require(change.forecastShifts?.first)
+        #expect(shift.demand == b.routing.demands[i].id && shift.upper == Change(old: upper, new: 5 * upper)
+                && shift.load == Change(old: upper, new: 5 * upper), "\(shift)")
+        let text = diff.textLines(style: TextStyle(colour: false), options: DiffOptions())
+        #expect(text.contains("    forecast: \(shift.demand) P90 \(DiffFormat.rate(upper)) → \(DiffFormat.rate(5 * upper)), all of it over the link"),
+                "\(text)")
+        // A link whose demands kept their forecasts names none.
+        #expect(PolicyDiffer().diff(a, a).links.allSatisfy { $0.forecastShifts == nil })
+    }
+
     @Test func weightsWithinTheToleranceAreEqual() throws {
         let a = try ReviewFixture.baseline
         var b = a
