@@ -61,7 +61,7 @@ struct ReportCommand: ParsableCommand {
             let cells = report.entities.filter { $0.kind == "cell" }.count, links = report.entities.count - cells
             let charted = cells > charts || links > charts ? " (charted at most \(charts) of each)" : ""
             let changed = report.changedIntervals.count
-            let written = changed > diffs ? " (changes written for \(diffs) of the \(changed) intervals that changed the plan)" : ""
+            let written = changed > diffs ? " (changes written for \(diffs) of the \(changed) intervals whose policy changed)" : ""
             print("\(out.visible): \(cells) cells, \(links) links\(charted), \(data.windowShape), \(data.policies.count) policies\(written)"
                   + (data.missing.isEmpty ? "" : "; not found: \(data.missing.joined(separator: ", "))"))
             for problem in data.problems { printError("flowcast report: warning: \(problem)") }

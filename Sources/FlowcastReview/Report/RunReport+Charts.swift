@@ -173,7 +173,7 @@ extension RunReport {
             // Nothing to draw but the partial windows and drops: say them in words.
             let partial = ws.filter(\.cutShort).map { SVGChart.clock($0.start, span: 0) }
             return noData(title, kind: "chart issues", "no decode issues in \(ws.count) windows"
-                + (partial.isEmpty ? "" : "; partial window\(partial.count == 1 ? "" : "s") at \(partial.joined(separator: ", ")) (cut short: load understated)")
+                + (partial.isEmpty ? "" : "; partial window\(partial.count == 1 ? "" : "s") at \(partial.joined(separator: ", ")) (the capture began or ended inside: load may read low; left out of the scores)")
                 + (dropped.isEmpty ? "" : "; packets dropped before capture (load reads low) at \(dropText.joined(separator: ", "))") + ".")
         }
         let top = max(4, (ws.map(\.decodeIssues).max() ?? 0) * 1.15)
@@ -184,7 +184,7 @@ extension RunReport {
                 // Observed from inside it (the capture began, or a reload's topology took over, then),
                 // or cut short (the capture ended in it); a reload's two halves are joined already.
                 let tooltip = w.observedFrom.map { "partial window: observed from \(HTML.timestamp($0)), when the capture began or the topology was reloaded" }
-                    ?? "partial window: cut short by the end of the capture"
+                    ?? "partial window: the capture ended inside it, so its load may read low (left out of the scores)"
                 chart.rect(t0: w.start, t1: w.start + w.duration, low: 0, high: top, colour: Palette.skyBlue, opacity: 0.25, tooltip: tooltip)
             }
             if w.droppedBeforeCapture > 0 {

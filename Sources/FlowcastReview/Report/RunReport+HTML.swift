@@ -105,7 +105,7 @@ extension RunReport {
                 + "<th title=\"Complete windows whose actual load stayed at or under the P90 forecast\">Within P90</th>"
                 + "<th title=\"Mean absolute percentage error of the point forecast, on complete windows\">Forecast error</th>"
                 + "<th title=\"Mean absolute error of the point forecast over that of persistence (the last value), on complete windows; below 1 beats it\">MAE × persistence</th>"
-                + "<th title=\"Highest measured load over the capacity planned for its window (none before the first plan); for a cell, its blocks at the efficiency the plan estimated, not the efficiency measured\">Peak utilisation</th><th>Decode issues</th><th title=\"Windows observed for only part of their span, left out of the scores: the last, cut short by the capture's end, and the first when the capture began inside it\">Partial windows</th>"
+                + "<th title=\"Highest measured load over the capacity planned for its window (none before the first plan); for a cell, its blocks at the efficiency the plan estimated, not the efficiency measured\">Peak utilisation</th><th>Decode issues</th><th title=\"Windows observed for only part of their span, left out of the scores: the last, which the capture ended inside (its load may read low), and the first when the capture began inside it\">Partial windows</th>"
                 + (drops ? "<th title=\"Windows during which the kernel or the interface dropped packets before capture: their load reads low by traffic the tap never saw\">Windows with drops</th>" : "")
                 + "</tr></thead><tbody>"
             let hasCharts = Set(charted.flatMap { kind, ids in ids.map { SeriesKey(kind: kind, id: $0) } })
@@ -294,7 +294,7 @@ extension RunReport {
                 return "flowcast diff \(run.policies[q].fileName) \(run.policies[p].fileName)"
             }
             out += "<p class=\"warning\" data-shown=\"\(shown.count)\" data-total=\"\(changed.count)\">Changes for \(shown.count) of the run's \(changed.count) "
-                + "intervals that changed the plan: those that broke a constraint, then those that moved most, then those whose "
+                + "intervals whose policy differs from the one before (in its decisions, or only in its predicted utilisation): those that broke a constraint, then those that moved most, then those whose "
                 + "predicted utilisation changed on most links. The plan intervals table lists every one"
                 + (example.map { "; <code>\(HTML.escape($0))</code> (in the policies folder) shows one not written here" } ?? "")
                 + "; <code>flowcast report --diffs N</code> writes more.</p>"

@@ -196,7 +196,7 @@ extension RunReport {
             + "shows the forecaster's own forecast of that link; a plan predicts a link's load from the cells' P90 forecasts routed "
             + "over it (the predicted line of its utilisation chart). Dashed purple markers are the policies that moved spectrum blocks or routing weights (or kept them while their forecast newly breaks a constraint the policy before kept); click one for its diff."
             + (changedIntervals.count > maximumDiffs
-               ? " With more intervals that changed the plan (\(changedIntervals.count)) than diffs written (\(maximumDiffs), <code>--diffs</code>), "
+               ? " With more intervals whose policy changed (\(changedIntervals.count)) than diffs written (\(maximumDiffs), <code>--diffs</code>), "
                  + "only those whose diffs are written are marked: the ones that broke a constraint or moved most." : "")
             + " Times are UTC.</p>"
         return out + "</section>"

@@ -208,7 +208,7 @@ struct ReviewCLITests {
         // --diffs below the run's four changed intervals: the line says so.
         let fewer = try run(["report", ReviewFixture.runPath, "--diffs", "2", "--out", out.path])
         #expect(fewer.status == 0)
-        #expect(fewer.stdout.contains("5 policies (changes written for 2 of the 4 intervals that changed the plan)"), "\(fewer.stdout)")
+        #expect(fewer.stdout.contains("5 policies (changes written for 2 of the 4 intervals whose policy changed)"), "\(fewer.stdout)")
         #expect(try String(contentsOf: out, encoding: .utf8).components(separatedBy: "<article class=\"diff\"").count - 1 == 2)
         let none = try run(["report", ReviewFixture.runPath, "--diffs", "0", "--out", out.path])
         #expect(none.status == 64)

@@ -248,7 +248,7 @@ import Testing
         report.maximumDiffs = 3
         html = report.html()
         #expect(articles(html) == ["1", "2", "4"])
-        #expect(html.contains("data-shown=\"3\" data-total=\"4\">Changes for 3 of the run's 4 intervals that changed the plan"))
+        #expect(html.contains("data-shown=\"3\" data-total=\"4\">Changes for 3 of the run's 4 intervals whose policy differs from the one before"))
         #expect(html.contains("<code>flowcast diff policy-0002.json policy-0003.json</code>"))
         // Interval 3's row keeps its summary, unlinked; nothing anywhere links to its missing diff.
         let row3 = try #require(html.components(separatedBy: "<tr id=\"interval-3\"").dropFirst().first?.components(separatedBy: "</tr>").first)
@@ -263,7 +263,7 @@ import Testing
         #expect(!html.contains("href=\"#diff-4\""))
         #expect(!html.contains("<title>Interval 4: "))
         #expect(html.contains("href=\"#diff-1\"") && html.contains("href=\"#diff-2\""))
-        #expect(html.contains("With more intervals that changed the plan (4) than diffs written (2, <code>--diffs</code>), only those whose diffs are written are marked"))
+        #expect(html.contains("With more intervals whose policy changed (4) than diffs written (2, <code>--diffs</code>), only those whose diffs are written are marked"))
         report.maximumDiffs = 100
         #expect(report.html().contains("<title>Interval 4: ") && !report.html().contains("than diffs written"))
     }
