@@ -85,6 +85,10 @@ def variants():
     v["simple-blocks"] = (section() + interface(snaplen=40) + simple(frame[:40], wire=len(frame))
                           + section() + interface(snaplen=0) + simple(frame) + simple(ethernet(udp4(7, 8))))
     v["simple-block-oversized"] = section() + interface(snaplen=40) + simple(frame)
+    # An enhanced packet block longer than its interface's snapshot length: tshark reads it whole,
+    # libpcap refuses the file there.
+    v["enhanced-block-over-snaplen"] = (section() + interface(snaplen=40) + enhanced(micro, frame[:40], wire=len(frame))
+                                        + enhanced(micro + 1, frame) + enhanced(micro + 2, ethernet(udp4(5, 6))))
     v["byte-orders"] = (section() + interface() + enhanced(micro, frame)
                         + section(">") + interface(order=">") + enhanced(micro + 1_000_000, frame, order=">")
                         + section() + interface() + enhanced(micro + 2_000_000, ethernet(udp4(3, 4))))

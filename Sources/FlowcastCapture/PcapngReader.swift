@@ -218,8 +218,13 @@ struct PcapngReader<Bytes: CaptureBytes>: CaptureReader {
             guard interface < interfaces.count else {
                 throw fault(.corrupt("a packet arrived on interface \(interface), but there's no Interface Description Block for that interface"))
             }
-            guard captured <= snapshot else {
-                throw fault(.corrupt("invalid packet capture length \(captured), bigger than snaplen of \(snapshot)"))
+            // A packet longer than its interface's snapshot length is read whole, as tshark reads
+            // it (libpcap refuses the file there; as pcap records are: README); only one past
+            // the link type's largest, which tshark refuses too, is refused. It ended the run with
+            // nothing after it read (an audit).
+            let maximum = LibpcapLimits.maximumSnapshot(dlt: firstDLT)
+            guard captured <= maximum else {
+                throw fault(.corrupt("invalid packet capture length \(captured), bigger than maximum of \(maximum)"))
             }
             guard captured <= remaining - (dataAt - 8) else { throw tooShort(type) }
             let (seconds, fraction) = interfaces[interface].libpcapTime(ticks: ticks)

@@ -22,6 +22,7 @@ public struct OracleCapture: Sendable, CustomStringConvertible {
         "pcapng-custom-blocks.pcapng": "tshark lists copyable custom blocks as records and numbers them; libpcap skips them",
         "pcapng-custom-block-too-short.pcapng": "tshark refuses a custom block without its enterprise number; libpcap skips it",
         "pcapng-simple-block-oversized.pcapng": "tshark checks a simple packet block's trailer where its snapshot length puts it; libpcap does not",
+        "pcapng-enhanced-block-over-snaplen.pcapng": "tshark reads a packet longer than its interface's snapshot length whole; libpcap refuses the file there",
     ]
 
     /// Whether libpcap is expected to read this capture as the readers do (`libpcapDiffers`).
