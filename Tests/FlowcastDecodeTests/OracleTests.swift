@@ -185,7 +185,8 @@ func forEachListedCapture(_ list: String, _ body: (_ name: String, _ values: [In
         let name = String(fields[0])
         let values = (fields.count > 1 ? fields[1] : "").split(separator: " ").compactMap { Int($0) }
         var frames: [(number: Int, summary: PacketSummary)] = []
-        let path = Fixtures.captures.appendingPathComponent("real/" + name).path
+        // A name with a folder (synthetic/NAME) is under captures/, else under captures/real/.
+        let path = Fixtures.captures.appendingPathComponent(name.contains("/") ? name : "real/" + name).path
         try? OfflineCapture(path: path).forEachPacket { packet in
             frames.append((packet.number, decoder.decode(packet.bytes, linkType: packet.linkType.rawValue, wireLength: packet.wireLength,
                                                          seconds: packet.timestampSeconds, fraction: packet.timestampFraction)))
@@ -233,6 +234,40 @@ struct IPBytesOracleTests {
         #expect(frames >= 7000)
         // What makes the check worth having: most frames' IP bytes are not their frame's bytes.
         #expect(differing > frames / 2, "\(differing) of \(frames) frames")
+        #expect(problems.isEmpty, "\(problems.joined(separator: "\n"))")
+    }
+}
+
+/// A UDP length below 8 (not an IPv6 jumbogram's 0) or past the IP payload of a whole datagram is
+/// a malformed-udp issue, decoded on as tshark does, on exactly the frames where tshark flags "Bad
+/// length value" (captures/real/udp-length.tsv, tools/tshark-udp-length.py), less those where the
+/// decoder found something wrong before the UDP header (that issue stands, as the first). An audit
+/// found such datagrams counted as sound UDP.
+@Suite("UDP lengths that cannot be right agree with tshark")
+struct UDPLengthOracleTests {
+    /// Frames tshark flags where the decoder does not reach the UDP header it flags.
+    static let notReached: [String: String] = [
+        "synthetic/tun-stops.pcap": "L2TP is not followed: the UDP header tshark flags is inside it",
+    ]
+
+    @Test("every bundled capture's frames with a bad UDP length are tshark's")
+    func matchesTshark() throws {
+        var captures = 0, flagged = 0, earlier = 0
+        var problems: [String] = []
+        try forEachListedCapture("udp-length.tsv") { name, values, decoded in
+            let expected = Set(values)
+            var got = Set<Int>(), other = Set<Int>()
+            for frame in decoded {
+                guard let issue = frame.summary.issue else { continue }
+                if issue.kind == .malformed && issue.layer == .udp { got.insert(frame.number) } else { other.insert(frame.number) }
+            }
+            captures += 1
+            flagged += expected.count
+            earlier += expected.intersection(other).count
+            if got != expected.subtracting(other) && !(Self.notReached[name] != nil && got.isEmpty) { problems.append("\(name): tshark \(expected.sorted()), decoder \(got.sorted()), other issues \(other.intersection(expected).sorted())") }
+        }
+        #expect(captures >= 180, "the list covers the bundled captures, real and synthetic")
+        #expect(flagged - earlier >= 15, "and holds flagged frames to compare (\(flagged), \(earlier) with an earlier issue)")
         #expect(problems.isEmpty, "\(problems.joined(separator: "\n"))")
     }
 }

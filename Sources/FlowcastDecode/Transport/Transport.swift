@@ -60,11 +60,23 @@ extension DecodeRun {
         guard remaining >= 8 else { return truncated(.udp, needed: 8) }
         let length = Int(b.u16(offset + 4))
         let start = offset
+        // tshark's "Bad length value": below 8 (0 over IPv6 is a jumbogram's), or past the IP
+        // payload of a whole datagram (a first fragment's ends early by design). Said as an issue
+        // while decoding goes on as tshark's columns do; such datagrams were counted as sound UDP
+        // (an audit), while a TCP data offset or an IPv4 length out of bounds was an issue.
+        let jumbogram = length == 0 && summary.innerSource?.isIPv6 == true
+        if summary.issue == nil && !insideQuote {
+            if length < 8 && !jumbogram {
+                summary.issue = DecodeIssue(kind: .malformed, layer: .udp, needed: length, present: 8, offset: start)
+            } else if length > summary.payloadLength && !summary.isFragment && !insideFirstFragment && !jumbogram {
+                summary.issue = DecodeIssue(kind: .malformed, layer: .udp, needed: length, present: summary.payloadLength, offset: start)
+            }
+        }
         offset += 8
         if length >= 8 { limit = min(limit, start + length) }
         summary.payloadLength = max(0, (length >= 8 ? length : summary.payloadLength) - 8)
         // tshark decodes no payload behind a length below 8, but for 0 over IPv6 (a jumbogram).
-        if length < 8 && !(length == 0 && summary.innerSource?.isIPv6 == true) { return .done }
+        if length < 8 && !jumbogram { return .done }
         // Like tshark: the lower port first, and a registered protocol on the lower port wins
         // over a tunnel on the higher one (a DNS client on port 2152 is not GTP).
         let low = min(sourcePort, destinationPort), high = max(sourcePort, destinationPort)
