@@ -91,6 +91,10 @@ public struct TrafficAggregator {
         /// Cells signalling named beyond `TopologyLimits.maximumCells` (their packets are unmatched).
         public var cellsRefused: UInt64 = 0
         public var signallingMessages: UInt64 = 0
+        /// GTPv2-C messages with a problem (`GTPv2Message.problem`), learned from all the same,
+        /// and the first: its packet and what was wrong.
+        public var malformedSignalling: UInt64 = 0
+        public var firstMalformedSignalling: (packet: Int, problem: String)? = nil
         /// The earliest and latest packet time (`lastNanoseconds` is meaningful only with a first).
         public var firstNanoseconds: Int64? = nil, lastNanoseconds: Int64 = 0
         public init() {}
@@ -129,9 +133,13 @@ public struct TrafficAggregator {
     }
 
     /// Learns from a GTPv2-C message seen in the capture.
-    public mutating func learn(_ message: GTPv2Message) {
+    public mutating func learn(_ message: GTPv2Message, packetNumber: Int = 0) {
         learner.learn(message)
         totals.signallingMessages += 1
+        if let problem = message.problem {
+            totals.malformedSignalling += 1
+            if totals.firstMalformedSignalling == nil { totals.firstMalformedSignalling = (packetNumber, problem) }
+        }
     }
 
     /// Learns from a GTPv2-C message another capture thread of the same run saw (counted there).

@@ -4,6 +4,8 @@ public enum ProtocolLayer: UInt8, Sendable, CaseIterable, CustomStringConvertibl
     case ipv4, ipv6, ipv6Extension, ah
     case tcp, udp, sctp, icmp, icmpv6
     case gtpU, gtpC, gtpv2C, gre, erspan, vxlan, geneve
+    /// Not a header: the packet holds more layers than `PacketDecoder.maximumLayers`.
+    case nesting
 
     public var description: String {
         switch self {
@@ -34,6 +36,7 @@ public enum ProtocolLayer: UInt8, Sendable, CaseIterable, CustomStringConvertibl
         case .erspan: return "erspan"
         case .vxlan: return "vxlan"
         case .geneve: return "geneve"
+        case .nesting: return "nesting"
         }
     }
 }
@@ -91,6 +94,8 @@ public struct DecodeIssue: Hashable, Sendable, CustomStringConvertible {
         switch kind {
         case .truncated: return "truncated \(layer) header at offset \(offset): needed \(needed) bytes, \(present) present"
         case .malformed: return "malformed \(layer) header at offset \(offset) (value \(needed), limit \(present))"
+        case .unsupported where layer == .nesting:
+            return "more layers of headers than \(present): decoded up to offset \(offset), layer \(needed) not decoded"
         case .unsupported: return "unsupported \(layer) payload at offset \(offset) (type \(needed))"
         }
     }

@@ -14,7 +14,10 @@ public struct PacketDecoder: Sendable {
     public var genevePort: UInt16 = 6081
     /// GRE in UDP (RFC 8086).
     public var greUDPPort: UInt16 = 4754
-    /// A bound on layers per packet; a packet that exceeds it is reported malformed.
+    /// A bound on layers per packet (headers and tunnels: 64, where no real packet nests more than
+    /// a handful); a packet past it keeps what was decoded, with an `unsupported-nesting` issue.
+    /// It read `malformed-link`, which named neither the cause nor the layer (an audit: GRE in GRE
+    /// a hundred deep). tshark decodes deeper, so its inner columns then differ.
     public var maximumLayers = 64
 
     public init() {}
@@ -178,7 +181,7 @@ struct DecodeRun {
         while true {
             layers += 1
             if layers > decoder.maximumLayers {
-                _ = malformed(.link, value: layers, limit: decoder.maximumLayers)
+                summary.issue = DecodeIssue(kind: .unsupported, layer: .nesting, needed: layers, present: decoder.maximumLayers, offset: offset)
                 return
             }
             switch next {

@@ -390,6 +390,8 @@ extension TrafficAggregator.Totals {
         skippedEmptyWindows += o.skippedEmptyWindows; cellsRefused += o.cellsRefused
         firstLatePacket = [firstLatePacket, o.firstLatePacket].compactMap { $0 }.min()
         firstGapPacket = [firstGapPacket, o.firstGapPacket].compactMap { $0 }.min()
+        malformedSignalling += o.malformedSignalling
+        if firstMalformedSignalling == nil { firstMalformedSignalling = o.firstMalformedSignalling }
         if let f = o.firstNanoseconds {
             lastNanoseconds = firstNanoseconds == nil ? o.lastNanoseconds : max(lastNanoseconds, o.lastNanoseconds)
             firstNanoseconds = min(firstNanoseconds ?? f, f)

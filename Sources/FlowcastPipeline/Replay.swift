@@ -424,7 +424,7 @@ extension TrafficAggregator {
         let hashes = batchHashes
         for i in digests.indices {
             while m < batch.messages.count && batch.messages[m].0 == i {
-                learn(batch.messages[m].1)
+                learn(batch.messages[m].1, packetNumber: numbers[i])
                 m += 1
             }
             Self.prefetch(table, digests, hashes, at: i)

@@ -24,7 +24,10 @@ extension RunSummary {
                          learnedFromSignallingPackets: t.learnedCellPackets, signallingMessages: t.signallingMessages,
                          staticRuleConflicts: t.staticLearnedConflicts, learnedTEIDs: aggregator.learner.cellByTunnel.count,
                          signallingConflicts: aggregator.learner.conflicts, teidsRefused: aggregator.learner.refused,
-                         cellsRefused: Int(t.cellsRefused)),
+                         cellsRefused: Int(t.cellsRefused),
+                         malformedSignalling: t.firstMalformedSignalling.map {
+                             Cells.MalformedSignalling(count: t.malformedSignalling, firstPacket: $0.packet, firstProblem: $0.problem)
+                         }),
             unmatched: Traffic(packets: t.unmatchedPackets, bytes: t.unmatchedBytes),
             flows: Flows(created: f.createdFlows, written: result.flowsWritten, evicted: f.evictedFlows, expired: f.expiredFlows,
                          peakLive: f.peakFlows, maximumLive: f.configuration.maximumFlows,

@@ -213,15 +213,30 @@ public struct RunSummary: Codable, Sendable, Equatable {
         /// Cells signalling named beyond the bound on cells (docs/limits.md): their traffic is
         /// counted as unmatched. Absent from summaries written before the bound.
         public var cellsRefused: Int?
+        /// GTPv2-C messages with a problem (a field past its message, too short, a PLMN digit over
+        /// 9), learned from all the same: how many, the first one's packet and what was wrong.
+        /// Absent when none.
+        public var malformedSignalling: MalformedSignalling?
+
+        public struct MalformedSignalling: Codable, Sendable, Equatable {
+            public var count: UInt64
+            public var firstPacket: Int
+            public var firstProblem: String
+            public init(count: UInt64, firstPacket: Int, firstProblem: String) {
+                self.count = count; self.firstPacket = firstPacket; self.firstProblem = firstProblem
+            }
+        }
 
         public init(names: [String], matchedPackets: UInt64, matchedBytes: UInt64, learnedFromSignallingPackets: UInt64,
                     signallingMessages: UInt64, staticRuleConflicts: UInt64? = nil, learnedTEIDs: Int? = nil,
-                    signallingConflicts: Int? = nil, teidsRefused: Int? = nil, cellsRefused: Int? = nil) {
+                    signallingConflicts: Int? = nil, teidsRefused: Int? = nil, cellsRefused: Int? = nil,
+                    malformedSignalling: MalformedSignalling? = nil) {
             self.names = names; self.matchedPackets = matchedPackets; self.matchedBytes = matchedBytes
             self.learnedFromSignallingPackets = learnedFromSignallingPackets; self.signallingMessages = signallingMessages
             self.staticRuleConflicts = staticRuleConflicts; self.learnedTEIDs = learnedTEIDs
             self.signallingConflicts = signallingConflicts
             self.teidsRefused = teidsRefused; self.cellsRefused = cellsRefused
+            self.malformedSignalling = malformedSignalling
         }
     }
 

@@ -279,6 +279,11 @@ struct ReplayCommand: ParsableCommand {
                 + "(\(shown)): their windows are all empty; check their match rules (docs/topology.md)")
         }
         if let note = result.decode.timeNote { printError("flowcast replay: warning: \(note)") }
+        if let first = t.firstMalformedSignalling {
+            printError("flowcast replay: warning: \(file.visible): \(t.malformedSignalling) GTPv2-C message\(t.malformedSignalling == 1 ? " was" : "s were") "
+                + "malformed, the first in packet \(first.packet) (\(first.problem)); what they held was learned all the same, as tshark reads it "
+                + "(summary.json cells.malformedSignalling)")
+        }
         if let note = result.decode.datedAheadNote { printError("flowcast replay: warning: \(file.visible): \(note)") }
         // Packets older than the open window are counted in it (summary.json windows.latePackets):
         // a few from taps merged out of order, or, after one packet dated far ahead, the rest of

@@ -199,6 +199,45 @@ struct SignallingTests {
         #expect(learner.conflicts == 0)
     }
 
+    /// A Create Session Request built by hand: a header with a TEID, then `ies`; `length` overrides
+    /// the header's length field.
+    static func request(_ ies: [UInt8], length: Int? = nil) -> [UInt8] {
+        let l = length ?? 8 + ies.count
+        return [0x48, 32, UInt8(l >> 8 & 0xFF), UInt8(l & 0xFF), 0, 0, 0, 0, 0, 0, 1, 0] + ies
+    }
+    static func uli(plmn: [UInt8] = [0x00, 0xF1, 0x10]) -> [UInt8] { [86, 0, 8, 0, 0x10] + plmn + [0, 0, 1, 1] }
+    static let fteid: [UInt8] = [87, 0, 9, 0, 0x8A, 0, 0, 0, 7, 10, 0, 0, 1]
+
+    /// Messages with something wrong say what (`GTPv2Message.problem`), first thing found, and keep
+    /// what they hold; a sound one says nothing. Such messages were counted as sound (an audit:
+    /// an IE of 0xFFFF bytes, a 1-byte F-TEID, a PLMN of FFF all learned without a word).
+    @Test func malformedMessagesSayWhat() throws {
+        func parse(_ bytes: [UInt8]) -> GTPv2Message? { bytes.withUnsafeBytes { GTPv2Message.parse($0)?.first } }
+        let sound = try #require(parse(Self.request(Self.uli() + Self.fteid)))
+        #expect(sound.problem == nil && sound.cells.count == 1 && sound.fteids.count == 1)
+        #expect(sound.cells.first?.description == "ecgi:001-01-257")
+        let unset = try #require(parse(Self.request(Self.uli(plmn: [0xFF, 0xFF, 0xFF]))))
+        #expect(unset.problem == "a PLMN with a digit over 9 (ff ff ff)" && unset.cells.count == 1)
+        let short = try #require(parse(Self.request([87, 0, 1, 0, 0x8A] + Self.uli())))
+        #expect(short.problem == "an F-TEID of 1 bytes (5 at least)" && short.cells.count == 1 && short.fteids.isEmpty)
+        let overrun = try #require(parse(Self.request(Self.fteid + [86, 0xFF, 0xFF, 0, 0x10])))
+        #expect(overrun.problem == "IE 86 of 65535 bytes runs past the message's end" && overrun.fteids.count == 1)
+        // The last message's length field is not checked, as tshark reads it to the datagram's end;
+        // a carrier's (P flag) decides where the next message starts.
+        let last = try #require(parse(Self.request(Self.fteid, length: 0xFFFF)))
+        #expect(last.problem == nil && last.fteids.count == 1)
+        var carrier = Self.request(Self.fteid, length: 0xFFFF)
+        carrier[0] |= 0x10
+        let long = try #require(parse(carrier))
+        #expect(long.problem == "a carrier whose length field says 65539 bytes, 25 are there" && long.fteids.count == 1)
+        let cut = try #require(parse(Array(Self.request([]).prefix(6))))
+        #expect(cut.problem == "its header is cut short (6 of 12 bytes)")
+        // The bundled real capture's messages are all sound, as tshark reads them.
+        for (frame, messages) in try Self.messages(Fixtures.captures.appendingPathComponent("real/gtpv2c-messages.pcap").path) {
+            #expect(messages.allSatisfy { $0.problem == nil }, "frame \(frame): \(messages.compactMap(\.problem))")
+        }
+    }
+
     @Test("hostile GTPv2-C bytes never trap: every prefix and every byte flip of real and synthetic messages",
           arguments: [Fixtures.captures.appendingPathComponent("real/gtpv2c-messages.pcap")] + oracleCases.dropFirst(cases.count).map(\.capture))
     func hostileBytes(_ capture: URL) throws {

@@ -314,8 +314,17 @@ struct CLITests {
         #expect(object["packets"] as? Int == rows.count)
         #expect(object["wireBytes"] as? Int == rows.reduce(0) { $0 + Int($1[2])! })
         #expect(object["capturedBytes"] as? Int == rows.reduce(0) { $0 + Int($1[3])! })
-        #expect((object["firstNanoseconds"] as? NSNumber)?.int64Value == times.min())
-        #expect((object["lastNanoseconds"] as? NSNumber)?.int64Value == times.max())
+        // The SunATM capture's one record holds 872,469,723 µs in its fraction of a second: tshark
+        // prints it scaled and wrapped in 32 bits, which is no time (since 7 December 2026 such a
+        // packet is counted without a usable time, and spans nothing).
+        let corruptTime = name.contains("sunatm")
+        if corruptTime {
+            #expect(object["firstNanoseconds"] is NSNull && object["lastNanoseconds"] is NSNull, "\(object)")
+            #expect((object["packetsWithoutTime"] as? [String: Int]) == ["count": 1, "firstPacket": 1])
+        } else {
+            #expect((object["firstNanoseconds"] as? NSNumber)?.int64Value == times.min())
+            #expect((object["lastNanoseconds"] as? NSNumber)?.int64Value == times.max())
+        }
         var got: [String: (packets: Int, bytes: Int)] = [:]
         for tunnel in try #require(object["topTunnels"] as? [[String: Any]]) {
             got["\(tunnel["teid"] as! Int) \(tunnel["endpoint"] as! String)"] = (tunnel["packets"] as! Int, tunnel["bytes"] as! Int)
@@ -324,6 +333,7 @@ struct CLITests {
         if name.contains("inner-mixed") { #expect(got.count == 2) }
         // The text gives the same times to the nanosecond, and the span between them.
         let text = try Fixtures.runFlowcast(["inspect", "captures/" + name]).stdout
+        guard !corruptTime else { return }
         let span = times.max()! - times.min()!
         let spanText = "\(span / 1_000_000_000)." + String(String(span % 1_000_000_000).reversed()).padding(toLength: 9, withPad: "0", startingAt: 0).reversed()
         #expect(text.contains(" s)\n") && text.contains("(\(spanText) s)"), "\(text)")

@@ -208,4 +208,22 @@ struct HandBuiltPacketTests {
         let s = decode(bytes, linkType: 228)
         #expect(s.issue != nil)
     }
+
+    /// IP-in-IP a hundred deep with every length right: decoding stops at the layer bound with
+    /// an issue that says so. It read `malformed-link` (an audit), naming neither the cause nor a
+    /// layer anyone could find; the inner columns are those of the last layer decoded.
+    @Test func layersPastTheBoundAreSaidAsNesting() {
+        var packet = Self.ipv4(proto: 17, src: [192, 168, 1, 1], dst: [192, 168, 1, 2], payload: 8) + Self.udp(1234, 80, payload: 0)
+        for i in (0..<100).reversed() {
+            packet = Self.ipv4(proto: 4, src: [10, 3, UInt8(i), 1], dst: [10, 3, UInt8(i), 2], payload: packet.count) + packet
+        }
+        let s = decode(packet, linkType: 228)
+        let issue = s.issue
+        #expect(issue?.kind == .unsupported && issue?.layer == .nesting && issue?.name == "unsupported-nesting", "\(String(describing: issue))")
+        #expect(issue?.needed == decoder.maximumLayers + 1 && issue?.present == decoder.maximumLayers)
+        // 64 IPv4 headers of 20 bytes were decoded: the issue is at the 65th.
+        #expect(issue?.offset == 20 * decoder.maximumLayers)
+        #expect(issue.map { "\($0)" } == "more layers of headers than 64: decoded up to offset 1280, layer 65 not decoded")
+        #expect(s.innerSource?.description == "10.3.63.1" && s.ipProtocol == 4)
+    }
 }

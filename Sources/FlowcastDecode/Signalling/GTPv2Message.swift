@@ -75,6 +75,11 @@ public struct GTPv2Message: Sendable, Equatable {
     public var cells: [CellIdentity] = []
     /// Tracking area codes from ULI.
     public var trackingAreaCodes: [UInt16] = []
+    /// What was wrong with the message, the first thing found, or nil: a header or IE cut short
+    /// or past the message's end, an F-TEID or location too short for its fields, a PLMN with a
+    /// digit over 9. What it held is still read, as tshark reads it; the run counts such messages
+    /// (they decide which cell a tunnel's traffic is put in, and were counted as sound: an audit).
+    public var problem: String?
 
     public init(messageType: UInt8, teid: UInt32?, sequence: UInt32) {
         self.messageType = messageType; self.teid = teid; self.sequence = sequence
@@ -115,6 +120,16 @@ public struct GTPv2Message: Sendable, Equatable {
                 teid: hasTEID && held >= 8 ? bytes.u32(offset + 4) : nil,
                 sequence: held >= header ? bytes.u32(offset + header - 4) >> 8 : 0)
             let end = piggyback ? min(bytes.count, offset + 4 + length) : bytes.count
+            // The last message runs to the datagram's end whatever its length field says, as tshark
+            // reads it, unflagged (gtpv2c-messages.pcap's frame 6 says 46 bytes in 12); a carrier's
+            // length decides where the next message starts, so a wrong one is a problem.
+            if held < header {
+                message.problem = "its header is cut short (\(held) of \(header) bytes)"
+            } else if piggyback && 4 + length > held {
+                message.problem = "a carrier whose length field says \(4 + length) bytes, \(held) are there"
+            } else if piggyback && length + 4 < header {
+                message.problem = "a carrier whose length field says \(4 + length) bytes, shorter than its \(header)-byte header"
+            }
             if held >= header {
                 message.readIEs(bytes, from: offset + header, to: end, inBearerContext: false, depth: 0)
             }
@@ -132,7 +147,10 @@ public struct GTPv2Message: Sendable, Equatable {
             let length = Int(b.u16(at + 1))
             let instance = b.u8(at + 3) & 0x0F
             let value = at + 4
-            guard value + length <= end else { return }
+            guard value + length <= end else {
+                if problem == nil { problem = "IE \(type) of \(length) bytes runs past the message's end" }
+                return
+            }
             switch type {
             case 87: readFTEID(b, value, length, instance: instance, inBearerContext: inBearerContext)
             case 86: readULI(b, value, length)
@@ -152,29 +170,47 @@ public struct GTPv2Message: Sendable, Equatable {
     }
 
     mutating func readFTEID(_ b: UnsafeRawBufferPointer, _ at: Int, _ length: Int, instance: UInt8, inBearerContext: Bool) {
-        guard length >= 5 else { return }
+        guard length >= 5 else {
+            if problem == nil { problem = "an F-TEID of \(length) bytes (5 at least)" }
+            return
+        }
         let flags = b.u8(at)
         var fteid = FullyQualifiedTEID(interfaceType: flags & 0x3F, teid: b.u32(at + 1), ipv4: nil, ipv6: nil,
                                        instance: instance, inBearerContext: inBearerContext)
         var next = at + 5
-        if flags & 0x80 != 0, next + 4 <= at + length { fteid.ipv4 = b.u32(next); next += 4 }
-        if flags & 0x40 != 0, next + 16 <= at + length { fteid.ipv6 = IPAddress(ipv6High: b.u64(next), low: b.u64(next + 8)) }
+        if flags & 0x80 != 0 {
+            if next + 4 <= at + length { fteid.ipv4 = b.u32(next); next += 4 } else if problem == nil { problem = "an F-TEID cut before its IPv4 address" }
+        }
+        if flags & 0x40 != 0 {
+            if next + 16 <= at + length {
+                fteid.ipv6 = IPAddress(ipv6High: b.u64(next), low: b.u64(next + 8))
+            } else if problem == nil {
+                problem = "an F-TEID cut before its IPv6 address"
+            }
+        }
         fteids.append(fteid)
     }
 
     /// User Location Information (§8.21): a flags octet, then CGI, SAI, RAI, TAI, ECGI, LAI,
     /// macro and extended macro eNB IDs, each present when its flag is set, in that order.
     mutating func readULI(_ b: UnsafeRawBufferPointer, _ at: Int, _ length: Int) {
-        guard length >= 1 else { return }
+        guard length >= 1 else {
+            if problem == nil { problem = "an empty User Location Information" }
+            return
+        }
         let flags = b.u8(at)
         var next = at + 1
         let end = at + length
         let sizes: [(UInt8, Int)] = [(0x01, 7), (0x02, 7), (0x04, 7), (0x08, 5), (0x10, 7), (0x20, 5), (0x40, 6), (0x80, 6)]
         for (bit, size) in sizes where flags & bit != 0 {
-            guard next + size <= end else { return }
+            guard next + size <= end else {
+                if problem == nil { problem = "a User Location Information cut before its fields" }
+                return
+            }
             if bit == 0x08 { trackingAreaCodes.append(b.u16(next + 3)) }
             if bit == 0x10 {
                 let (mcc, mnc) = Self.plmn(b, next)
+                notePLMN(b, next)
                 cells.append(CellIdentity(kind: .ecgi, mcc: mcc, mnc: mnc, cellID: UInt64(b.u32(next + 3) & 0x0FFF_FFFF)))
             }
             next += size
@@ -185,10 +221,24 @@ public struct GTPv2Message: Sendable, Equatable {
     /// connection, as an NCGI: a PLMN, then the 36-bit NR cell identity in the upper bits of the
     /// next five octets (the last four bits are spare). ULI itself carries no NR cell.
     mutating func readPSCellID(_ b: UnsafeRawBufferPointer, _ at: Int, _ length: Int) {
-        guard length >= 8 else { return }
+        guard length >= 8 else {
+            if problem == nil { problem = "a PSCell ID of \(length) bytes (8 at least)" }
+            return
+        }
         let (mcc, mnc) = Self.plmn(b, at)
+        notePLMN(b, at)
         let forty = UInt64(b.u8(at + 3)) << 32 | UInt64(b.u32(at + 4))
         cells.append(CellIdentity(kind: .ncgi, mcc: mcc, mnc: mnc, cellID: forty >> 4))
+    }
+
+    /// Notes a PLMN with a digit over 9 (the filler F of a two-digit MNC apart): no network has one.
+    mutating func notePLMN(_ b: UnsafeRawBufferPointer, _ at: Int) {
+        guard problem == nil else { return }
+        let o0 = b.u8(at), o1 = b.u8(at + 1), o2 = b.u8(at + 2)
+        let digits = [o0 & 0x0F, o0 >> 4, o1 & 0x0F, o2 & 0x0F, o2 >> 4]
+        if digits.contains(where: { $0 > 9 }) || (o1 >> 4 > 9 && o1 >> 4 != 0x0F) {
+            problem = "a PLMN with a digit over 9 (\(String(o0, radix: 16)) \(String(o1, radix: 16)) \(String(o2, radix: 16)))"
+        }
     }
 
     /// Decodes a 3-octet BCD PLMN identity (TS 24.008 §10.5.1.13): MCC digits 1–3, then MNC

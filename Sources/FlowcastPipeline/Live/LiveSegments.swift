@@ -167,7 +167,10 @@ extension RunSummary {
                          learnedFromSignallingPackets: t.learnedCellPackets, signallingMessages: t.signallingMessages,
                          staticRuleConflicts: t.staticLearnedConflicts, learnedTEIDs: learner.cellByTunnel.count,
                          signallingConflicts: learner.conflicts, teidsRefused: learner.refused,
-                         cellsRefused: Int(t.cellsRefused)),
+                         cellsRefused: Int(t.cellsRefused),
+                         malformedSignalling: t.firstMalformedSignalling.map {
+                             Cells.MalformedSignalling(count: t.malformedSignalling, firstPacket: $0.packet, firstProblem: $0.problem)
+                         }),
             unmatched: .init(packets: t.unmatchedPackets, bytes: t.unmatchedBytes),
             flows: .init(created: flowsCreated, written: result.flowsWritten, evicted: flowsEvicted),
             windows: .init(seconds: Double(options.aggregation.windowNanoseconds) / 1e9, count: t.windows,
