@@ -18,13 +18,27 @@ extension PolicyComparison {
             var summaries: [String]
         }
         let envelope = Envelope(old: old, new: new, folders: isFolder, equal: isEqual, options: options, files: files,
-                                summaries: files.compactMap { f in f.diff.map { (f.name.map { "\(DiffFormat.visible($0)): " } ?? "") + $0.headline + $0.summaryLine } })
+                                summaries: files.compactMap(\.summary))
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
         do {
             return String(decoding: try encoder.encode(envelope), as: UTF8.self) + "\n"
         } catch {
             throw .inconsistent("cannot encode diff: \(error)")
+        }
+    }
+}
+
+extension PolicyComparison.FileEntry {
+    /// Its line in the JSON's `summaries`: the text's bold line for a file on both sides, and the
+    /// text's line for one added or removed (those were left out, so a tool reading `summaries`
+    /// missed a policy dropped from a folder: an audit).
+    var summary: String? {
+        let prefix = name.map { "\(DiffFormat.visible($0)): " } ?? ""
+        switch status {
+        case .added: return prefix + "added (\(cells ?? 0) cells, \(demands ?? 0) demands)"
+        case .removed: return prefix + "removed (\(cells ?? 0) cells, \(demands ?? 0) demands)"
+        case .changed, .unchanged: return diff.map { prefix + $0.headline + $0.summaryLine }
         }
     }
 }

@@ -116,7 +116,8 @@ extension PolicyDiff {
     func textLines(style: TextStyle, options: DiffOptions) -> [String] {
         var out: [String] = []
         for p in provenance {
-            out.append(style.dim("  \(p.field): \(short(p.old)) → \(short(p.new))"))
+            let (o, n) = Self.shortened(p.old, p.new)
+            out.append(style.dim("  \(p.field): \(o) → \(n)"))
         }
         if !cells.isEmpty {
             out.append("")
@@ -281,10 +282,20 @@ extension PolicyDiff {
         }
     }
 
-    private func short(_ s: String?) -> String {
-        guard let s else { return "none" }
-        if s.hasPrefix("sha256:") { return String(s.prefix(19)) + "…" }
-        return s
+    /// Two values of a provenance field, digests cut to 12 hex digits, or longer where the two
+    /// agree that far: two digests differing past the 12th printed as "X → X" (an audit).
+    static func shortened(_ old: String?, _ new: String?) -> (String, String) {
+        var keep = 19  // "sha256:" and 12 hex digits
+        if let old, let new, old != new, old.hasPrefix("sha256:"), new.hasPrefix("sha256:") {
+            let common = zip(old, new).prefix { $0 == $1 }.count
+            keep = max(keep, common + 1)
+        }
+        func short(_ s: String?) -> String {
+            guard let s else { return "none" }
+            if s.hasPrefix("sha256:") && s.count > keep { return String(s.prefix(keep)) + "…" }
+            return s
+        }
+        return (short(old), short(new))
     }
 
     /// `forecast P90 620 Mbit/s (was 500 Mbit/s), point 420 Mbit/s, SE 5.2 bit/s/Hz — source`.

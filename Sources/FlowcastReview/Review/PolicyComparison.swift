@@ -61,8 +61,11 @@ public struct PolicyComparison: Codable, Hashable, Sendable {
         }
         let oldIsFolder = isDirectory(old), newIsFolder = isDirectory(new)
         guard oldIsFolder == newIsFolder else {
-            throw .badInput(path: oldIsFolder ? new.path : old.path,
-                            message: "cannot compare a folder with a file; give two files or two folders")
+            // Named by the folder, with the file beside it: the message named the file alone, as
+            // if it were the one at fault, in either order (an audit).
+            let (folder, file) = oldIsFolder ? (old, new) : (new, old)
+            throw .badInput(path: folder.path,
+                            message: "is a folder and \(file.path) a file: give two files or two folders")
         }
         let differ = PolicyDiffer(options: options)
         if !oldIsFolder {

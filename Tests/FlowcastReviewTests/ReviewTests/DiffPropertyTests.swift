@@ -297,6 +297,27 @@ import Testing
         #expect(PolicyDiffer().diff(a, a).links.allSatisfy { $0.forecastShifts == nil })
     }
 
+    /// A folder beside a file: the message names the folder and the file, in either order.
+    @Test func aFolderBesideAFileNamesBoth() {
+        let folder = ReviewFixture.url("policies/examples"), file = ReviewFixture.url(ReviewFixture.baselinePath)
+        for (old, new) in [(folder, file), (file, folder)] {
+            #expect(throws: PolicyError.badInput(path: folder.path, message: "is a folder and \(file.path) a file: give two files or two folders")) {
+                _ = try PolicyComparison.compare(old: old, new: new)
+            }
+        }
+    }
+
+    /// Digests are cut to 12 hex digits, but never so that two different ones read the same.
+    @Test func digestsThatDifferLateReadDifferently() {
+        let a = "sha256:" + String(repeating: "ab", count: 32)
+        let b = String(a.dropLast()) + "0"
+        let (x, y) = PolicyDiff.shortened(a, b)
+        #expect(x != y && x.hasSuffix("…") == false && y == b, "\(x) → \(y)")
+        let c = "sha256:0" + String(a.dropFirst(8))
+        #expect(PolicyDiff.shortened(a, c) == ("sha256:abababababab…", "sha256:0bababababab…"))
+        #expect(PolicyDiff.shortened(nil, a) == ("none", "sha256:abababababab…"))
+    }
+
     @Test func weightsWithinTheToleranceAreEqual() throws {
         let a = try ReviewFixture.baseline
         var b = a
