@@ -25,6 +25,26 @@ public struct DecodeStatistics: Sendable {
     /// latest packet before them, and the first of them (replay and live).
     public var packetsDatedAhead = 0
     public var firstPacketDatedAhead: Int?
+    /// Records holding more bytes than their wire length says the packet had (incl_len over
+    /// orig_len: a corrupt record header, read as tshark reads it), and the first of them: windows
+    /// and flows count the wire length, so they count less than was captured.
+    public var recordsLongerThanWire = 0
+    public var firstRecordLongerThanWire: Int?
+
+    /// Counts a record whose captured bytes exceed its wire length.
+    @inline(__always)
+    mutating func checkLengths(captured: Int, wire: Int, packet: Int) {
+        guard _slowPath(captured > wire) else { return }
+        recordsLongerThanWire += 1
+        if firstRecordLongerThanWire == nil { firstRecordLongerThanWire = packet }
+    }
+
+    /// One line for stderr when some records held more bytes than their wire length, or nil.
+    public var lengthNote: String? {
+        guard recordsLongerThanWire > 0, let first = firstRecordLongerThanWire else { return nil }
+        return "\(recordsLongerThanWire) record\(recordsLongerThanWire == 1 ? "" : "s") held more bytes than the packet's length on the wire "
+            + "(a corrupt record header), first packet \(first): windows and flows count the wire length, as tshark's frame length does"
+    }
     public init() {}
 
     /// Gives a packet with no usable time the time of the last packet that had one (0 before
@@ -104,6 +124,7 @@ public func decodeCapture(path: String, limit: Int? = nil, decoder: PacketDecode
             stats.packets += 1
             stats.wireBytes += summary.wireLength  // the frame's, without a link pseudo-header
             stats.capturedBytes += summary.capturedLength
+            stats.checkLengths(captured: packet.capturedLength, wire: packet.wireLength, packet: packet.number)
             if let issue = summary.issue { stats.record(issue, packet: packet.number) }
             try body(packet.number, summary)
             // Stop at the limit's packet, not at the next one read: with a filter, the packets

@@ -39,6 +39,9 @@ public struct CaptureInspection: Sendable {
     /// replay gives them the time of the packet before them.
     public var packetsDatedAhead = 0
     public var firstPacketDatedAhead: Int?
+    /// Records holding more bytes than their wire length (`DecodeStatistics.checkLengths`).
+    public var recordsLongerThanWire = 0
+    public var firstRecordLongerThanWire: Int?
     public var error: String?
 
     /// Reads the whole capture. A capture fault ends the read and is kept in `error`.
@@ -71,6 +74,7 @@ public struct CaptureInspection: Sendable {
                 // …), as `decode` and tshark count them; the record's lengths include it.
                 r.wireBytes += s.wireLength
                 r.capturedBytes += s.capturedLength
+                times.checkLengths(captured: packet.capturedLength, wire: packet.wireLength, packet: packet.number)
                 if s.timeIsUsable {  // a packet without one has no time of its own to span
                     let t = s.timestampNanoseconds
                     // A packet dated ahead of the rest spans nothing (one 17.5 h ahead made a
@@ -131,6 +135,8 @@ public struct CaptureInspection: Sendable {
         r.filteredPackets = capture.packetsFiltered
         r.packetsWithoutTime = times.packetsWithoutTime
         r.firstPacketWithoutTime = times.firstPacketWithoutTime
+        r.recordsLongerThanWire = times.recordsLongerThanWire
+        r.firstRecordLongerThanWire = times.firstRecordLongerThanWire
         // The link types in use: of the packets that passed a filter and of those it skipped
         // (with a filter only the first were listed, an audit found); the file's declared ones
         // when no packet was read.
@@ -189,6 +195,10 @@ public struct CaptureInspection: Sendable {
             out += "  packets without a usable time: \(packetsWithoutTime) (first at packet \(first); no timestamp, one before 1677 "
                 + "or after 2262, or a fraction of a second out of range: each counted at the time of the packet before it)\n"
         }
+        if let first = firstRecordLongerThanWire {
+            out += "  records longer than their wire length: \(recordsLongerThanWire) (first at packet \(first); more bytes captured "
+                + "than the record says were on the wire, a corrupt record header: the wire bytes above count its length, as tshark does)\n"
+        }
         if let first = firstPacketDatedAhead {
             out += "  packets dated ahead of the rest: \(packetsDatedAhead) (first at packet \(first); more than "
                 + "\(DatedAhead.jumpNanoseconds / 1_000_000_000) s after every packet before, and the packet after went back: "
@@ -235,7 +245,8 @@ public struct CaptureInspection: Sendable {
             decodeIssues: issues.mapValues { .init(count: $0.count, firstPacket: $0.firstPacket) }, error: error,
             filter: filter, filteredPackets: filteredPackets,
             packetsWithoutTime: firstPacketWithoutTime.map { .init(count: packetsWithoutTime, firstPacket: $0) },
-            packetsDatedAhead: firstPacketDatedAhead.map { .init(count: packetsDatedAhead, firstPacket: $0) })
+            packetsDatedAhead: firstPacketDatedAhead.map { .init(count: packetsDatedAhead, firstPacket: $0) },
+            recordsLongerThanWire: firstRecordLongerThanWire.map { .init(count: recordsLongerThanWire, firstPacket: $0) })
         return String(decoding: try FoundationOrderedJSON.encode(report), as: UTF8.self)
     }
 
@@ -258,10 +269,12 @@ public struct CaptureInspection: Sendable {
         var packetsWithoutTime: Issue?
         /// Only when some packets were dated ahead of the rest.
         var packetsDatedAhead: Issue?
+        /// Only when some records held more bytes than their wire length.
+        var recordsLongerThanWire: Issue?
 
         enum CodingKeys: String, CodingKey {
             case file, format, linkTypes, packets, wireBytes, capturedBytes, firstTime, lastTime, firstNanoseconds, lastNanoseconds, protocolMix
-            case topTalkers, topTunnels, decodeIssues, error, filter, filteredPackets, packetsWithoutTime, packetsDatedAhead
+            case topTalkers, topTunnels, decodeIssues, error, filter, filteredPackets, packetsWithoutTime, packetsDatedAhead, recordsLongerThanWire
         }
 
         func encode(to encoder: any Encoder) throws {
@@ -282,6 +295,7 @@ public struct CaptureInspection: Sendable {
             try c.encode(decodeIssues, forKey: .decodeIssues)
             if let packetsWithoutTime { try c.encode(packetsWithoutTime, forKey: .packetsWithoutTime) }
             if let packetsDatedAhead { try c.encode(packetsDatedAhead, forKey: .packetsDatedAhead) }
+            if let recordsLongerThanWire { try c.encode(recordsLongerThanWire, forKey: .recordsLongerThanWire) }
             if let error { try c.encode(error, forKey: .error) } else { try c.encodeNil(forKey: .error) }
         }
     }

@@ -315,6 +315,7 @@ final class BatchReader<Source: PacketSource & SendableMetatype>: @unchecked Sen
             statistics.packets += 1
             statistics.wireBytes += packet.wireLength
             statistics.capturedBytes += packet.capturedLength
+            statistics.checkLengths(captured: packet.capturedLength, wire: packet.wireLength, packet: packet.number)
             if let issue = s.issue { statistics.record(issue, packet: packet.number) }
             if let gtpv2 = s.gtpv2Bytes(packet.bytes), let messages = GTPv2Message.parse(gtpv2) {
                 for m in messages { batch.messages.append((batch.digests.count, m)) }

@@ -19,7 +19,10 @@ extension RunSummary {
             decode: Decode(issues: result.decode.issues.mapValues { Decode.Issue(count: $0.count, firstPacket: $0.firstPacket) },
                            packetsWithIssues: result.decode.issues.values.reduce(0) { $0 + $1.count }, nonIPPackets: t.nonIPPackets,
                            packetsWithoutTime: result.decode.firstPacketWithoutTime.map { Decode.Issue(count: result.decode.packetsWithoutTime, firstPacket: $0) },
-                           packetsDatedAhead: result.decode.firstPacketDatedAhead.map { Decode.Issue(count: result.decode.packetsDatedAhead, firstPacket: $0) }),
+                           packetsDatedAhead: result.decode.firstPacketDatedAhead.map { Decode.Issue(count: result.decode.packetsDatedAhead, firstPacket: $0) },
+                           recordsLongerThanWire: result.decode.firstRecordLongerThanWire.map {
+                               Decode.Issue(count: result.decode.recordsLongerThanWire, firstPacket: $0)
+                           }),
             cells: Cells(names: aggregator.cellNames, matchedPackets: t.cellPackets, matchedBytes: t.cellBytes,
                          learnedFromSignallingPackets: t.learnedCellPackets, signallingMessages: t.signallingMessages,
                          staticRuleConflicts: t.staticLearnedConflicts, learnedTEIDs: aggregator.learner.cellByTunnel.count,

@@ -189,11 +189,14 @@ public struct RunSummary: Codable, Sendable, Equatable {
         /// (`DatedAhead`): each took the time of the packet before it. Absent when none.
         public var packetsWithoutTime: Issue?
         public var packetsDatedAhead: Issue?
+        /// Records holding more bytes than their wire length (a corrupt record header). Absent when none.
+        public var recordsLongerThanWire: Issue?
 
         public init(issues: [String: Issue], packetsWithIssues: Int, nonIPPackets: UInt64,
-                    packetsWithoutTime: Issue? = nil, packetsDatedAhead: Issue? = nil) {
+                    packetsWithoutTime: Issue? = nil, packetsDatedAhead: Issue? = nil, recordsLongerThanWire: Issue? = nil) {
             self.issues = issues; self.packetsWithIssues = packetsWithIssues; self.nonIPPackets = nonIPPackets
             self.packetsWithoutTime = packetsWithoutTime; self.packetsDatedAhead = packetsDatedAhead
+            self.recordsLongerThanWire = recordsLongerThanWire
         }
     }
 

@@ -51,6 +51,7 @@ struct FlowsCommand: ParsableCommand {
         }
         if let final { reading.filterNote(command: "flows", passed: final.packets, skipped: final.filteredPackets) }
         if let note = final?.timeNote { printError("flowcast flows: warning: \(note)") }
+        if let note = final?.lengthNote { printError("flowcast flows: warning: \(note)") }
         if let line = order.warning(file: file, packets: final?.packets ?? 0, idleTimeout: flowTable.idleTimeout) {
             printError("flowcast flows: warning: \(line)")
         }

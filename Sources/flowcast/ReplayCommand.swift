@@ -279,6 +279,7 @@ struct ReplayCommand: ParsableCommand {
                 + "(\(shown)): their windows are all empty; check their match rules (docs/topology.md)")
         }
         if let note = result.decode.timeNote { printError("flowcast replay: warning: \(note)") }
+        if let note = result.decode.lengthNote { printError("flowcast replay: warning: \(file.visible): \(note)") }
         if let first = t.firstMalformedSignalling {
             printError("flowcast replay: warning: \(file.visible): \(t.malformedSignalling) GTPv2-C message\(t.malformedSignalling == 1 ? " was" : "s were") "
                 + "malformed, the first in packet \(first.packet) (\(first.problem)); what they held was learned all the same, as tshark reads it "

@@ -166,3 +166,30 @@ import Testing
         #expect(!clean.stdout.contains("without a usable time"), "\(clean.stdout)")
     }
 }
+
+/// A record holding more bytes than its wire length (incl_len over orig_len: a corrupt record
+/// header, read as tshark reads it) is counted and said: windows and flows count the wire length,
+/// so such a capture's counts read low, and nothing said so (an audit).
+@Suite struct RecordLengthCLITests {
+    static let capture = "captures/synthetic/pcapng-wire-shorter.pcapng"  // packet 1: 42 bytes captured, 10 on the wire
+
+    @Test func recordsLongerThanTheirWireAreCountedAndSaid() throws {
+        let inspect = try Fixtures.runFlowcast(["inspect", Self.capture])
+        #expect(inspect.stdout.contains("records longer than their wire length: 1 (first at packet 1;"), "\(inspect.stdout)")
+        let json = try Fixtures.runFlowcast(["inspect", "--json", Self.capture])
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
+        #expect((object["recordsLongerThanWire"] as? [String: Int]) == ["count": 1, "firstPacket": 1])
+        let flows = try Fixtures.runFlowcast(["flows", Self.capture])
+        #expect(flows.stderr.contains("flowcast flows: warning: 1 record held more bytes than the packet's length on the wire "
+                                      + "(a corrupt record header), first packet 1"), "\(flows.stderr)")
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-lengths-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: out) }
+        let replay = try Fixtures.runFlowcast(["replay", Self.capture, "--out", out.path, "--quiet"])
+        #expect(replay.status == 0 && replay.stderr.contains("1 record held more bytes"), "\(replay.stderr)")
+        let summary = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("summary.json"))) as? [String: Any])
+        #expect(((summary["decode"] as? [String: Any])?["recordsLongerThanWire"] as? [String: Int]) == ["count": 1, "firstPacket": 1])
+        // A capture whose records are sound says nothing.
+        let clean = try Fixtures.runFlowcast(["inspect", "captures/real/http-web-browsing.pcap"])
+        #expect(!clean.stdout.contains("records longer"), "\(clean.stdout)")
+    }
+}
