@@ -103,7 +103,7 @@ extension RunReport {
             let drops = run.windows.contains { $0.droppedBeforeCapture > 0 }
             out += "<table class=\"summary\"><thead><tr><th>Kind</th><th>Id</th><th>Windows</th><th>Mean load</th><th>Peak load</th>"
                 + "<th title=\"Complete windows whose actual load stayed at or under the P90 forecast\">Within P90</th>"
-                + "<th title=\"Mean absolute percentage error of the point forecast, on complete windows\">Forecast error</th>"
+                + "<th title=\"Mean absolute percentage error of the point forecast, on complete windows\">Forecast error (MAPE)</th>"
                 + "<th title=\"Mean absolute error of the point forecast over that of persistence (the last value), on complete windows; below 1 beats it\">MAE × persistence</th>"
                 + "<th title=\"Highest measured load over the capacity planned for its window (none before the first plan); for a cell, its blocks at the efficiency the plan estimated, not the efficiency measured\">Peak utilisation</th><th>Decode issues</th><th title=\"Windows observed for only part of their span, left out of the scores: the last, which the capture ended inside (its load may read low), and the first when the capture began inside it\">Partial windows</th>"
                 + (drops ? "<th title=\"Windows during which the kernel or the interface dropped packets before capture: their load reads low by traffic the tap never saw\">Windows with drops</th>" : "")
@@ -122,7 +122,8 @@ extension RunReport {
                     + "<td class=\"n\"\(s.p90Coverage == nil && s.windows > 0 && s.peakLoad == 0 ? " title=\"no traffic in any window\"" : "")>"
                     + "\(s.p90Coverage.map { DiffFormat.trimmed($0 * 100, decimals: 0) + "%" } ?? "–")</td>"
                     + "<td class=\"n\">\(s.meanAbsolutePercentageError.map(DiffFormat.percent) ?? "–")</td>"
-                    + "<td class=\"n\">\(s.maeToPersistence.map { DiffFormat.trimmed($0, decimals: 2) } ?? "–")</td>"
+                    // Two decimals in every row, so a column of ratios lines up ("0.8" stood beside "0.75").
+                    + "<td class=\"n\">\(s.maeToPersistence.map { DiffFormat.number($0, decimals: 2) } ?? "–")</td>"
                     + "<td class=\"n\(over)\">\(s.peakUtilisation.map(DiffFormat.percent) ?? "–")</td>"
                     + "<td class=\"n\">\(DiffFormat.trimmed(s.decodeIssues, decimals: 0))</td><td class=\"n\">\(s.partialWindows)</td>"
                     + (drops ? "<td class=\"n\(s.windowsWithDrops > 0 ? " over" : "")\">\(s.windowsWithDrops)</td>" : "") + "</tr>"
