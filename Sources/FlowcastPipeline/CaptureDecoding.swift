@@ -79,7 +79,7 @@ public struct DecodeStatistics: Sendable {
         guard packetsDatedAhead > 0, let first = firstPacketDatedAhead else { return nil }
         let minute = DatedAhead.jumpNanoseconds / 1_000_000_000
         return "\(packetsDatedAhead) packet\(packetsDatedAhead == 1 ? " was" : "s were") dated more than \(minute) s after every packet before "
-            + "\(packetsDatedAhead == 1 ? "it" : "them") while the packet after went back again (a corrupt record), first packet \(first): "
+            + "\(packetsDatedAhead == 1 ? "it" : "them") while the packet after went back again (a corrupt record, or an interface whose clock runs ahead), first packet \(first): "
             + "each took the time of the packet before it (summary.json decode.packetsDatedAhead)"
     }
 
@@ -120,7 +120,13 @@ public func decodeCapture(path: String, limit: Int? = nil, decoder: PacketDecode
                                          wireLength: packet.wireLength, seconds: packet.timestampSeconds,
                                          fraction: packet.timestampFraction, hasTimestamp: packet.hasTimestamp,
                                    fractionInRange: packet.fractionInRange)
-            stats.settleTime(&summary, packet: packet.number)
+            if packet.linkType == .noLinkLayer {
+                // A pcapng custom block, listed as tshark lists it: not a packet, so not one
+                // "without a usable time" (flows warned of one: an audit); it takes the time before it.
+                summary.timestampNanoseconds = stats.lastTime
+            } else {
+                stats.settleTime(&summary, packet: packet.number)
+            }
             stats.packets += 1
             stats.wireBytes += summary.wireLength  // the frame's, without a link pseudo-header
             stats.capturedBytes += summary.capturedLength

@@ -54,6 +54,9 @@ struct DatedAhead: Sendable {
     var holding: Bool { suspect != nil }
 
     /// Takes the held packet's time as it is (the end of the input, or a batch that cannot wait).
+    /// The last packet is never judged, as nothing comes after it (a lone packet after a quiet
+    /// spell may be real, its empty windows too), nor the first, as nothing comes before it: one
+    /// packet after it going back could as well be the one misdated (a late packet, counted).
     mutating func release() {
         if let s = suspect { latest = s.time; suspect = nil }
     }

@@ -225,6 +225,17 @@ final class BatchReader<Source: PacketSource & SendableMetatype>: @unchecked Sen
     /// the batch for the next usable time to judge it.
     @exclusivity(unchecked) private var ahead = DatedAhead()
     @exclusivity(unchecked) private var heldDigest: (index: Int, packet: Int)? = nil
+    /// Packets with no usable time after the held one: they took its time, so they take the
+    /// corrected one too if it is judged dated ahead (they kept the date ahead: an audit).
+    @exclusivity(unchecked) private var heldTimeless: [Int] = []
+
+    /// Takes a held packet's time as it is: nothing more to judge it by in this batch.
+    private func releaseHeld() {
+        guard heldDigest != nil else { return }
+        ahead.release()
+        heldDigest = nil
+        heldTimeless.removeAll(keepingCapacity: true)
+    }
     /// With rules by interface: the last interface name seen and its id in `classifier`
     /// (names change only between sections of a file, or never on a live interface).
     @exclusivity(unchecked) private var interfaceCache: (name: String?, id: Int32)? = nil
@@ -341,12 +352,15 @@ final class BatchReader<Source: PacketSource & SendableMetatype>: @unchecked Sen
                 statistics.lastTime = digest.timestampNanoseconds
                 if case .datedAhead(let time) = ahead.see(digest.timestampNanoseconds), let held = heldDigest {
                     batch.digests[held.index].timestampNanoseconds = time
+                    for i in heldTimeless { batch.digests[i].timestampNanoseconds = time }
                     statistics.packetsDatedAhead += 1
                     if statistics.firstPacketDatedAhead == nil { statistics.firstPacketDatedAhead = held.packet }
                 }
+                if !heldTimeless.isEmpty { heldTimeless.removeAll(keepingCapacity: true) }
                 heldDigest = ahead.holding ? (batch.digests.count, packet.number) : nil
             } else {
                 statistics.settle(&digest.timestampNanoseconds, packet: packet.number)
+                if heldDigest != nil { heldTimeless.append(batch.digests.count) }
             }
             batch.digests.append(digest)
             batch.numbers.append(packet.number)
@@ -354,7 +368,7 @@ final class BatchReader<Source: PacketSource & SendableMetatype>: @unchecked Sen
             // packets more at most: one without a time does not judge, and a batch twice the size
             // goes as it is).
             if batch.digests.count >= batchSize && (heldDigest == nil || batch.digests.count >= 2 * batchSize) {
-                if heldDigest != nil { ahead.release(); heldDigest = nil }
+                releaseHeld()
                 batch.fileFraction = Double(statistics.capturedBytes + 16 * statistics.packets) / size
                 batch.decodeIssues = statistics.issueCount
                 var next = handOff(batch)
@@ -389,7 +403,7 @@ final class BatchReader<Source: PacketSource & SendableMetatype>: @unchecked Sen
             batch.decodeIssues = statistics.issueCount
             // Nothing more to judge a held packet by for now (the end of the file, or a live
             // source waiting): its time stands.
-            if heldDigest != nil { ahead.release(); heldDigest = nil }
+            releaseHeld()
             var next = handOff(batch)
             batch = PacketBatch()  // as above: not shared when emptied
             reset(&next)
@@ -397,7 +411,7 @@ final class BatchReader<Source: PacketSource & SendableMetatype>: @unchecked Sen
         })
         batch.fileFraction = 1
         batch.decodeIssues = statistics.issueCount
-        if heldDigest != nil { ahead.release(); heldDigest = nil }
+        releaseHeld()
     }
 }
 

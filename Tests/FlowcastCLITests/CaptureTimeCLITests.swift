@@ -70,7 +70,8 @@ import Testing
         let inspect = try Fixtures.runFlowcast(["inspect", capture])
         if packetsAhead == 1 {
             #expect(run.stderr.contains("flowcast replay: warning: \(capture): 1 packet was dated more than 60 s after every packet before it "
-                                        + "while the packet after went back again (a corrupt record), first packet 5: each took the time of "
+                                        + "while the packet after went back again (a corrupt record, or an interface whose clock runs ahead), first packet 5: "
+                                        + "each took the time of "
                                         + "the packet before it (summary.json decode.packetsDatedAhead)"), "\(run.stderr)")
             #expect(!run.stderr.contains("older than the open window"), "\(run.stderr)")
             #expect((decode["packetsDatedAhead"] as? [String: Int]) == ["count": 1, "firstPacket": 5], "\(decode)")
@@ -86,6 +87,56 @@ import Testing
             #expect(decode["packetsDatedAhead"] == nil, "\(decode)")
             #expect(!inspect.stdout.contains("dated ahead of the rest"), "\(inspect.stdout)")
         }
+    }
+
+    /// A packet with no time of its own (a pcapng simple packet block) right after the packet
+    /// dated ahead took that packet's date, which stood when the packet was judged: the run still
+    /// wrote hours of empty windows (an audit). It takes the corrected time too.
+    @Test func aTimelessPacketAfterOneDatedAheadTakesTheCorrectedTime() throws {
+        let pcap = [UInt8](try Data(contentsOf: Fixtures.repositoryRoot.appendingPathComponent("captures/real/http-web-browsing.pcap")))
+        func u32(_ b: [UInt8], _ at: Int) -> UInt32 { UInt32(b[at]) | UInt32(b[at + 1]) << 8 | UInt32(b[at + 2]) << 16 | UInt32(b[at + 3]) << 24 }
+        func le(_ v: UInt32) -> [UInt8] { (0..<4).map { UInt8(truncatingIfNeeded: v >> (8 * $0)) } }
+        func block(_ type: UInt32, _ body: [UInt8]) -> [UInt8] {
+            let padded = body + [UInt8](repeating: 0, count: (4 - body.count % 4) % 4)
+            let total = UInt32(12 + padded.count)
+            return le(type) + le(total) + padded + le(total)
+        }
+        // A section, one Ethernet interface (microseconds), then every record as an enhanced
+        // packet block: packet 5 three hours ahead, packet 6 a simple packet block.
+        var out = block(0x0A0D_0D0A, le(0x1A2B_3C4D) + [1, 0, 0, 0] + [UInt8](repeating: 0xFF, count: 8))
+        out += block(1, [1, 0, 0, 0] + le(0))
+        var offset = 24, packet = 1, clean: [UInt8] = out
+        while offset + 16 <= pcap.count {
+            var micros = UInt64(u32(pcap, offset)) * 1_000_000 + UInt64(u32(pcap, offset + 4))
+            let included = Int(u32(pcap, offset + 8)), wire = u32(pcap, offset + 12)
+            let data = Array(pcap[(offset + 16)..<(offset + 16 + included)])
+            func epb(_ t: UInt64) -> [UInt8] { block(6, le(0) + le(UInt32(t >> 32)) + le(UInt32(t & 0xFFFF_FFFF)) + le(UInt32(included)) + le(wire) + data) }
+            clean += epb(micros)
+            if packet == 5 { micros += 3 * 3_600_000_000 }
+            out += packet == 6 ? block(3, le(wire) + data) : epb(micros)
+            offset += 16 + included
+            packet += 1
+        }
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-ahead-spb-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        var windows: [Int] = []
+        for (name, bytes) in [("clean", clean), ("edited", out)] {
+            let capture = folder.appendingPathComponent(name + ".pcapng").path
+            try Data(bytes).write(to: URL(fileURLWithPath: capture))
+            let run = try Fixtures.runFlowcast(["replay", capture, "--out", folder.appendingPathComponent(name).path, "--quiet"])
+            #expect(run.status == 0, "\(run.stderr)")
+            let summary = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: folder.appendingPathComponent(name + "/summary.json"))) as? [String: Any])
+            let w = try #require(summary["windows"] as? [String: Any])
+            windows.append(try #require(w["count"] as? Int))
+            #expect(w["latePackets"] as? Int == 0, "\(name): \(w)")
+            if name == "edited" {
+                let decode = try #require(summary["decode"] as? [String: Any])
+                #expect((decode["packetsDatedAhead"] as? [String: Int]) == ["count": 1, "firstPacket": 5], "\(decode)")
+                #expect((decode["packetsWithoutTime"] as? [String: Int]) == ["count": 1, "firstPacket": 6], "\(decode)")
+            }
+        }
+        #expect(windows[0] == windows[1] && windows[0] < 100, "\(windows)")
     }
 
     /// `flows` runs its timeouts on the latest time seen: after a packet dated ahead of the rest,

@@ -207,13 +207,14 @@ extension PolicyDiff {
 
     /// `d-cell-3 P90 400 Mbit/s → 2 Gbit/s, 400 Mbit/s → 2 Gbit/s over the link`, one per demand.
     static func forecastShiftText(_ shifts: [DemandLoadShift]) -> String {
-        shifts.map { s in
+        let more = shifts.count > 3 ? "; and \(shifts.count - 3) more (JSON forecastShifts)" : ""
+        return shifts.prefix(3).map { s in
             let whole = DiffFormat.rate(s.load.old ?? 0) == DiffFormat.rate(s.upper.old ?? 0)
                 && DiffFormat.rate(s.load.new ?? 0) == DiffFormat.rate(s.upper.new ?? 0)
             return "\(s.demand) P90 \(DiffFormat.rate(s.upper.old ?? 0)) → \(DiffFormat.rate(s.upper.new ?? 0))"
                 + (whole ? ", all of it over the link"
                          : ", \(DiffFormat.rate(s.load.old ?? 0)) → \(DiffFormat.rate(s.load.new ?? 0)) of it over the link")
-        }.joined(separator: "; ")
+        }.joined(separator: "; ") + more
     }
 
     private func linkLine(_ l: LinkChange, width: Int, style: TextStyle) -> String {

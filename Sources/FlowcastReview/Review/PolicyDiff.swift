@@ -282,9 +282,9 @@ public struct LinkChange: Codable, Hashable, Sendable {
     /// bit/s in the busier direction.
     public var load: Change<Double>
     public var capacity: Change<Double>
-    /// Demands over the link whose forecast changed, with their P90 through it (P90 × the weight of
-    /// their paths over the link) either side, the largest change first, at most three; absent when
-    /// none. A link newly at 122.8 % with "0 demands rerouted" and no demand named left a reviewer
+    /// Demands over the link whose forecast changed and whose P90 through it (P90 × the weight of
+    /// their paths over the link) changed with it, either side, the largest change first (the text
+    /// shows three and says how many more); absent when none. A link newly at 122.8 % with "0 demands rerouted" and no demand named left a reviewer
     /// without its cause (an audit: one demand's P90 five times larger).
     public var forecastShifts: [DemandLoadShift]?
 

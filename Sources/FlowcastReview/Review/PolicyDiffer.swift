@@ -313,7 +313,7 @@ public struct PolicyDiffer: Sendable {
     }
 
     /// The demands over `link` (on either side) whose P90 forecast changed, by how much of it the
-    /// link carries either side, the largest change first, at most three; nil for none.
+    /// link carries either side where that changed, the largest change first; nil for none.
     private func forecastShifts(over link: String, _ old: PolicyDocument, _ new: PolicyDocument) -> [DemandLoadShift]? {
         func through(_ d: DemandDecision) -> Double {
             d.forecast.upper * d.paths.reduce(0) { $0 + ($1.links.contains(link) ? $1.weight : 0) }
@@ -323,14 +323,17 @@ public struct PolicyDiffer: Sendable {
         for n in new.routing.demands {
             guard let o = before[n.id], o.forecast.upper != n.forecast.upper else { continue }
             let was = through(o), now = through(n)
-            guard was > 0 || now > 0 else { continue }
+            // Only where its P90 over this link moved: a demand whose grown forecast the link does
+            // not carry (its path there at weight 0.5 on one side and 0.25 on the other, say, or
+            // never) is no cause of the link's change (it was named, and a reroute missed: an audit).
+            guard abs(now - was) >= 0.5 else { continue }
             shifts.append(DemandLoadShift(demand: n.id, load: Change(old: was, new: now), upper: Change(old: o.forecast.upper, new: n.forecast.upper)))
         }
         shifts.sort {
             let a = abs(($0.load.new ?? 0) - ($0.load.old ?? 0)), b = abs(($1.load.new ?? 0) - ($1.load.old ?? 0))
             return a != b ? a > b : Natural($0.demand) < Natural($1.demand)
         }
-        return shifts.isEmpty ? nil : Array(shifts.prefix(3))
+        return shifts.isEmpty ? nil : shifts
     }
 
     /// Cells in both documents whose predicted utilisation moved by more than the tolerance and

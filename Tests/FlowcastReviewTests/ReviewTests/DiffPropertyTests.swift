@@ -295,6 +295,21 @@ import Testing
                 "\(text)")
         // A link whose demands kept their forecasts names none.
         #expect(PolicyDiffer().diff(a, a).links.allSatisfy { $0.forecastShifts == nil })
+        // A demand whose forecast grew but whose share over the link stayed the same (half its
+        // old P90 over it, a quarter of the doubled one) is no cause of the link's change.
+        var c = a
+        let j = try #require(c.routing.demands.firstIndex { d in d.paths.contains { $0.weight == 1 } })
+        let k = try #require(c.routing.demands[j].paths.firstIndex { $0.weight == 1 })
+        let over = try #require(c.routing.demands[j].paths[k].links.first)
+        c.routing.demands[j].paths[k].weight = 0.5
+        var d = c
+        d.routing.demands[j].forecast.upper *= 2
+        d.routing.demands[j].paths[k].weight = 0.25
+        d.routing.demands[j].paths[(k + 1) % d.routing.demands[j].paths.count].weight += 0.25
+        let m = try #require(d.predicted.links.firstIndex { $0.id == over })
+        d.predicted.links[m].utilisation += 0.1  // the link moved, for another reason
+        let moved = try #require(PolicyDiffer().diff(c, d).links.first { $0.id == over })
+        #expect(moved.forecastShifts == nil, "\(moved)")
     }
 
     /// A folder beside a file: the message names the folder and the file, in either order.
