@@ -186,6 +186,7 @@ extension RunReport {
                              diff.cellsAdded > 0 ? n(diff.cellsAdded, "cell") + " added" : nil,
                              diff.cellsRemoved > 0 ? n(diff.cellsRemoved, "cell") + " removed" : nil,
                              diff.demandsRerouted > 0 ? n(diff.demandsRerouted, "demand") + " rerouted" : nil,
+                             diff.demandsRoutedShareChanged > 0 ? n(diff.demandsRoutedShareChanged, "demand") + " with a changed routed share" : nil,
                              diff.demandsAdded > 0 ? n(diff.demandsAdded, "demand") + " added" : nil,
                              diff.demandsRemoved > 0 ? n(diff.demandsRemoved, "demand") + " removed" : nil,
                              diff.decisionsChanged == 0 && !diff.links.isEmpty

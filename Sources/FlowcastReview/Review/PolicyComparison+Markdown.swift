@@ -60,8 +60,7 @@ extension PolicyDiff {
                 for (i, p) in d.paths.enumerated() {
                     let first = i == 0
                     let change = d.action == .changed ? (abs(p.delta) >= 0.0005 ? DiffFormat.points(from: p.weight.old ?? 0, to: p.weight.new ?? 0) : "") : ""
-                    let unrouted = d.unrouted.map { $0 > 0 ? ", \(DiffFormat.percent($0)) no longer routed" : ", \(DiffFormat.percent(-$0)) more routed" } ?? ""
-                    let moved = first && d.action == .changed ? " (\(DiffFormat.percent(d.moved)) moved\(unrouted))" : ""
+                    let moved = first && d.action == .changed ? " (\(d.changeText(moved: "moved")))" : ""
                     out.append("| \(first ? d.action.symbol : "") | \(first ? cellText(d.id) + moved : "") | "
                         + "\(cellText(DiffFormat.path(p.links))) | "
                         + "\(arrow(p.weight.old.map(DiffFormat.percent), p.weight.new.map(DiffFormat.percent)))\(pathTag(p, d.action)) | \(change) |")

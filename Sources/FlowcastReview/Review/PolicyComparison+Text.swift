@@ -59,12 +59,24 @@ extension PolicyComparison {
     }
 }
 
+extension DemandChange {
+    /// `25.0% of traffic moved`, `50.0% no longer routed` or both, for a changed demand. A demand
+    /// whose weights only changed their total moved nothing: "0.0% of traffic moved" before the
+    /// share dropped said a move that did not happen (an audit).
+    func changeText(moved word: String) -> String {
+        let share = unrouted.map { $0 > 0 ? "\(DiffFormat.percent($0)) no longer routed" : "\(DiffFormat.percent(-$0)) more routed" }
+        return [moved > 0 || share == nil ? "\(DiffFormat.percent(moved)) \(word)" : nil, share].compactMap { $0 }.joined(separator: ", ")
+    }
+}
+
 extension PolicyDiff {
     /// The plan line: `Plan: X cells reallocated, Y demands rerouted, Z unchanged; peak link
     /// utilisation A% (l-1) → B% (l-2); peak cell utilisation C% (cell-1) → D% (cell-1)`.
     public var summaryLine: String {
         "Plan: \(cellsReallocated) cell\(cellsReallocated == 1 ? "" : "s") reallocated\(Self.addedRemoved(cellsAdded, cellsRemoved)), "
             + "\(demandsRerouted) demand\(demandsRerouted == 1 ? "" : "s") rerouted\(Self.addedRemoved(demandsAdded, demandsRemoved)), "
+            + (demandsRoutedShareChanged == 0 ? ""
+                : "\(demandsRoutedShareChanged) demand\(demandsRoutedShareChanged == 1 ? "" : "s") with \(demandsRoutedShareChanged == 1 ? "its" : "their") routed share changed, ")
             + (settings.isEmpty ? "" : "\(settings.count) setting\(settings.count == 1 ? "" : "s") changed, ")
             + "\(unchanged) unchanged; "
             + "peak link utilisation \(peakLinkText); peak cell utilisation \(peakCellText)"
@@ -179,9 +191,7 @@ extension PolicyDiff {
         case .added: head = "new demand"
         case .removed: head = "demand removed"
         case .changed:
-            head = "\(DiffFormat.percent(d.moved)) of traffic moved" + (d.unrouted.map {
-                $0 > 0 ? ", \(DiffFormat.percent($0)) no longer routed" : ", \(DiffFormat.percent(-$0)) more routed"
-            } ?? "")
+            head = d.changeText(moved: "of traffic moved")
         }
         var out = [style.action(d.action, "\(d.action.symbol) \(d.id)") + "  " + head]
         let width = d.paths.map { DiffFormat.path($0.links).count }.max() ?? 0

@@ -89,8 +89,13 @@ public struct PolicyDiff: Codable, Hashable, Sendable {
     /// Cells only in NEW, and only in OLD.
     public var cellsAdded: Int { cells.count { $0.action == .added } }
     public var cellsRemoved: Int { cells.count { $0.action == .removed } }
-    /// Demands in both documents whose split changed (added and removed ones apart, as for cells).
-    public var demandsRerouted: Int { demands.count { $0.action == .changed } }
+    /// Demands in both documents whose traffic moved between paths (added and removed ones apart,
+    /// as for cells).
+    public var demandsRerouted: Int { demands.count { $0.action == .changed && $0.moved > 0 } }
+    /// Demands in both documents of which only the share routed changed (weights whose total
+    /// moved, nothing moved between paths). Until 7 December 2026 they were counted as rerouted, and
+    /// listed as "0.0% of traffic moved".
+    public var demandsRoutedShareChanged: Int { demands.count { $0.action == .changed && $0.moved == 0 } }
     public var demandsAdded: Int { demands.count { $0.action == .added } }
     public var demandsRemoved: Int { demands.count { $0.action == .removed } }
     /// Cells and demands listed as changed, added or removed: what the plan decided differently.

@@ -256,9 +256,14 @@ import Testing
         }
         let halved = try diff([0.5, 0])
         #expect(halved.moved == 0 && halved.unrouted == 0.5)
-        let lines = PolicyDiffer().diff(a, { var b = a; b.routing.demands[i].paths[0].weight = 0.5; return b }())
-            .textLines(style: TextStyle(colour: false), options: DiffOptions())
-        #expect(lines.contains { $0.hasSuffix("0.0% of traffic moved, 50.0% no longer routed") }, "\(lines)")
+        // Nothing moved between paths: not "0.0% of traffic moved", and not counted as rerouted.
+        let dropped = PolicyDiffer().diff(a, { var b = a; b.routing.demands[i].paths[0].weight = 0.5; return b }())
+        let lines = dropped.textLines(style: TextStyle(colour: false), options: DiffOptions())
+        #expect(lines.contains { $0.hasSuffix("  50.0% no longer routed") } && !lines.contains { $0.contains("of traffic moved") }, "\(lines)")
+        #expect(dropped.demandsRerouted == 0 && dropped.demandsRoutedShareChanged == 1)
+        #expect(dropped.summaryLine.contains("0 demands rerouted, 1 demand with its routed share changed, "), "\(dropped.summaryLine)")
+        let markdown = dropped.markdownLines(options: DiffOptions()).joined(separator: "\n")
+        #expect(markdown.contains("(50.0% no longer routed)"), "\(markdown)")
         // Half moved to the second path and a quarter dropped.
         let both = try diff([0.25, 0.5])
         #expect(both.moved == 0.5 && both.unrouted == 0.25)
