@@ -7,7 +7,7 @@ import Testing
 @Suite("flowcast command line")
 struct CLITests {
     func temporary(_ bytes: [UInt8], suffix: String = ".pcap") throws -> String {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-cli-\(UUID().uuidString)\(suffix)")
+        let url = Scratch.root.appendingPathComponent("flowcast-cli-\(UUID().uuidString)\(suffix)")
         try Data(bytes).write(to: url)
         return url.path
     }
@@ -22,7 +22,7 @@ struct CLITests {
     /// (the hostile-capture audit: 131,072 evictions with nothing but summary.json to say so).
     @Test("replay says how many flows it evicted at --max-flows, as summary.json counts them")
     func replaySaysItsEvictions() throws {
-        let out = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-evict-\(UUID().uuidString)")
+        let out = Scratch.root.appendingPathComponent("flowcast-evict-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: out) }
         let run = try Fixtures.runFlowcast(["replay", "captures/demo/demo.pcapng", "--out", out.path, "--max-flows", "10", "--quiet"])
         #expect(run.status == 0, "\(run.stderr)")
@@ -126,7 +126,7 @@ struct CLITests {
         switch kind {
         case "missing": path = "/nonexistent/capture.pcap"
         case "empty": path = try temporary([])
-        case "folder": path = FileManager.default.temporaryDirectory.path
+        case "folder": path = Scratch.root.path
         default: path = try temporary(Array("not a capture\n".utf8))
         }
         let run = try Fixtures.runFlowcast(["decode", path])
@@ -167,7 +167,7 @@ struct CLITests {
 
     @Test("a folder given as a model, or a file where synth's radio logs go, is named for what it is")
     func foldersAndFiles() throws {
-        let folder = FileManager.default.temporaryDirectory.path
+        let folder = Scratch.root.path
         let model = try Fixtures.runFlowcast(["evaluate", "--model", folder, "--series", "data/abilene/od_tm_public.csv", "--from", "3000"])
         #expect(model.status != 0)
         #expect(model.stderr.contains("\(folder): cannot read the model file: is a folder"), "\(model.stderr)")
@@ -222,7 +222,7 @@ struct CLITests {
         let decode = try Fixtures.runFlowcast(["decode", path])
         let before = decode.stdout.split(separator: "\n").count
         #expect(decode.status == 2 && before > 10)
-        let out = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-cut-\(UUID().uuidString)").path
+        let out = Scratch.root.appendingPathComponent("flowcast-cut-\(UUID().uuidString)").path
         let earlier = try Fixtures.runFlowcast(["replay", "captures/real/dhcp-flood.pcap", "--out", out, "--quiet"])
         #expect(earlier.status == 0)
         let run = try Fixtures.runFlowcast(["replay", path, "--out", out])
@@ -272,7 +272,7 @@ struct CLITests {
     }
 
     func temporaryFolder() throws -> String {
-        FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-cli-\(UUID().uuidString)").path
+        Scratch.root.appendingPathComponent("flowcast-cli-\(UUID().uuidString)").path
     }
 
     @Test("inspect --json is valid JSON with the capture's counts")
@@ -370,7 +370,7 @@ struct CLITests {
     ])
     func headerCutShort(_ name: String, _ length: Int, _ reason: String) throws {
         let bytes = try Data(contentsOf: Fixtures.captures.appendingPathComponent(name)).prefix(length)
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-header-\(UUID().uuidString)-\((name as NSString).lastPathComponent)").path
+        let path = Scratch.root.appendingPathComponent("flowcast-header-\(UUID().uuidString)-\((name as NSString).lastPathComponent)").path
         try bytes.write(to: URL(fileURLWithPath: path))
         defer { try? FileManager.default.removeItem(atPath: path) }
         for command in ["inspect", "decode", "flows"] {
@@ -437,7 +437,7 @@ struct CLITests {
 
     @Test("the demo runs end to end: windows, flows, summary, forecasts, policies and a report; diff of a policy with itself is empty")
     func demo() throws {
-        let out = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-demo-\(UUID().uuidString)").path
+        let out = Scratch.root.appendingPathComponent("flowcast-demo-\(UUID().uuidString)").path
         let run = try Fixtures.runFlowcast(["demo", "--out", out])
         #expect(run.status == 0, "\(run.stderr)")
         for file in ["windows.jsonl", "flows.jsonl", "summary.json", "policies/forecasts.jsonl", "policies/policy-0001.json",
@@ -553,7 +553,7 @@ struct CovariateWarningTests {
             lines.append(String(format: "2019.11.25_15.%02d.%02d,0,-90,-11,8,%d,%d,%@", t / 60, t % 60, cqi,
                                 busy ? cqi * 900 + (t * 7919) % 500 : 3, busy ? "D" : "I"))
         }
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-cov-\(UUID().uuidString)")
+        let folder = Scratch.root.appendingPathComponent("flowcast-cov-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
         let log = folder.appendingPathComponent("B_2019.11.25_15.00.00.csv").path
@@ -597,7 +597,7 @@ struct CovariateWarningTests {
 struct RadioKPIPlanTests {
     @Test("the committed demo example and baseline are what flowcast plan writes (cells sized by the demo's radio KPI logs)")
     func committedDemoExample() throws {
-        let out = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-example-\(UUID().uuidString).json").path
+        let out = Scratch.root.appendingPathComponent("flowcast-example-\(UUID().uuidString).json").path
         defer { try? FileManager.default.removeItem(atPath: out) }
         let run = try Fixtures.runFlowcast(["plan", "--topology", "captures/demo/topology.yaml", "--forecasts",
                                             "policies/examples/demo-forecasts.json", "--out", out])
@@ -612,7 +612,7 @@ struct RadioKPIPlanTests {
     /// could not read it: the check names it as it names a missing one.
     @Test("topology check names a radio KPI log that is a folder or a device")
     func kpiSourceThatIsNotAFile() throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-kpi-kind-\(UUID().uuidString)")
+        let folder = Scratch.root.appendingPathComponent("flowcast-kpi-kind-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder.appendingPathComponent("logs"), withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
         var topology = try String(contentsOfFile: "captures/demo/topology.yaml", encoding: .utf8)
@@ -635,7 +635,7 @@ struct RadioKPIPlanTests {
     /// without ATLAM5's only link: its 22 demands are each noted at their line, and plan names the
     /// first with its line and nodes.
     @Test func unroutableDemandsAreNotedAtTheirLines() throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-unroutable-\(UUID().uuidString)")
+        let folder = Scratch.root.appendingPathComponent("flowcast-unroutable-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
         let lines = try String(contentsOfFile: "captures/abilene/topology.yaml", encoding: .utf8)
@@ -661,7 +661,7 @@ struct RadioKPIPlanTests {
 
     @Test("plan sizes a cell from its radio KPI log, says so, and warns about a log it cannot read")
     func planReadsTheLogs() throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-kpi-\(UUID().uuidString)")
+        let folder = Scratch.root.appendingPathComponent("flowcast-kpi-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
         // cell-1 reports CQI 8 (1.9141 bit/s/Hz, table 1) for ten minutes; cell-3's log is missing.
@@ -701,7 +701,7 @@ struct RadioKPIPlanTests {
 @Suite("Topology change, replay, diff")
 struct TopologyChangeDiffTests {
     func replay(_ topology: String) throws -> String {
-        let out = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-e2e-\(UUID().uuidString)").path
+        let out = Scratch.root.appendingPathComponent("flowcast-e2e-\(UUID().uuidString)").path
         // Pure min-max routing (target 0): at the default 70 % target the demo's light load keeps
         // every demand on its least-cost path, and none of those crosses l-s1-s2.
         let run = try Fixtures.runFlowcast(["replay", "captures/demo/demo.pcapng", "--topology", topology, "--sampling", "1500",
@@ -748,7 +748,7 @@ struct TopologyChangeDiffTests {
 struct PlanIntervalTilingTests {
     /// coreutils' sha256sum of `data` (hex), independent of Flowcast's own SHA-256.
     static func sha256sum(_ data: Data) throws -> String {
-        let file = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-digest-\(UUID().uuidString)")
+        let file = Scratch.root.appendingPathComponent("flowcast-digest-\(UUID().uuidString)")
         try data.write(to: file)
         defer { try? FileManager.default.removeItem(at: file) }
         let process = Process()
@@ -766,7 +766,7 @@ struct PlanIntervalTilingTests {
     /// a report before any plan. Said once per cell (it was once per cell per plan).
     @Test("a radio KPI log with no report is warned of once per cell, not at every plan")
     func kpiProblemsOncePerCell() throws {
-        let out = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-kpi-\(UUID().uuidString)").path
+        let out = Scratch.root.appendingPathComponent("flowcast-kpi-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: out) }
         let run = try Fixtures.runFlowcast(["replay", "captures/real/erspan-gre-mirror.pcap", "--topology", "captures/demo/topology.yaml",
                                             "--out", out, "--plan-every", "60s", "--quiet"])
@@ -783,7 +783,7 @@ struct PlanIntervalTilingTests {
     /// ("× 1.00 from the last interval" read as a fit: an audit).
     @Test("replay names a model of another step; before three intervals the sizing rule says it is unscaled")
     func modelStepAndUnscaledSizing() throws {
-        let out = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-step-\(UUID().uuidString)").path
+        let out = Scratch.root.appendingPathComponent("flowcast-step-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: out) }
         let run = try Fixtures.runFlowcast(["replay", "captures/demo/demo.pcapng", "--topology", "captures/demo/topology.yaml", "--sampling", "1500",
                                             "--window", "5s", "--plan-every", "60s", "--model", "captures/demo/model.json", "--out", out, "--quiet"])
@@ -807,7 +807,7 @@ struct PlanIntervalTilingTests {
     /// policies claimed the same 30 s and the report drew both.
     @Test("policies tile time: each starts where the one before ends, the final one too")
     func policiesTileTime() throws {
-        let out = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-tiling-\(UUID().uuidString)").path
+        let out = Scratch.root.appendingPathComponent("flowcast-tiling-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: out) }
         let run = try Fixtures.runFlowcast(["replay", "captures/demo/demo.pcapng", "--topology", "captures/demo/topology.yaml",
                                             "--out", out, "--plan-every", "90s", "--quiet"])

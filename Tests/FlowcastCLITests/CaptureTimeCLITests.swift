@@ -56,7 +56,7 @@ import Testing
             offset += 16 + included
             packet += 1
         }
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-ahead-\(UUID().uuidString)")
+        let folder = Scratch.root.appendingPathComponent("flowcast-ahead-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
         let capture = folder.appendingPathComponent("ahead.pcap").path
@@ -117,7 +117,7 @@ import Testing
             offset += 16 + included
             packet += 1
         }
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-ahead-spb-\(UUID().uuidString)")
+        let folder = Scratch.root.appendingPathComponent("flowcast-ahead-spb-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
         var windows: [Int] = []
@@ -170,7 +170,7 @@ import Testing
     }
 
     @Test func replayTimesStayIn2005() throws {
-        let out = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-time-\(UUID().uuidString)")
+        let out = Scratch.root.appendingPathComponent("flowcast-time-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: out) }
         let run = try Fixtures.runFlowcast(["replay", Self.beyond, "--out", out.path, "--window", "1s"])
         #expect(run.status == 0, "\(run.stderr)")
@@ -198,7 +198,7 @@ import Testing
             offset += 16 + included
             packet += 1
         }
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-fraction-\(UUID().uuidString)")
+        let folder = Scratch.root.appendingPathComponent("flowcast-fraction-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
         let capture = folder.appendingPathComponent("fraction.pcap").path
@@ -233,7 +233,7 @@ import Testing
         let flows = try Fixtures.runFlowcast(["flows", Self.capture])
         #expect(flows.stderr.contains("flowcast flows: warning: 1 record held more bytes than the packet's length on the wire "
                                       + "(a corrupt record header), first packet 1"), "\(flows.stderr)")
-        let out = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-lengths-\(UUID().uuidString)")
+        let out = Scratch.root.appendingPathComponent("flowcast-lengths-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: out) }
         let replay = try Fixtures.runFlowcast(["replay", Self.capture, "--out", out.path, "--quiet"])
         #expect(replay.status == 0 && replay.stderr.contains("1 record held more bytes"), "\(replay.stderr)")

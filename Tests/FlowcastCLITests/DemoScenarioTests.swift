@@ -10,7 +10,7 @@ struct DemoScenarioTests {
     struct Window { var kind: String, id: String, start: Double, duration: Double, load: Double, partial: Bool }
 
     static func temporaryFolder(_ name: String) throws -> String {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-\(name)-\(UUID().uuidString)").path
+        let path = Scratch.root.appendingPathComponent("flowcast-\(name)-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
         return path
     }

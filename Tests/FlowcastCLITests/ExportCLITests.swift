@@ -8,7 +8,7 @@ struct ExportCLITests {
     @Test("every policy of the demo exports to A1 that the O-RAN schemas accept, and to NRCellDU",
           .enabled(if: ORANA1Schemas.available, "needs ../shared/schemas/oran-a1 (the published O-RAN A1 schemas); skipped"))
     func demoPoliciesExport() throws {
-        let out = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-demo-export-\(UUID().uuidString)").path
+        let out = Scratch.root.appendingPathComponent("flowcast-demo-export-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: out) }
         let run = try Fixtures.runFlowcast(["demo", "--out", out])
         #expect(run.status == 0, "\(run.stderr)")
@@ -76,7 +76,7 @@ struct ExportCLITests {
             .appendingPathComponent(source))) as? [String: Any])
         try edit(&object)
         try routingLoads(&object)
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-edited-\(UUID().uuidString).json").path
+        let path = Scratch.root.appendingPathComponent("flowcast-edited-\(UUID().uuidString).json").path
         try JSONSerialization.data(withJSONObject: object).write(to: URL(fileURLWithPath: path))
         return path
     }

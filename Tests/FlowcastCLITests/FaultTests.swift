@@ -45,7 +45,7 @@ struct KillTests {
     }
 
     static func temporaryDirectory() -> String {
-        FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-kill-\(UUID().uuidString)").path
+        Scratch.root.appendingPathComponent("flowcast-kill-\(UUID().uuidString)").path
     }
 
     @Test("SIGKILL during replay: nothing half-written under a final name; the rerun says what it found and writes what a clean run writes")
@@ -293,7 +293,7 @@ struct KillTests {
 struct FullDiskTests {
     /// Mounts a tmpfs of `kilobytes` for the duration of `body`.
     static func withTmpfs(kilobytes: Int, _ body: (String) throws -> Void) throws {
-        let mountPoint = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-full-\(UUID().uuidString)").path
+        let mountPoint = Scratch.root.appendingPathComponent("flowcast-full-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: mountPoint, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: mountPoint) }
         try LiveTests.run("mount", ["-t", "tmpfs", "-o", "size=\(kilobytes)k", "tmpfs", mountPoint])
@@ -740,7 +740,7 @@ struct StandardOutputFailureTests {
 
     @Test("the same commands to a file that takes the bytes: status 0 (1 for a diff that found differences) and no such line")
     func healthyOutput() throws {
-        let file = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-stdout-\(UUID().uuidString)").path
+        let file = Scratch.root.appendingPathComponent("flowcast-stdout-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: file) }
         let export = try Self.run(["export", "policies/examples/demo-policy.json", "--to", "iproute", "--topology", "captures/demo/topology.yaml"],
                                   stdout: file)

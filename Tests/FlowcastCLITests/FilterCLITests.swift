@@ -49,7 +49,7 @@ enum Tcpdump {
 
     /// `file`'s packets passing `filter`, written by tcpdump to a new pcap (nanosecond timestamps).
     static func write(_ file: String, _ filter: String) throws -> String {
-        let out = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-tcpdump-\(UUID().uuidString).pcap").path
+        let out = Scratch.root.appendingPathComponent("flowcast-tcpdump-\(UUID().uuidString).pcap").path
         let run = try run(["-r", file, "--time-stamp-precision=nano", "-w", out, filter])
         #expect(run.status == 0)
         return out
@@ -137,7 +137,7 @@ struct FilterCLITests {
         let (name, filter) = Self.cases[index]
         let path = Self.path(name)
         let written = try Tcpdump.write(path, filter)
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-filter-\(UUID().uuidString)")
+        let dir = Scratch.root.appendingPathComponent("flowcast-filter-\(UUID().uuidString)")
         defer {
             try? FileManager.default.removeItem(atPath: written)
             try? FileManager.default.removeItem(at: dir)
@@ -172,7 +172,7 @@ struct FilterCLITests {
 struct EmptyReplayTests {
     @Test("summary.json gives firstTime and lastTime as null, not a 1970 lastTime beside a null firstTime")
     func noPacketNoTimes() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-empty-\(UUID().uuidString)")
+        let dir = Scratch.root.appendingPathComponent("flowcast-empty-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: dir) }
         // No packet of the demo is TCP to or from port 1 (tcpdump passes none).
         let run = try Fixtures.runFlowcast(["replay", Fixtures.captures.appendingPathComponent("demo/demo.pcapng").path,
@@ -195,7 +195,7 @@ struct FilterRefusalTests {
     @Test("a bad expression gives libpcap's message and exit 2 before any output",
           arguments: [["decode"], ["inspect"], ["inspect", "--json"], ["flows"], ["replay"]])
     func badExpression(_ command: [String]) throws {
-        let out = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-bad-filter-\(UUID().uuidString)")
+        let out = Scratch.root.appendingPathComponent("flowcast-bad-filter-\(UUID().uuidString)")
         let replayOut = command == ["replay"] ? ["--out", out.path] : []
         let run = try Fixtures.runFlowcast(command + ["captures/real/vlan-http.pcap", "--filter", "tcp port"] + replayOut)
         #expect(run.status == 2)

@@ -9,7 +9,7 @@ import Testing
 struct GzipCLITests {
     /// A fresh folder for one test's files, and the TMPDIR of its flowcast runs.
     func folder() throws -> URL {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-gzip-\(UUID().uuidString)")
+        let url = Scratch.root.appendingPathComponent("flowcast-gzip-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
         return url
     }

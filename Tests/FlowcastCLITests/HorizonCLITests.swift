@@ -18,7 +18,7 @@ struct HorizonCLITests {
     }
 
     func folder() throws -> URL {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-horizon-\(UUID().uuidString)")
+        let folder = Scratch.root.appendingPathComponent("flowcast-horizon-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         return folder
     }
@@ -109,7 +109,7 @@ struct HorizonCLITests {
 struct HorizonReplayTests {
     @Test("the policies' forecasts name the interval model; a model for another interval is one line, exit 2")
     func replayWithAnIntervalModel() throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-horizon-replay-\(UUID().uuidString)")
+        let folder = Scratch.root.appendingPathComponent("flowcast-horizon-replay-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
         let capture = "captures/demo/demo.pcapng", topology = "captures/demo/topology.yaml"
@@ -159,7 +159,7 @@ func policyForecasts(_ path: String) throws -> [String: (point: Double, upper: D
 struct HorizonPlanSeriesTests {
     @Test("plan --series --at R with an interval model (and --efficiency-model) forecasts what replay's plan of that interval does")
     func planSeriesEqualsReplay() throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-horizon-plan-\(UUID().uuidString)")
+        let folder = Scratch.root.appendingPathComponent("flowcast-horizon-plan-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
         let models = try DemoIntervalModels(in: folder)

@@ -37,7 +37,7 @@ struct LimitsCLITests {
         let yaml = "bands:\n  - { id: n78, lowMHz: 3400, highMHz: 3600, blockMHz: 10 }\ncells:\n"
             + "  - { id: c1, band: n78, peakSpectralEfficiency: 5 }\n  - { id: c2, band: n78, peakSpectralEfficiency: 5 }\n"
             + "match:\n  - { interface: eth0, cell: c1 }\n  - { prefix: 1.1.1.1/32, cell: c2 }\n"
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-if-\(UUID().uuidString)").path
+        let folder = Scratch.root.appendingPathComponent("flowcast-if-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: folder) }
         try yaml.write(toFile: folder + "/t.yaml", atomically: true, encoding: .utf8)
@@ -59,7 +59,7 @@ struct LimitsCLITests {
     /// none, since the readers stopped at 365.
     @Test("windows of the longest --window read back")
     func longestWindowReadsBack() throws {
-        let out = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-366d-\(UUID().uuidString)").path
+        let out = Scratch.root.appendingPathComponent("flowcast-366d-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: out) }
         let run = try Fixtures.runFlowcast(["replay", "captures/real/gtpu-msgtype-0x32.pcap", "--window", "366d", "--out", out])
         #expect(run.status == 0, "\(run.stderr)")
@@ -231,7 +231,7 @@ struct LimitsCLITests {
 
     /// A day is a unit: `--window 1d` is 86,400 s (it was refused as an invalid value).
     @Test func aDayIsADuration() throws {
-        let out = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-day-\(UUID().uuidString)")
+        let out = Scratch.root.appendingPathComponent("flowcast-day-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: out) }
         let run = try Fixtures.runFlowcast(["replay", "captures/real/http-web-browsing.pcap", "--out", out.path, "--window", "1d", "--quiet"])
         #expect(run.status == 0, "\(run.stderr)")
@@ -295,7 +295,7 @@ struct LimitsCLITests {
             let original = fields[column]
             fields[column] = bad
             lines[6] = fields.joined(separator: ",")
-            let path = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-od-\(UUID().uuidString).csv").path
+            let path = Scratch.root.appendingPathComponent("flowcast-od-\(UUID().uuidString).csv").path
             defer { try? FileManager.default.removeItem(atPath: path) }
             try (lines.joined(separator: "\n") + "\n").write(toFile: path, atomically: true, encoding: .utf8)
             let run = try Fixtures.runFlowcast(["backtest", "--topology", "captures/abilene/topology.yaml", "--series", path, "--from", "40"])
@@ -314,7 +314,7 @@ struct LimitsCLITests {
         var lines = try String(contentsOfFile: "data/abilene/od_tm_public.csv", encoding: .utf8).split(separator: "\n").prefix(80)
             .map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
         let one = try #require(lines[0].firstIndex(of: "od_0_1")), two = try #require(lines[0].firstIndex(of: "od_0_2"))
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-od-\(UUID().uuidString).csv").path
+        let path = Scratch.root.appendingPathComponent("flowcast-od-\(UUID().uuidString).csv").path
         defer { try? FileManager.default.removeItem(atPath: path) }
         func write() throws {
             try (lines.map { $0.joined(separator: ",") }.joined(separator: "\n") + "\n").write(toFile: path, atomically: true, encoding: .utf8)

@@ -47,7 +47,7 @@ extension LiveTests {
     /// Parses every text with `prometheus_client.parser.text_string_to_metric_families`; a text
     /// it refuses fails the call with the parser's message.
     static func parsePrometheus(_ texts: [String]) throws -> [Scrape] {
-        let input = FileManager.default.temporaryDirectory.appendingPathComponent("fclive-scrapes-\(UUID().uuidString).json")
+        let input = Scratch.root.appendingPathComponent("fclive-scrapes-\(UUID().uuidString).json")
         defer { try? FileManager.default.removeItem(at: input) }
         try JSONSerialization.data(withJSONObject: texts).write(to: input)
         let script = """

@@ -167,7 +167,7 @@ struct LiveTests {
     }
 
     static func temporaryDirectory() -> String {
-        FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-live-\(UUID().uuidString)").path
+        Scratch.root.appendingPathComponent("flowcast-live-\(UUID().uuidString)").path
     }
 
     static func json(_ path: String) throws -> [String: Any] {
@@ -224,7 +224,7 @@ struct LiveTests {
     func liveEqualsReplay(_ capture: String, captureThreads: Int) throws {
         // tcpreplay sends the captured bytes only; the demo capture keeps 128 bytes of each
         // packet, so pad every packet to its original length first (replay counts wire length).
-        let input = FileManager.default.temporaryDirectory.appendingPathComponent("fclive-\(UUID().uuidString).pcap").path
+        let input = Scratch.root.appendingPathComponent("fclive-\(UUID().uuidString).pcap").path
         defer { try? FileManager.default.removeItem(atPath: input) }
         try Self.run("tcprewrite", ["--fixlen=pad", "-i", Fixtures.repositoryRoot.appendingPathComponent(capture).path, "-o", input])
         let timeouts = ["--idle-timeout", "0", "--active-timeout", "0"]
@@ -305,7 +305,7 @@ struct LiveTests {
     /// The demo capture padded to wire length (tcpreplay sends captured bytes only), in a file the
     /// caller removes.
     static func paddedDemo() throws -> String {
-        let input = FileManager.default.temporaryDirectory.appendingPathComponent("fclive-\(UUID().uuidString).pcap").path
+        let input = Scratch.root.appendingPathComponent("fclive-\(UUID().uuidString).pcap").path
         try run("tcprewrite", ["--fixlen=pad", "-i", Fixtures.repositoryRoot.appendingPathComponent("captures/demo/demo.pcapng").path,
                                "-o", input])
         return input

@@ -7,7 +7,7 @@ import Testing
 /// signalling, exit 0 and not a word (an audit: an ECGI of PLMN FFF learned as a cell).
 @Suite struct MalformedSignallingCLITests {
     static func replay(_ capture: String) throws -> (stderr: String, cells: [String: Any]) {
-        let out = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-gtpv2-\(UUID().uuidString)")
+        let out = Scratch.root.appendingPathComponent("flowcast-gtpv2-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: out) }
         let run = try Fixtures.runFlowcast(["replay", capture, "--out", out.path, "--quiet"])
         #expect(run.status == 0, "\(run.stderr)")

@@ -7,7 +7,7 @@ import Testing
 @Suite("Model input on the command line")
 struct ModelInputCLITests {
     func temporaryFolder() throws -> URL {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-model-input-\(UUID().uuidString)")
+        let url = Scratch.root.appendingPathComponent("flowcast-model-input-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
         return url
     }

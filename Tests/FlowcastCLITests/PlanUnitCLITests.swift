@@ -7,7 +7,7 @@ import Testing
 @Suite("plan --series --unit")
 struct PlanUnitCLITests {
     @Test func aSeriesInMbitPerSecondIsPlannedInBitPerSecond() throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-unit-\(UUID().uuidString)")
+        let folder = Scratch.root.appendingPathComponent("flowcast-unit-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
         // The first 200 rows of the real Abilene matrices (Mbit/s).
@@ -117,7 +117,7 @@ struct PlanCurrentCLITests {
     /// `plan` a plan free to move more (an audit of the help lines).
     @Test("plan --current prices churn at the planners' 0.01 unless --churn says otherwise; without --current there is none")
     func churnDefaultsToThePlannersWithACurrentPolicy() throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-churn-\(UUID().uuidString)")
+        let folder = Scratch.root.appendingPathComponent("flowcast-churn-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
         let base = ["plan", "--topology", "captures/demo/topology.yaml", "--forecasts", "policies/examples/demo-forecasts.json"]
@@ -139,7 +139,7 @@ struct PlanCurrentCLITests {
     /// equal cost read "under the 77% target" (a scenario's cap) beside a 70 % target.
     @Test("plan warns of links over capacity in its best plan; over the target no reason names a scenario's cap as the target")
     func overCapacityIsWarnedAndReasonsNameTheTarget() throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-over-\(UUID().uuidString)")
+        let folder = Scratch.root.appendingPathComponent("flowcast-over-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
         let failed = try Fixtures.runFlowcast(["plan", "--topology", "Tests/FlowcastReviewTests/ReviewFixtures/failed-link-topology.yaml",
@@ -176,7 +176,7 @@ struct PlanCurrentCLITests {
     }
 
     @Test func aPolicyOfAnotherNetworkOrWithAPartialSplitIsRefusedAnEditedTopologyWarned() throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-current-\(UUID().uuidString)")
+        let folder = Scratch.root.appendingPathComponent("flowcast-current-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
         let demoForecasts = "policies/examples/demo-forecasts.json", baseline = "policies/baseline/demo.json"
@@ -223,7 +223,7 @@ struct PlanCurrentCLITests {
 /// A link forecast is not an input of a plan (a link carries the demands the plan routes there):
 /// one was ignored without a word, and is now named.
 @Test func planSaysALinkForecastIsNotUsed() throws {
-    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-linkfc-\(UUID().uuidString)")
+    let folder = Scratch.root.appendingPathComponent("flowcast-linkfc-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(at: folder) }
     var object = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "policies/examples/demo-forecasts.json"))) as? [String: Any])

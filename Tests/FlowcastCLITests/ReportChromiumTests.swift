@@ -20,7 +20,7 @@ struct ReportChromiumTests {
     @Test("every chart survives the browser's parse, and each plan interval row shows its policy at the policy's own time",
           .enabled(if: chromium != nil, "needs chromium (Debian: chromium)"))
     func demoReportRenders() throws {
-        let out = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-chromium-\(UUID().uuidString)").path
+        let out = Scratch.root.appendingPathComponent("flowcast-chromium-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: out) }
         let replay = try Fixtures.runFlowcast(["replay", "captures/demo/demo.pcapng", "--topology", "captures/demo/topology.yaml",
                                                "--out", out, "--plan-every", "60s", "--quiet"])

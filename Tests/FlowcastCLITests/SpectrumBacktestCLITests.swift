@@ -6,7 +6,7 @@ import Testing
 @Suite("spectrum backtest")
 struct SpectrumBacktestCLITests {
     static func folder(_ name: String) throws -> URL {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-spectrum-\(name)-\(getpid())")
+        let url = Scratch.root.appendingPathComponent("flowcast-spectrum-\(name)-\(getpid())")
         try? FileManager.default.removeItem(at: url)
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
         return url

@@ -14,7 +14,7 @@ struct TopologyInferTests {
     ]
 
     func temporaryDirectory() -> String {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-infer-\(UUID().uuidString)").path
+        let path = Scratch.root.appendingPathComponent("flowcast-infer-\(UUID().uuidString)").path
         try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
         return path
     }

@@ -6,7 +6,7 @@ import Testing
 @Suite("Capture files that cannot be read give typed errors")
 struct CaptureErrorTests {
     func temporaryFile(_ bytes: [UInt8]) throws -> String {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-\(UUID().uuidString).pcap")
+        let url = Scratch.root.appendingPathComponent("flowcast-\(UUID().uuidString).pcap")
         try Data(bytes).write(to: url)
         return url.path
     }

@@ -118,7 +118,7 @@ struct CaptureFilterTests {
             packets = (0..<6).map { i in [2, 0, 0, 0, UInt8(4 + 4 * (i % 3)), 0, 0, 1] + Array(repeating: 0xCC, count: 4 * (i % 3)) }
             offset = 5
         }
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-filter-\(UUID().uuidString).pcap")
+        let url = Scratch.root.appendingPathComponent("flowcast-filter-\(UUID().uuidString).pcap")
         try Data(bigEndianPcap(linkType: linkType, packets)).write(to: url)
         defer { try? FileManager.default.removeItem(at: url) }
         let seen = LibpcapReference.read(path: url.path).records.map(\.bytes)
@@ -142,7 +142,7 @@ struct CaptureFilterTests {
         for size in [60, 100] as [UInt32] {
             file += le32(1_000) + le32(0) + le32(size) + le32(size) + Array(repeating: 0x11, count: Int(size))
         }
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-filter-\(UUID().uuidString).pcap")
+        let url = Scratch.root.appendingPathComponent("flowcast-filter-\(UUID().uuidString).pcap")
         try Data(file).write(to: url)
         defer { try? FileManager.default.removeItem(at: url) }
         for filter in ["ether[80] = 0x11", "ether[59] = 0x11", "greater 90"] {

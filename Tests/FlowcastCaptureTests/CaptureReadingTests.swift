@@ -50,7 +50,7 @@ struct CaptureReadingTests {
     }
 
     func roundTrip(format: CaptureWriter.Format) throws {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-rt-\(UUID().uuidString)")
+        let url = Scratch.root.appendingPathComponent("flowcast-rt-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: url) }
         var originals: [([UInt8], Int64, Int)] = []
         let source = try OfflineCapture(path: real("vlan-qinq-8021q.pcap"))
@@ -79,7 +79,7 @@ struct CaptureReadingTests {
 struct CaptureWriterFullDiskTests {
     @Test(arguments: [CaptureWriter.Format.pcap, .pcapng])
     func cutBackToWholePackets(format: CaptureWriter.Format) throws {
-        let mountPoint = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-writer-\(UUID().uuidString)").path
+        let mountPoint = Scratch.root.appendingPathComponent("flowcast-writer-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: mountPoint, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: mountPoint) }
         let mount = try ChildProcess("/bin/mount", ["-t", "tmpfs", "-o", "size=200k", "tmpfs", mountPoint])

@@ -83,7 +83,7 @@ struct LibpcapReferenceTests {
     }
 
     func write(_ bytes: [UInt8], suffix: String) throws -> URL {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-ref-\(UUID().uuidString).\(suffix)")
+        let url = Scratch.root.appendingPathComponent("flowcast-ref-\(UUID().uuidString).\(suffix)")
         try Data(bytes).write(to: url)
         return url
     }

@@ -81,7 +81,7 @@ struct MappedReaderTests {
     func compareVariants(_ variants: [[UInt8]], suffix: String) throws -> Int {
         var checked = 0
         for variant in variants {
-            let url = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-mapped-\(UUID().uuidString).\(suffix)")
+            let url = Scratch.root.appendingPathComponent("flowcast-mapped-\(UUID().uuidString).\(suffix)")
             try Data(variant).write(to: url)
             defer { try? FileManager.default.removeItem(at: url) }
             let mapped = read(url.path, mapFile: true)
@@ -146,7 +146,7 @@ struct MappedReaderTests {
         var file = head
         file.reserveCapacity(72 << 20)
         while file.count < 72 << 20 { file.append(contentsOf: body) }
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-large-\(UUID().uuidString).\(suffix)")
+        let url = Scratch.root.appendingPathComponent("flowcast-large-\(UUID().uuidString).\(suffix)")
         try Data(file).write(to: url)
         defer { try? FileManager.default.removeItem(at: url) }
         let mapped = try fingerprint(url.path, mapFile: true), plain = try fingerprint(url.path, mapFile: false)

@@ -28,7 +28,7 @@ struct MixedInterfaceFaultTests {
             for field in [8, 20] {  // interface id, captured length
                 var file = bytes
                 file[at + field + 2] = 0x7F
-                let url = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-mixed-\(UUID().uuidString).pcapng")
+                let url = Scratch.root.appendingPathComponent("flowcast-mixed-\(UUID().uuidString).pcapng")
                 try Data(file).write(to: url)
                 defer { try? FileManager.default.removeItem(at: url) }
                 var delivered = 0

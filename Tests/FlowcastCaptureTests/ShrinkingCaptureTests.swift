@@ -1,3 +1,4 @@
+import FlowcastTestSupport
 import FlowcastCapture
 internal import FlowcastCore
 import Foundation
@@ -18,7 +19,7 @@ struct ShrinkingCaptureTests {
 
     /// Writes `count` packets; returns the file and the end offset of every record.
     func write(_ format: CaptureWriter.Format, count: Int) throws -> (URL, [Int]) {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-shrink-\(UUID().uuidString)")
+        let url = Scratch.root.appendingPathComponent("flowcast-shrink-\(UUID().uuidString)")
         let writer = try CaptureWriter(path: url.path, format: format, linkType: .ethernet)
         var sizes: [Int] = []
         for i in 1...count {

@@ -1,3 +1,4 @@
+import FlowcastTestSupport
 import FlowcastCore
 import Synchronization
 import Foundation
@@ -7,7 +8,7 @@ import Testing
 @Suite("AtomicFile")
 struct AtomicFileTests {
     static func temporaryPath() -> String {
-        FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-atomic-\(UUID().uuidString).jsonl").path
+        Scratch.root.appendingPathComponent("flowcast-atomic-\(UUID().uuidString).jsonl").path
     }
 
     @Test("a fresh file dropped uncommitted leaves nothing; one a saved state counts on keeps its bytes")
@@ -37,7 +38,7 @@ struct AtomicFileTests {
     /// A missing folder is named with the file asked for, not its temporary `.partial`
     /// (`flowcast plan: /nonexistent-dir/p.json.partial: No such file or directory`).
     @Test func aMissingFolderIsNamed() throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-none-\(UUID().uuidString)").path
+        let folder = Scratch.root.appendingPathComponent("flowcast-none-\(UUID().uuidString)").path
         #expect(throws: AtomicFileError(path: folder + "/p.json", reason: "cannot write it: its folder \(folder) does not exist or is not a folder")) {
             _ = try AtomicFile(path: folder + "/p.json")
         }
@@ -76,7 +77,7 @@ struct AtomicFileTests {
 @Suite("AtomicFile targets")
 struct AtomicFileTargetTests {
     static func folder() throws -> String {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-targets-\(UUID().uuidString)").path
+        let path = Scratch.root.appendingPathComponent("flowcast-targets-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
         return path
     }

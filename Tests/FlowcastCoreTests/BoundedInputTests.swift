@@ -1,3 +1,4 @@
+import FlowcastTestSupport
 import FlowcastCore
 import Foundation
 import Testing
@@ -7,7 +8,7 @@ import Testing
 @Suite("Bounded input")
 struct BoundedInputTests {
     static func temporaryFile(_ name: String) -> String {
-        FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-bounded-\(UUID().uuidString)-\(name)").path
+        Scratch.root.appendingPathComponent("flowcast-bounded-\(UUID().uuidString)-\(name)").path
     }
 
     @Test("a file larger than the bound is refused before a byte is read, naming the file and its size")
@@ -62,7 +63,7 @@ struct BoundedInputTests {
     @Test("a missing file or a folder is unreadable, not a crash")
     func unreadable() {
         let bounds = InputBounds(what: "test file", maximumBytes: 1 << 20, maximumLineBytes: 1 << 10)
-        for path in ["/nonexistent/flowcast", FileManager.default.temporaryDirectory.path] {
+        for path in ["/nonexistent/flowcast", Scratch.root.path] {
             #expect(throws: BoundedInputError.self) { try BoundedInput.read(path: path, bounds: bounds) }
         }
     }

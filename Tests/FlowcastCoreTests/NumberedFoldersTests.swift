@@ -1,3 +1,4 @@
+import FlowcastTestSupport
 import FlowcastCore
 import Foundation
 import Testing
@@ -7,7 +8,7 @@ import Testing
 struct NumberedFoldersTests {
     @Test("only folders named exactly PREFIX-N with N ≥ 1 count, ordered by N, not by name")
     func listing() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-numbered-\(UUID().uuidString)").path
+        let dir = Scratch.root.appendingPathComponent("flowcast-numbered-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let fm = FileManager.default
         for name in ["reload-10", "reload-2", "reload-1", "reload-0", "reload--3", "reload-01", "reload-+4", "reload-x", "reloaded-5", "earlier-1"] {

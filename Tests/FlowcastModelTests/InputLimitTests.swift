@@ -1,3 +1,4 @@
+import FlowcastTestSupport
 import FlowcastCore
 import FlowcastModel
 import Foundation
@@ -8,7 +9,7 @@ import Testing
 @Suite("Model input limits")
 struct InputLimitTests {
     static func temporaryFile(_ name: String) -> URL {
-        FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-limits-\(UUID().uuidString)-\(name)")
+        Scratch.root.appendingPathComponent("flowcast-limits-\(UUID().uuidString)-\(name)")
     }
 
     /// A sparse file of `size` bytes (no disk used).

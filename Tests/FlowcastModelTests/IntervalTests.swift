@@ -1,3 +1,4 @@
+import FlowcastTestSupport
 import Foundation
 import Testing
 @testable import FlowcastModel
@@ -134,7 +135,7 @@ func handIntervalModel(horizon: Double, ewmaAlpha: Double = 0.5, bandOffsets: [S
     }
 
     @Test func modelFilesOfTheWrongKindOrHorizonAreRefused() throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("interval-\(UUID().uuidString)")
+        let directory = Scratch.root.appendingPathComponent("interval-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         let url = directory.appendingPathComponent("se60.json")
@@ -173,7 +174,7 @@ func handIntervalModel(horizon: Double, ewmaAlpha: Double = 0.5, bandOffsets: [S
         let leaves = [model.lower, model.point, model.upper].flatMap { $0.trees?.leaves ?? [] }
         #expect(!leaves.isEmpty && leaves.allSatisfy { abs($0) <= ModelFile.maximumScaleValue })
         #expect(leaves.contains { abs($0) == ModelFile.maximumScaleValue }, "no leaf reached the bound: the case no longer tests it")
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("silent-\(UUID().uuidString).json")
+        let url = Scratch.root.appendingPathComponent("silent-\(UUID().uuidString).json")
         defer { try? FileManager.default.removeItem(at: url) }
         try ModelFile.write(model, to: url)
         #expect(try ModelFile.readInterval(from: url, horizon: 10) == model)

@@ -340,7 +340,7 @@ enum Abilene {
 
 @Suite struct ModelFileTests {
     func temporaryURL() -> URL {
-        FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-model-\(UUID().uuidString).json")
+        Scratch.root.appendingPathComponent("flowcast-model-\(UUID().uuidString).json")
     }
 
     @Test func roundTrip() throws {

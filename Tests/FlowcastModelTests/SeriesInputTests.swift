@@ -329,7 +329,7 @@ import Testing
             try SeriesReader.read(file: URL(fileURLWithPath: "/no/such/file.csv"))
         }
         // A folder where a file was named is there: said so, not "no such file or folder".
-        let folder = FileManager.default.temporaryDirectory.path
+        let folder = Scratch.root.path
         #expect(throws: SeriesInputError.unreadable(path: folder, reason: "is a folder, not a series file")) {
             try SeriesReader.read(file: URL(fileURLWithPath: folder))
         }

@@ -44,7 +44,7 @@ enum Scenario {
     static let sites = ["a", "b", "c"]
 
     static func temporaryFolder(_ name: String) throws -> URL {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-\(name)-\(UUID().uuidString)")
+        let url = Scratch.root.appendingPathComponent("flowcast-\(name)-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
         return url
     }

@@ -66,7 +66,7 @@ struct NATSURLTests {
 /// `http://…` and `nats://HOST:PORT/foo` were taken as nats://HOST:PORT.
 @Suite("NATS URLs that are not nats://HOST:PORT")
 struct NATSURLValidationTests {
-    static let out = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-url-validation").path
+    static let out = Scratch.root.appendingPathComponent("flowcast-url-validation").path
 
     static func commands(_ url: String) -> [(option: String, arguments: [String])] {
         [("--publish", ["replay", Scenario.demo, "--topology", Scenario.topology, "--out", out, "--publish", url, "--quiet"]),

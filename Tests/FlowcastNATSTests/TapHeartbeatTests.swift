@@ -15,7 +15,7 @@ struct TapHeartbeatTests {
     @Test("a heartbeat's time and message id are the wall clock")
     func heartbeatIsWallClock() throws {
         let server = try NATSServer()
-        let spool = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-heartbeat-\(UUID().uuidString)").path
+        let spool = Scratch.root.appendingPathComponent("flowcast-heartbeat-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: spool) }
         let before = Date().timeIntervalSince1970
         let publisher = try TapPublisher(PublishOptions(connection: NATSConnectionOptions(url: server.url, name: "heartbeat-test"), site: "edge-9",

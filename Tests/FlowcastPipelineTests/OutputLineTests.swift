@@ -42,7 +42,7 @@ struct OutputLineTests {
         """
 
     func temporaryDirectory() -> String {
-        FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-lines-\(UUID().uuidString)").path
+        Scratch.root.appendingPathComponent("flowcast-lines-\(UUID().uuidString)").path
     }
 
     /// A planner for the demo topology, planning every `every` ns into `out`.

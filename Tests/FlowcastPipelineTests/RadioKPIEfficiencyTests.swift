@@ -28,7 +28,7 @@ import Testing
     }
 
     func folder() throws -> URL {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-kpi-\(UUID().uuidString)")
+        let url = Scratch.root.appendingPathComponent("flowcast-kpi-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
         return url
     }
@@ -428,7 +428,7 @@ import Testing
     }
 
     @Test func theModelsForecastWhereItBeatsTheRuleAndTheRuleWhereNot() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-kpi-\(UUID().uuidString)")
+        let dir = Scratch.root.appendingPathComponent("flowcast-kpi-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
         // 100 s of CQI 9 (Table 5.2.2.1-2: 2.4063 bit/s/Hz): recentMean and scale are both 2.4063.

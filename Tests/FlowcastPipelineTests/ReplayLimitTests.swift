@@ -21,7 +21,7 @@ struct ReplayLimitTests {
 
     /// A pcap in a fresh folder with one packet per (timestamp, source port); returns the folder.
     static func capture(_ packets: [(Int64, UInt16)]) throws -> String {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-limits-\(UUID().uuidString)").path
+        let folder = Scratch.root.appendingPathComponent("flowcast-limits-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         let writer = try CaptureWriter(path: folder + "/in.pcap", format: .pcap, linkType: .ethernet)
         for (time, port) in packets {
@@ -128,7 +128,7 @@ struct ReplayLimitTests {
         let cells = (0..<TopologyLimits.maximumCells).map {
             Cell(id: "c\($0)", band: 0, minBlocks: 1, maxBlocks: 2, peakSpectralEfficiency: nil)
         }
-        let out = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-limits-\(UUID().uuidString)").path
+        let out = Scratch.root.appendingPathComponent("flowcast-limits-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: out) }
         let demo = Fixtures.captures.appendingPathComponent("demo/demo.pcapng").path
         // One window of an hour: 65,536 lines, not one per 10 s.

@@ -13,7 +13,7 @@ struct ReplayTests {
     static let demoTopology = Fixtures.captures.appendingPathComponent("demo/topology.yaml").path
 
     func temporaryDirectory() -> String {
-        FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-replay-\(UUID().uuidString)").path
+        Scratch.root.appendingPathComponent("flowcast-replay-\(UUID().uuidString)").path
     }
 
     func lines(_ path: String) throws -> [[String: Any]] {
@@ -190,7 +190,7 @@ struct ReplayTests {
     @Test("a capture cut mid-record still writes what came before, and says where it stopped")
     func truncatedCaptureKeepsOutput() throws {
         let bytes = try Data(contentsOf: URL(fileURLWithPath: Self.demo))
-        let cut = FileManager.default.temporaryDirectory.appendingPathComponent("cut-\(UUID().uuidString).pcapng")
+        let cut = Scratch.root.appendingPathComponent("cut-\(UUID().uuidString).pcapng")
         defer { try? FileManager.default.removeItem(at: cut) }
         try bytes.prefix(bytes.count / 2 + 3).write(to: cut)
         let out = temporaryDirectory()
@@ -211,7 +211,7 @@ struct GlobalIdentityTests {
             yaml += "  - { id: site\(k)-cell, band: n78, peakSpectralEfficiency: 5.5, globalId: \"ecgi:001-01-\(eci)\" }\n"
         }
         let topology = try Topology(yaml: yaml, file: "inline.yaml")
-        let out = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-gid-\(UUID().uuidString)").path
+        let out = Scratch.root.appendingPathComponent("flowcast-gid-\(UUID().uuidString)").path
         let result = try runReplay(ReplayOptions(capturePath: ReplayTests.demo, topology: topology, outputDirectory: out,
                                                  aggregation: .init(flows: .init(idleTimeout: 0, activeTimeout: 0)), threads: 1))
         let summary = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/summary.json"))) as! [String: Any]

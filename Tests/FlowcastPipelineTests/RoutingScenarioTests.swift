@@ -13,7 +13,7 @@ struct RoutingScenarioTests {
     func scenariosAreTheObservedIntervals() throws {
         let topologyPath = Fixtures.captures.appendingPathComponent("demo/topology.yaml").path
         let topology = try Topology(contentsOfFile: topologyPath)
-        let out = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-scenarios-\(UUID().uuidString)").path
+        let out = Scratch.root.appendingPathComponent("flowcast-scenarios-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: out) }
         let interval: Int64 = 60_000_000_000
         let planner = try IntervalPlanner(topology: topology, topologyData: Data(contentsOf: URL(fileURLWithPath: topologyPath)),

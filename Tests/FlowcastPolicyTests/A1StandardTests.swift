@@ -10,7 +10,7 @@ import Testing
 struct A1StandardSchemaTests {
     func exportToFile(_ path: String) throws -> String {
         let document = try PolicyDocument(contentsOf: Fixtures.repositoryRoot.appendingPathComponent(path))
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-a1-\(UUID().uuidString).json")
+        let url = Scratch.root.appendingPathComponent("flowcast-a1-\(UUID().uuidString).json")
         try PolicyExporter.export(document, as: .a1).write(to: url, atomically: true, encoding: .utf8)
         return url.path
     }
@@ -32,7 +32,7 @@ struct A1StandardSchemaTests {
               "reason": "r", "policyObject": {"scope": {"cellId": {"cId": "cell-1"}},
               "tspResources": [{"cellIdList": [{"cId": "cell-2"}], "preference": "AVOID"}]}}]}
             """
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-a1-old-\(UUID().uuidString).json")
+        let url = Scratch.root.appendingPathComponent("flowcast-a1-old-\(UUID().uuidString).json")
         defer { try? FileManager.default.removeItem(at: url) }
         try old.write(to: url, atomically: true, encoding: .utf8)
         let (policies, problems) = try ORANA1Schemas.check(exports: [url.path])

@@ -13,7 +13,7 @@ import Testing
     func refusal(_ edit: (inout [String: Any]) -> Void) throws -> String? {
         var object = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: example)) as? [String: Any])
         edit(&object)
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-forecasts-\(UUID().uuidString).json")
+        let url = Scratch.root.appendingPathComponent("flowcast-forecasts-\(UUID().uuidString).json")
         defer { try? FileManager.default.removeItem(at: url) }
         try JSONSerialization.data(withJSONObject: object).write(to: url)
         do {
@@ -53,7 +53,7 @@ import Testing
     /// Read by the policy documents' strict parser first: a syntax error is placed, a key given
     /// twice is refused (the first was used; Python and jq take the last).
     @Test func syntaxErrorsArePlacedAndRepeatedKeysRefused() throws {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-forecasts-\(UUID().uuidString).json")
+        let url = Scratch.root.appendingPathComponent("flowcast-forecasts-\(UUID().uuidString).json")
         defer { try? FileManager.default.removeItem(at: url) }
         for (text, message) in [
             ("{\"forecasts\": [{\"id\": \"cell-1\", \"kind\": \"cell\", \"point\": 3e8, \"point\": -5, \"upper\": 4e8, \"source\": \"x\"}]}",

@@ -32,7 +32,7 @@ func demoPlan() throws -> (Topology, PolicyDocument) {
 
 @Test func writeThenReadRoundTrips() throws {
     let doc = try demoPlan().1
-    let url = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-policy-\(UUID().uuidString).json")
+    let url = Scratch.root.appendingPathComponent("flowcast-policy-\(UUID().uuidString).json")
     defer { try? FileManager.default.removeItem(at: url) }
     try doc.write(to: url)
     try doc.write(to: url)  // replacing an existing file is atomic too

@@ -1,3 +1,4 @@
+import FlowcastTestSupport
 import FlowcastPolicy
 import Foundation
 import Testing
@@ -8,7 +9,7 @@ import Testing
 struct PolicyInputLimitTests {
     @Test("a policy or forecasts file beyond the bound is refused before it is read", arguments: ["policy", "forecasts"])
     func fileBeyondTheBound(_ kind: String) throws {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-\(kind)-\(UUID().uuidString).json")
+        let url = Scratch.root.appendingPathComponent("flowcast-\(kind)-\(UUID().uuidString).json")
         defer { try? FileManager.default.removeItem(at: url) }
         #expect(FileManager.default.createFile(atPath: url.path, contents: nil))
         #expect(truncate(url.path, off_t(PolicyLimits.maximumFileBytes + 1)) == 0)  // sparse: no disk

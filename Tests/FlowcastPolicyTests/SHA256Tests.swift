@@ -1,3 +1,4 @@
+import FlowcastTestSupport
 @testable import FlowcastPolicy
 import Foundation
 import Testing
@@ -38,7 +39,7 @@ func sha256MatchesFIPSVectors(message: String, digest: String) {
     var generator = SystemRandomNumberGenerator()
     for n in [0, 1, 63, 64, 65, 127, 128, 129, 1000, 4096, 100_003] {
         let bytes = (0..<n).map { _ in UInt8.random(in: 0...255, using: &generator) }
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-sha-\(n)-\(getpid())").path
+        let path = Scratch.root.appendingPathComponent("flowcast-sha-\(n)-\(getpid())").path
         defer { unlink(path) }
         try Data(bytes).write(to: URL(fileURLWithPath: path))
         let process = Process()

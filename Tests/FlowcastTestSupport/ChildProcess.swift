@@ -69,7 +69,7 @@ public final class ChildProcess: @unchecked Sendable {
         func path(of output: Output) -> String? {
             switch output {
             case .capture:
-                let p = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-child-\(UUID().uuidString).log").path
+                let p = Scratch.root.appendingPathComponent("flowcast-child-\(UUID().uuidString).log").path
                 temporary.append(p)
                 return p
             case .file(let p): return p

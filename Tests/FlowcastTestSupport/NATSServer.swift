@@ -33,7 +33,7 @@ public final class NATSServer: @unchecked Sendable {
     public init(configuration: String? = nil, listensOnEveryAddress: Bool = false) throws {
         self.listensOnEveryAddress = listensOnEveryAddress
         port = try Self.freePort()
-        store = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-nats-\(UUID().uuidString)")
+        store = Scratch.root.appendingPathComponent("flowcast-nats-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: store, withIntermediateDirectories: true)
         self.configuration = configuration
         try start()

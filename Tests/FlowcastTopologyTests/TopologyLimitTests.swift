@@ -7,7 +7,7 @@ import Testing
 @Suite("Topology limits")
 struct TopologyLimitTests {
     static func temporaryFile() -> String {
-        FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-topology-\(UUID().uuidString).yaml").path
+        Scratch.root.appendingPathComponent("flowcast-topology-\(UUID().uuidString).yaml").path
     }
 
     func problems(file path: String) -> [TopologyProblem] {

@@ -20,7 +20,7 @@ struct ReviewCLITests {
     /// Two folders as `flowcast policies` writes them (policies beside policies-summary.json), with
     /// a planner's and a run's summaries too: only the policies are compared (exit 2 before).
     @Test func foldersWithTheSummariesBesideThePoliciesCompare() throws {
-        let root = FileManager.default.temporaryDirectory.appendingPathComponent("diff-summaries-\(UUID().uuidString)")
+        let root = Scratch.root.appendingPathComponent("diff-summaries-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: root) }
         for (side, summary) in [("a", #"{"messages": 10}"#), ("b", #"{"messages": 12, "bad": 0}"#)] {
             let folder = root.appendingPathComponent(side)
@@ -112,7 +112,7 @@ struct ReviewCLITests {
     /// loads were one site's. Policies from `flowcast planner` now bring a note, on the page and
     /// the terminal; a replay's do not.
     @Test func aPlannersPoliciesOnARunFolderAreSaidToBeTheNetworks() throws {
-        let root = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-report-planner-\(UUID().uuidString)")
+        let root = Scratch.root.appendingPathComponent("flowcast-report-planner-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: root) }
         let policies = root.appendingPathComponent("policies")
         try FileManager.default.createDirectory(at: policies, withIntermediateDirectories: true)
@@ -139,7 +139,7 @@ struct ReviewCLITests {
     /// and logs they were not planned for: an audit found that said on the page only.
     @Test("report --topology other than the policies' own warns on the terminal as on the page, naming both digests; the same topology says nothing")
     func reportWithAnotherTopologySaysSoOnTheTerminal() throws {
-        let root = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-report-topology-\(UUID().uuidString)")
+        let root = Scratch.root.appendingPathComponent("flowcast-report-topology-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: root) }
         let topology = "captures/demo/topology.yaml"
         let own = Provenance.digest(try Data(contentsOf: Fixtures.repositoryRoot.appendingPathComponent(topology)))
@@ -172,7 +172,7 @@ struct ReviewCLITests {
     /// windows, forecasts or policies" (the report audit). The page says why, from summary.json.
     @Test("a run with no window says why: packets captured, none matched, the inferred topology empty")
     func aRunWithoutWindowsSaysWhy() throws {
-        let root = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-nowindows-\(UUID().uuidString)")
+        let root = Scratch.root.appendingPathComponent("flowcast-nowindows-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: root) }
         let replay = try run(["replay", "captures/real/mixed-traffic-example.pcap", "--out", root.path, "--quiet"])
         #expect(replay.status == 0, "\(replay.stderr)")
@@ -187,7 +187,7 @@ struct ReviewCLITests {
     }
 
     @Test func reportWritesOneHTMLFile() throws {
-        let out = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-report-\(UUID().uuidString).html")
+        let out = Scratch.root.appendingPathComponent("flowcast-report-\(UUID().uuidString).html")
         defer { try? FileManager.default.removeItem(at: out) }
         let r = try run(["report", ReviewFixture.runPath, "--topology", "captures/demo/topology.yaml", "--out", out.path])
         #expect(r.status == 0)

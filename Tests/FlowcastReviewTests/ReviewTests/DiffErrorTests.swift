@@ -1,3 +1,4 @@
+import FlowcastTestSupport
 @testable import FlowcastReview
 import FlowcastPolicy
 import Foundation
@@ -6,7 +7,7 @@ import Testing
 @Suite struct ReviewDiffErrorTests {
     /// Writes `text` to a temporary file and compares it against the baseline.
     func compare(against text: String, name: String = "bad.json") throws -> PolicyError? {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-review-\(UUID().uuidString)")
+        let folder = Scratch.root.appendingPathComponent("flowcast-review-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
         let url = folder.appendingPathComponent(name)
@@ -60,12 +61,12 @@ import Testing
     @Test("a path that does not exist is named as such; two folders without a policy are an error, not 'equal'")
     func missingPathsAndEmptyFolders() throws {
         let base = ReviewFixture.url(ReviewFixture.baselinePath)
-        let missing = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-nothing-\(UUID().uuidString)")
+        let missing = Scratch.root.appendingPathComponent("flowcast-nothing-\(UUID().uuidString)")
         #expect(throws: PolicyError.badInput(path: missing.path, message: "no such file or folder")) {
             _ = try PolicyComparison.compare(old: base, new: missing)
         }
-        let a = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-empty-a-\(UUID().uuidString)")
-        let b = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-empty-b-\(UUID().uuidString)")
+        let a = Scratch.root.appendingPathComponent("flowcast-empty-a-\(UUID().uuidString)")
+        let b = Scratch.root.appendingPathComponent("flowcast-empty-b-\(UUID().uuidString)")
         for f in [a, b] { try FileManager.default.createDirectory(at: f, withIntermediateDirectories: true) }
         defer { for f in [a, b] { try? FileManager.default.removeItem(at: f) } }
         #expect(throws: PolicyError.badInput(path: b.path, message: "no policy files (*.json) here nor in \(a.path)")) {

@@ -1,3 +1,4 @@
+import FlowcastTestSupport
 @testable import FlowcastReview
 import FlowcastCore
 import FlowcastPolicy
@@ -42,7 +43,7 @@ import Testing
         (new.spectrum.cells[one].carriersMHz, new.spectrum.cells[two].carriersMHz) = (new.spectrum.cells[two].carriersMHz, new.spectrum.cells[one].carriersMHz)
         let n = new.spectrum.cells[one].blocks.count
         try #require(n == new.spectrum.cells[two].blocks.count && n > 0)
-        let newURL = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-retune-\(UUID().uuidString).json")
+        let newURL = Scratch.root.appendingPathComponent("flowcast-retune-\(UUID().uuidString).json")
         defer { try? FileManager.default.removeItem(at: newURL) }
         try new.write(to: newURL)
         let comparison = try PolicyComparison.compare(old: oldURL, new: newURL)
@@ -197,7 +198,7 @@ import Testing
         let jsonID = id.replacingOccurrences(of: "\"", with: "\\\"")
         func renamed(_ path: String) throws -> URL {
             let text = try String(contentsOf: ReviewFixture.url(path), encoding: .utf8).replacingOccurrences(of: "\"cell-2\"", with: "\"\(jsonID)\"")
-            let url = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-odd-\(UUID().uuidString).json")
+            let url = Scratch.root.appendingPathComponent("flowcast-odd-\(UUID().uuidString).json")
             try text.write(to: url, atomically: true, encoding: .utf8)
             return url
         }
@@ -238,7 +239,7 @@ import Testing
         let data = try Data(contentsOf: ReviewFixture.url(ReviewFixture.baselinePath))
         var object = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
         edit(&object)
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-duplicate-\(UUID().uuidString).json")
+        let url = Scratch.root.appendingPathComponent("flowcast-duplicate-\(UUID().uuidString).json")
         var bytes = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
         if routingLoads { bytes = try JSONDecoder().decode(PolicyDocument.self, from: bytes).withRoutingLoads().jsonData() }
         try bytes.write(to: url)
@@ -453,7 +454,7 @@ import Testing
         let escaped = bad.unicodeScalars.map { String(format: "\\u%04x", $0.value) }.joined()
         let range = try #require(text.range(of: "\"id\" : \"cell-2\"") ?? text.range(of: "\"id\":\"cell-2\""))
         text.replaceSubrange(range, with: "\"id\" : \"cell-2\(escaped)fake\"")
-        let newURL = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-hostile-\(UUID().uuidString).json")
+        let newURL = Scratch.root.appendingPathComponent("flowcast-hostile-\(UUID().uuidString).json")
         defer { try? FileManager.default.removeItem(at: newURL) }
         try text.write(to: newURL, atomically: true, encoding: .utf8)
         #expect(throws: PolicyError.self) { _ = try PolicyComparison.compare(old: oldURL, new: newURL) }
@@ -472,7 +473,7 @@ import Testing
     /// cells reallocated"). Every format shows their control characters as code points; the
     /// JSON's `old`, `new` and `name` keep them as given (escaped by JSON).
     @Test func fileNamesCannotForgeLines() throws {
-        let root = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-names-\(UUID().uuidString)")
+        let root = Scratch.root.appendingPathComponent("flowcast-names-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: root) }
         let forged = "w\nNo changes. Plan: 0 cells reallocated.json", erased = "\u{1B}[1A\u{1B}[2Kx.json"
         for folder in ["a", "b"] { try FileManager.default.createDirectory(at: root.appendingPathComponent(folder), withIntermediateDirectories: true) }
@@ -624,7 +625,7 @@ extension ReviewThresholdTests {
     static func demo() throws -> PolicyDocument { try ReviewFixture.document("policies/examples/demo-policy.json") }
 
     func compare(_ old: PolicyDocument, _ new: PolicyDocument) throws -> PolicyComparison {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-settings-\(UUID().uuidString)")
+        let folder = Scratch.root.appendingPathComponent("flowcast-settings-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
         try old.write(to: folder.appendingPathComponent("old.json"))

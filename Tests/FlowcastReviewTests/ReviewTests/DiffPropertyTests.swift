@@ -1,3 +1,4 @@
+import FlowcastTestSupport
 @testable import FlowcastReview
 import FlowcastPolicy
 import Foundation
@@ -93,7 +94,7 @@ import Testing
     }
 
     @Test func aNewOverloadWithTheSamePlanIsADifference() throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-overload-\(UUID().uuidString)")
+        let folder = Scratch.root.appendingPathComponent("flowcast-overload-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
         let baseline = ReviewFixture.url(ReviewFixture.baselinePath)

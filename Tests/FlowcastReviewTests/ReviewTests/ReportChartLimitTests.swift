@@ -1,3 +1,4 @@
+import FlowcastTestSupport
 @testable import FlowcastReview
 import FlowcastCore
 import FlowcastPolicy
@@ -18,7 +19,7 @@ import Testing
     /// report draws cell-50 … cell-149, says 100 of 150, and the summary has a row for each of the
     /// 150, linked to charts only where there are some.
     @Test func chartsTheBusiestAndListsEveryOne() throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-chart-limit-\(UUID().uuidString)")
+        let folder = Scratch.root.appendingPathComponent("flowcast-chart-limit-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
         var lines: [String] = []
@@ -57,7 +58,7 @@ import Testing
     /// A zero-width space (`cell` U+200B `-1` prints as `cell-1`) is shown the same way.
     @Test(arguments: [("cell-1", "\u{202E}", "2-llec"), ("cell", "\u{200B}", "-1")])
     func aBidirectionalOverrideOrInvisibleCharacterInAnIdIsShownNotObeyed(_ before: String, _ hidden: String, _ after: String) throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-bidi-\(UUID().uuidString)")
+        let folder = Scratch.root.appendingPathComponent("flowcast-bidi-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
         let id = before + hidden + after
@@ -273,7 +274,7 @@ import Testing
 /// window was summed into the summary while the header counted it once. Both are skipped, counted
 /// by reason with their first line.
 @Test func windowsOfNoDurationAndRepeatedWindowsAreSkippedAndCounted() throws {
-    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-window-lines-\(UUID().uuidString)")
+    let folder = Scratch.root.appendingPathComponent("flowcast-window-lines-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(at: folder) }
     func line(_ start: Int, duration: Int = 10, bytes: Int = 1000) -> String {

@@ -1,3 +1,4 @@
+import FlowcastTestSupport
 @testable import FlowcastReview
 import FlowcastCore
 import FlowcastPolicy
@@ -47,7 +48,7 @@ import Testing
     }
 
     static func folder() throws -> URL {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-live-report-\(UUID().uuidString)")
+        let url = Scratch.root.appendingPathComponent("flowcast-live-report-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: url.appendingPathComponent("policies/reload-1"), withIntermediateDirectories: true)
         return url
     }

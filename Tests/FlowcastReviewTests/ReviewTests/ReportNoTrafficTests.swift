@@ -1,3 +1,4 @@
+import FlowcastTestSupport
 @testable import FlowcastReview
 import FlowcastPolicy
 import Foundation
@@ -12,7 +13,7 @@ import Testing
     static func copy(zero: (_ kind: String, _ id: String) -> Bool, policies: (inout [String: Any]) -> Void = { _ in },
                      summary: (inout [String: Any]) -> Void = { _ in }) throws -> URL {
         let fixture = ReviewFixture.url(ReviewFixture.runPath)
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-no-traffic-\(UUID().uuidString)")
+        let folder = Scratch.root.appendingPathComponent("flowcast-no-traffic-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder.appendingPathComponent("policies"), withIntermediateDirectories: true)
         func object(_ data: Data) throws -> [String: Any] { try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any]) }
         func lines(_ name: String, _ edit: (inout [String: Any]) -> Void) throws {

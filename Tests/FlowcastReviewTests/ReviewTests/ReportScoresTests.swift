@@ -1,3 +1,4 @@
+import FlowcastTestSupport
 @testable import FlowcastReview
 import FlowcastPolicy
 import FlowcastTopology
@@ -17,7 +18,7 @@ import Testing
     /// The demo topology beside six radio logs at CQI 7 over the fixture's time.
     /// `cqi(k, second)`: cell-k's CQI in the log's second from its start (120 s before the fixture's first window).
     static func topology(cqi: (Int, Int) -> Int = { _, _ in 7 }) throws -> (folder: URL, topology: Topology) {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-scores-\(UUID().uuidString)")
+        let folder = Scratch.root.appendingPathComponent("flowcast-scores-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         try FileManager.default.copyItem(at: ReviewFixture.url("captures/demo/topology.yaml"), to: folder.appendingPathComponent("topology.yaml"))
         let f = DateFormatter()

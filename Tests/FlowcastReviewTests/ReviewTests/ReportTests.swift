@@ -1,3 +1,4 @@
+import FlowcastTestSupport
 @testable import FlowcastReview
 import FlowcastPolicy
 import Foundation
@@ -89,7 +90,7 @@ import Testing
     }
 
     @Test func anEmptyRunFolderSaysNoData() throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-empty-run-\(UUID().uuidString)")
+        let folder = Scratch.root.appendingPathComponent("flowcast-empty-run-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
         let run = try RunData.load(runDirectory: folder)
@@ -101,7 +102,7 @@ import Testing
 
     /// Also with CRLF line ends, which a Swift `String` holds as one `Character`.
     @Test(arguments: ["\n", "\r\n"]) func badLinesAreSkippedAndCounted(lineEnd: String) throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-bad-run-\(UUID().uuidString)")
+        let folder = Scratch.root.appendingPathComponent("flowcast-bad-run-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
         let lines = [
@@ -125,7 +126,7 @@ import Testing
     /// report drawing a time tick a day until memory ran out; a line at time 0 beside today's
     /// drew 20,000 ticks. Such lines are skipped and counted, and a span of years gets a few ticks.
     @Test func windowsAtNoCaptureTimeAreSkippedAndTicksStayFew() throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-far-run-\(UUID().uuidString)")
+        let folder = Scratch.root.appendingPathComponent("flowcast-far-run-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
         let lines = [
@@ -149,7 +150,7 @@ import Testing
     /// windows.jsonl has one spelling: decode issues as counts by kind and ISO start times were
     /// never written by replay (whose first version wrote today's keys); such lines are skipped.
     @Test func otherSpellingsAreSkippedAndCounted() throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-spelling-run-\(UUID().uuidString)")
+        let folder = Scratch.root.appendingPathComponent("flowcast-spelling-run-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
         let lines = [
@@ -167,7 +168,7 @@ import Testing
 
     /// A line of a formatVersion this flowcast does not read is skipped and named with its line.
     @Test func anUnknownFormatVersionIsNamed() throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-version-run-\(UUID().uuidString)")
+        let folder = Scratch.root.appendingPathComponent("flowcast-version-run-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder.appendingPathComponent("policies"), withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
         let forecast = #"{"interval":1,"start":0,"kind":"cell","id":"c1","point":100,"upper":120,"actual":90,"partial":false"#
@@ -183,7 +184,7 @@ import Testing
     /// per cell and link, from the lines' own `droppedBeforeCapture`; a run without drops has no
     /// such column.
     @Test func windowsWithDropsAreCountedAndShown() throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-drops-run-\(UUID().uuidString)")
+        let folder = Scratch.root.appendingPathComponent("flowcast-drops-run-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
         let dropped = { (line: String, n: Int) in String(line.dropLast()) + #","droppedBeforeCapture":\#(n)}"# }
@@ -213,7 +214,7 @@ import Testing
     /// The first window of a capture that began inside it reads low, as the last (partial) one
     /// does: both count as partial windows and neither is scored.
     @Test func firstWindowObservedInPartCountsAsPartial() throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-observed-run-\(UUID().uuidString)")
+        let folder = Scratch.root.appendingPathComponent("flowcast-observed-run-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
         let lines = [
@@ -243,7 +244,7 @@ import Testing
     /// The forecaster's MAE over persistence's, from the baseline each forecasts.jsonl line carries;
     /// partial windows and lines without a baseline are left out.
     @Test func forecastErrorAgainstPersistence() throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-baseline-run-\(UUID().uuidString)")
+        let folder = Scratch.root.appendingPathComponent("flowcast-baseline-run-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder.appendingPathComponent("policies"), withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
         let lines = [

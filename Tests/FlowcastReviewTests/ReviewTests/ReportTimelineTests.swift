@@ -1,3 +1,4 @@
+import FlowcastTestSupport
 @testable import FlowcastReview
 import FlowcastPolicy
 import Foundation
@@ -14,7 +15,7 @@ import Testing
     /// 18:01:00, and writes one forecast line per cell and 10 s window, numbered 1…30.
     static func offsetRun() throws -> URL {
         let fixture = ReviewFixture.url(ReviewFixture.runPath)
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-offset-run-\(UUID().uuidString)")
+        let folder = Scratch.root.appendingPathComponent("flowcast-offset-run-\(UUID().uuidString)")
         let policies = folder.appendingPathComponent("policies")
         try FileManager.default.createDirectory(at: policies, withIntermediateDirectories: true)
         for name in ["windows.jsonl", "flows.jsonl", "summary.json"] {

@@ -1,3 +1,4 @@
+import FlowcastTestSupport
 @testable import FlowcastReview
 import FlowcastPolicy
 import Foundation
@@ -9,7 +10,7 @@ import Testing
 extension ReviewReportTimelineTests {
     static func runWithUnreadablePolicy() throws -> URL {
         let fixture = ReviewFixture.url(ReviewFixture.runPath)
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("flowcast-unreadable-\(UUID().uuidString)")
+        let folder = Scratch.root.appendingPathComponent("flowcast-unreadable-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         for name in ["windows.jsonl", "flows.jsonl", "summary.json", "policies"] {
             try FileManager.default.copyItem(at: fixture.appendingPathComponent(name), to: folder.appendingPathComponent(name))
