@@ -22,6 +22,8 @@ struct IPFIXExportTests {
         var length: Int, sequence: UInt32, domain: UInt32
         var templates: [UInt16: [Field]] = [:]
         var records: [(template: UInt16, values: [Field: [UInt8]])] = []
+        /// Data sets of a template not seen before: a collector cannot decode them.
+        var unknownSets = 0
     }
 
     static func u16(_ b: [UInt8], _ i: Int) -> Int { Int(b[i]) << 8 | Int(b[i + 1]) }
@@ -71,6 +73,8 @@ struct IPFIXExportTests {
                         }
                         m.records.append((id, values))
                     }
+                } else if id >= 256 {
+                    m.unknownSets += 1
                 }
                 set = end
             }
@@ -302,7 +306,7 @@ struct IPFIXExportTests {
     func replayOutputUnchanged() throws {
         let topology = try Topology(contentsOfFile: Fixtures.captures.appendingPathComponent("demo/topology.yaml").path)
         let capture = Fixtures.captures.appendingPathComponent("demo/demo.pcapng").path
-        let plain = FileManager.default.temporaryDirectory.appendingPathComponent("fcipfix-\(UUID().uuidString)").path
+        let plain = Scratch.root.appendingPathComponent("fcipfix-\(UUID().uuidString)").path
         let exported = plain + "-ipfix"
         defer { for p in [plain, exported] { try? FileManager.default.removeItem(atPath: p) } }
         _ = try runReplay(ReplayOptions(capturePath: capture, topology: topology, outputDirectory: plain))
@@ -543,6 +547,50 @@ struct IPFIXExportTests {
                 "\(String(describing: stats.first)): \(messages.count) messages arrived")
         #expect(stats.first.map { $0.recordsLost - ($0.templateSends - 1) * IPFIXElement.flowcastElements.count } == first,
                 "\(String(describing: stats.first))")
+    }
+
+    /// The sender took a whole batch at once and asked for a lost template or a refresh only
+    /// between batches: a collector that came up while a batch of replay's (up to 65,536 flows, a
+    /// minute and more at a paced rate) was going out got no template until it ended, and every
+    /// record it got counted as sent (an audit: 20,786 records nfcapd could not decode).
+    @Test("UDP: a collector that comes up in the middle of a batch gets templates before the records after it, and a refresh every interval")
+    func udpCollectorComesUpMidBatch() throws {
+        let port = UDPReceiver().port  // a free port, closed again
+        let exporter = try IPFIXExporter(IPFIXOptions(collectors: [IPFIXCollector(transport: .udp, host: "127.0.0.1", port: port)],
+                                                      templateInterval: 0.5, udpRecordsPerSecond: 2_000))
+        // About 4,500 records, so about 2.3 s at the rate: in one or two batches.
+        for n in 0..<3_000 { exporter.export(Self.flow(n)) }
+        exporter.endBatch()
+        usleep(700_000)
+        let receiver = UDPReceiver(port: port)
+        #expect(receiver.port == port)
+        var stream: [UInt8] = []
+        var templateArrivals: [Double] = []
+        let start = DispatchTime.now().uptimeNanoseconds
+        let flowRecords = (0..<3_000).reduce(0) { $0 + (Self.flow($1).packets.ba > 0 ? 2 : 1) }
+        while exporter.statistics.first.map({ $0.recordsSent + $0.recordsLost < flowRecords }) ?? false,
+              DispatchTime.now().uptimeNanoseconds - start < 20_000_000_000 {
+            let chunk = receiver.drain()
+            if Self.parse(chunk).contains(where: { $0.templates[256] != nil }) {
+                templateArrivals.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+            }
+            stream += chunk
+            usleep(20_000)
+        }
+        let stats = try #require(exporter.finish().first)
+        stream += receiver.drain()
+        let messages = Self.parse(stream)
+        let decoded = messages.reduce(0) { $0 + $1.records.count }
+        let undecodable = messages.filter { $0.unknownSets > 0 }
+        // At most the one datagram already on its way when the collector came up goes before the
+        // templates (the records of one message: a few dozen).
+        #expect(undecodable.count <= 1, "\(undecodable.count) messages before any template")
+        #expect(stats.recordsSent - decoded <= 40 && decoded > 1_000,
+                "\(stats.recordsSent) records counted sent, \(decoded) decodable, \(stats.recordsLost) lost")
+        // Templates every 0.5 s while the batch went on (drained every 20 ms; a gap of 1 s allows
+        // for a loaded machine).
+        let gaps = zip(templateArrivals.dropFirst(), templateArrivals).map { $0 - $1 }
+        #expect(templateArrivals.count >= 3 && gaps.allSatisfy { $0 < 1.0 }, "templates at \(templateArrivals)")
     }
 
     /// A TCP listener on a fixed loopback port, accepting one connection and reading it to the end.

@@ -91,7 +91,7 @@ struct IPFIXEncoder {
         var outer = IPFIXTemplate.Outer.none
         if let (s, d) = flow.tunnelEndpoints { outer = s.isIPv6 || d.isIPv6 ? .ipv6 : .ipv4 }
         let template = IPFIXTemplate.forFlow(innerIPv6: innerIPv6, outer: outer, icmp: IPFIXTemplate.isICMP(flow.ipProtocol))
-        let forward = flow.packets.ab > 0 || flow.packets.ba == 0, backward = flow.packets.ba > 0
+        let forward = flow.hasForwardRecord, backward = flow.hasReverseRecord
         scratch.removeAll(keepingCapacity: true)
         scratchReverse.removeAll(keepingCapacity: true)
         if forward { encode(flow, reverse: false, template: template, into: &scratch) }
@@ -102,6 +102,37 @@ struct IPFIXEncoder {
         if forward { append(set: template.id, record: scratch, isData: true, emit: emit) }
         if backward { append(set: template.id, record: scratchReverse, isData: true, emit: emit) }
         flowsInMessage += 1
+    }
+
+    /// The records of the open message, not yet sent, taken out of it so that templates can go
+    /// before them (`restore` puts them back in a message of their own).
+    struct HeldRecords {
+        fileprivate let sets: ArraySlice<UInt8>
+        fileprivate let records: UInt32, flows: Int, setStart: Int, setID: UInt16
+    }
+
+    /// Takes the open message's records out (nil when none is open); the message is then empty.
+    mutating func holdOpenMessage() -> HeldRecords? {
+        guard !message.isEmpty else { return nil }
+        let held = HeldRecords(sets: message[Self.headerLength...], records: recordsInMessage, flows: flowsInMessage,
+                               setStart: setStart, setID: setID)
+        message.removeAll(keepingCapacity: true)
+        recordsInMessage = 0
+        flowsInMessage = 0
+        setStart = -1
+        return held
+    }
+
+    /// Opens a message holding `held`'s records again, after whatever was sent meanwhile: its
+    /// header has the sequence number and export time of now. Called with no message open.
+    mutating func restore(_ held: HeldRecords) {
+        precondition(message.isEmpty, "restore with a message open")
+        startMessage()
+        message.append(contentsOf: held.sets)
+        recordsInMessage = held.records
+        flowsInMessage = held.flows
+        setStart = held.setStart
+        setID = held.setID
     }
 
     /// Drops the open message (a live run's stop past its deadline) and returns how many flows
@@ -253,4 +284,12 @@ extension [UInt8] {
             appendBigEndian(UInt64(0)); appendBigEndian(UInt64(0xFFFF_0000_0000) | UInt64(a.ipv4))
         }
     }
+}
+
+extension IPFIXFlow {
+    /// A record for A→B (also for a flow with no packet either way), and one for B→A when it has
+    /// packets.
+    var hasForwardRecord: Bool { packets.ab > 0 || packets.ba == 0 }
+    var hasReverseRecord: Bool { packets.ba > 0 }
+    var recordCount: Int { (hasForwardRecord ? 1 : 0) + (hasReverseRecord ? 1 : 0) }
 }

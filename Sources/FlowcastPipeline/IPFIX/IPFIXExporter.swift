@@ -185,6 +185,10 @@ final class CollectorSender: @unchecked Sendable {
     /// UDP: the data records and bytes of the last datagram the kernel took, until a later send
     /// or the end of the session shows whether the collector refused it.
     private var lastDatagram: (records: Int, bytes: Int)?
+    /// UDP: whether the socket was asked, since the last datagram went, if the collector refused it.
+    private var refusalAsked = false
+    /// A message of flow records went since the last templates.
+    private var recordsSinceTemplates = true
     private var backoff = 0.25
     private var nextConnect = Date.distantPast
     /// TCP: this session's messages its collector's host has not acknowledged yet, oldest first,
@@ -361,7 +365,32 @@ final class CollectorSender: @unchecked Sendable {
                     condition.lock(); stopped = finishing && Date() >= finishDeadline; condition.unlock()
                     if stopped { break }
                 }
-                encoder.append(batch[next]) { message, records in send(message, records: records) }
+                if !tcp {
+                    // UDP: paced flow by flow, so that nothing waits between asking whether the
+                    // collector refused the last datagram and the next send; templates go again,
+                    // ahead of the records not yet sent, as soon as it did, and at every refresh.
+                    // Until 7 December 2026 both were asked only between batches, and a batch is up
+                    // to the whole queue (65,536 flows, a minute and more at a paced rate): a
+                    // collector that restarted got no template for as long, its records counted
+                    // sent (an audit: 20,786 records nfcapd could not decode), and a refresh
+                    // interval of 1 s left 7.95 s between templates.
+                    pace(records: batch[next].recordCount)
+                    if lastDatagram != nil && !refusalAsked {
+                        refusalAsked = true
+                        if socket.takeRefusal(waitingMilliseconds: 0) { condition.lock(); chargeRefusal(); condition.unlock() }
+                    }
+                    // Once between data messages: while the collector is down, every datagram is
+                    // refused, templates too, and a resend per flow would send little else.
+                    if (templatesLost && recordsSinceTemplates) || (next & 63 == 0 && templatesDue()) {
+                        let held = encoder.holdOpenMessage()
+                        sendTemplates(typeRecords: templatesLost)
+                        if let held { encoder.restore(held) }
+                    }
+                }
+                encoder.append(batch[next]) { message, records in
+                    send(message, records: records, paced: tcp)
+                    recordsSinceTemplates = true
+                }
                 // This flow's records are in the open message, after the one that failed (which
                 // goes again, held, in the next session): it goes again whole, as the rest.
                 if tcp && !socket.isOpen { break }
@@ -383,7 +412,7 @@ final class CollectorSender: @unchecked Sendable {
                 var rest = Array(batch[next...])
                 requeue(&rest)
             } else {
-                encoder.flush { message, records in send(message, records: records) }
+                encoder.flush { message, records in send(message, records: records, paced: tcp); recordsSinceTemplates = true }
             }
             batch.removeAll(keepingCapacity: true)
             if last { break }
@@ -544,6 +573,7 @@ final class CollectorSender: @unchecked Sendable {
 
     private func sendTemplates(typeRecords: Bool = true) {
         templatesLost = false
+        recordsSinceTemplates = false
         var first = true
         func emit(_ message: [UInt8], records: Int) {
             let sent = send(message, records: records)
@@ -567,8 +597,9 @@ final class CollectorSender: @unchecked Sendable {
     /// again. Counting this one lost instead charged each outage to the wrong records (template
     /// resends rather than flows) and a collector down for a whole run showed flow records sent.
     @discardableResult
-    private func send(_ message: [UInt8], records: Int) -> Bool {
-        if socket.collector.transport == .udp { pace(records: records) }
+    private func send(_ message: [UInt8], records: Int, paced: Bool = true) -> Bool {
+        // Flow records are paced as they are encoded (`run`); templates and type records here.
+        if paced && socket.collector.transport == .udp { pace(records: records) }
         var failure = socket.send(message)
         var refusals = 0
         if let f = failure, f.refused {
@@ -594,6 +625,7 @@ final class CollectorSender: @unchecked Sendable {
             return false
         } else if socket.collector.transport == .udp {
             lastDatagram = (records, message.count)
+            refusalAsked = false
             return true
         } else {
             inFlight.append((socket.written, message, records))
@@ -627,7 +659,10 @@ final class CollectorSender: @unchecked Sendable {
             let stopping = finishing && !options.waitWhenFull && Date() >= finishDeadline
             condition.unlock()
             if stopping { break }
-            usleep(useconds_t(min((need - paceTokens) / rate * 1e6, 100_000).rounded(.up)))
+            // At least 1 ms (or the bucket's whole burst, if that is less): records are paced one
+            // flow at a time, and a sleep of 10 µs per flow doubled the sender's system time.
+            let floor = min(1_000, burst / rate * 1e6)
+            usleep(useconds_t(min(max((need - paceTokens) / rate * 1e6, floor), 100_000).rounded(.up)))
             refill()
         }
         paceTokens -= need
