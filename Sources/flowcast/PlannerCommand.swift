@@ -18,7 +18,8 @@ struct PlannerCommand: ParsableCommand {
             names the missing sites). State is kept in OUT/planner-state.json and OUT/planner-journal.bin: killed and restarted with the \
             same --out, the planner carries on. Exit status: 0, or 1 when an interval could not be planned, \
             or 3 when lines or marks conflicted (a line for a site, window and cell or link already held with other \
-            counts, or one its site's mark did not count: the first was kept and planned with, and may not be the tap's). \
+            counts, or one its site's mark did not count: the first was kept and planned with, and may not be the tap's), \
+            or when a site published windows of another length than --window (not planned). \
             See docs/scaleout.md.
             """)
 
@@ -27,6 +28,8 @@ struct PlannerCommand: ParsableCommand {
     @Option(help: "Output folder (state, summary; policies under OUT/policies unless --policies).") var out: String
     @Option(help: "The tap sites to wait for, comma-separated.") var sites: String
     @Option(parsing: .unconditional, help: "Plan a policy every DURATION of capture time (a whole number of windows).") var planEvery: DurationArgument = DurationArgument(argument: "60s")!
+    @Option(parsing: .unconditional, help: "The taps' window length (their --window): lines and marks of another length are ignored, their site planned without them, and the run exits 3.")
+    var window: DurationArgument = DurationArgument(argument: "10s")!
     @OptionGroup var models: PlannerModelArguments
     @Option(parsing: .unconditional, help: "Plan a window without the sites that have not closed it this long after the first site did, on the stream's clock (when the server stored the messages; the wall clock once caught up).")
     var lateness: DurationArgument = DurationArgument(argument: "30s")!
@@ -45,7 +48,10 @@ struct PlannerCommand: ParsableCommand {
     var siteList: [String] { sites.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty } }
 
     func validate() throws {
-        try planEvery.checkRange("--plan-every"); try lateness.checkRange("--lateness")
+        try planEvery.checkRange("--plan-every"); try lateness.checkRange("--lateness"); try window.checkRange("--window")
+        if planEvery.nanoseconds < window.nanoseconds || planEvery.nanoseconds % window.nanoseconds != 0 {
+            throw ValidationError("--plan-every (\(planEvery.defaultValueDescription)) must be a whole number of --window (\(window.defaultValueDescription) windows)")
+        }
         let list = siteList
         if list.isEmpty { throw ValidationError("--sites needs at least one site name") }
         if Set(list).count != list.count { throw ValidationError("--sites names a site twice") }
@@ -67,6 +73,7 @@ struct PlannerCommand: ParsableCommand {
             latenessSeconds: Double(lateness.nanoseconds) / 1e9, exitWhenDone: exitWhenDone, fromNanoseconds: fromNanoseconds,
             durable: durable)
         var plannerOptions = options
+        plannerOptions.windowNanoseconds = window.nanoseconds
         plannerOptions.efficiencyModelPath = models.efficiencyModel
         plannerOptions.startLog = { line in printError("flowcast planner: \(line)") }
         let planner: NetworkPlanner
@@ -102,6 +109,8 @@ struct PlannerCommand: ParsableCommand {
         // Its policies are written, but some were planned with a line that may not be the tap's
         // (the warning above says how many): not a clean run for a script to take as one.
         if planner.conflictsThisRun > 0 { throw ExitCode(3) }
+        // A site's windows of another length were not planned: data lost, as a tap that lost messages.
+        if planner.otherWindowLengthThisRun > 0 { throw ExitCode(3) }
     }
 }
 

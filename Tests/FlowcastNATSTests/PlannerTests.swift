@@ -48,35 +48,47 @@ struct PlannerTests {
         for (name, policy) in want { #expect(got[name] == policy, "\(name) differs") }
     }
 
-    /// replay and live refuse such a --plan-every at start; the planner learns the window from the
-    /// taps' first mark. Until the fourth scale-out audit it planned on (policies with gaps between
-    /// them) and said so as a plan failure at the end. It now stops at the first mark, exit status
-    /// 2, before planning anything, and removes its new consumer and files: the same command with a
-    /// right --plan-every then plans the whole stream.
-    @Test("a --plan-every that is not whole windows of the taps: refused at the taps' first mark, nothing planned; the same command with a right one starts over")
+    /// replay and live refuse such a --plan-every at start, and so does the planner now that it is
+    /// given the taps' window (`--window`, default 10 s). Until 7 December 2026 it learned the window
+    /// from the first mark it read, refused such a --plan-every then, and took that mark's length
+    /// for every site (next test).
+    @Test("a --plan-every that is not whole windows: refused at start, as replay and live refuse it")
     func planIntervalNotWholeWindows() throws {
+        let out = try Scenario.temporaryFolder("planner")
+        for (every, window) in [("65s", nil), ("60s", "7s"), ("5s", nil)] as [(String, String?)] {
+            let run = try Fixtures.runFlowcast(["planner", "--nats", "nats://127.0.0.1:1", "--topology", Scenario.topology, "--out", out.path,
+                                                "--sites", "a", "--plan-every", every] + (window.map { ["--window", $0] } ?? []))
+            #expect(run.status == 64, "\(run.stderr)")
+            #expect(run.stderr.contains("--plan-every (\(every)) must be a whole number of --window (\(window ?? "10s") windows)"), "\(run.stderr)")
+        }
+        #expect(((try? FileManager.default.contentsOfDirectory(atPath: out.path)) ?? ["?"]).isEmpty)
+    }
+
+    /// One tap run with another --window (or one mark of another length left in the stream by a
+    /// trial run): the planner took the length of the first mark it read, and every message of
+    /// another length was garbage. The order the taps published in decided which sites were
+    /// planned (b first: b alone, a and c dropped), the run exited 0, and a stray mark stalled a
+    /// planner with --exit-when-done for good (an audit).
+    @Test("a tap with another --window, published first: the planner plans a and c at its own --window, names b, and exits 3")
+    func aTapWithAnotherWindowIsNamed() throws {
         let server = try NATSServer()
         let captures = try Self.siteCaptures()
+        let b = try Self.runTaps(captures, server: server, sites: ["b"], extra: ["--window", "5s"])["b"]!
+        #expect(b.status == 0, "\(b.stderr)")
+        for (site, run) in try Self.runTaps(captures, server: server, sites: ["a", "c"]) { #expect(run.status == 0, "tap \(site): \(run.stderr)") }
         let out = try Scenario.temporaryFolder("planner")
-        let arguments = ["planner", "--nats", server.url, "--topology", Scenario.topology, "--out", out.path,
-                         "--sites", Scenario.sites.joined(separator: ","), "--plan-every", "65s", "--exit-when-done"]
-        let planner = try RunningFlowcast(arguments)
-        for (site, run) in try Self.runTaps(captures, server: server) { #expect(run.status == 0, "tap \(site): \(run.stderr)") }
-        let result = planner.wait()
-        #expect(result.status == 2, "\(result.stderr)")
-        let lines = result.stderr.split(separator: "\n").filter { $0.contains("is not a whole number") }
-        #expect(lines == ["flowcast planner: --plan-every 65 s is not a whole number of the taps' 10 s windows (their marks say so): plans "
-                          + "would leave gaps between them. Nothing was planned; consumer flowcast-planner and this run's files are removed, "
-                          + "so the same command with a --plan-every that is a multiple of 10 s starts over"],
-                "\(result.stderr)")
-        // Nothing but the folder's lock file (`.flowcast.lock`, which one planner per folder keeps).
-        #expect(((try? FileManager.default.contentsOfDirectory(atPath: out.path)) ?? ["?"]).filter { $0 != ".flowcast.lock" }.isEmpty)
-        // The same command with 60s: the whole stream in order, the single replay's policies.
-        let second = try RunningFlowcast(Scenario.plannerArguments(server, out: out, extra: ["--exit-when-done"]))
-        let secondResult = second.wait()
-        #expect(secondResult.status == 0, "\(secondResult.stderr)")
-        #expect(!secondResult.stderr.contains("without"), "\(secondResult.stderr)")
-        try Self.expectSamePolicies(out.appendingPathComponent("policies"), try Scenario.singleReplayPolicies())
+        let run = try RunningFlowcast(Scenario.plannerArguments(server, out: out, extra: ["--exit-when-done", "--lateness", "1s"])).wait(timeout: 120)
+        #expect(run.status == 3, "\(run.stderr.prefix(3000))")
+        let warnings = run.stderr.split(separator: "\n").filter { $0.contains("warning: site b") }
+        #expect(warnings.count == 2 && warnings[0].contains("publishes windows of 5 s, not the planner's 10 s (--window)")
+                && warnings[1].contains("of windows of another length than --window 10 s ignored; its windows were planned without it"),
+                "\(warnings)")
+        let summary = try Scenario.summary(out)
+        let messages = summary["messages"] as? [String: Int] ?? [:]
+        #expect((messages["otherWindowLength"] ?? 0) > 0 && messages["garbage"] == nil, "\(messages)")
+        #expect((summary["policies"] as? Int ?? 0) >= 9, "\(summary)")
+        let provenance = try Scenario.provenance(out.appendingPathComponent("policies"), "policy-0002.json")
+        #expect(provenance["missingSites"] as? [String] == ["b"], "\(provenance)")
     }
 
     @Test("three taps at once and the planner: the single replay's policies and forecasts")
@@ -772,7 +784,7 @@ struct PlannerTests {
         let out = try Scenario.temporaryFolder("planner")
         // Under the consumer's 10 s ack wait: a planner that stops waiting for the redelivery (the
         // wall clock once "caught up") plans windows without their sites.
-        let lateness = ["--lateness", "8s"]
+        let lateness = ["--lateness", "8s", "--window", "1s"]
         let first = try RunningFlowcast(Scenario.plannerArguments(server, out: out, extra: lateness))
         let journal = out.appendingPathComponent("planner-journal.bin").path
         func journaled() -> Bool { ((try? FileManager.default.attributesOfItem(atPath: journal)[.size] as? Int) ?? 0) > 16 }

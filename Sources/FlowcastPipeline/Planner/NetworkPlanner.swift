@@ -91,13 +91,17 @@ public final class NetworkPlanner {
             guard state.sites == options.sites, state.everyNanoseconds == options.everyNanoseconds else {
                 throw NetworkPlannerError.state(path: statePath, reason: "saved for --sites \(state.sites.joined(separator: ",")) and --plan-every \(state.everyNanoseconds / 1_000_000_000)s; use another --out")
             }
+            if let saved = state.merger.duration, saved != options.windowNanoseconds {
+                throw NetworkPlannerError.state(path: statePath, reason: "saved for windows of \(SiteMerger.seconds(saved)), not --window \(SiteMerger.seconds(options.windowNanoseconds)); use another --out")
+            }
+            state.merger.adoptDuration(options.windowNanoseconds)
             restored = true
             // A run killed after publishing and before saving that it had: its policies up to the
             // last written may be on the stream already, and publishing them again is a duplicate.
             mayHaveBeenPublished = state.policiesPublished..<max(state.policiesPublished, state.planner?.policiesWritten ?? 0)
         } else {
             state = NetworkPlannerState(sites: options.sites, everyNanoseconds: options.everyNanoseconds,
-                                        merger: SiteMerger(sites: options.sites))
+                                        merger: SiteMerger(sites: options.sites, duration: options.windowNanoseconds))
         }
         state.merger.use(topology)
         do {
@@ -481,6 +485,15 @@ public final class NetworkPlanner {
                 if unlistedSites.count < Self.problemLogLimit { unlistedSites.insert(token) } else { moreUnlistedSites = true }
             }
             if !quiet { logProblem("unlistedSite", "ignored a message on \(subject) (\(at)): its site is not in --sites") }
+        case .otherWindowLength:
+            // Said once per site with --quiet too, and in a total as the run ends: the site's
+            // windows are planned without it.
+            let token = Self.siteName(of: subject) ?? "?"
+            if otherWindowThisRun[token] == nil {
+                log("warning: site \(token) publishes \(state.merger.lastProblem ?? "windows of another length") (\(at)): its lines and marks "
+                    + "are ignored and its windows planned without it; run every tap and the planner with one --window")
+            }
+            otherWindowThisRun[token, default: 0] += 1
         case .unknownID, .farAhead:
             logProblem(outcome.rawValue, "ignored a line on \(subject) (\(at)): \(state.merger.lastProblem ?? outcome.rawValue)")
         case .late:
@@ -505,6 +518,11 @@ public final class NetworkPlanner {
     }
     /// Lines this run that came for windows already planned without their site, by site.
     private var lateThisRun: [String: Int] = [:]
+    /// Lines and marks this run of windows of another length than `--window`, by site.
+    private var otherWindowThisRun: [String: Int] = [:]
+    /// Messages this run of windows of another length than `--window`: a site's data not planned,
+    /// so `flowcast planner` exits 3.
+    public var otherWindowLengthThisRun: Int { otherWindowThisRun.values.reduce(0, +) }
 
     /// At most this many problems of each kind are logged per run; the rest are counted (in
     /// planner-summary.json, and in one line as the run ends).
@@ -547,6 +565,10 @@ public final class NetworkPlanner {
         if unlistedThisRun > 0 {
             let more = moreUnlistedSites ? ", …" : ""
             log("ignored \(unlistedThisRun) messages this run from sites not in --sites: \(unlistedSites.sorted().joined(separator: ", "))\(more)")
+        }
+        for (site, n) in otherWindowThisRun.sorted(by: { $0.key < $1.key }) {
+            log("warning: site \(site): \(n) message\(n == 1 ? "" : "s") of windows of another length than --window "
+                + "\(SiteMerger.seconds(options.windowNanoseconds)) ignored; its windows were planned without it")
         }
         for (site, n) in lateThisRun.sorted(by: { $0.key < $1.key }) {
             log("warning: site \(site): \(n) line\(n == 1 ? "" : "s") came after \(n == 1 ? "its window was" : "their windows were") planned without it "

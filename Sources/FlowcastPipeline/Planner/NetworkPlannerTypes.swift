@@ -14,6 +14,11 @@ public struct NetworkPlannerOptions: Sendable {
     public var policyDirectory: String
     public var sites: [String]
     public var everyNanoseconds: Int64
+    /// Every tap's window length (`--window` of the taps and the planner; default 10 s). Until
+    /// 7 December 2026 the planner took the length of the first mark it read, and every message of
+    /// another length was garbage: one tap started with `--window 5s` (or one such mark, left in
+    /// the stream by a trial run) decided which sites were planned, or stalled the planner.
+    public var windowNanoseconds: Int64 = 10_000_000_000
     public var modelPath: String?
     /// An interval model of spectral efficiency for the cells with radio KPI logs (`IntervalPlanner.Options`).
     public var efficiencyModelPath: String?
@@ -102,7 +107,7 @@ public struct NetworkPlannerSummary: Codable, Sendable {
     public var sites: [String]
     public var endedSites: [String]
     public var windowLinesBySite: [String: Int]
-    /// Messages by what became of them: windowLine, mark, end, heartbeat, duplicate, late, unlistedSite, garbage,
+    /// Messages by what became of them: windowLine, mark, end, heartbeat, duplicate, late, unlistedSite, garbage, otherWindowLength,
     /// unknownID, farAhead.
     public var messages: [String: Int]
     public var observerIgnored: Int

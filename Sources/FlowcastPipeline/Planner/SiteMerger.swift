@@ -25,6 +25,9 @@ public enum IngestOutcome: String, Sendable, Codable {
     case unlistedSite
     /// Not a Flowcast message of a version this planner reads.
     case garbage
+    /// A line or mark of a window of another length than the planner's (`--window`): ignored, and
+    /// its site's windows are planned without it.
+    case otherWindowLength
     /// A line for a cell or link the topology does not name, nor learned from signalling (`ecgi:`,
     /// `ncgi:`): held only so its site's window can close (its mark counts it), never merged.
     case unknownID
@@ -173,9 +176,17 @@ public struct SiteMerger: Codable, Sendable {
     /// a single replay, each has a line in every window after its first.
     var seenOutsideTopology: Set<String> = []
 
-    public init(sites: [String]) {
+    /// `duration`: the window length (ns) of every tap (the planner's `--window`); nil takes the
+    /// first mark's.
+    public init(sites: [String], duration: Int64? = nil) {
         self.sites = sites
+        self.duration = duration
         state = Dictionary(uniqueKeysWithValues: sites.map { ($0, Site()) })
+    }
+
+    /// Sets the window length of a merger restored from a state saved before any mark was read.
+    public mutating func adoptDuration(_ d: Int64) {
+        if duration == nil { duration = d }
     }
 
     /// True once every listed site has ended (or was taken as ended, nothing of it read: `caughtUp`)
@@ -253,7 +264,10 @@ public struct SiteMerger: Codable, Sendable {
             }
             guard state[site] != nil else { return .unlistedSite }
             heard(site)
-            if let d = duration, d != w.durationNanoseconds { throw Self.otherDuration(w.durationNanoseconds, d) }
+            if let d = duration, d != w.durationNanoseconds {
+                lastProblem = Self.otherDuration(w.durationNanoseconds, d).reason
+                return .otherWindowLength
+            }
             try Self.onGrid(w.startNanoseconds, w.durationNanoseconds)
             // A window planned without this site that its chain has since passed (its mark came
             // before all its lines, as from a tap re-sending its spool): the line came too late.
@@ -315,7 +329,10 @@ public struct SiteMerger: Codable, Sendable {
             try onItsSubject(mark.site)
             guard state[mark.site] != nil else { return .unlistedSite }
             heard(mark.site)
-            if let d = duration, d != mark.duration { throw Self.otherDuration(mark.duration, d) }
+            if let d = duration, d != mark.duration {
+                lastProblem = Self.otherDuration(mark.duration, d).reason
+                return .otherWindowLength
+            }
             try Self.onGrid(mark.start, mark.duration)
             if let p = mark.previous { try Self.onGrid(p, mark.duration, field: "previous") }
             if duration == nil { duration = mark.duration }
@@ -457,7 +474,7 @@ public struct SiteMerger: Codable, Sendable {
     }
 
     static func otherDuration(_ got: Int64, _ stream: Int64) -> BadMessage {
-        BadMessage("window length \(seconds(got)), not the \(seconds(stream)) of the stream's first mark")
+        BadMessage("windows of \(seconds(got)), not the planner's \(seconds(stream)) (--window)")
     }
 
     /// Extends a site's chain over every mark whose window is complete.
