@@ -515,6 +515,40 @@ struct PlannerTests {
                     == .existing(differences: ["maxAge: 3600s on the server, 604800s wanted"]))
     }
 
+    /// The remedy the docs give a tap that exited 3 with messages spooled: the same command again.
+    /// It re-sends the spool while publishing the same windows anew, under the same message ids.
+    /// Until 7 December 2026 the second of an id replaced the first among the messages in flight,
+    /// the spool never settled, and the run spun at 100 % CPU for all of --publish-wait, then exited
+    /// 3 saying the spool's messages were not taken (an audit: 3 reruns of 6). Whether the two
+    /// copies of an id are in flight at once here depends on timing (InFlightMessagesTests pins the
+    /// bookkeeping); this checks the remedy end to end.
+    @Test("a tap run again on its folder re-sends its spool while publishing the same windows anew: exit 0, the spool gone, no wait")
+    func rerunClearsItsSpool() throws {
+        let server = try NATSServer()
+        // A stream that takes one message and refuses the rest: the first run spools every window
+        // from its first.
+        var full = FlowcastSubjects.windowStream
+        full.maxMessages = 1
+        full.discardNew = true
+        #expect(try NATSConnection(NATSConnectionOptions(url: server.url, name: "test")).ensureStream(full) == .created)
+        let out = try Scenario.temporaryFolder("tap")
+        let arguments = Scenario.replayArguments(Scenario.demo, out: out, extra: ["--publish", server.url, "--site", "a", "--publish-wait", "2"])
+        let first = try Fixtures.runFlowcast(arguments)
+        #expect(first.status == 3, "\(first.stderr)")
+        #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent("publish-spool").path))
+        // A stream that takes everything (the server's store removed: the tap makes it as usual).
+        try Self.restartWithoutStore(server)
+        let clock = ContinuousClock()
+        let started = clock.now
+        let rerun = try Fixtures.runFlowcast(Scenario.replayArguments(Scenario.demo, out: out,
+                                                                      extra: ["--publish", server.url, "--site", "a", "--publish-wait", "30"]))
+        let took = clock.now - started
+        #expect(rerun.status == 0, "\(rerun.stderr)")
+        #expect(!rerun.stderr.contains("were not taken"), "\(rerun.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: out.appendingPathComponent("publish-spool").path))
+        #expect(took < .seconds(20), "the rerun took \(took)")
+    }
+
     /// Finding 6 of the second scale-out audit: max_msgs, max_msgs_per_subject and discard were
     /// not compared, so a stream made with them said nothing.
     @Test("an existing stream's message limits and discard policy are compared and logged too")
@@ -955,6 +989,7 @@ struct PlannerTests {
         #expect(stranded.stderr.contains("still in"), "\(stranded.stderr)")
         #expect(stranded.stderr.contains("were not taken by the stream (exit status 3)"), "\(stranded.stderr)")
         #expect(FileManager.default.fileExists(atPath: secondOut.appendingPathComponent("publish-spool").path))
+
     }
 
     @Test("nats-server stopped while the taps run and started again: they spool, re-send, and the policies are the same")

@@ -74,8 +74,13 @@ public final class TapPublisher: @unchecked Sendable {
     private let lock = NSCondition()
     private var queue: [OutgoingMessage] = []
     private let spool: PublishSpool
-    /// Unacknowledged messages by id, and whether each came from the spool.
-    private var inFlight: [String: (message: OutgoingMessage, fromSpool: Bool)] = [:]
+    /// Unacknowledged messages by id, oldest first, and whether each came from the spool. One id
+    /// can be in flight twice: a tap run again on its folder re-sends its spool and publishes the
+    /// same windows anew, under the same ids. Until 7 December 2026 this held one entry per id, so
+    /// the new message replaced the spooled one, whose acknowledgement then never settled the
+    /// spool: the run spun at 100 % CPU for all of `--publish-wait`, exited 3 saying the spool's
+    /// messages were not taken, and left them spooled (an audit: 3 reruns of 6).
+    private var inFlight = InFlightMessages()
     private var counters = PublishCounters()
     private var finishing = false
     private var thread: Thread?
@@ -270,19 +275,22 @@ public final class TapPublisher: @unchecked Sendable {
                 lock.lock()
                 let settled = queue.isEmpty && inFlight.isEmpty && resend.isEmpty && spool.isEmpty
                 let backingOff = Self.now() < resendNotBefore
+                let nothingInFlight = inFlight.isEmpty
                 lock.unlock()
                 if settled || Self.now() >= deadline! {
                     // Unsent re-sends stay in sending.spool for the next tap with this folder, and
                     // what still waits for an acknowledgement is spooled too (a late acknowledgement
                     // then finds nothing to resolve; the next run's re-send is a duplicate).
                     lock.lock()
-                    for (_, entry) in inFlight where !entry.fromSpool { spoolLocked(entry.message) }
+                    for entry in inFlight.all where !entry.fromSpool { spoolLocked(entry.message) }
                     inFlight.removeAll()
                     lock.unlock()
                     break
                 }
-                // Not a tight loop while the server is away or the spool waits out a refusal.
-                if !connection.isConnected || backingOff { usleep(100_000) }
+                // Not a tight loop while the server is away or the spool waits out a refusal, nor
+                // while nothing is in flight to wait for (waiting for acknowledgements then
+                // returns at once).
+                if !connection.isConnected || backingOff { usleep(100_000) } else if nothingInFlight && resend.isEmpty { usleep(20_000) }
             }
         }
         done.signal()
@@ -297,7 +305,7 @@ public final class TapPublisher: @unchecked Sendable {
             lock.unlock()
             return
         }
-        inFlight[m.id] = (m, fromSpool)
+        inFlight.append(m, fromSpool: fromSpool)
         lock.unlock()
         let queued = m.payload.withUnsafeBytes { raw -> Bool in
             do {
@@ -309,7 +317,7 @@ public final class TapPublisher: @unchecked Sendable {
         }
         if !queued {
             lock.lock()
-            if inFlight.removeValue(forKey: m.id) != nil {
+            if inFlight.removeLast(m.id) != nil {
                 if fromSpool { resolvedFromSending() }
                 spoolLocked(m)
             }
@@ -321,7 +329,7 @@ public final class TapPublisher: @unchecked Sendable {
     private func acknowledged(_ ack: PublishAcknowledgement) {
         lock.lock()
         defer { lock.signal(); lock.unlock() }
-        guard let (message, fromSpool) = inFlight.removeValue(forKey: ack.messageID) else { return }
+        guard let (message, fromSpool) = inFlight.removeFirst(ack.messageID) else { return }
         if fromSpool { resolvedFromSending() }
         if let error = ack.error {
             spoolLocked(message)
@@ -380,4 +388,39 @@ public final class TapPublisher: @unchecked Sendable {
         clock_gettime(CLOCK_MONOTONIC, &t)
         return Double(t.tv_sec) + Double(t.tv_nsec) / 1e9
     }
+}
+
+/// Messages published and not yet acknowledged, by message id; an id published twice (a spooled
+/// message and the same window published anew) has both, oldest first, and acknowledgements come
+/// back in the order the server took the messages.
+struct InFlightMessages {
+    private var byID: [String: [(message: OutgoingMessage, fromSpool: Bool)]] = [:]
+    private(set) var count = 0
+
+    var isEmpty: Bool { count == 0 }
+    var all: [(message: OutgoingMessage, fromSpool: Bool)] { byID.values.flatMap { $0 } }
+
+    mutating func append(_ m: OutgoingMessage, fromSpool: Bool) {
+        byID[m.id, default: []].append((m, fromSpool))
+        count += 1
+    }
+
+    /// The oldest message in flight under `id` (an acknowledgement).
+    mutating func removeFirst(_ id: String) -> (message: OutgoingMessage, fromSpool: Bool)? {
+        guard var list = byID[id], !list.isEmpty else { return nil }
+        let first = list.removeFirst()
+        byID[id] = list.isEmpty ? nil : list
+        count -= 1
+        return first
+    }
+
+    /// The newest message in flight under `id` (one the client did not take).
+    mutating func removeLast(_ id: String) -> (message: OutgoingMessage, fromSpool: Bool)? {
+        guard var list = byID[id], let last = list.popLast() else { return nil }
+        byID[id] = list.isEmpty ? nil : list
+        count -= 1
+        return last
+    }
+
+    mutating func removeAll() { byID.removeAll(); count = 0 }
 }
