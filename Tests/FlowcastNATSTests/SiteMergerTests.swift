@@ -76,6 +76,25 @@ struct SiteMergerTests {
         #expect(twice.conflicts == 0)
     }
 
+    /// Lines its mark does not count that come before it were merged without a word (an audit: a
+    /// line of 5 GB for a learned cell, conflicts 0, exit 0).
+    @Test("a line the site's mark does not count, come before the mark: a conflict, named, and merged")
+    func extraLineBeforeTheMark() {
+        let stray = Self.line("a", "cell", "ecgi:00101-1", start: 100, bytes: 5_000_000_000)
+        var merger = SiteMerger(sites: ["a", "b"])
+        var problems: [String] = []
+        var windows: [MergedWindow] = []
+        for (subject, payload) in [stray] + Self.messages {
+            _ = merger.ingest(subject: subject, payload: payload, now: 0)
+            if let p = merger.lastProblem { problems.append(p) }
+            while let w = merger.nextReady(now: 0, lateness: 30) { windows.append(w) }
+        }
+        #expect(merger.conflicts == 1)
+        #expect(problems == ["its mark closed the window at 100 s counting 2 lines, but 3 came for it (a stray line, or another run's?); all are merged"],
+                "\(problems)")
+        #expect(windows.first?.windows.contains { $0.id == "ecgi:00101-1" } == true)
+    }
+
     @Test("a gap in a site's windows (it ended and started again later) with the other site silent: the gap's windows wait --lateness once, not each in turn")
     func gapWaitsOnce() {
         var merger = SiteMerger(sites: ["a", "b"])

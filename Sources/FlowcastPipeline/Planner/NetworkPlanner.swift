@@ -477,7 +477,8 @@ public final class NetworkPlanner {
         switch outcome {
         case .garbage:
             logProblem("garbage", "ignored a message on \(subject) (\(at)): \(state.merger.lastProblem ?? "not a Flowcast v1 message")")
-        case .duplicate:
+        case .duplicate, .mark, .windowLine:
+            // A mark or line that closed a window holding lines its mark does not count.
             if let conflict = state.merger.lastProblem { logProblem("conflict", "conflict: \(site)\(at): \(conflict)") }
         case .unlistedSite:
             unlistedThisRun += 1

@@ -522,6 +522,17 @@ public struct SiteMerger: Codable, Sendable {
             // A window released without this site needs no lines to pass: they would come too late.
             let released = releasedThrough.map { start < $0 } ?? false
             guard released || (lines[start]?[site]?.count ?? 0) >= mark.lines else { return }
+            if !released, let siteLines = lines[start]?[site], siteLines.keys.count(where: isKnown) > mark.lines {
+                // More lines to merge than its mark counts came before it (a stray or forged line,
+                // another run's): which are the tap's cannot be told, so all are merged, and said.
+                // Until 7 December 2026 they were merged without a word (an audit: a line of 5 GB
+                // for a learned cell, conflicts 0, exit 0). Lines for ids the topology does not name
+                // are left out of the count: they are never merged, and a tap may publish them.
+                let held = siteLines.count
+                conflicts += 1
+                lastProblem = "its mark closed the window at \(Self.seconds(start)) counting \(mark.lines) line\(mark.lines == 1 ? "" : "s"), "
+                    + "but \(held) came for it (a stray line, or another run's?); all are merged"
+            }
             s.marks[start] = nil
             if released {
                 var passed = s.passedReleased ?? []
