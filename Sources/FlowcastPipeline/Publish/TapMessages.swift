@@ -236,7 +236,7 @@ extension FlatJSON {
     func checkedCount(_ key: String) throws(BadMessage) -> Int {
         guard case let .number(v)? = self[key] else { throw BadMessage("no number \"\(key)\"") }
         guard let n = UInt64(Substring(v)), n <= MessageLimits.largestCount else {
-            throw BadMessage("\"\(key)\" \(Self.shown(v)) is out of range (0 to \(MessageLimits.largestCount))")
+            throw BadMessage("\"\(key)\" \(Self.shown(v)) \(Self.wrongInteger(v)) (0 to \(MessageLimits.largestCount))")
         }
         return Int(n)
     }
@@ -260,9 +260,19 @@ extension FlatJSON {
     static func checkedCounter(_ value: Value?, _ key: String) throws(BadMessage) -> UInt64 {
         guard case let .number(v)? = value else { throw BadMessage("no number \"\(key)\"") }
         guard let n = UInt64(Substring(v)), n <= MessageLimits.largestCounter else {
-            throw BadMessage("\"\(key)\" \(shown(v)) is out of range (0 to \(MessageLimits.largestCounter))")
+            throw BadMessage("\"\(key)\" \(shown(v)) \(wrongInteger(v)) (0 to \(MessageLimits.largestCounter))")
         }
         return n
+    }
+
+    /// Why a number is no count: a fraction or an exponent (`1.5`, `1e3`: in range, but counts are
+    /// written as whole numbers; they read "out of range" until 7 December 2026, an audit), or its size.
+    static func wrongInteger(_ v: Substring.UTF8View) -> String {
+        let text = Substring(v)
+        if !text.hasPrefix("-"), text.contains(where: { $0 == "." || $0 == "e" || $0 == "E" }), let d = Double(text), d.isFinite, d >= 0 {
+            return "is not written as a whole number"
+        }
+        return "is out of range"
     }
 
     /// A number's text for a message, cut short.
