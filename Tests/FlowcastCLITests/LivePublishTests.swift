@@ -30,7 +30,7 @@ struct LivePublishTests {
         // the planner 0.01, so a tap planned apart from its planner), and pure min-max routing,
         // which moves traffic every plan, so the churn penalty shapes every routing.
         let run = try Fixtures.runFlowcast(["planner", "--nats", server.url, "--topology", LiveTests.demoTopology,
-                                            "--out", plannerOut, "--sites", "edge-1", "--plan-every", "1s", "--exit-when-done",
+                                            "--out", plannerOut, "--sites", "edge-1", "--plan-every", "1s", "--window", "200ms", "--exit-when-done",
                                             "--target-utilisation", "0"])
         #expect(run.status == 0, "\(run.stderr)")
         let tapLines = try String(contentsOfFile: out + "/windows.jsonl", encoding: .utf8).split(separator: "\n").count

@@ -164,10 +164,10 @@ import Testing
             PolicyComparison(old: "a", new: "b", isFolder: false, files: [.init(name: nil, status: .changed, diff: PolicyDiffer().diff(a, b))])
         }
         let forward = compare(old, new).text(), backward = compare(new, old).text()
-        #expect(forward.contains("l-s1-s2 > l-s1-agg1 > l-agg1-core  27.9% → 0.0%  -27.9 pp  (path removed)"))
-        #expect(backward.contains("l-s1-s2 > l-s1-agg1 > l-agg1-core  0.0% → 27.9%  +27.9 pp  (new path)"))
-        #expect(compare(old, new).markdown().contains("~~27.9%~~ (path removed)"))
-        #expect(compare(new, old).markdown().contains("| 27.9% (new path) |"))
+        #expect(forward.contains("l-s1-s2 > l-s1-agg1 > l-agg1-core  28.0% → 0.0%  -28.0 pp  (path removed)"))
+        #expect(backward.contains("l-s1-s2 > l-s1-agg1 > l-agg1-core  0.0% → 28.0%  +28.0 pp  (new path)"))
+        #expect(compare(old, new).markdown().contains("~~28.0%~~ (path removed)"))
+        #expect(compare(new, old).markdown().contains("| 28.0% (new path) |"))
 
         // The same move with the path still listed at 0: no tag.
         var emptied = old
@@ -178,7 +178,7 @@ import Testing
             if links == ["l-s2-agg1", "l-agg1-core"] { emptied.routing.demands[d].paths[i].weight = 1 }
         }
         let text = compare(old, try emptied.withRoutingLoads()).text()
-        #expect(text.contains("l-s1-s2 > l-s1-agg1 > l-agg1-core  27.9% → 0.0%  -27.9 pp\n"))
+        #expect(text.contains("l-s1-s2 > l-s1-agg1 > l-agg1-core  28.0% → 0.0%  -28.0 pp\n"))
         #expect(!text.contains("(path removed)") && !text.contains("(new path)"))
 
         let json = try compare(old, new).json()
@@ -186,7 +186,7 @@ import Testing
         let demands = try #require((((root["files"] as? [[String: Any]])?.first)?["diff"] as? [String: Any])?["demands"] as? [[String: Any]])
         let paths = try #require(demands.first { $0["id"] as? String == "d-cell-2" }?["paths"] as? [[String: Any]])
         let weight = try #require(paths.first { $0["links"] as? [String] == removed }?["weight"] as? [String: Any])
-        #expect(weight["new"] == nil && weight["old"] as? Double == 0.279)
+        #expect(weight["new"] == nil && weight["old"] as? Double == 0.28)
     }
 
     @Test func swappingTheSidesMirrorsTheDiff() throws {
