@@ -33,6 +33,29 @@ import Testing
         #expect(s.regime == .underTarget(target: 0.7))
     }
 
+    /// The margin (`RoutingOptimizer.targetMargin`): a link's utilisation above 0.97 U costs 0.3 a
+    /// unit. Between `small` (weight 1) and `near` (weight 1.1, capacity 1), demand 0.69 fits under
+    /// 70 % on `small` but is in the margin; moving δ to `near` costs 0.1 δ / 0.69 ≈ 0.145 δ of
+    /// stretch and saves 0.3 δ of margin, so `small` is held at 0.97 × 0.7 = 0.679 and 0.011 moves.
+    /// Under the margin nothing moves; with `big` (weight 2: 1.45 δ of stretch) nothing moves either.
+    @Test func theMarginMovesTrafficOnlyWhereItCostsLittle() throws {
+        let near = try Topology(yaml: """
+        nodes: [{ id: a }, { id: b }]
+        links:
+          - { id: small, a: a, b: b, capacity: 1 }
+          - { id: near, a: a, b: b, capacity: 1, weight: 1.1 }
+        demands:
+          - { id: d1, source: a, destination: b, paths: [[small], [near]] }
+        """)
+        func plan(_ t: Topology, _ demand: Double) throws -> [Double] {
+            try RoutingOptimizer().solve(RoutingProblem(topology: t, paths: [[[0], [1]]], scenarios: [[demand]], targetUtilisation: 0.7)).weights[0]
+        }
+        let held = try plan(near, 0.69)
+        #expect(abs(held[0] * 0.69 - 0.7 * (1 - RoutingOptimizer.targetMargin)) < 1e-7 && abs(held[1] * 0.69 - 0.011) < 1e-7, "\(held)")
+        #expect(try plan(near, 0.6) == [1, 0])
+        #expect(try plan(topology, 0.69) == [1, 0])
+    }
+
     @Test func overTheTargetMinMaxFirstThenPathCostWithinOnePercent() throws {
         // Demand 3 cannot fit under 70 %: the min-max optimum is 1 (split 1/3, 2/3). Within 1 %
         // of it (cap 1.01) path cost is least with `small` full: x = 1.01 / 3.
@@ -168,6 +191,25 @@ import Testing
             #expect(d.reason.contains("under the 70% target"), "\(d.reason)")
         }
         #expect(ties == 2)
+    }
+
+    /// A split made by the margin says so: "has room under the 70% target" did not say why it moved.
+    @Test func aSplitMadeByTheMarginSaysSo() throws {
+        let t = try Topology(yaml: """
+        nodes: [{ id: a }, { id: b }]
+        links:
+          - { id: small, a: a, b: b, capacity: 1000000000 }
+          - { id: near, a: a, b: b, capacity: 1000000000, weight: 1.1 }
+        demands:
+          - { id: d1, source: a, destination: b, paths: [[small], [near]] }
+        """)
+        let input = ForecastSet(forecasts: [Forecast(id: "d1", kind: .demand, point: 600_000_000, upper: 690_000_000, source: "test")])
+        let provenance = Provenance(inputDigest: Provenance.digest(Data()), topologyDigest: Provenance.digest(Data()), modelId: nil,
+                                    window: nil, generator: "test")
+        let document = try PolicyPlanner(topology: t).plan(input, provenance: provenance)
+        let reason = try #require(document.routing.demands.first?.reason)
+        #expect(reason == "split 98%/2% over paths 1,2 because small on the least-cost path 1 is at 68%, in the 3% margin under the 70% target",
+                "\(reason)")
     }
 
     /// At target 0 (pure min-max) over the example's three demand scenarios, a reason's "busiest

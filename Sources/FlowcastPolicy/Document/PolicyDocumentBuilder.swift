@@ -194,6 +194,17 @@ struct PolicyDocumentBuilder {
                                   : " because \(topology.links[link].id) on the least-cost path \(cheapest + 1) is at ")
                 + (regime.isEmpty ? "the \(Self.percent(cap)) target" : "\(Self.percent(utilisation[link]))\(worst); " + regime)
         }
+        // Under the target, a link of the least-cost path in the margin below it (held out of the
+        // top 3 % of the target where that costs little stretch): "has room under the 70% target"
+        // would not say why the traffic moved.
+        let band = cap * (1 - RoutingOptimizer.targetMargin) - 5e-5
+        if regime.isEmpty, let link = paths[cheapest].filter({ utilisation[$0] >= band })
+            .max(by: { (utilisation[$0], topology.links[$1].id) < (utilisation[$1], topology.links[$0].id) }) {
+            let equal = used.allSatisfy { costs[$0] == costs[cheapest] }
+            return split + (equal ? " of equal least cost (\(costs[cheapest].formatted())) because \(topology.links[link].id) on path \(cheapest + 1) is at "
+                                  : " because \(topology.links[link].id) on the least-cost path \(cheapest + 1) is at ")
+                + "\(Self.percent(utilisation[link]))\(worst), in the \(Self.percent(RoutingOptimizer.targetMargin)) margin under the \(Self.percent(cap)) target"
+        }
         if used.allSatisfy({ costs[$0] == costs[cheapest] }) {
             // Over the target the cap is a scenario's, not the target: "under the 77% target" read
             // beside a 70 % target (an audit).
