@@ -112,6 +112,13 @@ struct PlannerTests {
         let summary = try Scenario.summary(out)
         #expect((summary["endedSites"] as? [String]) == Scenario.sites)
         #expect((summary["messages"] as? [String: Int])?["garbage"] == nil)
+        // Resuming this folder with other planning options is refused: its policies would mix two
+        // configurations (until 7 December 2026 it carried on, an audit).
+        let other = try Fixtures.runFlowcast(Scenario.plannerArguments(server, out: out, extra: ["--exit-when-done", "--headroom", "1.5",
+                                                                                                "--target-utilisation", "0.6"]))
+        #expect(other.status == 2, "\(other.stderr)")
+        #expect(other.stderr.contains("planner-state.json: saved for --headroom 1.2, --target-utilisation 0.7; this run has --headroom 1.5, "
+                                      + "--target-utilisation 0.6: use another --out"), "\(other.stderr)")
     }
 
     /// The demo keeps every link under 70 %, so the default plans leave traffic on least-cost

@@ -95,6 +95,19 @@ public final class NetworkPlanner {
                 throw NetworkPlannerError.state(path: statePath, reason: "saved for windows of \(SiteMerger.seconds(saved)), not --window \(SiteMerger.seconds(options.windowNanoseconds)); use another --out")
             }
             state.merger.adoptDuration(options.windowNanoseconds)
+            // One folder, one configuration: until 7 December 2026 a restart with another
+            // --headroom, --churn, --target-utilisation or topology carried on, its policies
+            // beside the earlier ones' (an audit: headroom 1.2 in policy-0001, 1.5 in policy-0009).
+            let now = Self.settings(options, topologyData: topologyData)
+            if let saved = state.settings {
+                let changed = now.keys.sorted().filter { saved[$0] != nil && saved[$0] != now[$0] }
+                if !changed.isEmpty {
+                    throw NetworkPlannerError.state(path: statePath, reason: "saved for "
+                        + changed.map { "\($0) \(saved[$0]!)" }.joined(separator: ", ") + "; this run has "
+                        + changed.map { "\($0) \(now[$0]!)" }.joined(separator: ", ") + ": use another --out")
+                }
+            }
+            state.settings = now
             restored = true
             // A run killed after publishing and before saving that it had: its policies up to the
             // last written may be on the stream already, and publishing them again is a duplicate.
@@ -102,6 +115,7 @@ public final class NetworkPlanner {
         } else {
             state = NetworkPlannerState(sites: options.sites, everyNanoseconds: options.everyNanoseconds,
                                         merger: SiteMerger(sites: options.sites, duration: options.windowNanoseconds))
+            state.settings = Self.settings(options, topologyData: topologyData)
         }
         state.merger.use(topology)
         do {
@@ -513,6 +527,13 @@ public final class NetworkPlanner {
             break
         }
     }
+    /// What a restart must plan with as the state did: the planning options, and the topology.
+    static func settings(_ options: NetworkPlannerOptions, topologyData: Data) -> [String: String] {
+        ["--headroom": "\(options.plan.headroom)", "--churn": "\(options.plan.churnPenalty)",
+         "--target-utilisation": "\(options.plan.targetUtilisation)",
+         "--topology": "sha256:" + Provenance.digest(topologyData).dropFirst("sha256:".count).prefix(12)]
+    }
+
     /// A subject's site as its tap was given it (`a.b`, not the subject's `a%2Eb`), else its token.
     private static func siteName(of subject: String) -> String? {
         FlowcastSubjects.siteName(of: subject) ?? FlowcastSubjects.siteToken(of: subject)

@@ -99,6 +99,9 @@ struct NetworkPlannerState: Codable {
     /// Counts full saves; the journal (`PlannerJournal`) names the one it follows. Absent in a
     /// state saved before the journal existed.
     var generation: UInt64?
+    /// The planning options and topology the state was planned with (option → value; the
+    /// topology by its SHA-256), refused if a restart differs. Absent in older states.
+    var settings: [String: String]?
 }
 
 /// OUT/planner-summary.json. Deterministic for a given input: no wall-clock times.
