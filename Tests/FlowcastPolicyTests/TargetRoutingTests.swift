@@ -39,14 +39,7 @@ import Testing
     /// stretch and saves 0.3 δ of margin, so `small` is held at 0.97 × 0.7 = 0.679 and 0.011 moves.
     /// Under the margin nothing moves; with `big` (weight 2: 1.45 δ of stretch) nothing moves either.
     @Test func theMarginMovesTrafficOnlyWhereItCostsLittle() throws {
-        let near = try Topology(yaml: """
-        nodes: [{ id: a }, { id: b }]
-        links:
-          - { id: small, a: a, b: b, capacity: 1 }
-          - { id: near, a: a, b: b, capacity: 1, weight: 1.1 }
-        demands:
-          - { id: d1, source: a, destination: b, paths: [[small], [near]] }
-        """)
+        let near = try nearPair(capacity: 1)
         func plan(_ t: Topology, _ demand: Double) throws -> [Double] {
             try RoutingOptimizer().solve(RoutingProblem(topology: t, paths: [[[0], [1]]], scenarios: [[demand]], targetUtilisation: 0.7)).weights[0]
         }
@@ -157,6 +150,18 @@ import Testing
     }
 }
 
+/// `small` (weight 1) and `near` (weight 1.1) from a to b, both of `capacity`, and one demand over them.
+func nearPair(capacity: Int) throws -> Topology {
+    try Topology(yaml: """
+    nodes: [{ id: a }, { id: b }]
+    links:
+      - { id: small, a: a, b: b, capacity: \(capacity) }
+      - { id: near, a: a, b: b, capacity: \(capacity), weight: 1.1 }
+    demands:
+      - { id: d1, source: a, destination: b, paths: [[small], [near]] }
+    """)
+}
+
 /// The demo's reasons under a target: each names the target or the link that binds.
 @Suite struct TargetReasonTests {
     func plan(scale: Double) throws -> PolicyDocument {
@@ -195,14 +200,7 @@ import Testing
 
     /// A split made by the margin says so: "has room under the 70% target" did not say why it moved.
     @Test func aSplitMadeByTheMarginSaysSo() throws {
-        let t = try Topology(yaml: """
-        nodes: [{ id: a }, { id: b }]
-        links:
-          - { id: small, a: a, b: b, capacity: 1000000000 }
-          - { id: near, a: a, b: b, capacity: 1000000000, weight: 1.1 }
-        demands:
-          - { id: d1, source: a, destination: b, paths: [[small], [near]] }
-        """)
+        let t = try nearPair(capacity: 1_000_000_000)
         let input = ForecastSet(forecasts: [Forecast(id: "d1", kind: .demand, point: 600_000_000, upper: 690_000_000, source: "test")])
         let provenance = Provenance(inputDigest: Provenance.digest(Data()), topologyDigest: Provenance.digest(Data()), modelId: nil,
                                     window: nil, generator: "test")
