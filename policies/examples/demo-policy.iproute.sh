@@ -7,9 +7,9 @@ ip route replace 10.20.0.0/24 nexthop via 10.255.0.20 weight 1  # d-cell-3, d-ce
 # on site-1
 ip route replace 10.20.0.0/24 nexthop via 10.255.0.11 weight 1  # d-cell-1, d-cell-2 (one route per prefix on a router: the split of their traffic through it)
 # on site-2
-ip route replace 10.20.0.0/24 nexthop via 10.255.0.1 weight 57 nexthop via 10.255.0.11 weight 148  # d-cell-2, d-cell-3 (one route per prefix on a router: the split of their traffic through it)
+ip route replace 10.20.0.0/24 nexthop via 10.255.0.1 weight 63 nexthop via 10.255.0.11 weight 163  # d-cell-2, d-cell-3 (one route per prefix on a router: the split of their traffic through it)
 # on site-3
-ip route replace 10.20.0.0/24 nexthop via 10.255.0.2 weight 4 nexthop via 10.255.0.4 weight 91  # d-cell-3
+ip route replace 10.20.0.0/24 nexthop via 10.255.0.2 weight 13 nexthop via 10.255.0.4 weight 225  # d-cell-3
 # on site-4
 ip route replace 10.20.0.0/24 nexthop via 10.255.0.12 weight 1  # d-cell-3, d-cell-4 (one route per prefix on a router: the split of their traffic through it)
 # on site-5
