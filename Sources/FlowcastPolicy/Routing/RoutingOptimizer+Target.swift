@@ -77,7 +77,10 @@ extension RoutingOptimizer {
         let costs = Self.pathCosts(problem)
         let shortest = Self.shortestWeights(costs)
         let churn = problem.current != nil && problem.churnPenalty > 0
-        let shortestFits = problem.scenarios.allSatisfy { Self.maxUtilisation(problem, weights: shortest, demand: $0) <= target }
+        // The worst scenario on least-cost paths, once: it decides both whether they fit under the
+        // target and whether they stay under its margin.
+        let shortestWorst = problem.scenarios.reduce(0) { max($0, Self.maxUtilisation(problem, weights: shortest, demand: $1)) }
+        let shortestFits = shortestWorst <= target
         var regime = RoutingRegime.underTarget(target: target)
         var weights = shortest
         var cap = target
@@ -106,7 +109,7 @@ extension RoutingOptimizer {
         } ?? true
         // Shortest paths that fit under the target but not under its margin go through the LP too,
         // which prices the band between them (`targetMargin`).
-        let roomy = problem.scenarios.allSatisfy { Self.maxUtilisation(problem, weights: shortest, demand: $0) <= target * (1 - Self.targetMargin) }
+        let roomy = shortestWorst <= target * (1 - Self.targetMargin)
         if !shortestFits || (churn && !unchanged) || !roomy {
             weights = try buildPathCost(problem, costs: costs, cap: cap, caps: caps).solve().weights
             for d in weights.indices {
