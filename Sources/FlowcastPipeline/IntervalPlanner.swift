@@ -411,7 +411,7 @@ public final class IntervalPlanner {
                                     modelDigest: modelDigest, window: window, generator: generator)
         if !missingSites.isEmpty { provenance.missingSites = missingSites.sorted() }
         missingSites = []
-        let name = String(format: "policy-%04d.json", policiesWritten + 1)
+        let name = Self.policyFileName(policiesWritten + 1)
         do {
             let planner = PolicyPlanner(topology: topology, options: options.plan)
             // Reports before the interval only: a replayed log already holds the seconds after it.
@@ -447,6 +447,9 @@ public final class IntervalPlanner {
     }
 
     static func iso(_ nanoseconds: Int64) -> String { ISOTime.string(nanoseconds: nanoseconds) }
+
+    /// The file name of the planner's policy number `number` (from 1) in its folder.
+    static func policyFileName(_ number: Int) -> String { String(format: "policy-%04d.json", number) }
 }
 
 /// A model the interval planner cannot plan with: one line naming the file and what is wrong.

@@ -93,7 +93,8 @@ public enum LiveEvent: Sendable {
     /// `dropped`: packets dropped before capture while the window was open.
     case windowClosed(start: Int64, lines: Int, capture: LiveCaptureStatistics, packets: UInt64, dropped: UInt64)
     case topologyReloaded(generation: Int)
-    case policyWritten(count: Int)
+    /// `count`: the policy's number in its planner's folder, `file` its path.
+    case policyWritten(count: Int, file: String)
     case planFailed(String)
     /// A cell's radio KPI log gave no efficiency (the problem): its plans used the configured peak.
     case efficiencyUnavailable(String)

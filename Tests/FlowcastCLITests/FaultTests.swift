@@ -691,8 +691,13 @@ extension LiveFaultTests {
             let names = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
             files += names.filter { $0.hasPrefix("policy-") && $0.hasSuffix(".json") }.map { folder + "/" + $0 }
         }
-        let logged = stderr.split(separator: "\n").filter { $0.contains("policy written") }.count
-        #expect(!files.isEmpty && logged == files.count, "\(files.count) policies, \(logged) logged", sourceLocation: sourceLocation)
+        let lines = stderr.split(separator: "\n").filter { $0.contains("policy written") }
+        #expect(!files.isEmpty && lines.count == files.count, "\(files.count) policies, \(lines.count) logged", sourceLocation: sourceLocation)
+        // Each by its own line, naming it (a batch that wrote two policies logged one line).
+        for file in files {
+            #expect(lines.filter { $0.contains("file=\(file)") }.count == 1, "\(file) not logged once: \(lines)",
+                    sourceLocation: sourceLocation)
+        }
         for file in files {
             let object = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: file))) as? [String: Any]
             #expect((object?["provenance"] as? [String: Any])?["generator"] as? String == "flowcast live 0.1.0", "\(file)", sourceLocation: sourceLocation)

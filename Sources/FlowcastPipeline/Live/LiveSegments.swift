@@ -120,10 +120,16 @@ struct PlannerProgress {
     mutating func report(_ planner: IntervalPlanner?, control: LiveControl, log: (LiveEvent) -> Void) {
         guard let p = planner else { return }
         if p.policiesWritten != policiesBefore {
-            // By how many: a batch (or a planner's finish) can write more than one.
+            // A batch (or a planner's finish) can write more than one: a line for each, so the
+            // log names every file (it logged one line per batch, and a test counting files
+            // against lines failed whenever a batch had spanned two plan intervals).
             let written = p.policiesWritten - policiesBefore
+            for number in (policiesBefore + 1)...p.policiesWritten {
+                let file = URL(fileURLWithPath: p.options.directory)
+                    .appendingPathComponent(IntervalPlanner.policyFileName(number)).path
+                log(.policyWritten(count: number, file: file))
+            }
             policiesBefore = p.policiesWritten
-            log(.policyWritten(count: p.policiesWritten))
             control.update { $0.lastPolicySeconds = Date().timeIntervalSince1970; $0.policiesWritten += written }
         }
         // As soon as a plan meets a problem or fails, not only when the run stops.

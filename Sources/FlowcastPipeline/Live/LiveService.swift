@@ -269,8 +269,8 @@ public final class LiveService {
                 "interfaceDropsSoFar": "\(stats.interfaceDrops)", "droppedBeforeCapture": "\(dropped)"])
         case let .topologyReloaded(generation):
             log.notice("topology reloaded", metadata: ["generation": "\(generation)", "file": "\(configuration.topologyPath)"])
-        case let .policyWritten(count):
-            log.info("policy written", metadata: ["count": "\(count)"])
+        case let .policyWritten(count, file):
+            log.info("policy written", metadata: ["count": "\(count)", "file": "\(file)"])
         case let .planFailed(reason):
             log.error("plan failed", metadata: ["reason": "\(reason)"])
         case let .efficiencyUnavailable(problem):

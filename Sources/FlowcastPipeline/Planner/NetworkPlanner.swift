@@ -721,7 +721,7 @@ public final class NetworkPlanner {
         defer { warnAlreadyInStream(alreadyInStream) }
         while state.policiesPublished < count {
             let index = state.policiesPublished
-            let name = String(format: "policy-%04d.json", index + 1)
+            let name = IntervalPlanner.policyFileName(index + 1)
             guard let data = FileManager.default.contents(atPath: options.policyDirectory + "/" + name) else { break }
             let duplicate: Bool
             do { duplicate = try Self.publishPolicy([UInt8](data), name: name, durable: options.durable, on: connection) } catch {
@@ -806,7 +806,7 @@ public final class NetworkPlanner {
         let dir = URL(fileURLWithPath: options.policyDirectory)
         let count = state.planner?.policiesWritten ?? 0
         for n in stride(from: 1, through: count, by: 1) {
-            let name = String(format: "policy-%04d.json", n)
+            let name = IntervalPlanner.policyFileName(n)
             if let known = missingSitesRead[name] {
                 if !known.isEmpty { missing[name] = known }
             } else if let doc = try? PolicyDocument(contentsOf: dir.appendingPathComponent(name)) {
