@@ -87,6 +87,24 @@ enum Scenario {
         return out
     }
 
+    /// The capture cut in two at `seconds` after its first packet (as a capture rotated there):
+    /// the packets before and those from then on (pcap, nanosecond timestamps).
+    static func cut(_ path: String, at seconds: Double, into folder: URL) throws -> (before: String, after: String) {
+        let paths = (folder.appendingPathComponent("before.pcap").path, folder.appendingPathComponent("after.pcap").path)
+        let capture = try OfflineCapture(path: path)
+        let before = try CaptureWriter(path: paths.0, format: .pcap, linkType: capture.linkTypes[0])
+        let after = try CaptureWriter(path: paths.1, format: .pcap, linkType: capture.linkTypes[0])
+        var cut: Int64?
+        try capture.forEachPacket { packet in
+            if cut == nil { cut = packet.timestampNanoseconds + Int64(seconds * 1e9) }
+            try (packet.timestampNanoseconds < cut! ? before : after)
+                .write(packet.bytes, timestampNanoseconds: packet.timestampNanoseconds, wireLength: packet.wireLength)
+        }
+        try before.close()
+        try after.close()
+        return paths
+    }
+
     /// The capture with every packet `seconds` later (earlier when negative), as a tap whose clock
     /// is that far off records it (pcap, nanosecond timestamps).
     static func shifted(_ path: String, by seconds: Int64, into folder: URL) throws -> String {

@@ -175,10 +175,13 @@ struct PlannerTests {
         #expect((after["messages"] as? [String: Int])?["duplicate"] == 1)
     }
 
-    /// Two taps with the same --site (the default is the host name): every message of the second
-    /// has the id of one of the first's, the stream dropped them all as duplicates, and the tap
-    /// printed "dropped 0" and exited 0 without a word; its cells planned as zero.
-    @Test("two taps with the same --site: the second's messages are duplicates in the stream, and it warns")
+    /// Two taps with the same --site (the default is the host name). Until 7 December 2026 every
+    /// message of the second had the id of one of the first's: the stream dropped them all as
+    /// duplicates, and the planner planned the first tap's traffic alone without a word (the tap
+    /// warned, after an audit). Message ids carry the content now: the lines that differ reach the
+    /// planner, which names each as a conflict and exits 3; the identical ones (cells without
+    /// traffic in both) are still duplicates, which the tap still warns of.
+    @Test("two taps with the same --site: the second warns of duplicates, and the planner names its lines as conflicts and exits 3")
     func sameSiteTwice() throws {
         let server = try NATSServer()
         let captures = try Self.siteCaptures()
@@ -190,17 +193,63 @@ struct PlannerTests {
         #expect(first.status == 0 && !first.stderr.contains("already in the stream"), "\(first.stderr)")
         let second = try tap("b")
         #expect(second.status == 0, "\(second.stderr)")
-        #expect(second.stderr.contains("warning: 1201 of the 1201 messages acknowledged were already in the stream (the same message ids) "
-                                       + "and were dropped as duplicates: is another tap publishing with --site x"), "\(second.stderr)")
+        let warning = try #require(second.stderr.split(separator: "\n").first { $0.contains("already in the stream") }, "\(second.stderr)")
+        #expect(warning.contains(" of the 1201 messages acknowledged were already in the stream (the same message ids) "
+                                 + "and were dropped as duplicates: is another tap publishing with --site x"), "\(second.stderr)")
         #expect(second.stderr.contains("within the stream's 15 min duplicate window?"), "\(second.stderr)")
-        // Its end, too, has the first tap's end's id (the same last window), so the stream holds one
-        // end for site x, the first tap's, without the count: the warning is the tap's own.
+        // Its end has the first tap's end's id (the same last window, and an end's id has no
+        // content), so the stream holds one end for site x, the first tap's, without the count.
         let reader = try NATSConnection(NATSConnectionOptions(url: server.url, name: "test"))
         let consumer = try PullConsumer(connection: reader, stream: FlowcastSubjects.windowStream.name, durable: "t",
                                         filterSubject: "flowcast.v1.tap.x", startTimeNanoseconds: nil, ackWaitNanoseconds: 10_000_000_000)
         let ends = try consumer.fetch(batch: 200, milliseconds: 1000).messages.map { String(decoding: $0.payload, as: UTF8.self) }
             .filter { $0.contains("\"type\":\"end\"") }
         #expect(ends.count == 1 && !ends[0].contains("alreadyInStream"), "\(ends)")
+        // The planner: the second tap's lines with other counts are conflicts, each named; the
+        // first tap's were kept; exit 3.
+        let out = try Scenario.temporaryFolder("planner")
+        let run = try Fixtures.runFlowcast(Scenario.plannerArguments(server, out: out, sites: ["x"], extra: ["--exit-when-done"]))
+        #expect(run.status == 3, "\(run.stderr)")
+        let conflicts = try #require(try Scenario.summary(out)["conflicts"] as? Int)
+        let named = run.stderr.split(separator: "\n").filter { $0.contains("conflict: site x") }
+        // The first 10 are logged, the rest counted.
+        #expect(conflicts > 100 && named.count == 10, "\(conflicts) conflicts, \(named.count) named: \(run.stderr.suffix(3000))")
+        #expect(run.stderr.contains("the first of each was kept and planned with (\(conflicts - 10) not logged)"), "\(run.stderr.suffix(3000))")
+        #expect(named.contains { $0.contains("a second line for cell:") && $0.contains("with other counts") }, "\(named.prefix(3))")
+        #expect(run.stderr.contains("flowcast planner: warning: \(conflicts) lines this run came for a site, window and cell or link "
+                                    + "the planner already held with other counts"), "\(run.stderr.suffix(2000))")
+    }
+
+    /// A capture rotated inside a window, replayed as two runs of one tap (or a trial run stopped
+    /// inside a window, then the real one): both runs published a line for every cell and link of
+    /// that window, under the same message ids until 7 December 2026, so the stream dropped the
+    /// second run's as duplicates and the planner planned the window from the first run's part
+    /// alone, with exit status 0 (an audit). The second run's lines now reach the planner: every
+    /// line with other counts is a conflict, named with what it may be, and the run exits 3.
+    @Test("a capture rotated inside a window, replayed as two runs of one tap: the second run's part of that window is named a conflict, exit 3")
+    func twoRunsShareAWindow() throws {
+        let server = try NATSServer()
+        let (before, after) = try Scenario.cut(Scenario.demo, at: 305, into: try Scenario.temporaryFolder("cut"))
+        for part in [before, after] {
+            let tap = try Fixtures.runFlowcast(Scenario.replayArguments(part, out: try Scenario.temporaryFolder("tap"),
+                                                                        extra: ["--publish", server.url, "--site", "a"]))
+            #expect(tap.status == 0, "\(tap.stderr)")
+        }
+        let out = try Scenario.temporaryFolder("planner")
+        let run = try Fixtures.runFlowcast(Scenario.plannerArguments(server, out: out, sites: ["a"], extra: ["--exit-when-done"]))
+        #expect(run.status == 3, "\(run.stderr)")
+        let named = run.stderr.split(separator: "\n").filter { $0.contains("conflict: site a") }
+        #expect(!named.isEmpty && named.allSatisfy {
+            $0.contains("in the window at 2025-11-29T08:05:00Z") && $0.contains("with other counts")
+                && $0.contains("did two runs of the tap share it (a trial run stopped inside it, or a capture rotated inside it)? "
+                               + "Their parts are not summed")
+        }, "\(run.stderr)")
+        let summary = try Scenario.summary(out)
+        // Up to 10 are logged; every one is counted.
+        let conflicts = try #require(summary["conflicts"] as? Int)
+        #expect(conflicts > 10 && named.count == 10, "\(summary)")
+        // The windows after it are the second run's, planned as usual.
+        #expect((summary["windowsPlanned"] as? Int ?? 0) >= 60, "\(summary)")
     }
 
     @Test("--from: a second planner beside the first, reading the streams from a point in time")

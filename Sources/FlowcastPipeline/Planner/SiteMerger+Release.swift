@@ -121,6 +121,11 @@ extension SiteMerger {
         var observedFrom: [String: [(site: String, from: Int64)]] = [:]
         let held = lines[start] ?? [:]
         for site in contributors {
+            if let own = held[site], !own.isEmpty {
+                var kept = HeldLines()
+                kept[start] = [site: own]
+                state[site]!.lastReleased = kept
+            }
             // Taken out while it grows, so that inserting does not copy it.
             var carried = state[site]!.carried ?? []
             state[site]!.carried = nil

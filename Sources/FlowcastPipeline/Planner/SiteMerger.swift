@@ -82,6 +82,12 @@ public struct SiteMerger: Codable, Sendable {
         /// newest 4,096: a line of one is `late`, not a `duplicate`. nil in a state saved before
         /// 7 December 2026.
         var passedReleased: [Int64]?
+        /// The site's lines of the newest window released with lines of it, as they came (kept
+        /// until a later window brings its lines): a line or mark for that window that differs
+        /// from them is another run's (a trial stopped inside the window, a capture rotated in it),
+        /// which the stream no longer drops since message ids carry the content, and is a conflict,
+        /// not a re-sent copy. nil in a state saved before 7 December 2026.
+        var lastReleased: HeldLines?
     }
     /// What the planner made of a site of which nothing was read (`caughtUp`).
     enum Unread: String, Codable, Sendable {
@@ -248,11 +254,29 @@ public struct SiteMerger: Codable, Sendable {
 
     /// A second line for a held cell or link with other counts than the first, which is kept:
     /// counted and said (the same words whether or not the site's mark has closed the window).
-    private mutating func conflict(_ key: String, second w: WindowSummary, first: WindowSummary) {
+    /// Two lines for one site, window and cell or link that agree on every counter: the same line,
+    /// or two runs' lines that differ only in how much of the window they observed (`partial`,
+    /// `observedFrom`), both idle, which is no conflict (an end-to-end test of a capture rotated
+    /// inside a window read "other counts (bytes 0/0, packets 0/0; the first, 0/0 and 0/0 …)").
+    static func sameCounts(_ a: WindowSummary, _ b: WindowSummary) -> Bool {
+        var a = a, b = b
+        a.partial = false; b.partial = false
+        a.observedFromNanoseconds = nil; b.observedFromNanoseconds = nil
+        return a == b
+    }
+
+    /// `planned`: the window was planned already, with the first.
+    private mutating func conflict(_ key: String, second w: WindowSummary, first: WindowSummary, planned: Bool = false) {
         conflicts += 1
         lastProblem = "a second line for \(key) in the window at \(Self.seconds(w.startNanoseconds)) with other counts "
             + "(bytes \(w.bytesUp)/\(w.bytesDown), packets \(w.packetsUp)/\(w.packetsDown); the first, "
-            + "\(first.bytesUp)/\(first.bytesDown) and \(first.packetsUp)/\(first.packetsDown), is kept)"
+            + "\(first.bytesUp)/\(first.bytesDown) and \(first.packetsUp)/\(first.packetsDown), is kept"
+            + (planned ? ", and the window was planned with it)" : ")")
+        // Two runs that each saw part of the window: one stopped inside it, the other began inside it.
+        if first.partial || w.partial || first.observedFromNanoseconds != nil || w.observedFromNanoseconds != nil {
+            lastProblem! += "; a line covers only part of the window: did two runs of the tap share it (a trial run stopped "
+                + "inside it, or a capture rotated inside it)? Their parts are not summed"
+        }
     }
 
     private mutating func classify(subject: String, payload: [UInt8]) throws(BadMessage) -> IngestOutcome {
@@ -278,14 +302,18 @@ public struct SiteMerger: Codable, Sendable {
                 // other counts, or one the mark did not count, is a conflict, not a re-sent copy.
                 // (Until 7 December 2026 every such line was a silent duplicate: a forged mark and
                 // line that came first replaced a site's whole window, an audit.)
-                if let held = lines[w.startNanoseconds]?[site] {
+                // Or one already planned: the site's lines of the newest window planned with them
+                // are kept for that (a later run's share of the window its earlier run ended in).
+                let planned = lines[w.startNanoseconds]?[site] == nil
+                if let held = lines[w.startNanoseconds]?[site] ?? state[site]!.lastReleased?[w.startNanoseconds]?[site] {
                     let key = "\(w.kind.rawValue):\(w.id)"
                     if let first = held[key] {
-                        if first != w { conflict(key, second: w, first: first) }
+                        if !Self.sameCounts(first, w) { conflict(key, second: w, first: first, planned: planned) }
                     } else {
                         conflicts += 1
                         lastProblem = "a line for \(key) in the window at \(Self.seconds(w.startNanoseconds)), which the site's mark had closed "
                             + "with \(held.count) line\(held.count == 1 ? "" : "s") it did not count; not taken"
+                            + (planned ? " (the window was planned without it)" : "")
                     }
                 }
                 return .duplicate
@@ -299,7 +327,7 @@ public struct SiteMerger: Codable, Sendable {
             }
             let key = "\(w.kind.rawValue):\(w.id)"
             if let held = lines[w.startNanoseconds]?[site]?[key] {
-                if held != w { conflict(key, second: w, first: held) }
+                if !Self.sameCounts(held, w) { conflict(key, second: w, first: held) }
                 return .duplicate
             }
             lines[w.startNanoseconds, default: [:]][site, default: [:]][key] = w
@@ -338,10 +366,12 @@ public struct SiteMerger: Codable, Sendable {
             if duration == nil { duration = mark.duration }
             if let last = state[mark.site]!.chainLast, mark.start <= last {
                 // A second mark for a window still held that counts other lines than the first did.
-                if let held = lines[mark.start]?[mark.site], held.count != mark.lines {
+                let planned = lines[mark.start]?[mark.site] == nil
+                if let held = lines[mark.start]?[mark.site] ?? state[mark.site]!.lastReleased?[mark.start]?[mark.site],
+                   held.count != mark.lines {
                     conflicts += 1
                     lastProblem = "a second mark for the window at \(Self.seconds(mark.start)) counting \(mark.lines) line\(mark.lines == 1 ? "" : "s"), "
-                        + "where the first closed it with \(held.count); the first is kept"
+                        + "where the first closed it with \(held.count); the first is kept" + (planned ? " (the window was planned with it)" : "")
                 }
                 return .duplicate
             }

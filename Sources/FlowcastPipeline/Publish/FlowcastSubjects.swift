@@ -1,6 +1,7 @@
 public import FlowcastCore
 public import FlowcastAggregate
 public import FlowcastNATS
+internal import FlowcastPolicy
 
 /// The NATS subjects, message ids and streams of Flowcast's scale-out (docs/scaleout.md): one
 /// owner for the names both taps and the planner use. Version 1 of the formats (`flowcast.v1.…`).
@@ -95,9 +96,21 @@ public enum FlowcastSubjects {
     /// `flowcast.v1.flow.<site>`.
     public static func flow(site: String) -> String { "\(prefix).flow.\(token(site))" }
 
-    /// `<site>|<kind>|<id>|<window start ns>`: the stream's duplicate window drops a re-sent window.
-    public static func windowMessageID(site: String, kind: WindowSummary.Kind, id: String, start: Int64) -> String {
-        "\(site)|\(kind.rawValue)|\(id)|\(start)"
+    /// `<site>|<kind>|<id>|<window start ns>|<content>` (`content(of:)` of the payload): the
+    /// stream's duplicate window drops a re-sent window, and only that. Until 7 December 2026 the
+    /// id had no content: a tap's short trial run, a capture rotated inside a window, or a rerun
+    /// on another topology published a window under the ids of another run's, and the stream
+    /// dropped the later one as a duplicate, which the planner never saw (an audit). Now a line
+    /// with other counts reaches the planner, which names it (a conflict).
+    public static func windowMessageID(site: String, kind: WindowSummary.Kind, id: String, start: Int64,
+                                       payload: some Collection<UInt8>) -> String {
+        "\(site)|\(kind.rawValue)|\(id)|\(start)|\(content(of: payload))"
+    }
+
+    /// The first 16 hex digits (64 bits) of the payload's SHA-256: what tells a re-sent message
+    /// (the same bytes) from another one under the same name.
+    public static func content(of payload: some Collection<UInt8>) -> String {
+        String(SHA256.hex(payload).prefix(16))
     }
 
     /// A name as one subject token: ASCII letters, digits, `-`, `_` and `:` stay; every other byte

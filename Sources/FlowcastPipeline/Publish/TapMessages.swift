@@ -16,7 +16,9 @@ public struct TapMark: Sendable, Equatable {
     public var previous: Int64?
     public var lines: Int
 
-    public var messageID: String { "\(site)|window|\(start)" }
+    /// `<site>|window|<start ns>|<content>`: a mark of another run for the same window (another
+    /// count, or another previous window) is not dropped by the stream as a duplicate.
+    public func messageID(payload: [UInt8]) -> String { "\(site)|window|\(start)|\(FlowcastSubjects.content(of: payload))" }
 
     func json() -> [UInt8] {
         var out: [UInt8] = []

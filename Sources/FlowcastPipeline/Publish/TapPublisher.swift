@@ -147,27 +147,33 @@ public final class TapPublisher: @unchecked Sendable {
             scratch.appendLiteral(",\"site\":"); scratch.appendJSONString(site); scratch.append(UInt8(ascii: "}"))
             messages.append(OutgoingMessage(subject: FlowcastSubjects.window(site: site, kind: w.kind, id: w.id),
                                             id: FlowcastSubjects.windowMessageID(site: site, kind: w.kind, id: w.id,
-                                                                                 start: w.startNanoseconds),
+                                                                                 start: w.startNanoseconds, payload: scratch),
                                             payload: scratch))
         }
         let mark = TapMark(site: site, mode: options.mode, start: first.startNanoseconds,
                            duration: first.durationNanoseconds, previous: previousWindowStart, lines: windows.count)
-        messages.append(OutgoingMessage(subject: FlowcastSubjects.tap(site: site), id: mark.messageID, payload: mark.json()))
+        let markPayload = mark.json()
+        messages.append(OutgoingMessage(subject: FlowcastSubjects.tap(site: site), id: mark.messageID(payload: markPayload),
+                                        payload: markPayload))
         previousWindowStart = first.startNanoseconds
         windowsPublished += 1
         enqueue(messages, windowLines: windows.count)
     }
 
     /// Queues one ended flow's flows.jsonl line (with `--publish-flows`).
-    /// The message id is `<site>|flow|<n>`, n counting the tap's flows from 1 (a replay of the same
-    /// capture ends its flows in the same order, so a re-sent capture's flows are duplicates).
+    /// The message id is `<site>|flow|<n>|<content>`, n counting the tap's flows from 1 (a replay
+    /// of the same capture ends its flows in the same order, so a re-sent capture's flows are
+    /// duplicates); the content (`FlowcastSubjects.content(of:)`) keeps another run's flows, a
+    /// trial's, from taking the ids of this one's (until 7 December 2026 the stream dropped a
+    /// run's first flows as duplicates of an earlier run's within its duplicate window).
     public func flowEnded(line: ArraySlice<UInt8>) {
         guard options.publishFlows else { return }
         flowsPublished += 1
         var payload = Array(line)
         if payload.last == UInt8(ascii: "\n") { payload.removeLast() }
         enqueue([OutgoingMessage(subject: FlowcastSubjects.flow(site: options.site),
-                                 id: "\(options.site)|flow|\(flowsPublished)", payload: payload)],
+                                 id: "\(options.site)|flow|\(flowsPublished)|\(FlowcastSubjects.content(of: payload))",
+                                 payload: payload)],
                 windowLines: 0)
     }
 
