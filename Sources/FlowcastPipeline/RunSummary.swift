@@ -28,6 +28,33 @@ public struct RunSummary: Codable, Sendable, Equatable {
     /// Replays without `--topology`: what was inferred from the capture, its bounds, and why no
     /// plan was made.
     public var inferredTopology: InferredTopology?
+    /// Runs with `--publish`: what the stream took, added to summary.json once publishing has
+    /// finished (the tap printed these counters only; an audit found a cron job's summary.json
+    /// silent on messages dropped). nil without `--publish`.
+    public var publish: Publish?
+
+    /// The counters a tap prints as it ends (docs/scaleout.md, "Taps").
+    public struct Publish: Codable, Sendable, Equatable {
+        /// The server (credentials removed) and the site published as.
+        public var url: String, site: String
+        /// Messages acknowledged, the re-sent (from a spool) among them.
+        public var published: Int, resent: Int
+        /// Messages of this run written to the spool (each once), lost to a full spool, and left
+        /// there or unacknowledged at the end (the next run with this --out re-sends them).
+        public var spooled: Int, dropped: Int, leftInSpool: Int
+        /// Acknowledged as duplicates the first time they were sent: the stream held the same bytes
+        /// under the same id already.
+        public var alreadyInStream: Int
+        /// Window lines the run produced, published or not.
+        public var windowLinesProduced: Int
+
+        public init(url: String, site: String, published: Int, resent: Int, spooled: Int, dropped: Int, leftInSpool: Int,
+                    alreadyInStream: Int, windowLinesProduced: Int) {
+            self.url = url; self.site = site; self.published = published; self.resent = resent; self.spooled = spooled
+            self.dropped = dropped; self.leftInSpool = leftInSpool; self.alreadyInStream = alreadyInStream
+            self.windowLinesProduced = windowLinesProduced
+        }
+    }
 
     public struct InferredTopology: Codable, Sendable, Equatable {
         public var cells: Int, radioEndpoints: Int, coreEndpoints: Int, identityCells: Int, links: Int
@@ -309,6 +336,7 @@ public struct RunSummary: Codable, Sendable, Equatable {
         case formatVersion, capture, decode, cells, unmatched, flows, windows, totals, topologyReloads, segments, ipfix
         case previousRun
         case inferredTopology
+        case publish
     }
 
     public init(from decoder: any Decoder) throws {
@@ -328,6 +356,7 @@ public struct RunSummary: Codable, Sendable, Equatable {
         ipfix = try c.decodeIfPresent([IPFIXCollectorStatistics].self, forKey: .ipfix)
         previousRun = try c.decodeIfPresent(PreviousRun.self, forKey: .previousRun)
         inferredTopology = try c.decodeIfPresent(InferredTopology.self, forKey: .inferredTopology)
+        publish = try c.decodeIfPresent(Publish.self, forKey: .publish)
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -340,6 +369,7 @@ public struct RunSummary: Codable, Sendable, Equatable {
         try c.encodeIfPresent(ipfix, forKey: .ipfix)
         try c.encodeIfPresent(previousRun, forKey: .previousRun)
         try c.encodeIfPresent(inferredTopology, forKey: .inferredTopology)
+        try c.encodeIfPresent(publish, forKey: .publish)
     }
 
     /// The file's bytes: pretty printed, keys sorted as `JSONSerialization` sorts them (decode issue

@@ -187,7 +187,8 @@ struct LiveCommand: ParsableCommand {
             }
         }
         let unsent = publishing.finish(publisher, command: "live", quiet: quiet,
-                          summary: TapEndSummary(packets: result.totals.packets, windowLines: result.windowLines, interface: interface.joined(separator: ",")))
+                          summary: TapEndSummary(packets: result.totals.packets, windowLines: result.windowLines, interface: interface.joined(separator: ",")),
+                          summaryFile: out + "/summary.json")
         if let error = result.captureError { throw fail("\(error) (everything before it was written)") }
         if unsent { throw ExitCode(PublishArguments.unsentExitStatus) }
     }

@@ -57,15 +57,31 @@ struct PublishArguments: ParsableArguments {
         }
     }
 
+    /// Adds the publishing counters to the run's summary.json (`publish`), which the run wrote
+    /// before publishing finished; a summary that cannot be read or written is said, not fatal.
+    static func record(_ c: PublishCounters, of publisher: TapPublisher, in path: String, command: String) {
+        do {
+            let url = URL(fileURLWithPath: path)
+            var summary = try RunSummary.read(try Data(contentsOf: url), path: path)
+            summary.publish = .init(url: publisher.connection.url, site: publisher.options.site, published: c.published + c.resent,
+                                    resent: c.resent, spooled: c.spooled, dropped: c.dropped, leftInSpool: c.leftInSpool,
+                                    alreadyInStream: c.alreadyInStream, windowLinesProduced: c.windowLines)
+            try Data(try summary.json()).write(to: url, options: .atomic)
+        } catch {
+            printError("flowcast \(command): warning: the publishing counters could not be added to \(path): \(error)")
+        }
+    }
+
     /// Exit status of a tap that ran but stopped with messages unsent (still spooled, or dropped).
     static let unsentExitStatus: Int32 = 3
 
     /// Publishes the tap's end, waits for acknowledgements, and prints the counters. True when
     /// messages were left unsent (spooled, or dropped): the command then exits with status 3.
     @discardableResult
-    func finish(_ publisher: TapPublisher?, command: String, quiet: Bool, summary: TapEndSummary) -> Bool {
+    func finish(_ publisher: TapPublisher?, command: String, quiet: Bool, summary: TapEndSummary, summaryFile: String) -> Bool {
         guard let publisher else { return false }
         let c = publisher.finish(summary: summary)
+        Self.record(c, of: publisher, in: summaryFile, command: command)
         if !quiet || c.leftInSpool > 0 || c.dropped > 0 {
             // Messages in all, the re-sent among them: the window lines count every message, so
             // "published 877 messages (1140 window lines) …; re-sent 324" read as fewer messages
@@ -77,9 +93,10 @@ struct PublishArguments: ParsableArguments {
                 + (c.leftInSpool > 0 ? "; \(c.leftInSpool) still in \(publisher.options.spoolDirectory) (re-sent by the next run with this --out)" : ""))
         }
         if c.alreadyInStream > 0 {
-            // Message ids are <site>|<kind>|<id>|<start>: the stream keeps the first message of an id
-            // and drops later ones for its duplicate window, so a second tap with the same --site
-            // (the default is the host name) had its windows dropped without an error.
+            // Message ids are <site>|<kind>|<id>|<start>|<content>: the stream keeps the first message
+            // of an id and drops later ones for its duplicate window, so a second tap with the same
+            // --site (the default is the host name) has its lines that equal the first's (idle
+            // cells) dropped without an error; those that differ reach the planner as conflicts.
             let minutes = FlowcastSubjects.windowStream.duplicateWindowNanoseconds / 60_000_000_000
             let acknowledged = c.published + c.resent
             var line = "flowcast \(command): warning: \(c.alreadyInStream) of the \(acknowledged) messages acknowledged "

@@ -247,7 +247,8 @@ struct ReplayCommand: ParsableCommand {
             }
             unsent = publishing.finish(publisher, command: "replay", quiet: quiet,
                               summary: TapEndSummary(packets: result.totals.packets, windowLines: result.windowLines,
-                                                     capture: (file as NSString).lastPathComponent))
+                                                     capture: (file as NSString).lastPathComponent),
+                              summaryFile: out + "/summary.json")
         } catch let exit as ExitCode {
             progress?.finish()
             keepOrRestore(earlier, options.previousRun, policies: policies)

@@ -592,6 +592,16 @@ struct PlannerTests {
         let first = try Fixtures.runFlowcast(arguments)
         #expect(first.status == 3, "\(first.stderr)")
         #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent("publish-spool").path))
+        // summary.json has the counters the tap printed (until 7 December 2026 only stderr did),
+        // and `spooled` counts each message once: every message but the one the stream took went
+        // to the spool and is still there, however often it was re-sent and refused in between.
+        let publish = try #require(Self.tapSummary(out)["publish"] as? [String: Any], "no publish in summary.json")
+        let (published, spooled, left) = (publish["published"] as? Int, publish["spooled"] as? Int, publish["leftInSpool"] as? Int)
+        #expect(published == 1 && spooled == left && (left ?? 0) > 1000 && publish["dropped"] as? Int == 0, "\(publish)")
+        #expect(publish["site"] as? String == "a" && publish["url"] as? String == server.url, "\(publish)")
+        #expect(first.stderr.contains("published 1 messages (of \(publish["windowLinesProduced"] as? Int ?? -1) window lines produced) "
+                                      + "to \(server.url) as site a; re-sent 0 of them, spooled \(spooled ?? -1), dropped 0; \(left ?? -1) still in "),
+                "\(first.stderr)")
         // A stream that takes everything (the server's store removed: the tap makes it as usual).
         try Self.restartWithoutStore(server)
         let clock = ContinuousClock()
@@ -603,6 +613,14 @@ struct PlannerTests {
         #expect(!rerun.stderr.contains("were not taken"), "\(rerun.stderr)")
         #expect(!FileManager.default.fileExists(atPath: out.appendingPathComponent("publish-spool").path))
         #expect(took < .seconds(20), "the rerun took \(took)")
+        let again = try #require(Self.tapSummary(out)["publish"] as? [String: Any], "no publish in summary.json")
+        #expect(again["resent"] as? Int == left && again["leftInSpool"] as? Int == 0 && again["spooled"] as? Int == 0, "\(again)")
+    }
+
+    /// A tap's summary.json.
+    static func tapSummary(_ out: URL) throws -> [String: Any] {
+        let data = try Data(contentsOf: out.appendingPathComponent("summary.json"))
+        return (try JSONSerialization.jsonObject(with: data) as? [String: Any]) ?? [:]
     }
 
     /// Finding 6 of the second scale-out audit: max_msgs, max_msgs_per_subject and discard were

@@ -43,7 +43,8 @@ public struct PublishCounters: Sendable, Equatable {
     public var published = 0
     /// Acknowledged after being spooled and sent again.
     public var resent = 0
-    /// Written to the spool (server unreachable, queue full, no acknowledgement in time).
+    /// Messages of this run written to the spool (server unreachable, queue full, no
+    /// acknowledgement in time), each once however often it went back.
     public var spooled = 0
     /// Lost because the spool was full.
     public var dropped = 0
@@ -307,7 +308,7 @@ public final class TapPublisher: @unchecked Sendable {
         if !connection.isConnected {
             // Not even queued in the client: spool it now (re-sent on reconnect).
             if fromSpool { resolvedFromSending() }
-            spoolLocked(m)
+            spoolLocked(m, again: fromSpool)
             lock.unlock()
             return
         }
@@ -325,7 +326,7 @@ public final class TapPublisher: @unchecked Sendable {
             lock.lock()
             if inFlight.removeLast(m.id) != nil {
                 if fromSpool { resolvedFromSending() }
-                spoolLocked(m)
+                spoolLocked(m, again: fromSpool)
             }
             lock.unlock()
         }
@@ -338,7 +339,7 @@ public final class TapPublisher: @unchecked Sendable {
         guard let (message, fromSpool) = inFlight.removeFirst(ack.messageID) else { return }
         if fromSpool { resolvedFromSending() }
         if let error = ack.error {
-            spoolLocked(message)
+            spoolLocked(message, again: fromSpool)
             refused = error
             if error.isNoResponders { streamMissing = true }
         } else {
@@ -385,8 +386,15 @@ public final class TapPublisher: @unchecked Sendable {
         if spool.sendingOutstanding == 0 { spool.finishedSending() }
     }
 
-    private func spoolLocked(_ m: OutgoingMessage) {
-        if spool.append(m) { counters.spooled += 1 } else { counters.dropped += 1 }
+    /// `again`: the message came from the spool (this run's or an earlier run's) and goes back to
+    /// it, which `spooled` does not count a second time (until 7 December 2026 a message spooled,
+    /// re-sent and refused again counted twice: "spooled" read more than the messages there were).
+    private func spoolLocked(_ m: OutgoingMessage, again: Bool = false) {
+        if spool.append(m) {
+            if !again { counters.spooled += 1 }
+        } else {
+            counters.dropped += 1
+        }
     }
 
     static func now() -> Double {
