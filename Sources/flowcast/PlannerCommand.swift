@@ -19,7 +19,8 @@ struct PlannerCommand: ParsableCommand {
             same --out, the planner carries on. Exit status: 0, or 1 when an interval could not be planned, \
             or 3 when lines or marks conflicted (a line for a site, window and cell or link already held with other \
             counts, or one its site's mark did not count: the first was kept and planned with, and may not be the tap's), \
-            or when a site published windows of another length than --window (not planned). \
+            or when a site published windows of another length than --window (not planned), or lines for windows \
+            already planned with its lines that could not be compared with them (a copy, or another run's). \
             See docs/scaleout.md.
             """)
 
@@ -108,7 +109,7 @@ struct PlannerCommand: ParsableCommand {
         if !summary.planFailures.isEmpty { throw ExitCode(1) }
         // Its policies are written, but some were planned with a line that may not be the tap's
         // (the warning above says how many): not a clean run for a script to take as one.
-        if planner.conflictsThisRun > 0 { throw ExitCode(3) }
+        if planner.conflictsThisRun > 0 || planner.afterPlannedLinesThisRun > 0 { throw ExitCode(3) }
         // A site's windows of another length were not planned: data lost, as a tap that lost messages.
         if planner.otherWindowLengthThisRun > 0 { throw ExitCode(3) }
     }

@@ -102,7 +102,14 @@ struct PublishArguments: ParsableArguments {
             var line = "flowcast \(command): warning: \(c.alreadyInStream) of the \(acknowledged) messages acknowledged "
             line += "were already in the stream (the same message ids) and were dropped as duplicates: is another tap publishing "
             line += "with --site \(publisher.options.site) (the default is the host name; each tap needs its own --site), or was "
-            line += "this capture published again within the stream's \(minutes) min duplicate window?"
+            line += "this capture (or a part of it: a trial run, a file of a capture rotated inside a window) published again within "
+            line += "the stream's \(minutes) min duplicate window? Lines that differ from those already in the stream were stored, "
+            line += "and the planner names them as conflicts"
+            if publisher.options.publishFlows {
+                // An audit: an identical rerun 125 s later stored every flow again, unsaid.
+                let flowMinutes = FlowcastSubjects.flowStream.duplicateWindowNanoseconds / 60_000_000_000
+                line += " (flows: the flow stream's duplicate window is \(flowMinutes) min; a flow published again after it is stored again)"
+            }
             printError(line)
         }
         if c.leftInSpool > 0 || c.dropped > 0 {

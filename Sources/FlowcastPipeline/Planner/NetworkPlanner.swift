@@ -494,6 +494,13 @@ public final class NetworkPlanner {
         case .duplicate, .mark, .windowLine:
             // A mark or line that closed a window holding lines its mark does not count.
             if let conflict = state.merger.lastProblem { logProblem("conflict", "conflict: \(site)\(at): \(conflict)") }
+            // A later run of a tap once the last interval is planned: taken, never planned (until
+            // 7 December 2026 without a word, an audit: 29 windows read and not planned).
+            if outcome != .duplicate && state.finished, let token = Self.siteName(of: subject), !laterAfterFinish.contains(token) {
+                laterAfterFinish.insert(token)
+                log("warning: site \(token) publishes windows after every site had ended and the last interval was planned "
+                    + "(\(at)): this planner plans no more of them; plan them with another --out and --durable")
+            }
         case .unlistedSite:
             unlistedThisRun += 1
             if let token = Self.siteName(of: subject), !unlistedSites.contains(token) {
@@ -511,6 +518,17 @@ public final class NetworkPlanner {
             otherWindowThisRun[token, default: 0] += 1
         case .unknownID, .farAhead:
             logProblem(outcome.rawValue, "ignored a line on \(subject) (\(at)): \(state.merger.lastProblem ?? outcome.rawValue)")
+        case .afterPlanned:
+            // Said once per site as it happens and in a total as the run ends, with --quiet too;
+            // the run exits 3 (`flowcast planner`): the planned windows may lack the site's data.
+            let token = Self.siteName(of: subject) ?? "?"
+            if afterPlannedThisRun[token] == nil {
+                log("warning: site \(token): \(state.merger.lastProblem ?? "a line came for a window already planned") (\(at)). "
+                    + "A copy re-sent after the stream's \(FlowcastSubjects.windowStream.duplicateWindowNanoseconds / 60_000_000_000) min "
+                    + "duplicate window, or another run's line (a trial run, a capture rotated inside a window, a rerun on another topology, "
+                    + "a second tap with --site \(token))? Such lines are not taken; a total follows as the run ends")
+            }
+            afterPlannedThisRun[token, default: 0] += 1
         case .late:
             // Data lost to --lateness is said, once per site as it happens and in a total as the run
             // ends, with --quiet too: a tap started after its windows were planned without it (a
@@ -538,8 +556,16 @@ public final class NetworkPlanner {
     private static func siteName(of subject: String) -> String? {
         FlowcastSubjects.siteName(of: subject) ?? FlowcastSubjects.siteToken(of: subject)
     }
+    /// Sites whose windows came after the last interval was planned, said once each.
+    private var laterAfterFinish: Set<String> = []
     /// Lines this run that came for windows already planned without their site, by site.
     private var lateThisRun: [String: Int] = [:]
+    /// Lines this run for windows already planned with their site's lines that could not be
+    /// compared with them (`IngestOutcome.afterPlanned`), by site.
+    private var afterPlannedThisRun: [String: Int] = [:]
+    /// Lines this run for windows planned with their site's lines that could not be compared with
+    /// them: the plans may lack the site's data, so `flowcast planner` exits 3.
+    public var afterPlannedLinesThisRun: Int { afterPlannedThisRun.values.reduce(0, +) }
     /// Lines and marks this run of windows of another length than `--window`, by site.
     private var otherWindowThisRun: [String: Int] = [:]
     /// Messages this run of windows of another length than `--window`: a site's data not planned,
@@ -591,6 +617,10 @@ public final class NetworkPlanner {
         for (site, n) in otherWindowThisRun.sorted(by: { $0.key < $1.key }) {
             log("warning: site \(site): \(n) message\(n == 1 ? "" : "s") of windows of another length than --window "
                 + "\(SiteMerger.seconds(options.windowNanoseconds)) ignored; its windows were planned without it")
+        }
+        for (site, n) in afterPlannedThisRun.sorted(by: { $0.key < $1.key }) {
+            log("warning: site \(site): \(n) line\(n == 1 ? "" : "s") came for windows already planned with its lines, not taken: "
+                + "copies, or another run's lines that were not planned with")
         }
         for (site, n) in lateThisRun.sorted(by: { $0.key < $1.key }) {
             log("warning: site \(site): \(n) line\(n == 1 ? "" : "s") came after \(n == 1 ? "its window was" : "their windows were") planned without it "

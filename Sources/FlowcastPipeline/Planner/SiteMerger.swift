@@ -21,6 +21,12 @@ public enum IngestOutcome: String, Sendable, Codable {
     case duplicate
     /// For a window planned without its site (after `--lateness`): ignored.
     case late
+    /// A line for a window already planned with its site's lines, other than the newest such
+    /// window (whose lines are kept to compare): ignored, and said. A copy re-sent after the
+    /// stream's duplicate window, or another run's line (a trial run, a capture rotated inside a
+    /// window, a rerun on another topology, a second tap with the site's name): which cannot be
+    /// told. Until 7 December 2026 every such line was a silent duplicate (an audit).
+    case afterPlanned
     /// From a site not in `--sites`: ignored.
     case unlistedSite
     /// Not a Flowcast message of a version this planner reads.
@@ -155,6 +161,9 @@ public struct SiteMerger: Codable, Sendable {
     /// When (the caller's clock, s) `caughtUp` first found every site read had ended while some
     /// listed site had sent nothing it read; nil while that does not hold.
     private var unreadSince: Double?
+    /// The message `ingest` takes has a stream sequence already read: the server delivering it
+    /// again, not a new message.
+    private var redelivered = false
     var droppedHeldLines: Int?
     var refusedLearnedCells: Int?
     /// Lines of cells learned from signalling beyond `TopologyLimits.maximumCells` cells in all,
@@ -238,6 +247,7 @@ public struct SiteMerger: Codable, Sendable {
     public mutating func ingest(subject: String, payload: [UInt8], now: Double, sequence: UInt64? = nil) -> IngestOutcome {
         self.now = now
         lastProblem = nil
+        redelivered = sequence.map { $0 <= (lastSequence ?? 0) } ?? false
         if let sequence {
             // A redelivery (or a stream created again after a server lost its store) is lower.
             if sequence > max(lastSequence ?? 0, redeliveryThrough) + 1 { streamCut = true }
@@ -305,7 +315,16 @@ public struct SiteMerger: Codable, Sendable {
                 // Or one already planned: the site's lines of the newest window planned with them
                 // are kept for that (a later run's share of the window its earlier run ended in).
                 let planned = lines[w.startNanoseconds]?[site] == nil
-                if let held = lines[w.startNanoseconds]?[site] ?? state[site]!.lastReleased?[w.startNanoseconds]?[site] {
+                let kept = lines[w.startNanoseconds]?[site] ?? state[site]!.lastReleased?[w.startNanoseconds]?[site]
+                // Planned, and its lines no longer kept: unless the stream delivers a message it
+                // delivered before (a sequence already read: the ack wait ran out), it is a new
+                // message for a planned window, whose copy or not cannot be told.
+                if kept == nil, planned, let r = releasedThrough, w.startNanoseconds < r, !redelivered {
+                    lastProblem = "a line for \(w.kind.rawValue):\(w.id) in the window at \(Self.seconds(w.startNanoseconds)), which was planned "
+                        + "with the site's lines already; not taken"
+                    return .afterPlanned
+                }
+                if let held = kept {
                     let key = "\(w.kind.rawValue):\(w.id)"
                     if let first = held[key] {
                         if !Self.sameCounts(first, w) { conflict(key, second: w, first: first, planned: planned) }
