@@ -622,6 +622,32 @@ struct PlannerTests {
         #expect(again["resent"] as? Int == left && again["leftInSpool"] as? Int == 0 && again["spooled"] as? Int == 0, "\(again)")
     }
 
+    /// An audit: a tap rerun while the stream still refused its messages re-sent its spool (refused:
+    /// spooled again) and published the same windows anew (refused: spooled too), so each rerun
+    /// added a copy of every message: 701, then 1,402, then 2,103 "not taken". The spool holds a
+    /// message once now.
+    @Test("a tap rerun while the stream refuses its messages keeps each message once in its spool")
+    func rerunWhileRefusedSpoolsOnce() throws {
+        let server = try NATSServer()
+        var full = FlowcastSubjects.windowStream
+        full.maxMessages = 1
+        full.discardNew = true
+        #expect(try NATSConnection(NATSConnectionOptions(url: server.url, name: "test")).ensureStream(full) == .created)
+        let out = try Scenario.temporaryFolder("tap")
+        var left: [Int] = []
+        for _ in 0..<2 {
+            let run = try Fixtures.runFlowcast(Scenario.replayArguments(Scenario.demo, out: out,
+                                                                        extra: ["--publish", server.url, "--site", "a", "--publish-wait", "3"]))
+            #expect(run.status == 3, "\(run.stderr)")
+            let publish = try #require(try Self.tapSummary(out)["publish"] as? [String: Any], "no publish in summary.json")
+            left.append(publish["leftInSpool"] as? Int ?? -1)
+            #expect(run.stderr.contains("\(left.last!) messages were not taken by the stream"), "\(run.stderr)")
+        }
+        #expect(left[0] > 1000 && left[1] == left[0], "\(left)")
+        let spooled = try PublishSpoolFiles.ids(in: out.appendingPathComponent("publish-spool").path)
+        #expect(spooled.count == left[0] && Set(spooled).count == spooled.count, "\(spooled.count) in the spool, \(Set(spooled).count) distinct")
+    }
+
     /// A tap's summary.json.
     static func tapSummary(_ out: URL) throws -> [String: Any] {
         let data = try Data(contentsOf: out.appendingPathComponent("summary.json"))
@@ -1157,5 +1183,27 @@ struct PlannerTests {
         for (name, policy) in got where name <= "policy-0009.json" { #expect(reference[name] == policy, "\(name) differs") }
         let summary = try Scenario.summary(out)
         #expect((summary["policiesMissingSites"] as? [String: [String]])?["policy-0001.json"] == ["d"])
+    }
+}
+
+/// The message ids in a tap's spool folder (`active.spool` and `sending.spool`), read as the format
+/// is documented (PublishSpool: three little-endian UInt32 lengths, subject, id and payload, then
+/// the bytes), every copy listed.
+enum PublishSpoolFiles {
+    static func ids(in folder: String) throws -> [String] {
+        var ids: [String] = []
+        for name in ["active.spool", "sending.spool"] {
+            guard let data = FileManager.default.contents(atPath: folder + "/" + name) else { continue }
+            let bytes = [UInt8](data)
+            func u32(_ at: Int) -> Int { (0..<4).reduce(0) { $0 | Int(bytes[at + $1]) << (8 * $1) } }
+            var i = 0
+            while i + 12 <= bytes.count {
+                let (s, d, p) = (u32(i), u32(i + 4), u32(i + 8))
+                guard i + 12 + s + d + p <= bytes.count else { break }
+                ids.append(String(decoding: bytes[(i + 12 + s)..<(i + 12 + s + d)], as: UTF8.self))
+                i += 12 + s + d + p
+            }
+        }
+        return ids
     }
 }

@@ -215,7 +215,11 @@ public final class TapPublisher: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         let files = ["active.spool", "sending.spool"].map { options.spoolDirectory + "/" + $0 }
-        counters.leftInSpool = queue.count + files.reduce(0) { $0 + PublishSpool.parse([UInt8](FileManager.default.contents(atPath: $1) ?? Data())).count }
+        // Distinct messages: one re-sent from sending.spool while still in flight as the run ended
+        // stays there, and the same window published anew went to active.spool too.
+        var left = Set(queue.map(\.id))
+        for file in files { left.formUnion(PublishSpool.parse([UInt8](FileManager.default.contents(atPath: file) ?? Data())).map(\.id)) }
+        counters.leftInSpool = left.count
         if spool.isEmpty { try? FileManager.default.removeItem(atPath: options.spoolDirectory) }
         return counters
     }
