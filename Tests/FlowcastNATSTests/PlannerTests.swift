@@ -334,7 +334,7 @@ struct PlannerTests {
         #expect(run.status == 3, "\(run.stderr)")
         #expect(!run.stderr.contains("conflict: site a"), "\(run.stderr)")
         #expect(run.stderr.contains("flowcast planner: warning: 1 line this run came for a site, window and cell or link the planner already "
-                                    + "held with other counts; the first of each was kept and planned with (the lines are logged without --quiet)"),
+                                    + "held with other counts (site a: 1); the first of each was kept and planned with (the lines are logged without --quiet)"),
                 "\(run.stderr)")
         #expect(try Scenario.summary(out)["conflicts"] as? Int == 1)
         let loud = try Fixtures.runFlowcast(Scenario.plannerArguments(server, out: try Scenario.temporaryFolder("planner"),
@@ -342,7 +342,7 @@ struct PlannerTests {
         #expect(loud.status == 3, "\(loud.stderr)")
         #expect(loud.stderr.contains("conflict: site a, stream sequence "), "\(loud.stderr)")
         #expect(loud.stderr.contains("flowcast planner: warning: 1 line this run came for a site, window and cell or link the planner already "
-                                     + "held with other counts; the first of each was kept and planned with\n"), "\(loud.stderr)")
+                                     + "held with other counts (site a: 1); the first of each was kept and planned with\n"), "\(loud.stderr)")
     }
 
     @Test("lines for ids the topology does not name, off the window grid, or far from every window are counted, logged and never kept for the run")

@@ -493,7 +493,10 @@ public final class NetworkPlanner {
             logProblem("garbage", "ignored a message on \(subject) (\(at)): \(state.merger.lastProblem ?? "not a Flowcast v1 message")")
         case .duplicate, .mark, .windowLine:
             // A mark or line that closed a window holding lines its mark does not count.
-            if let conflict = state.merger.lastProblem { logProblem("conflict", "conflict: \(site)\(at): \(conflict)") }
+            if let conflict = state.merger.lastProblem {
+                logProblem("conflict", "conflict: \(site)\(at): \(conflict)")
+                if let token = Self.siteName(of: subject) { conflictSites[token, default: 0] += 1 }
+            }
             // A later run of a tap once the last interval is planned: taken, never planned (until
             // 7 December 2026 without a word, an audit: 29 windows read and not planned).
             if outcome != .duplicate && state.finished, let token = Self.siteName(of: subject), !laterAfterFinish.contains(token) {
@@ -556,6 +559,8 @@ public final class NetworkPlanner {
     private static func siteName(of subject: String) -> String? {
         FlowcastSubjects.siteName(of: subject) ?? FlowcastSubjects.siteToken(of: subject)
     }
+    /// Conflicts this run by site, for the total (an audit: with --quiet it named no site).
+    private var conflictSites: [String: Int] = [:]
     /// Sites whose windows came after the last interval was planned, said once each.
     private var laterAfterFinish: Set<String> = []
     /// Lines this run that came for windows already planned without their site, by site.
@@ -606,8 +611,9 @@ public final class NetworkPlanner {
         // forged or stray line that came first replaced a site's data, and the only trace was
         // "conflicts" in planner-summary.json).
         if let n = problemsSeen["conflict"] {
+            let sites = conflictSites.sorted { $0.key < $1.key }.map { "site \($0.key): \($0.value)" }.joined(separator: ", ")
             log("warning: \(n) line\(n == 1 ? "" : "s") this run came for a site, window and cell or link the planner already held "
-                + "with other counts; the first of each was kept and planned with"
+                + "with other counts\(sites.isEmpty ? "" : " (\(sites))"); the first of each was kept and planned with"
                 + (quiet ? " (the lines are logged without --quiet)" : n > Self.problemLogLimit ? " (\(n - Self.problemLogLimit) not logged)" : ""))
         }
         if unlistedThisRun > 0 {
