@@ -84,7 +84,12 @@ private func acknowledgementCallback(_ js: OpaquePointer?, _ msg: OpaquePointer?
     var error: NATSError? = nil
     if let failure {
         error = NATSError("publish \(subject)", failure.pointee.Err, jetStream: failure.pointee.ErrCode)
-        if let text = failure.pointee.ErrText { error?.reason += ": " + String(cString: text) }
+        // Not when it only repeats the status in other case (an audit read "No responders
+        // available for request: No responders available for request").
+        if let text = failure.pointee.ErrText.map({ String(cString: $0) }), let e = error,
+           !e.reason.lowercased().contains(text.lowercased()) {
+            error?.reason += ": " + text
+        }
     } else if ack == nil {
         error = NATSError("publish \(subject)", NATS_ERR)
     }

@@ -379,7 +379,8 @@ public final class TapPublisher: @unchecked Sendable {
                     return
                 }
             } catch let failure {
-                line += "; no stream listens on the subjects and creating it failed: \(failure)"
+                // No responders also while a server shuts down: not only a stream that is gone.
+                line += "; no stream answered (the stream is gone, or the server is going down), and creating it failed: \(failure)"
             }
         }
         if shouldLog { options.log(line) }
