@@ -104,7 +104,7 @@ struct PublishArguments: ParsableArguments {
             line += "with --site \(publisher.options.site) (the default is the host name; each tap needs its own --site), or was "
             line += "this capture (or a part of it: a trial run, a file of a capture rotated inside a window) published again within "
             line += "the stream's \(minutes) min duplicate window? Lines that differ from those already in the stream were stored, "
-            line += "and the planner names them as conflicts"
+            line += "and the planner names them (conflicts, or lines for windows it had planned)"
             if publisher.options.publishFlows {
                 // An audit: an identical rerun 125 s later stored every flow again, unsaid.
                 let flowMinutes = FlowcastSubjects.flowStream.duplicateWindowNanoseconds / 60_000_000_000

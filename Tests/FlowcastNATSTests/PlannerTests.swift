@@ -648,6 +648,33 @@ struct PlannerTests {
         #expect(spooled.count == left[0] && Set(spooled).count == spooled.count, "\(spooled.count) in the spool, \(Set(spooled).count) distinct")
     }
 
+    /// An audit: the stream deleted under a tap whose refusals had backed off to seconds; the tap
+    /// created it again and said "re-sending the spool", then waited out the back-off (up to 10 s)
+    /// first, and with --publish-wait 20 ended with the whole spool unsent. The re-send now follows
+    /// the new stream at once.
+    @Test("a stream created again under a tap that was backing off: its spool is re-sent at once, not after the back-off")
+    func spoolResentOnceTheStreamIsCreatedAgain() throws {
+        let server = try NATSServer()
+        var full = FlowcastSubjects.windowStream
+        full.maxMessages = 1
+        full.discardNew = true
+        #expect(try NATSConnection(NATSConnectionOptions(url: server.url, name: "test")).ensureStream(full) == .created)
+        let out = try Scenario.temporaryFolder("tap")
+        let tap = try RunningFlowcast(Scenario.replayArguments(Scenario.demo, out: out,
+                                                               extra: ["--publish", server.url, "--site", "a", "--publish-wait", "60"]))
+        // Refused again and again, the back-off doubles: 0.25, 0.5, 1, 2, 4 s, then 8 s by about 8 s.
+        Thread.sleep(forTimeInterval: 9)
+        try Self.restartWithoutStore(server)
+        let clock = ContinuousClock()
+        let back = clock.now
+        let run = tap.wait(timeout: 60)
+        let took = clock.now - back
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stderr.contains("created stream FLOWCAST_WINDOWS again and re-sending the spool"), "\(run.stderr)")
+        // Reconnecting takes up to a few hundred ms; the back-off it waited out before was 10 s.
+        #expect(took < .seconds(6), "the tap ended \(took) after the server came back: \(run.stderr)")
+    }
+
     /// A tap's summary.json.
     static func tapSummary(_ out: URL) throws -> [String: Any] {
         let data = try Data(contentsOf: out.appendingPathComponent("summary.json"))

@@ -373,6 +373,14 @@ public final class TapPublisher: @unchecked Sendable {
                 var created: [String] = []
                 for stream in streams { if case .created = try connection.ensureStream(stream) { created.append(stream.name) } }
                 if !created.isEmpty {
+                    // Re-sent now, as the line says: the refusals' back-off (up to 10 s) no longer
+                    // holds (an audit: a tap with --publish-wait 20 ended with the whole spool
+                    // unsent, the new stream empty for 15 s).
+                    lock.lock()
+                    backoff = 0
+                    resendNotBefore = 0
+                    lock.signal()
+                    lock.unlock()
                     line = "NATS: no stream took the messages (no responders: was nats-server restarted without its JetStream store?); "
                         + "created stream \(created.joined(separator: ", ")) again and re-sending the spool"
                     options.log(line)
