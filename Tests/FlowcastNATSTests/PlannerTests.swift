@@ -585,13 +585,8 @@ struct PlannerTests {
     /// bookkeeping); this checks the remedy end to end.
     @Test("a tap run again on its folder re-sends its spool while publishing the same windows anew: exit 0, the spool gone, no wait")
     func rerunClearsItsSpool() throws {
-        let server = try NATSServer()
-        // A stream that takes one message and refuses the rest: the first run spools every window
-        // from its first.
-        var full = FlowcastSubjects.windowStream
-        full.maxMessages = 1
-        full.discardNew = true
-        #expect(try NATSConnection(NATSConnectionOptions(url: server.url, name: "test")).ensureStream(full) == .created)
+        // The first run spools every window from its first.
+        let server = try Self.serverWithAFullStream()
         let out = try Scenario.temporaryFolder("tap")
         let arguments = Scenario.replayArguments(Scenario.demo, out: out, extra: ["--publish", server.url, "--site", "a", "--publish-wait", "2"])
         let first = try Fixtures.runFlowcast(arguments)
@@ -628,11 +623,7 @@ struct PlannerTests {
     /// message once now.
     @Test("a tap rerun while the stream refuses its messages keeps each message once in its spool")
     func rerunWhileRefusedSpoolsOnce() throws {
-        let server = try NATSServer()
-        var full = FlowcastSubjects.windowStream
-        full.maxMessages = 1
-        full.discardNew = true
-        #expect(try NATSConnection(NATSConnectionOptions(url: server.url, name: "test")).ensureStream(full) == .created)
+        let server = try Self.serverWithAFullStream()
         let out = try Scenario.temporaryFolder("tap")
         var left: [Int] = []
         for _ in 0..<2 {
@@ -654,11 +645,7 @@ struct PlannerTests {
     /// the new stream at once.
     @Test("a stream created again under a tap that was backing off: its spool is re-sent at once, not after the back-off")
     func spoolResentOnceTheStreamIsCreatedAgain() throws {
-        let server = try NATSServer()
-        var full = FlowcastSubjects.windowStream
-        full.maxMessages = 1
-        full.discardNew = true
-        #expect(try NATSConnection(NATSConnectionOptions(url: server.url, name: "test")).ensureStream(full) == .created)
+        let server = try Self.serverWithAFullStream()
         let out = try Scenario.temporaryFolder("tap")
         let tap = try RunningFlowcast(Scenario.replayArguments(Scenario.demo, out: out,
                                                                extra: ["--publish", server.url, "--site", "a", "--publish-wait", "60"]))
@@ -673,6 +660,19 @@ struct PlannerTests {
         #expect(run.stderr.contains("created stream FLOWCAST_WINDOWS again and re-sending the spool"), "\(run.stderr)")
         // Reconnecting takes up to a few hundred ms; the back-off it waited out before was 10 s.
         #expect(took < .seconds(6), "the tap ended \(took) after the server came back: \(run.stderr)")
+    }
+
+    /// A nats-server whose window stream takes one message and refuses the rest (a full stream that
+    /// discards new messages): a tap spools everything after its first message.
+    static func serverWithAFullStream() throws -> NATSServer {
+        let server = try NATSServer()
+        var full = FlowcastSubjects.windowStream
+        full.maxMessages = 1
+        full.discardNew = true
+        guard try NATSConnection(NATSConnectionOptions(url: server.url, name: "test")).ensureStream(full) == .created else {
+            throw TestFailure("the full stream was not created")
+        }
+        return server
     }
 
     /// A tap's summary.json.

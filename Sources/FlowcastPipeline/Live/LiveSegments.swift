@@ -124,7 +124,7 @@ struct PlannerProgress {
             // log names every file (it logged one line per batch, and a test counting files
             // against lines failed whenever a batch had spanned two plan intervals).
             let written = p.policiesWritten - policiesBefore
-            for number in (policiesBefore + 1)...p.policiesWritten {
+            for number in stride(from: policiesBefore + 1, through: p.policiesWritten, by: 1) {
                 let file = URL(fileURLWithPath: p.options.directory)
                     .appendingPathComponent(IntervalPlanner.policyFileName(number)).path
                 log(.policyWritten(count: number, file: file))

@@ -161,9 +161,6 @@ public struct SiteMerger: Codable, Sendable {
     /// When (the caller's clock, s) `caughtUp` first found every site read had ended while some
     /// listed site had sent nothing it read; nil while that does not hold.
     private var unreadSince: Double?
-    /// The message `ingest` takes has a stream sequence already read: the server delivering it
-    /// again, not a new message.
-    private var redelivered = false
     var droppedHeldLines: Int?
     var refusedLearnedCells: Int?
     /// Lines of cells learned from signalling beyond `TopologyLimits.maximumCells` cells in all,
@@ -247,14 +244,15 @@ public struct SiteMerger: Codable, Sendable {
     public mutating func ingest(subject: String, payload: [UInt8], now: Double, sequence: UInt64? = nil) -> IngestOutcome {
         self.now = now
         lastProblem = nil
-        redelivered = sequence.map { $0 <= (lastSequence ?? 0) } ?? false
+        // A sequence already read: the server delivering a message again, not a new message.
+        let redelivered = sequence.map { $0 <= (lastSequence ?? 0) } ?? false
         if let sequence {
             // A redelivery (or a stream created again after a server lost its store) is lower.
             if sequence > max(lastSequence ?? 0, redeliveryThrough) + 1 { streamCut = true }
             lastSequence = max(lastSequence ?? 0, sequence)
         }
         let outcome: IngestOutcome
-        do { outcome = try classify(subject: subject, payload: payload) } catch {
+        do { outcome = try classify(subject: subject, payload: payload, redelivered: redelivered) } catch {
             lastProblem = error.reason
             outcome = .garbage
         }
@@ -289,7 +287,7 @@ public struct SiteMerger: Codable, Sendable {
         }
     }
 
-    private mutating func classify(subject: String, payload: [UInt8]) throws(BadMessage) -> IngestOutcome {
+    private mutating func classify(subject: String, payload: [UInt8], redelivered: Bool) throws(BadMessage) -> IngestOutcome {
         guard let json = FlatJSON(payload) else { throw BadMessage("not one JSON object") }
         if subject.hasPrefix(FlowcastSubjects.prefix + ".win.") {
             let (site, w) = try WindowSummary.parsePublished(json)
