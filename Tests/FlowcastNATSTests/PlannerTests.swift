@@ -161,8 +161,8 @@ struct PlannerTests {
 
         // Once more after the planner is done: the stream drops the re-sent windows (duplicate
         // message ids), and no policy changes. A line under another id for a window planned long
-        // before, with other counts, was a silent duplicate until 7 December 2026; it is said, and
-        // the run exits 3 (the planner cannot compare it with what it planned).
+        // before, with other counts, was a silent duplicate until 7 December 2026; it is said as
+        // no copy of a planned line (the planner keeps their digests), and the run exits 3.
         let third = try Self.runTaps(captures, server: server, sites: ["c"])
         #expect(third["c"]?.status == 0)
         let connection = try NATSConnection(NATSConnectionOptions(url: server.url, name: "test"))
@@ -171,13 +171,48 @@ struct PlannerTests {
         let rerun = try Fixtures.runFlowcast(Scenario.plannerArguments(server, out: out, extra: ["--exit-when-done"]))
         #expect(rerun.status == 3, "\(rerun.stderr)")
         #expect(rerun.stderr.contains("warning: site a: a line for cell:cell-1 in the window at 2025-11-29T08:00:00Z, which was planned "
-                                      + "with the site's lines already; not taken"), "\(rerun.stderr)")
-        #expect(rerun.stderr.contains("warning: site a: 1 line came for windows already planned with its lines, not taken"), "\(rerun.stderr)")
+                                      + "with the site's lines already, none of them with these counts (bytes 1/1, packets 1/1); not taken"),
+                "\(rerun.stderr)")
+        #expect(rerun.stderr.contains("Not a copy of a planned line: another run's line"), "\(rerun.stderr)")
+        #expect(rerun.stderr.contains("warning: site a: 1 line came for windows already planned with its lines, not taken: none is a copy "
+                                      + "of a planned line, so another run's lines were not planned with"), "\(rerun.stderr)")
         #expect(try Scenario.policies(in: policies) == before)
         let after = try Scenario.summary(out)
         #expect((after["windowsPlanned"] as? Int) == (summary["windowsPlanned"] as? Int))
         #expect((after["messages"] as? [String: Int])?["afterPlanned"] == 1, "\(after)")
         #expect((after["messages"] as? [String: Int])?["duplicate"] == nil, "\(after)")
+    }
+
+    /// The same capture replayed again once the stream has forgotten its message ids (its
+    /// duplicate window, 15 min by default, 1 s here): the stream stores every message again under
+    /// new sequences. Until 7 December 2026 the planner could not tell those copies from another
+    /// run's lines for windows it had planned: it said each site's as `afterPlanned` and exited 3.
+    @Test("the same capture replayed after the stream's duplicate window: copies of planned lines are duplicates, exit 0, policies unchanged")
+    func replayedAfterTheDuplicateWindow() throws {
+        let server = try NATSServer()
+        var shortMemory = FlowcastSubjects.windowStream
+        shortMemory.duplicateWindowNanoseconds = 1_000_000_000
+        let connection = try NATSConnection(NATSConnectionOptions(url: server.url, name: "test"))
+        #expect(try connection.ensureStream(shortMemory) == .created)
+        let captures = try Self.siteCaptures()
+        try Self.runTapsOneAfterAnother(captures, server: server)
+        let out = try Scenario.temporaryFolder("planner")
+        let first = try Fixtures.runFlowcast(Scenario.plannerArguments(server, out: out, extra: ["--exit-when-done"]))
+        #expect(first.status == 0, "\(first.stderr)")
+        let policies = out.appendingPathComponent("policies")
+        let before = try Scenario.policies(in: policies)
+        Thread.sleep(forTimeInterval: 1.5)
+        let again = try Self.runTaps(captures, server: server, sites: ["a"])["a"]!
+        #expect(again.status == 0, "\(again.stderr)")
+        #expect(!again.stderr.contains("already in the stream"), "the stream took them as new: \(again.stderr)")
+        let rerun = try Fixtures.runFlowcast(Scenario.plannerArguments(server, out: out, extra: ["--exit-when-done"]))
+        #expect(rerun.status == 0, "\(rerun.stderr)")
+        #expect(!rerun.stderr.contains("already planned"), "\(rerun.stderr)")
+        #expect(try Scenario.policies(in: policies) == before)
+        let messages = try #require(Scenario.summary(out)["messages"] as? [String: Int])
+        #expect(messages["afterPlanned"] == nil && messages["conflict"] == nil, "\(messages)")
+        // Every window line, mark and the end of site a's second run, read again.
+        #expect((messages["duplicate"] ?? 0) > 100, "\(messages)")
     }
 
     /// Two taps with the same --site (the default is the host name). Until 7 December 2026 every

@@ -524,14 +524,22 @@ public final class NetworkPlanner {
         case .afterPlanned:
             // Said once per site as it happens and in a total as the run ends, with --quiet too;
             // the run exits 3 (`flowcast planner`): the planned windows may lack the site's data.
+            // A line whose window's planned lines are still kept (as digests) is known not to be a
+            // copy of one; an older window's may be.
             let token = Self.siteName(of: subject) ?? "?"
+            let couldBeCopy = state.merger.lastCouldBeCopy
             if afterPlannedThisRun[token] == nil {
+                let another = "another run's line (a trial run, a capture rotated inside a window, a rerun on another topology, "
+                    + "a second tap with --site \(token))?"
                 log("warning: site \(token): \(state.merger.lastProblem ?? "a line came for a window already planned") (\(at)). "
-                    + "A copy re-sent after the stream's \(FlowcastSubjects.windowStream.duplicateWindowNanoseconds / 60_000_000_000) min "
-                    + "duplicate window, or another run's line (a trial run, a capture rotated inside a window, a rerun on another topology, "
-                    + "a second tap with --site \(token))? Such lines are not taken; a total follows as the run ends")
+                    + (couldBeCopy
+                        ? "A copy re-sent after the stream's \(FlowcastSubjects.windowStream.duplicateWindowNanoseconds / 60_000_000_000) min "
+                            + "duplicate window, or " + another
+                        : "Not a copy of a planned line: " + another)
+                    + " Such lines are not taken; a total follows as the run ends")
             }
             afterPlannedThisRun[token, default: 0] += 1
+            if couldBeCopy { afterPlannedUntoldThisRun[token, default: 0] += 1 }
         case .late:
             // Data lost to --lateness is said, once per site as it happens and in a total as the run
             // ends, with --quiet too: a tap started after its windows were planned without it (a
@@ -568,6 +576,8 @@ public final class NetworkPlanner {
     /// Lines this run for windows already planned with their site's lines that could not be
     /// compared with them (`IngestOutcome.afterPlanned`), by site.
     private var afterPlannedThisRun: [String: Int] = [:]
+    /// Of those, lines for windows whose planned lines' digests are no longer kept: maybe copies.
+    private var afterPlannedUntoldThisRun: [String: Int] = [:]
     /// Lines this run for windows planned with their site's lines that could not be compared with
     /// them: the plans may lack the site's data, so `flowcast planner` exits 3.
     public var afterPlannedLinesThisRun: Int { afterPlannedThisRun.values.reduce(0, +) }
@@ -625,8 +635,12 @@ public final class NetworkPlanner {
                 + "\(SiteMerger.seconds(options.windowNanoseconds)) ignored; its windows were planned without it")
         }
         for (site, n) in afterPlannedThisRun.sorted(by: { $0.key < $1.key }) {
+            let untold = afterPlannedUntoldThisRun[site] ?? 0
             log("warning: site \(site): \(n) line\(n == 1 ? "" : "s") came for windows already planned with its lines, not taken: "
-                + "copies, or another run's lines that were not planned with")
+                + (untold == 0
+                    ? "none is a copy of a planned line, so another run's lines were not planned with"
+                    : "\(untold == n ? "" : "\(n - untold) differ from every planned line; ")\(untold) for windows older than the planned lines "
+                        + "kept may be copies; another run's lines were not planned with"))
         }
         for (site, n) in lateThisRun.sorted(by: { $0.key < $1.key }) {
             log("warning: site \(site): \(n) line\(n == 1 ? "" : "s") came after \(n == 1 ? "its window was" : "their windows were") planned without it "

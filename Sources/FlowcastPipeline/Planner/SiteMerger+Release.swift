@@ -125,6 +125,10 @@ extension SiteMerger {
                 var kept = HeldLines()
                 kept[start] = [site: own]
                 state[site]!.lastReleased = kept
+                var digests = state[site]!.plannedDigests ?? PlannedLineDigests()
+                state[site]!.plannedDigests = nil  // out while it changes, so it is not copied
+                digests.record(own.values, start: start, capacity: plannedDigestCapacity)
+                state[site]!.plannedDigests = digests
             }
             // Taken out while it grows, so that inserting does not copy it.
             var carried = state[site]!.carried ?? []

@@ -94,6 +94,11 @@ public struct SiteMerger: Codable, Sendable {
         /// which the stream no longer drops since message ids carry the content, and is a conflict,
         /// not a re-sent copy. nil in a state saved before 7 December 2026.
         var lastReleased: HeldLines?
+        /// Digests of the site's lines of every window planned with them, the newest
+        /// `plannedDigestCapacity`: a line for an older planned window that has one is a copy
+        /// (`duplicate`), one that has none is another run's (`afterPlanned`). nil in a state saved
+        /// before 7 December 2026 (every such line was then `afterPlanned`, copies too).
+        var plannedDigests: PlannedLineDigests?
     }
     /// What the planner made of a site of which nothing was read (`caughtUp`).
     enum Unread: String, Codable, Sendable {
@@ -131,6 +136,9 @@ public struct SiteMerger: Codable, Sendable {
     /// repeats a held line's key with other counts (a conflict, counted `duplicate`), which line.
     /// nil otherwise. Not persisted.
     public private(set) var lastProblem: String?
+    /// The message `ingest` took last was `afterPlanned` for a window whose planned lines are no
+    /// longer kept (`plannedDigests`): it may be a copy. Not persisted.
+    public private(set) var lastCouldBeCopy = false
     /// Chains that went on past a window whose mark never came (`advance`), and held lines dropped
     /// (`pruneHeldLines`), and clock warnings (`checkLiveClock`, `checkReplayClocks`), for the log;
     /// the planner takes them (`takeGaps`). Not persisted.
@@ -169,6 +177,8 @@ public struct SiteMerger: Codable, Sendable {
     public var learnedCellLinesRefused: Int { refusedLearnedCells ?? 0 }
     /// The bound on cells in all (the topology's and learned ones); a test lowers it.
     var maximumCells = TopologyLimits.maximumCells
+    /// Digests of planned lines kept per site (`PlannedLineDigests`); a test lowers it.
+    var plannedDigestCapacity = PlannedLineDigests.defaultCapacity
     /// Held lines dropped because no window of theirs can be planned (`pruneHeldLines`).
     public var heldLinesDropped: Int { droppedHeldLines ?? 0 }
     /// How far after the newest window its site has marked a line may be: 7 days, the window
@@ -244,6 +254,7 @@ public struct SiteMerger: Codable, Sendable {
     public mutating func ingest(subject: String, payload: [UInt8], now: Double, sequence: UInt64? = nil) -> IngestOutcome {
         self.now = now
         lastProblem = nil
+        lastCouldBeCopy = false
         // A sequence already read: the server delivering a message again, not a new message.
         let redelivered = sequence.map { $0 <= (lastSequence ?? 0) } ?? false
         if let sequence {
@@ -318,8 +329,23 @@ public struct SiteMerger: Codable, Sendable {
                 // delivered before (a sequence already read: the ack wait ran out), it is a new
                 // message for a planned window, whose copy or not cannot be told.
                 if kept == nil, planned, let r = releasedThrough, w.startNanoseconds < r, !redelivered {
-                    lastProblem = "a line for \(w.kind.rawValue):\(w.id) in the window at \(Self.seconds(w.startNanoseconds)), which was planned "
-                        + "with the site's lines already; not taken"
+                    // The digests of the lines it was planned with tell a copy (the same capture
+                    // replayed after the stream's duplicate window) from another run's line.
+                    // Until 7 December 2026 every such line was afterPlanned, and an identical
+                    // replay 15 min later exited 3.
+                    let digests = state[site]!.plannedDigests
+                    if let digests, digests.covers(w.startNanoseconds) {
+                        if digests.contains(w, start: w.startNanoseconds) { return .duplicate }
+                        lastProblem = "a line for \(w.kind.rawValue):\(w.id) in the window at \(Self.seconds(w.startNanoseconds)), which was planned "
+                            + "with the site's lines already, none of them with these counts (bytes \(w.bytesUp)/\(w.bytesDown), packets "
+                            + "\(w.packetsUp)/\(w.packetsDown)); not taken"
+                    } else {
+                        let older = digests?.droppedThrough.map { w.startNanoseconds <= $0 } ?? false
+                        lastCouldBeCopy = true
+                        lastProblem = "a line for \(w.kind.rawValue):\(w.id) in the window at \(Self.seconds(w.startNanoseconds)), which was planned "
+                            + "with the site's lines already; not taken"
+                            + (older ? " (the window is older than the \(plannedDigestCapacity) planned lines the planner keeps of a site to tell a copy)" : "")
+                    }
                     return .afterPlanned
                 }
                 if let held = kept {

@@ -1,0 +1,143 @@
+internal import FlowcastCore
+internal import FlowcastAggregate
+
+/// A site's planned lines, as 64-bit digests of their counts, by window: what the planner needs to
+/// tell a copy of a planned line (the same capture replayed after the stream's duplicate window,
+/// whose content-named message the stream stored again) from another run's line for the window
+/// (`SiteMerger.classify`). Keeping the lines themselves would cost about 250 bytes each in the
+/// checkpoint; a digest costs 8, and the newest `capacity` digests of the site are kept (oldest
+/// windows go first), so a planner that runs for weeks stays bounded: a line for a window older
+/// than those kept is still `afterPlanned`, and says why.
+///
+/// The digest folds in what `SiteMerger.sameCounts` compares (kind, id, start, duration and every
+/// counter; not `partial` nor `observedFrom`): two lines with one digest are the same line with
+/// odds of about 2⁻⁶⁴ per pair, and a window holds at most a few thousand lines of a site.
+struct PlannedLineDigests: Codable, Sendable, Equatable {
+    /// Window start → the digests of the site's lines planned in it, sorted.
+    private(set) var windows: [Int64: [UInt64]] = [:]
+    /// Digests held, over every window.
+    private(set) var total = 0
+    /// Start of the newest window dropped to stay within the capacity (nil: none dropped).
+    private(set) var droppedThrough: Int64?
+
+    init() {}
+
+    /// Digests kept per site: 131,072 (1 MiB; a day of 10 s windows at 15 lines a window).
+    static let defaultCapacity = 131_072
+
+    static func digest(_ w: WindowSummary) -> UInt64 {
+        // Each value folded in by SplitMix64's finaliser, a bijection of the state and the value:
+        // lines that differ in one value never share a digest, and others about once in 2⁶⁴. Not
+        // SHA-256: this runs for every line the planner plans (a million in the 5,000-cell
+        // ingest benchmark), where a SHA-256 of the line's text cost microseconds each.
+        @inline(__always) func fold(_ h: UInt64, _ v: UInt64) -> UInt64 {
+            var z = (h ^ v) &+ 0x9E37_79B9_7F4A_7C15
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+        var h = fold(0, w.kind == .cell ? 1 : 2)
+        var word: UInt64 = 0, n = 0
+        for byte in w.id.utf8 {
+            word = word << 8 | UInt64(byte)
+            n += 1
+            if n % 8 == 0 { h = fold(h, word); word = 0 }
+        }
+        h = fold(fold(h, word), UInt64(n))
+        h = fold(fold(h, UInt64(bitPattern: w.startNanoseconds)), UInt64(bitPattern: w.durationNanoseconds))
+        h = fold(fold(fold(fold(h, w.bytesUp), w.bytesDown), w.packetsUp), w.packetsDown)
+        h = fold(fold(fold(fold(h, w.activeFlows), w.newFlows), w.retransmissions), w.zeroWindows)
+        h = fold(fold(h, w.decodeIssues), w.droppedBeforeCapture)
+        for i in 0..<SizeHistogram.count { h = fold(h, w.sizeHistogram[i]) }
+        return h
+    }
+
+    /// Whether lines of the window at `start` are kept: true for a window planned with the site's
+    /// lines and not dropped since.
+    func covers(_ start: Int64) -> Bool { windows[start] != nil }
+
+    /// Whether the window at `start` holds a planned line with `line`'s counts.
+    func contains(_ line: WindowSummary, start: Int64) -> Bool {
+        guard let digests = windows[start] else { return false }
+        let d = Self.digest(line)
+        // Binary search: a window of a large site holds thousands.
+        var low = 0, high = digests.count
+        while low < high {
+            let mid = (low + high) / 2
+            if digests[mid] < d { low = mid + 1 } else { high = mid }
+        }
+        return low < digests.count && digests[low] == d
+    }
+
+    /// Keeps the digests of the site's lines planned in the window at `start`, then drops the
+    /// oldest windows while more than `capacity` digests are held.
+    mutating func record<Lines: Collection>(_ lines: Lines, start: Int64, capacity: Int) where Lines.Element == WindowSummary {
+        guard !lines.isEmpty else { return }
+        total -= windows[start]?.count ?? 0
+        let digests = lines.map(Self.digest).sorted()
+        windows[start] = digests
+        total += digests.count
+        guard total > capacity else { return }
+        for old in windows.keys.sorted() where total > capacity && old != start {
+            total -= windows[old]!.count
+            windows[old] = nil
+            droppedThrough = max(droppedThrough ?? old, old)
+        }
+    }
+
+    // The checkpoint form: one string, a line per window, "start<TAB>hex digests" (16 hex digits
+    // each, no separator), sorted by start, plus the drop mark. JSON numbers for 2⁶⁴-range digests
+    // would be 20 characters and a key each; this is 16 and the same bytes for the same state.
+    enum CodingKeys: String, CodingKey { case windows, droppedThrough }
+
+    func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        var text = ""
+        text.reserveCapacity(total * 16 + windows.count * 24)
+        let hex = Array("0123456789abcdef".utf8)
+        for start in windows.keys.sorted() {
+            var bytes = Array("\(start)\t".utf8)
+            for d in windows[start]! {
+                for shift in stride(from: 60, through: 0, by: -4) { bytes.append(hex[Int((d >> UInt64(shift)) & 0xf)]) }
+            }
+            bytes.append(UInt8(ascii: "\n"))
+            text += String(decoding: bytes, as: UTF8.self)
+        }
+        try c.encode(text, forKey: .windows)
+        try c.encodeIfPresent(droppedThrough, forKey: .droppedThrough)
+    }
+
+    init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        droppedThrough = try c.decodeIfPresent(Int64.self, forKey: .droppedThrough)
+        let text = try c.decode(String.self, forKey: .windows)
+        for row in text.utf8.split(separator: UInt8(ascii: "\n")) {
+            guard let tab = row.firstIndex(of: UInt8(ascii: "\t")),
+                  let start = Int64(String(decoding: row[row.startIndex..<tab], as: UTF8.self)) else {
+                throw DecodingError.dataCorruptedError(forKey: .windows, in: c, debugDescription: "a row without a window start")
+            }
+            let hexDigits = Array(row[row.index(after: tab)...])
+            guard hexDigits.count % 16 == 0 else {
+                throw DecodingError.dataCorruptedError(forKey: .windows, in: c, debugDescription: "digests of the window at \(start) are not 16 hex digits each")
+            }
+            var digests: [UInt64] = []
+            digests.reserveCapacity(hexDigits.count / 16)
+            for i in stride(from: 0, to: hexDigits.count, by: 16) {
+                var d: UInt64 = 0
+                for byte in hexDigits[i..<(i + 16)] {
+                    let v: UInt8
+                    switch byte {
+                    case UInt8(ascii: "0")...UInt8(ascii: "9"): v = byte - UInt8(ascii: "0")
+                    case UInt8(ascii: "a")...UInt8(ascii: "f"): v = byte - UInt8(ascii: "a") + 10
+                    default: throw DecodingError.dataCorruptedError(forKey: .windows, in: c, debugDescription: "a digest of the window at \(start) is not hex")
+                    }
+                    d = d << 4 | UInt64(v)
+                }
+                digests.append(d)
+            }
+            // Sorted as saved; sorted again so a hand-edited state cannot break the search.
+            windows[start] = digests.sorted()
+            total += digests.count
+        }
+    }
+}
