@@ -91,6 +91,17 @@ public struct SeriesSet: Sendable, Equatable {
     public var report: SeriesLoadReport
     /// What was read from a radio KPI log (DL bitrate or spectral efficiency); nil for other files.
     public var radioTarget: RadioTarget?
+    /// The values' unit where the format fixes it: "bytes/s" (windows.jsonl), "Mbit/s" (radio
+    /// `dl`), "bit/s/Hz" (radio `se`); nil for CSV series, whose unit the file does not say.
+    public var unit: String? {
+        switch radioTarget {
+        case .downlinkBitrate: "Mbit/s"
+        case .spectralEfficiency: "bit/s/Hz"
+        case nil: windowsFile ? "bytes/s" : nil
+        }
+    }
+    /// Read from a windows.jsonl of `replay`/`live` (values in bytes per second).
+    public var windowsFile = false
 
     public init(source: String, step: Double?, startTime: Double?, series: [Series],
                 report: SeriesLoadReport = SeriesLoadReport(), radioTarget: RadioTarget? = nil) {

@@ -70,8 +70,9 @@ struct EvaluateCommand: ParsableCommand {
             if let warning = model.covariateWarning(for: sets) { FileHandle.standardError.write(Data((warning + "\n").utf8)) }
             if let warning = StepCheck.warning(modelID: model.id, trainedStep: model.training.stepSeconds, sets: sets) { FileHandle.standardError.write(Data((warning + "\n").utf8)) }
             var table: ForecastTable? = forecasts.map { _ in ForecastTable(quantile: model.quantile) }
-            let report = Evaluator.evaluate(model: model, sets: sets, from: from, fallback: !noFallback,
+            var report = Evaluator.evaluate(model: model, sets: sets, from: from, fallback: !noFallback,
                                             record: table == nil ? nil : { table?.append($0) })
+            report.unit = Self.unit(of: sets)
             guard report.steps > 0 else {
                 // All-zero metrics would read as a perfect score (and there is no forecast to write).
                 throw CommandFailure(message: "nothing to score: no series has an observed value at row \(from) or later "
@@ -110,7 +111,8 @@ extension EvaluateCommand {
         if let problem = model.mismatch(path: self.model, horizon: horizon, target: radio ? options.radioTarget : nil) {
             throw CommandFailure(message: problem)
         }
-        let report = try IntervalEvaluator.evaluate(model: model, sets: sets, from: from)
+        var report = try IntervalEvaluator.evaluate(model: model, sets: sets, from: from)
+        report.unit = Self.unit(of: sets)
         guard report.steps > 0 else {
             throw CommandFailure(message: "nothing to score: no series has a whole \(horizon.formatted()) s interval observed after row \(from)")
         }
@@ -118,6 +120,12 @@ extension EvaluateCommand {
         if let warning = StepCheck.warning(modelID: model.id, trainedStep: model.training.stepSeconds, sets: sets) { FileHandle.standardError.write(Data((warning + "\n").utf8)) }
         Self.noteUnscored(report.methods.map { ($0.method.rawValue, $0.metrics.nonFinite, $0.metrics.count) })
         print(json ? report.json : report.table)
+    }
+
+    /// The unit of every set, when the files fix it and agree (errors are in it); nil otherwise.
+    static func unit(of sets: [SeriesSet]) -> String? {
+        let units = Set(sets.map(\.unit))
+        return units.count == 1 ? units.first! : nil
     }
 
     /// Says on stderr which methods gave forecasts that were not numbers, and so have no scores

@@ -89,7 +89,12 @@ struct PublishArguments: ParsableArguments {
             // W is the lines the run produced, published or not: "published 20819 messages (228000
             // window lines) … dropped 219182" read as 228,000 lines published (an audit).
             printError("flowcast \(command): published \(c.published + c.resent) messages (of \(c.windowLines) window lines produced) to \(publisher.connection.url) "
-                + "as site \(publisher.options.site); re-sent \(c.resent) of them, spooled \(c.spooled), dropped \(c.dropped)"
+                + "as site \(publisher.options.site); re-sent \(c.resent) of them, "
+                // The stream acknowledges a duplicate as it does a stored message; the warning
+                // below says why, this says how many of N were not stored (an audit: N alone read as
+                // every message stored).
+                + (c.alreadyInStream > 0 ? "\(c.alreadyInStream) already in the stream (not stored again), " : "")
+                + "spooled \(c.spooled), dropped \(c.dropped)"
                 + (c.leftInSpool > 0 ? "; \(c.leftInSpool) still in \(publisher.options.spoolDirectory) (re-sent by the next run with this --out)" : ""))
         }
         if c.alreadyInStream > 0 {

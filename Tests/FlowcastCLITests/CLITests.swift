@@ -563,6 +563,12 @@ struct CovariateWarningTests {
         #expect(train.status == 0, "\(train.stderr)")
         let radio = try Fixtures.runFlowcast(["evaluate", "--model", model, "--series", log, "--from", "500"])
         #expect(radio.status == 0 && !radio.stderr.contains("warning"), "\(radio.stderr)")
+        // The errors' unit: the log's DL bitrate is read in Mbit/s (the MAE stood without one).
+        #expect(radio.stdout.hasPrefix("1 series, 400 one-step forecasts per method; MAE, RMSE and pinball in Mbit/s\n")
+                || radio.stdout.contains("forecasts per method; MAE, RMSE and pinball in Mbit/s\n"), "\(radio.stdout)")
+        // Abilene's CSV does not say its unit, and the table says so.
+        let csv = try Fixtures.runFlowcast(["evaluate", "--model", "captures/demo/model.json", "--series", "data/abilene/od_tm_public.csv", "--from", "3000"])
+        #expect(csv.stdout.contains("forecasts per method; MAE, RMSE and pinball in the series' own units\n"), "\(csv.stdout)\(csv.stderr)")
         // Its 1 s rows are far from a day long: the seasonal rows are persistence's, and say so.
         #expect(radio.stdout.hasSuffix("note: no forecast had a whole day or week of history before it (or the step has no season): "
                                        + "seasonal_day and seasonal_week are persistence's\n"), "\(radio.stdout)")

@@ -187,6 +187,8 @@ struct DemoScenarioTests {
         let evaluate = try Fixtures.runFlowcast(["evaluate", "--model", "captures/demo/model.json", "--series", out + "/windows.jsonl",
                                                  "--from", "1", "--forecasts", out + "/evaluate.csv"])
         #expect(evaluate.status == 0, "\(evaluate.stderr)")
+        // windows.jsonl values are bytes per second, and the table names it.
+        #expect(evaluate.stdout.contains("one-step forecasts per method; MAE, RMSE and pinball in bytes/s\n"), "\(evaluate.stdout)")
         var scored: [String: (point: Double, upper: Double)] = [:]
         let rows = try String(contentsOfFile: out + "/evaluate.csv", encoding: .utf8).split(separator: "\n").map { $0.split(separator: ",") }
         for row in rows.dropFirst() { scored["\(row[1])@\(Double(row[3])!)"] = (Double(row[5])! * 8, Double(row[6])! * 8) }

@@ -60,6 +60,7 @@ struct HorizonCLITests {
         #expect(run.status == 0, "\(run.stderr)")
         let report = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
         #expect(report["horizon_seconds"] as? Double == 60)
+        #expect(report["unit"] as? String == "bit/s/Hz")
         #expect(report["steps"] as? Int == 900 - 600 - 60)  // origins 600…839: their next 60 s lie inside the log
         let methods = try #require(report["methods"] as? [[String: Any]])
         #expect(methods.compactMap { $0["name"] as? String } == ["flowcast", "persistence", "recentMean", "ewma"])
@@ -69,6 +70,8 @@ struct HorizonCLITests {
         let table = try Fixtures.runFlowcast(["evaluate", "--model", model, "--series", log, "--target", "se", "--horizon", "1m",
                                               "--from", "600"])
         #expect(table.status == 0 && table.stdout.contains("recentMean"), "\(table.stderr)")
+        #expect(table.stdout.hasPrefix("1 series, 240 forecasts per method of the mean of the next 60 s; MAE, RMSE and pinball in bit/s/Hz\n"),
+                "\(table.stdout)")
     }
 
     @Test("a model for another horizon, target or kind, or a horizon shorter than the step: one line naming the file, exit 1")

@@ -71,7 +71,7 @@ import Testing
             .init(method: .flowcast, metrics: big), .init(method: .persistence, metrics: small)])
         let lines = report.table.split(separator: "\n").map(String.init)
         #expect(lines == [
-            "19 series, 950 one-step forecasts per method",
+            "19 series, 950 one-step forecasts per method; MAE, RMSE and pinball in the series' own units",
             "method                MAE          RMSE  WAPE%  sMAPE%  P90cov   P90pinball",
             "flowcast     1221468.1862  1971351.3651   9.52   70.03   0.786  411416.4991",
             "persistence        2.5000        7.2500   4.90   20.00   0.900       0.7000",

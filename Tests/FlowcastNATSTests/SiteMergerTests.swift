@@ -173,8 +173,8 @@ struct SiteMergerTests {
         #expect(merger.lastProblem == nil)
         // a's newest planned window (110, a ended there) still compares: other counts are a conflict.
         let (s110, p110) = Self.line("a", "cell", "c1", start: 110, bytes: 1, partial: true)
-        #expect(merger.ingest(subject: s110, payload: p110, now: 0, sequence: sequence + 2) == .duplicate)
-        #expect(merger.conflicts == 1)
+        #expect(merger.ingest(subject: s110, payload: p110, now: 0, sequence: sequence + 2) == .conflict)
+        #expect(merger.conflicts == 1 && merger.counts[.conflict] == 1)
         #expect(merger.counts[.afterPlanned] == 1)
     }
 
@@ -384,8 +384,9 @@ struct SiteMergerTests {
         #expect(merger.lastProblem == nil)
         #expect(merger.ingest(subject: first.0, payload: first.1, now: 0) == .duplicate)
         #expect(merger.lastProblem == nil)
-        #expect(merger.ingest(subject: other.0, payload: other.1, now: 0) == .duplicate)
-        #expect(merger.conflicts == 1)
+        #expect(merger.ingest(subject: other.0, payload: other.1, now: 0) == .conflict)
+        // Counted apart from the duplicates (until 7 December 2026 it was one of them).
+        #expect(merger.conflicts == 1 && merger.counts[.conflict] == 1 && merger.counts[.duplicate] == 1)
         #expect(merger.lastProblem?.contains("cell:c1 in the window at 100 s") == true, "\(merger.lastProblem ?? "")")
         #expect(merger.lastProblem?.contains("bytes 99/1") == true && merger.lastProblem?.contains("10/1") == true)
     }
@@ -465,6 +466,10 @@ struct SiteMergerTests {
         }
         #expect(merger.counts[.late] == nil)
         #expect(merger.isComplete)
+        // a's line of the window planned without it was taken, never planned: counted apart
+        // (windowLinesBySite counted it as planned until 7 December 2026).
+        #expect(merger.windowLines(of: "a") == 4 && merger.notPlannedLines(of: "a") == 1)
+        #expect(merger.windowLines(of: "b") == 5 && merger.notPlannedLines(of: "b") == 0)
         let gaps = merger.takeGaps()
         #expect(gaps.count == 1 && gaps[0].contains("site a: the mark of its window at \(lost) s had not come when that window was planned"), "\(gaps)")
     }

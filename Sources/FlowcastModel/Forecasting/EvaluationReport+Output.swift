@@ -13,7 +13,7 @@ extension EvaluationReport {
                 + "\"\(upper)_pinball\": \(number(m.pinball))"
                 + (seasonSteps(entry.method).map { ", \"with_season\": \($0)" } ?? "") + "}"
         }
-        return "{\"series\": \(seriesCount), \"steps\": \(steps), \"methods\": [" + methods.joined(separator: ", ") + "]}"
+        return "{\"series\": \(seriesCount), \"steps\": \(steps), \"unit\": \(EvaluationUnit.json(unit)), \"methods\": [" + methods.joined(separator: ", ") + "]}"
     }
 
     /// The report as an aligned text table (percentages for the ratios).
@@ -42,7 +42,7 @@ extension EvaluationReport {
                          AlignedTable.error(m.rmse) ?? fixed(m.rmse, 4), fixed(m.wape * 100, 2),
                          fixed(m.smape * 100, 2), fixed(m.coverage, 3), AlignedTable.error(m.pinball) ?? fixed(m.pinball, 4)])
         }
-        let table = AlignedTable.render(rows, title: "\(seriesCount) series, \(steps) one-step forecasts per method")
+        let table = AlignedTable.render(rows, title: "\(seriesCount) series, \(steps) one-step forecasts per method; \(EvaluationUnit.phrase(unit))")
         return seasonNote.map { table + "\n" + $0 } ?? table
     }
 
@@ -70,6 +70,16 @@ extension EvaluationReport {
             .map { "\($0.0.rawValue) had a whole \($0.1) of history before \($0.2) of the \(steps) forecasts" }
         guard !short.isEmpty else { return nil }
         return "note: " + short.joined(separator: "; ") + "; the others are persistence's"
+    }
+}
+
+/// How `evaluate` names the unit of its errors (an MAE of 0.8 means nothing without it).
+enum EvaluationUnit {
+    static func phrase(_ unit: String?) -> String {
+        "MAE, RMSE and pinball in " + (unit ?? "the series' own units")
+    }
+    static func json(_ unit: String?) -> String {
+        unit.map { "\"\($0)\"" } ?? "null"
     }
 }
 

@@ -14,6 +14,9 @@ public struct EvaluationReport: Sendable, Equatable {
     /// seasonal rows equalled persistence's without a word.
     public var daySeasonSteps = 0
     public var weekSeasonSteps = 0
+    /// The series' unit, in which MAE, RMSE and pinball are (`SeriesSet.unit`, the same for every
+    /// set); nil when the files do not say it or differ. Set by the caller.
+    public var unit: String?
 
     /// "P90" for 0.9, "P97.5" for 0.975: how the upper forecast is named in the outputs.
     public static func upperName(_ quantile: Double) -> String {

@@ -73,7 +73,9 @@ public enum SeriesReader {
     }
 
     private static func parse(text: String, path: String, options: SeriesReadOptions) throws(SeriesInputError) -> SeriesSet {        if path.hasSuffix(".jsonl") || path.hasSuffix(".ndjson") || text.first == "{" {
-            return try WindowsReader.read(text: text, path: path)
+            var set = try WindowsReader.read(text: text, path: path)
+            set.windowsFile = true
+            return set
         }
         let csv = try CSVText(text: text, path: path)
         if RadioLogReader.isRadioLog(csv.header) {

@@ -62,6 +62,9 @@ public struct IntervalEvaluationReport: Sendable, Equatable {
     /// Metrics per method, in `IntervalMethod.allCases` order (`seasonal` only when some series
     /// has a daily season and more than a day of rows).
     public var methods: [MethodMetrics]
+    /// The series' unit, in which MAE, RMSE and pinball are (`SeriesSet.unit`, the same for every
+    /// set); nil when the files do not say it or differ. Set by the caller.
+    public var unit: String?
 
     public struct MethodMetrics: Sendable, Equatable {
         public var method: IntervalMethod
@@ -133,7 +136,8 @@ extension IntervalEvaluationReport {
                 + "\"wape\": \(number(m.wape)), \"p10_p90_coverage\": \(number(m.bandCoverage)), \"pinball\": \(number(m.pinball)), "
                 + "\"mae_vs_recent_mean\": \(number(rule > 0 ? m.mae / rule : .nan))}"
         }
-        return "{\"horizon_seconds\": \(number(horizonSeconds)), \"series\": \(seriesCount), \"steps\": \(steps), \"methods\": ["
+        return "{\"horizon_seconds\": \(number(horizonSeconds)), \"series\": \(seriesCount), \"steps\": \(steps), "
+            + "\"unit\": \(EvaluationUnit.json(unit)), \"methods\": ["
             + entries.joined(separator: ", ") + "]}"
     }
 
@@ -148,6 +152,7 @@ extension IntervalEvaluationReport {
                          fixed(m.bandCoverage, 3), AlignedTable.error(m.pinball) ?? fixed(m.pinball, 4),
                          fixed(rule > 0 ? m.mae / rule : .nan, 3)])
         }
-        return AlignedTable.render(rows, title: "\(seriesCount) series, \(steps) forecasts per method of the mean of the next \(IntervalSeries.seconds(horizonSeconds))")
+        return AlignedTable.render(rows, title: "\(seriesCount) series, \(steps) forecasts per method of the mean of the next \(IntervalSeries.seconds(horizonSeconds)); "
+            + EvaluationUnit.phrase(unit))
     }
 }

@@ -491,7 +491,7 @@ public final class NetworkPlanner {
         switch outcome {
         case .garbage:
             logProblem("garbage", "ignored a message on \(subject) (\(at)): \(state.merger.lastProblem ?? "not a Flowcast v1 message")")
-        case .duplicate, .mark, .windowLine:
+        case .duplicate, .conflict, .mark, .windowLine:
             // A mark or line that closed a window holding lines its mark does not count.
             if let conflict = state.merger.lastProblem {
                 logProblem("conflict", "conflict: \(site)\(at): \(conflict)")
@@ -499,7 +499,7 @@ public final class NetworkPlanner {
             }
             // A later run of a tap once the last interval is planned: taken, never planned (until
             // 7 December 2026 without a word, an audit: 29 windows read and not planned).
-            if outcome != .duplicate && state.finished, let token = Self.siteName(of: subject), !laterAfterFinish.contains(token) {
+            if outcome != .duplicate && outcome != .conflict && state.finished, let token = Self.siteName(of: subject), !laterAfterFinish.contains(token) {
                 laterAfterFinish.insert(token)
                 log("warning: site \(token) publishes windows after every site had ended and the last interval was planned "
                     + "(\(at)): this planner plans no more of them; plan them with another --out and --durable")
@@ -868,6 +868,10 @@ public final class NetworkPlanner {
         return NetworkPlannerSummary(
             sites: options.sites, endedSites: m.endedSites,
             windowLinesBySite: Dictionary(uniqueKeysWithValues: options.sites.map { ($0, m.windowLines(of: $0)) }),
+            windowLinesNotPlannedBySite: { () -> [String: Int]? in
+                let notPlanned = options.sites.map { ($0, m.notPlannedLines(of: $0)) }.filter { $0.1 > 0 }
+                return notPlanned.isEmpty ? nil : Dictionary(uniqueKeysWithValues: notPlanned)
+            }(),
             messages: Dictionary(uniqueKeysWithValues: m.counts.map { ($0.key.rawValue, $0.value) }),
             observerIgnored: m.observerIgnored, conflicts: m.conflicts, heldLinesDropped: m.heldLinesDropped,
             learnedCellLinesRefused: m.learnedCellLinesRefused > 0 ? m.learnedCellLinesRefused : nil,

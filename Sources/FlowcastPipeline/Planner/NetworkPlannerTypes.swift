@@ -109,9 +109,14 @@ public struct NetworkPlannerSummary: Codable, Sendable {
     public var formatVersion = 1
     public var sites: [String]
     public var endedSites: [String]
+    /// Window lines of each site planned with (or held for a window not planned yet).
     public var windowLinesBySite: [String: Int]
-    /// Messages by what became of them: windowLine, mark, end, heartbeat, duplicate, late, unlistedSite, garbage, otherWindowLength,
-    /// unknownID, farAhead.
+    /// Window lines of a site taken but never planned: their window was planned without the site
+    /// (its mark did not come within --lateness) or could never be planned (`heldLinesDropped`).
+    /// Only sites with some; absent when none. Until 7 December 2026 `windowLinesBySite` counted them.
+    public var windowLinesNotPlannedBySite: [String: Int]?
+    /// Messages by what became of them: windowLine, mark, end, heartbeat, duplicate, conflict, late, afterPlanned, unlistedSite,
+    /// garbage, otherWindowLength, unknownID, farAhead.
     public var messages: [String: Int]
     public var observerIgnored: Int
     public var conflicts: Int

@@ -120,6 +120,10 @@ extension SiteMerger {
         // a restart), by cell or link: that time is kept below only for what their site carries.
         var observedFrom: [String: [(site: String, from: Int64)]] = [:]
         let held = lines[start] ?? [:]
+        // A site planned without whose lines of the window came (not its mark): they are dropped
+        // below, and counted as lines not planned (until 7 December 2026 windowLinesBySite counted
+        // them as the site's lines, an audit).
+        for (site, own) in held where !contributors.contains(site) { forgetUnplanned(own, of: site) }
         for site in contributors {
             if let own = held[site], !own.isEmpty {
                 var kept = HeldLines()
@@ -290,6 +294,7 @@ extension SiteMerger {
                 } else {
                     continue
                 }
+                forgetUnplanned(keyed, of: site)
                 held[site] = nil
             }
             lines[start] = held.isEmpty ? nil : held

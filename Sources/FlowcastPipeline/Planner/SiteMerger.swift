@@ -21,6 +21,11 @@ public enum IngestOutcome: String, Sendable, Codable {
     case duplicate
     /// For a window planned without its site (after `--lateness`): ignored.
     case late
+    /// A line or mark for a window the planner holds, or planned last, that differs from the one it
+    /// has (other counts, a line the site's mark did not count, a mark counting other lines):
+    /// ignored (the first is kept), counted in `conflicts` and said. Until 7 December 2026 counted
+    /// `duplicate` in planner-summary.json's `messages`.
+    case conflict
     /// A line for a window already planned with its site's lines, other than the newest such
     /// window (whose lines are kept to compare): ignored, and said. A copy re-sent after the
     /// stream's duplicate window, or another run's line (a trial run, a capture rotated inside a
@@ -61,6 +66,10 @@ public struct SiteMerger: Codable, Sendable {
         var ended: Bool = false
         var endLastStart: Int64?
         var windowLines = 0
+        /// Of `windowLines`, those never planned: their window was planned without the site (its
+        /// mark did not come within --lateness) or dropped before the first plan
+        /// (`pruneHeldLines`). nil in a state saved before 7 December 2026, and while none.
+        var notPlanned: Int?
         var mode = "replay"
         /// Live taps: the largest (window end − when the stream stored its mark) seen, ns: the
         /// tap's clock against the server's, less the publishing delay (which only lowers it).
@@ -232,7 +241,17 @@ public struct SiteMerger: Codable, Sendable {
     public var endedSites: [String] { sites.filter { state[$0]!.ended } }
     /// Sites of which nothing was read while every other site had ended (`caughtUp`).
     public var sitesNotRead: [String] { sites.filter { state[$0]!.unread != nil } }
-    public func windowLines(of site: String) -> Int { state[site]?.windowLines ?? 0 }
+    /// Lines of the site taken and planned with (or held for a window not planned yet).
+    public func windowLines(of site: String) -> Int { (state[site]?.windowLines ?? 0) - notPlannedLines(of: site) }
+    /// Lines of the site taken but never planned: their window was planned without the site.
+    public func notPlannedLines(of site: String) -> Int { state[site]?.notPlanned ?? 0 }
+    /// Counts `keyed` (a site's held lines, dropped unplanned) in its `notPlanned`: the known ones,
+    /// which `windowLines` counted when they came.
+    mutating func forgetUnplanned(_ keyed: [String: WindowSummary], of site: String) {
+        let known = keyed.keys.reduce(0) { $0 + (isKnown($1) ? 1 : 0) }
+        guard known > 0, state[site] != nil else { return }
+        state[site]!.notPlanned = (state[site]!.notPlanned ?? 0) + known
+    }
     /// Sites whose taps are live (their lateness is wall time in any case; see docs/scaleout.md).
     public func mode(of site: String) -> String { state[site]?.mode ?? "replay" }
     /// Sites whose windows were this far from the reference when the planner warned, in seconds
@@ -351,12 +370,16 @@ public struct SiteMerger: Codable, Sendable {
                 if let held = kept {
                     let key = "\(w.kind.rawValue):\(w.id)"
                     if let first = held[key] {
-                        if !Self.sameCounts(first, w) { conflict(key, second: w, first: first, planned: planned) }
+                        if !Self.sameCounts(first, w) {
+                            conflict(key, second: w, first: first, planned: planned)
+                            return .conflict
+                        }
                     } else {
                         conflicts += 1
                         lastProblem = "a line for \(key) in the window at \(Self.seconds(w.startNanoseconds)), which the site's mark had closed "
                             + "with \(held.count) line\(held.count == 1 ? "" : "s") it did not count; not taken"
                             + (planned ? " (the window was planned without it)" : "")
+                        return .conflict
                     }
                 }
                 return .duplicate
@@ -370,7 +393,10 @@ public struct SiteMerger: Codable, Sendable {
             }
             let key = "\(w.kind.rawValue):\(w.id)"
             if let held = lines[w.startNanoseconds]?[site]?[key] {
-                if !Self.sameCounts(held, w) { conflict(key, second: w, first: held) }
+                if !Self.sameCounts(held, w) {
+                    conflict(key, second: w, first: held)
+                    return .conflict
+                }
                 return .duplicate
             }
             lines[w.startNanoseconds, default: [:]][site, default: [:]][key] = w
@@ -415,6 +441,7 @@ public struct SiteMerger: Codable, Sendable {
                     conflicts += 1
                     lastProblem = "a second mark for the window at \(Self.seconds(mark.start)) counting \(mark.lines) line\(mark.lines == 1 ? "" : "s"), "
                         + "where the first closed it with \(held.count); the first is kept" + (planned ? " (the window was planned with it)" : "")
+                    return .conflict
                 }
                 return .duplicate
             }
@@ -424,6 +451,7 @@ public struct SiteMerger: Codable, Sendable {
                     lastProblem = "a second mark for the window at \(Self.seconds(mark.start)) counting \(mark.lines) line\(mark.lines == 1 ? "" : "s") "
                         + "(previous \(mark.previous.map(Self.seconds) ?? "null")), where the first counts \(first.lines) (previous "
                         + "\(first.previous.map(Self.seconds) ?? "null")); the first is kept"
+                    return .conflict
                 }
                 return .duplicate
             }
