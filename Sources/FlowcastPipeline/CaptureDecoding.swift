@@ -25,6 +25,29 @@ public struct DecodeStatistics: Sendable {
     /// latest packet before them, and the first of them (replay and live).
     public var packetsDatedAhead = 0
     public var firstPacketDatedAhead: Int?
+    /// The interface every packet dated ahead came on, when each was judged by a packet of another
+    /// interface: a capture of two interfaces whose clocks disagree by more than a minute, packets
+    /// interleaved, rather than corrupt records. Its name (pcapng `if_name`), or "#N" without one;
+    /// nil otherwise. (Until 7 December 2026 the note said "or an interface whose clock runs
+    /// ahead" without saying which.)
+    public var datedAheadInterface: String?
+    var datedAheadInterfaceIndex: Int?
+    var datedAheadOneInterface = true
+
+    /// Counts a packet judged dated ahead: its number and interface, and the interface of the
+    /// packet that judged it (`name`: the first's interface name, asked only for the first).
+    mutating func countDatedAhead(packet: Int, interface: Int, judgedBy: Int, name: @autoclosure () -> String?) {
+        packetsDatedAhead += 1
+        if firstPacketDatedAhead == nil {
+            firstPacketDatedAhead = packet
+            datedAheadInterfaceIndex = interface
+            datedAheadOneInterface = interface != judgedBy
+            if datedAheadOneInterface { datedAheadInterface = name() ?? "#\(interface)" }
+        } else if interface != datedAheadInterfaceIndex || interface == judgedBy {
+            datedAheadOneInterface = false
+        }
+        if !datedAheadOneInterface { datedAheadInterface = nil }
+    }
     /// Records holding more bytes than their wire length says the packet had (incl_len over
     /// orig_len: a corrupt record header, read as tshark reads it), and the first of them: windows
     /// and flows count the wire length, so they count less than was captured.
@@ -79,7 +102,10 @@ public struct DecodeStatistics: Sendable {
         guard packetsDatedAhead > 0, let first = firstPacketDatedAhead else { return nil }
         let minute = DatedAhead.jumpNanoseconds / 1_000_000_000
         return "\(packetsDatedAhead) packet\(packetsDatedAhead == 1 ? " was" : "s were") dated more than \(minute) s after every packet before "
-            + "\(packetsDatedAhead == 1 ? "it" : "them") while the packet after went back again (a corrupt record, or an interface whose clock runs ahead), first packet \(first): "
+            + "\(packetsDatedAhead == 1 ? "it" : "them") while the packet after went back again ("
+            + (datedAheadInterface.map { "each came on interface \($0) and the packet after it on another: is \($0)'s clock ahead of the others'?" }
+                ?? "a corrupt record, or an interface whose clock runs ahead")
+            + "), first packet \(first): "
             + "each took the time of the packet before it (summary.json decode.packetsDatedAhead)"
     }
 

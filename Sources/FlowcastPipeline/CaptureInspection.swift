@@ -39,6 +39,9 @@ public struct CaptureInspection: Sendable {
     /// replay gives them the time of the packet before them.
     public var packetsDatedAhead = 0
     public var firstPacketDatedAhead: Int?
+    /// The interface every packet dated ahead came on, each judged by a packet of another
+    /// (`DecodeStatistics.datedAheadInterface`); nil otherwise.
+    public var datedAheadInterface: String?
     /// Records holding more bytes than their wire length (`DecodeStatistics.checkLengths`).
     public var recordsLongerThanWire = 0
     public var firstRecordLongerThanWire: Int?
@@ -57,7 +60,7 @@ public struct CaptureInspection: Sendable {
         let decoder = PacketDecoder()
         var times = DecodeStatistics()  // for its `settleTime`
         var seenLinks: [String] = []
-        var ahead = DatedAhead(), held: (time: Int64, packet: Int)? = nil
+        var ahead = DatedAhead(), held: (time: Int64, packet: Int, interface: Int)? = nil
         func span(_ t: Int64) {
             r.firstNanoseconds = min(r.firstNanoseconds ?? t, t)
             r.lastNanoseconds = max(r.lastNanoseconds ?? t, t)
@@ -80,12 +83,15 @@ public struct CaptureInspection: Sendable {
                     // A packet dated ahead of the rest spans nothing (one 17.5 h ahead made a
                     // capture of minutes read as 17.6 h, without a note: an audit).
                     if case .datedAhead = ahead.see(t), let h = held {
-                        r.packetsDatedAhead += 1
-                        if r.firstPacketDatedAhead == nil { r.firstPacketDatedAhead = h.packet }
+                        times.countDatedAhead(packet: h.packet, interface: h.interface, judgedBy: packet.interfaceIndex,
+                                              name: capture.interfaceName(at: h.interface))
+                        r.packetsDatedAhead = times.packetsDatedAhead
+                        r.firstPacketDatedAhead = times.firstPacketDatedAhead
+                        r.datedAheadInterface = times.datedAheadInterface
                     } else if let h = held {
                         span(h.time)
                     }
-                    held = ahead.holding ? (t, packet.number) : nil
+                    held = ahead.holding ? (t, packet.number, packet.interfaceIndex) : nil
                     if held == nil { span(t) }
                 }
                 let link = packet.linkType.description
@@ -202,7 +208,9 @@ public struct CaptureInspection: Sendable {
         if let first = firstPacketDatedAhead {
             out += "  packets dated ahead of the rest: \(packetsDatedAhead) (first at packet \(first); more than "
                 + "\(DatedAhead.jumpNanoseconds / 1_000_000_000) s after every packet before, and the packet after went back: "
-                + "left out of the time span; replay counts each at the time of the packet before it)\n"
+                + "left out of the time span; replay counts each at the time of the packet before it"
+                + (datedAheadInterface.map { "; each came on interface \($0) and the packet after it on another: is \($0)'s clock ahead of the others'?" } ?? "")
+                + ")\n"
         }
         for layer in ["link", "network", "tunnel", "transport"] {
             guard let mix = protocolMix[layer], !mix.isEmpty else { continue }

@@ -224,7 +224,7 @@ final class BatchReader<Source: PacketSource & SendableMetatype>: @unchecked Sen
     /// A packet dated far ahead of those around it (`DatedAhead`), and where its digest waits in
     /// the batch for the next usable time to judge it.
     @exclusivity(unchecked) private var ahead = DatedAhead()
-    @exclusivity(unchecked) private var heldDigest: (index: Int, packet: Int)? = nil
+    @exclusivity(unchecked) private var heldDigest: (index: Int, packet: Int, interface: Int)? = nil
     /// Packets with no usable time after the held one: they took its time, so they take the
     /// corrected one too if it is judged dated ahead (they kept the date ahead: an audit).
     @exclusivity(unchecked) private var heldTimeless: [Int] = []
@@ -353,11 +353,11 @@ final class BatchReader<Source: PacketSource & SendableMetatype>: @unchecked Sen
                 if case .datedAhead(let time) = ahead.see(digest.timestampNanoseconds), let held = heldDigest {
                     batch.digests[held.index].timestampNanoseconds = time
                     for i in heldTimeless { batch.digests[i].timestampNanoseconds = time }
-                    statistics.packetsDatedAhead += 1
-                    if statistics.firstPacketDatedAhead == nil { statistics.firstPacketDatedAhead = held.packet }
+                    statistics.countDatedAhead(packet: held.packet, interface: held.interface, judgedBy: packet.interfaceIndex,
+                                               name: source.interfaceName(at: held.interface))
                 }
                 if !heldTimeless.isEmpty { heldTimeless.removeAll(keepingCapacity: true) }
-                heldDigest = ahead.holding ? (batch.digests.count, packet.number) : nil
+                heldDigest = ahead.holding ? (batch.digests.count, packet.number, packet.interfaceIndex) : nil
             } else {
                 statistics.settle(&digest.timestampNanoseconds, packet: packet.number)
                 if heldDigest != nil { heldTimeless.append(batch.digests.count) }

@@ -139,6 +139,56 @@ import Testing
         #expect(windows[0] == windows[1] && windows[0] < 100, "\(windows)")
     }
 
+    /// Two interfaces whose clocks disagree by three hours, their packets interleaved one by one:
+    /// every packet of the one ahead is judged dated ahead by the other's next packet. Until 7
+    /// December 2026 the note said "or an interface whose clock runs ahead" without naming it.
+    @Test func anInterfaceWhoseClockRunsAheadIsNamed() throws {
+        let pcap = [UInt8](try Data(contentsOf: Fixtures.repositoryRoot.appendingPathComponent("captures/real/http-web-browsing.pcap")))
+        func u32(_ b: [UInt8], _ at: Int) -> UInt32 { UInt32(b[at]) | UInt32(b[at + 1]) << 8 | UInt32(b[at + 2]) << 16 | UInt32(b[at + 3]) << 24 }
+        func le(_ v: UInt32) -> [UInt8] { (0..<4).map { UInt8(truncatingIfNeeded: v >> (8 * $0)) } }
+        func le16(_ v: UInt16) -> [UInt8] { [UInt8(v & 0xFF), UInt8(v >> 8)] }
+        func block(_ type: UInt32, _ body: [UInt8]) -> [UInt8] {
+            let padded = body + [UInt8](repeating: 0, count: (4 - body.count % 4) % 4)
+            let total = UInt32(12 + padded.count)
+            return le(type) + le(total) + padded + le(total)
+        }
+        func interface(_ name: String) -> [UInt8] {
+            let value = Array(name.utf8)
+            let option = le16(2) + le16(UInt16(value.count)) + value + [UInt8](repeating: 0, count: (4 - value.count % 4) % 4)
+            return block(1, le16(1) + le16(0) + le(0) + option + le16(0) + le16(0))
+        }
+        var out = block(0x0A0D_0D0A, le(0x1A2B_3C4D) + [1, 0, 0, 0] + [UInt8](repeating: 0xFF, count: 8))
+        out += interface("uplink0") + interface("mirror1")
+        var offset = 24, packet = 1, onMirror = 0
+        while offset + 16 <= pcap.count {
+            var micros = UInt64(u32(pcap, offset)) * 1_000_000 + UInt64(u32(pcap, offset + 4))
+            let included = Int(u32(pcap, offset + 8)), wire = u32(pcap, offset + 12)
+            let data = Array(pcap[(offset + 16)..<(offset + 16 + included)])
+            // Every other packet from packet 4 on came on mirror1, whose clock is 3 h ahead.
+            let id: UInt32 = packet >= 4 && packet % 2 == 0 ? 1 : 0
+            if id == 1 { micros += 3 * 3_600_000_000; onMirror += 1 }
+            out += block(6, le(id) + le(UInt32(micros >> 32)) + le(UInt32(micros & 0xFFFF_FFFF)) + le(UInt32(included)) + le(wire) + data)
+            offset += 16 + included
+            packet += 1
+        }
+        let folder = Scratch.root.appendingPathComponent("flowcast-ahead-if-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let capture = folder.appendingPathComponent("two-clocks.pcapng").path
+        try Data(out).write(to: URL(fileURLWithPath: capture))
+        // The last packet is not judged (nothing comes after it): one fewer when it is mirror1's.
+        let judged = onMirror - ((packet - 1) % 2 == 0 ? 1 : 0)
+        let run = try Fixtures.runFlowcast(["replay", capture, "--out", folder.appendingPathComponent("run").path])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stderr.contains("\(judged) packets were dated more than 60 s after every packet before them while the packet after went back "
+                                    + "again (each came on interface mirror1 and the packet after it on another: is mirror1's clock ahead of the "
+                                    + "others'?), first packet 4:"), "\(run.stderr)")
+        let inspect = try Fixtures.runFlowcast(["inspect", capture])
+        #expect(inspect.stdout.contains("packets dated ahead of the rest: \(judged) (first at packet 4;")
+                && inspect.stdout.contains("each came on interface mirror1 and the packet after it on another: is mirror1's clock ahead of the others'?)"),
+                "\(inspect.stdout)")
+    }
+
     /// `flows` runs its timeouts on the latest time seen: after a packet dated ahead of the rest,
     /// every live flow ended idle and the packets after it began new flows lasting until that
     /// date, without a word (an audit of hostile captures). The real capture's packet 2 is dated
