@@ -32,12 +32,18 @@ public struct DecodeStatistics: Sendable {
     /// ahead" without saying which.)
     public var datedAheadInterface: String?
     var datedAheadInterfaceIndex: Int?
+    /// The first packet with a usable time, when it was judged dated ahead (by the two after it):
+    /// it took the time of the packet after it.
+    public var firstUsableDatedAhead: Int?
+    /// The first packet judged dated ahead other than that one.
+    var laterDatedAhead: Int?
     var datedAheadOneInterface = true
 
     /// Counts a packet judged dated ahead: its number and interface, and the interface of the
     /// packet that judged it (`name`: the first's interface name, asked only for the first).
-    mutating func countDatedAhead(packet: Int, interface: Int, judgedBy: Int, name: @autoclosure () -> String?) {
+    mutating func countDatedAhead(packet: Int, interface: Int, judgedBy: Int, name: @autoclosure () -> String?, first: Bool = false) {
         packetsDatedAhead += 1
+        if first { firstUsableDatedAhead = packet } else if laterDatedAhead == nil { laterDatedAhead = packet }
         if firstPacketDatedAhead == nil {
             firstPacketDatedAhead = packet
             datedAheadInterfaceIndex = interface
@@ -101,6 +107,16 @@ public struct DecodeStatistics: Sendable {
     public var datedAheadNote: String? {
         guard packetsDatedAhead > 0, let first = firstPacketDatedAhead else { return nil }
         let minute = DatedAhead.jumpNanoseconds / 1_000_000_000
+        if let opening = firstUsableDatedAhead {
+            let alone = "packet \(opening), the first with a usable time, was dated more than \(minute) s after the next two that have one "
+                + "(a corrupt record): it took the time of the next"
+            if packetsDatedAhead == 1 { return alone + " (summary.json decode.packetsDatedAhead)" }
+            var rest = self
+            rest.packetsDatedAhead -= 1
+            rest.firstUsableDatedAhead = nil
+            if rest.firstPacketDatedAhead == opening { rest.firstPacketDatedAhead = laterDatedAhead }
+            return alone + "; " + (rest.datedAheadNote ?? "")
+        }
         return "\(packetsDatedAhead) packet\(packetsDatedAhead == 1 ? " was" : "s were") dated more than \(minute) s after every packet before "
             + "\(packetsDatedAhead == 1 ? "it" : "them") while the packet after went back again ("
             + (datedAheadInterface.map { "each came on interface \($0) and the packet after it on another: is \($0)'s clock ahead of the others'?" }

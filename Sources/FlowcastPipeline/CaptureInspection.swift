@@ -61,6 +61,7 @@ public struct CaptureInspection: Sendable {
         var times = DecodeStatistics()  // for its `settleTime`
         var seenLinks: [String] = []
         var ahead = DatedAhead(), held: (time: Int64, packet: Int, interface: Int)? = nil
+        var heldFirst: (time: Int64, packet: Int, interface: Int)? = nil
         func span(_ t: Int64) {
             r.firstNanoseconds = min(r.firstNanoseconds ?? t, t)
             r.lastNanoseconds = max(r.lastNanoseconds ?? t, t)
@@ -82,17 +83,33 @@ public struct CaptureInspection: Sendable {
                     let t = s.timestampNanoseconds
                     // A packet dated ahead of the rest spans nothing (one 17.5 h ahead made a
                     // capture of minutes read as 17.6 h, without a note: an audit).
-                    if case .datedAhead = ahead.see(t), let h = held {
+                    func countAhead(_ h: (time: Int64, packet: Int, interface: Int)) {
                         times.countDatedAhead(packet: h.packet, interface: h.interface, judgedBy: packet.interfaceIndex,
                                               name: capture.interfaceName(at: h.interface))
                         r.packetsDatedAhead = times.packetsDatedAhead
                         r.firstPacketDatedAhead = times.firstPacketDatedAhead
                         r.datedAheadInterface = times.datedAheadInterface
+                    }
+                    let verdict = ahead.see(t)
+                    if case .datedAhead = verdict, let h = held {
+                        countAhead(h)
                     } else if let h = held {
                         span(h.time)
                     }
+                    // The first usable time, judged by the two after it.
+                    if case .firstDatedAhead = verdict, let f = heldFirst {
+                        countAhead(f)
+                        heldFirst = nil
+                    } else if let f = heldFirst, !ahead.holdingFirst {
+                        span(f.time)
+                        heldFirst = nil
+                    }
                     held = ahead.holding ? (t, packet.number, packet.interfaceIndex) : nil
-                    if held == nil { span(t) }
+                    if ahead.holdingFirst && heldFirst == nil {
+                        heldFirst = (t, packet.number, packet.interfaceIndex)
+                    } else if held == nil {
+                        span(t)
+                    }
                 }
                 let link = packet.linkType.description
                 if !seenLinks.contains(link) { seenLinks.append(link) }
@@ -138,6 +155,7 @@ public struct CaptureInspection: Sendable {
             r.error = "\(error)"
         }
         if let h = held { span(h.time) }  // nothing came after it to judge it
+        if let f = heldFirst { span(f.time) }
         r.filteredPackets = capture.packetsFiltered
         r.packetsWithoutTime = times.packetsWithoutTime
         r.firstPacketWithoutTime = times.firstPacketWithoutTime

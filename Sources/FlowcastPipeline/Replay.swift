@@ -228,13 +228,19 @@ final class BatchReader<Source: PacketSource & SendableMetatype>: @unchecked Sen
     /// Packets with no usable time after the held one: they took its time, so they take the
     /// corrected one too if it is judged dated ahead (they kept the date ahead: an audit).
     @exclusivity(unchecked) private var heldTimeless: [Int] = []
+    /// The first packet with a usable time while the next two judge it (`DatedAhead.first`), and
+    /// the packets with no usable time after it (they took its time).
+    @exclusivity(unchecked) private var heldFirst: (index: Int, packet: Int, interface: Int)? = nil
+    @exclusivity(unchecked) private var heldFirstTimeless: [Int] = []
 
     /// Takes a held packet's time as it is: nothing more to judge it by in this batch.
     private func releaseHeld() {
-        guard heldDigest != nil else { return }
+        guard heldDigest != nil || heldFirst != nil else { return }
         ahead.release()
         heldDigest = nil
         heldTimeless.removeAll(keepingCapacity: true)
+        heldFirst = nil
+        heldFirstTimeless.removeAll(keepingCapacity: true)
     }
     /// With rules by interface: the last interface name seen and its id in `classifier`
     /// (names change only between sections of a file, or never on a live interface).
@@ -350,24 +356,44 @@ final class BatchReader<Source: PacketSource & SendableMetatype>: @unchecked Sen
             var digest = classifier.digest(s, interface: interface)
             if _fastPath(s.timeIsUsable) {
                 statistics.lastTime = digest.timestampNanoseconds
-                if case .datedAhead(let time) = ahead.see(digest.timestampNanoseconds), let held = heldDigest {
-                    batch.digests[held.index].timestampNanoseconds = time
-                    for i in heldTimeless { batch.digests[i].timestampNanoseconds = time }
-                    statistics.countDatedAhead(packet: held.packet, interface: held.interface, judgedBy: packet.interfaceIndex,
-                                               name: source.interfaceName(at: held.interface))
+                switch ahead.see(digest.timestampNanoseconds) {
+                case .none: break
+                case .datedAhead(let time):
+                    if let held = heldDigest {
+                        batch.digests[held.index].timestampNanoseconds = time
+                        for i in heldTimeless { batch.digests[i].timestampNanoseconds = time }
+                        statistics.countDatedAhead(packet: held.packet, interface: held.interface, judgedBy: packet.interfaceIndex,
+                                                   name: source.interfaceName(at: held.interface))
+                    }
+                case .firstDatedAhead(let time):
+                    if let held = heldFirst {
+                        batch.digests[held.index].timestampNanoseconds = time
+                        for i in heldFirstTimeless { batch.digests[i].timestampNanoseconds = time }
+                        statistics.countDatedAhead(packet: held.packet, interface: held.interface, judgedBy: packet.interfaceIndex,
+                                                   name: source.interfaceName(at: held.interface), first: true)
+                    }
                 }
                 if !heldTimeless.isEmpty { heldTimeless.removeAll(keepingCapacity: true) }
                 heldDigest = ahead.holding ? (batch.digests.count, packet.number, packet.interfaceIndex) : nil
+                if _slowPath(heldFirst != nil || ahead.holdingFirst) {
+                    if !ahead.holdingFirst {
+                        heldFirst = nil
+                        heldFirstTimeless.removeAll(keepingCapacity: true)
+                    } else if heldFirst == nil {
+                        heldFirst = (batch.digests.count, packet.number, packet.interfaceIndex)
+                    }
+                }
             } else {
                 statistics.settle(&digest.timestampNanoseconds, packet: packet.number)
                 if heldDigest != nil { heldTimeless.append(batch.digests.count) }
+                if _slowPath(heldFirst != nil) { heldFirstTimeless.append(batch.digests.count) }
             }
             batch.digests.append(digest)
             batch.numbers.append(packet.number)
             // A batch ending with a packet under judgement waits for the next usable time (a few
             // packets more at most: one without a time does not judge, and a batch twice the size
             // goes as it is).
-            if batch.digests.count >= batchSize && (heldDigest == nil || batch.digests.count >= 2 * batchSize) {
+            if batch.digests.count >= batchSize && (heldDigest == nil && heldFirst == nil || batch.digests.count >= 2 * batchSize) {
                 releaseHeld()
                 batch.fileFraction = Double(statistics.capturedBytes + 16 * statistics.packets) / size
                 batch.decodeIssues = statistics.issueCount

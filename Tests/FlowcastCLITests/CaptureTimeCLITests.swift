@@ -139,6 +139,51 @@ import Testing
         #expect(windows[0] == windows[1] && windows[0] < 100, "\(windows)")
     }
 
+    /// The first record dated 2106 (with packet 5 too, as a second argument): the two packets after
+    /// it go back, so it is the odd one and takes the time of the next. Until 7 December 2026 the
+    /// first packet was never judged: the whole capture was counted late in its one window.
+    @Test(arguments: [false, true]) func replayJudgesTheFirstPacketDatedAhead(_ alsoPacket5: Bool) throws {
+        let clean = [UInt8](try Data(contentsOf: Fixtures.repositoryRoot.appendingPathComponent("captures/real/http-web-browsing.pcap")))
+        var bytes = clean
+        var offset = 24, packet = 1
+        while packet <= 5 {
+            if packet == 1 || packet == 5 && alsoPacket5 { for i in 0..<4 { bytes[offset + i] = 0xFF } }
+            let included = Int(bytes[offset + 8]) | Int(bytes[offset + 9]) << 8 | Int(bytes[offset + 10]) << 16 | Int(bytes[offset + 11]) << 24
+            offset += 16 + included
+            packet += 1
+        }
+        let folder = Scratch.root.appendingPathComponent("flowcast-first-ahead-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        var windows: [String: [String: Any]] = [:], firstTimes: [String: Double] = [:]
+        for (name, data) in [("clean", clean), ("first-ahead", bytes)] {
+            let capture = folder.appendingPathComponent(name + ".pcap").path
+            try Data(data).write(to: URL(fileURLWithPath: capture))
+            let out = folder.appendingPathComponent(name)
+            let run = try Fixtures.runFlowcast(["replay", capture, "--out", out.path])
+            #expect(run.status == 0, "\(run.stderr)")
+            let summary = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("summary.json"))) as? [String: Any])
+            windows[name] = try #require(summary["windows"] as? [String: Any])
+            firstTimes[name] = try #require((summary["capture"] as? [String: Any])?["firstTime"] as? Double)
+            guard name == "first-ahead" else { continue }
+            let opening = "flowcast replay: warning: \(capture): packet 1, the first with a usable time, was dated more than 60 s after the "
+                + "next two that have one (a corrupt record): it took the time of the next"
+            #expect(run.stderr.contains(opening + (alsoPacket5 ? "; 1 packet was dated more than 60 s after every packet before it while the "
+                + "packet after went back again (a corrupt record, or an interface whose clock runs ahead), first packet 5: " : " (summary.json")),
+                    "\(run.stderr)")
+            let decode = try #require(summary["decode"] as? [String: Any])
+            #expect((decode["packetsDatedAhead"] as? [String: Int]) == ["count": alsoPacket5 ? 2 : 1, "firstPacket": 1], "\(decode)")
+            let inspect = try Fixtures.runFlowcast(["inspect", capture])
+            #expect(inspect.stdout.contains("packets dated ahead of the rest: \(alsoPacket5 ? 2 : 1) (first at packet 1;") && !inspect.stdout.contains("2106"),
+                    "\(inspect.stdout)")
+        }
+        // The same windows as the capture without the corrupt records, none late; its first time the
+        // second packet's (2008), not 2106.
+        #expect(windows["first-ahead"]?["latePackets"] as? Int == 0, "\(windows)")
+        #expect(windows["first-ahead"]?["count"] as? Int == windows["clean"]?["count"] as? Int, "\(windows)")
+        #expect(firstTimes["first-ahead"]! < 1_200_000_000 && firstTimes["first-ahead"]! >= firstTimes["clean"]!, "\(firstTimes)")
+    }
+
     /// Two interfaces whose clocks disagree by three hours, their packets interleaved one by one:
     /// every packet of the one ahead is judged dated ahead by the other's next packet. Until 7
     /// December 2026 the note said "or an interface whose clock runs ahead" without naming it.

@@ -8,10 +8,15 @@ import Testing
     /// The times each packet is counted at, as replay's reader patches them: a packet judged dated
     /// ahead takes the latest time before it.
     static func judged(_ times: [Int64]) -> (times: [Int64], ahead: [Int]) {
-        var detector = DatedAhead(), out = times, ahead: [Int] = [], held: Int?
+        var detector = DatedAhead(), out = times, ahead: [Int] = [], held: Int?, heldFirst: Int?
         for (i, t) in times.enumerated() {
-            if case .datedAhead(let time) = detector.see(t), let h = held { out[h] = time; ahead.append(h) }
+            switch detector.see(t) {
+            case .datedAhead(let time): if let h = held { out[h] = time; ahead.append(h) }
+            case .firstDatedAhead(let time): if let h = heldFirst { out[h] = time; ahead.append(h) }
+            case .none: break
+            }
             held = detector.holding ? i : nil
+            if !detector.holdingFirst { heldFirst = nil } else if heldFirst == nil { heldFirst = i }
         }
         detector.release()
         return (out, ahead)
@@ -44,6 +49,23 @@ import Testing
 
     @Test func theLastPacketIsNeverJudged() {
         #expect(Self.judged([0, 1 * Self.s, 9_000 * Self.s]).ahead.isEmpty)
+    }
+
+    /// Until 7 December 2026 the first packet was never judged: a first record 17 h ahead counted
+    /// the whole capture late in its one window.
+    @Test func theFirstPacketIsJudgedByTheTwoAfterIt() {
+        // The next two both go back more than a minute: the first is dated ahead, and takes the next's time.
+        let r = Self.judged([63_072 * Self.s, 1 * Self.s, 2 * Self.s, 3 * Self.s])
+        #expect(r.ahead == [0])
+        #expect(r.times == [1 * Self.s, 1 * Self.s, 2 * Self.s, 3 * Self.s])
+        // The one after the next agrees with the first: the next was behind (late), the first stands.
+        #expect(Self.judged([9_000 * Self.s, 1 * Self.s, 9_001 * Self.s, 9_002 * Self.s]).ahead.isEmpty)
+        // Only one packet after it: not judged.
+        #expect(Self.judged([9_000 * Self.s, 1 * Self.s]).ahead.isEmpty)
+        // Judged first, then a lone packet ahead later on is judged as before.
+        #expect(Self.judged([9_000 * Self.s, 1 * Self.s, 2 * Self.s, 7_000 * Self.s, 3 * Self.s]).ahead == [0, 3])
+        // A first packet within a minute of the next is not suspect.
+        #expect(Self.judged([61 * Self.s, 1 * Self.s, 2 * Self.s]).ahead.isEmpty)
     }
 
     @Test func aPacketBehindIsNotAJump() {
