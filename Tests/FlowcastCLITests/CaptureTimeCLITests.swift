@@ -11,6 +11,65 @@ import Testing
     static let beyond = "captures/synthetic/time-beyond-2262.pcapng"
     static let missing = "captures/synthetic/time-missing-spb.pcapng"
 
+    /// A scratch folder for one test (removed by the caller's `defer`).
+    static func folder(_ name: String) throws -> URL {
+        let folder = Scratch.root.appendingPathComponent("flowcast-\(name)-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        return folder
+    }
+
+    /// The real capture these tests edit, as bytes (little-endian pcap, microseconds).
+    static func webBrowsing() throws -> [UInt8] {
+        [UInt8](try Data(contentsOf: Fixtures.repositoryRoot.appendingPathComponent("captures/real/http-web-browsing.pcap")))
+    }
+
+    /// `bytes` (a little-endian pcap) with the seconds of the packets `numbers` set to 0xFFFFFFFF (2106).
+    static func dated2106(_ bytes: [UInt8], packets numbers: Set<Int>) -> [UInt8] {
+        var bytes = bytes, offset = 24, packet = 1
+        while packet <= (numbers.max() ?? 0) {
+            if numbers.contains(packet) { for i in 0..<4 { bytes[offset + i] = 0xFF } }
+            offset += 16 + Int(Pcapng.u32(bytes, offset + 8))
+            packet += 1
+        }
+        return bytes
+    }
+
+    /// Little-endian pcapng blocks, written by hand so a test can date or place each packet.
+    enum Pcapng {
+        static func u32(_ b: [UInt8], _ at: Int) -> UInt32 { UInt32(b[at]) | UInt32(b[at + 1]) << 8 | UInt32(b[at + 2]) << 16 | UInt32(b[at + 3]) << 24 }
+        static func le(_ v: UInt32) -> [UInt8] { (0..<4).map { UInt8(truncatingIfNeeded: v >> (8 * $0)) } }
+        static func le16(_ v: UInt16) -> [UInt8] { [UInt8(v & 0xFF), UInt8(v >> 8)] }
+        static func block(_ type: UInt32, _ body: [UInt8]) -> [UInt8] {
+            let padded = body + [UInt8](repeating: 0, count: (4 - body.count % 4) % 4)
+            let total = UInt32(12 + padded.count)
+            return le(type) + le(total) + padded + le(total)
+        }
+        /// A section header block.
+        static let section = block(0x0A0D_0D0A, le(0x1A2B_3C4D) + [1, 0, 0, 0] + [UInt8](repeating: 0xFF, count: 8))
+        /// An Ethernet interface (microseconds), named by `if_name` when given.
+        static func interface(_ name: String? = nil) -> [UInt8] {
+            guard let name else { return block(1, [1, 0, 0, 0] + le(0)) }
+            let value = Array(name.utf8)
+            let option = le16(2) + le16(UInt16(value.count)) + value + [UInt8](repeating: 0, count: (4 - value.count % 4) % 4)
+            return block(1, le16(1) + le16(0) + le(0) + option + le16(0) + le16(0))
+        }
+        /// An enhanced packet block on interface `id` at `micros`.
+        static func packet(interface id: UInt32 = 0, micros: UInt64, wire: UInt32, _ data: [UInt8]) -> [UInt8] {
+            block(6, le(id) + le(UInt32(micros >> 32)) + le(UInt32(micros & 0xFFFF_FFFF)) + le(UInt32(data.count)) + le(wire) + data)
+        }
+        /// Each record of a little-endian pcap: its time (µs), wire length and bytes.
+        static func records(_ pcap: [UInt8]) -> [(micros: UInt64, wire: UInt32, data: [UInt8])] {
+            var out: [(UInt64, UInt32, [UInt8])] = [], offset = 24
+            while offset + 16 <= pcap.count {
+                let included = Int(u32(pcap, offset + 8))
+                out.append((UInt64(u32(pcap, offset)) * 1_000_000 + UInt64(u32(pcap, offset + 4)), u32(pcap, offset + 12),
+                            Array(pcap[(offset + 16)..<(offset + 16 + included)])))
+                offset += 16 + included
+            }
+            return out
+        }
+    }
+
     @Test func inspectSpansTheUsableTimesAndCountsTheRest() throws {
         let run = try Fixtures.runFlowcast(["inspect", Self.beyond])
         #expect(run.status == 0, "\(run.stderr)")
@@ -47,17 +106,9 @@ import Testing
     /// a row look like a gap in the traffic: their late packets are said, naming the first late
     /// packet and the packet dated after the skipped gap.
     @Test(arguments: [1, 2]) func replayNamesThePacketDatedAheadOfTheRest(_ packetsAhead: Int) throws {
-        var bytes = [UInt8](try Data(contentsOf: Fixtures.repositoryRoot.appendingPathComponent("captures/real/http-web-browsing.pcap")))
-        // Walk the records (little-endian pcap) to packet 5 and date it (and 6) 2106 (seconds 0xFFFFFFFF).
-        var offset = 24, packet = 1
-        while packet < 5 + packetsAhead {
-            if packet >= 5 { for i in 0..<4 { bytes[offset + i] = 0xFF } }
-            let included = Int(bytes[offset + 8]) | Int(bytes[offset + 9]) << 8 | Int(bytes[offset + 10]) << 16 | Int(bytes[offset + 11]) << 24
-            offset += 16 + included
-            packet += 1
-        }
-        let folder = Scratch.root.appendingPathComponent("flowcast-ahead-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        // Packet 5 (and 6) dated 2106 (seconds 0xFFFFFFFF).
+        let bytes = Self.dated2106(try Self.webBrowsing(), packets: Set(5..<(5 + packetsAhead)))
+        let folder = try Self.folder("ahead")
         defer { try? FileManager.default.removeItem(at: folder) }
         let capture = folder.appendingPathComponent("ahead.pcap").path
         try Data(bytes).write(to: URL(fileURLWithPath: capture))
@@ -93,32 +144,15 @@ import Testing
     /// dated ahead took that packet's date, which stood when the packet was judged: the run still
     /// wrote hours of empty windows (an audit). It takes the corrected time too.
     @Test func aTimelessPacketAfterOneDatedAheadTakesTheCorrectedTime() throws {
-        let pcap = [UInt8](try Data(contentsOf: Fixtures.repositoryRoot.appendingPathComponent("captures/real/http-web-browsing.pcap")))
-        func u32(_ b: [UInt8], _ at: Int) -> UInt32 { UInt32(b[at]) | UInt32(b[at + 1]) << 8 | UInt32(b[at + 2]) << 16 | UInt32(b[at + 3]) << 24 }
-        func le(_ v: UInt32) -> [UInt8] { (0..<4).map { UInt8(truncatingIfNeeded: v >> (8 * $0)) } }
-        func block(_ type: UInt32, _ body: [UInt8]) -> [UInt8] {
-            let padded = body + [UInt8](repeating: 0, count: (4 - body.count % 4) % 4)
-            let total = UInt32(12 + padded.count)
-            return le(type) + le(total) + padded + le(total)
-        }
+        typealias B = Self.Pcapng
         // A section, one Ethernet interface (microseconds), then every record as an enhanced
         // packet block: packet 5 three hours ahead, packet 6 a simple packet block.
-        var out = block(0x0A0D_0D0A, le(0x1A2B_3C4D) + [1, 0, 0, 0] + [UInt8](repeating: 0xFF, count: 8))
-        out += block(1, [1, 0, 0, 0] + le(0))
-        var offset = 24, packet = 1, clean: [UInt8] = out
-        while offset + 16 <= pcap.count {
-            var micros = UInt64(u32(pcap, offset)) * 1_000_000 + UInt64(u32(pcap, offset + 4))
-            let included = Int(u32(pcap, offset + 8)), wire = u32(pcap, offset + 12)
-            let data = Array(pcap[(offset + 16)..<(offset + 16 + included)])
-            func epb(_ t: UInt64) -> [UInt8] { block(6, le(0) + le(UInt32(t >> 32)) + le(UInt32(t & 0xFFFF_FFFF)) + le(UInt32(included)) + le(wire) + data) }
-            clean += epb(micros)
-            if packet == 5 { micros += 3 * 3_600_000_000 }
-            out += packet == 6 ? block(3, le(wire) + data) : epb(micros)
-            offset += 16 + included
-            packet += 1
+        var out = B.section + B.interface(), clean = out
+        for (k, r) in B.records(try Self.webBrowsing()).enumerated() {
+            clean += B.packet(micros: r.micros, wire: r.wire, r.data)
+            out += k + 1 == 6 ? B.block(3, B.le(r.wire) + r.data) : B.packet(micros: r.micros + (k + 1 == 5 ? 3 * 3_600_000_000 : 0), wire: r.wire, r.data)
         }
-        let folder = Scratch.root.appendingPathComponent("flowcast-ahead-spb-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let folder = try Self.folder("ahead-spb")
         defer { try? FileManager.default.removeItem(at: folder) }
         var windows: [Int] = []
         for (name, bytes) in [("clean", clean), ("edited", out)] {
@@ -143,17 +177,9 @@ import Testing
     /// it go back, so it is the odd one and takes the time of the next. Until 7 December 2026 the
     /// first packet was never judged: the whole capture was counted late in its one window.
     @Test(arguments: [false, true]) func replayJudgesTheFirstPacketDatedAhead(_ alsoPacket5: Bool) throws {
-        let clean = [UInt8](try Data(contentsOf: Fixtures.repositoryRoot.appendingPathComponent("captures/real/http-web-browsing.pcap")))
-        var bytes = clean
-        var offset = 24, packet = 1
-        while packet <= 5 {
-            if packet == 1 || packet == 5 && alsoPacket5 { for i in 0..<4 { bytes[offset + i] = 0xFF } }
-            let included = Int(bytes[offset + 8]) | Int(bytes[offset + 9]) << 8 | Int(bytes[offset + 10]) << 16 | Int(bytes[offset + 11]) << 24
-            offset += 16 + included
-            packet += 1
-        }
-        let folder = Scratch.root.appendingPathComponent("flowcast-first-ahead-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let clean = try Self.webBrowsing()
+        let bytes = Self.dated2106(clean, packets: alsoPacket5 ? [1, 5] : [1])
+        let folder = try Self.folder("first-ahead")
         defer { try? FileManager.default.removeItem(at: folder) }
         var windows: [String: [String: Any]] = [:], firstTimes: [String: Double] = [:]
         for (name, data) in [("clean", clean), ("first-ahead", bytes)] {
@@ -188,36 +214,18 @@ import Testing
     /// every packet of the one ahead is judged dated ahead by the other's next packet. Until 7
     /// December 2026 the note said "or an interface whose clock runs ahead" without naming it.
     @Test func anInterfaceWhoseClockRunsAheadIsNamed() throws {
-        let pcap = [UInt8](try Data(contentsOf: Fixtures.repositoryRoot.appendingPathComponent("captures/real/http-web-browsing.pcap")))
-        func u32(_ b: [UInt8], _ at: Int) -> UInt32 { UInt32(b[at]) | UInt32(b[at + 1]) << 8 | UInt32(b[at + 2]) << 16 | UInt32(b[at + 3]) << 24 }
-        func le(_ v: UInt32) -> [UInt8] { (0..<4).map { UInt8(truncatingIfNeeded: v >> (8 * $0)) } }
-        func le16(_ v: UInt16) -> [UInt8] { [UInt8(v & 0xFF), UInt8(v >> 8)] }
-        func block(_ type: UInt32, _ body: [UInt8]) -> [UInt8] {
-            let padded = body + [UInt8](repeating: 0, count: (4 - body.count % 4) % 4)
-            let total = UInt32(12 + padded.count)
-            return le(type) + le(total) + padded + le(total)
-        }
-        func interface(_ name: String) -> [UInt8] {
-            let value = Array(name.utf8)
-            let option = le16(2) + le16(UInt16(value.count)) + value + [UInt8](repeating: 0, count: (4 - value.count % 4) % 4)
-            return block(1, le16(1) + le16(0) + le(0) + option + le16(0) + le16(0))
-        }
-        var out = block(0x0A0D_0D0A, le(0x1A2B_3C4D) + [1, 0, 0, 0] + [UInt8](repeating: 0xFF, count: 8))
-        out += interface("uplink0") + interface("mirror1")
-        var offset = 24, packet = 1, onMirror = 0
-        while offset + 16 <= pcap.count {
-            var micros = UInt64(u32(pcap, offset)) * 1_000_000 + UInt64(u32(pcap, offset + 4))
-            let included = Int(u32(pcap, offset + 8)), wire = u32(pcap, offset + 12)
-            let data = Array(pcap[(offset + 16)..<(offset + 16 + included)])
+        typealias B = Self.Pcapng
+        var out = B.section + B.interface("uplink0") + B.interface("mirror1")
+        let records = B.records(try Self.webBrowsing())
+        var onMirror = 0
+        for (k, r) in records.enumerated() {
             // Every other packet from packet 4 on came on mirror1, whose clock is 3 h ahead.
-            let id: UInt32 = packet >= 4 && packet % 2 == 0 ? 1 : 0
-            if id == 1 { micros += 3 * 3_600_000_000; onMirror += 1 }
-            out += block(6, le(id) + le(UInt32(micros >> 32)) + le(UInt32(micros & 0xFFFF_FFFF)) + le(UInt32(included)) + le(wire) + data)
-            offset += 16 + included
-            packet += 1
+            let mirror = k + 1 >= 4 && (k + 1) % 2 == 0
+            if mirror { onMirror += 1 }
+            out += B.packet(interface: mirror ? 1 : 0, micros: r.micros + (mirror ? 3 * 3_600_000_000 : 0), wire: r.wire, r.data)
         }
-        let folder = Scratch.root.appendingPathComponent("flowcast-ahead-if-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let packet = records.count + 1
+        let folder = try Self.folder("ahead-if")
         defer { try? FileManager.default.removeItem(at: folder) }
         let capture = folder.appendingPathComponent("two-clocks.pcapng").path
         try Data(out).write(to: URL(fileURLWithPath: capture))
@@ -293,8 +301,7 @@ import Testing
             offset += 16 + included
             packet += 1
         }
-        let folder = Scratch.root.appendingPathComponent("flowcast-fraction-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let folder = try Self.folder("fraction")
         defer { try? FileManager.default.removeItem(at: folder) }
         let capture = folder.appendingPathComponent("fraction.pcap").path
         try Data(bytes).write(to: URL(fileURLWithPath: capture))
