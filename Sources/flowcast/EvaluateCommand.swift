@@ -123,9 +123,20 @@ extension EvaluateCommand {
     }
 
     /// The unit of every set, when the files fix it and agree (errors are in it); nil otherwise.
+    /// Sets in different known units are warned of: their errors are summed across the units.
     static func unit(of sets: [SeriesSet]) -> String? {
         let units = Set(sets.map(\.unit))
-        return units.count == 1 ? units.first! : nil
+        if units.count == 1 { return units.first! }
+        if units.compactMap({ $0 }).count > 1 || units.contains(nil) && units.count > 1 {
+            var examples: [String] = []
+            for unit in units.sorted(by: { ($0 ?? "~") < ($1 ?? "~") }) {
+                guard let set = sets.first(where: { $0.unit == unit }) else { continue }
+                examples.append("\(unit ?? "a unit the file does not say") in \(set.source)")
+            }
+            FileHandle.standardError.write(Data(("warning: the series are in different units (" + examples.joined(separator: "; ")
+                + "): MAE, RMSE and pinball add errors of different units; evaluate each kind on its own\n").utf8))
+        }
+        return nil
     }
 
     /// Says on stderr which methods gave forecasts that were not numbers, and so have no scores

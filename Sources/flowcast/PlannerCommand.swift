@@ -20,7 +20,8 @@ struct PlannerCommand: ParsableCommand {
             or 3 when lines or marks conflicted (a line for a site, window and cell or link already held with other \
             counts, or one its site's mark did not count: the first was kept and planned with, and may not be the tap's), \
             or when a site published windows of another length than --window (not planned), or lines for windows \
-            already planned with its lines that could not be compared with them (a copy, or another run's). \
+            already planned with its lines that are none of them (another run's; for windows older than the planned \
+            lines kept, a copy cannot be told from another run's). \
             See docs/scaleout.md.
             """)
 

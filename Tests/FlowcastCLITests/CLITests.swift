@@ -569,6 +569,12 @@ struct CovariateWarningTests {
         // Abilene's CSV does not say its unit, and the table says so.
         let csv = try Fixtures.runFlowcast(["evaluate", "--model", "captures/demo/model.json", "--series", "data/abilene/od_tm_public.csv", "--from", "3000"])
         #expect(csv.stdout.contains("forecasts per method; MAE, RMSE and pinball in the series' own units\n"), "\(csv.stdout)\(csv.stderr)")
+        #expect(!csv.stderr.contains("different units"), "\(csv.stderr)")
+        // With a windows.jsonl beside it (bytes/s), the errors add two units: said.
+        let mixed = try Fixtures.runFlowcast(["evaluate", "--model", "captures/demo/model.json", "--series", "data/abilene/od_tm_public.csv",
+                                              "--series", "Tests/FlowcastReviewTests/ReviewFixtures/Run/windows.jsonl", "--from", "3000"])
+        #expect(mixed.stderr.contains("warning: the series are in different units (bytes/s in ") && mixed.stderr.contains("evaluate each kind on its own"),
+                "\(mixed.stderr)")
         // Its 1 s rows are far from a day long: the seasonal rows are persistence's, and say so.
         #expect(radio.stdout.hasSuffix("note: no forecast had a whole day or week of history before it (or the step has no season): "
                                        + "seasonal_day and seasonal_week are persistence's\n"), "\(radio.stdout)")

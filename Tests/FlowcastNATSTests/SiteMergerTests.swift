@@ -178,6 +178,51 @@ struct SiteMergerTests {
         #expect(merger.counts[.afterPlanned] == 1)
     }
 
+    /// A later line for a window planned without its site (the site began after it, or its mark did
+    /// not come within --lateness) is late: the planned lines' digests have no entry for it. A
+    /// window planned with the site but no line of it has an empty entry: a line for it then is
+    /// not a copy. (An audit of 7 December 2026: such lines were afterPlanned, exit 3.)
+    @Test("a line for a window planned without its site is late; for one planned with it and none of its lines, afterPlanned")
+    func lineOfAWindowPlannedWithoutTheSite() {
+        var merger = SiteMerger(sites: ["a", "b"])
+        var sequence: UInt64 = 0, now = 100.0
+        func take(_ message: (String, [UInt8])) -> IngestOutcome {
+            sequence += 1
+            defer { while merger.nextReady(now: now, lateness: 30) != nil {} }
+            return merger.ingest(subject: message.0, payload: message.1, now: now, sequence: sequence)
+        }
+        // a: window 100, planned without b once --lateness (30 s) ran out; then a's 110 and 120,
+        // and b from 110, closing it with no line, then 120.
+        _ = take(Self.line("a", "cell", "c1", start: 100, bytes: 10))
+        _ = take(Self.mark("a", start: 100, previous: nil, lines: 1))
+        now = 131
+        #expect(merger.nextReady(now: now, lateness: 30)?.missingSites == ["b"])
+        for start in [110, 120] {
+            _ = take(Self.line("a", "cell", "c1", start: start, bytes: 10))
+            _ = take(Self.mark("a", start: start, previous: start == 100 ? nil : start - 10, lines: 1))
+        }
+        _ = take(Self.mark("b", start: 110, previous: nil, lines: 0))
+        _ = take(Self.line("b", "cell", "c2", start: 120, bytes: 7))
+        _ = take(Self.mark("b", start: 120, previous: 110, lines: 1))
+        _ = take(Self.line("a", "cell", "c1", start: 130, bytes: 10))
+        _ = take(Self.mark("a", start: 130, previous: 120, lines: 1))
+        _ = take(Self.line("b", "cell", "c2", start: 130, bytes: 7))
+        _ = take(Self.mark("b", start: 130, previous: 120, lines: 1))
+        #expect(merger.releasedThrough == 140_000_000_000)
+        // Window 100 was planned without b (b began at 110): a line of b's for it is late.
+        #expect(take(Self.line("b", "cell", "c2", start: 100, bytes: 7)) == .late)
+        // Window 110 was planned with b and no line of it: another run's line.
+        #expect(take(Self.line("b", "cell", "c2", start: 110, bytes: 7)) == .afterPlanned)
+        #expect(merger.lastProblem?.contains("none of them with these counts") == true, "\(merger.lastProblem ?? "")")
+        #expect(merger.counts[.late] == 1 && merger.counts[.afterPlanned] == 1)
+        // A state saved before the digests were kept: a line for an older planned window cannot be told.
+        var old = merger
+        old.forgetPlannedDigests(of: "a")
+        #expect(old.ingest(subject: Self.line("a", "cell", "c1", start: 100, bytes: 10).0, payload: Self.line("a", "cell", "c1", start: 100, bytes: 10).1,
+                           now: 100, sequence: sequence + 1) == .afterPlanned)
+        #expect(old.lastCouldBeCopy && old.lastProblem?.contains("planned before this planner kept the digests") == true, "\(old.lastProblem ?? "")")
+    }
+
     /// Until 7 December 2026 a copy was afterPlanned too: the same capture replayed to the planner
     /// after the stream's 15 min duplicate window exited 3 with every line of it said.
     @Test("a copy of a line planned in an older window (a new message: the stream stored it again) is a duplicate, after a restart too; beyond the digests kept it is afterPlanned, saying why")

@@ -410,7 +410,11 @@ public final class NetworkPlanner {
             }
             if state.finished {
                 if planner != nil { planner = nil }
-                if options.exitWhenDone {
+                // Once caught up with the stream: a planner started again after it finished (a tap
+                // run again, the same capture replayed) took one batch and exited 0, the rest unread
+                // and its warnings unsaid (an audit: 12 reruns read 0 to 1,884 of 3,582 messages
+                // and exited 0; the 13th, after the ack wait, exited 3).
+                if options.exitWhenDone && caughtUp {
                     try save()
                     break
                 }
@@ -496,6 +500,9 @@ public final class NetworkPlanner {
             if let conflict = state.merger.lastProblem {
                 logProblem("conflict", "conflict: \(site)\(at): \(conflict)")
                 if let token = Self.siteName(of: subject) { conflictSites[token, default: 0] += 1 }
+                // A mark that closed a window holding lines it did not count: taken, and every
+                // line merged (which are the tap's cannot be told).
+                if outcome != .conflict { mergedConflictsThisRun += 1 }
             }
             // A later run of a tap once the last interval is planned: taken, never planned (until
             // 7 December 2026 without a word, an audit: 29 windows read and not planned).
@@ -569,6 +576,9 @@ public final class NetworkPlanner {
     }
     /// Conflicts this run by site, for the total (an audit: with --quiet it named no site).
     private var conflictSites: [String: Int] = [:]
+    /// Of the conflicts, those whose lines were all merged (a mark counting fewer lines than the
+    /// window held): the first was not kept alone there.
+    private var mergedConflictsThisRun = 0
     /// Sites whose windows came after the last interval was planned, said once each.
     private var laterAfterFinish: Set<String> = []
     /// Lines this run that came for windows already planned without their site, by site.
@@ -604,11 +614,15 @@ public final class NetworkPlanner {
     private func logProblem(_ kind: String, _ line: String) {
         let n = problemsSeen[kind, default: 0] + 1
         problemsSeen[kind] = n
-        guard n <= Self.problemLogLimit else { return }
-        log(line)
-        if n == Self.problemLogLimit {
-            log("logged \(n) \(kind) messages; the rest are only counted (planner-summary.json, and a total as the planner stops)")
+        guard n <= Self.problemLogLimit else {
+            // Said when there is a rest (it was said at the tenth, also when no eleventh came).
+            if n == Self.problemLogLimit + 1 {
+                log("logged the first \(Self.problemLogLimit) \(kind) messages; the rest are only counted (planner-summary.json, "
+                    + "and a total as the planner stops)")
+            }
+            return
         }
+        log(line)
     }
 
     /// The kinds whose problems went past the log's limit, with their counts this run.
@@ -624,6 +638,9 @@ public final class NetworkPlanner {
             let sites = conflictSites.sorted { $0.key < $1.key }.map { "site \($0.key): \($0.value)" }.joined(separator: ", ")
             log("warning: \(n) line\(n == 1 ? "" : "s") this run came for a site, window and cell or link the planner already held "
                 + "with other counts\(sites.isEmpty ? "" : " (\(sites))"); the first of each was kept and planned with"
+                + (mergedConflictsThisRun == 0 ? "" : mergedConflictsThisRun == n ? " (here: marks that closed a window holding lines they "
+                    + "did not count; all its lines were merged)" : " (\(mergedConflictsThisRun) of them marks that closed a window holding lines "
+                    + "they did not count; all its lines were merged)")
                 + (quiet ? " (the lines are logged without --quiet)" : n > Self.problemLogLimit ? " (\(n - Self.problemLogLimit) not logged)" : ""))
         }
         if unlistedThisRun > 0 {
@@ -639,12 +656,12 @@ public final class NetworkPlanner {
             log("warning: site \(site): \(n) line\(n == 1 ? "" : "s") came for windows already planned with its lines, not taken: "
                 + (untold == 0
                     ? "none is a copy of a planned line, so another run's lines were not planned with"
-                    : "\(untold == n ? "" : "\(n - untold) differ from every planned line; ")\(untold) for windows older than the planned lines "
-                        + "kept may be copies; another run's lines were not planned with"))
+                    : "\(untold == n ? "" : "\(n - untold) differ from every planned line; ")\(untold) for windows whose planned lines are "
+                        + "not kept (older than those kept, or planned before they were kept) may be copies; another run's lines were not planned with"))
         }
         for (site, n) in lateThisRun.sorted(by: { $0.key < $1.key }) {
             log("warning: site \(site): \(n) line\(n == 1 ? "" : "s") came after \(n == 1 ? "its window was" : "their windows were") planned without it "
-                + "(--lateness); not counted")
+                + "(its mark had not come within --lateness, or it published the window later); not counted")
         }
     }
 

@@ -19,8 +19,29 @@ struct PlannedLineDigests: Codable, Sendable, Equatable {
     private(set) var total = 0
     /// Start of the newest window dropped to stay within the capacity (nil: none dropped).
     private(set) var droppedThrough: Int64?
+    /// Start of the first window recorded, when the digests began in a state saved before they
+    /// were kept (7 December 2026): what was planned before it is not known. nil otherwise.
+    private(set) var keptFrom: Int64?
 
     init() {}
+
+    /// Digests that begin with the window at `start`, in a state that kept none before.
+    init(keptFrom start: Int64) { keptFrom = start }
+
+    /// Windows kept at most, lines or not (a site's window planned with no line of it is kept as
+    /// an empty entry, so a later line for it is told from one of a window planned without the
+    /// site): 65,536, about a week of 10 s windows.
+    static let maximumWindows = 65_536
+
+    /// What is known of the window at `start`: planned with the site's lines (`covers`), or
+    /// planned before the digests kept (`dropped`, `beforeKept`), or else not planned with the site.
+    enum Knowledge { case covered, dropped, beforeKept, plannedWithout }
+    func knowledge(of start: Int64) -> Knowledge {
+        if windows[start] != nil { return .covered }
+        if let d = droppedThrough, start <= d { return .dropped }
+        if let k = keptFrom, start < k { return .beforeKept }
+        return .plannedWithout
+    }
 
     /// Digests kept per site: 131,072 (1 MiB; a day of 10 s windows at 15 lines a window).
     static let defaultCapacity = 131_072
@@ -72,13 +93,12 @@ struct PlannedLineDigests: Codable, Sendable, Equatable {
     /// Keeps the digests of the site's lines planned in the window at `start`, then drops the
     /// oldest windows while more than `capacity` digests are held.
     mutating func record<Lines: Collection>(_ lines: Lines, start: Int64, capacity: Int) where Lines.Element == WindowSummary {
-        guard !lines.isEmpty else { return }
         total -= windows[start]?.count ?? 0
         let digests = lines.map(Self.digest).sorted()
         windows[start] = digests
         total += digests.count
-        guard total > capacity else { return }
-        for old in windows.keys.sorted() where total > capacity && old != start {
+        guard total > capacity || windows.count > Self.maximumWindows else { return }
+        for old in windows.keys.sorted() where (total > capacity || windows.count > Self.maximumWindows) && old != start {
             total -= windows[old]!.count
             windows[old] = nil
             droppedThrough = max(droppedThrough ?? old, old)
@@ -88,7 +108,7 @@ struct PlannedLineDigests: Codable, Sendable, Equatable {
     // The checkpoint form: one string, a line per window, "start<TAB>hex digests" (16 hex digits
     // each, no separator), sorted by start, plus the drop mark. JSON numbers for 2⁶⁴-range digests
     // would be 20 characters and a key each; this is 16 and the same bytes for the same state.
-    enum CodingKeys: String, CodingKey { case windows, droppedThrough }
+    enum CodingKeys: String, CodingKey { case windows, droppedThrough, keptFrom }
 
     func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
@@ -105,11 +125,13 @@ struct PlannedLineDigests: Codable, Sendable, Equatable {
         }
         try c.encode(text, forKey: .windows)
         try c.encodeIfPresent(droppedThrough, forKey: .droppedThrough)
+        try c.encodeIfPresent(keptFrom, forKey: .keptFrom)
     }
 
     init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         droppedThrough = try c.decodeIfPresent(Int64.self, forKey: .droppedThrough)
+        keptFrom = try c.decodeIfPresent(Int64.self, forKey: .keptFrom)
         let text = try c.decode(String.self, forKey: .windows)
         for row in text.utf8.split(separator: UInt8(ascii: "\n")) {
             guard let tab = row.firstIndex(of: UInt8(ascii: "\t")),

@@ -129,11 +129,13 @@ extension SiteMerger {
                 var kept = HeldLines()
                 kept[start] = [site: own]
                 state[site]!.lastReleased = kept
-                var digests = state[site]!.plannedDigests ?? PlannedLineDigests()
-                state[site]!.plannedDigests = nil  // out while it changes, so it is not copied
-                digests.record(own.values, start: start, capacity: plannedDigestCapacity)
-                state[site]!.plannedDigests = digests
             }
+            // Every window planned with the site, with no line of it too (so a line for it later is
+            // not taken as one of a window planned without the site).
+            var digests = state[site]!.plannedDigests ?? PlannedLineDigests(keptFrom: start)
+            state[site]!.plannedDigests = nil  // out while it changes, so it is not copied
+            digests.record((held[site] ?? [:]).values, start: start, capacity: plannedDigestCapacity)
+            state[site]!.plannedDigests = digests
             // Taken out while it grows, so that inserting does not copy it.
             var carried = state[site]!.carried ?? []
             state[site]!.carried = nil

@@ -107,7 +107,7 @@ public struct SiteMerger: Codable, Sendable {
         /// `plannedDigestCapacity`: a line for an older planned window that has one is a copy
         /// (`duplicate`), one that has none is another run's (`afterPlanned`). nil in a state saved
         /// before 7 December 2026 (every such line was then `afterPlanned`, copies too).
-        var plannedDigests: PlannedLineDigests?
+        var plannedDigests: PlannedLineDigests? = PlannedLineDigests()
     }
     /// What the planner made of a site of which nothing was read (`caughtUp`).
     enum Unread: String, Codable, Sendable {
@@ -145,8 +145,9 @@ public struct SiteMerger: Codable, Sendable {
     /// repeats a held line's key with other counts (a conflict, counted `duplicate`), which line.
     /// nil otherwise. Not persisted.
     public private(set) var lastProblem: String?
-    /// The message `ingest` took last was `afterPlanned` for a window whose planned lines are no
-    /// longer kept (`plannedDigests`): it may be a copy. Not persisted.
+    /// The message `ingest` took last was `afterPlanned` for a window whose planned lines are not
+    /// kept (`plannedDigests`: older than those kept, or planned before a planner kept them): it
+    /// may be a copy. Not persisted.
     public private(set) var lastCouldBeCopy = false
     /// Chains that went on past a window whose mark never came (`advance`), and held lines dropped
     /// (`pruneHeldLines`), and clock warnings (`checkLiveClock`, `checkReplayClocks`), for the log;
@@ -241,6 +242,9 @@ public struct SiteMerger: Codable, Sendable {
     public var endedSites: [String] { sites.filter { state[$0]!.ended } }
     /// Sites of which nothing was read while every other site had ended (`caughtUp`).
     public var sitesNotRead: [String] { sites.filter { state[$0]!.unread != nil } }
+    /// Drops a site's planned-line digests, as a state saved before 7 December 2026 has none (tests).
+    mutating func forgetPlannedDigests(of site: String) { state[site]?.plannedDigests = nil }
+
     /// Lines of the site taken and planned with (or held for a window not planned yet).
     public func windowLines(of site: String) -> Int { (state[site]?.windowLines ?? 0) - notPlannedLines(of: site) }
     /// Lines of the site taken but never planned: their window was planned without the site.
@@ -352,18 +356,26 @@ public struct SiteMerger: Codable, Sendable {
                     // replayed after the stream's duplicate window) from another run's line.
                     // Until 7 December 2026 every such line was afterPlanned, and an identical
                     // replay 15 min later exited 3.
-                    let digests = state[site]!.plannedDigests
-                    if let digests, digests.covers(w.startNanoseconds) {
-                        if digests.contains(w, start: w.startNanoseconds) { return .duplicate }
-                        lastProblem = "a line for \(w.kind.rawValue):\(w.id) in the window at \(Self.seconds(w.startNanoseconds)), which was planned "
-                            + "with the site's lines already, none of them with these counts (bytes \(w.bytesUp)/\(w.bytesDown), packets "
-                            + "\(w.packetsUp)/\(w.packetsDown)); not taken"
-                    } else {
-                        let older = digests?.droppedThrough.map { w.startNanoseconds <= $0 } ?? false
+                    let knowledge = state[site]!.plannedDigests?.knowledge(of: w.startNanoseconds) ?? .beforeKept
+                    let line = "a line for \(w.kind.rawValue):\(w.id) in the window at \(Self.seconds(w.startNanoseconds)), which was planned "
+                    switch knowledge {
+                    case .covered:
+                        if state[site]!.plannedDigests!.contains(w, start: w.startNanoseconds) { return .duplicate }
+                        lastProblem = line + "with the site's lines already, none of them with these counts (bytes \(w.bytesUp)/\(w.bytesDown), "
+                            + "packets \(w.packetsUp)/\(w.packetsDown)); not taken"
+                    case .plannedWithout:
+                        // No digest entry, though the digests reach back past it: planned without
+                        // the site (it had not closed the window within --lateness, or began after
+                        // it). Until an audit of 7 December 2026 such lines were afterPlanned.
+                        return .late
+                    case .dropped:
                         lastCouldBeCopy = true
-                        lastProblem = "a line for \(w.kind.rawValue):\(w.id) in the window at \(Self.seconds(w.startNanoseconds)), which was planned "
-                            + "with the site's lines already; not taken"
-                            + (older ? " (the window is older than the \(plannedDigestCapacity) planned lines the planner keeps of a site to tell a copy)" : "")
+                        lastProblem = line + "with the site's lines already; not taken (the window is older than the \(plannedDigestCapacity) "
+                            + "planned lines the planner keeps of a site to tell a copy)"
+                    case .beforeKept:
+                        lastCouldBeCopy = true
+                        lastProblem = line + "with the site's lines already; not taken (planned before this planner kept the digests of planned "
+                            + "lines that tell a copy, 7 December 2026)"
                     }
                     return .afterPlanned
                 }
