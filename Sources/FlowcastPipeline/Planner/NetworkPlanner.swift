@@ -414,7 +414,9 @@ public final class NetworkPlanner {
                 // run again, the same capture replayed) took one batch and exited 0, the rest unread
                 // and its warnings unsaid (an audit: 12 reruns read 0 to 1,884 of 3,582 messages
                 // and exited 0; the 13th, after the ack wait, exited 3).
-                if options.exitWhenDone && caughtUp {
+                // Nothing fetched ahead and not yet merged either (a tap still publishing as the
+                // rerun caught up: it exited holding 121 messages it never looked at, a re-audit).
+                if options.exitWhenDone && caughtUp && prefetcher.bufferedMessages == 0 {
                     try save()
                     break
                 }
@@ -637,10 +639,12 @@ public final class NetworkPlanner {
         if let n = problemsSeen["conflict"] {
             let sites = conflictSites.sorted { $0.key < $1.key }.map { "site \($0.key): \($0.value)" }.joined(separator: ", ")
             log("warning: \(n) line\(n == 1 ? "" : "s") this run came for a site, window and cell or link the planner already held "
-                + "with other counts\(sites.isEmpty ? "" : " (\(sites))"); the first of each was kept and planned with"
-                + (mergedConflictsThisRun == 0 ? "" : mergedConflictsThisRun == n ? " (here: marks that closed a window holding lines they "
-                    + "did not count; all its lines were merged)" : " (\(mergedConflictsThisRun) of them marks that closed a window holding lines "
-                    + "they did not count; all its lines were merged)")
+                + "with other counts\(sites.isEmpty ? "" : " (\(sites))"); "
+                + (mergedConflictsThisRun == 0 ? "the first of each was kept and planned with"
+                    : mergedConflictsThisRun == n ? "each was a mark that closed a window holding lines it did not count, and all the window's "
+                        + "lines were merged and planned with"
+                    : "\(mergedConflictsThisRun) of them marks that closed a window holding lines they did not count (all the window's lines "
+                        + "were merged); of the others the first of each was kept and planned with")
                 + (quiet ? " (the lines are logged without --quiet)" : n > Self.problemLogLimit ? " (\(n - Self.problemLogLimit) not logged)" : ""))
         }
         if unlistedThisRun > 0 {
