@@ -86,7 +86,9 @@ struct PartitionedTapTests {
         let ended = try child.wait(timeout: 90)
         let seconds = Date().timeIntervalSince(started)
         #expect(ended == .exit(3), "\(ended) after \(seconds) s: \(child.stdout.suffix(2000))")
-        #expect(seconds < 60, "the tap took \(seconds) s")
+        // About 20–40 s alone, 70 s once beside the NATS suites on two cores; before the fix the tap
+        // was still running at 90 s (it ran until the network healed).
+        #expect(seconds < 80, "the tap took \(seconds) s")
         #expect(child.stdout.contains("were not taken by the stream (exit status 3)"), "\(child.stdout.suffix(2000))")
         #expect(FileManager.default.fileExists(atPath: out + "/summary.json"))
     }
