@@ -98,6 +98,10 @@ public final class FetchedBatch: @unchecked Sendable {
     /// not delivered a second time meanwhile.
     public func markInProgress() throws(NATSError) { try reply("+WPI") }
 
+    /// Gives the batch back unprocessed (`-NAK`): the server delivers it again at once, to the next
+    /// pull of the consumer, rather than after its ack wait.
+    public func giveBack() throws(NATSError) { try reply("-NAK") }
+
     /// The JetStream acknowledgement protocol by hand: the body published to each message's reply
     /// subject (`$JS.ACK.…`), what `natsMsg_Ack` sends; by hand because these messages come from
     /// a plain subscription of ours, not from the client's JetStream one (see `PullConsumer.fetch`),

@@ -1,4 +1,5 @@
 @testable import FlowcastNATS
+@testable import FlowcastPipeline
 import FlowcastTestSupport
 import Foundation
 import Testing
@@ -16,6 +17,34 @@ struct PullConsumerTests {
         }
         try connection.waitForAcknowledgements(milliseconds: 30_000)
         return connection
+    }
+
+    /// The planner stops its prefetcher as it exits: what it fetched ahead and never merged went
+    /// unacknowledged, so the next run waited out the consumer's ack wait for it (a re-audit: 540
+    /// messages of a tap that finished as the planner exited). It is given back (`-NAK`) now.
+    @Test("a prefetcher stopped with batches fetched ahead gives them back: the next pull gets them at once, not after the ack wait")
+    func stoppedPrefetcherGivesBack() throws {
+        let server = try NATSServer()
+        let connection = try Self.streamWith(500, server: server)
+        let consumer = try PullConsumer(connection: connection, stream: "PULLTEST", durable: "giveback", filterSubject: "pulltest.>",
+                                        startTimeNanoseconds: nil, ackWaitNanoseconds: 30_000_000_000)
+        let prefetcher = Prefetcher(consumer, batch: 100, milliseconds: 200)
+        prefetcher.start()
+        let until = Date().addingTimeInterval(10)
+        while prefetcher.bufferedMessages < 200 && Date() < until { usleep(10_000) }
+        // The caller takes and acknowledges one batch; the others wait in the prefetcher.
+        try prefetcher.next().get().acknowledge()
+        usleep(300_000)
+        prefetcher.stop()
+        try connection.flush(milliseconds: 2000)
+        var seen = 0
+        let start = Date()
+        while seen < 400 && Date().timeIntervalSince(start) < 5 {
+            let batch = try consumer.fetch(batch: 500, milliseconds: 300)
+            seen += batch.messages.count
+            try batch.acknowledge()
+        }
+        #expect(seen == 400, "\(seen) of the 400 not acknowledged came within 5 s (the ack wait is 30 s)")
     }
 
     /// libnats 3.4.1's `natsSubscription_Fetch`, given a batch of 4,096 with 3,000 messages of an

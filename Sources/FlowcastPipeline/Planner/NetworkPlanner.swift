@@ -423,6 +423,9 @@ public final class NetworkPlanner {
             }
         }
         try save()
+        // What was fetched ahead goes back to the server (for the next run at once), flushed with
+        // the rest before the connection closes.
+        prefetcher.stop()
         try? connection.flush(milliseconds: 2000)
         logProblemTotals()
         logAlreadyInStreamTotal()

@@ -53,13 +53,16 @@ final class Prefetcher: @unchecked Sendable {
         return ready.reduce(0) { if case let .success(b) = $1 { return $0 + b.messages.count }; return $0 }
     }
 
-    /// Stops the thread and drops what it fetched ahead, unacknowledged: the stream delivers it
-    /// again (to this durable consumer, after its ack wait).
+    /// Stops the thread and gives back what it fetched ahead (the fetch in flight included): the
+    /// server delivers it again at once to the next run of this durable consumer. (It was dropped
+    /// unacknowledged, so the next run waited out the ack wait for it: a planner that exited as a
+    /// tap finished publishing held 540 messages so, a re-audit.)
     func stop() {
         condition.lock()
         stopping = true
         condition.broadcast()
         while running { condition.wait() }
+        for case let .success(b) in ready { try? b.giveBack() }
         ready.removeAll()
         condition.unlock()
     }
