@@ -261,6 +261,8 @@ public final class NetworkPlanner {
         // Policies an earlier run wrote and could not publish are held back too.
         var policiesHeldBack = state.policiesPublished < (state.planner?.policiesWritten ?? 0)
         let prefetcher = Prefetcher(consumer, batch: 4096, milliseconds: 200)
+        // When this run first saw the state finished (wall clock), for --exit-when-done's bound.
+        var finishedSeenAt: Double?
         prefetcher.start()
         defer { prefetcher.stop() }
         while !shouldStop() {
@@ -416,7 +418,16 @@ public final class NetworkPlanner {
                 // and exited 0; the 13th, after the ack wait, exited 3).
                 // Nothing fetched ahead and not yet merged either (a tap still publishing as the
                 // rerun caught up: it exited holding 121 messages it never looked at, a re-audit).
-                if options.exitWhenDone && caughtUp && prefetcher.bufferedMessages == 0 {
+                // Bounded, so a stream that never stops receiving (a busy tap of a site not in --sites)
+                // cannot keep a finished planner reading: 30 s after it saw the run finished.
+                let seen = finishedSeenAt ?? Self.wallClock()
+                finishedSeenAt = seen
+                let caughtUpNow = caughtUp && prefetcher.bufferedMessages == 0
+                if options.exitWhenDone && (caughtUpNow || Self.wallClock() - seen > Self.finishedReadingSeconds) {
+                    if !caughtUpNow {
+                        log("stopped reading \(Int(Self.finishedReadingSeconds)) s after the last interval was planned with messages still "
+                            + "arriving (a tap still publishing, or of a site not in --sites?); what came after is for the next run")
+                    }
                     try save()
                     break
                 }
@@ -466,6 +477,8 @@ public final class NetworkPlanner {
     private var recreationsLogged = 0
     /// When the planner last had a message or asked whether its consumer still exists (wall clock, s).
     private var lastConsumerCheck = 0.0
+    /// How long a finished planner with --exit-when-done reads on while the stream keeps receiving.
+    static let finishedReadingSeconds = 30.0
 
     /// The server lost the consumer (nats-server restarted without its JetStream store): the
     /// streams and the durable consumer are created again, as at start, and the planner goes on.

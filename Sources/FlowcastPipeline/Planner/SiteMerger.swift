@@ -145,7 +145,7 @@ public struct SiteMerger: Codable, Sendable {
     /// knows when a call with no new message must be journaled. Not persisted.
     public internal(set) var changes = 0
     /// What was wrong with the message `ingest` took last: why it is `garbage`, or, for a line that
-    /// repeats a held line's key with other counts (a conflict, counted `duplicate`), which line.
+    /// repeats a held line's key with other counts (a conflict, counted `conflict`), which line.
     /// nil otherwise. Not persisted.
     public private(set) var lastProblem: String?
     /// The message `ingest` took last was `afterPlanned` for a window whose planned lines are not
