@@ -223,6 +223,28 @@ struct SiteMergerTests {
         #expect(old.lastCouldBeCopy && old.lastProblem?.contains("planned before this planner kept the digests") == true, "\(old.lastProblem ?? "")")
     }
 
+    /// The oldest windows go first at the bound, through a checkpoint too (the order is the saved
+    /// rows'), and a window recorded out of time order takes its place among them.
+    @Test("planned-line digests drop the oldest windows first, across a checkpoint")
+    func digestsDropTheOldestFirst() throws {
+        func line(_ start: Int64) -> WindowSummary {
+            var w = WindowSummary(kind: .cell, id: "c1", startNanoseconds: start, durationNanoseconds: 10, partial: false)
+            w.bytesUp = UInt64(start)
+            return w
+        }
+        var digests = PlannedLineDigests()
+        for start in Int64(1)...6 { digests.record([line(start * 10)], start: start * 10, capacity: 4) }
+        #expect(digests.knowledge(of: 20) == .dropped && digests.knowledge(of: 30) == .covered && digests.total == 4)
+        digests = try JSONDecoder().decode(PlannedLineDigests.self, from: JSONEncoder().encode(digests))
+        // Out of order (25, older than every window kept): kept, the oldest other (30) dropped; then
+        // one more in order drops 25.
+        digests.record([line(25)], start: 25, capacity: 4)
+        #expect(digests.knowledge(of: 25) == .covered && digests.knowledge(of: 30) == .dropped && digests.knowledge(of: 40) == .covered)
+        digests.record([line(70)], start: 70, capacity: 4)
+        #expect(digests.knowledge(of: 25) == .dropped && digests.knowledge(of: 40) == .covered && digests.total == 4)
+        #expect(digests.contains(line(70), start: 70) && !digests.contains(line(60), start: 70))
+    }
+
     /// Until 7 December 2026 a copy was afterPlanned too: the same capture replayed to the planner
     /// after the stream's 15 min duplicate window exited 3 with every line of it said.
     @Test("a copy of a line planned in an older window (a new message: the stream stored it again) is a duplicate, after a restart too; beyond the digests kept it is afterPlanned, saying why")

@@ -15,6 +15,10 @@ internal import FlowcastAggregate
 struct PlannedLineDigests: Codable, Sendable, Equatable {
     /// Window start → the digests of the site's lines planned in it, sorted.
     private(set) var windows: [Int64: [UInt64]] = [:]
+    /// The starts of `windows`, oldest first (windows are planned in time order, so a start is
+    /// appended): what is dropped first, without sorting every start at every plan once at the
+    /// bound. Not saved: the checkpoint's rows are in this order.
+    private var order: [Int64] = []
     /// Digests held, over every window.
     private(set) var total = 0
     /// Start of the newest window dropped to stay within the capacity (nil: none dropped).
@@ -93,15 +97,33 @@ struct PlannedLineDigests: Codable, Sendable, Equatable {
     /// Keeps the digests of the site's lines planned in the window at `start`, then drops the
     /// oldest windows while more than `capacity` digests are held.
     mutating func record<Lines: Collection>(_ lines: Lines, start: Int64, capacity: Int) where Lines.Element == WindowSummary {
-        total -= windows[start]?.count ?? 0
+        if let before = windows[start] {
+            total -= before.count
+        } else if let last = order.last, start < last {
+            // Not in time order (not seen from the merger, which plans windows in turn): in place.
+            var low = 0, high = order.count
+            while low < high { let mid = (low + high) / 2; if order[mid] < start { low = mid + 1 } else { high = mid } }
+            order.insert(start, at: low)
+        } else {
+            order.append(start)
+        }
         let digests = lines.map(Self.digest).sorted()
         windows[start] = digests
         total += digests.count
-        guard total > capacity || windows.count > Self.maximumWindows else { return }
-        for old in windows.keys.sorted() where (total > capacity || windows.count > Self.maximumWindows) && old != start {
+        // The oldest go first, never the window just recorded (which may be among them when it
+        // came out of order).
+        var passed = 0, keptStart = false
+        while (total > capacity || windows.count > Self.maximumWindows) && passed < order.count {
+            let old = order[passed]
+            passed += 1
+            if old == start { keptStart = true; continue }
             total -= windows[old]!.count
             windows[old] = nil
             droppedThrough = max(droppedThrough ?? old, old)
+        }
+        if passed > 0 {
+            order.removeFirst(passed)
+            if keptStart { order.insert(start, at: 0) }
         }
     }
 
@@ -115,7 +137,7 @@ struct PlannedLineDigests: Codable, Sendable, Equatable {
         var text = ""
         text.reserveCapacity(total * 16 + windows.count * 24)
         let hex = Array("0123456789abcdef".utf8)
-        for start in windows.keys.sorted() {
+        for start in order {
             var bytes = Array("\(start)\t".utf8)
             for d in windows[start]! {
                 for shift in stride(from: 60, through: 0, by: -4) { bytes.append(hex[Int((d >> UInt64(shift)) & 0xf)]) }
@@ -161,5 +183,6 @@ struct PlannedLineDigests: Codable, Sendable, Equatable {
             windows[start] = digests.sorted()
             total += digests.count
         }
+        order = windows.keys.sorted()
     }
 }
