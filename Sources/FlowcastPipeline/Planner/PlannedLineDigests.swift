@@ -37,7 +37,7 @@ struct PlannedLineDigests: Codable, Sendable, Equatable {
     /// site): 65,536, about a week of 10 s windows.
     static let maximumWindows = 65_536
 
-    /// What is known of the window at `start`: planned with the site's lines (`covers`), or
+    /// What is known of the window at `start`: planned with the site's lines (`covered`), or
     /// planned before the digests kept (`dropped`, `beforeKept`), or else not planned with the site.
     enum Knowledge { case covered, dropped, beforeKept, plannedWithout }
     func knowledge(of start: Int64) -> Knowledge {
@@ -76,10 +76,6 @@ struct PlannedLineDigests: Codable, Sendable, Equatable {
         for i in 0..<SizeHistogram.count { h = fold(h, w.sizeHistogram[i]) }
         return h
     }
-
-    /// Whether lines of the window at `start` are kept: true for a window planned with the site's
-    /// lines and not dropped since.
-    func covers(_ start: Int64) -> Bool { windows[start] != nil }
 
     /// Whether the window at `start` holds a planned line with `line`'s counts.
     func contains(_ line: WindowSummary, start: Int64) -> Bool {
