@@ -35,7 +35,9 @@ struct PlannerCommand: ParsableCommand {
     @OptionGroup var models: PlannerModelArguments
     @Option(parsing: .unconditional, help: "Plan a window without the sites that have not closed it this long after the first site did, on the stream's clock (when the server stored the messages; the wall clock once caught up).")
     var lateness: DurationArgument = DurationArgument(argument: "30s")!
-    @Flag(help: "Exit once every listed site has published its end and the last interval is planned.") var exitWhenDone = false
+    @Flag(help: "Exit once every listed site has published its end, the last interval is planned and the stream is read to its end.") var exitWhenDone = false
+    @Option(parsing: .unconditional, help: "With --exit-when-done: how long to read on, once the last interval is planned, a stream that keeps receiving (a tap still publishing, or of a site not in --sites).")
+    var catchUpLimit: DurationArgument = DurationArgument(argument: "30s")!
     @Option(parsing: .unconditional, help: "When the durable consumer is created: read the streams from TIME (ISO 8601, or seconds since the epoch).")
     var from: String?
     @Option(help: "Durable consumer name (a second planner beside the first needs its own).") var durable: String = "flowcast-planner"
@@ -51,6 +53,7 @@ struct PlannerCommand: ParsableCommand {
 
     func validate() throws {
         try planEvery.checkRange("--plan-every"); try lateness.checkRange("--lateness"); try window.checkRange("--window")
+        try catchUpLimit.checkRange("--catch-up-limit")
         if planEvery.nanoseconds < window.nanoseconds || planEvery.nanoseconds % window.nanoseconds != 0 {
             throw ValidationError("--plan-every (\(planEvery.defaultValueDescription)) must be a whole number of --window (\(window.defaultValueDescription) windows)")
         }
@@ -76,6 +79,7 @@ struct PlannerCommand: ParsableCommand {
             durable: durable)
         var plannerOptions = options
         plannerOptions.windowNanoseconds = window.nanoseconds
+        plannerOptions.catchUpLimitSeconds = Double(catchUpLimit.nanoseconds) / 1e9
         plannerOptions.efficiencyModelPath = models.efficiencyModel
         plannerOptions.startLog = { line in printError("flowcast planner: \(line)") }
         let planner: NetworkPlanner

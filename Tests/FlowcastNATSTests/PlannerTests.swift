@@ -879,6 +879,41 @@ struct PlannerTests {
         }
     }
 
+    /// A finished planner with --exit-when-done reads on until it has caught up with the stream, but
+    /// no longer than --catch-up-limit: a stream that keeps receiving (here a backlog of a site not in
+    /// --sites, too long to read within the limit) does not keep it reading. The path had no test
+    /// until the limit became an option.
+    @Test("a finished planner stops reading --catch-up-limit after its last plan, says so, exits 0; the next run reads on")
+    func catchUpLimit() throws {
+        let server = try NATSServer()
+        _ = try Self.runTaps(try Self.siteCaptures(), server: server)
+        let connection = try NATSConnection(NATSConnectionOptions(url: server.url, name: "busy-unlisted-site"))
+        let backlog = 200_000
+        let payload = Array(#"{"formatVersion":1,"type":"heartbeat","site":"z","mode":"live"}"#.utf8)
+        for n in 0..<backlog {
+            try payload.withUnsafeBytes { try connection.publishAsync(subject: "flowcast.v1.tap.z", messageID: "z-\(n)", payload: $0) }
+            // In batches: the client stalls past a bound of outstanding asynchronous publishes.
+            if n % 4096 == 4095 { try connection.waitForAcknowledgements(milliseconds: 60_000) }
+        }
+        try connection.waitForAcknowledgements(milliseconds: 60_000)
+        let out = try Scenario.temporaryFolder("planner")
+        let run = try Fixtures.runFlowcast(Scenario.plannerArguments(server, out: out, extra: ["--exit-when-done", "--quiet", "--catch-up-limit", "1s"]),
+                                           timeout: 120)
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stderr.contains("flowcast planner: warning: stopped reading 1 s after the last interval was planned with messages still arriving "
+                                    + "(a tap still publishing, or of a site not in --sites?); what came after is for the next run (--catch-up-limit)"),
+                "\(run.stderr)")
+        let first = (try Scenario.summary(out)["messages"] as? [String: Int])?["unlistedSite"] ?? 0
+        #expect(first < backlog, "read all \(first) within 1 s: the limit was not reached")
+        try Self.expectSamePolicies(out.appendingPathComponent("policies"), try Scenario.singleReplayPolicies())
+        // The next run, at the default limit, reads the rest (nothing is lost) and catches up.
+        let again = try Fixtures.runFlowcast(Scenario.plannerArguments(server, out: out, extra: ["--exit-when-done", "--quiet"]), timeout: 300)
+        #expect(again.status == 0, "\(again.stderr)")
+        #expect(!again.stderr.contains("stopped reading"), "\(again.stderr)")
+        let second = (try Scenario.summary(out)["messages"] as? [String: Int])?["unlistedSite"] ?? 0
+        #expect(second == backlog, "\(first) then \(second) of \(backlog)")
+    }
+
     /// Finding 4 of the second scale-out audit: `rm -rf OUT` and the same command again (the
     /// default --durable) read nothing, planned nothing and waited for ever without a word.
     @Test("a new --out on a durable consumer that has acknowledged messages: refused in one line naming it; once it is deleted, the planner starts")

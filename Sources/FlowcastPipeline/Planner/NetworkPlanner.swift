@@ -419,14 +419,15 @@ public final class NetworkPlanner {
                 // Nothing fetched ahead and not yet merged either (a tap still publishing as the
                 // rerun caught up: it exited holding 121 messages it never looked at, a re-audit).
                 // Bounded, so a stream that never stops receiving (a busy tap of a site not in --sites)
-                // cannot keep a finished planner reading: 30 s after it saw the run finished.
+                // cannot keep a finished planner reading: `--catch-up-limit` (30 s) after it saw the run finished.
                 let seen = finishedSeenAt ?? Self.wallClock()
                 finishedSeenAt = seen
                 let caughtUpNow = caughtUp && prefetcher.bufferedMessages == 0
-                if options.exitWhenDone && (caughtUpNow || Self.wallClock() - seen > Self.finishedReadingSeconds) {
+                if options.exitWhenDone && (caughtUpNow || Self.wallClock() - seen > options.catchUpLimitSeconds) {
                     if !caughtUpNow {
-                        log("stopped reading \(Int(Self.finishedReadingSeconds)) s after the last interval was planned with messages still "
-                            + "arriving (a tap still publishing, or of a site not in --sites?); what came after is for the next run")
+                        log("warning: stopped reading \(String(format: "%g", options.catchUpLimitSeconds)) s after the last interval was planned with messages "
+                            + "still arriving (a tap still publishing, or of a site not in --sites?); what came after is for the next run "
+                            + "(--catch-up-limit)")
                     }
                     try save()
                     break
@@ -477,9 +478,6 @@ public final class NetworkPlanner {
     private var recreationsLogged = 0
     /// When the planner last had a message or asked whether its consumer still exists (wall clock, s).
     private var lastConsumerCheck = 0.0
-    /// How long a finished planner with --exit-when-done reads on while the stream keeps receiving.
-    static let finishedReadingSeconds = 30.0
-
     /// The server lost the consumer (nats-server restarted without its JetStream store): the
     /// streams and the durable consumer are created again, as at start, and the planner goes on.
     private func recreateStreams() {

@@ -27,6 +27,9 @@ public struct NetworkPlannerOptions: Sendable {
     /// stream's clock (when the server stored the messages; the wall clock once caught up).
     public var latenessSeconds: Double
     public var exitWhenDone: Bool
+    /// With `exitWhenDone`: how long a finished planner reads on while the stream keeps receiving
+    /// (`--catch-up-limit`), so a busy tap of a site not in `--sites` cannot keep it reading.
+    public var catchUpLimitSeconds: Double = 30
     /// Read the stream from this time (ns since the epoch) when the durable consumer is created.
     public var fromNanoseconds: Int64?
     public var durable: String
