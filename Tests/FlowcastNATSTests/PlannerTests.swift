@@ -91,6 +91,30 @@ struct PlannerTests {
         #expect(provenance["missingSites"] as? [String] == ["b"], "\(provenance)")
     }
 
+    /// The other order: every site published at the planner's --window and was planned, then site
+    /// b's tap was run again with --window 5s. Until 8 December 2026 the warnings said its windows
+    /// were planned without it, which they were not.
+    @Test("a tap rerun with another --window after its windows were planned: ignored, said as covered, not as planned without it")
+    func aTapRerunWithAnotherWindow() throws {
+        let server = try NATSServer()
+        let captures = try Self.siteCaptures()
+        for (site, run) in try Self.runTaps(captures, server: server) { #expect(run.status == 0, "tap \(site): \(run.stderr)") }
+        let out = try Scenario.temporaryFolder("planner")
+        let first = try Fixtures.runFlowcast(Scenario.plannerArguments(server, out: out, extra: ["--exit-when-done"]), timeout: 120)
+        #expect(first.status == 0, "\(first.stderr)")
+        let b = try Self.runTaps(captures, server: server, sites: ["b"], extra: ["--window", "5s"])["b"]!
+        #expect(b.status == 0, "\(b.stderr)")
+        let run = try Fixtures.runFlowcast(Scenario.plannerArguments(server, out: out, extra: ["--exit-when-done", "--quiet"]), timeout: 120)
+        #expect(run.status == 3, "\(run.stderr)")
+        let warnings = run.stderr.split(separator: "\n").filter { $0.contains("warning: site b") }
+        #expect(warnings.count == 2 && warnings[0].contains("publishes windows of 5 s, not the planner's 10 s (--window) (stream sequence ")
+                && warnings[0].contains(", a window its 10 s windows already cover): its lines and marks are ignored (a rerun of its tap with another --window?)")
+                && warnings[1].contains("of windows of another length than --window 10 s ignored; its 10 s windows already covered all of theirs"),
+                "\(warnings)")
+        #expect(!run.stderr.contains("planned without it"), "\(run.stderr)")
+        try Self.expectSamePolicies(out.appendingPathComponent("policies"), try Scenario.singleReplayPolicies())
+    }
+
     @Test("three taps at once and the planner: the single replay's policies and forecasts")
     func threeSitesEqualOneReplay() throws {
         let server = try NATSServer()

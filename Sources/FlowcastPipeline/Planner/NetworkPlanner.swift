@@ -536,12 +536,20 @@ public final class NetworkPlanner {
         case .otherWindowLength:
             // Said once per site with --quiet too, and in a total as the run ends: the site's
             // windows are planned without it.
+            // Windows already planned (a tap rerun with another --window after its first run's
+            // windows were planned with it) are not "planned without it": until 8 December 2026
+            // the warning said so of them.
             let token = Self.siteName(of: subject) ?? "?"
+            let planned = state.merger.lastOtherLengthAlreadyPlanned
             if otherWindowThisRun[token] == nil {
-                log("warning: site \(token) publishes \(state.merger.lastProblem ?? "windows of another length") (\(at)): its lines and marks "
-                    + "are ignored and its windows planned without it; run every tap and the planner with one --window")
+                log("warning: site \(token) publishes \(state.merger.lastProblem ?? "windows of another length") (\(at)"
+                    + (planned ? ", a window its \(SiteMerger.seconds(options.windowNanoseconds)) windows already cover): its lines and marks are "
+                        + "ignored (a rerun of its tap with another --window?)"
+                        : "): its lines and marks are ignored and its windows planned without it")
+                    + "; run every tap and the planner with one --window")
             }
             otherWindowThisRun[token, default: 0] += 1
+            if planned { otherWindowPlannedThisRun[token, default: 0] += 1 }
         case .unknownID, .farAhead:
             logProblem(outcome.rawValue, "ignored a line on \(subject) (\(at)): \(state.merger.lastProblem ?? outcome.rawValue)")
         case .afterPlanned:
@@ -609,6 +617,8 @@ public final class NetworkPlanner {
     public var afterPlannedLinesThisRun: Int { afterPlannedThisRun.values.reduce(0, +) }
     /// Lines and marks this run of windows of another length than `--window`, by site.
     private var otherWindowThisRun: [String: Int] = [:]
+    /// Of those, messages of windows already planned.
+    private var otherWindowPlannedThisRun: [String: Int] = [:]
     /// Messages this run of windows of another length than `--window`: a site's data not planned,
     /// so `flowcast planner` exits 3.
     public var otherWindowLengthThisRun: Int { otherWindowThisRun.values.reduce(0, +) }
@@ -666,8 +676,14 @@ public final class NetworkPlanner {
             log("ignored \(unlistedThisRun) messages this run from sites not in --sites: \(unlistedSites.sorted().joined(separator: ", "))\(more)")
         }
         for (site, n) in otherWindowThisRun.sorted(by: { $0.key < $1.key }) {
+            let planned = otherWindowPlannedThisRun[site] ?? 0
             log("warning: site \(site): \(n) message\(n == 1 ? "" : "s") of windows of another length than --window "
-                + "\(SiteMerger.seconds(options.windowNanoseconds)) ignored; its windows were planned without it")
+                + "\(SiteMerger.seconds(options.windowNanoseconds)) ignored; "
+                + (planned == n ? "its \(SiteMerger.seconds(options.windowNanoseconds)) windows already covered \(n == 1 ? "that window" : "all of theirs") "
+                    + "(a rerun of its tap with another --window?)"
+                    : planned == 0 ? "its windows were planned without it"
+                    : "its \(SiteMerger.seconds(options.windowNanoseconds)) windows already covered those of \(planned); the windows of the other "
+                        + "\(n - planned) were planned without it"))
         }
         for (site, n) in afterPlannedThisRun.sorted(by: { $0.key < $1.key }) {
             let untold = afterPlannedUntoldThisRun[site] ?? 0

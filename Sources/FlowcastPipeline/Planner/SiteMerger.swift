@@ -128,6 +128,9 @@ public struct SiteMerger: Codable, Sendable {
     /// End of the last released window.
     public internal(set) var releasedThrough: Int64?
     public internal(set) var duration: Int64?
+    /// Whether the last `otherWindowLength` message's window lies within what was already planned,
+    /// or closed by its site's marks (a tap rerun with another --window after its first run).
+    public internal(set) var lastOtherLengthAlreadyPlanned = false
     /// Wall time (s) at which the first site closed each unreleased window.
     var firstClosedAt: [Int64: Double] = [:]
     var now: Double = 0
@@ -338,6 +341,7 @@ public struct SiteMerger: Codable, Sendable {
             heard(site)
             if let d = duration, d != w.durationNanoseconds {
                 lastProblem = Self.otherDuration(w.durationNanoseconds, d).reason
+                lastOtherLengthAlreadyPlanned = alreadyCovered(site, w.startNanoseconds, w.durationNanoseconds)
                 return .otherWindowLength
             }
             try Self.onGrid(w.startNanoseconds, w.durationNanoseconds)
@@ -446,6 +450,7 @@ public struct SiteMerger: Codable, Sendable {
             heard(mark.site)
             if let d = duration, d != mark.duration {
                 lastProblem = Self.otherDuration(mark.duration, d).reason
+                lastOtherLengthAlreadyPlanned = alreadyCovered(mark.site, mark.start, mark.duration)
                 return .otherWindowLength
             }
             try Self.onGrid(mark.start, mark.duration)
@@ -590,6 +595,16 @@ public struct SiteMerger: Codable, Sendable {
         if s >= 3600 { return "\(s / 3600) h \(s % 3600 / 60) min" }
         if s >= 60 { return "\(s / 60) min" + (s % 60 == 0 ? "" : " \(s % 60) s") }
         return ns % 1_000_000_000 == 0 ? "\(s) s" : "\(Double(ns) / 1e9) s"
+    }
+
+    /// Whether a window of another length ends at or before the end of the last released window
+    /// or of the last window the site's own marks (at the planner's length) have closed: that span
+    /// is planned, or will be, with the site's lines.
+    func alreadyCovered(_ site: String, _ start: Int64, _ length: Int64) -> Bool {
+        var through = releasedThrough ?? .min
+        if let d = duration, let last = state[site]?.chainLast, last <= .max - d { through = max(through, last + d) }
+        let (end, overflow) = start.addingReportingOverflow(length)
+        return !overflow && end <= through
     }
 
     static func otherDuration(_ got: Int64, _ stream: Int64) -> BadMessage {
