@@ -151,6 +151,8 @@ def main():
     p.add_argument("--cqi-table", choices=sorted(TABLES), default="table1")
     p.add_argument("--seed", type=int, default=1)
     a = p.parse_args()
+    if os.path.exists(a.out) and not os.path.isdir(a.out):
+        fail(f"--out {a.out}: a file is there, not a folder (the scenario is a folder of files)")
     if a.cells < 1 or a.users < 1 or a.blocks < a.cells or a.seconds < 1 or (a.block_mhz is not None and not (a.block_mhz > 0 and math.isfinite(a.block_mhz))):
         fail("--cells, --users and --seconds must be positive, --blocks at least --cells, --block-mhz positive")
     if not 0 < a.static_unmet < 1:
@@ -224,7 +226,11 @@ def main():
             low, high = (mid, high) if static_unmet(mid) > a.static_unmet else (low, mid)
         width = round(high, 3)
 
-    os.makedirs(a.out, exist_ok=True)
+    # An --out that is a file (or not writable) is one line, not a traceback (an audit).
+    try:
+        os.makedirs(a.out, exist_ok=True)
+    except OSError as e:
+        fail(f"--out {a.out}: cannot make the scenario folder: {e.strerror}" + (" (a file is there)" if os.path.isfile(a.out) else ""))
     for c in range(a.cells):
         with open(os.path.join(a.out, names[c] + ".csv"), "w", newline="", encoding="utf-8") as f:
             f.write("Timestamp,CQI,DL_bitrate\n")

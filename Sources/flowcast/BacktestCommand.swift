@@ -178,6 +178,10 @@ struct BacktestCommand: ParsableCommand {
             }
             if let warning = trained.covariateWarning(for: [set]) { printError(warning) }
             if let warning = StepCheck.warning(modelID: trained.id, trainedStep: trained.training.stepSeconds, sets: [set]) { printError(warning) }
+            if let warning = ModelInputCheck.trainingOverlapWarning(modelID: trained.id, sources: trained.training.sources,
+                                                                    untilRow: trained.training.untilRow, sets: [set], from: from) {
+                printError(warning)
+            }
         } else {
             if !json { printError("training a model on rows 0–\(from - 1) of \(series ?? "") …") }
             do { trained = try Trainer.train([set], options: TrainingOptions(until: from)) } catch TrainingError.tooLittleData(let rows, _) {

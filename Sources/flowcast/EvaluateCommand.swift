@@ -69,6 +69,10 @@ struct EvaluateCommand: ParsableCommand {
             }
             if let warning = model.covariateWarning(for: sets) { FileHandle.standardError.write(Data((warning + "\n").utf8)) }
             if let warning = StepCheck.warning(modelID: model.id, trainedStep: model.training.stepSeconds, sets: sets) { FileHandle.standardError.write(Data((warning + "\n").utf8)) }
+            if let warning = ModelInputCheck.trainingOverlapWarning(modelID: model.id, sources: model.training.sources,
+                                                                    untilRow: model.training.untilRow, sets: sets, from: from) {
+                FileHandle.standardError.write(Data((warning + "\n").utf8))
+            }
             var table: ForecastTable? = forecasts.map { _ in ForecastTable(quantile: model.quantile) }
             var report = Evaluator.evaluate(model: model, sets: sets, from: from, fallback: !noFallback,
                                             record: table == nil ? nil : { table?.append($0) })
@@ -117,7 +121,12 @@ extension EvaluateCommand {
             throw CommandFailure(message: "nothing to score: no series has a whole \(horizon.formatted()) s interval observed after row \(from)")
         }
         // Said once the series are scored (a horizon shorter than their step is refused first).
+        if let warning = model.covariateWarning(for: sets) { FileHandle.standardError.write(Data((warning + "\n").utf8)) }
         if let warning = StepCheck.warning(modelID: model.id, trainedStep: model.training.stepSeconds, sets: sets) { FileHandle.standardError.write(Data((warning + "\n").utf8)) }
+        if let warning = ModelInputCheck.trainingOverlapWarning(modelID: model.id, sources: model.training.sources,
+                                                                untilRow: model.training.untilRow, sets: sets, from: from) {
+            FileHandle.standardError.write(Data((warning + "\n").utf8))
+        }
         Self.noteUnscored(report.methods.map { ($0.method.rawValue, $0.metrics.nonFinite, $0.metrics.count) })
         print(json ? report.json : report.table)
     }

@@ -30,7 +30,7 @@ struct RadioScenario {
             throw CommandFailure(message: first + (error.problems.count > 1 ? " (and \(error.problems.count - 1) more problems)" : ""))
         }
         guard !topology.cells.isEmpty else { throw CommandFailure(message: "\(path): no cells") }
-        try checkDescription(folder: folder, topology: topology)
+        let description = try checkDescription(folder: folder, topology: topology)
         var demandSets: [SeriesSet] = [], efficiencySets: [SeriesSet] = []
         var demand: [[Double]] = [], efficiency: [[Double]] = []
         for cell in topology.cells {
@@ -44,6 +44,8 @@ struct RadioScenario {
                 throw CommandFailure(message: "\(log): not a radio KPI log (Timestamp, CQI and DL_bitrate columns), named by cell '\(cell.id)'")
             }
             let se = try SeriesReader.read(file: url, options: SeriesReadOptions(radioTarget: .spectralEfficiency, cqiTable: table))
+            // Before the seconds are compared: a log cut short says so first.
+            if let warning = dl.cutWarning { printError(warning) }
             if let first = demandSets.first {
                 guard dl.startTime == first.startTime, values.count == first.series[0].values.count else {
                     // Both logs named, neither blamed: the first is not the right one by being first.
@@ -59,18 +61,24 @@ struct RadioScenario {
                 throw CommandFailure(message: problem)
             }
             func seconds(_ n: Int, _ what: String) -> String? { n > 0 ? "\(n) second\(n == 1 ? "" : "s") \(what)" : nil }
-            let regularised = [seconds(dl.report.missingValues, "without DL_bitrate"), seconds(se.report.missingValues, "without CQI"),
-                               seconds(dl.report.duplicateRows, "logged twice (averaged)"),
+            // "each takes the second before it" is said of the seconds without a value only: a
+            // second logged twice is averaged (it read as if carried too, an audit).
+            let carriedOver = [seconds(dl.report.missingValues, "without DL_bitrate"), seconds(se.report.missingValues, "without CQI"),
                                seconds(dl.report.gapRows, "missing from the log")].compactMap { $0 }
-            if let warning = dl.cutWarning { printError(warning) }
+            let regularised = (carriedOver.isEmpty ? [] : [carriedOver.joined(separator: ", ") + " (each takes the second before it)"])
+                + [seconds(dl.report.duplicateRows, "logged twice (averaged)")].compactMap { $0 }
             if !regularised.isEmpty {
-                printError("warning: \(log): " + regularised.joined(separator: ", ") + " (each takes the second before it)")
+                printError("warning: \(log): " + regularised.joined(separator: ", "))
             }
             demandSets.append(dl)
             efficiencySets.append(se)
             demand.append(carried(values).map { $0 * 1e6 })
             efficiency.append(carried(se.series[0].values))
         }
+        // The digests last: a log that is missing or does not parse is said as such (it was said
+        // only as a digest that differs, an audit), and one that parses but is another scenario's
+        // by its digest.
+        try checkDigests(description, folder: folder)
         return RadioScenario(topology: topology, truth: RadioTruth(demand: demand, efficiency: efficiency),
                              demandSets: demandSets, efficiencySets: efficiencySets)
     }
@@ -217,6 +225,9 @@ extension BacktestCommand {
             guard from <= seconds - every else {  // not from + every: --from 2^63 − 1 overflowed
                 throw CommandFailure(message: "\(folder): its cell logs hold \(seconds) s; --from \(from) leaves no whole \(every) s interval to plan")
             }
+            // Both model files are checked before any work (a wrong --model-se was said only after a
+            // demand model had been trained: an audit).
+            let efficiencyModel = try modelSe.map { try radioModel($0, what: "efficiency", target: .spectralEfficiency) }
             let demandModel: ForecastModel
             if let modelDemand {
                 demandModel = try radioModel(modelDemand, what: "demand", target: .downlinkBitrate)
@@ -228,7 +239,16 @@ extension BacktestCommand {
                         + "samples of the cell logs (need at least 50; give a later --from, or --model-demand)")
                 }
             }
-            let efficiencyModel = try modelSe.map { try radioModel($0, what: "efficiency", target: .spectralEfficiency) }
+            // The models' covariates the cell logs lack, and rows scored that a model was trained on
+            // (an audit: neither was said here, though evaluate says both).
+            for (model, sets) in [(modelDemand.map { _ in demandModel }, scenario.demandSets), (efficiencyModel, scenario.efficiencySets)] {
+                guard let model else { continue }
+                for warning in [model.covariateWarning(for: sets),
+                                ModelInputCheck.trainingOverlapWarning(modelID: model.id, sources: model.training.sources,
+                                                                       untilRow: model.training.untilRow, sets: sets, from: from)] {
+                    if let warning { printError(warning) }
+                }
+            }
             // Only the sizings that take an efficiency forecast use the model; the others size
             // efficiency from the observed seconds, and a --model-se beside them changed nothing
             // without a word.
@@ -283,10 +303,13 @@ extension RadioScenario {
     /// folder's topology (cell count and names, the band's blocks and their width): the files of
     /// two scenarios mixed in one folder scored silently, and a corrupt one went unnoticed. A
     /// folder without one (a hand-made scenario) is scored as it is.
-    static func checkDescription(folder: String, topology: Topology) throws {
+    /// Returns the description's `files` (name → digest), checked by `checkDigests` once the logs
+    /// have been read; nil without a description or digests.
+    @discardableResult
+    static func checkDescription(folder: String, topology: Topology) throws -> [String: String]? {
         let path = URL(fileURLWithPath: folder).appendingPathComponent("scenario.json").path
         var isFolder: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) else { return }
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) else { return nil }
         if isFolder.boolValue { throw CommandFailure(message: "\(path): a folder, not the scenario's description (a JSON file)") }
         let data: Data
         do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
@@ -325,29 +348,50 @@ extension RadioScenario {
         }
         // The script's digests of the files it wrote: two seeds at one --block-mhz agree on every
         // count above, and an audit's folder of one seed's topology and another's logs was scored.
-        if let files = object["files"] {
-            guard case .object(let digests) = files else {
+        var files: [String: String]?
+        if let value = object["files"] {
+            guard case .object(let digests) = value else {
                 throw CommandFailure(message: "\(path): 'files' is not an object of file names and digests (tools/make-radio-scenario.py writes it; "
                     + "remove the file to score the folder's topology and logs alone)")
             }
+            var checked: [String: String] = [:]
             for name in digests.keys.sorted() {
                 guard case .string(let digest)? = digests[name], digest.hasPrefix("sha256:"),
                       !name.isEmpty, !name.contains("/"), name != ".", name != ".." else {
                     throw CommandFailure(message: "\(path): 'files' entry '\(name.visible)' is not a file name with a sha256: digest")
                 }
-                let file = URL(fileURLWithPath: folder).appendingPathComponent(name)
-                guard let bytes = FileManager.default.contents(atPath: file.path) else {
-                    problems.append("\(name.visible), which the folder does not have")
-                    continue
-                }
-                let actual = Provenance.digest(bytes)
-                if actual != digest {
-                    problems.append("\(name.visible) as \(digest.prefix(19).visible)…, but the folder's is \(actual.prefix(19))…")
-                }
+                checked[name] = digest
+            }
+            files = checked
+        }
+        try refuse(problems, path: path)
+        return files
+    }
+
+    /// The description's digests against the folder's files.
+    static func checkDigests(_ digests: [String: String]?, folder: String) throws {
+        guard let digests else { return }
+        let path = URL(fileURLWithPath: folder).appendingPathComponent("scenario.json").path
+        var problems: [String] = []
+        for (name, digest) in digests.sorted(by: { $0.key < $1.key }) {
+            let file = URL(fileURLWithPath: folder).appendingPathComponent(name)
+            guard let bytes = FileManager.default.contents(atPath: file.path) else {
+                problems.append("\(name.visible), which the folder does not have")
+                continue
+            }
+            let actual = Provenance.digest(bytes)
+            if actual != digest {
+                problems.append("\(name.visible) as \(digest.prefix(19).visible)…, but the folder's is \(actual.prefix(19))…")
             }
         }
+        try refuse(problems, path: path)
+    }
+
+    private static func refuse(_ problems: [String], path: String) throws {
         guard let first = problems.first else { return }
-        throw CommandFailure(message: "\(path): describes \(first)" + (problems.count > 1 ? " (and \(problems.count - 1) more)" : "")
+        let more = problems.count - 1
+        throw CommandFailure(message: "\(path): describes \(first)"
+            + (more > 0 ? " (and \(more) more difference\(more == 1 ? "" : "s") from the folder)" : "")
             + "; the folder's files are not one scenario")
     }
 }

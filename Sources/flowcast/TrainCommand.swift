@@ -76,6 +76,12 @@ struct TrainCommand: ParsableCommand {
                          (validationTail, "--validation-tail"), (stopOnTail, "--stop-on-tail")].filter(\.0).map(\.1)
             if let first = given.first { throw ValidationError("\(first) needs --horizon (it shapes interval models only)") }
         }
+        // --validation-tail already stops on the tail; with it --stop-on-tail changed nothing and
+        // was accepted without a word (an audit: byte-identical models).
+        if validationTail && stopOnTail {
+            throw ValidationError("--stop-on-tail and --validation-tail clash: --validation-tail stops boosting and calibrates on the last "
+                + "fifth of every series; --stop-on-tail stops on it and calibrates on every fifth series; give one")
+        }
         // The boosting step must move towards the loss's minimum and not past it: 0 or NaN fitted no
         // tree and still reported a model that beats the rule.
         if let learningRate, !(learningRate > 0 && learningRate <= 1) {
@@ -147,10 +153,10 @@ extension TrainCommand {
         let model = try IntervalTrainer.train(sets, options: training)
         try ModelFile.write(model, to: URL(fileURLWithPath: out))
         let treeCounts = [model.lower, model.point, model.upper].map { "\($0.trees?.treeCount ?? 0)" }.joined(separator: "+")
-        let verdict = model.beatsRecentMean ? "beats" : "does not beat (planners keep the rule)"
+        let verdict = model.beatsRecentMean ? "beats the rule" : "does not beat the rule (planners keep it)"
         print("trained \(model.id) (mean of the next \(horizon.formatted()) s) on \(model.training.series) series, "
             + "\(Trainer.describe(samples: model.training.samples, bound: training.maxSamples)), \(treeCounts) trees; validation MAE \(String(format: "%.3f", model.validation.ratio)) × recentMean: "
-            + "\(verdict) the rule -> \(out)")
+            + "\(verdict) -> \(out)")
     }
 }
 

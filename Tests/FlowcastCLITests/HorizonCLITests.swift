@@ -106,6 +106,46 @@ struct HorizonCLITests {
                                                      "--out", folder.appendingPathComponent("se1500.json").path]),
                            "\(log): the horizon 1.5 s is not a whole number of the series' 1 s steps (1 s or 2 s would be)")
     }
+
+    /// An audit: an interval model was checked neither for the covariates the series lack (a
+    /// next-row model was) nor, like a next-row model, for rows it was trained on (0.436 ×
+    /// recentMean on its own training rows, 0.864 on rows it never saw, nothing said).
+    @Test("evaluate --horizon warns of covariates the series lack and of rows the model was trained on; --until before --from is quiet")
+    func modelInputWarnings() throws {
+        let folder = try folder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let log = try radioLog(in: folder)
+        let all = folder.appendingPathComponent("all.json").path, before = folder.appendingPathComponent("before.json").path
+        let trainAll = try Fixtures.runFlowcast(["train", "--series", log, "--target", "se", "--horizon", "60s", "--trees", "4", "--out", all])
+        #expect(trainAll.status == 0, "\(trainAll.stderr)")
+        #expect(trainAll.stdout.contains("× recentMean: beats the rule -> ") || trainAll.stdout.contains("× recentMean: does not beat the rule (planners keep it) -> "),
+                "\(trainAll.stdout)")
+        #expect(try Fixtures.runFlowcast(["train", "--series", log, "--target", "se", "--horizon", "60s", "--trees", "4", "--until", "600",
+                                          "--out", before]).status == 0)
+        let id = try #require((try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: all))) as? [String: Any])?["id"] as? String)
+        let overlap = "warning: model \(id) was trained on \(log) (all its rows); scored from row 600, its errors there measure what it learnt "
+            + "of those rows, not how it forecasts rows it never saw (train with --until 600, or on other files)"
+        let leaked = try Fixtures.runFlowcast(["evaluate", "--model", all, "--series", log, "--target", "se", "--horizon", "60s", "--from", "600"])
+        #expect(leaked.status == 0 && leaked.stderr.contains(overlap), "\(leaked.stderr)")
+        let honest = try Fixtures.runFlowcast(["evaluate", "--model", before, "--series", log, "--target", "se", "--horizon", "60s", "--from", "600"])
+        #expect(honest.status == 0 && !honest.stderr.contains("warning"), "\(honest.stderr)")
+        // The same log without its other KPI columns: the model's covariates go in as missing.
+        let bare = folder.appendingPathComponent("bare").appendingPathComponent("B_2019.11.25_15.00.00.csv")
+        try FileManager.default.createDirectory(at: bare.deletingLastPathComponent(), withIntermediateDirectories: true)
+        let rows = try String(contentsOfFile: log, encoding: .utf8).split(separator: "\n").map { line -> String in
+            let f = line.split(separator: ",", omittingEmptySubsequences: false)
+            return [f[0], f[5], f[6]].joined(separator: ",")
+        }
+        try Data((rows.joined(separator: "\n") + "\n").utf8).write(to: bare)
+        let lacking = try Fixtures.runFlowcast(["evaluate", "--model", before, "--series", bare.path, "--target", "se", "--horizon", "60s", "--from", "600"])
+        #expect(lacking.status == 0, "\(lacking.stderr)")
+        #expect(lacking.stderr.contains("warning: model ") && lacking.stderr.contains(" was trained with covariates (")
+                && lacking.stderr.contains("1 of 1 series lack rsrp, snr, rsrq, state, speed: they go in as missing"), "\(lacking.stderr)")
+        // Two options that clash: --stop-on-tail changed nothing beside --validation-tail.
+        let clash = try Fixtures.runFlowcast(["train", "--series", log, "--target", "se", "--horizon", "60s", "--validation-tail", "--stop-on-tail",
+                                              "--out", folder.appendingPathComponent("x.json").path])
+        #expect(clash.status == 64 && clash.stderr.contains("--stop-on-tail and --validation-tail clash"), "\(clash.stderr)")
+    }
 }
 
 @Suite("replay plans each interval from an interval model")

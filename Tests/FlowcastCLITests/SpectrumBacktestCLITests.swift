@@ -89,7 +89,7 @@ struct SpectrumBacktestCLITests {
         try #"{"cells": 3, "blocks": 10, "blockMHz": 1}"#.write(to: description, atomically: true, encoding: .utf8)
         try Self.failsWithOneLine(arguments, mentioning: "scenario.json: describes 3 cells, but topology.yaml has 2; the folder's files are not one scenario")
         try #"{"cells": 2, "blocks": 30, "blockMHz": 2.5, "users": [{"cell": "cell-9"}]}"#.write(to: description, atomically: true, encoding: .utf8)
-        try Self.failsWithOneLine(arguments, mentioning: "scenario.json: describes 30 blocks, but band 'n78' has 10 (and 2 more)")
+        try Self.failsWithOneLine(arguments, mentioning: "scenario.json: describes 30 blocks, but band 'n78' has 10 (and 2 more differences from the folder)")
         try #"{"cells": 7,"#.write(to: description, atomically: true, encoding: .utf8)
         try Self.failsWithOneLine(arguments, mentioning: "scenario.json: not valid JSON at line 1, column")
         // The keys the script always writes must be there, as numbers (a review found {} and
@@ -169,6 +169,17 @@ struct SpectrumBacktestCLITests {
         let se = try Self.efficiencyModel(in: url)
         try Self.failsWithOneLine(["--radio-scenario", url.path, "--from", "120", "--model-demand", se.path],
                                   mentioning: "se.json: the demand model forecasts --target se, not --target dl")
+        // Checked before any work: a wrong --model-se was said after a demand model was trained.
+        let dl = url.appendingPathComponent("dl.json")
+        #expect(try Fixtures.runFlowcast(["train", "--series", url.appendingPathComponent("cell-1.csv").path, "--target", "dl",
+                                          "--out", dl.path, "--trees", "0"]).status == 0)
+        let wrong = try Fixtures.runFlowcast(["backtest", "--radio-scenario", url.path, "--from", "120", "--model-se", dl.path, "--sizing", "quantile"])
+        #expect(wrong.status != 0 && wrong.stderr.contains("dl.json: the efficiency model forecasts --target dl, not --target se")
+                && !wrong.stderr.contains("training"), "\(wrong.stderr)")
+        // A model trained on every second of the scenario's logs, scored from --from 120: said.
+        let leak = try Fixtures.runFlowcast(["backtest", "--radio-scenario", url.path, "--from", "120", "--model-se", se.path, "--sizing", "quantile"])
+        #expect(leak.status == 0 && leak.stderr.contains("was trained on \(url.appendingPathComponent("cell-1.csv").path) (all its rows); scored from row 120"),
+                "\(leak.stderr)")
     }
 
     /// Values no cell carries are refused at their line, as the log reader refuses them for train
@@ -194,6 +205,11 @@ struct SpectrumBacktestCLITests {
         let run = try Fixtures.runFlowcast(["backtest", "--radio-scenario", url.path, "--from", "120", "--json"])
         #expect(run.status == 0, "\(run.stderr)")
         #expect(run.stderr.contains("warning: \(cell2.path): 1 second without DL_bitrate (each takes the second before it)"), "\(run.stderr)")
+        // A second logged twice is averaged, not carried (it read "(each takes the second before it)" too).
+        try rewrite { $0.insert($0[41], at: 41) }
+        let twice = try Fixtures.runFlowcast(["backtest", "--radio-scenario", url.path, "--from", "120", "--json"])
+        #expect(twice.status == 0, "\(twice.stderr)")
+        #expect(twice.stderr.contains("warning: \(cell2.path): 1 second logged twice (averaged)\n"), "\(twice.stderr)")
     }
 
     /// Too few seconds before --from to train on: the message names --from (the trainer's own
@@ -289,6 +305,7 @@ struct SpectrumBacktestCLITests {
         let theirs = try Data(contentsOf: folder.appendingPathComponent("2/cell-2.csv"))
         try #require(theirs != (try Data(contentsOf: one.appendingPathComponent("cell-2.csv"))), "the seeds must differ for the test to mean anything")
         let ours = try Data(contentsOf: one.appendingPathComponent("cell-2.csv"))
+        try FileManager.default.copyItem(at: one.appendingPathComponent("topology.yaml"), to: folder.appendingPathComponent("1-topology.yaml.kept"))
         try theirs.write(to: one.appendingPathComponent("cell-2.csv"))
         try Self.failsWithOneLine(arguments, mentioning: "scenario.json: describes cell-2.csv as sha256:")
         try Self.failsWithOneLine(arguments, mentioning: "…; the folder's files are not one scenario")
@@ -296,6 +313,16 @@ struct SpectrumBacktestCLITests {
         try FileManager.default.removeItem(at: one.appendingPathComponent("topology.yaml"))
         try FileManager.default.copyItem(at: folder.appendingPathComponent("2/topology.yaml"), to: one.appendingPathComponent("topology.yaml"))
         try Self.failsWithOneLine(arguments, mentioning: "scenario.json: describes topology.yaml as sha256:")
+        // A log that is missing or does not parse is said as such, not as a digest that differs
+        // (an audit: the digest hid the line at fault).
+        try FileManager.default.removeItem(at: one.appendingPathComponent("topology.yaml"))
+        try FileManager.default.copyItem(at: folder.appendingPathComponent("1-topology.yaml.kept"), to: one.appendingPathComponent("topology.yaml"))
+        try FileManager.default.removeItem(at: one.appendingPathComponent("cell-3.csv"))
+        try Self.failsWithOneLine(arguments, mentioning: "cell-3.csv: no such file or folder")
+        let cut = Data(ours.prefix(ours.count / 2)) + Data("2020.01.01_00.05.00,7,x\n".utf8)
+        try cut.write(to: one.appendingPathComponent("cell-2.csv"))
+        let run = try Fixtures.runFlowcast(["backtest"] + arguments)
+        #expect(run.status != 0 && run.stderr.contains("cell-2.csv:") && !run.stderr.contains("sha256"), "\(run.stderr)")
     }
 
     @Test(.enabled(if: traces != nil)) func scenarioScriptMakesAValidTopologyAndAlignedLogs() throws {

@@ -1,4 +1,5 @@
 internal import FlowcastCore
+internal import Foundation
 
 /// Series that lack covariates the model was trained with. The model still forecasts them (a
 /// missing covariate goes in as missing, i.e. 0), but outside the conditions it learnt, so the
@@ -12,33 +13,71 @@ extension ForecastModel {
     /// One line for the user when any series of `sets` lacks covariates the model was trained
     /// with; nil when none does (always nil for a model without covariates).
     public func covariateWarning(for sets: [SeriesSet]) -> String? {
-        guard !layout.covariates.isEmpty else { return nil }
+        ModelInputCheck.covariateWarning(modelID: id, covariates: layout.covariates, sets: sets)
+    }
+
+    /// The warning for inputs that never carry covariates (windows from replay and live runs);
+    /// nil for a model without covariates.
+    public var covariateWarningForWindows: String? {
+        layout.covariates.isEmpty ? nil : ModelInputCheck.covariateWarning(modelID: id, covariates: layout.covariates,
+                                                                           subject: "traffic windows carry none of them")
+    }
+}
+
+extension IntervalModel {
+    /// As `ForecastModel.covariateWarning(for:)`: an interval model's covariates that the series
+    /// lack go in as missing too. Until 8 December 2026 only next-row models were checked (an
+    /// audit: an interval model with six radio covariates scored the scenario's cell logs, which
+    /// have none, without a word).
+    public func covariateWarning(for sets: [SeriesSet]) -> String? {
+        ModelInputCheck.covariateWarning(modelID: id, covariates: covariates, sets: sets)
+    }
+}
+
+/// Checks of a model against the series it is about to forecast, shared by both kinds of model.
+public enum ModelInputCheck {
+    public static func covariateWarning(modelID: String, covariates: [String], sets: [SeriesSet]) -> String? {
+        guard !covariates.isEmpty else { return nil }
         var total = 0
         var lacking = 0
         var names: [String] = []
         for set in sets {
             for series in set.series {
                 total += 1
-                let absent = absentCovariates(in: series)
+                let absent = covariates.filter { !series.covariateNames.contains($0) }
                 if absent.isEmpty { continue }
                 lacking += 1
                 for name in absent where !names.contains(name) { names.append(name) }
             }
         }
         guard lacking > 0 else { return nil }
-        return covariateWarning(subject: "\(lacking) of \(total) series lack " + names.joined(separator: ", "))
+        return covariateWarning(modelID: modelID, covariates: covariates, subject: "\(lacking) of \(total) series lack " + names.joined(separator: ", "))
     }
 
-    /// The warning for inputs that never carry covariates (windows from replay and live runs);
-    /// nil for a model without covariates.
-    public var covariateWarningForWindows: String? {
-        layout.covariates.isEmpty ? nil : covariateWarning(subject: "traffic windows carry none of them")
-    }
-
-    private func covariateWarning(subject: String) -> String {
-        "warning: model \(id) was trained with covariates (\(layout.covariates.joined(separator: ", "))); "
+    static func covariateWarning(modelID: String, covariates: [String], subject: String) -> String {
+        "warning: model \(modelID) was trained with covariates (\(covariates.joined(separator: ", "))); "
             + "\(subject): they go in as missing, so its forecasts are outside the conditions it was trained in "
             + "(train on these series, or with --no-covariates)"
+    }
+
+    /// One line when rows about to be scored from `from` on are rows the model was trained on: a
+    /// file among its training sources (the same file by its resolved path) and the model trained
+    /// on all its rows, or on rows past `from`. Its errors there measure memory, not forecasting
+    /// (an audit: a model scored on its own training rows read 0.436 × recentMean, an honest one
+    /// 0.864, with nothing said). A file of the same name elsewhere is another file: not matched.
+    public static func trainingOverlapWarning(modelID: String, sources: [String], untilRow: Int?, sets: [SeriesSet], from: Int) -> String? {
+        if let until = untilRow, until <= from { return nil }
+        func resolved(_ path: String) -> String {
+            URL(fileURLWithPath: path).standardizedFileURL.resolvingSymlinksInPath().path
+        }
+        let trained = Set(sources.map(resolved))
+        let overlapping = sets.filter { trained.contains(resolved($0.source)) }
+        guard let first = overlapping.first else { return nil }
+        let rows = untilRow.map { "rows 0–\($0 - 1)" } ?? "all its rows"
+        return "warning: model \(modelID) was trained on \(first.source) (\(rows))"
+            + (overlapping.count > 1 ? " and \(overlapping.count - 1) more of these files" : "")
+            + "; scored from row \(from), its errors there measure what it learnt of those rows, not how it forecasts rows it never saw "
+            + "(train with --until \(from), or on other files)"
     }
 }
 
