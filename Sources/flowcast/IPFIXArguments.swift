@@ -69,6 +69,10 @@ struct IPFIXArguments: ParsableArguments {
         statistics.map { s in
             "IPFIX \(s.collector): \(s.recordsSent) records in \(s.messagesSent) messages; "
                 + "\(s.flowsDropped) flows dropped, \(s.recordsLost) records lost"
+                + (s.sessionsBroken.map { n in
+                    "; \(n) session\(n == 1 ? "" : "s") broke under it (reset or closed by the collector, or the network)"
+                        + ((s.recordsUnconfirmed ?? 0) > 0 ? ", \(s.recordsUnconfirmed!) records its host had acknowledged in them may never have been read" : "")
+                } ?? "")
                 + (s.lastError.map { " (last error: \($0))" } ?? "")
         }
     }

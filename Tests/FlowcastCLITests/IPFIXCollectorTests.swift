@@ -1,6 +1,7 @@
 import FlowcastTestSupport
 import Foundation
 import Testing
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -374,6 +375,10 @@ struct IPFIXCollectorTests {
         let mapped = try Fixtures.runFlowcast(["replay", "captures/real/mixed-traffic-example.pcap", "--out", out, "--quiet",
                                                "--ipfix", "udp://127.0.0.1:4739", "--ipfix", "udp://[::ffff:127.0.0.1]:4739"])
         #expect(mapped.status == 2 && mapped.stderr.contains("reach the same collector (127.0.0.1 port 4739 over UDP)"), "\(mapped.stderr)")
+        // The unspecified address as a destination is this host (an audit: every flow twice).
+        let unspecified = try Fixtures.runFlowcast(["replay", "captures/real/mixed-traffic-example.pcap", "--out", out, "--quiet",
+                                                    "--ipfix", "udp://0.0.0.0:4739", "--ipfix", "udp://127.0.0.1:4739"])
+        #expect(unspecified.status == 2 && unspecified.stderr.contains("reach the same collector (127.0.0.1 port 4739 over UDP)"), "\(unspecified.stderr)")
         // The same host and port over the other transport is another collector.
         let both = try Fixtures.runFlowcast(["replay", "captures/real/mixed-traffic-example.pcap", "--out", out, "--quiet",
                                              "--ipfix", "udp://127.0.0.1:9", "--ipfix", "tcp://127.0.0.1:9"])
@@ -832,6 +837,40 @@ struct IPFIXCollectorTests {
     }
 
     // MARK: unreachable collectors
+
+    /// An audit: a TCP "collector" that accepts every connection and closes it at once (an
+    /// exporter ACL, a proxy with no backend) read nothing, and the replay exited 0 with every
+    /// record counted sent, 18 sessions later.
+    @Test("a TCP collector that closes every session it accepts: the broken sessions and the records they may have lost are said, exit 3")
+    func collectorThatClosesEverySession() throws {
+        let port = Self.freePort(udp: false)
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var one: Int32 = 1
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = port.bigEndian
+        let bound = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        try #require(bound == 0 && listen(fd, 64) == 0)
+        let stop = Mutex(false)
+        let acceptor = Thread {
+            while !stop.withLock({ $0 }) {
+                var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+                guard poll(&p, 1, 100) > 0 else { continue }
+                let c = accept(fd, nil, nil)
+                if c >= 0 { usleep(20_000); close(c) }  // what arrived meanwhile is unread: reset
+            }
+            close(fd)
+        }
+        acceptor.start()
+        defer { stop.withLock { $0 = true } }
+        let out = try Self.replay(Self.demo, topology: Self.demoTopology, ipfix: ["tcp://127.0.0.1:\(port)"], status: 3)
+        defer { Self.remove(out) }
+        let tcp = try #require(try Self.ipfixSummary(out).first)
+        #expect((tcp["sessionsBroken"] as? Int ?? 0) >= 1 && (tcp["recordsUnconfirmed"] as? Int ?? 0) > 0, "\(tcp)")
+        #expect((tcp["recordsUnconfirmed"] as? Int ?? 0) <= (tcp["recordsSent"] as? Int ?? 0), "\(tcp)")
+    }
 
     @Test("an unreachable collector stalls nothing: the run completes, its output is whole, the loss is counted")
     func unreachableCollector() throws {

@@ -105,6 +105,10 @@ extension IPFIXCollector {
             guard var address = socket.firstAddressText else { continue }
             // An IPv4-mapped IPv6 address is the IPv4 address (a socket sends to it over IPv4).
             if address.lowercased().hasPrefix("::ffff:") && address.contains(".") { address = String(address.dropFirst(7)) }
+            // The unspecified address as a destination is this host (Linux sends to loopback):
+            // udp://0.0.0.0:4739 beside udp://127.0.0.1:4739 got every flow twice (an audit).
+            if address.hasPrefix("0.0.0.0 ") { address = "127.0.0.1" + address.dropFirst(7) }
+            if address.hasPrefix(":: ") { address = "::1" + address.dropFirst(2) }
             let key = "\(collector.transport.rawValue) \(address)"
             if let earlier = seen[key] { throw IPFIXError.sameCollector(earlier, collector, address) }
             seen[key] = collector

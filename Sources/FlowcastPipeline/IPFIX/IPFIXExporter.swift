@@ -61,10 +61,19 @@ public struct IPFIXCollectorStatistics: Codable, Sendable, Equatable {
     public var templateSends = 0
     /// TCP connections made, and attempts that failed.
     public var connections = 0, connectFailures = 0
+    /// TCP: sessions that broke under the exporter (the collector reset or closed them, or the
+    /// network did), and the data records of them its host had acknowledged, counted in
+    /// `recordsSent`, which the collector may never have read: a collector that resets a session
+    /// discards what its socket held unread. nil while none (and in a summary written before
+    /// 8 December 2026). Until then a collector that accepted and closed every session showed
+    /// every record sent, exit 0 (an audit: 18 sessions, 0 bytes read).
+    public var sessionsBroken: Int?
+    public var recordsUnconfirmed: Int?
     public var lastError: String?
 
-    /// Whether the collector missed something: a flow never sent or a record whose send failed.
-    public var lostSomething: Bool { flowsDropped > 0 || recordsLost > 0 }
+    /// Whether the collector missed something: a flow never sent, a record whose send failed, or
+    /// one acknowledged by the host of a session that then broke.
+    public var lostSomething: Bool { flowsDropped > 0 || recordsLost > 0 || (recordsUnconfirmed ?? 0) > 0 }
 }
 
 /// Exports ended flows to IPFIX collectors, each from a thread of its own.
@@ -191,6 +200,9 @@ final class CollectorSender: @unchecked Sendable {
     private var recordsSinceTemplates = true
     private var backoff = 0.25
     private var nextConnect = Date.distantPast
+    /// TCP: data records of this session its collector's host has acknowledged (counted sent).
+    /// Guarded by `condition`.
+    private var sessionRecordsAcknowledged = 0
     /// TCP: this session's messages its collector's host has not acknowledged yet, oldest first,
     /// each with the session's bytes written at its end; counted sent once acknowledged.
     private var inFlight: [(end: UInt64, message: [UInt8], records: Int)] = []
@@ -333,7 +345,7 @@ final class CollectorSender: @unchecked Sendable {
             condition.unlock()
 
             if !batch.isEmpty && socket.peerClosed() {
-                closeSession(final: false)
+                closeSession(final: false, broken: true)
                 if !connect() {
                     requeue(&batch)
                     continue
@@ -490,6 +502,7 @@ final class CollectorSender: @unchecked Sendable {
         encoder.resetSession()
         condition.lock()
         stats.connections += 1
+        sessionRecordsAcknowledged = 0
         reachable = true
         unreachableSince = nil
         condition.unlock()
@@ -523,9 +536,22 @@ final class CollectorSender: @unchecked Sendable {
     }
 
     /// Closes the session and settles its messages in flight (`settle`).
-    private func closeSession(final: Bool) {
+    private func closeSession(final: Bool, broken: Bool = false) {
         socket.close()
-        condition.lock(); settle(final: final); condition.unlock()
+        condition.lock()
+        settle(final: final)
+        if broken { noteBrokenSession() }
+        condition.unlock()
+    }
+
+    /// TCP: the session broke under the exporter (`sessionsBroken`); what its collector's host
+    /// acknowledged in it is unconfirmed. Called with `condition` held, after `settle`.
+    private func noteBrokenSession() {
+        stats.sessionsBroken = (stats.sessionsBroken ?? 0) + 1
+        if sessionRecordsAcknowledged > 0 {
+            stats.recordsUnconfirmed = (stats.recordsUnconfirmed ?? 0) + sessionRecordsAcknowledged
+        }
+        sessionRecordsAcknowledged = 0
     }
 
     /// TCP, the session closed: its messages the collector's host acknowledged count sent; the
@@ -540,6 +566,7 @@ final class CollectorSender: @unchecked Sendable {
         for entry in inFlight[inFlightHead...] {
             if final || acknowledged.map({ entry.end <= $0 }) ?? true {
                 stats.messagesSent += 1; stats.recordsSent += entry.records; stats.bytesSent += entry.message.count
+                sessionRecordsAcknowledged += entry.records
             } else {
                 resend.append((entry.message, entry.records))
             }
@@ -563,6 +590,7 @@ final class CollectorSender: @unchecked Sendable {
         while inFlightHead < inFlight.count && inFlight[inFlightHead].end <= acknowledged {
             let entry = inFlight[inFlightHead]
             stats.messagesSent += 1; stats.recordsSent += entry.records; stats.bytesSent += entry.message.count
+            sessionRecordsAcknowledged += entry.records
             inFlightHead += 1
         }
         if inFlightHead >= 256 && inFlightHead * 2 >= inFlight.count {
@@ -600,6 +628,7 @@ final class CollectorSender: @unchecked Sendable {
     private func send(_ message: [UInt8], records: Int, paced: Bool = true) -> Bool {
         // Flow records are paced as they are encoded (`run`); templates and type records here.
         if paced && socket.collector.transport == .udp { pace(records: records) }
+        let wasOpen = socket.isOpen
         var failure = socket.send(message)
         var refusals = 0
         if let f = failure, f.refused {
@@ -616,6 +645,7 @@ final class CollectorSender: @unchecked Sendable {
             if socket.collector.transport == .tcp {
                 // The socket is closed: the session's messages are settled, this one with them.
                 settle(final: false, failed: (message, records))
+                if wasOpen { noteBrokenSession() }
             } else {
                 stats.messagesLost += 1
                 stats.recordsLost += records
