@@ -3,8 +3,8 @@
 captures lack: timestamp resolutions and offsets, simple and obsolete packet blocks, sections in
 both byte orders, interfaces of different link types, options, skipped block types, and blocks
 tshark refuses (a simple packet block sized other than its snapshot length says, a packet naming
-an interface never described, a custom block without its enterprise number). Copyable custom
-blocks are records to tshark, listed among the packets.
+an interface never described, a custom block without its enterprise number). Custom blocks,
+copyable or not, are records to tshark, listed among the packets.
 
 Also classic pcap in Kuznetsov's modified format (24-byte record headers).
 
@@ -106,13 +106,19 @@ def variants():
     v["wire-shorter"] = section() + interface() + enhanced(micro, frame, wire=10) + enhanced(micro + 1, frame)
     v["unknown-interface"] = section() + interface() + enhanced(micro, frame) + enhanced(micro + 1, frame, index=3)
     v["empty-section"] = section() + section() + interface() + enhanced(micro, frame)
-    # Copyable custom blocks (0x00000BAD) are records to tshark, numbered among the packets, with
-    # no time and their data (padding included) as the frame; 0x80000BAD ones are skipped.
+    # Custom blocks, copyable (0x00000BAD) or not (0x40000BAD), are records to tshark, numbered
+    # among the packets, with no time and their data (padding included) as the frame; 0x80000BAD
+    # is a local-use block type, no custom block, and is skipped.
     custom = lambda data, kind=0x00000BAD: block(kind, struct.pack("<I", 32473) + data)
     v["custom-blocks"] = (section() + custom(b"before") + interface() + enhanced(micro, frame) + custom(b"abcd")
                           + custom(b"not copied", 0x80000BAD) + custom(b"") + enhanced(micro + 1, frame) + custom(b"abcde")
                           + block(10, struct.pack("<II", 0x544C534B, 4) + b"keys") + enhanced(micro + 2, frame))
     v["custom-block-too-short"] = section() + interface() + enhanced(micro, frame) + block(0x00000BAD, b"")
+    v["custom-blocks-not-copyable"] = (section() + custom(b"before", 0x40000BAD) + interface() + enhanced(micro, frame)
+                                       + custom(b"not to be copied", 0x40000BAD) + custom(b"abcd") + enhanced(micro + 1, frame)
+                                       + section(">") + block(0x40000BAD, struct.pack(">I", 32473) + b"abcde", ">")
+                                       + interface(order=">") + enhanced(micro + 2, frame, order=">"))
+    v["custom-block-not-copyable-too-short"] = section() + interface() + enhanced(micro, frame) + block(0x40000BAD, b"")
     return v
 
 

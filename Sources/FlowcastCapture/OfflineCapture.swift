@@ -97,7 +97,7 @@ public final class OfflineCapture {
     /// keeping their numbers in the file, and the others are counted in `packetsFiltered`. It is
     /// compiled here for the link types the file declares up front, so a bad expression throws
     /// `.badFilter` (libpcap's message) before any packet is read.
-    /// `records`: hand out a pcapng file's copyable custom blocks too, as tshark lists them
+    /// `records`: hand out a pcapng file's custom blocks (copyable or not) too, as tshark lists them
     /// (`Packet.record`: no link layer, no time); they are numbered either way.
     /// `inflated`: the file already inflated (`InflatedCapture.ifCompressed`), by a caller that
     /// reads it more than once; without it a gzip file is inflated here.

@@ -50,7 +50,7 @@ public struct Packet: @unchecked Sendable {
         self.interfaceIndex = interfaceIndex
     }
 
-    /// A pcapng record that is not a packet (a copyable custom block), as tshark lists one: no
+    /// A pcapng record that is not a packet (a custom block, copyable or not), as tshark lists one: no
     /// link layer, no time, its data as the frame (`OfflineCapture(records:)`).
     public static func record(number: Int, data: UnsafeRawBufferPointer) -> Packet {
         var record = Packet(number: number, seconds: 0, fraction: 0, wireLength: data.count, bytes: data, linkType: .noLinkLayer)

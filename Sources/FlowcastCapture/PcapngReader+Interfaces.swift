@@ -13,7 +13,7 @@ extension PcapngReader {
         var number: Int
         /// The link types of the current section's interfaces when the last one was described.
         var describedLinkTypes: [LinkType] = []
-        /// Whether copyable custom blocks are handed out as records (`PcapngReader.deliversRecords`).
+        /// Whether custom blocks are handed out as records (`PcapngReader.deliversRecords`).
         var deliversRecords = false
         /// Where the current section's interface names go as the walk delivers packets.
         var names: InterfaceNameTable? = nil
@@ -115,7 +115,7 @@ extension PcapngReader {
                     packet.hasTimestamp = false
                     try body(packet)
                 }
-            case copyableCustomBlock:
+            case copyableCustomBlock, nonCopyableCustomBlock:
                 let data: UnsafeRawBufferPointer
                 do throws(ReadFault) { data = try customBlockData(block) } catch { throw fault(error) }
                 state.number += 1

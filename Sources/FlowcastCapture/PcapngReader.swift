@@ -20,10 +20,10 @@ struct PcapngReader<Bytes: CaptureBytes>: CaptureReader {
     var interfaces: [PcapngInterface]
     /// False once an interface differs from the first (see the type's comment).
     var followsLibpcap = true
-    /// Whether copyable custom blocks are handed out as records (`Packet.record`), as tshark
+    /// Whether custom blocks are handed out as records (`Packet.record`), as tshark
     /// lists them; they are numbered either way, so packet numbers stay tshark's frame numbers.
     var deliversRecords = false
-    /// Copyable custom blocks before the first interface description (read at opening).
+    /// Custom blocks before the first interface description (read at opening).
     private var leadingRecords: [Int] = []
     /// libpcap's DLT_ value and snapshot length for the file (its first interface).
     let firstDLT: Int32
@@ -40,10 +40,13 @@ struct PcapngReader<Bytes: CaptureBytes>: CaptureReader {
     private var scratch: UnsafeMutableRawBufferPointer?
 
     static var sectionHeader: UInt32 { 0x0A0D_0D0A }
-    /// A custom block that may be copied (0x80000BAD may not); tshark lists it as a record.
+    /// A custom block that may be copied; tshark lists it as a record.
     static var copyableCustomBlock: UInt32 { 0x0000_0BAD }
+    /// A custom block that may not be copied; tshark lists it as a record too. (0x80000BAD, with
+    /// the top bit of a local-use block type, is no custom block: both skip it.)
+    static var nonCopyableCustomBlock: UInt32 { 0x4000_0BAD }
 
-    /// A copyable custom block's data as tshark lists it (after the enterprise number, padding
+    /// A custom block's data as tshark lists it (after the enterprise number, padding
     /// included), or tshark's refusal of a block too short to hold the number.
     static func customBlockData(_ block: UnsafeRawBufferPointer) throws(ReadFault) -> UnsafeRawBufferPointer {
         guard block.count >= 16 else { throw .corrupt("total block length \(block.count) of a CB is too small (< 16)") }
@@ -118,7 +121,7 @@ struct PcapngReader<Bytes: CaptureBytes>: CaptureReader {
                 }
             case 2, 3, 6:
                 throw .corrupt("the capture file has a packet block before any Interface Description Blocks")
-            case copyableCustomBlock:
+            case copyableCustomBlock, nonCopyableCustomBlock:
                 do throws(ReadFault) { _ = try customBlockData(block) } catch {
                     switch error {
                     case let .truncated(reason), let .corrupt(reason): throw .corrupt(reason)
@@ -204,7 +207,7 @@ struct PcapngReader<Bytes: CaptureBytes>: CaptureReader {
                 names.names.removeAll()
                 offset += block.count
                 continue
-            case Self.copyableCustomBlock:
+            case Self.copyableCustomBlock, Self.nonCopyableCustomBlock:
                 let data: UnsafeRawBufferPointer
                 do throws(ReadFault) { data = try Self.customBlockData(block) } catch { throw fault(error) }
                 packetsRead += 1
