@@ -118,6 +118,11 @@ def variants():
                                        + custom(b"not to be copied", 0x40000BAD) + custom(b"abcd") + enhanced(micro + 1, frame)
                                        + section(">") + block(0x40000BAD, struct.pack(">I", 32473) + b"abcde", ">")
                                        + interface(order=">") + enhanced(micro + 2, frame, order=">"))
+    # A file with no interface description: libpcap refuses it, tshark reads it (no packets; its
+    # custom blocks as records). One whose only block after them is a packet is refused by both.
+    v["no-interface"] = section() + custom(b"abc") + block(4, struct.pack("<HH", 0, 0)) + custom(b"not copied", 0x40000BAD)
+    v["section-only"] = section()
+    v["no-interface-packet"] = section() + custom(b"abc") + enhanced(micro, frame)
     v["custom-block-not-copyable-too-short"] = section() + interface() + enhanced(micro, frame) + block(0x40000BAD, b"")
     return v
 

@@ -202,7 +202,10 @@ public final class OfflineCapture {
                     throw .corrupt(path: path, packet: nil, reason: refused ? opened.message : reason)
                 }
             }
-            guard opened.accepted != nil else {
+            // libpcap refuses a file with no interface description before its end or its first
+            // packet; tshark reads it (its custom blocks as records, then refuses the packet), and
+            // so does the reader.
+            guard opened.accepted != nil || made.base.linkTypes.isEmpty else {
                 made.base.close()
                 throw .corrupt(path: path, packet: nil, reason: opened.message)
             }

@@ -62,14 +62,18 @@ struct PcapngReader<Bytes: CaptureBytes>: CaptureReader {
         self.path = path
         offset = opened.offset
         swapped = opened.swapped
-        interfaces = [opened.interface]
-        names.names = [opened.interface.name]
+        interfaces = opened.interface.map { [$0] } ?? []
+        names.names = interfaces.map(\.name)
         leadingRecords = opened.leadingRecords
         firstDLT = dlt
         self.snapshot = snapshot
         firstLinkType = LinkType(dlt: dlt)
         checksPseudoHeader = firstLinkType.wiretapPseudoHeaderLength > 0
-        linkTypes = [firstLinkType]
+        linkTypes = interfaces.isEmpty ? [] : [firstLinkType]
+        // A file with no interface before its end or its first packet block (libpcap refuses it,
+        // tshark reads it up to that packet): the custom blocks read at opening are records, and
+        // the walk under Flowcast's rules goes on from there (and refuses the packet).
+        if interfaces.isEmpty { followsLibpcap = false }
         let forSnapshot = 8 + 20 + LibpcapLimits.maximumSnapshot(dlt: dlt) + 131_072 + 4
         maximumBlock = max(16 << 20, forSnapshot)
     }
@@ -82,10 +86,13 @@ struct PcapngReader<Bytes: CaptureBytes>: CaptureReader {
     }
 
     /// As libpcap's `pcap_ng_check_header`: the section header, then blocks up to the first
-    /// interface description. Returns the offset after it, and where the copyable custom blocks
-    /// before it start (records tshark lists first).
+    /// interface description. Returns the offset after it, and where the custom blocks
+    /// before it start (records tshark lists first). A file that ends before any interface
+    /// description (libpcap: "the capture file has no Interface Description Blocks") is read as
+    /// tshark reads it: no interface, the offset of its end, its custom blocks as records; one
+    /// with a packet block first, no interface and that block's offset.
     static func openSection(_ bytes: inout Bytes) throws(PcapngOpenFault)
-        -> (offset: Int, swapped: Bool, interface: PcapngInterface, leadingRecords: [Int]) {
+        -> (offset: Int, swapped: Bool, interface: PcapngInterface?, leadingRecords: [Int]) {
         let head = bytes.bytes(at: 0, count: 12)
         guard head.count == 12 else { throw .truncated("section header block cut at \(head.count) bytes") }
         let swapped = head.loadUnaligned(fromByteOffset: 8, as: UInt32.self) != 0x1A2B_3C4D
@@ -111,7 +118,7 @@ struct PcapngReader<Bytes: CaptureBytes>: CaptureReader {
                 case let .corrupt(reason): throw .corrupt(reason)
                 }
             }
-            guard let (type, block) = found else { throw .corrupt("the capture file has no Interface Description Blocks") }
+            guard let (type, block) = found else { return (at, swapped, nil, leading) }
             switch type {
             case 1:
                 do throws(ReadFault) { return (at + block.count, swapped, try libpcapInterface(block, swapped: swapped), leading) } catch {
@@ -120,7 +127,9 @@ struct PcapngReader<Bytes: CaptureBytes>: CaptureReader {
                     }
                 }
             case 2, 3, 6:
-                throw .corrupt("the capture file has a packet block before any Interface Description Blocks")
+                // libpcap refuses the file here; tshark lists the custom blocks before the packet,
+                // then refuses it as naming no interface, and so does the walk from it.
+                return (at, swapped, nil, leading)
             case copyableCustomBlock, nonCopyableCustomBlock:
                 do throws(ReadFault) { _ = try customBlockData(block) } catch {
                     switch error {

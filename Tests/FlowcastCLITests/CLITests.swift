@@ -55,7 +55,8 @@ struct CLITests {
         #expect(!check.stdout.contains("\u{1B}") && !check.stdout.contains("\r"))
     }
 
-    @Test("decode prints exactly the tshark-derived lines", arguments: ["gtpu-ext-header.pcap", "vlan-qinq-8021q.pcap", "pcapng-example-comments.pcapng"])
+    @Test("decode prints exactly the tshark-derived lines", arguments: ["gtpu-ext-header.pcap", "vlan-qinq-8021q.pcap", "pcapng-example-comments.pcapng",
+                                                                "pcapng-testgen-custom-blocks.pcapng", "pcapng-testgen-no-interface.pcapng"])
     func decodeMatchesOracle(_ name: String) throws {
         let path = "captures/real/\(name)"
         let run = try Fixtures.runFlowcast(["decode", path, "--format", "tsv"])

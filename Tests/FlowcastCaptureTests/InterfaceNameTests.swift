@@ -36,7 +36,9 @@ struct InterfaceNameTests {
                 var got: [Int: String] = [:]
                 do {
                     try file.forEachPacket { packet in
-                        if let name = file.interfaceName(at: packet.interfaceIndex), packet.linkType != .noLinkLayer { got[packet.number] = name }
+                        if let name = file.interfaceName(at: packet.interfaceIndex), packet.linkType != .noLinkLayer {
+                            got[packet.number] = Self.asTsharkPrints(name)
+                        }
                     }
                 } catch {
                     // A file cut or corrupt part-way: the frames read before the fault count.
@@ -47,6 +49,13 @@ struct InterfaceNameTests {
             }
         }
         #expect(compared >= 250)
+    }
+
+    /// A name as tshark's `-T fields` output writes it: carriage returns, line feeds and tabs as
+    /// `\r`, `\n` and `\t` (a name of pcapng-testgen-custom-blocks.pcapng holds "\r\n").
+    static func asTsharkPrints(_ name: String) -> String {
+        name.replacingOccurrences(of: "\r", with: "\\r").replacingOccurrences(of: "\n", with: "\\n")
+            .replacingOccurrences(of: "\t", with: "\\t")
     }
 
     @Test("a pcap file's packets have no interface name")

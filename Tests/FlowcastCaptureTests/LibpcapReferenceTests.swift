@@ -42,6 +42,15 @@ struct LibpcapReferenceTests {
         let reference = LibpcapReference.read(path: path)
         // libpcap refuses a pcap version after 2.4 at opening; tshark, and so the readers, read it as 2.4.
         if reference.records.isEmpty, reference.refusal?.hasPrefix("unsupported pcap savefile version") == true { return }
+        // libpcap refuses a pcapng file that ends before any interface description; tshark reads
+        // it (no packets, its custom blocks as records), and so do the readers.
+        if reference.records.isEmpty, reference.refusal == "the capture file has no Interface Description Blocks" {
+            for mapFile in [true, false] {
+                let ours = readInPlace(path, mapFile: mapFile)
+                #expect(ours.error == nil && ours.records.isEmpty, "\(label): \(String(describing: ours.error))")
+            }
+            return
+        }
         for mapFile in [true, false] {
             let ours = readInPlace(path, mapFile: mapFile)
             let mixed = reference.refusal?.hasPrefix("an interface has a") ?? false

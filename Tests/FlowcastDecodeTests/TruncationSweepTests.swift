@@ -40,6 +40,8 @@ struct TruncationSweepTests {
                 }
             }
         }
-        #expect(checked > 0 || capture.expectedRows.isEmpty)
+        // Nothing to sweep only where tshark lists no packet: none at all, or only records (pcapng
+        // custom blocks: no time, no IP layer).
+        #expect(checked > 0 || capture.expectedRows.allSatisfy { $0.count > 4 && $0[1].isEmpty && $0[4].isEmpty })
     }
 }

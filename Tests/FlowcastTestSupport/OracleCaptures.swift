@@ -22,6 +22,7 @@ public struct OracleCapture: Sendable, CustomStringConvertible {
         "pcapng-custom-blocks.pcapng": "tshark lists copyable custom blocks as records and numbers them; libpcap skips them",
         "pcapng-custom-block-too-short.pcapng": "tshark refuses a custom block without its enterprise number; libpcap skips it",
         "pcapng-custom-blocks-not-copyable.pcapng": "tshark lists custom blocks that may not be copied (0x40000BAD) as records and reads a section in the other byte order; libpcap skips the blocks and refuses the section",
+        "pcapng-no-interface-packet.pcapng": "libpcap refuses a packet block before any interface at opening; tshark lists the custom block before it, then refuses it",
         "pcapng-custom-block-not-copyable-too-short.pcapng": "tshark refuses a custom block (0x40000BAD) without its enterprise number; libpcap skips it",
         "pcapng-simple-block-oversized.pcapng": "tshark checks a simple packet block's trailer where its snapshot length puts it; libpcap does not",
         "pcapng-enhanced-block-over-snaplen.pcapng": "tshark reads a packet longer than its interface's snapshot length whole; libpcap refuses the file there",
