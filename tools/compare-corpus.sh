@@ -5,8 +5,9 @@
 # 127 MB). Needs deb-src access to deb.debian.org, tshark and python3.
 # With --more, also the captures of Wireshark 4.0.17 (test/captures, gzip ones too), gopacket
 # 1.1.19 (pcap/ and the pcapng test suite pcapgo/tests), dnscap 2.1.1, tcpflow 1.6.1,
-# python-dpkt 1.9.8, pcapy 0.11.5 and cowpatty 4.8 from Debian, and pypacker 5.4's sdist from
-# PyPI: 268 more files (1,198 in all; about 50 MB more to fetch, and about 2 minutes more).
+# python-dpkt 1.9.8, pcapy 0.11.5, cowpatty 4.8 and ladvd 1.1.2 from Debian, and pypacker 5.4's
+# sdist from PyPI: 376 more files (1,306 in all: about 50 MB more to fetch, and about 6 minutes
+# in all on 2 cores).
 #
 # Usage: tools/compare-corpus.sh [--more] [WORKDIR] [FLOWCAST]
 #   --more    the extra corpora too
@@ -45,12 +46,12 @@ done
 find . -path ./more -prune -o -type f \( -name '*.pcap' -o -name '*.pcapng' -o -name '*.cap' \) -print | sort > captures.txt
 if $more; then
     mkdir -p more
-    for package in wireshark gopacket dnscap tcpflow python-dpkt pcapy cowpatty; do fetch "$package"; done
+    for package in wireshark gopacket dnscap tcpflow python-dpkt pcapy cowpatty ladvd; do fetch "$package"; done
     ls pypacker-5.4.tar.gz >/dev/null 2>&1 \
         || pip download -q --no-deps --no-binary :all: -d . pypacker==5.4 >/dev/null 2>&1 \
         || { echo "cannot fetch the pypacker 5.4 sdist from PyPI" >&2; exit 2; }
     for tarball in wireshark_*.orig.tar.* gopacket_*.orig.tar.* dnscap_*.orig.tar.* tcpflow_*.orig.tar.* \
-                   python-dpkt_*.orig.tar.* pcapy_*.orig.tar.* cowpatty_*.orig.tar.* pypacker-5.4.tar.gz; do
+                   python-dpkt_*.orig.tar.* pcapy_*.orig.tar.* cowpatty_*.orig.tar.* ladvd_*.orig.tar.* pypacker-5.4.tar.gz; do
         case $tarball in *.asc) continue ;; esac
         # Wireshark's test captures are gzip-compressed in part; cowpatty's are .dump (Wireshark's
         # .dump files are ABI dumps, not captures).
