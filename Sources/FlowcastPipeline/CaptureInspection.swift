@@ -54,7 +54,9 @@ public struct CaptureInspection: Sendable {
         let capture = try OfflineCapture(path: path, mapFile: mapFile, filter: filter)
         // A pcap header's own line names its snapshot length; a pcapng file's is its interfaces'.
         let format = (capture.compressed ? "gzip-compressed " : "")
-            + (capture.format == .pcapng ? "pcapng (snaplen \(capture.snapshotLength), first interface)" : capture.format.description)
+            + (capture.format != .pcapng ? capture.format.description
+                : capture.linkTypes.isEmpty ? "pcapng (no interface described before its end or its first packet)"
+                : "pcapng (snaplen \(capture.snapshotLength), first interface)")
         var r = CaptureInspection(file: path, format: format, linkTypes: [])
         r.filter = filter
         let decoder = PacketDecoder()
@@ -209,7 +211,7 @@ public struct CaptureInspection: Sendable {
 
     /// Human-readable report.
     public func text(top: Int = 10) -> String {
-        var out = "\(file)\n  format: \(format)\n  link types: \(linkTypes.joined(separator: ", "))\n"
+        var out = "\(file)\n  format: \(format)\n  link types: \(linkTypes.isEmpty ? "none" : linkTypes.joined(separator: ", "))\n"
         if let filter {
             out += "  filter: \(filter) (\(packets) of \(packets + filteredPackets) packets passed, \(filteredPackets) skipped)\n"
         }
