@@ -8,7 +8,7 @@ import Foundation
 struct BacktestCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "backtest",
-        abstract: "Replay a demand series interval by interval: forecast, plan robust routing, score realised MLU against OSPF, ECMP and the perfect-foresight LP; or, with --radio-scenario, plan spectrum blocks and score served bits against naive plans and the oracle.")
+        abstract: "Replay a demand series interval by interval: forecast, plan robust routing, score realised MLU against OSPF, an equal split over the fewest-hop candidate paths (ecmp) and the perfect-foresight LP; or, with --radio-scenario, plan spectrum blocks and score served bits against naive plans and the oracle.")
 
     @Option(help: "Topology YAML file (demand ids name the series columns, e.g. od_0_1).") var topology: String?
     @Option(help: "Demand series (CSV, one column per demand id).") var series: String?
@@ -28,7 +28,7 @@ struct BacktestCommand: ParsableCommand {
     var changeCost: Double = 0.0175
     @Option(help: "Unit of the series values: bit/s, kbit/s, Mbit/s or Gbit/s (the Abilene series are Mbit/s).")
     var unit: String = "Mbit/s"
-    @Option(parsing: .unconditional, help: "Observed matrices of the last N intervals planned for as scenarios.") var history: Int = 12
+    @Option(parsing: .unconditional, help: "Observed matrices of the last N intervals planned for as scenarios (1 to 288).") var history: Int = 12
     @Option(parsing: .unconditional, help: "Weight of the mean scenario utilisation in the robust objective.") var meanWeight: Double = 5
     @Option(parsing: .unconditional, help: "Weight of the mean per-link worst utilisation in the robust objective.") var linkWeight: Double = 1
     @Flag(help: "Do not add the forecast's point and upper matrices as scenarios (and do not forecast).")
@@ -73,8 +73,12 @@ struct BacktestCommand: ParsableCommand {
         if modelDemand != nil || modelSe != nil { throw ValidationError("--model-demand and --model-se need --radio-scenario") }
         guard Self.units[unit] != nil else { throw ValidationError("--unit must be one of bit/s, kbit/s, Mbit/s, Gbit/s") }
         guard from! >= 1 else { throw ValidationError("--from must be at least 1 (the first plan needs history)") }
-        guard (1...288).contains(history), (1...PathFinder.maximumPathsPerDemand).contains(paths) else {
-            throw ValidationError("--history must be 1 to 288 intervals (a day of 5-minute rows) and --paths 1 to \(PathFinder.maximumPathsPerDemand)")
+        // Each option on its own: one message for both named neither as the wrong one (an audit).
+        guard (1...288).contains(history) else {
+            throw ValidationError("--history \(history) is out of range: 1 to 288 intervals (a day of 5-minute rows)")
+        }
+        guard (1...PathFinder.maximumPathsPerDemand).contains(paths) else {
+            throw ValidationError("--paths \(paths) is out of range: 1 to \(PathFinder.maximumPathsPerDemand) candidate paths per demand")
         }
         // Bounded: infinite or 1e300 weights made Clp abort on its objective coefficients.
         guard (0...1000).contains(meanWeight), (0...1000).contains(linkWeight) else {
@@ -120,8 +124,21 @@ struct BacktestCommand: ParsableCommand {
             // What the reader regularised (averaged, filled), said rather than silently scored.
             if let warning = set.cutWarning { printError(warning) }
             let loaded = set.report
+            // Where: the first missing value, and how many fall in the rows scored (the realised
+            // matrices then hold values made up; "1 missing values" said neither, an audit).
+            var firstMissing: (row: Int, column: String)? = nil
+            var missingScored = 0
+            for column in columns.compactMap({ $0 }) where column.values.contains(where: { !$0.isNaN }) {
+                for (row, v) in column.values.enumerated() where v.isNaN {
+                    if firstMissing.map({ row < $0.row }) ?? true { firstMissing = (row, column.name) }
+                    if row >= from { missingScored += 1 }
+                }
+            }
             if loaded.missingValues + loaded.duplicateRows + loaded.gapRows > 0 {
-                printError("warning: \(series): " + loaded.summary(files: 1) + " (a missing value takes the row before it, 0 before the first)")
+                let whereMissing = firstMissing.map { "; the first at row \($0.row) (0-based, as --from counts), column \($0.column)"
+                    + (missingScored > 0 ? "; \(missingScored) in the rows scored from --from \(from), whose realised loads are then not all observed" : "") } ?? ""
+                printError("warning: \(series): " + loaded.summary(files: 1) + " (a missing value takes the row before it, 0 before the first"
+                    + whereMissing + ")")
             }
             // Matrices with missing values carried forward (a missing first value is zero). A load
             // the routing LP cannot use is refused at its row and column (1e200 ended in "solver:
@@ -217,7 +234,7 @@ struct BacktestCommand: ParsableCommand {
             + "; oracle: perfect foresight, same objective)")
         for m in r.methods {
             lines.append(m.name.padding(toLength: 11, withPad: " ", startingAt: 0) + f(m.mluMean) + "    " + f(m.mluP95) + "    "
-                + (m.overTargetFraction.map { f($0) } ?? "–     ") + "       " + f(m.pathStretch) + "        " + f(m.movedFraction))
+                + (m.overTargetFraction.map { f($0) } ?? "–     ") + "       " + f(m.pathStretch) + "        " + (m.movedFraction.map { f($0) } ?? "–"))
         }
         return lines.joined(separator: "\n")
     }

@@ -95,7 +95,7 @@ struct LimitsCLITests {
             (["plan", "--topology", "captures/demo/topology.yaml", "--forecasts", "policies/examples/demo-forecasts.json", "--out", "/nonexistent/p.json",
               "--paths", "2305843009213693952"], "--paths must be 1 to 64"),
             (["backtest", "--topology", "captures/abilene/topology.yaml", "--series", "data/abilene/od_tm_public.csv", "--from", "40",
-              "--paths", "2305843009213693952"], "--paths 1 to 64"),
+              "--paths", "2305843009213693952"], "1 to 64 candidate paths per demand"),
             (["plan", "--topology", "captures/demo/topology.yaml", "--forecasts", "policies/examples/demo-forecasts.json", "--out", "/nonexistent/p.json",
               "--churn", "-1"], "--churn must be 0 (none) to 10"),
             (["plan", "--topology", "captures/demo/topology.yaml", "--forecasts", "policies/examples/demo-forecasts.json", "--out", "/nonexistent/p.json",
@@ -254,7 +254,8 @@ struct LimitsCLITests {
                                          ("--link-weight", "1e300", "--mean-weight and --link-weight must be 0 to 1000"),
                                          ("--target-utilisation", "inf", "--target-utilisation must be 0 (pure min-max utilisation) to 1"),
                                          ("--target-utilisation", "1.5", "--target-utilisation must be 0 (pure min-max utilisation) to 1"),
-                                         ("--history", "1000", "--history must be 1 to 288 intervals"),
+                                         ("--history", "1000", "--history 1000 is out of range: 1 to 288 intervals"),
+                                         ("--paths", "0", "--paths 0 is out of range: 1 to 64 candidate paths per demand"),
                                          ("--scale", "1e300", "--scale must be more than 0 and at most 1e6")] {
             let run = try Fixtures.runFlowcast(routing + [option, value])
             #expect(run.status == 64 && run.stderr.contains(message), "\(option) \(value): \(run.stderr)")

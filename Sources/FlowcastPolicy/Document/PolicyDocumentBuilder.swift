@@ -58,7 +58,7 @@ struct PolicyDocumentBuilder {
                 let costs = paths[d].map { $0.reduce(0) { $0 + topology.links[$1].weight } }
                 churnKept = churnKept && used.contains { costs[$0] > (costs.min() ?? 0) }
                 reason = targetReason(d, paths: paths[d], weights: weights, used: used, routing: routing,
-                                      demand: demandForecasts[d].upper, churn: churnPenalty > 0 && currentWeights != nil,
+                                      demand: demandForecasts[d].upper, churn: churnPenalty > 0 ? currentWeights?[d] : nil,
                                       scenarios: scenarios)
             } else if demandForecasts[d].upper == 0 {
                 reason = "no forecast traffic; kept on the shortest path"
@@ -150,8 +150,10 @@ struct PolicyDocumentBuilder {
     /// A routing reason under a target utilisation: the least-cost path and the target, or the
     /// link on it that holds the demand off it. Link utilisations are the worst over the
     /// `scenarios` (the P90 forecast's own, `predicted.links`, can be lower), and say so.
+    /// `churn`: the demand's weights in the current policy, when a churn penalty prices moving
+    /// from them.
     func targetReason(_ d: Int, paths: [[Int]], weights: [Double], used: [Int], routing: RoutingSolution, demand: Double,
-                      churn: Bool, scenarios: Int = 1) -> String {
+                      churn: [Double]?, scenarios: Int = 1) -> String {
         let worst = scenarios > 1 ? " in the worst scenario" : ""
         let costs = paths.map { $0.reduce(0) { $0 + topology.links[$1].weight } }
         let cheapest = costs.indices.min { costs[$0] < costs[$1] } ?? 0
@@ -194,16 +196,21 @@ struct PolicyDocumentBuilder {
                                   : " because \(topology.links[link].id) on the least-cost path \(cheapest + 1) is at ")
                 + (regime.isEmpty ? "the \(Self.percent(cap)) target" : "\(Self.percent(utilisation[link]))\(worst); " + regime)
         }
-        // Under the target, a link of the least-cost path in the margin below it (held out of the
-        // top 3 % of the target where that costs little stretch): "has room under the 70% target"
-        // would not say why the traffic moved.
-        let band = cap * (1 - RoutingOptimizer.targetMargin) - 5e-5
-        if regime.isEmpty, let link = paths[cheapest].filter({ utilisation[$0] >= band })
+        // A link of the least-cost path in the margin below the target (held out of the top 3 % of
+        // the target where that costs little stretch; the optimiser prices that band over the
+        // target too): "has room under the 70% target" would not say why the traffic moved.
+        // Until 8 December 2026 over the target the band was not looked at, and the reason said
+        // the churn penalty kept it off the path (an audit: two links at 67.9 %, 0.97 U, held it).
+        var target = cap
+        if case .overTarget(let u, _, _) = routing.regime { target = u }
+        let band = target * (1 - RoutingOptimizer.targetMargin) - 5e-5
+        if let link = paths[cheapest].filter({ utilisation[$0] >= band })
             .max(by: { (utilisation[$0], topology.links[$1].id) < (utilisation[$1], topology.links[$0].id) }) {
             let equal = used.allSatisfy { costs[$0] == costs[cheapest] }
             return split + (equal ? " of equal least cost (\(costs[cheapest].formatted())) because \(topology.links[link].id) on path \(cheapest + 1) is at "
                                   : " because \(topology.links[link].id) on the least-cost path \(cheapest + 1) is at ")
-                + "\(Self.percent(utilisation[link]))\(worst), in the \(Self.percent(RoutingOptimizer.targetMargin)) margin under the \(Self.percent(cap)) target"
+                + "\(Self.percent(utilisation[link]))\(worst), in the \(Self.percent(RoutingOptimizer.targetMargin)) margin under the \(Self.percent(target)) target"
+                + (regime.isEmpty ? "" : "; " + regime)
         }
         if used.allSatisfy({ costs[$0] == costs[cheapest] }) {
             // Over the target the cap is a scenario's, not the target: "under the 77% target" read
@@ -211,9 +218,13 @@ struct PolicyDocumentBuilder {
             return split + " of equal least cost (\(costs[cheapest].formatted()))"
                 + (regime.isEmpty ? ", under the \(Self.percent(cap)) target" : "; " + regime)
         }
+        // The churn penalty keeps traffic off the least-cost path only where the current policy
+        // had it off that path: moving it back would be the churn (it was said of demands the
+        // current policy had all on it, an audit).
+        let keptByChurn = churn.map { cheapest < $0.count && $0[cheapest] < 1 - 1e-4 } ?? false
         return split + "; the least-cost path \(cheapest + 1) has room under the "
             + (regime.isEmpty ? "\(Self.percent(cap)) target" : "\(Self.percent(cap)) cap (" + regime + ")")
-            + (churn ? ", kept off it by the churn penalty" : "")
+            + (keptByChurn ? ", kept off it by the churn penalty (the current policy has " + Self.percent(churn![cheapest]) + " on it)" : "")
     }
 
     /// Maximal runs of consecutive block indices.

@@ -30,8 +30,9 @@ public struct MethodSummary: Codable, Sendable, Hashable {
     /// Traffic-weighted path cost (link weights) over the least-weight paths', whole run.
     public var pathStretch: Double
     /// Share of the interval's traffic on a different path than in the interval before, mean over
-    /// the intervals after the first.
-    public var movedFraction: Double
+    /// the intervals after the first; nil (JSON null) when there are none (a one-interval run read
+    /// 0, an audit).
+    public var movedFraction: Double?
 
     private enum CodingKeys: String, CodingKey { case name, mluMean, mluP95, overTargetFraction, pathStretch, movedFraction }
 
@@ -86,7 +87,7 @@ struct MethodScore {
         return MethodSummary(name: name, mluMean: m.mean, mluP95: m.p95,
                              overTargetFraction: target <= 0 ? nil : mlu.isEmpty ? 0 : Double(over) / Double(mlu.count),
                              pathStretch: shortestCost > 0 ? pathCost / shortestCost : 1,
-                             movedFraction: SampleSummary(moved).mean)
+                             movedFraction: moved.isEmpty ? nil : SampleSummary(moved).mean)
     }
 }
 

@@ -163,6 +163,17 @@ extension RoutingOptimizer {
 
     /// Least path stretch plus churn with every link, in every scenario, at or under `cap` (or
     /// scenario s at or under `caps[s]`).
+    /// The least traffic-weighted path cost (and churn) with every link of the first scenario at
+    /// or under `cap`, normalised per demand; `problem.targetUtilisation` 0 prices no margin.
+    func leastCost(_ problem: RoutingProblem, cap: Double) throws(PolicyError) -> [[Double]] {
+        var weights = try buildPathCost(problem, costs: Self.pathCosts(problem), cap: cap).solve().weights
+        for d in weights.indices {
+            let total = weights[d].reduce(0, +)
+            weights[d] = weights[d].map { max(0, $0) / (total > 0 ? total : 1) }
+        }
+        return weights
+    }
+
     func buildPathCost(_ problem: RoutingProblem, costs: [[Double]], cap: Double, caps: [Double]? = nil) -> Built {
         let model = LinearModel()
         model.directLP = true
