@@ -71,7 +71,7 @@ struct IPFIXArguments: ParsableArguments {
                 + "\(s.flowsDropped) flows dropped, \(s.recordsLost) records lost"
                 + (s.sessionsBroken.map { n in
                     "; \(n) session\(n == 1 ? "" : "s") broke under it (reset or closed by the collector, or the network)"
-                        + ((s.recordsUnconfirmed ?? 0) > 0 ? ", \(s.recordsUnconfirmed!) records its host had acknowledged in them may never have been read" : "")
+                        + ((s.recordsUnconfirmed ?? 0) > 0 ? ", \(s.recordsUnconfirmed!) records its host had acknowledged in \(n == 1 ? "it" : "them") may never have been read" : "")
                 } ?? "")
                 + (s.lastError.map { " (last error: \($0))" } ?? "")
         }

@@ -870,6 +870,12 @@ struct IPFIXCollectorTests {
         let tcp = try #require(try Self.ipfixSummary(out).first)
         #expect((tcp["sessionsBroken"] as? Int ?? 0) >= 1 && (tcp["recordsUnconfirmed"] as? Int ?? 0) > 0, "\(tcp)")
         #expect((tcp["recordsUnconfirmed"] as? Int ?? 0) <= (tcp["recordsSent"] as? Int ?? 0), "\(tcp)")
+        // A run short enough for one session, which the collector had closed by the end: the last
+        // session was never looked at, and the run exited 0 (a re-audit).
+        let short = try Self.replay("captures/real/http-web-browsing.pcap", topology: nil, ipfix: ["tcp://127.0.0.1:\(port)"], status: 3)
+        defer { Self.remove(short) }
+        let last = try #require(try Self.ipfixSummary(short).first)
+        #expect((last["sessionsBroken"] as? Int ?? 0) >= 1 && (last["recordsUnconfirmed"] as? Int ?? 0) > 0, "\(last)")
     }
 
     @Test("an unreachable collector stalls nothing: the run completes, its output is whole, the loss is counted")

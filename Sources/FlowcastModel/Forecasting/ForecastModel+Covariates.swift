@@ -70,11 +70,14 @@ public enum ModelInputCheck {
         func resolved(_ path: String) -> String {
             URL(fileURLWithPath: path).standardizedFileURL.resolvingSymlinksInPath().path
         }
-        let trained = Set(sources.map(resolved))
-        let overlapping = sets.filter { trained.contains(resolved($0.source)) }
+        // Named by the model's own path for it (a symbolic link scored names the file it was
+        // trained on, a re-audit).
+        var trained: [String: String] = [:]
+        for source in sources { trained[resolved(source)] = trained[resolved(source)] ?? source }
+        let overlapping = sets.compactMap { trained[resolved($0.source)] }
         guard let first = overlapping.first else { return nil }
         let rows = untilRow.map { "rows 0–\($0 - 1)" } ?? "all its rows"
-        return "warning: model \(modelID) was trained on \(first.source) (\(rows))"
+        return "warning: model \(modelID) was trained on \(first) (\(rows))"
             + (overlapping.count > 1 ? " and \(overlapping.count - 1) more of these files" : "")
             + "; scored from row \(from), its errors there measure what it learnt of those rows, not how it forecasts rows it never saw "
             + "(train with --until \(from), or on other files)"

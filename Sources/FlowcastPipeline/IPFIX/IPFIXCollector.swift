@@ -185,6 +185,22 @@ final class IPFIXSocket {
         while let acked = acknowledged(), acked < written, Date() < deadline { usleep(5_000) }
     }
 
+    /// TCP, at the end of a session: ends Flowcast's side (FIN) and waits up to `milliseconds`
+    /// for the collector's answer. Its end of stream (it read everything, then closed as the
+    /// stream ended) is true; a reset (it had closed with data unread, or closes on it) is false;
+    /// no answer in time, nil. Collectors never send, so anything else is no answer.
+    func confirmClose(milliseconds: Int32) -> Bool? {
+        guard descriptor >= 0, collector.transport == .tcp else { return nil }
+        _ = shutdown(descriptor, Int32(SHUT_WR))
+        var p = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
+        guard poll(&p, 1, max(0, milliseconds)) > 0 else { return nil }
+        var byte: UInt8 = 0
+        let n = recv(descriptor, &byte, 1, Int32(MSG_DONTWAIT))
+        if n == 0 { return true }
+        if n < 0 && (errno == ECONNRESET || errno == EPIPE) { return false }
+        return nil
+    }
+
     /// Opens the socket; for TCP, connects within `timeoutMilliseconds` (each address in turn,
     /// the time shared among them). Returns an error text: the last address's.
     func open(timeoutMilliseconds: Int32) -> String? {

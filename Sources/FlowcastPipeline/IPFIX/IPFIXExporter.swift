@@ -441,7 +441,21 @@ final class CollectorSender: @unchecked Sendable {
             condition.lock(); let left = finishDeadline.timeIntervalSinceNow; condition.unlock()
             socket.awaitAcknowledgement(milliseconds: Int(max(0, min(left, 2)) * 1000))  // whole seconds are enough
         }
-        closeSession(final: true)
+        // A last session the collector had already closed, or resets as Flowcast ends it, broke
+        // too: a short run whose flows all went in one session to a collector that closes every
+        // session read nothing and exited 0 (a re-audit). A collector that answers the end of the
+        // stream with its own (it read everything) confirms the session; no answer within a
+        // second (a collector still reading a backlog) leaves it counted as before.
+        var closedByCollector = false
+        if socket.isOpen && socket.collector.transport == .tcp {
+            if socket.peerClosed() {
+                closedByCollector = true
+            } else {
+                condition.lock(); let left = finishDeadline.timeIntervalSinceNow; condition.unlock()
+                closedByCollector = socket.confirmClose(milliseconds: Int32((max(0, min(left, 1)) * 1000).rounded())) == false
+            }
+        }
+        closeSession(final: true, broken: closedByCollector)
         condition.lock()
         if !resend.isEmpty {
             // Never sent again: no session opened before the end.
