@@ -844,15 +844,7 @@ struct IPFIXCollectorTests {
     @Test("a TCP collector that closes every session it accepts: the broken sessions and the records they may have lost are said, exit 3")
     func collectorThatClosesEverySession() throws {
         let port = Self.freePort(udp: false)
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var one: Int32 = 1
-        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = port.bigEndian
-        let bound = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
-        try #require(bound == 0 && listen(fd, 64) == 0)
+        let fd = try #require(LoopbackTCP.listen(port, backlog: 64))
         let stop = Mutex(false)
         let acceptor = Thread {
             while !stop.withLock({ $0 }) {
