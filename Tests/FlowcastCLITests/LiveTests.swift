@@ -293,9 +293,11 @@ struct LiveTests {
             if key == "staticRuleConflicts" && captureThreads > 1, let have, let want {
                 // The documented race of several threads: a handover learned on another thread up
                 // to one batch early or late, for packets a static rule places (docs/live.md).
-                // Measured 4 and 49 of 42,789 on this machine (the more, the busier the machine):
-                // bounded at 1 %, not the 0.1 % first set, which a loaded run exceeded.
-                #expect(abs(have - want) <= expectedPackets / 100, "cells.\(key): \(have) against replay's \(want)")
+                // Measured 4 and 49 of 42,789 on this machine (the more, the busier the machine),
+                // and 541 (1.3 %) in a fresh-clone CI run with the other suites beside it (batches
+                // grow under load): bounded at 3 %, not the 1 % and 0.1 % set before, which
+                // loaded runs exceeded.
+                #expect(abs(have - want) <= expectedPackets * 3 / 100, "cells.\(key): \(have) against replay's \(want)")
                 continue
             }
             #expect(have != nil && have == want, "cells.\(key): \(String(describing: have)) against replay's \(String(describing: want))")
