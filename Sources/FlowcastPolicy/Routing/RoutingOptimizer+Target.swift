@@ -111,11 +111,7 @@ extension RoutingOptimizer {
         // which prices the band between them (`targetMargin`).
         let roomy = shortestWorst <= target * (1 - Self.targetMargin)
         if !shortestFits || (churn && !unchanged) || !roomy {
-            weights = try buildPathCost(problem, costs: costs, cap: cap, caps: caps).solve().weights
-            for d in weights.indices {
-                let total = weights[d].reduce(0, +)
-                weights[d] = weights[d].map { max(0, $0) / (total > 0 ? total : 1) }
-            }
+            weights = try leastCost(problem, costs: costs, cap: cap, caps: caps)
         }
         let loads = Self.directedLoads(problem, weights: weights, demand: problem.scenarios[0])
         let linkUtilisation = Self.worstLinkUtilisation(problem, weights: weights)
@@ -163,10 +159,11 @@ extension RoutingOptimizer {
 
     /// Least path stretch plus churn with every link, in every scenario, at or under `cap` (or
     /// scenario s at or under `caps[s]`).
-    /// The least traffic-weighted path cost (and churn) with every link of the first scenario at
-    /// or under `cap`, normalised per demand; `problem.targetUtilisation` 0 prices no margin.
-    func leastCost(_ problem: RoutingProblem, cap: Double) throws(PolicyError) -> [[Double]] {
-        var weights = try buildPathCost(problem, costs: Self.pathCosts(problem), cap: cap).solve().weights
+    /// The least traffic-weighted path cost (and churn) with every link at or under `cap` in every
+    /// scenario (or each scenario's own of `caps`), normalised per demand; `problem.targetUtilisation`
+    /// 0 prices no margin.
+    func leastCost(_ problem: RoutingProblem, costs: [[Double]]? = nil, cap: Double, caps: [Double]? = nil) throws(PolicyError) -> [[Double]] {
+        var weights = try buildPathCost(problem, costs: costs ?? Self.pathCosts(problem), cap: cap, caps: caps).solve().weights
         for d in weights.indices {
             let total = weights[d].reduce(0, +)
             weights[d] = weights[d].map { max(0, $0) / (total > 0 ? total : 1) }
